@@ -1,0 +1,129 @@
+package qbconnect
+
+import (
+	"context"
+	"time"
+)
+
+// OperationKind says what an operation does in QuickBooks.
+type OperationKind string
+
+// Operation kinds.
+const (
+	OpSync   OperationKind = "sync"   // one page of a sync (a query, possibly an iterator continuation)
+	OpWrite  OperationKind = "write"  // a client's Add, Mod, Del or Void
+	OpQBXML  OperationKind = "qbxml"  // raw qbXML passthrough
+	OpHealth OperationKind = "health" // a live round trip to QuickBooks
+	OpStamp  OperationKind = "stamp"  // reads or writes the file's identity stamp
+)
+
+// OperationStatus is the lifecycle of an operation. The REST API shows
+// Queued and InFlight as "Pending".
+type OperationStatus string
+
+// Operation statuses.
+const (
+	OpQueued    OperationStatus = "Queued"
+	OpInFlight  OperationStatus = "InFlight" // leased to a connector or Web Connector session
+	OpSucceeded OperationStatus = "Success"
+	OpFailed    OperationStatus = "Failed"
+	OpTimedOut  OperationStatus = "TimedOut"
+	OpCanceled  OperationStatus = "Canceled"
+)
+
+// Done reports whether the status is final.
+func (s OperationStatus) Done() bool {
+	return s == OpSucceeded || s == OpFailed || s == OpTimedOut || s == OpCanceled
+}
+
+// Priorities: lower runs first. Client writes and user-triggered work go
+// before scheduled syncs; an iterator continuation goes before everything,
+// because QuickBooks expires iterators.
+const (
+	PriorityContinuation = 0
+	PriorityWrite        = 10
+	PriorityInteractive  = 20 // on-demand sync, health check, passthrough
+	PriorityScheduled    = 50
+)
+
+// Operation is one unit of QuickBooks work, durable before it is acknowledged
+// to a client, run at most once against the company file.
+type Operation struct {
+	ID             string          `json:"id"`
+	OrgID          string          `json:"-"`
+	CompanyID      string          `json:"companyId"`
+	ConnectionID   string          `json:"connectionId"`
+	Kind           OperationKind   `json:"kind"`
+	Priority       int             `json:"-"`
+	Status         OperationStatus `json:"status"`
+	IdempotencyKey string          `json:"idempotencyKey,omitempty"`
+	// Request is the qbXML request document sent to QuickBooks.
+	Request string `json:"-"`
+	// MessageSetID is the qbXML newMessageSetID of a write, so that a write
+	// whose answer was lost is recovered with oldMessageSetID, never repeated.
+	MessageSetID string `json:"-"`
+	// Meta is owner-defined JSON (the sync engine's page state, the write's
+	// data type and action).
+	Meta []byte `json:"-"`
+
+	Attempts    int        `json:"attempts"`
+	MaxAttempts int        `json:"-"`
+	NotBefore   time.Time  `json:"-"`
+	Deadline    *time.Time `json:"deadline,omitempty"`
+
+	LeaseID        string     `json:"-"`
+	LeaseExpiresAt *time.Time `json:"-"`
+
+	// Result is the raw qbXML response, set on success (and on a QuickBooks
+	// error status, which is a successful round trip).
+	Result []byte `json:"-"`
+	Error  *Error `json:"-"`
+
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+	CompletedAt *time.Time `json:"completedAt,omitempty"`
+}
+
+// Lease is an operation handed to one connector or Web Connector session.
+type Lease struct {
+	Operation *Operation
+	LeaseID   string
+	ExpiresAt time.Time
+}
+
+// Outcome is what came back for a leased operation: a qbXML response, or a
+// failure to reach QuickBooks (an HRESULT and its message) with the health it
+// implies.
+type Outcome struct {
+	Response []byte
+	Failure  *Error // nil on a round trip, even when QuickBooks reported an error status
+	// Health, when not nil, is the connection's health after this attempt.
+	Health *Health
+}
+
+// Queue is the operation queue: per-connector FIFO with priorities, at most
+// one operation in flight per connector (one QuickBooks on one PC processes
+// one request at a time), leases that expire and are re-offered, and
+// deadlines after which writes become TimedOut.
+type Queue interface {
+	// Enqueue stores op durably. With an IdempotencyKey already used in the
+	// org, it returns the existing operation and no error.
+	Enqueue(ctx context.Context, op *Operation) (*Operation, error)
+	// FindOperation returns ENotFound for another organisation's ID.
+	FindOperation(ctx context.Context, orgID, id string) (*Operation, error)
+	// Lease hands out the next runnable operation of one of the connector's
+	// connections, or nil when there is none (or one is already in flight).
+	// Connections whose health needs the user are skipped.
+	Lease(ctx context.Context, connectorID string, ttl time.Duration) (*Lease, error)
+	// LeaseConnection is Lease restricted to one connection (Web Connector).
+	LeaseConnection(ctx context.Context, connectionID string, ttl time.Duration) (*Lease, error)
+	// Complete records an outcome. It is idempotent by operation: a second
+	// outcome, or one for a lease that was re-offered, is recorded and
+	// ignored (applied reports false).
+	Complete(ctx context.Context, opID, leaseID string, out Outcome) (op *Operation, applied bool, err error)
+	// Cancel cancels a queued operation; EConflict when it is in flight or done.
+	Cancel(ctx context.Context, orgID, id string) error
+	// Wait returns a channel closed when work may be available for the
+	// connector: enqueued by this process or, with PostgreSQL, any process.
+	Wait(ctx context.Context, connectorID string) <-chan struct{}
+}

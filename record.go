@@ -1,0 +1,51 @@
+package qbconnect
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Record is one synced QuickBooks object, stored as its full JSON plus the
+// columns that filters use.
+type Record struct {
+	CompanyID    string          `json:"-"`
+	Type         string          `json:"-"`  // data type, e.g. "invoices"
+	ID           string          `json:"id"` // ListID or TxnID
+	EditSequence string          `json:"editSequence"`
+	Name         string          `json:"-"` // FullName or RefNumber
+	RefID        string          `json:"-"` // customer/vendor ListID
+	TxnDate      string          `json:"-"` // YYYY-MM-DD or ""
+	Active       bool            `json:"-"`
+	ModifiedAt   time.Time       `json:"-"` // QuickBooks' TimeModified
+	UpdatedAt    time.Time       `json:"-"` // when we stored it
+	Deleted      bool            `json:"-"`
+	Data         json.RawMessage `json:"-"` // camelCase JSON of the qbXML Ret element
+}
+
+// RecordFilter selects records of one company and type.
+type RecordFilter struct {
+	OrgID, CompanyID, Type string
+	UpdatedSince           *time.Time
+	Name                   string // exact FullName or RefNumber
+	NamePrefix             string
+	TxnDateFrom, TxnDateTo string
+	Active                 *bool
+	RefID                  string
+	Limit                  int // 1..1000; 0 means 100
+	Cursor                 string
+}
+
+// RecordService reads and writes synced records.
+type RecordService interface {
+	// UpsertRecords inserts or replaces records in one transaction.
+	UpsertRecords(ctx context.Context, rs []*Record) error
+	// DeleteRecords marks records deleted.
+	DeleteRecords(ctx context.Context, companyID, typ string, ids []string, at time.Time) error
+	// FindRecord returns ENotFound for an unknown or other-org record.
+	FindRecord(ctx context.Context, orgID, companyID, typ, id string) (*Record, error)
+	// ListRecords returns a page and the next cursor ("" at the end).
+	ListRecords(ctx context.Context, f RecordFilter) ([]*Record, string, error)
+	// CountRecords counts live records of a type.
+	CountRecords(ctx context.Context, companyID, typ string) (int, error)
+}
