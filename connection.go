@@ -2,6 +2,8 @@ package qbconnect
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -135,4 +137,41 @@ type ConnectionService interface {
 	ConnectorConnections(ctx context.Context, connectorID string) ([]*Connection, error)
 	// UpdateConnector records what a connector reports about itself.
 	UpdateConnector(ctx context.Context, c *Connector) error
+
+	// LookupConnection returns a connection by ID without an organisation
+	// scope, for the gateway and the Web Connector endpoint after they have
+	// authenticated the caller. ENotFound for an unknown ID.
+	LookupConnection(ctx context.Context, id string) (*Connection, error)
+	// SetPaused pauses (until a time, or indefinitely when until is nil) or
+	// resumes a connection. Queued work of a paused connection waits.
+	SetPaused(ctx context.Context, orgID, id string, paused bool, until *time.Time) (*Connection, error)
+	// RevokeConnector revokes a connector's credential and marks its linked
+	// connections Deauthorized. ENotFound unless the connector serves one of
+	// the organisation's connections.
+	RevokeConnector(ctx context.Context, orgID, connectorID string) error
+}
+
+// CheckFile compares the identity of the company file open in QuickBooks
+// with the one recorded at link time. It returns nil when they match, and an
+// error with code EConflict and a user message naming both files otherwise.
+// The private FileID decides when both sides have one; without it the path
+// and the company name must both match (case-insensitively for the path,
+// since Windows paths are).
+func (f FileIdentity) CheckFile(open FileIdentity) *Error {
+	var same bool
+	if f.FileID != "" && open.FileID != "" {
+		same = f.FileID == open.FileID
+	} else {
+		same = strings.EqualFold(f.Path, open.Path) && f.CompanyName == open.CompanyName
+	}
+	if same {
+		return nil
+	}
+	return &Error{
+		Code:    EConflict,
+		Message: fmt.Sprintf("company file mismatch: linked %q (%s), open %q (%s)", f.Path, f.FileID, open.Path, open.FileID),
+		UserMessage: fmt.Sprintf("QuickBooks has %q (%s) open, but this connection is linked to %q (%s).",
+			open.CompanyName, open.Path, f.CompanyName, f.Path),
+		Resolution: fmt.Sprintf("Open %q in QuickBooks, or re-link the connection if the company file was moved on purpose.", f.Path),
+	}
 }

@@ -121,9 +121,32 @@ type Queue interface {
 	// outcome, or one for a lease that was re-offered, is recorded and
 	// ignored (applied reports false).
 	Complete(ctx context.Context, opID, leaseID string, out Outcome) (op *Operation, applied bool, err error)
-	// Cancel cancels a queued operation; EConflict when it is in flight or done.
+	// Cancel cancels a queued operation; EConflict when it is in flight or
+	// finished otherwise. Cancelling a cancelled operation does nothing.
 	Cancel(ctx context.Context, orgID, id string) error
 	// Wait returns a channel closed when work may be available for the
-	// connector: enqueued by this process or, with PostgreSQL, any process.
+	// connector (or, for a Web Connector connection, the connection ID):
+	// enqueued by this process or, with PostgreSQL, any process. Call Wait
+	// before Lease, so that work enqueued between the two is not missed.
 	Wait(ctx context.Context, connectorID string) <-chan struct{}
+	// ListOperations returns a page of an organisation's operations, newest
+	// first, and the cursor of the next page ("" at the end).
+	ListOperations(ctx context.Context, f OperationFilter) ([]*Operation, string, error)
+	// ExtendLease moves the expiry of a current lease to now+ttl; EConflict
+	// when the lease is no longer current.
+	ExtendLease(ctx context.Context, opID, leaseID string, ttl time.Duration) (time.Time, error)
+	// ExpireDeadlines times out queued operations whose deadline passed and
+	// re-offers (or fails) operations whose lease expired. The server calls
+	// it periodically; Lease does the same for the connector it serves.
+	ExpireDeadlines(ctx context.Context) (int, error)
+}
+
+// OperationFilter selects operations of one organisation.
+type OperationFilter struct {
+	OrgID     string
+	CompanyID string          // "" for every company
+	Status    OperationStatus // "" for every status
+	Kind      OperationKind   // "" for every kind
+	Limit     int             // 1..1000; 0 means 100
+	Cursor    string
 }

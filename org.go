@@ -37,6 +37,9 @@ type OrgService interface {
 	// CreateAPIKey returns the key and its secret, which is never stored or
 	// returned again. ENotFound for an unknown organisation.
 	CreateAPIKey(ctx context.Context, orgID, name string) (*APIKey, string, error)
+	// ListAPIKeys returns an organisation's keys, oldest first, without
+	// secrets.
+	ListAPIKeys(ctx context.Context, orgID string) ([]*APIKey, error)
 	// RevokeAPIKey revokes a key by ID or prefix; ENotFound when neither matches.
 	RevokeAPIKey(ctx context.Context, idOrPrefix string) error
 	// AuthenticateAPIKey returns the key for a secret; EUnauthorized when the

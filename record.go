@@ -32,8 +32,11 @@ type RecordFilter struct {
 	TxnDateFrom, TxnDateTo string
 	Active                 *bool
 	RefID                  string
-	Limit                  int // 1..1000; 0 means 100
-	Cursor                 string
+	// IncludeDeleted also returns records deleted in QuickBooks (Deleted
+	// set), so that incremental readers see deletions.
+	IncludeDeleted bool
+	Limit          int // 1..1000; 0 means 100
+	Cursor         string
 }
 
 // RecordService reads and writes synced records.
