@@ -1,0 +1,225 @@
+// Package api is the platform's HTTP side: the REST API v1 that client
+// applications call with an organisation's API key, the connector gateway's
+// server side (the protocol of package gateway), health and readiness
+// probes, and Prometheus metrics.
+//
+// It depends on the domain's service interfaces (package qbconnect) and on
+// the gateway wire types; cmd/qbconnect and internal/platform wire it to the
+// store. Every route is listed in Handler, one line each, grouped by the file
+// that implements it; a new group adds one register call there.
+package api
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/gateway"
+)
+
+// Config holds a Server's dependencies and settings. Services may not be nil;
+// every other field has the default its comment names.
+type Config struct {
+	Orgs        qbconnect.OrgService
+	Companies   qbconnect.CompanyService
+	Connections qbconnect.ConnectionService
+	Queue       qbconnect.Queue
+
+	// Ready reports whether the server can serve requests (database
+	// reachable, migrations applied); /readyz answers 503 with its error.
+	// Nil means always ready.
+	Ready func(*http.Request) error
+
+	// Logger receives one line per request and every internal error; nil
+	// discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the source of request IDs; nil means crypto/rand.
+	Rand io.Reader
+
+	// LinkCodeTTL is how long a link code is valid when the request does not
+	// say; 0 means one hour.
+	LinkCodeTTL time.Duration
+	// LeaseTTL is how long a connector holds a work item before it may be
+	// offered again; 0 means ten minutes.
+	LeaseTTL time.Duration
+	// MaxPollWait caps a connector's long-poll; 0 means gateway.MaxPollWait.
+	MaxPollWait time.Duration
+	// OnlineWindow is how long after its last request a connector counts as
+	// online; 0 means two minutes. Connectors report state every minute.
+	OnlineWindow time.Duration
+	// MaxJSONBody limits REST and gateway JSON bodies; 0 means 1 MiB.
+	MaxJSONBody int64
+	// MaxResultBody limits a gateway result as sent; 0 means
+	// gateway.MaxResultBody. MaxResultDecoded limits it decompressed; 0 means
+	// gateway.MaxResultDecoded.
+	MaxResultBody, MaxResultDecoded int64
+}
+
+// Server serves the REST API and the connector gateway. Create it with New;
+// call Close to end pending long-polls before shutting the HTTP server down.
+type Server struct {
+	cfg       Config
+	metrics   *Metrics
+	online    *onlineSet
+	linkFails *failLimiter
+
+	stopping  chan struct{}
+	closeOnce sync.Once
+}
+
+// New fills cfg's defaults, validates it and returns a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Orgs == nil || cfg.Companies == nil || cfg.Connections == nil || cfg.Queue == nil {
+		return nil, errors.New("api: Orgs, Companies, Connections and Queue are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.LinkCodeTTL == 0 {
+		cfg.LinkCodeTTL = time.Hour
+	}
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = 10 * time.Minute
+	}
+	if cfg.MaxPollWait == 0 {
+		cfg.MaxPollWait = gateway.MaxPollWait
+	}
+	if cfg.OnlineWindow == 0 {
+		cfg.OnlineWindow = 2 * time.Minute
+	}
+	if cfg.MaxJSONBody == 0 {
+		cfg.MaxJSONBody = gateway.MaxJSONBody
+	}
+	if cfg.MaxResultBody == 0 {
+		cfg.MaxResultBody = gateway.MaxResultBody
+	}
+	if cfg.MaxResultDecoded == 0 {
+		cfg.MaxResultDecoded = gateway.MaxResultDecoded
+	}
+	for name, d := range map[string]time.Duration{
+		"LinkCodeTTL": cfg.LinkCodeTTL, "LeaseTTL": cfg.LeaseTTL,
+		"MaxPollWait": cfg.MaxPollWait, "OnlineWindow": cfg.OnlineWindow,
+	} {
+		if d < 0 {
+			return nil, fmt.Errorf("api: %s is negative", name)
+		}
+	}
+	if cfg.MaxJSONBody < 0 || cfg.MaxResultBody < 0 || cfg.MaxResultDecoded < 0 {
+		return nil, errors.New("api: body limits must be positive")
+	}
+	s := &Server{
+		cfg:    cfg,
+		online: newOnlineSet(),
+		// Link codes have 40 bits; 20 wrong codes per address per 10
+		// minutes makes guessing one hopeless.
+		linkFails: newFailLimiter(20, 10*time.Minute),
+		stopping:  make(chan struct{}),
+	}
+	s.metrics = newMetrics(s)
+	return s, nil
+}
+
+// Close ends pending long-polls (they answer "no work") so that an HTTP
+// server's Shutdown does not wait for them. It is safe to call twice.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.stopping) })
+}
+
+// Metrics returns the server's metrics and their registry.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// Auth says which credential a route takes.
+type Auth int
+
+// Route credentials.
+const (
+	AuthNone              Auth = iota // public
+	AuthAPIKey                        // an organisation's API key (REST API)
+	AuthConnector                     // a connector credential (gateway)
+	AuthOptionalConnector             // a connector credential when present (gateway link)
+)
+
+// String names the credential.
+func (a Auth) String() string {
+	switch a {
+	case AuthAPIKey:
+		return "apikey"
+	case AuthConnector:
+		return "connector"
+	case AuthOptionalConnector:
+		return "optional-connector"
+	default:
+		return "none"
+	}
+}
+
+// Route is one registered endpoint.
+type Route struct {
+	Method  string
+	Pattern string // net/http pattern path, with {name} wildcards
+	Auth    Auth
+	handle  handlerFunc
+}
+
+// handlerFunc is a route's handler: it writes a success answer or returns
+// an error that writeError turns into the one error shape.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// routeSet collects routes; each file's register helper adds its own.
+type routeSet struct{ routes []Route }
+
+func (rs *routeSet) add(method, pattern string, auth Auth, h handlerFunc) {
+	rs.routes = append(rs.routes, Route{Method: method, Pattern: pattern, Auth: auth, handle: h})
+}
+
+// allRoutes lists every route of the server: one register call per file.
+func (s *Server) allRoutes() []Route {
+	var rs routeSet
+	s.registerHealth(&rs)      // health.go: /healthz, /readyz, /metrics
+	s.registerCompanies(&rs)   // company.go: /v1/companies
+	s.registerConnections(&rs) // connection.go: /v1/companies/{companyId}/connections
+	s.registerGateway(&rs)     // gateway.go: /gateway/v1
+	return rs.routes
+}
+
+// Routes returns every registered route, sorted by pattern then method, for
+// documentation and for tests that must cover every endpoint.
+func (s *Server) Routes() []Route {
+	routes := s.allRoutes()
+	sort.SliceStable(routes, func(i, j int) bool {
+		if routes[i].Pattern != routes[j].Pattern {
+			return routes[i].Pattern < routes[j].Pattern
+		}
+		return routes[i].Method < routes[j].Method
+	})
+	return routes
+}
+
+// Handler returns the HTTP handler of every route, wrapped with request IDs,
+// logging, metrics and panic recovery.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.allRoutes() {
+		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+	}
+	// Unknown paths and methods get the one error shape too.
+	mux.Handle("/", s.wrap(Route{Pattern: "/", handle: func(w http.ResponseWriter, r *http.Request) error {
+		return qbconnect.Errorf(qbconnect.ENotFound, "no endpoint %s %s", r.Method, r.URL.Path)
+	}}))
+	return s.withRequestID(mux)
+}

@@ -1,0 +1,173 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+func (s *Server) registerCompanies(rs *routeSet) {
+	rs.add("POST", "/v1/companies", AuthAPIKey, s.createCompany)
+	rs.add("GET", "/v1/companies", AuthAPIKey, s.listCompanies)
+	rs.add("GET", "/v1/companies/{companyId}", AuthAPIKey, s.getCompany)
+}
+
+// Limits of company fields.
+const (
+	maxNameLen       = 200
+	maxExternalIDLen = 200
+	maxMetadataKeys  = 50
+	maxMetadataLen   = 500
+)
+
+// companyRequest is the body of POST /v1/companies.
+type companyRequest struct {
+	Name         string                  `json:"name"`
+	ExternalID   string                  `json:"externalId"`
+	Metadata     map[string]string       `json:"metadata"`
+	SyncSchedule *qbconnect.SyncSchedule `json:"syncSchedule"`
+}
+
+func (req *companyRequest) validate() error {
+	req.Name = strings.TrimSpace(req.Name)
+	switch {
+	case req.Name == "":
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"name\" is required")
+	case utf8.RuneCountInString(req.Name) > maxNameLen:
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"name\" is longer than %d characters", maxNameLen)
+	case utf8.RuneCountInString(req.ExternalID) > maxExternalIDLen:
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"externalId\" is longer than %d characters", maxExternalIDLen)
+	case len(req.Metadata) > maxMetadataKeys:
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"metadata\" has more than %d keys", maxMetadataKeys)
+	}
+	for k, v := range req.Metadata {
+		if k == "" || len(k) > maxMetadataLen || len(v) > maxMetadataLen {
+			return qbconnect.Errorf(qbconnect.EInvalid, "metadata keys must be 1 to %d bytes and values at most %d bytes", maxMetadataLen, maxMetadataLen)
+		}
+	}
+	if sch := req.SyncSchedule; sch != nil && sch.Window != nil {
+		for _, d := range sch.Window.Days {
+			if d < 0 || d > 6 {
+				return qbconnect.Errorf(qbconnect.EInvalid, "syncSchedule.window.days must be 0 (Sunday) to 6")
+			}
+		}
+		for name, v := range map[string]string{"from": sch.Window.From, "to": sch.Window.To} {
+			if v != "" && !validClock(v) {
+				return qbconnect.Errorf(qbconnect.EInvalid, "syncSchedule.window.%s must be HH:MM, not %q", name, v)
+			}
+		}
+	}
+	return nil
+}
+
+// validClock reports whether v is a 24-hour "HH:MM".
+func validClock(v string) bool {
+	h, m, ok := strings.Cut(v, ":")
+	if !ok || len(h) != 2 || len(m) != 2 {
+		return false
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	return err1 == nil && err2 == nil && hh >= 0 && hh < 24 && mm >= 0 && mm < 60
+}
+
+func (s *Server) createCompany(w http.ResponseWriter, r *http.Request) error {
+	var req companyRequest
+	if err := decodeJSON(w, r, &req, s.cfg.MaxJSONBody, false); err != nil {
+		return err
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+	c := &qbconnect.Company{
+		OrgID:      orgID(r.Context()),
+		Name:       req.Name,
+		ExternalID: req.ExternalID,
+		Metadata:   req.Metadata,
+	}
+	if req.SyncSchedule != nil {
+		c.Schedule = *req.SyncSchedule
+	}
+	if err := s.cfg.Companies.CreateCompany(r.Context(), c); err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/companies/"+c.ID)
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+// listResponse is a page of a list.
+type listResponse[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+// pageParams reads ?limit= (1 to 1000, default 100) and ?cursor=.
+func pageParams(r *http.Request) (limit int, cursor string, err error) {
+	q := r.URL.Query()
+	for k := range q {
+		if k != "limit" && k != "cursor" {
+			return 0, "", qbconnect.Errorf(qbconnect.EInvalid, "unknown query parameter %q (accepted: limit, cursor)", k)
+		}
+	}
+	limit = 100
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return 0, "", qbconnect.Errorf(qbconnect.EInvalid, "limit must be a whole number from 1 to 1000, not %q", v)
+		}
+		limit = n
+	}
+	return limit, q.Get("cursor"), nil
+}
+
+func (s *Server) listCompanies(w http.ResponseWriter, r *http.Request) error {
+	limit, cursor, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	cs, next, err := s.cfg.Companies.ListCompanies(r.Context(), qbconnect.CompanyFilter{
+		OrgID: orgID(r.Context()), Limit: limit, Cursor: cursor,
+	})
+	if err != nil {
+		return err
+	}
+	if cs == nil {
+		cs = []*qbconnect.Company{}
+	}
+	writeJSON(w, http.StatusOK, listResponse[*qbconnect.Company]{Data: cs, NextCursor: next})
+	return nil
+}
+
+func (s *Server) getCompany(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.company(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// company returns the {companyId} of the path, in the caller's organisation.
+// Another organisation's company is not found, exactly like an unknown one.
+func (s *Server) company(r *http.Request) (*qbconnect.Company, error) {
+	id := r.PathValue("companyId")
+	c, err := s.cfg.Companies.FindCompany(r.Context(), orgID(r.Context()), id)
+	if err != nil {
+		return nil, notFound(err, "company")
+	}
+	return c, nil
+}
+
+// notFound replaces a not-found error with one whose text names only the
+// kind of object, so that the answer for another organisation's ID is
+// byte for byte the answer for an unknown one.
+func notFound(err error, what string) error {
+	if qbconnect.ErrorCodeOf(err) == qbconnect.ENotFound {
+		return &qbconnect.Error{Code: qbconnect.ENotFound, Message: what + " not found", Err: err}
+	}
+	return err
+}

@@ -1,0 +1,274 @@
+package api
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+type ctxKey int
+
+const (
+	ctxRequestID ctxKey = iota
+	ctxAPIKey
+	ctxConnector
+)
+
+// requestID returns the request's ID, or "".
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(ctxRequestID).(string)
+	return id
+}
+
+// withRequestID gives every request an ID: the caller's X-Request-Id when it
+// is short and plain, a new random one otherwise. The answer carries it.
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			id = s.newID("req_")
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxRequestID, id)))
+	})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// newID returns prefix and 12 random bytes in hex.
+func (s *Server) newID(prefix string) string {
+	var b [12]byte
+	if _, err := io.ReadFull(s.cfg.Rand, b[:]); err != nil {
+		// A failing random source is a broken machine; an ID is still
+		// needed to answer, and it need not be secret.
+		return fmt.Sprintf("%s%x", prefix, s.cfg.Now().UnixNano())
+	}
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// statusWriter records the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// wrap turns a route into an http.Handler: authentication, panic recovery,
+// error writing, a log line and metrics.
+func (s *Server) wrap(rt Route) http.Handler {
+	label := rt.Method + " " + rt.Pattern
+	if rt.Method == "" {
+		label = "unmatched"
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.writeError(sw, r, fmt.Errorf("panic: %v", p))
+			}
+			elapsed := time.Since(start)
+			s.metrics.observeRequest(label, sw.status, elapsed)
+			level := s.logLevel(sw.status)
+			s.cfg.Logger.Log(r.Context(), level, "request",
+				"method", r.Method, "path", r.URL.Path, "route", label, "status", sw.status,
+				"duration", elapsed, "requestId", requestID(r.Context()))
+		}()
+		ctx, err := s.authenticate(r, rt.Auth)
+		if err == nil {
+			err = rt.handle(sw, r.WithContext(ctx))
+		}
+		if err != nil {
+			s.writeError(sw, r, err)
+		}
+	})
+}
+
+// writeJSON writes v as JSON with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client went away; nothing to do
+}
+
+// decodeJSON reads a JSON request body of at most limit bytes into v,
+// rejecting unknown fields, trailing data and other content types with
+// errors that say exactly what is wrong. An empty body is EInvalid unless
+// allowEmpty, in which case v is left as it is.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64, allowEmpty bool) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return qbconnect.Errorf(qbconnect.EInvalid, "Content-Type must be application/json, not %q", ct)
+		}
+	}
+	body := r.Body
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		body = http.MaxBytesReader(w, r.Body, limit)
+	default:
+		return qbconnect.Errorf(qbconnect.EInvalid, "Content-Encoding %q is not accepted here", enc)
+	}
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return bodyReadError(err, limit)
+	}
+	return unmarshalStrict(data, v, allowEmpty)
+}
+
+// bodyReadError explains a failure to read a request body.
+func bodyReadError(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || errors.Is(err, errTooLarge) {
+		return &qbconnect.Error{Code: qbconnect.ETooLarge,
+			Message:    fmt.Sprintf("request body is larger than %d bytes", limit),
+			Resolution: fmt.Sprintf("Send at most %d bytes.", limit)}
+	}
+	var qe *qbconnect.Error
+	if errors.As(err, &qe) {
+		return qe
+	}
+	return &qbconnect.Error{Code: qbconnect.EInvalid, Message: "could not read the request body: " + err.Error(), Err: err}
+}
+
+var errTooLarge = errors.New("body too large")
+
+// readGzipBody reads a body that may be gzip-compressed: at most limit bytes
+// as sent and at most decodedLimit once decompressed.
+func readGzipBody(w http.ResponseWriter, r *http.Request, limit, decodedLimit int64) ([]byte, error) {
+	raw := http.MaxBytesReader(w, r.Body, limit)
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		data, err := io.ReadAll(raw)
+		if err != nil {
+			return nil, bodyReadError(err, limit)
+		}
+		return data, nil
+	case "gzip":
+		zr, err := gzip.NewReader(raw)
+		if err != nil {
+			if errors.As(err, new(*http.MaxBytesError)) {
+				return nil, bodyReadError(err, limit)
+			}
+			return nil, qbconnect.Errorf(qbconnect.EInvalid, "Content-Encoding is gzip but the body is not gzip data: %v", err)
+		}
+		var buf bytes.Buffer
+		n, err := io.Copy(&buf, io.LimitReader(zr, decodedLimit+1))
+		if err != nil {
+			if errors.As(err, new(*http.MaxBytesError)) {
+				return nil, bodyReadError(err, limit)
+			}
+			return nil, qbconnect.Errorf(qbconnect.EInvalid, "the gzip body is corrupt: %v", err)
+		}
+		if n > decodedLimit {
+			return nil, bodyReadError(errTooLarge, decodedLimit)
+		}
+		return buf.Bytes(), nil
+	default:
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "Content-Encoding %q is not supported; use gzip or none", enc)
+	}
+}
+
+// unmarshalStrict decodes one JSON value into v with clear errors.
+func unmarshalStrict(data []byte, v any, allowEmpty bool) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return qbconnect.Errorf(qbconnect.EInvalid, "the request body is empty; a JSON object is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return qbconnect.Errorf(qbconnect.EInvalid, "the request body has data after the JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return qbconnect.Errorf(qbconnect.EInvalid, "the request body has data after the JSON value")
+	}
+	return nil
+}
+
+// jsonError explains a JSON decoding error in words a developer can act on.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return qbconnect.Errorf(qbconnect.EInvalid, "malformed JSON at byte %d: %v", syn.Offset, syn)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return qbconnect.Errorf(qbconnect.EInvalid, "the request body must be a JSON %s, not %s", typ.Type, typ.Value)
+		}
+		return qbconnect.Errorf(qbconnect.EInvalid, "field %q must be %s, not %s", field, jsonKind(typ.Type.String()), typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return qbconnect.Errorf(qbconnect.EInvalid, "malformed JSON: the body ends too early")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return qbconnect.Errorf(qbconnect.EInvalid, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	default:
+		return qbconnect.Errorf(qbconnect.EInvalid, "invalid JSON: %v", err)
+	}
+}
+
+func jsonKind(goType string) string {
+	switch {
+	case goType == "string":
+		return "a string"
+	case goType == "bool":
+		return "a boolean"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "float"):
+		return "a number"
+	case strings.HasPrefix(goType, "map["), strings.HasPrefix(goType, "struct"):
+		return "an object"
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	default:
+		return "of type " + goType
+	}
+}

@@ -1,0 +1,108 @@
+package api
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/qbconnect/qbconnect"
+)
+
+// QueueCounter is implemented by queues that can count every operation by
+// status. When Config.Queue implements it, /metrics reports the queue depth.
+type QueueCounter interface {
+	CountOperations(ctx context.Context) (map[qbconnect.OperationStatus]int, error)
+}
+
+// Metrics are a server's Prometheus metrics, in a registry of their own (no
+// global state), served at /metrics.
+type Metrics struct {
+	// Registry holds every metric below plus the Go and process collectors.
+	Registry *prometheus.Registry
+
+	requests        *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+	// WaitTime observes how long an operation waited from enqueue (or its
+	// not-before time) to its lease.
+	waitTime prometheus.Histogram
+	// itemsCompleted counts applied outcomes by the operation's status.
+	itemsCompleted *prometheus.CounterVec
+	// results counts posted results: applied or ignored (duplicate/stale).
+	results *prometheus.CounterVec
+}
+
+func newMetrics(s *Server) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qbconnect_http_requests_total",
+			Help: "HTTP requests by route and status.",
+		}, []string{"route", "status"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "qbconnect_http_request_duration_seconds",
+			Help:    "HTTP request duration by route (long-polls included).",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route"}),
+		waitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "qbconnect_queue_wait_seconds",
+			Help:    "Time from an operation being runnable to its lease.",
+			Buckets: []float64{.01, .05, .1, .5, 1, 5, 10, 30, 60, 300, 900, 3600},
+		}),
+		itemsCompleted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qbconnect_queue_items_completed_total",
+			Help: "Operations whose outcome was applied, by resulting status.",
+		}, []string{"status"}),
+		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qbconnect_gateway_results_total",
+			Help: "Results posted by connectors: applied, or ignored because the item already had an outcome.",
+		}, []string{"outcome"}),
+	}
+	m.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests, m.requestDuration, m.waitTime, m.itemsCompleted, m.results,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "qbconnect_connectors_online",
+			Help: "Connectors that made a request to this process within the online window.",
+		}, func() float64 { return float64(s.online.count(s.cfg.Now(), s.cfg.OnlineWindow)) }),
+	)
+	if qc, ok := s.cfg.Queue.(QueueCounter); ok {
+		m.Registry.MustRegister(&queueCollector{count: qc.CountOperations, log: s})
+	}
+	return m
+}
+
+func (m *Metrics) observeRequest(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.requestDuration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// queueCollector reports the queue depth by status at scrape time.
+type queueCollector struct {
+	count func(context.Context) (map[qbconnect.OperationStatus]int, error)
+	log   *Server
+}
+
+var queueDepthDesc = prometheus.NewDesc("qbconnect_queue_operations",
+	"Operations in the queue by status (all processes sharing the database).", []string{"status"}, nil)
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDepthDesc }
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.count(ctx)
+	if err != nil {
+		c.log.cfg.Logger.Warn("metrics: counting operations", "err", err)
+		ch <- prometheus.NewInvalidMetric(queueDepthDesc, err)
+		return
+	}
+	for _, st := range []qbconnect.OperationStatus{
+		qbconnect.OpQueued, qbconnect.OpInFlight, qbconnect.OpSucceeded,
+		qbconnect.OpFailed, qbconnect.OpTimedOut, qbconnect.OpCanceled,
+	} {
+		ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(counts[st]), string(st))
+	}
+}

@@ -1,0 +1,190 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+// onlineSet remembers when each connector last made a request to this
+// process and how many of its polls are open.
+type onlineSet struct {
+	mu      sync.Mutex
+	last    map[string]time.Time
+	polling map[string]int
+}
+
+func newOnlineSet() *onlineSet {
+	return &onlineSet{last: make(map[string]time.Time), polling: make(map[string]int)}
+}
+
+func (o *onlineSet) touch(id string, now time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.last[id] = now
+}
+
+// startPoll and endPoll bracket a long-poll: a connector waiting in a poll is
+// online however long ago the poll began.
+func (o *onlineSet) startPoll(id string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.polling[id]++
+}
+
+func (o *onlineSet) endPoll(id string, now time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.last[id] = now
+	if o.polling[id]--; o.polling[id] <= 0 {
+		delete(o.polling, id)
+	}
+}
+
+func (o *onlineSet) count(now time.Time, window time.Duration) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for id, t := range o.last {
+		if o.polling[id] > 0 || now.Sub(t) <= window {
+			n++
+		}
+	}
+	return n
+}
+
+// expire forgets and returns the connectors silent for longer than window.
+func (o *onlineSet) expire(now time.Time, window time.Duration) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var ids []string
+	for id, t := range o.last {
+		if o.polling[id] == 0 && now.Sub(t) > window {
+			ids = append(ids, id)
+			delete(o.last, id)
+		}
+	}
+	return ids
+}
+
+// seen records a request from a connector in this process's online set
+// (the store records LastSeenAt when it authenticates the connector).
+func (s *Server) seen(_ context.Context, c *qbconnect.Connector) {
+	s.online.touch(c.ID, s.cfg.Now())
+}
+
+// connectorFinder is implemented by connection services that can look up a
+// connector by ID; SweepOffline then checks the shared LastSeenAt, so that a
+// connector polling another process is not marked offline here.
+type connectorFinder interface {
+	FindConnector(ctx context.Context, id string) (*qbconnect.Connector, error)
+}
+
+// SweepOffline marks the connections of every connector that has been
+// silent for longer than the online window (and that this process saw) as
+// connector_offline. The server's background loop calls it periodically; it
+// returns the number of connections marked.
+//
+// A connector that polls another process sharing the database is not
+// marked offline when the connection service can tell its LastSeenAt; in any
+// case its next poll, wherever it lands, marks its connections online again.
+func (s *Server) SweepOffline(ctx context.Context) (int, error) {
+	now := s.cfg.Now()
+	n := 0
+	for _, id := range s.online.expire(now, s.cfg.OnlineWindow) {
+		if f, ok := s.cfg.Connections.(connectorFinder); ok {
+			c, err := f.FindConnector(ctx, id)
+			if err != nil && qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
+				return n, fmt.Errorf("sweep offline connector %s: %w", id, err)
+			}
+			if c != nil && c.LastSeenAt != nil && now.Sub(*c.LastSeenAt) <= s.cfg.OnlineWindow {
+				continue
+			}
+		}
+		conns, err := s.cfg.Connections.ConnectorConnections(ctx, id)
+		if err != nil {
+			return n, fmt.Errorf("sweep offline connector %s: %w", id, err)
+		}
+		for _, conn := range conns {
+			if conn.Status != qbconnect.StatusLinked || conn.Health.Code == qbconnect.HealthConnectorOffline {
+				continue
+			}
+			h := qbconnect.Health{
+				Code:          qbconnect.HealthConnectorOffline,
+				Message:       "The qbconnect connector on the QuickBooks computer is not reachable.",
+				Resolution:    "Turn on the computer that runs QuickBooks, log in to Windows and make sure the qbconnect connector is running.",
+				Since:         now,
+				LastRequestAt: conn.Health.LastRequestAt,
+				LastSuccessAt: conn.Health.LastSuccessAt,
+				NeedsUser:     true,
+			}
+			if err := s.cfg.Connections.SetHealth(ctx, conn.ID, h); err != nil {
+				return n, fmt.Errorf("sweep offline connection %s: %w", conn.ID, err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// failLimiter counts failed attempts per client address in a fixed window,
+// so that link codes cannot be guessed at speed.
+type failLimiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	fails  map[string]*failCount
+}
+
+type failCount struct {
+	n     int
+	since time.Time
+}
+
+func newFailLimiter(max int, window time.Duration) *failLimiter {
+	return &failLimiter{max: max, window: window, fails: make(map[string]*failCount)}
+}
+
+// allow reports whether key may try again, and after how long if not.
+func (l *failLimiter) allow(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.fails[key]
+	if f == nil || now.Sub(f.since) >= l.window {
+		return true, 0
+	}
+	if f.n >= l.max {
+		return false, l.window - now.Sub(f.since)
+	}
+	return true, 0
+}
+
+func (l *failLimiter) fail(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, f := range l.fails { // keep the map small
+		if now.Sub(f.since) >= l.window {
+			delete(l.fails, k)
+		}
+	}
+	f := l.fails[key]
+	if f == nil {
+		f = &failCount{since: now}
+		l.fails[key] = f
+	}
+	f.n++
+}
+
+// clientAddr is the request's remote IP, the key of the fail limiter.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
