@@ -38,6 +38,7 @@ const (
 	HealthConnectorOffline = "connector_offline"
 	HealthPaused           = "paused"
 	HealthFileMismatch     = "file_mismatch" // identity stamp differs from the linked file
+	HealthRevoked          = "connector_revoked"
 )
 
 // Health says what is wrong with a connection right now, in words for the end

@@ -1,0 +1,578 @@
+package store
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+// ConnectionService keeps connections, link codes and connectors.
+type ConnectionService struct{ db *DB }
+
+var _ qbconnect.ConnectionService = (*ConnectionService)(nil)
+
+// NewConnectionService returns the connection service of db.
+func NewConnectionService(db *DB) *ConnectionService { return &ConnectionService{db: db} }
+
+// connectorCredentialPrefix starts every connector credential.
+const connectorCredentialPrefix = "qbc_"
+
+// lastSeenGranularity limits how often authentication writes LastSeenAt.
+const lastSeenGranularity = 30 * time.Second
+
+const connectionColumns = `id, org_id, company_id, kind, status, COALESCE(connector_id, ''),
+	file_path, file_company_name, file_id, paused, paused_until,
+	health_code, health_message, health_resolution, health_qb_code, health_since, needs_user,
+	last_request_at, last_success_at, created_at, updated_at, linked_at`
+
+func scanConnection(row interface{ Scan(...any) error }) (*qbconnect.Connection, error) {
+	c := &qbconnect.Connection{}
+	var pausedUntil, lastReq, lastOK, linked sql.NullInt64
+	var since, created, updated int64
+	err := row.Scan(&c.ID, &c.OrgID, &c.CompanyID, &c.Kind, &c.Status, &c.ConnectorID,
+		&c.File.Path, &c.File.CompanyName, &c.File.FileID, &c.Paused, &pausedUntil,
+		&c.Health.Code, &c.Health.Message, &c.Health.Resolution, &c.Health.QBCode, &since, &c.Health.NeedsUser,
+		&lastReq, &lastOK, &created, &updated, &linked)
+	if err != nil {
+		return nil, err
+	}
+	c.PausedUntil = timePtr(pausedUntil)
+	c.Health.Since = fromMicros(since)
+	c.Health.LastRequestAt, c.Health.LastSuccessAt = timePtr(lastReq), timePtr(lastOK)
+	c.CreatedAt, c.UpdatedAt, c.LinkedAt = fromMicros(created), fromMicros(updated), timePtr(linked)
+	return c, nil
+}
+
+// neverConnected is the health of a connection that no connector or Web
+// Connector has used yet.
+func neverConnected(kind qbconnect.ConnectionKind, now time.Time) qbconnect.Health {
+	h := qbconnect.Health{
+		Code:       qbconnect.HealthNeverConnected,
+		Message:    "QuickBooks has not been connected yet.",
+		Resolution: "Install the qbconnect connector on the PC that runs QuickBooks and enter the link code.",
+		Since:      now,
+		NeedsUser:  true,
+	}
+	if kind == qbconnect.KindWebConnector {
+		h.Resolution = "Add the .qwc file to the QuickBooks Web Connector on the PC that runs QuickBooks and enter its password."
+	}
+	return h
+}
+
+// CreateConnection creates a PendingAuth connection for a company, setting
+// its ID, status, health and times. ENotFound for an unknown company,
+// EConflict when the company already has an active connection.
+func (s *ConnectionService) CreateConnection(ctx context.Context, c *qbconnect.Connection) error {
+	if c.Kind != qbconnect.KindConnector && c.Kind != qbconnect.KindWebConnector {
+		return qbconnect.Errorf(qbconnect.EInvalid, "connection kind %q: want %q or %q", c.Kind, qbconnect.KindConnector, qbconnect.KindWebConnector)
+	}
+	if _, err := NewCompanyService(s.db).FindCompany(ctx, c.OrgID, c.CompanyID); err != nil {
+		return err
+	}
+	id, err := s.db.newID("con")
+	if err != nil {
+		return err
+	}
+	now := s.db.now()
+	h := neverConnected(c.Kind, now)
+	err = s.db.inTx(ctx, func(tx *tx) error {
+		_, err := tx.exec(ctx, `INSERT INTO connections (id, org_id, company_id, kind, status,
+			health_code, health_message, health_resolution, health_since, needs_user, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, c.OrgID, c.CompanyID, c.Kind, qbconnect.StatusPendingAuth,
+			h.Code, h.Message, h.Resolution, micros(h.Since), h.NeedsUser, micros(now), micros(now))
+		if isUniqueViolation(err) {
+			return &qbconnect.Error{Code: qbconnect.EConflict, Message: fmt.Sprintf("company %s already has an active connection", c.CompanyID),
+				Resolution: "Unlink the existing connection first."}
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	c.ID, c.Status, c.Health, c.CreatedAt, c.UpdatedAt = id, qbconnect.StatusPendingAuth, h, now, now
+	c.ConnectorID, c.File, c.Paused, c.PausedUntil, c.LinkedAt = "", qbconnect.FileIdentity{}, false, nil, nil
+	return nil
+}
+
+// FindConnection returns ENotFound for an unknown or other-org ID.
+func (s *ConnectionService) FindConnection(ctx context.Context, orgID, id string) (*qbconnect.Connection, error) {
+	c, err := scanConnection(s.db.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE org_id = ? AND id = ?", orgID, id))
+	if err != nil {
+		return nil, notFound(err, "connection", id)
+	}
+	return c, nil
+}
+
+// LookupConnection returns a connection by ID without an organisation scope.
+func (s *ConnectionService) LookupConnection(ctx context.Context, id string) (*qbconnect.Connection, error) {
+	c, err := scanConnection(s.db.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE id = ?", id))
+	if err != nil {
+		return nil, notFound(err, "connection", id)
+	}
+	return c, nil
+}
+
+// ActiveConnection returns the company's active connection, or ENotFound.
+func (s *ConnectionService) ActiveConnection(ctx context.Context, orgID, companyID string) (*qbconnect.Connection, error) {
+	c, err := scanConnection(s.db.queryRow(ctx, "SELECT "+connectionColumns+
+		" FROM connections WHERE org_id = ? AND company_id = ? AND status <> ?", orgID, companyID, qbconnect.StatusUnlinked))
+	if err != nil {
+		return nil, notFound(err, "active connection of company", companyID)
+	}
+	return c, nil
+}
+
+// ListConnections returns every connection of a company, oldest first.
+func (s *ConnectionService) ListConnections(ctx context.Context, orgID, companyID string) ([]*qbconnect.Connection, error) {
+	return s.list(ctx, "org_id = ? AND company_id = ?", orgID, companyID)
+}
+
+// ConnectorConnections returns the connections a connector serves (every
+// one not Unlinked), oldest first.
+func (s *ConnectionService) ConnectorConnections(ctx context.Context, connectorID string) ([]*qbconnect.Connection, error) {
+	return s.list(ctx, "connector_id = ? AND status <> ?", connectorID, qbconnect.StatusUnlinked)
+}
+
+func (s *ConnectionService) list(ctx context.Context, where string, args ...any) ([]*qbconnect.Connection, error) {
+	rows, err := s.db.query(ctx, "SELECT "+connectionColumns+" FROM connections WHERE "+where+" ORDER BY seq", args...)
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	defer rows.Close()
+	list := []*qbconnect.Connection{}
+	for rows.Next() {
+		c, err := scanConnection(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list connections: %w", err)
+		}
+		list = append(list, c)
+	}
+	return list, rows.Err()
+}
+
+// UnlinkConnection marks it Unlinked and cancels its queued operations.
+// Operations in flight finish; unlinking an unlinked connection does nothing.
+func (s *ConnectionService) UnlinkConnection(ctx context.Context, orgID, id string) error {
+	return s.db.inTx(ctx, func(tx *tx) error {
+		var status qbconnect.ConnectionStatus
+		err := tx.queryRow(ctx, "SELECT status FROM connections WHERE org_id = ? AND id = ?"+s.db.forUpdate("FOR UPDATE"), orgID, id).Scan(&status)
+		if err != nil {
+			return notFound(err, "connection", id)
+		}
+		if status == qbconnect.StatusUnlinked {
+			return nil
+		}
+		return unlinkConnection(ctx, tx, id, s.db.now())
+	})
+}
+
+func unlinkConnection(ctx context.Context, tx *tx, id string, now time.Time) error {
+	var connectorID string
+	err := tx.queryRow(ctx, `UPDATE connections SET status = ?, updated_at = ? WHERE id = ? RETURNING COALESCE(connector_id, '')`,
+		qbconnect.StatusUnlinked, micros(now), id).Scan(&connectorID)
+	if err != nil {
+		return fmt.Errorf("unlink connection %s: %w", id, err)
+	}
+	e := qbconnect.Errorf(qbconnect.EConflict, "the connection was unlinked before the operation ran")
+	if _, err := tx.exec(ctx, `UPDATE operations SET status = ?, error = ?, updated_at = ?, completed_at = ?
+		WHERE connection_id = ? AND status = ?`,
+		qbconnect.OpCanceled, encodeError(e), micros(now), micros(now), id, qbconnect.OpQueued); err != nil {
+		return fmt.Errorf("unlink connection %s: cancel operations: %w", id, err)
+	}
+	if err := tx.notify(ctx, connectorID); err != nil {
+		return err
+	}
+	return tx.notify(ctx, id)
+}
+
+// SetHealth records the connection's current health. Since is kept when the
+// code does not change, and set to now when it does and h.Since is zero.
+// Nil LastRequestAt or LastSuccessAt keep the stored times. Clearing
+// NeedsUser wakes the connector, so waiting work resumes.
+func (s *ConnectionService) SetHealth(ctx context.Context, id string, h qbconnect.Health) error {
+	return s.db.inTx(ctx, func(tx *tx) error { return setHealth(ctx, tx, id, h) })
+}
+
+func setHealth(ctx context.Context, tx *tx, id string, h qbconnect.Health) error {
+	if h.Code == "" {
+		return qbconnect.Errorf(qbconnect.EInvalid, "health code is required")
+	}
+	var code, connectorID string
+	var since int64
+	err := tx.queryRow(ctx, "SELECT health_code, health_since, COALESCE(connector_id, '') FROM connections WHERE id = ?"+
+		tx.db.forUpdate("FOR UPDATE"), id).Scan(&code, &since, &connectorID)
+	if err != nil {
+		return notFound(err, "connection", id)
+	}
+	now := tx.db.now()
+	switch {
+	case code == h.Code:
+		// Keep since: the same condition goes on.
+	case h.Since.IsZero():
+		since = micros(now)
+	default:
+		since = micros(h.Since)
+	}
+	_, err = tx.exec(ctx, `UPDATE connections SET health_code = ?, health_message = ?, health_resolution = ?, health_qb_code = ?,
+		health_since = ?, needs_user = ?, last_request_at = COALESCE(?, last_request_at),
+		last_success_at = COALESCE(?, last_success_at), updated_at = ? WHERE id = ?`,
+		h.Code, h.Message, h.Resolution, h.QBCode, since, h.NeedsUser,
+		nullMicros(h.LastRequestAt), nullMicros(h.LastSuccessAt), micros(now), id)
+	if err != nil {
+		return fmt.Errorf("set health of %s: %w", id, err)
+	}
+	if err := tx.notify(ctx, connectorID); err != nil {
+		return err
+	}
+	return tx.notify(ctx, id)
+}
+
+// SetPaused pauses (until a time, or indefinitely when until is nil) or
+// resumes a connection; resuming wakes its connector.
+func (s *ConnectionService) SetPaused(ctx context.Context, orgID, id string, paused bool, until *time.Time) (*qbconnect.Connection, error) {
+	if !paused {
+		until = nil
+	}
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		var connectorID string
+		err := tx.queryRow(ctx, `UPDATE connections SET paused = ?, paused_until = ?, updated_at = ?
+			WHERE org_id = ? AND id = ? RETURNING COALESCE(connector_id, '')`,
+			paused, nullMicros(until), micros(s.db.now()), orgID, id).Scan(&connectorID)
+		if err != nil {
+			return notFound(err, "connection", id)
+		}
+		if err := tx.notify(ctx, connectorID); err != nil {
+			return err
+		}
+		return tx.notify(ctx, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.FindConnection(ctx, orgID, id)
+}
+
+// CreateLinkCode issues a single-use code valid for ttl (0 means the
+// store's LinkCodeTTL, one hour by default) for a connector connection that
+// is not Unlinked. The code is returned once; only its hash is stored.
+func (s *ConnectionService) CreateLinkCode(ctx context.Context, orgID, connectionID string, ttl time.Duration) (*qbconnect.LinkCode, error) {
+	if ttl < 0 {
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "link code lifetime %s is negative", ttl)
+	}
+	if ttl == 0 {
+		ttl = s.db.opts.LinkCodeTTL
+	}
+	c, err := s.FindConnection(ctx, orgID, connectionID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Kind != qbconnect.KindConnector {
+		return nil, qbconnect.Errorf(qbconnect.EConflict, "connection %s uses the Web Connector, which links with a .qwc file, not a link code", c.ID)
+	}
+	if c.Status == qbconnect.StatusUnlinked {
+		return nil, qbconnect.Errorf(qbconnect.EConflict, "connection %s is unlinked; create a new connection", c.ID)
+	}
+	code, err := s.db.newLinkCode()
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.now()
+	lc := &qbconnect.LinkCode{Code: code, OrgID: orgID, CompanyID: c.CompanyID, ConnectionID: c.ID, ExpiresAt: now.Add(ttl)}
+	err = s.db.inTx(ctx, func(tx *tx) error {
+		_, err := tx.exec(ctx, `INSERT INTO link_codes (code_hash, org_id, company_id, connection_id, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, hashSecret(code), orgID, c.CompanyID, c.ID, micros(now), micros(lc.ExpiresAt))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create link code: %w", err)
+	}
+	return lc, nil
+}
+
+// RedeemLinkCode marks the code used and links its connection to a
+// connector and a company file. With connectorID "" it creates the
+// connector and returns its credential ("qbc_" and 32 characters), shown
+// only this once; with an existing connector (a multi-company PC) the
+// credential is "". An empty file.FileID gets a new private ID that the
+// connector stamps into the file. EUnauthorized for an unknown, used or
+// expired code and for a revoked connector; nothing changes then.
+func (s *ConnectionService) RedeemLinkCode(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
+	if strings.TrimSpace(file.Path) == "" {
+		return nil, nil, "", qbconnect.Errorf(qbconnect.EInvalid, "the company file path is required to link")
+	}
+	var connID, credential string
+	var ctr *qbconnect.Connector
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		now := s.db.now()
+		var expires int64
+		var used sql.NullInt64
+		hash := hashSecret(normalizeLinkCode(code))
+		err := tx.queryRow(ctx, "SELECT connection_id, expires_at, used_at FROM link_codes WHERE code_hash = ?"+s.db.forUpdate("FOR UPDATE"),
+			hash).Scan(&connID, &expires, &used)
+		switch {
+		case err == sql.ErrNoRows:
+			return qbconnect.Errorf(qbconnect.EUnauthorized, "unknown link code")
+		case err != nil:
+			return fmt.Errorf("redeem link code: %w", err)
+		case used.Valid:
+			return qbconnect.Errorf(qbconnect.EUnauthorized, "link code was already used")
+		case expires <= micros(now):
+			return qbconnect.Errorf(qbconnect.EUnauthorized, "link code expired")
+		}
+		var status qbconnect.ConnectionStatus
+		if err := tx.queryRow(ctx, "SELECT status FROM connections WHERE id = ?"+s.db.forUpdate("FOR UPDATE"), connID).Scan(&status); err != nil {
+			return fmt.Errorf("redeem link code: %w", err)
+		}
+		if status == qbconnect.StatusUnlinked {
+			return qbconnect.Errorf(qbconnect.EUnauthorized, "link code belongs to an unlinked connection")
+		}
+		if connectorID == "" {
+			ctr, credential, err = s.createConnector(ctx, tx, now)
+		} else {
+			ctr, err = findConnector(ctx, tx, connectorID)
+			if err == nil && ctr.RevokedAt != nil {
+				err = qbconnect.Errorf(qbconnect.EUnauthorized, "connector %s was revoked", connectorID)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if file.FileID == "" {
+			if file.FileID, err = s.db.newID("fid"); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.exec(ctx, "UPDATE link_codes SET used_at = ? WHERE code_hash = ?", micros(now), hash); err != nil {
+			return fmt.Errorf("redeem link code: %w", err)
+		}
+		if err := link(ctx, tx, connID, ctr.ID, file, now); err != nil {
+			return err
+		}
+		return tx.notify(ctx, ctr.ID)
+	})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	c, err := s.LookupConnection(ctx, connID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return c, ctr, credential, nil
+}
+
+// link marks a connection Linked to a connector (or "" for the Web
+// Connector) and a file, with health ok.
+func link(ctx context.Context, tx *tx, connID, connectorID string, file qbconnect.FileIdentity, now time.Time) error {
+	_, err := tx.exec(ctx, `UPDATE connections SET status = ?, connector_id = ?, file_path = ?, file_company_name = ?, file_id = ?,
+		health_code = ?, health_message = ?, health_resolution = '', health_qb_code = '', health_since = ?, needs_user = FALSE,
+		linked_at = ?, updated_at = ? WHERE id = ?`,
+		qbconnect.StatusLinked, nullString(connectorID), file.Path, file.CompanyName, file.FileID,
+		qbconnect.HealthOK, "Connected.", micros(now), micros(now), micros(now), connID)
+	if err != nil {
+		return fmt.Errorf("link connection %s: %w", connID, err)
+	}
+	return tx.notify(ctx, connID)
+}
+
+func (s *ConnectionService) createConnector(ctx context.Context, tx *tx, now time.Time) (*qbconnect.Connector, string, error) {
+	id, err := s.db.newID("ctr")
+	if err != nil {
+		return nil, "", err
+	}
+	cred, err := s.db.newSecret(connectorCredentialPrefix)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := tx.exec(ctx, "INSERT INTO connectors (id, credential_hash, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+		id, hashSecret(cred), micros(now), micros(now)); err != nil {
+		return nil, "", fmt.Errorf("create connector: %w", err)
+	}
+	return &qbconnect.Connector{ID: id, CreatedAt: now, LastSeenAt: &now}, cred, nil
+}
+
+const connectorColumns = "id, version, signer, thumbprint, hostname, created_at, last_seen_at, revoked_at"
+
+func scanConnector(row interface{ Scan(...any) error }) (*qbconnect.Connector, error) {
+	c := &qbconnect.Connector{}
+	var created int64
+	var seen, revoked sql.NullInt64
+	if err := row.Scan(&c.ID, &c.Version, &c.Signer, &c.Thumbprint, &c.Hostname, &created, &seen, &revoked); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.LastSeenAt, c.RevokedAt = fromMicros(created), timePtr(seen), timePtr(revoked)
+	return c, nil
+}
+
+func findConnector(ctx context.Context, tx *tx, id string) (*qbconnect.Connector, error) {
+	c, err := scanConnector(tx.queryRow(ctx, "SELECT "+connectorColumns+" FROM connectors WHERE id = ?", id))
+	if err == sql.ErrNoRows {
+		return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "unknown connector %q", id)
+	}
+	return c, err
+}
+
+// AuthenticateConnector returns the connector for a credential;
+// EUnauthorized when unknown or revoked. It records the connector as seen at
+// most every 30 seconds.
+func (s *ConnectionService) AuthenticateConnector(ctx context.Context, credential string) (*qbconnect.Connector, error) {
+	if !strings.HasPrefix(credential, connectorCredentialPrefix) {
+		return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "unknown connector credential")
+	}
+	c, err := scanConnector(s.db.queryRow(ctx, "SELECT "+connectorColumns+" FROM connectors WHERE credential_hash = ?", hashSecret(credential)))
+	if err == sql.ErrNoRows {
+		return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "unknown connector credential")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate connector: %w", err)
+	}
+	if c.RevokedAt != nil {
+		return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "connector %s was revoked", c.ID)
+	}
+	now := s.db.now()
+	if c.LastSeenAt == nil || now.Sub(*c.LastSeenAt) >= lastSeenGranularity {
+		err := s.db.inTx(ctx, func(tx *tx) error {
+			_, err := tx.exec(ctx, "UPDATE connectors SET last_seen_at = ? WHERE id = ?", micros(now), c.ID)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("authenticate connector: %w", err)
+		}
+		c.LastSeenAt = &now
+	}
+	return c, nil
+}
+
+// FindConnector returns a connector by ID; ENotFound when unknown.
+func (s *ConnectionService) FindConnector(ctx context.Context, id string) (*qbconnect.Connector, error) {
+	c, err := scanConnector(s.db.queryRow(ctx, "SELECT "+connectorColumns+" FROM connectors WHERE id = ?", id))
+	if err != nil {
+		return nil, notFound(err, "connector", id)
+	}
+	return c, nil
+}
+
+// UpdateConnector records what a connector reports about itself (version,
+// signer, thumbprint, hostname) and marks it seen. ENotFound when unknown.
+func (s *ConnectionService) UpdateConnector(ctx context.Context, c *qbconnect.Connector) error {
+	now := s.db.now()
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		res, err := tx.exec(ctx, "UPDATE connectors SET version = ?, signer = ?, thumbprint = ?, hostname = ?, last_seen_at = ? WHERE id = ?",
+			c.Version, c.Signer, c.Thumbprint, c.Hostname, micros(now), c.ID)
+		if err != nil {
+			return fmt.Errorf("update connector: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return qbconnect.Errorf(qbconnect.ENotFound, "connector %q not found", c.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	c.LastSeenAt = &now
+	return nil
+}
+
+// RevokeConnector revokes a connector's credential and marks its linked
+// connections Deauthorized, with a health that asks for a new link. Their
+// queued work waits. ENotFound unless the connector serves one of the
+// organisation's connections.
+func (s *ConnectionService) RevokeConnector(ctx context.Context, orgID, connectorID string) error {
+	return s.db.inTx(ctx, func(tx *tx) error {
+		var n int
+		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM connections WHERE org_id = ? AND connector_id = ?", orgID, connectorID).Scan(&n); err != nil {
+			return fmt.Errorf("revoke connector: %w", err)
+		}
+		if n == 0 {
+			return qbconnect.Errorf(qbconnect.ENotFound, "connector %q not found", connectorID)
+		}
+		now := micros(s.db.now())
+		if _, err := tx.exec(ctx, "UPDATE connectors SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", now, connectorID); err != nil {
+			return fmt.Errorf("revoke connector: %w", err)
+		}
+		_, err := tx.exec(ctx, `UPDATE connections SET status = ?, health_code = ?, health_message = ?, health_resolution = ?,
+			health_qb_code = '', health_since = ?, needs_user = TRUE, updated_at = ? WHERE connector_id = ? AND status = ?`,
+			qbconnect.StatusDeauthorized, qbconnect.HealthRevoked, "This PC's connector is no longer authorised.",
+			"Create a new link code and enter it in the connector.", now, now, connectorID, qbconnect.StatusLinked)
+		if err != nil {
+			return fmt.Errorf("revoke connector: %w", err)
+		}
+		return tx.notify(ctx, connectorID)
+	})
+}
+
+// SetWebConnectorPassword sets a new password for a Web Connector
+// connection and returns its user name (the connection ID) and the
+// password, shown once. EConflict for a connector connection.
+func (s *ConnectionService) SetWebConnectorPassword(ctx context.Context, orgID, connectionID string) (string, string, error) {
+	c, err := s.FindConnection(ctx, orgID, connectionID)
+	if err != nil {
+		return "", "", err
+	}
+	if c.Kind != qbconnect.KindWebConnector {
+		return "", "", qbconnect.Errorf(qbconnect.EConflict, "connection %s is not a Web Connector connection", c.ID)
+	}
+	password, err := s.db.randomString(20)
+	if err != nil {
+		return "", "", err
+	}
+	err = s.db.inTx(ctx, func(tx *tx) error {
+		_, err := tx.exec(ctx, "UPDATE connections SET wc_password_hash = ?, updated_at = ? WHERE id = ?",
+			hashSecret(password), micros(s.db.now()), c.ID)
+		return err
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("set Web Connector password: %w", err)
+	}
+	return c.ID, password, nil
+}
+
+// AuthenticateWebConnector returns the Web Connector connection of a user
+// name and password; EUnauthorized when they do not match or the
+// connection is unlinked.
+func (s *ConnectionService) AuthenticateWebConnector(ctx context.Context, username, password string) (*qbconnect.Connection, error) {
+	var hash []byte
+	err := s.db.queryRow(ctx, "SELECT wc_password_hash FROM connections WHERE id = ? AND kind = ? AND status <> ?",
+		username, qbconnect.KindWebConnector, qbconnect.StatusUnlinked).Scan(&hash)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, fmt.Errorf("authenticate Web Connector: %w", err)
+	}
+	if err == sql.ErrNoRows || hash == nil || subtle.ConstantTimeCompare(hash, hashSecret(password)) != 1 {
+		return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "unknown Web Connector user or wrong password")
+	}
+	return s.LookupConnection(ctx, username)
+}
+
+// LinkWebConnector marks a Web Connector connection Linked to the company
+// file it reported, with health ok. An empty file.FileID gets a new private
+// ID. ENotFound for an unknown ID, EConflict for a connector connection or
+// an unlinked one.
+func (s *ConnectionService) LinkWebConnector(ctx context.Context, connectionID string, file qbconnect.FileIdentity) (*qbconnect.Connection, error) {
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		var kind qbconnect.ConnectionKind
+		var status qbconnect.ConnectionStatus
+		err := tx.queryRow(ctx, "SELECT kind, status FROM connections WHERE id = ?"+s.db.forUpdate("FOR UPDATE"), connectionID).Scan(&kind, &status)
+		if err != nil {
+			return notFound(err, "connection", connectionID)
+		}
+		if kind != qbconnect.KindWebConnector || status == qbconnect.StatusUnlinked {
+			return qbconnect.Errorf(qbconnect.EConflict, "connection %s is not an active Web Connector connection", connectionID)
+		}
+		if file.FileID == "" {
+			if file.FileID, err = s.db.newID("fid"); err != nil {
+				return err
+			}
+		}
+		return link(ctx, tx, connectionID, "", file, s.db.now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.LookupConnection(ctx, connectionID)
+}

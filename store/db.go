@@ -1,0 +1,389 @@
+// Package store keeps the platform's state in SQLite (the embedded default)
+// or PostgreSQL: organisations and API keys, companies, connections, link
+// codes and connectors, the operation queue, and synced records.
+//
+// One code path serves both databases; the SQL differs only where the
+// dialects do (placeholders, row locks, NOTIFY), and each dialect has its own
+// goose migrations, applied by Open. The conformance suite in
+// store/storetest runs against both.
+//
+// Platform adapters (api, qbwc, syncengine, cmd) import it; the connector
+// and the simulator never do.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+// Options configure a DB. The zero value is usable: every field has a default.
+type Options struct {
+	// Now is the clock; nil means time.Now. Times are stored with
+	// microsecond precision.
+	Now func() time.Time
+	// Rand is the source of IDs and secrets; nil means crypto/rand.Reader.
+	// Outside tests it must be cryptographically secure. It is read under a
+	// lock, so it need not be safe for concurrent use.
+	Rand io.Reader
+	// Logger receives operational messages; nil discards them.
+	Logger *slog.Logger
+	// MaxAttempts is the default number of attempts of an operation that
+	// does not set its own; 0 means 5.
+	MaxAttempts int
+	// RetryBase and RetryMax bound the exponential back-off after a
+	// retryable failure; 0 means 5s and 5m.
+	RetryBase, RetryMax time.Duration
+	// LinkCodeTTL is how long a link code is valid when the caller gives no
+	// TTL; 0 means one hour.
+	LinkCodeTTL time.Duration
+	// MaxConns is the PostgreSQL pool size, or the number of SQLite reader
+	// connections; 0 means 10 and 4.
+	MaxConns int
+}
+
+func (o *Options) setDefaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = 5 * time.Second
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = 5 * time.Minute
+	}
+	if o.LinkCodeTTL <= 0 {
+		o.LinkCodeTTL = time.Hour
+	}
+}
+
+// Dialect names the database behind a DB.
+type Dialect string
+
+// Dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open store. It is safe for concurrent use. Services are views on
+// it: NewOrgService(db), NewCompanyService(db), NewConnectionService(db),
+// NewQueue(db), NewRecordService(db).
+type DB struct {
+	dialect Dialect
+	// write takes every transaction that writes. With SQLite it holds one
+	// connection, so writes are serialised in process (and BEGIN IMMEDIATE
+	// serialises them across processes); with PostgreSQL it is the pool.
+	write *sql.DB
+	// read serves queries; it is write itself with PostgreSQL.
+	read *sql.DB
+
+	opts   Options
+	log    *slog.Logger
+	randMu sync.Mutex
+
+	hub *hub
+	// channel is the PostgreSQL NOTIFY channel of this schema.
+	channel      string
+	stopListener context.CancelFunc
+	listenerDone chan struct{}
+}
+
+// Open opens the store named by dsn and applies pending migrations.
+// dsn is "sqlite:PATH" or a "postgres://" (or "postgresql://") URL. With
+// PostgreSQL the URL may carry search_path to use a schema other than
+// public; the schema must exist.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	opts.setDefaults()
+	db := &DB{opts: opts, log: opts.Logger, hub: newHub()}
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		err = db.openSQLite(strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		err = db.openPostgres(ctx, dsn)
+	default:
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "database %q: want sqlite:PATH or a postgres:// URL", redact(dsn))
+	}
+	if err != nil {
+		db.closePools()
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if db.dialect == Postgres {
+		if err := db.startListener(ctx, dsn); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+func (db *DB) openSQLite(path string) error {
+	if path == "" {
+		return qbconnect.Errorf(qbconnect.EInvalid, "sqlite: empty path")
+	}
+	db.dialect = SQLite
+	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	var err error
+	db.write, err = sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetConnMaxIdleTime(0)
+	// Create the file and switch it to WAL before readers open it.
+	if err := db.write.Ping(); err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	db.read, err = sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	n := db.opts.MaxConns
+	if n <= 0 {
+		n = 4
+	}
+	db.read.SetMaxOpenConns(n)
+	db.read.SetMaxIdleConns(n)
+	return nil
+}
+
+func (db *DB) openPostgres(ctx context.Context, dsn string) error {
+	db.dialect = Postgres
+	var err error
+	db.write, err = sql.Open("pgx", dsn)
+	if err != nil {
+		return fmt.Errorf("open postgres %s: %w", redact(dsn), err)
+	}
+	n := db.opts.MaxConns
+	if n <= 0 {
+		n = 10
+	}
+	db.write.SetMaxOpenConns(n)
+	db.write.SetMaxIdleConns(n)
+	db.read = db.write
+	var schema string
+	if err := db.write.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return fmt.Errorf("connect to postgres %s: %w", redact(dsn), err)
+	}
+	db.channel = "qbconnect_queue"
+	if schema != "public" {
+		db.channel += "." + schema
+	}
+	return nil
+}
+
+// Dialect reports which database the store uses.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Close stops the notification listener and closes the pools.
+func (db *DB) Close() error {
+	if db.stopListener != nil {
+		db.stopListener()
+		<-db.listenerDone
+	}
+	return db.closePools()
+}
+
+func (db *DB) closePools() error {
+	var errs []error
+	if db.read != nil && db.read != db.write {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// now returns the clock's time in UTC at the precision the store keeps.
+func (db *DB) now() time.Time {
+	return db.opts.Now().UTC().Truncate(time.Microsecond)
+}
+
+// rebind turns the ? placeholders of a query into PostgreSQL's $n. Queries
+// in this package never contain a literal question mark.
+func (db *DB) rebind(query string) string {
+	if db.dialect != Postgres {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// forUpdate returns the row-locking clause for PostgreSQL; SQLite has one
+// writer, so its transactions need none.
+func (db *DB) forUpdate(clause string) string {
+	if db.dialect == Postgres {
+		return " " + clause
+	}
+	return ""
+}
+
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, db.rebind(query), args...)
+}
+
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.read.QueryContext(ctx, db.rebind(query), args...)
+}
+
+// Tx is a write transaction. Notifications queued with notify reach
+// waiters only once it commits.
+type tx struct {
+	*sql.Tx
+	db   *DB
+	wake []string
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.ExecContext(ctx, t.db.rebind(query), args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.QueryRowContext(ctx, t.db.rebind(query), args...)
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.QueryContext(ctx, t.db.rebind(query), args...)
+}
+
+// notify wakes, after commit, whoever waits on key (a connector or
+// connection ID) in this process and, with PostgreSQL, in every process.
+func (t *tx) notify(ctx context.Context, key string) error {
+	if key == "" {
+		return nil
+	}
+	for _, k := range t.wake {
+		if k == key {
+			return nil
+		}
+	}
+	t.wake = append(t.wake, key)
+	if t.db.dialect == Postgres {
+		if _, err := t.exec(ctx, "SELECT pg_notify(?, ?)", t.db.channel, key); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+	}
+	return nil
+}
+
+// inTx runs fn in a write transaction and commits it when fn returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
+	stx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	t := &tx{Tx: stx, db: db}
+	if err := fn(t); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for _, k := range t.wake {
+		db.hub.notify(k)
+	}
+	return nil
+}
+
+// notFound converts sql.ErrNoRows into an ENotFound error naming what was
+// looked up; other errors are wrapped.
+func notFound(err error, what, id string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return qbconnect.Errorf(qbconnect.ENotFound, "%s %q not found", what, id)
+	}
+	return fmt.Errorf("find %s %q: %w", what, id, err)
+}
+
+// isUniqueViolation reports whether err is a unique or primary key
+// constraint failure in either dialect.
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// redact hides the password of a URL-style DSN in messages.
+func redact(dsn string) string {
+	at := strings.LastIndex(dsn, "@")
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return dsn
+	}
+	creds := dsn[scheme+3 : at]
+	if i := strings.Index(creds, ":"); i >= 0 {
+		return dsn[:scheme+3] + creds[:i] + ":***" + dsn[at:]
+	}
+	return dsn
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func timePtr(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

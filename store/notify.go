@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// hub wakes waiters in this process. Each key (a connector or connection ID)
+// has one channel that is closed, and forgotten, on the next notification.
+type hub struct {
+	mu    sync.Mutex
+	chans map[string]chan struct{}
+}
+
+func newHub() *hub { return &hub{chans: make(map[string]chan struct{})} }
+
+func (h *hub) wait(key string) <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ch, ok := h.chans[key]
+	if !ok {
+		ch = make(chan struct{})
+		h.chans[key] = ch
+	}
+	return ch
+}
+
+func (h *hub) notify(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ch, ok := h.chans[key]; ok {
+		close(ch)
+		delete(h.chans, key)
+	}
+}
+
+func (h *hub) notifyAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k, ch := range h.chans {
+		close(ch)
+		delete(h.chans, k)
+	}
+}
+
+// startListener connects the LISTEN connection before Open returns, so that
+// a notification sent by another process after Open is never missed, then
+// keeps it alive in a goroutine that Close stops.
+func (db *DB) startListener(ctx context.Context, dsn string) error {
+	conn, err := db.listenConn(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	lctx, cancel := context.WithCancel(context.Background())
+	db.stopListener = cancel
+	db.listenerDone = make(chan struct{})
+	go db.listenLoop(lctx, dsn, conn)
+	return nil
+}
+
+func (db *DB) listenConn(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("listen: connect: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{db.channel}.Sanitize()); err != nil {
+		conn.Close(ctx)
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	return conn, nil
+}
+
+// listenLoop fans notifications out to the hub. When the connection drops it
+// reconnects with back-off and then wakes every waiter, since notifications
+// sent meanwhile are lost.
+func (db *DB) listenLoop(ctx context.Context, dsn string, conn *pgx.Conn) {
+	defer close(db.listenerDone)
+	backoff := 100 * time.Millisecond
+	for {
+		for conn != nil {
+			n, err := conn.WaitForNotification(ctx)
+			if err != nil {
+				conn.Close(context.Background())
+				conn = nil
+				if ctx.Err() != nil {
+					return
+				}
+				db.log.Warn("queue listener lost its connection", "err", err)
+				break
+			}
+			backoff = 100 * time.Millisecond
+			db.hub.notify(n.Payload)
+		}
+		timer := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+		backoff = min(backoff*2, 10*time.Second)
+		var err error
+		conn, err = db.listenConn(ctx, dsn)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return
+			}
+			db.log.Warn("queue listener cannot reconnect", "err", err)
+			continue
+		}
+		db.hub.notifyAll()
+	}
+}

@@ -1,0 +1,645 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+// Queue is the operation queue, kept in the operations table.
+//
+// Order: per connection and priority, operations run strictly in the order
+// they were enqueued (a monotonic sequence, not timestamps); an operation in
+// back-off holds back the later ones of its connection and priority. Across
+// priorities and across the connections of one connector, the lowest
+// priority number goes first, then the oldest.
+//
+// One in flight per connector: a lease of any of a connector's connections
+// blocks the others. Lease serialises on the connector's row (PostgreSQL
+// SELECT ... FOR UPDATE; SQLite has one writer), so several platform
+// processes on one database never hand out two items of one connector.
+//
+// Results: the first result applied wins. A response that arrives for an
+// expired lease is applied when the operation has not finished (the work
+// did happen in QuickBooks), and every later result is recorded with
+// applied=false. A failure reported under an expired lease is only recorded.
+type Queue struct{ db *DB }
+
+var _ qbconnect.Queue = (*Queue)(nil)
+
+// NewQueue returns the operation queue of db.
+func NewQueue(db *DB) *Queue { return &Queue{db: db} }
+
+const operationColumns = `seq, id, org_id, company_id, connection_id, kind, priority, status, COALESCE(idempotency_key, ''),
+	request, message_set_id, meta, attempts, max_attempts, not_before, deadline, COALESCE(lease_id, ''), lease_expires_at,
+	result, error, created_at, updated_at, completed_at`
+
+func scanOperation(row interface{ Scan(...any) error }) (*qbconnect.Operation, int64, error) {
+	op := &qbconnect.Operation{}
+	var seq, notBefore, created, updated int64
+	var deadline, leaseExp, completed sql.NullInt64
+	var errJSON sql.NullString
+	err := row.Scan(&seq, &op.ID, &op.OrgID, &op.CompanyID, &op.ConnectionID, &op.Kind, &op.Priority, &op.Status, &op.IdempotencyKey,
+		&op.Request, &op.MessageSetID, &op.Meta, &op.Attempts, &op.MaxAttempts, &notBefore, &deadline, &op.LeaseID, &leaseExp,
+		&op.Result, &errJSON, &created, &updated, &completed)
+	if err != nil {
+		return nil, 0, err
+	}
+	op.NotBefore = fromMicros(notBefore)
+	op.Deadline, op.LeaseExpiresAt, op.CompletedAt = timePtr(deadline), timePtr(leaseExp), timePtr(completed)
+	op.CreatedAt, op.UpdatedAt = fromMicros(created), fromMicros(updated)
+	if errJSON.Valid {
+		if op.Error, err = decodeError(errJSON.String); err != nil {
+			return nil, 0, fmt.Errorf("operation %s error: %w", op.ID, err)
+		}
+	}
+	return op, seq, nil
+}
+
+// storedError is how an *qbconnect.Error is kept; the cause is not.
+type storedError struct {
+	Code        qbconnect.ErrorCode `json:"code"`
+	Message     string              `json:"message"`
+	UserMessage string              `json:"userMessage,omitempty"`
+	Resolution  string              `json:"resolution,omitempty"`
+	QBCode      string              `json:"qbCode,omitempty"`
+	Retryable   bool                `json:"retryable,omitempty"`
+}
+
+func encodeError(e *qbconnect.Error) any {
+	if e == nil {
+		return nil
+	}
+	msg := e.Message
+	if e.Err != nil {
+		msg = e.Error()
+	}
+	b, _ := json.Marshal(storedError{e.Code, msg, e.UserMessage, e.Resolution, e.QBCode, e.Retryable})
+	return string(b)
+}
+
+func decodeError(s string) (*qbconnect.Error, error) {
+	var se storedError
+	if err := json.Unmarshal([]byte(s), &se); err != nil {
+		return nil, err
+	}
+	return &qbconnect.Error{Code: se.Code, Message: se.Message, UserMessage: se.UserMessage,
+		Resolution: se.Resolution, QBCode: se.QBCode, Retryable: se.Retryable}, nil
+}
+
+var operationKinds = map[qbconnect.OperationKind]bool{
+	qbconnect.OpSync: true, qbconnect.OpWrite: true, qbconnect.OpQBXML: true, qbconnect.OpHealth: true, qbconnect.OpStamp: true,
+}
+
+// Enqueue stores op durably and wakes the connector that serves its
+// connection. op.OrgID and op.ConnectionID (or op.CompanyID, meaning its
+// active connection) are required; an unknown or other-org connection is
+// ENotFound, an unlinked one EConflict. MaxAttempts 0 takes the store's
+// default; a zero NotBefore means now. With an IdempotencyKey already used
+// in the org, Enqueue returns the existing operation and no error. op itself
+// is not modified; the stored operation is returned.
+func (q *Queue) Enqueue(ctx context.Context, op *qbconnect.Operation) (*qbconnect.Operation, error) {
+	switch {
+	case op.OrgID == "":
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: organisation is required")
+	case op.ConnectionID == "" && op.CompanyID == "":
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: connection or company is required")
+	case !operationKinds[op.Kind]:
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation kind %q is unknown", op.Kind)
+	case op.Request == "":
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: request is required")
+	case op.Priority < 0 || op.MaxAttempts < 0:
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: priority and max attempts must not be negative")
+	case len(op.IdempotencyKey) > 255:
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: idempotency key is longer than 255 bytes")
+	}
+	id, err := q.db.newID("op")
+	if err != nil {
+		return nil, err
+	}
+	var existing string
+	err = q.db.inTx(ctx, func(tx *tx) error {
+		var connID, companyID, connectorID string
+		var status qbconnect.ConnectionStatus
+		where, arg := "id = ?", op.ConnectionID
+		if op.ConnectionID == "" {
+			where, arg = "company_id = ? AND status <> 'Unlinked'", op.CompanyID
+		}
+		err := tx.queryRow(ctx, "SELECT id, company_id, COALESCE(connector_id, ''), status FROM connections WHERE org_id = ? AND "+where,
+			op.OrgID, arg).Scan(&connID, &companyID, &connectorID, &status)
+		if err != nil {
+			return notFound(err, "connection", arg)
+		}
+		if status == qbconnect.StatusUnlinked {
+			return qbconnect.Errorf(qbconnect.EConflict, "connection %s is unlinked", connID)
+		}
+		if op.CompanyID != "" && op.CompanyID != companyID {
+			return qbconnect.Errorf(qbconnect.EInvalid, "connection %s does not belong to company %s", connID, op.CompanyID)
+		}
+		now := q.db.now()
+		notBefore := op.NotBefore
+		if notBefore.IsZero() || notBefore.Before(now) {
+			notBefore = now
+		}
+		maxAttempts := op.MaxAttempts
+		if maxAttempts == 0 {
+			maxAttempts = q.db.opts.MaxAttempts
+		}
+		var seq int64
+		err = tx.queryRow(ctx, `INSERT INTO operations (id, org_id, company_id, connection_id, kind, priority, status, idempotency_key,
+			request, message_set_id, meta, max_attempts, not_before, deadline, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (org_id, idempotency_key) DO NOTHING RETURNING seq`,
+			id, op.OrgID, companyID, connID, op.Kind, op.Priority, qbconnect.OpQueued, nullString(op.IdempotencyKey),
+			op.Request, op.MessageSetID, op.Meta, maxAttempts, micros(notBefore), nullMicros(op.Deadline), micros(now), micros(now)).Scan(&seq)
+		if err == sql.ErrNoRows {
+			return tx.queryRow(ctx, "SELECT id FROM operations WHERE org_id = ? AND idempotency_key = ?", op.OrgID, op.IdempotencyKey).Scan(&existing)
+		}
+		if err != nil {
+			return fmt.Errorf("enqueue: %w", err)
+		}
+		if err := tx.notify(ctx, connectorID); err != nil {
+			return err
+		}
+		return tx.notify(ctx, connID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if existing != "" {
+		id = existing
+	}
+	return q.FindOperation(ctx, op.OrgID, id)
+}
+
+// FindOperation returns ENotFound for an unknown or other-org ID.
+func (q *Queue) FindOperation(ctx context.Context, orgID, id string) (*qbconnect.Operation, error) {
+	op, _, err := scanOperation(q.db.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE org_id = ? AND id = ?", orgID, id))
+	if err != nil {
+		return nil, notFound(err, "operation", id)
+	}
+	return op, nil
+}
+
+// ListOperations returns a page of an organisation's operations, newest
+// first, and the cursor of the next page ("" at the end).
+func (q *Queue) ListOperations(ctx context.Context, f qbconnect.OperationFilter) ([]*qbconnect.Operation, string, error) {
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return nil, "", err
+	}
+	where, args := []string{"org_id = ?"}, []any{f.OrgID}
+	if f.CompanyID != "" {
+		where, args = append(where, "company_id = ?"), append(args, f.CompanyID)
+	}
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if f.Kind != "" {
+		where, args = append(where, "kind = ?"), append(args, f.Kind)
+	}
+	if f.Cursor != "" {
+		before, err := parseSeqCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		where, args = append(where, "seq < ?"), append(args, before)
+	}
+	rows, err := q.db.query(ctx, "SELECT "+operationColumns+" FROM operations WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY seq DESC LIMIT ?", append(args, limit+1)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list operations: %w", err)
+	}
+	defer rows.Close()
+	list := []*qbconnect.Operation{}
+	var next string
+	var last int64
+	for rows.Next() {
+		op, seq, err := scanOperation(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list operations: %w", err)
+		}
+		if len(list) == limit {
+			next = seqCursor(last)
+			break
+		}
+		list = append(list, op)
+		last = seq
+	}
+	return list, next, rows.Err()
+}
+
+// Lease hands out the next runnable operation of one of the connector's
+// connections, or nil when there is none, when one is already in flight, or
+// when every connection with work is paused, not Linked, or waits for the
+// user. Before choosing it times out the connector's expired work and
+// re-offers its expired leases. ENotFound for an unknown connector,
+// EUnauthorized for a revoked one.
+func (q *Queue) Lease(ctx context.Context, connectorID string, ttl time.Duration) (*qbconnect.Lease, error) {
+	return q.lease(ctx, connectorID, "", ttl)
+}
+
+// LeaseConnection is Lease restricted to one connection; it is how the Web
+// Connector endpoint takes work. A connection served by a connector still
+// obeys that connector's one-in-flight rule.
+func (q *Queue) LeaseConnection(ctx context.Context, connectionID string, ttl time.Duration) (*qbconnect.Lease, error) {
+	var connectorID string
+	err := q.db.queryRow(ctx, "SELECT COALESCE(connector_id, '') FROM connections WHERE id = ?", connectionID).Scan(&connectorID)
+	if err != nil {
+		return nil, notFound(err, "connection", connectionID)
+	}
+	return q.lease(ctx, connectorID, connectionID, ttl)
+}
+
+func (q *Queue) lease(ctx context.Context, connectorID, connectionID string, ttl time.Duration) (*qbconnect.Lease, error) {
+	if ttl <= 0 {
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "lease time %s must be positive", ttl)
+	}
+	var lease *qbconnect.Lease
+	err := q.db.inTx(ctx, func(tx *tx) error {
+		now := q.db.now()
+		// scope selects the operations whose lease blocks this one;
+		// candidates the connections whose work may be handed out.
+		var scope, candidates string
+		var scopeArgs, candArgs []any
+		if connectorID != "" {
+			var revoked sql.NullInt64
+			err := tx.queryRow(ctx, "SELECT revoked_at FROM connectors WHERE id = ?"+q.db.forUpdate("FOR UPDATE"), connectorID).Scan(&revoked)
+			if err != nil {
+				return notFound(err, "connector", connectorID)
+			}
+			if revoked.Valid {
+				return qbconnect.Errorf(qbconnect.EUnauthorized, "connector %s was revoked", connectorID)
+			}
+			scope = "connection_id IN (SELECT id FROM connections WHERE connector_id = ?)"
+			scopeArgs = []any{connectorID}
+			candidates, candArgs = "c.connector_id = ?", []any{connectorID}
+			if connectionID != "" {
+				candidates, candArgs = candidates+" AND c.id = ?", append(candArgs, connectionID)
+			}
+		} else {
+			var id string
+			err := tx.queryRow(ctx, "SELECT id FROM connections WHERE id = ?"+q.db.forUpdate("FOR UPDATE"), connectionID).Scan(&id)
+			if err != nil {
+				return notFound(err, "connection", connectionID)
+			}
+			scope, scopeArgs = "connection_id = ?", []any{connectionID}
+			candidates, candArgs = "c.id = ?", []any{connectionID}
+		}
+		if _, err := q.expire(ctx, tx, scope, scopeArgs, now); err != nil {
+			return err
+		}
+		var inFlight int
+		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM operations WHERE "+scope+" AND status = 'InFlight'", scopeArgs...).Scan(&inFlight); err != nil {
+			return fmt.Errorf("lease: %w", err)
+		}
+		if inFlight > 0 {
+			return nil
+		}
+		var opID, connID string
+		args := append(append([]any{}, candArgs...), micros(now), micros(now))
+		err := tx.queryRow(ctx, `SELECT o.id, o.connection_id FROM operations o JOIN connections c ON c.id = o.connection_id
+			WHERE `+candidates+` AND c.status = 'Linked' AND NOT c.needs_user
+			AND (NOT c.paused OR (c.paused_until IS NOT NULL AND c.paused_until <= ?))
+			AND o.status = 'Queued' AND o.not_before <= ?
+			AND NOT EXISTS (SELECT 1 FROM operations p WHERE p.connection_id = o.connection_id AND p.status = 'Queued'
+				AND p.priority = o.priority AND p.seq < o.seq)
+			ORDER BY o.priority, o.seq LIMIT 1`, args...).Scan(&opID, &connID)
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("lease: %w", err)
+		}
+		leaseID, err := q.db.newID("lse")
+		if err != nil {
+			return err
+		}
+		expires := now.Add(ttl)
+		var attempt int
+		err = tx.queryRow(ctx, `UPDATE operations SET status = 'InFlight', attempts = attempts + 1, lease_id = ?, lease_expires_at = ?,
+			updated_at = ? WHERE id = ? RETURNING attempts`, leaseID, micros(expires), micros(now), opID).Scan(&attempt)
+		if err != nil {
+			return fmt.Errorf("lease %s: %w", opID, err)
+		}
+		if _, err := tx.exec(ctx, "INSERT INTO operation_leases (lease_id, op_id, attempt, leased_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+			leaseID, opID, attempt, micros(now), micros(expires)); err != nil {
+			return fmt.Errorf("lease %s: %w", opID, err)
+		}
+		if _, err := tx.exec(ctx, "UPDATE connections SET last_request_at = ? WHERE id = ?", micros(now), connID); err != nil {
+			return fmt.Errorf("lease %s: %w", opID, err)
+		}
+		op, _, err := scanOperation(tx.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE id = ?", opID))
+		if err != nil {
+			return fmt.Errorf("lease %s: %w", opID, err)
+		}
+		lease = &qbconnect.Lease{Operation: op, LeaseID: leaseID, ExpiresAt: expires}
+		return nil
+	})
+	return lease, err
+}
+
+// expire finishes or re-offers the operations in scope whose time ran out:
+// queued ones past their deadline become TimedOut; in-flight ones whose lease
+// expired become TimedOut past their deadline, Failed when they used up their
+// attempts, and Queued again otherwise (keeping their place in line). It
+// returns the number of operations changed and queues a wake-up for each
+// connection concerned.
+func (q *Queue) expire(ctx context.Context, tx *tx, scope string, scopeArgs []any, now time.Time) (int, error) {
+	n := micros(now)
+	deadline := encodeError(&qbconnect.Error{Code: qbconnect.ETimeout, Message: "the operation's deadline passed before QuickBooks answered",
+		UserMessage: "QuickBooks did not process the request in time.", Resolution: "Check that QuickBooks is open with the right company file, then retry."})
+	leaseLost := encodeError(&qbconnect.Error{Code: qbconnect.ETimeout, Message: "every attempt's lease expired without a result",
+		UserMessage: "The connector did not answer in time.", Resolution: "Check that the connector is running and online, then retry."})
+	skip := q.db.forUpdate("FOR UPDATE SKIP LOCKED")
+	steps := []struct {
+		cond string
+		args []any
+		set  string
+		vals []any
+	}{
+		{"status = 'Queued' AND deadline IS NOT NULL AND deadline <= ?", []any{n},
+			"status = 'TimedOut', error = ?, completed_at = ?", []any{deadline, n}},
+		{"status = 'InFlight' AND lease_expires_at <= ? AND deadline IS NOT NULL AND deadline <= ?", []any{n, n},
+			"status = 'TimedOut', error = ?, completed_at = ?, lease_id = NULL, lease_expires_at = NULL", []any{deadline, n}},
+		{"status = 'InFlight' AND lease_expires_at <= ? AND attempts >= max_attempts", []any{n},
+			"status = 'Failed', error = ?, completed_at = ?, lease_id = NULL, lease_expires_at = NULL", []any{leaseLost, n}},
+		{"status = 'InFlight' AND lease_expires_at <= ?", []any{n},
+			"status = 'Queued', not_before = ?, lease_id = NULL, lease_expires_at = NULL", []any{n}},
+	}
+	changed := 0
+	for _, s := range steps {
+		args := append(append([]any{}, s.vals...), micros(now))
+		args = append(append(append(args, scopeArgs...), s.args...), s.args...)
+		rows, err := tx.query(ctx, "UPDATE operations SET "+s.set+", updated_at = ? WHERE id IN (SELECT id FROM operations WHERE "+
+			scope+" AND "+s.cond+skip+") AND "+s.cond+" RETURNING connection_id", args...)
+		if err != nil {
+			return 0, fmt.Errorf("expire operations: %w", err)
+		}
+		var conns []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return 0, fmt.Errorf("expire operations: %w", err)
+			}
+			conns = append(conns, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, fmt.Errorf("expire operations: %w", err)
+		}
+		changed += len(conns)
+		for _, c := range conns {
+			if err := notifyConnection(ctx, tx, c); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return changed, nil
+}
+
+// ExpireDeadlines times out queued operations whose deadline passed and
+// re-offers (or fails) those whose lease expired, across every connector. It
+// returns how many operations changed. With PostgreSQL it skips rows another
+// transaction holds, so it never waits on a busy queue.
+func (q *Queue) ExpireDeadlines(ctx context.Context) (int, error) {
+	var n int
+	err := q.db.inTx(ctx, func(tx *tx) error {
+		var err error
+		n, err = q.expire(ctx, tx, "1 = 1", nil, q.db.now())
+		return err
+	})
+	return n, err
+}
+
+// Complete records an outcome for a lease. It answers ENotFound for an
+// unknown operation and EConflict for a lease never issued for it; every
+// other outcome is recorded (see Outcomes), and applied reports whether it
+// decided the operation's state. A response completes the operation as
+// Success unless it already finished. A failure under the current lease:
+// when out.Health says the user must act, the operation waits again without
+// using up the attempt; when retryable and attempts remain, it is retried
+// after an exponential back-off with jitter; otherwise it fails. out.Health,
+// under the current lease, becomes the connection's health.
+func (q *Queue) Complete(ctx context.Context, opID, leaseID string, out qbconnect.Outcome) (*qbconnect.Operation, bool, error) {
+	var applied bool
+	var orgID string
+	err := q.db.inTx(ctx, func(tx *tx) error {
+		now := q.db.now()
+		op, _, err := scanOperation(tx.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE id = ?"+q.db.forUpdate("FOR UPDATE"), opID))
+		if err != nil {
+			return notFound(err, "operation", opID)
+		}
+		orgID = op.OrgID
+		var issued int
+		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM operation_leases WHERE lease_id = ? AND op_id = ?", leaseID, opID).Scan(&issued); err != nil {
+			return fmt.Errorf("complete %s: %w", opID, err)
+		}
+		if issued == 0 {
+			return qbconnect.Errorf(qbconnect.EConflict, "lease %q was not issued for operation %s", leaseID, opID)
+		}
+		current := op.Status == qbconnect.OpInFlight && op.LeaseID == leaseID
+		switch {
+		case op.Status.Done():
+		case out.Failure == nil:
+			applied = true
+			_, err = tx.exec(ctx, `UPDATE operations SET status = 'Success', result = ?, error = NULL, lease_id = NULL, lease_expires_at = NULL,
+				completed_at = ?, updated_at = ? WHERE id = ?`, nonNil(out.Response), micros(now), micros(now), opID)
+		case current:
+			applied = true
+			err = q.fail(ctx, tx, op, out, now)
+		}
+		if err != nil {
+			return fmt.Errorf("complete %s: %w", opID, err)
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO operation_outcomes (op_id, lease_id, applied, received_at, response, failure)
+			VALUES (?, ?, ?, ?, ?, ?)`, opID, leaseID, applied, micros(now), out.Response, encodeError(out.Failure)); err != nil {
+			return fmt.Errorf("complete %s: %w", opID, err)
+		}
+		if current && out.Health != nil {
+			h := *out.Health
+			h.LastRequestAt = &now
+			if out.Failure == nil {
+				h.LastSuccessAt = &now
+			}
+			if err := setHealth(ctx, tx, op.ConnectionID, h); err != nil {
+				return err
+			}
+		} else if applied && out.Failure == nil {
+			if _, err := tx.exec(ctx, "UPDATE connections SET last_success_at = ? WHERE id = ?", micros(now), op.ConnectionID); err != nil {
+				return fmt.Errorf("complete %s: %w", opID, err)
+			}
+		}
+		// The connector is free for its next item.
+		return notifyConnection(ctx, tx, op.ConnectionID)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	op, err := q.FindOperation(ctx, orgID, opID)
+	return op, applied, err
+}
+
+// notifyConnection wakes whoever waits for work of a connection: its
+// connector, or the Web Connector session polling the connection itself.
+func notifyConnection(ctx context.Context, tx *tx, connID string) error {
+	for _, k := range tx.wake {
+		if k == connID {
+			return nil
+		}
+	}
+	var connectorID string
+	if err := tx.queryRow(ctx, "SELECT COALESCE(connector_id, '') FROM connections WHERE id = ?", connID).Scan(&connectorID); err != nil {
+		return fmt.Errorf("notify %s: %w", connID, err)
+	}
+	if err := tx.notify(ctx, connectorID); err != nil {
+		return err
+	}
+	return tx.notify(ctx, connID)
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// fail applies a failure reported under the current lease.
+func (q *Queue) fail(ctx context.Context, tx *tx, op *qbconnect.Operation, out qbconnect.Outcome, now time.Time) error {
+	errJSON := encodeError(out.Failure)
+	switch {
+	case out.Health != nil && out.Health.NeedsUser:
+		_, err := tx.exec(ctx, `UPDATE operations SET status = 'Queued', attempts = attempts - 1, not_before = ?, error = ?,
+			lease_id = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?`, micros(now), errJSON, micros(now), op.ID)
+		return err
+	case out.Failure.Retryable && op.Attempts < op.MaxAttempts:
+		retry := now.Add(q.backoff(op.Attempts))
+		_, err := tx.exec(ctx, `UPDATE operations SET status = 'Queued', not_before = ?, error = ?,
+			lease_id = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?`, micros(retry), errJSON, micros(now), op.ID)
+		return err
+	default:
+		_, err := tx.exec(ctx, `UPDATE operations SET status = 'Failed', error = ?, lease_id = NULL, lease_expires_at = NULL,
+			completed_at = ?, updated_at = ? WHERE id = ?`, errJSON, micros(now), micros(now), op.ID)
+		return err
+	}
+}
+
+// backoff returns RetryBase·2^(attempt-1), capped at RetryMax, scaled by a
+// random factor in [0.5, 1) so that retries of many items spread out.
+func (q *Queue) backoff(attempt int) time.Duration {
+	d := q.db.opts.RetryBase
+	for i := 1; i < attempt && d < q.db.opts.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, q.db.opts.RetryMax)
+	var b [8]byte
+	q.db.randMu.Lock()
+	_, err := io.ReadFull(q.db.opts.Rand, b[:])
+	q.db.randMu.Unlock()
+	if err != nil {
+		return d
+	}
+	f := 0.5 + float64(binary.BigEndian.Uint64(b[:])>>11)/(1<<53)/2
+	return time.Duration(float64(d) * f)
+}
+
+// ExtendLease moves the expiry of a current lease to now+ttl, for work that
+// takes long (a large query). EConflict when the lease is no longer current.
+func (q *Queue) ExtendLease(ctx context.Context, opID, leaseID string, ttl time.Duration) (time.Time, error) {
+	if ttl <= 0 {
+		return time.Time{}, qbconnect.Errorf(qbconnect.EInvalid, "lease time %s must be positive", ttl)
+	}
+	var expires time.Time
+	err := q.db.inTx(ctx, func(tx *tx) error {
+		now := q.db.now()
+		expires = now.Add(ttl)
+		res, err := tx.exec(ctx, `UPDATE operations SET lease_expires_at = ?, updated_at = ?
+			WHERE id = ? AND lease_id = ? AND status = 'InFlight' AND lease_expires_at > ?`,
+			micros(expires), micros(now), opID, leaseID, micros(now))
+		if err != nil {
+			return fmt.Errorf("extend lease: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return qbconnect.Errorf(qbconnect.EConflict, "lease %q of operation %s is not current", leaseID, opID)
+		}
+		_, err = tx.exec(ctx, "UPDATE operation_leases SET expires_at = ? WHERE lease_id = ?", micros(expires), leaseID)
+		return err
+	})
+	return expires, err
+}
+
+// Cancel cancels a queued operation. EConflict when it is in flight or
+// finished otherwise; cancelling a cancelled operation does nothing.
+func (q *Queue) Cancel(ctx context.Context, orgID, id string) error {
+	return q.db.inTx(ctx, func(tx *tx) error {
+		var status qbconnect.OperationStatus
+		err := tx.queryRow(ctx, "SELECT status FROM operations WHERE org_id = ? AND id = ?"+q.db.forUpdate("FOR UPDATE"), orgID, id).Scan(&status)
+		if err != nil {
+			return notFound(err, "operation", id)
+		}
+		switch status {
+		case qbconnect.OpCanceled:
+			return nil
+		case qbconnect.OpQueued:
+		default:
+			return qbconnect.Errorf(qbconnect.EConflict, "operation %s is %s and can no longer be cancelled", id, status)
+		}
+		now := micros(q.db.now())
+		_, err = tx.exec(ctx, "UPDATE operations SET status = 'Canceled', completed_at = ?, updated_at = ? WHERE id = ?", now, now, id)
+		return err
+	})
+}
+
+// Wait returns a channel closed when work may be available for the
+// connector (or Web Connector connection) named by key.
+func (q *Queue) Wait(ctx context.Context, key string) <-chan struct{} {
+	return q.db.hub.wait(key)
+}
+
+// OutcomeRecord is one result posted for an operation, applied or not.
+type OutcomeRecord struct {
+	LeaseID    string
+	Applied    bool
+	ReceivedAt time.Time
+	Response   []byte
+	Failure    *qbconnect.Error
+}
+
+// Outcomes returns every result posted for an operation, oldest first.
+// ENotFound for an unknown or other-org operation.
+func (q *Queue) Outcomes(ctx context.Context, orgID, opID string) ([]OutcomeRecord, error) {
+	if _, err := q.FindOperation(ctx, orgID, opID); err != nil {
+		return nil, err
+	}
+	rows, err := q.db.query(ctx, "SELECT lease_id, applied, received_at, response, failure FROM operation_outcomes WHERE op_id = ? ORDER BY seq", opID)
+	if err != nil {
+		return nil, fmt.Errorf("outcomes of %s: %w", opID, err)
+	}
+	defer rows.Close()
+	list := []OutcomeRecord{}
+	for rows.Next() {
+		var o OutcomeRecord
+		var at int64
+		var failure sql.NullString
+		if err := rows.Scan(&o.LeaseID, &o.Applied, &at, &o.Response, &failure); err != nil {
+			return nil, fmt.Errorf("outcomes of %s: %w", opID, err)
+		}
+		o.ReceivedAt = fromMicros(at)
+		if failure.Valid {
+			if o.Failure, err = decodeError(failure.String); err != nil {
+				return nil, err
+			}
+		}
+		list = append(list, o)
+	}
+	return list, rows.Err()
+}

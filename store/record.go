@@ -1,0 +1,230 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+// RecordService keeps synced QuickBooks records.
+type RecordService struct{ db *DB }
+
+var _ qbconnect.RecordService = (*RecordService)(nil)
+
+// NewRecordService returns the record service of db.
+func NewRecordService(db *DB) *RecordService { return &RecordService{db: db} }
+
+// recordBatch is how many rows one INSERT carries: 12 parameters each stays
+// well under both databases' parameter limits.
+const recordBatch = 400
+
+const recordInsert = `INSERT INTO records (company_id, type, id, edit_sequence, name, ref_id, txn_date, active,
+	modified_at, updated_at, deleted, data) VALUES `
+
+// An unchanged record (same EditSequence, deletion flag and data) keeps its
+// UpdatedAt, so the overlap of incremental syncs does not look like change.
+const recordConflict = ` ON CONFLICT (company_id, type, id) DO UPDATE SET edit_sequence = excluded.edit_sequence,
+	name = excluded.name, ref_id = excluded.ref_id, txn_date = excluded.txn_date, active = excluded.active,
+	modified_at = excluded.modified_at, updated_at = excluded.updated_at, deleted = excluded.deleted, data = excluded.data
+	WHERE records.edit_sequence <> excluded.edit_sequence OR records.deleted <> excluded.deleted OR records.data <> excluded.data`
+
+func recordInsertSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString(recordInsert)
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	b.WriteString(recordConflict)
+	return b.String()
+}
+
+// UpsertRecords inserts or replaces records in one transaction, in
+// multi-row statements. Each record needs CompanyID, Type, ID and valid JSON
+// Data; one invalid record is EInvalid and nothing is stored. UpdatedAt is
+// set to now for records that changed. Of two records with the same key in
+// rs, the last wins.
+func (s *RecordService) UpsertRecords(ctx context.Context, rs []*qbconnect.Record) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	byKey := make(map[[3]string]int, len(rs))
+	uniq := make([]*qbconnect.Record, 0, len(rs))
+	for i, r := range rs {
+		if r.CompanyID == "" || r.Type == "" || r.ID == "" {
+			return qbconnect.Errorf(qbconnect.EInvalid, "record %d: company, type and ID are required", i)
+		}
+		if !json.Valid(r.Data) {
+			return qbconnect.Errorf(qbconnect.EInvalid, "record %s %s: data is not valid JSON", r.Type, r.ID)
+		}
+		k := [3]string{r.CompanyID, r.Type, r.ID}
+		if j, ok := byKey[k]; ok {
+			uniq[j] = r
+			continue
+		}
+		byKey[k] = len(uniq)
+		uniq = append(uniq, r)
+	}
+	now := micros(s.db.now())
+	return s.db.inTx(ctx, func(tx *tx) error {
+		var full *sql.Stmt
+		args := make([]any, 0, recordBatch*12)
+		for start := 0; start < len(uniq); start += recordBatch {
+			batch := uniq[start:min(start+recordBatch, len(uniq))]
+			args = args[:0]
+			for _, r := range batch {
+				args = append(args, r.CompanyID, r.Type, r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, r.Active,
+					micros(r.ModifiedAt), now, r.Deleted, string(r.Data))
+			}
+			var err error
+			if len(batch) == recordBatch {
+				if full == nil {
+					if full, err = tx.PrepareContext(ctx, s.db.rebind(recordInsertSQL(recordBatch))); err != nil {
+						return fmt.Errorf("upsert records: %w", err)
+					}
+					defer full.Close()
+				}
+				_, err = full.ExecContext(ctx, args...)
+			} else {
+				_, err = tx.exec(ctx, recordInsertSQL(len(batch)), args...)
+			}
+			if err != nil {
+				return fmt.Errorf("upsert records: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteRecords marks records deleted in QuickBooks at time at; unknown IDs
+// are ignored.
+func (s *RecordService) DeleteRecords(ctx context.Context, companyID, typ string, ids []string, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := micros(s.db.now())
+	return s.db.inTx(ctx, func(tx *tx) error {
+		for start := 0; start < len(ids); start += recordBatch {
+			batch := ids[start:min(start+recordBatch, len(ids))]
+			args := []any{micros(at), now, companyID, typ}
+			for _, id := range batch {
+				args = append(args, id)
+			}
+			_, err := tx.exec(ctx, `UPDATE records SET deleted = TRUE, modified_at = ?, updated_at = ?
+				WHERE company_id = ? AND type = ? AND NOT deleted AND id IN (?`+strings.Repeat(", ?", len(batch)-1)+")", args...)
+			if err != nil {
+				return fmt.Errorf("delete records: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+const recordColumns = "r.company_id, r.type, r.id, r.edit_sequence, r.name, r.ref_id, r.txn_date, r.active, r.modified_at, r.updated_at, r.deleted, r.data"
+
+func scanRecord(row interface{ Scan(...any) error }) (*qbconnect.Record, error) {
+	r := &qbconnect.Record{}
+	var modified, updated int64
+	var data []byte
+	if err := row.Scan(&r.CompanyID, &r.Type, &r.ID, &r.EditSequence, &r.Name, &r.RefID, &r.TxnDate, &r.Active,
+		&modified, &updated, &r.Deleted, &data); err != nil {
+		return nil, err
+	}
+	r.ModifiedAt, r.UpdatedAt, r.Data = fromMicros(modified), fromMicros(updated), data
+	return r, nil
+}
+
+// FindRecord returns a record, deleted or not; ENotFound for an unknown
+// record or one of another organisation's company.
+func (s *RecordService) FindRecord(ctx context.Context, orgID, companyID, typ, id string) (*qbconnect.Record, error) {
+	r, err := scanRecord(s.db.queryRow(ctx, "SELECT "+recordColumns+` FROM records r JOIN companies c ON c.id = r.company_id
+		WHERE c.org_id = ? AND c.deleted_at IS NULL AND r.company_id = ? AND r.type = ? AND r.id = ?`, orgID, companyID, typ, id))
+	if err != nil {
+		return nil, notFound(err, "record", id)
+	}
+	return r, nil
+}
+
+// ListRecords returns a page of records ordered by UpdatedAt then ID (so an
+// incremental reader can resume with UpdatedSince), and the next cursor (""
+// at the end). ENotFound for an unknown or other-org company.
+func (s *RecordService) ListRecords(ctx context.Context, f qbconnect.RecordFilter) ([]*qbconnect.Record, string, error) {
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := NewCompanyService(s.db).FindCompany(ctx, f.OrgID, f.CompanyID); err != nil {
+		return nil, "", err
+	}
+	where, args := []string{"r.company_id = ?", "r.type = ?"}, []any{f.CompanyID, f.Type}
+	add := func(cond string, a ...any) { where, args = append(where, cond), append(args, a...) }
+	if !f.IncludeDeleted {
+		add("NOT r.deleted")
+	}
+	if f.UpdatedSince != nil {
+		add("r.updated_at >= ?", micros(*f.UpdatedSince))
+	}
+	if f.Name != "" {
+		add("r.name = ?", f.Name)
+	}
+	if f.NamePrefix != "" {
+		add("substr(r.name, 1, ?) = ?", len([]rune(f.NamePrefix)), f.NamePrefix)
+	}
+	if f.TxnDateFrom != "" {
+		add("r.txn_date >= ?", f.TxnDateFrom)
+	}
+	if f.TxnDateTo != "" {
+		add("r.txn_date <> '' AND r.txn_date <= ?", f.TxnDateTo)
+	}
+	if f.Active != nil {
+		add("r.active = ?", *f.Active)
+	}
+	if f.RefID != "" {
+		add("r.ref_id = ?", f.RefID)
+	}
+	if f.Cursor != "" {
+		t, id, err := parseTimeIDCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		add("(r.updated_at > ? OR (r.updated_at = ? AND r.id > ?))", t, t, id)
+	}
+	rows, err := s.db.query(ctx, "SELECT "+recordColumns+" FROM records r WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY r.updated_at, r.id LIMIT ?", append(args, limit+1)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list records: %w", err)
+	}
+	defer rows.Close()
+	list := []*qbconnect.Record{}
+	var next string
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list records: %w", err)
+		}
+		if len(list) == limit {
+			last := list[len(list)-1]
+			next = timeIDCursor(micros(last.UpdatedAt), last.ID)
+			break
+		}
+		list = append(list, r)
+	}
+	return list, next, rows.Err()
+}
+
+// CountRecords counts live (not deleted) records of a type.
+func (s *RecordService) CountRecords(ctx context.Context, companyID, typ string) (int, error) {
+	var n int
+	err := s.db.queryRow(ctx, "SELECT COUNT(*) FROM records WHERE company_id = ? AND type = ? AND NOT deleted", companyID, typ).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count records: %w", err)
+	}
+	return n, nil
+}
