@@ -271,8 +271,14 @@ func (e *transportError) Unwrap() error { return e.err }
 // do sends one request and decodes a 2xx JSON answer into out. It returns
 // the HTTP status; a non-2xx answer is an *Error.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body *encodedBody, auth bool, out any) (int, error) {
+	// path is already escaped (item IDs are escaped by the caller).
 	u := *c.base
-	u.Path += path
+	unescaped, err := url.PathUnescape(path)
+	if err != nil {
+		return 0, fmt.Errorf("gateway: path %q: %w", path, err)
+	}
+	u.RawPath = c.base.EscapedPath() + path
+	u.Path += unescaped
 	u.RawQuery = q.Encode()
 	var rd io.Reader
 	if body != nil {
