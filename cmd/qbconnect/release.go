@@ -1,18 +1,294 @@
 package main
 
 import (
+	"crypto/x509"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/signing"
 )
 
-// newReleaseCmd is a placeholder until its issue lands; it is hidden from help.
+// releaseEnv is what the release commands take from their environment, so
+// that tests control the clock.
+type releaseEnv struct {
+	now func() time.Time
+}
+
+// newReleaseCmd returns `qbconnect release`, the connector release tooling.
 func newReleaseCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:    "release",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("release: not built yet")
+	return releaseCmd(releaseEnv{now: time.Now})
+}
+
+func releaseCmd(env releaseEnv) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "release",
+		Short: "Sign and verify connector releases",
+		Long: "Release tooling: sign Windows executables and installers with Authenticode and other\n" +
+			"files with detached PKCS#7 signatures, and verify signatures.",
+	}
+	// One line per sub-command.
+	cmd.AddCommand(
+		releaseSignCmd(env),
+		releaseVerifyCmd(env),
+	)
+	return cmd
+}
+
+// expiryWarning is how close to its expiry a signing certificate draws a
+// warning from `release sign`.
+const expiryWarning = 30 * 24 * time.Hour
+
+func releaseSignCmd(env releaseEnv) *cobra.Command {
+	var certFile, keyFile, chainFile, description, url string
+	var allowExpired bool
+	cmd := &cobra.Command{
+		Use:   "sign --cert CERT --key KEY [--chain FILE] FILE...",
+		Short: "Sign files: Authenticode for .exe/.dll/.msi, detached PKCS#7 (FILE.p7s) for others",
+		Long: "Sign each FILE with the code-signing certificate CERT and its private key KEY (PEM,\n" +
+			"PKCS#1, SEC 1 or PKCS#8, unencrypted). Windows PE images and MSI packages get an\n" +
+			"embedded Authenticode SHA-256 signature, in place, replacing any existing one; any\n" +
+			"other file gets a detached PKCS#7 signature written to FILE.p7s. --chain adds\n" +
+			"intermediate CA certificates to the signatures. Signatures are not timestamped.\n" +
+			"All files are checked before any is signed.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			if certFile == "" || keyFile == "" {
+				return errors.New("release sign: --cert and --key are required")
+			}
+			signer, err := signing.LoadSigner(certFile, keyFile, chainFile)
+			if err != nil {
+				return fmt.Errorf("release sign: %w", err)
+			}
+			signer.Description = description
+			signer.URL = url
+			signer.Now = env.now
+			cert := signer.Certificate
+			now := env.now()
+			switch {
+			case now.After(cert.NotAfter) && !allowExpired:
+				return fmt.Errorf("release sign: certificate %q expired on %s; signatures made with it are invalid (use --allow-expired to sign anyway)",
+					cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.RFC3339))
+			case now.Before(cert.NotBefore) && !allowExpired:
+				return fmt.Errorf("release sign: certificate %q is not valid before %s (use --allow-expired to sign anyway)",
+					cert.Subject.CommonName, cert.NotBefore.UTC().Format(time.RFC3339))
+			case cert.NotAfter.Sub(now) < expiryWarning && now.Before(cert.NotAfter):
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: certificate %q expires on %s, in %d days: plan a rotation\n",
+					cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.RFC3339), int(cert.NotAfter.Sub(now).Hours()/24))
+			}
+			// Check every file first, so a typo does not leave half a
+			// release signed.
+			for _, f := range files {
+				info, err := os.Stat(f)
+				if err != nil {
+					return fmt.Errorf("release sign: %w", err)
+				}
+				if !info.Mode().IsRegular() {
+					return fmt.Errorf("release sign: %s is not a regular file", f)
+				}
+				if _, err := signing.DetectFormat(f); err != nil {
+					return fmt.Errorf("release sign: %w", err)
+				}
+			}
+			out := cmd.OutOrStdout()
+			for _, f := range files {
+				kind, written, err := signer.SignFile(cmd.Context(), f)
+				if err != nil {
+					return fmt.Errorf("release sign: %w", err)
+				}
+				if written != f {
+					fmt.Fprintf(out, "signed %s (%s) -> %s\n", f, kind, written)
+				} else {
+					fmt.Fprintf(out, "signed %s (%s)\n", f, kind)
+				}
+			}
+			fmt.Fprintf(out, "signer %s, thumbprint %s, valid until %s\n", cert.Subject.CommonName,
+				signing.Thumbprint(cert), cert.NotAfter.UTC().Format(time.RFC3339))
+			return nil
 		},
 	}
+	fl := cmd.Flags()
+	fl.StringVar(&certFile, "cert", "", "signing certificate, PEM (required)")
+	fl.StringVar(&keyFile, "key", "", "private key of the certificate, PEM (required)")
+	fl.StringVar(&chainFile, "chain", "", "intermediate CA certificates to embed, PEM")
+	fl.StringVar(&description, "description", "", "program description stored in Authenticode signatures")
+	fl.StringVar(&url, "url", "", "information URL stored in Authenticode signatures")
+	fl.BoolVar(&allowExpired, "allow-expired", false, "sign even with a certificate outside its validity")
+	return cmd
+}
+
+func releaseVerifyCmd(env releaseEnv) *cobra.Command {
+	var rootsFile, chainFile, at string
+	var crlFiles, revoked []string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify [--roots FILE] [--crl FILE]... FILE...",
+		Short: "Verify the signatures of files; exit non-zero unless all are valid",
+		Long: "Verify each FILE's signature: the embedded Authenticode signature of a PE image or MSI\n" +
+			"package, or FILE.p7s for any other file. Prints the signer, its thumbprint, its\n" +
+			"validity and whether the chain is trusted. Trusted roots come from --roots (PEM), or\n" +
+			"from the system's pool when it is not given; certificates embedded in the signature\n" +
+			"and --chain serve as intermediates. --crl and --revoked add revocation lists and\n" +
+			"revoked thumbprints; --at sets the verification time (RFC 3339, default now).\n" +
+			"Exits non-zero when a signature is missing, broken, untrusted, expired or revoked.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			v := &signing.Verifier{Now: env.now, RevokedThumbprints: revoked}
+			if rootsFile != "" {
+				pool, err := signing.LoadCertPool(rootsFile)
+				if err != nil {
+					return fmt.Errorf("release verify: --roots: %w", err)
+				}
+				v.Roots = pool
+			}
+			if chainFile != "" {
+				certs, err := signing.LoadCertificates(chainFile)
+				if err != nil {
+					return fmt.Errorf("release verify: --chain: %w", err)
+				}
+				v.Intermediates = certs
+			}
+			for _, f := range crlFiles {
+				crl, err := signing.LoadCRL(f)
+				if err != nil {
+					return fmt.Errorf("release verify: --crl: %w", err)
+				}
+				v.CRLs = append(v.CRLs, crl)
+			}
+			if at != "" {
+				t, err := time.Parse(time.RFC3339, at)
+				if err != nil {
+					return fmt.Errorf("release verify: --at: want RFC 3339 time like 2026-01-02T15:04:05Z: %w", err)
+				}
+				v.Now = func() time.Time { return t }
+			}
+			out := cmd.OutOrStdout()
+			var failed []string
+			var reports []signatureReport
+			for _, f := range files {
+				sig, err := v.VerifyFile(cmd.Context(), f)
+				if err != nil {
+					return fmt.Errorf("release verify: %w", err)
+				}
+				if asJSON {
+					reports = append(reports, reportOf(sig))
+				} else {
+					printSignature(out, sig)
+				}
+				if !sig.Valid() {
+					failed = append(failed, fmt.Sprintf("%s (%s)", f, sig.Verdict))
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(reports); err != nil {
+					return err
+				}
+			}
+			if len(failed) > 0 {
+				return fmt.Errorf("release verify: not valid: %s", strings.Join(failed, ", "))
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&rootsFile, "roots", "", "trusted root certificates, PEM (default: the system's roots)")
+	fl.StringVar(&chainFile, "chain", "", "extra intermediate CA certificates, PEM")
+	fl.StringArrayVar(&crlFiles, "crl", nil, "certificate revocation list, PEM or DER (repeatable)")
+	fl.StringArrayVar(&revoked, "revoked", nil, "revoked certificate thumbprint, SHA-1 or SHA-256 hex (repeatable)")
+	fl.StringVar(&at, "at", "", "verification time, RFC 3339 (default: now)")
+	fl.BoolVar(&asJSON, "json", false, "print a JSON array of results instead of text")
+	return cmd
+}
+
+func printSignature(w io.Writer, sig *signing.Signature) {
+	fmt.Fprintf(w, "%s: %s\n", sig.Path, strings.ToUpper(string(sig.Verdict)))
+	row := func(k, v string) { fmt.Fprintf(w, "  %-16s %s\n", k+":", v) }
+	row("signature", string(sig.Kind))
+	if sig.SignaturePath != "" {
+		row("signature file", sig.SignaturePath)
+	}
+	if sig.Reason != "" {
+		row("problem", sig.Reason)
+	}
+	if sig.Signer == nil {
+		return
+	}
+	row("signer", sig.Subject)
+	row("issuer", sig.Issuer)
+	row("thumbprint", sig.Thumbprint+" (SHA-1)")
+	row("sha256", sig.SHA256)
+	row("serial", sig.Serial)
+	validity := fmt.Sprintf("%s to %s", sig.NotBefore.UTC().Format(time.RFC3339), sig.NotAfter.UTC().Format(time.RFC3339))
+	if sig.Trusted && !sig.TimeValid {
+		validity += " (not valid at " + sig.VerifiedAt.UTC().Format(time.RFC3339) + ")"
+	}
+	row("validity", validity)
+	if sig.Trusted {
+		row("chain", "trusted: "+chainNames(sig.Chain))
+	} else {
+		row("chain", "NOT trusted")
+	}
+	digest := "does NOT match"
+	if sig.DigestOK {
+		digest = "matches"
+	}
+	if sig.DigestAlgorithm != "" {
+		digest = sig.DigestAlgorithm + ", " + digest
+	}
+	row("digest", digest)
+	if sig.Description != "" {
+		row("description", sig.Description)
+	}
+	if !sig.SigningTime.IsZero() {
+		row("signing time", sig.SigningTime.UTC().Format(time.RFC3339))
+	}
+}
+
+func chainNames(chain []*x509.Certificate) string {
+	names := make([]string, len(chain))
+	for i, c := range chain {
+		names[i] = c.Subject.CommonName
+	}
+	return strings.Join(names, " <- ")
+}
+
+// signatureReport is the JSON form of a verification result.
+type signatureReport struct {
+	Path          string            `json:"path"`
+	SignaturePath string            `json:"signaturePath,omitempty"`
+	Kind          signing.Kind      `json:"kind"`
+	Verdict       signing.Verdict   `json:"verdict"`
+	Reason        string            `json:"reason,omitempty"`
+	Signer        *signing.Identity `json:"signer,omitempty"`
+	Trusted       bool              `json:"trusted"`
+	TimeValid     bool              `json:"timeValid"`
+	Revoked       bool              `json:"revoked"`
+	DigestOK      bool              `json:"digestOK"`
+	Digest        string            `json:"digestAlgorithm,omitempty"`
+	Chain         []string          `json:"chain,omitempty"`
+	VerifiedAt    time.Time         `json:"verifiedAt"`
+}
+
+func reportOf(sig *signing.Signature) signatureReport {
+	r := signatureReport{
+		Path: sig.Path, SignaturePath: sig.SignaturePath, Kind: sig.Kind, Verdict: sig.Verdict, Reason: sig.Reason,
+		Trusted: sig.Trusted, TimeValid: sig.TimeValid, Revoked: sig.IsRevoked, DigestOK: sig.DigestOK,
+		Digest: sig.DigestAlgorithm, VerifiedAt: sig.VerifiedAt,
+	}
+	if sig.Signer != nil {
+		id := sig.Identity
+		r.Signer = &id
+	}
+	for _, c := range sig.Chain {
+		r.Chain = append(r.Chain, c.Subject.CommonName)
+	}
+	return r
 }
