@@ -55,7 +55,7 @@ func TestPrivateKeysLoadInEveryPEMForm(t *testing.T) {
 		}
 	}
 	for name, data := range map[string]string{
-		"encrypted pkcs8": "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+		"encrypted pkcs8":  "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
 		"legacy encrypted": "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n",
 	} {
 		if _, err := signing.ParsePrivateKey([]byte(data)); err == nil || !strings.Contains(err.Error(), "encrypted") {

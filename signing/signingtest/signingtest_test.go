@@ -58,7 +58,7 @@ func TestValidityOptions(t *testing.T) {
 		{"expired", signingtest.Opts{Expired: true}, func(nb, na time.Time) bool { return na.Before(now) }},
 		{"not yet valid", signingtest.Opts{NotYetValid: true}, func(nb, na time.Time) bool { return nb.After(now) }},
 		{"explicit", signingtest.Opts{NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(48 * time.Hour)},
-			func(nb, na time.Time) bool { return nb.Equal(now.Add(-48*time.Hour).Truncate(time.Second)) }},
+			func(nb, na time.Time) bool { return nb.Equal(now.Add(-48 * time.Hour).Truncate(time.Second)) }},
 	} {
 		leaf := ca.Issue(t, tc.name, tc.opts)
 		if !tc.ok(leaf.Cert.NotBefore, leaf.Cert.NotAfter) {
