@@ -1,0 +1,516 @@
+package qbxml
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// isNameRune decides non-ASCII name characters exactly as encoding/xml
+// does, so that both decoders accept the same names. Non-ASCII element
+// names never occur in qbXML, so the cost does not matter.
+func isNameRune(r rune, first bool) bool {
+	var b bytes.Buffer
+	b.WriteByte('<')
+	if !first {
+		b.WriteByte('a')
+	}
+	b.WriteRune(r)
+	b.WriteString("/>")
+	_, err := xml.NewDecoder(&b).RawToken()
+	return err == nil
+}
+
+// Options configure a Decoder. The zero value is ready to use.
+type Options struct {
+	// Generic makes every record a *Node instead of its generated type.
+	Generic bool
+	// MaxDepth limits element nesting; 0 means 64.
+	MaxDepth int
+	// MaxTokenSize limits the size of one tag or text in bytes; 0 means 8 MiB.
+	MaxTokenSize int
+}
+
+func (o *Options) withDefaults() *Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.MaxDepth <= 0 {
+		c.MaxDepth = defaultMaxDepth
+	}
+	if c.MaxTokenSize <= 0 {
+		c.MaxTokenSize = defaultMaxTokenSize
+	}
+	return &c
+}
+
+// decodeState reads tokens for the generated decodeXML methods.
+type decodeState struct {
+	tz    tokenizer
+	tok   token
+	arena arena
+	text0 []byte
+}
+
+// typedElement is implemented by every generated type.
+type typedElement interface {
+	Element
+	decodeXML(d *decodeState, start *token) error
+}
+
+// next returns the next start or end tag, skipping character data.
+func (d *decodeState) next() (*token, error) {
+	for {
+		if err := d.tz.read(&d.tok); err != nil {
+			return nil, err
+		}
+		switch d.tok.kind {
+		case tokStart, tokEnd:
+			return &d.tok, nil
+		case tokEOF:
+			return nil, fmt.Errorf("%w: unexpected end of input", ErrSyntax)
+		}
+	}
+}
+
+// nextAny returns the next token of any kind.
+func (d *decodeState) nextAny() (*token, error) {
+	if err := d.tz.read(&d.tok); err != nil {
+		return nil, err
+	}
+	return &d.tok, nil
+}
+
+func (d *decodeState) attrs(t *token) ([]rawAttr, error) { return d.tz.attrs(t) }
+
+// noAttrs still parses the attributes so that malformed ones are reported
+// the same way by both tokenizers.
+func (d *decodeState) noAttrs(t *token) error {
+	_, err := d.tz.attrs(t)
+	return err
+}
+
+func (d *decodeState) str(b []byte) string { return d.arena.str(b) }
+
+// text reads the content of a simple element whose start tag was just
+// read, up to its end tag. Nested elements (a schema deviation) are skipped.
+func (d *decodeState) text() (string, error) {
+	if err := d.noAttrs(&d.tok); err != nil {
+		return "", err
+	}
+	return d.textBody()
+}
+
+func (d *decodeState) textBody() (string, error) {
+	// Token bytes die at the next read, so text is gathered in a scratch
+	// buffer and copied once into the arena at the end tag.
+	buf := d.text0[:0]
+	for {
+		t, err := d.nextAny()
+		if err != nil {
+			return "", err
+		}
+		switch t.kind {
+		case tokText:
+			buf = append(buf, t.text...)
+		case tokStart:
+			if err := d.noAttrs(t); err != nil {
+				return "", err
+			}
+			d.text0 = buf
+			if err := d.skip(); err != nil {
+				return "", err
+			}
+		case tokEnd:
+			d.text0 = buf
+			return d.str(buf), nil
+		case tokEOF:
+			return "", fmt.Errorf("%w: unexpected end of input", ErrSyntax)
+		}
+	}
+}
+
+func (d *decodeState) textPtr() (*string, error) {
+	s, err := d.text()
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (d *decodeState) macro(start *token) (*MacroID, error) {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return nil, err
+	}
+	m := new(MacroID)
+	for _, a := range attrs {
+		if string(a.name) == "useMacro" {
+			m.UseMacro = d.str(a.value)
+		}
+	}
+	m.Value, err = d.textBody()
+	return m, err
+}
+
+// skip consumes the rest of the element whose start tag was just read.
+func (d *decodeState) skip() error {
+	depth := 1
+	for {
+		t, err := d.nextAny()
+		if err != nil {
+			return err
+		}
+		switch t.kind {
+		case tokStart:
+			if err := d.noAttrs(t); err != nil {
+				return err
+			}
+			depth++
+		case tokEnd:
+			depth--
+			if depth == 0 {
+				return nil
+			}
+		case tokEOF:
+			return fmt.Errorf("%w: unexpected end of input", ErrSyntax)
+		}
+	}
+}
+
+// node decodes the element whose start tag is start into a Node.
+func (d *decodeState) node(start *token) (*Node, error) {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{Name: d.str(start.name)}
+	if len(attrs) > 0 {
+		n.Attrs = make([]NodeAttr, len(attrs))
+		for i, a := range attrs {
+			n.Attrs[i] = NodeAttr{Name: d.str(a.name), Value: d.str(a.value)}
+		}
+	}
+	d.text0 = d.text0[:0]
+	for {
+		t, err := d.nextAny()
+		if err != nil {
+			return nil, err
+		}
+		switch t.kind {
+		case tokText:
+			if len(n.Children) == 0 {
+				d.text0 = append(d.text0, t.text...)
+			}
+		case tokStart:
+			c, err := d.node(t)
+			if err != nil {
+				return nil, err
+			}
+			n.Children = append(n.Children, c)
+		case tokEnd:
+			if len(n.Children) == 0 {
+				n.Text = d.str(d.text0)
+			}
+			d.text0 = d.text0[:0]
+			return n, nil
+		case tokEOF:
+			return nil, fmt.Errorf("%w: unexpected end of input", ErrSyntax)
+		}
+	}
+}
+
+// ItemKind tells what a decoded Item is.
+type ItemKind uint8
+
+// The kinds of items a Decoder yields.
+const (
+	// ItemResponse starts a response: Item.Response holds its status.
+	ItemResponse ItemKind = iota + 1
+	// ItemRecord is one child element of the current response.
+	ItemRecord
+)
+
+// Response is the status of one response element (for example
+// InvoiceQueryRs), read from its attributes.
+type Response struct {
+	// Name is the response element name, e.g. "InvoiceQueryRs".
+	Name string
+	// RequestID echoes the request's requestID.
+	RequestID string
+	// StatusCode is the qbXML status code; see Status.
+	StatusCode int
+	// StatusSeverity is "Info", "Warn" or "Error" as QuickBooks sent it.
+	StatusSeverity string
+	// StatusMessage is QuickBooks' message.
+	StatusMessage string
+	// RetCount is the number of records returned, nil when absent.
+	RetCount *int
+	// IteratorRemainingCount is the number of records an iterator still
+	// holds, nil when absent.
+	IteratorRemainingCount *int
+	// IteratorID identifies the iterator to continue.
+	IteratorID string
+}
+
+// Status returns the status table entry of r.StatusCode.
+func (r *Response) Status() StatusInfo { return Status(r.StatusCode) }
+
+// Item is one event of a decoded qbXML response document.
+type Item struct {
+	Kind ItemKind
+	// Response is the response the item belongs to. All items of one
+	// response share the pointer.
+	Response *Response
+	// Record is the record of an ItemRecord: a generated type such as
+	// *InvoiceRet, or a *Node for elements without a generated type and
+	// when Options.Generic is set.
+	Record Element
+}
+
+// Element is a qbXML element: a generated type or a *Node.
+type Element interface {
+	// ElementName returns the qbXML element name, e.g. "InvoiceRet".
+	ElementName() string
+	// ToNode returns the element as a generic tree in schema order.
+	ToNode() *Node
+}
+
+// MessageSet is the status of the message set (QBXMLMsgsRs) itself.
+type MessageSet struct {
+	// Name is the message set element, e.g. "QBXMLMsgsRs".
+	Name string
+	// NewMessageSetID echoes the request's newMessageSetID.
+	NewMessageSetID string
+	// MessageSetStatusCode is set when QuickBooks answers an
+	// oldMessageSetID for error recovery.
+	MessageSetStatusCode string
+}
+
+// Decoder reads a qbXML response document (or a Web Connector
+// receiveResponseXML SOAP envelope carrying one) and yields its responses
+// and their records one at a time, holding only the current record.
+type Decoder struct {
+	d       decodeState
+	opts    *Options
+	state   int
+	resp    *Response
+	msgSet  MessageSet
+	err     error
+	init    func() error
+	closers []func()
+}
+
+const (
+	stDoc = iota
+	stRoot
+	stMsgSet
+	stResponse
+	stDone
+)
+
+// NewDecoder returns a decoder that reads r with the fast gosax tokenizer.
+// opts may be nil.
+func NewDecoder(r io.Reader, opts *Options) *Decoder {
+	o := opts.withDefaults()
+	dec := &Decoder{opts: o}
+	dec.init = func() error {
+		in, err := prepareInput(r, o)
+		if err != nil {
+			return err
+		}
+		dec.d.tz = newGosaxTokenizer(in, o)
+		return nil
+	}
+	return dec
+}
+
+// NewStdDecoder returns a decoder with the same behaviour as NewDecoder
+// built on encoding/xml. It is the reference implementation that the
+// differential tests and benchmarks compare the fast decoder with.
+func NewStdDecoder(r io.Reader, opts *Options) *Decoder {
+	o := opts.withDefaults()
+	dec := &Decoder{opts: o}
+	dec.init = func() error {
+		in, err := prepareInput(r, o)
+		if err != nil {
+			return err
+		}
+		dec.d.tz = newStdTokenizer(in, o)
+		return nil
+	}
+	return dec
+}
+
+// MessageSet returns the message set's status, complete once the first
+// response has been read.
+func (dec *Decoder) MessageSet() MessageSet { return dec.msgSet }
+
+// Next returns the next item. It returns io.EOF after the last one; any
+// other error wraps one of ErrSyntax, ErrDTD, ErrTooDeep,
+// ErrTokenTooLarge, ErrCharset or ErrNotQBXML, and every later call
+// returns it again.
+func (dec *Decoder) Next() (Item, error) {
+	if dec.err != nil {
+		return Item{}, dec.err
+	}
+	it, err := dec.next()
+	if err != nil {
+		dec.err = err
+	}
+	return it, err
+}
+
+func (dec *Decoder) next() (Item, error) {
+	d := &dec.d
+	if dec.init != nil {
+		err := dec.init()
+		dec.init = nil
+		if err != nil {
+			return Item{}, err
+		}
+	}
+	for {
+		switch dec.state {
+		case stDone:
+			return Item{}, io.EOF
+		case stDoc:
+			t, err := d.nextAny()
+			if err != nil {
+				return Item{}, err
+			}
+			switch t.kind {
+			case tokEOF:
+				return Item{}, fmt.Errorf("%w: no root element", ErrNotQBXML)
+			case tokText:
+				continue
+			case tokEnd:
+				return Item{}, fmt.Errorf("%w: unexpected end tag", ErrSyntax)
+			}
+			if err := d.noAttrs(t); err != nil {
+				return Item{}, err
+			}
+			if string(t.name) != "QBXML" {
+				return Item{}, fmt.Errorf("%w: root element is <%s>, want <QBXML>", ErrNotQBXML, truncate(t.name))
+			}
+			dec.state = stRoot
+		case stRoot:
+			t, err := d.next()
+			if err != nil {
+				return Item{}, err
+			}
+			if t.kind == tokEnd {
+				dec.state = stDone
+				return Item{}, io.EOF
+			}
+			attrs, err := d.attrs(t)
+			if err != nil {
+				return Item{}, err
+			}
+			dec.msgSet = MessageSet{Name: d.str(t.name)}
+			for _, a := range attrs {
+				switch string(a.name) {
+				case "newMessageSetID":
+					dec.msgSet.NewMessageSetID = d.str(a.value)
+				case "messageSetStatusCode":
+					dec.msgSet.MessageSetStatusCode = d.str(a.value)
+				}
+			}
+			dec.state = stMsgSet
+		case stMsgSet:
+			t, err := d.next()
+			if err != nil {
+				return Item{}, err
+			}
+			if t.kind == tokEnd {
+				dec.state = stRoot
+				continue
+			}
+			r, err := dec.response(t)
+			if err != nil {
+				return Item{}, err
+			}
+			dec.resp = r
+			dec.state = stResponse
+			return Item{Kind: ItemResponse, Response: r}, nil
+		case stResponse:
+			t, err := d.next()
+			if err != nil {
+				return Item{}, err
+			}
+			if t.kind == tokEnd {
+				dec.state = stMsgSet
+				continue
+			}
+			var rec Element
+			if !dec.opts.Generic {
+				if te := newTypedElement(t.name); te != nil {
+					if err := te.decodeXML(d, t); err != nil {
+						return Item{}, err
+					}
+					rec = te
+				}
+			}
+			if rec == nil {
+				n, err := d.node(t)
+				if err != nil {
+					return Item{}, err
+				}
+				rec = n
+			}
+			return Item{Kind: ItemRecord, Response: dec.resp, Record: rec}, nil
+		}
+	}
+}
+
+func (dec *Decoder) response(t *token) (*Response, error) {
+	d := &dec.d
+	attrs, err := d.attrs(t)
+	if err != nil {
+		return nil, err
+	}
+	r := &Response{Name: d.str(t.name)}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "requestID":
+			r.RequestID = d.str(a.value)
+		case "statusCode":
+			n, err := strconv.Atoi(string(a.value))
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s statusCode %q is not a number", ErrNotQBXML, r.Name, truncate(a.value))
+			}
+			r.StatusCode = n
+		case "statusSeverity":
+			r.StatusSeverity = d.str(a.value)
+		case "statusMessage":
+			r.StatusMessage = d.str(a.value)
+		case "retCount", "iteratorRemainingCount":
+			n, err := strconv.Atoi(string(a.value))
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s %s %q is not a number", ErrNotQBXML, r.Name, a.name, truncate(a.value))
+			}
+			if string(a.name) == "retCount" {
+				r.RetCount = &n
+			} else {
+				r.IteratorRemainingCount = &n
+			}
+		case "iteratorID":
+			r.IteratorID = d.str(a.value)
+		}
+	}
+	return r, nil
+}
+
+// errorClass returns the class sentinel an error wraps, or nil.
+func errorClass(err error) error {
+	for _, c := range []error{ErrSyntax, ErrDTD, ErrTooDeep, ErrTokenTooLarge, ErrCharset, ErrNotQBXML} {
+		if errors.Is(err, c) {
+			return c
+		}
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+// Package qbxml is a codec for Intuit's qbXML 13.0, the XML language of
+// QuickBooks Desktop's SDK. It imports nothing of the rest of qbconnect and
+// may be used by any program.
+//
+// # Generated types and schema metadata
+//
+// Every complex element of the schema has a generated Go type named after
+// it: request types (InvoiceAddRq, CustomerQueryRq, ... 232 in QBXMLMsgsRq
+// and 7 subscription requests), response types (InvoiceQueryRs) and every
+// record and aggregate (InvoiceAdd, InvoiceRet, InvoiceLineRet,
+// CustomerRef). Fields follow schema order. A simple child is a *string
+// (nil means absent; an empty string is sent as an empty element, which
+// clears a field in a Mod request), a repeated one a []string; a complex
+// child is a pointer, a repeated one a slice of values. A repeated choice
+// whose members may interleave (InvoiceLineRet | InvoiceLineGroupRet) is a
+// slice of a union type with one pointer per member. Attributes
+// (requestID, iterator, iteratorID, metaData, defMacro, ...) are strings.
+// Helpers String, Int, Bool, Date, DateTime and Amount build field values.
+//
+// The same schema is available as data at run time: Lookup(name) returns
+// the *ElementType of any complex element, request or response ("CustomerAdd",
+// "InvoiceLineRet", "InvoiceQueryRq"), with its Attrs and its Children in
+// schema order. Each Child gives its name, effective Min and Max
+// occurrences (Unbounded for repeating children), its Choice group and, if
+// it is simple, a *SimpleType with the base Kind (KindString, KindAmount,
+// KindPrice, KindQuantity, KindPercent, KindDate, KindDateTime, KindBool,
+// KindInt, KindID, KindEnum, ...), MaxLength and Enum values; if it is
+// complex, Child.Type returns its ElementType. ElementType.Model holds the
+// content model as sequences and choices of particles. RequestNames,
+// ResponseNames and ResponseName list and pair the messages.
+//
+// # Generic element trees
+//
+// Node is an order-preserving element tree (Name, Attrs, Children, Text)
+// that can hold any request, response or record without a generated type.
+// ParseNode reads one, Node.AppendXML and Node.WriteXML write one with the
+// encoder's escaping, Node.MarshalJSON and Node.Map turn one into data
+// keyed by element names, using the schema to keep repeatable children in
+// arrays. Every generated type converts to a Node with ToNode.
+//
+// # Encoding
+//
+// MsgsRq is a request message set (onError, newMessageSetID,
+// oldMessageSetID, responseData) holding any mix of requests. Marshal
+// validates it with Validate (unknown elements, order, occurrences,
+// required elements and attributes, choices, enumerations, maximum
+// lengths and the lexical form of amounts, dates, booleans and integers)
+// and returns a document that starts with Header. A *ValidationError lists
+// each Problem with the path of the element, which names the request, the
+// field and the limit. Text is escaped and every character outside
+// ISO-8859-1 is written as a numeric character reference, since
+// QuickBooks reads requests as ISO-8859-1.
+//
+// # Decoding
+//
+// NewDecoder reads a response document from an io.Reader with a streaming
+// tokenizer built on github.com/orisano/gosax and yields, through Next,
+// one Item per response (its Response status: requestID, statusCode,
+// statusSeverity, statusMessage, retCount, iteratorRemainingCount,
+// iteratorID) followed by one Item per record, decoded into its generated
+// type (or a *Node with Options.Generic). Only the current record is held,
+// so memory stays flat on responses of any size. The decoder is lenient
+// where QuickBooks deviates from the schema: element order is not
+// checked, unknown elements are skipped (or kept in Nodes) and enumerated
+// values are kept as sent. It reads UTF-8, ISO-8859-1 and windows-1252
+// input, entity and character references and CDATA, accepts a Web
+// Connector receiveResponseXML SOAP envelope and decodes the qbXML inside
+// it while streaming, and rejects DTDs, excessive depth and oversized
+// tokens. Errors wrap ErrSyntax, ErrDTD, ErrTooDeep, ErrTokenTooLarge,
+// ErrCharset or ErrNotQBXML. NewStdDecoder is the same decoder on
+// encoding/xml, kept as the reference for differential tests.
+//
+// # Status codes
+//
+// Status(code) returns a StatusInfo from one table: severity, meaning,
+// whether a retry can help, and a message for end users.
+package qbxml

@@ -1,0 +1,127 @@
+package qbxml
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Severity is the statusSeverity of a qbXML response.
+type Severity string
+
+// The severities QuickBooks sends.
+const (
+	SeverityInfo  Severity = "Info"
+	SeverityWarn  Severity = "Warn"
+	SeverityError Severity = "Error"
+)
+
+// StatusInfo describes a qbXML statusCode.
+type StatusInfo struct {
+	// Code is the statusCode.
+	Code int
+	// Severity is the severity QuickBooks gives the code.
+	Severity Severity
+	// Meaning is a short technical description.
+	Meaning string
+	// Retryable reports whether sending the same request again later can
+	// succeed without changing it (a lock, a busy file, a stale edit
+	// sequence after re-reading).
+	Retryable bool
+	// UserMessage is a sentence for end users: what happened and what to do.
+	UserMessage string
+	// Known is false for codes missing from the table; their fields are
+	// derived from the code's range.
+	Known bool
+}
+
+// statusTable is the one table of qbXML status codes, sorted by code.
+// Meanings follow Intuit's SDK documentation (reference/intuit-sdk.md §4.5).
+var statusTable = [...]StatusInfo{
+	{0, SeverityInfo, "Status OK", false, "Done.", true},
+	{1, SeverityInfo, "No match: the query found no matching object", false, "QuickBooks has no records that match.", true},
+	{500, SeverityWarn, "One or more objects cannot be found", false, "Some of the requested records were not found in QuickBooks.", true},
+	{501, SeverityWarn, "Object not in this qbXML specification", false, "QuickBooks holds a record this version of the integration cannot read; it was skipped.", true},
+	{510, SeverityWarn, "Object cannot be returned", false, "QuickBooks could not return one of the records.", true},
+	{530, SeverityWarn, "Unsupported field", false, "QuickBooks ignored a field it does not support.", true},
+	{531, SeverityWarn, "Unsupported enum value", false, "QuickBooks ignored a value it does not support.", true},
+	{540, SeverityWarn, "Too many matches (QuickBooks Online Edition)", false, "More records matched than QuickBooks returns at once.", true},
+	{550, SeverityWarn, "Unable to save notes", false, "The record was saved, but its notes were not.", true},
+	{560, SeverityWarn, "Deprecated field used", false, "A field that QuickBooks no longer recommends was used.", true},
+	{570, SeverityWarn, "Cannot link to transaction", false, "The record was saved but could not be linked to a transaction that is already closed.", true},
+	{600, SeverityWarn, "No cleared state to return", false, "QuickBooks has no saved result for that message set.", true},
+	{1000, SeverityError, "Internal error", true, "QuickBooks had an internal error. Try again; if it persists, restart QuickBooks.", true},
+	{1010, SeverityError, "System not available", true, "QuickBooks is not available right now. Try again in a few minutes.", true},
+	{1030, SeverityError, "Unsupported message", false, "This QuickBooks edition does not support the request.", true},
+	{1060, SeverityError, "Invalid request ID", false, "The request was rejected because its ID is too long.", true},
+	{2000, SeverityError, "Authentication failed", false, "QuickBooks rejected the sign-on.", true},
+	{2010, SeverityError, "Access not authorized", false, "QuickBooks did not authorize this application.", true},
+	{2020, SeverityError, "Session authentication required", false, "QuickBooks needs the application to sign on again.", true},
+	{2030, SeverityError, "Unsupported sign-on version", false, "QuickBooks does not support this sign-on version.", true},
+	{2040, SeverityError, "Sign-on internal error", true, "QuickBooks could not complete the sign-on. Try again.", true},
+	{3000, SeverityError, "Invalid object ID", false, "A record ID in the request is not valid.", true},
+	{3010, SeverityError, "Invalid Boolean", false, "A yes/no value in the request is not valid.", true},
+	{3020, SeverityError, "Invalid date", false, "A date in the request is not valid.", true},
+	{3031, SeverityError, "Invalid string range", false, "A From/To range in the request is not valid.", true},
+	{3035, SeverityError, "Invalid time interval", false, "A time interval in the request is not valid.", true},
+	{3100, SeverityError, "Name already in use", false, "A record with this name already exists in QuickBooks. Use a different name.", true},
+	{3120, SeverityError, "Object not found", false, "A record the request refers to does not exist in QuickBooks.", true},
+	{3140, SeverityError, "Invalid reference", false, "The request refers to a QuickBooks record that does not exist (for example a customer or item).", true},
+	{3170, SeverityError, "Error when modifying (list modified by another user)", true, "Someone else is editing this list in QuickBooks. It will be retried shortly.", true},
+	{3171, SeverityError, "Date on or before the closing date", false, "The transaction date is on or before the company's closing date in QuickBooks.", true},
+	{3175, SeverityError, "Object in use", true, "The record is open in QuickBooks. Close it there; the change will be retried.", true},
+	{3176, SeverityError, "Object locked", true, "QuickBooks could not lock the record because it is in use. It will be retried.", true},
+	{3180, SeverityError, "Error when saving", false, "QuickBooks refused to save the record; see its message.", true},
+	{3200, SeverityError, "Out-of-date edit sequence", true, "The record changed in QuickBooks since it was read. It will be read again and retried.", true},
+	{3210, SeverityError, "Invalid field value", false, "QuickBooks rejected a value in the request; see its message.", true},
+	{3250, SeverityError, "Feature not enabled", false, "This feature is turned off or not available in this QuickBooks edition.", true},
+	{3260, SeverityError, "Insufficient permission", false, "The QuickBooks user the application logs in as lacks permission. An administrator must grant it.", true},
+	{3261, SeverityError, "No permission to access personal data", false, "The application is not allowed to read personal data. The QuickBooks administrator must allow it under Integrated Applications.", true},
+}
+
+// Status returns the table entry for code. Codes missing from the table get
+// the severity and meaning of their range (0–499 Info, 500–999 Warn, 1000
+// and above Error) and Known false.
+func Status(code int) StatusInfo {
+	i := sort.Search(len(statusTable), func(i int) bool { return statusTable[i].Code >= code })
+	if i < len(statusTable) && statusTable[i].Code == code {
+		return statusTable[i]
+	}
+	s := StatusInfo{Code: code}
+	switch {
+	case code >= 0 && code < 500:
+		s.Severity, s.Meaning, s.UserMessage = SeverityInfo, "Processed", "Done."
+	case code >= 500 && code < 1000:
+		s.Severity, s.Meaning, s.UserMessage = SeverityWarn, "Processed; results may not match expectations", "QuickBooks processed the request with a warning."
+	case code >= 2000 && code < 3000:
+		s.Severity, s.Meaning, s.UserMessage = SeverityError, "Not supported for QuickBooks Desktop", "QuickBooks Desktop does not support this request."
+	case code >= 3000 && code < 3100:
+		s.Severity, s.Meaning, s.UserMessage = SeverityError, "Format error", "QuickBooks could not read a value in the request."
+	case code >= 9100 && code < 9200:
+		s.Severity, s.Meaning, s.UserMessage = SeverityError, "Macro error", "A macro reference in the request is invalid."
+	default:
+		s.Severity, s.Meaning, s.UserMessage = SeverityError, "Error", "QuickBooks could not process the request."
+	}
+	return s
+}
+
+// StatusCodes returns every code of the table in ascending order.
+func StatusCodes() []StatusInfo { return append([]StatusInfo(nil), statusTable[:]...) }
+
+// StatusError is a response whose severity is Error, as an error value.
+type StatusError struct {
+	// Response is the response's status.
+	Response Response
+	StatusInfo
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("qbxml: %s %s: status %d (%s): %s", e.Response.Name, e.Response.RequestID, e.Response.StatusCode, e.Response.StatusSeverity, e.Response.StatusMessage)
+}
+
+// Err returns a *StatusError when the response's severity is Error, else nil.
+func (r *Response) Err() error {
+	if r.StatusSeverity == string(SeverityError) || (r.StatusSeverity == "" && Status(r.StatusCode).Severity == SeverityError) {
+		return &StatusError{Response: *r, StatusInfo: Status(r.StatusCode)}
+	}
+	return nil
+}

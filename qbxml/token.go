@@ -1,0 +1,570 @@
+package qbxml
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/orisano/gosax"
+)
+
+// Error classes of the decoders. Every decoding error wraps exactly one of
+// them, so callers (and the differential tests) can tell them apart with
+// errors.Is.
+var (
+	// ErrSyntax reports input that is not well-formed XML.
+	ErrSyntax = errors.New("qbxml: malformed XML")
+	// ErrDTD reports a document type declaration; DTDs and the external
+	// entities they could declare are never processed.
+	ErrDTD = errors.New("qbxml: DTDs are not allowed")
+	// ErrTooDeep reports elements nested deeper than the decoder's limit.
+	ErrTooDeep = errors.New("qbxml: elements nested too deeply")
+	// ErrTokenTooLarge reports a tag or text larger than the decoder's limit.
+	ErrTokenTooLarge = errors.New("qbxml: token too large")
+	// ErrCharset reports a declared encoding other than UTF-8, ISO-8859-1
+	// and windows-1252.
+	ErrCharset = errors.New("qbxml: unsupported character encoding")
+	// ErrNotQBXML reports well-formed XML that is not a qbXML document.
+	ErrNotQBXML = errors.New("qbxml: not a qbXML document")
+)
+
+type tokKind uint8
+
+const (
+	tokStart tokKind = iota + 1
+	tokEnd
+	tokText
+	tokEOF
+)
+
+// token is one markup event. Its byte slices are valid until the next read.
+type token struct {
+	kind  tokKind
+	name  []byte
+	text  []byte // unescaped character data of a tokText
+	attrs []rawAttr
+	raw   []byte // unparsed attributes of a start tag (gosax)
+	parsed bool
+}
+
+type rawAttr struct {
+	name  []byte
+	value []byte
+}
+
+// tokenizer produces tokens; both the gosax and the encoding/xml
+// implementations check nesting, depth and token size the same way.
+type tokenizer interface {
+	read(t *token) error
+	// attrs parses the attributes of the start tag in t.
+	attrs(t *token) ([]rawAttr, error)
+}
+
+const (
+	defaultMaxDepth     = 64
+	defaultMaxTokenSize = 8 << 20
+	gosaxBufSize        = 64 << 10
+)
+
+// guardReader fails when too many bytes are read without the tokenizer
+// producing a token, which bounds the buffer of a tokenizer that grows to
+// hold a whole token.
+type guardReader struct {
+	r     io.Reader
+	since int
+	limit int
+	hit   bool
+}
+
+func (g *guardReader) Read(p []byte) (int, error) {
+	if g.since > g.limit {
+		g.hit = true
+		return 0, ErrTokenTooLarge
+	}
+	n, err := g.r.Read(p)
+	g.since += n
+	return n, err
+}
+
+// nameStack records open element names to check end tags and depth.
+type nameStack struct {
+	buf  []byte
+	ends []int
+	max  int
+}
+
+func (s *nameStack) push(name []byte) error {
+	if len(s.ends) >= s.max {
+		return fmt.Errorf("%w: more than %d levels", ErrTooDeep, s.max)
+	}
+	s.buf = append(s.buf, name...)
+	s.ends = append(s.ends, len(s.buf))
+	return nil
+}
+
+func (s *nameStack) pop(name []byte) error {
+	if len(s.ends) == 0 {
+		return fmt.Errorf("%w: unexpected end tag </%s>", ErrSyntax, name)
+	}
+	start := 0
+	if len(s.ends) > 1 {
+		start = s.ends[len(s.ends)-2]
+	}
+	top := s.buf[start:s.ends[len(s.ends)-1]]
+	if string(top) != string(name) {
+		return fmt.Errorf("%w: element <%s> closed by </%s>", ErrSyntax, top, name)
+	}
+	s.buf = s.buf[:start]
+	s.ends = s.ends[:len(s.ends)-1]
+	return nil
+}
+
+func (s *nameStack) depth() int { return len(s.ends) }
+
+// gosaxTokenizer is the fast tokenizer.
+type gosaxTokenizer struct {
+	r       *gosax.Reader
+	guard   *guardReader
+	stack   nameStack
+	attrBuf []rawAttr
+	done    bool
+}
+
+func newGosaxTokenizer(r io.Reader, o *Options) *gosaxTokenizer {
+	g := &guardReader{r: r, limit: o.MaxTokenSize + gosaxBufSize}
+	t := &gosaxTokenizer{guard: g, stack: nameStack{max: o.MaxDepth}}
+	t.r = gosax.NewReaderSize(g, gosaxBufSize)
+	t.r.EmitSelfClosingTag = true
+	return t
+}
+
+func (z *gosaxTokenizer) read(t *token) error {
+	for {
+		if z.done {
+			t.kind = tokEOF
+			return nil
+		}
+		ev, err := z.r.Event()
+		z.guard.since = 0
+		if err != nil {
+			if z.guard.hit {
+				return ErrTokenTooLarge
+			}
+			if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
+				return fmt.Errorf("%w: unexpected end of input", ErrSyntax)
+			}
+			return fmt.Errorf("%w: %v", ErrSyntax, err)
+		}
+		b := ev.Bytes
+		switch ev.Type() {
+		case gosax.EventStart:
+			name, rest, err := splitTag(b)
+			if err != nil {
+				return err
+			}
+			if err := z.stack.push(name); err != nil {
+				return err
+			}
+			t.kind, t.name, t.raw, t.parsed = tokStart, name, rest, false
+			return nil
+		case gosax.EventEnd:
+			var name []byte
+			if len(b) > 1 && b[1] == '/' {
+				name = b[2 : len(b)-1]
+				for len(name) > 0 && isSpace(name[len(name)-1]) {
+					name = name[:len(name)-1]
+				}
+				if !validName(name) {
+					return fmt.Errorf("%w: invalid end tag %q", ErrSyntax, b)
+				}
+			} else {
+				// end of a self-closing tag: same bytes as its start
+				name, _, _ = splitTag(b)
+			}
+			if err := z.stack.pop(name); err != nil {
+				return err
+			}
+			t.kind, t.name = tokEnd, name
+			return nil
+		case gosax.EventText:
+			if z.stack.depth() == 0 {
+				if !allSpace(b) {
+					return fmt.Errorf("%w: text outside the root element", ErrSyntax)
+				}
+				continue
+			}
+			txt, err := unescape(b)
+			if err != nil {
+				return err
+			}
+			t.kind, t.text = tokText, txt
+			return nil
+		case gosax.EventCData:
+			if z.stack.depth() == 0 {
+				return fmt.Errorf("%w: CDATA outside the root element", ErrSyntax)
+			}
+			if len(b) < 12 || string(b[:9]) != "<![CDATA[" {
+				return fmt.Errorf("%w: invalid CDATA section", ErrSyntax)
+			}
+			txt := b[9 : len(b)-3]
+			if err := checkChars(txt); err != nil {
+				return err
+			}
+			t.kind, t.text = tokText, normalizeNewlines(txt)
+			return nil
+		case gosax.EventComment:
+			if len(b) < 7 || string(b[:4]) != "<!--" {
+				return fmt.Errorf("%w: invalid comment", ErrSyntax)
+			}
+			continue
+		case gosax.EventProcessingInstruction:
+			if len(b) < 4 || !isNameStart(b[2]) {
+				return fmt.Errorf("%w: invalid processing instruction", ErrSyntax)
+			}
+			continue
+		case gosax.EventDocType:
+			return ErrDTD
+		case gosax.EventEOF:
+			if z.stack.depth() > 0 {
+				return fmt.Errorf("%w: unexpected end of input inside an element", ErrSyntax)
+			}
+			z.done = true
+			t.kind = tokEOF
+			return nil
+		default:
+			return fmt.Errorf("%w: unexpected markup", ErrSyntax)
+		}
+	}
+}
+
+func (z *gosaxTokenizer) attrs(t *token) ([]rawAttr, error) {
+	if t.parsed {
+		return t.attrs, nil
+	}
+	as, err := parseAttrs(t.raw, z.attrBuf[:0])
+	z.attrBuf = as
+	t.attrs, t.parsed = as, true
+	return as, err
+}
+
+// splitTag splits a start tag "<name attrs>" or "<name attrs/>" into its
+// name and the unparsed attribute text.
+func splitTag(b []byte) (name, rest []byte, err error) {
+	if len(b) < 3 || b[0] != '<' || b[len(b)-1] != '>' {
+		return nil, nil, fmt.Errorf("%w: invalid tag %q", ErrSyntax, truncate(b))
+	}
+	in := b[1 : len(b)-1]
+	if len(in) > 0 && in[len(in)-1] == '/' {
+		in = in[:len(in)-1]
+	}
+	i := 0
+	for i < len(in) && !isSpace(in[i]) {
+		i++
+	}
+	name = in[:i]
+	if !validName(name) {
+		return nil, nil, fmt.Errorf("%w: invalid element name %q", ErrSyntax, truncate(name))
+	}
+	return name, in[i:], nil
+}
+
+func truncate(b []byte) []byte {
+	if len(b) > 40 {
+		return b[:40]
+	}
+	return b
+}
+
+// parseAttrs parses name="value" pairs, unescaping values in place.
+func parseAttrs(b []byte, out []rawAttr) ([]rawAttr, error) {
+	for {
+		i := 0
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		if i == len(b) {
+			return out, nil
+		}
+		if i == 0 && len(out) > 0 {
+			return out, fmt.Errorf("%w: attributes must be separated by space", ErrSyntax)
+		}
+		b = b[i:]
+		j := 0
+		for j < len(b) && b[j] != '=' && !isSpace(b[j]) {
+			j++
+		}
+		name := b[:j]
+		if !validName(name) {
+			return out, fmt.Errorf("%w: invalid attribute name %q", ErrSyntax, truncate(name))
+		}
+		for j < len(b) && isSpace(b[j]) {
+			j++
+		}
+		if j == len(b) || b[j] != '=' {
+			return out, fmt.Errorf("%w: attribute %s has no value", ErrSyntax, name)
+		}
+		j++
+		for j < len(b) && isSpace(b[j]) {
+			j++
+		}
+		if j == len(b) || (b[j] != '"' && b[j] != '\'') {
+			return out, fmt.Errorf("%w: attribute %s value is not quoted", ErrSyntax, name)
+		}
+		q := b[j]
+		k := j + 1
+		for k < len(b) && b[k] != q {
+			if b[k] == '<' {
+				return out, fmt.Errorf("%w: '<' in attribute %s", ErrSyntax, name)
+			}
+			k++
+		}
+		if k == len(b) {
+			return out, fmt.Errorf("%w: unterminated attribute %s", ErrSyntax, name)
+		}
+		val, err := unescapeAttr(b[j+1 : k])
+		if err != nil {
+			return out, err
+		}
+		for _, a := range out {
+			if string(a.name) == string(name) {
+				return out, fmt.Errorf("%w: duplicate attribute %s", ErrSyntax, name)
+			}
+		}
+		out = append(out, rawAttr{name: name, value: val})
+		b = b[k+1:]
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func allSpace(b []byte) bool {
+	for _, c := range b {
+		if !isSpace(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func isNameStart(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' || c >= 0x80
+}
+
+func isNameByte(c byte) bool {
+	return isNameStart(c) || c >= '0' && c <= '9' || c == '-' || c == '.'
+}
+
+// validName accepts XML names; non-ASCII letters are checked as runes.
+func validName(b []byte) bool {
+	if len(b) == 0 || !isNameStart(b[0]) {
+		return false
+	}
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if !isNameByte(c) {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if !isNameRune(r, i == 0) || r == utf8.RuneError && n == 1 {
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
+// checkChars rejects invalid UTF-8 and characters XML 1.0 forbids.
+func checkChars(b []byte) error {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return fmt.Errorf("%w: illegal character U+%04X", ErrSyntax, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return fmt.Errorf("%w: invalid UTF-8", ErrSyntax)
+		}
+		if !isXMLChar(r) {
+			return fmt.Errorf("%w: illegal character U+%04X", ErrSyntax, r)
+		}
+		i += n
+	}
+	return nil
+}
+
+func isXMLChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
+}
+
+// normalizeNewlines turns CR LF and lone CR into LF, in place.
+func normalizeNewlines(b []byte) []byte {
+	w := 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '\r' {
+			if i+1 < len(b) && b[i+1] == '\n' {
+				continue
+			}
+			c = '\n'
+		}
+		b[w] = c
+		w++
+	}
+	return b[:w]
+}
+
+func unescapeAttr(b []byte) ([]byte, error) {
+	v, err := unescape(b)
+	if err != nil {
+		return nil, err
+	}
+	// attribute value normalisation: literal white space becomes a space
+	// (character references were already expanded and are kept).
+	return v, nil
+}
+
+// unescape checks characters, normalizes newlines and expands entity and
+// character references, in place.
+func unescape(b []byte) ([]byte, error) {
+	amp := -1
+	for i, c := range b {
+		if c == '&' || c == '\r' || c >= 0x80 || c < 0x20 && c != '\n' && c != '\t' {
+			amp = i
+			break
+		}
+	}
+	if amp < 0 {
+		return b, nil
+	}
+	if err := checkChars(b[amp:]); err != nil {
+		return nil, err
+	}
+	w := amp
+	for i := amp; i < len(b); {
+		c := b[i]
+		switch c {
+		case '\r':
+			if i+1 < len(b) && b[i+1] == '\n' {
+				i++
+				continue
+			}
+			b[w] = '\n'
+			w++
+			i++
+		case '&':
+			end := -1
+			for k := i + 1; k < len(b) && k < i+12; k++ {
+				if b[k] == ';' {
+					end = k
+					break
+				}
+			}
+			if end < 0 {
+				return nil, fmt.Errorf("%w: invalid entity reference", ErrSyntax)
+			}
+			ref := b[i+1 : end]
+			var r rune
+			switch string(ref) {
+			case "lt":
+				r = '<'
+			case "gt":
+				r = '>'
+			case "amp":
+				r = '&'
+			case "apos":
+				r = '\''
+			case "quot":
+				r = '"'
+			default:
+				var ok bool
+				r, ok = charRef(ref)
+				if !ok {
+					return nil, fmt.Errorf("%w: invalid entity reference &%s;", ErrSyntax, truncate(ref))
+				}
+			}
+			w += utf8.EncodeRune(b[w:], r)
+			i = end + 1
+		default:
+			b[w] = c
+			w++
+			i++
+		}
+	}
+	return b[:w], nil
+}
+
+func charRef(ref []byte) (rune, bool) {
+	if len(ref) < 2 || ref[0] != '#' {
+		return 0, false
+	}
+	var v int64
+	digits := ref[1:]
+	base := int64(10)
+	if digits[0] == 'x' {
+		base = 16
+		digits = digits[1:]
+	}
+	if len(digits) == 0 {
+		return 0, false
+	}
+	for _, c := range digits {
+		var d int64
+		switch {
+		case c >= '0' && c <= '9':
+			d = int64(c - '0')
+		case base == 16 && c >= 'a' && c <= 'f':
+			d = int64(c-'a') + 10
+		case base == 16 && c >= 'A' && c <= 'F':
+			d = int64(c-'A') + 10
+		default:
+			return 0, false
+		}
+		v = v*base + d
+		if v > 0x10FFFF {
+			return 0, false
+		}
+	}
+	r := rune(v)
+	if !isXMLChar(r) {
+		return 0, false
+	}
+	return r, true
+}
+
+// arena hands out strings carved from shared chunks, so that decoding a
+// record costs one allocation per chunk instead of one per value. A chunk
+// is never written again after a string is carved from it.
+type arena struct {
+	chunk []byte
+}
+
+const arenaChunk = 32 << 10
+
+func (a *arena) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > arenaChunk/4 {
+		return string(b)
+	}
+	if cap(a.chunk)-len(a.chunk) < len(b) {
+		a.chunk = make([]byte, 0, arenaChunk)
+	}
+	start := len(a.chunk)
+	a.chunk = append(a.chunk, b...)
+	s := a.chunk[start:len(a.chunk):len(a.chunk)]
+	return unsafe.String(unsafe.SliceData(s), len(s))
+}
