@@ -56,6 +56,9 @@ type Config struct {
 	// OnlineWindow is how long after its last request a connector counts as
 	// online; 0 means two minutes. Connectors report state every minute.
 	OnlineWindow time.Duration
+	// OnPollWait, when set, is called each time a long-poll starts waiting
+	// for work (after finding none). Tests wait on it instead of sleeping.
+	OnPollWait func(connectorID string)
 	// MaxJSONBody limits REST and gateway JSON bodies; 0 means 1 MiB.
 	MaxJSONBody int64
 	// MaxResultBody limits a gateway result as sent; 0 means

@@ -186,6 +186,9 @@ func (s *Server) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dur
 			cancel()
 			return s.workItem(ctx, c, lease, conns)
 		}
+		if s.cfg.OnPollWait != nil {
+			s.cfg.OnPollWait(c.ID)
+		}
 		select {
 		case <-woken:
 			cancel()

@@ -1,0 +1,480 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/gateway"
+)
+
+// transports are the two implementations of gateway.Service that connector
+// code may run against: the HTTP client and the in-process service.
+var transports = map[string]func(e *env, credential string) gateway.Service{
+	"http":      func(e *env, cred string) gateway.Service { return e.client(cred) },
+	"inprocess": func(e *env, cred string) gateway.Service { return e.api.GatewayService(cred) },
+}
+
+// eachSetup runs fn for every database and transport.
+func eachSetup(t *testing.T, fn func(t *testing.T, e *env, svc func(credential string) gateway.Service)) {
+	for dbName, dsn := range databases(t) {
+		for trName, tr := range transports {
+			t.Run(dbName+"/"+trName, func(t *testing.T) {
+				e := newEnv(t, dsn(t))
+				fn(t, e, func(cred string) gateway.Service { return tr(e, cred) })
+			})
+		}
+	}
+}
+
+func TestConnectorLinksPollsAndPostsResult(t *testing.T) {
+	eachSetup(t, func(t *testing.T, e *env, svc func(string) gateway.Service) {
+		ctx := context.Background()
+		org, key := e.newOrg("Lender")
+		companyID, connID, code := e.linkedCompany(key, "Acme Plumbing")
+
+		gw := svc("")
+		linked, err := gw.Link(ctx, linkRequest(code, `C:\Company Files\Acme.qbw`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(linked.Credential, gateway.CredentialPrefix) || linked.Connection.ID != connID ||
+			linked.Connection.CompanyID != companyID || linked.Connection.Status != "Linked" || linked.Connection.File.FileID == "" {
+			t.Fatalf("link answer: %+v", linked)
+		}
+
+		// The REST API shows the connection linked.
+		var conn qbconnect.Connection
+		e.mustDo(200, "GET", "/v1/companies/"+companyID+"/connections/"+connID, key, nil, &conn)
+		if conn.Status != qbconnect.StatusLinked || conn.ConnectorID != linked.ConnectorID || conn.File.Path != `C:\Company Files\Acme.qbw` {
+			t.Errorf("connection after link: %+v", conn)
+		}
+
+		gw = svc(linked.Credential)
+		op := e.enqueue(org.ID, companyID, connID, "<QBXML><CustomerQueryRq/></QBXML>")
+		polled, err := gw.Poll(ctx, gateway.PollRequest{Wait: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		item := polled.Item
+		if item == nil {
+			t.Fatal("poll: no item, want the enqueued operation")
+		}
+		want := gateway.WorkItem{ID: op.ID, ConnectionID: connID, CompanyID: companyID,
+			File: linked.Connection.File, Kind: "qbxml", Request: "<QBXML><CustomerQueryRq/></QBXML>", Attempt: 1,
+			LeaseExpiresAt: e.clock.Now().Add(10 * time.Minute)}
+		got := *item
+		got.LeaseID = ""
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("work item (-want +got):\n%s", diff)
+		}
+
+		// One in flight per connector: a second item waits.
+		e.enqueue(org.ID, companyID, connID, "<QBXML><VendorQueryRq/></QBXML>")
+		if again, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || again.Item != nil {
+			t.Errorf("second poll while one is in flight = %+v, %v; want no item", again, err)
+		}
+
+		resp := "<QBXML><QBXMLMsgsRs><CustomerQueryRs statusCode=\"0\"/></QBXMLMsgsRs></QBXML>"
+		ack, err := gw.PostResult(ctx, gateway.Result{ItemID: item.ID, LeaseID: item.LeaseID, Response: resp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(&gateway.ResultAck{Applied: true, Status: "Success"}, ack); diff != "" {
+			t.Errorf("ack (-want +got):\n%s", diff)
+		}
+		done := e.operation(org.ID, op.ID)
+		if done.Status != qbconnect.OpSucceeded || string(done.Result) != resp {
+			t.Errorf("operation after result: status %s, result %q", done.Status, done.Result)
+		}
+
+		// The same result again (its answer was lost): recorded, not applied.
+		ack, err = gw.PostResult(ctx, gateway.Result{ItemID: item.ID, LeaseID: item.LeaseID, Response: "<QBXML>other</QBXML>"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(&gateway.ResultAck{Applied: false, Status: "Success"}, ack); diff != "" {
+			t.Errorf("duplicate ack (-want +got):\n%s", diff)
+		}
+		if done := e.operation(org.ID, op.ID); string(done.Result) != resp {
+			t.Errorf("duplicate result changed the operation: %q", done.Result)
+		}
+		outcomes, err := e.queue.Outcomes(ctx, org.ID, op.ID)
+		if err != nil || len(outcomes) != 2 {
+			t.Errorf("outcomes recorded = %d (%v), want 2", len(outcomes), err)
+		}
+
+		// The connector is free again: the second item comes.
+		next, err := gw.Poll(ctx, gateway.PollRequest{})
+		if err != nil || next.Item == nil || next.Item.Request != "<QBXML><VendorQueryRq/></QBXML>" {
+			t.Errorf("poll after result = %+v, %v; want the second item", next, err)
+		}
+	})
+}
+
+func TestLongPollReturnsAsSoonAsWorkIsEnqueued(t *testing.T) {
+	eachSetup(t, func(t *testing.T, e *env, svc func(string) gateway.Service) {
+		ctx := context.Background()
+		org, key := e.newOrg("Lender")
+		companyID, connID, code := e.linkedCompany(key, "Acme")
+		linked, err := svc("").Link(ctx, linkRequest(code, `C:\a.qbw`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gw := svc(linked.Credential)
+
+		type result struct {
+			resp *gateway.PollResponse
+			err  error
+		}
+		done := make(chan result, 1)
+		go func() {
+			// If the poll were not woken it would answer "no work" after
+			// 30 seconds, and the test would fail on the missing item.
+			resp, err := gw.Poll(ctx, gateway.PollRequest{Wait: 30 * time.Second})
+			done <- result{resp, err}
+		}()
+		select {
+		case id := <-e.pollWaits:
+			if id != linked.ConnectorID {
+				t.Fatalf("poll waiting for %s, want %s", id, linked.ConnectorID)
+			}
+		case r := <-done:
+			t.Fatalf("poll answered before any work: %+v, %v", r.resp, r.err)
+		}
+		op := e.enqueue(org.ID, companyID, connID, "<QBXML/>")
+		r := <-done
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.resp.Item == nil || r.resp.Item.ID != op.ID {
+			t.Fatalf("poll = %+v, want item %s", r.resp.Item, op.ID)
+		}
+	})
+}
+
+func TestResultForReofferedLeaseIsRecordedNotAppliedTwice(t *testing.T) {
+	eachSetup(t, func(t *testing.T, e *env, svc func(string) gateway.Service) {
+		ctx := context.Background()
+		org, key := e.newOrg("Lender")
+		companyID, connID, code := e.linkedCompany(key, "Acme")
+		linked, err := svc("").Link(ctx, linkRequest(code, `C:\a.qbw`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gw := svc(linked.Credential)
+		op := e.enqueue(org.ID, companyID, connID, "<QBXML><InvoiceAddRq/></QBXML>")
+
+		first, err := gw.Poll(ctx, gateway.PollRequest{})
+		if err != nil || first.Item == nil {
+			t.Fatalf("first poll: %+v, %v", first, err)
+		}
+		e.clock.Advance(11 * time.Minute) // past the 10-minute lease
+		second, err := gw.Poll(ctx, gateway.PollRequest{})
+		if err != nil || second.Item == nil {
+			t.Fatalf("poll after the lease expired: %+v, %v", second, err)
+		}
+		if second.Item.ID != op.ID || second.Item.LeaseID == first.Item.LeaseID || second.Item.Attempt != 2 {
+			t.Fatalf("re-offer: %+v; want the same item with a new lease, attempt 2", second.Item)
+		}
+
+		// The late answer under the old lease: QuickBooks did the work, so
+		// it decides the operation once.
+		ack1, err := gw.PostResult(ctx, gateway.Result{ItemID: op.ID, LeaseID: first.Item.LeaseID, Response: "<QBXML>first</QBXML>"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack2, err := gw.PostResult(ctx, gateway.Result{ItemID: op.ID, LeaseID: second.Item.LeaseID, Response: "<QBXML>second</QBXML>"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ack1.Applied || ack2.Applied {
+			t.Errorf("applied: first lease %v, second lease %v; want exactly the first", ack1.Applied, ack2.Applied)
+		}
+		got := e.operation(org.ID, op.ID)
+		if got.Status != qbconnect.OpSucceeded || string(got.Result) != "<QBXML>first</QBXML>" {
+			t.Errorf("operation: %s %q", got.Status, got.Result)
+		}
+		outcomes, err := e.queue.Outcomes(ctx, org.ID, op.ID)
+		if err != nil || len(outcomes) != 2 {
+			t.Errorf("outcomes = %d (%v), want both recorded", len(outcomes), err)
+		}
+
+		// A lease never issued for the item is a conflict and changes nothing.
+		_, err = gw.PostResult(ctx, gateway.Result{ItemID: op.ID, LeaseID: "lse_forged", Response: "<x/>"})
+		if gateway.CodeOf(err) != gateway.CodeConflict {
+			t.Errorf("forged lease: %v, want conflict", err)
+		}
+	})
+}
+
+func TestFailureNeedingTheUserHoldsWorkUntilStateClears(t *testing.T) {
+	eachSetup(t, func(t *testing.T, e *env, svc func(string) gateway.Service) {
+		ctx := context.Background()
+		org, key := e.newOrg("Lender")
+		companyID, connID, code := e.linkedCompany(key, "Acme")
+		linked, err := svc("").Link(ctx, linkRequest(code, `C:\a.qbw`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gw := svc(linked.Credential)
+		op := e.enqueue(org.ID, companyID, connID, "<QBXML/>")
+		p, err := gw.Poll(ctx, gateway.PollRequest{})
+		if err != nil || p.Item == nil {
+			t.Fatalf("poll: %+v, %v", p, err)
+		}
+		failure := &gateway.Failure{HResult: "0x80040408", Message: "Could not start QuickBooks.", Condition: "qb_closed",
+			UserMessage: "QuickBooks is not running on FRONT-DESK.", Resolution: "Open QuickBooks.", NeedsUser: true, Retryable: true}
+		ack, err := gw.PostResult(ctx, gateway.Result{ItemID: op.ID, LeaseID: p.Item.LeaseID, Failure: failure})
+		if err != nil || !ack.Applied || ack.Status != string(qbconnect.OpQueued) {
+			t.Fatalf("failure ack = %+v, %v; want applied, back to Queued", ack, err)
+		}
+		conn := e.connection(org.ID, connID)
+		wantHealth := qbconnect.Health{Code: "qb_closed", Message: "QuickBooks is not running on FRONT-DESK.",
+			Resolution: "Open QuickBooks.", QBCode: "0x80040408", NeedsUser: true}
+		gotHealth := conn.Health
+		gotHealth.Since, gotHealth.LastRequestAt, gotHealth.LastSuccessAt = time.Time{}, nil, nil
+		if diff := cmp.Diff(wantHealth, gotHealth); diff != "" {
+			t.Errorf("health after failure (-want +got):\n%s", diff)
+		}
+		// The REST API shows it too.
+		var viaAPI qbconnect.Connection
+		e.mustDo(200, "GET", "/v1/companies/"+companyID+"/connections/"+connID, key, nil, &viaAPI)
+		if viaAPI.Health.Code != "qb_closed" || !viaAPI.Health.NeedsUser {
+			t.Errorf("REST health: %+v", viaAPI.Health)
+		}
+		if p, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || p.Item != nil {
+			t.Errorf("poll while QuickBooks is closed = %+v, %v; want no item", p, err)
+		}
+
+		// The user opens QuickBooks; the connector reports it.
+		st, err := gw.ReportState(ctx, gateway.State{Connector: gateway.ConnectorInfo{Version: "1.3.0", Signer: "CN=New Cert", Thumbprint: "FFEE"},
+			Files: []gateway.FileState{
+				{ConnectionID: connID, File: linked.Connection.File, Condition: "ok"},
+				{ConnectionID: "con_not_mine", Condition: "ok"},
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Connections) != 1 || st.Connections[0].ID != connID {
+			t.Errorf("state answer lists %+v, want only %s", st.Connections, connID)
+		}
+		if h := e.connection(org.ID, connID).Health; h.Code != qbconnect.HealthOK || h.NeedsUser {
+			t.Errorf("health after state ok: %+v", h)
+		}
+		ctr, err := e.connections.FindConnector(ctx, linked.ConnectorID)
+		if err != nil || ctr.Version != "1.3.0" || ctr.Signer != "CN=New Cert" || ctr.Thumbprint != "ffee" {
+			t.Errorf("connector after state: %+v, %v", ctr, err)
+		}
+		p, err = gw.Poll(ctx, gateway.PollRequest{})
+		if err != nil || p.Item == nil || p.Item.ID != op.ID {
+			t.Fatalf("poll after QuickBooks opened = %+v, %v; want the held item", p, err)
+		}
+		if p.Item.Attempt != 1 {
+			t.Errorf("attempt = %d; a failure that needs the user must not use up an attempt", p.Item.Attempt)
+		}
+	})
+}
+
+func TestPausedFileHoldsWorkAndResumes(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	ctx := context.Background()
+	org, key := e.newOrg("Lender")
+	companyID, connID, code := e.linkedCompany(key, "Acme")
+	linked, err := e.client("").Link(ctx, linkRequest(code, `C:\a.qbw`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := e.client(linked.Credential)
+	state := func(paused bool) {
+		t.Helper()
+		_, err := gw.ReportState(ctx, gateway.State{Connector: testConnector,
+			Files: []gateway.FileState{{ConnectionID: connID, Paused: paused, Condition: "ok"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	state(true)
+	conn := e.connection(org.ID, connID)
+	if !conn.Paused || conn.Health.Code != qbconnect.HealthPaused {
+		t.Errorf("after pause: paused=%v health=%s", conn.Paused, conn.Health.Code)
+	}
+	e.enqueue(org.ID, companyID, connID, "<QBXML/>")
+	if p, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || p.Item != nil {
+		t.Errorf("poll while paused = %+v, %v; want nothing", p, err)
+	}
+	state(false)
+	if p, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || p.Item == nil {
+		t.Errorf("poll after resume = %+v, %v; want the item", p, err)
+	}
+}
+
+func TestLinkCodeIsSingleUseAndExpires(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	ctx := context.Background()
+	org, key := e.newOrg("Lender")
+	companyID, connID, code := e.linkedCompany(key, "Acme")
+	if _, err := e.client("").Link(ctx, linkRequest(code, `C:\a.qbw`)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.client("").Link(ctx, linkRequest(code, `C:\a.qbw`))
+	var ge *gateway.Error
+	if !errors.As(err, &ge) || ge.Status != 401 || ge.Code != gateway.CodeUnauthorized || ge.UserMessage == "" {
+		t.Errorf("second use of a code: %v; want 401 unauthorized with a user message", err)
+	}
+
+	// A code for a second connection, used after its hour.
+	var conn2 qbconnect.Connection
+	var c2 qbconnect.Company
+	e.mustDo(201, "POST", "/v1/companies", key, map[string]any{"name": "Beta"}, &c2)
+	e.mustDo(201, "POST", "/v1/companies/"+c2.ID+"/connections", key, nil, &conn2)
+	var lc qbconnect.LinkCode
+	e.mustDo(201, "POST", "/v1/companies/"+c2.ID+"/connections/"+conn2.ID+"/link-codes", key, nil, &lc)
+	if got := lc.ExpiresAt.Sub(e.clock.Now()); got != time.Hour {
+		t.Errorf("default expiry in %s, want 1h", got)
+	}
+	e.clock.Advance(time.Hour + time.Second)
+	if _, err := e.client("").Link(ctx, linkRequest(lc.Code, `C:\b.qbw`)); gateway.CodeOf(err) != gateway.CodeUnauthorized {
+		t.Errorf("expired code: %v, want unauthorized", err)
+	}
+	if got := e.connection(org.ID, conn2.ID); got.Status != qbconnect.StatusPendingAuth {
+		t.Errorf("a failed link changed the connection: %s", got.Status)
+	}
+	// Custom lifetime, and bounds.
+	e.mustDo(201, "POST", "/v1/companies/"+companyID+"/connections/"+connID+"/link-codes", key, map[string]any{"expiresIn": "15m"}, &lc)
+	if got := lc.ExpiresAt.Sub(e.clock.Now()); got != 15*time.Minute {
+		t.Errorf("expiresIn 15m gave %s", got)
+	}
+	r := e.do("POST", "/v1/companies/"+companyID+"/connections/"+connID+"/link-codes", key, map[string]any{"expiresIn": "30d"})
+	if r.Status != 400 {
+		t.Errorf("expiresIn 30d: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestOneConnectorServesSeveralCompanyFiles(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	ctx := context.Background()
+	org, key := e.newOrg("Accountant")
+	c1, conn1, code1 := e.linkedCompany(key, "Client One")
+	c2, conn2, code2 := e.linkedCompany(key, "Client Two")
+	gw := e.client("")
+	first, err := gw.Link(ctx, linkRequest(code1, `C:\one.qbw`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := gw.Link(ctx, linkRequest(code2, `C:\two.qbw`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.ConnectorID != first.ConnectorID || second.Credential != "" {
+		t.Errorf("second link: connector %s (want %s), credential %q (want none)", second.ConnectorID, first.ConnectorID, second.Credential)
+	}
+	op1 := e.enqueue(org.ID, c1, conn1, "<one/>")
+	op2 := e.enqueue(org.ID, c2, conn2, "<two/>")
+	seen := map[string]string{}
+	for range 2 {
+		p, err := gw.Poll(ctx, gateway.PollRequest{})
+		if err != nil || p.Item == nil {
+			t.Fatalf("poll: %+v, %v", p, err)
+		}
+		seen[p.Item.ID] = p.Item.File.Path
+		if _, err := gw.PostResult(ctx, gateway.Result{ItemID: p.Item.ID, LeaseID: p.Item.LeaseID, Response: "<ok/>"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff(map[string]string{op1.ID: `C:\one.qbw`, op2.ID: `C:\two.qbw`}, seen); diff != "" {
+		t.Errorf("items served (-want +got):\n%s", diff)
+	}
+}
+
+func TestExtendLease(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	ctx := context.Background()
+	org, key := e.newOrg("Lender")
+	companyID, connID, code := e.linkedCompany(key, "Acme")
+	linked, err := e.client("").Link(ctx, linkRequest(code, `C:\a.qbw`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := e.client(linked.Credential)
+	e.enqueue(org.ID, companyID, connID, "<big/>")
+	p, err := gw.Poll(ctx, gateway.PollRequest{})
+	if err != nil || p.Item == nil {
+		t.Fatal(p, err)
+	}
+	e.clock.Advance(8 * time.Minute)
+	ext, err := gw.ExtendLease(ctx, gateway.LeaseRequest{ItemID: p.Item.ID, LeaseID: p.Item.LeaseID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := e.clock.Now().Add(10 * time.Minute); !ext.LeaseExpiresAt.Equal(want) {
+		t.Errorf("extended to %s, want %s", ext.LeaseExpiresAt, want)
+	}
+	e.clock.Advance(8 * time.Minute) // 16 minutes after the lease: still held
+	if again, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || again.Item != nil {
+		t.Errorf("poll during the extended lease = %+v, %v; want nothing", again, err)
+	}
+	if _, err := gw.ExtendLease(ctx, gateway.LeaseRequest{ItemID: p.Item.ID, LeaseID: "lse_other"}); gateway.CodeOf(err) != gateway.CodeConflict {
+		t.Errorf("extending a lease that is not current: %v, want conflict", err)
+	}
+}
+
+func TestSilentConnectorIsMarkedOfflineAndBackOnPoll(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	ctx := context.Background()
+	org, key := e.newOrg("Lender")
+	_, connID, code := e.linkedCompany(key, "Acme")
+	linked, err := e.client("").Link(ctx, linkRequest(code, `C:\a.qbw`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.api.SweepOffline(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep right after link = %d, %v; want 0", n, err)
+	}
+	e.clock.Advance(3 * time.Minute)
+	if n, err := e.api.SweepOffline(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep after 3 silent minutes = %d, %v; want 1", n, err)
+	}
+	if h := e.connection(org.ID, connID).Health; h.Code != qbconnect.HealthConnectorOffline || h.Resolution == "" {
+		t.Errorf("health: %+v", h)
+	}
+	if _, err := e.client(linked.Credential).Poll(ctx, gateway.PollRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if h := e.connection(org.ID, connID).Health; h.Code != qbconnect.HealthOK {
+		t.Errorf("health after the connector came back: %+v", h)
+	}
+}
+
+func TestShutdownEndsPendingPolls(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	ctx := context.Background()
+	_, key := e.newOrg("Lender")
+	_, _, code := e.linkedCompany(key, "Acme")
+	linked, err := e.client("").Link(ctx, linkRequest(code, `C:\a.qbw`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *gateway.PollResponse, 1)
+	go func() {
+		p, err := e.client(linked.Credential).Poll(ctx, gateway.PollRequest{Wait: 30 * time.Second})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- p
+	}()
+	<-e.pollWaits
+	e.api.Close()
+	if p := <-done; p == nil || p.Item != nil {
+		t.Errorf("poll at shutdown = %+v, want an empty answer", p)
+	}
+	r := e.do("GET", "/readyz", "", nil)
+	if r.Status != 503 {
+		t.Errorf("readyz while shutting down: %d", r.Status)
+	}
+}
