@@ -1,0 +1,295 @@
+// Package companyfile is the simulator's QuickBooks company file: one SQLite
+// file per company, and a qbXML request processor that answers requests with
+// QuickBooks Desktop's semantics (ListID/TxnID and EditSequence formats, name
+// uniqueness, references, computed totals and balances, filters, iterators,
+// deletes, voids, private data extensions and message-set error recovery).
+//
+// It also generates large, realistic and deterministic companies for tests,
+// demos and benchmarks (see Generate).
+//
+// Only the simulator (package qbdsim and its commands) and tests import it; it
+// stands where QuickBooks stands and imports nothing of the platform.
+package companyfile
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+)
+
+// Errors returned by this package. Test them with errors.Is.
+var (
+	// ErrParse is returned by Process when the request is not well-formed
+	// qbXML; the simulator turns it into HRESULT 0x80040400.
+	ErrParse = errors.New("companyfile: the request is not well-formed qbXML")
+	// ErrNotFound is returned by Open when the file does not exist. It wraps
+	// fs.ErrNotExist.
+	ErrNotFound = fmt.Errorf("companyfile: company file not found: %w", fs.ErrNotExist)
+	// ErrNotCompanyFile is returned by Open when the file exists but is not a
+	// company file.
+	ErrNotCompanyFile = errors.New("companyfile: not a QuickBooks company file")
+	// ErrNoMeta is returned by GetMeta for a key that was never set.
+	ErrNoMeta = errors.New("companyfile: no such meta key")
+	// ErrExists is returned by Create when the path already exists.
+	ErrExists = fmt.Errorf("companyfile: company file already exists: %w", fs.ErrExist)
+	// ErrClosed is returned by methods called after Close.
+	ErrClosed = errors.New("companyfile: company file is closed")
+)
+
+// Options configure a File. The zero value is valid.
+type Options struct {
+	// Now is the clock; nil means time.Now. TimeCreated, TimeModified,
+	// EditSequence and IDs come from it.
+	Now func() time.Time
+	// Logger receives debug records of processed requests; nil discards.
+	Logger *slog.Logger
+	// Latency is added to every Process call (default none).
+	Latency Latency
+	// IteratorTTL is how long an idle iterator lives; 0 means 20 minutes.
+	IteratorTTL time.Duration
+}
+
+// Latency models QuickBooks' processing time: PerRequest for every Process
+// call plus PerRecord for every object returned or written. Zero is none.
+type Latency struct {
+	PerRequest, PerRecord time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.IteratorTTL <= 0 {
+		o.IteratorTTL = 20 * time.Minute
+	}
+	return o
+}
+
+// Session is the context in which QuickBooks processes a request: the
+// session ticket (iterators are scoped to it), the calling application and
+// its access rights, and what HostQuery reports.
+type Session struct {
+	Ticket  string
+	AppName string
+	Access  AccessRights
+	Host    HostInfo
+}
+
+// AccessRights are the rights the company file's administrator granted the
+// application (Integrated Applications preferences). A read-only application
+// gets status 3260 on every write; one without personal-data access cannot
+// read or write personal data (e.g. credit card numbers, SSNs).
+type AccessRights struct {
+	IsReadOnly                  bool
+	IsAutomaticLoginAllowed     bool
+	IsPersonalDataAccessAllowed bool
+	AutomaticLoginUserName      string
+}
+
+// HostInfo is what HostQuery reports. Zero fields get defaults: "QuickBooks
+// Enterprise Solutions 24.0", "24", "0", "US", "SingleUser".
+type HostInfo struct {
+	ProductName, MajorVersion, MinorVersion, Country string
+	IsAutomaticLogin                                 bool
+	FileMode                                         string // "SingleUser" | "MultiUser"
+}
+
+// File is an open company file. Its methods are safe for concurrent use;
+// requests are processed one at a time, as QuickBooks does.
+type File struct {
+	path string
+	opt  Options
+	db   *sql.DB
+
+	mu      sync.Mutex // serialises Process, writes and the fields below
+	closed  bool
+	name    string
+	latency Latency
+	ids     idState
+	iters   map[string]*iterator // by iteratorID
+	types   *typeRegistry
+}
+
+func (f *File) reg() *typeRegistry { return f.types }
+
+// Create creates a new company file at path (which must not exist) with the
+// accounts, terms, payment methods, sales tax codes and preferences a new
+// QuickBooks company has.
+func Create(path string, companyName string, opt Options) (*File, error) {
+	if companyName == "" {
+		return nil, errors.New("companyfile: the company name is empty")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return nil, fmt.Errorf("%w: %s", ErrExists, path)
+	}
+	opt = opt.withDefaults()
+	db, err := openDB(path)
+	if err != nil {
+		return nil, err
+	}
+	f := &File{path: path, opt: opt, db: db, name: companyName, latency: opt.Latency, iters: map[string]*iterator{}, types: newTypeRegistry()}
+	if err := f.initialize(context.Background(), companyName); err != nil {
+		db.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	return f, nil
+}
+
+// Open opens an existing company file. It returns an error wrapping
+// ErrNotFound when path does not exist and ErrNotCompanyFile when it is not
+// a company file.
+func Open(path string, opt Options) (*File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, path)
+		}
+		return nil, fmt.Errorf("companyfile: open %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%w: %s is a directory", ErrNotCompanyFile, path)
+	}
+	if !hasSQLiteHeader(path) {
+		return nil, fmt.Errorf("%w: %s", ErrNotCompanyFile, path)
+	}
+	opt = opt.withDefaults()
+	db, err := openDB(path)
+	if err != nil {
+		return nil, err
+	}
+	f := &File{path: path, opt: opt, db: db, latency: opt.Latency, iters: map[string]*iterator{}, types: newTypeRegistry()}
+	if err := f.load(context.Background()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// Close closes the file. Further calls return ErrClosed.
+func (f *File) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	f.iters = nil
+	return f.db.Close()
+}
+
+// Path returns the path the file was opened with.
+func (f *File) Path() string { return f.path }
+
+// CompanyName returns the company's name.
+func (f *File) CompanyName() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.name
+}
+
+// Users returns the company file's users, "Admin" first.
+func (f *File) Users() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	users := []string{"Admin"}
+	if f.closed {
+		return users
+	}
+	rows, err := f.db.Query(`SELECT name FROM users WHERE name <> 'Admin' ORDER BY name`)
+	if err != nil {
+		f.opt.Logger.Error("companyfile: list users", "err", err)
+		return users
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n) == nil {
+			users = append(users, n)
+		}
+	}
+	return users
+}
+
+// AddUser adds a QuickBooks user to the company file (Admin always exists).
+func (f *File) AddUser(name string) error {
+	if name == "" {
+		return errors.New("companyfile: the user name is empty")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return ErrClosed
+	}
+	_, err := f.db.Exec(`INSERT OR IGNORE INTO users(name) VALUES (?)`, name)
+	return err
+}
+
+// GetMeta returns the value stored under key, or ErrNoMeta.
+func (f *File) GetMeta(key string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil, ErrClosed
+	}
+	var v []byte
+	err := f.db.QueryRow(`SELECT value FROM meta WHERE key = ?`, "app."+key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %q", ErrNoMeta, key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("companyfile: get meta %q: %w", key, err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+// PutMeta stores value under key, replacing any previous value. The
+// simulator keeps the company's Integrated Applications preferences here.
+func (f *File) PutMeta(key string, value []byte) error {
+	if key == "" {
+		return errors.New("companyfile: the meta key is empty")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return ErrClosed
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	_, err := f.db.Exec(`INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, "app."+key, value)
+	if err != nil {
+		return fmt.Errorf("companyfile: put meta %q: %w", key, err)
+	}
+	return nil
+}
+
+// SetLatency changes the latency model for later requests.
+func (f *File) SetLatency(l Latency) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.latency = l
+}
+
+// EndSession drops the iterators of the session with this ticket.
+func (f *File) EndSession(ticket string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id, it := range f.iters {
+		if it.ticket == ticket {
+			delete(f.iters, id)
+		}
+	}
+}

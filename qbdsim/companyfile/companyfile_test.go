@@ -1,0 +1,182 @@
+package companyfile
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestCreateThenOpenKeepsCompanyNameUsersAndMeta(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "Acme.qbw")
+	f, err := Create(path, "Acme Plumbing", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.PutMeta("integrated-apps", []byte(`{"apps":[]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.AddUser("Bookkeeper"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.GetMeta("missing"); !errors.Is(err, ErrNoMeta) {
+		t.Fatalf("GetMeta(missing) = %v, want ErrNoMeta", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	g, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if got := g.CompanyName(); got != "Acme Plumbing" {
+		t.Errorf("CompanyName = %q", got)
+	}
+	if got := g.Path(); got != path {
+		t.Errorf("Path = %q", got)
+	}
+	if diff := cmp.Diff([]string{"Admin", "Bookkeeper"}, g.Users()); diff != "" {
+		t.Errorf("Users (-want +got):\n%s", diff)
+	}
+	v, err := g.GetMeta("integrated-apps")
+	if err != nil || string(v) != `{"apps":[]}` {
+		t.Errorf("GetMeta = %q, %v", v, err)
+	}
+}
+
+func TestOpenMissingOrForeignFileFails(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(filepath.Join(dir, "nope.qbw"), Options{}); !errors.Is(err, ErrNotFound) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open(missing) = %v, want ErrNotFound wrapping fs.ErrNotExist", err)
+	}
+	text := filepath.Join(dir, "text.qbw")
+	os.WriteFile(text, []byte("hello, not a database"), 0o644)
+	if _, err := Open(text, Options{}); !errors.Is(err, ErrNotCompanyFile) {
+		t.Errorf("Open(text) = %v, want ErrNotCompanyFile", err)
+	}
+	if _, err := Create(text, "X", Options{}); err == nil {
+		t.Error("Create over an existing file succeeded")
+	}
+}
+
+func TestNewCompanyHasStandardLists(t *testing.T) {
+	f, _ := newTestFile(t)
+	rs := ok(t, f, `<AccountQueryRq requestID="1"><FullName>Accounts Receivable</FullName></AccountQueryRq>`)
+	if got := rs.text("AccountRet/AccountType"); got != "AccountsReceivable" {
+		t.Errorf("AccountType = %q", got)
+	}
+	rs = ok(t, f, `<TermsQueryRq/>`)
+	if len(rs.all("StandardTermsRet")) < 5 || len(rs.all("DateDrivenTermsRet")) != 1 {
+		t.Errorf("terms: %d standard, %d date-driven", len(rs.all("StandardTermsRet")), len(rs.all("DateDrivenTermsRet")))
+	}
+	for _, q := range []string{"PaymentMethod", "SalesTaxCode", "ShipMethod", "CustomerType", "VendorType", "Item", "Vendor", "CustomerMsg"} {
+		rs := ok(t, f, `<`+q+`QueryRq/>`)
+		if rs.attr("retCount") == "0" {
+			t.Errorf("%s: no records", q)
+		}
+	}
+}
+
+func TestHostCompanyPreferencesQueries(t *testing.T) {
+	f, _ := newTestFile(t)
+	s := testSession
+	s.Access = AccessRights{IsAutomaticLoginAllowed: true, AutomaticLoginUserName: "Admin", IsPersonalDataAccessAllowed: false}
+	s.Host = HostInfo{ProductName: "QuickBooks Pro 2014", MajorVersion: "24", FileMode: "MultiUser"}
+	rs := runAs(t, f, s, `onError="continueOnError"`, `<HostQueryRq requestID="0"/><CompanyQueryRq requestID="1"/><PreferencesQueryRq requestID="2"/>`)
+	if len(rs.Kids) != 3 {
+		t.Fatalf("%d responses", len(rs.Kids))
+	}
+	host, company, prefs := rs.Kids[0], rs.Kids[1], rs.Kids[2]
+	got := []string{host.attr("requestID"), company.attr("requestID"), prefs.attr("requestID"),
+		host.text("HostRet/ProductName"), host.text("HostRet/QBFileMode"), company.text("CompanyRet/CompanyName"),
+		prefs.text("PreferencesRet/CurrentAppAccessRights/IsAutomaticLoginAllowed"),
+		prefs.text("PreferencesRet/CurrentAppAccessRights/AutomaticLoginUserName"),
+		prefs.text("PreferencesRet/CurrentAppAccessRights/IsPersonalDataAccessAllowed")}
+	want := []string{"0", "1", "2", "QuickBooks Pro 2014", "MultiUser", "Test Company", "true", "Admin", "false"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if n := len(host.child("HostRet").all("SupportedQBXMLVersion")); n < 10 {
+		t.Errorf("%d supported versions", n)
+	}
+}
+
+func TestCustomerAddReturnsQuickBooksIdentifiersAndQueryFindsIt(t *testing.T) {
+	f, _ := newTestFile(t)
+	rs := ok(t, f, `<CustomerAddRq requestID="7"><CustomerAdd><Name>Jane Doe</Name><CompanyName>Doe &amp; Sons</CompanyName>
+		<BillAddress><Addr1>1 Main St</Addr1><City>Springfield</City></BillAddress>
+		<Phone>555-0100</Phone><TermsRef><FullName>Net 30</FullName></TermsRef><OpenBalance>125.5</OpenBalance></CustomerAdd></CustomerAddRq>`)
+	c := rs.child("CustomerRet")
+	id := c.text("ListID")
+	if !strings.Contains(id, "-") || len(strings.Split(id, "-")[1]) != 10 {
+		t.Errorf("ListID %q is not hex-epoch", id)
+	}
+	if c.text("EditSequence") == "" || c.text("TimeCreated") == "" || !strings.HasSuffix(c.text("TimeCreated"), "-05:00") {
+		t.Errorf("EditSequence %q TimeCreated %q", c.text("EditSequence"), c.text("TimeCreated"))
+	}
+	got := []string{c.text("Name"), c.text("FullName"), c.text("IsActive"), c.text("Sublevel"), c.text("CompanyName"), c.text("BillAddress/City"),
+		c.text("TermsRef/FullName"), c.text("Balance"), c.text("TotalBalance")}
+	want := []string{"Jane Doe", "Jane Doe", "true", "0", "Doe & Sons", "Springfield", "Net 30", "125.50", "125.50"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if c.text("TermsRef/ListID") == "" {
+		t.Error("TermsRef has no ListID")
+	}
+
+	q := ok(t, f, `<CustomerQueryRq><ListID>`+id+`</ListID></CustomerQueryRq>`)
+	if q.attr("retCount") != "1" || q.text("CustomerRet/Name") != "Jane Doe" {
+		t.Errorf("query by ListID: retCount %s name %q", q.attr("retCount"), q.text("CustomerRet/Name"))
+	}
+	q = ok(t, f, `<CustomerQueryRq><FullName>jane doe</FullName><IncludeRetElement>ListID</IncludeRetElement><IncludeRetElement>Name</IncludeRetElement></CustomerQueryRq>`)
+	var names []string
+	for _, k := range q.child("CustomerRet").Kids {
+		names = append(names, k.Name)
+	}
+	if diff := cmp.Diff([]string{"ListID", "Name"}, names); diff != "" {
+		t.Errorf("IncludeRetElement (-want +got):\n%s", diff)
+	}
+}
+
+func TestDuplicateNameIsRejectedAcrossEntityTypes(t *testing.T) {
+	f, _ := newTestFile(t)
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Acme</Name></CustomerAdd></CustomerAddRq>`)
+	wantStatus(t, one(t, f, `<CustomerAddRq><CustomerAdd><Name>ACME</Name></CustomerAdd></CustomerAddRq>`), "3100")
+	wantStatus(t, one(t, f, `<VendorAddRq><VendorAdd><Name>Acme</Name></VendorAdd></VendorAddRq>`), "3100")
+	// Items live in their own namespace.
+	ok(t, f, `<ItemServiceAddRq><ItemServiceAdd><Name>Acme</Name><SalesOrPurchase><Price>10</Price><AccountRef><FullName>Services</FullName></AccountRef></SalesOrPurchase></ItemServiceAdd></ItemServiceAddRq>`)
+}
+
+func TestInvalidReferenceIsRejectedAndChangesNothing(t *testing.T) {
+	f, _ := newTestFile(t)
+	rs := one(t, f, `<CustomerAddRq><CustomerAdd><Name>Bob</Name><TermsRef><FullName>Net 999</FullName></TermsRef></CustomerAdd></CustomerAddRq>`)
+	wantStatus(t, rs, "3140")
+	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>Bob</FullName></CustomerQueryRq>`), "1")
+}
+
+func TestMalformedRequestsReturnErrParse(t *testing.T) {
+	f, _ := newTestFile(t)
+	for name, req := range map[string]string{
+		"not xml":          `this is not xml`,
+		"unclosed":         `<QBXML><QBXMLMsgsRq onError="stopOnError"><CustomerQueryRq></QBXMLMsgsRq></QBXML>`,
+		"no onError":       `<QBXML><QBXMLMsgsRq><CustomerQueryRq/></QBXMLMsgsRq></QBXML>`,
+		"unknown request":  `<QBXML><QBXMLMsgsRq onError="stopOnError"><FrobnicateRq/></QBXMLMsgsRq></QBXML>`,
+		"wrong order":      `<QBXML><QBXMLMsgsRq onError="stopOnError"><CustomerAddRq><CustomerAdd><IsActive>true</IsActive><Name>X</Name></CustomerAdd></CustomerAddRq></QBXMLMsgsRq></QBXML>`,
+		"missing required": `<QBXML><QBXMLMsgsRq onError="stopOnError"><CustomerAddRq><CustomerAdd><CompanyName>X</CompanyName></CustomerAdd></CustomerAddRq></QBXMLMsgsRq></QBXML>`,
+		"bad enum":         `<QBXML><QBXMLMsgsRq onError="stopOnError"><CustomerQueryRq><ActiveStatus>Sometimes</ActiveStatus></CustomerQueryRq></QBXMLMsgsRq></QBXML>`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := f.Process(context.Background(), []byte(req), testSession)
+			if !errors.Is(err, ErrParse) {
+				t.Fatalf("err = %v, want ErrParse", err)
+			}
+		})
+	}
+}

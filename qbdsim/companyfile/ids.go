@@ -1,0 +1,103 @@
+package companyfile
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// idState holds the counters behind ListID, TxnID, TxnLineID and TxnNumber.
+// They live in the file's meta table and are saved in the same SQLite
+// transaction as the objects that use them.
+type idState struct {
+	next      uint64 // next ID counter (hex part of ListID/TxnID)
+	txnNumber int64  // last TxnNumber given
+}
+
+// newID returns an ID in QuickBooks' format: a hexadecimal counter, a dash and
+// the creation time in epoch seconds ("80000001-1232697602").
+func (s *idState) newID(created time.Time) string {
+	id := s.next
+	s.next++
+	return strings.ToUpper(strconv.FormatUint(id, 16)) + "-" + strconv.FormatInt(created.Unix(), 10)
+}
+
+func (s *idState) newTxnNumber() int64 {
+	s.txnNumber++
+	return s.txnNumber
+}
+
+func (f *File) saveIDs(ctx context.Context, q querier) error {
+	return putMetaTx(ctx, q, "ids", fmt.Sprintf("%d,%d", f.ids.next, f.ids.txnNumber))
+}
+
+func (f *File) loadIDs(ctx context.Context) error {
+	v, err := getMetaTx(ctx, f.db, "ids")
+	if err != nil {
+		return fmt.Errorf("companyfile: read counters: %w", err)
+	}
+	if _, err := fmt.Sscanf(v, "%d,%d", &f.ids.next, &f.ids.txnNumber); err != nil {
+		return fmt.Errorf("%w: %s: bad counters %q", ErrNotCompanyFile, f.path, v)
+	}
+	return nil
+}
+
+// nextEditSequence returns the EditSequence of a modification at now of an
+// object whose current EditSequence is prev: the epoch seconds, made strictly
+// greater than prev so that two changes within one second still differ.
+func nextEditSequence(now time.Time, prev string) string {
+	s := now.Unix()
+	if p, err := strconv.ParseInt(prev, 10, 64); err == nil && p >= s {
+		s = p + 1
+	}
+	return strconv.FormatInt(s, 10)
+}
+
+// qbTime formats a time as QuickBooks does: local time with its offset.
+func qbTime(t time.Time) string { return t.Format("2006-01-02T15:04:05-07:00") }
+
+// qbDate formats a date as YYYY-MM-DD.
+func qbDate(t time.Time) string { return t.Format("2006-01-02") }
+
+// parseQBDateTime parses a DATETIMETYPE value ("YYYY-MM-DD[THH[:MM[:SS[±HH:MM]]]]");
+// a value without an offset is in loc. end rounds a partial value up to the
+// last second it covers (for "to" bounds).
+func parseQBDateTime(s string, loc *time.Location, end bool) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	layouts := []string{"2006-01-02T15:04:05-07:00", "2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02T15", "2006-01-02"}
+	for i, l := range layouts {
+		var t time.Time
+		var err error
+		if i < 2 {
+			t, err = time.Parse(l, s)
+		} else {
+			t, err = time.ParseInLocation(l, s, loc)
+		}
+		if err != nil {
+			continue
+		}
+		if end {
+			switch l {
+			case "2006-01-02":
+				t = t.Add(24*time.Hour - time.Second)
+			case "2006-01-02T15":
+				t = t.Add(time.Hour - time.Second)
+			case "2006-01-02T15:04":
+				t = t.Add(time.Minute - time.Second)
+			}
+		}
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("invalid date-time %q", s)
+}
+
+// parseQBDate parses a DATETYPE value.
+func parseQBDate(s string) (time.Time, error) {
+	t, err := time.Parse("2006-01-02", strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("invalid date %q", s)
+	}
+	return t, nil
+}

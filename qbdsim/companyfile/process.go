@@ -1,0 +1,345 @@
+package companyfile
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// status is a qbXML status: code, severity and message.
+type status struct {
+	Code     int
+	Severity string // "Info", "Warn", "Error"
+	Message  string
+}
+
+func statusOK() status { return status{0, "Info", "Status OK"} }
+
+// qbError is an error that carries a qbXML status; request handlers return
+// it for every failure QuickBooks reports inside the response.
+type qbError struct{ st status }
+
+func (e *qbError) Error() string { return fmt.Sprintf("qbXML status %d: %s", e.st.Code, e.st.Message) }
+
+func qbErr(code int, format string, args ...any) error {
+	return &qbError{status{Code: code, Severity: "Error", Message: fmt.Sprintf(format, args...)}}
+}
+
+// Status codes the processor uses (intuit-sdk.md §4.5).
+const (
+	stNoMatch         = 1
+	stPartialMatch    = 500
+	stInternal        = 1000
+	stUnsupported     = 1030
+	stInvalidID       = 3000
+	stInvalidBool     = 3010
+	stInvalidDate     = 3020
+	stInvalidString   = 3070
+	stNameInUse       = 3100
+	stNotFound        = 3120
+	stInvalidRef      = 3140
+	stCannotDelete    = 3170
+	stClosingDate     = 3171
+	stSaveError       = 3180
+	stStaleEdit       = 3200
+	stInvalidValue    = 3210
+	stNoPermission    = 3260
+	stNoPersonalData  = 3261
+	stIteratorUnknown = 3391
+)
+
+// response is one XxxRs element being produced.
+type response struct {
+	name  string
+	attrs []xml.Attr
+	st    status
+	body  bytes.Buffer // Ret elements, already serialised
+	count int          // records in body, for retCount and latency
+	// countAttr asks for a retCount attribute (queries).
+	countAttr bool
+}
+
+func (r *response) setAttr(name, value string) {
+	r.attrs = append(r.attrs, xml.Attr{Name: xml.Name{Local: name}, Value: value})
+}
+
+func (r *response) write(b *bytes.Buffer) {
+	b.WriteByte('<')
+	b.WriteString(r.name)
+	for _, a := range r.attrs {
+		if a.Name.Local == "requestID" {
+			b.WriteString(` requestID="`)
+			escapeText(b, a.Value, true)
+			b.WriteByte('"')
+		}
+	}
+	fmt.Fprintf(b, ` statusCode="%d" statusSeverity="%s" statusMessage="`, r.st.Code, r.st.Severity)
+	escapeText(b, r.st.Message, true)
+	b.WriteByte('"')
+	if r.countAttr && r.st.Severity != "Error" {
+		fmt.Fprintf(b, ` retCount="%d"`, r.count)
+	}
+	for _, a := range r.attrs {
+		if a.Name.Local != "requestID" {
+			fmt.Fprintf(b, ` %s="`, a.Name.Local)
+			escapeText(b, a.Value, true)
+			b.WriteByte('"')
+		}
+	}
+	if r.body.Len() == 0 {
+		b.WriteString(" />\n")
+		return
+	}
+	b.WriteString(">\n")
+	b.Write(r.body.Bytes())
+	b.WriteString("</")
+	b.WriteString(r.name)
+	b.WriteString(">\n")
+}
+
+// request is one XxxRq being processed.
+type request struct {
+	el      *elem
+	name    string // e.g. "CustomerAddRq"
+	op      string // "Add", "Mod", "Query", ...
+	subject string // e.g. "Customer"
+	sess    Session
+	now     time.Time
+}
+
+// Process runs one qbXML request document as QuickBooks would and returns
+// the response document. Malformed XML (or XML that is not a qbXML request
+// message set) returns an error wrapping ErrParse, which the simulator turns
+// into HRESULT 0x80040400; every other failure is a status inside the
+// response.
+func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, error) {
+	root, err := parseElem(request)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrParse, err)
+	}
+	if root.Name != "QBXML" {
+		return nil, fmt.Errorf("%w: the root element is %q, not QBXML", ErrParse, root.Name)
+	}
+	msgs := root.child("QBXMLMsgsRq")
+	if msgs == nil || len(root.Kids) != 1 {
+		return nil, fmt.Errorf("%w: QBXML must contain exactly one QBXMLMsgsRq", ErrParse)
+	}
+	onError := msgs.attr("onError")
+	switch onError {
+	case "stopOnError", "continueOnError", "rollbackOnError":
+	default:
+		return nil, fmt.Errorf("%w: QBXMLMsgsRq has no valid onError attribute (%q)", ErrParse, onError)
+	}
+	for _, rq := range msgs.Kids {
+		if err := validateRequest(rq); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrParse, err)
+		}
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil, ErrClosed
+	}
+	latency := f.latency
+	if err := wait(ctx, latency.PerRequest); err != nil {
+		return nil, err
+	}
+
+	newID, oldID := msgs.attr("newMessageSetID"), msgs.attr("oldMessageSetID")
+	if newID != "" {
+		if stored, ok, err := f.storedMessageSet(ctx, newID); err != nil {
+			return nil, err
+		} else if ok {
+			f.opt.Logger.Debug("companyfile: repeated message set", "id", newID)
+			return stored, nil
+		}
+	}
+	if oldID != "" && newID == "" {
+		stored, ok, err := f.storedMessageSet(ctx, oldID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return stored, nil
+		}
+		var b bytes.Buffer
+		b.WriteString(xmlHeader)
+		b.WriteString("<QBXML>\n<QBXMLMsgsRs messageSetStatusCode=\"600\" />\n</QBXML>\n")
+		return b.Bytes(), nil
+	}
+
+	var out bytes.Buffer
+	out.WriteString(xmlHeader)
+	out.WriteString("<QBXML>\n<QBXMLMsgsRs")
+	if newID != "" {
+		out.WriteString(` newMessageSetID="`)
+		escapeText(&out, newID, true)
+		out.WriteString(`"`)
+	}
+	out.WriteString(">\n")
+	records := 0
+	for _, rqEl := range msgs.Kids {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rs := f.handle(ctx, rqEl, s)
+		rs.write(&out)
+		records += rs.count
+		if rs.st.Severity == "Error" && onError != "continueOnError" {
+			break
+		}
+	}
+	out.WriteString("</QBXMLMsgsRs>\n</QBXML>\n")
+	if newID != "" {
+		if _, err := f.db.ExecContext(ctx, `INSERT OR REPLACE INTO message_sets(id, response, created) VALUES (?, ?, ?)`, newID, out.Bytes(), f.opt.Now().Unix()); err != nil {
+			return nil, fmt.Errorf("companyfile: store message set: %w", err)
+		}
+	}
+	if err := wait(ctx, time.Duration(records)*latency.PerRecord); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+const xmlHeader = "<?xml version=\"1.0\" ?>\n"
+
+func wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (f *File) storedMessageSet(ctx context.Context, id string) ([]byte, bool, error) {
+	var resp []byte
+	err := f.db.QueryRowContext(ctx, `SELECT response FROM message_sets WHERE id = ?`, id).Scan(&resp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("companyfile: read message set: %w", err)
+	}
+	return resp, true, nil
+}
+
+// validateRequest checks a request element against the schema: it must be
+// a qbXML request message, and its content must match its content model.
+func validateRequest(rq *elem) error {
+	if !strings.HasSuffix(rq.Name, "Rq") {
+		return fmt.Errorf("<%s> is not a qbXML request", rq.Name)
+	}
+	model, ok := contentModel(rq.Name)
+	if !ok {
+		return fmt.Errorf("<%s> is not a qbXML 13.0 request", rq.Name)
+	}
+	if v := rq.attr("requestID"); len(v) > 50 {
+		// QuickBooks reports this one as a status (1060), not a parse error.
+		return nil
+	}
+	return validateContent(rq, model)
+}
+
+// handle processes one request and returns its response; it never panics on
+// bad input.
+func (f *File) handle(ctx context.Context, el *elem, s Session) (rs *response) {
+	rsName := strings.TrimSuffix(el.Name, "Rq") + "Rs"
+	rs = &response{name: rsName}
+	if id := el.attr("requestID"); id != "" {
+		rs.setAttr("requestID", id)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			f.opt.Logger.Error("companyfile: request panicked", "request", el.Name, "panic", p)
+			rs.body.Reset()
+			rs.count = 0
+			rs.st = status{stInternal, "Error", fmt.Sprintf("There has been an internal error when processing the request: %v", p)}
+		}
+	}()
+	if id := el.attr("requestID"); len(id) > 50 {
+		rs.st = status{1060, "Error", fmt.Sprintf("The request ID %q is invalid, possibly too long. (The maximum is 50 characters.)", id)}
+		return rs
+	}
+	rq := &request{el: el, name: el.Name, sess: s, now: f.opt.Now()}
+	base := strings.TrimSuffix(el.Name, "Rq")
+	for _, op := range []string{"Query", "Add", "Mod", "Del", "Void"} {
+		if strings.HasSuffix(base, op) {
+			rq.op, rq.subject = op, strings.TrimSuffix(base, op)
+			break
+		}
+	}
+	err := f.dispatch(ctx, rq, rs)
+	var qe *qbError
+	switch {
+	case err == nil:
+		if rs.st.Severity == "" {
+			rs.st = statusOK()
+		}
+	case errors.As(err, &qe):
+		rs.body.Reset()
+		rs.count = 0
+		rs.st = qe.st
+	default:
+		f.opt.Logger.Error("companyfile: request failed", "request", el.Name, "err", err)
+		rs.body.Reset()
+		rs.count = 0
+		rs.st = status{stInternal, "Error", "There has been an internal error when processing the request."}
+	}
+	f.opt.Logger.Debug("companyfile: processed", "request", el.Name, "status", rs.st.Code, "records", rs.count)
+	return rs
+}
+
+func (f *File) dispatch(ctx context.Context, rq *request, rs *response) error {
+	switch rq.name {
+	case "HostQueryRq":
+		return f.hostQuery(rq, rs)
+	case "CompanyQueryRq":
+		return f.companyQuery(ctx, rq, rs)
+	case "PreferencesQueryRq":
+		return f.preferencesQuery(rq, rs)
+	case "ListDeletedQueryRq", "TxnDeletedQueryRq":
+		return f.deletedQuery(ctx, rq, rs)
+	case "ListDelRq", "TxnDelRq":
+		return f.del(ctx, rq, rs)
+	case "TxnVoidRq":
+		return f.void(ctx, rq, rs)
+	case "DataExtDefAddRq", "DataExtDefModRq", "DataExtDefQueryRq", "DataExtDefDelRq":
+		return f.dataExtDef(ctx, rq, rs)
+	case "DataExtAddRq", "DataExtModRq", "DataExtDelRq":
+		return f.dataExt(ctx, rq, rs)
+	}
+	switch rq.op {
+	case "Query":
+		if types := f.reg().queryTypes(rq.subject); len(types) > 0 {
+			return f.query(ctx, rq, rs, types)
+		}
+	case "Add":
+		if t, ok := f.reg().byName[rq.subject]; ok {
+			if _, ok := contentModel(t.Name + "Add"); ok {
+				return f.add(ctx, rq, rs, t)
+			}
+		}
+	case "Mod":
+		if t, ok := f.reg().byName[rq.subject]; ok {
+			if _, ok := contentModel(t.Name + "Mod"); ok {
+				return f.mod(ctx, rq, rs, t)
+			}
+		}
+	}
+	return qbErr(stUnsupported, "The request %s is not supported by this QuickBooks simulator.", rq.name)
+}
+
+func boolText(b bool) string { return strconv.FormatBool(b) }

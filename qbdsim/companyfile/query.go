@@ -1,0 +1,603 @@
+package companyfile
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// retOptions say how a stored Ret is returned.
+type retOptions struct {
+	include   []string // IncludeRetElement: only these top-level elements
+	noLines   bool     // IncludeLineItems false: drop transaction lines
+	ownerIDs  []string // OwnerID: add the DataExtRet of these owners
+	dataExt   map[string][]*elem
+	needParse bool
+}
+
+func includeElements(rq *elem) []string {
+	var out []string
+	for _, e := range rq.all("IncludeRetElement") {
+		out = append(out, e.Text)
+	}
+	return out
+}
+
+// writeRet appends a Ret element to the response, shaped by opt.
+func (f *File) writeRet(rs *response, ret *elem, opt retOptions) {
+	if len(opt.include) > 0 {
+		ret = filterRet(ret, opt.include)
+	}
+	writeElem(&rs.body, ret)
+	rs.body.WriteByte('\n')
+	rs.count++
+}
+
+// filterRet keeps the top-level elements named in include (QuickBooks
+// always matches on the top-level element name).
+func filterRet(ret *elem, include []string) *elem {
+	out := &elem{Name: ret.Name, Attrs: ret.Attrs}
+	for _, k := range ret.Kids {
+		for _, n := range include {
+			if k.Name == n {
+				out.Kids = append(out.Kids, k)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// writeStored appends a stored Ret, fast when it needs no reshaping.
+func (f *File) writeStored(rs *response, o *object, opt retOptions) error {
+	simple := len(opt.include) == 0 && len(opt.ownerIDs) == 0
+	if simple && (!opt.noLines || !bytes.Contains(o.ret, []byte("Line"))) {
+		rs.body.Write(o.ret)
+		rs.body.WriteByte('\n')
+		rs.count++
+		return nil
+	}
+	ret, err := parseElem(o.ret)
+	if err != nil {
+		return fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+	}
+	if opt.noLines {
+		ret.Kids = slicesDeleteFunc(ret.Kids, func(k *elem) bool {
+			_, isLine := lineCategory(k.Name)
+			return isLine
+		})
+	}
+	if len(opt.ownerIDs) > 0 {
+		model, _ := contentModel(ret.Name)
+		for _, de := range opt.dataExt[o.id] {
+			insertOrdered(ret, model, de)
+		}
+	}
+	f.writeRet(rs, ret, opt)
+	return nil
+}
+
+// querySpec is a compiled query: SQL conditions and how to shape records.
+type querySpec struct {
+	where   []string
+	args    []any
+	max     int // MaxReturned; 0 means all
+	opt     retOptions
+	byIDs   []string // ListID/TxnID/FullName/RefNumber lists: each must match
+	idField string
+}
+
+// iterator is a query being paged with iterator="Continue".
+type iterator struct {
+	id        string
+	ticket    string
+	spec      *querySpec
+	lastSeq   int64
+	remaining int
+	expires   time.Time
+	rsName    string
+}
+
+func (f *File) query(ctx context.Context, rq *request, rs *response, types []*objType) error {
+	rs.countAttr = true
+	el := rq.el
+	switch el.attr("iterator") {
+	case "Continue", "Stop":
+		id := el.attr("iteratorID")
+		it, ok := f.iters[id]
+		now := f.opt.Now()
+		if ok && (it.ticket != rq.sess.Ticket || it.rsName != rs.name) {
+			ok = false
+		}
+		if ok && now.After(it.expires) {
+			delete(f.iters, id)
+			ok = false
+		}
+		if !ok {
+			return qbErr(stIteratorUnknown, "The iterator ID %q is not valid or has expired.", id)
+		}
+		if el.attr("iterator") == "Stop" {
+			delete(f.iters, id)
+			rs.setAttr("iteratorRemainingCount", "0")
+			rs.setAttr("iteratorID", id)
+			return nil
+		}
+		return f.runIterator(ctx, it, rs)
+	}
+	spec, err := f.compileQuery(ctx, rq, types)
+	if err != nil {
+		return err
+	}
+	if el.attr("iterator") == "Start" {
+		total, err := f.countQuery(ctx, spec)
+		if err != nil {
+			return err
+		}
+		it := &iterator{id: newGUID(), ticket: rq.sess.Ticket, spec: spec, remaining: total, rsName: rs.name}
+		f.expireIterators()
+		f.iters[it.id] = it
+		return f.runIterator(ctx, it, rs)
+	}
+	n, err := f.runQuery(ctx, spec, 0, spec.max, rs)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		rs.st = status{stNoMatch, "Info", "A query request did not find a matching object in QuickBooks"}
+	}
+	return nil
+}
+
+func (f *File) expireIterators() {
+	now := f.opt.Now()
+	for id, it := range f.iters {
+		if now.After(it.expires) {
+			delete(f.iters, id)
+		}
+	}
+}
+
+func (f *File) runIterator(ctx context.Context, it *iterator, rs *response) error {
+	page := it.spec.max
+	if page <= 0 {
+		page = it.remaining
+		if page == 0 {
+			page = 1
+		}
+	}
+	before := rs.count
+	last, err := f.runQueryFrom(ctx, it.spec, it.lastSeq, page, rs)
+	if err != nil {
+		return err
+	}
+	it.lastSeq = last
+	it.remaining -= rs.count - before
+	if it.remaining < 0 || rs.count-before < page {
+		it.remaining = 0
+	}
+	it.expires = f.opt.Now().Add(f.opt.IteratorTTL)
+	rs.setAttr("iteratorRemainingCount", strconv.Itoa(it.remaining))
+	rs.setAttr("iteratorID", it.id)
+	if rs.count == 0 {
+		rs.st = status{stNoMatch, "Info", "A query request did not find a matching object in QuickBooks"}
+	}
+	return nil
+}
+
+func newGUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("{%08X-%04X-%04X-%04X-%012X}", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func (f *File) countQuery(ctx context.Context, spec *querySpec) (int, error) {
+	var n int
+	err := f.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE `+strings.Join(spec.where, " AND "), spec.args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("companyfile: count: %w", err)
+	}
+	if spec.max > 0 && len(spec.byIDs) > 0 && n > spec.max {
+		n = spec.max
+	}
+	return n, nil
+}
+
+func (f *File) runQuery(ctx context.Context, spec *querySpec, after int64, limit int, rs *response) (int, error) {
+	before := rs.count
+	_, err := f.runQueryFrom(ctx, spec, after, limit, rs)
+	return rs.count - before, err
+}
+
+// runQueryFrom writes up to limit (0: all) matching objects with seq > after
+// and returns the last seq written.
+func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after int64, limit int, rs *response) (int64, error) {
+	where := append([]string{"seq > ?"}, spec.where...)
+	args := append([]any{after}, spec.args...)
+	sqlText := `SELECT ` + objectCols + ` FROM objects WHERE ` + strings.Join(where, " AND ") + ` ORDER BY seq`
+	if limit > 0 {
+		sqlText += ` LIMIT ` + strconv.Itoa(limit)
+	}
+	rows, err := f.db.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return after, fmt.Errorf("companyfile: query: %w", err)
+	}
+	defer rows.Close()
+	last := after
+	var objs []*object
+	for rows.Next() {
+		o, err := scanObject(rows)
+		if err != nil {
+			return after, err
+		}
+		objs = append(objs, o)
+		last = o.seq
+	}
+	if err := rows.Err(); err != nil {
+		return after, err
+	}
+	if len(spec.opt.ownerIDs) > 0 {
+		ids := make([]string, len(objs))
+		for i, o := range objs {
+			ids[i] = o.id
+		}
+		spec.opt.dataExt, err = f.dataExtFor(ctx, ids, spec.opt.ownerIDs)
+		if err != nil {
+			return after, err
+		}
+	}
+	for _, o := range objs {
+		if err := f.writeStored(rs, o, spec.opt); err != nil {
+			return after, err
+		}
+	}
+	return last, nil
+}
+
+// compileQuery turns the filters of a XxxQueryRq into SQL conditions.
+func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) (*querySpec, error) {
+	el := rq.el
+	spec := &querySpec{opt: retOptions{include: includeElements(el)}}
+	ph := make([]string, len(types))
+	for i, t := range types {
+		ph[i] = "?"
+		spec.args = append(spec.args, t.Name)
+	}
+	spec.where = append(spec.where, "type IN ("+strings.Join(ph, ",")+")")
+	isTxn := types[0].Kind == kindTxn
+	spec.opt.noLines = isTxn && el.text("IncludeLineItems") != "true"
+	for _, o := range el.all("OwnerID") {
+		spec.opt.ownerIDs = append(spec.opt.ownerIDs, o.Text)
+	}
+	if v := el.text("MaxReturned"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, qbErr(stInvalidValue, "The \"MaxReturned\" field has an invalid value %q.", v)
+		}
+		spec.max = n
+	}
+	loc := f.opt.Now().Location()
+	in := func(col string, vals []*elem, transform func(string) string) {
+		p := make([]string, len(vals))
+		for i, v := range vals {
+			p[i] = "?"
+			val := v.Text
+			if transform != nil {
+				val = transform(val)
+			}
+			spec.args = append(spec.args, val)
+		}
+		spec.where = append(spec.where, col+" IN ("+strings.Join(p, ",")+")")
+	}
+	switch {
+	case el.has("ListID"):
+		in("id", el.all("ListID"), nil)
+		return spec, nil
+	case el.has("TxnID"):
+		in("id", el.all("TxnID"), nil)
+		return spec, nil
+	case el.has("FullName"):
+		in("name_key", el.all("FullName"), nameKey)
+		return spec, nil
+	case el.has("RefNumber"):
+		in("UPPER(ref_number)", el.all("RefNumber"), strings.ToUpper)
+		return spec, nil
+	case el.has("RefNumberCaseSensitive"):
+		in("ref_number", el.all("RefNumberCaseSensitive"), nil)
+		return spec, nil
+	}
+	// The filter group.
+	if !isTxn {
+		switch el.text("ActiveStatus") {
+		case "", "ActiveOnly":
+			spec.where = append(spec.where, "active = 1")
+		case "InactiveOnly":
+			spec.where = append(spec.where, "active = 0")
+		}
+	}
+	modFrom, modTo := el.text("FromModifiedDate"), el.text("ToModifiedDate")
+	if m := el.child("ModifiedDateRangeFilter"); m != nil {
+		modFrom, modTo = m.text("FromModifiedDate"), m.text("ToModifiedDate")
+	}
+	if modFrom != "" {
+		t, err := parseQBDateTime(modFrom, loc, false)
+		if err != nil {
+			return nil, qbErr(stInvalidDate, "There was an error when converting the date value %q in the field \"FromModifiedDate\".", modFrom)
+		}
+		spec.where = append(spec.where, "modified >= ?")
+		spec.args = append(spec.args, t.Unix())
+	}
+	if modTo != "" {
+		t, err := parseQBDateTime(modTo, loc, true)
+		if err != nil {
+			return nil, qbErr(stInvalidDate, "There was an error when converting the date value %q in the field \"ToModifiedDate\".", modTo)
+		}
+		spec.where = append(spec.where, "modified <= ?")
+		spec.args = append(spec.args, t.Unix())
+	}
+	if d := el.child("TxnDateRangeFilter"); d != nil {
+		from, to := d.text("FromTxnDate"), d.text("ToTxnDate")
+		if m := d.text("DateMacro"); m != "" {
+			var err error
+			if from, to, err = dateMacro(m, f.opt.Now()); err != nil {
+				return nil, err
+			}
+		}
+		if from != "" {
+			spec.where = append(spec.where, "txn_date >= ?")
+			spec.args = append(spec.args, from)
+		}
+		if to != "" {
+			spec.where = append(spec.where, "txn_date <= ?")
+			spec.args = append(spec.args, to)
+		}
+	}
+	if nf := el.child("NameFilter"); nf != nil {
+		spec.where = append(spec.where, "name_key LIKE ? ESCAPE '\\'")
+		spec.args = append(spec.args, likePattern(nf.text("MatchCriterion"), nameKey(nf.text("Name"))))
+	}
+	if nr := el.child("NameRangeFilter"); nr != nil {
+		if v := nr.text("FromName"); v != "" {
+			spec.where = append(spec.where, "name_key >= ?")
+			spec.args = append(spec.args, nameKey(v))
+		}
+		if v := nr.text("ToName"); v != "" {
+			spec.where = append(spec.where, "name_key <= ?")
+			spec.args = append(spec.args, nameKey(v)+"\uffff")
+		}
+	}
+	if rf := el.child("RefNumberFilter"); rf != nil {
+		spec.where = append(spec.where, "UPPER(ref_number) LIKE ? ESCAPE '\\'")
+		spec.args = append(spec.args, likePattern(rf.text("MatchCriterion"), strings.ToUpper(rf.text("RefNumber"))))
+	}
+	if rr := el.child("RefNumberRangeFilter"); rr != nil {
+		if v := rr.text("FromRefNumber"); v != "" {
+			spec.where = append(spec.where, "ref_number >= ?")
+			spec.args = append(spec.args, v)
+		}
+		if v := rr.text("ToRefNumber"); v != "" {
+			spec.where = append(spec.where, "ref_number <= ?")
+			spec.args = append(spec.args, v)
+		}
+	}
+	for _, ef := range []struct{ filter, col, ns string }{{"EntityFilter", "entity_id", "Entity"}, {"AccountFilter", "account_id", "Account"}} {
+		e := el.child(ef.filter)
+		if e == nil {
+			continue
+		}
+		ids, err := f.filterIDs(ctx, e, ef.ns)
+		if err != nil {
+			return nil, err
+		}
+		p := make([]string, len(ids))
+		for i, id := range ids {
+			p[i] = "?"
+			spec.args = append(spec.args, id)
+		}
+		if len(ids) == 0 {
+			spec.where = append(spec.where, "0")
+		} else {
+			spec.where = append(spec.where, ef.col+" IN ("+strings.Join(p, ",")+")")
+		}
+	}
+	switch el.text("PaidStatus") {
+	case "PaidOnly":
+		spec.where = append(spec.where, "effect = 0")
+	case "NotPaidOnly":
+		spec.where = append(spec.where, "effect <> 0")
+	}
+	return spec, nil
+}
+
+// filterIDs resolves an EntityFilter or AccountFilter to ListIDs, with the
+// children of ListIDWithChildren/FullNameWithChildren.
+func (f *File) filterIDs(ctx context.Context, e *elem, ns string) ([]string, error) {
+	var ids []string
+	for _, k := range e.Kids {
+		var o *object
+		var err error
+		switch k.Name {
+		case "ListID", "ListIDWithChildren":
+			o, err = getObjectByID(ctx, f.db, k.Text)
+		case "FullName", "FullNameWithChildren":
+			o, err = getObjectByName(ctx, f.db, ns, k.Text)
+		default:
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		ids = append(ids, o.id)
+		if strings.HasSuffix(k.Name, "WithChildren") {
+			rows, err := f.db.QueryContext(ctx, `SELECT id FROM objects WHERE ns = ? AND name_key LIKE ? ESCAPE '\'`, ns, likePattern("StartsWith", nameKey(o.name)+":"))
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var id string
+				if rows.Scan(&id) == nil {
+					ids = append(ids, id)
+				}
+			}
+			rows.Close()
+		}
+	}
+	return ids, nil
+}
+
+func likePattern(criterion, v string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	v = r.Replace(v)
+	switch criterion {
+	case "StartsWith":
+		return v + "%"
+	case "EndsWith":
+		return "%" + v
+	default:
+		return "%" + v + "%"
+	}
+}
+
+// dateMacro returns the date range of a qbXML DateMacro relative to now.
+func dateMacro(m string, now time.Time) (string, string, error) {
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	weekStart := day.AddDate(0, 0, -int(day.Weekday()))
+	monthStart := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, day.Location())
+	q := (int(day.Month()) - 1) / 3
+	quarterStart := time.Date(day.Year(), time.Month(q*3+1), 1, 0, 0, 0, 0, day.Location())
+	yearStart := time.Date(day.Year(), 1, 1, 0, 0, 0, 0, day.Location())
+	r := func(a, b time.Time) (string, string, error) { return qbDate(a), qbDate(b), nil }
+	switch m {
+	case "All":
+		return "", "", nil
+	case "Today":
+		return r(day, day)
+	case "Yesterday":
+		return r(day.AddDate(0, 0, -1), day.AddDate(0, 0, -1))
+	case "ThisWeek":
+		return r(weekStart, weekStart.AddDate(0, 0, 6))
+	case "ThisWeekToDate":
+		return r(weekStart, day)
+	case "LastWeek":
+		return r(weekStart.AddDate(0, 0, -7), weekStart.AddDate(0, 0, -1))
+	case "ThisMonth":
+		return r(monthStart, monthStart.AddDate(0, 1, -1))
+	case "ThisMonthToDate":
+		return r(monthStart, day)
+	case "LastMonth":
+		return r(monthStart.AddDate(0, -1, 0), monthStart.AddDate(0, 0, -1))
+	case "ThisQuarter":
+		return r(quarterStart, quarterStart.AddDate(0, 3, -1))
+	case "ThisQuarterToDate":
+		return r(quarterStart, day)
+	case "LastQuarter":
+		return r(quarterStart.AddDate(0, -3, 0), quarterStart.AddDate(0, 0, -1))
+	case "ThisYear", "ThisFiscalYear", "ThisTaxYear":
+		return r(yearStart, yearStart.AddDate(1, 0, -1))
+	case "ThisYearToDate", "ThisFiscalYearToDate", "ThisTaxYearToDate":
+		return r(yearStart, day)
+	case "LastYear", "LastFiscalYear", "LastTaxYear":
+		return r(yearStart.AddDate(-1, 0, 0), yearStart.AddDate(0, 0, -1))
+	case "LastYearToDate", "LastFiscalYearToDate":
+		return r(yearStart.AddDate(-1, 0, 0), day.AddDate(-1, 0, 0))
+	case "NextWeek":
+		return r(weekStart.AddDate(0, 0, 7), weekStart.AddDate(0, 0, 13))
+	case "NextMonth":
+		return r(monthStart.AddDate(0, 1, 0), monthStart.AddDate(0, 2, -1))
+	case "NextYear", "NextFiscalYear":
+		return r(yearStart.AddDate(1, 0, 0), yearStart.AddDate(2, 0, -1))
+	}
+	return "", "", qbErr(stUnsupported, "The date macro %q is not supported by this QuickBooks simulator.", m)
+}
+
+// deletedQuery handles ListDeletedQueryRq and TxnDeletedQueryRq.
+func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) error {
+	rs.countAttr = true
+	isList := rq.name == "ListDeletedQueryRq"
+	typeEl, retName := "TxnDelType", "TxnDeletedRet"
+	if isList {
+		typeEl, retName = "ListDelType", "ListDeletedRet"
+	}
+	var where []string
+	var args []any
+	if types := rq.el.all(typeEl); len(types) > 0 {
+		p := make([]string, len(types))
+		for i, t := range types {
+			p[i] = "?"
+			args = append(args, t.Text)
+		}
+		where = append(where, "type IN ("+strings.Join(p, ",")+")")
+	}
+	loc := f.opt.Now().Location()
+	var from, to string
+	if d := rq.el.child("DeletedDateRangeFilter"); d != nil {
+		from, to = d.text("FromDeletedDate"), d.text("ToDeletedDate")
+	}
+	if from != "" {
+		t, err := parseQBDateTime(from, loc, false)
+		if err != nil {
+			return qbErr(stInvalidDate, "There was an error when converting the date value %q in the field \"FromDeletedDate\".", from)
+		}
+		where = append(where, "deleted >= ?")
+		args = append(args, t.Unix())
+	}
+	if to != "" {
+		t, err := parseQBDateTime(to, loc, true)
+		if err != nil {
+			return qbErr(stInvalidDate, "There was an error when converting the date value %q in the field \"ToDeletedDate\".", to)
+		}
+		where = append(where, "deleted <= ?")
+		args = append(args, t.Unix())
+	}
+	if len(where) == 0 {
+		where = append(where, "1")
+	}
+	rows, err := f.db.QueryContext(ctx, `SELECT type, id, COALESCE(name,''), COALESCE(ref_number,''), created, deleted FROM deleted WHERE `+strings.Join(where, " AND ")+` ORDER BY seq`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var typ, id, name, ref string
+		var created, deleted int64
+		if err := rows.Scan(&typ, &id, &name, &ref, &created, &deleted); err != nil {
+			return err
+		}
+		t, ok := f.reg().byName[typ]
+		if !ok || (t.Kind == kindList) != isList {
+			continue
+		}
+		ret := &elem{Name: retName}
+		if isList {
+			ret.Kids = []*elem{textElem("ListDelType", typ), textElem("ListID", id), textElem("TimeCreated", qbTime(time.Unix(created, 0).In(loc))),
+				textElem("TimeDeleted", qbTime(time.Unix(deleted, 0).In(loc))), textElem("FullName", name)}
+		} else {
+			ret.Kids = []*elem{textElem("TxnDelType", typ), textElem("TxnID", id), textElem("TimeCreated", qbTime(time.Unix(created, 0).In(loc))),
+				textElem("TimeDeleted", qbTime(time.Unix(deleted, 0).In(loc)))}
+			if ref != "" {
+				ret.Kids = append(ret.Kids, textElem("RefNumber", ref))
+			}
+		}
+		f.writeRet(rs, ret, retOptions{})
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if rs.count == 0 {
+		rs.st = status{stNoMatch, "Info", "A query request did not find a matching object in QuickBooks"}
+	}
+	return nil
+}
+
+func writeTextEl(b *bytes.Buffer, name, text string) {
+	b.WriteByte('<')
+	b.WriteString(name)
+	b.WriteByte('>')
+	escapeText(b, text, false)
+	b.WriteString("</")
+	b.WriteString(name)
+	b.WriteString(">\n")
+}

@@ -1,0 +1,257 @@
+package companyfile
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+)
+
+// fileFormat marks a SQLite file as a company file; bump it on incompatible
+// schema changes.
+const fileFormat = "qbdsim-company-1"
+
+const ddl = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY);
+-- objects holds every list element and transaction as its XxxRet fragment
+-- plus the columns that queries filter on.
+CREATE TABLE IF NOT EXISTS objects (
+  seq        INTEGER PRIMARY KEY,
+  type       TEXT NOT NULL,     -- object type: Customer, ItemService, Invoice...
+  id         TEXT NOT NULL,     -- ListID or TxnID
+  name       TEXT,              -- FullName of list elements
+  ns         TEXT,              -- name-uniqueness namespace of list elements
+  name_key   TEXT,              -- upper-cased FullName, unique within ns
+  parent_id  TEXT,
+  ref_number TEXT,
+  txn_date   TEXT,              -- YYYY-MM-DD
+  created    INTEGER NOT NULL,  -- unix seconds
+  modified   INTEGER NOT NULL,  -- unix seconds
+  active     INTEGER NOT NULL DEFAULT 1,
+  entity_id  TEXT,              -- customer, vendor or payee of a transaction
+  account_id TEXT,              -- main account of a transaction
+  edit_seq   TEXT NOT NULL,
+  effect     INTEGER NOT NULL DEFAULT 0, -- cents this object adds to its entity's balance
+  ret        BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_id ON objects(id);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_name ON objects(ns, name_key) WHERE name_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS objects_type_modified ON objects(type, modified);
+CREATE INDEX IF NOT EXISTS objects_type_date ON objects(type, txn_date);
+CREATE INDEX IF NOT EXISTS objects_entity ON objects(entity_id) WHERE entity_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS objects_type_ref ON objects(type, ref_number) WHERE ref_number IS NOT NULL;
+CREATE TABLE IF NOT EXISTS deleted (
+  seq        INTEGER PRIMARY KEY,
+  type       TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  name       TEXT,
+  ref_number TEXT,
+  created    INTEGER NOT NULL,
+  deleted    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deleted_type ON deleted(type, deleted);
+CREATE TABLE IF NOT EXISTS message_sets (id TEXT PRIMARY KEY, response BLOB NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS data_ext_defs (
+  owner_id TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL, ret BLOB NOT NULL,
+  PRIMARY KEY (owner_id, name)
+);
+CREATE TABLE IF NOT EXISTS data_ext (
+  owner_id TEXT NOT NULL, name TEXT NOT NULL, object_id TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (object_id, owner_id, name)
+);
+`
+
+func openDB(path string) (*sql.DB, error) {
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(0)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("companyfile: open %s: %w", path, err)
+	}
+	// One connection: QuickBooks processes one request at a time, and a
+	// single connection keeps SQLite transactions simple.
+	db.SetMaxOpenConns(1)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("companyfile: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func hasSQLiteHeader(path string) bool {
+	fh, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	hdr := make([]byte, 16)
+	if _, err := fh.Read(hdr); err != nil {
+		return false
+	}
+	return bytes.Equal(hdr, []byte("SQLite format 3\x00"))
+}
+
+func (f *File) initialize(ctx context.Context, companyName string) error {
+	if _, err := f.db.ExecContext(ctx, ddl); err != nil {
+		return fmt.Errorf("companyfile: create schema: %w", err)
+	}
+	now := f.opt.Now()
+	f.ids = idState{next: 0x80000001}
+	tx, err := f.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for k, v := range map[string]string{
+		"format":       fileFormat,
+		"company.name": companyName,
+		"created":      strconv.FormatInt(now.Unix(), 10),
+	} {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?)`, k, []byte(v)); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users(name) VALUES ('Admin')`); err != nil {
+		return err
+	}
+	if err := f.saveIDs(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	return f.seedStandardLists(ctx)
+}
+
+func (f *File) load(ctx context.Context) error {
+	var format []byte
+	err := f.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'format'`).Scan(&format)
+	if err != nil || string(format) != fileFormat {
+		return fmt.Errorf("%w: %s", ErrNotCompanyFile, f.path)
+	}
+	var name []byte
+	if err := f.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'company.name'`).Scan(&name); err != nil {
+		return fmt.Errorf("%w: %s: no company name", ErrNotCompanyFile, f.path)
+	}
+	f.name = string(name)
+	return f.loadIDs(ctx)
+}
+
+// getMetaTx reads an internal meta value ("" when unset).
+func getMetaTx(ctx context.Context, q querier, key string) (string, error) {
+	var v []byte
+	err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return string(v), err
+}
+
+func putMetaTx(ctx context.Context, q querier, key, value string) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, []byte(value))
+	return err
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// object is one row of the objects table.
+type object struct {
+	seq       int64
+	typ       string
+	id        string
+	name      string
+	ns        string
+	parentID  string
+	refNumber string
+	txnDate   string
+	created   int64
+	modified  int64
+	active    bool
+	entityID  string
+	accountID string
+	editSeq   string
+	effect    int64
+	ret       []byte
+}
+
+const objectCols = `seq, type, id, COALESCE(name,''), COALESCE(ns,''), COALESCE(parent_id,''), COALESCE(ref_number,''), COALESCE(txn_date,''), created, modified, active, COALESCE(entity_id,''), COALESCE(account_id,''), edit_seq, effect, ret`
+
+func scanObject(sc interface{ Scan(...any) error }) (*object, error) {
+	o := &object{}
+	err := sc.Scan(&o.seq, &o.typ, &o.id, &o.name, &o.ns, &o.parentID, &o.refNumber, &o.txnDate, &o.created, &o.modified, &o.active, &o.entityID, &o.accountID, &o.editSeq, &o.effect, &o.ret)
+	return o, err
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nameKey(name string) string { return strings.ToUpper(name) }
+
+const insertObjectSQL = `INSERT INTO objects(type, id, name, ns, name_key, parent_id, ref_number, txn_date, created, modified, active, entity_id, account_id, edit_seq, effect, ret) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+func objectArgs(o *object) []any {
+	var key any
+	if o.name != "" && o.ns != "" {
+		key = nameKey(o.name)
+	}
+	return []any{o.typ, o.id, nullable(o.name), nullable(o.ns), key, nullable(o.parentID), nullable(o.refNumber), nullable(o.txnDate), o.created, o.modified, o.active, nullable(o.entityID), nullable(o.accountID), o.editSeq, o.effect, o.ret}
+}
+
+func insertObject(ctx context.Context, q querier, o *object) error {
+	res, err := q.ExecContext(ctx, insertObjectSQL, objectArgs(o)...)
+	if err != nil {
+		return fmt.Errorf("companyfile: insert %s: %w", o.typ, err)
+	}
+	o.seq, _ = res.LastInsertId()
+	return nil
+}
+
+func updateObject(ctx context.Context, q querier, o *object) error {
+	var key any
+	if o.name != "" && o.ns != "" {
+		key = nameKey(o.name)
+	}
+	_, err := q.ExecContext(ctx, `UPDATE objects SET name=?, name_key=?, parent_id=?, ref_number=?, txn_date=?, modified=?, active=?, entity_id=?, account_id=?, edit_seq=?, effect=?, ret=? WHERE seq=?`,
+		nullable(o.name), key, nullable(o.parentID), nullable(o.refNumber), nullable(o.txnDate), o.modified, o.active, nullable(o.entityID), nullable(o.accountID), o.editSeq, o.effect, o.ret, o.seq)
+	if err != nil {
+		return fmt.Errorf("companyfile: update %s: %w", o.typ, err)
+	}
+	return nil
+}
+
+// errNoObject is returned by the object getters when nothing matches.
+var errNoObject = errors.New("companyfile: no such object")
+
+// getObjectByID returns the object with this ListID/TxnID, or errNoObject.
+func getObjectByID(ctx context.Context, q querier, id string) (*object, error) {
+	o, err := scanObject(q.QueryRowContext(ctx, `SELECT `+objectCols+` FROM objects WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNoObject
+	}
+	return o, err
+}
+
+// getObjectByName returns the list element with this full name in the
+// namespace, or errNoObject.
+func getObjectByName(ctx context.Context, q querier, ns, name string) (*object, error) {
+	o, err := scanObject(q.QueryRowContext(ctx, `SELECT `+objectCols+` FROM objects WHERE ns = ? AND name_key = ?`, ns, nameKey(name)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNoObject
+	}
+	return o, err
+}

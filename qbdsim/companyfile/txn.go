@@ -1,0 +1,550 @@
+package companyfile
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// setIf sets a computed element when the type's Ret has it.
+func setIf(ret *elem, model *particle, name, text string) {
+	if _, ok := lookupChild(model, name); ok {
+		setOrdered(ret, model, name, text)
+	}
+}
+
+// completeType computes what QuickBooks computes for each type: defaults,
+// line amounts, totals, balances, and the indexed columns of o.
+func (f *File) completeType(ctx context.Context, q querier, t *objType, model *particle, ret, src *elem, o *object, old *object) error {
+	if t.Kind == kindList {
+		switch t.Name {
+		case "Customer", "Vendor", "Account":
+			opening := int64(0)
+			if old != nil {
+				opening = old.effect
+			} else if v := src.text("OpenBalance"); v != "" {
+				c, err := parseCents(v)
+				if err != nil {
+					return qbErr(stInvalidValue, "The \"OpenBalance\" field has an invalid value %q.", v)
+				}
+				opening = c
+			}
+			o.effect = opening
+			bal := opening
+			if old != nil && t.Name != "Account" {
+				var err error
+				if bal, err = entityBalance(ctx, q, old.id, opening); err != nil {
+					return err
+				}
+			}
+			setIf(ret, model, "Balance", formatCents(bal))
+			setIf(ret, model, "TotalBalance", formatCents(bal))
+			if t.Name == "Customer" {
+				setIf(ret, model, "JobStatus", orDefault(ret.text("JobStatus"), "None"))
+			}
+		}
+		return nil
+	}
+
+	// Transactions.
+	if ret.text("TxnDate") == "" {
+		setOrdered(ret, model, "TxnDate", qbDate(f.opt.Now()))
+	}
+	o.txnDate = ret.text("TxnDate")
+	if err := f.checkClosingDate(ctx, q, t, o.txnDate); err != nil {
+		return err
+	}
+	if t.AutoRef && ret.text("RefNumber") == "" {
+		n, err := f.nextRefNumber(ctx, q, t.Name)
+		if err != nil {
+			return err
+		}
+		setIf(ret, model, "RefNumber", n)
+	}
+	o.refNumber = ret.text("RefNumber")
+	for _, acct := range []struct{ name, meta string }{{"ARAccountRef", "account.ar"}, {"APAccountRef", "account.ap"}} {
+		if _, ok := lookupChild(model, acct.name); ok && ret.child(acct.name) == nil {
+			if ref, err := f.defaultAccountRef(ctx, q, acct.name, acct.meta); err == nil {
+				insertOrdered(ret, model, ref)
+			}
+		}
+	}
+	if t.Entity != "" {
+		o.entityID = ret.text(t.Entity + "/ListID")
+	}
+	if t.Account != "" {
+		o.accountID = ret.text(t.Account + "/ListID")
+	}
+	if ret.text("DueDate") == "" && ret.child("TermsRef") != nil {
+		if _, ok := lookupChild(model, "DueDate"); ok {
+			if due, err := f.dueDate(ctx, q, ret.text("TermsRef/ListID"), o.txnDate); err == nil && due != "" {
+				setOrdered(ret, model, "DueDate", due)
+			}
+		}
+	}
+
+	sum := computeLines(ret)
+	switch t.Name {
+	case "Invoice", "CreditMemo", "SalesReceipt", "Estimate", "SalesOrder":
+		rate, err := f.salesTaxRate(ctx, q, ret.text("ItemSalesTaxRef/ListID"))
+		if err != nil {
+			return err
+		}
+		taxable := taxableSum(ret)
+		tax := int64(math.Round(float64(taxable) * rate / 100))
+		total := sum + tax
+		setIf(ret, model, "Subtotal", formatCents(sum))
+		setIf(ret, model, "SalesTaxPercentage", strconv.FormatFloat(rate, 'f', -1, 64))
+		setIf(ret, model, "SalesTaxTotal", formatCents(tax))
+		setIf(ret, model, "TotalAmount", formatCents(total))
+		switch t.Name {
+		case "Invoice":
+			paid := int64(0)
+			if old != nil {
+				paid = -mustCents(ret.text("AppliedAmount"))
+			}
+			if paid > total {
+				return qbErr(stInvalidValue, "The invoice total %s is less than the %s already paid.", formatCents(total), formatCents(paid))
+			}
+			setIf(ret, model, "AppliedAmount", formatCents(-paid))
+			setIf(ret, model, "BalanceRemaining", formatCents(total-paid))
+			setIf(ret, model, "IsPaid", boolText(total-paid == 0))
+			setIf(ret, model, "IsPending", orDefault(ret.text("IsPending"), "false"))
+			o.effect = total - paid
+		case "CreditMemo":
+			setIf(ret, model, "CreditRemaining", formatCents(total))
+			o.effect = -total
+		}
+	case "Bill":
+		paid := int64(0)
+		if old != nil {
+			paid = mustCents(ret.text("AmountDue")) - mustCents(ret.text("OpenAmount"))
+		}
+		if paid > sum {
+			return qbErr(stInvalidValue, "The bill total %s is less than the %s already paid.", formatCents(sum), formatCents(paid))
+		}
+		setIf(ret, model, "AmountDue", formatCents(sum))
+		setIf(ret, model, "OpenAmount", formatCents(sum-paid))
+		setIf(ret, model, "IsPaid", boolText(sum-paid == 0))
+		o.effect = sum - paid
+	case "VendorCredit":
+		setIf(ret, model, "CreditAmount", formatCents(sum))
+		setIf(ret, model, "OpenAmount", formatCents(sum))
+		o.effect = -sum
+	case "ItemReceipt", "PurchaseOrder":
+		setIf(ret, model, "TotalAmount", formatCents(sum))
+	case "Check", "CreditCardCharge", "CreditCardCredit":
+		setIf(ret, model, "Amount", formatCents(sum))
+	case "Deposit":
+		setIf(ret, model, "DepositTotal", formatCents(sum))
+	case "JournalEntry":
+		var debit, credit int64
+		for _, l := range ret.all("JournalDebitLine") {
+			debit += mustCents(l.text("Amount"))
+		}
+		for _, l := range ret.all("JournalCreditLine") {
+			credit += mustCents(l.text("Amount"))
+		}
+		if debit != credit {
+			return qbErr(stSaveError, "There was an error when saving a JournalEntry. QuickBooks error message: The transaction is not in balance. Debits %s, credits %s.", formatCents(debit), formatCents(credit))
+		}
+	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
+		return f.completePayment(ctx, q, t, model, ret, src, o)
+	}
+	return nil
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+func mustCents(v string) int64 {
+	c, _ := parseCents(v)
+	return c
+}
+
+// computeLines fills each line's Amount (Quantity × Rate or Cost when not
+// given), each group line's TotalAmount, and returns the sum of all lines.
+func computeLines(ret *elem) int64 {
+	var sum int64
+	for _, l := range ret.Kids {
+		cat, ok := lineCategory(l.Name)
+		if !ok || l.Name == "JournalDebitLine" || l.Name == "JournalCreditLine" || cat == "" {
+			continue
+		}
+		if strings.Contains(l.Name, "Group") {
+			var g int64
+			for _, in := range l.Kids {
+				if _, ok := lineCategory(in.Name); ok {
+					g += lineAmount(in)
+				}
+			}
+			if l.child("TotalAmount") != nil || true {
+				if model, ok := lineModel(l.Name); ok {
+					setIf(l, model, "TotalAmount", formatCents(g))
+				}
+			}
+			sum += g
+			continue
+		}
+		sum += lineAmount(l)
+	}
+	return sum
+}
+
+func lineModel(name string) (*particle, bool) {
+	// Line Rets are global elements in qbXML (InvoiceLineRet, ItemLineRet...).
+	return contentModel(name)
+}
+
+func lineAmount(l *elem) int64 {
+	if a := l.child("Amount"); a != nil && a.Text != "" {
+		return mustCents(a.Text)
+	}
+	qty := l.text("Quantity")
+	rate := l.text("Rate")
+	if rate == "" {
+		rate = l.text("Cost")
+	}
+	if qty == "" && rate == "" {
+		return 0
+	}
+	q := 1.0
+	if qty != "" {
+		q = parseDecimal(qty)
+	}
+	amt := int64(math.Round(q * parseDecimal(rate) * 100))
+	if model, ok := lineModel(l.Name); ok {
+		setIf(l, model, "Amount", formatCents(amt))
+	}
+	return amt
+}
+
+// taxableSum is the sum of the lines whose sales tax code is taxable.
+func taxableSum(ret *elem) int64 {
+	var sum int64
+	var walk func(e *elem)
+	walk = func(e *elem) {
+		for _, l := range e.Kids {
+			if _, ok := lineCategory(l.Name); !ok {
+				continue
+			}
+			if strings.Contains(l.Name, "Group") {
+				walk(l)
+				continue
+			}
+			if strings.EqualFold(l.text("SalesTaxCodeRef/FullName"), "Tax") {
+				sum += mustCents(l.text("Amount"))
+			}
+		}
+	}
+	walk(ret)
+	return sum
+}
+
+func (f *File) salesTaxRate(ctx context.Context, q querier, itemID string) (float64, error) {
+	if itemID == "" {
+		return 0, nil
+	}
+	o, err := getObjectByID(ctx, q, itemID)
+	if errors.Is(err, errNoObject) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	it, err := parseElem(o.ret)
+	if err != nil {
+		return 0, err
+	}
+	return parseDecimal(it.text("TaxRate")), nil
+}
+
+func (f *File) nextRefNumber(ctx context.Context, q querier, typ string) (string, error) {
+	key := "ref." + typ
+	v, err := getMetaTx(ctx, q, key)
+	if err != nil {
+		return "", err
+	}
+	n, _ := strconv.Atoi(v)
+	n++
+	if err := putMetaTx(ctx, q, key, strconv.Itoa(n)); err != nil {
+		return "", err
+	}
+	return strconv.Itoa(n), nil
+}
+
+func (f *File) defaultAccountRef(ctx context.Context, q querier, refName, metaKey string) (*elem, error) {
+	id, err := getMetaTx(ctx, q, metaKey)
+	if err != nil || id == "" {
+		return nil, errNoObject
+	}
+	o, err := getObjectByID(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	return &elem{Name: refName, Kids: []*elem{textElem("ListID", o.id), textElem("FullName", o.name)}}, nil
+}
+
+// dueDate applies standard terms (StdDueDays) to a transaction date.
+func (f *File) dueDate(ctx context.Context, q querier, termsID, txnDate string) (string, error) {
+	o, err := getObjectByID(ctx, q, termsID)
+	if err != nil {
+		return "", err
+	}
+	terms, err := parseElem(o.ret)
+	if err != nil {
+		return "", err
+	}
+	d, err := parseQBDate(txnDate)
+	if err != nil {
+		return "", err
+	}
+	if days := terms.text("StdDueDays"); days != "" {
+		n, _ := strconv.Atoi(days)
+		return qbDate(d.AddDate(0, 0, n)), nil
+	}
+	if day := terms.text("DayOfMonthDue"); day != "" {
+		n, _ := strconv.Atoi(day)
+		due := d.AddDate(0, 1, 0)
+		return qbDate(due.AddDate(0, 0, n-due.Day())), nil
+	}
+	return "", nil
+}
+
+// completePayment fills the applied-to lines of a customer or bill payment
+// from the transactions they pay, and checks the amounts.
+func (f *File) completePayment(ctx context.Context, q querier, t *objType, model *particle, ret, src *elem, o *object) error {
+	applied := ret.all("AppliedToTxnRet")
+	var srcApplied []*elem
+	for _, s := range src.Kids {
+		if retFor(s.Name, "AppliedToTxnRet") {
+			srcApplied = append(srcApplied, s)
+		}
+	}
+	var sum int64
+	seen := map[string]bool{}
+	lineModel, _ := contentModel("AppliedToTxnRet")
+	for i, a := range applied {
+		id := a.text("TxnID")
+		if seen[id] {
+			return qbErr(stInvalidValue, "The transaction %q is applied to more than once in this %s.", id, t.Name)
+		}
+		seen[id] = true
+		amt := mustCents(a.text("Amount"))
+		if i < len(srcApplied) {
+			if v := srcApplied[i].text("PaymentAmount"); v != "" {
+				c, err := parseCents(v)
+				if err != nil {
+					return qbErr(stInvalidValue, "The \"PaymentAmount\" field has an invalid value %q.", v)
+				}
+				amt = c
+			}
+		}
+		target, err := getObjectByID(ctx, q, id)
+		wantType := "Invoice"
+		if t.Name != "ReceivePayment" {
+			wantType = "Bill"
+		}
+		if errors.Is(err, errNoObject) || (err == nil && (target.typ != wantType || target.entityID != o.entityID)) {
+			return qbErr(stInvalidRef, "There is an invalid reference to QuickBooks %s %q in the %s.", wantType, id, t.Name)
+		}
+		if err != nil {
+			return err
+		}
+		tr, err := parseElem(target.ret)
+		if err != nil {
+			return err
+		}
+		a.Kids = nil
+		a.Kids = append(a.Kids, textElem("TxnID", target.id), textElem("TxnType", target.typ), textElem("TxnDate", target.txnDate))
+		if target.refNumber != "" {
+			a.Kids = append(a.Kids, textElem("RefNumber", target.refNumber))
+		}
+		bal := mustCents(tr.text("BalanceRemaining"))
+		if target.typ == "Bill" {
+			bal = mustCents(tr.text("OpenAmount"))
+		}
+		setOrdered(a, lineModel, "BalanceRemaining", formatCents(bal))
+		setOrdered(a, lineModel, "Amount", formatCents(amt))
+		sum += amt
+	}
+	switch t.Name {
+	case "ReceivePayment":
+		total := mustCents(ret.text("TotalAmount"))
+		if ret.child("TotalAmount") == nil {
+			total = sum
+			setOrdered(ret, model, "TotalAmount", formatCents(total))
+		}
+		if sum > total {
+			return qbErr(stInvalidValue, "The \"AppliedToTxnAdd payment amount\" field has an invalid value %q. QuickBooks error message: You cannot apply more than the payment amount.", formatCents(sum))
+		}
+		setIf(ret, model, "UnusedPayment", formatCents(total-sum))
+		setIf(ret, model, "UnusedCredits", "0.00")
+		o.effect = -(total - sum)
+	default:
+		setIf(ret, model, "Amount", formatCents(sum))
+		o.effect = 0
+	}
+	return nil
+}
+
+// entityBalance is a customer's or vendor's opening balance plus the effect
+// of its open transactions.
+func entityBalance(ctx context.Context, q querier, id string, opening int64) (int64, error) {
+	var sum int64
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(effect), 0) FROM objects WHERE entity_id = ?`, id).Scan(&sum)
+	return opening + sum, err
+}
+
+// applyEffects updates other objects after o was written: the invoices and
+// bills a payment pays, and the balances of the customers and vendors
+// involved.
+func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *object, ret *elem, old *object) error {
+	if t.Kind != kindTxn {
+		return nil
+	}
+	switch t.Name {
+	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
+		for _, a := range ret.all("AppliedToTxnRet") {
+			if err := f.adjustPaid(ctx, q, a.text("TxnID"), mustCents(a.text("Amount"))); err != nil {
+				return err
+			}
+		}
+	}
+	if t.Side == "" {
+		return nil
+	}
+	if err := f.refreshBalance(ctx, q, o.entityID); err != nil {
+		return err
+	}
+	if old != nil && old.entityID != o.entityID {
+		return f.refreshBalance(ctx, q, old.entityID)
+	}
+	return nil
+}
+
+// revertEffects undoes what old did to other objects, before it is changed
+// or removed (deleted or voided). An invoice or bill with payments applied
+// can be modified but not removed.
+func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *object, removing bool) error {
+	switch t.Name {
+	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
+		ret, err := parseElem(old.ret)
+		if err != nil {
+			return err
+		}
+		for _, a := range ret.all("AppliedToTxnRet") {
+			if err := f.adjustPaid(ctx, q, a.text("TxnID"), -mustCents(a.text("Amount"))); err != nil && !errors.Is(err, errNoObject) {
+				return err
+			}
+		}
+	case "Invoice", "Bill":
+		if !removing {
+			return nil
+		}
+		var n int
+		pattern := "%<AppliedToTxnRet><TxnID>" + old.id + "</TxnID>%"
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE entity_id = ? AND ret LIKE ? AND id <> ?`, old.entityID, pattern, old.id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 && removing {
+			return qbErr(stCannotDelete, "The %s %q cannot be deleted or voided because payments are applied to it.", t.Name, old.refNumber)
+		}
+	}
+	return nil
+}
+
+// adjustPaid adds delta to what has been paid on an invoice or bill.
+func (f *File) adjustPaid(ctx context.Context, q querier, id string, delta int64) error {
+	o, err := getObjectByID(ctx, q, id)
+	if err != nil {
+		return err
+	}
+	ret, err := parseElem(o.ret)
+	if err != nil {
+		return err
+	}
+	model, _ := contentModel(o.typ + "Ret")
+	tm := f.opt.Now()
+	switch o.typ {
+	case "Invoice":
+		total := mustCents(ret.text("Subtotal")) + mustCents(ret.text("SalesTaxTotal"))
+		paid := -mustCents(ret.text("AppliedAmount")) + delta
+		if paid > total {
+			return qbErr(stInvalidValue, "The \"AppliedToTxnAdd payment amount\" field has an invalid value %q. QuickBooks error message: You cannot pay more than the amount due.", formatCents(delta))
+		}
+		setOrdered(ret, model, "AppliedAmount", formatCents(-paid))
+		setOrdered(ret, model, "BalanceRemaining", formatCents(total-paid))
+		setOrdered(ret, model, "IsPaid", boolText(total == paid))
+		o.effect = total - paid
+	case "Bill":
+		total := mustCents(ret.text("AmountDue"))
+		paid := total - mustCents(ret.text("OpenAmount")) + delta
+		if paid > total {
+			return qbErr(stInvalidValue, "The \"AppliedToTxnAdd payment amount\" field has an invalid value %q. QuickBooks error message: You cannot pay more than the amount due.", formatCents(delta))
+		}
+		setOrdered(ret, model, "OpenAmount", formatCents(total-paid))
+		setOrdered(ret, model, "IsPaid", boolText(total == paid))
+		o.effect = total - paid
+	default:
+		return nil
+	}
+	o.modified = tm.Unix()
+	o.editSeq = nextEditSequence(tm, o.editSeq)
+	setOrdered(ret, model, "TimeModified", qbTime(tm))
+	setOrdered(ret, model, "EditSequence", o.editSeq)
+	o.ret = marshalElem(ret)
+	if err := updateObject(ctx, q, o); err != nil {
+		return err
+	}
+	return nil
+}
+
+// refreshBalance recomputes a customer's or vendor's Balance and
+// TotalBalance (and its parents' TotalBalance) from its transactions.
+func (f *File) refreshBalance(ctx context.Context, q querier, entityID string) error {
+	for entityID != "" {
+		o, err := getObjectByID(ctx, q, entityID)
+		if errors.Is(err, errNoObject) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if o.typ != "Customer" && o.typ != "Vendor" {
+			return nil
+		}
+		bal, err := entityBalance(ctx, q, o.id, o.effect)
+		if err != nil {
+			return err
+		}
+		total := bal
+		if o.typ == "Customer" {
+			var kids int64
+			if err := q.QueryRowContext(ctx, `WITH RECURSIVE sub(id) AS (SELECT id FROM objects WHERE parent_id = ? UNION ALL SELECT o.id FROM objects o JOIN sub ON o.parent_id = sub.id)
+				SELECT COALESCE(SUM(x.effect), 0) FROM objects x WHERE x.entity_id IN (SELECT id FROM sub) OR x.id IN (SELECT id FROM sub)`, o.id).Scan(&kids); err != nil {
+				return err
+			}
+			total += kids
+		}
+		ret, err := parseElem(o.ret)
+		if err != nil {
+			return err
+		}
+		model, _ := contentModel(o.typ + "Ret")
+		setIf(ret, model, "Balance", formatCents(bal))
+		setIf(ret, model, "TotalBalance", formatCents(total))
+		o.ret = marshalElem(ret)
+		if err := updateObject(ctx, q, o); err != nil {
+			return err
+		}
+		entityID = o.parentID
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package companyfile
+
+import "strings"
+
+// objKind says whether an object type is a list element or a transaction.
+type objKind int
+
+const (
+	kindList objKind = iota
+	kindTxn
+)
+
+// objType describes one object type the company file stores. Everything
+// else about it (elements, their order, Add and Mod support) comes from the
+// qbXML schema; per-type behaviour lives in the hooks of txn.go.
+type objType struct {
+	Name string // "Customer", "ItemService", "Invoice"
+	Kind objKind
+	// NS is the name-uniqueness namespace of list elements: customers,
+	// vendors, employees and other names share "Entity"; every item type
+	// shares "Item"; terms share "Terms".
+	NS string
+	// Entity names the transaction element that holds its customer, vendor
+	// or payee ("CustomerRef", "VendorRef", "PayeeEntityRef", "EntityRef").
+	Entity string
+	// Account names the transaction element that holds its main account.
+	Account string
+	// EntityType is the object type that Entity refers to, for balances.
+	Side string // "AR" (customer balance), "AP" (vendor balance) or ""
+	// AutoRef is true when QuickBooks numbers the transaction itself.
+	AutoRef bool
+}
+
+// Ret returns the name of the type's Ret element.
+func (t *objType) Ret() string { return t.Name + "Ret" }
+
+// objTypes lists every object type the company file stores, in the order of
+// the issue: lists first, then transactions.
+var objTypes = []objType{
+	{Name: "Account", NS: "Account"},
+	{Name: "Customer", NS: "Entity"},
+	{Name: "Vendor", NS: "Entity"},
+	{Name: "Employee", NS: "Entity"},
+	{Name: "OtherName", NS: "Entity"},
+	{Name: "ItemService", NS: "Item"},
+	{Name: "ItemNonInventory", NS: "Item"},
+	{Name: "ItemOtherCharge", NS: "Item"},
+	{Name: "ItemInventory", NS: "Item"},
+	{Name: "ItemInventoryAssembly", NS: "Item"},
+	{Name: "ItemFixedAsset", NS: "Item"},
+	{Name: "ItemSubtotal", NS: "Item"},
+	{Name: "ItemDiscount", NS: "Item"},
+	{Name: "ItemPayment", NS: "Item"},
+	{Name: "ItemSalesTax", NS: "Item"},
+	{Name: "ItemSalesTaxGroup", NS: "Item"},
+	{Name: "ItemGroup", NS: "Item"},
+	{Name: "Class", NS: "Class"},
+	{Name: "StandardTerms", NS: "Terms"},
+	{Name: "DateDrivenTerms", NS: "Terms"},
+	{Name: "PaymentMethod", NS: "PaymentMethod"},
+	{Name: "SalesRep", NS: "SalesRep"},
+	{Name: "SalesTaxCode", NS: "SalesTaxCode"},
+	{Name: "ShipMethod", NS: "ShipMethod"},
+	{Name: "CustomerType", NS: "CustomerType"},
+	{Name: "VendorType", NS: "VendorType"},
+	{Name: "JobType", NS: "JobType"},
+	{Name: "CustomerMsg", NS: "CustomerMsg"},
+	{Name: "PriceLevel", NS: "PriceLevel"},
+
+	{Name: "Invoice", Kind: kindTxn, Entity: "CustomerRef", Account: "ARAccountRef", Side: "AR", AutoRef: true},
+	{Name: "CreditMemo", Kind: kindTxn, Entity: "CustomerRef", Account: "ARAccountRef", Side: "AR", AutoRef: true},
+	{Name: "ReceivePayment", Kind: kindTxn, Entity: "CustomerRef", Account: "ARAccountRef", Side: "AR"},
+	{Name: "SalesReceipt", Kind: kindTxn, Entity: "CustomerRef", Account: "DepositToAccountRef", AutoRef: true},
+	{Name: "Estimate", Kind: kindTxn, Entity: "CustomerRef", AutoRef: true},
+	{Name: "SalesOrder", Kind: kindTxn, Entity: "CustomerRef", AutoRef: true},
+	{Name: "Bill", Kind: kindTxn, Entity: "VendorRef", Account: "APAccountRef", Side: "AP"},
+	{Name: "VendorCredit", Kind: kindTxn, Entity: "VendorRef", Account: "APAccountRef", Side: "AP"},
+	{Name: "BillPaymentCheck", Kind: kindTxn, Entity: "PayeeEntityRef", Account: "BankAccountRef", Side: "AP"},
+	{Name: "BillPaymentCreditCard", Kind: kindTxn, Entity: "PayeeEntityRef", Account: "CreditCardAccountRef", Side: "AP"},
+	{Name: "PurchaseOrder", Kind: kindTxn, Entity: "VendorRef", AutoRef: true},
+	{Name: "ItemReceipt", Kind: kindTxn, Entity: "VendorRef", Account: "APAccountRef"},
+	{Name: "Check", Kind: kindTxn, Entity: "PayeeEntityRef", Account: "AccountRef"},
+	{Name: "CreditCardCharge", Kind: kindTxn, Entity: "PayeeEntityRef", Account: "AccountRef"},
+	{Name: "CreditCardCredit", Kind: kindTxn, Entity: "PayeeEntityRef", Account: "AccountRef"},
+	{Name: "Deposit", Kind: kindTxn, Account: "DepositToAccountRef"},
+	{Name: "JournalEntry", Kind: kindTxn},
+	{Name: "Transfer", Kind: kindTxn, Account: "TransferFromAccountRef"},
+}
+
+// typeRegistry indexes objTypes by name and by Ret element name.
+type typeRegistry struct {
+	byName map[string]*objType
+	byRet  map[string]*objType
+}
+
+func newTypeRegistry() *typeRegistry {
+	r := &typeRegistry{byName: map[string]*objType{}, byRet: map[string]*objType{}}
+	for i := range objTypes {
+		t := &objTypes[i]
+		r.byName[t.Name] = t
+		r.byRet[t.Ret()] = t
+	}
+	return r
+}
+
+// queryTypes returns the object types a XxxQueryRq returns, from the Ret
+// elements its XxxQueryRs may contain.
+func (r *typeRegistry) queryTypes(queryName string) []*objType {
+	model, ok := contentModel(queryName + "QueryRs")
+	if !ok {
+		return nil
+	}
+	var out []*objType
+	for _, n := range elementNames(model) {
+		if t, ok := r.byRet[n]; ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// refTarget says which namespace (and object types) a reference element
+// points into. owner is the type of the object holding the reference, used
+// for ParentRef. ok is false for references the simulator does not check.
+func refTarget(refName string, owner *objType) (ns string, types []string, ok bool) {
+	switch refName {
+	case "ParentRef":
+		if owner != nil && owner.NS != "" {
+			if owner.NS == "Item" || owner.NS == "Entity" {
+				return owner.NS, []string{owner.Name}, true
+			}
+			return owner.NS, nil, true
+		}
+		return "", nil, false
+	case "CustomerRef", "ReceivedFromRef":
+		return "Entity", []string{"Customer"}, true
+	case "VendorRef":
+		return "Entity", []string{"Vendor"}, true
+	case "EmployeeRef":
+		return "Entity", []string{"Employee"}, true
+	case "EntityRef", "PayeeEntityRef":
+		return "Entity", nil, true
+	case "ItemRef", "ItemSalesTaxRef", "ItemGroupRef", "SalesTaxItemRef":
+		return "Item", nil, true
+	case "ClassRef":
+		return "Class", nil, true
+	case "TermsRef":
+		return "Terms", nil, true
+	case "SalesRepRef":
+		return "SalesRep", nil, true
+	case "SalesTaxCodeRef", "CustomerSalesTaxCodeRef", "TaxCodeRef":
+		return "SalesTaxCode", nil, true
+	case "PaymentMethodRef", "PreferredPaymentMethodRef":
+		return "PaymentMethod", nil, true
+	case "ShipMethodRef":
+		return "ShipMethod", nil, true
+	case "CustomerTypeRef":
+		return "CustomerType", nil, true
+	case "VendorTypeRef":
+		return "VendorType", nil, true
+	case "JobTypeRef":
+		return "JobType", nil, true
+	case "CustomerMsgRef":
+		return "CustomerMsg", nil, true
+	case "PriceLevelRef":
+		return "PriceLevel", nil, true
+	}
+	if strings.HasSuffix(refName, "AccountRef") {
+		return "Account", nil, true
+	}
+	return "", nil, false
+}

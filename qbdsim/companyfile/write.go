@@ -1,0 +1,568 @@
+package companyfile
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// writeTx runs fn in one SQLite transaction together with the counters it
+// used. On error nothing is written and the counters are restored.
+func (f *File) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	saved := f.ids
+	tx, err := f.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("companyfile: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		f.ids = saved
+		return err
+	}
+	if err := f.saveIDs(ctx, tx); err != nil {
+		tx.Rollback()
+		f.ids = saved
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		f.ids = saved
+		return fmt.Errorf("companyfile: commit: %w", err)
+	}
+	return nil
+}
+
+func checkWrite(rq *request) error {
+	if rq.sess.Access.IsReadOnly {
+		return qbErr(stNoPermission, "Insufficient permission level to perform this action. The application %q has read-only access to this company file.", rq.sess.AppName)
+	}
+	return nil
+}
+
+// add handles XxxAddRq for every list and transaction type.
+func (f *File) add(ctx context.Context, rq *request, rs *response, t *objType) error {
+	if err := checkWrite(rq); err != nil {
+		return err
+	}
+	src := rq.el.child(t.Name + "Add")
+	var ret *elem
+	err := f.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		ret, err = f.addObject(ctx, tx, t, src)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	f.writeRet(rs, ret, retOptions{include: includeElements(rq.el)})
+	return nil
+}
+
+// addObject builds, checks and inserts a new object from its XxxAdd element
+// and applies its effects on other objects (balances, payments applied).
+func (f *File) addObject(ctx context.Context, q querier, t *objType, src *elem) (*elem, error) {
+	tm := f.opt.Now()
+	b := &builder{f: f, ctx: ctx, q: q, typ: t, now: tm}
+	ret, err := b.build(t.Ret(), src)
+	if err != nil {
+		return nil, err
+	}
+	model, _ := contentModel(t.Ret())
+	id := f.ids.newID(tm)
+	edit := strconv.FormatInt(tm.Unix(), 10)
+	if t.Kind == kindList {
+		setOrdered(ret, model, "ListID", id)
+	} else {
+		setOrdered(ret, model, "TxnID", id)
+	}
+	setOrdered(ret, model, "TimeCreated", qbTime(tm))
+	setOrdered(ret, model, "TimeModified", qbTime(tm))
+	setOrdered(ret, model, "EditSequence", edit)
+	o := &object{typ: t.Name, id: id, ns: t.NS, created: tm.Unix(), modified: tm.Unix(), editSeq: edit, active: true}
+	if t.Kind == kindTxn {
+		if _, ok := lookupChild(model, "TxnNumber"); ok {
+			setOrdered(ret, model, "TxnNumber", strconv.FormatInt(f.ids.newTxnNumber(), 10))
+		}
+	}
+	if err := f.complete(ctx, q, t, model, ret, src, o, nil); err != nil {
+		return nil, err
+	}
+	o.ret = marshalElem(ret)
+	if err := insertObject(ctx, q, o); err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return nil, qbErr(stNameInUse, "The name %q of the list element is already in use.", o.name)
+		}
+		return nil, err
+	}
+	if err := f.applyEffects(ctx, q, t, o, ret, nil); err != nil {
+		return nil, err
+	}
+	return ret, nil
+}
+
+// complete fills the computed fields of a new or modified object (full
+// names, defaults, totals, balances) and its indexed columns. old is the
+// previous version for a Mod, nil for an Add.
+func (f *File) complete(ctx context.Context, q querier, t *objType, model *particle, ret, src *elem, o *object, old *object) error {
+	if _, ok := lookupChild(model, "IsActive"); ok && ret.child("IsActive") == nil {
+		setOrdered(ret, model, "IsActive", "true")
+	}
+	o.active = ret.text("IsActive") != "false"
+	if t.Kind == kindList {
+		name := ret.text("Name")
+		if name == "" {
+			return qbErr(stInvalidValue, "The name of the %s is empty.", t.Name)
+		}
+		if strings.Contains(name, ":") {
+			return qbErr(stInvalidValue, "The name %q of the %s must not contain a colon.", name, t.Name)
+		}
+		full, sub, parentID := name, 0, ""
+		if pr := ret.child("ParentRef"); pr != nil {
+			parentID = pr.text("ListID")
+			if old != nil && parentID == old.id {
+				return qbErr(stInvalidValue, "A %s cannot be its own parent.", t.Name)
+			}
+			full = pr.text("FullName") + ":" + name
+			sub = strings.Count(full, ":")
+		}
+		if _, ok := lookupChild(model, "FullName"); ok {
+			setOrdered(ret, model, "FullName", full)
+		}
+		if _, ok := lookupChild(model, "Sublevel"); ok {
+			setOrdered(ret, model, "Sublevel", strconv.Itoa(sub))
+		}
+		o.name, o.parentID = full, parentID
+		if other, err := getObjectByName(ctx, q, t.NS, full); err == nil && (old == nil || other.id != old.id) {
+			return qbErr(stNameInUse, "The name %q of the list element is already in use.", full)
+		} else if err != nil && !errors.Is(err, errNoObject) {
+			return err
+		}
+	}
+	return f.completeType(ctx, q, t, model, ret, src, o, old)
+}
+
+// mod handles XxxModRq: the EditSequence must be current (else 3200); the
+// given elements replace the object's, lines are replaced as QuickBooks does
+// (lines not sent are deleted, TxnLineID -1 adds one).
+func (f *File) mod(ctx context.Context, rq *request, rs *response, t *objType) error {
+	if err := checkWrite(rq); err != nil {
+		return err
+	}
+	src := rq.el.child(t.Name + "Mod")
+	idName := "ListID"
+	if t.Kind == kindTxn {
+		idName = "TxnID"
+	}
+	id := src.text(idName)
+	var ret *elem
+	err := f.writeTx(ctx, func(tx *sql.Tx) error {
+		old, err := getObjectByID(ctx, tx, id)
+		if errors.Is(err, errNoObject) || (err == nil && old.typ != t.Name) {
+			return qbErr(stInvalidID, "The given object ID %q in the field %q is invalid.", id, idName)
+		}
+		if err != nil {
+			return err
+		}
+		if es := src.text("EditSequence"); es != old.editSeq {
+			return qbErr(stStaleEdit, "The provided edit sequence %q is out-of-date.", es)
+		}
+		if err := f.checkClosingDate(ctx, tx, t, old.txnDate); err != nil {
+			return err
+		}
+		ret, err = f.modObject(ctx, tx, t, old, src)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	f.writeRet(rs, ret, retOptions{include: includeElements(rq.el)})
+	return nil
+}
+
+// modObject merges src (a XxxMod) into the stored object and saves it.
+func (f *File) modObject(ctx context.Context, q querier, t *objType, old *object, src *elem) (*elem, error) {
+	cur, err := parseElem(old.ret)
+	if err != nil {
+		return nil, fmt.Errorf("companyfile: stored %s %s: %w", t.Name, old.id, err)
+	}
+	merged := mergeMod(cur, src)
+	tm := f.opt.Now()
+	b := &builder{f: f, ctx: ctx, q: q, typ: t, now: tm}
+	ret, err := b.build(t.Ret(), merged)
+	if err != nil {
+		return nil, err
+	}
+	model, _ := contentModel(t.Ret())
+	edit := nextEditSequence(tm, old.editSeq)
+	setOrdered(ret, model, "TimeModified", qbTime(tm))
+	setOrdered(ret, model, "EditSequence", edit)
+	o := *old
+	o.modified, o.editSeq = tm.Unix(), edit
+	if err := f.complete(ctx, q, t, model, ret, merged, &o, old); err != nil {
+		return nil, err
+	}
+	o.ret = marshalElem(ret)
+	if err := f.revertEffects(ctx, q, t, old, false); err != nil {
+		return nil, err
+	}
+	if err := updateObject(ctx, q, &o); err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return nil, qbErr(stNameInUse, "The name %q of the list element is already in use.", o.name)
+		}
+		return nil, err
+	}
+	if err := f.applyEffects(ctx, q, t, &o, ret, old); err != nil {
+		return nil, err
+	}
+	if t.Kind == kindList && old.name != o.name {
+		if err := f.renameChildren(ctx, q, old.id, o.name); err != nil {
+			return nil, err
+		}
+	}
+	return ret, nil
+}
+
+// lineCategory groups the line elements that a Mod replaces together:
+// InvoiceLineMod and InvoiceLineGroupMod both replace the invoice's lines,
+// ExpenseLineMod replaces expense lines only.
+func lineCategory(name string) (string, bool) {
+	if name == "JournalDebitLine" || name == "JournalCreditLine" || name == "JournalLineMod" {
+		return "Journal", true
+	}
+	if !strings.Contains(name, "Line") {
+		return "", false
+	}
+	for _, suf := range []string{"Ret", "Mod", "Add"} {
+		name = strings.TrimSuffix(name, suf)
+	}
+	name = strings.ReplaceAll(name, "Group", "")
+	if !strings.HasSuffix(name, "Line") {
+		return "", false
+	}
+	return strings.TrimSuffix(name, "Line"), true
+}
+
+// mergeMod returns the stored Ret with the Mod's elements laid over it.
+func mergeMod(cur, mod *elem) *elem {
+	out := cur.clone()
+	modLines := map[string][]*elem{}
+	var lineOrder []string
+	for _, m := range mod.Kids {
+		switch m.Name {
+		case "ListID", "TxnID", "EditSequence":
+			continue
+		}
+		if cat, ok := lineCategory(m.Name); ok {
+			if _, seen := modLines[cat]; !seen {
+				lineOrder = append(lineOrder, cat)
+			}
+			modLines[cat] = append(modLines[cat], m)
+			continue
+		}
+		// Replace every current element this one fills.
+		kept := out.Kids[:0]
+		for _, k := range out.Kids {
+			if !retFor(m.Name, k.Name) && k.Name != m.Name {
+				kept = append(kept, k)
+			}
+		}
+		out.Kids = kept
+		if len(m.Kids) > 0 && strings.HasSuffix(m.Name, "Ref") {
+			out.Kids = append(out.Kids, m)
+			continue
+		}
+		out.Kids = append(out.Kids, m)
+	}
+	for _, cat := range lineOrder {
+		oldLines := map[string]*elem{}
+		kept := out.Kids[:0]
+		for _, k := range out.Kids {
+			if c, ok := lineCategory(k.Name); ok && c == cat {
+				if id := k.text("TxnLineID"); id != "" {
+					oldLines[id] = k
+				}
+				continue
+			}
+			kept = append(kept, k)
+		}
+		out.Kids = kept
+		for _, m := range modLines[cat] {
+			id := m.text("TxnLineID")
+			if prev, ok := oldLines[id]; ok && id != "-1" {
+				out.Kids = append(out.Kids, mergeLine(prev, m))
+				continue
+			}
+			out.Kids = append(out.Kids, m)
+		}
+	}
+	return out
+}
+
+// mergeLine lays a line Mod over the stored line. A changed quantity or rate
+// drops the stored amount so that it is computed again.
+func mergeLine(prev, m *elem) *elem {
+	out := prev.clone()
+	out.Name = m.Name
+	if (m.has("Quantity") || m.has("Rate") || m.has("Cost")) && !m.has("Amount") {
+		out.remove("Amount")
+	}
+	for _, k := range m.Kids {
+		if cat, ok := lineCategory(k.Name); ok && cat != "" {
+			// Lines inside a group line are replaced as a whole.
+			_ = cat
+		}
+		kept := out.Kids[:0]
+		for _, o := range out.Kids {
+			if o.Name != k.Name && !retFor(k.Name, o.Name) {
+				kept = append(kept, o)
+			}
+		}
+		out.Kids = append(kept, k)
+	}
+	return out
+}
+
+// renameChildren updates the full names of the sub-elements of a renamed
+// list element (jobs of a customer, sub-accounts).
+func (f *File) renameChildren(ctx context.Context, q querier, parentID, parentName string) error {
+	rows, err := q.QueryContext(ctx, `SELECT `+objectCols+` FROM objects WHERE parent_id = ?`, parentID)
+	if err != nil {
+		return err
+	}
+	var kids []*object
+	for rows.Next() {
+		o, err := scanObject(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		kids = append(kids, o)
+	}
+	rows.Close()
+	for _, o := range kids {
+		ret, err := parseElem(o.ret)
+		if err != nil {
+			return err
+		}
+		model, _ := contentModel(o.typ + "Ret")
+		o.name = parentName + ":" + ret.text("Name")
+		setOrdered(ret, model, "FullName", o.name)
+		if pr := ret.child("ParentRef"); pr != nil {
+			pr.set("FullName", parentName)
+		}
+		o.ret = marshalElem(ret)
+		if err := updateObject(ctx, q, o); err != nil {
+			return err
+		}
+		if err := f.renameChildren(ctx, q, o.id, o.name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// del handles ListDelRq and TxnDelRq.
+func (f *File) del(ctx context.Context, rq *request, rs *response) error {
+	if err := checkWrite(rq); err != nil {
+		return err
+	}
+	isList := rq.name == "ListDelRq"
+	typeName := rq.el.text("TxnDelType")
+	idName := "TxnID"
+	if isList {
+		typeName, idName = rq.el.text("ListDelType"), "ListID"
+	}
+	id := rq.el.text(idName)
+	t, ok := f.reg().byName[typeName]
+	if !ok {
+		return qbErr(stUnsupported, "Deleting a %s is not supported by this QuickBooks simulator.", typeName)
+	}
+	var o *object
+	err := f.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		o, err = getObjectByID(ctx, tx, id)
+		if errors.Is(err, errNoObject) || (err == nil && o.typ != t.Name) {
+			return qbErr(stInvalidID, "The given object ID %q in the field %q is invalid.", id, idName)
+		}
+		if err != nil {
+			return err
+		}
+		if err := f.checkClosingDate(ctx, tx, t, o.txnDate); err != nil {
+			return err
+		}
+		if isList {
+			if err := f.checkUnused(ctx, tx, o); err != nil {
+				return err
+			}
+		}
+		if err := f.revertEffects(ctx, tx, t, o, true); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE seq = ?`, o.seq); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM data_ext WHERE object_id = ?`, o.id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO deleted(type, id, name, ref_number, created, deleted) VALUES (?,?,?,?,?,?)`,
+			o.typ, o.id, nullable(o.name), nullable(o.refNumber), o.created, rq.now.Unix())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	b := &rs.body
+	if isList {
+		writeTextEl(b, "ListDelType", t.Name)
+		writeTextEl(b, "ListID", o.id)
+		writeTextEl(b, "TimeDeleted", qbTime(rq.now))
+		writeTextEl(b, "FullName", o.name)
+	} else {
+		writeTextEl(b, "TxnDelType", t.Name)
+		writeTextEl(b, "TxnID", o.id)
+		writeTextEl(b, "TimeDeleted", qbTime(rq.now))
+		if o.refNumber != "" {
+			writeTextEl(b, "RefNumber", o.refNumber)
+		}
+	}
+	return nil
+}
+
+// checkUnused refuses to delete a list element that is still referenced
+// (status 3170), as QuickBooks does.
+func (f *File) checkUnused(ctx context.Context, q querier, o *object) error {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE parent_id = ? OR entity_id = ? OR account_id = ?`, o.id, o.id, o.id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		// References inside lines (items, classes) are only in the XML.
+		pattern := "%<ListID>" + o.id + "</ListID>%"
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE id <> ? AND ret LIKE ?`, o.id, pattern).Scan(&n); err != nil {
+			return err
+		}
+	}
+	if n > 0 {
+		return qbErr(stCannotDelete, "The %s %q cannot be deleted because it is in use.", o.typ, o.name)
+	}
+	return nil
+}
+
+// void handles TxnVoidRq: the transaction stays, with zero amounts and
+// "VOID:" prepended to its memo.
+func (f *File) void(ctx context.Context, rq *request, rs *response) error {
+	if err := checkWrite(rq); err != nil {
+		return err
+	}
+	typeName, id := rq.el.text("TxnVoidType"), rq.el.text("TxnID")
+	t, ok := f.reg().byName[typeName]
+	if !ok || t.Kind != kindTxn {
+		return qbErr(stUnsupported, "Voiding a %s is not supported by this QuickBooks simulator.", typeName)
+	}
+	err := f.writeTx(ctx, func(tx *sql.Tx) error {
+		o, err := getObjectByID(ctx, tx, id)
+		if errors.Is(err, errNoObject) || (err == nil && o.typ != t.Name) {
+			return qbErr(stInvalidID, "The given object ID %q in the field %q is invalid.", id, "TxnID")
+		}
+		if err != nil {
+			return err
+		}
+		if err := f.checkClosingDate(ctx, tx, t, o.txnDate); err != nil {
+			return err
+		}
+		ret, err := parseElem(o.ret)
+		if err != nil {
+			return err
+		}
+		voidTree(ret)
+		model, _ := contentModel(t.Ret())
+		memo := ret.text("Memo")
+		if !strings.HasPrefix(memo, "VOID:") {
+			setOrdered(ret, model, "Memo", strings.TrimSpace("VOID: "+memo))
+		}
+		if err := f.revertEffects(ctx, tx, t, o, true); err != nil {
+			return err
+		}
+		tm := f.opt.Now()
+		o.modified = tm.Unix()
+		o.editSeq = nextEditSequence(tm, o.editSeq)
+		setOrdered(ret, model, "TimeModified", qbTime(tm))
+		setOrdered(ret, model, "EditSequence", o.editSeq)
+		o.effect = 0
+		o.ret = marshalElem(ret)
+		return updateObject(ctx, tx, o)
+	})
+	if err != nil {
+		return err
+	}
+	writeTextEl(&rs.body, "TxnVoidType", t.Name)
+	writeTextEl(&rs.body, "TxnID", id)
+	return nil
+}
+
+// voidTree zeroes every amount and quantity of a voided transaction.
+func voidTree(e *elem) {
+	for _, k := range e.Kids {
+		switch k.Name {
+		case "Amount", "Subtotal", "SalesTaxTotal", "TotalAmount", "BalanceRemaining", "AmountDue", "OpenAmount",
+			"CreditRemaining", "UnusedPayment", "UnusedCredits", "DepositTotal", "CreditAmount", "AppliedAmount",
+			"Quantity", "TotalBalance", "Balance":
+			if len(k.Kids) == 0 {
+				if k.Name == "Quantity" {
+					k.Text = "0"
+				} else {
+					k.Text = "0.00"
+				}
+			}
+		case "IsPaid":
+			k.Text = "true"
+		}
+		voidTree(k)
+	}
+	e.Kids = slicesDeleteFunc(e.Kids, func(k *elem) bool { return k.Name == "AppliedToTxnRet" })
+}
+
+func slicesDeleteFunc(s []*elem, del func(*elem) bool) []*elem {
+	out := s[:0]
+	for _, e := range s {
+		if !del(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// checkClosingDate refuses changes to transactions dated on or before the
+// company's closing date (status 3171).
+func (f *File) checkClosingDate(ctx context.Context, q querier, t *objType, txnDate string) error {
+	if t.Kind != kindTxn || txnDate == "" {
+		return nil
+	}
+	cd, err := getMetaTx(ctx, q, "closing.date")
+	if err != nil || cd == "" {
+		return err
+	}
+	if txnDate <= cd {
+		return qbErr(stClosingDate, "An attempt was made to modify a %s with a date that is on or before the closing date of the company (%s). If you are sure you want to do this, enter the closing date password in QuickBooks first.", t.Name, cd)
+	}
+	return nil
+}
+
+// SetClosingDate sets the company's closing date (YYYY-MM-DD; "" removes
+// it): transactions dated on or before it can no longer be added, modified,
+// deleted or voided.
+func (f *File) SetClosingDate(date string) error {
+	if date != "" {
+		if _, err := parseQBDate(date); err != nil {
+			return fmt.Errorf("companyfile: closing date: %w", err)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return ErrClosed
+	}
+	return putMetaTx(context.Background(), f.db, "closing.date", date)
+}
