@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
@@ -27,13 +26,9 @@ const (
 // connectionRequest is the body of POST .../connections.
 type connectionRequest struct {
 	// Kind is "connector" (the default) or "webconnector".
+	// The company file is not named here: the connector reports the one it
+	// links (the Web Connector its first session's).
 	Kind qbconnect.ConnectionKind `json:"kind"`
-	// File optionally names the expected company file; the connector
-	// reports the real one when it links.
-	File *struct {
-		Path        string `json:"path"`
-		CompanyName string `json:"companyName"`
-	} `json:"file"`
 }
 
 func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error {
@@ -58,13 +53,6 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 		CompanyID: c.ID,
 		Kind:      req.Kind,
 		Status:    qbconnect.StatusPendingAuth,
-	}
-	if req.File != nil {
-		if len(req.File.Path) > maxPathLen || len(req.File.CompanyName) > maxNameLen {
-			return qbconnect.Errorf(qbconnect.EInvalid, "file.path must be at most %d bytes and file.companyName at most %d", maxPathLen, maxNameLen)
-		}
-		conn.File.Path = strings.TrimSpace(req.File.Path)
-		conn.File.CompanyName = strings.TrimSpace(req.File.CompanyName)
 	}
 	if err := s.cfg.Connections.CreateConnection(r.Context(), conn); err != nil {
 		return err
