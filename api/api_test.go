@@ -112,10 +112,10 @@ func TestConnectionsCreateListGetUnlink(t *testing.T) {
 
 // tenantFixture is one organisation with one of everything.
 type tenantFixture struct {
-	org                              *qbconnect.Org
-	key, credential                  string
+	org                             *qbconnect.Org
+	key, credential                 string
 	companyID, connectionID, itemID string
-	leaseID                          string
+	leaseID                         string
 }
 
 func newTenant(t *testing.T, e *env, name string) tenantFixture {
@@ -302,7 +302,7 @@ func TestBadCredentialsAreRefusedAlike(t *testing.T) {
 }
 
 func TestBadInputGetsClearErrorsAndChangesNothing(t *testing.T) {
-	e := newEnv(t, sqliteDSN(t), func(c *api.Config) { c.MaxResultBody, c.MaxResultDecoded = 4096, 64 << 10 })
+	e := newEnv(t, sqliteDSN(t), func(c *api.Config) { c.MaxResultBody, c.MaxResultDecoded = 4096, 64<<10 })
 	org, key := e.newOrg("Lender")
 	companyID, connID, code := e.linkedCompany(key, "Acme")
 	linked, err := e.client("").Link(context.Background(), linkRequest(code, `C:\a.qbw`))
