@@ -246,8 +246,14 @@ func testTenantIsolation(t *testing.T, newDSN DSNFunc) {
 			func() error { _, err := e.Queue.FindOperation(ctx, b.ID, "op_unknown"); return err }},
 		{"cancel", func() error { return e.Queue.Cancel(ctx, b.ID, op.ID) },
 			func() error { return e.Queue.Cancel(ctx, b.ID, "op_unknown") }},
-		{"record", func() error { _, err := e.Records.FindRecord(ctx, b.ID, conn.CompanyID, "customers", "80000001-1"); return err },
-			func() error { _, err := e.Records.FindRecord(ctx, b.ID, "cmp_unknown", "customers", "80000001-1"); return err }},
+		{"record", func() error {
+			_, err := e.Records.FindRecord(ctx, b.ID, conn.CompanyID, "customers", "80000001-1")
+			return err
+		},
+			func() error {
+				_, err := e.Records.FindRecord(ctx, b.ID, "cmp_unknown", "customers", "80000001-1")
+				return err
+			}},
 		{"records", func() error {
 			_, _, err := e.Records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: b.ID, CompanyID: conn.CompanyID, Type: "customers"})
 			return err
