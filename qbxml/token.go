@@ -41,11 +41,11 @@ const (
 
 // token is one markup event. Its byte slices are valid until the next read.
 type token struct {
-	kind  tokKind
-	name  []byte
-	text  []byte // unescaped character data of a tokText
-	attrs []rawAttr
-	raw   []byte // unparsed attributes of a start tag (gosax)
+	kind   tokKind
+	name   []byte
+	text   []byte // unescaped character data of a tokText
+	attrs  []rawAttr
+	raw    []byte // unparsed attributes of a start tag (gosax)
 	parsed bool
 }
 
