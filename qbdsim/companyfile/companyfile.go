@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -292,4 +293,60 @@ func (f *File) EndSession(ticket string) {
 			delete(f.iters, id)
 		}
 	}
+}
+
+// ErrNoObject is returned by RetXML for an unknown ListID or TxnID.
+var ErrNoObject = errNoObject
+
+// Count returns the number of stored objects of a type: an object type
+// ("Customer", "ItemService", "Invoice") or a query name that covers
+// several ("Item", "Terms").
+func (f *File) Count(ctx context.Context, typ string) (int, error) {
+	names := []any{typ}
+	if _, ok := f.types.byName[typ]; !ok {
+		names = names[:0]
+		for _, t := range f.types.queryTypes(typ) {
+			names = append(names, t.Name)
+		}
+		if len(names) == 0 {
+			return 0, fmt.Errorf("companyfile: unknown object type %q", typ)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return 0, ErrClosed
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(names)), ",")
+	var n int
+	if err := f.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE type IN (`+ph+`)`, names...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("companyfile: count %s: %w", typ, err)
+	}
+	return n, nil
+}
+
+// RetXML returns the stored XxxRet element (with every line) of the object
+// with this ListID or TxnID, as QuickBooks would return it, and its type.
+// An unknown ID is ErrNoObject.
+func (f *File) RetXML(ctx context.Context, id string) (typ string, ret []byte, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return "", nil, ErrClosed
+	}
+	o, err := getObjectByID(ctx, f.db, id)
+	if err != nil {
+		return "", nil, err
+	}
+	return o.typ, o.ret, nil
+}
+
+// Types returns the names of the object types the company file stores, in
+// a stable order: list types first, then transaction types.
+func (f *File) Types() []string {
+	out := make([]string, len(objTypes))
+	for i, t := range objTypes {
+		out[i] = t.Name
+	}
+	return out
 }

@@ -449,8 +449,8 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 			return nil
 		}
 		var n int
-		pattern := "%<AppliedToTxnRet><TxnID>" + old.id + "</TxnID>%"
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE entity_id = ? AND ret LIKE ? AND id <> ?`, old.entityID, pattern, old.id).Scan(&n); err != nil {
+		pattern := []byte("<AppliedToTxnRet><TxnID>" + old.id + "</TxnID>")
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE entity_id = ? AND instr(ret, ?) > 0 AND id <> ?`, old.entityID, pattern, old.id).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 && removing {

@@ -406,9 +406,14 @@ func (f *File) del(ctx context.Context, rq *request, rs *response) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM data_ext WHERE object_id = ?`, o.id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO deleted(type, id, name, ref_number, created, deleted) VALUES (?,?,?,?,?,?)`,
-			o.typ, o.id, nullable(o.name), nullable(o.refNumber), o.created, rq.now.Unix())
-		return err
+		if _, err = tx.ExecContext(ctx, `INSERT INTO deleted(type, id, name, ref_number, created, deleted) VALUES (?,?,?,?,?,?)`,
+			o.typ, o.id, nullable(o.name), nullable(o.refNumber), o.created, rq.now.Unix()); err != nil {
+			return err
+		}
+		if t.Side != "" {
+			return f.refreshBalance(ctx, tx, o.entityID)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -439,8 +444,8 @@ func (f *File) checkUnused(ctx context.Context, q querier, o *object) error {
 	}
 	if n == 0 {
 		// References inside lines (items, classes) are only in the XML.
-		pattern := "%<ListID>" + o.id + "</ListID>%"
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE id <> ? AND ret LIKE ?`, o.id, pattern).Scan(&n); err != nil {
+		pattern := []byte("<ListID>" + o.id + "</ListID>")
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE id <> ? AND instr(ret, ?) > 0`, o.id, pattern).Scan(&n); err != nil {
 			return err
 		}
 	}
@@ -492,7 +497,13 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 		setOrdered(ret, model, "EditSequence", o.editSeq)
 		o.effect = 0
 		o.ret = marshalElem(ret)
-		return updateObject(ctx, tx, o)
+		if err := updateObject(ctx, tx, o); err != nil {
+			return err
+		}
+		if t.Side != "" {
+			return f.refreshBalance(ctx, tx, o.entityID)
+		}
+		return nil
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,1126 @@
+package companyfile
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// GenerateOptions say what Generate adds to a company file. Counts are
+// exact; zero adds none of that kind.
+type GenerateOptions struct {
+	// Seed makes the company deterministic: the same seed, counts, end date
+	// and starting file give the same objects, IDs and amounts.
+	Seed uint64
+	// List elements.
+	Customers, Jobs, Vendors, Employees, Items, Classes int
+	// Transactions. Payments each pay one invoice (in full or in part)
+	// while unpaid invoices remain; BillPayments likewise pay bills.
+	Invoices, Payments, SalesReceipts, CreditMemos, Estimates, SalesOrders int
+	Bills, BillPayments, PurchaseOrders, Checks, CreditCardCharges, Deposits, JournalEntries int
+	// Years is how far back transaction dates go from End; 0 means 3.
+	Years int
+	// End is the date of the newest transaction; zero means the file's
+	// clock (Options.Now).
+	End time.Time
+	// Progress, when set, is called now and then with the number of objects
+	// written so far and the total.
+	Progress func(done, total int)
+}
+
+// Total returns the number of objects the options ask for.
+func (o GenerateOptions) Total() int {
+	return o.Customers + o.Jobs + o.Vendors + o.Employees + o.Items + o.Classes + o.Transactions()
+}
+
+// Transactions returns the number of transactions the options ask for.
+func (o GenerateOptions) Transactions() int {
+	return o.Invoices + o.Payments + o.SalesReceipts + o.CreditMemos + o.Estimates + o.SalesOrders +
+		o.Bills + o.BillPayments + o.PurchaseOrders + o.Checks + o.CreditCardCharges + o.Deposits + o.JournalEntries
+}
+
+// ref is a list element the generator refers to.
+type ref struct{ id, name string }
+
+func (r ref) el(name string) *elem {
+	return &elem{Name: name, Kids: []*elem{textElem("ListID", r.id), textElem("FullName", r.name)}}
+}
+
+type genCustomer struct {
+	ref
+	addr    *elem
+	terms   ref
+	taxable bool
+	balance int64
+	opening int64
+	created time.Time
+	ret     *elem
+}
+
+type genItem struct {
+	ref
+	typ     string
+	price   int64 // cents
+	cost    int64
+	taxable bool
+	desc    string
+}
+
+// generator holds the state of one Generate run.
+type generator struct {
+	f        *File
+	opt      GenerateOptions
+	r        *rand.Rand
+	start    time.Time
+	end      time.Time
+	loc      *time.Location
+	stmt     *sql.Stmt
+	tx       *sql.Tx
+	ctx      context.Context
+	done     int
+	total    int
+	inBatch  int
+	ord      *orderer
+	refNums  map[string]int
+	std      map[string]ref // standard lists by "Type/Name"
+	terms    []ref
+	termDays map[string]int
+	methods  []ref
+	classes  []ref
+	cust     []*genCustomer
+	vend     []*genCustomer
+	emps     []ref
+	items    []genItem
+	expense  []ref
+	bank     ref
+	card     ref
+	ar, ap   ref
+	undep    ref
+	taxItem  ref
+	taxRate  float64
+	taxCode  ref
+	nonCode  ref
+}
+
+// Generate adds a realistic company to f: customers with jobs and addresses,
+// vendors, employees, items, and transactions spread over several years
+// (invoices with item lines, payments applied to them, bills and bill
+// payments, sales receipts, credit memos, estimates, orders, checks, credit
+// card charges, deposits, journal entries). The result is exactly what the
+// request processor would have produced for the same history; balances and
+// open amounts agree. It writes in large SQLite transactions: a million
+// transactions take a few minutes.
+func (f *File) Generate(ctx context.Context, opt GenerateOptions) error {
+	if opt.Years <= 0 {
+		opt.Years = 3
+	}
+	for _, n := range []int{opt.Customers, opt.Jobs, opt.Vendors, opt.Employees, opt.Items, opt.Classes, opt.Transactions()} {
+		if n < 0 {
+			return errors.New("companyfile: generate: negative count")
+		}
+	}
+	if opt.Transactions() > 0 && (opt.Invoices+opt.Payments+opt.SalesReceipts+opt.CreditMemos+opt.Estimates+opt.SalesOrders > 0) && opt.Customers == 0 {
+		return errors.New("companyfile: generate: customer transactions need at least one customer")
+	}
+	if opt.Bills+opt.BillPayments+opt.PurchaseOrders > 0 && opt.Vendors == 0 {
+		return errors.New("companyfile: generate: vendor transactions need at least one vendor")
+	}
+	if opt.Invoices+opt.SalesReceipts+opt.CreditMemos+opt.Estimates+opt.SalesOrders+opt.PurchaseOrders > 0 && opt.Items == 0 {
+		return errors.New("companyfile: generate: sales and purchase orders need at least one item")
+	}
+	if opt.Payments > 0 && opt.Invoices == 0 {
+		return errors.New("companyfile: generate: payments need invoices to pay")
+	}
+	if opt.BillPayments > 0 && opt.Bills == 0 {
+		return errors.New("companyfile: generate: bill payments need bills to pay")
+	}
+	if opt.Jobs > 0 && opt.Customers == 0 {
+		return errors.New("companyfile: generate: jobs need customers")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return ErrClosed
+	}
+	end := opt.End
+	if end.IsZero() {
+		end = f.opt.Now()
+	}
+	g := &generator{f: f, opt: opt, r: rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9E3779B97F4A7C15)), end: end, loc: end.Location(),
+		start: end.AddDate(-opt.Years, 0, 0), ctx: ctx, total: opt.Total(), ord: newOrderer(), refNums: map[string]int{}, std: map[string]ref{}, termDays: map[string]int{}}
+	saved := f.ids
+	if err := g.run(); err != nil {
+		if g.tx != nil {
+			g.tx.Rollback()
+		}
+		f.ids = saved
+		return err
+	}
+	return nil
+}
+
+func (g *generator) run() error {
+	if _, err := g.f.db.ExecContext(g.ctx, `PRAGMA synchronous=OFF`); err != nil {
+		return err
+	}
+	defer g.f.db.ExecContext(context.Background(), `PRAGMA synchronous=NORMAL`)
+	if err := g.loadStandard(); err != nil {
+		return err
+	}
+	if err := g.begin(); err != nil {
+		return err
+	}
+	steps := []func() error{g.genClasses, g.genItems, g.genCustomers, g.genVendors, g.genEmployees,
+		g.genInvoices, g.genSalesReceipts, g.genCreditMemos, g.genEstimates, g.genSalesOrders,
+		g.genBills, g.genPurchaseOrders, g.genChecks, g.genCardCharges, g.genDeposits, g.genJournalEntries,
+		g.writeEntities}
+	for _, s := range steps {
+		if err := s(); err != nil {
+			return err
+		}
+	}
+	for typ, n := range g.refNums {
+		if err := putMetaTx(g.ctx, g.tx, "ref."+typ, strconv.Itoa(n)); err != nil {
+			return err
+		}
+	}
+	if err := g.f.saveIDs(g.ctx, g.tx); err != nil {
+		return err
+	}
+	if err := g.commit(); err != nil {
+		return err
+	}
+	if g.opt.Progress != nil {
+		g.opt.Progress(g.done, g.total)
+	}
+	return nil
+}
+
+func (g *generator) begin() error {
+	tx, err := g.f.db.BeginTx(g.ctx, nil)
+	if err != nil {
+		return err
+	}
+	stmt, err := tx.PrepareContext(g.ctx, insertObjectSQL)
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	g.tx, g.stmt, g.inBatch = tx, stmt, 0
+	return nil
+}
+
+func (g *generator) commit() error {
+	g.stmt.Close()
+	err := g.tx.Commit()
+	g.tx = nil
+	return err
+}
+
+// loadStandard reads the lists a new company has, which the generated
+// objects refer to.
+func (g *generator) loadStandard() error {
+	rows, err := g.f.db.QueryContext(g.ctx, `SELECT `+objectCols+` FROM objects WHERE type IN ('Account','StandardTerms','DateDrivenTerms','PaymentMethod','SalesTaxCode','ItemSalesTax','CustomerType','VendorType','ShipMethod') ORDER BY seq`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanObject(rows)
+		if err != nil {
+			return err
+		}
+		r := ref{o.id, o.name}
+		g.std[o.typ+"/"+o.name] = r
+		ret, err := parseElem(o.ret)
+		if err != nil {
+			return err
+		}
+		switch o.typ {
+		case "StandardTerms":
+			g.terms = append(g.terms, r)
+			g.termDays[o.id], _ = strconv.Atoi(ret.text("StdDueDays"))
+		case "PaymentMethod":
+			g.methods = append(g.methods, r)
+		case "ItemSalesTax":
+			g.taxItem, g.taxRate = r, parseDecimal(ret.text("TaxRate"))
+		case "Account":
+			switch ret.text("AccountType") {
+			case "Expense", "CostOfGoodsSold":
+				g.expense = append(g.expense, r)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	need := func(key string) (ref, error) {
+		r, ok := g.std[key]
+		if !ok {
+			return r, fmt.Errorf("companyfile: generate: the company file has no %s", key)
+		}
+		return r, nil
+	}
+	for _, x := range []struct {
+		dst *ref
+		key string
+	}{{&g.bank, "Account/Checking"}, {&g.card, "Account/Credit Card"}, {&g.ar, "Account/Accounts Receivable"}, {&g.ap, "Account/Accounts Payable"},
+		{&g.undep, "Account/Undeposited Funds"}, {&g.taxCode, "SalesTaxCode/Tax"}, {&g.nonCode, "SalesTaxCode/Non"}} {
+		if *x.dst, err = need(x.key); err != nil {
+			return err
+		}
+	}
+	if len(g.terms) == 0 || len(g.methods) == 0 || len(g.expense) == 0 || g.taxItem.id == "" {
+		return errors.New("companyfile: generate: the company file lacks standard terms, payment methods, expense accounts or a sales tax item")
+	}
+	return nil
+}
+
+// insert writes one object; it commits every 20,000 objects.
+func (g *generator) insert(o *object, ret *elem) error {
+	if err := g.ctx.Err(); err != nil {
+		return err
+	}
+	if model, ok := contentModel(ret.Name); ok {
+		g.ord.order(ret, model)
+	}
+	o.ret = marshalElem(ret)
+	if _, err := g.stmt.ExecContext(g.ctx, objectArgs(o)...); err != nil {
+		return fmt.Errorf("companyfile: generate %s: %w", o.typ, err)
+	}
+	g.done++
+	g.inBatch++
+	if g.inBatch >= 20000 {
+		if err := g.commit(); err != nil {
+			return err
+		}
+		if err := g.begin(); err != nil {
+			return err
+		}
+		if g.opt.Progress != nil {
+			g.opt.Progress(g.done, g.total)
+		}
+	}
+	return nil
+}
+
+// moment returns a business-hours time on a random day of the period,
+// later days more likely (companies grow).
+func (g *generator) moment() time.Time {
+	span := g.end.Sub(g.start)
+	x := g.r.Float64()
+	x = 1 - x*x*0.6 - x*0.4*(1-x) // skew towards recent dates
+	if x < 0 {
+		x = 0
+	}
+	t := g.start.Add(time.Duration(float64(span) * (1 - x)))
+	return g.workHours(t)
+}
+
+func (g *generator) workHours(t time.Time) time.Time {
+	d := time.Date(t.Year(), t.Month(), t.Day(), 8+g.r.IntN(10), g.r.IntN(60), g.r.IntN(60), 0, g.loc)
+	if d.After(g.end) {
+		d = g.end
+	}
+	return d
+}
+
+// header starts a Ret with the core elements of a list element or
+// transaction created at t.
+func (g *generator) header(retName string, list bool, created, modified time.Time) (*elem, string, string) {
+	id := g.f.ids.newID(created)
+	edit := strconv.FormatInt(modified.Unix(), 10)
+	idName := "TxnID"
+	if list {
+		idName = "ListID"
+	}
+	ret := newElem(retName, textElem(idName, id), textElem("TimeCreated", qbTime(created)), textElem("TimeModified", qbTime(modified)), textElem("EditSequence", edit))
+	if !list {
+		ret.Kids = append(ret.Kids, textElem("TxnNumber", strconv.FormatInt(g.f.ids.newTxnNumber(), 10)))
+	}
+	return ret, id, edit
+}
+
+func (g *generator) nextRef(typ string) string {
+	if _, ok := g.refNums[typ]; !ok {
+		v, _ := getMetaTx(g.ctx, g.tx, "ref."+typ)
+		g.refNums[typ], _ = strconv.Atoi(v)
+	}
+	g.refNums[typ]++
+	return strconv.Itoa(g.refNums[typ])
+}
+
+func (g *generator) pick(s []string) string { return s[g.r.IntN(len(s))] }
+
+func (g *generator) cents(lo, hi int) int64 { return int64(lo*100 + g.r.IntN((hi-lo)*100+1)) }
+
+func (g *generator) address(name string) *elem {
+	city := g.r.IntN(len(genCities))
+	a := newElem(name, textElem("Addr1", fmt.Sprintf("%d %s %s", 1+g.r.IntN(9899), g.pick(genStreets), g.pick(genStreetKinds))))
+	if g.r.IntN(5) == 0 {
+		a.Kids = append(a.Kids, textElem("Addr2", fmt.Sprintf("Suite %d", 100+g.r.IntN(800))))
+	}
+	a.Kids = append(a.Kids, textElem("City", genCities[city][0]), textElem("State", genCities[city][1]),
+		textElem("PostalCode", fmt.Sprintf("%s%03d", genCities[city][2], g.r.IntN(1000))), textElem("Country", "US"))
+	return a
+}
+
+func (g *generator) phone() string {
+	return fmt.Sprintf("(%d) %03d-%04d", 201+g.r.IntN(780), 200+g.r.IntN(799), g.r.IntN(10000))
+}
+
+// uniqueName returns base, or base with a number when it is taken.
+func uniqueName(seen map[string]bool, base string, max int) string {
+	if len(base) > max {
+		base = base[:max]
+	}
+	name := base
+	for n := 2; seen[nameKey(name)]; n++ {
+		suffix := " " + strconv.Itoa(n)
+		b := base
+		if len(b)+len(suffix) > max {
+			b = b[:max-len(suffix)]
+		}
+		name = b + suffix
+	}
+	seen[nameKey(name)] = true
+	return name
+}
+
+func (g *generator) existingNames(ns string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	rows, err := g.tx.QueryContext(g.ctx, `SELECT name_key FROM objects WHERE ns = ?`, ns)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		seen[k] = true
+	}
+	return seen, rows.Err()
+}
+
+func (g *generator) listCreated() time.Time {
+	// List elements are created before most of the activity.
+	span := g.end.Sub(g.start)
+	return g.workHours(g.start.Add(time.Duration(g.r.Float64() * float64(span) * 0.3)))
+}
+
+func (g *generator) genClasses() error {
+	if g.opt.Classes == 0 {
+		return nil
+	}
+	seen, err := g.existingNames("Class")
+	if err != nil {
+		return err
+	}
+	for i := 0; i < g.opt.Classes; i++ {
+		name := uniqueName(seen, genClasses[i%len(genClasses)], 31)
+		t := g.listCreated()
+		ret, id, edit := g.header("ClassRet", true, t, t)
+		ret.Kids = append(ret.Kids, textElem("Name", name), textElem("FullName", name), textElem("IsActive", "true"), textElem("Sublevel", "0"))
+		if err := g.insert(&object{typ: "Class", id: id, name: name, ns: "Class", created: t.Unix(), modified: t.Unix(), active: true, editSeq: edit}, ret); err != nil {
+			return err
+		}
+		g.classes = append(g.classes, ref{id, name})
+	}
+	return nil
+}
+
+func (g *generator) genItems() error {
+	if g.opt.Items == 0 {
+		return nil
+	}
+	seen, err := g.existingNames("Item")
+	if err != nil {
+		return err
+	}
+	income := []ref{g.std["Account/Services"], g.std["Account/Product Sales"], g.std["Account/Sales"]}
+	for i := 0; i < g.opt.Items; i++ {
+		var it genItem
+		t := g.listCreated()
+		if g.r.IntN(3) == 0 {
+			it.typ = "ItemService"
+			it.desc = g.pick(genServiceAdj) + " " + g.pick(genServices)
+			it.price = g.cents(45, 250)
+		} else {
+			it.typ = "ItemNonInventory"
+			it.desc = g.pick(genProductAdj) + " " + g.pick(genProducts)
+			it.price = g.cents(3, 900)
+		}
+		it.cost = it.price * int64(40+g.r.IntN(40)) / 100
+		it.taxable = it.typ != "ItemService"
+		name := uniqueName(seen, it.desc, 31)
+		if it.typ == "ItemNonInventory" {
+			name = uniqueName(seen, fmt.Sprintf("%s-%03d", genSKUPrefix[g.r.IntN(len(genSKUPrefix))], g.r.IntN(1000)), 31)
+		}
+		ret, id, edit := g.header(it.typ+"Ret", true, t, t)
+		code := g.nonCode
+		if it.taxable {
+			code = g.taxCode
+		}
+		acct := income[0]
+		if it.typ != "ItemService" {
+			acct = income[1+g.r.IntN(2)]
+		}
+		ret.Kids = append(ret.Kids, textElem("Name", name), textElem("FullName", name), textElem("IsActive", "true"), textElem("Sublevel", "0"),
+			code.el("SalesTaxCodeRef"),
+			newElem("SalesOrPurchase", textElem("Desc", it.desc), textElem("Price", formatCents(it.price)), acct.el("AccountRef")))
+		it.ref = ref{id, name}
+		if err := g.insert(&object{typ: it.typ, id: id, name: name, ns: "Item", created: t.Unix(), modified: t.Unix(), active: true, editSeq: edit}, ret); err != nil {
+			return err
+		}
+		g.items = append(g.items, it)
+	}
+	return nil
+}
+
+// genCustomers assigns IDs and names to customers and jobs; they are
+// written at the end, once their balances are known.
+func (g *generator) genCustomers() error {
+	seen, err := g.existingNames("Entity")
+	if err != nil {
+		return err
+	}
+	for i := 0; i < g.opt.Customers; i++ {
+		t := g.listCreated()
+		ret, id, edit := g.header("CustomerRet", true, t, t)
+		var company, first, last string
+		first, last = g.pick(genFirstNames), g.pick(genLastNames)
+		if g.r.IntN(4) > 0 {
+			company = g.companyName(last)
+		}
+		display := company
+		if display == "" {
+			display = last + ", " + first
+		}
+		name := uniqueName(seen, display, 41)
+		c := &genCustomer{ref: ref{id, name}, addr: g.address("BillAddress"), terms: g.terms[g.r.IntN(len(g.terms))], taxable: g.r.IntN(3) > 0, created: t}
+		if g.r.IntN(10) == 0 {
+			c.opening = g.cents(50, 5000)
+		}
+		ret.Kids = append(ret.Kids, textElem("Name", name), textElem("FullName", name), textElem("IsActive", "true"), textElem("Sublevel", "0"))
+		if company != "" {
+			ret.Kids = append(ret.Kids, textElem("CompanyName", truncate(company, 41)))
+		}
+		ret.Kids = append(ret.Kids, textElem("FirstName", first), textElem("LastName", last), c.addr)
+		ship := c.addr.clone()
+		ship.Name = "ShipAddress"
+		ret.Kids = append(ret.Kids, ship, textElem("Phone", g.phone()),
+			textElem("Email", fmt.Sprintf("%s.%s@%s", lower(first), lower(last), g.pick(genDomains))),
+			textElem("Contact", first+" "+last))
+		ctype := g.std["CustomerType/"+g.pick([]string{"Commercial", "Residential", "Referral"})]
+		if ctype.id != "" {
+			ret.Kids = append(ret.Kids, ctype.el("CustomerTypeRef"))
+		}
+		ret.Kids = append(ret.Kids, c.terms.el("TermsRef"))
+		code := g.nonCode
+		if c.taxable {
+			code = g.taxCode
+		}
+		ret.Kids = append(ret.Kids, code.el("SalesTaxCodeRef"), textElem("JobStatus", "None"))
+		c.ret = ret
+		c.balance = c.opening
+		_ = edit
+		g.cust = append(g.cust, c)
+	}
+	parents := len(g.cust)
+	for i := 0; i < g.opt.Jobs; i++ {
+		p := g.cust[g.r.IntN(parents)]
+		t := p.created.Add(time.Duration(g.r.IntN(90*24)) * time.Hour)
+		if t.After(g.end) {
+			t = g.end
+		}
+		ret, id, _ := g.header("CustomerRet", true, t, t)
+		job := g.pick(genJobs)
+		full := uniqueName(seen, p.name+":"+job, 209)
+		jobName := full[len(p.name)+1:]
+		c := &genCustomer{ref: ref{id, full}, addr: p.addr, terms: p.terms, taxable: p.taxable, created: t}
+		ret.Kids = append(ret.Kids, textElem("Name", truncate(jobName, 41)), textElem("FullName", full), textElem("IsActive", "true"),
+			p.ref.el("ParentRef"), textElem("Sublevel", "1"), p.addr.clone(), c.terms.el("TermsRef"), textElem("JobStatus", g.pick([]string{"Awarded", "InProgress", "Closed", "Pending"})),
+			textElem("JobDesc", job))
+		c.ret = ret
+		g.cust = append(g.cust, c)
+	}
+	return nil
+}
+
+func (g *generator) genVendors() error {
+	seen, err := g.existingNames("Entity")
+	if err != nil {
+		return err
+	}
+	for _, c := range g.cust {
+		seen[nameKey(c.name)] = true
+	}
+	for i := 0; i < g.opt.Vendors; i++ {
+		t := g.listCreated()
+		ret, id, _ := g.header("VendorRet", true, t, t)
+		last := g.pick(genLastNames)
+		name := uniqueName(seen, g.pick(genVendorPrefix)+" "+g.pick(genVendorKinds), 41)
+		if g.r.IntN(3) == 0 {
+			name = uniqueName(seen, last+" "+g.pick(genVendorKinds), 41)
+		}
+		v := &genCustomer{ref: ref{id, name}, addr: g.address("VendorAddress"), terms: g.terms[g.r.IntN(len(g.terms))], created: t}
+		ret.Kids = append(ret.Kids, textElem("Name", name), textElem("IsActive", "true"), textElem("CompanyName", truncate(name, 41)), v.addr,
+			textElem("Phone", g.phone()), textElem("Email", "billing@"+g.pick(genDomains)), textElem("NameOnCheck", name),
+			textElem("AccountNumber", fmt.Sprintf("%d-%05d", 10+g.r.IntN(90), g.r.IntN(100000))))
+		if vt := g.std["VendorType/"+g.pick([]string{"Consultant", "Service Providers", "Suppliers"})]; vt.id != "" {
+			ret.Kids = append(ret.Kids, vt.el("VendorTypeRef"))
+		}
+		ret.Kids = append(ret.Kids, v.terms.el("TermsRef"), textElem("IsVendorEligibleFor1099", boolText(g.r.IntN(4) == 0)))
+		v.ret = ret
+		g.vend = append(g.vend, v)
+	}
+	return nil
+}
+
+func (g *generator) genEmployees() error {
+	seen, err := g.existingNames("Entity")
+	if err != nil {
+		return err
+	}
+	for _, c := range g.cust {
+		seen[nameKey(c.name)] = true
+	}
+	for _, c := range g.vend {
+		seen[nameKey(c.name)] = true
+	}
+	for i := 0; i < g.opt.Employees; i++ {
+		t := g.listCreated()
+		ret, id, edit := g.header("EmployeeRet", true, t, t)
+		first, last := g.pick(genFirstNames), g.pick(genLastNames)
+		name := uniqueName(seen, first+" "+last, 41)
+		ret.Kids = append(ret.Kids, textElem("Name", name), textElem("IsActive", "true"), textElem("FirstName", first), textElem("LastName", last),
+			textElem("JobTitle", g.pick(genJobTitles)), g.address("EmployeeAddress"), textElem("Phone", g.phone()),
+			textElem("Email", lower(first)+"@"+g.pick(genDomains)), textElem("EmployeeType", "Regular"), textElem("HiredDate", qbDate(t)))
+		if err := g.insert(&object{typ: "Employee", id: id, name: name, ns: "Entity", created: t.Unix(), modified: t.Unix(), active: true, editSeq: edit}, ret); err != nil {
+			return err
+		}
+		g.emps = append(g.emps, ref{id, name})
+	}
+	return nil
+}
+
+// writeEntities writes customers and vendors with their final balances.
+func (g *generator) writeEntities() error {
+	model, _ := contentModel("CustomerRet")
+	totals := make(map[string]int64, len(g.cust))
+	for _, c := range g.cust {
+		totals[c.id] += c.balance
+		if pr := c.ret.child("ParentRef"); pr != nil {
+			totals[pr.text("ListID")] += c.balance
+		}
+	}
+	for _, c := range g.cust {
+		setOrdered(c.ret, model, "Balance", formatCents(c.balance))
+		setOrdered(c.ret, model, "TotalBalance", formatCents(totals[c.id]))
+		o := &object{typ: "Customer", id: c.id, name: c.name, ns: "Entity", parentID: c.ret.text("ParentRef/ListID"), created: c.created.Unix(), modified: c.created.Unix(),
+			active: true, editSeq: c.ret.text("EditSequence"), effect: c.opening}
+		if err := g.insert(o, c.ret); err != nil {
+			return err
+		}
+	}
+	vmodel, _ := contentModel("VendorRet")
+	for _, v := range g.vend {
+		setOrdered(v.ret, vmodel, "Balance", formatCents(v.balance))
+		o := &object{typ: "Vendor", id: v.id, name: v.name, ns: "Entity", created: v.created.Unix(), modified: v.created.Unix(), active: true, editSeq: v.ret.text("EditSequence")}
+		if err := g.insert(o, v.ret); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// salesLines returns 1-6 item lines named lineName and their sum and
+// taxable sum.
+func (g *generator) salesLines(lineName string, c *genCustomer, t time.Time) ([]*elem, int64, int64) {
+	n := 1 + g.r.IntN(4)
+	if g.r.IntN(6) == 0 {
+		n += g.r.IntN(3)
+	}
+	lines := make([]*elem, 0, n)
+	var sum, taxable int64
+	for i := 0; i < n; i++ {
+		it := &g.items[g.r.IntN(len(g.items))]
+		qty := 1 + g.r.IntN(12)
+		if it.typ == "ItemService" {
+			qty = 1 + g.r.IntN(40)
+		}
+		amt := it.price * int64(qty)
+		code := g.nonCode
+		if it.taxable && c.taxable {
+			code = g.taxCode
+			taxable += amt
+		}
+		l := newElem(lineName, textElem("TxnLineID", g.f.ids.newID(t)), it.el("ItemRef"), textElem("Desc", it.desc), textElem("Quantity", strconv.Itoa(qty)),
+			textElem("Rate", formatCents(it.price)))
+		if len(g.classes) > 0 && g.r.IntN(2) == 0 {
+			l.Kids = append(l.Kids, g.classes[g.r.IntN(len(g.classes))].el("ClassRef"))
+		}
+		l.Kids = append(l.Kids, textElem("Amount", formatCents(amt)), code.el("SalesTaxCodeRef"))
+		lines = append(lines, l)
+		sum += amt
+	}
+	return lines, sum, taxable
+}
+
+func (g *generator) tax(taxable int64) int64 {
+	return int64(float64(taxable)*g.taxRate/100 + 0.5)
+}
+
+// salesHeader adds the customer part of a sales transaction.
+func (g *generator) salesHeader(ret *elem, c *genCustomer, typ string, t time.Time, withAR bool) string {
+	ret.Kids = append(ret.Kids, c.ref.el("CustomerRef"))
+	if withAR {
+		ret.Kids = append(ret.Kids, g.ar.el("ARAccountRef"))
+	}
+	refNum := g.nextRef(typ)
+	ret.Kids = append(ret.Kids, textElem("TxnDate", qbDate(t)), textElem("RefNumber", refNum), c.addr)
+	return refNum
+}
+
+func (g *generator) genInvoices() error {
+	if g.opt.Invoices == 0 {
+		return nil
+	}
+	// Which invoices get paid: the oldest ones mostly, as in real books.
+	payFor := make([]int, g.opt.Invoices) // 0 unpaid, 1 paid in full, 2 partly
+	payments := min(g.opt.Payments, g.opt.Invoices)
+	order := g.r.Perm(g.opt.Invoices)
+	for i := 0; i < payments; i++ {
+		payFor[order[i]] = 1
+		if g.r.IntN(10) == 0 {
+			payFor[order[i]] = 2
+		}
+	}
+	extra := g.opt.Payments - payments // unapplied payments (deposits from customers)
+	for i := 0; i < g.opt.Invoices; i++ {
+		c := g.cust[g.r.IntN(len(g.cust))]
+		t := g.moment()
+		if t.Before(c.created) {
+			t = c.created
+		}
+		lines, sum, taxable := g.salesLines("InvoiceLineRet", c, t)
+		tax := g.tax(taxable)
+		total := sum + tax
+		var paid int64
+		var payTime time.Time
+		if payFor[i] > 0 {
+			paid = total
+			if payFor[i] == 2 {
+				paid = total / 2
+			}
+			payTime = g.workHours(t.AddDate(0, 0, 3+g.r.IntN(50)))
+			if payTime.Before(t) {
+				payTime = t
+			}
+		}
+		modified := t
+		if !payTime.IsZero() {
+			modified = payTime
+		}
+		ret, id, edit := g.header("InvoiceRet", false, t, modified)
+		refNum := g.salesHeader(ret, c, "Invoice", t, true)
+		ret.Kids = append(ret.Kids, textElem("IsPending", "false"), c.terms.el("TermsRef"),
+			textElem("DueDate", qbDate(t.AddDate(0, 0, g.termDays[c.terms.id]))), textElem("Subtotal", formatCents(sum)),
+			g.taxItem.el("ItemSalesTaxRef"), textElem("SalesTaxPercentage", strconv.FormatFloat(g.taxRate, 'f', -1, 64)), textElem("SalesTaxTotal", formatCents(tax)),
+			textElem("AppliedAmount", formatCents(-paid)), textElem("BalanceRemaining", formatCents(total-paid)),
+			textElem("Memo", g.pick(genMemos)), textElem("IsPaid", boolText(total == paid)), textElem("IsToBePrinted", "false"), textElem("IsToBeEmailed", "true"))
+		ret.Kids = append(ret.Kids, lines...)
+		c.balance += total - paid
+		o := &object{typ: "Invoice", id: id, refNumber: refNum, txnDate: qbDate(t), created: t.Unix(), modified: modified.Unix(), active: true,
+			entityID: c.id, accountID: g.ar.id, editSeq: edit, effect: total - paid}
+		if err := g.insert(o, ret); err != nil {
+			return err
+		}
+		if paid > 0 {
+			if err := g.payment(c, payTime, paid, paid, &applied{id: id, refNum: refNum, date: qbDate(t), balance: total, amount: paid}); err != nil {
+				return err
+			}
+		}
+	}
+	for i := 0; i < extra; i++ {
+		c := g.cust[g.r.IntN(len(g.cust))]
+		amt := g.cents(50, 2000)
+		if err := g.payment(c, g.moment(), amt, 0, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type applied struct {
+	id, refNum, date string
+	balance, amount  int64
+}
+
+func (g *generator) payment(c *genCustomer, t time.Time, total, used int64, a *applied) error {
+	ret, id, edit := g.header("ReceivePaymentRet", false, t, t)
+	method := g.methods[g.r.IntN(len(g.methods))]
+	ret.Kids = append(ret.Kids, c.ref.el("CustomerRef"), g.ar.el("ARAccountRef"), textElem("TxnDate", qbDate(t)),
+		textElem("RefNumber", strconv.Itoa(1000+g.r.IntN(9000))), textElem("TotalAmount", formatCents(total)), method.el("PaymentMethodRef"),
+		g.undep.el("DepositToAccountRef"), textElem("UnusedPayment", formatCents(total-used)), textElem("UnusedCredits", "0.00"))
+	if a != nil {
+		ret.Kids = append(ret.Kids, newElem("AppliedToTxnRet", textElem("TxnID", a.id), textElem("TxnType", "Invoice"), textElem("TxnDate", a.date),
+			textElem("RefNumber", a.refNum), textElem("BalanceRemaining", formatCents(a.balance)), textElem("Amount", formatCents(a.amount))))
+	}
+	c.balance -= total - used
+	return g.insert(&object{typ: "ReceivePayment", id: id, refNumber: ret.text("RefNumber"), txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true,
+		entityID: c.id, accountID: g.ar.id, editSeq: edit, effect: -(total - used)}, ret)
+}
+
+// simpleSales writes sales receipts, credit memos, estimates and sales
+// orders: a customer, item lines and totals.
+func (g *generator) simpleSales(typ string, n int) error {
+	for i := 0; i < n; i++ {
+		c := g.cust[g.r.IntN(len(g.cust))]
+		t := g.moment()
+		if t.Before(c.created) {
+			t = c.created
+		}
+		lines, sum, taxable := g.salesLines(typ+"LineRet", c, t)
+		tax := g.tax(taxable)
+		ret, id, edit := g.header(typ+"Ret", false, t, t)
+		refNum := g.salesHeader(ret, c, typ, t, typ == "CreditMemo")
+		o := &object{typ: typ, id: id, refNumber: refNum, txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true, entityID: c.id, editSeq: edit}
+		switch typ {
+		case "SalesReceipt":
+			ret.Kids = append(ret.Kids, textElem("IsPending", "false"), g.methods[g.r.IntN(len(g.methods))].el("PaymentMethodRef"))
+		case "CreditMemo":
+			ret.Kids = append(ret.Kids, textElem("IsPending", "false"))
+			o.accountID = g.ar.id
+		case "Estimate":
+			ret.Kids = append(ret.Kids, textElem("IsActive", boolText(g.r.IntN(3) > 0)), c.terms.el("TermsRef"))
+		case "SalesOrder":
+			ret.Kids = append(ret.Kids, c.terms.el("TermsRef"))
+		}
+		ret.Kids = append(ret.Kids, textElem("Subtotal", formatCents(sum)), g.taxItem.el("ItemSalesTaxRef"),
+			textElem("SalesTaxPercentage", strconv.FormatFloat(g.taxRate, 'f', -1, 64)), textElem("SalesTaxTotal", formatCents(tax)),
+			textElem("TotalAmount", formatCents(sum+tax)))
+		switch typ {
+		case "CreditMemo":
+			ret.Kids = append(ret.Kids, textElem("CreditRemaining", formatCents(sum+tax)))
+			o.effect = -(sum + tax)
+			c.balance -= sum + tax
+		case "SalesOrder":
+			ret.Kids = append(ret.Kids, textElem("IsManuallyClosed", "false"), textElem("IsFullyInvoiced", "false"))
+		case "SalesReceipt":
+			ret.Kids = append(ret.Kids, g.undep.el("DepositToAccountRef"))
+			o.accountID = g.undep.id
+		}
+		ret.Kids = append(ret.Kids, textElem("Memo", g.pick(genMemos)))
+		ret.Kids = append(ret.Kids, lines...)
+		if err := g.insert(o, ret); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *generator) genSalesReceipts() error { return g.simpleSales("SalesReceipt", g.opt.SalesReceipts) }
+func (g *generator) genCreditMemos() error   { return g.simpleSales("CreditMemo", g.opt.CreditMemos) }
+func (g *generator) genEstimates() error     { return g.simpleSales("Estimate", g.opt.Estimates) }
+func (g *generator) genSalesOrders() error   { return g.simpleSales("SalesOrder", g.opt.SalesOrders) }
+
+// expenseLines returns 1-4 expense lines and their sum.
+func (g *generator) expenseLines(t time.Time) ([]*elem, int64) {
+	n := 1 + g.r.IntN(3)
+	var sum int64
+	lines := make([]*elem, 0, n)
+	for i := 0; i < n; i++ {
+		amt := g.cents(15, 2500)
+		l := newElem("ExpenseLineRet", textElem("TxnLineID", g.f.ids.newID(t)), g.expense[g.r.IntN(len(g.expense))].el("AccountRef"),
+			textElem("Amount", formatCents(amt)), textElem("Memo", g.pick(genExpenseMemos)))
+		if len(g.classes) > 0 && g.r.IntN(2) == 0 {
+			l.Kids = append(l.Kids, g.classes[g.r.IntN(len(g.classes))].el("ClassRef"))
+		}
+		lines = append(lines, l)
+		sum += amt
+	}
+	return lines, sum
+}
+
+func (g *generator) genBills() error {
+	if g.opt.Bills == 0 {
+		return nil
+	}
+	payFor := make([]bool, g.opt.Bills)
+	order := g.r.Perm(g.opt.Bills)
+	for i := 0; i < min(g.opt.BillPayments, g.opt.Bills); i++ {
+		payFor[order[i]] = true
+	}
+	for i := 0; i < g.opt.Bills; i++ {
+		v := g.vend[g.r.IntN(len(g.vend))]
+		t := g.moment()
+		if t.Before(v.created) {
+			t = v.created
+		}
+		lines, sum := g.expenseLines(t)
+		var payTime time.Time
+		paid := int64(0)
+		if payFor[i] {
+			paid = sum
+			payTime = g.workHours(t.AddDate(0, 0, 5+g.r.IntN(40)))
+			if payTime.Before(t) {
+				payTime = t
+			}
+		}
+		modified := t
+		if paid > 0 {
+			modified = payTime
+		}
+		ret, id, edit := g.header("BillRet", false, t, modified)
+		refNum := fmt.Sprintf("%s-%d", string(rune('A'+g.r.IntN(26))), 10000+g.r.IntN(90000))
+		ret.Kids = append(ret.Kids, v.ref.el("VendorRef"), v.addr, g.ap.el("APAccountRef"), textElem("TxnDate", qbDate(t)),
+			textElem("DueDate", qbDate(t.AddDate(0, 0, g.termDays[v.terms.id]))), textElem("AmountDue", formatCents(sum)), textElem("RefNumber", refNum),
+			v.terms.el("TermsRef"), textElem("Memo", g.pick(genExpenseMemos)), textElem("IsPaid", boolText(paid == sum)))
+		ret.Kids = append(ret.Kids, lines...)
+		ret.Kids = append(ret.Kids, textElem("OpenAmount", formatCents(sum-paid)))
+		v.balance += sum - paid
+		if err := g.insert(&object{typ: "Bill", id: id, refNumber: refNum, txnDate: qbDate(t), created: t.Unix(), modified: modified.Unix(), active: true,
+			entityID: v.id, accountID: g.ap.id, editSeq: edit, effect: sum - paid}, ret); err != nil {
+			return err
+		}
+		if paid > 0 {
+			pret, pid, pedit := g.header("BillPaymentCheckRet", false, payTime, payTime)
+			checkNo := g.nextRef("Check")
+			pret.Kids = append(pret.Kids, v.ref.el("PayeeEntityRef"), g.ap.el("APAccountRef"), textElem("TxnDate", qbDate(payTime)), g.bank.el("BankAccountRef"),
+				textElem("Amount", formatCents(paid)), textElem("RefNumber", checkNo), textElem("IsToBePrinted", "false"),
+				newElem("AppliedToTxnRet", textElem("TxnID", id), textElem("TxnType", "Bill"), textElem("TxnDate", qbDate(t)), textElem("RefNumber", refNum),
+					textElem("BalanceRemaining", formatCents(sum)), textElem("Amount", formatCents(paid))))
+			if err := g.insert(&object{typ: "BillPaymentCheck", id: pid, refNumber: checkNo, txnDate: qbDate(payTime), created: payTime.Unix(), modified: payTime.Unix(),
+				active: true, entityID: v.id, accountID: g.bank.id, editSeq: pedit}, pret); err != nil {
+				return err
+			}
+		}
+	}
+	// Bill payments beyond the number of bills are not generated: each
+	// bill payment pays one bill.
+	return nil
+}
+
+func (g *generator) genPurchaseOrders() error {
+	for i := 0; i < g.opt.PurchaseOrders; i++ {
+		v := g.vend[g.r.IntN(len(g.vend))]
+		t := g.moment()
+		ret, id, edit := g.header("PurchaseOrderRet", false, t, t)
+		refNum := g.nextRef("PurchaseOrder")
+		n := 1 + g.r.IntN(4)
+		var sum int64
+		var lines []*elem
+		for j := 0; j < n; j++ {
+			it := &g.items[g.r.IntN(len(g.items))]
+			qty := 1 + g.r.IntN(50)
+			amt := it.cost * int64(qty)
+			lines = append(lines, newElem("PurchaseOrderLineRet", textElem("TxnLineID", g.f.ids.newID(t)), it.el("ItemRef"), textElem("Desc", it.desc),
+				textElem("Quantity", strconv.Itoa(qty)), textElem("Rate", formatCents(it.cost)), textElem("Amount", formatCents(amt)),
+				textElem("ReceivedQuantity", "0"), textElem("IsBilled", "false"), textElem("IsManuallyClosed", "false")))
+			sum += amt
+		}
+		ret.Kids = append(ret.Kids, v.ref.el("VendorRef"), textElem("TxnDate", qbDate(t)), textElem("RefNumber", refNum), v.addr,
+			v.terms.el("TermsRef"), textElem("DueDate", qbDate(t.AddDate(0, 0, g.termDays[v.terms.id]))), textElem("ExpectedDate", qbDate(t.AddDate(0, 0, 7+g.r.IntN(21)))),
+			textElem("TotalAmount", formatCents(sum)), textElem("IsManuallyClosed", "false"), textElem("IsFullyReceived", "false"), textElem("Memo", g.pick(genExpenseMemos)))
+		ret.Kids = append(ret.Kids, lines...)
+		if err := g.insert(&object{typ: "PurchaseOrder", id: id, refNumber: refNum, txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true,
+			entityID: v.id, editSeq: edit}, ret); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// payee returns a vendor (or an employee) to pay.
+func (g *generator) payee() (ref, bool) {
+	if len(g.vend) > 0 && (len(g.emps) == 0 || g.r.IntN(5) > 0) {
+		return g.vend[g.r.IntN(len(g.vend))].ref, true
+	}
+	if len(g.emps) > 0 {
+		return g.emps[g.r.IntN(len(g.emps))], true
+	}
+	return ref{}, false
+}
+
+func (g *generator) spend(typ string, n int, account ref) error {
+	for i := 0; i < n; i++ {
+		t := g.moment()
+		lines, sum := g.expenseLines(t)
+		ret, id, edit := g.header(typ+"Ret", false, t, t)
+		p, hasPayee := g.payee()
+		o := &object{typ: typ, id: id, txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true, accountID: account.id, editSeq: edit}
+		ret.Kids = append(ret.Kids, account.el("AccountRef"))
+		if hasPayee {
+			ret.Kids = append(ret.Kids, p.el("PayeeEntityRef"))
+			o.entityID = p.id
+		}
+		if typ == "Check" {
+			o.refNumber = g.nextRef("Check")
+		} else {
+			o.refNumber = strconv.Itoa(100000 + g.r.IntN(900000))
+		}
+		ret.Kids = append(ret.Kids, textElem("TxnDate", qbDate(t)), textElem("RefNumber", o.refNumber), textElem("Amount", formatCents(sum)), textElem("Memo", g.pick(genExpenseMemos)))
+		if typ == "Check" {
+			ret.Kids = append(ret.Kids, textElem("IsToBePrinted", "false"))
+		}
+		ret.Kids = append(ret.Kids, lines...)
+		if err := g.insert(o, ret); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *generator) genChecks() error      { return g.spend("Check", g.opt.Checks, g.bank) }
+func (g *generator) genCardCharges() error { return g.spend("CreditCardCharge", g.opt.CreditCardCharges, g.card) }
+
+func (g *generator) genDeposits() error {
+	for i := 0; i < g.opt.Deposits; i++ {
+		t := g.moment()
+		ret, id, edit := g.header("DepositRet", false, t, t)
+		n := 1 + g.r.IntN(3)
+		var sum int64
+		ret.Kids = append(ret.Kids, textElem("TxnDate", qbDate(t)), g.bank.el("DepositToAccountRef"), textElem("Memo", "Deposit"))
+		var lines []*elem
+		for j := 0; j < n; j++ {
+			amt := g.cents(20, 3000)
+			l := newElem("DepositLineRet", textElem("TxnType", "Deposit"), textElem("TxnID", id), textElem("TxnLineID", g.f.ids.newID(t)))
+			if len(g.cust) > 0 {
+				l.Kids = append(l.Kids, g.cust[g.r.IntN(len(g.cust))].ref.el("EntityRef"))
+			}
+			l.Kids = append(l.Kids, g.std["Account/Interest Income"].el("AccountRef"), textElem("Memo", "Interest and refunds"),
+				textElem("CheckNumber", strconv.Itoa(100+g.r.IntN(9000))), g.methods[g.r.IntN(len(g.methods))].el("PaymentMethodRef"), textElem("Amount", formatCents(amt)))
+			lines = append(lines, l)
+			sum += amt
+		}
+		ret.Kids = append(ret.Kids, textElem("DepositTotal", formatCents(sum)))
+		ret.Kids = append(ret.Kids, lines...)
+		if err := g.insert(&object{typ: "Deposit", id: id, txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true, accountID: g.bank.id, editSeq: edit}, ret); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *generator) genJournalEntries() error {
+	for i := 0; i < g.opt.JournalEntries; i++ {
+		t := g.moment()
+		ret, id, edit := g.header("JournalEntryRet", false, t, t)
+		refNum := g.nextRef("JournalEntry")
+		amt := g.cents(50, 10000)
+		debit := g.expense[g.r.IntN(len(g.expense))]
+		ret.Kids = append(ret.Kids, textElem("TxnDate", qbDate(t)), textElem("RefNumber", refNum), textElem("Memo", g.pick(genJournalMemos)), textElem("IsAdjustment", "false"),
+			newElem("JournalDebitLine", textElem("TxnLineID", g.f.ids.newID(t)), debit.el("AccountRef"), textElem("Amount", formatCents(amt))),
+			newElem("JournalCreditLine", textElem("TxnLineID", g.f.ids.newID(t)), g.bank.el("AccountRef"), textElem("Amount", formatCents(amt))))
+		if err := g.insert(&object{typ: "JournalEntry", id: id, refNumber: refNum, txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true, editSeq: edit}, ret); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *generator) companyName(last string) string {
+	switch g.r.IntN(4) {
+	case 0:
+		return last + " " + g.pick(genTrades)
+	case 1:
+		return last + " & " + g.pick(genLastNames) + " " + g.pick(genFirmKinds)
+	case 2:
+		return g.pick(genPlaces) + " " + g.pick(genTrades)
+	default:
+		return g.pick(genPlaces) + " " + g.pick(genFirmKinds)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 32
+		}
+		if c == ' ' || c == '\'' {
+			b[i] = '.'
+		}
+	}
+	return string(b)
+}
+
+// orderer puts generated elements in schema order, caching each content
+// model's element positions.
+type orderer struct {
+	cache map[*particle]*orderInfo
+}
+
+type orderInfo struct {
+	pos   map[string]int
+	child map[string]*particle
+}
+
+func newOrderer() *orderer { return &orderer{cache: map[*particle]*orderInfo{}} }
+
+func (o *orderer) info(model *particle) *orderInfo {
+	if in, ok := o.cache[model]; ok {
+		return in
+	}
+	in := &orderInfo{pos: map[string]int{}, child: map[string]*particle{}}
+	n := 0
+	var walk func(p *particle, group int)
+	walk = func(p *particle, group int) {
+		for i := range p.Kids {
+			k := &p.Kids[i]
+			g := group
+			if g < 0 && k.Kind != "e" && k.Max != 1 {
+				g = n
+			}
+			if k.Kind == "e" {
+				idx := n
+				if g >= 0 {
+					idx = g
+				}
+				if _, ok := in.pos[k.Name]; !ok {
+					in.pos[k.Name] = idx
+					if k.Type >= 0 {
+						in.child[k.Name] = &schemaTypes[k.Type]
+					}
+				}
+				n++
+				continue
+			}
+			walk(k, g)
+		}
+	}
+	walk(model, -1)
+	o.cache[model] = in
+	return in
+}
+
+func (o *orderer) order(e *elem, model *particle) {
+	in := o.info(model)
+	sort.SliceStable(e.Kids, func(i, j int) bool { return in.pos[e.Kids[i].Name] < in.pos[e.Kids[j].Name] })
+	for _, k := range e.Kids {
+		if len(k.Kids) > 0 && !isRefElem(k) {
+			if cm := in.child[k.Name]; cm != nil {
+				o.order(k, cm)
+			}
+		}
+	}
+}
+
+func isRefElem(e *elem) bool {
+	return len(e.Kids) <= 2 && len(e.Kids) > 0 && e.Kids[0].Name == "ListID"
+}
