@@ -1,14 +1,60 @@
 // Command qbdsim is the QuickBooks Desktop simulator: it keeps company files,
 // QuickBooks' state and its Integrated Applications preferences, and serves a
 // request processor to out-of-process connectors.
+//
+//	qbdsim serve --dir DIR [--addr 127.0.0.1:8765]
+//	qbdsim status | qb start|stop | open FILE | close-file
+//	qbdsim dialogs | answer ID --choice always|whenever-open|prompt-each-time|no
+//	qbdsim apps FILE [remove KEY | set KEY ... | prefs ...]
+//	qbdsim exec --company FILE REQUEST.xml
+//	qbdsim modal show TITLE|dismiss | fault add|list|clear | policy MODE | latency
+//	qbdsim company create ...
+//
+// Control commands talk to a running `qbdsim serve` at --addr (or
+// $QBDSIM_ADDR).
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "qbdsim: not built yet")
-	os.Exit(1)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRootCmd().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "qbdsim:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "qbdsim",
+		Short:         "QuickBooks Desktop simulator",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		newServeCmd(),
+		newStatusCmd(),
+		newQBCmd(),
+		newOpenCmd(),
+		newCloseFileCmd(),
+		newDialogsCmd(),
+		newAnswerCmd(),
+		newAppsCmd(),
+		newExecCmd(),
+		newModalCmd(),
+		newFaultCmd(),
+		newPolicyCmd(),
+		newLatencyCmd(),
+		newCompanyCmd(),
+	)
+	return root
 }

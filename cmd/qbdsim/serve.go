@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/qbdsim"
+	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
+	"github.com/qbconnect/qbconnect/qbdsim/server"
+	"github.com/qbconnect/qbconnect/signing"
+)
+
+// verifierFlags configure the simulator's trust in calling programs.
+type verifierFlags struct {
+	roots   string
+	crls    []string
+	revoked []string
+}
+
+func (v *verifierFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&v.roots, "roots", "", "PEM file of trusted root certificates for program signatures (default: the system's roots)")
+	cmd.Flags().StringArrayVar(&v.crls, "crl", nil, "certificate revocation list (PEM or DER); repeatable")
+	cmd.Flags().StringArrayVar(&v.revoked, "revoked", nil, "thumbprint (SHA-1 or SHA-256 hex) of a revoked certificate; repeatable")
+}
+
+func (v *verifierFlags) verifier(logger *slog.Logger) (*signing.Verifier, error) {
+	ver := &signing.Verifier{Logger: logger, RevokedThumbprints: v.revoked}
+	if v.roots != "" {
+		pool, err := signing.LoadCertPool(v.roots)
+		if err != nil {
+			return nil, err
+		}
+		ver.Roots = pool
+	}
+	for _, p := range v.crls {
+		crl, err := signing.LoadCRL(p)
+		if err != nil {
+			return nil, err
+		}
+		ver.CRLs = append(ver.CRLs, crl)
+	}
+	return ver, nil
+}
+
+func newServeCmd() *cobra.Command {
+	var (
+		dir, addr, policy, loginAs string
+		personal, verbose          bool
+		perRequest, perRecord      time.Duration
+		vf                         verifierFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "serve --dir DIR [--addr 127.0.0.1:8765]",
+		Short: "Run the simulated QuickBooks: request processor API, control API and web UI",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			level := slog.LevelInfo
+			if verbose {
+				level = slog.LevelDebug
+			}
+			logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			p, err := qbdsim.ParsePolicy(policy)
+			if err != nil {
+				return err
+			}
+			p.LoginAs, p.PersonalData = loginAs, personal
+			ver, err := vf.verifier(logger)
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			sim, err := qbdsim.New(qbdsim.Options{Dir: dir, Logger: logger, Verifier: ver, Policy: p,
+				Latency: companyfile.Latency{PerRequest: perRequest, PerRecord: perRecord}})
+			if err != nil {
+				return err
+			}
+			defer sim.Close()
+			return server.Serve(cmd.Context(), addr, server.New(sim, logger), logger, func(a net.Addr) {
+				fmt.Fprintf(cmd.OutOrStdout(), "qbdsim: QuickBooks simulator on http://%s (company files in %s)\n", a, sim.Dir())
+			})
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "directory of company files (*.QBW); required")
+	cmd.MarkFlagRequired("dir")
+	cmd.Flags().StringVar(&addr, "addr", envOr("QBDSIM_ADDR", server.DefaultAddr), "address to listen on (keep it on loopback)")
+	cmd.Flags().StringVar(&policy, "policy", "ask", "answer authorization dialogs automatically: ask, always, whenever-open, prompt-each-time, deny")
+	cmd.Flags().StringVar(&loginAs, "policy-login-as", "", "user the \"always\" policy lets applications log in as (default Admin)")
+	cmd.Flags().BoolVar(&personal, "policy-personal-data", false, "the policy allows personal data")
+	cmd.Flags().DurationVar(&perRequest, "latency-request", 0, "latency added to every request")
+	cmd.Flags().DurationVar(&perRecord, "latency-record", 0, "latency added per record returned or written")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
+	vf.add(cmd)
+	return cmd
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
