@@ -21,7 +21,7 @@ type GenerateOptions struct {
 	Customers, Jobs, Vendors, Employees, Items, Classes int
 	// Transactions. Payments each pay one invoice (in full or in part)
 	// while unpaid invoices remain; BillPayments likewise pay bills.
-	Invoices, Payments, SalesReceipts, CreditMemos, Estimates, SalesOrders int
+	Invoices, Payments, SalesReceipts, CreditMemos, Estimates, SalesOrders                   int
 	Bills, BillPayments, PurchaseOrders, Checks, CreditCardCharges, Deposits, JournalEntries int
 	// Years is how far back transaction dates go from End; 0 means 3.
 	Years int
@@ -827,10 +827,12 @@ func (g *generator) simpleSales(typ string, n int) error {
 	return nil
 }
 
-func (g *generator) genSalesReceipts() error { return g.simpleSales("SalesReceipt", g.opt.SalesReceipts) }
-func (g *generator) genCreditMemos() error   { return g.simpleSales("CreditMemo", g.opt.CreditMemos) }
-func (g *generator) genEstimates() error     { return g.simpleSales("Estimate", g.opt.Estimates) }
-func (g *generator) genSalesOrders() error   { return g.simpleSales("SalesOrder", g.opt.SalesOrders) }
+func (g *generator) genSalesReceipts() error {
+	return g.simpleSales("SalesReceipt", g.opt.SalesReceipts)
+}
+func (g *generator) genCreditMemos() error { return g.simpleSales("CreditMemo", g.opt.CreditMemos) }
+func (g *generator) genEstimates() error   { return g.simpleSales("Estimate", g.opt.Estimates) }
+func (g *generator) genSalesOrders() error { return g.simpleSales("SalesOrder", g.opt.SalesOrders) }
 
 // expenseLines returns 1-4 expense lines and their sum.
 func (g *generator) expenseLines(t time.Time) ([]*elem, int64) {
@@ -979,8 +981,10 @@ func (g *generator) spend(typ string, n int, account ref) error {
 	return nil
 }
 
-func (g *generator) genChecks() error      { return g.spend("Check", g.opt.Checks, g.bank) }
-func (g *generator) genCardCharges() error { return g.spend("CreditCardCharge", g.opt.CreditCardCharges, g.card) }
+func (g *generator) genChecks() error { return g.spend("Check", g.opt.Checks, g.bank) }
+func (g *generator) genCardCharges() error {
+	return g.spend("CreditCardCharge", g.opt.CreditCardCharges, g.card)
+}
 
 func (g *generator) genDeposits() error {
 	for i := 0; i < g.opt.Deposits; i++ {

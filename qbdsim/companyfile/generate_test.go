@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
 )
 
 func smallCompany() GenerateOptions {
@@ -189,4 +188,3 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 	b.ReportMetric(float64(opt.Transactions()*b.N)/b.Elapsed().Seconds(), "txns/s")
 }
-
