@@ -67,6 +67,10 @@ func newMetrics(s *Server) *Metrics {
 			Name: "qbconnect_connectors_online",
 			Help: "Connectors that made a request to this process within the online window.",
 		}, func() float64 { return float64(s.online.count(s.cfg.Now(), s.cfg.OnlineWindow)) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "qbconnect_gateway_polls_open",
+			Help: "Connector long-polls open in this process now.",
+		}, func() float64 { return float64(s.online.openPolls()) }),
 	)
 	if qc, ok := s.cfg.Queue.(QueueCounter); ok {
 		m.Registry.MustRegister(&queueCollector{count: qc.CountOperations, log: s})

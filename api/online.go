@@ -46,6 +46,16 @@ func (o *onlineSet) endPoll(id string, now time.Time) {
 	}
 }
 
+func (o *onlineSet) openPolls() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, k := range o.polling {
+		n += k
+	}
+	return n
+}
+
 func (o *onlineSet) count(now time.Time, window time.Duration) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()

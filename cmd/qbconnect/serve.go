@@ -1,18 +1,105 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/internal/platform"
 )
 
-// newServeCmd is a placeholder until its issue lands; it is hidden from help.
+// dbFlagHelp documents --db for every command that takes it.
+const dbFlagHelp = `database: "sqlite:PATH" or a postgres:// URL (env QBCONNECT_DB)`
+
+// defaultDB is --db's default: $QBCONNECT_DB, else a SQLite file in the
+// working directory.
+func defaultDB() string {
+	if v := os.Getenv("QBCONNECT_DB"); v != "" {
+		return v
+	}
+	return "sqlite:qbconnect.db"
+}
+
+// newServeCmd returns `qbconnect serve`: the platform server.
 func newServeCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:    "serve",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("serve: not built yet")
+	var (
+		cfg       platform.Config
+		logLevel  string
+		logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the platform: REST API, connector gateway, health and metrics",
+		Long: `Serve the platform on --addr: the REST API (/v1), the connector gateway
+(/gateway/v1, see gateway/PROTOCOL.md), /healthz, /readyz and /metrics.
+Migrations are applied at start. Several processes may share one PostgreSQL
+database. SIGINT or SIGTERM shuts down gracefully.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = logger
+			return runServe(cmd.Context(), cmd.OutOrStdout(), cfg)
 		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DB, "db", defaultDB(), dbFlagHelp)
+	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	f.DurationVar(&cfg.SweepInterval, "sweep-interval", 15*time.Second, "how often expired leases, deadlines and offline connectors are swept")
+	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long shutdown waits for requests in progress")
+	f.DurationVar(&cfg.API.LeaseTTL, "lease-ttl", 10*time.Minute, "how long a connector holds a work item before it is offered again")
+	f.DurationVar(&cfg.API.LinkCodeTTL, "link-code-ttl", time.Hour, "default lifetime of a link code")
+	return cmd
+}
+
+// runServe serves until ctx is done, then shuts down gracefully. It prints
+// the base URL on out once listening, so that scripts and tests using port
+// 0 learn it.
+func runServe(ctx context.Context, out io.Writer, cfg platform.Config) error {
+	m := platform.New(cfg)
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "qbconnect serving on %s\n", m.URL())
+	var served error
+	select {
+	case <-ctx.Done():
+	case served = <-m.Served():
+	}
+	cfg.Logger.Info("shutting down")
+	if err := m.Close(); err != nil {
+		return err
+	}
+	if served != nil {
+		return fmt.Errorf("serve: %w", served)
+	}
+	cfg.Logger.Info("stopped")
+	return nil
+}
+
+// newLogger returns a slog logger writing to w.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
 	}
 }

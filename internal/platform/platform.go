@@ -1,0 +1,245 @@
+// Package platform wires the platform server by hand: the store, the REST
+// API and connector gateway (package api), the HTTP server, and the
+// background sweeper. `qbconnect serve` is a thin flag parser around Main,
+// and end-to-end tests (and internal/testenv) start the very same wiring in
+// process.
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/api"
+	"github.com/qbconnect/qbconnect/store"
+)
+
+// Config configures a Main. Every field has the default its comment names.
+type Config struct {
+	// DB names the database: "sqlite:PATH" or a postgres:// URL; "" means
+	// "sqlite:qbconnect.db".
+	DB string
+	// Addr is the listen address; "" means "127.0.0.1:8080". Port 0 picks a
+	// free port (see Main.URL).
+	Addr string
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// SweepInterval is how often lease expiries, deadlines and offline
+	// connectors are swept; 0 means 15 seconds.
+	SweepInterval time.Duration
+	// ShutdownTimeout bounds the graceful shutdown of the HTTP server; 0
+	// means 15 seconds.
+	ShutdownTimeout time.Duration
+	// API tunes the API server; its services, Logger, Now and Ready are set
+	// by Main and ignored here.
+	API api.Config
+	// OnSweep, when set, is called after every sweep with the number of
+	// operations expired, connections marked offline, and the first error.
+	// Tests wait on it instead of sleeping.
+	OnSweep func(expired, offline int, err error)
+}
+
+// Main is one platform server. Create it with New, start it with Run, stop
+// it with Close.
+type Main struct {
+	cfg Config
+
+	// Set by Run.
+	DB          *store.DB
+	Orgs        qbconnect.OrgService
+	Companies   qbconnect.CompanyService
+	Connections qbconnect.ConnectionService
+	Queue       qbconnect.Queue
+	API         *api.Server
+
+	ln     net.Listener
+	srv    *http.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	served chan error
+}
+
+// New returns a Main with cfg's defaults filled in.
+func New(cfg Config) *Main {
+	if cfg.DB == "" {
+		cfg.DB = "sqlite:qbconnect.db"
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = 15 * time.Second
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	return &Main{cfg: cfg}
+}
+
+// Run opens the database (applying its migrations), listens, and starts
+// serving and sweeping in the background. It returns once the server
+// accepts connections; Close stops it.
+func (m *Main) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	m.DB, err = store.Open(ctx, m.cfg.DB, store.Options{Now: m.cfg.Now, Logger: m.cfg.Logger})
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	m.Orgs = store.NewOrgService(m.DB)
+	m.Companies = store.NewCompanyService(m.DB)
+	m.Connections = store.NewConnectionService(m.DB)
+	m.Queue = store.NewQueue(m.DB)
+
+	acfg := m.cfg.API
+	acfg.Orgs, acfg.Companies, acfg.Connections, acfg.Queue = m.Orgs, m.Companies, m.Connections, m.Queue
+	acfg.Logger, acfg.Now = m.cfg.Logger, m.cfg.Now
+	acfg.Ready = m.ready
+	if m.API, err = api.New(acfg); err != nil {
+		return err
+	}
+
+	m.ln, err = net.Listen("tcp", m.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	m.srv = &http.Server{
+		Handler:           m.API.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.srv.Serve(m.ln) }()
+
+	loopCtx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.sweepLoop(loopCtx)
+	}()
+	m.cfg.Logger.Info("serving", "addr", m.ln.Addr().String(), "db", dialectOf(m.DB))
+	return nil
+}
+
+func dialectOf(db *store.DB) string {
+	if db == nil {
+		return ""
+	}
+	return string(db.Dialect())
+}
+
+// URL is the server's base URL, such as "http://127.0.0.1:41234".
+func (m *Main) URL() string {
+	if m.ln == nil {
+		return ""
+	}
+	return "http://" + m.ln.Addr().String()
+}
+
+// Served returns a channel that receives the HTTP server's error if it stops
+// serving before Close.
+func (m *Main) Served() <-chan error { return m.served }
+
+// ready answers /readyz: the database answers. Migrations were applied by
+// Run before the server started listening.
+func (m *Main) ready(r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if p, ok := any(m.DB).(interface{ Ping(context.Context) error }); ok {
+		return p.Ping(ctx)
+	}
+	_, err := m.Orgs.FindOrg(ctx, "org_readiness_probe")
+	if qbconnect.ErrorCodeOf(err) == qbconnect.ENotFound {
+		return nil
+	}
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("database: %w", err)
+}
+
+// Sweep runs one sweep: leases and deadlines that expired, and connectors
+// gone silent.
+func (m *Main) Sweep(ctx context.Context) (expired, offline int, err error) {
+	expired, err = m.Queue.ExpireDeadlines(ctx)
+	if err != nil {
+		err = fmt.Errorf("expire deadlines: %w", err)
+	}
+	offline, oerr := m.API.SweepOffline(ctx)
+	if err == nil {
+		err = oerr
+	}
+	return expired, offline, err
+}
+
+func (m *Main) sweepLoop(ctx context.Context) {
+	t := time.NewTicker(m.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		expired, offline, err := m.Sweep(ctx)
+		if err != nil && ctx.Err() == nil {
+			m.cfg.Logger.Warn("sweep failed", "err", err)
+		} else if expired+offline > 0 {
+			m.cfg.Logger.Info("swept", "expiredOperations", expired, "offlineConnections", offline)
+		}
+		if m.cfg.OnSweep != nil {
+			m.cfg.OnSweep(expired, offline, err)
+		}
+	}
+}
+
+// Close shuts down in order: pending long-polls answer "no work", the HTTP
+// server finishes the requests in progress (up to ShutdownTimeout), the
+// sweeper stops, and the database closes.
+func (m *Main) Close() error {
+	var errs []error
+	if m.API != nil {
+		m.API.Close()
+	}
+	if m.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ShutdownTimeout)
+		if err := m.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
+		cancel()
+		m.srv = nil
+	} else if m.ln != nil {
+		m.ln.Close()
+	}
+	if m.cancel != nil {
+		m.cancel()
+		m.wg.Wait()
+		m.cancel = nil
+	}
+	if m.DB != nil {
+		if err := m.DB.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		m.DB = nil
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,206 @@
+package platform_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/internal/platform"
+)
+
+func startMain(t *testing.T, cfg platform.Config) *platform.Main {
+	t.Helper()
+	if cfg.DB == "" {
+		cfg.DB = "sqlite:" + filepath.Join(t.TempDir(), "qbconnect.db")
+	}
+	cfg.Addr = "127.0.0.1:0"
+	m := platform.New(cfg)
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func get(t *testing.T, url, key string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	json.NewDecoder(resp.Body).Decode(&v)
+	return resp.StatusCode, v
+}
+
+func TestMainServesAndShutsDownGracefully(t *testing.T) {
+	m := startMain(t, platform.Config{})
+	if st, _ := get(t, m.URL()+"/readyz", ""); st != 200 {
+		t.Fatalf("readyz = %d", st)
+	}
+	ctx := context.Background()
+	org, err := m.Orgs.CreateOrg(ctx, "Lender")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := m.Orgs.CreateAPIKey(ctx, org.ID, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, body := get(t, m.URL()+"/v1/companies", key); st != 200 || body["data"] == nil {
+		t.Fatalf("list companies = %d %v", st, body)
+	}
+
+	// A long-poll in progress does not hold the shutdown up: it answers
+	// "no work" and Close returns.
+	c := &qbconnect.Company{OrgID: org.ID, Name: "Acme"}
+	if err := m.Companies.CreateCompany(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	conn := &qbconnect.Connection{OrgID: org.ID, CompanyID: c.ID, Kind: qbconnect.KindConnector}
+	if err := m.Connections.CreateConnection(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	lc, err := m.Connections.CreateLinkCode(ctx, org.ID, conn.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := gateway.NewClient(m.URL(), gateway.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: `C:\a.qbw`}, Connector: gateway.ConnectorInfo{Version: "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	polled := make(chan error, 1)
+	go func() {
+		p, err := client.Poll(ctx, gateway.PollRequest{Wait: 30 * time.Second})
+		if err == nil && p.Item != nil {
+			err = errNotEmpty
+		}
+		polled <- err
+	}()
+	waitFor(t, func() bool {
+		_, body := getText(t, m.URL()+"/metrics")
+		return strings.Contains(body, "qbconnect_gateway_polls_open 1")
+	})
+	if err := m.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := <-polled; err != nil {
+		t.Errorf("poll at shutdown: %v", err)
+	}
+	if _, err := http.Get(m.URL() + "/healthz"); err == nil {
+		t.Errorf("server still answers after Close")
+	}
+}
+
+// testClock is a clock that tests move by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+var errNotEmpty = &gateway.Error{Code: "unexpected", Message: "poll returned an item"}
+
+func getText(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return resp.StatusCode, b.String()
+}
+
+// waitFor polls cond until it holds, failing after ten seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition, not synchronising
+	}
+}
+
+func TestSweeperExpiresLeasesAndReportsThroughOnSweep(t *testing.T) {
+	sweeps := make(chan [2]int, 100)
+	clock := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	now := clock.Now()
+	m := startMain(t, platform.Config{
+		SweepInterval: 20 * time.Millisecond,
+		Now:           clock.Now,
+		OnSweep: func(expired, offline int, err error) {
+			if err != nil {
+				t.Errorf("sweep: %v", err)
+			}
+			sweeps <- [2]int{expired, offline}
+		},
+	})
+	ctx := context.Background()
+	org, _ := m.Orgs.CreateOrg(ctx, "Lender")
+	c := &qbconnect.Company{OrgID: org.ID, Name: "Acme"}
+	if err := m.Companies.CreateCompany(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	conn := &qbconnect.Connection{OrgID: org.ID, CompanyID: c.ID, Kind: qbconnect.KindConnector}
+	if err := m.Connections.CreateConnection(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	deadline := now.Add(time.Minute)
+	op, err := m.Queue.Enqueue(ctx, &qbconnect.Operation{OrgID: org.ID, CompanyID: c.ID, ConnectionID: conn.ID,
+		Kind: qbconnect.OpWrite, Request: "<QBXML/>", Deadline: &deadline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-sweeps // the sweeper runs
+	clock.Advance(2 * time.Minute)
+	for { // until a sweep that expired something
+		s := <-sweeps
+		if s[0] > 0 {
+			break
+		}
+	}
+	got, err := m.Queue.FindOperation(ctx, org.ID, op.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != qbconnect.OpTimedOut {
+		t.Errorf("operation past its deadline: %s, want TimedOut", got.Status)
+	}
+}
