@@ -86,6 +86,14 @@ func (f *File) dataExtDef(ctx context.Context, rq *request, rs *response) error 
 				return err
 			}
 			setOrdered(ret, model, "DataExtID", itoa(int(seq)))
+			for _, k := range []string{"DataExtListRequire", "DataExtTxnRequire"} {
+				if ret.child(k) == nil {
+					setOrdered(ret, model, k, "false")
+				}
+			}
+			if ret.child("DataExtFormatString") == nil {
+				setOrdered(ret, model, "DataExtFormatString", "")
+			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO data_ext_defs(owner_id, name, seq, ret) VALUES (?,?,?,?)`, owner, name, seq, marshalElem(ret))
 			return err
 		})
