@@ -63,7 +63,7 @@ func newAdminCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := table(cmd.OutOrStdout(), "ID", "NAME", "CREATED")
+				tw := adminTable(cmd.OutOrStdout(), "ID", "NAME", "CREATED")
 				for _, o := range list {
 					fmt.Fprintf(tw, "%s\t%s\t%s\n", o.ID, o.Name, o.CreatedAt.UTC().Format(time.RFC3339))
 				}
@@ -115,10 +115,10 @@ func newAdminCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := table(cmd.OutOrStdout(), "ID", "PREFIX", "NAME", "CREATED", "LAST USED", "REVOKED")
+				tw := adminTable(cmd.OutOrStdout(), "ID", "PREFIX", "NAME", "CREATED", "LAST USED", "REVOKED")
 				for _, k := range keys {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Name,
-						k.CreatedAt.UTC().Format(time.RFC3339), timeOrDash(k.LastUsed), timeOrDash(k.RevokedAt))
+						k.CreatedAt.UTC().Format(time.RFC3339), adminTime(k.LastUsed), adminTime(k.RevokedAt))
 				}
 				return tw.Flush()
 			})
@@ -180,13 +180,13 @@ func resolveOrg(ctx context.Context, orgs qbconnect.OrgService, ref string) (*qb
 	}
 }
 
-func table(w io.Writer, headers ...string) *tabwriter.Writer {
+func adminTable(w io.Writer, headers ...string) *tabwriter.Writer {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(headers, "\t"))
 	return tw
 }
 
-func timeOrDash(t *time.Time) string {
+func adminTime(t *time.Time) string {
 	if t == nil {
 		return "-"
 	}

@@ -1,0 +1,388 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/store"
+)
+
+// qbconnectBinary builds the command into a temporary directory of the
+// test (the Go build cache makes the second build of a run quick).
+func qbconnectBinary(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "qbconnect")
+	out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return path
+}
+
+// run runs the binary to completion and returns its stdout.
+func runQBConnect(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("qbconnect %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.String()
+}
+
+// serveProc is a running `qbconnect serve` process.
+type serveProc struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+var servingRE = regexp.MustCompile(`qbconnect serving on (http://\S+)`)
+
+// serve starts `qbconnect serve` on a free port and waits until it listens.
+func startServe(t *testing.T, bin, dsn string, extra ...string) *serveProc {
+	t.Helper()
+	args := append([]string{"serve", "--db", dsn, "--addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &serveProc{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = &lockedWriter{w: s.stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
+				urls <- m[1]
+			}
+		}
+		close(urls)
+		s.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	select {
+	case u, ok := <-urls:
+		if !ok {
+			t.Fatalf("serve exited before listening:\n%s", s.stderr)
+		}
+		s.url = u
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve did not listen within 60s:\n%s", s.stderr)
+	}
+	return s
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (s *serveProc) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("serve exited with %v after SIGTERM:\n%s", err, s.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("serve did not stop within 30s of SIGTERM")
+	}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
+}
+
+// restCall sends a REST request and decodes the JSON answer into out.
+func restCall(t *testing.T, method, url, key string, body, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		data, _ := json.Marshal(body)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: %v\n%s", method, url, err, data)
+		}
+	}
+	return resp.StatusCode
+}
+
+// adminSetup creates an organisation and an API key with the admin CLI.
+func adminSetup(t *testing.T, bin, dsn, name string) (orgID, key string) {
+	t.Helper()
+	orgID, _, _ = strings.Cut(strings.TrimSpace(runQBConnect(t, bin, "admin", "--db", dsn, "org", "create", name)), "\t")
+	key = strings.TrimSpace(runQBConnect(t, bin, "admin", "--db", dsn, "apikey", "create", "--org", name, "--name", "ci"))
+	if !strings.HasPrefix(orgID, "org_") || !strings.HasPrefix(key, "qbk_") {
+		t.Fatalf("admin setup gave org %q key %q", orgID, key)
+	}
+	return orgID, key
+}
+
+func TestServeAndAdminCommands(t *testing.T) {
+	bin := qbconnectBinary(t)
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "qbconnect.db")
+	orgID, key := adminSetup(t, bin, dsn, "Lender Ltd")
+	if out := runQBConnect(t, bin, "admin", "--db", dsn, "org", "list"); !strings.Contains(out, orgID) || !strings.Contains(out, "Lender Ltd") {
+		t.Errorf("org list:\n%s", out)
+	}
+	s := startServe(t, bin, dsn)
+	var c qbconnect.Company
+	if st := restCall(t, "POST", s.url+"/v1/companies", key, map[string]string{"name": "Acme"}, &c); st != 201 {
+		t.Fatalf("create company: %d", st)
+	}
+	list := runQBConnect(t, bin, "admin", "--db", dsn, "apikey", "list", "--org", orgID)
+	if !strings.Contains(list, key[:len("qbk_live_")+8]) || strings.Contains(list, key) {
+		t.Errorf("apikey list must show the prefix and never the secret:\n%s", list)
+	}
+	keyID := strings.Fields(strings.Split(strings.TrimSpace(list), "\n")[1])[0]
+	runQBConnect(t, bin, "admin", "--db", dsn, "apikey", "revoke", keyID)
+	if st := restCall(t, "GET", s.url+"/v1/companies", key, nil, nil); st != 401 {
+		t.Errorf("revoked key (revoked by admin while serving): %d, want 401", st)
+	}
+	s.stop(t)
+
+	// Bad invocations fail with a clear message and change nothing.
+	for _, args := range [][]string{
+		{"admin", "--db", dsn, "apikey", "create", "--org", "No Such Org"},
+		{"admin", "--db", dsn, "apikey", "revoke", "key_unknown"},
+		{"admin", "--db", dsn, "org", "create", "  "},
+		{"admin", "--db", "mysql://x", "org", "list"},
+		{"serve", "--db", dsn, "--log-format", "xml"},
+	} {
+		cmd := exec.Command(bin, args...)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.HasPrefix(string(out), "qbconnect: ") {
+			t.Errorf("qbconnect %s: err %v, output %q", strings.Join(args, " "), err, out)
+		}
+	}
+	if out := runQBConnect(t, bin, "admin", "--db", dsn, "org", "list"); strings.Count(out, "\n") != 2 {
+		t.Errorf("failed commands created organisations:\n%s", out)
+	}
+}
+
+// TestTwoServersOnOnePostgresDatabase runs two `qbconnect serve` processes on
+// one PostgreSQL database: a connector long-polling one of them is woken by
+// work enqueued elsewhere, and connectors polling both processes at once get
+// every item exactly once.
+func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
+	base := os.Getenv("QBCONNECT_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("QBCONNECT_TEST_POSTGRES is not set")
+	}
+	dsn := servePGSchema(t, base)
+	bin := qbconnectBinary(t)
+	orgID, key := adminSetup(t, bin, dsn, "Lender")
+	a, b := startServe(t, bin, dsn), startServe(t, bin, dsn)
+
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	queue := store.NewQueue(db)
+
+	// Three companies set up through A, their connectors linked through B.
+	type linked struct {
+		companyID, connectionID string
+		gwA, gwB                *gateway.Client
+	}
+	var all []linked
+	for i := range 3 {
+		var c qbconnect.Company
+		restCall(t, "POST", a.url+"/v1/companies", key, map[string]string{"name": fmt.Sprintf("Company %d", i)}, &c)
+		var conn qbconnect.Connection
+		restCall(t, "POST", a.url+"/v1/companies/"+c.ID+"/connections", key, map[string]string{}, &conn)
+		var lc qbconnect.LinkCode
+		if st := restCall(t, "POST", a.url+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", key, nil, &lc); st != 201 {
+			t.Fatalf("link code: %d", st)
+		}
+		gwB, _ := gateway.NewClient(b.url, gateway.ClientOptions{})
+		if _, err := gwB.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: fmt.Sprintf(`C:\c%d.qbw`, i)},
+			Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
+			t.Fatal(err)
+		}
+		gwA, _ := gateway.NewClient(a.url, gateway.ClientOptions{Credential: gwB.Credential()})
+		all = append(all, linked{c.ID, conn.ID, gwA, gwB})
+	}
+	enqueue := func(l linked, req string) string {
+		op, err := queue.Enqueue(ctx, &qbconnect.Operation{OrgID: orgID, CompanyID: l.companyID, ConnectionID: l.connectionID,
+			Kind: qbconnect.OpQBXML, Priority: qbconnect.PriorityInteractive, Request: req})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op.ID
+	}
+
+	// Wake-up across processes: connector 0 long-polls B, the work is
+	// enqueued by this test process through the database. Without the
+	// wake-up the poll would answer "no work" after 30 s and fail the test.
+	polled := make(chan *gateway.PollResponse, 1)
+	go func() {
+		p, err := all[0].gwB.Poll(ctx, gateway.PollRequest{Wait: 30 * time.Second})
+		if err != nil {
+			t.Error(err)
+		}
+		polled <- p
+	}()
+	waitForMetric(t, b.url, "qbconnect_gateway_polls_open 1")
+	wakeID := enqueue(all[0], "<wake/>")
+	p := <-polled
+	if p == nil || p.Item == nil || p.Item.ID != wakeID {
+		t.Fatalf("long-poll on B = %+v; want item %s enqueued elsewhere", p, wakeID)
+	}
+	if _, err := all[0].gwA.PostResult(ctx, gateway.Result{ItemID: p.Item.ID, LeaseID: p.Item.LeaseID, Response: "<ok/>"}); err != nil {
+		t.Fatalf("result through A for an item leased through B: %v", err)
+	}
+
+	// Each item once: every connector polls A and B at the same time.
+	const perConnector = 8
+	want := map[string]bool{}
+	for _, l := range all {
+		for i := range perConnector {
+			want[enqueue(l, fmt.Sprintf("<item n=\"%d\"/>", i))] = true
+		}
+	}
+	var mu sync.Mutex
+	got := map[string]int{}
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(2 * time.Minute)
+	for _, l := range all {
+		for _, gw := range []*gateway.Client{l.gwA, l.gwB} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(deadline) {
+					mu.Lock()
+					finished := len(got) == len(want)
+					mu.Unlock()
+					if finished {
+						return
+					}
+					p, err := gw.Poll(ctx, gateway.PollRequest{Wait: time.Second})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if p.Item == nil {
+						continue
+					}
+					mu.Lock()
+					got[p.Item.ID]++
+					mu.Unlock()
+					if _, err := gw.PostResult(ctx, gateway.Result{ItemID: p.Item.ID, LeaseID: p.Item.LeaseID, Response: "<ok/>"}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for id := range want {
+		if got[id] != 1 {
+			t.Errorf("item %s handed out %d times, want once", id, got[id])
+		}
+		op, err := queue.FindOperation(ctx, orgID, id)
+		if err != nil || op.Status != qbconnect.OpSucceeded || op.Attempts != 1 {
+			t.Errorf("item %s: %+v %v", id, op, err)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d items handed out, want %d", len(got), len(want))
+	}
+	a.stop(t)
+	b.stop(t)
+}
+
+// servePGSchema creates a schema in the database and returns a DSN using it.
+func servePGSchema(t *testing.T, base string) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	schema := fmt.Sprintf("serve_test_%d", time.Now().UnixNano())
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
+}
+
+// waitForMetric polls a server's /metrics until it has line, for at most
+// 30 seconds.
+func waitForMetric(t *testing.T, url, line string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url + "/metrics")
+		if err == nil {
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if bytes.Contains(data, []byte(line)) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s/metrics never showed %q", url, line)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, not synchronising
+	}
+}
