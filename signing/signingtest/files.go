@@ -30,22 +30,38 @@ func TinyPE(tb testing.TB, name ...string) string {
 	if len(name) > 0 {
 		label = name[0]
 	}
+	return writePE(tb, label, 0)
+}
+
+// SizedPE is TinyPE with a .text section of at least size bytes (filled
+// with pseudo-random bytes after the code), for benchmarks and tests of
+// large executables.
+func SizedPE(tb testing.TB, name string, size int) string {
+	tb.Helper()
+	return writePE(tb, name, size)
+}
+
+func writePE(tb testing.TB, label string, size int) string {
+	tb.Helper()
 	path := filepath.Join(tb.TempDir(), fileName(label)+".exe")
-	if err := os.WriteFile(path, tinyPE(label), 0o755); err != nil {
+	if err := os.WriteFile(path, tinyPE(label, size), 0o755); err != nil {
 		tb.Fatalf("signingtest: %v", err)
 	}
 	return path
 }
 
-func tinyPE(label string) []byte {
+func tinyPE(label string, size int) []byte {
 	const (
 		fileAlign = 0x200
 		sectAlign = 0x1000
 		textRVA   = 0x1000
 	)
-	text := make([]byte, fileAlign)
+	textSize := (max(size, 16+len(label)) + fileAlign - 1) / fileAlign * fileAlign
+	text := make([]byte, textSize)
+	fillPseudoRandom(text[16+len(label):], label)
 	copy(text, []byte{0x31, 0xC0, 0xC3}) // xor eax, eax; ret
 	copy(text[16:], label)
+	virtSize := (textSize + sectAlign - 1) / sectAlign * sectAlign
 
 	var b bytes.Buffer
 	dos := make([]byte, 64)
@@ -63,7 +79,7 @@ func tinyPE(label string) []byte {
 	w(pe.OptionalHeader64{
 		Magic:                       0x20B,
 		MajorLinkerVersion:          14,
-		SizeOfCode:                  fileAlign,
+		SizeOfCode:                  uint32(textSize),
 		AddressOfEntryPoint:         textRVA,
 		BaseOfCode:                  textRVA,
 		ImageBase:                   0x140000000,
@@ -71,7 +87,7 @@ func tinyPE(label string) []byte {
 		FileAlignment:               fileAlign,
 		MajorOperatingSystemVersion: 6,
 		MajorSubsystemVersion:       6,
-		SizeOfImage:                 textRVA + sectAlign,
+		SizeOfImage:                 uint32(textRVA + virtSize),
 		SizeOfHeaders:               fileAlign,
 		Subsystem:                   pe.IMAGE_SUBSYSTEM_WINDOWS_CUI,
 		DllCharacteristics:          pe.IMAGE_DLLCHARACTERISTICS_NX_COMPAT | pe.IMAGE_DLLCHARACTERISTICS_DYNAMIC_BASE | pe.IMAGE_DLLCHARACTERISTICS_HIGH_ENTROPY_VA | pe.IMAGE_DLLCHARACTERISTICS_TERMINAL_SERVER_AWARE,
@@ -83,15 +99,24 @@ func tinyPE(label string) []byte {
 	})
 	var sh pe.SectionHeader32
 	copy(sh.Name[:], ".text")
-	sh.VirtualSize = uint32(16 + len(label))
+	sh.VirtualSize = uint32(textSize)
 	sh.VirtualAddress = textRVA
-	sh.SizeOfRawData = fileAlign
+	sh.SizeOfRawData = uint32(textSize)
 	sh.PointerToRawData = fileAlign
 	sh.Characteristics = pe.IMAGE_SCN_CNT_CODE | pe.IMAGE_SCN_MEM_EXECUTE | pe.IMAGE_SCN_MEM_READ
 	w(sh)
 	b.Write(make([]byte, fileAlign-b.Len()))
 	b.Write(text)
 	return b.Bytes()
+}
+
+// fillPseudoRandom fills b with incompressible bytes derived from seed.
+func fillPseudoRandom(b []byte, seed string) {
+	block := sha256.Sum256([]byte(seed))
+	for i := 0; i < len(b); i += len(block) {
+		copy(b[i:], block[:])
+		block = sha256.Sum256(block[:])
+	}
 }
 
 const goProgram = `package main
@@ -162,12 +187,8 @@ func MSI(tb testing.TB, name string) string {
 		tb.Skip("signingtest: wixl is not installed (apt-get install wixl); skipping MSI test")
 	}
 	dir := tb.TempDir()
-	payload := make([]byte, 0, 64<<10)
-	block := sha256.Sum256([]byte(name))
-	for len(payload) < 64<<10 {
-		payload = append(payload, block[:]...)
-		block = sha256.Sum256(block[:])
-	}
+	payload := make([]byte, 64<<10)
+	fillPseudoRandom(payload, name)
 	if err := os.WriteFile(filepath.Join(dir, "payload.bin"), payload, 0o644); err != nil {
 		tb.Fatalf("signingtest: %v", err)
 	}
