@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -353,4 +355,42 @@ func TestDetachedSignatureOfAnyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantVerdict(t, verify(t, ca, bin), signing.Tampered)
+}
+
+func TestOneVerifierServesConcurrentCallers(t *testing.T) {
+	ca := signingtest.NewCA(t, "Test Root")
+	good := ca.Issue(t, "Good", signingtest.Opts{})
+	revoked := ca.Issue(t, "Revoked", signingtest.Opts{Revoked: true})
+	files := map[string]signing.Verdict{}
+	for i, leaf := range []*signingtest.Leaf{good, revoked} {
+		exe := signingtest.TinyPE(t, fmt.Sprint("program", i))
+		if err := leaf.Signer().SignPE(context.Background(), exe, exe); err != nil {
+			t.Fatal(err)
+		}
+		files[exe] = []signing.Verdict{signing.Valid, signing.Revoked}[i]
+	}
+	v := ca.Verifier(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for path, want := range files {
+				sig, err := v.VerifyFile(context.Background(), path)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if sig.Verdict != want {
+					errs <- fmt.Errorf("%s: verdict %s, want %s", path, sig.Verdict, want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
