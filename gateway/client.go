@@ -212,7 +212,7 @@ func (c *Client) encode(v any, compress bool) (*encodedBody, error) {
 		return &encodedBody{data: buf.Bytes()}, nil
 	}
 	var zbuf bytes.Buffer
-	zw := gzip.NewWriter(&zbuf)
+	zw, _ := gzip.NewWriterLevel(&zbuf, gzip.BestSpeed) // results are large; speed over ratio
 	if _, err := zw.Write(buf.Bytes()); err != nil {
 		return nil, fmt.Errorf("gateway: compress request: %w", err)
 	}
