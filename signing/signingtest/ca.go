@@ -9,12 +9,13 @@
 //
 //	ca := signingtest.NewCA(t, "Test Root")
 //	leaf := ca.Issue(t, "qbconnect Code Signing A", signingtest.Opts{})
-//	exe := signingtest.TinyPE(t)
-//	if err := leaf.Signer().SignPE(ctx, exe, exe); err != nil { ... }
+//	exe := leaf.Sign(t, signingtest.TinyPE(t))      // or leaf.Signer().SignPE(ctx, exe, exe)
 //	sig, err := ca.Verifier(t).VerifyFile(ctx, exe) // sig.Verdict == signing.Valid
+//	sig.Identity.Same(leaf.Identity())              // true
 package signingtest
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -273,6 +274,17 @@ func (l *Leaf) Signer() *signing.Signer {
 		s.Chain = append(s.Chain, c.Cert)
 	}
 	return s
+}
+
+// Sign signs the file at path with the leaf (see signing.Signer.SignFile:
+// PE and MSI in place, others into path+".p7s") and fails the test on
+// error. It returns path, for chaining: leaf.Sign(t, signingtest.TinyPE(t)).
+func (l *Leaf) Sign(tb testing.TB, path string) string {
+	tb.Helper()
+	if _, _, err := l.Signer().SignFile(context.Background(), path); err != nil {
+		tb.Fatalf("signingtest: signing %s: %v", path, err)
+	}
+	return path
 }
 
 // Identity returns the signing identity the leaf gives to what it signs.

@@ -96,8 +96,9 @@ func TestTamperBreaksTheDigestOfEveryFormat(t *testing.T) {
 	}
 	files = append(files, plain, signingtest.MSI(t, "tamper target"))
 	for _, path := range files {
-		if _, _, err := leaf.Signer().SignFile(context.Background(), path); err != nil {
-			t.Fatal(err)
+		leaf.Sign(t, path)
+		if sig, err := other.VerifyFile(context.Background(), path); err != nil || sig.Verdict != signing.Valid {
+			t.Fatalf("%s before tampering: %v %+v", path, err, sig)
 		}
 		signingtest.Tamper(t, path)
 		sig, err := other.VerifyFile(context.Background(), path)
