@@ -293,30 +293,65 @@ func (q *Queue) lease(ctx context.Context, connectorID, connectionID string, ttl
 			scope, scopeArgs = "connection_id = ?", []any{connectionID}
 			candidates, candArgs = "c.id = ?", []any{connectionID}
 		}
-		if _, err := q.expire(ctx, tx, scope, scopeArgs, now); err != nil {
-			return err
-		}
-		var inFlight int
-		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM operations WHERE "+scope+" AND status = 'InFlight'", scopeArgs...).Scan(&inFlight); err != nil {
-			return fmt.Errorf("lease: %w", err)
-		}
-		if inFlight > 0 {
-			return nil
-		}
-		var opID, connID string
-		args := append(append([]any{}, candArgs...), micros(now), micros(now))
-		err := tx.queryRow(ctx, `SELECT o.id, o.connection_id FROM operations o JOIN connections c ON c.id = o.connection_id
-			WHERE `+candidates+` AND c.status = 'Linked' AND NOT c.needs_user
-			AND (NOT c.paused OR (c.paused_until IS NOT NULL AND c.paused_until <= ?))
-			AND o.status = 'Queued' AND o.not_before <= ?
-			AND NOT EXISTS (SELECT 1 FROM operations p WHERE p.connection_id = o.connection_id AND p.status = 'Queued'
-				AND p.priority = o.priority AND p.seq < o.seq)
-			ORDER BY o.priority, o.seq LIMIT 1`, args...).Scan(&opID, &connID)
-		if err == sql.ErrNoRows {
-			return nil
-		}
+		// A live lease in scope means the connector is busy; expired ones
+		// are re-offered (or finished) before choosing.
+		rows, err := tx.query(ctx, "SELECT lease_expires_at FROM operations WHERE "+scope+" AND status = 'InFlight'", scopeArgs...)
 		if err != nil {
 			return fmt.Errorf("lease: %w", err)
+		}
+		live, expired := false, false
+		for rows.Next() {
+			var exp int64
+			if err := rows.Scan(&exp); err != nil {
+				rows.Close()
+				return fmt.Errorf("lease: %w", err)
+			}
+			if exp > micros(now) {
+				live = true
+			} else {
+				expired = true
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("lease: %w", err)
+		}
+		if live {
+			return nil
+		}
+		if expired {
+			if _, err := q.expire(ctx, tx, scope, scopeArgs, now, false); err != nil {
+				return err
+			}
+		}
+		var opID, connID string
+		for {
+			var deadline sql.NullInt64
+			args := append(append([]any{}, candArgs...), micros(now), micros(now))
+			err := tx.queryRow(ctx, `SELECT o.id, o.connection_id, o.deadline FROM operations o JOIN connections c ON c.id = o.connection_id
+				WHERE `+candidates+` AND c.status = 'Linked' AND NOT c.needs_user
+				AND (NOT c.paused OR (c.paused_until IS NOT NULL AND c.paused_until <= ?))
+				AND o.status = 'Queued' AND o.not_before <= ?
+				AND NOT EXISTS (SELECT 1 FROM operations p WHERE p.connection_id = o.connection_id AND p.status = 'Queued'
+					AND p.priority = o.priority AND p.seq < o.seq)
+				ORDER BY o.priority, o.seq LIMIT 1`, args...).Scan(&opID, &connID, &deadline)
+			if err == sql.ErrNoRows {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("lease: %w", err)
+			}
+			if !deadline.Valid || deadline.Int64 > micros(now) {
+				break
+			}
+			// Its deadline passed while it waited: it times out instead.
+			if _, err := tx.exec(ctx, "UPDATE operations SET status = 'TimedOut', error = ?, completed_at = ?, updated_at = ? WHERE id = ?",
+				deadlineError(), micros(now), micros(now), opID); err != nil {
+				return fmt.Errorf("lease: %w", err)
+			}
+			if err := tx.notify(ctx, connID); err != nil {
+				return err
+			}
 		}
 		leaseID, err := q.db.newID("lse")
 		if err != nil {
@@ -346,19 +381,28 @@ func (q *Queue) lease(ctx context.Context, connectorID, connectionID string, ttl
 	return lease, err
 }
 
+func deadlineError() any {
+	return encodeError(&qbconnect.Error{Code: qbconnect.ETimeout, Message: "the operation's deadline passed before QuickBooks answered",
+		UserMessage: "QuickBooks did not process the request in time.", Resolution: "Check that QuickBooks is open with the right company file, then retry."})
+}
+
 // expire finishes or re-offers the operations in scope whose time ran out:
 // queued ones past their deadline become TimedOut; in-flight ones whose lease
 // expired become TimedOut past their deadline, Failed when they used up their
 // attempts, and Queued again otherwise (keeping their place in line). It
 // returns the number of operations changed and queues a wake-up for each
 // connection concerned.
-func (q *Queue) expire(ctx context.Context, tx *tx, scope string, scopeArgs []any, now time.Time) (int, error) {
+func (q *Queue) expire(ctx context.Context, tx *tx, scope string, scopeArgs []any, now time.Time, sweep bool) (int, error) {
 	n := micros(now)
-	deadline := encodeError(&qbconnect.Error{Code: qbconnect.ETimeout, Message: "the operation's deadline passed before QuickBooks answered",
-		UserMessage: "QuickBooks did not process the request in time.", Resolution: "Check that QuickBooks is open with the right company file, then retry."})
+	deadline := deadlineError()
 	leaseLost := encodeError(&qbconnect.Error{Code: qbconnect.ETimeout, Message: "every attempt's lease expired without a result",
 		UserMessage: "The connector did not answer in time.", Resolution: "Check that the connector is running and online, then retry."})
-	skip := q.db.forUpdate("FOR UPDATE SKIP LOCKED")
+	// The sweeper skips rows other transactions hold; Lease, which holds the
+	// connector's lock, waits for them, so no expired lease stays behind.
+	skip := ""
+	if sweep {
+		skip = q.db.forUpdate("FOR UPDATE SKIP LOCKED")
+	}
 	steps := []struct {
 		cond string
 		args []any
@@ -414,7 +458,7 @@ func (q *Queue) ExpireDeadlines(ctx context.Context) (int, error) {
 	var n int
 	err := q.db.inTx(ctx, func(tx *tx) error {
 		var err error
-		n, err = q.expire(ctx, tx, "1 = 1", nil, q.db.now())
+		n, err = q.expire(ctx, tx, "1 = 1", nil, q.db.now(), true)
 		return err
 	})
 	return n, err
