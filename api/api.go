@@ -221,8 +221,6 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
 	// Unknown paths and methods get the one error shape too.
-	mux.Handle("/", s.wrap(Route{Pattern: "/", handle: func(w http.ResponseWriter, r *http.Request) error {
-		return qbconnect.Errorf(qbconnect.ENotFound, "no endpoint %s %s", r.Method, r.URL.Path)
-	}}))
+	mux.Handle("/", s.wrap(Route{Pattern: "/", handle: s.unmatched()}))
 	return s.withRequestID(mux)
 }

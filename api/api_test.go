@@ -353,6 +353,7 @@ func TestBadInputGetsClearErrorsAndChangesNothing(t *testing.T) {
 		{"bad cursor", "GET", "/v1/companies?cursor=%21%21", key, nil, nil, 400, "invalid", ""},
 		{"bad kind", "POST", "/v1/companies/" + companyID + "/connections", key, `{"kind":"carrier-pigeon"}`, nil, 400, "invalid", `"kind" must be`},
 		{"unknown path", "GET", "/v1/nothing", key, nil, nil, 404, "not_found", "no endpoint GET /v1/nothing"},
+		{"wrong method", "PUT", "/v1/companies/" + companyID, key, `{}`, nil, 404, "not_found", "no endpoint PUT /v1/companies/" + companyID + " (allowed: GET)"},
 		{"result: neither response nor failure", "POST", resultPath, cred, `{"leaseId":"` + p.Item.LeaseID + `"}`, nil, 400, "invalid", "needs a response or a failure"},
 		{"result: bad condition", "POST", resultPath, cred, `{"leaseId":"l","failure":{"condition":"QB Closed!","message":"m"}}`, nil, 400, "invalid", "failure.condition"},
 		{"result: bad hresult", "POST", resultPath, cred, `{"leaseId":"l","failure":{"condition":"qb_closed","hresult":"oops"}}`, nil, 400, "invalid", "failure.hresult"},

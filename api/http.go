@@ -272,3 +272,29 @@ func jsonKind(goType string) string {
 		return "of type " + goType
 	}
 }
+
+// unmatched answers a request that no route takes: 404 in the one error
+// shape, naming the methods the path does take (also in Allow) when it
+// exists with another method.
+func (s *Server) unmatched() handlerFunc {
+	paths := http.NewServeMux()
+	allowed := map[string][]string{}
+	for _, rt := range s.Routes() {
+		if allowed[rt.Pattern] == nil {
+			paths.Handle(rt.Pattern, http.NotFoundHandler())
+		}
+		allowed[rt.Pattern] = append(allowed[rt.Pattern], rt.Method)
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		e := &qbconnect.Error{Code: qbconnect.ENotFound,
+			Message:     fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path),
+			UserMessage: "This address is not part of the API.",
+			Resolution:  "Check the method and the path against the API reference."}
+		if _, pattern := paths.Handler(r); pattern != "" {
+			methods := strings.Join(allowed[pattern], ", ")
+			w.Header().Set("Allow", methods)
+			e.Message += " (allowed: " + methods + ")"
+		}
+		return e
+	}
+}
