@@ -245,7 +245,7 @@ func TestDialogAnswerValidation(t *testing.T) {
 	}
 	for _, bad := range []qbdsim.Answer{
 		{Choice: "maybe"},
-		{Choice: qbdsim.ChoiceAlways},                   // several users: Login as is required
+		{Choice: qbdsim.ChoiceAlways},                     // several users: Login as is required
 		{Choice: qbdsim.ChoiceAlways, LoginAs: "Mallory"}, // not a user
 		{Choice: qbdsim.ChoiceWheneverOpen, PersonalData: true},
 	} {
