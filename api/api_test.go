@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -419,7 +420,7 @@ func TestLinkGuessingIsRateLimited(t *testing.T) {
 	if _, err := e.client("").Link(context.Background(), linkRequest(code, `C:\a.qbw`)); gateway.CodeOf(err) != gateway.CodeRateLimited {
 		t.Errorf("right code while limited: %v", err)
 	}
-	e.clock.Advance(11 * 60e9)
+	e.clock.Advance(11 * time.Minute)
 	if _, err := e.client("").Link(context.Background(), linkRequest(code, `C:\a.qbw`)); err != nil {
 		t.Errorf("right code after the window: %v", err)
 	}
@@ -437,7 +438,7 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 	}
 	gw := e.client(linked.Credential)
 	e.enqueue(org.ID, companyID, connID, "<QBXML/>")
-	e.clock.Advance(3e9)
+	e.clock.Advance(3 * time.Second)
 	p, err := gw.Poll(context.Background(), gateway.PollRequest{})
 	if err != nil || p.Item == nil {
 		t.Fatal(p, err)
