@@ -21,7 +21,7 @@ func NewRecordService(db *DB) *RecordService { return &RecordService{db: db} }
 
 // recordBatch is how many rows one INSERT carries: 12 parameters each stays
 // well under both databases' parameter limits.
-const recordBatch = 400
+const recordBatch = 500
 
 const recordInsert = `INSERT INTO records (company_id, type, id, edit_sequence, name, ref_id, txn_date, active,
 	modified_at, updated_at, deleted, data) VALUES `
