@@ -1,0 +1,53 @@
+-- Sync state per company and data type, and the history of sync passes.
+-- Times are Unix microseconds (BIGINT); errors are JSON.
+
+-- +goose Up
+CREATE TABLE sync_states (
+    company_id      TEXT NOT NULL REFERENCES companies (id),
+    type            TEXT NOT NULL,
+    org_id          TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    error           TEXT,
+    high_water      BIGINT NOT NULL DEFAULT 0,
+    deleted_mark    BIGINT NOT NULL DEFAULT 0,
+    last_full_at    BIGINT,
+    last_complete_at BIGINT,
+    run_id          TEXT NOT NULL DEFAULT '',
+    mode            TEXT NOT NULL DEFAULT '',
+    trigger_by      TEXT NOT NULL DEFAULT '',
+    op_id           TEXT NOT NULL DEFAULT '',
+    iterator_id     TEXT NOT NULL DEFAULT '',
+    restarts        BIGINT NOT NULL DEFAULT 0,
+    pages           BIGINT NOT NULL DEFAULT 0,
+    fetched         BIGINT NOT NULL DEFAULT 0,
+    deleted         BIGINT NOT NULL DEFAULT 0,
+    pass_high_water BIGINT NOT NULL DEFAULT 0,
+    started_at      BIGINT,
+    updated_at      BIGINT NOT NULL,
+    PRIMARY KEY (company_id, type)
+);
+CREATE INDEX sync_states_active ON sync_states (status) WHERE status IN ('Queued', 'Fetching');
+
+CREATE TABLE sync_runs (
+    seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    org_id      TEXT NOT NULL,
+    company_id  TEXT NOT NULL REFERENCES companies (id),
+    type        TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    trigger_by  TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    error       TEXT,
+    pages       BIGINT NOT NULL DEFAULT 0,
+    fetched     BIGINT NOT NULL DEFAULT 0,
+    deleted     BIGINT NOT NULL DEFAULT 0,
+    restarts    BIGINT NOT NULL DEFAULT 0,
+    started_at  BIGINT NOT NULL,
+    finished_at BIGINT
+);
+CREATE INDEX sync_runs_company ON sync_runs (company_id, seq);
+CREATE INDEX sync_runs_company_type ON sync_runs (company_id, type, seq);
+
+-- +goose Down
+DROP TABLE sync_runs;
+DROP TABLE sync_states;

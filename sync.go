@@ -1,0 +1,208 @@
+package qbconnect
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"time"
+)
+
+// SyncStatus is the state of one data type's sync for one company.
+type SyncStatus string
+
+// Sync statuses.
+const (
+	SyncIdle     SyncStatus = "Idle"     // never synced
+	SyncQueued   SyncStatus = "Queued"   // a pass is planned; its first request waits in the queue
+	SyncFetching SyncStatus = "Fetching" // at least one page of the pass was ingested
+	SyncComplete SyncStatus = "Complete" // the last pass finished
+	SyncFailed   SyncStatus = "Failed"   // the last pass failed; Error says why
+)
+
+// Active reports whether a pass is under way.
+func (s SyncStatus) Active() bool { return s == SyncQueued || s == SyncFetching }
+
+// SyncMode is the kind of pass: everything, or what changed since the last
+// pass.
+type SyncMode string
+
+// Sync modes.
+const (
+	SyncFull        SyncMode = "full"
+	SyncIncremental SyncMode = "incremental"
+)
+
+// SyncTrigger says what started a pass.
+type SyncTrigger string
+
+// Sync triggers.
+const (
+	TriggerSchedule SyncTrigger = "schedule"
+	TriggerOnDemand SyncTrigger = "onDemand"
+)
+
+// SyncState is the sync of one data type of one company: its status, the
+// high-water marks that the next incremental pass starts from, and the
+// checkpoint of the pass under way. The engine writes a page's records and
+// the new checkpoint in one transaction, so a pass interrupted anywhere
+// resumes from a state that matches the store exactly.
+type SyncState struct {
+	CompanyID string     `json:"companyId"`
+	OrgID     string     `json:"-"`
+	DataType  string     `json:"dataType"`
+	Status    SyncStatus `json:"status"`
+	// Error is why the last pass failed (Status Failed).
+	Error *Error `json:"error,omitempty"`
+
+	// HighWater is the latest TimeModified (QuickBooks' clock) of a record
+	// seen by a completed pass; incremental passes ask for records modified
+	// since HighWater minus the overlap.
+	HighWater time.Time `json:"highWater"`
+	// DeletedMark is the point (QuickBooks' clock) from which the next pass
+	// asks for deleted objects, minus the overlap. Zero before the first
+	// completed pass.
+	DeletedMark time.Time `json:"deletedMark"`
+	// LastFullAt and LastCompleteAt are when (our clock) the last full pass
+	// and the last pass of any mode completed.
+	LastFullAt     *time.Time `json:"lastFullSyncAt,omitempty"`
+	LastCompleteAt *time.Time `json:"lastCompletedAt,omitempty"`
+
+	// The pass under way (or the last one).
+	RunID      string      `json:"runId,omitempty"`
+	Mode       SyncMode    `json:"mode,omitempty"`
+	Trigger    SyncTrigger `json:"trigger,omitempty"`
+	OpID       string      `json:"operationId,omitempty"` // the operation whose result is awaited
+	IteratorID string      `json:"-"`
+	// Restarts counts how often the pass started over; with RunID and Pages
+	// it names the page whose result the engine awaits.
+	Restarts int `json:"restarts"`
+	Pages    int `json:"pages"`
+	Fetched  int `json:"fetched"` // records received in this pass
+	Deleted  int `json:"deleted"` // deletions received in this pass
+	// PassHighWater is the latest TimeModified seen in this pass so far.
+	PassHighWater time.Time  `json:"-"`
+	StartedAt     *time.Time `json:"startedAt,omitempty"`
+	UpdatedAt     time.Time  `json:"updatedAt"`
+}
+
+// SyncRun is one pass in a data type's sync history.
+type SyncRun struct {
+	ID        string      `json:"id"`
+	OrgID     string      `json:"-"`
+	CompanyID string      `json:"companyId"`
+	DataType  string      `json:"dataType"`
+	Mode      SyncMode    `json:"mode"`
+	Trigger   SyncTrigger `json:"trigger"`
+	Status    SyncStatus  `json:"status"`
+	Error     *Error      `json:"error,omitempty"`
+	Pages     int         `json:"pages"`
+	Fetched   int         `json:"fetched"`
+	Deleted   int         `json:"deleted"`
+	// Restarts counts how often the pass started over (an expired iterator,
+	// QuickBooks closed mid-iterator).
+	Restarts   int        `json:"restarts"`
+	StartedAt  time.Time  `json:"startedAt"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	// Duration is FinishedAt − StartedAt, 0 while running.
+	Duration Duration `json:"duration"`
+}
+
+// SyncRunFilter selects history of one company.
+type SyncRunFilter struct {
+	OrgID, CompanyID string
+	DataType         string // "" for every type
+	Limit            int    // 1..1000; 0 means 100
+	Cursor           string
+}
+
+// SyncRequest asks for an on-demand sync.
+type SyncRequest struct {
+	// DataTypes to sync; empty means every type.
+	DataTypes []string `json:"dataTypes,omitempty"`
+	// Full forces a full pass even where an incremental one would do.
+	Full bool `json:"full,omitempty"`
+}
+
+// DataTypeInfo describes a data type the platform syncs.
+type DataTypeInfo struct {
+	Name        string   `json:"name"`        // API name, e.g. "invoices"
+	Object      string   `json:"object"`      // qbXML object, e.g. "Invoice"
+	Transaction bool     `json:"transaction"` // a transaction (TxnID) rather than a list element (ListID)
+	Actions     []string `json:"actions"`     // write actions: create, update, delete, void
+}
+
+// WriteAction is what a client's write does.
+type WriteAction string
+
+// Write actions.
+const (
+	WriteCreate WriteAction = "create"
+	WriteUpdate WriteAction = "update"
+	WriteDelete WriteAction = "delete"
+	WriteVoid   WriteAction = "void"
+)
+
+// WriteRequest is a client's write, planned into a write operation.
+type WriteRequest struct {
+	OrgID, CompanyID string
+	DataType         string
+	Action           WriteAction
+	// ID is the record for update, delete and void.
+	ID string
+	// Body is the record as camelCase JSON (create, update); update requires
+	// its editSequence.
+	Body json.RawMessage
+	// IdempotencyKey makes a repeated request return the first operation.
+	IdempotencyKey string
+	// Deadline, when set, makes the write TimedOut if QuickBooks has not
+	// run it by then.
+	Deadline *time.Time
+}
+
+// WriteResult is the outcome of a finished write operation.
+type WriteResult struct {
+	// Status is the operation's status (Success, Failed, TimedOut, ...).
+	Status OperationStatus `json:"status"`
+	// Record is the created or updated record (Success of create/update).
+	Record *Record `json:"-"`
+	// Error says why it failed: EConflict for a stale editSequence (3200),
+	// EQuickBooks with QBCode and QuickBooks' message otherwise.
+	Error *Error `json:"error,omitempty"`
+}
+
+// SyncService is the sync engine: it plans syncs and writes as operations on
+// the Queue and ingests their results. The connector gateway and the Web
+// Connector endpoint call HandleOperation for every sync or write operation
+// that finished (after Queue.Complete applied an outcome); the REST API calls
+// the rest. Methods taking an orgID answer ENotFound for another
+// organisation's company.
+type SyncService interface {
+	// HandleOperation ingests a finished operation of kind sync or write.
+	// response is the raw qbXML response (nil when the operation failed);
+	// it is read as a stream. It enqueues and returns the follow-up
+	// operations (the next iterator page at PriorityContinuation). It is
+	// idempotent: an operation that is not the one the engine awaits, or
+	// that it already handled, does nothing. Operations of other kinds are
+	// ignored.
+	HandleOperation(ctx context.Context, op *Operation, response io.Reader) ([]*Operation, error)
+	// SyncNow starts passes for the requested types of a company at
+	// PriorityInteractive and returns their states. A type whose pass is
+	// already queued or fetching is left as it is. EInvalid for an unknown
+	// data type.
+	SyncNow(ctx context.Context, orgID, companyID string, req SyncRequest) ([]*SyncState, error)
+	// SyncStates returns the state of every data type of a company.
+	SyncStates(ctx context.Context, orgID, companyID string) ([]*SyncState, error)
+	// SyncRuns returns a page of a company's sync history, newest first,
+	// and the cursor of the next page ("" at the end).
+	SyncRuns(ctx context.Context, f SyncRunFilter) ([]*SyncRun, string, error)
+	// PlanWrite validates a write against the schema and enqueues it as an
+	// operation at PriorityWrite. EInvalid for a bad body or an action the
+	// type does not support; with an idempotency key already used it
+	// returns the first operation.
+	PlanWrite(ctx context.Context, w WriteRequest) (*Operation, error)
+	// WriteResult maps a finished write operation to its outcome; for an
+	// unfinished one it returns Status with no record and no error.
+	WriteResult(ctx context.Context, op *Operation) (*WriteResult, error)
+	// DataTypes lists the data types, lists first.
+	DataTypes() []DataTypeInfo
+}

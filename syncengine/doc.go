@@ -1,0 +1,83 @@
+// Package syncengine is the platform's sync engine: it copies every list
+// and transaction type of a QuickBooks company file into the store, keeps
+// the copy current, and turns clients' writes into qbXML. It implements
+// qbconnect.SyncService and imports the domain, the store and the qbxml
+// codec, never the connector or the simulator.
+//
+// # Transport
+//
+// The engine never talks to QuickBooks. It plans each qbXML request as an
+// Operation on the Queue (kind sync or write) and ingests the response of
+// each finished operation. Whoever completes operations — the connector
+// gateway and the Web Connector endpoint — calls, after Queue.Complete has
+// applied an outcome:
+//
+//	follow, err := engine.HandleOperation(ctx, op, bytes.NewReader(op.Result))
+//
+// for every operation of kind sync or write that reached a final status
+// (Success, Failed, TimedOut, Canceled). It is idempotent and ignores
+// other kinds and stale or repeated results, so calling it for every
+// applied outcome is right. If the platform stops between Complete and
+// HandleOperation, the scheduler's Reconcile finds the finished operation
+// and handles it.
+//
+// # Passes and pages
+//
+// Each data type of a company has one SyncState. A pass (full, or
+// incremental by modified date) is a run of pages: the first page is a
+// query with iterator="Start" and MaxReturned (Config.MaxReturned, 500 by
+// default); every page that leaves records in the iterator enqueues the
+// next one at PriorityContinuation, since QuickBooks expires iterators. An
+// incremental pass asks for records modified since the type's high-water
+// mark minus Config.Overlap (5 minutes), and its first page also asks,
+// in the same message set, for objects deleted since the deleted mark
+// (ListDeletedQuery / TxnDeletedQuery). A page is identified by its run,
+// restart count and page number (carried in the operation's Meta and used
+// as its idempotency key); its records are streamed from the response into
+// the store in multi-row batches inside one transaction that also writes
+// the new checkpoint, so a page is ingested entirely or not at all, and
+// exactly once.
+//
+// An expired iterator (status 3391), QuickBooks closing mid-iterator, an
+// unreadable response or a retryable QuickBooks status restarts the pass
+// from its first page (records already stored stay; upserts are
+// idempotent), up to Config.MaxRestarts times; a failed or timed-out
+// operation fails the pass with its error, and the next scheduled or
+// on-demand sync starts over (full until a full pass completed).
+//
+// The high-water mark after a pass is the latest TimeModified it saw minus
+// the pass's duration, so records changed while a long pass ran are asked
+// for again by the next one.
+//
+// # Records as JSON
+//
+// A record's Data is the Ret element as JSON: keys are JSONName of the
+// element names (ListID → listId, TxnID → txnId, EditSequence →
+// editSequence, CustomerRef → customerRef {listId, fullName},
+// InvoiceLineRet → invoiceLine); children the schema lets repeat are
+// arrays even with one element; booleans are JSON booleans, integers JSON
+// numbers, and amounts, prices, quantities and percentages strings, so that
+// no precision is lost. Writes take the same keys (InvoiceLineAdd and
+// InvoiceLineMod are invoiceLine too); the engine builds the qbXML element
+// in schema order and validates it with the qbxml encoder, so a bad body is
+// EInvalid naming the field before anything is queued.
+//
+// # Writes
+//
+// PlanWrite enqueues one message set with a fresh newMessageSetID (the
+// operation's MessageSetID) and onError="stopOnError". When the answer to
+// a write is lost, the connector asks QuickBooks for the stored answer with
+// oldMessageSetID instead of running the write again; the engine reads that
+// answer exactly like the first. WriteResult maps the answer: the record
+// on success (also upserted into the store by HandleOperation), EConflict
+// for a stale editSequence (status 3200), EQuickBooks with QuickBooks'
+// status code and message otherwise.
+//
+// # Schedule
+//
+// Start runs a scheduler that, every Config.TickInterval, reconciles and
+// starts a scheduled pass (PriorityScheduled) for each type of each
+// company whose schedule is due and whose window (qbconnect.SyncWindow)
+// allows it; SyncNow starts on-demand passes at PriorityInteractive. A
+// type whose pass is queued or fetching is never started twice.
+package syncengine

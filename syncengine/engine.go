@@ -1,0 +1,750 @@
+package syncengine
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/qbxml"
+	"github.com/qbconnect/qbconnect/store"
+)
+
+// Config configures an Engine. DB is required; every other field has the
+// default its comment names.
+type Config struct {
+	// DB is the store holding sync state, records and the queue.
+	DB *store.DB
+	// Queue is where operations are enqueued; nil means store.NewQueue(DB).
+	Queue qbconnect.Queue
+	// Logger receives one record per pass and per failure; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the source of run and message-set IDs; nil means crypto/rand.
+	Rand io.Reader
+
+	// MaxReturned is the page size of iterator queries; 0 means 500.
+	MaxReturned int
+	// Overlap is subtracted from the high-water marks of incremental and
+	// deleted-object queries, since QuickBooks' clock and ours differ; 0
+	// means 5 minutes.
+	Overlap time.Duration
+	// MaxRestarts is how often a pass may start over (an expired iterator,
+	// QuickBooks closed mid-iterator, a retryable QuickBooks status) before
+	// it fails; 0 means 3.
+	MaxRestarts int
+	// DataTypes restricts syncing to these API names; nil means every type.
+	DataTypes []string
+
+	// DefaultEvery is the interval of scheduled syncs for companies whose
+	// schedule does not set one; 0 means one hour.
+	DefaultEvery time.Duration
+	// TickInterval is how often the scheduler looks for due syncs and
+	// reconciles passes whose results were not handled; 0 means one minute.
+	TickInterval time.Duration
+	// OnTick, when set, is called after every scheduler pass with the number
+	// of passes it started and its first error. Tests wait on it.
+	OnTick func(started int, err error)
+}
+
+// Engine is the sync engine. It is safe for concurrent use; several
+// platform processes may run one each on a shared PostgreSQL database.
+type Engine struct {
+	cfg     Config
+	db      *store.DB
+	states  *store.SyncStore
+	queue   qbconnect.Queue
+	records *store.RecordService
+	comps   *store.CompanyService
+	conns   *store.ConnectionService
+	orgs    *store.OrgService
+	log     *slog.Logger
+
+	types  []*dataType
+	byName map[string]*dataType
+	codec  *codec
+
+	randMu sync.Mutex
+
+	runMu  sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+	kick   chan struct{}
+}
+
+var _ qbconnect.SyncService = (*Engine)(nil)
+
+// New fills cfg's defaults, validates it and returns an Engine.
+func New(cfg Config) (*Engine, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("syncengine: DB is required")
+	}
+	if cfg.Queue == nil {
+		cfg.Queue = store.NewQueue(cfg.DB)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.MaxReturned == 0 {
+		cfg.MaxReturned = 500
+	}
+	if cfg.Overlap == 0 {
+		cfg.Overlap = 5 * time.Minute
+	}
+	if cfg.MaxRestarts == 0 {
+		cfg.MaxRestarts = 3
+	}
+	if cfg.DefaultEvery == 0 {
+		cfg.DefaultEvery = time.Hour
+	}
+	if cfg.TickInterval == 0 {
+		cfg.TickInterval = time.Minute
+	}
+	switch {
+	case cfg.MaxReturned < 1:
+		return nil, fmt.Errorf("syncengine: MaxReturned %d must be positive", cfg.MaxReturned)
+	case cfg.Overlap < 0 || cfg.MaxRestarts < 0 || cfg.DefaultEvery < 0 || cfg.TickInterval < 0:
+		return nil, errors.New("syncengine: Overlap, MaxRestarts, DefaultEvery and TickInterval must not be negative")
+	}
+	e := &Engine{
+		cfg: cfg, db: cfg.DB, states: store.NewSyncStore(cfg.DB), queue: cfg.Queue, records: store.NewRecordService(cfg.DB),
+		comps: store.NewCompanyService(cfg.DB), conns: store.NewConnectionService(cfg.DB), orgs: store.NewOrgService(cfg.DB),
+		log: cfg.Logger, codec: newCodec(),
+	}
+	all, byName := newDataTypes()
+	if cfg.DataTypes == nil {
+		e.types, e.byName = all, byName
+	} else {
+		e.byName = map[string]*dataType{}
+		for _, n := range cfg.DataTypes {
+			d, ok := byName[n]
+			if !ok {
+				return nil, fmt.Errorf("syncengine: unknown data type %q", n)
+			}
+			e.byName[n] = d
+		}
+		for _, d := range all {
+			if e.byName[d.name] != nil {
+				e.types = append(e.types, d)
+			}
+		}
+	}
+	return e, nil
+}
+
+// DataTypes lists the data types the engine syncs, lists first.
+func (e *Engine) DataTypes() []qbconnect.DataTypeInfo {
+	out := make([]qbconnect.DataTypeInfo, len(e.types))
+	for i, d := range e.types {
+		out[i] = qbconnect.DataTypeInfo{Name: d.name, Object: d.object, Transaction: d.txn, Actions: d.actions()}
+	}
+	return out
+}
+
+func (e *Engine) newID(prefix string, n int) (string, error) {
+	b := make([]byte, n)
+	e.randMu.Lock()
+	_, err := io.ReadFull(e.cfg.Rand, b)
+	e.randMu.Unlock()
+	if err != nil {
+		return "", fmt.Errorf("syncengine: random: %w", err)
+	}
+	return prefix + hex.EncodeToString(b), nil
+}
+
+func (e *Engine) now() time.Time { return e.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// syncMeta is the page state an OpSync operation carries in its Meta.
+type syncMeta struct {
+	DataType string             `json:"dataType"`
+	Mode     qbconnect.SyncMode `json:"mode"`
+	RunID    string             `json:"runId"`
+	Restarts int                `json:"restarts"`
+	Page     int                `json:"page"`
+	// IteratorID is the iterator a continuation page continues.
+	IteratorID string `json:"iteratorId,omitempty"`
+	// ModifiedFrom and DeletedFrom are the filters of the first page.
+	ModifiedFrom string `json:"modifiedFrom,omitempty"`
+	DeletedFrom  string `json:"deletedFrom,omitempty"`
+}
+
+func (m *syncMeta) key() store.SyncKey {
+	return store.SyncKey{RunID: m.RunID, Restarts: m.Restarts, Pages: m.Page}
+}
+
+// qbTime formats a time for FromModifiedDate and FromDeletedDate.
+func qbTime(t time.Time) string { return t.Format("2006-01-02T15:04:05-07:00") }
+
+// parseQBTime reads a DATETIMETYPE as QuickBooks writes it; a value without
+// an offset is taken as UTC.
+func parseQBTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// pagePlan returns the meta and the qbXML request of the page st awaits.
+func (e *Engine) pagePlan(st *qbconnect.SyncState, d *dataType) (*syncMeta, string, error) {
+	m := &syncMeta{DataType: d.name, Mode: st.Mode, RunID: st.RunID, Restarts: st.Restarts, Page: st.Pages}
+	q := qbxml.NewNode(d.object+"QueryRq").SetAttr("requestID", "q")
+	var reqs []qbxml.Element
+	if st.Pages > 0 {
+		if st.IteratorID == "" {
+			return nil, "", fmt.Errorf("syncengine: page %d of %s needs an iterator", st.Pages, d.name)
+		}
+		m.IteratorID = st.IteratorID
+		q.SetAttr("iterator", "Continue").SetAttr("iteratorID", st.IteratorID)
+		q.Add(qbxml.NewText("MaxReturned", strconv.Itoa(e.cfg.MaxReturned)))
+	} else {
+		if !st.DeletedMark.IsZero() && d.delType != "" {
+			m.DeletedFrom = qbTime(st.DeletedMark.Add(-e.cfg.Overlap))
+			rq, typeEl := "ListDeletedQueryRq", "ListDelType"
+			if d.txn {
+				rq, typeEl = "TxnDeletedQueryRq", "TxnDelType"
+			}
+			reqs = append(reqs, qbxml.NewNode(rq, qbxml.NewText(typeEl, d.delType),
+				qbxml.NewNode("DeletedDateRangeFilter", qbxml.NewText("FromDeletedDate", m.DeletedFrom))).SetAttr("requestID", "d"))
+		}
+		if st.Mode == qbconnect.SyncIncremental {
+			m.ModifiedFrom = qbTime(st.HighWater.Add(-e.cfg.Overlap))
+		}
+		if d.iterator {
+			q.SetAttr("iterator", "Start")
+			q.Add(qbxml.NewText("MaxReturned", strconv.Itoa(e.cfg.MaxReturned)))
+		}
+		if !d.txn {
+			q.Add(qbxml.NewText("ActiveStatus", "All"))
+		}
+		if m.ModifiedFrom != "" {
+			if d.txn {
+				q.Add(qbxml.NewNode("ModifiedDateRangeFilter", qbxml.NewText("FromModifiedDate", m.ModifiedFrom)))
+			} else {
+				q.Add(qbxml.NewText("FromModifiedDate", m.ModifiedFrom))
+			}
+		}
+		if d.query.Child("IncludeLineItems") != nil {
+			q.Add(qbxml.NewText("IncludeLineItems", "true"))
+		}
+	}
+	reqs = append(reqs, q)
+	doc, err := qbxml.Marshal(&qbxml.MsgsRq{OnError: qbxml.ContinueOnError, Requests: reqs})
+	if err != nil {
+		return nil, "", fmt.Errorf("syncengine: %s request: %w", d.name, err)
+	}
+	return m, string(doc), nil
+}
+
+// enqueuePage enqueues the page st awaits (idempotently: the key names the
+// run, restart and page, so enqueuing it again returns the same
+// operation) and records its ID in the state.
+func (e *Engine) enqueuePage(ctx context.Context, st *qbconnect.SyncState, d *dataType) (*qbconnect.Operation, error) {
+	m, req, err := e.pagePlan(st, d)
+	if err != nil {
+		return nil, err
+	}
+	meta, _ := json.Marshal(m)
+	prio := qbconnect.PriorityContinuation
+	if st.Pages == 0 {
+		prio = qbconnect.PriorityScheduled
+		if st.Trigger == qbconnect.TriggerOnDemand {
+			prio = qbconnect.PriorityInteractive
+		}
+	}
+	op, err := e.queue.Enqueue(ctx, &qbconnect.Operation{
+		OrgID: st.OrgID, CompanyID: st.CompanyID, Kind: qbconnect.OpSync, Priority: prio,
+		IdempotencyKey: fmt.Sprintf("qbconnect-sync:%s:%d:%d", st.RunID, st.Restarts, st.Pages),
+		Request:        req, Meta: meta,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if st.OpID != op.ID {
+		next := *st
+		next.OpID = op.ID
+		if err := e.states.SaveSyncState(ctx, &next, nil, store.KeyOf(st)); err == nil {
+			st.OpID = op.ID
+		} else if qbconnect.ErrorCodeOf(err) != qbconnect.EConflict {
+			return op, err
+		}
+	}
+	return op, nil
+}
+
+// HandleOperation ingests a finished sync or write operation; see
+// qbconnect.SyncService. A response that cannot be read, or a QuickBooks
+// error status, restarts the pass (up to MaxRestarts) when a retry can
+// help (an expired iterator, a busy file) and fails it otherwise.
+func (e *Engine) HandleOperation(ctx context.Context, op *qbconnect.Operation, response io.Reader) ([]*qbconnect.Operation, error) {
+	switch op.Kind {
+	case qbconnect.OpWrite:
+		return nil, e.handleWrite(ctx, op, response)
+	case qbconnect.OpSync:
+	default:
+		return nil, nil
+	}
+	if !op.Status.Done() {
+		return nil, nil
+	}
+	var m syncMeta
+	if err := json.Unmarshal(op.Meta, &m); err != nil || m.RunID == "" {
+		return nil, fmt.Errorf("syncengine: operation %s has no sync page state", op.ID)
+	}
+	d := e.byName[m.DataType]
+	if d == nil {
+		return nil, fmt.Errorf("syncengine: operation %s syncs unknown type %q", op.ID, m.DataType)
+	}
+	st, err := e.states.FindSyncState(ctx, op.CompanyID, m.DataType)
+	if qbconnect.ErrorCodeOf(err) == qbconnect.ENotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !st.Status.Active() || store.KeyOf(st) != m.key() {
+		return nil, nil // a duplicate, or a page of an abandoned pass
+	}
+	if op.Status != qbconnect.OpSucceeded {
+		cause := op.Error
+		if cause == nil {
+			cause = &qbconnect.Error{Code: qbconnect.EUnavailable, Message: fmt.Sprintf("the sync request ended %s", op.Status)}
+		}
+		return nil, e.failPass(ctx, st, cause)
+	}
+	if response == nil {
+		response = bytes.NewReader(op.Result)
+	}
+	return e.ingest(ctx, st, d, response)
+}
+
+// ingest streams one page's response into the store and plans what follows.
+func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataType, r io.Reader) ([]*qbconnect.Operation, error) {
+	page, err := e.states.BeginSyncPage(ctx, st.CompanyID, d.name, store.KeyOf(st))
+	if c := qbconnect.ErrorCodeOf(err); c == qbconnect.EConflict || c == qbconnect.ENotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer page.Rollback()
+	dec := qbxml.NewDecoder(r, &qbxml.Options{Generic: true})
+	var main *qbxml.Response
+	var statusErr *qbxml.StatusError
+	inDeleted := false
+	fetched, deleted := 0, 0
+	passHigh, delHigh := st.PassHighWater, st.DeletedMark
+	for {
+		it, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			page.Rollback()
+			return e.restartPass(ctx, st, d, &qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
+				Message: "the QuickBooks response could not be read", Err: err})
+		}
+		switch it.Kind {
+		case qbxml.ItemResponse:
+			inDeleted = strings.HasSuffix(it.Response.Name, "DeletedQueryRs")
+			if !inDeleted {
+				main = it.Response
+			}
+			if err := it.Response.Err(); err != nil && statusErr == nil {
+				errors.As(err, &statusErr)
+			}
+		case qbxml.ItemRecord:
+			n := it.Record.ToNode()
+			if inDeleted {
+				id, at, ok := deletedOf(n, d)
+				if !ok {
+					continue
+				}
+				page.Delete(id, at)
+				deleted++
+				if at.After(delHigh) {
+					delHigh = at
+				}
+				continue
+			}
+			if n.Name != d.object+"Ret" {
+				continue
+			}
+			rec := e.record(d, n)
+			if err := page.Upsert(rec); err != nil {
+				return nil, err
+			}
+			fetched++
+			if rec.ModifiedAt.After(passHigh) {
+				passHigh = rec.ModifiedAt
+			}
+		}
+	}
+	if statusErr != nil {
+		page.Rollback()
+		return e.restartPass(ctx, st, d, statusError(statusErr))
+	}
+	if main == nil {
+		page.Rollback()
+		return e.restartPass(ctx, st, d, &qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
+			Message: fmt.Sprintf("the QuickBooks response holds no %sQueryRs", d.object)})
+	}
+	next := *st
+	next.Status = qbconnect.SyncFetching
+	next.Error = nil
+	next.Pages++
+	next.Fetched += fetched
+	next.Deleted += deleted
+	next.PassHighWater = passHigh
+	if delHigh.After(next.DeletedMark) {
+		next.DeletedMark = delHigh
+	}
+	more := d.iterator && main.IteratorRemainingCount != nil && *main.IteratorRemainingCount > 0 && main.IteratorID != ""
+	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Pages: next.Pages, Fetched: next.Fetched,
+		Deleted: next.Deleted, Restarts: next.Restarts}
+	if more {
+		next.IteratorID = main.IteratorID
+	} else {
+		e.complete(&next)
+		run.Status, run.FinishedAt = qbconnect.SyncComplete, next.LastCompleteAt
+	}
+	if err := page.Commit(&next, run); err != nil {
+		if qbconnect.ErrorCodeOf(err) == qbconnect.EConflict {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if !more {
+		e.log.InfoContext(ctx, "sync pass complete", "company", st.CompanyID, "type", d.name, "mode", st.Mode,
+			"pages", next.Pages, "fetched", next.Fetched, "deleted", next.Deleted, "restarts", next.Restarts)
+		return nil, nil
+	}
+	op, err := e.enqueuePage(ctx, &next, d)
+	if err != nil {
+		return nil, e.failPass(ctx, &next, asError(err, "the next page could not be queued"))
+	}
+	return []*qbconnect.Operation{op}, nil
+}
+
+// complete turns the state of a pass that fetched its last page into the
+// completed state. The next incremental pass must ask for everything
+// modified after this pass began in QuickBooks' clock; the latest
+// TimeModified seen, minus the pass's duration on our clock, is at most
+// that.
+func (e *Engine) complete(st *qbconnect.SyncState) {
+	now := e.now()
+	if !st.PassHighWater.IsZero() {
+		var took time.Duration
+		if st.StartedAt != nil {
+			took = max(now.Sub(*st.StartedAt), 0)
+		}
+		if h := st.PassHighWater.Add(-took); h.After(st.HighWater) {
+			st.HighWater = h
+		}
+	}
+	if st.HighWater.After(st.DeletedMark) {
+		st.DeletedMark = st.HighWater
+	}
+	st.Status, st.IteratorID, st.OpID = qbconnect.SyncComplete, "", ""
+	st.LastCompleteAt = &now
+	if st.Mode == qbconnect.SyncFull {
+		st.LastFullAt = &now
+	}
+}
+
+// restartPass starts the pass over from its first page, or fails it when
+// cause is not retryable or the pass restarted MaxRestarts times already.
+func (e *Engine) restartPass(ctx context.Context, st *qbconnect.SyncState, d *dataType, cause *qbconnect.Error) ([]*qbconnect.Operation, error) {
+	if !cause.Retryable || st.Restarts >= e.cfg.MaxRestarts {
+		return nil, e.failPass(ctx, st, cause)
+	}
+	e.log.WarnContext(ctx, "sync pass restarts", "company", st.CompanyID, "type", d.name, "page", st.Pages, "err", cause)
+	next := *st
+	next.Restarts++
+	next.Pages, next.IteratorID, next.OpID = 0, "", ""
+	next.Status = qbconnect.SyncFetching
+	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Pages: st.Pages, Fetched: st.Fetched, Deleted: st.Deleted, Restarts: next.Restarts}
+	if err := e.states.SaveSyncState(ctx, &next, run, store.KeyOf(st)); err != nil {
+		if qbconnect.ErrorCodeOf(err) == qbconnect.EConflict {
+			return nil, nil
+		}
+		return nil, err
+	}
+	op, err := e.enqueuePage(ctx, &next, d)
+	if err != nil {
+		return nil, e.failPass(ctx, &next, asError(err, "the restarted pass could not be queued"))
+	}
+	return []*qbconnect.Operation{op}, nil
+}
+
+// failPass marks the pass Failed with cause.
+func (e *Engine) failPass(ctx context.Context, st *qbconnect.SyncState, cause *qbconnect.Error) error {
+	e.log.WarnContext(ctx, "sync pass failed", "company", st.CompanyID, "type", st.DataType, "page", st.Pages, "err", cause)
+	now := e.now()
+	next := *st
+	next.Status, next.Error, next.IteratorID = qbconnect.SyncFailed, cause, ""
+	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFailed, Error: cause, Pages: st.Pages, Fetched: st.Fetched,
+		Deleted: st.Deleted, Restarts: st.Restarts, FinishedAt: &now}
+	err := e.states.SaveSyncState(ctx, &next, run, store.KeyOf(st))
+	if qbconnect.ErrorCodeOf(err) == qbconnect.EConflict {
+		return nil
+	}
+	return err
+}
+
+func asError(err error, msg string) *qbconnect.Error {
+	var qe *qbconnect.Error
+	if errors.As(err, &qe) {
+		c := *qe
+		c.Message = msg + ": " + c.Message
+		return &c
+	}
+	return &qbconnect.Error{Code: qbconnect.EInternal, Message: msg, Err: err}
+}
+
+// iteratorUnknown is QuickBooks' status for an iterator that expired or
+// belongs to a session that ended.
+const iteratorUnknown = 3391
+
+// statusError maps a QuickBooks error status to the platform's Error.
+func statusError(se *qbxml.StatusError) *qbconnect.Error {
+	code := qbconnect.EQuickBooks
+	if se.Response.StatusCode == 3200 {
+		code = qbconnect.EConflict
+	}
+	user := se.UserMessage
+	if se.Response.StatusCode == iteratorUnknown {
+		user = "QuickBooks ended the query before every page was read; it starts over."
+	}
+	return &qbconnect.Error{
+		Code:        code,
+		Message:     fmt.Sprintf("%s: QuickBooks status %d: %s", se.Response.Name, se.Response.StatusCode, se.Response.StatusMessage),
+		UserMessage: user,
+		QBCode:      strconv.Itoa(se.Response.StatusCode),
+		Retryable:   se.Retryable || se.Response.StatusCode == iteratorUnknown,
+	}
+}
+
+// record builds the stored record of a Ret element.
+func (e *Engine) record(d *dataType, n *qbxml.Node) *qbconnect.Record {
+	r := &qbconnect.Record{Type: d.name, Active: true}
+	for _, c := range n.Children {
+		switch c.Name {
+		case "ListID", "TxnID":
+			r.ID = c.Text
+		case "EditSequence":
+			r.EditSequence = c.Text
+		case "TimeModified":
+			r.ModifiedAt, _ = parseQBTime(c.Text)
+		case "FullName":
+			if !d.txn {
+				r.Name = c.Text
+			}
+		case "Name":
+			if !d.txn && r.Name == "" {
+				r.Name = c.Text
+			}
+		case "RefNumber":
+			if d.txn {
+				r.Name = c.Text
+			}
+		case "TxnDate":
+			r.TxnDate = c.Text
+		case "IsActive":
+			r.Active = c.Text != "false"
+		case d.ref:
+			if d.ref != "" {
+				r.RefID, _ = c.ChildText("ListID")
+			}
+		}
+	}
+	r.Data = e.codec.appendJSON(make([]byte, 0, 1024), n, d.ret)
+	return r
+}
+
+// deletedOf reads a ListDeletedRet or TxnDeletedRet of the data type.
+func deletedOf(n *qbxml.Node, d *dataType) (string, time.Time, bool) {
+	typeEl := "ListDelType"
+	if d.txn {
+		typeEl = "TxnDelType"
+	}
+	if t, _ := n.ChildText(typeEl); t != d.delType {
+		return "", time.Time{}, false
+	}
+	id, _ := n.ChildText(d.idElem())
+	ts, _ := n.ChildText("TimeDeleted")
+	at, ok := parseQBTime(ts)
+	return id, at, id != "" && ok
+}
+
+// SyncNow starts passes for a company; see qbconnect.SyncService.
+func (e *Engine) SyncNow(ctx context.Context, orgID, companyID string, req qbconnect.SyncRequest) ([]*qbconnect.SyncState, error) {
+	types, err := e.resolve(req.DataTypes)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.comps.FindCompany(ctx, orgID, companyID); err != nil {
+		return nil, err
+	}
+	if _, err := e.conns.ActiveConnection(ctx, orgID, companyID); err != nil {
+		if qbconnect.ErrorCodeOf(err) == qbconnect.ENotFound {
+			return nil, &qbconnect.Error{Code: qbconnect.EConflict, Message: fmt.Sprintf("company %s has no connection to QuickBooks", companyID),
+				UserMessage: "This company is not connected to QuickBooks yet.", Resolution: "Create a connection and link the connector or the Web Connector first."}
+		}
+		return nil, err
+	}
+	out := make([]*qbconnect.SyncState, 0, len(types))
+	for _, d := range types {
+		st, _, err := e.startPass(ctx, orgID, companyID, d, qbconnect.TriggerOnDemand, req.Full)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func (e *Engine) resolve(names []string) ([]*dataType, error) {
+	if len(names) == 0 {
+		return e.types, nil
+	}
+	var out []*dataType
+	seen := map[string]bool{}
+	for _, n := range names {
+		d := e.byName[n]
+		if d == nil {
+			valid := make([]string, len(e.types))
+			for i, t := range e.types {
+				valid[i] = t.name
+			}
+			return nil, qbconnect.Errorf(qbconnect.EInvalid, "unknown data type %q (known: %s)", n, strings.Join(valid, ", "))
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// startPass starts a pass of one type unless one is under way, and
+// enqueues its first page.
+func (e *Engine) startPass(ctx context.Context, orgID, companyID string, d *dataType, trigger qbconnect.SyncTrigger, full bool) (*qbconnect.SyncState, bool, error) {
+	old, err := e.states.FindSyncState(ctx, companyID, d.name)
+	if err != nil && qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
+		return nil, false, err
+	}
+	if old != nil && old.Status.Active() {
+		return old, false, nil
+	}
+	runID, err := e.newID("syn_", 10)
+	if err != nil {
+		return nil, false, err
+	}
+	now := e.now()
+	st := &qbconnect.SyncState{CompanyID: companyID, OrgID: orgID, DataType: d.name, Status: qbconnect.SyncQueued,
+		RunID: runID, Mode: qbconnect.SyncFull, Trigger: trigger, StartedAt: &now}
+	if old != nil {
+		st.HighWater, st.DeletedMark, st.LastFullAt, st.LastCompleteAt = old.HighWater, old.DeletedMark, old.LastFullAt, old.LastCompleteAt
+		if !full && old.LastCompleteAt != nil && !old.HighWater.IsZero() {
+			st.Mode = qbconnect.SyncIncremental
+		}
+	}
+	run := &qbconnect.SyncRun{ID: runID, OrgID: orgID, CompanyID: companyID, DataType: d.name, Mode: st.Mode, Trigger: trigger,
+		Status: qbconnect.SyncQueued, StartedAt: now}
+	cur, started, err := e.states.StartSyncPass(ctx, st, run)
+	if err != nil || !started {
+		return cur, false, err
+	}
+	if _, err := e.enqueuePage(ctx, cur, d); err != nil {
+		if ferr := e.failPass(ctx, cur, asError(err, "the sync request could not be queued")); ferr != nil {
+			return nil, false, ferr
+		}
+		return nil, false, err
+	}
+	got, err := e.states.FindSyncState(ctx, companyID, d.name)
+	return got, true, err
+}
+
+// SyncStates returns the state of every data type of a company, with Idle
+// states for types never synced.
+func (e *Engine) SyncStates(ctx context.Context, orgID, companyID string) ([]*qbconnect.SyncState, error) {
+	if _, err := e.comps.FindCompany(ctx, orgID, companyID); err != nil {
+		return nil, err
+	}
+	list, err := e.states.ListSyncStates(ctx, companyID)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]*qbconnect.SyncState{}
+	for _, st := range list {
+		have[st.DataType] = st
+	}
+	out := make([]*qbconnect.SyncState, 0, len(e.types))
+	for _, d := range e.types {
+		st := have[d.name]
+		if st == nil {
+			st = &qbconnect.SyncState{CompanyID: companyID, OrgID: orgID, DataType: d.name, Status: qbconnect.SyncIdle}
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// SyncRuns returns a page of a company's sync history, newest first.
+func (e *Engine) SyncRuns(ctx context.Context, f qbconnect.SyncRunFilter) ([]*qbconnect.SyncRun, string, error) {
+	if f.DataType != "" && e.byName[f.DataType] == nil {
+		return nil, "", qbconnect.Errorf(qbconnect.EInvalid, "unknown data type %q", f.DataType)
+	}
+	return e.states.ListSyncRuns(ctx, f)
+}
+
+// Reconcile finds passes whose awaited page finished without being handled
+// (the platform stopped between the queue's Complete and HandleOperation,
+// or the caller never called it) or was never enqueued, and handles or
+// enqueues it. The scheduler calls it on every tick; it is safe to call
+// at any time and from several processes.
+func (e *Engine) Reconcile(ctx context.Context) error {
+	states, err := e.states.ActiveSyncStates(ctx)
+	if err != nil {
+		return err
+	}
+	sort.Slice(states, func(i, j int) bool { return states[i].UpdatedAt.Before(states[j].UpdatedAt) })
+	var errs []error
+	for _, st := range states {
+		d := e.byName[st.DataType]
+		if d == nil {
+			continue // a type this engine was configured not to sync
+		}
+		op, err := e.enqueuePage(ctx, st, d)
+		if err != nil {
+			errs = append(errs, e.failPass(ctx, st, asError(err, "the sync request could not be queued")))
+			continue
+		}
+		if op.Status.Done() {
+			if _, err := e.HandleOperation(ctx, op, nil); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,490 @@
+package syncengine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/qbd"
+	"github.com/qbconnect/qbconnect/qbdsim"
+	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
+	"github.com/qbconnect/qbconnect/qbxml"
+	"github.com/qbconnect/qbconnect/store"
+	"github.com/qbconnect/qbconnect/store/storetest"
+	"github.com/qbconnect/qbconnect/syncengine"
+)
+
+// simClock is the simulator's clock: QuickBooks' clock, which tests move
+// on their own.
+type simClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *simClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *simClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// harness is the platform (store, queue, engine) and QuickBooks (an
+// in-process simulator) in one test, with a tiny runner in between that
+// does what the connector does: lease an operation, run it through the qbd
+// contract, complete it and hand the result to the engine.
+type harness struct {
+	tb      testing.TB
+	ctx     context.Context
+	dsn     string
+	env     *storetest.Env
+	eng     *syncengine.Engine
+	cfg     syncengine.Config
+	org     *qbconnect.Org
+	conn    *qbconnect.Connection
+	connID  string // connector ID
+	sim     *qbdsim.Simulator
+	simNow  *simClock
+	file    string
+	proc    *qbdsim.Processor
+	ticket  string
+	qbTime  time.Duration // time spent in ProcessRequest
+}
+
+// harnessOptions shape a harness.
+type harnessOptions struct {
+	DSN      string // "" means a new SQLite file
+	Generate companyfile.GenerateOptions
+	Engine   syncengine.Config // DB is set by the harness
+	// CompanyFile, when set, is an existing company file to copy instead of
+	// generating one.
+	CompanyFile string
+}
+
+func newHarness(tb testing.TB, o harnessOptions) *harness {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	tb.Cleanup(cancel)
+	h := &harness{tb: tb, ctx: ctx, simNow: &simClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}}
+	h.dsn = o.DSN
+	if h.dsn == "" {
+		h.dsn = storetest.SQLiteDSN(tb)
+	}
+	h.env = storetest.NewEnv(tb, h.dsn, store.Options{})
+	h.org = h.env.Org(tb, "Lender")
+	conn, _ := h.env.Linked(tb, h.org.ID, "")
+	h.conn, h.connID = conn, conn.ConnectorID
+	h.cfg = o.Engine
+	h.startEngine(h.env.DB)
+
+	dir := tb.TempDir()
+	h.file = filepath.Join(dir, "books.qbw")
+	if o.CompanyFile != "" {
+		copyFile(tb, o.CompanyFile, h.file)
+	} else {
+		makeCompany(tb, h.file, h.simNow.Now, o.Generate)
+	}
+	sim, err := qbdsim.New(qbdsim.Options{Dir: dir, Now: h.simNow.Now, Policy: qbdsim.Policy{Mode: qbdsim.PolicyAlways}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { sim.Close() })
+	h.sim = sim
+	h.openQuickBooks()
+	return h
+}
+
+// makeCompany creates a company file at path and generates o into it.
+func makeCompany(tb testing.TB, path string, now func() time.Time, o companyfile.GenerateOptions) {
+	tb.Helper()
+	f, err := companyfile.Create(path, "Harbor Supply Co", companyfile.Options{Now: now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if o.Total() > 0 {
+		if err := f.Generate(context.Background(), o); err != nil {
+			tb.Fatalf("generate: %v", err)
+		}
+	}
+}
+
+func copyFile(tb testing.TB, from, to string) {
+	tb.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// startEngine creates the engine on db (a platform (re)start).
+func (h *harness) startEngine(db *store.DB) {
+	h.tb.Helper()
+	cfg := h.cfg
+	cfg.DB = db
+	cfg.Queue = store.NewQueue(db)
+	cfg.Now = h.env.Clock.Now
+	eng, err := syncengine.New(cfg)
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	h.eng = eng
+}
+
+// restartPlatform closes the store and opens it again with a new engine,
+// as when the platform process restarts.
+func (h *harness) restartPlatform() {
+	h.tb.Helper()
+	if err := h.env.DB.Close(); err != nil {
+		h.tb.Fatal(err)
+	}
+	h.env = storetest.OpenEnv(h.tb, h.dsn, store.Options{}, h.env.Clock)
+	h.startEngine(h.env.DB)
+}
+
+// openQuickBooks opens the company file in QuickBooks and begins a session
+// as the connector would.
+func (h *harness) openQuickBooks() {
+	h.tb.Helper()
+	if err := h.sim.OpenFile(h.file, qbd.FileModeSingleUser, ""); err != nil {
+		h.tb.Fatalf("open company file: %v", err)
+	}
+	h.proc = h.sim.NewProcessor()
+	if err := h.proc.OpenConnection(h.ctx, qbd.App{Name: "qbconnect tests", ConnectionType: qbd.ConnectionLocalQBD}); err != nil {
+		h.tb.Fatalf("OpenConnection: %v", err)
+	}
+	t, err := h.proc.BeginSession(h.ctx, h.file, qbd.FileModeDoNotCare)
+	if err != nil {
+		h.tb.Fatalf("BeginSession: %v", err)
+	}
+	h.ticket = t
+	h.tb.Cleanup(func() { h.proc.CloseConnection(context.Background()) })
+	if err := h.env.Connections.SetHealth(h.ctx, h.conn.ID, qbconnect.Health{Code: qbconnect.HealthOK, Message: "Connected to QuickBooks.", Since: h.env.Clock.Now()}); err != nil {
+		h.tb.Fatal(err)
+	}
+}
+
+// process runs a request in the runner's session.
+func (h *harness) process(req string) ([]byte, error) {
+	start := time.Now()
+	resp, err := h.proc.ProcessRequest(h.ctx, h.ticket, []byte(req))
+	h.qbTime += time.Since(start)
+	return resp, err
+}
+
+// qb runs a request directly (a user working in QuickBooks) and returns
+// the first response's first record, failing on an error status.
+func (h *harness) qb(req string) *qbxml.Node {
+	h.tb.Helper()
+	doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">` + req + `</QBXMLMsgsRq></QBXML>`
+	resp, err := h.proc.ProcessRequest(h.ctx, h.ticket, []byte(doc))
+	if err != nil {
+		h.tb.Fatalf("QuickBooks: %v", err)
+	}
+	recs, err := decodeAll(resp)
+	if err != nil {
+		h.tb.Fatalf("QuickBooks answered %v to %.200s", err, req)
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	return recs[0]
+}
+
+// decodeAll returns every record of a response, or the first error status.
+func decodeAll(resp []byte) ([]*qbxml.Node, error) {
+	dec := qbxml.NewDecoder(bytes.NewReader(resp), &qbxml.Options{Generic: true})
+	var out []*qbxml.Node
+	for {
+		it, err := dec.Next()
+		if err != nil {
+			if errors.Is(err, errEOF) {
+				return out, nil
+			}
+			return out, err
+		}
+		if it.Kind == qbxml.ItemResponse {
+			if err := it.Response.Err(); err != nil {
+				return out, err
+			}
+			continue
+		}
+		out = append(out, it.Record.ToNode())
+	}
+}
+
+// step leases, runs and completes one operation; false when none is
+// runnable. drop loses the result in transit (the operation ran in
+// QuickBooks, the platform never heard back). skipHandle completes the
+// operation without calling the engine (the platform stopped in between).
+func (h *harness) step(drop, skipHandle bool) bool {
+	h.tb.Helper()
+	l, err := h.env.Queue.Lease(h.ctx, h.connID, time.Minute)
+	if err != nil {
+		h.tb.Fatalf("lease: %v", err)
+	}
+	if l == nil {
+		return false
+	}
+	op := l.Operation
+	req := op.Request
+	var out qbconnect.Outcome
+	if op.MessageSetID != "" && op.Attempts > 1 {
+		// The connector's journal: an earlier attempt of this write may
+		// have run; ask QuickBooks for its stored answer first.
+		rec := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError" oldMessageSetID="` + op.MessageSetID + `"/></QBXML>`
+		resp, err := h.process(rec)
+		if err == nil && !bytes.Contains(resp, []byte(`messageSetStatusCode="600"`)) {
+			out.Response = resp
+		}
+	}
+	if out.Response == nil {
+		resp, err := h.process(req)
+		if err != nil {
+			var qe *qbd.Error
+			errors.As(err, &qe)
+			hr := ""
+			if qe != nil {
+				hr = qbd.FormatHRESULT(qe.HRESULT)
+			}
+			out.Failure = &qbconnect.Error{Code: qbconnect.EUnavailable, Message: err.Error(), QBCode: hr, Retryable: true}
+			out.Health = &qbconnect.Health{Code: "qb_not_running", Message: "QuickBooks is not running.", NeedsUser: true, Since: h.env.Clock.Now()}
+		} else {
+			out.Response = resp
+		}
+	}
+	if drop {
+		return true
+	}
+	done, applied, err := h.env.Queue.Complete(h.ctx, op.ID, l.LeaseID, out)
+	if err != nil {
+		h.tb.Fatalf("complete: %v", err)
+	}
+	if applied && done.Status.Done() && !skipHandle {
+		if _, err := h.eng.HandleOperation(h.ctx, done, bytes.NewReader(done.Result)); err != nil {
+			h.tb.Fatalf("HandleOperation: %v", err)
+		}
+	}
+	return true
+}
+
+// drain runs operations until none is runnable.
+func (h *harness) drain() int {
+	h.tb.Helper()
+	n := 0
+	for h.step(false, false) {
+		n++
+		if n > 100000 {
+			h.tb.Fatal("the queue never drains")
+		}
+	}
+	return n
+}
+
+// syncNow starts an on-demand sync and runs it to the end.
+func (h *harness) syncNow(req qbconnect.SyncRequest) []*qbconnect.SyncState {
+	h.tb.Helper()
+	if _, err := h.eng.SyncNow(h.ctx, h.org.ID, h.conn.CompanyID, req); err != nil {
+		h.tb.Fatalf("SyncNow: %v", err)
+	}
+	h.drain()
+	states, err := h.eng.SyncStates(h.ctx, h.org.ID, h.conn.CompanyID)
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	return states
+}
+
+// stored returns the live records of a type: ID -> record.
+func (h *harness) stored(typ string, includeDeleted bool) map[string]*qbconnect.Record {
+	h.tb.Helper()
+	out := map[string]*qbconnect.Record{}
+	cursor := ""
+	for {
+		page, next, err := h.env.Records.ListRecords(h.ctx, qbconnect.RecordFilter{OrgID: h.org.ID, CompanyID: h.conn.CompanyID, Type: typ,
+			IncludeDeleted: includeDeleted, Limit: 1000, Cursor: cursor})
+		if err != nil {
+			h.tb.Fatal(err)
+		}
+		for _, r := range page {
+			if _, dup := out[r.ID]; dup {
+				h.tb.Fatalf("%s %s listed twice", typ, r.ID)
+			}
+			out[r.ID] = r
+		}
+		if next == "" {
+			return out
+		}
+		cursor = next
+	}
+}
+
+// inQuickBooks returns the IDs and EditSequences of every object of a data
+// type in QuickBooks.
+func (h *harness) inQuickBooks(info qbconnect.DataTypeInfo) map[string]string {
+	h.tb.Helper()
+	idEl := "ListID"
+	filter := "<ActiveStatus>All</ActiveStatus>"
+	if info.Transaction {
+		idEl, filter = "TxnID", ""
+	}
+	doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><` + info.Object + `QueryRq>` + filter +
+		`<IncludeRetElement>` + idEl + `</IncludeRetElement><IncludeRetElement>EditSequence</IncludeRetElement></` + info.Object + `QueryRq></QBXMLMsgsRq></QBXML>`
+	resp, err := h.proc.ProcessRequest(h.ctx, h.ticket, []byte(doc))
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	recs, err := decodeAll(resp)
+	if err != nil {
+		h.tb.Fatalf("%s: %v", info.Name, err)
+	}
+	out := map[string]string{}
+	for _, r := range recs {
+		id, _ := r.ChildText(idEl)
+		es, _ := r.ChildText("EditSequence")
+		out[id] = es
+	}
+	return out
+}
+
+// modifiedSince counts the objects of a type QuickBooks holds as modified
+// at or after from.
+func (h *harness) modifiedSince(info qbconnect.DataTypeInfo, from time.Time) int {
+	h.tb.Helper()
+	idEl, filter := "ListID", "<ActiveStatus>All</ActiveStatus><FromModifiedDate>"+from.Format(time.RFC3339)+"</FromModifiedDate>"
+	if info.Transaction {
+		idEl, filter = "TxnID", "<ModifiedDateRangeFilter><FromModifiedDate>"+from.Format(time.RFC3339)+"</FromModifiedDate></ModifiedDateRangeFilter>"
+	}
+	doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><` + info.Object + `QueryRq>` + filter +
+		`<IncludeRetElement>` + idEl + `</IncludeRetElement></` + info.Object + `QueryRq></QBXMLMsgsRq></QBXML>`
+	resp, err := h.proc.ProcessRequest(h.ctx, h.ticket, []byte(doc))
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	recs, err := decodeAll(resp)
+	if err != nil {
+		h.tb.Fatalf("%s: %v", info.Name, err)
+	}
+	return len(recs)
+}
+
+// retOf returns QuickBooks' current Ret element of a record.
+func (h *harness) retOf(info qbconnect.DataTypeInfo, id string) *qbxml.Node {
+	h.tb.Helper()
+	idEl, extra := "ListID", ""
+	if info.Transaction {
+		idEl = "TxnID"
+		if qbxml.Lookup(info.Object+"QueryRq").Child("IncludeLineItems") != nil {
+			extra = "<IncludeLineItems>true</IncludeLineItems>"
+		}
+	}
+	return h.qb(`<` + info.Object + `QueryRq><` + idEl + `>` + id + `</` + idEl + `>` + extra + `</` + info.Object + `QueryRq>`)
+}
+
+// checkMirror verifies that the store holds exactly what QuickBooks holds
+// for every data type: the same IDs, the same EditSequences, no extras,
+// and for a sample of each type the same JSON field by field.
+func (h *harness) checkMirror(sample int) (total int) {
+	h.tb.Helper()
+	for _, info := range h.eng.DataTypes() {
+		want := h.inQuickBooks(info)
+		got := h.stored(info.Name, false)
+		if len(got) != len(want) {
+			h.tb.Errorf("%s: %d stored, QuickBooks has %d", info.Name, len(got), len(want))
+		}
+		for id, es := range want {
+			r, ok := got[id]
+			if !ok {
+				h.tb.Errorf("%s %s missing from the store", info.Name, id)
+				continue
+			}
+			if r.EditSequence != es {
+				h.tb.Errorf("%s %s: stored editSequence %s, QuickBooks %s", info.Name, id, r.EditSequence, es)
+			}
+		}
+		for id := range got {
+			if _, ok := want[id]; !ok {
+				h.tb.Errorf("%s %s stored but not in QuickBooks", info.Name, id)
+			}
+		}
+		total += len(want)
+		n := 0
+		for id, r := range got {
+			if n == sample {
+				break
+			}
+			n++
+			ret := h.retOf(info, id)
+			var wantJSON, gotJSON any
+			mustUnmarshal(h.tb, syncengine.RecordJSON(ret), &wantJSON)
+			mustUnmarshal(h.tb, r.Data, &gotJSON)
+			if diff := cmpDiff(wantJSON, gotJSON); diff != "" {
+				h.tb.Errorf("%s %s differs from QuickBooks (-QuickBooks +stored):\n%s", info.Name, id, diff)
+			}
+		}
+	}
+	return total
+}
+
+func mustUnmarshal(tb testing.TB, b []byte, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		tb.Fatalf("invalid JSON %.200s: %v", b, err)
+	}
+}
+
+// stateOf returns the sync state of one type.
+func stateOf(tb testing.TB, states []*qbconnect.SyncState, typ string) *qbconnect.SyncState {
+	tb.Helper()
+	for _, st := range states {
+		if st.DataType == typ {
+			return st
+		}
+	}
+	tb.Fatalf("no sync state for %s", typ)
+	return nil
+}
+
+// fetched sums the records the last pass of every type fetched.
+func fetched(states []*qbconnect.SyncState) int {
+	n := 0
+	for _, st := range states {
+		n += st.Fetched
+	}
+	return n
+}
+
+// allComplete fails unless every state (or every state of types) is
+// Complete.
+func allComplete(tb testing.TB, states []*qbconnect.SyncState, types ...string) {
+	tb.Helper()
+	var bad []string
+	for _, st := range states {
+		if len(types) > 0 && !slices.Contains(types, st.DataType) {
+			continue
+		}
+		if st.Status != qbconnect.SyncComplete {
+			bad = append(bad, fmt.Sprintf("%s %s (%v)", st.DataType, st.Status, st.Error))
+		}
+	}
+	if len(bad) > 0 {
+		tb.Fatalf("not complete: %s", strings.Join(bad, "; "))
+	}
+}

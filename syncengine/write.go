@@ -1,0 +1,246 @@
+package syncengine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/qbxml"
+)
+
+// writeMeta is what an OpWrite operation carries in its Meta.
+type writeMeta struct {
+	DataType string                `json:"dataType"`
+	Action   qbconnect.WriteAction `json:"action"`
+	ID       string                `json:"id,omitempty"`
+}
+
+// PlanWrite validates a client's write and enqueues it; see
+// qbconnect.SyncService. The request is one message set with a fresh
+// newMessageSetID (kept as the operation's MessageSetID) and
+// onError="stopOnError": when its answer is lost, the connector asks
+// QuickBooks for the stored answer with oldMessageSetID instead of running
+// it again, and HandleOperation and WriteResult read that answer exactly
+// like the first.
+func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbconnect.Operation, error) {
+	d := e.byName[w.DataType]
+	if d == nil {
+		_, err := e.resolve([]string{w.DataType})
+		return nil, err
+	}
+	rq, err := e.writeRequest(d, w)
+	if err != nil {
+		return nil, err
+	}
+	msid, err := e.newID("", 16)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := qbxml.Marshal(&qbxml.MsgsRq{OnError: qbxml.StopOnError, NewMessageSetID: msid, Requests: []qbxml.Element{rq}})
+	if err != nil {
+		var ve *qbxml.ValidationError
+		if errors.As(err, &ve) {
+			return nil, &qbconnect.Error{Code: qbconnect.EInvalid, Message: invalidMessage(ve), Err: err}
+		}
+		return nil, err
+	}
+	meta, _ := json.Marshal(writeMeta{DataType: d.name, Action: w.Action, ID: w.ID})
+	return e.queue.Enqueue(ctx, &qbconnect.Operation{
+		OrgID: w.OrgID, CompanyID: w.CompanyID, Kind: qbconnect.OpWrite, Priority: qbconnect.PriorityWrite,
+		IdempotencyKey: w.IdempotencyKey, Request: string(doc), MessageSetID: msid, Meta: meta, Deadline: w.Deadline,
+	})
+}
+
+// invalidMessage lists a validation error's problems with the request's
+// envelope stripped from their paths.
+func invalidMessage(ve *qbxml.ValidationError) string {
+	var b bytes.Buffer
+	b.WriteString("the record does not match QuickBooks' schema: ")
+	for i, p := range ve.Problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.Path)
+		b.WriteString(": ")
+		b.WriteString(p.Message)
+	}
+	return b.String()
+}
+
+func (e *Engine) writeRequest(d *dataType, w qbconnect.WriteRequest) (*qbxml.Node, error) {
+	unsupported := func() error {
+		return qbconnect.Errorf(qbconnect.EInvalid, "%s cannot be %sd through QuickBooks' SDK (supported: %v)", d.name, w.Action, d.actions())
+	}
+	needID := func() error {
+		if w.ID == "" {
+			return qbconnect.Errorf(qbconnect.EInvalid, "%s of %s needs the record's ID", w.Action, d.name)
+		}
+		return nil
+	}
+	switch w.Action {
+	case qbconnect.WriteCreate:
+		if d.add == nil {
+			return nil, unsupported()
+		}
+		rec, err := e.codec.fromJSON(d.add.Name, d.add, w.Body)
+		if err != nil {
+			return nil, err
+		}
+		return qbxml.NewNode(d.object+"AddRq", rec).SetAttr("requestID", "w"), nil
+	case qbconnect.WriteUpdate:
+		if d.mod == nil {
+			return nil, unsupported()
+		}
+		if err := needID(); err != nil {
+			return nil, err
+		}
+		rec, err := e.codec.fromJSON(d.mod.Name, d.mod, w.Body)
+		if err != nil {
+			return nil, err
+		}
+		idEl := d.idElem()
+		if got, ok := rec.ChildText(idEl); ok && got != w.ID {
+			return nil, qbconnect.Errorf(qbconnect.EInvalid, "the body's %s %q differs from the record's ID %q", JSONName(idEl, false), got, w.ID)
+		}
+		if _, ok := rec.ChildText("EditSequence"); !ok {
+			return nil, qbconnect.Errorf(qbconnect.EInvalid, "an update needs the record's editSequence, as last read")
+		}
+		if rec.Child(idEl) == nil {
+			rec.Children = append([]*qbxml.Node{qbxml.NewText(idEl, w.ID)}, rec.Children...)
+		}
+		return qbxml.NewNode(d.object+"ModRq", rec).SetAttr("requestID", "w"), nil
+	case qbconnect.WriteDelete:
+		if !d.canDelete {
+			return nil, unsupported()
+		}
+		if err := needID(); err != nil {
+			return nil, err
+		}
+		if d.txn {
+			return qbxml.NewNode("TxnDelRq", qbxml.NewText("TxnDelType", d.object), qbxml.NewText("TxnID", w.ID)).SetAttr("requestID", "w"), nil
+		}
+		return qbxml.NewNode("ListDelRq", qbxml.NewText("ListDelType", d.object), qbxml.NewText("ListID", w.ID)).SetAttr("requestID", "w"), nil
+	case qbconnect.WriteVoid:
+		if !d.canVoid {
+			return nil, unsupported()
+		}
+		if err := needID(); err != nil {
+			return nil, err
+		}
+		return qbxml.NewNode("TxnVoidRq", qbxml.NewText("TxnVoidType", d.object), qbxml.NewText("TxnID", w.ID)).SetAttr("requestID", "w"), nil
+	}
+	return nil, qbconnect.Errorf(qbconnect.EInvalid, "unknown action %q (want create, update, delete or void)", w.Action)
+}
+
+// WriteResult maps a finished write operation to its outcome; see
+// qbconnect.SyncService.
+func (e *Engine) WriteResult(ctx context.Context, op *qbconnect.Operation) (*qbconnect.WriteResult, error) {
+	if op.Kind != qbconnect.OpWrite {
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation %s is not a write", op.ID)
+	}
+	res := &qbconnect.WriteResult{Status: op.Status}
+	switch op.Status {
+	case qbconnect.OpSucceeded:
+	case qbconnect.OpFailed, qbconnect.OpTimedOut, qbconnect.OpCanceled:
+		res.Error = op.Error
+		return res, nil
+	default:
+		return res, nil
+	}
+	var m writeMeta
+	if err := json.Unmarshal(op.Meta, &m); err != nil {
+		return nil, fmt.Errorf("syncengine: write %s has no write state: %w", op.ID, err)
+	}
+	d := e.byName[m.DataType]
+	if d == nil {
+		return nil, fmt.Errorf("syncengine: write %s is of unknown type %q", op.ID, m.DataType)
+	}
+	rec, qerr, err := e.readWrite(d, op, bytes.NewReader(op.Result))
+	if err != nil {
+		return nil, err
+	}
+	if qerr != nil {
+		res.Status, res.Error = qbconnect.OpFailed, qerr
+		return res, nil
+	}
+	if rec != nil {
+		rec.CompanyID = op.CompanyID
+	}
+	res.Record = rec
+	return res, nil
+}
+
+// readWrite decodes a write's response: the Ret record of an Add or Mod,
+// nothing for a delete or void, or QuickBooks' error.
+func (e *Engine) readWrite(d *dataType, op *qbconnect.Operation, r io.Reader) (*qbconnect.Record, *qbconnect.Error, error) {
+	dec := qbxml.NewDecoder(r, &qbxml.Options{Generic: true})
+	var rec *qbconnect.Record
+	seen := false
+	for {
+		it, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("syncengine: write %s: response: %w", op.ID, err)
+		}
+		switch it.Kind {
+		case qbxml.ItemResponse:
+			seen = true
+			if err := it.Response.Err(); err != nil {
+				var se *qbxml.StatusError
+				errors.As(err, &se)
+				return nil, statusError(se), nil
+			}
+		case qbxml.ItemRecord:
+			if n := it.Record.ToNode(); n.Name == d.object+"Ret" {
+				rec = e.record(d, n)
+			}
+		}
+	}
+	if !seen {
+		if ms := dec.MessageSet(); ms.MessageSetStatusCode != "" {
+			return nil, &qbconnect.Error{Code: qbconnect.EQuickBooks, QBCode: ms.MessageSetStatusCode,
+				Message: fmt.Sprintf("QuickBooks has no stored answer for message set %s (status %s)", op.MessageSetID, ms.MessageSetStatusCode)}, nil
+		}
+		return nil, nil, fmt.Errorf("syncengine: write %s: the response holds no answer", op.ID)
+	}
+	return rec, nil, nil
+}
+
+// handleWrite stores the outcome of a successful write, so that reads see
+// a created or updated record at once and a deleted one as deleted. A
+// voided transaction is picked up by the next incremental sync (its
+// TimeModified changes).
+func (e *Engine) handleWrite(ctx context.Context, op *qbconnect.Operation, r io.Reader) error {
+	if op.Status != qbconnect.OpSucceeded {
+		return nil
+	}
+	var m writeMeta
+	if err := json.Unmarshal(op.Meta, &m); err != nil {
+		return fmt.Errorf("syncengine: write %s has no write state: %w", op.ID, err)
+	}
+	d := e.byName[m.DataType]
+	if d == nil {
+		return nil
+	}
+	if r == nil {
+		r = bytes.NewReader(op.Result)
+	}
+	rec, qerr, err := e.readWrite(d, op, r)
+	if err != nil || qerr != nil {
+		return err
+	}
+	switch {
+	case rec != nil:
+		rec.CompanyID = op.CompanyID
+		return e.records.UpsertRecords(ctx, []*qbconnect.Record{rec})
+	case m.Action == qbconnect.WriteDelete:
+		return e.records.DeleteRecords(ctx, op.CompanyID, d.name, []string{m.ID}, e.now())
+	}
+	return nil
+}
