@@ -79,6 +79,9 @@ type SyncState struct {
 	Pages    int `json:"pages"`
 	Fetched  int `json:"fetched"` // records received in this pass
 	Deleted  int `json:"deleted"` // deletions received in this pass
+	// Remaining is how many records QuickBooks' iterator still held after
+	// the last page (progress; also how a lost page is detected).
+	Remaining int `json:"remaining"`
 	// PassHighWater is the latest TimeModified seen in this pass so far.
 	PassHighWater time.Time  `json:"-"`
 	StartedAt     *time.Time `json:"startedAt,omitempty"`

@@ -35,7 +35,7 @@ func KeyOf(st *qbconnect.SyncState) SyncKey {
 }
 
 const syncStateColumns = `company_id, type, org_id, status, error, high_water, deleted_mark, last_full_at, last_complete_at,
-	run_id, mode, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, pass_high_water, started_at, updated_at`
+	run_id, mode, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water, started_at, updated_at`
 
 func scanSyncState(row interface{ Scan(...any) error }) (*qbconnect.SyncState, error) {
 	st := &qbconnect.SyncState{}
@@ -44,7 +44,7 @@ func scanSyncState(row interface{ Scan(...any) error }) (*qbconnect.SyncState, e
 	var lastFull, lastComplete, started sql.NullInt64
 	err := row.Scan(&st.CompanyID, &st.DataType, &st.OrgID, &st.Status, &errJSON, &high, &delMark, &lastFull, &lastComplete,
 		&st.RunID, &st.Mode, &st.Trigger, &st.OpID, &st.IteratorID, &st.Restarts, &st.Pages, &st.Fetched, &st.Deleted,
-		&passHigh, &started, &updated)
+		&st.Remaining, &passHigh, &started, &updated)
 	if err != nil {
 		return nil, err
 	}
@@ -77,12 +77,12 @@ func microsOrZero(t time.Time) int64 {
 func syncStateArgs(st *qbconnect.SyncState, now time.Time) []any {
 	return []any{st.OrgID, st.Status, encodeError(st.Error), microsOrZero(st.HighWater), microsOrZero(st.DeletedMark),
 		nullMicros(st.LastFullAt), nullMicros(st.LastCompleteAt), st.RunID, st.Mode, st.Trigger, st.OpID, st.IteratorID,
-		st.Restarts, st.Pages, st.Fetched, st.Deleted, microsOrZero(st.PassHighWater), nullMicros(st.StartedAt), micros(now)}
+		st.Restarts, st.Pages, st.Fetched, st.Deleted, st.Remaining, microsOrZero(st.PassHighWater), nullMicros(st.StartedAt), micros(now)}
 }
 
 const syncStateSet = `org_id = ?, status = ?, error = ?, high_water = ?, deleted_mark = ?, last_full_at = ?, last_complete_at = ?,
 	run_id = ?, mode = ?, trigger_by = ?, op_id = ?, iterator_id = ?, restarts = ?, pages = ?, fetched = ?, deleted = ?,
-	pass_high_water = ?, started_at = ?, updated_at = ?`
+	remaining = ?, pass_high_water = ?, started_at = ?, updated_at = ?`
 
 // FindSyncState returns the state of a company's data type; ENotFound when
 // the type was never synced.
@@ -153,8 +153,8 @@ func (s *SyncStore) StartSyncPass(ctx context.Context, st *qbconnect.SyncState, 
 		now := s.db.now()
 		args := append([]any{st.CompanyID, st.DataType}, syncStateArgs(st, now)...)
 		_, err = tx.exec(ctx, `INSERT INTO sync_states (company_id, type, org_id, status, error, high_water, deleted_mark, last_full_at,
-			last_complete_at, run_id, mode, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, pass_high_water, started_at,
-			updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			last_complete_at, run_id, mode, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water,
+			started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (company_id, type) DO UPDATE SET `+excludedSet(syncStateSet), args...)
 		if err != nil {
 			return fmt.Errorf("start sync: %w", err)

@@ -418,7 +418,21 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 	if delHigh.After(next.DeletedMark) {
 		next.DeletedMark = delHigh
 	}
-	more := d.iterator && main.IteratorRemainingCount != nil && *main.IteratorRemainingCount > 0 && main.IteratorID != ""
+	remaining := 0
+	if main.IteratorRemainingCount != nil {
+		remaining = *main.IteratorRemainingCount
+	}
+	if st.Pages > 0 && fetched+remaining != st.Remaining {
+		// The iterator moved past records this pass never received: an
+		// earlier run of this continuation answered, and the answer was
+		// lost. Only a new iterator can bring them back.
+		page.Rollback()
+		return e.restartPass(ctx, st, d, &qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
+			Message: fmt.Sprintf("page %d of the %s iterator returned %d records with %d remaining, but %d remained: a page was lost",
+				st.Pages, d.name, fetched, remaining, st.Remaining)})
+	}
+	next.Remaining = remaining
+	more := d.iterator && remaining > 0 && main.IteratorID != ""
 	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Pages: next.Pages, Fetched: next.Fetched,
 		Deleted: next.Deleted, Restarts: next.Restarts}
 	if more {
@@ -480,7 +494,7 @@ func (e *Engine) restartPass(ctx context.Context, st *qbconnect.SyncState, d *da
 	e.log.WarnContext(ctx, "sync pass restarts", "company", st.CompanyID, "type", d.name, "page", st.Pages, "err", cause)
 	next := *st
 	next.Restarts++
-	next.Pages, next.IteratorID, next.OpID = 0, "", ""
+	next.Pages, next.IteratorID, next.OpID, next.Remaining = 0, "", "", 0
 	next.Status = qbconnect.SyncFetching
 	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Pages: st.Pages, Fetched: st.Fetched, Deleted: st.Deleted, Restarts: next.Restarts}
 	if err := e.states.SaveSyncState(ctx, &next, run, store.KeyOf(st)); err != nil {

@@ -48,21 +48,21 @@ func (c *simClock) Advance(d time.Duration) {
 // does what the connector does: lease an operation, run it through the qbd
 // contract, complete it and hand the result to the engine.
 type harness struct {
-	tb      testing.TB
-	ctx     context.Context
-	dsn     string
-	env     *storetest.Env
-	eng     *syncengine.Engine
-	cfg     syncengine.Config
-	org     *qbconnect.Org
-	conn    *qbconnect.Connection
-	connID  string // connector ID
-	sim     *qbdsim.Simulator
-	simNow  *simClock
-	file    string
-	proc    *qbdsim.Processor
-	ticket  string
-	qbTime  time.Duration // time spent in ProcessRequest
+	tb     testing.TB
+	ctx    context.Context
+	dsn    string
+	env    *storetest.Env
+	eng    *syncengine.Engine
+	cfg    syncengine.Config
+	org    *qbconnect.Org
+	conn   *qbconnect.Connection
+	connID string // connector ID
+	sim    *qbdsim.Simulator
+	simNow *simClock
+	file   string
+	proc   *qbdsim.Processor
+	ticket string
+	qbTime time.Duration // time spent in ProcessRequest
 }
 
 // harnessOptions shape a harness.
@@ -401,46 +401,54 @@ func (h *harness) retOf(info qbconnect.DataTypeInfo, id string) *qbxml.Node {
 // checkMirror verifies that the store holds exactly what QuickBooks holds
 // for every data type: the same IDs, the same EditSequences, no extras,
 // and for a sample of each type the same JSON field by field.
-func (h *harness) checkMirror(sample int) (total int) {
+func (h *harness) checkMirror(sample int, types ...string) (total int) {
 	h.tb.Helper()
 	for _, info := range h.eng.DataTypes() {
-		want := h.inQuickBooks(info)
-		got := h.stored(info.Name, false)
-		if len(got) != len(want) {
-			h.tb.Errorf("%s: %d stored, QuickBooks has %d", info.Name, len(got), len(want))
+		if len(types) > 0 && !slices.Contains(types, info.Name) {
+			continue
 		}
-		for id, es := range want {
-			r, ok := got[id]
-			if !ok {
-				h.tb.Errorf("%s %s missing from the store", info.Name, id)
-				continue
-			}
-			if r.EditSequence != es {
-				h.tb.Errorf("%s %s: stored editSequence %s, QuickBooks %s", info.Name, id, r.EditSequence, es)
-			}
-		}
-		for id := range got {
-			if _, ok := want[id]; !ok {
-				h.tb.Errorf("%s %s stored but not in QuickBooks", info.Name, id)
-			}
-		}
-		total += len(want)
-		n := 0
-		for id, r := range got {
-			if n == sample {
-				break
-			}
-			n++
-			ret := h.retOf(info, id)
-			var wantJSON, gotJSON any
-			mustUnmarshal(h.tb, syncengine.RecordJSON(ret), &wantJSON)
-			mustUnmarshal(h.tb, r.Data, &gotJSON)
-			if diff := cmpDiff(wantJSON, gotJSON); diff != "" {
-				h.tb.Errorf("%s %s differs from QuickBooks (-QuickBooks +stored):\n%s", info.Name, id, diff)
-			}
-		}
+		total += h.checkType(info, sample)
 	}
 	return total
+}
+
+func (h *harness) checkType(info qbconnect.DataTypeInfo, sample int) int {
+	h.tb.Helper()
+	want := h.inQuickBooks(info)
+	got := h.stored(info.Name, false)
+	if len(got) != len(want) {
+		h.tb.Errorf("%s: %d stored, QuickBooks has %d", info.Name, len(got), len(want))
+	}
+	for id, es := range want {
+		r, ok := got[id]
+		if !ok {
+			h.tb.Errorf("%s %s missing from the store", info.Name, id)
+			continue
+		}
+		if r.EditSequence != es {
+			h.tb.Errorf("%s %s: stored editSequence %s, QuickBooks %s", info.Name, id, r.EditSequence, es)
+		}
+	}
+	for id := range got {
+		if _, ok := want[id]; !ok {
+			h.tb.Errorf("%s %s stored but not in QuickBooks", info.Name, id)
+		}
+	}
+	n := 0
+	for id, r := range got {
+		if n == sample {
+			break
+		}
+		n++
+		ret := h.retOf(info, id)
+		var wantJSON, gotJSON any
+		mustUnmarshal(h.tb, syncengine.RecordJSON(ret), &wantJSON)
+		mustUnmarshal(h.tb, r.Data, &gotJSON)
+		if diff := cmpDiff(wantJSON, gotJSON); diff != "" {
+			h.tb.Errorf("%s %s differs from QuickBooks (-QuickBooks +stored):\n%s", info.Name, id, diff)
+		}
+	}
+	return len(want)
 }
 
 func mustUnmarshal(tb testing.TB, b []byte, v any) {

@@ -21,6 +21,7 @@ CREATE TABLE sync_states (
     pages           BIGINT NOT NULL DEFAULT 0,
     fetched         BIGINT NOT NULL DEFAULT 0,
     deleted         BIGINT NOT NULL DEFAULT 0,
+    remaining       BIGINT NOT NULL DEFAULT 0,
     pass_high_water BIGINT NOT NULL DEFAULT 0,
     started_at      BIGINT,
     updated_at      BIGINT NOT NULL,

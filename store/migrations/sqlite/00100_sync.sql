@@ -21,6 +21,7 @@ CREATE TABLE sync_states (
     pages           INTEGER NOT NULL DEFAULT 0,
     fetched         INTEGER NOT NULL DEFAULT 0,
     deleted         INTEGER NOT NULL DEFAULT 0,
+    remaining       INTEGER NOT NULL DEFAULT 0,
     pass_high_water INTEGER NOT NULL DEFAULT 0,
     started_at      INTEGER,
     updated_at      INTEGER NOT NULL,

@@ -1,0 +1,123 @@
+package syncengine_test
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/qbdsim"
+	"github.com/qbconnect/qbconnect/syncengine"
+)
+
+var interruptTypes = []string{"customers", "invoices", "receivePayments", "bills", "checks"}
+
+func TestSyncRestartsWhenQuickBooksClosesMidIterator(t *testing.T) {
+	h := newHarness(t, harnessOptions{Generate: smallCompany(3), Engine: syncengine.Config{MaxReturned: 40}})
+	if _, err := h.sim.InjectFault(qbdsim.Fault{Method: "ProcessRequest", After: 3, CloseQuickBooks: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.eng.SyncNow(h.ctx, h.org.ID, h.conn.CompanyID, qbconnect.SyncRequest{DataTypes: []string{"invoices"}}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain() // stops when QuickBooks closes: the work waits for the user
+	states, _ := h.eng.SyncStates(h.ctx, h.org.ID, h.conn.CompanyID)
+	if st := stateOf(t, states, "invoices"); st.Status != qbconnect.SyncFetching || st.Pages != 3 {
+		t.Fatalf("after QuickBooks closed: %s after %d pages, want Fetching after 3", st.Status, st.Pages)
+	}
+	h.openQuickBooks() // the user opens QuickBooks again; the old iterator is gone
+	h.drain()
+	states, _ = h.eng.SyncStates(h.ctx, h.org.ID, h.conn.CompanyID)
+	st := stateOf(t, states, "invoices")
+	if st.Status != qbconnect.SyncComplete || st.Restarts != 1 {
+		t.Fatalf("invoices %s with %d restarts (%v), want Complete after 1 restart", st.Status, st.Restarts, st.Error)
+	}
+	h.checkMirror(3, "invoices")
+	runs, _, _ := h.eng.SyncRuns(h.ctx, qbconnect.SyncRunFilter{OrgID: h.org.ID, CompanyID: h.conn.CompanyID})
+	if len(runs) != 1 || runs[0].Restarts != 1 || runs[0].Status != qbconnect.SyncComplete {
+		t.Errorf("history %+v", runs[0])
+	}
+}
+
+// TestSyncInterruptedAtRandomPointsCompletes interrupts syncs of several
+// types at random steps: the connector vanishes holding a lease, a result
+// is lost after QuickBooks ran the request (so the iterator moved on), the
+// platform restarts between recording a result and ingesting it, and
+// QuickBooks closes mid-iterator. Passes that complete must mirror
+// QuickBooks exactly; the next run completes everything.
+func TestSyncInterruptedAtRandomPointsCompletes(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		t.Run("seed"+string(rune('0'+seed)), func(t *testing.T) {
+			h := newHarness(t, harnessOptions{Generate: smallCompany(seed), Engine: syncengine.Config{MaxReturned: 20, MaxRestarts: 5}})
+			r := rand.New(rand.NewPCG(seed, 99))
+			if _, err := h.eng.SyncNow(h.ctx, h.org.ID, h.conn.CompanyID, qbconnect.SyncRequest{DataTypes: interruptTypes}); err != nil {
+				t.Fatal(err)
+			}
+			faults := map[string]int{}
+			for steps := 0; steps < 2000; steps++ {
+				var ran bool
+				switch x := r.IntN(100); {
+				case x < 6: // the connector vanishes with the lease
+					l, err := h.env.Queue.Lease(h.ctx, h.connID, time.Minute)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ran = l != nil
+					h.env.Clock.Advance(2 * time.Minute)
+					faults["connector gone"]++
+				case x < 12: // the result is lost in transit
+					ran = h.step(true, false)
+					h.env.Clock.Advance(2 * time.Minute)
+					faults["result lost"]++
+				case x < 17: // the platform stops between Complete and ingesting
+					ran = h.step(false, true)
+					h.restartPlatform()
+					if err := h.eng.Reconcile(h.ctx); err != nil {
+						t.Fatalf("reconcile: %v", err)
+					}
+					faults["platform restart"]++
+				case x < 20: // QuickBooks closes; the user opens it again
+					if _, err := h.sim.InjectFault(qbdsim.Fault{Method: "ProcessRequest", CloseQuickBooks: true}); err != nil {
+						t.Fatal(err)
+					}
+					ran = h.step(false, false)
+					h.openQuickBooks()
+					faults["QuickBooks closed"]++
+				default:
+					ran = h.step(false, false)
+				}
+				if !ran {
+					// Nothing runnable: let back-offs and leases expire.
+					h.env.Clock.Advance(10 * time.Minute)
+					if !h.step(false, false) {
+						break
+					}
+				}
+			}
+			t.Logf("faults: %v", faults)
+			states, _ := h.eng.SyncStates(h.ctx, h.org.ID, h.conn.CompanyID)
+			var complete []string
+			restarts := 0
+			for _, name := range interruptTypes {
+				st := stateOf(t, states, name)
+				restarts += st.Restarts
+				switch st.Status {
+				case qbconnect.SyncComplete:
+					complete = append(complete, name)
+				case qbconnect.SyncFailed:
+					t.Logf("%s failed: %v", name, st.Error)
+				default:
+					t.Fatalf("%s is still %s after the queue drained", name, st.Status)
+				}
+			}
+			if len(complete) > 0 {
+				h.checkMirror(2, complete...)
+			}
+			// The next run, without faults, completes everything.
+			states = h.syncNow(qbconnect.SyncRequest{DataTypes: interruptTypes})
+			allComplete(t, states, interruptTypes...)
+			h.checkMirror(2, interruptTypes...)
+			t.Logf("restarts under faults: %d", restarts)
+		})
+	}
+}
