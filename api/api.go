@@ -10,6 +10,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -65,6 +66,10 @@ type Config struct {
 	// gateway.MaxResultBody. MaxResultDecoded limits it decompressed; 0 means
 	// gateway.MaxResultDecoded.
 	MaxResultBody, MaxResultDecoded int64
+	// SyncNow queues a sync of a connection's company now, for the
+	// connector's Perform Sync button (POST /gateway/v1/connections/{id}/sync).
+	// Nil answers that endpoint with "unavailable".
+	SyncNow func(ctx context.Context, conn *qbconnect.Connection) error
 }
 
 // Server serves the REST API and the connector gateway. Create it with New;

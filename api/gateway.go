@@ -24,6 +24,7 @@ func (s *Server) registerGateway(rs *routeSet) {
 	rs.add("POST", gateway.PathResult, AuthConnector, s.handleResult)
 	rs.add("POST", gateway.PathLease, AuthConnector, s.handleLease)
 	rs.add("POST", gateway.PathState, AuthConnector, s.handleState)
+	s.registerGatewayControl(rs) // gateway_control.go
 }
 
 // Validation of gateway input.

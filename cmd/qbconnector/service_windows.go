@@ -1,0 +1,61 @@
+//go:build windows
+
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/connector"
+)
+
+func newServiceCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "service", Short: "Install, remove or run the connector as a Windows service", Args: cobra.NoArgs}
+	rf := &runFlags{}
+	run := &cobra.Command{
+		Use:   "run",
+		Short: "Run as the Windows service (started by the service manager)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !connector.IsService() {
+				return runAgent(cmd.Context(), g, rf, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			}
+			return connector.RunService(func(ctx context.Context) error {
+				return runAgent(ctx, g, rf, io.Discard, io.Discard)
+			})
+		},
+	}
+	rf.register(run.Flags())
+	install := &cobra.Command{
+		Use:   "install",
+		Short: "Install the connector as a service that starts at boot, and start it",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var args []string
+			if g.dataDir != "" {
+				args = append(args, "--data-dir", g.dataDir)
+			}
+			if err := connector.InstallService(args...); err != nil {
+				return err
+			}
+			cmd.Println("The qbconnector service is installed and started.")
+			return nil
+		},
+	}
+	uninstall := &cobra.Command{
+		Use:   "uninstall",
+		Short: "Stop and remove the service",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := connector.UninstallService(); err != nil {
+				return err
+			}
+			cmd.Println("The qbconnector service is removed.")
+			return nil
+		},
+	}
+	cmd.AddCommand(run, install, uninstall)
+	return cmd
+}

@@ -1,0 +1,686 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/qbd"
+)
+
+// Options configure an Agent. Store and Config are required; every other
+// field has the default its comment names.
+type Options struct {
+	// Store is the data folder; Config the configuration loaded from it.
+	Store  *Store
+	Config *Config
+	// Gateway is the platform; nil means a gateway.Client for
+	// Config.PlatformURL with Config.Credential.
+	Gateway gateway.Service
+	// NewProcessor returns a qbd driver. Required unless QuickBooks is set.
+	NewProcessor func() (qbd.RequestProcessor, error)
+	// QuickBooks, when set, is used instead of one built from NewProcessor.
+	QuickBooks *QuickBooks
+	// Journal, when set, is used instead of journal.db in the data folder;
+	// the caller closes it.
+	Journal *Journal
+	// Identity is the connector's version and signer.
+	Identity Identity
+	// Logger may be nil. Log records are also kept for the local UI's log
+	// view.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the source of back-off jitter; nil means a random seed.
+	Rand *rand.Rand
+	// PollWait is how long a poll may wait for work; 0 means
+	// gateway.MaxPollWait.
+	PollWait time.Duration
+	// BackoffMin and BackoffMax bound the exponential back-off after a
+	// failed call to the platform; 0 means 500 ms and 30 s.
+	BackoffMin, BackoffMax time.Duration
+	// Heartbeat is how often the state is reported when nothing changes; 0
+	// means 30 s (the platform marks a connector offline after two silent
+	// minutes).
+	Heartbeat time.Duration
+	// ProbeInterval is how often a file in a failed state is checked again,
+	// so that the state clears by itself; 0 means 15 s.
+	ProbeInterval time.Duration
+	// IdleSession is how long an unused QuickBooks session stays open; 0
+	// means 10 s. QuickBooks users cannot close a company file while an
+	// application holds a session on it.
+	IdleSession time.Duration
+	// BeginTimeout bounds the wait for QuickBooks' authorization dialog in
+	// one attempt; 0 means 15 s.
+	BeginTimeout time.Duration
+	// UIAddr overrides Config.UIAddr; "-" disables the local UI.
+	UIAddr string
+	// OnUIReady, when set, receives the local UI's URL with its token.
+	OnUIReady func(url string)
+}
+
+// Agent is the running connector. Create it with NewAgent, run it with Run.
+type Agent struct {
+	opt   Options
+	store *Store
+	log   *slog.Logger
+	logs  *LogBuffer
+	now   func() time.Time
+	gw    gateway.Service
+	qb    *QuickBooks
+	jr    *Journal
+	ownJr bool
+	state *State
+	id    Identity
+
+	mu     sync.Mutex
+	cfg    *Config
+	rnd    *rand.Rand
+	probes chan string // connection IDs to probe now ("" for all)
+	uiURL  string
+	wake   chan struct{}
+}
+
+// NewAgent checks the options and prepares an agent. It opens the journal
+// but contacts nothing.
+func NewAgent(ctx context.Context, opt Options) (*Agent, error) {
+	if opt.Store == nil || opt.Config == nil {
+		return nil, errors.New("connector: the agent needs its data folder and configuration")
+	}
+	if !opt.Config.Linked() {
+		return nil, errors.New("connector: not linked yet: run \"qbconnector link --platform URL --code CODE\" first")
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Rand == nil {
+		opt.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	if opt.PollWait <= 0 {
+		opt.PollWait = gateway.MaxPollWait
+	}
+	if opt.BackoffMin <= 0 {
+		opt.BackoffMin = 500 * time.Millisecond
+	}
+	if opt.BackoffMax <= 0 {
+		opt.BackoffMax = 30 * time.Second
+	}
+	if opt.Heartbeat <= 0 {
+		opt.Heartbeat = 30 * time.Second
+	}
+	if opt.ProbeInterval <= 0 {
+		opt.ProbeInterval = 15 * time.Second
+	}
+	if opt.IdleSession <= 0 {
+		opt.IdleSession = 10 * time.Second
+	}
+	if opt.Identity.Version == "" {
+		opt.Identity = Identity{Version: "dev", Signer: Unsigned}
+	}
+	logs := NewLogBuffer(500)
+	base := opt.Logger
+	if base == nil {
+		base = slog.New(slog.DiscardHandler)
+	}
+	log := slog.New(logs.Tee(base.Handler()))
+	a := &Agent{
+		opt: opt, store: opt.Store, log: log, logs: logs, now: opt.Now,
+		cfg: opt.Config.Clone(), rnd: opt.Rand, id: opt.Identity,
+		state:  NewState(opt.Now),
+		probes: make(chan string, 16),
+		wake:   make(chan struct{}, 1),
+	}
+	a.state.SetFiles(a.cfg.Files)
+	a.gw = opt.Gateway
+	if a.gw == nil {
+		c, err := gateway.NewClient(a.cfg.PlatformURL, gateway.ClientOptions{Credential: a.cfg.Credential, UserAgent: "qbconnector/" + a.id.Version})
+		if err != nil {
+			return nil, err
+		}
+		a.gw = c
+	}
+	a.qb = opt.QuickBooks
+	if a.qb == nil {
+		qb, err := NewQuickBooks(a.quickBooksOptions(opt.NewProcessor))
+		if err != nil {
+			return nil, err
+		}
+		a.qb = qb
+	}
+	a.jr = opt.Journal
+	if a.jr == nil {
+		if err := opt.Store.Init(); err != nil {
+			return nil, err
+		}
+		jr, err := OpenJournal(ctx, opt.Store.Path(journalFile), opt.Now)
+		if err != nil {
+			return nil, err
+		}
+		a.jr, a.ownJr = jr, true
+	}
+	return a, nil
+}
+
+// QuickBooksOptionsFor returns the options of the connector's QuickBooks
+// connection for a configuration.
+func QuickBooksOptionsFor(cfg *Config, id Identity, newProcessor func() (qbd.RequestProcessor, error), beginTimeout time.Duration, log *slog.Logger) QuickBooksOptions {
+	name := cfg.AppName
+	if name == "" {
+		name = DefaultAppName
+	}
+	mode, err := qbd.ParseFileMode(cfg.FileMode)
+	if err != nil {
+		mode = qbd.FileModeDoNotCare
+	}
+	prefs := qbd.AuthPreferences{PersonalData: qbd.PersonalDataNotNeeded}
+	if cfg.Unattended {
+		prefs.Unattended = qbd.UnattendedRequired
+	}
+	return QuickBooksOptions{
+		NewProcessor: newProcessor,
+		App:          qbd.App{Name: name, ConnectionType: qbd.ConnectionLocalQBD, Program: id.Program},
+		Prefs:        prefs,
+		Mode:         mode,
+		OwnerID:      cfg.OwnerID,
+		BeginTimeout: beginTimeout,
+		Logger:       log,
+	}
+}
+
+func (a *Agent) quickBooksOptions(np func() (qbd.RequestProcessor, error)) QuickBooksOptions {
+	return QuickBooksOptionsFor(a.cfg, a.id, np, a.opt.BeginTimeout, a.log)
+}
+
+// Logs returns the agent's recent log records.
+func (a *Agent) Logs() *LogBuffer { return a.logs }
+
+// Status returns a snapshot of the agent's state.
+func (a *Agent) Status() Status {
+	st := a.state.Snapshot()
+	st.Identity = a.id
+	a.mu.Lock()
+	st.Platform = a.cfg.PlatformURL
+	st.Linked = a.cfg.Linked()
+	a.mu.Unlock()
+	return st
+}
+
+// UIURL returns the local UI's URL with its token, once it listens.
+func (a *Agent) UIURL() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.uiURL
+}
+
+// config returns a copy of the configuration.
+func (a *Agent) config() *Config {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cfg.Clone()
+}
+
+// linked returns a copy of a linked file, or nil.
+func (a *Agent) linked(id string) *LinkedFile {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if f := a.cfg.File(id); f != nil {
+		c := *f
+		return &c
+	}
+	return nil
+}
+
+// updateConfig changes the configuration, saves it and refreshes the state.
+func (a *Agent) updateConfig(fn func(c *Config) error) error {
+	a.mu.Lock()
+	c := a.cfg.Clone()
+	if err := fn(c); err != nil {
+		a.mu.Unlock()
+		return err
+	}
+	if err := a.store.Save(c); err != nil {
+		a.mu.Unlock()
+		return err
+	}
+	a.cfg = c
+	files := c.Files
+	a.mu.Unlock()
+	a.state.SetFiles(files)
+	return nil
+}
+
+// Run runs the agent until ctx ends: it recovers the journal, then runs
+// the local UI, the state reporter, the prober and the poll loop, and shuts
+// them down in order (the poll loop first, QuickBooks' session last).
+func (a *Agent) Run(ctx context.Context) error {
+	a.log.Info("connector: starting", "version", a.id.Version, "signer", a.id.Signer, "thumbprint", a.id.Thumbprint,
+		"platform", a.cfg.PlatformURL, "files", len(a.cfg.Files))
+	defer func() {
+		a.qb.Close(context.WithoutCancel(ctx))
+		if a.ownJr {
+			a.jr.Close()
+		}
+	}()
+	var ln net.Listener
+	if a.opt.UIAddr != "-" {
+		addr := a.opt.UIAddr
+		if addr == "" {
+			addr = a.cfg.UIAddr
+		}
+		var err error
+		if ln, err = listenLoopback(addr); err != nil {
+			return err
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var uiErr error
+	if ln != nil {
+		srv := &http.Server{Handler: a.UIHandler(), ReadHeaderTimeout: 10 * time.Second}
+		url := fmt.Sprintf("http://%s/?token=%s", ln.Addr(), a.cfg.UIToken)
+		a.mu.Lock()
+		a.uiURL = url
+		a.mu.Unlock()
+		if err := a.store.SaveRuntime(Runtime{PID: pid(), UIURL: url}); err != nil {
+			a.log.Warn("connector: cannot publish the local UI address", "err", err)
+		}
+		defer a.store.RemoveRuntime()
+		a.log.Info("connector: local UI listening", "addr", ln.Addr().String())
+		if a.opt.OnUIReady != nil {
+			a.opt.OnUIReady(url)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				uiErr = err
+				cancel()
+			}
+		}()
+		defer func() {
+			shut, c := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+			defer c()
+			srv.Shutdown(shut)
+		}()
+	}
+	defer wg.Wait()
+
+	wg.Add(2)
+	go func() { defer wg.Done(); a.reportLoop(ctx) }()
+	go func() { defer wg.Done(); a.probeLoop(ctx) }()
+	a.recoverJournal(ctx)
+	a.pollLoop(ctx)
+	cancel()
+	wg.Wait()
+	a.log.Info("connector: stopped")
+	return uiErr
+}
+
+// pollLoop polls for work, one request per pass, until ctx ends. It backs
+// off exponentially with jitter after a failure, honours Retry-After, and
+// resets after a success.
+func (a *Agent) pollLoop(ctx context.Context) {
+	failures := 0
+	for ctx.Err() == nil {
+		if err := a.deliverAnswers(ctx); err != nil {
+			if !a.backoff(ctx, &failures, err) {
+				return
+			}
+			continue
+		}
+		wait := a.opt.PollWait
+		if a.qb.HasSession() {
+			// Poll briefly while a session is open, so that an idle session
+			// is closed soon.
+			wait = min(wait, a.opt.IdleSession)
+		}
+		resp, err := a.gw.Poll(ctx, gateway.PollRequest{Wait: wait})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if !a.backoff(ctx, &failures, err) {
+				return
+			}
+			continue
+		}
+		failures = 0
+		a.state.Platform(nil, false)
+		if resp.Item == nil {
+			a.qb.CloseIdle(ctx, time.Now(), a.opt.IdleSession)
+			continue
+		}
+		a.handle(ctx, resp.Item, false)
+	}
+}
+
+// backoff records a failed platform call and waits before the next one. It
+// returns false when ctx ended.
+func (a *Agent) backoff(ctx context.Context, failures *int, err error) bool {
+	*failures++
+	revoked := gateway.CodeOf(err) == gateway.CodeUnauthorized
+	a.state.Platform(err, revoked)
+	d := a.backoffDelay(*failures)
+	var ge *gateway.Error
+	if errors.As(err, &ge) && ge.RetryAfter > d {
+		d = min(ge.RetryAfter, 5*time.Minute)
+	}
+	if revoked {
+		d = max(d, a.opt.BackoffMax)
+	}
+	a.log.Warn("connector: platform call failed", "err", err, "retryIn", d.Round(time.Millisecond).String())
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	case <-a.wake:
+		return true
+	}
+}
+
+// backoffDelay is min(max, min·2^(n-1)) with "equal jitter": between half
+// and all of it, so that many connectors do not reconnect in step.
+func (a *Agent) backoffDelay(n int) time.Duration {
+	d := a.opt.BackoffMin
+	for i := 1; i < n && d < a.opt.BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, a.opt.BackoffMax)
+	a.mu.Lock()
+	j := a.rnd.Int64N(int64(d)/2 + 1)
+	a.mu.Unlock()
+	return d/2 + time.Duration(j)
+}
+
+// reportLoop reports the state at start, after each change and at every
+// heartbeat, and follows the connections the platform lists.
+func (a *Agent) reportLoop(ctx context.Context) {
+	t := time.NewTicker(a.opt.Heartbeat)
+	defer t.Stop()
+	failures := 0
+	for {
+		a.expirePauses()
+		resp, err := a.gw.ReportState(ctx, a.state.Report(a.id))
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			a.state.Platform(err, gateway.CodeOf(err) == gateway.CodeUnauthorized)
+			a.log.Warn("connector: state report failed", "err", err)
+		} else {
+			failures = 0
+			a.state.Platform(nil, false)
+			a.follow(resp)
+		}
+		wait := a.opt.Heartbeat
+		if failures > 0 {
+			wait = min(wait, a.backoffDelay(failures))
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-a.state.Changed():
+		case <-t.C:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// follow drops the files the platform no longer lists as linked.
+func (a *Agent) follow(resp *gateway.StateResponse) {
+	active := map[string]bool{}
+	for _, c := range resp.Connections {
+		if c.Status == "Linked" {
+			active[c.ID] = true
+		}
+	}
+	var gone []string
+	for _, f := range a.config().Files {
+		if !active[f.ConnectionID] {
+			gone = append(gone, f.ConnectionID)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	err := a.updateConfig(func(c *Config) error {
+		kept := c.Files[:0]
+		for _, f := range c.Files {
+			if active[f.ConnectionID] {
+				kept = append(kept, f)
+			}
+		}
+		c.Files = kept
+		return nil
+	})
+	if err != nil {
+		a.log.Error("connector: saving the configuration", "err", err)
+		return
+	}
+	a.log.Info("connector: the platform no longer lists these company files; they are no longer served", "connections", gone)
+}
+
+// expirePauses resumes the files whose pause ran out.
+func (a *Agent) expirePauses() {
+	now := a.now()
+	var due []string
+	for _, f := range a.config().Files {
+		if f.Paused && f.PausedUntil != nil && !now.Before(*f.PausedUntil) {
+			due = append(due, f.ConnectionID)
+		}
+	}
+	for _, id := range due {
+		if err := a.SetPaused(id, false, 0); err != nil {
+			a.log.Error("connector: resuming after the pause", "connection", id, "err", err)
+		}
+	}
+}
+
+// SetPaused pauses (for d, or until resumed when d is 0) or resumes a file;
+// "" means every file.
+func (a *Agent) SetPaused(connectionID string, paused bool, d time.Duration) error {
+	var until *time.Time
+	if paused && d > 0 {
+		t := a.now().Add(d)
+		until = &t
+	}
+	err := a.updateConfig(func(c *Config) error {
+		found := false
+		for i := range c.Files {
+			f := &c.Files[i]
+			if connectionID != "" && f.ConnectionID != connectionID {
+				continue
+			}
+			found = true
+			f.Paused, f.PausedUntil = paused, until
+		}
+		if !found {
+			return fmt.Errorf("connector: no linked company file %q", connectionID)
+		}
+		return nil
+	})
+	if err == nil {
+		a.log.Info("connector: pause changed", "connection", connectionID, "paused", paused, "until", until)
+		if !paused {
+			a.Probe(connectionID)
+		}
+	}
+	return err
+}
+
+// Probe asks the prober to check a file ("" for all) now.
+func (a *Agent) Probe(connectionID string) {
+	select {
+	case a.probes <- connectionID:
+	default:
+	}
+}
+
+// PerformSync is the Perform Sync button: it checks QuickBooks now (which
+// makes QuickBooks show its authorization dialog when it must be asked
+// again) and asks the platform to queue a sync.
+func (a *Agent) PerformSync(ctx context.Context, connectionID string) error {
+	if a.linked(connectionID) == nil {
+		return fmt.Errorf("connector: no linked company file %q", connectionID)
+	}
+	a.state.SyncRequested(connectionID)
+	a.Probe(connectionID)
+	ctl, ok := a.gw.(gateway.Control)
+	if !ok {
+		return errors.New("connector: this platform connection cannot queue a sync")
+	}
+	if _, err := ctl.RequestSync(ctx, connectionID); err != nil {
+		return fmt.Errorf("connector: the platform did not queue the sync: %w", err)
+	}
+	a.log.Info("connector: sync requested", "connection", connectionID)
+	return nil
+}
+
+// Unlink unlinks a file on the platform and stops serving it.
+func (a *Agent) Unlink(ctx context.Context, connectionID string) error {
+	if a.linked(connectionID) == nil {
+		return fmt.Errorf("connector: no linked company file %q", connectionID)
+	}
+	if ctl, ok := a.gw.(gateway.Control); ok {
+		if err := ctl.Unlink(ctx, connectionID); err != nil && gateway.CodeOf(err) != gateway.CodeNotFound {
+			return fmt.Errorf("connector: the platform did not unlink: %w", err)
+		}
+	}
+	return a.updateConfig(func(c *Config) error {
+		kept := c.Files[:0]
+		for _, f := range c.Files {
+			if f.ConnectionID != connectionID {
+				kept = append(kept, f)
+			}
+		}
+		c.Files = kept
+		return nil
+	})
+}
+
+// probeLoop checks QuickBooks for files whose state is not ok, at start,
+// every ProbeInterval and on request, so that a state clears by itself
+// once the user fixed its cause.
+func (a *Agent) probeLoop(ctx context.Context) {
+	t := time.NewTicker(a.opt.ProbeInterval)
+	defer t.Stop()
+	a.probe(ctx, "", false)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-a.probes:
+			a.probe(ctx, id, true)
+		case <-t.C:
+			a.probe(ctx, "", false)
+		}
+	}
+}
+
+// probe checks one file (or, for "", every file not ok, or all when
+// forced).
+func (a *Agent) probe(ctx context.Context, only string, force bool) {
+	snap := a.state.Snapshot()
+	for _, fs := range snap.Files {
+		if only != "" && fs.ConnectionID != only {
+			continue
+		}
+		if fs.Paused || (!force && fs.Condition.Code == qbd.CondOK) {
+			continue
+		}
+		lf := a.linked(fs.ConnectionID)
+		if lf == nil || ctx.Err() != nil {
+			continue
+		}
+		_, err := a.qb.Check(ctx, lf.File)
+		if ctx.Err() != nil {
+			return
+		}
+		a.observe(lf, err)
+	}
+}
+
+// observe turns the outcome of a contact with QuickBooks into the file's
+// state and returns the failure to report (nil on success).
+func (a *Agent) observe(lf *LinkedFile, err error) *gateway.Failure {
+	if err == nil {
+		if a.state.Observe(lf.ConnectionID, qbd.Diagnose(nil), "") {
+			a.log.Info("connector: QuickBooks answers normally", "connection", lf.ConnectionID, "file", lf.File.Path)
+		}
+		if lf.AuthorizedThumbprint != a.id.Thumbprint {
+			id := lf.ConnectionID
+			_ = a.updateConfig(func(c *Config) error {
+				if f := c.File(id); f != nil {
+					f.AuthorizedThumbprint = a.id.Thumbprint
+				}
+				return nil
+			})
+		}
+		return nil
+	}
+	cond, qbMsg := a.diagnose(lf, err)
+	if a.state.Observe(lf.ConnectionID, cond, qbMsg) {
+		a.log.Warn("connector: "+cond.Message, "connection", lf.ConnectionID, "condition", cond.Code, "hresult", cond.HRESULT, "err", err)
+	}
+	return &gateway.Failure{
+		HResult: cond.HRESULT, Message: qbMsg, Condition: cond.Code,
+		UserMessage: cond.Message, Resolution: cond.Resolution,
+		NeedsUser: cond.NeedsUser, Retryable: cond.Retryable,
+	}
+}
+
+// diagnose explains an error from QuickBooks for a linked file.
+func (a *Agent) diagnose(lf *LinkedFile, err error) (qbd.Condition, string) {
+	var wf *WrongFileError
+	if errors.As(err, &wf) {
+		return wrongFileCondition(wf), wf.Error()
+	}
+	if hr, ok := qbd.HRESULTOf(err); ok && hr == qbd.HRFirstAccess &&
+		lf.AuthorizedThumbprint != "" && lf.AuthorizedThumbprint != a.id.Thumbprint {
+		err = fmt.Errorf("%w (%w)", err, qbd.ErrCertificateChanged)
+	}
+	cond := qbd.DiagnoseContext(err, qbd.Context{ExpectedFile: lf.File.Path, Unattended: a.config().Unattended})
+	msg := err.Error()
+	var qe *qbd.Error
+	if errors.As(err, &qe) {
+		msg = qe.Message
+	}
+	return cond, msg
+}
+
+// wrongFileCondition names the open and the expected company file.
+func wrongFileCondition(wf *WrongFileError) qbd.Condition {
+	open := fmt.Sprintf("%q (%s)", wf.Open.CompanyName, wf.Open.Path)
+	want := fmt.Sprintf("%q (%s)", wf.Expected.CompanyName, wf.Expected.Path)
+	msg := fmt.Sprintf("QuickBooks has the company file %s open, but this connection uses %s.", open, want)
+	res := fmt.Sprintf("In QuickBooks, close the open company file (File > Close Company), open %s, then press Perform Sync.", want)
+	if qbd.SameFile(wf.Open.Path, wf.Expected.Path) {
+		msg = fmt.Sprintf("The company file at %s is not the one this connection was linked to: it is %q, and the connection uses %q.",
+			wf.Open.Path, wf.Open.CompanyName, wf.Expected.CompanyName)
+		res = "Put the linked company file back in its place and open it in QuickBooks, or link this company file again with a new link code."
+	}
+	return qbd.Condition{Code: qbd.CondWrongFileOpen, Message: msg, Resolution: res, NeedsUser: true, Retryable: true}
+}
+
+func (a *Agent) wakeUp() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,308 @@
+package connector
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/qbd"
+)
+
+// The runner: one work item at a time, through the journal.
+
+// messageSetIDFor returns the message-set ID an item's request runs with:
+// the platform's, or for a write without one the connector's own, so that
+// every write can be recovered instead of repeated.
+func messageSetIDFor(it *gateway.WorkItem) string {
+	if it.MessageSetID != "" {
+		return it.MessageSetID
+	}
+	if IsWrite(it.Request) {
+		return "qbc-" + it.ID
+	}
+	return ""
+}
+
+// handle runs a work item (or delivers the answer the journal already has
+// for it). fromJournal says the item comes from the journal after a
+// restart rather than from a poll: a failure recorded then is delivered as
+// it is instead of running the item again.
+func (a *Agent) handle(ctx context.Context, it *gateway.WorkItem, fromJournal bool) {
+	log := a.log.With("item", it.ID, "connection", it.ConnectionID, "kind", it.Kind, "attempt", it.Attempt)
+	lf := a.linked(it.ConnectionID)
+	if lf == nil {
+		a.reloadConfig()
+		lf = a.linked(it.ConnectionID)
+	}
+	msgSet := messageSetIDFor(it)
+	if msgSet != "" {
+		if _, used, err := withMessageSetID(it.Request, msgSet); err == nil {
+			msgSet = used
+		}
+	}
+	e, err := a.jr.Receive(ctx, it, msgSet)
+	if err != nil {
+		// Without the journal nothing may reach QuickBooks: the lease runs
+		// out and the item is offered again.
+		log.Error("connector: cannot journal the work item; not running it", "err", err)
+		return
+	}
+	log.Debug("connector: item received")
+	stop := a.keepLease(ctx, it)
+	defer stop()
+
+	switch {
+	case e.Response != nil:
+		log.Info("connector: reporting the answer stored in the journal instead of running the item again")
+	case e.Failure != nil && fromJournal && e.SentAt == nil:
+		// Decided before the crash; deliver it.
+	case e.SentAt != nil && e.MessageSetID != "":
+		if lf == nil {
+			return
+		}
+		a.recoverItem(ctx, lf, e, log)
+	case lf == nil:
+		f := &gateway.Failure{Condition: "not_linked", Message: "this connector does not serve connection " + it.ConnectionID,
+			UserMessage: "This company file is not linked on this computer.", Resolution: "Link it again with a new link code."}
+		if err := a.jr.Answer(ctx, e.ItemID, nil, f, 0, false); err != nil {
+			log.Error("connector: journal", "err", err)
+			return
+		}
+	case lf.Paused:
+		c := OwnCondition(CondPaused)
+		f := &gateway.Failure{Condition: CondPaused, Message: "paused on the connector", UserMessage: c.Message,
+			Resolution: c.Resolution, NeedsUser: true, Retryable: true}
+		if err := a.jr.Answer(ctx, e.ItemID, nil, f, 0, false); err != nil {
+			log.Error("connector: journal", "err", err)
+			return
+		}
+	default:
+		if e.Failure != nil {
+			if err := a.jr.ForgetFailure(ctx, e.ItemID); err != nil {
+				log.Error("connector: journal", "err", err)
+				return
+			}
+		}
+		a.runItem(ctx, lf, e, log)
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	a.deliver(ctx, e.ItemID, it.LeaseID)
+}
+
+// runItem sends the item's request to QuickBooks and journals the answer.
+func (a *Agent) runItem(ctx context.Context, lf *LinkedFile, e *Entry, log *slog.Logger) {
+	req := e.Request
+	if e.MessageSetID != "" {
+		r, _, err := withMessageSetID(req, e.MessageSetID)
+		if err != nil {
+			f := &gateway.Failure{Condition: qbd.CondQBXMLParseError, Message: err.Error(),
+				UserMessage: "The platform sent a request QuickBooks cannot read.", Resolution: "Nothing to do on this computer."}
+			if err := a.jr.Answer(ctx, e.ItemID, nil, f, 0, false); err != nil {
+				log.Error("connector: journal", "err", err)
+			}
+			return
+		}
+		req = r
+	}
+	start := time.Now()
+	resp, err := a.qb.ProcessWith(ctx, lf.File, []byte(req), func() error { return a.jr.MarkSent(ctx, e.ItemID) })
+	d := time.Since(start)
+	if ctx.Err() != nil {
+		return // shutting down: the journal says what to do at restart
+	}
+	a.state.CountItem(lf.ConnectionID)
+	if err != nil {
+		f := a.observe(lf, err)
+		if err := a.jr.Answer(ctx, e.ItemID, nil, f, d, false); err != nil {
+			log.Error("connector: journal", "err", err)
+		}
+		return
+	}
+	a.observe(lf, nil)
+	s := string(resp)
+	if err := a.jr.Answer(ctx, e.ItemID, &s, nil, d, false); err != nil {
+		log.Error("connector: journal", "err", err)
+		return
+	}
+	log.Info("connector: item answered by QuickBooks", "ms", d.Milliseconds())
+}
+
+// recoverItem asks QuickBooks for the stored answer of a write that was
+// sent but whose answer was lost. QuickBooks answers an unknown message set
+// with status 600: the write never ran, and it is sent now.
+func (a *Agent) recoverItem(ctx context.Context, lf *LinkedFile, e *Entry, log *slog.Logger) {
+	start := time.Now()
+	resp, err := a.qb.Process(ctx, lf.File, recoveryRequest(e.MessageSetID))
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		f := a.observe(lf, err)
+		if err := a.jr.Answer(ctx, e.ItemID, nil, f, time.Since(start), false); err != nil {
+			log.Error("connector: journal", "err", err)
+		}
+		return
+	}
+	a.observe(lf, nil)
+	status, err := messageSetStatus(resp)
+	if err != nil {
+		f := &gateway.Failure{Condition: qbd.CondUnknown, Message: err.Error(), Retryable: true,
+			UserMessage: "QuickBooks gave an unreadable answer while the connector recovered a write.", Resolution: "The connector tries again by itself."}
+		if err := a.jr.Answer(ctx, e.ItemID, nil, f, time.Since(start), false); err != nil {
+			log.Error("connector: journal", "err", err)
+		}
+		return
+	}
+	if status == "600" {
+		log.Info("connector: QuickBooks never processed this write; sending it now", "messageSet", e.MessageSetID)
+		if err := a.jr.ClearSent(ctx, e.ItemID); err != nil {
+			log.Error("connector: journal", "err", err)
+			return
+		}
+		if e.Failure != nil {
+			if err := a.jr.ForgetFailure(ctx, e.ItemID); err != nil {
+				log.Error("connector: journal", "err", err)
+				return
+			}
+		}
+		a.runItem(ctx, lf, e, log)
+		return
+	}
+	s := string(resp)
+	if err := a.jr.Answer(ctx, e.ItemID, &s, nil, time.Since(start), true); err != nil {
+		log.Error("connector: journal", "err", err)
+		return
+	}
+	log.Info("connector: recovered the answer of a write from QuickBooks instead of writing again", "messageSet", e.MessageSetID)
+}
+
+// deliver posts the journaled answer of an item with lease leaseID and
+// marks it reported once the platform acknowledged it (also when the
+// platform ignored it as a duplicate or for a stale lease).
+func (a *Agent) deliver(ctx context.Context, itemID, leaseID string) error {
+	e, err := a.jr.Get(ctx, itemID)
+	if err != nil {
+		return err
+	}
+	if !e.Answered() {
+		return nil
+	}
+	r := gateway.Result{ItemID: e.ItemID, LeaseID: leaseID, Failure: e.Failure, DurationMillis: e.Duration.Milliseconds()}
+	if e.Response != nil {
+		r.Response = *e.Response
+	}
+	ack, err := a.gw.PostResult(ctx, r)
+	switch code := gateway.CodeOf(err); {
+	case err == nil:
+		a.log.Debug("connector: result posted", "item", itemID, "applied", ack.Applied, "status", ack.Status)
+	case code == gateway.CodeNotFound || code == gateway.CodeInvalid || code == gateway.CodeTooLarge:
+		a.log.Error("connector: the platform refused the result; dropping it", "item", itemID, "err", err)
+	default:
+		if ctx.Err() == nil {
+			a.log.Warn("connector: posting the result failed; it stays in the journal", "item", itemID, "err", err)
+		}
+		return err
+	}
+	return a.jr.Reported(ctx, itemID)
+}
+
+// deliverAnswers posts every answered item the platform has not
+// acknowledged yet (the platform was unreachable, or the connector
+// stopped).
+func (a *Agent) deliverAnswers(ctx context.Context) error {
+	es, err := a.jr.Unreported(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		if !e.Answered() {
+			continue
+		}
+		if err := a.deliver(ctx, e.ItemID, e.LeaseID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recoverJournal finishes what a crash or stop interrupted: answered items
+// are delivered, unanswered ones run (or, for a write that was sent, are
+// recovered from QuickBooks).
+func (a *Agent) recoverJournal(ctx context.Context) {
+	es, err := a.jr.Unreported(ctx)
+	if err != nil {
+		a.log.Error("connector: reading the journal", "err", err)
+		return
+	}
+	if len(es) > 0 {
+		a.log.Info("connector: finishing work interrupted by a stop", "items", len(es))
+	}
+	for _, e := range es {
+		if ctx.Err() != nil {
+			return
+		}
+		it := &gateway.WorkItem{ID: e.ItemID, LeaseID: e.LeaseID, ConnectionID: e.ConnectionID, Kind: e.Kind,
+			Request: e.Request, MessageSetID: e.MessageSetID, Attempt: e.Attempt}
+		a.handle(ctx, it, true)
+	}
+	if n, err := a.jr.Prune(ctx, a.now().Add(-7*24*time.Hour)); err == nil && n > 0 {
+		a.log.Info("connector: pruned old journal entries", "items", n)
+	}
+}
+
+// keepLease extends the item's lease at half its remaining time while it
+// runs; the returned func stops it.
+func (a *Agent) keepLease(ctx context.Context, it *gateway.WorkItem) func() {
+	if it.LeaseExpiresAt.IsZero() {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		exp := it.LeaseExpiresAt
+		for {
+			t := time.NewTimer(max(exp.Sub(a.now())/2, 100*time.Millisecond))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			resp, err := a.gw.ExtendLease(ctx, gateway.LeaseRequest{ItemID: it.ID, LeaseID: it.LeaseID})
+			if err != nil {
+				if ctx.Err() == nil {
+					a.log.Warn("connector: extending the lease failed", "item", it.ID, "err", err)
+				}
+				if gateway.CodeOf(err) == gateway.CodeConflict {
+					return
+				}
+				exp = a.now().Add(2 * time.Second)
+				continue
+			}
+			exp = resp.LeaseExpiresAt
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// reloadConfig reads the configuration again (a file linked by another
+// process).
+func (a *Agent) reloadConfig() {
+	c, err := a.store.Load()
+	if err != nil {
+		a.log.Error("connector: reloading the configuration", "err", err)
+		return
+	}
+	a.mu.Lock()
+	a.cfg.Files = c.Files
+	files := c.Files
+	a.mu.Unlock()
+	a.state.SetFiles(files)
+}
+
+func pid() int { return os.Getpid() }
