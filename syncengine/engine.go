@@ -154,9 +154,25 @@ func New(cfg Config) (*Engine, error) {
 func (e *Engine) DataTypes() []qbconnect.DataTypeInfo {
 	out := make([]qbconnect.DataTypeInfo, len(e.types))
 	for i, d := range e.types {
-		out[i] = qbconnect.DataTypeInfo{Name: d.name, Object: d.object, Transaction: d.txn, Actions: d.actions()}
+		out[i] = qbconnect.DataTypeInfo{Name: d.name, Object: d.object, Transaction: d.txn, Actions: d.actions(), RefFilter: refFilter(d.ref)}
 	}
 	return out
+}
+
+// refFilter names the read API's query parameter for a reference element
+// that fills Record.RefID.
+func refFilter(ref string) string {
+	switch ref {
+	case "CustomerRef":
+		return "customerId"
+	case "VendorRef":
+		return "vendorId"
+	case "PayeeEntityRef":
+		return "payeeId"
+	case "ParentRef":
+		return "parentId"
+	}
+	return ""
 }
 
 func (e *Engine) newID(prefix string, n int) (string, error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/qbxml"
@@ -73,7 +74,9 @@ func invalidMessage(ve *qbxml.ValidationError) string {
 
 func (e *Engine) writeRequest(d *dataType, w qbconnect.WriteRequest) (*qbxml.Node, error) {
 	unsupported := func() error {
-		return qbconnect.Errorf(qbconnect.EInvalid, "%s cannot be %sd through QuickBooks' SDK (supported: %v)", d.name, w.Action, d.actions())
+		verb := map[qbconnect.WriteAction]string{qbconnect.WriteCreate: "created", qbconnect.WriteUpdate: "updated",
+			qbconnect.WriteDelete: "deleted", qbconnect.WriteVoid: "voided"}[w.Action]
+		return qbconnect.Errorf(qbconnect.EInvalid, "%s cannot be %s through QuickBooks' SDK (supported: %s)", d.name, verb, strings.Join(d.actions(), ", "))
 	}
 	needID := func() error {
 		if w.ID == "" {
