@@ -275,11 +275,14 @@ func (v *Verifier) roots() *x509.CertPool {
 // file the detached signature in path+".p7s". Problems with the signature
 // or the file's content are reported in the returned Signature's Verdict;
 // the error is only for a file that cannot be read.
-func (v *Verifier) VerifyFile(ctx context.Context, path string) (*Signature, error) {
+func (v *Verifier) VerifyFile(ctx context.Context, path string) (sig *Signature, err error) {
 	format, err := DetectFormat(path)
 	if err != nil {
 		return nil, err
 	}
+	// The parsers below read whatever file a caller names; a malformed one
+	// must give a Tampered verdict, never take the process down.
+	defer recoverMalformed(&sig, &err, path, format)
 	switch format {
 	case FormatPE:
 		return v.verifyPE(path)
@@ -287,6 +290,14 @@ func (v *Verifier) VerifyFile(ctx context.Context, path string) (*Signature, err
 		return v.verifyMSI(path)
 	default:
 		return v.VerifyDetached(ctx, path, path+DetachedSuffix)
+	}
+}
+
+func recoverMalformed(sig **Signature, err *error, path string, format Format) {
+	if r := recover(); r != nil {
+		*err = nil
+		*sig = &Signature{Path: path, Format: format, Kind: KindUnsigned, Verdict: Tampered,
+			Reason: fmt.Sprintf("the file or its signature is malformed (%v)", r)}
 	}
 }
 
