@@ -394,3 +394,25 @@ func TestOneVerifierServesConcurrentCallers(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestPEClaimingAHugeCertificateTableIsTampered(t *testing.T) {
+	ca := signingtest.NewCA(t, "Test Root")
+	exe := signingtest.CopyFile(t, ca.Issue(t, "Signer", signingtest.Opts{}).Sign(t, signingtest.TinyPE(t)))
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The security directory of a PE32+ image: PE header at 64, then 4 + 20
+	// bytes, then 144 bytes into the optional header; its size follows the
+	// offset. Claim 4 GiB.
+	sizeAt := 64 + 24 + 144 + 4
+	copy(data[sizeAt:], []byte{0xF0, 0xFF, 0xFF, 0xFF})
+	if err := os.WriteFile(exe, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sig := verify(t, ca, exe)
+	wantVerdict(t, sig, signing.Tampered)
+	if !strings.Contains(sig.Reason, "past the end of the file") {
+		t.Errorf("reason = %q", sig.Reason)
+	}
+}

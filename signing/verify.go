@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/x509"
+	"debug/pe"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -308,6 +309,9 @@ func (v *Verifier) verifyPE(path string) (*Signature, error) {
 		return nil, fmt.Errorf("signing: %w", err)
 	}
 	defer f.Close()
+	if reason := checkCertTable(f); reason != "" {
+		return v.tampered(sig, reason), nil
+	}
 	// First the signature alone, to learn the signer even if the image
 	// turns out to be modified; then the image digest.
 	sigs, err := authenticode.VerifyPE(f, true)
@@ -346,6 +350,37 @@ func (v *Verifier) verifyMSI(path string) (*Signature, error) {
 	sig.DigestOK = true
 	v.evaluate(sig, msisig.TimestampedSignature.Signature)
 	return sig, nil
+}
+
+// checkCertTable refuses a PE whose certificate table lies outside the
+// file before relic allocates a buffer of the size the header claims.
+func checkCertTable(f *os.File) string {
+	info, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	img, err := pe.NewFile(f)
+	if err != nil {
+		return fmt.Sprintf("the PE headers are invalid: %v", err)
+	}
+	var dir pe.DataDirectory
+	switch oh := img.OptionalHeader.(type) {
+	case *pe.OptionalHeader32:
+		if oh.NumberOfRvaAndSizes > pe.IMAGE_DIRECTORY_ENTRY_SECURITY {
+			dir = oh.DataDirectory[pe.IMAGE_DIRECTORY_ENTRY_SECURITY]
+		}
+	case *pe.OptionalHeader64:
+		if oh.NumberOfRvaAndSizes > pe.IMAGE_DIRECTORY_ENTRY_SECURITY {
+			dir = oh.DataDirectory[pe.IMAGE_DIRECTORY_ENTRY_SECURITY]
+		}
+	default:
+		return "the PE image has no optional header"
+	}
+	if int64(dir.VirtualAddress)+int64(dir.Size) > info.Size() {
+		return fmt.Sprintf("the PE certificate table (offset %d, %d bytes) extends past the end of the file (%d bytes)",
+			dir.VirtualAddress, dir.Size, info.Size())
+	}
+	return ""
 }
 
 // finishBroken turns a failure to read an embedded signature into Unsigned
