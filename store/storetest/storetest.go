@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -55,6 +56,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"OperationsListNewestFirst", testListOperations},
 		{"TwoHandlesLeaseEachItemOnce", testTwoHandlesLeaseOnce},
 		{"WaitWakesAcrossProcesses", testWaitWakesAcrossProcesses},
+		{"ListenerReconnectsAfterLosingItsConnection", testListenerReconnects},
 		{"RecordsUpsertReplaceAndKeepUnchanged", testRecordUpsert},
 		{"RecordsFilterAndPage", testRecordList},
 		{"RecordsRejectInvalidBatchWhole", testRecordInvalid},
@@ -1298,5 +1300,47 @@ func testRecordInvalid(t *testing.T, newDSN DSNFunc) {
 	must(t, err)
 	if n != 1000 || r.Name != "last" {
 		t.Errorf("count %d, record 0 name %q; want 1000 and last", n, r.Name)
+	}
+}
+
+func testListenerReconnects(t *testing.T, newDSN DSNFunc) {
+	dsn := newDSN(t)
+	e1 := NewEnv(t, dsn, store.Options{})
+	if e1.DB.Dialect() != store.Postgres {
+		t.Skip("SQLite has no listener")
+	}
+	e2 := OpenEnv(t, dsn, store.Options{}, e1.Clock)
+	org := e1.Org(t, "Acme")
+	conn, _ := e1.Linked(t, org.ID, "")
+	schema := dsn[strings.LastIndex(dsn, "search_path=")+len("search_path="):]
+
+	// Kill e1's LISTEN connection, as a database restart or a network cut would.
+	wake := e1.Queue.Wait(ctx, conn.ConnectorID)
+	admin, err := sql.Open("pgx", dsn)
+	must(t, err)
+	defer admin.Close()
+	var killed int
+	must(t, admin.QueryRow(`SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE query LIKE 'LISTEN %' AND query LIKE '%' || $1 || '%'`, schema).Scan(&killed))
+	if killed != 2 { // e1's and e2's
+		t.Fatalf("terminated %d listeners, want 2", killed)
+	}
+	// Notifications sent while it was down are lost, so the reconnect wakes every waiter.
+	waitClosed(t, wake, "the listener reconnected")
+	// And it listens again: an enqueue through the other handle wakes it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		wake = e1.Queue.Wait(ctx, conn.ConnectorID)
+		e2.Enqueue(t, conn, qbconnect.PriorityScheduled, "after reconnect")
+		timer := time.NewTimer(200 * time.Millisecond)
+		select {
+		case <-wake:
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the listener did not come back within 10s")
+		}
 	}
 }
