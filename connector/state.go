@@ -78,7 +78,7 @@ type Status struct {
 }
 
 // Connected counts the files whose QuickBooks condition is ok.
-func (s *Status) Connected() int {
+func (s Status) Connected() int {
 	n := 0
 	for _, f := range s.Files {
 		if f.Condition.Code == qbd.CondOK {
@@ -89,7 +89,7 @@ func (s *Status) Connected() int {
 }
 
 // File returns the status of connection id, or nil.
-func (s *Status) File(id string) *FileStatus {
+func (s Status) File(id string) *FileStatus {
 	for i := range s.Files {
 		if s.Files[i].ConnectionID == id {
 			return &s.Files[i]

@@ -82,8 +82,8 @@ type env struct {
 	plat *platform.Main
 
 	company *qbconnect.Company
-	orgID        string
-	conn         *qbconnect.Connection
+	orgID   string
+	conn    *qbconnect.Connection
 
 	ca      *signingtest.CA
 	simURL  string
