@@ -162,9 +162,9 @@ func TestWritesAreRecognisedByTheirRequests(t *testing.T) {
 
 func TestMessageSetStatusReadsTheRecoveryAnswer(t *testing.T) {
 	for resp, want := range map[string]string{
-		`<?xml version="1.0" ?><QBXML><QBXMLMsgsRs messageSetStatusCode="600" /></QBXML>`:                      "600",
+		`<?xml version="1.0" ?><QBXML><QBXMLMsgsRs messageSetStatusCode="600" /></QBXML>`:                                     "600",
 		`<?xml version="1.0" ?><QBXML><QBXMLMsgsRs newMessageSetID="m"><CustomerAddRs statusCode="0"/></QBXMLMsgsRs></QBXML>`: "",
-		`<?xml version="1.0" encoding="ISO-8859-1"?><QBXML><QBXMLMsgsRs messageSetStatusCode="9001"/></QBXML>`: "9001",
+		`<?xml version="1.0" encoding="ISO-8859-1"?><QBXML><QBXMLMsgsRs messageSetStatusCode="9001"/></QBXML>`:                "9001",
 	} {
 		got, err := messageSetStatus([]byte(resp))
 		if err != nil || got != want {
