@@ -50,6 +50,7 @@ func (o *Options) withDefaults() *Options {
 
 // decodeState reads tokens for the generated decodeXML methods.
 type decodeState struct {
+	fast  *gosaxTokenizer // set when tz is the gosax tokenizer, to avoid an interface call per token
 	tz    tokenizer
 	tok   token
 	arena arena
@@ -65,7 +66,13 @@ type typedElement interface {
 // next returns the next start or end tag, skipping character data.
 func (d *decodeState) next() (*token, error) {
 	for {
-		if err := d.tz.read(&d.tok); err != nil {
+		var err error
+		if d.fast != nil {
+			err = d.fast.read(&d.tok)
+		} else {
+			err = d.tz.read(&d.tok)
+		}
+		if err != nil {
 			return nil, err
 		}
 		switch d.tok.kind {
@@ -79,7 +86,13 @@ func (d *decodeState) next() (*token, error) {
 
 // nextAny returns the next token of any kind.
 func (d *decodeState) nextAny() (*token, error) {
-	if err := d.tz.read(&d.tok); err != nil {
+	var err error
+	if d.fast != nil {
+		err = d.fast.read(&d.tok)
+	} else {
+		err = d.tz.read(&d.tok)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &d.tok, nil
@@ -106,9 +119,9 @@ func (d *decodeState) text() (string, error) {
 }
 
 func (d *decodeState) textBody() (string, error) {
-	// Token bytes die at the next read, so text is gathered in a scratch
-	// buffer and copied once into the arena at the end tag.
-	buf := d.text0[:0]
+	// Token bytes die at the next read, so text goes straight into the
+	// arena and is carved at the end tag.
+	d.arena.begin()
 	for {
 		t, err := d.nextAny()
 		if err != nil {
@@ -116,18 +129,16 @@ func (d *decodeState) textBody() (string, error) {
 		}
 		switch t.kind {
 		case tokText:
-			buf = append(buf, t.text...)
+			d.arena.write(t.text)
 		case tokStart:
 			if err := d.noAttrs(t); err != nil {
 				return "", err
 			}
-			d.text0 = buf
 			if err := d.skip(); err != nil {
 				return "", err
 			}
 		case tokEnd:
-			d.text0 = buf
-			return d.str(buf), nil
+			return d.arena.end(), nil
 		case tokEOF:
 			return "", fmt.Errorf("%w: unexpected end of input", ErrSyntax)
 		}
@@ -139,7 +150,7 @@ func (d *decodeState) textPtr() (*string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &s, nil
+	return d.arena.ptr(s), nil
 }
 
 func (d *decodeState) macro(start *token) (*MacroID, error) {
@@ -323,7 +334,8 @@ func NewDecoder(r io.Reader, opts *Options) *Decoder {
 		if err != nil {
 			return err
 		}
-		dec.d.tz = newGosaxTokenizer(in, o)
+		dec.d.fast = newGosaxTokenizer(in, o)
+		dec.d.tz = dec.d.fast
 		return nil
 	}
 	return dec

@@ -7,8 +7,9 @@ import (
 	"io"
 )
 
-// stdTokenizer is the encoding/xml reference tokenizer. It applies the same
-// nesting, depth, size and DTD rules as the gosax tokenizer.
+// stdTokenizer is the encoding/xml reference tokenizer, reading tokens the
+// usual way with Decoder.Token. It applies the same nesting, depth, size
+// and DTD rules as the gosax tokenizer.
 type stdTokenizer struct {
 	d       *xml.Decoder
 	guard   *guardReader
@@ -31,13 +32,10 @@ func newStdTokenizer(r io.Reader, o *Options) *stdTokenizer {
 	return &stdTokenizer{d: d, guard: g, stack: nameStack{max: o.MaxDepth}}
 }
 
+// qname returns the local name: both tokenizers match elements and
+// attributes by local name, as qbXML uses no namespaces.
 func qname(dst []byte, n xml.Name) []byte {
-	dst = dst[:0]
-	if n.Space != "" {
-		dst = append(dst, n.Space...)
-		dst = append(dst, ':')
-	}
-	return append(dst, n.Local...)
+	return append(dst[:0], n.Local...)
 }
 
 func (z *stdTokenizer) read(t *token) error {
@@ -46,7 +44,7 @@ func (z *stdTokenizer) read(t *token) error {
 			t.kind = tokEOF
 			return nil
 		}
-		tok, err := z.d.RawToken()
+		tok, err := z.d.Token()
 		z.guard.since = 0
 		if err != nil {
 			if z.guard.hit {
@@ -110,9 +108,6 @@ func (z *stdTokenizer) attrs(t *token) ([]rawAttr, error) {
 	out := z.attrBuf[:0]
 	for _, a := range z.cur {
 		name := []byte(a.Name.Local)
-		if a.Name.Space != "" {
-			name = []byte(a.Name.Space + ":" + a.Name.Local)
-		}
 		for _, o := range out {
 			if string(o.name) == string(name) {
 				return nil, fmt.Errorf("%w: duplicate attribute %s", ErrSyntax, name)

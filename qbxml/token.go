@@ -1,6 +1,8 @@
 package qbxml
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -99,7 +101,14 @@ func (s *nameStack) push(name []byte) error {
 	if len(s.ends) >= s.max {
 		return fmt.Errorf("%w: more than %d levels", ErrTooDeep, s.max)
 	}
-	s.buf = append(s.buf, name...)
+	if cap(s.buf)-len(s.buf) < len(name) {
+		nb := make([]byte, len(s.buf), 2*cap(s.buf)+len(name)+256)
+		copy(nb, s.buf)
+		s.buf = nb
+	}
+	n := len(s.buf)
+	s.buf = s.buf[:n+len(name)]
+	copy(s.buf[n:], name)
 	s.ends = append(s.ends, len(s.buf))
 	return nil
 }
@@ -167,6 +176,11 @@ func (z *gosaxTokenizer) read(t *token) error {
 			if err := z.stack.push(name); err != nil {
 				return err
 			}
+			if bytes.IndexByte(name, ':') >= 0 {
+				if name, err = localName(name); err != nil {
+					return err
+				}
+			}
 			t.kind, t.name, t.raw, t.parsed = tokStart, name, rest, false
 			return nil
 		case gosax.EventEnd:
@@ -176,9 +190,7 @@ func (z *gosaxTokenizer) read(t *token) error {
 				for len(name) > 0 && isSpace(name[len(name)-1]) {
 					name = name[:len(name)-1]
 				}
-				if !validName(name) {
-					return fmt.Errorf("%w: invalid end tag %q", ErrSyntax, b)
-				}
+				// pop compares with the validated start tag's name
 			} else {
 				// end of a self-closing tag: same bytes as its start
 				name, _, _ = splitTag(b)
@@ -187,6 +199,9 @@ func (z *gosaxTokenizer) read(t *token) error {
 				return err
 			}
 			t.kind, t.name = tokEnd, name
+			if i := bytes.IndexByte(name, ':'); i > 0 && i < len(name)-1 {
+				t.name = name[i+1:]
+			}
 			return nil
 		case gosax.EventText:
 			if z.stack.depth() == 0 {
@@ -256,18 +271,92 @@ func splitTag(b []byte) (name, rest []byte, err error) {
 		return nil, nil, fmt.Errorf("%w: invalid tag %q", ErrSyntax, truncate(b))
 	}
 	in := b[1 : len(b)-1]
-	if len(in) > 0 && in[len(in)-1] == '/' {
+	if in[len(in)-1] == '/' {
 		in = in[:len(in)-1]
 	}
 	i := 0
-	for i < len(in) && !isSpace(in[i]) {
+	slow := false
+	for i < len(in) {
+		c := charClass[in[i]]
+		if c&ccName == 0 {
+			if c&ccSpace != 0 {
+				break
+			}
+			return nil, nil, fmt.Errorf("%w: invalid element name %q", ErrSyntax, truncate(in))
+		}
+		if c&ccHigh != 0 {
+			slow = true
+		}
 		i++
 	}
 	name = in[:i]
-	if !validName(name) {
+	if len(name) == 0 || charClass[name[0]]&ccNameStart == 0 || slow && !validName(name) {
 		return nil, nil, fmt.Errorf("%w: invalid element name %q", ErrSyntax, truncate(name))
 	}
 	return name, in[i:], nil
+}
+
+// swarSpecial reports whether any of 8 bytes may need unescape's slow
+// path: a control character (including CR, LF and tab), a non-ASCII byte,
+// '&' or ']'.
+func swarSpecial(v uint64) bool {
+	const (
+		lo    = 0x0101010101010101
+		hi    = 0x8080808080808080
+		amp   = '&' * lo
+		brack = ']' * lo
+	)
+	less20 := (v - 0x20*lo) & ^v & hi
+	zeroAmp := ((v ^ amp) - lo) & ^(v ^ amp) & hi
+	zeroBr := ((v ^ brack) - lo) & ^(v ^ brack) & hi
+	return less20|zeroAmp|zeroBr|(v&hi) != 0
+}
+
+// Character classes for table-driven scanning.
+const (
+	ccName      = 1 << iota // may appear in a name
+	ccNameStart             // may start a name
+	ccSpace                 // XML white space
+	ccHigh                  // non-ASCII: names need a rune check
+	ccTextSpecial           // text byte that unescape must look at
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		if isNameStart(b) {
+			t[c] |= ccName | ccNameStart
+		}
+		if isNameByte(b) {
+			t[c] |= ccName
+		}
+		if isSpace(b) {
+			t[c] |= ccSpace
+		}
+		if b >= 0x80 {
+			t[c] |= ccHigh | ccTextSpecial
+		}
+		if b == '&' || b == '\r' || b == ']' || b < 0x20 && b != '\n' && b != '\t' {
+			t[c] |= ccTextSpecial
+		}
+	}
+	return t
+}()
+
+// localName strips a namespace prefix the way encoding/xml splits names:
+// "p:local" gives "local"; a name with more than one colon is invalid.
+func localName(b []byte) ([]byte, error) {
+	i := bytes.IndexByte(b, ':')
+	if i < 0 {
+		return b, nil
+	}
+	if bytes.IndexByte(b[i+1:], ':') >= 0 {
+		return nil, fmt.Errorf("%w: invalid name %q", ErrSyntax, truncate(b))
+	}
+	if i == 0 || i == len(b)-1 {
+		return b, nil
+	}
+	return b[i+1:], nil
 }
 
 func truncate(b []byte) []byte {
@@ -298,6 +387,10 @@ func parseAttrs(b []byte, out []rawAttr) ([]rawAttr, error) {
 		name := b[:j]
 		if !validName(name) {
 			return out, fmt.Errorf("%w: invalid attribute name %q", ErrSyntax, truncate(name))
+		}
+		name, err := localName(name)
+		if err != nil {
+			return out, err
 		}
 		for j < len(b) && isSpace(b[j]) {
 			j++
@@ -440,14 +533,23 @@ func unescapeAttr(b []byte) ([]byte, error) {
 // character references, in place.
 func unescape(b []byte) ([]byte, error) {
 	amp := -1
-	for i, c := range b {
-		if c == '&' || c == '\r' || c >= 0x80 || c < 0x20 && c != '\n' && c != '\t' {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if swarSpecial(binary.LittleEndian.Uint64(b[i:])) {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if charClass[b[i]]&ccTextSpecial != 0 {
 			amp = i
 			break
 		}
 	}
 	if amp < 0 {
 		return b, nil
+	}
+	if bytes.Contains(b[amp:], []byte("]]>")) {
+		return nil, fmt.Errorf("%w: ']]>' in text", ErrSyntax)
 	}
 	if err := checkChars(b[amp:]); err != nil {
 		return nil, err
@@ -546,25 +648,63 @@ func charRef(ref []byte) (rune, bool) {
 
 // arena hands out strings carved from shared chunks, so that decoding a
 // record costs one allocation per chunk instead of one per value. A chunk
-// is never written again after a string is carved from it.
+// is never written again after a string is carved from it, and the
+// strings a caller keeps keep their chunk alive.
 type arena struct {
 	chunk []byte
+	start int
+	ptrs  []string
 }
 
-const arenaChunk = 32 << 10
+const (
+	arenaChunk = 32 << 10
+	ptrChunk   = 256
+)
 
 func (a *arena) str(b []byte) string {
-	if len(b) == 0 {
+	a.begin()
+	a.write(b)
+	return a.end()
+}
+
+// begin starts a string that write extends and end carves.
+func (a *arena) begin() { a.start = len(a.chunk) }
+
+func (a *arena) write(b []byte) {
+	if cap(a.chunk)-len(a.chunk) >= len(b) {
+		a.chunk = append(a.chunk, b...)
+		return
+	}
+	// Move the string begun so far to a fresh chunk.
+	cur := a.chunk[a.start:]
+	size := arenaChunk
+	if n := len(cur) + len(b); n > arenaChunk/4 {
+		size = n
+	}
+	nc := make([]byte, 0, size)
+	nc = append(nc, cur...)
+	nc = append(nc, b...)
+	a.chunk, a.start = nc, 0
+}
+
+func (a *arena) end() string {
+	n := len(a.chunk) - a.start
+	if n == 0 {
 		return ""
 	}
-	if len(b) > arenaChunk/4 {
-		return string(b)
+	s := a.chunk[a.start:len(a.chunk):len(a.chunk)]
+	if cap(a.chunk)-len(a.chunk) == 0 || len(a.chunk) > arenaChunk {
+		// a chunk made for one large string is not shared
+		a.chunk = nil
 	}
-	if cap(a.chunk)-len(a.chunk) < len(b) {
-		a.chunk = make([]byte, 0, arenaChunk)
+	return unsafe.String(unsafe.SliceData(s), n)
+}
+
+// ptr returns a pointer to a copy of s, carved from a chunk of strings.
+func (a *arena) ptr(s string) *string {
+	if len(a.ptrs) == cap(a.ptrs) {
+		a.ptrs = make([]string, 0, ptrChunk)
 	}
-	start := len(a.chunk)
-	a.chunk = append(a.chunk, b...)
-	s := a.chunk[start:len(a.chunk):len(a.chunk)]
-	return unsafe.String(unsafe.SliceData(s), len(s))
+	a.ptrs = append(a.ptrs, s)
+	return &a.ptrs[len(a.ptrs)-1]
 }
