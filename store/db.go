@@ -265,7 +265,7 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return db.read.QueryContext(ctx, db.rebind(query), args...)
 }
 
-// Tx is a write transaction. Notifications queued with notify reach
+// tx is a write transaction. Notifications queued with notify reach
 // waiters only once it commits.
 type tx struct {
 	*sql.Tx

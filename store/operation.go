@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -324,34 +325,9 @@ func (q *Queue) lease(ctx context.Context, connectorID, connectionID string, ttl
 				return err
 			}
 		}
-		var opID, connID string
-		for {
-			var deadline sql.NullInt64
-			args := append(append([]any{}, candArgs...), micros(now), micros(now))
-			err := tx.queryRow(ctx, `SELECT o.id, o.connection_id, o.deadline FROM operations o JOIN connections c ON c.id = o.connection_id
-				WHERE `+candidates+` AND c.status = 'Linked' AND NOT c.needs_user
-				AND (NOT c.paused OR (c.paused_until IS NOT NULL AND c.paused_until <= ?))
-				AND o.status = 'Queued' AND o.not_before <= ?
-				AND NOT EXISTS (SELECT 1 FROM operations p WHERE p.connection_id = o.connection_id AND p.status = 'Queued'
-					AND p.priority = o.priority AND p.seq < o.seq)
-				ORDER BY o.priority, o.seq LIMIT 1`, args...).Scan(&opID, &connID, &deadline)
-			if err == sql.ErrNoRows {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("lease: %w", err)
-			}
-			if !deadline.Valid || deadline.Int64 > micros(now) {
-				break
-			}
-			// Its deadline passed while it waited: it times out instead.
-			if _, err := tx.exec(ctx, "UPDATE operations SET status = 'TimedOut', error = ?, completed_at = ?, updated_at = ? WHERE id = ?",
-				deadlineError(), micros(now), micros(now), opID); err != nil {
-				return fmt.Errorf("lease: %w", err)
-			}
-			if err := tx.notify(ctx, connID); err != nil {
-				return err
-			}
+		opID, connID, err := q.next(ctx, tx, candidates, candArgs, now)
+		if err != nil || opID == "" {
+			return err
 		}
 		leaseID, err := q.db.newID("lse")
 		if err != nil {
@@ -384,6 +360,86 @@ func (q *Queue) lease(ctx context.Context, connectorID, connectionID string, ttl
 func deadlineError() any {
 	return encodeError(&qbconnect.Error{Code: qbconnect.ETimeout, Message: "the operation's deadline passed before QuickBooks answered",
 		UserMessage: "QuickBooks did not process the request in time.", Resolution: "Check that QuickBooks is open with the right company file, then retry."})
+}
+
+// next chooses the operation to lease among the connections selected by
+// candidates (a condition on connections c), or returns "" when none may
+// run. It walks each eligible connection's queue in (priority, seq) order
+// through the operations_queue index, one group head per priority, so its
+// cost does not grow with the length of the queue. Heads whose deadline
+// passed time out on the way.
+func (q *Queue) next(ctx context.Context, tx *tx, candidates string, candArgs []any, now time.Time) (string, string, error) {
+	rows, err := tx.query(ctx, `SELECT c.id FROM connections c WHERE `+candidates+` AND c.status = 'Linked' AND NOT c.needs_user
+		AND (NOT c.paused OR (c.paused_until IS NOT NULL AND c.paused_until <= ?)) ORDER BY c.seq`,
+		append(append([]any{}, candArgs...), micros(now))...)
+	if err != nil {
+		return "", "", fmt.Errorf("lease: %w", err)
+	}
+	var conns []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return "", "", fmt.Errorf("lease: %w", err)
+		}
+		conns = append(conns, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", "", fmt.Errorf("lease: %w", err)
+	}
+	type head struct {
+		id, conn string
+		priority int
+		seq      int64
+	}
+	var best *head
+	for _, conn := range conns {
+		// Start before the first group; after a blocked head, skip the rest
+		// of its group (its line waits behind it).
+		prio, seq := -1, int64(0)
+		for {
+			var h head
+			var notBefore int64
+			var deadline sql.NullInt64
+			err := tx.queryRow(ctx, `SELECT id, priority, seq, not_before, deadline FROM operations
+				WHERE connection_id = ? AND status = 'Queued' AND (priority > ? OR (priority = ? AND seq > ?))
+				ORDER BY priority, seq LIMIT 1`, conn, prio, prio, seq).Scan(&h.id, &h.priority, &h.seq, &notBefore, &deadline)
+			if err == sql.ErrNoRows {
+				break
+			}
+			if err != nil {
+				return "", "", fmt.Errorf("lease: %w", err)
+			}
+			if best != nil && (h.priority > best.priority || h.priority == best.priority && h.seq > best.seq) {
+				break // nothing later in this queue can beat the best so far
+			}
+			if deadline.Valid && deadline.Int64 <= micros(now) {
+				// Its deadline passed while it waited: it times out, and
+				// the next of its group becomes the head.
+				if _, err := tx.exec(ctx, "UPDATE operations SET status = 'TimedOut', error = ?, completed_at = ?, updated_at = ? WHERE id = ?",
+					deadlineError(), micros(now), micros(now), h.id); err != nil {
+					return "", "", fmt.Errorf("lease: %w", err)
+				}
+				if err := tx.notify(ctx, conn); err != nil {
+					return "", "", err
+				}
+				prio, seq = h.priority, h.seq
+				continue
+			}
+			if notBefore > micros(now) {
+				prio, seq = h.priority, math.MaxInt64
+				continue
+			}
+			h.conn = conn
+			best = &h
+			break
+		}
+	}
+	if best == nil {
+		return "", "", nil
+	}
+	return best.id, best.conn, nil
 }
 
 // expire finishes or re-offers the operations in scope whose time ran out:
@@ -644,7 +700,9 @@ func (q *Queue) Cancel(ctx context.Context, orgID, id string) error {
 }
 
 // Wait returns a channel closed when work may be available for the
-// connector (or Web Connector connection) named by key.
+// connector (or Web Connector connection) named by key. All waiters on a key
+// share one channel, so waiting costs nothing to cancel: a caller that gives
+// up simply stops selecting on it.
 func (q *Queue) Wait(ctx context.Context, key string) <-chan struct{} {
 	return q.db.hub.wait(key)
 }
