@@ -153,7 +153,7 @@ CREATE TABLE records (
     deleted       INTEGER NOT NULL DEFAULT 0,
     data          TEXT NOT NULL,
     PRIMARY KEY (company_id, type, id)
-) WITHOUT ROWID;
+);
 CREATE INDEX records_updated ON records (company_id, type, updated_at, id);
 CREATE INDEX records_name ON records (company_id, type, name);
 
