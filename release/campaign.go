@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -240,8 +241,12 @@ func (s *Service) trackCampaign(ctx context.Context, c *qbconnect.Campaign, byCo
 		if s.cfg.Events != nil {
 			view := *cc
 			s.decorate(&view)
-			if err := s.cfg.Events.Publish(ctx, cc.OrgID, EventCampaignConnection, map[string]any{
-				"campaignId": c.ID, "previousState": before.State, "connection": &view}); err != nil {
+			data, err := json.Marshal(map[string]any{"campaignId": c.ID, "previousState": before.State, "connection": &view})
+			if err == nil {
+				err = s.cfg.Events.Emit(ctx, qbconnect.Event{Type: EventCampaignConnection, OrgID: cc.OrgID, CompanyID: cc.CompanyID,
+					CreatedAt: now, Data: data})
+			}
+			if err != nil {
 				s.log.Warn("rotation campaign: webhook failed", "campaign", c.ID, "connection", cc.ConnectionID, "err", err)
 			}
 		}

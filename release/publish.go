@@ -39,16 +39,17 @@ type Mailer interface {
 	Queue(ctx context.Context, m *qbconnect.Mail) (*qbconnect.Mail, error)
 }
 
-// Events publishes an event to an organisation's webhooks; the webhook
-// part of notify implements it.
+// Events receives the platform's events (webhooks); the same
+// implementation as api.Events.
 type Events interface {
-	Publish(ctx context.Context, orgID, eventType string, data any) error
+	Emit(ctx context.Context, ev qbconnect.Event) error
 }
 
-// Webhook event types.
-const (
-	EventCampaignConnection = "rotation_campaign.connection.updated"
-)
+// EventCampaignConnection is the webhook event sent when a connection's
+// rotation campaign state changes; its data is {campaignId,
+// previousState, connection}.
+const EventCampaignConnection qbconnect.EventType = "rotation_campaign.connection_updated"
+
 
 // Config holds a Service's dependencies. Store and Orgs are required.
 type Config struct {

@@ -2,6 +2,7 @@ package release_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,12 +39,17 @@ type events struct {
 	list []string
 }
 
-func (e *events) Publish(_ context.Context, orgID, typ string, data any) error {
+func (e *events) Emit(_ context.Context, ev qbconnect.Event) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	m := data.(map[string]any)
-	cc := m["connection"].(*qbconnect.CampaignConnection)
-	e.list = append(e.list, orgID+" "+cc.CompanyName+" "+string(cc.State)+" "+cc.SubState)
+	var data struct {
+		Connection qbconnect.CampaignConnection `json:"connection"`
+	}
+	if err := json.Unmarshal(ev.Data, &data); err != nil {
+		return err
+	}
+	cc := data.Connection
+	e.list = append(e.list, ev.OrgID+" "+cc.CompanyName+" "+string(cc.State)+" "+cc.SubState)
 	return nil
 }
 
