@@ -1,0 +1,151 @@
+package syncengine_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
+	"github.com/qbconnect/qbconnect/qbxml"
+	"github.com/qbconnect/qbconnect/store/storetest"
+	"github.com/qbconnect/qbconnect/syncengine"
+)
+
+// company100k is a company of 100,000 transactions.
+var company100k = companyfile.GenerateOptions{Seed: 100, Customers: 1000, Jobs: 200, Vendors: 300, Employees: 30, Items: 200, Classes: 10,
+	Invoices: 30000, Payments: 15000, SalesReceipts: 10000, CreditMemos: 4000, Estimates: 5000, SalesOrders: 5000,
+	Bills: 13000, BillPayments: 6000, PurchaseOrders: 4500, Checks: 4000, CreditCardCharges: 1500, Deposits: 1000, JournalEntries: 1000}
+
+// benchFiles caches generated company files for the test binary's run;
+// TestMain removes them.
+var benchFiles struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchFiles.dir != "" {
+		os.RemoveAll(benchFiles.dir)
+	}
+	os.Exit(code)
+}
+
+func cachedCompany100k(b *testing.B) string {
+	b.Helper()
+	benchFiles.once.Do(func() {
+		benchFiles.dir, benchFiles.err = os.MkdirTemp("", "syncengine-bench-")
+		if benchFiles.err != nil {
+			return
+		}
+		benchFiles.path = filepath.Join(benchFiles.dir, "books100k.qbw")
+		start := time.Now()
+		clock := &simClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
+		f, err := companyfile.Create(benchFiles.path, "Bench Co", companyfile.Options{Now: clock.Now})
+		if err != nil {
+			benchFiles.err = err
+			return
+		}
+		defer f.Close()
+		benchFiles.err = f.Generate(b.Context(), company100k)
+		b.Logf("generated %d objects in %s", company100k.Total(), time.Since(start).Round(time.Second))
+	})
+	if benchFiles.err != nil {
+		b.Fatal(benchFiles.err)
+	}
+	return benchFiles.path
+}
+
+// BenchmarkFullSync runs a full sync of every data type of a 100,000
+// transaction company through the whole pipeline (queue, simulator, decode,
+// upsert, commit) and reports:
+//
+//   - records/s: records stored per second of wall time, simulator included;
+//   - engine-records/s: the same without the time spent inside the
+//     simulator (what the platform itself sustains);
+//   - decode-records/s: the baseline, the generic qbXML decoder alone on the
+//     very same responses;
+//   - engine/decode: the ratio of the two.
+func BenchmarkFullSync(b *testing.B) {
+	file := cachedCompany100k(b)
+	b.Run("sqlite", func(b *testing.B) { benchFullSync(b, file, storetest.SQLiteDSN) })
+	if pg := os.Getenv("QBCONNECT_TEST_POSTGRES"); pg != "" {
+		b.Run("postgres", func(b *testing.B) { benchFullSync(b, file, storetest.PostgresDSN(pg)) })
+	}
+}
+
+func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
+	var wall, inQB time.Duration
+	records := 0
+	var last *harness
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		h := newHarness(b, harnessOptions{CompanyFile: file, DSN: dsn(b), Engine: syncengine.Config{MaxReturned: 500}})
+		b.StartTimer()
+		start := time.Now()
+		states := h.syncNow(qbconnect.SyncRequest{})
+		wall += time.Since(start)
+		b.StopTimer()
+		allComplete(b, states)
+		inQB += h.qbTime
+		records += fetched(states)
+		last = h
+	}
+	if records < 100000 {
+		b.Fatalf("synced %d records, want at least 100,000", records)
+	}
+	engine := wall - inQB
+	b.ReportMetric(float64(records)/wall.Seconds(), "records/s")
+	b.ReportMetric(float64(records)/engine.Seconds(), "engine-records/s")
+	decoded, took := decodeResponses(b, last)
+	b.ReportMetric(float64(decoded)/took.Seconds(), "decode-records/s")
+	b.ReportMetric((float64(records)/engine.Seconds())/(float64(decoded)/took.Seconds()), "engine/decode")
+	b.ReportMetric(0, "ns/op")
+}
+
+// decodeResponses decodes every sync response of the harness's company with
+// the generic decoder alone and returns the records and the time taken.
+func decodeResponses(b *testing.B, h *harness) (int, time.Duration) {
+	b.Helper()
+	var results [][]byte
+	cursor := ""
+	for {
+		ops, next, err := h.env.Queue.ListOperations(h.ctx, qbconnect.OperationFilter{OrgID: h.org.ID, Kind: qbconnect.OpSync, Limit: 1000, Cursor: cursor})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, op := range ops {
+			results = append(results, op.Result)
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	n := 0
+	start := time.Now()
+	for _, r := range results {
+		dec := qbxml.NewDecoder(bytes.NewReader(r), &qbxml.Options{Generic: true})
+		for {
+			it, err := dec.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(fmt.Errorf("decode: %w", err))
+			}
+			if it.Kind == qbxml.ItemRecord {
+				n++
+			}
+		}
+	}
+	return n, time.Since(start)
+}
