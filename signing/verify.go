@@ -297,7 +297,11 @@ func (v *Verifier) VerifyFile(ctx context.Context, path string) (sig *Signature,
 func recoverMalformed(sig **Signature, err *error, path string, format Format) {
 	if r := recover(); r != nil {
 		*err = nil
-		*sig = &Signature{Path: path, Format: format, Kind: KindUnsigned, Verdict: Tampered,
+		kind := map[Format]Kind{FormatPE: KindAuthenticodePE, FormatMSI: KindAuthenticodeMSI}[format]
+		if kind == "" {
+			kind = KindPKCS7Detached
+		}
+		*sig = &Signature{Path: path, Format: format, Kind: kind, Verdict: Tampered,
 			Reason: fmt.Sprintf("the file or its signature is malformed (%v)", r)}
 	}
 }

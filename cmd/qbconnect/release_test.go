@@ -225,7 +225,7 @@ func TestReleaseSignRefusesBadInputAndChangesNothing(t *testing.T) {
 func TestReleaseSignWarnsBeforeCertificateExpiry(t *testing.T) {
 	ca := signingtest.NewCA(t, "Test Root")
 	now := time.Now()
-	soon := ca.Issue(t, "Expiring Soon", signingtest.Opts{NotAfter: now.Add(10 * 24 * time.Hour)})
+	soon := ca.Issue(t, "Expiring Soon", signingtest.Opts{NotAfter: now.Add(10*24*time.Hour - time.Hour)})
 	exe := signingtest.TinyPE(t)
 	_, stderr, err := runRelease(t, now, "sign", "--cert", soon.CertPath, "--key", soon.KeyPath, exe)
 	if err != nil {
