@@ -70,6 +70,10 @@ type Config struct {
 	// connector's Perform Sync button (POST /gateway/v1/connections/{id}/sync).
 	// Nil answers that endpoint with "unavailable".
 	SyncNow func(ctx context.Context, conn *qbconnect.Connection) error
+	// Releases serves connector releases, self-update, signing
+	// certificates and rotation campaigns (release.go, campaign.go); nil
+	// answers those endpoints with "unavailable".
+	Releases Releases
 }
 
 // Server serves the REST API and the connector gateway. Create it with New;
@@ -202,6 +206,8 @@ func (s *Server) allRoutes() []Route {
 	s.registerCompanies(&rs)   // company.go: /v1/companies
 	s.registerConnections(&rs) // connection.go: /v1/companies/{companyId}/connections
 	s.registerGateway(&rs)     // gateway.go: /gateway/v1
+	s.registerReleases(&rs)    // release.go: /v1/releases, /v1/signing-certificates, /gateway/v1/update, artifacts
+	s.registerCampaigns(&rs)   // campaign.go: /v1/rotation-campaigns
 	return rs.routes
 }
 

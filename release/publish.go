@@ -50,7 +50,6 @@ type Events interface {
 // previousState, connection}.
 const EventCampaignConnection qbconnect.EventType = "rotation_campaign.connection_updated"
 
-
 // Config holds a Service's dependencies. Store and Orgs are required.
 type Config struct {
 	Store *store.ReleaseStore
