@@ -188,3 +188,71 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 	b.ReportMetric(float64(opt.Transactions()*b.N)/b.Elapsed().Seconds(), "txns/s")
 }
+
+// BenchmarkIteratorSync pages through every invoice (with lines) with an
+// iterator as a full sync does, and compares with reading the same stored
+// records straight from SQLite (the baseline, measured in the same run).
+func BenchmarkIteratorSync(b *testing.B) {
+	opt := GenerateOptions{Seed: 1, Customers: 300, Items: 100, Invoices: 20000, End: smallCompany().End}
+	f := generated(b, opt)
+	ctx := context.Background()
+	b.Run("baseline-sqlite", func(b *testing.B) {
+		for b.Loop() {
+			rows, err := f.db.QueryContext(ctx, `SELECT ret FROM objects WHERE type = 'Invoice' ORDER BY seq`)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for rows.Next() {
+				var r []byte
+				rows.Scan(&r)
+				n++
+			}
+			rows.Close()
+			if n != opt.Invoices {
+				b.Fatalf("%d rows", n)
+			}
+		}
+		b.ReportMetric(float64(opt.Invoices*b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+	b.Run("iterator", func(b *testing.B) {
+		page := `<MaxReturned>1000</MaxReturned><IncludeLineItems>true</IncludeLineItems></InvoiceQueryRq>`
+		for b.Loop() {
+			n := 0
+			resp := processBench(b, f, `<InvoiceQueryRq iterator="Start">`+page)
+			for {
+				n += bytes.Count(resp, []byte("<InvoiceRet>"))
+				if attrOf(resp, "statusCode") != "0" {
+					b.Fatalf("status %s", attrOf(resp, "statusCode"))
+				}
+				if attrOf(resp, "iteratorRemainingCount") == "0" {
+					break
+				}
+				resp = processBench(b, f, `<InvoiceQueryRq iterator="Continue" iteratorID="`+attrOf(resp, "iteratorID")+`">`+page)
+			}
+			if n != opt.Invoices {
+				b.Fatalf("%d records", n)
+			}
+		}
+		b.ReportMetric(float64(opt.Invoices*b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+}
+
+func processBench(tb testing.TB, f *File, body string) []byte {
+	tb.Helper()
+	resp, err := f.Process(context.Background(), []byte(`<QBXML><QBXMLMsgsRq onError="stopOnError">`+body+`</QBXMLMsgsRq></QBXML>`), testSession)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return resp
+}
+
+// attrOf returns the first value of the attribute name in an XML document.
+func attrOf(doc []byte, name string) string {
+	i := bytes.Index(doc, []byte(" "+name+`="`))
+	if i < 0 {
+		return ""
+	}
+	rest := doc[i+len(name)+3:]
+	return string(rest[:bytes.IndexByte(rest, '"')])
+}

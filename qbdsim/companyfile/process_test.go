@@ -321,3 +321,32 @@ func TestLatencyDelaysResponsesAndHonoursCancel(t *testing.T) {
 	f.SetLatency(Latency{})
 	ok(t, f, `<HostQueryRq/>`)
 }
+
+func TestPersonalDataNeedsPermission(t *testing.T) {
+	f, _ := newTestFile(t)
+	ok(t, f, `<EmployeeAddRq><EmployeeAdd><FirstName>Ann</FirstName><LastName>Lee</LastName><SSN>123-45-6789</SSN></EmployeeAdd></EmployeeAddRq>`)
+	if got := ok(t, f, `<EmployeeQueryRq/>`).text("EmployeeRet/SSN"); got != "123-45-6789" {
+		t.Errorf("SSN with permission: %q", got)
+	}
+	noPD := testSession
+	noPD.Access.IsPersonalDataAccessAllowed = false
+	rs := runAs(t, f, noPD, `onError="continueOnError"`, `<EmployeeQueryRq/><EmployeeAddRq><EmployeeAdd><FirstName>Bo</FirstName><SSN>987-65-4321</SSN></EmployeeAdd></EmployeeAddRq>`)
+	if rs.Kids[0].child("EmployeeRet") == nil || rs.Kids[0].text("EmployeeRet/SSN") != "" {
+		t.Errorf("SSN returned without personal-data access: %q", rs.Kids[0].text("EmployeeRet/SSN"))
+	}
+	wantStatus(t, rs.Kids[1], "3261")
+}
+
+func TestRenamingAParentRenamesItsJobs(t *testing.T) {
+	f, _ := newTestFile(t)
+	p := ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Parent</Name></CustomerAdd></CustomerAddRq>`).child("CustomerRet")
+	job := ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Job 1</Name><ParentRef><FullName>Parent</FullName></ParentRef></CustomerAdd></CustomerAddRq>`).child("CustomerRet")
+	if job.text("FullName") != "Parent:Job 1" || job.text("Sublevel") != "1" {
+		t.Fatalf("job FullName %q Sublevel %q", job.text("FullName"), job.text("Sublevel"))
+	}
+	ok(t, f, `<CustomerModRq><CustomerMod><ListID>`+p.text("ListID")+`</ListID><EditSequence>`+p.text("EditSequence")+`</EditSequence><Name>Renamed</Name></CustomerMod></CustomerModRq>`)
+	got := ok(t, f, `<CustomerQueryRq><ListID>`+job.text("ListID")+`</ListID></CustomerQueryRq>`).text("CustomerRet/FullName")
+	if got != "Renamed:Job 1" {
+		t.Errorf("job FullName after parent rename %q", got)
+	}
+}

@@ -12,11 +12,39 @@ import (
 
 // retOptions say how a stored Ret is returned.
 type retOptions struct {
-	include   []string // IncludeRetElement: only these top-level elements
-	noLines   bool     // IncludeLineItems false: drop transaction lines
-	ownerIDs  []string // OwnerID: add the DataExtRet of these owners
-	dataExt   map[string][]*elem
-	needParse bool
+	include  []string // IncludeRetElement: only these top-level elements
+	noLines  bool     // IncludeLineItems false: drop transaction lines
+	ownerIDs []string // OwnerID: add the DataExtRet of these owners
+	dataExt  map[string][]*elem
+	// noPersonal hides personal data (SSN, tax IDs, credit card details)
+	// from applications without personal-data access.
+	noPersonal bool
+}
+
+// personalElements are the elements QuickBooks treats as personal data.
+var personalElements = []string{"SSN", "VendorTaxIdent", "CreditCardInfo", "CreditCardTxnInfo", "BirthDate"}
+
+func hasPersonal(ret []byte) bool {
+	for _, n := range personalElements {
+		if bytes.Contains(ret, []byte("<"+n+">")) {
+			return true
+		}
+	}
+	return false
+}
+
+func stripPersonal(e *elem) {
+	e.Kids = slicesDeleteFunc(e.Kids, func(k *elem) bool {
+		for _, n := range personalElements {
+			if k.Name == n {
+				return true
+			}
+		}
+		return false
+	})
+	for _, k := range e.Kids {
+		stripPersonal(k)
+	}
 }
 
 func includeElements(rq *elem) []string {
@@ -54,7 +82,8 @@ func filterRet(ret *elem, include []string) *elem {
 
 // writeStored appends a stored Ret, fast when it needs no reshaping.
 func (f *File) writeStored(rs *response, o *object, opt retOptions) error {
-	simple := len(opt.include) == 0 && len(opt.ownerIDs) == 0
+	personal := opt.noPersonal && hasPersonal(o.ret)
+	simple := len(opt.include) == 0 && len(opt.ownerIDs) == 0 && !personal
 	if simple && (!opt.noLines || !bytes.Contains(o.ret, []byte("Line"))) {
 		rs.body.Write(o.ret)
 		rs.body.WriteByte('\n')
@@ -64,6 +93,9 @@ func (f *File) writeStored(rs *response, o *object, opt retOptions) error {
 	ret, err := parseElem(o.ret)
 	if err != nil {
 		return fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+	}
+	if personal {
+		stripPersonal(ret)
 	}
 	if opt.noLines {
 		ret.Kids = slicesDeleteFunc(ret.Kids, func(k *elem) bool {
@@ -260,13 +292,22 @@ func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after int64, l
 // compileQuery turns the filters of a XxxQueryRq into SQL conditions.
 func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) (*querySpec, error) {
 	el := rq.el
-	spec := &querySpec{opt: retOptions{include: includeElements(el)}}
-	ph := make([]string, len(types))
-	for i, t := range types {
-		ph[i] = "?"
-		spec.args = append(spec.args, t.Name)
+	spec := &querySpec{opt: retOptions{include: includeElements(el), noPersonal: !rq.sess.Access.IsPersonalDataAccessAllowed}}
+	if len(types) == 1 {
+		// The type index (type, seq) yields rows in seq order: pages of
+		// an iterator cost their size, not the whole result.
+		spec.where = append(spec.where, "type = ?")
+		spec.args = append(spec.args, types[0].Name)
+	} else {
+		// Several types: walk the table in seq order ("+" keeps SQLite
+		// from sorting the whole result through an index).
+		ph := make([]string, len(types))
+		for i, t := range types {
+			ph[i] = "?"
+			spec.args = append(spec.args, t.Name)
+		}
+		spec.where = append(spec.where, "+type IN ("+strings.Join(ph, ",")+")")
 	}
-	spec.where = append(spec.where, "type IN ("+strings.Join(ph, ",")+")")
 	isTxn := types[0].Kind == kindTxn
 	spec.opt.noLines = isTxn && el.text("IncludeLineItems") != "true"
 	for _, o := range el.all("OwnerID") {

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS objects (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS objects_id ON objects(id);
 CREATE UNIQUE INDEX IF NOT EXISTS objects_name ON objects(ns, name_key) WHERE name_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS objects_type ON objects(type);
 CREATE INDEX IF NOT EXISTS objects_type_modified ON objects(type, modified);
 CREATE INDEX IF NOT EXISTS objects_type_date ON objects(type, txn_date);
 CREATE INDEX IF NOT EXISTS objects_entity ON objects(entity_id) WHERE entity_id IS NOT NULL;
@@ -69,7 +70,7 @@ CREATE TABLE IF NOT EXISTS data_ext (
 `
 
 func openDB(path string) (*sql.DB, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(0)"
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(0)&_pragma=cache_size(-65536)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("companyfile: open %s: %w", path, err)

@@ -38,7 +38,24 @@ func checkWrite(rq *request) error {
 	if rq.sess.Access.IsReadOnly {
 		return qbErr(stNoPermission, "Insufficient permission level to perform this action. The application %q has read-only access to this company file.", rq.sess.AppName)
 	}
+	if !rq.sess.Access.IsPersonalDataAccessAllowed && containsPersonal(rq.el) {
+		return qbErr(stNoPersonalData, "The integrated application has no permission to access personal data.")
+	}
 	return nil
+}
+
+func containsPersonal(e *elem) bool {
+	for _, k := range e.Kids {
+		for _, n := range personalElements {
+			if k.Name == n {
+				return true
+			}
+		}
+		if containsPersonal(k) {
+			return true
+		}
+	}
+	return false
 }
 
 // add handles XxxAddRq for every list and transaction type.
@@ -112,6 +129,19 @@ func (f *File) complete(ctx context.Context, q querier, t *objType, model *parti
 	o.active = ret.text("IsActive") != "false"
 	if t.Kind == kindList {
 		name := ret.text("Name")
+		if name == "" && t.Name == "Employee" {
+			// EmployeeAdd has no Name: QuickBooks composes it.
+			var parts []string
+			for _, k := range []string{"FirstName", "MiddleName", "LastName"} {
+				if v := ret.text(k); v != "" {
+					parts = append(parts, v)
+				}
+			}
+			name = strings.Join(parts, " ")
+			if name != "" {
+				setOrdered(ret, model, "Name", name)
+			}
+		}
 		if name == "" {
 			return qbErr(stInvalidValue, "The name of the %s is empty.", t.Name)
 		}
