@@ -314,11 +314,11 @@ func swarSpecial(v uint64) bool {
 
 // Character classes for table-driven scanning.
 const (
-	ccName      = 1 << iota // may appear in a name
-	ccNameStart             // may start a name
-	ccSpace                 // XML white space
-	ccHigh                  // non-ASCII: names need a rune check
-	ccTextSpecial           // text byte that unescape must look at
+	ccName        = 1 << iota // may appear in a name
+	ccNameStart               // may start a name
+	ccSpace                   // XML white space
+	ccHigh                    // non-ASCII: names need a rune check
+	ccTextSpecial             // text byte that unescape must look at
 )
 
 var charClass = func() (t [256]uint8) {
