@@ -132,6 +132,10 @@ type DataTypeInfo struct {
 	Object      string   `json:"object"`      // qbXML object, e.g. "Invoice"
 	Transaction bool     `json:"transaction"` // a transaction (TxnID) rather than a list element (ListID)
 	Actions     []string `json:"actions"`     // write actions: create, update, delete, void
+	// RefFilter names the reference whose ListID fills Record.RefID, as the
+	// read API's query parameter: "customerId", "vendorId", "payeeId" or
+	// "parentId"; "" when the type has none.
+	RefFilter string `json:"refFilter,omitempty"`
 }
 
 // WriteAction is what a client's write does.
