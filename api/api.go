@@ -70,10 +70,32 @@ type Config struct {
 	// connector's Perform Sync button (POST /gateway/v1/connections/{id}/sync).
 	// Nil answers that endpoint with "unavailable".
 	SyncNow func(ctx context.Context, conn *qbconnect.Connection) error
+
+	// Sync is the sync engine behind the data, sync and write endpoints,
+	// and the gateway hands it every finished sync and write operation.
+	// Nil answers those endpoints with "unavailable".
+	Sync qbconnect.SyncService
+	// Records serves the data endpoints; nil answers them with
+	// "unavailable".
+	Records qbconnect.RecordService
+	// Events receives the platform's events (webhooks); nil drops them.
+	Events Events
+	// Webhooks manages webhook endpoints (/v1/webhooks); nil answers those
+	// endpoints with "unavailable".
+	Webhooks Webhooks
 	// Releases serves connector releases, self-update, signing
 	// certificates and rotation campaigns (release.go, campaign.go); nil
 	// answers those endpoints with "unavailable".
 	Releases Releases
+	// MaxWait caps ?wait= on writes, operations and passthrough; 0 means
+	// 60 seconds.
+	MaxWait time.Duration
+	// HealthTimeout is the default time-out of a live health check (GET
+	// .../health); 0 means 15 seconds. A request may ask for up to MaxWait.
+	HealthTimeout time.Duration
+	// OnWait, when set, is called each time a request starts waiting for an
+	// operation to finish (?wait, live health). Tests wait on it.
+	OnWait func(opID string)
 }
 
 // Server serves the REST API and the connector gateway. Create it with New;
@@ -123,9 +145,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxResultDecoded == 0 {
 		cfg.MaxResultDecoded = gateway.MaxResultDecoded
 	}
+	if cfg.MaxWait == 0 {
+		cfg.MaxWait = 60 * time.Second
+	}
+	if cfg.HealthTimeout == 0 {
+		cfg.HealthTimeout = 15 * time.Second
+	}
 	for name, d := range map[string]time.Duration{
 		"LinkCodeTTL": cfg.LinkCodeTTL, "LeaseTTL": cfg.LeaseTTL,
 		"MaxPollWait": cfg.MaxPollWait, "OnlineWindow": cfg.OnlineWindow,
+		"MaxWait": cfg.MaxWait, "HealthTimeout": cfg.HealthTimeout,
 	} {
 		if d < 0 {
 			return nil, fmt.Errorf("api: %s is negative", name)
@@ -143,6 +172,9 @@ func New(cfg Config) (*Server, error) {
 		stopping:  make(chan struct{}),
 	}
 	s.metrics = newMetrics(s)
+	if cfg.Events != nil {
+		s.cfg.Connections = eventConnections{ConnectionService: cfg.Connections, s: s}
+	}
 	return s, nil
 }
 
@@ -208,6 +240,12 @@ func (s *Server) allRoutes() []Route {
 	s.registerGateway(&rs)     // gateway.go: /gateway/v1
 	s.registerReleases(&rs)    // release.go: /v1/releases, /v1/signing-certificates, /gateway/v1/update, artifacts
 	s.registerCampaigns(&rs)   // campaign.go: /v1/rotation-campaigns
+	s.registerRecords(&rs)     // record.go: /v1/data-types, /v1/companies/{companyId}/{dataType}
+	s.registerSync(&rs)        // sync.go: /v1/companies/{companyId}/sync, sync-status, sync-runs
+	s.registerWrites(&rs)      // write.go: record writes, /v1/operations
+	s.registerLive(&rs)        // live.go: /v1/companies/{companyId}/qbxml, /health
+	s.registerWebhooks(&rs)    // webhook.go: /v1/webhooks
+	s.registerOpenAPI(&rs)     // openapi.go: /v1/openapi.json
 	return rs.routes
 }
 

@@ -116,7 +116,7 @@ type tenantFixture struct {
 	org                             *qbconnect.Org
 	key, credential                 string
 	companyID, connectionID, itemID string
-	leaseID                         string
+	leaseID, webhookID              string
 }
 
 func newTenant(t *testing.T, e *env, name string) tenantFixture {
@@ -132,7 +132,9 @@ func newTenant(t *testing.T, e *env, name string) tenantFixture {
 	if err != nil || p.Item == nil {
 		t.Fatalf("poll: %+v %v", p, err)
 	}
-	return tenantFixture{org: org, key: key, credential: linked.Credential, companyID: companyID,
+	var wh struct{ ID string }
+	e.mustDo(201, "POST", "/v1/webhooks", key, map[string]any{"url": "https://hooks.example.com/" + name}, &wh)
+	return tenantFixture{org: org, key: key, credential: linked.Credential, companyID: companyID, webhookID: wh.ID,
 		connectionID: connID, itemID: op.ID, leaseID: p.Item.LeaseID}
 }
 
@@ -147,7 +149,8 @@ func TestTenantIsolationOnEveryEndpoint(t *testing.T) {
 	e := newEnv(t, sqliteDSN(t))
 	a := newTenant(t, e, "Alpha")
 	b := newTenant(t, e, "Beta")
-	unknown := tenantFixture{companyID: "cmp_0000000000000000", connectionID: "con_0000000000000000", itemID: "op_0000000000000000"}
+	unknown := tenantFixture{companyID: "cmp_0000000000000000", connectionID: "con_0000000000000000", itemID: "op_0000000000000000",
+		webhookID: "whk_0000000000000000"}
 	before := snapshot(t, e, a)
 
 	bodies := map[string]func(f tenantFixture) any{
@@ -161,11 +164,13 @@ func TestTenantIsolationOnEveryEndpoint(t *testing.T) {
 		"POST /v1/companies/{companyId}/connections": func(f tenantFixture) any { return map[string]any{} },
 	}
 	fill := func(pattern string, f tenantFixture) string {
-		return strings.NewReplacer("{companyId}", f.companyID, "{connectionId}", f.connectionID, "{itemId}", f.itemID).Replace(pattern)
+		return strings.NewReplacer("{companyId}", f.companyID, "{connectionId}", f.connectionID, "{itemId}", f.itemID,
+			"{operationId}", f.itemID, "{webhookId}", f.webhookID).Replace(pattern)
 	}
 	normalise := func(body []byte, f tenantFixture) string {
 		s := requestIDRE.ReplaceAllString(string(body), `"requestId":"-"`)
-		return strings.NewReplacer(f.companyID, "{companyId}", f.connectionID, "{connectionId}", f.itemID, "{itemId}").Replace(s)
+		return strings.NewReplacer(f.companyID, "{companyId}", f.connectionID, "{connectionId}", f.itemID, "{itemId}",
+			f.webhookID, "{webhookId}").Replace(s)
 	}
 	covered := 0
 	for _, rt := range e.api.Routes() {
@@ -354,7 +359,7 @@ func TestBadInputGetsClearErrorsAndChangesNothing(t *testing.T) {
 		{"bad cursor", "GET", "/v1/companies?cursor=%21%21", key, nil, nil, 400, "invalid", ""},
 		{"bad kind", "POST", "/v1/companies/" + companyID + "/connections", key, `{"kind":"carrier-pigeon"}`, nil, 400, "invalid", `"kind" must be`},
 		{"unknown path", "GET", "/v1/nothing", key, nil, nil, 404, "not_found", "no endpoint GET /v1/nothing"},
-		{"wrong method", "PUT", "/v1/companies/" + companyID, key, `{}`, nil, 404, "not_found", "no endpoint PUT /v1/companies/" + companyID + " (allowed: GET)"},
+		{"wrong method", "PUT", "/v1/companies/" + companyID, key, `{}`, nil, 404, "not_found", "no endpoint PUT /v1/companies/" + companyID + " (allowed: DELETE, GET, PATCH)"},
 		{"result: neither response nor failure", "POST", resultPath, cred, `{"leaseId":"` + p.Item.LeaseID + `"}`, nil, 400, "invalid", "needs a response or a failure"},
 		{"result: bad condition", "POST", resultPath, cred, `{"leaseId":"l","failure":{"condition":"QB Closed!","message":"m"}}`, nil, 400, "invalid", "failure.condition"},
 		{"result: bad hresult", "POST", resultPath, cred, `{"leaseId":"l","failure":{"condition":"qb_closed","hresult":"oops"}}`, nil, 400, "invalid", "failure.hresult"},

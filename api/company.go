@@ -13,6 +13,8 @@ func (s *Server) registerCompanies(rs *routeSet) {
 	rs.add("POST", "/v1/companies", AuthAPIKey, s.createCompany)
 	rs.add("GET", "/v1/companies", AuthAPIKey, s.listCompanies)
 	rs.add("GET", "/v1/companies/{companyId}", AuthAPIKey, s.getCompany)
+	rs.add("PATCH", "/v1/companies/{companyId}", AuthAPIKey, s.updateCompany)
+	rs.add("DELETE", "/v1/companies/{companyId}", AuthAPIKey, s.deleteCompany)
 }
 
 // Limits of company fields.
@@ -170,4 +172,52 @@ func notFound(err error, what string) error {
 		return &qbconnect.Error{Code: qbconnect.ENotFound, Message: what + " not found", Err: err}
 	}
 	return err
+}
+
+// companyPatch is the body of PATCH /v1/companies/{companyId}: fields left
+// out keep their value; metadata, when present, replaces the whole map.
+type companyPatch struct {
+	Name         *string                 `json:"name"`
+	ExternalID   *string                 `json:"externalId"`
+	Metadata     map[string]string       `json:"metadata"`
+	SyncSchedule *qbconnect.SyncSchedule `json:"syncSchedule"`
+}
+
+func (s *Server) updateCompany(w http.ResponseWriter, r *http.Request) error {
+	var p companyPatch
+	if err := decodeJSON(w, r, &p, s.cfg.MaxJSONBody, false); err != nil {
+		return err
+	}
+	// Validate the patch as the company it would make.
+	check := companyRequest{Name: "unchanged", Metadata: p.Metadata, SyncSchedule: p.SyncSchedule}
+	if p.Name != nil {
+		check.Name = *p.Name
+	}
+	if p.ExternalID != nil {
+		check.ExternalID = *p.ExternalID
+	}
+	if err := check.validate(); err != nil {
+		return err
+	}
+	if p.Name != nil {
+		p.Name = &check.Name
+	}
+	c, err := s.cfg.Companies.UpdateCompany(r.Context(), orgID(r.Context()), r.PathValue("companyId"), qbconnect.CompanyUpdate{
+		Name: p.Name, ExternalID: p.ExternalID, Metadata: p.Metadata, Schedule: p.SyncSchedule,
+	})
+	if err != nil {
+		return notFound(err, "company")
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// deleteCompany removes the company, unlinks its connection and cancels its
+// queued work; its synced records are no longer served.
+func (s *Server) deleteCompany(w http.ResponseWriter, r *http.Request) error {
+	if err := s.cfg.Companies.DeleteCompany(r.Context(), orgID(r.Context()), r.PathValue("companyId")); err != nil {
+		return notFound(err, "company")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

@@ -21,7 +21,9 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/store"
+	"github.com/qbconnect/qbconnect/syncengine"
 )
 
 // testClock is a clock that tests move by hand.
@@ -56,6 +58,23 @@ type env struct {
 	http        *httptest.Server
 	// pollWaits receives a connector ID each time a long-poll starts waiting.
 	pollWaits chan string
+	// opWaits receives an operation ID each time a request starts waiting
+	// for an operation (?wait, live health).
+	opWaits  chan string
+	engine   *syncengine.Engine
+	records  *store.RecordService
+	spec     *specChecker
+	jobs     *notify.Jobs
+	webhooks *notify.Webhooks
+	// attempts receives every webhook delivery attempt once logged.
+	attempts chan attemptSeen
+}
+
+// attemptSeen is one logged webhook delivery attempt.
+type attemptSeen struct {
+	deliveryID string
+	attempt    qbconnect.WebhookAttempt
+	status     qbconnect.DeliveryStatus
 }
 
 // databases lists the DSN makers to run scenario tests against: SQLite
@@ -109,6 +128,9 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 		tb:        tb,
 		clock:     &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)},
 		pollWaits: make(chan string, 100),
+		opWaits:   make(chan string, 100),
+		attempts:  make(chan attemptSeen, 1000),
+		spec:      newSpecChecker(tb),
 	}
 	db, err := store.Open(context.Background(), dsn, store.Options{Now: e.clock.Now})
 	if err != nil {
@@ -118,9 +140,39 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	e.db = db
 	e.orgs, e.companies = store.NewOrgService(db), store.NewCompanyService(db)
 	e.connections, e.queue = store.NewConnectionService(db), store.NewQueue(db)
+	e.records = store.NewRecordService(db)
+	e.engine, err = syncengine.New(syncengine.Config{DB: db, Queue: e.queue, Now: e.clock.Now, MaxReturned: 50})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	jobsCfg := notify.JobsConfig{SQLite: db.SQLDB(), PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}
+	if db.Dialect() == store.Postgres {
+		jobsCfg = notify.JobsConfig{PostgresURL: dsn, PollInterval: 20 * time.Millisecond,
+			RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}
+	}
+	if e.jobs, err = notify.NewJobs(jobsCfg); err != nil {
+		tb.Fatal(err)
+	}
+	e.webhooks, err = notify.NewWebhooks(notify.WebhooksConfig{Store: store.NewWebhookStore(db), Jobs: e.jobs, Now: e.clock.Now,
+		MaxAttempts: 4, OnAttempt: func(id string, a qbconnect.WebhookAttempt, st qbconnect.DeliveryStatus) {
+			select {
+			case e.attempts <- attemptSeen{id, a, st}:
+			default:
+			}
+		}})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	cfg := api.Config{
 		Orgs: e.orgs, Companies: e.companies, Connections: e.connections, Queue: e.queue,
+		Sync: e.engine, Records: e.records, Webhooks: e.webhooks, Events: e.webhooks,
 		Now: e.clock.Now,
+		OnWait: func(id string) {
+			select {
+			case e.opWaits <- id:
+			default:
+			}
+		},
 		OnPollWait: func(id string) {
 			select {
 			case e.pollWaits <- id:
@@ -135,7 +187,7 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e.http = httptest.NewServer(e.api.Handler())
+	e.http = httptest.NewServer(e.spec.middleware(tb, e.api.Handler()))
 	tb.Cleanup(func() {
 		e.api.Close()
 		e.http.Close()

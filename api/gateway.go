@@ -323,9 +323,19 @@ func (s *Server) postResult(ctx context.Context, c *qbconnect.Connector, r gatew
 			Since: now, LastRequestAt: &now, LastSuccessAt: &now,
 		}
 	}
+	var before *qbconnect.Connection
+	if s.cfg.Events != nil {
+		before = s.lookupQuietly(ctx, op.ConnectionID)
+	}
 	done, applied, err := s.cfg.Queue.Complete(ctx, op.ID, r.LeaseID, out)
 	if err != nil {
 		return nil, err
+	}
+	if applied {
+		s.finished(ctx, done)
+		if before != nil {
+			s.connectionChanged(ctx, before, s.lookupQuietly(ctx, op.ConnectionID))
+		}
 	}
 	if applied {
 		s.metrics.results.WithLabelValues("applied").Inc()

@@ -1,0 +1,148 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+// Events receives the platform's events, for webhooks. Emit records the
+// event durably (delivery happens later, with retries) and returns an
+// error only when it could not be recorded; the server logs that error and
+// carries on, since the change the event reports has already happened.
+type Events interface {
+	Emit(ctx context.Context, ev qbconnect.Event) error
+}
+
+// emit sends an event when the server has an Events, logging a failure.
+func (s *Server) emit(ctx context.Context, typ qbconnect.EventType, orgID, companyID string, data any) {
+	if s.cfg.Events == nil {
+		return
+	}
+	raw, err := json.Marshal(data)
+	if err == nil {
+		err = s.cfg.Events.Emit(ctx, qbconnect.Event{Type: typ, OrgID: orgID, CompanyID: companyID, CreatedAt: s.cfg.Now(), Data: raw})
+	}
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "event not recorded", "type", typ, "org", orgID, "err", err)
+	}
+}
+
+// connectionChange is the data of a connection.status_changed event.
+type connectionChange struct {
+	Connection         *qbconnect.Connection      `json:"connection"`
+	PreviousStatus     qbconnect.ConnectionStatus `json:"previousStatus"`
+	PreviousHealthCode string                     `json:"previousHealthCode"`
+}
+
+// connectionChanged emits connection.status_changed when after's status or
+// health code differs from before's.
+func (s *Server) connectionChanged(ctx context.Context, before, after *qbconnect.Connection) {
+	if before == nil || after == nil || (before.Status == after.Status && before.Health.Code == after.Health.Code) {
+		return
+	}
+	s.emit(ctx, qbconnect.EventConnectionStatusChanged, after.OrgID, after.CompanyID, connectionChange{
+		Connection: after, PreviousStatus: before.Status, PreviousHealthCode: before.Health.Code,
+	})
+}
+
+// lookupQuietly returns a connection or nil, for before/after comparisons
+// where a failed read only loses an event.
+func (s *Server) lookupQuietly(ctx context.Context, id string) *qbconnect.Connection {
+	c, err := s.cfg.Connections.LookupConnection(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return c
+}
+
+// eventConnections is the ConnectionService with connection.status_changed
+// events for every change made through it. The Queue changes health inside
+// Complete; the gateway compares before and after itself there.
+type eventConnections struct {
+	qbconnect.ConnectionService
+	s *Server
+}
+
+func (c eventConnections) SetHealth(ctx context.Context, id string, h qbconnect.Health) error {
+	before := c.s.lookupQuietly(ctx, id)
+	if err := c.ConnectionService.SetHealth(ctx, id, h); err != nil {
+		return err
+	}
+	c.s.connectionChanged(ctx, before, c.s.lookupQuietly(ctx, id))
+	return nil
+}
+
+func (c eventConnections) UnlinkConnection(ctx context.Context, orgID, id string) error {
+	before := c.s.lookupQuietly(ctx, id)
+	if err := c.ConnectionService.UnlinkConnection(ctx, orgID, id); err != nil {
+		return err
+	}
+	c.s.connectionChanged(ctx, before, c.s.lookupQuietly(ctx, id))
+	return nil
+}
+
+func (c eventConnections) RedeemLinkCode(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
+	conn, connector, cred, err := c.ConnectionService.RedeemLinkCode(ctx, code, connectorID, file)
+	if err == nil && conn != nil {
+		before := *conn
+		before.Status = qbconnect.StatusPendingAuth
+		before.Health.Code = qbconnect.HealthNeverConnected
+		c.s.connectionChanged(ctx, &before, conn)
+	}
+	return conn, connector, cred, err
+}
+
+func (c eventConnections) SetPaused(ctx context.Context, orgID, id string, paused bool, until *time.Time) (*qbconnect.Connection, error) {
+	before := c.s.lookupQuietly(ctx, id)
+	after, err := c.ConnectionService.SetPaused(ctx, orgID, id, paused, until)
+	if err == nil {
+		c.s.connectionChanged(ctx, before, after)
+	}
+	return after, err
+}
+
+func (c eventConnections) RevokeConnector(ctx context.Context, orgID, connectorID string) error {
+	before, _ := c.ConnectionService.ConnectorConnections(ctx, connectorID)
+	if err := c.ConnectionService.RevokeConnector(ctx, orgID, connectorID); err != nil {
+		return err
+	}
+	for _, b := range before {
+		c.s.connectionChanged(ctx, b, c.s.lookupQuietly(ctx, b.ID))
+	}
+	return nil
+}
+
+// finished is called once for every operation whose outcome the gateway
+// applied: the sync engine ingests sync and write results, and writes
+// raise write.succeeded or write.failed.
+func (s *Server) finished(ctx context.Context, op *qbconnect.Operation) {
+	if !op.Status.Done() || s.cfg.Sync == nil {
+		return
+	}
+	switch op.Kind {
+	case qbconnect.OpSync, qbconnect.OpWrite:
+	default:
+		return
+	}
+	if _, err := s.cfg.Sync.HandleOperation(ctx, op, bytes.NewReader(op.Result)); err != nil {
+		// The engine's reconciler handles the operation again later.
+		s.cfg.Logger.ErrorContext(ctx, "sync engine could not handle a finished operation", "op", op.ID, "kind", op.Kind, "err", err)
+	}
+	if op.Kind != qbconnect.OpWrite {
+		return
+	}
+	v, err := s.operationView(ctx, op)
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "write outcome unreadable", "op", op.ID, "err", err)
+		return
+	}
+	typ := qbconnect.EventWriteSucceeded
+	if v.Status != string(qbconnect.OpSucceeded) {
+		typ = qbconnect.EventWriteFailed
+	}
+	s.emit(ctx, typ, op.OrgID, op.CompanyID, v)
+}

@@ -1,0 +1,269 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/qbconnect/qbconnect/api"
+)
+
+// specChecker validates live traffic against the OpenAPI document: every
+// request a test sends through an env's server and every answer it gets.
+// An answer must be documented (status and body); a request the document
+// forbids must not be accepted.
+type specChecker struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+func loadSpec(tb testing.TB) *openapi3.T {
+	tb.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(api.OpenAPI())
+	if err != nil {
+		tb.Fatalf("OpenAPI document does not load: %v", err)
+	}
+	return doc
+}
+
+func newSpecChecker(tb testing.TB) *specChecker {
+	tb.Helper()
+	doc := loadSpec(tb)
+	doc.Servers = nil // match paths on any test server
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		tb.Fatalf("OpenAPI router: %v", err)
+	}
+	return &specChecker{doc: doc, router: router}
+}
+
+// observed records which documented (route, status) pairs the package's
+// tests produced; TestMain checks that every documented error status of
+// every route was seen.
+var observed = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: map[string]bool{}}
+
+func observe(method, path string, status int) {
+	observed.Lock()
+	defer observed.Unlock()
+	observed.m[fmt.Sprintf("%s %s %d", method, path, status)] = true
+}
+
+// recorder keeps a copy of what a handler writes.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(s int) {
+	if r.status == 0 {
+		r.status = s
+	}
+	r.ResponseWriter.WriteHeader(s)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// middleware validates every request and answer that passes through h.
+func (c *specChecker) middleware(tb testing.TB, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := &recorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = 200
+		}
+		check := r.Clone(context.Background())
+		check.Body = io.NopCloser(bytes.NewReader(body))
+		if err := c.validate(check, body, rec.status, rec.Header(), rec.body.Bytes()); err != nil {
+			tb.Errorf("OpenAPI: %s %s answered %d: %v\nrequest: %.300s\nanswer: %.500s", r.Method, r.URL, rec.status, err, body, rec.body.Bytes())
+		}
+	})
+}
+
+func (c *specChecker) validate(req *http.Request, body []byte, status int, header http.Header, resp []byte) error {
+	route, params, err := c.router.FindRoute(req)
+	if err != nil {
+		// Not a documented endpoint: it must be answered with the error
+		// shape and a 404.
+		var eb struct {
+			Error map[string]any `json:"error"`
+		}
+		if status != http.StatusNotFound || json.Unmarshal(resp, &eb) != nil || eb.Error["code"] != "not_found" {
+			return fmt.Errorf("undocumented request answered %d (want the 404 error shape): %v", status, err)
+		}
+		return nil
+	}
+	observe(req.Method, route.Path, status)
+	in := &openapi3filter.RequestValidationInput{
+		Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{
+			AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+			IncludeResponseStatus: true,
+			ExcludeRequestBody:    req.Header.Get("Content-Encoding") != "",
+		},
+	}
+	if reqErr := openapi3filter.ValidateRequest(context.Background(), in); reqErr != nil && status < 400 {
+		return fmt.Errorf("the server accepted a request the document forbids: %v", reqErr)
+	}
+	if status == http.StatusUnauthorized || status == http.StatusNotFound {
+		// Authentication and unknown IDs are checked before anything the
+		// document says about the body.
+		in.Options.ExcludeRequestBody = true
+	}
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: status, Header: header,
+		Body:    io.NopCloser(bytes.NewReader(resp)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	return openapi3filter.ValidateResponse(context.Background(), out)
+}
+
+// TestMain runs the tests, then, when every test ran and passed, checks
+// that the tests produced every error status the document lists for every
+// route.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" && !testing.Short() {
+		if missing := unobservedStatuses(); len(missing) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: no test produced these documented answers:\n  %s\n", strings.Join(missing, "\n  "))
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func unobservedStatuses() []string {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Tags      []string                   `json:"tags"`
+			Responses map[string]json.RawMessage `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		return []string{err.Error()}
+	}
+	observed.Lock()
+	defer observed.Unlock()
+	var missing []string
+	for path, item := range doc.Paths {
+		for method, op := range item {
+			if slices.Contains(op.Tags, "Release") {
+				continue // the release engineer's routes, tested with their service
+			}
+			for status := range op.Responses {
+				key := fmt.Sprintf("%s %s %s", strings.ToUpper(method), path, status)
+				if !observed.m[key] {
+					missing = append(missing, key)
+				}
+			}
+		}
+	}
+	sort.Strings(missing)
+	return missing
+}
+
+func TestOpenAPIDocumentIsValid31(t *testing.T) {
+	doc := loadSpec(t)
+	if doc.OpenAPI != "3.1.0" {
+		t.Errorf("openapi = %q", doc.OpenAPI)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Errorf("invalid document: %v", err)
+	}
+	e := newEnv(t, sqliteDSN(t))
+	r := e.mustDo(200, "GET", "/v1/openapi.json", "", nil, nil)
+	if !bytes.Equal(r.Body, api.OpenAPI()) {
+		t.Error("/v1/openapi.json serves another document")
+	}
+	if r := e.do("GET", "/v1/openapi.json?format=yaml", "", nil); r.Status != 400 {
+		t.Errorf("unknown query: %d", r.Status)
+	}
+}
+
+// TestOpenAPIDocumentsExactlyTheRouteTable: every route is documented and
+// every documented operation is a route, with the same path parameters and
+// the error statuses every route of its kind answers.
+func TestOpenAPIDocumentsExactlyTheRouteTable(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	doc := loadSpec(t)
+	routes := map[string]api.Route{}
+	for _, rt := range e.api.Routes() {
+		routes[rt.Method+" "+rt.Pattern] = rt
+	}
+	documented := map[string]*openapi3.Operation{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			documented[method+" "+path] = op
+		}
+	}
+	for key, rt := range routes {
+		op := documented[key]
+		if op == nil {
+			t.Errorf("route %s is not in the OpenAPI document", key)
+			continue
+		}
+		if rt.Auth != api.AuthNone && op.Responses.Status(401) == nil {
+			t.Errorf("%s takes a credential but does not document 401", key)
+		}
+		if strings.Contains(rt.Pattern, "{") && rt.Auth != api.AuthNone && op.Responses.Status(404) == nil {
+			t.Errorf("%s has path IDs but does not document 404", key)
+		}
+		for _, seg := range strings.Split(rt.Pattern, "/") {
+			if strings.HasPrefix(seg, "{") {
+				name := strings.Trim(seg, "{}")
+				if p := op.Parameters.GetByInAndName("path", name); p == nil {
+					t.Errorf("%s: path parameter %s is not documented", key, name)
+				}
+			}
+		}
+	}
+	for key := range documented {
+		if _, ok := routes[key]; !ok {
+			t.Errorf("the OpenAPI document has %s, which is no route", key)
+		}
+	}
+	keys := make([]string, 0, len(routes))
+	for k := range routes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	t.Logf("%d routes, all documented", len(keys))
+}

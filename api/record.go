@@ -1,0 +1,267 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+// Reads of synced records: GET /v1/companies/{companyId}/{dataType} with
+// cursor pagination and filters, and GET .../{dataType}/{id}.
+
+func (s *Server) registerRecords(rs *routeSet) {
+	rs.add("GET", "/v1/data-types", AuthAPIKey, s.listDataTypes)
+	rs.add("GET", "/v1/companies/{companyId}/{dataType}", AuthAPIKey, s.listRecords)
+	rs.add("GET", "/v1/companies/{companyId}/{dataType}/{id}", AuthAPIKey, s.getRecord)
+}
+
+// syncEngine returns the sync engine, or EUnavailable when none is
+// configured.
+func (s *Server) syncEngine() (qbconnect.SyncService, error) {
+	if s.cfg.Sync == nil {
+		return nil, &qbconnect.Error{Code: qbconnect.EUnavailable, Message: "this platform has no sync engine configured",
+			UserMessage: "Data from QuickBooks is not available on this server.", Resolution: "Ask the platform operator to enable the sync engine."}
+	}
+	return s.cfg.Sync, nil
+}
+
+// dataType returns the {dataType} of the path; an unknown one is ENotFound
+// naming the known types.
+func (s *Server) dataType(r *http.Request) (qbconnect.DataTypeInfo, error) {
+	eng, err := s.syncEngine()
+	if err != nil {
+		return qbconnect.DataTypeInfo{}, err
+	}
+	name := r.PathValue("dataType")
+	types := eng.DataTypes()
+	for _, t := range types {
+		if t.Name == name {
+			return t, nil
+		}
+	}
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = t.Name
+	}
+	return qbconnect.DataTypeInfo{}, &qbconnect.Error{Code: qbconnect.ENotFound,
+		Message:    "unknown data type " + strconv.Quote(name) + " (known: " + strings.Join(names, ", ") + ")",
+		Resolution: "Use one of the data types listed by GET /v1/data-types."}
+}
+
+func (s *Server) listDataTypes(w http.ResponseWriter, r *http.Request) error {
+	if len(r.URL.Query()) > 0 {
+		return qbconnect.Errorf(qbconnect.EInvalid, "this endpoint takes no query parameters")
+	}
+	eng, err := s.syncEngine()
+	if err != nil {
+		return err
+	}
+	types := eng.DataTypes()
+	for i := range types {
+		if types[i].Actions == nil {
+			types[i].Actions = []string{}
+		}
+	}
+	writeJSON(w, http.StatusOK, listResponse[qbconnect.DataTypeInfo]{Data: types})
+	return nil
+}
+
+// recordPage is a page of records.
+type recordPage struct {
+	Data       []json.RawMessage `json:"data"`
+	HasMore    bool              `json:"hasMore"`
+	NextCursor *string           `json:"nextCursor"`
+}
+
+// recordJSON is a record as the API shows it: the camelCase JSON of its
+// qbXML Ret element, led by "id" (its ListID or TxnID) and, for a record
+// deleted in QuickBooks, "deleted": true.
+func recordJSON(rec *qbconnect.Record) json.RawMessage {
+	data := bytes.TrimSpace(rec.Data)
+	if len(data) < 2 || data[0] != '{' {
+		data = []byte("{}")
+	}
+	var b bytes.Buffer
+	b.Grow(len(data) + len(rec.ID) + 32)
+	b.WriteString(`{"id":`)
+	id, _ := json.Marshal(rec.ID)
+	b.Write(id)
+	if rec.Deleted {
+		b.WriteString(`,"deleted":true`)
+	}
+	rest := bytes.TrimSpace(data[1:])
+	if len(rest) > 0 && rest[0] != '}' {
+		b.WriteByte(',')
+	}
+	b.Write(rest)
+	return b.Bytes()
+}
+
+// recordQuery lists the query parameters of GET .../{dataType} for a type.
+func recordQuery(t qbconnect.DataTypeInfo) []string {
+	q := []string{"limit", "cursor", "updatedSince", "includeDeleted", "name", "namePrefix"}
+	if t.Transaction {
+		q = append(q, "refNumber", "txnDateFrom", "txnDateTo")
+	} else {
+		q = append(q, "active")
+	}
+	if t.RefFilter != "" {
+		q = append(q, t.RefFilter)
+	}
+	sort.Strings(q)
+	return q
+}
+
+// recordFilter reads the query of GET .../{dataType}: pagination, and the
+// filters that make sense for the type. A filter the type does not take is
+// EInvalid naming the ones it does.
+func recordFilter(r *http.Request, t qbconnect.DataTypeInfo) (qbconnect.RecordFilter, error) {
+	f := qbconnect.RecordFilter{Limit: 100}
+	q := r.URL.Query()
+	accepted := recordQuery(t)
+	for k, v := range q {
+		if !containsString(accepted, k) {
+			return f, qbconnect.Errorf(qbconnect.EInvalid, "unknown query parameter %q for %s (accepted: %s)", k, t.Name, strings.Join(accepted, ", "))
+		}
+		if len(v) > 1 {
+			return f, qbconnect.Errorf(qbconnect.EInvalid, "query parameter %q is given %d times", k, len(v))
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return f, qbconnect.Errorf(qbconnect.EInvalid, "limit must be a whole number from 1 to 1000, not %q", v)
+		}
+		f.Limit = n
+	}
+	f.Cursor = q.Get("cursor")
+	if v := q.Get("updatedSince"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return f, qbconnect.Errorf(qbconnect.EInvalid, "updatedSince must be an RFC 3339 time such as 2026-03-01T00:00:00Z, not %q", v)
+		}
+		f.UpdatedSince = &t
+	}
+	if v := q.Get("includeDeleted"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return f, qbconnect.Errorf(qbconnect.EInvalid, "includeDeleted must be true or false, not %q", v)
+		}
+		f.IncludeDeleted = b
+	}
+	f.Name = q.Get("name")
+	if v := q.Get("refNumber"); v != "" {
+		if f.Name != "" && f.Name != v {
+			return f, qbconnect.Errorf(qbconnect.EInvalid, "name and refNumber both filter on the reference number; give one")
+		}
+		f.Name = v
+	}
+	f.NamePrefix = q.Get("namePrefix")
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"txnDateFrom", &f.TxnDateFrom}, {"txnDateTo", &f.TxnDateTo}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		if _, err := time.Parse("2006-01-02", v); err != nil {
+			return f, qbconnect.Errorf(qbconnect.EInvalid, "%s must be a date such as 2026-03-01, not %q", p.name, v)
+		}
+		*p.dst = v
+	}
+	if f.TxnDateFrom != "" && f.TxnDateTo != "" && f.TxnDateFrom > f.TxnDateTo {
+		return f, qbconnect.Errorf(qbconnect.EInvalid, "txnDateFrom %s is after txnDateTo %s", f.TxnDateFrom, f.TxnDateTo)
+	}
+	if v := q.Get("active"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return f, qbconnect.Errorf(qbconnect.EInvalid, "active must be true or false, not %q", v)
+		}
+		f.Active = &b
+	}
+	if t.RefFilter != "" {
+		f.RefID = q.Get(t.RefFilter)
+	}
+	return f, nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// records returns the record service, or EUnavailable.
+func (s *Server) records() (qbconnect.RecordService, error) {
+	if s.cfg.Records == nil {
+		return nil, &qbconnect.Error{Code: qbconnect.EUnavailable, Message: "this platform has no record store configured"}
+	}
+	return s.cfg.Records, nil
+}
+
+func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.company(r)
+	if err != nil {
+		return err
+	}
+	t, err := s.dataType(r)
+	if err != nil {
+		return err
+	}
+	f, err := recordFilter(r, t)
+	if err != nil {
+		return err
+	}
+	recs, err := s.records()
+	if err != nil {
+		return err
+	}
+	f.OrgID, f.CompanyID, f.Type = c.OrgID, c.ID, t.Name
+	list, next, err := recs.ListRecords(r.Context(), f)
+	if err != nil {
+		return notFound(err, "company")
+	}
+	page := recordPage{Data: make([]json.RawMessage, len(list)), HasMore: next != ""}
+	for i, rec := range list {
+		page.Data[i] = recordJSON(rec)
+	}
+	if next != "" {
+		page.NextCursor = &next
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) error {
+	if len(r.URL.Query()) > 0 {
+		return qbconnect.Errorf(qbconnect.EInvalid, "this endpoint takes no query parameters")
+	}
+	c, err := s.company(r)
+	if err != nil {
+		return err
+	}
+	t, err := s.dataType(r)
+	if err != nil {
+		return err
+	}
+	recs, err := s.records()
+	if err != nil {
+		return err
+	}
+	rec, err := recs.FindRecord(r.Context(), c.OrgID, c.ID, t.Name, r.PathValue("id"))
+	if err != nil {
+		return notFound(err, "record")
+	}
+	writeJSON(w, http.StatusOK, recordJSON(rec))
+	return nil
+}

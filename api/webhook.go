@@ -1,0 +1,179 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+// Webhooks is the webhook endpoint service the /v1/webhooks routes use.
+type Webhooks = qbconnect.WebhookService
+
+func (s *Server) registerWebhooks(rs *routeSet) {
+	rs.add("POST", "/v1/webhooks", AuthAPIKey, s.createWebhook)
+	rs.add("GET", "/v1/webhooks", AuthAPIKey, s.listWebhooks)
+	rs.add("GET", "/v1/webhooks/{webhookId}", AuthAPIKey, s.getWebhook)
+	rs.add("DELETE", "/v1/webhooks/{webhookId}", AuthAPIKey, s.deleteWebhook)
+	rs.add("GET", "/v1/webhooks/{webhookId}/deliveries", AuthAPIKey, s.listDeliveries)
+}
+
+const (
+	maxWebhookURL  = 2048
+	maxWebhookDesc = 500
+)
+
+func (s *Server) webhooks() (Webhooks, error) {
+	if s.cfg.Webhooks == nil {
+		return nil, &qbconnect.Error{Code: qbconnect.EUnavailable, Message: "this platform has no webhook service configured",
+			UserMessage: "Webhooks are not available on this server.", Resolution: "Ask the platform operator to enable webhooks."}
+	}
+	return s.cfg.Webhooks, nil
+}
+
+// webhookRequest is the body of POST /v1/webhooks.
+type webhookRequest struct {
+	URL         string                `json:"url"`
+	Description string                `json:"description"`
+	Events      []qbconnect.EventType `json:"events"`
+}
+
+// webhookCreated is the answer to POST /v1/webhooks: the endpoint and its
+// signing secret, shown this once.
+type webhookCreated struct {
+	*qbconnect.WebhookEndpoint
+	Secret string `json:"secret"`
+}
+
+func validateWebhook(req *webhookRequest) error {
+	req.URL = strings.TrimSpace(req.URL)
+	u, err := url.Parse(req.URL)
+	switch {
+	case req.URL == "":
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"url\" is required")
+	case len(req.URL) > maxWebhookURL:
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"url\" is longer than %d bytes", maxWebhookURL)
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "":
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"url\" must be an absolute http or https URL without credentials or fragment, not %q", req.URL)
+	case len(req.Description) > maxWebhookDesc:
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"description\" is longer than %d bytes", maxWebhookDesc)
+	}
+	known := qbconnect.EventTypes()
+	for _, ev := range req.Events {
+		if !slices.Contains(known, ev) {
+			names := make([]string, len(known))
+			for i, k := range known {
+				names[i] = string(k)
+			}
+			return qbconnect.Errorf(qbconnect.EInvalid, "unknown event type %q (known: %s)", ev, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
+	var req webhookRequest
+	if err := decodeJSON(w, r, &req, s.cfg.MaxJSONBody, false); err != nil {
+		return err
+	}
+	if err := validateWebhook(&req); err != nil {
+		return err
+	}
+	svc, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	ep := &qbconnect.WebhookEndpoint{OrgID: orgID(r.Context()), URL: req.URL, Description: req.Description, Events: req.Events}
+	if ep.Events == nil {
+		ep.Events = []qbconnect.EventType{}
+	}
+	secret, err := svc.CreateWebhook(r.Context(), ep)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/webhooks/"+ep.ID)
+	writeJSON(w, http.StatusCreated, webhookCreated{WebhookEndpoint: ep, Secret: secret})
+	return nil
+}
+
+func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
+	if len(r.URL.Query()) > 0 {
+		return qbconnect.Errorf(qbconnect.EInvalid, "this endpoint takes no query parameters")
+	}
+	svc, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	list, err := svc.ListWebhooks(r.Context(), orgID(r.Context()))
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []*qbconnect.WebhookEndpoint{}
+	}
+	writeJSON(w, http.StatusOK, listResponse[*qbconnect.WebhookEndpoint]{Data: list})
+	return nil
+}
+
+func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	ep, err := svc.FindWebhook(r.Context(), orgID(r.Context()), r.PathValue("webhookId"))
+	if err != nil {
+		return notFound(err, "webhook")
+	}
+	writeJSON(w, http.StatusOK, ep)
+	return nil
+}
+
+func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	if err := svc.DeleteWebhook(r.Context(), orgID(r.Context()), r.PathValue("webhookId")); err != nil {
+		return notFound(err, "webhook")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// deliveryPage is a page of an endpoint's delivery log.
+type deliveryPage struct {
+	Data       []*qbconnect.WebhookDelivery `json:"data"`
+	HasMore    bool                         `json:"hasMore"`
+	NextCursor *string                      `json:"nextCursor"`
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
+	limit, cursor, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	svc, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	list, next, err := svc.ListDeliveries(r.Context(), orgID(r.Context()), r.PathValue("webhookId"), limit, cursor)
+	if err != nil {
+		return notFound(err, "webhook")
+	}
+	page := deliveryPage{Data: list, HasMore: next != ""}
+	if page.Data == nil {
+		page.Data = []*qbconnect.WebhookDelivery{}
+	}
+	for _, d := range page.Data {
+		if d.Attempts == nil {
+			d.Attempts = []*qbconnect.WebhookAttempt{}
+		}
+	}
+	if next != "" {
+		page.NextCursor = &next
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}

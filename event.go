@@ -1,0 +1,42 @@
+package qbconnect
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// EventType names an event that clients may subscribe to with a webhook.
+// Its text never changes once released.
+type EventType string
+
+// Event types.
+const (
+	// EventConnectionStatusChanged: a connection's status (PendingAuth,
+	// Linked, Unlinked, Deauthorized) or its health code changed.
+	EventConnectionStatusChanged EventType = "connection.status_changed"
+	// EventSyncCompleted: a sync pass of one data type completed.
+	EventSyncCompleted EventType = "sync.completed"
+	// EventSyncFailed: a sync pass of one data type failed.
+	EventSyncFailed EventType = "sync.failed"
+	// EventWriteSucceeded: a client's write ran in QuickBooks.
+	EventWriteSucceeded EventType = "write.succeeded"
+	// EventWriteFailed: a client's write failed or timed out.
+	EventWriteFailed EventType = "write.failed"
+)
+
+// EventTypes lists every event type, in documentation order.
+func EventTypes() []EventType {
+	return []EventType{EventConnectionStatusChanged, EventSyncCompleted, EventSyncFailed, EventWriteSucceeded, EventWriteFailed}
+}
+
+// Event is something that happened to one of an organisation's companies.
+// Data is the event's object as the REST API shows it (a connection, a
+// sync state, an operation).
+type Event struct {
+	ID        string          `json:"id"` // set when the event is recorded
+	Type      EventType       `json:"type"`
+	OrgID     string          `json:"-"`
+	CompanyID string          `json:"companyId,omitempty"`
+	CreatedAt time.Time       `json:"createdAt"`
+	Data      json.RawMessage `json:"data"`
+}

@@ -1,0 +1,345 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/store"
+)
+
+// Headers of a webhook delivery.
+const (
+	HeaderSignature  = "Qbconnect-Signature"
+	HeaderEventID    = "Qbconnect-Event-Id"
+	HeaderEventType  = "Qbconnect-Event-Type"
+	HeaderDeliveryID = "Qbconnect-Delivery-Id"
+)
+
+// Sign returns the Qbconnect-Signature header value of body sent at t:
+// "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>".
+func Sign(secret string, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	return "t=" + ts + ",v1=" + signature(secret, ts, body)
+}
+
+func signature(secret, ts string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts))
+	mac.Write([]byte("."))
+	mac.Write(body)
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// Verify checks a Qbconnect-Signature header against body: one of its v1
+// signatures must match, and its timestamp must be within tolerance of now
+// (which rejects replays of old deliveries). Receivers written in Go may
+// use it as it is.
+func Verify(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
+	var ts string
+	var sigs []string
+	for _, part := range strings.Split(header, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			sigs = append(sigs, v)
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || len(sigs) == 0 {
+		return errors.New("notify: malformed signature header")
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
+		return fmt.Errorf("notify: signature timestamp is %s away from now", d.Round(time.Second))
+	}
+	want := signature(secret, ts, body)
+	for _, s := range sigs {
+		if hmac.Equal([]byte(s), []byte(want)) {
+			return nil
+		}
+	}
+	return errors.New("notify: signature does not match")
+}
+
+// WebhooksConfig configures Webhooks. Store and Jobs are required; every
+// other field has the default its comment names.
+type WebhooksConfig struct {
+	// Store is the webhook tables (endpoints, outbox, delivery log).
+	Store *store.WebhookStore
+	// Jobs runs the delivery jobs. New registers the delivery worker on
+	// it, so New must be called before Jobs.Start; its RetryBase and
+	// RetryMax space the attempts.
+	Jobs *Jobs
+	// HTTPClient sends deliveries; nil means a client with a 15-second
+	// time-out that does not follow redirects.
+	HTTPClient *http.Client
+	// Logger receives delivery failures; nil discards.
+	Logger *slog.Logger
+	// Now is the clock of signatures and attempt times; nil means time.Now.
+	Now func() time.Time
+	// MaxAttempts is how often a delivery is tried; 0 means 12.
+	MaxAttempts int
+	// ResendAfter is how old a delivery without a job must be before the
+	// sweeper enqueues it (the process stopped between recording an event
+	// and enqueuing it, or Emit ran before Jobs started); 0 means one
+	// minute. The sweeper runs as often.
+	ResendAfter time.Duration
+	// OnAttempt, when set, is called after each attempt is logged. Tests
+	// wait on it.
+	OnAttempt func(deliveryID string, a qbconnect.WebhookAttempt, status qbconnect.DeliveryStatus)
+}
+
+// Webhooks records events and delivers them through River. It implements
+// qbconnect.WebhookService and the API's Events.
+type Webhooks struct {
+	*store.WebhookStore
+	cfg WebhooksConfig
+
+	mu      sync.Mutex
+	started bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+var _ qbconnect.WebhookService = (*Webhooks)(nil)
+
+// deliverArgs is the River job of one delivery.
+type deliverArgs struct {
+	DeliveryID string `json:"deliveryId" river:"unique"`
+}
+
+// Kind names the job kind in River's tables.
+func (deliverArgs) Kind() string { return "qbconnect_webhook_delivery" }
+
+// NewWebhooks fills cfg's defaults and registers the delivery worker on
+// cfg.Jobs. Emit works before Jobs starts: its deliveries wait for the
+// sweeper.
+func NewWebhooks(cfg WebhooksConfig) (*Webhooks, error) {
+	if cfg.Store == nil || cfg.Jobs == nil {
+		return nil, errors.New("notify: webhooks need Store and Jobs")
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = 12
+	}
+	if cfg.ResendAfter == 0 {
+		cfg.ResendAfter = time.Minute
+	}
+	if cfg.MaxAttempts < 1 || cfg.ResendAfter < 0 {
+		return nil, errors.New("notify: MaxAttempts must be positive and ResendAfter not negative")
+	}
+	w := &Webhooks{WebhookStore: cfg.Store, cfg: cfg}
+	if err := river.AddWorkerSafely(cfg.Jobs.Workers(), &deliveryWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	return w, nil
+}
+
+// Start starts the sweeper that enqueues deliveries whose jobs were never
+// inserted. Close stops it.
+func (w *Webhooks) Start(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started {
+		return errors.New("notify: webhooks already started")
+	}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w.started, w.cancel, w.done = true, cancel, make(chan struct{})
+	go w.sweep(sctx)
+	return nil
+}
+
+// Close stops the sweeper. It is safe to call twice.
+func (w *Webhooks) Close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started {
+		w.cancel()
+		<-w.done
+		w.started = false
+	}
+}
+
+func (w *Webhooks) sweep(ctx context.Context) {
+	defer close(w.done)
+	t := time.NewTicker(max(w.cfg.ResendAfter, time.Second))
+	defer t.Stop()
+	for {
+		if _, err := w.Resend(ctx); err != nil && ctx.Err() == nil {
+			w.cfg.Logger.Warn("webhook sweep failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Resend enqueues jobs for pending deliveries older than ResendAfter that
+// have none, and returns how many it enqueued.
+func (w *Webhooks) Resend(ctx context.Context) (int, error) {
+	ids, err := w.Unenqueued(ctx, w.cfg.Now().Add(-w.cfg.ResendAfter), 500)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	return len(ids), w.enqueue(ctx, ids)
+}
+
+// Emit records ev and its deliveries, then enqueues one job per delivery.
+// An error means the event was not recorded. When recording succeeded but
+// enqueuing failed, the sweeper enqueues the deliveries later, so Emit
+// only logs that.
+func (w *Webhooks) Emit(ctx context.Context, ev qbconnect.Event) error {
+	if ev.CreatedAt.IsZero() {
+		ev.CreatedAt = w.cfg.Now()
+	}
+	ids, err := w.RecordEvent(ctx, &ev)
+	if err != nil {
+		return err
+	}
+	if err := w.enqueue(ctx, ids); err != nil {
+		w.cfg.Logger.Warn("webhook deliveries recorded but not enqueued; the sweeper retries", "event", ev.ID, "err", err)
+	}
+	return nil
+}
+
+// enqueue inserts one job per delivery (a second job for a delivery is
+// never inserted: the job is unique by delivery) and marks them enqueued.
+func (w *Webhooks) enqueue(ctx context.Context, ids []string) error {
+	done := make([]string, 0, len(ids))
+	var err error
+	for _, id := range ids {
+		err = w.cfg.Jobs.Insert(ctx, deliverArgs{DeliveryID: id},
+			&river.InsertOpts{MaxAttempts: w.cfg.MaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		if err != nil {
+			break
+		}
+		done = append(done, id)
+	}
+	if merr := w.MarkEnqueued(ctx, done); merr != nil && err == nil {
+		err = merr
+	}
+	if err != nil {
+		return fmt.Errorf("notify: enqueue deliveries: %w", err)
+	}
+	return nil
+}
+
+// payload is the body of a delivery.
+type payload struct {
+	ID        string              `json:"id"`
+	Type      qbconnect.EventType `json:"type"`
+	CompanyID string              `json:"companyId,omitempty"`
+	CreatedAt time.Time           `json:"createdAt"`
+	Data      json.RawMessage     `json:"data"`
+}
+
+// deliveryWorker runs one delivery attempt.
+type deliveryWorker struct {
+	river.WorkerDefaults[deliverArgs]
+	w *Webhooks
+}
+
+// maxResponseLog bounds how much of a failing answer is logged.
+const maxResponseLog = 300
+
+func (dw *deliveryWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
+	w := dw.w
+	t, err := w.Delivery(ctx, job.Args.DeliveryID)
+	if qbconnect.ErrorCodeOf(err) == qbconnect.ENotFound {
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	if t.Delivery.Status != qbconnect.DeliveryPending {
+		return nil // delivered (or given up) already: never send twice
+	}
+	if t.EndpointDeleted {
+		w.record(ctx, t.Delivery.ID, qbconnect.WebhookAttempt{At: w.cfg.Now(), Error: "the webhook endpoint was deleted"}, qbconnect.DeliveryFailed)
+		return nil
+	}
+	body, err := json.Marshal(payload{ID: t.Event.ID, Type: t.Event.Type, CompanyID: t.Event.CompanyID, CreatedAt: t.Event.CreatedAt, Data: t.Event.Data})
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	now := w.cfg.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
+	if err != nil {
+		w.record(ctx, t.Delivery.ID, qbconnect.WebhookAttempt{At: now, Error: "invalid URL: " + err.Error()}, qbconnect.DeliveryFailed)
+		return nil
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "qbconnect-webhooks/1")
+	req.Header.Set(HeaderEventID, t.Event.ID)
+	req.Header.Set(HeaderEventType, string(t.Event.Type))
+	req.Header.Set(HeaderDeliveryID, t.Delivery.ID)
+	req.Header.Set(HeaderSignature, Sign(t.Secret, now, body))
+	start := time.Now()
+	resp, err := w.cfg.HTTPClient.Do(req)
+	a := qbconnect.WebhookAttempt{At: now, DurationMS: time.Since(start).Milliseconds()}
+	if err == nil {
+		a.StatusCode = resp.StatusCode
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseLog))
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			w.record(ctx, t.Delivery.ID, a, qbconnect.DeliveryDelivered)
+			return nil
+		}
+		a.Error = fmt.Sprintf("the endpoint answered %d: %s", resp.StatusCode, strings.TrimSpace(string(snippet)))
+	} else {
+		a.Error = err.Error()
+	}
+	status := qbconnect.DeliveryPending
+	if job.Attempt >= job.MaxAttempts {
+		status = qbconnect.DeliveryFailed
+	}
+	w.record(ctx, t.Delivery.ID, a, status)
+	if status == qbconnect.DeliveryFailed {
+		w.cfg.Logger.Warn("webhook delivery failed for good", "delivery", t.Delivery.ID, "attempts", job.Attempt, "err", a.Error)
+		return nil
+	}
+	return errors.New(a.Error)
+}
+
+// record logs an attempt; a failure to log only loses the log line, so
+// it is logged and the delivery goes on.
+func (w *Webhooks) record(ctx context.Context, id string, a qbconnect.WebhookAttempt, status qbconnect.DeliveryStatus) {
+	if _, err := w.RecordAttempt(context.WithoutCancel(ctx), id, a, status); err != nil {
+		w.cfg.Logger.Error("webhook attempt not logged", "delivery", id, "err", err)
+	}
+	if w.cfg.OnAttempt != nil {
+		w.cfg.OnAttempt(id, a, status)
+	}
+}
