@@ -257,20 +257,29 @@ func runAgent(ctx context.Context, g *globals, rf *runFlags, out, errOut io.Writ
 	if err != nil {
 		return err
 	}
-	a, err := connector.NewAgent(ctx, connector.Options{
-		Store: st, Config: cfg, NewProcessor: newProcessorFor(cfg), Identity: identity(ctx), Logger: logger,
-		PollWait: rf.pollWait, BackoffMin: rf.backoffMin, BackoffMax: rf.backoffMax, Heartbeat: rf.heartbeat,
-		ProbeInterval: rf.probe, IdleSession: rf.idle, BeginTimeout: rf.beginTimeout, UIAddr: rf.uiAddr,
-		OnUIReady: func(url string) {
-			if rf.printUIURL {
-				fmt.Fprintf(out, "Local UI: %s\n", url)
-			}
-		},
-	})
-	if err != nil {
-		return err
+	// Each run builds a fresh agent: after a rolled-back self-update the
+	// agent runs again (connector/update.go).
+	run := func(ctx context.Context) error {
+		cfg, err := st.Load()
+		if err != nil {
+			return err
+		}
+		a, err := connector.NewAgent(ctx, connector.Options{
+			Store: st, Config: cfg, NewProcessor: newProcessorFor(cfg), Identity: identity(ctx), Logger: logger,
+			PollWait: rf.pollWait, BackoffMin: rf.backoffMin, BackoffMax: rf.backoffMax, Heartbeat: rf.heartbeat,
+			ProbeInterval: rf.probe, IdleSession: rf.idle, BeginTimeout: rf.beginTimeout, UIAddr: rf.uiAddr,
+			OnUIReady: func(url string) {
+				if rf.printUIURL {
+					fmt.Fprintf(out, "Local UI: %s\n", url)
+				}
+			},
+		})
+		if err != nil {
+			return err
+		}
+		return a.Run(ctx)
 	}
-	return a.Run(ctx)
+	return connector.RunUpdating(ctx, cfg, version, logger, run)
 }
 
 func newRunCmd(g *globals) *cobra.Command {

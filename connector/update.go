@@ -1,0 +1,407 @@
+package connector
+
+// Self-update: the platform offers a newer release; the connector downloads
+// it through the gateway, checks size and SHA-256 against the release record
+// and the signature against its pinned publisher roots and the release's
+// signer, swaps the executable (the running one becomes PROGRAM.old), starts
+// the new version and waits for it to report in. A new version that does
+// not report in within the deadline is stopped and the old one restored.
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/signing"
+)
+
+// UpdateConfirmEnv names the environment variable through which an
+// updating connector tells the new version where to confirm that it runs.
+const UpdateConfirmEnv = "QBCONNECTOR_UPDATE_CONFIRM"
+
+// RootsFileSuffix is appended to the executable's path to find the pinned
+// publisher roots (PEM) installed beside it: qbconnector.exe.roots.pem.
+const RootsFileSuffix = ".roots.pem"
+
+// UpdaterOptions configure an Updater. Updates and Roots are required.
+type UpdaterOptions struct {
+	// Updates is the platform's self-update endpoints.
+	Updates gateway.Updates
+	// Version is the running version.
+	Version string
+	// Program is the running executable; "" means os.Executable.
+	Program string
+	// Roots are the pinned publisher roots: a release must chain to one
+	// of them, whatever the platform says.
+	Roots *x509.CertPool
+	// Platform is "GOOS/GOARCH"; "" means the running one.
+	Platform string
+	// Interval is how often to ask for an update; 0 means one hour.
+	Interval time.Duration
+	// ConfirmTimeout is how long the new version has to report in; 0
+	// means two minutes.
+	ConfirmTimeout time.Duration
+	// Args are the new process's arguments; nil means os.Args[1:].
+	Args []string
+	// Stdout and Stderr of the new process; nil means the current ones.
+	Stdout, Stderr io.Writer
+	// Now is the clock of signature checks; nil means time.Now.
+	Now func() time.Time
+	// Logger may be nil.
+	Logger *slog.Logger
+	// OnCheck, when set, is called after every check with its outcome.
+	// Tests wait on it.
+	OnCheck func(staged *Staged, err error)
+}
+
+// Updater checks for, verifies and installs connector releases.
+type Updater struct {
+	opt UpdaterOptions
+	log *slog.Logger
+}
+
+// NewUpdater checks opts and fills its defaults.
+func NewUpdater(opts UpdaterOptions) (*Updater, error) {
+	if opts.Updates == nil {
+		return nil, errors.New("connector: the updater needs the platform's update endpoints")
+	}
+	if opts.Roots == nil {
+		return nil, errors.New("connector: the updater needs pinned publisher roots")
+	}
+	if opts.Program == "" {
+		p, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("connector: finding the running executable: %w", err)
+		}
+		opts.Program = p
+	}
+	if opts.Platform == "" {
+		opts.Platform = runtime.GOOS + "/" + runtime.GOARCH
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Hour
+	}
+	if opts.ConfirmTimeout <= 0 {
+		opts.ConfirmTimeout = 2 * time.Minute
+	}
+	if opts.Args == nil {
+		opts.Args = os.Args[1:]
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Updater{opt: opts, log: opts.Logger}, nil
+}
+
+// LoadRoots reads the pinned publisher roots installed beside program.
+func LoadRoots(program string) (*x509.CertPool, error) {
+	return signing.LoadCertPool(program + RootsFileSuffix)
+}
+
+// Staged is a downloaded and verified release, ready to install.
+type Staged struct {
+	Offer gateway.UpdateOffer
+	// Path is the new executable beside the running one (PROGRAM.new);
+	// SigPath its detached signature, or "".
+	Path, SigPath string
+}
+
+// Check asks the platform for an update and, when one is offered,
+// downloads and verifies it. It returns nil when there is nothing to
+// install. A file whose checksum or signature does not match is deleted,
+// reported as refused, and returned as an error; the running version is
+// untouched.
+func (u *Updater) Check(ctx context.Context) (*Staged, error) {
+	offer, err := u.opt.Updates.CheckUpdate(ctx, u.opt.Platform)
+	if err != nil || offer == nil {
+		return nil, err
+	}
+	u.log.Info("update: release offered", "version", offer.Version, "from", u.opt.Version, "signer", offer.SignerSubject)
+	st := &Staged{Offer: *offer, Path: u.opt.Program + ".new"}
+	if offer.Signature != nil {
+		st.SigPath = st.Path + signing.DetachedSuffix
+	}
+	refuse := func(reason error) (*Staged, error) {
+		u.discard(st)
+		u.log.Error("update: refused", "version", offer.Version, "reason", reason)
+		if err := u.opt.Updates.ReportUpdate(ctx, gateway.UpdateReport{FromVersion: u.opt.Version, ToVersion: offer.Version,
+			Outcome: gateway.UpdateRefused, Reason: reason.Error()}); err != nil {
+			u.log.Warn("update: reporting the refusal failed", "err", err)
+		}
+		return nil, fmt.Errorf("connector: update %s refused: %w", offer.Version, reason)
+	}
+	if err := u.download(ctx, offer.Version, offer.Program, st.Path, 0o755); err != nil {
+		if errors.Is(err, gateway.ErrChecksum) {
+			return refuse(err)
+		}
+		u.discard(st)
+		return nil, err
+	}
+	if st.SigPath != "" {
+		if err := u.download(ctx, offer.Version, *offer.Signature, st.SigPath, 0o644); err != nil {
+			if errors.Is(err, gateway.ErrChecksum) {
+				return refuse(err)
+			}
+			u.discard(st)
+			return nil, err
+		}
+	}
+	v := &signing.Verifier{Roots: u.opt.Roots, Now: u.opt.Now, Logger: u.log}
+	sig, err := v.VerifyFile(ctx, st.Path)
+	if err != nil {
+		return refuse(err)
+	}
+	if !sig.Valid() {
+		return refuse(sig.Err())
+	}
+	if got := strings.ToLower(sig.Thumbprint); got != strings.ToLower(offer.SignerThumbprint) {
+		return refuse(fmt.Errorf("signed by %s (%s), but the release record names %s", sig.Subject, got, offer.SignerThumbprint))
+	}
+	u.log.Info("update: downloaded and verified", "version", offer.Version, "signer", sig.Identity.String())
+	return st, nil
+}
+
+func (u *Updater) download(ctx context.Context, version string, ref gateway.ArtifactRef, path string, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, perm)
+	if err != nil {
+		return fmt.Errorf("connector: update: %w", err)
+	}
+	err = u.opt.Updates.Download(ctx, version, ref, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (u *Updater) discard(st *Staged) {
+	os.Remove(st.Path)
+	if st.SigPath != "" {
+		os.Remove(st.SigPath)
+	}
+}
+
+// Install replaces the running executable with the staged one, starts it
+// and waits for it to confirm that it runs and reached the platform. It
+// returns true when the new version runs (the caller exits: the new
+// process carries on). Otherwise the new process is stopped, the previous
+// executable restored, the failure reported as rolled back, and the
+// caller keeps running.
+func (u *Updater) Install(ctx context.Context, st *Staged) (bool, error) {
+	prog := u.opt.Program
+	moves := [][2]string{{prog, prog + ".old"}, {st.Path, prog}}
+	if st.SigPath != "" {
+		if _, err := os.Stat(prog + signing.DetachedSuffix); err == nil {
+			moves = append([][2]string{{prog + signing.DetachedSuffix, prog + ".old" + signing.DetachedSuffix}}, moves...)
+		}
+		moves = append(moves, [2]string{st.SigPath, prog + signing.DetachedSuffix})
+	}
+	var done [][2]string
+	undo := func() error {
+		var errs []error
+		for i := len(done) - 1; i >= 0; i-- {
+			if err := os.Rename(done[i][1], done[i][0]); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		done = nil
+		return errors.Join(errs...)
+	}
+	for _, m := range moves {
+		if err := os.Rename(m[0], m[1]); err != nil {
+			err = errors.Join(fmt.Errorf("connector: update: replacing the executable: %w", err), undo())
+			u.discard(st)
+			u.report(ctx, st, gateway.UpdateFailed, err.Error())
+			return false, err
+		}
+		done = append(done, m)
+	}
+	u.log.Info("update: installed; starting the new version", "version", st.Offer.Version, "program", prog)
+	err := u.start(ctx, prog)
+	if err == nil {
+		u.log.Info("update: the new version reported in; handing over", "version", st.Offer.Version)
+		return true, nil
+	}
+	u.log.Error("update: the new version did not report in; rolling back", "version", st.Offer.Version, "err", err)
+	if uerr := undo(); uerr != nil {
+		return false, errors.Join(err, fmt.Errorf("connector: update: restoring %s: %w", prog, uerr))
+	}
+	u.report(ctx, st, gateway.UpdateRolledBack, err.Error())
+	return false, fmt.Errorf("connector: update %s rolled back: %w", st.Offer.Version, err)
+}
+
+func (u *Updater) report(ctx context.Context, st *Staged, outcome, reason string) {
+	if err := u.opt.Updates.ReportUpdate(context.WithoutCancel(ctx), gateway.UpdateReport{FromVersion: u.opt.Version,
+		ToVersion: st.Offer.Version, Outcome: outcome, Reason: reason}); err != nil {
+		u.log.Warn("update: reporting the outcome failed", "outcome", outcome, "err", err)
+	}
+}
+
+// start runs the new executable and waits for its confirmation.
+func (u *Updater) start(ctx context.Context, prog string) error {
+	confirm := filepath.Join(filepath.Dir(prog), fmt.Sprintf(".%s.confirm-%d", filepath.Base(prog), os.Getpid()))
+	os.Remove(confirm)
+	defer os.Remove(confirm)
+	cmd := exec.Command(prog, u.opt.Args...)
+	cmd.Env = append(os.Environ(), UpdateConfirmEnv+"="+confirm)
+	cmd.Stdout, cmd.Stderr = u.opt.Stdout, u.opt.Stderr
+	detach(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", prog, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.NewTimer(u.opt.ConfirmTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if data, err := os.ReadFile(confirm); err == nil && strings.TrimSpace(string(data)) == "ok" {
+			return nil
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("the new version exited before reporting in: %v", err)
+		case <-deadline.C:
+			cmd.Process.Kill()
+			<-exited
+			return fmt.Errorf("the new version did not report in within %s", u.opt.ConfirmTimeout)
+		case <-ctx.Done():
+			cmd.Process.Kill()
+			<-exited
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// ConfirmUpdate is called by a connector at start. When it was started by
+// an update (UpdateConfirmEnv is set), it reports the installation to the
+// platform and then confirms to the previous version, which hands over.
+// It reports whether this start was an update.
+func ConfirmUpdate(ctx context.Context, updates gateway.Updates, from, version string) (bool, error) {
+	path := os.Getenv(UpdateConfirmEnv)
+	if path == "" {
+		return false, nil
+	}
+	os.Unsetenv(UpdateConfirmEnv)
+	if err := updates.ReportUpdate(ctx, gateway.UpdateReport{FromVersion: from, ToVersion: version, Outcome: gateway.UpdateInstalled}); err != nil {
+		return true, fmt.Errorf("connector: reporting the update: %w", err)
+	}
+	if err := os.WriteFile(path, []byte("ok\n"), 0o600); err != nil {
+		return true, fmt.Errorf("connector: confirming the update: %w", err)
+	}
+	return true, nil
+}
+
+// RunWithUpdates runs run until ctx ends, checking for an update every
+// Interval. When a verified update is staged, run is stopped and the update
+// installed: RunWithUpdates returns nil once the new version runs (the
+// process should exit), or starts run again after a rollback.
+func RunWithUpdates(ctx context.Context, u *Updater, run func(context.Context) error) error {
+	for {
+		runCtx, stop := context.WithCancel(ctx)
+		staged := make(chan *Staged, 1)
+		checkDone := make(chan struct{})
+		go func() {
+			defer close(checkDone)
+			if u.loop(runCtx, staged) {
+				stop() // stop run so that the update can be installed
+			}
+		}()
+		err := run(runCtx)
+		stop()
+		<-checkDone
+		if ctx.Err() != nil {
+			return err
+		}
+		var st *Staged
+		select {
+		case st = <-staged:
+		default:
+			return err // run ended by itself
+		}
+		ok, ierr := u.Install(ctx, st)
+		if ok {
+			return nil
+		}
+		u.log.Warn("update: carrying on with the running version", "version", u.opt.Version, "err", ierr)
+	}
+}
+
+// loop checks for updates until one is staged (sent on staged, after which
+// the caller stops run) or ctx ends.
+func (u *Updater) loop(ctx context.Context, staged chan<- *Staged) bool {
+	t := time.NewTicker(u.opt.Interval)
+	defer t.Stop()
+	for {
+		st, err := u.Check(ctx)
+		if u.opt.OnCheck != nil {
+			u.opt.OnCheck(st, err)
+		}
+		if err != nil && ctx.Err() == nil {
+			u.log.Warn("update: check failed", "err", err)
+		}
+		if st != nil {
+			staged <- st
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+// RunUpdating runs run with self-update when the platform and pinned
+// publisher roots allow it. A connector started by an update confirms it
+// first. Without a roots file beside the executable (PROGRAM.roots.pem)
+// self-update is off and run runs as it is. run must build a fresh agent
+// each time: after a rolled-back update it is called again.
+func RunUpdating(ctx context.Context, cfg *Config, version string, log *slog.Logger, run func(context.Context) error) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	gw, err := gateway.NewClient(cfg.PlatformURL, gateway.ClientOptions{Credential: cfg.Credential, UserAgent: "qbconnector/" + version})
+	if err != nil {
+		return err
+	}
+	if updated, err := ConfirmUpdate(ctx, gw, "", version); err != nil {
+		return err
+	} else if updated {
+		log.Info("update: this version was installed by a self-update and reported in", "version", version)
+	}
+	prog, err := os.Executable()
+	if err != nil {
+		return run(ctx)
+	}
+	roots, err := LoadRoots(prog)
+	if err != nil {
+		log.Info("update: self-update is off: no pinned publisher roots beside the program", "want", prog+RootsFileSuffix)
+		return run(ctx)
+	}
+	u, err := NewUpdater(UpdaterOptions{Updates: gw, Version: version, Program: prog, Roots: roots, Logger: log})
+	if err != nil {
+		return err
+	}
+	return RunWithUpdates(ctx, u, run)
+}
