@@ -29,7 +29,7 @@ func newReleaseCmd() *cobra.Command {
 func releaseCmd(env releaseEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "release",
-		Short: "Sign and verify connector releases",
+		Short: "Sign, verify, publish and roll out connector releases",
 		Long: "Release tooling: sign Windows executables and installers with Authenticode and other\n" +
 			"files with detached PKCS#7 signatures, and verify signatures.",
 	}
@@ -37,6 +37,12 @@ func releaseCmd(env releaseEnv) *cobra.Command {
 	cmd.AddCommand(
 		releaseSignCmd(env),
 		releaseVerifyCmd(env),
+		releasePublishCmd(env),      // release_platform.go
+		releaseListCmd(env),         // release_platform.go
+		releaseRolloutCmd(env),      // release_platform.go
+		releaseCampaignsCmd(env),    // release_platform.go
+		releaseContactsCmd(env),     // release_platform.go
+		releaseCertificatesCmd(env), // release_platform.go
 	)
 	return cmd
 }
