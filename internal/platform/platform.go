@@ -17,6 +17,8 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
+	"github.com/qbconnect/qbconnect/notify"
+	"github.com/qbconnect/qbconnect/release"
 	"github.com/qbconnect/qbconnect/store"
 )
 
@@ -45,6 +47,9 @@ type Config struct {
 	// operations expired, connections marked offline, and the first error.
 	// Tests wait on it instead of sleeping.
 	OnSweep func(expired, offline int, err error)
+	// Release configures connector releases, rotation campaigns, the
+	// signing-certificate expiry watch and email (release.go).
+	Release ReleaseConfig
 }
 
 // Main is one platform server. Create it with New, start it with Run, stop
@@ -59,6 +64,10 @@ type Main struct {
 	Connections qbconnect.ConnectionService
 	Queue       qbconnect.Queue
 	API         *api.Server
+	Releases    *release.Service
+	// Outbox sends email; nil when no SMTP server is configured.
+	Outbox *notify.Outbox
+	jobs   *notify.Jobs
 
 	ln     net.Listener
 	srv    *http.Server
@@ -112,9 +121,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	acfg.Orgs, acfg.Companies, acfg.Connections, acfg.Queue = m.Orgs, m.Companies, m.Connections, m.Queue
 	acfg.Logger, acfg.Now = m.cfg.Logger, m.cfg.Now
 	acfg.Ready = m.ready
+	if err := m.startReleases(ctx, &acfg); err != nil {
+		return err
+	}
 	if m.API, err = api.New(acfg); err != nil {
 		return err
 	}
+	m.API.Metrics().Registry.MustRegister(m.Releases.Collector())
 
 	m.ln, err = net.Listen("tcp", m.cfg.Addr)
 	if err != nil {
@@ -135,6 +148,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	go func() {
 		defer m.wg.Done()
 		m.sweepLoop(loopCtx)
+	}()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.Releases.Loop(loopCtx, m.cfg.Release.Interval, m.cfg.Release.OnPass)
 	}()
 	m.cfg.Logger.Info("serving", "addr", m.ln.Addr().String(), "db", dialectOf(m.DB))
 	return nil
@@ -234,6 +252,9 @@ func (m *Main) Close() error {
 		m.cancel()
 		m.wg.Wait()
 		m.cancel = nil
+	}
+	if err := m.stopJobs(); err != nil {
+		errs = append(errs, err)
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
