@@ -345,7 +345,8 @@ func routeDocs() map[string]opSpec {
 			ok:    map[int]jsonObj{200: jsonResp("A page, newest first.", pageOf(ref("SyncRun")))}, errors: []int{400, 401, 404}},
 
 		"POST /v1/companies/{companyId}/{dataType}": {summary: "Create a record in QuickBooks", tag: "Write", query: writeQuery,
-			body: jsonBody(ref("Record"), true), ok: opAnswers, errors: writeErrors},
+			body: jsonBody(jsonObj{"type": "object", "additionalProperties": true, "description": "The record in camelCase, as the read endpoints show it, without IDs."}, true),
+			ok:   opAnswers, errors: writeErrors},
 		"PATCH /v1/companies/{companyId}/{dataType}/{id}": {summary: "Update a record (editSequence required)", tag: "Write", query: writeQuery,
 			body: jsonBody(jsonObj{"type": "object", "required": []string{"editSequence"}, "additionalProperties": true}, true), ok: opAnswers, errors: writeErrors},
 		"DELETE /v1/companies/{companyId}/{dataType}/{id}": {summary: "Delete a record", tag: "Write", query: writeQuery,
@@ -384,7 +385,7 @@ func routeDocs() map[string]opSpec {
 			query: []jsonObj{queryParam("wait", "How long to hold the request when there is no work.", str(""))},
 			ok: map[int]jsonObj{200: jsonResp("An item.", object([]string{"item"}, jsonObj{
 				"item": jsonObj{"anyOf": []jsonObj{ref("WorkItem"), {"type": "null"}}}})), 204: noContent("No work came in time.")},
-			errors: []int{400, 401}},
+			errors: []int{400, 401, 503}},
 		"POST /gateway/v1/work/{itemId}/result": {summary: "Connector: post a work item's outcome", tag: "Gateway",
 			body:   jsonBody(object([]string{"leaseId"}, jsonObj{"leaseId": str(""), "response": str(""), "failure": ref("Failure"), "durationMs": integer()}), true),
 			ok:     map[int]jsonObj{200: jsonResp("Recorded.", object([]string{"applied", "status"}, jsonObj{"applied": boolean(), "status": str("")}))},

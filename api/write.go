@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -172,6 +173,15 @@ func (s *Server) waitDone(ctx context.Context, op *qbconnect.Operation, d time.D
 			return nil, err
 		}
 		if cur.Status.Done() {
+			if cur.Kind == qbconnect.OpWrite && s.cfg.Sync != nil {
+				// The gateway hands the result to the engine just after
+				// completing it; handling it here too (it is idempotent)
+				// makes the store show the write before the client hears
+				// of it.
+				if _, err := s.cfg.Sync.HandleOperation(ctx, cur, bytes.NewReader(cur.Result)); err != nil {
+					s.cfg.Logger.WarnContext(ctx, "write result not stored yet", "op", cur.ID, "err", err)
+				}
+			}
 			return cur, nil
 		}
 		if s.cfg.OnWait != nil {

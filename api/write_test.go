@@ -1,0 +1,370 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// operation is an operation as the API answers it.
+type operation struct {
+	ID, CompanyID, Kind, Status string
+	DataType, Action, RecordID  string
+	IdempotencyKey              string
+	Record                      map[string]any
+	Response                    string
+	Error                       map[string]string
+}
+
+// refs are IDs of a synced company that write bodies refer to.
+type refs map[string]string
+
+// companyRefs picks a customer, a vendor, a service item and accounts of
+// each kind from the synced records.
+func (c *company) refs(tb testing.TB) refs {
+	tb.Helper()
+	r := refs{}
+	r["customer"] = c.listAll(tb, "customers", "", 1000)[0]["id"].(string)
+	r["vendor"] = c.listAll(tb, "vendors", "", 1000)[0]["id"].(string)
+	r["item"] = c.listAll(tb, "serviceItems", "", 1000)[0]["id"].(string)
+	for _, a := range c.listAll(tb, "accounts", "", 1000) {
+		key := map[string]string{"Bank": "bank", "Income": "income", "Expense": "expense", "CreditCard": "cc",
+			"FixedAsset": "asset", "CostOfGoodsSold": "cogs", "OtherCurrentAsset": "otherAsset", "Equity": "equity"}[fmt.Sprint(a["accountType"])]
+		if key != "" && r[key] == "" {
+			r[key] = a["id"].(string)
+		}
+	}
+	for _, k := range []string{"bank", "income", "expense", "cc", "asset", "cogs"} {
+		if r[k] == "" {
+			tb.Fatalf("the generated company has no %s account", k)
+		}
+	}
+	return r
+}
+
+func (r refs) expand(s string) string {
+	for k, v := range r {
+		s = strings.ReplaceAll(s, "{"+k+"}", v)
+	}
+	return s
+}
+
+// writeCases is, for every writable data type, a body that creates a
+// record and one field that an update changes.
+func writeCases() map[string]struct{ create, update string } {
+	named := func(n string) struct{ create, update string } {
+		return struct{ create, update string }{`{"name":"` + n + `"}`, `{"name":"` + n + ` 2"}`}
+	}
+	txnLine := `"customerRef":{"listId":"{customer}"},"txnDate":"2026-02-10"`
+	itemLine := `{"itemRef":{"listId":"{item}"},"desc":"Consulting","quantity":"2","rate":"75.00"}`
+	expense := `"expenseLine":[{"accountRef":{"listId":"{expense}"},"amount":"42.50","memo":"Supplies"}]`
+	return map[string]struct{ create, update string }{
+		"accounts":               {`{"name":"API Test Bank","accountType":"Bank"}`, `{"name":"API Test Bank 2"}`},
+		"customers":              named("API Test Customer"),
+		"vendors":                named("API Test Vendor"),
+		"employees":              {`{"firstName":"Ada","lastName":"Lovelace"}`, `{"firstName":"Augusta"}`},
+		"otherNames":             named("API Test Other"),
+		"serviceItems":           {`{"name":"API Service","salesOrPurchase":{"price":"10.00","accountRef":{"listId":"{income}"}}}`, `{"name":"API Service 2"}`},
+		"nonInventoryItems":      {`{"name":"API NonInv","salesOrPurchase":{"price":"5.00","accountRef":{"listId":"{income}"}}}`, `{"name":"API NonInv 2"}`},
+		"otherChargeItems":       {`{"name":"API Charge","salesOrPurchase":{"price":"3.00","accountRef":{"listId":"{income}"}}}`, `{"name":"API Charge 2"}`},
+		"inventoryItems":         {`{"name":"API Widget","incomeAccountRef":{"listId":"{income}"},"cogsAccountRef":{"listId":"{cogs}"},"assetAccountRef":{"listId":"{otherAsset}"}}`, `{"name":"API Widget 2"}`},
+		"inventoryAssemblyItems": {`{"name":"API Assembly","incomeAccountRef":{"listId":"{income}"},"cogsAccountRef":{"listId":"{cogs}"},"assetAccountRef":{"listId":"{otherAsset}"}}`, `{"name":"API Assembly 2"}`},
+		"fixedAssetItems":        {`{"name":"API Truck","acquiredAs":"New","purchaseDesc":"Truck","purchaseDate":"2026-01-05","purchaseCost":"30000.00","assetAccountRef":{"listId":"{asset}"}}`, `{"name":"API Truck 2"}`},
+		"subtotalItems":          named("API Subtotal"),
+		"discountItems":          {`{"name":"API Discount","discountRate":"10.00","accountRef":{"listId":"{income}"}}`, `{"name":"API Discount 2"}`},
+		"paymentItems":           named("API Payment Item"),
+		"salesTaxItems":          {`{"name":"API Tax","taxRate":"7.5","taxVendorRef":{"listId":"{vendor}"}}`, `{"name":"API Tax 2"}`},
+		"salesTaxGroupItems":     {`{"name":"API Tax Group","itemSalesTaxRef":[{"listId":"{salesTax}"}]}`, `{"name":"API Tax Group 2"}`},
+		"groupItems":             {`{"name":"API Bundle","itemGroupLine":[{"itemRef":{"listId":"{item}"},"quantity":"1"}]}`, `{"name":"API Bundle 2"}`},
+		"classes":                named("API Class"),
+		"standardTerms":          {`{"name":"Net 45 API","stdDueDays":45}`, ``},
+		"dateDrivenTerms":        {`{"name":"15th API","dayOfMonthDue":15}`, ``},
+		"paymentMethods":         {`{"name":"API Wire"}`, ``},
+		"salesReps":              {`{"initial":"APX","salesRepEntityRef":{"fullName":"{employeeName}"}}`, `{"initial":"APY"}`},
+		"salesTaxCodes":          {`{"name":"APX","isTaxable":false}`, `{"name":"APY"}`},
+		"shipMethods":            {`{"name":"API Courier"}`, ``},
+		"customerTypes":          {`{"name":"API Wholesale"}`, ``},
+		"vendorTypes":            {`{"name":"API Supplier"}`, ``},
+		"jobTypes":               {`{"name":"API Remodel"}`, ``},
+		"customerMessages":       {`{"name":"Thanks from the API"}`, ``},
+		"priceLevels":            {`{"name":"API Level","priceLevelFixedPercentage":"10.0"}`, `{"name":"API Level 2"}`},
+		"invoices":               {`{` + txnLine + `,"refNumber":"API-1","invoiceLine":[` + itemLine + `]}`, `{"memo":"updated by the API"}`},
+		"creditMemos":            {`{` + txnLine + `,"creditMemoLine":[` + itemLine + `]}`, `{"memo":"updated by the API"}`},
+		"receivePayments":        {`{` + txnLine + `,"totalAmount":"10.00","isAutoApply":true}`, `{"memo":"updated by the API"}`},
+		"salesReceipts":          {`{` + txnLine + `,"salesReceiptLine":[` + itemLine + `]}`, `{"memo":"updated by the API"}`},
+		"estimates":              {`{` + txnLine + `,"estimateLine":[` + itemLine + `]}`, `{"memo":"updated by the API"}`},
+		"salesOrders":            {`{` + txnLine + `,"salesOrderLine":[` + itemLine + `]}`, `{"memo":"updated by the API"}`},
+		"bills":                  {`{"vendorRef":{"listId":"{vendor}"},"txnDate":"2026-02-10",` + expense + `}`, `{"memo":"updated by the API"}`},
+		"vendorCredits":          {`{"vendorRef":{"listId":"{vendor}"},"txnDate":"2026-02-10",` + expense + `}`, `{"memo":"updated by the API"}`},
+		"billPaymentChecks":      {`{"payeeEntityRef":{"listId":"{billVendor}"},"refNumber":"API-BP","bankAccountRef":{"listId":"{bank}"},"appliedToTxn":[{"txnId":"{bill}","paymentAmount":"1.00"}]}`, `{"memo":"updated by the API"}`},
+		"billPaymentCreditCards": {`{"payeeEntityRef":{"listId":"{billVendor}"},"creditCardAccountRef":{"listId":"{cc}"},"appliedToTxn":[{"txnId":"{bill}","paymentAmount":"1.00"}]}`, ``},
+		"purchaseOrders":         {`{"vendorRef":{"listId":"{vendor}"},"purchaseOrderLine":[{"itemRef":{"listId":"{item}"},"quantity":"1"}]}`, `{"memo":"updated by the API"}`},
+		"itemReceipts":           {`{"vendorRef":{"listId":"{vendor}"},` + expense + `}`, `{"memo":"updated by the API"}`},
+		"checks":                 {`{"accountRef":{"listId":"{bank}"},"payeeEntityRef":{"listId":"{vendor}"},` + expense + `}`, `{"memo":"updated by the API"}`},
+		"creditCardCharges":      {`{"accountRef":{"listId":"{cc}"},"payeeEntityRef":{"listId":"{vendor}"},` + expense + `}`, `{"memo":"updated by the API"}`},
+		"creditCardCredits":      {`{"accountRef":{"listId":"{cc}"},"payeeEntityRef":{"listId":"{vendor}"},` + expense + `}`, `{"memo":"updated by the API"}`},
+		"deposits":               {`{"depositToAccountRef":{"listId":"{bank}"},"depositLine":[{"accountRef":{"listId":"{income}"},"amount":"25.00"}]}`, `{"memo":"updated by the API"}`},
+		"journalEntries":         {`{"journalDebitLine":[{"accountRef":{"listId":"{expense}"},"amount":"9.00"}],"journalCreditLine":[{"accountRef":{"listId":"{bank}"},"amount":"9.00"}]}`, `{"refNumber":"JE-API-2"}`},
+		"transfers":              {`{"transferFromAccountRef":{"listId":"{bank}"},"transferToAccountRef":{"listId":"{otherAsset}"},"amount":"12.00"}`, `{"memo":"updated by the API"}`},
+	}
+}
+
+// write sends a write and decodes the operation it answers with.
+func (c *company) write(tb testing.TB, want int, method, path, body string, headers ...string) (operation, response) {
+	tb.Helper()
+	var b any
+	if body != "" {
+		b = body
+	}
+	r := c.e.do(method, path, c.key, b, headers...)
+	if r.Status != want {
+		tb.Fatalf("%s %s: %d, want %d\n%s\nbody: %s", method, path, r.Status, want, r.Body, body)
+	}
+	var op operation
+	json.Unmarshal(r.Body, &op)
+	return op, r
+}
+
+func TestWritesCreateUpdateDeleteAndVoidEveryWritableType(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	c := newCompany(t, e, smallCompany())
+	c.syncAll(t)
+	r := c.refs(t)
+	r["employeeName"] = c.listAll(t, "employees", "", 100)[0]["name"].(string)
+	r["salesTax"] = c.listAll(t, "salesTaxItems", "", 100)[0]["id"].(string)
+	for _, b := range c.listAll(t, "bills", "", 100) {
+		if b["isPaid"] == false {
+			r["bill"], r["billVendor"] = b["id"].(string), b["vendorRef"].(map[string]any)["listId"].(string)
+			break
+		}
+	}
+	if r["bill"] == "" {
+		t.Fatal("no unpaid bill")
+	}
+	c.background(t)
+
+	var types struct {
+		Data []struct {
+			Name    string
+			Actions []string
+		}
+	}
+	e.mustDo(200, "GET", "/v1/data-types", c.key, nil, &types)
+	cases := writeCases()
+	base := "/v1/companies/" + c.id + "/"
+	tested := 0
+	for _, dt := range types.Data {
+		if len(dt.Actions) == 0 {
+			continue
+		}
+		tc, ok := cases[dt.Name]
+		if !ok {
+			t.Errorf("%s is writable (%v) but has no write case", dt.Name, dt.Actions)
+			continue
+		}
+		t.Run(dt.Name, func(t *testing.T) {
+			if dt.Name == "salesReps" {
+				// qbdsim requires a Name of every list element, but a
+				// SalesRep has only Initial: it answers 3210 to any
+				// SalesRepAdd. Reported to the simulator's owner.
+				t.Skip("qbdsim cannot add a SalesRep (3210: the name is empty)")
+			}
+			tested++
+			created, _ := c.write(t, 200, "POST", base+dt.Name+"?wait=30s", r.expand(tc.create))
+			if created.Status != "Success" || created.Kind != "write" || created.Action != "create" || created.DataType != dt.Name {
+				t.Fatalf("create: %+v", created)
+			}
+			id, _ := created.Record["id"].(string)
+			es, _ := created.Record["editSequence"].(string)
+			if id == "" || es == "" || created.RecordID != id {
+				t.Fatalf("created record has no id or editSequence: %+v", created)
+			}
+			var stored map[string]any
+			c.get(t, base+dt.Name+"/"+id, &stored)
+			if stored["editSequence"] != es {
+				t.Errorf("the store has editSequence %v after the create, want %s", stored["editSequence"], es)
+			}
+			if has(dt.Actions, "update") && tc.update != "" {
+				upd := strings.Replace(tc.update, "{", `{"editSequence":"`+es+`",`, 1)
+				updated, _ := c.write(t, 200, "PATCH", base+dt.Name+"/"+id+"?wait=30s", r.expand(upd))
+				newES, _ := updated.Record["editSequence"].(string)
+				if updated.Status != "Success" || newES == "" || newES == es {
+					t.Fatalf("update: %+v", updated)
+				}
+				// The same update again carries a stale editSequence.
+				_, resp := c.write(t, 409, "PATCH", base+dt.Name+"/"+id+"?wait=30s", r.expand(upd))
+				var eb struct{ Error map[string]string }
+				json.Unmarshal(resp.Body, &eb)
+				if eb.Error["code"] != "conflict" || eb.Error["qbCode"] != "3200" || !strings.HasPrefix(resp.Header.Get("Location"), "/v1/operations/") {
+					t.Errorf("stale editSequence: %s (Location %q)", resp.Body, resp.Header.Get("Location"))
+				}
+				var failed operation
+				c.get(t, resp.Header.Get("Location"), &failed)
+				if failed.Status != "Failed" || failed.Error["code"] != "conflict" {
+					t.Errorf("the stale update's operation: %+v", failed)
+				}
+			}
+			if has(dt.Actions, "void") {
+				voided, _ := c.write(t, 200, "POST", base+dt.Name+"/"+id+"/void?wait=30s", "")
+				if voided.Status != "Success" || voided.Action != "void" {
+					t.Errorf("void: %+v", voided)
+				}
+			}
+			if has(dt.Actions, "delete") {
+				deleted, _ := c.write(t, 200, "DELETE", base+dt.Name+"/"+id+"?wait=30s", "")
+				if deleted.Status != "Success" || deleted.Action != "delete" {
+					t.Errorf("delete: %+v", deleted)
+				}
+				c.get(t, base+dt.Name+"/"+id, &stored)
+				if stored["deleted"] != true {
+					t.Errorf("the store does not show the deleted record as deleted: %v", stored["deleted"])
+				}
+				for _, rec := range c.listAll(t, dt.Name, "", 1000) {
+					if rec["id"] == id {
+						t.Errorf("the deleted record is still listed")
+					}
+				}
+			}
+		})
+	}
+	if tested < 45 {
+		t.Errorf("tested writes of %d types", tested)
+	}
+}
+
+func has(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestWriteIsQueuedAndIdempotent(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	c := newCompany(t, e, smallCompany())
+	c.syncAll(t)
+	base := "/v1/companies/" + c.id + "/customers"
+	body := `{"name":"Idempotent Ltd"}`
+
+	// No connector runs: the write is accepted and pending.
+	first, resp := c.write(t, 202, "POST", base, body, "Idempotency-Key", "order-77")
+	if first.Status != "Pending" || first.IdempotencyKey != "order-77" || resp.Header.Get("Location") != "/v1/operations/"+first.ID {
+		t.Fatalf("first: %+v (Location %q)", first, resp.Header.Get("Location"))
+	}
+	again, _ := c.write(t, 202, "POST", base, body, "Idempotency-Key", "order-77")
+	if again.ID != first.ID {
+		t.Errorf("the same Idempotency-Key made a second operation: %s and %s", first.ID, again.ID)
+	}
+	// The key of another request is a conflict, not a silent replay.
+	_, resp = c.write(t, 409, "POST", "/v1/companies/"+c.id+"/vendors", `{"name":"Other"}`, "Idempotency-Key", "order-77")
+	if !strings.Contains(string(resp.Body), "already used for a different request") {
+		t.Errorf("reused key: %s", resp.Body)
+	}
+	var pending operation
+	e.mustDo(200, "GET", "/v1/operations/"+first.ID, c.key, nil, &pending)
+	if pending.Status != "Pending" {
+		t.Errorf("before the connector ran: %s", pending.Status)
+	}
+	if n := c.drain(t); n != 1 {
+		t.Errorf("the connector ran %d items, want the one write", n)
+	}
+	var done operation
+	e.mustDo(200, "GET", "/v1/operations/"+first.ID+"?wait=1s", c.key, nil, &done)
+	if done.Status != "Success" || done.Record["name"] != "Idempotent Ltd" {
+		t.Fatalf("after the connector ran: %+v", done)
+	}
+	// A retry after success returns the finished operation, and QuickBooks
+	// holds the customer once.
+	replay, _ := c.write(t, 200, "POST", base, body, "Idempotency-Key", "order-77")
+	if replay.ID != first.ID || replay.Status != "Success" {
+		t.Errorf("replay after success: %+v", replay)
+	}
+	if n := c.drain(t); n != 0 {
+		t.Errorf("the replay queued %d items", n)
+	}
+	if got := c.listAll(t, "customers", "name="+url.QueryEscape("Idempotent Ltd"), 10); len(got) != 1 {
+		t.Errorf("%d customers named Idempotent Ltd", len(got))
+	}
+}
+
+func TestWriteWaitsForQuickBooks(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	c := newCompany(t, e, smallCompany())
+	c.syncAll(t)
+	base := "/v1/companies/" + c.id + "/customers"
+	// The request waits (on the queue's signal, OnWait tells when) while
+	// the connector runs the write.
+	type answer struct {
+		op operation
+		r  response
+	}
+	got := make(chan answer, 1)
+	go func() {
+		r := e.do("POST", base+"?wait=30s", c.key, `{"name":"Waited For Inc"}`)
+		var op operation
+		json.Unmarshal(r.Body, &op)
+		got <- answer{op, r}
+	}()
+	<-e.opWaits
+	if n := c.drain(t); n != 1 {
+		t.Fatalf("ran %d items", n)
+	}
+	a := <-got
+	if a.r.Status != 200 || a.op.Status != "Success" || a.op.Record["name"] != "Waited For Inc" {
+		t.Fatalf("waited write: %d %s", a.r.Status, a.r.Body)
+	}
+	// A write QuickBooks rejects answers with QuickBooks' code when waited
+	// for: the name is taken now.
+	go func() {
+		r := e.do("POST", base+"?wait=30s", c.key, `{"name":"Waited For Inc"}`)
+		got <- answer{r: r}
+	}()
+	<-e.opWaits
+	c.drain(t)
+	a = <-got
+	var eb struct{ Error map[string]string }
+	json.Unmarshal(a.r.Body, &eb)
+	if a.r.Status != 502 || eb.Error["code"] != "quickbooks" || eb.Error["qbCode"] != "3100" {
+		t.Errorf("duplicate name: %d %s", a.r.Status, a.r.Body)
+	}
+
+	for _, tc := range []struct {
+		name, method, path, body string
+		headers                  []string
+		status                   int
+		msg                      string
+	}{
+		{"wait too long", "POST", base + "?wait=2m", `{"name":"x"}`, nil, 400, "wait must be at most 1m0s"},
+		{"bad wait", "POST", base + "?wait=soon", `{"name":"x"}`, nil, 400, "wait must be a duration"},
+		{"bad timeout", "POST", base + "?timeout=1ms", `{"name":"x"}`, nil, 400, "timeout must be"},
+		{"unknown query", "POST", base + "?dryRun=1", `{"name":"x"}`, nil, 400, `unknown query parameter "dryRun"`},
+		{"unknown field", "POST", base, `{"nmae":"x"}`, nil, 400, "nmae"},
+		{"not an object", "POST", base, `["x"]`, nil, 400, "JSON object"},
+		{"empty body", "POST", base, ``, nil, 400, "body is empty"},
+		{"too large", "POST", base, `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, nil, 413, "larger than"},
+		{"long idempotency key", "POST", base, `{"name":"x"}`, []string{"Idempotency-Key", strings.Repeat("k", 201)}, 400, "Idempotency-Key"},
+		{"update without editSequence", "PATCH", base + "/80000001-1", `{"name":"x"}`, nil, 400, "editSequence"},
+		{"void a list element", "POST", base + "/80000001-1/void", ``, nil, 400, "cannot be voided"},
+		{"update terms", "PATCH", "/v1/companies/" + c.id + "/standardTerms/1", `{"editSequence":"1","name":"x"}`, nil, 400, "cannot be updated"},
+		{"delete with a body", "DELETE", base + "/80000001-1", `{"x":1}`, nil, 400, "unknown field"},
+		{"unknown type", "POST", "/v1/companies/" + c.id + "/widgets", `{"name":"x"}`, nil, 404, "unknown data type"},
+		{"unknown company", "POST", "/v1/companies/cmp_0000000000000000/customers", `{"name":"x"}`, nil, 404, "company not found"},
+		{"unknown operation", "GET", "/v1/operations/op_0000000000000000", ``, nil, 404, "operation not found"},
+		{"operation bad wait", "GET", "/v1/operations/op_0000000000000000?wait=-1s", ``, nil, 400, "wait must be"},
+	} {
+		var b any
+		if tc.body != "" {
+			b = tc.body
+		}
+		r := e.do(tc.method, tc.path, c.key, b, tc.headers...)
+		var eb struct{ Error map[string]string }
+		json.Unmarshal(r.Body, &eb)
+		if r.Status != tc.status || !strings.Contains(eb.Error["message"], tc.msg) {
+			t.Errorf("%s: %d %s; want %d containing %q", tc.name, r.Status, r.Body, tc.status, tc.msg)
+		}
+	}
+}
