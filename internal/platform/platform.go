@@ -20,6 +20,7 @@ import (
 	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/release"
 	"github.com/qbconnect/qbconnect/store"
+	"github.com/qbconnect/qbconnect/syncengine"
 )
 
 // Config configures a Main. Every field has the default its comment names.
@@ -50,6 +51,8 @@ type Config struct {
 	// Release configures connector releases, rotation campaigns, the
 	// signing-certificate expiry watch and email (release.go).
 	Release ReleaseConfig
+	// Sync configures the sync engine and webhooks (sync.go).
+	Sync SyncConfig
 }
 
 // Main is one platform server. Create it with New, start it with Run, stop
@@ -68,6 +71,12 @@ type Main struct {
 	// Outbox sends email; nil when no SMTP server is configured.
 	Outbox *notify.Outbox
 	jobs   *notify.Jobs
+	// Sync is the sync engine; Records the synced records; Webhooks the
+	// webhook sender (sync.go).
+	Sync        *syncengine.Engine
+	Records     *store.RecordService
+	Webhooks    *notify.Webhooks
+	jobsStarted bool
 
 	ln     net.Listener
 	srv    *http.Server
@@ -121,7 +130,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	acfg.Orgs, acfg.Companies, acfg.Connections, acfg.Queue = m.Orgs, m.Companies, m.Connections, m.Queue
 	acfg.Logger, acfg.Now = m.cfg.Logger, m.cfg.Now
 	acfg.Ready = m.ready
+	if err := m.startSync(ctx, &acfg); err != nil {
+		return err
+	}
 	if err := m.startReleases(ctx, &acfg); err != nil {
+		return err
+	}
+	if err := m.runSync(ctx); err != nil {
 		return err
 	}
 	if m.API, err = api.New(acfg); err != nil {
@@ -253,9 +268,11 @@ func (m *Main) Close() error {
 		m.wg.Wait()
 		m.cancel = nil
 	}
+	m.stopSync()
 	if err := m.stopJobs(); err != nil {
 		errs = append(errs, err)
 	}
+	m.jobsStarted = false
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
 			errs = append(errs, err)

@@ -53,19 +53,13 @@ func (m *Main) startReleases(ctx context.Context, acfg *api.Config) error {
 		if err != nil {
 			return err
 		}
-		jc := notify.JobsConfig{Logger: m.cfg.Logger, PollInterval: rc.JobPollInterval}
-		if m.DB.Dialect() == store.SQLite {
-			jc.SQLite = m.DB.SQLDB()
-		} else {
-			jc.PostgresURL = m.cfg.DB
-		}
-		if m.jobs, err = notify.NewJobs(jc); err != nil {
+		if err := m.ensureJobs(); err != nil {
 			return err
 		}
 		if m.Outbox, err = notify.NewOutbox(notify.OutboxConfig{Store: rs, Sender: mailer, Jobs: m.jobs, Logger: m.cfg.Logger}); err != nil {
 			return err
 		}
-		if err := m.jobs.Start(ctx); err != nil {
+		if err := m.startJobs(ctx); err != nil {
 			return err
 		}
 		if _, err := m.Outbox.Resume(ctx); err != nil {
