@@ -282,10 +282,10 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
-	var uiErr error
+	uiDone := make(chan error, 1)
+	var srv *http.Server
 	if ln != nil {
-		srv := &http.Server{Handler: a.UIHandler(), ReadHeaderTimeout: 10 * time.Second}
+		srv = &http.Server{Handler: a.UIHandler(), ReadHeaderTimeout: 10 * time.Second}
 		url := fmt.Sprintf("http://%s/?token=%s", ln.Addr(), a.cfg.UIToken)
 		a.mu.Lock()
 		a.uiURL = url
@@ -295,25 +295,27 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		defer a.store.RemoveRuntime()
 		a.log.Info("connector: local UI listening", "addr", ln.Addr().String())
+		go func() {
+			err := srv.Serve(ln)
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			if err != nil {
+				cancel()
+			}
+			uiDone <- err
+		}()
 		if a.opt.OnUIReady != nil {
 			a.opt.OnUIReady(url)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				uiErr = err
-				cancel()
-			}
-		}()
-		defer func() {
-			shut, c := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
-			defer c()
-			srv.Shutdown(shut)
-		}()
+	} else {
+		uiDone <- nil
 	}
-	defer wg.Wait()
 
+	// The loops stop first; the UI stops after them (it may be answering
+	// a request that waits on them), QuickBooks' session last (deferred
+	// above).
+	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); a.reportLoop(ctx) }()
 	go func() { defer wg.Done(); a.probeLoop(ctx) }()
@@ -321,6 +323,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.pollLoop(ctx)
 	cancel()
 	wg.Wait()
+	var uiErr error
+	if srv != nil {
+		shut, c := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+		if err := srv.Shutdown(shut); err != nil {
+			srv.Close()
+		}
+		c()
+	}
+	uiErr = <-uiDone
 	a.log.Info("connector: stopped")
 	return uiErr
 }
@@ -580,35 +591,38 @@ func (a *Agent) Unlink(ctx context.Context, connectionID string) error {
 func (a *Agent) probeLoop(ctx context.Context) {
 	t := time.NewTicker(a.opt.ProbeInterval)
 	defer t.Stop()
-	a.probe(ctx, "", false)
-	for {
+	a.probe(ctx, "", false, false)
+	for tick := 1; ; tick++ {
 		select {
 		case <-ctx.Done():
 			return
 		case id := <-a.probes:
-			a.probe(ctx, id, true)
+			a.probe(ctx, id, true, true)
 		case <-t.C:
-			a.probe(ctx, "", false)
+			// Files in a failed state are checked at every tick; files
+			// that are fine every eighth, so that QuickBooks closing while
+			// no work arrives is noticed too.
+			a.probe(ctx, "", tick%8 == 0, false)
 		}
 	}
 }
 
-// probe checks one file (or, for "", every file not ok, or all when
-// forced).
-func (a *Agent) probe(ctx context.Context, only string, force bool) {
+// probe checks one file (or, for "", every file not ok; every file when
+// all). fresh begins a new QuickBooks session.
+func (a *Agent) probe(ctx context.Context, only string, all, fresh bool) {
 	snap := a.state.Snapshot()
 	for _, fs := range snap.Files {
 		if only != "" && fs.ConnectionID != only {
 			continue
 		}
-		if fs.Paused || (!force && fs.Condition.Code == qbd.CondOK) {
+		if fs.Paused || (!all && fs.Condition.Code == qbd.CondOK) {
 			continue
 		}
 		lf := a.linked(fs.ConnectionID)
 		if lf == nil || ctx.Err() != nil {
 			continue
 		}
-		_, err := a.qb.Check(ctx, lf.File)
+		_, err := a.qb.Check(ctx, lf.File, fresh)
 		if ctx.Err() != nil {
 			return
 		}

@@ -264,15 +264,32 @@ func sameIdentity(open OpenFile, want gateway.FileIdentity) bool {
 }
 
 // Check begins (or reuses) a session on want's file and checks its
-// identity, without running anything else.
-func (q *QuickBooks) Check(ctx context.Context, want gateway.FileIdentity) (OpenFile, error) {
+// identity, without running anything else. fresh ends an open session
+// first, so that QuickBooks is asked again from the start (what Perform
+// Sync does: it also makes QuickBooks show its authorization dialog).
+func (q *QuickBooks) Check(ctx context.Context, want gateway.FileIdentity, fresh bool) (OpenFile, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if fresh {
+		q.closeLocked(ctx)
+	}
+	if q.ticket != "" {
+		// A round trip on the open session shows whether QuickBooks still
+		// answers (a modal dialog, QuickBooks closed).
+		if open, err := q.readIdentityLocked(ctx); err != nil {
+			q.closeLocked(ctx)
+		} else {
+			q.file = open
+		}
+	}
 	if _, err := q.sessionLocked(ctx, want); err != nil {
 		return OpenFile{}, err
 	}
-	q.lastUsed = time.Now()
-	return q.file, nil
+	// A check leaves no session behind: QuickBooks users cannot close a
+	// company file while an application holds a session on it.
+	open := q.file
+	q.closeLocked(ctx)
+	return open, nil
 }
 
 // Process runs one qbXML request against want's file, after checking the

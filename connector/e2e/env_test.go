@@ -77,9 +77,11 @@ func waitFor(tb testing.TB, what string, timeout time.Duration, cond func() (boo
 // `qbconnect serve`), a `qbdsim serve` process trusting a test CA, and a
 // signed `qbconnector` binary with its own data folder.
 type env struct {
-	tb   testing.TB
-	ctx  context.Context
-	plat *platform.Main
+	tb      testing.TB
+	ctx     context.Context
+	plat    *platform.Main
+	platCfg platform.Config
+	platURL string
 
 	company *qbconnect.Company
 	orgID   string
@@ -137,11 +139,13 @@ func (e *env) startPlatform(opt envOptions) {
 			},
 		},
 	}
+	e.platCfg = cfg
 	e.plat = platform.New(cfg)
 	if err := e.plat.Run(e.ctx); err != nil {
 		tb.Fatalf("platform: %v", err)
 	}
 	tb.Cleanup(func() { e.plat.Close() })
+	e.platURL = e.plat.URL()
 	org, err := e.plat.Orgs.CreateOrg(e.ctx, "Lender Inc")
 	if err != nil {
 		tb.Fatal(err)
@@ -155,6 +159,23 @@ func (e *env) startPlatform(opt envOptions) {
 	if err := e.plat.Connections.CreateConnection(e.ctx, e.conn); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// restartPlatform stops the platform, runs down (while it is down), and
+// starts it again on the same address and database.
+func (e *env) restartPlatform(down func()) {
+	e.tb.Helper()
+	if err := e.plat.Close(); err != nil {
+		e.tb.Fatal(err)
+	}
+	down()
+	cfg := e.platCfg
+	cfg.Addr = strings.TrimPrefix(e.platURL, "http://")
+	e.plat = platform.New(cfg)
+	if err := e.plat.Run(e.ctx); err != nil {
+		e.tb.Fatalf("platform restart: %v", err)
+	}
+	e.tb.Cleanup(func() { e.plat.Close() })
 }
 
 // linkCode issues a link code for a connection.
@@ -278,7 +299,7 @@ func (e *env) connector(args ...string) string {
 // link links the file open in the simulator to connection connID.
 func (e *env) link(connID string) {
 	e.tb.Helper()
-	out := e.connector("link", "--platform", e.plat.URL(), "--code", e.linkCode(connID), "--qbdsim", e.simURL)
+	out := e.connector("link", "--platform", e.platURL, "--code", e.linkCode(connID), "--qbdsim", e.simURL)
 	if !strings.Contains(out, "Linked") {
 		e.tb.Fatalf("link printed %q", out)
 	}
@@ -346,7 +367,18 @@ func (e *env) stopAgent() {
 		return
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
-	cmd.Wait()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			e.tb.Errorf("the connector did not stop cleanly: %v\n%s", err, e.stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		e.tb.Fatalf("the connector did not stop within 15 s of SIGTERM:\n%s", e.stderr.String())
+	}
 }
 
 // ui calls the connector's local API.
