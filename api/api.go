@@ -96,6 +96,9 @@ type Config struct {
 	// OnWait, when set, is called each time a request starts waiting for an
 	// operation to finish (?wait, live health). Tests wait on it.
 	OnWait func(opID string)
+	// WebConnector serves /qbwc and the .qwc download
+	// (webconnector.go); nil leaves those routes out.
+	WebConnector WebConnector
 }
 
 // Server serves the REST API and the connector gateway. Create it with New;
@@ -246,6 +249,7 @@ func (s *Server) allRoutes() []Route {
 	s.registerLive(&rs)        // live.go: /v1/companies/{companyId}/qbxml, /health
 	s.registerWebhooks(&rs)    // webhook.go: /v1/webhooks
 	s.registerOpenAPI(&rs)     // openapi.go: /v1/openapi.json
+	s.registerQBWC(&rs)        // webconnector.go: /qbwc, .../connections/{connectionId}/qwc
 	return rs.routes
 }
 

@@ -1,0 +1,369 @@
+package qbwc
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Namespaces of the protocol.
+const (
+	// Namespace is the Web Connector's service namespace: every operation
+	// and parameter element is in it, and SOAPAction is Namespace+operation.
+	Namespace = "http://developer.intuit.com/"
+	nsSOAP11  = "http://schemas.xmlsoap.org/soap/envelope/"
+	nsSOAP12  = "http://www.w3.org/2003/05/soap-envelope"
+	nsXSI     = "http://www.w3.org/2001/XMLSchema-instance"
+)
+
+// Fault codes (SOAP 1.1 §4.4.1).
+const (
+	faultClient          = "soap:Client"
+	faultServer          = "soap:Server"
+	faultVersionMismatch = "soap:VersionMismatch"
+)
+
+// fault is a SOAP 1.1 fault: the only way this endpoint reports that it
+// could not serve a call. Its text is written for the developer reading
+// QBWCLog.txt; nothing else (no log line, no stack) ever reaches the body.
+type fault struct {
+	code   string
+	msg    string
+	status int // HTTP status; 0 means 500 as SOAP 1.1 asks
+}
+
+func (f *fault) Error() string { return f.code + ": " + f.msg }
+
+func clientFault(format string, args ...any) *fault {
+	return &fault{code: faultClient, msg: fmt.Sprintf(format, args...)}
+}
+
+// call is one decoded request: the operation and its string parameters.
+// A parameter sent empty, as an empty element, or with xsi:nil is "".
+type call struct {
+	op     string
+	params map[string]string
+}
+
+func (c *call) param(name string) string { return c.params[name] }
+
+// parseCall decodes a SOAP 1.1 document/literal request. It accepts what
+// .NET, Axis and hand-written clients send: any prefixes, whitespace and
+// comments between elements, a Header, unqualified parameter elements,
+// empty and nil elements, CDATA, and ISO-8859-1 or windows-1252 documents.
+// It refuses SOAP 1.2, DTDs, mixed content, repeated parameters and
+// anything after the envelope.
+func parseCall(r io.Reader) (*call, error) {
+	d := xml.NewDecoder(r)
+	d.Strict = true
+	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		switch strings.ToLower(label) {
+		case "utf-8", "utf8", "us-ascii", "ascii":
+			return in, nil
+		case "iso-8859-1", "latin1", "latin-1", "iso8859-1":
+			return charmap.ISO8859_1.NewDecoder().Reader(in), nil
+		case "windows-1252", "cp1252":
+			return charmap.Windows1252.NewDecoder().Reader(in), nil
+		}
+		return nil, fmt.Errorf("encoding %q is not supported (send UTF-8)", label)
+	}
+	p := &parser{d: d}
+	c, err := p.envelope()
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &fault{code: faultClient, msg: fmt.Sprintf("the request is larger than %d bytes", mbe.Limit), status: http.StatusRequestEntityTooLarge}
+		}
+		var f *fault
+		if errors.As(err, &f) {
+			return nil, f
+		}
+		return nil, clientFault("malformed SOAP request: %v", err)
+	}
+	return c, nil
+}
+
+type parser struct{ d *xml.Decoder }
+
+// next returns the next start or end element, skipping comments,
+// processing instructions and whitespace; other text is an error.
+func (p *parser) next() (xml.Token, error) {
+	for {
+		tok, err := p.d.Token()
+		if err != nil {
+			if err == io.EOF {
+				return nil, io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement, xml.EndElement:
+			return t, nil
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				return nil, clientFault("unexpected text %q outside a parameter", truncate(string(t), 40))
+			}
+		case xml.Directive:
+			return nil, clientFault("DTDs and other directives are not accepted")
+		}
+	}
+}
+
+func (p *parser) envelope() (*call, error) {
+	tok, err := p.next()
+	if err != nil {
+		return nil, err
+	}
+	env, ok := tok.(xml.StartElement)
+	if !ok || env.Name.Local != "Envelope" {
+		return nil, clientFault("the document is not a SOAP envelope")
+	}
+	switch env.Name.Space {
+	case nsSOAP11:
+	case nsSOAP12:
+		return nil, &fault{code: faultVersionMismatch, msg: "SOAP 1.2 is not supported; the Web Connector speaks SOAP 1.1"}
+	default:
+		return nil, &fault{code: faultVersionMismatch, msg: fmt.Sprintf("envelope namespace %q is not SOAP 1.1's %q", env.Name.Space, nsSOAP11)}
+	}
+	var c *call
+	for {
+		tok, err := p.next()
+		if err != nil {
+			return nil, err
+		}
+		if _, end := tok.(xml.EndElement); end {
+			break
+		}
+		el := tok.(xml.StartElement)
+		switch {
+		case el.Name.Space == nsSOAP11 && el.Name.Local == "Header" && c == nil:
+			if err := p.skipHeader(); err != nil {
+				return nil, err
+			}
+		case el.Name.Space == nsSOAP11 && el.Name.Local == "Body" && c == nil:
+			if c, err = p.body(); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, clientFault("unexpected element <%s> in the envelope", el.Name.Local)
+		}
+	}
+	if c == nil {
+		return nil, clientFault("the envelope has no Body")
+	}
+	// Nothing but whitespace and comments may follow the envelope.
+	for {
+		tok, err := p.d.Token()
+		if err == io.EOF {
+			return c, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.Comment, xml.ProcInst:
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				return nil, clientFault("data after the envelope")
+			}
+		default:
+			return nil, clientFault("data after the envelope")
+		}
+	}
+}
+
+// skipHeader skips the Header; a header block that must be understood is
+// refused, as SOAP requires, since this service understands none.
+func (p *parser) skipHeader() error {
+	depth := 1
+	for depth > 0 {
+		tok, err := p.d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 1 {
+				for _, a := range t.Attr {
+					if a.Name.Space == nsSOAP11 && a.Name.Local == "mustUnderstand" && strings.TrimSpace(a.Value) == "1" {
+						return &fault{code: "soap:MustUnderstand", msg: fmt.Sprintf("header block <%s> is not understood", t.Name.Local)}
+					}
+				}
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+		}
+	}
+	return nil
+}
+
+func (p *parser) body() (*call, error) {
+	tok, err := p.next()
+	if err != nil {
+		return nil, err
+	}
+	op, ok := tok.(xml.StartElement)
+	if !ok {
+		return nil, clientFault("the Body is empty; it must hold one operation element")
+	}
+	if op.Name.Space != Namespace {
+		return nil, clientFault("operation <%s> must be in namespace %q, not %q", op.Name.Local, Namespace, op.Name.Space)
+	}
+	c := &call{op: op.Name.Local, params: map[string]string{}}
+	for {
+		tok, err := p.next()
+		if err != nil {
+			return nil, err
+		}
+		if _, end := tok.(xml.EndElement); end {
+			break
+		}
+		el := tok.(xml.StartElement)
+		if el.Name.Space != Namespace && el.Name.Space != "" {
+			return nil, clientFault("parameter <%s> must be in namespace %q, not %q", el.Name.Local, Namespace, el.Name.Space)
+		}
+		if _, dup := c.params[el.Name.Local]; dup {
+			return nil, clientFault("parameter <%s> is repeated", el.Name.Local)
+		}
+		v, err := p.text(el)
+		if err != nil {
+			return nil, err
+		}
+		c.params[el.Name.Local] = v
+	}
+	tok, err = p.next()
+	if err != nil {
+		return nil, err
+	}
+	if _, end := tok.(xml.EndElement); !end {
+		return nil, clientFault("the Body must hold exactly one operation element")
+	}
+	return c, nil
+}
+
+// text reads a parameter's text up to its end tag.
+func (p *parser) text(el xml.StartElement) (string, error) {
+	nilled := false
+	for _, a := range el.Attr {
+		if a.Name.Space == nsXSI && a.Name.Local == "nil" {
+			nilled = strings.TrimSpace(a.Value) == "true" || strings.TrimSpace(a.Value) == "1"
+		}
+	}
+	var b strings.Builder
+	for {
+		tok, err := p.d.Token()
+		if err != nil {
+			if err == io.EOF {
+				return "", io.ErrUnexpectedEOF
+			}
+			return "", err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			b.Write(t)
+		case xml.EndElement:
+			if nilled {
+				if strings.TrimSpace(b.String()) != "" {
+					return "", clientFault("parameter <%s> is nil but has a value", el.Name.Local)
+				}
+				return "", nil
+			}
+			return b.String(), nil
+		case xml.StartElement:
+			return "", clientFault("parameter <%s> holds an element <%s>; its value must be text (escape the qbXML)", el.Name.Local, t.Name.Local)
+		case xml.Directive:
+			return "", clientFault("directives are not accepted")
+		}
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// The answers. They are written by hand, byte for byte in the shape .NET's
+// ASMX services produce and the Web Connector has always parsed.
+
+const envelopeStart = `<?xml version="1.0" encoding="utf-8"?>` +
+	`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">` +
+	`<soap:Body>`
+const envelopeEnd = `</soap:Body></soap:Envelope>`
+
+// result is an operation's answer: a string, an int or an array of
+// strings (authenticate).
+type result struct {
+	str   string
+	num   *int
+	array []string
+}
+
+func stringResult(s string) result { return result{str: s} }
+func intResult(n int) result       { return result{num: &n} }
+func arrayResult(a []string) result {
+	if a == nil {
+		a = []string{}
+	}
+	return result{array: a}
+}
+
+func escape(b *bytes.Buffer, s string) {
+	_ = xml.EscapeText(b, []byte(s)) // a bytes.Buffer does not fail
+}
+
+// marshalResult returns the answer envelope of op.
+func marshalResult(op string, r result) []byte {
+	var b bytes.Buffer
+	b.Grow(len(envelopeStart) + len(envelopeEnd) + 2*len(op) + len(r.str) + 128)
+	b.WriteString(envelopeStart)
+	b.WriteString("<" + op + `Response xmlns="` + Namespace + `">`)
+	b.WriteString("<" + op + "Result>")
+	switch {
+	case r.num != nil:
+		b.WriteString(strconv.Itoa(*r.num))
+	case r.array != nil:
+		for _, s := range r.array {
+			b.WriteString("<string>")
+			escape(&b, s)
+			b.WriteString("</string>")
+		}
+	default:
+		escape(&b, r.str)
+	}
+	b.WriteString("</" + op + "Result>")
+	b.WriteString("</" + op + "Response>")
+	b.WriteString(envelopeEnd)
+	return b.Bytes()
+}
+
+// marshalFault returns a fault envelope.
+func marshalFault(f *fault) []byte {
+	var b bytes.Buffer
+	b.WriteString(envelopeStart)
+	b.WriteString("<soap:Fault><faultcode>")
+	escape(&b, f.code)
+	b.WriteString("</faultcode><faultstring>")
+	escape(&b, f.msg)
+	b.WriteString("</faultstring><detail /></soap:Fault>")
+	b.WriteString(envelopeEnd)
+	return b.Bytes()
+}
+
+func writeXML(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/xml; charset=utf-8")
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body) // the Web Connector went away; nothing to do
+}
