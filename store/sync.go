@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
@@ -14,10 +15,30 @@ import (
 // type (status, high-water marks, the checkpoint of the pass under way) and
 // the history of passes. A page of records and the checkpoint that follows
 // it are written in one transaction (BeginSyncPage).
-type SyncStore struct{ db *DB }
+type SyncStore struct {
+	db *DB
 
-// NewSyncStore returns the sync store of db.
+	mu   sync.Mutex
+	full *sql.Stmt // the full-batch upsert, prepared once on the writer
+}
+
+// NewSyncStore returns the sync store of db. Keep one per DB: it caches a
+// prepared statement.
 func NewSyncStore(db *DB) *SyncStore { return &SyncStore{db: db} }
+
+// fullBatch returns the prepared full-batch upsert, preparing it once.
+func (s *SyncStore) fullBatch(ctx context.Context) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.full == nil {
+		st, err := s.db.write.PrepareContext(ctx, s.db.rebind(recordInsertSQL(recordBatch)))
+		if err != nil {
+			return nil, fmt.Errorf("prepare upsert: %w", err)
+		}
+		s.full = st
+	}
+	return s.full, nil
+}
 
 // SyncKey names the page of a pass whose result the engine awaits: the
 // pass (RunID), how often it restarted, and how many pages it committed.
@@ -320,6 +341,7 @@ func (s *SyncStore) ListSyncRuns(ctx context.Context, f qbconnect.SyncRunFilter)
 // writes the checkpoint in the same transaction. With SQLite it holds the
 // single writer until Commit or Rollback: keep a page small (MaxReturned).
 type SyncPage struct {
+	s       *SyncStore
 	db      *DB
 	tx      *tx
 	ctx     context.Context
@@ -329,7 +351,8 @@ type SyncPage struct {
 	now     int64
 	batch   []*qbconnect.Record
 	args    []any
-	full    *sql.Stmt
+	shared  *sql.Stmt // the store's prepared full-batch upsert
+	full    *sql.Stmt // shared, bound to this transaction
 	deleted []string
 	delAt   []int64
 	done    bool
@@ -340,12 +363,18 @@ type SyncPage struct {
 // page was ingested already, or the pass restarted), ENotFound when there
 // is no state; the caller then drops the result.
 func (s *SyncStore) BeginSyncPage(ctx context.Context, companyID, typ string, expect SyncKey) (*SyncPage, error) {
+	// Prepare before the transaction: with SQLite the transaction holds
+	// the only writer connection.
+	full, err := s.fullBatch(ctx)
+	if err != nil {
+		return nil, err
+	}
 	stx, err := s.db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	p := &SyncPage{db: s.db, tx: &tx{Tx: stx, db: s.db}, ctx: ctx, expect: expect, company: companyID, typ: typ,
-		now: micros(s.db.now())}
+	p := &SyncPage{s: s, db: s.db, tx: &tx{Tx: stx, db: s.db}, ctx: ctx, expect: expect, company: companyID, typ: typ,
+		now: micros(s.db.now()), shared: full}
 	var key SyncKey
 	var status qbconnect.SyncStatus
 	err = p.tx.queryRow(ctx, "SELECT run_id, restarts, pages, status FROM sync_states WHERE company_id = ? AND type = ?"+
@@ -415,9 +444,7 @@ func (p *SyncPage) flush() error {
 	var err error
 	if len(uniq) == recordBatch {
 		if p.full == nil {
-			if p.full, err = p.tx.PrepareContext(p.ctx, p.db.rebind(recordInsertSQL(recordBatch))); err != nil {
-				return fmt.Errorf("upsert records: %w", err)
-			}
+			p.full = p.tx.StmtContext(p.ctx, p.shared)
 		}
 		_, err = p.full.ExecContext(p.ctx, p.args...)
 	} else {
@@ -450,7 +477,7 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 		if st.CompanyID != p.company || st.DataType != p.typ {
 			return fmt.Errorf("sync page of %s/%s cannot save the state of %s/%s", p.company, p.typ, st.CompanyID, st.DataType)
 		}
-		if err := NewSyncStore(p.db).saveState(p.ctx, p.tx, st, p.expect); err != nil {
+		if err := p.s.saveState(p.ctx, p.tx, st, p.expect); err != nil {
 			return err
 		}
 		return updateRun(p.ctx, p.tx, run)

@@ -63,6 +63,7 @@ type harness struct {
 	proc   *qbdsim.Processor
 	ticket string
 	qbTime time.Duration // time spent in ProcessRequest
+	ingest time.Duration // time spent in HandleOperation
 }
 
 // harnessOptions shape a harness.
@@ -73,6 +74,16 @@ type harnessOptions struct {
 	// CompanyFile, when set, is an existing company file to copy instead of
 	// generating one.
 	CompanyFile string
+}
+
+// stores returns the databases to run a scenario on: SQLite always,
+// PostgreSQL when QBCONNECT_TEST_POSTGRES names a database.
+func stores() map[string]storetest.DSNFunc {
+	m := map[string]storetest.DSNFunc{"sqlite": storetest.SQLiteDSN}
+	if pg := os.Getenv("QBCONNECT_TEST_POSTGRES"); pg != "" {
+		m["postgres"] = storetest.PostgresDSN(pg)
+	}
+	return m
 }
 
 func newHarness(tb testing.TB, o harnessOptions) *harness {
@@ -278,9 +289,11 @@ func (h *harness) step(drop, skipHandle bool) bool {
 		h.tb.Fatalf("complete: %v", err)
 	}
 	if applied && done.Status.Done() && !skipHandle {
+		start := time.Now()
 		if _, err := h.eng.HandleOperation(h.ctx, done, bytes.NewReader(done.Result)); err != nil {
 			h.tb.Fatalf("HandleOperation: %v", err)
 		}
+		h.ingest += time.Since(start)
 	}
 	return true
 }

@@ -1,12 +1,14 @@
 package syncengine_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/qbdsim"
+	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
 
@@ -46,9 +48,17 @@ func TestSyncRestartsWhenQuickBooksClosesMidIterator(t *testing.T) {
 // QuickBooks closes mid-iterator. Passes that complete must mirror
 // QuickBooks exactly; the next run completes everything.
 func TestSyncInterruptedAtRandomPointsCompletes(t *testing.T) {
-	for seed := uint64(1); seed <= 3; seed++ {
-		t.Run("seed"+string(rune('0'+seed)), func(t *testing.T) {
-			h := newHarness(t, harnessOptions{Generate: smallCompany(seed), Engine: syncengine.Config{MaxReturned: 20, MaxRestarts: 5}})
+	for name, dsn := range stores() {
+		for seed := uint64(1); seed <= 3; seed++ {
+			t.Run(fmt.Sprintf("%s/seed%d", name, seed), func(t *testing.T) { testInterrupted(t, dsn, seed) })
+		}
+	}
+}
+
+func testInterrupted(t *testing.T, dsn storetest.DSNFunc, seed uint64) {
+	{
+		{
+			h := newHarness(t, harnessOptions{DSN: dsn(t), Generate: smallCompany(seed), Engine: syncengine.Config{MaxReturned: 20, MaxRestarts: 5}})
 			r := rand.New(rand.NewPCG(seed, 99))
 			if _, err := h.eng.SyncNow(h.ctx, h.org.ID, h.conn.CompanyID, qbconnect.SyncRequest{DataTypes: interruptTypes}); err != nil {
 				t.Fatal(err)
@@ -118,6 +128,6 @@ func TestSyncInterruptedAtRandomPointsCompletes(t *testing.T) {
 			allComplete(t, states, interruptTypes...)
 			h.checkMirror(2, interruptTypes...)
 			t.Logf("restarts under faults: %d", restarts)
-		})
+		}
 	}
 }

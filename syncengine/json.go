@@ -78,8 +78,9 @@ type codec struct {
 
 // typeNames holds the JSON keys of an element type's children.
 type typeNames struct {
-	keys  []string       // by child index
-	byKey map[string]int // key -> child index
+	keys   []string       // by child index
+	byKey  map[string]int // key -> child index
+	byName map[string]int // element name -> child index
 }
 
 func newCodec() *codec { return &codec{names: map[*qbxml.ElementType]*typeNames{}} }
@@ -91,9 +92,11 @@ func (c *codec) namesOf(t *qbxml.ElementType) *typeNames {
 	if n != nil {
 		return n
 	}
-	n = &typeNames{keys: make([]string, len(t.Children)), byKey: make(map[string]int, len(t.Children))}
+	n = &typeNames{keys: make([]string, len(t.Children)), byKey: make(map[string]int, len(t.Children)),
+		byName: make(map[string]int, len(t.Children))}
 	for i := range t.Children {
 		ch := &t.Children[i]
+		n.byName[ch.Name] = i
 		k := JSONName(ch.Name, !ch.IsSimple())
 		n.keys[i] = k
 		if _, dup := n.byKey[k]; !dup {
@@ -126,7 +129,9 @@ func (c *codec) appendJSON(b []byte, n *qbxml.Node, t *qbxml.ElementType) []byte
 		}
 		idx := -1
 		if t != nil {
-			idx = t.ChildIndex(k.Name)
+			if j, ok := names.byName[k.Name]; ok {
+				idx = j
+			}
 		}
 		var ch *qbxml.Child
 		key := ""

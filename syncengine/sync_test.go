@@ -11,6 +11,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
+	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
 
@@ -140,7 +141,13 @@ func (h *harness) tryQB(req string) bool {
 }
 
 func TestSyncSmallCompanyPagesAndHistory(t *testing.T) {
-	h := newHarness(t, harnessOptions{Generate: smallCompany(1), Engine: syncengine.Config{MaxReturned: 50}})
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) { testSyncSmallCompany(t, dsn) })
+	}
+}
+
+func testSyncSmallCompany(t *testing.T, dsn storetest.DSNFunc) {
+	h := newHarness(t, harnessOptions{DSN: dsn(t), Generate: smallCompany(1), Engine: syncengine.Config{MaxReturned: 50}})
 	states := h.syncNow(qbconnect.SyncRequest{DataTypes: []string{"customers", "invoices", "accounts"}})
 	allComplete(t, states, "customers", "invoices", "accounts")
 	inv := stateOf(t, states, "invoices")
