@@ -212,9 +212,10 @@ func (s *Server) QWCFile(ctx context.Context, conn *qbconnect.Connection, compan
 		// 127.0.0.1 is localhost to a developer, but an IP address to the
 		// Web Connector (QBWC1001).
 		if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() {
+			port := u.Port()
 			u.Host = "localhost"
-			if p := u.Port(); p != "" {
-				u.Host += ":" + p
+			if port != "" {
+				u.Host += ":" + port
 			}
 			base = u.String()
 		}

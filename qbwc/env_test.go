@@ -1,0 +1,392 @@
+package qbwc_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/api"
+	"github.com/qbconnect/qbconnect/qbd"
+	"github.com/qbconnect/qbconnect/qbdsim"
+	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
+	"github.com/qbconnect/qbconnect/qbdsim/webconnector"
+	"github.com/qbconnect/qbconnect/qbwc"
+	"github.com/qbconnect/qbconnect/qbxml"
+	"github.com/qbconnect/qbconnect/store"
+	"github.com/qbconnect/qbconnect/store/storetest"
+	"github.com/qbconnect/qbconnect/syncengine"
+)
+
+// env is the platform in process (store, sync engine, REST API with the
+// Web Connector endpoint, served on loopback over real HTTP), with a
+// manual clock.
+type env struct {
+	tb    testing.TB
+	ctx   context.Context
+	st    *storetest.Env
+	wcs   *store.WebConnectorService
+	eng   *syncengine.Engine
+	wc    *qbwc.Server
+	api   *api.Server
+	srv   *httptest.Server
+	qbwcC qbwc.Config
+}
+
+// envOptions shape an env.
+type envOptions struct {
+	QBWC   qbwc.Config       // services, clock, Rand and Sync are set by newEnv
+	Engine syncengine.Config // DB, Queue and Now are set by newEnv
+	Seed   uint64            // deterministic randomness for tickets, IDs, passwords
+}
+
+// seeded is a deterministic io.Reader.
+type seeded struct {
+	mu sync.Mutex
+	r  *rand.ChaCha8
+}
+
+func (s *seeded) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.r.Read(p)
+}
+
+func newSeeded(seed uint64) io.Reader {
+	var k [32]byte
+	k[0], k[1] = byte(seed), byte(seed>>8)
+	return &seeded{r: rand.NewChaCha8(k)}
+}
+
+func newEnv(tb testing.TB, o envOptions) *env {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	tb.Cleanup(cancel)
+	e := &env{tb: tb, ctx: ctx}
+	e.st = storetest.NewEnv(tb, storetest.SQLiteDSN(tb), store.Options{Rand: newSeeded(o.Seed + 1)})
+	e.wcs = store.NewWebConnectorService(e.st.DB)
+	ecfg := o.Engine
+	ecfg.DB, ecfg.Queue, ecfg.Now = e.st.DB, e.st.Queue, e.st.Clock.Now
+	ecfg.Rand = newSeeded(o.Seed + 2)
+	eng, err := syncengine.New(ecfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.eng = eng
+	cfg := o.QBWC
+	cfg.Store, cfg.Connections, cfg.Queue, cfg.Sync = e.wcs, e.st.Connections, e.st.Queue, eng
+	cfg.Now = e.st.Clock.Now
+	cfg.Rand = newSeeded(o.Seed + 3)
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = bcrypt.MinCost
+	}
+	e.qbwcC = cfg
+	if e.wc, err = qbwc.New(cfg); err != nil {
+		tb.Fatal(err)
+	}
+	e.api, err = api.New(api.Config{
+		Orgs: e.st.Orgs, Companies: e.st.Companies, Connections: e.st.Connections, Queue: e.st.Queue,
+		Sync: eng, Records: e.st.Records, Now: e.st.Clock.Now, Rand: newSeeded(o.Seed + 4), WebConnector: e.wc,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.srv = httptest.NewServer(e.api.Handler())
+	tb.Cleanup(e.srv.Close)
+	tb.Cleanup(e.api.Close)
+	return e
+}
+
+// do calls the REST API with an API key and decodes a JSON answer.
+func (e *env) do(method, path, key string, out any) int {
+	e.tb.Helper()
+	req, err := http.NewRequestWithContext(e.ctx, method, e.srv.URL+path, nil)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(body, out); err != nil {
+			e.tb.Fatalf("%s %s: %v in %s", method, path, err, body)
+		}
+	}
+	return resp.StatusCode
+}
+
+// post sends a raw SOAP body to /qbwc and returns status and body.
+func (e *env) post(body string, header map[string]string) (int, string) {
+	e.tb.Helper()
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodPost, e.srv.URL+"/qbwc", strings.NewReader(body))
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// tenant is one organisation with one company, its QuickBooks (a
+// simulator on its own PC) and its Web Connector.
+type tenant struct {
+	e        *env
+	org      *qbconnect.Org
+	key      string
+	company  *qbconnect.Company
+	conn     *qbconnect.Connection
+	sim      *qbdsim.Simulator
+	file     string
+	qwcFile  *qbconnect.WebConnectorFile
+	qwc      *webconnector.QWC
+	password string
+	wc       *webconnector.Client
+	// abort, when set, is consulted before each SOAP call of the Web
+	// Connector (see webconnector.Config.BeforeCall).
+	abort func(op string) error
+	// dropWrites makes the Web Connector die before QuickBooks runs a
+	// write (the request processor refuses requests with a
+	// newMessageSetID; the test aborts before receiveResponseXML).
+	dropWrites bool
+	noOps      int
+}
+
+// hookedRP is the tenant's request processor with dropWrites.
+type hookedRP struct {
+	qbd.RequestProcessor
+	t *tenant
+}
+
+func (h *hookedRP) ProcessRequest(ctx context.Context, ticket string, req []byte) ([]byte, error) {
+	if h.t.dropWrites && bytes.Contains(req, []byte("newMessageSetID")) {
+		return nil, errors.New("the Web Connector died before QuickBooks ran the request")
+	}
+	return h.RequestProcessor.ProcessRequest(ctx, ticket, req)
+}
+
+var simStart = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+
+// newTenant creates an organisation, a company with a webconnector
+// connection, downloads its .qwc over the API, and starts QuickBooks with
+// a company file generated from gen open in it.
+func (e *env) newTenant(name string, gen companyfile.GenerateOptions) *tenant {
+	e.tb.Helper()
+	t := &tenant{e: e}
+	var err error
+	if t.org, err = e.st.Orgs.CreateOrg(e.ctx, name); err != nil {
+		e.tb.Fatal(err)
+	}
+	if _, t.key, err = e.st.Orgs.CreateAPIKey(e.ctx, t.org.ID, "test"); err != nil {
+		e.tb.Fatal(err)
+	}
+	t.company = e.st.Company(e.tb, t.org.ID, name+" Books")
+	t.conn = &qbconnect.Connection{OrgID: t.org.ID, CompanyID: t.company.ID, Kind: qbconnect.KindWebConnector}
+	if err := e.st.Connections.CreateConnection(e.ctx, t.conn); err != nil {
+		e.tb.Fatal(err)
+	}
+	t.qwcFile = &qbconnect.WebConnectorFile{}
+	if st := e.do("GET", "/v1/companies/"+t.company.ID+"/connections/"+t.conn.ID+"/qwc", t.key, t.qwcFile); st != 200 {
+		e.tb.Fatalf("GET .qwc: %d", st)
+	}
+	t.password = t.qwcFile.Password
+	if t.qwc, err = webconnector.ParseQWC(strings.NewReader(t.qwcFile.QWC)); err != nil {
+		e.tb.Fatalf("the Web Connector refuses the .qwc: %v\n%s", err, t.qwcFile.QWC)
+	}
+
+	dir := e.tb.TempDir()
+	t.file = filepath.Join(dir, strings.ToLower(name)+".qbw")
+	simNow := func() time.Time { return simStart }
+	f, err := companyfile.Create(t.file, name+" Trading", companyfile.Options{Now: simNow})
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	if gen.Total() > 0 {
+		if err := f.Generate(e.ctx, gen); err != nil {
+			e.tb.Fatal(err)
+		}
+	}
+	f.Close()
+	if t.sim, err = qbdsim.New(qbdsim.Options{Dir: dir, Now: simNow, Policy: qbdsim.Policy{Mode: qbdsim.PolicyAlways}}); err != nil {
+		e.tb.Fatal(err)
+	}
+	e.tb.Cleanup(func() { t.sim.Close() })
+	if err := t.sim.OpenFile(t.file, qbd.FileModeSingleUser, ""); err != nil {
+		e.tb.Fatal(err)
+	}
+	t.wc = t.newClient(t.password)
+	return t
+}
+
+// newClient returns a Web Connector with the tenant's .qwc and password.
+func (t *tenant) newClient(password string) *webconnector.Client {
+	t.e.tb.Helper()
+	c, err := webconnector.New(webconnector.Config{
+		QWC: t.qwc, Password: password, HTTPClient: t.e.srv.Client(), Hostname: "BOOKKEEPER-PC",
+		Processor: func() qbd.RequestProcessor { return &hookedRP{RequestProcessor: t.sim.NewProcessor(), t: t} },
+		Pause: func(ctx context.Context, d time.Duration) error {
+			t.noOps++
+			return ctx.Err()
+		},
+		BeforeCall: func(op string) error {
+			if t.abort != nil {
+				return t.abort(op)
+			}
+			return nil
+		},
+		Now: func() time.Time { return simStart },
+	})
+	if err != nil {
+		t.e.tb.Fatal(err)
+	}
+	return c
+}
+
+// update runs one Web Connector update.
+func (t *tenant) update() *webconnector.Result {
+	t.e.tb.Helper()
+	res, err := t.wc.Update(t.e.ctx)
+	if err != nil {
+		t.e.tb.Fatal(err)
+	}
+	return res
+}
+
+// connection returns the connection as the platform has it now.
+func (t *tenant) connection() *qbconnect.Connection {
+	t.e.tb.Helper()
+	c, err := t.e.st.Connections.FindConnection(t.e.ctx, t.org.ID, t.conn.ID)
+	if err != nil {
+		t.e.tb.Fatal(err)
+	}
+	return c
+}
+
+// qb runs a request in QuickBooks as a trusted application and returns
+// every record of the answer; an error status fails the test unless it is
+// "no match".
+func (t *tenant) qb(body string) []*qbxml.Node {
+	t.e.tb.Helper()
+	doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">` + body + `</QBXMLMsgsRq></QBXML>`
+	resp, err := t.sim.Exec(t.e.ctx, t.file, []byte(doc))
+	if err != nil {
+		t.e.tb.Fatalf("QuickBooks: %v", err)
+	}
+	dec := qbxml.NewDecoder(bytes.NewReader(resp), &qbxml.Options{Generic: true})
+	var out []*qbxml.Node
+	for {
+		it, err := dec.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.e.tb.Fatalf("QuickBooks answer: %v", err)
+		}
+		if it.Kind == qbxml.ItemResponse {
+			if err := it.Response.Err(); err != nil && it.Response.StatusCode != 1 {
+				t.e.tb.Fatalf("QuickBooks answered %v to %.200s", err, body)
+			}
+			continue
+		}
+		out = append(out, it.Record.ToNode())
+	}
+}
+
+// stored returns the records of a type the platform holds: ID → record.
+func (t *tenant) stored(typ string) map[string]*qbconnect.Record {
+	t.e.tb.Helper()
+	out := map[string]*qbconnect.Record{}
+	cursor := ""
+	for {
+		page, next, err := t.e.st.Records.ListRecords(t.e.ctx, qbconnect.RecordFilter{OrgID: t.org.ID, CompanyID: t.company.ID,
+			Type: typ, Limit: 1000, Cursor: cursor})
+		if err != nil {
+			t.e.tb.Fatal(err)
+		}
+		for _, r := range page {
+			out[r.ID] = r
+		}
+		if next == "" {
+			return out
+		}
+		cursor = next
+	}
+}
+
+// checkMirror verifies that the platform holds exactly what QuickBooks
+// holds for every data type: the same IDs and EditSequences, and for a
+// few records of each type the same JSON field by field. It returns the
+// number of objects compared.
+func (t *tenant) checkMirror(sample int) int {
+	t.e.tb.Helper()
+	total := 0
+	for _, info := range t.e.eng.DataTypes() {
+		idEl, filter := "ListID", "<ActiveStatus>All</ActiveStatus>"
+		if info.Transaction {
+			idEl, filter = "TxnID", ""
+		}
+		recs := t.qb(`<` + info.Object + `QueryRq>` + filter + `<IncludeRetElement>` + idEl + `</IncludeRetElement><IncludeRetElement>EditSequence</IncludeRetElement></` + info.Object + `QueryRq>`)
+		want := map[string]string{}
+		for _, r := range recs {
+			id, _ := r.ChildText(idEl)
+			es, _ := r.ChildText("EditSequence")
+			want[id] = es
+		}
+		got := t.stored(info.Name)
+		if len(got) != len(want) {
+			t.e.tb.Errorf("%s: %d stored, QuickBooks has %d", info.Name, len(got), len(want))
+		}
+		n := 0
+		for id, es := range want {
+			r, ok := got[id]
+			if !ok {
+				t.e.tb.Errorf("%s %s missing from the platform", info.Name, id)
+				continue
+			}
+			if r.EditSequence != es {
+				t.e.tb.Errorf("%s %s: editSequence %s stored, %s in QuickBooks", info.Name, id, r.EditSequence, es)
+			}
+			if n < sample {
+				n++
+				extra := ""
+				if info.Transaction && qbxml.Lookup(info.Object+"QueryRq").Child("IncludeLineItems") != nil {
+					extra = "<IncludeLineItems>true</IncludeLineItems>"
+				}
+				ret := t.qb(`<` + info.Object + `QueryRq><` + idEl + `>` + id + `</` + idEl + `>` + extra + `</` + info.Object + `QueryRq>`)
+				var wantJSON, gotJSON any
+				_ = json.Unmarshal(syncengine.RecordJSON(ret[0]), &wantJSON)
+				_ = json.Unmarshal(r.Data, &gotJSON)
+				if d := cmpDiff(wantJSON, gotJSON); d != "" {
+					t.e.tb.Errorf("%s %s differs from QuickBooks (-QuickBooks +stored):\n%s", info.Name, id, d)
+				}
+			}
+		}
+		total += len(want)
+	}
+	return total
+}
