@@ -313,7 +313,7 @@ func (a *Agent) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("Referrer-Policy", "same-origin")
 		w.Header().Set("Cache-Control", "no-store")
 		if !loopbackHost(r.Host) {
 			http.Error(w, "Forbidden: the connector's UI answers on 127.0.0.1 only.", http.StatusForbidden)
@@ -367,12 +367,19 @@ func loopbackHost(host string) bool {
 
 // sameOrigin refuses changes requested by other sites' pages.
 func sameOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
+	site := r.Header.Get("Sec-Fetch-Site")
+	switch site {
 	case "", "same-origin", "none":
 	default:
 		return false
 	}
-	if o := r.Header.Get("Origin"); o != "" {
+	o := r.Header.Get("Origin")
+	if o == "null" {
+		// A privacy-minded browser hides the origin; its fetch metadata
+		// still says where the request comes from.
+		return site == "same-origin"
+	}
+	if o != "" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != r.Host {
 			return false

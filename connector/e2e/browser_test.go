@@ -86,8 +86,16 @@ func TestBrowserShowsTheCardsAndPerformSyncRunsASync(t *testing.T) {
 	}
 
 	// Perform Sync queues a sync on the platform, and the connector runs it.
-	if err := chromedp.Do(bctx, chromedp.Click(card+` [data-testid="sync"]`), chromedp.WaitVisible(".flash")); err != nil {
+	if err := chromedp.Do(bctx, chromedp.Click(card+` [data-testid="sync"]`)); err != nil {
 		t.Fatalf("Perform Sync: %v", err)
+	}
+	wctx, wcancel := context.WithTimeout(bctx, 15*time.Second)
+	err = chromedp.Do(wctx, chromedp.WaitVisible(".flash"))
+	wcancel()
+	if err != nil {
+		loc, _ := chromedp.Run(bctx, chromedp.Location())
+		body, _ := chromedp.Run(bctx, chromedp.Text("body"))
+		t.Fatalf("no message after Perform Sync (%v) at %s:\n%s\n%s", err, loc, body, e.stderr.String())
 	}
 	if flash := text(".flash"); !strings.Contains(flash, "Sync of Acme Plumbing requested") {
 		t.Errorf("after Perform Sync the page says %q", flash)
