@@ -1,18 +1,60 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/internal/demo"
+	"github.com/qbconnect/qbconnect/internal/scenario"
 )
 
-// newDemoCmd is a placeholder until its issue lands; it is hidden from help.
+// newDemoCmd returns `qbconnect demo`: everything in one process.
 func newDemoCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:    "demo",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("demo: not built yet")
+	var (
+		cfg      demo.Config
+		logLevel string
+	)
+	var names []string
+	for _, s := range scenario.All() {
+		names = append(names, s.Name)
+	}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the platform, a simulated QuickBooks and a signed connector in one process",
+		Long: `Start the platform on embedded SQLite, the QuickBooks Desktop simulator with a
+generated sample company, and a connector signed with a demo certificate that
+the simulator trusts; link them (answering QuickBooks' dialog "Yes, always" as
+its administrator), run the first sync, and print the API's address, a demo
+API key with example curl commands, and the addresses of the connector's and
+the simulator's web UIs. It runs until interrupted.
+
+--scenario plays one of the certificate-rotation scenarios step by step:
+` + strings.Join(names, ", ") + `.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if logLevel != "off" {
+				logger, err := newLogger(cmd.ErrOrStderr(), logLevel, "text")
+				if err != nil {
+					return err
+				}
+				cfg.Logger = logger
+			}
+			cfg.Out = cmd.OutOrStdout()
+			if err := demo.Run(cmd.Context(), cfg); err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			return nil
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Dir, "dir", "", "folder for the demo's database, company files and connector (default: a temporary folder, removed at the end)")
+	f.BoolVar(&cfg.ExitAfterSync, "exit-after-sync", false, "print the record counts per data type after the first sync, check them against QuickBooks', and exit")
+	f.StringVar(&cfg.Scenario, "scenario", "", "play a certificate-rotation scenario: "+strings.Join(names, ", "))
+	f.Uint64Var(&cfg.Seed, "seed", 7, "seed of the sample company")
+	f.IntVar(&cfg.Customers, "customers", 300, "customers in the sample company")
+	f.IntVar(&cfg.Transactions, "transactions", 3000, "transactions in the sample company")
+	f.StringVar(&logLevel, "log-level", "off", "log level of the parts' logs on standard error: off, debug, info, warn or error")
+	return cmd
 }

@@ -1,0 +1,197 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Browser is one headless Chromium for a whole test package run; each test
+// opens a tab of its own (Tab), which is much cheaper than a browser.
+type Browser struct {
+	ctx    context.Context
+	cancel func()
+	// Skip is why there is no browser (Chromium is not installed); tests
+	// that need one skip with it.
+	Skip string
+}
+
+// chromiumPaths are the names Chromium goes by.
+var chromiumPaths = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+
+// StartBrowser starts headless Chromium. Without Chromium it returns a
+// Browser whose Skip says so, and no error; an error means Chromium is
+// there but does not start. Call Close when the tests are done.
+func StartBrowser() (*Browser, error) {
+	path := os.Getenv("QBCONNECT_CHROMIUM")
+	for _, name := range chromiumPaths {
+		if path != "" {
+			break
+		}
+		path, _ = exec.LookPath(name)
+	}
+	if path == "" {
+		return &Browser{Skip: "Chromium is not installed (apt-get install chromium, or set QBCONNECT_CHROMIUM)"}, nil
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox, // tests run as root in CI containers
+		chromedp.Flag("disable-gpu", true),
+		chromedp.WindowSize(1100, 800),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	b := &Browser{ctx: ctx, cancel: func() { cancelCtx(); cancelAlloc() }}
+	start, cancelStart := context.WithTimeout(ctx, time.Minute)
+	defer cancelStart()
+	if err := chromedp.Do(ctx); err != nil || start.Err() != nil {
+		b.cancel()
+		return nil, fmt.Errorf("testenv: starting %s: %v", path, errors.Join(err, start.Err()))
+	}
+	return b, nil
+}
+
+// Close stops the browser.
+func (b *Browser) Close() {
+	if b != nil && b.cancel != nil {
+		b.cancel()
+	}
+}
+
+// Tab is a browser tab of one test.
+type Tab struct {
+	tb  testing.TB
+	ctx context.Context
+}
+
+// Tab opens a new tab, closed at the test's cleanup. It skips the test
+// when there is no browser.
+func (b *Browser) Tab(tb testing.TB) *Tab {
+	tb.Helper()
+	if b == nil {
+		tb.Fatal("testenv: no browser: StartBrowser was not called in TestMain")
+	}
+	if b.Skip != "" {
+		tb.Skip(b.Skip)
+	}
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	tb.Cleanup(cancel)
+	t := &Tab{tb: tb, ctx: ctx}
+	t.run("open a tab", 30*time.Second)
+	return t
+}
+
+func (t *Tab) run(what string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	t.tb.Helper()
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.tb.Fatalf("browser: %s: %v", what, err)
+	}
+}
+
+// value runs an action that returns a value on the tab.
+func value[T any](t *Tab, what string, timeout time.Duration, a chromedp.Action[T]) T {
+	t.tb.Helper()
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.tb.Fatalf("browser: %s: %v", what, err)
+	}
+	return v
+}
+
+// Open loads url and waits for its body.
+func (t *Tab) Open(url string) {
+	t.tb.Helper()
+	t.run("open "+url, 30*time.Second, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+// Text returns the visible text of the first element matching the CSS
+// selector; it waits for the element.
+func (t *Tab) Text(selector string) string {
+	t.tb.Helper()
+	return strings.TrimSpace(value(t, "text of "+selector, 15*time.Second, chromedp.Text(chromedp.CSS(selector))))
+}
+
+// WaitText reloads url until the text of selector contains every one of
+// want, and returns that text. Pages that refresh themselves are read
+// again without reloading.
+func (t *Tab) WaitText(url, selector string, timeout time.Duration, want ...string) string {
+	t.tb.Helper()
+	var text string
+	WaitFor(t.tb, fmt.Sprintf("%q in %s of %s", want, selector, url), timeout, func() (bool, string) {
+		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
+			return false, err.Error()
+		}
+		nodes, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", selector)))
+		if err != nil {
+			return false, err.Error()
+		}
+		if nodes == 0 {
+			return false, "no element " + selector
+		}
+		if text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(selector))); err != nil {
+			return false, err.Error()
+		}
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				return false, text
+			}
+		}
+		return true, ""
+	})
+	return text
+}
+
+// Click clicks the first element matching the CSS selector.
+func (t *Tab) Click(selector string) {
+	t.tb.Helper()
+	t.run("click "+selector, 15*time.Second, chromedp.Click(chromedp.CSS(selector)))
+}
+
+// Screenshot saves a PNG of the whole page to path when screenshots are
+// being updated (UpdateScreenshots), and does nothing otherwise.
+func (t *Tab) Screenshot(path string) {
+	t.tb.Helper()
+	if !UpdateScreenshots() {
+		return
+	}
+	png := value(t, "screenshot", 30*time.Second, chromedp.FullScreenshot(90))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.tb.Fatal(err)
+	}
+	t.tb.Logf("screenshot saved: %s", path)
+}
+
+// UpdateScreenshotsEnv names the environment variable that makes browser
+// tests save their screenshots into docs/screenshots.
+const UpdateScreenshotsEnv = "QBCONNECT_UPDATE_SCREENSHOTS"
+
+// UpdateScreenshots reports whether browser tests save their screenshots.
+func UpdateScreenshots() bool { return os.Getenv(UpdateScreenshotsEnv) != "" }
+
+// ScreenshotPath returns the path of a README screenshot: docs/screenshots
+// in the repository.
+func ScreenshotPath(tb testing.TB, name string) string {
+	tb.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return filepath.Join(root, "docs", "screenshots", name)
+}

@@ -1,0 +1,197 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qbconnect/qbconnect/connector"
+	"github.com/qbconnect/qbconnect/signing/signingtest"
+)
+
+// Connector is an installed `qbconnector`: a copy of the binary signed with
+// a code-signing certificate, its data folder, and, while it runs, its
+// process and local UI.
+type Connector struct {
+	tb testing.TB
+	// Program is the signed executable; DataDir its data folder.
+	Program string
+	DataDir string
+	// Leaf is the certificate the program is signed with now.
+	Leaf *signingtest.Leaf
+
+	Proc *Proc
+	// UIURL is the local UI's link with its token; Token the token.
+	UIURL string
+	Token string
+}
+
+// InstallConnector copies the connector binary into a folder of its own
+// and signs it with leaf (a detached signature, PROGRAM.p7s, since the
+// test binary is not a Windows executable).
+func InstallConnector(tb testing.TB, bins *Binaries, leaf *signingtest.Leaf) *Connector {
+	tb.Helper()
+	dir := tb.TempDir()
+	c := &Connector{tb: tb, Program: filepath.Join(dir, "qbconnector"), DataDir: filepath.Join(dir, "data")}
+	data, err := os.ReadFile(bins.QBConnector)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(c.Program, data, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	c.Sign(leaf)
+	return c
+}
+
+// Sign signs the installed program with leaf, replacing its signature: the
+// same program released under another certificate.
+func (c *Connector) Sign(leaf *signingtest.Leaf) {
+	c.tb.Helper()
+	if _, _, err := leaf.Signer().SignFile(context.Background(), c.Program); err != nil {
+		c.tb.Fatalf("signing the connector: %v", err)
+	}
+	c.Leaf = leaf
+}
+
+// Cmd runs a qbconnector command on the data folder and returns its
+// output.
+func (c *Connector) Cmd(args ...string) string {
+	c.tb.Helper()
+	return Run(c.tb, c.Program, append([]string{"--data-dir", c.DataDir}, args...)...)
+}
+
+// StartLink starts `qbconnector link` in the background, which waits for
+// QuickBooks' administrator; Wait on the result for its output.
+func (c *Connector) StartLink(platformURL, code, simURL string) *Linking {
+	c.tb.Helper()
+	l := &Linking{done: make(chan struct{})}
+	cmd := exec.Command(c.Program, "--data-dir", c.DataDir, "link", "--platform", platformURL, "--code", code, "--qbdsim", simURL, "--timeout", "1m")
+	cmd.Stdout, cmd.Stderr = &l.out, &l.out
+	if err := cmd.Start(); err != nil {
+		c.tb.Fatal(err)
+	}
+	go func() {
+		l.err = cmd.Wait()
+		close(l.done)
+	}()
+	c.tb.Cleanup(func() {
+		cmd.Process.Kill()
+		<-l.done
+	})
+	return l
+}
+
+// Linking is a `qbconnector link` under way.
+type Linking struct {
+	out  bytes.Buffer
+	err  error
+	done chan struct{}
+}
+
+// Wait waits for the link command and fails the test unless it linked.
+func (l *Linking) Wait(tb testing.TB) string {
+	tb.Helper()
+	<-l.done
+	if l.err != nil || !strings.Contains(l.out.String(), "Linked") {
+		tb.Fatalf("qbconnector link: %v\n%s", l.err, l.out.String())
+	}
+	return l.out.String()
+}
+
+// RunArgs are the agent's flags in tests: quick probes and back-off so
+// that states clear within a test's patience.
+var RunArgs = []string{"--probe-interval", "300ms", "--heartbeat", "2s",
+	"--backoff-min", "50ms", "--backoff-max", "500ms", "--idle-session", "3s", "--begin-timeout", "1s", "--log-level", "debug"}
+
+// Run starts `qbconnector run` and waits for its local UI.
+func (c *Connector) Run(extra ...string) {
+	c.tb.Helper()
+	args := append(append([]string{"--data-dir", c.DataDir, "run", "--print-ui-url"}, RunArgs...), extra...)
+	c.Proc, c.UIURL = Start(c.tb, c.Program, args, func(line string) string {
+		u, _ := strings.CutPrefix(line, "Local UI: ")
+		return u
+	})
+	pu, err := url.Parse(c.UIURL)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	c.Token = pu.Query().Get("token")
+}
+
+// Stop stops the running agent gracefully.
+func (c *Connector) Stop() {
+	if c.Proc != nil {
+		c.Proc.Stop()
+		c.Proc = nil
+	}
+}
+
+// UI calls the connector's local JSON API and decodes the answer into out
+// (when not nil); it returns the HTTP status.
+func (c *Connector) UI(method, path string, body, out any) int {
+	c.tb.Helper()
+	pu, err := url.Parse(c.UIURL)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, "http://"+pu.Host+path, rd)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.tb.Fatalf("connector UI %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}
+
+// Status returns the running agent's status from its local API.
+func (c *Connector) Status() connector.Status {
+	c.tb.Helper()
+	var st connector.Status
+	if code := c.UI("GET", "/api/status", nil, &st); code != http.StatusOK {
+		c.tb.Fatalf("connector status: HTTP %d", code)
+	}
+	return st
+}
+
+// File returns the running agent's status of one linked file; it fails
+// the test when the file is not linked.
+func (c *Connector) File(connectionID string) *connector.FileStatus {
+	c.tb.Helper()
+	fs := c.Status().File(connectionID)
+	if fs == nil {
+		c.tb.Fatalf("the connector has no linked file for connection %s", connectionID)
+	}
+	return fs
+}
+
+// PerformSync presses Perform Sync for a file through the local API.
+func (c *Connector) PerformSync(connectionID string) {
+	c.tb.Helper()
+	if code := c.UI("POST", "/api/files/"+connectionID+"/sync", nil, nil); code != http.StatusOK {
+		c.tb.Fatalf("Perform Sync: HTTP %d", code)
+	}
+}
