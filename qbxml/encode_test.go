@@ -24,7 +24,7 @@ func goldenRequests() map[string]*MsgsRq {
 		"customer_add": {NewMessageSetID: "c1f0", Requests: []Element{&CustomerAddRq{RequestID: "1", CustomerAdd: &CustomerAdd{
 			Name: String("Müller & Söhne <GmbH>"), CompanyName: String("Müller & Söhne"), FirstName: String("Zoë"),
 			BillAddress: &BillAddress{Addr1: String("Łódź office"), City: String("Kraków"), PostalCode: String("30-001")},
-			Phone: String("555-0100"), Email: String("ap@example.com"), Notes: String("line one\nline two – €5 \"quoted\""),
+			Phone:       String("555-0100"), Email: String("ap@example.com"), Notes: String("line one\nline two – €5 \"quoted\""),
 		}}}},
 		"customer_query_iterator": {Requests: []Element{&CustomerQueryRq{RequestID: "2", Iterator: "Start",
 			MaxReturned: Int(500), ActiveStatus: String("All"), FromModifiedDate: DateTime(from),
@@ -203,8 +203,8 @@ func TestValidateReportsOrderAndUnknownElements(t *testing.T) {
 	}
 	got := Problems(doc)
 	want := []Problem{
-		{"QBXML/QBXMLMsgsRq/CustomerAddRq/CustomerAdd/Name", "Name must come before CompanyName in CustomerAdd"},
-		{"QBXML/QBXMLMsgsRq/CustomerAddRq/CustomerAdd/Colour", "Colour is not a child of CustomerAdd"},
+		{"QBXML/QBXMLMsgsRq/CustomerAddRq/CustomerAdd/Name", "Name must come before CompanyName in CustomerAdd", ProblemStructure},
+		{"QBXML/QBXMLMsgsRq/CustomerAddRq/CustomerAdd/Colour", "Colour is not a child of CustomerAdd", ProblemStructure},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -235,8 +236,8 @@ func (z *gosaxTokenizer) read(t *token) error {
 			}
 			continue
 		case gosax.EventProcessingInstruction:
-			if len(b) < 4 || !isNameStart(b[2]) {
-				return fmt.Errorf("%w: invalid processing instruction", ErrSyntax)
+			if err := checkProcInst(b); err != nil {
+				return err
 			}
 			continue
 		case gosax.EventDocType:
@@ -343,6 +344,48 @@ var charClass = func() (t [256]uint8) {
 	return t
 }()
 
+// checkProcInst checks "<?target data?>": the target must be a name, and
+// an "xml" declaration may only declare version 1.0.
+func checkProcInst(b []byte) error {
+	in := b[2 : len(b)-2]
+	i := 0
+	for i < len(in) && charClass[in[i]]&ccName != 0 {
+		i++
+	}
+	target := in[:i]
+	if !validName(target) {
+		return fmt.Errorf("%w: invalid processing instruction target", ErrSyntax)
+	}
+	if string(target) == "xml" {
+		if v, ok := declParam(string(in[i:]), "version"); ok && v != "" && v != "1.0" {
+			return fmt.Errorf("%w: unsupported XML version %q", ErrSyntax, v)
+		}
+	}
+	return nil
+}
+
+// declParam finds param="value" (or single quotes) in the content of an
+// XML declaration.
+func declParam(content, param string) (string, bool) {
+	key := param + "="
+	rest := content
+	for {
+		k := strings.Index(rest, key)
+		if k < 0 || k+len(key) >= len(rest) {
+			return "", false
+		}
+		q := rest[k+len(key)]
+		rest = rest[k+len(key)+1:]
+		if q == '"' || q == '\'' {
+			j := strings.IndexByte(rest, q)
+			if j < 0 {
+				return "", false
+			}
+			return rest[:j], true
+		}
+	}
+}
+
 // localName strips a namespace prefix the way encoding/xml splits names:
 // "p:local" gives "local"; a name with more than one colon is invalid.
 func localName(b []byte) ([]byte, error) {
@@ -375,9 +418,6 @@ func parseAttrs(b []byte, out []rawAttr) ([]rawAttr, error) {
 		}
 		if i == len(b) {
 			return out, nil
-		}
-		if i == 0 && len(out) > 0 {
-			return out, fmt.Errorf("%w: attributes must be separated by space", ErrSyntax)
 		}
 		b = b[i:]
 		j := 0

@@ -1,0 +1,54 @@
+package qbxml
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzDecodeDifferential feeds the same input to the gosax decoder and to
+// the encoding/xml reference and requires the same items, or errors of
+// the same class.
+func FuzzDecodeDifferential(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/*.xml")
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, false)
+		f.Add(b, true)
+	}
+	golden, _ := filepath.Glob("testdata/*.golden")
+	for _, s := range golden {
+		b, _ := os.ReadFile(s)
+		if bytes.HasPrefix(b, []byte("<?xml")) {
+			f.Add(b, false)
+		}
+	}
+	for _, s := range []string{
+		`<QBXML><QBXMLMsgsRs><HostQueryRs statusCode="0" statusSeverity="Info"><HostRet><ProductName>QuickBooks Pro 2014</ProductName><SupportedQBXMLVersion>13.0</SupportedQBXMLVersion></HostRet></HostQueryRs></QBXMLMsgsRs></QBXML>`,
+		`<?xml version="1.0" encoding="ISO-8859-1"?><QBXML><QBXMLMsgsRs><CustomerQueryRs statusCode="0" statusSeverity="Info"><CustomerRet><Name>Caf` + "\xe9" + `</Name></CustomerRet></CustomerQueryRs></QBXMLMsgsRs></QBXML>`,
+		`<soap:Envelope xmlns:soap="x"><soap:Body><receiveResponseXML><response>&lt;QBXML&gt;&lt;QBXMLMsgsRs&gt;&lt;ItemQueryRs statusCode="0" statusSeverity="Info"/&gt;&lt;/QBXMLMsgsRs&gt;&lt;/QBXML&gt;</response></receiveResponseXML></soap:Body></soap:Envelope>`,
+		`<!DOCTYPE x><QBXML/>`,
+		`<QBXML><QBXMLMsgsRs><a:CustomerQueryRs xmlns:a="u" statusCode="1" statusSeverity="Info"><CustomerRet a:x="1"><Name><!-- c --><?pi x?>A</Name></CustomerRet></a:CustomerQueryRs></QBXMLMsgsRs></QBXML>`,
+	} {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, generic bool) {
+		opts := &Options{Generic: generic, MaxDepth: 32}
+		fast, errFast := jsonLines(t, NewDecoder(bytes.NewReader(data), opts))
+		ref, errRef := jsonLines(t, NewStdDecoder(bytes.NewReader(data), opts))
+		if errorClass(errFast) != errorClass(errRef) {
+			t.Fatalf("error classes differ:\n gosax:  %v\n stdlib: %v", errFast, errRef)
+		}
+		if errFast != nil && errorClass(errFast) == nil {
+			t.Fatalf("error without a class: %v", errFast)
+		}
+		if errFast == nil && fast != ref {
+			t.Fatalf("items differ:\n gosax:\n%s\n stdlib:\n%s", fast, ref)
+		}
+	})
+}
