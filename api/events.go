@@ -128,9 +128,24 @@ func (s *Server) finished(ctx context.Context, op *qbconnect.Operation) {
 	default:
 		return
 	}
+	var before *qbconnect.SyncState
+	if op.Kind == qbconnect.OpSync && s.cfg.Events != nil {
+		before = s.syncStateOf(ctx, op)
+	}
 	if _, err := s.cfg.Sync.HandleOperation(ctx, op, bytes.NewReader(op.Result)); err != nil {
 		// The engine's reconciler handles the operation again later.
 		s.cfg.Logger.ErrorContext(ctx, "sync engine could not handle a finished operation", "op", op.ID, "kind", op.Kind, "err", err)
+	}
+	if before != nil && before.Status.Active() {
+		after := s.syncStateOf(ctx, op)
+		if after != nil && after.RunID == before.RunID {
+			switch after.Status {
+			case qbconnect.SyncComplete:
+				s.emit(ctx, qbconnect.EventSyncCompleted, op.OrgID, op.CompanyID, syncStateOf(after))
+			case qbconnect.SyncFailed:
+				s.emit(ctx, qbconnect.EventSyncFailed, op.OrgID, op.CompanyID, syncStateOf(after))
+			}
+		}
 	}
 	if op.Kind != qbconnect.OpWrite {
 		return
@@ -145,4 +160,25 @@ func (s *Server) finished(ctx context.Context, op *qbconnect.Operation) {
 		typ = qbconnect.EventWriteFailed
 	}
 	s.emit(ctx, typ, op.OrgID, op.CompanyID, v)
+}
+
+// syncStateOf returns the sync state of the data type a sync operation
+// fetches, or nil.
+func (s *Server) syncStateOf(ctx context.Context, op *qbconnect.Operation) *qbconnect.SyncState {
+	var m struct {
+		DataType string `json:"dataType"`
+	}
+	if json.Unmarshal(op.Meta, &m) != nil || m.DataType == "" {
+		return nil
+	}
+	states, err := s.cfg.Sync.SyncStates(ctx, op.OrgID, op.CompanyID)
+	if err != nil {
+		return nil
+	}
+	for _, st := range states {
+		if st.DataType == m.DataType {
+			return st
+		}
+	}
+	return nil
 }

@@ -136,7 +136,9 @@ func (c *specChecker) validate(req *http.Request, body []byte, status int, heade
 		Options: &openapi3filter.Options{
 			AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
 			IncludeResponseStatus: true,
-			ExcludeRequestBody:    req.Header.Get("Content-Encoding") != "",
+			// Compressed gateway results and qbXML documents are read by the
+			// server itself; kin-openapi has no decoder for them.
+			ExcludeRequestBody: req.Header.Get("Content-Encoding") != "" || strings.Contains(req.Header.Get("Content-Type"), "xml"),
 		},
 	}
 	if reqErr := openapi3filter.ValidateRequest(context.Background(), in); reqErr != nil && status < 400 {
