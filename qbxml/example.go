@@ -9,7 +9,9 @@ import (
 // ParseNode reads a whole XML document (for example a qbXML request) into
 // a Node tree and returns its root element. It applies the decoder's
 // rules: UTF-8, ISO-8859-1 or windows-1252 input, no DTDs, and the depth
-// and token limits of opts, which may be nil.
+// and token limits of opts, which may be nil. Anything but comments,
+// processing instructions and white space after the root element is an
+// error.
 func ParseNode(r io.Reader, opts *Options) (*Node, error) {
 	o := opts.withDefaults()
 	in, err := prepareInput(r, o)
@@ -26,7 +28,30 @@ func ParseNode(r io.Reader, opts *Options) (*Node, error) {
 		case tokEOF:
 			return nil, fmt.Errorf("%w: no root element", ErrSyntax)
 		case tokStart:
-			return d.node(t)
+			root, err := d.node(t)
+			if err != nil {
+				return nil, err
+			}
+			if err := d.end(); err != nil {
+				return nil, err
+			}
+			return root, nil
+		}
+	}
+}
+
+// end reads what follows the root element up to the end of the input.
+func (d *decodeState) end() error {
+	for {
+		t, err := d.nextAny()
+		if err != nil {
+			return err
+		}
+		switch t.kind {
+		case tokEOF:
+			return nil
+		case tokStart:
+			return fmt.Errorf("%w: more than one root element", ErrSyntax)
 		}
 	}
 }

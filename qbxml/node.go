@@ -170,14 +170,31 @@ type MacroID struct {
 // AppendXML appends n as XML to b. Text and attribute values are escaped
 // and every character outside ISO-8859-1 is written as a numeric character
 // reference, which is what QuickBooks accepts.
-func (n *Node) AppendXML(b []byte) []byte {
+func (n *Node) AppendXML(b []byte) []byte { return n.appendXML(b, 0xFF) }
+
+// AppendXMLASCII appends n like AppendXML but writes every character
+// outside ASCII as a numeric character reference, so that the output reads
+// the same in any ASCII-compatible encoding (UTF-8, ISO-8859-1,
+// windows-1252) whatever the document declares.
+func (n *Node) AppendXMLASCII(b []byte) []byte { return n.appendXML(b, 0x7F) }
+
+// AppendEscapedASCII appends s escaped as XML character data, or as the
+// value of a double-quoted attribute when attr is set, with the escaping of
+// AppendXMLASCII. It serves documents written piece by piece around
+// elements appended with AppendXMLASCII.
+func AppendEscapedASCII(b []byte, s string, attr bool) []byte {
+	return appendEscaped(b, s, attr, 0x7F)
+}
+
+// appendXML writes n with every character above limit as a reference.
+func (n *Node) appendXML(b []byte, limit rune) []byte {
 	b = append(b, '<')
 	b = append(b, n.Name...)
 	for _, a := range n.Attrs {
 		b = append(b, ' ')
 		b = append(b, a.Name...)
 		b = append(b, '=', '"')
-		b = appendEscaped(b, a.Value, true)
+		b = appendEscaped(b, a.Value, true, limit)
 		b = append(b, '"')
 	}
 	if len(n.Children) == 0 && n.Text == "" {
@@ -186,10 +203,10 @@ func (n *Node) AppendXML(b []byte) []byte {
 	b = append(b, '>')
 	if len(n.Children) > 0 {
 		for _, c := range n.Children {
-			b = c.AppendXML(b)
+			b = c.appendXML(b, limit)
 		}
 	} else {
-		b = appendEscaped(b, n.Text, false)
+		b = appendEscaped(b, n.Text, false, limit)
 	}
 	b = append(b, '<', '/')
 	b = append(b, n.Name...)
@@ -205,9 +222,10 @@ func (n *Node) WriteXML(w io.Writer) error {
 // String returns n as XML.
 func (n *Node) String() string { return string(n.AppendXML(nil)) }
 
-// appendEscaped escapes XML markup and writes characters above U+00FF as
-// character references. Invalid UTF-8 bytes become U+FFFD's reference.
-func appendEscaped(b []byte, s string, attr bool) []byte {
+// appendEscaped escapes XML markup and writes characters above limit (U+00FF
+// or U+007F) as character references. Invalid UTF-8 bytes become U+FFFD's
+// reference.
+func appendEscaped(b []byte, s string, attr bool, limit rune) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -241,7 +259,7 @@ func appendEscaped(b []byte, s string, attr bool) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r <= 0xFF {
+		if r <= limit {
 			b = append(b, s[i:i+size]...)
 		} else {
 			b = append(b, "&#"...)

@@ -7,6 +7,30 @@ import (
 	"unicode/utf8"
 )
 
+// ProblemKind classifies a Problem, so that a program can treat a broken
+// document structure apart from a value QuickBooks would refuse with a
+// status code of its own.
+type ProblemKind uint8
+
+// The kinds of problems Validate reports.
+const (
+	// ProblemStructure is an unknown element or attribute, an element out
+	// of order, too many or too few occurrences, a missing required
+	// element or attribute, a broken choice, or text where elements
+	// belong (or elements where text belongs).
+	ProblemStructure ProblemKind = iota + 1
+	// ProblemCharacter is text that is not valid UTF-8 or holds a
+	// character XML cannot carry.
+	ProblemCharacter
+	// ProblemEnum is a value outside its enumeration.
+	ProblemEnum
+	// ProblemLength is a value longer than its maximum length.
+	ProblemLength
+	// ProblemFormat is a value that is not in the lexical form of its
+	// kind (amount, date, boolean, integer, GUID, ...) or out of its range.
+	ProblemFormat
+)
+
 // Problem is one schema violation found by Validate.
 type Problem struct {
 	// Path locates the element, e.g.
@@ -14,6 +38,8 @@ type Problem struct {
 	Path string
 	// Message says what is wrong and the limit that applies.
 	Message string
+	// Kind classifies the problem.
+	Kind ProblemKind
 }
 
 func (p Problem) String() string { return p.Path + ": " + p.Message }
@@ -71,7 +97,11 @@ type validator struct {
 }
 
 func (v *validator) add(path, format string, args ...any) {
-	v.problems = append(v.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+	v.addKind(ProblemStructure, path, format, args...)
+}
+
+func (v *validator) addKind(kind ProblemKind, path, format string, args ...any) {
+	v.problems = append(v.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...), Kind: kind})
 }
 
 func (v *validator) element(n *Node, t *ElementType, path string) {
@@ -81,8 +111,8 @@ func (v *validator) element(n *Node, t *ElementType, path string) {
 			v.add(path, "unknown attribute %s", a.Name)
 			continue
 		}
-		if msg := checkValue(a.Value, at.Type); msg != "" {
-			v.add(path+"/@"+a.Name, "%s", msg)
+		if kind, msg := checkValue(a.Value, at.Type); msg != "" {
+			v.addKind(kind, path+"/@"+a.Name, "%s", msg)
 		}
 	}
 	for _, at := range t.Attrs {
@@ -136,8 +166,8 @@ func (v *validator) element(n *Node, t *ElementType, path string) {
 					v.add(cpath, "unknown attribute %s", a.Name)
 				}
 			}
-			if msg := checkValue(c.Text, ch.Simple); msg != "" {
-				v.add(cpath, "%s", msg)
+			if kind, msg := checkValue(c.Text, ch.Simple); msg != "" {
+				v.addKind(kind, cpath, "%s", msg)
 			}
 			continue
 		}
@@ -231,30 +261,31 @@ func (v *validator) model(p *Particle, t *ElementType, counts []int, path string
 	}
 }
 
-// checkValue returns "" when s is a valid value of st, else a message.
-func checkValue(s string, st *SimpleType) string {
+// checkValue returns "" when s is a valid value of st, else the kind of
+// problem and a message.
+func checkValue(s string, st *SimpleType) (ProblemKind, string) {
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n == 1 {
-			return "value is not valid UTF-8"
+			return ProblemCharacter, "value is not valid UTF-8"
 		}
 		if !isXMLChar(r) {
-			return fmt.Sprintf("value contains the character U+%04X, which XML cannot carry", r)
+			return ProblemCharacter, fmt.Sprintf("value contains the character U+%04X, which XML cannot carry", r)
 		}
 		i += n
 	}
 	if st.MaxLength > 0 {
 		if n := utf8.RuneCountInString(s); n > st.MaxLength {
-			return fmt.Sprintf("%q is %d characters long; the maximum length is %d", short(s), n, st.MaxLength)
+			return ProblemLength, fmt.Sprintf("%q is %d characters long; the maximum length is %d", short(s), n, st.MaxLength)
 		}
 	}
 	if len(st.Enum) > 0 {
 		for _, e := range st.Enum {
 			if s == e {
-				return ""
+				return 0, ""
 			}
 		}
-		return fmt.Sprintf("%q is not one of %s", short(s), strings.Join(st.Enum, ", "))
+		return ProblemEnum, fmt.Sprintf("%q is not one of %s", short(s), strings.Join(st.Enum, ", "))
 	}
 	ok := true
 	switch st.Kind {
@@ -273,13 +304,13 @@ func checkValue(s string, st *SimpleType) string {
 	case KindInt:
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil {
-			return fmt.Sprintf("%q is not an integer", short(s))
+			return ProblemFormat, fmt.Sprintf("%q is not an integer", short(s))
 		}
 		if st.HasMin && n < st.MinInclusive {
-			return fmt.Sprintf("%d is less than the minimum %d", n, st.MinInclusive)
+			return ProblemFormat, fmt.Sprintf("%d is less than the minimum %d", n, st.MinInclusive)
 		}
 		if st.HasMax && n > st.MaxInclusive {
-			return fmt.Sprintf("%d is more than the maximum %d", n, st.MaxInclusive)
+			return ProblemFormat, fmt.Sprintf("%d is more than the maximum %d", n, st.MaxInclusive)
 		}
 	case KindGUID:
 		ok = s == "0" || validGUID(s)
@@ -287,9 +318,9 @@ func checkValue(s string, st *SimpleType) string {
 		ok = s == "" || validInterval(s)
 	}
 	if !ok {
-		return fmt.Sprintf("%q is not a valid %s", short(s), st.Kind)
+		return ProblemFormat, fmt.Sprintf("%q is not a valid %s", short(s), st.Kind)
 	}
-	return ""
+	return 0, ""
 }
 
 func short(s string) string {

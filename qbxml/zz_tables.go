@@ -139,8 +139,8 @@ var (
 	st132 = SimpleType{Kind: KindEnum, Enum: []string{"includeAll", "includeNone"}}
 	st133 = SimpleType{Kind: KindFloat}
 	st134 = SimpleType{Kind: KindGUID}
-	st135 = SimpleType{Kind: KindID}
-	st136 = SimpleType{Kind: KindID, Attrs: []Attr{{Name: "useMacro", Type: &st141}}}
+	st135 = SimpleType{Kind: KindID, MaxLength: 36}
+	st136 = SimpleType{Kind: KindID, MaxLength: 36, Attrs: []Attr{{Name: "useMacro", Type: &st141}}}
 	st137 = SimpleType{Kind: KindInt}
 	st138 = SimpleType{Kind: KindInt, HasMin: true, MinInclusive: 1}
 	st139 = SimpleType{Kind: KindInt, HasMin: true, MinInclusive: 1, HasMax: true, MaxInclusive: 12}

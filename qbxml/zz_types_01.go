@@ -4,7 +4,7 @@ package qbxml
 
 // APAccountRef is the qbXML element <APAccountRef>.
 type APAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -46,7 +46,7 @@ func (v *APAccountRef) decodeXML(d *decodeState, start *token) error {
 
 // ARAccountRef is the qbXML element <ARAccountRef>.
 type ARAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -349,7 +349,7 @@ type ARRefundCreditCardQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -579,7 +579,7 @@ func (v *ARRefundCreditCardQueryRs) decodeXML(d *decodeState, start *token) erro
 
 // ARRefundCreditCardRet is the qbXML element <ARRefundCreditCardRet>.
 type ARRefundCreditCardRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -987,11 +987,11 @@ func (v *AccountAddRs) decodeXML(d *decodeState, start *token) error {
 
 // AccountFilter is the qbXML element <AccountFilter>.
 type AccountFilter struct {
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
-	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE).
+	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE; at most 36 characters).
 	ListIDWithChildren *string
 	// FullNameWithChildren is <FullNameWithChildren> (STRTYPE).
 	FullNameWithChildren *string
@@ -1080,7 +1080,7 @@ func (v *AccountMetaData) decodeXML(d *decodeState, start *token) error {
 
 // AccountMod is the qbXML element <AccountMod>.
 type AccountMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -1325,7 +1325,7 @@ type AccountQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -1517,7 +1517,7 @@ func (v *AccountQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // AccountRef is the qbXML element <AccountRef>.
 type AccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -1559,7 +1559,7 @@ func (v *AccountRef) decodeXML(d *decodeState, start *token) error {
 
 // AccountRet is the qbXML element <AccountRet>.
 type AccountRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -2501,7 +2501,7 @@ func (v *AgingReportQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // AppliedToTxnAdd is the qbXML element <AppliedToTxnAdd>.
 type AppliedToTxnAdd struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *MacroID
 	// PaymentAmount is <PaymentAmount> (AMTTYPE).
 	PaymentAmount *string
@@ -2580,7 +2580,7 @@ func (v *AppliedToTxnAdd) decodeXML(d *decodeState, start *token) error {
 
 // AppliedToTxnMod is the qbXML element <AppliedToTxnMod>.
 type AppliedToTxnMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// PaymentAmount is <PaymentAmount> (AMTTYPE).
 	PaymentAmount *string
@@ -2651,7 +2651,7 @@ func (v *AppliedToTxnMod) decodeXML(d *decodeState, start *token) error {
 
 // AppliedToTxnRet is the qbXML element <AppliedToTxnRet>.
 type AppliedToTxnRet struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// TxnType is <TxnType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, LiabilityAdjustment, Paycheck, PayrollLiabilityCheck, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, Transfer, VendorCredit, YTDAdjustment; required).
 	TxnType *string
@@ -2750,7 +2750,7 @@ func (v *AppliedToTxnRet) decodeXML(d *decodeState, start *token) error {
 
 // ApplyCheckToTxnAdd is the qbXML element <ApplyCheckToTxnAdd>.
 type ApplyCheckToTxnAdd struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *MacroID
 	// Amount is <Amount> (AMTTYPE).
 	Amount *string
@@ -2792,7 +2792,7 @@ func (v *ApplyCheckToTxnAdd) decodeXML(d *decodeState, start *token) error {
 
 // ApplyCheckToTxnMod is the qbXML element <ApplyCheckToTxnMod>.
 type ApplyCheckToTxnMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *MacroID
 	// Amount is <Amount> (AMTTYPE).
 	Amount *string
@@ -2834,7 +2834,7 @@ func (v *ApplyCheckToTxnMod) decodeXML(d *decodeState, start *token) error {
 
 // AssetAccountRef is the qbXML element <AssetAccountRef>.
 type AssetAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -2876,7 +2876,7 @@ func (v *AssetAccountRef) decodeXML(d *decodeState, start *token) error {
 
 // BankAccountRef is the qbXML element <BankAccountRef>.
 type BankAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -3111,7 +3111,7 @@ func (v *BarCodeQueryRs) decodeXML(d *decodeState, start *token) error {
 type BarCodeRet struct {
 	// ListType is <ListType> (ENUMTYPE; one of Account, Class, Customer, CustomerMsg, CustomerType, DateDrivenTerms, Employee, ItemDiscount, ItemFixedAsset, ItemGroup, ItemInventory, ItemInventoryAssembly, ItemNonInventory, ItemOtherCharge, ItemPayment, ItemSalesTax, ItemSalesTaxGroup, ItemService, ItemSubtotal, JobType, OtherName, PaymentMethod, PriceLevel, SalesRep, SalesTaxCode, ShipMethod, StandardTerms, ToDo, Vendor, VendorType; required).
 	ListType *string
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 50 characters).
 	FullName *string
@@ -3224,7 +3224,7 @@ type BillAdd struct {
 	ExchangeRate *string
 	// ExternalGUID is <ExternalGUID> (GUIDTYPE).
 	ExternalGUID *string
-	// LinkToTxnID is <LinkToTxnID> (IDTYPE; repeated).
+	// LinkToTxnID is <LinkToTxnID> (IDTYPE; at most 36 characters; repeated).
 	LinkToTxnID []string
 	// ExpenseLineAdd is <ExpenseLineAdd> (repeated).
 	ExpenseLineAdd []ExpenseLineAdd
@@ -3612,7 +3612,7 @@ func (v *BillAddressBlock) decodeXML(d *decodeState, start *token) error {
 
 // BillMod is the qbXML element <BillMod>.
 type BillMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -4119,7 +4119,7 @@ func (v *BillPaymentCheckAddRs) decodeXML(d *decodeState, start *token) error {
 
 // BillPaymentCheckMod is the qbXML element <BillPaymentCheckMod>.
 type BillPaymentCheckMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -4345,7 +4345,7 @@ type BillPaymentCheckQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -4575,7 +4575,7 @@ func (v *BillPaymentCheckQueryRs) decodeXML(d *decodeState, start *token) error 
 
 // BillPaymentCheckRet is the qbXML element <BillPaymentCheckRet>.
 type BillPaymentCheckRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -4973,7 +4973,7 @@ type BillPaymentCreditCardQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -5203,7 +5203,7 @@ func (v *BillPaymentCreditCardQueryRs) decodeXML(d *decodeState, start *token) e
 
 // BillPaymentCreditCardRet is the qbXML element <BillPaymentCreditCardRet>.
 type BillPaymentCreditCardRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -5351,7 +5351,7 @@ type BillQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -5591,7 +5591,7 @@ func (v *BillQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // BillRet is the qbXML element <BillRet>.
 type BillRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -5788,7 +5788,7 @@ func (v *BillRet) decodeXML(d *decodeState, start *token) error {
 
 // BillToPay is the qbXML element <BillToPay>.
 type BillToPay struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// TxnType is <TxnType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, LiabilityAdjustment, Paycheck, PayrollLiabilityCheck, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, Transfer, VendorCredit, YTDAdjustment; required).
 	TxnType *string
@@ -6408,7 +6408,7 @@ type BillingRateQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -6581,7 +6581,7 @@ func (v *BillingRateQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // BillingRateRef is the qbXML element <BillingRateRef>.
 type BillingRateRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -6623,7 +6623,7 @@ func (v *BillingRateRef) decodeXML(d *decodeState, start *token) error {
 
 // BillingRateRet is the qbXML element <BillingRateRet>.
 type BillingRateRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -7092,7 +7092,7 @@ func (v *BuildAssemblyAddRs) decodeXML(d *decodeState, start *token) error {
 
 // BuildAssemblyMod is the qbXML element <BuildAssemblyMod>.
 type BuildAssemblyMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *MacroID
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -7328,7 +7328,7 @@ type BuildAssemblyQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -7547,7 +7547,7 @@ func (v *BuildAssemblyQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // BuildAssemblyRet is the qbXML element <BuildAssemblyRet>.
 type BuildAssemblyRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -7699,7 +7699,7 @@ func (v *BuildAssemblyRet) decodeXML(d *decodeState, start *token) error {
 
 // COGSAccountRef is the qbXML element <COGSAccountRef>.
 type COGSAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -7898,7 +7898,7 @@ func (v *CashBackInfoMod) decodeXML(d *decodeState, start *token) error {
 
 // CashBackInfoRet is the qbXML element <CashBackInfoRet>.
 type CashBackInfoRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// AccountRef is <AccountRef> (required).
 	AccountRef *AccountRef
@@ -8336,7 +8336,7 @@ func (v *ChargeAddRs) decodeXML(d *decodeState, start *token) error {
 
 // ChargeMod is the qbXML element <ChargeMod>.
 type ChargeMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -8630,7 +8630,7 @@ type ChargeQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -8857,7 +8857,7 @@ func (v *ChargeQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ChargeRet is the qbXML element <ChargeRet>.
 type ChargeRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -9314,7 +9314,7 @@ func (v *CheckAddRs) decodeXML(d *decodeState, start *token) error {
 
 // CheckMod is the qbXML element <CheckMod>.
 type CheckMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -9595,7 +9595,7 @@ type CheckQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -9830,7 +9830,7 @@ func (v *CheckQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // CheckRet is the qbXML element <CheckRet>.
 type CheckRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -10197,11 +10197,11 @@ func (v *ClassAddRs) decodeXML(d *decodeState, start *token) error {
 
 // ClassFilter is the qbXML element <ClassFilter>.
 type ClassFilter struct {
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
-	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE).
+	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE; at most 36 characters).
 	ListIDWithChildren *string
 	// FullNameWithChildren is <FullNameWithChildren> (STRTYPE).
 	FullNameWithChildren *string
@@ -10290,7 +10290,7 @@ func (v *ClassMetaData) decodeXML(d *decodeState, start *token) error {
 
 // ClassMod is the qbXML element <ClassMod>.
 type ClassMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -10484,7 +10484,7 @@ type ClassQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -10654,7 +10654,7 @@ func (v *ClassQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ClassRef is the qbXML element <ClassRef>.
 type ClassRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -10696,7 +10696,7 @@ func (v *ClassRef) decodeXML(d *decodeState, start *token) error {
 
 // ClassRet is the qbXML element <ClassRet>.
 type ClassRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -10776,9 +10776,9 @@ func (v *ClassRet) decodeXML(d *decodeState, start *token) error {
 
 // ClearedStatusMod is the qbXML element <ClearedStatusMod>.
 type ClearedStatusMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *MacroID
-	// TxnLineID is <TxnLineID> (IDTYPE).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters).
 	TxnLineID *MacroID
 	// ClearedStatus is <ClearedStatus> (ENUMTYPE; one of Cleared, NotCleared, Pending; required).
 	ClearedStatus *string
@@ -11903,7 +11903,7 @@ func (v *Contacts) decodeXML(d *decodeState, start *token) error {
 
 // ContactsMod is the qbXML element <ContactsMod>.
 type ContactsMod struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters).
 	EditSequence *string
@@ -11978,7 +11978,7 @@ func (v *ContactsMod) decodeXML(d *decodeState, start *token) error {
 
 // ContactsRet is the qbXML element <ContactsRet>.
 type ContactsRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE; required).
 	TimeCreated *string
@@ -12068,7 +12068,7 @@ func (v *ContactsRet) decodeXML(d *decodeState, start *token) error {
 
 // CreditCardAccountRef is the qbXML element <CreditCardAccountRef>.
 type CreditCardAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -12357,7 +12357,7 @@ func (v *CreditCardChargeAddRs) decodeXML(d *decodeState, start *token) error {
 
 // CreditCardChargeMod is the qbXML element <CreditCardChargeMod>.
 type CreditCardChargeMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -12617,7 +12617,7 @@ type CreditCardChargeQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -12847,7 +12847,7 @@ func (v *CreditCardChargeQueryRs) decodeXML(d *decodeState, start *token) error 
 
 // CreditCardChargeRet is the qbXML element <CreditCardChargeRet>.
 type CreditCardChargeRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -13252,7 +13252,7 @@ func (v *CreditCardCreditAddRs) decodeXML(d *decodeState, start *token) error {
 
 // CreditCardCreditMod is the qbXML element <CreditCardCreditMod>.
 type CreditCardCreditMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -13512,7 +13512,7 @@ type CreditCardCreditQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -13742,7 +13742,7 @@ func (v *CreditCardCreditQueryRs) decodeXML(d *decodeState, start *token) error 
 
 // CreditCardCreditRet is the qbXML element <CreditCardCreditRet>.
 type CreditCardCreditRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -15054,7 +15054,7 @@ func (v *CreditMemoLineGroupAdd) decodeXML(d *decodeState, start *token) error {
 
 // CreditMemoLineGroupMod is the qbXML element <CreditMemoLineGroupMod>.
 type CreditMemoLineGroupMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemGroupRef is <ItemGroupRef>.
 	ItemGroupRef *ItemGroupRef
@@ -15125,7 +15125,7 @@ func (v *CreditMemoLineGroupMod) decodeXML(d *decodeState, start *token) error {
 
 // CreditMemoLineGroupRet is the qbXML element <CreditMemoLineGroupRet>.
 type CreditMemoLineGroupRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemGroupRef is <ItemGroupRef> (required).
 	ItemGroupRef *ItemGroupRef
@@ -15224,7 +15224,7 @@ func (v *CreditMemoLineGroupRet) decodeXML(d *decodeState, start *token) error {
 
 // CreditMemoLineMod is the qbXML element <CreditMemoLineMod>.
 type CreditMemoLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -15385,7 +15385,7 @@ func (v *CreditMemoLineMod) decodeXML(d *decodeState, start *token) error {
 
 // CreditMemoLineRet is the qbXML element <CreditMemoLineRet>.
 type CreditMemoLineRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -15551,7 +15551,7 @@ func (v *CreditMemoLineRet) decodeXML(d *decodeState, start *token) error {
 
 // CreditMemoMod is the qbXML element <CreditMemoMod>.
 type CreditMemoMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -15905,7 +15905,7 @@ type CreditMemoQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -16140,7 +16140,7 @@ func (v *CreditMemoQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // CreditMemoRet is the qbXML element <CreditMemoRet>.
 type CreditMemoRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -16470,7 +16470,7 @@ func (v *CreditMemoRet) decodeXML(d *decodeState, start *token) error {
 
 // CreditToApply is the qbXML element <CreditToApply>.
 type CreditToApply struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// TxnType is <TxnType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, LiabilityAdjustment, Paycheck, PayrollLiabilityCheck, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, Transfer, VendorCredit, YTDAdjustment; required).
 	TxnType *string
@@ -16738,7 +16738,7 @@ func (v *CurrencyAddRs) decodeXML(d *decodeState, start *token) error {
 
 // CurrencyFilter is the qbXML element <CurrencyFilter>.
 type CurrencyFilter struct {
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; at most 64 characters; repeated).
 	FullName []string
@@ -16836,7 +16836,7 @@ func (v *CurrencyFormat) decodeXML(d *decodeState, start *token) error {
 
 // CurrencyMod is the qbXML element <CurrencyMod>.
 type CurrencyMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -17035,7 +17035,7 @@ type CurrencyQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -17205,7 +17205,7 @@ func (v *CurrencyQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // CurrencyRef is the qbXML element <CurrencyRef>.
 type CurrencyRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 64 characters).
 	FullName *string
@@ -17247,7 +17247,7 @@ func (v *CurrencyRef) decodeXML(d *decodeState, start *token) error {
 
 // CurrencyRet is the qbXML element <CurrencyRet>.
 type CurrencyRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -17386,11 +17386,11 @@ func (v *CurrentAppAccessRights) decodeXML(d *decodeState, start *token) error {
 type CurrentWindow struct {
 	// TxnType is <TxnType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, LiabilityAdjustment, Paycheck, PayrollLiabilityCheck, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, Transfer, VendorCredit, YTDAdjustment).
 	TxnType *string
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// ListType is <ListType> (ENUMTYPE; one of Account, Class, Customer, CustomerMsg, CustomerType, DateDrivenTerms, Employee, ItemDiscount, ItemFixedAsset, ItemGroup, ItemInventory, ItemInventoryAssembly, ItemNonInventory, ItemOtherCharge, ItemPayment, ItemSalesTax, ItemSalesTaxGroup, ItemService, ItemSubtotal, JobType, OtherName, PaymentMethod, PriceLevel, SalesRep, SalesTaxCode, ShipMethod, StandardTerms, ToDo, Vendor, VendorType).
 	ListType *string
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 }
 
@@ -18370,7 +18370,7 @@ func (v *CustomerAddRs) decodeXML(d *decodeState, start *token) error {
 
 // CustomerListObjRef is the qbXML element <CustomerListObjRef>.
 type CustomerListObjRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 209 characters).
 	FullName *string
@@ -18412,7 +18412,7 @@ func (v *CustomerListObjRef) decodeXML(d *decodeState, start *token) error {
 
 // CustomerMod is the qbXML element <CustomerMod>.
 type CustomerMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -19106,7 +19106,7 @@ type CustomerMsgQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -19276,7 +19276,7 @@ func (v *CustomerMsgQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // CustomerMsgRef is the qbXML element <CustomerMsgRef>.
 type CustomerMsgRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 101 characters).
 	FullName *string
@@ -19318,7 +19318,7 @@ func (v *CustomerMsgRef) decodeXML(d *decodeState, start *token) error {
 
 // CustomerMsgRet is the qbXML element <CustomerMsgRet>.
 type CustomerMsgRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -19388,7 +19388,7 @@ type CustomerQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -19605,7 +19605,7 @@ func (v *CustomerQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // CustomerRef is the qbXML element <CustomerRef>.
 type CustomerRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 209 characters).
 	FullName *string
@@ -19647,7 +19647,7 @@ func (v *CustomerRef) decodeXML(d *decodeState, start *token) error {
 
 // CustomerRet is the qbXML element <CustomerRet>.
 type CustomerRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -20057,7 +20057,7 @@ func (v *CustomerRet) decodeXML(d *decodeState, start *token) error {
 
 // CustomerSalesTaxCodeRef is the qbXML element <CustomerSalesTaxCodeRef>.
 type CustomerSalesTaxCodeRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 3 characters).
 	FullName *string
@@ -20320,7 +20320,7 @@ type CustomerTypeQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -20490,7 +20490,7 @@ func (v *CustomerTypeQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // CustomerTypeRef is the qbXML element <CustomerTypeRef>.
 type CustomerTypeRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -20532,7 +20532,7 @@ func (v *CustomerTypeRef) decodeXML(d *decodeState, start *token) error {
 
 // CustomerTypeRet is the qbXML element <CustomerTypeRet>.
 type CustomerTypeRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -20677,110 +20677,6 @@ func (v *DataEvent) decodeXML(d *decodeState, start *token) error {
 			v.LastCondenseTime, err = d.textPtr()
 		case "DataEventRecoveryTime":
 			v.DataEventRecoveryTime, err = d.textPtr()
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// DataEventRecoveryInfoDelRq is the qbXML element <DataEventRecoveryInfoDelRq>.
-type DataEventRecoveryInfoDelRq struct {
-	// RequestID is the attribute requestID.
-	RequestID string
-	// SubscriberID is <SubscriberID> (GUIDTYPE; required).
-	SubscriberID *string
-}
-
-// ElementName returns "DataEventRecoveryInfoDelRq".
-func (*DataEventRecoveryInfoDelRq) ElementName() string { return "DataEventRecoveryInfoDelRq" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *DataEventRecoveryInfoDelRq) ToNode() *Node {
-	n := &Node{Name: "DataEventRecoveryInfoDelRq"}
-	n.addAttr("requestID", v.RequestID)
-	n.addText("SubscriberID", v.SubscriberID)
-	return n
-}
-
-func (v *DataEventRecoveryInfoDelRq) decodeXML(d *decodeState, start *token) error {
-	attrs, err := d.attrs(start)
-	if err != nil {
-		return err
-	}
-	for _, a := range attrs {
-		switch string(a.name) {
-		case "requestID":
-			v.RequestID = d.str(a.value)
-		}
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "SubscriberID":
-			v.SubscriberID, err = d.textPtr()
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// DataEventRecoveryInfoDelRs is the qbXML element <DataEventRecoveryInfoDelRs>.
-type DataEventRecoveryInfoDelRs struct {
-	// RequestID is the attribute requestID.
-	RequestID string
-	// StatusCode is the attribute statusCode (required).
-	StatusCode string
-	// StatusSeverity is the attribute statusSeverity (required).
-	StatusSeverity string
-	// StatusMessage is the attribute statusMessage.
-	StatusMessage string
-}
-
-// ElementName returns "DataEventRecoveryInfoDelRs".
-func (*DataEventRecoveryInfoDelRs) ElementName() string { return "DataEventRecoveryInfoDelRs" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *DataEventRecoveryInfoDelRs) ToNode() *Node {
-	n := &Node{Name: "DataEventRecoveryInfoDelRs"}
-	n.addAttr("requestID", v.RequestID)
-	n.addAttr("statusCode", v.StatusCode)
-	n.addAttr("statusSeverity", v.StatusSeverity)
-	n.addAttr("statusMessage", v.StatusMessage)
-	return n
-}
-
-func (v *DataEventRecoveryInfoDelRs) decodeXML(d *decodeState, start *token) error {
-	attrs, err := d.attrs(start)
-	if err != nil {
-		return err
-	}
-	for _, a := range attrs {
-		switch string(a.name) {
-		case "requestID":
-			v.RequestID = d.str(a.value)
-		case "statusCode":
-			v.StatusCode = d.str(a.value)
-		case "statusSeverity":
-			v.StatusSeverity = d.str(a.value)
-		case "statusMessage":
-			v.StatusMessage = d.str(a.value)
-		}
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
 		default:
 			err = d.skip()
 		}

@@ -2,6 +2,110 @@
 
 package qbxml
 
+// DataEventRecoveryInfoDelRq is the qbXML element <DataEventRecoveryInfoDelRq>.
+type DataEventRecoveryInfoDelRq struct {
+	// RequestID is the attribute requestID.
+	RequestID string
+	// SubscriberID is <SubscriberID> (GUIDTYPE; required).
+	SubscriberID *string
+}
+
+// ElementName returns "DataEventRecoveryInfoDelRq".
+func (*DataEventRecoveryInfoDelRq) ElementName() string { return "DataEventRecoveryInfoDelRq" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *DataEventRecoveryInfoDelRq) ToNode() *Node {
+	n := &Node{Name: "DataEventRecoveryInfoDelRq"}
+	n.addAttr("requestID", v.RequestID)
+	n.addText("SubscriberID", v.SubscriberID)
+	return n
+}
+
+func (v *DataEventRecoveryInfoDelRq) decodeXML(d *decodeState, start *token) error {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "requestID":
+			v.RequestID = d.str(a.value)
+		}
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "SubscriberID":
+			v.SubscriberID, err = d.textPtr()
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// DataEventRecoveryInfoDelRs is the qbXML element <DataEventRecoveryInfoDelRs>.
+type DataEventRecoveryInfoDelRs struct {
+	// RequestID is the attribute requestID.
+	RequestID string
+	// StatusCode is the attribute statusCode (required).
+	StatusCode string
+	// StatusSeverity is the attribute statusSeverity (required).
+	StatusSeverity string
+	// StatusMessage is the attribute statusMessage.
+	StatusMessage string
+}
+
+// ElementName returns "DataEventRecoveryInfoDelRs".
+func (*DataEventRecoveryInfoDelRs) ElementName() string { return "DataEventRecoveryInfoDelRs" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *DataEventRecoveryInfoDelRs) ToNode() *Node {
+	n := &Node{Name: "DataEventRecoveryInfoDelRs"}
+	n.addAttr("requestID", v.RequestID)
+	n.addAttr("statusCode", v.StatusCode)
+	n.addAttr("statusSeverity", v.StatusSeverity)
+	n.addAttr("statusMessage", v.StatusMessage)
+	return n
+}
+
+func (v *DataEventRecoveryInfoDelRs) decodeXML(d *decodeState, start *token) error {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "requestID":
+			v.RequestID = d.str(a.value)
+		case "statusCode":
+			v.StatusCode = d.str(a.value)
+		case "statusSeverity":
+			v.StatusSeverity = d.str(a.value)
+		case "statusMessage":
+			v.StatusMessage = d.str(a.value)
+		}
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // DataEventRecoveryInfoQueryRq is the qbXML element <DataEventRecoveryInfoQueryRq>.
 type DataEventRecoveryInfoQueryRq struct {
 	// RequestID is the attribute requestID.
@@ -604,9 +708,9 @@ type DataExtAdd struct {
 	ListObjRef *ListObjRef
 	// TxnDataExtType is <TxnDataExtType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, VendorCredit).
 	TxnDataExtType *string
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *MacroID
-	// TxnLineID is <TxnLineID> (IDTYPE).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters).
 	TxnLineID *string
 	// OtherDataExtType is <OtherDataExtType> (ENUMTYPE; one of Company).
 	OtherDataExtType *string
@@ -1596,9 +1700,9 @@ type DataExtDel struct {
 	ListObjRef *ListObjRef
 	// TxnDataExtType is <TxnDataExtType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, VendorCredit).
 	TxnDataExtType *string
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
-	// TxnLineID is <TxnLineID> (IDTYPE).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters).
 	TxnLineID *string
 	// OtherDataExtType is <OtherDataExtType> (ENUMTYPE; one of Company).
 	OtherDataExtType *string
@@ -1671,9 +1775,9 @@ type DataExtDelRet struct {
 	ListObjRef *ListObjRef
 	// TxnDataExtType is <TxnDataExtType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, VendorCredit).
 	TxnDataExtType *string
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
-	// TxnLineID is <TxnLineID> (IDTYPE).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters).
 	TxnLineID *string
 	// OtherDataExtType is <OtherDataExtType> (ENUMTYPE; one of Company).
 	OtherDataExtType *string
@@ -1874,9 +1978,9 @@ type DataExtMod struct {
 	ListObjRef *ListObjRef
 	// TxnDataExtType is <TxnDataExtType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, VendorCredit).
 	TxnDataExtType *string
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
-	// TxnLineID is <TxnLineID> (IDTYPE).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters).
 	TxnLineID *string
 	// OtherDataExtType is <OtherDataExtType> (ENUMTYPE; one of Company).
 	OtherDataExtType *string
@@ -2373,7 +2477,7 @@ type DateDrivenTermsQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -2543,7 +2647,7 @@ func (v *DateDrivenTermsQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // DateDrivenTermsRet is the qbXML element <DateDrivenTermsRet>.
 type DateDrivenTermsRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -2625,7 +2729,7 @@ func (v *DateDrivenTermsRet) decodeXML(d *decodeState, start *token) error {
 
 // DefaultDiscountAccountRef is the qbXML element <DefaultDiscountAccountRef>.
 type DefaultDiscountAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -2667,7 +2771,7 @@ func (v *DefaultDiscountAccountRef) decodeXML(d *decodeState, start *token) erro
 
 // DefaultItemSalesTaxRef is the qbXML element <DefaultItemSalesTaxRef>.
 type DefaultItemSalesTaxRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -2709,7 +2813,7 @@ func (v *DefaultItemSalesTaxRef) decodeXML(d *decodeState, start *token) error {
 
 // DefaultNonTaxableSalesTaxCodeRef is the qbXML element <DefaultNonTaxableSalesTaxCodeRef>.
 type DefaultNonTaxableSalesTaxCodeRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 3 characters).
 	FullName *string
@@ -2753,7 +2857,7 @@ func (v *DefaultNonTaxableSalesTaxCodeRef) decodeXML(d *decodeState, start *toke
 
 // DefaultShipMethodRef is the qbXML element <DefaultShipMethodRef>.
 type DefaultShipMethodRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 15 characters).
 	FullName *string
@@ -2795,7 +2899,7 @@ func (v *DefaultShipMethodRef) decodeXML(d *decodeState, start *token) error {
 
 // DefaultTaxableSalesTaxCodeRef is the qbXML element <DefaultTaxableSalesTaxCodeRef>.
 type DefaultTaxableSalesTaxCodeRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 3 characters).
 	FullName *string
@@ -3147,9 +3251,9 @@ func (v *DepositAddRs) decodeXML(d *decodeState, start *token) error {
 type DepositLineAdd struct {
 	// DefMacro is the attribute defMacro.
 	DefMacro string
-	// PaymentTxnID is <PaymentTxnID> (IDTYPE).
+	// PaymentTxnID is <PaymentTxnID> (IDTYPE; at most 36 characters).
 	PaymentTxnID *MacroID
-	// PaymentTxnLineID is <PaymentTxnLineID> (IDTYPE).
+	// PaymentTxnLineID is <PaymentTxnLineID> (IDTYPE; at most 36 characters).
 	PaymentTxnLineID *MacroID
 	// OverrideMemo is <OverrideMemo> (STRTYPE; at most 4095 characters).
 	OverrideMemo *string
@@ -3262,11 +3366,11 @@ func (v *DepositLineAdd) decodeXML(d *decodeState, start *token) error {
 
 // DepositLineMod is the qbXML element <DepositLineMod>.
 type DepositLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
-	// PaymentTxnID is <PaymentTxnID> (IDTYPE).
+	// PaymentTxnID is <PaymentTxnID> (IDTYPE; at most 36 characters).
 	PaymentTxnID *MacroID
-	// PaymentTxnLineID is <PaymentTxnLineID> (IDTYPE).
+	// PaymentTxnLineID is <PaymentTxnLineID> (IDTYPE; at most 36 characters).
 	PaymentTxnLineID *MacroID
 	// OverrideMemo is <OverrideMemo> (STRTYPE; at most 4095 characters).
 	OverrideMemo *string
@@ -3376,11 +3480,11 @@ func (v *DepositLineMod) decodeXML(d *decodeState, start *token) error {
 type DepositLineRet struct {
 	// TxnType is <TxnType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, LiabilityAdjustment, Paycheck, PayrollLiabilityCheck, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, Transfer, VendorCredit, YTDAdjustment).
 	TxnType *string
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
-	// PaymentTxnLineID is <PaymentTxnLineID> (IDTYPE).
+	// PaymentTxnLineID is <PaymentTxnLineID> (IDTYPE; at most 36 characters).
 	PaymentTxnLineID *string
 	// EntityRef is <EntityRef>.
 	EntityRef *EntityRef
@@ -3473,7 +3577,7 @@ func (v *DepositLineRet) decodeXML(d *decodeState, start *token) error {
 
 // DepositMod is the qbXML element <DepositMod>.
 type DepositMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -3700,7 +3804,7 @@ type DepositQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// MaxReturned is <MaxReturned> (INTTYPE).
 	MaxReturned *string
@@ -3900,7 +4004,7 @@ func (v *DepositQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // DepositRet is the qbXML element <DepositRet>.
 type DepositRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -4027,7 +4131,7 @@ func (v *DepositRet) decodeXML(d *decodeState, start *token) error {
 
 // DepositToAccountRef is the qbXML element <DepositToAccountRef>.
 type DepositToAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -4069,7 +4173,7 @@ func (v *DepositToAccountRef) decodeXML(d *decodeState, start *token) error {
 
 // DiscountAccountRef is the qbXML element <DiscountAccountRef>.
 type DiscountAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -4111,7 +4215,7 @@ func (v *DiscountAccountRef) decodeXML(d *decodeState, start *token) error {
 
 // DiscountClassRef is the qbXML element <DiscountClassRef>.
 type DiscountClassRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -4916,7 +5020,7 @@ func (v *EmployeeAddress) decodeXML(d *decodeState, start *token) error {
 
 // EmployeeMod is the qbXML element <EmployeeMod>.
 type EmployeeMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -5496,7 +5600,7 @@ type EmployeeQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -5673,7 +5777,7 @@ func (v *EmployeeQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // EmployeeRef is the qbXML element <EmployeeRef>.
 type EmployeeRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -5715,7 +5819,7 @@ func (v *EmployeeRef) decodeXML(d *decodeState, start *token) error {
 
 // EmployeeRet is the qbXML element <EmployeeRet>.
 type EmployeeRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -6036,11 +6140,11 @@ func (v *EmployeeRet) decodeXML(d *decodeState, start *token) error {
 
 // EntityFilter is the qbXML element <EntityFilter>.
 type EntityFilter struct {
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
-	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE).
+	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE; at most 36 characters).
 	ListIDWithChildren *string
 	// FullNameWithChildren is <FullNameWithChildren> (STRTYPE).
 	FullNameWithChildren *string
@@ -6092,7 +6196,7 @@ func (v *EntityFilter) decodeXML(d *decodeState, start *token) error {
 
 // EntityListObjRef is the qbXML element <EntityListObjRef>.
 type EntityListObjRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 209 characters).
 	FullName *string
@@ -6179,7 +6283,7 @@ type EntityQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -6378,7 +6482,7 @@ func (v *EntityQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // EntityRef is the qbXML element <EntityRef>.
 type EntityRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 209 characters).
 	FullName *string
@@ -6420,11 +6524,11 @@ func (v *EntityRef) decodeXML(d *decodeState, start *token) error {
 
 // ErrorRecovery is the qbXML element <ErrorRecovery>.
 type ErrorRecovery struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// OwnerID is <OwnerID> (GUIDTYPE).
 	OwnerID *string
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TxnNumber is <TxnNumber> (INTTYPE).
 	TxnNumber *string
@@ -7042,7 +7146,7 @@ func (v *EstimateLineGroupAdd) decodeXML(d *decodeState, start *token) error {
 
 // EstimateLineGroupMod is the qbXML element <EstimateLineGroupMod>.
 type EstimateLineGroupMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemGroupRef is <ItemGroupRef>.
 	ItemGroupRef *ItemGroupRef
@@ -7113,7 +7217,7 @@ func (v *EstimateLineGroupMod) decodeXML(d *decodeState, start *token) error {
 
 // EstimateLineGroupRet is the qbXML element <EstimateLineGroupRet>.
 type EstimateLineGroupRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemGroupRef is <ItemGroupRef> (required).
 	ItemGroupRef *ItemGroupRef
@@ -7207,7 +7311,7 @@ func (v *EstimateLineGroupRet) decodeXML(d *decodeState, start *token) error {
 
 // EstimateLineMod is the qbXML element <EstimateLineMod>.
 type EstimateLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -7360,7 +7464,7 @@ func (v *EstimateLineMod) decodeXML(d *decodeState, start *token) error {
 
 // EstimateLineRet is the qbXML element <EstimateLineRet>.
 type EstimateLineRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -7508,7 +7612,7 @@ func (v *EstimateLineRet) decodeXML(d *decodeState, start *token) error {
 
 // EstimateMod is the qbXML element <EstimateMod>.
 type EstimateMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -7841,7 +7945,7 @@ type EstimateQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -8076,7 +8180,7 @@ func (v *EstimateQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // EstimateRet is the qbXML element <EstimateRet>.
 type EstimateRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -8351,7 +8455,7 @@ func (v *EstimateRet) decodeXML(d *decodeState, start *token) error {
 
 // ExpenseAccountRef is the qbXML element <ExpenseAccountRef>.
 type ExpenseAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -8503,7 +8607,7 @@ func (v *ExpenseLineAdd) decodeXML(d *decodeState, start *token) error {
 
 // ExpenseLineMod is the qbXML element <ExpenseLineMod>.
 type ExpenseLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// AccountRef is <AccountRef>.
 	AccountRef *AccountRef
@@ -8600,7 +8704,7 @@ func (v *ExpenseLineMod) decodeXML(d *decodeState, start *token) error {
 
 // ExpenseLineRet is the qbXML element <ExpenseLineRet>.
 type ExpenseLineRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// AccountRef is <AccountRef>.
 	AccountRef *AccountRef
@@ -8705,7 +8809,7 @@ func (v *ExpenseLineRet) decodeXML(d *decodeState, start *token) error {
 
 // FinanceChargeAccountRef is the qbXML element <FinanceChargeAccountRef>.
 type FinanceChargeAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -9252,7 +9356,7 @@ func (v *Form1099CategoryAccountMappingRet) decodeXML(d *decodeState, start *tok
 
 // FromInventorySiteLocationRef is the qbXML element <FromInventorySiteLocationRef>.
 type FromInventorySiteLocationRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -9294,7 +9398,7 @@ func (v *FromInventorySiteLocationRef) decodeXML(d *decodeState, start *token) e
 
 // FromInventorySiteRef is the qbXML element <FromInventorySiteRef>.
 type FromInventorySiteRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -9779,7 +9883,7 @@ func (v *GeneralSummaryReportQueryRs) decodeXML(d *decodeState, start *token) er
 
 // HomeCurrencyRef is the qbXML element <HomeCurrencyRef>.
 type HomeCurrencyRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 64 characters).
 	FullName *string
@@ -10109,7 +10213,7 @@ func (v *IncludeListMetaData) decodeXML(d *decodeState, start *token) error {
 
 // IncomeAccountRef is the qbXML element <IncomeAccountRef>.
 type IncomeAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -10455,7 +10559,7 @@ func (v *InventoryAdjustmentLineAdd) decodeXML(d *decodeState, start *token) err
 
 // InventoryAdjustmentLineMod is the qbXML element <InventoryAdjustmentLineMod>.
 type InventoryAdjustmentLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -10533,7 +10637,7 @@ func (v *InventoryAdjustmentLineMod) decodeXML(d *decodeState, start *token) err
 
 // InventoryAdjustmentLineRet is the qbXML element <InventoryAdjustmentLineRet>.
 type InventoryAdjustmentLineRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef> (required).
 	ItemRef *ItemRef
@@ -10611,7 +10715,7 @@ func (v *InventoryAdjustmentLineRet) decodeXML(d *decodeState, start *token) err
 
 // InventoryAdjustmentMod is the qbXML element <InventoryAdjustmentMod>.
 type InventoryAdjustmentMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -10846,7 +10950,7 @@ type InventoryAdjustmentQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -11076,7 +11180,7 @@ func (v *InventoryAdjustmentQueryRs) decodeXML(d *decodeState, start *token) err
 
 // InventoryAdjustmentRet is the qbXML element <InventoryAdjustmentRet>.
 type InventoryAdjustmentRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -11414,7 +11518,7 @@ func (v *InventorySiteAddRs) decodeXML(d *decodeState, start *token) error {
 
 // InventorySiteLocationRef is the qbXML element <InventorySiteLocationRef>.
 type InventorySiteLocationRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -11456,7 +11560,7 @@ func (v *InventorySiteLocationRef) decodeXML(d *decodeState, start *token) error
 
 // InventorySiteMod is the qbXML element <InventorySiteMod>.
 type InventorySiteMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -11683,7 +11787,7 @@ type InventorySiteQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -11848,7 +11952,7 @@ func (v *InventorySiteQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // InventorySiteRef is the qbXML element <InventorySiteRef>.
 type InventorySiteRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -11890,7 +11994,7 @@ func (v *InventorySiteRef) decodeXML(d *decodeState, start *token) error {
 
 // InventorySiteRet is the qbXML element <InventorySiteRet>.
 type InventorySiteRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -12062,7 +12166,7 @@ type InvoiceAdd struct {
 	ExchangeRate *string
 	// ExternalGUID is <ExternalGUID> (GUIDTYPE).
 	ExternalGUID *string
-	// LinkToTxnID is <LinkToTxnID> (IDTYPE; repeated).
+	// LinkToTxnID is <LinkToTxnID> (IDTYPE; at most 36 characters; repeated).
 	LinkToTxnID []string
 	// SetCredit is <SetCredit> (repeated).
 	SetCredit []SetCredit
@@ -12669,7 +12773,7 @@ func (v *InvoiceLineGroupAdd) decodeXML(d *decodeState, start *token) error {
 
 // InvoiceLineGroupMod is the qbXML element <InvoiceLineGroupMod>.
 type InvoiceLineGroupMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemGroupRef is <ItemGroupRef>.
 	ItemGroupRef *ItemGroupRef
@@ -12740,7 +12844,7 @@ func (v *InvoiceLineGroupMod) decodeXML(d *decodeState, start *token) error {
 
 // InvoiceLineGroupRet is the qbXML element <InvoiceLineGroupRet>.
 type InvoiceLineGroupRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemGroupRef is <ItemGroupRef> (required).
 	ItemGroupRef *ItemGroupRef
@@ -12839,7 +12943,7 @@ func (v *InvoiceLineGroupRet) decodeXML(d *decodeState, start *token) error {
 
 // InvoiceLineMod is the qbXML element <InvoiceLineMod>.
 type InvoiceLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -13005,7 +13109,7 @@ func (v *InvoiceLineMod) decodeXML(d *decodeState, start *token) error {
 
 // InvoiceLineRet is the qbXML element <InvoiceLineRet>.
 type InvoiceLineRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -13163,7 +13267,7 @@ func (v *InvoiceLineRet) decodeXML(d *decodeState, start *token) error {
 
 // InvoiceMod is the qbXML element <InvoiceMod>.
 type InvoiceMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -13525,7 +13629,7 @@ type InvoiceQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -13765,7 +13869,7 @@ func (v *InvoiceQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // InvoiceRet is the qbXML element <InvoiceRet>.
 type InvoiceRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -14517,7 +14621,7 @@ func (v *ItemDiscountAddRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemDiscountMod is the qbXML element <ItemDiscountMod>.
 type ItemDiscountMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -14767,7 +14871,7 @@ type ItemDiscountQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -14968,7 +15072,7 @@ func (v *ItemDiscountQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemDiscountRet is the qbXML element <ItemDiscountRet>.
 type ItemDiscountRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -15105,11 +15209,11 @@ func (v *ItemDiscountRet) decodeXML(d *decodeState, start *token) error {
 
 // ItemFilter is the qbXML element <ItemFilter>.
 type ItemFilter struct {
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; at most 159 characters; repeated).
 	FullName []string
-	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE).
+	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE; at most 36 characters).
 	ListIDWithChildren *string
 	// FullNameWithChildren is <FullNameWithChildren> (STRTYPE; at most 159 characters).
 	FullNameWithChildren *string
@@ -15445,7 +15549,7 @@ func (v *ItemFixedAssetAddRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemFixedAssetMod is the qbXML element <ItemFixedAssetMod>.
 type ItemFixedAssetMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -15742,7 +15846,7 @@ type ItemFixedAssetQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -15943,7 +16047,7 @@ func (v *ItemFixedAssetQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemFixedAssetRet is the qbXML element <ItemFixedAssetRet>.
 type ItemFixedAssetRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -16462,7 +16566,7 @@ func (v *ItemGroupLineAdd) decodeXML(d *decodeState, start *token) error {
 
 // ItemGroupLineMod is the qbXML element <ItemGroupLineMod>.
 type ItemGroupLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemGroupRef is <ItemGroupRef>.
 	ItemGroupRef *ItemGroupRef
@@ -16533,7 +16637,7 @@ func (v *ItemGroupLineMod) decodeXML(d *decodeState, start *token) error {
 
 // ItemGroupLineRet is the qbXML element <ItemGroupLineRet>.
 type ItemGroupLineRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemGroupRef is <ItemGroupRef> (required).
 	ItemGroupRef *ItemGroupRef
@@ -16622,7 +16726,7 @@ func (v *ItemGroupLineRet) decodeXML(d *decodeState, start *token) error {
 
 // ItemGroupMod is the qbXML element <ItemGroupMod>.
 type ItemGroupMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -16856,7 +16960,7 @@ type ItemGroupQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -17049,7 +17153,7 @@ func (v *ItemGroupQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemGroupRef is the qbXML element <ItemGroupRef>.
 type ItemGroupRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -17091,7 +17195,7 @@ func (v *ItemGroupRef) decodeXML(d *decodeState, start *token) error {
 
 // ItemGroupRet is the qbXML element <ItemGroupRet>.
 type ItemGroupRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -17879,7 +17983,7 @@ func (v *ItemInventoryAssemblyLine) decodeXML(d *decodeState, start *token) erro
 
 // ItemInventoryAssemblyMod is the qbXML element <ItemInventoryAssemblyMod>.
 type ItemInventoryAssemblyMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -18212,7 +18316,7 @@ type ItemInventoryAssemblyQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -18413,7 +18517,7 @@ func (v *ItemInventoryAssemblyQueryRs) decodeXML(d *decodeState, start *token) e
 
 // ItemInventoryAssemblyRef is the qbXML element <ItemInventoryAssemblyRef>.
 type ItemInventoryAssemblyRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -18455,7 +18559,7 @@ func (v *ItemInventoryAssemblyRef) decodeXML(d *decodeState, start *token) error
 
 // ItemInventoryAssemblyRet is the qbXML element <ItemInventoryAssemblyRet>.
 type ItemInventoryAssemblyRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -18685,7 +18789,7 @@ func (v *ItemInventoryAssemblyRet) decodeXML(d *decodeState, start *token) error
 
 // ItemInventoryMod is the qbXML element <ItemInventoryMod>.
 type ItemInventoryMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -19010,7 +19114,7 @@ type ItemInventoryQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -19211,7 +19315,7 @@ func (v *ItemInventoryQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemInventoryRef is the qbXML element <ItemInventoryRef>.
 type ItemInventoryRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -19253,7 +19357,7 @@ func (v *ItemInventoryRef) decodeXML(d *decodeState, start *token) error {
 
 // ItemInventoryRet is the qbXML element <ItemInventoryRet>.
 type ItemInventoryRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -19632,7 +19736,7 @@ func (v *ItemLineAdd) decodeXML(d *decodeState, start *token) error {
 
 // ItemLineMod is the qbXML element <ItemLineMod>.
 type ItemLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -19786,7 +19890,7 @@ func (v *ItemLineMod) decodeXML(d *decodeState, start *token) error {
 
 // ItemLineRet is the qbXML element <ItemLineRet>.
 type ItemLineRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -20220,7 +20324,7 @@ func (v *ItemNonInventoryAddRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemNonInventoryMod is the qbXML element <ItemNonInventoryMod>.
 type ItemNonInventoryMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -20481,7 +20585,7 @@ type ItemNonInventoryQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -20671,154 +20775,6 @@ func (v *ItemNonInventoryQueryRs) decodeXML(d *decodeState, start *token) error 
 		case "ItemNonInventoryRet":
 			v.ItemNonInventoryRet = append(v.ItemNonInventoryRet, ItemNonInventoryRet{})
 			err = v.ItemNonInventoryRet[len(v.ItemNonInventoryRet)-1].decodeXML(d, t)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// ItemNonInventoryRet is the qbXML element <ItemNonInventoryRet>.
-type ItemNonInventoryRet struct {
-	// ListID is <ListID> (IDTYPE).
-	ListID *string
-	// TimeCreated is <TimeCreated> (DATETIMETYPE).
-	TimeCreated *string
-	// TimeModified is <TimeModified> (DATETIMETYPE).
-	TimeModified *string
-	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters).
-	EditSequence *string
-	// Name is <Name> (STRTYPE; at most 31 characters).
-	Name *string
-	// FullName is <FullName> (STRTYPE; at most 159 characters).
-	FullName *string
-	// BarCodeValue is <BarCodeValue> (STRTYPE; at most 50 characters).
-	BarCodeValue *string
-	// IsActive is <IsActive> (BOOLTYPE).
-	IsActive *string
-	// ClassRef is <ClassRef>.
-	ClassRef *ClassRef
-	// ParentRef is <ParentRef>.
-	ParentRef *ParentRef
-	// Sublevel is <Sublevel> (INTTYPE).
-	Sublevel *string
-	// ManufacturerPartNumber is <ManufacturerPartNumber> (STRTYPE; at most 31 characters).
-	ManufacturerPartNumber *string
-	// UnitOfMeasureSetRef is <UnitOfMeasureSetRef>.
-	UnitOfMeasureSetRef *UnitOfMeasureSetRef
-	// IsTaxIncluded is <IsTaxIncluded> (BOOLTYPE).
-	IsTaxIncluded *string
-	// SalesTaxCodeRef is <SalesTaxCodeRef>.
-	SalesTaxCodeRef *SalesTaxCodeRef
-	// SalesOrPurchase is <SalesOrPurchase>.
-	SalesOrPurchase *SalesOrPurchase
-	// SalesAndPurchase is <SalesAndPurchase>.
-	SalesAndPurchase *SalesAndPurchase
-	// ExternalGUID is <ExternalGUID> (GUIDTYPE).
-	ExternalGUID *string
-	// DataExtRet is <DataExtRet> (repeated).
-	DataExtRet []DataExtRet
-}
-
-// ElementName returns "ItemNonInventoryRet".
-func (*ItemNonInventoryRet) ElementName() string { return "ItemNonInventoryRet" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *ItemNonInventoryRet) ToNode() *Node {
-	n := &Node{Name: "ItemNonInventoryRet"}
-	n.addText("ListID", v.ListID)
-	n.addText("TimeCreated", v.TimeCreated)
-	n.addText("TimeModified", v.TimeModified)
-	n.addText("EditSequence", v.EditSequence)
-	n.addText("Name", v.Name)
-	n.addText("FullName", v.FullName)
-	n.addText("BarCodeValue", v.BarCodeValue)
-	n.addText("IsActive", v.IsActive)
-	if v.ClassRef != nil {
-		n.addChild(v.ClassRef.ToNode())
-	}
-	if v.ParentRef != nil {
-		n.addChild(v.ParentRef.ToNode())
-	}
-	n.addText("Sublevel", v.Sublevel)
-	n.addText("ManufacturerPartNumber", v.ManufacturerPartNumber)
-	if v.UnitOfMeasureSetRef != nil {
-		n.addChild(v.UnitOfMeasureSetRef.ToNode())
-	}
-	n.addText("IsTaxIncluded", v.IsTaxIncluded)
-	if v.SalesTaxCodeRef != nil {
-		n.addChild(v.SalesTaxCodeRef.ToNode())
-	}
-	if v.SalesOrPurchase != nil {
-		n.addChild(v.SalesOrPurchase.ToNode())
-	}
-	if v.SalesAndPurchase != nil {
-		n.addChild(v.SalesAndPurchase.ToNode())
-	}
-	n.addText("ExternalGUID", v.ExternalGUID)
-	for i := range v.DataExtRet {
-		n.addChild(v.DataExtRet[i].ToNode())
-	}
-	return n
-}
-
-func (v *ItemNonInventoryRet) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "ListID":
-			v.ListID, err = d.textPtr()
-		case "TimeCreated":
-			v.TimeCreated, err = d.textPtr()
-		case "TimeModified":
-			v.TimeModified, err = d.textPtr()
-		case "EditSequence":
-			v.EditSequence, err = d.textPtr()
-		case "Name":
-			v.Name, err = d.textPtr()
-		case "FullName":
-			v.FullName, err = d.textPtr()
-		case "BarCodeValue":
-			v.BarCodeValue, err = d.textPtr()
-		case "IsActive":
-			v.IsActive, err = d.textPtr()
-		case "ClassRef":
-			v.ClassRef = new(ClassRef)
-			err = v.ClassRef.decodeXML(d, t)
-		case "ParentRef":
-			v.ParentRef = new(ParentRef)
-			err = v.ParentRef.decodeXML(d, t)
-		case "Sublevel":
-			v.Sublevel, err = d.textPtr()
-		case "ManufacturerPartNumber":
-			v.ManufacturerPartNumber, err = d.textPtr()
-		case "UnitOfMeasureSetRef":
-			v.UnitOfMeasureSetRef = new(UnitOfMeasureSetRef)
-			err = v.UnitOfMeasureSetRef.decodeXML(d, t)
-		case "IsTaxIncluded":
-			v.IsTaxIncluded, err = d.textPtr()
-		case "SalesTaxCodeRef":
-			v.SalesTaxCodeRef = new(SalesTaxCodeRef)
-			err = v.SalesTaxCodeRef.decodeXML(d, t)
-		case "SalesOrPurchase":
-			v.SalesOrPurchase = new(SalesOrPurchase)
-			err = v.SalesOrPurchase.decodeXML(d, t)
-		case "SalesAndPurchase":
-			v.SalesAndPurchase = new(SalesAndPurchase)
-			err = v.SalesAndPurchase.decodeXML(d, t)
-		case "ExternalGUID":
-			v.ExternalGUID, err = d.textPtr()
-		case "DataExtRet":
-			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
-			err = v.DataExtRet[len(v.DataExtRet)-1].decodeXML(d, t)
 		default:
 			err = d.skip()
 		}

@@ -2,6 +2,154 @@
 
 package qbxml
 
+// ItemNonInventoryRet is the qbXML element <ItemNonInventoryRet>.
+type ItemNonInventoryRet struct {
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
+	ListID *string
+	// TimeCreated is <TimeCreated> (DATETIMETYPE).
+	TimeCreated *string
+	// TimeModified is <TimeModified> (DATETIMETYPE).
+	TimeModified *string
+	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters).
+	EditSequence *string
+	// Name is <Name> (STRTYPE; at most 31 characters).
+	Name *string
+	// FullName is <FullName> (STRTYPE; at most 159 characters).
+	FullName *string
+	// BarCodeValue is <BarCodeValue> (STRTYPE; at most 50 characters).
+	BarCodeValue *string
+	// IsActive is <IsActive> (BOOLTYPE).
+	IsActive *string
+	// ClassRef is <ClassRef>.
+	ClassRef *ClassRef
+	// ParentRef is <ParentRef>.
+	ParentRef *ParentRef
+	// Sublevel is <Sublevel> (INTTYPE).
+	Sublevel *string
+	// ManufacturerPartNumber is <ManufacturerPartNumber> (STRTYPE; at most 31 characters).
+	ManufacturerPartNumber *string
+	// UnitOfMeasureSetRef is <UnitOfMeasureSetRef>.
+	UnitOfMeasureSetRef *UnitOfMeasureSetRef
+	// IsTaxIncluded is <IsTaxIncluded> (BOOLTYPE).
+	IsTaxIncluded *string
+	// SalesTaxCodeRef is <SalesTaxCodeRef>.
+	SalesTaxCodeRef *SalesTaxCodeRef
+	// SalesOrPurchase is <SalesOrPurchase>.
+	SalesOrPurchase *SalesOrPurchase
+	// SalesAndPurchase is <SalesAndPurchase>.
+	SalesAndPurchase *SalesAndPurchase
+	// ExternalGUID is <ExternalGUID> (GUIDTYPE).
+	ExternalGUID *string
+	// DataExtRet is <DataExtRet> (repeated).
+	DataExtRet []DataExtRet
+}
+
+// ElementName returns "ItemNonInventoryRet".
+func (*ItemNonInventoryRet) ElementName() string { return "ItemNonInventoryRet" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *ItemNonInventoryRet) ToNode() *Node {
+	n := &Node{Name: "ItemNonInventoryRet"}
+	n.addText("ListID", v.ListID)
+	n.addText("TimeCreated", v.TimeCreated)
+	n.addText("TimeModified", v.TimeModified)
+	n.addText("EditSequence", v.EditSequence)
+	n.addText("Name", v.Name)
+	n.addText("FullName", v.FullName)
+	n.addText("BarCodeValue", v.BarCodeValue)
+	n.addText("IsActive", v.IsActive)
+	if v.ClassRef != nil {
+		n.addChild(v.ClassRef.ToNode())
+	}
+	if v.ParentRef != nil {
+		n.addChild(v.ParentRef.ToNode())
+	}
+	n.addText("Sublevel", v.Sublevel)
+	n.addText("ManufacturerPartNumber", v.ManufacturerPartNumber)
+	if v.UnitOfMeasureSetRef != nil {
+		n.addChild(v.UnitOfMeasureSetRef.ToNode())
+	}
+	n.addText("IsTaxIncluded", v.IsTaxIncluded)
+	if v.SalesTaxCodeRef != nil {
+		n.addChild(v.SalesTaxCodeRef.ToNode())
+	}
+	if v.SalesOrPurchase != nil {
+		n.addChild(v.SalesOrPurchase.ToNode())
+	}
+	if v.SalesAndPurchase != nil {
+		n.addChild(v.SalesAndPurchase.ToNode())
+	}
+	n.addText("ExternalGUID", v.ExternalGUID)
+	for i := range v.DataExtRet {
+		n.addChild(v.DataExtRet[i].ToNode())
+	}
+	return n
+}
+
+func (v *ItemNonInventoryRet) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "ListID":
+			v.ListID, err = d.textPtr()
+		case "TimeCreated":
+			v.TimeCreated, err = d.textPtr()
+		case "TimeModified":
+			v.TimeModified, err = d.textPtr()
+		case "EditSequence":
+			v.EditSequence, err = d.textPtr()
+		case "Name":
+			v.Name, err = d.textPtr()
+		case "FullName":
+			v.FullName, err = d.textPtr()
+		case "BarCodeValue":
+			v.BarCodeValue, err = d.textPtr()
+		case "IsActive":
+			v.IsActive, err = d.textPtr()
+		case "ClassRef":
+			v.ClassRef = new(ClassRef)
+			err = v.ClassRef.decodeXML(d, t)
+		case "ParentRef":
+			v.ParentRef = new(ParentRef)
+			err = v.ParentRef.decodeXML(d, t)
+		case "Sublevel":
+			v.Sublevel, err = d.textPtr()
+		case "ManufacturerPartNumber":
+			v.ManufacturerPartNumber, err = d.textPtr()
+		case "UnitOfMeasureSetRef":
+			v.UnitOfMeasureSetRef = new(UnitOfMeasureSetRef)
+			err = v.UnitOfMeasureSetRef.decodeXML(d, t)
+		case "IsTaxIncluded":
+			v.IsTaxIncluded, err = d.textPtr()
+		case "SalesTaxCodeRef":
+			v.SalesTaxCodeRef = new(SalesTaxCodeRef)
+			err = v.SalesTaxCodeRef.decodeXML(d, t)
+		case "SalesOrPurchase":
+			v.SalesOrPurchase = new(SalesOrPurchase)
+			err = v.SalesOrPurchase.decodeXML(d, t)
+		case "SalesAndPurchase":
+			v.SalesAndPurchase = new(SalesAndPurchase)
+			err = v.SalesAndPurchase.decodeXML(d, t)
+		case "ExternalGUID":
+			v.ExternalGUID, err = d.textPtr()
+		case "DataExtRet":
+			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
+			err = v.DataExtRet[len(v.DataExtRet)-1].decodeXML(d, t)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // ItemOtherChargeAdd is the qbXML element <ItemOtherChargeAdd>.
 type ItemOtherChargeAdd struct {
 	// Name is <Name> (STRTYPE; at most 31 characters; required).
@@ -234,7 +382,7 @@ func (v *ItemOtherChargeAddRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemOtherChargeMod is the qbXML element <ItemOtherChargeMod>.
 type ItemOtherChargeMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -477,7 +625,7 @@ type ItemOtherChargeQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -678,7 +826,7 @@ func (v *ItemOtherChargeQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemOtherChargeRet is the qbXML element <ItemOtherChargeRet>.
 type ItemOtherChargeRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -1032,7 +1180,7 @@ func (v *ItemPaymentAddRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemPaymentMod is the qbXML element <ItemPaymentMod>.
 type ItemPaymentMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -1259,7 +1407,7 @@ type ItemPaymentQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -1460,7 +1608,7 @@ func (v *ItemPaymentQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemPaymentRet is the qbXML element <ItemPaymentRet>.
 type ItemPaymentRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -1569,7 +1717,7 @@ func (v *ItemPaymentRet) decodeXML(d *decodeState, start *token) error {
 
 // ItemPurchaseTaxRef is the qbXML element <ItemPurchaseTaxRef>.
 type ItemPurchaseTaxRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -1619,7 +1767,7 @@ type ItemQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -1877,7 +2025,7 @@ type ItemReceiptAdd struct {
 	ExchangeRate *string
 	// ExternalGUID is <ExternalGUID> (GUIDTYPE).
 	ExternalGUID *string
-	// LinkToTxnID is <LinkToTxnID> (IDTYPE; repeated).
+	// LinkToTxnID is <LinkToTxnID> (IDTYPE; at most 36 characters; repeated).
 	LinkToTxnID []string
 	// ExpenseLineAdd is <ExpenseLineAdd> (repeated).
 	ExpenseLineAdd []ExpenseLineAdd
@@ -2111,7 +2259,7 @@ func (v *ItemReceiptAddRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemReceiptMod is the qbXML element <ItemReceiptMod>.
 type ItemReceiptMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -2371,7 +2519,7 @@ type ItemReceiptQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -2606,7 +2754,7 @@ func (v *ItemReceiptQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemReceiptRet is the qbXML element <ItemReceiptRet>.
 type ItemReceiptRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -2780,7 +2928,7 @@ func (v *ItemReceiptRet) decodeXML(d *decodeState, start *token) error {
 
 // ItemRef is the qbXML element <ItemRef>.
 type ItemRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE).
 	FullName *string
@@ -3239,7 +3387,7 @@ func (v *ItemSalesTaxGroupAddRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemSalesTaxGroupMod is the qbXML element <ItemSalesTaxGroupMod>.
 type ItemSalesTaxGroupMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -3450,7 +3598,7 @@ type ItemSalesTaxGroupQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -3643,7 +3791,7 @@ func (v *ItemSalesTaxGroupQueryRs) decodeXML(d *decodeState, start *token) error
 
 // ItemSalesTaxGroupRet is the qbXML element <ItemSalesTaxGroupRet>.
 type ItemSalesTaxGroupRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -3736,7 +3884,7 @@ func (v *ItemSalesTaxGroupRet) decodeXML(d *decodeState, start *token) error {
 
 // ItemSalesTaxMod is the qbXML element <ItemSalesTaxMod>.
 type ItemSalesTaxMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -3968,7 +4116,7 @@ type ItemSalesTaxQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -4169,7 +4317,7 @@ func (v *ItemSalesTaxQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemSalesTaxRef is the qbXML element <ItemSalesTaxRef>.
 type ItemSalesTaxRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -4211,7 +4359,7 @@ func (v *ItemSalesTaxRef) decodeXML(d *decodeState, start *token) error {
 
 // ItemSalesTaxRet is the qbXML element <ItemSalesTaxRet>.
 type ItemSalesTaxRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -4563,7 +4711,7 @@ func (v *ItemServiceAddRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemServiceMod is the qbXML element <ItemServiceMod>.
 type ItemServiceMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -4819,7 +4967,7 @@ type ItemServiceQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -5020,7 +5168,7 @@ func (v *ItemServiceQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemServiceRef is the qbXML element <ItemServiceRef>.
 type ItemServiceRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -5062,7 +5210,7 @@ func (v *ItemServiceRef) decodeXML(d *decodeState, start *token) error {
 
 // ItemServiceRet is the qbXML element <ItemServiceRet>.
 type ItemServiceRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -5261,7 +5409,7 @@ type ItemSitesQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// ItemTypeFilter is <ItemTypeFilter> (ENUMTYPE; one of AllExceptFixedAsset, Assembly, Discount, FixedAsset, Inventory, InventoryAndAssembly, NonInventory, OtherCharge, Payment, Sales, SalesTax, Service).
 	ItemTypeFilter *string
@@ -5427,7 +5575,7 @@ func (v *ItemSitesQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemSitesRet is the qbXML element <ItemSitesRet>.
 type ItemSitesRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -5741,7 +5889,7 @@ func (v *ItemSubtotalAddRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemSubtotalMod is the qbXML element <ItemSubtotalMod>.
 type ItemSubtotalMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -5944,7 +6092,7 @@ type ItemSubtotalQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -6137,7 +6285,7 @@ func (v *ItemSubtotalQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ItemSubtotalRet is the qbXML element <ItemSubtotalRet>.
 type ItemSubtotalRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -6733,7 +6881,7 @@ type JobTypeQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -6903,7 +7051,7 @@ func (v *JobTypeQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // JobTypeRef is the qbXML element <JobTypeRef>.
 type JobTypeRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -6945,7 +7093,7 @@ func (v *JobTypeRef) decodeXML(d *decodeState, start *token) error {
 
 // JobTypeRet is the qbXML element <JobTypeRet>.
 type JobTypeRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -7074,7 +7222,7 @@ func (v *JobsAndEstimatesPreferences) decodeXML(d *decodeState, start *token) er
 type JournalCreditLine struct {
 	// DefMacro is the attribute defMacro.
 	DefMacro string
-	// TxnLineID is <TxnLineID> (IDTYPE).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters).
 	TxnLineID *string
 	// AccountRef is <AccountRef>.
 	AccountRef *AccountRef
@@ -7173,7 +7321,7 @@ func (v *JournalCreditLine) decodeXML(d *decodeState, start *token) error {
 type JournalDebitLine struct {
 	// DefMacro is the attribute defMacro.
 	DefMacro string
-	// TxnLineID is <TxnLineID> (IDTYPE).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters).
 	TxnLineID *string
 	// AccountRef is <AccountRef>.
 	AccountRef *AccountRef
@@ -7503,7 +7651,7 @@ func (v *JournalEntryAddRs) decodeXML(d *decodeState, start *token) error {
 
 // JournalEntryMod is the qbXML element <JournalEntryMod>.
 type JournalEntryMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -7724,7 +7872,7 @@ type JournalEntryQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -7954,7 +8102,7 @@ func (v *JournalEntryQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // JournalEntryRet is the qbXML element <JournalEntryRet>.
 type JournalEntryRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -8080,7 +8228,7 @@ func (v *JournalEntryRet) decodeXML(d *decodeState, start *token) error {
 
 // JournalLineMod is the qbXML element <JournalLineMod>.
 type JournalLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// JournalLineType is <JournalLineType> (ENUMTYPE; one of Debit, Credit).
 	JournalLineType *string
@@ -8657,7 +8805,7 @@ func (v *LeadContactsRet) decodeXML(d *decodeState, start *token) error {
 
 // LeadListObjRef is the qbXML element <LeadListObjRef>.
 type LeadListObjRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 209 characters).
 	FullName *string
@@ -8699,7 +8847,7 @@ func (v *LeadListObjRef) decodeXML(d *decodeState, start *token) error {
 
 // LeadMod is the qbXML element <LeadMod>.
 type LeadMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -8923,7 +9071,7 @@ type LeadQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// Name is <Name> (STRTYPE; repeated).
 	Name []string
@@ -9104,7 +9252,7 @@ func (v *LeadQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // LeadRef is the qbXML element <LeadRef>.
 type LeadRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 209 characters).
 	FullName *string
@@ -9146,7 +9294,7 @@ func (v *LeadRef) decodeXML(d *decodeState, start *token) error {
 
 // LeadRet is the qbXML element <LeadRet>.
 type LeadRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -9324,7 +9472,7 @@ func (v *LegalAddress) decodeXML(d *decodeState, start *token) error {
 
 // LiabilityAccountRef is the qbXML element <LiabilityAccountRef>.
 type LiabilityAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -9366,9 +9514,9 @@ func (v *LiabilityAccountRef) decodeXML(d *decodeState, start *token) error {
 
 // LinkToTxn is the qbXML element <LinkToTxn>.
 type LinkToTxn struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 }
 
@@ -9408,7 +9556,7 @@ func (v *LinkToTxn) decodeXML(d *decodeState, start *token) error {
 
 // LinkedTxn is the qbXML element <LinkedTxn>.
 type LinkedTxn struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// TxnType is <TxnType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, LiabilityAdjustment, Paycheck, PayrollLiabilityCheck, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, Transfer, VendorCredit, YTDAdjustment; required).
 	TxnType *string
@@ -9482,7 +9630,7 @@ type ListDelRq struct {
 	RequestID string
 	// ListDelType is <ListDelType> (ENUMTYPE; one of Account, BillingRate, Class, Currency, Customer, CustomerMsg, CustomerType, DateDrivenTerms, Employee, InventorySite, ItemDiscount, ItemFixedAsset, ItemGroup, ItemInventory, ItemInventoryAssembly, ItemNonInventory, ItemOtherCharge, ItemPayment, ItemSalesTax, ItemSalesTaxGroup, ItemService, ItemSubtotal, JobType, OtherName, PaymentMethod, PayrollItemNonWage, PayrollItemWage, PriceLevel, SalesRep, SalesTaxCode, ShipMethod, StandardTerms, ToDo, UnitOfMeasureSet, Vehicle, Vendor, VendorType, WorkersCompCode; required).
 	ListDelType *string
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 }
 
@@ -9540,7 +9688,7 @@ type ListDelRs struct {
 	StatusMessage string
 	// ListDelType is <ListDelType> (ENUMTYPE; one of Account, BillingRate, Class, Currency, Customer, CustomerMsg, CustomerType, DateDrivenTerms, Employee, InventorySite, ItemDiscount, ItemFixedAsset, ItemGroup, ItemInventory, ItemInventoryAssembly, ItemNonInventory, ItemOtherCharge, ItemPayment, ItemSalesTax, ItemSalesTaxGroup, ItemService, ItemSubtotal, JobType, OtherName, PaymentMethod, PayrollItemNonWage, PayrollItemWage, PriceLevel, SalesRep, SalesTaxCode, ShipMethod, StandardTerms, ToDo, UnitOfMeasureSet, Vehicle, Vendor, VendorType, WorkersCompCode).
 	ListDelType *string
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeDeleted is <TimeDeleted> (DATETIMETYPE).
 	TimeDeleted *string
@@ -9748,7 +9896,7 @@ func (v *ListDeletedQueryRs) decodeXML(d *decodeState, start *token) error {
 type ListDeletedRet struct {
 	// ListDelType is <ListDelType> (ENUMTYPE; one of Account, BillingRate, Class, Currency, Customer, CustomerMsg, CustomerType, DateDrivenTerms, Employee, InventorySite, ItemDiscount, ItemFixedAsset, ItemGroup, ItemInventory, ItemInventoryAssembly, ItemNonInventory, ItemOtherCharge, ItemPayment, ItemSalesTax, ItemSalesTaxGroup, ItemService, ItemSubtotal, JobType, OtherName, PaymentMethod, PayrollItemNonWage, PayrollItemWage, PriceLevel, SalesRep, SalesTaxCode, ShipMethod, StandardTerms, ToDo, UnitOfMeasureSet, Vehicle, Vendor, VendorType, WorkersCompCode).
 	ListDelType *string
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -9911,7 +10059,7 @@ type ListDisplayModRq struct {
 	RequestID string
 	// ListDisplayModType is <ListDisplayModType> (ENUMTYPE; one of Account, Customer, Employee, Item, OtherName, Vendor; required).
 	ListDisplayModType *string
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 }
 
@@ -10020,9 +10168,9 @@ type ListEvent struct {
 	ListEventType *string
 	// ListEventOperation is <ListEventOperation> (ENUMTYPE; one of Add, Modify, Delete, Merge; required).
 	ListEventOperation *string
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
-	// AfterMergeListID is <AfterMergeListID> (IDTYPE).
+	// AfterMergeListID is <AfterMergeListID> (IDTYPE; at most 36 characters).
 	AfterMergeListID *string
 }
 
@@ -10444,7 +10592,7 @@ func (v *ListMetaData) decodeXML(d *decodeState, start *token) error {
 
 // ListObjRef is the qbXML element <ListObjRef>.
 type ListObjRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -10834,7 +10982,7 @@ func (v *MenuItem) decodeXML(d *decodeState, start *token) error {
 
 // MergeFrom is the qbXML element <MergeFrom>.
 type MergeFrom struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -10876,7 +11024,7 @@ func (v *MergeFrom) decodeXML(d *decodeState, start *token) error {
 
 // MergeTo is the qbXML element <MergeTo>.
 type MergeTo struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -10918,7 +11066,7 @@ func (v *MergeTo) decodeXML(d *decodeState, start *token) error {
 
 // MergedFrom is the qbXML element <MergedFrom>.
 type MergedFrom struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// TimeDeleted is <TimeDeleted> (DATETIMETYPE; required).
 	TimeDeleted *string
@@ -10965,7 +11113,7 @@ func (v *MergedFrom) decodeXML(d *decodeState, start *token) error {
 
 // MergedTo is the qbXML element <MergedTo>.
 type MergedTo struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE; required).
 	TimeCreated *string
@@ -11626,7 +11774,7 @@ func (v *OtherNameAddressBlock) decodeXML(d *decodeState, start *token) error {
 
 // OtherNameMod is the qbXML element <OtherNameMod>.
 type OtherNameMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -11885,7 +12033,7 @@ type OtherNameQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -12062,7 +12210,7 @@ func (v *OtherNameQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // OtherNameRet is the qbXML element <OtherNameRet>.
 type OtherNameRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -12218,7 +12366,7 @@ func (v *OtherNameRet) decodeXML(d *decodeState, start *token) error {
 
 // OverrideClassRef is the qbXML element <OverrideClassRef>.
 type OverrideClassRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -12260,7 +12408,7 @@ func (v *OverrideClassRef) decodeXML(d *decodeState, start *token) error {
 
 // OverrideItemAccountRef is the qbXML element <OverrideItemAccountRef>.
 type OverrideItemAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -12302,7 +12450,7 @@ func (v *OverrideItemAccountRef) decodeXML(d *decodeState, start *token) error {
 
 // OverrideUOMSetRef is the qbXML element <OverrideUOMSetRef>.
 type OverrideUOMSetRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -12344,7 +12492,7 @@ func (v *OverrideUOMSetRef) decodeXML(d *decodeState, start *token) error {
 
 // ParentRef is the qbXML element <ParentRef>.
 type ParentRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE).
 	FullName *string
@@ -12386,7 +12534,7 @@ func (v *ParentRef) decodeXML(d *decodeState, start *token) error {
 
 // ParentSiteRef is the qbXML element <ParentSiteRef>.
 type ParentSiteRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -12428,7 +12576,7 @@ func (v *ParentSiteRef) decodeXML(d *decodeState, start *token) error {
 
 // PayeeEntityRef is the qbXML element <PayeeEntityRef>.
 type PayeeEntityRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 209 characters).
 	FullName *string
@@ -12688,7 +12836,7 @@ type PaymentMethodQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -12865,7 +13013,7 @@ func (v *PaymentMethodQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // PaymentMethodRef is the qbXML element <PaymentMethodRef>.
 type PaymentMethodRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -12907,7 +13055,7 @@ func (v *PaymentMethodRef) decodeXML(d *decodeState, start *token) error {
 
 // PaymentMethodRet is the qbXML element <PaymentMethodRet>.
 type PaymentMethodRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -13222,7 +13370,7 @@ type PayrollItemNonWageQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -13392,7 +13540,7 @@ func (v *PayrollItemNonWageQueryRs) decodeXML(d *decodeState, start *token) erro
 
 // PayrollItemNonWageRet is the qbXML element <PayrollItemNonWageRet>.
 type PayrollItemNonWageRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -13656,7 +13804,7 @@ type PayrollItemWageQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -13826,7 +13974,7 @@ func (v *PayrollItemWageQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // PayrollItemWageRef is the qbXML element <PayrollItemWageRef>.
 type PayrollItemWageRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -13868,7 +14016,7 @@ func (v *PayrollItemWageRef) decodeXML(d *decodeState, start *token) error {
 
 // PayrollItemWageRet is the qbXML element <PayrollItemWageRet>.
 type PayrollItemWageRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -14302,7 +14450,7 @@ func (v *PayrollSummaryReportQueryRs) decodeXML(d *decodeState, start *token) er
 
 // PrefVendorRef is the qbXML element <PrefVendorRef>.
 type PrefVendorRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 41 characters).
 	FullName *string
@@ -14586,7 +14734,7 @@ func (v *PreferencesRet) decodeXML(d *decodeState, start *token) error {
 
 // PreferredPaymentMethodRef is the qbXML element <PreferredPaymentMethodRef>.
 type PreferredPaymentMethodRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -14628,7 +14776,7 @@ func (v *PreferredPaymentMethodRef) decodeXML(d *decodeState, start *token) erro
 
 // PrefillAccountRef is the qbXML element <PrefillAccountRef>.
 type PrefillAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -14900,7 +15048,7 @@ func (v *PriceLevelMetaData) decodeXML(d *decodeState, start *token) error {
 
 // PriceLevelMod is the qbXML element <PriceLevelMod>.
 type PriceLevelMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -15217,7 +15365,7 @@ type PriceLevelQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -15403,7 +15551,7 @@ func (v *PriceLevelQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // PriceLevelRef is the qbXML element <PriceLevelRef>.
 type PriceLevelRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -15445,7 +15593,7 @@ func (v *PriceLevelRef) decodeXML(d *decodeState, start *token) error {
 
 // PriceLevelRet is the qbXML element <PriceLevelRet>.
 type PriceLevelRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -16181,7 +16329,7 @@ func (v *PurchaseOrderLineGroupAdd) decodeXML(d *decodeState, start *token) erro
 
 // PurchaseOrderLineGroupMod is the qbXML element <PurchaseOrderLineGroupMod>.
 type PurchaseOrderLineGroupMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *MacroID
 	// ItemGroupRef is <ItemGroupRef>.
 	ItemGroupRef *ItemGroupRef
@@ -16252,7 +16400,7 @@ func (v *PurchaseOrderLineGroupMod) decodeXML(d *decodeState, start *token) erro
 
 // PurchaseOrderLineGroupRet is the qbXML element <PurchaseOrderLineGroupRet>.
 type PurchaseOrderLineGroupRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemGroupRef is <ItemGroupRef> (required).
 	ItemGroupRef *ItemGroupRef
@@ -16351,7 +16499,7 @@ func (v *PurchaseOrderLineGroupRet) decodeXML(d *decodeState, start *token) erro
 
 // PurchaseOrderLineMod is the qbXML element <PurchaseOrderLineMod>.
 type PurchaseOrderLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *MacroID
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -16499,7 +16647,7 @@ func (v *PurchaseOrderLineMod) decodeXML(d *decodeState, start *token) error {
 
 // PurchaseOrderLineRet is the qbXML element <PurchaseOrderLineRet>.
 type PurchaseOrderLineRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -16662,7 +16810,7 @@ func (v *PurchaseOrderLineRet) decodeXML(d *decodeState, start *token) error {
 
 // PurchaseOrderMod is the qbXML element <PurchaseOrderMod>.
 type PurchaseOrderMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *MacroID
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -17005,7 +17153,7 @@ type PurchaseOrderQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -17240,7 +17388,7 @@ func (v *PurchaseOrderQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // PurchaseOrderRet is the qbXML element <PurchaseOrderRet>.
 type PurchaseOrderRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -17520,7 +17668,7 @@ func (v *PurchaseOrderRet) decodeXML(d *decodeState, start *token) error {
 
 // PurchaseTaxCodeRef is the qbXML element <PurchaseTaxCodeRef>.
 type PurchaseTaxCodeRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 3 characters).
 	FullName *string
@@ -18016,7 +18164,7 @@ func (v *ReceivePaymentAddRs) decodeXML(d *decodeState, start *token) error {
 
 // ReceivePaymentMod is the qbXML element <ReceivePaymentMod>.
 type ReceivePaymentMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -18269,7 +18417,7 @@ type ReceivePaymentQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -18499,7 +18647,7 @@ func (v *ReceivePaymentQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ReceivePaymentRet is the qbXML element <ReceivePaymentRet>.
 type ReceivePaymentRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -18789,9 +18937,9 @@ func (v *ReceivePaymentToDepositQueryRs) decodeXML(d *decodeState, start *token)
 
 // ReceivePaymentToDepositRet is the qbXML element <ReceivePaymentToDepositRet>.
 type ReceivePaymentToDepositRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
-	// TxnLineID is <TxnLineID> (IDTYPE).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters).
 	TxnLineID *string
 	// TxnType is <TxnType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, LiabilityAdjustment, Paycheck, PayrollLiabilityCheck, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, Transfer, VendorCredit, YTDAdjustment).
 	TxnType *string
@@ -18961,7 +19109,7 @@ func (v *RefNumberRangeFilter) decodeXML(d *decodeState, start *token) error {
 
 // RefundAppliedToTxnAdd is the qbXML element <RefundAppliedToTxnAdd>.
 type RefundAppliedToTxnAdd struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *MacroID
 	// RefundAmount is <RefundAmount> (AMTTYPE; required).
 	RefundAmount *string
@@ -19003,7 +19151,7 @@ func (v *RefundAppliedToTxnAdd) decodeXML(d *decodeState, start *token) error {
 
 // RefundAppliedToTxnRet is the qbXML element <RefundAppliedToTxnRet>.
 type RefundAppliedToTxnRet struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// TxnType is <TxnType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, LiabilityAdjustment, Paycheck, PayrollLiabilityCheck, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, Transfer, VendorCredit, YTDAdjustment; required).
 	TxnType *string
@@ -19075,7 +19223,7 @@ func (v *RefundAppliedToTxnRet) decodeXML(d *decodeState, start *token) error {
 
 // RefundFromAccountRef is the qbXML element <RefundFromAccountRef>.
 type RefundFromAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -19166,11 +19314,11 @@ func (v *RelatedUnit) decodeXML(d *decodeState, start *token) error {
 type ReportAccountFilter struct {
 	// AccountTypeFilter is <AccountTypeFilter> (ENUMTYPE; one of AccountsPayable, AccountsReceivable, AllowedFor1099, APAndSalesTax, APOrCreditCard, ARAndAP, Asset, BalanceSheet, Bank, BankAndARAndAPAndUF, BankAndUF, CostOfSales, CreditCard, CurrentAsset, CurrentAssetAndExpense, CurrentLiability, Equity, EquityAndIncomeAndExpense, ExpenseAndOtherExpense, FixedAsset, IncomeAndExpense, IncomeAndOtherIncome, Liability, LiabilityAndEquity, LongTermLiability, NonPosting, OrdinaryExpense, OrdinaryIncome, OrdinaryIncomeAndCOGS, OrdinaryIncomeAndExpense, OtherAsset, OtherCurrentAsset, OtherCurrentLiability, OtherExpense, OtherIncome, OtherIncomeOrExpense).
 	AccountTypeFilter *string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
-	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE).
+	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE; at most 36 characters).
 	ListIDWithChildren *string
 	// FullNameWithChildren is <FullNameWithChildren> (STRTYPE).
 	FullNameWithChildren *string
@@ -19225,11 +19373,11 @@ func (v *ReportAccountFilter) decodeXML(d *decodeState, start *token) error {
 
 // ReportClassFilter is the qbXML element <ReportClassFilter>.
 type ReportClassFilter struct {
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
-	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE).
+	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE; at most 36 characters).
 	ListIDWithChildren *string
 	// FullNameWithChildren is <FullNameWithChildren> (STRTYPE).
 	FullNameWithChildren *string
@@ -19336,11 +19484,11 @@ func (v *ReportData) decodeXML(d *decodeState, start *token) error {
 type ReportEntityFilter struct {
 	// EntityTypeFilter is <EntityTypeFilter> (ENUMTYPE; one of Customer, Employee, OtherName, Vendor).
 	EntityTypeFilter *string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
-	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE).
+	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE; at most 36 characters).
 	ListIDWithChildren *string
 	// FullNameWithChildren is <FullNameWithChildren> (STRTYPE).
 	FullNameWithChildren *string
@@ -19397,11 +19545,11 @@ func (v *ReportEntityFilter) decodeXML(d *decodeState, start *token) error {
 type ReportItemFilter struct {
 	// ItemTypeFilter is <ItemTypeFilter> (ENUMTYPE; one of AllExceptFixedAsset, Assembly, Discount, FixedAsset, Inventory, InventoryAndAssembly, NonInventory, OtherCharge, Payment, Sales, SalesTax, Service).
 	ItemTypeFilter *string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
-	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE).
+	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE; at most 36 characters).
 	ListIDWithChildren *string
 	// FullNameWithChildren is <FullNameWithChildren> (STRTYPE).
 	FullNameWithChildren *string
@@ -20671,171 +20819,6 @@ func (v *SalesOrderLineGroupAdd) decodeXML(d *decodeState, start *token) error {
 		case "DataExt":
 			v.DataExt = append(v.DataExt, DataExt{})
 			err = v.DataExt[len(v.DataExt)-1].decodeXML(d, t)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// SalesOrderLineGroupMod is the qbXML element <SalesOrderLineGroupMod>.
-type SalesOrderLineGroupMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
-	TxnLineID *string
-	// ItemGroupRef is <ItemGroupRef>.
-	ItemGroupRef *ItemGroupRef
-	// Quantity is <Quantity> (QUANTYPE).
-	Quantity *string
-	// UnitOfMeasure is <UnitOfMeasure> (STRTYPE; at most 31 characters).
-	UnitOfMeasure *string
-	// OverrideUOMSetRef is <OverrideUOMSetRef>.
-	OverrideUOMSetRef *OverrideUOMSetRef
-	// SalesOrderLineMod is <SalesOrderLineMod> (repeated).
-	SalesOrderLineMod []SalesOrderLineMod
-}
-
-// ElementName returns "SalesOrderLineGroupMod".
-func (*SalesOrderLineGroupMod) ElementName() string { return "SalesOrderLineGroupMod" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *SalesOrderLineGroupMod) ToNode() *Node {
-	n := &Node{Name: "SalesOrderLineGroupMod"}
-	n.addText("TxnLineID", v.TxnLineID)
-	if v.ItemGroupRef != nil {
-		n.addChild(v.ItemGroupRef.ToNode())
-	}
-	n.addText("Quantity", v.Quantity)
-	n.addText("UnitOfMeasure", v.UnitOfMeasure)
-	if v.OverrideUOMSetRef != nil {
-		n.addChild(v.OverrideUOMSetRef.ToNode())
-	}
-	for i := range v.SalesOrderLineMod {
-		n.addChild(v.SalesOrderLineMod[i].ToNode())
-	}
-	return n
-}
-
-func (v *SalesOrderLineGroupMod) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "TxnLineID":
-			v.TxnLineID, err = d.textPtr()
-		case "ItemGroupRef":
-			v.ItemGroupRef = new(ItemGroupRef)
-			err = v.ItemGroupRef.decodeXML(d, t)
-		case "Quantity":
-			v.Quantity, err = d.textPtr()
-		case "UnitOfMeasure":
-			v.UnitOfMeasure, err = d.textPtr()
-		case "OverrideUOMSetRef":
-			v.OverrideUOMSetRef = new(OverrideUOMSetRef)
-			err = v.OverrideUOMSetRef.decodeXML(d, t)
-		case "SalesOrderLineMod":
-			v.SalesOrderLineMod = append(v.SalesOrderLineMod, SalesOrderLineMod{})
-			err = v.SalesOrderLineMod[len(v.SalesOrderLineMod)-1].decodeXML(d, t)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// SalesOrderLineGroupRet is the qbXML element <SalesOrderLineGroupRet>.
-type SalesOrderLineGroupRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
-	TxnLineID *string
-	// ItemGroupRef is <ItemGroupRef> (required).
-	ItemGroupRef *ItemGroupRef
-	// Desc is <Desc> (STRTYPE; at most 4095 characters).
-	Desc *string
-	// Quantity is <Quantity> (QUANTYPE).
-	Quantity *string
-	// UnitOfMeasure is <UnitOfMeasure> (STRTYPE; at most 31 characters).
-	UnitOfMeasure *string
-	// OverrideUOMSetRef is <OverrideUOMSetRef>.
-	OverrideUOMSetRef *OverrideUOMSetRef
-	// IsPrintItemsInGroup is <IsPrintItemsInGroup> (BOOLTYPE; required).
-	IsPrintItemsInGroup *string
-	// TotalAmount is <TotalAmount> (AMTTYPE; required).
-	TotalAmount *string
-	// SalesOrderLineRet is <SalesOrderLineRet> (repeated).
-	SalesOrderLineRet []SalesOrderLineRet
-	// DataExtRet is <DataExtRet> (repeated).
-	DataExtRet []DataExtRet
-}
-
-// ElementName returns "SalesOrderLineGroupRet".
-func (*SalesOrderLineGroupRet) ElementName() string { return "SalesOrderLineGroupRet" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *SalesOrderLineGroupRet) ToNode() *Node {
-	n := &Node{Name: "SalesOrderLineGroupRet"}
-	n.addText("TxnLineID", v.TxnLineID)
-	if v.ItemGroupRef != nil {
-		n.addChild(v.ItemGroupRef.ToNode())
-	}
-	n.addText("Desc", v.Desc)
-	n.addText("Quantity", v.Quantity)
-	n.addText("UnitOfMeasure", v.UnitOfMeasure)
-	if v.OverrideUOMSetRef != nil {
-		n.addChild(v.OverrideUOMSetRef.ToNode())
-	}
-	n.addText("IsPrintItemsInGroup", v.IsPrintItemsInGroup)
-	n.addText("TotalAmount", v.TotalAmount)
-	for i := range v.SalesOrderLineRet {
-		n.addChild(v.SalesOrderLineRet[i].ToNode())
-	}
-	for i := range v.DataExtRet {
-		n.addChild(v.DataExtRet[i].ToNode())
-	}
-	return n
-}
-
-func (v *SalesOrderLineGroupRet) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "TxnLineID":
-			v.TxnLineID, err = d.textPtr()
-		case "ItemGroupRef":
-			v.ItemGroupRef = new(ItemGroupRef)
-			err = v.ItemGroupRef.decodeXML(d, t)
-		case "Desc":
-			v.Desc, err = d.textPtr()
-		case "Quantity":
-			v.Quantity, err = d.textPtr()
-		case "UnitOfMeasure":
-			v.UnitOfMeasure, err = d.textPtr()
-		case "OverrideUOMSetRef":
-			v.OverrideUOMSetRef = new(OverrideUOMSetRef)
-			err = v.OverrideUOMSetRef.decodeXML(d, t)
-		case "IsPrintItemsInGroup":
-			v.IsPrintItemsInGroup, err = d.textPtr()
-		case "TotalAmount":
-			v.TotalAmount, err = d.textPtr()
-		case "SalesOrderLineRet":
-			v.SalesOrderLineRet = append(v.SalesOrderLineRet, SalesOrderLineRet{})
-			err = v.SalesOrderLineRet[len(v.SalesOrderLineRet)-1].decodeXML(d, t)
-		case "DataExtRet":
-			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
-			err = v.DataExtRet[len(v.DataExtRet)-1].decodeXML(d, t)
 		default:
 			err = d.skip()
 		}

@@ -2,9 +2,174 @@
 
 package qbxml
 
+// SalesOrderLineGroupMod is the qbXML element <SalesOrderLineGroupMod>.
+type SalesOrderLineGroupMod struct {
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
+	TxnLineID *string
+	// ItemGroupRef is <ItemGroupRef>.
+	ItemGroupRef *ItemGroupRef
+	// Quantity is <Quantity> (QUANTYPE).
+	Quantity *string
+	// UnitOfMeasure is <UnitOfMeasure> (STRTYPE; at most 31 characters).
+	UnitOfMeasure *string
+	// OverrideUOMSetRef is <OverrideUOMSetRef>.
+	OverrideUOMSetRef *OverrideUOMSetRef
+	// SalesOrderLineMod is <SalesOrderLineMod> (repeated).
+	SalesOrderLineMod []SalesOrderLineMod
+}
+
+// ElementName returns "SalesOrderLineGroupMod".
+func (*SalesOrderLineGroupMod) ElementName() string { return "SalesOrderLineGroupMod" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *SalesOrderLineGroupMod) ToNode() *Node {
+	n := &Node{Name: "SalesOrderLineGroupMod"}
+	n.addText("TxnLineID", v.TxnLineID)
+	if v.ItemGroupRef != nil {
+		n.addChild(v.ItemGroupRef.ToNode())
+	}
+	n.addText("Quantity", v.Quantity)
+	n.addText("UnitOfMeasure", v.UnitOfMeasure)
+	if v.OverrideUOMSetRef != nil {
+		n.addChild(v.OverrideUOMSetRef.ToNode())
+	}
+	for i := range v.SalesOrderLineMod {
+		n.addChild(v.SalesOrderLineMod[i].ToNode())
+	}
+	return n
+}
+
+func (v *SalesOrderLineGroupMod) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "TxnLineID":
+			v.TxnLineID, err = d.textPtr()
+		case "ItemGroupRef":
+			v.ItemGroupRef = new(ItemGroupRef)
+			err = v.ItemGroupRef.decodeXML(d, t)
+		case "Quantity":
+			v.Quantity, err = d.textPtr()
+		case "UnitOfMeasure":
+			v.UnitOfMeasure, err = d.textPtr()
+		case "OverrideUOMSetRef":
+			v.OverrideUOMSetRef = new(OverrideUOMSetRef)
+			err = v.OverrideUOMSetRef.decodeXML(d, t)
+		case "SalesOrderLineMod":
+			v.SalesOrderLineMod = append(v.SalesOrderLineMod, SalesOrderLineMod{})
+			err = v.SalesOrderLineMod[len(v.SalesOrderLineMod)-1].decodeXML(d, t)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// SalesOrderLineGroupRet is the qbXML element <SalesOrderLineGroupRet>.
+type SalesOrderLineGroupRet struct {
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
+	TxnLineID *string
+	// ItemGroupRef is <ItemGroupRef> (required).
+	ItemGroupRef *ItemGroupRef
+	// Desc is <Desc> (STRTYPE; at most 4095 characters).
+	Desc *string
+	// Quantity is <Quantity> (QUANTYPE).
+	Quantity *string
+	// UnitOfMeasure is <UnitOfMeasure> (STRTYPE; at most 31 characters).
+	UnitOfMeasure *string
+	// OverrideUOMSetRef is <OverrideUOMSetRef>.
+	OverrideUOMSetRef *OverrideUOMSetRef
+	// IsPrintItemsInGroup is <IsPrintItemsInGroup> (BOOLTYPE; required).
+	IsPrintItemsInGroup *string
+	// TotalAmount is <TotalAmount> (AMTTYPE; required).
+	TotalAmount *string
+	// SalesOrderLineRet is <SalesOrderLineRet> (repeated).
+	SalesOrderLineRet []SalesOrderLineRet
+	// DataExtRet is <DataExtRet> (repeated).
+	DataExtRet []DataExtRet
+}
+
+// ElementName returns "SalesOrderLineGroupRet".
+func (*SalesOrderLineGroupRet) ElementName() string { return "SalesOrderLineGroupRet" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *SalesOrderLineGroupRet) ToNode() *Node {
+	n := &Node{Name: "SalesOrderLineGroupRet"}
+	n.addText("TxnLineID", v.TxnLineID)
+	if v.ItemGroupRef != nil {
+		n.addChild(v.ItemGroupRef.ToNode())
+	}
+	n.addText("Desc", v.Desc)
+	n.addText("Quantity", v.Quantity)
+	n.addText("UnitOfMeasure", v.UnitOfMeasure)
+	if v.OverrideUOMSetRef != nil {
+		n.addChild(v.OverrideUOMSetRef.ToNode())
+	}
+	n.addText("IsPrintItemsInGroup", v.IsPrintItemsInGroup)
+	n.addText("TotalAmount", v.TotalAmount)
+	for i := range v.SalesOrderLineRet {
+		n.addChild(v.SalesOrderLineRet[i].ToNode())
+	}
+	for i := range v.DataExtRet {
+		n.addChild(v.DataExtRet[i].ToNode())
+	}
+	return n
+}
+
+func (v *SalesOrderLineGroupRet) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "TxnLineID":
+			v.TxnLineID, err = d.textPtr()
+		case "ItemGroupRef":
+			v.ItemGroupRef = new(ItemGroupRef)
+			err = v.ItemGroupRef.decodeXML(d, t)
+		case "Desc":
+			v.Desc, err = d.textPtr()
+		case "Quantity":
+			v.Quantity, err = d.textPtr()
+		case "UnitOfMeasure":
+			v.UnitOfMeasure, err = d.textPtr()
+		case "OverrideUOMSetRef":
+			v.OverrideUOMSetRef = new(OverrideUOMSetRef)
+			err = v.OverrideUOMSetRef.decodeXML(d, t)
+		case "IsPrintItemsInGroup":
+			v.IsPrintItemsInGroup, err = d.textPtr()
+		case "TotalAmount":
+			v.TotalAmount, err = d.textPtr()
+		case "SalesOrderLineRet":
+			v.SalesOrderLineRet = append(v.SalesOrderLineRet, SalesOrderLineRet{})
+			err = v.SalesOrderLineRet[len(v.SalesOrderLineRet)-1].decodeXML(d, t)
+		case "DataExtRet":
+			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
+			err = v.DataExtRet[len(v.DataExtRet)-1].decodeXML(d, t)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // SalesOrderLineMod is the qbXML element <SalesOrderLineMod>.
 type SalesOrderLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -162,7 +327,7 @@ func (v *SalesOrderLineMod) decodeXML(d *decodeState, start *token) error {
 
 // SalesOrderLineRet is the qbXML element <SalesOrderLineRet>.
 type SalesOrderLineRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -320,7 +485,7 @@ func (v *SalesOrderLineRet) decodeXML(d *decodeState, start *token) error {
 
 // SalesOrderMod is the qbXML element <SalesOrderMod>.
 type SalesOrderMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -666,7 +831,7 @@ type SalesOrderQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -893,7 +1058,7 @@ func (v *SalesOrderQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // SalesOrderRet is the qbXML element <SalesOrderRet>.
 type SalesOrderRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -1842,7 +2007,7 @@ func (v *SalesReceiptLineGroupAdd) decodeXML(d *decodeState, start *token) error
 
 // SalesReceiptLineGroupMod is the qbXML element <SalesReceiptLineGroupMod>.
 type SalesReceiptLineGroupMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *MacroID
 	// ItemGroupRef is <ItemGroupRef>.
 	ItemGroupRef *ItemGroupRef
@@ -1913,7 +2078,7 @@ func (v *SalesReceiptLineGroupMod) decodeXML(d *decodeState, start *token) error
 
 // SalesReceiptLineGroupRet is the qbXML element <SalesReceiptLineGroupRet>.
 type SalesReceiptLineGroupRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemGroupRef is <ItemGroupRef> (required).
 	ItemGroupRef *ItemGroupRef
@@ -2012,7 +2177,7 @@ func (v *SalesReceiptLineGroupRet) decodeXML(d *decodeState, start *token) error
 
 // SalesReceiptLineMod is the qbXML element <SalesReceiptLineMod>.
 type SalesReceiptLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *MacroID
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -2178,7 +2343,7 @@ func (v *SalesReceiptLineMod) decodeXML(d *decodeState, start *token) error {
 
 // SalesReceiptLineRet is the qbXML element <SalesReceiptLineRet>.
 type SalesReceiptLineRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -2344,7 +2509,7 @@ func (v *SalesReceiptLineRet) decodeXML(d *decodeState, start *token) error {
 
 // SalesReceiptMod is the qbXML element <SalesReceiptMod>.
 type SalesReceiptMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *MacroID
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -2698,7 +2863,7 @@ type SalesReceiptQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -2928,7 +3093,7 @@ func (v *SalesReceiptQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // SalesReceiptRet is the qbXML element <SalesReceiptRet>.
 type SalesReceiptRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -3433,7 +3598,7 @@ func (v *SalesRepAddRs) decodeXML(d *decodeState, start *token) error {
 
 // SalesRepEntityRef is the qbXML element <SalesRepEntityRef>.
 type SalesRepEntityRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 41 characters).
 	FullName *string
@@ -3512,7 +3677,7 @@ func (v *SalesRepMetaData) decodeXML(d *decodeState, start *token) error {
 
 // SalesRepMod is the qbXML element <SalesRepMod>.
 type SalesRepMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -3706,7 +3871,7 @@ type SalesRepQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -3876,7 +4041,7 @@ func (v *SalesRepQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // SalesRepRef is the qbXML element <SalesRepRef>.
 type SalesRepRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 5 characters).
 	FullName *string
@@ -3918,7 +4083,7 @@ func (v *SalesRepRef) decodeXML(d *decodeState, start *token) error {
 
 // SalesRepRet is the qbXML element <SalesRepRet>.
 type SalesRepRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -4223,7 +4388,7 @@ func (v *SalesTaxCodeMetaData) decodeXML(d *decodeState, start *token) error {
 
 // SalesTaxCodeMod is the qbXML element <SalesTaxCodeMod>.
 type SalesTaxCodeMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -4435,7 +4600,7 @@ type SalesTaxCodeQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -4605,7 +4770,7 @@ func (v *SalesTaxCodeQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // SalesTaxCodeRef is the qbXML element <SalesTaxCodeRef>.
 type SalesTaxCodeRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 3 characters).
 	FullName *string
@@ -4647,7 +4812,7 @@ func (v *SalesTaxCodeRef) decodeXML(d *decodeState, start *token) error {
 
 // SalesTaxCodeRet is the qbXML element <SalesTaxCodeRet>.
 type SalesTaxCodeRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -5336,7 +5501,7 @@ func (v *SalesTaxPaymentCheckLineAdd) decodeXML(d *decodeState, start *token) er
 
 // SalesTaxPaymentCheckLineRet is the qbXML element <SalesTaxPaymentCheckLineRet>.
 type SalesTaxPaymentCheckLineRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemSalesTaxRef is <ItemSalesTaxRef>.
 	ItemSalesTaxRef *ItemSalesTaxRef
@@ -5391,7 +5556,7 @@ func (v *SalesTaxPaymentCheckLineRet) decodeXML(d *decodeState, start *token) er
 
 // SalesTaxPaymentCheckMod is the qbXML element <SalesTaxPaymentCheckMod>.
 type SalesTaxPaymentCheckMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -5607,7 +5772,7 @@ type SalesTaxPaymentCheckQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -5837,7 +6002,7 @@ func (v *SalesTaxPaymentCheckQueryRs) decodeXML(d *decodeState, start *token) er
 
 // SalesTaxPaymentCheckRet is the qbXML element <SalesTaxPaymentCheckRet>.
 type SalesTaxPaymentCheckRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -6173,7 +6338,7 @@ func (v *SalesTaxReturnLineQueryRs) decodeXML(d *decodeState, start *token) erro
 
 // SalesTaxReturnLineRef is the qbXML element <SalesTaxReturnLineRef>.
 type SalesTaxReturnLineRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE).
 	FullName *string
@@ -6215,7 +6380,7 @@ func (v *SalesTaxReturnLineRef) decodeXML(d *decodeState, start *token) error {
 
 // SalesTaxReturnLineRet is the qbXML element <SalesTaxReturnLineRet>.
 type SalesTaxReturnLineRet struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// FullName is <FullName> (STRTYPE).
 	FullName *string
@@ -6379,7 +6544,7 @@ func (v *SalesTaxReturnQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // SalesTaxReturnRef is the qbXML element <SalesTaxReturnRef>.
 type SalesTaxReturnRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE).
 	FullName *string
@@ -6421,7 +6586,7 @@ func (v *SalesTaxReturnRef) decodeXML(d *decodeState, start *token) error {
 
 // SalesTaxReturnRet is the qbXML element <SalesTaxReturnRet>.
 type SalesTaxReturnRet struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// FullName is <FullName> (STRTYPE).
 	FullName *string
@@ -6612,9 +6777,9 @@ func (v *Service) decodeXML(d *decodeState, start *token) error {
 
 // SetCredit is the qbXML element <SetCredit>.
 type SetCredit struct {
-	// CreditTxnID is <CreditTxnID> (IDTYPE; required).
+	// CreditTxnID is <CreditTxnID> (IDTYPE; at most 36 characters; required).
 	CreditTxnID *MacroID
-	// TxnLineID is <TxnLineID> (IDTYPE).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters).
 	TxnLineID *string
 	// AppliedAmount is <AppliedAmount> (AMTTYPE; required).
 	AppliedAmount *string
@@ -7016,7 +7181,7 @@ type ShipMethodQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -7186,7 +7351,7 @@ func (v *ShipMethodQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ShipMethodRef is the qbXML element <ShipMethodRef>.
 type ShipMethodRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 15 characters).
 	FullName *string
@@ -7228,7 +7393,7 @@ func (v *ShipMethodRef) decodeXML(d *decodeState, start *token) error {
 
 // ShipMethodRet is the qbXML element <ShipMethodRet>.
 type ShipMethodRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -7382,7 +7547,7 @@ func (v *ShipToAddress) decodeXML(d *decodeState, start *token) error {
 
 // ShipToEntityRef is the qbXML element <ShipToEntityRef>.
 type ShipToEntityRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 209 characters).
 	FullName *string
@@ -7589,7 +7754,7 @@ type SignonAppCertRq struct {
 	ApplicationLogin *string
 	// ConnectionTicket is <ConnectionTicket> (STRTYPE; required).
 	ConnectionTicket *string
-	// InstallationID is <InstallationID> (IDTYPE).
+	// InstallationID is <InstallationID> (IDTYPE; at most 36 characters).
 	InstallationID *string
 	// Language is <Language> (STRTYPE; required).
 	Language *string
@@ -7733,7 +7898,7 @@ type SignonDesktopRq struct {
 	ApplicationLogin *string
 	// ConnectionTicket is <ConnectionTicket> (STRTYPE; required).
 	ConnectionTicket *string
-	// InstallationID is <InstallationID> (IDTYPE).
+	// InstallationID is <InstallationID> (IDTYPE; at most 36 characters).
 	InstallationID *string
 	// Language is <Language> (STRTYPE; required).
 	Language *string
@@ -7875,9 +8040,9 @@ type SignonTicketRq struct {
 	ClientDateTime *string
 	// SessionTicket is <SessionTicket> (STRTYPE; required).
 	SessionTicket *string
-	// AuthID is <AuthID> (IDTYPE).
+	// AuthID is <AuthID> (IDTYPE; at most 36 characters).
 	AuthID *string
-	// InstallationID is <InstallationID> (IDTYPE).
+	// InstallationID is <InstallationID> (IDTYPE; at most 36 characters).
 	InstallationID *string
 	// Language is <Language> (STRTYPE; required).
 	Language *string
@@ -8013,7 +8178,7 @@ func (v *SignonTicketRs) decodeXML(d *decodeState, start *token) error {
 
 // SimpleListObjRef is the qbXML element <SimpleListObjRef>.
 type SimpleListObjRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -8189,7 +8354,7 @@ func (v *SiteAddressBlock) decodeXML(d *decodeState, start *token) error {
 
 // SiteFilter is the qbXML element <SiteFilter>.
 type SiteFilter struct {
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; at most 64 characters; repeated).
 	FullName []string
@@ -8789,7 +8954,7 @@ type StandardTermsQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -8959,7 +9124,7 @@ func (v *StandardTermsQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // StandardTermsRet is the qbXML element <StandardTermsRet>.
 type StandardTermsRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -9291,7 +9456,7 @@ func (v *SubtotalRow) decodeXML(d *decodeState, start *token) error {
 
 // SupervisorListObjRef is the qbXML element <SupervisorListObjRef>.
 type SupervisorListObjRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 209 characters).
 	FullName *string
@@ -9333,7 +9498,7 @@ func (v *SupervisorListObjRef) decodeXML(d *decodeState, start *token) error {
 
 // SupervisorRef is the qbXML element <SupervisorRef>.
 type SupervisorRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 209 characters).
 	FullName *string
@@ -9375,7 +9540,7 @@ func (v *SupervisorRef) decodeXML(d *decodeState, start *token) error {
 
 // TaxAgencyVendorRef is the qbXML element <TaxAgencyVendorRef>.
 type TaxAgencyVendorRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 41 characters).
 	FullName *string
@@ -9459,7 +9624,7 @@ func (v *TaxLineInfoRet) decodeXML(d *decodeState, start *token) error {
 
 // TaxOnPurchasesAccountRef is the qbXML element <TaxOnPurchasesAccountRef>.
 type TaxOnPurchasesAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -9501,7 +9666,7 @@ func (v *TaxOnPurchasesAccountRef) decodeXML(d *decodeState, start *token) error
 
 // TaxOnSalesAccountRef is the qbXML element <TaxOnSalesAccountRef>.
 type TaxOnSalesAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -9543,7 +9708,7 @@ func (v *TaxOnSalesAccountRef) decodeXML(d *decodeState, start *token) error {
 
 // TaxVendorRef is the qbXML element <TaxVendorRef>.
 type TaxVendorRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 41 characters).
 	FullName *string
@@ -9746,7 +9911,7 @@ func (v *TemplateQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // TemplateRef is the qbXML element <TemplateRef>.
 type TemplateRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -9788,7 +9953,7 @@ func (v *TemplateRef) decodeXML(d *decodeState, start *token) error {
 
 // TemplateRet is the qbXML element <TemplateRet>.
 type TemplateRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -9896,7 +10061,7 @@ type TermsQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -10071,7 +10236,7 @@ func (v *TermsQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // TermsRef is the qbXML element <TermsRef>.
 type TermsRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -10588,7 +10753,7 @@ func (v *TimeTrackingAddRs) decodeXML(d *decodeState, start *token) error {
 
 // TimeTrackingEntityFilter is the qbXML element <TimeTrackingEntityFilter>.
 type TimeTrackingEntityFilter struct {
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -10634,7 +10799,7 @@ func (v *TimeTrackingEntityFilter) decodeXML(d *decodeState, start *token) error
 
 // TimeTrackingMod is the qbXML element <TimeTrackingMod>.
 type TimeTrackingMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -10916,7 +11081,7 @@ type TimeTrackingQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// MaxReturned is <MaxReturned> (INTTYPE).
 	MaxReturned *string
@@ -11088,7 +11253,7 @@ func (v *TimeTrackingQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // TimeTrackingRet is the qbXML element <TimeTrackingRet>.
 type TimeTrackingRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -11481,7 +11646,7 @@ func (v *ToDoMetaData) decodeXML(d *decodeState, start *token) error {
 
 // ToDoMod is the qbXML element <ToDoMod>.
 type ToDoMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -11724,7 +11889,7 @@ type ToDoQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// MaxReturned is <MaxReturned> (INTTYPE).
 	MaxReturned *string
@@ -11892,7 +12057,7 @@ func (v *ToDoQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // ToDoRet is the qbXML element <ToDoRet>.
 type ToDoRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -12011,7 +12176,7 @@ func (v *ToDoRet) decodeXML(d *decodeState, start *token) error {
 
 // ToInventorySiteLocationRef is the qbXML element <ToInventorySiteLocationRef>.
 type ToInventorySiteLocationRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -12053,7 +12218,7 @@ func (v *ToInventorySiteLocationRef) decodeXML(d *decodeState, start *token) err
 
 // ToInventorySiteRef is the qbXML element <ToInventorySiteRef>.
 type ToInventorySiteRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -12197,11 +12362,11 @@ func (v *TotalRow) decodeXML(d *decodeState, start *token) error {
 type TransactionAccountFilter struct {
 	// AccountTypeFilter is <AccountTypeFilter> (ENUMTYPE; one of AccountsPayable, AccountsReceivable, AllowedFor1099, APAndSalesTax, APOrCreditCard, ARAndAP, Asset, BalanceSheet, Bank, BankAndARAndAPAndUF, BankAndUF, CostOfSales, CreditCard, CurrentAsset, CurrentAssetAndExpense, CurrentLiability, Equity, EquityAndIncomeAndExpense, ExpenseAndOtherExpense, FixedAsset, IncomeAndExpense, IncomeAndOtherIncome, Liability, LiabilityAndEquity, LongTermLiability, NonPosting, OrdinaryExpense, OrdinaryIncome, OrdinaryIncomeAndCOGS, OrdinaryIncomeAndExpense, OtherAsset, OtherCurrentAsset, OtherCurrentLiability, OtherExpense, OtherIncome, OtherIncomeOrExpense).
 	AccountTypeFilter *string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
-	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE).
+	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE; at most 36 characters).
 	ListIDWithChildren *string
 	// FullNameWithChildren is <FullNameWithChildren> (STRTYPE).
 	FullNameWithChildren *string
@@ -12256,11 +12421,11 @@ func (v *TransactionAccountFilter) decodeXML(d *decodeState, start *token) error
 
 // TransactionClassFilter is the qbXML element <TransactionClassFilter>.
 type TransactionClassFilter struct {
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
-	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE).
+	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE; at most 36 characters).
 	ListIDWithChildren *string
 	// FullNameWithChildren is <FullNameWithChildren> (STRTYPE).
 	FullNameWithChildren *string
@@ -12361,11 +12526,11 @@ func (v *TransactionDateRangeFilter) decodeXML(d *decodeState, start *token) err
 type TransactionEntityFilter struct {
 	// EntityTypeFilter is <EntityTypeFilter> (ENUMTYPE; one of Customer, Employee, OtherName, Vendor).
 	EntityTypeFilter *string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
-	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE).
+	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE; at most 36 characters).
 	ListIDWithChildren *string
 	// FullNameWithChildren is <FullNameWithChildren> (STRTYPE).
 	FullNameWithChildren *string
@@ -12422,11 +12587,11 @@ func (v *TransactionEntityFilter) decodeXML(d *decodeState, start *token) error 
 type TransactionItemFilter struct {
 	// ItemTypeFilter is <ItemTypeFilter> (ENUMTYPE; one of AllExceptFixedAsset, Assembly, Discount, FixedAsset, Inventory, InventoryAndAssembly, NonInventory, OtherCharge, Payment, Sales, SalesTax, Service).
 	ItemTypeFilter *string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
-	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE).
+	// ListIDWithChildren is <ListIDWithChildren> (IDTYPE; at most 36 characters).
 	ListIDWithChildren *string
 	// FullNameWithChildren is <FullNameWithChildren> (STRTYPE).
 	FullNameWithChildren *string
@@ -12538,7 +12703,7 @@ type TransactionQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// MaxReturned is <MaxReturned> (INTTYPE).
 	MaxReturned *string
@@ -12797,9 +12962,9 @@ func (v *TransactionQueryRs) decodeXML(d *decodeState, start *token) error {
 type TransactionRet struct {
 	// TxnType is <TxnType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, LiabilityAdjustment, Paycheck, PayrollLiabilityCheck, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, Transfer, VendorCredit, YTDAdjustment).
 	TxnType *string
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
-	// TxnLineID is <TxnLineID> (IDTYPE).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters).
 	TxnLineID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -13148,7 +13313,7 @@ func (v *TransferAddRs) decodeXML(d *decodeState, start *token) error {
 
 // TransferFromAccountRef is the qbXML element <TransferFromAccountRef>.
 type TransferFromAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -13487,7 +13652,7 @@ func (v *TransferInventoryLineAdd) decodeXML(d *decodeState, start *token) error
 
 // TransferInventoryLineMod is the qbXML element <TransferInventoryLineMod>.
 type TransferInventoryLineMod struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -13563,7 +13728,7 @@ func (v *TransferInventoryLineMod) decodeXML(d *decodeState, start *token) error
 
 // TransferInventoryLineRet is the qbXML element <TransferInventoryLineRet>.
 type TransferInventoryLineRet struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// ItemRef is <ItemRef>.
 	ItemRef *ItemRef
@@ -13639,7 +13804,7 @@ func (v *TransferInventoryLineRet) decodeXML(d *decodeState, start *token) error
 
 // TransferInventoryMod is the qbXML element <TransferInventoryMod>.
 type TransferInventoryMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -13858,7 +14023,7 @@ type TransferInventoryQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -14081,7 +14246,7 @@ func (v *TransferInventoryQueryRs) decodeXML(d *decodeState, start *token) error
 
 // TransferInventoryRet is the qbXML element <TransferInventoryRet>.
 type TransferInventoryRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -14182,7 +14347,7 @@ func (v *TransferInventoryRet) decodeXML(d *decodeState, start *token) error {
 
 // TransferMod is the qbXML element <TransferMod>.
 type TransferMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -14393,7 +14558,7 @@ type TransferQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// MaxReturned is <MaxReturned> (INTTYPE).
 	MaxReturned *string
@@ -14557,7 +14722,7 @@ func (v *TransferQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // TransferRet is the qbXML element <TransferRet>.
 type TransferRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -14663,7 +14828,7 @@ func (v *TransferRet) decodeXML(d *decodeState, start *token) error {
 
 // TransferToAccountRef is the qbXML element <TransferToAccountRef>.
 type TransferToAccountRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 159 characters).
 	FullName *string
@@ -14756,7 +14921,7 @@ type TxnDelRq struct {
 	RequestID string
 	// TxnDelType is <TxnDelType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, TimeTracking, TransferInventory, VehicleMileage, VendorCredit; required).
 	TxnDelType *string
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 }
 
@@ -14814,7 +14979,7 @@ type TxnDelRs struct {
 	StatusMessage string
 	// TxnDelType is <TxnDelType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, TimeTracking, TransferInventory, VehicleMileage, VendorCredit).
 	TxnDelType *string
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeDeleted is <TimeDeleted> (DATETIMETYPE).
 	TimeDeleted *string
@@ -15030,7 +15195,7 @@ func (v *TxnDeletedQueryRs) decodeXML(d *decodeState, start *token) error {
 type TxnDeletedRet struct {
 	// TxnDelType is <TxnDelType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, TimeTracking, TransferInventory, VehicleMileage, VendorCredit).
 	TxnDelType *string
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -15201,7 +15366,7 @@ type TxnDisplayModRq struct {
 	RequestID string
 	// TxnDisplayModType is <TxnDisplayModType> (ENUMTYPE; one of Bill, BillPaymentCheck, BillPaymentCreditCard, BuildAssembly, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, Estimate, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, PurchaseOrder, ReceivePayment, SalesOrder, SalesReceipt, SalesTaxPaymentCheck, VendorCredit; required).
 	TxnDisplayModType *string
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 }
 
@@ -15310,7 +15475,7 @@ type TxnEvent struct {
 	TxnEventType *string
 	// TxnEventOperation is <TxnEventOperation> (ENUMTYPE; one of Add, Modify, Delete; required).
 	TxnEventOperation *string
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// RefNumber is <RefNumber> (STRTYPE; at most 20 characters).
 	RefNumber *string
@@ -15404,7 +15569,7 @@ func (v *TxnEventSubscription) decodeXML(d *decodeState, start *token) error {
 
 // TxnLineDetail is the qbXML element <TxnLineDetail>.
 type TxnLineDetail struct {
-	// TxnLineID is <TxnLineID> (IDTYPE; required).
+	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
 	TxnLineID *string
 	// Amount is <Amount> (AMTTYPE; required).
 	Amount *string
@@ -15450,7 +15615,7 @@ type TxnVoidRq struct {
 	RequestID string
 	// TxnVoidType is <TxnVoidType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, SalesReceipt, VendorCredit; required).
 	TxnVoidType *string
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 }
 
@@ -15508,7 +15673,7 @@ type TxnVoidRs struct {
 	StatusMessage string
 	// TxnVoidType is <TxnVoidType> (ENUMTYPE; one of ARRefundCreditCard, Bill, BillPaymentCheck, BillPaymentCreditCard, Charge, Check, CreditCardCharge, CreditCardCredit, CreditMemo, Deposit, InventoryAdjustment, Invoice, ItemReceipt, JournalEntry, SalesReceipt, VendorCredit).
 	TxnVoidType *string
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -16600,7 +16765,7 @@ type UnitOfMeasureSetQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -16770,7 +16935,7 @@ func (v *UnitOfMeasureSetQueryRs) decodeXML(d *decodeState, start *token) error 
 
 // UnitOfMeasureSetRef is the qbXML element <UnitOfMeasureSetRef>.
 type UnitOfMeasureSetRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -16812,7 +16977,7 @@ func (v *UnitOfMeasureSetRef) decodeXML(d *decodeState, start *token) error {
 
 // UnitOfMeasureSetRet is the qbXML element <UnitOfMeasureSetRet>.
 type UnitOfMeasureSetRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -17487,7 +17652,7 @@ type VehicleMileageQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// MaxReturned is <MaxReturned> (INTTYPE).
 	MaxReturned *string
@@ -17651,7 +17816,7 @@ func (v *VehicleMileageQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // VehicleMileageRet is the qbXML element <VehicleMileageRet>.
 type VehicleMileageRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -17790,7 +17955,7 @@ func (v *VehicleMileageRet) decodeXML(d *decodeState, start *token) error {
 
 // VehicleMod is the qbXML element <VehicleMod>.
 type VehicleMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -17981,7 +18146,7 @@ type VehicleQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -18151,7 +18316,7 @@ func (v *VehicleQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // VehicleRef is the qbXML element <VehicleRef>.
 type VehicleRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 31 characters).
 	FullName *string
@@ -18193,7 +18358,7 @@ func (v *VehicleRef) decodeXML(d *decodeState, start *token) error {
 
 // VehicleRet is the qbXML element <VehicleRet>.
 type VehicleRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -19098,7 +19263,7 @@ func (v *VendorCreditAddRs) decodeXML(d *decodeState, start *token) error {
 
 // VendorCreditMod is the qbXML element <VendorCreditMod>.
 type VendorCreditMod struct {
-	// TxnID is <TxnID> (IDTYPE; required).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; required).
 	TxnID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -19358,7 +19523,7 @@ type VendorCreditQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// TxnID is <TxnID> (IDTYPE; repeated).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters; repeated).
 	TxnID []string
 	// RefNumber is <RefNumber> (STRTYPE; repeated).
 	RefNumber []string
@@ -19593,7 +19758,7 @@ func (v *VendorCreditQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // VendorCreditRet is the qbXML element <VendorCreditRet>.
 type VendorCreditRet struct {
-	// TxnID is <TxnID> (IDTYPE).
+	// TxnID is <TxnID> (IDTYPE; at most 36 characters).
 	TxnID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -19764,7 +19929,7 @@ func (v *VendorCreditRet) decodeXML(d *decodeState, start *token) error {
 
 // VendorListObjRef is the qbXML element <VendorListObjRef>.
 type VendorListObjRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 41 characters).
 	FullName *string
@@ -19806,7 +19971,7 @@ func (v *VendorListObjRef) decodeXML(d *decodeState, start *token) error {
 
 // VendorMod is the qbXML element <VendorMod>.
 type VendorMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -20261,7 +20426,7 @@ type VendorQueryRq struct {
 	Iterator string
 	// IteratorID is the attribute iteratorID.
 	IteratorID string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -20478,7 +20643,7 @@ func (v *VendorQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // VendorRef is the qbXML element <VendorRef>.
 type VendorRef struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// FullName is <FullName> (STRTYPE; at most 41 characters).
 	FullName *string
@@ -20520,7 +20685,7 @@ func (v *VendorRef) decodeXML(d *decodeState, start *token) error {
 
 // VendorRet is the qbXML element <VendorRet>.
 type VendorRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string
@@ -21099,7 +21264,7 @@ type VendorTypeQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -21184,310 +21349,6 @@ func (v *VendorTypeQueryRq) decodeXML(d *decodeState, start *token) error {
 		case "NameRangeFilter":
 			v.NameRangeFilter = new(NameRangeFilter)
 			err = v.NameRangeFilter.decodeXML(d, t)
-		case "IncludeRetElement":
-			var x string
-			x, err = d.text()
-			v.IncludeRetElement = append(v.IncludeRetElement, x)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// VendorTypeQueryRs is the qbXML element <VendorTypeQueryRs>.
-type VendorTypeQueryRs struct {
-	// RequestID is the attribute requestID.
-	RequestID string
-	// StatusCode is the attribute statusCode (required).
-	StatusCode string
-	// StatusSeverity is the attribute statusSeverity (required).
-	StatusSeverity string
-	// StatusMessage is the attribute statusMessage.
-	StatusMessage string
-	// RetCount is the attribute retCount.
-	RetCount string
-	// VendorTypeRet is <VendorTypeRet> (repeated).
-	VendorTypeRet []VendorTypeRet
-}
-
-// ElementName returns "VendorTypeQueryRs".
-func (*VendorTypeQueryRs) ElementName() string { return "VendorTypeQueryRs" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *VendorTypeQueryRs) ToNode() *Node {
-	n := &Node{Name: "VendorTypeQueryRs"}
-	n.addAttr("requestID", v.RequestID)
-	n.addAttr("statusCode", v.StatusCode)
-	n.addAttr("statusSeverity", v.StatusSeverity)
-	n.addAttr("statusMessage", v.StatusMessage)
-	n.addAttr("retCount", v.RetCount)
-	for i := range v.VendorTypeRet {
-		n.addChild(v.VendorTypeRet[i].ToNode())
-	}
-	return n
-}
-
-func (v *VendorTypeQueryRs) decodeXML(d *decodeState, start *token) error {
-	attrs, err := d.attrs(start)
-	if err != nil {
-		return err
-	}
-	for _, a := range attrs {
-		switch string(a.name) {
-		case "requestID":
-			v.RequestID = d.str(a.value)
-		case "statusCode":
-			v.StatusCode = d.str(a.value)
-		case "statusSeverity":
-			v.StatusSeverity = d.str(a.value)
-		case "statusMessage":
-			v.StatusMessage = d.str(a.value)
-		case "retCount":
-			v.RetCount = d.str(a.value)
-		}
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "VendorTypeRet":
-			v.VendorTypeRet = append(v.VendorTypeRet, VendorTypeRet{})
-			err = v.VendorTypeRet[len(v.VendorTypeRet)-1].decodeXML(d, t)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// VendorTypeRef is the qbXML element <VendorTypeRef>.
-type VendorTypeRef struct {
-	// ListID is <ListID> (IDTYPE).
-	ListID *string
-	// FullName is <FullName> (STRTYPE; at most 159 characters).
-	FullName *string
-}
-
-// ElementName returns "VendorTypeRef".
-func (*VendorTypeRef) ElementName() string { return "VendorTypeRef" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *VendorTypeRef) ToNode() *Node {
-	n := &Node{Name: "VendorTypeRef"}
-	n.addText("ListID", v.ListID)
-	n.addText("FullName", v.FullName)
-	return n
-}
-
-func (v *VendorTypeRef) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "ListID":
-			v.ListID, err = d.textPtr()
-		case "FullName":
-			v.FullName, err = d.textPtr()
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// VendorTypeRet is the qbXML element <VendorTypeRet>.
-type VendorTypeRet struct {
-	// ListID is <ListID> (IDTYPE).
-	ListID *string
-	// TimeCreated is <TimeCreated> (DATETIMETYPE).
-	TimeCreated *string
-	// TimeModified is <TimeModified> (DATETIMETYPE).
-	TimeModified *string
-	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters).
-	EditSequence *string
-	// Name is <Name> (STRTYPE; at most 31 characters).
-	Name *string
-	// FullName is <FullName> (STRTYPE; at most 159 characters).
-	FullName *string
-	// IsActive is <IsActive> (BOOLTYPE).
-	IsActive *string
-	// ParentRef is <ParentRef>.
-	ParentRef *ParentRef
-	// Sublevel is <Sublevel> (INTTYPE).
-	Sublevel *string
-}
-
-// ElementName returns "VendorTypeRet".
-func (*VendorTypeRet) ElementName() string { return "VendorTypeRet" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *VendorTypeRet) ToNode() *Node {
-	n := &Node{Name: "VendorTypeRet"}
-	n.addText("ListID", v.ListID)
-	n.addText("TimeCreated", v.TimeCreated)
-	n.addText("TimeModified", v.TimeModified)
-	n.addText("EditSequence", v.EditSequence)
-	n.addText("Name", v.Name)
-	n.addText("FullName", v.FullName)
-	n.addText("IsActive", v.IsActive)
-	if v.ParentRef != nil {
-		n.addChild(v.ParentRef.ToNode())
-	}
-	n.addText("Sublevel", v.Sublevel)
-	return n
-}
-
-func (v *VendorTypeRet) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "ListID":
-			v.ListID, err = d.textPtr()
-		case "TimeCreated":
-			v.TimeCreated, err = d.textPtr()
-		case "TimeModified":
-			v.TimeModified, err = d.textPtr()
-		case "EditSequence":
-			v.EditSequence, err = d.textPtr()
-		case "Name":
-			v.Name, err = d.textPtr()
-		case "FullName":
-			v.FullName, err = d.textPtr()
-		case "IsActive":
-			v.IsActive, err = d.textPtr()
-		case "ParentRef":
-			v.ParentRef = new(ParentRef)
-			err = v.ParentRef.decodeXML(d, t)
-		case "Sublevel":
-			v.Sublevel, err = d.textPtr()
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// WorkersCompCodeAdd is the qbXML element <WorkersCompCodeAdd>.
-type WorkersCompCodeAdd struct {
-	// Name is <Name> (STRTYPE; at most 13 characters; required).
-	Name *string
-	// IsActive is <IsActive> (BOOLTYPE).
-	IsActive *string
-	// Desc is <Desc> (STRTYPE; at most 31 characters).
-	Desc *string
-	// RateEntry is <RateEntry> (required; repeated).
-	RateEntry []RateEntry
-}
-
-// ElementName returns "WorkersCompCodeAdd".
-func (*WorkersCompCodeAdd) ElementName() string { return "WorkersCompCodeAdd" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *WorkersCompCodeAdd) ToNode() *Node {
-	n := &Node{Name: "WorkersCompCodeAdd"}
-	n.addText("Name", v.Name)
-	n.addText("IsActive", v.IsActive)
-	n.addText("Desc", v.Desc)
-	for i := range v.RateEntry {
-		n.addChild(v.RateEntry[i].ToNode())
-	}
-	return n
-}
-
-func (v *WorkersCompCodeAdd) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "Name":
-			v.Name, err = d.textPtr()
-		case "IsActive":
-			v.IsActive, err = d.textPtr()
-		case "Desc":
-			v.Desc, err = d.textPtr()
-		case "RateEntry":
-			v.RateEntry = append(v.RateEntry, RateEntry{})
-			err = v.RateEntry[len(v.RateEntry)-1].decodeXML(d, t)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// WorkersCompCodeAddRq is the qbXML element <WorkersCompCodeAddRq>.
-type WorkersCompCodeAddRq struct {
-	// RequestID is the attribute requestID.
-	RequestID string
-	// WorkersCompCodeAdd is <WorkersCompCodeAdd> (required).
-	WorkersCompCodeAdd *WorkersCompCodeAdd
-	// IncludeRetElement is <IncludeRetElement> (STRTYPE; at most 50 characters; repeated).
-	IncludeRetElement []string
-}
-
-// ElementName returns "WorkersCompCodeAddRq".
-func (*WorkersCompCodeAddRq) ElementName() string { return "WorkersCompCodeAddRq" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *WorkersCompCodeAddRq) ToNode() *Node {
-	n := &Node{Name: "WorkersCompCodeAddRq"}
-	n.addAttr("requestID", v.RequestID)
-	if v.WorkersCompCodeAdd != nil {
-		n.addChild(v.WorkersCompCodeAdd.ToNode())
-	}
-	n.addTexts("IncludeRetElement", v.IncludeRetElement)
-	return n
-}
-
-func (v *WorkersCompCodeAddRq) decodeXML(d *decodeState, start *token) error {
-	attrs, err := d.attrs(start)
-	if err != nil {
-		return err
-	}
-	for _, a := range attrs {
-		switch string(a.name) {
-		case "requestID":
-			v.RequestID = d.str(a.value)
-		}
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "WorkersCompCodeAdd":
-			v.WorkersCompCodeAdd = new(WorkersCompCodeAdd)
-			err = v.WorkersCompCodeAdd.decodeXML(d, t)
 		case "IncludeRetElement":
 			var x string
 			x, err = d.text()

@@ -2,6 +2,310 @@
 
 package qbxml
 
+// VendorTypeQueryRs is the qbXML element <VendorTypeQueryRs>.
+type VendorTypeQueryRs struct {
+	// RequestID is the attribute requestID.
+	RequestID string
+	// StatusCode is the attribute statusCode (required).
+	StatusCode string
+	// StatusSeverity is the attribute statusSeverity (required).
+	StatusSeverity string
+	// StatusMessage is the attribute statusMessage.
+	StatusMessage string
+	// RetCount is the attribute retCount.
+	RetCount string
+	// VendorTypeRet is <VendorTypeRet> (repeated).
+	VendorTypeRet []VendorTypeRet
+}
+
+// ElementName returns "VendorTypeQueryRs".
+func (*VendorTypeQueryRs) ElementName() string { return "VendorTypeQueryRs" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *VendorTypeQueryRs) ToNode() *Node {
+	n := &Node{Name: "VendorTypeQueryRs"}
+	n.addAttr("requestID", v.RequestID)
+	n.addAttr("statusCode", v.StatusCode)
+	n.addAttr("statusSeverity", v.StatusSeverity)
+	n.addAttr("statusMessage", v.StatusMessage)
+	n.addAttr("retCount", v.RetCount)
+	for i := range v.VendorTypeRet {
+		n.addChild(v.VendorTypeRet[i].ToNode())
+	}
+	return n
+}
+
+func (v *VendorTypeQueryRs) decodeXML(d *decodeState, start *token) error {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "requestID":
+			v.RequestID = d.str(a.value)
+		case "statusCode":
+			v.StatusCode = d.str(a.value)
+		case "statusSeverity":
+			v.StatusSeverity = d.str(a.value)
+		case "statusMessage":
+			v.StatusMessage = d.str(a.value)
+		case "retCount":
+			v.RetCount = d.str(a.value)
+		}
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "VendorTypeRet":
+			v.VendorTypeRet = append(v.VendorTypeRet, VendorTypeRet{})
+			err = v.VendorTypeRet[len(v.VendorTypeRet)-1].decodeXML(d, t)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// VendorTypeRef is the qbXML element <VendorTypeRef>.
+type VendorTypeRef struct {
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
+	ListID *string
+	// FullName is <FullName> (STRTYPE; at most 159 characters).
+	FullName *string
+}
+
+// ElementName returns "VendorTypeRef".
+func (*VendorTypeRef) ElementName() string { return "VendorTypeRef" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *VendorTypeRef) ToNode() *Node {
+	n := &Node{Name: "VendorTypeRef"}
+	n.addText("ListID", v.ListID)
+	n.addText("FullName", v.FullName)
+	return n
+}
+
+func (v *VendorTypeRef) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "ListID":
+			v.ListID, err = d.textPtr()
+		case "FullName":
+			v.FullName, err = d.textPtr()
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// VendorTypeRet is the qbXML element <VendorTypeRet>.
+type VendorTypeRet struct {
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
+	ListID *string
+	// TimeCreated is <TimeCreated> (DATETIMETYPE).
+	TimeCreated *string
+	// TimeModified is <TimeModified> (DATETIMETYPE).
+	TimeModified *string
+	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters).
+	EditSequence *string
+	// Name is <Name> (STRTYPE; at most 31 characters).
+	Name *string
+	// FullName is <FullName> (STRTYPE; at most 159 characters).
+	FullName *string
+	// IsActive is <IsActive> (BOOLTYPE).
+	IsActive *string
+	// ParentRef is <ParentRef>.
+	ParentRef *ParentRef
+	// Sublevel is <Sublevel> (INTTYPE).
+	Sublevel *string
+}
+
+// ElementName returns "VendorTypeRet".
+func (*VendorTypeRet) ElementName() string { return "VendorTypeRet" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *VendorTypeRet) ToNode() *Node {
+	n := &Node{Name: "VendorTypeRet"}
+	n.addText("ListID", v.ListID)
+	n.addText("TimeCreated", v.TimeCreated)
+	n.addText("TimeModified", v.TimeModified)
+	n.addText("EditSequence", v.EditSequence)
+	n.addText("Name", v.Name)
+	n.addText("FullName", v.FullName)
+	n.addText("IsActive", v.IsActive)
+	if v.ParentRef != nil {
+		n.addChild(v.ParentRef.ToNode())
+	}
+	n.addText("Sublevel", v.Sublevel)
+	return n
+}
+
+func (v *VendorTypeRet) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "ListID":
+			v.ListID, err = d.textPtr()
+		case "TimeCreated":
+			v.TimeCreated, err = d.textPtr()
+		case "TimeModified":
+			v.TimeModified, err = d.textPtr()
+		case "EditSequence":
+			v.EditSequence, err = d.textPtr()
+		case "Name":
+			v.Name, err = d.textPtr()
+		case "FullName":
+			v.FullName, err = d.textPtr()
+		case "IsActive":
+			v.IsActive, err = d.textPtr()
+		case "ParentRef":
+			v.ParentRef = new(ParentRef)
+			err = v.ParentRef.decodeXML(d, t)
+		case "Sublevel":
+			v.Sublevel, err = d.textPtr()
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// WorkersCompCodeAdd is the qbXML element <WorkersCompCodeAdd>.
+type WorkersCompCodeAdd struct {
+	// Name is <Name> (STRTYPE; at most 13 characters; required).
+	Name *string
+	// IsActive is <IsActive> (BOOLTYPE).
+	IsActive *string
+	// Desc is <Desc> (STRTYPE; at most 31 characters).
+	Desc *string
+	// RateEntry is <RateEntry> (required; repeated).
+	RateEntry []RateEntry
+}
+
+// ElementName returns "WorkersCompCodeAdd".
+func (*WorkersCompCodeAdd) ElementName() string { return "WorkersCompCodeAdd" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *WorkersCompCodeAdd) ToNode() *Node {
+	n := &Node{Name: "WorkersCompCodeAdd"}
+	n.addText("Name", v.Name)
+	n.addText("IsActive", v.IsActive)
+	n.addText("Desc", v.Desc)
+	for i := range v.RateEntry {
+		n.addChild(v.RateEntry[i].ToNode())
+	}
+	return n
+}
+
+func (v *WorkersCompCodeAdd) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "Name":
+			v.Name, err = d.textPtr()
+		case "IsActive":
+			v.IsActive, err = d.textPtr()
+		case "Desc":
+			v.Desc, err = d.textPtr()
+		case "RateEntry":
+			v.RateEntry = append(v.RateEntry, RateEntry{})
+			err = v.RateEntry[len(v.RateEntry)-1].decodeXML(d, t)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// WorkersCompCodeAddRq is the qbXML element <WorkersCompCodeAddRq>.
+type WorkersCompCodeAddRq struct {
+	// RequestID is the attribute requestID.
+	RequestID string
+	// WorkersCompCodeAdd is <WorkersCompCodeAdd> (required).
+	WorkersCompCodeAdd *WorkersCompCodeAdd
+	// IncludeRetElement is <IncludeRetElement> (STRTYPE; at most 50 characters; repeated).
+	IncludeRetElement []string
+}
+
+// ElementName returns "WorkersCompCodeAddRq".
+func (*WorkersCompCodeAddRq) ElementName() string { return "WorkersCompCodeAddRq" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *WorkersCompCodeAddRq) ToNode() *Node {
+	n := &Node{Name: "WorkersCompCodeAddRq"}
+	n.addAttr("requestID", v.RequestID)
+	if v.WorkersCompCodeAdd != nil {
+		n.addChild(v.WorkersCompCodeAdd.ToNode())
+	}
+	n.addTexts("IncludeRetElement", v.IncludeRetElement)
+	return n
+}
+
+func (v *WorkersCompCodeAddRq) decodeXML(d *decodeState, start *token) error {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "requestID":
+			v.RequestID = d.str(a.value)
+		}
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "WorkersCompCodeAdd":
+			v.WorkersCompCodeAdd = new(WorkersCompCodeAdd)
+			err = v.WorkersCompCodeAdd.decodeXML(d, t)
+		case "IncludeRetElement":
+			var x string
+			x, err = d.text()
+			v.IncludeRetElement = append(v.IncludeRetElement, x)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // WorkersCompCodeAddRs is the qbXML element <WorkersCompCodeAddRs>.
 type WorkersCompCodeAddRs struct {
 	// RequestID is the attribute requestID.
@@ -77,7 +381,7 @@ func (v *WorkersCompCodeAddRs) decodeXML(d *decodeState, start *token) error {
 
 // WorkersCompCodeMod is the qbXML element <WorkersCompCodeMod>.
 type WorkersCompCodeMod struct {
-	// ListID is <ListID> (IDTYPE; required).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; required).
 	ListID *string
 	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters; required).
 	EditSequence *string
@@ -276,7 +580,7 @@ type WorkersCompCodeQueryRq struct {
 	RequestID string
 	// MetaData is the attribute metaData.
 	MetaData string
-	// ListID is <ListID> (IDTYPE; repeated).
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
 	ListID []string
 	// FullName is <FullName> (STRTYPE; repeated).
 	FullName []string
@@ -456,7 +760,7 @@ func (v *WorkersCompCodeQueryRs) decodeXML(d *decodeState, start *token) error {
 
 // WorkersCompCodeRet is the qbXML element <WorkersCompCodeRet>.
 type WorkersCompCodeRet struct {
-	// ListID is <ListID> (IDTYPE).
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
 	ListID *string
 	// TimeCreated is <TimeCreated> (DATETIMETYPE).
 	TimeCreated *string

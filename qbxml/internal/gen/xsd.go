@@ -124,6 +124,9 @@ type schema struct {
 	typeSrc      map[string]*xnode
 	simples      map[string]*simple
 	globalSimple map[string]*simple
+	// baseMaxLen is the maxLength facet of a base kind's own declaration
+	// (IDTYPE: 36), which every value of that kind inherits.
+	baseMaxLen   map[string]int
 	requests     []string // QBXMLMsgsRq order
 	responses    []string
 	subRequests  []string
@@ -141,6 +144,7 @@ func loadSchema(dir string) (*schema, error) {
 		typeSrc:      map[string]*xnode{},
 		simples:      map[string]*simple{},
 		globalSimple: map[string]*simple{},
+		baseMaxLen:   map[string]int{},
 	}
 	for _, f := range []string{"qbxmltypes130.xsd", "qbxml130.xsd", "qbxmlso130.xsd", "qbxmlops130.xsd"} {
 		data, err := os.ReadFile(filepath.Join(dir, f))
@@ -160,7 +164,11 @@ func loadSchema(dir string) (*schema, error) {
 				s.groups[name] = k
 			case "complexType":
 				s.complexes[name] = k
-			case "simpleType", "include":
+			case "simpleType":
+				if err := s.baseFacets(k); err != nil {
+					return nil, fmt.Errorf("%s: simpleType %s: %w", f, name, err)
+				}
+			case "include":
 			default:
 				return nil, fmt.Errorf("%s: unexpected top-level %s", f, k.tag())
 			}
@@ -368,7 +376,29 @@ func (smp *simple) sig() string {
 	return b.String()
 }
 
+// baseFacets records the maxLength of a base kind's declaration.
+func (s *schema) baseFacets(st *xnode) error {
+	name := st.a("name")
+	r := st.kid("restriction")
+	if !isBaseKind(name) || r == nil {
+		return nil
+	}
+	for _, f := range r.Kids {
+		if f.tag() == "maxLength" {
+			i, err := strconv.Atoi(f.a("value"))
+			if err != nil {
+				return err
+			}
+			s.baseMaxLen[name] = i
+		}
+	}
+	return nil
+}
+
 func (s *schema) intern(smp *simple) *simple {
+	if smp.maxLen == 0 {
+		smp.maxLen = s.baseMaxLen[smp.base]
+	}
 	k := smp.sig()
 	if old, ok := s.simples[k]; ok {
 		return old
