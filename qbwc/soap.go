@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
 )
@@ -317,8 +318,35 @@ func arrayResult(a []string) result {
 	return result{array: a}
 }
 
+// escape writes s as XML text the way .NET does: &, < and > escaped,
+// quotes and line breaks as they are (a carriage return as &#xD; so that
+// it survives parsing), characters XML cannot carry replaced by U+FFFD.
 func escape(b *bytes.Buffer, s string) {
-	_ = xml.EscapeText(b, []byte(s)) // a bytes.Buffer does not fail
+	last := 0
+	for i, r := range s {
+		var rep string
+		switch {
+		case r == '&':
+			rep = "&amp;"
+		case r == '<':
+			rep = "&lt;"
+		case r == '>':
+			rep = "&gt;"
+		case r == '\r':
+			rep = "&#xD;"
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			rep = "\uFFFD"
+		case r < 0x20 && r != '\t' && r != '\n', r == 0xFFFE, r == 0xFFFF:
+			rep = "\uFFFD"
+		default:
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(rep)
+		_, size := utf8.DecodeRuneInString(s[i:])
+		last = i + size
+	}
+	b.WriteString(s[last:])
 }
 
 // marshalResult returns the answer envelope of op.

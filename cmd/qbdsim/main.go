@@ -9,6 +9,7 @@
 //	qbdsim exec --company FILE REQUEST.xml
 //	qbdsim modal show TITLE|dismiss | fault add|list|clear | policy MODE | latency
 //	qbdsim company create ...
+//	qbdsim webconnector run --qwc FILE --password P [--every 1m | --once]
 //
 // Control commands talk to a running `qbdsim serve` at --addr (or
 // $QBDSIM_ADDR).
@@ -55,6 +56,7 @@ func newRootCmd() *cobra.Command {
 		newPolicyCmd(),
 		newLatencyCmd(),
 		newCompanyCmd(),
+		newWebConnectorCmd(),
 	)
 	return root
 }

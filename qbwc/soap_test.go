@@ -1,0 +1,107 @@
+package qbwc
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Requests in the shapes Web Connector versions and SOAP stacks send
+// decode to the same call.
+func TestParseCallAcceptsTheShapesClientsSend(t *testing.T) {
+	want := &call{op: "receiveResponseXML", params: map[string]string{
+		"ticket": "abc", "response": `<?xml version="1.0"?><QBXML><QBXMLMsgsRs/></QBXML>`, "hresult": "", "message": "",
+	}}
+	cases := map[string]string{
+		"dotnet": `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"><soap:Body><receiveResponseXML xmlns="http://developer.intuit.com/"><ticket>abc</ticket><response>&lt;?xml version="1.0"?&gt;&lt;QBXML&gt;&lt;QBXMLMsgsRs/&gt;&lt;/QBXML&gt;</response><hresult /><message /></receiveResponseXML></soap:Body></soap:Envelope>`,
+		"indented, other prefixes, comments": "<?xml version=\"1.0\"?>\r\n<!-- QBWC -->\r\n<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\">\r\n  <SOAP-ENV:Header/>\r\n  <SOAP-ENV:Body>\r\n" +
+			"    <ns1:receiveResponseXML xmlns:ns1=\"http://developer.intuit.com/\">\r\n      <ns1:ticket>abc</ns1:ticket>\r\n" +
+			"      <ns1:response><![CDATA[<?xml version=\"1.0\"?><QBXML><QBXMLMsgsRs/></QBXML>]]></ns1:response>\r\n" +
+			"      <ns1:hresult></ns1:hresult>\r\n      <ns1:message xsi:nil=\"true\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"/>\r\n" +
+			"    </ns1:receiveResponseXML>\r\n  </SOAP-ENV:Body>\r\n</SOAP-ENV:Envelope>\r\n",
+		"unqualified parameters (Axis RPC style)": `<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><q:receiveResponseXML xmlns:q="http://developer.intuit.com/"><ticket>abc</ticket><response>&lt;?xml version="1.0"?>&lt;QBXML>&lt;QBXMLMsgsRs/>&lt;/QBXML></response><hresult/><message/></q:receiveResponseXML></e:Body></e:Envelope>`,
+	}
+	for name, body := range cases {
+		got, err := parseCall(strings.NewReader(body))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(call{})); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+	// ISO-8859-1 documents are read as such.
+	var latin bytes.Buffer
+	w := charmap.ISO8859_1.NewEncoder().Writer(&latin)
+	_, _ = w.Write([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><authenticate xmlns="http://developer.intuit.com/"><strUserName>José</strUserName><strPassword>pässword</strPassword></authenticate></soap:Body></soap:Envelope>`))
+	got, err := parseCall(&latin)
+	if err != nil || got.params["strUserName"] != "José" || got.params["strPassword"] != "pässword" {
+		t.Errorf("ISO-8859-1: %+v %v", got, err)
+	}
+	// An operation without parameters, as serverVersion() is called.
+	got, err = parseCall(strings.NewReader(`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><serverVersion xmlns="http://developer.intuit.com/" /></soap:Body></soap:Envelope>`))
+	if err != nil || got.op != "serverVersion" || len(got.params) != 0 {
+		t.Errorf("serverVersion(): %+v %v", got, err)
+	}
+}
+
+func TestParseCallRefusesWhatIsNotOneCall(t *testing.T) {
+	env := func(body string) string {
+		return `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>` + body + `</soap:Body></soap:Envelope>`
+	}
+	cases := map[string]string{
+		"empty":                 "",
+		"not xml":               "ticket=abc",
+		"no envelope":           `<getLastError xmlns="http://developer.intuit.com/"><ticket>a</ticket></getLastError>`,
+		"two operations":        env(`<getLastError xmlns="http://developer.intuit.com/"/><closeConnection xmlns="http://developer.intuit.com/"/>`),
+		"empty body":            env(``),
+		"repeated parameter":    env(`<getLastError xmlns="http://developer.intuit.com/"><ticket>a</ticket><ticket>b</ticket></getLastError>`),
+		"text in body":          env(`hello`),
+		"data after envelope":   env(`<getLastError xmlns="http://developer.intuit.com/"/>`) + `<x/>`,
+		"must-understand":       `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header><sec soap:mustUnderstand="1"/></soap:Header><soap:Body><getLastError xmlns="http://developer.intuit.com/"/></soap:Body></soap:Envelope>`,
+		"nil with value":        env(`<getLastError xmlns="http://developer.intuit.com/"><ticket xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">a</ticket></getLastError>`),
+		"undeclared prefix":     `<soap:Envelope><soap:Body/></soap:Envelope>`,
+		"unsupported encoding":  `<?xml version="1.0" encoding="UTF-16"?>` + env(`<getLastError xmlns="http://developer.intuit.com/"/>`),
+		"body twice":            `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><getLastError xmlns="http://developer.intuit.com/"/></soap:Body><soap:Body/></soap:Envelope>`,
+		"unknown envelope part": `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Trailer/><soap:Body><getLastError xmlns="http://developer.intuit.com/"/></soap:Body></soap:Envelope>`,
+	}
+	for name, body := range cases {
+		if c, err := parseCall(strings.NewReader(body)); err == nil {
+			t.Errorf("%s: accepted as %+v", name, c)
+		} else if f := faultOf(err); f.code == faultServer {
+			t.Errorf("%s: a server fault (%v) for a client mistake", name, err)
+		}
+	}
+}
+
+func TestAnswersEscapeTextAsDotNetDoes(t *testing.T) {
+	got := string(marshalResult("sendRequestXML", stringResult("<a b=\"c\">x & y\r\n\x01</a>")))
+	want := `<sendRequestXMLResult>&lt;a b="c"&gt;x &amp; y&#xD;` + "\n\uFFFD&lt;/a&gt;</sendRequestXMLResult>"
+	if !strings.Contains(got, want) {
+		t.Errorf("got %s\nwant it to contain %s", got, want)
+	}
+	// What is written reads back the same.
+	c, err := parseCall(strings.NewReader(strings.NewReplacer("sendRequestXMLResponse", "getLastError", "sendRequestXMLResult", "ticket").Replace(
+		string(marshalResult("sendRequestXML", stringResult("<qbxml a=\"1\">é & ü\r\n</qbxml>"))))))
+	if err != nil || c.params["ticket"] != "<qbxml a=\"1\">é & ü\r\n</qbxml>" {
+		t.Errorf("round trip: %q %v", c.params["ticket"], err)
+	}
+}
+
+func TestVersions(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"2.1.0.30", "2.1.0.30", 0}, {"2.0.1.0", "2.1.0.30", -1}, {"2.3", "2.1.0.30", 1}, {"10.0", "9.9.9", 1}} {
+		if got := compareVersions(parseVersion(c.a), parseVersion(c.b)); got != c.want {
+			t.Errorf("compare(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+	if parseVersion("2.x") != nil || parseVersion("") != nil {
+		t.Error("non-versions parse")
+	}
+}
