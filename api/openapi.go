@@ -359,7 +359,7 @@ func routeDocs() map[string]opSpec {
 		"POST /v1/companies/{companyId}/qbxml": {summary: "Send a raw qbXML request", tag: "Live",
 			query: []jsonObj{waitQuery(), headerParam("Idempotency-Key", "Repeating a request with the same key returns the first operation.")},
 			body:  jsonObj{"required": true, "content": jsonObj{"application/xml": jsonObj{"schema": str("qbXML request document.")}}},
-			ok:    opAnswers, errors: []int{400, 401, 404, 409, 413, 502, 504}},
+			ok:    opAnswers, errors: []int{400, 401, 404, 409, 413, 502}},
 		"GET /v1/companies/{companyId}/health": {summary: "Live round trip to QuickBooks", tag: "Live",
 			query: []jsonObj{queryParam("timeout", "1s to 60s (default 15s).", str(""))},
 			ok:    map[int]jsonObj{200: jsonResp("QuickBooks answered.", ref("HealthCheck"))}, errors: []int{400, 401, 404, 409, 502, 503, 504}},
