@@ -308,3 +308,68 @@ func TestTwoTenantsUpdatingAtOnceNeverSeeEachOthersData(t *testing.T) {
 func qbwcConfigIdle(idle time.Duration) qbwc.Config {
 	return qbwc.Config{SessionIdle: idle}
 }
+
+func TestQuickBooksClosedIsReportedThroughConnectionErrorAndClears(t *testing.T) {
+	e := newEnv(t, envOptions{Seed: 6})
+	a := e.newTenant("Closed", companyfile.GenerateOptions{})
+	a.write("customers", qbconnect.WriteCreate, "", `{"name":"First"}`)
+	if res := a.update(); res.Outcome != webconnector.OutcomeDone {
+		t.Fatalf("first update: %s %q", res.Outcome, res.Status)
+	}
+	// QuickBooks is closed and cannot be started (it would start in the
+	// background otherwise: the application may log in automatically).
+	if err := a.sim.StopQuickBooks(); err != nil {
+		t.Fatal(err)
+	}
+	a.sim.SetCannotStart(true)
+	op := a.write("customers", qbconnect.WriteCreate, "", `{"name":"Second"}`)
+	res := a.update()
+	if res.Outcome != webconnector.OutcomeConnectionError || !strings.Contains(strings.Join(res.Calls, ","), "connectionError,closeConnection") {
+		t.Fatalf("update with QuickBooks closed: %s %v", res.Outcome, res.Calls)
+	}
+	h := a.connection().Health
+	if h.Code != "cannot_start" || !h.NeedsUser || h.QBCode != "0x80040408" || !strings.Contains(h.Resolution, "Web Connector") {
+		t.Errorf("health with QuickBooks closed: %+v", h)
+	}
+	if r := a.result(op); r.Status != qbconnect.OpQueued {
+		t.Errorf("the write is %s while QuickBooks is closed, want Queued", r.Status)
+	}
+	// The user starts QuickBooks with the file; the next update runs the
+	// write and the health clears.
+	a.sim.SetCannotStart(false)
+	if err := a.sim.OpenFile(a.file, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	if res := a.update(); res.Outcome != webconnector.OutcomeDone {
+		t.Fatalf("update after QuickBooks opened: %s %q", res.Outcome, res.Status)
+	}
+	if r := a.result(op); r.Status != qbconnect.OpSucceeded {
+		t.Errorf("write after reopening: %s", r.Status)
+	}
+	if h := a.connection().Health; h.Code != qbconnect.HealthOK || h.NeedsUser {
+		t.Errorf("health after reopening: %+v", h)
+	}
+}
+
+func TestAnotherQWCOnAStampedFileGetsQBWC1039(t *testing.T) {
+	e := newEnv(t, envOptions{Seed: 7})
+	a := e.newTenant("Stamped", companyfile.GenerateOptions{})
+	a.write("customers", qbconnect.WriteCreate, "", `{"name":"First"}`)
+	if res := a.update(); res.Outcome != webconnector.OutcomeDone {
+		t.Fatalf("first update: %s %q", res.Outcome, res.Status)
+	}
+	// A second connection of the same platform (same OwnerID, another
+	// FileID) is added to the Web Connector on the same PC and file.
+	b := e.newTenant("Intruder", companyfile.GenerateOptions{})
+	b.sim, b.file = a.sim, a.file
+	b.wc = b.newClient(b.password)
+	b.write("customers", qbconnect.WriteCreate, "", `{"name":"Should Not Arrive"}`)
+	res := b.update()
+	var wcErr *webconnector.Error
+	if !errors.As(res.Err, &wcErr) || wcErr.Code != "QBWC1039" {
+		t.Fatalf("second .qwc on a stamped file: %s %v", res.Outcome, res.Err)
+	}
+	if got := a.qb(`<CustomerQueryRq><FullName>Should Not Arrive</FullName></CustomerQueryRq>`); len(got) != 0 {
+		t.Error("the second connection wrote into the first one's file")
+	}
+}

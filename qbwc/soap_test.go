@@ -105,3 +105,35 @@ func TestVersions(t *testing.T) {
 		t.Error("non-versions parse")
 	}
 }
+
+// The fast path for receiveResponseXML reads exactly what the XML parser
+// reads, and leaves to it everything it does not handle.
+func TestResponseFastPathMatchesTheParser(t *testing.T) {
+	texts := []string{
+		"&lt;QBXML&gt;&lt;A b=&quot;1&quot; c=&apos;2&apos;&gt;x &amp;amp; y&lt;/A&gt;&lt;/QBXML&gt;",
+		"line\r\nbreaks\rand&#xD;refs &#233;&#x20AC; <![CDATA[<raw> & ]] \r\n]]> tail ]",
+		"",
+		"bad &unknown; entity",
+		"bad &#1; char",
+		"stray ]]> end",
+		"<![CDATA[unterminated",
+		"élan ✓",
+	}
+	for _, text := range texts {
+		for _, prefix := range []string{"", "ns1:"} {
+			body := `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>` +
+				`<` + prefix + `receiveResponseXML xmlns` + strings.TrimSuffix(":"+prefix, ":") + `="http://developer.intuit.com/">` +
+				`<` + prefix + `ticket>t</` + prefix + `ticket><` + prefix + `response>` + text + `</` + prefix + `response>` +
+				`</` + prefix + `receiveResponseXML></soap:Body></soap:Envelope>`
+			fast, ferr := parseCall(strings.NewReader(body))
+			slow, serr := parseDoc(strings.NewReader(body))
+			if (ferr == nil) != (serr == nil) {
+				t.Errorf("%q %q: fast %v, parser %v", prefix, text, ferr, serr)
+				continue
+			}
+			if ferr == nil && fast.params["response"] != slow.params["response"] {
+				t.Errorf("%q %q: fast %q, parser %q", prefix, text, fast.params["response"], slow.params["response"])
+			}
+		}
+	}
+}
