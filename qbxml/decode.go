@@ -122,6 +122,15 @@ func (d *decodeState) textBody() (string, error) {
 	// Token bytes die at the next read, so text goes straight into the
 	// arena and is carved at the end tag.
 	d.arena.begin()
+	if d.fast != nil {
+		ok, err := d.fast.quickText(&d.arena)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return d.arena.end(), nil
+		}
+	}
 	for {
 		t, err := d.nextAny()
 		if err != nil {

@@ -186,3 +186,11 @@ func TestParseNodeRoundTripsThroughAppendXML(t *testing.T) {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+func TestCharClassTable(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		if got, want := charClass[c], charClassOf(byte(c)); got != want {
+			t.Errorf("charClass[%#x] = %#x, want %#x", c, got, want)
+		}
+	}
+}

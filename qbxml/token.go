@@ -135,11 +135,13 @@ func (s *nameStack) depth() int { return len(s.ends) }
 
 // gosaxTokenizer is the fast tokenizer.
 type gosaxTokenizer struct {
-	r       *gosax.Reader
-	guard   *guardReader
-	stack   nameStack
-	attrBuf []rawAttr
-	done    bool
+	r         *gosax.Reader
+	pending   bool        // pendingEv was read by quickText and not yet handled
+	pendingEv gosax.Event // valid until the next Event call
+	guard     *guardReader
+	stack     nameStack
+	attrBuf   []rawAttr
+	done      bool
 }
 
 func newGosaxTokenizer(r io.Reader, o *Options) *gosaxTokenizer {
@@ -156,8 +158,14 @@ func (z *gosaxTokenizer) read(t *token) error {
 			t.kind = tokEOF
 			return nil
 		}
-		ev, err := z.r.Event()
-		z.guard.since = 0
+		var ev gosax.Event
+		var err error
+		if z.pending {
+			ev, z.pending = z.pendingEv, false
+		} else {
+			ev, err = z.r.Event()
+			z.guard.since = 0
+		}
 		if err != nil {
 			if z.guard.hit {
 				return ErrTokenTooLarge
@@ -255,6 +263,65 @@ func (z *gosaxTokenizer) read(t *token) error {
 	}
 }
 
+// quickText reads the content of a simple element whose start tag was
+// just read when it is plain text followed by the end tag, the common
+// case, writing it to the arena begun by the caller. Otherwise it leaves
+// the unexpected event pending for read and returns ok false.
+func (z *gosaxTokenizer) quickText(a *arena) (ok bool, err error) {
+	for i := 0; i < 2; i++ {
+		if z.done || z.pending {
+			return false, nil
+		}
+		ev, err := z.r.Event()
+		z.guard.since = 0
+		if err != nil {
+			z.pendingEv, z.pending = ev, false
+			// let read report the error with its class
+			return false, z.failed(err)
+		}
+		switch ev.Type() {
+		case gosax.EventText:
+			if i > 0 {
+				z.pendingEv, z.pending = ev, true
+				return false, nil
+			}
+			txt, err := unescape(ev.Bytes)
+			if err != nil {
+				return false, err
+			}
+			a.write(txt)
+		case gosax.EventEnd:
+			b := ev.Bytes
+			if len(b) < 3 || b[1] != '/' {
+				z.pendingEv, z.pending = ev, true
+				return false, nil
+			}
+			name := b[2 : len(b)-1]
+			for len(name) > 0 && isSpace(name[len(name)-1]) {
+				name = name[:len(name)-1]
+			}
+			if err := z.stack.pop(name); err != nil {
+				return false, err
+			}
+			return true, nil
+		default:
+			z.pendingEv, z.pending = ev, true
+			return false, nil
+		}
+	}
+	return false, nil
+}
+
+func (z *gosaxTokenizer) failed(err error) error {
+	if z.guard.hit {
+		return ErrTokenTooLarge
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
+		return fmt.Errorf("%w: unexpected end of input", ErrSyntax)
+	}
+	return fmt.Errorf("%w: %v", ErrSyntax, err)
+}
+
 func (z *gosaxTokenizer) attrs(t *token) ([]rawAttr, error) {
 	if t.parsed {
 		return t.attrs, nil
@@ -322,27 +389,46 @@ const (
 	ccTextSpecial             // text byte that unescape must look at
 )
 
-var charClass = func() (t [256]uint8) {
-	for c := 0; c < 256; c++ {
-		b := byte(c)
-		if isNameStart(b) {
-			t[c] |= ccName | ccNameStart
-		}
-		if isNameByte(b) {
-			t[c] |= ccName
-		}
-		if isSpace(b) {
-			t[c] |= ccSpace
-		}
-		if b >= 0x80 {
-			t[c] |= ccHigh | ccTextSpecial
-		}
-		if b == '&' || b == '\r' || b == ']' || b < 0x20 && b != '\n' && b != '\t' {
-			t[c] |= ccTextSpecial
-		}
+// charClass classifies bytes for table-driven scanning; charClassOf
+// documents it and TestCharClassTable checks that they agree.
+var charClass = [256]uint8{
+	0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x04, 0x04, 0x10, 0x10, 0x14, 0x10, 0x10,
+	0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00,
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
+	0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x00, 0x00, 0x10, 0x00, 0x03,
+	0x00, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
+	0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b,
+	0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b,
+	0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b,
+	0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b,
+	0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b,
+	0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b,
+	0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b,
+	0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b,
+}
+
+func charClassOf(b byte) uint8 {
+	var c uint8
+	if isNameStart(b) {
+		c |= ccName | ccNameStart
 	}
-	return t
-}()
+	if isNameByte(b) {
+		c |= ccName
+	}
+	if isSpace(b) {
+		c |= ccSpace
+	}
+	if b >= 0x80 {
+		c |= ccHigh | ccTextSpecial
+	}
+	if b == '&' || b == '\r' || b == ']' || b < 0x20 && b != '\n' && b != '\t' {
+		c |= ccTextSpecial
+	}
+	return c
+}
 
 // checkProcInst checks "<?target data?>": the target must be a name, and
 // an "xml" declaration may only declare version 1.0.
