@@ -1,18 +1,111 @@
 package main
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 )
 
-// newRecordsCmd is a placeholder until its issue lands; it is hidden from help.
+// newRecordsCmd returns `qbconnect records COMPANY TYPE`.
 func newRecordsCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:    "records",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("records: not built yet")
-		},
+	var format string
+	var limit int
+	var filters []string
+	cmd := &cobra.Command{
+		Use:   "records COMPANY TYPE",
+		Short: "Print a company's synced records of one data type, as JSON lines or a table",
+		Long: "Print a company's synced records of one data type (customers, invoices, ...), every page.\n" +
+			"Filters are the API's query parameters: --filter customerId=80000001-1 --filter txnDateFrom=2026-01-01.",
+		Args: cobra.ExactArgs(2),
 	}
+	client := apiFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if format != "jsonl" && format != "table" {
+			return fmt.Errorf("--format must be jsonl or table, not %q", format)
+		}
+		if limit < 0 {
+			return fmt.Errorf("--limit must not be negative")
+		}
+		q := url.Values{}
+		for _, f := range filters {
+			k, v, ok := strings.Cut(f, "=")
+			if !ok || k == "" || k == "limit" || k == "cursor" {
+				return fmt.Errorf("--filter must be NAME=VALUE with an API filter such as name or txnDateFrom, not %q", f)
+			}
+			q.Set(k, v)
+		}
+		c, err := client()
+		if err != nil {
+			return err
+		}
+		ctx := cmd.Context()
+		out := cmd.OutOrStdout()
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		if format == "table" {
+			fmt.Fprintln(tw, "ID\tNAME\tDATE\tAMOUNT\tEDIT SEQUENCE")
+		}
+		printed := 0
+		cursor := ""
+		for {
+			page := url.Values{}
+			for k, v := range q {
+				page[k] = v
+			}
+			size := 1000
+			if limit > 0 {
+				size = min(size, limit-printed)
+			}
+			page.Set("limit", fmt.Sprint(size))
+			if cursor != "" {
+				page.Set("cursor", cursor)
+			}
+			var resp struct {
+				Data       []json.RawMessage `json:"data"`
+				HasMore    bool              `json:"hasMore"`
+				NextCursor *string           `json:"nextCursor"`
+			}
+			if err := c.call(ctx, "GET", "/v1/companies/"+url.PathEscape(args[0])+"/"+url.PathEscape(args[1])+"?"+page.Encode(), nil, &resp); err != nil {
+				return err
+			}
+			for _, raw := range resp.Data {
+				if format == "jsonl" {
+					fmt.Fprintf(out, "%s\n", raw)
+				} else {
+					var r map[string]any
+					if err := json.Unmarshal(raw, &r); err != nil {
+						return err
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", field(r, "id"), field(r, "fullName", "name", "refNumber"),
+						field(r, "txnDate"), field(r, "totalAmount", "amount", "balance"), field(r, "editSequence"))
+				}
+				printed++
+			}
+			if !resp.HasMore || resp.NextCursor == nil || (limit > 0 && printed >= limit) {
+				break
+			}
+			cursor = *resp.NextCursor
+		}
+		if format == "table" {
+			return tw.Flush()
+		}
+		return nil
+	}
+	cmd.Flags().StringVar(&format, "format", "jsonl", "output: jsonl (one record per line) or table")
+	cmd.Flags().IntVar(&limit, "limit", 0, "print at most this many records (0: all)")
+	cmd.Flags().StringArrayVar(&filters, "filter", nil, "API filter NAME=VALUE, repeatable")
+	return cmd
+}
+
+// field returns the first of keys that r has, as text, or "-".
+func field(r map[string]any, keys ...string) string {
+	for _, k := range keys {
+		if v, ok := r[k]; ok && v != nil {
+			return fmt.Sprint(v)
+		}
+	}
+	return "-"
 }
