@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -75,7 +76,13 @@ func newEnv(tb testing.TB, o envOptions) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	tb.Cleanup(cancel)
 	e := &env{tb: tb, ctx: ctx}
-	e.st = storetest.NewEnv(tb, storetest.SQLiteDSN(tb), store.Options{Rand: newSeeded(o.Seed + 1)})
+	// SQLite always; PostgreSQL when QBCONNECT_TEST_POSTGRES names a
+	// database (CI sets it).
+	dsn := storetest.SQLiteDSN(tb)
+	if pg := os.Getenv("QBCONNECT_TEST_POSTGRES"); pg != "" {
+		dsn = storetest.PostgresDSN(pg)(tb)
+	}
+	e.st = storetest.NewEnv(tb, dsn, store.Options{Rand: newSeeded(o.Seed + 1)})
 	e.wcs = store.NewWebConnectorService(e.st.DB)
 	ecfg := o.Engine
 	ecfg.DB, ecfg.Queue, ecfg.Now = e.st.DB, e.st.Queue, e.st.Clock.Now
