@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -50,11 +49,11 @@ func StartBrowser() (*Browser, error) {
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	b := &Browser{ctx: ctx, cancel: func() { cancelCtx(); cancelAlloc() }}
-	start, cancelStart := context.WithTimeout(ctx, time.Minute)
-	defer cancelStart()
-	if err := chromedp.Do(ctx); err != nil || start.Err() != nil {
+	// The first run starts the browser and ties it to ctx, which must have
+	// no time-out.
+	if err := chromedp.Do(ctx); err != nil {
 		b.cancel()
-		return nil, fmt.Errorf("testenv: starting %s: %v", path, errors.Join(err, start.Err()))
+		return nil, fmt.Errorf("testenv: starting %s: %w", path, err)
 	}
 	return b, nil
 }
@@ -84,9 +83,12 @@ func (b *Browser) Tab(tb testing.TB) *Tab {
 	}
 	ctx, cancel := chromedp.NewContext(b.ctx)
 	tb.Cleanup(cancel)
-	t := &Tab{tb: tb, ctx: ctx}
-	t.run("open a tab", 30*time.Second)
-	return t
+	// The first run opens the tab and ties it to its context: it must be
+	// the tab's own context, not one with a time-out.
+	if err := chromedp.Do(ctx); err != nil {
+		tb.Fatalf("browser: opening a tab: %v", err)
+	}
+	return &Tab{tb: tb, ctx: ctx}
 }
 
 func (t *Tab) run(what string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
@@ -161,14 +163,14 @@ func (t *Tab) Click(selector string) {
 	t.run("click "+selector, 15*time.Second, chromedp.Click(chromedp.CSS(selector)))
 }
 
-// Screenshot saves a PNG of the whole page to path when screenshots are
-// being updated (UpdateScreenshots), and does nothing otherwise.
+// Screenshot saves a PNG of the whole page (chromedp's quality 100) to
+// path when screenshots are being updated (UpdateScreenshots), and does nothing otherwise.
 func (t *Tab) Screenshot(path string) {
 	t.tb.Helper()
 	if !UpdateScreenshots() {
 		return
 	}
-	png := value(t, "screenshot", 30*time.Second, chromedp.FullScreenshot(90))
+	png := value(t, "screenshot", 30*time.Second, chromedp.FullScreenshot(100))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.tb.Fatal(err)
 	}

@@ -1,0 +1,46 @@
+package e2e
+
+import "testing"
+
+// One test per situation of the certificate-expiry notice. Each starts
+// from a connector authorised under certificate A, updates it to a release
+// signed with certificate B, and plays the scenario of internal/scenario:
+// after every step the connector's local API and the platform's REST API
+// must show the same state (scenario.Play), the connector's UI in a
+// browser must show it too, queued writes must wait and then run exactly
+// once, and the client must get a signed webhook for each state and each
+// write.
+
+func TestNewUserLinksUnderCertificateBWithoutExtraStep(t *testing.T) {
+	newRotation(t).play("new-user", nil)
+}
+
+func TestRightFileOpenAsksAtNextAccessAndQueuedWorkFinishes(t *testing.T) {
+	newRotation(t).play("right-file-open", map[string]string{
+		"qbdsim:auth_pending": "qbdsim-authorization-dialog.png",
+		"connector:ok":        "connector-connected.png",
+	})
+}
+
+func TestOtherFileOpenApprovedForWrongFileThenFixed(t *testing.T) {
+	newRotation(t).play("other-file-open", map[string]string{"connector:wrong_file_open": "connector-wrong-file.png"})
+}
+
+func TestQuickBooksClosedTimesOutUntilUserOpensFileAndSyncs(t *testing.T) {
+	newRotation(t).play("qb-closed", map[string]string{
+		"connector:qb_closed":    "connector-qb-closed.png",
+		"connector:auth_pending": "connector-auth-pending.png",
+	})
+}
+
+func TestAccessDeniedRunsNothingUntilAuthorised(t *testing.T) {
+	newRotation(t).play("access-denied", map[string]string{"connector:access_denied": "connector-access-denied.png"})
+}
+
+func TestOldEntryRemovedBeforeApprovingChangesNothing(t *testing.T) {
+	newRotation(t).play("old-entry-removed", nil)
+}
+
+func TestOldEntryRemovedAfterApprovingChangesNothing(t *testing.T) {
+	newRotation(t).play("old-entry-removed-after", nil)
+}
