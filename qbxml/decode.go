@@ -3,7 +3,6 @@ package qbxml
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -315,14 +314,13 @@ type MessageSet struct {
 // receiveResponseXML SOAP envelope carrying one) and yields its responses
 // and their records one at a time, holding only the current record.
 type Decoder struct {
-	d       decodeState
-	opts    *Options
-	state   int
-	resp    *Response
-	msgSet  MessageSet
-	err     error
-	init    func() error
-	closers []func()
+	d      decodeState
+	opts   *Options
+	state  int
+	resp   *Response
+	msgSet MessageSet
+	err    error
+	init   func() error
 }
 
 const (
@@ -524,14 +522,4 @@ func (dec *Decoder) response(t *token) (*Response, error) {
 		}
 	}
 	return r, nil
-}
-
-// errorClass returns the class sentinel an error wraps, or nil.
-func errorClass(err error) error {
-	for _, c := range []error{ErrSyntax, ErrDTD, ErrTooDeep, ErrTokenTooLarge, ErrCharset, ErrNotQBXML} {
-		if errors.Is(err, c) {
-			return c
-		}
-	}
-	return nil
 }

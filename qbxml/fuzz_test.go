@@ -2,6 +2,7 @@ package qbxml
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -51,4 +52,14 @@ func FuzzDecodeDifferential(f *testing.F) {
 			t.Fatalf("items differ:\n gosax:\n%s\n stdlib:\n%s", fast, ref)
 		}
 	})
+}
+
+// errorClass returns the class sentinel an error wraps, or nil.
+func errorClass(err error) error {
+	for _, c := range []error{ErrSyntax, ErrDTD, ErrTooDeep, ErrTokenTooLarge, ErrCharset, ErrNotQBXML} {
+		if errors.Is(err, c) {
+			return c
+		}
+	}
+	return nil
 }

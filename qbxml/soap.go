@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"unicode/utf8"
 )
 
 // soapReader streams the qbXML document carried, escaped or in a CDATA
@@ -196,7 +195,6 @@ func (s *soapReader) Read(p []byte) (int, error) {
 			break
 		}
 		s.pend = append(s.pend[:0], v...)
-		_ = utf8.RuneLen
 	}
 	if n > 0 {
 		return n, nil

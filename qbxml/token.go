@@ -650,8 +650,8 @@ func unescapeAttr(b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// attribute value normalisation: literal white space becomes a space
-	// (character references were already expanded and are kept).
+	// Literal white space is kept as encoding/xml keeps it, rather than
+	// normalised to spaces, so that both decoders agree.
 	return v, nil
 }
 

@@ -36,7 +36,11 @@ func run(schemaDir, outDir string) error {
 	for _, w := range s.warnings {
 		fmt.Fprintln(os.Stderr, "gen: warning:", w)
 	}
-	old, _ := filepath.Glob(filepath.Join(outDir, "zz_*.go"))
+	var old []string
+	for _, pat := range []string{"zz_tables.go", "zz_meta_*.go", "zz_types_*.go"} {
+		m, _ := filepath.Glob(filepath.Join(outDir, pat))
+		old = append(old, m...)
+	}
 	for _, f := range old {
 		if err := os.Remove(f); err != nil {
 			return err
@@ -346,19 +350,9 @@ func emitType(b *bytes.Buffer, s *schema, t *etype, unions map[string]*union) er
 		}
 		n := strings.Join(ms, "Or")
 		unionNames[i] = n
-		if fields[n] && false {
-			return fmt.Errorf("%s: union %s collides", t.name, n)
-		}
 		if _, ok := unions[n]; !ok {
-			cp := &union{goName: n}
-			for _, m := range u.members {
-				cp.members = append(cp.members, m)
-			}
-			unions[n] = &union{goName: n, members: nil}
-			for _, m := range u.members {
-				unions[n].members = append(unions[n].members, m)
-			}
-			unions[n].goName = t.name // owner type, for member lookup
+			// the first type that uses a union owns its member list
+			unions[n] = &union{goName: t.name}
 		}
 	}
 
