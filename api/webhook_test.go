@@ -98,7 +98,13 @@ func (e *env) startJobs(tb testing.TB) {
 }
 
 func TestWebhooksAreSignedRetriedAndDeliveredOnce(t *testing.T) {
-	e := newEnv(t, sqliteDSN(t))
+	for name, dsn := range databases(t) {
+		t.Run(name, func(t *testing.T) { testWebhooks(t, dsn(t)) })
+	}
+}
+
+func testWebhooks(t *testing.T, dsn string) {
+	e := newEnv(t, dsn)
 	c := newCompany(t, e, smallCompany())
 	c.syncAll(t)
 	rc := newReceiver(t, 2, e.clock.Now)
