@@ -22,11 +22,16 @@ const (
 	EventWriteSucceeded EventType = "write.succeeded"
 	// EventWriteFailed: a client's write failed or timed out.
 	EventWriteFailed EventType = "write.failed"
+	// EventRotationConnectionUpdated: during a certificate-rotation
+	// campaign, a connection moved to another state (Updated,
+	// AwaitingReauthorization with its sub-state, Reauthorized).
+	EventRotationConnectionUpdated EventType = "rotation_campaign.connection_updated"
 )
 
 // EventTypes lists every event type, in documentation order.
 func EventTypes() []EventType {
-	return []EventType{EventConnectionStatusChanged, EventSyncCompleted, EventSyncFailed, EventWriteSucceeded, EventWriteFailed}
+	return []EventType{EventConnectionStatusChanged, EventSyncCompleted, EventSyncFailed, EventWriteSucceeded, EventWriteFailed,
+		EventRotationConnectionUpdated}
 }
 
 // Event is something that happened to one of an organisation's companies.

@@ -116,6 +116,13 @@ func (c eventConnections) RevokeConnector(ctx context.Context, orgID, connectorI
 	return nil
 }
 
+// OperationFinished hands an operation whose outcome another transport
+// (the Web Connector endpoint) applied to the same path as the gateway's:
+// the sync engine ingests it and webhooks fire.
+func (s *Server) OperationFinished(ctx context.Context, op *qbconnect.Operation) {
+	s.finished(ctx, op)
+}
+
 // finished is called once for every operation whose outcome the gateway
 // applied: the sync engine ingests sync and write results, and writes
 // raise write.succeeded or write.failed.

@@ -48,7 +48,7 @@ type Events interface {
 // EventCampaignConnection is the webhook event sent when a connection's
 // rotation campaign state changes; its data is {campaignId,
 // previousState, connection}.
-const EventCampaignConnection qbconnect.EventType = "rotation_campaign.connection_updated"
+const EventCampaignConnection = qbconnect.EventRotationConnectionUpdated
 
 // Config holds a Service's dependencies. Store and Orgs are required.
 type Config struct {

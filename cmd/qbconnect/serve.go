@@ -59,6 +59,8 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long shutdown waits for requests in progress")
 	f.DurationVar(&cfg.API.LeaseTTL, "lease-ttl", 10*time.Minute, "how long a connector holds a work item before it is offered again")
 	f.DurationVar(&cfg.API.LinkCodeTTL, "link-code-ttl", time.Hour, "default lifetime of a link code")
+	f.StringVar(&cfg.WebConnector.PublicURL, "public-url", "", "base URL that QuickBooks Web Connector reaches (https unless localhost; default: the URL of each .qwc request)")
+	f.BoolVar(&cfg.WebConnector.Disabled, "no-webconnector", false, "do not serve the QuickBooks Web Connector endpoint (/qbwc)")
 	return cmd
 }
 

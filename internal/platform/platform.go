@@ -53,6 +53,9 @@ type Config struct {
 	Release ReleaseConfig
 	// Sync configures the sync engine and webhooks (sync.go).
 	Sync SyncConfig
+	// WebConnector configures the QuickBooks Web Connector endpoint
+	// (webconnector.go).
+	WebConnector WebConnectorConfig
 }
 
 // Main is one platform server. Create it with New, start it with Run, stop
@@ -134,6 +137,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	if err := m.startReleases(ctx, &acfg); err != nil {
+		return err
+	}
+	if err := m.startWebConnector(&acfg); err != nil {
 		return err
 	}
 	if err := m.runSync(ctx); err != nil {

@@ -71,7 +71,7 @@ func (m *Main) startReleases(ctx context.Context, acfg *api.Config) error {
 	// once the webhook sender is wired here.
 	var err error
 	m.Releases, err = release.New(release.Config{Store: rs, Orgs: m.Orgs, Mail: mail, Verifier: rc.Verifier,
-		Operators: rc.Operators, Thresholds: rc.Thresholds, Now: m.cfg.Now, Logger: m.cfg.Logger})
+		Operators: rc.Operators, Thresholds: rc.Thresholds, Now: m.cfg.Now, Logger: m.cfg.Logger, Events: acfg.Events})
 	if err != nil {
 		return err
 	}
