@@ -70,12 +70,16 @@ func cachedCompany100k(b *testing.B) string {
 //
 //   - ingest-records/s: records per second of the engine's ingestion alone
 //     (HandleOperation: stream-decode, JSON, upsert, commit, next page);
+//   - ingest-cpu-records/s: the same per second of CPU time of the thread
+//     running HandleOperation (Linux), which other work on a shared
+//     machine does not inflate;
 //   - records/s: records stored per second of wall time, simulator included;
 //   - engine-records/s: the same without the time spent inside the
 //     simulator (what the platform itself sustains);
 //   - decode-records/s: the baseline, the generic qbXML decoder alone on the
 //     very same responses;
-//   - ingest/decode: ingest-records/s over decode-records/s;
+//   - ingest/decode: ingest-records/s over decode-records/s, and
+//     ingest/decode-cpu the same on CPU time;
 //   - cpu-records/s: records per second of process CPU time (simulator
 //     included), which a machine shared with other work distorts less.
 func BenchmarkFullSync(b *testing.B) {
@@ -87,7 +91,7 @@ func BenchmarkFullSync(b *testing.B) {
 }
 
 func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
-	var wall, inQB, cpu, ingest time.Duration
+	var wall, inQB, cpu, ingest, ingestCPU time.Duration
 	records := 0
 	var last *harness
 	for i := 0; i < b.N; i++ {
@@ -102,6 +106,7 @@ func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
 		allComplete(b, states)
 		inQB += h.qbTime
 		ingest += h.ingest
+		ingestCPU += h.ingestCPU
 		records += fetched(states)
 		last = h
 	}
@@ -112,9 +117,16 @@ func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
 	b.ReportMetric(float64(records)/wall.Seconds(), "records/s")
 	b.ReportMetric(float64(records)/ingest.Seconds(), "ingest-records/s")
 	b.ReportMetric(float64(records)/engine.Seconds(), "engine-records/s")
-	decoded, took := decodeResponses(b, last)
+	decoded, took, tookCPU := decodeResponses(b, last)
 	b.ReportMetric(float64(decoded)/took.Seconds(), "decode-records/s")
 	b.ReportMetric((float64(records)/ingest.Seconds())/(float64(decoded)/took.Seconds()), "ingest/decode")
+	if tookCPU > 0 && ingestCPU > 0 {
+		b.ReportMetric(float64(decoded)/tookCPU.Seconds(), "decode-cpu-records/s")
+		b.ReportMetric((float64(records)/ingestCPU.Seconds())/(float64(decoded)/tookCPU.Seconds()), "ingest/decode-cpu")
+	}
+	if ingestCPU > 0 {
+		b.ReportMetric(float64(records)/ingestCPU.Seconds(), "ingest-cpu-records/s")
+	}
 	if cpu > 0 {
 		b.ReportMetric(float64(records)/cpu.Seconds(), "cpu-records/s")
 	}
@@ -122,8 +134,9 @@ func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
 }
 
 // decodeResponses decodes every sync response of the harness's company with
-// the generic decoder alone and returns the records and the time taken.
-func decodeResponses(b *testing.B, h *harness) (int, time.Duration) {
+// the generic decoder alone and returns the records, the time taken and
+// the CPU time of the decoding thread.
+func decodeResponses(b *testing.B, h *harness) (int, time.Duration, time.Duration) {
 	b.Helper()
 	var results [][]byte
 	cursor := ""
@@ -142,6 +155,12 @@ func decodeResponses(b *testing.B, h *harness) (int, time.Duration) {
 	}
 	n := 0
 	start := time.Now()
+	cpu := threadCPU(func() { n = decodeResults(b, results) })
+	return n, time.Since(start), cpu
+}
+
+func decodeResults(b *testing.B, results [][]byte) int {
+	n := 0
 	for _, r := range results {
 		dec := qbxml.NewDecoder(bytes.NewReader(r), &qbxml.Options{Generic: true})
 		for {
@@ -157,5 +176,5 @@ func decodeResponses(b *testing.B, h *harness) (int, time.Duration) {
 			}
 		}
 	}
-	return n, time.Since(start)
+	return n
 }

@@ -64,6 +64,8 @@ type harness struct {
 	ticket string
 	qbTime time.Duration // time spent in ProcessRequest
 	ingest time.Duration // time spent in HandleOperation
+	// ingestCPU is the CPU time of HandleOperation's thread.
+	ingestCPU time.Duration
 }
 
 // harnessOptions shape a harness.
@@ -290,8 +292,10 @@ func (h *harness) step(drop, skipHandle bool) bool {
 	}
 	if applied && done.Status.Done() && !skipHandle {
 		start := time.Now()
-		if _, err := h.eng.HandleOperation(h.ctx, done, bytes.NewReader(done.Result)); err != nil {
-			h.tb.Fatalf("HandleOperation: %v", err)
+		var herr error
+		h.ingestCPU += threadCPU(func() { _, herr = h.eng.HandleOperation(h.ctx, done, bytes.NewReader(done.Result)) })
+		if herr != nil {
+			h.tb.Fatalf("HandleOperation: %v", herr)
 		}
 		h.ingest += time.Since(start)
 	}
