@@ -47,6 +47,9 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 				return err
 			}
 			cfg.Logger = logger
+			// The password comes from the environment only, never a flag
+			// that other local users could read in the process list.
+			cfg.Release.SMTP.Password = os.Getenv("QBCONNECT_SMTP_PASSWORD")
 			return runServe(cmd.Context(), cmd.OutOrStdout(), cfg)
 		},
 	}
@@ -61,6 +64,12 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 	f.DurationVar(&cfg.API.LinkCodeTTL, "link-code-ttl", time.Hour, "default lifetime of a link code")
 	f.StringVar(&cfg.WebConnector.PublicURL, "public-url", "", "base URL that QuickBooks Web Connector reaches (https unless localhost; default: the URL of each .qwc request)")
 	f.BoolVar(&cfg.WebConnector.Disabled, "no-webconnector", false, "do not serve the QuickBooks Web Connector endpoint (/qbwc)")
+	f.StringVar(&cfg.Release.SMTP.Host, "smtp-host", os.Getenv("QBCONNECT_SMTP_HOST"), "SMTP server for notices and expiry warnings (default $QBCONNECT_SMTP_HOST; empty logs them instead)")
+	f.IntVar(&cfg.Release.SMTP.Port, "smtp-port", 0, "SMTP port (0: 465 with --smtp-tls=tls, else 587)")
+	f.StringVar(&cfg.Release.SMTP.TLS, "smtp-tls", "starttls", "SMTP transport security: starttls, tls or none")
+	f.StringVar(&cfg.Release.SMTP.Username, "smtp-user", os.Getenv("QBCONNECT_SMTP_USER"), "SMTP user name for AUTH PLAIN (default $QBCONNECT_SMTP_USER)")
+	f.StringVar(&cfg.Release.SMTP.From, "smtp-from", "qbconnect <noreply@localhost>", "sender address of emails")
+	f.StringSliceVar(&cfg.Release.Operators, "operator-email", nil, "address that receives signing-certificate expiry warnings (repeatable)")
 	return cmd
 }
 

@@ -67,8 +67,8 @@ func (m *Main) startReleases(ctx context.Context, acfg *api.Config) error {
 		}
 		mail = m.Outbox
 	}
-	// Campaign webhooks: set Events to the API's events (api.Config.Events)
-	// once the webhook sender is wired here.
+	// Campaign webhooks go out through the API's events, which startSync
+	// set before this runs.
 	var err error
 	m.Releases, err = release.New(release.Config{Store: rs, Orgs: m.Orgs, Mail: mail, Verifier: rc.Verifier,
 		Operators: rc.Operators, Thresholds: rc.Thresholds, Now: m.cfg.Now, Logger: m.cfg.Logger, Events: acfg.Events})
