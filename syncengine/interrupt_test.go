@@ -3,11 +3,13 @@ package syncengine_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/qbdsim"
+	"github.com/qbconnect/qbconnect/store"
 	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
@@ -129,5 +131,55 @@ func testInterrupted(t *testing.T, dsn storetest.DSNFunc, seed uint64) {
 			h.checkMirror(2, interruptTypes...)
 			t.Logf("restarts under faults: %d", restarts)
 		}
+	}
+}
+
+// TestConcurrentHandlersIngestAPageOnce hands every result to two engines
+// at once (two platform processes sharing the database): each page is
+// ingested once and followed by one next page.
+func TestConcurrentHandlersIngestAPageOnce(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{DSN: dsn(t), Generate: smallCompany(6), Engine: syncengine.Config{MaxReturned: 30, DataTypes: []string{"invoices"}}})
+			other, err := syncengine.New(syncengine.Config{DB: storetest.OpenEnv(t, h.dsn, store.Options{}, h.env.Clock).DB, Now: h.env.Clock.Now, DataTypes: []string{"invoices"}, MaxReturned: 30})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.eng.SyncNow(h.ctx, h.org.ID, h.conn.CompanyID, qbconnect.SyncRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 50; i++ {
+				if !h.step(false, true) {
+					break
+				}
+				ops, _, err := h.env.Queue.ListOperations(h.ctx, qbconnect.OperationFilter{OrgID: h.org.ID, Kind: qbconnect.OpSync, Limit: 1})
+				if err != nil || len(ops) != 1 {
+					t.Fatal(err)
+				}
+				done := ops[0]
+				var wg sync.WaitGroup
+				follow := make([]int, 2)
+				for j, e := range []*syncengine.Engine{h.eng, other} {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						next, err := e.HandleOperation(h.ctx, done, nil)
+						if err != nil {
+							t.Errorf("HandleOperation: %v", err)
+						}
+						follow[j] = len(next)
+					}()
+				}
+				wg.Wait()
+				if follow[0]+follow[1] > 1 {
+					t.Fatalf("page ingested twice: follow-ups %v", follow)
+				}
+			}
+			states, _ := h.eng.SyncStates(h.ctx, h.org.ID, h.conn.CompanyID)
+			if st := stateOf(t, states, "invoices"); st.Status != qbconnect.SyncComplete || st.Fetched != 300 || st.Pages != 10 {
+				t.Fatalf("invoices %s: %d fetched in %d pages, want Complete, 300 in 10", st.Status, st.Fetched, st.Pages)
+			}
+			h.checkMirror(1, "invoices")
+		})
 	}
 }
