@@ -14,11 +14,21 @@ import (
 // error.
 func ParseNode(r io.Reader, opts *Options) (*Node, error) {
 	o := opts.withDefaults()
+	// A document already in memory (a bytes.Reader, a strings.Reader)
+	// gets buffers of its own size: a record of a few hundred bytes need
+	// not pay for the 64 KiB a stream gets.
+	size := gosaxBufSize
+	if l, ok := r.(interface{ Len() int }); ok && l.Len()+2048 < size {
+		size = l.Len() + 2048
+	}
 	in, err := prepareInput(r, o)
 	if err != nil {
 		return nil, err
 	}
-	d := &decodeState{tz: newGosaxTokenizer(in, o)}
+	d := &decodeState{tz: newGosaxTokenizerSize(in, o, size)}
+	if size < gosaxBufSize {
+		d.arena.chunk = make([]byte, 0, size)
+	}
 	for {
 		t, err := d.nextAny()
 		if err != nil {

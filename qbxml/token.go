@@ -145,9 +145,15 @@ type gosaxTokenizer struct {
 }
 
 func newGosaxTokenizer(r io.Reader, o *Options) *gosaxTokenizer {
+	return newGosaxTokenizerSize(r, o, gosaxBufSize)
+}
+
+// newGosaxTokenizerSize starts with a buffer of size bytes, which grows
+// for longer tokens.
+func newGosaxTokenizerSize(r io.Reader, o *Options, size int) *gosaxTokenizer {
 	g := &guardReader{r: r, limit: o.MaxTokenSize + gosaxBufSize}
 	t := &gosaxTokenizer{guard: g, stack: nameStack{max: o.MaxDepth}}
-	t.r = gosax.NewReaderSize(g, gosaxBufSize)
+	t.r = gosax.NewReaderSize(g, size)
 	t.r.EmitSelfClosingTag = true
 	return t
 }
