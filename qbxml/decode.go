@@ -67,7 +67,9 @@ func (d *decodeState) next() (*token, error) {
 	for {
 		var err error
 		if d.fast != nil {
+			d.fast.skipSpace = true
 			err = d.fast.read(&d.tok)
+			d.fast.skipSpace = false
 		} else {
 			err = d.tz.read(&d.tok)
 		}

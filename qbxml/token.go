@@ -138,6 +138,7 @@ type gosaxTokenizer struct {
 	r         *gosax.Reader
 	pending   bool        // pendingEv was read by quickText and not yet handled
 	pendingEv gosax.Event // valid until the next Event call
+	skipSpace bool        // drop white-space-only text: the caller wants elements only
 	guard     *guardReader
 	stack     nameStack
 	attrBuf   []rawAttr
@@ -219,6 +220,10 @@ func (z *gosaxTokenizer) read(t *token) error {
 			}
 			return nil
 		case gosax.EventText:
+			if z.skipSpace && allSpace(b) {
+				// white space between elements that the caller skips anyway
+				continue
+			}
 			if z.stack.depth() == 0 {
 				if !allSpace(b) {
 					return fmt.Errorf("%w: text outside the root element", ErrSyntax)
@@ -566,7 +571,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 
 func allSpace(b []byte) bool {
 	for _, c := range b {
-		if !isSpace(c) {
+		if charClass[c]&ccSpace == 0 {
 			return false
 		}
 	}
