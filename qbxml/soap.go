@@ -189,12 +189,25 @@ func (s *soapReader) Read(p []byte) (int, error) {
 			s.err = fmt.Errorf("%w: invalid entity reference in SOAP response", ErrSyntax)
 			break
 		}
-		v, err := unescape(append([]byte(nil), ref...))
-		if err != nil {
-			s.err = err
-			break
+		switch string(ref) {
+		case "&lt;":
+			s.pend = append(s.pend[:0], '<')
+		case "&gt;":
+			s.pend = append(s.pend[:0], '>')
+		case "&amp;":
+			s.pend = append(s.pend[:0], '&')
+		case "&quot;":
+			s.pend = append(s.pend[:0], '"')
+		case "&apos;":
+			s.pend = append(s.pend[:0], '\'')
+		default:
+			v, err := unescape(append(s.pend[:0], ref...))
+			if err != nil {
+				s.err = err
+				continue
+			}
+			s.pend = v
 		}
-		s.pend = append(s.pend[:0], v...)
 	}
 	if n > 0 {
 		return n, nil
