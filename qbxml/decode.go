@@ -278,6 +278,12 @@ type Response struct {
 	IteratorID string
 }
 
+// More reports whether the response's iterator holds more records: send
+// the same query again with iterator="Continue" and IteratorID.
+func (r *Response) More() bool {
+	return r.IteratorID != "" && r.IteratorRemainingCount != nil && *r.IteratorRemainingCount > 0
+}
+
 // Status returns the status table entry of r.StatusCode.
 func (r *Response) Status() StatusInfo { return Status(r.StatusCode) }
 

@@ -114,6 +114,9 @@ func TestDecodeTypedRecords(t *testing.T) {
 	if err := resps[1].Err(); err == nil || !strings.Contains(err.Error(), "3140") {
 		t.Errorf("InvoiceAddRs Err() = %v, want status 3140", err)
 	}
+	if resps[0].More() || !resps[3].More() {
+		t.Errorf("More: %v %v, want false for a finished iterator and true with 12 remaining", resps[0].More(), resps[3].More())
+	}
 	if resps[0].Err() != nil || resps[1].Status().Retryable {
 		t.Error("status helpers disagree with the table")
 	}

@@ -114,6 +114,7 @@ type StatusError struct {
 	StatusInfo
 }
 
+// Error describes the response and its status.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("qbxml: %s %s: status %d (%s): %s", e.Response.Name, e.Response.RequestID, e.Response.StatusCode, e.Response.StatusSeverity, e.Response.StatusMessage)
 }

@@ -42,6 +42,7 @@ type Problem struct {
 	Kind ProblemKind
 }
 
+// String returns "path: message".
 func (p Problem) String() string { return p.Path + ": " + p.Message }
 
 // ValidationError lists every problem of a document.
@@ -49,6 +50,7 @@ type ValidationError struct {
 	Problems []Problem
 }
 
+// Error lists every problem on one line.
 func (e *ValidationError) Error() string {
 	if len(e.Problems) == 1 {
 		return "qbxml: invalid request: " + e.Problems[0].String()
