@@ -89,8 +89,8 @@ type queueCollector struct {
 	log   *Server
 }
 
-var queueDepthDesc = prometheus.NewDesc("qbconnect_queue_operations",
-	"Operations in the queue by status (all processes sharing the database).", []string{"status"}, nil)
+var queueDepthDesc = prometheus.NewDesc("qbconnect_queue_depth",
+	"Operations in the queue by status, counted in the database at scrape time (every process sharing it).", []string{"status"}, nil)
 
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDepthDesc }
 

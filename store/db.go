@@ -203,6 +203,22 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 // Dialect reports which database the store uses.
 func (db *DB) Dialect() Dialect { return db.dialect }
 
+// Ping reports whether the database answers and holds the store's schema:
+// it reads the migrations table through the pool that serves queries, so
+// that a database that is down, a closed store or a dropped schema all
+// fail it. It does not wait for SQLite's single writer, so a long write
+// transaction does not make the server look unready.
+func (db *DB) Ping(ctx context.Context) error {
+	var n int
+	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM qbconnect_migrations").Scan(&n); err != nil {
+		return fmt.Errorf("database %s: %w", db.dialect, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("database %s: no migration applied", db.dialect)
+	}
+	return nil
+}
+
 // Close stops the notification listener and closes the pools.
 func (db *DB) Close() error {
 	if db.stopListener != nil {

@@ -745,3 +745,28 @@ func (q *Queue) Outcomes(ctx context.Context, orgID, opID string) ([]OutcomeReco
 	}
 	return list, rows.Err()
 }
+
+// CountOperations returns how many operations of every organisation are in
+// each status, for the queue-depth metric. Statuses with no operation are
+// absent from the map (their count is zero). It reads the whole queue of
+// the database, so it sees the work of every process that shares it.
+func (q *Queue) CountOperations(ctx context.Context) (map[qbconnect.OperationStatus]int, error) {
+	rows, err := q.db.query(ctx, "SELECT status, COUNT(*) FROM operations GROUP BY status")
+	if err != nil {
+		return nil, fmt.Errorf("count operations: %w", err)
+	}
+	defer rows.Close()
+	counts := map[qbconnect.OperationStatus]int{}
+	for rows.Next() {
+		var st qbconnect.OperationStatus
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("count operations: %w", err)
+		}
+		counts[st] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count operations: %w", err)
+	}
+	return counts, nil
+}

@@ -60,6 +60,8 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"RecordsUpsertReplaceAndKeepUnchanged", testRecordUpsert},
 		{"RecordsFilterAndPage", testRecordList},
 		{"RecordsRejectInvalidBatchWhole", testRecordInvalid},
+		{"QueueCountsOperationsByStatus", testCountOperations},
+		{"PingAnswersUntilClosed", testPing},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, newDSN) })
@@ -1342,5 +1344,49 @@ func testListenerReconnects(t *testing.T, newDSN DSNFunc) {
 		if time.Now().After(deadline) {
 			t.Fatal("the listener did not come back within 10s")
 		}
+	}
+}
+
+func testCountOperations(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	count := func(want map[qbconnect.OperationStatus]int) {
+		t.Helper()
+		got, err := e.Queue.CountOperations(ctx)
+		must(t, err)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("operations by status (-want +got):\n%s", diff)
+		}
+	}
+	count(map[qbconnect.OperationStatus]int{})
+	org := e.Org(t, "Acme")
+	other := e.Org(t, "Other")
+	conn, _ := e.Linked(t, org.ID, "")
+	conn2, _ := e.Linked(t, other.ID, "")
+	a := e.Enqueue(t, conn, qbconnect.PriorityWrite, "a")
+	b := e.Enqueue(t, conn, qbconnect.PriorityWrite, "b")
+	e.Enqueue(t, conn2, qbconnect.PriorityWrite, "c")
+	count(map[qbconnect.OperationStatus]int{qbconnect.OpQueued: 3})
+
+	l := e.Lease(t, conn.ConnectorID, time.Minute)
+	if l == nil || l.Operation.ID != a.ID {
+		t.Fatalf("lease = %+v, want %s", l, a.ID)
+	}
+	count(map[qbconnect.OperationStatus]int{qbconnect.OpQueued: 2, qbconnect.OpInFlight: 1})
+	_, _, err := e.Queue.Complete(ctx, a.ID, l.LeaseID, qbconnect.Outcome{Response: []byte("ok")})
+	must(t, err)
+	must(t, e.Queue.Cancel(ctx, org.ID, b.ID))
+	count(map[qbconnect.OperationStatus]int{qbconnect.OpQueued: 1, qbconnect.OpSucceeded: 1, qbconnect.OpCanceled: 1})
+}
+
+func testPing(t *testing.T, newDSN DSNFunc) {
+	dsn := newDSN(t)
+	db, err := store.Open(ctx, dsn, store.Options{})
+	must(t, err)
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("ping an open store: %v", err)
+	}
+	must(t, db.Close())
+	if err := db.Ping(ctx); err == nil {
+		t.Error("ping a closed store answered nil")
 	}
 }
