@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // builder turns XxxAdd (or a Ret merged with a XxxMod) into a XxxRet by
@@ -38,29 +41,35 @@ func retFor(src, ret string) bool {
 }
 
 // build returns the Ret element named retName filled from src.
-func (b *builder) build(retName string, src *elem) (*elem, error) {
-	model, ok := contentModel(retName)
+func (b *builder) build(retName string, src *qbxml.Node) (*qbxml.Node, error) {
+	t, ok := contentModel(retName)
 	if !ok {
 		return nil, fmt.Errorf("companyfile: no schema for %s", retName)
 	}
-	out := &elem{Name: retName}
-	if err := b.fill(out, model, src.Kids, make([]bool, len(src.Kids))); err != nil {
+	out := &qbxml.Node{Name: retName}
+	if err := b.fillType(out, t, src); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (b *builder) fill(out *elem, p *particle, src []*elem, used []bool) error {
-	for k := range p.Kids {
-		kp := &p.Kids[k]
+// fillType fills out, an element of type t, from the children of src.
+func (b *builder) fillType(out *qbxml.Node, t *qbxml.ElementType, src *qbxml.Node) error {
+	return b.fill(out, t, []qbxml.Particle{t.Model}, src.Children, make([]bool, len(src.Children)))
+}
+
+func (b *builder) fill(out *qbxml.Node, t *qbxml.ElementType, items []qbxml.Particle, src []*qbxml.Node, used []bool) error {
+	for k := range items {
+		kp := &items[k]
 		switch {
-		case kp.Kind == "e":
+		case kp.Kind == qbxml.ElementParticle:
+			c := &t.Children[kp.Child]
 			for j, s := range src {
-				if used[j] || !retFor(s.Name, kp.Name) {
+				if used[j] || !retFor(s.Name, c.Name) {
 					continue
 				}
 				used[j] = true
-				if err := b.emit(out, kp, s); err != nil {
+				if err := b.emit(out, c, s); err != nil {
 					return err
 				}
 				if kp.Max == 1 {
@@ -70,16 +79,16 @@ func (b *builder) fill(out *elem, p *particle, src []*elem, used []bool) error {
 		case kp.Max != 1:
 			// A repeated sequence or choice (transaction lines): emit the
 			// sources in their own order.
-			var names []*particle
-			collectElements(kp, &names)
+			var names []*qbxml.Child
+			collectElements(t, kp, &names)
 			for j, s := range src {
 				if used[j] {
 					continue
 				}
-				for _, np := range names {
-					if retFor(s.Name, np.Name) {
+				for _, c := range names {
+					if retFor(s.Name, c.Name) {
 						used[j] = true
-						if err := b.emit(out, np, s); err != nil {
+						if err := b.emit(out, c, s); err != nil {
 							return err
 						}
 						break
@@ -87,7 +96,7 @@ func (b *builder) fill(out *elem, p *particle, src []*elem, used []bool) error {
 				}
 			}
 		default:
-			if err := b.fill(out, kp, src, used); err != nil {
+			if err := b.fill(out, t, kp.Items, src, used); err != nil {
 				return err
 			}
 		}
@@ -95,96 +104,94 @@ func (b *builder) fill(out *elem, p *particle, src []*elem, used []bool) error {
 	return nil
 }
 
-func collectElements(p *particle, out *[]*particle) {
-	for k := range p.Kids {
-		kp := &p.Kids[k]
-		if kp.Kind == "e" {
-			*out = append(*out, kp)
+// collectElements lists the children of t that the particle p holds.
+func collectElements(t *qbxml.ElementType, p *qbxml.Particle, out *[]*qbxml.Child) {
+	for k := range p.Items {
+		kp := &p.Items[k]
+		if kp.Kind == qbxml.ElementParticle {
+			*out = append(*out, &t.Children[kp.Child])
 		} else {
-			collectElements(kp, out)
+			collectElements(t, kp, out)
 		}
 	}
 }
 
-func isRefModel(p *particle) bool {
-	if p.Type < 0 || !strings.HasSuffix(p.Name, "Ref") {
-		return false
-	}
-	_, ok := lookupChild(&schemaTypes[p.Type], "ListID")
-	return ok
+// isRef says whether c is a reference to a list object (ListID, FullName).
+func isRef(c *qbxml.Child) bool {
+	t := c.Type()
+	return t != nil && strings.HasSuffix(c.Name, "Ref") && t.Child("ListID") != nil
 }
 
-func (b *builder) emit(out *elem, p *particle, s *elem) error {
-	if p.Type >= 0 {
-		if isRefModel(p) {
-			ref, err := b.resolveRef(p.Name, s)
+func (b *builder) emit(out *qbxml.Node, c *qbxml.Child, s *qbxml.Node) error {
+	if t := c.Type(); t != nil {
+		if isRef(c) {
+			ref, err := b.resolveRef(c.Name, s)
 			if err != nil {
 				return err
 			}
-			out.Kids = append(out.Kids, ref)
+			out.Children = append(out.Children, ref)
 			return nil
 		}
-		model := &schemaTypes[p.Type]
-		child := &elem{Name: p.Name}
-		if err := b.fill(child, model, s.Kids, make([]bool, len(s.Kids))); err != nil {
+		child := &qbxml.Node{Name: c.Name}
+		if err := b.fillType(child, t, s); err != nil {
 			return err
 		}
-		if names := elementNames(model); len(names) > 0 && names[0] == "TxnLineID" {
-			if id := child.text("TxnLineID"); id == "" || id == "-1" {
-				setOrdered(child, model, "TxnLineID", b.f.ids.newID(b.now))
+		if len(t.Children) > 0 && t.Children[0].Name == "TxnLineID" {
+			if id := textAt(child, "TxnLineID"); id == "" || id == "-1" {
+				setOrdered(child, t, "TxnLineID", b.f.ids.newID(b.now))
 			}
 		}
-		out.Kids = append(out.Kids, child)
+		out.Children = append(out.Children, child)
 		return nil
 	}
-	text, err := normalize(p, s.Text)
+	text, err := normalize(c, s.Text)
 	if err != nil {
 		return err
 	}
-	out.Kids = append(out.Kids, textElem(p.Name, text))
+	out.Children = append(out.Children, qbxml.NewText(c.Name, text))
 	return nil
 }
 
 // normalize checks and formats a simple value the way QuickBooks returns it.
-func normalize(p *particle, v string) (string, error) {
-	if p.Simple < 0 {
+func normalize(ch *qbxml.Child, v string) (string, error) {
+	st := ch.Simple
+	if st == nil {
 		return v, nil
 	}
-	st := &schemaSimples[p.Simple]
-	switch st.Base {
-	case "AMTTYPE":
+	switch st.Kind {
+	case qbxml.KindAmount:
 		c, err := parseCents(v)
 		if err != nil {
-			return "", qbErr(stInvalidValue, "The %q field has an invalid value %q.", p.Name, v)
+			return "", qbErr(stInvalidValue, "The %q field has an invalid value %q.", ch.Name, v)
 		}
 		return formatCents(c), nil
-	case "PRICETYPE", "QUANTYPE", "PERCENTTYPE", "FLOATTYPE":
+	case qbxml.KindPrice, qbxml.KindQuantity, qbxml.KindPercent, qbxml.KindFloat:
 		v = strings.TrimSpace(v)
 		if _, err := strconv.ParseFloat(v, 64); err != nil && v != "" {
-			return "", qbErr(stInvalidValue, "The %q field has an invalid value %q.", p.Name, v)
+			return "", qbErr(stInvalidValue, "The %q field has an invalid value %q.", ch.Name, v)
 		}
 		return v, nil
-	case "BOOLTYPE":
+	case qbxml.KindBool:
 		switch strings.ToLower(strings.TrimSpace(v)) {
 		case "true", "1":
 			return "true", nil
 		case "false", "0":
 			return "false", nil
 		}
-		return "", qbErr(stInvalidBool, "There was an error when converting the boolean value %q in the field %q.", v, p.Name)
-	case "DATETYPE":
+		return "", qbErr(stInvalidBool, "There was an error when converting the boolean value %q in the field %q.", v, ch.Name)
+	case qbxml.KindDate:
 		if _, err := parseQBDate(v); err != nil {
-			return "", qbErr(stInvalidDate, "There was an error when converting the date value %q in the field %q.", v, p.Name)
+			return "", qbErr(stInvalidDate, "There was an error when converting the date value %q in the field %q.", v, ch.Name)
 		}
 		return strings.TrimSpace(v), nil
-	case "INTTYPE":
+	case qbxml.KindInt:
 		if _, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil {
-			return "", qbErr(stInvalidValue, "The %q field has an invalid value %q.", p.Name, v)
+			return "", qbErr(stInvalidValue, "The %q field has an invalid value %q.", ch.Name, v)
 		}
 		return strings.TrimSpace(v), nil
 	}
-	if st.MaxLen > 0 && len([]rune(v)) > st.MaxLen {
-		return "", qbErr(stInvalidString, "The string %q in the field %q is too long.", v, p.Name)
+	if st.MaxLength > 0 && utf8.RuneCountInString(v) > st.MaxLength {
+		return "", qbErr(stInvalidString, "The string %q in the field %q is too long.", v, ch.Name)
 	}
 	return v, nil
 }
@@ -192,16 +199,16 @@ func normalize(p *particle, v string) (string, error) {
 // resolveRef resolves a reference (ListID and/or FullName) to the object it
 // names and returns it with both, as QuickBooks does. An unknown object is
 // status 3140.
-func (b *builder) resolveRef(name string, s *elem) (*elem, error) {
-	listID, fullName := strings.TrimSpace(s.text("ListID")), s.text("FullName")
+func (b *builder) resolveRef(name string, s *qbxml.Node) (*qbxml.Node, error) {
+	listID, fullName := strings.TrimSpace(textAt(s, "ListID")), textAt(s, "FullName")
 	ns, types, ok := refTarget(name, b.typ)
 	if !ok {
-		ref := &elem{Name: name}
+		ref := &qbxml.Node{Name: name}
 		if listID != "" {
-			ref.Kids = append(ref.Kids, textElem("ListID", listID))
+			ref.Children = append(ref.Children, qbxml.NewText("ListID", listID))
 		}
 		if fullName != "" {
-			ref.Kids = append(ref.Kids, textElem("FullName", fullName))
+			ref.Children = append(ref.Children, qbxml.NewText("FullName", fullName))
 		}
 		return ref, nil
 	}
@@ -216,7 +223,7 @@ func (b *builder) resolveRef(name string, s *elem) (*elem, error) {
 		}
 		return nil, err
 	}
-	return &elem{Name: name, Kids: []*elem{textElem("ListID", o.id), textElem("FullName", o.name)}}, nil
+	return &qbxml.Node{Name: name, Children: []*qbxml.Node{qbxml.NewText("ListID", o.id), qbxml.NewText("FullName", o.name)}}, nil
 }
 
 // lookupRef finds the list element a reference names, by ListID when given
@@ -249,43 +256,6 @@ func (f *File) lookupRef(ctx context.Context, q querier, ns string, types []stri
 		}
 	}
 	return o, nil
-}
-
-// setOrdered sets the child name of e to text, inserting it at its place in
-// the content model when it is missing.
-func setOrdered(e *elem, model *particle, name, text string) *elem {
-	if c := e.child(name); c != nil {
-		c.Text, c.Kids = text, nil
-		return c
-	}
-	c := textElem(name, text)
-	insertOrdered(e, model, c)
-	return c
-}
-
-// insertOrdered inserts c among e's children after every child that comes
-// before it in the content model.
-func insertOrdered(e *elem, model *particle, c *elem) {
-	order := elementNames(model)
-	pos := func(n string) int {
-		for i, o := range order {
-			if o == n {
-				return i
-			}
-		}
-		return len(order)
-	}
-	want := pos(c.Name)
-	at := len(e.Kids)
-	for i, k := range e.Kids {
-		if pos(k.Name) > want {
-			at = i
-			break
-		}
-	}
-	e.Kids = append(e.Kids, nil)
-	copy(e.Kids[at+1:], e.Kids[at:])
-	e.Kids[at] = c
 }
 
 // parseCents parses an amount ("12", "-3.5", "1234.56") to cents.

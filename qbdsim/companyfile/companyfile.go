@@ -7,6 +7,11 @@
 // It also generates large, realistic and deterministic companies for tests,
 // demos and benchmarks (see Generate).
 //
+// Intuit's qbXML schema, the request validator and the element trees come
+// from package qbxml: requests are parsed with qbxml.ParseNode and checked
+// with qbxml.Validate, Ret objects are built by walking the content models
+// of qbxml.Lookup and stored and written as qbxml.Node trees.
+//
 // Only the simulator (package qbdsim and its commands) and tests import it; it
 // stands where QuickBooks stands and imports nothing of the platform.
 package companyfile

@@ -69,16 +69,16 @@ func TestOpenMissingOrForeignFileFails(t *testing.T) {
 func TestNewCompanyHasStandardLists(t *testing.T) {
 	f, _ := newTestFile(t)
 	rs := ok(t, f, `<AccountQueryRq requestID="1"><FullName>Accounts Receivable</FullName></AccountQueryRq>`)
-	if got := rs.text("AccountRet/AccountType"); got != "AccountsReceivable" {
+	if got := textAt(rs, "AccountRet/AccountType"); got != "AccountsReceivable" {
 		t.Errorf("AccountType = %q", got)
 	}
 	rs = ok(t, f, `<TermsQueryRq/>`)
-	if len(rs.all("StandardTermsRet")) < 5 || len(rs.all("DateDrivenTermsRet")) != 1 {
-		t.Errorf("terms: %d standard, %d date-driven", len(rs.all("StandardTermsRet")), len(rs.all("DateDrivenTermsRet")))
+	if len(kids(rs, "StandardTermsRet")) < 5 || len(kids(rs, "DateDrivenTermsRet")) != 1 {
+		t.Errorf("terms: %d standard, %d date-driven", len(kids(rs, "StandardTermsRet")), len(kids(rs, "DateDrivenTermsRet")))
 	}
 	for _, q := range []string{"PaymentMethod", "SalesTaxCode", "ShipMethod", "CustomerType", "VendorType", "Item", "Vendor", "CustomerMsg"} {
 		rs := ok(t, f, `<`+q+`QueryRq/>`)
-		if rs.attr("retCount") == "0" {
+		if attrValue(rs, "retCount") == "0" {
 			t.Errorf("%s: no records", q)
 		}
 	}
@@ -90,20 +90,20 @@ func TestHostCompanyPreferencesQueries(t *testing.T) {
 	s.Access = AccessRights{IsAutomaticLoginAllowed: true, AutomaticLoginUserName: "Admin", IsPersonalDataAccessAllowed: false}
 	s.Host = HostInfo{ProductName: "QuickBooks Pro 2014", MajorVersion: "24", FileMode: "MultiUser"}
 	rs := runAs(t, f, s, `onError="continueOnError"`, `<HostQueryRq requestID="0"/><CompanyQueryRq requestID="1"/><PreferencesQueryRq requestID="2"/>`)
-	if len(rs.Kids) != 3 {
-		t.Fatalf("%d responses", len(rs.Kids))
+	if len(rs.Children) != 3 {
+		t.Fatalf("%d responses", len(rs.Children))
 	}
-	host, company, prefs := rs.Kids[0], rs.Kids[1], rs.Kids[2]
-	got := []string{host.attr("requestID"), company.attr("requestID"), prefs.attr("requestID"),
-		host.text("HostRet/ProductName"), host.text("HostRet/QBFileMode"), company.text("CompanyRet/CompanyName"),
-		prefs.text("PreferencesRet/CurrentAppAccessRights/IsAutomaticLoginAllowed"),
-		prefs.text("PreferencesRet/CurrentAppAccessRights/AutomaticLoginUserName"),
-		prefs.text("PreferencesRet/CurrentAppAccessRights/IsPersonalDataAccessAllowed")}
+	host, company, prefs := rs.Children[0], rs.Children[1], rs.Children[2]
+	got := []string{attrValue(host, "requestID"), attrValue(company, "requestID"), attrValue(prefs, "requestID"),
+		textAt(host, "HostRet/ProductName"), textAt(host, "HostRet/QBFileMode"), textAt(company, "CompanyRet/CompanyName"),
+		textAt(prefs, "PreferencesRet/CurrentAppAccessRights/IsAutomaticLoginAllowed"),
+		textAt(prefs, "PreferencesRet/CurrentAppAccessRights/AutomaticLoginUserName"),
+		textAt(prefs, "PreferencesRet/CurrentAppAccessRights/IsPersonalDataAccessAllowed")}
 	want := []string{"0", "1", "2", "QuickBooks Pro 2014", "MultiUser", "Test Company", "true", "Admin", "false"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if n := len(host.child("HostRet").all("SupportedQBXMLVersion")); n < 10 {
+	if n := len(kids(kid(host, "HostRet"), "SupportedQBXMLVersion")); n < 10 {
 		t.Errorf("%d supported versions", n)
 	}
 }
@@ -113,31 +113,31 @@ func TestCustomerAddReturnsQuickBooksIdentifiersAndQueryFindsIt(t *testing.T) {
 	rs := ok(t, f, `<CustomerAddRq requestID="7"><CustomerAdd><Name>Jane Doe</Name><CompanyName>Doe &amp; Sons</CompanyName>
 		<BillAddress><Addr1>1 Main St</Addr1><City>Springfield</City></BillAddress>
 		<Phone>555-0100</Phone><TermsRef><FullName>Net 30</FullName></TermsRef><OpenBalance>125.5</OpenBalance></CustomerAdd></CustomerAddRq>`)
-	c := rs.child("CustomerRet")
-	id := c.text("ListID")
+	c := kid(rs, "CustomerRet")
+	id := textAt(c, "ListID")
 	if !strings.Contains(id, "-") || len(strings.Split(id, "-")[1]) != 10 {
 		t.Errorf("ListID %q is not hex-epoch", id)
 	}
-	if c.text("EditSequence") == "" || c.text("TimeCreated") == "" || !strings.HasSuffix(c.text("TimeCreated"), "-05:00") {
-		t.Errorf("EditSequence %q TimeCreated %q", c.text("EditSequence"), c.text("TimeCreated"))
+	if textAt(c, "EditSequence") == "" || textAt(c, "TimeCreated") == "" || !strings.HasSuffix(textAt(c, "TimeCreated"), "-05:00") {
+		t.Errorf("EditSequence %q TimeCreated %q", textAt(c, "EditSequence"), textAt(c, "TimeCreated"))
 	}
-	got := []string{c.text("Name"), c.text("FullName"), c.text("IsActive"), c.text("Sublevel"), c.text("CompanyName"), c.text("BillAddress/City"),
-		c.text("TermsRef/FullName"), c.text("Balance"), c.text("TotalBalance")}
+	got := []string{textAt(c, "Name"), textAt(c, "FullName"), textAt(c, "IsActive"), textAt(c, "Sublevel"), textAt(c, "CompanyName"), textAt(c, "BillAddress/City"),
+		textAt(c, "TermsRef/FullName"), textAt(c, "Balance"), textAt(c, "TotalBalance")}
 	want := []string{"Jane Doe", "Jane Doe", "true", "0", "Doe & Sons", "Springfield", "Net 30", "125.50", "125.50"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if c.text("TermsRef/ListID") == "" {
+	if textAt(c, "TermsRef/ListID") == "" {
 		t.Error("TermsRef has no ListID")
 	}
 
 	q := ok(t, f, `<CustomerQueryRq><ListID>`+id+`</ListID></CustomerQueryRq>`)
-	if q.attr("retCount") != "1" || q.text("CustomerRet/Name") != "Jane Doe" {
-		t.Errorf("query by ListID: retCount %s name %q", q.attr("retCount"), q.text("CustomerRet/Name"))
+	if attrValue(q, "retCount") != "1" || textAt(q, "CustomerRet/Name") != "Jane Doe" {
+		t.Errorf("query by ListID: retCount %s name %q", attrValue(q, "retCount"), textAt(q, "CustomerRet/Name"))
 	}
 	q = ok(t, f, `<CustomerQueryRq><FullName>jane doe</FullName><IncludeRetElement>ListID</IncludeRetElement><IncludeRetElement>Name</IncludeRetElement></CustomerQueryRq>`)
 	var names []string
-	for _, k := range q.child("CustomerRet").Kids {
+	for _, k := range kid(q, "CustomerRet").Children {
 		names = append(names, k.Name)
 	}
 	if diff := cmp.Diff([]string{"ListID", "Name"}, names); diff != "" {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // dataExtDef handles DataExtDefAdd/Mod/Query/Del: definitions of custom
@@ -19,11 +21,11 @@ func (f *File) dataExtDef(ctx context.Context, rq *request, rs *response) error 
 	case "DataExtDefQueryRq":
 		rs.countAttr = true
 		owners := map[string]bool{}
-		for _, o := range rq.el.all("OwnerID") {
+		for _, o := range kids(rq.el, "OwnerID") {
 			owners[o.Text] = true
 		}
 		assign := map[string]bool{}
-		for _, a := range rq.el.all("AssignToObject") {
+		for _, a := range kids(rq.el, "AssignToObject") {
 			assign[a.Text] = true
 		}
 		rows, err := f.db.QueryContext(ctx, `SELECT owner_id, ret FROM data_ext_defs ORDER BY seq`)
@@ -44,13 +46,13 @@ func (f *File) dataExtDef(ctx context.Context, rq *request, rs *response) error 
 				// Private definitions are returned only to their owner.
 				continue
 			}
-			ret, err := parseElem(raw)
+			ret, err := parseNode(raw)
 			if err != nil {
 				return err
 			}
 			if len(assign) > 0 {
 				match := false
-				for _, a := range ret.all("AssignToObject") {
+				for _, a := range kids(ret, "AssignToObject") {
 					match = match || assign[a.Text]
 				}
 				if !match {
@@ -64,9 +66,9 @@ func (f *File) dataExtDef(ctx context.Context, rq *request, rs *response) error 
 		}
 		return rows.Err()
 	case "DataExtDefAddRq":
-		src := rq.el.child("DataExtDefAdd")
-		owner, name := src.text("OwnerID"), src.text("DataExtName")
-		var ret *elem
+		src := kid(rq.el, "DataExtDefAdd")
+		owner, name := textAt(src, "OwnerID"), textAt(src, "DataExtName")
+		var ret *qbxml.Node
 		err := f.writeTx(ctx, func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM data_ext_defs WHERE owner_id = ? AND UPPER(name) = UPPER(?)`, owner, name).Scan(&n); err != nil {
@@ -87,14 +89,14 @@ func (f *File) dataExtDef(ctx context.Context, rq *request, rs *response) error 
 			}
 			setOrdered(ret, model, "DataExtID", itoa(int(seq)))
 			for _, k := range []string{"DataExtListRequire", "DataExtTxnRequire"} {
-				if ret.child(k) == nil {
+				if kid(ret, k) == nil {
 					setOrdered(ret, model, k, "false")
 				}
 			}
-			if ret.child("DataExtFormatString") == nil {
+			if kid(ret, "DataExtFormatString") == nil {
 				setOrdered(ret, model, "DataExtFormatString", "")
 			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO data_ext_defs(owner_id, name, seq, ret) VALUES (?,?,?,?)`, owner, name, seq, marshalElem(ret))
+			_, err = tx.ExecContext(ctx, `INSERT INTO data_ext_defs(owner_id, name, seq, ret) VALUES (?,?,?,?)`, owner, name, seq, marshalNode(ret))
 			return err
 		})
 		if err != nil {
@@ -103,9 +105,9 @@ func (f *File) dataExtDef(ctx context.Context, rq *request, rs *response) error 
 		f.writeRet(rs, ret, retOptions{})
 		return nil
 	case "DataExtDefModRq":
-		src := rq.el.child("DataExtDefMod")
-		owner, name := src.text("OwnerID"), src.text("DataExtName")
-		var ret *elem
+		src := kid(rq.el, "DataExtDefMod")
+		owner, name := textAt(src, "OwnerID"), textAt(src, "DataExtName")
+		var ret *qbxml.Node
 		err := f.writeTx(ctx, func(tx *sql.Tx) error {
 			var raw []byte
 			err := tx.QueryRowContext(ctx, `SELECT ret FROM data_ext_defs WHERE owner_id = ? AND UPPER(name) = UPPER(?)`, owner, name).Scan(&raw)
@@ -115,27 +117,27 @@ func (f *File) dataExtDef(ctx context.Context, rq *request, rs *response) error 
 			if err != nil {
 				return err
 			}
-			if ret, err = parseElem(raw); err != nil {
+			if ret, err = parseNode(raw); err != nil {
 				return err
 			}
 			model, _ := contentModel("DataExtDefRet")
 			newName := name
-			if v := src.text("DataExtNewName"); v != "" {
+			if v := textAt(src, "DataExtNewName"); v != "" {
 				newName = v
 				setOrdered(ret, model, "DataExtName", v)
 			}
-			for _, rm := range src.all("RemoveFromObject") {
-				ret.Kids = slicesDeleteFunc(ret.Kids, func(k *elem) bool { return k.Name == "AssignToObject" && k.Text == rm.Text })
+			for _, rm := range kids(src, "RemoveFromObject") {
+				ret.Children = slicesDeleteFunc(ret.Children, func(k *qbxml.Node) bool { return k.Name == "AssignToObject" && k.Text == rm.Text })
 			}
-			for _, a := range src.all("AssignToObject") {
-				insertOrdered(ret, model, textElem("AssignToObject", a.Text))
+			for _, a := range kids(src, "AssignToObject") {
+				insertOrdered(ret, model, qbxml.NewText("AssignToObject", a.Text))
 			}
 			for _, k := range []string{"DataExtListRequire", "DataExtTxnRequire", "DataExtFormatString"} {
-				if v := src.child(k); v != nil {
+				if v := kid(src, k); v != nil {
 					setOrdered(ret, model, k, v.Text)
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE data_ext_defs SET name = ?, ret = ? WHERE owner_id = ? AND UPPER(name) = UPPER(?)`, newName, marshalElem(ret), owner, name); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE data_ext_defs SET name = ?, ret = ? WHERE owner_id = ? AND UPPER(name) = UPPER(?)`, newName, marshalNode(ret), owner, name); err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE data_ext SET name = ? WHERE owner_id = ? AND UPPER(name) = UPPER(?)`, newName, owner, name)
@@ -147,11 +149,11 @@ func (f *File) dataExtDef(ctx context.Context, rq *request, rs *response) error 
 		f.writeRet(rs, ret, retOptions{})
 		return nil
 	default: // DataExtDefDelRq
-		src := rq.el.child("DataExtDefDel")
+		src := kid(rq.el, "DataExtDefDel")
 		if src == nil {
 			src = rq.el
 		}
-		owner, name := src.text("OwnerID"), src.text("DataExtName")
+		owner, name := textAt(src, "OwnerID"), textAt(src, "DataExtName")
 		err := f.writeTx(ctx, func(tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, `DELETE FROM data_ext_defs WHERE owner_id = ? AND UPPER(name) = UPPER(?)`, owner, name)
 			if err != nil {
@@ -166,7 +168,7 @@ func (f *File) dataExtDef(ctx context.Context, rq *request, rs *response) error 
 		if err != nil {
 			return err
 		}
-		ret := newElem("DataExtDefDelRet", textElem("OwnerID", owner), textElem("DataExtName", name), textElem("TimeDeleted", qbTime(rq.now)))
+		ret := qbxml.NewNode("DataExtDefDelRet", qbxml.NewText("OwnerID", owner), qbxml.NewText("DataExtName", name), qbxml.NewText("TimeDeleted", qbTime(rq.now)))
 		f.writeRet(rs, ret, retOptions{})
 		return nil
 	}
@@ -179,9 +181,9 @@ func (f *File) dataExt(ctx context.Context, rq *request, rs *response) error {
 		return err
 	}
 	op := strings.TrimSuffix(strings.TrimPrefix(rq.name, "DataExt"), "Rq")
-	src := rq.el.child("DataExt" + op)
-	owner, name := src.text("OwnerID"), src.text("DataExtName")
-	value := src.text("DataExtValue")
+	src := kid(rq.el, "DataExt"+op)
+	owner, name := textAt(src, "OwnerID"), textAt(src, "DataExtName")
+	value := textAt(src, "DataExtValue")
 	var extType string
 	err := f.writeTx(ctx, func(tx *sql.Tx) error {
 		var raw []byte
@@ -192,18 +194,18 @@ func (f *File) dataExt(ctx context.Context, rq *request, rs *response) error {
 		if err != nil {
 			return err
 		}
-		def, err := parseElem(raw)
+		def, err := parseNode(raw)
 		if err != nil {
 			return err
 		}
-		extType = def.text("DataExtType")
-		name = def.text("DataExtName")
+		extType = textAt(def, "DataExtType")
+		name = textAt(def, "DataExtName")
 		objID, objType, err := f.dataExtObject(ctx, tx, src)
 		if err != nil {
 			return err
 		}
 		assigned := false
-		for _, a := range def.all("AssignToObject") {
+		for _, a := range kids(def, "AssignToObject") {
 			assigned = assigned || a.Text == objType
 		}
 		if !assigned && owner == "0" {
@@ -237,31 +239,31 @@ func (f *File) dataExt(ctx context.Context, rq *request, rs *response) error {
 		return err
 	}
 	if op == "Del" {
-		ret := &elem{Name: "DataExtDelRet"}
-		for _, k := range src.Kids {
-			ret.Kids = append(ret.Kids, k)
+		ret := &qbxml.Node{Name: "DataExtDelRet"}
+		for _, k := range src.Children {
+			ret.Children = append(ret.Children, k)
 		}
-		ret.Kids = append(ret.Kids, textElem("TimeDeleted", qbTime(rq.now)))
+		ret.Children = append(ret.Children, qbxml.NewText("TimeDeleted", qbTime(rq.now)))
 		f.writeRet(rs, ret, retOptions{})
 		return nil
 	}
-	ret := newElem("DataExtRet")
+	ret := qbxml.NewNode("DataExtRet")
 	if owner != "" {
-		ret.Kids = append(ret.Kids, textElem("OwnerID", owner))
+		ret.Children = append(ret.Children, qbxml.NewText("OwnerID", owner))
 	}
-	ret.Kids = append(ret.Kids, textElem("DataExtName", name), textElem("DataExtType", extType), textElem("DataExtValue", value))
+	ret.Children = append(ret.Children, qbxml.NewText("DataExtName", name), qbxml.NewText("DataExtType", extType), qbxml.NewText("DataExtValue", value))
 	f.writeRet(rs, ret, retOptions{})
 	return nil
 }
 
 // dataExtObject resolves the object a DataExt request names and returns its
 // ID and the AssignToObject name of its type.
-func (f *File) dataExtObject(ctx context.Context, q querier, src *elem) (string, string, error) {
-	if t := src.text("OtherDataExtType"); t != "" {
+func (f *File) dataExtObject(ctx context.Context, q querier, src *qbxml.Node) (string, string, error) {
+	if t := textAt(src, "OtherDataExtType"); t != "" {
 		return companyObjectID, t, nil
 	}
-	if t := src.text("TxnDataExtType"); t != "" {
-		id := src.text("TxnID")
+	if t := textAt(src, "TxnDataExtType"); t != "" {
+		id := textAt(src, "TxnID")
 		o, err := getObjectByID(ctx, q, id)
 		if errors.Is(err, errNoObject) {
 			return "", "", qbErr(stInvalidRef, "There is an invalid reference to QuickBooks %s %q.", t, id)
@@ -271,8 +273,8 @@ func (f *File) dataExtObject(ctx context.Context, q querier, src *elem) (string,
 		}
 		return o.id, t, nil
 	}
-	t := src.text("ListDataExtType")
-	ref := src.child("ListObjRef")
+	t := textAt(src, "ListDataExtType")
+	ref := kid(src, "ListObjRef")
 	ns := t
 	switch t {
 	case "Customer", "Vendor", "Employee", "OtherName":
@@ -280,9 +282,9 @@ func (f *File) dataExtObject(ctx context.Context, q querier, src *elem) (string,
 	case "Item":
 		ns = "Item"
 	}
-	o, err := f.lookupRef(ctx, q, ns, nil, ref.text("ListID"), ref.text("FullName"))
+	o, err := f.lookupRef(ctx, q, ns, nil, textAt(ref, "ListID"), textAt(ref, "FullName"))
 	if errors.Is(err, errNoObject) {
-		return "", "", qbErr(stInvalidRef, "There is an invalid reference to QuickBooks %s %q.", t, ref.text("ListID")+ref.text("FullName"))
+		return "", "", qbErr(stInvalidRef, "There is an invalid reference to QuickBooks %s %q.", t, textAt(ref, "ListID")+textAt(ref, "FullName"))
 	}
 	if err != nil {
 		return "", "", err
@@ -291,8 +293,8 @@ func (f *File) dataExtObject(ctx context.Context, q querier, src *elem) (string,
 }
 
 // dataExtFor returns the DataExtRet elements of the owners on each object.
-func (f *File) dataExtFor(ctx context.Context, ids, owners []string) (map[string][]*elem, error) {
-	out := map[string][]*elem{}
+func (f *File) dataExtFor(ctx context.Context, ids, owners []string) (map[string][]*qbxml.Node, error) {
+	out := map[string][]*qbxml.Node{}
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -314,8 +316,8 @@ func (f *File) dataExtFor(ctx context.Context, ids, owners []string) (map[string
 			rows.Close()
 			return nil, err
 		}
-		if d, err := parseElem(raw); err == nil {
-			defs[owner+"\x00"+name] = d.text("DataExtType")
+		if d, err := parseNode(raw); err == nil {
+			defs[owner+"\x00"+name] = textAt(d, "DataExtType")
 		}
 	}
 	rows.Close()
@@ -337,8 +339,8 @@ func (f *File) dataExtFor(ctx context.Context, ids, owners []string) (map[string
 				rows.Close()
 				return nil, err
 			}
-			out[obj] = append(out[obj], newElem("DataExtRet", textElem("OwnerID", owner), textElem("DataExtName", name),
-				textElem("DataExtType", defs[owner+"\x00"+name]), textElem("DataExtValue", value)))
+			out[obj] = append(out[obj], qbxml.NewNode("DataExtRet", qbxml.NewText("OwnerID", owner), qbxml.NewText("DataExtName", name),
+				qbxml.NewText("DataExtType", defs[owner+"\x00"+name]), qbxml.NewText("DataExtValue", value)))
 		}
 		rows.Close()
 	}

@@ -28,22 +28,22 @@ func TestEveryExampleRequestGetsAResponse(t *testing.T) {
 			continue
 		}
 		keepResponse(t, resp)
-		root, err := parseElem(resp)
+		root, err := parseNode(resp)
 		if err != nil {
 			t.Fatalf("%s: response does not parse: %v", name, err)
 		}
-		var rs *elem
-		for _, set := range root.Kids {
-			if len(set.Kids) > 0 {
-				rs = set.Kids[0]
+		var rs *qbxml.Node
+		for _, set := range root.Children {
+			if len(set.Children) > 0 {
+				rs = set.Children[0]
 			}
 		}
 		want := strings.TrimSuffix(name, "Rq") + "Rs"
-		if rs == nil || rs.Name != want || rs.attr("statusCode") == "" {
+		if rs == nil || rs.Name != want || attrValue(rs, "statusCode") == "" {
 			t.Errorf("%s: no %s with a status in\n%s", name, want, resp)
 			continue
 		}
-		if rs.attr("statusCode") == "1030" {
+		if attrValue(rs, "statusCode") == "1030" {
 			unsupported = append(unsupported, name)
 		} else {
 			answered = append(answered, name)

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // GenerateOptions say what Generate adds to a company file. Counts are
@@ -47,19 +49,19 @@ func (o GenerateOptions) Transactions() int {
 // ref is a list element the generator refers to.
 type ref struct{ id, name string }
 
-func (r ref) el(name string) *elem {
-	return &elem{Name: name, Kids: []*elem{textElem("ListID", r.id), textElem("FullName", r.name)}}
+func (r ref) el(name string) *qbxml.Node {
+	return &qbxml.Node{Name: name, Children: []*qbxml.Node{qbxml.NewText("ListID", r.id), qbxml.NewText("FullName", r.name)}}
 }
 
 type genCustomer struct {
 	ref
-	addr    *elem
+	addr    *qbxml.Node
 	terms   ref
 	taxable bool
 	balance int64
 	opening int64
 	created time.Time
-	ret     *elem
+	ret     *qbxml.Node
 }
 
 type genItem struct {
@@ -237,20 +239,20 @@ func (g *generator) loadStandard() error {
 		}
 		r := ref{o.id, o.name}
 		g.std[o.typ+"/"+o.name] = r
-		ret, err := parseElem(o.ret)
+		ret, err := parseNode(o.ret)
 		if err != nil {
 			return err
 		}
 		switch o.typ {
 		case "StandardTerms":
 			g.terms = append(g.terms, r)
-			g.termDays[o.id], _ = strconv.Atoi(ret.text("StdDueDays"))
+			g.termDays[o.id], _ = strconv.Atoi(textAt(ret, "StdDueDays"))
 		case "PaymentMethod":
 			g.methods = append(g.methods, r)
 		case "ItemSalesTax":
-			g.taxItem, g.taxRate = r, parseDecimal(ret.text("TaxRate"))
+			g.taxItem, g.taxRate = r, parseDecimal(textAt(ret, "TaxRate"))
 		case "Account":
-			switch ret.text("AccountType") {
+			switch textAt(ret, "AccountType") {
 			case "Expense", "CostOfGoodsSold":
 				g.expense = append(g.expense, r)
 			}
@@ -282,14 +284,14 @@ func (g *generator) loadStandard() error {
 }
 
 // insert writes one object; it commits every 20,000 objects.
-func (g *generator) insert(o *object, ret *elem) error {
+func (g *generator) insert(o *object, ret *qbxml.Node) error {
 	if err := g.ctx.Err(); err != nil {
 		return err
 	}
 	if model, ok := contentModel(ret.Name); ok {
 		g.ord.order(ret, model)
 	}
-	o.ret = marshalElem(ret)
+	o.ret = marshalNode(ret)
 	if _, err := g.stmt.ExecContext(g.ctx, objectArgs(o)...); err != nil {
 		return fmt.Errorf("companyfile: generate %s: %w", o.typ, err)
 	}
@@ -332,16 +334,16 @@ func (g *generator) workHours(t time.Time) time.Time {
 
 // header starts a Ret with the core elements of a list element or
 // transaction created at t.
-func (g *generator) header(retName string, list bool, created, modified time.Time) (*elem, string, string) {
+func (g *generator) header(retName string, list bool, created, modified time.Time) (*qbxml.Node, string, string) {
 	id := g.f.ids.newID(created)
 	edit := strconv.FormatInt(modified.Unix(), 10)
 	idName := "TxnID"
 	if list {
 		idName = "ListID"
 	}
-	ret := newElem(retName, textElem(idName, id), textElem("TimeCreated", qbTime(created)), textElem("TimeModified", qbTime(modified)), textElem("EditSequence", edit))
+	ret := qbxml.NewNode(retName, qbxml.NewText(idName, id), qbxml.NewText("TimeCreated", qbTime(created)), qbxml.NewText("TimeModified", qbTime(modified)), qbxml.NewText("EditSequence", edit))
 	if !list {
-		ret.Kids = append(ret.Kids, textElem("TxnNumber", strconv.FormatInt(g.f.ids.newTxnNumber(), 10)))
+		ret.Children = append(ret.Children, qbxml.NewText("TxnNumber", strconv.FormatInt(g.f.ids.newTxnNumber(), 10)))
 	}
 	return ret, id, edit
 }
@@ -359,14 +361,14 @@ func (g *generator) pick(s []string) string { return s[g.r.IntN(len(s))] }
 
 func (g *generator) cents(lo, hi int) int64 { return int64(lo*100 + g.r.IntN((hi-lo)*100+1)) }
 
-func (g *generator) address(name string) *elem {
+func (g *generator) address(name string) *qbxml.Node {
 	city := g.r.IntN(len(genCities))
-	a := newElem(name, textElem("Addr1", fmt.Sprintf("%d %s %s", 1+g.r.IntN(9899), g.pick(genStreets), g.pick(genStreetKinds))))
+	a := qbxml.NewNode(name, qbxml.NewText("Addr1", fmt.Sprintf("%d %s %s", 1+g.r.IntN(9899), g.pick(genStreets), g.pick(genStreetKinds))))
 	if g.r.IntN(5) == 0 {
-		a.Kids = append(a.Kids, textElem("Addr2", fmt.Sprintf("Suite %d", 100+g.r.IntN(800))))
+		a.Children = append(a.Children, qbxml.NewText("Addr2", fmt.Sprintf("Suite %d", 100+g.r.IntN(800))))
 	}
-	a.Kids = append(a.Kids, textElem("City", genCities[city][0]), textElem("State", genCities[city][1]),
-		textElem("PostalCode", fmt.Sprintf("%s%03d", genCities[city][2], g.r.IntN(1000))), textElem("Country", "US"))
+	a.Children = append(a.Children, qbxml.NewText("City", genCities[city][0]), qbxml.NewText("State", genCities[city][1]),
+		qbxml.NewText("PostalCode", fmt.Sprintf("%s%03d", genCities[city][2], g.r.IntN(1000))), qbxml.NewText("Country", "US"))
 	return a
 }
 
@@ -427,7 +429,7 @@ func (g *generator) genClasses() error {
 		name := uniqueName(seen, genClasses[i%len(genClasses)], 31)
 		t := g.listCreated()
 		ret, id, edit := g.header("ClassRet", true, t, t)
-		ret.Kids = append(ret.Kids, textElem("Name", name), textElem("FullName", name), textElem("IsActive", "true"), textElem("Sublevel", "0"))
+		ret.Children = append(ret.Children, qbxml.NewText("Name", name), qbxml.NewText("FullName", name), qbxml.NewText("IsActive", "true"), qbxml.NewText("Sublevel", "0"))
 		if err := g.insert(&object{typ: "Class", id: id, name: name, ns: "Class", created: t.Unix(), modified: t.Unix(), active: true, editSeq: edit}, ret); err != nil {
 			return err
 		}
@@ -472,9 +474,9 @@ func (g *generator) genItems() error {
 		if it.typ != "ItemService" {
 			acct = income[1+g.r.IntN(2)]
 		}
-		ret.Kids = append(ret.Kids, textElem("Name", name), textElem("FullName", name), textElem("IsActive", "true"), textElem("Sublevel", "0"),
+		ret.Children = append(ret.Children, qbxml.NewText("Name", name), qbxml.NewText("FullName", name), qbxml.NewText("IsActive", "true"), qbxml.NewText("Sublevel", "0"),
 			code.el("SalesTaxCodeRef"),
-			newElem("SalesOrPurchase", textElem("Desc", it.desc), textElem("Price", formatCents(it.price)), acct.el("AccountRef")))
+			qbxml.NewNode("SalesOrPurchase", qbxml.NewText("Desc", it.desc), qbxml.NewText("Price", formatCents(it.price)), acct.el("AccountRef")))
 		it.ref = ref{id, name}
 		if err := g.insert(&object{typ: it.typ, id: id, name: name, ns: "Item", created: t.Unix(), modified: t.Unix(), active: true, editSeq: edit}, ret); err != nil {
 			return err
@@ -508,26 +510,26 @@ func (g *generator) genCustomers() error {
 		if g.r.IntN(10) == 0 {
 			c.opening = g.cents(50, 5000)
 		}
-		ret.Kids = append(ret.Kids, textElem("Name", name), textElem("FullName", name), textElem("IsActive", "true"), textElem("Sublevel", "0"))
+		ret.Children = append(ret.Children, qbxml.NewText("Name", name), qbxml.NewText("FullName", name), qbxml.NewText("IsActive", "true"), qbxml.NewText("Sublevel", "0"))
 		if company != "" {
-			ret.Kids = append(ret.Kids, textElem("CompanyName", truncate(company, 41)))
+			ret.Children = append(ret.Children, qbxml.NewText("CompanyName", truncate(company, 41)))
 		}
-		ret.Kids = append(ret.Kids, textElem("FirstName", first), textElem("LastName", last), c.addr)
-		ship := c.addr.clone()
+		ret.Children = append(ret.Children, qbxml.NewText("FirstName", first), qbxml.NewText("LastName", last), c.addr)
+		ship := c.addr.Clone()
 		ship.Name = "ShipAddress"
-		ret.Kids = append(ret.Kids, ship, textElem("Phone", g.phone()),
-			textElem("Email", fmt.Sprintf("%s.%s@%s", lower(first), lower(last), g.pick(genDomains))),
-			textElem("Contact", first+" "+last))
+		ret.Children = append(ret.Children, ship, qbxml.NewText("Phone", g.phone()),
+			qbxml.NewText("Email", fmt.Sprintf("%s.%s@%s", lower(first), lower(last), g.pick(genDomains))),
+			qbxml.NewText("Contact", first+" "+last))
 		ctype := g.std["CustomerType/"+g.pick([]string{"Commercial", "Residential", "Referral"})]
 		if ctype.id != "" {
-			ret.Kids = append(ret.Kids, ctype.el("CustomerTypeRef"))
+			ret.Children = append(ret.Children, ctype.el("CustomerTypeRef"))
 		}
-		ret.Kids = append(ret.Kids, c.terms.el("TermsRef"))
+		ret.Children = append(ret.Children, c.terms.el("TermsRef"))
 		code := g.nonCode
 		if c.taxable {
 			code = g.taxCode
 		}
-		ret.Kids = append(ret.Kids, code.el("SalesTaxCodeRef"), textElem("JobStatus", "None"))
+		ret.Children = append(ret.Children, code.el("SalesTaxCodeRef"), qbxml.NewText("JobStatus", "None"))
 		c.ret = ret
 		c.balance = c.opening
 		_ = edit
@@ -545,9 +547,9 @@ func (g *generator) genCustomers() error {
 		full := uniqueName(seen, p.name+":"+job, 209)
 		jobName := full[len(p.name)+1:]
 		c := &genCustomer{ref: ref{id, full}, addr: p.addr, terms: p.terms, taxable: p.taxable, created: t}
-		ret.Kids = append(ret.Kids, textElem("Name", truncate(jobName, 41)), textElem("FullName", full), textElem("IsActive", "true"),
-			p.ref.el("ParentRef"), textElem("Sublevel", "1"), p.addr.clone(), c.terms.el("TermsRef"), textElem("JobStatus", g.pick([]string{"Awarded", "InProgress", "Closed", "Pending"})),
-			textElem("JobDesc", job))
+		ret.Children = append(ret.Children, qbxml.NewText("Name", truncate(jobName, 41)), qbxml.NewText("FullName", full), qbxml.NewText("IsActive", "true"),
+			p.ref.el("ParentRef"), qbxml.NewText("Sublevel", "1"), p.addr.Clone(), c.terms.el("TermsRef"), qbxml.NewText("JobStatus", g.pick([]string{"Awarded", "InProgress", "Closed", "Pending"})),
+			qbxml.NewText("JobDesc", job))
 		c.ret = ret
 		g.cust = append(g.cust, c)
 	}
@@ -571,13 +573,13 @@ func (g *generator) genVendors() error {
 			name = uniqueName(seen, last+" "+g.pick(genVendorKinds), 41)
 		}
 		v := &genCustomer{ref: ref{id, name}, addr: g.address("VendorAddress"), terms: g.terms[g.r.IntN(len(g.terms))], created: t}
-		ret.Kids = append(ret.Kids, textElem("Name", name), textElem("IsActive", "true"), textElem("CompanyName", truncate(name, 41)), v.addr,
-			textElem("Phone", g.phone()), textElem("Email", "billing@"+g.pick(genDomains)), textElem("NameOnCheck", name),
-			textElem("AccountNumber", fmt.Sprintf("%d-%05d", 10+g.r.IntN(90), g.r.IntN(100000))))
+		ret.Children = append(ret.Children, qbxml.NewText("Name", name), qbxml.NewText("IsActive", "true"), qbxml.NewText("CompanyName", truncate(name, 41)), v.addr,
+			qbxml.NewText("Phone", g.phone()), qbxml.NewText("Email", "billing@"+g.pick(genDomains)), qbxml.NewText("NameOnCheck", name),
+			qbxml.NewText("AccountNumber", fmt.Sprintf("%d-%05d", 10+g.r.IntN(90), g.r.IntN(100000))))
 		if vt := g.std["VendorType/"+g.pick([]string{"Consultant", "Service Providers", "Suppliers"})]; vt.id != "" {
-			ret.Kids = append(ret.Kids, vt.el("VendorTypeRef"))
+			ret.Children = append(ret.Children, vt.el("VendorTypeRef"))
 		}
-		ret.Kids = append(ret.Kids, v.terms.el("TermsRef"), textElem("IsVendorEligibleFor1099", boolText(g.r.IntN(4) == 0)))
+		ret.Children = append(ret.Children, v.terms.el("TermsRef"), qbxml.NewText("IsVendorEligibleFor1099", boolText(g.r.IntN(4) == 0)))
 		v.ret = ret
 		g.vend = append(g.vend, v)
 	}
@@ -600,9 +602,9 @@ func (g *generator) genEmployees() error {
 		ret, id, edit := g.header("EmployeeRet", true, t, t)
 		first, last := g.pick(genFirstNames), g.pick(genLastNames)
 		name := uniqueName(seen, first+" "+last, 41)
-		ret.Kids = append(ret.Kids, textElem("Name", name), textElem("IsActive", "true"), textElem("FirstName", first), textElem("LastName", last),
-			textElem("JobTitle", g.pick(genJobTitles)), g.address("EmployeeAddress"), textElem("Phone", g.phone()),
-			textElem("Email", lower(first)+"@"+g.pick(genDomains)), textElem("EmployeeType", "Regular"), textElem("HiredDate", qbDate(t)))
+		ret.Children = append(ret.Children, qbxml.NewText("Name", name), qbxml.NewText("IsActive", "true"), qbxml.NewText("FirstName", first), qbxml.NewText("LastName", last),
+			qbxml.NewText("JobTitle", g.pick(genJobTitles)), g.address("EmployeeAddress"), qbxml.NewText("Phone", g.phone()),
+			qbxml.NewText("Email", lower(first)+"@"+g.pick(genDomains)), qbxml.NewText("EmployeeType", "Regular"), qbxml.NewText("HiredDate", qbDate(t)))
 		if err := g.insert(&object{typ: "Employee", id: id, name: name, ns: "Entity", created: t.Unix(), modified: t.Unix(), active: true, editSeq: edit}, ret); err != nil {
 			return err
 		}
@@ -617,15 +619,15 @@ func (g *generator) writeEntities() error {
 	totals := make(map[string]int64, len(g.cust))
 	for _, c := range g.cust {
 		totals[c.id] += c.balance
-		if pr := c.ret.child("ParentRef"); pr != nil {
-			totals[pr.text("ListID")] += c.balance
+		if pr := kid(c.ret, "ParentRef"); pr != nil {
+			totals[textAt(pr, "ListID")] += c.balance
 		}
 	}
 	for _, c := range g.cust {
 		setOrdered(c.ret, model, "Balance", formatCents(c.balance))
 		setOrdered(c.ret, model, "TotalBalance", formatCents(totals[c.id]))
-		o := &object{typ: "Customer", id: c.id, name: c.name, ns: "Entity", parentID: c.ret.text("ParentRef/ListID"), created: c.created.Unix(), modified: c.created.Unix(),
-			active: true, editSeq: c.ret.text("EditSequence"), effect: c.opening}
+		o := &object{typ: "Customer", id: c.id, name: c.name, ns: "Entity", parentID: textAt(c.ret, "ParentRef/ListID"), created: c.created.Unix(), modified: c.created.Unix(),
+			active: true, editSeq: textAt(c.ret, "EditSequence"), effect: c.opening}
 		if err := g.insert(o, c.ret); err != nil {
 			return err
 		}
@@ -633,7 +635,7 @@ func (g *generator) writeEntities() error {
 	vmodel, _ := contentModel("VendorRet")
 	for _, v := range g.vend {
 		setOrdered(v.ret, vmodel, "Balance", formatCents(v.balance))
-		o := &object{typ: "Vendor", id: v.id, name: v.name, ns: "Entity", created: v.created.Unix(), modified: v.created.Unix(), active: true, editSeq: v.ret.text("EditSequence")}
+		o := &object{typ: "Vendor", id: v.id, name: v.name, ns: "Entity", created: v.created.Unix(), modified: v.created.Unix(), active: true, editSeq: textAt(v.ret, "EditSequence")}
 		if err := g.insert(o, v.ret); err != nil {
 			return err
 		}
@@ -643,12 +645,12 @@ func (g *generator) writeEntities() error {
 
 // salesLines returns 1-6 item lines named lineName and their sum and
 // taxable sum.
-func (g *generator) salesLines(lineName string, c *genCustomer, t time.Time) ([]*elem, int64, int64) {
+func (g *generator) salesLines(lineName string, c *genCustomer, t time.Time) ([]*qbxml.Node, int64, int64) {
 	n := 1 + g.r.IntN(4)
 	if g.r.IntN(6) == 0 {
 		n += g.r.IntN(3)
 	}
-	lines := make([]*elem, 0, n)
+	lines := make([]*qbxml.Node, 0, n)
 	var sum, taxable int64
 	for i := 0; i < n; i++ {
 		it := &g.items[g.r.IntN(len(g.items))]
@@ -662,12 +664,12 @@ func (g *generator) salesLines(lineName string, c *genCustomer, t time.Time) ([]
 			code = g.taxCode
 			taxable += amt
 		}
-		l := newElem(lineName, textElem("TxnLineID", g.f.ids.newID(t)), it.el("ItemRef"), textElem("Desc", it.desc), textElem("Quantity", strconv.Itoa(qty)),
-			textElem("Rate", formatCents(it.price)))
+		l := qbxml.NewNode(lineName, qbxml.NewText("TxnLineID", g.f.ids.newID(t)), it.el("ItemRef"), qbxml.NewText("Desc", it.desc), qbxml.NewText("Quantity", strconv.Itoa(qty)),
+			qbxml.NewText("Rate", formatCents(it.price)))
 		if len(g.classes) > 0 && g.r.IntN(2) == 0 {
-			l.Kids = append(l.Kids, g.classes[g.r.IntN(len(g.classes))].el("ClassRef"))
+			l.Children = append(l.Children, g.classes[g.r.IntN(len(g.classes))].el("ClassRef"))
 		}
-		l.Kids = append(l.Kids, textElem("Amount", formatCents(amt)), code.el("SalesTaxCodeRef"))
+		l.Children = append(l.Children, qbxml.NewText("Amount", formatCents(amt)), code.el("SalesTaxCodeRef"))
 		lines = append(lines, l)
 		sum += amt
 	}
@@ -679,13 +681,13 @@ func (g *generator) tax(taxable int64) int64 {
 }
 
 // salesHeader adds the customer part of a sales transaction.
-func (g *generator) salesHeader(ret *elem, c *genCustomer, typ string, t time.Time, withAR bool) string {
-	ret.Kids = append(ret.Kids, c.ref.el("CustomerRef"))
+func (g *generator) salesHeader(ret *qbxml.Node, c *genCustomer, typ string, t time.Time, withAR bool) string {
+	ret.Children = append(ret.Children, c.ref.el("CustomerRef"))
 	if withAR {
-		ret.Kids = append(ret.Kids, g.ar.el("ARAccountRef"))
+		ret.Children = append(ret.Children, g.ar.el("ARAccountRef"))
 	}
 	refNum := g.nextRef(typ)
-	ret.Kids = append(ret.Kids, textElem("TxnDate", qbDate(t)), textElem("RefNumber", refNum), c.addr)
+	ret.Children = append(ret.Children, qbxml.NewText("TxnDate", qbDate(t)), qbxml.NewText("RefNumber", refNum), c.addr)
 	return refNum
 }
 
@@ -731,12 +733,12 @@ func (g *generator) genInvoices() error {
 		}
 		ret, id, edit := g.header("InvoiceRet", false, t, modified)
 		refNum := g.salesHeader(ret, c, "Invoice", t, true)
-		ret.Kids = append(ret.Kids, textElem("IsPending", "false"), c.terms.el("TermsRef"),
-			textElem("DueDate", qbDate(t.AddDate(0, 0, g.termDays[c.terms.id]))), textElem("Subtotal", formatCents(sum)),
-			g.taxItem.el("ItemSalesTaxRef"), textElem("SalesTaxPercentage", strconv.FormatFloat(g.taxRate, 'f', -1, 64)), textElem("SalesTaxTotal", formatCents(tax)),
-			textElem("AppliedAmount", formatCents(-paid)), textElem("BalanceRemaining", formatCents(total-paid)),
-			textElem("Memo", g.pick(genMemos)), textElem("IsPaid", boolText(total == paid)), textElem("IsToBePrinted", "false"), textElem("IsToBeEmailed", "true"))
-		ret.Kids = append(ret.Kids, lines...)
+		ret.Children = append(ret.Children, qbxml.NewText("IsPending", "false"), c.terms.el("TermsRef"),
+			qbxml.NewText("DueDate", qbDate(t.AddDate(0, 0, g.termDays[c.terms.id]))), qbxml.NewText("Subtotal", formatCents(sum)),
+			g.taxItem.el("ItemSalesTaxRef"), qbxml.NewText("SalesTaxPercentage", strconv.FormatFloat(g.taxRate, 'f', -1, 64)), qbxml.NewText("SalesTaxTotal", formatCents(tax)),
+			qbxml.NewText("AppliedAmount", formatCents(-paid)), qbxml.NewText("BalanceRemaining", formatCents(total-paid)),
+			qbxml.NewText("Memo", g.pick(genMemos)), qbxml.NewText("IsPaid", boolText(total == paid)), qbxml.NewText("IsToBePrinted", "false"), qbxml.NewText("IsToBeEmailed", "true"))
+		ret.Children = append(ret.Children, lines...)
 		c.balance += total - paid
 		o := &object{typ: "Invoice", id: id, refNumber: refNum, txnDate: qbDate(t), created: t.Unix(), modified: modified.Unix(), active: true,
 			entityID: c.id, accountID: g.ar.id, editSeq: edit, effect: total - paid}
@@ -767,15 +769,15 @@ type applied struct {
 func (g *generator) payment(c *genCustomer, t time.Time, total, used int64, a *applied) error {
 	ret, id, edit := g.header("ReceivePaymentRet", false, t, t)
 	method := g.methods[g.r.IntN(len(g.methods))]
-	ret.Kids = append(ret.Kids, c.ref.el("CustomerRef"), g.ar.el("ARAccountRef"), textElem("TxnDate", qbDate(t)),
-		textElem("RefNumber", strconv.Itoa(1000+g.r.IntN(9000))), textElem("TotalAmount", formatCents(total)), method.el("PaymentMethodRef"),
-		g.undep.el("DepositToAccountRef"), textElem("UnusedPayment", formatCents(total-used)), textElem("UnusedCredits", "0.00"))
+	ret.Children = append(ret.Children, c.ref.el("CustomerRef"), g.ar.el("ARAccountRef"), qbxml.NewText("TxnDate", qbDate(t)),
+		qbxml.NewText("RefNumber", strconv.Itoa(1000+g.r.IntN(9000))), qbxml.NewText("TotalAmount", formatCents(total)), method.el("PaymentMethodRef"),
+		g.undep.el("DepositToAccountRef"), qbxml.NewText("UnusedPayment", formatCents(total-used)), qbxml.NewText("UnusedCredits", "0.00"))
 	if a != nil {
-		ret.Kids = append(ret.Kids, newElem("AppliedToTxnRet", textElem("TxnID", a.id), textElem("TxnType", "Invoice"), textElem("TxnDate", a.date),
-			textElem("RefNumber", a.refNum), textElem("BalanceRemaining", formatCents(a.balance)), textElem("Amount", formatCents(a.amount))))
+		ret.Children = append(ret.Children, qbxml.NewNode("AppliedToTxnRet", qbxml.NewText("TxnID", a.id), qbxml.NewText("TxnType", "Invoice"), qbxml.NewText("TxnDate", a.date),
+			qbxml.NewText("RefNumber", a.refNum), qbxml.NewText("BalanceRemaining", formatCents(a.balance)), qbxml.NewText("Amount", formatCents(a.amount))))
 	}
 	c.balance -= total - used
-	return g.insert(&object{typ: "ReceivePayment", id: id, refNumber: ret.text("RefNumber"), txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true,
+	return g.insert(&object{typ: "ReceivePayment", id: id, refNumber: textAt(ret, "RefNumber"), txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true,
 		entityID: c.id, accountID: g.ar.id, editSeq: edit, effect: -(total - used)}, ret)
 }
 
@@ -795,31 +797,31 @@ func (g *generator) simpleSales(typ string, n int) error {
 		o := &object{typ: typ, id: id, refNumber: refNum, txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true, entityID: c.id, editSeq: edit}
 		switch typ {
 		case "SalesReceipt":
-			ret.Kids = append(ret.Kids, textElem("IsPending", "false"), g.methods[g.r.IntN(len(g.methods))].el("PaymentMethodRef"))
+			ret.Children = append(ret.Children, qbxml.NewText("IsPending", "false"), g.methods[g.r.IntN(len(g.methods))].el("PaymentMethodRef"))
 		case "CreditMemo":
-			ret.Kids = append(ret.Kids, textElem("IsPending", "false"))
+			ret.Children = append(ret.Children, qbxml.NewText("IsPending", "false"))
 			o.accountID = g.ar.id
 		case "Estimate":
-			ret.Kids = append(ret.Kids, textElem("IsActive", boolText(g.r.IntN(3) > 0)), c.terms.el("TermsRef"))
+			ret.Children = append(ret.Children, qbxml.NewText("IsActive", boolText(g.r.IntN(3) > 0)), c.terms.el("TermsRef"))
 		case "SalesOrder":
-			ret.Kids = append(ret.Kids, c.terms.el("TermsRef"))
+			ret.Children = append(ret.Children, c.terms.el("TermsRef"))
 		}
-		ret.Kids = append(ret.Kids, textElem("Subtotal", formatCents(sum)), g.taxItem.el("ItemSalesTaxRef"),
-			textElem("SalesTaxPercentage", strconv.FormatFloat(g.taxRate, 'f', -1, 64)), textElem("SalesTaxTotal", formatCents(tax)),
-			textElem("TotalAmount", formatCents(sum+tax)))
+		ret.Children = append(ret.Children, qbxml.NewText("Subtotal", formatCents(sum)), g.taxItem.el("ItemSalesTaxRef"),
+			qbxml.NewText("SalesTaxPercentage", strconv.FormatFloat(g.taxRate, 'f', -1, 64)), qbxml.NewText("SalesTaxTotal", formatCents(tax)),
+			qbxml.NewText("TotalAmount", formatCents(sum+tax)))
 		switch typ {
 		case "CreditMemo":
-			ret.Kids = append(ret.Kids, textElem("CreditRemaining", formatCents(sum+tax)))
+			ret.Children = append(ret.Children, qbxml.NewText("CreditRemaining", formatCents(sum+tax)))
 			o.effect = -(sum + tax)
 			c.balance -= sum + tax
 		case "SalesOrder":
-			ret.Kids = append(ret.Kids, textElem("IsManuallyClosed", "false"), textElem("IsFullyInvoiced", "false"))
+			ret.Children = append(ret.Children, qbxml.NewText("IsManuallyClosed", "false"), qbxml.NewText("IsFullyInvoiced", "false"))
 		case "SalesReceipt":
-			ret.Kids = append(ret.Kids, g.undep.el("DepositToAccountRef"))
+			ret.Children = append(ret.Children, g.undep.el("DepositToAccountRef"))
 			o.accountID = g.undep.id
 		}
-		ret.Kids = append(ret.Kids, textElem("Memo", g.pick(genMemos)))
-		ret.Kids = append(ret.Kids, lines...)
+		ret.Children = append(ret.Children, qbxml.NewText("Memo", g.pick(genMemos)))
+		ret.Children = append(ret.Children, lines...)
 		if err := g.insert(o, ret); err != nil {
 			return err
 		}
@@ -835,16 +837,16 @@ func (g *generator) genEstimates() error   { return g.simpleSales("Estimate", g.
 func (g *generator) genSalesOrders() error { return g.simpleSales("SalesOrder", g.opt.SalesOrders) }
 
 // expenseLines returns 1-4 expense lines and their sum.
-func (g *generator) expenseLines(t time.Time) ([]*elem, int64) {
+func (g *generator) expenseLines(t time.Time) ([]*qbxml.Node, int64) {
 	n := 1 + g.r.IntN(3)
 	var sum int64
-	lines := make([]*elem, 0, n)
+	lines := make([]*qbxml.Node, 0, n)
 	for i := 0; i < n; i++ {
 		amt := g.cents(15, 2500)
-		l := newElem("ExpenseLineRet", textElem("TxnLineID", g.f.ids.newID(t)), g.expense[g.r.IntN(len(g.expense))].el("AccountRef"),
-			textElem("Amount", formatCents(amt)), textElem("Memo", g.pick(genExpenseMemos)))
+		l := qbxml.NewNode("ExpenseLineRet", qbxml.NewText("TxnLineID", g.f.ids.newID(t)), g.expense[g.r.IntN(len(g.expense))].el("AccountRef"),
+			qbxml.NewText("Amount", formatCents(amt)), qbxml.NewText("Memo", g.pick(genExpenseMemos)))
 		if len(g.classes) > 0 && g.r.IntN(2) == 0 {
-			l.Kids = append(l.Kids, g.classes[g.r.IntN(len(g.classes))].el("ClassRef"))
+			l.Children = append(l.Children, g.classes[g.r.IntN(len(g.classes))].el("ClassRef"))
 		}
 		lines = append(lines, l)
 		sum += amt
@@ -883,11 +885,11 @@ func (g *generator) genBills() error {
 		}
 		ret, id, edit := g.header("BillRet", false, t, modified)
 		refNum := fmt.Sprintf("%s-%d", string(rune('A'+g.r.IntN(26))), 10000+g.r.IntN(90000))
-		ret.Kids = append(ret.Kids, v.ref.el("VendorRef"), v.addr, g.ap.el("APAccountRef"), textElem("TxnDate", qbDate(t)),
-			textElem("DueDate", qbDate(t.AddDate(0, 0, g.termDays[v.terms.id]))), textElem("AmountDue", formatCents(sum)), textElem("RefNumber", refNum),
-			v.terms.el("TermsRef"), textElem("Memo", g.pick(genExpenseMemos)), textElem("IsPaid", boolText(paid == sum)))
-		ret.Kids = append(ret.Kids, lines...)
-		ret.Kids = append(ret.Kids, textElem("OpenAmount", formatCents(sum-paid)))
+		ret.Children = append(ret.Children, v.ref.el("VendorRef"), v.addr, g.ap.el("APAccountRef"), qbxml.NewText("TxnDate", qbDate(t)),
+			qbxml.NewText("DueDate", qbDate(t.AddDate(0, 0, g.termDays[v.terms.id]))), qbxml.NewText("AmountDue", formatCents(sum)), qbxml.NewText("RefNumber", refNum),
+			v.terms.el("TermsRef"), qbxml.NewText("Memo", g.pick(genExpenseMemos)), qbxml.NewText("IsPaid", boolText(paid == sum)))
+		ret.Children = append(ret.Children, lines...)
+		ret.Children = append(ret.Children, qbxml.NewText("OpenAmount", formatCents(sum-paid)))
 		v.balance += sum - paid
 		if err := g.insert(&object{typ: "Bill", id: id, refNumber: refNum, txnDate: qbDate(t), created: t.Unix(), modified: modified.Unix(), active: true,
 			entityID: v.id, accountID: g.ap.id, editSeq: edit, effect: sum - paid}, ret); err != nil {
@@ -896,10 +898,10 @@ func (g *generator) genBills() error {
 		if paid > 0 {
 			pret, pid, pedit := g.header("BillPaymentCheckRet", false, payTime, payTime)
 			checkNo := g.nextRef("Check")
-			pret.Kids = append(pret.Kids, v.ref.el("PayeeEntityRef"), g.ap.el("APAccountRef"), textElem("TxnDate", qbDate(payTime)), g.bank.el("BankAccountRef"),
-				textElem("Amount", formatCents(paid)), textElem("RefNumber", checkNo), textElem("IsToBePrinted", "false"),
-				newElem("AppliedToTxnRet", textElem("TxnID", id), textElem("TxnType", "Bill"), textElem("TxnDate", qbDate(t)), textElem("RefNumber", refNum),
-					textElem("BalanceRemaining", formatCents(sum)), textElem("Amount", formatCents(paid))))
+			pret.Children = append(pret.Children, v.ref.el("PayeeEntityRef"), g.ap.el("APAccountRef"), qbxml.NewText("TxnDate", qbDate(payTime)), g.bank.el("BankAccountRef"),
+				qbxml.NewText("Amount", formatCents(paid)), qbxml.NewText("RefNumber", checkNo), qbxml.NewText("IsToBePrinted", "false"),
+				qbxml.NewNode("AppliedToTxnRet", qbxml.NewText("TxnID", id), qbxml.NewText("TxnType", "Bill"), qbxml.NewText("TxnDate", qbDate(t)), qbxml.NewText("RefNumber", refNum),
+					qbxml.NewText("BalanceRemaining", formatCents(sum)), qbxml.NewText("Amount", formatCents(paid))))
 			if err := g.insert(&object{typ: "BillPaymentCheck", id: pid, refNumber: checkNo, txnDate: qbDate(payTime), created: payTime.Unix(), modified: payTime.Unix(),
 				active: true, entityID: v.id, accountID: g.bank.id, editSeq: pedit}, pret); err != nil {
 				return err
@@ -919,20 +921,20 @@ func (g *generator) genPurchaseOrders() error {
 		refNum := g.nextRef("PurchaseOrder")
 		n := 1 + g.r.IntN(4)
 		var sum int64
-		var lines []*elem
+		var lines []*qbxml.Node
 		for j := 0; j < n; j++ {
 			it := &g.items[g.r.IntN(len(g.items))]
 			qty := 1 + g.r.IntN(50)
 			amt := it.cost * int64(qty)
-			lines = append(lines, newElem("PurchaseOrderLineRet", textElem("TxnLineID", g.f.ids.newID(t)), it.el("ItemRef"), textElem("Desc", it.desc),
-				textElem("Quantity", strconv.Itoa(qty)), textElem("Rate", formatCents(it.cost)), textElem("Amount", formatCents(amt)),
-				textElem("ReceivedQuantity", "0"), textElem("IsBilled", "false"), textElem("IsManuallyClosed", "false")))
+			lines = append(lines, qbxml.NewNode("PurchaseOrderLineRet", qbxml.NewText("TxnLineID", g.f.ids.newID(t)), it.el("ItemRef"), qbxml.NewText("Desc", it.desc),
+				qbxml.NewText("Quantity", strconv.Itoa(qty)), qbxml.NewText("Rate", formatCents(it.cost)), qbxml.NewText("Amount", formatCents(amt)),
+				qbxml.NewText("ReceivedQuantity", "0"), qbxml.NewText("IsBilled", "false"), qbxml.NewText("IsManuallyClosed", "false")))
 			sum += amt
 		}
-		ret.Kids = append(ret.Kids, v.ref.el("VendorRef"), textElem("TxnDate", qbDate(t)), textElem("RefNumber", refNum), v.addr,
-			v.terms.el("TermsRef"), textElem("DueDate", qbDate(t.AddDate(0, 0, g.termDays[v.terms.id]))), textElem("ExpectedDate", qbDate(t.AddDate(0, 0, 7+g.r.IntN(21)))),
-			textElem("TotalAmount", formatCents(sum)), textElem("IsManuallyClosed", "false"), textElem("IsFullyReceived", "false"), textElem("Memo", g.pick(genExpenseMemos)))
-		ret.Kids = append(ret.Kids, lines...)
+		ret.Children = append(ret.Children, v.ref.el("VendorRef"), qbxml.NewText("TxnDate", qbDate(t)), qbxml.NewText("RefNumber", refNum), v.addr,
+			v.terms.el("TermsRef"), qbxml.NewText("DueDate", qbDate(t.AddDate(0, 0, g.termDays[v.terms.id]))), qbxml.NewText("ExpectedDate", qbDate(t.AddDate(0, 0, 7+g.r.IntN(21)))),
+			qbxml.NewText("TotalAmount", formatCents(sum)), qbxml.NewText("IsManuallyClosed", "false"), qbxml.NewText("IsFullyReceived", "false"), qbxml.NewText("Memo", g.pick(genExpenseMemos)))
+		ret.Children = append(ret.Children, lines...)
 		if err := g.insert(&object{typ: "PurchaseOrder", id: id, refNumber: refNum, txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true,
 			entityID: v.id, editSeq: edit}, ret); err != nil {
 			return err
@@ -959,9 +961,9 @@ func (g *generator) spend(typ string, n int, account ref) error {
 		ret, id, edit := g.header(typ+"Ret", false, t, t)
 		p, hasPayee := g.payee()
 		o := &object{typ: typ, id: id, txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true, accountID: account.id, editSeq: edit}
-		ret.Kids = append(ret.Kids, account.el("AccountRef"))
+		ret.Children = append(ret.Children, account.el("AccountRef"))
 		if hasPayee {
-			ret.Kids = append(ret.Kids, p.el("PayeeEntityRef"))
+			ret.Children = append(ret.Children, p.el("PayeeEntityRef"))
 			o.entityID = p.id
 		}
 		if typ == "Check" {
@@ -969,11 +971,11 @@ func (g *generator) spend(typ string, n int, account ref) error {
 		} else {
 			o.refNumber = strconv.Itoa(100000 + g.r.IntN(900000))
 		}
-		ret.Kids = append(ret.Kids, textElem("TxnDate", qbDate(t)), textElem("RefNumber", o.refNumber), textElem("Amount", formatCents(sum)), textElem("Memo", g.pick(genExpenseMemos)))
+		ret.Children = append(ret.Children, qbxml.NewText("TxnDate", qbDate(t)), qbxml.NewText("RefNumber", o.refNumber), qbxml.NewText("Amount", formatCents(sum)), qbxml.NewText("Memo", g.pick(genExpenseMemos)))
 		if typ == "Check" {
-			ret.Kids = append(ret.Kids, textElem("IsToBePrinted", "false"))
+			ret.Children = append(ret.Children, qbxml.NewText("IsToBePrinted", "false"))
 		}
-		ret.Kids = append(ret.Kids, lines...)
+		ret.Children = append(ret.Children, lines...)
 		if err := g.insert(o, ret); err != nil {
 			return err
 		}
@@ -992,21 +994,21 @@ func (g *generator) genDeposits() error {
 		ret, id, edit := g.header("DepositRet", false, t, t)
 		n := 1 + g.r.IntN(3)
 		var sum int64
-		ret.Kids = append(ret.Kids, textElem("TxnDate", qbDate(t)), g.bank.el("DepositToAccountRef"), textElem("Memo", "Deposit"))
-		var lines []*elem
+		ret.Children = append(ret.Children, qbxml.NewText("TxnDate", qbDate(t)), g.bank.el("DepositToAccountRef"), qbxml.NewText("Memo", "Deposit"))
+		var lines []*qbxml.Node
 		for j := 0; j < n; j++ {
 			amt := g.cents(20, 3000)
-			l := newElem("DepositLineRet", textElem("TxnType", "Deposit"), textElem("TxnID", id), textElem("TxnLineID", g.f.ids.newID(t)))
+			l := qbxml.NewNode("DepositLineRet", qbxml.NewText("TxnType", "Deposit"), qbxml.NewText("TxnID", id), qbxml.NewText("TxnLineID", g.f.ids.newID(t)))
 			if len(g.cust) > 0 {
-				l.Kids = append(l.Kids, g.cust[g.r.IntN(len(g.cust))].ref.el("EntityRef"))
+				l.Children = append(l.Children, g.cust[g.r.IntN(len(g.cust))].ref.el("EntityRef"))
 			}
-			l.Kids = append(l.Kids, g.std["Account/Interest Income"].el("AccountRef"), textElem("Memo", "Interest and refunds"),
-				textElem("CheckNumber", strconv.Itoa(100+g.r.IntN(9000))), g.methods[g.r.IntN(len(g.methods))].el("PaymentMethodRef"), textElem("Amount", formatCents(amt)))
+			l.Children = append(l.Children, g.std["Account/Interest Income"].el("AccountRef"), qbxml.NewText("Memo", "Interest and refunds"),
+				qbxml.NewText("CheckNumber", strconv.Itoa(100+g.r.IntN(9000))), g.methods[g.r.IntN(len(g.methods))].el("PaymentMethodRef"), qbxml.NewText("Amount", formatCents(amt)))
 			lines = append(lines, l)
 			sum += amt
 		}
-		ret.Kids = append(ret.Kids, textElem("DepositTotal", formatCents(sum)))
-		ret.Kids = append(ret.Kids, lines...)
+		ret.Children = append(ret.Children, qbxml.NewText("DepositTotal", formatCents(sum)))
+		ret.Children = append(ret.Children, lines...)
 		if err := g.insert(&object{typ: "Deposit", id: id, txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true, accountID: g.bank.id, editSeq: edit}, ret); err != nil {
 			return err
 		}
@@ -1021,9 +1023,9 @@ func (g *generator) genJournalEntries() error {
 		refNum := g.nextRef("JournalEntry")
 		amt := g.cents(50, 10000)
 		debit := g.expense[g.r.IntN(len(g.expense))]
-		ret.Kids = append(ret.Kids, textElem("TxnDate", qbDate(t)), textElem("RefNumber", refNum), textElem("Memo", g.pick(genJournalMemos)), textElem("IsAdjustment", "false"),
-			newElem("JournalDebitLine", textElem("TxnLineID", g.f.ids.newID(t)), debit.el("AccountRef"), textElem("Amount", formatCents(amt))),
-			newElem("JournalCreditLine", textElem("TxnLineID", g.f.ids.newID(t)), g.bank.el("AccountRef"), textElem("Amount", formatCents(amt))))
+		ret.Children = append(ret.Children, qbxml.NewText("TxnDate", qbDate(t)), qbxml.NewText("RefNumber", refNum), qbxml.NewText("Memo", g.pick(genJournalMemos)), qbxml.NewText("IsAdjustment", "false"),
+			qbxml.NewNode("JournalDebitLine", qbxml.NewText("TxnLineID", g.f.ids.newID(t)), debit.el("AccountRef"), qbxml.NewText("Amount", formatCents(amt))),
+			qbxml.NewNode("JournalCreditLine", qbxml.NewText("TxnLineID", g.f.ids.newID(t)), g.bank.el("AccountRef"), qbxml.NewText("Amount", formatCents(amt))))
 		if err := g.insert(&object{typ: "JournalEntry", id: id, refNumber: refNum, txnDate: qbDate(t), created: t.Unix(), modified: t.Unix(), active: true, editSeq: edit}, ret); err != nil {
 			return err
 		}
@@ -1064,67 +1066,32 @@ func lower(s string) string {
 	return string(b)
 }
 
-// orderer puts generated elements in schema order, caching each content
-// model's element positions.
+// orderer puts elements in schema order, caching each element type's
+// child positions.
 type orderer struct {
-	cache map[*particle]*orderInfo
+	cache map[*qbxml.ElementType]map[string]int
 }
 
-type orderInfo struct {
-	pos   map[string]int
-	child map[string]*particle
-}
+func newOrderer() *orderer { return &orderer{cache: map[*qbxml.ElementType]map[string]int{}} }
 
-func newOrderer() *orderer { return &orderer{cache: map[*particle]*orderInfo{}} }
-
-func (o *orderer) info(model *particle) *orderInfo {
-	if in, ok := o.cache[model]; ok {
-		return in
+// order sorts the children of e (recursively) into the order of its type
+// t. Elements of one repeated group keep their relative order.
+func (o *orderer) order(e *qbxml.Node, t *qbxml.ElementType) {
+	pos, ok := o.cache[t]
+	if !ok {
+		pos = childRanks(t)
+		o.cache[t] = pos
 	}
-	in := &orderInfo{pos: map[string]int{}, child: map[string]*particle{}}
-	n := 0
-	var walk func(p *particle, group int)
-	walk = func(p *particle, group int) {
-		for i := range p.Kids {
-			k := &p.Kids[i]
-			g := group
-			if g < 0 && k.Kind != "e" && k.Max != 1 {
-				g = n
-			}
-			if k.Kind == "e" {
-				idx := n
-				if g >= 0 {
-					idx = g
-				}
-				if _, ok := in.pos[k.Name]; !ok {
-					in.pos[k.Name] = idx
-					if k.Type >= 0 {
-						in.child[k.Name] = &schemaTypes[k.Type]
-					}
-				}
-				n++
-				continue
-			}
-			walk(k, g)
-		}
-	}
-	walk(model, -1)
-	o.cache[model] = in
-	return in
-}
-
-func (o *orderer) order(e *elem, model *particle) {
-	in := o.info(model)
-	sort.SliceStable(e.Kids, func(i, j int) bool { return in.pos[e.Kids[i].Name] < in.pos[e.Kids[j].Name] })
-	for _, k := range e.Kids {
-		if len(k.Kids) > 0 && !isRefElem(k) {
-			if cm := in.child[k.Name]; cm != nil {
-				o.order(k, cm)
+	sort.SliceStable(e.Children, func(i, j int) bool { return pos[e.Children[i].Name] < pos[e.Children[j].Name] })
+	for _, k := range e.Children {
+		if len(k.Children) > 0 && !isRefElem(k) {
+			if c := t.Child(k.Name); c != nil && c.Type() != nil {
+				o.order(k, c.Type())
 			}
 		}
 	}
 }
 
-func isRefElem(e *elem) bool {
-	return len(e.Kids) <= 2 && len(e.Kids) > 0 && e.Kids[0].Name == "ListID"
+func isRefElem(e *qbxml.Node) bool {
+	return len(e.Children) <= 2 && len(e.Children) > 0 && e.Children[0].Name == "ListID"
 }

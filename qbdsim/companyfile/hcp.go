@@ -2,8 +2,10 @@ package companyfile
 
 import (
 	"context"
-	"sort"
+
 	"strconv"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // supportedVersions are the qbXML versions QuickBooks 2014 and later report.
@@ -11,16 +13,16 @@ var supportedVersions = []string{"1.0", "1.1", "2.0", "2.1", "3.0", "4.0", "4.1"
 
 func (f *File) hostQuery(rq *request, rs *response) error {
 	h := rq.sess.Host
-	ret := newElem("HostRet",
-		textElem("ProductName", orDefault(h.ProductName, "QuickBooks Enterprise Solutions 24.0")),
-		textElem("MajorVersion", orDefault(h.MajorVersion, "24")),
-		textElem("MinorVersion", orDefault(h.MinorVersion, "0")),
-		textElem("Country", orDefault(h.Country, "US")),
+	ret := qbxml.NewNode("HostRet",
+		qbxml.NewText("ProductName", orDefault(h.ProductName, "QuickBooks Enterprise Solutions 24.0")),
+		qbxml.NewText("MajorVersion", orDefault(h.MajorVersion, "24")),
+		qbxml.NewText("MinorVersion", orDefault(h.MinorVersion, "0")),
+		qbxml.NewText("Country", orDefault(h.Country, "US")),
 	)
 	for _, v := range supportedVersions {
-		ret.Kids = append(ret.Kids, textElem("SupportedQBXMLVersion", v))
+		ret.Children = append(ret.Children, qbxml.NewText("SupportedQBXMLVersion", v))
 	}
-	ret.Kids = append(ret.Kids, textElem("IsAutomaticLogin", boolText(h.IsAutomaticLogin)), textElem("QBFileMode", orDefault(h.FileMode, "SingleUser")))
+	ret.Children = append(ret.Children, qbxml.NewText("IsAutomaticLogin", boolText(h.IsAutomaticLogin)), qbxml.NewText("QBFileMode", orDefault(h.FileMode, "SingleUser")))
 	f.writeRet(rs, ret, retOptions{include: includeElements(rq.el)})
 	return nil
 }
@@ -41,37 +43,37 @@ func (f *File) companyQuery(ctx context.Context, rq *request, rs *response) erro
 		info[k[len("company."):]] = string(v)
 	}
 	rows.Close()
-	addr := func(name, prefix string) *elem {
-		a := &elem{Name: name}
+	addr := func(name, prefix string) *qbxml.Node {
+		a := &qbxml.Node{Name: name}
 		for _, k := range []string{"Addr1", "Addr2", "City", "State", "PostalCode", "Country"} {
 			if v := info[prefix+k]; v != "" {
-				a.Kids = append(a.Kids, textElem(k, v))
+				a.Children = append(a.Children, qbxml.NewText(k, v))
 			}
 		}
 		return a
 	}
-	ret := newElem("CompanyRet",
-		textElem("IsSampleCompany", "false"),
-		textElem("CompanyName", f.name),
-		textElem("LegalCompanyName", orDefault(info["legalName"], f.name)),
+	ret := qbxml.NewNode("CompanyRet",
+		qbxml.NewText("IsSampleCompany", "false"),
+		qbxml.NewText("CompanyName", f.name),
+		qbxml.NewText("LegalCompanyName", orDefault(info["legalName"], f.name)),
 	)
-	if a := addr("Address", "address."); len(a.Kids) > 0 {
-		ret.Kids = append(ret.Kids, a)
+	if a := addr("Address", "address."); len(a.Children) > 0 {
+		ret.Children = append(ret.Children, a)
 		la := addr("LegalAddress", "address.")
-		ret.Kids = append(ret.Kids, la)
+		ret.Children = append(ret.Children, la)
 	}
 	for _, k := range []string{"Phone", "Email", "CompanyWebSite"} {
 		if v := info[k]; v != "" {
-			ret.Kids = append(ret.Kids, textElem(k, v))
+			ret.Children = append(ret.Children, qbxml.NewText(k, v))
 		}
 	}
-	ret.Kids = append(ret.Kids, textElem("FirstMonthFiscalYear", "January"), textElem("FirstMonthIncomeTaxYear", "January"))
+	ret.Children = append(ret.Children, qbxml.NewText("FirstMonthFiscalYear", "January"), qbxml.NewText("FirstMonthIncomeTaxYear", "January"))
 	if v := info["EIN"]; v != "" {
-		ret.Kids = append(ret.Kids, textElem("EIN", v))
+		ret.Children = append(ret.Children, qbxml.NewText("EIN", v))
 	}
-	ret.Kids = append(ret.Kids, textElem("TaxForm", "Form1120"))
+	ret.Children = append(ret.Children, qbxml.NewText("TaxForm", "Form1120"))
 	var owners []string
-	for _, o := range rq.el.all("OwnerID") {
+	for _, o := range kids(rq.el, "OwnerID") {
 		owners = append(owners, o.Text)
 	}
 	if len(owners) > 0 {
@@ -79,10 +81,10 @@ func (f *File) companyQuery(ctx context.Context, rq *request, rs *response) erro
 		if err != nil {
 			return err
 		}
-		ret.Kids = append(ret.Kids, ext[companyObjectID]...)
+		ret.Children = append(ret.Children, ext[companyObjectID]...)
 	}
 	model, _ := contentModel("CompanyRet")
-	orderTree(ret, model)
+	newOrderer().order(ret, model)
 	f.writeRet(rs, ret, retOptions{include: includeElements(rq.el)})
 	return nil
 }
@@ -93,74 +95,32 @@ const companyObjectID = "Company"
 
 func (f *File) preferencesQuery(rq *request, rs *response) error {
 	a := rq.sess.Access
-	b := func(name string, v bool) *elem { return textElem(name, boolText(v)) }
-	ref := func(name, full string) *elem { return newElem(name, textElem("FullName", full)) }
-	rights := newElem("CurrentAppAccessRights", b("IsAutomaticLoginAllowed", a.IsAutomaticLoginAllowed))
+	b := func(name string, v bool) *qbxml.Node { return qbxml.NewText(name, boolText(v)) }
+	ref := func(name, full string) *qbxml.Node { return qbxml.NewNode(name, qbxml.NewText("FullName", full)) }
+	rights := qbxml.NewNode("CurrentAppAccessRights", b("IsAutomaticLoginAllowed", a.IsAutomaticLoginAllowed))
 	if a.AutomaticLoginUserName != "" {
-		rights.Kids = append(rights.Kids, textElem("AutomaticLoginUserName", a.AutomaticLoginUserName))
+		rights.Children = append(rights.Children, qbxml.NewText("AutomaticLoginUserName", a.AutomaticLoginUserName))
 	}
-	rights.Kids = append(rights.Kids, b("IsPersonalDataAccessAllowed", a.IsPersonalDataAccessAllowed))
-	ret := newElem("PreferencesRet",
-		newElem("AccountingPreferences", b("IsUsingAccountNumbers", false), b("IsRequiringAccounts", true), b("IsUsingClassTracking", true),
+	rights.Children = append(rights.Children, b("IsPersonalDataAccessAllowed", a.IsPersonalDataAccessAllowed))
+	ret := qbxml.NewNode("PreferencesRet",
+		qbxml.NewNode("AccountingPreferences", b("IsUsingAccountNumbers", false), b("IsRequiringAccounts", true), b("IsUsingClassTracking", true),
 			b("IsUsingAuditTrail", true), b("IsAssigningJournalEntryNumbers", true)),
-		newElem("FinanceChargePreferences", textElem("AnnualInterestRate", "0"), textElem("MinFinanceCharge", "0.00"), textElem("GracePeriod", "0"),
-			b("IsAssessingForOverdueCharges", false), textElem("CalculateChargesFrom", "DueDate"), b("IsMarkedToBePrinted", false)),
-		newElem("JobsAndEstimatesPreferences", b("IsUsingEstimates", true), b("IsUsingProgressInvoicing", false), b("IsPrintingItemsWithZeroAmounts", false)),
-		newElem("MultiCurrencyPreferences", b("IsMultiCurrencyOn", false)),
-		newElem("PurchasesAndVendorsPreferences", b("IsUsingInventory", true), textElem("DaysBillsAreDue", "10"), b("IsAutomaticallyUsingDiscounts", false)),
-		newElem("ReportsPreferences", textElem("AgingReportBasis", "AgeFromDueDate"), textElem("SummaryReportBasis", "Accrual")),
-		newElem("SalesAndCustomersPreferences", b("IsTrackingReimbursedExpensesAsIncome", false), b("IsAutoApplyingPayments", false)),
-		newElem("SalesTaxPreferences", ref("DefaultItemSalesTaxRef", defaultSalesTaxItem), textElem("PaySalesTax", "Monthly"),
+		qbxml.NewNode("FinanceChargePreferences", qbxml.NewText("AnnualInterestRate", "0"), qbxml.NewText("MinFinanceCharge", "0.00"), qbxml.NewText("GracePeriod", "0"),
+			b("IsAssessingForOverdueCharges", false), qbxml.NewText("CalculateChargesFrom", "DueDate"), b("IsMarkedToBePrinted", false)),
+		qbxml.NewNode("JobsAndEstimatesPreferences", b("IsUsingEstimates", true), b("IsUsingProgressInvoicing", false), b("IsPrintingItemsWithZeroAmounts", false)),
+		qbxml.NewNode("MultiCurrencyPreferences", b("IsMultiCurrencyOn", false)),
+		qbxml.NewNode("PurchasesAndVendorsPreferences", b("IsUsingInventory", true), qbxml.NewText("DaysBillsAreDue", "10"), b("IsAutomaticallyUsingDiscounts", false)),
+		qbxml.NewNode("ReportsPreferences", qbxml.NewText("AgingReportBasis", "AgeFromDueDate"), qbxml.NewText("SummaryReportBasis", "Accrual")),
+		qbxml.NewNode("SalesAndCustomersPreferences", b("IsTrackingReimbursedExpensesAsIncome", false), b("IsAutoApplyingPayments", false)),
+		qbxml.NewNode("SalesTaxPreferences", ref("DefaultItemSalesTaxRef", defaultSalesTaxItem), qbxml.NewText("PaySalesTax", "Monthly"),
 			ref("DefaultTaxableSalesTaxCodeRef", "Tax"), ref("DefaultNonTaxableSalesTaxCodeRef", "Non")),
-		newElem("TimeTrackingPreferences", textElem("FirstDayOfWeek", "Monday")),
+		qbxml.NewNode("TimeTrackingPreferences", qbxml.NewText("FirstDayOfWeek", "Monday")),
 		rights,
 	)
 	model, _ := contentModel("PreferencesRet")
-	orderTree(ret, model)
+	newOrderer().order(ret, model)
 	f.writeRet(rs, ret, retOptions{include: includeElements(rq.el)})
 	return nil
-}
-
-// orderTree puts the children of e (recursively) in content-model order.
-// Elements of one repeated choice keep their relative order.
-func orderTree(e *elem, model *particle) {
-	if model == nil {
-		return
-	}
-	pos := map[string]int{}
-	var walk func(p *particle, group int)
-	n := 0
-	walk = func(p *particle, group int) {
-		for i := range p.Kids {
-			k := &p.Kids[i]
-			g := group
-			if g < 0 && k.Kind != "e" && k.Max != 1 {
-				g = n
-			}
-			if k.Kind == "e" {
-				idx := n
-				if g >= 0 {
-					idx = g
-				}
-				if _, ok := pos[k.Name]; !ok {
-					pos[k.Name] = idx
-				}
-				n++
-				continue
-			}
-			walk(k, g)
-		}
-	}
-	walk(model, -1)
-	sort.SliceStable(e.Kids, func(i, j int) bool { return pos[e.Kids[i].Name] < pos[e.Kids[j].Name] })
-	for _, k := range e.Kids {
-		if len(k.Kids) == 0 {
-			continue
-		}
-		if info, ok := lookupChild(model, k.Name); ok && info.model != nil {
-			orderTree(k, info.model)
-		}
-	}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // responseDir collects every response produced by the tests; TestMain
@@ -141,12 +143,12 @@ var testSession = Session{Ticket: "ticket-1", AppName: "Test App", Access: Acces
 
 // run processes a message set built from the request bodies and returns the
 // parsed QBXMLMsgsRs. The response is kept for schema validation.
-func run(tb testing.TB, f *File, body string) *elem {
+func run(tb testing.TB, f *File, body string) *qbxml.Node {
 	tb.Helper()
 	return runAs(tb, f, testSession, `onError="stopOnError"`, body)
 }
 
-func runAs(tb testing.TB, f *File, s Session, attrs, body string) *elem {
+func runAs(tb testing.TB, f *File, s Session, attrs, body string) *qbxml.Node {
 	tb.Helper()
 	req := `<?xml version="1.0" encoding="utf-8"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq ` + attrs + `>` + body + `</QBXMLMsgsRq></QBXML>`
 	resp, err := f.Process(context.Background(), []byte(req), s)
@@ -154,36 +156,36 @@ func runAs(tb testing.TB, f *File, s Session, attrs, body string) *elem {
 		tb.Fatalf("Process: %v\nrequest: %s", err, req)
 	}
 	keepResponse(tb, resp)
-	root, err := parseElem(resp)
+	root, err := parseNode(resp)
 	if err != nil {
 		tb.Fatalf("response does not parse: %v\n%s", err, resp)
 	}
-	return root.child("QBXMLMsgsRs")
+	return kid(root, "QBXMLMsgsRs")
 }
 
 // one runs a single request and returns its Rs element.
-func one(tb testing.TB, f *File, body string) *elem {
+func one(tb testing.TB, f *File, body string) *qbxml.Node {
 	tb.Helper()
 	rs := run(tb, f, body)
-	if len(rs.Kids) != 1 {
-		tb.Fatalf("want 1 response, got %d", len(rs.Kids))
+	if len(rs.Children) != 1 {
+		tb.Fatalf("want 1 response, got %d", len(rs.Children))
 	}
-	return rs.Kids[0]
+	return rs.Children[0]
 }
 
 // ok runs a single request, requires status 0, and returns its Rs.
-func ok(tb testing.TB, f *File, body string) *elem {
+func ok(tb testing.TB, f *File, body string) *qbxml.Node {
 	tb.Helper()
 	rs := one(tb, f, body)
-	if rs.attr("statusCode") != "0" {
-		tb.Fatalf("status %s %s: %s\nrequest: %s", rs.attr("statusCode"), rs.attr("statusSeverity"), rs.attr("statusMessage"), body)
+	if attrValue(rs, "statusCode") != "0" {
+		tb.Fatalf("status %s %s: %s\nrequest: %s", attrValue(rs, "statusCode"), attrValue(rs, "statusSeverity"), attrValue(rs, "statusMessage"), body)
 	}
 	return rs
 }
 
-func wantStatus(tb testing.TB, rs *elem, code string) {
+func wantStatus(tb testing.TB, rs *qbxml.Node, code string) {
 	tb.Helper()
-	if got := rs.attr("statusCode"); got != code {
-		tb.Fatalf("statusCode = %s (%s), want %s", got, rs.attr("statusMessage"), code)
+	if got := attrValue(rs, "statusCode"); got != code {
+		tb.Fatalf("statusCode = %s (%s), want %s", got, attrValue(rs, "statusMessage"), code)
 	}
 }

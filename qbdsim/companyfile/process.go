@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // status is a qbXML status: code, severity and message.
@@ -57,7 +58,7 @@ const (
 // response is one XxxRs element being produced.
 type response struct {
 	name  string
-	attrs []xml.Attr
+	attrs []qbxml.NodeAttr
 	st    status
 	body  bytes.Buffer // Ret elements, already serialised
 	count int          // records in body, for retCount and latency
@@ -66,14 +67,14 @@ type response struct {
 }
 
 func (r *response) setAttr(name, value string) {
-	r.attrs = append(r.attrs, xml.Attr{Name: xml.Name{Local: name}, Value: value})
+	r.attrs = append(r.attrs, qbxml.NodeAttr{Name: name, Value: value})
 }
 
 func (r *response) write(b *bytes.Buffer) {
 	b.WriteByte('<')
 	b.WriteString(r.name)
 	for _, a := range r.attrs {
-		if a.Name.Local == "requestID" {
+		if a.Name == "requestID" {
 			b.WriteString(` requestID="`)
 			escapeText(b, a.Value, true)
 			b.WriteByte('"')
@@ -86,8 +87,8 @@ func (r *response) write(b *bytes.Buffer) {
 		fmt.Fprintf(b, ` retCount="%d"`, r.count)
 	}
 	for _, a := range r.attrs {
-		if a.Name.Local != "requestID" {
-			fmt.Fprintf(b, ` %s="`, a.Name.Local)
+		if a.Name != "requestID" {
+			fmt.Fprintf(b, ` %s="`, a.Name)
 			escapeText(b, a.Value, true)
 			b.WriteByte('"')
 		}
@@ -105,7 +106,7 @@ func (r *response) write(b *bytes.Buffer) {
 
 // request is one XxxRq being processed.
 type request struct {
-	el      *elem
+	el      *qbxml.Node
 	name    string // e.g. "CustomerAddRq"
 	op      string // "Add", "Mod", "Query", ...
 	subject string // e.g. "Customer"
@@ -119,24 +120,24 @@ type request struct {
 // into HRESULT 0x80040400; every other failure is a status inside the
 // response.
 func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, error) {
-	root, err := parseElem(request)
+	root, err := parseNode(request)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrParse, err)
 	}
 	if root.Name != "QBXML" {
 		return nil, fmt.Errorf("%w: the root element is %q, not QBXML", ErrParse, root.Name)
 	}
-	msgs := root.child("QBXMLMsgsRq")
-	if msgs == nil || len(root.Kids) != 1 {
+	msgs := kid(root, "QBXMLMsgsRq")
+	if msgs == nil || len(root.Children) != 1 {
 		return nil, fmt.Errorf("%w: QBXML must contain exactly one QBXMLMsgsRq", ErrParse)
 	}
-	onError := msgs.attr("onError")
+	onError := attrValue(msgs, "onError")
 	switch onError {
 	case "stopOnError", "continueOnError", "rollbackOnError":
 	default:
 		return nil, fmt.Errorf("%w: QBXMLMsgsRq has no valid onError attribute (%q)", ErrParse, onError)
 	}
-	for _, rq := range msgs.Kids {
+	for _, rq := range msgs.Children {
 		if err := validateRequest(rq); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrParse, err)
 		}
@@ -152,7 +153,7 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 		return nil, err
 	}
 
-	newID, oldID := msgs.attr("newMessageSetID"), msgs.attr("oldMessageSetID")
+	newID, oldID := attrValue(msgs, "newMessageSetID"), attrValue(msgs, "oldMessageSetID")
 	if newID != "" {
 		if stored, ok, err := f.storedMessageSet(ctx, newID); err != nil {
 			return nil, err
@@ -185,7 +186,7 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 	}
 	out.WriteString(">\n")
 	records := 0
-	for _, rqEl := range msgs.Kids {
+	for _, rqEl := range msgs.Children {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -236,29 +237,40 @@ func (f *File) storedMessageSet(ctx context.Context, id string) ([]byte, bool, e
 	return resp, true, nil
 }
 
-// validateRequest checks a request element against the schema: it must be
-// a qbXML request message, and its content must match its content model.
-func validateRequest(rq *elem) error {
-	if !strings.HasSuffix(rq.Name, "Rq") {
-		return fmt.Errorf("<%s> is not a qbXML request", rq.Name)
-	}
-	model, ok := contentModel(rq.Name)
-	if !ok {
+// validateRequest checks a request element against the schema with
+// qbxml.Validate: it must be a request of QBXMLMsgsRq, and its structure
+// and enumerated values must follow its content model, or QuickBooks
+// rejects the whole document. A value that is too long or not of its
+// type's form QuickBooks reports as a status of the request instead (3070,
+// 3010, 3020, ...), which the handlers produce.
+func validateRequest(rq *qbxml.Node) error {
+	if msgs := qbxml.Lookup("QBXMLMsgsRq"); msgs == nil || msgs.Child(rq.Name) == nil {
 		return fmt.Errorf("<%s> is not a qbXML 13.0 request", rq.Name)
 	}
-	if v := rq.attr("requestID"); len(v) > 50 {
+	if v := attrValue(rq, "requestID"); len(v) > 50 {
 		// QuickBooks reports this one as a status (1060), not a parse error.
 		return nil
 	}
-	return validateContent(rq, model)
+	var bad []string
+	for _, p := range qbxml.Problems(rq) {
+		switch p.Kind {
+		case qbxml.ProblemLength, qbxml.ProblemFormat:
+			continue
+		}
+		bad = append(bad, p.String())
+	}
+	if len(bad) > 0 {
+		return errors.New(strings.Join(bad, "; "))
+	}
+	return nil
 }
 
 // handle processes one request and returns its response; it never panics on
 // bad input.
-func (f *File) handle(ctx context.Context, el *elem, s Session) (rs *response) {
+func (f *File) handle(ctx context.Context, el *qbxml.Node, s Session) (rs *response) {
 	rsName := strings.TrimSuffix(el.Name, "Rq") + "Rs"
 	rs = &response{name: rsName}
-	if id := el.attr("requestID"); id != "" {
+	if id := attrValue(el, "requestID"); id != "" {
 		rs.setAttr("requestID", id)
 	}
 	defer func() {
@@ -269,7 +281,7 @@ func (f *File) handle(ctx context.Context, el *elem, s Session) (rs *response) {
 			rs.st = status{stInternal, "Error", fmt.Sprintf("There has been an internal error when processing the request: %v", p)}
 		}
 	}()
-	if id := el.attr("requestID"); len(id) > 50 {
+	if id := attrValue(el, "requestID"); len(id) > 50 {
 		rs.st = status{1060, "Error", fmt.Sprintf("The request ID %q is invalid, possibly too long. (The maximum is 50 characters.)", id)}
 		return rs
 	}

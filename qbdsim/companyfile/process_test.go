@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 func addCustomers(tb testing.TB, f *File, n int) []string {
@@ -19,11 +21,11 @@ func addCustomers(tb testing.TB, f *File, n int) []string {
 	}
 	rs := run(tb, f, body.String())
 	var ids []string
-	for _, r := range rs.Kids {
-		if r.attr("statusCode") != "0" {
-			tb.Fatalf("add: %s", r.attr("statusMessage"))
+	for _, r := range rs.Children {
+		if attrValue(r, "statusCode") != "0" {
+			tb.Fatalf("add: %s", attrValue(r, "statusMessage"))
 		}
-		ids = append(ids, r.text("CustomerRet/ListID"))
+		ids = append(ids, textAt(r, "CustomerRet/ListID"))
 	}
 	return ids
 }
@@ -35,14 +37,14 @@ func TestIteratorPagesThroughEveryRecordOnce(t *testing.T) {
 	var got []string
 	var remaining []string
 	for {
-		for _, c := range rs.all("CustomerRet") {
-			got = append(got, c.text("ListID"))
+		for _, c := range kids(rs, "CustomerRet") {
+			got = append(got, textAt(c, "ListID"))
 		}
-		remaining = append(remaining, rs.attr("iteratorRemainingCount"))
-		if rs.attr("iteratorRemainingCount") == "0" {
+		remaining = append(remaining, attrValue(rs, "iteratorRemainingCount"))
+		if attrValue(rs, "iteratorRemainingCount") == "0" {
 			break
 		}
-		rs = ok(t, f, `<CustomerQueryRq iterator="Continue" iteratorID="`+rs.attr("iteratorID")+`"><MaxReturned>10</MaxReturned></CustomerQueryRq>`)
+		rs = ok(t, f, `<CustomerQueryRq iterator="Continue" iteratorID="`+attrValue(rs, "iteratorID")+`"><MaxReturned>10</MaxReturned></CustomerQueryRq>`)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)
@@ -56,21 +58,21 @@ func TestIteratorIsScopedToSessionAndExpires(t *testing.T) {
 	f, clock := newTestFile(t)
 	addCustomers(t, f, 5)
 	rs := ok(t, f, `<CustomerQueryRq iterator="Start"><MaxReturned>2</MaxReturned></CustomerQueryRq>`)
-	id := rs.attr("iteratorID")
+	id := attrValue(rs, "iteratorID")
 	if !strings.HasPrefix(id, "{") || len(id) != 38 {
 		t.Errorf("iteratorID %q is not a braced GUID", id)
 	}
 	cont := `<CustomerQueryRq iterator="Continue" iteratorID="` + id + `"><MaxReturned>2</MaxReturned></CustomerQueryRq>`
 	other := testSession
 	other.Ticket = "ticket-2"
-	wantStatus(t, runAs(t, f, other, `onError="stopOnError"`, cont).Kids[0], "3391")
+	wantStatus(t, runAs(t, f, other, `onError="stopOnError"`, cont).Children[0], "3391")
 	ok(t, f, cont)
 	clock.Advance(21 * time.Minute)
 	wantStatus(t, one(t, f, cont), "3391")
 
 	rs = ok(t, f, `<CustomerQueryRq iterator="Start"><MaxReturned>2</MaxReturned></CustomerQueryRq>`)
 	f.EndSession(testSession.Ticket)
-	wantStatus(t, one(t, f, `<CustomerQueryRq iterator="Continue" iteratorID="`+rs.attr("iteratorID")+`"/>`), "3391")
+	wantStatus(t, one(t, f, `<CustomerQueryRq iterator="Continue" iteratorID="`+attrValue(rs, "iteratorID")+`"/>`), "3391")
 	wantStatus(t, one(t, f, `<CustomerQueryRq iterator="Continue" iteratorID="{00000000-0000-0000-0000-000000000000}"/>`), "3391")
 }
 
@@ -79,10 +81,10 @@ func TestRepeatedMessageSetReturnsStoredResponseAndChangesNothing(t *testing.T) 
 	body := `<CustomerAddRq requestID="1"><CustomerAdd><Name>Once Only</Name></CustomerAdd></CustomerAddRq>`
 	first := runAs(t, f, testSession, `onError="stopOnError" newMessageSetID="set-1"`, body)
 	again := runAs(t, f, testSession, `onError="stopOnError" newMessageSetID="set-1"`, body)
-	if first.attr("newMessageSetID") != "set-1" {
+	if attrValue(first, "newMessageSetID") != "set-1" {
 		t.Errorf("newMessageSetID not echoed")
 	}
-	if diff := cmp.Diff(marshalElem(first), marshalElem(again)); diff != "" {
+	if diff := cmp.Diff(marshalNode(first), marshalNode(again)); diff != "" {
 		t.Errorf("repeat differs (-first +again):\n%s", diff)
 	}
 	if n, _ := f.Count(context.Background(), "Customer"); n != 1 {
@@ -90,12 +92,12 @@ func TestRepeatedMessageSetReturnsStoredResponseAndChangesNothing(t *testing.T) 
 	}
 	// Asking for the status of the last message set returns it too.
 	status := runAs(t, f, testSession, `onError="stopOnError" oldMessageSetID="set-1"`, ``)
-	if status.text("CustomerAddRs/CustomerRet/ListID") != first.text("CustomerAddRs/CustomerRet/ListID") {
+	if textAt(status, "CustomerAddRs/CustomerRet/ListID") != textAt(first, "CustomerAddRs/CustomerRet/ListID") {
 		t.Errorf("oldMessageSetID did not return the stored response")
 	}
 	unknown := runAs(t, f, testSession, `onError="stopOnError" oldMessageSetID="never"`, ``)
-	if unknown.attr("messageSetStatusCode") != "600" {
-		t.Errorf("unknown message set: messageSetStatusCode %q", unknown.attr("messageSetStatusCode"))
+	if attrValue(unknown, "messageSetStatusCode") != "600" {
+		t.Errorf("unknown message set: messageSetStatusCode %q", attrValue(unknown, "messageSetStatusCode"))
 	}
 }
 
@@ -105,14 +107,14 @@ func TestOnErrorStopsOrContinues(t *testing.T) {
 		`<CustomerAddRq requestID="b"><CustomerAdd><Name>Dup</Name></CustomerAdd></CustomerAddRq>` +
 		`<CustomerAddRq requestID="c"><CustomerAdd><Name>After</Name></CustomerAdd></CustomerAddRq>`
 	rs := runAs(t, f, testSession, `onError="stopOnError"`, body)
-	if len(rs.Kids) != 2 || rs.Kids[1].attr("statusCode") != "3100" {
-		t.Fatalf("stopOnError: %d responses", len(rs.Kids))
+	if len(rs.Children) != 2 || attrValue(rs.Children[1], "statusCode") != "3100" {
+		t.Fatalf("stopOnError: %d responses", len(rs.Children))
 	}
 	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>After</FullName></CustomerQueryRq>`), "1")
 	rs = runAs(t, f, testSession, `onError="continueOnError"`, strings.ReplaceAll(body, "Dup", "Dup2"))
 	var codes []string
-	for _, k := range rs.Kids {
-		codes = append(codes, k.attr("requestID")+":"+k.attr("statusCode"))
+	for _, k := range rs.Children {
+		codes = append(codes, attrValue(k, "requestID")+":"+attrValue(k, "statusCode"))
 	}
 	if diff := cmp.Diff([]string{"a:0", "b:3100", "c:0"}, codes); diff != "" {
 		t.Errorf("continueOnError (-want +got):\n%s", diff)
@@ -124,16 +126,16 @@ func TestReadOnlyApplicationCannotWrite(t *testing.T) {
 	ro := testSession
 	ro.Access.IsReadOnly = true
 	rs := runAs(t, f, ro, `onError="continueOnError"`, `<CustomerAddRq><CustomerAdd><Name>Nope</Name></CustomerAdd></CustomerAddRq><CustomerQueryRq><MaxReturned>1</MaxReturned></CustomerQueryRq>`)
-	wantStatus(t, rs.Kids[0], "3260")
-	wantStatus(t, rs.Kids[1], "1")
+	wantStatus(t, rs.Children[0], "3260")
+	wantStatus(t, rs.Children[1], "1")
 }
 
 func TestUnsupportedRequestAnswersWithErrorStatus(t *testing.T) {
 	f, _ := newTestFile(t)
 	rs := one(t, f, `<TimeTrackingQueryRq requestID="9"/>`)
 	wantStatus(t, rs, "1030")
-	if rs.attr("requestID") != "9" || rs.attr("statusSeverity") != "Error" || rs.Name != "TimeTrackingQueryRs" {
-		t.Errorf("response %s requestID %q severity %q", rs.Name, rs.attr("requestID"), rs.attr("statusSeverity"))
+	if attrValue(rs, "requestID") != "9" || attrValue(rs, "statusSeverity") != "Error" || rs.Name != "TimeTrackingQueryRs" {
+		t.Errorf("response %s requestID %q severity %q", rs.Name, attrValue(rs, "requestID"), attrValue(rs, "statusSeverity"))
 	}
 }
 
@@ -141,45 +143,45 @@ func TestListDelAndListDeletedQuery(t *testing.T) {
 	f, _ := newTestFile(t)
 	ids := addCustomers(t, f, 2)
 	rs := ok(t, f, `<ListDelRq><ListDelType>Customer</ListDelType><ListID>`+ids[0]+`</ListID></ListDelRq>`)
-	if rs.text("FullName") != "Customer 1000" {
-		t.Errorf("ListDelRs FullName %q", rs.text("FullName"))
+	if textAt(rs, "FullName") != "Customer 1000" {
+		t.Errorf("ListDelRs FullName %q", textAt(rs, "FullName"))
 	}
 	wantStatus(t, one(t, f, `<ListDelRq><ListDelType>Customer</ListDelType><ListID>`+ids[0]+`</ListID></ListDelRq>`), "3000")
 	q := ok(t, f, `<ListDeletedQueryRq><ListDelType>Customer</ListDelType></ListDeletedQueryRq>`)
-	if q.text("ListDeletedRet/ListID") != ids[0] || q.attr("retCount") != "1" {
-		t.Errorf("ListDeletedQuery: %q", q.text("ListDeletedRet/ListID"))
+	if textAt(q, "ListDeletedRet/ListID") != ids[0] || attrValue(q, "retCount") != "1" {
+		t.Errorf("ListDeletedQuery: %q", textAt(q, "ListDeletedRet/ListID"))
 	}
 	// A customer with transactions cannot be deleted.
 	addCustomerAndItems(t, f)
-	inv := ok(t, f, invoiceAdd).child("InvoiceRet")
-	wantStatus(t, one(t, f, `<ListDelRq><ListDelType>Customer</ListDelType><ListID>`+inv.text("CustomerRef/ListID")+`</ListID></ListDelRq>`), "3170")
+	inv := kid(ok(t, f, invoiceAdd), "InvoiceRet")
+	wantStatus(t, one(t, f, `<ListDelRq><ListDelType>Customer</ListDelType><ListID>`+textAt(inv, "CustomerRef/ListID")+`</ListID></ListDelRq>`), "3170")
 }
 
 func TestVoidZeroesTransactionAndRestoresBalance(t *testing.T) {
 	f, _ := newTestFile(t)
 	custID := addCustomerAndItems(t, f)
-	inv := ok(t, f, invoiceAdd).child("InvoiceRet")
-	ok(t, f, `<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>`+inv.text("TxnID")+`</TxnID></TxnVoidRq>`)
-	v := ok(t, f, `<InvoiceQueryRq><TxnID>`+inv.text("TxnID")+`</TxnID></InvoiceQueryRq>`).child("InvoiceRet")
-	if v.text("BalanceRemaining") != "0.00" || !strings.HasPrefix(v.text("Memo"), "VOID") {
-		t.Errorf("voided invoice balance %s memo %q", v.text("BalanceRemaining"), v.text("Memo"))
+	inv := kid(ok(t, f, invoiceAdd), "InvoiceRet")
+	ok(t, f, `<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>`+textAt(inv, "TxnID")+`</TxnID></TxnVoidRq>`)
+	v := kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+textAt(inv, "TxnID")+`</TxnID></InvoiceQueryRq>`), "InvoiceRet")
+	if textAt(v, "BalanceRemaining") != "0.00" || !strings.HasPrefix(textAt(v, "Memo"), "VOID") {
+		t.Errorf("voided invoice balance %s memo %q", textAt(v, "BalanceRemaining"), textAt(v, "Memo"))
 	}
-	c := ok(t, f, `<CustomerQueryRq><ListID>`+custID+`</ListID></CustomerQueryRq>`).child("CustomerRet")
-	if c.text("Balance") != "0.00" {
-		t.Errorf("customer balance after void %s", c.text("Balance"))
+	c := kid(ok(t, f, `<CustomerQueryRq><ListID>`+custID+`</ListID></CustomerQueryRq>`), "CustomerRet")
+	if textAt(c, "Balance") != "0.00" {
+		t.Errorf("customer balance after void %s", textAt(c, "Balance"))
 	}
 }
 
 func TestClosingDateProtectsOldTransactions(t *testing.T) {
 	f, _ := newTestFile(t)
 	addCustomerAndItems(t, f)
-	inv := ok(t, f, invoiceAdd).child("InvoiceRet")
+	inv := kid(ok(t, f, invoiceAdd), "InvoiceRet")
 	if err := f.SetClosingDate("2025-03-31"); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, one(t, f, invoiceAdd), "3171")
-	wantStatus(t, one(t, f, `<InvoiceModRq><InvoiceMod><TxnID>`+inv.text("TxnID")+`</TxnID><EditSequence>`+inv.text("EditSequence")+`</EditSequence><Memo>x</Memo></InvoiceMod></InvoiceModRq>`), "3171")
-	wantStatus(t, one(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+inv.text("TxnID")+`</TxnID></TxnDelRq>`), "3171")
+	wantStatus(t, one(t, f, `<InvoiceModRq><InvoiceMod><TxnID>`+textAt(inv, "TxnID")+`</TxnID><EditSequence>`+textAt(inv, "EditSequence")+`</EditSequence><Memo>x</Memo></InvoiceMod></InvoiceModRq>`), "3171")
+	wantStatus(t, one(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+textAt(inv, "TxnID")+`</TxnID></TxnDelRq>`), "3171")
 	ok(t, f, strings.Replace(invoiceAdd, "2025-03-01", "2025-04-02", 1))
 }
 
@@ -193,10 +195,10 @@ func TestFiltersSelectRecords(t *testing.T) {
 	_ = ids
 	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Zed Late</Name><IsActive>false</IsActive></CustomerAdd></CustomerAddRq>`)
 	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Amy Late</Name></CustomerAdd></CustomerAddRq>`)
-	names := func(rs *elem) []string {
+	names := func(rs *qbxml.Node) []string {
 		var out []string
-		for _, c := range rs.all("CustomerRet") {
-			out = append(out, c.text("Name"))
+		for _, c := range kids(rs, "CustomerRet") {
+			out = append(out, textAt(c, "Name"))
 		}
 		return out
 	}
@@ -230,8 +232,8 @@ func TestTransactionFilters(t *testing.T) {
 	ok(t, f, strings.Replace(strings.Replace(invoiceAdd, "Acme Corp", "Other", 1), "2025-03-01", "2025-02-10", 1))
 	refs := func(q string) []string {
 		var out []string
-		for _, i := range one(t, f, `<InvoiceQueryRq>`+q+`</InvoiceQueryRq>`).all("InvoiceRet") {
-			out = append(out, i.text("RefNumber"))
+		for _, i := range kids(one(t, f, `<InvoiceQueryRq>`+q+`</InvoiceQueryRq>`), "InvoiceRet") {
+			out = append(out, textAt(i, "RefNumber"))
 		}
 		return out
 	}
@@ -248,7 +250,7 @@ func TestTransactionFilters(t *testing.T) {
 		}
 	}
 	rs := ok(t, f, `<InvoiceQueryRq><RefNumber>2</RefNumber><IncludeLineItems>true</IncludeLineItems></InvoiceQueryRq>`)
-	if len(rs.child("InvoiceRet").all("InvoiceLineRet")) != 2 {
+	if len(kids(kid(rs, "InvoiceRet"), "InvoiceLineRet")) != 2 {
 		t.Error("IncludeLineItems returned no lines")
 	}
 }
@@ -260,30 +262,30 @@ func TestDataExtStampsCompanyAndObjects(t *testing.T) {
 	wantStatus(t, one(t, f, `<DataExtDefAddRq><DataExtDefAdd><OwnerID>`+owner+`</OwnerID><DataExtName>FileID</DataExtName><DataExtType>STR255TYPE</DataExtType></DataExtDefAdd></DataExtDefAddRq>`), "3100")
 	ok(t, f, `<DataExtAddRq><DataExtAdd><OwnerID>`+owner+`</OwnerID><DataExtName>FileID</DataExtName><OtherDataExtType>Company</OtherDataExtType><DataExtValue>{abc}</DataExtValue></DataExtAdd></DataExtAddRq>`)
 	rs := ok(t, f, `<CompanyQueryRq><OwnerID>`+owner+`</OwnerID></CompanyQueryRq>`)
-	if got := rs.text("CompanyRet/DataExtRet/DataExtValue"); got != "{abc}" {
+	if got := textAt(rs, "CompanyRet/DataExtRet/DataExtValue"); got != "{abc}" {
 		t.Errorf("company DataExt %q", got)
 	}
-	if ok(t, f, `<CompanyQueryRq/>`).child("CompanyRet").child("DataExtRet") != nil {
+	if kid(kid(ok(t, f, `<CompanyQueryRq/>`), "CompanyRet"), "DataExtRet") != nil {
 		t.Error("DataExtRet returned without OwnerID")
 	}
 	ok(t, f, `<DataExtModRq><DataExtMod><OwnerID>`+owner+`</OwnerID><DataExtName>FileID</DataExtName><OtherDataExtType>Company</OtherDataExtType><DataExtValue>{def}</DataExtValue></DataExtMod></DataExtModRq>`)
-	if got := ok(t, f, `<CompanyQueryRq><OwnerID>`+owner+`</OwnerID></CompanyQueryRq>`).text("CompanyRet/DataExtRet/DataExtValue"); got != "{def}" {
+	if got := textAt(ok(t, f, `<CompanyQueryRq><OwnerID>`+owner+`</OwnerID></CompanyQueryRq>`), "CompanyRet/DataExtRet/DataExtValue"); got != "{def}" {
 		t.Errorf("after mod %q", got)
 	}
 	// Custom fields on a customer.
 	ok(t, f, `<DataExtDefAddRq><DataExtDefAdd><OwnerID>0</OwnerID><DataExtName>Region</DataExtName><DataExtType>STR255TYPE</DataExtType><AssignToObject>Customer</AssignToObject></DataExtDefAdd></DataExtDefAddRq>`)
 	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Stamped</Name></CustomerAdd></CustomerAddRq>`)
 	ok(t, f, `<DataExtAddRq><DataExtAdd><OwnerID>0</OwnerID><DataExtName>Region</DataExtName><ListDataExtType>Customer</ListDataExtType><ListObjRef><FullName>Stamped</FullName></ListObjRef><DataExtValue>North</DataExtValue></DataExtAdd></DataExtAddRq>`)
-	c := ok(t, f, `<CustomerQueryRq><FullName>Stamped</FullName><OwnerID>0</OwnerID></CustomerQueryRq>`).child("CustomerRet")
-	if c.text("DataExtRet/DataExtValue") != "North" {
-		t.Errorf("customer DataExt %q", c.text("DataExtRet/DataExtValue"))
+	c := kid(ok(t, f, `<CustomerQueryRq><FullName>Stamped</FullName><OwnerID>0</OwnerID></CustomerQueryRq>`), "CustomerRet")
+	if textAt(c, "DataExtRet/DataExtValue") != "North" {
+		t.Errorf("customer DataExt %q", textAt(c, "DataExtRet/DataExtValue"))
 	}
 	defs := ok(t, f, `<DataExtDefQueryRq><OwnerID>`+owner+`</OwnerID></DataExtDefQueryRq>`)
-	if defs.text("DataExtDefRet/DataExtName") != "FileID" {
-		t.Errorf("DataExtDefQuery %q", defs.text("DataExtDefRet/DataExtName"))
+	if textAt(defs, "DataExtDefRet/DataExtName") != "FileID" {
+		t.Errorf("DataExtDefQuery %q", textAt(defs, "DataExtDefRet/DataExtName"))
 	}
 	ok(t, f, `<DataExtDelRq><DataExtDel><OwnerID>`+owner+`</OwnerID><DataExtName>FileID</DataExtName><OtherDataExtType>Company</OtherDataExtType></DataExtDel></DataExtDelRq>`)
-	if ok(t, f, `<CompanyQueryRq><OwnerID>`+owner+`</OwnerID></CompanyQueryRq>`).child("CompanyRet").child("DataExtRet") != nil {
+	if kid(kid(ok(t, f, `<CompanyQueryRq><OwnerID>`+owner+`</OwnerID></CompanyQueryRq>`), "CompanyRet"), "DataExtRet") != nil {
 		t.Error("DataExt still there after DataExtDel")
 	}
 }
@@ -300,8 +302,8 @@ func TestISO88591TextRoundTrips(t *testing.T) {
 		t.Errorf("response does not carry the name as character references:\n%s", resp)
 	}
 	rs := ok(t, f, `<CustomerQueryRq><FullName>Café Müller</FullName></CustomerQueryRq>`)
-	if rs.text("CustomerRet/Name") != "Café Müller" {
-		t.Errorf("name %q", rs.text("CustomerRet/Name"))
+	if textAt(rs, "CustomerRet/Name") != "Café Müller" {
+		t.Errorf("name %q", textAt(rs, "CustomerRet/Name"))
 	}
 }
 
@@ -325,28 +327,65 @@ func TestLatencyDelaysResponsesAndHonoursCancel(t *testing.T) {
 func TestPersonalDataNeedsPermission(t *testing.T) {
 	f, _ := newTestFile(t)
 	ok(t, f, `<EmployeeAddRq><EmployeeAdd><FirstName>Ann</FirstName><LastName>Lee</LastName><SSN>123-45-6789</SSN></EmployeeAdd></EmployeeAddRq>`)
-	if got := ok(t, f, `<EmployeeQueryRq/>`).text("EmployeeRet/SSN"); got != "123-45-6789" {
+	if got := textAt(ok(t, f, `<EmployeeQueryRq/>`), "EmployeeRet/SSN"); got != "123-45-6789" {
 		t.Errorf("SSN with permission: %q", got)
 	}
 	noPD := testSession
 	noPD.Access.IsPersonalDataAccessAllowed = false
 	rs := runAs(t, f, noPD, `onError="continueOnError"`, `<EmployeeQueryRq/><EmployeeAddRq><EmployeeAdd><FirstName>Bo</FirstName><SSN>987-65-4321</SSN></EmployeeAdd></EmployeeAddRq>`)
-	if rs.Kids[0].child("EmployeeRet") == nil || rs.Kids[0].text("EmployeeRet/SSN") != "" {
-		t.Errorf("SSN returned without personal-data access: %q", rs.Kids[0].text("EmployeeRet/SSN"))
+	if kid(rs.Children[0], "EmployeeRet") == nil || textAt(rs.Children[0], "EmployeeRet/SSN") != "" {
+		t.Errorf("SSN returned without personal-data access: %q", textAt(rs.Children[0], "EmployeeRet/SSN"))
 	}
-	wantStatus(t, rs.Kids[1], "3261")
+	wantStatus(t, rs.Children[1], "3261")
 }
 
 func TestRenamingAParentRenamesItsJobs(t *testing.T) {
 	f, _ := newTestFile(t)
-	p := ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Parent</Name></CustomerAdd></CustomerAddRq>`).child("CustomerRet")
-	job := ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Job 1</Name><ParentRef><FullName>Parent</FullName></ParentRef></CustomerAdd></CustomerAddRq>`).child("CustomerRet")
-	if job.text("FullName") != "Parent:Job 1" || job.text("Sublevel") != "1" {
-		t.Fatalf("job FullName %q Sublevel %q", job.text("FullName"), job.text("Sublevel"))
+	p := kid(ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Parent</Name></CustomerAdd></CustomerAddRq>`), "CustomerRet")
+	job := kid(ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Job 1</Name><ParentRef><FullName>Parent</FullName></ParentRef></CustomerAdd></CustomerAddRq>`), "CustomerRet")
+	if textAt(job, "FullName") != "Parent:Job 1" || textAt(job, "Sublevel") != "1" {
+		t.Fatalf("job FullName %q Sublevel %q", textAt(job, "FullName"), textAt(job, "Sublevel"))
 	}
-	ok(t, f, `<CustomerModRq><CustomerMod><ListID>`+p.text("ListID")+`</ListID><EditSequence>`+p.text("EditSequence")+`</EditSequence><Name>Renamed</Name></CustomerMod></CustomerModRq>`)
-	got := ok(t, f, `<CustomerQueryRq><ListID>`+job.text("ListID")+`</ListID></CustomerQueryRq>`).text("CustomerRet/FullName")
+	ok(t, f, `<CustomerModRq><CustomerMod><ListID>`+textAt(p, "ListID")+`</ListID><EditSequence>`+textAt(p, "EditSequence")+`</EditSequence><Name>Renamed</Name></CustomerMod></CustomerModRq>`)
+	got := textAt(ok(t, f, `<CustomerQueryRq><ListID>`+textAt(job, "ListID")+`</ListID></CustomerQueryRq>`), "CustomerRet/FullName")
 	if got != "Renamed:Job 1" {
 		t.Errorf("job FullName after parent rename %q", got)
 	}
+}
+
+// QuickBooks rejects a request whose structure breaks the schema as a whole
+// (ErrParse, HRESULT 0x80040400), but reports a value that is too long or
+// not of its type's form as a status of that request.
+func TestBadValuesAreStatusesButBadStructureIsAParseError(t *testing.T) {
+	f, _ := newTestFile(t)
+	for _, tc := range []struct{ body, code string }{
+		{`<CustomerAddRq><CustomerAdd><Name>` + strings.Repeat("x", 42) + `</Name></CustomerAdd></CustomerAddRq>`, "3070"},
+		{`<CustomerAddRq><CustomerAdd><Name>B</Name><IsActive>maybe</IsActive></CustomerAdd></CustomerAddRq>`, "3010"},
+		{`<CustomerAddRq><CustomerAdd><Name>B</Name><JobStartDate>2025-02-30x</JobStartDate></CustomerAdd></CustomerAddRq>`, "3020"},
+		{`<CustomerAddRq><CustomerAdd><Name>B</Name><CreditLimit>ten</CreditLimit></CustomerAdd></CustomerAddRq>`, "3210"},
+		{`<CustomerAddRq requestID="` + strings.Repeat("9", 51) + `"><CustomerAdd><Name>B</Name></CustomerAdd></CustomerAddRq>`, "1060"},
+	} {
+		wantStatus(t, one(t, f, tc.body), tc.code)
+	}
+	for name, body := range map[string]string{
+		"unknown attribute":          `<CustomerQueryRq colour="red"/>`,
+		"bad iterator":               `<CustomerQueryRq iterator="Sideways"/>`,
+		"text in a complex element":  `<CustomerAddRq><CustomerAdd>Bob</CustomerAdd></CustomerAddRq>`,
+		"element in a simple one":    `<CustomerAddRq><CustomerAdd><Name><First>B</First></Name></CustomerAdd></CustomerAddRq>`,
+		"too many":                   `<CustomerAddRq><CustomerAdd><Name>B</Name><Name>C</Name></CustomerAdd></CustomerAddRq>`,
+		"both sides of a choice":     `<CustomerQueryRq><ListID>80000001-1</ListID><FullName>B</FullName></CustomerQueryRq>`,
+		"subscription request":       `<DataEventSubscriptionQueryRq><SubscriberID>{3F2504E0-4F89-41D3-9A0C-0305E82C3301}</SubscriberID></DataEventSubscriptionQueryRq>`,
+		"second request is bad":      `<CustomerAddRq><CustomerAdd><Name>B</Name></CustomerAdd></CustomerAddRq><CustomerAddRq><CustomerAdd/></CustomerAddRq>`,
+		"second root element":        `<CustomerAddRq><CustomerAdd><Name>B</Name></CustomerAdd></CustomerAddRq></QBXMLMsgsRq></QBXML><QBXML><QBXMLMsgsRq onError="stopOnError">`,
+		"character XML cannot carry": `<CustomerAddRq><CustomerAdd><Name>B&#1;</Name></CustomerAdd></CustomerAddRq>`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			req := `<QBXML><QBXMLMsgsRq onError="continueOnError">` + body + `</QBXMLMsgsRq></QBXML>`
+			if _, err := f.Process(context.Background(), []byte(req), testSession); !errors.Is(err, ErrParse) {
+				t.Fatalf("err = %v, want ErrParse", err)
+			}
+		})
+	}
+	// Nothing of the rejected documents was added.
+	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>B</FullName></CustomerQueryRq>`), "1")
 }

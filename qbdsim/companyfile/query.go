@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // retOptions say how a stored Ret is returned.
@@ -15,7 +17,7 @@ type retOptions struct {
 	include  []string // IncludeRetElement: only these top-level elements
 	noLines  bool     // IncludeLineItems false: drop transaction lines
 	ownerIDs []string // OwnerID: add the DataExtRet of these owners
-	dataExt  map[string][]*elem
+	dataExt  map[string][]*qbxml.Node
 	// noPersonal hides personal data (SSN, tax IDs, credit card details)
 	// from applications without personal-data access.
 	noPersonal bool
@@ -33,8 +35,8 @@ func hasPersonal(ret []byte) bool {
 	return false
 }
 
-func stripPersonal(e *elem) {
-	e.Kids = slicesDeleteFunc(e.Kids, func(k *elem) bool {
+func stripPersonal(e *qbxml.Node) {
+	e.Children = slicesDeleteFunc(e.Children, func(k *qbxml.Node) bool {
 		for _, n := range personalElements {
 			if k.Name == n {
 				return true
@@ -42,37 +44,37 @@ func stripPersonal(e *elem) {
 		}
 		return false
 	})
-	for _, k := range e.Kids {
+	for _, k := range e.Children {
 		stripPersonal(k)
 	}
 }
 
-func includeElements(rq *elem) []string {
+func includeElements(rq *qbxml.Node) []string {
 	var out []string
-	for _, e := range rq.all("IncludeRetElement") {
+	for _, e := range kids(rq, "IncludeRetElement") {
 		out = append(out, e.Text)
 	}
 	return out
 }
 
 // writeRet appends a Ret element to the response, shaped by opt.
-func (f *File) writeRet(rs *response, ret *elem, opt retOptions) {
+func (f *File) writeRet(rs *response, ret *qbxml.Node, opt retOptions) {
 	if len(opt.include) > 0 {
 		ret = filterRet(ret, opt.include)
 	}
-	writeElem(&rs.body, ret)
+	writeNode(&rs.body, ret)
 	rs.body.WriteByte('\n')
 	rs.count++
 }
 
 // filterRet keeps the top-level elements named in include (QuickBooks
 // always matches on the top-level element name).
-func filterRet(ret *elem, include []string) *elem {
-	out := &elem{Name: ret.Name, Attrs: ret.Attrs}
-	for _, k := range ret.Kids {
+func filterRet(ret *qbxml.Node, include []string) *qbxml.Node {
+	out := &qbxml.Node{Name: ret.Name, Attrs: ret.Attrs}
+	for _, k := range ret.Children {
 		for _, n := range include {
 			if k.Name == n {
-				out.Kids = append(out.Kids, k)
+				out.Children = append(out.Children, k)
 				break
 			}
 		}
@@ -90,7 +92,7 @@ func (f *File) writeStored(rs *response, o *object, opt retOptions) error {
 		rs.count++
 		return nil
 	}
-	ret, err := parseElem(o.ret)
+	ret, err := parseNode(o.ret)
 	if err != nil {
 		return fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
 	}
@@ -98,7 +100,7 @@ func (f *File) writeStored(rs *response, o *object, opt retOptions) error {
 		stripPersonal(ret)
 	}
 	if opt.noLines {
-		ret.Kids = slicesDeleteFunc(ret.Kids, func(k *elem) bool {
+		ret.Children = slicesDeleteFunc(ret.Children, func(k *qbxml.Node) bool {
 			_, isLine := lineCategory(k.Name)
 			return isLine
 		})
@@ -137,9 +139,9 @@ type iterator struct {
 func (f *File) query(ctx context.Context, rq *request, rs *response, types []*objType) error {
 	rs.countAttr = true
 	el := rq.el
-	switch el.attr("iterator") {
+	switch attrValue(el, "iterator") {
 	case "Continue", "Stop":
-		id := el.attr("iteratorID")
+		id := attrValue(el, "iteratorID")
 		it, ok := f.iters[id]
 		now := f.opt.Now()
 		if ok && (it.ticket != rq.sess.Ticket || it.rsName != rs.name) {
@@ -152,7 +154,7 @@ func (f *File) query(ctx context.Context, rq *request, rs *response, types []*ob
 		if !ok {
 			return qbErr(stIteratorUnknown, "The iterator ID %q is not valid or has expired.", id)
 		}
-		if el.attr("iterator") == "Stop" {
+		if attrValue(el, "iterator") == "Stop" {
 			delete(f.iters, id)
 			rs.setAttr("iteratorRemainingCount", "0")
 			rs.setAttr("iteratorID", id)
@@ -164,7 +166,7 @@ func (f *File) query(ctx context.Context, rq *request, rs *response, types []*ob
 	if err != nil {
 		return err
 	}
-	if el.attr("iterator") == "Start" {
+	if attrValue(el, "iterator") == "Start" {
 		total, err := f.countQuery(ctx, spec)
 		if err != nil {
 			return err
@@ -309,11 +311,11 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 		spec.where = append(spec.where, "+type IN ("+strings.Join(ph, ",")+")")
 	}
 	isTxn := types[0].Kind == kindTxn
-	spec.opt.noLines = isTxn && el.text("IncludeLineItems") != "true"
-	for _, o := range el.all("OwnerID") {
+	spec.opt.noLines = isTxn && textAt(el, "IncludeLineItems") != "true"
+	for _, o := range kids(el, "OwnerID") {
 		spec.opt.ownerIDs = append(spec.opt.ownerIDs, o.Text)
 	}
-	if v := el.text("MaxReturned"); v != "" {
+	if v := textAt(el, "MaxReturned"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			return nil, qbErr(stInvalidValue, "The \"MaxReturned\" field has an invalid value %q.", v)
@@ -321,7 +323,7 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 		spec.max = n
 	}
 	loc := f.opt.Now().Location()
-	in := func(col string, vals []*elem, transform func(string) string) {
+	in := func(col string, vals []*qbxml.Node, transform func(string) string) {
 		p := make([]string, len(vals))
 		for i, v := range vals {
 			p[i] = "?"
@@ -334,34 +336,34 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 		spec.where = append(spec.where, col+" IN ("+strings.Join(p, ",")+")")
 	}
 	switch {
-	case el.has("ListID"):
-		in("id", el.all("ListID"), nil)
+	case hasKid(el, "ListID"):
+		in("id", kids(el, "ListID"), nil)
 		return spec, nil
-	case el.has("TxnID"):
-		in("id", el.all("TxnID"), nil)
+	case hasKid(el, "TxnID"):
+		in("id", kids(el, "TxnID"), nil)
 		return spec, nil
-	case el.has("FullName"):
-		in("name_key", el.all("FullName"), nameKey)
+	case hasKid(el, "FullName"):
+		in("name_key", kids(el, "FullName"), nameKey)
 		return spec, nil
-	case el.has("RefNumber"):
-		in("UPPER(ref_number)", el.all("RefNumber"), strings.ToUpper)
+	case hasKid(el, "RefNumber"):
+		in("UPPER(ref_number)", kids(el, "RefNumber"), strings.ToUpper)
 		return spec, nil
-	case el.has("RefNumberCaseSensitive"):
-		in("ref_number", el.all("RefNumberCaseSensitive"), nil)
+	case hasKid(el, "RefNumberCaseSensitive"):
+		in("ref_number", kids(el, "RefNumberCaseSensitive"), nil)
 		return spec, nil
 	}
 	// The filter group.
 	if !isTxn {
-		switch el.text("ActiveStatus") {
+		switch textAt(el, "ActiveStatus") {
 		case "", "ActiveOnly":
 			spec.where = append(spec.where, "active = 1")
 		case "InactiveOnly":
 			spec.where = append(spec.where, "active = 0")
 		}
 	}
-	modFrom, modTo := el.text("FromModifiedDate"), el.text("ToModifiedDate")
-	if m := el.child("ModifiedDateRangeFilter"); m != nil {
-		modFrom, modTo = m.text("FromModifiedDate"), m.text("ToModifiedDate")
+	modFrom, modTo := textAt(el, "FromModifiedDate"), textAt(el, "ToModifiedDate")
+	if m := kid(el, "ModifiedDateRangeFilter"); m != nil {
+		modFrom, modTo = textAt(m, "FromModifiedDate"), textAt(m, "ToModifiedDate")
 	}
 	if modFrom != "" {
 		t, err := parseQBDateTime(modFrom, loc, false)
@@ -379,9 +381,9 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 		spec.where = append(spec.where, "modified <= ?")
 		spec.args = append(spec.args, t.Unix())
 	}
-	if d := el.child("TxnDateRangeFilter"); d != nil {
-		from, to := d.text("FromTxnDate"), d.text("ToTxnDate")
-		if m := d.text("DateMacro"); m != "" {
+	if d := kid(el, "TxnDateRangeFilter"); d != nil {
+		from, to := textAt(d, "FromTxnDate"), textAt(d, "ToTxnDate")
+		if m := textAt(d, "DateMacro"); m != "" {
 			var err error
 			if from, to, err = dateMacro(m, f.opt.Now()); err != nil {
 				return nil, err
@@ -396,36 +398,36 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 			spec.args = append(spec.args, to)
 		}
 	}
-	if nf := el.child("NameFilter"); nf != nil {
+	if nf := kid(el, "NameFilter"); nf != nil {
 		spec.where = append(spec.where, "name_key LIKE ? ESCAPE '\\'")
-		spec.args = append(spec.args, likePattern(nf.text("MatchCriterion"), nameKey(nf.text("Name"))))
+		spec.args = append(spec.args, likePattern(textAt(nf, "MatchCriterion"), nameKey(textAt(nf, "Name"))))
 	}
-	if nr := el.child("NameRangeFilter"); nr != nil {
-		if v := nr.text("FromName"); v != "" {
+	if nr := kid(el, "NameRangeFilter"); nr != nil {
+		if v := textAt(nr, "FromName"); v != "" {
 			spec.where = append(spec.where, "name_key >= ?")
 			spec.args = append(spec.args, nameKey(v))
 		}
-		if v := nr.text("ToName"); v != "" {
+		if v := textAt(nr, "ToName"); v != "" {
 			spec.where = append(spec.where, "name_key <= ?")
 			spec.args = append(spec.args, nameKey(v)+"\uffff")
 		}
 	}
-	if rf := el.child("RefNumberFilter"); rf != nil {
+	if rf := kid(el, "RefNumberFilter"); rf != nil {
 		spec.where = append(spec.where, "UPPER(ref_number) LIKE ? ESCAPE '\\'")
-		spec.args = append(spec.args, likePattern(rf.text("MatchCriterion"), strings.ToUpper(rf.text("RefNumber"))))
+		spec.args = append(spec.args, likePattern(textAt(rf, "MatchCriterion"), strings.ToUpper(textAt(rf, "RefNumber"))))
 	}
-	if rr := el.child("RefNumberRangeFilter"); rr != nil {
-		if v := rr.text("FromRefNumber"); v != "" {
+	if rr := kid(el, "RefNumberRangeFilter"); rr != nil {
+		if v := textAt(rr, "FromRefNumber"); v != "" {
 			spec.where = append(spec.where, "ref_number >= ?")
 			spec.args = append(spec.args, v)
 		}
-		if v := rr.text("ToRefNumber"); v != "" {
+		if v := textAt(rr, "ToRefNumber"); v != "" {
 			spec.where = append(spec.where, "ref_number <= ?")
 			spec.args = append(spec.args, v)
 		}
 	}
 	for _, ef := range []struct{ filter, col, ns string }{{"EntityFilter", "entity_id", "Entity"}, {"AccountFilter", "account_id", "Account"}} {
-		e := el.child(ef.filter)
+		e := kid(el, ef.filter)
 		if e == nil {
 			continue
 		}
@@ -444,7 +446,7 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 			spec.where = append(spec.where, ef.col+" IN ("+strings.Join(p, ",")+")")
 		}
 	}
-	switch el.text("PaidStatus") {
+	switch textAt(el, "PaidStatus") {
 	case "PaidOnly":
 		spec.where = append(spec.where, "effect = 0")
 	case "NotPaidOnly":
@@ -455,9 +457,9 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 
 // filterIDs resolves an EntityFilter or AccountFilter to ListIDs, with the
 // children of ListIDWithChildren/FullNameWithChildren.
-func (f *File) filterIDs(ctx context.Context, e *elem, ns string) ([]string, error) {
+func (f *File) filterIDs(ctx context.Context, e *qbxml.Node, ns string) ([]string, error) {
 	var ids []string
-	for _, k := range e.Kids {
+	for _, k := range e.Children {
 		var o *object
 		var err error
 		switch k.Name {
@@ -564,7 +566,7 @@ func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) erro
 	}
 	var where []string
 	var args []any
-	if types := rq.el.all(typeEl); len(types) > 0 {
+	if types := kids(rq.el, typeEl); len(types) > 0 {
 		p := make([]string, len(types))
 		for i, t := range types {
 			p[i] = "?"
@@ -574,8 +576,8 @@ func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) erro
 	}
 	loc := f.opt.Now().Location()
 	var from, to string
-	if d := rq.el.child("DeletedDateRangeFilter"); d != nil {
-		from, to = d.text("FromDeletedDate"), d.text("ToDeletedDate")
+	if d := kid(rq.el, "DeletedDateRangeFilter"); d != nil {
+		from, to = textAt(d, "FromDeletedDate"), textAt(d, "ToDeletedDate")
 	}
 	if from != "" {
 		t, err := parseQBDateTime(from, loc, false)
@@ -611,15 +613,15 @@ func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) erro
 		if !ok || (t.Kind == kindList) != isList {
 			continue
 		}
-		ret := &elem{Name: retName}
+		ret := &qbxml.Node{Name: retName}
 		if isList {
-			ret.Kids = []*elem{textElem("ListDelType", typ), textElem("ListID", id), textElem("TimeCreated", qbTime(time.Unix(created, 0).In(loc))),
-				textElem("TimeDeleted", qbTime(time.Unix(deleted, 0).In(loc))), textElem("FullName", name)}
+			ret.Children = []*qbxml.Node{qbxml.NewText("ListDelType", typ), qbxml.NewText("ListID", id), qbxml.NewText("TimeCreated", qbTime(time.Unix(created, 0).In(loc))),
+				qbxml.NewText("TimeDeleted", qbTime(time.Unix(deleted, 0).In(loc))), qbxml.NewText("FullName", name)}
 		} else {
-			ret.Kids = []*elem{textElem("TxnDelType", typ), textElem("TxnID", id), textElem("TimeCreated", qbTime(time.Unix(created, 0).In(loc))),
-				textElem("TimeDeleted", qbTime(time.Unix(deleted, 0).In(loc)))}
+			ret.Children = []*qbxml.Node{qbxml.NewText("TxnDelType", typ), qbxml.NewText("TxnID", id), qbxml.NewText("TimeCreated", qbTime(time.Unix(created, 0).In(loc))),
+				qbxml.NewText("TimeDeleted", qbTime(time.Unix(deleted, 0).In(loc)))}
 			if ref != "" {
-				ret.Kids = append(ret.Kids, textElem("RefNumber", ref))
+				ret.Children = append(ret.Children, qbxml.NewText("RefNumber", ref))
 			}
 		}
 		f.writeRet(rs, ret, retOptions{})

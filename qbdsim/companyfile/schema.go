@@ -1,90 +1,92 @@
 package companyfile
 
-//go:generate go run ./internal/schemagen -o schema_gen.go
+import (
+	"github.com/qbconnect/qbconnect/qbxml"
+)
 
-// particle is one node of a qbXML content model: an element, a sequence or a
-// choice, with its occurrence bounds. Elements point at a complex type
-// (schemaTypes) or a simple type (schemaSimples).
-type particle struct {
-	Kind     string // "e" element, "s" sequence, "c" choice
-	Name     string
-	Min, Max int32 // Max -1 is unbounded
-	Type     int32 // index in schemaTypes, -1 for simple elements
-	Simple   int32 // index in schemaSimples, -1 for complex elements
-	Kids     []particle
+// The processor reads Intuit's qbXML 13.0 schema through the qbxml
+// package: qbxml.Lookup gives each element's children in schema order and
+// its content model, which the processor walks to build schema-ordered
+// Ret elements, and qbxml.Validate checks requests.
+
+// contentModel returns the complex element type named name (e.g.
+// "CustomerRet", "CustomerQueryRq").
+func contentModel(name string) (*qbxml.ElementType, bool) {
+	t := qbxml.Lookup(name)
+	return t, t != nil
 }
 
-// simpleType is a simple content type: its qbXML base (AMTTYPE, STRTYPE,
-// BOOLTYPE, ...), maximum length and enumeration.
-type simpleType struct {
-	Base   string
-	MaxLen int
-	Enums  []string
-}
-
-// contentModel returns the content model of a global element or message
-// (e.g. "CustomerRet", "CustomerQueryRq").
-func contentModel(name string) (*particle, bool) {
-	i, ok := schemaElements[name]
-	if !ok {
+// lookupChild returns the child element named name of t.
+func lookupChild(t *qbxml.ElementType, name string) (*qbxml.Child, bool) {
+	if t == nil {
 		return nil, false
 	}
-	return &schemaTypes[i], true
+	c := t.Child(name)
+	return c, c != nil
 }
 
-// elemInfo is what the schema says about one element in one context.
-type elemInfo struct {
-	p      *particle
-	simple *simpleType
-	model  *particle // complex content model, nil for simple elements
-}
-
-// lookupChild finds the element particle named name anywhere in model
-// (through nested sequences and choices).
-func lookupChild(model *particle, name string) (elemInfo, bool) {
-	if model == nil {
-		return elemInfo{}, false
-	}
-	for i := range model.Kids {
-		k := &model.Kids[i]
-		if k.Kind == "e" {
-			if k.Name == name {
-				return infoOf(k), true
+// childRanks gives each child of t its position in schema order; the
+// children of one repeated sequence or choice (transaction lines) share a
+// position, so that sorting by it keeps their own order.
+func childRanks(t *qbxml.ElementType) map[string]int {
+	pos := make(map[string]int, len(t.Children))
+	n := 0
+	var walk func(p *qbxml.Particle, group int)
+	walk = func(p *qbxml.Particle, group int) {
+		for i := range p.Items {
+			k := &p.Items[i]
+			if k.Kind == qbxml.ElementParticle {
+				idx := n
+				if group >= 0 {
+					idx = group
+				}
+				if _, ok := pos[t.Children[k.Child].Name]; !ok {
+					pos[t.Children[k.Child].Name] = idx
+				}
+				n++
+				continue
 			}
-			continue
-		}
-		if e, ok := lookupChild(k, name); ok {
-			return e, true
-		}
-	}
-	return elemInfo{}, false
-}
-
-func infoOf(p *particle) elemInfo {
-	e := elemInfo{p: p}
-	if p.Type >= 0 {
-		e.model = &schemaTypes[p.Type]
-	}
-	if p.Simple >= 0 {
-		e.simple = &schemaSimples[p.Simple]
-	}
-	return e
-}
-
-// elementNames lists the element names of a content model in schema order.
-func elementNames(model *particle) []string {
-	var names []string
-	var walk func(p *particle)
-	walk = func(p *particle) {
-		for i := range p.Kids {
-			k := &p.Kids[i]
-			if k.Kind == "e" {
-				names = append(names, k.Name)
-			} else {
-				walk(k)
+			g := group
+			if g < 0 && k.Max != 1 {
+				g = n
 			}
+			walk(k, g)
 		}
 	}
-	walk(model)
-	return names
+	walk(&qbxml.Particle{Kind: qbxml.SequenceParticle, Min: 1, Max: 1, Items: []qbxml.Particle{t.Model}}, -1)
+	return pos
+}
+
+// insertOrdered inserts c among e's children after every child that comes
+// before it in t's schema order.
+func insertOrdered(e *qbxml.Node, t *qbxml.ElementType, c *qbxml.Node) {
+	pos := func(name string) int {
+		if i := t.ChildIndex(name); i >= 0 {
+			return i
+		}
+		return len(t.Children)
+	}
+	want := pos(c.Name)
+	at := len(e.Children)
+	for i, k := range e.Children {
+		if pos(k.Name) > want {
+			at = i
+			break
+		}
+	}
+	e.Children = append(e.Children, nil)
+	copy(e.Children[at+1:], e.Children[at:])
+	e.Children[at] = c
+}
+
+// setOrdered sets the child name of e to text, inserting it at its place in
+// t's schema order when it is missing.
+func setOrdered(e *qbxml.Node, t *qbxml.ElementType, name, text string) *qbxml.Node {
+	if c := e.Child(name); c != nil {
+		c.Text, c.Children = text, nil
+		return c
+	}
+	c := qbxml.NewText(name, text)
+	insertOrdered(e, t, c)
+	return c
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // defaultSalesTaxItem is the sales tax item a new company charges.
@@ -47,11 +49,11 @@ var standardAccounts = [][3]string{
 // terms, payment methods, sales tax codes and item, ship methods, customer
 // and vendor types, customer messages.
 func (f *File) seedStandardLists(ctx context.Context) error {
-	add := func(q querier, typ string, kids ...*elem) (*elem, error) {
+	add := func(q querier, typ string, kids ...*qbxml.Node) (*qbxml.Node, error) {
 		t := f.reg().byName[typ]
-		return f.addObject(ctx, q, t, newElem(typ+"Add", kids...))
+		return f.addObject(ctx, q, t, qbxml.NewNode(typ+"Add", kids...))
 	}
-	t := textElem
+	t := qbxml.NewText
 	return f.writeTx(ctx, func(tx *sql.Tx) error {
 		for _, a := range standardAccounts {
 			ret, err := add(tx, "Account", t("Name", a[0]), t("AccountType", a[1]), t("AccountNumber", a[2]))
@@ -60,12 +62,12 @@ func (f *File) seedStandardLists(ctx context.Context) error {
 			}
 			switch a[1] {
 			case "AccountsReceivable":
-				err = putMetaTx(ctx, tx, "account.ar", ret.text("ListID"))
+				err = putMetaTx(ctx, tx, "account.ar", textAt(ret, "ListID"))
 			case "AccountsPayable":
-				err = putMetaTx(ctx, tx, "account.ap", ret.text("ListID"))
+				err = putMetaTx(ctx, tx, "account.ap", textAt(ret, "ListID"))
 			}
 			if a[0] == "Undeposited Funds" {
-				err = putMetaTx(ctx, tx, "account.undeposited", ret.text("ListID"))
+				err = putMetaTx(ctx, tx, "account.undeposited", textAt(ret, "ListID"))
 			}
 			if err != nil {
 				return err
@@ -73,41 +75,41 @@ func (f *File) seedStandardLists(ctx context.Context) error {
 		}
 		lists := []struct {
 			typ  string
-			kids []*elem
+			kids []*qbxml.Node
 		}{
-			{"StandardTerms", []*elem{t("Name", "Due on receipt"), t("StdDueDays", "0")}},
-			{"StandardTerms", []*elem{t("Name", "Net 15"), t("StdDueDays", "15")}},
-			{"StandardTerms", []*elem{t("Name", "Net 30"), t("StdDueDays", "30")}},
-			{"StandardTerms", []*elem{t("Name", "Net 60"), t("StdDueDays", "60")}},
-			{"StandardTerms", []*elem{t("Name", "1% 10 Net 30"), t("StdDueDays", "30"), t("StdDiscountDays", "10"), t("DiscountPct", "1")}},
-			{"StandardTerms", []*elem{t("Name", "2% 10 Net 30"), t("StdDueDays", "30"), t("StdDiscountDays", "10"), t("DiscountPct", "2")}},
-			{"DateDrivenTerms", []*elem{t("Name", "Due 10th of next month"), t("DayOfMonthDue", "10"), t("DueNextMonthDays", "5")}},
-			{"PaymentMethod", []*elem{t("Name", "Cash"), t("PaymentMethodType", "Cash")}},
-			{"PaymentMethod", []*elem{t("Name", "Check"), t("PaymentMethodType", "Check")}},
-			{"PaymentMethod", []*elem{t("Name", "American Express"), t("PaymentMethodType", "AmericanExpress")}},
-			{"PaymentMethod", []*elem{t("Name", "Discover"), t("PaymentMethodType", "Discover")}},
-			{"PaymentMethod", []*elem{t("Name", "MasterCard"), t("PaymentMethodType", "MasterCard")}},
-			{"PaymentMethod", []*elem{t("Name", "Visa"), t("PaymentMethodType", "Visa")}},
-			{"PaymentMethod", []*elem{t("Name", "E-Check"), t("PaymentMethodType", "ECheck")}},
-			{"PaymentMethod", []*elem{t("Name", "Debit Card"), t("PaymentMethodType", "DebitCard")}},
-			{"SalesTaxCode", []*elem{t("Name", "Tax"), t("IsTaxable", "true"), t("Desc", "Taxable Sales")}},
-			{"SalesTaxCode", []*elem{t("Name", "Non"), t("IsTaxable", "false"), t("Desc", "Non-Taxable Sales")}},
-			{"ShipMethod", []*elem{t("Name", "DHL")}},
-			{"ShipMethod", []*elem{t("Name", "FedEx")}},
-			{"ShipMethod", []*elem{t("Name", "UPS")}},
-			{"ShipMethod", []*elem{t("Name", "US Mail")}},
-			{"CustomerType", []*elem{t("Name", "Commercial")}},
-			{"CustomerType", []*elem{t("Name", "Residential")}},
-			{"CustomerType", []*elem{t("Name", "Referral")}},
-			{"VendorType", []*elem{t("Name", "Consultant")}},
-			{"VendorType", []*elem{t("Name", "Service Providers")}},
-			{"VendorType", []*elem{t("Name", "Suppliers")}},
-			{"VendorType", []*elem{t("Name", "Tax agency")}},
-			{"CustomerMsg", []*elem{t("Name", "Thank you for your business.")}},
-			{"CustomerMsg", []*elem{t("Name", "Please remit to above address.")}},
-			{"Vendor", []*elem{t("Name", "State Board of Equalization"), newElem("VendorTypeRef", t("FullName", "Tax agency"))}},
-			{"ItemSalesTax", []*elem{t("Name", defaultSalesTaxItem), t("ItemDesc", "Sales tax"), t("TaxRate", "7.25"),
-				newElem("TaxVendorRef", t("FullName", "State Board of Equalization"))}},
+			{"StandardTerms", []*qbxml.Node{t("Name", "Due on receipt"), t("StdDueDays", "0")}},
+			{"StandardTerms", []*qbxml.Node{t("Name", "Net 15"), t("StdDueDays", "15")}},
+			{"StandardTerms", []*qbxml.Node{t("Name", "Net 30"), t("StdDueDays", "30")}},
+			{"StandardTerms", []*qbxml.Node{t("Name", "Net 60"), t("StdDueDays", "60")}},
+			{"StandardTerms", []*qbxml.Node{t("Name", "1% 10 Net 30"), t("StdDueDays", "30"), t("StdDiscountDays", "10"), t("DiscountPct", "1")}},
+			{"StandardTerms", []*qbxml.Node{t("Name", "2% 10 Net 30"), t("StdDueDays", "30"), t("StdDiscountDays", "10"), t("DiscountPct", "2")}},
+			{"DateDrivenTerms", []*qbxml.Node{t("Name", "Due 10th of next month"), t("DayOfMonthDue", "10"), t("DueNextMonthDays", "5")}},
+			{"PaymentMethod", []*qbxml.Node{t("Name", "Cash"), t("PaymentMethodType", "Cash")}},
+			{"PaymentMethod", []*qbxml.Node{t("Name", "Check"), t("PaymentMethodType", "Check")}},
+			{"PaymentMethod", []*qbxml.Node{t("Name", "American Express"), t("PaymentMethodType", "AmericanExpress")}},
+			{"PaymentMethod", []*qbxml.Node{t("Name", "Discover"), t("PaymentMethodType", "Discover")}},
+			{"PaymentMethod", []*qbxml.Node{t("Name", "MasterCard"), t("PaymentMethodType", "MasterCard")}},
+			{"PaymentMethod", []*qbxml.Node{t("Name", "Visa"), t("PaymentMethodType", "Visa")}},
+			{"PaymentMethod", []*qbxml.Node{t("Name", "E-Check"), t("PaymentMethodType", "ECheck")}},
+			{"PaymentMethod", []*qbxml.Node{t("Name", "Debit Card"), t("PaymentMethodType", "DebitCard")}},
+			{"SalesTaxCode", []*qbxml.Node{t("Name", "Tax"), t("IsTaxable", "true"), t("Desc", "Taxable Sales")}},
+			{"SalesTaxCode", []*qbxml.Node{t("Name", "Non"), t("IsTaxable", "false"), t("Desc", "Non-Taxable Sales")}},
+			{"ShipMethod", []*qbxml.Node{t("Name", "DHL")}},
+			{"ShipMethod", []*qbxml.Node{t("Name", "FedEx")}},
+			{"ShipMethod", []*qbxml.Node{t("Name", "UPS")}},
+			{"ShipMethod", []*qbxml.Node{t("Name", "US Mail")}},
+			{"CustomerType", []*qbxml.Node{t("Name", "Commercial")}},
+			{"CustomerType", []*qbxml.Node{t("Name", "Residential")}},
+			{"CustomerType", []*qbxml.Node{t("Name", "Referral")}},
+			{"VendorType", []*qbxml.Node{t("Name", "Consultant")}},
+			{"VendorType", []*qbxml.Node{t("Name", "Service Providers")}},
+			{"VendorType", []*qbxml.Node{t("Name", "Suppliers")}},
+			{"VendorType", []*qbxml.Node{t("Name", "Tax agency")}},
+			{"CustomerMsg", []*qbxml.Node{t("Name", "Thank you for your business.")}},
+			{"CustomerMsg", []*qbxml.Node{t("Name", "Please remit to above address.")}},
+			{"Vendor", []*qbxml.Node{t("Name", "State Board of Equalization"), qbxml.NewNode("VendorTypeRef", t("FullName", "Tax agency"))}},
+			{"ItemSalesTax", []*qbxml.Node{t("Name", defaultSalesTaxItem), t("ItemDesc", "Sales tax"), t("TaxRate", "7.25"),
+				qbxml.NewNode("TaxVendorRef", t("FullName", "State Board of Equalization"))}},
 		}
 		for _, l := range lists {
 			if _, err := add(tx, l.typ, l.kids...); err != nil {

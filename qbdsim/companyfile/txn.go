@@ -6,10 +6,12 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // setIf sets a computed element when the type's Ret has it.
-func setIf(ret *elem, model *particle, name, text string) {
+func setIf(ret *qbxml.Node, model *qbxml.ElementType, name, text string) {
 	if _, ok := lookupChild(model, name); ok {
 		setOrdered(ret, model, name, text)
 	}
@@ -17,14 +19,14 @@ func setIf(ret *elem, model *particle, name, text string) {
 
 // completeType computes what QuickBooks computes for each type: defaults,
 // line amounts, totals, balances, and the indexed columns of o.
-func (f *File) completeType(ctx context.Context, q querier, t *objType, model *particle, ret, src *elem, o *object, old *object) error {
+func (f *File) completeType(ctx context.Context, q querier, t *objType, model *qbxml.ElementType, ret, src *qbxml.Node, o *object, old *object) error {
 	if t.Kind == kindList {
 		switch t.Name {
 		case "Customer", "Vendor", "Account":
 			opening := int64(0)
 			if old != nil {
 				opening = old.effect
-			} else if v := src.text("OpenBalance"); v != "" {
+			} else if v := textAt(src, "OpenBalance"); v != "" {
 				c, err := parseCents(v)
 				if err != nil {
 					return qbErr(stInvalidValue, "The \"OpenBalance\" field has an invalid value %q.", v)
@@ -42,44 +44,44 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *p
 			setIf(ret, model, "Balance", formatCents(bal))
 			setIf(ret, model, "TotalBalance", formatCents(bal))
 			if t.Name == "Customer" {
-				setIf(ret, model, "JobStatus", orDefault(ret.text("JobStatus"), "None"))
+				setIf(ret, model, "JobStatus", orDefault(textAt(ret, "JobStatus"), "None"))
 			}
 		}
 		return nil
 	}
 
 	// Transactions.
-	if ret.text("TxnDate") == "" {
+	if textAt(ret, "TxnDate") == "" {
 		setOrdered(ret, model, "TxnDate", qbDate(f.opt.Now()))
 	}
-	o.txnDate = ret.text("TxnDate")
+	o.txnDate = textAt(ret, "TxnDate")
 	if err := f.checkClosingDate(ctx, q, t, o.txnDate); err != nil {
 		return err
 	}
-	if t.AutoRef && ret.text("RefNumber") == "" {
+	if t.AutoRef && textAt(ret, "RefNumber") == "" {
 		n, err := f.nextRefNumber(ctx, q, t.Name)
 		if err != nil {
 			return err
 		}
 		setIf(ret, model, "RefNumber", n)
 	}
-	o.refNumber = ret.text("RefNumber")
+	o.refNumber = textAt(ret, "RefNumber")
 	for _, acct := range []struct{ name, meta string }{{"ARAccountRef", "account.ar"}, {"APAccountRef", "account.ap"}} {
-		if _, ok := lookupChild(model, acct.name); ok && ret.child(acct.name) == nil {
+		if _, ok := lookupChild(model, acct.name); ok && kid(ret, acct.name) == nil {
 			if ref, err := f.defaultAccountRef(ctx, q, acct.name, acct.meta); err == nil {
 				insertOrdered(ret, model, ref)
 			}
 		}
 	}
 	if t.Entity != "" {
-		o.entityID = ret.text(t.Entity + "/ListID")
+		o.entityID = textAt(ret, t.Entity+"/ListID")
 	}
 	if t.Account != "" {
-		o.accountID = ret.text(t.Account + "/ListID")
+		o.accountID = textAt(ret, t.Account+"/ListID")
 	}
-	if ret.text("DueDate") == "" && ret.child("TermsRef") != nil {
+	if textAt(ret, "DueDate") == "" && kid(ret, "TermsRef") != nil {
 		if _, ok := lookupChild(model, "DueDate"); ok {
-			if due, err := f.dueDate(ctx, q, ret.text("TermsRef/ListID"), o.txnDate); err == nil && due != "" {
+			if due, err := f.dueDate(ctx, q, textAt(ret, "TermsRef/ListID"), o.txnDate); err == nil && due != "" {
 				setOrdered(ret, model, "DueDate", due)
 			}
 		}
@@ -88,7 +90,7 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *p
 	sum := computeLines(ret)
 	switch t.Name {
 	case "Invoice", "CreditMemo", "SalesReceipt", "Estimate", "SalesOrder":
-		rate, err := f.salesTaxRate(ctx, q, ret.text("ItemSalesTaxRef/ListID"))
+		rate, err := f.salesTaxRate(ctx, q, textAt(ret, "ItemSalesTaxRef/ListID"))
 		if err != nil {
 			return err
 		}
@@ -103,7 +105,7 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *p
 		case "Invoice":
 			paid := int64(0)
 			if old != nil {
-				paid = -mustCents(ret.text("AppliedAmount"))
+				paid = -mustCents(textAt(ret, "AppliedAmount"))
 			}
 			if paid > total {
 				return qbErr(stInvalidValue, "The invoice total %s is less than the %s already paid.", formatCents(total), formatCents(paid))
@@ -111,7 +113,7 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *p
 			setIf(ret, model, "AppliedAmount", formatCents(-paid))
 			setIf(ret, model, "BalanceRemaining", formatCents(total-paid))
 			setIf(ret, model, "IsPaid", boolText(total-paid == 0))
-			setIf(ret, model, "IsPending", orDefault(ret.text("IsPending"), "false"))
+			setIf(ret, model, "IsPending", orDefault(textAt(ret, "IsPending"), "false"))
 			o.effect = total - paid
 		case "CreditMemo":
 			setIf(ret, model, "CreditRemaining", formatCents(total))
@@ -120,7 +122,7 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *p
 	case "Bill":
 		paid := int64(0)
 		if old != nil {
-			paid = mustCents(ret.text("AmountDue")) - mustCents(ret.text("OpenAmount"))
+			paid = mustCents(textAt(ret, "AmountDue")) - mustCents(textAt(ret, "OpenAmount"))
 		}
 		if paid > sum {
 			return qbErr(stInvalidValue, "The bill total %s is less than the %s already paid.", formatCents(sum), formatCents(paid))
@@ -141,11 +143,11 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *p
 		setIf(ret, model, "DepositTotal", formatCents(sum))
 	case "JournalEntry":
 		var debit, credit int64
-		for _, l := range ret.all("JournalDebitLine") {
-			debit += mustCents(l.text("Amount"))
+		for _, l := range kids(ret, "JournalDebitLine") {
+			debit += mustCents(textAt(l, "Amount"))
 		}
-		for _, l := range ret.all("JournalCreditLine") {
-			credit += mustCents(l.text("Amount"))
+		for _, l := range kids(ret, "JournalCreditLine") {
+			credit += mustCents(textAt(l, "Amount"))
 		}
 		if debit != credit {
 			return qbErr(stSaveError, "There was an error when saving a JournalEntry. QuickBooks error message: The transaction is not in balance. Debits %s, credits %s.", formatCents(debit), formatCents(credit))
@@ -170,21 +172,21 @@ func mustCents(v string) int64 {
 
 // computeLines fills each line's Amount (Quantity × Rate or Cost when not
 // given), each group line's TotalAmount, and returns the sum of all lines.
-func computeLines(ret *elem) int64 {
+func computeLines(ret *qbxml.Node) int64 {
 	var sum int64
-	for _, l := range ret.Kids {
+	for _, l := range ret.Children {
 		cat, ok := lineCategory(l.Name)
 		if !ok || l.Name == "JournalDebitLine" || l.Name == "JournalCreditLine" || cat == "" {
 			continue
 		}
 		if strings.Contains(l.Name, "Group") {
 			var g int64
-			for _, in := range l.Kids {
+			for _, in := range l.Children {
 				if _, ok := lineCategory(in.Name); ok {
 					g += lineAmount(in)
 				}
 			}
-			if l.child("TotalAmount") != nil || true {
+			if kid(l, "TotalAmount") != nil || true {
 				if model, ok := lineModel(l.Name); ok {
 					setIf(l, model, "TotalAmount", formatCents(g))
 				}
@@ -197,19 +199,19 @@ func computeLines(ret *elem) int64 {
 	return sum
 }
 
-func lineModel(name string) (*particle, bool) {
+func lineModel(name string) (*qbxml.ElementType, bool) {
 	// Line Rets are global elements in qbXML (InvoiceLineRet, ItemLineRet...).
 	return contentModel(name)
 }
 
-func lineAmount(l *elem) int64 {
-	if a := l.child("Amount"); a != nil && a.Text != "" {
+func lineAmount(l *qbxml.Node) int64 {
+	if a := kid(l, "Amount"); a != nil && a.Text != "" {
 		return mustCents(a.Text)
 	}
-	qty := l.text("Quantity")
-	rate := l.text("Rate")
+	qty := textAt(l, "Quantity")
+	rate := textAt(l, "Rate")
 	if rate == "" {
-		rate = l.text("Cost")
+		rate = textAt(l, "Cost")
 	}
 	if qty == "" && rate == "" {
 		return 0
@@ -226,11 +228,11 @@ func lineAmount(l *elem) int64 {
 }
 
 // taxableSum is the sum of the lines whose sales tax code is taxable.
-func taxableSum(ret *elem) int64 {
+func taxableSum(ret *qbxml.Node) int64 {
 	var sum int64
-	var walk func(e *elem)
-	walk = func(e *elem) {
-		for _, l := range e.Kids {
+	var walk func(e *qbxml.Node)
+	walk = func(e *qbxml.Node) {
+		for _, l := range e.Children {
 			if _, ok := lineCategory(l.Name); !ok {
 				continue
 			}
@@ -238,8 +240,8 @@ func taxableSum(ret *elem) int64 {
 				walk(l)
 				continue
 			}
-			if strings.EqualFold(l.text("SalesTaxCodeRef/FullName"), "Tax") {
-				sum += mustCents(l.text("Amount"))
+			if strings.EqualFold(textAt(l, "SalesTaxCodeRef/FullName"), "Tax") {
+				sum += mustCents(textAt(l, "Amount"))
 			}
 		}
 	}
@@ -258,11 +260,11 @@ func (f *File) salesTaxRate(ctx context.Context, q querier, itemID string) (floa
 	if err != nil {
 		return 0, err
 	}
-	it, err := parseElem(o.ret)
+	it, err := parseNode(o.ret)
 	if err != nil {
 		return 0, err
 	}
-	return parseDecimal(it.text("TaxRate")), nil
+	return parseDecimal(textAt(it, "TaxRate")), nil
 }
 
 func (f *File) nextRefNumber(ctx context.Context, q querier, typ string) (string, error) {
@@ -279,7 +281,7 @@ func (f *File) nextRefNumber(ctx context.Context, q querier, typ string) (string
 	return strconv.Itoa(n), nil
 }
 
-func (f *File) defaultAccountRef(ctx context.Context, q querier, refName, metaKey string) (*elem, error) {
+func (f *File) defaultAccountRef(ctx context.Context, q querier, refName, metaKey string) (*qbxml.Node, error) {
 	id, err := getMetaTx(ctx, q, metaKey)
 	if err != nil || id == "" {
 		return nil, errNoObject
@@ -288,7 +290,7 @@ func (f *File) defaultAccountRef(ctx context.Context, q querier, refName, metaKe
 	if err != nil {
 		return nil, err
 	}
-	return &elem{Name: refName, Kids: []*elem{textElem("ListID", o.id), textElem("FullName", o.name)}}, nil
+	return &qbxml.Node{Name: refName, Children: []*qbxml.Node{qbxml.NewText("ListID", o.id), qbxml.NewText("FullName", o.name)}}, nil
 }
 
 // dueDate applies standard terms (StdDueDays) to a transaction date.
@@ -297,7 +299,7 @@ func (f *File) dueDate(ctx context.Context, q querier, termsID, txnDate string) 
 	if err != nil {
 		return "", err
 	}
-	terms, err := parseElem(o.ret)
+	terms, err := parseNode(o.ret)
 	if err != nil {
 		return "", err
 	}
@@ -305,11 +307,11 @@ func (f *File) dueDate(ctx context.Context, q querier, termsID, txnDate string) 
 	if err != nil {
 		return "", err
 	}
-	if days := terms.text("StdDueDays"); days != "" {
+	if days := textAt(terms, "StdDueDays"); days != "" {
 		n, _ := strconv.Atoi(days)
 		return qbDate(d.AddDate(0, 0, n)), nil
 	}
-	if day := terms.text("DayOfMonthDue"); day != "" {
+	if day := textAt(terms, "DayOfMonthDue"); day != "" {
 		n, _ := strconv.Atoi(day)
 		due := d.AddDate(0, 1, 0)
 		return qbDate(due.AddDate(0, 0, n-due.Day())), nil
@@ -319,10 +321,10 @@ func (f *File) dueDate(ctx context.Context, q querier, termsID, txnDate string) 
 
 // completePayment fills the applied-to lines of a customer or bill payment
 // from the transactions they pay, and checks the amounts.
-func (f *File) completePayment(ctx context.Context, q querier, t *objType, model *particle, ret, src *elem, o *object) error {
-	applied := ret.all("AppliedToTxnRet")
-	var srcApplied []*elem
-	for _, s := range src.Kids {
+func (f *File) completePayment(ctx context.Context, q querier, t *objType, model *qbxml.ElementType, ret, src *qbxml.Node, o *object) error {
+	applied := kids(ret, "AppliedToTxnRet")
+	var srcApplied []*qbxml.Node
+	for _, s := range src.Children {
 		if retFor(s.Name, "AppliedToTxnRet") {
 			srcApplied = append(srcApplied, s)
 		}
@@ -331,14 +333,14 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 	seen := map[string]bool{}
 	lineModel, _ := contentModel("AppliedToTxnRet")
 	for i, a := range applied {
-		id := a.text("TxnID")
+		id := textAt(a, "TxnID")
 		if seen[id] {
 			return qbErr(stInvalidValue, "The transaction %q is applied to more than once in this %s.", id, t.Name)
 		}
 		seen[id] = true
-		amt := mustCents(a.text("Amount"))
+		amt := mustCents(textAt(a, "Amount"))
 		if i < len(srcApplied) {
-			if v := srcApplied[i].text("PaymentAmount"); v != "" {
+			if v := textAt(srcApplied[i], "PaymentAmount"); v != "" {
 				c, err := parseCents(v)
 				if err != nil {
 					return qbErr(stInvalidValue, "The \"PaymentAmount\" field has an invalid value %q.", v)
@@ -357,18 +359,18 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 		if err != nil {
 			return err
 		}
-		tr, err := parseElem(target.ret)
+		tr, err := parseNode(target.ret)
 		if err != nil {
 			return err
 		}
-		a.Kids = nil
-		a.Kids = append(a.Kids, textElem("TxnID", target.id), textElem("TxnType", target.typ), textElem("TxnDate", target.txnDate))
+		a.Children = nil
+		a.Children = append(a.Children, qbxml.NewText("TxnID", target.id), qbxml.NewText("TxnType", target.typ), qbxml.NewText("TxnDate", target.txnDate))
 		if target.refNumber != "" {
-			a.Kids = append(a.Kids, textElem("RefNumber", target.refNumber))
+			a.Children = append(a.Children, qbxml.NewText("RefNumber", target.refNumber))
 		}
-		bal := mustCents(tr.text("BalanceRemaining"))
+		bal := mustCents(textAt(tr, "BalanceRemaining"))
 		if target.typ == "Bill" {
-			bal = mustCents(tr.text("OpenAmount"))
+			bal = mustCents(textAt(tr, "OpenAmount"))
 		}
 		setOrdered(a, lineModel, "BalanceRemaining", formatCents(bal))
 		setOrdered(a, lineModel, "Amount", formatCents(amt))
@@ -376,8 +378,8 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 	}
 	switch t.Name {
 	case "ReceivePayment":
-		total := mustCents(ret.text("TotalAmount"))
-		if ret.child("TotalAmount") == nil {
+		total := mustCents(textAt(ret, "TotalAmount"))
+		if kid(ret, "TotalAmount") == nil {
 			total = sum
 			setOrdered(ret, model, "TotalAmount", formatCents(total))
 		}
@@ -405,14 +407,14 @@ func entityBalance(ctx context.Context, q querier, id string, opening int64) (in
 // applyEffects updates other objects after o was written: the invoices and
 // bills a payment pays, and the balances of the customers and vendors
 // involved.
-func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *object, ret *elem, old *object) error {
+func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *object, ret *qbxml.Node, old *object) error {
 	if t.Kind != kindTxn {
 		return nil
 	}
 	switch t.Name {
 	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
-		for _, a := range ret.all("AppliedToTxnRet") {
-			if err := f.adjustPaid(ctx, q, a.text("TxnID"), mustCents(a.text("Amount"))); err != nil {
+		for _, a := range kids(ret, "AppliedToTxnRet") {
+			if err := f.adjustPaid(ctx, q, textAt(a, "TxnID"), mustCents(textAt(a, "Amount"))); err != nil {
 				return err
 			}
 		}
@@ -435,12 +437,12 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *object, removing bool) error {
 	switch t.Name {
 	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
-		ret, err := parseElem(old.ret)
+		ret, err := parseNode(old.ret)
 		if err != nil {
 			return err
 		}
-		for _, a := range ret.all("AppliedToTxnRet") {
-			if err := f.adjustPaid(ctx, q, a.text("TxnID"), -mustCents(a.text("Amount"))); err != nil && !errors.Is(err, errNoObject) {
+		for _, a := range kids(ret, "AppliedToTxnRet") {
+			if err := f.adjustPaid(ctx, q, textAt(a, "TxnID"), -mustCents(textAt(a, "Amount"))); err != nil && !errors.Is(err, errNoObject) {
 				return err
 			}
 		}
@@ -466,7 +468,7 @@ func (f *File) adjustPaid(ctx context.Context, q querier, id string, delta int64
 	if err != nil {
 		return err
 	}
-	ret, err := parseElem(o.ret)
+	ret, err := parseNode(o.ret)
 	if err != nil {
 		return err
 	}
@@ -474,8 +476,8 @@ func (f *File) adjustPaid(ctx context.Context, q querier, id string, delta int64
 	tm := f.opt.Now()
 	switch o.typ {
 	case "Invoice":
-		total := mustCents(ret.text("Subtotal")) + mustCents(ret.text("SalesTaxTotal"))
-		paid := -mustCents(ret.text("AppliedAmount")) + delta
+		total := mustCents(textAt(ret, "Subtotal")) + mustCents(textAt(ret, "SalesTaxTotal"))
+		paid := -mustCents(textAt(ret, "AppliedAmount")) + delta
 		if paid > total {
 			return qbErr(stInvalidValue, "The \"AppliedToTxnAdd payment amount\" field has an invalid value %q. QuickBooks error message: You cannot pay more than the amount due.", formatCents(delta))
 		}
@@ -484,8 +486,8 @@ func (f *File) adjustPaid(ctx context.Context, q querier, id string, delta int64
 		setOrdered(ret, model, "IsPaid", boolText(total == paid))
 		o.effect = total - paid
 	case "Bill":
-		total := mustCents(ret.text("AmountDue"))
-		paid := total - mustCents(ret.text("OpenAmount")) + delta
+		total := mustCents(textAt(ret, "AmountDue"))
+		paid := total - mustCents(textAt(ret, "OpenAmount")) + delta
 		if paid > total {
 			return qbErr(stInvalidValue, "The \"AppliedToTxnAdd payment amount\" field has an invalid value %q. QuickBooks error message: You cannot pay more than the amount due.", formatCents(delta))
 		}
@@ -499,7 +501,7 @@ func (f *File) adjustPaid(ctx context.Context, q querier, id string, delta int64
 	o.editSeq = nextEditSequence(tm, o.editSeq)
 	setOrdered(ret, model, "TimeModified", qbTime(tm))
 	setOrdered(ret, model, "EditSequence", o.editSeq)
-	o.ret = marshalElem(ret)
+	o.ret = marshalNode(ret)
 	if err := updateObject(ctx, q, o); err != nil {
 		return err
 	}
@@ -533,14 +535,14 @@ func (f *File) refreshBalance(ctx context.Context, q querier, entityID string) e
 			}
 			total += kids
 		}
-		ret, err := parseElem(o.ret)
+		ret, err := parseNode(o.ret)
 		if err != nil {
 			return err
 		}
 		model, _ := contentModel(o.typ + "Ret")
 		setIf(ret, model, "Balance", formatCents(bal))
 		setIf(ret, model, "TotalBalance", formatCents(total))
-		o.ret = marshalElem(ret)
+		o.ret = marshalNode(ret)
 		if err := updateObject(ctx, q, o); err != nil {
 			return err
 		}

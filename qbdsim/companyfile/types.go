@@ -111,8 +111,8 @@ func (r *typeRegistry) queryTypes(queryName string) []*objType {
 		return nil
 	}
 	var out []*objType
-	for _, n := range elementNames(model) {
-		if t, ok := r.byRet[n]; ok {
+	for _, c := range model.Children {
+		if t, ok := r.byRet[c.Name]; ok {
 			out = append(out, t)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // writeTx runs fn in one SQLite transaction together with the counters it
@@ -44,8 +46,8 @@ func checkWrite(rq *request) error {
 	return nil
 }
 
-func containsPersonal(e *elem) bool {
-	for _, k := range e.Kids {
+func containsPersonal(e *qbxml.Node) bool {
+	for _, k := range e.Children {
 		for _, n := range personalElements {
 			if k.Name == n {
 				return true
@@ -63,8 +65,8 @@ func (f *File) add(ctx context.Context, rq *request, rs *response, t *objType) e
 	if err := checkWrite(rq); err != nil {
 		return err
 	}
-	src := rq.el.child(t.Name + "Add")
-	var ret *elem
+	src := kid(rq.el, t.Name+"Add")
+	var ret *qbxml.Node
 	err := f.writeTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		ret, err = f.addObject(ctx, tx, t, src)
@@ -79,7 +81,7 @@ func (f *File) add(ctx context.Context, rq *request, rs *response, t *objType) e
 
 // addObject builds, checks and inserts a new object from its XxxAdd element
 // and applies its effects on other objects (balances, payments applied).
-func (f *File) addObject(ctx context.Context, q querier, t *objType, src *elem) (*elem, error) {
+func (f *File) addObject(ctx context.Context, q querier, t *objType, src *qbxml.Node) (*qbxml.Node, error) {
 	tm := f.opt.Now()
 	b := &builder{f: f, ctx: ctx, q: q, typ: t, now: tm}
 	ret, err := b.build(t.Ret(), src)
@@ -106,7 +108,7 @@ func (f *File) addObject(ctx context.Context, q querier, t *objType, src *elem) 
 	if err := f.complete(ctx, q, t, model, ret, src, o, nil); err != nil {
 		return nil, err
 	}
-	o.ret = marshalElem(ret)
+	o.ret = marshalNode(ret)
 	if err := insertObject(ctx, q, o); err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return nil, qbErr(stNameInUse, "The name %q of the list element is already in use.", o.name)
@@ -122,18 +124,18 @@ func (f *File) addObject(ctx context.Context, q querier, t *objType, src *elem) 
 // complete fills the computed fields of a new or modified object (full
 // names, defaults, totals, balances) and its indexed columns. old is the
 // previous version for a Mod, nil for an Add.
-func (f *File) complete(ctx context.Context, q querier, t *objType, model *particle, ret, src *elem, o *object, old *object) error {
-	if _, ok := lookupChild(model, "IsActive"); ok && ret.child("IsActive") == nil {
+func (f *File) complete(ctx context.Context, q querier, t *objType, model *qbxml.ElementType, ret, src *qbxml.Node, o *object, old *object) error {
+	if _, ok := lookupChild(model, "IsActive"); ok && kid(ret, "IsActive") == nil {
 		setOrdered(ret, model, "IsActive", "true")
 	}
-	o.active = ret.text("IsActive") != "false"
+	o.active = textAt(ret, "IsActive") != "false"
 	if t.Kind == kindList {
-		name := ret.text("Name")
+		name := textAt(ret, "Name")
 		if name == "" && t.Name == "Employee" {
 			// EmployeeAdd has no Name: QuickBooks composes it.
 			var parts []string
 			for _, k := range []string{"FirstName", "MiddleName", "LastName"} {
-				if v := ret.text(k); v != "" {
+				if v := textAt(ret, k); v != "" {
 					parts = append(parts, v)
 				}
 			}
@@ -149,12 +151,12 @@ func (f *File) complete(ctx context.Context, q querier, t *objType, model *parti
 			return qbErr(stInvalidValue, "The name %q of the %s must not contain a colon.", name, t.Name)
 		}
 		full, sub, parentID := name, 0, ""
-		if pr := ret.child("ParentRef"); pr != nil {
-			parentID = pr.text("ListID")
+		if pr := kid(ret, "ParentRef"); pr != nil {
+			parentID = textAt(pr, "ListID")
 			if old != nil && parentID == old.id {
 				return qbErr(stInvalidValue, "A %s cannot be its own parent.", t.Name)
 			}
-			full = pr.text("FullName") + ":" + name
+			full = textAt(pr, "FullName") + ":" + name
 			sub = strings.Count(full, ":")
 		}
 		if _, ok := lookupChild(model, "FullName"); ok {
@@ -180,13 +182,13 @@ func (f *File) mod(ctx context.Context, rq *request, rs *response, t *objType) e
 	if err := checkWrite(rq); err != nil {
 		return err
 	}
-	src := rq.el.child(t.Name + "Mod")
+	src := kid(rq.el, t.Name+"Mod")
 	idName := "ListID"
 	if t.Kind == kindTxn {
 		idName = "TxnID"
 	}
-	id := src.text(idName)
-	var ret *elem
+	id := textAt(src, idName)
+	var ret *qbxml.Node
 	err := f.writeTx(ctx, func(tx *sql.Tx) error {
 		old, err := getObjectByID(ctx, tx, id)
 		if errors.Is(err, errNoObject) || (err == nil && old.typ != t.Name) {
@@ -195,7 +197,7 @@ func (f *File) mod(ctx context.Context, rq *request, rs *response, t *objType) e
 		if err != nil {
 			return err
 		}
-		if es := src.text("EditSequence"); es != old.editSeq {
+		if es := textAt(src, "EditSequence"); es != old.editSeq {
 			return qbErr(stStaleEdit, "The provided edit sequence %q is out-of-date.", es)
 		}
 		if err := f.checkClosingDate(ctx, tx, t, old.txnDate); err != nil {
@@ -212,8 +214,8 @@ func (f *File) mod(ctx context.Context, rq *request, rs *response, t *objType) e
 }
 
 // modObject merges src (a XxxMod) into the stored object and saves it.
-func (f *File) modObject(ctx context.Context, q querier, t *objType, old *object, src *elem) (*elem, error) {
-	cur, err := parseElem(old.ret)
+func (f *File) modObject(ctx context.Context, q querier, t *objType, old *object, src *qbxml.Node) (*qbxml.Node, error) {
+	cur, err := parseNode(old.ret)
 	if err != nil {
 		return nil, fmt.Errorf("companyfile: stored %s %s: %w", t.Name, old.id, err)
 	}
@@ -233,7 +235,7 @@ func (f *File) modObject(ctx context.Context, q querier, t *objType, old *object
 	if err := f.complete(ctx, q, t, model, ret, merged, &o, old); err != nil {
 		return nil, err
 	}
-	o.ret = marshalElem(ret)
+	o.ret = marshalNode(ret)
 	if err := f.revertEffects(ctx, q, t, old, false); err != nil {
 		return nil, err
 	}
@@ -275,11 +277,11 @@ func lineCategory(name string) (string, bool) {
 }
 
 // mergeMod returns the stored Ret with the Mod's elements laid over it.
-func mergeMod(cur, mod *elem) *elem {
-	out := cur.clone()
-	modLines := map[string][]*elem{}
+func mergeMod(cur, mod *qbxml.Node) *qbxml.Node {
+	out := cur.Clone()
+	modLines := map[string][]*qbxml.Node{}
 	var lineOrder []string
-	for _, m := range mod.Kids {
+	for _, m := range mod.Children {
 		switch m.Name {
 		case "ListID", "TxnID", "EditSequence":
 			continue
@@ -292,39 +294,39 @@ func mergeMod(cur, mod *elem) *elem {
 			continue
 		}
 		// Replace every current element this one fills.
-		kept := out.Kids[:0]
-		for _, k := range out.Kids {
+		kept := out.Children[:0]
+		for _, k := range out.Children {
 			if !retFor(m.Name, k.Name) && k.Name != m.Name {
 				kept = append(kept, k)
 			}
 		}
-		out.Kids = kept
-		if len(m.Kids) > 0 && strings.HasSuffix(m.Name, "Ref") {
-			out.Kids = append(out.Kids, m)
+		out.Children = kept
+		if len(m.Children) > 0 && strings.HasSuffix(m.Name, "Ref") {
+			out.Children = append(out.Children, m)
 			continue
 		}
-		out.Kids = append(out.Kids, m)
+		out.Children = append(out.Children, m)
 	}
 	for _, cat := range lineOrder {
-		oldLines := map[string]*elem{}
-		kept := out.Kids[:0]
-		for _, k := range out.Kids {
+		oldLines := map[string]*qbxml.Node{}
+		kept := out.Children[:0]
+		for _, k := range out.Children {
 			if c, ok := lineCategory(k.Name); ok && c == cat {
-				if id := k.text("TxnLineID"); id != "" {
+				if id := textAt(k, "TxnLineID"); id != "" {
 					oldLines[id] = k
 				}
 				continue
 			}
 			kept = append(kept, k)
 		}
-		out.Kids = kept
+		out.Children = kept
 		for _, m := range modLines[cat] {
-			id := m.text("TxnLineID")
+			id := textAt(m, "TxnLineID")
 			if prev, ok := oldLines[id]; ok && id != "-1" {
-				out.Kids = append(out.Kids, mergeLine(prev, m))
+				out.Children = append(out.Children, mergeLine(prev, m))
 				continue
 			}
-			out.Kids = append(out.Kids, m)
+			out.Children = append(out.Children, m)
 		}
 	}
 	return out
@@ -332,24 +334,24 @@ func mergeMod(cur, mod *elem) *elem {
 
 // mergeLine lays a line Mod over the stored line. A changed quantity or rate
 // drops the stored amount so that it is computed again.
-func mergeLine(prev, m *elem) *elem {
-	out := prev.clone()
+func mergeLine(prev, m *qbxml.Node) *qbxml.Node {
+	out := prev.Clone()
 	out.Name = m.Name
-	if (m.has("Quantity") || m.has("Rate") || m.has("Cost")) && !m.has("Amount") {
-		out.remove("Amount")
+	if (hasKid(m, "Quantity") || hasKid(m, "Rate") || hasKid(m, "Cost")) && !hasKid(m, "Amount") {
+		removeKids(out, "Amount")
 	}
-	for _, k := range m.Kids {
+	for _, k := range m.Children {
 		if cat, ok := lineCategory(k.Name); ok && cat != "" {
 			// Lines inside a group line are replaced as a whole.
 			_ = cat
 		}
-		kept := out.Kids[:0]
-		for _, o := range out.Kids {
+		kept := out.Children[:0]
+		for _, o := range out.Children {
 			if o.Name != k.Name && !retFor(k.Name, o.Name) {
 				kept = append(kept, o)
 			}
 		}
-		out.Kids = append(kept, k)
+		out.Children = append(kept, k)
 	}
 	return out
 }
@@ -372,17 +374,17 @@ func (f *File) renameChildren(ctx context.Context, q querier, parentID, parentNa
 	}
 	rows.Close()
 	for _, o := range kids {
-		ret, err := parseElem(o.ret)
+		ret, err := parseNode(o.ret)
 		if err != nil {
 			return err
 		}
 		model, _ := contentModel(o.typ + "Ret")
-		o.name = parentName + ":" + ret.text("Name")
+		o.name = parentName + ":" + textAt(ret, "Name")
 		setOrdered(ret, model, "FullName", o.name)
-		if pr := ret.child("ParentRef"); pr != nil {
-			pr.set("FullName", parentName)
+		if pr := kid(ret, "ParentRef"); pr != nil {
+			setKid(pr, "FullName", parentName)
 		}
-		o.ret = marshalElem(ret)
+		o.ret = marshalNode(ret)
 		if err := updateObject(ctx, q, o); err != nil {
 			return err
 		}
@@ -399,12 +401,12 @@ func (f *File) del(ctx context.Context, rq *request, rs *response) error {
 		return err
 	}
 	isList := rq.name == "ListDelRq"
-	typeName := rq.el.text("TxnDelType")
+	typeName := textAt(rq.el, "TxnDelType")
 	idName := "TxnID"
 	if isList {
-		typeName, idName = rq.el.text("ListDelType"), "ListID"
+		typeName, idName = textAt(rq.el, "ListDelType"), "ListID"
 	}
-	id := rq.el.text(idName)
+	id := textAt(rq.el, idName)
 	t, ok := f.reg().byName[typeName]
 	if !ok {
 		return qbErr(stUnsupported, "Deleting a %s is not supported by this QuickBooks simulator.", typeName)
@@ -491,7 +493,7 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 	if err := checkWrite(rq); err != nil {
 		return err
 	}
-	typeName, id := rq.el.text("TxnVoidType"), rq.el.text("TxnID")
+	typeName, id := textAt(rq.el, "TxnVoidType"), textAt(rq.el, "TxnID")
 	t, ok := f.reg().byName[typeName]
 	if !ok || t.Kind != kindTxn {
 		return qbErr(stUnsupported, "Voiding a %s is not supported by this QuickBooks simulator.", typeName)
@@ -507,13 +509,13 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 		if err := f.checkClosingDate(ctx, tx, t, o.txnDate); err != nil {
 			return err
 		}
-		ret, err := parseElem(o.ret)
+		ret, err := parseNode(o.ret)
 		if err != nil {
 			return err
 		}
 		voidTree(ret)
 		model, _ := contentModel(t.Ret())
-		memo := ret.text("Memo")
+		memo := textAt(ret, "Memo")
 		if !strings.HasPrefix(memo, "VOID:") {
 			setOrdered(ret, model, "Memo", strings.TrimSpace("VOID: "+memo))
 		}
@@ -526,7 +528,7 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 		setOrdered(ret, model, "TimeModified", qbTime(tm))
 		setOrdered(ret, model, "EditSequence", o.editSeq)
 		o.effect = 0
-		o.ret = marshalElem(ret)
+		o.ret = marshalNode(ret)
 		if err := updateObject(ctx, tx, o); err != nil {
 			return err
 		}
@@ -544,13 +546,13 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 }
 
 // voidTree zeroes every amount and quantity of a voided transaction.
-func voidTree(e *elem) {
-	for _, k := range e.Kids {
+func voidTree(e *qbxml.Node) {
+	for _, k := range e.Children {
 		switch k.Name {
 		case "Amount", "Subtotal", "SalesTaxTotal", "TotalAmount", "BalanceRemaining", "AmountDue", "OpenAmount",
 			"CreditRemaining", "UnusedPayment", "UnusedCredits", "DepositTotal", "CreditAmount", "AppliedAmount",
 			"Quantity", "TotalBalance", "Balance":
-			if len(k.Kids) == 0 {
+			if len(k.Children) == 0 {
 				if k.Name == "Quantity" {
 					k.Text = "0"
 				} else {
@@ -562,10 +564,10 @@ func voidTree(e *elem) {
 		}
 		voidTree(k)
 	}
-	e.Kids = slicesDeleteFunc(e.Kids, func(k *elem) bool { return k.Name == "AppliedToTxnRet" })
+	e.Children = slicesDeleteFunc(e.Children, func(k *qbxml.Node) bool { return k.Name == "AppliedToTxnRet" })
 }
 
-func slicesDeleteFunc(s []*elem, del func(*elem) bool) []*elem {
+func slicesDeleteFunc(s []*qbxml.Node, del func(*qbxml.Node) bool) []*qbxml.Node {
 	out := s[:0]
 	for _, e := range s {
 		if !del(e) {
