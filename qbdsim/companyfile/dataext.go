@@ -109,15 +109,8 @@ func (f *File) dataExtDef(ctx context.Context, rq *request, rs *response) error 
 		owner, name := textAt(src, "OwnerID"), textAt(src, "DataExtName")
 		var ret *qbxml.Node
 		err := f.writeTx(ctx, func(tx *sql.Tx) error {
-			var raw []byte
-			err := tx.QueryRowContext(ctx, `SELECT ret FROM data_ext_defs WHERE owner_id = ? AND UPPER(name) = UPPER(?)`, owner, name).Scan(&raw)
-			if errors.Is(err, sql.ErrNoRows) {
-				return qbErr(stInvalidRef, "There is an invalid reference to QuickBooks DataExtDef %q for owner %q.", name, owner)
-			}
-			if err != nil {
-				return err
-			}
-			if ret, err = parseNode(raw); err != nil {
+			var err error
+			if ret, err = loadDataExtDef(ctx, tx, owner, name); err != nil {
 				return err
 			}
 			model, _ := contentModel("DataExtDefRet")
@@ -186,15 +179,7 @@ func (f *File) dataExt(ctx context.Context, rq *request, rs *response) error {
 	value := textAt(src, "DataExtValue")
 	var extType string
 	err := f.writeTx(ctx, func(tx *sql.Tx) error {
-		var raw []byte
-		err := tx.QueryRowContext(ctx, `SELECT ret FROM data_ext_defs WHERE owner_id = ? AND UPPER(name) = UPPER(?)`, owner, name).Scan(&raw)
-		if errors.Is(err, sql.ErrNoRows) {
-			return qbErr(stInvalidRef, "There is an invalid reference to QuickBooks DataExtDef %q for owner %q.", name, owner)
-		}
-		if err != nil {
-			return err
-		}
-		def, err := parseNode(raw)
+		def, err := loadDataExtDef(ctx, tx, owner, name)
 		if err != nil {
 			return err
 		}
@@ -254,6 +239,20 @@ func (f *File) dataExt(ctx context.Context, rq *request, rs *response) error {
 	ret.Children = append(ret.Children, qbxml.NewText("DataExtName", name), qbxml.NewText("DataExtType", extType), qbxml.NewText("DataExtValue", value))
 	f.writeRet(rs, ret, retOptions{})
 	return nil
+}
+
+// loadDataExtDef reads the DataExtDefRet of owner's definition name (in any
+// case); an unknown one is status 3140.
+func loadDataExtDef(ctx context.Context, q querier, owner, name string) (*qbxml.Node, error) {
+	var raw []byte
+	err := q.QueryRowContext(ctx, `SELECT ret FROM data_ext_defs WHERE owner_id = ? AND UPPER(name) = UPPER(?)`, owner, name).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, qbErr(stInvalidRef, "There is an invalid reference to QuickBooks DataExtDef %q for owner %q.", name, owner)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return parseNode(raw)
 }
 
 // dataExtObject resolves the object a DataExt request names and returns its
