@@ -108,6 +108,7 @@ type Server struct {
 	metrics   *Metrics
 	online    *onlineSet
 	linkFails *failLimiter
+	pauses    *pauseLedger // gateway_pause.go
 
 	stopping  chan struct{}
 	closeOnce sync.Once
@@ -172,6 +173,7 @@ func New(cfg Config) (*Server, error) {
 		// Link codes have 40 bits; 20 wrong codes per address per 10
 		// minutes makes guessing one hopeless.
 		linkFails: newFailLimiter(20, 10*time.Minute),
+		pauses:    newPauseLedger(),
 		stopping:  make(chan struct{}),
 	}
 	s.metrics = newMetrics(s)

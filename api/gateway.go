@@ -25,6 +25,7 @@ func (s *Server) registerGateway(rs *routeSet) {
 	rs.add("POST", gateway.PathLease, AuthConnector, s.handleLease)
 	rs.add("POST", gateway.PathState, AuthConnector, s.handleState)
 	s.registerGatewayControl(rs) // gateway_control.go
+	s.registerPause(rs)          // gateway_pause.go: REST pause and resume
 }
 
 // Validation of gateway input.
@@ -82,11 +83,12 @@ func validateFailure(f *gateway.Failure) error {
 
 func connectionWire(c *qbconnect.Connection) gateway.Connection {
 	return gateway.Connection{
-		ID:        c.ID,
-		CompanyID: c.CompanyID,
-		Status:    string(c.Status),
-		File:      gateway.FileIdentity(c.File),
-		Paused:    c.Paused,
+		ID:          c.ID,
+		CompanyID:   c.CompanyID,
+		Status:      string(c.Status),
+		File:        gateway.FileIdentity(c.File),
+		Paused:      c.Paused,
+		PausedUntil: c.PausedUntil,
 	}
 }
 
@@ -128,10 +130,14 @@ func (s *Server) link(ctx context.Context, c *qbconnect.Connector, req gateway.L
 	s.online.touch(connector.ID, now)
 	s.cfg.Logger.InfoContext(ctx, "gateway: connector linked", "connector", connector.ID,
 		"connection", conn.ID, "company", conn.CompanyID, "newConnector", credential != "")
+	wire, err := s.names().wire(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
 	return &gateway.LinkResponse{
 		ConnectorID: connector.ID,
 		Credential:  credential,
-		Connection:  connectionWire(conn),
+		Connection:  wire,
 	}, nil
 }
 
@@ -172,6 +178,11 @@ func (s *Server) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dur
 	if err != nil {
 		return nil, err
 	}
+	list := make([]*qbconnect.Connection, 0, len(conns))
+	for _, conn := range conns {
+		list = append(list, conn)
+	}
+	before := signatures(list)
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
@@ -193,6 +204,15 @@ func (s *Server) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dur
 		select {
 		case <-woken:
 			cancel()
+			// A connection paused, resumed or unlinked through the API
+			// wakes the poll too: the connector must hear about it now.
+			changed, err := s.connectionsChanged(ctx, c, before)
+			if err != nil {
+				return nil, err
+			}
+			if changed {
+				return &gateway.PollResponse{ReportState: true}, nil
+			}
 		case <-timer.C:
 			cancel()
 			return &gateway.PollResponse{}, nil
@@ -384,6 +404,13 @@ func (s *Server) reportState(ctx context.Context, c *qbconnect.Connector, st gat
 			return nil, invalid("files[%d].hresult must look like \"0x80040408\", not %q", i, f.HResult)
 		case len(f.Message) > 4096 || len(f.UserMessage) > 4096 || len(f.Resolution) > 4096:
 			return nil, invalid("files[%d]: messages are limited to 4096 bytes each", i)
+		case f.PauseChange != nil && f.Paused != nil:
+			return nil, invalid("files[%d]: send pauseChange or the legacy paused level, not both", i)
+		}
+		if f.PauseChange != nil {
+			if err := validatePauseChange(i, f.PauseChange); err != nil {
+				return nil, err
+			}
 		}
 	}
 	now := s.cfg.Now()
@@ -405,34 +432,41 @@ func (s *Server) reportState(ctx context.Context, c *qbconnect.Connector, st gat
 		if conn == nil || conn.Status != qbconnect.StatusLinked {
 			continue
 		}
-		if f.Paused != conn.Paused {
-			updated, err := s.cfg.Connections.SetPaused(ctx, conn.OrgID, conn.ID, f.Paused, nil)
-			if err != nil {
-				return nil, err
-			}
-			conns[conn.ID] = updated
+		// The pause is a change the connector sends once, never a level
+		// its heartbeat re-asserts: a pause set through the API stays.
+		conn, byConnector, err := s.applyPause(ctx, conn, f)
+		if err != nil {
+			return nil, err
 		}
-		h := qbconnect.Health{
-			Code: f.Condition, Message: f.UserMessage, Resolution: f.Resolution, QBCode: f.HResult,
-			Since: now, LastRequestAt: f.LastRequest, LastSuccessAt: f.LastSuccess, NeedsUser: f.NeedsUser,
-		}
+		conns[conn.ID] = conn
+		var h qbconnect.Health
 		switch {
-		case f.Paused:
-			h = qbconnect.Health{Code: qbconnect.HealthPaused, Message: "Syncing is paused on the QuickBooks computer.",
-				Resolution: "Resume syncing in the qbconnect connector.", Since: now,
-				LastRequestAt: f.LastRequest, LastSuccessAt: f.LastSuccess, NeedsUser: true}
-		case f.Condition == qbconnect.HealthOK && h.Message == "":
-			h.Message = "Connected to QuickBooks."
-		case h.Message == "":
-			h.Message = f.Message
+		case pausedAt(conn, now):
+			h = pausedHealth(conn, byConnector, now, f.LastRequest, f.LastSuccess)
+		default:
+			h = qbconnect.Health{
+				Code: f.Condition, Message: f.UserMessage, Resolution: f.Resolution, QBCode: f.HResult,
+				Since: now, LastRequestAt: f.LastRequest, LastSuccessAt: f.LastSuccess, NeedsUser: f.NeedsUser,
+			}
+			switch {
+			case f.Condition == qbconnect.HealthOK && h.Message == "":
+				h.Message = "Connected to QuickBooks."
+			case h.Message == "":
+				h.Message = f.Message
+			}
 		}
 		if err := s.cfg.Connections.SetHealth(ctx, conn.ID, h); err != nil {
 			return nil, err
 		}
 	}
 	resp := &gateway.StateResponse{Connections: []gateway.Connection{}}
+	names := s.names()
 	for _, conn := range conns {
-		resp.Connections = append(resp.Connections, connectionWire(conn))
+		wire, err := names.wire(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		resp.Connections = append(resp.Connections, wire)
 	}
 	slices.SortFunc(resp.Connections, func(a, b gateway.Connection) int { return strings.Compare(a.ID, b.ID) })
 	return resp, nil
@@ -481,7 +515,7 @@ func (s *Server) handlePoll(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if resp.Item == nil {
+	if resp.Item == nil && !resp.ReportState {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

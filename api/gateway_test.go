@@ -281,36 +281,204 @@ func TestFailureNeedingTheUserHoldsWorkUntilStateClears(t *testing.T) {
 	})
 }
 
-func TestPausedFileHoldsWorkAndResumes(t *testing.T) {
-	e := newEnv(t, sqliteDSN(t))
-	ctx := context.Background()
-	org, key := e.newOrg("Lender")
-	companyID, connID, code := e.linkedCompany(key, "Acme")
-	linked, err := e.client("").Link(ctx, linkRequest(code, `C:\a.qbw`))
+// pausedConnector links a company file and returns what a pause test
+// needs: the organisation, its key, the company and connection IDs and the
+// connector's gateway.
+func pausedConnector(t *testing.T, e *env, svc func(string) gateway.Service) (org *qbconnect.Org, key, companyID, connID string, gw gateway.Service) {
+	t.Helper()
+	org, key = e.newOrg("Lender Inc.")
+	companyID, connID, code := e.linkedCompany(key, "Acme Bakery")
+	linked, err := svc("").Link(context.Background(), linkRequest(code, `C:\a.qbw`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := e.client(linked.Credential)
-	state := func(paused bool) {
+	return org, key, companyID, connID, svc(linked.Credential)
+}
+
+// report sends one state report for connID and returns the platform's view
+// of the connection.
+func report(t *testing.T, gw gateway.Service, connID string, change *gateway.PauseChange) gateway.Connection {
+	t.Helper()
+	resp, err := gw.ReportState(context.Background(), gateway.State{Connector: testConnector,
+		Files: []gateway.FileState{{ConnectionID: connID, PauseChange: change, Condition: "ok"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range resp.Connections {
+		if c.ID == connID {
+			return c
+		}
+	}
+	t.Fatalf("the state answer lacks %s: %+v", connID, resp.Connections)
+	return gateway.Connection{}
+}
+
+func TestPauseOnTheConnectorHoldsWorkUntilResumedThere(t *testing.T) {
+	eachSetup(t, func(t *testing.T, e *env, svc func(string) gateway.Service) {
+		ctx := context.Background()
+		org, _, companyID, connID, gw := pausedConnector(t, e, svc)
+		t0 := e.clock.Now()
+		until := t0.Add(8 * time.Hour)
+		if c := report(t, gw, connID, &gateway.PauseChange{Paused: true, Until: &until, At: t0}); !c.Paused || c.PausedUntil == nil || !c.PausedUntil.Equal(until) {
+			t.Fatalf("after the connector's pause the platform answers %+v, want paused until %s", c, until)
+		}
+		conn := e.connection(org.ID, connID)
+		if !conn.Paused || conn.Health.Code != qbconnect.HealthPaused || !strings.Contains(conn.Health.Message, "QuickBooks computer") {
+			t.Errorf("after pause: paused=%v health=%+v", conn.Paused, conn.Health)
+		}
+		e.enqueue(org.ID, companyID, connID, "<QBXML/>")
+		if p, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || p.Item != nil {
+			t.Errorf("poll while paused = %+v, %v; want nothing", p, err)
+		}
+		// Heartbeats carry no level: the pause stays.
+		if c := report(t, gw, connID, nil); !c.Paused {
+			t.Errorf("a heartbeat resumed the connection: %+v", c)
+		}
+
+		e.clock.Advance(time.Minute)
+		if c := report(t, gw, connID, &gateway.PauseChange{Paused: false, At: e.clock.Now()}); c.Paused {
+			t.Errorf("after the connector's resume the platform answers %+v", c)
+		}
+		// The pause sent again (its answer was lost before the resume) is
+		// a repeat, not a new pause.
+		if c := report(t, gw, connID, &gateway.PauseChange{Paused: true, Until: &until, At: t0}); c.Paused {
+			t.Errorf("a repeated, older pause change paused again: %+v", c)
+		}
+		if h := e.connection(org.ID, connID).Health; h.Code != qbconnect.HealthOK {
+			t.Errorf("health after resume = %+v", h)
+		}
+		if p, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || p.Item == nil {
+			t.Errorf("poll after resume = %+v, %v; want the item", p, err)
+		}
+	})
+}
+
+func TestHeartbeatDoesNotUndoAPauseSetThroughTheAPI(t *testing.T) {
+	eachSetup(t, func(t *testing.T, e *env, svc func(string) gateway.Service) {
+		ctx := context.Background()
+		org, key, companyID, connID, gw := pausedConnector(t, e, svc)
+		base := "/v1/companies/" + companyID + "/connections/" + connID
+
+		// A poll that waits is told to report at once when the client
+		// pauses, so that the connector's card shows it.
+		type result struct {
+			resp *gateway.PollResponse
+			err  error
+		}
+		done := make(chan result, 1)
+		go func() {
+			resp, err := gw.Poll(ctx, gateway.PollRequest{Wait: 30 * time.Second})
+			done <- result{resp, err}
+		}()
+		<-e.pollWaits
+		var conn qbconnect.Connection
+		e.mustDo(200, "POST", base+"/pause", key, nil, &conn)
+		if !conn.Paused || conn.Health.Code != qbconnect.HealthPaused || !strings.Contains(conn.Health.Message, "API") {
+			t.Errorf("pause answer = paused %v, health %+v", conn.Paused, conn.Health)
+		}
+		if r := <-done; r.err != nil || r.resp.Item != nil || !r.resp.ReportState {
+			t.Errorf("the waiting poll answered %+v, %v; want a request to report the state", r.resp, r.err)
+		}
+
+		// The connector reports (with or without the legacy level): the
+		// pause stays, and the answer shows it with the names for the card.
+		got := report(t, gw, connID, nil)
+		want := gateway.Connection{ID: connID, CompanyID: companyID, CompanyName: "Acme Bakery", OrgName: "Lender Inc.",
+			Status: "Linked", File: got.File, Paused: true}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("state answer (-want +got):\n%s", diff)
+		}
+		notPaused := false
+		if _, err := gw.ReportState(ctx, gateway.State{Connector: testConnector,
+			Files: []gateway.FileState{{ConnectionID: connID, Paused: &notPaused, Condition: "ok"}}}); err != nil {
+			t.Fatal(err)
+		}
+		c := e.connection(org.ID, connID)
+		if !c.Paused || c.Health.Code != qbconnect.HealthPaused || !strings.Contains(c.Health.Message, "API") {
+			t.Errorf("after heartbeats: paused=%v health=%+v; want the API's pause", c.Paused, c.Health)
+		}
+		e.enqueue(org.ID, companyID, connID, "<QBXML/>")
+		if p, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || p.Item != nil {
+			t.Errorf("poll while paused through the API = %+v, %v; want nothing", p, err)
+		}
+
+		// Resuming through the API lets the work go and the connector sees it.
+		e.mustDo(200, "POST", base+"/resume", key, nil, &conn)
+		if conn.Paused || conn.Health.Code == qbconnect.HealthPaused {
+			t.Errorf("resume answer = paused %v, health %+v", conn.Paused, conn.Health)
+		}
+		if got := report(t, gw, connID, nil); got.Paused {
+			t.Errorf("state answer after resume: %+v", got)
+		}
+		if p, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || p.Item == nil {
+			t.Errorf("poll after resume = %+v, %v; want the item", p, err)
+		}
+	})
+}
+
+func TestLegacyConnectorLevelChangesStillPauseAndResume(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	org, _, _, connID, gw := pausedConnector(t, e, func(c string) gateway.Service { return e.client(c) })
+	level := func(paused bool) {
 		t.Helper()
-		_, err := gw.ReportState(ctx, gateway.State{Connector: testConnector,
-			Files: []gateway.FileState{{ConnectionID: connID, Paused: paused, Condition: "ok"}}})
-		if err != nil {
+		if _, err := gw.ReportState(context.Background(), gateway.State{Connector: testConnector,
+			Files: []gateway.FileState{{ConnectionID: connID, Paused: &paused, Condition: "ok"}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	state(true)
-	conn := e.connection(org.ID, connID)
-	if !conn.Paused || conn.Health.Code != qbconnect.HealthPaused {
-		t.Errorf("after pause: paused=%v health=%s", conn.Paused, conn.Health.Code)
+	level(false)
+	level(true)
+	if !e.connection(org.ID, connID).Paused {
+		t.Fatal("a legacy connector's pause did not pause")
 	}
-	e.enqueue(org.ID, companyID, connID, "<QBXML/>")
-	if p, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || p.Item != nil {
-		t.Errorf("poll while paused = %+v, %v; want nothing", p, err)
+	level(true)
+	level(false)
+	if c := e.connection(org.ID, connID); c.Paused || c.Health.Code != qbconnect.HealthOK {
+		t.Fatalf("a legacy connector's resume: paused=%v health=%s", c.Paused, c.Health.Code)
 	}
-	state(false)
-	if p, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || p.Item == nil {
-		t.Errorf("poll after resume = %+v, %v; want the item", p, err)
+}
+
+func TestPauseThroughTheAPIRefusesBadRequests(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	org, key, companyID, connID, _ := pausedConnector(t, e, func(c string) gateway.Service { return e.client(c) })
+	_, otherKey := e.newOrg("Other Lender")
+	base := "/v1/companies/" + companyID + "/connections/" + connID
+	past := e.clock.Now().Add(-time.Minute)
+	for _, tc := range []struct {
+		name, path, key string
+		body            any
+		status          int
+		code            string
+	}{
+		{"until in the past", base + "/pause", key, map[string]any{"until": past}, 400, "invalid"},
+		{"unknown field", base + "/pause", key, map[string]any{"for": "1h"}, 400, "invalid"},
+		{"body on resume", base + "/resume", key, map[string]any{"paused": false}, 400, "invalid"},
+		{"no key", base + "/pause", "", nil, 401, "unauthorized"},
+		{"another organisation", base + "/pause", otherKey, nil, 404, "not_found"},
+		{"unknown connection", "/v1/companies/" + companyID + "/connections/con_nope/resume", key, nil, 404, "not_found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("POST", tc.path, tc.key, tc.body)
+			if r.Status != tc.status || r.ErrorCode() != tc.code {
+				t.Errorf("status %d code %q, want %d %q: %s", r.Status, r.ErrorCode(), tc.status, tc.code, r.Body)
+			}
+		})
+	}
+	if c := e.connection(org.ID, connID); c.Paused {
+		t.Error("a refused request paused the connection")
+	}
+	// A pause with an end, then the connection unlinked: nothing to pause.
+	until := e.clock.Now().Add(time.Hour).Truncate(time.Second)
+	var conn qbconnect.Connection
+	e.mustDo(200, "POST", base+"/pause", key, map[string]any{"until": until}, &conn)
+	if !conn.Paused || conn.PausedUntil == nil || !conn.PausedUntil.Equal(until) {
+		t.Errorf("pause until %s answered paused=%v until=%v", until, conn.Paused, conn.PausedUntil)
+	}
+	e.mustDo(200, "DELETE", base, key, nil, nil)
+	for _, action := range []string{"pause", "resume"} {
+		if r := e.do("POST", base+"/"+action, key, nil); r.Status != 409 || r.ErrorCode() != "conflict" {
+			t.Errorf("%s of an unlinked connection: %d %s", action, r.Status, r.Body)
+		}
 	}
 }
 

@@ -168,7 +168,9 @@ func schemas() jsonObj {
 	gwConnector := object([]string{"version"}, jsonObj{"version": str(""), "signer": str(""), "thumbprint": str(""), "hostname": str("")})
 	gwConnection := object([]string{"id", "companyId", "status", "file", "paused"}, jsonObj{
 		"id": str(""), "companyId": str(""), "status": str(""), "file": gwFile, "paused": boolean(),
+		"pausedUntil": dateTime(), "companyName": str("The company's name on the platform."), "orgName": str("The client organisation's name."),
 	})
+	pauseChange := object([]string{"paused", "at"}, jsonObj{"paused": boolean(), "until": dateTime(), "at": dateTime()})
 	workItem := object([]string{"id", "leaseId", "connectionId", "companyId", "file", "kind", "request", "attempt", "leaseExpiresAt"}, jsonObj{
 		"id": str(""), "leaseId": str(""), "connectionId": str(""), "companyId": str(""), "file": gwFile, "kind": str(""),
 		"request": str("qbXML request document."), "messageSetId": str(""), "attempt": integer(), "leaseExpiresAt": dateTime(), "deadline": dateTime(),
@@ -178,7 +180,7 @@ func schemas() jsonObj {
 		"needsUserAction": boolean(), "retryable": boolean(),
 	})
 	fileState := object([]string{"connectionId", "condition"}, jsonObj{
-		"connectionId": str(""), "file": gwFile, "paused": boolean(), "condition": str(""), "hresult": str(""), "message": str(""),
+		"connectionId": str(""), "file": gwFile, "paused": boolean(), "pauseChange": pauseChange, "condition": str(""), "hresult": str(""), "message": str(""),
 		"userMessage": str(""), "resolution": str(""), "needsUserAction": boolean(), "lastRequestAt": dateTime(), "lastSuccessAt": dateTime(),
 	})
 	return jsonObj{
@@ -327,6 +329,12 @@ func routeDocs() map[string]opSpec {
 		"POST /v1/companies/{companyId}/connections/{connectionId}/link-codes": {summary: "Issue a link code for the connector", tag: "Connection",
 			body: jsonBody(object(nil, jsonObj{"expiresIn": jsonObj{"type": []string{"string", "number"}}}), false),
 			ok:   map[int]jsonObj{201: jsonResp("The code, shown only here.", ref("LinkCode"))}, errors: []int{400, 401, 404, 409}},
+		"POST /v1/companies/{companyId}/connections/{connectionId}/pause": {summary: "Pause the connection (its work waits; the connector shows it)", tag: "Connection",
+			body: jsonBody(object(nil, jsonObj{"until": dateTime()}), false),
+			ok:   map[int]jsonObj{200: jsonResp("The connection, paused.", ref("Connection"))}, errors: []int{400, 401, 404, 409}},
+		"POST /v1/companies/{companyId}/connections/{connectionId}/resume": {summary: "Resume the connection, whoever paused it", tag: "Connection",
+			body: jsonBody(object(nil, jsonObj{}), false),
+			ok:   map[int]jsonObj{200: jsonResp("The connection, resumed.", ref("Connection"))}, errors: []int{400, 401, 404, 409}},
 
 		"GET /v1/data-types": {summary: "List the data types", tag: "Data",
 			ok: map[int]jsonObj{200: jsonResp("Every data type.", listOf(ref("DataType")))}, errors: []int{400, 401}},
@@ -383,8 +391,8 @@ func routeDocs() map[string]opSpec {
 			errors: []int{400, 401, 413, 429}},
 		"GET /gateway/v1/work": {summary: "Connector: long-poll for the next work item", tag: "Gateway",
 			query: []jsonObj{queryParam("wait", "How long to hold the request when there is no work.", str(""))},
-			ok: map[int]jsonObj{200: jsonResp("An item.", object([]string{"item"}, jsonObj{
-				"item": jsonObj{"anyOf": []jsonObj{ref("WorkItem"), {"type": "null"}}}})), 204: noContent("No work came in time.")},
+			ok: map[int]jsonObj{200: jsonResp("An item, or (item null) a request to report the state now.", object([]string{"item"}, jsonObj{
+				"item": jsonObj{"anyOf": []jsonObj{ref("WorkItem"), {"type": "null"}}}, "reportState": boolean()})), 204: noContent("No work came in time.")},
 			errors: []int{400, 401, 503}},
 		"POST /gateway/v1/work/{itemId}/result": {summary: "Connector: post a work item's outcome", tag: "Gateway",
 			body:   jsonBody(object([]string{"leaseId"}, jsonObj{"leaseId": str(""), "response": str(""), "failure": ref("Failure"), "durationMs": integer()}), true),

@@ -29,7 +29,10 @@ type Options struct {
 	// QuickBooks, when set, is used instead of one built from NewProcessor.
 	QuickBooks *QuickBooks
 	// Journal, when set, is used instead of journal.db in the data folder;
-	// the caller closes it.
+	// the caller closes it. Without it the agent owns the data folder: it
+	// takes the folder's exclusive lock (a second agent is refused with a
+	// *LockedError naming this one's PID) and holds it until Run ends or
+	// Close.
 	Journal *Journal
 	// Identity is the connector's version and signer.
 	Identity Identity
@@ -68,17 +71,19 @@ type Options struct {
 
 // Agent is the running connector. Create it with NewAgent, run it with Run.
 type Agent struct {
-	opt   Options
-	store *Store
-	log   *slog.Logger
-	logs  *LogBuffer
-	now   func() time.Time
-	gw    gateway.Service
-	qb    *QuickBooks
-	jr    *Journal
-	ownJr bool
-	state *State
-	id    Identity
+	opt    Options
+	store  *Store
+	log    *slog.Logger
+	logs   *LogBuffer
+	now    func() time.Time
+	gw     gateway.Service
+	qb     *QuickBooks
+	jr     *Journal
+	ownJr  bool
+	lock   *Lock
+	closed sync.Once
+	state  *State
+	id     Identity
 
 	mu     sync.Mutex
 	cfg    *Config
@@ -156,16 +161,34 @@ func NewAgent(ctx context.Context, opt Options) (*Agent, error) {
 	}
 	a.jr = opt.Journal
 	if a.jr == nil {
-		if err := opt.Store.Init(); err != nil {
+		lk, err := opt.Store.Lock(pid())
+		if err != nil {
 			return nil, err
 		}
 		jr, err := OpenJournal(ctx, opt.Store.Path(journalFile), opt.Now)
 		if err != nil {
+			lk.Release()
 			return nil, err
 		}
-		a.jr, a.ownJr = jr, true
+		a.jr, a.ownJr, a.lock = jr, true, lk
 	}
 	return a, nil
+}
+
+// Close releases what NewAgent took: the journal it opened and the data
+// folder's lock. Run calls it when it ends; an agent that is never run
+// must be closed. It is safe to call twice.
+func (a *Agent) Close() error {
+	var err error
+	a.closed.Do(func() {
+		if a.ownJr {
+			err = a.jr.Close()
+		}
+		if lerr := a.lock.Release(); err == nil {
+			err = lerr
+		}
+	})
+	return err
 }
 
 // QuickBooksOptionsFor returns the options of the connector's QuickBooks
@@ -264,8 +287,8 @@ func (a *Agent) Run(ctx context.Context) error {
 		"platform", a.cfg.PlatformURL, "files", len(a.cfg.Files))
 	defer func() {
 		a.qb.Close(context.WithoutCancel(ctx))
-		if a.ownJr {
-			a.jr.Close()
+		if err := a.Close(); err != nil {
+			a.log.Error("connector: closing the journal", "err", err)
 		}
 	}()
 	var ln net.Listener
@@ -366,6 +389,11 @@ func (a *Agent) pollLoop(ctx context.Context) {
 		}
 		failures = 0
 		a.state.Platform(nil, false)
+		if resp.ReportState {
+			// A connection changed on the platform (paused, resumed,
+			// unlinked): the state answer tells how.
+			a.state.notify()
+		}
 		if resp.Item == nil {
 			a.qb.CloseIdle(ctx, time.Now(), a.opt.IdleSession)
 			continue
@@ -423,7 +451,8 @@ func (a *Agent) reportLoop(ctx context.Context) {
 	failures := 0
 	for {
 		a.expirePauses()
-		resp, err := a.gw.ReportState(ctx, a.state.Report(a.id))
+		report := a.state.Report(a.id)
+		resp, err := a.gw.ReportState(ctx, report)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -434,7 +463,7 @@ func (a *Agent) reportLoop(ctx context.Context) {
 		} else {
 			failures = 0
 			a.state.Platform(nil, false)
-			a.follow(resp)
+			a.follow(resp, report)
 		}
 		wait := a.opt.Heartbeat
 		if failures > 0 {
@@ -453,62 +482,149 @@ func (a *Agent) reportLoop(ctx context.Context) {
 	}
 }
 
-// follow drops the files the platform no longer lists as linked.
-func (a *Agent) follow(resp *gateway.StateResponse) {
-	active := map[string]bool{}
+// follow makes the configuration follow the platform's answer to a state
+// report: files it no longer lists as linked are dropped, names are
+// refreshed, pause changes the report carried are confirmed, and the
+// platform's pause level is adopted for files without a change still
+// pending (a change made while the report was on its way waits for the
+// next one).
+func (a *Agent) follow(resp *gateway.StateResponse, sent gateway.State) {
+	active := map[string]gateway.Connection{}
 	for _, c := range resp.Connections {
 		if c.Status == "Linked" {
-			active[c.ID] = true
+			active[c.ID] = c
 		}
 	}
+	delivered := map[string]*gateway.PauseChange{}
+	for _, f := range sent.Files {
+		if f.PauseChange != nil {
+			delivered[f.ConnectionID] = f.PauseChange
+		}
+	}
+	now := a.now()
 	var gone []string
-	for _, f := range a.config().Files {
-		if !active[f.ConnectionID] {
-			gone = append(gone, f.ConnectionID)
-		}
+	type pauseNews struct {
+		id     string
+		paused bool
+		by     string
 	}
-	if len(gone) == 0 {
-		return
-	}
-	err := a.updateConfig(func(c *Config) error {
-		kept := c.Files[:0]
-		for _, f := range c.Files {
-			if active[f.ConnectionID] {
-				kept = append(kept, f)
+	var news []pauseNews
+	err := a.updateConfig(func(cfg *Config) error {
+		changed := false
+		kept := cfg.Files[:0]
+		for _, f := range cfg.Files {
+			c, ok := active[f.ConnectionID]
+			if !ok {
+				gone = append(gone, f.ConnectionID)
+				changed = true
+				continue
 			}
+			if f.CompanyName != c.CompanyName || f.OrgName != c.OrgName {
+				f.CompanyName, f.OrgName = c.CompanyName, c.OrgName
+				changed = true
+			}
+			if p := f.PendingPause; p != nil {
+				if d := delivered[f.ConnectionID]; d == nil || !d.At.Equal(p.At) {
+					// Made after the report left: the platform's level is
+					// older than the end user's change.
+					kept = append(kept, f)
+					continue
+				}
+				f.PendingPause = nil
+				changed = true
+			}
+			was, paused := f.PausedAt(now), c.PausedAt(now)
+			if paused != was || (paused && !sameTime(f.PausedUntil, c.PausedUntil)) {
+				by := ""
+				switch {
+				case paused && !was:
+					by = PausedByPlatform
+				case paused:
+					by = f.PausedBy
+				}
+				f.Paused, f.PausedUntil, f.PausedBy = paused, nil, by
+				if paused && c.PausedUntil != nil {
+					u := *c.PausedUntil
+					f.PausedUntil = &u
+				}
+				news = append(news, pauseNews{f.ConnectionID, paused, by})
+				changed = true
+			}
+			kept = append(kept, f)
 		}
-		c.Files = kept
+		cfg.Files = kept
+		if !changed {
+			return errUnchanged
+		}
 		return nil
 	})
+	if errors.Is(err, errUnchanged) {
+		return
+	}
 	if err != nil {
 		a.log.Error("connector: saving the configuration", "err", err)
 		return
 	}
-	a.log.Info("connector: the platform no longer lists these company files; they are no longer served", "connections", gone)
-}
-
-// expirePauses resumes the files whose pause ran out.
-func (a *Agent) expirePauses() {
-	now := a.now()
-	var due []string
-	for _, f := range a.config().Files {
-		if f.Paused && f.PausedUntil != nil && !now.Before(*f.PausedUntil) {
-			due = append(due, f.ConnectionID)
+	for _, n := range news {
+		a.log.Info("connector: pause changed on the platform", "connection", n.id, "paused", n.paused, "by", n.by)
+		if !n.paused {
+			a.Probe(n.id)
 		}
 	}
-	for _, id := range due {
-		if err := a.SetPaused(id, false, 0); err != nil {
-			a.log.Error("connector: resuming after the pause", "connection", id, "err", err)
+	if len(gone) > 0 {
+		a.log.Info("connector: the platform no longer lists these company files; they are no longer served", "connections", gone)
+	}
+}
+
+// errUnchanged ends an updateConfig that has nothing to save.
+var errUnchanged = errors.New("connector: configuration unchanged")
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
+}
+
+// expirePauses ends, on this computer, the pauses whose end has passed.
+// The platform ends them at the same time by itself, so no change is sent.
+func (a *Agent) expirePauses() {
+	now := a.now()
+	due := false
+	for _, f := range a.config().Files {
+		if f.Paused && !f.PausedAt(now) {
+			due = true
 		}
+	}
+	if !due {
+		return
+	}
+	var ended []string
+	err := a.updateConfig(func(c *Config) error {
+		for i := range c.Files {
+			f := &c.Files[i]
+			if f.Paused && !f.PausedAt(now) {
+				f.Paused, f.PausedUntil, f.PausedBy = false, nil, ""
+				ended = append(ended, f.ConnectionID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		a.log.Error("connector: ending a pause", "err", err)
+		return
+	}
+	for _, id := range ended {
+		a.log.Info("connector: the pause ended", "connection", id)
+		a.Probe(id)
 	}
 }
 
 // SetPaused pauses (for d, or until resumed when d is 0) or resumes a file;
-// "" means every file.
+// "" means every file. The change shows at once and is sent to the
+// platform with the next state report, which follows at once.
 func (a *Agent) SetPaused(connectionID string, paused bool, d time.Duration) error {
+	now := a.now()
 	var until *time.Time
 	if paused && d > 0 {
-		t := a.now().Add(d)
+		t := now.Add(d)
 		until = &t
 	}
 	err := a.updateConfig(func(c *Config) error {
@@ -519,7 +635,7 @@ func (a *Agent) SetPaused(connectionID string, paused bool, d time.Duration) err
 				continue
 			}
 			found = true
-			f.Paused, f.PausedUntil = paused, until
+			f.SetPause(paused, until, now)
 		}
 		if !found {
 			return fmt.Errorf("connector: no linked company file %q", connectionID)

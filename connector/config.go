@@ -89,17 +89,60 @@ const DefaultAppName = "qbconnect"
 
 // LinkedFile is one company file served by the connector.
 type LinkedFile struct {
-	ConnectionID string               `json:"connectionId"`
-	CompanyID    string               `json:"companyId"`
-	File         gateway.FileIdentity `json:"file"`
-	LinkedAt     time.Time            `json:"linkedAt"`
-	// Paused and PausedUntil are the end user's pause; a nil PausedUntil
-	// with Paused means until resumed.
+	ConnectionID string `json:"connectionId"`
+	CompanyID    string `json:"companyId"`
+	// CompanyName and OrgName are the platform company's name and its
+	// client organisation's, as the platform last said (empty until it
+	// did): the card shows "Acme Bakery — for Lender Inc.".
+	CompanyName string               `json:"companyName,omitempty"`
+	OrgName     string               `json:"orgName,omitempty"`
+	File        gateway.FileIdentity `json:"file"`
+	LinkedAt    time.Time            `json:"linkedAt"`
+	// Paused and PausedUntil are the pause as last known: the platform's
+	// level, or the end user's own change while the platform has not
+	// confirmed it yet. A nil PausedUntil with Paused means until resumed.
 	Paused      bool       `json:"paused,omitempty"`
 	PausedUntil *time.Time `json:"pausedUntil,omitempty"`
+	// PausedBy says who paused: PausedHere or PausedByPlatform.
+	PausedBy string `json:"pausedBy,omitempty"`
+	// PendingPause is the end user's pause or resume that the platform
+	// has not confirmed yet; the next state report carries it.
+	PendingPause *gateway.PauseChange `json:"pendingPause,omitempty"`
 	// AuthorizedThumbprint is the connector's certificate thumbprint the
 	// last time QuickBooks let it in, to recognise a changed certificate.
 	AuthorizedThumbprint string `json:"authorizedThumbprint,omitempty"`
+}
+
+// Who paused a linked file.
+const (
+	// PausedHere: the end user, on this computer.
+	PausedHere = "here"
+	// PausedByPlatform: the client organisation, through the platform.
+	PausedByPlatform = "platform"
+)
+
+// SetPause records the end user's pause (until a time, or until resumed
+// when until is nil) or resume made at time at: the level shows at once,
+// and the change waits in PendingPause for the platform, which owns the
+// level. A change replaces one still pending.
+func (f *LinkedFile) SetPause(paused bool, until *time.Time, at time.Time) {
+	if !paused {
+		until = nil
+	}
+	if until != nil {
+		u := until.UTC()
+		until = &u
+	}
+	f.Paused, f.PausedUntil, f.PausedBy = paused, until, ""
+	if paused {
+		f.PausedBy = PausedHere
+	}
+	f.PendingPause = &gateway.PauseChange{Paused: paused, Until: until, At: at.UTC()}
+}
+
+// PausedAt reports whether the file is paused at now.
+func (f *LinkedFile) PausedAt(now time.Time) bool {
+	return f.Paused && (f.PausedUntil == nil || now.Before(*f.PausedUntil))
 }
 
 // File returns the linked file with connection id, or nil.
@@ -123,6 +166,14 @@ func (c *Config) Clone() *Config {
 		if f.PausedUntil != nil {
 			t := *f.PausedUntil
 			f.PausedUntil = &t
+		}
+		if f.PendingPause != nil {
+			p := *f.PendingPause
+			if p.Until != nil {
+				u := *p.Until
+				p.Until = &u
+			}
+			f.PendingPause = &p
 		}
 		d.Files[i] = f
 	}

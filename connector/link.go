@@ -112,7 +112,12 @@ func (l *Linker) Link(ctx context.Context, req LinkRequest) (*LinkedFile, error)
 	}
 	lf := LinkedFile{
 		ConnectionID: resp.Connection.ID, CompanyID: resp.Connection.CompanyID,
+		CompanyName: resp.Connection.CompanyName, OrgName: resp.Connection.OrgName,
 		File: open.Identity(), LinkedAt: now().UTC(), AuthorizedThumbprint: l.Identity.Thumbprint,
+	}
+	if c := resp.Connection; c.PausedAt(now()) {
+		// Paused on the platform before the file was linked.
+		lf.Paused, lf.PausedUntil, lf.PausedBy = true, c.PausedUntil, PausedByPlatform
 	}
 	l.Config.Files = append(l.Config.Files, lf)
 	return &lf, nil

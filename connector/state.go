@@ -1,8 +1,8 @@
 package connector
 
 import (
-	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,9 +43,13 @@ func OwnCondition(code string) qbd.Condition { return ownConditions[code] }
 
 // FileStatus is what the connector knows about one linked company file.
 type FileStatus struct {
-	ConnectionID string               `json:"connectionId"`
-	CompanyID    string               `json:"companyId"`
-	File         gateway.FileIdentity `json:"file"`
+	ConnectionID string `json:"connectionId"`
+	CompanyID    string `json:"companyId"`
+	// CompanyName and OrgName are the platform company's and the client
+	// organisation's names, once the platform said them.
+	CompanyName string               `json:"companyName,omitempty"`
+	OrgName     string               `json:"orgName,omitempty"`
+	File        gateway.FileIdentity `json:"file"`
 	// Condition is QuickBooks' condition for this file at the last
 	// contact (qbd.CondOK when it answered normally).
 	Condition qbd.Condition `json:"condition"`
@@ -57,8 +61,13 @@ type FileStatus struct {
 	Shown       qbd.Condition `json:"shown"`
 	Paused      bool          `json:"paused"`
 	PausedUntil *time.Time    `json:"pausedUntil,omitempty"`
-	LastRequest *time.Time    `json:"lastRequestAt,omitempty"`
-	LastSuccess *time.Time    `json:"lastSuccessAt,omitempty"`
+	// PausedBy is PausedHere or PausedByPlatform.
+	PausedBy string `json:"pausedBy,omitempty"`
+	// PendingPause is the end user's change the platform has not
+	// confirmed yet.
+	PendingPause *gateway.PauseChange `json:"pendingPause,omitempty"`
+	LastRequest  *time.Time           `json:"lastRequestAt,omitempty"`
+	LastSuccess  *time.Time           `json:"lastSuccessAt,omitempty"`
 	// LastSyncRequested is when Perform Sync was last pressed.
 	LastSyncRequested *time.Time `json:"lastSyncRequestedAt,omitempty"`
 	// Items counts the work items run for this file since the start.
@@ -142,8 +151,9 @@ func (s *State) SetFiles(files []LinkedFile) {
 			s.files[f.ConnectionID] = fs
 		}
 		fs.CompanyID, fs.File = f.CompanyID, f.File
-		fs.Paused = f.Paused
-		fs.PausedUntil = f.PausedUntil
+		fs.CompanyName, fs.OrgName = f.CompanyName, f.OrgName
+		fs.Paused, fs.PausedUntil, fs.PausedBy = f.Paused, f.PausedUntil, f.PausedBy
+		fs.PendingPause = f.PendingPause
 	}
 	for id := range s.files {
 		if !keep[id] {
@@ -240,10 +250,7 @@ func (s *State) Snapshot() Status {
 		f := *fs
 		switch {
 		case f.Paused:
-			f.Shown = ownConditions[CondPaused]
-			if f.PausedUntil != nil {
-				f.Shown.Message = fmt.Sprintf("Syncing is paused on this computer until %s.", f.PausedUntil.Local().Format("Mon 2 Jan 15:04"))
-			}
+			f.Shown = pausedCondition(f)
 		case s.platform.Code != qbd.CondOK:
 			f.Shown = s.platform
 		default:
@@ -269,6 +276,25 @@ func (s *State) Snapshot() Status {
 	return st
 }
 
+// pausedCondition words a paused file's state by who paused it.
+func pausedCondition(f FileStatus) qbd.Condition {
+	c := ownConditions[CondPaused]
+	if f.PausedBy == PausedByPlatform {
+		who := "the qbconnect platform"
+		if f.OrgName != "" {
+			who = f.OrgName + " (through the qbconnect platform)"
+		}
+		c.Message = "Syncing is paused by " + who + "."
+		c.Resolution = "Nothing to do on this computer: syncing resumes when it is resumed on the platform. Press Resume to sync again now."
+	} else {
+		c.Message = "Syncing is paused on this computer."
+	}
+	if f.PausedUntil != nil {
+		c.Message = strings.TrimSuffix(c.Message, ".") + " until " + f.PausedUntil.Local().Format("Mon 2 Jan 15:04") + "."
+	}
+	return c
+}
+
 // Report returns the state as the gateway protocol reports it.
 func (s *State) Report(id Identity) gateway.State {
 	snap := s.Snapshot()
@@ -281,7 +307,7 @@ func (s *State) Report(id Identity) gateway.State {
 			cond = qbd.Diagnose(nil)
 		}
 		fs := gateway.FileState{
-			ConnectionID: f.ConnectionID, File: f.File, Paused: f.Paused,
+			ConnectionID: f.ConnectionID, File: f.File, PauseChange: f.PendingPause,
 			Condition: cond.Code, HResult: cond.HRESULT, Message: f.QBMessage,
 			UserMessage: cond.Message, Resolution: cond.Resolution, NeedsUser: cond.NeedsUser,
 			LastRequest: f.LastRequest, LastSuccess: f.LastSuccess,

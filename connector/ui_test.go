@@ -30,7 +30,7 @@ func uiAgent(t *testing.T) *Agent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.jr.Close() })
+	t.Cleanup(func() { a.Close() })
 	return a
 }
 

@@ -89,13 +89,62 @@ type LinkRequest struct {
 	Connector ConnectorInfo `json:"connector"`
 }
 
-// Connection is a company file that the connector serves.
+// Connection is a company file that the connector serves, as the platform
+// sees it.
 type Connection struct {
-	ID        string       `json:"id"`
-	CompanyID string       `json:"companyId"`
-	Status    string       `json:"status"`
-	File      FileIdentity `json:"file"`
-	Paused    bool         `json:"paused"`
+	ID        string `json:"id"`
+	CompanyID string `json:"companyId"`
+	// CompanyName is the name the client organisation gave the company on
+	// the platform (it may differ from the name inside QuickBooks), and
+	// OrgName the client organisation's name: the connector's card shows
+	// "Acme Bakery — for Lender Inc.". Both may be empty (an older
+	// platform).
+	CompanyName string       `json:"companyName,omitempty"`
+	OrgName     string       `json:"orgName,omitempty"`
+	Status      string       `json:"status"`
+	File        FileIdentity `json:"file"`
+	// Paused and PausedUntil are the connection's pause on the platform,
+	// whoever set it (the end user on the connector, or the client through
+	// the REST API). A pause whose PausedUntil has passed is over. The
+	// platform owns this level: the connector adopts it and changes it
+	// only by sending a PauseChange.
+	Paused      bool       `json:"paused"`
+	PausedUntil *time.Time `json:"pausedUntil,omitempty"`
+}
+
+// PausedAt reports whether the connection is paused at now: Paused, and
+// PausedUntil (if any) still ahead.
+func (c Connection) PausedAt(now time.Time) bool {
+	return c.Paused && (c.PausedUntil == nil || now.Before(*c.PausedUntil))
+}
+
+// PauseChange is an end user's pause or resume of one company file on the
+// connector: an event with its time, sent once (and again only until a
+// state report carrying it succeeds), never a level that every heartbeat
+// re-asserts. The platform applies each change once, in the order of At,
+// so that a pause set through the REST API is not undone by a connector
+// that merely reports in.
+type PauseChange struct {
+	// Paused is true for a pause, false for a resume.
+	Paused bool `json:"paused"`
+	// Until ends a pause by itself; nil means until resumed. Only with
+	// Paused.
+	Until *time.Time `json:"until,omitempty"`
+	// At is when the end user made the change, by the connector's clock.
+	At time.Time `json:"at"`
+}
+
+// Validate reports what is wrong with a change before it is sent.
+func (p *PauseChange) Validate() error {
+	switch {
+	case p.At.IsZero():
+		return errors.New("pause change: at is required")
+	case p.Until != nil && !p.Paused:
+		return errors.New("pause change: until is only for a pause")
+	case p.Until != nil && !p.Until.After(p.At):
+		return errors.New("pause change: until must be after at")
+	}
+	return nil
 }
 
 // LinkResponse answers a successful link.
@@ -140,6 +189,11 @@ type WorkItem struct {
 // PollResponse answers a poll. Item is nil when no work arrived in time.
 type PollResponse struct {
 	Item *WorkItem `json:"item"`
+	// ReportState asks the connector to report its state now, because one
+	// of its connections changed on the platform (paused or resumed
+	// through the REST API, unlinked, renamed): the state answer carries
+	// the change. Only with a nil Item.
+	ReportState bool `json:"reportState,omitempty"`
 }
 
 // Failure says why a work item could not reach QuickBooks: the HRESULT and
@@ -216,8 +270,15 @@ type LeaseResponse struct {
 type FileState struct {
 	ConnectionID string       `json:"connectionId"`
 	File         FileIdentity `json:"file"`
-	// Paused is true when the end user paused syncing for this file.
-	Paused bool `json:"paused"`
+	// PauseChange is the end user's pause or resume on the connector that
+	// the platform has not confirmed yet; nil when there is none.
+	PauseChange *PauseChange `json:"pauseChange,omitempty"`
+	// Paused is the pause level that connectors before PauseChange sent
+	// with every report. Deprecated: a connector that knows PauseChange
+	// leaves it nil; the platform turns a legacy connector's level changes
+	// into changes, so that its heartbeat does not undo a pause set
+	// elsewhere.
+	Paused *bool `json:"paused,omitempty"`
 	// Condition is "ok" or the failure condition of QuickBooks' last
 	// answer; HResult, Message, UserMessage, Resolution and NeedsUser are as
 	// in Failure.

@@ -241,8 +241,11 @@ func runAgent(ctx context.Context, g *globals, rf *runFlags, out, errOut io.Writ
 	if err != nil {
 		return err
 	}
-	if _, err := connector.DialLocal(ctx, st); err == nil {
-		return errors.New("the connector is already running for this data folder")
+	// A second agent on the same data folder is refused before it touches
+	// anything, naming the running one's PID; the agent holds the folder's
+	// lock for its whole life (connector/lock.go).
+	if err := st.CheckUnlocked(); err != nil {
+		return err
 	}
 	cfg, err := st.Load()
 	if err != nil {
@@ -369,6 +372,11 @@ func act(cmd *cobra.Command, g *globals, id, action, forArg string, offline func
 		if offline == nil {
 			return err
 		}
+		// An agent without a local UI still holds the folder: changing its
+		// configuration behind its back would be lost.
+		if err := st.CheckUnlocked(); err != nil {
+			return err
+		}
 		cfg, err := st.Load()
 		if err != nil {
 			return err
@@ -443,13 +451,14 @@ func newPauseCmd(g *globals, pause bool) *cobra.Command {
 				action = "pause"
 			}
 			return act(cmd, g, id, action, forArg, func(c *connector.Config) error {
-				return selectFiles(c, id, func(f *connector.LinkedFile) {
-					f.Paused, f.PausedUntil = pause, nil
-					if pause && d > 0 {
-						t := time.Now().Add(d)
-						f.PausedUntil = &t
-					}
-				})
+				now := time.Now()
+				var until *time.Time
+				if pause && d > 0 {
+					t := now.Add(d)
+					until = &t
+				}
+				// A change the agent sends to the platform when it starts.
+				return selectFiles(c, id, func(f *connector.LinkedFile) { f.SetPause(pause, until, now) })
 			})
 		},
 	}

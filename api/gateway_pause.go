@@ -1,0 +1,300 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/gateway"
+)
+
+// Pausing a connection has two owners, one per change: the end user on the
+// connector (a gateway.PauseChange in a state report) and the client
+// through the REST API (POST .../pause and .../resume). The platform keeps
+// the level; each side sends changes, never the level, so that neither
+// undoes the other by merely reporting in. The connector learns about a
+// REST change from its next state answer, which a poll asks for at once
+// (PollResponse.ReportState).
+
+func (s *Server) registerPause(rs *routeSet) {
+	const base = "/v1/companies/{companyId}/connections/{connectionId}"
+	rs.add("POST", base+"/pause", AuthAPIKey, s.pauseConnection)
+	rs.add("POST", base+"/resume", AuthAPIKey, s.resumeConnection)
+}
+
+// Health texts of a paused connection, by who paused it.
+const (
+	pausedLocallyMessage       = "Syncing is paused on the QuickBooks computer."
+	pausedLocallyResolution    = "Resume syncing in the qbconnect connector on the QuickBooks computer."
+	pausedByPlatformMessage    = "Syncing is paused through the qbconnect API."
+	pausedByPlatformResolution = "Resume the connection through the API (POST /v1/companies/{companyId}/connections/{connectionId}/resume)."
+)
+
+// pauseLedger remembers, per connection, the last connector pause change
+// applied (so that a change sent again after a lost answer is applied
+// once) and the last level a legacy connector reported (so that only its
+// level changes count). It is per process: after a restart a repeated
+// change is applied again, which only matters if the client changed the
+// pause in the same instant.
+type pauseLedger struct {
+	mu     sync.Mutex
+	last   map[string]time.Time
+	legacy map[string]bool
+}
+
+func newPauseLedger() *pauseLedger {
+	return &pauseLedger{last: map[string]time.Time{}, legacy: map[string]bool{}}
+}
+
+// fresh reports whether a change made at is newer than the last one applied
+// for connection id, and records it when it is.
+func (l *pauseLedger) fresh(id string, at time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if last, ok := l.last[id]; ok && !at.After(last) {
+		return false
+	}
+	l.last[id] = at
+	return true
+}
+
+// legacyLevel records a legacy connector's reported level and returns the
+// previous one (known is false the first time).
+func (l *pauseLedger) legacyLevel(id string, paused bool) (prev, known bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	prev, known = l.legacy[id]
+	l.legacy[id] = paused
+	return prev, known
+}
+
+// validatePauseChange checks a connector's pause change.
+func validatePauseChange(i int, p *gateway.PauseChange) error {
+	if err := p.Validate(); err != nil {
+		return invalid("files[%d].pauseChange: %s", i, err.Error()[len("pause change: "):])
+	}
+	return nil
+}
+
+// applyPause applies what a state report says about the pause of conn: a
+// pause change, or a legacy connector's level when it changed. It returns
+// the connection as it now is and whether the connector changed its pause
+// in this report.
+func (s *Server) applyPause(ctx context.Context, conn *qbconnect.Connection, f gateway.FileState) (*qbconnect.Connection, bool, error) {
+	var paused bool
+	var until *time.Time
+	switch {
+	case f.PauseChange != nil:
+		if !s.pauses.fresh(conn.ID, f.PauseChange.At) {
+			return conn, false, nil // already applied; the answer was lost
+		}
+		paused, until = f.PauseChange.Paused, f.PauseChange.Until
+		if until != nil {
+			u := until.UTC()
+			until = &u
+		}
+	case f.Paused != nil:
+		prev, known := s.pauses.legacyLevel(conn.ID, *f.Paused)
+		switch {
+		case known && prev != *f.Paused:
+		case !known && *f.Paused && !conn.Paused:
+			// First report since this process started: a local pause
+			// must show on the platform; a "not paused" says nothing.
+		default:
+			return conn, false, nil
+		}
+		paused = *f.Paused
+	default:
+		return conn, false, nil
+	}
+	updated, err := s.cfg.Connections.SetPaused(ctx, conn.OrgID, conn.ID, paused, until)
+	if err != nil {
+		return nil, false, err
+	}
+	s.cfg.Logger.InfoContext(ctx, "gateway: pause changed on the connector", "connection", conn.ID, "paused", paused, "until", until)
+	return updated, true, nil
+}
+
+// pausedAt reports whether conn is paused at now (a pause whose end has
+// passed is over).
+func pausedAt(conn *qbconnect.Connection, now time.Time) bool {
+	return conn.Paused && (conn.PausedUntil == nil || now.Before(*conn.PausedUntil))
+}
+
+// pausedHealth is the health of a paused connection: the connector's words
+// when it paused just now, the health already recorded when the pause is
+// not new, and the platform's words for a pause set through the API.
+func pausedHealth(conn *qbconnect.Connection, byConnector bool, now time.Time, lastReq, lastOK *time.Time) qbconnect.Health {
+	switch {
+	case byConnector:
+		return qbconnect.Health{Code: qbconnect.HealthPaused, Message: pausedLocallyMessage, Resolution: pausedLocallyResolution,
+			Since: now, LastRequestAt: lastReq, LastSuccessAt: lastOK, NeedsUser: true}
+	case conn.Health.Code == qbconnect.HealthPaused:
+		h := conn.Health
+		h.LastRequestAt, h.LastSuccessAt = lastReq, lastOK
+		return h
+	}
+	return qbconnect.Health{Code: qbconnect.HealthPaused, Message: pausedByPlatformMessage, Resolution: pausedByPlatformResolution,
+		Since: now, LastRequestAt: lastReq, LastSuccessAt: lastOK}
+}
+
+// pauseRequest is the optional body of POST .../pause.
+type pauseRequest struct {
+	// Until ends the pause by itself; absent means until resumed.
+	Until *time.Time `json:"until"`
+}
+
+// pauseConnection pauses a connection: its queued work waits, and its
+// connector shows the pause on the company file's card.
+func (s *Server) pauseConnection(w http.ResponseWriter, r *http.Request) error {
+	var req pauseRequest
+	if err := decodeJSON(w, r, &req, s.cfg.MaxJSONBody, true); err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	if req.Until != nil {
+		if !req.Until.After(now) {
+			return invalid("until must be in the future, not %s", req.Until.UTC().Format(time.RFC3339))
+		}
+		u := req.Until.UTC()
+		req.Until = &u
+	}
+	return s.setPause(w, r, true, req.Until)
+}
+
+// resumeConnection ends a connection's pause, whoever set it.
+func (s *Server) resumeConnection(w http.ResponseWriter, r *http.Request) error {
+	if err := decodeJSON(w, r, &struct{}{}, s.cfg.MaxJSONBody, true); err != nil {
+		return err
+	}
+	return s.setPause(w, r, false, nil)
+}
+
+func (s *Server) setPause(w http.ResponseWriter, r *http.Request, paused bool, until *time.Time) error {
+	ctx := r.Context()
+	conn, err := s.connection(r)
+	if err != nil {
+		return err
+	}
+	if conn.Status == qbconnect.StatusUnlinked || conn.Status == qbconnect.StatusDeauthorized {
+		return qbconnect.Errorf(qbconnect.EConflict, "the connection is %s; there is nothing to pause or resume", conn.Status)
+	}
+	updated, err := s.cfg.Connections.SetPaused(ctx, conn.OrgID, conn.ID, paused, until)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	h := updated.Health
+	switch {
+	case paused:
+		since := now
+		if h.Code == qbconnect.HealthPaused {
+			since = h.Since
+		}
+		// The API's pause owns it now, even over a pause on the connector.
+		h = qbconnect.Health{Code: qbconnect.HealthPaused, Message: pausedByPlatformMessage, Resolution: pausedByPlatformResolution,
+			Since: since, LastRequestAt: h.LastRequestAt, LastSuccessAt: h.LastSuccessAt}
+	case h.Code == qbconnect.HealthPaused:
+		// The connector (asked to report at once) or the Web Connector's
+		// next session says how QuickBooks is.
+		h = qbconnect.Health{Code: qbconnect.HealthOK, Message: "Syncing resumed.", Since: now,
+			LastRequestAt: h.LastRequestAt, LastSuccessAt: h.LastSuccessAt}
+	}
+	if h != updated.Health {
+		if err := s.cfg.Connections.SetHealth(ctx, conn.ID, h); err != nil {
+			return err
+		}
+	}
+	if updated, err = s.cfg.Connections.FindConnection(ctx, conn.OrgID, conn.ID); err != nil {
+		return err
+	}
+	s.cfg.Logger.InfoContext(ctx, "api: connection pause changed", "connection", conn.ID, "paused", paused, "until", until)
+	writeJSON(w, http.StatusOK, updated)
+	return nil
+}
+
+// pauseSignature is what a connector must hear about at once when it
+// changes on the platform.
+type pauseSignature struct {
+	status string
+	paused bool
+	until  time.Time
+}
+
+func signatures(conns []*qbconnect.Connection) map[string]pauseSignature {
+	out := make(map[string]pauseSignature, len(conns))
+	for _, c := range conns {
+		sig := pauseSignature{status: string(c.Status), paused: c.Paused}
+		if c.PausedUntil != nil {
+			sig.until = *c.PausedUntil
+		}
+		out[c.ID] = sig
+	}
+	return out
+}
+
+// connectionsChanged reports whether the connector's connections changed
+// (paused, resumed, linked or unlinked) since before was taken.
+func (s *Server) connectionsChanged(ctx context.Context, c *qbconnect.Connector, before map[string]pauseSignature) (bool, error) {
+	conns, err := s.cfg.Connections.ConnectorConnections(ctx, c.ID)
+	if err != nil {
+		return false, err
+	}
+	now := signatures(conns)
+	if len(now) != len(before) {
+		return true, nil
+	}
+	for id, sig := range now {
+		if b, ok := before[id]; !ok || !b.until.Equal(sig.until) || b.paused != sig.paused || b.status != sig.status {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// nameBook looks up company and organisation names once per request.
+type nameBook struct {
+	s         *Server
+	companies map[string]string
+	orgs      map[string]string
+}
+
+func (s *Server) names() *nameBook {
+	return &nameBook{s: s, companies: map[string]string{}, orgs: map[string]string{}}
+}
+
+// wire returns conn as the gateway sends it, with its company's and
+// organisation's names. A name that cannot be found is left empty.
+func (b *nameBook) wire(ctx context.Context, conn *qbconnect.Connection) (gateway.Connection, error) {
+	out := connectionWire(conn)
+	if out.PausedUntil != nil {
+		u := out.PausedUntil.UTC()
+		out.PausedUntil = &u
+	}
+	name, ok := b.companies[conn.CompanyID]
+	if !ok {
+		c, err := b.s.cfg.Companies.FindCompany(ctx, conn.OrgID, conn.CompanyID)
+		switch {
+		case err == nil:
+			name = c.Name
+		case qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound:
+			return out, err
+		}
+		b.companies[conn.CompanyID] = name
+	}
+	org, ok := b.orgs[conn.OrgID]
+	if !ok {
+		o, err := b.s.cfg.Orgs.FindOrg(ctx, conn.OrgID)
+		switch {
+		case err == nil:
+			org = o.Name
+		case qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound:
+			return out, err
+		}
+		b.orgs[conn.OrgID] = org
+	}
+	out.CompanyName, out.OrgName = name, org
+	return out, nil
+}
