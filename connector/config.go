@@ -108,6 +108,10 @@ type LinkedFile struct {
 	// PendingPause is the end user's pause or resume that the platform
 	// has not confirmed yet; the next state report carries it.
 	PendingPause *gateway.PauseChange `json:"pendingPause,omitempty"`
+	// LastPauseChange is the time of the end user's last change; changes
+	// are stamped after it even if the computer's clock went back, since
+	// the platform ignores a change not newer than the last it applied.
+	LastPauseChange time.Time `json:"lastPauseChange,omitzero"`
 	// AuthorizedThumbprint is the connector's certificate thumbprint the
 	// last time QuickBooks let it in, to recognise a changed certificate.
 	AuthorizedThumbprint string `json:"authorizedThumbprint,omitempty"`
@@ -137,7 +141,12 @@ func (f *LinkedFile) SetPause(paused bool, until *time.Time, at time.Time) {
 	if paused {
 		f.PausedBy = PausedHere
 	}
-	f.PendingPause = &gateway.PauseChange{Paused: paused, Until: until, At: at.UTC()}
+	at = at.UTC()
+	if !at.After(f.LastPauseChange) {
+		at = f.LastPauseChange.Add(time.Millisecond)
+	}
+	f.LastPauseChange = at
+	f.PendingPause = &gateway.PauseChange{Paused: paused, Until: until, At: at}
 }
 
 // PausedAt reports whether the file is paused at now.

@@ -214,3 +214,22 @@ func TestCardShowsTheClientCompanyAndOrganisation(t *testing.T) {
 		t.Errorf("status names (-want +got):\n%s", diff)
 	}
 }
+
+func TestPauseChangesStayInOrderWhenTheClockGoesBack(t *testing.T) {
+	var f LinkedFile
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	f.SetPause(true, nil, t0)
+	first := f.PendingPause.At
+	f.SetPause(false, nil, t0.Add(-time.Hour)) // the clock was set back
+	if !f.PendingPause.At.After(first) || f.Paused || f.PausedBy != "" {
+		t.Errorf("resume after the clock went back: %+v; want it stamped after %s", f.PendingPause, first)
+	}
+	until := t0.Add(2 * time.Hour)
+	f.SetPause(true, &until, t0.Add(time.Minute))
+	if diff := cmp.Diff(&gateway.PauseChange{Paused: true, Until: &until, At: t0.Add(time.Minute)}, f.PendingPause); diff != "" {
+		t.Errorf("pause (-want +got):\n%s", diff)
+	}
+	if f.PausedBy != PausedHere || !f.PausedAt(t0.Add(time.Hour)) || f.PausedAt(until) {
+		t.Errorf("pause until %s: %+v", until, f)
+	}
+}

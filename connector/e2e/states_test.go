@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
+	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
 
 // expectState waits until the connector's local UI and the platform's
@@ -191,4 +195,102 @@ func TestEveryStateIsShownAndClearsWhenTheCauseIsFixed(t *testing.T) {
 		})
 		e.expectState(qbd.CondOK)
 	})
+
+	t.Run("the connector's certificate expired", func(t *testing.T) {
+		// A release whose certificate expires soon is authorised ("Yes,
+		// always") while the certificate is valid; once it has expired,
+		// QuickBooks closed, QuickBooks refuses the automatic login.
+		e.stopAgent()
+		expiry := time.Now().Add(12 * time.Second)
+		e.program = e.connectorSignedUntil("qbconnect Ltd", expiry)
+		open("acme.qbw", "single")
+		e.startAgent()
+		e.expectState(qbd.CondOK)
+		if entry := e.app("acme.qbw"); !entry.AutoLogin || entry.AllowExpired || !time.Now().Before(expiry) {
+			t.Fatalf("the release was not authorised with automatic login before its certificate expired: %+v", entry)
+		}
+		waitFor(t, "the certificate to expire", time.Until(expiry)+5*time.Second, func() (bool, string) {
+			return time.Now().After(expiry), "valid until " + expiry.Format(time.RFC3339)
+		})
+		e.sim("POST", "/api/v1/qb/stop", nil)
+		e.expectState(qbd.CondCertExpired, "certificate has expired")
+		// The administrator opens the file and allows the expired
+		// certificate (the policy answers "Yes, always").
+		e.sim("POST", "/api/v1/qb/start", nil)
+		open("acme.qbw", "single")
+		e.expectState(qbd.CondOK)
+		if !e.app("acme.qbw").AllowExpired {
+			t.Error("QuickBooks did not record the administrator's permission for the expired certificate")
+		}
+		// From now on it logs in while QuickBooks is closed, too.
+		e.sim("POST", "/api/v1/qb/stop", nil)
+		e.expectState(qbd.CondOK)
+	})
+
+	t.Run("QuickBooks closed and no automatic login, unattended", func(t *testing.T) {
+		// A connector set up to work while QuickBooks is closed, whose
+		// automatic login the administrator turned off.
+		e.stopAgent()
+		st := &connector.Store{Dir: e.dataDir}
+		cfg, err := st.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Unattended = true
+		if err := st.Save(cfg); err != nil {
+			t.Fatal(err)
+		}
+		e.startAgent()
+		e.expectState(qbd.CondOK)
+		f := false
+		key := e.app("acme.qbw").Key
+		e.sim("PATCH", "/api/v1/files/acme.qbw/apps/"+key, qbdsim.AppChange{AutoLogin: &f})
+		waitFor(t, "QuickBooks to close", 15*time.Second, func() (bool, string) {
+			data, code := e.simTry("POST", "/api/v1/qb/stop", nil)
+			return code == 200, string(data)
+		})
+		e.expectState(qbd.CondAutoLoginNotAllowed, "not allowed to log in")
+		tr := true
+		e.sim("PATCH", "/api/v1/files/acme.qbw/apps/"+key, qbdsim.AppChange{AutoLogin: &tr})
+		e.expectState(qbd.CondOK)
+	})
+}
+
+// connectorSignedUntil copies the connector binary and signs it with a new
+// certificate for commonName that expires at notAfter.
+func (e *env) connectorSignedUntil(commonName string, notAfter time.Time) string {
+	tb := e.tb
+	tb.Helper()
+	dst := filepath.Join(tb.TempDir(), "qbconnector")
+	data, err := os.ReadFile(bins.connector)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	leaf := e.ca.Issue(tb, commonName, signingtest.Opts{Organization: "qbconnect", NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter})
+	if _, _, err := leaf.Signer().SignFile(context.Background(), dst); err != nil {
+		tb.Fatalf("signing the connector: %v", err)
+	}
+	return dst
+}
+
+// app returns the running connector's entry in a company file's
+// Integrated Applications: the one for the certificate it is signed with
+// now (each certificate is an application of its own to QuickBooks).
+func (e *env) app(file string) qbdsim.AppEntry {
+	e.tb.Helper()
+	var ia qbdsim.IntegratedApps
+	if err := json.Unmarshal(e.sim("GET", "/api/v1/files/"+file+"/apps", nil), &ia); err != nil {
+		e.tb.Fatal(err)
+	}
+	thumb := e.status().Identity.Thumbprint
+	for _, a := range ia.Apps {
+		if a.Name == "qbconnect" && a.Certificate != nil && strings.EqualFold(a.Certificate.Thumbprint, thumb) {
+			return a
+		}
+	}
+	e.tb.Fatalf("no qbconnect entry for certificate %s in %s's Integrated Applications: %+v", thumb, file, ia.Apps)
+	return qbdsim.AppEntry{}
 }
