@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sort"
 	"sync"
@@ -26,7 +27,9 @@ import (
 )
 
 // Config holds a Server's dependencies and settings. Services may not be nil;
-// every other field has the default its comment names.
+// every other field has the default its comment names. Connections may be a
+// *ConnectionEvents (NewConnectionEvents) shared with the Web Connector
+// endpoint; otherwise, when Events is set, New wraps it in one.
 type Config struct {
 	Orgs        qbconnect.OrgService
 	Companies   qbconnect.CompanyService
@@ -99,6 +102,16 @@ type Config struct {
 	// WebConnector serves /qbwc and the .qwc download
 	// (webconnector.go); nil leaves those routes out.
 	WebConnector WebConnector
+	// AllowPrivateWebhooks accepts webhook endpoints whose host is, or
+	// resolves to, an address that is not public (loopback, private,
+	// link-local, reserved: see PublicAddress). False, the production
+	// default, refuses them with 400 (webhooktarget.go); the deliveries
+	// must then go through WebhookHTTPClient(false, ...) too. Tests and the
+	// demo, whose receivers run on loopback, set it.
+	AllowPrivateWebhooks bool
+	// Resolver resolves webhook hosts when AllowPrivateWebhooks is false;
+	// nil means net.DefaultResolver.
+	Resolver *net.Resolver
 }
 
 // Server serves the REST API and the connector gateway. Create it with New;
@@ -178,7 +191,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metrics = newMetrics(s)
 	if cfg.Events != nil {
-		s.cfg.Connections = eventConnections{ConnectionService: cfg.Connections, s: s}
+		// A ConnectionEvents shared with the Web Connector endpoint is used
+		// as it is, so that no change raises two events.
+		ce, ok := cfg.Connections.(*ConnectionEvents)
+		if !ok {
+			ce = NewConnectionEvents(cfg.Connections, cfg.Events, cfg.Now, cfg.Logger)
+		}
+		s.cfg.Connections = ce
 	}
 	return s, nil
 }

@@ -17,11 +17,13 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/notify"
+	"github.com/qbconnect/qbconnect/qbwc"
 	"github.com/qbconnect/qbconnect/store"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
@@ -68,7 +70,13 @@ type env struct {
 	webhooks *notify.Webhooks
 	// attempts receives every webhook delivery attempt once logged.
 	attempts chan attemptSeen
+	// wc is the Web Connector endpoint at /qbwc.
+	wc *qbwc.Server
 }
+
+// maxSOAPBody is the env's Web Connector body limit, small enough for a
+// test to exceed.
+const maxSOAPBody = 256 << 10
 
 // attemptSeen is one logged webhook delivery attempt.
 type attemptSeen struct {
@@ -153,7 +161,14 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	if e.jobs, err = notify.NewJobs(jobsCfg); err != nil {
 		tb.Fatal(err)
 	}
+	// The webhook sender follows the webhook policy of the API config the
+	// tune functions make (private targets allowed unless they say no).
+	policy := api.Config{AllowPrivateWebhooks: true}
+	for _, t := range tune {
+		t(&policy)
+	}
 	e.webhooks, err = notify.NewWebhooks(notify.WebhooksConfig{Store: store.NewWebhookStore(db), Jobs: e.jobs, Now: e.clock.Now,
+		HTTPClient:  api.WebhookHTTPClient(policy.AllowPrivateWebhooks, policy.Resolver),
 		MaxAttempts: 4, OnAttempt: func(id string, a qbconnect.WebhookAttempt, st qbconnect.DeliveryStatus) {
 			select {
 			case e.attempts <- attemptSeen{id, a, st}:
@@ -163,9 +178,21 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// The Web Connector endpoint, wired as internal/platform does: it
+	// shares the API's event-raising connection service.
+	conns := api.NewConnectionEvents(e.connections, e.webhooks, e.clock.Now, nil)
+	e.wc, err = qbwc.New(qbwc.Config{
+		Store: store.NewWebConnectorService(db), Connections: conns, ConnectionChanged: conns.Changed, Queue: e.queue,
+		Sync: e.engine, Now: e.clock.Now, BcryptCost: bcrypt.MinCost, MaxBody: maxSOAPBody,
+		Finished: func(ctx context.Context, op *qbconnect.Operation) { e.api.OperationFinished(ctx, op) },
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	cfg := api.Config{
-		Orgs: e.orgs, Companies: e.companies, Connections: e.connections, Queue: e.queue,
+		Orgs: e.orgs, Companies: e.companies, Connections: conns, Queue: e.queue,
 		Sync: e.engine, Records: e.records, Webhooks: e.webhooks, Events: e.webhooks,
+		WebConnector: e.wc, AllowPrivateWebhooks: true,
 		Now: e.clock.Now,
 		OnWait: func(id string) {
 			select {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
@@ -19,15 +20,21 @@ type Events interface {
 
 // emit sends an event when the server has an Events, logging a failure.
 func (s *Server) emit(ctx context.Context, typ qbconnect.EventType, orgID, companyID string, data any) {
-	if s.cfg.Events == nil {
+	emitEvent(ctx, s.cfg.Events, s.cfg.Now, s.cfg.Logger, typ, orgID, companyID, data)
+}
+
+// emitEvent records an event on events (nil drops it), logging a failure:
+// the change the event reports has already happened.
+func emitEvent(ctx context.Context, events Events, now func() time.Time, log *slog.Logger, typ qbconnect.EventType, orgID, companyID string, data any) {
+	if events == nil {
 		return
 	}
 	raw, err := json.Marshal(data)
 	if err == nil {
-		err = s.cfg.Events.Emit(ctx, qbconnect.Event{Type: typ, OrgID: orgID, CompanyID: companyID, CreatedAt: s.cfg.Now(), Data: raw})
+		err = events.Emit(ctx, qbconnect.Event{Type: typ, OrgID: orgID, CompanyID: companyID, CreatedAt: now(), Data: raw})
 	}
 	if err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "event not recorded", "type", typ, "org", orgID, "err", err)
+		log.ErrorContext(ctx, "event not recorded", "type", typ, "org", orgID, "err", err)
 	}
 }
 
@@ -39,79 +46,123 @@ type connectionChange struct {
 }
 
 // connectionChanged emits connection.status_changed when after's status or
-// health code differs from before's.
+// health code differs from before's (and the server has Events: New then
+// made Config.Connections a ConnectionEvents).
 func (s *Server) connectionChanged(ctx context.Context, before, after *qbconnect.Connection) {
-	if before == nil || after == nil || (before.Status == after.Status && before.Health.Code == after.Health.Code) {
-		return
+	if ce, ok := s.cfg.Connections.(*ConnectionEvents); ok {
+		ce.Changed(ctx, before, after)
 	}
-	s.emit(ctx, qbconnect.EventConnectionStatusChanged, after.OrgID, after.CompanyID, connectionChange{
-		Connection: after, PreviousStatus: before.Status, PreviousHealthCode: before.Health.Code,
-	})
 }
 
 // lookupQuietly returns a connection or nil, for before/after comparisons
 // where a failed read only loses an event.
 func (s *Server) lookupQuietly(ctx context.Context, id string) *qbconnect.Connection {
-	c, err := s.cfg.Connections.LookupConnection(ctx, id)
+	return lookupQuietly(ctx, s.cfg.Connections, id)
+}
+
+func lookupQuietly(ctx context.Context, conns qbconnect.ConnectionService, id string) *qbconnect.Connection {
+	c, err := conns.LookupConnection(ctx, id)
 	if err != nil {
 		return nil
 	}
 	return c
 }
 
-// eventConnections is the ConnectionService with connection.status_changed
-// events for every change made through it. The Queue changes health inside
-// Complete; the gateway compares before and after itself there.
-type eventConnections struct {
+// ConnectionEvents is a ConnectionService that raises
+// connection.status_changed for every change of a connection's status or
+// health code made through it. The API server wraps Config.Connections in
+// one when Config.Events is set. Other transports that change connections
+// (the Web Connector endpoint) share the same one, built with
+// NewConnectionEvents and passed as Config.Connections too, so that every
+// change raises one event whichever part made it.
+//
+// The store also changes health by itself (the Queue's Complete applies an
+// outcome's health; linking a Web Connector connection marks it Linked):
+// whoever calls those compares before and after with Changed.
+type ConnectionEvents struct {
 	qbconnect.ConnectionService
-	s *Server
+	events Events
+	now    func() time.Time
+	log    *slog.Logger
 }
 
-func (c eventConnections) SetHealth(ctx context.Context, id string, h qbconnect.Health) error {
-	before := c.s.lookupQuietly(ctx, id)
+// NewConnectionEvents wraps conns so that changes made through it raise
+// connection.status_changed on events. now nil means time.Now; log nil
+// discards.
+func NewConnectionEvents(conns qbconnect.ConnectionService, events Events, now func() time.Time, log *slog.Logger) *ConnectionEvents {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &ConnectionEvents{ConnectionService: conns, events: events, now: now, log: log}
+}
+
+// Changed emits connection.status_changed when after's status or health
+// code differs from before's. A nil before or after (a lookup that failed)
+// emits nothing.
+func (c *ConnectionEvents) Changed(ctx context.Context, before, after *qbconnect.Connection) {
+	if before == nil || after == nil || (before.Status == after.Status && before.Health.Code == after.Health.Code) {
+		return
+	}
+	emitEvent(ctx, c.events, c.now, c.log, qbconnect.EventConnectionStatusChanged, after.OrgID, after.CompanyID, connectionChange{
+		Connection: after, PreviousStatus: before.Status, PreviousHealthCode: before.Health.Code,
+	})
+}
+
+// SetHealth records the health and raises the event when its code changed.
+func (c *ConnectionEvents) SetHealth(ctx context.Context, id string, h qbconnect.Health) error {
+	before := lookupQuietly(ctx, c.ConnectionService, id)
 	if err := c.ConnectionService.SetHealth(ctx, id, h); err != nil {
 		return err
 	}
-	c.s.connectionChanged(ctx, before, c.s.lookupQuietly(ctx, id))
+	c.Changed(ctx, before, lookupQuietly(ctx, c.ConnectionService, id))
 	return nil
 }
 
-func (c eventConnections) UnlinkConnection(ctx context.Context, orgID, id string) error {
-	before := c.s.lookupQuietly(ctx, id)
+// UnlinkConnection unlinks and raises the event.
+func (c *ConnectionEvents) UnlinkConnection(ctx context.Context, orgID, id string) error {
+	before := lookupQuietly(ctx, c.ConnectionService, id)
 	if err := c.ConnectionService.UnlinkConnection(ctx, orgID, id); err != nil {
 		return err
 	}
-	c.s.connectionChanged(ctx, before, c.s.lookupQuietly(ctx, id))
+	c.Changed(ctx, before, lookupQuietly(ctx, c.ConnectionService, id))
 	return nil
 }
 
-func (c eventConnections) RedeemLinkCode(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
+// RedeemLinkCode links and raises the event for the new link.
+func (c *ConnectionEvents) RedeemLinkCode(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
 	conn, connector, cred, err := c.ConnectionService.RedeemLinkCode(ctx, code, connectorID, file)
 	if err == nil && conn != nil {
 		before := *conn
 		before.Status = qbconnect.StatusPendingAuth
 		before.Health.Code = qbconnect.HealthNeverConnected
-		c.s.connectionChanged(ctx, &before, conn)
+		c.Changed(ctx, &before, conn)
 	}
 	return conn, connector, cred, err
 }
 
-func (c eventConnections) SetPaused(ctx context.Context, orgID, id string, paused bool, until *time.Time) (*qbconnect.Connection, error) {
-	before := c.s.lookupQuietly(ctx, id)
+// SetPaused pauses or resumes and raises the event when that changed the
+// health.
+func (c *ConnectionEvents) SetPaused(ctx context.Context, orgID, id string, paused bool, until *time.Time) (*qbconnect.Connection, error) {
+	before := lookupQuietly(ctx, c.ConnectionService, id)
 	after, err := c.ConnectionService.SetPaused(ctx, orgID, id, paused, until)
 	if err == nil {
-		c.s.connectionChanged(ctx, before, after)
+		c.Changed(ctx, before, after)
 	}
 	return after, err
 }
 
-func (c eventConnections) RevokeConnector(ctx context.Context, orgID, connectorID string) error {
+// RevokeConnector revokes and raises one event per connection it
+// deauthorised.
+func (c *ConnectionEvents) RevokeConnector(ctx context.Context, orgID, connectorID string) error {
 	before, _ := c.ConnectionService.ConnectorConnections(ctx, connectorID)
 	if err := c.ConnectionService.RevokeConnector(ctx, orgID, connectorID); err != nil {
 		return err
 	}
 	for _, b := range before {
-		c.s.connectionChanged(ctx, b, c.s.lookupQuietly(ctx, b.ID))
+		c.Changed(ctx, b, lookupQuietly(ctx, c.ConnectionService, b.ID))
 	}
 	return nil
 }

@@ -436,6 +436,9 @@ func routeDocs() map[string]opSpec {
 
 func openAPIDocument() jsonObj {
 	docs := routeDocs()
+	for k, v := range webConnectorDocs() {
+		docs[k] = v
+	}
 	keys := make([]string, 0, len(docs))
 	for k := range docs {
 		keys = append(keys, k)

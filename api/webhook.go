@@ -81,6 +81,12 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := validateWebhook(&req); err != nil {
 		return err
 	}
+	if !s.cfg.AllowPrivateWebhooks {
+		u, _ := url.Parse(req.URL) // validateWebhook parsed it
+		if err := checkWebhookTarget(r.Context(), s.cfg.Resolver, u.Hostname()); err != nil {
+			return err
+		}
+	}
 	svc, err := s.webhooks()
 	if err != nil {
 		return err

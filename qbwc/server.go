@@ -36,6 +36,14 @@ type Config struct {
 	Finished func(ctx context.Context, op *qbconnect.Operation)
 	// Sync is the sync engine Finished defaults to; may be nil.
 	Sync qbconnect.SyncService
+	// ConnectionChanged, when set, is told of the changes to a connection
+	// that the store makes by itself rather than through Connections: the
+	// health an outcome carries into Queue.Complete, and the link at the
+	// first update (LinkWebConnector). It gets the connection before and
+	// after; api.ConnectionEvents.Changed raises connection.status_changed
+	// from them. Changes made through Connections (SetHealth) are that
+	// service's to report.
+	ConnectionChanged func(ctx context.Context, before, after *qbconnect.Connection)
 
 	// Logger receives one line per callback and every internal error; nil
 	// discards. Nothing logged ever reaches a SOAP body.

@@ -321,9 +321,11 @@ func (s *Server) checkCompany(ctx context.Context, sess *qbconnect.WebConnectorS
 		if open.FileID == "" {
 			open.FileID = cred.FileID
 		}
+		before := conn
 		if conn, err = s.cfg.Store.LinkWebConnector(ctx, conn.ID, open); err != nil {
 			return "", err
 		}
+		s.changed(ctx, before, conn)
 		s.cfg.Logger.InfoContext(ctx, "qbwc: connection linked", "connection", conn.ID, "file", file, "company", info.companyName)
 	} else if e := conn.File.CheckFile(open); e != nil {
 		return mismatch(e)
@@ -469,6 +471,11 @@ func (s *Server) receiveResponseXML(ctx context.Context, ticket, response, hresu
 	if err != nil {
 		return 0, err
 	}
+	if applied && out.Health != nil && s.cfg.ConnectionChanged != nil {
+		if after, err := s.cfg.Connections.LookupConnection(ctx, conn.ID); err == nil {
+			s.changed(ctx, conn, after)
+		}
+	}
 	if applied && done.Status.Done() && s.cfg.Finished != nil {
 		s.cfg.Finished(ctx, done)
 	}
@@ -578,4 +585,11 @@ func (s *Server) closeConnection(ctx context.Context, ticket string) (string, er
 		return sess.LastError, nil
 	}
 	return fmt.Sprintf("OK: %d request(s) exchanged with QuickBooks.", sess.Received), nil
+}
+
+// changed hands a change the store made by itself to ConnectionChanged.
+func (s *Server) changed(ctx context.Context, before, after *qbconnect.Connection) {
+	if s.cfg.ConnectionChanged != nil && before != nil && after != nil {
+		s.cfg.ConnectionChanged(ctx, before, after)
+	}
 }

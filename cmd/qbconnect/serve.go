@@ -64,6 +64,7 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 	f.DurationVar(&cfg.API.LinkCodeTTL, "link-code-ttl", time.Hour, "default lifetime of a link code")
 	f.StringVar(&cfg.WebConnector.PublicURL, "public-url", "", "base URL that QuickBooks Web Connector reaches (https unless localhost; default: the URL of each .qwc request)")
 	f.BoolVar(&cfg.WebConnector.Disabled, "no-webconnector", false, "do not serve the QuickBooks Web Connector endpoint (/qbwc)")
+	f.BoolVar(&cfg.API.AllowPrivateWebhooks, "allow-private-webhooks", false, "accept and deliver to webhook URLs on loopback, private or link-local addresses (tests, demos, a private network); refused by default")
 	f.StringVar(&cfg.Release.SMTP.Host, "smtp-host", os.Getenv("QBCONNECT_SMTP_HOST"), "SMTP server for notices and expiry warnings (default $QBCONNECT_SMTP_HOST; empty logs them instead)")
 	f.IntVar(&cfg.Release.SMTP.Port, "smtp-port", 0, "SMTP port (0: 465 with --smtp-tls=tls, else 587)")
 	f.StringVar(&cfg.Release.SMTP.TLS, "smtp-tls", "starttls", "SMTP transport security: starttls, tls or none")

@@ -53,8 +53,11 @@ func (m *Main) startSync(ctx context.Context, acfg *api.Config) error {
 	if err := m.ensureJobs(); err != nil {
 		return err
 	}
+	// Deliveries refuse non-public addresses, checked on the address
+	// dialled, unless the API accepts private webhook targets.
 	m.Webhooks, err = notify.NewWebhooks(notify.WebhooksConfig{Store: store.NewWebhookStore(m.DB), Jobs: m.jobs,
-		Logger: m.cfg.Logger, Now: m.cfg.Now, MaxAttempts: sc.WebhookAttempts})
+		HTTPClient: api.WebhookHTTPClient(acfg.AllowPrivateWebhooks, acfg.Resolver),
+		Logger:     m.cfg.Logger, Now: m.cfg.Now, MaxAttempts: sc.WebhookAttempts})
 	if err != nil {
 		return err
 	}

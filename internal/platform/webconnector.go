@@ -34,14 +34,27 @@ func (m *Main) startWebConnector(acfg *api.Config) error {
 	if wc.Disabled {
 		return nil
 	}
+	// The endpoint changes connections' health and status as the gateway
+	// does: through the same event-raising service, shared with the API
+	// server, so that each change raises one connection.status_changed.
+	var changed func(ctx context.Context, before, after *qbconnect.Connection)
+	if acfg.Events != nil {
+		ce, ok := acfg.Connections.(*api.ConnectionEvents)
+		if !ok {
+			ce = api.NewConnectionEvents(acfg.Connections, acfg.Events, m.cfg.Now, m.cfg.Logger)
+			acfg.Connections = ce
+		}
+		changed = ce.Changed
+	}
 	srv, err := qbwc.New(qbwc.Config{
-		Store:            store.NewWebConnectorService(m.DB),
-		Connections:      acfg.Connections,
-		Queue:            m.Queue,
-		Sync:             m.Sync,
-		Logger:           m.cfg.Logger,
-		Now:              m.cfg.Now,
-		MinClientVersion: wc.MinClientVersion,
+		Store:             store.NewWebConnectorService(m.DB),
+		Connections:       acfg.Connections,
+		ConnectionChanged: changed,
+		Queue:             m.Queue,
+		Sync:              m.Sync,
+		Logger:            m.cfg.Logger,
+		Now:               m.cfg.Now,
+		MinClientVersion:  wc.MinClientVersion,
 		Finished: func(ctx context.Context, op *qbconnect.Operation) {
 			m.API.OperationFinished(ctx, op)
 		},

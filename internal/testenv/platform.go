@@ -57,7 +57,8 @@ func StartPlatform(tb testing.TB, bins *Binaries, opt PlatformOptions) *Platform
 	if !strings.HasPrefix(p.OrgID, "org_") || !strings.HasPrefix(p.APIKey, "qbk_") {
 		tb.Fatalf("qbconnect admin gave org %q and key %q", p.OrgID, p.APIKey)
 	}
-	p.args = append([]string{"serve", "--db", p.DB, "--sweep-interval", "200ms", "--log-level", "debug"}, opt.Args...)
+	// The tests' webhook receivers listen on loopback.
+	p.args = append([]string{"serve", "--db", p.DB, "--sweep-interval", "200ms", "--log-level", "debug", "--allow-private-webhooks"}, opt.Args...)
 	p.start("127.0.0.1:0")
 	return p
 }

@@ -29,6 +29,17 @@ type objType struct {
 	Side string // "AR" (customer balance), "AP" (vendor balance) or ""
 	// AutoRef is true when QuickBooks numbers the transaction itself.
 	AutoRef bool
+	// Ident is the element that names a list element, unique within NS:
+	// "" means Name; a SalesRep is named by its Initial.
+	Ident string
+}
+
+// ident returns the element that names a list element of the type.
+func (t *objType) ident() string {
+	if t.Ident == "" {
+		return "Name"
+	}
+	return t.Ident
 }
 
 // Ret returns the name of the type's Ret element.
@@ -58,7 +69,7 @@ var objTypes = []objType{
 	{Name: "StandardTerms", NS: "Terms"},
 	{Name: "DateDrivenTerms", NS: "Terms"},
 	{Name: "PaymentMethod", NS: "PaymentMethod"},
-	{Name: "SalesRep", NS: "SalesRep"},
+	{Name: "SalesRep", NS: "SalesRep", Ident: "Initial"},
 	{Name: "SalesTaxCode", NS: "SalesTaxCode"},
 	{Name: "ShipMethod", NS: "ShipMethod"},
 	{Name: "CustomerType", NS: "CustomerType"},
@@ -140,6 +151,9 @@ func refTarget(refName string, owner *objType) (ns string, types []string, ok bo
 		return "Entity", []string{"Employee"}, true
 	case "EntityRef", "PayeeEntityRef":
 		return "Entity", nil, true
+	case "SalesRepEntityRef":
+		// A sales rep is an employee, a vendor or an other name.
+		return "Entity", []string{"Employee", "Vendor", "OtherName"}, true
 	case "ItemRef", "ItemSalesTaxRef", "ItemGroupRef", "SalesTaxItemRef":
 		return "Item", nil, true
 	case "ClassRef":

@@ -130,7 +130,8 @@ func (f *File) complete(ctx context.Context, q querier, t *objType, model *qbxml
 	}
 	o.active = textAt(ret, "IsActive") != "false"
 	if t.Kind == kindList {
-		name := textAt(ret, "Name")
+		ident := t.ident()
+		name := textAt(ret, ident)
 		if name == "" && t.Name == "Employee" {
 			// EmployeeAdd has no Name: QuickBooks composes it.
 			var parts []string
@@ -145,10 +146,10 @@ func (f *File) complete(ctx context.Context, q querier, t *objType, model *qbxml
 			}
 		}
 		if name == "" {
-			return qbErr(stInvalidValue, "The name of the %s is empty.", t.Name)
+			return qbErr(stInvalidValue, "The %s of the %s is empty.", strings.ToLower(ident), t.Name)
 		}
 		if strings.Contains(name, ":") {
-			return qbErr(stInvalidValue, "The name %q of the %s must not contain a colon.", name, t.Name)
+			return qbErr(stInvalidValue, "The %s %q of the %s must not contain a colon.", strings.ToLower(ident), name, t.Name)
 		}
 		full, sub, parentID := name, 0, ""
 		if pr := kid(ret, "ParentRef"); pr != nil {
