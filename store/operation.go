@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -41,6 +42,10 @@ func NewQueue(db *DB) *Queue { return &Queue{db: db} }
 const operationColumns = `seq, id, org_id, company_id, connection_id, kind, priority, status, COALESCE(idempotency_key, ''),
 	request, message_set_id, meta, attempts, max_attempts, not_before, deadline, COALESCE(lease_id, ''), lease_expires_at,
 	result, error, created_at, updated_at, completed_at`
+
+// operationColumnsNoResult reads an operation without its result, which
+// can be megabytes, for callers that already hold it.
+var operationColumnsNoResult = strings.Replace(operationColumns, "result,", "NULL,", 1)
 
 func scanOperation(row interface{ Scan(...any) error }) (*qbconnect.Operation, int64, error) {
 	op := &qbconnect.Operation{}
@@ -529,16 +534,20 @@ func (q *Queue) ExpireDeadlines(ctx context.Context) (int, error) {
 // using up the attempt; when retryable and attempts remain, it is retried
 // after an exponential back-off with jitter; otherwise it fails. out.Health,
 // under the current lease, becomes the connection's health.
+//
+// A response is stored once: the applied one becomes the operation's
+// Result, and an outcome that repeats it byte for byte refers to it
+// instead of keeping a copy. The returned operation's Result is
+// out.Response itself when the response applied (not a copy).
 func (q *Queue) Complete(ctx context.Context, opID, leaseID string, out qbconnect.Outcome) (*qbconnect.Operation, bool, error) {
 	var applied bool
-	var orgID string
+	var done *qbconnect.Operation
 	err := q.db.inTx(ctx, func(tx *tx) error {
 		now := q.db.now()
 		op, _, err := scanOperation(tx.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE id = ?"+q.db.forUpdate("FOR UPDATE"), opID))
 		if err != nil {
 			return notFound(err, "operation", opID)
 		}
-		orgID = op.OrgID
 		var issued int
 		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM operation_leases WHERE lease_id = ? AND op_id = ?", leaseID, opID).Scan(&issued); err != nil {
 			return fmt.Errorf("complete %s: %w", opID, err)
@@ -560,8 +569,18 @@ func (q *Queue) Complete(ctx context.Context, opID, leaseID string, out qbconnec
 		if err != nil {
 			return fmt.Errorf("complete %s: %w", opID, err)
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO operation_outcomes (op_id, lease_id, applied, received_at, response, failure)
-			VALUES (?, ?, ?, ?, ?, ?)`, opID, leaseID, applied, micros(now), out.Response, encodeError(out.Failure)); err != nil {
+		result := op.Result
+		if applied && out.Failure == nil {
+			result = nonNil(out.Response)
+		}
+		// The outcome keeps its own copy only of a response that differs
+		// from the result.
+		response, isResult := out.Response, false
+		if out.Response != nil && result != nil && (applied && out.Failure == nil || bytes.Equal(out.Response, result)) {
+			response, isResult = nil, true
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO operation_outcomes (op_id, lease_id, applied, received_at, response, response_is_result, failure)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, opID, leaseID, applied, micros(now), response, isResult, encodeError(out.Failure)); err != nil {
 			return fmt.Errorf("complete %s: %w", opID, err)
 		}
 		if current && out.Health != nil {
@@ -579,13 +598,21 @@ func (q *Queue) Complete(ctx context.Context, opID, leaseID string, out qbconnec
 			}
 		}
 		// The connector is free for its next item.
-		return notifyConnection(ctx, tx, op.ConnectionID)
+		if err := notifyConnection(ctx, tx, op.ConnectionID); err != nil {
+			return err
+		}
+		// The result is known: read the rest without copying it back.
+		done, _, err = scanOperation(tx.queryRow(ctx, "SELECT "+operationColumnsNoResult+" FROM operations WHERE id = ?", opID))
+		if err != nil {
+			return fmt.Errorf("complete %s: %w", opID, err)
+		}
+		done.Result = result
+		return nil
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	op, err := q.FindOperation(ctx, orgID, opID)
-	return op, applied, err
+	return done, applied, nil
 }
 
 // notifyConnection wakes whoever waits for work of a connection: its
@@ -719,10 +746,11 @@ type OutcomeRecord struct {
 // Outcomes returns every result posted for an operation, oldest first.
 // ENotFound for an unknown or other-org operation.
 func (q *Queue) Outcomes(ctx context.Context, orgID, opID string) ([]OutcomeRecord, error) {
-	if _, err := q.FindOperation(ctx, orgID, opID); err != nil {
+	op, err := q.FindOperation(ctx, orgID, opID)
+	if err != nil {
 		return nil, err
 	}
-	rows, err := q.db.query(ctx, "SELECT lease_id, applied, received_at, response, failure FROM operation_outcomes WHERE op_id = ? ORDER BY seq", opID)
+	rows, err := q.db.query(ctx, "SELECT lease_id, applied, received_at, response, response_is_result, failure FROM operation_outcomes WHERE op_id = ? ORDER BY seq", opID)
 	if err != nil {
 		return nil, fmt.Errorf("outcomes of %s: %w", opID, err)
 	}
@@ -731,9 +759,13 @@ func (q *Queue) Outcomes(ctx context.Context, orgID, opID string) ([]OutcomeReco
 	for rows.Next() {
 		var o OutcomeRecord
 		var at int64
+		var isResult bool
 		var failure sql.NullString
-		if err := rows.Scan(&o.LeaseID, &o.Applied, &at, &o.Response, &failure); err != nil {
+		if err := rows.Scan(&o.LeaseID, &o.Applied, &at, &o.Response, &isResult, &failure); err != nil {
 			return nil, fmt.Errorf("outcomes of %s: %w", opID, err)
+		}
+		if isResult {
+			o.Response = bytes.Clone(nonNil(op.Result))
 		}
 		o.ReceivedAt = fromMicros(at)
 		if failure.Valid {
