@@ -23,7 +23,6 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
-	"github.com/qbconnect/qbconnect/store"
 )
 
 // qbconnectBinary builds the command into a temporary directory of the
@@ -212,9 +211,9 @@ func TestServeAndAdminCommands(t *testing.T) {
 }
 
 // TestTwoServersOnOnePostgresDatabase runs two `qbconnect serve` processes on
-// one PostgreSQL database: a connector long-polling one of them is woken by
-// work enqueued elsewhere, and connectors polling both processes at once get
-// every item exactly once.
+// one PostgreSQL database: a connector long-polling B is woken by work a
+// client enqueues through A's REST API, and connectors polling both
+// processes at once get every item, enqueued through either, exactly once.
 func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 	base := os.Getenv("QBCONNECT_TEST_POSTGRES")
 	if base == "" {
@@ -222,16 +221,9 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 	}
 	dsn := servePGSchema(t, base)
 	bin := qbconnectBinary(t)
-	orgID, key := adminSetup(t, bin, dsn, "Lender")
+	_, key := adminSetup(t, bin, dsn, "Lender")
 	a, b := startServe(t, bin, dsn), startServe(t, bin, dsn)
-
 	ctx := context.Background()
-	db, err := store.Open(ctx, dsn, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	queue := store.NewQueue(db)
 
 	// Three companies set up through A, their connectors linked through B.
 	type linked struct {
@@ -256,18 +248,36 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 		gwA, _ := gateway.NewClient(a.url, gateway.ClientOptions{Credential: gwB.Credential()})
 		all = append(all, linked{c.ID, conn.ID, gwA, gwB})
 	}
-	enqueue := func(l linked, req string) string {
-		op, err := queue.Enqueue(ctx, &qbconnect.Operation{OrgID: orgID, CompanyID: l.companyID, ConnectionID: l.connectionID,
-			Kind: qbconnect.OpQBXML, Priority: qbconnect.PriorityInteractive, Request: req})
+	// enqueue sends a qbXML passthrough to a company through a server's
+	// REST API, as a client application does, and returns the operation's
+	// ID. The request carries marker as its requestID.
+	enqueue := func(server *serveProc, l linked, marker string) string {
+		t.Helper()
+		doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><CustomerQueryRq requestID="` +
+			marker + `"><MaxReturned>1</MaxReturned></CustomerQueryRq></QBXMLMsgsRq></QBXML>`
+		req, err := http.NewRequest("POST", server.url+"/v1/companies/"+l.companyID+"/qbxml", strings.NewReader(doc))
 		if err != nil {
 			t.Fatal(err)
 		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/xml")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var op struct{ ID, Status string }
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 202 || json.Unmarshal(body, &op) != nil || op.ID == "" || op.Status != "Pending" {
+			t.Fatalf("passthrough through %s: %d %s", server.url, resp.StatusCode, body)
+		}
 		return op.ID
 	}
+	markerOf := regexp.MustCompile(`requestID="([^"]+)"`)
 
-	// Wake-up across processes: connector 0 long-polls B, the work is
-	// enqueued by this test process through the database. Without the
-	// wake-up the poll would answer "no work" after 30 s and fail the test.
+	// Wake-up across processes: connector 0 long-polls B, and a client
+	// enqueues the work through A's REST API. Without the wake-up the
+	// poll would answer "no work" after 30 s and fail the test.
 	polled := make(chan *gateway.PollResponse, 1)
 	go func() {
 		p, err := all[0].gwB.Poll(ctx, gateway.PollRequest{Wait: 30 * time.Second})
@@ -277,21 +287,31 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 		polled <- p
 	}()
 	waitForMetric(t, b.url, "qbconnect_gateway_polls_open 1")
-	wakeID := enqueue(all[0], "<wake/>")
+	wakeID := enqueue(a, all[0], "wake")
 	p := <-polled
-	if p == nil || p.Item == nil || p.Item.ID != wakeID {
-		t.Fatalf("long-poll on B = %+v; want item %s enqueued elsewhere", p, wakeID)
+	if p == nil || p.Item == nil || p.Item.ID != wakeID || p.Item.ConnectionID != all[0].connectionID {
+		t.Fatalf("long-poll on B = %+v; want item %s enqueued through A", p, wakeID)
 	}
-	if _, err := all[0].gwA.PostResult(ctx, gateway.Result{ItemID: p.Item.ID, LeaseID: p.Item.LeaseID, Response: "<ok/>"}); err != nil {
+	if m := markerOf.FindStringSubmatch(p.Item.Request); m == nil || m[1] != "wake" {
+		t.Errorf("the item's request is not the client's document: %.300s", p.Item.Request)
+	}
+	if _, err := all[0].gwA.PostResult(ctx, gateway.Result{ItemID: p.Item.ID, LeaseID: p.Item.LeaseID,
+		Response: `<QBXML><QBXMLMsgsRs><CustomerQueryRs requestID="wake" statusCode="1" statusSeverity="Info" statusMessage="none"/></QBXMLMsgsRs></QBXML>`}); err != nil {
 		t.Fatalf("result through A for an item leased through B: %v", err)
 	}
 
-	// Each item once: every connector polls A and B at the same time.
+	// Each item once: items are enqueued through A and B alternately, and
+	// every connector polls A and B at the same time.
 	const perConnector = 8
-	want := map[string]bool{}
-	for _, l := range all {
+	want := map[string]string{} // operation ID -> marker
+	for ci, l := range all {
 		for i := range perConnector {
-			want[enqueue(l, fmt.Sprintf("<item n=\"%d\"/>", i))] = true
+			server := a
+			if i%2 == 1 {
+				server = b
+			}
+			marker := fmt.Sprintf("c%d-item%d", ci, i)
+			want[enqueue(server, l, marker)] = marker
 		}
 	}
 	var mu sync.Mutex
@@ -318,10 +338,13 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 					if p.Item == nil {
 						continue
 					}
+					if m := markerOf.FindStringSubmatch(p.Item.Request); m == nil || m[1] != want[p.Item.ID] {
+						t.Errorf("item %s carries %q, want the request enqueued for it (%s)", p.Item.ID, m, want[p.Item.ID])
+					}
 					mu.Lock()
 					got[p.Item.ID]++
 					mu.Unlock()
-					if _, err := gw.PostResult(ctx, gateway.Result{ItemID: p.Item.ID, LeaseID: p.Item.LeaseID, Response: "<ok/>"}); err != nil {
+					if _, err := gw.PostResult(ctx, gateway.Result{ItemID: p.Item.ID, LeaseID: p.Item.LeaseID, Response: "<QBXML/>"}); err != nil {
 						t.Error(err)
 						return
 					}
@@ -334,9 +357,12 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 		if got[id] != 1 {
 			t.Errorf("item %s handed out %d times, want once", id, got[id])
 		}
-		op, err := queue.FindOperation(ctx, orgID, id)
-		if err != nil || op.Status != qbconnect.OpSucceeded || op.Attempts != 1 {
-			t.Errorf("item %s: %+v %v", id, op, err)
+		var op struct {
+			Status   string
+			Attempts int
+		}
+		if st := restCall(t, "GET", b.url+"/v1/operations/"+id, key, nil, &op); st != 200 || op.Status != "Success" || op.Attempts != 1 {
+			t.Errorf("operation %s through B: %d %+v", id, st, op)
 		}
 	}
 	if len(got) != len(want) {
