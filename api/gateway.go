@@ -183,6 +183,10 @@ func (s *Server) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dur
 		list = append(list, conn)
 	}
 	before := signatures(list)
+	if s.pauses.stale(c.ID, before) {
+		// Changed while the connector was busy: it hears it now.
+		return &gateway.PollResponse{ReportState: true}, nil
+	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
@@ -434,7 +438,7 @@ func (s *Server) reportState(ctx context.Context, c *qbconnect.Connector, st gat
 		}
 		// The pause is a change the connector sends once, never a level
 		// its heartbeat re-asserts: a pause set through the API stays.
-		conn, byConnector, err := s.applyPause(ctx, conn, f)
+		conn, err := s.applyPause(ctx, conn, f)
 		if err != nil {
 			return nil, err
 		}
@@ -442,7 +446,7 @@ func (s *Server) reportState(ctx context.Context, c *qbconnect.Connector, st gat
 		var h qbconnect.Health
 		switch {
 		case pausedAt(conn, now):
-			h = pausedHealth(conn, byConnector, now, f.LastRequest, f.LastSuccess)
+			h = s.pausedHealth(conn, now, f.LastRequest, f.LastSuccess)
 		default:
 			h = qbconnect.Health{
 				Code: f.Condition, Message: f.UserMessage, Resolution: f.Resolution, QBCode: f.HResult,
@@ -469,6 +473,11 @@ func (s *Server) reportState(ctx context.Context, c *qbconnect.Connector, st gat
 		resp.Connections = append(resp.Connections, wire)
 	}
 	slices.SortFunc(resp.Connections, func(a, b gateway.Connection) int { return strings.Compare(a.ID, b.ID) })
+	told := make([]*qbconnect.Connection, 0, len(conns))
+	for _, conn := range conns {
+		told = append(told, conn)
+	}
+	s.pauses.tell(c.ID, signatures(told))
 	return resp, nil
 }
 

@@ -42,10 +42,55 @@ type pauseLedger struct {
 	mu     sync.Mutex
 	last   map[string]time.Time
 	legacy map[string]bool
+	// told is, per connector, what the last state answer (or poll asking
+	// for a report) told it about its connections, so that a change made
+	// while it was not waiting in a poll is announced by its next poll.
+	told map[string]map[string]pauseSignature
+	// byConnector says, per paused connection, whether the connector (true)
+	// or the API (false) paused it last, for the health's words.
+	byConnector map[string]bool
+}
+
+// paused records who paused connection id last.
+func (l *pauseLedger) paused(id string, byConnector bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.byConnector[id] = byConnector
+}
+
+// pausedBy returns who paused connection id last, when this process saw it.
+func (l *pauseLedger) pausedBy(id string) (byConnector, known bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	byConnector, known = l.byConnector[id]
+	return byConnector, known
 }
 
 func newPauseLedger() *pauseLedger {
-	return &pauseLedger{last: map[string]time.Time{}, legacy: map[string]bool{}}
+	return &pauseLedger{last: map[string]time.Time{}, legacy: map[string]bool{}, told: map[string]map[string]pauseSignature{},
+		byConnector: map[string]bool{}}
+}
+
+// tell records what a connector was told about its connections.
+func (l *pauseLedger) tell(connectorID string, sigs map[string]pauseSignature) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.told[connectorID] = sigs
+}
+
+// stale reports whether the connector's connections changed since it was
+// last told about them (never when this process told it nothing), and
+// counts it as told now, so that a report that fails is not asked for in
+// a loop: the heartbeat retries it.
+func (l *pauseLedger) stale(connectorID string, sigs map[string]pauseSignature) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	told, ok := l.told[connectorID]
+	if !ok || sameSignatures(told, sigs) {
+		return false
+	}
+	l.told[connectorID] = sigs
+	return true
 }
 
 // fresh reports whether a change made at is newer than the last one applied
@@ -80,15 +125,14 @@ func validatePauseChange(i int, p *gateway.PauseChange) error {
 
 // applyPause applies what a state report says about the pause of conn: a
 // pause change, or a legacy connector's level when it changed. It returns
-// the connection as it now is and whether the connector changed its pause
-// in this report.
-func (s *Server) applyPause(ctx context.Context, conn *qbconnect.Connection, f gateway.FileState) (*qbconnect.Connection, bool, error) {
+// the connection as it now is.
+func (s *Server) applyPause(ctx context.Context, conn *qbconnect.Connection, f gateway.FileState) (*qbconnect.Connection, error) {
 	var paused bool
 	var until *time.Time
 	switch {
 	case f.PauseChange != nil:
 		if !s.pauses.fresh(conn.ID, f.PauseChange.At) {
-			return conn, false, nil // already applied; the answer was lost
+			return conn, nil // already applied; the answer was lost
 		}
 		paused, until = f.PauseChange.Paused, f.PauseChange.Until
 		if until != nil {
@@ -103,18 +147,19 @@ func (s *Server) applyPause(ctx context.Context, conn *qbconnect.Connection, f g
 			// First report since this process started: a local pause
 			// must show on the platform; a "not paused" says nothing.
 		default:
-			return conn, false, nil
+			return conn, nil
 		}
 		paused = *f.Paused
 	default:
-		return conn, false, nil
+		return conn, nil
 	}
 	updated, err := s.cfg.Connections.SetPaused(ctx, conn.OrgID, conn.ID, paused, until)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
+	s.pauses.paused(conn.ID, true)
 	s.cfg.Logger.InfoContext(ctx, "gateway: pause changed on the connector", "connection", conn.ID, "paused", paused, "until", until)
-	return updated, true, nil
+	return updated, nil
 }
 
 // pausedAt reports whether conn is paused at now (a pause whose end has
@@ -123,21 +168,26 @@ func pausedAt(conn *qbconnect.Connection, now time.Time) bool {
 	return conn.Paused && (conn.PausedUntil == nil || now.Before(*conn.PausedUntil))
 }
 
-// pausedHealth is the health of a paused connection: the connector's words
-// when it paused just now, the health already recorded when the pause is
-// not new, and the platform's words for a pause set through the API.
-func pausedHealth(conn *qbconnect.Connection, byConnector bool, now time.Time, lastReq, lastOK *time.Time) qbconnect.Health {
-	switch {
-	case byConnector:
-		return qbconnect.Health{Code: qbconnect.HealthPaused, Message: pausedLocallyMessage, Resolution: pausedLocallyResolution,
-			Since: now, LastRequestAt: lastReq, LastSuccessAt: lastOK, NeedsUser: true}
-	case conn.Health.Code == qbconnect.HealthPaused:
-		h := conn.Health
-		h.LastRequestAt, h.LastSuccessAt = lastReq, lastOK
-		return h
+// pausedHealth is the health of a paused connection, in the words of who
+// paused it: the connector (byConnector) or the API. Who paused is what
+// this process saw last; without it (another process applied the change),
+// a health already saying "paused" is kept and anything else reads as the
+// API's pause. Since is kept while the connection stays paused.
+func (s *Server) pausedHealth(conn *qbconnect.Connection, now time.Time, lastReq, lastOK *time.Time) qbconnect.Health {
+	h := qbconnect.Health{Code: qbconnect.HealthPaused, Since: now, LastRequestAt: lastReq, LastSuccessAt: lastOK}
+	if conn.Health.Code == qbconnect.HealthPaused {
+		h.Since = conn.Health.Since
 	}
-	return qbconnect.Health{Code: qbconnect.HealthPaused, Message: pausedByPlatformMessage, Resolution: pausedByPlatformResolution,
-		Since: now, LastRequestAt: lastReq, LastSuccessAt: lastOK}
+	byConnector, known := s.pauses.pausedBy(conn.ID)
+	switch {
+	case !known && conn.Health.Code == qbconnect.HealthPaused:
+		h.Message, h.Resolution, h.NeedsUser = conn.Health.Message, conn.Health.Resolution, conn.Health.NeedsUser
+	case byConnector:
+		h.Message, h.Resolution, h.NeedsUser = pausedLocallyMessage, pausedLocallyResolution, true
+	default:
+		h.Message, h.Resolution = pausedByPlatformMessage, pausedByPlatformResolution
+	}
+	return h
 }
 
 // pauseRequest is the optional body of POST .../pause.
@@ -189,13 +239,9 @@ func (s *Server) setPause(w http.ResponseWriter, r *http.Request, paused bool, u
 	h := updated.Health
 	switch {
 	case paused:
-		since := now
-		if h.Code == qbconnect.HealthPaused {
-			since = h.Since
-		}
 		// The API's pause owns it now, even over a pause on the connector.
-		h = qbconnect.Health{Code: qbconnect.HealthPaused, Message: pausedByPlatformMessage, Resolution: pausedByPlatformResolution,
-			Since: since, LastRequestAt: h.LastRequestAt, LastSuccessAt: h.LastSuccessAt}
+		s.pauses.paused(conn.ID, false)
+		h = s.pausedHealth(updated, now, h.LastRequestAt, h.LastSuccessAt)
 	case h.Code == qbconnect.HealthPaused:
 		// The connector (asked to report at once) or the Web Connector's
 		// next session says how QuickBooks is.
@@ -243,15 +289,23 @@ func (s *Server) connectionsChanged(ctx context.Context, c *qbconnect.Connector,
 		return false, err
 	}
 	now := signatures(conns)
-	if len(now) != len(before) {
-		return true, nil
+	if sameSignatures(before, now) {
+		return false, nil
 	}
-	for id, sig := range now {
-		if b, ok := before[id]; !ok || !b.until.Equal(sig.until) || b.paused != sig.paused || b.status != sig.status {
-			return true, nil
+	s.pauses.tell(c.ID, now)
+	return true, nil
+}
+
+func sameSignatures(a, b map[string]pauseSignature) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for id, sig := range a {
+		if o, ok := b[id]; !ok || !o.until.Equal(sig.until) || o.paused != sig.paused || o.status != sig.status {
+			return false
 		}
 	}
-	return false, nil
+	return true
 }
 
 // nameBook looks up company and organisation names once per request.

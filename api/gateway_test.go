@@ -416,6 +416,27 @@ func TestHeartbeatDoesNotUndoAPauseSetThroughTheAPI(t *testing.T) {
 	})
 }
 
+func TestPauseThroughTheAPIReachesABusyConnectorAtItsNextPoll(t *testing.T) {
+	eachSetup(t, func(t *testing.T, e *env, svc func(string) gateway.Service) {
+		ctx := context.Background()
+		_, key, companyID, connID, gw := pausedConnector(t, e, svc)
+		report(t, gw, connID, nil) // what the connector was told: not paused
+		// The client pauses while the connector runs an item (no poll waits).
+		e.mustDo(200, "POST", "/v1/companies/"+companyID+"/connections/"+connID+"/pause", key, nil, nil)
+		p, err := gw.Poll(ctx, gateway.PollRequest{})
+		if err != nil || p.Item != nil || !p.ReportState {
+			t.Fatalf("next poll = %+v, %v; want a request to report the state", p, err)
+		}
+		// Asked once: a connector whose report fails is not asked in a loop.
+		if p, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || p.ReportState {
+			t.Errorf("the poll after = %+v, %v; want no work", p, err)
+		}
+		if got := report(t, gw, connID, nil); !got.Paused {
+			t.Errorf("state answer = %+v, want paused", got)
+		}
+	})
+}
+
 func TestLegacyConnectorLevelChangesStillPauseAndResume(t *testing.T) {
 	e := newEnv(t, sqliteDSN(t))
 	org, _, _, connID, gw := pausedConnector(t, e, func(c string) gateway.Service { return e.client(c) })

@@ -224,6 +224,10 @@ func (s *Server) healthTimeout(ctx context.Context, conn *qbconnect.Connection, 
 	case conn.Paused:
 		e.Message = fmt.Sprintf("no answer within %s: the connection is paused", timeout)
 		e.UserMessage, e.Resolution = "Syncing is paused on the QuickBooks computer.", "Resume syncing in the qbconnect connector."
+		if h.Code == qbconnect.HealthPaused && h.Message != "" {
+			// Who paused (the connector or the API) is in the health.
+			e.UserMessage, e.Resolution = h.Message, h.Resolution
+		}
 	case h.Code != qbconnect.HealthOK:
 		e.Message = fmt.Sprintf("no answer within %s: the connection reports %s: %s", timeout, h.Code, h.Message)
 		e.UserMessage, e.Resolution = h.Message, h.Resolution

@@ -319,3 +319,25 @@ func (s *State) Report(id Identity) gateway.State {
 	}
 	return out
 }
+
+// clientLabel names the platform company and its client organisation, as
+// "Acme Bakery — for Lender Inc.", or the company ID before the platform
+// said the names.
+func clientLabel(companyName, orgName, companyID string) string {
+	s := companyName
+	if s == "" {
+		s = "company " + companyID
+	}
+	if orgName != "" {
+		s += " — for " + orgName
+	}
+	return s
+}
+
+// Client names the file's platform company and client organisation, as
+// "Acme Bakery — for Lender Inc.".
+func (f FileStatus) Client() string { return clientLabel(f.CompanyName, f.OrgName, f.CompanyID) }
+
+// Client names the file's platform company and client organisation, as
+// "Acme Bakery — for Lender Inc.".
+func (f LinkedFile) Client() string { return clientLabel(f.CompanyName, f.OrgName, f.CompanyID) }

@@ -203,7 +203,7 @@ with another code to add another company file.`,
 }
 
 func printLinked(w io.Writer, lf *connector.LinkedFile) {
-	fmt.Fprintf(w, "Linked %q (%s) as connection %s.\n", lf.File.CompanyName, lf.File.Path, lf.ConnectionID)
+	fmt.Fprintf(w, "Linked %q (%s) as connection %s: %s.\n", lf.File.CompanyName, lf.File.Path, lf.ConnectionID, lf.Client())
 }
 
 // runFlags tune the agent; the defaults suit production.
@@ -344,7 +344,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(w, "Connector %s, signed by %s; platform %s: %s\n", s.Identity.Version, s.Identity.Signer, s.Platform, s.PlatformCondition.Message)
 			for _, f := range s.Files {
-				fmt.Fprintf(w, "\n%s (%s)\n  connection %s, client company %s\n  state: %s (%s)\n", f.File.CompanyName, f.File.Path, f.ConnectionID, f.CompanyID, f.Shown.Message, f.Shown.Code)
+				fmt.Fprintf(w, "\n%s (%s)\n  %s (connection %s)\n  state: %s (%s)\n", f.File.CompanyName, f.File.Path, f.Client(), f.ConnectionID, f.Shown.Message, f.Shown.Code)
 				if f.Shown.Resolution != "" {
 					fmt.Fprintf(w, "  what to do: %s\n", f.Shown.Resolution)
 				}
