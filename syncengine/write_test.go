@@ -34,11 +34,17 @@ func (h *harness) result(opID string) (*qbconnect.Operation, *qbconnect.WriteRes
 	return op, res
 }
 
-func field(tb testing.TB, r *qbconnect.Record, key string) any {
+// field returns the value at a dotted path ("salesOrPurchase.price") of a
+// record's data.
+func field(tb testing.TB, r *qbconnect.Record, path string) any {
 	tb.Helper()
-	var m map[string]any
-	mustUnmarshal(tb, r.Data, &m)
-	return m[key]
+	var v any
+	mustUnmarshal(tb, r.Data, &v)
+	for _, key := range strings.Split(path, ".") {
+		m, _ := v.(map[string]any)
+		v = m[key]
+	}
+	return v
 }
 
 func TestWritesCreateUpdateDeleteAndVoid(t *testing.T) {
@@ -55,7 +61,7 @@ func TestWritesCreateUpdateDeleteAndVoid(t *testing.T) {
 		{"customers", `{"name":"Keeper Customer"}`, `{"companyName":"Keeper Inc"}`, "companyName", "Keeper Inc", ""},
 		{"vendors", `{"name":"Paper Supply Co"}`, `{"companyName":"Paper Supply Company"}`, "companyName", "Paper Supply Company", ""},
 		{"serviceItems", `{"name":"Consulting","salesOrPurchase":{"price":"150.00","accountRef":{"fullName":"Services"}}}`,
-			`{"name":"Consulting","isActive":true}`, "name", "Consulting", ""},
+			`{"salesOrPurchase":{"price":"175.00"}}`, "salesOrPurchase.price", "175.00", ""},
 		{"classes", `{"name":"East Region"}`, `{"name":"East"}`, "name", "East", qbconnect.WriteDelete},
 		{"invoices", `{"customerRef":{"fullName":"Keeper Customer"},"txnDate":"2026-03-01","memo":"first",
 			"invoiceLine":[{"itemRef":{"fullName":"Consulting"},"quantity":"2","rate":"150.00"},{"desc":"Travel","amount":"80.00"}]}`,

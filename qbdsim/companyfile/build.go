@@ -27,7 +27,10 @@ type builder struct {
 	now time.Time
 }
 
-// retFor says whether a source element named src fills the Ret element ret.
+// retFor says whether a source element named src fills the Ret element
+// ret: the same name, or the Add or Mod form of a XxxRet (InvoiceLineAdd,
+// ContactsMod), or the Mod form of an aggregate that a Ret holds under its
+// plain name (SalesOrPurchaseMod fills SalesOrPurchase).
 func retFor(src, ret string) bool {
 	if src == ret || src+"Ret" == ret {
 		return true
@@ -37,7 +40,7 @@ func retFor(src, ret string) bool {
 			return true
 		}
 	}
-	return false
+	return strings.HasSuffix(src, "Mod") && strings.TrimSuffix(src, "Mod") == ret
 }
 
 // build returns the Ret element named retName filled from src.
@@ -141,6 +144,7 @@ func (b *builder) emit(out *qbxml.Node, c *qbxml.Child, s *qbxml.Node) error {
 				setOrdered(child, t, "TxnLineID", b.f.ids.newID(b.now))
 			}
 		}
+		b.completeEntry(out, child, t, s.Name != c.Name)
 		out.Children = append(out.Children, child)
 		return nil
 	}
@@ -150,6 +154,40 @@ func (b *builder) emit(out *qbxml.Node, c *qbxml.Child, s *qbxml.Node) error {
 	}
 	out.Children = append(out.Children, qbxml.NewText(c.Name, text))
 	return nil
+}
+
+// completeEntry gives the entries that QuickBooks keeps inside a list
+// element their own identity: a contact (ContactsRet) its ListID, times and
+// EditSequence, a note (AdditionalNotesRet) its NoteID and date. changed is
+// true for an entry from an Add or a Mod (a new or modified entry), false
+// for a stored one that stays as it was.
+func (b *builder) completeEntry(parent, e *qbxml.Node, t *qbxml.ElementType, changed bool) {
+	switch {
+	case t.Child("ListID") != nil && t.Child("TimeCreated") != nil:
+		if textAt(e, "ListID") == "" {
+			setOrdered(e, t, "ListID", b.f.ids.newID(b.now))
+		}
+		if textAt(e, "TimeCreated") == "" {
+			setOrdered(e, t, "TimeCreated", qbTime(b.now))
+		}
+		if changed || textAt(e, "TimeModified") == "" {
+			setOrdered(e, t, "TimeModified", qbTime(b.now))
+			setOrdered(e, t, "EditSequence", nextEditSequence(b.now, textAt(e, "EditSequence")))
+		}
+	case t.Child("NoteID") != nil:
+		if textAt(e, "NoteID") == "" {
+			next := int64(1)
+			for _, n := range kids(parent, e.Name) {
+				if v, err := strconv.ParseInt(textAt(n, "NoteID"), 10, 64); err == nil && v >= next {
+					next = v + 1
+				}
+			}
+			setOrdered(e, t, "NoteID", strconv.FormatInt(next, 10))
+		}
+		if changed || textAt(e, "Date") == "" {
+			setOrdered(e, t, "Date", qbDate(b.now))
+		}
+	}
 }
 
 // normalize checks and formats a simple value the way QuickBooks returns it.

@@ -220,14 +220,17 @@ func (f *File) modObject(ctx context.Context, q querier, t *objType, old *object
 	if err != nil {
 		return nil, fmt.Errorf("companyfile: stored %s %s: %w", t.Name, old.id, err)
 	}
-	merged := mergeMod(cur, src)
+	model, _ := contentModel(t.Ret())
+	merged, err := mergeMod(cur, model, src)
+	if err != nil {
+		return nil, err
+	}
 	tm := f.opt.Now()
 	b := &builder{f: f, ctx: ctx, q: q, typ: t, now: tm}
 	ret, err := b.build(t.Ret(), merged)
 	if err != nil {
 		return nil, err
 	}
-	model, _ := contentModel(t.Ret())
 	edit := nextEditSequence(tm, old.editSeq)
 	setOrdered(ret, model, "TimeModified", qbTime(tm))
 	setOrdered(ret, model, "EditSequence", edit)
@@ -275,62 +278,6 @@ func lineCategory(name string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSuffix(name, "Line"), true
-}
-
-// mergeMod returns the stored Ret with the Mod's elements laid over it.
-func mergeMod(cur, mod *qbxml.Node) *qbxml.Node {
-	out := cur.Clone()
-	modLines := map[string][]*qbxml.Node{}
-	var lineOrder []string
-	for _, m := range mod.Children {
-		switch m.Name {
-		case "ListID", "TxnID", "EditSequence":
-			continue
-		}
-		if cat, ok := lineCategory(m.Name); ok {
-			if _, seen := modLines[cat]; !seen {
-				lineOrder = append(lineOrder, cat)
-			}
-			modLines[cat] = append(modLines[cat], m)
-			continue
-		}
-		// Replace every current element this one fills.
-		kept := out.Children[:0]
-		for _, k := range out.Children {
-			if !retFor(m.Name, k.Name) && k.Name != m.Name {
-				kept = append(kept, k)
-			}
-		}
-		out.Children = kept
-		if len(m.Children) > 0 && strings.HasSuffix(m.Name, "Ref") {
-			out.Children = append(out.Children, m)
-			continue
-		}
-		out.Children = append(out.Children, m)
-	}
-	for _, cat := range lineOrder {
-		oldLines := map[string]*qbxml.Node{}
-		kept := out.Children[:0]
-		for _, k := range out.Children {
-			if c, ok := lineCategory(k.Name); ok && c == cat {
-				if id := textAt(k, "TxnLineID"); id != "" {
-					oldLines[id] = k
-				}
-				continue
-			}
-			kept = append(kept, k)
-		}
-		out.Children = kept
-		for _, m := range modLines[cat] {
-			id := textAt(m, "TxnLineID")
-			if prev, ok := oldLines[id]; ok && id != "-1" {
-				out.Children = append(out.Children, mergeLine(prev, m))
-				continue
-			}
-			out.Children = append(out.Children, m)
-		}
-	}
-	return out
 }
 
 // mergeLine lays a line Mod over the stored line. A changed quantity or rate
