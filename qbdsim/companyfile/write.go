@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/qbconnect/qbconnect/qbxml"
 )
@@ -436,7 +437,12 @@ func (f *File) checkUnused(ctx context.Context, q querier, o *object) error {
 }
 
 // void handles TxnVoidRq: the transaction stays, with zero amounts and
-// "VOID:" prepended to its memo.
+// "VOID:" prepended to its memo, and counts as modified (TimeModified and
+// EditSequence change) so that incremental syncs see it. What it did to
+// other objects is undone: the customer's or vendor's balance, and the
+// invoices and bills a voided bill payment paid. A transaction that
+// payments are applied to cannot be voided (3170), as it cannot be
+// deleted.
 func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 	if err := checkWrite(rq); err != nil {
 		return err
@@ -446,8 +452,10 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 	if !ok || t.Kind != kindTxn {
 		return qbErr(stUnsupported, "Voiding a %s is not supported by this QuickBooks simulator.", typeName)
 	}
+	var o *object
 	err := f.writeTx(ctx, func(tx *sql.Tx) error {
-		o, err := getObjectByID(ctx, tx, id)
+		var err error
+		o, err = getObjectByID(ctx, tx, id)
 		if errors.Is(err, errNoObject) || (err == nil && o.typ != t.Name) {
 			return qbErr(stInvalidID, "The given object ID %q in the field %q is invalid.", id, "TxnID")
 		}
@@ -463,9 +471,14 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 		}
 		voidTree(ret)
 		model, _ := contentModel(t.Ret())
-		memo := textAt(ret, "Memo")
-		if !strings.HasPrefix(memo, "VOID:") {
-			setOrdered(ret, model, "Memo", strings.TrimSpace("VOID: "+memo))
+		if memo := textAt(ret, "Memo"); !strings.HasPrefix(memo, "VOID:") {
+			memo = strings.TrimSpace("VOID: " + memo)
+			if c, ok := lookupChild(model, "Memo"); ok && c.Simple != nil && c.Simple.MaxLength > 0 {
+				if r := []rune(memo); len(r) > c.Simple.MaxLength {
+					memo = string(r[:c.Simple.MaxLength])
+				}
+			}
+			setOrdered(ret, model, "Memo", memo)
 		}
 		if err := f.revertEffects(ctx, tx, t, o, true); err != nil {
 			return err
@@ -488,8 +501,14 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 	if err != nil {
 		return err
 	}
+	loc := f.opt.Now().Location()
 	writeTextEl(&rs.body, "TxnVoidType", t.Name)
 	writeTextEl(&rs.body, "TxnID", id)
+	writeTextEl(&rs.body, "TimeCreated", qbTime(time.Unix(o.created, 0).In(loc)))
+	writeTextEl(&rs.body, "TimeModified", qbTime(time.Unix(o.modified, 0).In(loc)))
+	if o.refNumber != "" {
+		writeTextEl(&rs.body, "RefNumber", o.refNumber)
+	}
 	return nil
 }
 
