@@ -230,7 +230,10 @@ func (m *Main) sweepLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		expired, offline, err := m.Sweep(ctx)
-		if err != nil && ctx.Err() == nil {
+		if ctx.Err() != nil {
+			return // shutting down: a sweep cut short is not a failure
+		}
+		if err != nil {
 			m.cfg.Logger.Warn("sweep failed", "err", err)
 		} else if expired+offline > 0 {
 			m.cfg.Logger.Info("swept", "expiredOperations", expired, "offlineConnections", offline)
