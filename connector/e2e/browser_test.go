@@ -76,6 +76,9 @@ func TestBrowserShowsTheCardsAndPerformSyncRunsASync(t *testing.T) {
 	if name != "Acme Plumbing" || state != "Connected" || message != "Connected to QuickBooks." {
 		t.Errorf("card shows %q / %q / %q", name, state, message)
 	}
+	if client := text(card + ` [data-testid="client"]`); client != "Acme Plumbing LLC — for Lender Inc" {
+		t.Errorf("card names the client %q, want %q", client, "Acme Plumbing LLC — for Lender Inc")
+	}
 	for _, want := range []string{"9.9.9-e2e", "qbconnect Ltd", "1 of 1"} {
 		if !strings.Contains(footer, want) {
 			t.Errorf("footer %q lacks %q", footer, want)
@@ -106,7 +109,13 @@ func TestBrowserShowsTheCardsAndPerformSyncRunsASync(t *testing.T) {
 	})
 	// The card follows: its request count grows without a reload.
 	waitFor(t, "the card to count the sync", 10*time.Second, func() (bool, string) {
-		items := text(card + ` [data-testid="items"]`)
+		// The page swaps the cards in as they change: a read may find
+		// none for an instant.
+		items, err := chromedp.Run(bctx, chromedp.Text(card+` [data-testid="items"]`))
+		if err != nil {
+			return false, err.Error()
+		}
+		items = strings.TrimSpace(items)
 		return items != "" && items != "0", items
 	})
 
