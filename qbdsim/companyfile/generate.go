@@ -292,8 +292,15 @@ func (g *generator) insert(o *object, ret *qbxml.Node) error {
 		g.ord.order(ret, model)
 	}
 	o.ret = marshalNode(ret)
-	if _, err := g.stmt.ExecContext(g.ctx, objectArgs(o)...); err != nil {
+	res, err := g.stmt.ExecContext(g.ctx, objectArgs(o)...)
+	if err != nil {
 		return fmt.Errorf("companyfile: generate %s: %w", o.typ, err)
+	}
+	if kid(ret, "AppliedToTxnRet") != nil {
+		o.seq, _ = res.LastInsertId()
+		if err := insertLinks(g.ctx, g.tx, o, ret); err != nil {
+			return fmt.Errorf("companyfile: generate %s: %w", o.typ, err)
+		}
 	}
 	g.done++
 	g.inBatch++

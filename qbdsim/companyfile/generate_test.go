@@ -195,9 +195,10 @@ func BenchmarkGenerate(b *testing.B) {
 // iterator as a full sync does, and compares with reading the same stored
 // records straight from SQLite (the baseline, measured in the same run).
 // iterator-no-lines pages without IncludeLineItems, which reshapes each
-// record.
+// record; iterator-linked adds IncludeLinkedTxns, which looks up the
+// payments applied to each invoice.
 func BenchmarkIteratorSync(b *testing.B) {
-	opt := GenerateOptions{Seed: 1, Customers: 300, Items: 100, Invoices: 20000, End: smallCompany().End}
+	opt := GenerateOptions{Seed: 1, Customers: 300, Items: 100, Invoices: 20000, Payments: 10000, End: smallCompany().End}
 	f := generated(b, opt)
 	ctx := context.Background()
 	b.Run("baseline-sqlite", func(b *testing.B) {
@@ -246,6 +247,9 @@ func BenchmarkIteratorSync(b *testing.B) {
 	// dropped and the rest written again.
 	b.Run("iterator-no-lines", func(b *testing.B) {
 		iterate(b, `<MaxReturned>1000</MaxReturned></InvoiceQueryRq>`)
+	})
+	b.Run("iterator-linked", func(b *testing.B) {
+		iterate(b, `<MaxReturned>1000</MaxReturned><IncludeLineItems>true</IncludeLineItems><IncludeLinkedTxns>true</IncludeLinkedTxns></InvoiceQueryRq>`)
 	})
 }
 

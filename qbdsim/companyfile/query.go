@@ -21,6 +21,10 @@ type retOptions struct {
 	// noPersonal hides personal data (SSN, tax IDs, credit card details)
 	// from applications without personal-data access.
 	noPersonal bool
+	// linked asks for LinkedTxn elements (IncludeLinkedTxns); links holds
+	// them by TxnID for the records being written.
+	linked bool
+	links  map[string][]*qbxml.Node
 }
 
 // personalElements are the elements QuickBooks treats as personal data.
@@ -85,7 +89,8 @@ func filterRet(ret *qbxml.Node, include []string) *qbxml.Node {
 // writeStored appends a stored Ret, fast when it needs no reshaping.
 func (f *File) writeStored(rs *response, o *object, opt retOptions) error {
 	personal := opt.noPersonal && hasPersonal(o.ret)
-	simple := len(opt.include) == 0 && len(opt.ownerIDs) == 0 && !personal
+	links := opt.links[o.id]
+	simple := len(opt.include) == 0 && len(opt.ownerIDs) == 0 && !personal && len(links) == 0
 	if simple && (!opt.noLines || !bytes.Contains(o.ret, []byte("Line"))) {
 		rs.body.Write(o.ret)
 		rs.body.WriteByte('\n')
@@ -105,8 +110,11 @@ func (f *File) writeStored(rs *response, o *object, opt retOptions) error {
 			return isLine
 		})
 	}
-	if len(opt.ownerIDs) > 0 {
+	if len(opt.ownerIDs) > 0 || len(links) > 0 {
 		model, _ := contentModel(ret.Name)
+		for _, l := range links {
+			insertOrdered(ret, model, l)
+		}
 		for _, de := range opt.dataExt[o.id] {
 			insertOrdered(ret, model, de)
 		}
@@ -283,6 +291,12 @@ func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after int64, l
 			return after, err
 		}
 	}
+	if spec.opt.linked {
+		spec.opt.links, err = f.linkedTxns(ctx, objs)
+		if err != nil {
+			return after, err
+		}
+	}
 	for _, o := range objs {
 		if err := f.writeStored(rs, o, spec.opt); err != nil {
 			return after, err
@@ -312,6 +326,7 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 	}
 	isTxn := types[0].Kind == kindTxn
 	spec.opt.noLines = isTxn && textAt(el, "IncludeLineItems") != "true"
+	spec.opt.linked = isTxn && textAt(el, "IncludeLinkedTxns") == "true"
 	for _, o := range kids(el, "OwnerID") {
 		spec.opt.ownerIDs = append(spec.opt.ownerIDs, o.Text)
 	}

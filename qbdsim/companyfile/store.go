@@ -58,6 +58,18 @@ CREATE TABLE IF NOT EXISTS deleted (
   deleted    INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deleted_type ON deleted(type, deleted);
+-- links records the payments applied to invoices and bills (the
+-- AppliedToTxnRet of ReceivePayment, BillPaymentCheck and
+-- BillPaymentCreditCard), for LinkedTxn and to refuse removing a paid
+-- transaction.
+CREATE TABLE IF NOT EXISTS links (
+  target_id  TEXT NOT NULL,    -- TxnID of the invoice or bill
+  payer_seq  INTEGER NOT NULL, -- objects.seq of the payment
+  payer_id   TEXT NOT NULL,    -- TxnID of the payment
+  amount     INTEGER NOT NULL, -- cents applied
+  PRIMARY KEY (target_id, payer_seq)
+);
+CREATE INDEX IF NOT EXISTS links_payer ON links(payer_id);
 CREATE TABLE IF NOT EXISTS message_sets (id TEXT PRIMARY KEY, response BLOB NOT NULL, created INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS data_ext_defs (
   owner_id TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL, ret BLOB NOT NULL,
@@ -141,7 +153,34 @@ func (f *File) load(ctx context.Context) error {
 		return fmt.Errorf("%w: %s: no company name", ErrNotCompanyFile, f.path)
 	}
 	f.name = string(name)
+	if err := f.upgrade(ctx); err != nil {
+		return err
+	}
 	return f.loadIDs(ctx)
+}
+
+// upgrade adds what a company file written by an earlier simulator lacks:
+// the links table, filled from the payments it holds.
+func (f *File) upgrade(ctx context.Context) error {
+	var n int
+	if err := f.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'links'`).Scan(&n); err != nil {
+		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	tx, err := f.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, ddl); err != nil {
+		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+	}
+	if err := rebuildLinks(ctx, tx); err != nil {
+		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+	}
+	return tx.Commit()
 }
 
 // getMetaTx reads an internal meta value ("" when unset).

@@ -418,6 +418,9 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 				return err
 			}
 		}
+		if err := insertLinks(ctx, q, o, ret); err != nil {
+			return err
+		}
 	}
 	if t.Side == "" {
 		return nil
@@ -446,16 +449,18 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 				return err
 			}
 		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM links WHERE payer_id = ?`, old.id); err != nil {
+			return err
+		}
 	case "Invoice", "Bill":
 		if !removing {
 			return nil
 		}
 		var n int
-		pattern := []byte("<AppliedToTxnRet><TxnID>" + old.id + "</TxnID>")
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE entity_id = ? AND instr(ret, ?) > 0 AND id <> ?`, old.entityID, pattern, old.id).Scan(&n); err != nil {
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM links WHERE target_id = ?`, old.id).Scan(&n); err != nil {
 			return err
 		}
-		if n > 0 && removing {
+		if n > 0 {
 			return qbErr(stCannotDelete, "The %s %q cannot be deleted or voided because payments are applied to it.", t.Name, old.refNumber)
 		}
 	}

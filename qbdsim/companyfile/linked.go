@@ -1,0 +1,116 @@
+package companyfile
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/qbconnect/qbconnect/qbxml"
+)
+
+// The company file records which payments pay which invoices and bills in
+// the links table: insertLinks when a payment is written, a delete when it
+// is modified, deleted or voided (revertEffects). From it come the
+// LinkedTxn elements of IncludeLinkedTxns and the refusal to delete or void
+// a paid invoice or bill.
+//
+// Credit memos applied with SetCredit, and the links of estimates, sales
+// orders and purchase orders to the transactions made from them, are not
+// recorded by the simulator and never appear as LinkedTxn.
+
+// insertLinks records the transactions the payment o (stored, with its seq)
+// is applied to, from the AppliedToTxnRet of its Ret.
+func insertLinks(ctx context.Context, q querier, o *object, ret *qbxml.Node) error {
+	for _, a := range kids(ret, "AppliedToTxnRet") {
+		if _, err := q.ExecContext(ctx, `INSERT INTO links(target_id, payer_seq, payer_id, amount) VALUES (?, ?, ?, ?)
+			ON CONFLICT(target_id, payer_seq) DO UPDATE SET amount = amount + excluded.amount`,
+			textAt(a, "TxnID"), o.seq, o.id, mustCents(textAt(a, "Amount"))); err != nil {
+			return fmt.Errorf("companyfile: link %s to %s: %w", o.id, textAt(a, "TxnID"), err)
+		}
+	}
+	return nil
+}
+
+// rebuildLinks fills the links table from every stored payment.
+func rebuildLinks(ctx context.Context, q querier) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM links`); err != nil {
+		return err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+objectCols+` FROM objects WHERE type IN ('ReceivePayment', 'BillPaymentCheck', 'BillPaymentCreditCard') ORDER BY seq`)
+	if err != nil {
+		return err
+	}
+	var pays []*object
+	for rows.Next() {
+		o, err := scanObject(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		pays = append(pays, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, o := range pays {
+		ret, err := parseNode(o.ret)
+		if err != nil {
+			return fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+		}
+		if err := insertLinks(ctx, q, o, ret); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// linkedTxns returns, by TxnID, the LinkedTxn elements that
+// IncludeLinkedTxns adds to the invoices and bills among objs: one per
+// payment applied to it, in the order the payments were made, with the
+// amount applied as a negative AMTTYPE amount, as QuickBooks reports it.
+// A voided payment applies nothing and so links nothing.
+func (f *File) linkedTxns(ctx context.Context, objs []*object) (map[string][]*qbxml.Node, error) {
+	var ids []any
+	for _, o := range objs {
+		if o.typ == "Invoice" || o.typ == "Bill" {
+			ids = append(ids, o.id)
+		}
+	}
+	out := map[string][]*qbxml.Node{}
+	// Chunks stay well below SQLite's limit on bound parameters when a
+	// query without MaxReturned returns every invoice at once.
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		if err := f.linksOf(ctx, chunk, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// linksOf adds to out the LinkedTxn elements of the transactions ids.
+func (f *File) linksOf(ctx context.Context, ids []any, out map[string][]*qbxml.Node) error {
+	rows, err := f.db.QueryContext(ctx, `SELECT l.target_id, l.amount, p.id, p.type, COALESCE(p.txn_date, ''), COALESCE(p.ref_number, '')
+		FROM links l JOIN objects p ON p.seq = l.payer_seq
+		WHERE l.target_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY l.target_id, l.payer_seq`, ids...)
+	if err != nil {
+		return fmt.Errorf("companyfile: linked transactions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var target, id, typ, date, ref string
+		var amount int64
+		if err := rows.Scan(&target, &amount, &id, &typ, &date, &ref); err != nil {
+			return err
+		}
+		l := qbxml.NewNode("LinkedTxn", qbxml.NewText("TxnID", id), qbxml.NewText("TxnType", typ), qbxml.NewText("TxnDate", date))
+		if ref != "" {
+			l.Add(qbxml.NewText("RefNumber", ref))
+		}
+		l.Add(qbxml.NewText("LinkType", "AMTTYPE"), qbxml.NewText("Amount", formatCents(-amount)))
+		out[target] = append(out[target], l)
+	}
+	return rows.Err()
+}

@@ -1,0 +1,149 @@
+package companyfile
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/qbconnect/qbconnect/qbxml"
+)
+
+// linked returns "TxnType RefNumber LinkType Amount" of each LinkedTxn of
+// a Ret.
+func linked(ret *qbxml.Node) []string {
+	var out []string
+	for _, l := range kids(ret, "LinkedTxn") {
+		out = append(out, textAt(l, "TxnType")+" "+textAt(l, "RefNumber")+" "+textAt(l, "LinkType")+" "+textAt(l, "Amount"))
+	}
+	return out
+}
+
+// IncludeLinkedTxns adds to an invoice one LinkedTxn per payment applied
+// to it, with the amount applied as a negative amount.
+func TestIncludeLinkedTxnsListsThePaymentsAppliedToAnInvoice(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	inv := kid(ok(t, f, invoiceAdd), "InvoiceRet")
+	other := kid(ok(t, f, invoiceAdd), "InvoiceRet")
+	id := textAt(inv, "TxnID")
+	pay := func(ref, amount string) *qbxml.Node {
+		return kid(ok(t, f, `<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-20</TxnDate><RefNumber>`+ref+`</RefNumber>
+			<TotalAmount>`+amount+`</TotalAmount><AppliedToTxnAdd><TxnID>`+id+`</TxnID><PaymentAmount>`+amount+`</PaymentAmount></AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>`), "ReceivePaymentRet")
+	}
+	p1 := pay("R-1", "300.00")
+	p2 := pay("R-2", "364.50")
+
+	q := kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+id+`</TxnID><IncludeLineItems>true</IncludeLineItems><IncludeLinkedTxns>true</IncludeLinkedTxns></InvoiceQueryRq>`), "InvoiceRet")
+	if diff := cmp.Diff([]string{"ReceivePayment R-1 AMTTYPE -300.00", "ReceivePayment R-2 AMTTYPE -364.50"}, linked(q)); diff != "" {
+		t.Errorf("LinkedTxn (-want +got):\n%s", diff)
+	}
+	l := kids(q, "LinkedTxn")
+	if len(l) == 2 && (textAt(l[0], "TxnID") != textAt(p1, "TxnID") || textAt(l[1], "TxnID") != textAt(p2, "TxnID") || textAt(l[0], "TxnDate") != "2025-03-20") {
+		t.Errorf("LinkedTxn IDs %s %s, want the payments %s %s", textAt(l[0], "TxnID"), textAt(l[1], "TxnID"), textAt(p1, "TxnID"), textAt(p2, "TxnID"))
+	}
+	if len(kids(q, "InvoiceLineRet")) != 2 || textAt(q, "BalanceRemaining") != "0.00" {
+		t.Errorf("invoice with links: %d lines, balance %s", len(kids(q, "InvoiceLineRet")), textAt(q, "BalanceRemaining"))
+	}
+	// Not asked for, or nothing applied: no LinkedTxn.
+	if got := linked(kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+id+`</TxnID></InvoiceQueryRq>`), "InvoiceRet")); got != nil {
+		t.Errorf("LinkedTxn without IncludeLinkedTxns: %v", got)
+	}
+	if got := linked(kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+textAt(other, "TxnID")+`</TxnID><IncludeLinkedTxns>true</IncludeLinkedTxns></InvoiceQueryRq>`), "InvoiceRet")); got != nil {
+		t.Errorf("LinkedTxn of an unpaid invoice: %v", got)
+	}
+	// IncludeRetElement selects them like any other element.
+	sel := kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+id+`</TxnID><IncludeLinkedTxns>true</IncludeLinkedTxns><IncludeRetElement>TxnID</IncludeRetElement><IncludeRetElement>LinkedTxn</IncludeRetElement></InvoiceQueryRq>`), "InvoiceRet")
+	if len(sel.Children) != 3 || len(linked(sel)) != 2 {
+		t.Errorf("IncludeRetElement TxnID, LinkedTxn: %s", marshalNode(sel))
+	}
+
+	// A deleted payment no longer links; the links follow a paging query.
+	ok(t, f, `<TxnDelRq><TxnDelType>ReceivePayment</TxnDelType><TxnID>`+textAt(p1, "TxnID")+`</TxnID></TxnDelRq>`)
+	rs := ok(t, f, `<InvoiceQueryRq iterator="Start"><MaxReturned>1</MaxReturned><IncludeLinkedTxns>true</IncludeLinkedTxns></InvoiceQueryRq>`)
+	if diff := cmp.Diff([]string{"ReceivePayment R-2 AMTTYPE -364.50"}, linked(kid(rs, "InvoiceRet"))); diff != "" {
+		t.Errorf("LinkedTxn after the first payment was deleted (-want +got):\n%s", diff)
+	}
+	rs = ok(t, f, `<InvoiceQueryRq iterator="Continue" iteratorID="`+attrValue(rs, "iteratorID")+`"><MaxReturned>1</MaxReturned></InvoiceQueryRq>`)
+	if textAt(rs, "InvoiceRet/TxnID") != textAt(other, "TxnID") || linked(kid(rs, "InvoiceRet")) != nil {
+		t.Errorf("second page: %s", marshalNode(rs))
+	}
+}
+
+// A bill links the bill payments (by check and by credit card) applied to
+// it; a voided bill payment applies nothing and links nothing.
+func TestIncludeLinkedTxnsListsTheBillPayments(t *testing.T) {
+	f, _ := newTestFile(t)
+	ok(t, f, `<VendorAddRq><VendorAdd><Name>Paper Co</Name></VendorAdd></VendorAddRq>`)
+	bill := kid(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Paper Co</FullName></VendorRef><TxnDate>2025-02-01</TxnDate><RefNumber>B-1</RefNumber>
+		<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>200.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`), "BillRet")
+	applied := `<AppliedToTxnAdd><TxnID>` + textAt(bill, "TxnID") + `</TxnID><PaymentAmount>50.00</PaymentAmount></AppliedToTxnAdd>`
+	check := kid(ok(t, f, `<BillPaymentCheckAddRq><BillPaymentCheckAdd><PayeeEntityRef><FullName>Paper Co</FullName></PayeeEntityRef>
+		<BankAccountRef><FullName>Checking</FullName></BankAccountRef><RefNumber>1001</RefNumber>`+applied+`</BillPaymentCheckAdd></BillPaymentCheckAddRq>`), "BillPaymentCheckRet")
+	ok(t, f, `<BillPaymentCreditCardAddRq><BillPaymentCreditCardAdd><PayeeEntityRef><FullName>Paper Co</FullName></PayeeEntityRef>
+		<CreditCardAccountRef><FullName>Credit Card</FullName></CreditCardAccountRef><RefNumber>CC-7</RefNumber>`+applied+`</BillPaymentCreditCardAdd></BillPaymentCreditCardAddRq>`)
+	query := `<BillQueryRq><TxnID>` + textAt(bill, "TxnID") + `</TxnID><IncludeLinkedTxns>true</IncludeLinkedTxns></BillQueryRq>`
+	b := kid(ok(t, f, query), "BillRet")
+	if diff := cmp.Diff([]string{"BillPaymentCheck 1001 AMTTYPE -50.00", "BillPaymentCreditCard CC-7 AMTTYPE -50.00"}, linked(b)); diff != "" {
+		t.Errorf("bill LinkedTxn (-want +got):\n%s", diff)
+	}
+	if textAt(b, "OpenAmount") != "100.00" {
+		t.Errorf("bill open amount %s, want 100.00", textAt(b, "OpenAmount"))
+	}
+	ok(t, f, `<TxnVoidRq><TxnVoidType>BillPaymentCheck</TxnVoidType><TxnID>`+textAt(check, "TxnID")+`</TxnID></TxnVoidRq>`)
+	if diff := cmp.Diff([]string{"BillPaymentCreditCard CC-7 AMTTYPE -50.00"}, linked(kid(ok(t, f, query), "BillRet"))); diff != "" {
+		t.Errorf("bill LinkedTxn after the check was voided (-want +got):\n%s", diff)
+	}
+}
+
+// In a generated company the links agree with the amounts paid: the
+// LinkedTxn amounts of every invoice add up to its AppliedAmount, those of
+// every bill to what was paid of it.
+func TestGeneratedCompanyLinksEveryPayment(t *testing.T) {
+	f := generated(t, smallCompany())
+	check := func(query, retName string, paid func(ret []string) int64, fields ...string) {
+		t.Helper()
+		linkedCount := 0
+		for _, r := range kids(ok(t, f, query), retName) {
+			var sum int64
+			for _, l := range kids(r, "LinkedTxn") {
+				sum -= mustCents(textAt(l, "Amount"))
+				linkedCount++
+			}
+			if want := paid(texts(r, fields...)); sum != want {
+				t.Errorf("%s %s: linked payments %s, paid %s", retName, textAt(r, "TxnID"), formatCents(sum), formatCents(want))
+			}
+		}
+		if linkedCount == 0 {
+			t.Errorf("no %s has a LinkedTxn", retName)
+		}
+	}
+	check(`<InvoiceQueryRq><IncludeLinkedTxns>true</IncludeLinkedTxns></InvoiceQueryRq>`, "InvoiceRet",
+		func(v []string) int64 { return -mustCents(v[0]) }, "AppliedAmount")
+	check(`<BillQueryRq><IncludeLinkedTxns>true</IncludeLinkedTxns></BillQueryRq>`, "BillRet",
+		func(v []string) int64 { return mustCents(v[0]) - mustCents(v[1]) }, "AmountDue", "OpenAmount")
+}
+
+// A company file written before the links table existed gets it, filled
+// from its payments, when it is opened.
+func TestOpeningAnOlderFileRebuildsItsLinks(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	inv := kid(ok(t, f, invoiceAdd), "InvoiceRet")
+	ok(t, f, `<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TotalAmount>100.00</TotalAmount>
+		<AppliedToTxnAdd><TxnID>`+textAt(inv, "TxnID")+`</TxnID><PaymentAmount>100.00</PaymentAmount></AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>`)
+	if _, err := f.db.Exec(`DROP TABLE links`); err != nil {
+		t.Fatal(err)
+	}
+	path := f.Path()
+	f.Close()
+	g, err := Open(path, Options{Now: newTestClock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	q := kid(ok(t, g, `<InvoiceQueryRq><TxnID>`+textAt(inv, "TxnID")+`</TxnID><IncludeLinkedTxns>true</IncludeLinkedTxns></InvoiceQueryRq>`), "InvoiceRet")
+	if diff := cmp.Diff([]string{"ReceivePayment  AMTTYPE -100.00"}, linked(q)); diff != "" {
+		t.Errorf("LinkedTxn after reopening (-want +got):\n%s", diff)
+	}
+	// The paid invoice is still protected.
+	wantStatus(t, one(t, g, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+textAt(inv, "TxnID")+`</TxnID></TxnDelRq>`), "3170")
+}
