@@ -25,8 +25,9 @@ type objType struct {
 	Entity string
 	// Account names the transaction element that holds its main account.
 	Account string
-	// EntityType is the object type that Entity refers to, for balances.
-	Side string // "AR" (customer balance), "AP" (vendor balance) or ""
+	// Side says whose balance the transaction moves: "AR" (the
+	// customer's), "AP" (the vendor's) or "".
+	Side string
 	// AutoRef is true when QuickBooks numbers the transaction itself.
 	AutoRef bool
 	// Ident is the element that names a list element, unique within NS:

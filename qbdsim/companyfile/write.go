@@ -289,11 +289,9 @@ func mergeLine(prev, m *qbxml.Node) *qbxml.Node {
 	if (hasKid(m, "Quantity") || hasKid(m, "Rate") || hasKid(m, "Cost")) && !hasKid(m, "Amount") {
 		removeKids(out, "Amount")
 	}
+	// Every element the line Mod holds replaces the stored one; the lines
+	// inside a group line are replaced as a whole.
 	for _, k := range m.Children {
-		if cat, ok := lineCategory(k.Name); ok && cat != "" {
-			// Lines inside a group line are replaced as a whole.
-			_ = cat
-		}
 		kept := out.Children[:0]
 		for _, o := range out.Children {
 			if o.Name != k.Name && !retFor(k.Name, o.Name) {
