@@ -2,7 +2,8 @@
 // file per company, and a qbXML request processor that answers requests with
 // QuickBooks Desktop's semantics (ListID/TxnID and EditSequence formats, name
 // uniqueness, references, computed totals and balances, filters, iterators,
-// deletes, voids, private data extensions and message-set error recovery).
+// deletes, voids, payments linked to the invoices and bills they pay,
+// private data extensions and message-set error recovery).
 //
 // It also generates large, realistic and deterministic companies for tests,
 // demos and benchmarks (see Generate).
