@@ -98,6 +98,7 @@ func (r *response) write(b *bytes.Buffer) {
 		return
 	}
 	b.WriteString(">\n")
+	b.Grow(r.body.Len() + len(r.name) + 8)
 	b.Write(r.body.Bytes())
 	b.WriteString("</")
 	b.WriteString(r.name)

@@ -30,13 +30,21 @@ type retOptions struct {
 // personalElements are the elements QuickBooks treats as personal data.
 var personalElements = []string{"SSN", "VendorTaxIdent", "CreditCardInfo", "CreditCardTxnInfo", "BirthDate"}
 
+// hasPersonal reports whether ret holds a start tag of a personal element,
+// in one pass over its tags (it runs for every record a query returns).
 func hasPersonal(ret []byte) bool {
-	for _, n := range personalElements {
-		if bytes.Contains(ret, []byte("<"+n+">")) {
-			return true
+	for i := 0; ; {
+		j := bytes.IndexByte(ret[i:], '<')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+		for _, n := range personalElements {
+			if len(ret)-i > len(n) && ret[i] == n[0] && string(ret[i:i+len(n)]) == n && ret[i+len(n)] == '>' {
+				return true
+			}
 		}
 	}
-	return false
 }
 
 func stripPersonal(e *qbxml.Node) {
@@ -297,6 +305,11 @@ func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after int64, l
 			return after, err
 		}
 	}
+	size := 0
+	for _, o := range objs {
+		size += len(o.ret) + 1
+	}
+	rs.body.Grow(size)
 	for _, o := range objs {
 		if err := f.writeStored(rs, o, spec.opt); err != nil {
 			return after, err
