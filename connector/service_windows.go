@@ -44,17 +44,53 @@ func InstallService(args ...string) error {
 		return fmt.Errorf("connector: creating the service: %w", err)
 	}
 	defer s.Close()
-	// Restart after a crash: after 5 s, 30 s, then every minute.
-	_ = s.SetRecoveryActions([]mgr.RecoveryAction{
-		{Type: mgr.ServiceRestart, Delay: 5 * time.Second},
-		{Type: mgr.ServiceRestart, Delay: 30 * time.Second},
-		{Type: mgr.ServiceRestart, Delay: time.Minute},
-	}, 24*60*60)
+	if err := setRecovery(s); err != nil {
+		return err
+	}
 	_ = eventlog.InstallAsEventCreate(ServiceName, eventlog.Error|eventlog.Warning|eventlog.Info)
 	if err := s.Start(); err != nil {
 		return fmt.Errorf("connector: starting the service: %w", err)
 	}
 	return nil
+}
+
+// setRecovery makes the service manager restart the service after a crash
+// (after 5 s, 30 s, then every minute) and also when it stops with a
+// failure code: that is how a self-update starts the new version
+// (ErrRestartForUpdate).
+func setRecovery(s *mgr.Service) error {
+	if err := s.SetRecoveryActions([]mgr.RecoveryAction{
+		{Type: mgr.ServiceRestart, Delay: 5 * time.Second},
+		{Type: mgr.ServiceRestart, Delay: 30 * time.Second},
+		{Type: mgr.ServiceRestart, Delay: time.Minute},
+	}, 24*60*60); err != nil {
+		return fmt.Errorf("connector: setting the service's recovery actions: %w", err)
+	}
+	if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
+		return fmt.Errorf("connector: setting the service's recovery on failure codes: %w", err)
+	}
+	return nil
+}
+
+// ensureRecovery sets the recovery actions of a service installed by an
+// older version, which restarted it only after a crash. It is best effort:
+// without it an update still installs, and the service starts the new
+// version at the next boot.
+func ensureRecovery() error {
+	m, err := mgr.Connect()
+	if err != nil {
+		return err
+	}
+	defer m.Disconnect()
+	s, err := m.OpenService(ServiceName)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if ok, err := s.RecoveryActionsOnNonCrashFailures(); err == nil && ok {
+		return nil
+	}
+	return setRecovery(s)
 }
 
 // UninstallService stops and removes the service.
@@ -92,8 +128,17 @@ func IsService() bool {
 }
 
 // RunService runs run as the Windows service until the service manager
-// stops it.
+// stops it. When run returns ErrRestartForUpdate the service stops with a
+// failure code (ExitRestartForUpdate), and the recovery actions set at
+// install start the program again: the new version after a self-update,
+// the previous one after a rollback.
 func RunService(run func(ctx context.Context) error) error {
+	if err := ensureRecovery(); err != nil {
+		if el, lerr := eventlog.Open(ServiceName); lerr == nil {
+			el.Warning(1, "qbconnector: could not set the service's recovery actions; self-updates take effect at the next restart: "+err.Error())
+			el.Close()
+		}
+	}
 	return svc.Run(ServiceName, &service{run: run})
 }
 
@@ -111,7 +156,12 @@ func (s *service) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<
 	for {
 		select {
 		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
+			switch {
+			case errors.Is(err, ErrRestartForUpdate):
+				// A failure code, so that the recovery actions restart
+				// the service (SetRecoveryActionsOnNonCrashFailures).
+				return true, ExitRestartForUpdate
+			case err != nil && !errors.Is(err, context.Canceled):
 				return true, 1
 			}
 			return false, 0

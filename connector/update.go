@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +63,11 @@ type UpdaterOptions struct {
 	// OnCheck, when set, is called after every check with its outcome.
 	// Tests wait on it.
 	OnCheck func(staged *Staged, err error)
+	// Restart is how the new version starts: RestartSpawn (the default)
+	// starts it here and waits for its confirmation; RestartByManager
+	// leaves a pending-update marker and lets the process exit so that
+	// the service manager starts the new version.
+	Restart RestartMode
 }
 
 // Updater checks for, verifies and installs connector releases.
@@ -109,6 +115,9 @@ func NewUpdater(opts UpdaterOptions) (*Updater, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Restart != RestartSpawn && opts.Restart != RestartByManager {
+		return nil, fmt.Errorf("connector: restart mode %q: want %q or %q", opts.Restart, RestartSpawn, RestartByManager)
+	}
 	return &Updater{opt: opts, log: opts.Logger}, nil
 }
 
@@ -134,6 +143,13 @@ func (u *Updater) Check(ctx context.Context) (*Staged, error) {
 	offer, err := u.opt.Updates.CheckUpdate(ctx, u.opt.Platform)
 	if err != nil || offer == nil {
 		return nil, err
+	}
+	if !newerVersion(offer.Version, u.opt.Version) {
+		// The platform decides from the version it last heard of: a
+		// version that has just started (after an update) may be offered
+		// itself, or an older release, before its first report.
+		u.log.Debug("update: ignoring an offer that is not newer", "version", offer.Version, "running", u.opt.Version)
+		return nil, nil
 	}
 	u.log.Info("update: release offered", "version", offer.Version, "from", u.opt.Version, "signer", offer.SignerSubject)
 	st := &Staged{Offer: *offer, Path: u.opt.Program + ".new"}
@@ -202,7 +218,8 @@ func (u *Updater) discard(st *Staged) {
 // Install replaces the running executable with the staged one, starts it
 // and waits for it to confirm that it runs and reached the platform. It
 // returns true when the new version runs (the caller exits: the new
-// process carries on). Otherwise the new process is stopped, the previous
+// process carries on); under RestartByManager, true means the new version
+// is installed and the process must exit for the manager to start it. Otherwise the new process is stopped, the previous
 // executable restored, the failure reported as rolled back, and the
 // caller keeps running.
 func (u *Updater) Install(ctx context.Context, st *Staged) (bool, error) {
@@ -233,6 +250,18 @@ func (u *Updater) Install(ctx context.Context, st *Staged) (bool, error) {
 			return false, err
 		}
 		done = append(done, m)
+	}
+	if u.opt.Restart == RestartByManager {
+		// The service manager starts the new version once this process
+		// exits; the marker tells that start to confirm, or to roll back.
+		err := writePending(prog, &Pending{From: u.opt.Version, To: st.Offer.Version, InstalledAt: u.opt.Now().UTC()})
+		if err == nil {
+			u.log.Info("update: installed; exiting so that the service manager starts the new version", "version", st.Offer.Version, "program", prog)
+			return true, nil
+		}
+		err = errors.Join(fmt.Errorf("connector: update: %w", err), undo())
+		u.report(ctx, st, gateway.UpdateFailed, err.Error())
+		return false, err
 	}
 	u.log.Info("update: installed; starting the new version", "version", st.Offer.Version, "program", prog)
 	err := u.start(ctx, prog)
@@ -315,7 +344,9 @@ func ConfirmUpdate(ctx context.Context, updates gateway.Updates, from, version s
 // RunWithUpdates runs run until ctx ends, checking for an update every
 // Interval. When a verified update is staged, run is stopped and the update
 // installed: RunWithUpdates returns nil once the new version runs (the
-// process should exit), or starts run again after a rollback.
+// process should exit), ErrRestartForUpdate under RestartByManager (the
+// process should exit with a failure code so that the manager restarts
+// it), or starts run again after a rollback.
 func RunWithUpdates(ctx context.Context, u *Updater, run func(context.Context) error) error {
 	for {
 		runCtx, stop := context.WithCancel(ctx)
@@ -340,6 +371,9 @@ func RunWithUpdates(ctx context.Context, u *Updater, run func(context.Context) e
 			return err // run ended by itself
 		}
 		ok, ierr := u.Install(ctx, st)
+		if ok && u.opt.Restart == RestartByManager {
+			return ErrRestartForUpdate
+		}
 		if ok {
 			return nil
 		}
@@ -372,26 +406,63 @@ func (u *Updater) loop(ctx context.Context, staged chan<- *Staged) bool {
 	}
 }
 
+// SelfUpdate configures RunUpdating. Config is required.
+type SelfUpdate struct {
+	// Config is the connector's configuration: the platform and the
+	// credential to ask for updates with.
+	Config *Config
+	// Version is the running version.
+	Version string
+	// Interval is how often to ask for an update; 0 means one hour.
+	Interval time.Duration
+	// ConfirmTimeout is how long a new version has to report in; 0 means
+	// two minutes.
+	ConfirmTimeout time.Duration
+	// Restart is how the new version starts: RestartSpawn (the default)
+	// or RestartByManager (a service manager restarts the process).
+	Restart RestartMode
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger may be nil.
+	Logger *slog.Logger
+}
+
 // RunUpdating runs run with self-update when the platform and pinned
 // publisher roots allow it. A connector started by an update confirms it
-// first. Without a roots file beside the executable (PROGRAM.roots.pem)
-// self-update is off and run runs as it is. run must build a fresh agent
-// each time: after a rolled-back update it is called again.
-func RunUpdating(ctx context.Context, cfg *Config, version string, log *slog.Logger, run func(context.Context) error) error {
+// first (or, under a service manager, finishes or rolls back the pending
+// update: see RestartByManager). Without a roots file beside the
+// executable (PROGRAM.roots.pem) self-update is off and run runs as it is.
+// run must build a fresh agent each time: after a rolled-back update it is
+// called again. Under RestartByManager it returns ErrRestartForUpdate when
+// the process must exit so that the manager starts the program again.
+func RunUpdating(ctx context.Context, su SelfUpdate, run func(context.Context) error) error {
+	log := su.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	gw, err := gateway.NewClient(cfg.PlatformURL, gateway.ClientOptions{Credential: cfg.Credential, UserAgent: "qbconnector/" + version})
+	if su.Now == nil {
+		su.Now = time.Now
+	}
+	if su.ConfirmTimeout <= 0 {
+		su.ConfirmTimeout = 2 * time.Minute
+	}
+	gw, err := gateway.NewClient(su.Config.PlatformURL, gateway.ClientOptions{Credential: su.Config.Credential, UserAgent: "qbconnector/" + su.Version})
 	if err != nil {
 		return err
 	}
-	if updated, err := ConfirmUpdate(ctx, gw, "", version); err != nil {
+	prog, perr := os.Executable()
+	if su.Restart == RestartByManager && perr == nil {
+		pu := &PendingUpdates{Program: prog, Updates: gw, Now: su.Now, ConfirmTimeout: su.ConfirmTimeout, Logger: log}
+		if err := pu.Resume(ctx, su.Version); err != nil {
+			return err
+		}
+	}
+	if updated, err := ConfirmUpdate(ctx, gw, "", su.Version); err != nil {
 		return err
 	} else if updated {
-		log.Info("update: this version was installed by a self-update and reported in", "version", version)
+		log.Info("update: this version was installed by a self-update and reported in", "version", su.Version)
 	}
-	prog, err := os.Executable()
-	if err != nil {
+	if perr != nil {
 		return run(ctx)
 	}
 	roots, err := LoadRoots(prog)
@@ -399,9 +470,62 @@ func RunUpdating(ctx context.Context, cfg *Config, version string, log *slog.Log
 		log.Info("update: self-update is off: no pinned publisher roots beside the program", "want", prog+RootsFileSuffix)
 		return run(ctx)
 	}
-	u, err := NewUpdater(UpdaterOptions{Updates: gw, Version: version, Program: prog, Roots: roots, Logger: log})
+	u, err := NewUpdater(UpdaterOptions{Updates: gw, Version: su.Version, Program: prog, Roots: roots, Interval: su.Interval,
+		ConfirmTimeout: su.ConfirmTimeout, Restart: su.Restart, Now: su.Now, Logger: log})
 	if err != nil {
 		return err
 	}
 	return RunWithUpdates(ctx, u, run)
+}
+
+// newerVersion reports whether the semantic version a ("2.1.0",
+// "v2.1.0-rc.1") is newer than b; a pre-release sorts before its release.
+// Any valid a is newer than an unparsable b (a development build); an
+// unparsable a is never newer.
+func newerVersion(a, b string) bool {
+	va, oka := parseVersion(a)
+	vb, okb := parseVersion(b)
+	switch {
+	case !oka:
+		return false
+	case !okb:
+		return true
+	}
+	for i := range 3 {
+		if va.n[i] != vb.n[i] {
+			return va.n[i] > vb.n[i]
+		}
+	}
+	switch {
+	case va.pre == vb.pre:
+		return false
+	case va.pre == "":
+		return true
+	case vb.pre == "":
+		return false
+	}
+	return va.pre > vb.pre
+}
+
+type version struct {
+	n   [3]int
+	pre string
+}
+
+func parseVersion(s string) (version, bool) {
+	var v version
+	s = strings.TrimPrefix(s, "v")
+	s, v.pre, _ = strings.Cut(s, "-")
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return v, false
+	}
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return v, false
+		}
+		v.n[i] = n
+	}
+	return v, true
 }

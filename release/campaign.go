@@ -53,7 +53,12 @@ func (s *Service) startCampaign(ctx context.Context, rel *qbconnect.Release, in 
 	if err := s.SendNotices(ctx, c.ID); err != nil {
 		return c, err
 	}
-	return s.cfg.Store.Campaign(ctx, c.ID)
+	// The publisher sees the counts at once (every connection Pending).
+	stored, err := s.cfg.Store.Campaign(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	return stored, s.fill(ctx, stored, "", true)
 }
 
 func (s *Service) campaignConnection(r *store.ConnectorRun) *qbconnect.CampaignConnection {

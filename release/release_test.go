@@ -409,6 +409,10 @@ func newRotation(t *testing.T, reminder time.Duration) *rotation {
 	if camp == nil || rel.CampaignID != camp.ID {
 		t.Fatalf("no campaign for a release with a new signer: %+v", rel)
 	}
+	// The publisher sees at once how many connections are affected.
+	if n := camp.Counts[qbconnect.CampaignPending]; n != 4 {
+		t.Errorf("the published campaign counts %d Pending connections, want 4: %v", n, camp.Counts)
+	}
 	r.camp = camp
 	return r
 }

@@ -34,6 +34,9 @@ func main() {
 	defer stop()
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "qbconnector:", err)
+		if errors.Is(err, connector.ErrRestartForUpdate) {
+			os.Exit(connector.ExitRestartForUpdate)
+		}
 		os.Exit(1)
 	}
 }
@@ -217,6 +220,9 @@ type runFlags struct {
 	idle         time.Duration
 	beginTimeout time.Duration
 	printUIURL   bool
+	// updateInterval and updateRestart tune self-update.
+	updateInterval time.Duration
+	updateRestart  string
 }
 
 func (rf *runFlags) register(f interface {
@@ -233,6 +239,19 @@ func (rf *runFlags) register(f interface {
 	f.DurationVar(&rf.idle, "idle-session", 10*time.Second, "how long an unused QuickBooks session stays open")
 	f.DurationVar(&rf.beginTimeout, "begin-timeout", 15*time.Second, "how long one attempt waits for QuickBooks' authorization dialog")
 	f.BoolVar(&rf.printUIURL, "print-ui-url", false, "print the local UI's link (with its token) on standard output")
+	f.DurationVar(&rf.updateInterval, "update-interval", time.Hour, "how often to ask the platform for a new release")
+	f.StringVar(&rf.updateRestart, "update-restart", "spawn", "how a new release starts: spawn (start it, then exit) or manager (exit with code 75 and let the service manager, such as systemd with Restart=on-failure, start it)")
+}
+
+// restartMode reads --update-restart.
+func (rf *runFlags) restartMode() (connector.RestartMode, error) {
+	switch rf.updateRestart {
+	case "spawn", "":
+		return connector.RestartSpawn, nil
+	case "manager":
+		return connector.RestartByManager, nil
+	}
+	return "", fmt.Errorf("--update-restart %q: want spawn or manager", rf.updateRestart)
 }
 
 // runAgent runs the agent until ctx ends.
@@ -260,6 +279,10 @@ func runAgent(ctx context.Context, g *globals, rf *runFlags, out, errOut io.Writ
 	if err != nil {
 		return err
 	}
+	restart, err := rf.restartMode()
+	if err != nil {
+		return err
+	}
 	// Each run builds a fresh agent: after a rolled-back self-update the
 	// agent runs again (connector/update.go).
 	run := func(ctx context.Context) error {
@@ -282,7 +305,8 @@ func runAgent(ctx context.Context, g *globals, rf *runFlags, out, errOut io.Writ
 		}
 		return a.Run(ctx)
 	}
-	return connector.RunUpdating(ctx, cfg, version, logger, run)
+	return connector.RunUpdating(ctx, connector.SelfUpdate{Config: cfg, Version: version, Interval: rf.updateInterval,
+		Restart: restart, Logger: logger}, run)
 }
 
 func newRunCmd(g *globals) *cobra.Command {

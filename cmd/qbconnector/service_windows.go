@@ -22,6 +22,10 @@ func newServiceCmd(g *globals) *cobra.Command {
 			if !connector.IsService() {
 				return runAgent(cmd.Context(), g, rf, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			}
+			// A service cannot start its own successor: after a
+			// self-update it exits and the service manager starts the
+			// new version (connector/update_restart.go).
+			rf.updateRestart = "manager"
 			return connector.RunService(func(ctx context.Context) error {
 				return runAgent(ctx, g, rf, io.Discard, io.Discard)
 			})

@@ -66,6 +66,21 @@ func (m *Main) startReleases(ctx context.Context, acfg *api.Config) error {
 			return fmt.Errorf("resume the mail outbox: %w", err)
 		}
 		mail = m.Outbox
+		// Mail queued by other processes (`qbconnect release publish`
+		// writes straight to the database) goes out within one tracking
+		// pass, not at the next restart.
+		outbox, onPass := m.Outbox, m.cfg.Release.OnPass
+		m.cfg.Release.OnPass = func(err error) {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rc.Interval+5*time.Second)
+			if _, rerr := outbox.Resume(rctx); rerr != nil && err == nil {
+				err = rerr
+				m.cfg.Logger.Warn("mail: resuming queued messages failed", "err", rerr)
+			}
+			cancel()
+			if onPass != nil {
+				onPass(err)
+			}
+		}
 	}
 	// Campaign webhooks go out through the API's events, which startSync
 	// set before this runs.

@@ -32,6 +32,9 @@ type Connector struct {
 	// UIURL is the local UI's link with its token; Token the token.
 	UIURL string
 	Token string
+	// adopted is the process that replaced Proc by a self-update
+	// (WaitReplaced).
+	adopted *adopted
 }
 
 // InstallConnector copies the connector binary into a folder of its own
@@ -129,6 +132,10 @@ func (c *Connector) Run(extra ...string) {
 
 // Stop stops the running agent gracefully.
 func (c *Connector) Stop() {
+	if c.adopted != nil {
+		c.adopted.stop()
+		c.adopted = nil
+	}
 	if c.Proc != nil {
 		c.Proc.Stop()
 		c.Proc = nil
