@@ -104,6 +104,10 @@ func (d *decodeState) attrs(t *token) ([]rawAttr, error) { return d.tz.attrs(t) 
 // noAttrs still parses the attributes so that malformed ones are reported
 // the same way by both tokenizers.
 func (d *decodeState) noAttrs(t *token) error {
+	if d.fast != nil && len(t.raw) == 0 {
+		// a gosax start tag without attribute text: nothing to check
+		return nil
+	}
 	_, err := d.tz.attrs(t)
 	return err
 }

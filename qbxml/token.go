@@ -185,14 +185,14 @@ func (z *gosaxTokenizer) read(t *token) error {
 		b := ev.Bytes
 		switch ev.Type() {
 		case gosax.EventStart:
-			name, rest, err := splitTag(b)
+			name, rest, colon, err := splitTag(b)
 			if err != nil {
 				return err
 			}
 			if err := z.stack.push(name); err != nil {
 				return err
 			}
-			if bytes.IndexByte(name, ':') >= 0 {
+			if colon {
 				if name, err = localName(name); err != nil {
 					return err
 				}
@@ -209,7 +209,7 @@ func (z *gosaxTokenizer) read(t *token) error {
 				// pop compares with the validated start tag's name
 			} else {
 				// end of a self-closing tag: same bytes as its start
-				name, _, _ = splitTag(b)
+				name, _, _, _ = splitTag(b)
 			}
 			if err := z.stack.pop(name); err != nil {
 				return err
@@ -344,10 +344,10 @@ func (z *gosaxTokenizer) attrs(t *token) ([]rawAttr, error) {
 }
 
 // splitTag splits a start tag "<name attrs>" or "<name attrs/>" into its
-// name and the unparsed attribute text.
-func splitTag(b []byte) (name, rest []byte, err error) {
+// name and the unparsed attribute text; colon reports a ':' in the name.
+func splitTag(b []byte) (name, rest []byte, colon bool, err error) {
 	if len(b) < 3 || b[0] != '<' || b[len(b)-1] != '>' {
-		return nil, nil, fmt.Errorf("%w: invalid tag %q", ErrSyntax, truncate(b))
+		return nil, nil, false, fmt.Errorf("%w: invalid tag %q", ErrSyntax, truncate(b))
 	}
 	in := b[1 : len(b)-1]
 	if in[len(in)-1] == '/' {
@@ -361,18 +361,19 @@ func splitTag(b []byte) (name, rest []byte, err error) {
 			if c&ccSpace != 0 {
 				break
 			}
-			return nil, nil, fmt.Errorf("%w: invalid element name %q", ErrSyntax, truncate(in))
+			return nil, nil, false, fmt.Errorf("%w: invalid element name %q", ErrSyntax, truncate(in))
 		}
-		if c&ccHigh != 0 {
-			slow = true
+		if c&(ccHigh|ccColon) != 0 {
+			slow = slow || c&ccHigh != 0
+			colon = colon || c&ccColon != 0
 		}
 		i++
 	}
 	name = in[:i]
 	if len(name) == 0 || charClass[name[0]]&ccNameStart == 0 || slow && !validName(name) {
-		return nil, nil, fmt.Errorf("%w: invalid element name %q", ErrSyntax, truncate(name))
+		return nil, nil, false, fmt.Errorf("%w: invalid element name %q", ErrSyntax, truncate(name))
 	}
-	return name, in[i:], nil
+	return name, in[i:], colon, nil
 }
 
 // swarSpecial reports whether any of 8 bytes may need unescape's slow
@@ -398,6 +399,7 @@ const (
 	ccSpace                   // XML white space
 	ccHigh                    // non-ASCII: names need a rune check
 	ccTextSpecial             // text byte that unescape must look at
+	ccColon                   // ':', which splits a namespace prefix
 )
 
 // charClass classifies bytes for table-driven scanning; charClassOf
@@ -406,7 +408,7 @@ var charClass = [256]uint8{
 	0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x04, 0x04, 0x10, 0x10, 0x14, 0x10, 0x10,
 	0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
 	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00,
-	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x23, 0x00, 0x00, 0x00, 0x00, 0x00,
 	0x00, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
 	0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x00, 0x00, 0x10, 0x00, 0x03,
 	0x00, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
@@ -434,6 +436,9 @@ func charClassOf(b byte) uint8 {
 	}
 	if b >= 0x80 {
 		c |= ccHigh | ccTextSpecial
+	}
+	if b == ':' {
+		c |= ccColon
 	}
 	if b == '&' || b == '\r' || b == ']' || b < 0x20 && b != '\n' && b != '\t' {
 		c |= ccTextSpecial

@@ -3327,10 +3327,16 @@ func (v *BillAdd) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineAdd":
 			x := new(ItemLineAdd)
 			err = x.decodeXML(d, t)
+			if v.ItemLineAddOrItemGroupLineAdd == nil {
+				v.ItemLineAddOrItemGroupLineAdd = make([]ItemLineAddOrItemGroupLineAdd, 0, 4)
+			}
 			v.ItemLineAddOrItemGroupLineAdd = append(v.ItemLineAddOrItemGroupLineAdd, ItemLineAddOrItemGroupLineAdd{ItemLineAdd: x})
 		case "ItemGroupLineAdd":
 			x := new(ItemGroupLineAdd)
 			err = x.decodeXML(d, t)
+			if v.ItemLineAddOrItemGroupLineAdd == nil {
+				v.ItemLineAddOrItemGroupLineAdd = make([]ItemLineAddOrItemGroupLineAdd, 0, 4)
+			}
 			v.ItemLineAddOrItemGroupLineAdd = append(v.ItemLineAddOrItemGroupLineAdd, ItemLineAddOrItemGroupLineAdd{ItemGroupLineAdd: x})
 		default:
 			err = d.skip()
@@ -3739,10 +3745,16 @@ func (v *BillMod) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineMod":
 			x := new(ItemLineMod)
 			err = x.decodeXML(d, t)
+			if v.ItemLineModOrItemGroupLineMod == nil {
+				v.ItemLineModOrItemGroupLineMod = make([]ItemLineModOrItemGroupLineMod, 0, 4)
+			}
 			v.ItemLineModOrItemGroupLineMod = append(v.ItemLineModOrItemGroupLineMod, ItemLineModOrItemGroupLineMod{ItemLineMod: x})
 		case "ItemGroupLineMod":
 			x := new(ItemGroupLineMod)
 			err = x.decodeXML(d, t)
+			if v.ItemLineModOrItemGroupLineMod == nil {
+				v.ItemLineModOrItemGroupLineMod = make([]ItemLineModOrItemGroupLineMod, 0, 4)
+			}
 			v.ItemLineModOrItemGroupLineMod = append(v.ItemLineModOrItemGroupLineMod, ItemLineModOrItemGroupLineMod{ItemGroupLineMod: x})
 		default:
 			err = d.skip()
@@ -5767,10 +5779,16 @@ func (v *BillRet) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineRet":
 			x := new(ItemLineRet)
 			err = x.decodeXML(d, t)
+			if v.ItemLineRetOrItemGroupLineRet == nil {
+				v.ItemLineRetOrItemGroupLineRet = make([]ItemLineRetOrItemGroupLineRet, 0, 4)
+			}
 			v.ItemLineRetOrItemGroupLineRet = append(v.ItemLineRetOrItemGroupLineRet, ItemLineRetOrItemGroupLineRet{ItemLineRet: x})
 		case "ItemGroupLineRet":
 			x := new(ItemGroupLineRet)
 			err = x.decodeXML(d, t)
+			if v.ItemLineRetOrItemGroupLineRet == nil {
+				v.ItemLineRetOrItemGroupLineRet = make([]ItemLineRetOrItemGroupLineRet, 0, 4)
+			}
 			v.ItemLineRetOrItemGroupLineRet = append(v.ItemLineRetOrItemGroupLineRet, ItemLineRetOrItemGroupLineRet{ItemGroupLineRet: x})
 		case "OpenAmount":
 			v.OpenAmount, err = d.textPtr()
@@ -9168,10 +9186,16 @@ func (v *CheckAdd) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineAdd":
 			x := new(ItemLineAdd)
 			err = x.decodeXML(d, t)
+			if v.ItemLineAddOrItemGroupLineAdd == nil {
+				v.ItemLineAddOrItemGroupLineAdd = make([]ItemLineAddOrItemGroupLineAdd, 0, 4)
+			}
 			v.ItemLineAddOrItemGroupLineAdd = append(v.ItemLineAddOrItemGroupLineAdd, ItemLineAddOrItemGroupLineAdd{ItemLineAdd: x})
 		case "ItemGroupLineAdd":
 			x := new(ItemGroupLineAdd)
 			err = x.decodeXML(d, t)
+			if v.ItemLineAddOrItemGroupLineAdd == nil {
+				v.ItemLineAddOrItemGroupLineAdd = make([]ItemLineAddOrItemGroupLineAdd, 0, 4)
+			}
 			v.ItemLineAddOrItemGroupLineAdd = append(v.ItemLineAddOrItemGroupLineAdd, ItemLineAddOrItemGroupLineAdd{ItemGroupLineAdd: x})
 		default:
 			err = d.skip()
@@ -9441,10 +9465,16 @@ func (v *CheckMod) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineMod":
 			x := new(ItemLineMod)
 			err = x.decodeXML(d, t)
+			if v.ItemLineModOrItemGroupLineMod == nil {
+				v.ItemLineModOrItemGroupLineMod = make([]ItemLineModOrItemGroupLineMod, 0, 4)
+			}
 			v.ItemLineModOrItemGroupLineMod = append(v.ItemLineModOrItemGroupLineMod, ItemLineModOrItemGroupLineMod{ItemLineMod: x})
 		case "ItemGroupLineMod":
 			x := new(ItemGroupLineMod)
 			err = x.decodeXML(d, t)
+			if v.ItemLineModOrItemGroupLineMod == nil {
+				v.ItemLineModOrItemGroupLineMod = make([]ItemLineModOrItemGroupLineMod, 0, 4)
+			}
 			v.ItemLineModOrItemGroupLineMod = append(v.ItemLineModOrItemGroupLineMod, ItemLineModOrItemGroupLineMod{ItemGroupLineMod: x})
 		default:
 			err = d.skip()
@@ -9998,10 +10028,16 @@ func (v *CheckRet) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineRet":
 			x := new(ItemLineRet)
 			err = x.decodeXML(d, t)
+			if v.ItemLineRetOrItemGroupLineRet == nil {
+				v.ItemLineRetOrItemGroupLineRet = make([]ItemLineRetOrItemGroupLineRet, 0, 4)
+			}
 			v.ItemLineRetOrItemGroupLineRet = append(v.ItemLineRetOrItemGroupLineRet, ItemLineRetOrItemGroupLineRet{ItemLineRet: x})
 		case "ItemGroupLineRet":
 			x := new(ItemGroupLineRet)
 			err = x.decodeXML(d, t)
+			if v.ItemLineRetOrItemGroupLineRet == nil {
+				v.ItemLineRetOrItemGroupLineRet = make([]ItemLineRetOrItemGroupLineRet, 0, 4)
+			}
 			v.ItemLineRetOrItemGroupLineRet = append(v.ItemLineRetOrItemGroupLineRet, ItemLineRetOrItemGroupLineRet{ItemGroupLineRet: x})
 		case "DataExtRet":
 			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
@@ -12211,10 +12247,16 @@ func (v *CreditCardChargeAdd) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineAdd":
 			x := new(ItemLineAdd)
 			err = x.decodeXML(d, t)
+			if v.ItemLineAddOrItemGroupLineAdd == nil {
+				v.ItemLineAddOrItemGroupLineAdd = make([]ItemLineAddOrItemGroupLineAdd, 0, 4)
+			}
 			v.ItemLineAddOrItemGroupLineAdd = append(v.ItemLineAddOrItemGroupLineAdd, ItemLineAddOrItemGroupLineAdd{ItemLineAdd: x})
 		case "ItemGroupLineAdd":
 			x := new(ItemGroupLineAdd)
 			err = x.decodeXML(d, t)
+			if v.ItemLineAddOrItemGroupLineAdd == nil {
+				v.ItemLineAddOrItemGroupLineAdd = make([]ItemLineAddOrItemGroupLineAdd, 0, 4)
+			}
 			v.ItemLineAddOrItemGroupLineAdd = append(v.ItemLineAddOrItemGroupLineAdd, ItemLineAddOrItemGroupLineAdd{ItemGroupLineAdd: x})
 		default:
 			err = d.skip()
@@ -12463,10 +12505,16 @@ func (v *CreditCardChargeMod) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineMod":
 			x := new(ItemLineMod)
 			err = x.decodeXML(d, t)
+			if v.ItemLineModOrItemGroupLineMod == nil {
+				v.ItemLineModOrItemGroupLineMod = make([]ItemLineModOrItemGroupLineMod, 0, 4)
+			}
 			v.ItemLineModOrItemGroupLineMod = append(v.ItemLineModOrItemGroupLineMod, ItemLineModOrItemGroupLineMod{ItemLineMod: x})
 		case "ItemGroupLineMod":
 			x := new(ItemGroupLineMod)
 			err = x.decodeXML(d, t)
+			if v.ItemLineModOrItemGroupLineMod == nil {
+				v.ItemLineModOrItemGroupLineMod = make([]ItemLineModOrItemGroupLineMod, 0, 4)
+			}
 			v.ItemLineModOrItemGroupLineMod = append(v.ItemLineModOrItemGroupLineMod, ItemLineModOrItemGroupLineMod{ItemGroupLineMod: x})
 		default:
 			err = d.skip()
@@ -12986,10 +13034,16 @@ func (v *CreditCardChargeRet) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineRet":
 			x := new(ItemLineRet)
 			err = x.decodeXML(d, t)
+			if v.ItemLineRetOrItemGroupLineRet == nil {
+				v.ItemLineRetOrItemGroupLineRet = make([]ItemLineRetOrItemGroupLineRet, 0, 4)
+			}
 			v.ItemLineRetOrItemGroupLineRet = append(v.ItemLineRetOrItemGroupLineRet, ItemLineRetOrItemGroupLineRet{ItemLineRet: x})
 		case "ItemGroupLineRet":
 			x := new(ItemGroupLineRet)
 			err = x.decodeXML(d, t)
+			if v.ItemLineRetOrItemGroupLineRet == nil {
+				v.ItemLineRetOrItemGroupLineRet = make([]ItemLineRetOrItemGroupLineRet, 0, 4)
+			}
 			v.ItemLineRetOrItemGroupLineRet = append(v.ItemLineRetOrItemGroupLineRet, ItemLineRetOrItemGroupLineRet{ItemGroupLineRet: x})
 		case "DataExtRet":
 			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
@@ -13106,10 +13160,16 @@ func (v *CreditCardCreditAdd) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineAdd":
 			x := new(ItemLineAdd)
 			err = x.decodeXML(d, t)
+			if v.ItemLineAddOrItemGroupLineAdd == nil {
+				v.ItemLineAddOrItemGroupLineAdd = make([]ItemLineAddOrItemGroupLineAdd, 0, 4)
+			}
 			v.ItemLineAddOrItemGroupLineAdd = append(v.ItemLineAddOrItemGroupLineAdd, ItemLineAddOrItemGroupLineAdd{ItemLineAdd: x})
 		case "ItemGroupLineAdd":
 			x := new(ItemGroupLineAdd)
 			err = x.decodeXML(d, t)
+			if v.ItemLineAddOrItemGroupLineAdd == nil {
+				v.ItemLineAddOrItemGroupLineAdd = make([]ItemLineAddOrItemGroupLineAdd, 0, 4)
+			}
 			v.ItemLineAddOrItemGroupLineAdd = append(v.ItemLineAddOrItemGroupLineAdd, ItemLineAddOrItemGroupLineAdd{ItemGroupLineAdd: x})
 		default:
 			err = d.skip()
@@ -13358,10 +13418,16 @@ func (v *CreditCardCreditMod) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineMod":
 			x := new(ItemLineMod)
 			err = x.decodeXML(d, t)
+			if v.ItemLineModOrItemGroupLineMod == nil {
+				v.ItemLineModOrItemGroupLineMod = make([]ItemLineModOrItemGroupLineMod, 0, 4)
+			}
 			v.ItemLineModOrItemGroupLineMod = append(v.ItemLineModOrItemGroupLineMod, ItemLineModOrItemGroupLineMod{ItemLineMod: x})
 		case "ItemGroupLineMod":
 			x := new(ItemGroupLineMod)
 			err = x.decodeXML(d, t)
+			if v.ItemLineModOrItemGroupLineMod == nil {
+				v.ItemLineModOrItemGroupLineMod = make([]ItemLineModOrItemGroupLineMod, 0, 4)
+			}
 			v.ItemLineModOrItemGroupLineMod = append(v.ItemLineModOrItemGroupLineMod, ItemLineModOrItemGroupLineMod{ItemGroupLineMod: x})
 		default:
 			err = d.skip()
@@ -13881,10 +13947,16 @@ func (v *CreditCardCreditRet) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineRet":
 			x := new(ItemLineRet)
 			err = x.decodeXML(d, t)
+			if v.ItemLineRetOrItemGroupLineRet == nil {
+				v.ItemLineRetOrItemGroupLineRet = make([]ItemLineRetOrItemGroupLineRet, 0, 4)
+			}
 			v.ItemLineRetOrItemGroupLineRet = append(v.ItemLineRetOrItemGroupLineRet, ItemLineRetOrItemGroupLineRet{ItemLineRet: x})
 		case "ItemGroupLineRet":
 			x := new(ItemGroupLineRet)
 			err = x.decodeXML(d, t)
+			if v.ItemLineRetOrItemGroupLineRet == nil {
+				v.ItemLineRetOrItemGroupLineRet = make([]ItemLineRetOrItemGroupLineRet, 0, 4)
+			}
 			v.ItemLineRetOrItemGroupLineRet = append(v.ItemLineRetOrItemGroupLineRet, ItemLineRetOrItemGroupLineRet{ItemGroupLineRet: x})
 		case "DataExtRet":
 			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
@@ -14636,10 +14708,16 @@ func (v *CreditMemoAdd) decodeXML(d *decodeState, start *token) error {
 		case "CreditMemoLineAdd":
 			x := new(CreditMemoLineAdd)
 			err = x.decodeXML(d, t)
+			if v.CreditMemoLineAddOrCreditMemoLineGroupAdd == nil {
+				v.CreditMemoLineAddOrCreditMemoLineGroupAdd = make([]CreditMemoLineAddOrCreditMemoLineGroupAdd, 0, 4)
+			}
 			v.CreditMemoLineAddOrCreditMemoLineGroupAdd = append(v.CreditMemoLineAddOrCreditMemoLineGroupAdd, CreditMemoLineAddOrCreditMemoLineGroupAdd{CreditMemoLineAdd: x})
 		case "CreditMemoLineGroupAdd":
 			x := new(CreditMemoLineGroupAdd)
 			err = x.decodeXML(d, t)
+			if v.CreditMemoLineAddOrCreditMemoLineGroupAdd == nil {
+				v.CreditMemoLineAddOrCreditMemoLineGroupAdd = make([]CreditMemoLineAddOrCreditMemoLineGroupAdd, 0, 4)
+			}
 			v.CreditMemoLineAddOrCreditMemoLineGroupAdd = append(v.CreditMemoLineAddOrCreditMemoLineGroupAdd, CreditMemoLineAddOrCreditMemoLineGroupAdd{CreditMemoLineGroupAdd: x})
 		case "DiscountLineAdd":
 			v.DiscountLineAdd = new(DiscountLineAdd)
@@ -15751,10 +15829,16 @@ func (v *CreditMemoMod) decodeXML(d *decodeState, start *token) error {
 		case "CreditMemoLineMod":
 			x := new(CreditMemoLineMod)
 			err = x.decodeXML(d, t)
+			if v.CreditMemoLineModOrCreditMemoLineGroupMod == nil {
+				v.CreditMemoLineModOrCreditMemoLineGroupMod = make([]CreditMemoLineModOrCreditMemoLineGroupMod, 0, 4)
+			}
 			v.CreditMemoLineModOrCreditMemoLineGroupMod = append(v.CreditMemoLineModOrCreditMemoLineGroupMod, CreditMemoLineModOrCreditMemoLineGroupMod{CreditMemoLineMod: x})
 		case "CreditMemoLineGroupMod":
 			x := new(CreditMemoLineGroupMod)
 			err = x.decodeXML(d, t)
+			if v.CreditMemoLineModOrCreditMemoLineGroupMod == nil {
+				v.CreditMemoLineModOrCreditMemoLineGroupMod = make([]CreditMemoLineModOrCreditMemoLineGroupMod, 0, 4)
+			}
 			v.CreditMemoLineModOrCreditMemoLineGroupMod = append(v.CreditMemoLineModOrCreditMemoLineGroupMod, CreditMemoLineModOrCreditMemoLineGroupMod{CreditMemoLineGroupMod: x})
 		default:
 			err = d.skip()
@@ -16442,10 +16526,16 @@ func (v *CreditMemoRet) decodeXML(d *decodeState, start *token) error {
 		case "CreditMemoLineRet":
 			x := new(CreditMemoLineRet)
 			err = x.decodeXML(d, t)
+			if v.CreditMemoLineRetOrCreditMemoLineGroupRet == nil {
+				v.CreditMemoLineRetOrCreditMemoLineGroupRet = make([]CreditMemoLineRetOrCreditMemoLineGroupRet, 0, 4)
+			}
 			v.CreditMemoLineRetOrCreditMemoLineGroupRet = append(v.CreditMemoLineRetOrCreditMemoLineGroupRet, CreditMemoLineRetOrCreditMemoLineGroupRet{CreditMemoLineRet: x})
 		case "CreditMemoLineGroupRet":
 			x := new(CreditMemoLineGroupRet)
 			err = x.decodeXML(d, t)
+			if v.CreditMemoLineRetOrCreditMemoLineGroupRet == nil {
+				v.CreditMemoLineRetOrCreditMemoLineGroupRet = make([]CreditMemoLineRetOrCreditMemoLineGroupRet, 0, 4)
+			}
 			v.CreditMemoLineRetOrCreditMemoLineGroupRet = append(v.CreditMemoLineRetOrCreditMemoLineGroupRet, CreditMemoLineRetOrCreditMemoLineGroupRet{CreditMemoLineGroupRet: x})
 		case "DiscountLineRet":
 			v.DiscountLineRet = new(DiscountLineRet)
@@ -20521,162 +20611,6 @@ func (v *CustomerTypeRef) decodeXML(d *decodeState, start *token) error {
 			v.ListID, err = d.textPtr()
 		case "FullName":
 			v.FullName, err = d.textPtr()
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// CustomerTypeRet is the qbXML element <CustomerTypeRet>.
-type CustomerTypeRet struct {
-	// ListID is <ListID> (IDTYPE; at most 36 characters).
-	ListID *string
-	// TimeCreated is <TimeCreated> (DATETIMETYPE).
-	TimeCreated *string
-	// TimeModified is <TimeModified> (DATETIMETYPE).
-	TimeModified *string
-	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters).
-	EditSequence *string
-	// Name is <Name> (STRTYPE; at most 31 characters).
-	Name *string
-	// FullName is <FullName> (STRTYPE; at most 159 characters).
-	FullName *string
-	// IsActive is <IsActive> (BOOLTYPE).
-	IsActive *string
-	// ParentRef is <ParentRef>.
-	ParentRef *ParentRef
-	// Sublevel is <Sublevel> (INTTYPE).
-	Sublevel *string
-}
-
-// ElementName returns "CustomerTypeRet".
-func (*CustomerTypeRet) ElementName() string { return "CustomerTypeRet" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *CustomerTypeRet) ToNode() *Node {
-	n := &Node{Name: "CustomerTypeRet"}
-	n.addText("ListID", v.ListID)
-	n.addText("TimeCreated", v.TimeCreated)
-	n.addText("TimeModified", v.TimeModified)
-	n.addText("EditSequence", v.EditSequence)
-	n.addText("Name", v.Name)
-	n.addText("FullName", v.FullName)
-	n.addText("IsActive", v.IsActive)
-	if v.ParentRef != nil {
-		n.addChild(v.ParentRef.ToNode())
-	}
-	n.addText("Sublevel", v.Sublevel)
-	return n
-}
-
-func (v *CustomerTypeRet) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "ListID":
-			v.ListID, err = d.textPtr()
-		case "TimeCreated":
-			v.TimeCreated, err = d.textPtr()
-		case "TimeModified":
-			v.TimeModified, err = d.textPtr()
-		case "EditSequence":
-			v.EditSequence, err = d.textPtr()
-		case "Name":
-			v.Name, err = d.textPtr()
-		case "FullName":
-			v.FullName, err = d.textPtr()
-		case "IsActive":
-			v.IsActive, err = d.textPtr()
-		case "ParentRef":
-			v.ParentRef = new(ParentRef)
-			err = v.ParentRef.decodeXML(d, t)
-		case "Sublevel":
-			v.Sublevel, err = d.textPtr()
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// DataEvent is the qbXML element <DataEvent>.
-type DataEvent struct {
-	// CompanyFilePath is <CompanyFilePath> (STRTYPE; at most 260 characters; required).
-	CompanyFilePath *string
-	// HostInfo is <HostInfo> (required).
-	HostInfo *HostInfo
-	// ListEvent is <ListEvent>.
-	ListEvent *ListEvent
-	// TxnEvent is <TxnEvent>.
-	TxnEvent *TxnEvent
-	// LastRestoreTime is <LastRestoreTime> (DATETIMETYPE).
-	LastRestoreTime *string
-	// LastCondenseTime is <LastCondenseTime> (DATETIMETYPE).
-	LastCondenseTime *string
-	// DataEventRecoveryTime is <DataEventRecoveryTime> (DATETIMETYPE).
-	DataEventRecoveryTime *string
-}
-
-// ElementName returns "DataEvent".
-func (*DataEvent) ElementName() string { return "DataEvent" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *DataEvent) ToNode() *Node {
-	n := &Node{Name: "DataEvent"}
-	n.addText("CompanyFilePath", v.CompanyFilePath)
-	if v.HostInfo != nil {
-		n.addChild(v.HostInfo.ToNode())
-	}
-	if v.ListEvent != nil {
-		n.addChild(v.ListEvent.ToNode())
-	}
-	if v.TxnEvent != nil {
-		n.addChild(v.TxnEvent.ToNode())
-	}
-	n.addText("LastRestoreTime", v.LastRestoreTime)
-	n.addText("LastCondenseTime", v.LastCondenseTime)
-	n.addText("DataEventRecoveryTime", v.DataEventRecoveryTime)
-	return n
-}
-
-func (v *DataEvent) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "CompanyFilePath":
-			v.CompanyFilePath, err = d.textPtr()
-		case "HostInfo":
-			v.HostInfo = new(HostInfo)
-			err = v.HostInfo.decodeXML(d, t)
-		case "ListEvent":
-			v.ListEvent = new(ListEvent)
-			err = v.ListEvent.decodeXML(d, t)
-		case "TxnEvent":
-			v.TxnEvent = new(TxnEvent)
-			err = v.TxnEvent.decodeXML(d, t)
-		case "LastRestoreTime":
-			v.LastRestoreTime, err = d.textPtr()
-		case "LastCondenseTime":
-			v.LastCondenseTime, err = d.textPtr()
-		case "DataEventRecoveryTime":
-			v.DataEventRecoveryTime, err = d.textPtr()
 		default:
 			err = d.skip()
 		}

@@ -2,6 +2,162 @@
 
 package qbxml
 
+// CustomerTypeRet is the qbXML element <CustomerTypeRet>.
+type CustomerTypeRet struct {
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
+	ListID *string
+	// TimeCreated is <TimeCreated> (DATETIMETYPE).
+	TimeCreated *string
+	// TimeModified is <TimeModified> (DATETIMETYPE).
+	TimeModified *string
+	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters).
+	EditSequence *string
+	// Name is <Name> (STRTYPE; at most 31 characters).
+	Name *string
+	// FullName is <FullName> (STRTYPE; at most 159 characters).
+	FullName *string
+	// IsActive is <IsActive> (BOOLTYPE).
+	IsActive *string
+	// ParentRef is <ParentRef>.
+	ParentRef *ParentRef
+	// Sublevel is <Sublevel> (INTTYPE).
+	Sublevel *string
+}
+
+// ElementName returns "CustomerTypeRet".
+func (*CustomerTypeRet) ElementName() string { return "CustomerTypeRet" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *CustomerTypeRet) ToNode() *Node {
+	n := &Node{Name: "CustomerTypeRet"}
+	n.addText("ListID", v.ListID)
+	n.addText("TimeCreated", v.TimeCreated)
+	n.addText("TimeModified", v.TimeModified)
+	n.addText("EditSequence", v.EditSequence)
+	n.addText("Name", v.Name)
+	n.addText("FullName", v.FullName)
+	n.addText("IsActive", v.IsActive)
+	if v.ParentRef != nil {
+		n.addChild(v.ParentRef.ToNode())
+	}
+	n.addText("Sublevel", v.Sublevel)
+	return n
+}
+
+func (v *CustomerTypeRet) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "ListID":
+			v.ListID, err = d.textPtr()
+		case "TimeCreated":
+			v.TimeCreated, err = d.textPtr()
+		case "TimeModified":
+			v.TimeModified, err = d.textPtr()
+		case "EditSequence":
+			v.EditSequence, err = d.textPtr()
+		case "Name":
+			v.Name, err = d.textPtr()
+		case "FullName":
+			v.FullName, err = d.textPtr()
+		case "IsActive":
+			v.IsActive, err = d.textPtr()
+		case "ParentRef":
+			v.ParentRef = new(ParentRef)
+			err = v.ParentRef.decodeXML(d, t)
+		case "Sublevel":
+			v.Sublevel, err = d.textPtr()
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// DataEvent is the qbXML element <DataEvent>.
+type DataEvent struct {
+	// CompanyFilePath is <CompanyFilePath> (STRTYPE; at most 260 characters; required).
+	CompanyFilePath *string
+	// HostInfo is <HostInfo> (required).
+	HostInfo *HostInfo
+	// ListEvent is <ListEvent>.
+	ListEvent *ListEvent
+	// TxnEvent is <TxnEvent>.
+	TxnEvent *TxnEvent
+	// LastRestoreTime is <LastRestoreTime> (DATETIMETYPE).
+	LastRestoreTime *string
+	// LastCondenseTime is <LastCondenseTime> (DATETIMETYPE).
+	LastCondenseTime *string
+	// DataEventRecoveryTime is <DataEventRecoveryTime> (DATETIMETYPE).
+	DataEventRecoveryTime *string
+}
+
+// ElementName returns "DataEvent".
+func (*DataEvent) ElementName() string { return "DataEvent" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *DataEvent) ToNode() *Node {
+	n := &Node{Name: "DataEvent"}
+	n.addText("CompanyFilePath", v.CompanyFilePath)
+	if v.HostInfo != nil {
+		n.addChild(v.HostInfo.ToNode())
+	}
+	if v.ListEvent != nil {
+		n.addChild(v.ListEvent.ToNode())
+	}
+	if v.TxnEvent != nil {
+		n.addChild(v.TxnEvent.ToNode())
+	}
+	n.addText("LastRestoreTime", v.LastRestoreTime)
+	n.addText("LastCondenseTime", v.LastCondenseTime)
+	n.addText("DataEventRecoveryTime", v.DataEventRecoveryTime)
+	return n
+}
+
+func (v *DataEvent) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "CompanyFilePath":
+			v.CompanyFilePath, err = d.textPtr()
+		case "HostInfo":
+			v.HostInfo = new(HostInfo)
+			err = v.HostInfo.decodeXML(d, t)
+		case "ListEvent":
+			v.ListEvent = new(ListEvent)
+			err = v.ListEvent.decodeXML(d, t)
+		case "TxnEvent":
+			v.TxnEvent = new(TxnEvent)
+			err = v.TxnEvent.decodeXML(d, t)
+		case "LastRestoreTime":
+			v.LastRestoreTime, err = d.textPtr()
+		case "LastCondenseTime":
+			v.LastCondenseTime, err = d.textPtr()
+		case "DataEventRecoveryTime":
+			v.DataEventRecoveryTime, err = d.textPtr()
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // DataEventRecoveryInfoDelRq is the qbXML element <DataEventRecoveryInfoDelRq>.
 type DataEventRecoveryInfoDelRq struct {
 	// RequestID is the attribute requestID.
@@ -6458,18 +6614,30 @@ func (v *EntityQueryRs) decodeXML(d *decodeState, start *token) error {
 		case "CustomerRet":
 			x := new(CustomerRet)
 			err = x.decodeXML(d, t)
+			if v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet == nil {
+				v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet = make([]CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet, 0, 4)
+			}
 			v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet = append(v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet, CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet{CustomerRet: x})
 		case "EmployeeRet":
 			x := new(EmployeeRet)
 			err = x.decodeXML(d, t)
+			if v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet == nil {
+				v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet = make([]CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet, 0, 4)
+			}
 			v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet = append(v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet, CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet{EmployeeRet: x})
 		case "OtherNameRet":
 			x := new(OtherNameRet)
 			err = x.decodeXML(d, t)
+			if v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet == nil {
+				v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet = make([]CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet, 0, 4)
+			}
 			v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet = append(v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet, CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet{OtherNameRet: x})
 		case "VendorRet":
 			x := new(VendorRet)
 			err = x.decodeXML(d, t)
+			if v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet == nil {
+				v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet = make([]CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet, 0, 4)
+			}
 			v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet = append(v.CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet, CustomerRetOrEmployeeRetOrOtherNameRetOrVendorRet{VendorRet: x})
 		default:
 			err = d.skip()
@@ -6765,10 +6933,16 @@ func (v *EstimateAdd) decodeXML(d *decodeState, start *token) error {
 		case "EstimateLineAdd":
 			x := new(EstimateLineAdd)
 			err = x.decodeXML(d, t)
+			if v.EstimateLineAddOrEstimateLineGroupAdd == nil {
+				v.EstimateLineAddOrEstimateLineGroupAdd = make([]EstimateLineAddOrEstimateLineGroupAdd, 0, 4)
+			}
 			v.EstimateLineAddOrEstimateLineGroupAdd = append(v.EstimateLineAddOrEstimateLineGroupAdd, EstimateLineAddOrEstimateLineGroupAdd{EstimateLineAdd: x})
 		case "EstimateLineGroupAdd":
 			x := new(EstimateLineGroupAdd)
 			err = x.decodeXML(d, t)
+			if v.EstimateLineAddOrEstimateLineGroupAdd == nil {
+				v.EstimateLineAddOrEstimateLineGroupAdd = make([]EstimateLineAddOrEstimateLineGroupAdd, 0, 4)
+			}
 			v.EstimateLineAddOrEstimateLineGroupAdd = append(v.EstimateLineAddOrEstimateLineGroupAdd, EstimateLineAddOrEstimateLineGroupAdd{EstimateLineGroupAdd: x})
 		default:
 			err = d.skip()
@@ -7791,10 +7965,16 @@ func (v *EstimateMod) decodeXML(d *decodeState, start *token) error {
 		case "EstimateLineMod":
 			x := new(EstimateLineMod)
 			err = x.decodeXML(d, t)
+			if v.EstimateLineModOrEstimateLineGroupMod == nil {
+				v.EstimateLineModOrEstimateLineGroupMod = make([]EstimateLineModOrEstimateLineGroupMod, 0, 4)
+			}
 			v.EstimateLineModOrEstimateLineGroupMod = append(v.EstimateLineModOrEstimateLineGroupMod, EstimateLineModOrEstimateLineGroupMod{EstimateLineMod: x})
 		case "EstimateLineGroupMod":
 			x := new(EstimateLineGroupMod)
 			err = x.decodeXML(d, t)
+			if v.EstimateLineModOrEstimateLineGroupMod == nil {
+				v.EstimateLineModOrEstimateLineGroupMod = make([]EstimateLineModOrEstimateLineGroupMod, 0, 4)
+			}
 			v.EstimateLineModOrEstimateLineGroupMod = append(v.EstimateLineModOrEstimateLineGroupMod, EstimateLineModOrEstimateLineGroupMod{EstimateLineGroupMod: x})
 		default:
 			err = d.skip()
@@ -8436,10 +8616,16 @@ func (v *EstimateRet) decodeXML(d *decodeState, start *token) error {
 		case "EstimateLineRet":
 			x := new(EstimateLineRet)
 			err = x.decodeXML(d, t)
+			if v.EstimateLineRetOrEstimateLineGroupRet == nil {
+				v.EstimateLineRetOrEstimateLineGroupRet = make([]EstimateLineRetOrEstimateLineGroupRet, 0, 4)
+			}
 			v.EstimateLineRetOrEstimateLineGroupRet = append(v.EstimateLineRetOrEstimateLineGroupRet, EstimateLineRetOrEstimateLineGroupRet{EstimateLineRet: x})
 		case "EstimateLineGroupRet":
 			x := new(EstimateLineGroupRet)
 			err = x.decodeXML(d, t)
+			if v.EstimateLineRetOrEstimateLineGroupRet == nil {
+				v.EstimateLineRetOrEstimateLineGroupRet = make([]EstimateLineRetOrEstimateLineGroupRet, 0, 4)
+			}
 			v.EstimateLineRetOrEstimateLineGroupRet = append(v.EstimateLineRetOrEstimateLineGroupRet, EstimateLineRetOrEstimateLineGroupRet{EstimateLineGroupRet: x})
 		case "DataExtRet":
 			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
@@ -12350,10 +12536,16 @@ func (v *InvoiceAdd) decodeXML(d *decodeState, start *token) error {
 		case "InvoiceLineAdd":
 			x := new(InvoiceLineAdd)
 			err = x.decodeXML(d, t)
+			if v.InvoiceLineAddOrInvoiceLineGroupAdd == nil {
+				v.InvoiceLineAddOrInvoiceLineGroupAdd = make([]InvoiceLineAddOrInvoiceLineGroupAdd, 0, 4)
+			}
 			v.InvoiceLineAddOrInvoiceLineGroupAdd = append(v.InvoiceLineAddOrInvoiceLineGroupAdd, InvoiceLineAddOrInvoiceLineGroupAdd{InvoiceLineAdd: x})
 		case "InvoiceLineGroupAdd":
 			x := new(InvoiceLineGroupAdd)
 			err = x.decodeXML(d, t)
+			if v.InvoiceLineAddOrInvoiceLineGroupAdd == nil {
+				v.InvoiceLineAddOrInvoiceLineGroupAdd = make([]InvoiceLineAddOrInvoiceLineGroupAdd, 0, 4)
+			}
 			v.InvoiceLineAddOrInvoiceLineGroupAdd = append(v.InvoiceLineAddOrInvoiceLineGroupAdd, InvoiceLineAddOrInvoiceLineGroupAdd{InvoiceLineGroupAdd: x})
 		case "DiscountLineAdd":
 			v.DiscountLineAdd = new(DiscountLineAdd)
@@ -13475,10 +13667,16 @@ func (v *InvoiceMod) decodeXML(d *decodeState, start *token) error {
 		case "InvoiceLineMod":
 			x := new(InvoiceLineMod)
 			err = x.decodeXML(d, t)
+			if v.InvoiceLineModOrInvoiceLineGroupMod == nil {
+				v.InvoiceLineModOrInvoiceLineGroupMod = make([]InvoiceLineModOrInvoiceLineGroupMod, 0, 4)
+			}
 			v.InvoiceLineModOrInvoiceLineGroupMod = append(v.InvoiceLineModOrInvoiceLineGroupMod, InvoiceLineModOrInvoiceLineGroupMod{InvoiceLineMod: x})
 		case "InvoiceLineGroupMod":
 			x := new(InvoiceLineGroupMod)
 			err = x.decodeXML(d, t)
+			if v.InvoiceLineModOrInvoiceLineGroupMod == nil {
+				v.InvoiceLineModOrInvoiceLineGroupMod = make([]InvoiceLineModOrInvoiceLineGroupMod, 0, 4)
+			}
 			v.InvoiceLineModOrInvoiceLineGroupMod = append(v.InvoiceLineModOrInvoiceLineGroupMod, InvoiceLineModOrInvoiceLineGroupMod{InvoiceLineGroupMod: x})
 		default:
 			err = d.skip()
@@ -14191,10 +14389,16 @@ func (v *InvoiceRet) decodeXML(d *decodeState, start *token) error {
 		case "InvoiceLineRet":
 			x := new(InvoiceLineRet)
 			err = x.decodeXML(d, t)
+			if v.InvoiceLineRetOrInvoiceLineGroupRet == nil {
+				v.InvoiceLineRetOrInvoiceLineGroupRet = make([]InvoiceLineRetOrInvoiceLineGroupRet, 0, 4)
+			}
 			v.InvoiceLineRetOrInvoiceLineGroupRet = append(v.InvoiceLineRetOrInvoiceLineGroupRet, InvoiceLineRetOrInvoiceLineGroupRet{InvoiceLineRet: x})
 		case "InvoiceLineGroupRet":
 			x := new(InvoiceLineGroupRet)
 			err = x.decodeXML(d, t)
+			if v.InvoiceLineRetOrInvoiceLineGroupRet == nil {
+				v.InvoiceLineRetOrInvoiceLineGroupRet = make([]InvoiceLineRetOrInvoiceLineGroupRet, 0, 4)
+			}
 			v.InvoiceLineRetOrInvoiceLineGroupRet = append(v.InvoiceLineRetOrInvoiceLineGroupRet, InvoiceLineRetOrInvoiceLineGroupRet{InvoiceLineGroupRet: x})
 		case "DiscountLineRet":
 			v.DiscountLineRet = new(DiscountLineRet)
@@ -20566,215 +20770,6 @@ func (v *ItemNonInventoryModRs) decodeXML(d *decodeState, start *token) error {
 		case "ErrorRecovery":
 			v.ErrorRecovery = new(ErrorRecovery)
 			err = v.ErrorRecovery.decodeXML(d, t)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// ItemNonInventoryQueryRq is the qbXML element <ItemNonInventoryQueryRq>.
-type ItemNonInventoryQueryRq struct {
-	// RequestID is the attribute requestID.
-	RequestID string
-	// MetaData is the attribute metaData.
-	MetaData string
-	// Iterator is the attribute iterator.
-	Iterator string
-	// IteratorID is the attribute iteratorID.
-	IteratorID string
-	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
-	ListID []string
-	// FullName is <FullName> (STRTYPE; repeated).
-	FullName []string
-	// MaxReturned is <MaxReturned> (INTTYPE).
-	MaxReturned *string
-	// ActiveStatus is <ActiveStatus> (ENUMTYPE; one of ActiveOnly, InactiveOnly, All).
-	ActiveStatus *string
-	// FromModifiedDate is <FromModifiedDate> (DATETIMETYPE).
-	FromModifiedDate *string
-	// ToModifiedDate is <ToModifiedDate> (DATETIMETYPE).
-	ToModifiedDate *string
-	// NameFilter is <NameFilter>.
-	NameFilter *NameFilter
-	// NameRangeFilter is <NameRangeFilter>.
-	NameRangeFilter *NameRangeFilter
-	// ClassFilter is <ClassFilter>.
-	ClassFilter *ClassFilter
-	// IncludeRetElement is <IncludeRetElement> (STRTYPE; at most 50 characters; repeated).
-	IncludeRetElement []string
-	// OwnerID is <OwnerID> (GUIDTYPE; repeated).
-	OwnerID []string
-}
-
-// ElementName returns "ItemNonInventoryQueryRq".
-func (*ItemNonInventoryQueryRq) ElementName() string { return "ItemNonInventoryQueryRq" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *ItemNonInventoryQueryRq) ToNode() *Node {
-	n := &Node{Name: "ItemNonInventoryQueryRq"}
-	n.addAttr("requestID", v.RequestID)
-	n.addAttr("metaData", v.MetaData)
-	n.addAttr("iterator", v.Iterator)
-	n.addAttr("iteratorID", v.IteratorID)
-	n.addTexts("ListID", v.ListID)
-	n.addTexts("FullName", v.FullName)
-	n.addText("MaxReturned", v.MaxReturned)
-	n.addText("ActiveStatus", v.ActiveStatus)
-	n.addText("FromModifiedDate", v.FromModifiedDate)
-	n.addText("ToModifiedDate", v.ToModifiedDate)
-	if v.NameFilter != nil {
-		n.addChild(v.NameFilter.ToNode())
-	}
-	if v.NameRangeFilter != nil {
-		n.addChild(v.NameRangeFilter.ToNode())
-	}
-	if v.ClassFilter != nil {
-		n.addChild(v.ClassFilter.ToNode())
-	}
-	n.addTexts("IncludeRetElement", v.IncludeRetElement)
-	n.addTexts("OwnerID", v.OwnerID)
-	return n
-}
-
-func (v *ItemNonInventoryQueryRq) decodeXML(d *decodeState, start *token) error {
-	attrs, err := d.attrs(start)
-	if err != nil {
-		return err
-	}
-	for _, a := range attrs {
-		switch string(a.name) {
-		case "requestID":
-			v.RequestID = d.str(a.value)
-		case "metaData":
-			v.MetaData = d.str(a.value)
-		case "iterator":
-			v.Iterator = d.str(a.value)
-		case "iteratorID":
-			v.IteratorID = d.str(a.value)
-		}
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "ListID":
-			var x string
-			x, err = d.text()
-			v.ListID = append(v.ListID, x)
-		case "FullName":
-			var x string
-			x, err = d.text()
-			v.FullName = append(v.FullName, x)
-		case "MaxReturned":
-			v.MaxReturned, err = d.textPtr()
-		case "ActiveStatus":
-			v.ActiveStatus, err = d.textPtr()
-		case "FromModifiedDate":
-			v.FromModifiedDate, err = d.textPtr()
-		case "ToModifiedDate":
-			v.ToModifiedDate, err = d.textPtr()
-		case "NameFilter":
-			v.NameFilter = new(NameFilter)
-			err = v.NameFilter.decodeXML(d, t)
-		case "NameRangeFilter":
-			v.NameRangeFilter = new(NameRangeFilter)
-			err = v.NameRangeFilter.decodeXML(d, t)
-		case "ClassFilter":
-			v.ClassFilter = new(ClassFilter)
-			err = v.ClassFilter.decodeXML(d, t)
-		case "IncludeRetElement":
-			var x string
-			x, err = d.text()
-			v.IncludeRetElement = append(v.IncludeRetElement, x)
-		case "OwnerID":
-			var x string
-			x, err = d.text()
-			v.OwnerID = append(v.OwnerID, x)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// ItemNonInventoryQueryRs is the qbXML element <ItemNonInventoryQueryRs>.
-type ItemNonInventoryQueryRs struct {
-	// RequestID is the attribute requestID.
-	RequestID string
-	// StatusCode is the attribute statusCode (required).
-	StatusCode string
-	// StatusSeverity is the attribute statusSeverity (required).
-	StatusSeverity string
-	// StatusMessage is the attribute statusMessage.
-	StatusMessage string
-	// RetCount is the attribute retCount.
-	RetCount string
-	// IteratorRemainingCount is the attribute iteratorRemainingCount.
-	IteratorRemainingCount string
-	// IteratorID is the attribute iteratorID.
-	IteratorID string
-	// ItemNonInventoryRet is <ItemNonInventoryRet> (repeated).
-	ItemNonInventoryRet []ItemNonInventoryRet
-}
-
-// ElementName returns "ItemNonInventoryQueryRs".
-func (*ItemNonInventoryQueryRs) ElementName() string { return "ItemNonInventoryQueryRs" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *ItemNonInventoryQueryRs) ToNode() *Node {
-	n := &Node{Name: "ItemNonInventoryQueryRs"}
-	n.addAttr("requestID", v.RequestID)
-	n.addAttr("statusCode", v.StatusCode)
-	n.addAttr("statusSeverity", v.StatusSeverity)
-	n.addAttr("statusMessage", v.StatusMessage)
-	n.addAttr("retCount", v.RetCount)
-	n.addAttr("iteratorRemainingCount", v.IteratorRemainingCount)
-	n.addAttr("iteratorID", v.IteratorID)
-	for i := range v.ItemNonInventoryRet {
-		n.addChild(v.ItemNonInventoryRet[i].ToNode())
-	}
-	return n
-}
-
-func (v *ItemNonInventoryQueryRs) decodeXML(d *decodeState, start *token) error {
-	attrs, err := d.attrs(start)
-	if err != nil {
-		return err
-	}
-	for _, a := range attrs {
-		switch string(a.name) {
-		case "requestID":
-			v.RequestID = d.str(a.value)
-		case "statusCode":
-			v.StatusCode = d.str(a.value)
-		case "statusSeverity":
-			v.StatusSeverity = d.str(a.value)
-		case "statusMessage":
-			v.StatusMessage = d.str(a.value)
-		case "retCount":
-			v.RetCount = d.str(a.value)
-		case "iteratorRemainingCount":
-			v.IteratorRemainingCount = d.str(a.value)
-		case "iteratorID":
-			v.IteratorID = d.str(a.value)
-		}
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "ItemNonInventoryRet":
-			v.ItemNonInventoryRet = append(v.ItemNonInventoryRet, ItemNonInventoryRet{})
-			err = v.ItemNonInventoryRet[len(v.ItemNonInventoryRet)-1].decodeXML(d, t)
 		default:
 			err = d.skip()
 		}

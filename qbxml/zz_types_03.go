@@ -2,6 +2,215 @@
 
 package qbxml
 
+// ItemNonInventoryQueryRq is the qbXML element <ItemNonInventoryQueryRq>.
+type ItemNonInventoryQueryRq struct {
+	// RequestID is the attribute requestID.
+	RequestID string
+	// MetaData is the attribute metaData.
+	MetaData string
+	// Iterator is the attribute iterator.
+	Iterator string
+	// IteratorID is the attribute iteratorID.
+	IteratorID string
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
+	ListID []string
+	// FullName is <FullName> (STRTYPE; repeated).
+	FullName []string
+	// MaxReturned is <MaxReturned> (INTTYPE).
+	MaxReturned *string
+	// ActiveStatus is <ActiveStatus> (ENUMTYPE; one of ActiveOnly, InactiveOnly, All).
+	ActiveStatus *string
+	// FromModifiedDate is <FromModifiedDate> (DATETIMETYPE).
+	FromModifiedDate *string
+	// ToModifiedDate is <ToModifiedDate> (DATETIMETYPE).
+	ToModifiedDate *string
+	// NameFilter is <NameFilter>.
+	NameFilter *NameFilter
+	// NameRangeFilter is <NameRangeFilter>.
+	NameRangeFilter *NameRangeFilter
+	// ClassFilter is <ClassFilter>.
+	ClassFilter *ClassFilter
+	// IncludeRetElement is <IncludeRetElement> (STRTYPE; at most 50 characters; repeated).
+	IncludeRetElement []string
+	// OwnerID is <OwnerID> (GUIDTYPE; repeated).
+	OwnerID []string
+}
+
+// ElementName returns "ItemNonInventoryQueryRq".
+func (*ItemNonInventoryQueryRq) ElementName() string { return "ItemNonInventoryQueryRq" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *ItemNonInventoryQueryRq) ToNode() *Node {
+	n := &Node{Name: "ItemNonInventoryQueryRq"}
+	n.addAttr("requestID", v.RequestID)
+	n.addAttr("metaData", v.MetaData)
+	n.addAttr("iterator", v.Iterator)
+	n.addAttr("iteratorID", v.IteratorID)
+	n.addTexts("ListID", v.ListID)
+	n.addTexts("FullName", v.FullName)
+	n.addText("MaxReturned", v.MaxReturned)
+	n.addText("ActiveStatus", v.ActiveStatus)
+	n.addText("FromModifiedDate", v.FromModifiedDate)
+	n.addText("ToModifiedDate", v.ToModifiedDate)
+	if v.NameFilter != nil {
+		n.addChild(v.NameFilter.ToNode())
+	}
+	if v.NameRangeFilter != nil {
+		n.addChild(v.NameRangeFilter.ToNode())
+	}
+	if v.ClassFilter != nil {
+		n.addChild(v.ClassFilter.ToNode())
+	}
+	n.addTexts("IncludeRetElement", v.IncludeRetElement)
+	n.addTexts("OwnerID", v.OwnerID)
+	return n
+}
+
+func (v *ItemNonInventoryQueryRq) decodeXML(d *decodeState, start *token) error {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "requestID":
+			v.RequestID = d.str(a.value)
+		case "metaData":
+			v.MetaData = d.str(a.value)
+		case "iterator":
+			v.Iterator = d.str(a.value)
+		case "iteratorID":
+			v.IteratorID = d.str(a.value)
+		}
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "ListID":
+			var x string
+			x, err = d.text()
+			v.ListID = append(v.ListID, x)
+		case "FullName":
+			var x string
+			x, err = d.text()
+			v.FullName = append(v.FullName, x)
+		case "MaxReturned":
+			v.MaxReturned, err = d.textPtr()
+		case "ActiveStatus":
+			v.ActiveStatus, err = d.textPtr()
+		case "FromModifiedDate":
+			v.FromModifiedDate, err = d.textPtr()
+		case "ToModifiedDate":
+			v.ToModifiedDate, err = d.textPtr()
+		case "NameFilter":
+			v.NameFilter = new(NameFilter)
+			err = v.NameFilter.decodeXML(d, t)
+		case "NameRangeFilter":
+			v.NameRangeFilter = new(NameRangeFilter)
+			err = v.NameRangeFilter.decodeXML(d, t)
+		case "ClassFilter":
+			v.ClassFilter = new(ClassFilter)
+			err = v.ClassFilter.decodeXML(d, t)
+		case "IncludeRetElement":
+			var x string
+			x, err = d.text()
+			v.IncludeRetElement = append(v.IncludeRetElement, x)
+		case "OwnerID":
+			var x string
+			x, err = d.text()
+			v.OwnerID = append(v.OwnerID, x)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// ItemNonInventoryQueryRs is the qbXML element <ItemNonInventoryQueryRs>.
+type ItemNonInventoryQueryRs struct {
+	// RequestID is the attribute requestID.
+	RequestID string
+	// StatusCode is the attribute statusCode (required).
+	StatusCode string
+	// StatusSeverity is the attribute statusSeverity (required).
+	StatusSeverity string
+	// StatusMessage is the attribute statusMessage.
+	StatusMessage string
+	// RetCount is the attribute retCount.
+	RetCount string
+	// IteratorRemainingCount is the attribute iteratorRemainingCount.
+	IteratorRemainingCount string
+	// IteratorID is the attribute iteratorID.
+	IteratorID string
+	// ItemNonInventoryRet is <ItemNonInventoryRet> (repeated).
+	ItemNonInventoryRet []ItemNonInventoryRet
+}
+
+// ElementName returns "ItemNonInventoryQueryRs".
+func (*ItemNonInventoryQueryRs) ElementName() string { return "ItemNonInventoryQueryRs" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *ItemNonInventoryQueryRs) ToNode() *Node {
+	n := &Node{Name: "ItemNonInventoryQueryRs"}
+	n.addAttr("requestID", v.RequestID)
+	n.addAttr("statusCode", v.StatusCode)
+	n.addAttr("statusSeverity", v.StatusSeverity)
+	n.addAttr("statusMessage", v.StatusMessage)
+	n.addAttr("retCount", v.RetCount)
+	n.addAttr("iteratorRemainingCount", v.IteratorRemainingCount)
+	n.addAttr("iteratorID", v.IteratorID)
+	for i := range v.ItemNonInventoryRet {
+		n.addChild(v.ItemNonInventoryRet[i].ToNode())
+	}
+	return n
+}
+
+func (v *ItemNonInventoryQueryRs) decodeXML(d *decodeState, start *token) error {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "requestID":
+			v.RequestID = d.str(a.value)
+		case "statusCode":
+			v.StatusCode = d.str(a.value)
+		case "statusSeverity":
+			v.StatusSeverity = d.str(a.value)
+		case "statusMessage":
+			v.StatusMessage = d.str(a.value)
+		case "retCount":
+			v.RetCount = d.str(a.value)
+		case "iteratorRemainingCount":
+			v.IteratorRemainingCount = d.str(a.value)
+		case "iteratorID":
+			v.IteratorID = d.str(a.value)
+		}
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "ItemNonInventoryRet":
+			v.ItemNonInventoryRet = append(v.ItemNonInventoryRet, ItemNonInventoryRet{})
+			err = v.ItemNonInventoryRet[len(v.ItemNonInventoryRet)-1].decodeXML(d, t)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // ItemNonInventoryRet is the qbXML element <ItemNonInventoryRet>.
 type ItemNonInventoryRet struct {
 	// ListID is <ListID> (IDTYPE; at most 36 characters).
@@ -1949,50 +2158,86 @@ func (v *ItemQueryRs) decodeXML(d *decodeState, start *token) error {
 		case "ItemServiceRet":
 			x := new(ItemServiceRet)
 			err = x.decodeXML(d, t)
+			if v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet == nil {
+				v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = make([]ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, 0, 4)
+			}
 			v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = append(v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet{ItemServiceRet: x})
 		case "ItemNonInventoryRet":
 			x := new(ItemNonInventoryRet)
 			err = x.decodeXML(d, t)
+			if v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet == nil {
+				v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = make([]ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, 0, 4)
+			}
 			v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = append(v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet{ItemNonInventoryRet: x})
 		case "ItemOtherChargeRet":
 			x := new(ItemOtherChargeRet)
 			err = x.decodeXML(d, t)
+			if v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet == nil {
+				v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = make([]ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, 0, 4)
+			}
 			v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = append(v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet{ItemOtherChargeRet: x})
 		case "ItemInventoryRet":
 			x := new(ItemInventoryRet)
 			err = x.decodeXML(d, t)
+			if v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet == nil {
+				v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = make([]ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, 0, 4)
+			}
 			v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = append(v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet{ItemInventoryRet: x})
 		case "ItemInventoryAssemblyRet":
 			x := new(ItemInventoryAssemblyRet)
 			err = x.decodeXML(d, t)
+			if v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet == nil {
+				v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = make([]ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, 0, 4)
+			}
 			v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = append(v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet{ItemInventoryAssemblyRet: x})
 		case "ItemFixedAssetRet":
 			x := new(ItemFixedAssetRet)
 			err = x.decodeXML(d, t)
+			if v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet == nil {
+				v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = make([]ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, 0, 4)
+			}
 			v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = append(v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet{ItemFixedAssetRet: x})
 		case "ItemSubtotalRet":
 			x := new(ItemSubtotalRet)
 			err = x.decodeXML(d, t)
+			if v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet == nil {
+				v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = make([]ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, 0, 4)
+			}
 			v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = append(v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet{ItemSubtotalRet: x})
 		case "ItemDiscountRet":
 			x := new(ItemDiscountRet)
 			err = x.decodeXML(d, t)
+			if v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet == nil {
+				v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = make([]ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, 0, 4)
+			}
 			v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = append(v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet{ItemDiscountRet: x})
 		case "ItemPaymentRet":
 			x := new(ItemPaymentRet)
 			err = x.decodeXML(d, t)
+			if v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet == nil {
+				v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = make([]ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, 0, 4)
+			}
 			v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = append(v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet{ItemPaymentRet: x})
 		case "ItemSalesTaxRet":
 			x := new(ItemSalesTaxRet)
 			err = x.decodeXML(d, t)
+			if v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet == nil {
+				v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = make([]ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, 0, 4)
+			}
 			v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = append(v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet{ItemSalesTaxRet: x})
 		case "ItemSalesTaxGroupRet":
 			x := new(ItemSalesTaxGroupRet)
 			err = x.decodeXML(d, t)
+			if v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet == nil {
+				v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = make([]ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, 0, 4)
+			}
 			v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = append(v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet{ItemSalesTaxGroupRet: x})
 		case "ItemGroupRet":
 			x := new(ItemGroupRet)
 			err = x.decodeXML(d, t)
+			if v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet == nil {
+				v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = make([]ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, 0, 4)
+			}
 			v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet = append(v.ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet, ItemServiceRetOrItemNonInventoryRetOrItemOtherChargeRetOrItemInventoryRetOrItemInventoryAssemblyRetOrItemFixedAssetRetOrItemSubtotalRetOrItemDiscountRetOrItemPaymentRetOrItemSalesTaxRetOrItemSalesTaxGroupRetOrItemGroupRet{ItemGroupRet: x})
 		default:
 			err = d.skip()
@@ -2113,10 +2358,16 @@ func (v *ItemReceiptAdd) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineAdd":
 			x := new(ItemLineAdd)
 			err = x.decodeXML(d, t)
+			if v.ItemLineAddOrItemGroupLineAdd == nil {
+				v.ItemLineAddOrItemGroupLineAdd = make([]ItemLineAddOrItemGroupLineAdd, 0, 4)
+			}
 			v.ItemLineAddOrItemGroupLineAdd = append(v.ItemLineAddOrItemGroupLineAdd, ItemLineAddOrItemGroupLineAdd{ItemLineAdd: x})
 		case "ItemGroupLineAdd":
 			x := new(ItemGroupLineAdd)
 			err = x.decodeXML(d, t)
+			if v.ItemLineAddOrItemGroupLineAdd == nil {
+				v.ItemLineAddOrItemGroupLineAdd = make([]ItemLineAddOrItemGroupLineAdd, 0, 4)
+			}
 			v.ItemLineAddOrItemGroupLineAdd = append(v.ItemLineAddOrItemGroupLineAdd, ItemLineAddOrItemGroupLineAdd{ItemGroupLineAdd: x})
 		default:
 			err = d.skip()
@@ -2365,10 +2616,16 @@ func (v *ItemReceiptMod) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineMod":
 			x := new(ItemLineMod)
 			err = x.decodeXML(d, t)
+			if v.ItemLineModOrItemGroupLineMod == nil {
+				v.ItemLineModOrItemGroupLineMod = make([]ItemLineModOrItemGroupLineMod, 0, 4)
+			}
 			v.ItemLineModOrItemGroupLineMod = append(v.ItemLineModOrItemGroupLineMod, ItemLineModOrItemGroupLineMod{ItemLineMod: x})
 		case "ItemGroupLineMod":
 			x := new(ItemGroupLineMod)
 			err = x.decodeXML(d, t)
+			if v.ItemLineModOrItemGroupLineMod == nil {
+				v.ItemLineModOrItemGroupLineMod = make([]ItemLineModOrItemGroupLineMod, 0, 4)
+			}
 			v.ItemLineModOrItemGroupLineMod = append(v.ItemLineModOrItemGroupLineMod, ItemLineModOrItemGroupLineMod{ItemGroupLineMod: x})
 		default:
 			err = d.skip()
@@ -2909,10 +3166,16 @@ func (v *ItemReceiptRet) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineRet":
 			x := new(ItemLineRet)
 			err = x.decodeXML(d, t)
+			if v.ItemLineRetOrItemGroupLineRet == nil {
+				v.ItemLineRetOrItemGroupLineRet = make([]ItemLineRetOrItemGroupLineRet, 0, 4)
+			}
 			v.ItemLineRetOrItemGroupLineRet = append(v.ItemLineRetOrItemGroupLineRet, ItemLineRetOrItemGroupLineRet{ItemLineRet: x})
 		case "ItemGroupLineRet":
 			x := new(ItemGroupLineRet)
 			err = x.decodeXML(d, t)
+			if v.ItemLineRetOrItemGroupLineRet == nil {
+				v.ItemLineRetOrItemGroupLineRet = make([]ItemLineRetOrItemGroupLineRet, 0, 4)
+			}
 			v.ItemLineRetOrItemGroupLineRet = append(v.ItemLineRetOrItemGroupLineRet, ItemLineRetOrItemGroupLineRet{ItemGroupLineRet: x})
 		case "DataExtRet":
 			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
@@ -7505,10 +7768,16 @@ func (v *JournalEntryAdd) decodeXML(d *decodeState, start *token) error {
 		case "JournalDebitLine":
 			x := new(JournalDebitLine)
 			err = x.decodeXML(d, t)
+			if v.JournalDebitLineOrJournalCreditLine == nil {
+				v.JournalDebitLineOrJournalCreditLine = make([]JournalDebitLineOrJournalCreditLine, 0, 4)
+			}
 			v.JournalDebitLineOrJournalCreditLine = append(v.JournalDebitLineOrJournalCreditLine, JournalDebitLineOrJournalCreditLine{JournalDebitLine: x})
 		case "JournalCreditLine":
 			x := new(JournalCreditLine)
 			err = x.decodeXML(d, t)
+			if v.JournalDebitLineOrJournalCreditLine == nil {
+				v.JournalDebitLineOrJournalCreditLine = make([]JournalDebitLineOrJournalCreditLine, 0, 4)
+			}
 			v.JournalDebitLineOrJournalCreditLine = append(v.JournalDebitLineOrJournalCreditLine, JournalDebitLineOrJournalCreditLine{JournalCreditLine: x})
 		default:
 			err = d.skip()
@@ -8209,10 +8478,16 @@ func (v *JournalEntryRet) decodeXML(d *decodeState, start *token) error {
 		case "JournalDebitLine":
 			x := new(JournalDebitLine)
 			err = x.decodeXML(d, t)
+			if v.JournalDebitLineOrJournalCreditLine == nil {
+				v.JournalDebitLineOrJournalCreditLine = make([]JournalDebitLineOrJournalCreditLine, 0, 4)
+			}
 			v.JournalDebitLineOrJournalCreditLine = append(v.JournalDebitLineOrJournalCreditLine, JournalDebitLineOrJournalCreditLine{JournalDebitLine: x})
 		case "JournalCreditLine":
 			x := new(JournalCreditLine)
 			err = x.decodeXML(d, t)
+			if v.JournalDebitLineOrJournalCreditLine == nil {
+				v.JournalDebitLineOrJournalCreditLine = make([]JournalDebitLineOrJournalCreditLine, 0, 4)
+			}
 			v.JournalDebitLineOrJournalCreditLine = append(v.JournalDebitLineOrJournalCreditLine, JournalDebitLineOrJournalCreditLine{JournalCreditLine: x})
 		case "DataExtRet":
 			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
@@ -15959,10 +16234,16 @@ func (v *PurchaseOrderAdd) decodeXML(d *decodeState, start *token) error {
 		case "PurchaseOrderLineAdd":
 			x := new(PurchaseOrderLineAdd)
 			err = x.decodeXML(d, t)
+			if v.PurchaseOrderLineAddOrPurchaseOrderLineGroupAdd == nil {
+				v.PurchaseOrderLineAddOrPurchaseOrderLineGroupAdd = make([]PurchaseOrderLineAddOrPurchaseOrderLineGroupAdd, 0, 4)
+			}
 			v.PurchaseOrderLineAddOrPurchaseOrderLineGroupAdd = append(v.PurchaseOrderLineAddOrPurchaseOrderLineGroupAdd, PurchaseOrderLineAddOrPurchaseOrderLineGroupAdd{PurchaseOrderLineAdd: x})
 		case "PurchaseOrderLineGroupAdd":
 			x := new(PurchaseOrderLineGroupAdd)
 			err = x.decodeXML(d, t)
+			if v.PurchaseOrderLineAddOrPurchaseOrderLineGroupAdd == nil {
+				v.PurchaseOrderLineAddOrPurchaseOrderLineGroupAdd = make([]PurchaseOrderLineAddOrPurchaseOrderLineGroupAdd, 0, 4)
+			}
 			v.PurchaseOrderLineAddOrPurchaseOrderLineGroupAdd = append(v.PurchaseOrderLineAddOrPurchaseOrderLineGroupAdd, PurchaseOrderLineAddOrPurchaseOrderLineGroupAdd{PurchaseOrderLineGroupAdd: x})
 		default:
 			err = d.skip()
@@ -16999,10 +17280,16 @@ func (v *PurchaseOrderMod) decodeXML(d *decodeState, start *token) error {
 		case "PurchaseOrderLineMod":
 			x := new(PurchaseOrderLineMod)
 			err = x.decodeXML(d, t)
+			if v.PurchaseOrderLineModOrPurchaseOrderLineGroupMod == nil {
+				v.PurchaseOrderLineModOrPurchaseOrderLineGroupMod = make([]PurchaseOrderLineModOrPurchaseOrderLineGroupMod, 0, 4)
+			}
 			v.PurchaseOrderLineModOrPurchaseOrderLineGroupMod = append(v.PurchaseOrderLineModOrPurchaseOrderLineGroupMod, PurchaseOrderLineModOrPurchaseOrderLineGroupMod{PurchaseOrderLineMod: x})
 		case "PurchaseOrderLineGroupMod":
 			x := new(PurchaseOrderLineGroupMod)
 			err = x.decodeXML(d, t)
+			if v.PurchaseOrderLineModOrPurchaseOrderLineGroupMod == nil {
+				v.PurchaseOrderLineModOrPurchaseOrderLineGroupMod = make([]PurchaseOrderLineModOrPurchaseOrderLineGroupMod, 0, 4)
+			}
 			v.PurchaseOrderLineModOrPurchaseOrderLineGroupMod = append(v.PurchaseOrderLineModOrPurchaseOrderLineGroupMod, PurchaseOrderLineModOrPurchaseOrderLineGroupMod{PurchaseOrderLineGroupMod: x})
 		default:
 			err = d.skip()
@@ -17649,10 +17936,16 @@ func (v *PurchaseOrderRet) decodeXML(d *decodeState, start *token) error {
 		case "PurchaseOrderLineRet":
 			x := new(PurchaseOrderLineRet)
 			err = x.decodeXML(d, t)
+			if v.PurchaseOrderLineRetOrPurchaseOrderLineGroupRet == nil {
+				v.PurchaseOrderLineRetOrPurchaseOrderLineGroupRet = make([]PurchaseOrderLineRetOrPurchaseOrderLineGroupRet, 0, 4)
+			}
 			v.PurchaseOrderLineRetOrPurchaseOrderLineGroupRet = append(v.PurchaseOrderLineRetOrPurchaseOrderLineGroupRet, PurchaseOrderLineRetOrPurchaseOrderLineGroupRet{PurchaseOrderLineRet: x})
 		case "PurchaseOrderLineGroupRet":
 			x := new(PurchaseOrderLineGroupRet)
 			err = x.decodeXML(d, t)
+			if v.PurchaseOrderLineRetOrPurchaseOrderLineGroupRet == nil {
+				v.PurchaseOrderLineRetOrPurchaseOrderLineGroupRet = make([]PurchaseOrderLineRetOrPurchaseOrderLineGroupRet, 0, 4)
+			}
 			v.PurchaseOrderLineRetOrPurchaseOrderLineGroupRet = append(v.PurchaseOrderLineRetOrPurchaseOrderLineGroupRet, PurchaseOrderLineRetOrPurchaseOrderLineGroupRet{PurchaseOrderLineGroupRet: x})
 		case "DataExtRet":
 			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
@@ -19458,18 +19751,30 @@ func (v *ReportData) decodeXML(d *decodeState, start *token) error {
 		case "DataRow":
 			x := new(DataRow)
 			err = x.decodeXML(d, t)
+			if v.DataRowOrTextRowOrSubtotalRowOrTotalRow == nil {
+				v.DataRowOrTextRowOrSubtotalRowOrTotalRow = make([]DataRowOrTextRowOrSubtotalRowOrTotalRow, 0, 4)
+			}
 			v.DataRowOrTextRowOrSubtotalRowOrTotalRow = append(v.DataRowOrTextRowOrSubtotalRowOrTotalRow, DataRowOrTextRowOrSubtotalRowOrTotalRow{DataRow: x})
 		case "TextRow":
 			x := new(TextRow)
 			err = x.decodeXML(d, t)
+			if v.DataRowOrTextRowOrSubtotalRowOrTotalRow == nil {
+				v.DataRowOrTextRowOrSubtotalRowOrTotalRow = make([]DataRowOrTextRowOrSubtotalRowOrTotalRow, 0, 4)
+			}
 			v.DataRowOrTextRowOrSubtotalRowOrTotalRow = append(v.DataRowOrTextRowOrSubtotalRowOrTotalRow, DataRowOrTextRowOrSubtotalRowOrTotalRow{TextRow: x})
 		case "SubtotalRow":
 			x := new(SubtotalRow)
 			err = x.decodeXML(d, t)
+			if v.DataRowOrTextRowOrSubtotalRowOrTotalRow == nil {
+				v.DataRowOrTextRowOrSubtotalRowOrTotalRow = make([]DataRowOrTextRowOrSubtotalRowOrTotalRow, 0, 4)
+			}
 			v.DataRowOrTextRowOrSubtotalRowOrTotalRow = append(v.DataRowOrTextRowOrSubtotalRowOrTotalRow, DataRowOrTextRowOrSubtotalRowOrTotalRow{SubtotalRow: x})
 		case "TotalRow":
 			x := new(TotalRow)
 			err = x.decodeXML(d, t)
+			if v.DataRowOrTextRowOrSubtotalRowOrTotalRow == nil {
+				v.DataRowOrTextRowOrSubtotalRowOrTotalRow = make([]DataRowOrTextRowOrSubtotalRowOrTotalRow, 0, 4)
+			}
 			v.DataRowOrTextRowOrSubtotalRowOrTotalRow = append(v.DataRowOrTextRowOrSubtotalRowOrTotalRow, DataRowOrTextRowOrSubtotalRowOrTotalRow{TotalRow: x})
 		default:
 			err = d.skip()
@@ -20184,641 +20489,6 @@ func (v *SalesOrPurchase) decodeXML(d *decodeState, start *token) error {
 		case "AccountRef":
 			v.AccountRef = new(AccountRef)
 			err = v.AccountRef.decodeXML(d, t)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// SalesOrPurchaseMod is the qbXML element <SalesOrPurchaseMod>.
-type SalesOrPurchaseMod struct {
-	// Desc is <Desc> (STRTYPE; at most 4095 characters).
-	Desc *string
-	// Price is <Price> (PRICETYPE).
-	Price *string
-	// PricePercent is <PricePercent> (PERCENTTYPE).
-	PricePercent *string
-	// AccountRef is <AccountRef>.
-	AccountRef *AccountRef
-	// ApplyAccountRefToExistingTxns is <ApplyAccountRefToExistingTxns> (BOOLTYPE).
-	ApplyAccountRefToExistingTxns *string
-}
-
-// ElementName returns "SalesOrPurchaseMod".
-func (*SalesOrPurchaseMod) ElementName() string { return "SalesOrPurchaseMod" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *SalesOrPurchaseMod) ToNode() *Node {
-	n := &Node{Name: "SalesOrPurchaseMod"}
-	n.addText("Desc", v.Desc)
-	n.addText("Price", v.Price)
-	n.addText("PricePercent", v.PricePercent)
-	if v.AccountRef != nil {
-		n.addChild(v.AccountRef.ToNode())
-	}
-	n.addText("ApplyAccountRefToExistingTxns", v.ApplyAccountRefToExistingTxns)
-	return n
-}
-
-func (v *SalesOrPurchaseMod) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "Desc":
-			v.Desc, err = d.textPtr()
-		case "Price":
-			v.Price, err = d.textPtr()
-		case "PricePercent":
-			v.PricePercent, err = d.textPtr()
-		case "AccountRef":
-			v.AccountRef = new(AccountRef)
-			err = v.AccountRef.decodeXML(d, t)
-		case "ApplyAccountRefToExistingTxns":
-			v.ApplyAccountRefToExistingTxns, err = d.textPtr()
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// SalesOrderAdd is the qbXML element <SalesOrderAdd>.
-type SalesOrderAdd struct {
-	// DefMacro is the attribute defMacro.
-	DefMacro string
-	// CustomerRef is <CustomerRef> (required).
-	CustomerRef *CustomerRef
-	// ClassRef is <ClassRef>.
-	ClassRef *ClassRef
-	// TemplateRef is <TemplateRef>.
-	TemplateRef *TemplateRef
-	// TxnDate is <TxnDate> (DATETYPE).
-	TxnDate *string
-	// RefNumber is <RefNumber> (STRTYPE; at most 11 characters).
-	RefNumber *string
-	// BillAddress is <BillAddress>.
-	BillAddress *BillAddress
-	// ShipAddress is <ShipAddress>.
-	ShipAddress *ShipAddress
-	// PONumber is <PONumber> (STRTYPE; at most 25 characters).
-	PONumber *string
-	// TermsRef is <TermsRef>.
-	TermsRef *TermsRef
-	// DueDate is <DueDate> (DATETYPE).
-	DueDate *string
-	// SalesRepRef is <SalesRepRef>.
-	SalesRepRef *SalesRepRef
-	// FOB is <FOB> (STRTYPE; at most 13 characters).
-	FOB *string
-	// ShipDate is <ShipDate> (DATETYPE).
-	ShipDate *string
-	// ShipMethodRef is <ShipMethodRef>.
-	ShipMethodRef *ShipMethodRef
-	// ItemSalesTaxRef is <ItemSalesTaxRef>.
-	ItemSalesTaxRef *ItemSalesTaxRef
-	// IsManuallyClosed is <IsManuallyClosed> (BOOLTYPE).
-	IsManuallyClosed *string
-	// Memo is <Memo> (STRTYPE; at most 4095 characters).
-	Memo *string
-	// CustomerMsgRef is <CustomerMsgRef>.
-	CustomerMsgRef *CustomerMsgRef
-	// IsToBePrinted is <IsToBePrinted> (BOOLTYPE).
-	IsToBePrinted *string
-	// IsToBeEmailed is <IsToBeEmailed> (BOOLTYPE).
-	IsToBeEmailed *string
-	// IsTaxIncluded is <IsTaxIncluded> (BOOLTYPE).
-	IsTaxIncluded *string
-	// CustomerSalesTaxCodeRef is <CustomerSalesTaxCodeRef>.
-	CustomerSalesTaxCodeRef *CustomerSalesTaxCodeRef
-	// Other is <Other> (STRTYPE; at most 29 characters).
-	Other *string
-	// ExchangeRate is <ExchangeRate> (FLOATTYPE).
-	ExchangeRate *string
-	// ExternalGUID is <ExternalGUID> (GUIDTYPE).
-	ExternalGUID *string
-	// SalesOrderLineAddOrSalesOrderLineGroupAdd holds the repeated choice of Sales, derLineAdd, Sales, derLineGroupAdd, in document order.
-	SalesOrderLineAddOrSalesOrderLineGroupAdd []SalesOrderLineAddOrSalesOrderLineGroupAdd
-}
-
-// ElementName returns "SalesOrderAdd".
-func (*SalesOrderAdd) ElementName() string { return "SalesOrderAdd" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *SalesOrderAdd) ToNode() *Node {
-	n := &Node{Name: "SalesOrderAdd"}
-	n.addAttr("defMacro", v.DefMacro)
-	if v.CustomerRef != nil {
-		n.addChild(v.CustomerRef.ToNode())
-	}
-	if v.ClassRef != nil {
-		n.addChild(v.ClassRef.ToNode())
-	}
-	if v.TemplateRef != nil {
-		n.addChild(v.TemplateRef.ToNode())
-	}
-	n.addText("TxnDate", v.TxnDate)
-	n.addText("RefNumber", v.RefNumber)
-	if v.BillAddress != nil {
-		n.addChild(v.BillAddress.ToNode())
-	}
-	if v.ShipAddress != nil {
-		n.addChild(v.ShipAddress.ToNode())
-	}
-	n.addText("PONumber", v.PONumber)
-	if v.TermsRef != nil {
-		n.addChild(v.TermsRef.ToNode())
-	}
-	n.addText("DueDate", v.DueDate)
-	if v.SalesRepRef != nil {
-		n.addChild(v.SalesRepRef.ToNode())
-	}
-	n.addText("FOB", v.FOB)
-	n.addText("ShipDate", v.ShipDate)
-	if v.ShipMethodRef != nil {
-		n.addChild(v.ShipMethodRef.ToNode())
-	}
-	if v.ItemSalesTaxRef != nil {
-		n.addChild(v.ItemSalesTaxRef.ToNode())
-	}
-	n.addText("IsManuallyClosed", v.IsManuallyClosed)
-	n.addText("Memo", v.Memo)
-	if v.CustomerMsgRef != nil {
-		n.addChild(v.CustomerMsgRef.ToNode())
-	}
-	n.addText("IsToBePrinted", v.IsToBePrinted)
-	n.addText("IsToBeEmailed", v.IsToBeEmailed)
-	n.addText("IsTaxIncluded", v.IsTaxIncluded)
-	if v.CustomerSalesTaxCodeRef != nil {
-		n.addChild(v.CustomerSalesTaxCodeRef.ToNode())
-	}
-	n.addText("Other", v.Other)
-	n.addText("ExchangeRate", v.ExchangeRate)
-	n.addText("ExternalGUID", v.ExternalGUID)
-	for i := range v.SalesOrderLineAddOrSalesOrderLineGroupAdd {
-		n.addChild(v.SalesOrderLineAddOrSalesOrderLineGroupAdd[i].ToNode())
-	}
-	return n
-}
-
-func (v *SalesOrderAdd) decodeXML(d *decodeState, start *token) error {
-	attrs, err := d.attrs(start)
-	if err != nil {
-		return err
-	}
-	for _, a := range attrs {
-		switch string(a.name) {
-		case "defMacro":
-			v.DefMacro = d.str(a.value)
-		}
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "CustomerRef":
-			v.CustomerRef = new(CustomerRef)
-			err = v.CustomerRef.decodeXML(d, t)
-		case "ClassRef":
-			v.ClassRef = new(ClassRef)
-			err = v.ClassRef.decodeXML(d, t)
-		case "TemplateRef":
-			v.TemplateRef = new(TemplateRef)
-			err = v.TemplateRef.decodeXML(d, t)
-		case "TxnDate":
-			v.TxnDate, err = d.textPtr()
-		case "RefNumber":
-			v.RefNumber, err = d.textPtr()
-		case "BillAddress":
-			v.BillAddress = new(BillAddress)
-			err = v.BillAddress.decodeXML(d, t)
-		case "ShipAddress":
-			v.ShipAddress = new(ShipAddress)
-			err = v.ShipAddress.decodeXML(d, t)
-		case "PONumber":
-			v.PONumber, err = d.textPtr()
-		case "TermsRef":
-			v.TermsRef = new(TermsRef)
-			err = v.TermsRef.decodeXML(d, t)
-		case "DueDate":
-			v.DueDate, err = d.textPtr()
-		case "SalesRepRef":
-			v.SalesRepRef = new(SalesRepRef)
-			err = v.SalesRepRef.decodeXML(d, t)
-		case "FOB":
-			v.FOB, err = d.textPtr()
-		case "ShipDate":
-			v.ShipDate, err = d.textPtr()
-		case "ShipMethodRef":
-			v.ShipMethodRef = new(ShipMethodRef)
-			err = v.ShipMethodRef.decodeXML(d, t)
-		case "ItemSalesTaxRef":
-			v.ItemSalesTaxRef = new(ItemSalesTaxRef)
-			err = v.ItemSalesTaxRef.decodeXML(d, t)
-		case "IsManuallyClosed":
-			v.IsManuallyClosed, err = d.textPtr()
-		case "Memo":
-			v.Memo, err = d.textPtr()
-		case "CustomerMsgRef":
-			v.CustomerMsgRef = new(CustomerMsgRef)
-			err = v.CustomerMsgRef.decodeXML(d, t)
-		case "IsToBePrinted":
-			v.IsToBePrinted, err = d.textPtr()
-		case "IsToBeEmailed":
-			v.IsToBeEmailed, err = d.textPtr()
-		case "IsTaxIncluded":
-			v.IsTaxIncluded, err = d.textPtr()
-		case "CustomerSalesTaxCodeRef":
-			v.CustomerSalesTaxCodeRef = new(CustomerSalesTaxCodeRef)
-			err = v.CustomerSalesTaxCodeRef.decodeXML(d, t)
-		case "Other":
-			v.Other, err = d.textPtr()
-		case "ExchangeRate":
-			v.ExchangeRate, err = d.textPtr()
-		case "ExternalGUID":
-			v.ExternalGUID, err = d.textPtr()
-		case "SalesOrderLineAdd":
-			x := new(SalesOrderLineAdd)
-			err = x.decodeXML(d, t)
-			v.SalesOrderLineAddOrSalesOrderLineGroupAdd = append(v.SalesOrderLineAddOrSalesOrderLineGroupAdd, SalesOrderLineAddOrSalesOrderLineGroupAdd{SalesOrderLineAdd: x})
-		case "SalesOrderLineGroupAdd":
-			x := new(SalesOrderLineGroupAdd)
-			err = x.decodeXML(d, t)
-			v.SalesOrderLineAddOrSalesOrderLineGroupAdd = append(v.SalesOrderLineAddOrSalesOrderLineGroupAdd, SalesOrderLineAddOrSalesOrderLineGroupAdd{SalesOrderLineGroupAdd: x})
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// SalesOrderAddRq is the qbXML element <SalesOrderAddRq>.
-type SalesOrderAddRq struct {
-	// RequestID is the attribute requestID.
-	RequestID string
-	// SalesOrderAdd is <SalesOrderAdd> (required).
-	SalesOrderAdd *SalesOrderAdd
-	// IncludeRetElement is <IncludeRetElement> (STRTYPE; at most 50 characters; repeated).
-	IncludeRetElement []string
-}
-
-// ElementName returns "SalesOrderAddRq".
-func (*SalesOrderAddRq) ElementName() string { return "SalesOrderAddRq" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *SalesOrderAddRq) ToNode() *Node {
-	n := &Node{Name: "SalesOrderAddRq"}
-	n.addAttr("requestID", v.RequestID)
-	if v.SalesOrderAdd != nil {
-		n.addChild(v.SalesOrderAdd.ToNode())
-	}
-	n.addTexts("IncludeRetElement", v.IncludeRetElement)
-	return n
-}
-
-func (v *SalesOrderAddRq) decodeXML(d *decodeState, start *token) error {
-	attrs, err := d.attrs(start)
-	if err != nil {
-		return err
-	}
-	for _, a := range attrs {
-		switch string(a.name) {
-		case "requestID":
-			v.RequestID = d.str(a.value)
-		}
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "SalesOrderAdd":
-			v.SalesOrderAdd = new(SalesOrderAdd)
-			err = v.SalesOrderAdd.decodeXML(d, t)
-		case "IncludeRetElement":
-			var x string
-			x, err = d.text()
-			v.IncludeRetElement = append(v.IncludeRetElement, x)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// SalesOrderAddRs is the qbXML element <SalesOrderAddRs>.
-type SalesOrderAddRs struct {
-	// RequestID is the attribute requestID.
-	RequestID string
-	// StatusCode is the attribute statusCode (required).
-	StatusCode string
-	// StatusSeverity is the attribute statusSeverity (required).
-	StatusSeverity string
-	// StatusMessage is the attribute statusMessage.
-	StatusMessage string
-	// SalesOrderRet is <SalesOrderRet>.
-	SalesOrderRet *SalesOrderRet
-	// ErrorRecovery is <ErrorRecovery>.
-	ErrorRecovery *ErrorRecovery
-}
-
-// ElementName returns "SalesOrderAddRs".
-func (*SalesOrderAddRs) ElementName() string { return "SalesOrderAddRs" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *SalesOrderAddRs) ToNode() *Node {
-	n := &Node{Name: "SalesOrderAddRs"}
-	n.addAttr("requestID", v.RequestID)
-	n.addAttr("statusCode", v.StatusCode)
-	n.addAttr("statusSeverity", v.StatusSeverity)
-	n.addAttr("statusMessage", v.StatusMessage)
-	if v.SalesOrderRet != nil {
-		n.addChild(v.SalesOrderRet.ToNode())
-	}
-	if v.ErrorRecovery != nil {
-		n.addChild(v.ErrorRecovery.ToNode())
-	}
-	return n
-}
-
-func (v *SalesOrderAddRs) decodeXML(d *decodeState, start *token) error {
-	attrs, err := d.attrs(start)
-	if err != nil {
-		return err
-	}
-	for _, a := range attrs {
-		switch string(a.name) {
-		case "requestID":
-			v.RequestID = d.str(a.value)
-		case "statusCode":
-			v.StatusCode = d.str(a.value)
-		case "statusSeverity":
-			v.StatusSeverity = d.str(a.value)
-		case "statusMessage":
-			v.StatusMessage = d.str(a.value)
-		}
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "SalesOrderRet":
-			v.SalesOrderRet = new(SalesOrderRet)
-			err = v.SalesOrderRet.decodeXML(d, t)
-		case "ErrorRecovery":
-			v.ErrorRecovery = new(ErrorRecovery)
-			err = v.ErrorRecovery.decodeXML(d, t)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// SalesOrderLineAdd is the qbXML element <SalesOrderLineAdd>.
-type SalesOrderLineAdd struct {
-	// ItemRef is <ItemRef>.
-	ItemRef *ItemRef
-	// Desc is <Desc> (STRTYPE; at most 4095 characters).
-	Desc *string
-	// Quantity is <Quantity> (QUANTYPE).
-	Quantity *string
-	// UnitOfMeasure is <UnitOfMeasure> (STRTYPE; at most 31 characters).
-	UnitOfMeasure *string
-	// Rate is <Rate> (PRICETYPE).
-	Rate *string
-	// RatePercent is <RatePercent> (PERCENTTYPE).
-	RatePercent *string
-	// PriceLevelRef is <PriceLevelRef>.
-	PriceLevelRef *PriceLevelRef
-	// ClassRef is <ClassRef>.
-	ClassRef *ClassRef
-	// Amount is <Amount> (AMTTYPE).
-	Amount *string
-	// TaxAmount is <TaxAmount> (AMTTYPE).
-	TaxAmount *string
-	// OptionForPriceRuleConflict is <OptionForPriceRuleConflict> (ENUMTYPE; one of Zero, BasePrice).
-	OptionForPriceRuleConflict *string
-	// InventorySiteRef is <InventorySiteRef>.
-	InventorySiteRef *InventorySiteRef
-	// InventorySiteLocationRef is <InventorySiteLocationRef>.
-	InventorySiteLocationRef *InventorySiteLocationRef
-	// SerialNumber is <SerialNumber> (STRTYPE; at most 4095 characters).
-	SerialNumber *string
-	// LotNumber is <LotNumber> (STRTYPE; at most 40 characters).
-	LotNumber *string
-	// SalesTaxCodeRef is <SalesTaxCodeRef>.
-	SalesTaxCodeRef *SalesTaxCodeRef
-	// IsManuallyClosed is <IsManuallyClosed> (BOOLTYPE).
-	IsManuallyClosed *string
-	// Other1 is <Other1> (STRTYPE; at most 29 characters).
-	Other1 *string
-	// Other2 is <Other2> (STRTYPE; at most 29 characters).
-	Other2 *string
-	// DataExt is <DataExt> (repeated).
-	DataExt []DataExt
-}
-
-// ElementName returns "SalesOrderLineAdd".
-func (*SalesOrderLineAdd) ElementName() string { return "SalesOrderLineAdd" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *SalesOrderLineAdd) ToNode() *Node {
-	n := &Node{Name: "SalesOrderLineAdd"}
-	if v.ItemRef != nil {
-		n.addChild(v.ItemRef.ToNode())
-	}
-	n.addText("Desc", v.Desc)
-	n.addText("Quantity", v.Quantity)
-	n.addText("UnitOfMeasure", v.UnitOfMeasure)
-	n.addText("Rate", v.Rate)
-	n.addText("RatePercent", v.RatePercent)
-	if v.PriceLevelRef != nil {
-		n.addChild(v.PriceLevelRef.ToNode())
-	}
-	if v.ClassRef != nil {
-		n.addChild(v.ClassRef.ToNode())
-	}
-	n.addText("Amount", v.Amount)
-	n.addText("TaxAmount", v.TaxAmount)
-	n.addText("OptionForPriceRuleConflict", v.OptionForPriceRuleConflict)
-	if v.InventorySiteRef != nil {
-		n.addChild(v.InventorySiteRef.ToNode())
-	}
-	if v.InventorySiteLocationRef != nil {
-		n.addChild(v.InventorySiteLocationRef.ToNode())
-	}
-	n.addText("SerialNumber", v.SerialNumber)
-	n.addText("LotNumber", v.LotNumber)
-	if v.SalesTaxCodeRef != nil {
-		n.addChild(v.SalesTaxCodeRef.ToNode())
-	}
-	n.addText("IsManuallyClosed", v.IsManuallyClosed)
-	n.addText("Other1", v.Other1)
-	n.addText("Other2", v.Other2)
-	for i := range v.DataExt {
-		n.addChild(v.DataExt[i].ToNode())
-	}
-	return n
-}
-
-func (v *SalesOrderLineAdd) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "ItemRef":
-			v.ItemRef = new(ItemRef)
-			err = v.ItemRef.decodeXML(d, t)
-		case "Desc":
-			v.Desc, err = d.textPtr()
-		case "Quantity":
-			v.Quantity, err = d.textPtr()
-		case "UnitOfMeasure":
-			v.UnitOfMeasure, err = d.textPtr()
-		case "Rate":
-			v.Rate, err = d.textPtr()
-		case "RatePercent":
-			v.RatePercent, err = d.textPtr()
-		case "PriceLevelRef":
-			v.PriceLevelRef = new(PriceLevelRef)
-			err = v.PriceLevelRef.decodeXML(d, t)
-		case "ClassRef":
-			v.ClassRef = new(ClassRef)
-			err = v.ClassRef.decodeXML(d, t)
-		case "Amount":
-			v.Amount, err = d.textPtr()
-		case "TaxAmount":
-			v.TaxAmount, err = d.textPtr()
-		case "OptionForPriceRuleConflict":
-			v.OptionForPriceRuleConflict, err = d.textPtr()
-		case "InventorySiteRef":
-			v.InventorySiteRef = new(InventorySiteRef)
-			err = v.InventorySiteRef.decodeXML(d, t)
-		case "InventorySiteLocationRef":
-			v.InventorySiteLocationRef = new(InventorySiteLocationRef)
-			err = v.InventorySiteLocationRef.decodeXML(d, t)
-		case "SerialNumber":
-			v.SerialNumber, err = d.textPtr()
-		case "LotNumber":
-			v.LotNumber, err = d.textPtr()
-		case "SalesTaxCodeRef":
-			v.SalesTaxCodeRef = new(SalesTaxCodeRef)
-			err = v.SalesTaxCodeRef.decodeXML(d, t)
-		case "IsManuallyClosed":
-			v.IsManuallyClosed, err = d.textPtr()
-		case "Other1":
-			v.Other1, err = d.textPtr()
-		case "Other2":
-			v.Other2, err = d.textPtr()
-		case "DataExt":
-			v.DataExt = append(v.DataExt, DataExt{})
-			err = v.DataExt[len(v.DataExt)-1].decodeXML(d, t)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// SalesOrderLineGroupAdd is the qbXML element <SalesOrderLineGroupAdd>.
-type SalesOrderLineGroupAdd struct {
-	// ItemGroupRef is <ItemGroupRef> (required).
-	ItemGroupRef *ItemGroupRef
-	// Desc is <Desc> (STRTYPE).
-	Desc *string
-	// Quantity is <Quantity> (QUANTYPE).
-	Quantity *string
-	// UnitOfMeasure is <UnitOfMeasure> (STRTYPE; at most 31 characters).
-	UnitOfMeasure *string
-	// InventorySiteRef is <InventorySiteRef>.
-	InventorySiteRef *InventorySiteRef
-	// InventorySiteLocationRef is <InventorySiteLocationRef>.
-	InventorySiteLocationRef *InventorySiteLocationRef
-	// DataExt is <DataExt> (repeated).
-	DataExt []DataExt
-}
-
-// ElementName returns "SalesOrderLineGroupAdd".
-func (*SalesOrderLineGroupAdd) ElementName() string { return "SalesOrderLineGroupAdd" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *SalesOrderLineGroupAdd) ToNode() *Node {
-	n := &Node{Name: "SalesOrderLineGroupAdd"}
-	if v.ItemGroupRef != nil {
-		n.addChild(v.ItemGroupRef.ToNode())
-	}
-	n.addText("Desc", v.Desc)
-	n.addText("Quantity", v.Quantity)
-	n.addText("UnitOfMeasure", v.UnitOfMeasure)
-	if v.InventorySiteRef != nil {
-		n.addChild(v.InventorySiteRef.ToNode())
-	}
-	if v.InventorySiteLocationRef != nil {
-		n.addChild(v.InventorySiteLocationRef.ToNode())
-	}
-	for i := range v.DataExt {
-		n.addChild(v.DataExt[i].ToNode())
-	}
-	return n
-}
-
-func (v *SalesOrderLineGroupAdd) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "ItemGroupRef":
-			v.ItemGroupRef = new(ItemGroupRef)
-			err = v.ItemGroupRef.decodeXML(d, t)
-		case "Desc":
-			v.Desc, err = d.textPtr()
-		case "Quantity":
-			v.Quantity, err = d.textPtr()
-		case "UnitOfMeasure":
-			v.UnitOfMeasure, err = d.textPtr()
-		case "InventorySiteRef":
-			v.InventorySiteRef = new(InventorySiteRef)
-			err = v.InventorySiteRef.decodeXML(d, t)
-		case "InventorySiteLocationRef":
-			v.InventorySiteLocationRef = new(InventorySiteLocationRef)
-			err = v.InventorySiteLocationRef.decodeXML(d, t)
-		case "DataExt":
-			v.DataExt = append(v.DataExt, DataExt{})
-			err = v.DataExt[len(v.DataExt)-1].decodeXML(d, t)
 		default:
 			err = d.skip()
 		}

@@ -2,6 +2,647 @@
 
 package qbxml
 
+// SalesOrPurchaseMod is the qbXML element <SalesOrPurchaseMod>.
+type SalesOrPurchaseMod struct {
+	// Desc is <Desc> (STRTYPE; at most 4095 characters).
+	Desc *string
+	// Price is <Price> (PRICETYPE).
+	Price *string
+	// PricePercent is <PricePercent> (PERCENTTYPE).
+	PricePercent *string
+	// AccountRef is <AccountRef>.
+	AccountRef *AccountRef
+	// ApplyAccountRefToExistingTxns is <ApplyAccountRefToExistingTxns> (BOOLTYPE).
+	ApplyAccountRefToExistingTxns *string
+}
+
+// ElementName returns "SalesOrPurchaseMod".
+func (*SalesOrPurchaseMod) ElementName() string { return "SalesOrPurchaseMod" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *SalesOrPurchaseMod) ToNode() *Node {
+	n := &Node{Name: "SalesOrPurchaseMod"}
+	n.addText("Desc", v.Desc)
+	n.addText("Price", v.Price)
+	n.addText("PricePercent", v.PricePercent)
+	if v.AccountRef != nil {
+		n.addChild(v.AccountRef.ToNode())
+	}
+	n.addText("ApplyAccountRefToExistingTxns", v.ApplyAccountRefToExistingTxns)
+	return n
+}
+
+func (v *SalesOrPurchaseMod) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "Desc":
+			v.Desc, err = d.textPtr()
+		case "Price":
+			v.Price, err = d.textPtr()
+		case "PricePercent":
+			v.PricePercent, err = d.textPtr()
+		case "AccountRef":
+			v.AccountRef = new(AccountRef)
+			err = v.AccountRef.decodeXML(d, t)
+		case "ApplyAccountRefToExistingTxns":
+			v.ApplyAccountRefToExistingTxns, err = d.textPtr()
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// SalesOrderAdd is the qbXML element <SalesOrderAdd>.
+type SalesOrderAdd struct {
+	// DefMacro is the attribute defMacro.
+	DefMacro string
+	// CustomerRef is <CustomerRef> (required).
+	CustomerRef *CustomerRef
+	// ClassRef is <ClassRef>.
+	ClassRef *ClassRef
+	// TemplateRef is <TemplateRef>.
+	TemplateRef *TemplateRef
+	// TxnDate is <TxnDate> (DATETYPE).
+	TxnDate *string
+	// RefNumber is <RefNumber> (STRTYPE; at most 11 characters).
+	RefNumber *string
+	// BillAddress is <BillAddress>.
+	BillAddress *BillAddress
+	// ShipAddress is <ShipAddress>.
+	ShipAddress *ShipAddress
+	// PONumber is <PONumber> (STRTYPE; at most 25 characters).
+	PONumber *string
+	// TermsRef is <TermsRef>.
+	TermsRef *TermsRef
+	// DueDate is <DueDate> (DATETYPE).
+	DueDate *string
+	// SalesRepRef is <SalesRepRef>.
+	SalesRepRef *SalesRepRef
+	// FOB is <FOB> (STRTYPE; at most 13 characters).
+	FOB *string
+	// ShipDate is <ShipDate> (DATETYPE).
+	ShipDate *string
+	// ShipMethodRef is <ShipMethodRef>.
+	ShipMethodRef *ShipMethodRef
+	// ItemSalesTaxRef is <ItemSalesTaxRef>.
+	ItemSalesTaxRef *ItemSalesTaxRef
+	// IsManuallyClosed is <IsManuallyClosed> (BOOLTYPE).
+	IsManuallyClosed *string
+	// Memo is <Memo> (STRTYPE; at most 4095 characters).
+	Memo *string
+	// CustomerMsgRef is <CustomerMsgRef>.
+	CustomerMsgRef *CustomerMsgRef
+	// IsToBePrinted is <IsToBePrinted> (BOOLTYPE).
+	IsToBePrinted *string
+	// IsToBeEmailed is <IsToBeEmailed> (BOOLTYPE).
+	IsToBeEmailed *string
+	// IsTaxIncluded is <IsTaxIncluded> (BOOLTYPE).
+	IsTaxIncluded *string
+	// CustomerSalesTaxCodeRef is <CustomerSalesTaxCodeRef>.
+	CustomerSalesTaxCodeRef *CustomerSalesTaxCodeRef
+	// Other is <Other> (STRTYPE; at most 29 characters).
+	Other *string
+	// ExchangeRate is <ExchangeRate> (FLOATTYPE).
+	ExchangeRate *string
+	// ExternalGUID is <ExternalGUID> (GUIDTYPE).
+	ExternalGUID *string
+	// SalesOrderLineAddOrSalesOrderLineGroupAdd holds the repeated choice of Sales, derLineAdd, Sales, derLineGroupAdd, in document order.
+	SalesOrderLineAddOrSalesOrderLineGroupAdd []SalesOrderLineAddOrSalesOrderLineGroupAdd
+}
+
+// ElementName returns "SalesOrderAdd".
+func (*SalesOrderAdd) ElementName() string { return "SalesOrderAdd" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *SalesOrderAdd) ToNode() *Node {
+	n := &Node{Name: "SalesOrderAdd"}
+	n.addAttr("defMacro", v.DefMacro)
+	if v.CustomerRef != nil {
+		n.addChild(v.CustomerRef.ToNode())
+	}
+	if v.ClassRef != nil {
+		n.addChild(v.ClassRef.ToNode())
+	}
+	if v.TemplateRef != nil {
+		n.addChild(v.TemplateRef.ToNode())
+	}
+	n.addText("TxnDate", v.TxnDate)
+	n.addText("RefNumber", v.RefNumber)
+	if v.BillAddress != nil {
+		n.addChild(v.BillAddress.ToNode())
+	}
+	if v.ShipAddress != nil {
+		n.addChild(v.ShipAddress.ToNode())
+	}
+	n.addText("PONumber", v.PONumber)
+	if v.TermsRef != nil {
+		n.addChild(v.TermsRef.ToNode())
+	}
+	n.addText("DueDate", v.DueDate)
+	if v.SalesRepRef != nil {
+		n.addChild(v.SalesRepRef.ToNode())
+	}
+	n.addText("FOB", v.FOB)
+	n.addText("ShipDate", v.ShipDate)
+	if v.ShipMethodRef != nil {
+		n.addChild(v.ShipMethodRef.ToNode())
+	}
+	if v.ItemSalesTaxRef != nil {
+		n.addChild(v.ItemSalesTaxRef.ToNode())
+	}
+	n.addText("IsManuallyClosed", v.IsManuallyClosed)
+	n.addText("Memo", v.Memo)
+	if v.CustomerMsgRef != nil {
+		n.addChild(v.CustomerMsgRef.ToNode())
+	}
+	n.addText("IsToBePrinted", v.IsToBePrinted)
+	n.addText("IsToBeEmailed", v.IsToBeEmailed)
+	n.addText("IsTaxIncluded", v.IsTaxIncluded)
+	if v.CustomerSalesTaxCodeRef != nil {
+		n.addChild(v.CustomerSalesTaxCodeRef.ToNode())
+	}
+	n.addText("Other", v.Other)
+	n.addText("ExchangeRate", v.ExchangeRate)
+	n.addText("ExternalGUID", v.ExternalGUID)
+	for i := range v.SalesOrderLineAddOrSalesOrderLineGroupAdd {
+		n.addChild(v.SalesOrderLineAddOrSalesOrderLineGroupAdd[i].ToNode())
+	}
+	return n
+}
+
+func (v *SalesOrderAdd) decodeXML(d *decodeState, start *token) error {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "defMacro":
+			v.DefMacro = d.str(a.value)
+		}
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "CustomerRef":
+			v.CustomerRef = new(CustomerRef)
+			err = v.CustomerRef.decodeXML(d, t)
+		case "ClassRef":
+			v.ClassRef = new(ClassRef)
+			err = v.ClassRef.decodeXML(d, t)
+		case "TemplateRef":
+			v.TemplateRef = new(TemplateRef)
+			err = v.TemplateRef.decodeXML(d, t)
+		case "TxnDate":
+			v.TxnDate, err = d.textPtr()
+		case "RefNumber":
+			v.RefNumber, err = d.textPtr()
+		case "BillAddress":
+			v.BillAddress = new(BillAddress)
+			err = v.BillAddress.decodeXML(d, t)
+		case "ShipAddress":
+			v.ShipAddress = new(ShipAddress)
+			err = v.ShipAddress.decodeXML(d, t)
+		case "PONumber":
+			v.PONumber, err = d.textPtr()
+		case "TermsRef":
+			v.TermsRef = new(TermsRef)
+			err = v.TermsRef.decodeXML(d, t)
+		case "DueDate":
+			v.DueDate, err = d.textPtr()
+		case "SalesRepRef":
+			v.SalesRepRef = new(SalesRepRef)
+			err = v.SalesRepRef.decodeXML(d, t)
+		case "FOB":
+			v.FOB, err = d.textPtr()
+		case "ShipDate":
+			v.ShipDate, err = d.textPtr()
+		case "ShipMethodRef":
+			v.ShipMethodRef = new(ShipMethodRef)
+			err = v.ShipMethodRef.decodeXML(d, t)
+		case "ItemSalesTaxRef":
+			v.ItemSalesTaxRef = new(ItemSalesTaxRef)
+			err = v.ItemSalesTaxRef.decodeXML(d, t)
+		case "IsManuallyClosed":
+			v.IsManuallyClosed, err = d.textPtr()
+		case "Memo":
+			v.Memo, err = d.textPtr()
+		case "CustomerMsgRef":
+			v.CustomerMsgRef = new(CustomerMsgRef)
+			err = v.CustomerMsgRef.decodeXML(d, t)
+		case "IsToBePrinted":
+			v.IsToBePrinted, err = d.textPtr()
+		case "IsToBeEmailed":
+			v.IsToBeEmailed, err = d.textPtr()
+		case "IsTaxIncluded":
+			v.IsTaxIncluded, err = d.textPtr()
+		case "CustomerSalesTaxCodeRef":
+			v.CustomerSalesTaxCodeRef = new(CustomerSalesTaxCodeRef)
+			err = v.CustomerSalesTaxCodeRef.decodeXML(d, t)
+		case "Other":
+			v.Other, err = d.textPtr()
+		case "ExchangeRate":
+			v.ExchangeRate, err = d.textPtr()
+		case "ExternalGUID":
+			v.ExternalGUID, err = d.textPtr()
+		case "SalesOrderLineAdd":
+			x := new(SalesOrderLineAdd)
+			err = x.decodeXML(d, t)
+			if v.SalesOrderLineAddOrSalesOrderLineGroupAdd == nil {
+				v.SalesOrderLineAddOrSalesOrderLineGroupAdd = make([]SalesOrderLineAddOrSalesOrderLineGroupAdd, 0, 4)
+			}
+			v.SalesOrderLineAddOrSalesOrderLineGroupAdd = append(v.SalesOrderLineAddOrSalesOrderLineGroupAdd, SalesOrderLineAddOrSalesOrderLineGroupAdd{SalesOrderLineAdd: x})
+		case "SalesOrderLineGroupAdd":
+			x := new(SalesOrderLineGroupAdd)
+			err = x.decodeXML(d, t)
+			if v.SalesOrderLineAddOrSalesOrderLineGroupAdd == nil {
+				v.SalesOrderLineAddOrSalesOrderLineGroupAdd = make([]SalesOrderLineAddOrSalesOrderLineGroupAdd, 0, 4)
+			}
+			v.SalesOrderLineAddOrSalesOrderLineGroupAdd = append(v.SalesOrderLineAddOrSalesOrderLineGroupAdd, SalesOrderLineAddOrSalesOrderLineGroupAdd{SalesOrderLineGroupAdd: x})
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// SalesOrderAddRq is the qbXML element <SalesOrderAddRq>.
+type SalesOrderAddRq struct {
+	// RequestID is the attribute requestID.
+	RequestID string
+	// SalesOrderAdd is <SalesOrderAdd> (required).
+	SalesOrderAdd *SalesOrderAdd
+	// IncludeRetElement is <IncludeRetElement> (STRTYPE; at most 50 characters; repeated).
+	IncludeRetElement []string
+}
+
+// ElementName returns "SalesOrderAddRq".
+func (*SalesOrderAddRq) ElementName() string { return "SalesOrderAddRq" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *SalesOrderAddRq) ToNode() *Node {
+	n := &Node{Name: "SalesOrderAddRq"}
+	n.addAttr("requestID", v.RequestID)
+	if v.SalesOrderAdd != nil {
+		n.addChild(v.SalesOrderAdd.ToNode())
+	}
+	n.addTexts("IncludeRetElement", v.IncludeRetElement)
+	return n
+}
+
+func (v *SalesOrderAddRq) decodeXML(d *decodeState, start *token) error {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "requestID":
+			v.RequestID = d.str(a.value)
+		}
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "SalesOrderAdd":
+			v.SalesOrderAdd = new(SalesOrderAdd)
+			err = v.SalesOrderAdd.decodeXML(d, t)
+		case "IncludeRetElement":
+			var x string
+			x, err = d.text()
+			v.IncludeRetElement = append(v.IncludeRetElement, x)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// SalesOrderAddRs is the qbXML element <SalesOrderAddRs>.
+type SalesOrderAddRs struct {
+	// RequestID is the attribute requestID.
+	RequestID string
+	// StatusCode is the attribute statusCode (required).
+	StatusCode string
+	// StatusSeverity is the attribute statusSeverity (required).
+	StatusSeverity string
+	// StatusMessage is the attribute statusMessage.
+	StatusMessage string
+	// SalesOrderRet is <SalesOrderRet>.
+	SalesOrderRet *SalesOrderRet
+	// ErrorRecovery is <ErrorRecovery>.
+	ErrorRecovery *ErrorRecovery
+}
+
+// ElementName returns "SalesOrderAddRs".
+func (*SalesOrderAddRs) ElementName() string { return "SalesOrderAddRs" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *SalesOrderAddRs) ToNode() *Node {
+	n := &Node{Name: "SalesOrderAddRs"}
+	n.addAttr("requestID", v.RequestID)
+	n.addAttr("statusCode", v.StatusCode)
+	n.addAttr("statusSeverity", v.StatusSeverity)
+	n.addAttr("statusMessage", v.StatusMessage)
+	if v.SalesOrderRet != nil {
+		n.addChild(v.SalesOrderRet.ToNode())
+	}
+	if v.ErrorRecovery != nil {
+		n.addChild(v.ErrorRecovery.ToNode())
+	}
+	return n
+}
+
+func (v *SalesOrderAddRs) decodeXML(d *decodeState, start *token) error {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "requestID":
+			v.RequestID = d.str(a.value)
+		case "statusCode":
+			v.StatusCode = d.str(a.value)
+		case "statusSeverity":
+			v.StatusSeverity = d.str(a.value)
+		case "statusMessage":
+			v.StatusMessage = d.str(a.value)
+		}
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "SalesOrderRet":
+			v.SalesOrderRet = new(SalesOrderRet)
+			err = v.SalesOrderRet.decodeXML(d, t)
+		case "ErrorRecovery":
+			v.ErrorRecovery = new(ErrorRecovery)
+			err = v.ErrorRecovery.decodeXML(d, t)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// SalesOrderLineAdd is the qbXML element <SalesOrderLineAdd>.
+type SalesOrderLineAdd struct {
+	// ItemRef is <ItemRef>.
+	ItemRef *ItemRef
+	// Desc is <Desc> (STRTYPE; at most 4095 characters).
+	Desc *string
+	// Quantity is <Quantity> (QUANTYPE).
+	Quantity *string
+	// UnitOfMeasure is <UnitOfMeasure> (STRTYPE; at most 31 characters).
+	UnitOfMeasure *string
+	// Rate is <Rate> (PRICETYPE).
+	Rate *string
+	// RatePercent is <RatePercent> (PERCENTTYPE).
+	RatePercent *string
+	// PriceLevelRef is <PriceLevelRef>.
+	PriceLevelRef *PriceLevelRef
+	// ClassRef is <ClassRef>.
+	ClassRef *ClassRef
+	// Amount is <Amount> (AMTTYPE).
+	Amount *string
+	// TaxAmount is <TaxAmount> (AMTTYPE).
+	TaxAmount *string
+	// OptionForPriceRuleConflict is <OptionForPriceRuleConflict> (ENUMTYPE; one of Zero, BasePrice).
+	OptionForPriceRuleConflict *string
+	// InventorySiteRef is <InventorySiteRef>.
+	InventorySiteRef *InventorySiteRef
+	// InventorySiteLocationRef is <InventorySiteLocationRef>.
+	InventorySiteLocationRef *InventorySiteLocationRef
+	// SerialNumber is <SerialNumber> (STRTYPE; at most 4095 characters).
+	SerialNumber *string
+	// LotNumber is <LotNumber> (STRTYPE; at most 40 characters).
+	LotNumber *string
+	// SalesTaxCodeRef is <SalesTaxCodeRef>.
+	SalesTaxCodeRef *SalesTaxCodeRef
+	// IsManuallyClosed is <IsManuallyClosed> (BOOLTYPE).
+	IsManuallyClosed *string
+	// Other1 is <Other1> (STRTYPE; at most 29 characters).
+	Other1 *string
+	// Other2 is <Other2> (STRTYPE; at most 29 characters).
+	Other2 *string
+	// DataExt is <DataExt> (repeated).
+	DataExt []DataExt
+}
+
+// ElementName returns "SalesOrderLineAdd".
+func (*SalesOrderLineAdd) ElementName() string { return "SalesOrderLineAdd" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *SalesOrderLineAdd) ToNode() *Node {
+	n := &Node{Name: "SalesOrderLineAdd"}
+	if v.ItemRef != nil {
+		n.addChild(v.ItemRef.ToNode())
+	}
+	n.addText("Desc", v.Desc)
+	n.addText("Quantity", v.Quantity)
+	n.addText("UnitOfMeasure", v.UnitOfMeasure)
+	n.addText("Rate", v.Rate)
+	n.addText("RatePercent", v.RatePercent)
+	if v.PriceLevelRef != nil {
+		n.addChild(v.PriceLevelRef.ToNode())
+	}
+	if v.ClassRef != nil {
+		n.addChild(v.ClassRef.ToNode())
+	}
+	n.addText("Amount", v.Amount)
+	n.addText("TaxAmount", v.TaxAmount)
+	n.addText("OptionForPriceRuleConflict", v.OptionForPriceRuleConflict)
+	if v.InventorySiteRef != nil {
+		n.addChild(v.InventorySiteRef.ToNode())
+	}
+	if v.InventorySiteLocationRef != nil {
+		n.addChild(v.InventorySiteLocationRef.ToNode())
+	}
+	n.addText("SerialNumber", v.SerialNumber)
+	n.addText("LotNumber", v.LotNumber)
+	if v.SalesTaxCodeRef != nil {
+		n.addChild(v.SalesTaxCodeRef.ToNode())
+	}
+	n.addText("IsManuallyClosed", v.IsManuallyClosed)
+	n.addText("Other1", v.Other1)
+	n.addText("Other2", v.Other2)
+	for i := range v.DataExt {
+		n.addChild(v.DataExt[i].ToNode())
+	}
+	return n
+}
+
+func (v *SalesOrderLineAdd) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "ItemRef":
+			v.ItemRef = new(ItemRef)
+			err = v.ItemRef.decodeXML(d, t)
+		case "Desc":
+			v.Desc, err = d.textPtr()
+		case "Quantity":
+			v.Quantity, err = d.textPtr()
+		case "UnitOfMeasure":
+			v.UnitOfMeasure, err = d.textPtr()
+		case "Rate":
+			v.Rate, err = d.textPtr()
+		case "RatePercent":
+			v.RatePercent, err = d.textPtr()
+		case "PriceLevelRef":
+			v.PriceLevelRef = new(PriceLevelRef)
+			err = v.PriceLevelRef.decodeXML(d, t)
+		case "ClassRef":
+			v.ClassRef = new(ClassRef)
+			err = v.ClassRef.decodeXML(d, t)
+		case "Amount":
+			v.Amount, err = d.textPtr()
+		case "TaxAmount":
+			v.TaxAmount, err = d.textPtr()
+		case "OptionForPriceRuleConflict":
+			v.OptionForPriceRuleConflict, err = d.textPtr()
+		case "InventorySiteRef":
+			v.InventorySiteRef = new(InventorySiteRef)
+			err = v.InventorySiteRef.decodeXML(d, t)
+		case "InventorySiteLocationRef":
+			v.InventorySiteLocationRef = new(InventorySiteLocationRef)
+			err = v.InventorySiteLocationRef.decodeXML(d, t)
+		case "SerialNumber":
+			v.SerialNumber, err = d.textPtr()
+		case "LotNumber":
+			v.LotNumber, err = d.textPtr()
+		case "SalesTaxCodeRef":
+			v.SalesTaxCodeRef = new(SalesTaxCodeRef)
+			err = v.SalesTaxCodeRef.decodeXML(d, t)
+		case "IsManuallyClosed":
+			v.IsManuallyClosed, err = d.textPtr()
+		case "Other1":
+			v.Other1, err = d.textPtr()
+		case "Other2":
+			v.Other2, err = d.textPtr()
+		case "DataExt":
+			v.DataExt = append(v.DataExt, DataExt{})
+			err = v.DataExt[len(v.DataExt)-1].decodeXML(d, t)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// SalesOrderLineGroupAdd is the qbXML element <SalesOrderLineGroupAdd>.
+type SalesOrderLineGroupAdd struct {
+	// ItemGroupRef is <ItemGroupRef> (required).
+	ItemGroupRef *ItemGroupRef
+	// Desc is <Desc> (STRTYPE).
+	Desc *string
+	// Quantity is <Quantity> (QUANTYPE).
+	Quantity *string
+	// UnitOfMeasure is <UnitOfMeasure> (STRTYPE; at most 31 characters).
+	UnitOfMeasure *string
+	// InventorySiteRef is <InventorySiteRef>.
+	InventorySiteRef *InventorySiteRef
+	// InventorySiteLocationRef is <InventorySiteLocationRef>.
+	InventorySiteLocationRef *InventorySiteLocationRef
+	// DataExt is <DataExt> (repeated).
+	DataExt []DataExt
+}
+
+// ElementName returns "SalesOrderLineGroupAdd".
+func (*SalesOrderLineGroupAdd) ElementName() string { return "SalesOrderLineGroupAdd" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *SalesOrderLineGroupAdd) ToNode() *Node {
+	n := &Node{Name: "SalesOrderLineGroupAdd"}
+	if v.ItemGroupRef != nil {
+		n.addChild(v.ItemGroupRef.ToNode())
+	}
+	n.addText("Desc", v.Desc)
+	n.addText("Quantity", v.Quantity)
+	n.addText("UnitOfMeasure", v.UnitOfMeasure)
+	if v.InventorySiteRef != nil {
+		n.addChild(v.InventorySiteRef.ToNode())
+	}
+	if v.InventorySiteLocationRef != nil {
+		n.addChild(v.InventorySiteLocationRef.ToNode())
+	}
+	for i := range v.DataExt {
+		n.addChild(v.DataExt[i].ToNode())
+	}
+	return n
+}
+
+func (v *SalesOrderLineGroupAdd) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "ItemGroupRef":
+			v.ItemGroupRef = new(ItemGroupRef)
+			err = v.ItemGroupRef.decodeXML(d, t)
+		case "Desc":
+			v.Desc, err = d.textPtr()
+		case "Quantity":
+			v.Quantity, err = d.textPtr()
+		case "UnitOfMeasure":
+			v.UnitOfMeasure, err = d.textPtr()
+		case "InventorySiteRef":
+			v.InventorySiteRef = new(InventorySiteRef)
+			err = v.InventorySiteRef.decodeXML(d, t)
+		case "InventorySiteLocationRef":
+			v.InventorySiteLocationRef = new(InventorySiteLocationRef)
+			err = v.InventorySiteLocationRef.decodeXML(d, t)
+		case "DataExt":
+			v.DataExt = append(v.DataExt, DataExt{})
+			err = v.DataExt[len(v.DataExt)-1].decodeXML(d, t)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // SalesOrderLineGroupMod is the qbXML element <SalesOrderLineGroupMod>.
 type SalesOrderLineGroupMod struct {
 	// TxnLineID is <TxnLineID> (IDTYPE; at most 36 characters; required).
@@ -677,10 +1318,16 @@ func (v *SalesOrderMod) decodeXML(d *decodeState, start *token) error {
 		case "SalesOrderLineMod":
 			x := new(SalesOrderLineMod)
 			err = x.decodeXML(d, t)
+			if v.SalesOrderLineModOrSalesOrderLineGroupMod == nil {
+				v.SalesOrderLineModOrSalesOrderLineGroupMod = make([]SalesOrderLineModOrSalesOrderLineGroupMod, 0, 4)
+			}
 			v.SalesOrderLineModOrSalesOrderLineGroupMod = append(v.SalesOrderLineModOrSalesOrderLineGroupMod, SalesOrderLineModOrSalesOrderLineGroupMod{SalesOrderLineMod: x})
 		case "SalesOrderLineGroupMod":
 			x := new(SalesOrderLineGroupMod)
 			err = x.decodeXML(d, t)
+			if v.SalesOrderLineModOrSalesOrderLineGroupMod == nil {
+				v.SalesOrderLineModOrSalesOrderLineGroupMod = make([]SalesOrderLineModOrSalesOrderLineGroupMod, 0, 4)
+			}
 			v.SalesOrderLineModOrSalesOrderLineGroupMod = append(v.SalesOrderLineModOrSalesOrderLineGroupMod, SalesOrderLineModOrSalesOrderLineGroupMod{SalesOrderLineGroupMod: x})
 		default:
 			err = d.skip()
@@ -1337,10 +1984,16 @@ func (v *SalesOrderRet) decodeXML(d *decodeState, start *token) error {
 		case "SalesOrderLineRet":
 			x := new(SalesOrderLineRet)
 			err = x.decodeXML(d, t)
+			if v.SalesOrderLineRetOrSalesOrderLineGroupRet == nil {
+				v.SalesOrderLineRetOrSalesOrderLineGroupRet = make([]SalesOrderLineRetOrSalesOrderLineGroupRet, 0, 4)
+			}
 			v.SalesOrderLineRetOrSalesOrderLineGroupRet = append(v.SalesOrderLineRetOrSalesOrderLineGroupRet, SalesOrderLineRetOrSalesOrderLineGroupRet{SalesOrderLineRet: x})
 		case "SalesOrderLineGroupRet":
 			x := new(SalesOrderLineGroupRet)
 			err = x.decodeXML(d, t)
+			if v.SalesOrderLineRetOrSalesOrderLineGroupRet == nil {
+				v.SalesOrderLineRetOrSalesOrderLineGroupRet = make([]SalesOrderLineRetOrSalesOrderLineGroupRet, 0, 4)
+			}
 			v.SalesOrderLineRetOrSalesOrderLineGroupRet = append(v.SalesOrderLineRetOrSalesOrderLineGroupRet, SalesOrderLineRetOrSalesOrderLineGroupRet{SalesOrderLineGroupRet: x})
 		case "DataExtRet":
 			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
@@ -1584,10 +2237,16 @@ func (v *SalesReceiptAdd) decodeXML(d *decodeState, start *token) error {
 		case "SalesReceiptLineAdd":
 			x := new(SalesReceiptLineAdd)
 			err = x.decodeXML(d, t)
+			if v.SalesReceiptLineAddOrSalesReceiptLineGroupAdd == nil {
+				v.SalesReceiptLineAddOrSalesReceiptLineGroupAdd = make([]SalesReceiptLineAddOrSalesReceiptLineGroupAdd, 0, 4)
+			}
 			v.SalesReceiptLineAddOrSalesReceiptLineGroupAdd = append(v.SalesReceiptLineAddOrSalesReceiptLineGroupAdd, SalesReceiptLineAddOrSalesReceiptLineGroupAdd{SalesReceiptLineAdd: x})
 		case "SalesReceiptLineGroupAdd":
 			x := new(SalesReceiptLineGroupAdd)
 			err = x.decodeXML(d, t)
+			if v.SalesReceiptLineAddOrSalesReceiptLineGroupAdd == nil {
+				v.SalesReceiptLineAddOrSalesReceiptLineGroupAdd = make([]SalesReceiptLineAddOrSalesReceiptLineGroupAdd, 0, 4)
+			}
 			v.SalesReceiptLineAddOrSalesReceiptLineGroupAdd = append(v.SalesReceiptLineAddOrSalesReceiptLineGroupAdd, SalesReceiptLineAddOrSalesReceiptLineGroupAdd{SalesReceiptLineGroupAdd: x})
 		case "DiscountLineAdd":
 			v.DiscountLineAdd = new(DiscountLineAdd)
@@ -2709,10 +3368,16 @@ func (v *SalesReceiptMod) decodeXML(d *decodeState, start *token) error {
 		case "SalesReceiptLineMod":
 			x := new(SalesReceiptLineMod)
 			err = x.decodeXML(d, t)
+			if v.SalesReceiptLineModOrSalesReceiptLineGroupMod == nil {
+				v.SalesReceiptLineModOrSalesReceiptLineGroupMod = make([]SalesReceiptLineModOrSalesReceiptLineGroupMod, 0, 4)
+			}
 			v.SalesReceiptLineModOrSalesReceiptLineGroupMod = append(v.SalesReceiptLineModOrSalesReceiptLineGroupMod, SalesReceiptLineModOrSalesReceiptLineGroupMod{SalesReceiptLineMod: x})
 		case "SalesReceiptLineGroupMod":
 			x := new(SalesReceiptLineGroupMod)
 			err = x.decodeXML(d, t)
+			if v.SalesReceiptLineModOrSalesReceiptLineGroupMod == nil {
+				v.SalesReceiptLineModOrSalesReceiptLineGroupMod = make([]SalesReceiptLineModOrSalesReceiptLineGroupMod, 0, 4)
+			}
 			v.SalesReceiptLineModOrSalesReceiptLineGroupMod = append(v.SalesReceiptLineModOrSalesReceiptLineGroupMod, SalesReceiptLineModOrSalesReceiptLineGroupMod{SalesReceiptLineGroupMod: x})
 		default:
 			err = d.skip()
@@ -3390,10 +4055,16 @@ func (v *SalesReceiptRet) decodeXML(d *decodeState, start *token) error {
 		case "SalesReceiptLineRet":
 			x := new(SalesReceiptLineRet)
 			err = x.decodeXML(d, t)
+			if v.SalesReceiptLineRetOrSalesReceiptLineGroupRet == nil {
+				v.SalesReceiptLineRetOrSalesReceiptLineGroupRet = make([]SalesReceiptLineRetOrSalesReceiptLineGroupRet, 0, 4)
+			}
 			v.SalesReceiptLineRetOrSalesReceiptLineGroupRet = append(v.SalesReceiptLineRetOrSalesReceiptLineGroupRet, SalesReceiptLineRetOrSalesReceiptLineGroupRet{SalesReceiptLineRet: x})
 		case "SalesReceiptLineGroupRet":
 			x := new(SalesReceiptLineGroupRet)
 			err = x.decodeXML(d, t)
+			if v.SalesReceiptLineRetOrSalesReceiptLineGroupRet == nil {
+				v.SalesReceiptLineRetOrSalesReceiptLineGroupRet = make([]SalesReceiptLineRetOrSalesReceiptLineGroupRet, 0, 4)
+			}
 			v.SalesReceiptLineRetOrSalesReceiptLineGroupRet = append(v.SalesReceiptLineRetOrSalesReceiptLineGroupRet, SalesReceiptLineRetOrSalesReceiptLineGroupRet{SalesReceiptLineGroupRet: x})
 		case "DiscountLineRet":
 			v.DiscountLineRet = new(DiscountLineRet)
@@ -10220,10 +10891,16 @@ func (v *TermsQueryRs) decodeXML(d *decodeState, start *token) error {
 		case "StandardTermsRet":
 			x := new(StandardTermsRet)
 			err = x.decodeXML(d, t)
+			if v.StandardTermsRetOrDateDrivenTermsRet == nil {
+				v.StandardTermsRetOrDateDrivenTermsRet = make([]StandardTermsRetOrDateDrivenTermsRet, 0, 4)
+			}
 			v.StandardTermsRetOrDateDrivenTermsRet = append(v.StandardTermsRetOrDateDrivenTermsRet, StandardTermsRetOrDateDrivenTermsRet{StandardTermsRet: x})
 		case "DateDrivenTermsRet":
 			x := new(DateDrivenTermsRet)
 			err = x.decodeXML(d, t)
+			if v.StandardTermsRetOrDateDrivenTermsRet == nil {
+				v.StandardTermsRetOrDateDrivenTermsRet = make([]StandardTermsRetOrDateDrivenTermsRet, 0, 4)
+			}
 			v.StandardTermsRetOrDateDrivenTermsRet = append(v.StandardTermsRetOrDateDrivenTermsRet, StandardTermsRetOrDateDrivenTermsRet{DateDrivenTermsRet: x})
 		default:
 			err = d.skip()
@@ -19117,10 +19794,16 @@ func (v *VendorCreditAdd) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineAdd":
 			x := new(ItemLineAdd)
 			err = x.decodeXML(d, t)
+			if v.ItemLineAddOrItemGroupLineAdd == nil {
+				v.ItemLineAddOrItemGroupLineAdd = make([]ItemLineAddOrItemGroupLineAdd, 0, 4)
+			}
 			v.ItemLineAddOrItemGroupLineAdd = append(v.ItemLineAddOrItemGroupLineAdd, ItemLineAddOrItemGroupLineAdd{ItemLineAdd: x})
 		case "ItemGroupLineAdd":
 			x := new(ItemGroupLineAdd)
 			err = x.decodeXML(d, t)
+			if v.ItemLineAddOrItemGroupLineAdd == nil {
+				v.ItemLineAddOrItemGroupLineAdd = make([]ItemLineAddOrItemGroupLineAdd, 0, 4)
+			}
 			v.ItemLineAddOrItemGroupLineAdd = append(v.ItemLineAddOrItemGroupLineAdd, ItemLineAddOrItemGroupLineAdd{ItemGroupLineAdd: x})
 		default:
 			err = d.skip()
@@ -19369,10 +20052,16 @@ func (v *VendorCreditMod) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineMod":
 			x := new(ItemLineMod)
 			err = x.decodeXML(d, t)
+			if v.ItemLineModOrItemGroupLineMod == nil {
+				v.ItemLineModOrItemGroupLineMod = make([]ItemLineModOrItemGroupLineMod, 0, 4)
+			}
 			v.ItemLineModOrItemGroupLineMod = append(v.ItemLineModOrItemGroupLineMod, ItemLineModOrItemGroupLineMod{ItemLineMod: x})
 		case "ItemGroupLineMod":
 			x := new(ItemGroupLineMod)
 			err = x.decodeXML(d, t)
+			if v.ItemLineModOrItemGroupLineMod == nil {
+				v.ItemLineModOrItemGroupLineMod = make([]ItemLineModOrItemGroupLineMod, 0, 4)
+			}
 			v.ItemLineModOrItemGroupLineMod = append(v.ItemLineModOrItemGroupLineMod, ItemLineModOrItemGroupLineMod{ItemGroupLineMod: x})
 		default:
 			err = d.skip()
@@ -19908,10 +20597,16 @@ func (v *VendorCreditRet) decodeXML(d *decodeState, start *token) error {
 		case "ItemLineRet":
 			x := new(ItemLineRet)
 			err = x.decodeXML(d, t)
+			if v.ItemLineRetOrItemGroupLineRet == nil {
+				v.ItemLineRetOrItemGroupLineRet = make([]ItemLineRetOrItemGroupLineRet, 0, 4)
+			}
 			v.ItemLineRetOrItemGroupLineRet = append(v.ItemLineRetOrItemGroupLineRet, ItemLineRetOrItemGroupLineRet{ItemLineRet: x})
 		case "ItemGroupLineRet":
 			x := new(ItemGroupLineRet)
 			err = x.decodeXML(d, t)
+			if v.ItemLineRetOrItemGroupLineRet == nil {
+				v.ItemLineRetOrItemGroupLineRet = make([]ItemLineRetOrItemGroupLineRet, 0, 4)
+			}
 			v.ItemLineRetOrItemGroupLineRet = append(v.ItemLineRetOrItemGroupLineRet, ItemLineRetOrItemGroupLineRet{ItemGroupLineRet: x})
 		case "OpenAmount":
 			v.OpenAmount, err = d.textPtr()
@@ -20674,685 +21369,6 @@ func (v *VendorRef) decodeXML(d *decodeState, start *token) error {
 			v.ListID, err = d.textPtr()
 		case "FullName":
 			v.FullName, err = d.textPtr()
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// VendorRet is the qbXML element <VendorRet>.
-type VendorRet struct {
-	// ListID is <ListID> (IDTYPE; at most 36 characters).
-	ListID *string
-	// TimeCreated is <TimeCreated> (DATETIMETYPE).
-	TimeCreated *string
-	// TimeModified is <TimeModified> (DATETIMETYPE).
-	TimeModified *string
-	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters).
-	EditSequence *string
-	// Name is <Name> (STRTYPE; at most 41 characters).
-	Name *string
-	// IsActive is <IsActive> (BOOLTYPE).
-	IsActive *string
-	// ClassRef is <ClassRef>.
-	ClassRef *ClassRef
-	// IsTaxAgency is <IsTaxAgency> (BOOLTYPE).
-	IsTaxAgency *string
-	// CompanyName is <CompanyName> (STRTYPE; at most 41 characters).
-	CompanyName *string
-	// Salutation is <Salutation> (STRTYPE; at most 15 characters).
-	Salutation *string
-	// FirstName is <FirstName> (STRTYPE; at most 25 characters).
-	FirstName *string
-	// MiddleName is <MiddleName> (STRTYPE; at most 5 characters).
-	MiddleName *string
-	// LastName is <LastName> (STRTYPE; at most 25 characters).
-	LastName *string
-	// Suffix is <Suffix> (STRTYPE).
-	Suffix *string
-	// JobTitle is <JobTitle> (STRTYPE; at most 41 characters).
-	JobTitle *string
-	// VendorAddress is <VendorAddress>.
-	VendorAddress *VendorAddress
-	// VendorAddressBlock is <VendorAddressBlock>.
-	VendorAddressBlock *VendorAddressBlock
-	// ShipAddress is <ShipAddress>.
-	ShipAddress *ShipAddress
-	// Phone is <Phone> (STRTYPE; at most 21 characters).
-	Phone *string
-	// Mobile is <Mobile> (STRTYPE; at most 21 characters).
-	Mobile *string
-	// Pager is <Pager> (STRTYPE; at most 21 characters).
-	Pager *string
-	// AltPhone is <AltPhone> (STRTYPE; at most 21 characters).
-	AltPhone *string
-	// Fax is <Fax> (STRTYPE; at most 21 characters).
-	Fax *string
-	// Email is <Email> (STRTYPE; at most 1023 characters).
-	Email *string
-	// Cc is <Cc> (STRTYPE; at most 1023 characters).
-	Cc *string
-	// Contact is <Contact> (STRTYPE; at most 41 characters).
-	Contact *string
-	// AltContact is <AltContact> (STRTYPE; at most 41 characters).
-	AltContact *string
-	// AdditionalContactRef is <AdditionalContactRef>.
-	AdditionalContactRef []AdditionalContactRef
-	// ContactsRet is <ContactsRet> (repeated).
-	ContactsRet []ContactsRet
-	// NameOnCheck is <NameOnCheck> (STRTYPE; at most 41 characters).
-	NameOnCheck *string
-	// AccountNumber is <AccountNumber> (STRTYPE; at most 99 characters).
-	AccountNumber *string
-	// Notes is <Notes> (STRTYPE; at most 4095 characters).
-	Notes *string
-	// AdditionalNotesRet is <AdditionalNotesRet> (repeated).
-	AdditionalNotesRet []AdditionalNotesRet
-	// VendorTypeRef is <VendorTypeRef>.
-	VendorTypeRef *VendorTypeRef
-	// TermsRef is <TermsRef>.
-	TermsRef *TermsRef
-	// CreditLimit is <CreditLimit> (AMTTYPE).
-	CreditLimit *string
-	// VendorTaxIdent is <VendorTaxIdent> (STRTYPE; at most 15 characters).
-	VendorTaxIdent *string
-	// IsVendorEligibleFor1099 is <IsVendorEligibleFor1099> (BOOLTYPE).
-	IsVendorEligibleFor1099 *string
-	// Balance is <Balance> (AMTTYPE).
-	Balance *string
-	// BillingRateRef is <BillingRateRef>.
-	BillingRateRef *BillingRateRef
-	// ExternalGUID is <ExternalGUID> (GUIDTYPE).
-	ExternalGUID *string
-	// SalesTaxCodeRef is <SalesTaxCodeRef>.
-	SalesTaxCodeRef *SalesTaxCodeRef
-	// SalesTaxCountry is <SalesTaxCountry> (ENUMTYPE; one of Australia, Canada, UK, US).
-	SalesTaxCountry *string
-	// IsSalesTaxAgency is <IsSalesTaxAgency> (BOOLTYPE).
-	IsSalesTaxAgency *string
-	// SalesTaxReturnRef is <SalesTaxReturnRef>.
-	SalesTaxReturnRef *SalesTaxReturnRef
-	// TaxRegistrationNumber is <TaxRegistrationNumber> (STRTYPE; at most 30 characters).
-	TaxRegistrationNumber *string
-	// ReportingPeriod is <ReportingPeriod> (ENUMTYPE; one of Monthly, Quarterly).
-	ReportingPeriod *string
-	// IsTaxTrackedOnPurchases is <IsTaxTrackedOnPurchases> (BOOLTYPE).
-	IsTaxTrackedOnPurchases *string
-	// TaxOnPurchasesAccountRef is <TaxOnPurchasesAccountRef>.
-	TaxOnPurchasesAccountRef *TaxOnPurchasesAccountRef
-	// IsTaxTrackedOnSales is <IsTaxTrackedOnSales> (BOOLTYPE).
-	IsTaxTrackedOnSales *string
-	// TaxOnSalesAccountRef is <TaxOnSalesAccountRef>.
-	TaxOnSalesAccountRef *TaxOnSalesAccountRef
-	// IsTaxOnTax is <IsTaxOnTax> (BOOLTYPE).
-	IsTaxOnTax *string
-	// PrefillAccountRef is <PrefillAccountRef>.
-	PrefillAccountRef []PrefillAccountRef
-	// CurrencyRef is <CurrencyRef>.
-	CurrencyRef *CurrencyRef
-	// DataExtRet is <DataExtRet> (repeated).
-	DataExtRet []DataExtRet
-}
-
-// ElementName returns "VendorRet".
-func (*VendorRet) ElementName() string { return "VendorRet" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *VendorRet) ToNode() *Node {
-	n := &Node{Name: "VendorRet"}
-	n.addText("ListID", v.ListID)
-	n.addText("TimeCreated", v.TimeCreated)
-	n.addText("TimeModified", v.TimeModified)
-	n.addText("EditSequence", v.EditSequence)
-	n.addText("Name", v.Name)
-	n.addText("IsActive", v.IsActive)
-	if v.ClassRef != nil {
-		n.addChild(v.ClassRef.ToNode())
-	}
-	n.addText("IsTaxAgency", v.IsTaxAgency)
-	n.addText("CompanyName", v.CompanyName)
-	n.addText("Salutation", v.Salutation)
-	n.addText("FirstName", v.FirstName)
-	n.addText("MiddleName", v.MiddleName)
-	n.addText("LastName", v.LastName)
-	n.addText("Suffix", v.Suffix)
-	n.addText("JobTitle", v.JobTitle)
-	if v.VendorAddress != nil {
-		n.addChild(v.VendorAddress.ToNode())
-	}
-	if v.VendorAddressBlock != nil {
-		n.addChild(v.VendorAddressBlock.ToNode())
-	}
-	if v.ShipAddress != nil {
-		n.addChild(v.ShipAddress.ToNode())
-	}
-	n.addText("Phone", v.Phone)
-	n.addText("Mobile", v.Mobile)
-	n.addText("Pager", v.Pager)
-	n.addText("AltPhone", v.AltPhone)
-	n.addText("Fax", v.Fax)
-	n.addText("Email", v.Email)
-	n.addText("Cc", v.Cc)
-	n.addText("Contact", v.Contact)
-	n.addText("AltContact", v.AltContact)
-	for i := range v.AdditionalContactRef {
-		n.addChild(v.AdditionalContactRef[i].ToNode())
-	}
-	for i := range v.ContactsRet {
-		n.addChild(v.ContactsRet[i].ToNode())
-	}
-	n.addText("NameOnCheck", v.NameOnCheck)
-	n.addText("AccountNumber", v.AccountNumber)
-	n.addText("Notes", v.Notes)
-	for i := range v.AdditionalNotesRet {
-		n.addChild(v.AdditionalNotesRet[i].ToNode())
-	}
-	if v.VendorTypeRef != nil {
-		n.addChild(v.VendorTypeRef.ToNode())
-	}
-	if v.TermsRef != nil {
-		n.addChild(v.TermsRef.ToNode())
-	}
-	n.addText("CreditLimit", v.CreditLimit)
-	n.addText("VendorTaxIdent", v.VendorTaxIdent)
-	n.addText("IsVendorEligibleFor1099", v.IsVendorEligibleFor1099)
-	n.addText("Balance", v.Balance)
-	if v.BillingRateRef != nil {
-		n.addChild(v.BillingRateRef.ToNode())
-	}
-	n.addText("ExternalGUID", v.ExternalGUID)
-	if v.SalesTaxCodeRef != nil {
-		n.addChild(v.SalesTaxCodeRef.ToNode())
-	}
-	n.addText("SalesTaxCountry", v.SalesTaxCountry)
-	n.addText("IsSalesTaxAgency", v.IsSalesTaxAgency)
-	if v.SalesTaxReturnRef != nil {
-		n.addChild(v.SalesTaxReturnRef.ToNode())
-	}
-	n.addText("TaxRegistrationNumber", v.TaxRegistrationNumber)
-	n.addText("ReportingPeriod", v.ReportingPeriod)
-	n.addText("IsTaxTrackedOnPurchases", v.IsTaxTrackedOnPurchases)
-	if v.TaxOnPurchasesAccountRef != nil {
-		n.addChild(v.TaxOnPurchasesAccountRef.ToNode())
-	}
-	n.addText("IsTaxTrackedOnSales", v.IsTaxTrackedOnSales)
-	if v.TaxOnSalesAccountRef != nil {
-		n.addChild(v.TaxOnSalesAccountRef.ToNode())
-	}
-	n.addText("IsTaxOnTax", v.IsTaxOnTax)
-	for i := range v.PrefillAccountRef {
-		n.addChild(v.PrefillAccountRef[i].ToNode())
-	}
-	if v.CurrencyRef != nil {
-		n.addChild(v.CurrencyRef.ToNode())
-	}
-	for i := range v.DataExtRet {
-		n.addChild(v.DataExtRet[i].ToNode())
-	}
-	return n
-}
-
-func (v *VendorRet) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "ListID":
-			v.ListID, err = d.textPtr()
-		case "TimeCreated":
-			v.TimeCreated, err = d.textPtr()
-		case "TimeModified":
-			v.TimeModified, err = d.textPtr()
-		case "EditSequence":
-			v.EditSequence, err = d.textPtr()
-		case "Name":
-			v.Name, err = d.textPtr()
-		case "IsActive":
-			v.IsActive, err = d.textPtr()
-		case "ClassRef":
-			v.ClassRef = new(ClassRef)
-			err = v.ClassRef.decodeXML(d, t)
-		case "IsTaxAgency":
-			v.IsTaxAgency, err = d.textPtr()
-		case "CompanyName":
-			v.CompanyName, err = d.textPtr()
-		case "Salutation":
-			v.Salutation, err = d.textPtr()
-		case "FirstName":
-			v.FirstName, err = d.textPtr()
-		case "MiddleName":
-			v.MiddleName, err = d.textPtr()
-		case "LastName":
-			v.LastName, err = d.textPtr()
-		case "Suffix":
-			v.Suffix, err = d.textPtr()
-		case "JobTitle":
-			v.JobTitle, err = d.textPtr()
-		case "VendorAddress":
-			v.VendorAddress = new(VendorAddress)
-			err = v.VendorAddress.decodeXML(d, t)
-		case "VendorAddressBlock":
-			v.VendorAddressBlock = new(VendorAddressBlock)
-			err = v.VendorAddressBlock.decodeXML(d, t)
-		case "ShipAddress":
-			v.ShipAddress = new(ShipAddress)
-			err = v.ShipAddress.decodeXML(d, t)
-		case "Phone":
-			v.Phone, err = d.textPtr()
-		case "Mobile":
-			v.Mobile, err = d.textPtr()
-		case "Pager":
-			v.Pager, err = d.textPtr()
-		case "AltPhone":
-			v.AltPhone, err = d.textPtr()
-		case "Fax":
-			v.Fax, err = d.textPtr()
-		case "Email":
-			v.Email, err = d.textPtr()
-		case "Cc":
-			v.Cc, err = d.textPtr()
-		case "Contact":
-			v.Contact, err = d.textPtr()
-		case "AltContact":
-			v.AltContact, err = d.textPtr()
-		case "AdditionalContactRef":
-			v.AdditionalContactRef = append(v.AdditionalContactRef, AdditionalContactRef{})
-			err = v.AdditionalContactRef[len(v.AdditionalContactRef)-1].decodeXML(d, t)
-		case "ContactsRet":
-			v.ContactsRet = append(v.ContactsRet, ContactsRet{})
-			err = v.ContactsRet[len(v.ContactsRet)-1].decodeXML(d, t)
-		case "NameOnCheck":
-			v.NameOnCheck, err = d.textPtr()
-		case "AccountNumber":
-			v.AccountNumber, err = d.textPtr()
-		case "Notes":
-			v.Notes, err = d.textPtr()
-		case "AdditionalNotesRet":
-			v.AdditionalNotesRet = append(v.AdditionalNotesRet, AdditionalNotesRet{})
-			err = v.AdditionalNotesRet[len(v.AdditionalNotesRet)-1].decodeXML(d, t)
-		case "VendorTypeRef":
-			v.VendorTypeRef = new(VendorTypeRef)
-			err = v.VendorTypeRef.decodeXML(d, t)
-		case "TermsRef":
-			v.TermsRef = new(TermsRef)
-			err = v.TermsRef.decodeXML(d, t)
-		case "CreditLimit":
-			v.CreditLimit, err = d.textPtr()
-		case "VendorTaxIdent":
-			v.VendorTaxIdent, err = d.textPtr()
-		case "IsVendorEligibleFor1099":
-			v.IsVendorEligibleFor1099, err = d.textPtr()
-		case "Balance":
-			v.Balance, err = d.textPtr()
-		case "BillingRateRef":
-			v.BillingRateRef = new(BillingRateRef)
-			err = v.BillingRateRef.decodeXML(d, t)
-		case "ExternalGUID":
-			v.ExternalGUID, err = d.textPtr()
-		case "SalesTaxCodeRef":
-			v.SalesTaxCodeRef = new(SalesTaxCodeRef)
-			err = v.SalesTaxCodeRef.decodeXML(d, t)
-		case "SalesTaxCountry":
-			v.SalesTaxCountry, err = d.textPtr()
-		case "IsSalesTaxAgency":
-			v.IsSalesTaxAgency, err = d.textPtr()
-		case "SalesTaxReturnRef":
-			v.SalesTaxReturnRef = new(SalesTaxReturnRef)
-			err = v.SalesTaxReturnRef.decodeXML(d, t)
-		case "TaxRegistrationNumber":
-			v.TaxRegistrationNumber, err = d.textPtr()
-		case "ReportingPeriod":
-			v.ReportingPeriod, err = d.textPtr()
-		case "IsTaxTrackedOnPurchases":
-			v.IsTaxTrackedOnPurchases, err = d.textPtr()
-		case "TaxOnPurchasesAccountRef":
-			v.TaxOnPurchasesAccountRef = new(TaxOnPurchasesAccountRef)
-			err = v.TaxOnPurchasesAccountRef.decodeXML(d, t)
-		case "IsTaxTrackedOnSales":
-			v.IsTaxTrackedOnSales, err = d.textPtr()
-		case "TaxOnSalesAccountRef":
-			v.TaxOnSalesAccountRef = new(TaxOnSalesAccountRef)
-			err = v.TaxOnSalesAccountRef.decodeXML(d, t)
-		case "IsTaxOnTax":
-			v.IsTaxOnTax, err = d.textPtr()
-		case "PrefillAccountRef":
-			v.PrefillAccountRef = append(v.PrefillAccountRef, PrefillAccountRef{})
-			err = v.PrefillAccountRef[len(v.PrefillAccountRef)-1].decodeXML(d, t)
-		case "CurrencyRef":
-			v.CurrencyRef = new(CurrencyRef)
-			err = v.CurrencyRef.decodeXML(d, t)
-		case "DataExtRet":
-			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
-			err = v.DataExtRet[len(v.DataExtRet)-1].decodeXML(d, t)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// VendorTypeAdd is the qbXML element <VendorTypeAdd>.
-type VendorTypeAdd struct {
-	// Name is <Name> (STRTYPE; at most 31 characters; required).
-	Name *string
-	// IsActive is <IsActive> (BOOLTYPE).
-	IsActive *string
-	// ParentRef is <ParentRef>.
-	ParentRef *ParentRef
-}
-
-// ElementName returns "VendorTypeAdd".
-func (*VendorTypeAdd) ElementName() string { return "VendorTypeAdd" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *VendorTypeAdd) ToNode() *Node {
-	n := &Node{Name: "VendorTypeAdd"}
-	n.addText("Name", v.Name)
-	n.addText("IsActive", v.IsActive)
-	if v.ParentRef != nil {
-		n.addChild(v.ParentRef.ToNode())
-	}
-	return n
-}
-
-func (v *VendorTypeAdd) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "Name":
-			v.Name, err = d.textPtr()
-		case "IsActive":
-			v.IsActive, err = d.textPtr()
-		case "ParentRef":
-			v.ParentRef = new(ParentRef)
-			err = v.ParentRef.decodeXML(d, t)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// VendorTypeAddRq is the qbXML element <VendorTypeAddRq>.
-type VendorTypeAddRq struct {
-	// RequestID is the attribute requestID.
-	RequestID string
-	// VendorTypeAdd is <VendorTypeAdd> (required).
-	VendorTypeAdd *VendorTypeAdd
-	// IncludeRetElement is <IncludeRetElement> (STRTYPE; at most 50 characters; repeated).
-	IncludeRetElement []string
-}
-
-// ElementName returns "VendorTypeAddRq".
-func (*VendorTypeAddRq) ElementName() string { return "VendorTypeAddRq" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *VendorTypeAddRq) ToNode() *Node {
-	n := &Node{Name: "VendorTypeAddRq"}
-	n.addAttr("requestID", v.RequestID)
-	if v.VendorTypeAdd != nil {
-		n.addChild(v.VendorTypeAdd.ToNode())
-	}
-	n.addTexts("IncludeRetElement", v.IncludeRetElement)
-	return n
-}
-
-func (v *VendorTypeAddRq) decodeXML(d *decodeState, start *token) error {
-	attrs, err := d.attrs(start)
-	if err != nil {
-		return err
-	}
-	for _, a := range attrs {
-		switch string(a.name) {
-		case "requestID":
-			v.RequestID = d.str(a.value)
-		}
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "VendorTypeAdd":
-			v.VendorTypeAdd = new(VendorTypeAdd)
-			err = v.VendorTypeAdd.decodeXML(d, t)
-		case "IncludeRetElement":
-			var x string
-			x, err = d.text()
-			v.IncludeRetElement = append(v.IncludeRetElement, x)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// VendorTypeAddRs is the qbXML element <VendorTypeAddRs>.
-type VendorTypeAddRs struct {
-	// RequestID is the attribute requestID.
-	RequestID string
-	// StatusCode is the attribute statusCode (required).
-	StatusCode string
-	// StatusSeverity is the attribute statusSeverity (required).
-	StatusSeverity string
-	// StatusMessage is the attribute statusMessage.
-	StatusMessage string
-	// VendorTypeRet is <VendorTypeRet>.
-	VendorTypeRet *VendorTypeRet
-	// ErrorRecovery is <ErrorRecovery>.
-	ErrorRecovery *ErrorRecovery
-}
-
-// ElementName returns "VendorTypeAddRs".
-func (*VendorTypeAddRs) ElementName() string { return "VendorTypeAddRs" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *VendorTypeAddRs) ToNode() *Node {
-	n := &Node{Name: "VendorTypeAddRs"}
-	n.addAttr("requestID", v.RequestID)
-	n.addAttr("statusCode", v.StatusCode)
-	n.addAttr("statusSeverity", v.StatusSeverity)
-	n.addAttr("statusMessage", v.StatusMessage)
-	if v.VendorTypeRet != nil {
-		n.addChild(v.VendorTypeRet.ToNode())
-	}
-	if v.ErrorRecovery != nil {
-		n.addChild(v.ErrorRecovery.ToNode())
-	}
-	return n
-}
-
-func (v *VendorTypeAddRs) decodeXML(d *decodeState, start *token) error {
-	attrs, err := d.attrs(start)
-	if err != nil {
-		return err
-	}
-	for _, a := range attrs {
-		switch string(a.name) {
-		case "requestID":
-			v.RequestID = d.str(a.value)
-		case "statusCode":
-			v.StatusCode = d.str(a.value)
-		case "statusSeverity":
-			v.StatusSeverity = d.str(a.value)
-		case "statusMessage":
-			v.StatusMessage = d.str(a.value)
-		}
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "VendorTypeRet":
-			v.VendorTypeRet = new(VendorTypeRet)
-			err = v.VendorTypeRet.decodeXML(d, t)
-		case "ErrorRecovery":
-			v.ErrorRecovery = new(ErrorRecovery)
-			err = v.ErrorRecovery.decodeXML(d, t)
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// VendorTypeMetaData is the qbXML element <VendorTypeMetaData>.
-type VendorTypeMetaData struct {
-	// MaxCapacity is <MaxCapacity> (INTTYPE; required).
-	MaxCapacity *string
-}
-
-// ElementName returns "VendorTypeMetaData".
-func (*VendorTypeMetaData) ElementName() string { return "VendorTypeMetaData" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *VendorTypeMetaData) ToNode() *Node {
-	n := &Node{Name: "VendorTypeMetaData"}
-	n.addText("MaxCapacity", v.MaxCapacity)
-	return n
-}
-
-func (v *VendorTypeMetaData) decodeXML(d *decodeState, start *token) error {
-	if err := d.noAttrs(start); err != nil {
-		return err
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "MaxCapacity":
-			v.MaxCapacity, err = d.textPtr()
-		default:
-			err = d.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// VendorTypeQueryRq is the qbXML element <VendorTypeQueryRq>.
-type VendorTypeQueryRq struct {
-	// RequestID is the attribute requestID.
-	RequestID string
-	// MetaData is the attribute metaData.
-	MetaData string
-	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
-	ListID []string
-	// FullName is <FullName> (STRTYPE; repeated).
-	FullName []string
-	// MaxReturned is <MaxReturned> (INTTYPE).
-	MaxReturned *string
-	// ActiveStatus is <ActiveStatus> (ENUMTYPE; one of ActiveOnly, InactiveOnly, All).
-	ActiveStatus *string
-	// FromModifiedDate is <FromModifiedDate> (DATETIMETYPE).
-	FromModifiedDate *string
-	// ToModifiedDate is <ToModifiedDate> (DATETIMETYPE).
-	ToModifiedDate *string
-	// NameFilter is <NameFilter>.
-	NameFilter *NameFilter
-	// NameRangeFilter is <NameRangeFilter>.
-	NameRangeFilter *NameRangeFilter
-	// IncludeRetElement is <IncludeRetElement> (STRTYPE; at most 50 characters; repeated).
-	IncludeRetElement []string
-}
-
-// ElementName returns "VendorTypeQueryRq".
-func (*VendorTypeQueryRq) ElementName() string { return "VendorTypeQueryRq" }
-
-// ToNode returns v as a generic element tree in schema order.
-func (v *VendorTypeQueryRq) ToNode() *Node {
-	n := &Node{Name: "VendorTypeQueryRq"}
-	n.addAttr("requestID", v.RequestID)
-	n.addAttr("metaData", v.MetaData)
-	n.addTexts("ListID", v.ListID)
-	n.addTexts("FullName", v.FullName)
-	n.addText("MaxReturned", v.MaxReturned)
-	n.addText("ActiveStatus", v.ActiveStatus)
-	n.addText("FromModifiedDate", v.FromModifiedDate)
-	n.addText("ToModifiedDate", v.ToModifiedDate)
-	if v.NameFilter != nil {
-		n.addChild(v.NameFilter.ToNode())
-	}
-	if v.NameRangeFilter != nil {
-		n.addChild(v.NameRangeFilter.ToNode())
-	}
-	n.addTexts("IncludeRetElement", v.IncludeRetElement)
-	return n
-}
-
-func (v *VendorTypeQueryRq) decodeXML(d *decodeState, start *token) error {
-	attrs, err := d.attrs(start)
-	if err != nil {
-		return err
-	}
-	for _, a := range attrs {
-		switch string(a.name) {
-		case "requestID":
-			v.RequestID = d.str(a.value)
-		case "metaData":
-			v.MetaData = d.str(a.value)
-		}
-	}
-	for {
-		t, err := d.next()
-		if err != nil || t.kind == tokEnd {
-			return err
-		}
-		switch string(t.name) {
-		case "ListID":
-			var x string
-			x, err = d.text()
-			v.ListID = append(v.ListID, x)
-		case "FullName":
-			var x string
-			x, err = d.text()
-			v.FullName = append(v.FullName, x)
-		case "MaxReturned":
-			v.MaxReturned, err = d.textPtr()
-		case "ActiveStatus":
-			v.ActiveStatus, err = d.textPtr()
-		case "FromModifiedDate":
-			v.FromModifiedDate, err = d.textPtr()
-		case "ToModifiedDate":
-			v.ToModifiedDate, err = d.textPtr()
-		case "NameFilter":
-			v.NameFilter = new(NameFilter)
-			err = v.NameFilter.decodeXML(d, t)
-		case "NameRangeFilter":
-			v.NameRangeFilter = new(NameRangeFilter)
-			err = v.NameRangeFilter.decodeXML(d, t)
-		case "IncludeRetElement":
-			var x string
-			x, err = d.text()
-			v.IncludeRetElement = append(v.IncludeRetElement, x)
 		default:
 			err = d.skip()
 		}

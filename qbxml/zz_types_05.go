@@ -2,6 +2,685 @@
 
 package qbxml
 
+// VendorRet is the qbXML element <VendorRet>.
+type VendorRet struct {
+	// ListID is <ListID> (IDTYPE; at most 36 characters).
+	ListID *string
+	// TimeCreated is <TimeCreated> (DATETIMETYPE).
+	TimeCreated *string
+	// TimeModified is <TimeModified> (DATETIMETYPE).
+	TimeModified *string
+	// EditSequence is <EditSequence> (STRTYPE; at most 16 characters).
+	EditSequence *string
+	// Name is <Name> (STRTYPE; at most 41 characters).
+	Name *string
+	// IsActive is <IsActive> (BOOLTYPE).
+	IsActive *string
+	// ClassRef is <ClassRef>.
+	ClassRef *ClassRef
+	// IsTaxAgency is <IsTaxAgency> (BOOLTYPE).
+	IsTaxAgency *string
+	// CompanyName is <CompanyName> (STRTYPE; at most 41 characters).
+	CompanyName *string
+	// Salutation is <Salutation> (STRTYPE; at most 15 characters).
+	Salutation *string
+	// FirstName is <FirstName> (STRTYPE; at most 25 characters).
+	FirstName *string
+	// MiddleName is <MiddleName> (STRTYPE; at most 5 characters).
+	MiddleName *string
+	// LastName is <LastName> (STRTYPE; at most 25 characters).
+	LastName *string
+	// Suffix is <Suffix> (STRTYPE).
+	Suffix *string
+	// JobTitle is <JobTitle> (STRTYPE; at most 41 characters).
+	JobTitle *string
+	// VendorAddress is <VendorAddress>.
+	VendorAddress *VendorAddress
+	// VendorAddressBlock is <VendorAddressBlock>.
+	VendorAddressBlock *VendorAddressBlock
+	// ShipAddress is <ShipAddress>.
+	ShipAddress *ShipAddress
+	// Phone is <Phone> (STRTYPE; at most 21 characters).
+	Phone *string
+	// Mobile is <Mobile> (STRTYPE; at most 21 characters).
+	Mobile *string
+	// Pager is <Pager> (STRTYPE; at most 21 characters).
+	Pager *string
+	// AltPhone is <AltPhone> (STRTYPE; at most 21 characters).
+	AltPhone *string
+	// Fax is <Fax> (STRTYPE; at most 21 characters).
+	Fax *string
+	// Email is <Email> (STRTYPE; at most 1023 characters).
+	Email *string
+	// Cc is <Cc> (STRTYPE; at most 1023 characters).
+	Cc *string
+	// Contact is <Contact> (STRTYPE; at most 41 characters).
+	Contact *string
+	// AltContact is <AltContact> (STRTYPE; at most 41 characters).
+	AltContact *string
+	// AdditionalContactRef is <AdditionalContactRef>.
+	AdditionalContactRef []AdditionalContactRef
+	// ContactsRet is <ContactsRet> (repeated).
+	ContactsRet []ContactsRet
+	// NameOnCheck is <NameOnCheck> (STRTYPE; at most 41 characters).
+	NameOnCheck *string
+	// AccountNumber is <AccountNumber> (STRTYPE; at most 99 characters).
+	AccountNumber *string
+	// Notes is <Notes> (STRTYPE; at most 4095 characters).
+	Notes *string
+	// AdditionalNotesRet is <AdditionalNotesRet> (repeated).
+	AdditionalNotesRet []AdditionalNotesRet
+	// VendorTypeRef is <VendorTypeRef>.
+	VendorTypeRef *VendorTypeRef
+	// TermsRef is <TermsRef>.
+	TermsRef *TermsRef
+	// CreditLimit is <CreditLimit> (AMTTYPE).
+	CreditLimit *string
+	// VendorTaxIdent is <VendorTaxIdent> (STRTYPE; at most 15 characters).
+	VendorTaxIdent *string
+	// IsVendorEligibleFor1099 is <IsVendorEligibleFor1099> (BOOLTYPE).
+	IsVendorEligibleFor1099 *string
+	// Balance is <Balance> (AMTTYPE).
+	Balance *string
+	// BillingRateRef is <BillingRateRef>.
+	BillingRateRef *BillingRateRef
+	// ExternalGUID is <ExternalGUID> (GUIDTYPE).
+	ExternalGUID *string
+	// SalesTaxCodeRef is <SalesTaxCodeRef>.
+	SalesTaxCodeRef *SalesTaxCodeRef
+	// SalesTaxCountry is <SalesTaxCountry> (ENUMTYPE; one of Australia, Canada, UK, US).
+	SalesTaxCountry *string
+	// IsSalesTaxAgency is <IsSalesTaxAgency> (BOOLTYPE).
+	IsSalesTaxAgency *string
+	// SalesTaxReturnRef is <SalesTaxReturnRef>.
+	SalesTaxReturnRef *SalesTaxReturnRef
+	// TaxRegistrationNumber is <TaxRegistrationNumber> (STRTYPE; at most 30 characters).
+	TaxRegistrationNumber *string
+	// ReportingPeriod is <ReportingPeriod> (ENUMTYPE; one of Monthly, Quarterly).
+	ReportingPeriod *string
+	// IsTaxTrackedOnPurchases is <IsTaxTrackedOnPurchases> (BOOLTYPE).
+	IsTaxTrackedOnPurchases *string
+	// TaxOnPurchasesAccountRef is <TaxOnPurchasesAccountRef>.
+	TaxOnPurchasesAccountRef *TaxOnPurchasesAccountRef
+	// IsTaxTrackedOnSales is <IsTaxTrackedOnSales> (BOOLTYPE).
+	IsTaxTrackedOnSales *string
+	// TaxOnSalesAccountRef is <TaxOnSalesAccountRef>.
+	TaxOnSalesAccountRef *TaxOnSalesAccountRef
+	// IsTaxOnTax is <IsTaxOnTax> (BOOLTYPE).
+	IsTaxOnTax *string
+	// PrefillAccountRef is <PrefillAccountRef>.
+	PrefillAccountRef []PrefillAccountRef
+	// CurrencyRef is <CurrencyRef>.
+	CurrencyRef *CurrencyRef
+	// DataExtRet is <DataExtRet> (repeated).
+	DataExtRet []DataExtRet
+}
+
+// ElementName returns "VendorRet".
+func (*VendorRet) ElementName() string { return "VendorRet" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *VendorRet) ToNode() *Node {
+	n := &Node{Name: "VendorRet"}
+	n.addText("ListID", v.ListID)
+	n.addText("TimeCreated", v.TimeCreated)
+	n.addText("TimeModified", v.TimeModified)
+	n.addText("EditSequence", v.EditSequence)
+	n.addText("Name", v.Name)
+	n.addText("IsActive", v.IsActive)
+	if v.ClassRef != nil {
+		n.addChild(v.ClassRef.ToNode())
+	}
+	n.addText("IsTaxAgency", v.IsTaxAgency)
+	n.addText("CompanyName", v.CompanyName)
+	n.addText("Salutation", v.Salutation)
+	n.addText("FirstName", v.FirstName)
+	n.addText("MiddleName", v.MiddleName)
+	n.addText("LastName", v.LastName)
+	n.addText("Suffix", v.Suffix)
+	n.addText("JobTitle", v.JobTitle)
+	if v.VendorAddress != nil {
+		n.addChild(v.VendorAddress.ToNode())
+	}
+	if v.VendorAddressBlock != nil {
+		n.addChild(v.VendorAddressBlock.ToNode())
+	}
+	if v.ShipAddress != nil {
+		n.addChild(v.ShipAddress.ToNode())
+	}
+	n.addText("Phone", v.Phone)
+	n.addText("Mobile", v.Mobile)
+	n.addText("Pager", v.Pager)
+	n.addText("AltPhone", v.AltPhone)
+	n.addText("Fax", v.Fax)
+	n.addText("Email", v.Email)
+	n.addText("Cc", v.Cc)
+	n.addText("Contact", v.Contact)
+	n.addText("AltContact", v.AltContact)
+	for i := range v.AdditionalContactRef {
+		n.addChild(v.AdditionalContactRef[i].ToNode())
+	}
+	for i := range v.ContactsRet {
+		n.addChild(v.ContactsRet[i].ToNode())
+	}
+	n.addText("NameOnCheck", v.NameOnCheck)
+	n.addText("AccountNumber", v.AccountNumber)
+	n.addText("Notes", v.Notes)
+	for i := range v.AdditionalNotesRet {
+		n.addChild(v.AdditionalNotesRet[i].ToNode())
+	}
+	if v.VendorTypeRef != nil {
+		n.addChild(v.VendorTypeRef.ToNode())
+	}
+	if v.TermsRef != nil {
+		n.addChild(v.TermsRef.ToNode())
+	}
+	n.addText("CreditLimit", v.CreditLimit)
+	n.addText("VendorTaxIdent", v.VendorTaxIdent)
+	n.addText("IsVendorEligibleFor1099", v.IsVendorEligibleFor1099)
+	n.addText("Balance", v.Balance)
+	if v.BillingRateRef != nil {
+		n.addChild(v.BillingRateRef.ToNode())
+	}
+	n.addText("ExternalGUID", v.ExternalGUID)
+	if v.SalesTaxCodeRef != nil {
+		n.addChild(v.SalesTaxCodeRef.ToNode())
+	}
+	n.addText("SalesTaxCountry", v.SalesTaxCountry)
+	n.addText("IsSalesTaxAgency", v.IsSalesTaxAgency)
+	if v.SalesTaxReturnRef != nil {
+		n.addChild(v.SalesTaxReturnRef.ToNode())
+	}
+	n.addText("TaxRegistrationNumber", v.TaxRegistrationNumber)
+	n.addText("ReportingPeriod", v.ReportingPeriod)
+	n.addText("IsTaxTrackedOnPurchases", v.IsTaxTrackedOnPurchases)
+	if v.TaxOnPurchasesAccountRef != nil {
+		n.addChild(v.TaxOnPurchasesAccountRef.ToNode())
+	}
+	n.addText("IsTaxTrackedOnSales", v.IsTaxTrackedOnSales)
+	if v.TaxOnSalesAccountRef != nil {
+		n.addChild(v.TaxOnSalesAccountRef.ToNode())
+	}
+	n.addText("IsTaxOnTax", v.IsTaxOnTax)
+	for i := range v.PrefillAccountRef {
+		n.addChild(v.PrefillAccountRef[i].ToNode())
+	}
+	if v.CurrencyRef != nil {
+		n.addChild(v.CurrencyRef.ToNode())
+	}
+	for i := range v.DataExtRet {
+		n.addChild(v.DataExtRet[i].ToNode())
+	}
+	return n
+}
+
+func (v *VendorRet) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "ListID":
+			v.ListID, err = d.textPtr()
+		case "TimeCreated":
+			v.TimeCreated, err = d.textPtr()
+		case "TimeModified":
+			v.TimeModified, err = d.textPtr()
+		case "EditSequence":
+			v.EditSequence, err = d.textPtr()
+		case "Name":
+			v.Name, err = d.textPtr()
+		case "IsActive":
+			v.IsActive, err = d.textPtr()
+		case "ClassRef":
+			v.ClassRef = new(ClassRef)
+			err = v.ClassRef.decodeXML(d, t)
+		case "IsTaxAgency":
+			v.IsTaxAgency, err = d.textPtr()
+		case "CompanyName":
+			v.CompanyName, err = d.textPtr()
+		case "Salutation":
+			v.Salutation, err = d.textPtr()
+		case "FirstName":
+			v.FirstName, err = d.textPtr()
+		case "MiddleName":
+			v.MiddleName, err = d.textPtr()
+		case "LastName":
+			v.LastName, err = d.textPtr()
+		case "Suffix":
+			v.Suffix, err = d.textPtr()
+		case "JobTitle":
+			v.JobTitle, err = d.textPtr()
+		case "VendorAddress":
+			v.VendorAddress = new(VendorAddress)
+			err = v.VendorAddress.decodeXML(d, t)
+		case "VendorAddressBlock":
+			v.VendorAddressBlock = new(VendorAddressBlock)
+			err = v.VendorAddressBlock.decodeXML(d, t)
+		case "ShipAddress":
+			v.ShipAddress = new(ShipAddress)
+			err = v.ShipAddress.decodeXML(d, t)
+		case "Phone":
+			v.Phone, err = d.textPtr()
+		case "Mobile":
+			v.Mobile, err = d.textPtr()
+		case "Pager":
+			v.Pager, err = d.textPtr()
+		case "AltPhone":
+			v.AltPhone, err = d.textPtr()
+		case "Fax":
+			v.Fax, err = d.textPtr()
+		case "Email":
+			v.Email, err = d.textPtr()
+		case "Cc":
+			v.Cc, err = d.textPtr()
+		case "Contact":
+			v.Contact, err = d.textPtr()
+		case "AltContact":
+			v.AltContact, err = d.textPtr()
+		case "AdditionalContactRef":
+			v.AdditionalContactRef = append(v.AdditionalContactRef, AdditionalContactRef{})
+			err = v.AdditionalContactRef[len(v.AdditionalContactRef)-1].decodeXML(d, t)
+		case "ContactsRet":
+			v.ContactsRet = append(v.ContactsRet, ContactsRet{})
+			err = v.ContactsRet[len(v.ContactsRet)-1].decodeXML(d, t)
+		case "NameOnCheck":
+			v.NameOnCheck, err = d.textPtr()
+		case "AccountNumber":
+			v.AccountNumber, err = d.textPtr()
+		case "Notes":
+			v.Notes, err = d.textPtr()
+		case "AdditionalNotesRet":
+			v.AdditionalNotesRet = append(v.AdditionalNotesRet, AdditionalNotesRet{})
+			err = v.AdditionalNotesRet[len(v.AdditionalNotesRet)-1].decodeXML(d, t)
+		case "VendorTypeRef":
+			v.VendorTypeRef = new(VendorTypeRef)
+			err = v.VendorTypeRef.decodeXML(d, t)
+		case "TermsRef":
+			v.TermsRef = new(TermsRef)
+			err = v.TermsRef.decodeXML(d, t)
+		case "CreditLimit":
+			v.CreditLimit, err = d.textPtr()
+		case "VendorTaxIdent":
+			v.VendorTaxIdent, err = d.textPtr()
+		case "IsVendorEligibleFor1099":
+			v.IsVendorEligibleFor1099, err = d.textPtr()
+		case "Balance":
+			v.Balance, err = d.textPtr()
+		case "BillingRateRef":
+			v.BillingRateRef = new(BillingRateRef)
+			err = v.BillingRateRef.decodeXML(d, t)
+		case "ExternalGUID":
+			v.ExternalGUID, err = d.textPtr()
+		case "SalesTaxCodeRef":
+			v.SalesTaxCodeRef = new(SalesTaxCodeRef)
+			err = v.SalesTaxCodeRef.decodeXML(d, t)
+		case "SalesTaxCountry":
+			v.SalesTaxCountry, err = d.textPtr()
+		case "IsSalesTaxAgency":
+			v.IsSalesTaxAgency, err = d.textPtr()
+		case "SalesTaxReturnRef":
+			v.SalesTaxReturnRef = new(SalesTaxReturnRef)
+			err = v.SalesTaxReturnRef.decodeXML(d, t)
+		case "TaxRegistrationNumber":
+			v.TaxRegistrationNumber, err = d.textPtr()
+		case "ReportingPeriod":
+			v.ReportingPeriod, err = d.textPtr()
+		case "IsTaxTrackedOnPurchases":
+			v.IsTaxTrackedOnPurchases, err = d.textPtr()
+		case "TaxOnPurchasesAccountRef":
+			v.TaxOnPurchasesAccountRef = new(TaxOnPurchasesAccountRef)
+			err = v.TaxOnPurchasesAccountRef.decodeXML(d, t)
+		case "IsTaxTrackedOnSales":
+			v.IsTaxTrackedOnSales, err = d.textPtr()
+		case "TaxOnSalesAccountRef":
+			v.TaxOnSalesAccountRef = new(TaxOnSalesAccountRef)
+			err = v.TaxOnSalesAccountRef.decodeXML(d, t)
+		case "IsTaxOnTax":
+			v.IsTaxOnTax, err = d.textPtr()
+		case "PrefillAccountRef":
+			v.PrefillAccountRef = append(v.PrefillAccountRef, PrefillAccountRef{})
+			err = v.PrefillAccountRef[len(v.PrefillAccountRef)-1].decodeXML(d, t)
+		case "CurrencyRef":
+			v.CurrencyRef = new(CurrencyRef)
+			err = v.CurrencyRef.decodeXML(d, t)
+		case "DataExtRet":
+			v.DataExtRet = append(v.DataExtRet, DataExtRet{})
+			err = v.DataExtRet[len(v.DataExtRet)-1].decodeXML(d, t)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// VendorTypeAdd is the qbXML element <VendorTypeAdd>.
+type VendorTypeAdd struct {
+	// Name is <Name> (STRTYPE; at most 31 characters; required).
+	Name *string
+	// IsActive is <IsActive> (BOOLTYPE).
+	IsActive *string
+	// ParentRef is <ParentRef>.
+	ParentRef *ParentRef
+}
+
+// ElementName returns "VendorTypeAdd".
+func (*VendorTypeAdd) ElementName() string { return "VendorTypeAdd" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *VendorTypeAdd) ToNode() *Node {
+	n := &Node{Name: "VendorTypeAdd"}
+	n.addText("Name", v.Name)
+	n.addText("IsActive", v.IsActive)
+	if v.ParentRef != nil {
+		n.addChild(v.ParentRef.ToNode())
+	}
+	return n
+}
+
+func (v *VendorTypeAdd) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "Name":
+			v.Name, err = d.textPtr()
+		case "IsActive":
+			v.IsActive, err = d.textPtr()
+		case "ParentRef":
+			v.ParentRef = new(ParentRef)
+			err = v.ParentRef.decodeXML(d, t)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// VendorTypeAddRq is the qbXML element <VendorTypeAddRq>.
+type VendorTypeAddRq struct {
+	// RequestID is the attribute requestID.
+	RequestID string
+	// VendorTypeAdd is <VendorTypeAdd> (required).
+	VendorTypeAdd *VendorTypeAdd
+	// IncludeRetElement is <IncludeRetElement> (STRTYPE; at most 50 characters; repeated).
+	IncludeRetElement []string
+}
+
+// ElementName returns "VendorTypeAddRq".
+func (*VendorTypeAddRq) ElementName() string { return "VendorTypeAddRq" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *VendorTypeAddRq) ToNode() *Node {
+	n := &Node{Name: "VendorTypeAddRq"}
+	n.addAttr("requestID", v.RequestID)
+	if v.VendorTypeAdd != nil {
+		n.addChild(v.VendorTypeAdd.ToNode())
+	}
+	n.addTexts("IncludeRetElement", v.IncludeRetElement)
+	return n
+}
+
+func (v *VendorTypeAddRq) decodeXML(d *decodeState, start *token) error {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "requestID":
+			v.RequestID = d.str(a.value)
+		}
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "VendorTypeAdd":
+			v.VendorTypeAdd = new(VendorTypeAdd)
+			err = v.VendorTypeAdd.decodeXML(d, t)
+		case "IncludeRetElement":
+			var x string
+			x, err = d.text()
+			v.IncludeRetElement = append(v.IncludeRetElement, x)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// VendorTypeAddRs is the qbXML element <VendorTypeAddRs>.
+type VendorTypeAddRs struct {
+	// RequestID is the attribute requestID.
+	RequestID string
+	// StatusCode is the attribute statusCode (required).
+	StatusCode string
+	// StatusSeverity is the attribute statusSeverity (required).
+	StatusSeverity string
+	// StatusMessage is the attribute statusMessage.
+	StatusMessage string
+	// VendorTypeRet is <VendorTypeRet>.
+	VendorTypeRet *VendorTypeRet
+	// ErrorRecovery is <ErrorRecovery>.
+	ErrorRecovery *ErrorRecovery
+}
+
+// ElementName returns "VendorTypeAddRs".
+func (*VendorTypeAddRs) ElementName() string { return "VendorTypeAddRs" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *VendorTypeAddRs) ToNode() *Node {
+	n := &Node{Name: "VendorTypeAddRs"}
+	n.addAttr("requestID", v.RequestID)
+	n.addAttr("statusCode", v.StatusCode)
+	n.addAttr("statusSeverity", v.StatusSeverity)
+	n.addAttr("statusMessage", v.StatusMessage)
+	if v.VendorTypeRet != nil {
+		n.addChild(v.VendorTypeRet.ToNode())
+	}
+	if v.ErrorRecovery != nil {
+		n.addChild(v.ErrorRecovery.ToNode())
+	}
+	return n
+}
+
+func (v *VendorTypeAddRs) decodeXML(d *decodeState, start *token) error {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "requestID":
+			v.RequestID = d.str(a.value)
+		case "statusCode":
+			v.StatusCode = d.str(a.value)
+		case "statusSeverity":
+			v.StatusSeverity = d.str(a.value)
+		case "statusMessage":
+			v.StatusMessage = d.str(a.value)
+		}
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "VendorTypeRet":
+			v.VendorTypeRet = new(VendorTypeRet)
+			err = v.VendorTypeRet.decodeXML(d, t)
+		case "ErrorRecovery":
+			v.ErrorRecovery = new(ErrorRecovery)
+			err = v.ErrorRecovery.decodeXML(d, t)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// VendorTypeMetaData is the qbXML element <VendorTypeMetaData>.
+type VendorTypeMetaData struct {
+	// MaxCapacity is <MaxCapacity> (INTTYPE; required).
+	MaxCapacity *string
+}
+
+// ElementName returns "VendorTypeMetaData".
+func (*VendorTypeMetaData) ElementName() string { return "VendorTypeMetaData" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *VendorTypeMetaData) ToNode() *Node {
+	n := &Node{Name: "VendorTypeMetaData"}
+	n.addText("MaxCapacity", v.MaxCapacity)
+	return n
+}
+
+func (v *VendorTypeMetaData) decodeXML(d *decodeState, start *token) error {
+	if err := d.noAttrs(start); err != nil {
+		return err
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "MaxCapacity":
+			v.MaxCapacity, err = d.textPtr()
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// VendorTypeQueryRq is the qbXML element <VendorTypeQueryRq>.
+type VendorTypeQueryRq struct {
+	// RequestID is the attribute requestID.
+	RequestID string
+	// MetaData is the attribute metaData.
+	MetaData string
+	// ListID is <ListID> (IDTYPE; at most 36 characters; repeated).
+	ListID []string
+	// FullName is <FullName> (STRTYPE; repeated).
+	FullName []string
+	// MaxReturned is <MaxReturned> (INTTYPE).
+	MaxReturned *string
+	// ActiveStatus is <ActiveStatus> (ENUMTYPE; one of ActiveOnly, InactiveOnly, All).
+	ActiveStatus *string
+	// FromModifiedDate is <FromModifiedDate> (DATETIMETYPE).
+	FromModifiedDate *string
+	// ToModifiedDate is <ToModifiedDate> (DATETIMETYPE).
+	ToModifiedDate *string
+	// NameFilter is <NameFilter>.
+	NameFilter *NameFilter
+	// NameRangeFilter is <NameRangeFilter>.
+	NameRangeFilter *NameRangeFilter
+	// IncludeRetElement is <IncludeRetElement> (STRTYPE; at most 50 characters; repeated).
+	IncludeRetElement []string
+}
+
+// ElementName returns "VendorTypeQueryRq".
+func (*VendorTypeQueryRq) ElementName() string { return "VendorTypeQueryRq" }
+
+// ToNode returns v as a generic element tree in schema order.
+func (v *VendorTypeQueryRq) ToNode() *Node {
+	n := &Node{Name: "VendorTypeQueryRq"}
+	n.addAttr("requestID", v.RequestID)
+	n.addAttr("metaData", v.MetaData)
+	n.addTexts("ListID", v.ListID)
+	n.addTexts("FullName", v.FullName)
+	n.addText("MaxReturned", v.MaxReturned)
+	n.addText("ActiveStatus", v.ActiveStatus)
+	n.addText("FromModifiedDate", v.FromModifiedDate)
+	n.addText("ToModifiedDate", v.ToModifiedDate)
+	if v.NameFilter != nil {
+		n.addChild(v.NameFilter.ToNode())
+	}
+	if v.NameRangeFilter != nil {
+		n.addChild(v.NameRangeFilter.ToNode())
+	}
+	n.addTexts("IncludeRetElement", v.IncludeRetElement)
+	return n
+}
+
+func (v *VendorTypeQueryRq) decodeXML(d *decodeState, start *token) error {
+	attrs, err := d.attrs(start)
+	if err != nil {
+		return err
+	}
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "requestID":
+			v.RequestID = d.str(a.value)
+		case "metaData":
+			v.MetaData = d.str(a.value)
+		}
+	}
+	for {
+		t, err := d.next()
+		if err != nil || t.kind == tokEnd {
+			return err
+		}
+		switch string(t.name) {
+		case "ListID":
+			var x string
+			x, err = d.text()
+			v.ListID = append(v.ListID, x)
+		case "FullName":
+			var x string
+			x, err = d.text()
+			v.FullName = append(v.FullName, x)
+		case "MaxReturned":
+			v.MaxReturned, err = d.textPtr()
+		case "ActiveStatus":
+			v.ActiveStatus, err = d.textPtr()
+		case "FromModifiedDate":
+			v.FromModifiedDate, err = d.textPtr()
+		case "ToModifiedDate":
+			v.ToModifiedDate, err = d.textPtr()
+		case "NameFilter":
+			v.NameFilter = new(NameFilter)
+			err = v.NameFilter.decodeXML(d, t)
+		case "NameRangeFilter":
+			v.NameRangeFilter = new(NameRangeFilter)
+			err = v.NameRangeFilter.decodeXML(d, t)
+		case "IncludeRetElement":
+			var x string
+			x, err = d.text()
+			v.IncludeRetElement = append(v.IncludeRetElement, x)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // VendorTypeQueryRs is the qbXML element <VendorTypeQueryRs>.
 type VendorTypeQueryRs struct {
 	// RequestID is the attribute requestID.
