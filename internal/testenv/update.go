@@ -179,3 +179,16 @@ func (p *Platform) Release(sub string, args ...string) string {
 	p.tb.Helper()
 	return Run(p.tb, p.bins.QBConnect, append([]string{"release", sub, "--db", p.DB}, args...)...)
 }
+
+// WaitExit waits up to timeout for the process to end by itself, as a
+// service manager does, and returns its exit code (-1 when a signal ended
+// it). It fails the test when the process keeps running.
+func (p *Proc) WaitExit(tb testing.TB, timeout time.Duration) int {
+	tb.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		tb.Fatalf("%s did not exit within %s:\n%s", p.Name, timeout, p.Output.String())
+	}
+	return p.cmd.ProcessState.ExitCode()
+}

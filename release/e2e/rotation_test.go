@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/testenv"
 	"github.com/qbconnect/qbconnect/notify/mailtest"
 	"github.com/qbconnect/qbconnect/qbdsim"
@@ -63,13 +64,22 @@ type rotation struct {
 	books  *testenv.Platform
 	sites  []*site
 	writes []queued
-	// runArgs are extra `qbconnector run` flags.
+	// runArgs are the `qbconnector run` flags beyond testenv.RunArgs.
 	runArgs []string
+	// replaced waits until a site's connector runs the new release.
+	replaced func(s *site)
 }
 
-func newRotation(t *testing.T, runArgs ...string) *rotation {
+// newRotation starts the world; the connectors run with --update-restart
+// restart ("spawn" or "manager").
+func newRotation(t *testing.T, restart string) *rotation {
 	t.Helper()
-	r := &rotation{t: t, ca: signingtest.NewCA(t, "qbconnect E2E Root"), runArgs: runArgs}
+	r := &rotation{t: t, ca: signingtest.NewCA(t, "qbconnect E2E Root"),
+		runArgs: []string{"--update-interval", "300ms", "--update-restart", restart}}
+	r.replaced = r.waitSpawned
+	if restart == "manager" {
+		r.replaced = r.restartLikeServiceManager
+	}
 	// Certificate A expires soon: the reason for release 2.
 	r.a = r.ca.Issue(t, "qbconnect Code Signing", signingtest.Opts{Organization: "qbconnect Ltd", NotAfter: time.Now().Add(20 * 24 * time.Hour)})
 	r.b = r.ca.Issue(t, "qbconnect Code Signing", signingtest.Opts{Organization: "qbconnect Ltd"})
@@ -124,7 +134,7 @@ func (r *rotation) addSite(org *testenv.Platform, company, file string) {
 	}
 	s.sim.Answer(d, qbdsim.ChoiceAlways)
 	linking.Wait(t)
-	s.c.Run(append([]string{"--update-interval", "300ms"}, r.runArgs...)...)
+	s.c.Run(r.runArgs...)
 	r.sites = append(r.sites, s)
 }
 
@@ -219,8 +229,43 @@ var campaignLine = regexp.MustCompile(`rotation campaign (\S+), (\d+) connection
 // Reauthorized, and every write queued during the rotation ran exactly
 // once.
 func TestConnectorsUpdateToReleaseSignedWithNewCertificateAndEveryConnectionIsReauthorized(t *testing.T) {
-	r := newRotation(t)
-	r.rotate()
+	newRotation(t, "spawn").rotate()
+}
+
+// TestConnectorsUnderServiceManagerRestartAsNewReleaseAndAreReauthorized
+// is the same rotation with connectors run as services: after replacing
+// its program, each connector exits with ExitRestartForUpdate instead of
+// starting the new version itself; the test, as the service manager's
+// recovery action (Windows' service control manager, systemd), starts the
+// program again, and the new version confirms the pending update at its
+// start.
+func TestConnectorsUnderServiceManagerRestartAsNewReleaseAndAreReauthorized(t *testing.T) {
+	newRotation(t, "manager").rotate()
+}
+
+// waitSpawned waits until the connector started its new version and
+// handed over to it.
+func (r *rotation) waitSpawned(s *site) {
+	r.t.Helper()
+	s.c.WaitReplaced(patience)
+}
+
+// restartLikeServiceManager waits for the connector to exit for the update
+// and starts it again, as a service manager's recovery action does; the
+// new version confirms and removes the pending-update marker.
+func (r *rotation) restartLikeServiceManager(s *site) {
+	r.t.Helper()
+	if code := s.c.Proc.WaitExit(r.t, patience); code != connector.ExitRestartForUpdate {
+		r.t.Fatalf("%s: the connector exited with code %d, want %d:\n%s", s.company, code, connector.ExitRestartForUpdate, s.c.Proc.Output.String())
+	}
+	if p, err := connector.ReadPending(s.c.Program); p == nil || err != nil || p.From != "1.0.0" || p.To != "2.0.0" {
+		r.t.Fatalf("%s: pending-update marker %+v, %v", s.company, p, err)
+	}
+	s.c.Run(r.runArgs...)
+	testenv.WaitFor(r.t, s.company+"'s pending update to be confirmed", patience, func() (bool, string) {
+		p, err := connector.ReadPending(s.c.Program)
+		return p == nil && err == nil, fmt.Sprintf("%+v, %v", p, err)
+	})
 }
 
 // rotate plays the rotation from release 1 to Reauthorized.
@@ -251,7 +296,7 @@ func (r *rotation) rotate() {
 	r.plat.Release("rollout", "--version", "2.0.0", "--percent", "100")
 	r.queue("during update")
 	for _, s := range r.sites {
-		s.c.WaitReplaced(patience)
+		r.replaced(s)
 		id := s.c.Status().Identity
 		if id.Version != "2.0.0" || !strings.EqualFold(id.Thumbprint, r.b.Thumbprint()) {
 			t.Errorf("%s: the connector runs %s signed by %s, want 2.0.0 signed by B", s.company, id.Version, id.Thumbprint)
