@@ -369,6 +369,7 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 	inDeleted := false
 	fetched, deleted := 0, 0
 	passHigh, delHigh := st.PassHighWater, st.DeletedMark
+	var arena []byte // the page's records' JSON, in shared chunks
 	for {
 		it, err := dec.Next()
 		if err == io.EOF {
@@ -405,7 +406,7 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 			if n.Name != d.object+"Ret" {
 				continue
 			}
-			rec := e.record(d, n)
+			rec := e.record(d, n, &arena)
 			if err := page.Upsert(rec); err != nil {
 				return nil, err
 			}
@@ -574,8 +575,15 @@ func statusError(se *qbxml.StatusError) *qbconnect.Error {
 	}
 }
 
-// record builds the stored record of a Ret element.
-func (e *Engine) record(d *dataType, n *qbxml.Node) *qbconnect.Record {
+// arenaChunk is the size of the chunks a page's records' JSON is written
+// into: one allocation per few dozen records instead of one or two each.
+const arenaChunk = 64 << 10
+
+// record builds the stored record of a Ret element. Its Data is appended
+// to *arena (a new chunk when little room is left) and capped, so that
+// records share chunks but never each other's bytes; a nil arena gives the
+// record its own.
+func (e *Engine) record(d *dataType, n *qbxml.Node, arena *[]byte) *qbconnect.Record {
 	r := &qbconnect.Record{Type: d.name, Active: true}
 	for _, c := range n.Children {
 		switch c.Name {
@@ -607,7 +615,16 @@ func (e *Engine) record(d *dataType, n *qbxml.Node) *qbconnect.Record {
 			}
 		}
 	}
-	r.Data = e.codec.appendJSON(make([]byte, 0, 1024), n, d.ret)
+	if arena == nil {
+		r.Data = e.codec.appendJSON(make([]byte, 0, 1024), n, d.ret)
+		return r
+	}
+	if cap(*arena)-len(*arena) < arenaChunk/16 {
+		*arena = make([]byte, 0, arenaChunk)
+	}
+	start := len(*arena)
+	*arena = e.codec.appendJSON(*arena, n, d.ret)
+	r.Data = (*arena)[start:len(*arena):len(*arena)]
 	return r
 }
 

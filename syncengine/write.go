@@ -201,7 +201,7 @@ func (e *Engine) readWrite(d *dataType, op *qbconnect.Operation, r io.Reader) (*
 			}
 		case qbxml.ItemRecord:
 			if n := it.Record.ToNode(); n.Name == d.object+"Ret" {
-				rec = e.record(d, n)
+				rec = e.record(d, n, nil)
 			}
 		}
 	}
