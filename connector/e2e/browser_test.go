@@ -1,41 +1,34 @@
 package e2e
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/internal/testenv"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowserShowsTheCardsAndPerformSyncRunsASync opens the local UI in
 // headless Chromium with the link `qbconnector ui` prints, checks the card
-// and its message, presses Perform Sync and sees the sync run; it saves a
-// screenshot.
+// and its message, presses Perform Sync and sees the sync run on the
+// platform; it saves a screenshot (into the test's artifacts, and into
+// docs/screenshots when testenv.UpdateScreenshotsEnv is set).
 func TestBrowserShowsTheCardsAndPerformSyncRunsASync(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("chromium is not installed at %s", chromiumPath)
-	}
+	tab := browser.Tab(t)
 	e := newEnv(t, envOptions{})
-	e.link(e.conn.ID)
-	e.startAgent()
-	waitFor(t, "the connection to be healthy", 10*time.Second, func() (bool, string) {
-		h := e.health(e.conn.ID)
-		return h.Code == qbconnect.HealthOK, h.Code
-	})
+	e.link()
+	e.agent.Run()
+	e.waitHealthy()
 
 	// Without the token, the UI refuses the browser.
-	pu, _ := url.Parse(e.uiURL)
+	pu, err := url.Parse(e.agent.UIURL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.Get("http://" + pu.Host + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -44,94 +37,54 @@ func TestBrowserShowsTheCardsAndPerformSyncRunsASync(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("GET / without the token = %d, want 401", resp.StatusCode)
 	}
-	link := strings.TrimSpace(e.connector("ui"))
-	if link != e.uiURL {
-		t.Errorf("qbconnector ui printed %q, want %q", link, e.uiURL)
+	link := strings.TrimSpace(e.agent.Cmd("ui"))
+	if link != e.agent.UIURL {
+		t.Errorf("qbconnector ui printed %q, want %q", link, e.agent.UIURL)
 	}
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Headless,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.WindowSize(1100, 900))
-	actx, cancel := chromedp.NewExecAllocator(e.ctx, opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	bctx, cancel = context.WithTimeout(bctx, 60*time.Second)
-	defer cancel()
 
 	card := "#card-" + e.conn.ID
-	if err := chromedp.Do(bctx, chromedp.Navigate(link), chromedp.WaitVisible(card)); err != nil {
-		t.Fatalf("opening the UI: %v", err)
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("reading %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
-	name, state, message, footer := text(card+" h3"), text(card+` [data-testid="state"]`), text(card+` [data-testid="message"]`), text("#footer")
-	if name != "Acme Plumbing" || state != "Connected" || message != "Connected to QuickBooks." {
+	tab.Open(link)
+	tab.WaitVisible(card, 30*time.Second)
+	name, state, message, footer := tab.Text(card+" h3"), tab.Text(card+` [data-testid="state"]`), tab.Text(card+` [data-testid="message"]`), tab.Text("#footer")
+	if name != testenv.AcmeName || state != "Connected" || message != "Connected to QuickBooks." {
 		t.Errorf("card shows %q / %q / %q", name, state, message)
 	}
-	if client := text(card + ` [data-testid="client"]`); client != "Acme Plumbing LLC — for Lender Inc" {
+	if client := tab.Text(card + ` [data-testid="client"]`); client != "Acme Plumbing LLC — for Lender Inc" {
 		t.Errorf("card names the client %q, want %q", client, "Acme Plumbing LLC — for Lender Inc")
 	}
-	for _, want := range []string{"9.9.9-e2e", "qbconnect Ltd", "1 of 1"} {
+	for _, want := range []string{testenv.Version, "qbconnect Ltd", "1 of 1"} {
 		if !strings.Contains(footer, want) {
 			t.Errorf("footer %q lacks %q", footer, want)
 		}
 	}
-	if location, err := chromedp.Run(bctx, chromedp.Location()); err != nil || strings.Contains(location, "token=") {
-		t.Errorf("the token stays in the address bar: %q (%v)", location, err)
+	if location := tab.Location(); strings.Contains(location, "token=") {
+		t.Errorf("the token stays in the address bar: %q", location)
 	}
 
-	// Perform Sync queues a sync on the platform, and the connector runs it.
-	if err := chromedp.Do(bctx, chromedp.Click(card+` [data-testid="sync"]`)); err != nil {
-		t.Fatalf("Perform Sync: %v", err)
-	}
-	wctx, wcancel := context.WithTimeout(bctx, 15*time.Second)
-	err = chromedp.Do(wctx, chromedp.WaitVisible(".flash"))
-	wcancel()
-	if err != nil {
-		loc, _ := chromedp.Run(bctx, chromedp.Location())
-		body, _ := chromedp.Run(bctx, chromedp.Text("body"))
-		t.Fatalf("no message after Perform Sync (%v) at %s:\n%s\n%s", err, loc, body, e.stderr.String())
-	}
-	if flash := text(".flash"); !strings.Contains(flash, "Sync of Acme Plumbing requested") {
+	// Perform Sync asks the platform for a sync, and the connector runs a
+	// pass of every data type.
+	tab.Click(card + ` [data-testid="sync"]`)
+	tab.WaitVisible(".flash", 15*time.Second)
+	if flash := tab.Text(".flash"); !strings.Contains(flash, "Sync of Acme Plumbing requested") {
 		t.Errorf("after Perform Sync the page says %q", flash)
 	}
-	waitFor(t, "the sync to run", 15*time.Second, func() (bool, string) {
-		ops, _, _ := e.plat.Queue.ListOperations(e.ctx, qbconnect.OperationFilter{OrgID: e.orgID, Kind: qbconnect.OpSync})
-		return len(ops) == 1 && ops[0].Status == qbconnect.OpSucceeded, fmt.Sprint(ops)
-	})
-	// The card follows: its request count grows without a reload.
-	waitFor(t, "the card to count the sync", 10*time.Second, func() (bool, string) {
-		// The page swaps the cards in as they change: a read may find
-		// none for an instant.
-		items, err := chromedp.Run(bctx, chromedp.Text(card+` [data-testid="items"]`))
-		if err != nil {
-			return false, err.Error()
+	types := e.plat.WaitSynced(e.company.ID, time.Minute)
+	runs := e.plat.SyncRuns(e.company.ID)
+	if len(runs) != len(types) {
+		t.Errorf("Perform Sync ran %d passes for %d data types, want one each", len(runs), len(types))
+	}
+	for _, r := range runs {
+		if r.Trigger != string(qbconnect.TriggerOnDemand) {
+			t.Errorf("pass %s of %s was started by %s, want %s", r.ID, r.DataType, r.Trigger, qbconnect.TriggerOnDemand)
 		}
-		items = strings.TrimSpace(items)
-		return items != "" && items != "0", items
+	}
+	// The card follows: its request count grows without a reload.
+	tab.Await("the card to count the sync", card+` [data-testid="items"]`, 10*time.Second, func(items string) bool {
+		return items != "" && items != "0"
 	})
 
-	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	dir := t.ArtifactDir()
-	shot := filepath.Join(dir, "connector-ui.png")
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	shot := filepath.Join(t.ArtifactDir(), "connector-ui.png")
+	tab.SaveScreenshot(shot)
 	t.Logf("screenshot: %s", shot)
-	if os.Getenv("QBCONNECTOR_UPDATE_SCREENSHOT") != "" {
-		if err := os.WriteFile("../../docs/screenshots/connector-ui.png", png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tab.Screenshot(testenv.ScreenshotPath(t, "connector-ui.png"))
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/internal/testenv"
 )
 
 // killPoints are log lines after which the crash test may SIGKILL the
@@ -26,8 +26,9 @@ var killPoints = []string{
 
 // TestSIGKILLWhileWritesAreInFlightNeitherLosesNorRepeatsWrites kills the
 // connector at random points while client writes are in flight, many
-// times; afterwards every write exists exactly once in the company file and
-// every operation succeeded with QuickBooks' first answer.
+// times; the writes come from a client through the REST API. Afterwards
+// every write exists exactly once in the company file and every operation,
+// read through the REST API, succeeded with QuickBooks' answer for it.
 func TestSIGKILLWhileWritesAreInFlightNeitherLosesNorRepeatsWrites(t *testing.T) {
 	iterations := 50
 	if v := os.Getenv("QBCONNECTOR_CRASH_ITERATIONS"); v != "" {
@@ -38,9 +39,9 @@ func TestSIGKILLWhileWritesAreInFlightNeitherLosesNorRepeatsWrites(t *testing.T)
 	rnd := rand.New(rand.NewPCG(seed, 1))
 
 	e := newEnv(t, envOptions{leaseTTL: time.Second})
-	e.link(e.conn.ID)
+	e.link()
 
-	var ops []*qbconnect.Operation
+	var ops []*testenv.Operation
 	names := map[string]string{}
 	seen := map[string]int{} // recovery paths taken over all runs
 	count := func(log string) {
@@ -49,48 +50,47 @@ func TestSIGKILLWhileWritesAreInFlightNeitherLosesNorRepeatsWrites(t *testing.T)
 		}
 	}
 	for i := range iterations {
+		// The client writes through the REST API while the connector is
+		// down or dying.
 		for j := range 2 {
 			name := fmt.Sprintf("Crash %02d-%d", i, j)
-			op := e.enqueueWrite(e.conn.ID, name)
+			op := e.writeCustomer(name)
 			ops = append(ops, op)
 			names[op.ID] = name
 		}
-		e.startAgent()
+		e.agent.Run()
 		point := killPoints[rnd.IntN(len(killPoints))]
 		occurrence := 1 + rnd.IntN(2)
 		deadline := time.Now().Add(3 * time.Second)
-		for strings.Count(e.stderr.String(), point) < occurrence && time.Now().Before(deadline) {
+		for strings.Count(e.agent.Proc.Output.String(), point) < occurrence && time.Now().Before(deadline) {
 			<-time.After(time.Millisecond) // polling the agent's log for the kill point
 		}
-		e.killAgent()
-		count(e.stderr.String())
+		count(e.agent.Kill().String())
 	}
 
-	e.startAgent()
-	waitFor(t, "every write to reach a final status", 60*time.Second, func() (bool, string) {
+	e.agent.Run()
+	testenv.WaitFor(t, "every write to reach a final status", 60*time.Second, func() (bool, string) {
 		pending := 0
 		for _, op := range ops {
-			if !e.op(op.ID).Status.Done() {
+			if e.plat.Operation(op.ID).Status == "Pending" {
 				pending++
 			}
 		}
 		return pending == 0, fmt.Sprintf("%d of %d pending", pending, len(ops))
 	})
-	e.stopAgent()
-	count(e.stderr.String())
+	out := e.agent.Proc.Output
+	e.agent.Stop()
+	count(out.String())
+	attempts := map[int]int{}
 	for _, op := range ops {
-		got := e.op(op.ID)
-		name := names[op.ID]
-		if got.Status != qbconnect.OpSucceeded {
-			t.Errorf("%s: status %s (%v)", name, got.Status, got.Error)
-			continue
-		}
-		if !strings.Contains(string(got.Result), `statusCode="0"`) {
-			t.Errorf("%s: QuickBooks answered with an error: %s", name, got.Result)
-		}
-		if n := e.customerCount("acme.qbw", name); n != 1 {
-			t.Errorf("%s exists %d times in the company file, want exactly once", name, n)
+		got := e.plat.Operation(op.ID)
+		attempts[got.Attempts]++
+		e.checkWritten(got, names[op.ID])
+		// The client repeating its request with the same key learns the
+		// same operation and writes nothing more.
+		if again := e.writeCustomer(names[op.ID]); again.ID != op.ID || again.Status != got.Status {
+			t.Errorf("%s: repeating the request answered operation %s (%s), want %s (%s)", names[op.ID], again.ID, again.Status, op.ID, got.Status)
 		}
 	}
-	t.Logf("%d iterations, %d writes; recovery paths taken: %v", iterations, len(ops), seen)
+	t.Logf("%d iterations, %d writes; recovery paths taken: %v; operations by attempts: %v", iterations, len(ops), seen, attempts)
 }

@@ -1,4 +1,7 @@
-// Package e2e holds the connector's end-to-end tests: the real qbconnector
-// and qbdsim binaries (built once per run), signed with a test CA that the
-// simulator trusts, against the platform's own wiring on loopback HTTP.
+// Package e2e holds the connector's end-to-end tests over real processes
+// on loopback, set up with internal/testenv: the platform is `qbconnect
+// serve`, QuickBooks is `qbdsim serve` trusting a test CA, and the
+// connector is `qbconnector run`, signed with that CA. Clients act through
+// the REST API only: writes with an Idempotency-Key, operations read
+// through GET /v1/operations/{id}, syncs, health and pauses.
 package e2e

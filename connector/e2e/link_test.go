@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -9,77 +10,93 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/internal/testenv"
 	"github.com/qbconnect/qbconnect/qbd"
 )
 
 func TestLinkFirstSyncAndClientWrite(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	e.link(e.conn.ID)
-	e.startAgent()
+	e.link()
+	e.agent.Run()
 
 	// The connector reports its identity and the file's state.
-	waitFor(t, "the connection to be healthy", 10*time.Second, func() (bool, string) {
-		h := e.health(e.conn.ID)
-		return h.Code == qbconnect.HealthOK && h.LastSuccessAt != nil, fmt.Sprintf("%+v", h)
-	})
-	st := e.status()
-	if st.Identity.Version != "9.9.9-e2e" || !strings.Contains(st.Identity.Signer, "qbconnect Ltd") || st.Identity.Thumbprint == "" {
-		t.Errorf("identity = %+v, want version 9.9.9-e2e signed by qbconnect Ltd", st.Identity)
+	e.waitHealthy()
+	st := e.agent.Status()
+	if st.Identity.Version != testenv.Version || !strings.Contains(st.Identity.Signer, "qbconnect Ltd") || st.Identity.Thumbprint == "" {
+		t.Errorf("identity = %+v, want version %s signed by qbconnect Ltd", st.Identity, testenv.Version)
 	}
-	conns, err := e.plat.Connections.ConnectorConnections(e.ctx, mustConnectorID(t, e))
-	if err != nil || len(conns) != 1 {
-		t.Fatalf("connector connections: %v %v", conns, err)
+	conns := e.plat.Connections(e.company.ID)
+	if len(conns) != 1 || conns[0].ID != e.conn.ID || conns[0].ConnectorID == "" || conns[0].Status != qbconnect.StatusLinked {
+		t.Fatalf("the company's connections: %+v", conns)
 	}
 	linked := conns[0]
-	if linked.File.CompanyName != "Acme Plumbing" || !strings.HasSuffix(linked.File.Path, "acme.qbw") || !strings.HasPrefix(linked.File.FileID, "fid_") {
+	if linked.File.CompanyName != testenv.AcmeName || !strings.HasSuffix(linked.File.Path, testenv.AcmeFile) || !strings.HasPrefix(linked.File.FileID, "fid_") {
 		t.Errorf("linked file = %+v", linked.File)
 	}
 
-	// First sync: Perform Sync through the local API queues one, and the
-	// connector runs it.
-	if code := e.ui("POST", "/api/files/"+e.conn.ID+"/sync", nil, nil); code != 200 {
+	// First sync: the client asks for one through the REST API, and the
+	// connector runs a pass of every data type.
+	e.plat.StartSync(e.company.ID)
+	types := e.plat.WaitSynced(e.company.ID, time.Minute)
+	// Perform Sync on the connector's local API asks for another.
+	if code := e.agent.UI("POST", "/api/files/"+e.conn.ID+"/sync", nil, nil); code != http.StatusOK {
 		t.Fatalf("perform sync: %d", code)
 	}
-	waitFor(t, "the sync to succeed", 10*time.Second, func() (bool, string) {
-		ops, _, _ := e.plat.Queue.ListOperations(e.ctx, qbconnect.OperationFilter{OrgID: e.orgID, Kind: qbconnect.OpSync})
-		return len(ops) == 1 && ops[0].Status == qbconnect.OpSucceeded, fmt.Sprint(ops)
+	testenv.WaitFor(t, "the second pass of every data type", time.Minute, func() (bool, string) {
+		runs := e.plat.SyncRuns(e.company.ID)
+		return len(runs) == 2*len(types), fmt.Sprintf("%d passes of %d types", len(runs), len(types))
 	})
+	e.plat.WaitSynced(e.company.ID, time.Minute)
+	// Exactly the two syncs asked for ran, each a pass per data type.
+	passes := map[string]int{}
+	for _, r := range e.plat.SyncRuns(e.company.ID) {
+		if r.Trigger != string(qbconnect.TriggerOnDemand) || r.Status != string(qbconnect.SyncComplete) {
+			t.Errorf("pass %s of %s: trigger %s, status %s", r.ID, r.DataType, r.Trigger, r.Status)
+		}
+		passes[r.DataType]++
+	}
+	want := map[string]int{}
+	for _, s := range types {
+		want[s.DataType] = 2
+	}
+	if diff := cmp.Diff(want, passes); diff != "" {
+		t.Errorf("passes per data type (-want +got):\n%s", diff)
+	}
 
-	// A client write runs once and its raw answer reaches the platform.
-	op := e.enqueueWrite(e.conn.ID, "Bob's Diner")
-	waitFor(t, "the write to succeed", 10*time.Second, func() (bool, string) {
-		o := e.op(op.ID)
-		return o.Status == qbconnect.OpSucceeded, string(o.Status)
-	})
-	if got := string(e.op(op.ID).Result); !strings.Contains(got, `statusCode="0"`) || !strings.Contains(got, "Bob&apos;s Diner") && !strings.Contains(got, "Bob's Diner") {
-		t.Errorf("write result = %s", got)
+	// A client write through the REST API runs once, and its result is
+	// visible to the client.
+	op := e.writeCustomer("Bob's Diner")
+	if op.Status != "Pending" {
+		t.Errorf("the write was accepted as %s, want Pending", op.Status)
 	}
-	if n := e.customerCount("acme.qbw", "Bob's Diner"); n != 1 {
-		t.Errorf("customers named Bob's Diner = %d, want 1", n)
+	op = e.plat.WaitOperation(op.ID, 30*time.Second)
+	e.checkWritten(op, "Bob's Diner")
+	// The platform stores the record the write created.
+	var rec struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
 	}
-	st = e.status()
-	fs := st.File(e.conn.ID)
-	if fs == nil || fs.Shown.Code != qbd.CondOK || fs.LastSuccess == nil || fs.Items < 2 {
+	e.plat.Must(http.StatusOK, "GET", "/v1/companies/"+e.company.ID+"/customers/"+op.RecordID, nil, &rec)
+	if rec.ID != op.RecordID || rec.Name != "Bob's Diner" {
+		t.Errorf("GET the written customer = %+v", rec)
+	}
+	// The same key again is the same operation, not a second write.
+	if again := e.writeCustomer("Bob's Diner"); again.ID != op.ID {
+		t.Errorf("repeating the Idempotency-Key made operation %s, want %s", again.ID, op.ID)
+	}
+	if n := e.sim.CustomersNamed(testenv.AcmeFile, "Bob's Diner"); n != 1 {
+		t.Errorf("after the repeated request Bob's Diner exists %d times, want once", n)
+	}
+	fs := e.file()
+	if fs.Shown.Code != qbd.CondOK || fs.LastSuccess == nil || fs.Items < 2 {
 		t.Errorf("local file status = %+v", fs)
 	}
 
 	// status prints the same through the command line.
-	out := e.connector("status")
-	for _, want := range []string{"Acme Plumbing", e.conn.ID, "Connected to QuickBooks."} {
+	out := e.agent.Cmd("status")
+	for _, want := range []string{testenv.AcmeName, e.conn.ID, "Connected to QuickBooks."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status output lacks %q:\n%s", want, out)
 		}
 	}
-	if diff := cmp.Diff(1, e.syncs); diff != "" {
-		t.Errorf("sync requests (-want +got):\n%s", diff)
-	}
-}
-
-func mustConnectorID(t *testing.T, e *env) string {
-	t.Helper()
-	c, err := e.plat.Connections.LookupConnection(e.ctx, e.conn.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.ConnectorID
 }

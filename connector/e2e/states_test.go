@@ -2,90 +2,34 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/connector"
+	"github.com/qbconnect/qbconnect/internal/testenv"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
-	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
-
-// expectState waits until the connector's local UI and the platform's
-// connection health both show code, checks the local message, and returns
-// the local file status.
-func (e *env) expectState(code string, wantMessage ...string) {
-	e.tb.Helper()
-	// Perform Sync asks QuickBooks again at once, as the end user would.
-	e.ui("POST", "/api/files/"+e.conn.ID+"/sync", nil, nil)
-	waitFor(e.tb, "state "+code+" locally and on the platform", 15*time.Second, func() (bool, string) {
-		st := e.status()
-		fs := st.File(e.conn.ID)
-		h := e.health(e.conn.ID)
-		if fs == nil {
-			return false, "no file"
-		}
-		return fs.Shown.Code == code && h.Code == code, fmt.Sprintf("local %s (%s), platform %s (%s)", fs.Shown.Code, fs.Shown.Message, h.Code, h.Message)
-	})
-	fs := e.status().File(e.conn.ID)
-	h := e.health(e.conn.ID)
-	for _, m := range wantMessage {
-		if !strings.Contains(fs.Shown.Message, m) {
-			e.tb.Errorf("%s: local message %q lacks %q", code, fs.Shown.Message, m)
-		}
-		if !strings.Contains(h.Message, m) {
-			e.tb.Errorf("%s: platform message %q lacks %q", code, h.Message, m)
-		}
-	}
-	if code != qbd.CondOK && (fs.Shown.Resolution == "" || h.Resolution == "") {
-		e.tb.Errorf("%s: no resolution: local %q, platform %q", code, fs.Shown.Resolution, h.Resolution)
-	}
-}
-
-// appKey returns the Integrated Applications key of the connector in a
-// company file.
-func (e *env) appKey(file string) string {
-	e.tb.Helper()
-	var ia qbdsim.IntegratedApps
-	if err := json.Unmarshal(e.sim("GET", "/api/v1/files/"+file+"/apps", nil), &ia); err != nil {
-		e.tb.Fatal(err)
-	}
-	for _, a := range ia.Apps {
-		if a.Name == "qbconnect" {
-			return a.Key
-		}
-	}
-	e.tb.Fatalf("qbconnect is not in %s's Integrated Applications: %+v", file, ia.Apps)
-	return ""
-}
 
 // TestEveryStateIsShownAndClearsWhenTheCauseIsFixed produces each
 // QuickBooks situation in the simulator, checks that the connector's local
-// UI and the platform's connection health both show it with a plain
+// UI and the platform's connection health (REST) both show it with a plain
 // message, fixes the cause, and checks that the state clears by itself.
 func TestEveryStateIsShownAndClearsWhenTheCauseIsFixed(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	e.link(e.conn.ID)
-	e.startAgent()
+	e.link()
+	e.agent.Run()
 	e.expectState(qbd.CondOK)
-	open := func(file, mode string) {
-		// QuickBooks refuses to close a file while an application has a
-		// session on it; the connector ends idle sessions by itself.
-		waitFor(t, "QuickBooks to close the company file", 15*time.Second, func() (bool, string) {
-			data, code := e.simTry("POST", "/api/v1/close-file", nil)
-			return code == 200, string(data)
-		})
-		e.sim("POST", "/api/v1/open", map[string]string{"file": file, "mode": mode, "user": "Admin"})
-	}
+	ctx := context.Background()
 	fault := func(hr uint32) {
-		e.sim("POST", "/api/v1/faults", qbdsim.Fault{Method: "BeginSession", HRESULT: hr, Times: -1})
+		_, err := e.sim.InjectFault(ctx, qbdsim.Fault{Method: "BeginSession", HRESULT: hr, Times: -1})
+		e.must("fault", err)
 	}
+	clearFaults := func() { e.must("clear faults", e.sim.ClearFaults(ctx)) }
+	policy := func(mode qbdsim.PolicyMode) { e.must("policy", e.sim.SetPolicy(ctx, qbdsim.Policy{Mode: mode})) }
+	f, tr := false, true
 
 	steps := []struct {
 		name    string
@@ -95,55 +39,32 @@ func TestEveryStateIsShownAndClearsWhenTheCauseIsFixed(t *testing.T) {
 		fix     func()
 	}{
 		{"QuickBooks closed without unattended permission", qbd.CondQBClosed, []string{qbd.TimedOutMessage},
-			func() {
-				f := false
-				e.sim("PATCH", "/api/v1/files/acme.qbw/apps/"+e.appKey("acme.qbw"), qbdsim.AppChange{AutoLogin: &f})
-				e.sim("POST", "/api/v1/qb/stop", nil)
-			},
-			func() { e.sim("POST", "/api/v1/qb/start", nil); open("acme.qbw", "single") }},
-		{"the wrong company file open", qbd.CondWrongFileOpen, []string{"Other Company", "other.qbw", "Acme Plumbing", "acme.qbw"},
-			func() { open("other.qbw", "single") },
-			func() { open("acme.qbw", "single") }},
+			func() { e.setApp(qbdsim.AppChange{AutoLogin: &f}); e.sim.StopQB() },
+			func() { e.sim.StartQB(); e.open(testenv.AcmeFile, "single") }},
+		{"the wrong company file open", qbd.CondWrongFileOpen, []string{testenv.OtherName, testenv.OtherFile, testenv.AcmeName, testenv.AcmeFile},
+			func() { e.open(testenv.OtherFile, "single") },
+			func() { e.open(testenv.AcmeFile, "single") }},
 		{"a modal dialog open", qbd.CondModalDialog, nil,
-			func() { e.sim("POST", "/api/v1/modal", map[string]string{"title": "Write Checks"}) },
-			func() { e.sim("DELETE", "/api/v1/modal", nil) }},
+			func() { e.must("modal", e.sim.ShowModal(ctx, "Write Checks")) },
+			func() { e.must("dismiss modal", e.sim.DismissModal(ctx)) }},
 		{"QuickBooks still starting", qbd.CondQBStarting, nil,
-			func() { e.sim("PUT", "/api/v1/initializing", map[string]bool{"on": true}) },
-			func() { e.sim("PUT", "/api/v1/initializing", map[string]bool{"on": false}) }},
+			func() { e.must("initializing", e.sim.SetInitializing(ctx, true)) },
+			func() { e.must("initializing", e.sim.SetInitializing(ctx, false)) }},
 		{"access removed in QuickBooks", qbd.CondAccessRemoved, nil,
-			func() {
-				f := false
-				e.sim("PATCH", "/api/v1/files/acme.qbw/apps/"+e.appKey("acme.qbw"), qbdsim.AppChange{AllowAccess: &f})
-			},
-			func() {
-				tr := true
-				e.sim("PATCH", "/api/v1/files/acme.qbw/apps/"+e.appKey("acme.qbw"), qbdsim.AppChange{AllowAccess: &tr})
-			}},
+			func() { e.setApp(qbdsim.AppChange{AllowAccess: &f}) },
+			func() { e.setApp(qbdsim.AppChange{AllowAccess: &tr}) }},
 		{"the file in the wrong mode", qbd.CondWrongMode, nil,
 			func() { fault(qbd.HRWrongMode) },
-			func() { e.sim("DELETE", "/api/v1/faults", nil) }},
+			clearFaults},
 		{"the file locked by another application", qbd.CondSingleUserConflict, nil,
 			func() { fault(qbd.HRSingleUserConflict) },
-			func() { e.sim("DELETE", "/api/v1/faults", nil) }},
+			clearFaults},
 		{"waiting for the administrator's answer", qbd.CondAuthPending, nil,
-			func() {
-				e.sim("PUT", "/api/v1/policy", qbdsim.Policy{Mode: qbdsim.PolicyAsk})
-				e.sim("DELETE", "/api/v1/files/acme.qbw/apps/"+e.appKey("acme.qbw"), nil)
-			},
-			func() {
-				var ds []qbdsim.Dialog
-				waitFor(t, "the authorization dialog", 10*time.Second, func() (bool, string) {
-					json.Unmarshal(e.sim("GET", "/api/v1/dialogs", nil), &ds)
-					return len(ds) > 0, "no dialog"
-				})
-				e.sim("POST", "/api/v1/dialogs/"+ds[0].ID+"/answer", map[string]any{"choice": "always", "done": true})
-			}},
+			func() { policy(qbdsim.PolicyAsk); e.sim.Remove(testenv.AcmeFile, e.app(testenv.AcmeFile).Key) },
+			func() { e.sim.Answer(e.sim.WaitDialog(10*time.Second), qbdsim.ChoiceAlways) }},
 		{"access denied by the administrator", qbd.CondAccessDenied, nil,
-			func() {
-				e.sim("PUT", "/api/v1/policy", qbdsim.Policy{Mode: qbdsim.PolicyDeny})
-				e.sim("DELETE", "/api/v1/files/acme.qbw/apps/"+e.appKey("acme.qbw"), nil)
-			},
-			func() { e.sim("PUT", "/api/v1/policy", qbdsim.Policy{Mode: qbdsim.PolicyAlways}) }},
+			func() { policy(qbdsim.PolicyDeny); e.sim.Remove(testenv.AcmeFile, e.app(testenv.AcmeFile).Key) },
+			func() { policy(qbdsim.PolicyAlways) }},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -158,38 +79,40 @@ func TestEveryStateIsShownAndClearsWhenTheCauseIsFixed(t *testing.T) {
 		// A release signed with a new certificate is a new application to
 		// QuickBooks; with the file open in multi-user mode nobody can
 		// authorise it.
-		e.stopAgent()
-		e.program = e.signedConnector("qbconnect Ltd")
-		open("acme.qbw", "multi")
-		e.startAgent()
+		e.agent.Stop()
+		e.agent.Sign(e.leaf(time.Time{}))
+		e.open(testenv.AcmeFile, "multi")
+		e.agent.Run()
 		e.expectState(qbd.CondCertChanged)
-		open("acme.qbw", "single") // as Admin: QuickBooks asks, the policy says "Yes, always"
+		e.open(testenv.AcmeFile, "single") // as Admin: QuickBooks asks, the policy says "Yes, always"
 		e.expectState(qbd.CondOK)
 	})
 
 	t.Run("paused", func(t *testing.T) {
-		if code := e.ui("POST", "/api/files/"+e.conn.ID+"/pause", map[string]string{"for": "1h"}, nil); code != 200 {
+		if code := e.agent.UI("POST", "/api/files/"+e.conn.ID+"/pause", map[string]string{"for": "1h"}, nil); code != 200 {
 			t.Fatalf("pause: %d", code)
 		}
-		waitFor(t, "paused locally and on the platform", 10*time.Second, func() (bool, string) {
-			fs := e.status().File(e.conn.ID)
-			h := e.health(e.conn.ID)
-			return fs.Shown.Code == connector.CondPaused && h.Code == qbconnect.HealthPaused, fs.Shown.Code + " " + h.Code
+		testenv.WaitFor(t, "paused locally and on the platform", 10*time.Second, func() (bool, string) {
+			fs := e.file()
+			c := e.plat.Connection(e.conn)
+			return fs.Shown.Code == connector.CondPaused && c.Health.Code == qbconnect.HealthPaused && c.Paused,
+				fmt.Sprintf("local %s, platform %s paused=%v", fs.Shown.Code, c.Health.Code, c.Paused)
 		})
-		c, _ := e.plat.Connections.LookupConnection(e.ctx, e.conn.ID)
-		if !c.Paused {
-			t.Error("the platform's connection is not paused")
-		}
-		if code := e.ui("POST", "/api/files/"+e.conn.ID+"/resume", nil, nil); code != 200 {
+		if code := e.agent.UI("POST", "/api/files/"+e.conn.ID+"/resume", nil, nil); code != 200 {
 			t.Fatalf("resume: %d", code)
 		}
 		e.expectState(qbd.CondOK)
+		if e.plat.Connection(e.conn).Paused {
+			t.Error("the platform's connection is still paused after the resume")
+		}
 	})
 
 	t.Run("the platform unreachable", func(t *testing.T) {
-		e.restartPlatform(func() {
-			waitFor(t, "platform_unreachable locally", 10*time.Second, func() (bool, string) {
-				fs := e.status().File(e.conn.ID)
+		// The serve process stops and starts again on the same address
+		// and database.
+		e.plat.Restart(func() {
+			testenv.WaitFor(t, "platform_unreachable locally", 10*time.Second, func() (bool, string) {
+				fs := e.file()
 				return fs.Shown.Code == connector.CondPlatformUnreachable, fs.Shown.Code
 			})
 		})
@@ -200,38 +123,38 @@ func TestEveryStateIsShownAndClearsWhenTheCauseIsFixed(t *testing.T) {
 		// A release whose certificate expires soon is authorised ("Yes,
 		// always") while the certificate is valid; once it has expired,
 		// QuickBooks closed, QuickBooks refuses the automatic login.
-		e.stopAgent()
+		e.agent.Stop()
 		expiry := time.Now().Add(12 * time.Second)
-		e.program = e.connectorSignedUntil("qbconnect Ltd", expiry)
-		open("acme.qbw", "single")
-		e.startAgent()
+		e.agent.Sign(e.leaf(expiry))
+		e.open(testenv.AcmeFile, "single")
+		e.agent.Run()
 		e.expectState(qbd.CondOK)
-		if entry := e.app("acme.qbw"); !entry.AutoLogin || entry.AllowExpired || !time.Now().Before(expiry) {
+		if entry := e.app(testenv.AcmeFile); !entry.AutoLogin || entry.AllowExpired || !time.Now().Before(expiry) {
 			t.Fatalf("the release was not authorised with automatic login before its certificate expired: %+v", entry)
 		}
-		waitFor(t, "the certificate to expire", time.Until(expiry)+5*time.Second, func() (bool, string) {
+		testenv.WaitFor(t, "the certificate to expire", time.Until(expiry)+5*time.Second, func() (bool, string) {
 			return time.Now().After(expiry), "valid until " + expiry.Format(time.RFC3339)
 		})
-		e.sim("POST", "/api/v1/qb/stop", nil)
+		e.sim.StopQB()
 		e.expectState(qbd.CondCertExpired, "certificate has expired")
 		// The administrator opens the file and allows the expired
 		// certificate (the policy answers "Yes, always").
-		e.sim("POST", "/api/v1/qb/start", nil)
-		open("acme.qbw", "single")
+		e.sim.StartQB()
+		e.open(testenv.AcmeFile, "single")
 		e.expectState(qbd.CondOK)
-		if !e.app("acme.qbw").AllowExpired {
+		if !e.app(testenv.AcmeFile).AllowExpired {
 			t.Error("QuickBooks did not record the administrator's permission for the expired certificate")
 		}
 		// From now on it logs in while QuickBooks is closed, too.
-		e.sim("POST", "/api/v1/qb/stop", nil)
+		e.sim.StopQB()
 		e.expectState(qbd.CondOK)
 	})
 
 	t.Run("QuickBooks closed and no automatic login, unattended", func(t *testing.T) {
 		// A connector set up to work while QuickBooks is closed, whose
 		// automatic login the administrator turned off.
-		e.stopAgent()
-		st := &connector.Store{Dir: e.dataDir}
+		e.agent.Stop()
+		st := &connector.Store{Dir: e.agent.DataDir}
 		cfg, err := st.Load()
 		if err != nil {
 			t.Fatal(err)
@@ -240,57 +163,15 @@ func TestEveryStateIsShownAndClearsWhenTheCauseIsFixed(t *testing.T) {
 		if err := st.Save(cfg); err != nil {
 			t.Fatal(err)
 		}
-		e.startAgent()
+		e.agent.Run()
 		e.expectState(qbd.CondOK)
-		f := false
-		key := e.app("acme.qbw").Key
-		e.sim("PATCH", "/api/v1/files/acme.qbw/apps/"+key, qbdsim.AppChange{AutoLogin: &f})
-		waitFor(t, "QuickBooks to close", 15*time.Second, func() (bool, string) {
-			data, code := e.simTry("POST", "/api/v1/qb/stop", nil)
-			return code == 200, string(data)
+		e.setApp(qbdsim.AppChange{AutoLogin: &f})
+		testenv.WaitFor(t, "QuickBooks to close", 15*time.Second, func() (bool, string) {
+			_, err := e.sim.StopQuickBooks(ctx)
+			return err == nil, fmt.Sprint(err)
 		})
 		e.expectState(qbd.CondAutoLoginNotAllowed, "not allowed to log in")
-		tr := true
-		e.sim("PATCH", "/api/v1/files/acme.qbw/apps/"+key, qbdsim.AppChange{AutoLogin: &tr})
+		e.setApp(qbdsim.AppChange{AutoLogin: &tr})
 		e.expectState(qbd.CondOK)
 	})
-}
-
-// connectorSignedUntil copies the connector binary and signs it with a new
-// certificate for commonName that expires at notAfter.
-func (e *env) connectorSignedUntil(commonName string, notAfter time.Time) string {
-	tb := e.tb
-	tb.Helper()
-	dst := filepath.Join(tb.TempDir(), "qbconnector")
-	data, err := os.ReadFile(bins.connector)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(dst, data, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	leaf := e.ca.Issue(tb, commonName, signingtest.Opts{Organization: "qbconnect", NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter})
-	if _, _, err := leaf.Signer().SignFile(context.Background(), dst); err != nil {
-		tb.Fatalf("signing the connector: %v", err)
-	}
-	return dst
-}
-
-// app returns the running connector's entry in a company file's
-// Integrated Applications: the one for the certificate it is signed with
-// now (each certificate is an application of its own to QuickBooks).
-func (e *env) app(file string) qbdsim.AppEntry {
-	e.tb.Helper()
-	var ia qbdsim.IntegratedApps
-	if err := json.Unmarshal(e.sim("GET", "/api/v1/files/"+file+"/apps", nil), &ia); err != nil {
-		e.tb.Fatal(err)
-	}
-	thumb := e.status().Identity.Thumbprint
-	for _, a := range ia.Apps {
-		if a.Name == "qbconnect" && a.Certificate != nil && strings.EqualFold(a.Certificate.Thumbprint, thumb) {
-			return a
-		}
-	}
-	e.tb.Fatalf("no qbconnect entry for certificate %s in %s's Integrated Applications: %+v", thumb, file, ia.Apps)
-	return qbdsim.AppEntry{}
 }

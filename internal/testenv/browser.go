@@ -170,13 +170,7 @@ func (t *Tab) Screenshot(path string) {
 	if !UpdateScreenshots() {
 		return
 	}
-	png := value(t, "screenshot", 30*time.Second, chromedp.FullScreenshot(100))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.tb.Fatal(err)
-	}
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.tb.Fatal(err)
-	}
+	t.SaveScreenshot(path)
 	t.tb.Logf("screenshot saved: %s", path)
 }
 
@@ -196,4 +190,55 @@ func ScreenshotPath(tb testing.TB, name string) string {
 		tb.Fatal(err)
 	}
 	return filepath.Join(root, "docs", "screenshots", name)
+}
+
+// WaitVisible waits until an element matching the CSS selector is visible.
+func (t *Tab) WaitVisible(selector string, timeout time.Duration) {
+	t.tb.Helper()
+	t.run("wait for "+selector, timeout, chromedp.WaitVisible(chromedp.CSS(selector)))
+}
+
+// Location returns the address the tab shows.
+func (t *Tab) Location() string {
+	t.tb.Helper()
+	return value(t, "location", 15*time.Second, chromedp.Location())
+}
+
+// Await reads the text of selector, without reloading the page, until ok
+// accepts it, and returns that text: for pages that change by themselves.
+// A read that finds no element (a part being swapped in) is read again.
+func (t *Tab) Await(what, selector string, timeout time.Duration, ok func(text string) bool) string {
+	t.tb.Helper()
+	var text string
+	WaitFor(t.tb, what, timeout, func() (bool, string) {
+		ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
+		defer cancel()
+		nodes, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", selector)))
+		if err != nil {
+			return false, err.Error()
+		}
+		if nodes == 0 {
+			return false, "no element " + selector
+		}
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(selector)))
+		if err != nil {
+			return false, err.Error()
+		}
+		text = strings.TrimSpace(s)
+		return ok(text), text
+	})
+	return text
+}
+
+// SaveScreenshot saves a PNG of the whole page to path, always (Screenshot
+// saves README screenshots only when they are being updated).
+func (t *Tab) SaveScreenshot(path string) {
+	t.tb.Helper()
+	png := value(t, "screenshot", 30*time.Second, chromedp.FullScreenshot(100))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.tb.Fatal(err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qbconnect/qbconnect"
 )
@@ -132,11 +133,7 @@ func (p *Platform) Must(want int, method, path string, body, out any, header ...
 // both.
 func (p *Platform) CreateCompany(name string) (*qbconnect.Company, *qbconnect.Connection) {
 	p.tb.Helper()
-	var c qbconnect.Company
-	p.Must(http.StatusCreated, "POST", "/v1/companies", map[string]string{"name": name}, &c)
-	var conn qbconnect.Connection
-	p.Must(http.StatusCreated, "POST", "/v1/companies/"+c.ID+"/connections", map[string]string{"kind": string(qbconnect.KindConnector)}, &conn)
-	return &c, &conn
+	return p.CreateCompanyWith(map[string]any{"name": name})
 }
 
 // LinkCode issues a link code for a connection.
@@ -171,7 +168,12 @@ type Operation struct {
 	RecordID  string          `json:"recordId"`
 	Attempts  int             `json:"attempts"`
 	Record    json.RawMessage `json:"record"`
-	Error     *struct {
+	// IdempotencyKey is the client's key; CreatedAt when the operation was
+	// accepted (durably queued); CompletedAt when it finished.
+	IdempotencyKey string     `json:"idempotencyKey"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	CompletedAt    *time.Time `json:"completedAt"`
+	Error          *struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	} `json:"error"`
