@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/qbconnect/qbconnect/gateway"
@@ -325,20 +326,76 @@ func (u *Updater) start(ctx context.Context, prog string) error {
 // ConfirmUpdate is called by a connector at start. When it was started by
 // an update (UpdateConfirmEnv is set), it reports the installation to the
 // platform and then confirms to the previous version, which hands over.
-// It reports whether this start was an update.
+// It reports whether this start was an update. RunUpdating confirms only
+// once the agent is up (UpdateStarted).
 func ConfirmUpdate(ctx context.Context, updates gateway.Updates, from, version string) (bool, error) {
 	path := os.Getenv(UpdateConfirmEnv)
 	if path == "" {
 		return false, nil
 	}
 	os.Unsetenv(UpdateConfirmEnv)
+	return true, confirmTo(ctx, updates, path, from, version)
+}
+
+func confirmTo(ctx context.Context, updates gateway.Updates, path, from, version string) error {
 	if err := updates.ReportUpdate(ctx, gateway.UpdateReport{FromVersion: from, ToVersion: version, Outcome: gateway.UpdateInstalled}); err != nil {
-		return true, fmt.Errorf("connector: reporting the update: %w", err)
+		return fmt.Errorf("connector: reporting the update: %w", err)
 	}
 	if err := os.WriteFile(path, []byte("ok\n"), 0o600); err != nil {
-		return true, fmt.Errorf("connector: confirming the update: %w", err)
+		return fmt.Errorf("connector: confirming the update: %w", err)
 	}
-	return true, nil
+	return nil
+}
+
+type startedKey struct{}
+
+// UpdateStarted returns the function that run (see RunUpdating) calls once
+// the agent is up, so that a self-update is confirmed, and the previous
+// version let go, only when the new version really runs. Outside
+// RunUpdating, or when nothing waits for a confirmation, it does nothing.
+func UpdateStarted(ctx context.Context) func() {
+	if f, ok := ctx.Value(startedKey{}).(func()); ok {
+		return f
+	}
+	return func() {}
+}
+
+// confirmWhenStarted wraps the first run of a version installed by an
+// update: confirm is called once run signals UpdateStarted. When run ends
+// before that, or confirm fails, the error is returned (the process exits
+// with a failure code and the update is rolled back).
+func confirmWhenStarted(run func(context.Context) error, confirm func(context.Context) error) func(context.Context) error {
+	first := true
+	return func(ctx context.Context) error {
+		if !first {
+			return run(ctx)
+		}
+		first = false
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		started := make(chan struct{})
+		var once sync.Once
+		runCtx := context.WithValue(ctx, startedKey{}, func() { once.Do(func() { close(started) }) })
+		ended := make(chan error, 1)
+		go func() { ended <- run(runCtx) }()
+		select {
+		case err := <-ended:
+			if ctx.Err() != nil {
+				return err
+			}
+			if err == nil {
+				err = errors.New("it returned without an error")
+			}
+			return fmt.Errorf("connector: the updated version stopped before it was up: %w", err)
+		case <-started:
+		}
+		if err := confirm(ctx); err != nil {
+			cancel()
+			<-ended
+			return err
+		}
+		return <-ended
+	}
 }
 
 // RunWithUpdates runs run until ctx ends, checking for an update every
@@ -451,16 +508,29 @@ func RunUpdating(ctx context.Context, su SelfUpdate, run func(context.Context) e
 		return err
 	}
 	prog, perr := os.Executable()
+	var confirm func(context.Context) error
 	if su.Restart == RestartByManager && perr == nil {
 		pu := &PendingUpdates{Program: prog, Updates: gw, Now: su.Now, ConfirmTimeout: su.ConfirmTimeout, Logger: log}
-		if err := pu.Resume(ctx, su.Version); err != nil {
+		p, err := pu.Resume(ctx, su.Version)
+		if err != nil {
 			return err
 		}
+		if p != nil {
+			confirm = func(ctx context.Context) error { return pu.Confirm(ctx, p) }
+		}
 	}
-	if updated, err := ConfirmUpdate(ctx, gw, "", su.Version); err != nil {
-		return err
-	} else if updated {
-		log.Info("update: this version was installed by a self-update and reported in", "version", su.Version)
+	if path := os.Getenv(UpdateConfirmEnv); path != "" {
+		os.Unsetenv(UpdateConfirmEnv)
+		confirm = func(ctx context.Context) error {
+			if err := confirmTo(ctx, gw, path, "", su.Version); err != nil {
+				return err
+			}
+			log.Info("update: this version was installed by a self-update and reported in", "version", su.Version)
+			return nil
+		}
+	}
+	if confirm != nil {
+		run = confirmWhenStarted(run, confirm)
 	}
 	if perr != nil {
 		return run(ctx)

@@ -9,9 +9,10 @@ package connector
 // install`) starts the program again, which is now the new version. Each
 // start reads the marker:
 //
-//   - the new version, first start: counts the start, reports the update
-//     to the platform within the confirmation deadline and removes the
-//     marker; if it cannot, it exits with a failure code;
+//   - the new version, first start: counts the start and, once its agent
+//     is up, reports the update to the platform within the confirmation
+//     deadline and removes the marker; if it cannot, it exits with a
+//     failure code;
 //   - the new version, started again without having confirmed (it crashed
 //     or could not report): restores the previous executable, marks the
 //     update rolled back and exits, so that the manager starts the old one;
@@ -124,23 +125,18 @@ type PendingUpdates struct {
 }
 
 // Resume acts on the marker left by an update, as the process running
-// version starts. It returns nil when the start may carry on (no marker,
-// the update confirmed, or a rollback reported), and ErrRestartForUpdate
+// version starts. When this is the new version's first start it counts
+// the start and returns the marker: the caller confirms it with Confirm
+// once the agent is up (or exits with a failure code, and the next start
+// rolls back). It returns nil and no error when the start may simply
+// carry on (no marker, or a rollback reported), and ErrRestartForUpdate
 // when this version was rolled back and the process must exit for the
-// manager to start the previous one. Any other error means the update
-// could not be confirmed: the process should exit with a failure code, and
-// the next start rolls it back.
-func (pu *PendingUpdates) Resume(ctx context.Context, version string) error {
-	log := pu.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	if pu.ConfirmTimeout <= 0 {
-		pu.ConfirmTimeout = 2 * time.Minute
-	}
+// manager to start the previous one.
+func (pu *PendingUpdates) Resume(ctx context.Context, version string) (*Pending, error) {
+	log := pu.log()
 	p, err := ReadPending(pu.Program)
 	if err != nil || p == nil {
-		return err
+		return nil, err
 	}
 	marker := pu.Program + PendingSuffix
 	switch {
@@ -154,34 +150,52 @@ func (pu *PendingUpdates) Resume(ctx context.Context, version string) error {
 		}
 		os.Remove(pu.Program + ".new")
 		os.Remove(pu.Program + ".new" + signing.DetachedSuffix)
-		return os.Remove(marker)
+		return nil, os.Remove(marker)
 	case p.RolledBack == "" && version == p.To && p.Starts == 0:
 		p.Starts++
 		if err := writePending(pu.Program, p); err != nil {
-			return fmt.Errorf("connector: update: %w", err)
+			return nil, fmt.Errorf("connector: update: %w", err)
 		}
-		rctx, cancel := context.WithTimeout(ctx, pu.ConfirmTimeout)
-		defer cancel()
-		if err := pu.Updates.ReportUpdate(rctx, gateway.UpdateReport{FromVersion: p.From, ToVersion: p.To, Outcome: gateway.UpdateInstalled}); err != nil {
-			return fmt.Errorf("connector: update %s not confirmed (the next start rolls it back): %w", p.To, err)
-		}
-		log.Info("update: this version was installed by a self-update and reported in", "from", p.From, "version", p.To)
-		return os.Remove(marker)
+		return p, nil
 	case p.RolledBack == "" && version == p.To:
 		reason := fmt.Sprintf("version %s started %d time(s) without reporting in", p.To, p.Starts)
 		log.Error("update: rolling back", "version", p.To, "to", p.From, "reason", reason)
 		if err := pu.rollBack(); err != nil {
-			return fmt.Errorf("connector: update: restoring %s: %w", p.From, err)
+			return nil, fmt.Errorf("connector: update: restoring %s: %w", p.From, err)
 		}
 		p.RolledBack = reason
 		if err := writePending(pu.Program, p); err != nil {
-			return fmt.Errorf("connector: update: %w", err)
+			return nil, fmt.Errorf("connector: update: %w", err)
 		}
-		return ErrRestartForUpdate
+		return nil, ErrRestartForUpdate
 	}
 	// Another version runs (reinstalled by hand): the marker is stale.
 	log.Warn("update: removing a stale pending-update marker", "from", p.From, "to", p.To, "running", version)
-	return os.Remove(marker)
+	return nil, os.Remove(marker)
+}
+
+// Confirm reports the update of a marker returned by Resume to the
+// platform, within ConfirmTimeout, and removes the marker. On error the
+// process should exit with a failure code: the next start rolls back.
+func (pu *PendingUpdates) Confirm(ctx context.Context, p *Pending) error {
+	timeout := pu.ConfirmTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := pu.Updates.ReportUpdate(rctx, gateway.UpdateReport{FromVersion: p.From, ToVersion: p.To, Outcome: gateway.UpdateInstalled}); err != nil {
+		return fmt.Errorf("connector: update %s not confirmed (the next start rolls it back): %w", p.To, err)
+	}
+	pu.log().Info("update: this version was installed by a self-update and reported in", "from", p.From, "version", p.To)
+	return os.Remove(pu.Program + PendingSuffix)
+}
+
+func (pu *PendingUpdates) log() *slog.Logger {
+	if pu.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return pu.Logger
 }
 
 // rollBack puts PROGRAM.old (and its signature) back in place; the new

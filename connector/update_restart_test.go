@@ -64,7 +64,12 @@ func newManagedUpdate(t *testing.T) *managedUpdate {
 func (m *managedUpdate) start(t *testing.T, version string, updates gateway.Updates) error {
 	t.Helper()
 	pu := &connector.PendingUpdates{Program: m.prog, Updates: updates, ConfirmTimeout: 10 * time.Second}
-	return pu.Resume(context.Background(), version)
+	p, err := pu.Resume(context.Background(), version)
+	if err != nil || p == nil {
+		return err
+	}
+	// The agent is up: confirm.
+	return pu.Confirm(context.Background(), p)
 }
 
 func (m *managedUpdate) pending(t *testing.T) *connector.Pending {
@@ -152,6 +157,25 @@ func TestManagedUpdateRollsBackVersionThatCannotReportInAndOldVersionReportsIt(t
 	}
 	if o, err := m.p.client(t).CheckUpdate(context.Background(), runtime.GOOS+"/"+runtime.GOARCH); o != nil || err != nil {
 		t.Errorf("offered again after the rollback: %+v, %v", o, err)
+	}
+}
+
+func TestManagedUpdateRollsBackVersionWhoseAgentNeverCameUp(t *testing.T) {
+	m := newManagedUpdate(t)
+	// 2.0.0 starts but its agent fails before it is up: no confirmation.
+	pu := &connector.PendingUpdates{Program: m.prog, Updates: m.p.client(t)}
+	p, err := pu.Resume(context.Background(), "2.0.0")
+	if err != nil || p == nil || p.Starts != 1 {
+		t.Fatalf("first start = %+v, %v; want the marker to confirm", p, err)
+	}
+	if err := m.start(t, "2.0.0", m.p.client(t)); !errors.Is(err, connector.ErrRestartForUpdate) {
+		t.Fatalf("second start = %v; want ErrRestartForUpdate", err)
+	}
+	if !sameFile(t, m.prog, m.v1) {
+		t.Error("1.0.0 was not restored")
+	}
+	if got := m.p.outcomes(t); len(got) != 0 {
+		t.Errorf("reported before 1.0.0 ran again: %v", got)
 	}
 }
 

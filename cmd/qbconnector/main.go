@@ -290,6 +290,9 @@ func runAgent(ctx context.Context, g *globals, rf *runFlags, out, errOut io.Writ
 		if err != nil {
 			return err
 		}
+		// A version installed by a self-update is confirmed once its
+		// agent is up (its local UI listens), not merely started.
+		started := connector.UpdateStarted(ctx)
 		a, err := connector.NewAgent(ctx, connector.Options{
 			Store: st, Config: cfg, NewProcessor: newProcessorFor(cfg), Identity: identity(ctx), Logger: logger,
 			PollWait: rf.pollWait, BackoffMin: rf.backoffMin, BackoffMax: rf.backoffMax, Heartbeat: rf.heartbeat,
@@ -298,10 +301,14 @@ func runAgent(ctx context.Context, g *globals, rf *runFlags, out, errOut io.Writ
 				if rf.printUIURL {
 					fmt.Fprintf(out, "Local UI: %s\n", url)
 				}
+				started()
 			},
 		})
 		if err != nil {
 			return err
+		}
+		if rf.uiAddr == "-" {
+			started()
 		}
 		return a.Run(ctx)
 	}
