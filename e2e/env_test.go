@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -86,26 +85,8 @@ func newRotation(t *testing.T) *rotation {
 // data type completed.
 func (r *rotation) firstSync() {
 	r.t.Helper()
-	r.plat.Must(http.StatusAccepted, "POST", "/v1/companies/"+r.company.ID+"/sync", map[string]any{}, nil)
-	testenv.WaitFor(r.t, "the first sync", time.Minute, func() (bool, string) {
-		var st struct {
-			Data []struct {
-				DataType string `json:"dataType"`
-				Status   string `json:"status"`
-			} `json:"data"`
-		}
-		r.plat.Must(http.StatusOK, "GET", "/v1/companies/"+r.company.ID+"/sync-status", nil, &st)
-		done := 0
-		for _, s := range st.Data {
-			if s.Status == string(qbconnect.SyncFailed) {
-				r.t.Fatalf("the first sync of %s failed", s.DataType)
-			}
-			if s.Status == string(qbconnect.SyncComplete) {
-				done++
-			}
-		}
-		return len(st.Data) > 0 && done == len(st.Data), fmt.Sprintf("%d of %d types complete", done, len(st.Data))
-	})
+	r.plat.StartSync(r.company.ID)
+	r.plat.WaitSynced(r.company.ID, time.Minute)
 }
 
 // update installs the release signed with certificate B: the connector

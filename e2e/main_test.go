@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -16,16 +15,5 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	b, err := testenv.StartBrowser()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer b.Close()
-	browser = b
-	return testenv.Main(m, &bins)
+	os.Exit(testenv.MainWithBrowser(m, &bins, &browser))
 }

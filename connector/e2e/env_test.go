@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -104,6 +105,16 @@ func (e *env) waitHealthy() {
 	})
 }
 
+// press presses a button of the linked file's card through the connector's
+// local API (sync, pause with a body {"for": ...}, resume), as the end user
+// does, and fails the test unless it was accepted.
+func (e *env) press(button string, body any) {
+	e.tb.Helper()
+	if code := e.agent.UI("POST", "/api/files/"+e.conn.ID+"/"+button, body, nil); code != http.StatusOK {
+		e.tb.Fatalf("%s on the connector: HTTP %d", button, code)
+	}
+}
+
 // file returns the connector's local status of the linked file.
 func (e *env) file() *connector.FileStatus {
 	e.tb.Helper()
@@ -116,7 +127,8 @@ func (e *env) file() *connector.FileStatus {
 // do.
 func (e *env) expectState(code string, wantMessage ...string) {
 	e.tb.Helper()
-	// Perform Sync asks QuickBooks again at once, as the end user would.
+	// Perform Sync asks QuickBooks again at once, as the end user would
+	// (whether the platform takes the sync request does not matter here).
 	e.agent.UI("POST", "/api/files/"+e.conn.ID+"/sync", nil, nil)
 	var fs *connector.FileStatus
 	var h qbconnect.Health

@@ -39,9 +39,7 @@ func TestLinkFirstSyncAndClientWrite(t *testing.T) {
 	e.plat.StartSync(e.company.ID)
 	types := e.plat.WaitSynced(e.company.ID, time.Minute)
 	// Perform Sync on the connector's local API asks for another.
-	if code := e.agent.UI("POST", "/api/files/"+e.conn.ID+"/sync", nil, nil); code != http.StatusOK {
-		t.Fatalf("perform sync: %d", code)
-	}
+	e.press("sync", nil)
 	testenv.WaitFor(t, "the second pass of every data type", time.Minute, func() (bool, string) {
 		runs := e.plat.SyncRuns(e.company.ID)
 		return len(runs) == 2*len(types), fmt.Sprintf("%d passes of %d types", len(runs), len(types))

@@ -65,9 +65,7 @@ func TestPauseHasOneOwnerPerChangeAcrossTheRealProcesses(t *testing.T) {
 	})
 
 	t.Run("paused on the connector, resumed through the API", func(t *testing.T) {
-		if code := e.agent.UI("POST", "/api/files/"+e.conn.ID+"/pause", map[string]string{"for": ""}, nil); code != 200 {
-			t.Fatalf("pause: %d", code)
-		}
+		e.press("pause", map[string]string{"for": ""})
 		testenv.WaitFor(t, "the platform to show the local pause", 10*time.Second, func() (bool, string) {
 			c := e.plat.Connection(e.conn)
 			return c.Paused && c.Health.Code == qbconnect.HealthPaused && strings.Contains(c.Health.Message, "QuickBooks computer"), c.Health.Message

@@ -89,18 +89,14 @@ func TestEveryStateIsShownAndClearsWhenTheCauseIsFixed(t *testing.T) {
 	})
 
 	t.Run("paused", func(t *testing.T) {
-		if code := e.agent.UI("POST", "/api/files/"+e.conn.ID+"/pause", map[string]string{"for": "1h"}, nil); code != 200 {
-			t.Fatalf("pause: %d", code)
-		}
+		e.press("pause", map[string]string{"for": "1h"})
 		testenv.WaitFor(t, "paused locally and on the platform", 10*time.Second, func() (bool, string) {
 			fs := e.file()
 			c := e.plat.Connection(e.conn)
 			return fs.Shown.Code == connector.CondPaused && c.Health.Code == qbconnect.HealthPaused && c.Paused,
 				fmt.Sprintf("local %s, platform %s paused=%v", fs.Shown.Code, c.Health.Code, c.Paused)
 		})
-		if code := e.agent.UI("POST", "/api/files/"+e.conn.ID+"/resume", nil, nil); code != 200 {
-			t.Fatalf("resume: %d", code)
-		}
+		e.press("resume", nil)
 		e.expectState(qbd.CondOK)
 		if e.plat.Connection(e.conn).Paused {
 			t.Error("the platform's connection is still paused after the resume")

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -137,14 +138,8 @@ func (t *Tab) WaitText(url, selector string, timeout time.Duration, want ...stri
 		if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
 			return false, err.Error()
 		}
-		nodes, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", selector)))
-		if err != nil {
-			return false, err.Error()
-		}
-		if nodes == 0 {
-			return false, "no element " + selector
-		}
-		if text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(selector))); err != nil {
+		var err error
+		if text, err = textNow(ctx, selector); err != nil {
 			return false, err.Error()
 		}
 		for _, w := range want {
@@ -213,14 +208,7 @@ func (t *Tab) Await(what, selector string, timeout time.Duration, ok func(text s
 	WaitFor(t.tb, what, timeout, func() (bool, string) {
 		ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
 		defer cancel()
-		nodes, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", selector)))
-		if err != nil {
-			return false, err.Error()
-		}
-		if nodes == 0 {
-			return false, "no element " + selector
-		}
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(selector)))
+		s, err := textNow(ctx, selector)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -228,6 +216,19 @@ func (t *Tab) Await(what, selector string, timeout time.Duration, ok func(text s
 		return ok(text), text
 	})
 	return text
+}
+
+// textNow reads the text of the first element matching selector as the
+// page is now: an error, rather than a wait, when there is none.
+func textNow(ctx context.Context, selector string) (string, error) {
+	nodes, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", selector)))
+	if err != nil {
+		return "", err
+	}
+	if nodes == 0 {
+		return "", errors.New("no element " + selector)
+	}
+	return chromedp.Run(ctx, chromedp.Text(chromedp.CSS(selector)))
 }
 
 // SaveScreenshot saves a PNG of the whole page to path, always (Screenshot
