@@ -61,17 +61,6 @@ func (c *Connector) PinRoots(pemFile string) {
 	}
 }
 
-// PID returns the process ID of the running agent, from the runtime file
-// it publishes in its data folder; 0 when none runs.
-func (c *Connector) PID() int {
-	c.tb.Helper()
-	rt, ok, err := (&connector.Store{Dir: c.DataDir}).LoadRuntime()
-	if err != nil || !ok {
-		return 0
-	}
-	return rt.PID
-}
-
 // WaitReplaced waits until the agent that runs now is another process than
 // the one started by Run: the connector updated itself, the old process
 // exited and the new version serves its local UI. It then follows the new
