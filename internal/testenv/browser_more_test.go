@@ -13,28 +13,36 @@ import (
 	"time"
 )
 
-func TestTabAwaitsAPageThatChangesByItselfWithoutReloading(t *testing.T) {
+// pageTab starts a browser and a server of the page page(n) at its n-th
+// load, and returns a tab, the page's address and the count of loads.
+func pageTab(t *testing.T, page func(load int32) string) (*Tab, string, *atomic.Int32) {
+	t.Helper()
 	b, err := StartBrowser()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
-	var loads atomic.Int32
+	t.Cleanup(b.Close)
+	loads := &atomic.Int32{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
 			return
 		}
-		loads.Add(1)
-		// The count appears later, in an element swapped in by the page.
-		fmt.Fprint(w, `<html><body><div id="box"></div><script>
+		fmt.Fprint(w, page(loads.Add(1)))
+	}))
+	t.Cleanup(srv.Close)
+	return b.Tab(t), srv.URL, loads
+}
+
+func TestTabAwaitsAPageThatChangesByItselfWithoutReloading(t *testing.T) {
+	// The count appears later, in an element swapped in by the page.
+	tab, url, loads := pageTab(t, func(int32) string {
+		return `<html><body><div id="box"></div><script>
 			let n = 0;
 			setInterval(() => { n++; document.getElementById("box").innerHTML = '<p id="count">' + n + '</p>'; }, 50);
-		</script></body></html>`)
-	}))
-	defer srv.Close()
-	tab := b.Tab(t)
-	tab.Open(srv.URL + "/?token=secret")
+		</script></body></html>`
+	})
+	tab.Open(url + "/?token=secret")
 	if loc := tab.Location(); !strings.HasSuffix(loc, "/?token=secret") {
 		t.Errorf("Location = %q", loc)
 	}

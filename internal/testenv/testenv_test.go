@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,26 +61,14 @@ func TestReceiverKeepsSignedDeliveriesAndRefusesOthers(t *testing.T) {
 }
 
 func TestBrowserReadsTextOfAPageThatChanges(t *testing.T) {
-	b, err := StartBrowser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	var loads atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		fmt.Fprintf(w, `<html><body><p id="x">load %d</p></body></html>`, loads.Add(1))
-	}))
-	defer srv.Close()
-	tab := b.Tab(t)
-	tab.Open(srv.URL)
+	tab, url, _ := pageTab(t, func(load int32) string {
+		return fmt.Sprintf(`<html><body><p id="x">load %d</p></body></html>`, load)
+	})
+	tab.Open(url)
 	if got := tab.Text("#x"); got == "" {
 		t.Fatal("no text")
 	}
-	if got := tab.WaitText(srv.URL, "#x", 20*time.Second, "load 3"); got != "load 3" {
+	if got := tab.WaitText(url, "#x", 20*time.Second, "load 3"); got != "load 3" {
 		t.Errorf("WaitText = %q", got)
 	}
 }
