@@ -119,11 +119,11 @@ func (a *adopted) stop() {
 		pids = append(pids, rt.PID)
 	}
 	for _, pid := range pids {
-		syscall.Kill(pid, syscall.SIGTERM)
+		signal(pid, syscall.SIGTERM)
 		deadline := time.Now().Add(20 * time.Second)
 		for !gone(pid) {
 			if time.Now().After(deadline) {
-				syscall.Kill(pid, syscall.SIGKILL)
+				signal(pid, os.Kill)
 				deadline = time.Now().Add(time.Hour)
 			}
 			<-time.After(PollInterval) // a process we did not start cannot be waited for
@@ -131,10 +131,20 @@ func (a *adopted) stop() {
 	}
 }
 
+// signal sends sig to a process this test did not start (one that a
+// self-updated connector spawned).
+func signal(pid int, sig os.Signal) error {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return err
+	}
+	return p.Signal(sig)
+}
+
 // gone reports whether pid has ended: it does not exist, or it is a zombie
 // that its parent has not reaped yet.
 func gone(pid int) bool {
-	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+	if pid <= 0 || signal(pid, syscall.Signal(0)) != nil {
 		return true
 	}
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
