@@ -188,8 +188,25 @@ func testWebhooks(t *testing.T, dsn string) {
 		Files: []gateway.FileState{{ConnectionID: c.connID, Condition: "ok"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if ev = rc.next(t); ev.Type != "connection.status_changed" || ev.Data["previousHealthCode"] != "qb_not_running" {
-		t.Errorf("back to ok: %+v", ev)
+	// Two events follow, in either order (each delivery is its own job):
+	// the health back to ok, and the queued write's success.
+	got = map[string]int{}
+	for range 2 {
+		ev = rc.next(t)
+		got[ev.Type]++
+		switch ev.Type {
+		case "connection.status_changed":
+			if ev.Data["previousHealthCode"] != "qb_not_running" {
+				t.Errorf("back to ok: %+v", ev)
+			}
+		case "write.succeeded":
+			if ev.Data["record"].(map[string]any)["name"] != "While Closed" {
+				t.Errorf("queued write: %+v", ev)
+			}
+		}
+	}
+	if got["connection.status_changed"] != 1 || got["write.succeeded"] != 1 {
+		t.Errorf("after QuickBooks came back: %v, want one status change and one write.succeeded", got)
 	}
 
 	// A sync completes.
