@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,35 +21,18 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/qbwc"
 	"github.com/qbconnect/qbconnect/store"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
 
-// testClock is a clock that tests move by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a real platform in process: a store on a fresh database, the API
 // server, and an HTTP server on loopback.
 type env struct {
 	tb          testing.TB
-	clock       *testClock
+	clock       *clocktest.Clock
 	db          *store.DB
 	orgs        *store.OrgService
 	companies   *store.CompanyService
@@ -134,7 +116,7 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	tb.Helper()
 	e := &env{
 		tb:        tb,
-		clock:     &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)},
+		clock:     clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)),
 		pollWaits: make(chan string, 100),
 		opWaits:   make(chan string, 100),
 		attempts:  make(chan attemptSeen, 1000),

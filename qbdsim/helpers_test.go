@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
@@ -15,31 +15,13 @@ import (
 	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
 
-// clock is a settable clock for the simulator and the verifier.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a simulator with its own trusted CA, company files directory and
 // clock.
 type env struct {
 	tb    testing.TB
 	sim   *qbdsim.Simulator
 	dir   string
-	clock *clock
+	clock *clocktest.Clock
 	ca    *signingtest.CA
 	// verifier trusts ca; it is built lazily so that tests can revoke
 	// certificates first.
@@ -48,7 +30,7 @@ type env struct {
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	e := &env{tb: tb, dir: tb.TempDir(), clock: &clock{t: time.Now()}, ca: signingtest.NewCA(tb, "qbdsim Test Root")}
+	e := &env{tb: tb, dir: tb.TempDir(), clock: clocktest.New(time.Now()), ca: signingtest.NewCA(tb, "qbdsim Test Root")}
 	return e
 }
 

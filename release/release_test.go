@@ -16,6 +16,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/notify/mailtest"
 	"github.com/qbconnect/qbconnect/release"
@@ -23,15 +24,6 @@ import (
 	"github.com/qbconnect/qbconnect/signing/signingtest"
 	"github.com/qbconnect/qbconnect/store"
 )
-
-// clock is a controllable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // events records webhooks.
 type events struct {
@@ -54,7 +46,7 @@ func (e *events) Emit(_ context.Context, ev qbconnect.Event) error {
 }
 
 type env struct {
-	clock  *clock
+	clock  *clocktest.Clock
 	db     *store.DB
 	rs     *store.ReleaseStore
 	orgs   *store.OrgService
@@ -69,7 +61,7 @@ type env struct {
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	ctx := context.Background()
-	e := &env{clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, events: &events{}}
+	e := &env{clock: clocktest.New(time.Now().UTC().Truncate(time.Second)), events: &events{}}
 	db, err := store.Open(ctx, "sqlite:"+filepath.Join(tb.TempDir(), "r.db"), store.Options{Now: e.clock.Now})
 	if err != nil {
 		tb.Fatal(err)
@@ -487,11 +479,11 @@ func TestRotationCampaignFollowsEachConnection(t *testing.T) {
 
 	plumbing, bakery := r.conns["Acme Plumbing"], r.conns["Acme Bakery"]
 	farm, dairy := r.conns["Beta Farm"], r.conns["Beta Dairy"]
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	e.report(t, plumbing.ConnectorID, "2.0.0", tpB)
 	e.report(t, bakery.ConnectorID, "2.0.0", tpB)
 	e.report(t, farm.ConnectorID, "2.0.0", tpB)
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	e.health(t, plumbing.ID, "auth_pending", "0x80040418", false)
 	e.health(t, bakery.ID, "qb_closed", "0x80040408", false)
 	e.health(t, farm.ID, "wrong_file_open", "0x8004041B", false)
@@ -517,7 +509,7 @@ func TestRotationCampaignFollowsEachConnection(t *testing.T) {
 
 	// Two days later the ones still waiting get one reminder per client.
 	before := len(e.smtp.Wait(t, 2, 20*time.Second))
-	e.clock.Add(49 * time.Hour)
+	e.clock.Advance(49 * time.Hour)
 	e.health(t, plumbing.ID, "ok", "", true)
 	e.health(t, bakery.ID, "access_denied", "0x8004041A", false)
 	if diff := cmp.Diff(map[string]string{"Acme Plumbing": "Reauthorized", "Acme Bakery": "AwaitingReauthorization/denied"}, state(r.acme.ID)); diff != "" {
@@ -536,7 +528,7 @@ func TestRotationCampaignFollowsEachConnection(t *testing.T) {
 	}
 
 	// Everyone approves; the campaign completes.
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	e.report(t, dairy.ConnectorID, "2.0.0", tpB)
 	for _, c := range []*qbconnect.Connection{bakery, farm, dairy} {
 		e.health(t, c.ID, "ok", "", true)
@@ -580,9 +572,9 @@ func TestExpiryWarningsFireOncePerThreshold(t *testing.T) {
 	// Walk day by day to the expiry and past it, checking twice a day.
 	for day := 0; day <= 102; day++ {
 		check()
-		e.clock.Add(12 * time.Hour)
+		e.clock.Advance(12 * time.Hour)
 		check()
-		e.clock.Add(12 * time.Hour)
+		e.clock.Advance(12 * time.Hour)
 	}
 	if diff := cmp.Diff([]int{90, 60, 30, 14, 7, 0}, fired); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 	"github.com/qbconnect/qbconnect/qbxml"
 	"github.com/qbconnect/qbconnect/store/storetest"
@@ -49,7 +50,7 @@ func cachedCompany100k(b *testing.B) string {
 		}
 		benchFiles.path = filepath.Join(benchFiles.dir, "books100k.qbw")
 		start := time.Now()
-		clock := &simClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
+		clock := clocktest.New(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
 		f, err := companyfile.Create(benchFiles.path, "Bench Co", companyfile.Options{Now: clock.Now})
 		if err != nil {
 			benchFiles.err = err

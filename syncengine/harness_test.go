@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
@@ -23,25 +23,6 @@ import (
 	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
-
-// simClock is the simulator's clock: QuickBooks' clock, which tests move
-// on their own.
-type simClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *simClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *simClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // harness is the platform (store, queue, engine) and QuickBooks (an
 // in-process simulator) in one test, with a tiny runner in between that
@@ -58,7 +39,7 @@ type harness struct {
 	conn   *qbconnect.Connection
 	connID string // connector ID
 	sim    *qbdsim.Simulator
-	simNow *simClock
+	simNow *clocktest.Clock
 	file   string
 	proc   *qbdsim.Processor
 	ticket string
@@ -92,7 +73,7 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	tb.Cleanup(cancel)
-	h := &harness{tb: tb, ctx: ctx, simNow: &simClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}}
+	h := &harness{tb: tb, ctx: ctx, simNow: clocktest.New(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))}
 	h.dsn = o.DSN
 	if h.dsn == "" {
 		h.dsn = storetest.SQLiteDSN(tb)

@@ -6,12 +6,12 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/internal/platform"
 )
 
@@ -107,24 +107,6 @@ func TestMainServesAndShutsDownGracefully(t *testing.T) {
 	}
 }
 
-// testClock is a clock that tests move by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 var errNotEmpty = &gateway.Error{Code: "unexpected", Message: "poll returned an item"}
 
 func getText(t *testing.T, url string) (int, string) {
@@ -160,7 +142,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func TestSweeperExpiresLeasesAndReportsThroughOnSweep(t *testing.T) {
 	sweeps := make(chan [2]int, 100)
-	clock := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	now := clock.Now()
 	m := startMain(t, platform.Config{
 		SweepInterval: 20 * time.Millisecond,

@@ -12,11 +12,11 @@ import (
 	"encoding/hex"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/store"
 )
 
@@ -61,30 +61,13 @@ func PostgresDSN(baseURL string) DSNFunc {
 	}
 }
 
-// Clock is a manual clock for tests; it starts at a fixed time and moves
-// only when told to.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is a manual clock for tests; NewClock starts it at a fixed time,
+// and it moves only when told to.
+type Clock = clocktest.Clock
 
 // NewClock returns a clock set to 2026-03-02 09:00 UTC.
 func NewClock() *Clock {
-	return &Clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	return clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 }
 
 // Env is an open store with its services and a manual clock.
