@@ -67,9 +67,7 @@ func (d *decodeState) next() (*token, error) {
 	for {
 		var err error
 		if d.fast != nil {
-			d.fast.skipSpace = true
-			err = d.fast.read(&d.tok)
-			d.fast.skipSpace = false
+			err = d.fast.nextTag(&d.tok)
 		} else {
 			err = d.tz.read(&d.tok)
 		}
@@ -117,6 +115,10 @@ func (d *decodeState) str(b []byte) string { return d.arena.str(b) }
 // text reads the content of a simple element whose start tag was just
 // read, up to its end tag. Nested elements (a schema deviation) are skipped.
 func (d *decodeState) text() (string, error) {
+	if d.fast != nil && len(d.tok.raw) == 0 {
+		// the common case: a gosax start tag without attributes
+		return d.textBody()
+	}
 	if err := d.noAttrs(&d.tok); err != nil {
 		return "", err
 	}

@@ -100,34 +100,43 @@ type nameStack struct {
 
 func (s *nameStack) push(name []byte) error {
 	if len(s.ends) >= s.max {
-		return fmt.Errorf("%w: more than %d levels", ErrTooDeep, s.max)
-	}
-	if cap(s.buf)-len(s.buf) < len(name) {
-		nb := make([]byte, len(s.buf), 2*cap(s.buf)+len(name)+256)
-		copy(nb, s.buf)
-		s.buf = nb
+		return s.tooDeep()
 	}
 	n := len(s.buf)
+	if cap(s.buf)-n < len(name) {
+		s.grow(len(name))
+	}
 	s.buf = s.buf[:n+len(name)]
 	copy(s.buf[n:], name)
 	s.ends = append(s.ends, len(s.buf))
 	return nil
 }
 
+func (s *nameStack) tooDeep() error {
+	return fmt.Errorf("%w: more than %d levels", ErrTooDeep, s.max)
+}
+
+func (s *nameStack) grow(need int) {
+	nb := make([]byte, len(s.buf), 2*cap(s.buf)+need+256)
+	copy(nb, s.buf)
+	s.buf = nb
+}
+
 func (s *nameStack) pop(name []byte) error {
-	if len(s.ends) == 0 {
+	k := len(s.ends) - 1
+	if k < 0 {
 		return fmt.Errorf("%w: unexpected end tag </%s>", ErrSyntax, name)
 	}
 	start := 0
-	if len(s.ends) > 1 {
-		start = s.ends[len(s.ends)-2]
+	if k > 0 {
+		start = s.ends[k-1]
 	}
-	top := s.buf[start:s.ends[len(s.ends)-1]]
+	top := s.buf[start:s.ends[k]]
 	if string(top) != string(name) {
 		return fmt.Errorf("%w: element <%s> closed by </%s>", ErrSyntax, top, name)
 	}
 	s.buf = s.buf[:start]
-	s.ends = s.ends[:len(s.ends)-1]
+	s.ends = s.ends[:k]
 	return nil
 }
 
@@ -185,40 +194,9 @@ func (z *gosaxTokenizer) read(t *token) error {
 		b := ev.Bytes
 		switch ev.Type() {
 		case gosax.EventStart:
-			name, rest, colon, err := splitTag(b)
-			if err != nil {
-				return err
-			}
-			if err := z.stack.push(name); err != nil {
-				return err
-			}
-			if colon {
-				if name, err = localName(name); err != nil {
-					return err
-				}
-			}
-			t.kind, t.name, t.raw, t.parsed = tokStart, name, rest, false
-			return nil
+			return z.start(t, b)
 		case gosax.EventEnd:
-			var name []byte
-			if len(b) > 1 && b[1] == '/' {
-				name = b[2 : len(b)-1]
-				for len(name) > 0 && isSpace(name[len(name)-1]) {
-					name = name[:len(name)-1]
-				}
-				// pop compares with the validated start tag's name
-			} else {
-				// end of a self-closing tag: same bytes as its start
-				name, _, _, _ = splitTag(b)
-			}
-			if err := z.stack.pop(name); err != nil {
-				return err
-			}
-			t.kind, t.name = tokEnd, name
-			if i := bytes.IndexByte(name, ':'); i > 0 && i < len(name)-1 {
-				t.name = name[i+1:]
-			}
-			return nil
+			return z.end(t, b)
 		case gosax.EventText:
 			if z.skipSpace && allSpace(b) {
 				// white space between elements that the caller skips anyway
@@ -274,6 +252,75 @@ func (z *gosaxTokenizer) read(t *token) error {
 	}
 }
 
+// nextTag reads the next start or end tag for the typed decoder, skipping
+// white space between elements; it leaves anything else to read.
+func (z *gosaxTokenizer) nextTag(t *token) error {
+	for !z.pending && !z.done {
+		ev, err := z.r.Event()
+		z.guard.since = 0
+		if err != nil {
+			return z.failed(err)
+		}
+		b := ev.Bytes
+		switch ev.Type() {
+		case gosax.EventStart:
+			return z.start(t, b)
+		case gosax.EventEnd:
+			return z.end(t, b)
+		case gosax.EventText:
+			if allSpace(b) {
+				continue
+			}
+		}
+		z.pendingEv, z.pending = ev, true
+	}
+	z.skipSpace = true
+	err := z.read(t)
+	z.skipSpace = false
+	return err
+}
+
+// start makes t the start tag b.
+func (z *gosaxTokenizer) start(t *token, b []byte) error {
+	name, rest, colon, err := splitTag(b)
+	if err != nil {
+		return err
+	}
+	if err := z.stack.push(name); err != nil {
+		return err
+	}
+	if colon {
+		if name, err = localName(name); err != nil {
+			return err
+		}
+	}
+	t.kind, t.name, t.raw, t.parsed = tokStart, name, rest, false
+	return nil
+}
+
+// end makes t the end tag b, which is "</name>" or, for a self-closing
+// tag, the same bytes as its start.
+func (z *gosaxTokenizer) end(t *token, b []byte) error {
+	var name []byte
+	if len(b) > 1 && b[1] == '/' {
+		name = b[2 : len(b)-1]
+		for len(name) > 0 && isSpace(name[len(name)-1]) {
+			name = name[:len(name)-1]
+		}
+		// pop compares with the validated start tag's name
+	} else {
+		name, _, _, _ = splitTag(b)
+	}
+	if err := z.stack.pop(name); err != nil {
+		return err
+	}
+	t.kind, t.name = tokEnd, name
+	if i := bytes.IndexByte(name, ':'); i > 0 && i < len(name)-1 {
+		t.name = name[i+1:]
+	}
+	return nil
+}
+
 // quickText reads the content of a simple element whose start tag was
 // just read when it is plain text followed by the end tag, the common
 // case, writing it to the arena begun by the caller. Otherwise it leaves
@@ -286,8 +333,6 @@ func (z *gosaxTokenizer) quickText(a *arena) (ok bool, err error) {
 		ev, err := z.r.Event()
 		z.guard.since = 0
 		if err != nil {
-			z.pendingEv, z.pending = ev, false
-			// let read report the error with its class
 			return false, z.failed(err)
 		}
 		switch ev.Type() {
@@ -353,6 +398,15 @@ func splitTag(b []byte) (name, rest []byte, colon bool, err error) {
 	if in[len(in)-1] == '/' {
 		in = in[:len(in)-1]
 	}
+	// The common tag, a plain ASCII name without attributes, is checked
+	// in one pass without branches.
+	plain := uint8(ccPlain)
+	for _, c := range in {
+		plain &= charClass[c]
+	}
+	if plain != 0 && charClass[in[0]]&ccNameStart != 0 {
+		return in, in[len(in):], false, nil
+	}
 	i := 0
 	slow := false
 	for i < len(in) {
@@ -400,6 +454,7 @@ const (
 	ccHigh                    // non-ASCII: names need a rune check
 	ccTextSpecial             // text byte that unescape must look at
 	ccColon                   // ':', which splits a namespace prefix
+	ccPlain                   // ASCII name byte other than ':'
 )
 
 // charClass classifies bytes for table-driven scanning; charClassOf
@@ -407,12 +462,12 @@ const (
 var charClass = [256]uint8{
 	0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x04, 0x04, 0x10, 0x10, 0x14, 0x10, 0x10,
 	0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
-	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00,
-	0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x23, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
-	0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x00, 0x00, 0x10, 0x00, 0x03,
-	0x00, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
-	0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x41, 0x41, 0x00,
+	0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0x23, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43,
+	0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x00, 0x00, 0x10, 0x00, 0x43,
+	0x00, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43,
+	0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x00, 0x00, 0x00, 0x00, 0x00,
 	0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b,
 	0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b,
 	0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b, 0x1b,
@@ -439,6 +494,9 @@ func charClassOf(b byte) uint8 {
 	}
 	if b == ':' {
 		c |= ccColon
+	}
+	if isNameByte(b) && b < 0x80 && b != ':' {
+		c |= ccPlain
 	}
 	if b == '&' || b == '\r' || b == ']' || b < 0x20 && b != '\n' && b != '\t' {
 		c |= ccTextSpecial
@@ -800,7 +858,7 @@ type arena struct {
 
 const (
 	arenaChunk = 32 << 10
-	ptrChunk   = 256
+	ptrChunk   = 1024
 )
 
 func (a *arena) str(b []byte) string {
