@@ -91,64 +91,13 @@ func (g *guardReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// nameStack records open element names to check end tags and depth.
-type nameStack struct {
-	buf  []byte
-	ends []int
-	max  int
-}
-
-func (s *nameStack) push(name []byte) error {
-	if len(s.ends) >= s.max {
-		return s.tooDeep()
-	}
-	n := len(s.buf)
-	if cap(s.buf)-n < len(name) {
-		s.grow(len(name))
-	}
-	s.buf = s.buf[:n+len(name)]
-	copy(s.buf[n:], name)
-	s.ends = append(s.ends, len(s.buf))
-	return nil
-}
-
-func (s *nameStack) tooDeep() error {
-	return fmt.Errorf("%w: more than %d levels", ErrTooDeep, s.max)
-}
-
-func (s *nameStack) grow(need int) {
-	nb := make([]byte, len(s.buf), 2*cap(s.buf)+need+256)
-	copy(nb, s.buf)
-	s.buf = nb
-}
-
-func (s *nameStack) pop(name []byte) error {
-	k := len(s.ends) - 1
-	if k < 0 {
-		return fmt.Errorf("%w: unexpected end tag </%s>", ErrSyntax, name)
-	}
-	start := 0
-	if k > 0 {
-		start = s.ends[k-1]
-	}
-	top := s.buf[start:s.ends[k]]
-	if string(top) != string(name) {
-		return fmt.Errorf("%w: element <%s> closed by </%s>", ErrSyntax, top, name)
-	}
-	s.buf = s.buf[:start]
-	s.ends = s.ends[:k]
-	return nil
-}
-
-func (s *nameStack) depth() int { return len(s.ends) }
-
 // gosaxTokenizer is the fast tokenizer.
 type gosaxTokenizer struct {
 	r         *gosax.Reader
 	pending   bool        // pendingEv was read by quickText and not yet handled
 	pendingEv gosax.Event // valid until the next Event call
 	skipSpace bool        // drop white-space-only text: the caller wants elements only
-	guard     *guardReader
+	guard     guardReader
 	stack     nameStack
 	attrBuf   []rawAttr
 	done      bool
@@ -161,9 +110,9 @@ func newGosaxTokenizer(r io.Reader, o *Options) *gosaxTokenizer {
 // newGosaxTokenizerSize starts with a buffer of size bytes, which grows
 // for longer tokens.
 func newGosaxTokenizerSize(r io.Reader, o *Options, size int) *gosaxTokenizer {
-	g := &guardReader{r: r, limit: o.MaxTokenSize + gosaxBufSize}
-	t := &gosaxTokenizer{guard: g, stack: nameStack{max: o.MaxDepth}}
-	t.r = gosax.NewReaderSize(g, size)
+	t := &gosaxTokenizer{stack: nameStack{max: o.MaxDepth}}
+	t.guard = guardReader{r: r, limit: o.MaxTokenSize + gosaxBufSize}
+	t.r = gosax.NewReaderSize(&t.guard, size)
 	t.r.EmitSelfClosingTag = true
 	return t
 }
@@ -398,13 +347,9 @@ func splitTag(b []byte) (name, rest []byte, colon bool, err error) {
 	if in[len(in)-1] == '/' {
 		in = in[:len(in)-1]
 	}
-	// The common tag, a plain ASCII name without attributes, is checked
-	// in one pass without branches.
-	plain := uint8(ccPlain)
-	for _, c := range in {
-		plain &= charClass[c]
-	}
-	if plain != 0 && charClass[in[0]]&ccNameStart != 0 {
+	// The common tag, a name of ASCII letters and digits without
+	// attributes, is checked eight bytes at a time.
+	if alnumName(in) {
 		return in, in[len(in):], false, nil
 	}
 	i := 0
@@ -428,6 +373,52 @@ func splitTag(b []byte) (name, rest []byte, colon bool, err error) {
 		return nil, nil, false, fmt.Errorf("%w: invalid element name %q", ErrSyntax, truncate(name))
 	}
 	return name, in[i:], colon, nil
+}
+
+// alnumName reports whether b is a name of ASCII letters and digits that
+// starts with a letter.
+func alnumName(b []byte) bool {
+	if len(b) == 0 || charClass[b[0]]&ccNameStart == 0 {
+		return false
+	}
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if !swarAlnum(binary.LittleEndian.Uint64(b[i:])) {
+			return false
+		}
+	}
+	n := len(b) - i
+	if n == 0 {
+		return true
+	}
+	if cap(b)-i >= 8 {
+		// the bytes after the name, within the capacity, count as letters
+		keep := uint64(1)<<(8*n) - 1
+		return swarAlnum(binary.LittleEndian.Uint64(b[i:i+8])&keep | 0x6161616161616161&^keep)
+	}
+	for _, c := range b[i:] {
+		if c >= 0x80 || charClass[c]&ccPlain == 0 || c == '_' || c == '-' || c == '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// swarAlnum reports whether all 8 bytes are ASCII letters or digits.
+func swarAlnum(v uint64) bool {
+	const (
+		lo = 0x0101010101010101
+		hi = 0x8080808080808080
+	)
+	if v&hi != 0 {
+		return false
+	}
+	// Each byte is below 0x80, so adding at most 0x7f never carries into
+	// the next byte: the high bit of x+(0x80-a) is set when x >= a.
+	l := v | 0x20*lo // folds upper case onto lower case
+	letter := (l + (0x80-'a')*lo) &^ (l + (0x7f-'z')*lo)
+	digit := (v + (0x80-'0')*lo) &^ (v + (0x7f-'9')*lo)
+	return (letter|digit)&hi == hi
 }
 
 // swarSpecial reports whether any of 8 bytes may need unescape's slow
@@ -737,6 +728,15 @@ func unescape(b []byte) ([]byte, error) {
 	for ; i+8 <= len(b); i += 8 {
 		if swarSpecial(binary.LittleEndian.Uint64(b[i:])) {
 			break
+		}
+	}
+	if n := len(b) - i; n > 0 && n < 8 && cap(b)-i >= 8 {
+		// The last few bytes in one word too: the bytes after the text
+		// (within the slice's capacity) are masked out as plain letters.
+		keep := uint64(1)<<(8*n) - 1
+		v := binary.LittleEndian.Uint64(b[i : i+8])
+		if !swarSpecial(v&keep | 0x6161616161616161&^keep) {
+			return b, nil
 		}
 	}
 	for ; i < len(b); i++ {
