@@ -115,14 +115,38 @@ func (d *decodeState) str(b []byte) string { return d.arena.str(b) }
 // text reads the content of a simple element whose start tag was just
 // read, up to its end tag. Nested elements (a schema deviation) are skipped.
 func (d *decodeState) text() (string, error) {
-	if d.fast != nil && len(d.tok.raw) == 0 {
-		// the common case: a gosax start tag without attributes
-		return d.textBody()
-	}
-	if err := d.noAttrs(&d.tok); err != nil {
-		return "", err
+	if d.fast == nil || len(d.tok.raw) > 0 {
+		if err := d.noAttrs(&d.tok); err != nil {
+			return "", err
+		}
 	}
 	return d.textBody()
+}
+
+// textPtr is text for the optional fields of the generated types. Being
+// the most frequent call of the typed decoder, it tries the gosax fast
+// path itself.
+func (d *decodeState) textPtr() (*string, error) {
+	if d.fast != nil && len(d.tok.raw) == 0 {
+		d.arena.begin()
+		ok, err := d.fast.quickText(&d.arena)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return d.arena.ptr(d.arena.end()), nil
+		}
+		s, err := d.textRest()
+		if err != nil {
+			return nil, err
+		}
+		return d.arena.ptr(s), nil
+	}
+	s, err := d.text()
+	if err != nil {
+		return nil, err
+	}
+	return d.arena.ptr(s), nil
 }
 
 func (d *decodeState) textBody() (string, error) {
@@ -138,6 +162,11 @@ func (d *decodeState) textBody() (string, error) {
 			return d.arena.end(), nil
 		}
 	}
+	return d.textRest()
+}
+
+// textRest continues a text begun in the arena up to the end tag.
+func (d *decodeState) textRest() (string, error) {
 	for {
 		t, err := d.nextAny()
 		if err != nil {
@@ -159,14 +188,6 @@ func (d *decodeState) textBody() (string, error) {
 			return "", fmt.Errorf("%w: unexpected end of input", ErrSyntax)
 		}
 	}
-}
-
-func (d *decodeState) textPtr() (*string, error) {
-	s, err := d.text()
-	if err != nil {
-		return nil, err
-	}
-	return d.arena.ptr(s), nil
 }
 
 func (d *decodeState) macro(start *token) (*MacroID, error) {

@@ -202,7 +202,9 @@ func (z *gosaxTokenizer) read(t *token) error {
 }
 
 // nextTag reads the next start or end tag for the typed decoder, skipping
-// white space between elements; it leaves anything else to read.
+// white space between elements; it leaves anything else to read. A start
+// tag of a short plain name without attributes, and its end tag, are
+// handled here without further calls: they are nearly all of qbXML.
 func (z *gosaxTokenizer) nextTag(t *token) error {
 	for !z.pending && !z.done {
 		ev, err := z.r.Event()
@@ -213,8 +215,20 @@ func (z *gosaxTokenizer) nextTag(t *token) error {
 		b := ev.Bytes
 		switch ev.Type() {
 		case gosax.EventStart:
+			if len(b) >= 3 && len(z.stack.open) < z.stack.max {
+				in := b[1 : len(b)-1]
+				if w0, w1, ok := plainNameWords(in); ok {
+					z.stack.open = append(z.stack.open, openName{w0: w0, w1: w1, n: len(in)})
+					t.kind, t.name, t.raw, t.parsed = tokStart, in, nil, false
+					return nil
+				}
+			}
 			return z.start(t, b)
 		case gosax.EventEnd:
+			if z.popQuick(b) {
+				t.kind, t.name = tokEnd, b[2:len(b)-1]
+				return nil
+			}
 			return z.end(t, b)
 		case gosax.EventText:
 			if allSpace(b) {
@@ -227,6 +241,47 @@ func (z *gosaxTokenizer) nextTag(t *token) error {
 	err := z.read(t)
 	z.skipSpace = false
 	return err
+}
+
+// plainNameWords returns the name stack's words for in when it is a name
+// of one to 16 ASCII letters and digits starting with a letter.
+func plainNameWords(in []byte) (w0, w1 uint64, ok bool) {
+	n := len(in)
+	switch {
+	case n >= 8 && n <= shortName:
+		w0 = binary.LittleEndian.Uint64(in)
+		w1 = binary.LittleEndian.Uint64(in[n-8:])
+		ok = swarAlnum(w0) && swarAlnum(w1)
+	case n > 0 && n < 8 && cap(in) >= 8:
+		// the bytes after the name, within the capacity, are masked off
+		keep := uint64(1)<<(8*n) - 1
+		w0 = binary.LittleEndian.Uint64(in[:8]) & keep
+		ok = swarAlnum(w0 | 0x6161616161616161&^keep)
+	default:
+		return 0, 0, false
+	}
+	return w0, w1, ok && charClass[in[0]]&ccNameStart != 0
+}
+
+// popQuick closes the innermost element when b is its end tag "</name>"
+// with a name of at most 16 bytes and no white space; otherwise it
+// changes nothing and end or pop decide.
+func (z *gosaxTokenizer) popQuick(b []byte) bool {
+	k := len(z.stack.open) - 1
+	if len(b) < 4 || b[1] != '/' || k < 0 {
+		return false
+	}
+	name := b[2 : len(b)-1]
+	n := len(name)
+	top := &z.stack.open[k]
+	if top.n != n || n > shortName {
+		return false
+	}
+	if w0, w1 := nameWords(name); w0 != top.w0 || w1 != top.w1 {
+		return false
+	}
+	z.stack.open = z.stack.open[:k]
+	return true
 }
 
 // start makes t the start tag b.
@@ -275,46 +330,42 @@ func (z *gosaxTokenizer) end(t *token, b []byte) error {
 // case, writing it to the arena begun by the caller. Otherwise it leaves
 // the unexpected event pending for read and returns ok false.
 func (z *gosaxTokenizer) quickText(a *arena) (ok bool, err error) {
-	for i := 0; i < 2; i++ {
-		if z.done || z.pending {
-			return false, nil
+	if z.done || z.pending {
+		return false, nil
+	}
+	ev, err := z.r.Event()
+	z.guard.since = 0
+	if err != nil {
+		return false, z.failed(err)
+	}
+	if ev.Type() == gosax.EventText {
+		txt, err := unescape(ev.Bytes)
+		if err != nil {
+			return false, err
 		}
-		ev, err := z.r.Event()
+		a.write(txt)
+		ev, err = z.r.Event()
 		z.guard.since = 0
 		if err != nil {
 			return false, z.failed(err)
 		}
-		switch ev.Type() {
-		case gosax.EventText:
-			if i > 0 {
-				z.pendingEv, z.pending = ev, true
-				return false, nil
-			}
-			txt, err := unescape(ev.Bytes)
-			if err != nil {
-				return false, err
-			}
-			a.write(txt)
-		case gosax.EventEnd:
-			b := ev.Bytes
-			if len(b) < 3 || b[1] != '/' {
-				z.pendingEv, z.pending = ev, true
-				return false, nil
-			}
-			name := b[2 : len(b)-1]
-			for len(name) > 0 && isSpace(name[len(name)-1]) {
-				name = name[:len(name)-1]
-			}
-			if err := z.stack.pop(name); err != nil {
-				return false, err
-			}
-			return true, nil
-		default:
-			z.pendingEv, z.pending = ev, true
-			return false, nil
-		}
 	}
-	return false, nil
+	b := ev.Bytes
+	if ev.Type() != gosax.EventEnd || len(b) < 3 || b[1] != '/' {
+		z.pendingEv, z.pending = ev, true
+		return false, nil
+	}
+	if z.popQuick(b) {
+		return true, nil
+	}
+	name := b[2 : len(b)-1]
+	for len(name) > 0 && isSpace(name[len(name)-1]) {
+		name = name[:len(name)-1]
+	}
+	if err := z.stack.pop(name); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (z *gosaxTokenizer) failed(err error) error {
