@@ -70,6 +70,24 @@
 // ErrCharset or ErrNotQBXML. NewStdDecoder is the same decoder on
 // encoding/xml, kept as the reference for differential tests.
 //
+// # Speed
+//
+// Nearly all of a qbXML response is simple elements, <Name>text</Name>,
+// between container elements. The gosax tokenizer handles that shape
+// without detours: a start tag whose name is up to 16 ASCII letters and
+// digits is checked eight bytes at a time, and the open-element stack
+// keeps such a name as two machine words, so the end tag is matched by
+// comparing words; the text is checked for characters that need attention
+// a word at a time and copied once, into a shared arena. Everything else
+// (attributes, prefixes, long names, comments, CDATA, nested content)
+// takes the general path, which the differential fuzz target
+// FuzzDecodeDifferential holds to the encoding/xml reference.
+// BenchmarkDecodeInvoiceQueryRs reports the decoder's MB/s on a 62 MB
+// response and x-stdlib, its lead over the reference measured in pairs of
+// runs within the same benchmark:
+//
+//	go test ./qbxml -run '^$' -bench DecodeInvoiceQueryRs -benchtime 5x -count 3
+//
 // # Status codes
 //
 // Status(code) returns a StatusInfo from one table: severity, meaning,
