@@ -161,7 +161,12 @@ func (s *Server) waitParam(r *http.Request, allowed ...string) (time.Duration, e
 // every Complete, in this process and, with PostgreSQL, in any other), so
 // it never polls on a timer; the client going away ends the wait.
 func (s *Server) waitDone(ctx context.Context, op *qbconnect.Operation, d time.Duration) (*qbconnect.Operation, error) {
-	if d <= 0 || op.Status.Done() {
+	if op.Status.Done() {
+		// Enqueue reads the operation back after committing it, and a
+		// connector may have run it in between.
+		return s.settled(ctx, op), nil
+	}
+	if d <= 0 {
 		return op, nil
 	}
 	timer := time.NewTimer(d)
@@ -173,16 +178,7 @@ func (s *Server) waitDone(ctx context.Context, op *qbconnect.Operation, d time.D
 			return nil, err
 		}
 		if cur.Status.Done() {
-			if cur.Kind == qbconnect.OpWrite && s.cfg.Sync != nil {
-				// The gateway hands the result to the engine just after
-				// completing it; handling it here too (it is idempotent)
-				// makes the store show the write before the client hears
-				// of it.
-				if _, err := s.cfg.Sync.HandleOperation(ctx, cur, bytes.NewReader(cur.Result)); err != nil {
-					s.cfg.Logger.WarnContext(ctx, "write result not stored yet", "op", cur.ID, "err", err)
-				}
-			}
-			return cur, nil
+			return s.settled(ctx, cur), nil
 		}
 		if s.cfg.OnWait != nil {
 			s.cfg.OnWait(op.ID)
@@ -197,6 +193,20 @@ func (s *Server) waitDone(ctx context.Context, op *qbconnect.Operation, d time.D
 			return cur, nil
 		}
 	}
+}
+
+// settled makes the store show a finished write before the client hears
+// of it. The gateway hands each result to the engine just after completing
+// the operation, so a client told of the completion may get there first;
+// handling the result here too (the engine's handling is idempotent)
+// closes that gap.
+func (s *Server) settled(ctx context.Context, op *qbconnect.Operation) *qbconnect.Operation {
+	if op.Kind == qbconnect.OpWrite && s.cfg.Sync != nil {
+		if _, err := s.cfg.Sync.HandleOperation(ctx, op, bytes.NewReader(op.Result)); err != nil {
+			s.cfg.Logger.WarnContext(ctx, "write result not stored yet", "op", op.ID, "err", err)
+		}
+	}
+	return op
 }
 
 // writeOperation answers with an operation: 202 while it is pending, 200
