@@ -267,3 +267,80 @@ func TestDecodeRejectsHostileAndMalformedInput(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodersAgreeOnEveryNameAndTextShape decodes a document of many
+// records, whose elements take every shape the gosax decoder's fast path
+// tells apart (names of 1 to 20 bytes, with and without digits, '_', '-',
+// '.' or a prefix; short, long, empty, white-space and escaped text), with
+// the encoding/xml reference and with the gosax decoder at its usual
+// buffer size and at a tiny one that puts tokens across every refill.
+func TestDecodersAgreeOnEveryNameAndTextShape(t *testing.T) {
+	names := []string{"A", "Ab", "Name", "ListID", "FullName", "Abcdefgh", "Abcdefghi", "AbcdefghijklmnoP",
+		"AbcdefghijklmnoPq", "A1b2C3d4E5f6G7h8", "Ab_c", "Ab-c", "Ab.c", "p:Name", "ABC123", "Addr1", "Zz9"}
+	texts := []string{"", "x", "12345678", "&amp;", "a&lt;b&gt;", " ", "  \n ", "Müller", "a\r\nb",
+		"123456789012345678901234567890", "&#233;t&#xE9;", "7"}
+	var doc strings.Builder
+	doc.WriteString(`<?xml version="1.0"?><QBXML><QBXMLMsgsRs><CustomerQueryRs requestID="1" statusCode="0" statusSeverity="Info">` + "\n")
+	for i := 0; i < 1500; i++ {
+		doc.WriteString("<CustomerRet>\n<ListID>" + texts[i%len(texts)] + "</ListID>\n")
+		for k := 0; k < 7; k++ {
+			n := names[(i*7+k)%len(names)]
+			txt := texts[(i*3+k)%len(texts)]
+			switch k % 3 {
+			case 0:
+				fmt.Fprintf(&doc, "<%s>%s</%s>\n", n, txt, n)
+			case 1:
+				fmt.Fprintf(&doc, "<%s><Name>%s</Name><%s/></%s >", n, txt, n, n)
+			default:
+				fmt.Fprintf(&doc, "<Name>%s</Name><Sublevel><%s>%s</%s></Sublevel>", txt, n, txt, n)
+			}
+		}
+		doc.WriteString("<Name>" + texts[i%len(texts)] + "</Name></CustomerRet>\n")
+	}
+	doc.WriteString("</CustomerQueryRs></QBXMLMsgsRs></QBXML>\n")
+	in := []byte(doc.String())
+
+	tinyBuffer := func(r io.Reader, o *Options) *Decoder {
+		o = o.withDefaults()
+		dec := &Decoder{opts: o}
+		dec.init = func() error {
+			in, err := prepareInput(r, o)
+			if err != nil {
+				return err
+			}
+			dec.d.fast = newGosaxTokenizerSize(in, o, 64)
+			dec.d.tz = dec.d.fast
+			return nil
+		}
+		return dec
+	}
+	for _, generic := range []bool{false, true} {
+		opts := &Options{Generic: generic}
+		want, err := jsonLines(t, NewStdDecoder(bytes.NewReader(in), opts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Count(want, "CustomerRet") < 1500 {
+			t.Fatalf("reference decoded too little:\n%.500s", want)
+		}
+		for name, newDec := range map[string]func(io.Reader, *Options) *Decoder{"gosax": NewDecoder, "gosax-tiny-buffer": tinyBuffer} {
+			got, err := jsonLines(t, newDec(bytes.NewReader(in), opts))
+			if err != nil {
+				t.Fatalf("%s generic=%v: %v", name, generic, err)
+			}
+			if got != want {
+				t.Fatalf("%s generic=%v differs from the reference:\n%s", name, generic, firstDifference(got, want))
+			}
+		}
+	}
+}
+
+func firstDifference(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range min(len(g), len(w)) {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d\n got:  %s\n want: %s", i+1, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
+}

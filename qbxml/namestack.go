@@ -18,8 +18,9 @@ type nameStack struct {
 
 type openName struct {
 	w0, w1 uint64
-	n      int // name length
-	off    int // where buf holds a name longer than 16 bytes
+	n      int  // name length
+	off    int  // where buf holds a name longer than 16 bytes
+	plain  bool // the name is ASCII letters and digits (no prefix to strip)
 }
 
 const shortName = 16

@@ -218,7 +218,7 @@ func (z *gosaxTokenizer) nextTag(t *token) error {
 			if len(b) >= 3 && len(z.stack.open) < z.stack.max {
 				in := b[1 : len(b)-1]
 				if w0, w1, ok := plainNameWords(in); ok {
-					z.stack.open = append(z.stack.open, openName{w0: w0, w1: w1, n: len(in)})
+					z.stack.open = append(z.stack.open, openName{w0: w0, w1: w1, n: len(in), plain: true})
 					t.kind, t.name, t.raw, t.parsed = tokStart, in, nil, false
 					return nil
 				}
@@ -263,9 +263,9 @@ func plainNameWords(in []byte) (w0, w1 uint64, ok bool) {
 	return w0, w1, ok && charClass[in[0]]&ccNameStart != 0
 }
 
-// popQuick closes the innermost element when b is its end tag "</name>"
-// with a name of at most 16 bytes and no white space; otherwise it
-// changes nothing and end or pop decide.
+// popQuick closes the innermost element when it was opened by nextTag's
+// plain-name path and b is its end tag "</name>", without white space;
+// otherwise it changes nothing and end or pop decide.
 func (z *gosaxTokenizer) popQuick(b []byte) bool {
 	k := len(z.stack.open) - 1
 	if len(b) < 4 || b[1] != '/' || k < 0 {
@@ -274,7 +274,7 @@ func (z *gosaxTokenizer) popQuick(b []byte) bool {
 	name := b[2 : len(b)-1]
 	n := len(name)
 	top := &z.stack.open[k]
-	if top.n != n || n > shortName {
+	if !top.plain || top.n != n {
 		return false
 	}
 	if w0, w1 := nameWords(name); w0 != top.w0 || w1 != top.w1 {
