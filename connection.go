@@ -79,9 +79,39 @@ type Connection struct {
 	File        FileIdentity     `json:"file"`
 	Paused      bool             `json:"paused"`
 	PausedUntil *time.Time       `json:"pausedUntil,omitempty"`
+	// PausedBy says who paused a paused connection.
+	PausedBy PauseOwner `json:"pausedBy,omitempty"`
+	// PauseChangeAt is when the end user made the last pause change on
+	// the connector that the platform applied.
+	PauseChangeAt *time.Time `json:"-"`
 	CreatedAt   time.Time        `json:"createdAt"`
 	UpdatedAt   time.Time        `json:"updatedAt"`
 	LinkedAt    *time.Time       `json:"linkedAt,omitempty"`
+}
+
+// PauseOwner says who paused a connection.
+type PauseOwner string
+
+// Who may pause a connection.
+const (
+	// PausedByConnector: the end user, on the connector.
+	PausedByConnector PauseOwner = "connector"
+	// PausedByAPI: the client, through the REST API.
+	PausedByAPI PauseOwner = "api"
+)
+
+// Pause is a change of a connection's pause.
+type Pause struct {
+	Paused bool
+	// Until ends the pause by itself; nil means until resumed.
+	Until *time.Time
+	// By says who pauses; a resume clears it.
+	By PauseOwner
+	// ChangeAt, for a change made on the connector, is when the end user
+	// made it. Such a change is applied only when it is newer than the
+	// last one applied, so that a change the connector sends again after
+	// a lost answer is applied once, by whichever server receives it.
+	ChangeAt *time.Time
 }
 
 // Connector is one installation of the desktop connector. It may serve
@@ -143,9 +173,11 @@ type ConnectionService interface {
 	// scope, for the gateway and the Web Connector endpoint after they have
 	// authenticated the caller. ENotFound for an unknown ID.
 	LookupConnection(ctx context.Context, id string) (*Connection, error)
-	// SetPaused pauses (until a time, or indefinitely when until is nil) or
-	// resumes a connection. Queued work of a paused connection waits.
-	SetPaused(ctx context.Context, orgID, id string, paused bool, until *time.Time) (*Connection, error)
+	// SetPaused pauses (until p.Until, or indefinitely) or resumes a
+	// connection. Queued work of a paused connection waits. A connector's
+	// change (p.ChangeAt set) that is not newer than the last one applied
+	// changes nothing. It returns the connection as it now is.
+	SetPaused(ctx context.Context, orgID, id string, p Pause) (*Connection, error)
 	// RevokeConnector revokes a connector's credential and marks its linked
 	// connections Deauthorized. ENotFound unless the connector serves one of
 	// the organisation's connections.

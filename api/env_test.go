@@ -39,6 +39,7 @@ type env struct {
 	connections *store.ConnectionService
 	queue       *store.Queue
 	api         *api.Server
+	cfg         api.Config // what api was made with, for a second server
 	http        *httptest.Server
 	// pollWaits receives a connector ID each time a long-poll starts waiting.
 	pollWaits chan string
@@ -192,6 +193,7 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	for _, t := range tune {
 		t(&cfg)
 	}
+	e.cfg = cfg
 	e.api, err = api.New(cfg)
 	if err != nil {
 		tb.Fatal(err)

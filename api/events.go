@@ -145,9 +145,9 @@ func (c *ConnectionEvents) RedeemLinkCode(ctx context.Context, code, connectorID
 
 // SetPaused pauses or resumes and raises the event when that changed the
 // health.
-func (c *ConnectionEvents) SetPaused(ctx context.Context, orgID, id string, paused bool, until *time.Time) (*qbconnect.Connection, error) {
+func (c *ConnectionEvents) SetPaused(ctx context.Context, orgID, id string, p qbconnect.Pause) (*qbconnect.Connection, error) {
 	before := lookupQuietly(ctx, c.ConnectionService, id)
-	after, err := c.ConnectionService.SetPaused(ctx, orgID, id, paused, until)
+	after, err := c.ConnectionService.SetPaused(ctx, orgID, id, p)
 	if err == nil {
 		c.Changed(ctx, before, after)
 	}

@@ -32,43 +32,23 @@ const (
 	pausedByPlatformResolution = "Resume the connection through the API (POST /v1/companies/{companyId}/connections/{connectionId}/resume)."
 )
 
-// pauseLedger remembers, per connection, the last connector pause change
-// applied (so that a change sent again after a lost answer is applied
-// once) and the last level a legacy connector reported (so that only its
-// level changes count). It is per process: after a restart a repeated
-// change is applied again, which only matters if the client changed the
-// pause in the same instant.
+// pauseLedger remembers what is per connector session rather than per
+// connection, and so per process: the last level a legacy connector
+// reported (so that only its level changes count) and what each connector
+// was last told. Who paused a connection, and which connector change was
+// applied last, are kept with the connection (Connection.PausedBy and
+// PauseChangeAt), so that every process sharing the database agrees.
 type pauseLedger struct {
 	mu     sync.Mutex
-	last   map[string]time.Time
 	legacy map[string]bool
 	// told is, per connector, what the last state answer (or poll asking
 	// for a report) told it about its connections, so that a change made
 	// while it was not waiting in a poll is announced by its next poll.
 	told map[string]map[string]pauseSignature
-	// byConnector says, per paused connection, whether the connector (true)
-	// or the API (false) paused it last, for the health's words.
-	byConnector map[string]bool
-}
-
-// paused records who paused connection id last.
-func (l *pauseLedger) paused(id string, byConnector bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.byConnector[id] = byConnector
-}
-
-// pausedBy returns who paused connection id last, when this process saw it.
-func (l *pauseLedger) pausedBy(id string) (byConnector, known bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	byConnector, known = l.byConnector[id]
-	return byConnector, known
 }
 
 func newPauseLedger() *pauseLedger {
-	return &pauseLedger{last: map[string]time.Time{}, legacy: map[string]bool{}, told: map[string]map[string]pauseSignature{},
-		byConnector: map[string]bool{}}
+	return &pauseLedger{legacy: map[string]bool{}, told: map[string]map[string]pauseSignature{}}
 }
 
 // tell records what a connector was told about its connections.
@@ -90,18 +70,6 @@ func (l *pauseLedger) stale(connectorID string, sigs map[string]pauseSignature) 
 		return false
 	}
 	l.told[connectorID] = sigs
-	return true
-}
-
-// fresh reports whether a change made at is newer than the last one applied
-// for connection id, and records it when it is.
-func (l *pauseLedger) fresh(id string, at time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if last, ok := l.last[id]; ok && !at.After(last) {
-		return false
-	}
-	l.last[id] = at
 	return true
 }
 
@@ -127,17 +95,17 @@ func validatePauseChange(i int, p *gateway.PauseChange) error {
 // pause change, or a legacy connector's level when it changed. It returns
 // the connection as it now is.
 func (s *Server) applyPause(ctx context.Context, conn *qbconnect.Connection, f gateway.FileState) (*qbconnect.Connection, error) {
-	var paused bool
-	var until *time.Time
+	p := qbconnect.Pause{By: qbconnect.PausedByConnector}
 	switch {
 	case f.PauseChange != nil:
-		if !s.pauses.fresh(conn.ID, f.PauseChange.At) {
+		at := f.PauseChange.At.UTC()
+		if conn.PauseChangeAt != nil && !at.After(*conn.PauseChangeAt) {
 			return conn, nil // already applied; the answer was lost
 		}
-		paused, until = f.PauseChange.Paused, f.PauseChange.Until
-		if until != nil {
-			u := until.UTC()
-			until = &u
+		p.Paused, p.Until, p.ChangeAt = f.PauseChange.Paused, f.PauseChange.Until, &at
+		if p.Until != nil {
+			u := p.Until.UTC()
+			p.Until = &u
 		}
 	case f.Paused != nil:
 		prev, known := s.pauses.legacyLevel(conn.ID, *f.Paused)
@@ -149,16 +117,15 @@ func (s *Server) applyPause(ctx context.Context, conn *qbconnect.Connection, f g
 		default:
 			return conn, nil
 		}
-		paused = *f.Paused
+		p.Paused = *f.Paused
 	default:
 		return conn, nil
 	}
-	updated, err := s.cfg.Connections.SetPaused(ctx, conn.OrgID, conn.ID, paused, until)
+	updated, err := s.cfg.Connections.SetPaused(ctx, conn.OrgID, conn.ID, p)
 	if err != nil {
 		return nil, err
 	}
-	s.pauses.paused(conn.ID, true)
-	s.cfg.Logger.InfoContext(ctx, "gateway: pause changed on the connector", "connection", conn.ID, "paused", paused, "until", until)
+	s.cfg.Logger.InfoContext(ctx, "gateway: pause changed on the connector", "connection", conn.ID, "paused", p.Paused, "until", p.Until)
 	return updated, nil
 }
 
@@ -169,20 +136,18 @@ func pausedAt(conn *qbconnect.Connection, now time.Time) bool {
 }
 
 // pausedHealth is the health of a paused connection, in the words of who
-// paused it: the connector (byConnector) or the API. Who paused is what
-// this process saw last; without it (another process applied the change),
-// a health already saying "paused" is kept and anything else reads as the
-// API's pause. Since is kept while the connection stays paused.
+// paused it (Connection.PausedBy). A connection paused before the platform
+// kept that keeps a health already saying "paused"; anything else reads as
+// the API's pause. Since is kept while the connection stays paused.
 func (s *Server) pausedHealth(conn *qbconnect.Connection, now time.Time, lastReq, lastOK *time.Time) qbconnect.Health {
 	h := qbconnect.Health{Code: qbconnect.HealthPaused, Since: now, LastRequestAt: lastReq, LastSuccessAt: lastOK}
 	if conn.Health.Code == qbconnect.HealthPaused {
 		h.Since = conn.Health.Since
 	}
-	byConnector, known := s.pauses.pausedBy(conn.ID)
 	switch {
-	case !known && conn.Health.Code == qbconnect.HealthPaused:
+	case conn.PausedBy == "" && conn.Health.Code == qbconnect.HealthPaused:
 		h.Message, h.Resolution, h.NeedsUser = conn.Health.Message, conn.Health.Resolution, conn.Health.NeedsUser
-	case byConnector:
+	case conn.PausedBy == qbconnect.PausedByConnector:
 		h.Message, h.Resolution, h.NeedsUser = pausedLocallyMessage, pausedLocallyResolution, true
 	default:
 		h.Message, h.Resolution = pausedByPlatformMessage, pausedByPlatformResolution
@@ -231,7 +196,8 @@ func (s *Server) setPause(w http.ResponseWriter, r *http.Request, paused bool, u
 	if conn.Status == qbconnect.StatusUnlinked || conn.Status == qbconnect.StatusDeauthorized {
 		return qbconnect.Errorf(qbconnect.EConflict, "the connection is %s; there is nothing to pause or resume", conn.Status)
 	}
-	updated, err := s.cfg.Connections.SetPaused(ctx, conn.OrgID, conn.ID, paused, until)
+	// The API's pause owns it now, even over a pause on the connector.
+	updated, err := s.cfg.Connections.SetPaused(ctx, conn.OrgID, conn.ID, qbconnect.Pause{Paused: paused, Until: until, By: qbconnect.PausedByAPI})
 	if err != nil {
 		return err
 	}
@@ -239,8 +205,6 @@ func (s *Server) setPause(w http.ResponseWriter, r *http.Request, paused bool, u
 	h := updated.Health
 	switch {
 	case paused:
-		// The API's pause owns it now, even over a pause on the connector.
-		s.pauses.paused(conn.ID, false)
 		h = s.pausedHealth(updated, now, h.LastRequestAt, h.LastSuccessAt)
 	case h.Code == qbconnect.HealthPaused:
 		// The connector (asked to report at once) or the Web Connector's

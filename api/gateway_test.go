@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/gateway"
 )
 
@@ -666,4 +667,57 @@ func TestShutdownEndsPendingPolls(t *testing.T) {
 	if r.Status != 503 {
 		t.Errorf("readyz while shutting down: %d", r.Status)
 	}
+}
+
+// TestEveryServerProcessAgreesOnWhoPausedAndAppliesAChangeOnce runs a
+// second server on the same database, as a deployment with several
+// processes does: a connector's pause change that it sends again to the
+// other process after a lost answer must not undo the client's resume, and
+// both processes word the health after who paused last.
+func TestEveryServerProcessAgreesOnWhoPausedAndAppliesAChangeOnce(t *testing.T) {
+	eachSetup(t, func(t *testing.T, e *env, svc func(string) gateway.Service) {
+		org, key := e.newOrg("Lender Inc.")
+		companyID, connID, code := e.linkedCompany(key, "Acme Bakery")
+		linked, err := svc("").Link(context.Background(), linkRequest(code, `C:\a.qbw`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gwA := svc(linked.Credential)
+		other, err := api.New(e.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(other.Close)
+		gwB := other.GatewayService(linked.Credential)
+		base := "/v1/companies/" + companyID + "/connections/" + connID
+
+		t0 := e.clock.Now()
+		if c := report(t, gwA, connID, &gateway.PauseChange{Paused: true, At: t0}); !c.Paused {
+			t.Fatalf("the connector's pause was not applied: %+v", c)
+		}
+		var conn qbconnect.Connection
+		e.mustDo(200, "POST", base+"/resume", key, nil, &conn)
+		if conn.Paused || conn.PausedBy != "" {
+			t.Fatalf("resume answer: %+v", conn)
+		}
+		// The same change again, through the other process.
+		if c := report(t, gwB, connID, &gateway.PauseChange{Paused: true, At: t0}); c.Paused {
+			t.Errorf("the pause change sent again undid the client's resume: %+v", c)
+		}
+
+		e.clock.Advance(time.Minute)
+		if c := report(t, gwB, connID, &gateway.PauseChange{Paused: true, At: e.clock.Now()}); !c.Paused {
+			t.Fatalf("a new pause on the connector was not applied: %+v", c)
+		}
+		e.mustDo(200, "GET", base, key, nil, &conn)
+		if conn.PausedBy != qbconnect.PausedByConnector || !strings.Contains(conn.Health.Message, "QuickBooks computer") || !conn.Health.NeedsUser {
+			t.Errorf("paused on the connector, through the other process: pausedBy %q, health %+v", conn.PausedBy, conn.Health)
+		}
+		e.mustDo(200, "POST", base+"/pause", key, nil, &conn)
+		report(t, gwB, connID, nil) // a heartbeat, to the other process
+		c := e.connection(org.ID, connID)
+		if c.PausedBy != qbconnect.PausedByAPI || !strings.Contains(c.Health.Message, "API") {
+			t.Errorf("paused through the API, then a heartbeat to the other process: pausedBy %q, health %+v", c.PausedBy, c.Health)
+		}
+	})
 }

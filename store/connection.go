@@ -26,22 +26,22 @@ const connectorCredentialPrefix = "qbc_"
 const lastSeenGranularity = 30 * time.Second
 
 const connectionColumns = `id, org_id, company_id, kind, status, COALESCE(connector_id, ''),
-	file_path, file_company_name, file_id, paused, paused_until,
+	file_path, file_company_name, file_id, paused, paused_until, paused_by, pause_change_at,
 	health_code, health_message, health_resolution, health_qb_code, health_since, needs_user,
 	last_request_at, last_success_at, created_at, updated_at, linked_at`
 
 func scanConnection(row interface{ Scan(...any) error }) (*qbconnect.Connection, error) {
 	c := &qbconnect.Connection{}
-	var pausedUntil, lastReq, lastOK, linked sql.NullInt64
+	var pausedUntil, pauseChange, lastReq, lastOK, linked sql.NullInt64
 	var since, created, updated int64
 	err := row.Scan(&c.ID, &c.OrgID, &c.CompanyID, &c.Kind, &c.Status, &c.ConnectorID,
-		&c.File.Path, &c.File.CompanyName, &c.File.FileID, &c.Paused, &pausedUntil,
+		&c.File.Path, &c.File.CompanyName, &c.File.FileID, &c.Paused, &pausedUntil, &c.PausedBy, &pauseChange,
 		&c.Health.Code, &c.Health.Message, &c.Health.Resolution, &c.Health.QBCode, &since, &c.Health.NeedsUser,
 		&lastReq, &lastOK, &created, &updated, &linked)
 	if err != nil {
 		return nil, err
 	}
-	c.PausedUntil = timePtr(pausedUntil)
+	c.PausedUntil, c.PauseChangeAt = timePtr(pausedUntil), timePtr(pauseChange)
 	c.Health.Since = fromMicros(since)
 	c.Health.LastRequestAt, c.Health.LastSuccessAt = timePtr(lastReq), timePtr(lastOK)
 	c.CreatedAt, c.UpdatedAt, c.LinkedAt = fromMicros(created), fromMicros(updated), timePtr(linked)
@@ -233,19 +233,32 @@ func setHealth(ctx context.Context, tx *tx, id string, h qbconnect.Health) error
 	return tx.notify(ctx, id)
 }
 
-// SetPaused pauses (until a time, or indefinitely when until is nil) or
-// resumes a connection; resuming wakes its connector.
-func (s *ConnectionService) SetPaused(ctx context.Context, orgID, id string, paused bool, until *time.Time) (*qbconnect.Connection, error) {
-	if !paused {
-		until = nil
+// SetPaused pauses or resumes a connection; resuming wakes its connector.
+// A connector's change not newer than the last one applied changes
+// nothing, which the connection's row, locked, decides.
+func (s *ConnectionService) SetPaused(ctx context.Context, orgID, id string, p qbconnect.Pause) (*qbconnect.Connection, error) {
+	until, by := p.Until, p.By
+	if !p.Paused {
+		until, by = nil, ""
 	}
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		var connectorID string
-		err := tx.queryRow(ctx, `UPDATE connections SET paused = ?, paused_until = ?, updated_at = ?
-			WHERE org_id = ? AND id = ? RETURNING COALESCE(connector_id, '')`,
-			paused, nullMicros(until), micros(s.db.now()), orgID, id).Scan(&connectorID)
+		var lastChange sql.NullInt64
+		err := tx.queryRow(ctx, "SELECT COALESCE(connector_id, ''), pause_change_at FROM connections WHERE org_id = ? AND id = ?"+
+			s.db.forUpdate("FOR UPDATE"), orgID, id).Scan(&connectorID, &lastChange)
 		if err != nil {
 			return notFound(err, "connection", id)
+		}
+		if p.ChangeAt != nil {
+			at := micros(*p.ChangeAt)
+			if lastChange.Valid && at <= lastChange.Int64 {
+				return nil // applied already
+			}
+			lastChange = sql.NullInt64{Int64: at, Valid: true}
+		}
+		if _, err := tx.exec(ctx, `UPDATE connections SET paused = ?, paused_until = ?, paused_by = ?, pause_change_at = ?, updated_at = ?
+			WHERE id = ?`, p.Paused, nullMicros(until), string(by), lastChange, micros(s.db.now()), id); err != nil {
+			return fmt.Errorf("set paused of %s: %w", id, err)
 		}
 		if err := tx.notify(ctx, connectorID); err != nil {
 			return err

@@ -49,6 +49,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"DeadlineTimesOutQueuedWork", testDeadline},
 		{"WorkWaitsWhileTheUserMustActAndResumes", testNeedsUser},
 		{"PausedConnectionWaits", testPaused},
+		{"PauseChangesFromTheConnectorApplyOnce", testPauseChangesFromTheConnectorApplyOnce},
 		{"CancelOnlyQueuedWork", testCancel},
 		{"UnlinkCancelsQueuedWork", testUnlinkCancels},
 		{"WaitWakesOnEnqueueAndCompletion", testWaitWakes},
@@ -927,9 +928,9 @@ func testPaused(t *testing.T, newDSN DSNFunc) {
 	conn, _ := e.Linked(t, org.ID, "")
 	e.Enqueue(t, conn, qbconnect.PriorityScheduled, "s")
 	until := e.Clock.Now().Add(time.Hour)
-	c, err := e.Connections.SetPaused(ctx, org.ID, conn.ID, true, &until)
+	c, err := e.Connections.SetPaused(ctx, org.ID, conn.ID, qbconnect.Pause{Paused: true, Until: &until, By: qbconnect.PausedByAPI})
 	must(t, err)
-	if !c.Paused || c.PausedUntil == nil || !c.PausedUntil.Equal(until) {
+	if !c.Paused || c.PausedUntil == nil || !c.PausedUntil.Equal(until) || c.PausedBy != qbconnect.PausedByAPI {
 		t.Errorf("paused connection = %+v", c)
 	}
 	if l := e.Lease(t, conn.ConnectorID, time.Minute); l != nil {
@@ -939,8 +940,40 @@ func testPaused(t *testing.T, newDSN DSNFunc) {
 	if l := e.Lease(t, conn.ConnectorID, time.Minute); l == nil {
 		t.Fatal("nothing leased once the pause ended")
 	}
-	_, err = e.Connections.SetPaused(ctx, "org_x", conn.ID, true, nil)
+	_, err = e.Connections.SetPaused(ctx, "org_x", conn.ID, qbconnect.Pause{Paused: true})
 	wantCode(t, err, qbconnect.ENotFound)
+}
+
+// testPauseChangesFromTheConnectorApplyOnce: a change the connector sends
+// again (its answer was lost) must not undo what the API did since, on
+// whichever server process it arrives.
+func testPauseChangesFromTheConnectorApplyOnce(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	org := e.Org(t, "Acme")
+	conn, _ := e.Linked(t, org.ID, "")
+	at := e.Clock.Now().Add(-time.Minute)
+	local := qbconnect.Pause{Paused: true, By: qbconnect.PausedByConnector, ChangeAt: &at}
+	c, err := e.Connections.SetPaused(ctx, org.ID, conn.ID, local)
+	must(t, err)
+	if !c.Paused || c.PausedBy != qbconnect.PausedByConnector || c.PauseChangeAt == nil || !c.PauseChangeAt.Equal(at) {
+		t.Fatalf("after the connector's pause: %+v", c)
+	}
+	c, err = e.Connections.SetPaused(ctx, org.ID, conn.ID, qbconnect.Pause{Paused: false})
+	must(t, err)
+	if c.Paused || c.PausedBy != "" || c.PausedUntil != nil {
+		t.Fatalf("after the API's resume: %+v", c)
+	}
+	c, err = e.Connections.SetPaused(ctx, org.ID, conn.ID, local)
+	must(t, err)
+	if c.Paused {
+		t.Fatalf("the connector's pause, sent again, paused the connection again: %+v", c)
+	}
+	later := at.Add(time.Second)
+	c, err = e.Connections.SetPaused(ctx, org.ID, conn.ID, qbconnect.Pause{Paused: true, By: qbconnect.PausedByConnector, ChangeAt: &later})
+	must(t, err)
+	if !c.Paused || !c.PauseChangeAt.Equal(later) {
+		t.Fatalf("a newer change from the connector was not applied: %+v", c)
+	}
 }
 
 func testCancel(t *testing.T, newDSN DSNFunc) {
