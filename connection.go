@@ -84,9 +84,9 @@ type Connection struct {
 	// PauseChangeAt is when the end user made the last pause change on
 	// the connector that the platform applied.
 	PauseChangeAt *time.Time `json:"-"`
-	CreatedAt   time.Time        `json:"createdAt"`
-	UpdatedAt   time.Time        `json:"updatedAt"`
-	LinkedAt    *time.Time       `json:"linkedAt,omitempty"`
+	CreatedAt     time.Time  `json:"createdAt"`
+	UpdatedAt     time.Time  `json:"updatedAt"`
+	LinkedAt      *time.Time `json:"linkedAt,omitempty"`
 }
 
 // PauseOwner says who paused a connection.

@@ -121,7 +121,7 @@ func schemas() jsonObj {
 		"id": str(""), "companyId": str(""), "kind": enum("connector", "webconnector"),
 		"status": enum("PendingAuth", "Linked", "Unlinked", "Deauthorized"), "health": ref("Health"),
 		"connectorId": str(""), "file": ref("FileIdentity"), "paused": boolean(), "pausedUntil": dateTime(),
-		"pausedBy": enum("connector", "api"),
+		"pausedBy":  enum("connector", "api"),
 		"createdAt": dateTime(), "updatedAt": dateTime(), "linkedAt": dateTime(),
 	})
 	syncState := object([]string{"dataType", "status", "pages", "fetched", "deleted", "remaining", "restarts"}, jsonObj{
