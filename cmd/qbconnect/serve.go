@@ -60,6 +60,8 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&cfg.SweepInterval, "sweep-interval", 15*time.Second, "how often expired leases, deadlines and offline connectors are swept")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long shutdown waits for requests in progress")
+	f.DurationVar(&cfg.OperationRetention, "operation-retention", 30*24*time.Hour, "how long finished operations and their outcomes are kept (negative: forever)")
+	f.DurationVar(&cfg.SyncResultRetention, "sync-result-retention", 24*time.Hour, "how long the qbXML result of a finished sync page is kept after its records are stored (negative: as long as the operation)")
 	f.DurationVar(&cfg.API.LeaseTTL, "lease-ttl", 10*time.Minute, "how long a connector holds a work item before it is offered again")
 	f.DurationVar(&cfg.API.LinkCodeTTL, "link-code-ttl", time.Hour, "default lifetime of a link code")
 	f.StringVar(&cfg.WebConnector.PublicURL, "public-url", "", "base URL that QuickBooks Web Connector reaches (https unless localhost; default: the URL of each .qwc request)")

@@ -41,6 +41,13 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful shutdown of the HTTP server; 0
 	// means 15 seconds.
 	ShutdownTimeout time.Duration
+	// OperationRetention is how long finished operations (and their
+	// outcomes) are kept; 0 means 30 days, a negative value forever.
+	OperationRetention time.Duration
+	// SyncResultRetention is how long the qbXML result of a finished sync
+	// page is kept once its records are stored; 0 means one day, a
+	// negative value as long as the operation.
+	SyncResultRetention time.Duration
 	// API tunes the API server; its services, Logger, Now and Ready are set
 	// by Main and ignored here.
 	API api.Config
@@ -107,6 +114,12 @@ func New(cfg Config) *Main {
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	if cfg.OperationRetention == 0 {
+		cfg.OperationRetention = 30 * 24 * time.Hour
+	}
+	if cfg.SyncResultRetention == 0 {
+		cfg.SyncResultRetention = 24 * time.Hour
 	}
 	return &Main{cfg: cfg}
 }
@@ -220,14 +233,68 @@ func (m *Main) Sweep(ctx context.Context) (expired, offline int, err error) {
 	return expired, offline, err
 }
 
+// The sweeper applies the retention settings every pruneEvery, in
+// statements of pruneBatch operations and at most pruneBatches statements
+// of each kind per sweep, so that a large backlog (the first run after an
+// upgrade) is worked off over several sweeps instead of holding one up.
+const (
+	pruneEvery   = time.Hour
+	pruneBatch   = 500
+	pruneBatches = 20
+)
+
+// Prune applies the retention settings once: it drops the results of sync
+// pages older than SyncResultRetention, then deletes the operations older
+// than OperationRetention. more reports that a limit cut it short.
+func (m *Main) Prune(ctx context.Context) (results, operations int, more bool, err error) {
+	now, q := m.cfg.Now(), store.NewQueue(m.DB)
+	batches := func(keep time.Duration, fn func(context.Context, time.Time, int) (int, error)) (int, error) {
+		total := 0
+		if keep < 0 {
+			return 0, nil
+		}
+		for range pruneBatches {
+			n, err := fn(ctx, now.Add(-keep), pruneBatch)
+			total += n
+			if err != nil || n < pruneBatch {
+				return total, err
+			}
+		}
+		more = true
+		return total, nil
+	}
+	if results, err = batches(m.cfg.SyncResultRetention, q.DropSyncResults); err != nil {
+		return results, 0, more, fmt.Errorf("drop sync results: %w", err)
+	}
+	if operations, err = batches(m.cfg.OperationRetention, q.PruneOperations); err != nil {
+		return results, operations, more, fmt.Errorf("prune operations: %w", err)
+	}
+	return results, operations, more, nil
+}
+
 func (m *Main) sweepLoop(ctx context.Context) {
 	t := time.NewTicker(m.cfg.SweepInterval)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if now := m.cfg.Now(); now.Sub(pruned) >= pruneEvery {
+			results, ops, more, err := m.Prune(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			if !more {
+				pruned = now
+			}
+			if err != nil {
+				m.cfg.Logger.Warn("retention failed", "err", err)
+			} else if results+ops > 0 {
+				m.cfg.Logger.Info("retention applied", "syncResultsDropped", results, "operationsDeleted", ops, "more", more)
+			}
 		}
 		expired, offline, err := m.Sweep(ctx)
 		if ctx.Err() != nil {

@@ -186,3 +186,58 @@ func TestSweeperExpiresLeasesAndReportsThroughOnSweep(t *testing.T) {
 		t.Errorf("operation past its deadline: %s, want TimedOut", got.Status)
 	}
 }
+
+func TestRetentionDropsSyncResultsThenDeletesOldOperations(t *testing.T) {
+	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	m := startMain(t, platform.Config{Now: clock.Now, SweepInterval: time.Hour})
+	ctx := context.Background()
+	org, _ := m.Orgs.CreateOrg(ctx, "Lender")
+	c := &qbconnect.Company{OrgID: org.ID, Name: "Acme"}
+	if err := m.Companies.CreateCompany(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	conn := &qbconnect.Connection{OrgID: org.ID, CompanyID: c.ID, Kind: qbconnect.KindWebConnector}
+	if err := m.Connections.CreateConnection(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	// As the Web Connector's first session would.
+	if _, err := m.DB.SQLDB().ExecContext(ctx, "UPDATE connections SET status = 'Linked', needs_user = FALSE WHERE id = ?", conn.ID); err != nil {
+		t.Fatal(err)
+	}
+	run := func(kind qbconnect.OperationKind) *qbconnect.Operation {
+		t.Helper()
+		op, err := m.Queue.Enqueue(ctx, &qbconnect.Operation{OrgID: org.ID, CompanyID: c.ID, ConnectionID: conn.ID,
+			Kind: kind, Priority: qbconnect.PriorityScheduled, Request: "<QBXML/>"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := m.Queue.LeaseConnection(ctx, conn.ID, time.Minute)
+		if err != nil || l == nil || l.Operation.ID != op.ID {
+			t.Fatalf("lease: %+v, %v", l, err)
+		}
+		if _, _, err := m.Queue.Complete(ctx, op.ID, l.LeaseID, qbconnect.Outcome{Response: []byte("<QBXML>page</QBXML>")}); err != nil {
+			t.Fatal(err)
+		}
+		return op
+	}
+	page, write := run(qbconnect.OpSync), run(qbconnect.OpWrite)
+
+	clock.Advance(25 * time.Hour)
+	if results, ops, more, err := m.Prune(ctx); err != nil || results != 1 || ops != 0 || more {
+		t.Fatalf("after a day: %d results dropped, %d operations deleted, %v; want 1, 0", results, ops, err)
+	}
+	if got, _ := m.Queue.FindOperation(ctx, org.ID, page.ID); got == nil || got.Status != qbconnect.OpSucceeded || len(got.Result) != 0 {
+		t.Errorf("the sync page after a day: %+v", got)
+	}
+	if got, _ := m.Queue.FindOperation(ctx, org.ID, write.ID); got == nil || string(got.Result) != "<QBXML>page</QBXML>" {
+		t.Errorf("a write's result must stay as long as the write: %+v", got)
+	}
+
+	clock.Advance(30 * 24 * time.Hour)
+	if results, ops, more, err := m.Prune(ctx); err != nil || results != 0 || ops != 2 || more {
+		t.Fatalf("after a month: %d results dropped, %d operations deleted, %v; want 0, 2", results, ops, err)
+	}
+	if _, err := m.Queue.FindOperation(ctx, org.ID, write.ID); qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
+		t.Errorf("the write after a month: %v, want not found", err)
+	}
+}

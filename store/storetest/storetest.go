@@ -50,6 +50,8 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"WorkWaitsWhileTheUserMustActAndResumes", testNeedsUser},
 		{"PausedConnectionWaits", testPaused},
 		{"PauseChangesFromTheConnectorApplyOnce", testPauseChangesFromTheConnectorApplyOnce},
+		{"FinishedOperationsArePrunedOldestFirst", testPruneOperations},
+		{"RetentionKeepsAPageASyncPassAwaits", testPruneKeepsAwaitedPages},
 		{"CancelOnlyQueuedWork", testCancel},
 		{"UnlinkCancelsQueuedWork", testUnlinkCancels},
 		{"WaitWakesOnEnqueueAndCompletion", testWaitWakes},
@@ -973,6 +975,119 @@ func testPauseChangesFromTheConnectorApplyOnce(t *testing.T, newDSN DSNFunc) {
 	must(t, err)
 	if !c.Paused || !c.PauseChangeAt.Equal(later) {
 		t.Fatalf("a newer change from the connector was not applied: %+v", c)
+	}
+}
+
+func testPruneOperations(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	org := e.Org(t, "Acme")
+	conn, _ := e.Linked(t, org.ID, "")
+	finish := func(request string) *qbconnect.Operation {
+		t.Helper()
+		e.Enqueue(t, conn, qbconnect.PriorityScheduled, request)
+		l := e.Lease(t, conn.ConnectorID, time.Minute)
+		op, applied, err := e.Queue.Complete(ctx, l.Operation.ID, l.LeaseID, qbconnect.Outcome{Response: []byte("<QBXML>" + request + "</QBXML>")})
+		must(t, err)
+		if !applied {
+			t.Fatal("result not applied")
+		}
+		// a second, different answer is kept as an outcome of its own
+		_, _, err = e.Queue.Complete(ctx, l.Operation.ID, l.LeaseID, qbconnect.Outcome{Response: []byte("<QBXML>again</QBXML>")})
+		must(t, err)
+		e.Clock.Advance(time.Hour)
+		return op
+	}
+	old1, old2 := finish("old1"), finish("old2")
+	canceled := e.Enqueue(t, conn, qbconnect.PriorityScheduled, "canceled")
+	must(t, e.Queue.Cancel(ctx, org.ID, canceled.ID))
+	e.Clock.Advance(time.Hour)
+	cutoff := e.Clock.Now() // after old1, old2 and canceled finished
+	recent := finish("recent")
+	queued := e.Enqueue(t, conn, qbconnect.PriorityScheduled, "queued")
+
+	// Sync results go first; the operations stay.
+	n, err := e.Queue.DropSyncResults(ctx, cutoff, 100)
+	must(t, err)
+	if n != 2 {
+		t.Errorf("dropped %d sync results, want 2 (the cancelled one has none)", n)
+	}
+	op, err := e.Queue.FindOperation(ctx, org.ID, old1.ID)
+	must(t, err)
+	if op.Status != qbconnect.OpSucceeded || len(op.Result) != 0 {
+		t.Errorf("after dropping results: status %s, result %q", op.Status, op.Result)
+	}
+	outs, err := e.Queue.Outcomes(ctx, org.ID, old1.ID)
+	must(t, err)
+	for _, o := range outs {
+		if len(o.Response) != 0 {
+			t.Errorf("an outcome kept its response: %q", o.Response)
+		}
+	}
+	if op, _ := e.Queue.FindOperation(ctx, org.ID, recent.ID); string(op.Result) != "<QBXML>recent</QBXML>" {
+		t.Errorf("a recent result was dropped: %q", op.Result)
+	}
+
+	// Then the operations themselves, in batches, oldest first.
+	n, err = e.Queue.PruneOperations(ctx, cutoff, 2)
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("pruned %d, want a batch of 2", n)
+	}
+	if _, err := e.Queue.FindOperation(ctx, org.ID, old1.ID); qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
+		t.Errorf("the oldest operation is still there: %v", err)
+	}
+	if _, err := e.Queue.FindOperation(ctx, org.ID, canceled.ID); err != nil {
+		t.Errorf("the cancelled operation, newer than the batch, is gone: %v", err)
+	}
+	n, err = e.Queue.PruneOperations(ctx, cutoff, 100)
+	must(t, err)
+	if n != 1 {
+		t.Errorf("second batch pruned %d, want 1", n)
+	}
+	for _, id := range []string{recent.ID, queued.ID} {
+		if _, err := e.Queue.FindOperation(ctx, org.ID, id); err != nil {
+			t.Errorf("operation %s, recent or unfinished, was pruned: %v", id, err)
+		}
+	}
+	if outs, err := e.Queue.Outcomes(ctx, org.ID, old2.ID); err == nil && len(outs) > 0 {
+		t.Errorf("a pruned operation's outcomes remain: %+v", outs)
+	}
+	if n, err := e.Queue.PruneOperations(ctx, cutoff, 100); err != nil || n != 0 {
+		t.Errorf("nothing left to prune: %d, %v", n, err)
+	}
+	if _, err := e.Queue.PruneOperations(ctx, cutoff, 0); qbconnect.ErrorCodeOf(err) != qbconnect.EInvalid {
+		t.Errorf("a batch of 0: %v, want EInvalid", err)
+	}
+}
+
+// testPruneKeepsAwaitedPages: the platform stopped after a page finished
+// and before it was handled; however long it stayed down, the page's
+// result is still there for Reconcile.
+func testPruneKeepsAwaitedPages(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	org := e.Org(t, "Acme")
+	conn, _ := e.Linked(t, org.ID, "")
+	e.Enqueue(t, conn, qbconnect.PriorityScheduled, "page")
+	l := e.Lease(t, conn.ConnectorID, time.Minute)
+	_, _, err := e.Queue.Complete(ctx, l.Operation.ID, l.LeaseID, qbconnect.Outcome{Response: []byte("<QBXML>page</QBXML>")})
+	must(t, err)
+	st := &qbconnect.SyncState{OrgID: org.ID, CompanyID: conn.CompanyID, DataType: "customers", Status: qbconnect.SyncFetching,
+		RunID: "run_1", OpID: l.Operation.ID}
+	_, started, err := store.NewSyncStore(e.DB).StartSyncPass(ctx, st, &qbconnect.SyncRun{ID: "run_1", OrgID: org.ID,
+		CompanyID: conn.CompanyID, DataType: "customers", Status: qbconnect.SyncFetching})
+	must(t, err)
+	if !started {
+		t.Fatal("the sync pass did not start")
+	}
+	e.Clock.Advance(90 * 24 * time.Hour)
+	if n, err := e.Queue.DropSyncResults(ctx, e.Clock.Now(), 10); err != nil || n != 0 {
+		t.Errorf("dropped %d results (%v), want the awaited page's kept", n, err)
+	}
+	if n, err := e.Queue.PruneOperations(ctx, e.Clock.Now(), 10); err != nil || n != 0 {
+		t.Errorf("pruned %d operations (%v), want the awaited page kept", n, err)
+	}
+	if op, err := e.Queue.FindOperation(ctx, org.ID, l.Operation.ID); err != nil || string(op.Result) != "<QBXML>page</QBXML>" {
+		t.Errorf("the awaited page: %+v, %v", op, err)
 	}
 }
 
