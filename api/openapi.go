@@ -363,7 +363,7 @@ func routeDocs() map[string]opSpec {
 		"POST /v1/companies/{companyId}/{dataType}/{id}/void": {summary: "Void a transaction", tag: "Write", query: writeQuery,
 			ok: opAnswers, errors: []int{400, 401, 404, 409, 502, 504}},
 		"GET /v1/operations/{operationId}": {summary: "Get an operation", tag: "Write", query: []jsonObj{waitQuery()},
-			ok: map[int]jsonObj{200: jsonResp("The operation.", ref("Operation"))}, errors: []int{400, 401, 404}},
+			ok: map[int]jsonObj{200: jsonResp("The operation. Finished operations are kept for the server's operation retention (30 days by default), then answer 404.", ref("Operation"))}, errors: []int{400, 401, 404}},
 
 		"POST /v1/companies/{companyId}/qbxml": {summary: "Send a raw qbXML request", tag: "Live",
 			query: []jsonObj{waitQuery(), headerParam("Idempotency-Key", "Repeating a request with the same key returns the first operation.")},
