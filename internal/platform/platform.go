@@ -167,14 +167,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	m.srv = &http.Server{
+	srv := &http.Server{
 		Handler:           m.API.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	m.served = make(chan error, 1)
-	go func() { m.served <- m.srv.Serve(m.ln) }()
+	m.srv, m.served = srv, make(chan error, 1)
+	// srv, not m.srv: a Close right after Run clears m.srv, perhaps before
+	// this goroutine runs (Serve then returns ErrServerClosed at once).
+	go func() { m.served <- srv.Serve(m.ln) }()
 
 	loopCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel

@@ -140,6 +140,26 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
+// newConnection creates an organisation, a company and a connection of
+// kind in m.
+func newConnection(t *testing.T, m *platform.Main, kind qbconnect.ConnectionKind) *qbconnect.Connection {
+	t.Helper()
+	ctx := context.Background()
+	org, err := m.Orgs.CreateOrg(ctx, "Lender")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &qbconnect.Company{OrgID: org.ID, Name: "Acme"}
+	if err := m.Companies.CreateCompany(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	conn := &qbconnect.Connection{OrgID: org.ID, CompanyID: c.ID, Kind: kind}
+	if err := m.Connections.CreateConnection(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
 func TestSweeperExpiresLeasesAndReportsThroughOnSweep(t *testing.T) {
 	sweeps := make(chan [2]int, 100)
 	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
@@ -155,17 +175,9 @@ func TestSweeperExpiresLeasesAndReportsThroughOnSweep(t *testing.T) {
 		},
 	})
 	ctx := context.Background()
-	org, _ := m.Orgs.CreateOrg(ctx, "Lender")
-	c := &qbconnect.Company{OrgID: org.ID, Name: "Acme"}
-	if err := m.Companies.CreateCompany(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	conn := &qbconnect.Connection{OrgID: org.ID, CompanyID: c.ID, Kind: qbconnect.KindConnector}
-	if err := m.Connections.CreateConnection(ctx, conn); err != nil {
-		t.Fatal(err)
-	}
+	conn := newConnection(t, m, qbconnect.KindConnector)
 	deadline := now.Add(time.Minute)
-	op, err := m.Queue.Enqueue(ctx, &qbconnect.Operation{OrgID: org.ID, CompanyID: c.ID, ConnectionID: conn.ID,
+	op, err := m.Queue.Enqueue(ctx, &qbconnect.Operation{OrgID: conn.OrgID, CompanyID: conn.CompanyID, ConnectionID: conn.ID,
 		Kind: qbconnect.OpWrite, Request: "<QBXML/>", Deadline: &deadline})
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +190,7 @@ func TestSweeperExpiresLeasesAndReportsThroughOnSweep(t *testing.T) {
 			break
 		}
 	}
-	got, err := m.Queue.FindOperation(ctx, org.ID, op.ID)
+	got, err := m.Queue.FindOperation(ctx, conn.OrgID, op.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,22 +203,17 @@ func TestRetentionDropsSyncResultsThenDeletesOldOperations(t *testing.T) {
 	clock := clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	m := startMain(t, platform.Config{Now: clock.Now, SweepInterval: time.Hour})
 	ctx := context.Background()
-	org, _ := m.Orgs.CreateOrg(ctx, "Lender")
-	c := &qbconnect.Company{OrgID: org.ID, Name: "Acme"}
-	if err := m.Companies.CreateCompany(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	conn := &qbconnect.Connection{OrgID: org.ID, CompanyID: c.ID, Kind: qbconnect.KindWebConnector}
-	if err := m.Connections.CreateConnection(ctx, conn); err != nil {
-		t.Fatal(err)
-	}
+	// The scheduler would queue syncs for the connection once linked.
+	m.Sync.Stop()
+	conn := newConnection(t, m, qbconnect.KindWebConnector)
+	org, c := conn.OrgID, conn.CompanyID
 	// As the Web Connector's first session would.
 	if _, err := m.DB.SQLDB().ExecContext(ctx, "UPDATE connections SET status = 'Linked', needs_user = FALSE WHERE id = ?", conn.ID); err != nil {
 		t.Fatal(err)
 	}
 	run := func(kind qbconnect.OperationKind) *qbconnect.Operation {
 		t.Helper()
-		op, err := m.Queue.Enqueue(ctx, &qbconnect.Operation{OrgID: org.ID, CompanyID: c.ID, ConnectionID: conn.ID,
+		op, err := m.Queue.Enqueue(ctx, &qbconnect.Operation{OrgID: org, CompanyID: c, ConnectionID: conn.ID,
 			Kind: kind, Priority: qbconnect.PriorityScheduled, Request: "<QBXML/>"})
 		if err != nil {
 			t.Fatal(err)
@@ -226,10 +233,10 @@ func TestRetentionDropsSyncResultsThenDeletesOldOperations(t *testing.T) {
 	if results, ops, more, err := m.Prune(ctx); err != nil || results != 1 || ops != 0 || more {
 		t.Fatalf("after a day: %d results dropped, %d operations deleted, %v; want 1, 0", results, ops, err)
 	}
-	if got, _ := m.Queue.FindOperation(ctx, org.ID, page.ID); got == nil || got.Status != qbconnect.OpSucceeded || len(got.Result) != 0 {
+	if got, _ := m.Queue.FindOperation(ctx, org, page.ID); got == nil || got.Status != qbconnect.OpSucceeded || len(got.Result) != 0 {
 		t.Errorf("the sync page after a day: %+v", got)
 	}
-	if got, _ := m.Queue.FindOperation(ctx, org.ID, write.ID); got == nil || string(got.Result) != "<QBXML>page</QBXML>" {
+	if got, _ := m.Queue.FindOperation(ctx, org, write.ID); got == nil || string(got.Result) != "<QBXML>page</QBXML>" {
 		t.Errorf("a write's result must stay as long as the write: %+v", got)
 	}
 
@@ -237,7 +244,7 @@ func TestRetentionDropsSyncResultsThenDeletesOldOperations(t *testing.T) {
 	if results, ops, more, err := m.Prune(ctx); err != nil || results != 0 || ops != 2 || more {
 		t.Fatalf("after a month: %d results dropped, %d operations deleted, %v; want 0, 2", results, ops, err)
 	}
-	if _, err := m.Queue.FindOperation(ctx, org.ID, write.ID); qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
+	if _, err := m.Queue.FindOperation(ctx, org, write.ID); qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
 		t.Errorf("the write after a month: %v, want not found", err)
 	}
 }
