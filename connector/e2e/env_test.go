@@ -186,12 +186,20 @@ func (e *env) checkWritten(op *testenv.Operation, name string) {
 func (e *env) open(file, mode string) {
 	e.tb.Helper()
 	ctx := context.Background()
-	testenv.WaitFor(e.tb, "QuickBooks to close the company file", 15*time.Second, func() (bool, string) {
-		_, err := e.sim.CloseFile(ctx)
-		return err == nil, fmt.Sprint(err)
+	// As a user would: close whatever is open, then open the file. The
+	// connector may hold a session on the open file, or open the file
+	// itself (unattended) between the two, so both are tried again until
+	// the open succeeds.
+	testenv.WaitFor(e.tb, "QuickBooks to open "+file+" ("+mode+"-user)", 15*time.Second, func() (bool, string) {
+		_, err := e.sim.OpenFile(ctx, server.OpenRequest{File: file, Mode: mode, User: "Admin"})
+		if err == nil {
+			return true, ""
+		}
+		if _, cerr := e.sim.CloseFile(ctx); cerr != nil {
+			return false, fmt.Sprintf("open: %v; close: %v", err, cerr)
+		}
+		return false, fmt.Sprint(err)
 	})
-	_, err := e.sim.OpenFile(ctx, server.OpenRequest{File: file, Mode: mode, User: "Admin"})
-	e.must("open "+file, err)
 }
 
 // app returns the running connector's entry in a company file's
