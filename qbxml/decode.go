@@ -54,6 +54,7 @@ type decodeState struct {
 	tok   token
 	arena arena
 	text0 []byte
+	names map[string]string // element and attribute names seen, for Nodes
 }
 
 // typedElement is implemented by every generated type.
@@ -236,14 +237,21 @@ func (d *decodeState) node(start *token) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Name: d.str(start.name)}
+	n := &Node{Name: d.name(start.name)}
 	if len(attrs) > 0 {
 		n.Attrs = make([]NodeAttr, len(attrs))
 		for i, a := range attrs {
-			n.Attrs[i] = NodeAttr{Name: d.str(a.name), Value: d.str(a.value)}
+			n.Attrs[i] = NodeAttr{Name: d.name(a.name), Value: d.str(a.value)}
 		}
 	}
-	d.text0 = d.text0[:0]
+	return d.nodeRest(n, "")
+}
+
+// nodeRest reads the content of n, whose start tag and the text prefix
+// were read, up to its end tag. A child that is a simple element without
+// attributes, nearly every one in qbXML, takes the gosax fast path.
+func (d *decodeState) nodeRest(n *Node, prefix string) (*Node, error) {
+	d.text0 = append(d.text0[:0], prefix...)
 	for {
 		t, err := d.nextAny()
 		if err != nil {
@@ -255,8 +263,25 @@ func (d *decodeState) node(start *token) (*Node, error) {
 				d.text0 = append(d.text0, t.text...)
 			}
 		case tokStart:
-			c, err := d.node(t)
-			if err != nil {
+			var c *Node
+			if d.fast != nil && len(t.raw) == 0 {
+				c = &Node{Name: d.name(t.name)} // t dies at the next read
+				d.arena.begin()
+				ok, err := d.fast.quickText(&d.arena)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					c.Text = d.arena.end()
+				} else {
+					// More than text: go on with the text read so far,
+					// which stays in the arena's scratch space.
+					prefix := d.arena.pending()
+					if c, err = d.nodeRest(c, prefix); err != nil {
+						return nil, err
+					}
+				}
+			} else if c, err = d.node(t); err != nil {
 				return nil, err
 			}
 			n.Children = append(n.Children, c)
@@ -270,6 +295,22 @@ func (d *decodeState) node(start *token) (*Node, error) {
 			return nil, fmt.Errorf("%w: unexpected end of input", ErrSyntax)
 		}
 	}
+}
+
+// name returns b as a string, shared with every earlier equal name: a
+// document repeats a few hundred element names.
+func (d *decodeState) name(b []byte) string {
+	if s, ok := d.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.names == nil {
+		d.names = make(map[string]string)
+	}
+	if len(d.names) < 4096 {
+		d.names[s] = s
+	}
+	return s
 }
 
 // ItemKind tells what a decoded Item is.

@@ -215,11 +215,9 @@ func (z *gosaxTokenizer) nextTag(t *token) error {
 		b := ev.Bytes
 		switch ev.Type() {
 		case gosax.EventStart:
-			if len(b) >= 3 && len(z.stack.open) < z.stack.max {
-				in := b[1 : len(b)-1]
+			if in := b[1 : len(b)-1]; len(z.stack.open) < z.stack.max {
 				if w0, w1, ok := plainNameWords(in); ok {
-					z.stack.open = append(z.stack.open, openName{w0: w0, w1: w1, n: len(in), plain: true})
-					t.kind, t.name, t.raw, t.parsed = tokStart, in, nil, false
+					z.pushPlain(t, in, w0, w1)
 					return nil
 				}
 			}
@@ -284,8 +282,15 @@ func (z *gosaxTokenizer) popQuick(b []byte) bool {
 	return true
 }
 
-// start makes t the start tag b.
+// start makes t the start tag b. A short plain name without attributes,
+// nearly every tag of qbXML, is handled without further calls.
 func (z *gosaxTokenizer) start(t *token, b []byte) error {
+	if in := b[1 : len(b)-1]; len(z.stack.open) < z.stack.max {
+		if w0, w1, ok := plainNameWords(in); ok {
+			z.pushPlain(t, in, w0, w1)
+			return nil
+		}
+	}
 	name, rest, colon, err := splitTag(b)
 	if err != nil {
 		return err
@@ -300,6 +305,13 @@ func (z *gosaxTokenizer) start(t *token, b []byte) error {
 	}
 	t.kind, t.name, t.raw, t.parsed = tokStart, name, rest, false
 	return nil
+}
+
+// pushPlain opens the element of a start tag whose name in is plain (see
+// plainNameWords, which gave w0 and w1) and makes t that start tag.
+func (z *gosaxTokenizer) pushPlain(t *token, in []byte, w0, w1 uint64) {
+	z.stack.open = append(z.stack.open, openName{w0: w0, w1: w1, n: len(in), plain: true})
+	t.kind, t.name, t.raw, t.parsed = tokStart, in, nil, false
 }
 
 // end makes t the end tag b, which is "</name>" or, for a self-closing
@@ -936,6 +948,14 @@ func (a *arena) write(b []byte) {
 	nc = append(nc, cur...)
 	nc = append(nc, b...)
 	a.chunk, a.start = nc, 0
+}
+
+// pending returns what was written since begin without carving it: the
+// bytes are overwritten by the next begin.
+func (a *arena) pending() string {
+	b := a.chunk[a.start:]
+	a.chunk = a.chunk[:a.start]
+	return string(b)
 }
 
 func (a *arena) end() string {
