@@ -116,18 +116,18 @@ func (d *decodeState) str(b []byte) string { return d.arena.str(b) }
 // text reads the content of a simple element whose start tag was just
 // read, up to its end tag. Nested elements (a schema deviation) are skipped.
 func (d *decodeState) text() (string, error) {
-	if d.fast == nil || len(d.tok.raw) > 0 {
-		if err := d.noAttrs(&d.tok); err != nil {
-			return "", err
-		}
+	if err := d.noAttrs(&d.tok); err != nil {
+		return "", err
 	}
 	return d.textBody()
 }
 
-// textPtr is text for the optional fields of the generated types. Being
-// the most frequent call of the typed decoder, it tries the gosax fast
-// path itself.
+// textPtr is text for the optional fields of the generated types. It is
+// the most frequent call of the typed decoder, so on a gosax start tag
+// without attributes it goes to quickText itself, two calls sooner than
+// through text and textBody (about 3% of a decode).
 func (d *decodeState) textPtr() (*string, error) {
+	var s string
 	if d.fast != nil && len(d.tok.raw) == 0 {
 		d.arena.begin()
 		ok, err := d.fast.quickText(&d.arena)
@@ -137,15 +137,14 @@ func (d *decodeState) textPtr() (*string, error) {
 		if ok {
 			return d.arena.ptr(d.arena.end()), nil
 		}
-		s, err := d.textRest()
-		if err != nil {
+		if s, err = d.textRest(); err != nil {
 			return nil, err
 		}
-		return d.arena.ptr(s), nil
-	}
-	s, err := d.text()
-	if err != nil {
-		return nil, err
+	} else {
+		var err error
+		if s, err = d.text(); err != nil {
+			return nil, err
+		}
 	}
 	return d.arena.ptr(s), nil
 }
