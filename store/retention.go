@@ -82,16 +82,7 @@ func (q *Queue) finishedBefore(ctx context.Context, tx *tx, cutoff time.Time, li
 	if err != nil {
 		return nil, fmt.Errorf("finished operations: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("finished operations: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanIDs(rows)
 }
 
 // inList returns "(?, ?, ...)" and its arguments.

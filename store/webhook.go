@@ -301,16 +301,7 @@ func (s *WebhookStore) Unenqueued(ctx context.Context, before time.Time, limit i
 	if err != nil {
 		return nil, fmt.Errorf("unenqueued deliveries: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanIDs(rows)
 }
 
 // ListDeliveries returns a page of an endpoint's deliveries, newest first.
