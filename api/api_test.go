@@ -459,8 +459,8 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 		`qbconnect_gateway_results_total{outcome="applied"} 1`,
 		"qbconnect_queue_wait_seconds_count 1",
 		"qbconnect_queue_wait_seconds_sum 3",
-		`qbconnect_http_requests_total{route="POST /v1/companies",status="201"} 1`,
-		`qbconnect_http_requests_total{route="GET /gateway/v1/work",status="200"} 1`,
+		`qbconnect_http_requests_total{method="POST",route="/v1/companies",status="201"} 1`,
+		`qbconnect_http_requests_total{method="GET",route="/gateway/v1/work",status="200"} 1`,
 		"go_goroutines",
 	} {
 		if !strings.Contains(text, want) {

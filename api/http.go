@@ -93,13 +93,16 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // wrap turns a route into an http.Handler: authentication, panic recovery,
 // error writing, a log line and metrics.
 func (s *Server) wrap(rt Route) http.Handler {
-	label := rt.Method + " " + rt.Pattern
+	// Metrics label the route by its pattern alone (the method is a label
+	// of its own), so that one route's series sum across methods.
+	route, method := rt.Pattern, rt.Method
 	if rt.Method == "" {
-		label = "unmatched"
+		route, method = "unmatched", "any"
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		ctx := r.Context()
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -108,14 +111,20 @@ func (s *Server) wrap(rt Route) http.Handler {
 				s.writeError(sw, r, fmt.Errorf("panic: %v", p))
 			}
 			elapsed := time.Since(start)
-			s.metrics.observeRequest(label, sw.status, elapsed)
-			level := s.logLevel(sw.status)
-			s.cfg.Logger.Log(r.Context(), level, "request",
-				"method", r.Method, "path", r.URL.Path, "route", label, "status", sw.status,
-				"duration", elapsed, "requestId", requestID(r.Context()))
+			s.metrics.observeRequest(method, route, sw.status, elapsed)
+			org := orgID(ctx)
+			if c := connectorOf(ctx); c != nil {
+				org = "connector:" + c.ID
+			}
+			// One line per request; durations in seconds, as everywhere in
+			// the logs and metrics.
+			s.cfg.Logger.Log(ctx, s.logLevel(sw.status), "request",
+				"method", r.Method, "path", r.URL.Path, "route", route, "status", sw.status,
+				"duration", elapsed.Seconds(), "requestId", requestID(ctx), "org", org)
 		}()
-		ctx, err := s.authenticate(r, rt.Auth)
+		authed, err := s.authenticate(r, rt.Auth)
 		if err == nil {
+			ctx = authed
 			err = rt.handle(sw, r.WithContext(ctx))
 		}
 		if err != nil {

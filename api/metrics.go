@@ -16,6 +16,13 @@ type QueueCounter interface {
 	CountOperations(ctx context.Context) (map[qbconnect.OperationStatus]int, error)
 }
 
+// HealthCounter is implemented by connection services that can count every
+// organisation's connections by health code. When Config.Connections
+// implements it, /metrics reports qbconnect_connections{health_code}.
+type HealthCounter interface {
+	CountConnectionsByHealth(ctx context.Context) (map[string]int, error)
+}
+
 // Metrics are a server's Prometheus metrics, in a registry of their own (no
 // global state), served at /metrics.
 type Metrics struct {
@@ -38,13 +45,13 @@ func newMetrics(s *Server) *Metrics {
 		Registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qbconnect_http_requests_total",
-			Help: "HTTP requests by route and status.",
-		}, []string{"route", "status"}),
+			Help: "HTTP requests by method, route pattern and status.",
+		}, []string{"method", "route", "status"}),
 		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "qbconnect_http_request_duration_seconds",
-			Help:    "HTTP request duration by route (long-polls included).",
+			Help:    "HTTP request duration by method and route pattern (long-polls included).",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"route"}),
+		}, []string{"method", "route"}),
 		waitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "qbconnect_queue_wait_seconds",
 			Help:    "Time from an operation being runnable to its lease.",
@@ -75,12 +82,19 @@ func newMetrics(s *Server) *Metrics {
 	if qc, ok := s.cfg.Queue.(QueueCounter); ok {
 		m.Registry.MustRegister(&queueCollector{count: qc.CountOperations, log: s})
 	}
+	conns := s.cfg.Connections
+	if ce, ok := conns.(*ConnectionEvents); ok {
+		conns = ce.ConnectionService
+	}
+	if hc, ok := conns.(HealthCounter); ok {
+		m.Registry.MustRegister(&healthCollector{count: hc.CountConnectionsByHealth, log: s})
+	}
 	return m
 }
 
-func (m *Metrics) observeRequest(route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.requestDuration.WithLabelValues(route).Observe(d.Seconds())
+func (m *Metrics) observeRequest(method, route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.requestDuration.WithLabelValues(method, route).Observe(d.Seconds())
 }
 
 // queueCollector reports the queue depth by status at scrape time.
@@ -108,5 +122,37 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		qbconnect.OpFailed, qbconnect.OpTimedOut, qbconnect.OpCanceled,
 	} {
 		ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(counts[st]), string(st))
+	}
+}
+
+// healthCollector reports connections by health code at scrape time.
+type healthCollector struct {
+	count func(context.Context) (map[string]int, error)
+	log   *Server
+}
+
+var connectionsDesc = prometheus.NewDesc("qbconnect_connections",
+	"Linked and pending connections by health code (ok, connector_offline, qb_not_running, ...), counted in the database at scrape time.", []string{"health_code"}, nil)
+
+func (c *healthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- connectionsDesc }
+
+func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.count(ctx)
+	if err != nil {
+		c.log.cfg.Logger.Warn("metrics: counting connections by health", "err", err)
+		ch <- prometheus.NewInvalidMetric(connectionsDesc, err)
+		return
+	}
+	// ok and connector_offline are always reported, so that alerts and
+	// dashboards see a zero rather than no series.
+	for _, code := range []string{qbconnect.HealthOK, qbconnect.HealthConnectorOffline} {
+		if _, ok := counts[code]; !ok {
+			counts[code] = 0
+		}
+	}
+	for code, n := range counts {
+		ch <- prometheus.MustNewConstMetric(connectionsDesc, prometheus.GaugeValue, float64(n), code)
 	}
 }

@@ -68,3 +68,44 @@ func TestMetricsReportQueueDepthByStatus(t *testing.T) {
 		})
 	}
 }
+
+// connectionsByHealth scrapes /metrics and returns qbconnect_connections by
+// health code.
+func (e *env) connectionsByHealth(tb testing.TB) map[string]int {
+	tb.Helper()
+	r := e.mustDo(200, "GET", "/metrics", "", nil, nil)
+	counts := map[string]int{}
+	for _, m := range regexp.MustCompile(`(?m)^qbconnect_connections\{health_code="(\w+)"\} (\d+)$`).FindAllSubmatch(r.Body, -1) {
+		n, _ := strconv.Atoi(string(m[2]))
+		counts[string(m[1])] = n
+	}
+	return counts
+}
+
+// An operator's dashboard counts connections by health code: a linked
+// company whose connector has not been seen yet, then one that polls.
+func TestMetricsReportConnectionsByHealthCode(t *testing.T) {
+	for name, dsn := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, dsn(t))
+			_, key := e.newOrg("Lender")
+			check := func(step string, want map[string]int) {
+				t.Helper()
+				if diff := cmp.Diff(want, e.connectionsByHealth(t)); diff != "" {
+					t.Errorf("%s: qbconnect_connections (-want +got):\n%s", step, diff)
+				}
+			}
+			check("no connection", map[string]int{"ok": 0, "connector_offline": 0})
+			_, _, code := e.linkedCompany(key, "Acme")
+			check("link code issued", map[string]int{"ok": 0, "connector_offline": 0, "never_connected": 1})
+			linked, err := e.client("").Link(context.Background(), linkRequest(code, `C:\a.qbw`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.client(linked.Credential).Poll(context.Background(), gateway.PollRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			check("connector linked and polling", map[string]int{"ok": 1, "connector_offline": 0})
+		})
+	}
+}

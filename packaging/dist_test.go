@@ -1,6 +1,8 @@
-// Package packaging holds the connector's Windows Installer source
-// (qbconnector.wxs, built with wixl by scripts/dist.sh) and the test that
-// runs the dist script end to end.
+// Package packaging holds what is installed beside the binaries: the
+// connector's Windows Installer source (qbconnector.wxs, built with wixl by
+// scripts/dist.sh), the platform's systemd unit (qbconnect.service), its
+// Prometheus alert rules and Grafana dashboard; and the tests that check
+// them with the tools that consume them (wixl, systemd-analyze, promtool).
 package packaging
 
 import (

@@ -135,6 +135,8 @@ func (s *Service) Loop(ctx context.Context, interval time.Duration, onPass func(
 var (
 	daysLeftDesc = prometheus.NewDesc("qbconnect_signing_certificate_days_left",
 		"Days until a code-signing certificate in use expires (negative once expired).", []string{"thumbprint", "subject"}, nil)
+	expiryDesc = prometheus.NewDesc("qbconnect_signing_certificate_expiry_timestamp_seconds",
+		"When a code-signing certificate in use expires, as a Unix time in seconds (alert on it minus time()).", []string{"thumbprint", "subject"}, nil)
 	connectorsDesc = prometheus.NewDesc("qbconnect_signing_certificate_connectors",
 		"Connectors running with a code-signing certificate.", []string{"thumbprint", "subject"}, nil)
 )
@@ -147,6 +149,7 @@ type collector struct{ s *Service }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- daysLeftDesc
+	ch <- expiryDesc
 	ch <- connectorsDesc
 }
 
@@ -161,6 +164,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for _, cert := range list {
 		if cert.DaysLeft != nil {
 			ch <- prometheus.MustNewConstMetric(daysLeftDesc, prometheus.GaugeValue, float64(*cert.DaysLeft), cert.Thumbprint, cert.Subject)
+		}
+		if !cert.NotAfter.IsZero() {
+			ch <- prometheus.MustNewConstMetric(expiryDesc, prometheus.GaugeValue, float64(cert.NotAfter.Unix()), cert.Thumbprint, cert.Subject)
 		}
 		ch <- prometheus.MustNewConstMetric(connectorsDesc, prometheus.GaugeValue, float64(cert.Connectors), cert.Thumbprint, cert.Subject)
 	}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/internal/buildinfo"
 )
 
 func main() {
@@ -38,6 +40,8 @@ func newRootCmd() *cobra.Command {
 		newCompaniesCmd(),
 		newSyncCmd(),
 		newRecordsCmd(),
+		buildinfo.Command("qbconnect"),
 	)
+	buildinfo.SetVersion(root)
 	return root
 }

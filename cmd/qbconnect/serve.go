@@ -74,6 +74,7 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 	f.StringVar(&cfg.Release.SMTP.From, "smtp-from", "qbconnect <noreply@localhost>", "sender address of emails")
 	f.StringSliceVar(&cfg.Release.Operators, "operator-email", nil, "address that receives signing-certificate expiry warnings (repeatable)")
 	f.DurationVar(&cfg.Release.Interval, "release-interval", time.Minute, "how often rotation campaigns are tracked, certificates checked and queued email resumed")
+	bindEnv(cmd, "QBCONNECT_")
 	return cmd
 }
 

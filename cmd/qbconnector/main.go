@@ -22,6 +22,7 @@ import (
 
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/internal/buildinfo"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbd/simclient"
 )
@@ -90,6 +91,8 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.AddCommand(newLinkCmd(g), newRunCmd(g), newStatusCmd(g), newPauseCmd(g, true), newPauseCmd(g, false),
 		newSyncCmd(g), newUnlinkCmd(g), newUICmd(g), newVersionCmd(), newServiceCmd(g))
+	root.Version = buildinfo.Read().String()
+	root.SetVersionTemplate("qbconnector {{.Version}}\n")
 	return root
 }
 
@@ -590,11 +593,14 @@ func newVersionCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			id := identity(cmd.Context())
-			fmt.Fprintf(cmd.OutOrStdout(), "qbconnector %s\nsigner: %s\n", id.Version, id.Signer)
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "qbconnector %s\nsigner: %s\n", id.Version, id.Signer)
 			if id.Thumbprint != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "thumbprint: %s\n", strings.ToLower(id.Thumbprint))
+				fmt.Fprintf(out, "thumbprint: %s\n", strings.ToLower(id.Thumbprint))
 			}
-			return nil
+			bi := buildinfo.Read()
+			_, err := fmt.Fprintf(out, "module: %s\ncommit: %s\ndate: %s\ngo: %s\n", bi.Module, bi.Commit, bi.Date, bi.Go)
+			return err
 		},
 	}
 }

@@ -23,6 +23,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/internal/buildinfo"
 )
 
 func main() {
@@ -57,6 +59,8 @@ func newRootCmd() *cobra.Command {
 		newLatencyCmd(),
 		newCompanyCmd(),
 		newWebConnectorCmd(),
+		buildinfo.Command("qbdsim"),
 	)
+	buildinfo.SetVersion(root)
 	return root
 }

@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -146,5 +147,10 @@ func TestServeRunsRotationCampaignOverHTTPAndSMTP(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(metrics), `qbconnect_signing_certificate_days_left{subject="CN=qbconnect Ltd,O=qbconnect tests",thumbprint="`+strings.ToLower(b.Thumbprint())) {
 		t.Errorf("no days-left gauge for certificate B in /metrics")
+	}
+	expiry := fmt.Sprintf(`qbconnect_signing_certificate_expiry_timestamp_seconds{subject="CN=qbconnect Ltd,O=qbconnect tests",thumbprint="%s"} %g`,
+		strings.ToLower(b.Thumbprint()), float64(b.Cert.NotAfter.Unix()))
+	if !strings.Contains(string(metrics), expiry) {
+		t.Errorf("/metrics has no line %q", expiry)
 	}
 }

@@ -64,6 +64,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"RecordsFilterAndPage", testRecordList},
 		{"RecordsRejectInvalidBatchWhole", testRecordInvalid},
 		{"QueueCountsOperationsByStatus", testCountOperations},
+		{"ConnectionsCountedByHealthCode", testCountConnectionsByHealth},
 		{"PingAnswersUntilClosed", testPing},
 	}
 	for _, s := range scenarios {
@@ -1524,6 +1525,30 @@ func testCountOperations(t *testing.T, newDSN DSNFunc) {
 	must(t, err)
 	must(t, e.Queue.Cancel(ctx, org.ID, b.ID))
 	count(map[qbconnect.OperationStatus]int{qbconnect.OpQueued: 1, qbconnect.OpSucceeded: 1, qbconnect.OpCanceled: 1})
+}
+
+func testCountConnectionsByHealth(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	count := func(want map[string]int) {
+		t.Helper()
+		got, err := e.Connections.CountConnectionsByHealth(ctx)
+		must(t, err)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("connections by health (-want +got):\n%s", diff)
+		}
+	}
+	count(map[string]int{})
+	org, other := e.Org(t, "Acme"), e.Org(t, "Other")
+	a, _ := e.Linked(t, org.ID, "")
+	b, _ := e.Linked(t, org.ID, "")
+	c, _ := e.Linked(t, other.ID, "")
+	offline := qbconnect.Health{Code: qbconnect.HealthConnectorOffline, Message: "The connector is offline."}
+	must(t, e.Connections.SetHealth(ctx, a.ID, qbconnect.Health{Code: qbconnect.HealthOK, Message: "Connected."}))
+	must(t, e.Connections.SetHealth(ctx, b.ID, offline))
+	must(t, e.Connections.SetHealth(ctx, c.ID, offline))
+	count(map[string]int{qbconnect.HealthOK: 1, qbconnect.HealthConnectorOffline: 2})
+	must(t, e.Connections.UnlinkConnection(ctx, other.ID, c.ID))
+	count(map[string]int{qbconnect.HealthOK: 1, qbconnect.HealthConnectorOffline: 1})
 }
 
 func testPing(t *testing.T, newDSN DSNFunc) {
