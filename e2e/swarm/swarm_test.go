@@ -15,10 +15,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"regexp"
@@ -55,6 +59,14 @@ type options struct {
 	// Limit bounds the load phase; requests not finished by then count as
 	// errors.
 	Limit time.Duration
+	// Servers is the number of `qbconnect serve` processes sharing DB
+	// (PostgreSQL when more than one) behind an in-test load balancer; 0
+	// means 1.
+	Servers int
+	// Disrupt SIGKILLs one server when a third of the load is done and
+	// restarts another at two thirds; clients and connectors retry
+	// through the load balancer as they would in production.
+	Disrupt bool
 }
 
 // result is what a run measured.
@@ -69,6 +81,15 @@ type result struct {
 	Repeated           int // items a connector was handed more than once
 	Applied            int
 	FirstError         string
+	// NotOnce is the number of client writes that QuickBooks did not
+	// apply exactly once (never, or twice).
+	NotOnce int
+	// Transient counts requests that failed while a server was down and
+	// succeeded when retried.
+	Transient int
+	// RecoveredP99 is the dispatch p99 of writes accepted after the last
+	// disruption ended.
+	RecoveredP99 time.Duration
 }
 
 func (r result) report(b *testing.B) {
@@ -116,6 +137,54 @@ func TestSwarmOfConnectorsAppliesEveryWriteOnce(t *testing.T) {
 	}
 	t.Logf("50 connectors: dispatch p50 %v p99 %v, visible p50 %v p99 %v, server RSS %.0f MB, %d goroutines, %.0f polls/s",
 		r.DispatchP50, r.P99, r.VisibleP50, r.VisP99, r.RSSMB, r.Goroutines, r.PollsPerSec)
+}
+
+// TestSwarmSurvivesAServerKilledAndAnotherRestarted runs three servers on
+// one PostgreSQL database behind a load balancer, 200 connectors and 2,000
+// client requests; one server is SIGKILLed a third of the way through and
+// another restarted at two thirds. Every write is applied exactly once,
+// every request ends in Success, every connector polls again.
+func TestSwarmSurvivesAServerKilledAndAnotherRestarted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three server processes and 200 connectors")
+	}
+	base := os.Getenv("QBCONNECT_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("several server processes share a PostgreSQL database: set QBCONNECT_TEST_POSTGRES")
+	}
+	r := run(t, options{N: 200, Writes: 1500, Passthroughs: 500, Clients: 32, QBLatency: 5 * time.Millisecond,
+		DB: newPostgresDB(t, base), Servers: 3, Disrupt: true, Limit: 4 * time.Minute})
+	if r.Errors != 0 || r.NotOnce != 0 || r.Applied != 2000 {
+		t.Fatalf("errors %d (first: %s), writes not applied exactly once %d, succeeded %d of 2000", r.Errors, r.FirstError, r.NotOnce, r.Applied)
+	}
+	t.Logf("3 servers, 200 connectors: %d requests retried while a server was down; dispatch p50 %v p99 %v, p99 after the restart %v; visible p50 %v p99 %v",
+		r.Transient, r.DispatchP50, r.P99, r.RecoveredP99, r.VisibleP50, r.VisP99)
+}
+
+// BenchmarkConnectorSwarmFailover is the failover test at scale: three
+// servers on PostgreSQL, N connectors (QBCONNECT_SWARM_N, 1000 by default)
+// and 10,000 writes, one server killed and another restarted mid-run. It
+// reports the dispatch p99 of writes accepted after the restart.
+func BenchmarkConnectorSwarmFailover(b *testing.B) {
+	base := os.Getenv("QBCONNECT_TEST_POSTGRES")
+	if base == "" {
+		b.Skip("set QBCONNECT_TEST_POSTGRES")
+	}
+	n := 1000
+	if v := os.Getenv("QBCONNECT_SWARM_N"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(strings.Split(v, ",")[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range b.N {
+		r := run(b, options{N: n, Writes: 10000, Clients: 64, QBLatency: qbLatencyFromEnv(b),
+			DB: newPostgresDB(b, base), Servers: 3, Disrupt: true, Limit: 10 * time.Minute})
+		r.report(b)
+		b.ReportMetric(ms(r.RecoveredP99), "dispatch-p99-after-restart-ms")
+		b.ReportMetric(float64(r.NotOnce), "writes-not-once")
+		b.ReportMetric(float64(r.Transient), "retried")
+	}
 }
 
 // BenchmarkConnectorSwarm reports the server's RSS, goroutines, database
@@ -207,15 +276,15 @@ func raiseOpenFiles(tb testing.TB, need int) {
 	}
 }
 
-// run starts a server, links opt.N connectors, sends the client load and
-// measures. It fails tb only for set-up errors; the load's errors are
+// run starts the servers, links opt.N connectors, sends the client load
+// and measures. It fails tb only for set-up errors; the load's errors are
 // counted in the result.
 func run(tb testing.TB, opt options) result {
 	tb.Helper()
-	raiseOpenFiles(tb, 2*opt.N+1000)
-	p := testenv.StartPlatform(tb, bins, testenv.PlatformOptions{DB: opt.DB, Args: []string{"--log-level", "warn", "--sweep-interval", "5s"}})
+	raiseOpenFiles(tb, 3*opt.N+1000)
+	servers := newCluster(tb, opt)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: 4 * opt.Clients, MaxIdleConnsPerHost: 4 * opt.Clients, IdleConnTimeout: time.Minute}}
-	rest := &restClient{base: p.URL, key: p.APIKey, hc: hc}
+	rest := &restClient{base: servers.url, key: servers.platform.APIKey, hc: hc, retry: opt.Disrupt}
 
 	// Companies, connections and link codes through the REST API, then a
 	// link per connector through the gateway, 32 at a time.
@@ -231,12 +300,13 @@ func run(tb testing.TB, opt options) result {
 	if setup != nil {
 		tb.Fatalf("set-up: %v", setup)
 	}
-	sw := &swarm{qbLatency: opt.QBLatency, held: map[string]time.Time{}, handed: map[string]int{}}
+	sw := &swarm{qbLatency: opt.QBLatency, tolerant: opt.Disrupt, held: map[string]time.Time{}, handed: map[string]int{},
+		answers: map[string]string{}, applied: map[string]int{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
 	linkErr := parallel(opt.N, 32, func(i int) error {
-		return sw.link(ctx, p.URL, conns[i])
+		return sw.link(ctx, servers.url, conns[i])
 	})
 	if linkErr != nil {
 		tb.Fatalf("link: %v", linkErr)
@@ -251,15 +321,22 @@ func run(tb testing.TB, opt options) result {
 	type job struct {
 		write bool
 		c     *conn
+		name  string
 	}
 	jobs := make(chan job)
+	type sample struct {
+		accepted time.Time
+		dispatch time.Duration
+	}
 	var (
 		mu       sync.Mutex
-		dispatch []time.Duration
+		samples  []sample
 		visible  []time.Duration
 		errs     int
 		firstErr string
 		applied  int
+		finished atomic.Int64
+		names    []string
 	)
 	fail := func(err error) {
 		mu.Lock()
@@ -279,67 +356,233 @@ func run(tb testing.TB, opt options) result {
 		go func() {
 			defer clients.Done()
 			for j := range jobs {
-				if loadCtx.Err() != nil {
-					fail(fmt.Errorf("not sent within %v", opt.Limit))
-					continue
-				}
-				var op *operation
-				var err error
-				if j.write {
-					op, err = rest.createCustomer(loadCtx, j.c.companyID, fmt.Sprintf("Customer %d", rand.Int64()))
-				} else {
-					op, err = rest.passthrough(loadCtx, j.c.companyID)
-				}
-				if err != nil {
-					fail(err)
-					continue
-				}
-				accepted := time.Now()
-				done, err := rest.waitOperation(loadCtx, op.ID)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				if done.Status != "Success" {
-					fail(fmt.Errorf("operation %s ended %s: %s", op.ID, done.Status, done.Error))
-					continue
-				}
-				seen := time.Now()
-				held, ok := sw.heldAt(op.ID)
-				mu.Lock()
-				applied++
-				visible = append(visible, seen.Sub(accepted))
-				if ok {
-					dispatch = append(dispatch, max(held.Sub(accepted), 0))
-				}
-				mu.Unlock()
+				func() {
+					defer finished.Add(1)
+					if loadCtx.Err() != nil {
+						fail(fmt.Errorf("not sent within %v", opt.Limit))
+						return
+					}
+					var op *operation
+					var err error
+					if j.write {
+						op, err = rest.createCustomer(loadCtx, j.c.companyID, j.name)
+					} else {
+						op, err = rest.passthrough(loadCtx, j.c.companyID)
+					}
+					if err != nil {
+						fail(err)
+						return
+					}
+					accepted := time.Now()
+					done, err := rest.waitOperation(loadCtx, op.ID)
+					if err != nil {
+						fail(err)
+						return
+					}
+					if done.Status != "Success" {
+						fail(fmt.Errorf("operation %s ended %s: %s", op.ID, done.Status, done.Error))
+						return
+					}
+					seen := time.Now()
+					held, ok := sw.heldAt(op.ID)
+					mu.Lock()
+					defer mu.Unlock()
+					applied++
+					visible = append(visible, seen.Sub(accepted))
+					if ok {
+						samples = append(samples, sample{accepted, max(held.Sub(accepted), 0)})
+					}
+				}()
 			}
 		}()
 	}
-	order := make([]bool, 0, opt.Writes+opt.Passthroughs)
-	for i := range opt.Writes + opt.Passthroughs {
+	total := opt.Writes + opt.Passthroughs
+	order := make([]bool, 0, total)
+	for i := range total {
 		order = append(order, i < opt.Writes)
 	}
 	rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-	for _, w := range order {
-		jobs <- job{write: w, c: conns[rand.IntN(len(conns))]}
+	feed := make(chan struct{})
+	go func() {
+		defer close(feed)
+		for i, w := range order {
+			j := job{write: w, c: conns[rand.IntN(len(conns))]}
+			if w {
+				j.name = fmt.Sprintf("Customer %d-%d", i, rand.Int64())
+				mu.Lock()
+				names = append(names, j.name)
+				mu.Unlock()
+			}
+			select {
+			case jobs <- j:
+			case <-loadCtx.Done():
+			}
+		}
+		close(jobs)
+	}()
+	var recovered time.Time
+	if opt.Disrupt {
+		servers.waitProgress(tb, &finished, total/3, loadCtx)
+		tb.Logf("SIGKILL server 1 of %d after %d requests", len(servers.procs), finished.Load())
+		servers.kill(0)
+		servers.waitProgress(tb, &finished, 2*total/3, loadCtx)
+		tb.Logf("restarting server 2 of %d after %d requests", len(servers.procs), finished.Load())
+		servers.restart(tb, 1)
+		recovered = time.Now()
 	}
-	close(jobs)
+	<-feed
 	clients.Wait()
 	elapsed := time.Since(start)
 
-	r := result{Errors: errs + int(sw.errors.Load()), FirstError: firstErr, Applied: applied}
+	r := result{Errors: errs + int(sw.errors.Load()), FirstError: firstErr, Applied: applied, Transient: int(rest.transient.Load() + sw.transient.Load())}
 	if r.FirstError == "" {
 		r.FirstError = sw.firstError()
 	}
 	r.PollsPerSec = float64(sw.polls.Load()-pollsBefore) / elapsed.Seconds()
+	var dispatch, after []time.Duration
+	for _, s := range samples {
+		dispatch = append(dispatch, s.dispatch)
+		if !recovered.IsZero() && s.accepted.After(recovered) {
+			after = append(after, s.dispatch)
+		}
+	}
 	r.DispatchP50, r.P99 = percentile(dispatch, 50), percentile(dispatch, 99)
+	r.RecoveredP99 = percentile(after, 99)
 	r.VisibleP50, r.VisP99 = percentile(visible, 50), percentile(visible, 99)
 	r.Repeated = sw.repeated()
-	r.RSSMB, r.PeakRSSMB = rss(tb, p.Proc.PID())
-	r.Goroutines = scrapeGauge(hc, p.URL, "go_goroutines")
-	r.DBConns = dbConnections(tb, p.DB)
+	r.NotOnce = sw.notOnce(names)
+	if !recovered.IsZero() {
+		// Every connector polls again after the disruption: those on the
+		// killed server at once, the others when their long-poll ends.
+		testenv.WaitFor(tb, "every connector polling again", gateway.MaxPollWait+30*time.Second, func() (bool, string) {
+			late := 0
+			for _, c := range conns {
+				if c.lastOK.Load() < recovered.UnixNano() {
+					late++
+				}
+			}
+			return late == 0, fmt.Sprintf("%d of %d connectors have not polled since the restart", late, len(conns))
+		})
+	}
+	// The last server is neither killed nor restarted: it has carried its
+	// share of the whole run.
+	last := len(servers.procs) - 1
+	r.RSSMB, r.PeakRSSMB = rss(tb, servers.procs[last].PID())
+	r.Goroutines = scrapeGauge(hc, "http://"+servers.addrs[last], "go_goroutines")
+	r.DBConns = dbConnections(tb, servers.platform.DB)
 	return r
+}
+
+// cluster is the servers of a run and the load balancer in front of them.
+type cluster struct {
+	platform *testenv.Platform // the first server, with the organisation and API key
+	procs    []*testenv.Proc
+	addrs    []string
+	args     []string
+	url      string // the load balancer's, or the only server's
+
+	mu   sync.Mutex
+	down map[int]time.Time // upstream -> when it last refused a connection
+	next atomic.Int64
+}
+
+func newCluster(tb testing.TB, opt options) *cluster {
+	tb.Helper()
+	args := []string{"--log-level", "warn", "--sweep-interval", "5s"}
+	p := testenv.StartPlatform(tb, bins, testenv.PlatformOptions{DB: opt.DB, Args: args})
+	c := &cluster{platform: p, procs: []*testenv.Proc{p.Proc}, addrs: []string{strings.TrimPrefix(p.URL, "http://")},
+		args: append([]string{"serve", "--db", p.DB}, args...), url: p.URL, down: map[int]time.Time{}}
+	if opt.Servers <= 1 {
+		return c
+	}
+	for range opt.Servers - 1 {
+		proc, u := testenv.Start(tb, bins.QBConnect, append(slices.Clone(c.args), "--addr", "127.0.0.1:0"), testenv.URLAfter("qbconnect serving on"))
+		c.procs = append(c.procs, proc)
+		c.addrs = append(c.addrs, strings.TrimPrefix(u, "http://"))
+	}
+	lb := &http.Server{Handler: c.balancer()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	go lb.Serve(ln)
+	tb.Cleanup(func() { lb.Close() })
+	c.url = "http://" + ln.Addr().String()
+	return c
+}
+
+// balancer is a round-robin reverse proxy that, like a load balancer with
+// health checks, sends nothing for a second to a server that refused a
+// connection, and retries a refused request on the next server (nothing of
+// it reached the refusing one).
+func (c *cluster) balancer() http.Handler {
+	base := &http.Transport{MaxIdleConnsPerHost: 1 << 16, MaxIdleConns: 1 << 16, IdleConnTimeout: time.Minute}
+	rp := &httputil.ReverseProxy{
+		// Long-polls cancelled at the end of a run are no news.
+		ErrorLog:      log.New(io.Discard, "", 0),
+		Rewrite:       func(r *httputil.ProxyRequest) { r.Out.URL.Scheme = "http"; r.SetXForwarded() },
+		FlushInterval: -1,
+		Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			var last error
+			for range len(c.addrs) {
+				i := c.pick()
+				req.URL.Host = c.addrs[i]
+				resp, err := base.RoundTrip(req)
+				var op *net.OpError
+				if err != nil && errors.As(err, &op) && op.Op == "dial" {
+					c.mu.Lock()
+					c.down[i] = time.Now()
+					c.mu.Unlock()
+					last = err
+					continue
+				}
+				return resp, err
+			}
+			return nil, last
+		}),
+	}
+	return rp
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func (c *cluster) pick() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for range len(c.addrs) {
+		i := int(c.next.Add(1) % int64(len(c.addrs)))
+		if t, ok := c.down[i]; !ok || time.Since(t) > time.Second {
+			return i
+		}
+	}
+	return int(c.next.Load() % int64(len(c.addrs)))
+}
+
+func (c *cluster) kill(i int) { c.procs[i].Kill() }
+
+// restart stops server i gracefully and starts it again on its address.
+func (c *cluster) restart(tb testing.TB, i int) {
+	tb.Helper()
+	c.procs[i].Stop()
+	proc, _ := testenv.Start(tb, bins.QBConnect, append(slices.Clone(c.args), "--addr", c.addrs[i]), testenv.URLAfter("qbconnect serving on"))
+	c.procs[i] = proc
+}
+
+// waitProgress waits until n requests of the load have finished.
+func (c *cluster) waitProgress(tb testing.TB, finished *atomic.Int64, n int, ctx context.Context) {
+	tb.Helper()
+	testenv.WaitFor(tb, fmt.Sprintf("%d requests finished", n), time.Until(deadlineOf(ctx)), func() (bool, string) {
+		return finished.Load() >= int64(n), fmt.Sprintf("%d finished", finished.Load())
+	})
+}
+
+func deadlineOf(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(time.Hour)
 }
 
 // parallel runs f(0..n-1) on workers goroutines and returns the first error.
@@ -442,17 +685,47 @@ type conn struct {
 	companyID, connectionID, code string
 	gw                            *gateway.Client
 	file                          gateway.FileIdentity
+	// lastOK is when a poll of this connector last succeeded (UnixNano).
+	lastOK atomic.Int64
 }
 
 // restClient is the client application: REST calls with the API key.
 type restClient struct {
 	base, key string
 	hc        *http.Client
+	// retry sends a request again, up to 30 times a second apart, when
+	// the load balancer or a dying server failed it (502, 503, a reset
+	// connection), as a client application would; transient counts those.
+	retry     bool
+	transient atomic.Int64
 }
 
+// errTransient marks a failure that a retry may cure.
+var errTransient = errors.New("transient")
+
 func (c *restClient) do(ctx context.Context, method, path string, body any, out any, header ...string) error {
+	for attempt := 0; ; attempt++ {
+		err := c.once(ctx, method, path, body, out, header...)
+		if err == nil || !c.retry || !errors.Is(err, errTransient) || attempt == 30 || ctx.Err() != nil {
+			return err
+		}
+		c.transient.Add(1)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (c *restClient) once(ctx context.Context, method, path string, body any, out any, header ...string) error {
 	var rd io.Reader
-	if body != nil {
+	contentType := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case rawXML:
+		rd, contentType = strings.NewReader(string(b)), "application/xml"
+	default:
 		data, err := json.Marshal(body)
 		if err != nil {
 			return err
@@ -465,21 +738,24 @@ func (c *restClient) do(ctx context.Context, method, path string, body any, out 
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return fmt.Errorf("%s %s: %w: %w", method, path, errTransient, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return fmt.Errorf("%s %s: %w: %w", method, path, errTransient, err)
 	}
-	if resp.StatusCode >= 300 {
+	switch {
+	case resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable:
+		return fmt.Errorf("%s %s: %w: %d %s", method, path, errTransient, resp.StatusCode, bytes.TrimSpace(data))
+	case resp.StatusCode >= 300:
 		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(data))
 	}
 	if out != nil {
@@ -522,24 +798,13 @@ func (c *restClient) createCustomer(ctx context.Context, companyID, name string)
 const hostQuery = `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><HostQueryRq requestID="1"/></QBXMLMsgsRq></QBXML>`
 
 func (c *restClient) passthrough(ctx context.Context, companyID string) (*operation, error) {
-	req, err := http.NewRequestWithContext(ctx, "POST", c.base+"/v1/companies/"+companyID+"/qbxml", strings.NewReader(hostQuery))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.key)
-	req.Header.Set("Content-Type", "application/xml")
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("passthrough: %w", err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		return nil, fmt.Errorf("passthrough: %d %s", resp.StatusCode, bytes.TrimSpace(data))
-	}
 	var op operation
-	return &op, json.Unmarshal(data, &op)
+	err := c.do(ctx, "POST", "/v1/companies/"+companyID+"/qbxml", rawXML(hostQuery), &op)
+	return &op, err
 }
+
+// rawXML is a request body sent as it is, as application/xml.
+type rawXML string
 
 // waitOperation waits for an operation to finish with ?wait=, asking again
 // while it is pending.
@@ -564,13 +829,55 @@ func (c *restClient) waitOperation(ctx context.Context, id string) (*operation, 
 // simulated QuickBooks that takes qbLatency, and posts the result.
 type swarm struct {
 	qbLatency time.Duration
+	// tolerant counts a failed poll or post as transient (a server is
+	// being killed on purpose) and retries it, as the connector does.
+	tolerant  bool
 	polls     atomic.Int64
 	errors    atomic.Int64
+	transient atomic.Int64
 
 	mu     sync.Mutex
 	held   map[string]time.Time // item ID -> when a connector first held it
 	handed map[string]int       // item ID -> times handed out
 	first  string
+	// answers is QuickBooks' store of message sets: a request sent again
+	// under the same newMessageSetID gets the first answer and is not run.
+	answers map[string]string
+	// applied counts the customers QuickBooks created, by name.
+	applied map[string]int
+}
+
+// notOnce counts the names QuickBooks did not create exactly once.
+func (s *swarm) notOnce(names []string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, name := range names {
+		if s.applied[name] != 1 {
+			n++
+		}
+	}
+	return n
+}
+
+// process is the simulated QuickBooks: it runs a request once per message
+// set.
+func (s *swarm) process(it *gateway.WorkItem) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if it.MessageSetID != "" {
+		if a, ok := s.answers[it.MessageSetID]; ok {
+			return a
+		}
+	}
+	a := answer(it.Request)
+	if n := nameRE.FindStringSubmatch(it.Request); n != nil && strings.Contains(it.Request, "<CustomerAddRq") {
+		s.applied[n[1]]++
+	}
+	if it.MessageSetID != "" {
+		s.answers[it.MessageSetID] = a
+	}
+	return a
 }
 
 func (s *swarm) fail(err error) {
@@ -580,6 +887,16 @@ func (s *swarm) fail(err error) {
 		s.first = err.Error()
 	}
 	s.mu.Unlock()
+}
+
+// problem records a failed poll or post: an error, or with tolerant a
+// transient failure that the loop retries.
+func (s *swarm) problem(err error) {
+	if s.tolerant {
+		s.transient.Add(1)
+		return
+	}
+	s.fail(err)
 }
 
 func (s *swarm) firstError() string {
@@ -632,7 +949,7 @@ func (s *swarm) serve(ctx context.Context, c *conn) {
 		s.polls.Add(1)
 		if err != nil {
 			if ctx.Err() == nil {
-				s.fail(fmt.Errorf("poll: %w", err))
+				s.problem(fmt.Errorf("poll: %w", err))
 				select {
 				case <-ctx.Done():
 				case <-time.After(time.Second):
@@ -640,6 +957,7 @@ func (s *swarm) serve(ctx context.Context, c *conn) {
 			}
 			continue
 		}
+		c.lastOK.Store(time.Now().UnixNano())
 		if resp.Item == nil {
 			continue
 		}
@@ -655,8 +973,20 @@ func (s *swarm) serve(ctx context.Context, c *conn) {
 			return
 		case <-time.After(s.qbLatency):
 		}
-		if _, err := c.gw.PostResult(ctx, gateway.Result{ItemID: it.ID, LeaseID: it.LeaseID, Response: answer(it.Request), DurationMillis: s.qbLatency.Milliseconds()}); err != nil && ctx.Err() == nil {
-			s.fail(fmt.Errorf("post result: %w", err))
+		res := gateway.Result{ItemID: it.ID, LeaseID: it.LeaseID, Response: s.process(it), DurationMillis: s.qbLatency.Milliseconds()}
+		for attempt := 0; ; attempt++ {
+			_, err := c.gw.PostResult(ctx, res)
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			s.problem(fmt.Errorf("post result: %w", err))
+			if !s.tolerant || attempt == 30 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
 		}
 	}
 }
