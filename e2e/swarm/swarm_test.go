@@ -281,7 +281,7 @@ func raiseOpenFiles(tb testing.TB, need int) {
 // counted in the result.
 func run(tb testing.TB, opt options) result {
 	tb.Helper()
-	raiseOpenFiles(tb, 3*opt.N+1000)
+	raiseOpenFiles(tb, opt.N+2000)
 	servers := newCluster(tb, opt)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: 4 * opt.Clients, MaxIdleConnsPerHost: 4 * opt.Clients, IdleConnTimeout: time.Minute}}
 	rest := &restClient{base: servers.url, key: servers.platform.APIKey, hc: hc, retry: opt.Disrupt}
