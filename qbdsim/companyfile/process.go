@@ -83,7 +83,7 @@ func (r *response) write(b *bytes.Buffer) {
 	fmt.Fprintf(b, ` statusCode="%d" statusSeverity="%s" statusMessage="`, r.st.Code, r.st.Severity)
 	escapeText(b, r.st.Message, true)
 	b.WriteByte('"')
-	if r.countAttr && r.st.Severity != "Error" {
+	if r.countAttr && r.st.Severity != "Error" && hasAttr(r.name, "retCount") {
 		fmt.Fprintf(b, ` retCount="%d"`, r.count)
 	}
 	for _, a := range r.attrs {
@@ -103,6 +103,15 @@ func (r *response) write(b *bytes.Buffer) {
 	b.WriteString("</")
 	b.WriteString(r.name)
 	b.WriteString(">\n")
+}
+
+// hasAttr says whether the schema gives the response element rsName the
+// attribute: QuickBooks writes retCount only on the responses whose
+// schema declares it (queries of lists and transactions), never on
+// AccountTaxLineInfoQueryRs and the other single-record queries.
+func hasAttr(rsName, attr string) bool {
+	t := qbxml.Lookup(rsName)
+	return t != nil && t.Attr(attr) != nil
 }
 
 // request is one XxxRq being processed.
@@ -294,7 +303,10 @@ func (f *File) handle(ctx context.Context, el *qbxml.Node, s Session) (rs *respo
 			break
 		}
 	}
-	err := f.dispatch(ctx, rq, rs)
+	err := f.requireFeature(ctx, f.requestFeature(rq))
+	if err == nil {
+		err = f.dispatch(ctx, rq, rs)
+	}
 	var qe *qbError
 	switch {
 	case err == nil:
@@ -333,6 +345,9 @@ func (f *File) dispatch(ctx context.Context, rq *request, rs *response) error {
 		return f.dataExtDef(ctx, rq, rs)
 	case "DataExtAddRq", "DataExtModRq", "DataExtDelRq":
 		return f.dataExt(ctx, rq, rs)
+	}
+	if ok, err := f.special(ctx, rq, rs); ok {
+		return err
 	}
 	switch rq.op {
 	case "Query":

@@ -130,12 +130,24 @@ func TestReadOnlyApplicationCannotWrite(t *testing.T) {
 	wantStatus(t, rs.Children[1], "1")
 }
 
-func TestUnsupportedRequestAnswersWithErrorStatus(t *testing.T) {
+// A company without payroll answers a payroll request with status 3250,
+// "This feature is not enabled or not available in this version of
+// QuickBooks." (Intuit's status code table); once payroll is switched on
+// the same request is answered.
+func TestRequestForAFeatureTheCompanyLacksAnswers3250(t *testing.T) {
 	f, _ := newTestFile(t)
-	rs := one(t, f, `<TimeTrackingQueryRq requestID="9"/>`)
-	wantStatus(t, rs, "1030")
-	if attrValue(rs, "requestID") != "9" || attrValue(rs, "statusSeverity") != "Error" || rs.Name != "TimeTrackingQueryRs" {
+	rs := one(t, f, `<PayrollItemWageQueryRq requestID="9"/>`)
+	wantStatus(t, rs, "3250")
+	if attrValue(rs, "requestID") != "9" || attrValue(rs, "statusSeverity") != "Error" || rs.Name != "PayrollItemWageQueryRs" {
 		t.Errorf("response %s requestID %q severity %q", rs.Name, attrValue(rs, "requestID"), attrValue(rs, "statusSeverity"))
+	}
+	if err := f.SetFeature(FeaturePayroll, true); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, f, `<PayrollItemWageAddRq><PayrollItemWageAdd><Name>Hourly</Name><WageType>HourlyRegular</WageType>
+		<ExpenseAccountRef><FullName>Payroll Expenses</FullName></ExpenseAccountRef></PayrollItemWageAdd></PayrollItemWageAddRq>`)
+	if got := textAt(ok(t, f, `<PayrollItemWageQueryRq/>`), "PayrollItemWageRet/Name"); got != "Hourly" {
+		t.Errorf("PayrollItemWageQuery after the add: %q", got)
 	}
 }
 
