@@ -106,6 +106,10 @@ func refError(err error, what string, ref *qbxml.Node, in string) error {
 
 // txnAmount is the amount TransactionQuery reports for a transaction.
 func txnAmount(ret *qbxml.Node) string {
+	if v := textAt(ret, "Subtotal"); v != "" && kid(ret, "TotalAmount") == nil {
+		// An invoice: its lines and the tax on them.
+		return formatCents(mustCents(v) + mustCents(textAt(ret, "SalesTaxTotal")))
+	}
 	for _, n := range []string{"TotalAmount", "Amount", "AmountDue", "CreditAmount", "DepositTotal"} {
 		if v := textAt(ret, n); v != "" {
 			return v
@@ -389,12 +393,19 @@ func (f *File) billToPayQuery(ctx context.Context, rq *request, rs *response) er
 }
 
 // itemSitesQuery lists each inventory item at each site; its whole
-// quantity on hand is at the default site.
+// quantity on hand is at the default site (the first one created, unless
+// one says it is the default).
 func (f *File) itemSitesQuery(ctx context.Context, rq *request, rs *response) error {
 	rs.countAttr = true
-	sites, err := f.queryObjects(ctx, f.db, `SELECT `+objectCols+` FROM objects WHERE type = 'InventorySite' AND active = 1 ORDER BY name_key`)
+	sites, err := f.queryObjects(ctx, f.db, `SELECT `+objectCols+` FROM objects WHERE type = 'InventorySite' AND active = 1 ORDER BY seq`)
 	if err != nil {
 		return err
+	}
+	defaultSite := ""
+	for i, s := range sites {
+		if i == 0 || strings.Contains(string(s.ret), "<IsDefaultSite>true</IsDefaultSite>") {
+			defaultSite = s.id
+		}
 	}
 	items, err := f.queryObjects(ctx, f.db, `SELECT `+objectCols+` FROM objects WHERE type IN ('ItemInventory', 'ItemInventoryAssembly') ORDER BY name_key`)
 	if err != nil {
@@ -411,12 +422,8 @@ func (f *File) itemSitesQuery(ctx context.Context, rq *request, rs *response) er
 			return err
 		}
 		for _, s := range sites {
-			sret, err := parseNode(s.ret)
-			if err != nil {
-				return err
-			}
 			qty := "0"
-			if textAt(sret, "IsDefaultSite") == "true" {
+			if s.id == defaultSite {
 				qty = orDefault(textAt(ret, "QuantityOnHand"), "0")
 			}
 			ref := "ItemInventoryRef"
