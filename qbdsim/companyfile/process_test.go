@@ -110,7 +110,7 @@ func TestOnErrorStopsOrContinues(t *testing.T) {
 	if len(rs.Children) != 2 || attrValue(rs.Children[1], "statusCode") != "3100" {
 		t.Fatalf("stopOnError: %d responses", len(rs.Children))
 	}
-	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>After</FullName></CustomerQueryRq>`), "1")
+	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>After</FullName></CustomerQueryRq>`), "500")
 	rs = runAs(t, f, testSession, `onError="continueOnError"`, strings.ReplaceAll(body, "Dup", "Dup2"))
 	var codes []string
 	for _, k := range rs.Children {
@@ -399,5 +399,5 @@ func TestBadValuesAreStatusesButBadStructureIsAParseError(t *testing.T) {
 		})
 	}
 	// Nothing of the rejected documents was added.
-	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>B</FullName></CustomerQueryRq>`), "1")
+	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>B</FullName></CustomerQueryRq>`), "500")
 }

@@ -138,7 +138,32 @@ type querySpec struct {
 	max     int // MaxReturned; 0 means all
 	opt     retOptions
 	byIDs   []string // ListID/TxnID/FullName/RefNumber lists: each must match
-	idField string
+	idField string   // which: "id", "name", "ref" or "refcase"
+	found   []string // the keys (see key) of the records written
+}
+
+// key returns the form of a requested value that matches a record's.
+func (s *querySpec) key(v string) string {
+	switch s.idField {
+	case "name", "ref":
+		return strings.ToUpper(v)
+	}
+	return v
+}
+
+// recordKey returns the record's value of the queried field.
+func (s *querySpec) recordKey(o *object) string {
+	switch s.idField {
+	case "id":
+		return o.id
+	case "name":
+		return nameKey(o.name)
+	case "ref":
+		return strings.ToUpper(o.refNumber)
+	case "refcase":
+		return o.refNumber
+	}
+	return ""
 }
 
 // iterator is a query being paged with iterator="Continue".
@@ -182,6 +207,18 @@ func (f *File) query(ctx context.Context, rq *request, rs *response, types []*ob
 	if err != nil {
 		return err
 	}
+	if attrValue(el, "metaData") == "MetaDataOnly" {
+		// The count of what the query matches, without the records.
+		n, err := f.countQuery(ctx, spec)
+		if err != nil {
+			return err
+		}
+		rs.count = n
+		if n == 0 {
+			rs.st = noMatch()
+		}
+		return nil
+	}
 	if attrValue(el, "iterator") == "Start" {
 		total, err := f.countQuery(ctx, spec)
 		if err != nil {
@@ -196,10 +233,38 @@ func (f *File) query(ctx context.Context, rq *request, rs *response, types []*ob
 	if err != nil {
 		return err
 	}
+	if missing := f.missingIDs(rs, spec); len(missing) > 0 {
+		// Some of the ListIDs, TxnIDs, FullNames or RefNumbers asked for
+		// do not exist: QuickBooks returns the others with status 500
+		// (Warn), "One or more objects cannot be found", naming the first
+		// missing one (Intuit's status code table).
+		rs.st = status{stPartialMatch, "Warn", fmt.Sprintf("The query request has not been fully completed. There was a required element (%q) that could not be found in QuickBooks.", missing[0])}
+		return nil
+	}
 	if n == 0 {
 		rs.st = status{stNoMatch, "Info", "A query request did not find a matching object in QuickBooks"}
 	}
 	return nil
+}
+
+// missingIDs returns the values of a query by ListID, TxnID, FullName or
+// RefNumber that matched none of the records written to rs, in request
+// order. A query cut short by MaxReturned misses nothing.
+func (f *File) missingIDs(rs *response, spec *querySpec) []string {
+	if len(spec.byIDs) == 0 || (spec.max > 0 && rs.count >= spec.max) {
+		return nil
+	}
+	found := map[string]bool{}
+	for _, v := range spec.found {
+		found[v] = true
+	}
+	var out []string
+	for _, v := range spec.byIDs {
+		if !found[spec.key(v)] {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (f *File) expireIterators() {
@@ -314,6 +379,9 @@ func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after int64, l
 		if err := f.writeStored(rs, o, spec.opt); err != nil {
 			return after, err
 		}
+		if spec.idField != "" {
+			spec.found = append(spec.found, spec.recordKey(o))
+		}
 	}
 	return last, nil
 }
@@ -353,6 +421,9 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 	loc := f.opt.Now().Location()
 	in := func(col string, vals []*qbxml.Node, transform func(string) string) {
 		p := make([]string, len(vals))
+		for _, v := range vals {
+			spec.byIDs = append(spec.byIDs, v.Text)
+		}
 		for i, v := range vals {
 			p[i] = "?"
 			val := v.Text
@@ -365,18 +436,23 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 	}
 	switch {
 	case hasKid(el, "ListID"):
+		spec.idField = "id"
 		in("id", kids(el, "ListID"), nil)
 		return spec, nil
 	case hasKid(el, "TxnID"):
+		spec.idField = "id"
 		in("id", kids(el, "TxnID"), nil)
 		return spec, nil
 	case hasKid(el, "FullName"):
+		spec.idField = "name"
 		in("name_key", kids(el, "FullName"), nameKey)
 		return spec, nil
 	case hasKid(el, "RefNumber"):
+		spec.idField = "ref"
 		in("UPPER(ref_number)", kids(el, "RefNumber"), strings.ToUpper)
 		return spec, nil
 	case hasKid(el, "RefNumberCaseSensitive"):
+		spec.idField = "refcase"
 		in("ref_number", kids(el, "RefNumberCaseSensitive"), nil)
 		return spec, nil
 	}
@@ -408,6 +484,11 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 		}
 		spec.where = append(spec.where, "modified <= ?")
 		spec.args = append(spec.args, t.Unix())
+		if modFrom != "" {
+			if ft, _ := parseQBDateTime(modFrom, loc, false); ft.After(t) {
+				return nil, dateRangeError("FromModifiedDate", modFrom, "ToModifiedDate", modTo)
+			}
+		}
 	}
 	if d := kid(el, "TxnDateRangeFilter"); d != nil {
 		from, to := textAt(d, "FromTxnDate"), textAt(d, "ToTxnDate")
@@ -416,6 +497,9 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 			if from, to, err = dateMacro(m, f.opt.Now()); err != nil {
 				return nil, err
 			}
+		}
+		if from != "" && to != "" && from > to {
+			return nil, dateRangeError("FromTxnDate", from, "ToTxnDate", to)
 		}
 		if from != "" {
 			spec.where = append(spec.where, "txn_date >= ?")
@@ -622,6 +706,11 @@ func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) erro
 		}
 		where = append(where, "deleted <= ?")
 		args = append(args, t.Unix())
+		if from != "" {
+			if ft, _ := parseQBDateTime(from, loc, false); ft.After(t) {
+				return dateRangeError("FromDeletedDate", from, "ToDeletedDate", to)
+			}
+		}
 	}
 	if len(where) == 0 {
 		where = append(where, "1")
