@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // metaData="MetaDataOnly" answers how many records the query matches,
@@ -213,4 +215,31 @@ func TestUnknownListReferencesAre3140(t *testing.T) {
 		wantStatus(t, one(t, f, req), "3140")
 	}
 	wantStatus(t, one(t, f, `<InvoiceQueryRq/>`), "1")
+}
+
+// List queries return elements by full name, without regard to case, each
+// parent followed by its sub-elements, as QuickBooks lists them; an
+// iterator's pages follow the same order.
+func TestListQueriesComeInQuickBooksOrder(t *testing.T) {
+	f, _ := newTestFile(t)
+	for _, n := range []string{"Zed Cafe", "acme builders", "Acme"} {
+		ok(t, f, `<CustomerAddRq><CustomerAdd><Name>`+n+`</Name></CustomerAdd></CustomerAddRq>`)
+	}
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Job 1</Name><ParentRef><FullName>Acme</FullName></ParentRef></CustomerAdd></CustomerAddRq>`)
+	want := []string{"Acme", "Acme:Job 1", "acme builders", "Zed Cafe"}
+	names := func(rs []*qbxml.Node) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, textAt(r, "FullName"))
+		}
+		return out
+	}
+	if diff := cmp.Diff(want, names(ok(t, f, `<CustomerQueryRq/>`).Children)); diff != "" {
+		t.Errorf("CustomerQuery order (-want +got):\n%s", diff)
+	}
+	first := ok(t, f, `<CustomerQueryRq iterator="Start"><MaxReturned>3</MaxReturned></CustomerQueryRq>`)
+	next := ok(t, f, `<CustomerQueryRq iterator="Continue" iteratorID="`+attrValue(first, "iteratorID")+`"><MaxReturned>3</MaxReturned></CustomerQueryRq>`)
+	if diff := cmp.Diff(want, append(names(first.Children), names(next.Children)...)); diff != "" {
+		t.Errorf("iterator pages (-want +got):\n%s", diff)
+	}
 }

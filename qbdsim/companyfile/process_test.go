@@ -218,14 +218,14 @@ func TestFiltersSelectRecords(t *testing.T) {
 		query string
 		want  []string
 	}{
-		{`<ActiveStatus>All</ActiveStatus><FromModifiedDate>` + mark + `</FromModifiedDate>`, []string{"Zed Late", "Amy Late"}},
+		{`<ActiveStatus>All</ActiveStatus><FromModifiedDate>` + mark + `</FromModifiedDate>`, []string{"Amy Late", "Zed Late"}},
 		{`<FromModifiedDate>` + mark + `</FromModifiedDate>`, []string{"Amy Late"}},
 		{`<ActiveStatus>InactiveOnly</ActiveStatus>`, []string{"Zed Late"}},
 		{`<ToModifiedDate>` + mark + `</ToModifiedDate>`, []string{"Customer 1000", "Customer 1001", "Customer 1002"}},
 		{`<NameFilter><MatchCriterion>StartsWith</MatchCriterion><Name>customer 100</Name></NameFilter>`, []string{"Customer 1000", "Customer 1001", "Customer 1002"}},
 		{`<NameFilter><MatchCriterion>EndsWith</MatchCriterion><Name>late</Name></NameFilter>`, []string{"Amy Late"}},
 		{`<NameRangeFilter><FromName>B</FromName><ToName>Customer 1001</ToName></NameRangeFilter>`, []string{"Customer 1000", "Customer 1001"}},
-		{`<MaxReturned>2</MaxReturned>`, []string{"Customer 1000", "Customer 1001"}},
+		{`<MaxReturned>2</MaxReturned>`, []string{"Amy Late", "Customer 1000"}}, // by name, as QuickBooks lists them
 	}
 	for _, c := range cases {
 		got := names(one(t, f, `<CustomerQueryRq>`+c.query+`</CustomerQueryRq>`))

@@ -140,6 +140,7 @@ type querySpec struct {
 	byIDs   []string // ListID/TxnID/FullName/RefNumber lists: each must match
 	idField string   // which: "id", "name", "ref" or "refcase"
 	found   []string // the keys (see key) of the records written
+	byName  bool     // list elements: in full-name order (see sortKeyExpr)
 }
 
 // key returns the form of a requested value that matches a record's.
@@ -171,7 +172,7 @@ type iterator struct {
 	id        string
 	ticket    string
 	spec      *querySpec
-	lastSeq   int64
+	last      cursor
 	remaining int
 	expires   time.Time
 	rsName    string
@@ -229,7 +230,7 @@ func (f *File) query(ctx context.Context, rq *request, rs *response, types []*ob
 		f.iters[it.id] = it
 		return f.runIterator(ctx, it, rs)
 	}
-	n, err := f.runQuery(ctx, spec, 0, spec.max, rs)
+	n, err := f.runQuery(ctx, spec, cursor{}, spec.max, rs)
 	if err != nil {
 		return err
 	}
@@ -285,11 +286,11 @@ func (f *File) runIterator(ctx context.Context, it *iterator, rs *response) erro
 		}
 	}
 	before := rs.count
-	last, err := f.runQueryFrom(ctx, it.spec, it.lastSeq, page, rs)
+	last, err := f.runQueryFrom(ctx, it.spec, it.last, page, rs)
 	if err != nil {
 		return err
 	}
-	it.lastSeq = last
+	it.last = last
 	it.remaining -= rs.count - before
 	if it.remaining < 0 || rs.count-before < page {
 		it.remaining = 0
@@ -321,18 +322,43 @@ func (f *File) countQuery(ctx context.Context, spec *querySpec) (int, error) {
 	return n, nil
 }
 
-func (f *File) runQuery(ctx context.Context, spec *querySpec, after int64, limit int, rs *response) (int, error) {
+func (f *File) runQuery(ctx context.Context, spec *querySpec, after cursor, limit int, rs *response) (int, error) {
 	before := rs.count
 	_, err := f.runQueryFrom(ctx, spec, after, limit, rs)
 	return rs.count - before, err
 }
 
-// runQueryFrom writes up to limit (0: all) matching objects with seq > after
-// and returns the last seq written.
-func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after int64, limit int, rs *response) (int64, error) {
-	where := append([]string{"seq > ?"}, spec.where...)
-	args := append([]any{after}, spec.args...)
-	sqlText := `SELECT ` + objectCols + ` FROM objects WHERE ` + strings.Join(where, " AND ") + ` ORDER BY seq`
+// cursor is where a query left off: the sort key and seq of the last
+// record written.
+type cursor struct {
+	key string
+	seq int64
+}
+
+// sortKeyExpr orders list elements as QuickBooks lists them: by full name
+// without regard to case, each parent followed by its sub-elements
+// ("Acme", "Acme:Job 1", "Acme Builders"), which a colon sorting before
+// every character gives.
+const sortKeyExpr = `REPLACE(COALESCE(name_key, ''), ':', char(1))`
+
+// runQueryFrom writes up to limit (0: all) matching objects after the
+// cursor and returns the cursor of the last one written. List elements
+// come by full name, transactions in the order they were entered.
+func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after cursor, limit int, rs *response) (cursor, error) {
+	var where []string
+	var args []any
+	order := ` ORDER BY seq`
+	if spec.byName {
+		where = append(where, "("+sortKeyExpr+" > ? OR ("+sortKeyExpr+" = ? AND seq > ?))")
+		args = append(args, after.key, after.key, after.seq)
+		order = ` ORDER BY ` + sortKeyExpr + `, seq`
+	} else {
+		where = append(where, "seq > ?")
+		args = append(args, after.seq)
+	}
+	where = append(where, spec.where...)
+	args = append(args, spec.args...)
+	sqlText := `SELECT ` + objectCols + ` FROM objects WHERE ` + strings.Join(where, " AND ") + order
 	if limit > 0 {
 		sqlText += ` LIMIT ` + strconv.Itoa(limit)
 	}
@@ -349,7 +375,7 @@ func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after int64, l
 			return after, err
 		}
 		objs = append(objs, o)
-		last = o.seq
+		last = cursor{key: strings.ReplaceAll(nameKey(o.name), ":", "\x01"), seq: o.seq}
 	}
 	if err := rows.Err(); err != nil {
 		return after, err
@@ -406,6 +432,7 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 		spec.where = append(spec.where, "+type IN ("+strings.Join(ph, ",")+")")
 	}
 	isTxn := types[0].Kind == kindTxn
+	spec.byName = !isTxn && !types[0].Unnamed
 	spec.opt.noLines = isTxn && textAt(el, "IncludeLineItems") != "true"
 	spec.opt.linked = isTxn && textAt(el, "IncludeLinkedTxns") == "true"
 	for _, o := range kids(el, "OwnerID") {
