@@ -243,3 +243,42 @@ func TestListQueriesComeInQuickBooksOrder(t *testing.T) {
 		t.Errorf("iterator pages (-want +got):\n%s", diff)
 	}
 }
+
+// Rets carry what QuickBooks fills when the Add leaves it out: the
+// customer's addresses on its forms, address blocks, Is* flags, the default form template, inventory quantities and
+// average cost, each line's sales tax code (from its item) and, on sales
+// orders, what was invoiced; all in schema order (the responses are
+// validated against Intuit's schema).
+func TestRetsCarryWhatQuickBooksFills(t *testing.T) {
+	f, _ := newTestFile(t)
+	cust := kid(ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Acme Corp</Name><BillAddress><Addr1>1 Main St</Addr1><City>Springfield</City><State>IL</State><PostalCode>62701</PostalCode></BillAddress></CustomerAdd></CustomerAddRq>`), "CustomerRet")
+	if got := []string{textAt(cust, "BillAddressBlock/Addr1"), textAt(cust, "BillAddressBlock/Addr2"), textAt(cust, "IsStatementWithParent")}; !cmp.Equal(got, []string{"1 Main St", "Springfield, IL 62701", "false"}) {
+		t.Errorf("CustomerRet BillAddressBlock, IsStatementWithParent = %q", got)
+	}
+	addCustomerAndItems2(t, f)
+	inv := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-01</TxnDate>
+		<InvoiceLineAdd><ItemRef><FullName>Widget</FullName></ItemRef><Quantity>1</Quantity><Rate>20</Rate></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+	got := []string{textAt(inv, "TemplateRef/FullName"), textAt(inv, "IsToBePrinted"), textAt(inv, "IsFinanceCharge"), textAt(inv, "BillAddressBlock/Addr1"), textAt(inv, "InvoiceLineRet/SalesTaxCodeRef/FullName")}
+	if diff := cmp.Diff([]string{"Intuit Product Invoice", "false", "false", "1 Main St", "Tax"}, got); diff != "" {
+		t.Errorf("InvoiceRet (-want +got):\n%s", diff)
+	}
+	so := kid(ok(t, f, `<SalesOrderAddRq><SalesOrderAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef>
+		<SalesOrderLineAdd><ItemRef><FullName>Widget</FullName></ItemRef><Quantity>2</Quantity></SalesOrderLineAdd></SalesOrderAdd></SalesOrderAddRq>`), "SalesOrderRet")
+	got = []string{textAt(so, "IsManuallyClosed"), textAt(so, "IsFullyInvoiced"), textAt(so, "SalesOrderLineRet/Invoiced"), textAt(so, "SalesOrderLineRet/IsManuallyClosed"), textAt(so, "TemplateRef/FullName")}
+	if diff := cmp.Diff([]string{"false", "false", "0", "false", "Custom Sales Order"}, got); diff != "" {
+		t.Errorf("SalesOrderRet (-want +got):\n%s", diff)
+	}
+	item := kid(ok(t, f, `<ItemInventoryAddRq><ItemInventoryAdd><Name>Bolt</Name><IncomeAccountRef><FullName>Product Sales</FullName></IncomeAccountRef><PurchaseCost>1.25</PurchaseCost>
+		<COGSAccountRef><FullName>Cost of Goods Sold</FullName></COGSAccountRef><AssetAccountRef><FullName>Inventory Asset</FullName></AssetAccountRef></ItemInventoryAdd></ItemInventoryAddRq>`), "ItemInventoryRet")
+	got = []string{textAt(item, "QuantityOnHand"), textAt(item, "AverageCost"), textAt(item, "QuantityOnOrder"), textAt(item, "QuantityOnSalesOrder")}
+	if diff := cmp.Diff([]string{"0", "1.25", "0", "0"}, got); diff != "" {
+		t.Errorf("ItemInventoryRet (-want +got):\n%s", diff)
+	}
+}
+
+// addCustomerAndItems2 adds the two items of addCustomerAndItems (the
+// customer exists already).
+func addCustomerAndItems2(tb testing.TB, f *File) {
+	tb.Helper()
+	ok(tb, f, `<ItemNonInventoryAddRq><ItemNonInventoryAdd><Name>Widget</Name><SalesTaxCodeRef><FullName>Tax</FullName></SalesTaxCodeRef><SalesOrPurchase><Price>20</Price><AccountRef><FullName>Product Sales</FullName></AccountRef></SalesOrPurchase></ItemNonInventoryAdd></ItemNonInventoryAddRq>`)
+}

@@ -20,6 +20,9 @@ func setIf(ret *qbxml.Node, model *qbxml.ElementType, name, text string) {
 // completeType computes what QuickBooks computes for each type: defaults,
 // line amounts, totals, balances, and the indexed columns of o.
 func (f *File) completeType(ctx context.Context, q querier, t *objType, model *qbxml.ElementType, ret, src *qbxml.Node, o *object, old *object) error {
+	if err := f.fillRet(ctx, q, t, model, ret); err != nil {
+		return err
+	}
 	if t.Kind == kindList {
 		switch t.Name {
 		case "Customer", "Vendor", "Account":
