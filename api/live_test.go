@@ -108,11 +108,11 @@ func TestQBXMLPassthrough(t *testing.T) {
 	if !strings.Contains(waited.Response, "CustomerQueryRs") {
 		t.Errorf("waited passthrough: %+v", waited)
 	}
-	// QuickBooks' error status is in the answer: a passthrough returns
-	// what QuickBooks said.
+	// QuickBooks' status is in the answer: a passthrough returns what
+	// QuickBooks said (500, Warn, for a ListID it does not have).
 	bad := strings.Replace(hostQuery, "<MaxReturned>2</MaxReturned>", "<ListID>80009999-1</ListID>", 1)
 	got, _ := c.write(t, 200, "POST", path+"?wait=30s", bad, xml...)
-	if got.Status != "Success" || !strings.Contains(got.Response, `statusCode="1"`) {
+	if got.Status != "Success" || !strings.Contains(got.Response, `statusCode="500"`) {
 		t.Errorf("not found in QuickBooks: %+v", got)
 	}
 

@@ -266,6 +266,9 @@ func TestProcessRequest_ParseErrorAndSessionInfo(t *testing.T) {
 	}
 	_, err = p.ProcessRequest(ctx(t), ticket, []byte("<QBXML><not closed"))
 	wantHR(t, err, qbd.HRParseError)
+	// A qbXML version QuickBooks does not support: 0x80040423.
+	_, err = p.ProcessRequest(ctx(t), ticket, []byte(strings.Replace(hostQuery, `version="13.0"`, `version="99.0"`, 1)))
+	wantHR(t, err, qbd.HRVersionNotSupported)
 
 	resp := mustProcess(t, p, ticket)
 	for _, want := range []string{"<HostRet>", "SupportedQBXMLVersion", "SingleUser"} {

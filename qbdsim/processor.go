@@ -533,6 +533,9 @@ func (s *Simulator) ProcessRequest(ctx context.Context, connID, ticket string, r
 	if errors.Is(err, companyfile.ErrParse) {
 		return nil, hrErr(qbd.HRParseError, err)
 	}
+	if errors.Is(err, companyfile.ErrVersion) {
+		return nil, hrErr(qbd.HRVersionNotSupported, err)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, err

@@ -332,6 +332,10 @@ type Response struct {
 	RequestID string
 	// StatusCode is the qbXML status code; see Status.
 	StatusCode int
+	// HasStatus reports whether the response carried a statusCode
+	// attribute, as every QuickBooks response does: without one,
+	// StatusCode 0 does not mean success.
+	HasStatus bool
 	// StatusSeverity is "Info", "Warn" or "Error" as QuickBooks sent it.
 	StatusSeverity string
 	// StatusMessage is QuickBooks' message.
@@ -577,7 +581,7 @@ func (dec *Decoder) response(t *token) (*Response, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s statusCode %q is not a number", ErrNotQBXML, r.Name, truncate(a.value))
 			}
-			r.StatusCode = n
+			r.StatusCode, r.HasStatus = n, true
 		case "statusSeverity":
 			r.StatusSeverity = d.str(a.value)
 		case "statusMessage":

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/qbconnect/qbconnect/qbxml"
 	"github.com/spf13/cobra"
@@ -102,21 +103,66 @@ type statusLine struct {
 	IteratorID             string `json:"iteratorID,omitempty"`
 }
 
+// decodeJSONLines writes one JSON line per response (its status) and per
+// record. The plain elements a response holds directly (TxnDelType, TxnID
+// and TimeDeleted of a TxnDelRs, ListMergeType of a ListMergeRs) are one
+// record named after the response, keyed by element name. A request
+// document, or a response without a statusCode, is an error: neither is a
+// QuickBooks answer, successful or not.
 func decodeJSONLines(r io.Reader, w io.Writer) error {
 	dec := qbxml.NewDecoder(r, &qbxml.Options{Generic: true})
 	var line bytes.Buffer
+	var plain *qbxml.Node // plain elements of the current response, not yet written
+	emit := func() error {
+		line.WriteByte('\n')
+		_, err := w.Write(line.Bytes())
+		line.Reset()
+		return err
+	}
+	writeRecord := func(rsName, typ string, data *qbxml.Node) error {
+		resp, _ := json.Marshal(rsName)
+		t, _ := json.Marshal(typ)
+		b, err := data.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		line.WriteString(`{"response":`)
+		line.Write(resp)
+		line.WriteString(`,"type":`)
+		line.Write(t)
+		line.WriteString(`,"data":`)
+		line.Write(b)
+		line.WriteByte('}')
+		return emit()
+	}
+	flush := func() error {
+		if plain == nil {
+			return nil
+		}
+		p := plain
+		plain = nil
+		return writeRecord(p.Name, p.Name, p)
+	}
 	for {
 		it, err := dec.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return flush()
 		}
 		if err != nil {
 			return err
 		}
-		line.Reset()
 		switch it.Kind {
 		case qbxml.ItemResponse:
+			if err := flush(); err != nil {
+				return err
+			}
 			rs := it.Response
+			if set := dec.MessageSet().Name; strings.HasSuffix(set, "Rq") || strings.HasSuffix(rs.Name, "Rq") {
+				return fmt.Errorf("<%s> in <%s> is a request, not a response", rs.Name, set)
+			}
+			if !rs.HasStatus {
+				return fmt.Errorf("<%s> has no statusCode: it is not a QuickBooks response", rs.Name)
+			}
 			b, err := json.Marshal(statusLine{
 				Response: rs.Name, RequestID: rs.RequestID, StatusCode: rs.StatusCode,
 				StatusSeverity: rs.StatusSeverity, StatusMessage: rs.StatusMessage,
@@ -126,24 +172,24 @@ func decodeJSONLines(r io.Reader, w io.Writer) error {
 				return err
 			}
 			line.Write(b)
-		case qbxml.ItemRecord:
-			resp, _ := json.Marshal(it.Response.Name)
-			typ, _ := json.Marshal(it.Record.ElementName())
-			data, err := it.Record.ToNode().MarshalJSON()
-			if err != nil {
+			if err := emit(); err != nil {
 				return err
 			}
-			line.WriteString(`{"response":`)
-			line.Write(resp)
-			line.WriteString(`,"type":`)
-			line.Write(typ)
-			line.WriteString(`,"data":`)
-			line.Write(data)
-			line.WriteByte('}')
-		}
-		line.WriteByte('\n')
-		if _, err := w.Write(line.Bytes()); err != nil {
-			return err
+		case qbxml.ItemRecord:
+			n := it.Record.ToNode()
+			if len(n.Children) == 0 && len(n.Attrs) == 0 {
+				if plain == nil {
+					plain = &qbxml.Node{Name: it.Response.Name}
+				}
+				plain.Children = append(plain.Children, n)
+				continue
+			}
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := writeRecord(it.Response.Name, it.Record.ElementName(), n); err != nil {
+				return err
+			}
 		}
 	}
 }

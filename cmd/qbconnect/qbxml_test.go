@@ -105,3 +105,42 @@ QBXML/QBXMLMsgsRq/InvoiceAddRq/InvoiceAdd: missing required element CustomerRef 
 		t.Errorf("check output (-want +got):\n%s", diff)
 	}
 }
+
+// The payload of TxnDelRs, ListDelRs, TxnVoidRs and ListMergeRs is plain
+// elements, not a Ret: decode prints them as one record named after the
+// response, values included.
+func TestQBXMLDecodeKeepsThePlainElementsOfADeleteResponse(t *testing.T) {
+	in := `<?xml version="1.0"?><QBXML><QBXMLMsgsRs>
+<TxnDelRs requestID="1" statusCode="0" statusSeverity="Info" statusMessage="Status OK"><TxnDelType>Invoice</TxnDelType><TxnID>80000001-1700000000</TxnID>
+<TimeDeleted>2025-01-01T10:00:00-05:00</TimeDeleted><RefNumber>7</RefNumber></TxnDelRs>
+<ListMergeRs statusCode="0" statusSeverity="Info" statusMessage="Status OK"><ListMergeType>Customer</ListMergeType>
+<MergedFrom><ListID>1-1</ListID><TimeDeleted>2025-01-01T10:00:00-05:00</TimeDeleted><FullName>A</FullName></MergedFrom></ListMergeRs>
+</QBXMLMsgsRs></QBXML>`
+	out, err := runQBXML(t, in, "decode", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"response":"TxnDelRs","requestID":"1","statusCode":0,"statusSeverity":"Info","statusMessage":"Status OK"}
+{"response":"TxnDelRs","type":"TxnDelRs","data":{"TxnDelType":"Invoice","TxnID":"80000001-1700000000","TimeDeleted":"2025-01-01T10:00:00-05:00","RefNumber":"7"}}
+{"response":"ListMergeRs","requestID":"","statusCode":0,"statusSeverity":"Info","statusMessage":"Status OK"}
+{"response":"ListMergeRs","type":"ListMergeRs","data":{"ListMergeType":"Customer"}}
+{"response":"ListMergeRs","type":"MergedFrom","data":{"ListID":"1-1","TimeDeleted":"2025-01-01T10:00:00-05:00","FullName":"A"}}
+`
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("decode output (-want +got):\n%s", diff)
+	}
+}
+
+// A request document, or a response without a statusCode, is no
+// QuickBooks answer: decode fails instead of printing a status 0.
+func TestQBXMLDecodeRefusesRequestsAndResponsesWithoutStatus(t *testing.T) {
+	for name, in := range map[string]string{
+		"request":   `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><TxnDelRq requestID="1"><TxnDelType>Invoice</TxnDelType><TxnID>1-1</TxnID></TxnDelRq></QBXMLMsgsRq></QBXML>`,
+		"no status": `<QBXML><QBXMLMsgsRs><TxnDelRs><TxnDelType>Invoice</TxnDelType></TxnDelRs></QBXMLMsgsRs></QBXML>`,
+	} {
+		out, err := runQBXML(t, in, "decode", "-")
+		if err == nil || strings.Contains(out, `"statusCode":0`) {
+			t.Errorf("%s: decode printed %q, err %v; want an error and no status line", name, out, err)
+		}
+	}
+}

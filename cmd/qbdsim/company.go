@@ -34,6 +34,7 @@ func newCompanyCreateCmd() *cobra.Command {
 		force     bool
 		quiet     bool
 		transacts int
+		features  = map[companyfile.Feature]*bool{}
 	)
 	cmd := &cobra.Command{
 		Use:   "create FILE",
@@ -77,7 +78,13 @@ Example:
 				os.Remove(path + "-wal")
 				os.Remove(path + "-shm")
 			}
-			return createCompany(cmd, path, name, opt, quiet)
+			var on []companyfile.Feature
+			for _, ft := range companyfile.Features() {
+				if *features[ft] {
+					on = append(on, ft)
+				}
+			}
+			return createCompany(cmd, path, name, opt, on, quiet)
 		},
 	}
 	f := cmd.Flags()
@@ -105,6 +112,14 @@ Example:
 	f.IntVar(&opt.CreditCardCharges, "credit-card-charges", 0, "credit card charges")
 	f.IntVar(&opt.Deposits, "deposits", 0, "deposits")
 	f.IntVar(&opt.JournalEntries, "journal-entries", 0, "journal entries")
+	for ft, usage := range map[companyfile.Feature]string{
+		companyfile.FeaturePayroll:       "subscribe to payroll (payroll items, workers' comp codes, last payroll period)",
+		companyfile.FeatureSites:         "switch on Advanced Inventory's multiple sites (inventory sites, item sites, transfers)",
+		companyfile.FeatureAssemblies:    "use an edition with inventory assemblies (assembly items, builds)",
+		companyfile.FeatureMultiCurrency: "switch on multicurrency (the currency list)",
+	} {
+		features[ft] = f.Bool(string(ft), false, usage+"; without it QuickBooks answers status 3250")
+	}
 	f.BoolVar(&force, "force", false, "replace FILE if it exists")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
 	return cmd
@@ -159,12 +174,19 @@ func checkGenerate(opt companyfile.GenerateOptions) error {
 	return nil
 }
 
-func createCompany(cmd *cobra.Command, path, name string, opt companyfile.GenerateOptions, quiet bool) error {
+func createCompany(cmd *cobra.Command, path, name string, opt companyfile.GenerateOptions, features []companyfile.Feature, quiet bool) error {
 	out := cmd.OutOrStdout()
 	started := time.Now()
 	f, err := companyfile.Create(path, name, companyfile.Options{})
 	if err != nil {
 		return err
+	}
+	for _, ft := range features {
+		if err := f.SetFeature(ft, true); err != nil {
+			f.Close()
+			os.Remove(path)
+			return err
+		}
 	}
 	var bar *progressbar.ProgressBar
 	if total := opt.Total(); total > 0 && !quiet {

@@ -400,8 +400,11 @@ func newExecCmd() *cobra.Command {
 		Use:   "exec --company FILE REQUEST.xml",
 		Short: "Run one qbXML request file as an already authorised test application and print the response",
 		Long: "Run one qbXML request file as an already authorised test application and print the response.\n" +
-			"With --dir the request runs in this process on the company files of DIR (no server needed);\n" +
-			"otherwise it goes to the running `qbdsim serve`. REQUEST.xml may be - for standard input.",
+			"When --company is the path of an existing company file and no server address is given\n" +
+			"(neither --addr nor $QBDSIM_ADDR), the request runs in this process on that file (no server\n" +
+			"needed); so does --dir DIR with a company file of DIR. With --addr it goes to the running\n" +
+			"`qbdsim serve`, which knows the file by its name in its directory. REQUEST.xml may be - for\n" +
+			"standard input.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var req []byte
@@ -415,6 +418,10 @@ func newExecCmd() *cobra.Command {
 				return err
 			}
 			var resp []byte
+			addrGiven := cmd.Flags().Changed("addr") || os.Getenv("QBDSIM_ADDR") != ""
+			if st, serr := os.Stat(company); dir == "" && !addrGiven && serr == nil && st.Mode().IsRegular() {
+				dir, company = filepath.Dir(company), filepath.Base(company)
+			}
 			if dir != "" {
 				resp, err = execLocal(cmd.Context(), dir, company, req)
 			} else {
@@ -430,7 +437,7 @@ func newExecCmd() *cobra.Command {
 			return err
 		},
 	})
-	cmd.Flags().StringVar(&company, "company", "", "company file (name in the directory, or path inside it); required")
+	cmd.Flags().StringVar(&company, "company", "", "company file: its path (runs in-process), or its name in the server's or --dir's directory; required")
 	cmd.MarkFlagRequired("company")
 	cmd.Flags().StringVar(&dir, "dir", "", "run in-process on this directory of company files instead of a running server")
 	return cmd

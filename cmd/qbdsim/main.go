@@ -6,7 +6,7 @@
 //	qbdsim status | qb start|stop | open FILE | close-file
 //	qbdsim dialogs | answer ID --choice always|whenever-open|prompt-each-time|no
 //	qbdsim apps FILE [remove KEY | set KEY ... | prefs ...]
-//	qbdsim exec --company FILE REQUEST.xml
+//	qbdsim exec --company FILE REQUEST.xml    (in-process on an existing FILE; --addr for a server)
 //	qbdsim modal show TITLE|dismiss | fault add|list|clear | policy MODE | latency
 //	qbdsim company create ...
 //	qbdsim webconnector run --qwc FILE --password P [--every 1m | --once]

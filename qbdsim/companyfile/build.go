@@ -139,7 +139,7 @@ func (b *builder) emit(out *qbxml.Node, c *qbxml.Child, s *qbxml.Node) error {
 		if err := b.fillType(child, t, s); err != nil {
 			return err
 		}
-		if len(t.Children) > 0 && t.Children[0].Name == "TxnLineID" {
+		if (len(t.Children) > 0 && t.Children[0].Name == "TxnLineID") || (t.Child("TxnLineID") != nil && strings.HasSuffix(c.Name, "LineRet")) {
 			if id := textAt(child, "TxnLineID"); id == "" || id == "-1" {
 				setOrdered(child, t, "TxnLineID", b.f.ids.newID(b.now))
 			}

@@ -158,7 +158,7 @@ func TestInvalidReferenceIsRejectedAndChangesNothing(t *testing.T) {
 	f, _ := newTestFile(t)
 	rs := one(t, f, `<CustomerAddRq><CustomerAdd><Name>Bob</Name><TermsRef><FullName>Net 999</FullName></TermsRef></CustomerAdd></CustomerAddRq>`)
 	wantStatus(t, rs, "3140")
-	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>Bob</FullName></CustomerQueryRq>`), "1")
+	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>Bob</FullName></CustomerQueryRq>`), "500")
 }
 
 func TestMalformedRequestsReturnErrParse(t *testing.T) {

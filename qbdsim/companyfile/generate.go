@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/qbconnect/qbconnect/qbxml"
@@ -75,38 +76,41 @@ type genItem struct {
 
 // generator holds the state of one Generate run.
 type generator struct {
-	f        *File
-	opt      GenerateOptions
-	r        *rand.Rand
-	start    time.Time
-	end      time.Time
-	loc      *time.Location
-	stmt     *sql.Stmt
-	tx       *sql.Tx
-	ctx      context.Context
-	done     int
-	total    int
-	inBatch  int
-	ord      *orderer
-	refNums  map[string]int
-	std      map[string]ref // standard lists by "Type/Name"
-	terms    []ref
-	termDays map[string]int
-	methods  []ref
-	classes  []ref
-	cust     []*genCustomer
-	vend     []*genCustomer
-	emps     []ref
-	items    []genItem
-	expense  []ref
-	bank     ref
-	card     ref
-	ar, ap   ref
-	undep    ref
-	taxItem  ref
-	taxRate  float64
-	taxCode  ref
-	nonCode  ref
+	f       *File
+	opt     GenerateOptions
+	r       *rand.Rand
+	start   time.Time
+	end     time.Time
+	loc     *time.Location
+	stmt    *sql.Stmt
+	tx      *sql.Tx
+	ctx     context.Context
+	done    int
+	total   int
+	inBatch int
+	ord     *orderer
+	// templates caches the default form template of each type (nil
+	// when the company has none).
+	templates map[string]*qbxml.Node
+	refNums   map[string]int
+	std       map[string]ref // standard lists by "Type/Name"
+	terms     []ref
+	termDays  map[string]int
+	methods   []ref
+	classes   []ref
+	cust      []*genCustomer
+	vend      []*genCustomer
+	emps      []ref
+	items     []genItem
+	expense   []ref
+	bank      ref
+	card      ref
+	ar, ap    ref
+	undep     ref
+	taxItem   ref
+	taxRate   float64
+	taxCode   ref
+	nonCode   ref
 }
 
 // Generate adds a realistic company to f: customers with jobs and addresses,
@@ -289,6 +293,9 @@ func (g *generator) insert(o *object, ret *qbxml.Node) error {
 		return err
 	}
 	if model, ok := contentModel(ret.Name); ok {
+		if err := g.fill(ret, model); err != nil {
+			return err
+		}
 		g.ord.order(ret, model)
 	}
 	o.ret = marshalNode(ret)
@@ -1101,4 +1108,58 @@ func (o *orderer) order(e *qbxml.Node, t *qbxml.ElementType) {
 
 func isRefElem(e *qbxml.Node) bool {
 	return len(e.Children) <= 2 && len(e.Children) > 0 && e.Children[0].Name == "ListID"
+}
+
+// fill adds what QuickBooks fills in a Ret (see fill.go) to a generated
+// one, before it is put in schema order: the flag and quantity defaults,
+// address blocks, the default template and the line defaults. The lines'
+// sales tax codes and the forms' addresses the generator sets itself.
+func (g *generator) fill(ret *qbxml.Node, model *qbxml.ElementType) error {
+	for _, d := range retDefaults {
+		if model.Child(d[0]) != nil && kid(ret, d[0]) == nil {
+			ret.Children = append(ret.Children, qbxml.NewText(d[0], d[1]))
+		}
+	}
+	if model.Child("AverageCost") != nil && kid(ret, "AverageCost") == nil {
+		ret.Children = append(ret.Children, qbxml.NewText("AverageCost", orDefault(textAt(ret, "PurchaseCost"), "0")))
+	}
+	for _, ab := range addressBlocks {
+		if c := model.Child(ab[1]); c != nil && kid(ret, ab[1]) == nil {
+			if block := addressBlock(kid(ret, ab[0]), c.Type()); block != nil {
+				ret.Children = append(ret.Children, block)
+			}
+		}
+	}
+	if model.Child("TemplateRef") != nil && kid(ret, "TemplateRef") == nil {
+		typ := strings.TrimSuffix(ret.Name, "Ret")
+		ref, ok := g.templates[typ]
+		if !ok {
+			var err error
+			if ref, err = g.f.defaultTemplate(g.ctx, g.tx, typ); err != nil {
+				return err
+			}
+			if g.templates == nil {
+				g.templates = map[string]*qbxml.Node{}
+			}
+			g.templates[typ] = ref
+		}
+		if ref != nil {
+			ret.Children = append(ret.Children, ref.Clone())
+		}
+	}
+	for _, l := range ret.Children {
+		if _, isLine := lineCategory(l.Name); !isLine {
+			continue
+		}
+		lm := model.Child(l.Name)
+		if lm == nil || lm.Type() == nil {
+			continue
+		}
+		for _, d := range lineDefaults {
+			if lm.Type().Child(d[0]) != nil && kid(l, d[0]) == nil {
+				l.Children = append(l.Children, qbxml.NewText(d[0], d[1]))
+			}
+		}
+	}
+	return nil
 }

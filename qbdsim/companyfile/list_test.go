@@ -53,7 +53,7 @@ func TestSalesRepIsNamedByItsInitial(t *testing.T) {
 	if textAt(mod, "Initial") != "ADA" || textAt(mod, "SalesRepEntityRef/ListID") != textAt(emp, "ListID") {
 		t.Errorf("after SalesRepMod: %s", marshalNode(mod))
 	}
-	wantStatus(t, one(t, f, `<SalesRepQueryRq><FullName>AL</FullName></SalesRepQueryRq>`), "1")
+	wantStatus(t, one(t, f, `<SalesRepQueryRq><FullName>AL</FullName></SalesRepQueryRq>`), "500")
 	ok(t, f, `<VendorAddRq><VendorAdd><Name>Agent Lee</Name></VendorAdd></VendorAddRq>`)
 	ok(t, f, `<SalesRepAddRq><SalesRepAdd><Initial>AL</Initial><SalesRepEntityRef><FullName>Agent Lee</FullName></SalesRepEntityRef></SalesRepAdd></SalesRepAddRq>`)
 }

@@ -83,7 +83,7 @@ func (r *response) write(b *bytes.Buffer) {
 	fmt.Fprintf(b, ` statusCode="%d" statusSeverity="%s" statusMessage="`, r.st.Code, r.st.Severity)
 	escapeText(b, r.st.Message, true)
 	b.WriteByte('"')
-	if r.countAttr && r.st.Severity != "Error" {
+	if r.countAttr && r.st.Severity != "Error" && hasAttr(r.name, "retCount") {
 		fmt.Fprintf(b, ` retCount="%d"`, r.count)
 	}
 	for _, a := range r.attrs {
@@ -105,6 +105,15 @@ func (r *response) write(b *bytes.Buffer) {
 	b.WriteString(">\n")
 }
 
+// hasAttr says whether the schema gives the response element rsName the
+// attribute: QuickBooks writes retCount only on the responses whose
+// schema declares it (queries of lists and transactions), never on
+// AccountTaxLineInfoQueryRs and the other single-record queries.
+func hasAttr(rsName, attr string) bool {
+	t := qbxml.Lookup(rsName)
+	return t != nil && t.Attr(attr) != nil
+}
+
 // request is one XxxRq being processed.
 type request struct {
 	el      *qbxml.Node
@@ -121,6 +130,9 @@ type request struct {
 // into HRESULT 0x80040400; every other failure is a status inside the
 // response.
 func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, error) {
+	if v, ok := requestedVersion(request); ok && !supportedVersion(v) {
+		return nil, fmt.Errorf("%w: qbXML version %q (supported: %s)", ErrVersion, v, strings.Join(supportedVersions, ", "))
+	}
 	root, err := parseNode(request)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrParse, err)
@@ -155,27 +167,10 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 	}
 
 	newID, oldID := attrValue(msgs, "newMessageSetID"), attrValue(msgs, "oldMessageSetID")
-	if newID != "" {
-		if stored, ok, err := f.storedMessageSet(ctx, newID); err != nil {
-			return nil, err
-		} else if ok {
-			f.opt.Logger.Debug("companyfile: repeated message set", "id", newID)
-			return stored, nil
-		}
+	if resp, done, err := f.recover(ctx, msgs, newID, oldID); done || err != nil {
+		return resp, err
 	}
-	if oldID != "" && newID == "" {
-		stored, ok, err := f.storedMessageSet(ctx, oldID)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return stored, nil
-		}
-		var b bytes.Buffer
-		b.WriteString(xmlHeader)
-		b.WriteString("<QBXML>\n<QBXMLMsgsRs messageSetStatusCode=\"600\" />\n</QBXML>\n")
-		return b.Bytes(), nil
-	}
+	includeNone := attrValue(msgs, "responseData") == "includeNone"
 
 	var out bytes.Buffer
 	out.WriteString(xmlHeader)
@@ -192,6 +187,11 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 			return nil, err
 		}
 		rs := f.handle(ctx, rqEl, s)
+		if includeNone {
+			// responseData="includeNone": the status of each request,
+			// none of its data.
+			rs.body.Reset()
+		}
 		rs.write(&out)
 		records += rs.count
 		if rs.st.Severity == "Error" && onError != "continueOnError" {
@@ -224,6 +224,112 @@ func wait(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Error recovery, as Intuit's SDK documents it ("Error recovery"; the
+// QBXMLMsgsRq attributes oldMessageSetID and newMessageSetID):
+//
+//   - A message set with newMessageSetID is processed once: its response is
+//     kept, and the same ID sent again returns the kept response instead of
+//     running the requests a second time.
+//   - A status check names the last message set in oldMessageSetID and
+//     holds no request: the kept response of that set is returned, with
+//     its messageSetStatusCode. An ID QuickBooks never kept answers
+//     messageSetStatusCode 600 ("No cleared state to return") and nothing
+//     is kept, not even under a newMessageSetID sent with the check (a
+//     later write under that ID must still run).
+//   - oldMessageSetID without newMessageSetID clears the kept response of
+//     that set once the application has it; "ClearAllMessageSets" clears
+//     every one. The requests it holds, if any, are then processed.
+//
+// recover returns the response and done=true when the message set is
+// answered by error recovery alone.
+func (f *File) recover(ctx context.Context, msgs *qbxml.Node, newID, oldID string) ([]byte, bool, error) {
+	if newID != "" {
+		if stored, ok, err := f.storedMessageSet(ctx, newID); err != nil {
+			return nil, false, err
+		} else if ok {
+			f.opt.Logger.Debug("companyfile: repeated message set", "id", newID)
+			return stored, true, nil
+		}
+	}
+	if oldID == "" {
+		return nil, false, nil
+	}
+	var stored []byte
+	var ok bool
+	if oldID != "ClearAllMessageSets" {
+		var err error
+		if stored, ok, err = f.storedMessageSet(ctx, oldID); err != nil {
+			return nil, false, err
+		}
+	}
+	if newID == "" {
+		q, args := `DELETE FROM message_sets WHERE id = ?`, []any{oldID}
+		if oldID == "ClearAllMessageSets" {
+			q, args = `DELETE FROM message_sets`, nil
+		}
+		if _, err := f.db.ExecContext(ctx, q, args...); err != nil {
+			return nil, false, fmt.Errorf("companyfile: clear message set: %w", err)
+		}
+	}
+	if len(msgs.Children) > 0 {
+		return nil, false, nil
+	}
+	if ok {
+		return stored, true, nil
+	}
+	var b bytes.Buffer
+	b.WriteString(xmlHeader)
+	b.WriteString("<QBXML>\n<QBXMLMsgsRs messageSetStatusCode=\"600\" />\n</QBXML>\n")
+	return b.Bytes(), true, nil
+}
+
+// ErrVersion is returned by Process for a request whose <?qbxml version?>
+// QuickBooks does not support; the simulator turns it into HRESULT
+// 0x80040423, "The version of qbXML that was requested is not supported or
+// is unknown."
+var ErrVersion = errors.New("companyfile: the qbXML version of the request is not supported")
+
+// requestedVersion returns the version of the <?qbxml version="X"?>
+// processing instruction before the root element, if there is one.
+func requestedVersion(doc []byte) (string, bool) {
+	end := bytes.Index(doc, []byte("<QBXML"))
+	if end < 0 {
+		end = len(doc)
+	}
+	head := doc[:end]
+	i := bytes.Index(head, []byte("<?qbxml"))
+	if i < 0 {
+		return "", false
+	}
+	pi := head[i:]
+	if j := bytes.Index(pi, []byte("?>")); j >= 0 {
+		pi = pi[:j]
+	}
+	k := bytes.Index(pi, []byte("version"))
+	if k < 0 {
+		return "", true
+	}
+	rest := bytes.TrimLeft(pi[k+len("version"):], " \t\r\n=")
+	if len(rest) == 0 || (rest[0] != '"' && rest[0] != '\'') {
+		return "", true
+	}
+	q := rest[0]
+	rest = rest[1:]
+	if e := bytes.IndexByte(rest, q); e >= 0 {
+		return string(rest[:e]), true
+	}
+	return string(rest), true
+}
+
+func supportedVersion(v string) bool {
+	for _, s := range supportedVersions {
+		if s == v {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *File) storedMessageSet(ctx context.Context, id string) ([]byte, bool, error) {
@@ -286,6 +392,7 @@ func (f *File) handle(ctx context.Context, el *qbxml.Node, s Session) (rs *respo
 		rs.st = status{1060, "Error", fmt.Sprintf("The request ID %q is invalid, possibly too long. (The maximum is 50 characters.)", id)}
 		return rs
 	}
+	upperOwnerIDs(el)
 	rq := &request{el: el, name: el.Name, sess: s, now: f.opt.Now()}
 	base := strings.TrimSuffix(el.Name, "Rq")
 	for _, op := range []string{"Query", "Add", "Mod", "Del", "Void"} {
@@ -294,7 +401,10 @@ func (f *File) handle(ctx context.Context, el *qbxml.Node, s Session) (rs *respo
 			break
 		}
 	}
-	err := f.dispatch(ctx, rq, rs)
+	err := f.requireFeature(ctx, f.requestFeature(rq))
+	if err == nil {
+		err = f.dispatch(ctx, rq, rs)
+	}
 	var qe *qbError
 	switch {
 	case err == nil:
@@ -334,6 +444,9 @@ func (f *File) dispatch(ctx context.Context, rq *request, rs *response) error {
 	case "DataExtAddRq", "DataExtModRq", "DataExtDelRq":
 		return f.dataExt(ctx, rq, rs)
 	}
+	if ok, err := f.special(ctx, rq, rs); ok {
+		return err
+	}
 	switch rq.op {
 	case "Query":
 		if types := f.reg().queryTypes(rq.subject); len(types) > 0 {
@@ -353,6 +466,18 @@ func (f *File) dispatch(ctx context.Context, rq *request, rs *response) error {
 		}
 	}
 	return qbErr(stUnsupported, "The request %s is not supported by this QuickBooks simulator.", rq.name)
+}
+
+// upperOwnerIDs upper-cases every OwnerID of a request: QuickBooks matches
+// an owner's GUID without regard to case and keeps it upper-case.
+func upperOwnerIDs(e *qbxml.Node) {
+	for _, k := range e.Children {
+		if k.Name == "OwnerID" {
+			k.Text = strings.ToUpper(strings.TrimSpace(k.Text))
+			continue
+		}
+		upperOwnerIDs(k)
+	}
 }
 
 func boolText(b bool) string { return strconv.FormatBool(b) }

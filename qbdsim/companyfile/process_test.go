@@ -110,7 +110,7 @@ func TestOnErrorStopsOrContinues(t *testing.T) {
 	if len(rs.Children) != 2 || attrValue(rs.Children[1], "statusCode") != "3100" {
 		t.Fatalf("stopOnError: %d responses", len(rs.Children))
 	}
-	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>After</FullName></CustomerQueryRq>`), "1")
+	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>After</FullName></CustomerQueryRq>`), "500")
 	rs = runAs(t, f, testSession, `onError="continueOnError"`, strings.ReplaceAll(body, "Dup", "Dup2"))
 	var codes []string
 	for _, k := range rs.Children {
@@ -130,12 +130,24 @@ func TestReadOnlyApplicationCannotWrite(t *testing.T) {
 	wantStatus(t, rs.Children[1], "1")
 }
 
-func TestUnsupportedRequestAnswersWithErrorStatus(t *testing.T) {
+// A company without payroll answers a payroll request with status 3250,
+// "This feature is not enabled or not available in this version of
+// QuickBooks." (Intuit's status code table); once payroll is switched on
+// the same request is answered.
+func TestRequestForAFeatureTheCompanyLacksAnswers3250(t *testing.T) {
 	f, _ := newTestFile(t)
-	rs := one(t, f, `<TimeTrackingQueryRq requestID="9"/>`)
-	wantStatus(t, rs, "1030")
-	if attrValue(rs, "requestID") != "9" || attrValue(rs, "statusSeverity") != "Error" || rs.Name != "TimeTrackingQueryRs" {
+	rs := one(t, f, `<PayrollItemWageQueryRq requestID="9"/>`)
+	wantStatus(t, rs, "3250")
+	if attrValue(rs, "requestID") != "9" || attrValue(rs, "statusSeverity") != "Error" || rs.Name != "PayrollItemWageQueryRs" {
 		t.Errorf("response %s requestID %q severity %q", rs.Name, attrValue(rs, "requestID"), attrValue(rs, "statusSeverity"))
+	}
+	if err := f.SetFeature(FeaturePayroll, true); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, f, `<PayrollItemWageAddRq><PayrollItemWageAdd><Name>Hourly</Name><WageType>HourlyRegular</WageType>
+		<ExpenseAccountRef><FullName>Payroll Expenses</FullName></ExpenseAccountRef></PayrollItemWageAdd></PayrollItemWageAddRq>`)
+	if got := textAt(ok(t, f, `<PayrollItemWageQueryRq/>`), "PayrollItemWageRet/Name"); got != "Hourly" {
+		t.Errorf("PayrollItemWageQuery after the add: %q", got)
 	}
 }
 
@@ -206,14 +218,14 @@ func TestFiltersSelectRecords(t *testing.T) {
 		query string
 		want  []string
 	}{
-		{`<ActiveStatus>All</ActiveStatus><FromModifiedDate>` + mark + `</FromModifiedDate>`, []string{"Zed Late", "Amy Late"}},
+		{`<ActiveStatus>All</ActiveStatus><FromModifiedDate>` + mark + `</FromModifiedDate>`, []string{"Amy Late", "Zed Late"}},
 		{`<FromModifiedDate>` + mark + `</FromModifiedDate>`, []string{"Amy Late"}},
 		{`<ActiveStatus>InactiveOnly</ActiveStatus>`, []string{"Zed Late"}},
 		{`<ToModifiedDate>` + mark + `</ToModifiedDate>`, []string{"Customer 1000", "Customer 1001", "Customer 1002"}},
 		{`<NameFilter><MatchCriterion>StartsWith</MatchCriterion><Name>customer 100</Name></NameFilter>`, []string{"Customer 1000", "Customer 1001", "Customer 1002"}},
 		{`<NameFilter><MatchCriterion>EndsWith</MatchCriterion><Name>late</Name></NameFilter>`, []string{"Amy Late"}},
 		{`<NameRangeFilter><FromName>B</FromName><ToName>Customer 1001</ToName></NameRangeFilter>`, []string{"Customer 1000", "Customer 1001"}},
-		{`<MaxReturned>2</MaxReturned>`, []string{"Customer 1000", "Customer 1001"}},
+		{`<MaxReturned>2</MaxReturned>`, []string{"Amy Late", "Customer 1000"}}, // by name, as QuickBooks lists them
 	}
 	for _, c := range cases {
 		got := names(one(t, f, `<CustomerQueryRq>`+c.query+`</CustomerQueryRq>`))
@@ -387,5 +399,5 @@ func TestBadValuesAreStatusesButBadStructureIsAParseError(t *testing.T) {
 		})
 	}
 	// Nothing of the rejected documents was added.
-	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>B</FullName></CustomerQueryRq>`), "1")
+	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>B</FullName></CustomerQueryRq>`), "500")
 }

@@ -138,7 +138,33 @@ type querySpec struct {
 	max     int // MaxReturned; 0 means all
 	opt     retOptions
 	byIDs   []string // ListID/TxnID/FullName/RefNumber lists: each must match
-	idField string
+	idField string   // which: "id", "name", "ref" or "refcase"
+	found   []string // the keys (see key) of the records written
+	byName  bool     // list elements: in full-name order (see sortKeyExpr)
+}
+
+// key returns the form of a requested value that matches a record's.
+func (s *querySpec) key(v string) string {
+	switch s.idField {
+	case "name", "ref":
+		return strings.ToUpper(v)
+	}
+	return v
+}
+
+// recordKey returns the record's value of the queried field.
+func (s *querySpec) recordKey(o *object) string {
+	switch s.idField {
+	case "id":
+		return o.id
+	case "name":
+		return nameKey(o.name)
+	case "ref":
+		return strings.ToUpper(o.refNumber)
+	case "refcase":
+		return o.refNumber
+	}
+	return ""
 }
 
 // iterator is a query being paged with iterator="Continue".
@@ -146,7 +172,7 @@ type iterator struct {
 	id        string
 	ticket    string
 	spec      *querySpec
-	lastSeq   int64
+	last      cursor
 	remaining int
 	expires   time.Time
 	rsName    string
@@ -182,6 +208,18 @@ func (f *File) query(ctx context.Context, rq *request, rs *response, types []*ob
 	if err != nil {
 		return err
 	}
+	if attrValue(el, "metaData") == "MetaDataOnly" {
+		// The count of what the query matches, without the records.
+		n, err := f.countQuery(ctx, spec)
+		if err != nil {
+			return err
+		}
+		rs.count = n
+		if n == 0 {
+			rs.st = noMatch()
+		}
+		return nil
+	}
 	if attrValue(el, "iterator") == "Start" {
 		total, err := f.countQuery(ctx, spec)
 		if err != nil {
@@ -192,14 +230,42 @@ func (f *File) query(ctx context.Context, rq *request, rs *response, types []*ob
 		f.iters[it.id] = it
 		return f.runIterator(ctx, it, rs)
 	}
-	n, err := f.runQuery(ctx, spec, 0, spec.max, rs)
+	n, err := f.runQuery(ctx, spec, cursor{}, spec.max, rs)
 	if err != nil {
 		return err
+	}
+	if missing := f.missingIDs(rs, spec); len(missing) > 0 {
+		// Some of the ListIDs, TxnIDs, FullNames or RefNumbers asked for
+		// do not exist: QuickBooks returns the others with status 500
+		// (Warn), "One or more objects cannot be found", naming the first
+		// missing one (Intuit's status code table).
+		rs.st = status{stPartialMatch, "Warn", fmt.Sprintf("The query request has not been fully completed. There was a required element (%q) that could not be found in QuickBooks.", missing[0])}
+		return nil
 	}
 	if n == 0 {
 		rs.st = status{stNoMatch, "Info", "A query request did not find a matching object in QuickBooks"}
 	}
 	return nil
+}
+
+// missingIDs returns the values of a query by ListID, TxnID, FullName or
+// RefNumber that matched none of the records written to rs, in request
+// order. A query cut short by MaxReturned misses nothing.
+func (f *File) missingIDs(rs *response, spec *querySpec) []string {
+	if len(spec.byIDs) == 0 || (spec.max > 0 && rs.count >= spec.max) {
+		return nil
+	}
+	found := map[string]bool{}
+	for _, v := range spec.found {
+		found[v] = true
+	}
+	var out []string
+	for _, v := range spec.byIDs {
+		if !found[spec.key(v)] {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (f *File) expireIterators() {
@@ -220,11 +286,11 @@ func (f *File) runIterator(ctx context.Context, it *iterator, rs *response) erro
 		}
 	}
 	before := rs.count
-	last, err := f.runQueryFrom(ctx, it.spec, it.lastSeq, page, rs)
+	last, err := f.runQueryFrom(ctx, it.spec, it.last, page, rs)
 	if err != nil {
 		return err
 	}
-	it.lastSeq = last
+	it.last = last
 	it.remaining -= rs.count - before
 	if it.remaining < 0 || rs.count-before < page {
 		it.remaining = 0
@@ -256,18 +322,43 @@ func (f *File) countQuery(ctx context.Context, spec *querySpec) (int, error) {
 	return n, nil
 }
 
-func (f *File) runQuery(ctx context.Context, spec *querySpec, after int64, limit int, rs *response) (int, error) {
+func (f *File) runQuery(ctx context.Context, spec *querySpec, after cursor, limit int, rs *response) (int, error) {
 	before := rs.count
 	_, err := f.runQueryFrom(ctx, spec, after, limit, rs)
 	return rs.count - before, err
 }
 
-// runQueryFrom writes up to limit (0: all) matching objects with seq > after
-// and returns the last seq written.
-func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after int64, limit int, rs *response) (int64, error) {
-	where := append([]string{"seq > ?"}, spec.where...)
-	args := append([]any{after}, spec.args...)
-	sqlText := `SELECT ` + objectCols + ` FROM objects WHERE ` + strings.Join(where, " AND ") + ` ORDER BY seq`
+// cursor is where a query left off: the sort key and seq of the last
+// record written.
+type cursor struct {
+	key string
+	seq int64
+}
+
+// sortKeyExpr orders list elements as QuickBooks lists them: by full name
+// without regard to case, each parent followed by its sub-elements
+// ("Acme", "Acme:Job 1", "Acme Builders"), which a colon sorting before
+// every character gives.
+const sortKeyExpr = `REPLACE(COALESCE(name_key, ''), ':', char(1))`
+
+// runQueryFrom writes up to limit (0: all) matching objects after the
+// cursor and returns the cursor of the last one written. List elements
+// come by full name, transactions in the order they were entered.
+func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after cursor, limit int, rs *response) (cursor, error) {
+	var where []string
+	var args []any
+	order := ` ORDER BY seq`
+	if spec.byName {
+		where = append(where, "("+sortKeyExpr+" > ? OR ("+sortKeyExpr+" = ? AND seq > ?))")
+		args = append(args, after.key, after.key, after.seq)
+		order = ` ORDER BY ` + sortKeyExpr + `, seq`
+	} else {
+		where = append(where, "seq > ?")
+		args = append(args, after.seq)
+	}
+	where = append(where, spec.where...)
+	args = append(args, spec.args...)
+	sqlText := `SELECT ` + objectCols + ` FROM objects WHERE ` + strings.Join(where, " AND ") + order
 	if limit > 0 {
 		sqlText += ` LIMIT ` + strconv.Itoa(limit)
 	}
@@ -284,7 +375,7 @@ func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after int64, l
 			return after, err
 		}
 		objs = append(objs, o)
-		last = o.seq
+		last = cursor{key: strings.ReplaceAll(nameKey(o.name), ":", "\x01"), seq: o.seq}
 	}
 	if err := rows.Err(); err != nil {
 		return after, err
@@ -314,6 +405,9 @@ func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after int64, l
 		if err := f.writeStored(rs, o, spec.opt); err != nil {
 			return after, err
 		}
+		if spec.idField != "" {
+			spec.found = append(spec.found, spec.recordKey(o))
+		}
 	}
 	return last, nil
 }
@@ -338,6 +432,7 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 		spec.where = append(spec.where, "+type IN ("+strings.Join(ph, ",")+")")
 	}
 	isTxn := types[0].Kind == kindTxn
+	spec.byName = !isTxn && !types[0].Unnamed
 	spec.opt.noLines = isTxn && textAt(el, "IncludeLineItems") != "true"
 	spec.opt.linked = isTxn && textAt(el, "IncludeLinkedTxns") == "true"
 	for _, o := range kids(el, "OwnerID") {
@@ -353,6 +448,9 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 	loc := f.opt.Now().Location()
 	in := func(col string, vals []*qbxml.Node, transform func(string) string) {
 		p := make([]string, len(vals))
+		for _, v := range vals {
+			spec.byIDs = append(spec.byIDs, v.Text)
+		}
 		for i, v := range vals {
 			p[i] = "?"
 			val := v.Text
@@ -365,18 +463,23 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 	}
 	switch {
 	case hasKid(el, "ListID"):
+		spec.idField = "id"
 		in("id", kids(el, "ListID"), nil)
 		return spec, nil
 	case hasKid(el, "TxnID"):
+		spec.idField = "id"
 		in("id", kids(el, "TxnID"), nil)
 		return spec, nil
 	case hasKid(el, "FullName"):
+		spec.idField = "name"
 		in("name_key", kids(el, "FullName"), nameKey)
 		return spec, nil
 	case hasKid(el, "RefNumber"):
+		spec.idField = "ref"
 		in("UPPER(ref_number)", kids(el, "RefNumber"), strings.ToUpper)
 		return spec, nil
 	case hasKid(el, "RefNumberCaseSensitive"):
+		spec.idField = "refcase"
 		in("ref_number", kids(el, "RefNumberCaseSensitive"), nil)
 		return spec, nil
 	}
@@ -408,6 +511,11 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 		}
 		spec.where = append(spec.where, "modified <= ?")
 		spec.args = append(spec.args, t.Unix())
+		if modFrom != "" {
+			if ft, _ := parseQBDateTime(modFrom, loc, false); ft.After(t) {
+				return nil, dateRangeError("FromModifiedDate", modFrom, "ToModifiedDate", modTo)
+			}
+		}
 	}
 	if d := kid(el, "TxnDateRangeFilter"); d != nil {
 		from, to := textAt(d, "FromTxnDate"), textAt(d, "ToTxnDate")
@@ -416,6 +524,9 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 			if from, to, err = dateMacro(m, f.opt.Now()); err != nil {
 				return nil, err
 			}
+		}
+		if from != "" && to != "" && from > to {
+			return nil, dateRangeError("FromTxnDate", from, "ToTxnDate", to)
 		}
 		if from != "" {
 			spec.where = append(spec.where, "txn_date >= ?")
@@ -622,6 +733,11 @@ func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) erro
 		}
 		where = append(where, "deleted <= ?")
 		args = append(args, t.Unix())
+		if from != "" {
+			if ft, _ := parseQBDateTime(from, loc, false); ft.After(t) {
+				return dateRangeError("FromDeletedDate", from, "ToDeletedDate", to)
+			}
+		}
 	}
 	if len(where) == 0 {
 		where = append(where, "1")

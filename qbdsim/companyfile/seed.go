@@ -47,7 +47,7 @@ var standardAccounts = [][3]string{
 
 // seedStandardLists adds what a new QuickBooks company file has: accounts,
 // terms, payment methods, sales tax codes and item, ship methods, customer
-// and vendor types, customer messages.
+// and vendor types, customer messages, and the form templates.
 func (f *File) seedStandardLists(ctx context.Context) error {
 	add := func(q querier, typ string, kids ...*qbxml.Node) (*qbxml.Node, error) {
 		t := f.reg().byName[typ]
@@ -108,6 +108,15 @@ func (f *File) seedStandardLists(ctx context.Context) error {
 			{"CustomerMsg", []*qbxml.Node{t("Name", "Thank you for your business.")}},
 			{"CustomerMsg", []*qbxml.Node{t("Name", "Please remit to above address.")}},
 			{"Vendor", []*qbxml.Node{t("Name", "State Board of Equalization"), qbxml.NewNode("VendorTypeRef", t("FullName", "Tax agency"))}},
+			{"Template", []*qbxml.Node{t("Name", "Intuit Product Invoice"), t("TemplateType", "Invoice")}},
+			{"Template", []*qbxml.Node{t("Name", "Intuit Professional Invoice"), t("TemplateType", "Invoice")}},
+			{"Template", []*qbxml.Node{t("Name", "Intuit Service Invoice"), t("TemplateType", "Invoice")}},
+			{"Template", []*qbxml.Node{t("Name", "Custom Credit Memo"), t("TemplateType", "CreditMemo")}},
+			{"Template", []*qbxml.Node{t("Name", "Custom Estimate"), t("TemplateType", "Estimate")}},
+			{"Template", []*qbxml.Node{t("Name", "Custom Purchase Order"), t("TemplateType", "PurchaseOrder")}},
+			{"Template", []*qbxml.Node{t("Name", "Custom Sales Order"), t("TemplateType", "SalesOrder")}},
+			{"Template", []*qbxml.Node{t("Name", "Custom Sales Receipt"), t("TemplateType", "SalesReceipt")}},
+			{"Template", []*qbxml.Node{t("Name", "Custom Build Assembly"), t("TemplateType", "BuildAssembly")}},
 			{"ItemSalesTax", []*qbxml.Node{t("Name", defaultSalesTaxItem), t("ItemDesc", "Sales tax"), t("TaxRate", "7.25"),
 				qbxml.NewNode("TaxVendorRef", t("FullName", "State Board of Equalization"))}},
 		}

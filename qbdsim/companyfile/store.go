@@ -70,6 +70,11 @@ CREATE TABLE IF NOT EXISTS links (
   PRIMARY KEY (target_id, payer_seq)
 );
 CREATE INDEX IF NOT EXISTS links_payer ON links(payer_id);
+-- barcodes keeps the bar code of each item that has one (BarCodeQuery).
+CREATE TABLE IF NOT EXISTS barcodes (value TEXT PRIMARY KEY, list_id TEXT NOT NULL);
+-- cleared holds the cleared status of transactions and their lines
+-- (ClearedStatusMod); line_id is '' for the whole transaction.
+CREATE TABLE IF NOT EXISTS cleared (txn_id TEXT NOT NULL, line_id TEXT NOT NULL, status TEXT NOT NULL, PRIMARY KEY (txn_id, line_id));
 CREATE TABLE IF NOT EXISTS message_sets (id TEXT PRIMARY KEY, response BLOB NOT NULL, created INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS data_ext_defs (
   owner_id TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL, ret BLOB NOT NULL,
@@ -160,13 +165,17 @@ func (f *File) load(ctx context.Context) error {
 }
 
 // upgrade adds what a company file written by an earlier simulator lacks:
-// the links table, filled from the payments it holds.
+// the tables added since, and the links filled from the payments it holds.
 func (f *File) upgrade(ctx context.Context) error {
 	var n int
 	if err := f.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'links'`).Scan(&n); err != nil {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 	}
 	if n > 0 {
+		// Tables added later are created by the idempotent schema.
+		if _, err := f.db.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+		}
 		return nil
 	}
 	tx, err := f.db.BeginTx(ctx, nil)

@@ -20,6 +20,9 @@ func setIf(ret *qbxml.Node, model *qbxml.ElementType, name, text string) {
 // completeType computes what QuickBooks computes for each type: defaults,
 // line amounts, totals, balances, and the indexed columns of o.
 func (f *File) completeType(ctx context.Context, q querier, t *objType, model *qbxml.ElementType, ret, src *qbxml.Node, o *object, old *object) error {
+	if err := f.fillRet(ctx, q, t, model, ret); err != nil {
+		return err
+	}
 	if t.Kind == kindList {
 		switch t.Name {
 		case "Customer", "Vendor", "Account":
@@ -52,9 +55,13 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 
 	// Transactions.
 	if textAt(ret, "TxnDate") == "" {
-		setOrdered(ret, model, "TxnDate", qbDate(f.opt.Now()))
+		setIf(ret, model, "TxnDate", qbDate(f.opt.Now()))
 	}
 	o.txnDate = textAt(ret, "TxnDate")
+	if t.Name == "VehicleMileage" {
+		// A trip has no transaction date: it is dated by its end.
+		o.txnDate = orDefault(textAt(ret, "TripEndDate"), orDefault(textAt(ret, "TripStartDate"), qbDate(f.opt.Now())))
+	}
 	if err := f.checkClosingDate(ctx, q, t, o.txnDate); err != nil {
 		return err
 	}
@@ -140,7 +147,21 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 	case "Check", "CreditCardCharge", "CreditCardCredit":
 		setIf(ret, model, "Amount", formatCents(sum))
 	case "Deposit":
-		setIf(ret, model, "DepositTotal", formatCents(sum))
+		return f.completeDeposit(ctx, q, model, ret, src, o)
+	case "Charge":
+		setIf(ret, model, "BalanceRemaining", formatCents(sum))
+		setIf(ret, model, "IsPaid", boolText(sum == 0))
+		o.effect = sum
+	case "SalesTaxPaymentCheck":
+		setIf(ret, model, "Amount", formatCents(sum))
+	case "ARRefundCreditCard":
+		var refund int64
+		for _, a := range kids(ret, "RefundAppliedToTxnRet") {
+			refund += mustCents(textAt(a, "RefundAmount"))
+		}
+		setIf(ret, model, "TotalAmount", formatCents(refund))
+	case "BuildAssembly":
+		return f.completeBuild(ctx, q, model, ret)
 	case "JournalEntry":
 		var debit, credit int64
 		for _, l := range kids(ret, "JournalDebitLine") {
@@ -421,6 +442,10 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 		if err := insertLinks(ctx, q, o, ret); err != nil {
 			return err
 		}
+	case "Deposit":
+		if err := linkDeposit(ctx, q, o, ret); err != nil {
+			return err
+		}
 	}
 	if t.Side == "" {
 		return nil
@@ -449,6 +474,10 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 				return err
 			}
 		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM links WHERE payer_id = ?`, old.id); err != nil {
+			return err
+		}
+	case "Deposit":
 		if _, err := q.ExecContext(ctx, `DELETE FROM links WHERE payer_id = ?`, old.id); err != nil {
 			return err
 		}

@@ -31,8 +31,14 @@ type objType struct {
 	// AutoRef is true when QuickBooks numbers the transaction itself.
 	AutoRef bool
 	// Ident is the element that names a list element, unique within NS:
-	// "" means Name; a SalesRep is named by its Initial.
+	// "" means Name; a SalesRep is named by its Initial, a Lead by its
+	// FullName.
 	Ident string
+	// Unnamed list elements (to-dos) have no name and no namespace.
+	Unnamed bool
+	// Feature is the company feature the type needs ("" for none): a
+	// company without it answers status 3250 (see features.go).
+	Feature Feature
 }
 
 // ident returns the element that names a list element of the type.
@@ -78,6 +84,17 @@ var objTypes = []objType{
 	{Name: "JobType", NS: "JobType"},
 	{Name: "CustomerMsg", NS: "CustomerMsg"},
 	{Name: "PriceLevel", NS: "PriceLevel"},
+	{Name: "Template", NS: "Template"},
+	{Name: "Currency", NS: "Currency", Feature: FeatureMultiCurrency},
+	{Name: "InventorySite", NS: "InventorySite", Feature: FeatureSites},
+	{Name: "PayrollItemWage", NS: "PayrollItem", Feature: FeaturePayroll},
+	{Name: "PayrollItemNonWage", NS: "PayrollItem", Feature: FeaturePayroll},
+	{Name: "WorkersCompCode", NS: "WorkersCompCode", Feature: FeaturePayroll},
+	{Name: "UnitOfMeasureSet", NS: "UnitOfMeasureSet"},
+	{Name: "Vehicle", NS: "Vehicle"},
+	{Name: "BillingRate", NS: "BillingRate"},
+	{Name: "Lead", NS: "Lead", Ident: "FullName"},
+	{Name: "ToDo", Unnamed: true},
 
 	{Name: "Invoice", Kind: kindTxn, Entity: "CustomerRef", Account: "ARAccountRef", Side: "AR", AutoRef: true},
 	{Name: "CreditMemo", Kind: kindTxn, Entity: "CustomerRef", Account: "ARAccountRef", Side: "AR", AutoRef: true},
@@ -97,6 +114,14 @@ var objTypes = []objType{
 	{Name: "Deposit", Kind: kindTxn, Account: "DepositToAccountRef"},
 	{Name: "JournalEntry", Kind: kindTxn},
 	{Name: "Transfer", Kind: kindTxn, Account: "TransferFromAccountRef"},
+	{Name: "Charge", Kind: kindTxn, Entity: "CustomerRef", Account: "ARAccountRef", Side: "AR"},
+	{Name: "ARRefundCreditCard", Kind: kindTxn, Entity: "CustomerRef", Account: "RefundFromAccountRef"},
+	{Name: "SalesTaxPaymentCheck", Kind: kindTxn, Entity: "PayeeEntityRef", Account: "BankAccountRef"},
+	{Name: "InventoryAdjustment", Kind: kindTxn, Entity: "CustomerRef", Account: "AccountRef"},
+	{Name: "BuildAssembly", Kind: kindTxn, Feature: FeatureAssemblies},
+	{Name: "TransferInventory", Kind: kindTxn, Feature: FeatureSites},
+	{Name: "TimeTracking", Kind: kindTxn, Entity: "EntityRef"},
+	{Name: "VehicleMileage", Kind: kindTxn, Entity: "CustomerRef"},
 }
 
 // typeRegistry indexes objTypes by name and by Ret element name.
@@ -179,6 +204,31 @@ func refTarget(refName string, owner *objType) (ns string, types []string, ok bo
 		return "CustomerMsg", nil, true
 	case "PriceLevelRef":
 		return "PriceLevel", nil, true
+	case "TemplateRef":
+		return "Template", nil, true
+	case "CurrencyRef":
+		return "Currency", nil, true
+	case "InventorySiteRef", "FromInventorySiteRef", "ToInventorySiteRef", "ParentSiteRef":
+		return "InventorySite", nil, true
+	case "PayrollItemWageRef":
+		return "PayrollItem", []string{"PayrollItemWage"}, true
+	case "WorkersCompCodeRef":
+		return "WorkersCompCode", nil, true
+	case "UnitOfMeasureSetRef", "OverrideUOMSetRef":
+		return "UnitOfMeasureSet", nil, true
+	case "VehicleRef":
+		return "Vehicle", nil, true
+	case "BillingRateRef":
+		return "BillingRate", nil, true
+	case "LeadRef":
+		return "Lead", nil, true
+	case "ItemInventoryAssemblyRef":
+		return "Item", []string{"ItemInventoryAssembly"}, true
+	case "ItemServiceRef":
+		return "Item", []string{"ItemService"}, true
+	case "ItemInventoryRef":
+		// Assembly components may be any item, whatever the name says.
+		return "Item", nil, true
 	}
 	if strings.HasSuffix(refName, "AccountRef") {
 		return "Account", nil, true

@@ -119,6 +119,11 @@ func (f *File) addObject(ctx context.Context, q querier, t *objType, src *qbxml.
 	if err := f.applyEffects(ctx, q, t, o, ret, nil); err != nil {
 		return nil, err
 	}
+	if t.NS == "Item" {
+		if err := saveBarCode(ctx, q, o, src); err != nil {
+			return nil, err
+		}
+	}
 	return ret, nil
 }
 
@@ -130,7 +135,7 @@ func (f *File) complete(ctx context.Context, q querier, t *objType, model *qbxml
 		setOrdered(ret, model, "IsActive", "true")
 	}
 	o.active = textAt(ret, "IsActive") != "false"
-	if t.Kind == kindList {
+	if t.Kind == kindList && !t.Unnamed {
 		ident := t.ident()
 		name := textAt(ret, ident)
 		if name == "" && t.Name == "Employee" {
@@ -252,6 +257,11 @@ func (f *File) modObject(ctx context.Context, q querier, t *objType, old *object
 	}
 	if err := f.applyEffects(ctx, q, t, &o, ret, old); err != nil {
 		return nil, err
+	}
+	if t.NS == "Item" {
+		if err := saveBarCode(ctx, q, &o, src); err != nil {
+			return nil, err
+		}
 	}
 	if t.Kind == kindList && old.name != o.name {
 		if err := f.renameChildren(ctx, q, old.id, o.name); err != nil {
