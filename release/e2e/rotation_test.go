@@ -286,7 +286,7 @@ func (r *rotation) rotate() {
 		t.Fatalf("publishing release 2 did not start a campaign over 3 connections:\n%s", out)
 	}
 	campID := m[1]
-	r.waitStates(campID, string(qbconnect.CampaignPending))
+	r.waitStates(campID, string(qbconnect.CampaignOffered))
 	r.checkNotices(campID)
 	r.queue("before rollout")
 
@@ -316,7 +316,7 @@ func (r *rotation) rotate() {
 		}
 		dialogs[s] = d
 	}
-	r.waitStates(campID, string(qbconnect.CampaignAwaiting)+"/"+qbconnect.SubPromptShowing)
+	r.waitStates(campID, string(qbconnect.CampaignCandidateInstalled)+"/"+qbconnect.SubPromptShowing)
 	for _, s := range r.sites {
 		c := campaign(s.org, campID)
 		for _, cc := range c.Connections {
@@ -337,7 +337,7 @@ func (r *rotation) rotate() {
 	for _, s := range r.sites {
 		s.sim.Answer(dialogs[s], qbdsim.ChoiceAlways)
 	}
-	r.waitStates(campID, string(qbconnect.CampaignReauthorized))
+	r.waitStates(campID, string(qbconnect.CampaignApproved))
 	testenv.WaitFor(t, "the campaign to complete", patience, func() (bool, string) {
 		c := campaign(r.lender, campID)
 		return c.Status == qbconnect.CampaignComplete, string(c.Status)
