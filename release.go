@@ -219,8 +219,8 @@ type Campaign struct {
 	RolloutAt time.Time `json:"rolloutAt"`
 	// ReminderAfter, when positive, sends one reminder to the client for
 	// connections still waiting that long after the connector updated.
-	ReminderAfter Duration   `json:"reminderAfter,omitempty"`
-	CreatedAt     time.Time  `json:"createdAt"`
+	ReminderAfter Duration  `json:"reminderAfter,omitempty"`
+	CreatedAt     time.Time `json:"createdAt"`
 	// NotifiedAt is when every affected client was emailed the notice; nil
 	// while one of them has no contact address (see NotNotified).
 	NotifiedAt *time.Time `json:"notifiedAt,omitempty"`
@@ -232,7 +232,7 @@ type Campaign struct {
 	// reference of the 30, 14 and 7 day reminders. Nil when no old
 	// certificate's expiry is known (seen only on connectors).
 	OldCertificateExpiresAt *time.Time `json:"oldCertificateExpiresAt,omitempty"`
-	CompletedAt   *time.Time `json:"completedAt,omitempty"`
+	CompletedAt             *time.Time `json:"completedAt,omitempty"`
 	// Counts per state, over the connections the reader may see.
 	Counts map[CampaignState]int `json:"counts"`
 	// Connections are the affected connections (in the detail view only,
@@ -256,7 +256,7 @@ type CampaignConnection struct {
 	OldThumbprint string `json:"oldThumbprint"`
 	// Since is when the connection entered State (and SubState).
 	Since          time.Time  `json:"since"`
-	UpdatedAt      *time.Time `json:"updatedAt,omitempty"` // when the connector ran the new release
+	UpdatedAt      *time.Time `json:"updatedAt,omitempty"`  // when the connector ran the new release
 	ReauthorizedAt *time.Time `json:"approvedAt,omitempty"` // when QuickBooks authorised the new version
 	RemindedAt     *time.Time `json:"remindedAt,omitempty"`
 	// NeedsAction is true when the end user must act now.

@@ -37,7 +37,7 @@ func releaseCmd(env releaseEnv) *cobra.Command {
 	cmd.AddCommand(
 		releaseSignCmd(env),
 		releaseVerifyCmd(env),
-		releaseTSACmd(env), // release_tsa.go
+		releaseTSACmd(env),          // release_tsa.go
 		releasePublishCmd(env),      // release_platform.go
 		releaseListCmd(env),         // release_platform.go
 		releaseRolloutCmd(env),      // release_platform.go
