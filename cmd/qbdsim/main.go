@@ -52,6 +52,7 @@ func newRootCmd() *cobra.Command {
 		newAppsCmd(),
 		newExecCmd(),
 		newModalCmd(),
+		newClockCmd(),
 		newFaultCmd(),
 		newPolicyCmd(),
 		newLatencyCmd(),
