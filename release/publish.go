@@ -4,7 +4,7 @@
 // updated (or refused, or rolled back), the watch over signing certificates
 // that warns before one expires, and the rotation campaign that a release
 // signed with a new certificate starts: which connections are affected, the
-// notice to each client, each connection's way to Reauthorized, webhooks
+// notice to each client, each connection's way to Approved and Switched, webhooks
 // and reminders.
 //
 // It is a platform adapter: it uses the store, notify (mail) and signing,

@@ -226,7 +226,7 @@ var campaignLine = regexp.MustCompile(`rotation campaign (\S+), (\d+) connection
 // listing exactly its affected companies; the connectors update
 // themselves; QuickBooks asks again; the campaign shows each connection
 // waiting for the administrator, who approves; every connection ends
-// Reauthorized, and every write queued during the rotation ran exactly
+// Approved, and every write queued during the rotation ran exactly
 // once.
 func TestConnectorsUpdateToReleaseSignedWithNewCertificateAndEveryConnectionIsReauthorized(t *testing.T) {
 	newRotation(t, "spawn").rotate()
@@ -268,7 +268,7 @@ func (r *rotation) restartLikeServiceManager(s *site) {
 	})
 }
 
-// rotate plays the rotation from release 1 to Reauthorized.
+// rotate plays the rotation from release 1 to Approved.
 func (r *rotation) rotate() {
 	t := r.t
 	t.Helper()
