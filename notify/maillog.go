@@ -55,6 +55,27 @@ func (o *LogOutbox) Queue(ctx context.Context, m *qbconnect.Mail) (*qbconnect.Ma
 	return o.store.FindMail(ctx, stored.ID)
 }
 
+// Resume logs in full, and marks not sent, every message still Queued in
+// the outbox: those another process queued (`qbconnect release publish`
+// writes straight to the database) while no SMTP server is configured. It
+// returns how many it logged.
+func (o *LogOutbox) Resume(ctx context.Context) (int, error) {
+	list, err := o.store.ListMail(ctx, qbconnect.MailQueued)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, m := range list {
+		if _, err := o.store.MailAttempt(ctx, m.ID, NotSentReason, true); err != nil {
+			return n, err
+		}
+		o.log.Warn("email not sent (no SMTP server configured); the whole message follows",
+			"id", m.ID, "kind", m.Kind, "to", strings.Join(m.To, ", "), "subject", m.Subject, "message", FormatMail(m))
+		n++
+	}
+	return n, nil
+}
+
 // FormatMail renders a message as the plain-text email it would be: To and
 // Subject headers, a blank line, the text body.
 func FormatMail(m *qbconnect.Mail) string {

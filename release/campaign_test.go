@@ -332,3 +332,33 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestWithoutSMTPMessagesQueuedByAnotherProcessAreLoggedOnTheNextPass(t *testing.T) {
+	var logs syncBuffer
+	e := newEnv(t)
+	svc, err := release.New(release.Config{Store: e.rs, Orgs: e.orgs, Now: e.clock.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// `qbconnect release publish` queues straight into the database.
+	queued, _, err := e.rs.AddMail(context.Background(), &qbconnect.Mail{Kind: "campaign_notice", To: []string{"alerts@acme.test"},
+		Subject: "Action needed", Text: "Hello Acme,\nplease approve by Friday.\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var passErr error
+	svc.Loop(ctx, time.Hour, func(err error) { passErr = err; cancel() })
+	if passErr != nil {
+		t.Fatal(passErr)
+	}
+	for _, want := range []string{"email not sent", "please approve by Friday.", "alerts@acme.test", queued.ID} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, logs.String())
+		}
+	}
+	m, err := e.rs.FindMail(context.Background(), queued.ID)
+	if err != nil || m.Status != qbconnect.MailFailed || m.LastError != notify.NotSentReason {
+		t.Errorf("message after the pass: %+v, %v", m, err)
+	}
+}

@@ -86,6 +86,9 @@ type Service struct {
 	cfg Config
 	log *slog.Logger
 	tpl *notify.Templates
+	// logged is the outbox that logs instead of sending when no Mailer
+	// was configured; nil otherwise.
+	logged *notify.LogOutbox
 }
 
 // New fills cfg's defaults and returns a Service.
@@ -102,12 +105,13 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Verifier == nil {
 		cfg.Verifier = &signing.Verifier{}
 	}
+	var logged *notify.LogOutbox
 	if cfg.Mail == nil {
-		lo, err := notify.NewLogOutbox(cfg.Store, cfg.Logger)
-		if err != nil {
+		var err error
+		if logged, err = notify.NewLogOutbox(cfg.Store, cfg.Logger); err != nil {
 			return nil, err
 		}
-		cfg.Mail = lo
+		cfg.Mail = logged
 	}
 	if cfg.Thresholds == nil {
 		cfg.Thresholds = []int{90, 60, 30, 14, 7}
@@ -130,7 +134,7 @@ func New(cfg Config) (*Service, error) {
 			return nil, err
 		}
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, tpl: tpl}, nil
+	return &Service{cfg: cfg, log: cfg.Logger, tpl: tpl, logged: logged}, nil
 }
 
 // PublishInput describes a release to publish.
