@@ -42,6 +42,22 @@ func ossVerifyAt(tb testing.TB, ca *signingtest.CA, path string, at time.Time) (
 		"-time", strconv.FormatInt(at.Unix(), 10))
 }
 
+// ossAgreesAt checks that `osslsigncode verify` as of at accepts path
+// exactly when our verdict is Valid (Authenticode files only; the
+// interoperability tests need the tool, CI installs it).
+func ossAgreesAt(tb testing.TB, ca *signingtest.CA, sig *signing.Signature, at time.Time) {
+	tb.Helper()
+	if sig.Kind != signing.KindAuthenticodePE && sig.Kind != signing.KindAuthenticodeMSI {
+		return
+	}
+	needTool(tb, "osslsigncode", "osslsigncode")
+	ok, out := ossVerifyAt(tb, ca, sig.Path, at)
+	if ok != sig.Valid() {
+		tb.Errorf("%s at %s: osslsigncode verify succeeded=%v, our verdict %s (%s):\n%s", filepath.Base(sig.Path), at.UTC().Format(time.RFC3339),
+			ok, sig.Verdict, sig.Reason, lastLines(out, 15))
+	}
+}
+
 // shortLived issues a code-signing certificate that expires in two days, so
 // that tests can verify "after it expired" by moving the verification time.
 func shortLived(tb testing.TB, ca *signingtest.CA, name string) *signingtest.Leaf {
@@ -92,6 +108,7 @@ func TestTimestampedSignatureStaysValidAfterTheCertificateExpires(t *testing.T) 
 
 			later := verifyAt(t, ca, stamped, afterExpiry)
 			wantVerdict(t, later, signing.Valid)
+			ossAgreesAt(t, ca, later, afterExpiry)
 			want := "timestamped " + now.TimestampTime.UTC().Format(time.DateOnly) + ", certificate expired " + leaf.Cert.NotAfter.UTC().Format(time.DateOnly)
 			if !later.ValidByTimestamp || later.TimeValid || later.Note() != want {
 				t.Errorf("after expiry: byTimestamp=%v timeValid=%v note %q, want %q", later.ValidByTimestamp, later.TimeValid, later.Note(), want)
@@ -102,6 +119,7 @@ func TestTimestampedSignatureStaysValidAfterTheCertificateExpires(t *testing.T) 
 
 			untimestamped := verifyAt(t, ca, plain, afterExpiry)
 			wantVerdict(t, untimestamped, signing.Expired)
+			ossAgreesAt(t, ca, untimestamped, afterExpiry)
 			if !strings.Contains(untimestamped.Reason, "not timestamped") {
 				t.Errorf("reason %q does not say the signature lacks a timestamp", untimestamped.Reason)
 			}
@@ -181,6 +199,7 @@ func TestTimestampOutsideTheCertificateValidityDoesNotHelp(t *testing.T) {
 	}
 	sig := verifyAt(t, ca, exe, lateClock.Add(24*time.Hour))
 	wantVerdict(t, sig, signing.Expired)
+	ossAgreesAt(t, ca, sig, lateClock.Add(24*time.Hour))
 	if !strings.Contains(sig.Reason, "outside the certificate's validity") {
 		t.Errorf("reason %q", sig.Reason)
 	}

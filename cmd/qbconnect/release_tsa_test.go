@@ -5,8 +5,10 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +113,23 @@ func TestReleaseVerifyAtATimeAfterExpiryAcceptsOnlyTimestampedSignatures(t *test
 	}
 	if !strings.Contains(out, plain+": EXPIRED") || !hasField(out, "timestamp", "none: the signature stops verifying when the certificate expires") {
 		t.Errorf("verify output:\n%s", out)
+	}
+
+	// osslsigncode, as of the same time, agrees on both executables.
+	if _, err := exec.LookPath("osslsigncode"); err == nil {
+		at, _ := time.Parse(time.RFC3339, afterExpiry)
+		for _, tc := range []struct {
+			path string
+			ok   bool
+		}{{stamped, true}, {plain, false}} {
+			out, err := exec.Command("osslsigncode", "verify", "-in", tc.path, "-CAfile", ca.RootPath(), "-TSA-CAfile", ca.RootPath(),
+				"-time", strconv.FormatInt(at.Unix(), 10)).CombinedOutput()
+			if (err == nil) != tc.ok {
+				t.Errorf("osslsigncode verify %s at %s: succeeded=%v, want %v\n%s", filepath.Base(tc.path), afterExpiry, err == nil, tc.ok, out)
+			}
+		}
+	} else {
+		t.Log("osslsigncode is not installed (apt-get install osslsigncode): its agreement is checked in package signing's tests")
 	}
 
 	// Before expiry both are valid; the timestamped one says when it was
