@@ -23,8 +23,9 @@ const (
 	// EventWriteFailed: a client's write failed or timed out.
 	EventWriteFailed EventType = "write.failed"
 	// EventRotationConnectionUpdated: during a certificate-rotation
-	// campaign, a connection moved to another state (Updated,
-	// AwaitingReauthorization with its sub-state, Reauthorized).
+	// campaign, a connection moved to another state (Offered,
+	// CandidateInstalled with its sub-state, Approved, Switched, Denied,
+	// WrongFile, FellBack, Left).
 	EventRotationConnectionUpdated EventType = "rotation_campaign.connection_updated"
 )
 

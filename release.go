@@ -131,25 +131,63 @@ const (
 // CampaignState is where one connection is in a rotation campaign.
 type CampaignState string
 
-// Campaign states, in the order a connection goes through them.
+// Campaign states. The way through is Offered → CandidateInstalled →
+// Approved → Switched; Denied, WrongFile and FellBack are the detours, Left
+// the way out. While a connection is not Approved (or Switched) its
+// QuickBooks administrator still has to authorise the new version.
 const (
-	// CampaignPending: the connector still runs a release signed with the
-	// old certificate.
-	CampaignPending CampaignState = "Pending"
-	// CampaignUpdated: the connector runs the new release; QuickBooks has
-	// not been asked yet.
-	CampaignUpdated CampaignState = "Updated"
-	// CampaignAwaiting: QuickBooks must authorise the re-signed connector;
-	// SubState says what stands in the way.
-	CampaignAwaiting CampaignState = "AwaitingReauthorization"
-	// CampaignReauthorized: QuickBooks answered the new connector normally.
-	CampaignReauthorized CampaignState = "Reauthorized"
+	// CampaignOffered: the connector was offered the release signed with
+	// the new certificate and still serves the file with the old one.
+	CampaignOffered CampaignState = "Offered"
+	// CampaignCandidateInstalled: the new version is installed (beside the
+	// current one, or in its place); QuickBooks has not authorised it for
+	// this file yet. SubState says what stands in the way.
+	CampaignCandidateInstalled CampaignState = "CandidateInstalled"
+	// CampaignApproved: QuickBooks answered the new version for the linked
+	// company file.
+	CampaignApproved CampaignState = "Approved"
+	// CampaignSwitched: the file is served by the new version; the
+	// connection is done.
+	CampaignSwitched CampaignState = "Switched"
+	// CampaignDenied: the QuickBooks administrator denied (or removed) the
+	// new version's access.
+	CampaignDenied CampaignState = "Denied"
+	// CampaignWrongFile: access was granted to another company file than
+	// the linked one.
+	CampaignWrongFile CampaignState = "WrongFile"
+	// CampaignFellBack: the old version could not keep serving (its
+	// certificate expired without a timestamp, or its release was revoked)
+	// before the file switched; the file waits for the new version's
+	// approval like any re-signed application.
+	CampaignFellBack CampaignState = "FellBack"
 	// CampaignLeft: the connection was unlinked or revoked during the
 	// campaign; nothing more to do.
 	CampaignLeft CampaignState = "Left"
 )
 
-// Sub-states of CampaignAwaiting: the situations of the end user.
+// CampaignStates lists every campaign state in display order.
+var CampaignStates = []CampaignState{CampaignOffered, CampaignCandidateInstalled, CampaignApproved, CampaignSwitched,
+	CampaignDenied, CampaignWrongFile, CampaignFellBack, CampaignLeft}
+
+// Approved reports whether QuickBooks has authorised the new version for
+// the connection (Approved or Switched).
+func (s CampaignState) Approved() bool { return s == CampaignApproved || s == CampaignSwitched }
+
+// Done reports whether nothing is left to do for the connection.
+func (s CampaignState) Done() bool { return s.Approved() || s == CampaignLeft }
+
+// Valid reports whether s is one of the campaign states.
+func (s CampaignState) Valid() bool {
+	for _, v := range CampaignStates {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Sub-states of CampaignCandidateInstalled (and, for compatibility of
+// instructions, of Denied and WrongFile): the situations of the end user.
 const (
 	SubPromptShowing     = "prompt_showing"      // QuickBooks shows (or will show) its authorisation dialog
 	SubWrongFileOpen     = "wrong_file_open"     // QuickBooks has another company file open
@@ -181,10 +219,20 @@ type Campaign struct {
 	RolloutAt time.Time `json:"rolloutAt"`
 	// ReminderAfter, when positive, sends one reminder to the client for
 	// connections still waiting that long after the connector updated.
-	ReminderAfter Duration   `json:"reminderAfter,omitempty"`
-	CreatedAt     time.Time  `json:"createdAt"`
-	NotifiedAt    *time.Time `json:"notifiedAt,omitempty"`
-	CompletedAt   *time.Time `json:"completedAt,omitempty"`
+	ReminderAfter Duration  `json:"reminderAfter,omitempty"`
+	CreatedAt     time.Time `json:"createdAt"`
+	// NotifiedAt is when every affected client was emailed the notice; nil
+	// while one of them has no contact address (see NotNotified).
+	NotifiedAt *time.Time `json:"notifiedAt,omitempty"`
+	// NotNotified names the affected organisations (ID) that have no
+	// contact address, so were not told; operators only.
+	NotNotified []string `json:"notNotified,omitempty"`
+	// OldCertificateExpiresAt is when the first of the old certificates
+	// expires: the date by which connections should be Approved, and the
+	// reference of the 30, 14 and 7 day reminders. Nil when no old
+	// certificate's expiry is known (seen only on connectors).
+	OldCertificateExpiresAt *time.Time `json:"oldCertificateExpiresAt,omitempty"`
+	CompletedAt             *time.Time `json:"completedAt,omitempty"`
 	// Counts per state, over the connections the reader may see.
 	Counts map[CampaignState]int `json:"counts"`
 	// Connections are the affected connections (in the detail view only,
@@ -208,8 +256,8 @@ type CampaignConnection struct {
 	OldThumbprint string `json:"oldThumbprint"`
 	// Since is when the connection entered State (and SubState).
 	Since          time.Time  `json:"since"`
-	UpdatedAt      *time.Time `json:"updatedAt,omitempty"` // when the connector ran the new release
-	ReauthorizedAt *time.Time `json:"reauthorizedAt,omitempty"`
+	UpdatedAt      *time.Time `json:"updatedAt,omitempty"`  // when the connector ran the new release
+	ReauthorizedAt *time.Time `json:"approvedAt,omitempty"` // when QuickBooks authorised the new version
 	RemindedAt     *time.Time `json:"remindedAt,omitempty"`
 	// NeedsAction is true when the end user must act now.
 	NeedsAction bool `json:"needsAction"`

@@ -41,7 +41,15 @@ type CampaignNotice struct {
 	RolloutAt  time.Time
 	OldSigner  string
 	NewSigner  string
-	Companies  []NoticeCompany
+	// ApproveBy is the date by which the customers should approve the new
+	// version: when the old certificate expires (OldExpires, zero when not
+	// known), else the rollout date.
+	ApproveBy  time.Time
+	OldExpires time.Time
+	// DaysLeft, in a reminder before expiry, is the number of days left
+	// (30, 14 or 7); 0 in other messages.
+	DaysLeft  int
+	Companies []NoticeCompany
 	// Cases are the situations of the end users and what to do in each.
 	Cases []qbconnect.Instructions
 }

@@ -39,12 +39,13 @@ func newEnv(tb testing.TB) *env {
 func (e *env) start(opt qbdsim.Options) *qbdsim.Simulator {
 	e.tb.Helper()
 	e.verifier = e.ca.Verifier(e.tb)
-	e.verifier.Now = e.clock.Now
 	opt.Dir, opt.Now, opt.Verifier = e.dir, e.clock.Now, e.verifier
 	sim, err := qbdsim.New(opt)
 	if err != nil {
 		e.tb.Fatalf("qbdsim.New: %v", err)
 	}
+	// Programs are verified by the simulator's clock (SetClock moves it).
+	e.verifier.Now = sim.Now
 	e.tb.Cleanup(func() { sim.Close() })
 	e.sim = sim
 	return sim

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qbconnect/qbconnect/qbd"
@@ -66,8 +67,12 @@ type Options struct {
 // Simulator is a simulated QuickBooks Desktop on one computer. It is safe for
 // concurrent use. Close it to close the open company file.
 type Simulator struct {
-	dir      string
+	dir string
+	// now is the simulator's clock: base (Options.Now) moved by offset
+	// (SetClock), so that a test or a demo can let certificates expire.
 	now      func() time.Time
+	base     func() time.Time
+	offset   atomic.Int64 // nanoseconds added to base
 	log      *slog.Logger
 	rand     io.Reader
 	verifier ProgramVerifier
@@ -140,9 +145,11 @@ func New(opt Options) (*Simulator, error) {
 		latency:  opt.Latency,
 		changed:  make(chan struct{}),
 	}
-	if s.now == nil {
-		s.now = time.Now
+	s.base = opt.Now
+	if s.base == nil {
+		s.base = time.Now
 	}
+	s.now = func() time.Time { return s.base().Add(time.Duration(s.offset.Load())) }
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -238,10 +245,14 @@ func (s *Simulator) newID(n int) string {
 
 // State is a snapshot of the simulated QuickBooks.
 type State struct {
-	Running      bool `json:"running"`
-	Unattended   bool `json:"unattended"`   // started in the background for an application
-	Initializing bool `json:"initializing"` // still starting (0x80040424)
-	CannotStart  bool `json:"cannotStart"`  // QuickBooks cannot be started (0x80040408)
+	// Clock is the simulator's time, by which certificates expire;
+	// ClockShifted says it was moved with SetClock.
+	Clock        time.Time `json:"clock"`
+	ClockShifted bool      `json:"clockShifted,omitempty"`
+	Running      bool      `json:"running"`
+	Unattended   bool      `json:"unattended"`   // started in the background for an application
+	Initializing bool      `json:"initializing"` // still starting (0x80040424)
+	CannotStart  bool      `json:"cannotStart"`  // QuickBooks cannot be started (0x80040408)
 	// CompanyFile is the open company file; nil when none is open.
 	CompanyFile *OpenFile `json:"companyFile,omitempty"`
 	// ModalDialog is the title of a modal dialog the user has open in
@@ -288,6 +299,8 @@ func (s *Simulator) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := State{
+		Clock:        s.now().UTC(),
+		ClockShifted: s.offset.Load() != 0,
 		Running:      s.running,
 		Unattended:   s.unattended,
 		Initializing: s.initializing,
@@ -585,6 +598,29 @@ func (s *Simulator) SetCannotStart(on bool) {
 	defer s.mu.Unlock()
 	s.cannotStart = on
 	s.notifyLocked()
+}
+
+// Now returns the simulator's time: Options.Now moved by SetClock. A
+// ProgramVerifier given in Options should use it as its clock.
+func (s *Simulator) Now() time.Time { return s.now() }
+
+// SetClock moves the simulator's clock to t; it then runs on from t. A
+// signer certificate whose NotAfter the clock passes is expired from then
+// on, as in QuickBooks on a computer whose date passed it: the Expired
+// Certificate window (or 0x8004041E for automatic login) when the company
+// file's "Notify the user before running any application whose
+// certificate has expired" preference is on. The zero time resets the
+// clock to Options.Now.
+func (s *Simulator) SetClock(t time.Time) {
+	var off time.Duration
+	if !t.IsZero() {
+		off = t.Sub(s.base())
+	}
+	s.offset.Store(int64(off))
+	s.log.Info("clock set", "time", s.now().UTC(), "offset", off)
+	s.mu.Lock()
+	s.notifyLocked()
+	s.mu.Unlock()
 }
 
 // SetPolicy sets how authorization dialogs are answered from now on. Dialogs

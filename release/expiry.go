@@ -105,7 +105,8 @@ func thresholdKey(days int) string {
 	return strconv.Itoa(days)
 }
 
-// Loop runs Track and CheckExpiry every interval until ctx ends; after
+// Loop runs Track and CheckExpiry every interval until ctx ends (and,
+// without a Mailer, logs the messages other processes queued); after
 // each pass it calls onPass (when not nil) with the pass's error. Tests
 // call Track and CheckExpiry directly.
 func (s *Service) Loop(ctx context.Context, interval time.Duration, onPass func(error)) {
@@ -117,6 +118,12 @@ func (s *Service) Loop(ctx context.Context, interval time.Duration, onPass func(
 		err := terr
 		if err == nil {
 			err = eerr
+		}
+		if s.logged != nil {
+			// Without SMTP, messages other processes queued are logged.
+			if _, lerr := s.logged.Resume(ctx); lerr != nil && err == nil {
+				err = lerr
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("release: background pass failed", "err", err)

@@ -95,7 +95,7 @@ func instructionsFor(cc *qbconnect.CampaignConnection) *qbconnect.Instructions {
 	company, file := cc.CompanyName, cc.File.Path
 	var in qbconnect.Instructions
 	switch cc.State {
-	case qbconnect.CampaignAwaiting:
+	case qbconnect.CampaignCandidateInstalled:
 		switch cc.SubState {
 		case qbconnect.SubPromptShowing:
 			in = promptShowing(company, file)
@@ -103,23 +103,39 @@ func instructionsFor(cc *qbconnect.CampaignConnection) *qbconnect.Instructions {
 			in = wrongFileOpen(company, file)
 		case qbconnect.SubQBClosed:
 			in = qbClosed(company, file)
-		case qbconnect.SubApprovedWrongFile:
-			in = approvedWrongFile(company, file)
-		case qbconnect.SubDenied:
-			in = denied(company, file)
+		case "":
+			in = qbconnect.Instructions{
+				Situation: "The new version of the connector is installed; QuickBooks will ask to authorise it the next time it works on " + name(company, file) + ".",
+				Steps:     []string{"Keep QuickBooks open with " + name(company, file) + " and approve the connector when QuickBooks asks."},
+			}
 		default:
 			in = qbconnect.Instructions{
 				Situation: fmt.Sprintf("QuickBooks reports a problem (%s) with %s before the connector could be authorised.", cc.HealthCode, name(company, file)),
 				Steps:     []string{"Open the qbconnect connector on the QuickBooks computer and follow what it says for this company file.", "Then press Perform Sync and approve the connector when QuickBooks asks."},
 			}
 		}
-	case qbconnect.CampaignUpdated:
-		in = qbconnect.Instructions{
-			Situation: "The connector has updated itself; QuickBooks will ask to authorise it the next time it works on " + name(company, file) + ".",
-			Steps:     []string{"Keep QuickBooks open with " + name(company, file) + " and approve the connector when QuickBooks asks."},
-		}
+	case qbconnect.CampaignWrongFile:
+		in = approvedWrongFile(company, file)
+	case qbconnect.CampaignDenied:
+		in = denied(company, file)
+	case qbconnect.CampaignFellBack:
+		in = qbClosed(company, file)
+		in.Situation = "The old version of the connector can no longer work on " + name(company, file) +
+			" (its certificate expired or its release was withdrawn) and QuickBooks has not authorised the new one yet; work waits until it does."
 	default:
 		return nil
 	}
 	return &in
+}
+
+// needsAction reports whether the end user must act now for the
+// connection: QuickBooks waits for a person, or refused.
+func needsAction(cc *qbconnect.CampaignConnection) bool {
+	switch cc.State {
+	case qbconnect.CampaignDenied, qbconnect.CampaignWrongFile, qbconnect.CampaignFellBack:
+		return true
+	case qbconnect.CampaignCandidateInstalled:
+		return cc.SubState != ""
+	}
+	return false
 }

@@ -4,7 +4,7 @@
 // updated (or refused, or rolled back), the watch over signing certificates
 // that warns before one expires, and the rotation campaign that a release
 // signed with a new certificate starts: which connections are affected, the
-// notice to each client, each connection's way to Reauthorized, webhooks
+// notice to each client, each connection's way to Approved and Switched, webhooks
 // and reminders.
 //
 // It is a platform adapter: it uses the store, notify (mail) and signing,
@@ -54,8 +54,9 @@ const EventCampaignConnection = qbconnect.EventRotationConnectionUpdated
 type Config struct {
 	Store *store.ReleaseStore
 	Orgs  qbconnect.OrgService
-	// Mail queues the notices, reminders and warnings; nil logs them
-	// instead.
+	// Mail queues the notices, reminders and warnings; nil means no SMTP
+	// server: each message is recorded once and logged in full
+	// (notify.LogOutbox).
 	Mail Mailer
 	// Events sends webhooks about campaign connections; nil sends none.
 	Events Events
@@ -85,6 +86,9 @@ type Service struct {
 	cfg Config
 	log *slog.Logger
 	tpl *notify.Templates
+	// logged is the outbox that logs instead of sending when no Mailer
+	// was configured; nil otherwise.
+	logged *notify.LogOutbox
 }
 
 // New fills cfg's defaults and returns a Service.
@@ -100,6 +104,14 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Verifier == nil {
 		cfg.Verifier = &signing.Verifier{}
+	}
+	var logged *notify.LogOutbox
+	if cfg.Mail == nil {
+		var err error
+		if logged, err = notify.NewLogOutbox(cfg.Store, cfg.Logger); err != nil {
+			return nil, err
+		}
+		cfg.Mail = logged
 	}
 	if cfg.Thresholds == nil {
 		cfg.Thresholds = []int{90, 60, 30, 14, 7}
@@ -122,7 +134,7 @@ func New(cfg Config) (*Service, error) {
 			return nil, err
 		}
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, tpl: tpl}, nil
+	return &Service{cfg: cfg, log: cfg.Logger, tpl: tpl, logged: logged}, nil
 }
 
 // PublishInput describes a release to publish.
@@ -195,7 +207,11 @@ func (s *Service) Publish(ctx context.Context, in PublishInput) (*qbconnect.Rele
 	s.log.Info("release published", "version", rel.Version, "channel", rel.Channel, "signer", signer.Subject,
 		"thumbprint", signer.Thumbprint, "notAfter", signer.NotAfter, "artifacts", len(arts))
 	var camp *qbconnect.Campaign
-	if prev != nil && prev.Signer.Thumbprint != signer.Thumbprint {
+	rotates, err := s.rotates(ctx, prev, signer)
+	if err != nil {
+		return rel, nil, fmt.Errorf("release %s was published, but whether it needs a rotation campaign is unknown: %w", rel.Version, err)
+	}
+	if rotates {
 		camp, err = s.startCampaign(ctx, rel, in)
 		if err != nil {
 			return rel, nil, fmt.Errorf("release %s was published, but its rotation campaign failed: %w", rel.Version, err)
@@ -203,6 +219,27 @@ func (s *Service) Publish(ctx context.Context, in PublishInput) (*qbconnect.Rele
 		rel.CampaignID = camp.ID
 	}
 	return rel, camp, nil
+}
+
+// rotates reports whether a release signed by signer starts a rotation
+// campaign: its signer differs from the previous release's, or, with no
+// previous release (connectors installed before the platform published
+// any), from the certificate a linked connector reports running with. An
+// unsigned build (developers') starts none.
+func (s *Service) rotates(ctx context.Context, prev *qbconnect.Release, signer qbconnect.Certificate) (bool, error) {
+	if prev != nil {
+		return prev.Signer.Thumbprint != signer.Thumbprint, nil
+	}
+	runs, err := s.cfg.Store.ConnectorRuns(ctx, "")
+	if err != nil {
+		return false, err
+	}
+	for _, r := range runs {
+		if r.Thumbprint != "" && r.Thumbprint != signer.Thumbprint {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // latest returns the newest release of a channel, or nil.

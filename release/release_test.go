@@ -387,12 +387,13 @@ func newRotation(t *testing.T, reminder time.Duration) *rotation {
 	first := e.link(t, r.beta.ID, "Beta Farm", "", tpA)
 	r.conns["Beta Farm"] = first
 	r.conns["Beta Dairy"] = e.link(t, r.beta.ID, "Beta Dairy", first.ConnectorID, tpA)
-	// A third organisation whose connector already runs B is not affected.
-	gamma := e.org(t, "Gamma", "g@gamma.test")
-	e.link(t, gamma.ID, "Gamma Ltd", "", strings.ToLower(r.b.Thumbprint()))
 	if _, _, err := e.svc.Publish(ctx, release.PublishInput{Version: "1.0.0", Files: []string{signedPE(t, r.a, "qbconnector.exe")}}); err != nil {
 		t.Fatal(err)
 	}
+	// A third organisation whose connector already runs B (a pre-release
+	// installed by hand) is not affected.
+	gamma := e.org(t, "Gamma", "g@gamma.test")
+	e.link(t, gamma.ID, "Gamma Ltd", "", strings.ToLower(r.b.Thumbprint()))
 	rel, camp, err := e.svc.Publish(ctx, release.PublishInput{Version: "2.0.0", Files: []string{signedPE(t, r.b, "qbconnector.exe")},
 		RolloutAt: time.Date(2026, 12, 14, 9, 0, 0, 0, time.UTC), ReminderAfter: reminder})
 	if err != nil {
@@ -402,8 +403,8 @@ func newRotation(t *testing.T, reminder time.Duration) *rotation {
 		t.Fatalf("no campaign for a release with a new signer: %+v", rel)
 	}
 	// The publisher sees at once how many connections are affected.
-	if n := camp.Counts[qbconnect.CampaignPending]; n != 4 {
-		t.Errorf("the published campaign counts %d Pending connections, want 4: %v", n, camp.Counts)
+	if n := camp.Counts[qbconnect.CampaignOffered]; n != 4 {
+		t.Errorf("the published campaign counts %d Offered connections, want 4: %v", n, camp.Counts)
 	}
 	r.camp = camp
 	return r
@@ -469,7 +470,7 @@ func TestRotationCampaignFollowsEachConnection(t *testing.T) {
 		}
 		return m
 	}
-	if diff := cmp.Diff(map[string]string{"Acme Plumbing": "Pending", "Acme Bakery": "Pending"}, state(r.acme.ID)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"Acme Plumbing": "Offered", "Acme Bakery": "Offered"}, state(r.acme.ID)); diff != "" {
 		t.Errorf("start (-want +got):\n%s", diff)
 	}
 	// The other organisation's connections are invisible to Acme.
@@ -488,11 +489,11 @@ func TestRotationCampaignFollowsEachConnection(t *testing.T) {
 	e.health(t, bakery.ID, "qb_closed", "0x80040408", false)
 	e.health(t, farm.ID, "wrong_file_open", "0x8004041B", false)
 	e.health(t, dairy.ID, "wrong_file_open", "", false)
-	if diff := cmp.Diff(map[string]string{"Acme Plumbing": "AwaitingReauthorization/prompt_showing", "Acme Bakery": "AwaitingReauthorization/qb_closed"},
+	if diff := cmp.Diff(map[string]string{"Acme Plumbing": "CandidateInstalled/prompt_showing", "Acme Bakery": "CandidateInstalled/qb_closed"},
 		state(r.acme.ID)); diff != "" {
 		t.Errorf("after update (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]string{"Beta Farm": "AwaitingReauthorization/wrong_file_open", "Beta Dairy": "AwaitingReauthorization/approved_wrong_file"},
+	if diff := cmp.Diff(map[string]string{"Beta Farm": "CandidateInstalled/wrong_file_open", "Beta Dairy": "WrongFile"},
 		state(r.beta.ID)); diff != "" {
 		t.Errorf("beta (-want +got):\n%s", diff)
 	}
@@ -503,7 +504,7 @@ func TestRotationCampaignFollowsEachConnection(t *testing.T) {
 		}
 	}
 	list, err := e.svc.ListCampaigns(ctx, r.beta.ID)
-	if err != nil || len(list) != 1 || list[0].Counts[qbconnect.CampaignAwaiting] != 2 || len(list[0].Connections) != 2 {
+	if err != nil || len(list) != 1 || list[0].Counts[qbconnect.CampaignCandidateInstalled] != 1 || list[0].Counts[qbconnect.CampaignWrongFile] != 1 || len(list[0].Connections) != 2 {
 		t.Errorf("list = %+v, %v", list, err)
 	}
 
@@ -512,7 +513,7 @@ func TestRotationCampaignFollowsEachConnection(t *testing.T) {
 	e.clock.Advance(49 * time.Hour)
 	e.health(t, plumbing.ID, "ok", "", true)
 	e.health(t, bakery.ID, "access_denied", "0x8004041A", false)
-	if diff := cmp.Diff(map[string]string{"Acme Plumbing": "Reauthorized", "Acme Bakery": "AwaitingReauthorization/denied"}, state(r.acme.ID)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"Acme Plumbing": "Approved", "Acme Bakery": "Denied"}, state(r.acme.ID)); diff != "" {
 		t.Errorf("after approval (-want +got):\n%s", diff)
 	}
 	msgs := e.smtp.Wait(t, before+2, 20*time.Second)
@@ -535,13 +536,13 @@ func TestRotationCampaignFollowsEachConnection(t *testing.T) {
 	}
 	state(r.acme.ID)
 	c, _ = e.svc.FindCampaign(ctx, "", r.camp.ID)
-	if c.Status != qbconnect.CampaignComplete || c.Counts[qbconnect.CampaignReauthorized] != 4 {
+	if c.Status != qbconnect.CampaignComplete || c.Counts[qbconnect.CampaignApproved] != 4 {
 		t.Errorf("campaign %s, counts %v", c.Status, c.Counts)
 	}
 	e.events.mu.Lock()
 	defer e.events.mu.Unlock()
 	wantEvents := []string{
-		r.acme.ID + " Acme Plumbing Reauthorized ", r.acme.ID + " Acme Bakery AwaitingReauthorization denied",
+		r.acme.ID + " Acme Plumbing Approved ", r.acme.ID + " Acme Bakery Denied ",
 	}
 	for _, w := range wantEvents {
 		if !slices.Contains(e.events.list, w) {

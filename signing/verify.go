@@ -175,8 +175,24 @@ type Signature struct {
 	// counter-signature. Zero when absent. It is informative only: it does
 	// not change how expiry is judged.
 	SigningTime time.Time
-	// Timestamped reports an RFC 3161 or Authenticode timestamp.
-	Timestamped bool
+	// Timestamped reports an intact RFC 3161 (or legacy Authenticode)
+	// timestamp counter-signature over the signature; TimestampTime is its
+	// time and TimestampAuthority the certificate that signed it.
+	Timestamped        bool
+	TimestampTime      time.Time
+	TimestampAuthority *x509.Certificate
+	// TimestampTrusted reports that the timestamp's authority chains to a
+	// trusted root for time stamping at TimestampTime. Only a trusted
+	// timestamp can stand in for the verification time.
+	TimestampTrusted bool
+	// TimestampProblem says why a timestamp present could not be used
+	// ("" when it could or when there is none).
+	TimestampProblem string
+	// ValidByTimestamp reports a Valid signature whose signer certificate
+	// is outside its validity at VerifiedAt but was inside it at the
+	// trusted TimestampTime: Windows and osslsigncode accept it, and so do
+	// we. See [Signature.Note].
+	ValidByTimestamp bool
 	// Description is the Authenticode program description, if any.
 	Description string
 	// Signer is the signer certificate; nil when unsigned or unreadable.
@@ -186,6 +202,27 @@ type Signature struct {
 	// Chain is the verified chain from the signer to a trusted root, or nil
 	// when untrusted.
 	Chain []*x509.Certificate
+
+	counter *pkcs9.CounterSignature
+}
+
+// Note returns what a reader must know besides the verdict about time:
+// "timestamped 2026-05-01, certificate expired 2026-08-16" for a signature
+// valid only by its timestamp, "timestamped 2026-05-01" for a trusted
+// timestamp otherwise, why a timestamp was ignored, or "".
+func (s *Signature) Note() string {
+	day := func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+	switch {
+	case s.ValidByTimestamp && s.Signer != nil && s.VerifiedAt.Before(s.Signer.NotBefore):
+		return fmt.Sprintf("timestamped %s, certificate not valid before %s", day(s.TimestampTime), day(s.Signer.NotBefore))
+	case s.ValidByTimestamp && s.Signer != nil:
+		return fmt.Sprintf("timestamped %s, certificate expired %s", day(s.TimestampTime), day(s.Signer.NotAfter))
+	case s.TimestampProblem != "":
+		return "timestamp not used: " + s.TimestampProblem
+	case s.Timestamped && s.TimestampTrusted:
+		return "timestamped " + day(s.TimestampTime)
+	}
+	return ""
 }
 
 // Valid reports whether the verdict is Valid.
@@ -225,6 +262,9 @@ type Verifier struct {
 	// Roots are the trusted root certificates. Nil means the system pool
 	// (an empty pool where the system has none).
 	Roots *x509.CertPool
+	// TimestampRoots are the roots trusted for time-stamping authorities.
+	// Nil means Roots.
+	TimestampRoots *x509.CertPool
 	// Intermediates are extra CA certificates used to build chains, besides
 	// those embedded in signatures. Optional.
 	Intermediates []*x509.Certificate
@@ -456,9 +496,13 @@ func (v *Verifier) VerifyDetached(ctx context.Context, path, sigPath string) (*S
 		if err != nil {
 			return v.tampered(sig, fmt.Sprintf("the signature does not verify: %v", err)), nil
 		}
-		v.fillSigner(sig, pkcs9.TimestampedSignature{Signature: p7sig})
 		if t, err := si.SigningTime(); err == nil {
 			sig.SigningTime = t
+		}
+		tsig, err := pkcs9.VerifyOptionalTimestamp(p7sig)
+		v.fillSigner(sig, tsig)
+		if err != nil {
+			return v.tampered(sig, fmt.Sprintf("the timestamp does not verify: %v", err)), nil
 		}
 		var md []byte
 		if err := si.AuthenticatedAttributes.GetOne(pkcs7.OidAttributeMessageDigest, &md); err != nil {
@@ -485,7 +529,11 @@ func (v *Verifier) VerifyDetached(ctx context.Context, path, sigPath string) (*S
 			}
 			return v.tampered(sig, fmt.Sprintf("the file does not match its signature: %v", err)), nil
 		}
-		v.fillSigner(sig, pkcs9.TimestampedSignature{Signature: p7sig})
+		tsig, err := pkcs9.VerifyOptionalTimestamp(p7sig)
+		v.fillSigner(sig, tsig)
+		if err != nil {
+			return v.tampered(sig, fmt.Sprintf("the timestamp does not verify: %v", err)), nil
+		}
 	}
 	sig.DigestOK = true
 	v.evaluate(sig, p7sig)
@@ -518,6 +566,9 @@ func (v *Verifier) fillSigner(sig *Signature, ts pkcs9.TimestampedSignature) {
 	if ts.CounterSignature != nil {
 		sig.Timestamped = true
 		sig.SigningTime = ts.CounterSignature.SigningTime
+		sig.TimestampTime = ts.CounterSignature.SigningTime
+		sig.TimestampAuthority = ts.CounterSignature.Certificate
+		sig.counter = ts.CounterSignature
 	}
 }
 
@@ -547,10 +598,27 @@ func (v *Verifier) evaluate(sig *Signature, p7 pkcs7.Signature) {
 	var invalid x509.CertificateInvalidError
 	if err != nil && errors.As(err, &invalid) && invalid.Reason == x509.Expired {
 		timeErr = validityReason(invalid.Cert, sig.VerifiedAt)
-		// Judge trust apart from time: at the middle of the signer's
-		// validity the chain either holds or not for other reasons.
-		opts.CurrentTime = leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
-		chains, err = leaf.Verify(opts)
+		stamped := false
+		if at, ok := v.timestamp(sig, inter); ok {
+			// A trusted timestamp stands in for the verification time:
+			// the chain must hold at the stamped time.
+			opts.CurrentTime = at
+			if c, err2 := leaf.Verify(opts); err2 == nil {
+				chains, err, stamped = c, nil, true
+			} else if errors.As(err2, &invalid) && invalid.Reason == x509.Expired {
+				sig.TimestampProblem = fmt.Sprintf("the timestamp (%s) lies outside the certificate's validity", at.UTC().Format(time.RFC3339))
+			}
+		}
+		if stamped {
+			sig.ValidByTimestamp = true
+		} else {
+			// Judge trust apart from time: at the middle of the signer's
+			// validity the chain either holds or not for other reasons.
+			opts.CurrentTime = leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
+			chains, err = leaf.Verify(opts)
+		}
+	} else if sig.counter != nil {
+		v.timestamp(sig, inter) // only to report whether it is trusted
 	}
 	if err != nil {
 		sig.Verdict = Untrusted
@@ -566,12 +634,49 @@ func (v *Verifier) evaluate(sig *Signature, p7 pkcs7.Signature) {
 		sig.Reason = reason
 		return
 	}
-	if timeErr != "" {
+	if timeErr != "" && !sig.ValidByTimestamp {
 		sig.Verdict = Expired
 		sig.Reason = timeErr
+		if sig.Timestamped && sig.TimestampProblem != "" {
+			sig.Reason += "; " + sig.TimestampProblem
+		} else if !sig.Timestamped {
+			sig.Reason += "; the signature is not timestamped"
+		}
 		return
 	}
 	sig.Verdict = Valid
+}
+
+// timestamp checks the signature's timestamp authority: a chain to the
+// timestamp roots for time stamping, at the stamped time. It returns the
+// stamped time and whether it may stand in for the verification time, and
+// records the outcome in sig.
+func (v *Verifier) timestamp(sig *Signature, inter *x509.CertPool) (time.Time, bool) {
+	cs := sig.counter
+	if cs == nil || cs.Certificate == nil {
+		return time.Time{}, false
+	}
+	roots := v.TimestampRoots
+	if roots == nil {
+		roots = v.roots()
+	}
+	for _, c := range cs.Intermediates {
+		inter.AddCert(c)
+	}
+	_, err := cs.Certificate.Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: inter, CurrentTime: cs.SigningTime,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping},
+	})
+	if err != nil {
+		sig.TimestampProblem = fmt.Sprintf("the timestamp authority %q is not trusted: %s", cs.Certificate.Subject.CommonName, untrustedReason(err))
+		return time.Time{}, false
+	}
+	if r := v.revocation([]*x509.Certificate{cs.Certificate}); r != "" {
+		sig.TimestampProblem = "the timestamp authority's " + r
+		return time.Time{}, false
+	}
+	sig.TimestampTrusted = true
+	return cs.SigningTime, true
 }
 
 func validityReason(cert *x509.Certificate, at time.Time) string {

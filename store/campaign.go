@@ -189,3 +189,31 @@ func (s *ReleaseStore) SetCampaignStatus(ctx context.Context, id string, st qbco
 		return err
 	})
 }
+
+// MarkCampaignReminder records that an organisation was reminded of a
+// campaign `days` before the old certificate expires. It reports false when
+// it had been before (by this process or another).
+func (s *ReleaseStore) MarkCampaignReminder(ctx context.Context, campaignID, orgID string, days int) (bool, error) {
+	first := false
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		var n int
+		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM campaign_reminders WHERE campaign_id = ? AND org_id = ? AND days_before = ?",
+			campaignID, orgID, days).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		_, err := tx.exec(ctx, "INSERT INTO campaign_reminders (campaign_id, org_id, days_before, sent_at) VALUES (?, ?, ?, ?)",
+			campaignID, orgID, days, micros(s.db.now()))
+		if isUniqueViolation(err) {
+			return nil
+		}
+		first = err == nil
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("mark campaign reminder: %w", err)
+	}
+	return first, nil
+}

@@ -37,6 +37,7 @@ func releaseCmd(env releaseEnv) *cobra.Command {
 	cmd.AddCommand(
 		releaseSignCmd(env),
 		releaseVerifyCmd(env),
+		releaseTSACmd(env),          // release_tsa.go
 		releasePublishCmd(env),      // release_platform.go
 		releaseListCmd(env),         // release_platform.go
 		releaseRolloutCmd(env),      // release_platform.go
@@ -52,7 +53,7 @@ func releaseCmd(env releaseEnv) *cobra.Command {
 const expiryWarning = 30 * 24 * time.Hour
 
 func releaseSignCmd(env releaseEnv) *cobra.Command {
-	var certFile, keyFile, chainFile, description, url string
+	var certFile, keyFile, chainFile, description, url, tsURL string
 	var allowExpired bool
 	cmd := &cobra.Command{
 		Use:   "sign --cert CERT --key KEY [--chain FILE] FILE...",
@@ -61,8 +62,11 @@ func releaseSignCmd(env releaseEnv) *cobra.Command {
 			"PKCS#1, SEC 1 or PKCS#8, unencrypted). Windows PE images and MSI packages get an\n" +
 			"embedded Authenticode SHA-256 signature, in place, replacing any existing one; any\n" +
 			"other file gets a detached PKCS#7 signature written to FILE.p7s. --chain adds\n" +
-			"intermediate CA certificates to the signatures. Signatures are not timestamped.\n" +
-			"All files are checked before any is signed.",
+			"intermediate CA certificates to the signatures. --timestamp-url asks an RFC 3161\n" +
+			"time-stamping authority to countersign each signature (the Authenticode timestamp for\n" +
+			".exe/.msi, a timestamp token in FILE.p7s), so that it keeps verifying after the\n" +
+			"certificate expires; without it the signature stops verifying on the certificate's\n" +
+			"expiry date. All files are checked before any is signed.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if certFile == "" || keyFile == "" {
@@ -75,6 +79,7 @@ func releaseSignCmd(env releaseEnv) *cobra.Command {
 			signer.Description = description
 			signer.URL = url
 			signer.Now = env.now
+			signer.TimestampURL = tsURL
 			cert := signer.Certificate
 			now := env.now()
 			switch {
@@ -87,6 +92,11 @@ func releaseSignCmd(env releaseEnv) *cobra.Command {
 			case cert.NotAfter.Sub(now) < expiryWarning && now.Before(cert.NotAfter):
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: certificate %q expires on %s, in %d days: plan a rotation\n",
 					cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.RFC3339), int(cert.NotAfter.Sub(now).Hours()/24))
+			}
+			if tsURL == "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: no --timestamp-url: these signatures stop verifying when certificate %q expires on %s, "+
+					"and connectors and QuickBooks then refuse the files; sign with --timestamp-url to keep them valid\n",
+					cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.DateOnly))
 			}
 			// Check every file first, so a typo does not leave half a
 			// release signed.
@@ -116,6 +126,9 @@ func releaseSignCmd(env releaseEnv) *cobra.Command {
 			}
 			fmt.Fprintf(out, "signer %s, thumbprint %s, valid until %s\n", cert.Subject.CommonName,
 				signing.Thumbprint(cert), cert.NotAfter.UTC().Format(time.RFC3339))
+			if tsURL != "" {
+				fmt.Fprintf(out, "timestamped by %s: the signatures stay valid after the certificate expires\n", tsURL)
+			}
 			return nil
 		},
 	}
@@ -126,11 +139,12 @@ func releaseSignCmd(env releaseEnv) *cobra.Command {
 	fl.StringVar(&description, "description", "", "program description stored in Authenticode signatures")
 	fl.StringVar(&url, "url", "", "information URL stored in Authenticode signatures")
 	fl.BoolVar(&allowExpired, "allow-expired", false, "sign even with a certificate outside its validity")
+	fl.StringVar(&tsURL, "timestamp-url", "", "RFC 3161 time-stamping authority to countersign the signatures (recommended)")
 	return cmd
 }
 
 func releaseVerifyCmd(env releaseEnv) *cobra.Command {
-	var rootsFile, chainFile, at string
+	var rootsFile, tsRootsFile, chainFile, at string
 	var crlFiles, revoked []string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -141,7 +155,11 @@ func releaseVerifyCmd(env releaseEnv) *cobra.Command {
 			"validity and whether the chain is trusted. Trusted roots come from --roots (PEM), or\n" +
 			"from the system's pool when it is not given; certificates embedded in the signature\n" +
 			"and --chain serve as intermediates. --crl and --revoked add revocation lists and\n" +
-			"revoked thumbprints; --at sets the verification time (RFC 3339, default now).\n" +
+			"revoked thumbprints; --at sets the verification time (RFC 3339 or a date, default now).\n" +
+			"A signature whose trusted RFC 3161 timestamp lies inside the certificate's validity\n" +
+			"stays valid after the certificate expires, and the output says so (\"timestamped\n" +
+			"2026-05-01, certificate expired 2026-08-16\"); timestamp authorities are trusted from\n" +
+			"--timestamp-roots, or --roots when it is not given.\n" +
 			"Exits non-zero when a signature is missing, broken, untrusted, expired or revoked.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
@@ -152,6 +170,13 @@ func releaseVerifyCmd(env releaseEnv) *cobra.Command {
 					return fmt.Errorf("release verify: --roots: %w", err)
 				}
 				v.Roots = pool
+			}
+			if tsRootsFile != "" {
+				pool, err := signing.LoadCertPool(tsRootsFile)
+				if err != nil {
+					return fmt.Errorf("release verify: --timestamp-roots: %w", err)
+				}
+				v.TimestampRoots = pool
 			}
 			if chainFile != "" {
 				certs, err := signing.LoadCertificates(chainFile)
@@ -168,9 +193,9 @@ func releaseVerifyCmd(env releaseEnv) *cobra.Command {
 				v.CRLs = append(v.CRLs, crl)
 			}
 			if at != "" {
-				t, err := time.Parse(time.RFC3339, at)
+				t, err := parseAt(at)
 				if err != nil {
-					return fmt.Errorf("release verify: --at: want RFC 3339 time like 2026-01-02T15:04:05Z: %w", err)
+					return fmt.Errorf("release verify: --at: %w", err)
 				}
 				v.Now = func() time.Time { return t }
 			}
@@ -206,16 +231,32 @@ func releaseVerifyCmd(env releaseEnv) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&rootsFile, "roots", "", "trusted root certificates, PEM (default: the system's roots)")
+	fl.StringVar(&tsRootsFile, "timestamp-roots", "", "roots trusted for timestamp authorities, PEM (default: --roots)")
 	fl.StringVar(&chainFile, "chain", "", "extra intermediate CA certificates, PEM")
 	fl.StringArrayVar(&crlFiles, "crl", nil, "certificate revocation list, PEM or DER (repeatable)")
 	fl.StringArrayVar(&revoked, "revoked", nil, "revoked certificate thumbprint, SHA-1 or SHA-256 hex (repeatable)")
-	fl.StringVar(&at, "at", "", "verification time, RFC 3339 (default: now)")
+	fl.StringVar(&at, "at", "", "verify as of this time, RFC 3339 or YYYY-MM-DD (default: now)")
 	fl.BoolVar(&asJSON, "json", false, "print a JSON array of results instead of text")
 	return cmd
 }
 
+// parseAt reads --at: an RFC 3339 time or a date (midnight UTC).
+func parseAt(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time: want RFC 3339 like 2026-01-02T15:04:05Z, or a date like 2026-01-02", s)
+}
+
 func printSignature(w io.Writer, sig *signing.Signature) {
-	fmt.Fprintf(w, "%s: %s\n", sig.Path, strings.ToUpper(string(sig.Verdict)))
+	head := strings.ToUpper(string(sig.Verdict))
+	if sig.ValidByTimestamp {
+		head += " (" + sig.Note() + ")"
+	}
+	fmt.Fprintf(w, "%s: %s\n", sig.Path, head)
 	row := func(k, v string) { fmt.Fprintf(w, "  %-16s %s\n", k+":", v) }
 	row("signature", string(sig.Kind))
 	if sig.SignaturePath != "" {
@@ -256,6 +297,22 @@ func printSignature(w io.Writer, sig *signing.Signature) {
 	if !sig.SigningTime.IsZero() {
 		row("signing time", sig.SigningTime.UTC().Format(time.RFC3339))
 	}
+	switch {
+	case sig.Timestamped:
+		ts := sig.TimestampTime.UTC().Format(time.RFC3339)
+		if sig.TimestampAuthority != nil {
+			ts += " by " + sig.TimestampAuthority.Subject.CommonName
+		}
+		if sig.TimestampTrusted {
+			ts += " (trusted)"
+		}
+		row("timestamp", ts)
+		if note := sig.Note(); note != "" {
+			row("time", note)
+		}
+	case sig.Kind != signing.KindUnsigned:
+		row("timestamp", "none: the signature stops verifying when the certificate expires")
+	}
 }
 
 func chainNames(chain []*x509.Certificate) string {
@@ -276,6 +333,10 @@ type signatureReport struct {
 	Signer        *signing.Identity `json:"signer,omitempty"`
 	Trusted       bool              `json:"trusted"`
 	TimeValid     bool              `json:"timeValid"`
+	Timestamp     *time.Time        `json:"timestamp,omitempty"`
+	TimestampOK   bool              `json:"timestampTrusted"`
+	ByTimestamp   bool              `json:"validByTimestamp"`
+	Note          string            `json:"note,omitempty"`
 	Revoked       bool              `json:"revoked"`
 	DigestOK      bool              `json:"digestOK"`
 	Digest        string            `json:"digestAlgorithm,omitempty"`
@@ -288,6 +349,11 @@ func reportOf(sig *signing.Signature) signatureReport {
 		Path: sig.Path, SignaturePath: sig.SignaturePath, Kind: sig.Kind, Verdict: sig.Verdict, Reason: sig.Reason,
 		Trusted: sig.Trusted, TimeValid: sig.TimeValid, Revoked: sig.IsRevoked, DigestOK: sig.DigestOK,
 		Digest: sig.DigestAlgorithm, VerifiedAt: sig.VerifiedAt,
+		TimestampOK: sig.TimestampTrusted, ByTimestamp: sig.ValidByTimestamp, Note: sig.Note(),
+	}
+	if sig.Timestamped {
+		t := sig.TimestampTime
+		r.Timestamp = &t
 	}
 	if sig.Signer != nil {
 		id := sig.Identity

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -201,11 +202,16 @@ func releaseRolloutCmd(env releaseEnv) *cobra.Command {
 
 func releaseCampaignsCmd(env releaseEnv) *cobra.Command {
 	var p releasePlatform
-	var asJSON, track bool
+	var asJSON, track, stragglers bool
 	cmd := &cobra.Command{
 		Use:   "campaigns [ID]",
 		Short: "Show rotation campaigns: counts per state, and each connection with what its user must do",
-		Args:  cobra.MaximumNArgs(1),
+		Long: "Show rotation campaigns: counts per state (Offered, CandidateInstalled, Approved, Switched,\n" +
+			"Denied, WrongFile, FellBack, Left), when the old certificate expires, whether every client\n" +
+			"was notified, and the connections whose user must act. --stragglers lists instead every\n" +
+			"connection of an active campaign not yet approved, oldest first, with its organisation and\n" +
+			"the days left before the old certificate expires.",
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return p.with(cmd, env, func(ctx context.Context, svc *release.Service, _ *store.ReleaseStore) error {
 				if track {
@@ -214,6 +220,9 @@ func releaseCampaignsCmd(env releaseEnv) *cobra.Command {
 					}
 				}
 				var list []*qbconnect.Campaign
+				if stragglers {
+					return printStragglers(ctx, cmd.OutOrStdout(), svc, args, asJSON, env.now())
+				}
 				if len(args) == 1 {
 					c, err := svc.FindCampaign(ctx, "", args[0])
 					if err != nil {
@@ -236,15 +245,82 @@ func releaseCampaignsCmd(env releaseEnv) *cobra.Command {
 	p.flags(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&track, "track", true, "bring the states up to date first")
+	cmd.Flags().BoolVar(&stragglers, "stragglers", false, "list the connections of active campaigns not yet approved")
 	return cmd
+}
+
+// straggler is one connection not yet approved, for --stragglers.
+type straggler struct {
+	CampaignID string                        `json:"campaignId"`
+	Version    string                        `json:"version"`
+	OrgID      string                        `json:"orgId"`
+	DaysLeft   *int                          `json:"daysLeft,omitempty"` // until the old certificate expires
+	Connection *qbconnect.CampaignConnection `json:"connection"`
+}
+
+func printStragglers(ctx context.Context, w io.Writer, svc *release.Service, args []string, asJSON bool, now time.Time) error {
+	camps, err := svc.ListCampaigns(ctx, "")
+	if err != nil {
+		return err
+	}
+	list := []straggler{}
+	for _, c := range camps {
+		if c.Status != qbconnect.CampaignActive || (len(args) == 1 && c.ID != args[0]) {
+			continue
+		}
+		full, err := svc.FindCampaign(ctx, "", c.ID)
+		if err != nil {
+			return err
+		}
+		for _, cc := range full.Connections {
+			if cc.State.Done() {
+				continue
+			}
+			st := straggler{CampaignID: c.ID, Version: c.Version, OrgID: cc.OrgID, Connection: cc}
+			if exp := full.OldCertificateExpiresAt; exp != nil {
+				d := int(exp.Sub(now).Hours() / 24)
+				st.DaysLeft = &d
+			}
+			list = append(list, st)
+		}
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Connection.Since.Before(list[j].Connection.Since) })
+	if asJSON {
+		return releasePrintJSON(w, list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(w, "no stragglers: every connection of the active campaigns has approved the new version")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CAMPAIGN\tORG\tCOMPANY\tSTATE\tSINCE\tDAYS LEFT\tCONNECTION")
+	for _, st := range list {
+		cc := st.Connection
+		state := string(cc.State)
+		if cc.SubState != "" {
+			state += " (" + cc.SubState + ")"
+		}
+		days := "unknown"
+		if st.DaysLeft != nil {
+			days = fmt.Sprint(*st.DaysLeft)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.CampaignID, st.OrgID, cc.CompanyName, state,
+			cc.Since.UTC().Format(time.DateOnly), days, cc.ConnectionID)
+	}
+	return tw.Flush()
 }
 
 func printCampaigns(w io.Writer, list []*qbconnect.Campaign) error {
 	for _, c := range list {
 		fmt.Fprintf(w, "%s  %s  release %s, new signer %s, rollout %s\n", c.ID, c.Status, c.Version, c.NewSigner.Thumbprint, c.RolloutAt.Format(time.DateOnly))
+		if c.OldCertificateExpiresAt != nil {
+			fmt.Fprintf(w, "  old certificate expires %s: connections should be approved by then\n", c.OldCertificateExpiresAt.Format(time.DateOnly))
+		}
+		if len(c.NotNotified) > 0 {
+			fmt.Fprintf(w, "  NOT NOTIFIED: no contact address for %s; set one with `qbconnect release contacts ORG EMAIL`\n", strings.Join(c.NotNotified, ", "))
+		}
 		var counts []string
-		for _, st := range []qbconnect.CampaignState{qbconnect.CampaignPending, qbconnect.CampaignUpdated, qbconnect.CampaignAwaiting,
-			qbconnect.CampaignReauthorized, qbconnect.CampaignLeft} {
+		for _, st := range qbconnect.CampaignStates {
 			counts = append(counts, fmt.Sprintf("%s %d", st, c.Counts[st]))
 		}
 		fmt.Fprintf(w, "  %s\n", strings.Join(counts, ", "))

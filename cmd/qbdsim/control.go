@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -57,6 +58,9 @@ func printState(cmd *cobra.Command, st qbdsim.State) error {
 	}
 	if st.Initializing {
 		fmt.Fprintln(w, "  still starting (0x80040424)")
+	}
+	if st.ClockShifted {
+		fmt.Fprintf(w, "  clock set to %s (qbdsim clock reset to undo)\n", st.Clock.Format(time.RFC3339))
 	}
 	if st.CannotStart {
 		fmt.Fprintln(w, "  cannot start (0x80040408)")
@@ -450,6 +454,49 @@ func execLocal(ctx context.Context, dir, company string, req []byte) ([]byte, er
 	}
 	defer sim.Close()
 	return sim.Exec(ctx, company, req)
+}
+
+func newClockCmd() *cobra.Command {
+	clock := &cobra.Command{Use: "clock set TIME|reset", Short: "Move the simulator's clock: certificates expire when it passes them"}
+	set := func(cmd *cobra.Command, t time.Time) error {
+		c, err := client(cmd)
+		if err != nil {
+			return err
+		}
+		st, err := c.SetClock(cmd.Context(), t)
+		if err != nil {
+			return err
+		}
+		if wantJSON(cmd) {
+			return printJSON(cmd.OutOrStdout(), st)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "clock: %s\n", st.Clock.Format(time.RFC3339))
+		return nil
+	}
+	clock.AddCommand(controlCmd(&cobra.Command{
+		Use:   "set TIME",
+		Short: "Set the clock to TIME (RFC 3339, or a date YYYY-MM-DD); it runs on from there",
+		Long: "Set the simulated computer's clock. A program whose signer certificate the clock has\n" +
+			"passed is expired: QuickBooks shows its Expired Certificate window (0x8004041E for an\n" +
+			"automatic login) when the company file's preference \"Notify the user before running any\n" +
+			"application whose certificate has expired\" is on (see `qbdsim apps prefs`).",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := time.Parse(time.RFC3339, args[0])
+			if err != nil {
+				if t, err = time.Parse(time.DateOnly, args[0]); err != nil {
+					return fmt.Errorf("clock set: %q is not a time: want RFC 3339 like 2026-08-17T09:00:00Z or a date like 2026-08-17", args[0])
+				}
+			}
+			return set(cmd, t)
+		},
+	}), controlCmd(&cobra.Command{
+		Use:   "reset",
+		Short: "Set the clock back to the real time",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return set(cmd, time.Time{}) },
+	}))
+	return clock
 }
 
 func newModalCmd() *cobra.Command {

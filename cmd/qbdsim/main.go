@@ -54,6 +54,7 @@ func newRootCmd() *cobra.Command {
 		newAppsCmd(),
 		newExecCmd(),
 		newModalCmd(),
+		newClockCmd(),
 		newFaultCmd(),
 		newPolicyCmd(),
 		newLatencyCmd(),

@@ -151,3 +151,25 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestClockSetMovesTheSimulatorClock(t *testing.T) {
+	addr := serve(t, t.TempDir())
+	out := run(t, addr, "clock", "set", "2031-08-17")
+	if !strings.Contains(out, "clock: 2031-08-17T") {
+		t.Errorf("clock set: %q", out)
+	}
+	if out := run(t, addr, "status"); !strings.Contains(out, "clock set to 2031-08-17T") {
+		t.Errorf("state does not show the moved clock:\n%s", out)
+	}
+	run(t, addr, "clock", "reset")
+	if out := run(t, addr, "status"); strings.Contains(out, "clock set to") {
+		t.Errorf("state after reset:\n%s", out)
+	}
+	cmd := newRootCmd()
+	cmd.SetArgs([]string{"clock", "set", "someday", "--addr", addr})
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	if err := cmd.ExecuteContext(context.Background()); err == nil || !strings.Contains(err.Error(), "is not a time") {
+		t.Errorf("clock set someday: %v", err)
+	}
+}

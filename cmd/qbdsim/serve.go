@@ -82,6 +82,9 @@ func newServeCmd() *cobra.Command {
 				return err
 			}
 			defer sim.Close()
+			// Programs are verified by the simulator's clock, which
+			// `qbdsim clock set` moves; set before anything is verified.
+			ver.Now = sim.Now
 			return server.Serve(cmd.Context(), addr, server.New(sim, logger), logger, func(a net.Addr) {
 				fmt.Fprintf(cmd.OutOrStdout(), "qbdsim: QuickBooks simulator on http://%s (company files in %s)\n", a, sim.Dir())
 			})

@@ -26,7 +26,7 @@ import (
 // real SMTP server; a connector on release 1 (certificate A); release 2
 // (certificate B) is published; the client gets the notice by email, sees
 // the campaign over the REST API, and follows its connection to
-// AwaitingReauthorization and Reauthorized as the connector reports; the
+// CandidateInstalled and Approved as the connector reports; the
 // certificates are on /metrics and /v1/signing-certificates.
 func TestServeRunsRotationCampaignOverHTTPAndSMTP(t *testing.T) {
 	ctx := context.Background()
@@ -122,15 +122,15 @@ func TestServeRunsRotationCampaignOverHTTPAndSMTP(t *testing.T) {
 			}
 		}
 	}
-	waitState("Pending")
+	waitState("Offered")
 	gw.ReportUpdate(ctx, gateway.UpdateReport{FromVersion: "1.0.0", ToVersion: "2.0.0", Outcome: gateway.UpdateInstalled})
 	report(b, "2.0.0", "auth_pending", false)
-	c := waitState("AwaitingReauthorization/prompt_showing")
+	c := waitState("CandidateInstalled/prompt_showing")
 	if c["needsAction"] != true || c["instructions"] == nil {
 		t.Errorf("connection needing action: %v", c)
 	}
 	report(b, "2.0.0", "ok", true)
-	waitState("Reauthorized")
+	waitState("Approved")
 	status, body := get(t, m.URL()+"/v1/rotation-campaigns", key)
 	if status != 200 || len(body["data"].([]any)) != 1 {
 		t.Errorf("list: %d %v", status, body)

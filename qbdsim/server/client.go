@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbd/simclient"
@@ -150,6 +151,14 @@ func (c *Client) SetPolicy(ctx context.Context, p qbdsim.Policy) error {
 // SetLatency sets the latency model.
 func (c *Client) SetLatency(ctx context.Context, l LatencyRequest) error {
 	return c.do(ctx, http.MethodPut, "/api/v1/latency", l, nil)
+}
+
+// SetClock moves the simulator's clock to t (the zero time resets it to the
+// real time) and returns the state after it.
+func (c *Client) SetClock(ctx context.Context, t time.Time) (qbdsim.State, error) {
+	var st qbdsim.State
+	err := c.do(ctx, http.MethodPut, "/api/v1/clock", ClockRequest{Time: t, Reset: t.IsZero()}, &st)
+	return st, err
 }
 
 // SetInitializing makes QuickBooks report it is still starting.

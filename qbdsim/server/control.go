@@ -256,6 +256,27 @@ func (s *Server) apiLatency(w http.ResponseWriter, r *http.Request) {
 	s.done(w, s.sim.SetLatency(l))
 }
 
+// ClockRequest sets the simulator's clock: Time (RFC 3339), or Reset to go
+// back to the real time.
+type ClockRequest struct {
+	Time  time.Time `json:"time"`
+	Reset bool      `json:"reset,omitempty"`
+}
+
+func (s *Server) apiClock(w http.ResponseWriter, r *http.Request) {
+	var in ClockRequest
+	if err := readJSON(r, &in); err != nil {
+		writeError(w, err)
+		return
+	}
+	if in.Time.IsZero() != in.Reset {
+		writeError(w, errBadClock)
+		return
+	}
+	s.sim.SetClock(in.Time)
+	s.done(w, nil)
+}
+
 func (s *Server) apiInitializing(w http.ResponseWriter, r *http.Request) {
 	var in SwitchRequest
 	if err := readJSON(r, &in); err != nil {
@@ -290,3 +311,5 @@ func (s *Server) apiExec(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.Write(resp)
 }
+
+const errBadClock = constError("give either a time (RFC 3339) or reset: true")

@@ -86,6 +86,7 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /api/v1/faults", s.apiClearFaults)
 	m.HandleFunc("DELETE /api/v1/faults/{id}", s.apiRemoveFault)
 	m.HandleFunc("PUT /api/v1/policy", s.apiPolicy)
+	m.HandleFunc("PUT /api/v1/clock", s.apiClock)
 	m.HandleFunc("PUT /api/v1/latency", s.apiLatency)
 	m.HandleFunc("PUT /api/v1/initializing", s.apiInitializing)
 	m.HandleFunc("PUT /api/v1/cannot-start", s.apiCannotStart)

@@ -226,7 +226,7 @@ var campaignLine = regexp.MustCompile(`rotation campaign (\S+), (\d+) connection
 // listing exactly its affected companies; the connectors update
 // themselves; QuickBooks asks again; the campaign shows each connection
 // waiting for the administrator, who approves; every connection ends
-// Reauthorized, and every write queued during the rotation ran exactly
+// Approved, and every write queued during the rotation ran exactly
 // once.
 func TestConnectorsUpdateToReleaseSignedWithNewCertificateAndEveryConnectionIsReauthorized(t *testing.T) {
 	newRotation(t, "spawn").rotate()
@@ -268,7 +268,7 @@ func (r *rotation) restartLikeServiceManager(s *site) {
 	})
 }
 
-// rotate plays the rotation from release 1 to Reauthorized.
+// rotate plays the rotation from release 1 to Approved.
 func (r *rotation) rotate() {
 	t := r.t
 	t.Helper()
@@ -286,7 +286,7 @@ func (r *rotation) rotate() {
 		t.Fatalf("publishing release 2 did not start a campaign over 3 connections:\n%s", out)
 	}
 	campID := m[1]
-	r.waitStates(campID, string(qbconnect.CampaignPending))
+	r.waitStates(campID, string(qbconnect.CampaignOffered))
 	r.checkNotices(campID)
 	r.queue("before rollout")
 
@@ -316,7 +316,7 @@ func (r *rotation) rotate() {
 		}
 		dialogs[s] = d
 	}
-	r.waitStates(campID, string(qbconnect.CampaignAwaiting)+"/"+qbconnect.SubPromptShowing)
+	r.waitStates(campID, string(qbconnect.CampaignCandidateInstalled)+"/"+qbconnect.SubPromptShowing)
 	for _, s := range r.sites {
 		c := campaign(s.org, campID)
 		for _, cc := range c.Connections {
@@ -337,7 +337,7 @@ func (r *rotation) rotate() {
 	for _, s := range r.sites {
 		s.sim.Answer(dialogs[s], qbdsim.ChoiceAlways)
 	}
-	r.waitStates(campID, string(qbconnect.CampaignReauthorized))
+	r.waitStates(campID, string(qbconnect.CampaignApproved))
 	testenv.WaitFor(t, "the campaign to complete", patience, func() (bool, string) {
 		c := campaign(r.lender, campID)
 		return c.Status == qbconnect.CampaignComplete, string(c.Status)

@@ -23,6 +23,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"os"
@@ -145,6 +146,10 @@ type Opts struct {
 	NoCodeSigning bool
 	// Organization is the subject's O; default "qbconnect tests".
 	Organization string
+	// TimeStamping makes a time-stamping authority's certificate instead of
+	// a code-signing one: the time-stamping extended key usage, alone and
+	// critical, as OpenSSL and Windows require of an RFC 3161 authority.
+	TimeStamping bool
 }
 
 // Leaf is a code-signing certificate with its key, both in memory and as
@@ -195,6 +200,16 @@ func (ca *CA) Issue(tb testing.TB, commonName string, opts Opts) *Leaf {
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{usage},
 		BasicConstraintsValid: true,
+	}
+	if opts.TimeStamping {
+		// Go writes the usage extension non-critical; OpenSSL refuses an
+		// authority whose usage is not critical, so it is written by hand.
+		eku, err := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
+		if err != nil {
+			tb.Fatalf("signingtest: %v", err)
+		}
+		tmpl.ExtKeyUsage = nil
+		tmpl.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}}
 	}
 	cert := createCert(tb, tmpl, ca.Cert, key.Public(), ca.Key)
 	dir := tb.TempDir()
