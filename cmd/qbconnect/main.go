@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/internal/clidoc"
 )
 
 func main() {
@@ -39,5 +41,6 @@ func newRootCmd() *cobra.Command {
 		newSyncCmd(),
 		newRecordsCmd(),
 	)
+	clidoc.Apply(root, examples)
 	return root
 }

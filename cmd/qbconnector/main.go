@@ -20,6 +20,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect/internal/clidoc"
+
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/qbd"
@@ -90,6 +92,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.AddCommand(newLinkCmd(g), newRunCmd(g), newStatusCmd(g), newPauseCmd(g, true), newPauseCmd(g, false),
 		newSyncCmd(g), newUnlinkCmd(g), newUICmd(g), newVersionCmd(), newServiceCmd(g))
+	clidoc.Apply(root, examples)
 	return root
 }
 

@@ -45,11 +45,8 @@ over --years years. The same seed and counts always give the same company.
 
 --transactions N spreads N transactions over the usual mix (invoices, payments,
 bills, bill payments, sales receipts, checks, ...) and fills in list sizes that fit,
-unless they are given explicitly.
-
-Example:
-  qbdsim company create acme.qbw --name "Acme Plumbing" --seed 7 --customers 500 --vendors 80 \
-      --items 150 --invoices 20000 --payments 15000 --bills 6000 --bill-payments 5000`,
+unless they are given explicitly. It prints the object counts and the file's size
+at the end; --quiet prints nothing but errors.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
@@ -106,7 +103,7 @@ Example:
 	f.IntVar(&opt.Deposits, "deposits", 0, "deposits")
 	f.IntVar(&opt.JournalEntries, "journal-entries", 0, "journal entries")
 	f.BoolVar(&force, "force", false, "replace FILE if it exists")
-	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	f.BoolVar(&quiet, "quiet", false, "print nothing but errors: no progress bar, no counts")
 	return cmd
 }
 
@@ -188,6 +185,9 @@ func createCompany(cmd *cobra.Command, path, name string, opt companyfile.Genera
 		f.Close()
 		os.Remove(path)
 		return err
+	}
+	if quiet {
+		return f.Close()
 	}
 	if err := printSummary(cmd, out, f); err != nil {
 		f.Close()

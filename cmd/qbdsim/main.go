@@ -23,6 +23,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/internal/clidoc"
 )
 
 func main() {
@@ -58,5 +60,6 @@ func newRootCmd() *cobra.Command {
 		newCompanyCmd(),
 		newWebConnectorCmd(),
 	)
+	clidoc.Apply(root, examples)
 	return root
 }
