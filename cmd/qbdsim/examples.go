@@ -34,12 +34,12 @@ qbdsim fault add --method ProcessRequest --delay 5s --times -1`,
 	"policy": `qbdsim policy always --login-as Admin
 qbdsim policy ask`,
 	"latency": `qbdsim latency --per-request 20ms --per-record 200us`,
-	"company":  `qbdsim company create acme.qbw --transactions 5000`,
+	"company": `qbdsim company create acme.qbw --transactions 5000`,
 	"company create": `qbdsim company create acme.qbw --transactions 5000 --quiet
 qbdsim company create acme.qbw --name "Acme Plumbing" --seed 7 --customers 500 --vendors 80 \
     --items 150 --invoices 20000 --payments 15000 --bills 6000 --bill-payments 5000 --force`,
-	"company info": `qbdsim company info acme.qbw`,
-	"webconnector": `qbdsim webconnector run --qwc acme.qwc --password secret --once`,
+	"company info":       `qbdsim company info acme.qbw`,
+	"webconnector":       `qbdsim webconnector run --qwc acme.qwc --password secret --once`,
 	"webconnector check": `qbdsim webconnector check --qwc acme.qwc`,
 	"webconnector run": `QBWC_PASSWORD=secret qbdsim webconnector run --qwc acme.qwc --every 1m
 qbdsim webconnector run --qwc acme.qwc --password secret --once --dir ./companies --open acme.qbw`,

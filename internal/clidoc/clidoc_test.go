@@ -68,7 +68,7 @@ func (r *recorder) Errorf(f string, a ...any) { r.errs = append(r.errs, f) }
 func TestCheckFindsMissingBrokenAndStaleExamplesAndBacktickUsages(t *testing.T) {
 	ex := Examples{
 		"get":        "tool get --adr x NAME", // unknown flag
-		"put":        "tool put",               // required flag missing
+		"put":        "tool put",              // required flag missing
 		"group leaf": "tool group leaf",
 		"gone":       "tool gone", // names no command
 	}
