@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/testenv"
 )
 
@@ -86,6 +87,9 @@ func newEnv(t *testing.T) *env {
 		"QBCONNECT_SERVER=" + e.plat.URL,
 		"QBCONNECT_API_KEY=" + e.plat.APIKey,
 		"QBDSIM_ADDR=" + strings.TrimPrefix(simURL, "http://"),
+		// The connector keeps its data in the workspace, not the
+		// user's profile.
+		connector.DataDirEnv + "=" + filepath.Join(e.work, "connector-data"),
 	}
 	company := ""
 	e.placeholders = map[string]func() (string, error){
@@ -124,6 +128,12 @@ func newEnv(t *testing.T) *env {
 			return c.ID, err
 		},
 		"QBDSIM_ADDR": func() (string, error) { return strings.TrimPrefix(simURL, "http://"), nil },
+		// A link code a client made for a new company's connection, as
+		// the business's staff receive it.
+		"CODE": func() (string, error) {
+			_, conn := e.plat.CreateCompany("README Linked Company")
+			return e.plat.LinkCode(conn), nil
+		},
 	}
 	for _, v := range []string{"HOME", "PATH", "PWD", "QBCONNECT_API_KEY", "QBCONNECT_SERVER"} {
 		e.placeholders[v] = func() (string, error) { return "", nil } // set by the shell or e.vars
@@ -131,6 +141,8 @@ func newEnv(t *testing.T) *env {
 	e.literals = map[string]func() (string, error){
 		// An API key's prefix (qbk_live_ and 8 characters): a spare key's.
 		"qbk_live_abcd1234": func() (string, error) { return spare[:len("qbk_live_")+8], nil },
+		// The simulator's default address: the running one's.
+		"127.0.0.1:8765": func() (string, error) { return strings.TrimPrefix(simURL, "http://"), nil },
 	}
 	return e
 }

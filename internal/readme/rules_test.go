@@ -67,9 +67,8 @@ var servers = []server{
 // names no command of the README or one that can run.
 var notHere = map[string]string{
 	"go test ./...": "the whole test suite, of which this test is a part: CI runs it (.ci/run)",
-	"QBCONNECT_UPDATE_SCREENSHOTS=1 go test ./e2e ./connector/e2e":                                                 "the whole end-to-end suite, rewriting the screenshots: CI runs the suite",
 	"./qbconnect serve --db 'postgres://qbconnect@db.internal:5432/qbconnect?sslmode=require' --addr 0.0.0.0:8080": "an example database host (db.internal); the same serve runs here on SQLite",
-	"qbconnector link --platform https://platform.example.com --code ABCD-1234":                                    "an end user's link on Windows, to an example platform; the test with --qbdsim runs",
+	"qbconnector link --platform https://platform.example.com --code ABCD-1234":                                    "an end user's link on Windows, to an example platform; the same link with --qbdsim runs",
 }
 
 // programs are the project's binaries, found on PATH (built once for the
