@@ -39,7 +39,15 @@ const (
 	lists
 	// skipped: cannot run here; notHere says why.
 	skipped
+	// missing: a tool the command needs is not installed, as a test
+	// whose package is missing skips.
+	missing
 )
+
+// tools are programs the README may use that a machine may lack; a command
+// whose program is neither one of these nor installed is an error (a
+// diagram or an output fenced as a command block, or a typo).
+var tools = []string{"curl", "jq", "openssl", "osslsigncode", "psql", "wixl", "msiinfo", "xmllint", "chromium"}
 
 // server is a long-running command: what it prints when it is ready, the
 // flags that make it exit by itself instead, and the flag that sets its
@@ -121,6 +129,9 @@ func classify(c command, work string) (plan, error) {
 	}
 	if !slices.Contains(programs, w[0]) {
 		if _, err := exec.LookPath(w[0]); err != nil {
+			if slices.Contains(tools, w[0]) {
+				return plan{kind: missing, why: w[0] + " is not installed here (.ci/run installs it)"}, nil
+			}
 			return plan{}, fmt.Errorf("%q is not a program here; if the block is not commands, fence it as ```text", w[0])
 		}
 	}
