@@ -1,3 +1,8 @@
+//go:build !windows
+
+// The README's commands run in bash, in process groups: on Linux and
+// macOS, as in CI.
+
 package readme
 
 import (
