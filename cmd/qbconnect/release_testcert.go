@@ -41,8 +41,9 @@ func releaseTestCertCmd(env releaseEnv) *cobra.Command {
 			"and that certificate's private key (" + testCertKey + ", readable by you only). They are for tests and\n" +
 			"staging: pass " + testCertCert + " and " + testCertKey + " to `release sign`, " + testCertCA + " as --roots to `release verify`,\n" +
 			"`release publish` and `qbdsim serve`, and install " + testCertCA + " beside a connector as its publisher\n" +
-			"roots (qbconnector.exe.roots.pem on Windows). Run it twice with different folders for a certificate\n" +
-			"rotation. Existing files are never replaced unless --force.",
+			"roots (qbconnector.exe.roots.pem on Windows). To rehearse a certificate rotation, make a second\n" +
+			"pair in another folder and add its " + testCertCA + " to the roots files. Existing files are never\n" +
+			"replaced unless --force.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if days <= 0 {
