@@ -383,6 +383,39 @@ func TestReadmeCommandsRun(t *testing.T) {
 	}
 }
 
+// inlineGoTest finds `go test ...` commands written inline, in the
+// benchmark table and in sentences.
+var inlineGoTest = regexp.MustCompile("`((?:[A-Z_]+=\\S+ )*go test [^`]+)`")
+
+// TestReadmeInlineTestCommandsFindTheirTests: a `go test` command the README
+// names inline (the benchmarks, the end-to-end tests) with -run or -bench
+// matches at least one test or benchmark, as the ones in code blocks do.
+func TestReadmeInlineTestCommandsFindTheirTests(t *testing.T) {
+	md := readme(t)
+	e := &env{t: t}
+	repo, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.repo = repo
+	n := 0
+	for _, m := range inlineGoTest.FindAllStringSubmatch(md, -1) {
+		p, err := classify(command{Text: m[1]}, t.TempDir())
+		if err != nil {
+			t.Errorf("%s: %v", m[1], err)
+			continue
+		}
+		if p.kind != lists {
+			continue // whole packages: the suite runs them
+		}
+		n++
+		t.Run(strings.Trim(subtestName.ReplaceAllString(m[1], "_"), "_"), func(t *testing.T) { e.listTests(t, p) })
+	}
+	if n == 0 {
+		t.Error("found no inline go test command with -run or -bench in the README")
+	}
+}
+
 // TestReadmeNamesEveryErrorCodeAndWebhookEvent: the README's lists of
 // error codes and webhook events are complete.
 func TestReadmeNamesEveryErrorCodeAndWebhookEvent(t *testing.T) {
