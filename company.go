@@ -13,19 +13,34 @@ type Company struct {
 	Name       string            `json:"name"`
 	ExternalID string            `json:"externalId,omitempty"` // the client's own reference
 	Metadata   map[string]string `json:"metadata,omitempty"`
-	// Schedule of automatic syncs; the zero value means the platform default.
+	// Schedule of automatic syncs. The API stores DefaultSyncEvery when a
+	// client sets no interval, so a company shows the schedule it runs on;
+	// a zero Every (older rows) still means the default.
 	Schedule  SyncSchedule `json:"syncSchedule"`
 	CreatedAt time.Time    `json:"createdAt"`
 	UpdatedAt time.Time    `json:"updatedAt"`
 }
 
+// DefaultSyncEvery is the interval of automatic syncs of a company whose
+// client chose none: hourly, as the README promises.
+const DefaultSyncEvery = Duration(time.Hour)
+
 // SyncSchedule says when a company is synced automatically.
 type SyncSchedule struct {
-	// Every is the interval between automatic syncs; 0 means the platform
-	// default, negative disables automatic syncs.
+	// Every is the interval between automatic syncs; 0 means
+	// DefaultSyncEvery, negative disables automatic syncs.
 	Every Duration `json:"every"`
 	// Window restricts automatic syncs to allowed times; nil allows any time.
 	Window *SyncWindow `json:"window,omitempty"`
+}
+
+// WithDefaults returns the schedule with a zero Every replaced by
+// DefaultSyncEvery, so that what a company shows is what it runs on.
+func (s SyncSchedule) WithDefaults() SyncSchedule {
+	if s.Every == 0 {
+		s.Every = DefaultSyncEvery
+	}
+	return s
 }
 
 // SyncWindow is a weekly window such as nights and weekends, in a time zone.

@@ -93,6 +93,7 @@ func (s *Server) createCompany(w http.ResponseWriter, r *http.Request) error {
 	if req.SyncSchedule != nil {
 		c.Schedule = *req.SyncSchedule
 	}
+	c.Schedule = c.Schedule.WithDefaults()
 	if err := s.cfg.Companies.CreateCompany(r.Context(), c); err != nil {
 		return err
 	}
@@ -201,6 +202,9 @@ func (s *Server) updateCompany(w http.ResponseWriter, r *http.Request) error {
 	}
 	if p.Name != nil {
 		p.Name = &check.Name
+	}
+	if p.SyncSchedule != nil {
+		*p.SyncSchedule = p.SyncSchedule.WithDefaults()
 	}
 	c, err := s.cfg.Companies.UpdateCompany(r.Context(), orgID(r.Context()), r.PathValue("companyId"), qbconnect.CompanyUpdate{
 		Name: p.Name, ExternalID: p.ExternalID, Metadata: p.Metadata, Schedule: p.SyncSchedule,

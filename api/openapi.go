@@ -100,7 +100,7 @@ func schemas() jsonObj {
 		"from":     str("HH:MM"), "to": str("HH:MM"),
 	})
 	syncSchedule := object(nil, jsonObj{
-		"every":  withDesc(jsonObj{"type": []string{"string", "number"}}, "Interval such as \"6h\" (or seconds); 0 is the platform default, negative disables automatic syncs."),
+		"every":  withDesc(jsonObj{"type": []string{"string", "number"}}, "Interval such as \"6h\" (or seconds). Left out or 0, it is one hour (\"1h0m0s\"), which the company then shows; negative disables automatic syncs."),
 		"window": syncWindow,
 	})
 	companyFields := jsonObj{

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,16 +19,20 @@ var countLine = regexp.MustCompile(`^\s+([a-zA-Z]+)\s+(\d+)\s+(\d+)\s*(MISMATCH)
 // QuickBooks'.
 func TestDemoExitAfterSyncPrintsCountsEqualToQuickBooks(t *testing.T) {
 	out := testenv.Run(t, bins.QBConnect, "demo", "--exit-after-sync", "--dir", t.TempDir())
-	for _, want := range []string{"REST API:", "Demo API key:    qbk_", "Connector UI:    http://127.0.0.1:", "?token=",
+	for _, want := range []string{"It exits after the first sync (--exit-after-sync).", "REST API:", "Demo API key:    qbk_", "Connector UI:    http://127.0.0.1:", "?token=",
 		"Simulator UI:    http://127.0.0.1:", "curl -s -H \"Authorization: Bearer qbk_", "Every count equals QuickBooks'."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, out)
 		}
 	}
-	rows, total := 0, 0
+	rows, total, totalRow := 0, 0, ""
 	for _, line := range strings.Split(out, "\n") {
 		m := countLine.FindStringSubmatch(line)
 		if m == nil {
+			continue
+		}
+		if m[1] == "total" {
+			totalRow = m[2] + " " + m[3]
 			continue
 		}
 		rows++
@@ -40,6 +45,21 @@ func TestDemoExitAfterSyncPrintsCountsEqualToQuickBooks(t *testing.T) {
 	// 300 customers with jobs, 3000 transactions and the standard lists.
 	if rows < 20 || total < 3300 {
 		t.Errorf("the demo printed %d count rows totalling %d records:\n%s", rows, total, out)
+	}
+	// The total row has both columns, and the types left out of the table
+	// are named as empty, so that the first sync's "N data types" adds up.
+	if want := fmt.Sprintf("%d %d", total, total); totalRow != want {
+		t.Errorf("total row %q, want %q", totalRow, want)
+	}
+	empty := regexp.MustCompile(`Empty in QuickBooks and on the platform \((\d+) more data types\): ([a-zA-Z, ]+)\.`).FindStringSubmatch(out)
+	synced := regexp.MustCompile(`(\d+) data types synced, (\d+) records`).FindStringSubmatch(out)
+	if empty == nil || synced == nil {
+		t.Fatalf("the demo does not name the empty data types or the synced total:\n%s", out)
+	}
+	nEmpty, _ := strconv.Atoi(empty[1])
+	nTypes, _ := strconv.Atoi(synced[1])
+	if nEmpty+rows != nTypes || len(strings.Split(empty[2], ", ")) != nEmpty || synced[2] != strconv.Itoa(total) {
+		t.Errorf("%d rows + %d empty types (%s) do not add up to %s data types and %s records (table: %d)", rows, nEmpty, empty[2], synced[1], synced[2], total)
 	}
 }
 

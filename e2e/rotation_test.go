@@ -10,37 +10,40 @@ import "testing"
 // browser must show it too, queued writes must wait and then run exactly
 // once, and the client must get a signed webhook for each state and each
 // write.
+//
+// Their names start with TestRotation so that the README's command,
+// `go test ./e2e -run Rotation`, runs exactly these.
 
-func TestNewUserLinksUnderCertificateBWithoutExtraStep(t *testing.T) {
+func TestRotationNewUserLinksUnderCertificateBWithoutExtraStep(t *testing.T) {
 	newRotation(t).play("new-user", nil)
 }
 
-func TestRightFileOpenAsksAtNextAccessAndQueuedWorkFinishes(t *testing.T) {
+func TestRotationRightFileOpenAsksAtNextAccessAndQueuedWorkFinishes(t *testing.T) {
 	newRotation(t).play("right-file-open", map[string]string{
 		"qbdsim:auth_pending": "qbdsim-authorization-dialog.png",
 		"connector:ok":        "connector-connected.png",
 	})
 }
 
-func TestOtherFileOpenApprovedForWrongFileThenFixed(t *testing.T) {
+func TestRotationOtherFileOpenApprovedForWrongFileThenFixed(t *testing.T) {
 	newRotation(t).play("other-file-open", map[string]string{"connector:wrong_file_open": "connector-wrong-file.png"})
 }
 
-func TestQuickBooksClosedTimesOutUntilUserOpensFileAndSyncs(t *testing.T) {
+func TestRotationQuickBooksClosedTimesOutUntilUserOpensFileAndSyncs(t *testing.T) {
 	newRotation(t).play("qb-closed", map[string]string{
 		"connector:qb_closed":    "connector-qb-closed.png",
 		"connector:auth_pending": "connector-auth-pending.png",
 	})
 }
 
-func TestAccessDeniedRunsNothingUntilAuthorised(t *testing.T) {
+func TestRotationAccessDeniedRunsNothingUntilAuthorised(t *testing.T) {
 	newRotation(t).play("access-denied", map[string]string{"connector:access_denied": "connector-access-denied.png"})
 }
 
-func TestOldEntryRemovedBeforeApprovingChangesNothing(t *testing.T) {
+func TestRotationOldEntryRemovedBeforeApprovingChangesNothing(t *testing.T) {
 	newRotation(t).play("old-entry-removed", nil)
 }
 
-func TestOldEntryRemovedAfterApprovingChangesNothing(t *testing.T) {
+func TestRotationOldEntryRemovedAfterApprovingChangesNothing(t *testing.T) {
 	newRotation(t).play("old-entry-removed-after", nil)
 }

@@ -113,7 +113,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.MaxRestarts = 3
 	}
 	if cfg.DefaultEvery == 0 {
-		cfg.DefaultEvery = time.Hour
+		cfg.DefaultEvery = time.Duration(qbconnect.DefaultSyncEvery)
 	}
 	if cfg.TickInterval == 0 {
 		cfg.TickInterval = time.Minute

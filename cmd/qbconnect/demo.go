@@ -28,7 +28,9 @@ generated sample company, and a connector signed with a demo certificate that
 the simulator trusts; link them (answering QuickBooks' dialog "Yes, always" as
 its administrator), run the first sync, and print the API's address, a demo
 API key with example curl commands, and the addresses of the connector's and
-the simulator's web UIs. It runs until interrupted.
+the simulator's web UIs. It keeps running until interrupted (Ctrl+C), also
+after a scenario; --exit-after-sync makes it exit instead, after checking the
+record counts. Its first line says which it will do.
 
 --scenario plays one of the certificate-rotation scenarios step by step:
 ` + strings.Join(names, ", ") + `.`,
@@ -51,7 +53,7 @@ the simulator's web UIs. It runs until interrupted.
 	f := cmd.Flags()
 	f.StringVar(&cfg.Dir, "dir", "", "folder for the demo's database, company files and connector (default: a temporary folder, removed at the end)")
 	f.BoolVar(&cfg.ExitAfterSync, "exit-after-sync", false, "print the record counts per data type after the first sync, check them against QuickBooks', and exit")
-	f.StringVar(&cfg.Scenario, "scenario", "", "play a certificate-rotation scenario: "+strings.Join(names, ", "))
+	f.StringVar(&cfg.Scenario, "scenario", "", "play a certificate-rotation scenario after the first sync (then keep running unless --exit-after-sync): "+strings.Join(names, ", "))
 	f.Uint64Var(&cfg.Seed, "seed", 7, "seed of the sample company")
 	f.IntVar(&cfg.Customers, "customers", 300, "customers in the sample company")
 	f.IntVar(&cfg.Transactions, "transactions", 3000, "transactions in the sample company")

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qbconnect/qbconnect/internal/buildinfo"
+	"github.com/qbconnect/qbconnect/internal/clidoc"
 )
 
 func main() {
@@ -43,5 +44,6 @@ func newRootCmd() *cobra.Command {
 		buildinfo.Command("qbconnect"),
 	)
 	buildinfo.SetVersion(root)
+	clidoc.Apply(root, examples)
 	return root
 }

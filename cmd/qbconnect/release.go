@@ -44,6 +44,7 @@ func releaseCmd(env releaseEnv) *cobra.Command {
 		releaseCampaignsCmd(env),    // release_platform.go
 		releaseContactsCmd(env),     // release_platform.go
 		releaseCertificatesCmd(env), // release_platform.go
+		releaseTestCertCmd(env),     // release_testcert.go
 	)
 	return cmd
 }

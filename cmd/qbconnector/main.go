@@ -20,6 +20,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect/internal/clidoc"
+
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/internal/buildinfo"
@@ -93,6 +95,7 @@ func newRootCmd() *cobra.Command {
 		newSyncCmd(g), newUnlinkCmd(g), newUICmd(g), newVersionCmd(), newServiceCmd(g))
 	root.Version = buildinfo.Read().String()
 	root.SetVersionTemplate("qbconnector {{.Version}}\n")
+	clidoc.Apply(root, examples)
 	return root
 }
 

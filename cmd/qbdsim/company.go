@@ -46,11 +46,8 @@ over --years years. The same seed and counts always give the same company.
 
 --transactions N spreads N transactions over the usual mix (invoices, payments,
 bills, bill payments, sales receipts, checks, ...) and fills in list sizes that fit,
-unless they are given explicitly.
-
-Example:
-  qbdsim company create acme.qbw --name "Acme Plumbing" --seed 7 --customers 500 --vendors 80 \
-      --items 150 --invoices 20000 --payments 15000 --bills 6000 --bill-payments 5000`,
+unless they are given explicitly. It prints the object counts and the file's size
+at the end; --quiet prints nothing but errors.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
@@ -121,7 +118,7 @@ Example:
 		features[ft] = f.Bool(string(ft), false, usage+"; without it QuickBooks answers status 3250")
 	}
 	f.BoolVar(&force, "force", false, "replace FILE if it exists")
-	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	f.BoolVar(&quiet, "quiet", false, "print nothing but errors: no progress bar, no counts")
 	return cmd
 }
 
@@ -210,6 +207,9 @@ func createCompany(cmd *cobra.Command, path, name string, opt companyfile.Genera
 		f.Close()
 		os.Remove(path)
 		return err
+	}
+	if quiet {
+		return f.Close()
 	}
 	if err := printSummary(cmd, out, f); err != nil {
 		f.Close()

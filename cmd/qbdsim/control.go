@@ -26,7 +26,7 @@ func client(cmd *cobra.Command) (*server.Client, error) {
 
 // controlCmd adds the --addr and --json flags every control command has.
 func controlCmd(c *cobra.Command) *cobra.Command {
-	c.Flags().String("addr", envOr("QBDSIM_ADDR", server.DefaultAddr), "address of the running `qbdsim serve` (env QBDSIM_ADDR)")
+	c.Flags().String("addr", envOr("QBDSIM_ADDR", server.DefaultAddr), "address of the running qbdsim serve (env QBDSIM_ADDR)")
 	c.Flags().Bool("json", false, "print JSON")
 	return c
 }

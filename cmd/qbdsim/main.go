@@ -25,6 +25,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qbconnect/qbconnect/internal/buildinfo"
+	"github.com/qbconnect/qbconnect/internal/clidoc"
 )
 
 func main() {
@@ -63,5 +64,6 @@ func newRootCmd() *cobra.Command {
 		buildinfo.Command("qbdsim"),
 	)
 	buildinfo.SetVersion(root)
+	clidoc.Apply(root, examples)
 	return root
 }

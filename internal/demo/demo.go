@@ -59,13 +59,31 @@ type Config struct {
 	Customers, Transactions int
 	// ExitAfterSync ends the demo after the first sync (and the scenario,
 	// if any) once it printed the record counts and checked them against
-	// the simulator's.
+	// the simulator's. Without it the demo runs until ctx is done.
 	ExitAfterSync bool
-	// Scenario, when set, names a scenario to play after the first sync.
+	// Scenario, when set, names a scenario to play after the first sync;
+	// the demo then goes on running unless ExitAfterSync.
 	Scenario string
 	// Program is the executable signed as the connector; "" means the
 	// running one.
 	Program string
+}
+
+// RunningLine is what the demo prints once everything it was asked to do is
+// done and it keeps running; scripts wait for it before they interrupt.
+const RunningLine = "The demo runs until you press Ctrl+C."
+
+// plan says, before any work starts, what the demo will do and whether it
+// will end by itself: a scenario alone does not end it.
+func (cfg Config) plan() string {
+	what := "the first sync"
+	if cfg.Scenario != "" {
+		what += " and the scenario " + cfg.Scenario
+	}
+	if cfg.ExitAfterSync {
+		return "It exits after " + what + " (--exit-after-sync)."
+	}
+	return "After " + what + " it keeps running until you press Ctrl+C (--exit-after-sync exits instead)."
 }
 
 // Company files of the demo.
@@ -125,9 +143,10 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	if cfg.ExitAfterSync {
+		d.say("\nDone: --exit-after-sync stops the demo here.")
 		return nil
 	}
-	fmt.Fprintln(d.out, "\nThe demo runs until you press Ctrl+C.")
+	fmt.Fprintln(d.out, "\n"+RunningLine)
 	<-ctx.Done()
 	fmt.Fprintln(d.out, "\nStopping.")
 	return nil
@@ -179,6 +198,7 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	}
 	started := cfg.Now()
 	d.say("qbconnect demo in %s", d.dir)
+	d.say("%s", cfg.plan())
 	if err := d.makeCertificates(ctx); err != nil {
 		return nil, err
 	}
@@ -563,7 +583,16 @@ func (d *Demo) firstSync(ctx context.Context) error {
 			}
 		}
 		if done == len(states) && len(states) > 0 {
-			d.say("  %d data types, %d records.", len(states), fetched)
+			// Every type is synced, including those the sample company
+			// does not use: say so, or the total reads as a mistake.
+			empty := 0
+			for _, s := range states {
+				if s.Fetched == 0 {
+					empty++
+				}
+			}
+			d.say("  %d data types synced, %d records: %d types listed above hold them, the other %d are empty in this company.",
+				len(states), fetched, len(states)-empty, empty)
 			return nil
 		}
 		select {
@@ -626,10 +655,11 @@ func (d *Demo) CheckCounts(ctx context.Context) error {
 	sort.Strings(names)
 	d.say("\nRecords per data type (platform / QuickBooks):")
 	tw := tabwriter.NewWriter(d.out, 2, 4, 2, ' ', 0)
-	var bad []string
-	total := 0
+	var bad, empty []string
+	totalPlat, totalSim := 0, 0
 	for _, n := range names {
 		if plat[n] == 0 && sim[n] == 0 {
+			empty = append(empty, n)
 			continue
 		}
 		mark := ""
@@ -637,11 +667,15 @@ func (d *Demo) CheckCounts(ctx context.Context) error {
 			mark = "MISMATCH"
 			bad = append(bad, n)
 		}
-		total += plat[n]
+		totalPlat += plat[n]
+		totalSim += sim[n]
 		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", n, plat[n], sim[n], mark)
 	}
-	fmt.Fprintf(tw, "  total\t%d\t\t\n", total)
+	fmt.Fprintf(tw, "  total\t%d\t%d\t\n", totalPlat, totalSim)
 	tw.Flush()
+	if len(empty) > 0 {
+		d.say("Empty in QuickBooks and on the platform (%d more data types): %s.", len(empty), strings.Join(empty, ", "))
+	}
 	if len(bad) > 0 {
 		return fmt.Errorf("demo: the platform's records differ from QuickBooks' for %s", strings.Join(bad, ", "))
 	}
