@@ -37,9 +37,11 @@ qbconnect records cmp_123 invoices --filter customerId=80000001-1234567890`,
 qbconnect release sign --cert test-signing/cert.pem --key test-signing/key.pem qbconnector.exe`,
 	"release testcert": `qbconnect release testcert --dir test-signing --days 30`,
 	"release sign": `qbconnect release sign --cert signing.pem --key signing.key --chain intermediates.pem \
-    --description "qbconnect connector" qbconnector.exe qbconnector-setup.msi qbconnector-linux`,
+    --timestamp-url http://127.0.0.1:3161 --description "qbconnect connector" qbconnector.exe qbconnector-setup.msi qbconnector-linux`,
 	"release verify": `qbconnect release verify --roots test-signing/ca.pem qbconnector.exe qbconnector-linux
+qbconnect release verify --roots test-signing/ca.pem --at 2031-01-01 qbconnector.exe   # as of a date after expiry
 qbconnect release verify --json qbconnector.exe`,
+	"release tsa": `qbconnect release tsa --addr 127.0.0.1:3161 --cert tsa.crt --key tsa.key --chain tsa-ca.pem`,
 	"release publish": `qbconnect release publish --version 1.4.0 --roots test-signing/ca.pem --rollout-at 2026-03-01 \
     qbconnector.exe qbconnector-setup.msi`,
 	"release list": `qbconnect release list --channel stable`,

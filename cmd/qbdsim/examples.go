@@ -33,8 +33,11 @@ qbdsim fault add --method ProcessRequest --delay 5s --times -1`,
 	"fault clear": `qbdsim fault clear`,
 	"policy": `qbdsim policy always --login-as Admin
 qbdsim policy ask`,
-	"latency": `qbdsim latency --per-request 20ms --per-record 200us`,
-	"company": `qbdsim company create acme.qbw --transactions 5000`,
+	"clock":       `qbdsim clock set 2028-01-01                         # past the connector's certificate expiry`,
+	"clock set":   `qbdsim clock set 2026-08-17T09:00:00Z`,
+	"clock reset": `qbdsim clock reset`,
+	"latency":     `qbdsim latency --per-request 20ms --per-record 200us`,
+	"company":     `qbdsim company create acme.qbw --transactions 5000`,
 	"company create": `qbdsim company create acme.qbw --transactions 5000 --quiet
 qbdsim company create acme.qbw --name "Acme Plumbing" --seed 7 --customers 500 --vendors 80 \
     --items 150 --invoices 20000 --payments 15000 --bills 6000 --bill-payments 5000 --force`,
