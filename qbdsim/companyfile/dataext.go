@@ -225,9 +225,7 @@ func (f *File) dataExt(ctx context.Context, rq *request, rs *response) error {
 	}
 	if op == "Del" {
 		ret := &qbxml.Node{Name: "DataExtDelRet"}
-		for _, k := range src.Children {
-			ret.Children = append(ret.Children, k)
-		}
+		ret.Children = append(ret.Children, src.Children...)
 		ret.Children = append(ret.Children, qbxml.NewText("TimeDeleted", qbTime(rq.now)))
 		f.writeRet(rs, ret, retOptions{})
 		return nil

@@ -18,9 +18,8 @@ import (
 // responseDir collects every response produced by the tests; TestMain
 // validates them all against Intuit's schema with one xmllint process.
 var (
-	responseDir  string
-	responseSeq  atomic.Int64
-	responseOnce sync.Once
+	responseDir string
+	responseSeq atomic.Int64
 )
 
 func TestMain(m *testing.M) {
