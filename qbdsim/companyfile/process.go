@@ -334,6 +334,10 @@ func (f *File) dispatch(ctx context.Context, rq *request, rs *response) error {
 	case "DataExtAddRq", "DataExtModRq", "DataExtDelRq":
 		return f.dataExt(ctx, rq, rs)
 	}
+	switch {
+	case strings.HasSuffix(rq.name, "ReportQueryRq"):
+		return f.reportQuery(ctx, rq, rs)
+	}
 	switch rq.op {
 	case "Query":
 		if types := f.reg().queryTypes(rq.subject); len(types) > 0 {
