@@ -307,7 +307,9 @@ func (l *ledger) generalDetail(q *reportQuery) (*report, error) {
 	case "PurchaseByItemDetail":
 		return l.detailReport(q, "Purchases by Item Detail", sub, l.postingDetail(q, func(p posting) bool { return expense(p) && p.item != "" }), l.byItem, postingCols), nil
 	case "TxnListByCustomer":
-		return l.detailReport(q, "Transaction List by Customer", sub, l.postingDetail(q, func(p posting) bool { return p.account == l.ar || accountIn(l, p, "Bank") && l.listTypes[p.entity] == "Customer" }), customers, postingCols), nil
+		return l.detailReport(q, "Transaction List by Customer", sub, l.postingDetail(q, func(p posting) bool {
+			return p.account == l.ar || accountIn(l, p, "Bank") && l.listTypes[p.entity] == "Customer"
+		}), customers, postingCols), nil
 	case "TxnListByVendor":
 		return l.detailReport(q, "Transaction List by Vendor", sub, l.postingDetail(q, func(p posting) bool { return p.account == l.ap || l.listTypes[p.entity] == "Vendor" && !pl(p) }), vendors, postingCols), nil
 	case "CheckDetail":
@@ -317,7 +319,9 @@ func (l *ledger) generalDetail(q *reportQuery) (*report, error) {
 	case "MissingChecks":
 		return l.detailReport(q, "Missing Checks", sub, l.postingDetail(q, func(p posting) bool { return types("Check", "BillPaymentCheck")(p) && accountIn(l, p, "Bank") }), nil, postingCols), nil
 	case "InventoryValuationDetail":
-		return l.detailReport(q, "Inventory Valuation Detail", sub, l.postingDetail(q, func(p posting) bool { return p.item != "" && l.items[p.item] != nil && l.items[p.item].asset == p.account }), l.byItem, postingCols), nil
+		return l.detailReport(q, "Inventory Valuation Detail", sub, l.postingDetail(q, func(p posting) bool {
+			return p.item != "" && l.items[p.item] != nil && l.items[p.item].asset == p.account
+		}), l.byItem, postingCols), nil
 	case "UnbilledCostsByJob":
 		return l.detailReport(q, "Unbilled Costs by Job", sub, l.postingDetail(q, func(p posting) bool { return expense(p) && p.job != "" }), customers, postingCols), nil
 	case "OpenInvoices", "CustomerBalanceDetail":

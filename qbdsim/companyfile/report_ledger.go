@@ -66,10 +66,10 @@ type ledgerAccount struct {
 
 // ledgerItem is what reports need of an item.
 type ledgerItem struct {
-	id, fullName, typ                string
-	income, expense, asset, cogs     string
-	cost                             int64
-	quantityOnHand                   float64
+	id, fullName, typ            string
+	income, expense, asset, cogs string
+	cost                         int64
+	quantityOnHand               float64
 }
 
 // ledgerTxn is a transaction, kept for the reports that list documents
@@ -95,7 +95,7 @@ type ledger struct {
 	// openings are the opening balances of customers and vendors, which
 	// aging counts as open items.
 	openings []*ledgerTxn
-	loc *time.Location // the file's clock's zone, for creation dates
+	loc      *time.Location // the file's clock's zone, for creation dates
 	// special accounts (ListIDs), created virtually when the file lacks them.
 	ar, ap, undeposited, salesTax, openingEquity, retained, income string
 }

@@ -67,8 +67,6 @@ func parseReport(tb testing.TB, rs *qbxml.Node) parsedReport {
 	return p
 }
 
-
-
 // cell returns one cell of the first row with this label, or "".
 func (p parsedReport) cell(label string, col int) string {
 	for _, r := range p.rows {
