@@ -512,7 +512,7 @@ func reportDocs() map[string]opSpec {
 		"GET /v1/companies/{companyId}/reports/{report}": {summary: "A financial statement from QuickBooks (profit-and-loss, balance-sheet, trial-balance, aged-receivables, aged-payables)", tag: "Report",
 			query: []jsonObj{
 				queryParam("from", "First day of the period (YYYY-MM-DD); balance reports are as of to.", jsonObj{"type": "string", "format": "date"}),
-				queryParam("to", "Last day of the period, or the as-of date (YYYY-MM-DD); default today.", jsonObj{"type": "string", "format": "date"}),
+				queryParam("to", "Last day of the period, or the as-of date (YYYY-MM-DD). Without from and to, the fiscal year to date.", jsonObj{"type": "string", "format": "date"}),
 				queryParam("period", "A named period instead of from/to.", enum(periodNames()...)),
 				queryParam("basis", "accrual (default) or cash.", enum("accrual", "cash")),
 				queryParam("columns", "total (default), or one column per week, month, quarter or year.", enum("total", "week", "month", "quarter", "year")),

@@ -209,6 +209,12 @@ func (f *File) readReportQuery(rq *request) (*reportQuery, error) {
 			return nil, err
 		}
 		q.from, q.to = from, to
+	} else if rq.name != "BudgetSummaryReportQueryRq" {
+		// "If you omit both ToReportDate and FromReportDate, the report
+		// will cover the current fiscal year to date" (Intuit's reference
+		// of GeneralSummaryReportQuery); the simulator's fiscal year starts
+		// in January.
+		q.from, q.to = fiscalYearStart(qbDate(rq.now)), qbDate(rq.now)
 	}
 	q.agingAsOfEnd = textAt(el, "ReportAgingAsOf") == "ReportEndDate"
 	for _, c := range kids(el, "IncludeColumn") {

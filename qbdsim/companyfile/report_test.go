@@ -359,3 +359,21 @@ func TestEveryReportTypeAnswersAValidReport(t *testing.T) {
 	}
 	t.Logf("%d report requests answered", len(reqs))
 }
+
+// TestReportWithoutPeriodCoversTheFiscalYearToDate follows Intuit's
+// reference of GeneralSummaryReportQuery: "If you omit both ToReportDate
+// and FromReportDate, the report will cover the current fiscal year to
+// date."
+func TestReportWithoutPeriodCoversTheFiscalYearToDate(t *testing.T) {
+	f, clock := newTestFile(t)
+	addCustomerAndItems(t, f)
+	ok(t, f, invoiceAdd) // 2025-03-01
+	ok(t, f, strings.Replace(invoiceAdd, "2025-03-01", "2024-12-15", 1))
+	pl := parseReport(t, ok(t, f, summaryRq("ProfitAndLossStandard", "")))
+	if got := pl.find(t, "Net Income")[2]; got != "650.00" {
+		t.Errorf("Net Income %s, want the 650.00 of 2025 only", got)
+	}
+	if sub := textAt(pl.ret, "ReportSubtitle"); sub != "January 1 through "+clock.Now().Format("January 2, 2006") {
+		t.Errorf("subtitle %q", sub)
+	}
+}
