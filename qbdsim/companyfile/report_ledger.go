@@ -62,6 +62,7 @@ type posting struct {
 type ledgerAccount struct {
 	id, name, fullName, typ, number string
 	created                         string
+	parent                          string // ListID of the parent account, "" at the top
 }
 
 // ledgerItem is what reports need of an item.
@@ -139,7 +140,7 @@ func (f *File) loadLedger(ctx context.Context) (*ledger, error) {
 		switch {
 		case o.typ == "Account":
 			a := &ledgerAccount{id: o.id, name: textAt(ret, "Name"), fullName: full, typ: textAt(ret, "AccountType"),
-				number: textAt(ret, "AccountNumber"), created: qbDate(time.Unix(o.created, 0).In(l.loc))}
+				number: textAt(ret, "AccountNumber"), created: qbDate(time.Unix(o.created, 0).In(l.loc)), parent: textAt(ret, "ParentRef/ListID")}
 			l.accounts[o.id] = a
 			if o.effect != 0 {
 				openings = append(openings, pending{o, ret})

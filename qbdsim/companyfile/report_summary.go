@@ -352,17 +352,13 @@ func (l *ledger) profitAndLoss(q *reportQuery, title, by string) *report {
 				rows = append(rows, a)
 			}
 		}
-		total := make([]int64, cols.n())
-		totals[s.typ] = total
+		totals[s.typ] = make([]int64, cols.n())
 		if len(rows) == 0 {
 			return false
 		}
 		r.text(s.heading)
-		for _, a := range rows {
-			r.amountRow("DataRow", "account", a.fullName, a.fullName, amounts[a.id])
-			sumInto(total, amounts[a.id], 1)
-		}
-		r.amountRow("SubtotalRow", "", "", s.total, total)
+		totals[s.typ] = l.accountRows(r, rows, amounts, cols.n())
+		r.amountRow("SubtotalRow", "", "", s.total, totals[s.typ])
 		return true
 	}
 	n := cols.n()
@@ -508,9 +504,7 @@ func (l *ledger) balanceSheet(q *reportQuery, title, by string, summary bool) *r
 			return sum
 		}
 		r.text(heading)
-		for _, a := range rows {
-			r.amountRow("DataRow", "account", a.fullName, a.fullName, bal[a.id])
-		}
+		l.accountRows(r, rows, bal, n)
 		r.amountRow("SubtotalRow", "", "", total, sum)
 		return sum
 	}
@@ -541,13 +535,15 @@ func (l *ledger) balanceSheet(q *reportQuery, title, by string, summary bool) *r
 	r.amountRow("SubtotalRow", "", "", "Total Liabilities", liab)
 	r.text("Equity")
 	equity := make([]int64, n)
+	var equities []*ledgerAccount
 	for _, a := range l.sortedAccounts() {
 		if a.typ == "Equity" && bal[a.id] != nil && nonZero(bal[a.id]) {
-			if !summary {
-				r.amountRow("DataRow", "account", a.fullName, a.fullName, bal[a.id])
-			}
+			equities = append(equities, a)
 			sumInto(equity, bal[a.id], 1)
 		}
+	}
+	if !summary {
+		l.accountRows(r, equities, bal, n)
 	}
 	if summary {
 		r.amountRow("DataRow", "label", "Equity", "Equity", equity)
@@ -818,4 +814,60 @@ func (l *ledger) inventory(q *reportQuery) *report {
 	}
 	r.row("TotalRow", "", "", "TOTAL", formatQty(qty), "", formatCents(value))
 	return r
+}
+
+// accountRows lays out accounts (of one section, in chart order, each
+// with its own amounts) as QuickBooks nests sub-accounts: an account
+// without sub-accounts is a DataRow; one with them is a TextRow, its
+// sub-accounts, a "Name - Other" DataRow for its own postings, and a
+// "Total Name" SubtotalRow. RowData names each account by its full name.
+// It returns the sum of every account.
+func (l *ledger) accountRows(r *report, accounts []*ledgerAccount, amounts map[string][]int64, n int) []int64 {
+	// Parents head their sub-accounts even without amounts of their own.
+	in := map[string]bool{}
+	for _, a := range accounts {
+		for p := a; p != nil && !in[p.id] && p.typ == a.typ; p = l.accounts[p.parent] {
+			in[p.id] = true
+		}
+	}
+	children := map[string][]*ledgerAccount{}
+	var roots []*ledgerAccount
+	for _, a := range l.sortedAccounts() {
+		switch {
+		case !in[a.id]:
+		case a.parent != "" && in[a.parent]:
+			children[a.parent] = append(children[a.parent], a)
+		default:
+			roots = append(roots, a)
+		}
+	}
+	var emit func(a *ledgerAccount) []int64
+	emit = func(a *ledgerAccount) []int64 {
+		own := amounts[a.id]
+		if own == nil {
+			own = make([]int64, n)
+		}
+		kids := children[a.id]
+		label := orDefault(a.name, a.fullName)
+		if len(kids) == 0 {
+			r.amountRow("DataRow", "account", a.fullName, label, own)
+			return own
+		}
+		sum := make([]int64, n)
+		r.text(label)
+		for _, k := range kids {
+			sumInto(sum, emit(k), 1)
+		}
+		if nonZero(own) {
+			r.amountRow("DataRow", "account", a.fullName, label+" - Other", own)
+			sumInto(sum, own, 1)
+		}
+		r.amountRow("SubtotalRow", "account", a.fullName, "Total "+label, sum)
+		return sum
+	}
+	total := make([]int64, n)
+	for _, a := range roots {
+		sumInto(total, emit(a), 1)
+	}
+	return total
 }

@@ -377,3 +377,34 @@ func TestReportWithoutPeriodCoversTheFiscalYearToDate(t *testing.T) {
 		t.Errorf("subtitle %q", sub)
 	}
 }
+
+// TestSubAccountsNestUnderTheirParent lays sub-accounts out as QuickBooks
+// does: the parent as a heading, its sub-accounts, "Parent - Other" for
+// the parent's own postings, and "Total Parent".
+func TestSubAccountsNestUnderTheirParent(t *testing.T) {
+	f, _ := newTestFile(t)
+	ok(t, f, `<AccountAddRq><AccountAdd><Name>Consulting Income</Name><ParentRef><FullName>Services</FullName></ParentRef><AccountType>Income</AccountType></AccountAdd></AccountAddRq>`)
+	addCustomerAndItems(t, f)
+	ok(t, f, `<ItemServiceAddRq><ItemServiceAdd><Name>Advice</Name><SalesOrPurchase><Price>100</Price><AccountRef><FullName>Services:Consulting Income</FullName></AccountRef></SalesOrPurchase></ItemServiceAdd></ItemServiceAddRq>`)
+	ok(t, f, strings.Replace(invoiceAdd, `<InvoiceLineAdd><ItemRef><FullName>Widget</FullName>`, `<InvoiceLineAdd><ItemRef><FullName>Advice</FullName></ItemRef><Quantity>2</Quantity><Rate>100</Rate></InvoiceLineAdd><InvoiceLineAdd><ItemRef><FullName>Widget</FullName>`, 1))
+	pl := parseReport(t, ok(t, f, summaryRq("ProfitAndLossStandard", period("2025-01-01", "2025-12-31"))))
+	var got []string
+	for _, r := range pl.rows {
+		got = append(got, r.kind+" "+r.label()+" "+r.cells[2]+" "+r.rowValue)
+	}
+	want := []string{
+		"TextRow Ordinary Income/Expense  ",
+		"TextRow Income  ",
+		"TextRow Services  ",
+		"DataRow Consulting Income 200.00 Services:Consulting Income",
+		"DataRow Services - Other 450.00 Services",
+		"SubtotalRow Total Services 650.00 Services",
+		"DataRow Product Sales 200.00 Product Sales",
+		"SubtotalRow Total Income 850.00 ",
+		"SubtotalRow Net Ordinary Income 850.00 ",
+		"TotalRow Net Income 850.00 ",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+}
