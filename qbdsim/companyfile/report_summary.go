@@ -217,6 +217,10 @@ func (l *ledger) natural(p posting) int64 {
 	return p.amount
 }
 
+// credit is a posting's amount as income: credits positive, so that cost
+// of goods sold is subtracted from the income it sits with.
+func credit(p posting) int64 { return -p.amount }
+
 // generalSummary answers GeneralSummaryReportQueryRq.
 func (l *ledger) generalSummary(q *reportQuery) (*report, error) {
 	switch q.kind {
@@ -237,7 +241,7 @@ func (l *ledger) generalSummary(q *reportQuery) (*report, error) {
 	case "IncomeByCustomerSummary":
 		return l.pivot(q, "Income by Customer Summary", true, func(p posting) bool {
 			return accountIn(l, p, "Income", "OtherIncome", "CostOfGoodsSold")
-		}, l.byCustomer, l.natural), nil
+		}, l.byCustomer, credit), nil
 	case "SalesByCustomerSummary":
 		return l.pivot(q, "Sales by Customer Summary", true, func(p posting) bool {
 			return isSale(p.txnType) && accountIn(l, p, "Income", "OtherIncome")

@@ -408,3 +408,43 @@ func TestSubAccountsNestUnderTheirParent(t *testing.T) {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
 }
+
+// TestSummariesByNameAddUpToTheProfitAndLoss cross-checks the summaries by
+// customer, vendor, job and class with the profit and loss of the same
+// period: each distributes the same postings over other rows or columns.
+func TestSummariesByNameAddUpToTheProfitAndLoss(t *testing.T) {
+	f := generated(t, smallCompany())
+	p := period("2022-01-01", "2023-12-31")
+	pl := parseReport(t, ok(t, f, summaryRq("ProfitAndLossStandard", p)))
+	expenses := mustCents(pl.find(t, "Total Expense")[2]) + mustCents(pl.cell("Total COGS", 2)) + mustCents(pl.cell("Total Other Expense", 2))
+	byVendor := parseReport(t, ok(t, f, summaryRq("ExpenseByVendorSummary", p)))
+	if got := mustCents(byVendor.find(t, "TOTAL")[2]); got != expenses {
+		t.Errorf("expenses by vendor %s, profit and loss %s", formatCents(got), formatCents(expenses))
+	}
+	income := mustCents(pl.find(t, "Total Income")[2]) + mustCents(pl.cell("Total Other Income", 2)) - mustCents(pl.cell("Total COGS", 2))
+	byCustomer := parseReport(t, ok(t, f, summaryRq("IncomeByCustomerSummary", p)))
+	if got := mustCents(byCustomer.find(t, "TOTAL")[2]); got != income {
+		t.Errorf("income by customer %s, profit and loss %s", formatCents(got), formatCents(income))
+	}
+	net := pl.find(t, "Net Income")[2]
+	for _, typ := range []string{"ProfitAndLossByJob", "ProfitAndLossByClass"} {
+		r := parseReport(t, ok(t, f, summaryRq(typ, p)))
+		cells := r.find(t, "Net Income")
+		if got := cells[len(r.cols)]; got != net {
+			t.Errorf("%s: Net Income TOTAL %s, standard %s", typ, got, net)
+		}
+		var sum int64
+		for id := 2; id < len(r.cols); id++ {
+			sum += mustCents(cells[id])
+		}
+		if formatCents(sum) != net {
+			t.Errorf("%s: columns sum to %s, want %s", typ, formatCents(sum), net)
+		}
+	}
+	// A name filter keeps that customer's postings only.
+	first := byCustomer.rows[0]
+	one := parseReport(t, ok(t, f, summaryRq("IncomeByCustomerSummary", p+`<ReportEntityFilter><FullName>`+first.rowValue+`</FullName></ReportEntityFilter>`)))
+	if len(one.rows) != 2 || one.rows[0].rowValue != first.rowValue || one.find(t, "TOTAL")[2] != first.cells[2] {
+		t.Errorf("filtered to %s: %+v", first.rowValue, one.rows)
+	}
+}
