@@ -48,6 +48,9 @@ var reportKinds = map[string]reportKind{
 	"trial-balance":    {request: "GeneralSummaryReportQueryRq", typ: "TrialBalance", balance: true},
 	"aged-receivables": {request: "AgingReportQueryRq", typ: "ARAgingSummary", balance: true, aging: true},
 	"aged-payables":    {request: "AgingReportQueryRq", typ: "APAgingSummary", balance: true, aging: true},
+	// Who the income came from and where the money went, by name.
+	"income-by-customer": {request: "GeneralSummaryReportQueryRq", typ: "IncomeByCustomerSummary"},
+	"expense-by-vendor":  {request: "GeneralSummaryReportQueryRq", typ: "ExpenseByVendorSummary"},
 }
 
 func reportNames() []string {
@@ -247,7 +250,7 @@ type reportRowView struct {
 	Label   string `json:"label"`
 	RowType string `json:"rowType,omitempty"` // account, customer, vendor, label
 	Account string `json:"account,omitempty"` // full name of an account row
-	Entity  string `json:"entity,omitempty"`  // full name of a customer or vendor row
+	Entity  string `json:"entity,omitempty"`  // full name of a customer, vendor, employee or other name row
 	ListID  string `json:"listId,omitempty"`  // of the account, customer or vendor, when synced
 	// Amounts has one entry per column: a decimal number, or null for an
 	// empty cell.
@@ -432,11 +435,11 @@ func (s *Server) reportFromQBXML(ctx context.Context, c *qbconnect.Company, p *r
 		if rd := row.Child("RowData"); rd != nil {
 			rv.RowType, _ = rd.Attr("rowType")
 			name, _ := rd.Attr("value")
-			dataType := map[string]string{"account": "accounts", "customer": "customers", "vendor": "vendors"}[rv.RowType]
+			dataType := map[string]string{"account": "accounts", "customer": "customers", "vendor": "vendors", "employee": "employees", "otherName": "otherNames"}[rv.RowType]
 			switch rv.RowType {
 			case "account":
 				rv.Account = name
-			case "customer", "vendor":
+			case "customer", "vendor", "employee", "otherName":
 				rv.Entity = name
 			}
 			if dataType != "" && name != "" {
@@ -490,8 +493,8 @@ func reportDocs() map[string]opSpec {
 		"label":   str("As QuickBooks prints it (\"Sales\", \"Total Income\", \"Net Income\")."),
 		"rowType": str("QuickBooks' RowData rowType of a data row: account, customer, vendor, label..."),
 		"account": str("Full name of the account of an account row."),
-		"entity":  str("Full name of the customer or vendor of a customer or vendor row."),
-		"listId":  str("ListID of the account, customer or vendor, when it has been synced."),
+		"entity":  str("Full name of the customer, vendor, employee or other name of such a row."),
+		"listId":  str("ListID of the account or name, when it has been synced."),
 		"amounts": amounts,
 	})
 	report := object([]string{"companyId", "report", "title", "subtitle", "basis", "columns", "rows", "asOf", "cached", "operationId", "totals"}, jsonObj{
@@ -509,7 +512,7 @@ func reportDocs() map[string]opSpec {
 		"operationId": str("The operation that fetched it."),
 	})
 	return map[string]opSpec{
-		"GET /v1/companies/{companyId}/reports/{report}": {summary: "A financial statement from QuickBooks (profit-and-loss, balance-sheet, trial-balance, aged-receivables, aged-payables)", tag: "Report",
+		"GET /v1/companies/{companyId}/reports/{report}": {summary: "A financial statement from QuickBooks (profit-and-loss, balance-sheet, trial-balance, aged-receivables, aged-payables, income-by-customer, expense-by-vendor)", tag: "Report",
 			query: []jsonObj{
 				queryParam("from", "First day of the period (YYYY-MM-DD); balance reports are as of to.", jsonObj{"type": "string", "format": "date"}),
 				queryParam("to", "Last day of the period, or the as-of date (YYYY-MM-DD). Without from and to, the fiscal year to date.", jsonObj{"type": "string", "format": "date"}),

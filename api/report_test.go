@@ -198,7 +198,7 @@ func TestReportsOfTheSyncedDemoCompany(t *testing.T) {
 				}
 				got[r.ListID] = int64(math.Round(*r.Amounts[len(r.Amounts)-1] * 100))
 			}
-			var income, expense int64
+			var income, expense, cogs int64
 			for id, v := range want {
 				if v == 0 {
 					delete(want, id)
@@ -207,6 +207,9 @@ func TestReportsOfTheSyncedDemoCompany(t *testing.T) {
 				switch types[id] {
 				case "Income", "OtherIncome":
 					income += v
+				case "CostOfGoodsSold":
+					cogs += v
+					expense += v
 				default:
 					expense += v
 				}
@@ -254,6 +257,23 @@ func TestReportsOfTheSyncedDemoCompany(t *testing.T) {
 				t.Errorf("trial balance TOTAL %v: debits differ from credits", d)
 			}
 			get("aged-payables?wait=30s")
+
+			// Income by customer and expenses by vendor distribute the
+			// profit and loss's income and expenses over names.
+			byCustomer := get("income-by-customer?from=2000-01-01&to=2099-12-31&wait=30s")
+			byVendor := get("expense-by-vendor?from=2000-01-01&to=2099-12-31&columns=year&wait=30s")
+			// Income by customer is net of the cost of goods sold.
+			if got := int64(math.Round(byCustomer.total(t, "TOTAL") * 100)); got != income-cogs {
+				t.Errorf("income by customer TOTAL %d cents, income %d less cost of goods sold %d", got, income, cogs)
+			}
+			if got := int64(math.Round(byVendor.total(t, "TOTAL") * 100)); got != expense {
+				t.Errorf("expenses by vendor TOTAL %d cents, expenses %d", got, expense)
+			}
+			for _, r := range byVendor.Rows {
+				if (r.RowType == "vendor" || r.RowType == "employee") && (r.ListID == "" || r.Entity == "") {
+					t.Errorf("%s row %q has no entity or listId", r.RowType, r.Label)
+				}
+			}
 		})
 	}
 }

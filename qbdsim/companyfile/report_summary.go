@@ -625,12 +625,21 @@ func (l *ledger) byCustomer(p posting) (string, string, string) {
 	return id, l.names[id], "customer"
 }
 
+// byEntity puts postings in rows by name; a row's RowData rowType is its
+// name's kind (customer, vendor, employee, otherName), or rowType.
 func (l *ledger) byEntity(rowType, none string) rowKey {
 	return func(p posting) (string, string, string) {
 		if p.entity == "" {
 			return "", none, "label"
 		}
-		return p.entity, orDefault(l.names[p.entity], p.entity), rowType
+		rt := rowType
+		switch l.listTypes[p.entity] {
+		case "Customer", "Vendor", "Employee":
+			rt = strings.ToLower(l.listTypes[p.entity])
+		case "OtherName":
+			rt = "otherName"
+		}
+		return p.entity, orDefault(l.names[p.entity], p.entity), rt
 	}
 }
 
