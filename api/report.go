@@ -35,19 +35,18 @@ func (s *Server) registerReports(rs *routeSet) {
 // type behind it.
 type reportKind struct {
 	request, typ string
-	// balance reports are as of a date: from only matters for columns.
-	balance bool
-	// aging reports have fixed columns (days past due).
+	// aging reports have fixed columns (days past due) and are of open
+	// balances, so accrual only.
 	aging bool
 }
 
 // reportKinds are the reports of GET .../reports/{report}.
 var reportKinds = map[string]reportKind{
 	"profit-and-loss":  {request: "GeneralSummaryReportQueryRq", typ: "ProfitAndLossStandard"},
-	"balance-sheet":    {request: "GeneralSummaryReportQueryRq", typ: "BalanceSheetStandard", balance: true},
-	"trial-balance":    {request: "GeneralSummaryReportQueryRq", typ: "TrialBalance", balance: true},
-	"aged-receivables": {request: "AgingReportQueryRq", typ: "ARAgingSummary", balance: true, aging: true},
-	"aged-payables":    {request: "AgingReportQueryRq", typ: "APAgingSummary", balance: true, aging: true},
+	"balance-sheet":    {request: "GeneralSummaryReportQueryRq", typ: "BalanceSheetStandard"},
+	"trial-balance":    {request: "GeneralSummaryReportQueryRq", typ: "TrialBalance"},
+	"aged-receivables": {request: "AgingReportQueryRq", typ: "ARAgingSummary", aging: true},
+	"aged-payables":    {request: "AgingReportQueryRq", typ: "APAgingSummary", aging: true},
 	// Who the income came from and where the money went, by name.
 	"income-by-customer": {request: "GeneralSummaryReportQueryRq", typ: "IncomeByCustomerSummary"},
 	"expense-by-vendor":  {request: "GeneralSummaryReportQueryRq", typ: "ExpenseByVendorSummary"},

@@ -121,7 +121,6 @@ type reportQuery struct {
 	kind     string // the request's XxxReportType value
 	from, to string // YYYY-MM-DD; "" is open
 	cash     bool
-	basisSet bool
 	columns  string // SummarizeColumnsBy
 	rowsBy   string // SummarizeRowsBy
 	now      time.Time
@@ -186,9 +185,7 @@ func (f *File) readReportQuery(rq *request) (*reportQuery, error) {
 	}
 	switch textAt(el, "ReportBasis") {
 	case "Cash":
-		q.cash, q.basisSet = true, true
-	case "Accrual":
-		q.basisSet = true
+		q.cash = true
 	}
 	if p := kid(el, "ReportPeriod"); p != nil {
 		q.from, q.to = textAt(p, "FromReportDate"), textAt(p, "ToReportDate")

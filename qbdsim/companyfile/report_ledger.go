@@ -61,7 +61,6 @@ type posting struct {
 // ledgerAccount is an account as reports show it.
 type ledgerAccount struct {
 	id, name, fullName, typ, number string
-	created                         string
 	parent                          string // ListID of the parent account, "" at the top
 }
 
@@ -98,7 +97,7 @@ type ledger struct {
 	openings []*ledgerTxn
 	loc      *time.Location // the file's clock's zone, for creation dates
 	// special accounts (ListIDs), created virtually when the file lacks them.
-	ar, ap, undeposited, salesTax, openingEquity, retained, income string
+	ar, ap, undeposited, salesTax, openingEquity, retained, income, expense string
 }
 
 // loadLedger reads every object of the file and derives the ledger.
@@ -140,7 +139,7 @@ func (f *File) loadLedger(ctx context.Context) (*ledger, error) {
 		switch {
 		case o.typ == "Account":
 			a := &ledgerAccount{id: o.id, name: textAt(ret, "Name"), fullName: full, typ: textAt(ret, "AccountType"),
-				number: textAt(ret, "AccountNumber"), created: qbDate(time.Unix(o.created, 0).In(l.loc)), parent: textAt(ret, "ParentRef/ListID")}
+				number: textAt(ret, "AccountNumber"), parent: textAt(ret, "ParentRef/ListID")}
 			l.accounts[o.id] = a
 			if o.effect != 0 {
 				openings = append(openings, pending{o, ret})
@@ -248,6 +247,7 @@ func (l *ledger) findSpecialAccounts(ctx context.Context, f *File) {
 	l.openingEquity = or(byName("Opening Balance Equity", "Equity"), "virtual-obe", "Opening Balance Equity", "Equity")
 	l.retained = or(byName("Retained Earnings", "Equity"), "virtual-re", "Retained Earnings", "Equity")
 	l.income = or(orDefault(byName("Sales", "Income"), byType("Income")), "virtual-income", "Uncategorized Income", "Income")
+	l.expense = or(orDefault(byName("Ask My Accountant", "Expense"), byType("Expense")), "virtual-expense", "Uncategorized Expenses", "Expense")
 }
 
 // sortedAccounts returns the accounts in QuickBooks' chart order: by type
@@ -455,13 +455,11 @@ func (l *ledger) derive(t *ledgerTxn) []posting {
 			}
 		}
 		add(l.salesTax, sign*mustCents(textAt(ret, "SalesTaxTotal")), nil)
-		head := l.ar
 		if t.typ == "SalesReceipt" {
-			head = l.accountOr(l.ref(ret, "DepositToAccountRef", "Account"), l.undeposited)
+			balance(l.accountOr(l.ref(ret, "DepositToAccountRef", "Account"), l.undeposited))
 		} else {
-			head = l.accountOr(l.ref(ret, "ARAccountRef", "Account"), l.ar)
+			balance(l.accountOr(l.ref(ret, "ARAccountRef", "Account"), l.ar))
 		}
-		balance(head)
 	case "Bill", "ItemReceipt", "VendorCredit", "Check", "CreditCardCharge", "CreditCardCredit":
 		sign := int64(1) // expenses are debits
 		if t.typ == "VendorCredit" || t.typ == "CreditCardCredit" {
@@ -473,16 +471,14 @@ func (l *ledger) derive(t *ledgerTxn) []posting {
 			if it := l.items[l.ref(line, "ItemRef", "Item")]; it != nil && acct == "" {
 				acct = it.expense
 			}
-			add(l.accountOr(acct, l.income), sign*amt, line)
+			add(l.accountOr(acct, l.expense), sign*amt, line)
 		}
-		head := l.ar
 		switch t.typ {
 		case "Bill", "ItemReceipt", "VendorCredit":
-			head = l.accountOr(l.ref(ret, "APAccountRef", "Account"), l.ap)
+			balance(l.accountOr(l.ref(ret, "APAccountRef", "Account"), l.ap))
 		default:
-			head = l.accountOr(l.ref(ret, "AccountRef", "Account"), l.ap)
+			balance(l.accountOr(l.ref(ret, "AccountRef", "Account"), l.ap))
 		}
-		balance(head)
 	case "ReceivePayment":
 		add(l.accountOr(l.ref(ret, "DepositToAccountRef", "Account"), l.undeposited), mustCents(textAt(ret, "TotalAmount")), nil)
 		balance(l.accountOr(l.ref(ret, "ARAccountRef", "Account"), l.ar))

@@ -1,9 +1,11 @@
 package companyfile
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/qbconnect/qbconnect/qbxml"
@@ -447,4 +449,48 @@ func TestSummariesByNameAddUpToTheProfitAndLoss(t *testing.T) {
 	if len(one.rows) != 2 || one.rows[0].rowValue != first.rowValue || one.find(t, "TOTAL")[2] != first.cells[2] {
 		t.Errorf("filtered to %s: %+v", first.rowValue, one.rows)
 	}
+}
+
+// BenchmarkProfitAndLoss measures a profit and loss by month over a
+// demo-sized company (3000 transactions) against the baseline of reading
+// every transaction it is computed from (TransactionQuery is not
+// implemented here, so the baseline queries each type with its lines):
+// the report derives its postings from those same objects, so the ratio
+// says what the derivation and layout cost on top of reading them.
+func BenchmarkProfitAndLoss(b *testing.B) {
+	f, _ := newTestFile(b)
+	opt := GenerateOptions{Seed: 7, Customers: 300, Jobs: 30, Vendors: 50, Employees: 8, Items: 60, Classes: 6,
+		Invoices: 900, Payments: 660, SalesReceipts: 180, CreditMemos: 60, Estimates: 90, SalesOrders: 60,
+		Bills: 420, BillPayments: 300, PurchaseOrders: 60, Checks: 120, CreditCardCharges: 90, Deposits: 30, JournalEntries: 30}
+	if err := f.Generate(context.Background(), opt); err != nil {
+		b.Fatal(err)
+	}
+	var baseline string
+	for _, typ := range []string{"Invoice", "ReceivePayment", "SalesReceipt", "CreditMemo", "Estimate", "SalesOrder", "Bill", "BillPaymentCheck",
+		"PurchaseOrder", "Check", "CreditCardCharge", "Deposit", "JournalEntry"} {
+		lines := "<IncludeLineItems>true</IncludeLineItems>"
+		if typ == "ReceivePayment" || typ == "BillPaymentCheck" || typ == "JournalEntry" {
+			lines = ""
+		}
+		baseline += "<" + typ + "QueryRq>" + lines + "</" + typ + "QueryRq>"
+	}
+	report := summaryRq("ProfitAndLossStandard", `<ReportDateMacro>All</ReportDateMacro><SummarizeColumnsBy>Month</SummarizeColumnsBy>`)
+	doc := func(body string) []byte {
+		return []byte(`<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="continueOnError">` + body + `</QBXMLMsgsRq></QBXML>`)
+	}
+	timeOf := func(body []byte) time.Duration {
+		start := time.Now()
+		if _, err := f.Process(context.Background(), body, testSession); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	var base, rep time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		base += timeOf(doc(baseline))
+		rep += timeOf(doc(report))
+	}
+	b.ReportMetric(float64(rep.Milliseconds())/float64(b.N), "report-ms/op")
+	b.ReportMetric(float64(rep)/float64(base), "x-baseline")
 }
