@@ -11,12 +11,15 @@ import (
 	"github.com/qbconnect/qbconnect/qbxml"
 )
 
-// The layout checked here is the one of Intuit's SDK reference for
-// ReportRet (ReportTitle, ReportSubtitle, ReportBasis, NumRows, NumColumns,
-// NumColTitleRows, ColDesc with ColTitle and ColType, ReportData of
-// TextRow, DataRow with RowData and ColData by colID, SubtotalRow,
-// TotalRow), and every response is validated against qbxml130.xsd by
-// TestMain.
+// The layout checked here is the one of Intuit's QuickBooks Desktop SDK
+// documentation, "Processing report responses"
+// (developer.intuit.com/app/developer/qbdesktop/docs/develop/
+// exploring-the-quickbooks-desktop-sdk/processing-report-responses):
+// ReportTitle, ReportSubtitle, ReportBasis, NumRows, NumColumns,
+// NumColTitleRows, one ColDesc per column with its ColTitle and ColType,
+// and ReportData of TextRow, DataRow (RowData naming the account, then
+// ColData by colID, column 1 the label), SubtotalRow and TotalRow. Every
+// response is validated against qbxml130.xsd by TestMain.
 
 // reportRows reads a ReportRet into label -> cells (by colID) for the
 // rows of a kind.
