@@ -90,6 +90,9 @@ type Config struct {
 	// certificates and rotation campaigns (release.go, campaign.go); nil
 	// answers those endpoints with "unavailable".
 	Releases Releases
+	// Reports keeps the last answer of each report query (report.go); nil
+	// answers the report endpoint with "unavailable".
+	Reports Reports
 	// MaxWait caps ?wait= on writes, operations and passthrough; 0 means
 	// 60 seconds.
 	MaxWait time.Duration
@@ -268,6 +271,7 @@ func (s *Server) allRoutes() []Route {
 	s.registerSync(&rs)        // sync.go: /v1/companies/{companyId}/sync, sync-status, sync-runs
 	s.registerWrites(&rs)      // write.go: record writes, /v1/operations
 	s.registerLive(&rs)        // live.go: /v1/companies/{companyId}/qbxml, /health
+	s.registerReports(&rs)     // report.go: /v1/companies/{companyId}/reports/{report}
 	s.registerWebhooks(&rs)    // webhook.go: /v1/webhooks
 	s.registerOpenAPI(&rs)     // openapi.go: /v1/openapi.json
 	s.registerQBWC(&rs)        // webconnector.go: /qbwc, .../connections/{connectionId}/qwc

@@ -175,7 +175,7 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	cfg := api.Config{
 		Orgs: e.orgs, Companies: e.companies, Connections: conns, Queue: e.queue,
 		Sync: e.engine, Records: e.records, Webhooks: e.webhooks, Events: e.webhooks,
-		WebConnector: e.wc, AllowPrivateWebhooks: true,
+		WebConnector: e.wc, AllowPrivateWebhooks: true, Reports: store.NewReportStore(db),
 		Now: e.clock.Now,
 		OnWait: func(id string) {
 			select {

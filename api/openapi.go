@@ -440,6 +440,9 @@ func openAPIDocument() jsonObj {
 	for k, v := range webConnectorDocs() {
 		docs[k] = v
 	}
+	for k, v := range reportDocs() {
+		docs[k] = v
+	}
 	keys := make([]string, 0, len(docs))
 	for k := range docs {
 		keys = append(keys, k)

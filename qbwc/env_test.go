@@ -106,6 +106,7 @@ func newEnv(tb testing.TB, o envOptions) *env {
 	e.api, err = api.New(api.Config{
 		Orgs: e.st.Orgs, Companies: e.st.Companies, Connections: e.st.Connections, Queue: e.st.Queue,
 		Sync: eng, Records: e.st.Records, Now: e.st.Clock.Now, Rand: newSeeded(o.Seed + 4), WebConnector: e.wc,
+		Reports: store.NewReportStore(e.st.DB),
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -299,8 +299,27 @@ func (d *Demo) makeCompanies(ctx context.Context) error {
 		return err
 	}
 	n, c := d.cfg.Transactions, d.cfg.Customers
+	opt := SampleCompany(d.cfg.Seed, c, n)
+	fmt.Fprintf(d.out, "Generating the sample company %q: %d customers, %d transactions… ", acmeName, c, n)
+	started := time.Now()
+	counts, err := generate(ctx, filepath.Join(dir, acmeFile), acmeName, opt)
+	if err != nil {
+		return err
+	}
+	d.simCounts = counts
+	fmt.Fprintf(d.out, "done in %s.\n", time.Since(started).Round(10*time.Millisecond))
+	_, err = generate(ctx, filepath.Join(dir, otherFile), otherName, companyfile.GenerateOptions{Seed: d.cfg.Seed + 1, Customers: 12, Vendors: 5, Items: 10, Invoices: 40})
+	return err
+}
+
+// SampleCompany returns what the demo generates for its sample company
+// from a seed, a number of customers and a number of transactions; tests
+// that need the demo's company (its mix of sales, purchases, payments and
+// journal entries) at another size use it too.
+func SampleCompany(seed uint64, customers, transactions int) companyfile.GenerateOptions {
+	n, c := transactions, customers
 	opt := companyfile.GenerateOptions{
-		Seed: d.cfg.Seed, Customers: c, Jobs: c / 10, Vendors: max(c/6, 5), Employees: 8, Items: 60, Classes: 6,
+		Seed: seed, Customers: c, Jobs: c / 10, Vendors: max(c/6, 5), Employees: 8, Items: 60, Classes: 6,
 		Invoices: n * 30 / 100, Payments: n * 22 / 100, SalesReceipts: n * 6 / 100, CreditMemos: n * 2 / 100,
 		Estimates: n * 3 / 100, SalesOrders: n * 2 / 100, Bills: n * 14 / 100, BillPayments: n * 10 / 100,
 		PurchaseOrders: n * 2 / 100, Checks: n * 4 / 100, CreditCardCharges: n * 3 / 100, Deposits: n / 100,
@@ -312,16 +331,7 @@ func (d *Demo) makeCompanies(ctx context.Context) error {
 	if opt.Bills == 0 {
 		opt.BillPayments = 0
 	}
-	fmt.Fprintf(d.out, "Generating the sample company %q: %d customers, %d transactions… ", acmeName, c, n)
-	started := time.Now()
-	counts, err := generate(ctx, filepath.Join(dir, acmeFile), acmeName, opt)
-	if err != nil {
-		return err
-	}
-	d.simCounts = counts
-	fmt.Fprintf(d.out, "done in %s.\n", time.Since(started).Round(10*time.Millisecond))
-	_, err = generate(ctx, filepath.Join(dir, otherFile), otherName, companyfile.GenerateOptions{Seed: d.cfg.Seed + 1, Customers: 12, Vendors: 5, Items: 10, Invoices: 40})
-	return err
+	return opt
 }
 
 // generate creates a company file and returns its object counts by type.

@@ -44,6 +44,9 @@ func (m *Main) startSync(ctx context.Context, acfg *api.Config) error {
 	if acfg.Records == nil {
 		acfg.Records = m.Records
 	}
+	if acfg.Reports == nil {
+		acfg.Reports = store.NewReportStore(m.DB)
+	}
 	if acfg.SyncNow == nil {
 		acfg.SyncNow = func(ctx context.Context, c *qbconnect.Connection) error {
 			_, err := eng.SyncNow(ctx, c.OrgID, c.CompanyID, qbconnect.SyncRequest{})

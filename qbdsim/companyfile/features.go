@@ -103,7 +103,7 @@ func (f *File) requestFeature(rq *request) Feature {
 		return FeatureSites
 	case "ItemAssembliesCanBuildQueryRq":
 		return FeatureAssemblies
-	case "PayrollLastPeriodQueryRq":
+	case "PayrollLastPeriodQueryRq", "PayrollSummaryReportQueryRq", "PayrollDetailReportQueryRq":
 		return FeaturePayroll
 	case "ItemInventoryAssemblyAddRq", "ItemInventoryAssemblyModRq":
 		// Querying assemblies works in every edition (there are none);

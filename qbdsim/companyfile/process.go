@@ -447,6 +447,9 @@ func (f *File) dispatch(ctx context.Context, rq *request, rs *response) error {
 	if ok, err := f.special(ctx, rq, rs); ok {
 		return err
 	}
+	if strings.HasSuffix(rq.name, "ReportQueryRq") {
+		return f.reportQuery(ctx, rq, rs)
+	}
 	switch rq.op {
 	case "Query":
 		if types := f.reg().queryTypes(rq.subject); len(types) > 0 {
