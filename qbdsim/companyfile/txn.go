@@ -149,6 +149,8 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 	case "Deposit":
 		return f.completeDeposit(ctx, q, model, ret, src, o)
 	case "Charge":
+		// A statement charge is one line: its own quantity and rate.
+		sum = lineAmount(ret)
 		setIf(ret, model, "BalanceRemaining", formatCents(sum))
 		setIf(ret, model, "IsPaid", boolText(sum == 0))
 		o.effect = sum
@@ -162,6 +164,8 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 		setIf(ret, model, "TotalAmount", formatCents(refund))
 	case "BuildAssembly":
 		return f.completeBuild(ctx, q, model, ret)
+	case "InventoryAdjustment":
+		return f.completeAdjustment(ctx, q, ret, src, old)
 	case "JournalEntry":
 		var debit, credit int64
 		for _, l := range kids(ret, "JournalDebitLine") {
@@ -446,6 +450,10 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 		if err := linkDeposit(ctx, q, o, ret); err != nil {
 			return err
 		}
+	case "InventoryAdjustment":
+		if err := f.moveInventory(ctx, q, ret, 1); err != nil {
+			return err
+		}
 	}
 	if t.Side == "" {
 		return nil
@@ -479,6 +487,14 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 		}
 	case "Deposit":
 		if _, err := q.ExecContext(ctx, `DELETE FROM links WHERE payer_id = ?`, old.id); err != nil {
+			return err
+		}
+	case "InventoryAdjustment":
+		ret, err := parseNode(old.ret)
+		if err != nil {
+			return err
+		}
+		if err := f.moveInventory(ctx, q, ret, -1); err != nil {
 			return err
 		}
 	case "Invoice", "Bill":
