@@ -323,3 +323,41 @@ func TestNewTypesAddAndQuery(t *testing.T) {
 		t.Errorf("balance after a 300.00 statement charge: %s", got)
 	}
 }
+
+// A credit card refund pays back a credit memo: the memo's credit and the
+// customer's balance go down by the refund, and more than is left is
+// refused; with sites on, inventory moves between sites.
+func TestRefundAndTransferInventory(t *testing.T) {
+	f, _ := newTestFile(t)
+	if err := f.SetFeature(FeatureSites, true); err != nil {
+		t.Fatal(err)
+	}
+	addCustomerAndItems(t, f)
+	cm := kid(ok(t, f, `<CreditMemoAddRq><CreditMemoAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-01</TxnDate>
+		<CreditMemoLineAdd><ItemRef><FullName>Consulting</FullName></ItemRef><Quantity>1</Quantity><Rate>100</Rate></CreditMemoLineAdd></CreditMemoAdd></CreditMemoAddRq>`), "CreditMemoRet")
+	refund := func(amt string) string {
+		return `<ARRefundCreditCardAddRq><ARRefundCreditCardAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><RefundFromAccountRef><FullName>Checking</FullName></RefundFromAccountRef>
+			<TxnDate>2025-03-02</TxnDate><RefundAppliedToTxnAdd><TxnID>` + textAt(cm, "TxnID") + `</TxnID><RefundAmount>` + amt + `</RefundAmount></RefundAppliedToTxnAdd></ARRefundCreditCardAdd></ARRefundCreditCardAddRq>`
+	}
+	r := kid(ok(t, f, refund("60.00")), "ARRefundCreditCardRet")
+	if got := textAt(r, "TotalAmount") + " " + textAt(r, "RefundAppliedToTxnRet/TxnType") + " " + textAt(r, "RefundAppliedToTxnRet/CreditRemaining"); got != "60.00 CreditMemo 40.00" {
+		t.Errorf("refund: %s", got)
+	}
+	if got := textAt(ok(t, f, `<CreditMemoQueryRq><TxnID>`+textAt(cm, "TxnID")+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet/CreditRemaining"); got != "40.00" {
+		t.Errorf("credit left after the refund: %s", got)
+	}
+	if got := textAt(ok(t, f, `<CustomerQueryRq><FullName>Acme Corp</FullName></CustomerQueryRq>`), "CustomerRet/Balance"); got != "-40.00" {
+		t.Errorf("balance after refunding 60 of a 100 credit: %s", got)
+	}
+	wantStatus(t, one(t, f, refund("50.00")), "3210")
+
+	ok(t, f, `<InventorySiteAddRq><InventorySiteAdd><Name>Main</Name></InventorySiteAdd></InventorySiteAddRq>`)
+	ok(t, f, `<InventorySiteAddRq><InventorySiteAdd><Name>Truck</Name></InventorySiteAdd></InventorySiteAddRq>`)
+	ok(t, f, `<ItemInventoryAddRq><ItemInventoryAdd><Name>Bolt</Name><IncomeAccountRef><FullName>Product Sales</FullName></IncomeAccountRef>
+		<COGSAccountRef><FullName>Cost of Goods Sold</FullName></COGSAccountRef><AssetAccountRef><FullName>Inventory Asset</FullName></AssetAccountRef><QuantityOnHand>10</QuantityOnHand></ItemInventoryAdd></ItemInventoryAddRq>`)
+	tr := kid(ok(t, f, `<TransferInventoryAddRq><TransferInventoryAdd><TxnDate>2025-03-03</TxnDate><FromInventorySiteRef><FullName>Main</FullName></FromInventorySiteRef><ToInventorySiteRef><FullName>Truck</FullName></ToInventorySiteRef>
+		<TransferInventoryLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><QuantityToTransfer>4</QuantityToTransfer></TransferInventoryLineAdd></TransferInventoryAdd></TransferInventoryAddRq>`), "TransferInventoryRet")
+	if got := textAt(tr, "TransferInventoryLineRet/QuantityTransferred"); got != "4" {
+		t.Errorf("QuantityTransferred = %q", got)
+	}
+}

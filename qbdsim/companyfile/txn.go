@@ -157,11 +157,21 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 	case "SalesTaxPaymentCheck":
 		setIf(ret, model, "Amount", formatCents(sum))
 	case "ARRefundCreditCard":
-		var refund int64
-		for _, a := range kids(ret, "RefundAppliedToTxnRet") {
-			refund += mustCents(textAt(a, "RefundAmount"))
+		return f.completeRefund(ctx, q, model, ret, o, old)
+	case "TransferInventory":
+		// The line's QuantityToTransfer is its Ret's QuantityTransferred.
+		var srcLines []*qbxml.Node
+		for _, s := range src.Children {
+			if retFor(s.Name, "TransferInventoryLineRet") {
+				srcLines = append(srcLines, s)
+			}
 		}
-		setIf(ret, model, "TotalAmount", formatCents(refund))
+		lm, _ := contentModel("TransferInventoryLineRet")
+		for i, l := range kids(ret, "TransferInventoryLineRet") {
+			if i < len(srcLines) && textAt(srcLines[i], "QuantityToTransfer") != "" {
+				setOrdered(l, lm, "QuantityTransferred", textAt(srcLines[i], "QuantityToTransfer"))
+			}
+		}
 	case "BuildAssembly":
 		return f.completeBuild(ctx, q, model, ret)
 	case "InventoryAdjustment":
@@ -454,6 +464,10 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 		if err := f.moveInventory(ctx, q, ret, 1); err != nil {
 			return err
 		}
+	case "ARRefundCreditCard":
+		if err := f.moveCredits(ctx, q, ret, 1); err != nil {
+			return err
+		}
 	}
 	if t.Side == "" {
 		return nil
@@ -489,12 +503,18 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 		if _, err := q.ExecContext(ctx, `DELETE FROM links WHERE payer_id = ?`, old.id); err != nil {
 			return err
 		}
-	case "InventoryAdjustment":
+	case "InventoryAdjustment", "ARRefundCreditCard":
 		ret, err := parseNode(old.ret)
 		if err != nil {
 			return err
 		}
-		if err := f.moveInventory(ctx, q, ret, -1); err != nil {
+		move := f.moveInventory
+		if t.Name == "ARRefundCreditCard" {
+			move = func(ctx context.Context, q querier, ret *qbxml.Node, sign float64) error {
+				return f.moveCredits(ctx, q, ret, int64(sign))
+			}
+		}
+		if err := move(ctx, q, ret, -1); err != nil {
 			return err
 		}
 	case "Invoice", "Bill":
