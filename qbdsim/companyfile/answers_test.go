@@ -282,3 +282,17 @@ func addCustomerAndItems2(tb testing.TB, f *File) {
 	tb.Helper()
 	ok(tb, f, `<ItemNonInventoryAddRq><ItemNonInventoryAdd><Name>Widget</Name><SalesTaxCodeRef><FullName>Tax</FullName></SalesTaxCodeRef><SalesOrPurchase><Price>20</Price><AccountRef><FullName>Product Sales</FullName></AccountRef></SalesOrPurchase></ItemNonInventoryAdd></ItemNonInventoryAddRq>`)
 }
+
+// PreferencesQuery reports multicurrency as the company has it.
+func TestPreferencesReportMultiCurrency(t *testing.T) {
+	f, _ := newTestFile(t)
+	if got := textAt(ok(t, f, `<PreferencesQueryRq/>`), "PreferencesRet/MultiCurrencyPreferences/IsMultiCurrencyOn"); got != "false" {
+		t.Errorf("new company: IsMultiCurrencyOn %q", got)
+	}
+	if err := f.SetFeature(FeatureMultiCurrency, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := textAt(ok(t, f, `<PreferencesQueryRq/>`), "PreferencesRet/MultiCurrencyPreferences/HomeCurrencyRef/FullName"); got != "US Dollar" {
+		t.Errorf("with multicurrency: home currency %q", got)
+	}
+}
