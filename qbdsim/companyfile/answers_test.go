@@ -215,6 +215,9 @@ func TestUnknownListReferencesAre3140(t *testing.T) {
 		wantStatus(t, one(t, f, req), "3140")
 	}
 	wantStatus(t, one(t, f, `<InvoiceQueryRq/>`), "1")
+	// A sales tax item's agency must be a vendor.
+	wantStatus(t, one(t, f, `<ItemSalesTaxAddRq><ItemSalesTaxAdd><Name>County</Name><TaxRate>1</TaxRate><TaxVendorRef><FullName>Nope</FullName></TaxVendorRef></ItemSalesTaxAdd></ItemSalesTaxAddRq>`), "3140")
+	wantStatus(t, one(t, f, `<ItemSalesTaxAddRq><ItemSalesTaxAdd><Name>County</Name><TaxRate>1</TaxRate><TaxVendorRef><FullName>Acme Corp</FullName></TaxVendorRef></ItemSalesTaxAdd></ItemSalesTaxAddRq>`), "3140")
 }
 
 // List queries return elements by full name, without regard to case, each
