@@ -216,6 +216,15 @@ func TestFeatureRequestsWorkOnceSwitchedOn(t *testing.T) {
 	if got := textAt(build, "IsPending") + " " + textAt(build, "QuantityCanBuild"); got != "true 6" {
 		t.Errorf("a build of 8 when 6 can be built: IsPending QuantityCanBuild = %s, want true 6", got)
 	}
+	// A build that can be made takes its components off hand.
+	ok(t, f, `<BuildAssemblyAddRq><BuildAssemblyAdd><ItemInventoryAssemblyRef><FullName>Kit</FullName></ItemInventoryAssemblyRef><TxnDate>2025-03-01</TxnDate>
+		<QuantityToBuild>5</QuantityToBuild></BuildAssemblyAdd></BuildAssemblyAddRq>`)
+	onHand := func(item string) string {
+		return textAt(ok(t, f, `<ItemQueryRq><FullName>`+item+`</FullName></ItemQueryRq>`).Children[0], "QuantityOnHand")
+	}
+	if got := onHand("Bolt") + " " + onHand("Kit"); got != "5 5" {
+		t.Errorf("after building 5 kits of 4 bolts from 25: bolts and kits on hand %s, want 5 5", got)
+	}
 	ok(t, f, `<PayrollItemWageAddRq><PayrollItemWageAdd><Name>Salary</Name><WageType>SalaryRegular</WageType><ExpenseAccountRef><FullName>Payroll Expenses</FullName></ExpenseAccountRef></PayrollItemWageAdd></PayrollItemWageAddRq>`)
 	ok(t, f, `<EmployeeAddRq><EmployeeAdd><FirstName>Ann</FirstName><LastName>Lee</LastName></EmployeeAdd></EmployeeAddRq>`)
 	tt := kid(ok(t, f, `<TimeTrackingAddRq><TimeTrackingAdd><TxnDate>2025-03-02</TxnDate><EntityRef><FullName>Ann Lee</FullName></EntityRef><Duration>PT7H30M</Duration>

@@ -80,24 +80,60 @@ func (f *File) completeAdjustment(ctx context.Context, q querier, ret, src *qbxm
 // item's QuantityOnHand.
 func (f *File) moveInventory(ctx context.Context, q querier, ret *qbxml.Node, sign float64) error {
 	for _, l := range kids(ret, "InventoryAdjustmentLineRet") {
-		o, err := getObjectByID(ctx, q, textAt(l, "ItemRef/ListID"))
-		if errors.Is(err, errNoObject) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		it, err := parseNode(o.ret)
-		if err != nil {
-			return err
-		}
-		model, _ := contentModel(o.typ + "Ret")
-		qty := parseDecimal(textAt(it, "QuantityOnHand")) + sign*parseDecimal(textAt(l, "QuantityDifference"))
-		setIf(it, model, "QuantityOnHand", strconv.FormatFloat(qty, 'f', -1, 64))
-		o.ret = marshalNode(it)
-		if err := updateObject(ctx, q, o); err != nil {
+		if err := addOnHand(ctx, q, textAt(l, "ItemRef/ListID"), sign*parseDecimal(textAt(l, "QuantityDifference"))); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// moveBuild makes (sign 1) or unmakes (sign -1) a build that is not
+// pending: the assemblies built go on hand, their components off it.
+func (f *File) moveBuild(ctx context.Context, q querier, ret *qbxml.Node, sign float64) error {
+	if textAt(ret, "IsPending") == "true" {
+		return nil
+	}
+	n := parseDecimal(textAt(ret, "QuantityToBuild"))
+	asmID := textAt(ret, "ItemInventoryAssemblyRef/ListID")
+	o, err := getObjectByID(ctx, q, asmID)
+	if errors.Is(err, errNoObject) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	asm, err := parseNode(o.ret)
+	if err != nil {
+		return err
+	}
+	for _, l := range kids(asm, "ItemInventoryAssemblyLine") {
+		if err := addOnHand(ctx, q, textAt(l, "ItemInventoryRef/ListID"), -sign*n*parseDecimal(textAt(l, "Quantity"))); err != nil {
+			return err
+		}
+	}
+	return addOnHand(ctx, q, asmID, sign*n)
+}
+
+// addOnHand adds delta to an inventory item's QuantityOnHand; other items
+// (services in an assembly) keep no quantity.
+func addOnHand(ctx context.Context, q querier, itemID string, delta float64) error {
+	o, err := getObjectByID(ctx, q, itemID)
+	if errors.Is(err, errNoObject) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	it, err := parseNode(o.ret)
+	if err != nil {
+		return err
+	}
+	model, _ := contentModel(o.typ + "Ret")
+	if _, ok := lookupChild(model, "QuantityOnHand"); !ok {
+		return nil
+	}
+	qty := parseDecimal(textAt(it, "QuantityOnHand")) + delta
+	setOrdered(it, model, "QuantityOnHand", strconv.FormatFloat(qty, 'f', -1, 64))
+	o.ret = marshalNode(it)
+	return updateObject(ctx, q, o)
 }

@@ -468,6 +468,10 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 		if err := f.moveCredits(ctx, q, ret, 1); err != nil {
 			return err
 		}
+	case "BuildAssembly":
+		if err := f.moveBuild(ctx, q, ret, 1); err != nil {
+			return err
+		}
 	}
 	if t.Side == "" {
 		return nil
@@ -503,16 +507,19 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 		if _, err := q.ExecContext(ctx, `DELETE FROM links WHERE payer_id = ?`, old.id); err != nil {
 			return err
 		}
-	case "InventoryAdjustment", "ARRefundCreditCard":
+	case "InventoryAdjustment", "ARRefundCreditCard", "BuildAssembly":
 		ret, err := parseNode(old.ret)
 		if err != nil {
 			return err
 		}
 		move := f.moveInventory
-		if t.Name == "ARRefundCreditCard" {
+		switch t.Name {
+		case "ARRefundCreditCard":
 			move = func(ctx context.Context, q querier, ret *qbxml.Node, sign float64) error {
 				return f.moveCredits(ctx, q, ret, int64(sign))
 			}
+		case "BuildAssembly":
+			move = f.moveBuild
 		}
 		if err := move(ctx, q, ret, -1); err != nil {
 			return err
