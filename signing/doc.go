@@ -13,6 +13,14 @@
 // point in time and a revocation list, all of which the caller controls
 // through a [Verifier].
 //
+// A [Signer] with a TimestampURL has each signature countersigned by an RFC
+// 3161 time-stamping authority (the Authenticode timestamp for PE and MSI,
+// a timestamp token in detached signatures). Verification then judges the
+// signer certificate at the trusted timestamp's time, so the signature
+// stays Valid after the certificate expires, as Windows and osslsigncode
+// judge it ([Signature.Note] says so). [TimestampAuthority] is such an
+// authority, for staging and tests.
+//
 // The package imports nothing of qbconnect: the simulator, the connector and
 // the release tooling share it, and any other project could use it as is.
 // The package signingtest creates test certificate authorities, code-signing

@@ -96,7 +96,7 @@ func releaseSignCmd(env releaseEnv) *cobra.Command {
 			}
 			if tsURL == "" {
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: no --timestamp-url: these signatures stop verifying when certificate %q expires on %s, "+
-					"and connectors and QuickBooks then refuse the files; sign with --timestamp-url to keep them valid\n",
+					"and connectors then refuse to install them; sign with --timestamp-url to keep them valid\n",
 					cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.DateOnly))
 			}
 			// Check every file first, so a typo does not leave half a

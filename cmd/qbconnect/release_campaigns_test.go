@@ -64,9 +64,14 @@ func TestReleaseCampaignsStragglersListsConnectionsNotYetApproved(t *testing.T) 
 	}
 	sdb.Close()
 
-	out, _, err := runRelease(t, now, "publish", "--db", db, "--roots", ca.RootPath(), "--version", "2.0.0", exe(b))
+	out, stderr, err := runRelease(t, now, "publish", "--db", db, "--roots", ca.RootPath(), "--version", "2.0.0", exe(b))
 	if err != nil || !strings.Contains(out, "rotation campaign rot_") {
 		t.Fatalf("publish 2.0.0: %v\n%s", err, out)
+	}
+	for _, want := range []string{"is NOT notified: no contact address for " + quiet.ID, "is not timestamped: its signature stops verifying when certificate"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("publish warnings lack %q:\n%s", want, stderr)
+		}
 	}
 	out, _, err = runRelease(t, now, "campaigns", "--db", db)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -99,7 +100,12 @@ func releasePublishCmd(env releaseEnv) *cobra.Command {
 				if camp != nil {
 					fmt.Fprintf(w, "The signer changed: rotation campaign %s, %d connection(s) affected, rollout announced for %s.\n",
 						camp.ID, sumCounts(camp), camp.RolloutAt.Format(time.DateOnly))
+					if len(camp.NotNotified) > 0 {
+						fmt.Fprintf(cmd.ErrOrStderr(), "warning: campaign %s is NOT notified: no contact address for %s; set one with `qbconnect release contacts ORG EMAIL`\n",
+							camp.ID, strings.Join(camp.NotNotified, ", "))
+					}
 				}
+				warnUntimestamped(ctx, cmd.ErrOrStderr(), files, env.now)
 				return nil
 			})
 		},
@@ -114,6 +120,25 @@ func releasePublishCmd(env releaseEnv) *cobra.Command {
 	f.DurationVar(&in.ReminderAfter, "remind-after", 0, "remind clients about connections still waiting this long after updating (0: no reminder)")
 	cmd.MarkFlagRequired("version")
 	return cmd
+}
+
+// warnUntimestamped tells the publisher which files carry no timestamp:
+// they stop verifying when the certificate expires, so connectors refuse
+// them from then on. Trust is publish's business; this only reads the
+// signatures.
+func warnUntimestamped(ctx context.Context, w io.Writer, files []string, now func() time.Time) {
+	v := &signing.Verifier{Now: now, Roots: x509.NewCertPool()}
+	for _, f := range files {
+		if strings.HasSuffix(f, signing.DetachedSuffix) {
+			continue
+		}
+		sig, err := v.VerifyFile(ctx, f)
+		if err != nil || sig.Signer == nil || sig.Timestamped {
+			continue
+		}
+		fmt.Fprintf(w, "warning: %s is not timestamped: its signature stops verifying when certificate %q expires on %s (sign with --timestamp-url)\n",
+			f, sig.CommonName, sig.NotAfter.UTC().Format(time.DateOnly))
+	}
 }
 
 func sumCounts(c *qbconnect.Campaign) int {

@@ -259,6 +259,18 @@ func newCompanyInfoCmd() *cobra.Command {
 			}
 			defer f.Close()
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %q, users %s\n", args[0], f.CompanyName(), strings.Join(f.Users(), ", "))
+			fts, err := f.EnabledFeatures()
+			if err != nil {
+				return err
+			}
+			names := []string{"none"}
+			if len(fts) > 0 {
+				names = names[:0]
+				for _, ft := range fts {
+					names = append(names, string(ft))
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "features: %s\n", strings.Join(names, ", "))
 			return printSummary(cmd, cmd.OutOrStdout(), f)
 		},
 	}

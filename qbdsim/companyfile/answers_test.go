@@ -215,6 +215,9 @@ func TestUnknownListReferencesAre3140(t *testing.T) {
 		wantStatus(t, one(t, f, req), "3140")
 	}
 	wantStatus(t, one(t, f, `<InvoiceQueryRq/>`), "1")
+	// A sales tax item's agency must be a vendor.
+	wantStatus(t, one(t, f, `<ItemSalesTaxAddRq><ItemSalesTaxAdd><Name>County</Name><TaxRate>1</TaxRate><TaxVendorRef><FullName>Nope</FullName></TaxVendorRef></ItemSalesTaxAdd></ItemSalesTaxAddRq>`), "3140")
+	wantStatus(t, one(t, f, `<ItemSalesTaxAddRq><ItemSalesTaxAdd><Name>County</Name><TaxRate>1</TaxRate><TaxVendorRef><FullName>Acme Corp</FullName></TaxVendorRef></ItemSalesTaxAdd></ItemSalesTaxAddRq>`), "3140")
 }
 
 // List queries return elements by full name, without regard to case, each
@@ -281,4 +284,18 @@ func TestRetsCarryWhatQuickBooksFills(t *testing.T) {
 func addCustomerAndItems2(tb testing.TB, f *File) {
 	tb.Helper()
 	ok(tb, f, `<ItemNonInventoryAddRq><ItemNonInventoryAdd><Name>Widget</Name><SalesTaxCodeRef><FullName>Tax</FullName></SalesTaxCodeRef><SalesOrPurchase><Price>20</Price><AccountRef><FullName>Product Sales</FullName></AccountRef></SalesOrPurchase></ItemNonInventoryAdd></ItemNonInventoryAddRq>`)
+}
+
+// PreferencesQuery reports multicurrency as the company has it.
+func TestPreferencesReportMultiCurrency(t *testing.T) {
+	f, _ := newTestFile(t)
+	if got := textAt(ok(t, f, `<PreferencesQueryRq/>`), "PreferencesRet/MultiCurrencyPreferences/IsMultiCurrencyOn"); got != "false" {
+		t.Errorf("new company: IsMultiCurrencyOn %q", got)
+	}
+	if err := f.SetFeature(FeatureMultiCurrency, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := textAt(ok(t, f, `<PreferencesQueryRq/>`), "PreferencesRet/MultiCurrencyPreferences/HomeCurrencyRef/FullName"); got != "US Dollar" {
+		t.Errorf("with multicurrency: home currency %q", got)
+	}
 }

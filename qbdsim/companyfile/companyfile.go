@@ -1,9 +1,13 @@
 // Package companyfile is the simulator's QuickBooks company file: one SQLite
-// file per company, and a qbXML request processor that answers requests with
-// QuickBooks Desktop's semantics (ListID/TxnID and EditSequence formats, name
-// uniqueness, references, computed totals and balances, filters, iterators,
-// deletes, voids, payments linked to the invoices and bills they pay,
-// private data extensions and message-set error recovery).
+// file per company, and a qbXML request processor that answers every qbXML
+// 13.0 request type with QuickBooks Desktop's semantics (ListID/TxnID and
+// EditSequence formats, name uniqueness, references, computed totals and
+// balances, filters, list order, iterators, deletes, voids, merges,
+// payments linked to the invoices and bills they pay, deposits of
+// undeposited payments, private data extensions and message-set error
+// recovery). Features a company may lack (payroll, inventory sites,
+// assemblies, multicurrency; see Feature) answer status 3250 until
+// SetFeature switches them on.
 //
 // It also generates large, realistic and deterministic companies for tests,
 // demos and benchmarks (see Generate).

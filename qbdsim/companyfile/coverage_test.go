@@ -216,6 +216,15 @@ func TestFeatureRequestsWorkOnceSwitchedOn(t *testing.T) {
 	if got := textAt(build, "IsPending") + " " + textAt(build, "QuantityCanBuild"); got != "true 6" {
 		t.Errorf("a build of 8 when 6 can be built: IsPending QuantityCanBuild = %s, want true 6", got)
 	}
+	// A build that can be made takes its components off hand.
+	ok(t, f, `<BuildAssemblyAddRq><BuildAssemblyAdd><ItemInventoryAssemblyRef><FullName>Kit</FullName></ItemInventoryAssemblyRef><TxnDate>2025-03-01</TxnDate>
+		<QuantityToBuild>5</QuantityToBuild></BuildAssemblyAdd></BuildAssemblyAddRq>`)
+	onHand := func(item string) string {
+		return textAt(ok(t, f, `<ItemQueryRq><FullName>`+item+`</FullName></ItemQueryRq>`).Children[0], "QuantityOnHand")
+	}
+	if got := onHand("Bolt") + " " + onHand("Kit"); got != "5 5" {
+		t.Errorf("after building 5 kits of 4 bolts from 25: bolts and kits on hand %s, want 5 5", got)
+	}
 	ok(t, f, `<PayrollItemWageAddRq><PayrollItemWageAdd><Name>Salary</Name><WageType>SalaryRegular</WageType><ExpenseAccountRef><FullName>Payroll Expenses</FullName></ExpenseAccountRef></PayrollItemWageAdd></PayrollItemWageAddRq>`)
 	ok(t, f, `<EmployeeAddRq><EmployeeAdd><FirstName>Ann</FirstName><LastName>Lee</LastName></EmployeeAdd></EmployeeAddRq>`)
 	tt := kid(ok(t, f, `<TimeTrackingAddRq><TimeTrackingAdd><TxnDate>2025-03-02</TxnDate><EntityRef><FullName>Ann Lee</FullName></EntityRef><Duration>PT7H30M</Duration>
@@ -266,5 +275,98 @@ func TestSalesTaxPayable(t *testing.T) {
 		</SalesTaxPaymentCheckAdd></SalesTaxPaymentCheckAddRq>`)
 	if got := owed(); got != "4.50" {
 		t.Errorf("owed after paying 10.00: %s, want 4.50", got)
+	}
+}
+
+// Each list and transaction type the simulator added for full coverage
+// can be added and queried back, and its Ret validates against Intuit's
+// schema (all responses of the tests are validated).
+func TestNewTypesAddAndQuery(t *testing.T) {
+	f, _ := newTestFile(t)
+	for _, ft := range Features() {
+		if err := f.SetFeature(ft, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addCustomerAndItems(t, f)
+	adds := []string{
+		`<VehicleAddRq><VehicleAdd><Name>Van 1</Name><Desc>Delivery van</Desc></VehicleAdd></VehicleAddRq>`,
+		`<LeadAddRq><LeadAdd><FullName>Jane Prospect</FullName><Status>Hot</Status><CompanyName>Prospect Co</CompanyName></LeadAdd></LeadAddRq>`,
+		`<ToDoAddRq><ToDoAdd><Notes>Call Acme about the invoice</Notes><ReminderDate>2025-04-01</ReminderDate></ToDoAdd></ToDoAddRq>`,
+		`<CurrencyAddRq><CurrencyAdd><Name>Swiss Franc</Name><CurrencyCode>CHF</CurrencyCode></CurrencyAdd></CurrencyAddRq>`,
+		`<UnitOfMeasureSetAddRq><UnitOfMeasureSetAdd><Name>Count</Name><UnitOfMeasureType>Count</UnitOfMeasureType><BaseUnit><Name>Each</Name><Abbreviation>ea</Abbreviation></BaseUnit></UnitOfMeasureSetAdd></UnitOfMeasureSetAddRq>`,
+		`<WorkersCompCodeAddRq><WorkersCompCodeAdd><Name>8810</Name><Desc>Clerical</Desc><RateEntry><Rate>0.5</Rate><EffectiveDate>2025-01-01</EffectiveDate></RateEntry></WorkersCompCodeAdd></WorkersCompCodeAddRq>`,
+		`<BillingRateAddRq><BillingRateAdd><Name>Standard</Name><FixedBillingRate>95.00</FixedBillingRate></BillingRateAdd></BillingRateAddRq>`,
+		`<ChargeAddRq><ChargeAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-03</TxnDate><ItemRef><FullName>Consulting</FullName></ItemRef><Quantity>2</Quantity><Rate>150</Rate></ChargeAdd></ChargeAddRq>`,
+		`<VehicleMileageAddRq><VehicleMileageAdd><VehicleRef><FullName>Van 1</FullName></VehicleRef><TripStartDate>2025-03-03</TripStartDate><TripEndDate>2025-03-03</TripEndDate><TotalMiles>42</TotalMiles></VehicleMileageAdd></VehicleMileageAddRq>`,
+		`<ItemInventoryAddRq><ItemInventoryAdd><Name>Bolt</Name><IncomeAccountRef><FullName>Product Sales</FullName></IncomeAccountRef><PurchaseCost>2</PurchaseCost>
+			<COGSAccountRef><FullName>Cost of Goods Sold</FullName></COGSAccountRef><AssetAccountRef><FullName>Inventory Asset</FullName></AssetAccountRef><QuantityOnHand>10</QuantityOnHand></ItemInventoryAdd></ItemInventoryAddRq>`,
+		`<InventoryAdjustmentAddRq><InventoryAdjustmentAdd><AccountRef><FullName>Ask My Accountant</FullName></AccountRef><TxnDate>2025-03-04</TxnDate>
+			<InventoryAdjustmentLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><QuantityAdjustment><NewQuantity>7</NewQuantity></QuantityAdjustment></InventoryAdjustmentLineAdd></InventoryAdjustmentAdd></InventoryAdjustmentAddRq>`,
+	}
+	for _, a := range adds {
+		rs := ok(t, f, a)
+		if len(rs.Children) != 1 {
+			t.Errorf("%s: %d Rets", rs.Name, len(rs.Children))
+			continue
+		}
+		q := strings.TrimSuffix(rs.Name, "AddRs") + "QueryRq"
+		if n := len(ok(t, f, `<`+q+`/>`).Children); n != 1 && q != "ItemInventoryQueryRq" {
+			t.Errorf("%s: %d records, want 1", q, n)
+		}
+	}
+	// The adjustment to 7 moved the bolts on hand by -3, valued at cost.
+	adj := kid(ok(t, f, `<InventoryAdjustmentQueryRq><IncludeLineItems>true</IncludeLineItems></InventoryAdjustmentQueryRq>`), "InventoryAdjustmentRet")
+	if got := textAt(adj, "InventoryAdjustmentLineRet/QuantityDifference") + " " + textAt(adj, "InventoryAdjustmentLineRet/ValueDifference"); got != "-3 -6.00" {
+		t.Errorf("adjustment line: %s, want -3 -6.00", got)
+	}
+	if got := textAt(ok(t, f, `<ItemInventoryQueryRq><FullName>Bolt</FullName></ItemInventoryQueryRq>`), "ItemInventoryRet/QuantityOnHand"); got != "7" {
+		t.Errorf("bolts on hand after the adjustment: %s, want 7", got)
+	}
+	ok(t, f, `<TxnDelRq><TxnDelType>InventoryAdjustment</TxnDelType><TxnID>`+textAt(adj, "TxnID")+`</TxnID></TxnDelRq>`)
+	if got := textAt(ok(t, f, `<ItemInventoryQueryRq><FullName>Bolt</FullName></ItemInventoryQueryRq>`), "ItemInventoryRet/QuantityOnHand"); got != "10" {
+		t.Errorf("bolts on hand after deleting the adjustment: %s, want 10", got)
+	}
+	// A charge owes its amount like an invoice.
+	if got := textAt(ok(t, f, `<CustomerQueryRq><FullName>Acme Corp</FullName></CustomerQueryRq>`), "CustomerRet/Balance"); got != "300.00" {
+		t.Errorf("balance after a 300.00 statement charge: %s", got)
+	}
+}
+
+// A credit card refund pays back a credit memo: the memo's credit and the
+// customer's balance go down by the refund, and more than is left is
+// refused; with sites on, inventory moves between sites.
+func TestRefundAndTransferInventory(t *testing.T) {
+	f, _ := newTestFile(t)
+	if err := f.SetFeature(FeatureSites, true); err != nil {
+		t.Fatal(err)
+	}
+	addCustomerAndItems(t, f)
+	cm := kid(ok(t, f, `<CreditMemoAddRq><CreditMemoAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-01</TxnDate>
+		<CreditMemoLineAdd><ItemRef><FullName>Consulting</FullName></ItemRef><Quantity>1</Quantity><Rate>100</Rate></CreditMemoLineAdd></CreditMemoAdd></CreditMemoAddRq>`), "CreditMemoRet")
+	refund := func(amt string) string {
+		return `<ARRefundCreditCardAddRq><ARRefundCreditCardAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><RefundFromAccountRef><FullName>Checking</FullName></RefundFromAccountRef>
+			<TxnDate>2025-03-02</TxnDate><RefundAppliedToTxnAdd><TxnID>` + textAt(cm, "TxnID") + `</TxnID><RefundAmount>` + amt + `</RefundAmount></RefundAppliedToTxnAdd></ARRefundCreditCardAdd></ARRefundCreditCardAddRq>`
+	}
+	r := kid(ok(t, f, refund("60.00")), "ARRefundCreditCardRet")
+	if got := textAt(r, "TotalAmount") + " " + textAt(r, "RefundAppliedToTxnRet/TxnType") + " " + textAt(r, "RefundAppliedToTxnRet/CreditRemaining"); got != "60.00 CreditMemo 40.00" {
+		t.Errorf("refund: %s", got)
+	}
+	if got := textAt(ok(t, f, `<CreditMemoQueryRq><TxnID>`+textAt(cm, "TxnID")+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet/CreditRemaining"); got != "40.00" {
+		t.Errorf("credit left after the refund: %s", got)
+	}
+	if got := textAt(ok(t, f, `<CustomerQueryRq><FullName>Acme Corp</FullName></CustomerQueryRq>`), "CustomerRet/Balance"); got != "-40.00" {
+		t.Errorf("balance after refunding 60 of a 100 credit: %s", got)
+	}
+	wantStatus(t, one(t, f, refund("50.00")), "3210")
+
+	ok(t, f, `<InventorySiteAddRq><InventorySiteAdd><Name>Main</Name></InventorySiteAdd></InventorySiteAddRq>`)
+	ok(t, f, `<InventorySiteAddRq><InventorySiteAdd><Name>Truck</Name></InventorySiteAdd></InventorySiteAddRq>`)
+	ok(t, f, `<ItemInventoryAddRq><ItemInventoryAdd><Name>Bolt</Name><IncomeAccountRef><FullName>Product Sales</FullName></IncomeAccountRef>
+		<COGSAccountRef><FullName>Cost of Goods Sold</FullName></COGSAccountRef><AssetAccountRef><FullName>Inventory Asset</FullName></AssetAccountRef><QuantityOnHand>10</QuantityOnHand></ItemInventoryAdd></ItemInventoryAddRq>`)
+	tr := kid(ok(t, f, `<TransferInventoryAddRq><TransferInventoryAdd><TxnDate>2025-03-03</TxnDate><FromInventorySiteRef><FullName>Main</FullName></FromInventorySiteRef><ToInventorySiteRef><FullName>Truck</FullName></ToInventorySiteRef>
+		<TransferInventoryLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><QuantityToTransfer>4</QuantityToTransfer></TransferInventoryLineAdd></TransferInventoryAdd></TransferInventoryAddRq>`), "TransferInventoryRet")
+	if got := textAt(tr, "TransferInventoryLineRet/QuantityTransferred"); got != "4" {
+		t.Errorf("QuantityTransferred = %q", got)
 	}
 }

@@ -93,7 +93,11 @@ func (f *File) companyQuery(ctx context.Context, rq *request, rs *response) erro
 // values are kept (DataExtAdd with OwnerID and "Company" as the object).
 const companyObjectID = "Company"
 
-func (f *File) preferencesQuery(rq *request, rs *response) error {
+func (f *File) preferencesQuery(ctx context.Context, rq *request, rs *response) error {
+	multi, err := f.hasFeature(ctx, FeatureMultiCurrency)
+	if err != nil {
+		return err
+	}
 	a := rq.sess.Access
 	b := func(name string, v bool) *qbxml.Node { return qbxml.NewText(name, boolText(v)) }
 	ref := func(name, full string) *qbxml.Node { return qbxml.NewNode(name, qbxml.NewText("FullName", full)) }
@@ -108,7 +112,7 @@ func (f *File) preferencesQuery(rq *request, rs *response) error {
 		qbxml.NewNode("FinanceChargePreferences", qbxml.NewText("AnnualInterestRate", "0"), qbxml.NewText("MinFinanceCharge", "0.00"), qbxml.NewText("GracePeriod", "0"),
 			b("IsAssessingForOverdueCharges", false), qbxml.NewText("CalculateChargesFrom", "DueDate"), b("IsMarkedToBePrinted", false)),
 		qbxml.NewNode("JobsAndEstimatesPreferences", b("IsUsingEstimates", true), b("IsUsingProgressInvoicing", false), b("IsPrintingItemsWithZeroAmounts", false)),
-		qbxml.NewNode("MultiCurrencyPreferences", b("IsMultiCurrencyOn", false)),
+		multiCurrencyPrefs(multi),
 		qbxml.NewNode("PurchasesAndVendorsPreferences", b("IsUsingInventory", true), qbxml.NewText("DaysBillsAreDue", "10"), b("IsAutomaticallyUsingDiscounts", false)),
 		qbxml.NewNode("ReportsPreferences", qbxml.NewText("AgingReportBasis", "AgeFromDueDate"), qbxml.NewText("SummaryReportBasis", "Accrual")),
 		qbxml.NewNode("SalesAndCustomersPreferences", b("IsTrackingReimbursedExpensesAsIncome", false), b("IsAutoApplyingPayments", false)),
@@ -121,6 +125,16 @@ func (f *File) preferencesQuery(rq *request, rs *response) error {
 	newOrderer().order(ret, model)
 	f.writeRet(rs, ret, retOptions{include: includeElements(rq.el)})
 	return nil
+}
+
+// multiCurrencyPrefs reports the multicurrency feature; a company that
+// has it keeps its books in US dollars.
+func multiCurrencyPrefs(on bool) *qbxml.Node {
+	p := qbxml.NewNode("MultiCurrencyPreferences", qbxml.NewText("IsMultiCurrencyOn", boolText(on)))
+	if on {
+		p.Add(qbxml.NewNode("HomeCurrencyRef", qbxml.NewText("FullName", "US Dollar")))
+	}
+	return p
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -432,7 +432,7 @@ func (f *File) dispatch(ctx context.Context, rq *request, rs *response) error {
 	case "CompanyQueryRq":
 		return f.companyQuery(ctx, rq, rs)
 	case "PreferencesQueryRq":
-		return f.preferencesQuery(rq, rs)
+		return f.preferencesQuery(ctx, rq, rs)
 	case "ListDeletedQueryRq", "TxnDeletedQueryRq":
 		return f.deletedQuery(ctx, rq, rs)
 	case "ListDelRq", "TxnDelRq":

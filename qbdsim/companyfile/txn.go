@@ -149,19 +149,33 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 	case "Deposit":
 		return f.completeDeposit(ctx, q, model, ret, src, o)
 	case "Charge":
+		// A statement charge is one line: its own quantity and rate.
+		sum = lineAmount(ret)
 		setIf(ret, model, "BalanceRemaining", formatCents(sum))
 		setIf(ret, model, "IsPaid", boolText(sum == 0))
 		o.effect = sum
 	case "SalesTaxPaymentCheck":
 		setIf(ret, model, "Amount", formatCents(sum))
 	case "ARRefundCreditCard":
-		var refund int64
-		for _, a := range kids(ret, "RefundAppliedToTxnRet") {
-			refund += mustCents(textAt(a, "RefundAmount"))
+		return f.completeRefund(ctx, q, model, ret, o, old)
+	case "TransferInventory":
+		// The line's QuantityToTransfer is its Ret's QuantityTransferred.
+		var srcLines []*qbxml.Node
+		for _, s := range src.Children {
+			if retFor(s.Name, "TransferInventoryLineRet") {
+				srcLines = append(srcLines, s)
+			}
 		}
-		setIf(ret, model, "TotalAmount", formatCents(refund))
+		lm, _ := contentModel("TransferInventoryLineRet")
+		for i, l := range kids(ret, "TransferInventoryLineRet") {
+			if i < len(srcLines) && textAt(srcLines[i], "QuantityToTransfer") != "" {
+				setOrdered(l, lm, "QuantityTransferred", textAt(srcLines[i], "QuantityToTransfer"))
+			}
+		}
 	case "BuildAssembly":
 		return f.completeBuild(ctx, q, model, ret)
+	case "InventoryAdjustment":
+		return f.completeAdjustment(ctx, q, ret, src, old)
 	case "JournalEntry":
 		var debit, credit int64
 		for _, l := range kids(ret, "JournalDebitLine") {
@@ -446,6 +460,18 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 		if err := linkDeposit(ctx, q, o, ret); err != nil {
 			return err
 		}
+	case "InventoryAdjustment":
+		if err := f.moveInventory(ctx, q, ret, 1); err != nil {
+			return err
+		}
+	case "ARRefundCreditCard":
+		if err := f.moveCredits(ctx, q, ret, 1); err != nil {
+			return err
+		}
+	case "BuildAssembly":
+		if err := f.moveBuild(ctx, q, ret, 1); err != nil {
+			return err
+		}
 	}
 	if t.Side == "" {
 		return nil
@@ -479,6 +505,23 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 		}
 	case "Deposit":
 		if _, err := q.ExecContext(ctx, `DELETE FROM links WHERE payer_id = ?`, old.id); err != nil {
+			return err
+		}
+	case "InventoryAdjustment", "ARRefundCreditCard", "BuildAssembly":
+		ret, err := parseNode(old.ret)
+		if err != nil {
+			return err
+		}
+		move := f.moveInventory
+		switch t.Name {
+		case "ARRefundCreditCard":
+			move = func(ctx context.Context, q querier, ret *qbxml.Node, sign float64) error {
+				return f.moveCredits(ctx, q, ret, int64(sign))
+			}
+		case "BuildAssembly":
+			move = f.moveBuild
+		}
+		if err := move(ctx, q, ret, -1); err != nil {
 			return err
 		}
 	case "Invoice", "Bill":

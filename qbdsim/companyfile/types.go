@@ -171,8 +171,18 @@ func refTarget(refName string, owner *objType) (ns string, types []string, ok bo
 		return "", nil, false
 	case "CustomerRef", "ReceivedFromRef":
 		return "Entity", []string{"Customer"}, true
-	case "VendorRef":
+	case "VendorRef", "PrefVendorRef", "TaxVendorRef", "TaxAgencyVendorRef":
 		return "Entity", []string{"Vendor"}, true
+	case "SupervisorRef":
+		return "Entity", []string{"Employee"}, true
+	case "ShipToEntityRef":
+		return "Entity", nil, true
+	case "DiscountClassRef", "OverrideClassRef":
+		return "Class", nil, true
+	case "ItemPurchaseTaxRef":
+		return "Item", nil, true
+	case "PurchaseTaxCodeRef":
+		return "SalesTaxCode", nil, true
 	case "EmployeeRef":
 		return "Entity", []string{"Employee"}, true
 	case "EntityRef", "PayeeEntityRef":

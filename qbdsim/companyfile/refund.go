@@ -1,0 +1,104 @@
+package companyfile
+
+import (
+	"context"
+	"errors"
+
+	"github.com/qbconnect/qbconnect/qbxml"
+)
+
+// A credit card refund (ARRefundCreditCard) pays a customer back what a
+// credit memo or an overpayment left them: each RefundAppliedToTxn names
+// the credit and the amount refunded, which leaves the credit and, with
+// it, the customer's balance.
+
+// completeRefund fills each applied line from the credit it refunds and
+// totals the refund.
+func (f *File) completeRefund(ctx context.Context, q querier, model *qbxml.ElementType, ret *qbxml.Node, o *object, old *object) error {
+	lm, _ := contentModel("RefundAppliedToTxnRet")
+	// What a modified refund had taken is available again.
+	undo := map[string]int64{}
+	if old != nil {
+		if prev, err := parseNode(old.ret); err == nil {
+			for _, a := range kids(prev, "RefundAppliedToTxnRet") {
+				undo[textAt(a, "TxnID")] += mustCents(textAt(a, "RefundAmount"))
+			}
+		}
+	}
+	var total int64
+	for _, a := range kids(ret, "RefundAppliedToTxnRet") {
+		id := textAt(a, "TxnID")
+		refund := mustCents(textAt(a, "RefundAmount"))
+		target, err := getObjectByID(ctx, q, id)
+		if errors.Is(err, errNoObject) || (err == nil && ((target.typ != "CreditMemo" && target.typ != "ReceivePayment") || target.entityID != o.entityID)) {
+			return qbErr(stInvalidRef, "There is an invalid reference to QuickBooks credit %q in the ARRefundCreditCard.", id)
+		}
+		if err != nil {
+			return err
+		}
+		tr, err := parseNode(target.ret)
+		if err != nil {
+			return err
+		}
+		left := mustCents(textAt(tr, creditElement(target.typ))) + undo[id]
+		if refund <= 0 || refund > left {
+			return qbErr(stInvalidValue, "The \"RefundAmount\" field has an invalid value %q: the credit %q has %s left.", formatCents(refund), id, formatCents(left))
+		}
+		a.Children = []*qbxml.Node{qbxml.NewText("TxnID", id), qbxml.NewText("TxnType", target.typ), qbxml.NewText("TxnDate", target.txnDate)}
+		if target.refNumber != "" {
+			a.Add(qbxml.NewText("RefNumber", target.refNumber))
+		}
+		a.Add(qbxml.NewText("CreditRemaining", formatCents(left-refund)), qbxml.NewText("RefundAmount", formatCents(refund)))
+		newOrderer().order(a, lm)
+		total += refund
+	}
+	setIf(ret, model, "TotalAmount", formatCents(total))
+	return nil
+}
+
+// creditElement is the element holding what is left of a credit.
+func creditElement(typ string) string {
+	if typ == "ReceivePayment" {
+		return "UnusedPayment"
+	}
+	return "CreditRemaining"
+}
+
+// moveCredits takes (sign 1) or gives back (sign -1) the refunded amounts
+// of ret from the credits they came from.
+func (f *File) moveCredits(ctx context.Context, q querier, ret *qbxml.Node, sign int64) error {
+	entities := map[string]bool{}
+	for _, a := range kids(ret, "RefundAppliedToTxnRet") {
+		o, err := getObjectByID(ctx, q, textAt(a, "TxnID"))
+		if errors.Is(err, errNoObject) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		tr, err := parseNode(o.ret)
+		if err != nil {
+			return err
+		}
+		model, _ := contentModel(o.typ + "Ret")
+		el := creditElement(o.typ)
+		left := mustCents(textAt(tr, el)) - sign*mustCents(textAt(a, "RefundAmount"))
+		setIf(tr, model, el, formatCents(left))
+		o.effect = -left
+		tm := f.opt.Now()
+		o.modified, o.editSeq = tm.Unix(), nextEditSequence(tm, o.editSeq)
+		setOrdered(tr, model, "TimeModified", qbTime(tm))
+		setOrdered(tr, model, "EditSequence", o.editSeq)
+		o.ret = marshalNode(tr)
+		if err := updateObject(ctx, q, o); err != nil {
+			return err
+		}
+		entities[o.entityID] = true
+	}
+	for id := range entities {
+		if err := f.refreshBalance(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
