@@ -315,6 +315,10 @@ func TestReportFiltersAndBadPeriods(t *testing.T) {
 // every report request; TestMain validates each answer against the schema.
 func TestEveryReportTypeAnswersAValidReport(t *testing.T) {
 	f := generated(t, smallCompany())
+	// Payroll reports need a payroll subscription, as in QuickBooks.
+	if err := f.SetFeature(FeaturePayroll, true); err != nil {
+		t.Fatal(err)
+	}
 	enum := func(name string) []string {
 		st := qbxml.LookupSimple(name)
 		if st == nil {
@@ -496,4 +500,12 @@ func BenchmarkProfitAndLoss(b *testing.B) {
 	}
 	b.ReportMetric(float64(rep.Milliseconds())/float64(b.N), "report-ms/op")
 	b.ReportMetric(float64(rep)/float64(base), "x-baseline")
+}
+
+func TestPayrollReportsNeedThePayrollFeature(t *testing.T) {
+	f := generated(t, smallCompany())
+	rq := `<PayrollSummaryReportQueryRq><PayrollSummaryReportType>EmployeeEarningsSummary</PayrollSummaryReportType></PayrollSummaryReportQueryRq>`
+	if got := attrValue(one(t, f, rq), "statusCode"); got != strconv.Itoa(stFeatureOff) {
+		t.Errorf("payroll report without payroll: status %s, want %d", got, stFeatureOff)
+	}
 }
