@@ -12,6 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 )
 
@@ -247,21 +248,44 @@ func printSummary(cmd *cobra.Command, out io.Writer, f *companyfile.File) error 
 	return nil
 }
 
+// companyInfo is what "company info" shows.
+type companyInfo struct {
+	File        string         `json:"file"`
+	CompanyName string         `json:"companyName"`
+	Users       []string       `json:"users"`
+	Counts      map[string]int `json:"counts"` // by object type; types without objects left out
+}
+
 func newCompanyInfoCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "info FILE",
 		Short: "Show a company file's name and object counts",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := companyfile.Open(args[0], companyfile.Options{})
+	}
+	format := cliout.AddFormat(cmd, cliout.Text)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		f, err := companyfile.Open(args[0], companyfile.Options{})
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if *format == cliout.Text {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %q, users %s\n", args[0], f.CompanyName(), strings.Join(f.Users(), ", "))
+			return printSummary(cmd, cmd.OutOrStdout(), f)
+		}
+		info := companyInfo{File: args[0], CompanyName: f.CompanyName(), Users: f.Users(), Counts: map[string]int{}}
+		for _, t := range f.Types() {
+			n, err := f.Count(cmd.Context(), t)
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %q, users %s\n", args[0], f.CompanyName(), strings.Join(f.Users(), ", "))
-			return printSummary(cmd, cmd.OutOrStdout(), f)
-		},
+			if n > 0 {
+				info.Counts[t] = n
+			}
+		}
+		return cliout.Show(cmd.OutOrStdout(), *format, info, nil)
 	}
+	return cmd
 }
 
 func humanBytes(n int64) string {

@@ -74,3 +74,33 @@ func (l *Log) Logger(w io.Writer) *slog.Logger {
 
 // Off reports whether --log-level is off.
 func (l *Log) Off() bool { return l.level == "off" }
+
+// verboseAlias is the deprecated -v/--verbose boolean: --log-level debug.
+type verboseAlias struct {
+	l   *Log
+	cmd *cobra.Command
+}
+
+func (v verboseAlias) String() string   { return fmt.Sprint(v.l.level == "debug") }
+func (v verboseAlias) Type() string     { return "bool" }
+func (v verboseAlias) IsBoolFlag() bool { return true }
+func (v verboseAlias) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "true", "1", "t":
+		v.l.level = "debug"
+		deprecated(v.cmd, "--verbose", "use --log-level debug")
+	case "false", "0", "f":
+	default:
+		return fmt.Errorf("want true or false, not %q", s)
+	}
+	return nil
+}
+
+// AddVerboseAlias adds the deprecated -v/--verbose flag, which sets l's
+// level to debug, to a command that had it before --log-level; the help no
+// longer shows it and using it prints a notice on standard error.
+func AddVerboseAlias(cmd *cobra.Command, l *Log) {
+	fl := cmd.Flags().VarPF(verboseAlias{l, cmd}, "verbose", "v", "debug logging (deprecated: use --log-level debug)")
+	fl.NoOptDefVal = "true"
+	fl.Hidden = true
+}
