@@ -41,7 +41,13 @@ func testRoot() *cobra.Command {
 	fail := &cobra.Command{Use: "fail", RunE: func(*cobra.Command, []string) error { return errors.New("it broke") }}
 	group := &cobra.Command{Use: "group"}
 	group.AddCommand(&cobra.Command{Use: "sub", Run: func(*cobra.Command, []string) {}})
-	root.AddCommand(list, get, fail, group)
+	// fromEnv's required --org is set by its PreRunE, as a flag from
+	// the environment is: not a usage error.
+	fromEnv := &cobra.Command{Use: "fromenv", RunE: func(*cobra.Command, []string) error { return nil },
+		PreRunE: func(cmd *cobra.Command, _ []string) error { return cmd.Flags().Set("org", "o") }}
+	fromEnv.Flags().String("org", "", "")
+	fromEnv.MarkFlagRequired("org")
+	root.AddCommand(list, get, fail, group, fromEnv)
 	return root
 }
 
@@ -68,6 +74,7 @@ func TestUsageErrorsExit2OtherFailuresExit1(t *testing.T) {
 		{[]string{"nosuch"}, ExitUsage},
 		{[]string{"group", "nosuch"}, ExitUsage},
 		{[]string{"fail"}, ExitFailure},
+		{[]string{"fromenv"}, ExitOK},
 	} {
 		code, _, stderr := runTest(tc.args...)
 		if code != tc.want {

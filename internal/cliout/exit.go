@@ -33,9 +33,10 @@ func IsUsage(err error) bool {
 
 // MarkUsage makes root's tree report usage errors as UsageError: flag
 // parse errors through the flag error function, and for every runnable
-// command its argument check, required flags and flag groups (which cobra
-// checks later, as plain errors) through its Args validator. Call it once
-// the tree is complete; Run does.
+// command its argument check through its Args validator, and its required
+// flags and flag groups (which cobra checks after PreRunE, as plain
+// errors) at the end of its PreRunE, which may have set flags from the
+// environment. Call it once the tree is complete; Run does.
 func MarkUsage(root *cobra.Command) {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{err} })
 	var walk func(c *cobra.Command)
@@ -46,19 +47,22 @@ func MarkUsage(root *cobra.Command) {
 				orig = cobra.ArbitraryArgs
 			}
 			c.Args = func(cmd *cobra.Command, args []string) error {
-				for _, check := range []func() error{
-					func() error { return orig(cmd, args) },
-					cmd.ValidateRequiredFlags,
-					cmd.ValidateFlagGroups,
-				} {
-					if err := check(); err != nil {
-						if IsUsage(err) {
-							return err
-						}
-						return &UsageError{err}
+				return usage(orig(cmd, args))
+			}
+			pre, preNoErr := c.PreRunE, c.PreRun
+			c.PreRunE = func(cmd *cobra.Command, args []string) error {
+				switch {
+				case pre != nil:
+					if err := pre(cmd, args); err != nil {
+						return err
 					}
+				case preNoErr != nil:
+					preNoErr(cmd, args)
 				}
-				return nil
+				if err := usage(cmd.ValidateRequiredFlags()); err != nil {
+					return err
+				}
+				return usage(cmd.ValidateFlagGroups())
 			}
 		}
 		for _, sub := range c.Commands() {
@@ -68,11 +72,38 @@ func MarkUsage(root *cobra.Command) {
 	walk(root)
 }
 
+// usage marks err, when not nil, as a usage error.
+func usage(err error) error {
+	if err == nil || IsUsage(err) {
+		return err
+	}
+	return &UsageError{err}
+}
+
 // Run runs root with args as a program's main does and returns the exit
 // status: 0, ExitUsage for a usage error (also an unknown command, which
 // cobra would otherwise answer with help and success) or ExitFailure; the
 // error goes to stderr as "NAME: error".
 func Run(ctx context.Context, root *cobra.Command, args []string, stdout, stderr io.Writer) int {
+	return Code(Execute(ctx, root, args, stdout, stderr))
+}
+
+// Code is the exit status of Execute's error: 0 for nil, ExitUsage for a
+// usage error, ExitFailure otherwise.
+func Code(err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case IsUsage(err):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// Execute is Run for a program with exit statuses of its own: it returns
+// the error (already written to stderr) for the program to map, with Code
+// for the rest.
+func Execute(ctx context.Context, root *cobra.Command, args []string, stdout, stderr io.Writer) error {
 	MarkUsage(root)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -82,14 +113,13 @@ func Run(ctx context.Context, root *cobra.Command, args []string, stdout, stderr
 		err = root.ExecuteContext(ctx)
 	}
 	if err == nil {
-		return ExitOK
+		return nil
 	}
 	fmt.Fprintf(stderr, "%s: %v\n", root.Name(), err)
 	if IsUsage(err) {
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", root.CommandPath())
-		return ExitUsage
 	}
-	return ExitFailure
+	return err
 }
 
 // unknownCommand finds the command args name and returns a UsageError
