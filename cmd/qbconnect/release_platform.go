@@ -309,6 +309,10 @@ func printStragglerTable(w io.Writer, list []straggler) error {
 }
 
 func printCampaigns(w io.Writer, list []*qbconnect.Campaign) error {
+	if len(list) == 0 {
+		fmt.Fprintln(w, "no rotation campaign: one starts when a release is published with a new signer")
+		return nil
+	}
 	for _, c := range list {
 		fmt.Fprintf(w, "%s  %s  release %s, new signer %s, rollout %s\n", c.ID, c.Status, c.Version, c.NewSigner.Thumbprint, c.RolloutAt.Format(time.DateOnly))
 		if c.OldCertificateExpiresAt != nil {
