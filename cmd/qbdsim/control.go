@@ -611,6 +611,9 @@ func newFaultCmd() *cobra.Command {
 				return err
 			}
 			return cliout.List(cmd.OutOrStdout(), format(cmd), fs, func(w io.Writer) error {
+				if len(fs) == 0 {
+					fmt.Fprintln(w, "No fault.")
+				}
 				for _, f := range fs {
 					fmt.Fprintf(w, "%s: %s\n", f.ID, describeFault(f))
 				}
