@@ -122,7 +122,9 @@ func TestEveryShowAndListCommandPrintsTextJSONAndJSONLines(t *testing.T) {
 		{"apps prefs", func(*testing.T) []string {
 			return append([]string{"apps", "prefs", "Acme.QBW", "--notify-expired=true"}, a...)
 		}},
-		{"fault add", func(*testing.T) []string { return append([]string{"fault", "add", "--method", "EndSession", "--delay", "1ms"}, a...) }},
+		{"fault add", func(*testing.T) []string {
+			return append([]string{"fault", "add", "--method", "EndSession", "--delay", "1ms"}, a...)
+		}},
 		{"fault list", func(*testing.T) []string { return append([]string{"fault", "list"}, a...) }},
 		{"clock set", func(*testing.T) []string { return append([]string{"clock", "set", "2031-08-17"}, a...) }},
 		{"clock reset", func(*testing.T) []string { return append([]string{"clock", "reset"}, a...) }},
