@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/store"
 )
 
@@ -39,6 +40,27 @@ func newAdminCmd() *cobra.Command {
 	}
 
 	org := &cobra.Command{Use: "org", Short: "Manage organisations", Args: cobra.NoArgs}
+	orgList := &cobra.Command{
+		Use:   "list",
+		Short: "List organisations, oldest first",
+		Args:  cobra.NoArgs,
+	}
+	orgFormat := cliout.AddFormat(orgList, cliout.Text)
+	orgList.RunE = func(cmd *cobra.Command, _ []string) error {
+		return withOrgs(cmd, func(ctx context.Context, orgs qbconnect.OrgService) error {
+			list, err := orgs.ListOrgs(ctx)
+			if err != nil {
+				return err
+			}
+			return cliout.List(cmd.OutOrStdout(), *orgFormat, list, func(w io.Writer) error {
+				tw := adminTable(w, "ID", "NAME", "CREATED")
+				for _, o := range list {
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", o.ID, o.Name, o.CreatedAt.UTC().Format(time.RFC3339))
+				}
+				return tw.Flush()
+			})
+		})
+	}
 	org.AddCommand(&cobra.Command{
 		Use:   "create NAME",
 		Short: "Create an organisation and print its ID",
@@ -53,24 +75,7 @@ func newAdminCmd() *cobra.Command {
 				return nil
 			})
 		},
-	}, &cobra.Command{
-		Use:   "list",
-		Short: "List organisations, oldest first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withOrgs(cmd, func(ctx context.Context, orgs qbconnect.OrgService) error {
-				list, err := orgs.ListOrgs(ctx)
-				if err != nil {
-					return err
-				}
-				tw := adminTable(cmd.OutOrStdout(), "ID", "NAME", "CREATED")
-				for _, o := range list {
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", o.ID, o.Name, o.CreatedAt.UTC().Format(time.RFC3339))
-				}
-				return tw.Flush()
-			})
-		},
-	})
+	}, orgList)
 
 	var orgRef, keyName string
 	apikey := &cobra.Command{Use: "apikey", Short: "Manage API keys", Args: cobra.NoArgs}
@@ -101,6 +106,7 @@ func newAdminCmd() *cobra.Command {
 	_ = create.MarkFlagRequired("org")
 
 	var listOrg string
+	var keyFormat *cliout.Format
 	list := &cobra.Command{
 		Use:   "list --org ORG",
 		Short: "List an organisation's API keys (never their secrets)",
@@ -115,17 +121,20 @@ func newAdminCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := adminTable(cmd.OutOrStdout(), "ID", "PREFIX", "NAME", "CREATED", "LAST USED", "REVOKED")
-				for _, k := range keys {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Name,
-						k.CreatedAt.UTC().Format(time.RFC3339), adminTime(k.LastUsed), adminTime(k.RevokedAt))
-				}
-				return tw.Flush()
+				return cliout.List(cmd.OutOrStdout(), *keyFormat, keys, func(w io.Writer) error {
+					tw := adminTable(w, "ID", "PREFIX", "NAME", "CREATED", "LAST USED", "REVOKED")
+					for _, k := range keys {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Name,
+							k.CreatedAt.UTC().Format(time.RFC3339), adminTime(k.LastUsed), adminTime(k.RevokedAt))
+					}
+					return tw.Flush()
+				})
 			})
 		},
 	}
 	list.Flags().StringVar(&listOrg, "org", "", "organisation ID or exact name (required)")
 	_ = list.MarkFlagRequired("org")
+	keyFormat = cliout.AddFormat(list, cliout.Text)
 
 	revoke := &cobra.Command{
 		Use:   "revoke KEY_ID_OR_PREFIX",

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/internal/cliout"
 )
 
 // The commands for operators who live in a terminal (companies, sync,
@@ -134,7 +136,7 @@ type cliCompany struct {
 func newCompaniesCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "companies", Short: "List the companies of the API key's organisation", Args: cobra.NoArgs}
 	client := apiFlags(cmd)
-	var format string
+	var format *cliout.Format
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List companies with their connection's status and health",
@@ -143,9 +145,6 @@ func newCompaniesCmd() *cobra.Command {
 			c, err := client()
 			if err != nil {
 				return err
-			}
-			if format != "table" && format != "json" {
-				return fmt.Errorf("--format must be table or json, not %q", format)
 			}
 			ctx := cmd.Context()
 			var all []*cliCompany
@@ -184,35 +183,32 @@ func newCompaniesCmd() *cobra.Command {
 					}
 				}
 			}
-			out := cmd.OutOrStdout()
-			if format == "json" {
-				enc := json.NewEncoder(out)
-				for _, co := range all {
-					if err := enc.Encode(co); err != nil {
-						return err
-					}
-				}
-				return nil
-			}
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tEXTERNAL ID\tCONNECTION\tHEALTH")
-			for _, co := range all {
-				conn, health := "-", "-"
-				if co.Connection != nil {
-					conn = co.Connection.Status
-					health = co.Connection.Health.Code
-					if co.Connection.Health.Code != "ok" && co.Connection.Health.Message != "" {
-						health += ": " + co.Connection.Health.Message
-					}
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", co.ID, co.Name, orDash(co.ExternalID), conn, health)
-			}
-			return tw.Flush()
+			return cliout.List(cmd.OutOrStdout(), *format, all, func(out io.Writer) error {
+				return printCompanies(out, all)
+			})
 		},
 	}
-	list.Flags().StringVar(&format, "format", "table", "output: table or json (one company per line)")
+	format = cliout.AddFormat(list, cliout.Text)
 	cmd.AddCommand(list)
 	return cmd
+}
+
+// printCompanies prints companies as a table.
+func printCompanies(out io.Writer, all []*cliCompany) error {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tEXTERNAL ID\tCONNECTION\tHEALTH")
+	for _, co := range all {
+		conn, health := "-", "-"
+		if co.Connection != nil {
+			conn = co.Connection.Status
+			health = co.Connection.Health.Code
+			if co.Connection.Health.Code != "ok" && co.Connection.Health.Message != "" {
+				health += ": " + co.Connection.Health.Message
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", co.ID, co.Name, orDash(co.ExternalID), conn, health)
+	}
+	return tw.Flush()
 }
 
 func orDash(s string) string {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/internal/demo"
 	"github.com/qbconnect/qbconnect/internal/scenario"
 )
@@ -13,8 +14,8 @@ import (
 // newDemoCmd returns `qbconnect demo`: everything in one process.
 func newDemoCmd() *cobra.Command {
 	var (
-		cfg      demo.Config
-		logLevel string
+		cfg demo.Config
+		log *cliout.Log
 	)
 	var names []string
 	for _, s := range scenario.All() {
@@ -36,12 +37,8 @@ record counts. Its first line says which it will do.
 ` + strings.Join(names, ", ") + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if logLevel != "off" {
-				logger, err := newLogger(cmd.ErrOrStderr(), logLevel, "text")
-				if err != nil {
-					return err
-				}
-				cfg.Logger = logger
+			if !log.Off() {
+				cfg.Logger = log.Logger(cmd.ErrOrStderr())
 			}
 			cfg.Out = cmd.OutOrStdout()
 			if err := demo.Run(cmd.Context(), cfg); err != nil {
@@ -57,6 +54,8 @@ record counts. Its first line says which it will do.
 	f.Uint64Var(&cfg.Seed, "seed", 7, "seed of the sample company")
 	f.IntVar(&cfg.Customers, "customers", 300, "customers in the sample company")
 	f.IntVar(&cfg.Transactions, "transactions", 3000, "transactions in the sample company")
-	f.StringVar(&logLevel, "log-level", "off", "log level of the parts' logs on standard error: off, debug, info, warn or error")
+	// Off by default: the demo's own lines on standard output tell the
+	// story; the parts' logs are for digging.
+	log = cliout.AddLog(cmd, "off")
 	return cmd
 }

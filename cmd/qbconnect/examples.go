@@ -25,7 +25,7 @@ qbconnect demo --scenario qb-closed --exit-after-sync`,
 	"companies list": `QBCONNECT_API_KEY=qbk_live_... qbconnect companies list --server http://127.0.0.1:8080 --format json`,
 	"sync": `qbconnect sync cmp_123 --wait                      # every type, with a progress bar per type
 qbconnect sync cmp_123 --types customers,invoices --full`,
-	"records": `qbconnect records cmp_123 customers --format table --limit 20
+	"records": `qbconnect records cmp_123 customers --format text --limit 20
 qbconnect records cmp_123 invoices --filter customerId=80000001-1234567890`,
 
 	"qbxml":          `qbconnect qbxml check request.xml`,
@@ -40,7 +40,7 @@ qbconnect release sign --cert test-signing/cert.pem --key test-signing/key.pem q
     --timestamp-url http://127.0.0.1:3161 --description "qbconnect connector" qbconnector.exe qbconnector-setup.msi qbconnector-linux`,
 	"release verify": `qbconnect release verify --roots test-signing/ca.pem qbconnector.exe qbconnector-linux
 qbconnect release verify --roots test-signing/ca.pem --at 2031-01-01 qbconnector.exe   # as of a date after expiry
-qbconnect release verify --json qbconnector.exe`,
+qbconnect release verify --format json qbconnector.exe`,
 	"release tsa": `qbconnect release tsa --addr 127.0.0.1:3161 --cert tsa.crt --key tsa.key --chain tsa-ca.pem`,
 	"release publish": `qbconnect release publish --version 1.4.0 --roots test-signing/ca.pem --rollout-at 2026-03-01 \
     qbconnector.exe qbconnector-setup.msi`,
@@ -50,5 +50,5 @@ qbconnect release rollout --version 1.4.0 --companies cmp_123,cmp_456
 qbconnect release rollout --version 1.4.0 --pause`,
 	"release campaigns":    `qbconnect release campaigns                         # every campaign, each connection's state`,
 	"release contacts":     `qbconnect release contacts org_123 it@acme-lending.example ops@acme-lending.example`,
-	"release certificates": `qbconnect release certificates --json`,
+	"release certificates": `qbconnect release certificates --format json`,
 }

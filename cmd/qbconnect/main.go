@@ -5,7 +5,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,15 +14,21 @@ import (
 
 	"github.com/qbconnect/qbconnect/internal/buildinfo"
 	"github.com/qbconnect/qbconnect/internal/clidoc"
+	"github.com/qbconnect/qbconnect/internal/cliout"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := newRootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "qbconnect:", err)
-		os.Exit(1)
-	}
+	code := runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// runCLI runs qbconnect with args and returns its exit status: 0, 2 for a
+// usage error (see cliout.Run), 1 for any other failure. Tests call it as
+// main does.
+func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return cliout.Run(ctx, newRootCmd(), args, stdout, stderr)
 }
 
 func newRootCmd() *cobra.Command {

@@ -95,6 +95,13 @@ func operatorServer(tb testing.TB) (url, key, companyID string) {
 	return hs.URL, key, conn.CompanyID
 }
 
+// lines0ID is the id of the first record of JSON lines.
+func lines0ID(lines []string) any {
+	var r map[string]any
+	json.Unmarshal([]byte(lines[0]), &r)
+	return r["id"]
+}
+
 func TestOperatorListsCompaniesSyncsWithProgressAndPrintsRecords(t *testing.T) {
 	url, key, companyID := operatorServer(t)
 	auth := []string{"--server", url, "--api-key", key}
@@ -104,8 +111,8 @@ func TestOperatorListsCompaniesSyncsWithProgressAndPrintsRecords(t *testing.T) {
 		t.Fatalf("companies list: %v\n%s", err, out)
 	}
 	out, err = runOperator(t, append([]string{"companies", "list", "--format", "json"}, auth...)...)
-	var co map[string]any
-	if err != nil || json.Unmarshal([]byte(strings.TrimSpace(out)), &co) != nil || co["id"] != companyID {
+	var cos []map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &cos) != nil || len(cos) != 1 || cos[0]["id"] != companyID {
 		t.Errorf("companies list --format json: %v\n%s", err, out)
 	}
 
@@ -125,9 +132,14 @@ func TestOperatorListsCompaniesSyncsWithProgressAndPrintsRecords(t *testing.T) {
 			t.Errorf("not a record: %s", l)
 		}
 	}
-	out, err = runOperator(t, append([]string{"records", companyID, "customers", "--format", "table", "--limit", "3"}, auth...)...)
+	out, err = runOperator(t, append([]string{"records", companyID, "customers", "--format", "text", "--limit", "3"}, auth...)...)
 	if rows := strings.Split(strings.TrimSpace(out), "\n"); err != nil || len(rows) != 4 || !strings.HasPrefix(rows[0], "ID") {
-		t.Errorf("records --format table --limit 3: %v\n%s", err, out)
+		t.Errorf("records --format text --limit 3: %v\n%s", err, out)
+	}
+	out, err = runOperator(t, append([]string{"records", companyID, "customers", "--format", "json", "--limit", "3"}, auth...)...)
+	var recs []map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &recs) != nil || len(recs) != 3 || recs[0]["id"] != lines0ID(lines) {
+		t.Errorf("records --format json --limit 3: %v\n%s", err, out)
 	}
 	var first map[string]any
 	json.Unmarshal([]byte(lines[0]), &first)
@@ -145,7 +157,7 @@ func TestOperatorListsCompaniesSyncsWithProgressAndPrintsRecords(t *testing.T) {
 		{[]string{"companies", "list", "--server", url, "--api-key", "qbk_wrong"}, "unknown or revoked API key"},
 		{append([]string{"records", companyID, "widgets"}, auth...), `unknown data type "widgets"`},
 		{append([]string{"records", companyID, "customers", "--filter", "nonsense"}, auth...), "NAME=VALUE"},
-		{append([]string{"records", companyID, "customers", "--format", "xml"}, auth...), "--format must be"},
+		{append([]string{"records", companyID, "customers", "--format", "xml"}, auth...), "want text, json or jsonl"},
 		{append([]string{"sync", "cmp_0000000000000000"}, auth...), "company not found"},
 		{append([]string{"sync", companyID, "--types", "widgets"}, auth...), `unknown data type "widgets"`},
 	} {

@@ -8,25 +8,27 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/internal/cliout"
 )
 
 // newRecordsCmd returns `qbconnect records COMPANY TYPE`.
 func newRecordsCmd() *cobra.Command {
-	var format string
 	var limit int
 	var filters []string
 	cmd := &cobra.Command{
 		Use:   "records COMPANY TYPE",
-		Short: "Print a company's synced records of one data type, as JSON lines or a table",
+		Short: "Print a company's synced records of one data type, as JSON lines (the default), JSON or a table",
 		Long: "Print a company's synced records of one data type (customers, invoices, ...), every page.\n" +
 			"Filters are the API's query parameters: --filter customerId=80000001-1 --filter txnDateFrom=2026-01-01.",
 		Args: cobra.ExactArgs(2),
 	}
 	client := apiFlags(cmd)
+	// jsonl stays the default, as before --format was unified: records
+	// are mostly piped to other tools.
+	format := cliout.AddFormat(cmd, cliout.JSONL)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if format != "jsonl" && format != "table" {
-			return fmt.Errorf("--format must be jsonl or table, not %q", format)
-		}
+		text := *format == cliout.Text
 		if limit < 0 {
 			return fmt.Errorf("--limit must not be negative")
 		}
@@ -45,7 +47,8 @@ func newRecordsCmd() *cobra.Command {
 		ctx := cmd.Context()
 		out := cmd.OutOrStdout()
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		if format == "table" {
+		p := cliout.NewPrinter(out, *format)
+		if text {
 			fmt.Fprintln(tw, "ID\tNAME\tDATE\tAMOUNT\tEDIT SEQUENCE")
 		}
 		printed := 0
@@ -72,8 +75,10 @@ func newRecordsCmd() *cobra.Command {
 				return err
 			}
 			for _, raw := range resp.Data {
-				if format == "jsonl" {
-					fmt.Fprintf(out, "%s\n", raw)
+				if !text {
+					if err := p.Item(raw); err != nil {
+						return err
+					}
 				} else {
 					var r map[string]any
 					if err := json.Unmarshal(raw, &r); err != nil {
@@ -89,12 +94,11 @@ func newRecordsCmd() *cobra.Command {
 			}
 			cursor = *resp.NextCursor
 		}
-		if format == "table" {
+		if text {
 			return tw.Flush()
 		}
-		return nil
+		return p.Close()
 	}
-	cmd.Flags().StringVar(&format, "format", "jsonl", "output: jsonl (one record per line) or table")
 	cmd.Flags().IntVar(&limit, "limit", 0, "print at most this many records (0: all)")
 	cmd.Flags().StringArrayVar(&filters, "filter", nil, "API filter NAME=VALUE, repeatable")
 	return cmd

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/signing"
 )
 
@@ -147,7 +147,7 @@ func releaseSignCmd(env releaseEnv) *cobra.Command {
 func releaseVerifyCmd(env releaseEnv) *cobra.Command {
 	var rootsFile, tsRootsFile, chainFile, at string
 	var crlFiles, revoked []string
-	var asJSON bool
+	var format *cliout.Format
 	cmd := &cobra.Command{
 		Use:   "verify [--roots FILE] [--crl FILE]... FILE...",
 		Short: "Verify the signatures of files; exit non-zero unless all are valid",
@@ -208,19 +208,17 @@ func releaseVerifyCmd(env releaseEnv) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("release verify: %w", err)
 				}
-				if asJSON {
-					reports = append(reports, reportOf(sig))
-				} else {
+				if *format == cliout.Text {
 					printSignature(out, sig)
+				} else {
+					reports = append(reports, reportOf(sig))
 				}
 				if !sig.Valid() {
 					failed = append(failed, fmt.Sprintf("%s (%s)", f, sig.Verdict))
 				}
 			}
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(reports); err != nil {
+			if *format != cliout.Text {
+				if err := cliout.List(out, *format, reports, nil); err != nil {
 					return err
 				}
 			}
@@ -237,7 +235,7 @@ func releaseVerifyCmd(env releaseEnv) *cobra.Command {
 	fl.StringArrayVar(&crlFiles, "crl", nil, "certificate revocation list, PEM or DER (repeatable)")
 	fl.StringArrayVar(&revoked, "revoked", nil, "revoked certificate thumbprint, SHA-1 or SHA-256 hex (repeatable)")
 	fl.StringVar(&at, "at", "", "verify as of this time, RFC 3339 or YYYY-MM-DD (default: now)")
-	fl.BoolVar(&asJSON, "json", false, "print a JSON array of results instead of text")
+	format = formatFlags(cmd)
 	return cmd
 }
 

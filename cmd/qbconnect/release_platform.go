@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/release"
 	"github.com/qbconnect/qbconnect/signing"
 	"github.com/qbconnect/qbconnect/store"
@@ -152,7 +152,7 @@ func sumCounts(c *qbconnect.Campaign) int {
 func releaseListCmd(env releaseEnv) *cobra.Command {
 	var p releasePlatform
 	var channel string
-	var asJSON bool
+	var format *cliout.Format
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List published releases, newest first, with their rollout",
@@ -163,22 +163,21 @@ func releaseListCmd(env releaseEnv) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					return releasePrintJSON(cmd.OutOrStdout(), list)
-				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "VERSION\tCHANNEL\tROLLOUT\tSIGNER\tTHUMBPRINT\tCERT EXPIRES\tFILES\tCAMPAIGN")
-				for _, r := range list {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Version, r.Channel, rolloutText(r.Rollout), r.Signer.CommonName,
-						r.Signer.Thumbprint, r.Signer.NotAfter.Format(time.DateOnly), len(r.Artifacts), r.CampaignID)
-				}
-				return tw.Flush()
+				return cliout.List(cmd.OutOrStdout(), *format, list, func(w io.Writer) error {
+					tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "VERSION\tCHANNEL\tROLLOUT\tSIGNER\tTHUMBPRINT\tCERT EXPIRES\tFILES\tCAMPAIGN")
+					for _, r := range list {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Version, r.Channel, rolloutText(r.Rollout), r.Signer.CommonName,
+							r.Signer.Thumbprint, r.Signer.NotAfter.Format(time.DateOnly), len(r.Artifacts), r.CampaignID)
+					}
+					return tw.Flush()
+				})
 			})
 		},
 	}
 	p.flags(cmd)
 	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	format = formatFlags(cmd)
 	return cmd
 }
 
@@ -227,7 +226,8 @@ func releaseRolloutCmd(env releaseEnv) *cobra.Command {
 
 func releaseCampaignsCmd(env releaseEnv) *cobra.Command {
 	var p releasePlatform
-	var asJSON, track, stragglers bool
+	var track, stragglers bool
+	var format *cliout.Format
 	cmd := &cobra.Command{
 		Use:   "campaigns [ID]",
 		Short: "Show rotation campaigns: counts per state, and each connection with what its user must do",
@@ -246,7 +246,7 @@ func releaseCampaignsCmd(env releaseEnv) *cobra.Command {
 				}
 				var list []*qbconnect.Campaign
 				if stragglers {
-					return printStragglers(ctx, cmd.OutOrStdout(), svc, args, asJSON, env.now())
+					return printStragglers(ctx, cmd.OutOrStdout(), svc, args, *format, env.now())
 				}
 				if len(args) == 1 {
 					c, err := svc.FindCampaign(ctx, "", args[0])
@@ -260,15 +260,12 @@ func releaseCampaignsCmd(env releaseEnv) *cobra.Command {
 						return err
 					}
 				}
-				if asJSON {
-					return releasePrintJSON(cmd.OutOrStdout(), list)
-				}
-				return printCampaigns(cmd.OutOrStdout(), list)
+				return cliout.List(cmd.OutOrStdout(), *format, list, func(w io.Writer) error { return printCampaigns(w, list) })
 			})
 		},
 	}
 	p.flags(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	format = formatFlags(cmd)
 	cmd.Flags().BoolVar(&track, "track", true, "bring the states up to date first")
 	cmd.Flags().BoolVar(&stragglers, "stragglers", false, "list the connections of active campaigns not yet approved")
 	return cmd
@@ -283,7 +280,7 @@ type straggler struct {
 	Connection *qbconnect.CampaignConnection `json:"connection"`
 }
 
-func printStragglers(ctx context.Context, w io.Writer, svc *release.Service, args []string, asJSON bool, now time.Time) error {
+func printStragglers(ctx context.Context, w io.Writer, svc *release.Service, args []string, format cliout.Format, now time.Time) error {
 	camps, err := svc.ListCampaigns(ctx, "")
 	if err != nil {
 		return err
@@ -310,9 +307,10 @@ func printStragglers(ctx context.Context, w io.Writer, svc *release.Service, arg
 		}
 	}
 	sort.SliceStable(list, func(i, j int) bool { return list[i].Connection.Since.Before(list[j].Connection.Since) })
-	if asJSON {
-		return releasePrintJSON(w, list)
-	}
+	return cliout.List(w, format, list, func(w io.Writer) error { return printStragglerTable(w, list) })
+}
+
+func printStragglerTable(w io.Writer, list []straggler) error {
 	if len(list) == 0 {
 		fmt.Fprintln(w, "no stragglers: every connection of the active campaigns has approved the new version")
 		return nil
@@ -336,6 +334,10 @@ func printStragglers(ctx context.Context, w io.Writer, svc *release.Service, arg
 }
 
 func printCampaigns(w io.Writer, list []*qbconnect.Campaign) error {
+	if len(list) == 0 {
+		fmt.Fprintln(w, "no rotation campaign: one starts when a release is published with a new signer")
+		return nil
+	}
 	for _, c := range list {
 		fmt.Fprintf(w, "%s  %s  release %s, new signer %s, rollout %s\n", c.ID, c.Status, c.Version, c.NewSigner.Thumbprint, c.RolloutAt.Format(time.DateOnly))
 		if c.OldCertificateExpiresAt != nil {
@@ -365,6 +367,7 @@ func printCampaigns(w io.Writer, list []*qbconnect.Campaign) error {
 
 func releaseContactsCmd(env releaseEnv) *cobra.Command {
 	var p releasePlatform
+	var format *cliout.Format
 	cmd := &cobra.Command{
 		Use:   "contacts ORG-ID [EMAIL...]",
 		Short: "Set (or, without EMAIL, show) the addresses that receive an organisation's release notices",
@@ -385,18 +388,24 @@ func releaseContactsCmd(env releaseEnv) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), strings.Join(list, "\n"))
-				return nil
+				if list == nil {
+					list = []string{}
+				}
+				return cliout.List(cmd.OutOrStdout(), *format, list, func(w io.Writer) error {
+					_, err := fmt.Fprintln(w, strings.Join(list, "\n"))
+					return err
+				})
 			})
 		},
 	}
 	p.flags(cmd)
+	format = cliout.AddFormat(cmd, cliout.Text)
 	return cmd
 }
 
 func releaseCertificatesCmd(env releaseEnv) *cobra.Command {
 	var p releasePlatform
-	var asJSON bool
+	var format *cliout.Format
 	cmd := &cobra.Command{
 		Use:   "certificates",
 		Short: "List the signing certificates in use: expiry, days left, releases, connectors, warnings given",
@@ -407,29 +416,30 @@ func releaseCertificatesCmd(env releaseEnv) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					return releasePrintJSON(cmd.OutOrStdout(), list)
-				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "THUMBPRINT\tSUBJECT\tEXPIRES\tDAYS LEFT\tRELEASES\tCONNECTORS")
-				for _, c := range list {
-					exp, days := "unknown", "-"
-					if c.DaysLeft != nil {
-						exp, days = c.NotAfter.Format(time.DateOnly), fmt.Sprint(*c.DaysLeft)
+				return cliout.List(cmd.OutOrStdout(), *format, list, func(w io.Writer) error {
+					tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "THUMBPRINT\tSUBJECT\tEXPIRES\tDAYS LEFT\tRELEASES\tCONNECTORS")
+					for _, c := range list {
+						exp, days := "unknown", "-"
+						if c.DaysLeft != nil {
+							exp, days = c.NotAfter.Format(time.DateOnly), fmt.Sprint(*c.DaysLeft)
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", c.Thumbprint, c.Subject, exp, days, strings.Join(c.Releases, ","), c.Connectors)
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", c.Thumbprint, c.Subject, exp, days, strings.Join(c.Releases, ","), c.Connectors)
-				}
-				return tw.Flush()
+					return tw.Flush()
+				})
 			})
 		},
 	}
 	p.flags(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	format = formatFlags(cmd)
 	return cmd
 }
 
-func releasePrintJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// formatFlags adds --format and, for the release commands that had it,
+// the deprecated --json.
+func formatFlags(cmd *cobra.Command) *cliout.Format {
+	f := cliout.AddFormat(cmd, cliout.Text)
+	cliout.AddJSONAlias(cmd, f)
+	return f
 }

@@ -164,7 +164,7 @@ func TestReleaseVerifyJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Now().Truncate(time.Second).UTC()
-	out, _, err := runRelease(t, at, "verify", "--json", "--roots", ca.RootPath(), exe, unsigned)
+	out, _, err := runRelease(t, at, "verify", "--format", "json", "--roots", ca.RootPath(), exe, unsigned)
 	if err == nil {
 		t.Fatal("verify of an unsigned file succeeded")
 	}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/signing"
 )
 
@@ -19,6 +19,7 @@ import (
 // public authority whose root Windows trusts.
 func releaseTSACmd(env releaseEnv) *cobra.Command {
 	var addr, certFile, keyFile, chainFile string
+	var log *cliout.Log
 	cmd := &cobra.Command{
 		Use:   "tsa --addr HOST:PORT --cert CERT --key KEY [--chain FILE]",
 		Short: "Run an RFC 3161 time-stamping authority (staging and tests)",
@@ -38,7 +39,7 @@ func releaseTSACmd(env releaseEnv) *cobra.Command {
 				return fmt.Errorf("release tsa: %w", err)
 			}
 			tsa.Now = env.now
-			tsa.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			tsa.Logger = log.Logger(cmd.ErrOrStderr())
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("release tsa: %w", err)
@@ -70,5 +71,6 @@ func releaseTSACmd(env releaseEnv) *cobra.Command {
 	fl.StringVar(&certFile, "cert", "", "the authority's certificate, PEM, with the time-stamping usage (required)")
 	fl.StringVar(&keyFile, "key", "", "private key of the certificate, PEM (required)")
 	fl.StringVar(&chainFile, "chain", "", "intermediate CA certificates to embed in tokens, PEM")
+	log = cliout.AddLog(cmd, "info")
 	return cmd
 }

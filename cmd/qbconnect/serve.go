@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/internal/platform"
 )
 
@@ -29,9 +28,8 @@ func defaultDB() string {
 // newServeCmd returns `qbconnect serve`: the platform server.
 func newServeCmd() *cobra.Command {
 	var (
-		cfg       platform.Config
-		logLevel  string
-		logFormat string
+		cfg platform.Config
+		log *cliout.Log
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -42,11 +40,7 @@ Migrations are applied at start. Several processes may share one PostgreSQL
 database. SIGINT or SIGTERM shuts down gracefully.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
-			if err != nil {
-				return err
-			}
-			cfg.Logger = logger
+			cfg.Logger = log.Logger(cmd.ErrOrStderr())
 			// The password comes from the environment only, never a flag
 			// that other local users could read in the process list.
 			cfg.Release.SMTP.Password = os.Getenv("QBCONNECT_SMTP_PASSWORD")
@@ -56,8 +50,7 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.DB, "db", defaultDB(), dbFlagHelp)
 	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
-	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	log = cliout.AddLog(cmd, "info")
 	f.DurationVar(&cfg.SweepInterval, "sweep-interval", 15*time.Second, "how often expired leases, deadlines and offline connectors are swept")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long shutdown waits for requests in progress")
 	f.DurationVar(&cfg.OperationRetention, "operation-retention", 30*24*time.Hour, "how long finished operations and their outcomes are kept (negative: forever)")
@@ -101,21 +94,4 @@ func runServe(ctx context.Context, out io.Writer, cfg platform.Config) error {
 	}
 	cfg.Logger.Info("stopped")
 	return nil
-}
-
-// newLogger returns a slog logger writing to w.
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch strings.ToLower(format) {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	default:
-		return nil, fmt.Errorf("--log-format %q: want text or json", format)
-	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qbconnect/qbconnect/internal/clidoc"
+	"github.com/qbconnect/qbconnect/internal/cliout"
 
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/gateway"
@@ -34,14 +35,21 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := newRootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "qbconnector:", err)
-		if errors.Is(err, connector.ErrRestartForUpdate) {
-			os.Exit(connector.ExitRestartForUpdate)
-		}
-		os.Exit(1)
+	code := runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// runCLI runs qbconnector with args and returns its exit status: 0, 2 for
+// a usage error (see cliout.Run), connector.ExitRestartForUpdate when an
+// update asks to be restarted, 1 for any other failure. Tests call it as
+// main does.
+func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := cliout.Execute(ctx, newRootCmd(), args, stdout, stderr)
+	if errors.Is(err, connector.ErrRestartForUpdate) {
+		return connector.ExitRestartForUpdate
 	}
+	return cliout.Code(err)
 }
 
 // globals are the flags every command takes.

@@ -12,6 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 )
 
@@ -247,33 +248,59 @@ func printSummary(cmd *cobra.Command, out io.Writer, f *companyfile.File) error 
 	return nil
 }
 
+// companyInfo is what "company info" shows.
+type companyInfo struct {
+	File        string         `json:"file"`
+	CompanyName string         `json:"companyName"`
+	Users       []string       `json:"users"`
+	Counts      map[string]int `json:"counts"` // by object type; types without objects left out
+	// Features are the QuickBooks features switched on (payroll, sites, ...).
+	Features []string `json:"features"`
+}
+
 func newCompanyInfoCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "info FILE",
 		Short: "Show a company file's name and object counts",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := companyfile.Open(args[0], companyfile.Options{})
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %q, users %s\n", args[0], f.CompanyName(), strings.Join(f.Users(), ", "))
-			fts, err := f.EnabledFeatures()
-			if err != nil {
-				return err
-			}
-			names := []string{"none"}
-			if len(fts) > 0 {
-				names = names[:0]
-				for _, ft := range fts {
-					names = append(names, string(ft))
-				}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "features: %s\n", strings.Join(names, ", "))
-			return printSummary(cmd, cmd.OutOrStdout(), f)
-		},
 	}
+	format := cliout.AddFormat(cmd, cliout.Text)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		f, err := companyfile.Open(args[0], companyfile.Options{})
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fts, err := f.EnabledFeatures()
+		if err != nil {
+			return err
+		}
+		features := []string{}
+		for _, ft := range fts {
+			features = append(features, string(ft))
+		}
+		if *format == cliout.Text {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %q, users %s\n", args[0], f.CompanyName(), strings.Join(f.Users(), ", "))
+			shown := "none"
+			if len(features) > 0 {
+				shown = strings.Join(features, ", ")
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "features: %s\n", shown)
+			return printSummary(cmd, cmd.OutOrStdout(), f)
+		}
+		info := companyInfo{File: args[0], CompanyName: f.CompanyName(), Users: f.Users(), Counts: map[string]int{}, Features: features}
+		for _, t := range f.Types() {
+			n, err := f.Count(cmd.Context(), t)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				info.Counts[t] = n
+			}
+		}
+		return cliout.Show(cmd.OutOrStdout(), *format, info, nil)
+	}
+	return cmd
 }
 
 func humanBytes(n int64) string {

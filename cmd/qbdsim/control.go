@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/server"
@@ -24,30 +24,36 @@ func client(cmd *cobra.Command) (*server.Client, error) {
 	return server.NewClient(addr, nil)
 }
 
-// controlCmd adds the --addr and --json flags every control command has.
+// controlCmd adds the --addr flag every control command has, and the
+// deprecated --json that every control command had (it changes nothing on
+// those that print nothing).
 func controlCmd(c *cobra.Command) *cobra.Command {
 	c.Flags().String("addr", envOr("QBDSIM_ADDR", server.DefaultAddr), "address of the running qbdsim serve (env QBDSIM_ADDR)")
-	c.Flags().Bool("json", false, "print JSON")
+	var ignored cliout.Format
+	cliout.AddJSONAlias(c, &ignored)
 	return c
 }
 
-func wantJSON(cmd *cobra.Command) bool {
-	j, _ := cmd.Flags().GetBool("json")
-	return j
+// showCmd is a control command that shows something: it has --format,
+// and --json is its deprecated alias.
+func showCmd(c *cobra.Command) *cobra.Command {
+	c.Flags().String("addr", envOr("QBDSIM_ADDR", server.DefaultAddr), "address of the running qbdsim serve (env QBDSIM_ADDR)")
+	cliout.AddJSONAlias(c, cliout.AddFormat(c, cliout.Text))
+	return c
 }
 
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// format is the --format of a showCmd.
+func format(cmd *cobra.Command) cliout.Format {
+	return cliout.Format(cmd.Flags().Lookup("format").Value.String())
 }
 
-// printState prints QuickBooks' state in words.
+// printState prints QuickBooks' state in --format.
 func printState(cmd *cobra.Command, st qbdsim.State) error {
-	w := cmd.OutOrStdout()
-	if wantJSON(cmd) {
-		return printJSON(w, st)
-	}
+	return cliout.Show(cmd.OutOrStdout(), format(cmd), st, func(w io.Writer) error { return printStateText(w, st) })
+}
+
+// printStateText prints QuickBooks' state in words.
+func printStateText(w io.Writer, st qbdsim.State) error {
 	switch {
 	case !st.Running:
 		fmt.Fprintln(w, "QuickBooks: closed")
@@ -98,7 +104,7 @@ func orDefault(s, d string) string {
 }
 
 func newStatusCmd() *cobra.Command {
-	return controlCmd(&cobra.Command{
+	return showCmd(&cobra.Command{
 		Use:   "status",
 		Short: "Show QuickBooks' state",
 		Args:  cobra.NoArgs,
@@ -119,7 +125,7 @@ func newStatusCmd() *cobra.Command {
 func newQBCmd() *cobra.Command {
 	qb := &cobra.Command{Use: "qb start|stop", Short: "Start or close QuickBooks"}
 	for _, action := range []string{"start", "stop"} {
-		qb.AddCommand(controlCmd(&cobra.Command{
+		qb.AddCommand(showCmd(&cobra.Command{
 			Use:   action,
 			Short: map[string]string{"start": "Start QuickBooks (no company file open)", "stop": "Close QuickBooks and its company file"}[action],
 			Args:  cobra.NoArgs,
@@ -146,7 +152,7 @@ func newQBCmd() *cobra.Command {
 
 func newOpenCmd() *cobra.Command {
 	var mode, user string
-	cmd := controlCmd(&cobra.Command{
+	cmd := showCmd(&cobra.Command{
 		Use:   "open FILE [--mode single|multi] [--user NAME]",
 		Short: "Open a company file in QuickBooks, as a user does",
 		Args:  cobra.ExactArgs(1),
@@ -171,7 +177,7 @@ func newOpenCmd() *cobra.Command {
 }
 
 func newCloseFileCmd() *cobra.Command {
-	return controlCmd(&cobra.Command{
+	return showCmd(&cobra.Command{
 		Use:   "close-file",
 		Short: "Close the open company file (File > Close Company)",
 		Args:  cobra.NoArgs,
@@ -190,7 +196,7 @@ func newCloseFileCmd() *cobra.Command {
 }
 
 func newDialogsCmd() *cobra.Command {
-	return controlCmd(&cobra.Command{
+	return showCmd(&cobra.Command{
 		Use:   "dialogs",
 		Short: "List the authorization dialogs waiting for the administrator",
 		Args:  cobra.NoArgs,
@@ -203,26 +209,26 @@ func newDialogsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if wantJSON(cmd) {
-				return printJSON(w, ds)
-			}
-			if len(ds) == 0 {
-				fmt.Fprintln(w, "No dialog is waiting.")
-				return nil
-			}
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tWINDOW\tSTAGE\tAPPLICATION\tCERTIFICATE\tCOMPANY FILE")
-			for _, d := range ds {
-				cert := "none"
-				if d.Certificate != nil {
-					cert = d.Certificate.CommonName + " " + d.Certificate.Thumbprint
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Title, d.Stage, d.AppName, cert, filepath.Base(d.CompanyFile))
-			}
-			return tw.Flush()
+			return cliout.List(cmd.OutOrStdout(), format(cmd), ds, func(w io.Writer) error { return printDialogs(w, ds) })
 		},
 	})
+}
+
+func printDialogs(w io.Writer, ds []qbdsim.Dialog) error {
+	if len(ds) == 0 {
+		fmt.Fprintln(w, "No dialog is waiting.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tWINDOW\tSTAGE\tAPPLICATION\tCERTIFICATE\tCOMPANY FILE")
+	for _, d := range ds {
+		cert := "none"
+		if d.Certificate != nil {
+			cert = d.Certificate.CommonName + " " + d.Certificate.Thumbprint
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Title, d.Stage, d.AppName, cert, filepath.Base(d.CompanyFile))
+	}
+	return tw.Flush()
 }
 
 func newAnswerCmd() *cobra.Command {
@@ -230,7 +236,7 @@ func newAnswerCmd() *cobra.Command {
 		choice, loginAs  string
 		personal, noDone bool
 	)
-	cmd := controlCmd(&cobra.Command{
+	cmd := showCmd(&cobra.Command{
 		Use:   "answer DIALOG_ID --choice always|whenever-open|prompt-each-time|no [--login-as USER] [--personal-data]",
 		Short: "Answer an authorization dialog (then press Done on the Access Confirmation)",
 		Args:  cobra.ExactArgs(1),
@@ -247,11 +253,10 @@ func newAnswerCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if wantJSON(cmd) {
-				return printJSON(cmd.OutOrStdout(), d)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %q on %s — %s (%s)\n", d.ID, d.AppName, filepath.Base(d.CompanyFile), ch.Label(), d.Stage)
-			return nil
+			return cliout.Show(cmd.OutOrStdout(), format(cmd), d, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "%s: %q on %s — %s (%s)\n", d.ID, d.AppName, filepath.Base(d.CompanyFile), ch.Label(), d.Stage)
+				return err
+			})
 		},
 	})
 	cmd.Flags().StringVar(&choice, "choice", "", "always, whenever-open, prompt-each-time or no")
@@ -263,7 +268,7 @@ func newAnswerCmd() *cobra.Command {
 }
 
 func newAppsCmd() *cobra.Command {
-	apps := controlCmd(&cobra.Command{
+	apps := showCmd(&cobra.Command{
 		Use:   "apps FILE",
 		Short: "List a company file's Integrated Applications (subcommands: remove, set, prefs)",
 		Args:  cobra.ExactArgs(1),
@@ -276,7 +281,7 @@ func newAppsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printApps(cmd, ia)
+			return cliout.Show(cmd.OutOrStdout(), format(cmd), ia, func(w io.Writer) error { return printApps(w, ia, true) })
 		},
 	})
 	apps.AddCommand(controlCmd(&cobra.Command{
@@ -293,7 +298,7 @@ func newAppsCmd() *cobra.Command {
 	}))
 	var allow, prompt, auto, personal bool
 	var loginAs string
-	set := controlCmd(&cobra.Command{
+	set := showCmd(&cobra.Command{
 		Use:   "set FILE KEY [--allow-access=BOOL] [--prompt-each-time=BOOL] [--auto-login=BOOL] [--login-as USER] [--personal-data=BOOL]",
 		Short: "Change an application's properties (the Properties window)",
 		Args:  cobra.ExactArgs(2),
@@ -323,7 +328,9 @@ func newAppsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), e)
+			return cliout.Show(cmd.OutOrStdout(), format(cmd), e, func(w io.Writer) error {
+				return printApps(w, &qbdsim.IntegratedApps{Apps: []qbdsim.AppEntry{e}}, false)
+			})
 		},
 	})
 	set.Flags().BoolVar(&allow, "allow-access", true, "the Allow Access checkmark")
@@ -333,7 +340,7 @@ func newAppsCmd() *cobra.Command {
 	set.Flags().BoolVar(&personal, "personal-data", false, "allow access to personal data")
 	apps.AddCommand(set)
 	var none, notify bool
-	prefs := controlCmd(&cobra.Command{
+	prefs := showCmd(&cobra.Command{
 		Use:   "prefs FILE [--dont-allow-any=BOOL] [--notify-expired=BOOL]",
 		Short: "Change the company-wide Integrated Applications checkboxes",
 		Args:  cobra.ExactArgs(1),
@@ -353,7 +360,7 @@ func newAppsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printApps(cmd, ia)
+			return cliout.Show(cmd.OutOrStdout(), format(cmd), ia, func(w io.Writer) error { return printApps(w, ia, true) })
 		},
 	})
 	prefs.Flags().BoolVar(&none, "dont-allow-any", false, "Don't allow any applications to access this company file")
@@ -362,12 +369,12 @@ func newAppsCmd() *cobra.Command {
 	return apps
 }
 
-func printApps(cmd *cobra.Command, ia *qbdsim.IntegratedApps) error {
-	w := cmd.OutOrStdout()
-	if wantJSON(cmd) {
-		return printJSON(w, ia)
+// printApps prints Integrated Applications as a table, after the
+// company-wide preferences when prefs.
+func printApps(w io.Writer, ia *qbdsim.IntegratedApps, prefs bool) error {
+	if prefs {
+		fmt.Fprintf(w, "Don't allow any applications: %v\nNotify before running applications with expired certificates: %v\n", ia.DontAllowAny, ia.NotifyExpired)
 	}
-	fmt.Fprintf(w, "Don't allow any applications: %v\nNotify before running applications with expired certificates: %v\n", ia.DontAllowAny, ia.NotifyExpired)
 	if len(ia.Apps) == 0 {
 		fmt.Fprintln(w, "No application has requested access.")
 		return nil
@@ -467,13 +474,12 @@ func newClockCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if wantJSON(cmd) {
-			return printJSON(cmd.OutOrStdout(), st)
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "clock: %s\n", st.Clock.Format(time.RFC3339))
-		return nil
+		return cliout.Show(cmd.OutOrStdout(), format(cmd), st, func(w io.Writer) error {
+			_, err := fmt.Fprintf(w, "clock: %s\n", st.Clock.Format(time.RFC3339))
+			return err
+		})
 	}
-	clock.AddCommand(controlCmd(&cobra.Command{
+	clock.AddCommand(showCmd(&cobra.Command{
 		Use:   "set TIME",
 		Short: "Set the clock to TIME (RFC 3339, or a date YYYY-MM-DD); it runs on from there",
 		Long: "Set the simulated computer's clock. A program whose signer certificate the clock has\n" +
@@ -490,7 +496,7 @@ func newClockCmd() *cobra.Command {
 			}
 			return set(cmd, t)
 		},
-	}), controlCmd(&cobra.Command{
+	}), showCmd(&cobra.Command{
 		Use:   "reset",
 		Short: "Set the clock back to the real time",
 		Args:  cobra.NoArgs,
@@ -555,7 +561,7 @@ func newFaultCmd() *cobra.Command {
 	fault := &cobra.Command{Use: "fault add|list|clear", Short: "Inject faults: HRESULTs, modal dialogs, QuickBooks closing, slow responses"}
 	var f qbdsim.Fault
 	var hr string
-	add := controlCmd(&cobra.Command{
+	add := showCmd(&cobra.Command{
 		Use:   "add [--method M] [--after N] [--times N] [--hresult 0x8004...] [--delay D] [--modal TITLE] [--close-qb]",
 		Short: "Add a fault",
 		Args:  cobra.NoArgs,
@@ -578,8 +584,10 @@ func newFaultCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "fault %s: %s\n", got.ID, describeFault(got))
-			return nil
+			return cliout.Show(cmd.OutOrStdout(), format(cmd), got, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "fault %s: %s\n", got.ID, describeFault(got))
+				return err
+			})
 		},
 	})
 	add.Flags().StringVar(&f.Method, "method", "", "OpenConnection, BeginSession, ProcessRequest, EndSession or CloseConnection (default any)")
@@ -589,7 +597,7 @@ func newFaultCmd() *cobra.Command {
 	add.Flags().DurationVar(&f.Delay, "delay", 0, "slow response: wait this long first")
 	add.Flags().StringVar(&f.ModalDialog, "modal", "", "show a modal dialog with this title")
 	add.Flags().BoolVar(&f.CloseQuickBooks, "close-qb", false, "close QuickBooks (e.g. in the middle of an iterator)")
-	fault.AddCommand(add, controlCmd(&cobra.Command{
+	fault.AddCommand(add, showCmd(&cobra.Command{
 		Use:   "list",
 		Short: "List the faults",
 		Args:  cobra.NoArgs,
@@ -602,13 +610,15 @@ func newFaultCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if wantJSON(cmd) {
-				return printJSON(cmd.OutOrStdout(), fs)
-			}
-			for _, f := range fs {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", f.ID, describeFault(f))
-			}
-			return nil
+			return cliout.List(cmd.OutOrStdout(), format(cmd), fs, func(w io.Writer) error {
+				if len(fs) == 0 {
+					fmt.Fprintln(w, "No fault.")
+				}
+				for _, f := range fs {
+					fmt.Fprintf(w, "%s: %s\n", f.ID, describeFault(f))
+				}
+				return nil
+			})
 		},
 	}), controlCmd(&cobra.Command{
 		Use:   "clear",

@@ -8,13 +8,13 @@ import "github.com/qbconnect/qbconnect/internal/clidoc"
 var examples = clidoc.Examples{
 	"serve": `qbdsim serve --dir ./companies                     # web UI on http://127.0.0.1:8765
 qbdsim serve --dir ./companies --addr 127.0.0.1:0 --roots test-signing/ca.pem --policy always`,
-	"status":     `qbdsim status --json`,
+	"status":     `qbdsim status --format json`,
 	"qb":         `qbdsim qb stop`,
 	"qb start":   `qbdsim qb start`,
 	"qb stop":    `qbdsim qb stop                                     # connectors now see "QuickBooks is closed"`,
 	"open":       `qbdsim open acme.qbw --mode multi --user Admin`,
 	"close-file": `qbdsim close-file`,
-	"dialogs":    `qbdsim dialogs --json`,
+	"dialogs":    `qbdsim dialogs --format jsonl                      # one dialog per line`,
 	"answer": `qbdsim answer dlg_1 --choice always
 qbdsim answer dlg_1 --choice always --login-as Admin --personal-data`,
 	"apps":        `qbdsim apps acme.qbw                               # Integrated Applications of the file`,

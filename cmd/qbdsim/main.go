@@ -3,7 +3,7 @@
 // request processor to out-of-process connectors.
 //
 //	qbdsim serve --dir DIR [--addr 127.0.0.1:8765]
-//	qbdsim status | qb start|stop | open FILE | close-file
+//	qbdsim status [--format text|json|jsonl] | qb start|stop | open FILE | close-file
 //	qbdsim dialogs | answer ID --choice always|whenever-open|prompt-each-time|no
 //	qbdsim apps FILE [remove KEY | set KEY ... | prefs ...]
 //	qbdsim exec --company FILE REQUEST.xml    (in-process on an existing FILE; --addr for a server)
@@ -17,7 +17,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -26,15 +26,21 @@ import (
 
 	"github.com/qbconnect/qbconnect/internal/buildinfo"
 	"github.com/qbconnect/qbconnect/internal/clidoc"
+	"github.com/qbconnect/qbconnect/internal/cliout"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := newRootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "qbdsim:", err)
-		os.Exit(1)
-	}
+	code := runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// runCLI runs qbdsim with args and returns its exit status: 0, 2 for a
+// usage error (see cliout.Run), 1 for any other failure. Tests call it as
+// main does.
+func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return cliout.Run(ctx, newRootCmd(), args, stdout, stderr)
 }
 
 func newRootCmd() *cobra.Command {

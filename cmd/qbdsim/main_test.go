@@ -121,7 +121,7 @@ func TestCommandsDriveARunningSimulator(t *testing.T) {
 	}
 	key := strings.Fields(strings.Split(out, "\n")[3])[0]
 	run(t, addr, "apps", "set", "Acme.QBW", key, "--allow-access=false")
-	if out := run(t, addr, "apps", "Acme.QBW", "--json"); !strings.Contains(out, `"allowAccess": false`) {
+	if out := run(t, addr, "apps", "Acme.QBW", "--format", "json"); !strings.Contains(out, `"allowAccess": false`) {
 		t.Fatalf("after set: %s", out)
 	}
 

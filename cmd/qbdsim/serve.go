@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 	"github.com/qbconnect/qbconnect/qbdsim/server"
@@ -50,20 +51,17 @@ func (v *verifierFlags) verifier(logger *slog.Logger) (*signing.Verifier, error)
 func newServeCmd() *cobra.Command {
 	var (
 		dir, addr, policy, loginAs string
-		personal, verbose          bool
+		personal                   bool
 		perRequest, perRecord      time.Duration
 		vf                         verifierFlags
+		log                        *cliout.Log
 	)
 	cmd := &cobra.Command{
 		Use:   "serve --dir DIR [--addr 127.0.0.1:8765]",
 		Short: "Run the simulated QuickBooks: request processor API, control API and web UI",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			level := slog.LevelInfo
-			if verbose {
-				level = slog.LevelDebug
-			}
-			logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			logger := log.Logger(cmd.ErrOrStderr())
 			p, err := qbdsim.ParsePolicy(policy)
 			if err != nil {
 				return err
@@ -98,7 +96,8 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&personal, "policy-personal-data", false, "the policy allows personal data")
 	cmd.Flags().DurationVar(&perRequest, "latency-request", 0, "latency added to every request")
 	cmd.Flags().DurationVar(&perRecord, "latency-record", 0, "latency added per record returned or written")
-	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
+	log = cliout.AddLog(cmd, "info")
+	cliout.AddVerboseAlias(cmd, log)
 	vf.add(cmd)
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbd/simclient"
 	"github.com/qbconnect/qbconnect/qbdsim"
@@ -40,6 +42,7 @@ func readQWC(path string) (*webconnector.QWC, error) {
 
 func newWCCheckCmd() *cobra.Command {
 	var qwcPath string
+	var format *cliout.Format
 	cmd := &cobra.Command{
 		Use:   "check --qwc FILE",
 		Short: "Check a .qwc file as the Web Connector does when it is added",
@@ -49,12 +52,19 @@ func newWCCheckCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			return enc.Encode(q)
+			return cliout.Show(cmd.OutOrStdout(), *format, q, func(w io.Writer) error {
+				every := "no Scheduler"
+				if q.Every > 0 {
+					every = "every " + q.Every.String()
+				}
+				_, err := fmt.Fprintf(w, "%s: %q (AppID %q) at %s, user %s, OwnerID %s, FileID %s, %s, %s\n",
+					qwcPath, q.AppName, q.AppID, q.AppURL, q.UserName, q.OwnerID, q.FileID, q.QBType, every)
+				return err
+			})
 		},
 	}
 	cmd.Flags().StringVar(&qwcPath, "qwc", "", "the .qwc file (required)")
+	format = cliout.AddFormat(cmd, cliout.Text)
 	_ = cmd.MarkFlagRequired("qwc")
 	return cmd
 }
@@ -63,7 +73,8 @@ func newWCRunCmd() *cobra.Command {
 	var (
 		qwcPath, password, simAddr, dir, open, version string
 		every                                          time.Duration
-		once, verbose                                  bool
+		once                                           bool
+		log                                            *cliout.Log
 	)
 	cmd := &cobra.Command{
 		Use:   "run --qwc FILE --password P [--every 1m | --once] [--qbdsim ADDR | --dir DIR --open FILE]",
@@ -82,11 +93,7 @@ Updates repeat every --every (default: the .qwc's RunEveryNMinutes), or run
 once with --once. Each update prints one JSON line.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			level := slog.LevelWarn
-			if verbose {
-				level = slog.LevelDebug
-			}
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			logger := log.Logger(cmd.ErrOrStderr())
 			q, err := readQWC(qwcPath)
 			if err != nil {
 				return err
@@ -144,7 +151,10 @@ once with --once. Each update prints one JSON line.`,
 	f.StringVar(&dir, "dir", "", "run the simulator in this process on this company files directory")
 	f.StringVar(&open, "open", "", "with --dir: the company file to open in QuickBooks")
 	f.StringVar(&version, "version", "", "Web Connector version to report (default 2.3.0.215)")
-	f.BoolVarP(&verbose, "verbose", "v", false, "log every step")
+	// warn by default: the JSON line per update on standard output is
+	// the report; info would repeat every step of every update.
+	log = cliout.AddLog(cmd, "warn")
+	cliout.AddVerboseAlias(cmd, log)
 	_ = cmd.MarkFlagRequired("qwc")
 	return cmd
 }

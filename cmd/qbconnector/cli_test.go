@@ -1,0 +1,37 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/qbconnect/qbconnect/internal/cliout"
+)
+
+// TestUsageErrorsExit2 runs wrong command lines as main does: each exits
+// 2 and points to --help; a command that runs and fails exits 1.
+func TestUsageErrorsExit2(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"unknown command", []string{"nosuch"}, 2},
+		{"unknown flag", []string{"status", "--bogus"}, 2},
+		{"bad flag value", []string{"link", "--timeout", "soon"}, 2},
+		{"too many arguments", []string{"version", "extra"}, 2},
+		{"failure", []string{"unlink", "--data-dir", dir}, 1},
+		{"help", []string{"--help"}, 0},
+	} {
+		var out, errb bytes.Buffer
+		code := runCLI(context.Background(), tc.args, &out, &errb)
+		if code != tc.want {
+			t.Errorf("%s: qbconnector %s: exit %d, want %d\n%s", tc.name, strings.Join(tc.args, " "), code, tc.want, errb.String())
+		}
+		if code == cliout.ExitUsage && !strings.Contains(errb.String(), "qbconnector --help") {
+			t.Errorf("%s: stderr does not point to --help: %q", tc.name, errb.String())
+		}
+	}
+}
