@@ -178,6 +178,18 @@ func (s *Server) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dur
 	if err != nil {
 		return nil, err
 	}
+	// A connector polls only between items (after delivering every answer
+	// it journalled), so an item the platform still sees leased to it was
+	// lost: its answer never arrived, or it crashed before journalling it.
+	// It gets the item again now rather than after the lease time-out,
+	// which would hold up the whole queue of its companies.
+	if n, err := s.cfg.Queue.ReofferLeases(ctx, c.ID); err != nil {
+		return nil, err
+	} else if n > 0 {
+		s.metrics.leasesReoffered.Add(float64(n))
+		s.cfg.Logger.InfoContext(ctx, "gateway: connector polled while holding a lease; its item is offered again",
+			"connector", c.ID, "leases", n)
+	}
 	list := make([]*qbconnect.Connection, 0, len(conns))
 	for _, conn := range conns {
 		list = append(list, conn)

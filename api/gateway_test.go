@@ -75,10 +75,12 @@ func TestConnectorLinksPollsAndPostsResult(t *testing.T) {
 			t.Errorf("work item (-want +got):\n%s", diff)
 		}
 
-		// One in flight per connector: a second item waits.
+		// One in flight per connector: a second item waits. A connector
+		// polls only between items, so a poll while it holds one means it
+		// lost it: it gets the same item again, not the second one.
 		e.enqueue(org.ID, companyID, connID, "<QBXML><VendorQueryRq/></QBXML>")
-		if again, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || again.Item != nil {
-			t.Errorf("second poll while one is in flight = %+v, %v; want no item", again, err)
+		if again, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || again.Item == nil || again.Item.ID != item.ID || again.Item.Attempt != 2 {
+			t.Errorf("second poll while one is in flight = %+v, %v; want the first item again (attempt 2)", again, err)
 		}
 
 		resp := "<QBXML><QBXMLMsgsRs><CustomerQueryRs statusCode=\"0\"/></QBXMLMsgsRs></QBXML>"

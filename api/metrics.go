@@ -31,6 +31,9 @@ type Metrics struct {
 	itemsCompleted *prometheus.CounterVec
 	// results counts posted results: applied or ignored (duplicate/stale).
 	results *prometheus.CounterVec
+	// leasesReoffered counts leases ended because their connector polled
+	// again (its answer was lost or it crashed).
+	leasesReoffered prometheus.Counter
 }
 
 func newMetrics(s *Server) *Metrics {
@@ -58,11 +61,15 @@ func newMetrics(s *Server) *Metrics {
 			Name: "qbconnect_gateway_results_total",
 			Help: "Results posted by connectors: applied, or ignored because the item already had an outcome.",
 		}, []string{"outcome"}),
+		leasesReoffered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qbconnect_gateway_leases_reoffered_total",
+			Help: "Work items offered again at once because their connector polled while holding them (lost answer or crash).",
+		}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.requestDuration, m.waitTime, m.itemsCompleted, m.results,
+		m.requests, m.requestDuration, m.waitTime, m.itemsCompleted, m.results, m.leasesReoffered,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "qbconnect_connectors_online",
 			Help: "Connectors that made a request to this process within the online window.",
