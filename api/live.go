@@ -102,14 +102,18 @@ func (s *Server) passthrough(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	fingerprint := ""
+	if key != "" {
+		fingerprint = requestFingerprint(qbconnect.OpQBXML, c.ID, writeMeta{}, doc)
+	}
 	op, err := s.cfg.Queue.Enqueue(r.Context(), &qbconnect.Operation{
 		OrgID: c.OrgID, CompanyID: c.ID, ConnectionID: conn.ID, Kind: qbconnect.OpQBXML,
-		Priority: qbconnect.PriorityInteractive, IdempotencyKey: key, Request: string(doc),
+		Priority: qbconnect.PriorityInteractive, IdempotencyKey: key, Fingerprint: fingerprint, Request: string(doc),
 	})
 	if err != nil {
 		return err
 	}
-	if key != "" && !sameRequest(op, qbconnect.OpQBXML, c.ID, writeMeta{}) {
+	if key != "" && !sameRequest(op, fingerprint, qbconnect.OpQBXML, c.ID, writeMeta{}) {
 		return keyReused(key)
 	}
 	if op, err = s.waitDone(r.Context(), op, wait); err != nil {
