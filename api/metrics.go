@@ -99,17 +99,26 @@ type queueCollector struct {
 var queueDepthDesc = prometheus.NewDesc("qbconnect_queue_depth",
 	"Operations in the queue by status, counted in the database at scrape time (every process sharing it).", []string{"status"}, nil)
 
-func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDepthDesc }
+var databaseUpDesc = prometheus.NewDesc("qbconnect_database_up",
+	"1 when the database answered this scrape's queries, 0 when it did not (the metrics it feeds are then left out).", nil, nil)
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueDepthDesc
+	ch <- databaseUpDesc
+}
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	counts, err := c.count(ctx)
 	if err != nil {
+		// The depth is left out rather than reported as an error, which
+		// would turn the whole scrape into a 500.
 		c.log.cfg.Logger.Warn("metrics: counting operations", "err", err)
-		ch <- prometheus.NewInvalidMetric(queueDepthDesc, err)
+		ch <- prometheus.MustNewConstMetric(databaseUpDesc, prometheus.GaugeValue, 0)
 		return
 	}
+	ch <- prometheus.MustNewConstMetric(databaseUpDesc, prometheus.GaugeValue, 1)
 	for _, st := range []qbconnect.OperationStatus{
 		qbconnect.OpQueued, qbconnect.OpInFlight, qbconnect.OpSucceeded,
 		qbconnect.OpFailed, qbconnect.OpTimedOut, qbconnect.OpCanceled,
