@@ -42,6 +42,10 @@ func invalid(format string, args ...any) error {
 }
 
 func validateConnectorInfo(ci gateway.ConnectorInfo) error {
+	if err := checkNames(map[string]string{"connector.version": ci.Version, "connector.signer": ci.Signer,
+		"connector.hostname": ci.Hostname, "connector.thumbprint": ci.Thumbprint}); err != nil {
+		return err
+	}
 	switch {
 	case ci.Version == "" || len(ci.Version) > 64:
 		return invalid("connector.version is required and at most 64 bytes")
@@ -56,6 +60,10 @@ func validateConnectorInfo(ci gateway.ConnectorInfo) error {
 }
 
 func validateFile(prefix string, f gateway.FileIdentity) error {
+	if err := checkNames(map[string]string{prefix + ".path": f.Path, prefix + ".companyName": f.CompanyName,
+		prefix + ".fileId": f.FileID}); err != nil {
+		return err
+	}
 	switch {
 	case strings.TrimSpace(f.Path) == "":
 		return invalid("%s.path is required", prefix)
@@ -70,6 +78,10 @@ func validateFile(prefix string, f gateway.FileIdentity) error {
 }
 
 func validateFailure(f *gateway.Failure) error {
+	if err := checkTexts(map[string]string{"failure.message": f.Message, "failure.userMessage": f.UserMessage,
+		"failure.resolution": f.Resolution}); err != nil {
+		return err
+	}
 	switch {
 	case !conditionRE.MatchString(f.Condition):
 		return invalid("failure.condition must be a code such as \"qb_closed\" (lowercase letters, digits, _), not %q", f.Condition)
@@ -108,7 +120,12 @@ func (s *Server) link(ctx context.Context, c *qbconnect.Connector, req gateway.L
 	if c != nil {
 		connectorID = c.ID
 	}
-	conn, connector, credential, err := s.cfg.Connections.RedeemLinkCode(ctx, req.Code, connectorID, qbconnect.FileIdentity(req.File))
+	about := &qbconnect.Connector{Version: req.Connector.Version, Signer: req.Connector.Signer,
+		Thumbprint: strings.ToLower(req.Connector.Thumbprint), Hostname: req.Connector.Hostname}
+	// One transaction: a failure leaves the code unused and the connection
+	// as it was, never linked to a connector that did not get its
+	// credential.
+	conn, connector, credential, err := s.cfg.Connections.RedeemLink(ctx, req.Code, connectorID, qbconnect.FileIdentity(req.File), about)
 	if err != nil {
 		if code := qbconnect.ErrorCodeOf(err); code == qbconnect.EUnauthorized || code == qbconnect.ENotFound || code == qbconnect.EConflict {
 			return nil, &qbconnect.Error{Code: qbconnect.EUnauthorized,
@@ -119,14 +136,6 @@ func (s *Server) link(ctx context.Context, c *qbconnect.Connector, req gateway.L
 		return nil, err
 	}
 	now := s.cfg.Now()
-	connector.Version = req.Connector.Version
-	connector.Signer = req.Connector.Signer
-	connector.Thumbprint = strings.ToLower(req.Connector.Thumbprint)
-	connector.Hostname = req.Connector.Hostname
-	connector.LastSeenAt = &now
-	if err := s.cfg.Connections.UpdateConnector(ctx, connector); err != nil {
-		return nil, err
-	}
 	s.online.touch(connector.ID, now)
 	s.cfg.Logger.InfoContext(ctx, "gateway: connector linked", "connector", connector.ID,
 		"connection", conn.ID, "company", conn.CompanyID, "newConnector", credential != "")
@@ -414,6 +423,10 @@ func (s *Server) reportState(ctx context.Context, c *qbconnect.Connector, st gat
 		switch {
 		case f.ConnectionID == "":
 			return nil, invalid("files[%d].connectionId is required", i)
+		case checkTexts(map[string]string{"connectionId": f.ConnectionID, "message": f.Message,
+			"userMessage": f.UserMessage, "resolution": f.Resolution}) != nil:
+			return nil, invalid("files[%d]: %v", i, checkTexts(map[string]string{"connectionId": f.ConnectionID,
+				"message": f.Message, "userMessage": f.UserMessage, "resolution": f.Resolution}).(*qbconnect.Error).Message)
 		case !conditionRE.MatchString(f.Condition):
 			return nil, invalid("files[%d].condition must be \"ok\" or a code such as \"qb_closed\", not %q", i, f.Condition)
 		case f.HResult != "" && !hresultRE.MatchString(f.HResult):

@@ -608,8 +608,11 @@ func TestExtendLease(t *testing.T) {
 		t.Errorf("extended to %s, want %s", ext.LeaseExpiresAt, want)
 	}
 	e.clock.Advance(8 * time.Minute) // 16 minutes after the lease: still held
-	if again, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || again.Item != nil {
-		t.Errorf("poll during the extended lease = %+v, %v; want nothing", again, err)
+	if n, err := e.queue.ExpireDeadlines(ctx); err != nil || n != 0 {
+		t.Errorf("sweep during the extended lease expired %d (%v); want none", n, err)
+	}
+	if op := e.operation(org.ID, p.Item.ID); op.Status != qbconnect.OpInFlight || op.LeaseID != p.Item.LeaseID {
+		t.Errorf("during the extended lease: %s under %s, want InFlight under %s", op.Status, op.LeaseID, p.Item.LeaseID)
 	}
 	if _, err := gw.ExtendLease(ctx, gateway.LeaseRequest{ItemID: p.Item.ID, LeaseID: "lse_other"}); gateway.CodeOf(err) != gateway.CodeConflict {
 		t.Errorf("extending a lease that is not current: %v, want conflict", err)

@@ -114,7 +114,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 				"method", r.Method, "path", r.URL.Path, "route", label, "status", sw.status,
 				"duration", elapsed, "requestId", requestID(r.Context()))
 		}()
-		ctx, err := s.authenticate(r, rt.Auth)
+		err := checkRequestLine(r)
+		var ctx context.Context
+		if err == nil {
+			ctx, err = s.authenticate(r, rt.Auth)
+		}
 		if err == nil {
 			err = rt.handle(sw, r.WithContext(ctx))
 		}
@@ -219,6 +223,9 @@ func unmarshalStrict(data []byte, v any, allowEmpty bool) error {
 			return nil
 		}
 		return qbconnect.Errorf(qbconnect.EInvalid, "the request body is empty; a JSON object is required")
+	}
+	if err := checkJSONText(data); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/gateway"
 )
@@ -146,6 +147,11 @@ func TestQBXMLPassthrough(t *testing.T) {
 		if r.Status != tc.status || !strings.Contains(errorOfBody(r.Body)["message"], tc.msg) {
 			t.Errorf("%s: %d %s", tc.name, r.Status, r.Body)
 		}
+	}
+	var lone qbconnect.Company
+	e.mustDo(201, "POST", "/v1/companies", c.key, map[string]any{"name": "Not Connected"}, &lone)
+	if r := e.do("POST", "/v1/companies/"+lone.ID+"/qbxml", c.key, hostQuery, xml...); r.Status != 409 {
+		t.Errorf("passthrough to a company without a connection: %d %s, want 409", r.Status, r.Body)
 	}
 	r := e.do("POST", "/v1/companies/cmp_0000000000000000/qbxml", c.key, hostQuery, xml...)
 	if r.Status != 404 {

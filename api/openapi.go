@@ -469,6 +469,11 @@ func openAPIDocument() jsonObj {
 		for _, status := range spec.errors {
 			responses[strconv.Itoa(status)] = jsonResp(http.StatusText(status), ref("Error"))
 		}
+		if responses["400"] == nil {
+			// Every route refuses a path or query holding NUL, bytes that
+			// are not UTF-8 or control characters (text.go).
+			responses["400"] = jsonResp("The path or the query holds bytes no ID or filter may hold.", ref("Error"))
+		}
 		op := jsonObj{
 			"operationId": operationID(method, pattern),
 			"summary":     spec.summary,

@@ -259,6 +259,8 @@ func TestWriteIsQueuedAndIdempotent(t *testing.T) {
 		{"POST", "/v1/companies/" + c.id + "/vendors", `{"name":"Other"}`},
 		{"POST", base, `{"name":"Idempotent Ltd (second)"}`},
 		{"DELETE", base + "/80000001-1234567890", ""},
+		{"PATCH", base + "/80000001-1234567890", `{"editSequence":"1","name":"Idempotent Ltd"}`},
+		{"POST", "/v1/companies/" + c.id + "/invoices/1A2B-1234567890/void", ""},
 	} {
 		var rd any
 		if other.body != "" {
