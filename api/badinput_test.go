@@ -259,4 +259,3 @@ func (e *env) orgOf(tb testing.TB, key string) string {
 	}
 	return k.OrgID
 }
-
