@@ -69,6 +69,11 @@ type Config struct {
 	// gateway.MaxResultBody. MaxResultDecoded limits it decompressed; 0 means
 	// gateway.MaxResultDecoded.
 	MaxResultBody, MaxResultDecoded int64
+	// MaxResultMemory bounds the bytes of result bodies held in memory at
+	// once, across requests; a body that would pass it is answered 503 with
+	// Retry-After. It also caps one body once decompressed. 0 means
+	// MaxResultDecoded.
+	MaxResultMemory int64
 	// SyncNow queues a sync of a connection's company now, for the
 	// connector's Perform Sync button (POST /gateway/v1/connections/{id}/sync).
 	// Nil answers that endpoint with "unavailable".
@@ -122,6 +127,8 @@ type Server struct {
 	online    *onlineSet
 	linkFails *failLimiter
 	pauses    *pauseLedger // gateway_pause.go
+	// resultBudget bounds the result bodies held at once (resultbody.go).
+	resultBudget *byteBudget
 
 	stopping  chan struct{}
 	closeOnce sync.Once
@@ -162,6 +169,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxResultDecoded == 0 {
 		cfg.MaxResultDecoded = gateway.MaxResultDecoded
 	}
+	if cfg.MaxResultMemory == 0 {
+		cfg.MaxResultMemory = cfg.MaxResultDecoded
+	}
 	if cfg.MaxWait == 0 {
 		cfg.MaxWait = 60 * time.Second
 	}
@@ -177,7 +187,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("api: %s is negative", name)
 		}
 	}
-	if cfg.MaxJSONBody < 0 || cfg.MaxResultBody < 0 || cfg.MaxResultDecoded < 0 {
+	if cfg.MaxJSONBody < 0 || cfg.MaxResultBody < 0 || cfg.MaxResultDecoded < 0 || cfg.MaxResultMemory < 0 {
 		return nil, errors.New("api: body limits must be positive")
 	}
 	s := &Server{
@@ -185,9 +195,10 @@ func New(cfg Config) (*Server, error) {
 		online: newOnlineSet(),
 		// Link codes have 40 bits; 20 wrong codes per address per 10
 		// minutes makes guessing one hopeless.
-		linkFails: newFailLimiter(20, 10*time.Minute),
-		pauses:    newPauseLedger(),
-		stopping:  make(chan struct{}),
+		linkFails:    newFailLimiter(20, 10*time.Minute),
+		pauses:       newPauseLedger(),
+		resultBudget: newByteBudget(cfg.MaxResultMemory),
+		stopping:     make(chan struct{}),
 	}
 	s.metrics = newMetrics(s)
 	if cfg.Events != nil {

@@ -320,18 +320,29 @@ func (s *Server) ownOperation(ctx context.Context, c *qbconnect.Connector, id st
 
 // postResult records a work item's outcome.
 func (s *Server) postResult(ctx context.Context, c *qbconnect.Connector, r gateway.Result) (*gateway.ResultAck, error) {
-	if err := r.Validate(); err != nil {
-		return nil, invalid("%s", strings.TrimPrefix(err.Error(), "result: "))
-	}
-	if r.Failure != nil {
-		if err := validateFailure(r.Failure); err != nil {
-			return nil, err
-		}
+	if err := validateResult(r); err != nil {
+		return nil, err
 	}
 	op, err := s.ownOperation(ctx, c, r.ItemID)
 	if err != nil {
 		return nil, err
 	}
+	return s.recordResult(ctx, c, op, r)
+}
+
+func validateResult(r gateway.Result) error {
+	if err := r.Validate(); err != nil {
+		return invalid("%s", strings.TrimPrefix(err.Error(), "result: "))
+	}
+	if r.Failure != nil {
+		return validateFailure(r.Failure)
+	}
+	return nil
+}
+
+// recordResult records the outcome of op, one of c's work items, once r is
+// valid.
+func (s *Server) recordResult(ctx context.Context, c *qbconnect.Connector, op *qbconnect.Operation, r gateway.Result) (*gateway.ResultAck, error) {
 	now := s.cfg.Now()
 	var out qbconnect.Outcome
 	if f := r.Failure; f != nil {
@@ -561,16 +572,31 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return invalid("Content-Type must be application/json, not %q", ct)
 	}
-	data, err := readGzipBody(w, r, s.cfg.MaxResultBody, s.cfg.MaxResultDecoded)
+	// The item must be one of the connector's before a byte of the body
+	// is read: a body is up to MaxResultDecoded once inflated.
+	// A refused body is not drained either (net/http would read up to
+	// 256 KiB of it to keep the connection): the connection closes.
+	c := connectorOf(r.Context())
+	op, err := s.ownOperation(r.Context(), c, r.PathValue("itemId"))
 	if err != nil {
+		w.Header().Set("Connection", "close")
+		return err
+	}
+	data, release, err := s.readResultBody(w, r)
+	defer release()
+	if err != nil {
+		w.Header().Set("Connection", "close")
 		return err
 	}
 	var res gateway.Result
 	if err := unmarshalStrict(data, &res, false); err != nil {
 		return err
 	}
-	res.ItemID = r.PathValue("itemId")
-	ack, err := s.postResult(r.Context(), connectorOf(r.Context()), res)
+	res.ItemID = op.ID
+	if err := validateResult(res); err != nil {
+		return err
+	}
+	ack, err := s.recordResult(r.Context(), c, op, res)
 	if err != nil {
 		return err
 	}

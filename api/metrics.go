@@ -34,6 +34,9 @@ type Metrics struct {
 	// leasesReoffered counts leases ended because their connector polled
 	// again (its answer was lost or it crashed).
 	leasesReoffered prometheus.Counter
+	// resultsRefused counts result bodies refused while being read, by
+	// reason (inflate_ratio, memory_budget).
+	resultsRefused *prometheus.CounterVec
 }
 
 func newMetrics(s *Server) *Metrics {
@@ -65,15 +68,23 @@ func newMetrics(s *Server) *Metrics {
 			Name: "qbconnect_gateway_leases_reoffered_total",
 			Help: "Work items offered again at once because their connector polled while holding them (lost answer or crash).",
 		}),
+		resultsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qbconnect_gateway_results_refused_total",
+			Help: "Result bodies refused while being read: inflate_ratio (a compression bomb) or memory_budget (too many large results at once).",
+		}, []string{"reason"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.requestDuration, m.waitTime, m.itemsCompleted, m.results, m.leasesReoffered,
+		m.requests, m.requestDuration, m.waitTime, m.itemsCompleted, m.results, m.leasesReoffered, m.resultsRefused,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "qbconnect_connectors_online",
 			Help: "Connectors that made a request to this process within the online window.",
 		}, func() float64 { return float64(s.online.count(s.cfg.Now(), s.cfg.OnlineWindow)) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "qbconnect_gateway_result_bytes_held",
+			Help: "Bytes of result bodies held in memory now (bounded by the result memory budget).",
+		}, func() float64 { n, _ := s.resultBudget.inUse(); return float64(n) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "qbconnect_gateway_polls_open",
 			Help: "Connector long-polls open in this process now.",
