@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sort"
 	"sync"
 	"time"
@@ -114,6 +115,14 @@ type Config struct {
 	// must then go through WebhookHTTPClient(false, ...) too. Tests and the
 	// demo, whose receivers run on loopback, set it.
 	AllowPrivateWebhooks bool
+	// TrustedProxies are the proxies (the TLS terminator in front of the
+	// server) whose X-Forwarded-For and Forwarded headers are believed
+	// when telling who a client is, for the link-attempt limit. Empty: the
+	// peer address is the client, and those headers are ignored.
+	TrustedProxies []netip.Prefix
+	// LinkAttempts counts failed link attempts per client; nil counts in
+	// this process's memory. The store's counter holds across processes.
+	LinkAttempts AttemptCounter
 	// Resolver resolves webhook hosts when AllowPrivateWebhooks is false;
 	// nil means net.DefaultResolver.
 	Resolver *net.Resolver
@@ -122,11 +131,11 @@ type Config struct {
 // Server serves the REST API and the connector gateway. Create it with New;
 // call Close to end pending long-polls before shutting the HTTP server down.
 type Server struct {
-	cfg       Config
-	metrics   *Metrics
-	online    *onlineSet
-	linkFails *failLimiter
-	pauses    *pauseLedger // gateway_pause.go
+	cfg          Config
+	metrics      *Metrics
+	online       *onlineSet
+	linkAttempts AttemptCounter // clientaddr.go
+	pauses       *pauseLedger   // gateway_pause.go
 	// resultBudget bounds the result bodies held at once (resultbody.go).
 	resultBudget *byteBudget
 
@@ -191,14 +200,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("api: body limits must be positive")
 	}
 	s := &Server{
-		cfg:    cfg,
-		online: newOnlineSet(),
-		// Link codes have 40 bits; 20 wrong codes per address per 10
-		// minutes makes guessing one hopeless.
-		linkFails:    newFailLimiter(20, 10*time.Minute),
+		cfg:          cfg,
+		online:       newOnlineSet(),
+		linkAttempts: cfg.LinkAttempts,
 		pauses:       newPauseLedger(),
 		resultBudget: newByteBudget(cfg.MaxResultMemory),
 		stopping:     make(chan struct{}),
+	}
+	if s.linkAttempts == nil {
+		s.linkAttempts = newMemoryAttempts()
 	}
 	s.metrics = newMetrics(s)
 	if cfg.Events != nil {

@@ -520,9 +520,13 @@ func (s *Server) reportState(ctx context.Context, c *qbconnect.Connector, st gat
 // HTTP handlers.
 
 func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) error {
-	addr := clientAddr(r)
-	if ok, retry := s.linkFails.allow(addr, s.cfg.Now()); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+	key, now := s.clientKey(r), s.cfg.Now()
+	n, ends, err := s.linkAttempts.Failures(r.Context(), key, now, linkFailureWindow)
+	if err != nil {
+		return err
+	}
+	if n >= maxLinkFailures {
+		w.Header().Set("Retry-After", strconv.Itoa(int(ends.Sub(now).Seconds())+1))
 		return &qbconnect.Error{Code: qbconnect.ERateLimited,
 			Message:    "too many failed link attempts from this address",
 			Resolution: "Wait a few minutes, then enter the link code again."}
@@ -534,7 +538,9 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) error {
 	resp, err := s.link(r.Context(), connectorOf(r.Context()), req)
 	if err != nil {
 		if qbconnect.ErrorCodeOf(err) == qbconnect.EUnauthorized {
-			s.linkFails.fail(addr, s.cfg.Now())
+			if ferr := s.linkAttempts.Fail(r.Context(), key, s.cfg.Now(), linkFailureWindow); ferr != nil {
+				s.cfg.Logger.ErrorContext(r.Context(), "gateway: counting a failed link attempt", "client", key, "err", ferr)
+			}
 		}
 		return err
 	}
