@@ -74,9 +74,9 @@ func TestLinkAttemptsAreLimitedPerClientBehindATrustedProxy(t *testing.T) {
 				}
 			}
 			for _, tc := range []struct {
-				srv            *httptest.Server
+				srv           *httptest.Server
 				name, h, addr string
-				want           int
+				want          int
 			}{
 				{a, "the attacker", "X-Forwarded-For", "203.0.113.7", 429},
 				{b, "the attacker, at another server process", "X-Forwarded-For", "203.0.113.7", 429},

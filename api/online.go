@@ -139,4 +139,3 @@ func (s *Server) SweepOffline(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
-
