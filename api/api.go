@@ -96,6 +96,10 @@ type Config struct {
 	// certificates and rotation campaigns (release.go, campaign.go); nil
 	// answers those endpoints with "unavailable".
 	Releases Releases
+	// SignerClaims lists what an organisation's connectors report about
+	// their signers, for /v1/signing-certificates; nil answers that
+	// endpoint with "unavailable".
+	SignerClaims qbconnect.SignerClaims
 	// MaxWait caps ?wait= on writes, operations and passthrough; 0 means
 	// 60 seconds.
 	MaxWait time.Duration
