@@ -86,7 +86,7 @@ func badInputFamilies(tb testing.TB) map[string][]badInput {
 			{"duplicate nested key", "POST", "/v1/companies", "key", `{"name":"Acme","metadata":{"a":"1","a":"2"}}`, nil, 400, "invalid"},
 			{"syncSchedule.every 1ns", "POST", "/v1/companies", "key", `{"name":"Acme","syncSchedule":{"every":"1ns"}}`, nil, 400, "invalid"},
 			{"syncSchedule.every 59s", "POST", "/v1/companies", "key", `{"name":"Acme","syncSchedule":{"every":"59s"}}`, nil, 400, "invalid"},
-			{"syncSchedule.every negative", "POST", "/v1/companies", "key", `{"name":"Acme","syncSchedule":{"every":"-1h"}}`, nil, 400, "invalid"},
+			{"syncSchedule.every 1ms", "POST", "/v1/companies", "key", `{"name":"Acme","syncSchedule":{"every":"1ms"}}`, nil, 400, "invalid"},
 			{"syncSchedule.every 1 second as a number", "PATCH", "/v1/companies/{company}", "key", `{"syncSchedule":{"every":1}}`, nil, 400, "invalid"},
 			{"patch name with NUL", "PATCH", "/v1/companies/{company}", "key", `{"name":"A\u0000"}`, nil, 400, "invalid"},
 			{"patch duplicate key", "PATCH", "/v1/companies/{company}", "key", `{"name":"A","name":"B"}`, nil, 400, "invalid"},
@@ -258,4 +258,21 @@ func (e *env) orgOf(tb testing.TB, key string) string {
 		tb.Fatal(err)
 	}
 	return k.OrgID
+}
+
+// syncSchedule.every takes one minute or more, 0 (the platform's default)
+// or a negative value (no automatic sync); anything between 0 and a minute
+// (1ns ran every data type at every tick) is refused.
+func TestSyncScheduleEveryIsAtLeastAMinute(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	_, key := e.newOrg("Lender")
+	for every, want := range map[string]int{"1m": 201, "6h": 201, "0s": 201, "-1s": 201, "59s": 400, "1ns": 400, `0.5`: 400} {
+		body := `{"name":"Acme","syncSchedule":{"every":"` + every + `"}}`
+		if every == "0.5" {
+			body = `{"name":"Acme","syncSchedule":{"every":0.5}}`
+		}
+		if r := e.do("POST", "/v1/companies", key, body); r.Status != want {
+			t.Errorf("every %s: %d %s, want %d", every, r.Status, r.Body, want)
+		}
+	}
 }

@@ -50,8 +50,9 @@ func (req *companyRequest) validate() error {
 			return err
 		}
 	}
-	if sch := req.SyncSchedule; sch != nil && sch.Every != 0 && time.Duration(sch.Every) < minSyncEvery {
-		return qbconnect.Errorf(qbconnect.EInvalid, "syncSchedule.every must be at least %s (or 0 for the platform's default), not %s",
+	if sch := req.SyncSchedule; sch != nil && sch.Every > 0 && time.Duration(sch.Every) < minSyncEvery {
+		return qbconnect.Errorf(qbconnect.EInvalid,
+			"syncSchedule.every must be at least %s (0 for the platform's default, negative for no automatic sync), not %s",
 			minSyncEvery, time.Duration(sch.Every))
 	}
 	switch {

@@ -100,7 +100,7 @@ func schemas() jsonObj {
 		"from":     str("HH:MM"), "to": str("HH:MM"),
 	})
 	syncSchedule := object(nil, jsonObj{
-		"every":  withDesc(jsonObj{"type": []string{"string", "number"}}, "Interval such as \"6h\" (or seconds); 0 is the platform default, negative disables automatic syncs."),
+		"every":  withDesc(jsonObj{"type": []string{"string", "number"}}, "Interval such as \"6h\" (or seconds); at least 1 minute; 0 is the platform default, negative disables automatic syncs."),
 		"window": syncWindow,
 	})
 	companyFields := jsonObj{
