@@ -78,6 +78,10 @@ func checkRequestLine(r *http.Request) error {
 		if err := checkText("a query parameter name", k, true); err != nil {
 			return err
 		}
+		if len(vs) > 1 {
+			// Handlers read one value; the others would be ignored.
+			return qbconnect.Errorf(qbconnect.EInvalid, "query parameter %q is given %d times; give it once", k, len(vs))
+		}
 		for _, v := range vs {
 			if err := checkText("query parameter "+strings.ToValidUTF8(k, "?"), v, true); err != nil {
 				return err
