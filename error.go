@@ -12,21 +12,23 @@ type ErrorCode string
 // Error codes shared by every adapter. Adapters map them to HTTP statuses,
 // SOAP faults and connector UI states in one function each.
 const (
-	EInvalid  ErrorCode = "invalid"   // the request is malformed or a field is wrong
-	ENotFound ErrorCode = "not_found" // unknown ID, or an ID of another organisation
-	EConflict ErrorCode = "conflict"  // state conflict: stale editSequence, duplicate name, used link code
-	// EIdempotencyMismatch: an Idempotency-Key already used for a
-	// different request (another body, data type, action or document).
-	EIdempotencyMismatch ErrorCode = "idempotency_mismatch"
-	EUnauthorized        ErrorCode = "unauthorized" // missing, unknown or revoked credential
-	EForbidden           ErrorCode = "forbidden"    // authenticated but not allowed
-	ETooLarge            ErrorCode = "too_large"    // request body over the limit
-	ERateLimited         ErrorCode = "rate_limited" // too many attempts; retry later
-	EUnavailable         ErrorCode = "unavailable"  // QuickBooks or the connector cannot be reached now
-	ETimeout             ErrorCode = "timeout"      // the operation did not finish before its deadline
-	EQuickBooks          ErrorCode = "quickbooks"   // QuickBooks answered with an error status
-	EInternal            ErrorCode = "internal"     // a bug or an infrastructure failure
+	EInvalid      ErrorCode = "invalid"      // the request is malformed or a field is wrong
+	ENotFound     ErrorCode = "not_found"    // unknown ID, or an ID of another organisation
+	EConflict     ErrorCode = "conflict"     // state conflict: stale editSequence, duplicate name, used link code
+	EUnauthorized ErrorCode = "unauthorized" // missing, unknown or revoked credential
+	EForbidden    ErrorCode = "forbidden"    // authenticated but not allowed
+	ETooLarge     ErrorCode = "too_large"    // request body over the limit
+	ERateLimited  ErrorCode = "rate_limited" // too many attempts; retry later
+	EUnavailable  ErrorCode = "unavailable"  // QuickBooks or the connector cannot be reached now
+	ETimeout      ErrorCode = "timeout"      // the operation did not finish before its deadline
+	EQuickBooks   ErrorCode = "quickbooks"   // QuickBooks answered with an error status
+	EInternal     ErrorCode = "internal"     // a bug or an infrastructure failure
 )
+
+// EIdempotencyMismatch: an Idempotency-Key already used for a different
+// request (another body, data type, action or qbXML document). Its own
+// block keeps the alignment of the codes above.
+const EIdempotencyMismatch ErrorCode = "idempotency_mismatch"
 
 // Error is the platform's one error type. Message is for developers;
 // UserMessage and Resolution are written for the end user who must act.
