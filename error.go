@@ -25,9 +25,9 @@ const (
 	EInternal     ErrorCode = "internal"     // a bug or an infrastructure failure
 )
 
-// EIdempotencyMismatch: an Idempotency-Key already used for a different
-// request (another body, data type, action or qbXML document). Its own
-// block keeps the alignment of the codes above.
+// EIdempotencyMismatch is the code of a request whose Idempotency-Key was
+// already used for a different request (another body, data type, action or
+// qbXML document). It has a block of its own to keep the others' alignment.
 const EIdempotencyMismatch ErrorCode = "idempotency_mismatch"
 
 // Error is the platform's one error type. Message is for developers;

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -431,13 +432,14 @@ func (s *Server) reportState(ctx context.Context, c *qbconnect.Connector, st gat
 		return nil, invalid("at most %d files per report", maxFileStates)
 	}
 	for i, f := range st.Files {
+		prefix := fmt.Sprintf("files[%d].", i)
+		if err := checkTexts(map[string]string{prefix + "connectionId": f.ConnectionID, prefix + "message": f.Message,
+			prefix + "userMessage": f.UserMessage, prefix + "resolution": f.Resolution}); err != nil {
+			return nil, err
+		}
 		switch {
 		case f.ConnectionID == "":
 			return nil, invalid("files[%d].connectionId is required", i)
-		case checkTexts(map[string]string{"connectionId": f.ConnectionID, "message": f.Message,
-			"userMessage": f.UserMessage, "resolution": f.Resolution}) != nil:
-			return nil, invalid("files[%d]: %v", i, checkTexts(map[string]string{"connectionId": f.ConnectionID,
-				"message": f.Message, "userMessage": f.UserMessage, "resolution": f.Resolution}).(*qbconnect.Error).Message)
 		case !conditionRE.MatchString(f.Condition):
 			return nil, invalid("files[%d].condition must be \"ok\" or a code such as \"qb_closed\", not %q", i, f.Condition)
 		case f.HResult != "" && !hresultRE.MatchString(f.HResult):
