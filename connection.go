@@ -161,6 +161,12 @@ type ConnectionService interface {
 	// and returns the connection, the connector and, for a new connector, its
 	// credential. EUnauthorized for an unknown, used or expired code.
 	RedeemLinkCode(ctx context.Context, code, connectorID string, file FileIdentity) (*Connection, *Connector, string, error)
+	// RedeemLink is RedeemLinkCode that also records, in the same
+	// transaction, what the connector reports about itself (about's
+	// Version, Signer, Thumbprint and Hostname; nil keeps them): a link
+	// either happens whole or not at all, and a failure leaves the code
+	// unused. EInvalid for text a database cannot hold (NUL, invalid UTF-8).
+	RedeemLink(ctx context.Context, code, connectorID string, file FileIdentity, about *Connector) (*Connection, *Connector, string, error)
 	// AuthenticateConnector returns the connector for a credential;
 	// EUnauthorized when unknown or revoked.
 	AuthenticateConnector(ctx context.Context, credential string) (*Connector, error)

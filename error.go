@@ -25,6 +25,11 @@ const (
 	EInternal     ErrorCode = "internal"     // a bug or an infrastructure failure
 )
 
+// EIdempotencyMismatch is the code of a request whose Idempotency-Key was
+// already used for a different request (another body, data type, action or
+// qbXML document). It has a block of its own to keep the others' alignment.
+const EIdempotencyMismatch ErrorCode = "idempotency_mismatch"
+
 // Error is the platform's one error type. Message is for developers;
 // UserMessage and Resolution are written for the end user who must act.
 // QBCode carries QuickBooks' statusCode or HRESULT (as "0x8004041A") when the

@@ -62,6 +62,11 @@ type Operation struct {
 	// MessageSetID is the qbXML newMessageSetID of a write, so that a write
 	// whose answer was lost is recovered with oldMessageSetID, never repeated.
 	MessageSetID string `json:"-"`
+	// Fingerprint identifies the client request that made the operation
+	// (a hash of what the client sent), so that an IdempotencyKey reused
+	// for a different request is told from a repeat. Empty when there is
+	// none to compare (internal work, operations older than the field).
+	Fingerprint string `json:"-"`
 	// Meta is owner-defined JSON (the sync engine's page state, the write's
 	// data type and action).
 	Meta []byte `json:"-"`
@@ -135,6 +140,13 @@ type Queue interface {
 	// ExtendLease moves the expiry of a current lease to now+ttl; EConflict
 	// when the lease is no longer current.
 	ExtendLease(ctx context.Context, opID, leaseID string, ttl time.Duration) (time.Time, error)
+	// ReofferLeases ends at once the live leases of the connector's
+	// operations, which are then re-offered by the next Lease as if they
+	// had expired (same rules: attempts, deadlines). A connector that polls
+	// holds no item (it polls only between items), so a lease the platform
+	// still sees was lost with its answer or with a crash. It returns how
+	// many leases it ended; an unknown connector ends none.
+	ReofferLeases(ctx context.Context, connectorID string) (int, error)
 	// ExpireDeadlines times out queued operations whose deadline passed and
 	// re-offers (or fails) operations whose lease expired. The server calls
 	// it periodically; Lease does the same for the connector it serves.

@@ -161,6 +161,9 @@ type WriteRequest struct {
 	Body json.RawMessage
 	// IdempotencyKey makes a repeated request return the first operation.
 	IdempotencyKey string
+	// Fingerprint identifies the client request (Operation.Fingerprint);
+	// the API compares it when IdempotencyKey returns an earlier operation.
+	Fingerprint string
 	// Deadline, when set, makes the write TimedOut if QuickBooks has not
 	// run it by then.
 	Deadline *time.Time

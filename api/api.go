@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sort"
 	"sync"
 	"time"
@@ -69,6 +70,11 @@ type Config struct {
 	// gateway.MaxResultBody. MaxResultDecoded limits it decompressed; 0 means
 	// gateway.MaxResultDecoded.
 	MaxResultBody, MaxResultDecoded int64
+	// MaxResultMemory bounds the bytes of result bodies held in memory at
+	// once, across requests; a body that would pass it is answered 503 with
+	// Retry-After. It also caps one body once decompressed. 0 means
+	// MaxResultDecoded.
+	MaxResultMemory int64
 	// SyncNow queues a sync of a connection's company now, for the
 	// connector's Perform Sync button (POST /gateway/v1/connections/{id}/sync).
 	// Nil answers that endpoint with "unavailable".
@@ -93,6 +99,10 @@ type Config struct {
 	// Reports keeps the last answer of each report query (report.go); nil
 	// answers the report endpoint with "unavailable".
 	Reports Reports
+	// SignerClaims lists what an organisation's connectors report about
+	// their signers, for /v1/signing-certificates; nil answers that
+	// endpoint with "unavailable".
+	SignerClaims qbconnect.SignerClaims
 	// MaxWait caps ?wait= on writes, operations and passthrough; 0 means
 	// 60 seconds.
 	MaxWait time.Duration
@@ -112,6 +122,14 @@ type Config struct {
 	// must then go through WebhookHTTPClient(false, ...) too. Tests and the
 	// demo, whose receivers run on loopback, set it.
 	AllowPrivateWebhooks bool
+	// TrustedProxies are the proxies (the TLS terminator in front of the
+	// server) whose X-Forwarded-For and Forwarded headers are believed
+	// when telling who a client is, for the link-attempt limit. Empty: the
+	// peer address is the client, and those headers are ignored.
+	TrustedProxies []netip.Prefix
+	// LinkAttempts counts failed link attempts per client; nil counts in
+	// this process's memory. The store's counter holds across processes.
+	LinkAttempts AttemptCounter
 	// Resolver resolves webhook hosts when AllowPrivateWebhooks is false;
 	// nil means net.DefaultResolver.
 	Resolver *net.Resolver
@@ -120,11 +138,13 @@ type Config struct {
 // Server serves the REST API and the connector gateway. Create it with New;
 // call Close to end pending long-polls before shutting the HTTP server down.
 type Server struct {
-	cfg       Config
-	metrics   *Metrics
-	online    *onlineSet
-	linkFails *failLimiter
-	pauses    *pauseLedger // gateway_pause.go
+	cfg          Config
+	metrics      *Metrics
+	online       *onlineSet
+	linkAttempts AttemptCounter // clientaddr.go
+	pauses       *pauseLedger   // gateway_pause.go
+	// resultBudget bounds the result bodies held at once (resultbody.go).
+	resultBudget *byteBudget
 
 	stopping  chan struct{}
 	closeOnce sync.Once
@@ -165,6 +185,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxResultDecoded == 0 {
 		cfg.MaxResultDecoded = gateway.MaxResultDecoded
 	}
+	if cfg.MaxResultMemory == 0 {
+		cfg.MaxResultMemory = cfg.MaxResultDecoded
+	}
 	if cfg.MaxWait == 0 {
 		cfg.MaxWait = 60 * time.Second
 	}
@@ -180,17 +203,19 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("api: %s is negative", name)
 		}
 	}
-	if cfg.MaxJSONBody < 0 || cfg.MaxResultBody < 0 || cfg.MaxResultDecoded < 0 {
+	if cfg.MaxJSONBody < 0 || cfg.MaxResultBody < 0 || cfg.MaxResultDecoded < 0 || cfg.MaxResultMemory < 0 {
 		return nil, errors.New("api: body limits must be positive")
 	}
 	s := &Server{
-		cfg:    cfg,
-		online: newOnlineSet(),
-		// Link codes have 40 bits; 20 wrong codes per address per 10
-		// minutes makes guessing one hopeless.
-		linkFails: newFailLimiter(20, 10*time.Minute),
-		pauses:    newPauseLedger(),
-		stopping:  make(chan struct{}),
+		cfg:          cfg,
+		online:       newOnlineSet(),
+		linkAttempts: cfg.LinkAttempts,
+		pauses:       newPauseLedger(),
+		resultBudget: newByteBudget(cfg.MaxResultMemory),
+		stopping:     make(chan struct{}),
+	}
+	if s.linkAttempts == nil {
+		s.linkAttempts = newMemoryAttempts()
 	}
 	s.metrics = newMetrics(s)
 	if cfg.Events != nil {

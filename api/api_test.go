@@ -474,7 +474,7 @@ func TestReadyzReportsTheDatabase(t *testing.T) {
 		c.Ready = func(*http.Request) error { return fmt.Errorf("database: connection refused") }
 	})
 	r := e.do("GET", "/readyz", "", nil)
-	if r.Status != 503 || r.ErrorCode() != "unavailable" || !strings.Contains(string(r.Body), "connection refused") || r.Header.Get("Retry-After") == "" {
+	if r.Status != 503 || r.ErrorCode() != "unavailable" || !strings.Contains(string(r.Body), "the database is unreachable") || r.Header.Get("Retry-After") == "" {
 		t.Errorf("readyz with a failing database: %d %s", r.Status, r.Body)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/qbconnect/qbconnect"
@@ -23,6 +24,9 @@ const (
 	maxExternalIDLen = 200
 	maxMetadataKeys  = 50
 	maxMetadataLen   = 500
+	// minSyncEvery is the shortest interval between scheduled syncs: a
+	// shorter one (1ns) ran every data type at every tick.
+	minSyncEvery = time.Minute
 )
 
 // companyRequest is the body of POST /v1/companies.
@@ -35,6 +39,22 @@ type companyRequest struct {
 
 func (req *companyRequest) validate() error {
 	req.Name = strings.TrimSpace(req.Name)
+	if err := checkNames(map[string]string{"field \"name\"": req.Name, "field \"externalId\"": req.ExternalID}); err != nil {
+		return err
+	}
+	for k, v := range req.Metadata {
+		if err := checkNames(map[string]string{"a metadata key": k}); err != nil {
+			return err
+		}
+		if err := checkTexts(map[string]string{"metadata value " + strconv.Quote(k): v}); err != nil {
+			return err
+		}
+	}
+	if sch := req.SyncSchedule; sch != nil && sch.Every > 0 && time.Duration(sch.Every) < minSyncEvery {
+		return qbconnect.Errorf(qbconnect.EInvalid,
+			"syncSchedule.every must be at least %s (0 for the platform's default, negative for no automatic sync), not %s",
+			minSyncEvery, time.Duration(sch.Every))
+	}
 	switch {
 	case req.Name == "":
 		return qbconnect.Errorf(qbconnect.EInvalid, "field \"name\" is required")

@@ -20,6 +20,8 @@ func httpStatus(code qbconnect.ErrorCode) int {
 		return http.StatusNotFound
 	case qbconnect.EConflict:
 		return http.StatusConflict
+	case qbconnect.EIdempotencyMismatch:
+		return http.StatusUnprocessableEntity
 	case qbconnect.EUnauthorized:
 		return http.StatusUnauthorized
 	case qbconnect.EForbidden:
@@ -48,6 +50,8 @@ func defaultUserMessage(code qbconnect.ErrorCode) (msg, resolution string) {
 		return "The requested item does not exist.", "Check the ID."
 	case qbconnect.EConflict:
 		return "The request conflicts with the current state.", "Fetch the current state and try again."
+	case qbconnect.EIdempotencyMismatch:
+		return "This request repeats the key of an earlier, different request.", "Use a new Idempotency-Key for every distinct request."
 	case qbconnect.EUnauthorized:
 		return "The credential is missing, unknown or revoked.", "Send a valid credential in the Authorization header as \"Bearer <key>\"."
 	case qbconnect.EForbidden:

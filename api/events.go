@@ -133,7 +133,13 @@ func (c *ConnectionEvents) UnlinkConnection(ctx context.Context, orgID, id strin
 
 // RedeemLinkCode links and raises the event for the new link.
 func (c *ConnectionEvents) RedeemLinkCode(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
-	conn, connector, cred, err := c.ConnectionService.RedeemLinkCode(ctx, code, connectorID, file)
+	return c.RedeemLink(ctx, code, connectorID, file, nil)
+}
+
+// RedeemLink links, records the connector's report and raises the event
+// for the new link.
+func (c *ConnectionEvents) RedeemLink(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity, about *qbconnect.Connector) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
+	conn, connector, cred, err := c.ConnectionService.RedeemLink(ctx, code, connectorID, file, about)
 	if err == nil && conn != nil {
 		before := *conn
 		before.Status = qbconnect.StatusPendingAuth

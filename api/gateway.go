@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -42,6 +43,10 @@ func invalid(format string, args ...any) error {
 }
 
 func validateConnectorInfo(ci gateway.ConnectorInfo) error {
+	if err := checkNames(map[string]string{"connector.version": ci.Version, "connector.signer": ci.Signer,
+		"connector.hostname": ci.Hostname, "connector.thumbprint": ci.Thumbprint}); err != nil {
+		return err
+	}
 	switch {
 	case ci.Version == "" || len(ci.Version) > 64:
 		return invalid("connector.version is required and at most 64 bytes")
@@ -56,6 +61,10 @@ func validateConnectorInfo(ci gateway.ConnectorInfo) error {
 }
 
 func validateFile(prefix string, f gateway.FileIdentity) error {
+	if err := checkNames(map[string]string{prefix + ".path": f.Path, prefix + ".companyName": f.CompanyName,
+		prefix + ".fileId": f.FileID}); err != nil {
+		return err
+	}
 	switch {
 	case strings.TrimSpace(f.Path) == "":
 		return invalid("%s.path is required", prefix)
@@ -70,6 +79,10 @@ func validateFile(prefix string, f gateway.FileIdentity) error {
 }
 
 func validateFailure(f *gateway.Failure) error {
+	if err := checkTexts(map[string]string{"failure.message": f.Message, "failure.userMessage": f.UserMessage,
+		"failure.resolution": f.Resolution}); err != nil {
+		return err
+	}
 	switch {
 	case !conditionRE.MatchString(f.Condition):
 		return invalid("failure.condition must be a code such as \"qb_closed\" (lowercase letters, digits, _), not %q", f.Condition)
@@ -108,7 +121,12 @@ func (s *Server) link(ctx context.Context, c *qbconnect.Connector, req gateway.L
 	if c != nil {
 		connectorID = c.ID
 	}
-	conn, connector, credential, err := s.cfg.Connections.RedeemLinkCode(ctx, req.Code, connectorID, qbconnect.FileIdentity(req.File))
+	about := &qbconnect.Connector{Version: req.Connector.Version, Signer: req.Connector.Signer,
+		Thumbprint: strings.ToLower(req.Connector.Thumbprint), Hostname: req.Connector.Hostname}
+	// One transaction: a failure leaves the code unused and the connection
+	// as it was, never linked to a connector that did not get its
+	// credential.
+	conn, connector, credential, err := s.cfg.Connections.RedeemLink(ctx, req.Code, connectorID, qbconnect.FileIdentity(req.File), about)
 	if err != nil {
 		if code := qbconnect.ErrorCodeOf(err); code == qbconnect.EUnauthorized || code == qbconnect.ENotFound || code == qbconnect.EConflict {
 			return nil, &qbconnect.Error{Code: qbconnect.EUnauthorized,
@@ -119,14 +137,6 @@ func (s *Server) link(ctx context.Context, c *qbconnect.Connector, req gateway.L
 		return nil, err
 	}
 	now := s.cfg.Now()
-	connector.Version = req.Connector.Version
-	connector.Signer = req.Connector.Signer
-	connector.Thumbprint = strings.ToLower(req.Connector.Thumbprint)
-	connector.Hostname = req.Connector.Hostname
-	connector.LastSeenAt = &now
-	if err := s.cfg.Connections.UpdateConnector(ctx, connector); err != nil {
-		return nil, err
-	}
 	s.online.touch(connector.ID, now)
 	s.cfg.Logger.InfoContext(ctx, "gateway: connector linked", "connector", connector.ID,
 		"connection", conn.ID, "company", conn.CompanyID, "newConnector", credential != "")
@@ -177,6 +187,18 @@ func (s *Server) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dur
 	conns, err := s.connectorConnections(ctx, c)
 	if err != nil {
 		return nil, err
+	}
+	// A connector polls only between items (after delivering every answer
+	// it journalled), so an item the platform still sees leased to it was
+	// lost: its answer never arrived, or it crashed before journalling it.
+	// It gets the item again now rather than after the lease time-out,
+	// which would hold up the whole queue of its companies.
+	if n, err := s.cfg.Queue.ReofferLeases(ctx, c.ID); err != nil {
+		return nil, err
+	} else if n > 0 {
+		s.metrics.leasesReoffered.Add(float64(n))
+		s.cfg.Logger.InfoContext(ctx, "gateway: connector polled while holding a lease; its item is offered again",
+			"connector", c.ID, "leases", n)
 	}
 	list := make([]*qbconnect.Connection, 0, len(conns))
 	for _, conn := range conns {
@@ -299,18 +321,29 @@ func (s *Server) ownOperation(ctx context.Context, c *qbconnect.Connector, id st
 
 // postResult records a work item's outcome.
 func (s *Server) postResult(ctx context.Context, c *qbconnect.Connector, r gateway.Result) (*gateway.ResultAck, error) {
-	if err := r.Validate(); err != nil {
-		return nil, invalid("%s", strings.TrimPrefix(err.Error(), "result: "))
-	}
-	if r.Failure != nil {
-		if err := validateFailure(r.Failure); err != nil {
-			return nil, err
-		}
+	if err := validateResult(r); err != nil {
+		return nil, err
 	}
 	op, err := s.ownOperation(ctx, c, r.ItemID)
 	if err != nil {
 		return nil, err
 	}
+	return s.recordResult(ctx, c, op, r)
+}
+
+func validateResult(r gateway.Result) error {
+	if err := r.Validate(); err != nil {
+		return invalid("%s", strings.TrimPrefix(err.Error(), "result: "))
+	}
+	if r.Failure != nil {
+		return validateFailure(r.Failure)
+	}
+	return nil
+}
+
+// recordResult records the outcome of op, one of c's work items, once r is
+// valid.
+func (s *Server) recordResult(ctx context.Context, c *qbconnect.Connector, op *qbconnect.Operation, r gateway.Result) (*gateway.ResultAck, error) {
 	now := s.cfg.Now()
 	var out qbconnect.Outcome
 	if f := r.Failure; f != nil {
@@ -399,6 +432,11 @@ func (s *Server) reportState(ctx context.Context, c *qbconnect.Connector, st gat
 		return nil, invalid("at most %d files per report", maxFileStates)
 	}
 	for i, f := range st.Files {
+		prefix := fmt.Sprintf("files[%d].", i)
+		if err := checkTexts(map[string]string{prefix + "connectionId": f.ConnectionID, prefix + "message": f.Message,
+			prefix + "userMessage": f.UserMessage, prefix + "resolution": f.Resolution}); err != nil {
+			return nil, err
+		}
 		switch {
 		case f.ConnectionID == "":
 			return nil, invalid("files[%d].connectionId is required", i)
@@ -484,9 +522,13 @@ func (s *Server) reportState(ctx context.Context, c *qbconnect.Connector, st gat
 // HTTP handlers.
 
 func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) error {
-	addr := clientAddr(r)
-	if ok, retry := s.linkFails.allow(addr, s.cfg.Now()); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+	key, now := s.clientKey(r), s.cfg.Now()
+	n, ends, err := s.linkAttempts.Failures(r.Context(), key, now, linkFailureWindow)
+	if err != nil {
+		return err
+	}
+	if n >= maxLinkFailures {
+		w.Header().Set("Retry-After", strconv.Itoa(int(ends.Sub(now).Seconds())+1))
 		return &qbconnect.Error{Code: qbconnect.ERateLimited,
 			Message:    "too many failed link attempts from this address",
 			Resolution: "Wait a few minutes, then enter the link code again."}
@@ -498,7 +540,9 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) error {
 	resp, err := s.link(r.Context(), connectorOf(r.Context()), req)
 	if err != nil {
 		if qbconnect.ErrorCodeOf(err) == qbconnect.EUnauthorized {
-			s.linkFails.fail(addr, s.cfg.Now())
+			if ferr := s.linkAttempts.Fail(r.Context(), key, s.cfg.Now(), linkFailureWindow); ferr != nil {
+				s.cfg.Logger.ErrorContext(r.Context(), "gateway: counting a failed link attempt", "client", key, "err", ferr)
+			}
 		}
 		return err
 	}
@@ -536,16 +580,31 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return invalid("Content-Type must be application/json, not %q", ct)
 	}
-	data, err := readGzipBody(w, r, s.cfg.MaxResultBody, s.cfg.MaxResultDecoded)
+	// The item must be one of the connector's before a byte of the body
+	// is read: a body is up to MaxResultDecoded once inflated.
+	// A refused body is not drained either (net/http would read up to
+	// 256 KiB of it to keep the connection): the connection closes.
+	c := connectorOf(r.Context())
+	op, err := s.ownOperation(r.Context(), c, r.PathValue("itemId"))
 	if err != nil {
+		w.Header().Set("Connection", "close")
+		return err
+	}
+	data, release, err := s.readResultBody(w, r)
+	defer release()
+	if err != nil {
+		w.Header().Set("Connection", "close")
 		return err
 	}
 	var res gateway.Result
 	if err := unmarshalStrict(data, &res, false); err != nil {
 		return err
 	}
-	res.ItemID = r.PathValue("itemId")
-	ack, err := s.postResult(r.Context(), connectorOf(r.Context()), res)
+	res.ItemID = op.ID
+	if err := validateResult(res); err != nil {
+		return err
+	}
+	ack, err := s.recordResult(r.Context(), c, op, res)
 	if err != nil {
 		return err
 	}

@@ -75,10 +75,12 @@ func TestConnectorLinksPollsAndPostsResult(t *testing.T) {
 			t.Errorf("work item (-want +got):\n%s", diff)
 		}
 
-		// One in flight per connector: a second item waits.
+		// One in flight per connector: a second item waits. A connector
+		// polls only between items, so a poll while it holds one means it
+		// lost it: it gets the same item again, not the second one.
 		e.enqueue(org.ID, companyID, connID, "<QBXML><VendorQueryRq/></QBXML>")
-		if again, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || again.Item != nil {
-			t.Errorf("second poll while one is in flight = %+v, %v; want no item", again, err)
+		if again, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || again.Item == nil || again.Item.ID != item.ID || again.Item.Attempt != 2 {
+			t.Errorf("second poll while one is in flight = %+v, %v; want the first item again (attempt 2)", again, err)
 		}
 
 		resp := "<QBXML><QBXMLMsgsRs><CustomerQueryRs statusCode=\"0\"/></QBXMLMsgsRs></QBXML>"
@@ -606,8 +608,11 @@ func TestExtendLease(t *testing.T) {
 		t.Errorf("extended to %s, want %s", ext.LeaseExpiresAt, want)
 	}
 	e.clock.Advance(8 * time.Minute) // 16 minutes after the lease: still held
-	if again, err := gw.Poll(ctx, gateway.PollRequest{}); err != nil || again.Item != nil {
-		t.Errorf("poll during the extended lease = %+v, %v; want nothing", again, err)
+	if n, err := e.queue.ExpireDeadlines(ctx); err != nil || n != 0 {
+		t.Errorf("sweep during the extended lease expired %d (%v); want none", n, err)
+	}
+	if op := e.operation(org.ID, p.Item.ID); op.Status != qbconnect.OpInFlight || op.LeaseID != p.Item.LeaseID {
+		t.Errorf("during the extended lease: %s under %s, want InFlight under %s", op.Status, op.LeaseID, p.Item.LeaseID)
 	}
 	if _, err := gw.ExtendLease(ctx, gateway.LeaseRequest{ItemID: p.Item.ID, LeaseID: "lse_other"}); gateway.CodeOf(err) != gateway.CodeConflict {
 		t.Errorf("extending a lease that is not current: %v, want conflict", err)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -29,7 +30,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	}
 	if s.cfg.Ready != nil {
 		if err := s.cfg.Ready(r); err != nil {
-			return &qbconnect.Error{Code: qbconnect.EUnavailable, Message: "not ready: " + err.Error(), Err: err}
+			// The driver's error names the database's user, host and
+			// name: it goes to the log, and the public answer says only
+			// what is wrong.
+			s.cfg.Logger.WarnContext(r.Context(), "readyz: not ready", "err", err)
+			return &qbconnect.Error{Code: qbconnect.EUnavailable,
+				Message:    "not ready: the database is unreachable or not migrated",
+				Resolution: "The operator finds the cause in the server's log.", Err: err}
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -37,6 +44,15 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
-	promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	// A collector that cannot read the database leaves its metrics out
+	// (and says so in qbconnect_database_up); every other metric is still
+	// served, which is when an operator needs them most.
+	promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError,
+		ErrorLog: slogPromLogger{s}}).ServeHTTP(w, r)
 	return nil
 }
+
+// slogPromLogger logs a collector's failure during a scrape.
+type slogPromLogger struct{ s *Server }
+
+func (l slogPromLogger) Println(v ...any) { l.s.cfg.Logger.Warn("metrics: " + fmt.Sprint(v...)) }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -122,10 +121,13 @@ func (s *Server) wrap(rt Route) http.Handler {
 				"method", r.Method, "path", r.URL.Path, "route", route, "status", sw.status,
 				"duration", elapsed.Seconds(), "requestId", requestID(ctx), "org", org)
 		}()
-		authed, err := s.authenticate(r, rt.Auth)
+		err := checkRequestLine(r)
 		if err == nil {
-			ctx = authed
-			err = rt.handle(sw, r.WithContext(ctx))
+			var authed context.Context
+			if authed, err = s.authenticate(r, rt.Auth); err == nil {
+				ctx = authed
+				err = rt.handle(sw, r.WithContext(ctx))
+			}
 		}
 		if err != nil {
 			s.writeError(sw, r, err)
@@ -185,42 +187,6 @@ func bodyReadError(err error, limit int64) error {
 
 var errTooLarge = errors.New("body too large")
 
-// readGzipBody reads a body that may be gzip-compressed: at most limit bytes
-// as sent and at most decodedLimit once decompressed.
-func readGzipBody(w http.ResponseWriter, r *http.Request, limit, decodedLimit int64) ([]byte, error) {
-	raw := http.MaxBytesReader(w, r.Body, limit)
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-		data, err := io.ReadAll(raw)
-		if err != nil {
-			return nil, bodyReadError(err, limit)
-		}
-		return data, nil
-	case "gzip":
-		zr, err := gzip.NewReader(raw)
-		if err != nil {
-			if errors.As(err, new(*http.MaxBytesError)) {
-				return nil, bodyReadError(err, limit)
-			}
-			return nil, qbconnect.Errorf(qbconnect.EInvalid, "Content-Encoding is gzip but the body is not gzip data: %v", err)
-		}
-		var buf bytes.Buffer
-		n, err := io.Copy(&buf, io.LimitReader(zr, decodedLimit+1))
-		if err != nil {
-			if errors.As(err, new(*http.MaxBytesError)) {
-				return nil, bodyReadError(err, limit)
-			}
-			return nil, qbconnect.Errorf(qbconnect.EInvalid, "the gzip body is corrupt: %v", err)
-		}
-		if n > decodedLimit {
-			return nil, bodyReadError(errTooLarge, decodedLimit)
-		}
-		return buf.Bytes(), nil
-	default:
-		return nil, qbconnect.Errorf(qbconnect.EInvalid, "Content-Encoding %q is not supported; use gzip or none", enc)
-	}
-}
-
 // unmarshalStrict decodes one JSON value into v with clear errors.
 func unmarshalStrict(data []byte, v any, allowEmpty bool) error {
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -228,6 +194,9 @@ func unmarshalStrict(data []byte, v any, allowEmpty bool) error {
 			return nil
 		}
 		return qbconnect.Errorf(qbconnect.EInvalid, "the request body is empty; a JSON object is required")
+	}
+	if err := checkJSONText(data); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/qbxml"
@@ -53,6 +54,12 @@ func readQBXML(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, qbconnect.Errorf(qbconnect.EInvalid, "the request body is empty; a qbXML request document is required")
+	}
+	// The document is stored as text: NUL and bytes that are not UTF-8 (an
+	// ISO-8859-1 document, say) would be refused by PostgreSQL alone.
+	if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
+		return nil, qbconnect.Errorf(qbconnect.EInvalid,
+			"the qbXML request must be UTF-8 text without NUL characters (write other characters as references such as &#233;)")
 	}
 	root, err := qbxml.ParseNode(bytes.NewReader(data), nil)
 	if err != nil {
@@ -102,14 +109,18 @@ func (s *Server) passthrough(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	fingerprint := ""
+	if key != "" {
+		fingerprint = requestFingerprint(qbconnect.OpQBXML, c.ID, writeMeta{}, doc)
+	}
 	op, err := s.cfg.Queue.Enqueue(r.Context(), &qbconnect.Operation{
 		OrgID: c.OrgID, CompanyID: c.ID, ConnectionID: conn.ID, Kind: qbconnect.OpQBXML,
-		Priority: qbconnect.PriorityInteractive, IdempotencyKey: key, Request: string(doc),
+		Priority: qbconnect.PriorityInteractive, IdempotencyKey: key, Fingerprint: fingerprint, Request: string(doc),
 	})
 	if err != nil {
 		return err
 	}
-	if key != "" && !sameRequest(op, qbconnect.OpQBXML, c.ID, writeMeta{}) {
+	if key != "" && !sameRequest(op, fingerprint, qbconnect.OpQBXML, c.ID, writeMeta{}) {
 		return keyReused(key)
 	}
 	if op, err = s.waitDone(r.Context(), op, wait); err != nil {

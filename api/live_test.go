@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/gateway"
 )
@@ -108,6 +109,15 @@ func TestQBXMLPassthrough(t *testing.T) {
 	if !strings.Contains(waited.Response, "CustomerQueryRs") {
 		t.Errorf("waited passthrough: %+v", waited)
 	}
+	// The same key and document again: the first operation. The same key
+	// with another document: refused, nothing queued.
+	if again, _ := c.write(t, 200, "POST", path, hostQuery, append(xml, "Idempotency-Key", "pt-1")...); again.ID != waited.ID {
+		t.Errorf("repeated passthrough made operation %s, want %s", again.ID, waited.ID)
+	}
+	other := strings.Replace(hostQuery, "<MaxReturned>2</MaxReturned>", "<MaxReturned>3</MaxReturned>", 1)
+	if r := e.do("POST", path, c.key, other, append(xml, "Idempotency-Key", "pt-1")...); r.Status != 422 || r.ErrorCode() != "idempotency_mismatch" {
+		t.Errorf("another document under the same key: %d %s", r.Status, r.Body)
+	}
 	// QuickBooks' status is in the answer: a passthrough returns what
 	// QuickBooks said (500, Warn, for a ListID it does not have).
 	bad := strings.Replace(hostQuery, "<MaxReturned>2</MaxReturned>", "<ListID>80009999-1</ListID>", 1)
@@ -128,7 +138,7 @@ func TestQBXMLPassthrough(t *testing.T) {
 		{"JSON", `{"qbxml":"x"}`, []string{"Content-Type", "application/json"}, 400, "Content-Type must be application/xml"},
 		{"empty", "", xml, 400, "body is empty"},
 		{"too large", hostQuery + strings.Repeat(" ", 1<<20), xml, 413, "larger than"},
-		{"reused key", hostQuery, append(xml, "Idempotency-Key", "order-1"), 409, ""},
+		{"reused key", hostQuery, append(xml, "Idempotency-Key", "order-1"), 422, "already used for a different request"},
 	} {
 		if tc.name == "reused key" {
 			c.write(t, 200, "POST", "/v1/companies/"+c.id+"/customers?wait=30s", `{"name":"Key Holder"}`, "Idempotency-Key", "order-1")
@@ -137,6 +147,11 @@ func TestQBXMLPassthrough(t *testing.T) {
 		if r.Status != tc.status || !strings.Contains(errorOfBody(r.Body)["message"], tc.msg) {
 			t.Errorf("%s: %d %s", tc.name, r.Status, r.Body)
 		}
+	}
+	var lone qbconnect.Company
+	e.mustDo(201, "POST", "/v1/companies", c.key, map[string]any{"name": "Not Connected"}, &lone)
+	if r := e.do("POST", "/v1/companies/"+lone.ID+"/qbxml", c.key, hostQuery, xml...); r.Status != 409 {
+		t.Errorf("passthrough to a company without a connection: %d %s, want 409", r.Status, r.Body)
 	}
 	r := e.do("POST", "/v1/companies/cmp_0000000000000000/qbxml", c.key, hostQuery, xml...)
 	if r.Status != 404 {

@@ -38,6 +38,12 @@ type Metrics struct {
 	itemsCompleted *prometheus.CounterVec
 	// results counts posted results: applied or ignored (duplicate/stale).
 	results *prometheus.CounterVec
+	// leasesReoffered counts leases ended because their connector polled
+	// again (its answer was lost or it crashed).
+	leasesReoffered prometheus.Counter
+	// resultsRefused counts result bodies refused while being read, by
+	// reason (inflate_ratio, memory_budget).
+	resultsRefused *prometheus.CounterVec
 }
 
 func newMetrics(s *Server) *Metrics {
@@ -65,15 +71,27 @@ func newMetrics(s *Server) *Metrics {
 			Name: "qbconnect_gateway_results_total",
 			Help: "Results posted by connectors: applied, or ignored because the item already had an outcome.",
 		}, []string{"outcome"}),
+		leasesReoffered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "qbconnect_gateway_leases_reoffered_total",
+			Help: "Work items offered again at once because their connector polled while holding them (lost answer or crash).",
+		}),
+		resultsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qbconnect_gateway_results_refused_total",
+			Help: "Result bodies refused while being read: inflate_ratio (a compression bomb) or memory_budget (too many large results at once).",
+		}, []string{"reason"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.requestDuration, m.waitTime, m.itemsCompleted, m.results,
+		m.requests, m.requestDuration, m.waitTime, m.itemsCompleted, m.results, m.leasesReoffered, m.resultsRefused,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "qbconnect_connectors_online",
 			Help: "Connectors that made a request to this process within the online window.",
 		}, func() float64 { return float64(s.online.count(s.cfg.Now(), s.cfg.OnlineWindow)) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "qbconnect_gateway_result_bytes_held",
+			Help: "Bytes of result bodies held in memory now (bounded by the result memory budget).",
+		}, func() float64 { n, _ := s.resultBudget.inUse(); return float64(n) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "qbconnect_gateway_polls_open",
 			Help: "Connector long-polls open in this process now.",
@@ -106,17 +124,26 @@ type queueCollector struct {
 var queueDepthDesc = prometheus.NewDesc("qbconnect_queue_depth",
 	"Operations in the queue by status, counted in the database at scrape time (every process sharing it).", []string{"status"}, nil)
 
-func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDepthDesc }
+var databaseUpDesc = prometheus.NewDesc("qbconnect_database_up",
+	"1 when the database answered this scrape's queries, 0 when it did not (the metrics it feeds are then left out).", nil, nil)
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueDepthDesc
+	ch <- databaseUpDesc
+}
 
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	counts, err := c.count(ctx)
 	if err != nil {
+		// The depth is left out rather than reported as an error, which
+		// would turn the whole scrape into a 500.
 		c.log.cfg.Logger.Warn("metrics: counting operations", "err", err)
-		ch <- prometheus.NewInvalidMetric(queueDepthDesc, err)
+		ch <- prometheus.MustNewConstMetric(databaseUpDesc, prometheus.GaugeValue, 0)
 		return
 	}
+	ch <- prometheus.MustNewConstMetric(databaseUpDesc, prometheus.GaugeValue, 1)
 	for _, st := range []qbconnect.OperationStatus{
 		qbconnect.OpQueued, qbconnect.OpInFlight, qbconnect.OpSucceeded,
 		qbconnect.OpFailed, qbconnect.OpTimedOut, qbconnect.OpCanceled,
@@ -141,8 +168,8 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	counts, err := c.count(ctx)
 	if err != nil {
+		// Left out, as the queue depth is: qbconnect_database_up says why.
 		c.log.cfg.Logger.Warn("metrics: counting connections by health", "err", err)
-		ch <- prometheus.NewInvalidMetric(connectionsDesc, err)
 		return
 	}
 	// ok and connector_offline are always reported, so that alerts and

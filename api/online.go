@@ -3,8 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -140,61 +138,4 @@ func (s *Server) SweepOffline(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// failLimiter counts failed attempts per client address in a fixed window,
-// so that link codes cannot be guessed at speed.
-type failLimiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	fails  map[string]*failCount
-}
-
-type failCount struct {
-	n     int
-	since time.Time
-}
-
-func newFailLimiter(max int, window time.Duration) *failLimiter {
-	return &failLimiter{max: max, window: window, fails: make(map[string]*failCount)}
-}
-
-// allow reports whether key may try again, and after how long if not.
-func (l *failLimiter) allow(key string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.fails[key]
-	if f == nil || now.Sub(f.since) >= l.window {
-		return true, 0
-	}
-	if f.n >= l.max {
-		return false, l.window - now.Sub(f.since)
-	}
-	return true, 0
-}
-
-func (l *failLimiter) fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for k, f := range l.fails { // keep the map small
-		if now.Sub(f.since) >= l.window {
-			delete(l.fails, k)
-		}
-	}
-	f := l.fails[key]
-	if f == nil {
-		f = &failCount{since: now}
-		l.fails[key] = f
-	}
-	f.n++
-}
-
-// clientAddr is the request's remote IP, the key of the fail limiter.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

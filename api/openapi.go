@@ -83,7 +83,7 @@ func pageOf(item jsonObj) jsonObj {
 }
 
 func errorCodes() []string {
-	return []string{string(qbconnect.EInvalid), string(qbconnect.ENotFound), string(qbconnect.EConflict), string(qbconnect.EUnauthorized),
+	return []string{string(qbconnect.EInvalid), string(qbconnect.ENotFound), string(qbconnect.EConflict), string(qbconnect.EIdempotencyMismatch), string(qbconnect.EUnauthorized),
 		string(qbconnect.EForbidden), string(qbconnect.ETooLarge), string(qbconnect.ERateLimited), string(qbconnect.EUnavailable),
 		string(qbconnect.ETimeout), string(qbconnect.EQuickBooks), string(qbconnect.EInternal)}
 }
@@ -100,7 +100,7 @@ func schemas() jsonObj {
 		"from":     str("HH:MM"), "to": str("HH:MM"),
 	})
 	syncSchedule := object(nil, jsonObj{
-		"every":  withDesc(jsonObj{"type": []string{"string", "number"}}, "Interval such as \"6h\" (or seconds). Left out or 0, it is one hour (\"1h0m0s\"), which the company then shows; negative disables automatic syncs."),
+		"every":  withDesc(jsonObj{"type": []string{"string", "number"}}, "Interval such as \"6h\" (or seconds), at least 1 minute. Left out or 0, it is one hour (\"1h0m0s\"), which the company then shows; negative disables automatic syncs."),
 		"window": syncWindow,
 	})
 	companyFields := jsonObj{
@@ -274,11 +274,11 @@ func waitQuery() jsonObj {
 // routeDocs documents every route, keyed "METHOD pattern".
 func routeDocs() map[string]opSpec {
 	companyID := "Company"
-	writeErrors := []int{400, 401, 404, 409, 413, 502, 504}
+	writeErrors := []int{400, 401, 404, 409, 413, 422, 502, 504}
 	writeQuery := []jsonObj{
 		waitQuery(),
 		queryParam("timeout", "The write becomes TimedOut if QuickBooks has not run it within this duration.", str("")),
-		headerParam("Idempotency-Key", "Repeating a request with the same key returns the first operation."),
+		headerParam("Idempotency-Key", "Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch."),
 	}
 	opAnswers := map[int]jsonObj{
 		200: jsonResp("The operation finished (with ?wait), or succeeded earlier.", ref("Operation")),
@@ -359,16 +359,16 @@ func routeDocs() map[string]opSpec {
 		"PATCH /v1/companies/{companyId}/{dataType}/{id}": {summary: "Update a record (editSequence required)", tag: "Write", query: writeQuery,
 			body: jsonBody(jsonObj{"type": "object", "required": []string{"editSequence"}, "additionalProperties": true}, true), ok: opAnswers, errors: writeErrors},
 		"DELETE /v1/companies/{companyId}/{dataType}/{id}": {summary: "Delete a record", tag: "Write", query: writeQuery,
-			ok: opAnswers, errors: []int{400, 401, 404, 409, 502, 504}},
+			ok: opAnswers, errors: []int{400, 401, 404, 409, 422, 502, 504}},
 		"POST /v1/companies/{companyId}/{dataType}/{id}/void": {summary: "Void a transaction", tag: "Write", query: writeQuery,
-			ok: opAnswers, errors: []int{400, 401, 404, 409, 502, 504}},
+			ok: opAnswers, errors: []int{400, 401, 404, 409, 422, 502, 504}},
 		"GET /v1/operations/{operationId}": {summary: "Get an operation", tag: "Write", query: []jsonObj{waitQuery()},
 			ok: map[int]jsonObj{200: jsonResp("The operation. Finished operations are kept for the server's operation retention (30 days by default), then answer 404.", ref("Operation"))}, errors: []int{400, 401, 404}},
 
 		"POST /v1/companies/{companyId}/qbxml": {summary: "Send a raw qbXML request", tag: "Live",
-			query: []jsonObj{waitQuery(), headerParam("Idempotency-Key", "Repeating a request with the same key returns the first operation.")},
+			query: []jsonObj{waitQuery(), headerParam("Idempotency-Key", "Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.")},
 			body:  jsonObj{"required": true, "content": jsonObj{"application/xml": jsonObj{"schema": str("qbXML request document.")}}},
-			ok:    opAnswers, errors: []int{400, 401, 404, 409, 413, 502}},
+			ok:    opAnswers, errors: []int{400, 401, 404, 409, 413, 422, 502}},
 		"GET /v1/companies/{companyId}/health": {summary: "Live round trip to QuickBooks", tag: "Live",
 			query: []jsonObj{queryParam("timeout", "1s to 60s (default 15s).", str(""))},
 			ok:    map[int]jsonObj{200: jsonResp("QuickBooks answered.", ref("HealthCheck"))}, errors: []int{400, 401, 404, 409, 502, 503, 504}},
@@ -471,6 +471,11 @@ func openAPIDocument() jsonObj {
 		}
 		for _, status := range spec.errors {
 			responses[strconv.Itoa(status)] = jsonResp(http.StatusText(status), ref("Error"))
+		}
+		if responses["400"] == nil {
+			// Every route refuses a path or query holding NUL, bytes that
+			// are not UTF-8 or control characters (text.go).
+			responses["400"] = jsonResp("The path or the query holds bytes no ID or filter may hold.", ref("Error"))
 		}
 		op := jsonObj{
 			"operationId": operationID(method, pattern),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
@@ -58,16 +60,76 @@ func (s *Server) listReleases(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// certificateView is one signing certificate as an organisation sees it.
+// Source says who vouches for it: "verified", a certificate that signed a
+// release the platform published (its details come from the signature the
+// platform checked), or "connector_claim", what a connector reports about
+// itself, shown as a claim (thumbprint and claimed signer, nothing the
+// platform would vouch for, such as an expiry date).
+type certificateView struct {
+	Thumbprint string `json:"thumbprint"`
+	Source     string `json:"source"`
+	// Connectors counts the organisation's connectors running it.
+	Connectors    int        `json:"connectors"`
+	ClaimedSigner string     `json:"claimedSigner,omitempty"`
+	Subject       string     `json:"subject,omitempty"`
+	CommonName    string     `json:"commonName,omitempty"`
+	Issuer        string     `json:"issuer,omitempty"`
+	Serial        string     `json:"serial,omitempty"`
+	NotBefore     *time.Time `json:"notBefore,omitempty"`
+	NotAfter      *time.Time `json:"notAfter,omitempty"`
+	DaysLeft      *int       `json:"daysLeft,omitempty"`
+	Releases      []string   `json:"releases,omitempty"`
+}
+
+// Certificate sources.
+const (
+	certVerified = "verified"
+	certClaim    = "connector_claim"
+)
+
+// listCertificates shows an organisation the certificates its own
+// connectors run, never another organisation's, and vouches only for those
+// that signed a release the platform published.
 func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error {
 	rel, err := s.releases()
 	if err != nil {
 		return err
 	}
-	list, err := rel.Certificates(r.Context())
+	if s.cfg.SignerClaims == nil {
+		return &qbconnect.Error{Code: qbconnect.EUnavailable, Message: "this platform does not list signing certificates"}
+	}
+	claims, err := s.cfg.SignerClaims.OrgSignerClaims(r.Context(), orgID(r.Context()))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": list})
+	all, err := rel.Certificates(r.Context())
+	if err != nil {
+		return err
+	}
+	verified := map[string]*qbconnect.CertificateStatus{}
+	for _, c := range all {
+		if len(c.Releases) > 0 {
+			verified[strings.ToLower(c.Thumbprint)] = c
+		}
+	}
+	out := make([]certificateView, 0, len(claims))
+	for _, cl := range claims {
+		v := certificateView{Thumbprint: cl.Thumbprint, Source: certClaim, Connectors: cl.Connectors, ClaimedSigner: cl.Signer}
+		if c := verified[cl.Thumbprint]; c != nil {
+			v = certificateView{Thumbprint: cl.Thumbprint, Source: certVerified, Connectors: cl.Connectors,
+				Subject: c.Subject, CommonName: c.CommonName, Issuer: c.Issuer, Serial: c.Serial,
+				DaysLeft: c.DaysLeft, Releases: c.Releases}
+			if !c.NotBefore.IsZero() {
+				v.NotBefore = &c.NotBefore
+			}
+			if !c.NotAfter.IsZero() {
+				v.NotAfter = &c.NotAfter
+			}
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
 	return nil
 }
 

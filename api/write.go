@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -250,10 +252,37 @@ func idempotencyKey(r *http.Request) (string, error) {
 	return clientKeyPrefix + k, nil
 }
 
+// requestFingerprint identifies a client request for Idempotency-Key
+// checks: a hash of its kind, company, data type, action, record ID and
+// payload (a write's JSON body with its keys in a fixed order and no
+// insignificant space, so that the same record sent twice matches; a
+// passthrough's qbXML document byte for byte).
+func requestFingerprint(kind qbconnect.OperationKind, companyID string, m writeMeta, payload []byte) string {
+	if kind == qbconnect.OpWrite && len(payload) > 0 {
+		var v any
+		dec := json.NewDecoder(bytes.NewReader(payload))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err == nil {
+			if canon, err := json.Marshal(v); err == nil {
+				payload = canon
+			}
+		}
+	}
+	h := sha256.New()
+	for _, part := range []string{string(kind), companyID, m.DataType, string(m.Action), m.ID} {
+		fmt.Fprintf(h, "%d:%s;", len(part), part)
+	}
+	h.Write(payload)
+	return "v1:" + hex.EncodeToString(h.Sum(nil))
+}
+
 // sameRequest reports whether the operation an idempotency key returned was
-// made by the same kind of request; a key reused for another request is a
-// conflict rather than a silent replay.
-func sameRequest(op *qbconnect.Operation, kind qbconnect.OperationKind, companyID string, m writeMeta) bool {
+// made by the same request. Operations older than request fingerprints are
+// compared by kind, company, data type and action.
+func sameRequest(op *qbconnect.Operation, fingerprint string, kind qbconnect.OperationKind, companyID string, m writeMeta) bool {
+	if op.Fingerprint != "" {
+		return op.Fingerprint == fingerprint
+	}
 	if op.Kind != kind || op.CompanyID != companyID {
 		return false
 	}
@@ -267,11 +296,14 @@ func sameRequest(op *qbconnect.Operation, kind qbconnect.OperationKind, companyI
 	return got.DataType == m.DataType && got.Action == m.Action && (m.ID == "" || got.ID == m.ID)
 }
 
+// keyReused is the answer to an Idempotency-Key reused for a different
+// request: the second request is refused rather than silently answered
+// with the first operation, which would drop the client's second write.
 func keyReused(key string) error {
-	return &qbconnect.Error{Code: qbconnect.EConflict,
-		Message:     fmt.Sprintf("Idempotency-Key %q was already used for a different request", strings.TrimPrefix(key, clientKeyPrefix)),
+	return &qbconnect.Error{Code: qbconnect.EIdempotencyMismatch,
+		Message:     fmt.Sprintf("Idempotency-Key %q was already used for a different request (another body, data type, action or document)", strings.TrimPrefix(key, clientKeyPrefix)),
 		UserMessage: "This request repeats the key of an earlier, different request.",
-		Resolution:  "Use a new Idempotency-Key for every distinct request."}
+		Resolution:  "Use a new Idempotency-Key for every distinct request; repeat a key only to retry the very same request."}
 }
 
 // write plans one write and answers with its operation.
@@ -321,9 +353,14 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, action qbconnect.
 		return err
 	}
 	id := r.PathValue("id")
+	meta := writeMeta{DataType: t.Name, Action: action, ID: id}
+	fingerprint := ""
+	if key != "" {
+		fingerprint = requestFingerprint(qbconnect.OpWrite, c.ID, meta, body)
+	}
 	op, err := eng.PlanWrite(r.Context(), qbconnect.WriteRequest{
 		OrgID: c.OrgID, CompanyID: c.ID, DataType: t.Name, Action: action, ID: id, Body: body,
-		IdempotencyKey: key, Deadline: deadline,
+		IdempotencyKey: key, Fingerprint: fingerprint, Deadline: deadline,
 	})
 	if err != nil {
 		if qbconnect.ErrorCodeOf(err) == qbconnect.ENotFound {
@@ -332,7 +369,7 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, action qbconnect.
 		}
 		return err
 	}
-	if key != "" && !sameRequest(op, qbconnect.OpWrite, c.ID, writeMeta{DataType: t.Name, Action: action, ID: id}) {
+	if key != "" && !sameRequest(op, fingerprint, qbconnect.OpWrite, c.ID, meta) {
 		return keyReused(key)
 	}
 	op, err = s.waitDone(r.Context(), op, wait)

@@ -253,10 +253,28 @@ func TestWriteIsQueuedAndIdempotent(t *testing.T) {
 	if again.ID != first.ID {
 		t.Errorf("the same Idempotency-Key made a second operation: %s and %s", first.ID, again.ID)
 	}
-	// The key of another request is a conflict, not a silent replay.
-	_, resp = c.write(t, 409, "POST", "/v1/companies/"+c.id+"/vendors", `{"name":"Other"}`, "Idempotency-Key", "order-77")
-	if !strings.Contains(string(resp.Body), "already used for a different request") {
-		t.Errorf("reused key: %s", resp.Body)
+	// The key of another request is refused, not a silent replay: another
+	// data type, another body for the same data type, another action.
+	for _, other := range []struct{ method, path, body string }{
+		{"POST", "/v1/companies/" + c.id + "/vendors", `{"name":"Other"}`},
+		{"POST", base, `{"name":"Idempotent Ltd (second)"}`},
+		{"DELETE", base + "/80000001-1234567890", ""},
+		{"PATCH", base + "/80000001-1234567890", `{"editSequence":"1","name":"Idempotent Ltd"}`},
+		{"POST", "/v1/companies/" + c.id + "/invoices/1A2B-1234567890/void", ""},
+	} {
+		var rd any
+		if other.body != "" {
+			rd = other.body
+		}
+		resp := e.do(other.method, other.path, c.key, rd, "Idempotency-Key", "order-77")
+		if resp.Status != 422 || resp.ErrorCode() != "idempotency_mismatch" || !strings.Contains(string(resp.Body), "already used for a different request") {
+			t.Errorf("reused key for %s %s %s: %d %s", other.method, other.path, other.body, resp.Status, resp.Body)
+		}
+	}
+	// The same record with its keys in another order and other spacing is
+	// the same request.
+	if same, _ := c.write(t, 202, "POST", base, ` { "name" : "Idempotent Ltd" } `, "Idempotency-Key", "order-77"); same.ID != first.ID {
+		t.Errorf("the same body, spaced differently, made operation %s, want %s", same.ID, first.ID)
 	}
 	var pending operation
 	e.mustDo(200, "GET", "/v1/operations/"+first.ID, c.key, nil, &pending)

@@ -316,8 +316,23 @@ func (s *ConnectionService) CreateLinkCode(ctx context.Context, orgID, connectio
 // connector stamps into the file. EUnauthorized for an unknown, used or
 // expired code and for a revoked connector; nothing changes then.
 func (s *ConnectionService) RedeemLinkCode(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
+	return s.RedeemLink(ctx, code, connectorID, file, nil)
+}
+
+// RedeemLink redeems the code and records what the connector reports about
+// itself in one transaction: nothing is linked, and the code stays unused,
+// unless all of it is stored.
+func (s *ConnectionService) RedeemLink(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity, about *qbconnect.Connector) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
 	if strings.TrimSpace(file.Path) == "" {
 		return nil, nil, "", qbconnect.Errorf(qbconnect.EInvalid, "the company file path is required to link")
+	}
+	texts := map[string]string{"code": code, "file.path": file.Path, "file.companyName": file.CompanyName, "file.fileId": file.FileID}
+	if about != nil {
+		texts["connector.version"], texts["connector.signer"] = about.Version, about.Signer
+		texts["connector.thumbprint"], texts["connector.hostname"] = about.Thumbprint, about.Hostname
+	}
+	if err := checkText(texts); err != nil {
+		return nil, nil, "", err
 	}
 	var connID, credential string
 	var ctr *qbconnect.Connector
@@ -366,6 +381,14 @@ func (s *ConnectionService) RedeemLinkCode(ctx context.Context, code, connectorI
 		}
 		if err := link(ctx, tx, connID, ctr.ID, file, now); err != nil {
 			return err
+		}
+		if about != nil {
+			if _, err := tx.exec(ctx, "UPDATE connectors SET version = ?, signer = ?, thumbprint = ?, hostname = ?, last_seen_at = ? WHERE id = ?",
+				about.Version, about.Signer, about.Thumbprint, about.Hostname, micros(now), ctr.ID); err != nil {
+				return fmt.Errorf("redeem link code: record the connector: %w", err)
+			}
+			ctr.Version, ctr.Signer, ctr.Thumbprint, ctr.Hostname = about.Version, about.Signer, about.Thumbprint, about.Hostname
+			ctr.LastSeenAt = &now
 		}
 		return tx.notify(ctx, ctr.ID)
 	})

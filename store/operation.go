@@ -41,7 +41,7 @@ func NewQueue(db *DB) *Queue { return &Queue{db: db} }
 
 const operationColumns = `seq, id, org_id, company_id, connection_id, kind, priority, status, COALESCE(idempotency_key, ''),
 	request, message_set_id, meta, attempts, max_attempts, not_before, deadline, COALESCE(lease_id, ''), lease_expires_at,
-	result, error, created_at, updated_at, completed_at`
+	result, error, created_at, updated_at, completed_at, request_fingerprint`
 
 // operationColumnsNoResult reads an operation without its result, which
 // can be megabytes, for callers that already hold it.
@@ -54,7 +54,7 @@ func scanOperation(row interface{ Scan(...any) error }) (*qbconnect.Operation, i
 	var errJSON sql.NullString
 	err := row.Scan(&seq, &op.ID, &op.OrgID, &op.CompanyID, &op.ConnectionID, &op.Kind, &op.Priority, &op.Status, &op.IdempotencyKey,
 		&op.Request, &op.MessageSetID, &op.Meta, &op.Attempts, &op.MaxAttempts, &notBefore, &deadline, &op.LeaseID, &leaseExp,
-		&op.Result, &errJSON, &created, &updated, &completed)
+		&op.Result, &errJSON, &created, &updated, &completed, &op.Fingerprint)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -125,6 +125,8 @@ func (q *Queue) Enqueue(ctx context.Context, op *qbconnect.Operation) (*qbconnec
 		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: priority and max attempts must not be negative")
 	case len(op.IdempotencyKey) > 255:
 		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: idempotency key is longer than 255 bytes")
+	case len(op.Fingerprint) > 128:
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: request fingerprint is longer than 128 bytes")
 	}
 	id, err := q.db.newID("op")
 	if err != nil {
@@ -160,11 +162,12 @@ func (q *Queue) Enqueue(ctx context.Context, op *qbconnect.Operation) (*qbconnec
 		}
 		var seq int64
 		err = tx.queryRow(ctx, `INSERT INTO operations (id, org_id, company_id, connection_id, kind, priority, status, idempotency_key,
-			request, message_set_id, meta, max_attempts, not_before, deadline, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			request, message_set_id, meta, max_attempts, not_before, deadline, created_at, updated_at, request_fingerprint)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (org_id, idempotency_key) DO NOTHING RETURNING seq`,
 			id, op.OrgID, companyID, connID, op.Kind, op.Priority, qbconnect.OpQueued, nullString(op.IdempotencyKey),
-			op.Request, op.MessageSetID, op.Meta, maxAttempts, micros(notBefore), nullMicros(op.Deadline), micros(now), micros(now)).Scan(&seq)
+			op.Request, op.MessageSetID, op.Meta, maxAttempts, micros(notBefore), nullMicros(op.Deadline), micros(now), micros(now),
+			op.Fingerprint).Scan(&seq)
 		if err == sql.ErrNoRows {
 			return tx.queryRow(ctx, "SELECT id FROM operations WHERE org_id = ? AND idempotency_key = ?", op.OrgID, op.IdempotencyKey).Scan(&existing)
 		}
@@ -702,6 +705,55 @@ func (q *Queue) ExtendLease(ctx context.Context, opID, leaseID string, ttl time.
 		return err
 	})
 	return expires, err
+}
+
+// ReofferLeases ends the live leases of the connector's operations now,
+// so that the next Lease re-offers them (see qbconnect.Queue). It locks the
+// connector's row, as Lease does, so that it never ends a lease that a
+// concurrent Lease of another process is handing out.
+func (q *Queue) ReofferLeases(ctx context.Context, connectorID string) (int, error) {
+	var n int
+	err := q.db.inTx(ctx, func(tx *tx) error {
+		var id string
+		err := tx.queryRow(ctx, "SELECT id FROM connectors WHERE id = ?"+q.db.forUpdate("FOR UPDATE"), connectorID).Scan(&id)
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reoffer leases: %w", err)
+		}
+		now := micros(q.db.now())
+		rows, err := tx.query(ctx, `UPDATE operations SET lease_expires_at = ?, updated_at = ?
+			WHERE status = 'InFlight' AND lease_expires_at > ? AND connection_id IN (SELECT id FROM connections WHERE connector_id = ?)
+			RETURNING lease_id`, now, now, now, connectorID)
+		if err != nil {
+			return fmt.Errorf("reoffer leases: %w", err)
+		}
+		var leases []string
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				rows.Close()
+				return fmt.Errorf("reoffer leases: %w", err)
+			}
+			leases = append(leases, l)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("reoffer leases: %w", err)
+		}
+		for _, l := range leases {
+			if _, err := tx.exec(ctx, "UPDATE operation_leases SET expires_at = ? WHERE lease_id = ?", now, l); err != nil {
+				return fmt.Errorf("reoffer leases: %w", err)
+			}
+		}
+		n = len(leases)
+		if n > 0 {
+			return tx.notify(ctx, connectorID)
+		}
+		return nil
+	})
+	return n, err
 }
 
 // Cancel cancels a queued operation. EConflict when it is in flight or

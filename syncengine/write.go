@@ -52,7 +52,7 @@ func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbco
 	meta, _ := json.Marshal(writeMeta{DataType: d.name, Action: w.Action, ID: w.ID})
 	return e.queue.Enqueue(ctx, &qbconnect.Operation{
 		OrgID: w.OrgID, CompanyID: w.CompanyID, Kind: qbconnect.OpWrite, Priority: qbconnect.PriorityWrite,
-		IdempotencyKey: w.IdempotencyKey, Request: string(doc), MessageSetID: msid, Meta: meta, Deadline: w.Deadline,
+		IdempotencyKey: w.IdempotencyKey, Fingerprint: w.Fingerprint, Request: string(doc), MessageSetID: msid, Meta: meta, Deadline: w.Deadline,
 	})
 }
 

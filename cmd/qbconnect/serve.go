@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,8 +30,9 @@ func defaultDB() string {
 // newServeCmd returns `qbconnect serve`: the platform server.
 func newServeCmd() *cobra.Command {
 	var (
-		cfg platform.Config
-		log *cliout.Log
+		cfg     platform.Config
+		log     *cliout.Log
+		proxies []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -41,6 +44,10 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logger = log.Logger(cmd.ErrOrStderr())
+			var err error
+			if cfg.API.TrustedProxies, err = parseTrustedProxies(proxies); err != nil {
+				return err
+			}
 			// The password comes from the environment only, never a flag
 			// that other local users could read in the process list.
 			cfg.Release.SMTP.Password = os.Getenv("QBCONNECT_SMTP_PASSWORD")
@@ -59,6 +66,7 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 	f.DurationVar(&cfg.API.LinkCodeTTL, "link-code-ttl", time.Hour, "default lifetime of a link code")
 	f.StringVar(&cfg.WebConnector.PublicURL, "public-url", "", "base URL that QuickBooks Web Connector reaches (https unless localhost; default: the URL of each .qwc request)")
 	f.BoolVar(&cfg.WebConnector.Disabled, "no-webconnector", false, "do not serve the QuickBooks Web Connector endpoint (/qbwc)")
+	f.StringArrayVar(&proxies, "trusted-proxy", nil, "address or CIDR of a proxy in front of the server (the TLS terminator) whose X-Forwarded-For/Forwarded headers name the client, for the link-attempt limit (repeatable; default: none, the headers are ignored)")
 	f.BoolVar(&cfg.API.AllowPrivateWebhooks, "allow-private-webhooks", false, "accept and deliver to webhook URLs on loopback, private or link-local addresses (tests, demos, a private network); refused by default")
 	f.StringVar(&cfg.Release.SMTP.Host, "smtp-host", os.Getenv("QBCONNECT_SMTP_HOST"), "SMTP server for notices and expiry warnings (default $QBCONNECT_SMTP_HOST; empty logs them instead)")
 	f.IntVar(&cfg.Release.SMTP.Port, "smtp-port", 0, "SMTP port (0: 465 with --smtp-tls=tls, else 587)")
@@ -69,6 +77,31 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 	f.DurationVar(&cfg.Release.Interval, "release-interval", time.Minute, "how often rotation campaigns are tracked, certificates checked and queued email resumed")
 	bindEnv(cmd, "QBCONNECT_")
 	return cmd
+}
+
+// parseTrustedProxies reads --trusted-proxy values: CIDRs ("10.0.0.0/8")
+// or single addresses ("10.0.0.5", "::1").
+func parseTrustedProxies(values []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	var split []string
+	for _, v := range values {
+		// $QBCONNECT_TRUSTED_PROXY takes a comma-separated list.
+		split = append(split, strings.Split(v, ",")...)
+	}
+	for _, v := range split {
+		v = strings.TrimSpace(v)
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxy %q: want an address or a CIDR such as 10.0.0.0/8", v)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // runServe serves until ctx is done, then shuts down gracefully. It prints

@@ -198,6 +198,8 @@ func TestServeAndAdminCommands(t *testing.T) {
 		{"admin", "--db", dsn, "org", "create", "  "},
 		{"admin", "--db", "mysql://x", "org", "list"},
 		{"serve", "--db", dsn, "--log-format", "xml"},
+		{"serve", "--db", dsn, "--trusted-proxy", "proxy.example"},
+		{"serve", "--db", dsn, "--trusted-proxy", "10.0.0.0/33"},
 	} {
 		cmd := exec.Command(bin, args...)
 		out, err := cmd.CombinedOutput()

@@ -48,8 +48,8 @@ type Config struct {
 	// page is kept once its records are stored; 0 means one day, a
 	// negative value as long as the operation.
 	SyncResultRetention time.Duration
-	// API tunes the API server; its services, Logger, Now and Ready are set
-	// by Main and ignored here.
+	// API tunes the API server; its services, Logger, Now, Ready,
+	// LinkAttempts and SignerClaims are set by Main and ignored here.
 	API api.Config
 	// OnSweep, when set, is called after every sweep with the number of
 	// operations expired, connections marked offline, and the first error.
@@ -146,6 +146,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	acfg.Orgs, acfg.Companies, acfg.Connections, acfg.Queue = m.Orgs, m.Companies, m.Connections, m.Queue
 	acfg.Logger, acfg.Now = m.cfg.Logger, m.cfg.Now
 	acfg.Ready = m.ready
+	// Failed link attempts are counted in the database: the limit holds
+	// across every process serving it.
+	acfg.LinkAttempts = store.NewLinkAttempts(m.DB)
+	acfg.SignerClaims = store.NewSignerClaims(m.DB)
 	if err := m.startSync(ctx, &acfg); err != nil {
 		return err
 	}

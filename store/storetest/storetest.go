@@ -31,6 +31,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"AnotherTenantsIDAnswersLikeAnUnknownID", testTenantIsolation},
 		{"CompanyHasOneActiveConnection", testOneActiveConnection},
 		{"LinkCodeIsSingleUseAndExpires", testLinkCode},
+		{"LinkRecordsTheConnectorWholeOrNotAtAll", testLinkWhole},
 		{"OneConnectorServesSeveralCompanies", testMultiCompanyConnector},
 		{"RevokedConnectorIsDeauthorized", testRevokeConnector},
 		{"HealthKeepsSinceWhileTheCodeStays", testHealthSince},
@@ -1561,5 +1562,46 @@ func testPing(t *testing.T, newDSN DSNFunc) {
 	must(t, db.Close())
 	if err := db.Ping(ctx); err == nil {
 		t.Error("ping a closed store answered nil")
+	}
+}
+
+// RedeemLink records the connector's report with the link, in one
+// transaction; text a database cannot hold (NUL, invalid UTF-8) is EInvalid
+// on every database and leaves the code unused and the connection pending.
+func testLinkWhole(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	org := e.Org(t, "Acme")
+	cmpny := e.Company(t, org.ID, "Bakery")
+	conn := &qbconnect.Connection{OrgID: org.ID, CompanyID: cmpny.ID, Kind: qbconnect.KindConnector}
+	must(t, e.Connections.CreateConnection(ctx, conn))
+	lc, err := e.Connections.CreateLinkCode(ctx, org.ID, conn.ID, 0)
+	must(t, err)
+	file := qbconnect.FileIdentity{Path: `C:\Bakery.qbw`, CompanyName: "Bob's Bakery"}
+	for name, about := range map[string]*qbconnect.Connector{
+		"NUL in the hostname":         {Version: "1.0.0", Hostname: "FRONT\x00DESK"},
+		"invalid UTF-8 in the signer": {Version: "1.0.0", Signer: "CN=\xff"},
+	} {
+		_, _, _, err := e.Connections.RedeemLink(ctx, lc.Code, "", file, about)
+		if qbconnect.ErrorCodeOf(err) != qbconnect.EInvalid {
+			t.Errorf("%s: err = %v, want EInvalid", name, err)
+		}
+	}
+	_, _, _, err = e.Connections.RedeemLink(ctx, lc.Code, "", qbconnect.FileIdentity{Path: "C:\\a\x00.qbw"}, nil)
+	wantCode(t, err, qbconnect.EInvalid)
+	pending, err := e.Connections.FindConnection(ctx, org.ID, conn.ID)
+	must(t, err)
+	if pending.Status != qbconnect.StatusPendingAuth || pending.ConnectorID != "" {
+		t.Errorf("after refused links: %s to %q, want PendingAuth to no connector", pending.Status, pending.ConnectorID)
+	}
+	about := &qbconnect.Connector{Version: "1.2.0", Signer: "CN=qbconnect", Thumbprint: "ab12", Hostname: "FRONT-DESK"}
+	linked, ctr, cred, err := e.Connections.RedeemLink(ctx, lc.Code, "", file, about)
+	must(t, err)
+	if linked.Status != qbconnect.StatusLinked || ctr.Version != "1.2.0" || ctr.Hostname != "FRONT-DESK" || ctr.LastSeenAt == nil {
+		t.Errorf("linked %s, connector %+v", linked.Status, ctr)
+	}
+	got, err := e.Connections.AuthenticateConnector(ctx, cred)
+	must(t, err)
+	if got.Version != about.Version || got.Signer != about.Signer || got.Thumbprint != about.Thumbprint || got.Hostname != about.Hostname {
+		t.Errorf("stored connector = %+v, want the report %+v", got, about)
 	}
 }

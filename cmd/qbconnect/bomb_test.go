@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/gateway"
+)
+
+// peakRSS returns a process's peak resident set size (VmHWM) in bytes.
+func peakRSS(tb testing.TB, pid int) int64 {
+	tb.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Skipf("no /proc to read the server's memory from: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				tb.Fatalf("VmHWM %q: %v", rest, err)
+			}
+			return kb << 10
+		}
+	}
+	tb.Fatalf("no VmHWM in /proc/%d/status", pid)
+	return 0
+}
+
+// Ten connectors' worth of gzip bombs posted at once to a real `qbconnect
+// serve` (600 KB each as sent, 600 MiB once inflated: the kind that took
+// the server to 4.3 GB) are answered 413, and the server's peak RSS stays
+// under 256 MB.
+func TestServeSurvivesParallelGzipBombs(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("peak RSS is read from /proc")
+	}
+	bin := qbconnectBinary(t)
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "qbconnect.db")
+	_, key := adminSetup(t, bin, dsn, "Lender Ltd")
+	s := startServe(t, bin, dsn)
+	ctx := context.Background()
+
+	var c qbconnect.Company
+	restCall(t, "POST", s.url+"/v1/companies", key, map[string]string{"name": "Acme"}, &c)
+	var conn qbconnect.Connection
+	restCall(t, "POST", s.url+"/v1/companies/"+c.ID+"/connections", key, map[string]string{}, &conn)
+	var lc qbconnect.LinkCode
+	if st := restCall(t, "POST", s.url+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", key, nil, &lc); st != 201 {
+		t.Fatalf("link code: %d", st)
+	}
+	gw, _ := gateway.NewClient(s.url, gateway.ClientOptions{})
+	if _, err := gw.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
+		Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
+		t.Fatal(err)
+	}
+	doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><CustomerQueryRq requestID="1"><MaxReturned>1</MaxReturned></CustomerQueryRq></QBXMLMsgsRq></QBXML>`
+	req, _ := http.NewRequest("POST", s.url+"/v1/companies/"+c.ID+"/qbxml", strings.NewReader(doc))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/xml")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	p, err := gw.Poll(ctx, gateway.PollRequest{})
+	if err != nil || p.Item == nil {
+		t.Fatalf("poll: %+v %v", p, err)
+	}
+
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(make([]byte, 1<<20))
+	zw.Close()
+	bomb := bytes.Repeat(z.Bytes(), 600) // concatenated members: one stream of 600 MiB
+
+	pid := s.cmd.Process.Pid
+	before := peakRSS(t, pid)
+	const bombs = 10
+	statuses := make([]string, bombs)
+	var wg sync.WaitGroup
+	for i := range bombs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("POST", s.url+"/gateway/v1/work/"+p.Item.ID+"/result", bytes.NewReader(bomb))
+			req.Header.Set("Authorization", "Bearer "+gw.Credential())
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Content-Encoding", "gzip")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses[i] = err.Error()
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			statuses[i] = fmt.Sprintf("%d %s", resp.StatusCode, body)
+		}()
+	}
+	wg.Wait()
+	after := peakRSS(t, pid)
+	for i, st := range statuses {
+		if !strings.HasPrefix(st, "413 ") {
+			t.Errorf("bomb %d: %s, want 413", i, st)
+		}
+	}
+	t.Logf("qbconnect serve peak RSS: %d MB before, %d MB after %d parallel gzip bombs of %d KB (600 MiB inflated)",
+		before>>20, after>>20, bombs, len(bomb)>>10)
+	if after > 256<<20 {
+		t.Errorf("peak RSS %d MB, want under 256 MB", after>>20)
+	}
+	s.stop(t)
+}

@@ -1,0 +1,42 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+// SignerClaims reads what an organisation's connectors report about their
+// signing certificates.
+type SignerClaims struct{ db *DB }
+
+var _ qbconnect.SignerClaims = (*SignerClaims)(nil)
+
+// NewSignerClaims returns the signer claims of db.
+func NewSignerClaims(db *DB) *SignerClaims { return &SignerClaims{db: db} }
+
+// OrgSignerClaims returns, per claimed thumbprint, the claims of the
+// connectors (not revoked) serving the organisation's connections that are
+// not unlinked, ordered by thumbprint.
+func (s *SignerClaims) OrgSignerClaims(ctx context.Context, orgID string) ([]qbconnect.SignerClaim, error) {
+	rows, err := s.db.query(ctx, `SELECT LOWER(ctr.thumbprint), MIN(ctr.signer), COUNT(DISTINCT ctr.id) FROM connectors ctr
+		JOIN connections c ON c.connector_id = ctr.id
+		WHERE c.org_id = ? AND c.status <> 'Unlinked' AND ctr.revoked_at IS NULL AND ctr.thumbprint <> ''
+		GROUP BY LOWER(ctr.thumbprint) ORDER BY LOWER(ctr.thumbprint)`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("signer claims: %w", err)
+	}
+	defer rows.Close()
+	out := []qbconnect.SignerClaim{}
+	for rows.Next() {
+		var c qbconnect.SignerClaim
+		if err := rows.Scan(&c.Thumbprint, &c.Signer, &c.Connectors); err != nil {
+			return nil, fmt.Errorf("signer claims: %w", err)
+		}
+		c.Thumbprint = strings.ToLower(c.Thumbprint)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
