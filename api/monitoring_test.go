@@ -31,14 +31,16 @@ func TestMetricsAnswerWhileTheDatabaseIsDown(t *testing.T) {
 				t.Fatalf("/metrics with the database down: %d\n%.2000s", r.Status, r.Body)
 			}
 			body := string(r.Body)
-			for _, want := range []string{"qbconnect_database_up 0", `qbconnect_http_requests_total{route="GET /healthz",status="200"} 1`,
+			for _, want := range []string{"qbconnect_database_up 0", `qbconnect_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
 				"qbconnect_connectors_online 0", "go_goroutines"} {
 				if !strings.Contains(body, want) {
 					t.Errorf("/metrics with the database down lacks %q", want)
 				}
 			}
-			if strings.Contains(body, "qbconnect_queue_depth{") {
-				t.Errorf("/metrics reports a queue depth it could not count")
+			for _, counted := range []string{"qbconnect_queue_depth{", "qbconnect_connections{"} {
+				if strings.Contains(body, counted) {
+					t.Errorf("/metrics reports %s... it could not count", counted)
+				}
 			}
 		})
 	}
