@@ -781,6 +781,10 @@ func (a *Agent) diagnose(lf *LinkedFile, err error) (qbd.Condition, string) {
 	if errors.As(err, &wf) {
 		return wrongFileCondition(wf), wf.Error()
 	}
+	var p *Problem
+	if errors.As(err, &p) {
+		return p.Condition(), err.Error()
+	}
 	if hr, ok := qbd.HRESULTOf(err); ok && hr == qbd.HRFirstAccess &&
 		lf.AuthorizedThumbprint != "" && lf.AuthorizedThumbprint != a.id.Thumbprint {
 		err = fmt.Errorf("%w (%w)", err, qbd.ErrCertificateChanged)

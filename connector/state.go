@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -341,3 +342,50 @@ func (f FileStatus) Client() string { return clientLabel(f.CompanyName, f.OrgNam
 // Client names the file's platform company and client organisation, as
 // "Acme Bakery — for Lender Inc.".
 func (f LinkedFile) Client() string { return clientLabel(f.CompanyName, f.OrgName, f.CompanyID) }
+
+// Summary says in one sentence how the connector is, for the first line of
+// `qbconnector status`: whether the platform answers, then how many linked
+// company files QuickBooks answers for and how many need someone.
+func (s Status) Summary() string {
+	switch {
+	case s.PlatformCondition.Code == CondConnectorRevoked:
+		return "The connector runs, but the platform no longer accepts it."
+	case s.PlatformCondition.Code != qbd.CondOK:
+		return "The connector runs, but cannot reach the platform at " + s.Platform + "; work waits until it can."
+	case len(s.Files) == 0:
+		return "The connector runs, but no company file is linked yet."
+	}
+	ok, need, checking := 0, 0, 0
+	for _, f := range s.Files {
+		switch {
+		case f.Shown.Code == qbd.CondOK:
+			ok++
+		case f.Shown.Code == CondChecking:
+			checking++
+		case f.Shown.NeedsUser:
+			need++
+		}
+	}
+	n := len(s.Files)
+	files := "company files"
+	if n == 1 {
+		files = "company file"
+	}
+	switch {
+	case ok == n && n == 1:
+		return "The connector runs, and QuickBooks answers for the linked company file."
+	case ok == n:
+		return fmt.Sprintf("The connector runs, and QuickBooks answers for all %d linked company files.", n)
+	case checking == n:
+		return "The connector runs and is checking QuickBooks."
+	case need == 0:
+		return fmt.Sprintf("The connector runs; QuickBooks answers for %d of %d linked %s, and the others wait for QuickBooks.", ok, n, files)
+	case n == 1:
+		return "The connector runs, but the linked company file needs you in QuickBooks (see below)."
+	}
+	verb := "need"
+	if need == 1 {
+		verb = "needs"
+	}
+	return fmt.Sprintf("The connector runs; QuickBooks answers for %d of %d linked %s, and %d %s you (see below).", ok, n, files, need, verb)
+}

@@ -33,11 +33,37 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "qbconnector:", err)
+		printError(os.Stderr, err)
 		if errors.Is(err, connector.ErrRestartForUpdate) {
 			os.Exit(connector.ExitRestartForUpdate)
 		}
 		os.Exit(1)
+	}
+}
+
+// printError tells the person at the computer what went wrong: a
+// connector.Problem as what happened, what to do and the details; any other
+// error on one line. The connector's errors start with "connector: " for
+// logs; here the program's name says it already.
+func printError(w io.Writer, err error) {
+	var p *connector.Problem
+	if !errors.As(err, &p) {
+		fmt.Fprintln(w, "qbconnector:", strings.TrimPrefix(err.Error(), "connector: "))
+		return
+	}
+	fmt.Fprintln(w, "qbconnector:", connector.ForCommandLine(p.What))
+	if p.Do != "" {
+		fmt.Fprintln(w, "What to do:", connector.ForCommandLine(p.Do))
+	}
+	var details []string
+	if p.Code != "" {
+		details = append(details, "state "+p.Code)
+	}
+	if p.Err != nil {
+		details = append(details, strings.TrimPrefix(p.Err.Error(), "connector: "))
+	}
+	if len(details) > 0 {
+		fmt.Fprintln(w, "Details:", strings.Join(details, "; "))
 	}
 }
 
@@ -152,6 +178,13 @@ with another code to add another company file.`,
 			if err != nil {
 				return err
 			}
+			// A link that fails changes nothing: the flags are kept only
+			// with the linked file (the owner ID and token made now stay).
+			before := *cfg
+			undo := func() {
+				before.OwnerID, before.UIToken = cfg.OwnerID, cfg.UIToken
+				st.Save(&before)
+			}
 			if cmd.Flags().Changed("qbdsim") {
 				cfg.QBDSim = qbdsim
 			}
@@ -183,6 +216,7 @@ with another code to add another company file.`,
 				}}
 			lf, err := l.Link(ctx, req)
 			if err != nil {
+				undo()
 				return err
 			}
 			if err := st.Save(cfg); err != nil {
@@ -373,11 +407,15 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if asJSON {
 				return json.NewEncoder(w).Encode(s)
 			}
-			fmt.Fprintf(w, "Connector %s, signed by %s; platform %s: %s\n", s.Identity.Version, s.Identity.Signer, s.Platform, s.PlatformCondition.Message)
+			// The first line is the whole truth in one sentence: the
+			// platform's reachability and what QuickBooks says for the
+			// files, never a condition of one part read as the whole.
+			fmt.Fprintln(w, s.Summary())
+			fmt.Fprintf(w, "Connector %s, signed by %s; platform %s\n", s.Identity.Version, s.Identity.Signer, s.Platform)
 			for _, f := range s.Files {
 				fmt.Fprintf(w, "\n%s (%s)\n  %s (connection %s)\n  state: %s (%s)\n", f.File.CompanyName, f.File.Path, f.Client(), f.ConnectionID, f.Shown.Message, f.Shown.Code)
 				if f.Shown.Resolution != "" {
-					fmt.Fprintf(w, "  what to do: %s\n", f.Shown.Resolution)
+					fmt.Fprintf(w, "  what to do: %s\n", connector.ForCommandLine(f.Shown.Resolution))
 				}
 				if f.LastSuccess != nil {
 					fmt.Fprintf(w, "  last successful sync: %s\n", f.LastSuccess.Local().Format(time.RFC1123))
@@ -544,7 +582,7 @@ func newUnlinkCmd(g *globals) *cobra.Command {
 				}
 				for _, g := range gone {
 					if err := cl.Unlink(cmd.Context(), g); err != nil && gateway.CodeOf(err) != gateway.CodeNotFound {
-						return fmt.Errorf("the platform did not unlink %s: %w", g, err)
+						return connector.PlatformProblem(c.PlatformURL, "the unlinking of connection "+g, err)
 					}
 				}
 				c.Files = keep
