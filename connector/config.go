@@ -36,11 +36,7 @@ func DefaultDataDir() (string, error) {
 		return d, nil
 	}
 	if runtime.GOOS == "windows" {
-		pd := os.Getenv("ProgramData")
-		if pd == "" {
-			pd = `C:\ProgramData`
-		}
-		return filepath.Join(pd, "qbconnect"), nil
+		return filepath.Join(programData(), "qbconnect"), nil
 	}
 	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
 		return filepath.Join(x, "qbconnector"), nil

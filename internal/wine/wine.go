@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,8 @@ type Prefix struct {
 	// Windows state.
 	Boot time.Duration
 	tb   testing.TB
+	// sddl is the built helper of SDDL.
+	sddl string
 }
 
 // New makes a new Wine prefix in a temporary folder, installs the shim and
@@ -129,6 +132,13 @@ func New(tb testing.TB) *Prefix {
 	}
 	if err := os.WriteFile(filepath.Join(sys32, "bcryptprimitives.dll"), data, 0o644); err != nil {
 		tb.Fatalf("wine: installing the ProcessPrng shim: %v", err)
+	}
+	// Programs that the prefix's service manager starts get the
+	// environment of a new Windows session, not WINEDLLOVERRIDES: the
+	// prefix's registry makes them load the shim too.
+	reg := p.Command("reg", "add", `HKCU\Software\Wine\DllOverrides`, "/v", "bcryptprimitives", "/d", "native,builtin", "/f")
+	if out, err := reg.CombinedOutput(); err != nil {
+		tb.Fatalf("wine: enabling the shim in the registry: %v\n%s", err, out)
 	}
 	p.Boot = time.Since(start)
 	return p
@@ -224,4 +234,32 @@ func (p *Prefix) Shutdown() {
 	wait := exec.Command(wineserver(), "-w")
 	wait.Env = p.Environ()
 	wait.Run()
+}
+
+// SDDL returns the access rules (DACL) of a file or folder in the prefix,
+// in SDDL notation, as Windows reports them to a program (the helper
+// testdata/sddl, built for Windows on the first call).
+func (p *Prefix) SDDL(windowsPath string) (string, error) {
+	if p.sddl == "" {
+		exe := filepath.Join(p.Dir, "sddl.exe")
+		cmd := exec.Command("go", "build", "-o", exe, "./testdata/sddl")
+		cmd.Dir = packageDir()
+		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("wine: building the sddl helper: %v\n%s", err, out)
+		}
+		p.sddl = exe
+	}
+	out, errOut, err := p.Run(p.sddl, windowsPath)
+	if err != nil {
+		return "", fmt.Errorf("wine: sddl %s: %v: %s", windowsPath, err, errOut)
+	}
+	return strings.TrimSpace(out), nil
+}
+
+// packageDir is this package's folder in the module, where its helpers'
+// sources are.
+func packageDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(file)
 }
