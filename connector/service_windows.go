@@ -50,9 +50,9 @@ func installService(args []string, note func(string)) error {
 		return fmt.Errorf("connector: the service %s is already installed", ServiceName)
 	}
 	s, err := m.CreateService(ServiceName, exe, mgr.Config{
-		DisplayName:      "qbconnect connector",
-		Description:      "Connects QuickBooks Desktop company files on this computer to the qbconnect platform.",
-		StartType:        mgr.StartAutomatic,
+		DisplayName: "qbconnect connector",
+		Description: "Connects QuickBooks Desktop company files on this computer to the qbconnect platform.",
+		StartType:   mgr.StartAutomatic,
 	}, append([]string{"service", "run"}, args...)...)
 	if err != nil {
 		return fmt.Errorf("connector: creating the service: %w", err)
