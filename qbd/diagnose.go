@@ -99,7 +99,7 @@ var conditions = map[uint32]conditionRow{
 	HRCouldNotAccess:   {CondQBNotResponding, TimedOutMessage, "Make sure QuickBooks Desktop is running on this computer and is not busy, then press Perform Sync.", true, true},
 	HRNoCompanyOpen:    {CondNoCompanyOpen, "QuickBooks is open, but no company file is open.", "Open the company file{expected_in} in QuickBooks, then press Perform Sync.", true, true},
 	HROtherFileOpen: {CondWrongFileOpen, "QuickBooks has a different company file open{open_is} than the one this connection uses{expected_is}.",
-		"Close the open company file in QuickBooks (File > Close Company), open{expected_or_the} company file, then press Perform Sync.", true, true},
+		"Close the open company file in QuickBooks (File > Close Company), open{expected_or_the} company file, then press Perform Sync. If the connector was approved for the other company file by mistake, remove it there: Edit > Preferences > Integrated Applications > Company Preferences.", true, true},
 	HRFirstAccess: {CondAuthRequired, "QuickBooks has not yet authorised the connector to use this company file.",
 		"Open the company file{expected_in} in QuickBooks, logged in as the QuickBooks Administrator in single-user mode, press Perform Sync, and answer \"Yes\" in the authorization window QuickBooks shows.", true, true},
 	HRAccessDenied: {CondAccessDenied, "Access to the company file was denied in QuickBooks.",

@@ -94,7 +94,7 @@ func TestDiagnoseShapes(t *testing.T) {
 			NeedsUser:  true, Retryable: true, HRESULT: "0x80040416"}},
 		{"wrong file", qbd.NewError(qbd.HROtherFileOpen), qbd.Context{OpenFile: `C:\Books\Other.QBW`, ExpectedFile: `C:\Books\Acme.QBW`}, qbd.Condition{
 			Code: "wrong_file_open", Message: `QuickBooks has a different company file open (C:\Books\Other.QBW) than the one this connection uses (C:\Books\Acme.QBW).`,
-			Resolution: `Close the open company file in QuickBooks (File > Close Company), open the "C:\Books\Acme.QBW" company file, then press Perform Sync.`,
+			Resolution: `Close the open company file in QuickBooks (File > Close Company), open the "C:\Books\Acme.QBW" company file, then press Perform Sync. If the connector was approved for the other company file by mistake, remove it there: Edit > Preferences > Integrated Applications > Company Preferences.`,
 			NeedsUser:  true, Retryable: true, HRESULT: "0x8004040A"}},
 	}
 	for _, tt := range tests {
