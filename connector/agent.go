@@ -93,8 +93,8 @@ type Agent struct {
 	// had open when it last refused the expected one: while QuickBooks
 	// then asks for authorization, its window is about that file.
 	otherOpen map[string]OpenFile
-	uiURL  string
-	wake   chan struct{}
+	uiURL     string
+	wake      chan struct{}
 }
 
 // NewAgent checks the options and prepares an agent. It opens the journal
@@ -222,7 +222,24 @@ func QuickBooksOptionsFor(cfg *Config, id Identity, newProcessor func() (qbd.Req
 }
 
 func (a *Agent) quickBooksOptions(np func() (qbd.RequestProcessor, error)) QuickBooksOptions {
-	return QuickBooksOptionsFor(a.cfg, a.id, np, a.opt.BeginTimeout, a.log)
+	o := QuickBooksOptionsFor(a.cfg, a.id, np, a.opt.BeginTimeout, a.log)
+	o.OnAuthPending = a.authPending
+	return o
+}
+
+// authPending shows auth_pending on the files at path as soon as QuickBooks
+// keeps a session waiting (its authorization dialog is up), instead of when
+// the wait gives up.
+func (a *Agent) authPending(path string) {
+	if path == "" {
+		return
+	}
+	for _, lf := range a.config().Files {
+		if qbd.SameFile(lf.File.Path, path) {
+			f := lf
+			a.observe(&f, fmt.Errorf("connector: QuickBooks keeps the session waiting: %w", qbd.ErrAuthPending))
+		}
+	}
 }
 
 // Logs returns the agent's recent log records.
@@ -290,6 +307,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.log.Info("connector: starting", "version", a.id.Version, "signer", a.id.Signer, "thumbprint", a.id.Thumbprint,
 		"platform", a.cfg.PlatformURL, "files", len(a.cfg.Files))
 	defer func() {
+		a.saveLastSyncs()
 		a.qb.Close(context.WithoutCancel(ctx))
 		if err := a.Close(); err != nil {
 			a.log.Error("connector: closing the journal", "err", err)

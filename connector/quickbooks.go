@@ -39,6 +39,16 @@ type QuickBooksOptions struct {
 	// its authorization dialog; 0 means 15 seconds. The condition is then
 	// auth_pending, and the dialog stays up.
 	BeginTimeout time.Duration
+	// OnAuthPending, when set, is called (on a goroutine of its own, and
+	// never after BeginSession returned) once BeginSession on path has
+	// waited AuthPendingAfter: QuickBooks blocks the call while it shows
+	// its authorization dialog, so the person at the PC is told at once
+	// rather than when BeginTimeout ends.
+	OnAuthPending func(path string)
+	// AuthPendingAfter is how long BeginSession waits before
+	// OnAuthPending; 0 means one second. QuickBooks answers a session on
+	// an authorised file in well under that.
+	AuthPendingAfter time.Duration
 	// Logger may be nil.
 	Logger *slog.Logger
 }
@@ -86,6 +96,9 @@ func NewQuickBooks(opt QuickBooksOptions) (*QuickBooks, error) {
 	}
 	if opt.BeginTimeout <= 0 {
 		opt.BeginTimeout = 15 * time.Second
+	}
+	if opt.AuthPendingAfter <= 0 {
+		opt.AuthPendingAfter = time.Second
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -179,7 +192,9 @@ func (q *QuickBooks) beginLocked(ctx context.Context, path string) error {
 		return err
 	}
 	bctx, cancel := context.WithTimeout(ctx, q.opt.BeginTimeout)
+	stopWaiting := q.whileBeginWaits(path)
 	ticket, err := q.rp.BeginSession(bctx, path, q.opt.Mode)
+	stopWaiting()
 	cancel()
 	if err != nil {
 		if !errors.Is(err, qbd.ErrAuthPending) {
@@ -197,6 +212,31 @@ func (q *QuickBooks) beginLocked(ctx context.Context, path string) error {
 	}
 	q.file = open
 	return nil
+}
+
+// whileBeginWaits arranges OnAuthPending for a BeginSession on path that
+// waits longer than AuthPendingAfter; the returned function, called when
+// the call returned, cancels it, or waits for a callback already running,
+// so that no callback comes after the call's own outcome.
+func (q *QuickBooks) whileBeginWaits(path string) func() {
+	if q.opt.OnAuthPending == nil {
+		return func() {}
+	}
+	var mu sync.Mutex
+	returned := false
+	t := time.AfterFunc(q.opt.AuthPendingAfter, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !returned {
+			q.opt.OnAuthPending(path)
+		}
+	})
+	return func() {
+		t.Stop()
+		mu.Lock()
+		returned = true
+		mu.Unlock()
+	}
 }
 
 // readIdentityLocked asks the session's QuickBooks for the file's path,

@@ -69,6 +69,9 @@ type FileStatus struct {
 	PendingPause *gateway.PauseChange `json:"pendingPause,omitempty"`
 	LastRequest  *time.Time           `json:"lastRequestAt,omitempty"`
 	LastSuccess  *time.Time           `json:"lastSuccessAt,omitempty"`
+	// LastSync is when QuickBooks last answered a work item for this
+	// file (LinkedFile.LastSyncAt): the card's "Last successful sync".
+	LastSync *time.Time `json:"lastSyncAt,omitempty"`
 	// LastSyncRequested is when Perform Sync was last pressed.
 	LastSyncRequested *time.Time `json:"lastSyncRequestedAt,omitempty"`
 	// Items counts the work items run for this file since the start.
@@ -155,6 +158,10 @@ func (s *State) SetFiles(files []LinkedFile) {
 		fs.CompanyName, fs.OrgName = f.CompanyName, f.OrgName
 		fs.Paused, fs.PausedUntil, fs.PausedBy = f.Paused, f.PausedUntil, f.PausedBy
 		fs.PendingPause = f.PendingPause
+		if f.LastSyncAt != nil && (fs.LastSync == nil || f.LastSyncAt.After(*fs.LastSync)) {
+			t := *f.LastSyncAt
+			fs.LastSync = &t
+		}
 	}
 	for id := range s.files {
 		if !keep[id] {
@@ -197,6 +204,21 @@ func (s *State) CountItem(connectionID string) {
 	if fs := s.files[connectionID]; fs != nil {
 		fs.Items++
 	}
+}
+
+// Synced records that QuickBooks answered a work item for a file, and
+// returns the previous time it did (nil when never).
+func (s *State) Synced(connectionID string) (previous *time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fs := s.files[connectionID]
+	if fs == nil {
+		return nil
+	}
+	previous = fs.LastSync
+	now := s.now()
+	fs.LastSync = &now
+	return previous
 }
 
 // SyncRequested records that Perform Sync was pressed.

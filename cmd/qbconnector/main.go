@@ -417,8 +417,8 @@ func newStatusCmd(g *globals) *cobra.Command {
 				if f.Shown.Resolution != "" {
 					fmt.Fprintf(w, "  what to do: %s\n", connector.ForCommandLine(f.Shown.Resolution))
 				}
-				if f.LastSuccess != nil {
-					fmt.Fprintf(w, "  last successful sync: %s\n", f.LastSuccess.Local().Format(time.RFC1123))
+				if f.LastSync != nil {
+					fmt.Fprintf(w, "  last successful sync: %s\n", f.LastSync.Local().Format(time.RFC1123))
 				}
 			}
 			return nil
