@@ -67,6 +67,10 @@ type Options struct {
 	UIAddr string
 	// OnUIReady, when set, receives the local UI's URL with its token.
 	OnUIReady func(url string)
+	// WrongFileGrace is how long a file waiting only because QuickBooks
+	// has another company file open shows as "Waiting for QuickBooks"
+	// before "Action needed"; 0 means DefaultWrongFileGrace (an hour).
+	WrongFileGrace time.Duration
 }
 
 // Agent is the running connector. Create it with NewAgent, run it with Run.
@@ -146,6 +150,7 @@ func NewAgent(ctx context.Context, opt Options) (*Agent, error) {
 		probes: make(chan string, 16),
 		wake:   make(chan struct{}, 1),
 	}
+	a.state.SetWrongFileGrace(opt.WrongFileGrace)
 	a.state.SetFiles(a.cfg.Files)
 	a.gw = opt.Gateway
 	if a.gw == nil {

@@ -123,12 +123,34 @@ type State struct {
 	platSice time.Time
 	platErr  string
 	changed  chan struct{}
+	// wrongFileGrace is how long a file whose only problem is another
+	// company file open in QuickBooks shows as waiting for QuickBooks
+	// rather than needing someone (SetWrongFileGrace).
+	wrongFileGrace time.Duration
+}
+
+// DefaultWrongFileGrace is how long another company file open in
+// QuickBooks counts as the bookkeeper's ordinary work in another company,
+// not as a problem: an hour.
+const DefaultWrongFileGrace = time.Hour
+
+// SetWrongFileGrace sets how long a file waiting only because QuickBooks
+// has another company file open shows as "Waiting for QuickBooks" before
+// it shows as needing action; 0 means DefaultWrongFileGrace.
+func (s *State) SetWrongFileGrace(d time.Duration) {
+	if d <= 0 {
+		d = DefaultWrongFileGrace
+	}
+	s.mu.Lock()
+	s.wrongFileGrace = d
+	s.mu.Unlock()
 }
 
 // NewState returns a state with no files and the platform assumed
 // reachable.
 func NewState(now func() time.Time) *State {
-	return &State{now: now, files: map[string]*FileStatus{}, platform: qbd.Diagnose(nil), platSice: now(), changed: make(chan struct{}, 1)}
+	return &State{now: now, files: map[string]*FileStatus{}, platform: qbd.Diagnose(nil), platSice: now(), changed: make(chan struct{}, 1),
+		wrongFileGrace: DefaultWrongFileGrace}
 }
 
 // Changed is signalled (without blocking, coalesced) after each change.
@@ -278,6 +300,12 @@ func (s *State) Snapshot() Status {
 			f.Shown = s.platform
 		default:
 			f.Shown = f.Condition
+			if f.Shown.Code == qbd.CondWrongFileOpen && s.now().Sub(f.Since) < s.wrongFileGrace {
+				// Someone is working in another company file: the
+				// connector waits for QuickBooks, and says what to do
+				// without calling it a problem, until it lasts.
+				f.Shown.NeedsUser = false
+			}
 		}
 		st.Files = append(st.Files, f)
 	}

@@ -253,6 +253,7 @@ type runFlags struct {
 	probe        time.Duration
 	idle         time.Duration
 	beginTimeout time.Duration
+	wrongFile    time.Duration
 	printUIURL   bool
 	// updateInterval and updateRestart tune self-update.
 	updateInterval time.Duration
@@ -272,6 +273,7 @@ func (rf *runFlags) register(f interface {
 	f.DurationVar(&rf.probe, "probe-interval", 15*time.Second, "how often a company file in a failed state is checked again")
 	f.DurationVar(&rf.idle, "idle-session", 10*time.Second, "how long an unused QuickBooks session stays open")
 	f.DurationVar(&rf.beginTimeout, "begin-timeout", 15*time.Second, "how long one attempt waits for QuickBooks' authorization dialog")
+	f.DurationVar(&rf.wrongFile, "wrong-file-grace", connector.DefaultWrongFileGrace, "how long another company file open in QuickBooks shows as \"Waiting for QuickBooks\" before \"Action needed\"")
 	f.BoolVar(&rf.printUIURL, "print-ui-url", false, "print the local UI's link (with its token) on standard output")
 	f.DurationVar(&rf.updateInterval, "update-interval", time.Hour, "how often to ask the platform for a new release")
 	f.StringVar(&rf.updateRestart, "update-restart", "spawn", "how a new release starts: spawn (start it, then exit) or manager (exit with code 75 and let the service manager, such as systemd with Restart=on-failure, start it)")
@@ -331,6 +333,7 @@ func runAgent(ctx context.Context, g *globals, rf *runFlags, out, errOut io.Writ
 			Store: st, Config: cfg, NewProcessor: newProcessorFor(cfg), Identity: identity(ctx), Logger: logger,
 			PollWait: rf.pollWait, BackoffMin: rf.backoffMin, BackoffMax: rf.backoffMax, Heartbeat: rf.heartbeat,
 			ProbeInterval: rf.probe, IdleSession: rf.idle, BeginTimeout: rf.beginTimeout, UIAddr: rf.uiAddr,
+			WrongFileGrace: rf.wrongFile,
 			OnUIReady: func(url string) {
 				if rf.printUIURL {
 					fmt.Fprintf(out, "Local UI: %s\n", url)

@@ -13,7 +13,8 @@ import (
 
 // The moment the certificate notice warns about: QuickBooks asks about the
 // wrong company file. The connector was approved for the other file by
-// mistake (the card says to remove it in Integrated Applications); once
+// mistake (the card, waiting for QuickBooks rather than alarming, says to
+// remove it in Integrated Applications); once
 // removed, QuickBooks asks again about the other file, and the card and
 // `qbconnector status` name the company this connection expects, say that
 // QuickBooks has another file open and not to approve.
@@ -23,7 +24,7 @@ func TestQuickBooksAskingAboutAnotherFileNamesTheExpectedCompany(t *testing.T) {
 	e.link()
 	// The production wait for QuickBooks' dialog (15 s), so that how soon
 	// the card shows it is measured as a bookkeeper would see it.
-	e.agent.Run("--begin-timeout", "15s")
+	e.agent.Run("--begin-timeout", "15s", "--wrong-file-grace", "1h")
 	e.expectState(qbd.CondOK)
 	card := "#card-" + e.conn.ID
 
@@ -35,6 +36,11 @@ func TestQuickBooksAskingAboutAnotherFileNamesTheExpectedCompany(t *testing.T) {
 		t.Errorf("wrong_file_open does not say how to remove the wrong approval: %q", fs.Shown.Resolution)
 	}
 	tab.WaitText(e.agent.UIURL, card, 15*time.Second, "Integrated Applications", testenv.OtherName)
+	// Working in another company file is not a problem yet: the card
+	// waits for QuickBooks (for an hour by default), and says what to do.
+	if label := tab.Text(card + ` [data-testid="state"]`); label != "Waiting for QuickBooks" {
+		t.Errorf("with another company file open for a moment, the card's label is %q", label)
+	}
 	tab.Screenshot(testenv.ScreenshotPath(t, "connector-wrong-file-open.png"))
 
 	// The administrator removes that entry; from now on QuickBooks asks.

@@ -141,8 +141,11 @@ func (l *Linking) Wait(tb testing.TB) string {
 }
 
 // RunArgs are the agent's flags in tests: quick probes and back-off so
-// that states clear within a test's patience.
-var RunArgs = []string{"--probe-interval", "300ms", "--heartbeat", "2s",
+// that states clear within a test's patience, and another company file
+// open shown as needing action at once (not after the production hour of
+// "Waiting for QuickBooks"; a test that checks the wait passes
+// --wrong-file-grace again, and the last value counts).
+var RunArgs = []string{"--probe-interval", "300ms", "--heartbeat", "2s", "--wrong-file-grace", "1ms",
 	"--backoff-min", "50ms", "--backoff-max", "500ms", "--idle-session", "3s", "--begin-timeout", "1s", "--log-level", "debug"}
 
 // Run starts `qbconnector run` and waits for its local UI.
