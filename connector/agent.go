@@ -232,6 +232,32 @@ func (a *Agent) quickBooksOptions(np func() (qbd.RequestProcessor, error)) Quick
 	return o
 }
 
+// listenUI opens the local UI's listener: on Options.UIAddr when given;
+// else on the configured address, which the first run sets to the random
+// port it got, so that the UI keeps its address (and the bookkeeper's
+// bookmark works) across restarts and updates. A remembered port that
+// another program took is replaced by a new one, remembered instead.
+func (a *Agent) listenUI() (net.Listener, error) {
+	if a.opt.UIAddr != "" {
+		return listenLoopback(a.opt.UIAddr)
+	}
+	remembered := a.config().UIAddr
+	ln, err := listenLoopback(remembered)
+	if err != nil && remembered != "" {
+		a.log.Warn("connector: the local UI's address is taken; using another", "addr", remembered, "err", err)
+		ln, err = listenLoopback("")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if got := ln.Addr().String(); got != remembered {
+		if err := a.updateConfig(func(c *Config) error { c.UIAddr = got; return nil }); err != nil {
+			a.log.Warn("connector: remembering the local UI's address", "err", err)
+		}
+	}
+	return ln, nil
+}
+
 // authPending shows auth_pending on the files at path as soon as QuickBooks
 // keeps a session waiting (its authorization dialog is up), instead of when
 // the wait gives up.
@@ -320,12 +346,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	}()
 	var ln net.Listener
 	if a.opt.UIAddr != "-" {
-		addr := a.opt.UIAddr
-		if addr == "" {
-			addr = a.cfg.UIAddr
-		}
 		var err error
-		if ln, err = listenLoopback(addr); err != nil {
+		if ln, err = a.listenUI(); err != nil {
 			return err
 		}
 	}

@@ -187,12 +187,15 @@ func (q *QuickBooks) connectLocked(ctx context.Context) error {
 
 // beginLocked begins a session on path ("" for the open file) and reads the
 // file's identity.
-func (q *QuickBooks) beginLocked(ctx context.Context, path string) error {
+//
+// forPath is the linked file the session is for, which OnAuthPending names:
+// path itself, or the expected file while the open one is looked up.
+func (q *QuickBooks) beginLocked(ctx context.Context, path, forPath string) error {
 	if err := q.connectLocked(ctx); err != nil {
 		return err
 	}
 	bctx, cancel := context.WithTimeout(ctx, q.opt.BeginTimeout)
-	stopWaiting := q.whileBeginWaits(path)
+	stopWaiting := q.whileBeginWaits(forPath)
 	ticket, err := q.rp.BeginSession(bctx, path, q.opt.Mode)
 	stopWaiting()
 	cancel()
@@ -268,7 +271,7 @@ func (q *QuickBooks) sessionLocked(ctx context.Context, want gateway.FileIdentit
 		q.closeLocked(ctx) // another company file's session
 	}
 	if q.ticket == "" {
-		if err := q.beginLocked(ctx, want.Path); err != nil {
+		if err := q.beginLocked(ctx, want.Path, want.Path); err != nil {
 			if hr, ok := qbd.HRESULTOf(err); ok && hr == qbd.HROtherFileOpen {
 				return "", q.whichFileLocked(ctx, want, err)
 			}
@@ -286,7 +289,11 @@ func (q *QuickBooks) sessionLocked(ctx context.Context, want gateway.FileIdentit
 // whichFileLocked learns which file QuickBooks has open after it refused
 // the expected one, so that the message can name both.
 func (q *QuickBooks) whichFileLocked(ctx context.Context, want gateway.FileIdentity, cause error) error {
-	if err := q.beginLocked(ctx, ""); err != nil {
+	if err := q.beginLocked(ctx, "", want.Path); err != nil {
+		if errors.Is(err, qbd.ErrAuthPending) {
+			// QuickBooks asks about the file it has open.
+			return err
+		}
 		return cause
 	}
 	open := q.file
@@ -383,7 +390,7 @@ func (q *QuickBooks) Open(ctx context.Context, path string) (OpenFile, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.closeLocked(ctx)
-	if err := q.beginLocked(ctx, path); err != nil {
+	if err := q.beginLocked(ctx, path, path); err != nil {
 		return OpenFile{}, err
 	}
 	q.lastUsed = time.Now()

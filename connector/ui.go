@@ -60,6 +60,8 @@ func listenLoopback(addr string) (net.Listener, error) {
 }
 
 var uiFuncs = template.FuncMap{
+	"describe":   Describe,
+	"plain":      plainMessage,
 	"stateLabel": stateLabel,
 	"stateClass": stateClass,
 	"iso": func(t any) string {

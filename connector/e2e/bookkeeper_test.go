@@ -129,3 +129,38 @@ func TestLastSuccessfulSyncIsSetBySyncsAndSurvivesRestarts(t *testing.T) {
 		t.Errorf("status lacks the last successful sync:\n%s", out)
 	}
 }
+
+// The local UI keeps its address across restarts (and so updates, which
+// restart the agent): a bookmarked page still opens.
+func TestLocalUIKeepsItsAddressAcrossRestarts(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.link()
+	e.agent.Run()
+	first := e.agent.UIURL
+	e.agent.Stop()
+	e.agent.Run()
+	if e.agent.UIURL != first {
+		t.Errorf("after a restart the local UI is at %s, before at %s", e.agent.UIURL, first)
+	}
+}
+
+// The log page says in words what was synced and written, without
+// operation IDs or the program's internal text.
+func TestLogPageSaysInWordsWhatWasSyncedAndWritten(t *testing.T) {
+	tab := browser.Tab(t)
+	e := newEnv(t, envOptions{})
+	e.link()
+	e.agent.Run()
+	e.waitHealthy()
+	op := e.plat.WaitOperation(e.writeCustomer("Log Page Ltd").ID, 30*time.Second)
+	e.checkWritten(op, "Log Page Ltd")
+	base, _, _ := strings.Cut(e.agent.UIURL, "/?")
+	tab.Open(e.agent.UIURL) // the token's cookie
+	text := tab.WaitText(base+"/files/"+e.conn.ID+"/log", "main", 15*time.Second, "Wrote a new customer “Log Page Ltd”", "Done")
+	for _, internal := range []string{op.ID, "op_", "simclient", "connector: ", "item=", "lease"} {
+		if strings.Contains(text, internal) {
+			t.Errorf("the log page shows %q:\n%s", internal, text)
+		}
+	}
+	tab.Screenshot(testenv.ScreenshotPath(t, "connector-log.png"))
+}
