@@ -164,3 +164,48 @@ func TestLogPageSaysInWordsWhatWasSyncedAndWritten(t *testing.T) {
 	}
 	tab.Screenshot(testenv.ScreenshotPath(t, "connector-log.png"))
 }
+
+// A bookkeeper unlinks a company file and links one from the page, with
+// the link code and the company file open in QuickBooks, no command line.
+func TestLinkAndUnlinkFromThePage(t *testing.T) {
+	tab := browser.Tab(t)
+	e := newEnv(t, envOptions{})
+	e.link()
+	e.agent.Run()
+	e.waitHealthy()
+	tab.Open(e.agent.UIURL)
+	card := "#card-" + e.conn.ID
+	tab.WaitVisible(card, 15*time.Second)
+	tab.Click(card + ` [data-testid="unlink-open"]`)
+	tab.Click(card + ` [data-testid="unlink"]`)
+	tab.Await("the unlink's confirmation", "main", 15*time.Second, func(text string) bool {
+		return strings.Contains(text, testenv.AcmeName+" is unlinked.") && strings.Contains(text, "No company file is linked yet.")
+	})
+	if n := len(e.agent.Status().Files); n != 0 {
+		t.Fatalf("%d files still linked after the unlink", n)
+	}
+
+	// A new link code for another platform company; the page links the
+	// company file open in QuickBooks to it.
+	_, conn2 := e.plat.CreateCompanyWith(map[string]any{"name": "Acme Again", "syncSchedule": testenv.NoAutoSync})
+	tab.Fill(`[data-testid="link-code"]`, e.plat.LinkCode(conn2))
+	tab.Click(`[data-testid="link"]`)
+	tab.Await("the link's confirmation", "main", 30*time.Second, func(text string) bool {
+		return strings.Contains(text, testenv.AcmeName+" is linked to Acme Again")
+	})
+	tab.Screenshot(testenv.ScreenshotPath(t, "connector-linked-from-page.png"))
+	if fs := e.agent.Status().File(conn2.ID); fs == nil {
+		t.Fatalf("connection %s is not linked after the page's link", conn2.ID)
+	}
+	// A wrong code is refused in words, and changes nothing.
+	tab.Fill(`[data-testid="link-code"]`, "NOPE-0000")
+	tab.Click(`[data-testid="link"]`)
+	text := tab.Await("the refusal", ".flash.error", 30*time.Second, func(text string) bool { return text != "" })
+	t.Logf("a wrong code: %s", text)
+	if strings.Contains(text, "connector: ") || strings.Contains(text, "gateway: ") || strings.Contains(text, "simclient") {
+		t.Errorf("the refusal shows internal text: %s", text)
+	}
+	if n := len(e.agent.Status().Files); n != 1 {
+		t.Errorf("%d files linked after a refused link, want 1", n)
+	}
+}
