@@ -67,6 +67,10 @@ type Options struct {
 	UIAddr string
 	// OnUIReady, when set, receives the local UI's URL with its token.
 	OnUIReady func(url string)
+	// WrongFileGrace is how long a file waiting only because QuickBooks
+	// has another company file open shows as "Waiting for QuickBooks"
+	// before "Action needed"; 0 means DefaultWrongFileGrace (an hour).
+	WrongFileGrace time.Duration
 }
 
 // Agent is the running connector. Create it with NewAgent, run it with Run.
@@ -89,8 +93,12 @@ type Agent struct {
 	cfg    *Config
 	rnd    *rand.Rand
 	probes chan string // connection IDs to probe now ("" for all)
-	uiURL  string
-	wake   chan struct{}
+	// otherOpen is, per connection, the other company file QuickBooks
+	// had open when it last refused the expected one: while QuickBooks
+	// then asks for authorization, its window is about that file.
+	otherOpen map[string]OpenFile
+	uiURL     string
+	wake      chan struct{}
 }
 
 // NewAgent checks the options and prepares an agent. It opens the journal
@@ -142,6 +150,7 @@ func NewAgent(ctx context.Context, opt Options) (*Agent, error) {
 		probes: make(chan string, 16),
 		wake:   make(chan struct{}, 1),
 	}
+	a.state.SetWrongFileGrace(opt.WrongFileGrace)
 	a.state.SetFiles(a.cfg.Files)
 	a.gw = opt.Gateway
 	if a.gw == nil {
@@ -218,7 +227,50 @@ func QuickBooksOptionsFor(cfg *Config, id Identity, newProcessor func() (qbd.Req
 }
 
 func (a *Agent) quickBooksOptions(np func() (qbd.RequestProcessor, error)) QuickBooksOptions {
-	return QuickBooksOptionsFor(a.cfg, a.id, np, a.opt.BeginTimeout, a.log)
+	o := QuickBooksOptionsFor(a.cfg, a.id, np, a.opt.BeginTimeout, a.log)
+	o.OnAuthPending = a.authPending
+	return o
+}
+
+// listenUI opens the local UI's listener: on Options.UIAddr when given;
+// else on the configured address, which the first run sets to the random
+// port it got, so that the UI keeps its address (and the bookkeeper's
+// bookmark works) across restarts and updates. A remembered port that
+// another program took is replaced by a new one, remembered instead.
+func (a *Agent) listenUI() (net.Listener, error) {
+	if a.opt.UIAddr != "" {
+		return listenLoopback(a.opt.UIAddr)
+	}
+	remembered := a.config().UIAddr
+	ln, err := listenLoopback(remembered)
+	if err != nil && remembered != "" {
+		a.log.Warn("connector: the local UI's address is taken; using another", "addr", remembered, "err", err)
+		ln, err = listenLoopback("")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if got := ln.Addr().String(); got != remembered {
+		if err := a.updateConfig(func(c *Config) error { c.UIAddr = got; return nil }); err != nil {
+			a.log.Warn("connector: remembering the local UI's address", "err", err)
+		}
+	}
+	return ln, nil
+}
+
+// authPending shows auth_pending on the files at path as soon as QuickBooks
+// keeps a session waiting (its authorization dialog is up), instead of when
+// the wait gives up.
+func (a *Agent) authPending(path string) {
+	if path == "" {
+		return
+	}
+	for _, lf := range a.config().Files {
+		if qbd.SameFile(lf.File.Path, path) {
+			f := lf
+			a.observe(&f, fmt.Errorf("connector: QuickBooks keeps the session waiting: %w", qbd.ErrAuthPending))
+		}
+	}
 }
 
 // Logs returns the agent's recent log records.
@@ -286,6 +338,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.log.Info("connector: starting", "version", a.id.Version, "signer", a.id.Signer, "thumbprint", a.id.Thumbprint,
 		"platform", a.cfg.PlatformURL, "files", len(a.cfg.Files))
 	defer func() {
+		a.saveLastSyncs()
 		a.qb.Close(context.WithoutCancel(ctx))
 		if err := a.Close(); err != nil {
 			a.log.Error("connector: closing the journal", "err", err)
@@ -293,12 +346,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	}()
 	var ln net.Listener
 	if a.opt.UIAddr != "-" {
-		addr := a.opt.UIAddr
-		if addr == "" {
-			addr = a.cfg.UIAddr
-		}
 		var err error
-		if ln, err = listenLoopback(addr); err != nil {
+		if ln, err = a.listenUI(); err != nil {
 			return err
 		}
 	}
@@ -750,6 +799,9 @@ func (a *Agent) probe(ctx context.Context, only string, all, fresh bool) {
 // state and returns the failure to report (nil on success).
 func (a *Agent) observe(lf *LinkedFile, err error) *gateway.Failure {
 	if err == nil {
+		a.mu.Lock()
+		delete(a.otherOpen, lf.ConnectionID)
+		a.mu.Unlock()
 		if a.state.Observe(lf.ConnectionID, qbd.Diagnose(nil), "") {
 			a.log.Info("connector: QuickBooks answers normally", "connection", lf.ConnectionID, "file", lf.File.Path)
 		}
@@ -763,6 +815,16 @@ func (a *Agent) observe(lf *LinkedFile, err error) *gateway.Failure {
 			})
 		}
 		return nil
+	}
+	if hr, ok := qbd.HRESULTOf(err); !ok || hr != qbd.HROtherFileOpen {
+		// Only a wrong file seen since is remembered: anything else
+		// QuickBooks answered may mean it has another file open now.
+		var wf *WrongFileError
+		if !errors.As(err, &wf) && !errors.Is(err, qbd.ErrAuthPending) {
+			a.mu.Lock()
+			delete(a.otherOpen, lf.ConnectionID)
+			a.mu.Unlock()
+		}
 	}
 	cond, qbMsg := a.diagnose(lf, err)
 	if a.state.Observe(lf.ConnectionID, cond, qbMsg) {
@@ -779,7 +841,27 @@ func (a *Agent) observe(lf *LinkedFile, err error) *gateway.Failure {
 func (a *Agent) diagnose(lf *LinkedFile, err error) (qbd.Condition, string) {
 	var wf *WrongFileError
 	if errors.As(err, &wf) {
+		a.mu.Lock()
+		if a.otherOpen == nil {
+			a.otherOpen = map[string]OpenFile{}
+		}
+		a.otherOpen[lf.ConnectionID] = wf.Open
+		a.mu.Unlock()
 		return wrongFileCondition(wf), wf.Error()
+	}
+	if errors.Is(err, qbd.ErrAuthPending) {
+		a.mu.Lock()
+		other, known := a.otherOpen[lf.ConnectionID]
+		a.mu.Unlock()
+		var open *OpenFile
+		if known {
+			open = &other
+		}
+		return authPendingCondition(lf.File, open), err.Error()
+	}
+	var p *Problem
+	if errors.As(err, &p) {
+		return p.Condition(), err.Error()
 	}
 	if hr, ok := qbd.HRESULTOf(err); ok && hr == qbd.HRFirstAccess &&
 		lf.AuthorizedThumbprint != "" && lf.AuthorizedThumbprint != a.id.Thumbprint {
@@ -799,13 +881,34 @@ func wrongFileCondition(wf *WrongFileError) qbd.Condition {
 	open := fmt.Sprintf("%q (%s)", wf.Open.CompanyName, wf.Open.Path)
 	want := fmt.Sprintf("%q (%s)", wf.Expected.CompanyName, wf.Expected.Path)
 	msg := fmt.Sprintf("QuickBooks has the company file %s open, but this connection uses %s.", open, want)
-	res := fmt.Sprintf("In QuickBooks, close the open company file (File > Close Company), open %s, then press Perform Sync.", want)
+	res := fmt.Sprintf("In QuickBooks, close the open company file (File > Close Company), open %s, then press Perform Sync. "+
+		"If the connector was approved for %q by mistake, remove it there: with that file open, Edit > Preferences > Integrated Applications > Company Preferences.", want, wf.Open.CompanyName)
 	if qbd.SameFile(wf.Open.Path, wf.Expected.Path) {
 		msg = fmt.Sprintf("The company file at %s is not the one this connection was linked to: it is %q, and the connection uses %q.",
 			wf.Open.Path, wf.Open.CompanyName, wf.Expected.CompanyName)
 		res = "Put the linked company file back in its place and open it in QuickBooks, or link this company file again with a new link code."
 	}
 	return qbd.Condition{Code: qbd.CondWrongFileOpen, Message: msg, Resolution: res, NeedsUser: true, Retryable: true}
+}
+
+// authPendingCondition words QuickBooks' authorization window for the
+// person in front of it: which company this connection expects, to approve
+// only a window that names it, and, when QuickBooks last had another file
+// open, that the window is then about that other file.
+func authPendingCondition(want gateway.FileIdentity, open *OpenFile) qbd.Condition {
+	c := qbd.Diagnose(qbd.ErrAuthPending)
+	name := want.CompanyName
+	if name == "" {
+		name = want.Path
+	}
+	c.Message = fmt.Sprintf("QuickBooks is asking its administrator whether the connector may use a company file. This connection expects %q (%s).", name, want.Path)
+	c.Resolution = fmt.Sprintf("Go to QuickBooks and read its authorization window. Approve only if it names %q: choose \"Yes, always\" (or \"Yes, whenever this company file is open\"), then Continue and Done. "+
+		"If it names another company, choose \"No\", close that company file (File > Close Company), open %q, then press Perform Sync.", name, name)
+	if open != nil && !sameIdentity(*open, want) {
+		c.Message += fmt.Sprintf(" QuickBooks has another company file open, %q (%s): its window asks about that file, not the one this connection expects.", open.CompanyName, open.Path)
+		c.Resolution = fmt.Sprintf("Do not approve: in QuickBooks' authorization window choose \"No\". Then close %q (File > Close Company), open %q, press Perform Sync, and approve the window that names %q.", open.CompanyName, name, name)
+	}
+	return c
 }
 
 func (a *Agent) wakeUp() {

@@ -36,11 +36,7 @@ func DefaultDataDir() (string, error) {
 		return d, nil
 	}
 	if runtime.GOOS == "windows" {
-		pd := os.Getenv("ProgramData")
-		if pd == "" {
-			pd = `C:\ProgramData`
-		}
-		return filepath.Join(pd, "qbconnect"), nil
+		return filepath.Join(programData(), "qbconnect"), nil
 	}
 	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
 		return filepath.Join(x, "qbconnector"), nil
@@ -115,6 +111,11 @@ type LinkedFile struct {
 	// AuthorizedThumbprint is the connector's certificate thumbprint the
 	// last time QuickBooks let it in, to recognise a changed certificate.
 	AuthorizedThumbprint string `json:"authorizedThumbprint,omitempty"`
+	// LastSyncAt is when QuickBooks last answered a work item of the
+	// platform for this file: the "Last successful sync" the end user
+	// sees, kept here so that it survives restarts and updates. A check
+	// of QuickBooks alone does not set it.
+	LastSyncAt *time.Time `json:"lastSyncAt,omitempty"`
 }
 
 // Who paused a linked file.

@@ -221,9 +221,12 @@ func (j *Journal) Unreported(ctx context.Context) ([]*Entry, error) {
 }
 
 // Recent returns the n most recent items of a connection ("" for all),
-// newest first, without their request and response documents.
+// newest first, with the first 4 KB of their request and without their
+// response documents.
 func (j *Journal) Recent(ctx context.Context, connectionID string, n int) ([]*Entry, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT item_id, lease_id, connection_id, kind, '', message_set_id, attempt, received_at, sent_at,
+	// The request's start is enough for the log to say what it did
+	// (Describe); whole requests may be large.
+	rows, err := j.db.QueryContext(ctx, `SELECT item_id, lease_id, connection_id, kind, substr(request, 1, 4096), message_set_id, attempt, received_at, sent_at,
 CASE WHEN response IS NULL THEN NULL ELSE '' END, failure, duration_ms, answered_at, reported_at, recovered
 FROM items WHERE ? = '' OR connection_id = ? ORDER BY received_at DESC LIMIT ?`, connectionID, connectionID, n)
 	if err != nil {

@@ -57,11 +57,7 @@ func (l *Linker) Link(ctx context.Context, req LinkRequest) (*LinkedFile, error)
 	}
 	open, err := l.QuickBooks.Open(ctx, req.File)
 	if err != nil {
-		cond := qbd.DiagnoseFile(err, "", req.File)
-		if errors.Is(err, qbd.ErrAuthPending) {
-			return nil, fmt.Errorf("connector: %s %s", cond.Message, cond.Resolution)
-		}
-		return nil, fmt.Errorf("connector: cannot open the company file in QuickBooks: %s %s (%w)", cond.Message, cond.Resolution, err)
+		return nil, openProblem(err, req.File)
 	}
 	defer l.QuickBooks.Close(ctx)
 	for _, f := range l.Config.Files {
@@ -89,11 +85,7 @@ func (l *Linker) Link(ctx context.Context, req LinkRequest) (*LinkedFile, error)
 	}
 	resp, err := gw.Link(ctx, gateway.LinkRequest{Code: req.Code, File: open.Identity(), Connector: l.Identity.Info()})
 	if err != nil {
-		var ge *gateway.Error
-		if errors.As(err, &ge) && ge.UserMessage != "" {
-			return nil, fmt.Errorf("connector: %s %s", ge.UserMessage, ge.Resolution)
-		}
-		return nil, fmt.Errorf("connector: linking: %w", err)
+		return nil, PlatformProblem(platform, "the link", err)
 	}
 	if got := resp.Connection.File.FileID; got != "" && got != open.FileID {
 		if err := l.QuickBooks.Stamp(ctx, got); err != nil {
@@ -121,6 +113,31 @@ func (l *Linker) Link(ctx context.Context, req LinkRequest) (*LinkedFile, error)
 	}
 	l.Config.Files = append(l.Config.Files, lf)
 	return &lf, nil
+}
+
+// openProblem explains why QuickBooks did not open the company file to
+// link: the state QuickBooks' answer maps to, with what to do worded for
+// the link command.
+func openProblem(err error, file string) error {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	cond := qbd.DiagnoseFile(err, "", file)
+	if errors.Is(err, qbd.ErrAuthPending) {
+		// Not a failure: the link timed out while QuickBooks still asks.
+		return &Problem{Code: cond.Code, What: cond.Message, Do: forLinking(cond.Resolution)}
+	}
+	what := cond.Message
+	if unreachable(err) {
+		// Only the simulator's driver talks over the network.
+		return &Problem{Code: cond.Code, What: "The QuickBooks simulator did not answer: nothing listens at its address (--qbdsim).",
+			Do: "Start the simulator (\"qbdsim serve\") and give the address it prints with --qbdsim, then run the link command again.", Err: err}
+	}
+	if cond.Code == qbd.CondUnknown {
+		what = "QuickBooks did not open the company file, with an error the connector does not know."
+	}
+	return &Problem{Code: cond.Code, What: what, Do: forLinking(cond.Resolution), Err: err}
 }
 
 func newFileID() (string, error) {

@@ -39,6 +39,16 @@ type QuickBooksOptions struct {
 	// its authorization dialog; 0 means 15 seconds. The condition is then
 	// auth_pending, and the dialog stays up.
 	BeginTimeout time.Duration
+	// OnAuthPending, when set, is called (on a goroutine of its own, and
+	// never after BeginSession returned) once BeginSession on path has
+	// waited AuthPendingAfter: QuickBooks blocks the call while it shows
+	// its authorization dialog, so the person at the PC is told at once
+	// rather than when BeginTimeout ends.
+	OnAuthPending func(path string)
+	// AuthPendingAfter is how long BeginSession waits before
+	// OnAuthPending; 0 means one second. QuickBooks answers a session on
+	// an authorised file in well under that.
+	AuthPendingAfter time.Duration
 	// Logger may be nil.
 	Logger *slog.Logger
 }
@@ -86,6 +96,9 @@ func NewQuickBooks(opt QuickBooksOptions) (*QuickBooks, error) {
 	}
 	if opt.BeginTimeout <= 0 {
 		opt.BeginTimeout = 15 * time.Second
+	}
+	if opt.AuthPendingAfter <= 0 {
+		opt.AuthPendingAfter = time.Second
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -174,12 +187,17 @@ func (q *QuickBooks) connectLocked(ctx context.Context) error {
 
 // beginLocked begins a session on path ("" for the open file) and reads the
 // file's identity.
-func (q *QuickBooks) beginLocked(ctx context.Context, path string) error {
+//
+// forPath is the linked file the session is for, which OnAuthPending names:
+// path itself, or the expected file while the open one is looked up.
+func (q *QuickBooks) beginLocked(ctx context.Context, path, forPath string) error {
 	if err := q.connectLocked(ctx); err != nil {
 		return err
 	}
 	bctx, cancel := context.WithTimeout(ctx, q.opt.BeginTimeout)
+	stopWaiting := q.whileBeginWaits(forPath)
 	ticket, err := q.rp.BeginSession(bctx, path, q.opt.Mode)
+	stopWaiting()
 	cancel()
 	if err != nil {
 		if !errors.Is(err, qbd.ErrAuthPending) {
@@ -197,6 +215,31 @@ func (q *QuickBooks) beginLocked(ctx context.Context, path string) error {
 	}
 	q.file = open
 	return nil
+}
+
+// whileBeginWaits arranges OnAuthPending for a BeginSession on path that
+// waits longer than AuthPendingAfter; the returned function, called when
+// the call returned, cancels it, or waits for a callback already running,
+// so that no callback comes after the call's own outcome.
+func (q *QuickBooks) whileBeginWaits(path string) func() {
+	if q.opt.OnAuthPending == nil {
+		return func() {}
+	}
+	var mu sync.Mutex
+	returned := false
+	t := time.AfterFunc(q.opt.AuthPendingAfter, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !returned {
+			q.opt.OnAuthPending(path)
+		}
+	})
+	return func() {
+		t.Stop()
+		mu.Lock()
+		returned = true
+		mu.Unlock()
+	}
 }
 
 // readIdentityLocked asks the session's QuickBooks for the file's path,
@@ -228,7 +271,7 @@ func (q *QuickBooks) sessionLocked(ctx context.Context, want gateway.FileIdentit
 		q.closeLocked(ctx) // another company file's session
 	}
 	if q.ticket == "" {
-		if err := q.beginLocked(ctx, want.Path); err != nil {
+		if err := q.beginLocked(ctx, want.Path, want.Path); err != nil {
 			if hr, ok := qbd.HRESULTOf(err); ok && hr == qbd.HROtherFileOpen {
 				return "", q.whichFileLocked(ctx, want, err)
 			}
@@ -246,7 +289,11 @@ func (q *QuickBooks) sessionLocked(ctx context.Context, want gateway.FileIdentit
 // whichFileLocked learns which file QuickBooks has open after it refused
 // the expected one, so that the message can name both.
 func (q *QuickBooks) whichFileLocked(ctx context.Context, want gateway.FileIdentity, cause error) error {
-	if err := q.beginLocked(ctx, ""); err != nil {
+	if err := q.beginLocked(ctx, "", want.Path); err != nil {
+		if errors.Is(err, qbd.ErrAuthPending) {
+			// QuickBooks asks about the file it has open.
+			return err
+		}
 		return cause
 	}
 	open := q.file
@@ -343,7 +390,7 @@ func (q *QuickBooks) Open(ctx context.Context, path string) (OpenFile, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.closeLocked(ctx)
-	if err := q.beginLocked(ctx, path); err != nil {
+	if err := q.beginLocked(ctx, path, path); err != nil {
 		return OpenFile{}, err
 	}
 	q.lastUsed = time.Now()

@@ -129,6 +129,36 @@ func (a *Agent) runItem(ctx context.Context, lf *LinkedFile, e *Entry, log *slog
 		return
 	}
 	log.Info("connector: item answered by QuickBooks", "ms", d.Milliseconds())
+	switch e.Kind {
+	case gateway.KindSync, gateway.KindWrite, gateway.KindQBXML:
+		// Data moved; a health check or a stamp moves none.
+		a.synced(lf.ConnectionID)
+	}
+}
+
+// lastSyncSaveEvery is how stale the saved "Last successful sync" may be
+// after a crash: a sync runs many items, and the configuration is not
+// rewritten for each. A normal stop saves the latest (saveLastSyncs).
+const lastSyncSaveEvery = time.Minute
+
+// synced records a work item that moved data and QuickBooks answered: the state at once, the
+// configuration (which survives restarts and updates) when what it holds
+// is older than lastSyncSaveEvery or missing.
+func (a *Agent) synced(connectionID string) {
+	a.state.Synced(connectionID)
+	now := a.now()
+	if lf := a.linked(connectionID); lf != nil && lf.LastSyncAt != nil && now.Sub(*lf.LastSyncAt) < lastSyncSaveEvery {
+		return
+	}
+	if err := a.updateConfig(func(c *Config) error {
+		if f := c.File(connectionID); f != nil {
+			t := now.UTC()
+			f.LastSyncAt = &t
+		}
+		return nil
+	}); err != nil {
+		a.log.Warn("connector: saving the last successful sync", "err", err)
+	}
 }
 
 // recoverItem asks QuickBooks for the stored answer of a write that was
@@ -306,3 +336,20 @@ func (a *Agent) reloadConfig() {
 }
 
 func pid() int { return os.Getpid() }
+
+// saveLastSyncs saves each file's latest "Last successful sync" that the
+// configuration does not hold yet, when the agent stops.
+func (a *Agent) saveLastSyncs() {
+	snap := a.state.Snapshot()
+	if err := a.updateConfig(func(c *Config) error {
+		for _, fs := range snap.Files {
+			if f := c.File(fs.ConnectionID); f != nil && fs.LastSync != nil && (f.LastSyncAt == nil || fs.LastSync.After(*f.LastSyncAt)) {
+				t := fs.LastSync.UTC()
+				f.LastSyncAt = &t
+			}
+		}
+		return nil
+	}); err != nil {
+		a.log.Warn("connector: saving the last successful sync", "err", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/eventlog"
 	"golang.org/x/sys/windows/svc/mgr"
@@ -19,8 +20,22 @@ const ServiceName = "qbconnector"
 
 // InstallService registers the running executable as a service that starts
 // at boot and runs "service run" with args (such as --data-dir), then
-// starts it.
-func InstallService(args ...string) error {
+// starts it. Settings that this Windows does not know (Wine has neither
+// delayed start nor recovery actions) are skipped; each skipped setting
+// is returned as a note to tell the user.
+func InstallService(args ...string) ([]string, error) {
+	var notes []string
+	err := installService(args, func(note string) { notes = append(notes, note) })
+	return notes, err
+}
+
+// unsupported reports whether the service manager does not know a
+// setting's level: ERROR_INVALID_LEVEL (Wine) or ERROR_CALL_NOT_IMPLEMENTED.
+func unsupported(err error) bool {
+	return errors.Is(err, windows.ERROR_INVALID_LEVEL) || errors.Is(err, windows.ERROR_CALL_NOT_IMPLEMENTED)
+}
+
+func installService(args []string, note func(string)) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -35,16 +50,34 @@ func InstallService(args ...string) error {
 		return fmt.Errorf("connector: the service %s is already installed", ServiceName)
 	}
 	s, err := m.CreateService(ServiceName, exe, mgr.Config{
-		DisplayName:      "qbconnect connector",
-		Description:      "Connects QuickBooks Desktop company files on this computer to the qbconnect platform.",
-		StartType:        mgr.StartAutomatic,
-		DelayedAutoStart: true,
+		DisplayName: "qbconnect connector",
+		Description: "Connects QuickBooks Desktop company files on this computer to the qbconnect platform.",
+		StartType:   mgr.StartAutomatic,
 	}, append([]string{"service", "run"}, args...)...)
 	if err != nil {
 		return fmt.Errorf("connector: creating the service: %w", err)
 	}
 	defer s.Close()
-	if err := setRecovery(s); err != nil {
+	// Delayed start keeps the connector out of the way while Windows
+	// boots; where the service manager lacks it, the service starts with
+	// the others.
+	cfg, err := s.Config()
+	if err == nil {
+		cfg.DelayedAutoStart = true
+		err = s.UpdateConfig(cfg)
+	}
+	switch {
+	case unsupported(err):
+		note("This Windows does not delay a service's start: the connector starts with Windows.")
+	case err != nil:
+		s.Delete()
+		return fmt.Errorf("connector: setting the service's delayed start: %w", err)
+	}
+	switch err := setRecovery(s); {
+	case unsupported(err):
+		note("This Windows cannot restart a failed service: after a self-update the new version starts at the next restart of the service.")
+	case err != nil:
+		s.Delete()
 		return err
 	}
 	_ = eventlog.InstallAsEventCreate(ServiceName, eventlog.Error|eventlog.Warning|eventlog.Info)
@@ -121,26 +154,28 @@ func UninstallService() error {
 	return nil
 }
 
-// IsService reports whether the process runs as a Windows service.
-func IsService() bool {
-	ok, err := svc.IsWindowsService()
-	return err == nil && ok
-}
-
 // RunService runs run as the Windows service until the service manager
 // stops it. When run returns ErrRestartForUpdate the service stops with a
 // failure code (ExitRestartForUpdate), and the recovery actions set at
 // install start the program again: the new version after a self-update,
 // the previous one after a rollback.
+//
+// It returns ErrNotService at once when the service manager did not start
+// the process (someone ran "service run" in a console): the caller then
+// runs the agent in the console. Asking the service manager is the one
+// reliable test: svc.IsWindowsService looks for a parent in session 0,
+// which Wine's service manager is not.
 func RunService(run func(ctx context.Context) error) error {
-	if err := ensureRecovery(); err != nil {
-		if el, lerr := eventlog.Open(ServiceName); lerr == nil {
-			el.Warning(1, "qbconnector: could not set the service's recovery actions; self-updates take effect at the next restart: "+err.Error())
-			el.Close()
-		}
+	err := svc.Run(ServiceName, &service{run: run})
+	if errors.Is(err, windows.ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+		return ErrNotService
 	}
-	return svc.Run(ServiceName, &service{run: run})
+	return err
 }
+
+// ErrNotService is returned by RunService in a process that the service
+// manager did not start.
+var ErrNotService = errors.New("connector: not started by the service manager")
 
 type service struct {
 	run func(ctx context.Context) error
@@ -148,6 +183,12 @@ type service struct {
 
 func (s *service) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<- svc.Status) (bool, uint32) {
 	status <- svc.Status{State: svc.StartPending}
+	if err := ensureRecovery(); err != nil && !unsupported(err) {
+		if el, lerr := eventlog.Open(ServiceName); lerr == nil {
+			el.Warning(1, "qbconnector: could not set the service's recovery actions; self-updates take effect at the next restart: "+err.Error())
+			el.Close()
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

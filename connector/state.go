@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -68,6 +69,9 @@ type FileStatus struct {
 	PendingPause *gateway.PauseChange `json:"pendingPause,omitempty"`
 	LastRequest  *time.Time           `json:"lastRequestAt,omitempty"`
 	LastSuccess  *time.Time           `json:"lastSuccessAt,omitempty"`
+	// LastSync is when QuickBooks last answered a work item for this
+	// file (LinkedFile.LastSyncAt): the card's "Last successful sync".
+	LastSync *time.Time `json:"lastSyncAt,omitempty"`
 	// LastSyncRequested is when Perform Sync was last pressed.
 	LastSyncRequested *time.Time `json:"lastSyncRequestedAt,omitempty"`
 	// Items counts the work items run for this file since the start.
@@ -119,12 +123,34 @@ type State struct {
 	platSice time.Time
 	platErr  string
 	changed  chan struct{}
+	// wrongFileGrace is how long a file whose only problem is another
+	// company file open in QuickBooks shows as waiting for QuickBooks
+	// rather than needing someone (SetWrongFileGrace).
+	wrongFileGrace time.Duration
+}
+
+// DefaultWrongFileGrace is how long another company file open in
+// QuickBooks counts as the bookkeeper's ordinary work in another company,
+// not as a problem: an hour.
+const DefaultWrongFileGrace = time.Hour
+
+// SetWrongFileGrace sets how long a file waiting only because QuickBooks
+// has another company file open shows as "Waiting for QuickBooks" before
+// it shows as needing action; 0 means DefaultWrongFileGrace.
+func (s *State) SetWrongFileGrace(d time.Duration) {
+	if d <= 0 {
+		d = DefaultWrongFileGrace
+	}
+	s.mu.Lock()
+	s.wrongFileGrace = d
+	s.mu.Unlock()
 }
 
 // NewState returns a state with no files and the platform assumed
 // reachable.
 func NewState(now func() time.Time) *State {
-	return &State{now: now, files: map[string]*FileStatus{}, platform: qbd.Diagnose(nil), platSice: now(), changed: make(chan struct{}, 1)}
+	return &State{now: now, files: map[string]*FileStatus{}, platform: qbd.Diagnose(nil), platSice: now(), changed: make(chan struct{}, 1),
+		wrongFileGrace: DefaultWrongFileGrace}
 }
 
 // Changed is signalled (without blocking, coalesced) after each change.
@@ -154,6 +180,10 @@ func (s *State) SetFiles(files []LinkedFile) {
 		fs.CompanyName, fs.OrgName = f.CompanyName, f.OrgName
 		fs.Paused, fs.PausedUntil, fs.PausedBy = f.Paused, f.PausedUntil, f.PausedBy
 		fs.PendingPause = f.PendingPause
+		if f.LastSyncAt != nil && (fs.LastSync == nil || f.LastSyncAt.After(*fs.LastSync)) {
+			t := *f.LastSyncAt
+			fs.LastSync = &t
+		}
 	}
 	for id := range s.files {
 		if !keep[id] {
@@ -196,6 +226,21 @@ func (s *State) CountItem(connectionID string) {
 	if fs := s.files[connectionID]; fs != nil {
 		fs.Items++
 	}
+}
+
+// Synced records that QuickBooks answered a work item for a file, and
+// returns the previous time it did (nil when never).
+func (s *State) Synced(connectionID string) (previous *time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fs := s.files[connectionID]
+	if fs == nil {
+		return nil
+	}
+	previous = fs.LastSync
+	now := s.now()
+	fs.LastSync = &now
+	return previous
 }
 
 // SyncRequested records that Perform Sync was pressed.
@@ -255,6 +300,12 @@ func (s *State) Snapshot() Status {
 			f.Shown = s.platform
 		default:
 			f.Shown = f.Condition
+			if f.Shown.Code == qbd.CondWrongFileOpen && s.now().Sub(f.Since) < s.wrongFileGrace {
+				// Someone is working in another company file: the
+				// connector waits for QuickBooks, and says what to do
+				// without calling it a problem, until it lasts.
+				f.Shown.NeedsUser = false
+			}
 		}
 		st.Files = append(st.Files, f)
 	}
@@ -341,3 +392,50 @@ func (f FileStatus) Client() string { return clientLabel(f.CompanyName, f.OrgNam
 // Client names the file's platform company and client organisation, as
 // "Acme Bakery — for Lender Inc.".
 func (f LinkedFile) Client() string { return clientLabel(f.CompanyName, f.OrgName, f.CompanyID) }
+
+// Summary says in one sentence how the connector is, for the first line of
+// `qbconnector status`: whether the platform answers, then how many linked
+// company files QuickBooks answers for and how many need someone.
+func (s Status) Summary() string {
+	switch {
+	case s.PlatformCondition.Code == CondConnectorRevoked:
+		return "The connector runs, but the platform no longer accepts it."
+	case s.PlatformCondition.Code != qbd.CondOK:
+		return "The connector runs, but cannot reach the platform at " + s.Platform + "; work waits until it can."
+	case len(s.Files) == 0:
+		return "The connector runs, but no company file is linked yet."
+	}
+	ok, need, checking := 0, 0, 0
+	for _, f := range s.Files {
+		switch {
+		case f.Shown.Code == qbd.CondOK:
+			ok++
+		case f.Shown.Code == CondChecking:
+			checking++
+		case f.Shown.NeedsUser:
+			need++
+		}
+	}
+	n := len(s.Files)
+	files := "company files"
+	if n == 1 {
+		files = "company file"
+	}
+	switch {
+	case ok == n && n == 1:
+		return "The connector runs, and QuickBooks answers for the linked company file."
+	case ok == n:
+		return fmt.Sprintf("The connector runs, and QuickBooks answers for all %d linked company files.", n)
+	case checking == n:
+		return "The connector runs and is checking QuickBooks."
+	case need == 0:
+		return fmt.Sprintf("The connector runs; QuickBooks answers for %d of %d linked %s, and the others wait for QuickBooks.", ok, n, files)
+	case n == 1:
+		return "The connector runs, but the linked company file needs you in QuickBooks (see below)."
+	}
+	verb := "need"
+	if need == 1 {
+		verb = "needs"
+	}
+	return fmt.Sprintf("The connector runs; QuickBooks answers for %d of %d linked %s, and %d %s you (see below).", ok, n, files, need, verb)
+}

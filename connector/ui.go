@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -60,6 +61,8 @@ func listenLoopback(addr string) (net.Listener, error) {
 }
 
 var uiFuncs = template.FuncMap{
+	"describe":   Describe,
+	"plain":      plainMessage,
 	"stateLabel": stateLabel,
 	"stateClass": stateClass,
 	"iso": func(t any) string {
@@ -168,6 +171,19 @@ func (a *Agent) UIHandler() http.Handler {
 		items, _ := a.jr.Recent(r.Context(), f.ConnectionID, 50)
 		a.renderPage(w, r, tmpl, pageData{Title: "Log", View: "log", File: f, Items: items, Lines: a.logs.Lines(f.ConnectionID, 200)})
 	})
+	// Link from the page: the link code (and, optionally, the company
+	// file; the one open in QuickBooks otherwise).
+	mux.HandleFunc("POST /link", func(w http.ResponseWriter, r *http.Request) {
+		q := url.Values{}
+		lf, err := a.Link(r.Context(), LinkRequest{Code: r.FormValue("code"), File: r.FormValue("file")})
+		if err != nil {
+			q.Set("msg", pageError(err))
+			q.Set("class", "error")
+		} else {
+			q.Set("msg", fmt.Sprintf("%s is linked to %s.", lf.File.CompanyName, lf.Client()))
+		}
+		http.Redirect(w, r, "/?"+q.Encode(), http.StatusSeeOther)
+	})
 	mux.HandleFunc("POST /files/{id}/{action}", func(w http.ResponseWriter, r *http.Request) {
 		msg, err := a.act(r, r.PathValue("id"), r.PathValue("action"), r.FormValue("for"))
 		q := url.Values{"msg": {msg}}
@@ -217,6 +233,17 @@ func (a *Agent) UIHandler() http.Handler {
 		writeUIJSON(w, http.StatusOK, lf)
 	})
 	return a.guard(mux)
+}
+
+// pageError is an error as the page shows it: what happened and what to do
+// for a Problem, without the cause's internal text; otherwise the message
+// without the package prefix.
+func pageError(err error) string {
+	var p *Problem
+	if errors.As(err, &p) {
+		return strings.TrimSpace(p.What + " " + p.Do)
+	}
+	return plainMessage(err.Error())
 }
 
 // act performs a card's action: sync, pause, resume or unlink.

@@ -7,8 +7,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/qbd"
 )
 
@@ -128,5 +130,32 @@ func TestBackoffGrowsWithJitterAndIsCapped(t *testing.T) {
 				t.Fatalf("backoffDelay(%d) = %d, want within [%d, %d]", n, d, base/2, base)
 			}
 		}
+	}
+}
+
+// A bookkeeper working in another company file is not a problem at once:
+// the card says "Waiting for QuickBooks" (with what to do) until it has
+// lasted longer than the grace, then "Action needed".
+func TestAnotherFileOpenWaitsBeforeActionIsNeeded(t *testing.T) {
+	clock := clocktest.New(time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC))
+	s := NewState(clock.Now)
+	s.SetFiles([]LinkedFile{{ConnectionID: "con_1", File: gateway.FileIdentity{Path: `C:\acme.qbw`, CompanyName: "Acme"}}})
+	s.Observe("con_1", wrongFileCondition(&WrongFileError{Open: OpenFile{Path: `C:\other.qbw`, CompanyName: "Other"},
+		Expected: gateway.FileIdentity{Path: `C:\acme.qbw`, CompanyName: "Acme"}}), "")
+	shown := func() qbd.Condition { return s.Snapshot().Files[0].Shown }
+	if got := stateLabel(shown()); got != "Waiting for QuickBooks" || stateClass(shown()) != "wait" || shown().Resolution == "" {
+		t.Errorf("just after another file was opened: %q (%s), resolution %q", got, stateClass(shown()), shown().Resolution)
+	}
+	clock.Advance(59 * time.Minute)
+	if got := stateLabel(shown()); got != "Waiting for QuickBooks" {
+		t.Errorf("after 59 minutes: %q", got)
+	}
+	clock.Advance(2 * time.Minute)
+	if got := stateLabel(shown()); got != "Action needed" || stateClass(shown()) != "user" {
+		t.Errorf("after 61 minutes: %q (%s)", got, stateClass(shown()))
+	}
+	// What the platform hears does not change with the grace.
+	if r := s.Report(Identity{}); !r.Files[0].NeedsUser {
+		t.Error("the platform is told nobody needs to act")
 	}
 }

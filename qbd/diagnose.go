@@ -38,6 +38,7 @@ const (
 	CondSessionExpired      = "session_expired"
 	CondEditionUnsupported  = "edition_unsupported"
 	CondSDKNotInstalled     = "sdk_not_installed"
+	CondQBNotInstalled      = "qb_not_installed"
 	CondInternal            = "qb_internal_error"
 	CondUnknown             = "unknown"
 )
@@ -98,7 +99,7 @@ var conditions = map[uint32]conditionRow{
 	HRCouldNotAccess:   {CondQBNotResponding, TimedOutMessage, "Make sure QuickBooks Desktop is running on this computer and is not busy, then press Perform Sync.", true, true},
 	HRNoCompanyOpen:    {CondNoCompanyOpen, "QuickBooks is open, but no company file is open.", "Open the company file{expected_in} in QuickBooks, then press Perform Sync.", true, true},
 	HROtherFileOpen: {CondWrongFileOpen, "QuickBooks has a different company file open{open_is} than the one this connection uses{expected_is}.",
-		"Close the open company file in QuickBooks (File > Close Company), open{expected_or_the} company file, then press Perform Sync.", true, true},
+		"Close the open company file in QuickBooks (File > Close Company), open{expected_or_the} company file, then press Perform Sync. If the connector was approved for the other company file by mistake, remove it there: Edit > Preferences > Integrated Applications > Company Preferences.", true, true},
 	HRFirstAccess: {CondAuthRequired, "QuickBooks has not yet authorised the connector to use this company file.",
 		"Open the company file{expected_in} in QuickBooks, logged in as the QuickBooks Administrator in single-user mode, press Perform Sync, and answer \"Yes\" in the authorization window QuickBooks shows.", true, true},
 	HRAccessDenied: {CondAccessDenied, "Access to the company file was denied in QuickBooks.",
@@ -141,8 +142,10 @@ var conditions = map[uint32]conditionRow{
 		"Register QuickBooks, then press Perform Sync.", true, true},
 	HRRemoteNotAllowed: {CondEditionUnsupported, "QuickBooks does not allow remote access.",
 		"Install the connector on the computer that runs QuickBooks.", true, false},
-	HRClassNotRegistered: {CondSDKNotInstalled, "The QuickBooks SDK components are not installed on this computer.",
-		"Install or repair QuickBooks Desktop on this computer, then restart the connector.", true, false},
+	// Windows cannot create QBXMLRP2.RequestProcessor: QuickBooks Desktop
+	// (which installs and registers it) is not on this computer.
+	HRInvalidClassString: {CondQBNotInstalled, notInstalledMessage, notInstalledResolution, true, false},
+	HRClassNotRegistered: {CondQBNotInstalled, notInstalledMessage, notInstalledResolution, true, false},
 	HRIncompleteInstall: {CondSDKNotInstalled, "QuickBooks Desktop appears to be incompletely installed.",
 		"Repair or reinstall QuickBooks Desktop.", true, false},
 	HRSDKNotCommunicating: {CondSDKNotInstalled, "The connector could not communicate with the QuickBooks SDK.",
@@ -151,7 +154,34 @@ var conditions = map[uint32]conditionRow{
 		"Try again; if it keeps failing, restart QuickBooks and run File > Utilities > Verify Data.", false, true},
 	HRUnexpected: {CondInternal, "QuickBooks had an unexpected error.",
 		"Try again; if it keeps failing, restart QuickBooks.", false, true},
+
+	// Windows' own codes around the COM call.
+	HRServerExecFailure: {CondCannotStart, "Windows could not start QuickBooks for the connector.",
+		"Start QuickBooks Desktop yourself, as the same Windows user as the connector and with the same rights (both \"Run as administrator\" or neither), open the company file, then press Perform Sync.", true, true},
+	HRWinAccessDenied: {CondCannotStart, "Windows did not let the connector talk to QuickBooks.",
+		"Run QuickBooks Desktop and the connector as the same Windows user with the same rights (both \"Run as administrator\" or neither), then press Perform Sync.", true, true},
+	HRRPCServerUnavail:   {CondQBNotResponding, TimedOutMessage, "QuickBooks closed or stopped answering. Start QuickBooks Desktop and open the company file{expected_in}; the connector tries again by itself.", true, true},
+	HRRPCCallFailed:      {CondQBNotResponding, TimedOutMessage, "QuickBooks closed or stopped answering. Start QuickBooks Desktop and open the company file{expected_in}; the connector tries again by itself.", true, true},
+	HRObjectDisconnected: {CondQBNotResponding, TimedOutMessage, "QuickBooks was closed. Start QuickBooks Desktop and open the company file{expected_in}; the connector tries again by itself.", true, true},
+	HRCallRejected: {CondQBNotResponding, "QuickBooks is busy and did not take the connector's request.",
+		"Wait a moment; the connector will try again by itself.", false, true},
+	HRServerFault: {CondInternal, "QuickBooks failed while handling the connector's request.",
+		"Try again; if it keeps failing, restart QuickBooks.", false, true},
+	HRMemberNotFound: {CondSDKNotInstalled, "The QuickBooks SDK on this computer is older than the connector needs.",
+		"Update QuickBooks Desktop (or install the latest QuickBooks SDK request processor), then restart the connector.", true, false},
+	HRUnspecifiedFailure: {CondInternal, "QuickBooks reported a failure without saying what it was.",
+		"Try again; if it keeps failing, restart QuickBooks and the connector.", false, true},
+	HROutOfMemory: {CondInternal, "This computer ran out of memory while QuickBooks handled the connector's request.",
+		"Close programs you do not need, then press Perform Sync.", false, true},
 }
+
+// The qb_not_installed texts: Windows knows no QuickBooks request
+// processor, so QuickBooks Desktop is not installed here (or its
+// installation lost its COM registration).
+const (
+	notInstalledMessage    = "QuickBooks Desktop is not installed on this computer: Windows knows no QuickBooks request processor (QBXMLRP2)."
+	notInstalledResolution = "Install the connector on the computer where QuickBooks Desktop is installed and used. If QuickBooks Desktop is installed here, repair it (Control Panel > Programs > QuickBooks > Repair), start it once, then restart the connector."
+)
 
 // Extra rows for situations without an HRESULT.
 var (

@@ -43,6 +43,24 @@ const (
 	HRSDKNotCommunicating uint32 = 0x80040308
 )
 
+// Windows' own HRESULTs that the COM driver meets before or around
+// QuickBooks: creating the request processor, or calling it while
+// QuickBooks crashes or refuses the caller. Their messages are Windows'
+// standard texts for them.
+const (
+	HRInvalidClassString uint32 = 0x800401F3 // CO_E_CLASSSTRING: no program is registered as QBXMLRP2.RequestProcessor
+	HRServerExecFailure  uint32 = 0x80080005 // CO_E_SERVER_EXEC_FAILURE: Windows could not start QuickBooks' COM server
+	HRWinAccessDenied    uint32 = 0x80070005 // E_ACCESSDENIED: Windows refused the call (another user or elevation)
+	HRRPCServerUnavail   uint32 = 0x800706BA // RPC_S_SERVER_UNAVAILABLE: QuickBooks ended during the call
+	HRRPCCallFailed      uint32 = 0x800706BE // RPC_S_CALL_FAILED: QuickBooks crashed during the call
+	HRObjectDisconnected uint32 = 0x80010108 // RPC_E_DISCONNECTED: QuickBooks ended since the connection opened
+	HRCallRejected       uint32 = 0x80010001 // RPC_E_CALL_REJECTED: QuickBooks is busy
+	HRServerFault        uint32 = 0x80010105 // RPC_E_SERVERFAULT: QuickBooks failed inside the call
+	HRMemberNotFound     uint32 = 0x80020003 // DISP_E_MEMBERNOTFOUND: an older QBXMLRP2 lacks a method
+	HRUnspecifiedFailure uint32 = 0x80004005 // E_FAIL
+	HROutOfMemory        uint32 = 0x8007000E // E_OUTOFMEMORY
+)
+
 // hresultInfo is one row of the HRESULT table. Confirmed is false where the
 // reference found no source for QuickBooks' exact text, so ours is a stand-in.
 type hresultInfo struct {
@@ -81,8 +99,21 @@ var hresults = map[uint32]hresultInfo{
 	HRUnregistered:        {"Unregistered QuickBooks.", true},
 	HRRemoteNotAllowed:    {"Remote access is not allowed.", true},
 	HRCertRevoked:         {"Certificate has been revoked.", true},
-	HRClassNotRegistered:  {"Class not registered. The QuickBooks SDK request processor (QBXMLRP2) is not installed.", false},
+	HRClassNotRegistered:  {"Class not registered", true},
 	HRSDKNotCommunicating: {"Could not communicate with the QuickBooks SDK.", false},
+
+	// Windows' texts (FormatMessage) for its own codes.
+	HRInvalidClassString: {"Invalid class string", true},
+	HRServerExecFailure:  {"Server execution failed", true},
+	HRWinAccessDenied:    {"Access is denied.", true},
+	HRRPCServerUnavail:   {"The RPC server is unavailable.", true},
+	HRRPCCallFailed:      {"The remote procedure call failed.", true},
+	HRObjectDisconnected: {"The object invoked has disconnected from its clients.", true},
+	HRCallRejected:       {"Call was rejected by callee.", true},
+	HRServerFault:        {"The server threw an exception.", true},
+	HRMemberNotFound:     {"Member not found.", true},
+	HRUnspecifiedFailure: {"Unspecified error", true},
+	HROutOfMemory:        {"Not enough memory resources are available to complete this operation.", true},
 }
 
 // unknownHRESULTMessage is the text for an HRESULT the table lacks.

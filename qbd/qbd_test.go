@@ -94,7 +94,7 @@ func TestDiagnoseShapes(t *testing.T) {
 			NeedsUser:  true, Retryable: true, HRESULT: "0x80040416"}},
 		{"wrong file", qbd.NewError(qbd.HROtherFileOpen), qbd.Context{OpenFile: `C:\Books\Other.QBW`, ExpectedFile: `C:\Books\Acme.QBW`}, qbd.Condition{
 			Code: "wrong_file_open", Message: `QuickBooks has a different company file open (C:\Books\Other.QBW) than the one this connection uses (C:\Books\Acme.QBW).`,
-			Resolution: `Close the open company file in QuickBooks (File > Close Company), open the "C:\Books\Acme.QBW" company file, then press Perform Sync.`,
+			Resolution: `Close the open company file in QuickBooks (File > Close Company), open the "C:\Books\Acme.QBW" company file, then press Perform Sync. If the connector was approved for the other company file by mistake, remove it there: Edit > Preferences > Integrated Applications > Company Preferences.`,
 			NeedsUser:  true, Retryable: true, HRESULT: "0x8004040A"}},
 	}
 	for _, tt := range tests {
@@ -176,5 +176,48 @@ func TestValidation(t *testing.T) {
 	}
 	if qbd.FileModeSingleUser != 0 || qbd.FileModeMultiUser != 1 || qbd.FileModeDoNotCare != 2 || qbd.ConnectionLocalQBD != 1 || qbd.ConnectionLocalQBDLaunchUI != 3 {
 		t.Error("enum values differ from the QBXMLRP2 type library")
+	}
+}
+
+// Windows answers a program that asks for QBXMLRP2.RequestProcessor on a
+// computer without QuickBooks Desktop with CO_E_CLASSSTRING (no such
+// ProgID) or REGDB_E_CLASSNOTREG (the class's registration is gone): both
+// read as QuickBooks not installed, with where to install the connector.
+func TestRequestProcessorNotRegisteredIsQuickBooksNotInstalled(t *testing.T) {
+	for _, hr := range []uint32{0x800401F3, 0x80040154} {
+		cond := qbd.Diagnose(qbd.NewError(hr))
+		if cond.Code != qbd.CondQBNotInstalled || cond.Retryable || !cond.NeedsUser {
+			t.Errorf("%s: %+v, want %s, not retryable, needing the user", qbd.FormatHRESULT(hr), cond, qbd.CondQBNotInstalled)
+		}
+		if !strings.Contains(cond.Message, "not installed") || !strings.Contains(cond.Resolution, "computer where QuickBooks Desktop is installed") {
+			t.Errorf("%s: %q / %q", qbd.FormatHRESULT(hr), cond.Message, cond.Resolution)
+		}
+	}
+}
+
+// Every code the COM driver can get, QuickBooks' own and Windows' around
+// the call, has a row in the condition table, and no row lacks a message.
+func TestEveryDriverHRESULTMapsToAState(t *testing.T) {
+	windows := map[uint32]string{
+		0x800401F3: qbd.CondQBNotInstalled, 0x80040154: qbd.CondQBNotInstalled,
+		0x80080005: qbd.CondCannotStart, 0x80070005: qbd.CondCannotStart,
+		0x800706BA: qbd.CondQBNotResponding, 0x800706BE: qbd.CondQBNotResponding, 0x80010108: qbd.CondQBNotResponding,
+		0x80010001: qbd.CondQBNotResponding, 0x80010105: qbd.CondInternal, 0x80020003: qbd.CondSDKNotInstalled,
+		0x80004005: qbd.CondInternal, 0x8007000E: qbd.CondInternal,
+	}
+	known := map[uint32]bool{}
+	for _, hr := range qbd.KnownHRESULTs() {
+		known[hr] = true
+		if qbd.Message(hr) == "Unknown QuickBooks request processor error." {
+			t.Errorf("%s has no message", qbd.FormatHRESULT(hr))
+		}
+	}
+	for hr, want := range windows {
+		if !known[hr] {
+			t.Errorf("%s is not in the table", qbd.FormatHRESULT(hr))
+		}
+		if got := qbd.Diagnose(qbd.NewError(hr)).Code; got != want {
+			t.Errorf("%s: %s, want %s", qbd.FormatHRESULT(hr), got, want)
+		}
 	}
 }

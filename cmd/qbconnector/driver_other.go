@@ -3,12 +3,14 @@
 package main
 
 import (
-	"errors"
+	"runtime"
 
+	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/qbd"
 )
 
-// comProcessor is unavailable: QuickBooks Desktop runs only on Windows.
+// comProcessor is unavailable: QuickBooks Desktop runs only on Windows. The
+// problem says so and how to use the simulator instead.
 func comProcessor() (qbd.RequestProcessor, error) {
-	return nil, errors.New("QuickBooks Desktop runs only on Windows: link with --qbdsim URL to use the simulator")
+	return nil, connector.ErrQuickBooksNotOnThisSystem(runtime.GOOS)
 }

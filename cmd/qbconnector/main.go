@@ -45,11 +45,37 @@ func main() {
 // update asks to be restarted, 1 for any other failure. Tests call it as
 // main does.
 func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := cliout.Execute(ctx, newRootCmd(), args, stdout, stderr)
+	err := cliout.ExecuteReporting(ctx, newRootCmd(), args, stdout, stderr, printError)
 	if errors.Is(err, connector.ErrRestartForUpdate) {
 		return connector.ExitRestartForUpdate
 	}
 	return cliout.Code(err)
+}
+
+// printError tells the person at the computer what went wrong: a
+// connector.Problem as what happened, what to do and the details; any other
+// error on one line. The connector's errors start with "connector: " for
+// logs; here the program's name says it already.
+func printError(w io.Writer, err error) {
+	var p *connector.Problem
+	if !errors.As(err, &p) {
+		fmt.Fprintln(w, "qbconnector:", strings.TrimPrefix(err.Error(), "connector: "))
+		return
+	}
+	fmt.Fprintln(w, "qbconnector:", connector.ForCommandLine(p.What))
+	if p.Do != "" {
+		fmt.Fprintln(w, "What to do:", connector.ForCommandLine(p.Do))
+	}
+	var details []string
+	if p.Code != "" {
+		details = append(details, "state "+p.Code)
+	}
+	if p.Err != nil {
+		details = append(details, strings.TrimPrefix(p.Err.Error(), "connector: "))
+	}
+	if len(details) > 0 {
+		fmt.Fprintln(w, "Details:", strings.Join(details, "; "))
+	}
 }
 
 // globals are the flags every command takes.
@@ -166,6 +192,13 @@ with another code to add another company file.`,
 			if err != nil {
 				return err
 			}
+			// A link that fails changes nothing: the flags are kept only
+			// with the linked file (the owner ID and token made now stay).
+			before := *cfg
+			undo := func() {
+				before.OwnerID, before.UIToken = cfg.OwnerID, cfg.UIToken
+				st.Save(&before)
+			}
 			if cmd.Flags().Changed("qbdsim") {
 				cfg.QBDSim = qbdsim
 			}
@@ -197,6 +230,7 @@ with another code to add another company file.`,
 				}}
 			lf, err := l.Link(ctx, req)
 			if err != nil {
+				undo()
 				return err
 			}
 			if err := st.Save(cfg); err != nil {
@@ -233,6 +267,7 @@ type runFlags struct {
 	probe        time.Duration
 	idle         time.Duration
 	beginTimeout time.Duration
+	wrongFile    time.Duration
 	printUIURL   bool
 	// updateInterval and updateRestart tune self-update.
 	updateInterval time.Duration
@@ -252,6 +287,7 @@ func (rf *runFlags) register(f interface {
 	f.DurationVar(&rf.probe, "probe-interval", 15*time.Second, "how often a company file in a failed state is checked again")
 	f.DurationVar(&rf.idle, "idle-session", 10*time.Second, "how long an unused QuickBooks session stays open")
 	f.DurationVar(&rf.beginTimeout, "begin-timeout", 15*time.Second, "how long one attempt waits for QuickBooks' authorization dialog")
+	f.DurationVar(&rf.wrongFile, "wrong-file-grace", connector.DefaultWrongFileGrace, "how long another company file open in QuickBooks shows as \"Waiting for QuickBooks\" before \"Action needed\"")
 	f.BoolVar(&rf.printUIURL, "print-ui-url", false, "print the local UI's link (with its token) on standard output")
 	f.DurationVar(&rf.updateInterval, "update-interval", time.Hour, "how often to ask the platform for a new release")
 	f.StringVar(&rf.updateRestart, "update-restart", "spawn", "how a new release starts: spawn (start it, then exit) or manager (exit with code 75 and let the service manager, such as systemd with Restart=on-failure, start it)")
@@ -311,6 +347,7 @@ func runAgent(ctx context.Context, g *globals, rf *runFlags, out, errOut io.Writ
 			Store: st, Config: cfg, NewProcessor: newProcessorFor(cfg), Identity: identity(ctx), Logger: logger,
 			PollWait: rf.pollWait, BackoffMin: rf.backoffMin, BackoffMax: rf.backoffMax, Heartbeat: rf.heartbeat,
 			ProbeInterval: rf.probe, IdleSession: rf.idle, BeginTimeout: rf.beginTimeout, UIAddr: rf.uiAddr,
+			WrongFileGrace: rf.wrongFile,
 			OnUIReady: func(url string) {
 				if rf.printUIURL {
 					fmt.Fprintf(out, "Local UI: %s\n", url)
@@ -387,14 +424,18 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if asJSON {
 				return json.NewEncoder(w).Encode(s)
 			}
-			fmt.Fprintf(w, "Connector %s, signed by %s; platform %s: %s\n", s.Identity.Version, s.Identity.Signer, s.Platform, s.PlatformCondition.Message)
+			// The first line is the whole truth in one sentence: the
+			// platform's reachability and what QuickBooks says for the
+			// files, never a condition of one part read as the whole.
+			fmt.Fprintln(w, s.Summary())
+			fmt.Fprintf(w, "Connector %s, signed by %s; platform %s\n", s.Identity.Version, s.Identity.Signer, s.Platform)
 			for _, f := range s.Files {
 				fmt.Fprintf(w, "\n%s (%s)\n  %s (connection %s)\n  state: %s (%s)\n", f.File.CompanyName, f.File.Path, f.Client(), f.ConnectionID, f.Shown.Message, f.Shown.Code)
 				if f.Shown.Resolution != "" {
-					fmt.Fprintf(w, "  what to do: %s\n", f.Shown.Resolution)
+					fmt.Fprintf(w, "  what to do: %s\n", connector.ForCommandLine(f.Shown.Resolution))
 				}
-				if f.LastSuccess != nil {
-					fmt.Fprintf(w, "  last successful sync: %s\n", f.LastSuccess.Local().Format(time.RFC1123))
+				if f.LastSync != nil {
+					fmt.Fprintf(w, "  last successful sync: %s\n", f.LastSync.Local().Format(time.RFC1123))
 				}
 			}
 			return nil
@@ -558,7 +599,7 @@ func newUnlinkCmd(g *globals) *cobra.Command {
 				}
 				for _, g := range gone {
 					if err := cl.Unlink(cmd.Context(), g); err != nil && gateway.CodeOf(err) != gateway.CodeNotFound {
-						return fmt.Errorf("the platform did not unlink %s: %w", g, err)
+						return connector.PlatformProblem(c.PlatformURL, "the unlinking of connection "+g, err)
 					}
 				}
 				c.Files = keep

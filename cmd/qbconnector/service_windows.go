@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -19,16 +20,33 @@ func newServiceCmd(g *globals) *cobra.Command {
 		Short: "Run as the Windows service (started by the service manager)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !connector.IsService() {
+			err := connector.RunService(func(ctx context.Context) error {
+				// A service cannot start its own successor: after a
+				// self-update it exits and the service manager starts
+				// the new version (connector/update_restart.go).
+				rf.updateRestart = "manager"
+				// A service has no console: its log goes to the
+				// rotating file in the data folder.
+				st, err := g.store()
+				if err != nil {
+					return err
+				}
+				w, err := st.LogWriter()
+				if err != nil {
+					return err
+				}
+				defer w.Close()
+				err = runAgent(ctx, g, rf, io.Discard, w)
+				if err != nil && !errors.Is(err, context.Canceled) {
+					// Nobody sees a service's error: the log keeps it.
+					printError(w, err)
+				}
+				return err
+			})
+			if errors.Is(err, connector.ErrNotService) {
 				return runAgent(cmd.Context(), g, rf, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			}
-			// A service cannot start its own successor: after a
-			// self-update it exits and the service manager starts the
-			// new version (connector/update_restart.go).
-			rf.updateRestart = "manager"
-			return connector.RunService(func(ctx context.Context) error {
-				return runAgent(ctx, g, rf, io.Discard, io.Discard)
-			})
+			return err
 		},
 	}
 	rf.register(run.Flags())
@@ -41,8 +59,12 @@ func newServiceCmd(g *globals) *cobra.Command {
 			if g.dataDir != "" {
 				args = append(args, "--data-dir", g.dataDir)
 			}
-			if err := connector.InstallService(args...); err != nil {
+			notes, err := connector.InstallService(args...)
+			if err != nil {
 				return err
+			}
+			for _, n := range notes {
+				cmd.Println(n)
 			}
 			cmd.Println("The qbconnector service is installed and started.")
 			return nil

@@ -104,6 +104,13 @@ func Code(err error) int {
 // the error (already written to stderr) for the program to map, with Code
 // for the rest.
 func Execute(ctx context.Context, root *cobra.Command, args []string, stdout, stderr io.Writer) error {
+	return ExecuteReporting(ctx, root, args, stdout, stderr, nil)
+}
+
+// ExecuteReporting is Execute for a program that words its own failures:
+// report, when not nil, writes every error that is not a usage error
+// (usage errors are always written as Execute writes them).
+func ExecuteReporting(ctx context.Context, root *cobra.Command, args []string, stdout, stderr io.Writer, report func(w io.Writer, err error)) error {
 	MarkUsage(root)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -114,6 +121,10 @@ func Execute(ctx context.Context, root *cobra.Command, args []string, stdout, st
 	}
 	if err == nil {
 		return nil
+	}
+	if report != nil && !IsUsage(err) {
+		report(stderr, err)
+		return err
 	}
 	fmt.Fprintf(stderr, "%s: %v\n", root.Name(), err)
 	if IsUsage(err) {

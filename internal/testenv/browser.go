@@ -158,6 +158,12 @@ func (t *Tab) Click(selector string) {
 	t.run("click "+selector, 15*time.Second, chromedp.Click(chromedp.CSS(selector)))
 }
 
+// Fill types text into the first input matching the CSS selector.
+func (t *Tab) Fill(selector, text string) {
+	t.tb.Helper()
+	t.run("fill "+selector, 15*time.Second, chromedp.SendKeys(chromedp.CSS(selector), text))
+}
+
 // Screenshot saves a PNG of the whole page (chromedp's quality 100) to
 // path when screenshots are being updated (UpdateScreenshots), and does nothing otherwise.
 func (t *Tab) Screenshot(path string) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/qbconnect/qbconnect/connector"
+	"github.com/qbconnect/qbconnect/internal/wine"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
 
@@ -35,6 +36,24 @@ type Connector struct {
 	// adopted is the process that replaced Proc by a self-update
 	// (WaitReplaced).
 	adopted *adopted
+	// Wine, when set, is the Wine prefix that runs the program: a Windows
+	// build installed with InstallWindowsConnector.
+	Wine *wine.Prefix
+	// dataDirArg is the --data-dir the commands get; "" leaves the
+	// connector's default data folder (under Wine, C:\ProgramData\qbconnect).
+	dataDirArg string
+}
+
+// command returns the command that runs the installed program with args
+// (before them, --data-dir when the data folder is not the default).
+func (c *Connector) command(args ...string) *exec.Cmd {
+	if c.dataDirArg != "" {
+		args = append([]string{"--data-dir", c.dataDirArg}, args...)
+	}
+	if c.Wine != nil {
+		return c.Wine.Command(c.Program, args...)
+	}
+	return exec.Command(c.Program, args...)
 }
 
 // InstallConnector copies the connector binary into a folder of its own
@@ -44,6 +63,7 @@ func InstallConnector(tb testing.TB, bins *Binaries, leaf *signingtest.Leaf) *Co
 	tb.Helper()
 	dir := tb.TempDir()
 	c := &Connector{tb: tb, Program: filepath.Join(dir, "qbconnector"), DataDir: filepath.Join(dir, "data")}
+	c.dataDirArg = c.DataDir
 	data, err := os.ReadFile(bins.QBConnector)
 	if err != nil {
 		tb.Fatal(err)
@@ -69,7 +89,17 @@ func (c *Connector) Sign(leaf *signingtest.Leaf) {
 // output.
 func (c *Connector) Cmd(args ...string) string {
 	c.tb.Helper()
-	return Run(c.tb, c.Program, append([]string{"--data-dir", c.DataDir}, args...)...)
+	out, errOut, err := c.CmdErr(args...)
+	if err != nil {
+		c.tb.Fatalf("qbconnector %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+// CmdErr runs a qbconnector command on the data folder and returns its
+// outputs and error, for commands that are meant to fail.
+func (c *Connector) CmdErr(args ...string) (stdout, stderr string, err error) {
+	return RunCmdErr(c.command(args...))
 }
 
 // StartLink starts `qbconnector link` in the background, which waits for
@@ -77,7 +107,7 @@ func (c *Connector) Cmd(args ...string) string {
 func (c *Connector) StartLink(platformURL, code, simURL string) *Linking {
 	c.tb.Helper()
 	l := &Linking{done: make(chan struct{})}
-	cmd := exec.Command(c.Program, "--data-dir", c.DataDir, "link", "--platform", platformURL, "--code", code, "--qbdsim", simURL, "--timeout", "1m")
+	cmd := c.command("link", "--platform", platformURL, "--code", code, "--qbdsim", simURL, "--timeout", "1m")
 	cmd.Stdout, cmd.Stderr = &l.out, &l.out
 	if err := cmd.Start(); err != nil {
 		c.tb.Fatal(err)
@@ -111,15 +141,18 @@ func (l *Linking) Wait(tb testing.TB) string {
 }
 
 // RunArgs are the agent's flags in tests: quick probes and back-off so
-// that states clear within a test's patience.
-var RunArgs = []string{"--probe-interval", "300ms", "--heartbeat", "2s",
+// that states clear within a test's patience, and another company file
+// open shown as needing action at once (not after the production hour of
+// "Waiting for QuickBooks"; a test that checks the wait passes
+// --wrong-file-grace again, and the last value counts).
+var RunArgs = []string{"--probe-interval", "300ms", "--heartbeat", "2s", "--wrong-file-grace", "1ms",
 	"--backoff-min", "50ms", "--backoff-max", "500ms", "--idle-session", "3s", "--begin-timeout", "1s", "--log-level", "debug"}
 
 // Run starts `qbconnector run` and waits for its local UI.
 func (c *Connector) Run(extra ...string) {
 	c.tb.Helper()
-	args := append(append([]string{"--data-dir", c.DataDir, "run", "--print-ui-url"}, RunArgs...), extra...)
-	c.Proc, c.UIURL = Start(c.tb, c.Program, args, func(line string) string {
+	args := append(append([]string{"run", "--print-ui-url"}, RunArgs...), extra...)
+	c.Proc, c.UIURL = StartCmd(c.tb, c.command(args...), func(line string) string {
 		u, _ := strings.CutPrefix(line, "Local UI: ")
 		return u
 	})

@@ -163,7 +163,12 @@ func Run(tb testing.TB, bin string, args ...string) string {
 
 // RunErr runs a command to completion and returns its outputs and error.
 func RunErr(bin string, args ...string) (stdout, stderr string, err error) {
-	cmd := exec.Command(bin, args...)
+	return RunCmdErr(exec.Command(bin, args...))
+}
+
+// RunCmdErr runs a prepared command to completion and returns its outputs
+// and error.
+func RunCmdErr(cmd *exec.Cmd) (stdout, stderr string, err error) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err = cmd.Run()
@@ -188,8 +193,15 @@ type Proc struct {
 // process is stopped (SIGTERM, then waited for) at cleanup.
 func Start(tb testing.TB, bin string, args []string, match func(line string) string) (*Proc, string) {
 	tb.Helper()
-	p := &Proc{Name: filepath.Base(bin), Output: &LockedBuffer{}, done: make(chan struct{})}
-	cmd := exec.Command(bin, args...)
+	return StartCmd(tb, exec.Command(bin, args...), match)
+}
+
+// StartCmd is Start for a prepared command (another environment, or a
+// program run through a loader such as Wine).
+func StartCmd(tb testing.TB, cmd *exec.Cmd, match func(line string) string) (*Proc, string) {
+	tb.Helper()
+	args := cmd.Args[1:]
+	p := &Proc{Name: filepath.Base(cmd.Path), Output: &LockedBuffer{}, done: make(chan struct{})}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		tb.Fatal(err)

@@ -74,6 +74,7 @@ func (c *Client) OpenConnection(ctx context.Context, app qbd.App) error {
 	if err := app.Validate(); err != nil {
 		return err
 	}
+	app.Program = hostPath(app.Program)
 	var out ConnectionResponse
 	if err := c.do(ctx, http.MethodPost, "/connections", app, &out, nil); err != nil {
 		return err
