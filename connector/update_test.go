@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -221,7 +220,11 @@ func TestSelfUpdateInstallsVerifiedReleaseAndHandsOver(t *testing.T) {
 	var version string
 	var pid int
 	fmt.Sscanf(string(data), "%s %d", &version, &pid)
-	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGTERM) })
+	t.Cleanup(func() {
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Signal(os.Interrupt)
+		}
+	})
 	if version != "2.0.0" {
 		t.Errorf("running %q, want 2.0.0", version)
 	}
@@ -356,7 +359,11 @@ func TestRunWithUpdatesStopsRunAndHandsOver(t *testing.T) {
 	fields := strings.Fields(string(data))
 	if len(fields) == 2 {
 		pid, _ := strconv.Atoi(fields[1])
-		t.Cleanup(func() { syscall.Kill(pid, syscall.SIGTERM) })
+		t.Cleanup(func() {
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Signal(os.Interrupt)
+		}
+	})
 	}
 	if runs != 1 || len(fields) != 2 || fields[0] != "2.0.0" {
 		t.Errorf("runs %d, marker %q", runs, data)
