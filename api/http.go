@@ -156,13 +156,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64, allo
 			return qbconnect.Errorf(qbconnect.EInvalid, "Content-Type must be application/json, not %q", ct)
 		}
 	}
-	body := r.Body
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-		body = http.MaxBytesReader(w, r.Body, limit)
-	default:
+	if enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc != "" && enc != "identity" {
 		return qbconnect.Errorf(qbconnect.EInvalid, "Content-Encoding %q is not accepted here", enc)
 	}
+	body := http.MaxBytesReader(w, r.Body, limit)
 	data, err := io.ReadAll(body)
 	if err != nil {
 		return bodyReadError(err, limit)

@@ -911,9 +911,3 @@ func authPendingCondition(want gateway.FileIdentity, open *OpenFile) qbd.Conditi
 	return c
 }
 
-func (a *Agent) wakeUp() {
-	select {
-	case a.wake <- struct{}{}:
-	default:
-	}
-}

@@ -85,11 +85,12 @@ func (s *Store) lock(pid int) (*Lock, error) {
 	if pid == 0 {
 		return &Lock{f: f}, nil
 	}
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(pid)+"\n"), 0)
-		if err == nil {
-			err = f.Sync()
-		}
+	}
+	if err == nil {
+		err = f.Sync()
 	}
 	if err != nil {
 		unlock(f)
