@@ -112,3 +112,34 @@ func TestLimitsLeaveRoomForEveryQBXMLElement(t *testing.T) {
 		t.Errorf("limits %d attributes and %d-byte names leave too little room over the schema's %d and %d", maxAttrs, maxNameLen, attrs, name)
 	}
 }
+
+// TestCheckDocumentAppliesTheDecodersLimitsToAnyDocument: a SOAP envelope
+// (or any XML) is checked, not unwrapped; hostile shapes are refused with
+// the decoder's error classes.
+func TestCheckDocumentAppliesTheDecodersLimitsToAnyDocument(t *testing.T) {
+	env := func(s string) string {
+		return `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>` + s + `</soap:Body></soap:Envelope>`
+	}
+	tests := []struct {
+		name string
+		doc  string
+		want error
+	}{
+		{"a Web Connector call", env(`<authenticate xmlns="http://developer.intuit.com/"><strUserName>u</strUserName><strPassword xsi:nil="true" xmlns:xsi="x"/></authenticate>`), nil},
+		{"ISO-8859-1", `<?xml version="1.0" encoding="ISO-8859-1"?><a>Caf` + "\xe9</a>", nil},
+		{"many attributes", env(attrsTag("authenticate", 80000) + `</authenticate>`), ErrTokenTooLarge},
+		{"deep", env(strings.Repeat("<a>", 100) + strings.Repeat("</a>", 100)), ErrTooDeep},
+		{"long name", env(`<` + strings.Repeat("a", 200) + `/>`), ErrTokenTooLarge},
+		{"DTD", `<!DOCTYPE a><a/>`, ErrDTD},
+		{"two roots", `<a/><b/>`, ErrSyntax},
+		{"no root", ` `, ErrSyntax},
+		{"malformed", env(`<a>`), ErrSyntax},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkLimitErr(t, CheckDocument(strings.NewReader(tt.doc), nil), tt.want)
+		})
+	}
+	long := env(`<Notes>` + strings.Repeat("0123456789abcdef<!---->", 5000) + `</Notes>`)
+	checkLimitErr(t, CheckDocument(strings.NewReader(long), &Options{MaxTokenSize: 64 << 10}), ErrTokenTooLarge)
+}
