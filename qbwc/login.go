@@ -12,9 +12,11 @@ import (
 // bcrypt comparison is the most an unauthenticated caller can make the
 // server spend. An address whose checks failed maxFailures times within
 // window gets no more checks until the window has passed since its first
-// failure; and all addresses together share a bucket of rate checks per
-// second (real time), holding burst. Over either, authenticate answers nvu
-// at once. Failures are counted per source address, never per user name,
+// failure; all addresses together share a bucket of rate checks per
+// second (real time), holding burst; and at most maxInflight checks run at
+// once, so that a flood from many addresses leaves the other CPUs to the
+// API whatever a check costs on this machine. Over any, authenticate
+// answers nvu at once. Failures are counted per source address, never per user name,
 // so wrong passwords sent from one place never lock the right password
 // out for the Web Connector that has it.
 type loginLimiter struct {
@@ -23,9 +25,11 @@ type loginLimiter struct {
 	window      time.Duration
 	rate        float64
 	burst       float64
+	maxInflight int
 
-	mu     sync.Mutex
-	tokens float64
+	mu       sync.Mutex
+	inflight int
+	tokens   float64
 	last   time.Time // real time of the last refill
 	addrs  map[string]*addrFailures
 }
@@ -41,14 +45,15 @@ type addrFailures struct {
 // addresses).
 const maxTrackedAddrs = 100_000
 
-func newLoginLimiter(now func() time.Time, maxFailures int, window time.Duration, rate float64, burst int) *loginLimiter {
-	return &loginLimiter{now: now, maxFailures: maxFailures, window: window, rate: rate, burst: float64(burst),
+func newLoginLimiter(now func() time.Time, maxFailures int, window time.Duration, rate float64, burst, maxInflight int) *loginLimiter {
+	return &loginLimiter{now: now, maxFailures: maxFailures, window: window, rate: rate, burst: float64(burst), maxInflight: maxInflight,
 		tokens: float64(burst), last: time.Now(), addrs: map[string]*addrFailures{}}
 }
 
 // allow reports whether a password check from addr may run now and, if
-// so, takes its token from the shared bucket. why says which limit
-// refused it.
+// so, takes its token from the shared bucket and its place among the
+// checks in flight, which the caller gives back with done. why says which
+// limit refused it.
 func (l *loginLimiter) allow(addr string) (ok bool, why string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -58,17 +63,27 @@ func (l *loginLimiter) allow(addr string) (ok bool, why string) {
 		}
 		delete(l.addrs, addr)
 	}
-	if l.rate <= 0 {
-		return true, ""
-	}
-	t := time.Now()
-	l.tokens = min(l.burst, l.tokens+t.Sub(l.last).Seconds()*l.rate)
-	l.last = t
-	if l.tokens < 1 {
+	if l.maxInflight > 0 && l.inflight >= l.maxInflight {
 		return false, "too many logins in progress on this server"
 	}
-	l.tokens--
+	if l.rate > 0 {
+		t := time.Now()
+		l.tokens = min(l.burst, l.tokens+t.Sub(l.last).Seconds()*l.rate)
+		l.last = t
+		if l.tokens < 1 {
+			return false, "too many logins on this server in the last seconds"
+		}
+		l.tokens--
+	}
+	l.inflight++
 	return true, ""
+}
+
+// done ends a check allow let run.
+func (l *loginLimiter) done() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.inflight--
 }
 
 // failed counts a failed check from addr.

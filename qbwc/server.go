@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,10 +93,15 @@ type Config struct {
 	// comparisons, about 50 ms of a CPU each at the default cost) this
 	// process runs for all callers together, with a burst of
 	// PasswordCheckBurst; authenticate answers nvu at once beyond it. 0
-	// means 4 per second, a login every 15 minutes for 3,600 Web
-	// Connectors, with a burst of 16; negative means no bound.
+	// means 1 per second (a login every 15 minutes for 900 Web
+	// Connectors; raise it for more) with a burst of 8; negative means no
+	// bound.
 	PasswordChecksPerSecond float64
 	PasswordCheckBurst      int
+	// MaxConcurrentPasswordChecks bounds the password checks running at
+	// once; authenticate answers nvu at once beyond it. 0 means one per
+	// four CPUs (at least one); negative means no bound.
+	MaxConcurrentPasswordChecks int
 	// ClientAddr returns the source address a request's login failures
 	// are counted under. nil means the peer address of the connection,
 	// an IPv6 address as its /64; behind a reverse proxy, pass a function
@@ -166,13 +172,16 @@ func New(cfg Config) (*Server, error) {
 		cfg.BcryptCost = bcrypt.DefaultCost
 	}
 	if cfg.PasswordChecksPerSecond == 0 {
-		cfg.PasswordChecksPerSecond = 4
+		cfg.PasswordChecksPerSecond = 1
 	}
 	if cfg.PasswordCheckBurst == 0 {
-		cfg.PasswordCheckBurst = 16
+		cfg.PasswordCheckBurst = 8
 	}
 	if cfg.ClientAddr == nil {
 		cfg.ClientAddr = remoteAddr
+	}
+	if cfg.MaxConcurrentPasswordChecks == 0 {
+		cfg.MaxConcurrentPasswordChecks = max(1, runtime.GOMAXPROCS(0)/4)
 	}
 	switch {
 	case cfg.LeaseTTL < 0 || cfg.SessionIdle < 0 || cfg.Postpone < 0 || cfg.MinRunEvery < 0 || cfg.LoginWindow < 0:
@@ -201,7 +210,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg}
-	s.logins = newLoginLimiter(cfg.Now, cfg.MaxLoginFailures, cfg.LoginWindow, cfg.PasswordChecksPerSecond, cfg.PasswordCheckBurst)
+	s.logins = newLoginLimiter(cfg.Now, cfg.MaxLoginFailures, cfg.LoginWindow, cfg.PasswordChecksPerSecond, cfg.PasswordCheckBurst, cfg.MaxConcurrentPasswordChecks)
 	// A hash to compare against for unknown user names, so that they take
 	// as long to refuse as wrong passwords.
 	h, err := bcrypt.GenerateFromPassword([]byte("qbconnect unknown user"), cfg.BcryptCost)

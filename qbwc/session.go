@@ -44,9 +44,18 @@ func (s *Server) authenticate(ctx context.Context, addr, user, password string) 
 		s.cfg.Logger.WarnContext(ctx, "qbwc: login refused without a check", "addr", addr, "reason", why)
 		return nvu, nil
 	}
+	checking := true
+	checked := func() {
+		if checking {
+			checking = false
+			s.logins.done()
+		}
+	}
+	defer checked()
 	cred, err := s.cfg.Store.CredentialByUser(ctx, user)
 	if qbconnect.ErrorCodeOf(err) == qbconnect.ENotFound {
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+		checked()
 		s.logins.failed(addr)
 		s.cfg.Logger.InfoContext(ctx, "qbwc: unknown user name", "user", truncate(user, 64), "addr", addr)
 		return nvu, nil
@@ -55,7 +64,9 @@ func (s *Server) authenticate(ctx context.Context, addr, user, password string) 
 		return nil, err
 	}
 	now := s.cfg.Now()
-	if bcrypt.CompareHashAndPassword(cred.PasswordHash, []byte(password)) != nil {
+	wrong := bcrypt.CompareHashAndPassword(cred.PasswordHash, []byte(password)) != nil
+	checked()
+	if wrong {
 		s.logins.failed(addr)
 		// The count per user name is kept for operators; it locks
 		// nothing out.
