@@ -30,8 +30,8 @@ type loginLimiter struct {
 	mu       sync.Mutex
 	inflight int
 	tokens   float64
-	last   time.Time // real time of the last refill
-	addrs  map[string]*addrFailures
+	last     time.Time // real time of the last refill
+	addrs    map[string]*addrFailures
 }
 
 type addrFailures struct {
