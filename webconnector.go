@@ -18,8 +18,9 @@ type WebConnectorCredential struct {
 	UserName     string
 	PasswordHash []byte
 	FileID       string
-	// FailedLogins counts wrong passwords since FailedSince; the endpoint
-	// refuses logins for the user name while it is over the limit.
+	// FailedLogins counts wrong passwords since FailedSince, for
+	// operators; the endpoint limits failed logins per source address,
+	// never per user name.
 	FailedLogins int
 	FailedSince  *time.Time
 	CreatedAt    time.Time

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -457,111 +458,64 @@ func (q *QuickBooks) Stamp(ctx context.Context, fileID string) error {
 	return nil
 }
 
+// QuickBooks' answers are read with qbxml's decoder, whose tokenizer
+// bounds depth, attributes, names and text: the connector reads them as
+// carefully as the platform does.
+
 // parseCompanyIdentity reads CompanyName and the stamp from a CompanyQuery
 // response.
 func parseCompanyIdentity(resp []byte) (name, stamp string, err error) {
-	var doc struct {
-		Rs struct {
-			Code    string `xml:"statusCode,attr"`
-			Message string `xml:"statusMessage,attr"`
-			Ret     struct {
-				CompanyName string `xml:"CompanyName"`
-				Ext         []struct {
-					Name  string `xml:"DataExtName"`
-					Value string `xml:"DataExtValue"`
-				} `xml:"DataExtRet"`
-			} `xml:"CompanyRet"`
-		} `xml:"QBXMLMsgsRs>CompanyQueryRs"`
-	}
-	if err := decodeXML(resp, &doc); err != nil {
+	dec := newAnswerDecoder(resp)
+	it, err := dec.Next()
+	if err != nil {
 		return "", "", fmt.Errorf("connector: reading QuickBooks' company answer: %w", err)
 	}
-	if doc.Rs.Code != "0" {
-		return "", "", fmt.Errorf("connector: QuickBooks answered the company query with status %s: %s", doc.Rs.Code, doc.Rs.Message)
+	if it.Response.StatusCode != 0 {
+		return "", "", fmt.Errorf("connector: QuickBooks answered the company query with status %d: %s", it.Response.StatusCode, it.Response.StatusMessage)
 	}
-	for _, e := range doc.Rs.Ret.Ext {
-		if e.Name == StampName {
-			stamp = e.Value
+	it, err = dec.Next()
+	if err != nil || it.Kind != qbxml.ItemRecord || it.Record.ElementName() != "CompanyRet" {
+		if err == nil || err == io.EOF {
+			err = errors.New("no CompanyRet")
+		}
+		return "", "", fmt.Errorf("connector: reading QuickBooks' company answer: %w", err)
+	}
+	ret := it.Record.ToNode()
+	name, _ = ret.ChildText("CompanyName")
+	for _, e := range ret.ChildrenNamed("DataExtRet") {
+		if n, _ := e.ChildText("DataExtName"); n == StampName {
+			stamp, _ = e.ChildText("DataExtValue")
 		}
 	}
-	return doc.Rs.Ret.CompanyName, stamp, nil
+	return name, stamp, nil
+}
+
+func newAnswerDecoder(resp []byte) *qbxml.Decoder {
+	return qbxml.NewDecoder(bytes.NewReader(resp), &qbxml.Options{Generic: true})
 }
 
 // firstStatus returns the status of the first response of a message set.
 func firstStatus(resp []byte) (code, message string, err error) {
-	dec := xml.NewDecoder(bytes.NewReader(resp))
-	dec.CharsetReader = charsetReader
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", "", fmt.Errorf("connector: reading QuickBooks' answer: %w", err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth == 3 {
-				for _, a := range t.Attr {
-					switch a.Name.Local {
-					case "statusCode":
-						code = a.Value
-					case "statusMessage":
-						message = a.Value
-					}
-				}
-				return code, message, nil
-			}
-		case xml.EndElement:
-			depth--
-		}
+	it, err := newAnswerDecoder(resp).Next()
+	if err == io.EOF {
+		err = errors.New("the answer holds no response")
 	}
+	if err != nil {
+		return "", "", fmt.Errorf("connector: reading QuickBooks' answer: %w", err)
+	}
+	return strconv.Itoa(it.Response.StatusCode), it.Response.StatusMessage, nil
 }
 
 // messageSetStatus returns the messageSetStatusCode of a response ("" when
 // absent): "600" answers an oldMessageSetID QuickBooks does not know.
 func messageSetStatus(resp []byte) (string, error) {
-	dec := xml.NewDecoder(bytes.NewReader(resp))
-	dec.CharsetReader = charsetReader
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", fmt.Errorf("connector: reading QuickBooks' answer: %w", err)
-		}
-		if t, ok := tok.(xml.StartElement); ok && t.Name.Local == "QBXMLMsgsRs" {
-			for _, a := range t.Attr {
-				if a.Name.Local == "messageSetStatusCode" {
-					return a.Value, nil
-				}
-			}
-			return "", nil
-		}
+	dec := newAnswerDecoder(resp)
+	// The message set's attributes are read with its first response, or
+	// by the end of a message set without one.
+	if _, err := dec.Next(); err != nil && err != io.EOF {
+		return "", fmt.Errorf("connector: reading QuickBooks' answer: %w", err)
 	}
-}
-
-func decodeXML(data []byte, v any) error {
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	dec.CharsetReader = charsetReader
-	return dec.Decode(v)
-}
-
-// charsetReader accepts the encodings QuickBooks declares; ISO-8859-1 is
-// decoded byte by byte.
-func charsetReader(label string, in io.Reader) (io.Reader, error) {
-	switch strings.ToLower(label) {
-	case "utf-8", "utf8", "us-ascii", "ascii":
-		return in, nil
-	case "iso-8859-1", "latin1", "windows-1252", "cp1252":
-		data, err := io.ReadAll(in)
-		if err != nil {
-			return nil, err
-		}
-		runes := make([]rune, len(data))
-		for i, b := range data {
-			runes[i] = rune(b)
-		}
-		return strings.NewReader(string(runes)), nil
-	}
-	return nil, fmt.Errorf("unsupported encoding %q", label)
+	return dec.MessageSet().MessageSetStatusCode, nil
 }
 
 var (

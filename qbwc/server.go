@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,11 +81,32 @@ type Config struct {
 	MaxNoOps int
 	// MaxBody limits a request body; 0 means 64 MiB.
 	MaxBody int64
-	// MaxLoginFailures wrong passwords per user name within LoginWindow
-	// lock the user name out until the window passes; 0 means 10 per 15
-	// minutes.
+	// MaxLoginFailures failed logins (wrong password or unknown user
+	// name) from one source address within LoginWindow make authenticate
+	// answer that address nvu, without checking, until the window has
+	// passed; 0 means 10 per 15 minutes. Failures are counted per
+	// address, not per user name: wrong passwords sent from elsewhere
+	// never lock out the Web Connector that has the right one.
 	MaxLoginFailures int
 	LoginWindow      time.Duration
+	// PasswordChecksPerSecond bounds the password checks (bcrypt
+	// comparisons, about 50 ms of a CPU each at the default cost) this
+	// process runs for all callers together, with a burst of
+	// PasswordCheckBurst; authenticate answers nvu at once beyond it. 0
+	// means 1 per second (a login every 15 minutes for 900 Web
+	// Connectors; raise it for more) with a burst of 8; negative means no
+	// bound.
+	PasswordChecksPerSecond float64
+	PasswordCheckBurst      int
+	// MaxConcurrentPasswordChecks bounds the password checks running at
+	// once; authenticate answers nvu at once beyond it. 0 means one per
+	// four CPUs (at least one); negative means no bound.
+	MaxConcurrentPasswordChecks int
+	// ClientAddr returns the source address a request's login failures
+	// are counted under. nil means the peer address of the connection,
+	// an IPv6 address as its /64; behind a reverse proxy, pass a function
+	// that reads the address the proxy forwards.
+	ClientAddr func(r *http.Request) string
 	// BcryptCost is the cost of password hashes; 0 means bcrypt's default.
 	// Tests may use bcrypt.MinCost.
 	BcryptCost int
@@ -100,6 +122,7 @@ type Config struct {
 type Server struct {
 	cfg       Config
 	dummyHash []byte
+	logins    *loginLimiter
 
 	randMu sync.Mutex
 
@@ -148,10 +171,22 @@ func New(cfg Config) (*Server, error) {
 	if cfg.BcryptCost == 0 {
 		cfg.BcryptCost = bcrypt.DefaultCost
 	}
+	if cfg.PasswordChecksPerSecond == 0 {
+		cfg.PasswordChecksPerSecond = 1
+	}
+	if cfg.PasswordCheckBurst == 0 {
+		cfg.PasswordCheckBurst = 8
+	}
+	if cfg.ClientAddr == nil {
+		cfg.ClientAddr = remoteAddr
+	}
+	if cfg.MaxConcurrentPasswordChecks == 0 {
+		cfg.MaxConcurrentPasswordChecks = max(1, runtime.GOMAXPROCS(0)/4)
+	}
 	switch {
 	case cfg.LeaseTTL < 0 || cfg.SessionIdle < 0 || cfg.Postpone < 0 || cfg.MinRunEvery < 0 || cfg.LoginWindow < 0:
 		return nil, errors.New("qbwc: durations must not be negative")
-	case cfg.MaxNoOps < 0 || cfg.MaxBody < 0 || cfg.MaxLoginFailures < 0:
+	case cfg.MaxNoOps < 0 || cfg.MaxBody < 0 || cfg.MaxLoginFailures < 0 || cfg.PasswordCheckBurst < 0:
 		return nil, errors.New("qbwc: limits must not be negative")
 	case cfg.BcryptCost < bcrypt.MinCost || cfg.BcryptCost > bcrypt.MaxCost:
 		return nil, fmt.Errorf("qbwc: BcryptCost %d is out of range", cfg.BcryptCost)
@@ -175,6 +210,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg}
+	s.logins = newLoginLimiter(cfg.Now, cfg.MaxLoginFailures, cfg.LoginWindow, cfg.PasswordChecksPerSecond, cfg.PasswordCheckBurst, cfg.MaxConcurrentPasswordChecks)
 	// A hash to compare against for unknown user names, so that they take
 	// as long to refuse as wrong passwords.
 	h, err := bcrypt.GenerateFromPassword([]byte("qbconnect unknown user"), cfg.BcryptCost)
@@ -274,7 +310,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		s.writeFault(w, r, op, clientFault("SOAPAction %q does not match operation %s", action, c.op))
 		return
 	}
-	res, err := s.dispatch(ctx, c)
+	res, err := s.dispatch(ctx, c, s.cfg.ClientAddr(r))
 	if err != nil {
 		s.writeFault(w, r, op, err)
 		return
@@ -318,7 +354,8 @@ func faultOf(err error) *fault {
 
 // dispatch checks a call's parameters against the operations table and
 // runs its callback.
-func (s *Server) dispatch(ctx context.Context, c *call) (result, error) {
+// addr is the caller's source address (Config.ClientAddr).
+func (s *Server) dispatch(ctx context.Context, c *call, addr string) (result, error) {
 	op := lookupOperation(c.op)
 	if op == nil {
 		return result{}, clientFault("unknown operation %s", c.op)
@@ -349,7 +386,7 @@ func (s *Server) dispatch(ctx context.Context, c *call) (result, error) {
 	case "clientVersion":
 		return stringResult(s.clientVersion(p("strVersion"))), nil
 	case "authenticate":
-		a, err := s.authenticate(ctx, p("strUserName"), p("strPassword"))
+		a, err := s.authenticate(ctx, addr, p("strUserName"), p("strPassword"))
 		return arrayResult(a), err
 	case "sendRequestXML":
 		req, err := s.sendRequestXML(ctx, p("ticket"), p("strHCPResponse"), p("strCompanyFileName"), p("qbXMLCountry"),

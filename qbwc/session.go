@@ -30,8 +30,9 @@ const (
 
 // authenticate checks the credential and answers the four strings the Web
 // Connector expects: ticket, company file (or nvu, none, busy), postpone
-// seconds, minimum run interval in seconds.
-func (s *Server) authenticate(ctx context.Context, user, password string) ([]string, error) {
+// seconds, minimum run interval in seconds. A caller over the login
+// limits (see loginLimiter) is answered nvu without a password check.
+func (s *Server) authenticate(ctx context.Context, addr, user, password string) ([]string, error) {
 	minRun := ""
 	if s.cfg.MinRunEvery > 0 {
 		minRun = strconv.Itoa(int(s.cfg.MinRunEvery / time.Second))
@@ -39,28 +40,44 @@ func (s *Server) authenticate(ctx context.Context, user, password string) ([]str
 	nvu := []string{"", authNVU, "", minRun}
 	postpone := func(d time.Duration) string { return strconv.Itoa(int(max(d, time.Second) / time.Second)) }
 
+	if ok, why := s.logins.allow(addr); !ok {
+		s.cfg.Logger.WarnContext(ctx, "qbwc: login refused without a check", "addr", addr, "reason", why)
+		return nvu, nil
+	}
+	checking := true
+	checked := func() {
+		if checking {
+			checking = false
+			s.logins.done()
+		}
+	}
+	defer checked()
 	cred, err := s.cfg.Store.CredentialByUser(ctx, user)
 	if qbconnect.ErrorCodeOf(err) == qbconnect.ENotFound {
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
-		s.cfg.Logger.InfoContext(ctx, "qbwc: unknown user name", "user", truncate(user, 64))
+		checked()
+		s.logins.failed(addr)
+		s.cfg.Logger.InfoContext(ctx, "qbwc: unknown user name", "user", truncate(user, 64), "addr", addr)
 		return nvu, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now()
-	if cred.FailedLogins >= s.cfg.MaxLoginFailures && cred.FailedSince != nil && now.Sub(*cred.FailedSince) < s.cfg.LoginWindow {
-		s.cfg.Logger.WarnContext(ctx, "qbwc: user name locked out after wrong passwords", "user", user, "failures", cred.FailedLogins)
-		return nvu, nil
-	}
-	if bcrypt.CompareHashAndPassword(cred.PasswordHash, []byte(password)) != nil {
+	wrong := bcrypt.CompareHashAndPassword(cred.PasswordHash, []byte(password)) != nil
+	checked()
+	if wrong {
+		s.logins.failed(addr)
+		// The count per user name is kept for operators; it locks
+		// nothing out.
 		n, err := s.cfg.Store.RecordLoginFailure(ctx, user, s.cfg.LoginWindow)
 		if err != nil {
 			return nil, err
 		}
-		s.cfg.Logger.InfoContext(ctx, "qbwc: wrong password", "user", user, "failures", n)
+		s.cfg.Logger.InfoContext(ctx, "qbwc: wrong password", "user", user, "addr", addr, "failures", n)
 		return nvu, nil
 	}
+	s.logins.succeeded(addr)
 	if cred.FailedLogins > 0 {
 		if err := s.cfg.Store.ResetLoginFailures(ctx, user); err != nil {
 			return nil, err

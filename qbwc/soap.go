@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // Namespaces of the protocol.
@@ -74,7 +76,7 @@ func parseCall(r io.Reader) (*call, error) {
 	if start, end, ok := findResponseText(body); ok {
 		rest := make([]byte, 0, len(body)-(end-start)+len(responsePlaceholder))
 		rest = append(append(append(rest, body[:start]...), responsePlaceholder...), body[end:]...)
-		c, err := parseDoc(bytes.NewReader(rest))
+		c, err := parseDoc(rest)
 		if err == nil && c.op == "receiveResponseXML" && c.params["response"] == responsePlaceholder {
 			if text, ok := unescapeText(body[start:end]); ok {
 				c.params["response"] = text
@@ -82,7 +84,7 @@ func parseCall(r io.Reader) (*call, error) {
 			}
 		}
 	}
-	return parseDoc(bytes.NewReader(body))
+	return parseDoc(body)
 }
 
 func parseError(err error) error {
@@ -245,8 +247,19 @@ func isXMLChar(r rune) bool {
 	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
 
-func parseDoc(r io.Reader) (*call, error) {
-	d := xml.NewDecoder(r)
+// parseDoc parses a request. encoding/xml, which resolves its
+// namespaces, has no limits of its own (its cost grows faster than the
+// size of a tag with many namespace declarations), so qbxml's bounded
+// tokenizer reads the document first and refuses what is beyond its
+// limits: more than 64 levels, 16 attributes on an element, names of more
+// than 128 bytes. Its other findings are left to encoding/xml, whose
+// messages name SOAP's rules.
+func parseDoc(doc []byte) (*call, error) {
+	err := qbxml.CheckDocument(bytes.NewReader(doc), &qbxml.Options{MaxTokenSize: len(doc) + 1})
+	if errors.Is(err, qbxml.ErrTokenTooLarge) || errors.Is(err, qbxml.ErrTooDeep) {
+		return nil, clientFault("the request is beyond this endpoint's limits: %v", err)
+	}
+	d := xml.NewDecoder(bytes.NewReader(doc))
 	d.Strict = true
 	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
 		switch strings.ToLower(label) {

@@ -2,6 +2,7 @@ package qbwc
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -126,7 +127,7 @@ func TestResponseFastPathMatchesTheParser(t *testing.T) {
 				`<` + prefix + `ticket>t</` + prefix + `ticket><` + prefix + `response>` + text + `</` + prefix + `response>` +
 				`</` + prefix + `receiveResponseXML></soap:Body></soap:Envelope>`
 			fast, ferr := parseCall(strings.NewReader(body))
-			slow, serr := parseDoc(strings.NewReader(body))
+			slow, serr := parseDoc([]byte(body))
 			if (ferr == nil) != (serr == nil) {
 				t.Errorf("%q %q: fast %v, parser %v", prefix, text, ferr, serr)
 				continue
@@ -134,6 +135,40 @@ func TestResponseFastPathMatchesTheParser(t *testing.T) {
 			if ferr == nil && fast.params["response"] != slow.params["response"] {
 				t.Errorf("%q %q: fast %q, parser %q", prefix, text, fast.params["response"], slow.params["response"])
 			}
+		}
+	}
+}
+
+// TestParseCallRefusesEnvelopesBeyondTheTokenizersLimits: before any
+// authentication, a request whose envelope has an element with many
+// attributes or namespace declarations, deep nesting or a long name is
+// refused with a client fault by qbxml's bounded tokenizer, before
+// encoding/xml (whose cost grows faster than the input's size on some of
+// these shapes) reads it. The response text a receiveResponseXML carries
+// is qbXML for the decoder, which has the same limits.
+func TestParseCallRefusesEnvelopesBeyondTheTokenizersLimits(t *testing.T) {
+	many := func(format string, n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, format, i)
+		}
+		return b.String()
+	}
+	auth := `<authenticate xmlns="http://developer.intuit.com/"><strUserName>u</strUserName><strPassword>p</strPassword></authenticate>`
+	cases := map[string]string{
+		"many attributes":             `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"` + many(` a%d="1"`, 50000) + `><soap:Body>` + auth + `</soap:Body></soap:Envelope>`,
+		"many namespace declarations": `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><authenticate xmlns="http://developer.intuit.com/"` + many(` xmlns:p%d="u"`, 50000) + `><strUserName>u</strUserName><strPassword>p</strPassword></authenticate></soap:Body></soap:Envelope>`,
+		"deep header":                 `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>` + strings.Repeat("<h>", 50000) + strings.Repeat("</h>", 50000) + `</soap:Header><soap:Body>` + auth + `</soap:Body></soap:Envelope>`,
+		"long parameter name":         `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><authenticate xmlns="http://developer.intuit.com/"><` + strings.Repeat("x", 5000) + `/></authenticate></soap:Body></soap:Envelope>`,
+	}
+	for name, body := range cases {
+		c, err := parseCall(strings.NewReader(body))
+		if err == nil {
+			t.Errorf("%s: accepted as %s", name, c.op)
+			continue
+		}
+		if f := faultOf(err); f.code != faultClient || !strings.Contains(f.msg, "limits") {
+			t.Errorf("%s: fault %s %q, want a client fault naming the limit", name, f.code, f.msg)
 		}
 	}
 }

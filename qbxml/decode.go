@@ -55,6 +55,18 @@ type decodeState struct {
 	arena arena
 	text0 []byte
 	names map[string]string // element and attribute names seen, for Nodes
+	// maxText bounds the text of one element, which may come in many
+	// tokens (split by comments or CDATA sections); 0 means the default
+	// MaxTokenSize.
+	maxText int
+}
+
+// textLimit returns the longest text one element may hold.
+func (d *decodeState) textLimit() int {
+	if d.maxText > 0 {
+		return d.maxText
+	}
+	return defaultMaxTokenSize
 }
 
 // typedElement is implemented by every generated type.
@@ -175,6 +187,9 @@ func (d *decodeState) textRest() (string, error) {
 		switch t.kind {
 		case tokText:
 			d.arena.write(t.text)
+			if d.arena.size() > d.textLimit() {
+				return "", textTooLong(d.textLimit())
+			}
 		case tokStart:
 			if err := d.noAttrs(t); err != nil {
 				return "", err
@@ -260,6 +275,9 @@ func (d *decodeState) nodeRest(n *Node, prefix string) (*Node, error) {
 		case tokText:
 			if len(n.Children) == 0 {
 				d.text0 = append(d.text0, t.text...)
+				if len(d.text0) > d.textLimit() {
+					return nil, textTooLong(d.textLimit())
+				}
 			}
 		case tokStart:
 			var c *Node
@@ -422,6 +440,7 @@ func NewDecoder(r io.Reader, opts *Options) *Decoder {
 		}
 		dec.d.fast = newGosaxTokenizer(in, o)
 		dec.d.tz = dec.d.fast
+		dec.d.maxText = o.MaxTokenSize
 		return nil
 	}
 	return dec
@@ -439,6 +458,7 @@ func NewStdDecoder(r io.Reader, opts *Options) *Decoder {
 			return err
 		}
 		dec.d.tz = newStdTokenizer(in, o)
+		dec.d.maxText = o.MaxTokenSize
 		return nil
 	}
 	return dec

@@ -70,6 +70,22 @@
 // ErrCharset or ErrNotQBXML. NewStdDecoder is the same decoder on
 // encoding/xml, kept as the reference for differential tests.
 //
+// # Limits
+//
+// Decoding costs time in proportion to the input's size whatever its
+// shape, since a tenant's passthrough request and a connector's or Web
+// Connector's answer are untrusted. Besides Options.MaxDepth (64) and
+// Options.MaxTokenSize (8 MiB, which also bounds the text of one element
+// however comments and CDATA sections split it), an element may carry at
+// most 16 attributes (qbXML's busiest carry 7) and names may be 128 bytes
+// long (qbXML's longest has 39); beyond them Next, ParseNode and
+// CheckDocument fail with ErrTokenTooLarge. CheckDocument applies the
+// same tokenizer to any XML document, such as a SOAP envelope, before a
+// parser without limits reads it. BenchmarkDecodeHostileShapes reports
+// the time per KB of the worst shapes at 10 KB and at 1 MB:
+//
+//	go test ./qbxml -run '^$' -bench DecodeHostileShapes -benchtime 3x
+//
 // # Speed
 //
 // Nearly all of a qbXML response is simple elements, <Name>text</Name>,

@@ -25,7 +25,7 @@ func ParseNode(r io.Reader, opts *Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &decodeState{tz: newGosaxTokenizerSize(in, o, size)}
+	d := &decodeState{tz: newGosaxTokenizerSize(in, o, size), maxText: o.MaxTokenSize}
 	if size < gosaxBufSize {
 		d.arena.chunk = make([]byte, 0, size)
 	}

@@ -14,7 +14,10 @@ import (
 // windows-1252 input to UTF-8 as its XML declaration says, and unwraps a
 // Web Connector SOAP envelope so that the tokenizers always see a UTF-8
 // qbXML document.
-func prepareInput(r io.Reader, o *Options) (io.Reader, error) {
+func prepareInput(r io.Reader, o *Options) (io.Reader, error) { return prepare(r, o, true) }
+
+// prepare is prepareInput; unwrapSOAP false leaves a SOAP envelope as it is.
+func prepare(r io.Reader, o *Options, unwrapSOAP bool) (io.Reader, error) {
 	br := bufio.NewReaderSize(r, 4096)
 	head, _ := br.Peek(1024)
 	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
@@ -38,7 +41,7 @@ func prepareInput(r io.Reader, o *Options) (io.Reader, error) {
 	default:
 		return nil, fmt.Errorf("%w: %q", ErrCharset, enc)
 	}
-	if isSOAP(head) {
+	if unwrapSOAP && isSOAP(head) {
 		return newSOAPReader(bufio.NewReaderSize(in, 4096), o)
 	}
 	return in, nil

@@ -72,6 +72,14 @@ func (z *stdTokenizer) read(t *token) error {
 			}
 			t.kind, t.name, t.parsed = tokStart, z.name, false
 			z.cur = tk.Attr
+			if len(z.name) > maxNameLen {
+				// encoding/xml has checked the tag's syntax; duplicate
+				// attributes are still a syntax error rather than a limit.
+				if _, err := z.attrs(t); err != nil && !errors.Is(err, ErrTokenTooLarge) {
+					return err
+				}
+				return nameTooLong("element", z.name)
+			}
 			return nil
 		case xml.EndElement:
 			z.name = qname(z.name, tk.Name)
@@ -101,21 +109,33 @@ func (z *stdTokenizer) read(t *token) error {
 	}
 }
 
+// attrs applies parseAttrs' rules to the attributes encoding/xml read:
+// duplicates among the first maxAttrs are a syntax error, then more than
+// maxAttrs attributes or a name longer than maxNameLen is a limit error.
 func (z *stdTokenizer) attrs(t *token) ([]rawAttr, error) {
 	if t.parsed {
 		return t.attrs, nil
 	}
 	out := z.attrBuf[:0]
-	for _, a := range z.cur {
+	var limit error
+	for i, a := range z.cur {
 		name := []byte(a.Name.Local)
-		for _, o := range out {
-			if string(o.name) == string(name) {
-				return nil, fmt.Errorf("%w: duplicate attribute %s", ErrSyntax, name)
+		if i < maxAttrs {
+			for _, o := range out {
+				if string(o.name) == string(name) {
+					return nil, fmt.Errorf("%w: duplicate attribute %s", ErrSyntax, truncate(name))
+				}
 			}
+			out = append(out, rawAttr{name: name, value: []byte(a.Value)})
 		}
-		out = append(out, rawAttr{name: name, value: []byte(a.Value)})
+		if limit == nil && len(name) > maxNameLen {
+			limit = nameTooLong("attribute", name)
+		}
+	}
+	if limit == nil && len(z.cur) > maxAttrs {
+		limit = tooManyAttrs(len(z.cur))
 	}
 	z.attrBuf = out
 	t.attrs, t.parsed = out, true
-	return out, nil
+	return out, limit
 }

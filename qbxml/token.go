@@ -24,7 +24,9 @@ var (
 	ErrDTD = errors.New("qbxml: DTDs are not allowed")
 	// ErrTooDeep reports elements nested deeper than the decoder's limit.
 	ErrTooDeep = errors.New("qbxml: elements nested too deeply")
-	// ErrTokenTooLarge reports a tag or text larger than the decoder's limit.
+	// ErrTokenTooLarge reports a tag or text larger than the decoder's
+	// limit, or an element with more attributes or a longer name than any
+	// qbXML document has.
 	ErrTokenTooLarge = errors.New("qbxml: token too large")
 	// ErrCharset reports a declared encoding other than UTF-8, ISO-8859-1
 	// and windows-1252.
@@ -71,6 +73,31 @@ const (
 	gosaxBufSize        = 64 << 10
 )
 
+// Limits that no qbXML document comes near, which keep the cost of a
+// hostile document linear in its size.
+const (
+	// maxAttrs is the most attributes an element may have. The schema's
+	// busiest elements, the responses, carry seven (requestID,
+	// statusCode, statusSeverity, statusMessage, retCount,
+	// iteratorRemainingCount, iteratorID); requests carry at most four.
+	// Sixteen leaves room for the namespace declarations (xmlns,
+	// xmlns:xsi, xsi:type) some tools add, and bounds the duplicate check
+	// to a few comparisons per attribute.
+	maxAttrs = 16
+	// maxNameLen is the longest local name of an element or attribute,
+	// in bytes. qbXML's longest name has 39
+	// (isTrackingOnPurchaseTransactionsEnabled).
+	maxNameLen = 128
+)
+
+// schemaMaxAttrs and schemaMaxNameLen are what the schema itself uses;
+// TestLimitsLeaveRoomForEveryQBXMLElement checks them against the
+// generated tables.
+const (
+	schemaMaxAttrs   = 7
+	schemaMaxNameLen = 39
+)
+
 // guardReader fails when too many bytes are read without the tokenizer
 // producing a token, which bounds the buffer of a tokenizer that grows to
 // hold a whole token.
@@ -100,6 +127,8 @@ type gosaxTokenizer struct {
 	guard     guardReader
 	stack     nameStack
 	attrBuf   []rawAttr
+	rc        runeCache
+	maxText   int // Options.MaxTokenSize: the longest text of one element
 	done      bool
 }
 
@@ -110,7 +139,7 @@ func newGosaxTokenizer(r io.Reader, o *Options) *gosaxTokenizer {
 // newGosaxTokenizerSize starts with a buffer of size bytes, which grows
 // for longer tokens.
 func newGosaxTokenizerSize(r io.Reader, o *Options, size int) *gosaxTokenizer {
-	t := &gosaxTokenizer{stack: nameStack{max: o.MaxDepth}}
+	t := &gosaxTokenizer{stack: nameStack{max: o.MaxDepth}, maxText: o.MaxTokenSize}
 	t.guard = guardReader{r: r, limit: o.MaxTokenSize + gosaxBufSize}
 	t.r = gosax.NewReaderSize(&t.guard, size)
 	t.r.EmitSelfClosingTag = true
@@ -291,7 +320,7 @@ func (z *gosaxTokenizer) start(t *token, b []byte) error {
 			return nil
 		}
 	}
-	name, rest, colon, err := splitTag(b)
+	name, rest, colon, err := splitTag(b, &z.rc)
 	if err != nil {
 		return err
 	}
@@ -302,6 +331,14 @@ func (z *gosaxTokenizer) start(t *token, b []byte) error {
 		if name, err = localName(name); err != nil {
 			return err
 		}
+	}
+	if len(name) > maxNameLen {
+		// A syntax error in the attributes wins, as it does for
+		// encoding/xml, which reads the whole tag first.
+		if _, err := parseAttrs(rest, z.attrBuf[:0], &z.rc); err != nil && !errors.Is(err, ErrTokenTooLarge) {
+			return err
+		}
+		return nameTooLong("element", name)
 	}
 	t.kind, t.name, t.raw, t.parsed = tokStart, name, rest, false
 	return nil
@@ -325,7 +362,7 @@ func (z *gosaxTokenizer) end(t *token, b []byte) error {
 		}
 		// pop compares with the validated start tag's name
 	} else {
-		name, _, _, _ = splitTag(b)
+		name, _, _, _ = splitTag(b, &z.rc)
 	}
 	if err := z.stack.pop(name); err != nil {
 		return err
@@ -354,6 +391,9 @@ func (z *gosaxTokenizer) quickText(a *arena) (ok bool, err error) {
 		txt, err := unescape(ev.Bytes)
 		if err != nil {
 			return false, err
+		}
+		if len(txt) > z.maxText {
+			return false, textTooLong(z.maxText)
 		}
 		a.write(txt)
 		ev, err = z.r.Event()
@@ -394,7 +434,7 @@ func (z *gosaxTokenizer) attrs(t *token) ([]rawAttr, error) {
 	if t.parsed {
 		return t.attrs, nil
 	}
-	as, err := parseAttrs(t.raw, z.attrBuf[:0])
+	as, err := parseAttrs(t.raw, z.attrBuf[:0], &z.rc)
 	z.attrBuf = as
 	t.attrs, t.parsed = as, true
 	return as, err
@@ -402,7 +442,7 @@ func (z *gosaxTokenizer) attrs(t *token) ([]rawAttr, error) {
 
 // splitTag splits a start tag "<name attrs>" or "<name attrs/>" into its
 // name and the unparsed attribute text; colon reports a ':' in the name.
-func splitTag(b []byte) (name, rest []byte, colon bool, err error) {
+func splitTag(b []byte, rc *runeCache) (name, rest []byte, colon bool, err error) {
 	if len(b) < 3 || b[0] != '<' || b[len(b)-1] != '>' {
 		return nil, nil, false, fmt.Errorf("%w: invalid tag %q", ErrSyntax, truncate(b))
 	}
@@ -432,7 +472,7 @@ func splitTag(b []byte) (name, rest []byte, colon bool, err error) {
 		i++
 	}
 	name = in[:i]
-	if len(name) == 0 || charClass[name[0]]&ccNameStart == 0 || slow && !validName(name) {
+	if len(name) == 0 || charClass[name[0]]&ccNameStart == 0 || slow && !rc.validName(name) {
 		return nil, nil, false, fmt.Errorf("%w: invalid element name %q", ErrSyntax, truncate(name))
 	}
 	return name, in[i:], colon, nil
@@ -624,14 +664,24 @@ func truncate(b []byte) []byte {
 }
 
 // parseAttrs parses name="value" pairs, unescaping values in place.
-func parseAttrs(b []byte, out []rawAttr) ([]rawAttr, error) {
+// Only the first maxAttrs attributes are kept and checked for duplicates,
+// so its cost is linear in the tag's size; the rest are still read, so
+// that a syntax error anywhere in the tag wins over a limit, as it does
+// for encoding/xml, which reads the whole tag before the reference
+// tokenizer counts. The limit errors wrap ErrTokenTooLarge.
+func parseAttrs(b []byte, out []rawAttr, rc *runeCache) ([]rawAttr, error) {
+	n := 0
+	var limit error
 	for {
 		i := 0
 		for i < len(b) && isSpace(b[i]) {
 			i++
 		}
 		if i == len(b) {
-			return out, nil
+			if limit == nil && n > maxAttrs {
+				limit = tooManyAttrs(n)
+			}
+			return out, limit
 		}
 		b = b[i:]
 		j := 0
@@ -639,7 +689,7 @@ func parseAttrs(b []byte, out []rawAttr) ([]rawAttr, error) {
 			j++
 		}
 		name := b[:j]
-		if !validName(name) {
+		if !rc.validName(name) {
 			return out, fmt.Errorf("%w: invalid attribute name %q", ErrSyntax, truncate(name))
 		}
 		name, err := localName(name)
@@ -650,38 +700,57 @@ func parseAttrs(b []byte, out []rawAttr) ([]rawAttr, error) {
 			j++
 		}
 		if j == len(b) || b[j] != '=' {
-			return out, fmt.Errorf("%w: attribute %s has no value", ErrSyntax, name)
+			return out, fmt.Errorf("%w: attribute %s has no value", ErrSyntax, truncate(name))
 		}
 		j++
 		for j < len(b) && isSpace(b[j]) {
 			j++
 		}
 		if j == len(b) || (b[j] != '"' && b[j] != '\'') {
-			return out, fmt.Errorf("%w: attribute %s value is not quoted", ErrSyntax, name)
+			return out, fmt.Errorf("%w: attribute %s value is not quoted", ErrSyntax, truncate(name))
 		}
 		q := b[j]
 		k := j + 1
 		for k < len(b) && b[k] != q {
 			if b[k] == '<' {
-				return out, fmt.Errorf("%w: '<' in attribute %s", ErrSyntax, name)
+				return out, fmt.Errorf("%w: '<' in attribute %s", ErrSyntax, truncate(name))
 			}
 			k++
 		}
 		if k == len(b) {
-			return out, fmt.Errorf("%w: unterminated attribute %s", ErrSyntax, name)
+			return out, fmt.Errorf("%w: unterminated attribute %s", ErrSyntax, truncate(name))
 		}
 		val, err := unescapeAttr(b[j+1 : k])
 		if err != nil {
 			return out, err
 		}
-		for _, a := range out {
-			if string(a.name) == string(name) {
-				return out, fmt.Errorf("%w: duplicate attribute %s", ErrSyntax, name)
+		if n < maxAttrs {
+			for _, a := range out {
+				if string(a.name) == string(name) {
+					return out, fmt.Errorf("%w: duplicate attribute %s", ErrSyntax, truncate(name))
+				}
 			}
+			out = append(out, rawAttr{name: name, value: val})
 		}
-		out = append(out, rawAttr{name: name, value: val})
+		if limit == nil && len(name) > maxNameLen {
+			limit = nameTooLong("attribute", name)
+		}
+		n++
 		b = b[k+1:]
 	}
+}
+
+func tooManyAttrs(n int) error {
+	return fmt.Errorf("%w: an element has %d attributes; qbXML uses at most %d and the limit is %d", ErrTokenTooLarge, n, schemaMaxAttrs, maxAttrs)
+}
+
+func nameTooLong(what string, name []byte) error {
+	return fmt.Errorf("%w: %s name %q... is %d bytes long; the limit is %d", ErrTokenTooLarge, what, truncate(name), len(name), maxNameLen)
+}
+
+// textTooLong reports the text of one element beyond max bytes.
+func textTooLong(max int) error {
+	return fmt.Errorf("%w: the text of an element is longer than %d bytes", ErrTokenTooLarge, max)
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -704,7 +773,38 @@ func isNameByte(c byte) bool {
 }
 
 // validName accepts XML names; non-ASCII letters are checked as runes.
-func validName(b []byte) bool {
+func validName(b []byte) bool { return (*runeCache)(nil).validName(b) }
+
+// runeCache remembers isNameRune's verdicts, which cost an encoding/xml
+// decoder each: a long name of non-ASCII letters then costs a map lookup
+// per letter. The nil cache remembers nothing.
+type runeCache struct {
+	first, other map[rune]bool
+}
+
+func (c *runeCache) nameRune(r rune, first bool) bool {
+	if c == nil {
+		return isNameRune(r, first)
+	}
+	m := &c.other
+	if first {
+		m = &c.first
+	}
+	if v, ok := (*m)[r]; ok {
+		return v
+	}
+	v := isNameRune(r, first)
+	if *m == nil {
+		*m = make(map[rune]bool)
+	}
+	if len(*m) < 1<<16 {
+		(*m)[r] = v
+	}
+	return v
+}
+
+// validName accepts XML names, deciding non-ASCII letters through rc.
+func (rc *runeCache) validName(b []byte) bool {
 	if len(b) == 0 || !isNameStart(b[0]) {
 		return false
 	}
@@ -718,7 +818,7 @@ func validName(b []byte) bool {
 			continue
 		}
 		r, n := utf8.DecodeRune(b[i:])
-		if !isNameRune(r, i == 0) || r == utf8.RuneError && n == 1 {
+		if r == utf8.RuneError && n == 1 || !rc.nameRune(r, i == 0) {
 			return false
 		}
 		i += n
@@ -923,6 +1023,9 @@ const (
 	arenaChunk = 32 << 10
 	ptrChunk   = 1024
 )
+
+// size returns how many bytes were written since begin.
+func (a *arena) size() int { return len(a.chunk) - a.start }
 
 func (a *arena) str(b []byte) string {
 	a.begin()

@@ -18,17 +18,32 @@ import (
 	"github.com/qbconnect/qbconnect/qbdsim/server"
 )
 
-// client returns the control client for --addr / $QBDSIM_ADDR.
+// client returns the control client for --addr / $QBDSIM_ADDR, with
+// --token / $QBDSIM_TOKEN.
 func client(cmd *cobra.Command) (*server.Client, error) {
 	addr, _ := cmd.Flags().GetString("addr")
-	return server.NewClient(addr, nil)
+	c, err := server.NewClient(addr, nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.WithToken(token(cmd)), nil
 }
 
-// controlCmd adds the --addr flag every control command has, and the
-// deprecated --json that every control command had (it changes nothing on
-// those that print nothing).
+// token returns --token, or $QBDSIM_TOKEN (read here rather than as the
+// flag's default, so that help never prints it).
+func token(cmd *cobra.Command) string {
+	if t, _ := cmd.Flags().GetString("token"); t != "" {
+		return t
+	}
+	return os.Getenv("QBDSIM_TOKEN")
+}
+
+// controlCmd adds the --addr and --token flags every control command has,
+// and the deprecated --json that every control command had (it changes
+// nothing on those that print nothing).
 func controlCmd(c *cobra.Command) *cobra.Command {
 	c.Flags().String("addr", envOr("QBDSIM_ADDR", server.DefaultAddr), "address of the running qbdsim serve (env QBDSIM_ADDR)")
+	c.Flags().String("token", "", "the token qbdsim serve was given with --token (env QBDSIM_TOKEN)")
 	var ignored cliout.Format
 	cliout.AddJSONAlias(c, &ignored)
 	return c

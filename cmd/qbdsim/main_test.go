@@ -22,10 +22,16 @@ import (
 // address; it stops at the end of the test.
 func serve(t *testing.T, dir string) string {
 	t.Helper()
+	return serveArgs(t, "serve", "--dir", dir, "--addr", "127.0.0.1:0")
+}
+
+// serveArgs runs `qbdsim ARGS...` (a serve command) as serve does.
+func serveArgs(t *testing.T, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	cmd := newRootCmd()
-	cmd.SetArgs([]string{"serve", "--dir", dir, "--addr", "127.0.0.1:0"})
+	cmd.SetArgs(args)
 	cmd.SetOut(pw)
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx); pw.Close() }()
@@ -171,5 +177,30 @@ func TestClockSetMovesTheSimulatorClock(t *testing.T) {
 	cmd.SetErr(io.Discard)
 	if err := cmd.ExecuteContext(context.Background()); err == nil || !strings.Contains(err.Error(), "is not a time") {
 		t.Errorf("clock set someday: %v", err)
+	}
+}
+
+// TestServeBeyondLoopbackNeedsAToken: `qbdsim serve` refuses to listen
+// beyond loopback without --token, saying why; with one, the commands
+// reach it with $QBDSIM_TOKEN and nothing else does.
+func TestServeBeyondLoopbackNeedsAToken(t *testing.T) {
+	dir := t.TempDir()
+	cmd := newRootCmd()
+	cmd.SetArgs([]string{"serve", "--dir", dir, "--addr", "0.0.0.0:0"})
+	cmd.SetOut(io.Discard)
+	t.Setenv("QBDSIM_TOKEN", "")
+	err := cmd.ExecuteContext(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "--token") || !strings.Contains(err.Error(), "beyond loopback") {
+		t.Fatalf("serve on 0.0.0.0 without a token: %v, want a refusal naming --token", err)
+	}
+
+	t.Setenv("QBDSIM_TOKEN", "s3cret")
+	addr := serveArgs(t, "serve", "--dir", dir, "--addr", "127.0.0.1:0")
+	if out := run(t, addr, "status"); !strings.Contains(out, "QuickBooks: closed") {
+		t.Errorf("status with $QBDSIM_TOKEN: %q", out)
+	}
+	ctl, _ := server.NewClient(addr, nil)
+	if _, err := ctl.State(context.Background()); err == nil {
+		t.Error("a client without the token read the state")
 	}
 }

@@ -51,6 +51,7 @@ func (v *verifierFlags) verifier(logger *slog.Logger) (*signing.Verifier, error)
 func newServeCmd() *cobra.Command {
 	var (
 		dir, addr, policy, loginAs string
+		allowedHosts               []string
 		personal                   bool
 		perRequest, perRecord      time.Duration
 		vf                         verifierFlags
@@ -71,6 +72,13 @@ func newServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			tok := token(cmd)
+			if !server.IsLoopback(addr) {
+				if tok == "" {
+					return fmt.Errorf("refusing to listen on %s, beyond loopback, without --token: anyone who reaches it could drive QuickBooks through the control API; pass --token SECRET (or $QBDSIM_TOKEN; the qbdsim commands send it from the same variable), or listen on 127.0.0.1", addr)
+				}
+				logger.Warn("qbdsim: the control API needs the token; the web UI and the request processor (/rp/v1) do not: keep this address on a network you trust")
+			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
@@ -83,14 +91,17 @@ func newServeCmd() *cobra.Command {
 			// Programs are verified by the simulator's clock, which
 			// `qbdsim clock set` moves; set before anything is verified.
 			ver.Now = sim.Now
-			return server.Serve(cmd.Context(), addr, server.New(sim, logger), logger, func(a net.Addr) {
+			h := server.NewWithOptions(sim, server.Options{Logger: logger, Token: tok, AllowedHosts: allowedHosts})
+			return server.Serve(cmd.Context(), addr, h, logger, func(a net.Addr) {
 				fmt.Fprintf(cmd.OutOrStdout(), "qbdsim: QuickBooks simulator on http://%s (company files in %s)\n", a, sim.Dir())
 			})
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "directory of company files (*.QBW); required")
 	cmd.MarkFlagRequired("dir")
-	cmd.Flags().StringVar(&addr, "addr", envOr("QBDSIM_ADDR", server.DefaultAddr), "address to listen on (keep it on loopback)")
+	cmd.Flags().StringVar(&addr, "addr", envOr("QBDSIM_ADDR", server.DefaultAddr), "address to listen on (keep it on loopback; beyond it --token is required)")
+	cmd.Flags().String("token", "", "require this bearer token on the control API (env QBDSIM_TOKEN); required to listen beyond loopback")
+	cmd.Flags().StringArrayVar(&allowedHosts, "allowed-host", nil, "host name, besides IP addresses and localhost, that requests may name (others are refused as DNS rebinding); repeatable")
 	cmd.Flags().StringVar(&policy, "policy", "ask", "answer authorization dialogs automatically: ask, always, whenever-open, prompt-each-time, deny")
 	cmd.Flags().StringVar(&loginAs, "policy-login-as", "", "user the \"always\" policy lets applications log in as (default Admin)")
 	cmd.Flags().BoolVar(&personal, "policy-personal-data", false, "the policy allows personal data")

@@ -19,8 +19,9 @@ import (
 // Client calls a running simulator's control API (the qbdsim command and
 // tests use it).
 type Client struct {
-	base string
-	hc   *http.Client
+	base  string
+	hc    *http.Client
+	token string
 }
 
 // NewClient returns a control client for the simulator at addr
@@ -34,6 +35,13 @@ func NewClient(addr string, hc *http.Client) (*Client, error) {
 		hc = &http.Client{}
 	}
 	return &Client{base: base, hc: hc}, nil
+}
+
+// WithToken makes c send token (qbdsim serve --token) with every call and
+// returns c.
+func (c *Client) WithToken(token string) *Client {
+	c.token = token
+	return c
 }
 
 // BaseURL returns the simulator's base URL.
@@ -193,8 +201,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return err
 	}
-	if in != nil {
+	if method != http.MethodGet && method != http.MethodHead {
+		// every write is JSON, even one without a body: the simulator
+		// refuses other types, which a cross-site form could send
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

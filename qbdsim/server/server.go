@@ -33,25 +33,57 @@ const maxRequestBody = 64 << 20
 
 // Server is the simulator's HTTP handler.
 type Server struct {
-	sim *qbdsim.Simulator
-	log *slog.Logger
-	mux *http.ServeMux
-	ui  *ui
+	sim          *qbdsim.Simulator
+	log          *slog.Logger
+	mux          *http.ServeMux
+	ui           *ui
+	token        string
+	allowedHosts []string
 }
 
-// New returns the handler for sim. logger may be nil.
+// Options configure a Server. The zero value serves on loopback as New
+// does.
+type Options struct {
+	// Logger may be nil.
+	Logger *slog.Logger
+	// Token, when set, must come with every control API call
+	// (/api/v1/...) as "Authorization: Bearer TOKEN". A simulator that
+	// listens beyond loopback needs one: anyone who reaches it could
+	// otherwise start and stop QuickBooks or answer its dialogs.
+	Token string
+	// AllowedHosts are the host names, besides IP addresses and
+	// localhost, that requests may name in Host; any other name is
+	// refused, so that a page whose name was rebound to the simulator's
+	// address cannot call it.
+	AllowedHosts []string
+}
+
+// New returns the handler for sim, without a token. logger may be nil.
 func New(sim *qbdsim.Simulator, logger *slog.Logger) *Server {
+	return NewWithOptions(sim, Options{Logger: logger})
+}
+
+// NewWithOptions returns the handler for sim configured by o.
+func NewWithOptions(sim *qbdsim.Simulator, o Options) *Server {
+	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{sim: sim, log: logger, mux: http.NewServeMux()}
+	s := &Server{sim: sim, log: logger, mux: http.NewServeMux(), token: o.Token, allowedHosts: o.AllowedHosts}
 	s.ui = newUI(s)
 	s.routes()
 	return s
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler: every request passes guard first.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if status, msg := s.guard(r); status != 0 {
+		s.log.Warn("qbdsim: request refused", "method", r.Method, "path", r.URL.Path, "status", status, "reason", msg)
+		writeJSON(w, status, simclient.ErrorResponse{Message: msg})
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // routes lists every route in one place.
 func (s *Server) routes() {
