@@ -13,8 +13,9 @@ import (
 
 // SyncStore keeps the sync engine's state: one row per company and data
 // type (status, high-water marks, the checkpoint of the pass under way) and
-// the history of passes. A page of records and the checkpoint that follows
-// it are written in one transaction (BeginSyncPage).
+// the history of passes. A page of records, the checkpoint that follows it
+// and the operation of the next page are written in one transaction
+// (BeginSyncPage).
 type SyncStore struct {
 	db *DB
 
@@ -457,6 +458,18 @@ func (p *SyncPage) flush() error {
 	return nil
 }
 
+// Enqueue stores op in the page's transaction, as Queue.Enqueue would, and
+// returns its ID (the existing operation's for a used idempotency key):
+// the sync engine queues a pass's next page with the checkpoint that
+// names it, so a crash keeps both or neither. The connector is woken after
+// Commit; after a Rollback the operation was never queued.
+func (p *SyncPage) Enqueue(op *qbconnect.Operation) (string, error) {
+	if p.done {
+		return "", fmt.Errorf("sync page already finished")
+	}
+	return (&Queue{db: p.db}).enqueue(p.ctx, p.tx, op)
+}
+
 // Commit writes the remaining records, the deletions, the new state (which
 // must be of the page's company and type) and run (may be nil), and commits.
 func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error {
@@ -491,6 +504,9 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 	}
 	if err := p.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, k := range p.tx.wake {
+		p.db.hub.notify(k)
 	}
 	return nil
 }
