@@ -366,9 +366,12 @@ type SyncPage struct {
 func (s *SyncStore) BeginSyncPage(ctx context.Context, companyID, typ string, expect SyncKey) (*SyncPage, error) {
 	// Prepare before the transaction: with SQLite the transaction holds
 	// the only writer connection.
-	full, err := s.fullBatch(ctx)
-	if err != nil {
-		return nil, err
+	var full *sql.Stmt
+	if s.db.dialect != Postgres {
+		var err error
+		if full, err = s.fullBatch(ctx); err != nil {
+			return nil, err
+		}
 	}
 	stx, err := s.db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -437,6 +440,14 @@ func (p *SyncPage) flush() error {
 		}
 		uniq = kept
 	}
+	if p.db.dialect == Postgres {
+		err := p.flushArrays(uniq)
+		if err != nil {
+			return err
+		}
+		p.batch = p.batch[:0]
+		return nil
+	}
 	p.args = p.args[:0]
 	for _, r := range uniq {
 		p.args = append(p.args, r.CompanyID, r.Type, r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, r.Active,
@@ -468,6 +479,22 @@ func (p *SyncPage) Enqueue(op *qbconnect.Operation) (string, error) {
 		return "", fmt.Errorf("sync page already finished")
 	}
 	return (&Queue{db: p.db}).enqueue(p.ctx, p.tx, op)
+}
+
+// flushArrays upserts rs, all of the page's company and type, on
+// PostgreSQL with one array per column (recordUnnestSQL).
+func (p *SyncPage) flushArrays(rs []*qbconnect.Record) error {
+	n := len(rs)
+	ids, seqs, names, refs, dates, datas := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	active, deleted, modified := make([]bool, n), make([]bool, n), make([]int64, n)
+	for i, r := range rs {
+		ids[i], seqs[i], names[i], refs[i], dates[i], datas[i] = r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, string(r.Data)
+		active[i], deleted[i], modified[i] = r.Active, r.Deleted, micros(r.ModifiedAt)
+	}
+	if _, err := p.tx.exec(p.ctx, recordUnnestSQL, p.company, p.typ, p.now, ids, seqs, names, refs, dates, active, modified, deleted, datas); err != nil {
+		return fmt.Errorf("upsert records: %w", err)
+	}
+	return nil
 }
 
 // Commit writes the remaining records, the deletions, the new state (which
