@@ -13,8 +13,9 @@ import (
 
 // SyncStore keeps the sync engine's state: one row per company and data
 // type (status, high-water marks, the checkpoint of the pass under way) and
-// the history of passes. A page of records and the checkpoint that follows
-// it are written in one transaction (BeginSyncPage).
+// the history of passes. A page of records, the checkpoint that follows it
+// and the operation of the next page are written in one transaction
+// (BeginSyncPage).
 type SyncStore struct {
 	db *DB
 
@@ -365,9 +366,12 @@ type SyncPage struct {
 func (s *SyncStore) BeginSyncPage(ctx context.Context, companyID, typ string, expect SyncKey) (*SyncPage, error) {
 	// Prepare before the transaction: with SQLite the transaction holds
 	// the only writer connection.
-	full, err := s.fullBatch(ctx)
-	if err != nil {
-		return nil, err
+	var full *sql.Stmt
+	if s.db.dialect != Postgres {
+		var err error
+		if full, err = s.fullBatch(ctx); err != nil {
+			return nil, err
+		}
 	}
 	stx, err := s.db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -436,6 +440,14 @@ func (p *SyncPage) flush() error {
 		}
 		uniq = kept
 	}
+	if p.db.dialect == Postgres {
+		err := p.flushArrays(uniq)
+		if err != nil {
+			return err
+		}
+		p.batch = p.batch[:0]
+		return nil
+	}
 	p.args = p.args[:0]
 	for _, r := range uniq {
 		p.args = append(p.args, r.CompanyID, r.Type, r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, r.Active,
@@ -454,6 +466,34 @@ func (p *SyncPage) flush() error {
 		return fmt.Errorf("upsert records: %w", err)
 	}
 	p.batch = p.batch[:0]
+	return nil
+}
+
+// Enqueue stores op in the page's transaction, as Queue.Enqueue would, and
+// returns its ID (the existing operation's for a used idempotency key):
+// the sync engine queues a pass's next page with the checkpoint that
+// names it, so a crash keeps both or neither. The connector is woken after
+// Commit; after a Rollback the operation was never queued.
+func (p *SyncPage) Enqueue(op *qbconnect.Operation) (string, error) {
+	if p.done {
+		return "", fmt.Errorf("sync page already finished")
+	}
+	return (&Queue{db: p.db}).enqueue(p.ctx, p.tx, op)
+}
+
+// flushArrays upserts rs, all of the page's company and type, on
+// PostgreSQL with one array per column (recordUnnestSQL).
+func (p *SyncPage) flushArrays(rs []*qbconnect.Record) error {
+	n := len(rs)
+	ids, seqs, names, refs, dates, datas := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	active, deleted, modified := make([]bool, n), make([]bool, n), make([]int64, n)
+	for i, r := range rs {
+		ids[i], seqs[i], names[i], refs[i], dates[i], datas[i] = r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, string(r.Data)
+		active[i], deleted[i], modified[i] = r.Active, r.Deleted, micros(r.ModifiedAt)
+	}
+	if _, err := p.tx.exec(p.ctx, recordUnnestSQL, p.company, p.typ, p.now, ids, seqs, names, refs, dates, active, modified, deleted, datas); err != nil {
+		return fmt.Errorf("upsert records: %w", err)
+	}
 	return nil
 }
 
@@ -491,6 +531,9 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 	}
 	if err := p.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, k := range p.tx.wake {
+		p.db.hub.notify(k)
 	}
 	return nil
 }

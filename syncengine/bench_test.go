@@ -2,6 +2,7 @@ package syncengine_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -13,8 +14,11 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
+	"github.com/qbconnect/qbconnect/qbd"
+	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 	"github.com/qbconnect/qbconnect/qbxml"
+	"github.com/qbconnect/qbconnect/store"
 	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
@@ -183,4 +187,228 @@ func decodeResults(b *testing.B, results [][]byte) int {
 		}
 	}
 	return n
+}
+
+// Latency of QuickBooks Desktop used by BenchmarkHundredCompaniesSync.
+// Intuit publishes no per-request or per-record timings for the SDK, so
+// these are estimates from what integrators report:
+//
+//   - per record 10 ms: Conductor's QuickBooks Desktop pagination guide
+//     (https://docs.conductor.is/qbd/pagination) warns that a query of
+//     "tens of thousands of rows ... can take many minutes to return",
+//     i.e. some 5-20 ms per row; Intuit's own AlphaGeek note on SDK 5.0
+//     iterators (developer.intuit.com/support/technical/?id=384) says large
+//     responses are slow because QuickBooks builds the whole XML response
+//     in memory. Writes are slower still (Project 2 Payment's help: about
+//     200 payments in 30 s, 150 ms each), so 10 ms per record read is not
+//     pessimistic.
+//   - per request 250 ms: a session round trip through the SDK's COM
+//     request processor plus query planning; integrators' Web Connector
+//     guides (Connex: 50-250 orders per two-minute Web Connector window)
+//     put a message set in the hundreds of milliseconds at least.
+//
+// A faster QuickBooks makes the platform's share larger, so the share this
+// benchmark reports is the figure to watch if QuickBooks gets faster.
+const (
+	qbPerRequest = 250 * time.Millisecond
+	qbPerRecord  = 10 * time.Millisecond
+)
+
+// companyFleet is the small company file every company of the fleet
+// benchmark copies (about 1,000 objects, as smallCompany), generated once.
+var fleetFile struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func cachedFleetCompany(b *testing.B) string {
+	b.Helper()
+	fleetFile.once.Do(func() {
+		dir, err := os.MkdirTemp("", "syncengine-fleet-")
+		if err != nil {
+			fleetFile.err = err
+			return
+		}
+		b.Cleanup(func() { os.RemoveAll(dir) })
+		fleetFile.path = filepath.Join(dir, "fleet.qbw")
+		makeCompany(b, fleetFile.path, clocktest.New(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)).Now, smallCompany(11))
+	})
+	if fleetFile.err != nil {
+		b.Fatal(fleetFile.err)
+	}
+	return fleetFile.path
+}
+
+// BenchmarkHundredCompaniesSync runs a full sync of 100 companies at once
+// into one platform (one store on PostgreSQL, one engine, one queue), each
+// company with its own simulated QuickBooks answering with the latency
+// model above (qbPerRequest, qbPerRecord) and its own runner doing what a
+// connector does (lease, run in QuickBooks, complete, hand to the engine).
+// It reports:
+//
+//   - records/s: records stored per second of wall time, all companies;
+//   - platform-cpu-us/record: CPU microseconds per record spent by the
+//     platform (Lease, Complete, HandleOperation, on their threads; the
+//     PostgreSQL server's own CPU is not in it);
+//   - qb-share-%: the slowest company's time inside QuickBooks over the
+//     wall time;
+//   - platform-share-%: the rest of the wall time, what the platform
+//     added to the sync QuickBooks alone would have taken (goal < 5).
+//
+// Like BenchmarkFullSync it needs QBCONNECT_TEST_POSTGRES; one iteration
+// takes about 30 s on an idle machine.
+func BenchmarkHundredCompaniesSync(b *testing.B) {
+	pg := os.Getenv("QBCONNECT_TEST_POSTGRES")
+	if pg == "" {
+		b.Skip("QBCONNECT_TEST_POSTGRES is not set: 100 concurrent companies need PostgreSQL")
+	}
+	file := cachedFleetCompany(b)
+	var wall, slowestQB, platformCPU time.Duration
+	records := 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		f := newFleet(b, storetest.PostgresDSN(pg)(b), file, 100)
+		b.StartTimer()
+		w, qb, cpu, n := f.run(b)
+		b.StopTimer()
+		wall, slowestQB, platformCPU, records = wall+w, slowestQB+qb, platformCPU+cpu, records+n
+	}
+	b.ReportMetric(float64(records)/wall.Seconds(), "records/s")
+	b.ReportMetric(float64(platformCPU.Microseconds())/float64(records), "platform-cpu-us/record")
+	b.ReportMetric(100*slowestQB.Seconds()/wall.Seconds(), "qb-share-%")
+	b.ReportMetric(100*(wall-slowestQB).Seconds()/wall.Seconds(), "platform-share-%")
+	b.ReportMetric(0, "ns/op")
+}
+
+// fleet is one platform and many companies, each with its own QuickBooks.
+type fleet struct {
+	env   *storetest.Env
+	eng   *syncengine.Engine
+	comps []*fleetCompany
+}
+
+type fleetCompany struct {
+	org    *qbconnect.Org
+	conn   *qbconnect.Connection
+	proc   *qbdsim.Processor
+	ticket string
+	qbTime time.Duration
+	cpu    time.Duration
+}
+
+func newFleet(b *testing.B, dsn, file string, n int) *fleet {
+	b.Helper()
+	ctx := b.Context()
+	f := &fleet{env: storetest.NewEnv(b, dsn, store.Options{})}
+	eng, err := syncengine.New(syncengine.Config{DB: f.env.DB, Queue: f.env.Queue, Now: f.env.Clock.Now, MaxReturned: 500})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.eng = eng
+	simNow := clocktest.New(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
+	for i := range n {
+		c := &fleetCompany{org: f.env.Org(b, fmt.Sprintf("Lender %d", i))}
+		c.conn, _ = f.env.Linked(b, c.org.ID, "")
+		dir := b.TempDir()
+		path := filepath.Join(dir, "books.qbw")
+		copyFile(b, file, path)
+		sim, err := qbdsim.New(qbdsim.Options{Dir: dir, Now: simNow.Now, Policy: qbdsim.Policy{Mode: qbdsim.PolicyAlways}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { sim.Close() })
+		if err := sim.SetLatency(companyfile.Latency{PerRequest: qbPerRequest, PerRecord: qbPerRecord}); err != nil {
+			b.Fatal(err)
+		}
+		if err := sim.OpenFile(path, qbd.FileModeSingleUser, ""); err != nil {
+			b.Fatal(err)
+		}
+		c.proc = sim.NewProcessor()
+		if err := c.proc.OpenConnection(ctx, qbd.App{Name: "qbconnect fleet", ConnectionType: qbd.ConnectionLocalQBD}); err != nil {
+			b.Fatal(err)
+		}
+		if c.ticket, err = c.proc.BeginSession(ctx, path, qbd.FileModeDoNotCare); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.proc.CloseConnection(context.Background()) })
+		if err := f.env.Connections.SetHealth(ctx, c.conn.ID, qbconnect.Health{Code: qbconnect.HealthOK, Message: "Connected to QuickBooks.", Since: f.env.Clock.Now()}); err != nil {
+			b.Fatal(err)
+		}
+		f.comps = append(f.comps, c)
+	}
+	return f
+}
+
+// run starts a full sync of every company and runs each company's queue
+// to the end on its own goroutine. It returns the wall time, the slowest
+// company's time in QuickBooks, the platform's CPU time and the records
+// stored.
+func (f *fleet) run(b *testing.B) (wall, slowestQB, cpu time.Duration, records int) {
+	ctx := b.Context()
+	start := time.Now()
+	errs := make(chan error, len(f.comps))
+	var wg sync.WaitGroup
+	for _, c := range f.comps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- f.runCompany(ctx, c)
+		}()
+	}
+	wg.Wait()
+	wall = time.Since(start)
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range f.comps {
+		slowestQB = max(slowestQB, c.qbTime)
+		cpu += c.cpu
+		states, err := f.eng.SyncStates(ctx, c.org.ID, c.conn.CompanyID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		allComplete(b, states)
+		records += fetched(states)
+	}
+	return wall, slowestQB, cpu, records
+}
+
+// runCompany starts the company's sync and does what its connector does
+// until its queue is empty: lease, run in QuickBooks, complete, ingest.
+func (f *fleet) runCompany(ctx context.Context, c *fleetCompany) error {
+	var err error
+	c.cpu += threadCPU(func() {
+		_, err = f.eng.SyncNow(ctx, c.org.ID, c.conn.CompanyID, qbconnect.SyncRequest{})
+	})
+	if err != nil {
+		return err
+	}
+	for {
+		var l *qbconnect.Lease
+		c.cpu += threadCPU(func() { l, err = f.env.Queue.Lease(ctx, c.conn.ConnectorID, time.Minute) })
+		if err != nil || l == nil {
+			return err
+		}
+		t := time.Now()
+		resp, qerr := c.proc.ProcessRequest(ctx, c.ticket, []byte(l.Operation.Request))
+		c.qbTime += time.Since(t)
+		if qerr != nil {
+			return fmt.Errorf("QuickBooks: %w", qerr)
+		}
+		c.cpu += threadCPU(func() {
+			var done *qbconnect.Operation
+			var applied bool
+			done, applied, err = f.env.Queue.Complete(ctx, l.Operation.ID, l.LeaseID, qbconnect.Outcome{Response: resp})
+			if err == nil && applied && done.Status.Done() {
+				_, err = f.eng.HandleOperation(ctx, done, bytes.NewReader(resp))
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
 }

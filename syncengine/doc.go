@@ -35,8 +35,9 @@
 // restart count and page number (carried in the operation's Meta and used
 // as its idempotency key); its records are streamed from the response into
 // the store in multi-row batches inside one transaction that also writes
-// the new checkpoint, so a page is ingested entirely or not at all, and
-// exactly once.
+// the new checkpoint and queues the next page's operation (which the
+// checkpoint names), so a page is ingested entirely or not at all, exactly
+// once, and never without its successor.
 //
 // An expired iterator (status 3391), QuickBooks closing mid-iterator, an
 // unreadable response or a retryable QuickBooks status restarts the pass

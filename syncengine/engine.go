@@ -27,6 +27,8 @@ type Config struct {
 	// DB is the store holding sync state, records and the queue.
 	DB *store.DB
 	// Queue is where operations are enqueued; nil means store.NewQueue(DB).
+	// It must be a queue of DB: the next page of a pass is queued in DB
+	// directly, in the transaction of the page before it.
 	Queue qbconnect.Queue
 	// Logger receives one record per pass and per failure; nil discards.
 	Logger *slog.Logger
@@ -271,10 +273,10 @@ func (e *Engine) pagePlan(st *qbconnect.SyncState, d *dataType) (*syncMeta, stri
 	return m, string(doc), nil
 }
 
-// enqueuePage enqueues the page st awaits (idempotently: the key names the
-// run, restart and page, so enqueuing it again returns the same
-// operation) and records its ID in the state.
-func (e *Engine) enqueuePage(ctx context.Context, st *qbconnect.SyncState, d *dataType) (*qbconnect.Operation, error) {
+// pageOperation returns the operation of the page st awaits. Its
+// idempotency key names the run, restart and page, so enqueuing it again
+// returns the same operation.
+func (e *Engine) pageOperation(st *qbconnect.SyncState, d *dataType) (*qbconnect.Operation, error) {
 	m, req, err := e.pagePlan(st, d)
 	if err != nil {
 		return nil, err
@@ -287,11 +289,22 @@ func (e *Engine) enqueuePage(ctx context.Context, st *qbconnect.SyncState, d *da
 			prio = qbconnect.PriorityInteractive
 		}
 	}
-	op, err := e.queue.Enqueue(ctx, &qbconnect.Operation{
+	return &qbconnect.Operation{
 		OrgID: st.OrgID, CompanyID: st.CompanyID, Kind: qbconnect.OpSync, Priority: prio,
 		IdempotencyKey: fmt.Sprintf("qbconnect-sync:%s:%d:%d", st.RunID, st.Restarts, st.Pages),
 		Request:        req, Meta: meta,
-	})
+	}, nil
+}
+
+// enqueuePage enqueues the page st awaits (idempotently) and records its
+// ID in the state. Continuation pages are queued by ingest in the page's
+// transaction instead; this serves first pages, restarts and Reconcile.
+func (e *Engine) enqueuePage(ctx context.Context, st *qbconnect.SyncState, d *dataType) (*qbconnect.Operation, error) {
+	want, err := e.pageOperation(st, d)
+	if err != nil {
+		return nil, err
+	}
+	op, err := e.queue.Enqueue(ctx, want)
 	if err != nil {
 		return nil, err
 	}
@@ -453,7 +466,18 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Pages: next.Pages, Fetched: next.Fetched,
 		Deleted: next.Deleted, Restarts: next.Restarts}
 	if more {
+		// The next page is queued in the page's transaction, and the
+		// checkpoint names it: a crash keeps the page, the checkpoint and
+		// the next page's operation, or none of them.
 		next.IteratorID = main.IteratorID
+		want, err := e.pageOperation(&next, d)
+		if err == nil {
+			next.OpID, err = page.Enqueue(want)
+		}
+		if err != nil {
+			page.Rollback()
+			return nil, e.failPass(ctx, st, asError(err, "the next page could not be queued"))
+		}
 	} else {
 		e.complete(&next)
 		run.Status, run.FinishedAt = qbconnect.SyncComplete, next.LastCompleteAt
@@ -469,9 +493,9 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 			"pages", next.Pages, "fetched", next.Fetched, "deleted", next.Deleted, "restarts", next.Restarts)
 		return nil, nil
 	}
-	op, err := e.enqueuePage(ctx, &next, d)
+	op, err := e.queue.FindOperation(ctx, next.OrgID, next.OpID)
 	if err != nil {
-		return nil, e.failPass(ctx, &next, asError(err, "the next page could not be queued"))
+		return nil, err
 	}
 	return []*qbconnect.Operation{op}, nil
 }

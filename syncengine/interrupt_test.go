@@ -3,6 +3,7 @@ package syncengine_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -182,4 +183,97 @@ func TestConcurrentHandlersIngestAPageOnce(t *testing.T) {
 			h.checkMirror(1, "invoices")
 		})
 	}
+}
+
+// TestNextPageIsQueuedWithItsCheckpoint: a page's records, its checkpoint
+// and the operation of the next page are one transaction. After every
+// page the checkpoint names a queued operation for exactly the page it
+// awaits, with one operation per page (a platform restart after every page,
+// with no Reconcile, still completes the pass), and when the next page
+// cannot be queued nothing of the page is kept.
+func TestNextPageIsQueuedWithItsCheckpoint(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{DSN: dsn(t), Generate: smallCompany(7), Engine: syncengine.Config{MaxReturned: 30, DataTypes: []string{"invoices", "bills"}}})
+			if _, err := h.eng.SyncNow(h.ctx, h.org.ID, h.conn.CompanyID, qbconnect.SyncRequest{DataTypes: []string{"invoices"}}); err != nil {
+				t.Fatal(err)
+			}
+			for pages := 0; h.step(false, false); pages++ {
+				if pages > 20 {
+					t.Fatal("the pass never ends")
+				}
+				h.restartPlatform() // no Reconcile: the next page must be queued already
+				st, err := store.NewSyncStore(h.env.DB).FindSyncState(h.ctx, h.conn.CompanyID, "invoices")
+				if err != nil {
+					t.Fatal(err)
+				}
+				ops := h.syncOps()
+				if st.Status == qbconnect.SyncComplete {
+					if len(ops) != st.Pages {
+						t.Fatalf("complete after %d pages with %d sync operations", st.Pages, len(ops))
+					}
+					continue
+				}
+				if len(ops) != st.Pages+1 {
+					t.Fatalf("after page %d: %d sync operations, want one per page and the next", st.Pages, len(ops))
+				}
+				op := ops[0] // newest
+				key := fmt.Sprintf("qbconnect-sync:%s:%d:%d", st.RunID, st.Restarts, st.Pages)
+				if op.ID != st.OpID || op.IdempotencyKey != key || op.Status != qbconnect.OpQueued {
+					t.Fatalf("checkpoint awaits %s (%s); newest operation %s is %s with key %s", st.OpID, key, op.ID, op.Status, op.IdempotencyKey)
+				}
+			}
+			states, _ := h.eng.SyncStates(h.ctx, h.org.ID, h.conn.CompanyID)
+			if st := stateOf(t, states, "invoices"); st.Status != qbconnect.SyncComplete || st.Fetched != 300 || st.Pages != 10 || st.Restarts != 0 {
+				t.Fatalf("invoices %s: %d fetched in %d pages, %d restarts; want Complete, 300 in 10, none", st.Status, st.Fetched, st.Pages, st.Restarts)
+			}
+			h.checkMirror(1, "invoices")
+
+			// The first pass of bills: two pages go in, then the connection
+			// is unlinked between the third page's result and its ingest,
+			// so its successor cannot be queued.
+			if _, err := h.eng.SyncNow(h.ctx, h.org.ID, h.conn.CompanyID, qbconnect.SyncRequest{DataTypes: []string{"bills"}}); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if !h.step(false, false) {
+					t.Fatal("nothing to run")
+				}
+			}
+			if !h.step(false, true) {
+				t.Fatal("nothing to run")
+			}
+			done := h.syncOps()[0]
+			if err := h.env.Connections.UnlinkConnection(h.ctx, h.org.ID, h.conn.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.eng.HandleOperation(h.ctx, done, nil); err != nil {
+				t.Fatal(err)
+			}
+			states, _ = h.eng.SyncStates(h.ctx, h.org.ID, h.conn.CompanyID)
+			st := stateOf(t, states, "bills")
+			if st.Status != qbconnect.SyncFailed || st.Pages != 2 || st.Fetched != 60 {
+				t.Fatalf("bills %s after %d pages, %d fetched; want Failed after 2 pages, 60 fetched", st.Status, st.Pages, st.Fetched)
+			}
+			if st.Error == nil || !strings.Contains(st.Error.Message, "next page could not be queued") {
+				t.Errorf("error %v, want the next page could not be queued", st.Error)
+			}
+			if got := len(h.stored("bills", true)); got != 60 {
+				t.Errorf("%d bills stored, want the 60 of the two committed pages", got)
+			}
+			if ops := h.syncOps(); ops[0].ID != done.ID {
+				t.Errorf("newest sync operation %s (%s), want none after the failed page's %s", ops[0].ID, ops[0].IdempotencyKey, done.ID)
+			}
+		})
+	}
+}
+
+// syncOps returns the org's sync operations, newest first.
+func (h *harness) syncOps() []*qbconnect.Operation {
+	h.tb.Helper()
+	ops, _, err := h.env.Queue.ListOperations(h.ctx, qbconnect.OperationFilter{OrgID: h.org.ID, Kind: qbconnect.OpSync, Limit: 1000})
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	return ops
 }
