@@ -910,4 +910,3 @@ func authPendingCondition(want gateway.FileIdentity, open *OpenFile) qbd.Conditi
 	}
 	return c
 }
-

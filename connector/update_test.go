@@ -360,10 +360,10 @@ func TestRunWithUpdatesStopsRunAndHandsOver(t *testing.T) {
 	if len(fields) == 2 {
 		pid, _ := strconv.Atoi(fields[1])
 		t.Cleanup(func() {
-		if p, err := os.FindProcess(pid); err == nil {
-			p.Signal(os.Interrupt)
-		}
-	})
+			if p, err := os.FindProcess(pid); err == nil {
+				p.Signal(os.Interrupt)
+			}
+		})
 	}
 	if runs != 1 || len(fields) != 2 || fields[0] != "2.0.0" {
 		t.Errorf("runs %d, marker %q", runs, data)

@@ -36,7 +36,6 @@ type goldenEnv struct {
 	file      *qbconnect.WebConnectorFile
 	owner     string
 	tickets   map[string]string // ticket → placeholder
-	replacers []string
 }
 
 func newGoldenEnv(t *testing.T, seed uint64, name string) *goldenEnv {
