@@ -30,12 +30,12 @@ const goldenRequest = `<?xml version="1.0" encoding="utf-8"?><?qbxml version="13
 // Connector's side from files.
 type goldenEnv struct {
 	*env
-	t         *testing.T
-	org       *qbconnect.Org
-	conn      *qbconnect.Connection
-	file      *qbconnect.WebConnectorFile
-	owner     string
-	tickets   map[string]string // ticket → placeholder
+	t       *testing.T
+	org     *qbconnect.Org
+	conn    *qbconnect.Connection
+	file    *qbconnect.WebConnectorFile
+	owner   string
+	tickets map[string]string // ticket → placeholder
 }
 
 func newGoldenEnv(t *testing.T, seed uint64, name string) *goldenEnv {
