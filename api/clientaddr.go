@@ -75,6 +75,16 @@ func (m *memoryAttempts) Fail(_ context.Context, key string, now time.Time, wind
 	return nil
 }
 
+// ClientKeyFunc returns how a request's client is keyed for limits behind
+// the given trusted proxies, as the link-attempt limit keys it: the
+// forwarded client address when the peer is a trusted proxy, an IPv6
+// address as its /64. The Web Connector's login limit uses it, so that one
+// client's failures behind the TLS proxy do not lock out everyone else.
+func ClientKeyFunc(trustedProxies []netip.Prefix) func(*http.Request) string {
+	s := &Server{cfg: Config{TrustedProxies: trustedProxies}}
+	return s.clientKey
+}
+
 // clientKey is the key a request's client is limited by: its IPv4 address,
 // or the /64 of its IPv6 address, as "203.0.113.7" or "2001:db8:1:2::/64".
 func (s *Server) clientKey(r *http.Request) string {

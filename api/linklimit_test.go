@@ -121,3 +121,27 @@ func TestForwardedHeadersOfAnUntrustedPeerAreIgnored(t *testing.T) {
 		t.Errorf("a 21st attempt under yet another claimed address: %d, want 429", st)
 	}
 }
+
+// The Web Connector's login limit keys clients as the link limit does:
+// behind a trusted proxy by the forwarded address, IPv6 by its /64, and a
+// forwarded address from an untrusted peer is not believed.
+func TestClientKeyFuncKeysForwardedClientsBehindTrustedProxies(t *testing.T) {
+	key := api.ClientKeyFunc([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})
+	for _, tc := range []struct {
+		peer, forwarded, want string
+	}{
+		{"10.1.2.3:443", "203.0.113.7", "203.0.113.7"},
+		{"10.1.2.3:443", "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"198.51.100.9:443", "203.0.113.7", "198.51.100.9"},
+		{"10.1.2.3:443", "", "10.1.2.3"},
+	} {
+		r := httptest.NewRequest("POST", "/qbwc", nil)
+		r.RemoteAddr = tc.peer
+		if tc.forwarded != "" {
+			r.Header.Set("X-Forwarded-For", tc.forwarded)
+		}
+		if got := key(r); got != tc.want {
+			t.Errorf("peer %s forwarding %q: key %q, want %q", tc.peer, tc.forwarded, got, tc.want)
+		}
+	}
+}

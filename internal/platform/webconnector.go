@@ -55,6 +55,9 @@ func (m *Main) startWebConnector(acfg *api.Config) error {
 		Logger:            m.cfg.Logger,
 		Now:               m.cfg.Now,
 		MinClientVersion:  wc.MinClientVersion,
+		// Login failures are counted per client as the link limit counts
+		// them: behind --trusted-proxy, by the forwarded address.
+		ClientAddr: api.ClientKeyFunc(acfg.TrustedProxies),
 		Finished: func(ctx context.Context, op *qbconnect.Operation) {
 			m.API.OperationFinished(ctx, op)
 		},
