@@ -65,7 +65,8 @@ func TestMainServesAndShutsDownGracefully(t *testing.T) {
 
 	// A long-poll in progress does not hold the shutdown up: it answers
 	// "no work" and Close returns.
-	c := &qbconnect.Company{OrgID: org.ID, Name: "Acme"}
+	// No automatic sync: its first pass would answer the poll with work.
+	c := &qbconnect.Company{OrgID: org.ID, Name: "Acme", Schedule: qbconnect.SyncSchedule{Every: qbconnect.Duration(-1)}}
 	if err := m.Companies.CreateCompany(ctx, c); err != nil {
 		t.Fatal(err)
 	}
