@@ -94,6 +94,11 @@ func TestMainServesAndShutsDownGracefully(t *testing.T) {
 		polled <- err
 	}()
 	waitFor(t, func() bool {
+		select {
+		case err := <-polled:
+			t.Fatalf("the long-poll ended before the shutdown: %v", err)
+		default:
+		}
 		_, body := getText(t, m.URL()+"/metrics")
 		return strings.Contains(body, "qbconnect_gateway_polls_open 1")
 	})
