@@ -1,6 +1,7 @@
 package qbwc
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/netip"
@@ -15,10 +16,13 @@ import (
 // failure; all addresses together share a bucket of rate checks per
 // second (real time), holding burst; and at most maxInflight checks run at
 // once, so that a flood from many addresses leaves the other CPUs to the
-// API whatever a check costs on this machine. Over any, authenticate
-// answers nvu at once. Failures are counted per source address, never per user name,
-// so wrong passwords sent from one place never lock the right password
-// out for the Web Connector that has it.
+// API whatever a check costs on this machine (a check waits up to
+// slotWait for its turn). Over an address's failures authenticate answers
+// nvu at once; over the server's limits it answers busy, so that a Web
+// Connector with the right password is told to come back, never that its
+// password is wrong. Failures are counted per source address, never per
+// user name, so wrong passwords sent from one place never lock the right
+// password out for the Web Connector that has it.
 type loginLimiter struct {
 	now         func() time.Time // the failure window's clock (Config.Now)
 	maxFailures int
@@ -26,12 +30,14 @@ type loginLimiter struct {
 	rate        float64
 	burst       float64
 	maxInflight int
+	slotWait    time.Duration
+	// slots holds a token per check in flight; nil when unbounded.
+	slots chan struct{}
 
-	mu       sync.Mutex
-	inflight int
-	tokens   float64
-	last     time.Time // real time of the last refill
-	addrs    map[string]*addrFailures
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time // real time of the last refill
+	addrs  map[string]*addrFailures
 }
 
 type addrFailures struct {
@@ -45,45 +51,81 @@ type addrFailures struct {
 // addresses).
 const maxTrackedAddrs = 100_000
 
+// defaultSlotWait is how long a password check waits for a check in
+// flight to finish: a bcrypt comparison takes tens of milliseconds, so two
+// Web Connectors logging in at once both get theirs.
+const defaultSlotWait = 2 * time.Second
+
 func newLoginLimiter(now func() time.Time, maxFailures int, window time.Duration, rate float64, burst, maxInflight int) *loginLimiter {
-	return &loginLimiter{now: now, maxFailures: maxFailures, window: window, rate: rate, burst: float64(burst), maxInflight: maxInflight,
-		tokens: float64(burst), last: time.Now(), addrs: map[string]*addrFailures{}}
+	l := &loginLimiter{now: now, maxFailures: maxFailures, window: window, rate: rate, burst: float64(burst), maxInflight: maxInflight,
+		slotWait: defaultSlotWait, tokens: float64(burst), last: time.Now(), addrs: map[string]*addrFailures{}}
+	if maxInflight > 0 {
+		l.slots = make(chan struct{}, maxInflight)
+	}
+	return l
 }
 
-// allow reports whether a password check from addr may run now and, if
-// so, takes its token from the shared bucket and its place among the
-// checks in flight, which the caller gives back with done. why says which
-// limit refused it.
-func (l *loginLimiter) allow(addr string) (ok bool, why string) {
+// refusal says why allow refused a check: the caller's address failed too
+// often (answer nvu), or the server is at its limits (answer busy).
+type refusal struct {
+	busy bool
+	why  string
+}
+
+// allow reports whether a password check from addr may run and, if so,
+// takes its token from the shared bucket and its place among the checks in
+// flight, waiting up to slotWait for one, which the caller gives back with
+// done. A nil refusal means the check may run.
+func (l *loginLimiter) allow(ctx context.Context, addr string) *refusal {
+	if r := l.take(addr); r != nil {
+		return r
+	}
+	if l.slots == nil {
+		return nil
+	}
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(l.slotWait)
+	defer t.Stop()
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return &refusal{busy: true, why: "too many logins in progress on this server"}
+}
+
+// take checks addr's failures and takes a token from the shared bucket.
+func (l *loginLimiter) take(addr string) *refusal {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if f := l.addrs[addr]; f != nil && f.n >= l.maxFailures {
 		if l.now().Sub(f.since) < l.window {
-			return false, "too many failed logins from this address"
+			return &refusal{why: "too many failed logins from this address"}
 		}
 		delete(l.addrs, addr)
-	}
-	if l.maxInflight > 0 && l.inflight >= l.maxInflight {
-		return false, "too many logins in progress on this server"
 	}
 	if l.rate > 0 {
 		t := time.Now()
 		l.tokens = min(l.burst, l.tokens+t.Sub(l.last).Seconds()*l.rate)
 		l.last = t
 		if l.tokens < 1 {
-			return false, "too many logins on this server in the last seconds"
+			return &refusal{busy: true, why: "too many logins on this server in the last seconds"}
 		}
 		l.tokens--
 	}
-	l.inflight++
-	return true, ""
+	return nil
 }
 
 // done ends a check allow let run.
 func (l *loginLimiter) done() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.inflight--
+	if l.slots != nil {
+		<-l.slots
+	}
 }
 
 // failed counts a failed check from addr.

@@ -1,26 +1,35 @@
 package qbwc
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
 )
 
 // TestLoginLimiterBoundsChecksInFlight: with one check allowed at once, a
-// second caller, from any address, is refused until the first is done.
+// second caller, from any address, waits for the first to finish, and is
+// told the server is busy (not that its password is wrong) when the first
+// takes longer than the wait.
 func TestLoginLimiterBoundsChecksInFlight(t *testing.T) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	l := newLoginLimiter(func() time.Time { return now }, 10, 15*time.Minute, -1, 0, 1)
-	if ok, _ := l.allow("192.0.2.1"); !ok {
-		t.Fatal("first check refused")
+	l.slotWait = 10 * time.Millisecond
+	ctx := context.Background()
+	if r := l.allow(ctx, "192.0.2.1"); r != nil {
+		t.Fatalf("first check refused: %s", r.why)
 	}
-	if ok, why := l.allow("192.0.2.2"); ok || why == "" {
-		t.Fatalf("a second check ran while one was in flight (%q)", why)
+	if r := l.allow(ctx, "192.0.2.2"); r == nil || !r.busy {
+		t.Fatalf("a second check ran while one was in flight past the wait (%+v)", r)
+	}
+	l.slotWait = time.Minute
+	second := make(chan *refusal)
+	go func() { second <- l.allow(ctx, "192.0.2.2") }()
+	l.done()
+	if r := <-second; r != nil {
+		t.Fatalf("a check waiting for its turn was refused when the first was done: %s", r.why)
 	}
 	l.done()
-	if ok, _ := l.allow("192.0.2.2"); !ok {
-		t.Fatal("refused after the first check was done")
-	}
 }
 
 // TestRemoteAddrGroupsIPv6By64: hosts of one IPv6 /64 share their

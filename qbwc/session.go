@@ -28,10 +28,16 @@ const (
 	authBusy = "busy"
 )
 
+// loginBusyPostpone is how long a Web Connector turned away as busy is
+// asked to wait before it tries again.
+const loginBusyPostpone = 30 * time.Second
+
 // authenticate checks the credential and answers the four strings the Web
 // Connector expects: ticket, company file (or nvu, none, busy), postpone
 // seconds, minimum run interval in seconds. A caller over the login
-// limits (see loginLimiter) is answered nvu without a password check.
+// limits (see loginLimiter) is answered without a password check: nvu
+// when its address failed too often, busy when the server is at its
+// limits.
 func (s *Server) authenticate(ctx context.Context, addr, user, password string) ([]string, error) {
 	minRun := ""
 	if s.cfg.MinRunEvery > 0 {
@@ -40,8 +46,13 @@ func (s *Server) authenticate(ctx context.Context, addr, user, password string) 
 	nvu := []string{"", authNVU, "", minRun}
 	postpone := func(d time.Duration) string { return strconv.Itoa(int(max(d, time.Second) / time.Second)) }
 
-	if ok, why := s.logins.allow(addr); !ok {
-		s.cfg.Logger.WarnContext(ctx, "qbwc: login refused without a check", "addr", addr, "reason", why)
+	if r := s.logins.allow(ctx, addr); r != nil {
+		s.cfg.Logger.WarnContext(ctx, "qbwc: login refused without a check", "addr", addr, "reason", r.why)
+		if r.busy {
+			// The server's limits, not the caller's password: the Web
+			// Connector shows "Application Busy" and comes back.
+			return []string{"", authBusy, postpone(loginBusyPostpone), minRun}, nil
+		}
 		return nvu, nil
 	}
 	checking := true
