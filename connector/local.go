@@ -71,6 +71,27 @@ func (c *LocalClient) Act(ctx context.Context, connectionID, action, forArg stri
 	return out.Message, nil
 }
 
+// ActAll performs an action (see Act) on every linked file and returns
+// the agent's messages; the command line and the tray app use it.
+func (c *LocalClient) ActAll(ctx context.Context, action, forArg string) ([]string, error) {
+	s, err := c.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Files) == 0 {
+		return nil, errors.New("no company file is linked")
+	}
+	var msgs []string
+	for _, f := range s.Files {
+		msg, err := c.Act(ctx, f.ConnectionID, action, forArg)
+		if err != nil {
+			return msgs, err
+		}
+		msgs = append(msgs, msg)
+	}
+	return msgs, nil
+}
+
 // Link links a company file through the running agent.
 func (c *LocalClient) Link(ctx context.Context, req LinkRequest) (*LinkedFile, error) {
 	var lf LinkedFile

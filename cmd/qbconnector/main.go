@@ -476,28 +476,19 @@ func act(cmd *cobra.Command, g *globals, id, action, forArg string, offline func
 		fmt.Fprintln(cmd.OutOrStdout(), "Done; the connector will apply it when it starts.")
 		return nil
 	}
-	ids := []string{id}
+	var msgs []string
 	if id == "" {
-		s, err := lc.Status(ctx)
-		if err != nil {
-			return err
-		}
-		ids = nil
-		for _, f := range s.Files {
-			ids = append(ids, f.ConnectionID)
-		}
-		if len(ids) == 0 {
-			return errors.New("no company file is linked")
+		msgs, err = lc.ActAll(ctx, action, forArg)
+	} else {
+		var msg string
+		if msg, err = lc.Act(ctx, id, action, forArg); err == nil {
+			msgs = []string{msg}
 		}
 	}
-	for _, c := range ids {
-		msg, err := lc.Act(ctx, c, action, forArg)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(cmd.OutOrStdout(), msg)
+	for _, m := range msgs {
+		fmt.Fprintln(cmd.OutOrStdout(), m)
 	}
-	return nil
+	return err
 }
 
 func selectFiles(cfg *connector.Config, id string, fn func(f *connector.LinkedFile)) error {
