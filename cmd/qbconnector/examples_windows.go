@@ -10,4 +10,5 @@ var osExamples = clidoc.Examples{
 	"service install":   `qbconnector service install`,
 	"service uninstall": `qbconnector service uninstall`,
 	"service run":       `qbconnector service run                            # started by the service manager`,
+	"tray":              `qbconnector tray                                   # started at logon by the installer`,
 }

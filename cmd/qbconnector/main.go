@@ -126,7 +126,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.AddCommand(newLinkCmd(g), newRunCmd(g), newStatusCmd(g), newPauseCmd(g, true), newPauseCmd(g, false),
-		newSyncCmd(g), newUnlinkCmd(g), newUICmd(g), newVersionCmd(), newServiceCmd(g))
+		newSyncCmd(g), newUnlinkCmd(g), newUICmd(g), newVersionCmd(), newServiceCmd(g), newTrayCmd(g))
 	root.Version = buildinfo.Read().String()
 	root.SetVersionTemplate("qbconnector {{.Version}}\n")
 	clidoc.Apply(root, examples)
