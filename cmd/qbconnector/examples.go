@@ -16,12 +16,13 @@ var examples = func() clidoc.Examples {
 qbconnector link --platform http://127.0.0.1:8080 --code ABCD-1234 --qbdsim 127.0.0.1:8765   # the simulator, off Windows`,
 		"run": `qbconnector run
 qbconnector run --print-ui-url --update-interval 15m`,
-		"status":  `qbconnector status`,
-		"pause":   `qbconnector pause --for 8h`,
-		"resume":  `qbconnector resume`,
-		"sync":    `qbconnector sync                                   # Perform Sync for every linked file`,
-		"unlink":  `qbconnector unlink --connection con_123`,
-		"ui":      `qbconnector ui`,
+		"status": `qbconnector status`,
+		"pause":  `qbconnector pause --for 8h`,
+		"resume": `qbconnector resume`,
+		"sync":   `qbconnector sync                                   # Perform Sync for every linked file`,
+		"unlink": `qbconnector unlink --connection con_123`,
+		"ui": `qbconnector ui
+qbconnector ui --open                              # what the Start-menu shortcut runs`,
 		"version": `qbconnector version`,
 	}
 	maps.Copy(ex, osExamples)

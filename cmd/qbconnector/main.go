@@ -604,9 +604,10 @@ func newUnlinkCmd(g *globals) *cobra.Command {
 }
 
 func newUICmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "ui",
-		Short: "Print the link that opens the local UI",
+	var open bool
+	cmd := &cobra.Command{
+		Use:   "ui [--open]",
+		Short: "Print the link that opens the local UI, or open it in the browser",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := g.store()
@@ -623,10 +624,16 @@ func newUICmd(g *globals) *cobra.Command {
 			if _, err := connector.DialLocal(cmd.Context(), st); err != nil {
 				return err
 			}
+			if open {
+				// The Start-menu shortcut runs this: no command line to read.
+				return openBrowser(rt.UIURL)
+			}
 			fmt.Fprintln(cmd.OutOrStdout(), rt.UIURL)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&open, "open", false, "open the local UI in the default browser instead of printing its link")
+	return cmd
 }
 
 func newVersionCmd() *cobra.Command {

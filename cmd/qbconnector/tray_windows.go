@@ -177,11 +177,6 @@ func (t *trayApp) click(id string) {
 	t.refresh()
 }
 
-// openBrowser opens a link in the user's default browser.
-func openBrowser(url string) error {
-	return windows.ShellExecute(0, windows.StringToUTF16Ptr("open"), windows.StringToUTF16Ptr(url), nil, nil, windows.SW_SHOWNORMAL)
-}
-
 // toastScript shows a Windows toast notification with the text of the
 // QBC_TITLE and QBC_MESSAGE variables (passed so, the text needs no
 // quoting). It uses PowerShell's application ID, which Windows lets show
