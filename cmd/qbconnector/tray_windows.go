@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"fyne.io/systray"
 	"github.com/spf13/cobra"
@@ -41,6 +42,7 @@ func newTrayCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			hideOwnConsole()
 			t := &trayApp{store: st, log: log, ctx: cmd.Context()}
 			systray.Run(t.ready, func() {})
 			return nil
@@ -194,4 +196,22 @@ func notify(n tray.Notice) error {
 	cmd.Env = append(os.Environ(), "QBC_TITLE="+n.Title, "QBC_MESSAGE="+n.Message)
 	cmd.SysProcAttr = &syscall.SysProcAttr{HideWindow: true, CreationFlags: windows.CREATE_NO_WINDOW}
 	return cmd.Run()
+}
+
+var (
+	kernel32              = windows.NewLazySystemDLL("kernel32.dll")
+	getConsoleProcessList = kernel32.NewProc("GetConsoleProcessList")
+	freeConsole           = kernel32.NewProc("FreeConsole")
+)
+
+// hideOwnConsole closes the console window Windows opened for this
+// console program when it was started at logon or from a shortcut (the
+// console holds this process only), so that only the icon remains; from
+// a command prompt, which shares the console, it keeps it.
+func hideOwnConsole() {
+	var pids [2]uint32
+	n, _, _ := getConsoleProcessList.Call(uintptr(unsafe.Pointer(&pids[0])), uintptr(len(pids)))
+	if n == 1 {
+		freeConsole.Call()
+	}
 }
