@@ -59,6 +59,7 @@ type trayApp struct {
 	client   *connector.LocalClient
 	items    map[string]*systray.MenuItem
 	notifier tray.Notifier
+	lastErr  string
 }
 
 func (t *trayApp) ready() {
@@ -115,8 +116,16 @@ func (t *trayApp) status() (*connector.LocalClient, *connector.Status) {
 	}
 	c, err := connector.DialLocal(ctx, t.store)
 	if err != nil {
+		// Said once per cause: the data folder is for SYSTEM and the
+		// Administrators, so in a session without them this says
+		// "access is denied" rather than that the connector is stopped.
+		if msg := err.Error(); msg != t.lastErr {
+			t.lastErr = msg
+			t.log.Warn("tray: the connector's state is unknown", "err", err)
+		}
 		return nil, nil
 	}
+	t.lastErr = ""
 	s, err := c.Status(ctx)
 	if err != nil {
 		return nil, nil
