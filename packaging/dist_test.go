@@ -72,12 +72,17 @@ func TestDistBuildsSignedConnectorAndMSI(t *testing.T) {
 			t.Errorf("%s: checksum does not match (%v)", name, err)
 		}
 	}
-	// The package installs the program, its roots and the service.
+	// The package installs the program, its roots and the service (started
+	// on install, stopped on install and uninstall, removed on uninstall:
+	// event 1+2+32+128 = 163), a Start-menu shortcut that opens the UI,
+	// and the tray app at every user's logon.
 	if msiinfo, err := exec.LookPath("msiinfo"); err == nil {
 		for table, want := range map[string][]string{
 			"File":           {"qbconnector.exe", "qbconnector.exe.roots.pem"},
 			"ServiceInstall": {"qbconnector", "service run", "LocalSystem"},
-			"ServiceControl": {"qbconnector"},
+			"ServiceControl": {"qbconnector\t163\t"},
+			"Shortcut":       {"ProgramMenuFolder\tqbconnect connector\t", "[INSTALLDIR]qbconnector.exe\tui --open\t"},
+			"Registry":       {"Software\\Microsoft\\Windows\\CurrentVersion\\Run\tqbconnector tray\t\"[INSTALLDIR]qbconnector.exe\" tray\t"},
 		} {
 			b, err := exec.Command(msiinfo, "export", msi, table).CombinedOutput()
 			for _, w := range want {
