@@ -1,0 +1,33 @@
+//go:build !windows
+
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/qbconnect/qbconnect/internal/wine"
+)
+
+// TestWindowsCommandsHaveExamplesUnderWine runs the Windows build of this
+// package's example check under Wine: the Windows-only commands (service,
+// tray) exist only there, so only there can their examples be checked.
+func TestWindowsCommandsHaveExamplesUnderWine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a Windows test binary under Wine")
+	}
+	p := wine.New(t)
+	exe := filepath.Join(t.TempDir(), "qbconnector.test.exe")
+	build := exec.Command("go", "test", "-c", "-o", exe, ".")
+	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	out, errOut, err := p.Run(exe, "-test.run", "^TestEveryCommandHasAnExampleThatParses$", "-test.v")
+	if err != nil {
+		t.Fatalf("the example check under Wine: %v\n%s%s", err, out, errOut)
+	}
+	t.Logf("%s", out)
+}
