@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -24,6 +25,9 @@ import (
 // enough that a QuickBooks dialog shows within the 2 s the UI promises.
 const trayPoll = 2 * time.Second
 
+// trayStartTimeout is how long the icon may take to appear.
+const trayStartTimeout = 10 * time.Second
+
 // newTrayCmd runs the notification-area app in the user's session (a
 // service cannot show UI). It talks to the connector only through the
 // local UI's token-protected API, as the status, sync, pause and resume
@@ -42,8 +46,18 @@ func newTrayCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			hideOwnConsole()
-			t := &trayApp{store: st, log: log, ctx: cmd.Context()}
+			t := &trayApp{store: st, log: log, ctx: cmd.Context(), shown: make(chan struct{})}
+			// The library logs a failure to make its window and then waits
+			// forever without an icon (a session without a desktop, such
+			// as a service's or Wine's without a display): say so and exit.
+			go func() {
+				select {
+				case <-t.shown:
+				case <-time.After(trayStartTimeout):
+					fmt.Fprintln(cmd.ErrOrStderr(), "qbconnector: the notification area is not available in this session (no desktop); the connector itself keeps running")
+					os.Exit(1)
+				}
+			}()
 			systray.Run(t.ready, func() {})
 			return nil
 		},
@@ -59,10 +73,14 @@ type trayApp struct {
 	client   *connector.LocalClient
 	items    map[string]*systray.MenuItem
 	notifier tray.Notifier
-	lastErr  string
+	// shown is closed once the icon is in the notification area.
+	shown   chan struct{}
+	lastErr string
 }
 
 func (t *trayApp) ready() {
+	close(t.shown)
+	hideOwnConsole()
 	systray.SetTitle("qbconnector")
 	t.items = map[string]*systray.MenuItem{}
 	for _, it := range tray.Build(nil).Items {
