@@ -235,7 +235,9 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 	var all []linked
 	for i := range 3 {
 		var c qbconnect.Company
-		restCall(t, "POST", a.url+"/v1/companies", key, map[string]string{"name": fmt.Sprintf("Company %d", i)}, &c)
+		// No automatic sync: its pages would be work items too, and the
+		// test counts the passthroughs it enqueues.
+		restCall(t, "POST", a.url+"/v1/companies", key, map[string]any{"name": fmt.Sprintf("Company %d", i), "syncSchedule": map[string]string{"every": "-1s"}}, &c)
 		var conn qbconnect.Connection
 		restCall(t, "POST", a.url+"/v1/companies/"+c.ID+"/connections", key, map[string]string{}, &conn)
 		var lc qbconnect.LinkCode
