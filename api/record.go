@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,21 +164,9 @@ func recordFilter(r *http.Request, t qbconnect.DataTypeInfo) (qbconnect.RecordFi
 		f.Name = v
 	}
 	f.NamePrefix = q.Get("namePrefix")
-	for _, p := range []struct {
-		name string
-		dst  *string
-	}{{"txnDateFrom", &f.TxnDateFrom}, {"txnDateTo", &f.TxnDateTo}} {
-		v := q.Get(p.name)
-		if v == "" {
-			continue
-		}
-		if _, err := time.Parse("2006-01-02", v); err != nil {
-			return f, qbconnect.Errorf(qbconnect.EInvalid, "%s must be a date such as 2026-03-01, not %q", p.name, v)
-		}
-		*p.dst = v
-	}
-	if f.TxnDateFrom != "" && f.TxnDateTo != "" && f.TxnDateFrom > f.TxnDateTo {
-		return f, qbconnect.Errorf(qbconnect.EInvalid, "txnDateFrom %s is after txnDateTo %s", f.TxnDateFrom, f.TxnDateTo)
+	var err error
+	if f.TxnDateFrom, f.TxnDateTo, err = dateRange(q, "txnDateFrom", "txnDateTo"); err != nil {
+		return f, err
 	}
 	if v := q.Get("active"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -264,4 +253,26 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, recordJSON(rec))
 	return nil
+}
+
+// dateRange reads two query parameters holding dates (YYYY-MM-DD), either
+// or both absent, and refuses a malformed date or a start after the end.
+func dateRange(q url.Values, fromName, toName string) (from, to string, err error) {
+	for _, d := range []struct {
+		name string
+		dst  *string
+	}{{fromName, &from}, {toName, &to}} {
+		v := q.Get(d.name)
+		if v == "" {
+			continue
+		}
+		if _, err := time.Parse(time.DateOnly, v); err != nil {
+			return "", "", qbconnect.Errorf(qbconnect.EInvalid, "%s must be a date such as 2026-03-01, not %q", d.name, v)
+		}
+		*d.dst = v
+	}
+	if from != "" && to != "" && from > to {
+		return "", "", qbconnect.Errorf(qbconnect.EInvalid, "%s %s is after %s %s", fromName, from, toName, to)
+	}
+	return from, to, nil
 }

@@ -120,21 +120,9 @@ func (s *Server) readReportParams(r *http.Request) (*reportParams, error) {
 			return nil, qbconnect.Errorf(qbconnect.EInvalid, "query parameter %q is given %d times", k, len(v))
 		}
 	}
-	for _, d := range []struct {
-		name string
-		into *string
-	}{{"from", &p.from}, {"to", &p.to}} {
-		v := q.Get(d.name)
-		if v == "" {
-			continue
-		}
-		if _, err := time.Parse("2006-01-02", v); err != nil {
-			return nil, qbconnect.Errorf(qbconnect.EInvalid, "%s must be a date YYYY-MM-DD, not %q", d.name, v)
-		}
-		*d.into = v
-	}
-	if p.from != "" && p.to != "" && p.from > p.to {
-		return nil, qbconnect.Errorf(qbconnect.EInvalid, "from (%s) is after to (%s)", p.from, p.to)
+	var err error
+	if p.from, p.to, err = dateRange(q, "from", "to"); err != nil {
+		return nil, err
 	}
 	if v := q.Get("period"); v != "" {
 		if _, ok := reportPeriods[v]; !ok {
