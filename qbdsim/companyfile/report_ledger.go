@@ -30,6 +30,12 @@ import (
 //     card; deposits debit the bank and credit each line's account
 //     (Undeposited Funds for deposited payments); journal entries and
 //     transfers post as written.
+//   - Statement charges post like a one-line invoice; credit card refunds
+//     credit the refund account and debit A/R; sales tax payments debit
+//     Sales Tax Payable and credit the bank; inventory adjustments move
+//     each item's asset by the line's value difference against the
+//     adjustment account; builds move the components' cost into the
+//     assembly's asset account.
 //   - Opening balances of accounts, customers and vendors post against
 //     Opening Balance Equity on the day the record was created.
 //   - Estimates, sales orders and purchase orders do not post.
@@ -70,6 +76,13 @@ type ledgerItem struct {
 	income, expense, asset, cogs string
 	cost                         int64
 	quantityOnHand               float64
+	components                   []component // of an assembly
+}
+
+// component is one line of an assembly's bill of materials.
+type component struct {
+	item     string // ListID
+	quantity float64
 }
 
 // ledgerTxn is a transaction, kept for the reports that list documents
@@ -193,6 +206,9 @@ func newLedgerItem(o *object, ret *qbxml.Node, full string) *ledgerItem {
 	cost := orDefault(textAt(ret, "AverageCost"), orDefault(textAt(ret, "PurchaseCost"), textAt(ret, "SalesAndPurchase/PurchaseCost")))
 	it.cost = int64(math.Round(parseDecimal(cost) * 100))
 	it.quantityOnHand = parseDecimal(textAt(ret, "QuantityOnHand"))
+	for _, line := range kids(ret, "ItemInventoryAssemblyLine") {
+		it.components = append(it.components, component{item: textAt(line, "ItemInventoryRef/ListID"), quantity: parseDecimal(textAt(line, "Quantity"))})
+	}
 	if it.expense == "" && it.asset != "" {
 		it.expense = it.asset
 	}
@@ -512,6 +528,52 @@ func (l *ledger) derive(t *ledgerTxn) []posting {
 		amt := mustCents(textAt(ret, "Amount"))
 		add(l.accountOr(l.ref(ret, "TransferToAccountRef", "Account"), l.openingEquity), amt, nil)
 		add(l.accountOr(l.ref(ret, "TransferFromAccountRef", "Account"), l.openingEquity), -amt, nil)
+	case "Charge":
+		// A statement charge is a one-line invoice: the item's income
+		// account is credited, A/R debited.
+		acct := l.income
+		if it := l.items[l.ref(ret, "ItemRef", "Item")]; it != nil {
+			acct = l.accountOr(it.income, l.income)
+		}
+		add(acct, -mustCents(textAt(ret, "Amount")), ret)
+		balance(l.accountOr(l.ref(ret, "ARAccountRef", "Account"), l.ar))
+	case "ARRefundCreditCard":
+		// Paying a customer's credit back takes the money out of the
+		// refund account and clears that much credit on A/R.
+		add(l.accountOr(l.ref(ret, "RefundFromAccountRef", "Account"), l.undeposited), -mustCents(textAt(ret, "TotalAmount")), nil)
+		balance(l.accountOr(l.ref(ret, "ARAccountRef", "Account"), l.ar))
+	case "SalesTaxPaymentCheck":
+		// Paying the tax agency settles Sales Tax Payable from the bank.
+		add(l.accountOr(l.ref(ret, "BankAccountRef", "Account"), l.undeposited), -mustCents(textAt(ret, "Amount")), nil)
+		balance(l.salesTax)
+	case "InventoryAdjustment":
+		// Each line moves the item's inventory asset by its value
+		// difference; the adjustment account takes the other side.
+		for _, line := range kids(ret, "InventoryAdjustmentLineRet") {
+			it := l.items[l.ref(line, "ItemRef", "Item")]
+			if it == nil || it.asset == "" {
+				continue
+			}
+			add(l.accountOr(it.asset, l.expense), mustCents(textAt(line, "ValueDifference")), line)
+		}
+		balance(l.accountOr(l.ref(ret, "AccountRef", "Account"), l.expense))
+	case "BuildAssembly":
+		// Building moves the components' cost into the assembly's
+		// inventory asset; with one asset account it nets to nothing.
+		// A pending build (more than the components allow) posts nothing.
+		asm := l.items[l.ref(ret, "ItemInventoryAssemblyRef", "Item")]
+		if asm == nil || asm.asset == "" || textAt(ret, "IsPending") == "true" {
+			break
+		}
+		built := parseDecimal(textAt(ret, "QuantityToBuild"))
+		for _, c := range asm.components {
+			it := l.items[c.item]
+			if it == nil || it.asset == "" {
+				continue
+			}
+			add(it.asset, -int64(math.Round(c.quantity*built*float64(it.cost))), nil)
+		}
+		balance(asm.asset)
 	}
 	return out
 }
@@ -520,7 +582,7 @@ func (l *ledger) derive(t *ledgerTxn) []posting {
 func (l *ledger) cashPostings(t *ledgerTxn, perTxn map[string][]posting) []posting {
 	own := perTxn[t.id]
 	switch t.typ {
-	case "Invoice", "CreditMemo", "Bill", "ItemReceipt", "VendorCredit":
+	case "Invoice", "CreditMemo", "Charge", "Bill", "ItemReceipt", "VendorCredit":
 		return nil
 	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
 	default:

@@ -509,3 +509,52 @@ func TestPayrollReportsNeedThePayrollFeature(t *testing.T) {
 		t.Errorf("payroll report without payroll: status %s, want %d", got, stFeatureOff)
 	}
 }
+
+// Statement charges, credit card refunds, sales tax payments and inventory
+// adjustments post as QuickBooks posts them (Intuit's "QuickBooks Desktop
+// accounting" help: a statement charge debits A/R like an invoice, a
+// sales tax payment debits Sales Tax Payable, an inventory adjustment
+// moves the inventory asset against the adjustment account), so the
+// trial balance shows each account moved and still balances.
+func TestEveryPostingTransactionTypeMovesItsAccounts(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	ok(t, f, `<ChargeAddRq><ChargeAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-03</TxnDate><ItemRef><FullName>Consulting</FullName></ItemRef><Quantity>2</Quantity><Rate>150</Rate></ChargeAdd></ChargeAddRq>`)
+	ok(t, f, invoiceAdd) // 650.00 of income, 14.50 of tax
+	ok(t, f, `<SalesTaxPaymentCheckAddRq><SalesTaxPaymentCheckAdd><PayeeEntityRef><FullName>State Board of Equalization</FullName></PayeeEntityRef><TxnDate>2025-03-10</TxnDate>
+		<BankAccountRef><FullName>Checking</FullName></BankAccountRef><RefNumber>102</RefNumber><SalesTaxPaymentCheckLineAdd><ItemSalesTaxRef><FullName>State Tax</FullName></ItemSalesTaxRef><Amount>10.00</Amount></SalesTaxPaymentCheckLineAdd>
+		</SalesTaxPaymentCheckAdd></SalesTaxPaymentCheckAddRq>`)
+	cm := kid(ok(t, f, `<CreditMemoAddRq><CreditMemoAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-11</TxnDate>
+		<CreditMemoLineAdd><ItemRef><FullName>Consulting</FullName></ItemRef><Quantity>1</Quantity><Rate>100</Rate></CreditMemoLineAdd></CreditMemoAdd></CreditMemoAddRq>`), "CreditMemoRet")
+	ok(t, f, `<ARRefundCreditCardAddRq><ARRefundCreditCardAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><RefundFromAccountRef><FullName>Checking</FullName></RefundFromAccountRef>
+		<TxnDate>2025-03-12</TxnDate><RefundAppliedToTxnAdd><TxnID>`+textAt(cm, "TxnID")+`</TxnID><RefundAmount>60.00</RefundAmount></RefundAppliedToTxnAdd></ARRefundCreditCardAdd></ARRefundCreditCardAddRq>`)
+	ok(t, f, `<ItemInventoryAddRq><ItemInventoryAdd><Name>Bolt</Name><IncomeAccountRef><FullName>Product Sales</FullName></IncomeAccountRef><PurchaseCost>2</PurchaseCost>
+		<COGSAccountRef><FullName>Cost of Goods Sold</FullName></COGSAccountRef><AssetAccountRef><FullName>Inventory Asset</FullName></AssetAccountRef></ItemInventoryAdd></ItemInventoryAddRq>`)
+	ok(t, f, `<InventoryAdjustmentAddRq><InventoryAdjustmentAdd><AccountRef><FullName>Ask My Accountant</FullName></AccountRef><TxnDate>2025-03-13</TxnDate>
+		<InventoryAdjustmentLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><QuantityAdjustment><QuantityDifference>5</QuantityDifference></QuantityAdjustment></InventoryAdjustmentLineAdd></InventoryAdjustmentAdd></InventoryAdjustmentAddRq>`)
+
+	tb := parseReport(t, ok(t, f, summaryRq("TrialBalance", period("2025-01-01", "2025-12-31"))))
+	got := map[string]string{}
+	for _, name := range []string{"Accounts Receivable", "Checking", "Sales Tax Payable", "Services", "Inventory Asset", "Ask My Accountant"} {
+		c := tb.find(t, name)
+		got[name] = c[2] + "/" + c[3]
+	}
+	want := map[string]string{
+		// charge 300 + invoice 664.50 - credit 100 + refund 60
+		"Accounts Receivable": "924.50/",
+		// tax payment 10 + refund 60 out of the bank
+		"Checking":          "/70.00",
+		"Sales Tax Payable": "/4.50",
+		// charge 300 + invoice 450 - credit 100
+		"Services": "/650.00",
+		// five bolts found, valued at their 2.00 cost
+		"Inventory Asset":   "10.00/",
+		"Ask My Accountant": "/10.00",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("trial balance debit/credit by account (-want +got):\n%s", diff)
+	}
+	if total := tb.find(t, "TOTAL"); total[2] != total[3] {
+		t.Errorf("trial balance: debits %s, credits %s", total[2], total[3])
+	}
+}
