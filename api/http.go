@@ -100,7 +100,13 @@ func (s *Server) wrap(rt Route) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		out := w
+		var read *readResponse
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			read = newReadResponse(w, r)
+			out = read
+		}
+		sw := &statusWriter{ResponseWriter: out}
 		ctx := r.Context()
 		defer func() {
 			if p := recover(); p != nil {
@@ -108,6 +114,9 @@ func (s *Server) wrap(rt Route) http.Handler {
 					panic(p)
 				}
 				s.writeError(sw, r, fmt.Errorf("panic: %v", p))
+			}
+			if read != nil && read.finish() {
+				sw.status = http.StatusNotModified
 			}
 			elapsed := time.Since(start)
 			s.metrics.observeRequest(method, route, sw.status, elapsed)

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"flag"
@@ -109,10 +110,21 @@ func (c *specChecker) middleware(tb testing.TB, h http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = 200
 		}
+		answer := rec.body.Bytes()
+		if rec.Header().Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(bytes.NewReader(answer))
+			if err == nil {
+				answer, err = io.ReadAll(zr)
+			}
+			if err != nil {
+				tb.Errorf("%s %s: the gzip answer does not inflate: %v", r.Method, r.URL, err)
+				return
+			}
+		}
 		check := r.Clone(context.Background())
 		check.Body = io.NopCloser(bytes.NewReader(body))
-		if err := c.validate(check, body, rec.status, rec.Header(), rec.body.Bytes()); err != nil {
-			tb.Errorf("OpenAPI: %s %s answered %d: %v\nrequest: %.300s\nanswer: %.500s", r.Method, r.URL, rec.status, err, body, rec.body.Bytes())
+		if err := c.validate(check, body, rec.status, rec.Header(), answer); err != nil {
+			tb.Errorf("OpenAPI: %s %s answered %d: %v\nrequest: %.300s\nanswer: %.500s", r.Method, r.URL, rec.status, err, body, answer)
 		}
 	})
 }
