@@ -65,7 +65,9 @@ type CompanyUpdate struct {
 
 // CompanyFilter selects companies of one organisation.
 type CompanyFilter struct {
-	OrgID  string
+	OrgID string
+	// ExternalID, when set, keeps the companies with this externalId.
+	ExternalID string
 	Limit  int    // 0 means 100
 	Cursor string // opaque, from a previous page
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -489,5 +490,64 @@ func TestRequestIDs(t *testing.T) {
 	id := r.Header.Get("X-Request-Id")
 	if !strings.HasPrefix(id, "req_") || !strings.Contains(string(r.Body), `"requestId":"`+id+`"`) {
 		t.Errorf("generated request ID %q not in body %s", id, r.Body)
+	}
+}
+
+// Every list answers one page shape (data, hasMore, nextCursor null on
+// the last page); a client finds its company by its own externalId; an
+// organisation's webhook endpoints page like everything else.
+func TestEveryListPagesAlikeAndCompaniesAreFoundByExternalID(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	_, key := e.newOrg("Lender")
+	for i := range 3 {
+		e.mustDo(201, "POST", "/v1/companies", key, map[string]any{"name": fmt.Sprintf("Company %d", i), "externalId": fmt.Sprintf("crm-%d", i%2)}, nil)
+		e.mustDo(201, "POST", "/v1/webhooks", key, map[string]any{"url": fmt.Sprintf("https://hooks.example/%d", i)}, nil)
+	}
+	type page struct {
+		Data       []map[string]any `json:"data"`
+		HasMore    *bool            `json:"hasMore"`
+		NextCursor *string          `json:"nextCursor"`
+	}
+	var byRef page
+	e.mustDo(200, "GET", "/v1/companies?externalId=crm-1", key, nil, &byRef)
+	if len(byRef.Data) != 1 || byRef.Data[0]["name"] != "Company 1" {
+		t.Errorf("externalId=crm-1: %v", byRef.Data)
+	}
+	for _, path := range []string{"/v1/companies", "/v1/webhooks"} {
+		var seen []any
+		cursor := ""
+		for pages := 0; pages < 5; pages++ {
+			var p page
+			r := e.mustDo(200, "GET", path+"?limit=2&cursor="+url.QueryEscape(cursor), key, nil, &p)
+			if p.HasMore == nil || !strings.Contains(string(r.Body), `"nextCursor":`) {
+				t.Fatalf("%s: the page lacks hasMore or nextCursor: %s", path, r.Body)
+			}
+			for _, d := range p.Data {
+				seen = append(seen, d["id"])
+			}
+			if *p.HasMore != (p.NextCursor != nil) {
+				t.Errorf("%s: hasMore %v with nextCursor %v", path, *p.HasMore, p.NextCursor)
+			}
+			if p.NextCursor == nil {
+				break
+			}
+			cursor = *p.NextCursor
+		}
+		if len(seen) != 3 {
+			t.Errorf("%s: paged through %d items, want 3: %v", path, len(seen), seen)
+		}
+	}
+	for _, path := range []string{"/v1/data-types"} {
+		var p page
+		e.mustDo(200, "GET", path, key, nil, &p)
+		if p.HasMore == nil || *p.HasMore || p.NextCursor != nil {
+			t.Errorf("%s: hasMore %v nextCursor %v, want false and null", path, p.HasMore, p.NextCursor)
+		}
+	}
+	if r := e.do("GET", "/v1/webhooks?cursor=%%%", key, nil); r.Status != 400 {
+		t.Errorf("a malformed cursor: %d", r.Status)
+	}
+	if r := e.do("GET", "/v1/webhooks?cursor=bm9wZQ", key, nil); r.Status != 400 {
+		t.Errorf("a cursor that is not one: %d", r.Status)
 	}
 }

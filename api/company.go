@@ -122,18 +122,34 @@ func (s *Server) createCompany(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// listResponse is a page of a list.
+// listResponse is a page of a list. Every list answers the same shape:
+// hasMore, and nextCursor (null on the last page) to pass as ?cursor=.
 type listResponse[T any] struct {
-	Data       []T    `json:"data"`
-	NextCursor string `json:"nextCursor,omitempty"`
+	Data       []T     `json:"data"`
+	HasMore    bool    `json:"hasMore"`
+	NextCursor *string `json:"nextCursor"`
 }
 
-// pageParams reads ?limit= (1 to 1000, default 100) and ?cursor=.
-func pageParams(r *http.Request) (limit int, cursor string, err error) {
+// pageOfList makes the answer of a page whose next cursor is next ("" on
+// the last page).
+func pageOfList[T any](data []T, next string) listResponse[T] {
+	if data == nil {
+		data = []T{}
+	}
+	page := listResponse[T]{Data: data, HasMore: next != ""}
+	if next != "" {
+		page.NextCursor = &next
+	}
+	return page
+}
+
+// pageParams reads ?limit= (1 to 1000, default 100) and ?cursor=, and
+// refuses any other parameter but those named in also.
+func pageParams(r *http.Request, also ...string) (limit int, cursor string, err error) {
 	q := r.URL.Query()
 	for k := range q {
-		if k != "limit" && k != "cursor" {
-			return 0, "", qbconnect.Errorf(qbconnect.EInvalid, "unknown query parameter %q (accepted: limit, cursor)", k)
+		if k != "limit" && k != "cursor" && !containsString(also, k) {
+			return 0, "", qbconnect.Errorf(qbconnect.EInvalid, "unknown query parameter %q (accepted: %s)", k, strings.Join(append([]string{"limit", "cursor"}, also...), ", "))
 		}
 	}
 	limit = 100
@@ -148,20 +164,17 @@ func pageParams(r *http.Request) (limit int, cursor string, err error) {
 }
 
 func (s *Server) listCompanies(w http.ResponseWriter, r *http.Request) error {
-	limit, cursor, err := pageParams(r)
+	limit, cursor, err := pageParams(r, "externalId")
 	if err != nil {
 		return err
 	}
 	cs, next, err := s.cfg.Companies.ListCompanies(r.Context(), qbconnect.CompanyFilter{
-		OrgID: orgID(r.Context()), Limit: limit, Cursor: cursor,
+		OrgID: orgID(r.Context()), Limit: limit, Cursor: cursor, ExternalID: r.URL.Query().Get("externalId"),
 	})
 	if err != nil {
 		return err
 	}
-	if cs == nil {
-		cs = []*qbconnect.Company{}
-	}
-	writeJSON(w, http.StatusOK, listResponse[*qbconnect.Company]{Data: cs, NextCursor: next})
+	writeJSON(w, http.StatusOK, pageOfList(cs, next))
 	return nil
 }
 

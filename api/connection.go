@@ -77,7 +77,7 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 	if conns == nil {
 		conns = []*qbconnect.Connection{}
 	}
-	writeJSON(w, http.StatusOK, listResponse[*qbconnect.Connection]{Data: conns})
+	writeJSON(w, http.StatusOK, pageOfList(conns, ""))
 	return nil
 }
 

@@ -66,9 +66,8 @@ func object(required []string, props jsonObj) jsonObj {
 	return jsonObj{"type": "object", "required": required, "properties": props, "additionalProperties": false}
 }
 
-func listOf(item jsonObj) jsonObj {
-	return object([]string{"data"}, jsonObj{"data": array(item), "nextCursor": str("Cursor of the next page; absent on the last page.")})
-}
+// listOf is a list answered whole: the page shape, always the last page.
+func listOf(item jsonObj) jsonObj { return pageOf(item) }
 
 // looseList is a list whose items another part of the platform defines.
 func looseList() jsonObj {
@@ -80,6 +79,13 @@ func pageOf(item jsonObj) jsonObj {
 		"data": array(item), "hasMore": boolean(),
 		"nextCursor": withDesc(nullable("string"), "Pass as ?cursor= for the next page; null on the last page."),
 	})
+}
+
+// countedPage is a page that carries totalCount when asked (count=true).
+func countedPage(item jsonObj) jsonObj {
+	p := pageOf(item)
+	p["properties"].(jsonObj)["totalCount"] = withDesc(integer(), "With count=true: every record the filters select, on every page.")
+	return p
 }
 
 func errorCodes() []string {
@@ -298,6 +304,16 @@ func routeDocs() map[string]opSpec {
 		queryParam("vendorId", "Types whose refFilter is vendorId.", str("")),
 		queryParam("payeeId", "Types whose refFilter is payeeId.", str("")),
 		queryParam("parentId", "Types whose refFilter is parentId.", str("")),
+		queryParam("customerIds", "Types whose refFilter is customerId: any of these comma-separated IDs (at most 100).", str("")),
+		queryParam("vendorIds", "Types whose refFilter is vendorId: any of these comma-separated IDs (at most 100).", str("")),
+		queryParam("payeeIds", "Types whose refFilter is payeeId: any of these comma-separated IDs (at most 100).", str("")),
+		queryParam("parentIds", "Types whose refFilter is parentId: any of these comma-separated IDs (at most 100).", str("")),
+		queryParam("ids", "Only these records: comma-separated IDs (at most 100).", str("")),
+		queryParam("updatedBefore", "Records stored before this RFC 3339 time.", dateTime()),
+		queryParam("refNumberFrom", "Transactions: RefNumber from this (compared as text).", str("")),
+		queryParam("refNumberTo", "Transactions: RefNumber up to this (compared as text).", str("")),
+		queryParam("sort", "Order of the list; - sorts descending; ties by ID. Keep it while paging.", enum(qbconnect.RecordSorts...)),
+		queryParam("count", "Also answer totalCount, the number of records the filters select.", boolean()),
 	)
 	pageQuery := pageQueryParams()
 	return map[string]opSpec{
@@ -309,8 +325,9 @@ func routeDocs() map[string]opSpec {
 
 		"POST /v1/companies": {summary: "Create a company", tag: companyID, body: jsonBody(ref("CompanyCreate"), true),
 			ok: map[int]jsonObj{201: jsonResp("Created.", ref("Company"))}, errors: []int{400, 401, 413}},
-		"GET /v1/companies": {summary: "List companies", tag: companyID, query: pageQuery,
-			ok: map[int]jsonObj{200: jsonResp("A page.", listOf(ref("Company")))}, errors: []int{400, 401}},
+		"GET /v1/companies": {summary: "List companies", tag: companyID,
+			query: append(pageQueryParams(), queryParam("externalId", "Only the companies with this externalId.", str(""))),
+			ok:    map[int]jsonObj{200: jsonResp("A page, oldest first.", pageOf(ref("Company")))}, errors: []int{400, 401}},
 		"GET /v1/companies/{companyId}": {summary: "Get a company", tag: companyID,
 			ok: map[int]jsonObj{200: jsonResp("The company.", ref("Company"))}, errors: []int{401, 404}},
 		"PATCH /v1/companies/{companyId}": {summary: "Update a company", tag: companyID, body: jsonBody(ref("CompanyPatch"), true),
@@ -340,7 +357,7 @@ func routeDocs() map[string]opSpec {
 		"GET /v1/data-types": {summary: "List the data types", tag: "Data",
 			ok: map[int]jsonObj{200: jsonResp("Every data type.", listOf(ref("DataType")))}, errors: []int{400, 401}},
 		"GET /v1/companies/{companyId}/{dataType}": {summary: "List synced records", tag: "Data", query: recordFilters,
-			ok: map[int]jsonObj{200: jsonResp("A page, oldest stored first.", pageOf(ref("Record")))}, errors: []int{400, 401, 404}},
+			ok: map[int]jsonObj{200: jsonResp("A page, in the order of sort (oldest stored first by default).", countedPage(ref("Record")))}, errors: []int{400, 401, 404}},
 		"GET /v1/companies/{companyId}/{dataType}/{id}": {summary: "Get a synced record", tag: "Data",
 			ok: map[int]jsonObj{200: jsonResp("The record.", ref("Record"))}, errors: []int{400, 401, 404}},
 
@@ -376,8 +393,8 @@ func routeDocs() map[string]opSpec {
 		"POST /v1/webhooks": {summary: "Create a webhook endpoint", tag: "Webhook",
 			body: jsonBody(object([]string{"url"}, jsonObj{"url": str(""), "description": str(""), "events": array(ref("EventType"))}), true),
 			ok:   map[int]jsonObj{201: jsonResp("Created; the secret is shown only here.", ref("WebhookCreated"))}, errors: []int{400, 401, 413}},
-		"GET /v1/webhooks": {summary: "List webhook endpoints", tag: "Webhook",
-			ok: map[int]jsonObj{200: jsonResp("Every endpoint.", listOf(ref("Webhook")))}, errors: []int{400, 401}},
+		"GET /v1/webhooks": {summary: "List webhook endpoints", tag: "Webhook", query: pageQuery,
+			ok: map[int]jsonObj{200: jsonResp("A page, oldest first.", pageOf(ref("Webhook")))}, errors: []int{400, 401}},
 		"GET /v1/webhooks/{webhookId}": {summary: "Get a webhook endpoint", tag: "Webhook",
 			ok: map[int]jsonObj{200: jsonResp("The endpoint.", ref("Webhook"))}, errors: []int{401, 404}},
 		"DELETE /v1/webhooks/{webhookId}": {summary: "Delete a webhook endpoint", tag: "Webhook",

@@ -69,7 +69,7 @@ func (s *Server) listDataTypes(w http.ResponseWriter, r *http.Request) error {
 			types[i].Actions = []string{}
 		}
 	}
-	writeJSON(w, http.StatusOK, listResponse[qbconnect.DataTypeInfo]{Data: types})
+	writeJSON(w, http.StatusOK, pageOfList(types, ""))
 	return nil
 }
 
@@ -78,6 +78,9 @@ type recordPage struct {
 	Data       []json.RawMessage `json:"data"`
 	HasMore    bool              `json:"hasMore"`
 	NextCursor *string           `json:"nextCursor"`
+	// TotalCount is every record the filters select, on every page; only
+	// with count=true, since counting costs a query.
+	TotalCount *int `json:"totalCount,omitempty"`
 }
 
 // recordJSON is a record as the API shows it: the camelCase JSON of its
@@ -106,14 +109,14 @@ func recordJSON(rec *qbconnect.Record) json.RawMessage {
 
 // recordQuery lists the query parameters of GET .../{dataType} for a type.
 func recordQuery(t qbconnect.DataTypeInfo) []string {
-	q := []string{"limit", "cursor", "updatedSince", "includeDeleted", "name", "namePrefix"}
+	q := []string{"limit", "cursor", "count", "sort", "ids", "updatedSince", "updatedBefore", "includeDeleted", "name", "namePrefix"}
 	if t.Transaction {
-		q = append(q, "refNumber", "txnDateFrom", "txnDateTo")
+		q = append(q, "refNumber", "refNumberFrom", "refNumberTo", "txnDateFrom", "txnDateTo")
 	} else {
 		q = append(q, "active")
 	}
 	if t.RefFilter != "" {
-		q = append(q, t.RefFilter)
+		q = append(q, t.RefFilter, t.RefFilter+"s")
 	}
 	sort.Strings(q)
 	return q
@@ -142,12 +145,33 @@ func recordFilter(r *http.Request, t qbconnect.DataTypeInfo) (qbconnect.RecordFi
 		f.Limit = n
 	}
 	f.Cursor = q.Get("cursor")
-	if v := q.Get("updatedSince"); v != "" {
+	for _, p := range []struct {
+		name string
+		dst  **time.Time
+	}{{"updatedSince", &f.UpdatedSince}, {"updatedBefore", &f.UpdatedBefore}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return f, qbconnect.Errorf(qbconnect.EInvalid, "updatedSince must be an RFC 3339 time such as 2026-03-01T00:00:00Z, not %q", v)
+			return f, qbconnect.Errorf(qbconnect.EInvalid, "%s must be an RFC 3339 time such as 2026-03-01T00:00:00Z, not %q", p.name, v)
 		}
-		f.UpdatedSince = &t
+		*p.dst = &t
+	}
+	if v := q.Get("sort"); v != "" {
+		if !containsString(qbconnect.RecordSorts, v) {
+			return f, qbconnect.Errorf(qbconnect.EInvalid, "sort must be one of %s, not %q", strings.Join(qbconnect.RecordSorts, ", "), v)
+		}
+		f.Sort = v
+	}
+	var err error
+	if f.IDs, err = idList(q, "ids"); err != nil {
+		return f, err
+	}
+	f.RefNumberFrom, f.RefNumberTo = q.Get("refNumberFrom"), q.Get("refNumberTo")
+	if f.RefNumberFrom != "" && f.RefNumberTo != "" && f.RefNumberFrom > f.RefNumberTo {
+		return f, qbconnect.Errorf(qbconnect.EInvalid, "refNumberFrom %q is after refNumberTo %q", f.RefNumberFrom, f.RefNumberTo)
 	}
 	if v := q.Get("includeDeleted"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -164,7 +188,6 @@ func recordFilter(r *http.Request, t qbconnect.DataTypeInfo) (qbconnect.RecordFi
 		f.Name = v
 	}
 	f.NamePrefix = q.Get("namePrefix")
-	var err error
 	if f.TxnDateFrom, f.TxnDateTo, err = dateRange(q, "txnDateFrom", "txnDateTo"); err != nil {
 		return f, err
 	}
@@ -177,8 +200,52 @@ func recordFilter(r *http.Request, t qbconnect.DataTypeInfo) (qbconnect.RecordFi
 	}
 	if t.RefFilter != "" {
 		f.RefID = q.Get(t.RefFilter)
+		if f.RefIDs, err = idList(q, t.RefFilter+"s"); err != nil {
+			return f, err
+		}
 	}
 	return f, nil
+}
+
+// maxIDList is the most IDs one list filter takes.
+const maxIDList = 100
+
+// idList reads a comma-separated list of IDs: no empty entries, at most
+// maxIDList, duplicates dropped.
+func idList(q url.Values, name string) ([]string, error) {
+	v, ok := q[name]
+	if !ok {
+		return nil, nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range strings.Split(v[0], ",") {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			return nil, qbconnect.Errorf(qbconnect.EInvalid, "%s is a comma-separated list of IDs with no empty entries, not %q", name, v[0])
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	if len(out) > maxIDList {
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "%s names %d IDs; at most %d are taken at once", name, len(out), maxIDList)
+	}
+	return out, nil
+}
+
+// wantCount reads count=true|false.
+func wantCount(q url.Values) (bool, error) {
+	v := q.Get("count")
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, qbconnect.Errorf(qbconnect.EInvalid, "count must be true or false, not %q", v)
+	}
+	return b, nil
 }
 
 func containsString(list []string, s string) bool {
@@ -215,12 +282,23 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	count, err := wantCount(r.URL.Query())
+	if err != nil {
+		return err
+	}
 	f.OrgID, f.CompanyID, f.Type = c.OrgID, c.ID, t.Name
 	list, next, err := recs.ListRecords(r.Context(), f)
 	if err != nil {
 		return notFound(err, "company")
 	}
 	page := recordPage{Data: make([]json.RawMessage, len(list)), HasMore: next != ""}
+	if count {
+		n, err := recs.CountMatching(r.Context(), f)
+		if err != nil {
+			return notFound(err, "company")
+		}
+		page.TotalCount = &n
+	}
 	for i, rec := range list {
 		page.Data[i] = recordJSON(rec)
 	}

@@ -191,3 +191,115 @@ func TestReadRecordsWithCursorPagesAndFilters(t *testing.T) {
 		}
 	}
 }
+
+// A client finds records the way its own screens list them: several IDs
+// at once, several customers, a RefNumber range, an update-time window,
+// sorted by name or date (both ways, paged with the sort kept), with the
+// total count on request; a bad value of any of them is a 400 naming it.
+func TestListRecordsByIDsCustomersRangesAndSorts(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	c := newCompany(t, e, smallCompany())
+	c.syncAll(t)
+	invoices := c.listAll(t, "invoices", "", 1000)
+	if len(invoices) < 10 {
+		t.Fatalf("%d invoices", len(invoices))
+	}
+	field := func(recs []map[string]any, k string) []string {
+		var out []string
+		for _, r := range recs {
+			s, _ := r[k].(string)
+			out = append(out, s)
+		}
+		return out
+	}
+	sorted := func(vals []string, desc bool) bool {
+		for i := 1; i < len(vals); i++ {
+			if desc && vals[i-1] < vals[i] || !desc && vals[i-1] > vals[i] {
+				return false
+			}
+		}
+		return true
+	}
+
+	two := []string{invoices[3]["id"].(string), invoices[1]["id"].(string)}
+	if got := ids(c.listAll(t, "invoices", "ids="+two[0]+","+two[1]+",nope", 1)); len(got) != 2 {
+		t.Errorf("ids=%v: got %v", two, got)
+	}
+	for _, s := range []string{"txnDate", "-txnDate", "name", "-name", "-updatedAt"} {
+		got := c.listAll(t, "invoices", "sort="+s, 3)
+		if len(got) != len(invoices) {
+			t.Errorf("sort=%s: %d invoices, want %d", s, len(got), len(invoices))
+		}
+		key := map[string]string{"txnDate": "txnDate", "name": "refNumber", "updatedAt": ""}[strings.TrimPrefix(s, "-")]
+		if key != "" && !sorted(field(got, key), strings.HasPrefix(s, "-")) {
+			t.Errorf("sort=%s: %s not in order: %v", s, key, field(got, key))
+		}
+	}
+	customers := map[string]bool{}
+	for _, inv := range invoices {
+		if ref, ok := inv["customerRef"].(map[string]any); ok {
+			customers[ref["listId"].(string)] = true
+		}
+	}
+	var some []string
+	for id := range customers {
+		some = append(some, id)
+		if len(some) == 2 {
+			break
+		}
+	}
+	for _, inv := range c.listAll(t, "invoices", "customerIds="+strings.Join(some, ","), 1000) {
+		if id := inv["customerRef"].(map[string]any)["listId"]; id != some[0] && (len(some) < 2 || id != some[1]) {
+			t.Errorf("customerIds=%v listed an invoice of %v", some, id)
+		}
+	}
+	refs := field(c.listAll(t, "invoices", "sort=name", 1000), "refNumber")
+	lo, hi := refs[2], refs[5]
+	if got := field(c.listAll(t, "invoices", "sort=name&refNumberFrom="+lo+"&refNumberTo="+hi, 1000), "refNumber"); len(got) < 4 || got[0] != lo || got[len(got)-1] != hi {
+		t.Errorf("refNumber %s..%s: %v", lo, hi, got)
+	}
+	var counted struct {
+		Data       []map[string]any
+		TotalCount *int
+	}
+	c.get(t, "/v1/companies/"+c.id+"/invoices?limit=2&count=true", &counted)
+	if counted.TotalCount == nil || *counted.TotalCount != len(invoices) || len(counted.Data) != 2 {
+		t.Errorf("count=true: totalCount %v with %d on the page, want %d", counted.TotalCount, len(counted.Data), len(invoices))
+	}
+	future := url.QueryEscape(time.Now().Add(24 * time.Hour).Format(time.RFC3339))
+	if got := c.listAll(t, "invoices", "updatedBefore="+future, 1000); len(got) != len(invoices) {
+		t.Errorf("updatedBefore tomorrow: %d, want %d", len(got), len(invoices))
+	}
+	if got := c.listAll(t, "invoices", "updatedBefore=2000-01-01T00:00:00Z", 1000); len(got) != 0 {
+		t.Errorf("updatedBefore 2000: %d invoices", len(got))
+	}
+
+	var first page
+	c.get(t, "/v1/companies/"+c.id+"/invoices?limit=2&sort=name", &first)
+	for _, bad := range []struct{ query, says string }{
+		{"sort=amount", "sort must be one of"},
+		{"ids=a,,b", "no empty entries"},
+		{"ids=" + manyIDs(101), "at most 100"},
+		{"refNumberFrom=9&refNumberTo=1", "is after"},
+		{"count=maybe", "count must be true or false"},
+		{"updatedBefore=yesterday", "updatedBefore must be an RFC 3339 time"},
+		{"sort=txnDate&cursor=" + url.QueryEscape(*first.NextCursor), "keep the sort while paging"},
+	} {
+		r := e.do("GET", "/v1/companies/"+c.id+"/invoices?"+bad.query, c.key, nil)
+		if r.Status != 400 || !strings.Contains(string(r.Body), bad.says) {
+			t.Errorf("%s: %d %s, want 400 saying %q", bad.query, r.Status, r.Body, bad.says)
+		}
+	}
+	if r := e.do("GET", "/v1/companies/"+c.id+"/customers?refNumberFrom=1", c.key, nil); r.Status != 400 {
+		t.Errorf("refNumberFrom on a list type: %d, want 400", r.Status)
+	}
+}
+
+// manyIDs returns n distinct IDs, comma-separated.
+func manyIDs(n int) string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("id%d", i)
+	}
+	return strings.Join(out, ",")
+}

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/qbconnect/qbconnect"
@@ -105,8 +108,9 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
-	if len(r.URL.Query()) > 0 {
-		return qbconnect.Errorf(qbconnect.EInvalid, "this endpoint takes no query parameters")
+	limit, cursor, err := pageParams(r)
+	if err != nil {
+		return err
 	}
 	svc, err := s.webhooks()
 	if err != nil {
@@ -116,11 +120,37 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []*qbconnect.WebhookEndpoint{}
+	page, next, err := webhookPage(list, limit, cursor)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, listResponse[*qbconnect.WebhookEndpoint]{Data: list})
+	writeJSON(w, http.StatusOK, pageOfList(page, next))
 	return nil
+}
+
+// webhookPage pages an organisation's endpoints, oldest first. An
+// organisation has few, so they are read whole and paged here; the cursor
+// is the position (creation time and ID) of the last one shown, so a
+// deletion between pages skips nothing.
+func webhookPage(all []*qbconnect.WebhookEndpoint, limit int, cursor string) ([]*qbconnect.WebhookEndpoint, string, error) {
+	key := func(w *qbconnect.WebhookEndpoint) string {
+		return fmt.Sprintf("%020d:%s", w.CreatedAt.UnixNano(), w.ID)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return key(all[i]) < key(all[j]) })
+	start := 0
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || !strings.Contains(string(b), ":") {
+			return nil, "", qbconnect.Errorf(qbconnect.EInvalid, "invalid cursor %q", cursor)
+		}
+		start = sort.Search(len(all), func(i int) bool { return key(all[i]) > string(b) })
+	}
+	end := min(start+limit, len(all))
+	next := ""
+	if end < len(all) {
+		next = base64.RawURLEncoding.EncodeToString([]byte(key(all[end-1])))
+	}
+	return all[start:end], next, nil
 }
 
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) error {

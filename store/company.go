@@ -137,8 +137,11 @@ func (s *CompanyService) ListCompanies(ctx context.Context, f qbconnect.CompanyF
 			return nil, "", err
 		}
 	}
-	rows, err := s.db.query(ctx, "SELECT "+companyColumns+
-		" FROM companies WHERE org_id = ? AND deleted_at IS NULL AND seq > ? ORDER BY seq LIMIT ?", f.OrgID, after, limit+1)
+	where, args := "org_id = ? AND deleted_at IS NULL AND seq > ?", []any{f.OrgID, after}
+	if f.ExternalID != "" {
+		where, args = where+" AND external_id = ?", append(args, f.ExternalID)
+	}
+	rows, err := s.db.query(ctx, "SELECT "+companyColumns+" FROM companies WHERE "+where+" ORDER BY seq LIMIT ?", append(args, limit+1)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list companies: %w", err)
 	}

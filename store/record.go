@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -171,44 +173,23 @@ func (s *RecordService) ListRecords(ctx context.Context, f qbconnect.RecordFilte
 	if err != nil {
 		return nil, "", err
 	}
+	order, err := recordOrderOf(f.Sort)
+	if err != nil {
+		return nil, "", err
+	}
 	if _, err := NewCompanyService(s.db).FindCompany(ctx, f.OrgID, f.CompanyID); err != nil {
 		return nil, "", err
 	}
-	where, args := []string{"r.company_id = ?", "r.type = ?"}, []any{f.CompanyID, f.Type}
-	add := func(cond string, a ...any) { where, args = append(where, cond), append(args, a...) }
-	if !f.IncludeDeleted {
-		add("NOT r.deleted")
-	}
-	if f.UpdatedSince != nil {
-		add("r.updated_at >= ?", micros(*f.UpdatedSince))
-	}
-	if f.Name != "" {
-		add("r.name = ?", f.Name)
-	}
-	if f.NamePrefix != "" {
-		add("substr(r.name, 1, ?) = ?", len([]rune(f.NamePrefix)), f.NamePrefix)
-	}
-	if f.TxnDateFrom != "" {
-		add("r.txn_date >= ?", f.TxnDateFrom)
-	}
-	if f.TxnDateTo != "" {
-		add("r.txn_date <> '' AND r.txn_date <= ?", f.TxnDateTo)
-	}
-	if f.Active != nil {
-		add("r.active = ?", *f.Active)
-	}
-	if f.RefID != "" {
-		add("r.ref_id = ?", f.RefID)
-	}
+	where, args := recordWhere(f)
 	if f.Cursor != "" {
-		t, id, err := parseTimeIDCursor(f.Cursor)
+		cond, cargs, err := order.after(f.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
-		add("(r.updated_at > ? OR (r.updated_at = ? AND r.id > ?))", t, t, id)
+		where, args = append(where, cond), append(args, cargs...)
 	}
 	rows, err := s.db.query(ctx, "SELECT "+recordColumns+" FROM records r WHERE "+strings.Join(where, " AND ")+
-		" ORDER BY r.updated_at, r.id LIMIT ?", append(args, limit+1)...)
+		" ORDER BY "+order.orderBy()+" LIMIT ?", append(args, limit+1)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list records: %w", err)
 	}
@@ -221,13 +202,167 @@ func (s *RecordService) ListRecords(ctx context.Context, f qbconnect.RecordFilte
 			return nil, "", fmt.Errorf("list records: %w", err)
 		}
 		if len(list) == limit {
-			last := list[len(list)-1]
-			next = timeIDCursor(micros(last.UpdatedAt), last.ID)
+			next = order.cursor(list[len(list)-1])
 			break
 		}
 		list = append(list, r)
 	}
 	return list, next, rows.Err()
+}
+
+// CountMatching counts the records the filter selects, cursor and limit
+// aside.
+func (s *RecordService) CountMatching(ctx context.Context, f qbconnect.RecordFilter) (int, error) {
+	if _, err := NewCompanyService(s.db).FindCompany(ctx, f.OrgID, f.CompanyID); err != nil {
+		return 0, err
+	}
+	where, args := recordWhere(f)
+	var n int
+	if err := s.db.queryRow(ctx, "SELECT COUNT(*) FROM records r WHERE "+strings.Join(where, " AND "), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count records: %w", err)
+	}
+	return n, nil
+}
+
+// recordWhere turns a filter, cursor aside, into conditions on records r.
+func recordWhere(f qbconnect.RecordFilter) ([]string, []any) {
+	where, args := []string{"r.company_id = ?", "r.type = ?"}, []any{f.CompanyID, f.Type}
+	add := func(cond string, a ...any) { where, args = append(where, cond), append(args, a...) }
+	in := func(col string, values []string) {
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ")
+		a := make([]any, len(values))
+		for i, v := range values {
+			a[i] = v
+		}
+		add(col+" IN ("+marks+")", a...)
+	}
+	if !f.IncludeDeleted {
+		add("NOT r.deleted")
+	}
+	if len(f.IDs) > 0 {
+		in("r.id", f.IDs)
+	}
+	if f.UpdatedSince != nil {
+		add("r.updated_at >= ?", micros(*f.UpdatedSince))
+	}
+	if f.UpdatedBefore != nil {
+		add("r.updated_at < ?", micros(*f.UpdatedBefore))
+	}
+	if f.Name != "" {
+		add("r.name = ?", f.Name)
+	}
+	if f.NamePrefix != "" {
+		add("substr(r.name, 1, ?) = ?", len([]rune(f.NamePrefix)), f.NamePrefix)
+	}
+	if f.RefNumberFrom != "" {
+		add("r.name >= ?", f.RefNumberFrom)
+	}
+	if f.RefNumberTo != "" {
+		add("r.name <= ?", f.RefNumberTo)
+	}
+	if f.TxnDateFrom != "" {
+		add("r.txn_date >= ?", f.TxnDateFrom)
+	}
+	if f.TxnDateTo != "" {
+		add("r.txn_date <> '' AND r.txn_date <= ?", f.TxnDateTo)
+	}
+	if f.Active != nil {
+		add("r.active = ?", *f.Active)
+	}
+	refs := f.RefIDs
+	if f.RefID != "" {
+		refs = append([]string{f.RefID}, refs...)
+	}
+	if len(refs) > 0 {
+		in("r.ref_id", refs)
+	}
+	return where, args
+}
+
+// recordOrder is one of qbconnect.RecordSorts: a column, ascending or not,
+// with the record's ID breaking ties in the same direction.
+type recordOrder struct {
+	sort string // as the client named it
+	col  string
+	desc bool
+}
+
+func recordOrderOf(sort string) (recordOrder, error) {
+	o := recordOrder{sort: sort}
+	if sort == "" {
+		o.sort = "updatedAt"
+	}
+	name := strings.TrimPrefix(o.sort, "-")
+	o.desc = name != o.sort
+	switch name {
+	case "updatedAt":
+		o.col = "r.updated_at"
+	case "name":
+		o.col = "r.name"
+	case "txnDate":
+		o.col = "r.txn_date"
+	default:
+		return o, qbconnect.Errorf(qbconnect.EInvalid, "sort %q is not one of %s", sort, strings.Join(qbconnect.RecordSorts, ", "))
+	}
+	return o, nil
+}
+
+func (o recordOrder) orderBy() string {
+	if o.desc {
+		return o.col + " DESC, r.id DESC"
+	}
+	return o.col + ", r.id"
+}
+
+// key is the sort column's value of a record, as a string for the cursor.
+func (o recordOrder) key(r *qbconnect.Record) string {
+	switch o.col {
+	case "r.name":
+		return r.Name
+	case "r.txn_date":
+		return r.TxnDate
+	}
+	return strconv.FormatInt(micros(r.UpdatedAt), 10)
+}
+
+// cursor names the position after r. The default order keeps the
+// original cursor format, so cursors handed out before sorts existed
+// still work.
+func (o recordOrder) cursor(r *qbconnect.Record) string {
+	if o.sort == "updatedAt" {
+		return timeIDCursor(micros(r.UpdatedAt), r.ID)
+	}
+	b, _ := json.Marshal([]string{o.sort, o.key(r), r.ID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// after reads a cursor of this order into the condition for the rows
+// after it.
+func (o recordOrder) after(c string) (string, []any, error) {
+	var key any
+	var id string
+	if o.sort == "updatedAt" {
+		t, cid, err := parseTimeIDCursor(c)
+		if err != nil {
+			return "", nil, err
+		}
+		key, id = t, cid
+	} else {
+		var parts []string
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		if err != nil || json.Unmarshal(b, &parts) != nil || len(parts) != 3 {
+			return "", nil, qbconnect.Errorf(qbconnect.EInvalid, "invalid cursor %q", c)
+		}
+		if parts[0] != o.sort {
+			return "", nil, qbconnect.Errorf(qbconnect.EInvalid, "the cursor is of a list sorted by %s, not %s: keep the sort while paging", parts[0], o.sort)
+		}
+		key, id = parts[1], parts[2]
+	}
+	op := ">"
+	if o.desc {
+		op = "<"
+	}
+	return "(" + o.col + " " + op + " ? OR (" + o.col + " = ? AND r.id " + op + " ?))", []any{key, key, id}, nil
 }
 
 // CountRecords counts live (not deleted) records of a type.

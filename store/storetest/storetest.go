@@ -1410,19 +1410,45 @@ func testRecordList(t *testing.T, newDSN DSNFunc) {
 		f    qbconnect.RecordFilter
 		want []string
 	}{
-		"updated since":   {qbconnect.RecordFilter{UpdatedSince: &later, IncludeDeleted: true}, []string{"003", "004"}},
-		"name":            {qbconnect.RecordFilter{Name: "Cust 07"}, []string{"007"}},
-		"name prefix":     {qbconnect.RecordFilter{NamePrefix: "Cust 1"}, []string{"010", "011", "012", "013", "014", "015", "016", "017", "018", "019"}},
-		"txn date range":  {qbconnect.RecordFilter{TxnDateFrom: "2026-01-20", TxnDateTo: "2026-01-22"}, []string{"019", "020", "021"}},
-		"inactive":        {qbconnect.RecordFilter{Active: &no}, []string{"000", "005", "010", "015", "020"}},
-		"ref and prefix":  {qbconnect.RecordFilter{RefID: "ref-1", NamePrefix: "Cust 2"}, []string{"022"}},
-		"deleted omitted": {qbconnect.RecordFilter{Name: "Cust 04"}, nil},
+		"updated since":    {qbconnect.RecordFilter{UpdatedSince: &later, IncludeDeleted: true}, []string{"003", "004"}},
+		"name":             {qbconnect.RecordFilter{Name: "Cust 07"}, []string{"007"}},
+		"name prefix":      {qbconnect.RecordFilter{NamePrefix: "Cust 1"}, []string{"010", "011", "012", "013", "014", "015", "016", "017", "018", "019"}},
+		"txn date range":   {qbconnect.RecordFilter{TxnDateFrom: "2026-01-20", TxnDateTo: "2026-01-22"}, []string{"019", "020", "021"}},
+		"inactive":         {qbconnect.RecordFilter{Active: &no}, []string{"000", "005", "010", "015", "020"}},
+		"ref and prefix":   {qbconnect.RecordFilter{RefID: "ref-1", NamePrefix: "Cust 2"}, []string{"022"}},
+		"deleted omitted":  {qbconnect.RecordFilter{Name: "Cust 04"}, nil},
+		"ids":              {qbconnect.RecordFilter{IDs: []string{"012", "002", "004", "nope"}}, []string{"002", "012"}},
+		"updated before":   {qbconnect.RecordFilter{UpdatedBefore: &later, NamePrefix: "Cust 0"}, []string{"000", "001", "002", "005", "006", "007", "008", "009"}},
+		"several refs":     {qbconnect.RecordFilter{RefIDs: []string{"ref-0", "ref-2"}, NamePrefix: "Cust 1"}, []string{"011", "012", "014", "015", "017", "018"}},
+		"ref number range": {qbconnect.RecordFilter{RefNumberFrom: "Cust 08", RefNumberTo: "Cust 11"}, []string{"008", "009", "010", "011"}},
+		"by name, descending, paged": {qbconnect.RecordFilter{Sort: "-name", Limit: 2, TxnDateFrom: "2026-01-20"},
+			[]string{"024", "023", "022", "021", "020", "019"}},
+		"by date, paged": {qbconnect.RecordFilter{Sort: "txnDate", Limit: 3, TxnDateTo: "2026-01-07", IncludeDeleted: true},
+			[]string{"000", "001", "002", "003", "004", "005", "006"}},
+		"by update time, descending": {qbconnect.RecordFilter{Sort: "-updatedAt", Limit: 1, IDs: []string{"003", "001", "002"}},
+			[]string{"003", "002", "001"}},
 	} {
 		if diff := cmp.Diff(tc.want, list(tc.f)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", name, diff)
 		}
+		f := tc.f
+		f.OrgID, f.CompanyID, f.Type, f.Limit = org.ID, c.ID, "invoices", 1
+		n, err := e.Records.CountMatching(ctx, f)
+		must(t, err)
+		if n != len(tc.want) {
+			t.Errorf("%s: CountMatching %d, listed %d", name, n, len(tc.want))
+		}
 	}
-	_, _, err := e.Records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: org.ID, CompanyID: c.ID, Type: "invoices", Cursor: "bm9wZQ"})
+	// A cursor belongs to its order.
+	_, next, err := e.Records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: org.ID, CompanyID: c.ID, Type: "invoices", Sort: "name", Limit: 2})
+	must(t, err)
+	_, _, err = e.Records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: org.ID, CompanyID: c.ID, Type: "invoices", Sort: "txnDate", Cursor: next})
+	wantCode(t, err, qbconnect.EInvalid)
+	_, _, err = e.Records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: org.ID, CompanyID: c.ID, Type: "invoices", Sort: "size"})
+	wantCode(t, err, qbconnect.EInvalid)
+	_, err = e.Records.CountMatching(ctx, qbconnect.RecordFilter{OrgID: "org_other", CompanyID: c.ID, Type: "invoices"})
+	wantCode(t, err, qbconnect.ENotFound)
+	_, _, err = e.Records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: org.ID, CompanyID: c.ID, Type: "invoices", Cursor: "bm9wZQ"})
 	wantCode(t, err, qbconnect.EInvalid)
 }
 
