@@ -68,8 +68,8 @@ type CompanyFilter struct {
 	OrgID string
 	// ExternalID, when set, keeps the companies with this externalId.
 	ExternalID string
-	Limit  int    // 0 means 100
-	Cursor string // opaque, from a previous page
+	Limit      int    // 0 means 100
+	Cursor     string // opaque, from a previous page
 }
 
 // CompanyService manages companies. Every method is scoped by orgID: an ID of
