@@ -194,6 +194,11 @@ func TestWritesCreateUpdateDeleteAndVoidEveryWritableType(t *testing.T) {
 				if eb.Error["code"] != "conflict" || eb.Error["qbCode"] != "3200" || !strings.HasPrefix(resp.Header.Get("Location"), "/v1/operations/") {
 					t.Errorf("stale editSequence: %s (Location %q)", resp.Body, resp.Header.Get("Location"))
 				}
+				// The operation has failed for good: the answer must not
+				// promise a retry, and must say what the client does.
+				if msg := eb.Error["userMessage"]; strings.Contains(msg, "retried") || !strings.Contains(msg, "editSequence") {
+					t.Errorf("stale editSequence's userMessage %q: promises a retry or does not name editSequence", msg)
+				}
 				var failed operation
 				c.get(t, resp.Header.Get("Location"), &failed)
 				if failed.Status != "Failed" || failed.Error["code"] != "conflict" {

@@ -128,7 +128,8 @@ func TestStatusTable(t *testing.T) {
 			t.Errorf("code %d severity %s, want %s for its range", s.Code, s.Severity, want)
 		}
 	}
-	if !Status(3200).Retryable || !Status(3170).Retryable || Status(3100).Retryable {
+	// A stale edit sequence fails the same way however often it is sent.
+	if Status(3200).Retryable || !Status(3170).Retryable || Status(3100).Retryable {
 		t.Error("retryable flags wrong for 3200/3170/3100")
 	}
 	unknown := Status(3333)

@@ -71,7 +71,9 @@ var statusTable = [...]StatusInfo{
 	{3175, SeverityError, "Object in use", true, "The record is open in QuickBooks. Close it there; the change will be retried.", true},
 	{3176, SeverityError, "Object locked", true, "QuickBooks could not lock the record because it is in use. It will be retried.", true},
 	{3180, SeverityError, "Error when saving", false, "QuickBooks refused to save the record; see its message.", true},
-	{3200, SeverityError, "Out-of-date edit sequence", true, "The record changed in QuickBooks since it was read. It will be read again and retried.", true},
+	// Not retryable: the same request carries the same stale EditSequence;
+	// only the caller, reading the record again, can decide the change.
+	{3200, SeverityError, "Out-of-date edit sequence", false, "The record changed in QuickBooks after it was read, so QuickBooks refused this change. Read the record again and send the change with its current editSequence.", true},
 	{3210, SeverityError, "Invalid field value", false, "QuickBooks rejected a value in the request; see its message.", true},
 	{3250, SeverityError, "Feature not enabled", false, "This feature is turned off or not available in this QuickBooks edition.", true},
 	{3260, SeverityError, "Insufficient permission", false, "The QuickBooks user the application logs in as lacks permission. An administrator must grant it.", true},
