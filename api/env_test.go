@@ -20,6 +20,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
+	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/notify"
@@ -161,21 +162,10 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// The Web Connector endpoint, wired as internal/platform does: it
-	// shares the API's event-raising connection service.
-	conns := api.NewConnectionEvents(e.connections, e.webhooks, e.clock.Now, nil)
-	e.wc, err = qbwc.New(qbwc.Config{
-		Store: store.NewWebConnectorService(db), Connections: conns, ConnectionChanged: conns.Changed, Queue: e.queue,
-		Sync: e.engine, Now: e.clock.Now, BcryptCost: bcrypt.MinCost, MaxBody: maxSOAPBody,
-		Finished: func(ctx context.Context, op *qbconnect.Operation) { e.api.OperationFinished(ctx, op) },
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
 	cfg := api.Config{
-		Orgs: e.orgs, Companies: e.companies, Connections: conns, Queue: e.queue,
+		Orgs: e.orgs, Companies: e.companies, Connections: e.connections, Queue: e.queue,
 		Sync: e.engine, Records: e.records, Webhooks: e.webhooks, Events: e.webhooks,
-		WebConnector: e.wc, AllowPrivateWebhooks: true, Reports: store.NewReportStore(db),
+		AllowPrivateWebhooks: true, Reports: store.NewReportStore(db),
 		Now: e.clock.Now,
 		OnWait: func(id string) {
 			select {
@@ -193,6 +183,21 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	for _, t := range tune {
 		t(&cfg)
 	}
+	// The control plane, shared by the API server and the Web Connector
+	// endpoint, wired as internal/platform does.
+	cfg.Metrics = api.NewMetrics()
+	ctl, err := control.New(control.Config{Observer: cfg.Metrics, Orgs: cfg.Orgs, Companies: cfg.Companies, Connections: cfg.Connections,
+		Queue: cfg.Queue, Sync: cfg.Sync, Events: cfg.Events, Views: api.NewViews(), Logger: cfg.Logger, Now: cfg.Now,
+		LeaseTTL: cfg.LeaseTTL, MaxPollWait: cfg.MaxPollWait, OnlineWindow: cfg.OnlineWindow, OnPollWait: cfg.OnPollWait})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.wc, err = qbwc.New(qbwc.Config{Store: store.NewWebConnectorService(db), Control: ctl, Now: e.clock.Now,
+		BcryptCost: bcrypt.MinCost, MaxBody: maxSOAPBody})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Control, cfg.WebConnector = ctl, e.wc
 	e.cfg = cfg
 	e.api, err = api.New(cfg)
 	if err != nil {

@@ -110,7 +110,7 @@ type WebhooksConfig struct {
 }
 
 // Webhooks records events and delivers them through River. It implements
-// qbconnect.WebhookService and the API's Events.
+// qbconnect.WebhookService and the control plane's Events.
 type Webhooks struct {
 	*store.WebhookStore
 	cfg WebhooksConfig
@@ -232,6 +232,11 @@ func (w *Webhooks) Emit(ctx context.Context, ev qbconnect.Event) error {
 	}
 	return nil
 }
+
+// Enqueue starts the deliveries of events recorded in another transaction
+// (the control plane's outbox: qbconnect.CompletionTx.RecordEvent), once
+// it committed. Deliveries it could not start are started by the sweeper.
+func (w *Webhooks) Enqueue(ctx context.Context, ids []string) error { return w.enqueue(ctx, ids) }
 
 // enqueue inserts one job per delivery (a second job for a delivery is
 // never inserted: the job is unique by delivery) and marks them enqueued.

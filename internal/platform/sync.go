@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/store"
@@ -47,12 +46,6 @@ func (m *Main) startSync(ctx context.Context, acfg *api.Config) error {
 	if acfg.Reports == nil {
 		acfg.Reports = store.NewReportStore(m.DB)
 	}
-	if acfg.SyncNow == nil {
-		acfg.SyncNow = func(ctx context.Context, c *qbconnect.Connection) error {
-			_, err := eng.SyncNow(ctx, c.OrgID, c.CompanyID, qbconnect.SyncRequest{})
-			return err
-		}
-	}
 	if err := m.ensureJobs(); err != nil {
 		return err
 	}
@@ -66,9 +59,6 @@ func (m *Main) startSync(ctx context.Context, acfg *api.Config) error {
 	}
 	if acfg.Webhooks == nil {
 		acfg.Webhooks = m.Webhooks
-	}
-	if acfg.Events == nil {
-		acfg.Events = m.Webhooks
 	}
 	return nil
 }
