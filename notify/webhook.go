@@ -193,14 +193,22 @@ func (w *Webhooks) sweep(ctx context.Context) {
 	defer close(w.done)
 	t := time.NewTicker(max(w.cfg.ResendAfter, time.Second))
 	defer t.Stop()
+	// At start, every pending delivery without a job is started at once,
+	// whatever its age: the process before this one stopped between
+	// committing a change (and its event, in the change's transaction)
+	// and starting the delivery. A delivery another process is starting
+	// right now is not started twice: its job is unique by delivery.
+	if _, err := w.resend(ctx, w.cfg.Now()); err != nil && ctx.Err() == nil {
+		w.cfg.Logger.Warn("webhook sweep failed", "err", err)
+	}
 	for {
-		if _, err := w.Resend(ctx); err != nil && ctx.Err() == nil {
-			w.cfg.Logger.Warn("webhook sweep failed", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if _, err := w.Resend(ctx); err != nil && ctx.Err() == nil {
+			w.cfg.Logger.Warn("webhook sweep failed", "err", err)
 		}
 	}
 }
@@ -208,11 +216,23 @@ func (w *Webhooks) sweep(ctx context.Context) {
 // Resend enqueues jobs for pending deliveries older than ResendAfter that
 // have none, and returns how many it enqueued.
 func (w *Webhooks) Resend(ctx context.Context) (int, error) {
-	ids, err := w.Unenqueued(ctx, w.cfg.Now().Add(-w.cfg.ResendAfter), 500)
-	if err != nil || len(ids) == 0 {
-		return 0, err
+	return w.resend(ctx, w.cfg.Now().Add(-w.cfg.ResendAfter))
+}
+
+// resend enqueues jobs for pending deliveries recorded before before that
+// have none, 500 at a time until none is left.
+func (w *Webhooks) resend(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	for {
+		ids, err := w.Unenqueued(ctx, before, 500)
+		if err != nil || len(ids) == 0 {
+			return total, err
+		}
+		if err := w.enqueue(ctx, ids); err != nil {
+			return total, err
+		}
+		total += len(ids)
 	}
-	return len(ids), w.enqueue(ctx, ids)
 }
 
 // Emit records ev and its deliveries, then enqueues one job per delivery.

@@ -22,6 +22,10 @@ type SyncConfig struct {
 	// WebhookAttempts is how often a webhook delivery is tried; 0 means
 	// notify's default (12).
 	WebhookAttempts int
+	// JobRetryBase is the delay before the first retry of a failed webhook
+	// delivery or email, doubling at each attempt; 0 means notify's
+	// default (30 seconds).
+	JobRetryBase time.Duration
 }
 
 // startSync builds the sync engine behind the data, sync and write
@@ -91,7 +95,7 @@ func (m *Main) ensureJobs() error {
 	if m.jobs != nil {
 		return nil
 	}
-	jc := notify.JobsConfig{Logger: m.cfg.Logger, PollInterval: m.cfg.Release.JobPollInterval}
+	jc := notify.JobsConfig{Logger: m.cfg.Logger, PollInterval: m.cfg.Release.JobPollInterval, RetryBase: m.cfg.Sync.JobRetryBase}
 	if m.DB.Dialect() == store.SQLite {
 		jc.SQLite = m.DB.SQLDB()
 	} else {
