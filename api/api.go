@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"sort"
@@ -124,13 +123,6 @@ type Config struct {
 	// WebConnector serves /qbwc and the .qwc download
 	// (webconnector.go); nil leaves those routes out.
 	WebConnector WebConnector
-	// AllowPrivateWebhooks accepts webhook endpoints whose host is, or
-	// resolves to, an address that is not public (loopback, private,
-	// link-local, reserved: see PublicAddress). False, the production
-	// default, refuses them with 400 (webhooktarget.go); the deliveries
-	// must then go through WebhookHTTPClient(false, ...) too. Tests and the
-	// demo, whose receivers run on loopback, set it.
-	AllowPrivateWebhooks bool
 	// TrustedProxies are the proxies (the TLS terminator in front of the
 	// server) whose X-Forwarded-For and Forwarded headers are believed
 	// when telling who a client is, for the link-attempt limit. Empty: the
@@ -139,9 +131,6 @@ type Config struct {
 	// LinkAttempts counts failed link attempts per client; nil counts in
 	// this process's memory. The store's counter holds across processes.
 	LinkAttempts AttemptCounter
-	// Resolver resolves webhook hosts when AllowPrivateWebhooks is false;
-	// nil means net.DefaultResolver.
-	Resolver *net.Resolver
 }
 
 // Server serves the REST API and the connector gateway. Create it with New;

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -114,7 +115,20 @@ func postgresDSN(tb testing.TB) string {
 	return base + sep + "search_path=" + schema
 }
 
+// webhookPolicy is the webhook sender's policy on private targets.
+type webhookPolicy struct {
+	allowPrivate bool
+	resolver     *net.Resolver
+}
+
 func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
+	tb.Helper()
+	return newEnvPolicy(tb, dsn, webhookPolicy{allowPrivate: true}, tune...)
+}
+
+// newEnvPolicy is newEnv with a webhook sender following policy (newEnv's
+// allows private targets, whose receivers run on loopback).
+func newEnvPolicy(tb testing.TB, dsn string, policy webhookPolicy, tune ...func(*api.Config)) *env {
 	tb.Helper()
 	e := &env{
 		tb:        tb,
@@ -145,14 +159,8 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	if e.jobs, err = notify.NewJobs(jobsCfg); err != nil {
 		tb.Fatal(err)
 	}
-	// The webhook sender follows the webhook policy of the API config the
-	// tune functions make (private targets allowed unless they say no).
-	policy := api.Config{AllowPrivateWebhooks: true}
-	for _, t := range tune {
-		t(&policy)
-	}
 	e.webhooks, err = notify.NewWebhooks(notify.WebhooksConfig{Store: store.NewWebhookStore(db), Jobs: e.jobs, Now: e.clock.Now,
-		HTTPClient:  api.WebhookHTTPClient(policy.AllowPrivateWebhooks, policy.Resolver),
+		AllowPrivate: policy.allowPrivate, Resolver: policy.resolver,
 		MaxAttempts: 4, OnAttempt: func(id string, a qbconnect.WebhookAttempt, st qbconnect.DeliveryStatus) {
 			select {
 			case e.attempts <- attemptSeen{id, a, st}:
@@ -165,8 +173,8 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	cfg := api.Config{
 		Orgs: e.orgs, Companies: e.companies, Connections: e.connections, Queue: e.queue,
 		Sync: e.engine, Records: e.records, Webhooks: e.webhooks, Events: e.webhooks,
-		AllowPrivateWebhooks: true, Reports: store.NewReportStore(db),
-		Now: e.clock.Now,
+		Reports: store.NewReportStore(db),
+		Now:     e.clock.Now,
 		OnWait: func(id string) {
 			select {
 			case e.opWaits <- id:

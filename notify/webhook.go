@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -93,6 +94,15 @@ type WebhooksConfig struct {
 	// HTTPClient sends deliveries; nil means a client with a 15-second
 	// time-out that does not follow redirects.
 	HTTPClient *http.Client
+	// AllowPrivate accepts endpoints, and delivers to addresses, that are
+	// not public (loopback, private, link-local, reserved: see
+	// PublicAddress). False, the production default, refuses them at
+	// creation (CheckTarget) and at delivery (WebhookHTTPClient). Tests
+	// and the demo, whose receivers run on loopback, set it.
+	AllowPrivate bool
+	// Resolver resolves endpoint hosts when AllowPrivate is false; nil
+	// means net.DefaultResolver.
+	Resolver *net.Resolver
 	// Logger receives delivery failures; nil discards.
 	Logger *slog.Logger
 	// Now is the clock of signatures and attempt times; nil means time.Now.
@@ -139,8 +149,7 @@ func NewWebhooks(cfg WebhooksConfig) (*Webhooks, error) {
 		return nil, errors.New("notify: webhooks need Store and Jobs")
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		cfg.HTTPClient = WebhookHTTPClient(cfg.AllowPrivate, cfg.Resolver)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -162,6 +171,15 @@ func NewWebhooks(cfg WebhooksConfig) (*Webhooks, error) {
 		return nil, fmt.Errorf("notify: %w", err)
 	}
 	return w, nil
+}
+
+// CheckTarget refuses an endpoint host that is, or resolves to, an
+// address that is not public, unless AllowPrivate; EInvalid says why.
+func (w *Webhooks) CheckTarget(ctx context.Context, host string) error {
+	if w.cfg.AllowPrivate {
+		return nil
+	}
+	return checkWebhookTarget(ctx, w.cfg.Resolver, host)
 }
 
 // Start starts the sweeper that enqueues deliveries whose jobs were never

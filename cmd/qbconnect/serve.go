@@ -68,7 +68,7 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 	f.BoolVar(&cfg.WebConnector.Disabled, "no-webconnector", false, "do not serve the QuickBooks Web Connector endpoint (/qbwc)")
 	f.StringArrayVar(&proxies, "trusted-proxy", nil, "address or CIDR of a proxy in front of the server (the TLS terminator) whose X-Forwarded-For/Forwarded headers name the client, for the link-attempt limit (repeatable; default: none, the headers are ignored)")
 	f.DurationVar(&cfg.Sync.JobRetryBase, "job-retry-base", 30*time.Second, "delay before the first retry of a failed webhook delivery or email; it doubles at each attempt")
-	f.BoolVar(&cfg.API.AllowPrivateWebhooks, "allow-private-webhooks", false, "accept and deliver to webhook URLs on loopback, private or link-local addresses (tests, demos, a private network); refused by default")
+	f.BoolVar(&cfg.Sync.AllowPrivateWebhooks, "allow-private-webhooks", false, "accept and deliver to webhook URLs on loopback, private or link-local addresses (tests, demos, a private network); refused by default")
 	f.StringVar(&cfg.Release.SMTP.Host, "smtp-host", os.Getenv("QBCONNECT_SMTP_HOST"), "SMTP server for notices and expiry warnings (default $QBCONNECT_SMTP_HOST; empty logs them instead)")
 	f.IntVar(&cfg.Release.SMTP.Port, "smtp-port", 0, "SMTP port (0: 465 with --smtp-tls=tls, else 587)")
 	f.StringVar(&cfg.Release.SMTP.TLS, "smtp-tls", "starttls", "SMTP transport security: starttls, tls or none")

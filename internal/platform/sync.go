@@ -22,6 +22,10 @@ type SyncConfig struct {
 	// WebhookAttempts is how often a webhook delivery is tried; 0 means
 	// notify's default (12).
 	WebhookAttempts int
+	// AllowPrivateWebhooks accepts webhook endpoints, and delivers to
+	// addresses, that are not public (notify.WebhooksConfig.AllowPrivate);
+	// false, the production default, refuses them.
+	AllowPrivateWebhooks bool
 	// JobRetryBase is the delay before the first retry of a failed webhook
 	// delivery or email, doubling at each attempt; 0 means notify's
 	// default (30 seconds).
@@ -53,11 +57,11 @@ func (m *Main) startSync(ctx context.Context, acfg *api.Config) error {
 	if err := m.ensureJobs(); err != nil {
 		return err
 	}
-	// Deliveries refuse non-public addresses, checked on the address
-	// dialled, unless the API accepts private webhook targets.
+	// Endpoints and deliveries refuse non-public addresses (checked on the
+	// address dialled) unless private webhook targets are allowed.
 	m.Webhooks, err = notify.NewWebhooks(notify.WebhooksConfig{Store: store.NewWebhookStore(m.DB), Jobs: m.jobs,
-		HTTPClient: api.WebhookHTTPClient(acfg.AllowPrivateWebhooks, acfg.Resolver),
-		Logger:     m.cfg.Logger, Now: m.cfg.Now, MaxAttempts: sc.WebhookAttempts})
+		AllowPrivate: sc.AllowPrivateWebhooks,
+		Logger:       m.cfg.Logger, Now: m.cfg.Now, MaxAttempts: sc.WebhookAttempts})
 	if err != nil {
 		return err
 	}
