@@ -1,13 +1,11 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/control"
-	"github.com/qbconnect/qbconnect/gateway"
 )
 
 // httpStatus maps an error code to its HTTP status. It is the only place
@@ -83,24 +81,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		RequestID:   requestID(r.Context()),
 		QBCode:      e.QBCode,
 	}})
-}
-
-// gatewayError converts err to the gateway's error type, as an HTTP client
-// would have read it, for the in-process gateway service.
-func gatewayError(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	e := errorOf(err)
-	ge := &gateway.Error{
-		Status:      httpStatus(e.Code),
-		Code:        string(e.Code),
-		Message:     e.Message,
-		UserMessage: e.UserMessage,
-		Resolution:  e.Resolution,
-		RequestID:   requestID(ctx),
-	}
-	return ge
 }
 
 func invalid(format string, args ...any) error {

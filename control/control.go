@@ -8,11 +8,21 @@
 // the Plane, and encode its answer. Plane.Gateway is the connector
 // protocol's service in process, the same interface as gateway.Client.
 //
-// It imports the domain (package qbconnect) for its service interfaces,
-// the gateway package for the connector protocol's wire types, and qbd for
-// the one table that turns a QuickBooks HRESULT into a condition. It never
-// imports net/http, the store or the API: cmd/qbconnect and
-// internal/platform wire it to the store and the sync engine.
+// It imports the domain (package qbconnect) for its service interfaces
+// (the sync engine among them), the gateway package for the connector
+// protocol's wire types, and qbd for the one table that turns a QuickBooks
+// HRESULT into a condition. It imports neither net/http (the gateway
+// package, which also holds the connector's HTTP client, brings it in
+// indirectly), nor the store, nor the API: internal/platform wires it to
+// the store and the sync engine.
+//
+// Events: a completion's events (connection.status_changed from the
+// outcome's health, write.succeeded and write.failed) are recorded in the
+// transaction that completes the operation, an outbox whose deliveries
+// start after commit. The other changes made through ConnectionEvents
+// (a state report's health, a pause, an unlink, a link) and a sync pass's
+// end still record their event just after the change, in a transaction of
+// its own.
 package control
 
 import (
