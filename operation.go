@@ -104,6 +104,32 @@ type Outcome struct {
 	Failure  *Error // nil on a round trip, even when QuickBooks reported an error status
 	// Health, when not nil, is the connection's health after this attempt.
 	Health *Health
+	// Then, when set, runs inside the transaction that records the
+	// outcome, once the outcome applied (Complete's applied): it stores
+	// what the answer changed (the record a write created, updated, voided
+	// or deleted) and records the events the change raises (an outbox).
+	// Whoever waits for the operation is woken only once it committed; an
+	// error rolls the whole outcome back.
+	Then func(ctx context.Context, tx CompletionTx) error
+}
+
+// CompletionTx is the transaction that records an outcome, as
+// Outcome.Then sees it.
+type CompletionTx interface {
+	// Operation is the operation as the outcome left it, its Result
+	// included.
+	Operation() *Operation
+	// Connection returns the operation's connection as it was before the
+	// outcome and as the outcome left it.
+	Connection() (before, after *Connection)
+	// UpsertRecords and DeleteRecords change stored records as
+	// RecordService does.
+	UpsertRecords(ctx context.Context, rs []*Record) error
+	DeleteRecords(ctx context.Context, companyID, dataType string, ids []string, at time.Time) error
+	// RecordEvent records ev (setting its ID) and one pending webhook
+	// delivery per subscribed endpoint, and returns the deliveries' IDs,
+	// whose sending starts once the transaction committed.
+	RecordEvent(ctx context.Context, ev *Event) (deliveries []string, err error)
 }
 
 // Queue is the operation queue: per-connector FIFO with priorities, at most

@@ -195,6 +195,11 @@ type SyncService interface {
 	// that it already handled, does nothing. Operations of other kinds are
 	// ignored.
 	HandleOperation(ctx context.Context, op *Operation, response io.Reader) ([]*Operation, error)
+	// ApplyWrite decodes a finished write's answer once and stores, in tx
+	// (the transaction completing the operation), the record it created,
+	// updated or voided, or marks the deleted one deleted; it returns the
+	// write's result (see WriteResult). A failed write changes nothing.
+	ApplyWrite(ctx context.Context, tx CompletionTx, op *Operation) (*WriteResult, error)
 	// SyncNow starts passes for the requested types of a company at
 	// PriorityInteractive and returns their states. A type whose pass is
 	// already queued or fetching is left as it is. EInvalid for an unknown

@@ -1,41 +1,50 @@
 // Package api is the platform's HTTP side: the REST API v1 that client
 // applications call with an organisation's API key, the connector gateway's
 // server side (the protocol of package gateway), health and readiness
-// probes, and Prometheus metrics.
+// probes, and Prometheus metrics. It is HTTP only: routes, authentication,
+// decoding and encoding, error mapping. What the gateway's calls do
+// (linking, leases, results, state reports, presence, pauses, connection
+// events) is the control plane's (package control); a handler decodes,
+// calls it, and encodes its answer.
 //
-// It depends on the domain's service interfaces (package qbconnect) and on
-// the gateway wire types; cmd/qbconnect and internal/platform wire it to the
-// store. Every route is listed in Handler, one line each, grouped by the file
-// that implements it; a new group adds one register call there.
+// It depends on the domain's service interfaces (package qbconnect), the
+// control plane and the gateway wire types, never on the store;
+// cmd/qbconnect and internal/platform wire it. Every route is listed in
+// Handler, one line each, grouped by the file that implements it; a new
+// group adds one register call there.
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/gateway"
 )
 
 // Config holds a Server's dependencies and settings. Services may not be nil;
-// every other field has the default its comment names. Connections may be a
-// *ConnectionEvents (NewConnectionEvents) shared with the Web Connector
-// endpoint; otherwise, when Events is set, New wraps it in one.
+// every other field has the default its comment names.
 type Config struct {
 	Orgs        qbconnect.OrgService
 	Companies   qbconnect.CompanyService
 	Connections qbconnect.ConnectionService
 	Queue       qbconnect.Queue
+	// Control is the control plane behind the gateway and the writes,
+	// shared with the Web Connector endpoint. Nil makes one of the
+	// services above, Sync, Events and the gateway settings below (what
+	// tests of this package do); internal/platform passes its own.
+	Control *control.Plane
+	// Metrics are the server's metrics; nil makes new ones. Pass the
+	// Control's Observer here too.
+	Metrics *Metrics
 
 	// Ready reports whether the server can serve requests (database
 	// reachable, migrations applied); /readyz answers 503 with its error.
@@ -53,6 +62,9 @@ type Config struct {
 	// LinkCodeTTL is how long a link code is valid when the request does not
 	// say; 0 means one hour.
 	LinkCodeTTL time.Duration
+	// LeaseTTL, MaxPollWait, OnlineWindow and OnPollWait tune the control
+	// plane New makes when Control is nil (see control.Config).
+	//
 	// LeaseTTL is how long a connector holds a work item before it may be
 	// offered again; 0 means ten minutes.
 	LeaseTTL time.Duration
@@ -75,11 +87,6 @@ type Config struct {
 	// Retry-After. It also caps one body once decompressed. 0 means
 	// MaxResultDecoded.
 	MaxResultMemory int64
-	// SyncNow queues a sync of a connection's company now, for the
-	// connector's Perform Sync button (POST /gateway/v1/connections/{id}/sync).
-	// Nil answers that endpoint with "unavailable".
-	SyncNow func(ctx context.Context, conn *qbconnect.Connection) error
-
 	// Sync is the sync engine behind the data, sync and write endpoints,
 	// and the gateway hands it every finished sync and write operation.
 	// Nil answers those endpoints with "unavailable".
@@ -87,8 +94,9 @@ type Config struct {
 	// Records serves the data endpoints; nil answers them with
 	// "unavailable".
 	Records qbconnect.RecordService
-	// Events receives the platform's events (webhooks); nil drops them.
-	Events Events
+	// Events receives the platform's events (webhooks) for the control
+	// plane New makes when Control is nil; nil drops them.
+	Events control.Events
 	// Webhooks manages webhook endpoints (/v1/webhooks); nil answers those
 	// endpoints with "unavailable".
 	Webhooks Webhooks
@@ -115,13 +123,6 @@ type Config struct {
 	// WebConnector serves /qbwc and the .qwc download
 	// (webconnector.go); nil leaves those routes out.
 	WebConnector WebConnector
-	// AllowPrivateWebhooks accepts webhook endpoints whose host is, or
-	// resolves to, an address that is not public (loopback, private,
-	// link-local, reserved: see PublicAddress). False, the production
-	// default, refuses them with 400 (webhooktarget.go); the deliveries
-	// must then go through WebhookHTTPClient(false, ...) too. Tests and the
-	// demo, whose receivers run on loopback, set it.
-	AllowPrivateWebhooks bool
 	// TrustedProxies are the proxies (the TLS terminator in front of the
 	// server) whose X-Forwarded-For and Forwarded headers are believed
 	// when telling who a client is, for the link-attempt limit. Empty: the
@@ -130,24 +131,17 @@ type Config struct {
 	// LinkAttempts counts failed link attempts per client; nil counts in
 	// this process's memory. The store's counter holds across processes.
 	LinkAttempts AttemptCounter
-	// Resolver resolves webhook hosts when AllowPrivateWebhooks is false;
-	// nil means net.DefaultResolver.
-	Resolver *net.Resolver
 }
 
 // Server serves the REST API and the connector gateway. Create it with New;
 // call Close to end pending long-polls before shutting the HTTP server down.
 type Server struct {
 	cfg          Config
+	ctl          *control.Plane
 	metrics      *Metrics
-	online       *onlineSet
 	linkAttempts AttemptCounter // clientaddr.go
-	pauses       *pauseLedger   // gateway_pause.go
 	// resultBudget bounds the result bodies held at once (resultbody.go).
 	resultBudget *byteBudget
-
-	stopping  chan struct{}
-	closeOnce sync.Once
 }
 
 // New fills cfg's defaults, validates it and returns a Server.
@@ -208,33 +202,40 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:          cfg,
-		online:       newOnlineSet(),
+		ctl:          cfg.Control,
+		metrics:      cfg.Metrics,
 		linkAttempts: cfg.LinkAttempts,
-		pauses:       newPauseLedger(),
 		resultBudget: newByteBudget(cfg.MaxResultMemory),
-		stopping:     make(chan struct{}),
 	}
 	if s.linkAttempts == nil {
 		s.linkAttempts = newMemoryAttempts()
 	}
-	s.metrics = newMetrics(s)
-	if cfg.Events != nil {
-		// A ConnectionEvents shared with the Web Connector endpoint is used
-		// as it is, so that no change raises two events.
-		ce, ok := cfg.Connections.(*ConnectionEvents)
-		if !ok {
-			ce = NewConnectionEvents(cfg.Connections, cfg.Events, cfg.Now, cfg.Logger)
-		}
-		s.cfg.Connections = ce
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
 	}
+	if s.ctl == nil {
+		ctl, err := control.New(control.Config{Orgs: cfg.Orgs, Companies: cfg.Companies, Connections: cfg.Connections,
+			Queue: cfg.Queue, Sync: cfg.Sync, Events: cfg.Events, Views: NewViews(), Observer: s.metrics,
+			Logger: cfg.Logger, Now: cfg.Now, LeaseTTL: cfg.LeaseTTL, MaxPollWait: cfg.MaxPollWait,
+			OnlineWindow: cfg.OnlineWindow, OnPollWait: cfg.OnPollWait})
+		if err != nil {
+			return nil, err
+		}
+		s.ctl = ctl
+	}
+	// Every change to a connection goes through the control plane's
+	// service, which raises connection.status_changed.
+	s.cfg.Connections = s.ctl.Connections()
+	s.metrics.attach(s)
 	return s, nil
 }
 
 // Close ends pending long-polls (they answer "no work") so that an HTTP
 // server's Shutdown does not wait for them. It is safe to call twice.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() { close(s.stopping) })
-}
+func (s *Server) Close() { s.ctl.Close() }
+
+// Control returns the server's control plane.
+func (s *Server) Control() *control.Plane { return s.ctl }
 
 // Metrics returns the server's metrics and their registry.
 func (s *Server) Metrics() *Metrics { return s.metrics }

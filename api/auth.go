@@ -63,11 +63,10 @@ func (s *Server) authenticate(r *http.Request, auth Auth) (context.Context, erro
 		if strings.HasPrefix(token, APIKeyPrefix) {
 			return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "an API key cannot call the connector gateway; use the connector credential (%s...)", gateway.CredentialPrefix)
 		}
-		c, err := s.cfg.Connections.AuthenticateConnector(ctx, token)
+		c, err := s.ctl.Authenticate(ctx, token)
 		if err != nil {
-			return nil, unauthorized(err, "unknown or revoked connector credential")
+			return nil, err
 		}
-		s.seen(ctx, c)
 		return context.WithValue(ctx, ctxConnector, c), nil
 	}
 	return nil, qbconnect.Errorf(qbconnect.EInternal, "route has unknown auth %d", auth)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
+	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/notify"
@@ -113,7 +115,20 @@ func postgresDSN(tb testing.TB) string {
 	return base + sep + "search_path=" + schema
 }
 
+// webhookPolicy is the webhook sender's policy on private targets.
+type webhookPolicy struct {
+	allowPrivate bool
+	resolver     *net.Resolver
+}
+
 func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
+	tb.Helper()
+	return newEnvPolicy(tb, dsn, webhookPolicy{allowPrivate: true}, tune...)
+}
+
+// newEnvPolicy is newEnv with a webhook sender following policy (newEnv's
+// allows private targets, whose receivers run on loopback).
+func newEnvPolicy(tb testing.TB, dsn string, policy webhookPolicy, tune ...func(*api.Config)) *env {
 	tb.Helper()
 	e := &env{
 		tb:        tb,
@@ -144,14 +159,8 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	if e.jobs, err = notify.NewJobs(jobsCfg); err != nil {
 		tb.Fatal(err)
 	}
-	// The webhook sender follows the webhook policy of the API config the
-	// tune functions make (private targets allowed unless they say no).
-	policy := api.Config{AllowPrivateWebhooks: true}
-	for _, t := range tune {
-		t(&policy)
-	}
 	e.webhooks, err = notify.NewWebhooks(notify.WebhooksConfig{Store: store.NewWebhookStore(db), Jobs: e.jobs, Now: e.clock.Now,
-		HTTPClient:  api.WebhookHTTPClient(policy.AllowPrivateWebhooks, policy.Resolver),
+		AllowPrivate: policy.allowPrivate, Resolver: policy.resolver,
 		MaxAttempts: 4, OnAttempt: func(id string, a qbconnect.WebhookAttempt, st qbconnect.DeliveryStatus) {
 			select {
 			case e.attempts <- attemptSeen{id, a, st}:
@@ -161,22 +170,11 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// The Web Connector endpoint, wired as internal/platform does: it
-	// shares the API's event-raising connection service.
-	conns := api.NewConnectionEvents(e.connections, e.webhooks, e.clock.Now, nil)
-	e.wc, err = qbwc.New(qbwc.Config{
-		Store: store.NewWebConnectorService(db), Connections: conns, ConnectionChanged: conns.Changed, Queue: e.queue,
-		Sync: e.engine, Now: e.clock.Now, BcryptCost: bcrypt.MinCost, MaxBody: maxSOAPBody,
-		Finished: func(ctx context.Context, op *qbconnect.Operation) { e.api.OperationFinished(ctx, op) },
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
 	cfg := api.Config{
-		Orgs: e.orgs, Companies: e.companies, Connections: conns, Queue: e.queue,
+		Orgs: e.orgs, Companies: e.companies, Connections: e.connections, Queue: e.queue,
 		Sync: e.engine, Records: e.records, Webhooks: e.webhooks, Events: e.webhooks,
-		WebConnector: e.wc, AllowPrivateWebhooks: true, Reports: store.NewReportStore(db),
-		Now: e.clock.Now,
+		Reports: store.NewReportStore(db),
+		Now:     e.clock.Now,
 		OnWait: func(id string) {
 			select {
 			case e.opWaits <- id:
@@ -193,6 +191,21 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	for _, t := range tune {
 		t(&cfg)
 	}
+	// The control plane, shared by the API server and the Web Connector
+	// endpoint, wired as internal/platform does.
+	cfg.Metrics = api.NewMetrics()
+	ctl, err := control.New(control.Config{Observer: cfg.Metrics, Orgs: cfg.Orgs, Companies: cfg.Companies, Connections: cfg.Connections,
+		Queue: cfg.Queue, Sync: cfg.Sync, Events: cfg.Events, Views: api.NewViews(), Logger: cfg.Logger, Now: cfg.Now,
+		LeaseTTL: cfg.LeaseTTL, MaxPollWait: cfg.MaxPollWait, OnlineWindow: cfg.OnlineWindow, OnPollWait: cfg.OnPollWait})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.wc, err = qbwc.New(qbwc.Config{Store: store.NewWebConnectorService(db), Control: ctl, Now: e.clock.Now,
+		BcryptCost: bcrypt.MinCost, MaxBody: maxSOAPBody})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Control, cfg.WebConnector = ctl, e.wc
 	e.cfg = cfg
 	e.api, err = api.New(cfg)
 	if err != nil {

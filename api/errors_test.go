@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
@@ -128,16 +127,22 @@ func TestWriteErrorAnswers(t *testing.T) {
 // TestGatewayErrorAnswers covers gateway answers the connector scenario
 // tests do not reach through this package's validating server.
 func TestGatewayErrorAnswers(t *testing.T) {
-	synced := make(chan string, 1)
-	e := newEnv(t, sqliteDSN(t), func(c *api.Config) {
-		c.SyncNow = func(_ context.Context, conn *qbconnect.Connection) error { synced <- conn.ID; return nil }
-	})
+	e := newEnv(t, sqliteDSN(t))
 	c := newCompany(t, e, qbconnectNone())
 	cred := c.gw.Credential()
 	syncPath := strings.Replace(gateway.PathSync, "{connectionId}", c.connID, 1)
 	e.mustDo(200, "POST", syncPath, cred, map[string]any{}, nil)
-	if got := <-synced; got != c.connID {
-		t.Errorf("synced %s", got)
+	states, err := e.engine.SyncStates(context.Background(), c.org.ID, c.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range states {
+		if !st.Status.Active() {
+			t.Errorf("after Perform Sync, %s is %s, want a pass under way", st.DataType, st.Status)
+		}
+	}
+	if len(states) == 0 {
+		t.Error("Perform Sync started no pass")
 	}
 	if r := e.do("POST", syncPath, cred, `{"x":1}`); r.Status != 400 {
 		t.Errorf("sync with a body: %d", r.Status)
@@ -145,10 +150,10 @@ func TestGatewayErrorAnswers(t *testing.T) {
 	if r := e.do("POST", strings.Replace(gateway.PathSync, "{connectionId}", "con_0000000000000000", 1), cred, map[string]any{}); r.Status != 404 {
 		t.Errorf("sync of an unknown connection: %d", r.Status)
 	}
-	plain := newEnv(t, sqliteDSN(t))
+	plain := newEnv(t, sqliteDSN(t), func(c *api.Config) { c.Sync = nil })
 	pc := newCompany(t, plain, qbconnectNone())
 	if r := plain.do("POST", strings.Replace(gateway.PathSync, "{connectionId}", pc.connID, 1), pc.gw.Credential(), map[string]any{}); r.Status != 503 {
-		t.Errorf("sync without a sync engine hook: %d", r.Status)
+		t.Errorf("sync without a sync engine: %d", r.Status)
 	}
 	if r := e.do("POST", gateway.PathLink, "", `{"code":"`+strings.Repeat("A", 1<<20)+`"}`); r.Status != 413 {
 		t.Errorf("oversized link: %d", r.Status)

@@ -628,11 +628,11 @@ func TestSilentConnectorIsMarkedOfflineAndBackOnPoll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := e.api.SweepOffline(ctx); err != nil || n != 0 {
+	if n, err := e.api.Control().SweepOffline(ctx); err != nil || n != 0 {
 		t.Fatalf("sweep right after link = %d, %v; want 0", n, err)
 	}
 	e.clock.Advance(3 * time.Minute)
-	if n, err := e.api.SweepOffline(ctx); err != nil || n != 1 {
+	if n, err := e.api.Control().SweepOffline(ctx); err != nil || n != 1 {
 		t.Fatalf("sweep after 3 silent minutes = %d, %v; want 1", n, err)
 	}
 	if h := e.connection(org.ID, connID).Health; h.Code != qbconnect.HealthConnectorOffline || h.Resolution == "" {
@@ -688,7 +688,9 @@ func TestEveryServerProcessAgreesOnWhoPausedAndAppliesAChangeOnce(t *testing.T) 
 			t.Fatal(err)
 		}
 		gwA := svc(linked.Credential)
-		other, err := api.New(e.cfg)
+		otherCfg := e.cfg
+		otherCfg.Control, otherCfg.Metrics = nil, nil // another process: a control plane of its own
+		other, err := api.New(otherCfg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 // and migrated (Config.Ready), and the server is not shutting down.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	select {
-	case <-s.stopping:
+	case <-s.ctl.Stopping():
 		return qbconnect.Errorf(qbconnect.EUnavailable, "the server is shutting down")
 	default:
 	}

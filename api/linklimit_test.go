@@ -40,6 +40,7 @@ func linkFrom(tb testing.TB, srv *httptest.Server, header, client string) int {
 func linkServers(tb testing.TB, e *env, n int, proxies ...string) []*httptest.Server {
 	tb.Helper()
 	cfg := e.cfg
+	cfg.Control, cfg.Metrics = nil, nil // each server a process of its own
 	cfg.LinkAttempts = store.NewLinkAttempts(e.db)
 	for _, p := range proxies {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, netip.MustParsePrefix(p))

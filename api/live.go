@@ -226,7 +226,7 @@ func (s *Server) liveHealth(w http.ResponseWriter, r *http.Request) error {
 // healthTimeout explains a health check that got no answer in time, with
 // what the connection itself reports.
 func (s *Server) healthTimeout(ctx context.Context, conn *qbconnect.Connection, op *qbconnect.Operation, timeout time.Duration) error {
-	if cur := s.lookupQuietly(ctx, conn.ID); cur != nil {
+	if cur, err := s.cfg.Connections.LookupConnection(ctx, conn.ID); err == nil {
 		conn = cur
 	}
 	h := conn.Health

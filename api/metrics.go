@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/control"
 )
 
 // QueueCounter is implemented by queues that can count every operation by
@@ -46,7 +47,10 @@ type Metrics struct {
 	resultsRefused *prometheus.CounterVec
 }
 
-func newMetrics(s *Server) *Metrics {
+// NewMetrics returns the metrics of one server, in a registry of their
+// own. They are the control plane's Observer too: pass them as
+// control.Config.Observer and api.Config.Metrics.
+func NewMetrics() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -84,10 +88,35 @@ func newMetrics(s *Server) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.requestDuration, m.waitTime, m.itemsCompleted, m.results, m.leasesReoffered, m.resultsRefused,
+	)
+	return m
+}
+
+var _ control.Observer = (*Metrics)(nil)
+
+// LeasesReoffered counts leases a poll ended (control.Observer).
+func (m *Metrics) LeasesReoffered(n int) { m.leasesReoffered.Add(float64(n)) }
+
+// ItemWaited observes a work item's time in the queue (control.Observer).
+func (m *Metrics) ItemWaited(d time.Duration) { m.waitTime.Observe(d.Seconds()) }
+
+// ResultRecorded counts a recorded result (control.Observer).
+func (m *Metrics) ResultRecorded(applied bool, status qbconnect.OperationStatus) {
+	if applied {
+		m.results.WithLabelValues("applied").Inc()
+		m.itemsCompleted.WithLabelValues(string(status)).Inc()
+	} else {
+		m.results.WithLabelValues("ignored").Inc()
+	}
+}
+
+// attach registers the gauges read from s at scrape time.
+func (m *Metrics) attach(s *Server) {
+	m.Registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "qbconnect_connectors_online",
 			Help: "Connectors that made a request to this process within the online window.",
-		}, func() float64 { return float64(s.online.count(s.cfg.Now(), s.cfg.OnlineWindow)) }),
+		}, func() float64 { return float64(s.ctl.OnlineConnectors()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "qbconnect_gateway_result_bytes_held",
 			Help: "Bytes of result bodies held in memory now (bounded by the result memory budget).",
@@ -95,19 +124,18 @@ func newMetrics(s *Server) *Metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "qbconnect_gateway_polls_open",
 			Help: "Connector long-polls open in this process now.",
-		}, func() float64 { return float64(s.online.openPolls()) }),
+		}, func() float64 { return float64(s.ctl.OpenPolls()) }),
 	)
 	if qc, ok := s.cfg.Queue.(QueueCounter); ok {
 		m.Registry.MustRegister(&queueCollector{count: qc.CountOperations, log: s})
 	}
 	conns := s.cfg.Connections
-	if ce, ok := conns.(*ConnectionEvents); ok {
+	if ce, ok := conns.(*control.ConnectionEvents); ok {
 		conns = ce.ConnectionService
 	}
 	if hc, ok := conns.(HealthCounter); ok {
 		m.Registry.MustRegister(&healthCollector{count: hc.CountConnectionsByHealth, log: s})
 	}
-	return m
 }
 
 func (m *Metrics) observeRequest(method, route string, status int, d time.Duration) {

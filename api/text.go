@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/control"
 )
 
 // Text that reaches the store must be text both databases hold alike:
@@ -17,47 +17,14 @@ import (
 // request line (path IDs, query filters), in JSON bodies (REST and gateway)
 // and in the fields it stores.
 
-// checkTexts refuses NUL and invalid UTF-8 in the named fields (messages,
-// which may hold line breaks).
-func checkTexts(fields map[string]string) error {
-	return checkFields(fields, false)
-}
+// checkTexts, checkNames and checkText are the control plane's checks
+// (control.CheckTexts), so that the REST API and the connector protocol
+// refuse the same text.
+func checkTexts(fields map[string]string) error { return control.CheckTexts(fields) }
 
-// checkNames refuses NUL, invalid UTF-8 and control characters (line
-// breaks and tabs included) in the named fields: names, paths and IDs that
-// are shown on one line and compared.
-func checkNames(fields map[string]string) error {
-	return checkFields(fields, true)
-}
+func checkNames(fields map[string]string) error { return control.CheckNames(fields) }
 
-func checkFields(fields map[string]string, noControl bool) error {
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := checkText(name, fields[name], noControl); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func checkText(name, v string, noControl bool) error {
-	if !utf8.ValidString(v) {
-		return qbconnect.Errorf(qbconnect.EInvalid, "%s is not valid UTF-8 text", name)
-	}
-	for _, c := range v {
-		switch {
-		case c == 0:
-			return qbconnect.Errorf(qbconnect.EInvalid, "%s contains a NUL character", name)
-		case noControl && (c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0):
-			return qbconnect.Errorf(qbconnect.EInvalid, "%s contains the control character %U", name, c)
-		}
-	}
-	return nil
-}
+func checkText(name, v string, noControl bool) error { return control.CheckText(name, v, noControl) }
 
 // checkRequestLine refuses a request whose path or query holds bytes no
 // ID or filter may hold (NUL, invalid UTF-8, control characters) or whose

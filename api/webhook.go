@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -14,6 +15,13 @@ import (
 
 // Webhooks is the webhook endpoint service the /v1/webhooks routes use.
 type Webhooks = qbconnect.WebhookService
+
+// targetChecker is implemented by webhook services that refuse some
+// endpoint hosts (notify.Webhooks: addresses that are not public); the
+// refusal is EInvalid.
+type targetChecker interface {
+	CheckTarget(ctx context.Context, host string) error
+}
 
 func (s *Server) registerWebhooks(rs *routeSet) {
 	rs.add("POST", "/v1/webhooks", AuthAPIKey, s.createWebhook)
@@ -84,15 +92,17 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := validateWebhook(&req); err != nil {
 		return err
 	}
-	if !s.cfg.AllowPrivateWebhooks {
-		u, _ := url.Parse(req.URL) // validateWebhook parsed it
-		if err := checkWebhookTarget(r.Context(), s.cfg.Resolver, u.Hostname()); err != nil {
-			return err
-		}
-	}
 	svc, err := s.webhooks()
 	if err != nil {
 		return err
+	}
+	// The webhook sender keeps the policy on private targets: it refuses
+	// them here as it does at delivery.
+	if tc, ok := svc.(targetChecker); ok {
+		u, _ := url.Parse(req.URL) // validateWebhook parsed it
+		if err := tc.CheckTarget(r.Context(), u.Hostname()); err != nil {
+			return err
+		}
 	}
 	ep := &qbconnect.WebhookEndpoint{OrgID: orgID(r.Context()), URL: req.URL, Description: req.Description, Events: req.Events}
 	if ep.Events == nil {

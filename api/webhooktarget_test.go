@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qbconnect/qbconnect/api"
+	"github.com/qbconnect/qbconnect/notify"
 )
 
 func TestPublicAddress(t *testing.T) {
@@ -23,7 +23,7 @@ func TestPublicAddress(t *testing.T) {
 		"255.255.255.255": false, "240.0.0.1": false, "192.0.2.10": false, "2001:db8::1": false,
 		"::ffff:127.0.0.1": false, "::ffff:10.1.1.1": false, "64:ff9b::a00:1": false, "2002:c0a8:101::1": false, "2002:808:808::1": true,
 	} {
-		if got := api.PublicAddress(netip.MustParseAddr(addr)); got != want {
+		if got := notify.PublicAddress(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("PublicAddress(%s) = %v, want %v", addr, got, want)
 		}
 	}
@@ -133,7 +133,7 @@ func (d *dnsServer) answer(q []byte) []byte {
 	return resp
 }
 
-// Without AllowPrivateWebhooks, an endpoint whose host is, or resolves
+// Without AllowPrivate (the webhook sender's policy), an endpoint whose host is, or resolves
 // to, an address that is not public is refused with a message naming the
 // address, and nothing is created. Creating an endpoint only resolves its
 // name: no request is sent to any address here.
@@ -143,7 +143,7 @@ func TestWebhookURLsMustBePublicUnlessAllowed(t *testing.T) {
 	dns.set("internal.corp.test", "10.0.0.7")
 	dns.set("mixed.corp.test", "93.184.215.14", "127.0.0.1")
 	dns.set("metadata.cloud.test", "169.254.169.254")
-	e := newEnv(t, sqliteDSN(t), func(c *api.Config) { c.AllowPrivateWebhooks, c.Resolver = false, dns.resolver() })
+	e := newEnvPolicy(t, sqliteDSN(t), webhookPolicy{allowPrivate: false, resolver: dns.resolver()})
 	_, key := e.newOrg("Lender")
 
 	for _, tc := range []struct{ url, msg string }{
@@ -183,7 +183,7 @@ func TestWebhookDeliveryRefusesANameThatNowResolvesToAPrivateAddress(t *testing.
 		name := map[bool]string{true: "private allowed", false: "private refused"}[allow]
 		t.Run(name, func(t *testing.T) {
 			dns := startDNS(t)
-			e := newEnv(t, sqliteDSN(t), func(c *api.Config) { c.AllowPrivateWebhooks, c.Resolver = allow, dns.resolver() })
+			e := newEnvPolicy(t, sqliteDSN(t), webhookPolicy{allowPrivate: allow, resolver: dns.resolver()})
 			_, key := e.newOrg("Lender")
 			rc := newReceiver(t, 0, e.clock.Now)
 			_, port, _ := net.SplitHostPort(rc.srv.Listener.Addr().String())

@@ -75,6 +75,19 @@ func apiStatus(st qbconnect.OperationStatus) string {
 // operationView builds the API's view of op; for a finished write it asks
 // the sync engine for the outcome (the record, or QuickBooks' error).
 func (s *Server) operationView(ctx context.Context, op *qbconnect.Operation) (*operationView, error) {
+	var res *qbconnect.WriteResult
+	if op.Kind == qbconnect.OpWrite && s.cfg.Sync != nil && op.Status.Done() {
+		var err error
+		if res, err = s.cfg.Sync.WriteResult(ctx, op); err != nil {
+			return nil, err
+		}
+	}
+	return viewOperation(op, res), nil
+}
+
+// viewOperation is op as the API shows it; res is a finished write's
+// result, or nil.
+func viewOperation(op *qbconnect.Operation, res *qbconnect.WriteResult) *operationView {
 	v := &operationView{
 		ID: op.ID, CompanyID: op.CompanyID, Kind: string(op.Kind), Status: apiStatus(op.Status),
 		IdempotencyKey: strings.TrimPrefix(op.IdempotencyKey, clientKeyPrefix), Attempts: op.Attempts,
@@ -92,11 +105,7 @@ func (s *Server) operationView(ctx context.Context, op *qbconnect.Operation) (*o
 		if err := json.Unmarshal(op.Meta, &m); err == nil {
 			v.DataType, v.Action, v.RecordID = m.DataType, string(m.Action), m.ID
 		}
-		if s.cfg.Sync != nil && op.Status.Done() {
-			res, err := s.cfg.Sync.WriteResult(ctx, op)
-			if err != nil {
-				return nil, err
-			}
+		if res != nil {
 			v.Status = apiStatus(res.Status)
 			if res.Error != nil {
 				v.Error = errorView(res.Error)
@@ -112,7 +121,7 @@ func (s *Server) operationView(ctx context.Context, op *qbconnect.Operation) (*o
 			v.Response = &resp
 		}
 	}
-	return v, nil
+	return v
 }
 
 // operationError says why a finished operation did not succeed.
@@ -160,13 +169,15 @@ func (s *Server) waitParam(r *http.Request, allowed ...string) (time.Duration, e
 
 // waitDone waits up to d for op to finish and returns it as it then is.
 // It wakes on the queue's signal for the operation's connection (sent by
-// every Complete, in this process and, with PostgreSQL, in any other), so
-// it never polls on a timer; the client going away ends the wait.
+// every Complete once its transaction, which stores what a write changed,
+// committed; in this process and, with PostgreSQL, in any other), so it
+// never polls on a timer and a read right after it sees the write; the
+// client going away ends the wait.
 func (s *Server) waitDone(ctx context.Context, op *qbconnect.Operation, d time.Duration) (*qbconnect.Operation, error) {
 	if op.Status.Done() {
 		// Enqueue reads the operation back after committing it, and a
 		// connector may have run it in between.
-		return s.settled(ctx, op), nil
+		return op, nil
 	}
 	if d <= 0 {
 		return op, nil
@@ -180,7 +191,8 @@ func (s *Server) waitDone(ctx context.Context, op *qbconnect.Operation, d time.D
 			return nil, err
 		}
 		if cur.Status.Done() {
-			return s.settled(ctx, cur), nil
+			// Completed, and what it changed stored, in one transaction.
+			return cur, nil
 		}
 		if s.cfg.OnWait != nil {
 			s.cfg.OnWait(op.ID)
@@ -191,24 +203,10 @@ func (s *Server) waitDone(ctx context.Context, op *qbconnect.Operation, d time.D
 			return cur, nil
 		case <-ctx.Done():
 			return cur, nil
-		case <-s.stopping:
+		case <-s.ctl.Stopping():
 			return cur, nil
 		}
 	}
-}
-
-// settled makes the store show a finished write before the client hears
-// of it. The gateway hands each result to the engine just after completing
-// the operation, so a client told of the completion may get there first;
-// handling the result here too (the engine's handling is idempotent)
-// closes that gap.
-func (s *Server) settled(ctx context.Context, op *qbconnect.Operation) *qbconnect.Operation {
-	if op.Kind == qbconnect.OpWrite && s.cfg.Sync != nil {
-		if _, err := s.cfg.Sync.HandleOperation(ctx, op, bytes.NewReader(op.Result)); err != nil {
-			s.cfg.Logger.WarnContext(ctx, "write result not stored yet", "op", op.ID, "err", err)
-		}
-	}
-	return op
 }
 
 // writeOperation answers with an operation: 202 while it is pending, 200

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -93,6 +94,15 @@ type WebhooksConfig struct {
 	// HTTPClient sends deliveries; nil means a client with a 15-second
 	// time-out that does not follow redirects.
 	HTTPClient *http.Client
+	// AllowPrivate accepts endpoints, and delivers to addresses, that are
+	// not public (loopback, private, link-local, reserved: see
+	// PublicAddress). False, the production default, refuses them at
+	// creation (CheckTarget) and at delivery (WebhookHTTPClient). Tests
+	// and the demo, whose receivers run on loopback, set it.
+	AllowPrivate bool
+	// Resolver resolves endpoint hosts when AllowPrivate is false; nil
+	// means net.DefaultResolver.
+	Resolver *net.Resolver
 	// Logger receives delivery failures; nil discards.
 	Logger *slog.Logger
 	// Now is the clock of signatures and attempt times; nil means time.Now.
@@ -110,7 +120,7 @@ type WebhooksConfig struct {
 }
 
 // Webhooks records events and delivers them through River. It implements
-// qbconnect.WebhookService and the API's Events.
+// qbconnect.WebhookService and the control plane's Events.
 type Webhooks struct {
 	*store.WebhookStore
 	cfg WebhooksConfig
@@ -139,8 +149,7 @@ func NewWebhooks(cfg WebhooksConfig) (*Webhooks, error) {
 		return nil, errors.New("notify: webhooks need Store and Jobs")
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		cfg.HTTPClient = WebhookHTTPClient(cfg.AllowPrivate, cfg.Resolver)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -162,6 +171,15 @@ func NewWebhooks(cfg WebhooksConfig) (*Webhooks, error) {
 		return nil, fmt.Errorf("notify: %w", err)
 	}
 	return w, nil
+}
+
+// CheckTarget refuses an endpoint host that is, or resolves to, an
+// address that is not public, unless AllowPrivate; EInvalid says why.
+func (w *Webhooks) CheckTarget(ctx context.Context, host string) error {
+	if w.cfg.AllowPrivate {
+		return nil
+	}
+	return checkWebhookTarget(ctx, w.cfg.Resolver, host)
 }
 
 // Start starts the sweeper that enqueues deliveries whose jobs were never
@@ -193,14 +211,22 @@ func (w *Webhooks) sweep(ctx context.Context) {
 	defer close(w.done)
 	t := time.NewTicker(max(w.cfg.ResendAfter, time.Second))
 	defer t.Stop()
+	// At start, every pending delivery without a job is started at once,
+	// whatever its age: the process before this one stopped between
+	// committing a change (and its event, in the change's transaction)
+	// and starting the delivery. A delivery another process is starting
+	// right now is not started twice: its job is unique by delivery.
+	if _, err := w.resend(ctx, w.cfg.Now()); err != nil && ctx.Err() == nil {
+		w.cfg.Logger.Warn("webhook sweep failed", "err", err)
+	}
 	for {
-		if _, err := w.Resend(ctx); err != nil && ctx.Err() == nil {
-			w.cfg.Logger.Warn("webhook sweep failed", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if _, err := w.Resend(ctx); err != nil && ctx.Err() == nil {
+			w.cfg.Logger.Warn("webhook sweep failed", "err", err)
 		}
 	}
 }
@@ -208,11 +234,23 @@ func (w *Webhooks) sweep(ctx context.Context) {
 // Resend enqueues jobs for pending deliveries older than ResendAfter that
 // have none, and returns how many it enqueued.
 func (w *Webhooks) Resend(ctx context.Context) (int, error) {
-	ids, err := w.Unenqueued(ctx, w.cfg.Now().Add(-w.cfg.ResendAfter), 500)
-	if err != nil || len(ids) == 0 {
-		return 0, err
+	return w.resend(ctx, w.cfg.Now().Add(-w.cfg.ResendAfter))
+}
+
+// resend enqueues jobs for pending deliveries recorded before before that
+// have none, 500 at a time until none is left.
+func (w *Webhooks) resend(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	for {
+		ids, err := w.Unenqueued(ctx, before, 500)
+		if err != nil || len(ids) == 0 {
+			return total, err
+		}
+		if err := w.enqueue(ctx, ids); err != nil {
+			return total, err
+		}
+		total += len(ids)
 	}
-	return len(ids), w.enqueue(ctx, ids)
 }
 
 // Emit records ev and its deliveries, then enqueues one job per delivery.
@@ -232,6 +270,11 @@ func (w *Webhooks) Emit(ctx context.Context, ev qbconnect.Event) error {
 	}
 	return nil
 }
+
+// Enqueue starts the deliveries of events recorded in another transaction
+// (the control plane's outbox: qbconnect.CompletionTx.RecordEvent), once
+// it committed. Deliveries it could not start are started by the sweeper.
+func (w *Webhooks) Enqueue(ctx context.Context, ids []string) error { return w.enqueue(ctx, ids) }
 
 // enqueue inserts one job per delivery (a second job for a delivery is
 // never inserted: the job is unique by delivery) and marks them enqueued.

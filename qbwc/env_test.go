@@ -20,6 +20,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
+	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
@@ -92,8 +93,13 @@ func newEnv(tb testing.TB, o envOptions) *env {
 		tb.Fatal(err)
 	}
 	e.eng = eng
+	ctl, err := control.New(control.Config{Orgs: e.st.Orgs, Companies: e.st.Companies, Connections: e.st.Connections,
+		Queue: e.st.Queue, Sync: eng, Now: e.st.Clock.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	cfg := o.QBWC
-	cfg.Store, cfg.Connections, cfg.Queue, cfg.Sync = e.wcs, e.st.Connections, e.st.Queue, eng
+	cfg.Store, cfg.Control = e.wcs, ctl
 	cfg.Now = e.st.Clock.Now
 	cfg.Rand = newSeeded(o.Seed + 3)
 	if cfg.BcryptCost == 0 {
@@ -103,7 +109,7 @@ func newEnv(tb testing.TB, o envOptions) *env {
 	if e.wc, err = qbwc.New(cfg); err != nil {
 		tb.Fatal(err)
 	}
-	e.api, err = api.New(api.Config{
+	e.api, err = api.New(api.Config{Control: ctl,
 		Orgs: e.st.Orgs, Companies: e.st.Companies, Connections: e.st.Connections, Queue: e.st.Queue,
 		Sync: eng, Records: e.st.Records, Now: e.st.Clock.Now, Rand: newSeeded(o.Seed + 4), WebConnector: e.wc,
 		Reports: store.NewReportStore(e.st.DB),

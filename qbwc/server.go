@@ -20,31 +20,19 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/control"
 )
 
-// Config holds a Server's dependencies and settings. Store, Connections
-// and Queue may not be nil; every other field has the default its comment
-// names.
+// Config holds a Server's dependencies and settings. Store and Control may
+// not be nil; every other field has the default its comment names.
 type Config struct {
-	Store       qbconnect.WebConnectorService
-	Connections qbconnect.ConnectionService
-	Queue       qbconnect.Queue
-	// Finished is called for every operation whose outcome this endpoint
-	// applied (Queue.Complete reported applied) and that reached a final
-	// status, exactly as the connector gateway hands its results on. Nil
-	// calls Sync.HandleOperation for sync and write operations (and does
-	// nothing when Sync is nil too).
-	Finished func(ctx context.Context, op *qbconnect.Operation)
-	// Sync is the sync engine Finished defaults to; may be nil.
-	Sync qbconnect.SyncService
-	// ConnectionChanged, when set, is told of the changes to a connection
-	// that the store makes by itself rather than through Connections: the
-	// health an outcome carries into Queue.Complete, and the link at the
-	// first update (LinkWebConnector). It gets the connection before and
-	// after; api.ConnectionEvents.Changed raises connection.status_changed
-	// from them. Changes made through Connections (SetHealth) are that
-	// service's to report.
-	ConnectionChanged func(ctx context.Context, before, after *qbconnect.Connection)
+	Store qbconnect.WebConnectorService
+	// Control is the control plane (a *control.Plane): the endpoint leases
+	// from its queue, changes connections through its connection service
+	// (which raises connection.status_changed), and completes every
+	// operation through its one completion path, as the connector gateway
+	// does.
+	Control Control
 
 	// Logger receives one line per callback and every internal error; nil
 	// discards. Nothing logged ever reaches a SOAP body.
@@ -115,6 +103,20 @@ type Config struct {
 	QWC QWCConfig
 }
 
+// Control is the control plane as the Web Connector endpoint uses it;
+// *control.Plane implements it.
+type Control interface {
+	// Queue is the operation queue the endpoint leases from.
+	Queue() qbconnect.Queue
+	// Connections changes connections, raising connection events.
+	Connections() *control.ConnectionEvents
+	// Complete completes an operation the endpoint leased: the one path
+	// shared with the connector gateway.
+	Complete(ctx context.Context, op *qbconnect.Operation, r control.Report) (*qbconnect.Operation, bool, error)
+}
+
+var _ Control = (*control.Plane)(nil)
+
 // Server is the Web Connector endpoint: an http.Handler for POST (SOAP),
 // GET and HEAD (the Web Connector's certificate probe, ?wsdl), and the .qwc
 // onboarding (QWCFile). It is safe for concurrent use, and several
@@ -132,8 +134,8 @@ type Server struct {
 
 // New fills cfg's defaults, validates it and returns a Server.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Connections == nil || cfg.Queue == nil {
-		return nil, errors.New("qbwc: Store, Connections and Queue are required")
+	if cfg.Store == nil || cfg.Control == nil {
+		return nil, errors.New("qbwc: Store and Control are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -195,19 +197,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if err := cfg.QWC.setDefaults(); err != nil {
 		return nil, err
-	}
-	if cfg.Finished == nil && cfg.Sync != nil {
-		sync := cfg.Sync
-		log := cfg.Logger
-		cfg.Finished = func(ctx context.Context, op *qbconnect.Operation) {
-			if op.Kind != qbconnect.OpSync && op.Kind != qbconnect.OpWrite {
-				return
-			}
-			if _, err := sync.HandleOperation(ctx, op, strings.NewReader(string(op.Result))); err != nil {
-				// The engine's reconciler handles the operation again later.
-				log.ErrorContext(ctx, "qbwc: sync engine could not handle a finished operation", "op", op.ID, "err", err)
-			}
-		}
 	}
 	s := &Server{cfg: cfg}
 	s.logins = newLoginLimiter(cfg.Now, cfg.MaxLoginFailures, cfg.LoginWindow, cfg.PasswordChecksPerSecond, cfg.PasswordCheckBurst, cfg.MaxConcurrentPasswordChecks)

@@ -13,6 +13,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/control"
+	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbxml"
 )
@@ -94,7 +96,7 @@ func (s *Server) authenticate(ctx context.Context, addr, user, password string) 
 			return nil, err
 		}
 	}
-	conn, err := s.cfg.Connections.LookupConnection(ctx, cred.ConnectionID)
+	conn, err := s.cfg.Control.Connections().LookupConnection(ctx, cred.ConnectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +205,7 @@ func (s *Server) openSession(ctx context.Context, ticket string) (*qbconnect.Web
 	if sess.Status != qbconnect.SessionOpen {
 		return nil, nil, clientFault("this update has ended (%s); the Web Connector starts a new one with authenticate", sess.Status)
 	}
-	conn, err := s.cfg.Connections.LookupConnection(ctx, sess.ConnectionID)
+	conn, err := s.cfg.Control.Connections().LookupConnection(ctx, sess.ConnectionID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -248,12 +250,12 @@ func (s *Server) sendRequestXML(ctx context.Context, ticket, hcp, file, country 
 	}
 	sess.PendingNoOp = false
 	if sess.OpID != "" {
-		op, err := s.cfg.Queue.FindOperation(ctx, sess.OrgID, sess.OpID)
+		op, err := s.cfg.Control.Queue().FindOperation(ctx, sess.OrgID, sess.OpID)
 		if err != nil {
 			return "", err
 		}
 		if op.Status == qbconnect.OpInFlight && op.LeaseID == sess.LeaseID {
-			if _, err := s.cfg.Queue.ExtendLease(ctx, op.ID, sess.LeaseID, s.cfg.LeaseTTL); err == nil {
+			if _, err := s.cfg.Control.Queue().ExtendLease(ctx, op.ID, sess.LeaseID, s.cfg.LeaseTTL); err == nil {
 				return s.send(ctx, sess, op)
 			}
 		}
@@ -261,7 +263,7 @@ func (s *Server) sendRequestXML(ctx context.Context, ticket, hcp, file, country 
 		// cancelled): whatever runs it next recovers it.
 		sess.OpID, sess.LeaseID, sess.Recovery = "", "", false
 	}
-	lease, err := s.cfg.Queue.LeaseConnection(ctx, conn.ID, s.cfg.LeaseTTL)
+	lease, err := s.cfg.Control.Queue().LeaseConnection(ctx, conn.ID, s.cfg.LeaseTTL)
 	if err != nil {
 		return "", err
 	}
@@ -306,7 +308,7 @@ func (s *Server) checkCompany(ctx context.Context, sess *qbconnect.WebConnectorS
 	now := s.cfg.Now()
 	setHealth := func(h qbconnect.Health) error {
 		h.Since, h.LastRequestAt = now, &now
-		return s.cfg.Connections.SetHealth(ctx, conn.ID, h)
+		return s.cfg.Control.Connections().SetHealth(ctx, conn.ID, h)
 	}
 	if strings.TrimSpace(hcp) == "" || strings.Contains(hcp, "not supported in QBPOS") {
 		msg := "The Web Connector did not send QuickBooks' company information, so the company file cannot be checked. qbconnect works with QuickBooks Desktop (QBFS), not QuickBooks Point of Sale."
@@ -423,26 +425,17 @@ var wcReplacer = strings.NewReplacer(
 
 func wcWords(s string) string { return wcReplacer.Replace(s) }
 
-// condition explains an HRESULT the Web Connector passed on, with the same
-// table and codes as the connector uses.
-func condition(hresult, message string, conn *qbconnect.Connection) qbd.Condition {
-	var err error = errors.New(message)
-	if hr, perr := qbd.ParseHRESULT(hresult); perr == nil {
-		err = &qbd.Error{HRESULT: hr, Message: message}
-	}
-	c := qbd.DiagnoseContext(err, qbd.Context{ExpectedFile: conn.File.Path})
-	c.Message, c.Resolution = wcWords(c.Message), wcWords(c.Resolution)
-	if c.HRESULT == "" && hresultRE.MatchString(hresult) {
-		c.HRESULT = strings.ToUpper(hresult[:2]) + strings.ToUpper(hresult[2:])
-	}
-	return c
+// failure explains an HRESULT the Web Connector passed on with the control
+// plane's table (the connector's), in the Web Connector's words.
+func failure(hresult, message string, conn *qbconnect.Connection) gateway.Failure {
+	f := control.Diagnose(hresult, message, conn.File.Path)
+	f.UserMessage, f.Resolution = wcWords(f.UserMessage), wcWords(f.Resolution)
+	return f
 }
 
-var hresultRE = regexp.MustCompile(`^0[xX][0-9A-Fa-f]{8}$`)
-
-func healthOf(c qbd.Condition, now time.Time) qbconnect.Health {
-	return qbconnect.Health{Code: c.Code, Message: c.Message, Resolution: c.Resolution, QBCode: c.HRESULT,
-		Since: now, LastRequestAt: &now, NeedsUser: c.NeedsUser}
+func healthOf(f gateway.Failure, now time.Time) qbconnect.Health {
+	return qbconnect.Health{Code: f.Condition, Message: f.UserMessage, Resolution: f.Resolution, QBCode: f.HResult,
+		Since: now, LastRequestAt: &now, NeedsUser: f.NeedsUser}
 }
 
 // recoveryMissed matches the answer to an oldMessageSetID that QuickBooks
@@ -461,26 +454,16 @@ func (s *Server) receiveResponseXML(ctx context.Context, ticket, response, hresu
 	if sess.OpID == "" {
 		return 0, clientFault("no request of this update awaits an answer")
 	}
-	now := s.cfg.Now()
-	var out qbconnect.Outcome
+	rep := control.Report{LeaseID: sess.LeaseID, Connected: "Connected to QuickBooks through the Web Connector."}
 	stop := false
 	switch {
 	case hresult != "" || strings.TrimSpace(response) == "":
 		if hresult == "" {
-			hresult, message = "", "the Web Connector returned neither an answer nor an error"
+			message = "the Web Connector returned neither an answer nor an error"
 		}
-		c := condition(hresult, message, conn)
-		code := qbconnect.EQuickBooks
-		if c.NeedsUser || c.Retryable {
-			code = qbconnect.EUnavailable
-		}
-		out.Failure = &qbconnect.Error{Code: code, Message: "QuickBooks (" + hresult + "): " + message,
-			UserMessage: c.Message, Resolution: c.Resolution, QBCode: c.HRESULT, Retryable: c.Retryable || c.NeedsUser}
-		if c.NeedsUser || c.Retryable {
-			h := healthOf(c, now)
-			out.Health = &h
-		}
-		sess.LastError = strings.TrimSpace(c.Message + " " + c.Resolution)
+		f := failure(hresult, message, conn)
+		rep.Failure = &f
+		sess.LastError = strings.TrimSpace(f.UserMessage + " " + f.Resolution)
 		stop = true
 	case sess.Recovery && recoveryMissed.MatchString(response):
 		// QuickBooks has no answer stored for the write's message set: it
@@ -491,23 +474,15 @@ func (s *Server) receiveResponseXML(ctx context.Context, ticket, response, hresu
 		}
 		return s.progress(ctx, sess, conn, true)
 	default:
-		out.Response = []byte(response)
-		out.Health = &qbconnect.Health{Code: qbconnect.HealthOK, Message: "Connected to QuickBooks through the Web Connector.",
-			Since: now, LastRequestAt: &now, LastSuccessAt: &now}
+		rep.Response = []byte(response)
 	}
-	done, applied, err := s.cfg.Queue.Complete(ctx, sess.OpID, sess.LeaseID, out)
+	op, err := s.cfg.Control.Queue().FindOperation(ctx, sess.OrgID, sess.OpID)
 	if err != nil {
 		return 0, err
 	}
-	if applied && out.Health != nil && s.cfg.ConnectionChanged != nil {
-		if after, err := s.cfg.Connections.LookupConnection(ctx, conn.ID); err == nil {
-			s.changed(ctx, conn, after)
-		}
-	}
-	if applied && done.Status.Done() && s.cfg.Finished != nil {
-		s.cfg.Finished(ctx, done)
-	}
-	if !applied {
+	if _, applied, err := s.cfg.Control.Complete(ctx, op, rep); err != nil {
+		return 0, err
+	} else if !applied {
 		s.cfg.Logger.InfoContext(ctx, "qbwc: answer recorded but not applied (lease ended or duplicate)", "session", sess.ID, "op", sess.OpID)
 	}
 	sess.OpID, sess.LeaseID, sess.Recovery = "", "", false
@@ -544,17 +519,17 @@ func (s *Server) connectionError(ctx context.Context, ticket, hresult, message s
 		return "", err
 	}
 	now := s.cfg.Now()
-	c := condition(hresult, message, conn)
-	if err := s.cfg.Connections.SetHealth(ctx, conn.ID, healthOf(c, now)); err != nil {
+	f := failure(hresult, message, conn)
+	if err := s.cfg.Control.Connections().SetHealth(ctx, conn.ID, healthOf(f, now)); err != nil {
 		return "", err
 	}
 	sess.Status, sess.ClosedAt = qbconnect.SessionClosed, &now
-	sess.LastError = strings.TrimSpace(c.Message + " " + c.Resolution)
+	sess.LastError = strings.TrimSpace(f.UserMessage + " " + f.Resolution)
 	if err := s.save(ctx, sess); err != nil {
 		return "", err
 	}
 	s.cfg.Logger.InfoContext(ctx, "qbwc: QuickBooks could not be reached", "connection", conn.ID, "session", sess.ID,
-		"hresult", hresult, "condition", c.Code)
+		"hresult", hresult, "condition", f.Condition)
 	return "done", nil
 }
 
@@ -615,9 +590,8 @@ func (s *Server) closeConnection(ctx context.Context, ticket string) (string, er
 	return fmt.Sprintf("OK: %d request(s) exchanged with QuickBooks.", sess.Received), nil
 }
 
-// changed hands a change the store made by itself to ConnectionChanged.
+// changed raises the event of a change the store made by itself (the link
+// at the first update).
 func (s *Server) changed(ctx context.Context, before, after *qbconnect.Connection) {
-	if s.cfg.ConnectionChanged != nil && before != nil && after != nil {
-		s.cfg.ConnectionChanged(ctx, before, after)
-	}
+	s.cfg.Control.Connections().Changed(ctx, before, after)
 }

@@ -571,6 +571,12 @@ func (q *Queue) Complete(ctx context.Context, opID, leaseID string, out qbconnec
 		if issued == 0 {
 			return qbconnect.Errorf(qbconnect.EConflict, "lease %q was not issued for operation %s", leaseID, opID)
 		}
+		var before *qbconnect.Connection
+		if out.Then != nil {
+			if before, err = scanConnection(tx.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE id = ?", op.ConnectionID)); err != nil {
+				return notFound(err, "connection", op.ConnectionID)
+			}
+		}
 		current := op.Status == qbconnect.OpInFlight && op.LeaseID == leaseID
 		switch {
 		case op.Status.Done():
@@ -623,6 +629,13 @@ func (q *Queue) Complete(ctx context.Context, opID, leaseID string, out qbconnec
 			return fmt.Errorf("complete %s: %w", opID, err)
 		}
 		done.Result = result
+		if applied && out.Then != nil {
+			after, err := scanConnection(tx.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE id = ?", op.ConnectionID))
+			if err != nil {
+				return notFound(err, "connection", op.ConnectionID)
+			}
+			return out.Then(ctx, &completionTx{tx: tx, op: done, before: before, after: after})
+		}
 		return nil
 	})
 	if err != nil {
@@ -866,4 +879,36 @@ func (q *Queue) CountOperations(ctx context.Context) (map[qbconnect.OperationSta
 		return nil, fmt.Errorf("count operations: %w", err)
 	}
 	return counts, nil
+}
+
+// completionTx is the transaction of Complete as Outcome.Then sees it.
+type completionTx struct {
+	tx            *tx
+	op            *qbconnect.Operation
+	before, after *qbconnect.Connection
+}
+
+var _ qbconnect.CompletionTx = (*completionTx)(nil)
+
+func (c *completionTx) Operation() *qbconnect.Operation { return c.op }
+
+func (c *completionTx) Connection() (before, after *qbconnect.Connection) { return c.before, c.after }
+
+func (c *completionTx) UpsertRecords(ctx context.Context, rs []*qbconnect.Record) error {
+	uniq, err := uniqueRecords(rs)
+	if err != nil || len(uniq) == 0 {
+		return err
+	}
+	return upsertRecords(ctx, c.tx, uniq, micros(c.tx.db.now()))
+}
+
+func (c *completionTx) DeleteRecords(ctx context.Context, companyID, typ string, ids []string, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return deleteRecords(ctx, c.tx, companyID, typ, ids, at, micros(c.tx.db.now()))
+}
+
+func (c *completionTx) RecordEvent(ctx context.Context, ev *qbconnect.Event) ([]string, error) {
+	return recordEventTx(ctx, c.tx, ev)
 }

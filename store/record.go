@@ -65,17 +65,24 @@ func recordInsertSQL(rows int) string {
 // set to now for records that changed. Of two records with the same key in
 // rs, the last wins.
 func (s *RecordService) UpsertRecords(ctx context.Context, rs []*qbconnect.Record) error {
-	if len(rs) == 0 {
-		return nil
+	uniq, err := uniqueRecords(rs)
+	if err != nil || len(uniq) == 0 {
+		return err
 	}
+	now := micros(s.db.now())
+	return s.db.inTx(ctx, func(tx *tx) error { return upsertRecords(ctx, tx, uniq, now) })
+}
+
+// uniqueRecords checks rs and keeps the last record of each key.
+func uniqueRecords(rs []*qbconnect.Record) ([]*qbconnect.Record, error) {
 	byKey := make(map[[3]string]int, len(rs))
 	uniq := make([]*qbconnect.Record, 0, len(rs))
 	for i, r := range rs {
 		if r.CompanyID == "" || r.Type == "" || r.ID == "" {
-			return qbconnect.Errorf(qbconnect.EInvalid, "record %d: company, type and ID are required", i)
+			return nil, qbconnect.Errorf(qbconnect.EInvalid, "record %d: company, type and ID are required", i)
 		}
 		if !json.Valid(r.Data) {
-			return qbconnect.Errorf(qbconnect.EInvalid, "record %s %s: data is not valid JSON", r.Type, r.ID)
+			return nil, qbconnect.Errorf(qbconnect.EInvalid, "record %s %s: data is not valid JSON", r.Type, r.ID)
 		}
 		k := [3]string{r.CompanyID, r.Type, r.ID}
 		if j, ok := byKey[k]; ok {
@@ -85,35 +92,37 @@ func (s *RecordService) UpsertRecords(ctx context.Context, rs []*qbconnect.Recor
 		byKey[k] = len(uniq)
 		uniq = append(uniq, r)
 	}
-	now := micros(s.db.now())
-	return s.db.inTx(ctx, func(tx *tx) error {
-		var full *sql.Stmt
-		args := make([]any, 0, recordBatch*12)
-		for start := 0; start < len(uniq); start += recordBatch {
-			batch := uniq[start:min(start+recordBatch, len(uniq))]
-			args = args[:0]
-			for _, r := range batch {
-				args = append(args, r.CompanyID, r.Type, r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, r.Active,
-					micros(r.ModifiedAt), now, r.Deleted, string(r.Data))
-			}
-			var err error
-			if len(batch) == recordBatch {
-				if full == nil {
-					if full, err = tx.PrepareContext(ctx, s.db.rebind(recordInsertSQL(recordBatch))); err != nil {
-						return fmt.Errorf("upsert records: %w", err)
-					}
-					defer full.Close()
-				}
-				_, err = full.ExecContext(ctx, args...)
-			} else {
-				_, err = tx.exec(ctx, recordInsertSQL(len(batch)), args...)
-			}
-			if err != nil {
-				return fmt.Errorf("upsert records: %w", err)
-			}
+	return uniq, nil
+}
+
+// upsertRecords writes uniq (valid, one per key) in tx.
+func upsertRecords(ctx context.Context, tx *tx, uniq []*qbconnect.Record, now int64) error {
+	var full *sql.Stmt
+	args := make([]any, 0, recordBatch*12)
+	for start := 0; start < len(uniq); start += recordBatch {
+		batch := uniq[start:min(start+recordBatch, len(uniq))]
+		args = args[:0]
+		for _, r := range batch {
+			args = append(args, r.CompanyID, r.Type, r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, r.Active,
+				micros(r.ModifiedAt), now, r.Deleted, string(r.Data))
 		}
-		return nil
-	})
+		var err error
+		if len(batch) == recordBatch {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, tx.db.rebind(recordInsertSQL(recordBatch))); err != nil {
+					return fmt.Errorf("upsert records: %w", err)
+				}
+				defer full.Close()
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.exec(ctx, recordInsertSQL(len(batch)), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("upsert records: %w", err)
+		}
+	}
+	return nil
 }
 
 // DeleteRecords marks records deleted in QuickBooks at time at; unknown IDs
@@ -123,21 +132,24 @@ func (s *RecordService) DeleteRecords(ctx context.Context, companyID, typ string
 		return nil
 	}
 	now := micros(s.db.now())
-	return s.db.inTx(ctx, func(tx *tx) error {
-		for start := 0; start < len(ids); start += recordBatch {
-			batch := ids[start:min(start+recordBatch, len(ids))]
-			args := []any{micros(at), now, companyID, typ}
-			for _, id := range batch {
-				args = append(args, id)
-			}
-			_, err := tx.exec(ctx, `UPDATE records SET deleted = TRUE, modified_at = ?, updated_at = ?
-				WHERE company_id = ? AND type = ? AND NOT deleted AND id IN (?`+strings.Repeat(", ?", len(batch)-1)+")", args...)
-			if err != nil {
-				return fmt.Errorf("delete records: %w", err)
-			}
+	return s.db.inTx(ctx, func(tx *tx) error { return deleteRecords(ctx, tx, companyID, typ, ids, at, now) })
+}
+
+// deleteRecords marks records deleted in tx.
+func deleteRecords(ctx context.Context, tx *tx, companyID, typ string, ids []string, at time.Time, now int64) error {
+	for start := 0; start < len(ids); start += recordBatch {
+		batch := ids[start:min(start+recordBatch, len(ids))]
+		args := []any{micros(at), now, companyID, typ}
+		for _, id := range batch {
+			args = append(args, id)
 		}
-		return nil
-	})
+		_, err := tx.exec(ctx, `UPDATE records SET deleted = TRUE, modified_at = ?, updated_at = ?
+			WHERE company_id = ? AND type = ? AND NOT deleted AND id IN (?`+strings.Repeat(", ?", len(batch)-1)+")", args...)
+		if err != nil {
+			return fmt.Errorf("delete records: %w", err)
+		}
+	}
+	return nil
 }
 
 const recordColumns = "r.company_id, r.type, r.id, r.edit_sequence, r.name, r.ref_id, r.txn_date, r.active, r.modified_at, r.updated_at, r.deleted, r.data"

@@ -123,69 +123,85 @@ func (s *WebhookStore) DeleteWebhook(ctx context.Context, orgID, id string) erro
 // delivery per endpoint of the organisation that subscribes to its type,
 // in one transaction, and returns the deliveries' IDs.
 func (s *WebhookStore) RecordEvent(ctx context.Context, ev *qbconnect.Event) ([]string, error) {
+	var ids []string
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		var err error
+		ids, err = recordEventTx(ctx, tx, ev)
+		return err
+	})
+	return ids, err
+}
+
+// recordEventTx is RecordEvent in tx.
+func recordEventTx(ctx context.Context, tx *tx, ev *qbconnect.Event) ([]string, error) {
 	if ev.OrgID == "" || ev.Type == "" {
 		return nil, qbconnect.Errorf(qbconnect.EInvalid, "event: organisation and type are required")
 	}
-	id, err := s.db.newID("evt")
+	id, err := tx.db.newID("evt")
 	if err != nil {
 		return nil, err
 	}
 	if ev.CreatedAt.IsZero() {
-		ev.CreatedAt = s.db.now()
+		ev.CreatedAt = tx.db.now()
 	}
 	ev.CreatedAt = ev.CreatedAt.UTC().Truncate(time.Microsecond)
 	data := ev.Data
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}
-	var ids []string
-	err = s.db.inTx(ctx, func(tx *tx) error {
-		if _, err := tx.exec(ctx, "INSERT INTO webhook_events (id, org_id, company_id, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-			id, ev.OrgID, ev.CompanyID, ev.Type, string(data), micros(ev.CreatedAt)); err != nil {
-			return fmt.Errorf("record event: %w", err)
-		}
-		rows, err := tx.query(ctx, "SELECT id, events FROM webhook_endpoints WHERE org_id = ? AND deleted_at IS NULL ORDER BY seq", ev.OrgID)
-		if err != nil {
-			return fmt.Errorf("record event: %w", err)
-		}
-		var targets []string
-		for rows.Next() {
-			var epID, events string
-			if err := rows.Scan(&epID, &events); err != nil {
-				rows.Close()
-				return fmt.Errorf("record event: %w", err)
-			}
-			var types []qbconnect.EventType
-			if err := json.Unmarshal([]byte(events), &types); err != nil {
-				rows.Close()
-				return fmt.Errorf("webhook %s: events: %w", epID, err)
-			}
-			if len(types) == 0 || slices.Contains(types, ev.Type) {
-				targets = append(targets, epID)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("record event: %w", err)
-		}
-		now := micros(s.db.now())
-		for _, epID := range targets {
-			did, err := s.db.newID("dlv")
-			if err != nil {
-				return err
-			}
-			if _, err := tx.exec(ctx, `INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event_id, status, created_at)
-				VALUES (?, ?, ?, ?, ?, ?)`, did, ev.OrgID, epID, id, qbconnect.DeliveryPending, now); err != nil {
-				return fmt.Errorf("record event: %w", err)
-			}
-			ids = append(ids, did)
-		}
-		return nil
-	})
+	ids, err := recordEvent(ctx, tx, id, ev.OrgID, ev.CompanyID, ev.Type, data, ev.CreatedAt)
 	if err != nil {
 		return nil, err
 	}
 	ev.ID = id
+	return ids, nil
+}
+
+// recordEvent stores an event and one pending delivery per subscribed
+// endpoint in tx, and returns the deliveries' IDs. They are enqueued once
+// tx committed (the webhook sender sweeps deliveries without a job).
+func recordEvent(ctx context.Context, tx *tx, id, orgID, companyID string, typ qbconnect.EventType, data []byte, at time.Time) ([]string, error) {
+	if _, err := tx.exec(ctx, "INSERT INTO webhook_events (id, org_id, company_id, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+		id, orgID, companyID, typ, string(data), micros(at)); err != nil {
+		return nil, fmt.Errorf("record event: %w", err)
+	}
+	rows, err := tx.query(ctx, "SELECT id, events FROM webhook_endpoints WHERE org_id = ? AND deleted_at IS NULL ORDER BY seq", orgID)
+	if err != nil {
+		return nil, fmt.Errorf("record event: %w", err)
+	}
+	var targets []string
+	for rows.Next() {
+		var epID, events string
+		if err := rows.Scan(&epID, &events); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("record event: %w", err)
+		}
+		var types []qbconnect.EventType
+		if err := json.Unmarshal([]byte(events), &types); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("webhook %s: events: %w", epID, err)
+		}
+		if len(types) == 0 || slices.Contains(types, typ) {
+			targets = append(targets, epID)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("record event: %w", err)
+	}
+	now := micros(tx.db.now())
+	var ids []string
+	for _, epID := range targets {
+		did, err := tx.db.newID("dlv")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event_id, status, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, did, orgID, epID, id, qbconnect.DeliveryPending, now); err != nil {
+			return nil, fmt.Errorf("record event: %w", err)
+		}
+		ids = append(ids, did)
+	}
 	return ids, nil
 }
 

@@ -41,7 +41,15 @@ func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbco
 	if err != nil {
 		return nil, err
 	}
-	doc, err := qbxml.Marshal(&qbxml.MsgsRq{OnError: qbxml.StopOnError, NewMessageSetID: msid, Requests: []qbxml.Element{rq}})
+	reqs := []qbxml.Element{rq}
+	if w.Action == qbconnect.WriteVoid {
+		// The void's answer names the transaction but not its new state:
+		// the same message set reads it back (stopOnError skips the read
+		// when the void fails), so that the stored record is QuickBooks'
+		// own after the void.
+		reqs = append(reqs, e.readBack(d, w.ID))
+	}
+	doc, err := qbxml.Marshal(&qbxml.MsgsRq{OnError: qbxml.StopOnError, NewMessageSetID: msid, Requests: reqs})
 	if err != nil {
 		var ve *qbxml.ValidationError
 		if errors.As(err, &ve) {
@@ -54,6 +62,16 @@ func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbco
 		OrgID: w.OrgID, CompanyID: w.CompanyID, Kind: qbconnect.OpWrite, Priority: qbconnect.PriorityWrite,
 		IdempotencyKey: w.IdempotencyKey, Fingerprint: w.Fingerprint, Request: string(doc), MessageSetID: msid, Meta: meta, Deadline: w.Deadline,
 	})
+}
+
+// readBack is the query of one transaction by ID, asking for what a sync
+// page asks for.
+func (e *Engine) readBack(d *dataType, id string) *qbxml.Node {
+	q := qbxml.NewNode(d.object+"QueryRq", qbxml.NewText("TxnID", id)).SetAttr("requestID", "r")
+	if d.query.Child("IncludeLineItems") != nil {
+		q.Add(qbxml.NewText("IncludeLineItems", "true"))
+	}
+	return q
 }
 
 // invalidMessage lists a validation error's problems with the request's
@@ -215,10 +233,32 @@ func (e *Engine) readWrite(d *dataType, op *qbconnect.Operation, r io.Reader) (*
 	return rec, nil, nil
 }
 
-// handleWrite stores the outcome of a successful write, so that reads see
-// a created or updated record at once and a deleted one as deleted. A
-// voided transaction is picked up by the next incremental sync (its
-// TimeModified changes).
+// ApplyWrite decodes a finished write's answer, once, and stores in tx
+// what it changed: the record a create, update or void returned (a void
+// asks QuickBooks for the voided transaction in the same message set), or
+// the deleted record marked deleted. It returns the write's result, as
+// WriteResult would. See qbconnect.SyncService.
+func (e *Engine) ApplyWrite(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation) (*qbconnect.WriteResult, error) {
+	res, err := e.WriteResult(ctx, op)
+	if err != nil || res.Status != qbconnect.OpSucceeded {
+		return res, err
+	}
+	var m writeMeta
+	if err := json.Unmarshal(op.Meta, &m); err != nil {
+		return nil, fmt.Errorf("syncengine: write %s has no write state: %w", op.ID, err)
+	}
+	switch {
+	case res.Record != nil:
+		return res, tx.UpsertRecords(ctx, []*qbconnect.Record{res.Record})
+	case m.Action == qbconnect.WriteDelete:
+		return res, tx.DeleteRecords(ctx, op.CompanyID, m.DataType, []string{m.ID}, e.now())
+	}
+	return res, nil
+}
+
+// handleWrite is HandleOperation for a write whose outcome was recorded
+// without ApplyWrite (an operation the reconciler finds): it stores what
+// the write changed in a transaction of its own.
 func (e *Engine) handleWrite(ctx context.Context, op *qbconnect.Operation, r io.Reader) error {
 	if op.Status != qbconnect.OpSucceeded {
 		return nil

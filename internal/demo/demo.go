@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
-	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/internal/platform"
@@ -391,7 +390,7 @@ func (d *Demo) startPlatform(ctx context.Context) error {
 		DB: "sqlite:" + filepath.Join(d.dir, "qbconnect.db"), Addr: "127.0.0.1:0", Logger: d.log, Now: d.cfg.Now,
 		SweepInterval: 2 * time.Second,
 		// Webhook receivers of a demo run on this machine.
-		API: api.Config{AllowPrivateWebhooks: true},
+		Sync: platform.SyncConfig{AllowPrivateWebhooks: true},
 	})
 	if err := d.plat.Run(ctx); err != nil {
 		return fmt.Errorf("platform: %w", err)

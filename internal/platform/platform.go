@@ -1,6 +1,8 @@
-// Package platform wires the platform server by hand: the store, the REST
-// API and connector gateway (package api), the HTTP server, and the
-// background sweeper. `qbconnect serve` is a thin flag parser around Main,
+// Package platform wires the platform server by hand, once and in order:
+// the store, the sync engine and webhooks, the control plane (package
+// control), then its adapters (the REST API and connector gateway of
+// package api, the Web Connector endpoint of package qbwc), the HTTP
+// server, and the background sweeper. `qbconnect serve` is a thin flag parser around Main,
 // and end-to-end tests (and internal/testenv) start the very same wiring in
 // process.
 package platform
@@ -17,6 +19,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
+	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/release"
 	"github.com/qbconnect/qbconnect/store"
@@ -76,8 +79,11 @@ type Main struct {
 	Companies   qbconnect.CompanyService
 	Connections qbconnect.ConnectionService
 	Queue       qbconnect.Queue
-	API         *api.Server
-	Releases    *release.Service
+	// Control is the control plane behind the gateway, the Web Connector
+	// endpoint and the writes.
+	Control  *control.Plane
+	API      *api.Server
+	Releases *release.Service
 	// Outbox sends email; nil when no SMTP server is configured.
 	Outbox *notify.Outbox
 	jobs   *notify.Jobs
@@ -156,6 +162,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startReleases(ctx, &acfg); err != nil {
 		return err
 	}
+	metrics := api.NewMetrics()
+	m.Control, err = control.New(control.Config{Orgs: m.Orgs, Companies: m.Companies, Connections: m.Connections,
+		Queue: m.Queue, Sync: m.Sync, Events: m.Webhooks, Views: api.NewViews(), Observer: metrics,
+		Logger: m.cfg.Logger, Now: m.cfg.Now, LeaseTTL: acfg.LeaseTTL, MaxPollWait: acfg.MaxPollWait,
+		OnlineWindow: acfg.OnlineWindow, OnPollWait: acfg.OnPollWait})
+	if err != nil {
+		return err
+	}
+	acfg.Control, acfg.Metrics = m.Control, metrics
 	if err := m.startWebConnector(&acfg); err != nil {
 		return err
 	}
@@ -165,7 +180,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.API, err = api.New(acfg); err != nil {
 		return err
 	}
-	m.API.Metrics().Registry.MustRegister(m.Releases.Collector())
+	metrics.Registry.MustRegister(m.Releases.Collector())
 
 	m.ln, err = net.Listen("tcp", m.cfg.Addr)
 	if err != nil {
@@ -232,7 +247,7 @@ func (m *Main) Sweep(ctx context.Context) (expired, offline int, err error) {
 	if err != nil {
 		err = fmt.Errorf("expire deadlines: %w", err)
 	}
-	offline, oerr := m.API.SweepOffline(ctx)
+	offline, oerr := m.Control.SweepOffline(ctx)
 	if err == nil {
 		err = oerr
 	}

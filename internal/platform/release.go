@@ -82,11 +82,11 @@ func (m *Main) startReleases(ctx context.Context, acfg *api.Config) error {
 			}
 		}
 	}
-	// Campaign webhooks go out through the API's events, which startSync
+	// Campaign webhooks go out through the webhook sender, which startSync
 	// set before this runs.
 	var err error
 	m.Releases, err = release.New(release.Config{Store: rs, Orgs: m.Orgs, Mail: mail, Verifier: rc.Verifier,
-		Operators: rc.Operators, Thresholds: rc.Thresholds, Now: m.cfg.Now, Logger: m.cfg.Logger, Events: acfg.Events})
+		Operators: rc.Operators, Thresholds: rc.Thresholds, Now: m.cfg.Now, Logger: m.cfg.Logger, Events: m.Webhooks})
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/store"
@@ -23,6 +22,14 @@ type SyncConfig struct {
 	// WebhookAttempts is how often a webhook delivery is tried; 0 means
 	// notify's default (12).
 	WebhookAttempts int
+	// AllowPrivateWebhooks accepts webhook endpoints, and delivers to
+	// addresses, that are not public (notify.WebhooksConfig.AllowPrivate);
+	// false, the production default, refuses them.
+	AllowPrivateWebhooks bool
+	// JobRetryBase is the delay before the first retry of a failed webhook
+	// delivery or email, doubling at each attempt; 0 means notify's
+	// default (30 seconds).
+	JobRetryBase time.Duration
 }
 
 // startSync builds the sync engine behind the data, sync and write
@@ -47,28 +54,19 @@ func (m *Main) startSync(ctx context.Context, acfg *api.Config) error {
 	if acfg.Reports == nil {
 		acfg.Reports = store.NewReportStore(m.DB)
 	}
-	if acfg.SyncNow == nil {
-		acfg.SyncNow = func(ctx context.Context, c *qbconnect.Connection) error {
-			_, err := eng.SyncNow(ctx, c.OrgID, c.CompanyID, qbconnect.SyncRequest{})
-			return err
-		}
-	}
 	if err := m.ensureJobs(); err != nil {
 		return err
 	}
-	// Deliveries refuse non-public addresses, checked on the address
-	// dialled, unless the API accepts private webhook targets.
+	// Endpoints and deliveries refuse non-public addresses (checked on the
+	// address dialled) unless private webhook targets are allowed.
 	m.Webhooks, err = notify.NewWebhooks(notify.WebhooksConfig{Store: store.NewWebhookStore(m.DB), Jobs: m.jobs,
-		HTTPClient: api.WebhookHTTPClient(acfg.AllowPrivateWebhooks, acfg.Resolver),
-		Logger:     m.cfg.Logger, Now: m.cfg.Now, MaxAttempts: sc.WebhookAttempts})
+		AllowPrivate: sc.AllowPrivateWebhooks,
+		Logger:       m.cfg.Logger, Now: m.cfg.Now, MaxAttempts: sc.WebhookAttempts})
 	if err != nil {
 		return err
 	}
 	if acfg.Webhooks == nil {
 		acfg.Webhooks = m.Webhooks
-	}
-	if acfg.Events == nil {
-		acfg.Events = m.Webhooks
 	}
 	return nil
 }
@@ -101,7 +99,7 @@ func (m *Main) ensureJobs() error {
 	if m.jobs != nil {
 		return nil
 	}
-	jc := notify.JobsConfig{Logger: m.cfg.Logger, PollInterval: m.cfg.Release.JobPollInterval}
+	jc := notify.JobsConfig{Logger: m.cfg.Logger, PollInterval: m.cfg.Release.JobPollInterval, RetryBase: m.cfg.Sync.JobRetryBase}
 	if m.DB.Dialect() == store.SQLite {
 		jc.SQLite = m.DB.SQLDB()
 	} else {

@@ -1,10 +1,8 @@
 package platform
 
 import (
-	"context"
 	"time"
 
-	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/qbwc"
 	"github.com/qbconnect/qbconnect/store"
@@ -25,43 +23,24 @@ type WebConnectorConfig struct {
 	RunEvery time.Duration
 }
 
-// startWebConnector builds the Web Connector endpoint on the same queue and
-// sync engine as the connector gateway. Its finished operations take the
-// gateway's path (engine, webhooks) through the API server, which exists
-// by the time the first SOAP call arrives.
+// startWebConnector builds the Web Connector endpoint on the control
+// plane: the same queue, connection events and completion path as the
+// connector gateway.
 func (m *Main) startWebConnector(acfg *api.Config) error {
 	wc := m.cfg.WebConnector
 	if wc.Disabled {
 		return nil
 	}
-	// The endpoint changes connections' health and status as the gateway
-	// does: through the same event-raising service, shared with the API
-	// server, so that each change raises one connection.status_changed.
-	var changed func(ctx context.Context, before, after *qbconnect.Connection)
-	if acfg.Events != nil {
-		ce, ok := acfg.Connections.(*api.ConnectionEvents)
-		if !ok {
-			ce = api.NewConnectionEvents(acfg.Connections, acfg.Events, m.cfg.Now, m.cfg.Logger)
-			acfg.Connections = ce
-		}
-		changed = ce.Changed
-	}
 	srv, err := qbwc.New(qbwc.Config{
-		Store:             store.NewWebConnectorService(m.DB),
-		Connections:       acfg.Connections,
-		ConnectionChanged: changed,
-		Queue:             m.Queue,
-		Sync:              m.Sync,
-		Logger:            m.cfg.Logger,
-		Now:               m.cfg.Now,
-		MinClientVersion:  wc.MinClientVersion,
+		Store:            store.NewWebConnectorService(m.DB),
+		Control:          m.Control,
+		Logger:           m.cfg.Logger,
+		Now:              m.cfg.Now,
+		MinClientVersion: wc.MinClientVersion,
 		// Login failures are counted per client as the link limit counts
 		// them: behind --trusted-proxy, by the forwarded address.
 		ClientAddr: api.ClientKeyFunc(acfg.TrustedProxies),
-		Finished: func(ctx context.Context, op *qbconnect.Operation) {
-			m.API.OperationFinished(ctx, op)
-		},
-		QWC: qbwc.QWCConfig{PublicURL: wc.PublicURL, RunEvery: wc.RunEvery},
+		QWC:        qbwc.QWCConfig{PublicURL: wc.PublicURL, RunEvery: wc.RunEvery},
 	})
 	if err != nil {
 		return err

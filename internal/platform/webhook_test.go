@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
-	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/internal/platform"
 	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/qbwc"
@@ -162,7 +161,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // connection's health, and the client gets exactly one signed
 // connection.status_changed webhook for it.
 func TestWebConnectorConnectionErrorIsWebhookedOnce(t *testing.T) {
-	m := startMain(t, platform.Config{API: apiAllowingPrivateWebhooks()})
+	m := startMain(t, platform.Config{Sync: platform.SyncConfig{AllowPrivateWebhooks: true}})
 	c := newClient(t, m)
 	hooks := startHookReceiver(t)
 	var hook struct{ ID, Secret string }
@@ -220,7 +219,7 @@ func TestServeRefusesPrivateWebhookTargetsByDefault(t *testing.T) {
 	dsn := "sqlite:" + t.TempDir() + "/qbconnect.db"
 	hooks := startHookReceiver(t)
 
-	allowing := startMain(t, platform.Config{DB: dsn, API: apiAllowingPrivateWebhooks()})
+	allowing := startMain(t, platform.Config{DB: dsn, Sync: platform.SyncConfig{AllowPrivateWebhooks: true}})
 	c := newClient(t, allowing)
 	var hook struct{ ID, Secret string }
 	if st, body := c.do("POST", "/v1/webhooks", map[string]any{"url": hooks.srv.URL + "/hooks"}, &hook); st != 201 {
@@ -267,5 +266,3 @@ func TestServeRefusesPrivateWebhookTargetsByDefault(t *testing.T) {
 		t.Errorf("the loopback receiver got %d deliveries", n)
 	}
 }
-
-func apiAllowingPrivateWebhooks() api.Config { return api.Config{AllowPrivateWebhooks: true} }

@@ -1,8 +1,7 @@
-package api
+package control
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"time"
 
@@ -12,17 +11,11 @@ import (
 
 // Pausing a connection has two owners, one per change: the end user on the
 // connector (a gateway.PauseChange in a state report) and the client
-// through the REST API (POST .../pause and .../resume). The platform keeps
-// the level; each side sends changes, never the level, so that neither
-// undoes the other by merely reporting in. The connector learns about a
-// REST change from its next state answer, which a poll asks for at once
+// through the REST API (SetPause). The platform keeps the level; each side
+// sends changes, never the level, so that neither undoes the other by
+// merely reporting in. The connector learns about a REST change from its
+// next state answer, which a poll asks for at once
 // (PollResponse.ReportState).
-
-func (s *Server) registerPause(rs *routeSet) {
-	const base = "/v1/companies/{companyId}/connections/{connectionId}"
-	rs.add("POST", base+"/pause", AuthAPIKey, s.pauseConnection)
-	rs.add("POST", base+"/resume", AuthAPIKey, s.resumeConnection)
-}
 
 // Health texts of a paused connection, by who paused it.
 const (
@@ -94,21 +87,21 @@ func validatePauseChange(i int, p *gateway.PauseChange) error {
 // applyPause applies what a state report says about the pause of conn: a
 // pause change, or a legacy connector's level when it changed. It returns
 // the connection as it now is.
-func (s *Server) applyPause(ctx context.Context, conn *qbconnect.Connection, f gateway.FileState) (*qbconnect.Connection, error) {
-	p := qbconnect.Pause{By: qbconnect.PausedByConnector}
+func (p *Plane) applyPause(ctx context.Context, conn *qbconnect.Connection, f gateway.FileState) (*qbconnect.Connection, error) {
+	pz := qbconnect.Pause{By: qbconnect.PausedByConnector}
 	switch {
 	case f.PauseChange != nil:
 		at := f.PauseChange.At.UTC()
 		if conn.PauseChangeAt != nil && !at.After(*conn.PauseChangeAt) {
 			return conn, nil // already applied; the answer was lost
 		}
-		p.Paused, p.Until, p.ChangeAt = f.PauseChange.Paused, f.PauseChange.Until, &at
-		if p.Until != nil {
-			u := p.Until.UTC()
-			p.Until = &u
+		pz.Paused, pz.Until, pz.ChangeAt = f.PauseChange.Paused, f.PauseChange.Until, &at
+		if pz.Until != nil {
+			u := pz.Until.UTC()
+			pz.Until = &u
 		}
 	case f.Paused != nil:
-		prev, known := s.pauses.legacyLevel(conn.ID, *f.Paused)
+		prev, known := p.pauses.legacyLevel(conn.ID, *f.Paused)
 		switch {
 		case known && prev != *f.Paused:
 		case !known && *f.Paused && !conn.Paused:
@@ -117,15 +110,15 @@ func (s *Server) applyPause(ctx context.Context, conn *qbconnect.Connection, f g
 		default:
 			return conn, nil
 		}
-		p.Paused = *f.Paused
+		pz.Paused = *f.Paused
 	default:
 		return conn, nil
 	}
-	updated, err := s.cfg.Connections.SetPaused(ctx, conn.OrgID, conn.ID, p)
+	updated, err := p.conns.SetPaused(ctx, conn.OrgID, conn.ID, pz)
 	if err != nil {
 		return nil, err
 	}
-	s.cfg.Logger.InfoContext(ctx, "gateway: pause changed on the connector", "connection", conn.ID, "paused", p.Paused, "until", p.Until)
+	p.cfg.Logger.InfoContext(ctx, "gateway: pause changed on the connector", "connection", conn.ID, "paused", pz.Paused, "until", pz.Until)
 	return updated, nil
 }
 
@@ -139,7 +132,7 @@ func pausedAt(conn *qbconnect.Connection, now time.Time) bool {
 // paused it (Connection.PausedBy). A connection paused before the platform
 // kept that keeps a health already saying "paused"; anything else reads as
 // the API's pause. Since is kept while the connection stays paused.
-func (s *Server) pausedHealth(conn *qbconnect.Connection, now time.Time, lastReq, lastOK *time.Time) qbconnect.Health {
+func pausedHealth(conn *qbconnect.Connection, now time.Time, lastReq, lastOK *time.Time) qbconnect.Health {
 	h := qbconnect.Health{Code: qbconnect.HealthPaused, Since: now, LastRequestAt: lastReq, LastSuccessAt: lastOK}
 	if conn.Health.Code == qbconnect.HealthPaused {
 		h.Since = conn.Health.Since
@@ -153,76 +146,6 @@ func (s *Server) pausedHealth(conn *qbconnect.Connection, now time.Time, lastReq
 		h.Message, h.Resolution = pausedByPlatformMessage, pausedByPlatformResolution
 	}
 	return h
-}
-
-// pauseRequest is the optional body of POST .../pause.
-type pauseRequest struct {
-	// Until ends the pause by itself; absent means until resumed.
-	Until *time.Time `json:"until"`
-}
-
-// pauseConnection pauses a connection: its queued work waits, and its
-// connector shows the pause on the company file's card.
-func (s *Server) pauseConnection(w http.ResponseWriter, r *http.Request) error {
-	var req pauseRequest
-	if err := decodeJSON(w, r, &req, s.cfg.MaxJSONBody, true); err != nil {
-		return err
-	}
-	now := s.cfg.Now()
-	if req.Until != nil {
-		if !req.Until.After(now) {
-			return invalid("until must be in the future, not %s", req.Until.UTC().Format(time.RFC3339))
-		}
-		u := req.Until.UTC()
-		req.Until = &u
-	}
-	return s.setPause(w, r, true, req.Until)
-}
-
-// resumeConnection ends a connection's pause, whoever set it.
-func (s *Server) resumeConnection(w http.ResponseWriter, r *http.Request) error {
-	if err := decodeJSON(w, r, &struct{}{}, s.cfg.MaxJSONBody, true); err != nil {
-		return err
-	}
-	return s.setPause(w, r, false, nil)
-}
-
-func (s *Server) setPause(w http.ResponseWriter, r *http.Request, paused bool, until *time.Time) error {
-	ctx := r.Context()
-	conn, err := s.connection(r)
-	if err != nil {
-		return err
-	}
-	if conn.Status == qbconnect.StatusUnlinked || conn.Status == qbconnect.StatusDeauthorized {
-		return qbconnect.Errorf(qbconnect.EConflict, "the connection is %s; there is nothing to pause or resume", conn.Status)
-	}
-	// The API's pause owns it now, even over a pause on the connector.
-	updated, err := s.cfg.Connections.SetPaused(ctx, conn.OrgID, conn.ID, qbconnect.Pause{Paused: paused, Until: until, By: qbconnect.PausedByAPI})
-	if err != nil {
-		return err
-	}
-	now := s.cfg.Now()
-	h := updated.Health
-	switch {
-	case paused:
-		h = s.pausedHealth(updated, now, h.LastRequestAt, h.LastSuccessAt)
-	case h.Code == qbconnect.HealthPaused:
-		// The connector (asked to report at once) or the Web Connector's
-		// next session says how QuickBooks is.
-		h = qbconnect.Health{Code: qbconnect.HealthOK, Message: "Syncing resumed.", Since: now,
-			LastRequestAt: h.LastRequestAt, LastSuccessAt: h.LastSuccessAt}
-	}
-	if h != updated.Health {
-		if err := s.cfg.Connections.SetHealth(ctx, conn.ID, h); err != nil {
-			return err
-		}
-	}
-	if updated, err = s.cfg.Connections.FindConnection(ctx, conn.OrgID, conn.ID); err != nil {
-		return err
-	}
-	s.cfg.Logger.InfoContext(ctx, "api: connection pause changed", "connection", conn.ID, "paused", paused, "until", until)
-	writeJSON(w, http.StatusOK, updated)
-	return nil
 }
 
 // pauseSignature is what a connector must hear about at once when it
@@ -247,8 +170,8 @@ func signatures(conns []*qbconnect.Connection) map[string]pauseSignature {
 
 // connectionsChanged reports whether the connector's connections changed
 // (paused, resumed, linked or unlinked) since before was taken.
-func (s *Server) connectionsChanged(ctx context.Context, c *qbconnect.Connector, before map[string]pauseSignature) (bool, error) {
-	conns, err := s.cfg.Connections.ConnectorConnections(ctx, c.ID)
+func (p *Plane) connectionsChanged(ctx context.Context, c *qbconnect.Connector, before map[string]pauseSignature) (bool, error) {
+	conns, err := p.cfg.Connections.ConnectorConnections(ctx, c.ID)
 	if err != nil {
 		return false, err
 	}
@@ -256,7 +179,7 @@ func (s *Server) connectionsChanged(ctx context.Context, c *qbconnect.Connector,
 	if sameSignatures(before, now) {
 		return false, nil
 	}
-	s.pauses.tell(c.ID, now)
+	p.pauses.tell(c.ID, now)
 	return true, nil
 }
 
@@ -272,47 +195,37 @@ func sameSignatures(a, b map[string]pauseSignature) bool {
 	return true
 }
 
-// nameBook looks up company and organisation names once per request.
-type nameBook struct {
-	s         *Server
-	companies map[string]string
-	orgs      map[string]string
-}
-
-func (s *Server) names() *nameBook {
-	return &nameBook{s: s, companies: map[string]string{}, orgs: map[string]string{}}
-}
-
-// wire returns conn as the gateway sends it, with its company's and
-// organisation's names. A name that cannot be found is left empty.
-func (b *nameBook) wire(ctx context.Context, conn *qbconnect.Connection) (gateway.Connection, error) {
-	out := connectionWire(conn)
-	if out.PausedUntil != nil {
-		u := out.PausedUntil.UTC()
-		out.PausedUntil = &u
+// SetPause pauses (until until, nil meaning until resumed) or resumes a
+// connection through the REST API, which then owns the pause even over one
+// set on the connector, and returns the connection as it now is. EConflict
+// for an unlinked or deauthorized connection.
+func (p *Plane) SetPause(ctx context.Context, conn *qbconnect.Connection, paused bool, until *time.Time) (*qbconnect.Connection, error) {
+	if conn.Status == qbconnect.StatusUnlinked || conn.Status == qbconnect.StatusDeauthorized {
+		return nil, qbconnect.Errorf(qbconnect.EConflict, "the connection is %s; there is nothing to pause or resume", conn.Status)
 	}
-	name, ok := b.companies[conn.CompanyID]
-	if !ok {
-		c, err := b.s.cfg.Companies.FindCompany(ctx, conn.OrgID, conn.CompanyID)
-		switch {
-		case err == nil:
-			name = c.Name
-		case qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound:
-			return out, err
+	updated, err := p.conns.SetPaused(ctx, conn.OrgID, conn.ID, qbconnect.Pause{Paused: paused, Until: until, By: qbconnect.PausedByAPI})
+	if err != nil {
+		return nil, err
+	}
+	now := p.cfg.Now()
+	h := updated.Health
+	switch {
+	case paused:
+		h = pausedHealth(updated, now, h.LastRequestAt, h.LastSuccessAt)
+	case h.Code == qbconnect.HealthPaused:
+		// The connector (asked to report at once) or the Web Connector's
+		// next session says how QuickBooks is.
+		h = qbconnect.Health{Code: qbconnect.HealthOK, Message: "Syncing resumed.", Since: now,
+			LastRequestAt: h.LastRequestAt, LastSuccessAt: h.LastSuccessAt}
+	}
+	if h != updated.Health {
+		if err := p.conns.SetHealth(ctx, conn.ID, h); err != nil {
+			return nil, err
 		}
-		b.companies[conn.CompanyID] = name
 	}
-	org, ok := b.orgs[conn.OrgID]
-	if !ok {
-		o, err := b.s.cfg.Orgs.FindOrg(ctx, conn.OrgID)
-		switch {
-		case err == nil:
-			org = o.Name
-		case qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound:
-			return out, err
-		}
-		b.orgs[conn.OrgID] = org
+	if updated, err = p.cfg.Connections.FindConnection(ctx, conn.OrgID, conn.ID); err != nil {
+		return nil, err
 	}
-	out.CompanyName, out.OrgName = name, org
-	return out, nil
+	p.cfg.Logger.InfoContext(ctx, "api: connection pause changed", "connection", conn.ID, "paused", paused, "until", until)
+	return updated, nil
 }

@@ -1,4 +1,4 @@
-package api
+package notify
 
 import (
 	"context"
@@ -16,10 +16,11 @@ import (
 // Webhook targets. A webhook endpoint makes the platform send requests to
 // a URL its client chose, so a client could point it at the platform's own
 // network (the database, a cloud metadata service at 169.254.169.254, an
-// admin port on loopback). Unless Config.AllowPrivateWebhooks is set, the
-// API refuses endpoints whose host is, or resolves to, an address that is
-// not public, and WebhookHTTPClient refuses to connect to one at delivery
-// time: the check runs on the address actually dialled, after DNS, so a
+// admin port on loopback). Unless WebhooksConfig.AllowPrivate is set,
+// Webhooks refuses endpoints whose host is, or resolves to, an address
+// that is not public (CheckTarget, which the REST API calls when an
+// endpoint is created), and WebhookHTTPClient refuses to connect to one at
+// delivery time: the check runs on the address actually dialled, after DNS, so a
 // name that resolved to a public address when the endpoint was created and
 // to a private one later (DNS rebinding) is refused too.
 

@@ -1,4 +1,4 @@
-package api
+package control
 
 import (
 	"context"
@@ -80,11 +80,28 @@ func (o *onlineSet) expire(now time.Time, window time.Duration) []string {
 	return ids
 }
 
-// seen records a request from a connector in this process's online set
-// (the store records LastSeenAt when it authenticates the connector).
-func (s *Server) seen(_ context.Context, c *qbconnect.Connector) {
-	s.online.touch(c.ID, s.cfg.Now())
+// Authenticate returns the connector holding credential and counts it
+// online in this process (the store records LastSeenAt). An unknown or
+// revoked credential is EUnauthorized, alike, so that an answer never tells
+// one from the other; other failures pass through.
+func (p *Plane) Authenticate(ctx context.Context, credential string) (*qbconnect.Connector, error) {
+	c, err := p.cfg.Connections.AuthenticateConnector(ctx, credential)
+	if err != nil {
+		if code := qbconnect.ErrorCodeOf(err); code == qbconnect.EUnauthorized || code == qbconnect.ENotFound {
+			return nil, &qbconnect.Error{Code: qbconnect.EUnauthorized, Message: "unknown or revoked connector credential", Err: err}
+		}
+		return nil, err
+	}
+	p.online.touch(c.ID, p.cfg.Now())
+	return c, nil
 }
+
+// OnlineConnectors counts the connectors that made a request to this
+// process within the online window, or wait in a poll.
+func (p *Plane) OnlineConnectors() int { return p.online.count(p.cfg.Now(), p.cfg.OnlineWindow) }
+
+// OpenPolls counts the long-polls open in this process.
+func (p *Plane) OpenPolls() int { return p.online.openPolls() }
 
 // connectorFinder is implemented by connection services that can look up a
 // connector by ID; SweepOffline then checks the shared LastSeenAt, so that a
@@ -101,20 +118,20 @@ type connectorFinder interface {
 // A connector that polls another process sharing the database is not
 // marked offline when the connection service can tell its LastSeenAt; in any
 // case its next poll, wherever it lands, marks its connections online again.
-func (s *Server) SweepOffline(ctx context.Context) (int, error) {
-	now := s.cfg.Now()
+func (p *Plane) SweepOffline(ctx context.Context) (int, error) {
+	now := p.cfg.Now()
 	n := 0
-	for _, id := range s.online.expire(now, s.cfg.OnlineWindow) {
-		if f, ok := s.cfg.Connections.(connectorFinder); ok {
+	for _, id := range p.online.expire(now, p.cfg.OnlineWindow) {
+		if f, ok := p.cfg.Connections.(connectorFinder); ok {
 			c, err := f.FindConnector(ctx, id)
 			if err != nil && qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
 				return n, fmt.Errorf("sweep offline connector %s: %w", id, err)
 			}
-			if c != nil && c.LastSeenAt != nil && now.Sub(*c.LastSeenAt) <= s.cfg.OnlineWindow {
+			if c != nil && c.LastSeenAt != nil && now.Sub(*c.LastSeenAt) <= p.cfg.OnlineWindow {
 				continue
 			}
 		}
-		conns, err := s.cfg.Connections.ConnectorConnections(ctx, id)
+		conns, err := p.cfg.Connections.ConnectorConnections(ctx, id)
 		if err != nil {
 			return n, fmt.Errorf("sweep offline connector %s: %w", id, err)
 		}
@@ -131,7 +148,7 @@ func (s *Server) SweepOffline(ctx context.Context) (int, error) {
 				LastSuccessAt: conn.Health.LastSuccessAt,
 				NeedsUser:     true,
 			}
-			if err := s.cfg.Connections.SetHealth(ctx, conn.ID, h); err != nil {
+			if err := p.conns.SetHealth(ctx, conn.ID, h); err != nil {
 				return n, fmt.Errorf("sweep offline connection %s: %w", conn.ID, err)
 			}
 			n++

@@ -1,0 +1,168 @@
+// Package control is the platform's control plane: linking connectors,
+// polling and leasing work, recording results, connector state reports,
+// presence and the offline sweep, the pause ledger, connection events, and
+// the one path by which any transport completes an operation (Complete).
+//
+// The connector gateway's HTTP handlers (package api) and the Web Connector
+// endpoint (package qbwc) are adapters on it: they decode a request, call
+// the Plane, and encode its answer. Plane.Gateway is the connector
+// protocol's service in process, the same interface as gateway.Client.
+//
+// It imports the domain (package qbconnect) for its service interfaces
+// (the sync engine among them), the gateway package for the connector
+// protocol's wire types, and qbd for the one table that turns a QuickBooks
+// HRESULT into a condition. It imports neither net/http (the gateway
+// package, which also holds the connector's HTTP client, brings it in
+// indirectly), nor the store, nor the API: internal/platform wires it to
+// the store and the sync engine.
+//
+// Events: a completion's events (connection.status_changed from the
+// outcome's health, write.succeeded and write.failed) are recorded in the
+// transaction that completes the operation, an outbox whose deliveries
+// start after commit. The other changes made through ConnectionEvents
+// (a state report's health, a pause, an unlink, a link) and a sync pass's
+// end still record their event just after the change, in a transaction of
+// its own.
+package control
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/gateway"
+)
+
+// Config holds a Plane's dependencies and settings. Orgs, Companies,
+// Connections and Queue may not be nil; every other field has the default
+// its comment names.
+type Config struct {
+	Orgs        qbconnect.OrgService
+	Companies   qbconnect.CompanyService
+	Connections qbconnect.ConnectionService
+	Queue       qbconnect.Queue
+	// Sync is the sync engine: it ingests every finished sync and write
+	// operation, and serves the connector's Perform Sync. Nil leaves
+	// results un-ingested and answers Perform Sync "unavailable".
+	Sync qbconnect.SyncService
+	// Events receives the platform's events (webhooks); nil drops them.
+	Events Events
+	// Views shapes the data of the events the Plane records as the REST
+	// API shows the same objects; required when Events is set.
+	Views Views
+	// Observer is told what the metrics count; nil tells no one.
+	Observer Observer
+
+	// Logger receives the Plane's logs; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	// LeaseTTL is how long a connector holds a work item before it may be
+	// offered again; 0 means ten minutes.
+	LeaseTTL time.Duration
+	// MaxPollWait caps a connector's long-poll; 0 means gateway.MaxPollWait.
+	MaxPollWait time.Duration
+	// OnlineWindow is how long after its last request a connector counts as
+	// online; 0 means two minutes. Connectors report state every minute.
+	OnlineWindow time.Duration
+	// OnPollWait, when set, is called each time a long-poll starts waiting
+	// for work (after finding none). Tests wait on it instead of sleeping.
+	OnPollWait func(connectorID string)
+}
+
+// Observer is told what the platform's metrics count. Its methods must be
+// quick and safe for concurrent use.
+type Observer interface {
+	// LeasesReoffered: a poll ended n leases the connector had lost.
+	LeasesReoffered(n int)
+	// ItemWaited: a work item waited d in the queue before its first lease.
+	ItemWaited(d time.Duration)
+	// ResultRecorded: a result was recorded; applied says whether it
+	// decided the operation, status is the operation's status after it.
+	ResultRecorded(applied bool, status qbconnect.OperationStatus)
+}
+
+type noObserver struct{}
+
+func (noObserver) LeasesReoffered(int)                            {}
+func (noObserver) ItemWaited(time.Duration)                       {}
+func (noObserver) ResultRecorded(bool, qbconnect.OperationStatus) {}
+
+// Plane is the control plane. Create it with New; Close ends pending
+// long-polls. It is safe for concurrent use, and several processes sharing
+// one database may each run one.
+type Plane struct {
+	cfg    Config
+	conns  *ConnectionEvents // cfg.Connections, raising connection events
+	online *onlineSet
+	pauses *pauseLedger
+
+	stopping  chan struct{}
+	closeOnce sync.Once
+}
+
+// New fills cfg's defaults, validates it and returns a Plane.
+func New(cfg Config) (*Plane, error) {
+	if cfg.Orgs == nil || cfg.Companies == nil || cfg.Connections == nil || cfg.Queue == nil {
+		return nil, errors.New("control: Orgs, Companies, Connections and Queue are required")
+	}
+	if cfg.Events != nil && cfg.Views == nil {
+		return nil, errors.New("control: Views is required with Events")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = 10 * time.Minute
+	}
+	if cfg.MaxPollWait == 0 {
+		cfg.MaxPollWait = gateway.MaxPollWait
+	}
+	if cfg.OnlineWindow == 0 {
+		cfg.OnlineWindow = 2 * time.Minute
+	}
+	for name, d := range map[string]time.Duration{"LeaseTTL": cfg.LeaseTTL, "MaxPollWait": cfg.MaxPollWait, "OnlineWindow": cfg.OnlineWindow} {
+		if d < 0 {
+			return nil, fmt.Errorf("control: %s is negative", name)
+		}
+	}
+	p := &Plane{cfg: cfg, online: newOnlineSet(), pauses: newPauseLedger(), stopping: make(chan struct{})}
+	p.conns = &ConnectionEvents{ConnectionService: cfg.Connections, p: p}
+	return p, nil
+}
+
+// Close ends pending long-polls (they answer "no work"), so that an HTTP
+// server's Shutdown does not wait for them. It is safe to call twice.
+func (p *Plane) Close() { p.closeOnce.Do(func() { close(p.stopping) }) }
+
+// Stopping returns a channel closed by Close, for waits of the adapters
+// (a REST ?wait) that must end with the long-polls.
+func (p *Plane) Stopping() <-chan struct{} { return p.stopping }
+
+// Connections is the connection service through which every change raises
+// connection.status_changed (when the Plane has Events): the REST API and
+// the Web Connector endpoint change connections through it.
+func (p *Plane) Connections() *ConnectionEvents { return p.conns }
+
+// Queue is the operation queue the Plane leases from.
+func (p *Plane) Queue() qbconnect.Queue { return p.cfg.Queue }
+
+// Sync is the sync engine, or nil.
+func (p *Plane) Sync() qbconnect.SyncService { return p.cfg.Sync }
+
+// Now is the Plane's clock.
+func (p *Plane) Now() time.Time { return p.cfg.Now() }
+
+func invalid(format string, args ...any) error {
+	return qbconnect.Errorf(qbconnect.EInvalid, format, args...)
+}

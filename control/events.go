@@ -1,0 +1,167 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+// Events records the platform's events for webhooks.
+type Events interface {
+	// Emit records an event durably and starts its deliveries (which are
+	// retried later); an error means it was not recorded. The Plane logs
+	// that error and carries on, since the change the event reports has
+	// already happened. Changes that are not an operation's completion
+	// (a health report, a pause, an unlink) raise their events this way.
+	Emit(ctx context.Context, ev qbconnect.Event) error
+	// Enqueue starts the deliveries of events recorded in the transaction
+	// of the change they describe (qbconnect.CompletionTx.RecordEvent),
+	// once it committed. When the process stops before, the deliveries
+	// are pending without a job, and the webhook sender's sweep starts
+	// them: no event is lost.
+	Enqueue(ctx context.Context, deliveries []string) error
+}
+
+// Views shapes the data of events as the REST API shows the same objects
+// (package api implements it), so that a webhook carries what a GET
+// returns.
+type Views interface {
+	// Operation is a finished operation as GET /v1/operations/{id} shows
+	// it; res is the write's result when op is a write (nil otherwise).
+	Operation(op *qbconnect.Operation, res *qbconnect.WriteResult) any
+	// SyncState is one data type's sync as GET .../sync-status shows it.
+	SyncState(st *qbconnect.SyncState) any
+}
+
+// event builds an event of the Plane's clock.
+func (p *Plane) event(typ qbconnect.EventType, orgID, companyID string, data any) (qbconnect.Event, error) {
+	raw, err := json.Marshal(data)
+	return qbconnect.Event{Type: typ, OrgID: orgID, CompanyID: companyID, CreatedAt: p.cfg.Now(), Data: raw}, err
+}
+
+// emit records an event outside a completion, logging a failure.
+func (p *Plane) emit(ctx context.Context, typ qbconnect.EventType, orgID, companyID string, data any) {
+	if p.cfg.Events == nil {
+		return
+	}
+	ev, err := p.event(typ, orgID, companyID, data)
+	if err == nil {
+		err = p.cfg.Events.Emit(ctx, ev)
+	}
+	if err != nil {
+		p.cfg.Logger.ErrorContext(ctx, "event not recorded", "type", typ, "org", orgID, "err", err)
+	}
+}
+
+// connectionChange is the data of a connection.status_changed event.
+type connectionChange struct {
+	Connection         *qbconnect.Connection      `json:"connection"`
+	PreviousStatus     qbconnect.ConnectionStatus `json:"previousStatus"`
+	PreviousHealthCode string                     `json:"previousHealthCode"`
+}
+
+// statusChanged reports whether a change from before to after raises
+// connection.status_changed, and its data.
+func statusChanged(before, after *qbconnect.Connection) (connectionChange, bool) {
+	if before == nil || after == nil || (before.Status == after.Status && before.Health.Code == after.Health.Code) {
+		return connectionChange{}, false
+	}
+	return connectionChange{Connection: after, PreviousStatus: before.Status, PreviousHealthCode: before.Health.Code}, true
+}
+
+// ConnectionEvents is the connection service through which the Plane and
+// its adapters change connections: every change of a connection's status
+// or health code made through it raises connection.status_changed (when
+// the Plane has Events). An operation's completion raises its own, in its
+// transaction (Complete).
+type ConnectionEvents struct {
+	qbconnect.ConnectionService
+	p *Plane
+}
+
+// Changed raises connection.status_changed when after's status or health
+// code differs from before's, for a change the store made by itself (the
+// Web Connector's link at its first update). A nil before or after emits
+// nothing.
+func (c *ConnectionEvents) Changed(ctx context.Context, before, after *qbconnect.Connection) {
+	if ch, ok := statusChanged(before, after); ok {
+		c.p.emit(ctx, qbconnect.EventConnectionStatusChanged, after.OrgID, after.CompanyID, ch)
+	}
+}
+
+func (c *ConnectionEvents) lookup(ctx context.Context, id string) *qbconnect.Connection {
+	if c.p.cfg.Events == nil {
+		return nil
+	}
+	conn, err := c.ConnectionService.LookupConnection(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return conn
+}
+
+// SetHealth records the health and raises the event when its code changed.
+func (c *ConnectionEvents) SetHealth(ctx context.Context, id string, h qbconnect.Health) error {
+	before := c.lookup(ctx, id)
+	if err := c.ConnectionService.SetHealth(ctx, id, h); err != nil {
+		return err
+	}
+	c.Changed(ctx, before, c.lookup(ctx, id))
+	return nil
+}
+
+// UnlinkConnection unlinks and raises the event.
+func (c *ConnectionEvents) UnlinkConnection(ctx context.Context, orgID, id string) error {
+	before := c.lookup(ctx, id)
+	if err := c.ConnectionService.UnlinkConnection(ctx, orgID, id); err != nil {
+		return err
+	}
+	c.Changed(ctx, before, c.lookup(ctx, id))
+	return nil
+}
+
+// RedeemLinkCode links and raises the event for the new link.
+func (c *ConnectionEvents) RedeemLinkCode(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
+	return c.RedeemLink(ctx, code, connectorID, file, nil)
+}
+
+// RedeemLink links, records the connector's report and raises the event
+// for the new link.
+func (c *ConnectionEvents) RedeemLink(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity, about *qbconnect.Connector) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
+	conn, connector, cred, err := c.ConnectionService.RedeemLink(ctx, code, connectorID, file, about)
+	if err == nil && conn != nil {
+		before := *conn
+		before.Status = qbconnect.StatusPendingAuth
+		before.Health.Code = qbconnect.HealthNeverConnected
+		c.Changed(ctx, &before, conn)
+	}
+	return conn, connector, cred, err
+}
+
+// SetPaused pauses or resumes and raises the event when that changed the
+// health.
+func (c *ConnectionEvents) SetPaused(ctx context.Context, orgID, id string, pz qbconnect.Pause) (*qbconnect.Connection, error) {
+	before := c.lookup(ctx, id)
+	after, err := c.ConnectionService.SetPaused(ctx, orgID, id, pz)
+	if err == nil {
+		c.Changed(ctx, before, after)
+	}
+	return after, err
+}
+
+// RevokeConnector revokes and raises one event per connection it
+// deauthorised.
+func (c *ConnectionEvents) RevokeConnector(ctx context.Context, orgID, connectorID string) error {
+	var before []*qbconnect.Connection
+	if c.p.cfg.Events != nil {
+		before, _ = c.ConnectionService.ConnectorConnections(ctx, connectorID)
+	}
+	if err := c.ConnectionService.RevokeConnector(ctx, orgID, connectorID); err != nil {
+		return err
+	}
+	for _, b := range before {
+		c.Changed(ctx, b, c.lookup(ctx, b.ID))
+	}
+	return nil
+}
