@@ -109,7 +109,7 @@ func (a *Agent) runItem(ctx context.Context, lf *LinkedFile, e *Entry, log *slog
 		req = r
 	}
 	start := time.Now()
-	resp, err := a.qb.ProcessWith(ctx, lf.File, []byte(req), func() error { return a.jr.MarkSent(ctx, e.ItemID) })
+	resp, err := a.quickBooksFor(lf.ConnectionID).ProcessWith(ctx, lf.File, []byte(req), func() error { return a.jr.MarkSent(ctx, e.ItemID) })
 	d := time.Since(start)
 	if ctx.Err() != nil {
 		return // shutting down: the journal says what to do at restart
@@ -166,7 +166,7 @@ func (a *Agent) synced(connectionID string) {
 // with status 600: the write never ran, and it is sent now.
 func (a *Agent) recoverItem(ctx context.Context, lf *LinkedFile, e *Entry, log *slog.Logger) {
 	start := time.Now()
-	resp, err := a.qb.Process(ctx, lf.File, recoveryRequest(e.MessageSetID))
+	resp, err := a.quickBooksFor(lf.ConnectionID).Process(ctx, lf.File, recoveryRequest(e.MessageSetID))
 	if ctx.Err() != nil {
 		return
 	}
