@@ -500,6 +500,9 @@ func (s *Server) reportState(ctx context.Context, c *qbconnect.Connector, st gat
 		if err := s.cfg.Connections.SetHealth(ctx, conn.ID, h); err != nil {
 			return nil, err
 		}
+		if f.Handover != nil {
+			s.reportHandover(ctx, c, conn.ID, f.Handover)
+		}
 	}
 	resp := &gateway.StateResponse{Connections: []gateway.Connection{}}
 	names := s.names()
@@ -743,4 +746,25 @@ func (g *localGateway) ReportState(ctx context.Context, st gateway.State) (*gate
 	}
 	resp, err := g.s.reportState(ctx, c, st)
 	return roundTrip(resp, gatewayError(ctx, err))
+}
+
+// HandoverReporter records a connector's certificate-handover step for one
+// of its connections in the rotation campaigns that cover it (package
+// release implements it). ENotFound when no active campaign covers it.
+type HandoverReporter interface {
+	ReportHandover(ctx context.Context, connectorID, connectionID string, state qbconnect.CampaignState, subState string) error
+}
+
+// reportHandover passes a file's handover step to the releases, when they
+// take it. A step no campaign covers (none active) is not an error of the
+// report: the connector's state was recorded.
+func (s *Server) reportHandover(ctx context.Context, c *qbconnect.Connector, connectionID string, h *gateway.Handover) {
+	hr, ok := s.cfg.Releases.(HandoverReporter)
+	if !ok {
+		return
+	}
+	err := hr.ReportHandover(ctx, c.ID, connectionID, qbconnect.CampaignState(h.State), h.SubState)
+	if err != nil && qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
+		s.cfg.Logger.Warn("connector: recording a handover step", "connector", c.ID, "connection", connectionID, "state", h.State, "err", err)
+	}
 }

@@ -94,6 +94,10 @@ func (m *Main) startReleases(ctx context.Context, acfg *api.Config) error {
 	return nil
 }
 
+// The releases take the connectors' handover steps from their state
+// reports.
+var _ api.HandoverReporter = (*release.Service)(nil)
+
 func (m *Main) stopJobs() error {
 	if m.jobs == nil {
 		return nil
