@@ -526,6 +526,11 @@ type SelfUpdate struct {
 	Now func() time.Time
 	// Logger may be nil.
 	Logger *slog.Logger
+	// Store is the data folder and Thumbprint the running version's
+	// signer: with both, a release signed with another certificate is
+	// handed over file by file (handover.go) instead of swapped in.
+	Store      *Store
+	Thumbprint string
 }
 
 // RunUpdating runs run with self-update when the platform and pinned
@@ -585,7 +590,7 @@ func RunUpdating(ctx context.Context, su SelfUpdate, run func(context.Context) e
 		return run(ctx)
 	}
 	u, err := NewUpdater(UpdaterOptions{Updates: gw, Version: su.Version, Program: prog, Roots: roots, Interval: su.Interval,
-		ConfirmTimeout: su.ConfirmTimeout, Restart: su.Restart, Now: su.Now, Logger: log})
+		ConfirmTimeout: su.ConfirmTimeout, Restart: su.Restart, Now: su.Now, Logger: log, Store: su.Store, Thumbprint: su.Thumbprint})
 	if err != nil {
 		return err
 	}
