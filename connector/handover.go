@@ -613,3 +613,15 @@ func (u *Updater) candidateDue() *Staged {
 	}
 	return &Staged{Offer: h.Offer, Path: h.Program, SigPath: h.SigPath}
 }
+
+// InstallCandidate installs the handover's candidate as the program when
+// it is due (every file switched, or one fell back), as RunWithUpdates
+// does between two runs of the agent: the caller stops the agent first.
+// It returns false and no error when nothing is due.
+func (u *Updater) InstallCandidate(ctx context.Context) (bool, error) {
+	st := u.candidateDue()
+	if st == nil {
+		return false, nil
+	}
+	return u.Install(ctx, st)
+}
