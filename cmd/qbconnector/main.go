@@ -270,8 +270,8 @@ type runFlags struct {
 	// approveTimeout bounds the new version's wait for QuickBooks'
 	// authorization dialog during a certificate handover.
 	approveTimeout time.Duration
-	wrongFile    time.Duration
-	printUIURL   bool
+	wrongFile      time.Duration
+	printUIURL     bool
 	// updateInterval and updateRestart tune self-update.
 	updateInterval time.Duration
 	updateRestart  string

@@ -530,7 +530,7 @@ func (d *Demo) startAgent(ctx context.Context) error {
 		UIAddr: "127.0.0.1:0", ProbeInterval: time.Second, Heartbeat: 5 * time.Second, IdleSession: 5 * time.Second,
 		BeginTimeout: 2 * time.Second, BackoffMin: 100 * time.Millisecond, BackoffMax: 2 * time.Second,
 		NewCandidateProcessor: d.candidateProcessor,
-		OnUIReady: func(u string) { ready <- u },
+		OnUIReady:             func(u string) { ready <- u },
 	})
 	if err != nil {
 		return err
