@@ -214,7 +214,15 @@ type handover struct {
 	// reported are the steps the platform acknowledged, per connection.
 	reported map[string]string
 	done     chan struct{} // closed when the ask goroutine ends; nil when none runs
+	// lastAsk is when the candidate last asked by itself, per connection:
+	// it asks again at most every askEvery probe intervals (each question
+	// starts the candidate's process).
+	lastAsk map[string]time.Time
 }
+
+// askEvery is how many probe intervals pass between two questions the
+// candidate asks by itself about one file.
+const askEvery = 10
 
 // loadHandover reads the handover record and prepares the candidate's
 // QuickBooks connection. A record of this version's own installation
@@ -427,6 +435,12 @@ func (a *Agent) handoverTick(ctx context.Context) {
 			// QuickBooks is closed the candidate's question costs nothing
 			// and shows nothing).
 			if fs.ConnectionID == id && !fs.Paused && fs.Condition.Code == qbd.CondOK {
+				a.ho.mu.Lock()
+				last, asked := a.ho.lastAsk[id]
+				a.ho.mu.Unlock()
+				if asked && a.now().Sub(last) < askEvery*a.opt.ProbeInterval {
+					continue
+				}
 				a.askCandidate(ctx, id, false)
 				return
 			}
@@ -491,6 +505,12 @@ func (a *Agent) askCandidate(ctx context.Context, connectionID string, byUser bo
 		return
 	}
 	a.ho.asking = connectionID
+	if !byUser {
+		if a.ho.lastAsk == nil {
+			a.ho.lastAsk = map[string]time.Time{}
+		}
+		a.ho.lastAsk[connectionID] = a.now()
+	}
 	done := make(chan struct{})
 	a.ho.done = done
 	version := h.Offer.Version
