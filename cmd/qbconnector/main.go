@@ -28,6 +28,7 @@ import (
 	"github.com/qbconnect/qbconnect/internal/buildinfo"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbd/simclient"
+	"github.com/qbconnect/qbconnect/signing"
 )
 
 // version is set at build time: -ldflags "-X main.version=1.4.0".
@@ -150,8 +151,18 @@ func newProcessorFor(cfg *connector.Config) func() (qbd.RequestProcessor, error)
 	return comProcessor
 }
 
+// identity reads the connector's signature; with the publisher's pinned
+// roots installed beside the program, its timestamp is judged too (a
+// certificate handover needs to know whether the running version stays
+// valid after its certificate expires).
 func identity(ctx context.Context) connector.Identity {
-	return connector.LoadIdentity(ctx, version, "", nil)
+	var v connector.ProgramVerifier
+	if exe, err := os.Executable(); err == nil {
+		if roots, err := connector.LoadRoots(exe); err == nil {
+			v = &signing.Verifier{Roots: roots}
+		}
+	}
+	return connector.LoadIdentity(ctx, version, "", v)
 }
 
 func newLinkCmd(g *globals) *cobra.Command {
