@@ -361,12 +361,23 @@ func (a *Agent) handoverReported(st gateway.State) {
 		}
 	}
 	finished := h.Installed
+	fellBack := map[string]bool{}
 	for id, f := range h.Files {
 		if a.ho.reported[id] != f.State+"/"+f.SubState {
 			finished = false
 		}
+		if f.State == gateway.HandoverFellBack {
+			fellBack[id] = true
+		}
 	}
 	a.ho.mu.Unlock()
+	// A file that fell back keeps its step on the card (why, and what to
+	// do) until QuickBooks answers the new version for it.
+	for _, fs := range a.state.Snapshot().Files {
+		if fellBack[fs.ConnectionID] && fs.Condition.Code != qbd.CondOK {
+			finished = false
+		}
+	}
 	if !finished {
 		return
 	}
