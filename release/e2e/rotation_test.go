@@ -72,8 +72,9 @@ type rotation struct {
 }
 
 // newRotation starts the world; the connectors run with --update-restart
-// restart ("spawn" or "manager").
-func newRotation(t *testing.T, restart string) *rotation {
+// restart ("spawn" or "manager"). sites adds the sites; nil means the
+// three of the acceptance test.
+func newRotation(t *testing.T, restart string, sites func(r *rotation)) *rotation {
 	t.Helper()
 	r := &rotation{t: t, ca: signingtest.NewCA(t, "qbconnect E2E Root"),
 		runArgs: []string{"--update-interval", "300ms", "--update-restart", restart}}
@@ -97,9 +98,14 @@ func newRotation(t *testing.T, restart string) *rotation {
 	r.plat.Release("contacts", r.lender.OrgID, "ops@lender.test")
 	r.plat.Release("contacts", r.books.OrgID, "alerts@books.test")
 
-	r.addSite(r.lender, "Acme Plumbing", "acme.qbw")
-	r.addSite(r.lender, "Beta Bakery", "beta.qbw")
-	r.addSite(r.books, "Gamma Garage", "gamma.qbw")
+	if sites == nil {
+		sites = func(r *rotation) {
+			r.addSite(r.lender, "Acme Plumbing", "acme.qbw")
+			r.addSite(r.lender, "Beta Bakery", "beta.qbw")
+			r.addSite(r.books, "Gamma Garage", "gamma.qbw")
+		}
+	}
+	sites(r)
 	for _, s := range r.sites {
 		r.waitHealth(s, qbconnect.HealthOK)
 	}
@@ -120,10 +126,21 @@ func newRotation(t *testing.T, restart string) *rotation {
 // connector 1.0.0 signed with A (with the publisher's root pinned beside
 // it), links the file with "Yes, always" and runs the connector.
 func (r *rotation) addSite(org *testenv.Platform, company, file string) {
+	r.t.Helper()
+	r.addSiteWith(org, company, file, nil)
+}
+
+// addSiteWith is addSite with more company files in the site's
+// QuickBooks (file name to company name).
+func (r *rotation) addSiteWith(org *testenv.Platform, company, file string, more map[string]string) {
 	t := r.t
 	t.Helper()
 	s := &site{company: company, file: file, org: org}
-	s.sim = testenv.StartSim(t, bins, testenv.SimOptions{Files: map[string]string{file: company}, Roots: r.ca.RootPath()})
+	files := map[string]string{file: company}
+	for f, c := range more {
+		files[f] = c
+	}
+	s.sim = testenv.StartSim(t, bins, testenv.SimOptions{Files: files, Roots: r.ca.RootPath()})
 	s.sim.Open(file)
 	s.comp, s.conn = org.CreateCompany(company)
 	s.c = testenv.InstallConnectorBuild(t, r.v1, r.a)
@@ -231,7 +248,7 @@ var campaignLine = regexp.MustCompile(`rotation campaign (\S+), (\d+) connection
 // 2 is the program and release 1 is removed, and every write queued during
 // the rotation ran exactly once.
 func TestConnectorsUpdateToReleaseSignedWithNewCertificateAndEveryConnectionIsReauthorized(t *testing.T) {
-	newRotation(t, "spawn").rotate()
+	newRotation(t, "spawn", nil).rotate()
 }
 
 // TestConnectorsUnderServiceManagerRestartAsNewReleaseAndAreReauthorized
@@ -242,7 +259,7 @@ func TestConnectorsUpdateToReleaseSignedWithNewCertificateAndEveryConnectionIsRe
 // program again, and the new version confirms the pending update at its
 // start.
 func TestConnectorsUnderServiceManagerRestartAsNewReleaseAndAreReauthorized(t *testing.T) {
-	newRotation(t, "manager").rotate()
+	newRotation(t, "manager", nil).rotate()
 }
 
 // waitSpawned waits until the connector started its new version and
