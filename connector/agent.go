@@ -837,7 +837,11 @@ func (a *Agent) probe(ctx context.Context, only string, all, fresh bool) {
 			continue
 		}
 		lf := a.linked(fs.ConnectionID)
-		if lf == nil || ctx.Err() != nil {
+		if lf == nil || ctx.Err() != nil || a.candidateAsking(fs.ConnectionID) {
+			// While the new version asks QuickBooks about a file, the
+			// running one leaves QuickBooks alone for it: a question of
+			// its own (QuickBooks asks unknown applications about the file
+			// it has open) would stand in the way.
 			continue
 		}
 		_, err := a.quickBooksFor(lf.ConnectionID).Check(ctx, lf.File, fresh)

@@ -273,6 +273,14 @@ func (a *Agent) loadHandover() {
 	a.log.Info("connector: certificate handover in progress", "candidate", h.Offer.Version, "signer", h.Offer.SignerSubject, "files", len(h.Files))
 }
 
+// candidateAsking reports whether the candidate asks QuickBooks about a
+// file now.
+func (a *Agent) candidateAsking(connectionID string) bool {
+	a.ho.mu.Lock()
+	defer a.ho.mu.Unlock()
+	return a.ho.asking == connectionID
+}
+
 // handoverStep returns a copy of a file's step, or nil.
 func (a *Agent) handoverStep(connectionID string) (*FileHandover, string) {
 	a.ho.mu.Lock()
@@ -400,7 +408,7 @@ func (a *Agent) handoverReported(st gateway.State) {
 
 // ApproveNewVersion is the card's Approve the new version button: the
 // candidate asks QuickBooks for access to the file now.
-func (a *Agent) ApproveNewVersion(ctx context.Context, connectionID string) error {
+func (a *Agent) ApproveNewVersion(_ context.Context, connectionID string) error {
 	if a.linked(connectionID) == nil {
 		return fmt.Errorf("connector: no linked company file %q", connectionID)
 	}
@@ -408,7 +416,8 @@ func (a *Agent) ApproveNewVersion(ctx context.Context, connectionID string) erro
 	if step == nil || step.State == gateway.HandoverSwitched || step.State == gateway.HandoverFellBack {
 		return fmt.Errorf("connector: no new version waits for approval for %q", connectionID)
 	}
-	a.askCandidate(ctx, connectionID, true)
+	// The question outlives the request that pressed the button.
+	a.askCandidate(a.context(), connectionID, true)
 	return nil
 }
 

@@ -70,6 +70,18 @@ func (a *Agent) handle(ctx context.Context, it *gateway.WorkItem, fromJournal bo
 			log.Error("connector: journal", "err", err)
 			return
 		}
+	case a.candidateAsking(lf.ConnectionID) && e.SentAt == nil:
+		// The new version asks QuickBooks about this file now; the running
+		// one would only make QuickBooks ask about itself. The item is
+		// offered again once the question is answered.
+		c := qbd.Diagnose(qbd.NewError(qbd.HRModalDialog))
+		f := &gateway.Failure{Condition: c.Code, Message: "the new version of the connector is asking QuickBooks for access",
+			UserMessage: "QuickBooks is asking whether the new version of the connector may use this company file.",
+			Resolution: "Answer QuickBooks' window; the work runs right after.", NeedsUser: true, Retryable: true}
+		if err := a.jr.Answer(ctx, e.ItemID, nil, f, 0, false); err != nil {
+			log.Error("connector: journal", "err", err)
+			return
+		}
 	case lf.Paused:
 		c := OwnCondition(CondPaused)
 		f := &gateway.Failure{Condition: CondPaused, Message: "paused on the connector", UserMessage: c.Message,

@@ -146,9 +146,33 @@ func TestHandoverOtherFileOpenApprovedForTheWrongFileKeepsServing(t *testing.T) 
 
 	// The user opens another company file and presses Approve the new
 	// version: QuickBooks asks about the open file, and the user approves.
+	// The running release, unknown to that file, makes QuickBooks ask
+	// about it first (as before any handover); the user follows the
+	// card's advice and answers No.
 	s.sim.Open(otherFile)
-	approveButton(t, s)
-	s.sim.Answer(dialogFor(t, r, s, otherFile), qbdsim.ChoiceAlways)
+	d := s.sim.WaitDialog(patience)
+	if d.Certificate == nil || !strings.EqualFold(d.Certificate.Thumbprint, r.a.Thumbprint()) {
+		t.Fatalf("QuickBooks asks first about %+v, want release 1's certificate A", d.Certificate)
+	}
+	// Until the user presses the button, release 1 keeps checking the
+	// file and QuickBooks keeps asking about it; the user answers No each
+	// time, then presses Approve the new version, and release 1 leaves
+	// QuickBooks alone while release 2 asks.
+	for i := 0; ; i++ {
+		s.sim.Answer(d, qbdsim.ChoiceNo)
+		approveButton(t, s)
+		d = s.sim.WaitDialog(patience)
+		if d.Certificate != nil && strings.EqualFold(d.Certificate.Thumbprint, r.b.Thumbprint()) {
+			break
+		}
+		if i == 5 {
+			t.Fatalf("QuickBooks never asked about release 2: %+v", d.Certificate)
+		}
+	}
+	if !strings.HasSuffix(d.CompanyFile, otherFile) {
+		t.Fatalf("release 2's dialog is about %s, want %s", d.CompanyFile, otherFile)
+	}
+	s.sim.Answer(d, qbdsim.ChoiceAlways)
 	step := waitStep(t, s, gateway.HandoverWrongFile)
 	if !strings.Contains(step.Message, otherCompany) || !strings.Contains(step.Resolution, "Integrated Applications") {
 		t.Errorf("the card does not say what happened and what to do: %+v", step)
