@@ -67,6 +67,17 @@ type Options struct {
 	UIAddr string
 	// OnUIReady, when set, receives the local UI's URL with its token.
 	OnUIReady func(url string)
+	// NewCandidateProcessor returns a qbd driver that reaches QuickBooks
+	// as the candidate executable program of a certificate handover
+	// (handover.go): on Windows the candidate run as a child process
+	// serving its own driver (qbd/pipe); with the simulator, a driver that
+	// names program. nil means a release signed with another certificate
+	// waits uninstalled... unless the updater swaps it in (no handover).
+	NewCandidateProcessor func(program string) (qbd.RequestProcessor, error)
+	// ApproveTimeout bounds the candidate's wait for QuickBooks'
+	// authorization dialog in one question; 0 means two minutes. The
+	// dialog stays up after it; the answer counts at the next question.
+	ApproveTimeout time.Duration
 	// WrongFileGrace is how long a file waiting only because QuickBooks
 	// has another company file open shows as "Waiting for QuickBooks"
 	// before "Action needed"; 0 means DefaultWrongFileGrace (an hour).
@@ -99,6 +110,13 @@ type Agent struct {
 	otherOpen map[string]OpenFile
 	uiURL     string
 	wake      chan struct{}
+
+	// ho is the certificate handover in progress, if any (handover.go).
+	ho handover
+	// wg waits for the candidate's questions to QuickBooks.
+	wg sync.WaitGroup
+	// runCtx is Run's context, for work started by a UI request.
+	runCtx context.Context
 }
 
 // NewAgent checks the options and prepares an agent. It opens the journal
@@ -133,6 +151,9 @@ func NewAgent(ctx context.Context, opt Options) (*Agent, error) {
 	}
 	if opt.IdleSession <= 0 {
 		opt.IdleSession = 10 * time.Second
+	}
+	if opt.ApproveTimeout <= 0 {
+		opt.ApproveTimeout = 2 * time.Minute
 	}
 	if opt.Identity.Version == "" {
 		opt.Identity = Identity{Version: "dev", Signer: Unsigned}
@@ -280,6 +301,9 @@ func (a *Agent) Logs() *LogBuffer { return a.logs }
 func (a *Agent) Status() Status {
 	st := a.state.Snapshot()
 	st.Identity = a.id
+	for i := range st.Files {
+		st.Files[i].Handover, st.Files[i].HandoverVersion = a.handoverStep(st.Files[i].ConnectionID)
+	}
 	a.mu.Lock()
 	st.Platform = a.cfg.PlatformURL
 	st.Linked = a.cfg.Linked()
@@ -292,6 +316,16 @@ func (a *Agent) UIURL() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.uiURL
+}
+
+// context returns Run's context (a background one before Run).
+func (a *Agent) context() context.Context {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.runCtx == nil {
+		return context.Background()
+	}
+	return a.runCtx
 }
 
 // config returns a copy of the configuration.
@@ -337,8 +371,16 @@ func (a *Agent) updateConfig(fn func(c *Config) error) error {
 func (a *Agent) Run(ctx context.Context) error {
 	a.log.Info("connector: starting", "version", a.id.Version, "signer", a.id.Signer, "thumbprint", a.id.Thumbprint,
 		"platform", a.cfg.PlatformURL, "files", len(a.cfg.Files))
+	a.loadHandover()
 	defer func() {
 		a.saveLastSyncs()
+		a.wg.Wait()
+		a.ho.mu.Lock()
+		cand := a.ho.cand
+		a.ho.mu.Unlock()
+		if cand != nil {
+			cand.Close(context.WithoutCancel(ctx))
+		}
 		a.qb.Close(context.WithoutCancel(ctx))
 		if err := a.Close(); err != nil {
 			a.log.Error("connector: closing the journal", "err", err)
@@ -354,6 +396,9 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	a.mu.Lock()
+	a.runCtx = ctx
+	a.mu.Unlock()
 	uiDone := make(chan error, 1)
 	var srv *http.Server
 	if ln != nil {
@@ -501,6 +546,7 @@ func (a *Agent) reportLoop(ctx context.Context) {
 	for {
 		a.expirePauses()
 		report := a.state.Report(a.id)
+		a.handoverReport(&report)
 		resp, err := a.gw.ReportState(ctx, report)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -513,6 +559,7 @@ func (a *Agent) reportLoop(ctx context.Context) {
 			failures = 0
 			a.state.Platform(nil, false)
 			a.follow(resp, report)
+			a.handoverReported(report)
 		}
 		wait := a.opt.Heartbeat
 		if failures > 0 {
@@ -717,6 +764,10 @@ func (a *Agent) PerformSync(ctx context.Context, connectionID string) error {
 	}
 	a.state.SyncRequested(connectionID)
 	a.Probe(connectionID)
+	if step, _ := a.handoverStep(connectionID); step != nil && step.State != gateway.HandoverSwitched && step.State != gateway.HandoverFellBack {
+		// Perform Sync also has the new version ask QuickBooks now.
+		a.askCandidate(a.context(), connectionID, true)
+	}
 	ctl, ok := a.gw.(gateway.Control)
 	if !ok {
 		return errors.New("connector: this platform connection cannot queue a sync")
@@ -757,6 +808,7 @@ func (a *Agent) probeLoop(ctx context.Context) {
 	t := time.NewTicker(a.opt.ProbeInterval)
 	defer t.Stop()
 	a.probe(ctx, "", false, false)
+	a.handoverTick(ctx)
 	for tick := 1; ; tick++ {
 		select {
 		case <-ctx.Done():
@@ -769,6 +821,7 @@ func (a *Agent) probeLoop(ctx context.Context) {
 			// no work arrives is noticed too.
 			a.probe(ctx, "", tick%8 == 0, false)
 		}
+		a.handoverTick(ctx)
 	}
 }
 
@@ -784,10 +837,14 @@ func (a *Agent) probe(ctx context.Context, only string, all, fresh bool) {
 			continue
 		}
 		lf := a.linked(fs.ConnectionID)
-		if lf == nil || ctx.Err() != nil {
+		if lf == nil || ctx.Err() != nil || a.candidateAsking(fs.ConnectionID) {
+			// While the new version asks QuickBooks about a file, the
+			// running one leaves QuickBooks alone for it: a question of
+			// its own (QuickBooks asks unknown applications about the file
+			// it has open) would stand in the way.
 			continue
 		}
-		_, err := a.qb.Check(ctx, lf.File, fresh)
+		_, err := a.quickBooksFor(lf.ConnectionID).Check(ctx, lf.File, fresh)
 		if ctx.Err() != nil {
 			return
 		}

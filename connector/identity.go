@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/signing"
@@ -31,6 +32,11 @@ type Identity struct {
 	Verdict string
 	// Hostname is the computer's name.
 	Hostname string
+	// NotAfter is when the signing certificate expires (zero when
+	// unsigned); Timestamped whether the signature carries a timestamp
+	// that keeps it valid after that.
+	NotAfter    time.Time
+	Timestamped bool
 }
 
 // ProgramVerifier verifies the signature of a file; *signing.Verifier
@@ -67,6 +73,8 @@ func LoadIdentity(ctx context.Context, version, program string, v ProgramVerifie
 	id.Signer = sig.Signer.Subject.String()
 	id.Thumbprint = strings.ToLower(signing.Thumbprint(sig.Signer))
 	id.Verdict = string(sig.Verdict)
+	id.NotAfter = sig.Signer.NotAfter
+	id.Timestamped = sig.Timestamped && sig.TimestampTrusted
 	return id
 }
 

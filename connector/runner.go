@@ -70,6 +70,18 @@ func (a *Agent) handle(ctx context.Context, it *gateway.WorkItem, fromJournal bo
 			log.Error("connector: journal", "err", err)
 			return
 		}
+	case a.candidateAsking(lf.ConnectionID) && e.SentAt == nil:
+		// The new version asks QuickBooks about this file now; the running
+		// one would only make QuickBooks ask about itself. The item is
+		// offered again once the question is answered.
+		c := qbd.Diagnose(qbd.NewError(qbd.HRModalDialog))
+		f := &gateway.Failure{Condition: c.Code, Message: "the new version of the connector is asking QuickBooks for access",
+			UserMessage: "QuickBooks is asking whether the new version of the connector may use this company file.",
+			Resolution: "Answer QuickBooks' window; the work runs right after.", NeedsUser: true, Retryable: true}
+		if err := a.jr.Answer(ctx, e.ItemID, nil, f, 0, false); err != nil {
+			log.Error("connector: journal", "err", err)
+			return
+		}
 	case lf.Paused:
 		c := OwnCondition(CondPaused)
 		f := &gateway.Failure{Condition: CondPaused, Message: "paused on the connector", UserMessage: c.Message,
@@ -109,7 +121,7 @@ func (a *Agent) runItem(ctx context.Context, lf *LinkedFile, e *Entry, log *slog
 		req = r
 	}
 	start := time.Now()
-	resp, err := a.qb.ProcessWith(ctx, lf.File, []byte(req), func() error { return a.jr.MarkSent(ctx, e.ItemID) })
+	resp, err := a.quickBooksFor(lf.ConnectionID).ProcessWith(ctx, lf.File, []byte(req), func() error { return a.jr.MarkSent(ctx, e.ItemID) })
 	d := time.Since(start)
 	if ctx.Err() != nil {
 		return // shutting down: the journal says what to do at restart
@@ -166,7 +178,7 @@ func (a *Agent) synced(connectionID string) {
 // with status 600: the write never ran, and it is sent now.
 func (a *Agent) recoverItem(ctx context.Context, lf *LinkedFile, e *Entry, log *slog.Logger) {
 	start := time.Now()
-	resp, err := a.qb.Process(ctx, lf.File, recoveryRequest(e.MessageSetID))
+	resp, err := a.quickBooksFor(lf.ConnectionID).Process(ctx, lf.File, recoveryRequest(e.MessageSetID))
 	if ctx.Err() != nil {
 		return
 	}

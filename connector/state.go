@@ -76,6 +76,10 @@ type FileStatus struct {
 	LastSyncRequested *time.Time `json:"lastSyncRequestedAt,omitempty"`
 	// Items counts the work items run for this file since the start.
 	Items int `json:"items"`
+	// Handover is the file's step in a certificate handover, and
+	// HandoverVersion the new version it is about; nil when none runs.
+	Handover        *FileHandover `json:"handover,omitempty"`
+	HandoverVersion string        `json:"handoverVersion,omitempty"`
 }
 
 // Status is a snapshot of the connector's state.

@@ -246,7 +246,8 @@ func pageError(err error) string {
 	return plainMessage(err.Error())
 }
 
-// act performs a card's action: sync, pause, resume or unlink.
+// act performs a card's action: sync, approve (the new version), pause,
+// resume or unlink.
 func (a *Agent) act(r *http.Request, id, action, forArg string) (string, error) {
 	name := id
 	if lf := a.linked(id); lf != nil {
@@ -258,6 +259,11 @@ func (a *Agent) act(r *http.Request, id, action, forArg string) (string, error) 
 			return "", err
 		}
 		return fmt.Sprintf("Sync of %s requested. The connector is checking QuickBooks now.", name), nil
+	case "approve":
+		if err := a.ApproveNewVersion(r.Context(), id); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("The new version of the connector is asking QuickBooks for access to %s. Answer QuickBooks' window if it names this company.", name), nil
 	case "pause":
 		d, err := ParsePauseDuration(forArg)
 		if err != nil {

@@ -69,12 +69,26 @@ type UpdaterOptions struct {
 	// leaves a pending-update marker and lets the process exit so that
 	// the service manager starts the new version.
 	Restart RestartMode
+	// Thumbprint is the running version's signer (lowercase hex); "" when
+	// unsigned.
+	Thumbprint string
+	// Store is the data folder. When set, a release signed with another
+	// certificate than Thumbprint is not swapped in: it is installed
+	// beside the program as a candidate and handed over file by file
+	// (handover.go); nil means every release is swapped in at once.
+	Store *Store
+	// HandoverInterval is how often the handover record is read to see
+	// whether the candidate may be installed; 0 means one second.
+	HandoverInterval time.Duration
 }
 
 // Updater checks for, verifies and installs connector releases.
 type Updater struct {
 	opt UpdaterOptions
 	log *slog.Logger
+	// tried is the candidate versions whose installation was attempted:
+	// one that was rolled back is not installed again by this process.
+	tried map[string]bool
 }
 
 // NewUpdater checks opts and fills its defaults.
@@ -100,6 +114,9 @@ func NewUpdater(opts UpdaterOptions) (*Updater, error) {
 	}
 	if opts.ConfirmTimeout <= 0 {
 		opts.ConfirmTimeout = 2 * time.Minute
+	}
+	if opts.HandoverInterval <= 0 {
+		opts.HandoverInterval = time.Second
 	}
 	if opts.Args == nil {
 		opts.Args = os.Args[1:]
@@ -152,6 +169,14 @@ func (u *Updater) Check(ctx context.Context) (*Staged, error) {
 		u.log.Debug("update: ignoring an offer that is not newer", "version", offer.Version, "running", u.opt.Version)
 		return nil, nil
 	}
+	handover := u.opt.Store != nil && u.opt.Thumbprint != "" && !strings.EqualFold(offer.SignerThumbprint, u.opt.Thumbprint)
+	if handover {
+		if h, err := u.opt.Store.LoadHandover(); err != nil {
+			return nil, err
+		} else if h != nil && h.Offer.Version == offer.Version {
+			return nil, nil // the candidate is installed already
+		}
+	}
 	u.log.Info("update: release offered", "version", offer.Version, "from", u.opt.Version, "signer", offer.SignerSubject)
 	st := &Staged{Offer: *offer, Path: u.opt.Program + ".new"}
 	if offer.Signature != nil {
@@ -197,6 +222,13 @@ func (u *Updater) Check(ctx context.Context) (*Staged, error) {
 	// valid when its timestamp proves it was signed in time (the verifier
 	// judges that); the note says so in the log.
 	u.log.Info("update: downloaded and verified", "version", offer.Version, "signer", sig.Identity.String(), "time", sig.Note())
+	if handover {
+		if err := u.installCandidate(ctx, st); err != nil {
+			u.discard(st)
+			return nil, err
+		}
+		return nil, nil
+	}
 	return st, nil
 }
 
@@ -446,6 +478,8 @@ func RunWithUpdates(ctx context.Context, u *Updater, run func(context.Context) e
 func (u *Updater) loop(ctx context.Context, staged chan<- *Staged) bool {
 	t := time.NewTicker(u.opt.Interval)
 	defer t.Stop()
+	ht := time.NewTicker(u.opt.HandoverInterval)
+	defer ht.Stop()
 	for {
 		st, err := u.Check(ctx)
 		if u.opt.OnCheck != nil {
@@ -458,10 +492,17 @@ func (u *Updater) loop(ctx context.Context, staged chan<- *Staged) bool {
 			staged <- st
 			return true
 		}
+	wait:
 		select {
 		case <-ctx.Done():
 			return false
 		case <-t.C:
+		case <-ht.C:
+			if st := u.candidateDue(); st != nil {
+				staged <- st
+				return true
+			}
+			goto wait
 		}
 	}
 }
@@ -485,6 +526,11 @@ type SelfUpdate struct {
 	Now func() time.Time
 	// Logger may be nil.
 	Logger *slog.Logger
+	// Store is the data folder and Thumbprint the running version's
+	// signer: with both, a release signed with another certificate is
+	// handed over file by file (handover.go) instead of swapped in.
+	Store      *Store
+	Thumbprint string
 }
 
 // RunUpdating runs run with self-update when the platform and pinned
@@ -544,7 +590,7 @@ func RunUpdating(ctx context.Context, su SelfUpdate, run func(context.Context) e
 		return run(ctx)
 	}
 	u, err := NewUpdater(UpdaterOptions{Updates: gw, Version: su.Version, Program: prog, Roots: roots, Interval: su.Interval,
-		ConfirmTimeout: su.ConfirmTimeout, Restart: su.Restart, Now: su.Now, Logger: log})
+		ConfirmTimeout: su.ConfirmTimeout, Restart: su.Restart, Now: su.Now, Logger: log, Store: su.Store, Thumbprint: su.Thumbprint})
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,9 @@ type Config struct {
 	Views Views
 	// Observer is told what the metrics count; nil tells no one.
 	Observer Observer
+	// Handovers records the certificate-handover steps connectors report
+	// (package release); nil ignores them.
+	Handovers HandoverReporter
 
 	// Logger receives the Plane's logs; nil discards.
 	Logger *slog.Logger

@@ -90,6 +90,9 @@ func (p *Plane) ReportState(ctx context.Context, c *qbconnect.Connector, st gate
 		if err := p.conns.SetHealth(ctx, conn.ID, h); err != nil {
 			return nil, err
 		}
+		if f.Handover != nil {
+			p.reportHandover(ctx, c, conn.ID, f.Handover)
+		}
 	}
 	resp := &gateway.StateResponse{Connections: []gateway.Connection{}}
 	names := p.names()
@@ -107,4 +110,24 @@ func (p *Plane) ReportState(ctx context.Context, c *qbconnect.Connector, st gate
 	}
 	p.pauses.tell(c.ID, signatures(told))
 	return resp, nil
+}
+
+// HandoverReporter records a connector's certificate-handover step for one
+// of its connections in the rotation campaigns that cover it (package
+// release implements it). ENotFound when no active campaign covers it.
+type HandoverReporter interface {
+	ReportHandover(ctx context.Context, connectorID, connectionID string, state qbconnect.CampaignState, subState string) error
+}
+
+// reportHandover passes a file's handover step to the releases. A step no
+// campaign covers (none active) is not an error of the report: the
+// connector's state was recorded.
+func (p *Plane) reportHandover(ctx context.Context, c *qbconnect.Connector, connectionID string, h *gateway.Handover) {
+	if p.cfg.Handovers == nil {
+		return
+	}
+	err := p.cfg.Handovers.ReportHandover(ctx, c.ID, connectionID, qbconnect.CampaignState(h.State), h.SubState)
+	if err != nil && qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
+		p.cfg.Logger.WarnContext(ctx, "connector: recording a handover step", "connector", c.ID, "connection", connectionID, "state", h.State, "err", err)
+	}
 }

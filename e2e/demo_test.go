@@ -71,3 +71,26 @@ func TestDemoRefusesUnknownScenario(t *testing.T) {
 		t.Fatalf("err %v, stderr:\n%s", err, errOut)
 	}
 }
+
+// TestDemoHandoverScenarioNoWriteWaitsForAPerson runs the acceptance
+// command of the certificate handover, `qbconnect demo --scenario handover
+// --exit-after-sync`: it must exit 0 having played the handover through
+// the real release path and say that no write waited for a person.
+func TestDemoHandoverScenarioNoWriteWaitsForAPerson(t *testing.T) {
+	out := testenv.Run(t, bins.QBConnect, "demo", "--scenario", "handover", "--exit-after-sync", "--dir", t.TempDir(),
+		"--customers", "30", "--transactions", "100")
+	for _, want := range []string{
+		"installed it beside itself",
+		"succeeded at once, through release 1; QuickBooks asked nobody",
+		"signed with certificate B",
+		"the file switched to it",
+		"release 1 was removed. The campaign shows the connection Switched.",
+		"a new write succeeded through release 2",
+		"No write waited for a person: 2 writes, each applied exactly once",
+		"Scenario handover played to the end.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the demo's output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -290,7 +290,31 @@ type FileState struct {
 	NeedsUser   bool       `json:"needsUserAction"`
 	LastRequest *time.Time `json:"lastRequestAt,omitempty"`
 	LastSuccess *time.Time `json:"lastSuccessAt,omitempty"`
+	// Handover is the file's step in a certificate handover (a release
+	// signed with another certificate installed beside the running one);
+	// nil when none runs. The platform records it in its rotation
+	// campaigns.
+	Handover *Handover `json:"handover,omitempty"`
 }
+
+// Handover is one file's step in a certificate handover. State is one of
+// the Handover* constants (the rotation campaign's state names); SubState,
+// for HandoverCandidateInstalled, the end user's situation (the campaign's
+// sub-states: "prompt_showing", "qb_closed", "wrong_file_open", ...).
+type Handover struct {
+	Version  string `json:"version"`
+	State    string `json:"state"`
+	SubState string `json:"subState,omitempty"`
+}
+
+// Handover states, as the platform's rotation campaigns name them.
+const (
+	HandoverCandidateInstalled = "CandidateInstalled"
+	HandoverSwitched           = "Switched"
+	HandoverDenied             = "Denied"
+	HandoverWrongFile          = "WrongFile"
+	HandoverFellBack           = "FellBack"
+)
 
 // State is the connector's report about itself and every file it serves.
 type State struct {

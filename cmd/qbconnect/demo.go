@@ -21,6 +21,7 @@ func newDemoCmd() *cobra.Command {
 	for _, s := range scenario.All() {
 		names = append(names, s.Name)
 	}
+	names = append(names, demo.HandoverScenario)
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the platform, a simulated QuickBooks and a signed connector in one process",
@@ -34,7 +35,11 @@ after a scenario; --exit-after-sync makes it exit instead, after checking the
 record counts. Its first line says which it will do.
 
 --scenario plays one of the certificate-rotation scenarios step by step:
-` + strings.Join(names, ", ") + `.`,
+` + strings.Join(names, ", ") + `. "handover" plays the certificate handover through
+the real release path: release 2 signed with a new certificate is installed
+beside release 1, which keeps serving until QuickBooks approves release 2.
+Without --exit-after-sync the demo keeps running after the scenario, until
+Ctrl+C.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !log.Off() {

@@ -10,7 +10,8 @@ var examples = clidoc.Examples{
 qbconnect serve --db 'postgres://qbconnect@db.internal:5432/qbconnect?sslmode=require' --addr 0.0.0.0:8080`,
 	"demo": `qbconnect demo                                      # runs until Ctrl+C
 qbconnect demo --exit-after-sync                    # print and check the record counts, then exit
-qbconnect demo --scenario qb-closed --exit-after-sync`,
+qbconnect demo --scenario qb-closed --exit-after-sync
+qbconnect demo --scenario handover --exit-after-sync  # the certificate handover, through the real release path`,
 
 	"admin":               `qbconnect admin org create "Acme Lending"`,
 	"admin org":           `qbconnect admin org list`,

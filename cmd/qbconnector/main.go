@@ -28,6 +28,7 @@ import (
 	"github.com/qbconnect/qbconnect/internal/buildinfo"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbd/simclient"
+	"github.com/qbconnect/qbconnect/signing"
 )
 
 // version is set at build time: -ldflags "-X main.version=1.4.0".
@@ -126,7 +127,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.AddCommand(newLinkCmd(g), newRunCmd(g), newStatusCmd(g), newPauseCmd(g, true), newPauseCmd(g, false),
-		newSyncCmd(g), newUnlinkCmd(g), newUICmd(g), newVersionCmd(), newServiceCmd(g), newTrayCmd(g))
+		newSyncCmd(g), newUnlinkCmd(g), newUICmd(g), newVersionCmd(), newServiceCmd(g), newTrayCmd(g), newCandidateHostCmd(g))
 	root.Version = buildinfo.Read().String()
 	root.SetVersionTemplate("qbconnector {{.Version}}\n")
 	clidoc.Apply(root, examples)
@@ -150,8 +151,18 @@ func newProcessorFor(cfg *connector.Config) func() (qbd.RequestProcessor, error)
 	return comProcessor
 }
 
+// identity reads the connector's signature; with the publisher's pinned
+// roots installed beside the program, its timestamp is judged too (a
+// certificate handover needs to know whether the running version stays
+// valid after its certificate expires).
 func identity(ctx context.Context) connector.Identity {
-	return connector.LoadIdentity(ctx, version, "", nil)
+	var v connector.ProgramVerifier
+	if exe, err := os.Executable(); err == nil {
+		if roots, err := connector.LoadRoots(exe); err == nil {
+			v = &signing.Verifier{Roots: roots}
+		}
+	}
+	return connector.LoadIdentity(ctx, version, "", v)
 }
 
 func newLinkCmd(g *globals) *cobra.Command {
@@ -267,8 +278,11 @@ type runFlags struct {
 	probe        time.Duration
 	idle         time.Duration
 	beginTimeout time.Duration
-	wrongFile    time.Duration
-	printUIURL   bool
+	// approveTimeout bounds the new version's wait for QuickBooks'
+	// authorization dialog during a certificate handover.
+	approveTimeout time.Duration
+	wrongFile      time.Duration
+	printUIURL     bool
 	// updateInterval and updateRestart tune self-update.
 	updateInterval time.Duration
 	updateRestart  string
@@ -287,6 +301,7 @@ func (rf *runFlags) register(f interface {
 	f.DurationVar(&rf.probe, "probe-interval", 15*time.Second, "how often a company file in a failed state is checked again")
 	f.DurationVar(&rf.idle, "idle-session", 10*time.Second, "how long an unused QuickBooks session stays open")
 	f.DurationVar(&rf.beginTimeout, "begin-timeout", 15*time.Second, "how long one attempt waits for QuickBooks' authorization dialog")
+	f.DurationVar(&rf.approveTimeout, "approve-timeout", 2*time.Minute, "during a certificate handover, how long the new version waits for QuickBooks' authorization dialog in one question")
 	f.DurationVar(&rf.wrongFile, "wrong-file-grace", connector.DefaultWrongFileGrace, "how long another company file open in QuickBooks shows as \"Waiting for QuickBooks\" before \"Action needed\"")
 	f.BoolVar(&rf.printUIURL, "print-ui-url", false, "print the local UI's link (with its token) on standard output")
 	f.DurationVar(&rf.updateInterval, "update-interval", time.Hour, "how often to ask the platform for a new release")
@@ -333,6 +348,7 @@ func runAgent(ctx context.Context, g *globals, rf *runFlags, out, errOut io.Writ
 	if err != nil {
 		return err
 	}
+	id := identity(ctx)
 	// Each run builds a fresh agent: after a rolled-back self-update the
 	// agent runs again (connector/update.go).
 	run := func(ctx context.Context) error {
@@ -344,7 +360,8 @@ func runAgent(ctx context.Context, g *globals, rf *runFlags, out, errOut io.Writ
 		// agent is up (its local UI listens), not merely started.
 		started := connector.UpdateStarted(ctx)
 		a, err := connector.NewAgent(ctx, connector.Options{
-			Store: st, Config: cfg, NewProcessor: newProcessorFor(cfg), Identity: identity(ctx), Logger: logger,
+			Store: st, Config: cfg, NewProcessor: newProcessorFor(cfg), Identity: id, Logger: logger,
+			NewCandidateProcessor: candidateProcessor(st, errOut), ApproveTimeout: rf.approveTimeout,
 			PollWait: rf.pollWait, BackoffMin: rf.backoffMin, BackoffMax: rf.backoffMax, Heartbeat: rf.heartbeat,
 			ProbeInterval: rf.probe, IdleSession: rf.idle, BeginTimeout: rf.beginTimeout, UIAddr: rf.uiAddr,
 			WrongFileGrace: rf.wrongFile,
@@ -364,7 +381,7 @@ func runAgent(ctx context.Context, g *globals, rf *runFlags, out, errOut io.Writ
 		return a.Run(ctx)
 	}
 	return connector.RunUpdating(ctx, connector.SelfUpdate{Config: cfg, Version: version, Interval: rf.updateInterval,
-		Restart: restart, Logger: logger}, run)
+		Restart: restart, Logger: logger, Store: st, Thumbprint: id.Thumbprint}, run)
 }
 
 func newRunCmd(g *globals) *cobra.Command {

@@ -121,6 +121,9 @@ type Demo struct {
 	uiURL       string
 	agentDir    string
 	signer      *signing.Signer // the connector's current certificate
+	// version is the connector's version: "demo", until the handover
+	// scenario installs its release 2.0.0.
+	version string
 }
 
 // Run runs a demo: Start, then the scenario if one is asked for, then it
@@ -176,12 +179,12 @@ func Start(ctx context.Context, cfg Config) (_ *Demo, err error) {
 	if cfg.Customers < 0 || cfg.Transactions < 0 {
 		return nil, errors.New("demo: customers and transactions must not be negative")
 	}
-	if cfg.Scenario != "" {
+	if cfg.Scenario != "" && cfg.Scenario != HandoverScenario {
 		if _, err := scenario.Find(cfg.Scenario); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w (or %s)", err, HandoverScenario)
 		}
 	}
-	d := &Demo{cfg: cfg, out: cfg.Out, log: cfg.Logger, dir: cfg.Dir}
+	d := &Demo{cfg: cfg, out: cfg.Out, log: cfg.Logger, dir: cfg.Dir, version: "demo"}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -391,6 +394,8 @@ func (d *Demo) startPlatform(ctx context.Context) error {
 		SweepInterval: 2 * time.Second,
 		// Webhook receivers of a demo run on this machine.
 		Sync: platform.SyncConfig{AllowPrivateWebhooks: true},
+		// Releases are signed by the demo CA; campaigns follow quickly.
+		Release: platform.ReleaseConfig{Verifier: &signing.Verifier{Roots: d.ca.pool(), Logger: d.log}, Interval: time.Second},
 	})
 	if err := d.plat.Run(ctx); err != nil {
 		return fmt.Errorf("platform: %w", err)
@@ -418,7 +423,7 @@ func (d *Demo) startPlatform(ctx context.Context) error {
 // identity is the connector's identity as it reads it from its signed
 // executable.
 func (d *Demo) identity(ctx context.Context) connector.Identity {
-	return connector.LoadIdentity(ctx, "demo", d.program, &signing.Verifier{Roots: d.ca.pool()})
+	return connector.LoadIdentity(ctx, d.version, d.program, &signing.Verifier{Roots: d.ca.pool()})
 }
 
 func (d *Demo) processor() (qbd.RequestProcessor, error) {
@@ -523,7 +528,8 @@ func (d *Demo) startAgent(ctx context.Context) error {
 		Store: st, Config: cfg, NewProcessor: d.processor, Identity: d.identity(ctx), Logger: d.log, Now: d.cfg.Now,
 		UIAddr: "127.0.0.1:0", ProbeInterval: time.Second, Heartbeat: 5 * time.Second, IdleSession: 5 * time.Second,
 		BeginTimeout: 2 * time.Second, BackoffMin: 100 * time.Millisecond, BackoffMax: 2 * time.Second,
-		OnUIReady: func(u string) { ready <- u },
+		NewCandidateProcessor: d.candidateProcessor,
+		OnUIReady:             func(u string) { ready <- u },
 	})
 	if err != nil {
 		return err

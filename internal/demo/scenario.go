@@ -71,6 +71,13 @@ func (d *Demo) newUser(ctx context.Context, approve func(context.Context) error)
 
 // Play plays the scenario called name with narration.
 func (d *Demo) Play(ctx context.Context, name string) error {
+	if name == HandoverScenario {
+		if err := d.playHandover(ctx); err != nil {
+			return err
+		}
+		d.say("Scenario %s played to the end.", name)
+		return nil
+	}
 	sc, err := scenario.Find(name)
 	if err != nil {
 		return err

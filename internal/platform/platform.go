@@ -164,7 +164,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	metrics := api.NewMetrics()
 	m.Control, err = control.New(control.Config{Orgs: m.Orgs, Companies: m.Companies, Connections: m.Connections,
-		Queue: m.Queue, Sync: m.Sync, Events: m.Webhooks, Views: api.NewViews(), Observer: metrics,
+		Queue: m.Queue, Sync: m.Sync, Events: m.Webhooks, Views: api.NewViews(), Observer: metrics, Handovers: m.Releases,
 		Logger: m.cfg.Logger, Now: m.cfg.Now, LeaseTTL: acfg.LeaseTTL, MaxPollWait: acfg.MaxPollWait,
 		OnlineWindow: acfg.OnlineWindow, OnPollWait: acfg.OnPollWait})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect/api"
+	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/release"
 	"github.com/qbconnect/qbconnect/signing"
@@ -93,6 +94,10 @@ func (m *Main) startReleases(ctx context.Context, acfg *api.Config) error {
 	acfg.Releases = m.Releases
 	return nil
 }
+
+// The releases take the connectors' handover steps from their state
+// reports.
+var _ control.HandoverReporter = (*release.Service)(nil)
 
 func (m *Main) stopJobs() error {
 	if m.jobs == nil {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -71,8 +72,9 @@ type rotation struct {
 }
 
 // newRotation starts the world; the connectors run with --update-restart
-// restart ("spawn" or "manager").
-func newRotation(t *testing.T, restart string) *rotation {
+// restart ("spawn" or "manager"). sites adds the sites; nil means the
+// three of the acceptance test.
+func newRotation(t *testing.T, restart string, sites func(r *rotation)) *rotation {
 	t.Helper()
 	r := &rotation{t: t, ca: signingtest.NewCA(t, "qbconnect E2E Root"),
 		runArgs: []string{"--update-interval", "300ms", "--update-restart", restart}}
@@ -96,9 +98,14 @@ func newRotation(t *testing.T, restart string) *rotation {
 	r.plat.Release("contacts", r.lender.OrgID, "ops@lender.test")
 	r.plat.Release("contacts", r.books.OrgID, "alerts@books.test")
 
-	r.addSite(r.lender, "Acme Plumbing", "acme.qbw")
-	r.addSite(r.lender, "Beta Bakery", "beta.qbw")
-	r.addSite(r.books, "Gamma Garage", "gamma.qbw")
+	if sites == nil {
+		sites = func(r *rotation) {
+			r.addSite(r.lender, "Acme Plumbing", "acme.qbw")
+			r.addSite(r.lender, "Beta Bakery", "beta.qbw")
+			r.addSite(r.books, "Gamma Garage", "gamma.qbw")
+		}
+	}
+	sites(r)
 	for _, s := range r.sites {
 		r.waitHealth(s, qbconnect.HealthOK)
 	}
@@ -119,10 +126,21 @@ func newRotation(t *testing.T, restart string) *rotation {
 // connector 1.0.0 signed with A (with the publisher's root pinned beside
 // it), links the file with "Yes, always" and runs the connector.
 func (r *rotation) addSite(org *testenv.Platform, company, file string) {
+	r.t.Helper()
+	r.addSiteWith(org, company, file, nil)
+}
+
+// addSiteWith is addSite with more company files in the site's
+// QuickBooks (file name to company name).
+func (r *rotation) addSiteWith(org *testenv.Platform, company, file string, more map[string]string) {
 	t := r.t
 	t.Helper()
 	s := &site{company: company, file: file, org: org}
-	s.sim = testenv.StartSim(t, bins, testenv.SimOptions{Files: map[string]string{file: company}, Roots: r.ca.RootPath()})
+	files := map[string]string{file: company}
+	for f, c := range more {
+		files[f] = c
+	}
+	s.sim = testenv.StartSim(t, bins, testenv.SimOptions{Files: files, Roots: r.ca.RootPath()})
 	s.sim.Open(file)
 	s.comp, s.conn = org.CreateCompany(company)
 	s.c = testenv.InstallConnectorBuild(t, r.v1, r.a)
@@ -209,6 +227,9 @@ func (r *rotation) waitStates(id, want string) {
 				wantList = append(wantList, s.company+": "+want)
 			}
 		}
+		if wantList == nil {
+			continue // the organisation has no site in this world
+		}
 		slices.Sort(wantList)
 		testenv.WaitFor(r.t, "the campaign to show "+want, patience, func() (bool, string) {
 			got := states(campaign(org, id))
@@ -223,13 +244,14 @@ var campaignLine = regexp.MustCompile(`rotation campaign (\S+), (\d+) connection
 // is the acceptance test of certificate rotation: connectors on release 1
 // signed with certificate A; release 2 signed with certificate B is
 // published and rolled out; each client organisation receives one email
-// listing exactly its affected companies; the connectors update
-// themselves; QuickBooks asks again; the campaign shows each connection
-// waiting for the administrator, who approves; every connection ends
-// Approved, and every write queued during the rotation ran exactly
-// once.
+// listing exactly its affected companies; the connectors install release 2
+// beside themselves and keep serving with release 1 while QuickBooks is
+// closed (no write waits for a person); the administrator opens QuickBooks,
+// release 2 asks and is approved; every connection ends Switched, release
+// 2 is the program and release 1 is removed, and every write queued during
+// the rotation ran exactly once.
 func TestConnectorsUpdateToReleaseSignedWithNewCertificateAndEveryConnectionIsReauthorized(t *testing.T) {
-	newRotation(t, "spawn").rotate()
+	newRotation(t, "spawn", nil).rotate()
 }
 
 // TestConnectorsUnderServiceManagerRestartAsNewReleaseAndAreReauthorized
@@ -240,7 +262,7 @@ func TestConnectorsUpdateToReleaseSignedWithNewCertificateAndEveryConnectionIsRe
 // program again, and the new version confirms the pending update at its
 // start.
 func TestConnectorsUnderServiceManagerRestartAsNewReleaseAndAreReauthorized(t *testing.T) {
-	newRotation(t, "manager").rotate()
+	newRotation(t, "manager", nil).rotate()
 }
 
 // waitSpawned waits until the connector started its new version and
@@ -268,7 +290,11 @@ func (r *rotation) restartLikeServiceManager(s *site) {
 	})
 }
 
-// rotate plays the rotation from release 1 to Approved.
+// rotate plays the rotation from release 1 to Switched, as a certificate
+// handover: release 2 is installed beside release 1, which keeps serving
+// while QuickBooks is closed; when the administrator opens QuickBooks,
+// release 2 asks for access and is approved; each file switches and
+// release 2 becomes the program. No write waits for a person.
 func (r *rotation) rotate() {
 	t := r.t
 	t.Helper()
@@ -288,60 +314,81 @@ func (r *rotation) rotate() {
 	campID := m[1]
 	r.waitStates(campID, string(qbconnect.CampaignOffered))
 	r.checkNotices(campID)
+
+	// Nobody is at the computers: QuickBooks is closed, and release 1
+	// logs in by itself ("Yes, always" when linking).
+	for _, s := range r.sites {
+		s.sim.StopQB()
+	}
 	r.queue("before rollout")
 
 	// The rollout: every connector downloads 2.0.0, verifies it against
-	// its pinned root and the release's signer B, replaces itself and
-	// starts again as 2.0.0.
+	// its pinned root and the release's signer B, and installs it beside
+	// itself as the candidate; release 1 keeps running.
 	r.plat.Release("rollout", "--version", "2.0.0", "--percent", "100")
 	r.queue("during update")
+	for _, s := range r.sites {
+		testenv.WaitFor(t, s.company+"'s candidate", patience, func() (bool, string) {
+			f := s.c.File(s.conn.ID)
+			if f == nil || f.Handover == nil {
+				return false, "no handover step"
+			}
+			return f.Handover.State == "CandidateInstalled" && sameBytes(t, s.c.Program+connector.CandidateSuffix, r.v2), f.Handover.State
+		})
+		if id := s.c.Status().Identity; id.Version != "1.0.0" || !strings.EqualFold(id.Thumbprint, r.a.Thumbprint()) {
+			t.Errorf("%s: the connector runs %s signed by %s, want 1.0.0 signed by A until QuickBooks approves 2.0.0", s.company, id.Version, id.Thumbprint)
+		}
+	}
+	r.waitStates(campID, string(qbconnect.CampaignCandidateInstalled)+"/"+qbconnect.SubQBClosed)
+	// Every write so far is applied by release 1, with nobody at
+	// QuickBooks: none waited for a person.
+	r.checkWrites()
+	for _, s := range r.sites {
+		if ds, _ := s.sim.Dialogs(context.Background()); len(ds) != 0 {
+			t.Errorf("%s: QuickBooks showed %d dialog(s) while nobody was there", s.company, len(ds))
+		}
+	}
+
+	// The administrator opens the company file; release 2 asks (the
+	// administrator presses Approve the new version rather than wait for
+	// the next good moment) and is approved: "Yes, always".
+	for _, s := range r.sites {
+		s.sim.Open(s.file)
+		if code := s.c.UI("POST", "/api/files/"+s.conn.ID+"/approve", map[string]string{}, nil); code != http.StatusOK {
+			t.Fatalf("%s: Approve the new version answered %d", s.company, code)
+		}
+		d := s.sim.WaitDialog(patience)
+		if d.Certificate == nil || !strings.EqualFold(d.Certificate.Thumbprint, r.b.Thumbprint()) || !strings.HasSuffix(d.CompanyFile, s.file) {
+			t.Fatalf("%s: QuickBooks asks about %+v for %q, want certificate B for %s", s.company, d.Certificate, d.CompanyFile, s.file)
+		}
+		s.sim.Answer(d, qbdsim.ChoiceAlways)
+	}
+	// Every file switched: release 2 becomes the program and release 1 is
+	// removed.
 	for _, s := range r.sites {
 		r.replaced(s)
 		id := s.c.Status().Identity
 		if id.Version != "2.0.0" || !strings.EqualFold(id.Thumbprint, r.b.Thumbprint()) {
 			t.Errorf("%s: the connector runs %s signed by %s, want 2.0.0 signed by B", s.company, id.Version, id.Thumbprint)
 		}
-		if !sameBytes(t, s.c.Program, r.v2) || !sameBytes(t, s.c.Program+".old", r.v1) {
-			t.Errorf("%s: the program was not replaced by 2.0.0 with 1.0.0 kept as .old", s.company)
+		if !sameBytes(t, s.c.Program, r.v2) {
+			t.Errorf("%s: the program was not replaced by 2.0.0", s.company)
 		}
+		testenv.WaitFor(t, s.company+"'s release 1 to be removed", patience, func() (bool, string) {
+			_, err := os.Stat(s.c.Program + ".old")
+			return os.IsNotExist(err), fmt.Sprint(err)
+		})
 	}
-
-	// QuickBooks does not know certificate B: it asks its administrator
-	// again, and the campaign shows every connection waiting for it.
-	dialogs := map[*site]qbdsim.Dialog{}
-	for _, s := range r.sites {
-		d := s.sim.WaitDialog(patience)
-		if d.Certificate == nil || !strings.EqualFold(d.Certificate.Thumbprint, r.b.Thumbprint()) || d.CompanyFile == "" {
-			t.Fatalf("%s: QuickBooks asks about %+v for %q, want certificate B", s.company, d.Certificate, d.CompanyFile)
-		}
-		dialogs[s] = d
-	}
-	r.waitStates(campID, string(qbconnect.CampaignCandidateInstalled)+"/"+qbconnect.SubPromptShowing)
-	for _, s := range r.sites {
-		c := campaign(s.org, campID)
-		for _, cc := range c.Connections {
-			if !cc.NeedsAction || cc.Instructions == nil || !strings.Contains(cc.Instructions.Situation, cc.CompanyName) {
-				t.Errorf("%s: a connection waiting for the administrator does not say what to do: %+v", cc.CompanyName, cc.Instructions)
-			}
-		}
-	}
-	// Work queued now waits for the administrator.
-	r.queue("awaiting approval")
-	for _, w := range r.writes[len(r.writes)-len(r.sites):] {
-		if st := w.site.org.Operation(w.op).Status; st == string(qbconnect.OpSucceeded) {
-			t.Errorf("%s ran before QuickBooks' administrator approved the connector", w.name)
-		}
-	}
-
-	// The administrator approves: "Yes, always".
-	for _, s := range r.sites {
-		s.sim.Answer(dialogs[s], qbdsim.ChoiceAlways)
-	}
-	r.waitStates(campID, string(qbconnect.CampaignApproved))
+	r.waitStates(campID, string(qbconnect.CampaignSwitched))
 	testenv.WaitFor(t, "the campaign to complete", patience, func() (bool, string) {
 		c := campaign(r.lender, campID)
 		return c.Status == qbconnect.CampaignComplete, string(c.Status)
 	})
+	// QuickBooks closed again: release 2 logs in by itself.
+	for _, s := range r.sites {
+		s.sim.StopQB()
+	}
+	r.queue("after switch")
 	r.checkWrites()
 	for _, s := range r.sites {
 		if s.sim.AppWith(s.file, r.b.Thumbprint()) == nil {
