@@ -39,6 +39,7 @@ import (
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 	"github.com/qbconnect/qbconnect/qbdsim/server"
 	"github.com/qbconnect/qbconnect/signing"
+	"github.com/qbconnect/qbconnect/signing/sign"
 )
 
 // Config configures a demo. Every field has the default its comment names.
@@ -103,8 +104,8 @@ type Demo struct {
 	tmp bool
 
 	ca          *demoCA
-	certA       *signing.Signer
-	certB       *signing.Signer
+	certA       *sign.Signer
+	certB       *sign.Signer
 	program     string
 	simCounts   map[string]int // objects per qbXML object type, as generated
 	sim         *qbdsim.Simulator
@@ -121,7 +122,7 @@ type Demo struct {
 	uiMu        sync.Mutex
 	uiURL       string
 	agentDir    string
-	signer      *signing.Signer // the connector's current certificate
+	signer      *sign.Signer // the connector's current certificate
 }
 
 // Run runs a demo: Start, then the scenario if one is asked for, then it
@@ -266,7 +267,7 @@ func (d *Demo) makeCertificates(ctx context.Context) error {
 
 // sign signs the installed connector with s (a detached signature beside
 // it), replacing any earlier signature.
-func (d *Demo) sign(ctx context.Context, s *signing.Signer) error {
+func (d *Demo) sign(ctx context.Context, s *sign.Signer) error {
 	if err := s.SignDetached(ctx, d.program, d.program+".p7s"); err != nil {
 		return fmt.Errorf("demo: signing the connector: %w", err)
 	}
