@@ -11,6 +11,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/internal/scenario"
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
@@ -185,7 +186,7 @@ type connectionEvent struct {
 func (r *rotation) checkWebhooks() {
 	r.t.Helper()
 	for _, id := range r.world.Writes() {
-		testenv.WaitFor(r.t, "write.succeeded for "+id, 30*time.Second, func() (bool, string) {
+		wait.For(r.t, "write.succeeded for "+id, 30*time.Second, func() (bool, string) {
 			n := 0
 			for _, d := range r.hooks.Deliveries(string(qbconnect.EventWriteSucceeded)) {
 				var op struct {
@@ -219,7 +220,7 @@ func (r *rotation) checkWebhooks() {
 	}
 	// Every state shown went out as connection.status_changed.
 	for _, code := range r.uiStates {
-		testenv.WaitFor(r.t, "connection.status_changed to "+code, 30*time.Second, func() (bool, string) {
+		wait.For(r.t, "connection.status_changed to "+code, 30*time.Second, func() (bool, string) {
 			var codes []string
 			for _, d := range r.hooks.Deliveries(string(qbconnect.EventConnectionStatusChanged)) {
 				var ev connectionEvent

@@ -38,6 +38,7 @@ import (
 
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 )
 
 var bins *testenv.Binaries
@@ -433,7 +434,7 @@ func run(tb testing.TB, opt options) result {
 	if !recovered.IsZero() {
 		// Every connector polls again after the disruption: those on the
 		// killed server at once, the others when their long-poll ends.
-		testenv.WaitFor(tb, "every connector polling again", gateway.MaxPollWait+30*time.Second, func() (bool, string) {
+		wait.For(tb, "every connector polling again", gateway.MaxPollWait+30*time.Second, func() (bool, string) {
 			late := 0
 			for _, c := range conns {
 				if c.lastOK.Load() < recovered.UnixNano() {
@@ -552,7 +553,7 @@ func (c *cluster) restart(tb testing.TB, i int) {
 // waitProgress waits until n requests of the load have finished.
 func (c *cluster) waitProgress(tb testing.TB, finished *atomic.Int64, n int, ctx context.Context) {
 	tb.Helper()
-	testenv.WaitFor(tb, fmt.Sprintf("%d requests finished", n), time.Until(deadlineOf(ctx)), func() (bool, string) {
+	wait.For(tb, fmt.Sprintf("%d requests finished", n), time.Until(deadlineOf(ctx)), func() (bool, string) {
 		return finished.Load() >= int64(n), fmt.Sprintf("%d finished", finished.Load())
 	})
 }

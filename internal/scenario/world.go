@@ -30,6 +30,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/connector"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/server"
 )
@@ -219,27 +220,11 @@ func (w *World) timeout() time.Duration {
 	return 30 * time.Second
 }
 
-// poll calls cond until it reports done, an error, or the timeout, every
-// 50 ms (a condition polled with a deadline).
+// poll calls cond until it reports done, an error, or the timeout.
 func (w *World) poll(ctx context.Context, what string, cond func() (bool, string, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, w.timeout())
 	defer cancel()
-	last := ""
-	for {
-		ok, seen, err := cond()
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		last = seen
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w; last seen: %s", what, ctx.Err(), last)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	return wait.Until(ctx, what, cond)
 }
 
 // Status returns the connector's status from its local API.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/internal/wait"
 )
 
 // What a client application does through the REST API beyond creating
@@ -107,7 +108,7 @@ func (p *Platform) SyncRuns(companyID string) []SyncRun {
 func (p *Platform) WaitSynced(companyID string, timeout time.Duration) []SyncState {
 	p.tb.Helper()
 	var states []SyncState
-	WaitFor(p.tb, "the sync of every data type", timeout, func() (bool, string) {
+	wait.For(p.tb, "the sync of every data type", timeout, func() (bool, string) {
 		states = p.SyncStatus(companyID)
 		done := 0
 		for _, s := range states {

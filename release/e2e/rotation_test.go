@@ -17,6 +17,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/notify/mailtest"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
@@ -142,7 +143,7 @@ func (r *rotation) addSite(org *testenv.Platform, company, file string) {
 // code.
 func (r *rotation) waitHealth(s *site, code string) {
 	r.t.Helper()
-	testenv.WaitFor(r.t, s.company+"'s connection "+code, patience, func() (bool, string) {
+	wait.For(r.t, s.company+"'s connection "+code, patience, func() (bool, string) {
 		h := s.org.Connection(s.conn).Health
 		return h.Code == code, h.Code + ": " + h.Message
 	})
@@ -210,7 +211,7 @@ func (r *rotation) waitStates(id, want string) {
 			}
 		}
 		slices.Sort(wantList)
-		testenv.WaitFor(r.t, "the campaign to show "+want, patience, func() (bool, string) {
+		wait.For(r.t, "the campaign to show "+want, patience, func() (bool, string) {
 			got := states(campaign(org, id))
 			return cmp.Equal(got, wantList), strings.Join(got, "; ")
 		})
@@ -262,7 +263,7 @@ func (r *rotation) restartLikeServiceManager(s *site) {
 		r.t.Fatalf("%s: pending-update marker %+v, %v", s.company, p, err)
 	}
 	s.c.Run(r.runArgs...)
-	testenv.WaitFor(r.t, s.company+"'s pending update to be confirmed", patience, func() (bool, string) {
+	wait.For(r.t, s.company+"'s pending update to be confirmed", patience, func() (bool, string) {
 		p, err := connector.ReadPending(s.c.Program)
 		return p == nil && err == nil, fmt.Sprintf("%+v, %v", p, err)
 	})
@@ -338,7 +339,7 @@ func (r *rotation) rotate() {
 		s.sim.Answer(dialogs[s], qbdsim.ChoiceAlways)
 	}
 	r.waitStates(campID, string(qbconnect.CampaignApproved))
-	testenv.WaitFor(t, "the campaign to complete", patience, func() (bool, string) {
+	wait.For(t, "the campaign to complete", patience, func() (bool, string) {
 		c := campaign(r.lender, campID)
 		return c.Status == qbconnect.CampaignComplete, string(c.Status)
 	})
@@ -392,7 +393,7 @@ func (r *rotation) checkWrites() {
 	t := r.t
 	t.Helper()
 	for _, w := range r.writes {
-		testenv.WaitFor(t, w.name+" to succeed", patience, func() (bool, string) {
+		wait.For(t, w.name+" to succeed", patience, func() (bool, string) {
 			op := w.site.org.Operation(w.op)
 			switch op.Status {
 			case string(qbconnect.OpFailed), string(qbconnect.OpTimedOut), string(qbconnect.OpCanceled):
