@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/internal/scenario"
 	"github.com/qbconnect/qbconnect/internal/testenv"
 	"github.com/qbconnect/qbconnect/internal/wait"
@@ -65,7 +66,7 @@ func newRotation(t *testing.T) *rotation {
 
 	r.world = &scenario.World{
 		Sim:         r.sim.Client,
-		Platform:    &scenario.Client{BaseURL: r.plat.URL, APIKey: r.plat.APIKey},
+		Platform:    client.New(r.plat.URL, r.plat.APIKey),
 		Conn:        scenario.Link{CompanyID: r.company.ID, ConnectionID: r.link.ID, File: testenv.AcmeFile, CompanyName: testenv.AcmeName},
 		Other:       scenario.Link{File: testenv.OtherFile, CompanyName: testenv.OtherName},
 		UI:          func() scenario.LocalUI { return scenario.LocalUI{URL: r.conn.UIURL} },

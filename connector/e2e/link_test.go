@@ -49,7 +49,7 @@ func TestLinkFirstSyncAndClientWrite(t *testing.T) {
 	// Exactly the two syncs asked for ran, each a pass per data type.
 	passes := map[string]int{}
 	for _, r := range e.plat.SyncRuns(e.company.ID) {
-		if r.Trigger != string(qbconnect.TriggerOnDemand) || r.Status != string(qbconnect.SyncComplete) {
+		if r.Trigger != qbconnect.TriggerOnDemand || r.Status != qbconnect.SyncComplete {
 			t.Errorf("pass %s of %s: trigger %s, status %s", r.ID, r.DataType, r.Trigger, r.Status)
 		}
 		passes[r.DataType]++
