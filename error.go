@@ -42,6 +42,12 @@ type Error struct {
 	QBCode      string
 	Retryable   bool
 	Err         error // optional cause, not shown to clients
+	// Status is the HTTP status an error came with, set by the REST
+	// client (package client) on errors it decodes; zero elsewhere.
+	Status int
+	// RequestID is the server's ID of the failed request, set by the REST
+	// client; quote it to support.
+	RequestID string
 }
 
 // Error returns the developer message, with the cause when there is one.

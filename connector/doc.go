@@ -27,5 +27,7 @@
 //   - link.go: linking a company file to a platform company with a link code.
 //
 // It imports qbd, qbxml, signing and gateway (the wire types and client),
-// never the platform's store or API. Only cmd/qbconnector and tests import it.
+// never the platform's store or API. Only cmd/qbconnector, its tray
+// (connector/tray), the in-process harnesses (internal/demo,
+// internal/scenario, internal/testenv) and tests import it.
 package connector

@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbd"
 )
 
@@ -90,17 +92,12 @@ func (p *fakePlatform) nextReport(tb testing.TB) gateway.State {
 // waitStatus polls the agent's status until cond holds.
 func waitStatus(tb testing.TB, a *Agent, what string, cond func(FileStatus) bool) FileStatus {
 	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		f := a.Status().File("con_1")
-		if f != nil && cond(*f) {
-			return *f
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s; last: %+v", what, f)
-		}
-		<-time.After(10 * time.Millisecond)
-	}
+	var f *FileStatus
+	wait.For(tb, what, 10*time.Second, func() (bool, string) {
+		f = a.Status().File("con_1")
+		return f != nil && cond(*f), fmt.Sprintf("%+v", f)
+	})
+	return *f
 }
 
 func TestPauseHasOneOwnerPerChange(t *testing.T) {

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/internal/scenario"
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
@@ -64,7 +66,7 @@ func newRotation(t *testing.T) *rotation {
 
 	r.world = &scenario.World{
 		Sim:         r.sim.Client,
-		Platform:    &scenario.Client{BaseURL: r.plat.URL, APIKey: r.plat.APIKey},
+		Platform:    client.New(r.plat.URL, r.plat.APIKey),
 		Conn:        scenario.Link{CompanyID: r.company.ID, ConnectionID: r.link.ID, File: testenv.AcmeFile, CompanyName: testenv.AcmeName},
 		Other:       scenario.Link{File: testenv.OtherFile, CompanyName: testenv.OtherName},
 		UI:          func() scenario.LocalUI { return scenario.LocalUI{URL: r.conn.UIURL} },
@@ -185,7 +187,7 @@ type connectionEvent struct {
 func (r *rotation) checkWebhooks() {
 	r.t.Helper()
 	for _, id := range r.world.Writes() {
-		testenv.WaitFor(r.t, "write.succeeded for "+id, 30*time.Second, func() (bool, string) {
+		wait.For(r.t, "write.succeeded for "+id, 30*time.Second, func() (bool, string) {
 			n := 0
 			for _, d := range r.hooks.Deliveries(string(qbconnect.EventWriteSucceeded)) {
 				var op struct {
@@ -219,7 +221,7 @@ func (r *rotation) checkWebhooks() {
 	}
 	// Every state shown went out as connection.status_changed.
 	for _, code := range r.uiStates {
-		testenv.WaitFor(r.t, "connection.status_changed to "+code, 30*time.Second, func() (bool, string) {
+		wait.For(r.t, "connection.status_changed to "+code, 30*time.Second, func() (bool, string) {
 			var codes []string
 			for _, d := range r.hooks.Deliveries(string(qbconnect.EventConnectionStatusChanged)) {
 				var ev connectionEvent

@@ -2,9 +2,10 @@
 // outbox table and River jobs, and (in its webhook files) signed webhooks to
 // client applications.
 //
-// It depends on the domain (package qbconnect) and on interfaces it
-// declares for its storage; cmd/qbconnect and internal/platform wire it to
-// the store. One River client (Jobs) runs the background work of the whole
+// It imports the domain (package qbconnect) and the store: the mail outbox
+// lives in store.ReleaseStore, webhooks in store.WebhookStore, and the
+// River jobs share the store's database (store.DB). internal/platform,
+// release and the test environment import it. One River client (Jobs) runs the background work of the whole
 // package: each part registers its workers on Jobs.Workers before Start.
 package notify
 

@@ -197,3 +197,42 @@ func serialHex(cert *x509.Certificate) string {
 	}
 	return s
 }
+
+// LoadKeyPair reads a certificate and its private key from PEM files:
+// certFile holds the certificate (extra certificates in it are returned as
+// chain), keyFile its private key, and chainFile, which may be "",
+// intermediate certificates appended to chain. The certificate that
+// matches the key is returned as cert, wherever it is in certFile.
+func LoadKeyPair(certFile, keyFile, chainFile string) (cert *x509.Certificate, key crypto.Signer, chain []*x509.Certificate, err error) {
+	certs, err := LoadCertificates(certFile)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	key, err = LoadPrivateKey(keyFile)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, c := range certs {
+		if cert == nil && samePublicKey(c.PublicKey, key.Public()) {
+			cert = c
+			continue
+		}
+		chain = append(chain, c)
+	}
+	if cert == nil {
+		return nil, nil, nil, fmt.Errorf("signing: no certificate in %s matches the private key in %s", certFile, keyFile)
+	}
+	if chainFile != "" {
+		more, err := LoadCertificates(chainFile)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		chain = append(chain, more...)
+	}
+	return cert, key, chain, nil
+}
+
+func samePublicKey(a, b crypto.PublicKey) bool {
+	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b)
+}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/qbconnect/qbconnect/signing"
+	"github.com/qbconnect/qbconnect/signing/sign"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
 
@@ -82,7 +83,7 @@ func TestLoadSignerFindsTheLeafInABundle(t *testing.T) {
 	leaf := inter.Issue(t, "Signer", signingtest.Opts{})
 	// A bundle with the CA certificates first and the leaf last.
 	bundle := writeFile(t, "bundle.pem", append(mustRead(t, leaf.ChainPath), mustRead(t, leaf.CertPath)...))
-	s, err := signing.LoadSigner(bundle, leaf.KeyPath, "")
+	s, err := sign.Load(bundle, leaf.KeyPath, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,10 +103,10 @@ func TestLoadSignerFindsTheLeafInABundle(t *testing.T) {
 
 	// A DER certificate works as well.
 	der := writeFile(t, "leaf.der", leaf.Cert.Raw)
-	if _, err := signing.LoadSigner(der, leaf.KeyPath, leaf.ChainPath); err != nil {
+	if _, err := sign.Load(der, leaf.KeyPath, leaf.ChainPath); err != nil {
 		t.Errorf("DER certificate: %v", err)
 	}
-	if _, err := signing.LoadSigner(leaf.KeyPath, leaf.KeyPath, ""); err == nil || !strings.Contains(err.Error(), "no CERTIFICATE") {
+	if _, err := sign.Load(leaf.KeyPath, leaf.KeyPath, ""); err == nil || !strings.Contains(err.Error(), "no CERTIFICATE") {
 		t.Errorf("key given as certificate: %v", err)
 	}
 	if _, err := signing.LoadCRL(leaf.CertPath); err == nil {

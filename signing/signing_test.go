@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/qbconnect/qbconnect/signing"
+	"github.com/qbconnect/qbconnect/signing/sign"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
 
@@ -309,7 +310,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if err := leaf.Signer().SignPE(context.Background(), notPE, notPE); err == nil {
 		t.Fatal("signing a broken PE succeeded")
 	}
-	mismatched := &signing.Signer{Certificate: leaf.Cert, Key: other.Key}
+	mismatched := &sign.Signer{Certificate: leaf.Cert, Key: other.Key}
 	exe := signingtest.TinyPE(t)
 	if _, _, err := mismatched.SignFile(context.Background(), exe); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("signing with a key that does not match: %v", err)

@@ -2,7 +2,6 @@ package signing
 
 import (
 	"bytes"
-	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
@@ -41,45 +40,6 @@ const (
 // request is a few hundred bytes, a reply a few kilobytes with certificates.
 const maxTimestampMessage = 1 << 20
 
-// httpTimestamper asks one RFC 3161 authority over HTTP; it is the
-// pkcs9.Timestamper relic's signing code calls after signing.
-type httpTimestamper struct {
-	url    string
-	client *http.Client
-}
-
-// Timestamp implements pkcs9.Timestamper: the imprint is the hash of the
-// signature value (EncryptedDigest), as Authenticode and CMS (RFC 3161
-// appendix A) prescribe.
-func (t httpTimestamper) Timestamp(ctx context.Context, req *pkcs9.Request) (*pkcs7.ContentInfoSignedData, error) {
-	if req.Legacy {
-		return nil, errors.New("signing: legacy Microsoft timestamps are not supported; use an RFC 3161 authority")
-	}
-	d := req.Hash.New()
-	d.Write(req.EncryptedDigest)
-	msg, httpReq, err := pkcs9.NewRequest(t.url, req.Hash, d.Sum(nil))
-	if err != nil {
-		return nil, fmt.Errorf("signing: timestamp request: %w", err)
-	}
-	resp, err := t.client.Do(httpReq.WithContext(ctx))
-	if err != nil {
-		return nil, fmt.Errorf("signing: timestamp authority %s: %w", t.url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTimestampMessage))
-	if err != nil {
-		return nil, fmt.Errorf("signing: timestamp authority %s: %w", t.url, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("signing: timestamp authority %s answered %s: %s", t.url, resp.Status, bytes.TrimSpace(body[:min(len(body), 200)]))
-	}
-	token, err := msg.ParseResponse(body)
-	if err != nil {
-		return nil, fmt.Errorf("signing: timestamp authority %s: %w", t.url, err)
-	}
-	return token, nil
-}
-
 // TimestampAuthority is an RFC 3161 time-stamping authority: an
 // http.Handler that answers application/timestamp-query POSTs with a
 // timestamp token signed by Certificate. It is meant for staging and
@@ -105,13 +65,13 @@ type TimestampAuthority struct {
 }
 
 // LoadTimestampAuthority builds an authority from PEM files like
-// [LoadSigner], and checks that the certificate may stamp time.
+// [LoadKeyPair], and checks that the certificate may stamp time.
 func LoadTimestampAuthority(certFile, keyFile, chainFile string) (*TimestampAuthority, error) {
-	s, err := LoadSigner(certFile, keyFile, chainFile)
+	cert, key, chain, err := LoadKeyPair(certFile, keyFile, chainFile)
 	if err != nil {
 		return nil, err
 	}
-	tsa := &TimestampAuthority{Certificate: s.Certificate, Key: s.Key, Chain: s.Chain}
+	tsa := &TimestampAuthority{Certificate: cert, Key: key, Chain: chain}
 	if err := tsa.check(); err != nil {
 		return nil, err
 	}

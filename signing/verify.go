@@ -6,7 +6,6 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/x509"
-	"debug/pe"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -15,11 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sassoftware/relic/v8/lib/authenticode"
 	"github.com/sassoftware/relic/v8/lib/pkcs7"
 	"github.com/sassoftware/relic/v8/lib/pkcs9"
 	"github.com/sassoftware/relic/v8/lib/x509tools"
-	"github.com/sassoftware/relic/v8/signers/sigerrors"
 )
 
 // Kind is the kind of signature a file carries.
@@ -353,25 +350,7 @@ func (v *Verifier) verifyPE(path string) (*Signature, error) {
 		return nil, fmt.Errorf("signing: %w", err)
 	}
 	defer f.Close()
-	if reason := checkCertTable(f); reason != "" {
-		return v.tampered(sig, reason), nil
-	}
-	// First the signature alone, to learn the signer even if the image
-	// turns out to be modified; then the image digest.
-	sigs, err := authenticode.VerifyPE(f, true)
-	if err != nil {
-		return v.finishBroken(sig, err, "PE")
-	}
-	pesig := sigs[0]
-	sig.DigestAlgorithm = hashName(pesig.ImageHashFunc)
-	sig.Description = opusDescription(pesig.OpusInfo)
-	v.fillSigner(sig, pesig.TimestampedSignature)
-	if _, err := authenticode.VerifyPE(f, false); err != nil {
-		return v.tampered(sig, fmt.Sprintf("the image does not match its signature: %v", err)), nil
-	}
-	sig.DigestOK = true
-	v.evaluate(sig, pesig.TimestampedSignature.Signature)
-	return sig, nil
+	return v.finishAuthenticode(sig, "PE", "image")(verifyPEFile(f))
 }
 
 func (v *Verifier) verifyMSI(path string) (*Signature, error) {
@@ -381,57 +360,33 @@ func (v *Verifier) verifyMSI(path string) (*Signature, error) {
 		return nil, fmt.Errorf("signing: %w", err)
 	}
 	defer f.Close()
-	msisig, err := authenticode.VerifyMSI(f, true)
-	if err != nil {
-		return v.finishBroken(sig, err, "MSI")
-	}
-	sig.DigestAlgorithm = hashName(msisig.HashFunc)
-	sig.Description = opusDescription(msisig.OpusInfo)
-	v.fillSigner(sig, msisig.TimestampedSignature)
-	if _, err := authenticode.VerifyMSI(f, false); err != nil {
-		return v.tampered(sig, fmt.Sprintf("the package does not match its signature: %v", err)), nil
-	}
-	sig.DigestOK = true
-	v.evaluate(sig, msisig.TimestampedSignature.Signature)
-	return sig, nil
+	return v.finishAuthenticode(sig, "MSI", "package")(verifyMSIFile(f))
 }
 
-// checkCertTable refuses a PE whose certificate table lies outside the
-// file before relic allocates a buffer of the size the header claims.
-func checkCertTable(f *os.File) string {
-	info, err := f.Stat()
-	if err != nil {
-		return ""
-	}
-	img, err := pe.NewFile(f)
-	if err != nil {
-		return fmt.Sprintf("the PE headers are invalid: %v", err)
-	}
-	var dir pe.DataDirectory
-	switch oh := img.OptionalHeader.(type) {
-	case *pe.OptionalHeader32:
-		if oh.NumberOfRvaAndSizes > pe.IMAGE_DIRECTORY_ENTRY_SECURITY {
-			dir = oh.DataDirectory[pe.IMAGE_DIRECTORY_ENTRY_SECURITY]
+// finishAuthenticode turns what reading an embedded signature found into
+// a verdict: the signer is recorded even when the file turns out to be
+// modified.
+func (v *Verifier) finishAuthenticode(sig *Signature, format, noun string) func(*authenticodeSignature, error, error) (*Signature, error) {
+	return func(as *authenticodeSignature, digestErr, err error) (*Signature, error) {
+		if err != nil {
+			return v.finishBroken(sig, err, format)
 		}
-	case *pe.OptionalHeader64:
-		if oh.NumberOfRvaAndSizes > pe.IMAGE_DIRECTORY_ENTRY_SECURITY {
-			dir = oh.DataDirectory[pe.IMAGE_DIRECTORY_ENTRY_SECURITY]
+		sig.DigestAlgorithm = hashName(as.hash)
+		sig.Description = as.description
+		v.fillSigner(sig, as.TimestampedSignature)
+		if digestErr != nil {
+			return v.tampered(sig, fmt.Sprintf("the %s does not match its signature: %v", noun, digestErr)), nil
 		}
-	default:
-		return "the PE image has no optional header"
+		sig.DigestOK = true
+		v.evaluate(sig, as.TimestampedSignature.Signature)
+		return sig, nil
 	}
-	if int64(dir.VirtualAddress)+int64(dir.Size) > info.Size() {
-		return fmt.Sprintf("the PE certificate table (offset %d, %d bytes) extends past the end of the file (%d bytes)",
-			dir.VirtualAddress, dir.Size, info.Size())
-	}
-	return ""
 }
 
 // finishBroken turns a failure to read an embedded signature into Unsigned
 // or Tampered.
 func (v *Verifier) finishBroken(sig *Signature, err error, what string) (*Signature, error) {
-	var notSigned sigerrors.NotSignedError
-	if errors.As(err, &notSigned) {
+	if errors.Is(err, errNotSigned) {
 		sig.Kind = KindUnsigned
 		sig.Verdict = Unsigned
 		sig.Reason = fmt.Sprintf("the %s file has no Authenticode signature", what)
@@ -508,7 +463,7 @@ func (v *Verifier) VerifyDetached(ctx context.Context, path, sigPath string) (*S
 		if err := si.AuthenticatedAttributes.GetOne(pkcs7.OidAttributeMessageDigest, &md); err != nil {
 			return v.tampered(sig, "the signature has no message digest"), nil
 		}
-		digest, err := fileDigest(ctx, path, hash)
+		digest, err := FileDigest(ctx, path, hash)
 		if err != nil {
 			return nil, err
 		}
@@ -737,11 +692,4 @@ func (v *Verifier) revocation(chain []*x509.Certificate) string {
 
 func hashName(h crypto.Hash) string {
 	return strings.ReplaceAll(h.String(), "-", "")
-}
-
-func opusDescription(info *authenticode.SpcSpOpusInfo) string {
-	if info == nil {
-		return ""
-	}
-	return info.ProgramName.String()
 }

@@ -7,8 +7,11 @@
 // goose migrations, applied by Open. The conformance suite in
 // store/storetest runs against both.
 //
-// Platform adapters (api, qbwc, syncengine, cmd) import it; the connector
-// and the simulator never do.
+// It imports only the domain (package qbconnect). The platform's wiring
+// (internal/platform, cmd/qbconnect), the sync engine, notify and release
+// import it; the API and the Web Connector endpoint reach it through the
+// domain's service interfaces, and the connector and the simulator never
+// import it.
 package store
 
 import (

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/internal/cliout"
 )
 
@@ -23,7 +24,7 @@ func newRecordsCmd() *cobra.Command {
 			"Filters are the API's query parameters: --filter customerId=80000001-1 --filter txnDateFrom=2026-01-01.",
 		Args: cobra.ExactArgs(2),
 	}
-	client := apiFlags(cmd)
+	newClient := apiFlags(cmd)
 	// jsonl stays the default, as before --format was unified: records
 	// are mostly piped to other tools.
 	format := cliout.AddFormat(cmd, cliout.JSONL)
@@ -40,7 +41,7 @@ func newRecordsCmd() *cobra.Command {
 			}
 			q.Set(k, v)
 		}
-		c, err := client()
+		c, err := newClient()
 		if err != nil {
 			return err
 		}
@@ -52,27 +53,15 @@ func newRecordsCmd() *cobra.Command {
 			fmt.Fprintln(tw, "ID\tNAME\tDATE\tAMOUNT\tEDIT SEQUENCE")
 		}
 		printed := 0
-		cursor := ""
+		params := client.ListParams{}
 		for {
-			page := url.Values{}
-			for k, v := range q {
-				page[k] = v
-			}
-			size := 1000
+			params.Limit = 1000
 			if limit > 0 {
-				size = min(size, limit-printed)
+				params.Limit = min(params.Limit, limit-printed)
 			}
-			page.Set("limit", fmt.Sprint(size))
-			if cursor != "" {
-				page.Set("cursor", cursor)
-			}
-			var resp struct {
-				Data       []json.RawMessage `json:"data"`
-				HasMore    bool              `json:"hasMore"`
-				NextCursor *string           `json:"nextCursor"`
-			}
-			if err := c.call(ctx, "GET", "/v1/companies/"+url.PathEscape(args[0])+"/"+url.PathEscape(args[1])+"?"+page.Encode(), nil, &resp); err != nil {
-				return err
+			resp, err := c.ListRecords(ctx, args[0], args[1], params, q)
+			if err != nil {
+				return apiError(err)
 			}
 			for _, raw := range resp.Data {
 				if !text {
@@ -92,7 +81,7 @@ func newRecordsCmd() *cobra.Command {
 			if !resp.HasMore || resp.NextCursor == nil || (limit > 0 && printed >= limit) {
 				break
 			}
-			cursor = *resp.NextCursor
+			params.Cursor = *resp.NextCursor
 		}
 		if text {
 			return tw.Flush()

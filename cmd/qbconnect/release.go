@@ -13,6 +13,7 @@ import (
 
 	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/signing"
+	"github.com/qbconnect/qbconnect/signing/sign"
 )
 
 // releaseEnv is what the release commands take from their environment, so
@@ -73,7 +74,7 @@ func releaseSignCmd(env releaseEnv) *cobra.Command {
 			if certFile == "" || keyFile == "" {
 				return errors.New("release sign: --cert and --key are required")
 			}
-			signer, err := signing.LoadSigner(certFile, keyFile, chainFile)
+			signer, err := sign.Load(certFile, keyFile, chainFile)
 			if err != nil {
 				return fmt.Errorf("release sign: %w", err)
 			}

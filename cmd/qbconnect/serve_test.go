@@ -23,6 +23,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/internal/wait"
 )
 
 // qbconnectBinary builds the command into a temporary directory of the
@@ -404,19 +405,13 @@ func servePGSchema(t *testing.T, base string) string {
 // 30 seconds.
 func waitForMetric(t *testing.T, url, line string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	wait.For(t, fmt.Sprintf("%s/metrics to show %q", url, line), 30*time.Second, func() (bool, string) {
 		resp, err := http.Get(url + "/metrics")
-		if err == nil {
-			data, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if bytes.Contains(data, []byte(line)) {
-				return
-			}
+		if err != nil {
+			return false, err.Error()
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s/metrics never showed %q", url, line)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, not synchronising
-	}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return bytes.Contains(data, []byte(line)), fmt.Sprintf("%d bytes of metrics", len(data))
+	})
 }

@@ -8,21 +8,13 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/client"
+
+	"github.com/qbconnect/qbconnect"
 )
 
 // syncState is one data type's sync as /sync-status shows it.
-type syncState struct {
-	DataType  string `json:"dataType"`
-	Status    string `json:"status"`
-	Mode      string `json:"mode"`
-	Fetched   int    `json:"fetched"`
-	Remaining int    `json:"remaining"`
-	Error     *struct {
-		Message     string `json:"message"`
-		UserMessage string `json:"userMessage"`
-	} `json:"error"`
-}
-
 // newSyncCmd returns `qbconnect sync COMPANY`.
 func newSyncCmd() *cobra.Command {
 	var types []string
@@ -33,32 +25,30 @@ func newSyncCmd() *cobra.Command {
 		Short: "Sync a company now; with --wait, show a progress bar per data type until it ends",
 		Args:  cobra.ExactArgs(1),
 	}
-	client := apiFlags(cmd)
+	newClient := apiFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := client()
+		c, err := newClient()
 		if err != nil {
 			return err
 		}
 		ctx := cmd.Context()
 		companyID := args[0]
-		var started struct {
-			Data []syncState `json:"data"`
-		}
-		if err := c.call(ctx, "POST", "/v1/companies/"+companyID+"/sync", map[string]any{"dataTypes": types, "full": full}, &started); err != nil {
-			return err
+		started, err := c.StartSync(ctx, companyID, qbconnect.SyncRequest{DataTypes: types, Full: full})
+		if err != nil {
+			return apiError(err)
 		}
 		out := cmd.OutOrStdout()
 		if !wait {
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "DATA TYPE\tSTATUS\tMODE")
-			for _, st := range started.Data {
+			for _, st := range started {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", st.DataType, st.Status, st.Mode)
 			}
 			return tw.Flush()
 		}
 		want := map[string]bool{}
 		var order []string
-		for _, st := range started.Data {
+		for _, st := range started {
 			want[st.DataType] = true
 			order = append(order, st.DataType)
 		}
@@ -71,16 +61,14 @@ func newSyncCmd() *cobra.Command {
 				progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(0),
 				progressbar.OptionOnCompletion(func() { fmt.Fprintln(out) }))
 			for {
-				var status struct {
-					Data []syncState `json:"data"`
+				status, err := c.GetSyncStatus(ctx, companyID)
+				if err != nil {
+					return apiError(err)
 				}
-				if err := c.call(ctx, "GET", "/v1/companies/"+companyID+"/sync-status", nil, &status); err != nil {
-					return err
-				}
-				var st *syncState
-				for i := range status.Data {
-					if status.Data[i].DataType == typ {
-						st = &status.Data[i]
+				var st *client.SyncState
+				for i := range status {
+					if status[i].DataType == typ {
+						st = &status[i]
 					}
 				}
 				if st == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 )
@@ -51,7 +52,7 @@ func TestQuickBooksAskingAboutAnotherFileNamesTheExpectedCompany(t *testing.T) {
 	e.agent.PerformSync(e.conn.ID)
 	d := e.sim.WaitDialog(30 * time.Second)
 	shown := time.Now()
-	testenv.WaitFor(t, "auth_pending on the card", 15*time.Second, func() (bool, string) {
+	wait.For(t, "auth_pending on the card", 15*time.Second, func() (bool, string) {
 		fs := e.file()
 		return fs.Shown.Code == qbd.CondAuthPending, fs.Shown.Code + ": " + fs.Shown.Message
 	})

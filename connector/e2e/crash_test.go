@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 )
 
 // killPoints are log lines after which the crash test may SIGKILL the
@@ -69,7 +70,7 @@ func TestSIGKILLWhileWritesAreInFlightNeitherLosesNorRepeatsWrites(t *testing.T)
 	}
 
 	e.agent.Run()
-	testenv.WaitFor(t, "every write to reach a final status", 60*time.Second, func() (bool, string) {
+	wait.For(t, "every write to reach a final status", 60*time.Second, func() (bool, string) {
 		pending := 0
 		for _, op := range ops {
 			if e.plat.Operation(op.ID).Status == "Pending" {

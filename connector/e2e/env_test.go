@@ -13,6 +13,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/server"
@@ -99,7 +100,7 @@ func (e *env) health() qbconnect.Health {
 // waitHealthy waits until the platform shows the connection healthy.
 func (e *env) waitHealthy() {
 	e.tb.Helper()
-	testenv.WaitFor(e.tb, "the connection to be healthy", 10*time.Second, func() (bool, string) {
+	wait.For(e.tb, "the connection to be healthy", 10*time.Second, func() (bool, string) {
 		h := e.health()
 		return h.Code == qbconnect.HealthOK && h.LastSuccessAt != nil, fmt.Sprintf("%+v", h)
 	})
@@ -132,7 +133,7 @@ func (e *env) expectState(code string, wantMessage ...string) {
 	e.agent.UI("POST", "/api/files/"+e.conn.ID+"/sync", nil, nil)
 	var fs *connector.FileStatus
 	var h qbconnect.Health
-	testenv.WaitFor(e.tb, "state "+code+" locally and on the platform", 15*time.Second, func() (bool, string) {
+	wait.For(e.tb, "state "+code+" locally and on the platform", 15*time.Second, func() (bool, string) {
 		fs, h = e.agent.Status().File(e.conn.ID), e.health()
 		if fs == nil {
 			return false, "no file"
@@ -190,7 +191,7 @@ func (e *env) open(file, mode string) {
 	// connector may hold a session on the open file, or open the file
 	// itself (unattended) between the two, so both are tried again until
 	// the open succeeds.
-	testenv.WaitFor(e.tb, "QuickBooks to open "+file+" ("+mode+"-user)", 15*time.Second, func() (bool, string) {
+	wait.For(e.tb, "QuickBooks to open "+file+" ("+mode+"-user)", 15*time.Second, func() (bool, string) {
 		_, err := e.sim.OpenFile(ctx, server.OpenRequest{File: file, Mode: mode, User: "Admin"})
 		if err == nil {
 			return true, ""

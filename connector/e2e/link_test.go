@@ -11,6 +11,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbd"
 )
 
@@ -40,7 +41,7 @@ func TestLinkFirstSyncAndClientWrite(t *testing.T) {
 	types := e.plat.WaitSynced(e.company.ID, time.Minute)
 	// Perform Sync on the connector's local API asks for another.
 	e.press("sync", nil)
-	testenv.WaitFor(t, "the second pass of every data type", time.Minute, func() (bool, string) {
+	wait.For(t, "the second pass of every data type", time.Minute, func() (bool, string) {
 		runs := e.plat.SyncRuns(e.company.ID)
 		return len(runs) == 2*len(types), fmt.Sprintf("%d passes of %d types", len(runs), len(types))
 	})
@@ -48,7 +49,7 @@ func TestLinkFirstSyncAndClientWrite(t *testing.T) {
 	// Exactly the two syncs asked for ran, each a pass per data type.
 	passes := map[string]int{}
 	for _, r := range e.plat.SyncRuns(e.company.ID) {
-		if r.Trigger != string(qbconnect.TriggerOnDemand) || r.Status != string(qbconnect.SyncComplete) {
+		if r.Trigger != qbconnect.TriggerOnDemand || r.Status != qbconnect.SyncComplete {
 			t.Errorf("pass %s of %s: trigger %s, status %s", r.ID, r.DataType, r.Trigger, r.Status)
 		}
 		passes[r.DataType]++

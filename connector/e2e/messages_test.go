@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 )
@@ -91,7 +92,7 @@ func TestStatusFirstLineTellsTheTruth(t *testing.T) {
 	e.setApp(qbdsim.AppChange{AutoLogin: &f})
 	e.sim.StopQB()
 	e.expectState(qbd.CondQBClosed)
-	testenv.WaitFor(t, "status to say the file needs someone", 10*time.Second, func() (bool, string) {
+	wait.For(t, "status to say the file needs someone", 10*time.Second, func() (bool, string) {
 		first, out := firstLine()
 		return first == "The connector runs, but the linked company file needs you in QuickBooks (see below).", out
 	})

@@ -10,6 +10,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbd"
 )
 
@@ -37,7 +38,7 @@ func TestPauseHasOneOwnerPerChangeAcrossTheRealProcesses(t *testing.T) {
 	e.expectState(qbd.CondOK)
 	base := "/v1/companies/" + e.company.ID + "/connections/" + e.conn.ID
 
-	testenv.WaitFor(t, "the card to name the client company", 10*time.Second, func() (bool, string) {
+	wait.For(t, "the card to name the client company", 10*time.Second, func() (bool, string) {
 		c := e.card()
 		return strings.Contains(c, "Acme Plumbing LLC — for Lender Inc"), c
 	})
@@ -45,7 +46,7 @@ func TestPauseHasOneOwnerPerChangeAcrossTheRealProcesses(t *testing.T) {
 	t.Run("paused through the API", func(t *testing.T) {
 		e.plat.Must(http.StatusOK, "POST", base+"/pause", nil, nil)
 		pausedAt := time.Now()
-		testenv.WaitFor(t, "the card to show the platform's pause", 10*time.Second, func() (bool, string) {
+		wait.For(t, "the card to show the platform's pause", 10*time.Second, func() (bool, string) {
 			fs := e.file()
 			return fs.Shown.Code == connector.CondPaused && fs.PausedBy == connector.PausedByPlatform, fs.Shown.Code + " " + fs.Shown.Message
 		})
@@ -53,7 +54,7 @@ func TestPauseHasOneOwnerPerChangeAcrossTheRealProcesses(t *testing.T) {
 			t.Errorf("the card says %q; want it to name who paused", fs.Shown.Message)
 		}
 		// Heartbeats (every 2 s here) come and go; the pause stays.
-		testenv.WaitFor(t, "two heartbeats after the pause", 15*time.Second, func() (bool, string) {
+		wait.For(t, "two heartbeats after the pause", 15*time.Second, func() (bool, string) {
 			c := e.plat.Connection(e.conn)
 			return c.UpdatedAt.After(pausedAt.Add(4500 * time.Millisecond)), c.UpdatedAt.String()
 		})
@@ -66,12 +67,12 @@ func TestPauseHasOneOwnerPerChangeAcrossTheRealProcesses(t *testing.T) {
 
 	t.Run("paused on the connector, resumed through the API", func(t *testing.T) {
 		e.press("pause", map[string]string{"for": ""})
-		testenv.WaitFor(t, "the platform to show the local pause", 10*time.Second, func() (bool, string) {
+		wait.For(t, "the platform to show the local pause", 10*time.Second, func() (bool, string) {
 			c := e.plat.Connection(e.conn)
 			return c.Paused && c.Health.Code == qbconnect.HealthPaused && strings.Contains(c.Health.Message, "QuickBooks computer"), c.Health.Message
 		})
 		e.plat.Must(http.StatusOK, "POST", base+"/resume", nil, nil)
-		testenv.WaitFor(t, "the card to show the resume", 10*time.Second, func() (bool, string) {
+		wait.For(t, "the card to show the resume", 10*time.Second, func() (bool, string) {
 			fs := e.file()
 			return !fs.Paused && fs.Shown.Code == qbd.CondOK, fs.Shown.Code
 		})

@@ -9,6 +9,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 )
@@ -90,7 +91,7 @@ func TestEveryStateIsShownAndClearsWhenTheCauseIsFixed(t *testing.T) {
 
 	t.Run("paused", func(t *testing.T) {
 		e.press("pause", map[string]string{"for": "1h"})
-		testenv.WaitFor(t, "paused locally and on the platform", 10*time.Second, func() (bool, string) {
+		wait.For(t, "paused locally and on the platform", 10*time.Second, func() (bool, string) {
 			fs := e.file()
 			c := e.plat.Connection(e.conn)
 			return fs.Shown.Code == connector.CondPaused && c.Health.Code == qbconnect.HealthPaused && c.Paused,
@@ -107,7 +108,7 @@ func TestEveryStateIsShownAndClearsWhenTheCauseIsFixed(t *testing.T) {
 		// The serve process stops and starts again on the same address
 		// and database.
 		e.plat.Restart(func() {
-			testenv.WaitFor(t, "platform_unreachable locally", 10*time.Second, func() (bool, string) {
+			wait.For(t, "platform_unreachable locally", 10*time.Second, func() (bool, string) {
 				fs := e.file()
 				return fs.Shown.Code == connector.CondPlatformUnreachable, fs.Shown.Code
 			})
@@ -128,7 +129,7 @@ func TestEveryStateIsShownAndClearsWhenTheCauseIsFixed(t *testing.T) {
 		if entry := e.app(testenv.AcmeFile); !entry.AutoLogin || entry.AllowExpired || !time.Now().Before(expiry) {
 			t.Fatalf("the release was not authorised with automatic login before its certificate expired: %+v", entry)
 		}
-		testenv.WaitFor(t, "the certificate to expire", time.Until(expiry)+5*time.Second, func() (bool, string) {
+		wait.For(t, "the certificate to expire", time.Until(expiry)+5*time.Second, func() (bool, string) {
 			return time.Now().After(expiry), "valid until " + expiry.Format(time.RFC3339)
 		})
 		e.sim.StopQB()
@@ -162,7 +163,7 @@ func TestEveryStateIsShownAndClearsWhenTheCauseIsFixed(t *testing.T) {
 		e.agent.Run()
 		e.expectState(qbd.CondOK)
 		e.setApp(qbdsim.AppChange{AutoLogin: &f})
-		testenv.WaitFor(t, "QuickBooks to close", 15*time.Second, func() (bool, string) {
+		wait.For(t, "QuickBooks to close", 15*time.Second, func() (bool, string) {
 			_, err := e.sim.StopQuickBooks(ctx)
 			return err == nil, fmt.Sprint(err)
 		})

@@ -10,6 +10,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/internal/wine"
 	"github.com/qbconnect/qbconnect/qbd"
 )
@@ -64,7 +65,7 @@ func TestWindowsConnectorUnderWine(t *testing.T) {
 
 	t.Run("pause and resume", func(t *testing.T) {
 		e.press("pause", map[string]string{"for": "1h"})
-		testenv.WaitFor(t, "paused locally and on the platform", 20*time.Second, func() (bool, string) {
+		wait.For(t, "paused locally and on the platform", 20*time.Second, func() (bool, string) {
 			fs := e.file()
 			c := e.plat.Connection(e.conn)
 			return fs.Shown.Code == connector.CondPaused && c.Health.Code == qbconnect.HealthPaused && c.Paused,
@@ -124,7 +125,7 @@ func TestWindowsConnectorUnderWine(t *testing.T) {
 		// console (Wine gives services another %ProgramData%), and, with
 		// no console, logs to the data folder's file.
 		logFile := e.agent.DataDir + "/" + connector.LogFileName
-		testenv.WaitFor(t, "the service's agent to log in "+testenv.DefaultDataFolder, time.Minute, func() (bool, string) {
+		wait.For(t, "the service's agent to log in "+testenv.DefaultDataFolder, time.Minute, func() (bool, string) {
 			data, err := os.ReadFile(logFile)
 			return err == nil && strings.Contains(string(data), "level=INFO"), fmt.Sprintf("%v %s", err, data)
 		})

@@ -12,9 +12,7 @@
 package swarm
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,8 +34,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 )
 
 var bins *testenv.Binaries
@@ -263,7 +264,7 @@ func run(tb testing.TB, opt options) result {
 	raiseOpenFiles(tb, opt.N+2000)
 	servers := newCluster(tb, opt)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: 4 * opt.Clients, MaxIdleConnsPerHost: 4 * opt.Clients, IdleConnTimeout: time.Minute}}
-	rest := &restClient{base: servers.url, key: servers.platform.APIKey, hc: hc, retry: opt.Disrupt}
+	rest := &restClient{api: &client.Client{BaseURL: servers.url, APIKey: servers.platform.APIKey, HTTPClient: hc}, retry: opt.Disrupt}
 
 	// Companies, connections and link codes through the REST API, then a
 	// link per connector through the gateway, 32 at a time.
@@ -341,7 +342,7 @@ func run(tb testing.TB, opt options) result {
 						fail(fmt.Errorf("not sent within %v", opt.Limit))
 						return
 					}
-					var op *operation
+					var op *client.Operation
 					var err error
 					if j.write {
 						op, err = rest.createCustomer(loadCtx, j.c.companyID, j.name)
@@ -359,7 +360,7 @@ func run(tb testing.TB, opt options) result {
 						return
 					}
 					if done.Status != "Success" {
-						fail(fmt.Errorf("operation %s ended %s: %s", op.ID, done.Status, done.Error))
+						fail(fmt.Errorf("operation %s ended %s: %s", op.ID, done.Status, errorText(done.Error)))
 						return
 					}
 					seen := time.Now()
@@ -433,7 +434,7 @@ func run(tb testing.TB, opt options) result {
 	if !recovered.IsZero() {
 		// Every connector polls again after the disruption: those on the
 		// killed server at once, the others when their long-poll ends.
-		testenv.WaitFor(tb, "every connector polling again", gateway.MaxPollWait+30*time.Second, func() (bool, string) {
+		wait.For(tb, "every connector polling again", gateway.MaxPollWait+30*time.Second, func() (bool, string) {
 			late := 0
 			for _, c := range conns {
 				if c.lastOK.Load() < recovered.UnixNano() {
@@ -552,7 +553,7 @@ func (c *cluster) restart(tb testing.TB, i int) {
 // waitProgress waits until n requests of the load have finished.
 func (c *cluster) waitProgress(tb testing.TB, finished *atomic.Int64, n int, ctx context.Context) {
 	tb.Helper()
-	testenv.WaitFor(tb, fmt.Sprintf("%d requests finished", n), time.Until(deadlineOf(ctx)), func() (bool, string) {
+	wait.For(tb, fmt.Sprintf("%d requests finished", n), time.Until(deadlineOf(ctx)), func() (bool, string) {
 		return finished.Load() >= int64(n), fmt.Sprintf("%d finished", finished.Load())
 	})
 }
@@ -668,10 +669,10 @@ type conn struct {
 	lastOK atomic.Int64
 }
 
-// restClient is the client application: REST calls with the API key.
+// restClient is the client application: the REST client with the API key,
+// and retries.
 type restClient struct {
-	base, key string
-	hc        *http.Client
+	api *client.Client
 	// retry sends a request again, up to 30 times a second apart, when
 	// the load balancer or a dying server failed it (502, 503, a reset
 	// connection), as a client application would; transient counts those.
@@ -679,13 +680,21 @@ type restClient struct {
 	transient atomic.Int64
 }
 
-// errTransient marks a failure that a retry may cure.
-var errTransient = errors.New("transient")
+// isTransient tells a failure that a retry may cure: no answer at all, or
+// a 502 or 503 from the balancer or a server going down.
+func isTransient(err error) bool {
+	var e *qbconnect.Error
+	if !errors.As(err, &e) {
+		return true
+	}
+	return e.Status == http.StatusBadGateway || e.Status == http.StatusServiceUnavailable
+}
 
-func (c *restClient) do(ctx context.Context, method, path string, body any, out any, header ...string) error {
+// do calls f, again while it fails transiently and retry is on.
+func (c *restClient) do(ctx context.Context, f func() error) error {
 	for attempt := 0; ; attempt++ {
-		err := c.once(ctx, method, path, body, out, header...)
-		if err == nil || !c.retry || !errors.Is(err, errTransient) || attempt == 30 || ctx.Err() != nil {
+		err := f()
+		if err == nil || !c.retry || !isTransient(err) || attempt == 30 || ctx.Err() != nil {
 			return err
 		}
 		c.transient.Add(1)
@@ -697,111 +706,79 @@ func (c *restClient) do(ctx context.Context, method, path string, body any, out 
 	}
 }
 
-func (c *restClient) once(ctx context.Context, method, path string, body any, out any, header ...string) error {
-	var rd io.Reader
-	contentType := "application/json"
-	switch b := body.(type) {
-	case nil:
-	case rawXML:
-		rd, contentType = strings.NewReader(string(b)), "application/xml"
-	default:
-		data, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.key)
-	if body != nil {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w: %w", method, path, errTransient, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w: %w", method, path, errTransient, err)
-	}
-	switch {
-	case resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable:
-		return fmt.Errorf("%s %s: %w: %d %s", method, path, errTransient, resp.StatusCode, bytes.TrimSpace(data))
-	case resp.StatusCode >= 300:
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(data))
-	}
-	if out != nil {
-		return json.Unmarshal(data, out)
-	}
-	return nil
-}
-
 func (c *restClient) newLinkedCompany(name string) (*conn, error) {
 	ctx := context.Background()
-	var co struct{ ID string }
-	if err := c.do(ctx, "POST", "/v1/companies", map[string]any{"name": name, "syncSchedule": testenv.NoAutoSync}, &co); err != nil {
+	var co *qbconnect.Company
+	err := c.do(ctx, func() (err error) {
+		co, err = c.api.CreateCompany(ctx, client.CreateCompanyRequest{Name: name, SyncSchedule: &qbconnect.SyncSchedule{Every: -qbconnect.Duration(time.Second)}})
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	var cn struct{ ID string }
-	if err := c.do(ctx, "POST", "/v1/companies/"+co.ID+"/connections", map[string]string{"kind": "connector"}, &cn); err != nil {
+	var cn *qbconnect.Connection
+	if err := c.do(ctx, func() (err error) {
+		cn, err = c.api.CreateConnection(ctx, co.ID, client.CreateConnectionRequest{Kind: qbconnect.KindConnector})
+		return err
+	}); err != nil {
 		return nil, err
 	}
-	var lc struct{ Code string }
-	if err := c.do(ctx, "POST", "/v1/companies/"+co.ID+"/connections/"+cn.ID+"/link-codes", map[string]any{}, &lc); err != nil {
+	var lc *client.LinkCode
+	if err := c.do(ctx, func() (err error) {
+		lc, err = c.api.CreateLinkCode(ctx, co.ID, cn.ID)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	return &conn{companyID: co.ID, connectionID: cn.ID, code: lc.Code,
 		file: gateway.FileIdentity{Path: `C:\Books\` + co.ID + `.qbw`, CompanyName: name}}, nil
 }
 
-// operation is an operation as GET /v1/operations/{id} shows it.
-type operation struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	Error  any    `json:"error"`
-}
-
-func (c *restClient) createCustomer(ctx context.Context, companyID, name string) (*operation, error) {
-	var op operation
-	err := c.do(ctx, "POST", "/v1/companies/"+companyID+"/customers", map[string]any{"name": name}, &op, "Idempotency-Key", strings.ReplaceAll(name, " ", "-"))
-	return &op, err
+func (c *restClient) createCustomer(ctx context.Context, companyID, name string) (op *client.Operation, err error) {
+	err = c.do(ctx, func() (err error) {
+		op, err = c.api.CreateRecord(ctx, companyID, "customers", map[string]any{"name": name}, client.WithIdempotencyKey(strings.ReplaceAll(name, " ", "-")))
+		return err
+	})
+	return op, err
 }
 
 const hostQuery = `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><HostQueryRq requestID="1"/></QBXMLMsgsRq></QBXML>`
 
-func (c *restClient) passthrough(ctx context.Context, companyID string) (*operation, error) {
-	var op operation
-	err := c.do(ctx, "POST", "/v1/companies/"+companyID+"/qbxml", rawXML(hostQuery), &op)
-	return &op, err
+func (c *restClient) passthrough(ctx context.Context, companyID string) (op *client.Operation, err error) {
+	err = c.do(ctx, func() (err error) {
+		op, err = c.api.Passthrough(ctx, companyID, hostQuery)
+		return err
+	})
+	return op, err
 }
-
-// rawXML is a request body sent as it is, as application/xml.
-type rawXML string
 
 // waitOperation waits for an operation to finish with ?wait=, asking again
 // while it is pending.
-func (c *restClient) waitOperation(ctx context.Context, id string) (*operation, error) {
+func (c *restClient) waitOperation(ctx context.Context, id string) (*client.Operation, error) {
 	for {
-		var op operation
-		if err := c.do(ctx, "GET", "/v1/operations/"+id+"?wait=25s", nil, &op); err != nil {
+		var op *client.Operation
+		if err := c.do(ctx, func() (err error) {
+			op, err = c.api.GetOperation(ctx, id, client.GetOperationParams{Wait: 25 * time.Second})
+			return err
+		}); err != nil {
 			return nil, err
 		}
-		switch op.Status {
-		case "Queued", "InFlight", "Pending":
+		if !op.Done() {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			continue
 		}
-		return &op, nil
+		return op, nil
 	}
+}
+
+// errorText describes an operation's error, or says there is none.
+func errorText(e *client.OperationError) string {
+	if e == nil {
+		return "no error"
+	}
+	return string(e.Code) + ": " + e.Message
 }
 
 // swarm is the connectors' side: each polls, "runs" its item in a

@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/qbconnect/qbconnect/signing"
+	"github.com/qbconnect/qbconnect/signing/sign"
 )
 
 // demoCA is the demo's certificate authority: the simulator trusts it as
@@ -68,7 +68,7 @@ func (ca *demoCA) pool() *x509.CertPool {
 
 // signer issues a code-signing certificate for commonName, valid from
 // notBefore for validFor, and returns a Signer with it.
-func (ca *demoCA) signer(commonName string, serial int64, notBefore time.Time, validFor time.Duration) (*signing.Signer, error) {
+func (ca *demoCA) signer(commonName string, serial int64, notBefore time.Time, validFor time.Duration) (*sign.Signer, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), ca.rand)
 	if err != nil {
 		return nil, err
@@ -90,5 +90,5 @@ func (ca *demoCA) signer(commonName string, serial int64, notBefore time.Time, v
 	if err != nil {
 		return nil, err
 	}
-	return &signing.Signer{Certificate: cert, Key: key, Description: "qbconnect connector (demo)", Now: ca.now}, nil
+	return &sign.Signer{Certificate: cert, Key: key, Description: "qbconnect connector (demo)", Now: ca.now}, nil
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 	"github.com/qbconnect/qbconnect/qbdsim/server"
 	"github.com/qbconnect/qbconnect/signing"
+	"github.com/qbconnect/qbconnect/signing/sign"
 )
 
 // Config configures a demo. Every field has the default its comment names.
@@ -102,8 +103,8 @@ type Demo struct {
 	tmp bool
 
 	ca          *demoCA
-	certA       *signing.Signer
-	certB       *signing.Signer
+	certA       *sign.Signer
+	certB       *sign.Signer
 	program     string
 	simCounts   map[string]int // objects per qbXML object type, as generated
 	sim         *qbdsim.Simulator
@@ -120,7 +121,7 @@ type Demo struct {
 	uiMu        sync.Mutex
 	uiURL       string
 	agentDir    string
-	signer      *signing.Signer // the connector's current certificate
+	signer      *sign.Signer // the connector's current certificate
 	// version is the connector's version: "demo", until the handover
 	// scenario installs its release 2.0.0.
 	version string
@@ -268,7 +269,7 @@ func (d *Demo) makeCertificates(ctx context.Context) error {
 
 // sign signs the installed connector with s (a detached signature beside
 // it), replacing any earlier signature.
-func (d *Demo) sign(ctx context.Context, s *signing.Signer) error {
+func (d *Demo) sign(ctx context.Context, s *sign.Signer) error {
 	if err := s.SignDetached(ctx, d.program, d.program+".p7s"); err != nil {
 		return fmt.Errorf("demo: signing the connector: %w", err)
 	}

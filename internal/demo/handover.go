@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/gateway"
-	"github.com/qbconnect/qbconnect/internal/scenario"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbd/simclient"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/release"
 	"github.com/qbconnect/qbconnect/signing"
+	"github.com/qbconnect/qbconnect/signing/sign"
 )
 
 // HandoverScenario is the scenario name of the certificate handover, which
@@ -168,7 +169,7 @@ func (d *Demo) playHandover(ctx context.Context) error {
 
 // publish signs a copy of the connector with s and publishes it as
 // version, rolled out to every connector.
-func (d *Demo) publish(ctx context.Context, version string, s *signing.Signer) (*qbconnect.Release, *qbconnect.Campaign, error) {
+func (d *Demo) publish(ctx context.Context, version string, s *sign.Signer) (*qbconnect.Release, *qbconnect.Campaign, error) {
 	path := filepath.Join(d.dir, "releases", version, "qbconnector")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, nil, err
@@ -223,7 +224,7 @@ func (d *Demo) waitStep(ctx context.Context, what string, ok func(*connector.Fil
 // waitCampaign waits until the client's REST API shows the connection in
 // state in the campaign.
 func (d *Demo) waitCampaign(ctx context.Context, id string, state qbconnect.CampaignState) error {
-	cl := &scenario.Client{BaseURL: d.plat.URL(), APIKey: d.apiKey}
+	cl := client.New(d.plat.URL(), d.apiKey)
 	return d.poll(ctx, "the campaign to show "+string(state), func() (bool, string, error) {
 		var c qbconnect.Campaign
 		if err := cl.Do(ctx, "GET", "/v1/rotation-campaigns/"+id, nil, &c); err != nil {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/internal/scenario"
 	"github.com/qbconnect/qbconnect/signing"
 )
@@ -15,7 +16,7 @@ import (
 func (d *Demo) World() *scenario.World {
 	return &scenario.World{
 		Sim:      d.simCtl,
-		Platform: &scenario.Client{BaseURL: d.plat.URL(), APIKey: d.apiKey},
+		Platform: client.New(d.plat.URL(), d.apiKey),
 		Conn:     scenario.Link{CompanyID: d.company.ID, ConnectionID: d.conn.ID, File: acmeFile, CompanyName: acmeName},
 		Other:    scenario.Link{File: otherFile, CompanyName: otherName},
 		UI:       func() scenario.LocalUI { return scenario.LocalUI{URL: d.UIURL()} },

@@ -16,7 +16,6 @@
 package scenario
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -29,93 +28,19 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/connector"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/server"
 )
 
-// Client calls the platform's REST API with an organisation's API key.
-type Client struct {
-	BaseURL string
-	APIKey  string
-	// HTTP is the client to use; nil means http.DefaultClient.
-	HTTP *http.Client
-}
-
-// StatusError is a REST answer outside 2xx.
-type StatusError struct {
-	Method, Path string
-	Status       int
-	Body         string
-}
-
-func (e *StatusError) Error() string {
-	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, strings.TrimSpace(e.Body))
-}
-
-// Do sends a request (body as JSON when not nil) and decodes a JSON answer
-// into out when not nil. Extra headers come as name, value pairs. A status
-// outside 2xx is a *StatusError.
-func (c *Client) Do(ctx context.Context, method, path string, body, out any, header ...string) error {
-	var rd io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.APIKey)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &StatusError{Method: method, Path: path, Status: resp.StatusCode, Body: string(data)}
-	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-	}
-	return nil
-}
-
 // Operation is an operation as the REST API shows it.
-type Operation struct {
-	ID       string `json:"id"`
-	Kind     string `json:"kind"`
-	Status   string `json:"status"`
-	Attempts int    `json:"attempts"`
-	RecordID string `json:"recordId"`
-	Error    *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
+type Operation = client.Operation
 
 // Operation statuses as the REST API shows them.
 const (
-	OpPending = "Pending"
+	OpPending = client.OperationPending
 	OpSuccess = string(qbconnect.OpSucceeded)
 )
 
@@ -174,7 +99,7 @@ type World struct {
 	// Sim is QuickBooks (the simulator's control API).
 	Sim *server.Client
 	// Platform is the client application's view of the platform.
-	Platform *Client
+	Platform *client.Client
 	// Conn is the company the scenario's end user linked; Other is the
 	// other company file the same business keeps.
 	Conn  Link
@@ -219,27 +144,11 @@ func (w *World) timeout() time.Duration {
 	return 30 * time.Second
 }
 
-// poll calls cond until it reports done, an error, or the timeout, every
-// 50 ms (a condition polled with a deadline).
+// poll calls cond until it reports done, an error, or the timeout.
 func (w *World) poll(ctx context.Context, what string, cond func() (bool, string, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, w.timeout())
 	defer cancel()
-	last := ""
-	for {
-		ok, seen, err := cond()
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		last = seen
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w; last seen: %s", what, ctx.Err(), last)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	return wait.Until(ctx, what, cond)
 }
 
 // Status returns the connector's status from its local API.
@@ -251,9 +160,11 @@ func (w *World) Status(ctx context.Context) (connector.Status, error) {
 
 // Health returns the platform's health of the scenario's connection.
 func (w *World) Health(ctx context.Context) (qbconnect.Health, error) {
-	var c qbconnect.Connection
-	err := w.Platform.Do(ctx, http.MethodGet, fmt.Sprintf("/v1/companies/%s/connections/%s", w.Conn.CompanyID, w.Conn.ConnectionID), nil, &c)
-	return c.Health, err
+	c, err := w.Platform.GetConnection(ctx, w.Conn.CompanyID, w.Conn.ConnectionID)
+	if err != nil {
+		return qbconnect.Health{}, err
+	}
+	return c.Health, nil
 }
 
 // PerformSync presses Perform Sync in the connector's UI.
@@ -300,21 +211,18 @@ func (w *World) Expect(ctx context.Context, code string, texts ...string) error 
 // QueueWrite has the client application create a customer in the linked
 // company; the platform queues the write and answers at once.
 func (w *World) QueueWrite(ctx context.Context, customer string) (*Operation, error) {
-	var op Operation
-	err := w.Platform.Do(ctx, http.MethodPost, "/v1/companies/"+w.Conn.CompanyID+"/customers",
-		map[string]any{"name": customer}, &op, "Idempotency-Key", "scenario-"+strings.ReplaceAll(customer, " ", "-"))
+	op, err := w.Platform.CreateRecord(ctx, w.Conn.CompanyID, "customers", map[string]any{"name": customer},
+		client.WithIdempotencyKey("scenario-"+strings.ReplaceAll(customer, " ", "-")))
 	if err != nil {
 		return nil, err
 	}
 	w.writes = append(w.writes, write{opID: op.ID, customer: customer})
-	return &op, nil
+	return op, nil
 }
 
 // Operation returns an operation from the REST API.
 func (w *World) Operation(ctx context.Context, id string) (*Operation, error) {
-	var op Operation
-	err := w.Platform.Do(ctx, http.MethodGet, "/v1/operations/"+id, nil, &op)
-	return &op, err
+	return w.Platform.GetOperation(ctx, id, client.GetOperationParams{})
 }
 
 // Pending checks that every write queued so far still waits.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/qbconnect/qbconnect/internal/wait"
 )
 
 // Browser is one headless Chromium for a whole test package run; each test
@@ -132,7 +134,7 @@ func (t *Tab) Text(selector string) string {
 func (t *Tab) WaitText(url, selector string, timeout time.Duration, want ...string) string {
 	t.tb.Helper()
 	var text string
-	WaitFor(t.tb, fmt.Sprintf("%q in %s of %s", want, selector, url), timeout, func() (bool, string) {
+	wait.For(t.tb, fmt.Sprintf("%q in %s of %s", want, selector, url), timeout, func() (bool, string) {
 		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
 		defer cancel()
 		if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
@@ -211,7 +213,7 @@ func (t *Tab) Location() string {
 func (t *Tab) Await(what, selector string, timeout time.Duration, ok func(text string) bool) string {
 	t.tb.Helper()
 	var text string
-	WaitFor(t.tb, what, timeout, func() (bool, string) {
+	wait.For(t.tb, what, timeout, func() (bool, string) {
 		ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
 		defer cancel()
 		s, err := textNow(ctx, selector)

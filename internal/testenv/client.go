@@ -1,14 +1,16 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
+	"github.com/qbconnect/qbconnect/internal/wait"
 )
 
 // What a client application does through the REST API beyond creating
@@ -20,11 +22,12 @@ import (
 // returns both.
 func (p *Platform) CreateCompanyWith(body map[string]any) (*qbconnect.Company, *qbconnect.Connection) {
 	p.tb.Helper()
-	var c qbconnect.Company
-	p.Must(http.StatusCreated, "POST", "/v1/companies", body, &c)
-	var conn qbconnect.Connection
-	p.Must(http.StatusCreated, "POST", "/v1/companies/"+c.ID+"/connections", map[string]string{"kind": string(qbconnect.KindConnector)}, &conn)
-	return &c, &conn
+	ctx, c := context.Background(), p.Client()
+	var co qbconnect.Company
+	p.check("create company", c.Do(ctx, http.MethodPost, "/v1/companies", body, &co))
+	conn, err := c.CreateConnection(ctx, co.ID, client.CreateConnectionRequest{Kind: qbconnect.KindConnector})
+	p.check("create connection", err)
+	return &co, conn
 }
 
 // NoAutoSync is the syncSchedule of a company that is synced only when
@@ -36,69 +39,53 @@ var NoAutoSync = map[string]string{"every": "-1s"}
 // which answers as soon as the operation is done, or as it is after wait.
 func (p *Platform) WaitOperation(id string, wait time.Duration) *Operation {
 	p.tb.Helper()
-	var op Operation
-	p.Must(http.StatusOK, "GET", "/v1/operations/"+id+"?wait="+url.QueryEscape(wait.String()), nil, &op)
-	return &op
+	op, err := p.Client().GetOperation(context.Background(), id, client.GetOperationParams{Wait: wait})
+	p.check("wait for operation", err)
+	return op
 }
 
 // Connections lists a company's connections.
 func (p *Platform) Connections(companyID string) []qbconnect.Connection {
 	p.tb.Helper()
-	var page struct {
-		Data []qbconnect.Connection `json:"data"`
-	}
-	p.Must(http.StatusOK, "GET", "/v1/companies/"+companyID+"/connections", nil, &page)
-	return page.Data
+	conns, err := p.Client().ListConnections(context.Background(), companyID)
+	p.check("list connections", err)
+	return conns
 }
 
 // SyncState is one data type's sync as GET .../sync-status shows it.
-type SyncState struct {
-	DataType string `json:"dataType"`
-	Status   string `json:"status"`
-	Trigger  string `json:"trigger"`
-	Fetched  int    `json:"fetched"`
-}
+type SyncState = client.SyncState
 
 // SyncRun is one pass as GET .../sync-runs shows it.
-type SyncRun struct {
-	ID       string `json:"id"`
-	DataType string `json:"dataType"`
-	Trigger  string `json:"trigger"`
-	Status   string `json:"status"`
-}
+type SyncRun = client.SyncRun
 
 // StartSync starts a sync of every data type with POST .../sync.
 func (p *Platform) StartSync(companyID string) {
 	p.tb.Helper()
-	p.Must(http.StatusAccepted, "POST", "/v1/companies/"+companyID+"/sync", map[string]any{}, nil)
+	_, err := p.Client().StartSync(context.Background(), companyID, qbconnect.SyncRequest{})
+	p.check("start sync", err)
 }
 
 // SyncStatus returns the sync of every data type of a company.
 func (p *Platform) SyncStatus(companyID string) []SyncState {
 	p.tb.Helper()
-	var st struct {
-		Data []SyncState `json:"data"`
-	}
-	p.Must(http.StatusOK, "GET", "/v1/companies/"+companyID+"/sync-status", nil, &st)
-	return st.Data
+	st, err := p.Client().GetSyncStatus(context.Background(), companyID)
+	p.check("sync status", err)
+	return st
 }
 
 // SyncRuns returns every pass of a company's history.
 func (p *Platform) SyncRuns(companyID string) []SyncRun {
 	p.tb.Helper()
 	var all []SyncRun
-	path := "/v1/companies/" + companyID + "/sync-runs?limit=1000"
+	params := client.ListParams{Limit: 1000}
 	for {
-		var page struct {
-			Data       []SyncRun `json:"data"`
-			NextCursor *string   `json:"nextCursor"`
-		}
-		p.Must(http.StatusOK, "GET", path, nil, &page)
+		page, err := p.Client().ListSyncRuns(context.Background(), companyID, params)
+		p.check("list sync runs", err)
 		all = append(all, page.Data...)
 		if page.NextCursor == nil {
 			return all
 		}
-		path = "/v1/companies/" + companyID + "/sync-runs?limit=1000&cursor=" + url.QueryEscape(*page.NextCursor)
+		params.Cursor = *page.NextCursor
 	}
 }
 
@@ -107,14 +94,14 @@ func (p *Platform) SyncRuns(companyID string) []SyncRun {
 func (p *Platform) WaitSynced(companyID string, timeout time.Duration) []SyncState {
 	p.tb.Helper()
 	var states []SyncState
-	WaitFor(p.tb, "the sync of every data type", timeout, func() (bool, string) {
+	wait.For(p.tb, "the sync of every data type", timeout, func() (bool, string) {
 		states = p.SyncStatus(companyID)
 		done := 0
 		for _, s := range states {
-			if s.Status == string(qbconnect.SyncFailed) {
+			if s.Status == qbconnect.SyncFailed {
 				p.tb.Fatalf("the sync of %s failed", s.DataType)
 			}
-			if s.Status == string(qbconnect.SyncComplete) {
+			if s.Status == qbconnect.SyncComplete {
 				done++
 			}
 		}

@@ -2,16 +2,16 @@ package testenv
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 )
 
 // PlatformOptions configure StartPlatform.
@@ -136,13 +136,23 @@ func (p *Platform) CreateCompany(name string) (*qbconnect.Company, *qbconnect.Co
 	return p.CreateCompanyWith(map[string]any{"name": name})
 }
 
+// Client returns a REST client of the platform with the organisation's
+// API key.
+func (p *Platform) Client() *client.Client { return client.New(p.URL, p.APIKey) }
+
+// check fails the test when a REST call failed.
+func (p *Platform) check(what string, err error) {
+	p.tb.Helper()
+	if err != nil {
+		p.tb.Fatalf("%s: %v", what, err)
+	}
+}
+
 // LinkCode issues a link code for a connection.
 func (p *Platform) LinkCode(conn *qbconnect.Connection) string {
 	p.tb.Helper()
-	var lc struct {
-		Code string `json:"code"`
-	}
-	p.Must(http.StatusCreated, "POST", fmt.Sprintf("/v1/companies/%s/connections/%s/link-codes", conn.CompanyID, conn.ID), map[string]any{}, &lc)
+	lc, err := p.Client().CreateLinkCode(context.Background(), conn.CompanyID, conn.ID)
+	p.check("create link code", err)
 	if lc.Code == "" {
 		p.tb.Fatal("the link code is empty")
 	}
@@ -152,52 +162,30 @@ func (p *Platform) LinkCode(conn *qbconnect.Connection) string {
 // Connection returns a connection as the REST API shows it.
 func (p *Platform) Connection(conn *qbconnect.Connection) *qbconnect.Connection {
 	p.tb.Helper()
-	var c qbconnect.Connection
-	p.Must(http.StatusOK, "GET", fmt.Sprintf("/v1/companies/%s/connections/%s", conn.CompanyID, conn.ID), nil, &c)
-	return &c
+	c, err := p.Client().GetConnection(context.Background(), conn.CompanyID, conn.ID)
+	p.check("get connection", err)
+	return c
 }
 
 // Operation is an operation as the REST API shows it.
-type Operation struct {
-	ID        string          `json:"id"`
-	CompanyID string          `json:"companyId"`
-	Kind      string          `json:"kind"`
-	Status    string          `json:"status"`
-	DataType  string          `json:"dataType"`
-	Action    string          `json:"action"`
-	RecordID  string          `json:"recordId"`
-	Attempts  int             `json:"attempts"`
-	Record    json.RawMessage `json:"record"`
-	// IdempotencyKey is the client's key; CreatedAt when the operation was
-	// accepted (durably queued); CompletedAt when it finished.
-	IdempotencyKey string     `json:"idempotencyKey"`
-	CreatedAt      time.Time  `json:"createdAt"`
-	CompletedAt    *time.Time `json:"completedAt"`
-	Error          *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
+type Operation = client.Operation
 
 // Operation returns an operation.
 func (p *Platform) Operation(id string) *Operation {
 	p.tb.Helper()
-	var op Operation
-	p.Must(http.StatusOK, "GET", "/v1/operations/"+id, nil, &op)
-	return &op
+	op, err := p.Client().GetOperation(context.Background(), id, client.GetOperationParams{})
+	p.check("get operation", err)
+	return op
 }
 
 // CreateCustomer queues a client's write of a new customer with an
 // idempotency key and returns its operation.
 func (p *Platform) CreateCustomer(companyID, name, key string) *Operation {
 	p.tb.Helper()
-	var op Operation
-	code, data := p.Do("POST", "/v1/companies/"+companyID+"/customers", map[string]any{"name": name}, &op, "Idempotency-Key", key)
-	if code != http.StatusAccepted && code != http.StatusCreated && code != http.StatusOK {
-		p.tb.Fatalf("create customer: status %d: %s", code, data)
-	}
+	op, err := p.Client().CreateRecord(context.Background(), companyID, "customers", map[string]any{"name": name}, client.WithIdempotencyKey(key))
+	p.check("create customer", err)
 	if op.ID == "" {
-		p.tb.Fatalf("create customer answered no operation: %s", data)
+		p.tb.Fatalf("create customer answered no operation: %+v", op)
 	}
-	return &op
+	return op
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/server"
 )
@@ -131,7 +132,7 @@ func (s *Sim) Open(file string) {
 func (s *Sim) WaitDialog(timeout time.Duration) qbdsim.Dialog {
 	s.tb.Helper()
 	var d qbdsim.Dialog
-	WaitFor(s.tb, "QuickBooks' authorization dialog", timeout, func() (bool, string) {
+	wait.For(s.tb, "QuickBooks' authorization dialog", timeout, func() (bool, string) {
 		ds, err := s.Dialogs(s.ctx())
 		if err != nil {
 			return false, err.Error()

@@ -109,26 +109,6 @@ func Main(m *testing.M, bins **Binaries) int {
 	return m.Run()
 }
 
-// PollInterval is how often WaitFor checks its condition.
-const PollInterval = 20 * time.Millisecond
-
-// WaitFor polls cond until it returns true, and fails the test with cond's
-// last description of what it saw if timeout passes first.
-func WaitFor(tb testing.TB, what string, timeout time.Duration, cond func() (bool, string)) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, seen := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, seen)
-		}
-		<-time.After(PollInterval) // the polling interval of a condition with a deadline
-	}
-}
-
 // LockedBuffer is a bytes.Buffer that a process may write while a test
 // reads it.
 type LockedBuffer struct {

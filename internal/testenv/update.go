@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect/connector"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
 
@@ -74,7 +75,7 @@ func (c *Connector) WaitReplaced(timeout time.Duration) {
 	}
 	oldPID := old.cmd.Process.Pid
 	var rt connector.Runtime
-	WaitFor(c.tb, "the connector to be replaced by a new process", timeout, func() (bool, string) {
+	wait.For(c.tb, "the connector to be replaced by a new process", timeout, func() (bool, string) {
 		r, ok, err := (&connector.Store{Dir: c.DataDir}).LoadRuntime()
 		if err != nil || !ok {
 			return false, fmt.Sprintf("no runtime file (%v)", err)
@@ -126,7 +127,7 @@ func (a *adopted) stop() {
 				signal(pid, os.Kill)
 				deadline = time.Now().Add(time.Hour)
 			}
-			<-time.After(PollInterval) // a process we did not start cannot be waited for
+			<-time.After(wait.Interval) // a process we did not start cannot be waited for
 		}
 	}
 }

@@ -17,8 +17,9 @@
 // with qbxml.Validate, Ret objects are built by walking the content models
 // of qbxml.Lookup and stored and written as qbxml.Node trees.
 //
-// Only the simulator (package qbdsim and its commands) and tests import it; it
-// stands where QuickBooks stands and imports nothing of the platform.
+// Only the simulator (packages qbdsim and qbdsim/server, cmd/qbdsim), the
+// demo (internal/demo, which generates company files) and tests import it;
+// it stands where QuickBooks stands and imports only qbxml.
 package companyfile
 
 import (

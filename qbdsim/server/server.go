@@ -5,7 +5,8 @@
 // that the qbdsim command and tests use, and a web UI that shows QuickBooks'
 // state and the authorization dialogs the way QuickBooks shows them.
 //
-// Only the qbdsim command and tests import it.
+// Only the qbdsim command, the harnesses that run a simulator in process
+// (internal/demo, internal/scenario, internal/testenv) and tests import it.
 package server
 
 import (

@@ -12,7 +12,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/gateway"
-	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbdsim"
 )
 
@@ -54,7 +54,7 @@ func (r *rotation) release2() string {
 func waitStep(t *testing.T, s *site, state string) *connector.FileHandover {
 	t.Helper()
 	var got *connector.FileHandover
-	testenv.WaitFor(t, s.company+"'s handover step "+state, patience, func() (bool, string) {
+	wait.For(t, s.company+"'s handover step "+state, patience, func() (bool, string) {
 		f := s.c.File(s.conn.ID)
 		if f == nil || f.Handover == nil {
 			return false, "no handover step"
@@ -111,7 +111,7 @@ func switched(t *testing.T, r *rotation, s *site, campID string) {
 	t.Helper()
 	r.replaced(s)
 	runs(t, r, s, "2.0.0")
-	testenv.WaitFor(t, "release 1 to be removed", patience, func() (bool, string) {
+	wait.For(t, "release 1 to be removed", patience, func() (bool, string) {
 		_, err := os.Stat(s.c.Program + ".old")
 		return os.IsNotExist(err), fmt.Sprint(err)
 	})
@@ -242,7 +242,7 @@ func TestHandoverOldCertificateExpiredBeforeApprovalFallsBackWithAClearState(t *
 	s.c.PerformSync(s.conn.ID)
 	s.sim.Answer(dialogFor(t, r, s, s.file), qbdsim.ChoiceAlways)
 	r.checkWrites()
-	testenv.WaitFor(t, "the campaign to count the connection approved", patience, func() (bool, string) {
+	wait.For(t, "the campaign to count the connection approved", patience, func() (bool, string) {
 		c := campaign(r.lender, campID)
 		return c.Status == qbconnect.CampaignComplete, fmt.Sprint(states(c))
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/testenv"
+	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/notify/mailtest"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
@@ -160,7 +161,7 @@ func (r *rotation) addSiteWith(org *testenv.Platform, company, file string, more
 // code.
 func (r *rotation) waitHealth(s *site, code string) {
 	r.t.Helper()
-	testenv.WaitFor(r.t, s.company+"'s connection "+code, patience, func() (bool, string) {
+	wait.For(r.t, s.company+"'s connection "+code, patience, func() (bool, string) {
 		h := s.org.Connection(s.conn).Health
 		return h.Code == code, h.Code + ": " + h.Message
 	})
@@ -231,7 +232,7 @@ func (r *rotation) waitStates(id, want string) {
 			continue // the organisation has no site in this world
 		}
 		slices.Sort(wantList)
-		testenv.WaitFor(r.t, "the campaign to show "+want, patience, func() (bool, string) {
+		wait.For(r.t, "the campaign to show "+want, patience, func() (bool, string) {
 			got := states(campaign(org, id))
 			return cmp.Equal(got, wantList), strings.Join(got, "; ")
 		})
@@ -284,7 +285,7 @@ func (r *rotation) restartLikeServiceManager(s *site) {
 		r.t.Fatalf("%s: pending-update marker %+v, %v", s.company, p, err)
 	}
 	s.c.Run(r.runArgs...)
-	testenv.WaitFor(r.t, s.company+"'s pending update to be confirmed", patience, func() (bool, string) {
+	wait.For(r.t, s.company+"'s pending update to be confirmed", patience, func() (bool, string) {
 		p, err := connector.ReadPending(s.c.Program)
 		return p == nil && err == nil, fmt.Sprintf("%+v, %v", p, err)
 	})
@@ -328,7 +329,7 @@ func (r *rotation) rotate() {
 	r.plat.Release("rollout", "--version", "2.0.0", "--percent", "100")
 	r.queue("during update")
 	for _, s := range r.sites {
-		testenv.WaitFor(t, s.company+"'s candidate", patience, func() (bool, string) {
+		wait.For(t, s.company+"'s candidate", patience, func() (bool, string) {
 			f := s.c.File(s.conn.ID)
 			if f == nil || f.Handover == nil {
 				return false, "no handover step"
@@ -374,13 +375,13 @@ func (r *rotation) rotate() {
 		if !sameBytes(t, s.c.Program, r.v2) {
 			t.Errorf("%s: the program was not replaced by 2.0.0", s.company)
 		}
-		testenv.WaitFor(t, s.company+"'s release 1 to be removed", patience, func() (bool, string) {
+		wait.For(t, s.company+"'s release 1 to be removed", patience, func() (bool, string) {
 			_, err := os.Stat(s.c.Program + ".old")
 			return os.IsNotExist(err), fmt.Sprint(err)
 		})
 	}
 	r.waitStates(campID, string(qbconnect.CampaignSwitched))
-	testenv.WaitFor(t, "the campaign to complete", patience, func() (bool, string) {
+	wait.For(t, "the campaign to complete", patience, func() (bool, string) {
 		c := campaign(r.lender, campID)
 		return c.Status == qbconnect.CampaignComplete, string(c.Status)
 	})
@@ -439,7 +440,7 @@ func (r *rotation) checkWrites() {
 	t := r.t
 	t.Helper()
 	for _, w := range r.writes {
-		testenv.WaitFor(t, w.name+" to succeed", patience, func() (bool, string) {
+		wait.For(t, w.name+" to succeed", patience, func() (bool, string) {
 			op := w.site.org.Operation(w.op)
 			switch op.Status {
 			case string(qbconnect.OpFailed), string(qbconnect.OpTimedOut), string(qbconnect.OpCanceled):

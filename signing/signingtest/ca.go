@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect/signing"
+	"github.com/qbconnect/qbconnect/signing/sign"
 )
 
 // CA is a test certificate authority: a root (NewCA) or an intermediate
@@ -283,15 +284,15 @@ func (ca *CA) crlDER(tb testing.TB) []byte {
 }
 
 // Signer returns a signer for the leaf, with its CA chain.
-func (l *Leaf) Signer() *signing.Signer {
-	s := &signing.Signer{Certificate: l.Cert, Key: l.Key}
+func (l *Leaf) Signer() *sign.Signer {
+	s := &sign.Signer{Certificate: l.Cert, Key: l.Key}
 	for c := l.CA; c != nil; c = c.Parent {
 		s.Chain = append(s.Chain, c.Cert)
 	}
 	return s
 }
 
-// Sign signs the file at path with the leaf (see signing.Signer.SignFile:
+// Sign signs the file at path with the leaf (see sign.Signer.SignFile:
 // PE and MSI in place, others into path+".p7s") and fails the test on
 // error. It returns path, for chaining: leaf.Sign(t, signingtest.TinyPE(t)).
 func (l *Leaf) Sign(tb testing.TB, path string) string {

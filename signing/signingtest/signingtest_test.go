@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect/signing"
+	"github.com/qbconnect/qbconnect/signing/sign"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
 
@@ -17,7 +18,7 @@ func TestFilesOfAnIssuedCertificateLoad(t *testing.T) {
 	inter := ca.Intermediate(t, "Issuing CA")
 	leaf := inter.Issue(t, "qbconnect Code Signing A", signingtest.Opts{Revoked: true})
 
-	s, err := signing.LoadSigner(leaf.CertPath, leaf.KeyPath, leaf.ChainPath)
+	s, err := sign.Load(leaf.CertPath, leaf.KeyPath, leaf.ChainPath)
 	if err != nil {
 		t.Fatal(err)
 	}

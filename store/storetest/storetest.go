@@ -67,6 +67,8 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"QueueCountsOperationsByStatus", testCountOperations},
 		{"ConnectionsCountedByHealthCode", testCountConnectionsByHealth},
 		{"PingAnswersUntilClosed", testPing},
+		{"SyncPassStartsOnceSavesByKeyAndListsHistory", testSyncPassLifecycle},
+		{"LinkAttemptsCountPerWindow", testLinkAttemptsCountPerWindow},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, newDSN) })

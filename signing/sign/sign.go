@@ -1,4 +1,14 @@
-package signing
+// Package sign signs files with a code-signing certificate: Authenticode
+// for PE images and MSI packages, detached PKCS#7 for anything else, each
+// optionally timestamped by an RFC 3161 authority.
+//
+// It is apart from package signing, which verifies, because signing goes
+// through relic's lib/authenticode, and that package links relic's
+// certificate loader (OpenPGP, the OS keyring, D-Bus). The connector only
+// verifies, so it imports signing and never this package; the release
+// tooling (qbconnect release), the demo and test helpers import both.
+// sign imports signing and relic, nothing else of qbconnect.
+package sign
 
 import (
 	"bytes"
@@ -14,6 +24,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/qbconnect/qbconnect/signing"
 	"github.com/sassoftware/relic/v8/lib/authenticode"
 	"github.com/sassoftware/relic/v8/lib/certloader"
 	"github.com/sassoftware/relic/v8/lib/comdoc"
@@ -58,46 +69,6 @@ type Signer struct {
 	HTTPClient *http.Client
 }
 
-// LoadSigner builds a Signer from PEM files: certFile holds the signer
-// certificate (extra certificates in it are used as chain), keyFile its
-// private key, and chainFile, which may be "", intermediate certificates.
-// The certificate that matches the key is the signer, wherever it is in
-// certFile.
-func LoadSigner(certFile, keyFile, chainFile string) (*Signer, error) {
-	certs, err := LoadCertificates(certFile)
-	if err != nil {
-		return nil, err
-	}
-	key, err := LoadPrivateKey(keyFile)
-	if err != nil {
-		return nil, err
-	}
-	s := &Signer{Key: key}
-	for _, c := range certs {
-		if s.Certificate == nil && samePublicKey(c.PublicKey, key.Public()) {
-			s.Certificate = c
-			continue
-		}
-		s.Chain = append(s.Chain, c)
-	}
-	if s.Certificate == nil {
-		return nil, fmt.Errorf("signing: no certificate in %s matches the private key in %s", certFile, keyFile)
-	}
-	if chainFile != "" {
-		chain, err := LoadCertificates(chainFile)
-		if err != nil {
-			return nil, err
-		}
-		s.Chain = append(s.Chain, chain...)
-	}
-	return s, nil
-}
-
-func samePublicKey(a, b crypto.PublicKey) bool {
-	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
-	return ok && k.Equal(b)
-}
-
 func (s *Signer) logger() *slog.Logger {
 	if s.Logger == nil {
 		return slog.New(slog.DiscardHandler)
@@ -115,10 +86,10 @@ func (s *Signer) now() time.Time {
 // relicCert validates the signer's configuration and adapts it to relic.
 func (s *Signer) relicCert() (*certloader.Certificate, error) {
 	if s.Certificate == nil || s.Key == nil {
-		return nil, errors.New("signing: signer needs a certificate and a private key")
+		return nil, errors.New("sign: signer needs a certificate and a private key")
 	}
 	if !samePublicKey(s.Certificate.PublicKey, s.Key.Public()) {
-		return nil, errors.New("signing: the private key does not match the signer certificate")
+		return nil, errors.New("sign: the private key does not match the signer certificate")
 	}
 	certs := append([]*x509.Certificate{s.Certificate}, s.Chain...)
 	return &certloader.Certificate{Leaf: s.Certificate, Certificates: certs, PrivateKey: s.Key, Timestamper: s.timestamper()}, nil
@@ -142,19 +113,19 @@ func (s *Signer) timestamper() pkcs9.Timestamper {
 // any other file gets a detached signature in path+".p7s". It returns the
 // kind of signature made and the path of the file that now holds it. On
 // error the files on disk are unchanged.
-func (s *Signer) SignFile(ctx context.Context, path string) (Kind, string, error) {
-	format, err := DetectFormat(path)
+func (s *Signer) SignFile(ctx context.Context, path string) (signing.Kind, string, error) {
+	format, err := signing.DetectFormat(path)
 	if err != nil {
 		return "", "", err
 	}
 	switch format {
-	case FormatPE:
-		return KindAuthenticodePE, path, s.SignPE(ctx, path, path)
-	case FormatMSI:
-		return KindAuthenticodeMSI, path, s.SignMSI(ctx, path, path)
+	case signing.FormatPE:
+		return signing.KindAuthenticodePE, path, s.SignPE(ctx, path, path)
+	case signing.FormatMSI:
+		return signing.KindAuthenticodeMSI, path, s.SignMSI(ctx, path, path)
 	default:
-		sigPath := path + DetachedSuffix
-		return KindPKCS7Detached, sigPath, s.SignDetached(ctx, path, sigPath)
+		sigPath := path + signing.DetachedSuffix
+		return signing.KindPKCS7Detached, sigPath, s.SignDetached(ctx, path, sigPath)
 	}
 }
 
@@ -169,20 +140,20 @@ func (s *Signer) SignPE(ctx context.Context, in, out string) error {
 	}
 	f, err := os.Open(in)
 	if err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	digest, err := authenticode.DigestPE(f, crypto.SHA256, false)
 	if err != nil {
-		return fmt.Errorf("signing: %s is not a valid PE image: %w", in, err)
+		return fmt.Errorf("sign: %s is not a valid PE image: %w", in, err)
 	}
 	patch, _, err := digest.Sign(ctx, cert, s.opus())
 	if err != nil {
-		return fmt.Errorf("signing: %s: %w", in, err)
+		return fmt.Errorf("sign: %s: %w", in, err)
 	}
 	tmp, err := tempPath(out)
 	if err != nil {
@@ -190,37 +161,37 @@ func (s *Signer) SignPE(ctx context.Context, in, out string) error {
 	}
 	defer os.Remove(tmp)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	// Apply rewrites to a new file and renames it to tmp, because tmp is not
 	// the input file; it also closes f.
 	if err := patch.Apply(f, tmp); err != nil {
-		return fmt.Errorf("signing: writing signed image: %w", err)
+		return fmt.Errorf("sign: writing signed image: %w", err)
 	}
 	if err := finishPE(tmp, info.Mode().Perm()); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, out); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
-	s.logger().Debug("signed PE", "file", out, "signer", s.Certificate.Subject.CommonName, "thumbprint", Thumbprint(s.Certificate))
+	s.logger().Debug("signed PE", "file", out, "signer", s.Certificate.Subject.CommonName, "thumbprint", signing.Thumbprint(s.Certificate))
 	return nil
 }
 
 func finishPE(path string, perm os.FileMode) error {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	defer f.Close()
 	if err := authenticode.FixPEChecksum(f); err != nil {
-		return fmt.Errorf("signing: updating PE checksum: %w", err)
+		return fmt.Errorf("sign: updating PE checksum: %w", err)
 	}
 	if err := f.Chmod(perm); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	return f.Close()
 }
@@ -236,28 +207,28 @@ func (s *Signer) SignMSI(ctx context.Context, in, out string) error {
 	}
 	f, err := os.Open(in)
 	if err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	cdf, err := comdoc.ReadFile(f)
 	if err != nil {
-		return fmt.Errorf("signing: %s is not a valid MSI (compound document): %w", in, err)
+		return fmt.Errorf("sign: %s is not a valid MSI (compound document): %w", in, err)
 	}
 	exsig, err := authenticode.PrehashMSI(cdf, crypto.SHA256)
 	if err != nil {
-		return fmt.Errorf("signing: %s: %w", in, err)
+		return fmt.Errorf("sign: %s: %w", in, err)
 	}
 	imprint, _, err := authenticode.DigestMSI(cdf, crypto.SHA256, true)
 	if err != nil {
-		return fmt.Errorf("signing: %s: %w", in, err)
+		return fmt.Errorf("sign: %s: %w", in, err)
 	}
 	ts, err := authenticode.SignMSIImprint(ctx, imprint, crypto.SHA256, cert, s.opus())
 	if err != nil {
-		return fmt.Errorf("signing: %s: %w", in, err)
+		return fmt.Errorf("sign: %s: %w", in, err)
 	}
 	tmp, err := tempPath(out)
 	if err != nil {
@@ -269,29 +240,29 @@ func (s *Signer) SignMSI(ctx context.Context, in, out string) error {
 	}
 	w, err := os.OpenFile(tmp, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	defer w.Close()
 	wdoc, err := comdoc.WriteFile(w)
 	if err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	if err := authenticode.InsertMSISignature(wdoc, ts.Raw, exsig); err != nil {
-		return fmt.Errorf("signing: inserting MSI signature: %w", err)
+		return fmt.Errorf("sign: inserting MSI signature: %w", err)
 	}
 	if err := wdoc.Close(); err != nil {
-		return fmt.Errorf("signing: writing MSI: %w", err)
+		return fmt.Errorf("sign: writing MSI: %w", err)
 	}
 	if err := w.Sync(); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	if err := os.Rename(tmp, out); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
-	s.logger().Debug("signed MSI", "file", out, "signer", s.Certificate.Subject.CommonName, "thumbprint", Thumbprint(s.Certificate))
+	s.logger().Debug("signed MSI", "file", out, "signer", s.Certificate.Subject.CommonName, "thumbprint", signing.Thumbprint(s.Certificate))
 	return nil
 }
 
@@ -306,20 +277,20 @@ func (s *Signer) SignDetached(ctx context.Context, path, sigPath string) error {
 	if err != nil {
 		return err
 	}
-	digest, err := fileDigest(ctx, path, crypto.SHA256)
+	digest, err := signing.FileDigest(ctx, path, crypto.SHA256)
 	if err != nil {
 		return err
 	}
 	b := pkcs7.NewBuilder(cert.Signer(), cert.Chain(), crypto.SHA256)
 	if err := b.SetDetachedContent(pkcs7.OidData, digest); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	if err := b.AddAuthenticatedAttribute(pkcs7.OidAttributeSigningTime, s.now().UTC()); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	psd, err := b.Sign()
 	if err != nil {
-		return fmt.Errorf("signing: %s: %w", path, err)
+		return fmt.Errorf("sign: %s: %w", path, err)
 	}
 	if ts := cert.Timestamper; ts != nil {
 		// relic's TimestampAndMarshal self-checks with the content in
@@ -328,15 +299,15 @@ func (s *Signer) SignDetached(ctx context.Context, path, sigPath string) error {
 		si := &psd.Content.SignerInfos[0]
 		token, err := ts.Timestamp(ctx, &pkcs9.Request{EncryptedDigest: si.EncryptedDigest, Hash: crypto.SHA256})
 		if err != nil {
-			return fmt.Errorf("signing: %s: %w", path, err)
+			return fmt.Errorf("sign: %s: %w", path, err)
 		}
 		if err := pkcs9.AddStampToSignedData(si, *token); err != nil {
-			return fmt.Errorf("signing: %s: %w", path, err)
+			return fmt.Errorf("sign: %s: %w", path, err)
 		}
 	}
 	der, err := psd.Marshal()
 	if err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	if err := writeFileAtomic(sigPath, der, 0o644); err != nil {
 		return err
@@ -349,30 +320,63 @@ func (s *Signer) opus() *authenticode.OpusParams {
 	return &authenticode.OpusParams{Description: s.Description, URL: s.URL}
 }
 
-// fileDigest hashes a file, checking ctx between blocks so that a cancelled
-// caller does not wait for a huge file.
-func fileDigest(ctx context.Context, path string, h crypto.Hash) ([]byte, error) {
-	f, err := os.Open(path)
+// Load builds a Signer from PEM files as [signing.LoadKeyPair] reads
+// them: certFile holds the signer certificate (and maybe its chain),
+// keyFile its private key, chainFile, which may be "", intermediates.
+func Load(certFile, keyFile, chainFile string) (*Signer, error) {
+	cert, key, chain, err := signing.LoadKeyPair(certFile, keyFile, chainFile)
 	if err != nil {
-		return nil, fmt.Errorf("signing: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	d := h.New()
-	buf := make([]byte, 1<<20)
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n, err := f.Read(buf)
-		d.Write(buf[:n])
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("signing: reading %s: %w", path, err)
-		}
+	return &Signer{Certificate: cert, Key: key, Chain: chain}, nil
+}
+
+func samePublicKey(a, b crypto.PublicKey) bool {
+	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b)
+}
+
+// maxTimestampReply bounds a time-stamping authority's reply: a few
+// kilobytes with certificates.
+const maxTimestampReply = 1 << 20
+
+// httpTimestamper asks one RFC 3161 authority over HTTP; it is the
+// pkcs9.Timestamper relic's signing code calls after signing.
+type httpTimestamper struct {
+	url    string
+	client *http.Client
+}
+
+// Timestamp implements pkcs9.Timestamper: the imprint is the hash of the
+// signature value (EncryptedDigest), as Authenticode and CMS (RFC 3161
+// appendix A) prescribe.
+func (t httpTimestamper) Timestamp(ctx context.Context, req *pkcs9.Request) (*pkcs7.ContentInfoSignedData, error) {
+	if req.Legacy {
+		return nil, errors.New("sign: legacy Microsoft timestamps are not supported; use an RFC 3161 authority")
 	}
-	return d.Sum(nil), nil
+	d := req.Hash.New()
+	d.Write(req.EncryptedDigest)
+	msg, httpReq, err := pkcs9.NewRequest(t.url, req.Hash, d.Sum(nil))
+	if err != nil {
+		return nil, fmt.Errorf("sign: timestamp request: %w", err)
+	}
+	resp, err := t.client.Do(httpReq.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("sign: timestamp authority %s: %w", t.url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTimestampReply))
+	if err != nil {
+		return nil, fmt.Errorf("sign: timestamp authority %s: %w", t.url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("sign: timestamp authority %s answered %s: %s", t.url, resp.Status, bytes.TrimSpace(body[:min(len(body), 200)]))
+	}
+	token, err := msg.ParseResponse(body)
+	if err != nil {
+		return nil, fmt.Errorf("sign: timestamp authority %s: %w", t.url, err)
+	}
+	return token, nil
 }
 
 // tempPath reserves a temporary file name in the directory of path, so that
@@ -380,7 +384,7 @@ func fileDigest(ctx context.Context, path string, h crypto.Hash) ([]byte, error)
 func tempPath(path string) (string, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".sign-*")
 	if err != nil {
-		return "", fmt.Errorf("signing: %w", err)
+		return "", fmt.Errorf("sign: %w", err)
 	}
 	name := f.Name()
 	f.Close()
@@ -389,19 +393,19 @@ func tempPath(path string) (string, error) {
 
 func copyFile(src *os.File, dst string, perm os.FileMode) error {
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	w, err := os.OpenFile(dst, os.O_WRONLY|os.O_TRUNC|os.O_CREATE, perm)
 	if err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	if _, err := io.Copy(w, src); err != nil {
 		w.Close()
-		return fmt.Errorf("signing: copying: %w", err)
+		return fmt.Errorf("sign: copying: %w", err)
 	}
 	if err := w.Chmod(perm); err != nil {
 		w.Close()
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	return w.Close()
 }
@@ -413,56 +417,13 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	}
 	defer os.Remove(tmp)
 	if err := os.WriteFile(tmp, data, perm); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	if err := os.Chmod(tmp, perm); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("signing: %w", err)
+		return fmt.Errorf("sign: %w", err)
 	}
 	return nil
-}
-
-// Format is the file format that decides how a file is signed.
-type Format string
-
-// The formats DetectFormat reports.
-const (
-	// FormatPE is a PE/COFF image: a Windows .exe, .dll or .sys.
-	FormatPE Format = "pe"
-	// FormatMSI is a compound document, as Windows Installer packages are.
-	FormatMSI Format = "msi"
-	// FormatOther is any other file; it is signed with a detached signature.
-	FormatOther Format = "other"
-)
-
-// DetachedSuffix is appended to a file's name to name its detached
-// signature.
-const DetachedSuffix = ".p7s"
-
-var compoundMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
-
-// DetectFormat reads the first bytes of a file to tell PE images ("MZ") and
-// compound documents (MSI) from other files. The extension is not used.
-func DetectFormat(path string) (Format, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("signing: %w", err)
-	}
-	defer f.Close()
-	head := make([]byte, 8)
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("signing: reading %s: %w", path, err)
-	}
-	head = head[:n]
-	switch {
-	case bytes.HasPrefix(head, []byte("MZ")):
-		return FormatPE, nil
-	case bytes.Equal(head, compoundMagic):
-		return FormatMSI, nil
-	default:
-		return FormatOther, nil
-	}
 }

@@ -1,0 +1,135 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/store"
+)
+
+// The sync store's and the link-attempt counter's conformance scenarios.
+
+// testSyncPassLifecycle: a pass starts once per data type, its state and
+// run read back, a second start while it runs changes nothing, a save
+// with a stale key is a conflict, and the history lists newest first with
+// other organisations kept out.
+func testSyncPassLifecycle(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	syncs := store.NewSyncStore(e.DB)
+	org, other := e.Org(t, "Lender"), e.Org(t, "Other")
+	co := e.Company(t, org.ID, "Harbor")
+
+	_, err := syncs.FindSyncState(ctx, co.ID, "customers")
+	wantCode(t, err, qbconnect.ENotFound)
+
+	start := func(typ, runID string) (*qbconnect.SyncState, bool) {
+		t.Helper()
+		st := &qbconnect.SyncState{CompanyID: co.ID, OrgID: org.ID, DataType: typ, Status: qbconnect.SyncQueued,
+			RunID: runID, Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
+		run := &qbconnect.SyncRun{ID: runID, OrgID: org.ID, CompanyID: co.ID, DataType: typ, Mode: qbconnect.SyncFull,
+			Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
+		got, started, err := syncs.StartSyncPass(ctx, st, run)
+		must(t, err)
+		return got, started
+	}
+	st, started := start("customers", "run_1")
+	if !started || st.RunID != "run_1" || st.Status != qbconnect.SyncQueued {
+		t.Fatalf("first start: started=%v state %+v", started, st)
+	}
+	if again, started := start("customers", "run_2"); started || again.RunID != "run_1" {
+		t.Fatalf("a second start while the pass runs: started=%v run %q, want false and run_1", started, again.RunID)
+	}
+	e.Clock.Advance(time.Second)
+	start("invoices", "run_3")
+
+	active, err := syncs.ActiveSyncStates(ctx)
+	must(t, err)
+	if len(active) != 2 {
+		t.Fatalf("active states = %d, want 2", len(active))
+	}
+
+	// The engine ingests a page: the state moves on under its key; a
+	// duplicate result carrying the old key is refused.
+	key := store.KeyOf(st)
+	st.Status, st.Pages, st.Fetched = qbconnect.SyncFetching, 1, 10
+	must(t, syncs.SaveSyncState(ctx, st, nil, key))
+	wantCode(t, syncs.SaveSyncState(ctx, st, nil, key), qbconnect.EConflict)
+
+	// The pass completes, in the state and the run at once.
+	done := e.Clock.Now()
+	key = store.KeyOf(st)
+	st.Status, st.LastCompleteAt = qbconnect.SyncComplete, &done
+	run := &qbconnect.SyncRun{ID: "run_1", OrgID: org.ID, CompanyID: co.ID, DataType: "customers", Mode: qbconnect.SyncFull,
+		Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncComplete, Pages: 1, Fetched: 10, StartedAt: done, FinishedAt: &done}
+	must(t, syncs.SaveSyncState(ctx, st, run, key))
+	got, err := syncs.FindSyncState(ctx, co.ID, "customers")
+	must(t, err)
+	if got.Status != qbconnect.SyncComplete || got.Fetched != 10 || got.LastCompleteAt == nil {
+		t.Errorf("state after completion = %+v", got)
+	}
+	gotRun, err := syncs.FindSyncRun(ctx, org.ID, "run_1")
+	must(t, err)
+	if gotRun.Status != qbconnect.SyncComplete || gotRun.Fetched != 10 || gotRun.FinishedAt == nil {
+		t.Errorf("run after completion = %+v", gotRun)
+	}
+	_, err = syncs.FindSyncRun(ctx, other.ID, "run_1")
+	wantCode(t, err, qbconnect.ENotFound)
+
+	states, err := syncs.ListSyncStates(ctx, co.ID)
+	must(t, err)
+	if len(states) != 2 {
+		t.Errorf("states = %d, want 2", len(states))
+	}
+	runs, next, err := syncs.ListSyncRuns(ctx, qbconnect.SyncRunFilter{OrgID: org.ID, CompanyID: co.ID, Limit: 1})
+	must(t, err)
+	if len(runs) != 1 || runs[0].ID != "run_3" || next == "" {
+		t.Fatalf("first page of runs = %d (next %q), want run_3 then more", len(runs), next)
+	}
+	runs, next, err = syncs.ListSyncRuns(ctx, qbconnect.SyncRunFilter{OrgID: org.ID, CompanyID: co.ID, Limit: 1, Cursor: next})
+	must(t, err)
+	if len(runs) != 1 || runs[0].ID != "run_1" {
+		t.Fatalf("second page of runs = %+v, want run_1", runs)
+	}
+	if next != "" {
+		runs, _, err = syncs.ListSyncRuns(ctx, qbconnect.SyncRunFilter{OrgID: org.ID, CompanyID: co.ID, Limit: 1, Cursor: next})
+		must(t, err)
+		if len(runs) != 0 {
+			t.Errorf("a third page of runs: %+v", runs)
+		}
+	}
+	_, _, err = syncs.ListSyncRuns(ctx, qbconnect.SyncRunFilter{OrgID: other.ID, CompanyID: co.ID})
+	wantCode(t, err, qbconnect.ENotFound)
+}
+
+// testLinkAttemptsCountPerWindow: failures count per key within a window
+// and start again from one when the window has ended.
+func testLinkAttemptsCountPerWindow(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	attempts := store.NewLinkAttempts(e.DB)
+	const window = time.Minute
+	now := e.Clock.Now()
+	n, ends, err := attempts.Failures(ctx, "10.0.0.1", now, window)
+	must(t, err)
+	if n != 0 || !ends.Equal(now.Add(window)) {
+		t.Fatalf("no failures yet: %d, window ends %v", n, ends)
+	}
+	for range 3 {
+		must(t, attempts.Fail(ctx, "10.0.0.1", now, window))
+	}
+	must(t, attempts.Fail(ctx, "10.0.0.2", now, window))
+	if n, _, err := attempts.Failures(ctx, "10.0.0.1", now.Add(30*time.Second), window); err != nil || n != 3 {
+		t.Fatalf("failures of 10.0.0.1 = %d, %v; want 3", n, err)
+	}
+	if n, _, err := attempts.Failures(ctx, "10.0.0.2", now, window); err != nil || n != 1 {
+		t.Fatalf("failures of 10.0.0.2 = %d, %v; want 1", n, err)
+	}
+	later := now.Add(window)
+	if n, _, err := attempts.Failures(ctx, "10.0.0.1", later, window); err != nil || n != 0 {
+		t.Fatalf("failures after the window = %d, %v; want 0", n, err)
+	}
+	must(t, attempts.Fail(ctx, "10.0.0.1", later, window))
+	if n, ends, err := attempts.Failures(ctx, "10.0.0.1", later, window); err != nil || n != 1 || !ends.Equal(later.Add(window)) {
+		t.Fatalf("a failure in a new window = %d (ends %v), %v; want 1", n, ends, err)
+	}
+}
