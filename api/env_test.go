@@ -36,10 +36,10 @@ type env struct {
 	tb          testing.TB
 	clock       *clocktest.Clock
 	db          *store.DB
-	orgs        *store.OrgService
-	companies   *store.CompanyService
-	connections *store.ConnectionService
-	queue       *store.Queue
+	orgs        *store.OrgStore
+	companies   *store.CompanyStore
+	connections *store.ConnectionStore
+	queue       *store.QueueStore
 	api         *api.Server
 	cfg         api.Config // what api was made with, for a second server
 	http        *httptest.Server
@@ -49,7 +49,7 @@ type env struct {
 	// for an operation (?wait, live health).
 	opWaits  chan string
 	engine   *syncengine.Engine
-	records  *store.RecordService
+	records  *store.RecordStore
 	spec     *specChecker
 	jobs     *notify.Jobs
 	webhooks *notify.Webhooks
@@ -144,9 +144,9 @@ func newEnvPolicy(tb testing.TB, dsn string, policy webhookPolicy, tune ...func(
 	}
 	tb.Cleanup(func() { db.Close() })
 	e.db = db
-	e.orgs, e.companies = store.NewOrgService(db), store.NewCompanyService(db)
-	e.connections, e.queue = store.NewConnectionService(db), store.NewQueue(db)
-	e.records = store.NewRecordService(db)
+	e.orgs, e.companies = store.NewOrgStore(db), store.NewCompanyStore(db)
+	e.connections, e.queue = store.NewConnectionStore(db), store.NewQueueStore(db)
+	e.records = store.NewRecordStore(db)
 	e.engine, err = syncengine.New(syncengine.Config{DB: db, Queue: e.queue, Now: e.clock.Now, MaxReturned: 50})
 	if err != nil {
 		tb.Fatal(err)
@@ -200,7 +200,7 @@ func newEnvPolicy(tb testing.TB, dsn string, policy webhookPolicy, tune ...func(
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e.wc, err = qbwc.New(qbwc.Config{Store: store.NewWebConnectorService(db), Control: ctl, Now: e.clock.Now,
+	e.wc, err = qbwc.New(qbwc.Config{Store: store.NewWebConnectorStore(db), Control: ctl, Now: e.clock.Now,
 		BcryptCost: bcrypt.MinCost, MaxBody: maxSOAPBody})
 	if err != nil {
 		tb.Fatal(err)

@@ -41,7 +41,7 @@ func linkServers(tb testing.TB, e *env, n int, proxies ...string) []*httptest.Se
 	tb.Helper()
 	cfg := e.cfg
 	cfg.Control, cfg.Metrics = nil, nil // each server a process of its own
-	cfg.LinkAttempts = store.NewLinkAttempts(e.db)
+	cfg.LinkAttempts = store.NewLinkAttemptStore(e.db)
 	for _, p := range proxies {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, netip.MustParsePrefix(p))
 	}

@@ -32,7 +32,7 @@ func (m *Main) startWebConnector(acfg *api.Config) error {
 		return nil
 	}
 	srv, err := qbwc.New(qbwc.Config{
-		Store:            store.NewWebConnectorService(m.DB),
+		Store:            store.NewWebConnectorStore(m.DB),
 		Control:          m.Control,
 		Logger:           m.cfg.Logger,
 		Now:              m.cfg.Now,
