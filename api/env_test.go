@@ -34,10 +34,10 @@ type env struct {
 	tb          testing.TB
 	clock       *clocktest.Clock
 	db          *store.DB
-	orgs        *store.OrgService
-	companies   *store.CompanyService
-	connections *store.ConnectionService
-	queue       *store.Queue
+	orgs        *store.OrgStore
+	companies   *store.CompanyStore
+	connections *store.ConnectionStore
+	queue       *store.QueueStore
 	api         *api.Server
 	cfg         api.Config // what api was made with, for a second server
 	http        *httptest.Server
@@ -47,7 +47,7 @@ type env struct {
 	// for an operation (?wait, live health).
 	opWaits  chan string
 	engine   *syncengine.Engine
-	records  *store.RecordService
+	records  *store.RecordStore
 	spec     *specChecker
 	jobs     *notify.Jobs
 	webhooks *notify.Webhooks
@@ -129,9 +129,9 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	}
 	tb.Cleanup(func() { db.Close() })
 	e.db = db
-	e.orgs, e.companies = store.NewOrgService(db), store.NewCompanyService(db)
-	e.connections, e.queue = store.NewConnectionService(db), store.NewQueue(db)
-	e.records = store.NewRecordService(db)
+	e.orgs, e.companies = store.NewOrgStore(db), store.NewCompanyStore(db)
+	e.connections, e.queue = store.NewConnectionStore(db), store.NewQueueStore(db)
+	e.records = store.NewRecordStore(db)
 	e.engine, err = syncengine.New(syncengine.Config{DB: db, Queue: e.queue, Now: e.clock.Now, MaxReturned: 50})
 	if err != nil {
 		tb.Fatal(err)
@@ -165,7 +165,7 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 	// shares the API's event-raising connection service.
 	conns := api.NewConnectionEvents(e.connections, e.webhooks, e.clock.Now, nil)
 	e.wc, err = qbwc.New(qbwc.Config{
-		Store: store.NewWebConnectorService(db), Connections: conns, ConnectionChanged: conns.Changed, Queue: e.queue,
+		Store: store.NewWebConnectorStore(db), Connections: conns, ConnectionChanged: conns.Changed, Queue: e.queue,
 		Sync: e.engine, Now: e.clock.Now, BcryptCost: bcrypt.MinCost, MaxBody: maxSOAPBody,
 		Finished: func(ctx context.Context, op *qbconnect.Operation) { e.api.OperationFinished(ctx, op) },
 	})

@@ -40,7 +40,7 @@ func linkFrom(tb testing.TB, srv *httptest.Server, header, client string) int {
 func linkServers(tb testing.TB, e *env, n int, proxies ...string) []*httptest.Server {
 	tb.Helper()
 	cfg := e.cfg
-	cfg.LinkAttempts = store.NewLinkAttempts(e.db)
+	cfg.LinkAttempts = store.NewLinkAttemptStore(e.db)
 	for _, p := range proxies {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, netip.MustParsePrefix(p))
 	}

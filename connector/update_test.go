@@ -46,7 +46,7 @@ func newUpdatePlatform(tb testing.TB, trusted ...*signingtest.CA) *updatePlatfor
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	orgs, comps, conns := store.NewOrgService(db), store.NewCompanyService(db), store.NewConnectionService(db)
+	orgs, comps, conns := store.NewOrgStore(db), store.NewCompanyStore(db), store.NewConnectionStore(db)
 	p := &updatePlatform{rs: store.NewReleaseStore(db)}
 	roots := trusted[0].Pool()
 	for _, ca := range trusted[1:] {
@@ -56,7 +56,7 @@ func newUpdatePlatform(tb testing.TB, trusted ...*signingtest.CA) *updatePlatfor
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := api.New(api.Config{Orgs: orgs, Companies: comps, Connections: conns, Queue: store.NewQueue(db), Releases: p.svc})
+	srv, err := api.New(api.Config{Orgs: orgs, Companies: comps, Connections: conns, Queue: store.NewQueueStore(db), Releases: p.svc})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -38,7 +38,7 @@ type env struct {
 	tb    testing.TB
 	ctx   context.Context
 	st    *storetest.Env
-	wcs   *store.WebConnectorService
+	wcs   *store.WebConnectorStore
 	eng   *syncengine.Engine
 	wc    *qbwc.Server
 	api   *api.Server
@@ -83,7 +83,7 @@ func newEnv(tb testing.TB, o envOptions) *env {
 		dsn = storetest.PostgresDSN(pg)(tb)
 	}
 	e.st = storetest.NewEnv(tb, dsn, store.Options{Rand: newSeeded(o.Seed + 1)})
-	e.wcs = store.NewWebConnectorService(e.st.DB)
+	e.wcs = store.NewWebConnectorStore(e.st.DB)
 	ecfg := o.Engine
 	ecfg.DB, ecfg.Queue, ecfg.Now = e.st.DB, e.st.Queue, e.st.Clock.Now
 	ecfg.Rand = newSeeded(o.Seed + 2)

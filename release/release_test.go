@@ -49,9 +49,9 @@ type env struct {
 	clock  *clocktest.Clock
 	db     *store.DB
 	rs     *store.ReleaseStore
-	orgs   *store.OrgService
-	comps  *store.CompanyService
-	conns  *store.ConnectionService
+	orgs   *store.OrgStore
+	comps  *store.CompanyStore
+	conns  *store.ConnectionStore
 	svc    *release.Service
 	smtp   *mailtest.Server
 	events *events
@@ -68,7 +68,7 @@ func newEnv(tb testing.TB) *env {
 	}
 	tb.Cleanup(func() { db.Close() })
 	e.db, e.rs = db, store.NewReleaseStore(db)
-	e.orgs, e.comps, e.conns = store.NewOrgService(db), store.NewCompanyService(db), store.NewConnectionService(db)
+	e.orgs, e.comps, e.conns = store.NewOrgStore(db), store.NewCompanyStore(db), store.NewConnectionStore(db)
 	e.smtp = mailtest.NewServer(tb, mailtest.Options{})
 	mailer, err := notify.NewMailer(notify.SMTPConfig{Host: e.smtp.Host, Port: e.smtp.Port, TLS: notify.SMTPPlain, From: "qbconnect <ops@qbconnect.test>"}, nil, nil)
 	if err != nil {

@@ -7,17 +7,17 @@ import (
 	"time"
 )
 
-// LinkAttempts counts failed link attempts per client address in the
+// LinkAttemptStore counts failed link attempts per client address in the
 // link_attempts table, so that the limit holds across every server process
 // sharing the database. It implements api.AttemptCounter.
-type LinkAttempts struct{ db *DB }
+type LinkAttemptStore struct{ db *DB }
 
-// NewLinkAttempts returns the link-attempt counter of db.
-func NewLinkAttempts(db *DB) *LinkAttempts { return &LinkAttempts{db: db} }
+// NewLinkAttemptStore returns the link-attempt counter of db.
+func NewLinkAttemptStore(db *DB) *LinkAttemptStore { return &LinkAttemptStore{db: db} }
 
 // Failures returns the failures counted for key in the window holding now
 // (0 when none) and when that window ends.
-func (a *LinkAttempts) Failures(ctx context.Context, key string, now time.Time, window time.Duration) (int, time.Time, error) {
+func (a *LinkAttemptStore) Failures(ctx context.Context, key string, now time.Time, window time.Duration) (int, time.Time, error) {
 	var start int64
 	var n int
 	err := a.db.queryRow(ctx, "SELECT window_start, failures FROM link_attempts WHERE addr = ?", key).Scan(&start, &n)
@@ -37,7 +37,7 @@ func (a *LinkAttempts) Failures(ctx context.Context, key string, now time.Time, 
 // Fail counts one failure for key, starting a new window when the last one
 // ended, in one statement: processes counting at once never lose a count.
 // Windows that ended are deleted on the way.
-func (a *LinkAttempts) Fail(ctx context.Context, key string, now time.Time, window time.Duration) error {
+func (a *LinkAttemptStore) Fail(ctx context.Context, key string, now time.Time, window time.Duration) error {
 	nowM, expired := micros(now), micros(now.Add(-window))
 	return a.db.inTx(ctx, func(tx *tx) error {
 		if _, err := tx.exec(ctx, "DELETE FROM link_attempts WHERE window_start <= ? AND addr <> ?", expired, key); err != nil {

@@ -10,13 +10,13 @@ import (
 	"github.com/qbconnect/qbconnect"
 )
 
-// CompanyService keeps companies.
-type CompanyService struct{ db *DB }
+// CompanyStore keeps companies.
+type CompanyStore struct{ db *DB }
 
-var _ qbconnect.CompanyService = (*CompanyService)(nil)
+var _ qbconnect.CompanyService = (*CompanyStore)(nil)
 
-// NewCompanyService returns the company service of db.
-func NewCompanyService(db *DB) *CompanyService { return &CompanyService{db: db} }
+// NewCompanyStore returns the company service of db.
+func NewCompanyStore(db *DB) *CompanyStore { return &CompanyStore{db: db} }
 
 const companyColumns = "seq, id, org_id, name, external_id, metadata, schedule, created_at, updated_at"
 
@@ -69,12 +69,12 @@ func validateWindow(w *qbconnect.SyncWindow) error {
 
 // CreateCompany stores c, setting its ID and times. c.OrgID must name an
 // organisation (ENotFound otherwise); an empty name is EInvalid.
-func (s *CompanyService) CreateCompany(ctx context.Context, c *qbconnect.Company) error {
+func (s *CompanyStore) CreateCompany(ctx context.Context, c *qbconnect.Company) error {
 	c.Name = strings.TrimSpace(c.Name)
 	if err := validateCompany(c); err != nil {
 		return err
 	}
-	if _, err := NewOrgService(s.db).FindOrg(ctx, c.OrgID); err != nil {
+	if _, err := NewOrgStore(s.db).FindOrg(ctx, c.OrgID); err != nil {
 		return err
 	}
 	id, err := s.db.newID("cmp")
@@ -115,7 +115,7 @@ func companyJSON(c *qbconnect.Company) (string, string, error) {
 }
 
 // FindCompany returns ENotFound for an unknown, deleted or other-org ID.
-func (s *CompanyService) FindCompany(ctx context.Context, orgID, id string) (*qbconnect.Company, error) {
+func (s *CompanyStore) FindCompany(ctx context.Context, orgID, id string) (*qbconnect.Company, error) {
 	c, _, err := scanCompany(s.db.queryRow(ctx, "SELECT "+companyColumns+
 		" FROM companies WHERE org_id = ? AND id = ? AND deleted_at IS NULL", orgID, id))
 	if err != nil {
@@ -126,7 +126,7 @@ func (s *CompanyService) FindCompany(ctx context.Context, orgID, id string) (*qb
 
 // ListCompanies returns a page in creation order and the cursor of the next
 // one ("" at the end).
-func (s *CompanyService) ListCompanies(ctx context.Context, f qbconnect.CompanyFilter) ([]*qbconnect.Company, string, error) {
+func (s *CompanyStore) ListCompanies(ctx context.Context, f qbconnect.CompanyFilter) ([]*qbconnect.Company, string, error) {
 	limit, err := pageLimit(f.Limit)
 	if err != nil {
 		return nil, "", err
@@ -163,7 +163,7 @@ func (s *CompanyService) ListCompanies(ctx context.Context, f qbconnect.CompanyF
 
 // UpdateCompany changes the fields set in u. Metadata, when not nil,
 // replaces the whole map.
-func (s *CompanyService) UpdateCompany(ctx context.Context, orgID, id string, u qbconnect.CompanyUpdate) (*qbconnect.Company, error) {
+func (s *CompanyStore) UpdateCompany(ctx context.Context, orgID, id string, u qbconnect.CompanyUpdate) (*qbconnect.Company, error) {
 	var out *qbconnect.Company
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		c, _, err := scanCompany(tx.queryRow(ctx, "SELECT "+companyColumns+
@@ -205,7 +205,7 @@ func (s *CompanyService) UpdateCompany(ctx context.Context, orgID, id string, u 
 // DeleteCompany removes a company from every listing, unlinks its active
 // connection and cancels its queued operations. Its records are kept until
 // the company's data is purged.
-func (s *CompanyService) DeleteCompany(ctx context.Context, orgID, id string) error {
+func (s *CompanyStore) DeleteCompany(ctx context.Context, orgID, id string) error {
 	return s.db.inTx(ctx, func(tx *tx) error {
 		now := s.db.now()
 		res, err := tx.exec(ctx, "UPDATE companies SET deleted_at = ?, updated_at = ? WHERE org_id = ? AND id = ? AND deleted_at IS NULL",

@@ -11,13 +11,13 @@ import (
 	"github.com/qbconnect/qbconnect"
 )
 
-// ConnectionService keeps connections, link codes and connectors.
-type ConnectionService struct{ db *DB }
+// ConnectionStore keeps connections, link codes and connectors.
+type ConnectionStore struct{ db *DB }
 
-var _ qbconnect.ConnectionService = (*ConnectionService)(nil)
+var _ qbconnect.ConnectionService = (*ConnectionStore)(nil)
 
-// NewConnectionService returns the connection service of db.
-func NewConnectionService(db *DB) *ConnectionService { return &ConnectionService{db: db} }
+// NewConnectionStore returns the connection service of db.
+func NewConnectionStore(db *DB) *ConnectionStore { return &ConnectionStore{db: db} }
 
 // connectorCredentialPrefix starts every connector credential.
 const connectorCredentialPrefix = "qbc_"
@@ -67,11 +67,11 @@ func neverConnected(kind qbconnect.ConnectionKind, now time.Time) qbconnect.Heal
 // CreateConnection creates a PendingAuth connection for a company, setting
 // its ID, status, health and times. ENotFound for an unknown company,
 // EConflict when the company already has an active connection.
-func (s *ConnectionService) CreateConnection(ctx context.Context, c *qbconnect.Connection) error {
+func (s *ConnectionStore) CreateConnection(ctx context.Context, c *qbconnect.Connection) error {
 	if c.Kind != qbconnect.KindConnector && c.Kind != qbconnect.KindWebConnector {
 		return qbconnect.Errorf(qbconnect.EInvalid, "connection kind %q: want %q or %q", c.Kind, qbconnect.KindConnector, qbconnect.KindWebConnector)
 	}
-	if _, err := NewCompanyService(s.db).FindCompany(ctx, c.OrgID, c.CompanyID); err != nil {
+	if _, err := NewCompanyStore(s.db).FindCompany(ctx, c.OrgID, c.CompanyID); err != nil {
 		return err
 	}
 	id, err := s.db.newID("con")
@@ -101,7 +101,7 @@ func (s *ConnectionService) CreateConnection(ctx context.Context, c *qbconnect.C
 }
 
 // FindConnection returns ENotFound for an unknown or other-org ID.
-func (s *ConnectionService) FindConnection(ctx context.Context, orgID, id string) (*qbconnect.Connection, error) {
+func (s *ConnectionStore) FindConnection(ctx context.Context, orgID, id string) (*qbconnect.Connection, error) {
 	c, err := scanConnection(s.db.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE org_id = ? AND id = ?", orgID, id))
 	if err != nil {
 		return nil, notFound(err, "connection", id)
@@ -110,7 +110,7 @@ func (s *ConnectionService) FindConnection(ctx context.Context, orgID, id string
 }
 
 // LookupConnection returns a connection by ID without an organisation scope.
-func (s *ConnectionService) LookupConnection(ctx context.Context, id string) (*qbconnect.Connection, error) {
+func (s *ConnectionStore) LookupConnection(ctx context.Context, id string) (*qbconnect.Connection, error) {
 	c, err := scanConnection(s.db.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE id = ?", id))
 	if err != nil {
 		return nil, notFound(err, "connection", id)
@@ -119,7 +119,7 @@ func (s *ConnectionService) LookupConnection(ctx context.Context, id string) (*q
 }
 
 // ActiveConnection returns the company's active connection, or ENotFound.
-func (s *ConnectionService) ActiveConnection(ctx context.Context, orgID, companyID string) (*qbconnect.Connection, error) {
+func (s *ConnectionStore) ActiveConnection(ctx context.Context, orgID, companyID string) (*qbconnect.Connection, error) {
 	c, err := scanConnection(s.db.queryRow(ctx, "SELECT "+connectionColumns+
 		" FROM connections WHERE org_id = ? AND company_id = ? AND status <> ?", orgID, companyID, qbconnect.StatusUnlinked))
 	if err != nil {
@@ -129,17 +129,17 @@ func (s *ConnectionService) ActiveConnection(ctx context.Context, orgID, company
 }
 
 // ListConnections returns every connection of a company, oldest first.
-func (s *ConnectionService) ListConnections(ctx context.Context, orgID, companyID string) ([]*qbconnect.Connection, error) {
+func (s *ConnectionStore) ListConnections(ctx context.Context, orgID, companyID string) ([]*qbconnect.Connection, error) {
 	return s.list(ctx, "org_id = ? AND company_id = ?", orgID, companyID)
 }
 
 // ConnectorConnections returns the connections a connector serves (every
 // one not Unlinked), oldest first.
-func (s *ConnectionService) ConnectorConnections(ctx context.Context, connectorID string) ([]*qbconnect.Connection, error) {
+func (s *ConnectionStore) ConnectorConnections(ctx context.Context, connectorID string) ([]*qbconnect.Connection, error) {
 	return s.list(ctx, "connector_id = ? AND status <> ?", connectorID, qbconnect.StatusUnlinked)
 }
 
-func (s *ConnectionService) list(ctx context.Context, where string, args ...any) ([]*qbconnect.Connection, error) {
+func (s *ConnectionStore) list(ctx context.Context, where string, args ...any) ([]*qbconnect.Connection, error) {
 	rows, err := s.db.query(ctx, "SELECT "+connectionColumns+" FROM connections WHERE "+where+" ORDER BY seq", args...)
 	if err != nil {
 		return nil, fmt.Errorf("list connections: %w", err)
@@ -158,7 +158,7 @@ func (s *ConnectionService) list(ctx context.Context, where string, args ...any)
 
 // UnlinkConnection marks it Unlinked and cancels its queued operations.
 // Operations in flight finish; unlinking an unlinked connection does nothing.
-func (s *ConnectionService) UnlinkConnection(ctx context.Context, orgID, id string) error {
+func (s *ConnectionStore) UnlinkConnection(ctx context.Context, orgID, id string) error {
 	return s.db.inTx(ctx, func(tx *tx) error {
 		var status qbconnect.ConnectionStatus
 		err := tx.queryRow(ctx, "SELECT status FROM connections WHERE org_id = ? AND id = ?"+s.db.forUpdate("FOR UPDATE"), orgID, id).Scan(&status)
@@ -195,7 +195,7 @@ func unlinkConnection(ctx context.Context, tx *tx, id string, now time.Time) err
 // code does not change, and set to now when it does and h.Since is zero.
 // Nil LastRequestAt or LastSuccessAt keep the stored times. Clearing
 // NeedsUser wakes the connector, so waiting work resumes.
-func (s *ConnectionService) SetHealth(ctx context.Context, id string, h qbconnect.Health) error {
+func (s *ConnectionStore) SetHealth(ctx context.Context, id string, h qbconnect.Health) error {
 	return s.db.inTx(ctx, func(tx *tx) error { return setHealth(ctx, tx, id, h) })
 }
 
@@ -236,7 +236,7 @@ func setHealth(ctx context.Context, tx *tx, id string, h qbconnect.Health) error
 // SetPaused pauses or resumes a connection; resuming wakes its connector.
 // A connector's change not newer than the last one applied changes
 // nothing, which the connection's row, locked, decides.
-func (s *ConnectionService) SetPaused(ctx context.Context, orgID, id string, p qbconnect.Pause) (*qbconnect.Connection, error) {
+func (s *ConnectionStore) SetPaused(ctx context.Context, orgID, id string, p qbconnect.Pause) (*qbconnect.Connection, error) {
 	until, by := p.Until, p.By
 	if !p.Paused {
 		until, by = nil, ""
@@ -274,7 +274,7 @@ func (s *ConnectionService) SetPaused(ctx context.Context, orgID, id string, p q
 // CreateLinkCode issues a single-use code valid for ttl (0 means the
 // store's LinkCodeTTL, one hour by default) for a connector connection that
 // is not Unlinked. The code is returned once; only its hash is stored.
-func (s *ConnectionService) CreateLinkCode(ctx context.Context, orgID, connectionID string, ttl time.Duration) (*qbconnect.LinkCode, error) {
+func (s *ConnectionStore) CreateLinkCode(ctx context.Context, orgID, connectionID string, ttl time.Duration) (*qbconnect.LinkCode, error) {
 	if ttl < 0 {
 		return nil, qbconnect.Errorf(qbconnect.EInvalid, "link code lifetime %s is negative", ttl)
 	}
@@ -315,14 +315,14 @@ func (s *ConnectionService) CreateLinkCode(ctx context.Context, orgID, connectio
 // credential is "". An empty file.FileID gets a new private ID that the
 // connector stamps into the file. EUnauthorized for an unknown, used or
 // expired code and for a revoked connector; nothing changes then.
-func (s *ConnectionService) RedeemLinkCode(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
+func (s *ConnectionStore) RedeemLinkCode(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
 	return s.RedeemLink(ctx, code, connectorID, file, nil)
 }
 
 // RedeemLink redeems the code and records what the connector reports about
 // itself in one transaction: nothing is linked, and the code stays unused,
 // unless all of it is stored.
-func (s *ConnectionService) RedeemLink(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity, about *qbconnect.Connector) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
+func (s *ConnectionStore) RedeemLink(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity, about *qbconnect.Connector) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
 	if strings.TrimSpace(file.Path) == "" {
 		return nil, nil, "", qbconnect.Errorf(qbconnect.EInvalid, "the company file path is required to link")
 	}
@@ -416,7 +416,7 @@ func link(ctx context.Context, tx *tx, connID, connectorID string, file qbconnec
 	return tx.notify(ctx, connID)
 }
 
-func (s *ConnectionService) createConnector(ctx context.Context, tx *tx, now time.Time) (*qbconnect.Connector, string, error) {
+func (s *ConnectionStore) createConnector(ctx context.Context, tx *tx, now time.Time) (*qbconnect.Connector, string, error) {
 	id, err := s.db.newID("ctr")
 	if err != nil {
 		return nil, "", err
@@ -456,7 +456,7 @@ func findConnector(ctx context.Context, tx *tx, id string) (*qbconnect.Connector
 // AuthenticateConnector returns the connector for a credential;
 // EUnauthorized when unknown or revoked. It records the connector as seen at
 // most every 30 seconds.
-func (s *ConnectionService) AuthenticateConnector(ctx context.Context, credential string) (*qbconnect.Connector, error) {
+func (s *ConnectionStore) AuthenticateConnector(ctx context.Context, credential string) (*qbconnect.Connector, error) {
 	if !strings.HasPrefix(credential, connectorCredentialPrefix) {
 		return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "unknown connector credential")
 	}
@@ -485,7 +485,7 @@ func (s *ConnectionService) AuthenticateConnector(ctx context.Context, credentia
 }
 
 // FindConnector returns a connector by ID; ENotFound when unknown.
-func (s *ConnectionService) FindConnector(ctx context.Context, id string) (*qbconnect.Connector, error) {
+func (s *ConnectionStore) FindConnector(ctx context.Context, id string) (*qbconnect.Connector, error) {
 	c, err := scanConnector(s.db.queryRow(ctx, "SELECT "+connectorColumns+" FROM connectors WHERE id = ?", id))
 	if err != nil {
 		return nil, notFound(err, "connector", id)
@@ -495,7 +495,7 @@ func (s *ConnectionService) FindConnector(ctx context.Context, id string) (*qbco
 
 // UpdateConnector records what a connector reports about itself (version,
 // signer, thumbprint, hostname) and marks it seen. ENotFound when unknown.
-func (s *ConnectionService) UpdateConnector(ctx context.Context, c *qbconnect.Connector) error {
+func (s *ConnectionStore) UpdateConnector(ctx context.Context, c *qbconnect.Connector) error {
 	now := s.db.now()
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		res, err := tx.exec(ctx, "UPDATE connectors SET version = ?, signer = ?, thumbprint = ?, hostname = ?, last_seen_at = ? WHERE id = ?",
@@ -519,7 +519,7 @@ func (s *ConnectionService) UpdateConnector(ctx context.Context, c *qbconnect.Co
 // connections Deauthorized, with a health that asks for a new link. Their
 // queued work waits. ENotFound unless the connector serves one of the
 // organisation's connections.
-func (s *ConnectionService) RevokeConnector(ctx context.Context, orgID, connectorID string) error {
+func (s *ConnectionStore) RevokeConnector(ctx context.Context, orgID, connectorID string) error {
 	return s.db.inTx(ctx, func(tx *tx) error {
 		var n int
 		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM connections WHERE org_id = ? AND connector_id = ?", orgID, connectorID).Scan(&n); err != nil {
@@ -546,7 +546,7 @@ func (s *ConnectionService) RevokeConnector(ctx context.Context, orgID, connecto
 // SetWebConnectorPassword sets a new password for a Web Connector
 // connection and returns its user name (the connection ID) and the
 // password, shown once. EConflict for a connector connection.
-func (s *ConnectionService) SetWebConnectorPassword(ctx context.Context, orgID, connectionID string) (string, string, error) {
+func (s *ConnectionStore) SetWebConnectorPassword(ctx context.Context, orgID, connectionID string) (string, string, error) {
 	c, err := s.FindConnection(ctx, orgID, connectionID)
 	if err != nil {
 		return "", "", err
@@ -572,7 +572,7 @@ func (s *ConnectionService) SetWebConnectorPassword(ctx context.Context, orgID, 
 // AuthenticateWebConnector returns the Web Connector connection of a user
 // name and password; EUnauthorized when they do not match or the
 // connection is unlinked.
-func (s *ConnectionService) AuthenticateWebConnector(ctx context.Context, username, password string) (*qbconnect.Connection, error) {
+func (s *ConnectionStore) AuthenticateWebConnector(ctx context.Context, username, password string) (*qbconnect.Connection, error) {
 	var hash []byte
 	err := s.db.queryRow(ctx, "SELECT wc_password_hash FROM connections WHERE id = ? AND kind = ? AND status <> ?",
 		username, qbconnect.KindWebConnector, qbconnect.StatusUnlinked).Scan(&hash)
@@ -589,7 +589,7 @@ func (s *ConnectionService) AuthenticateWebConnector(ctx context.Context, userna
 // file it reported, with health ok. An empty file.FileID gets a new private
 // ID. ENotFound for an unknown ID, EConflict for a connector connection or
 // an unlinked one.
-func (s *ConnectionService) LinkWebConnector(ctx context.Context, connectionID string, file qbconnect.FileIdentity) (*qbconnect.Connection, error) {
+func (s *ConnectionStore) LinkWebConnector(ctx context.Context, connectionID string, file qbconnect.FileIdentity) (*qbconnect.Connection, error) {
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		var kind qbconnect.ConnectionKind
 		var status qbconnect.ConnectionStatus
@@ -617,7 +617,7 @@ func (s *ConnectionService) LinkWebConnector(ctx context.Context, connectionID s
 // organisation, unlinked ones excepted, have each health code, for the
 // connections-by-health metric. Codes no connection has are absent (zero).
 // It reads the database, so every process that shares it reports the same.
-func (s *ConnectionService) CountConnectionsByHealth(ctx context.Context) (map[string]int, error) {
+func (s *ConnectionStore) CountConnectionsByHealth(ctx context.Context) (map[string]int, error) {
 	rows, err := s.db.query(ctx, "SELECT health_code, COUNT(*) FROM connections WHERE status <> 'Unlinked' GROUP BY health_code")
 	if err != nil {
 		return nil, fmt.Errorf("count connections by health: %w", err)

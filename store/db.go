@@ -96,8 +96,8 @@ const (
 )
 
 // DB is an open store. It is safe for concurrent use. Services are views on
-// it: NewOrgService(db), NewCompanyService(db), NewConnectionService(db),
-// NewQueue(db), NewRecordService(db).
+// it: NewOrgStore(db), NewCompanyStore(db), NewConnectionStore(db),
+// NewQueueStore(db), NewRecordStore(db).
 type DB struct {
 	dialect Dialect
 	// write takes every transaction that writes. With SQLite it holds one

@@ -15,7 +15,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 )
 
-// Queue is the operation queue, kept in the operations table.
+// QueueStore is the operation queue, kept in the operations table.
 //
 // Order: per connection and priority, operations run strictly in the order
 // they were enqueued (a monotonic sequence, not timestamps); an operation in
@@ -32,12 +32,12 @@ import (
 // expired lease is applied when the operation has not finished (the work
 // did happen in QuickBooks), and every later result is recorded with
 // applied=false. A failure reported under an expired lease is only recorded.
-type Queue struct{ db *DB }
+type QueueStore struct{ db *DB }
 
-var _ qbconnect.Queue = (*Queue)(nil)
+var _ qbconnect.Queue = (*QueueStore)(nil)
 
-// NewQueue returns the operation queue of db.
-func NewQueue(db *DB) *Queue { return &Queue{db: db} }
+// NewQueueStore returns the operation queue of db.
+func NewQueueStore(db *DB) *QueueStore { return &QueueStore{db: db} }
 
 const operationColumns = `seq, id, org_id, company_id, connection_id, kind, priority, status, COALESCE(idempotency_key, ''),
 	request, message_set_id, meta, attempts, max_attempts, not_before, deadline, COALESCE(lease_id, ''), lease_expires_at,
@@ -111,7 +111,7 @@ var operationKinds = map[qbconnect.OperationKind]bool{
 // default; a zero NotBefore means now. With an IdempotencyKey already used
 // in the org, Enqueue returns the existing operation and no error. op itself
 // is not modified; the stored operation is returned.
-func (q *Queue) Enqueue(ctx context.Context, op *qbconnect.Operation) (*qbconnect.Operation, error) {
+func (q *QueueStore) Enqueue(ctx context.Context, op *qbconnect.Operation) (*qbconnect.Operation, error) {
 	var id string
 	err := q.db.inTx(ctx, func(tx *tx) (err error) {
 		id, err = q.enqueue(ctx, tx, op)
@@ -127,7 +127,7 @@ func (q *Queue) Enqueue(ctx context.Context, op *qbconnect.Operation) (*qbconnec
 // returns the ID of the stored operation (the existing one for a used
 // idempotency key). SyncPage.Enqueue calls it to queue the next page in
 // the page's transaction.
-func (q *Queue) enqueue(ctx context.Context, tx *tx, op *qbconnect.Operation) (string, error) {
+func (q *QueueStore) enqueue(ctx context.Context, tx *tx, op *qbconnect.Operation) (string, error) {
 	switch {
 	case op.OrgID == "":
 		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: organisation is required")
@@ -202,7 +202,7 @@ func (q *Queue) enqueue(ctx context.Context, tx *tx, op *qbconnect.Operation) (s
 }
 
 // FindOperation returns ENotFound for an unknown or other-org ID.
-func (q *Queue) FindOperation(ctx context.Context, orgID, id string) (*qbconnect.Operation, error) {
+func (q *QueueStore) FindOperation(ctx context.Context, orgID, id string) (*qbconnect.Operation, error) {
 	op, _, err := scanOperation(q.db.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE org_id = ? AND id = ?", orgID, id))
 	if err != nil {
 		return nil, notFound(err, "operation", id)
@@ -212,7 +212,7 @@ func (q *Queue) FindOperation(ctx context.Context, orgID, id string) (*qbconnect
 
 // ListOperations returns a page of an organisation's operations, newest
 // first, and the cursor of the next page ("" at the end).
-func (q *Queue) ListOperations(ctx context.Context, f qbconnect.OperationFilter) ([]*qbconnect.Operation, string, error) {
+func (q *QueueStore) ListOperations(ctx context.Context, f qbconnect.OperationFilter) ([]*qbconnect.Operation, string, error) {
 	limit, err := pageLimit(f.Limit)
 	if err != nil {
 		return nil, "", err
@@ -264,14 +264,14 @@ func (q *Queue) ListOperations(ctx context.Context, f qbconnect.OperationFilter)
 // user. Before choosing it times out the connector's expired work and
 // re-offers its expired leases. ENotFound for an unknown connector,
 // EUnauthorized for a revoked one.
-func (q *Queue) Lease(ctx context.Context, connectorID string, ttl time.Duration) (*qbconnect.Lease, error) {
+func (q *QueueStore) Lease(ctx context.Context, connectorID string, ttl time.Duration) (*qbconnect.Lease, error) {
 	return q.lease(ctx, connectorID, "", ttl)
 }
 
 // LeaseConnection is Lease restricted to one connection; it is how the Web
 // Connector endpoint takes work. A connection served by a connector still
 // obeys that connector's one-in-flight rule.
-func (q *Queue) LeaseConnection(ctx context.Context, connectionID string, ttl time.Duration) (*qbconnect.Lease, error) {
+func (q *QueueStore) LeaseConnection(ctx context.Context, connectionID string, ttl time.Duration) (*qbconnect.Lease, error) {
 	var connectorID string
 	err := q.db.queryRow(ctx, "SELECT COALESCE(connector_id, '') FROM connections WHERE id = ?", connectionID).Scan(&connectorID)
 	if err != nil {
@@ -280,7 +280,7 @@ func (q *Queue) LeaseConnection(ctx context.Context, connectionID string, ttl ti
 	return q.lease(ctx, connectorID, connectionID, ttl)
 }
 
-func (q *Queue) lease(ctx context.Context, connectorID, connectionID string, ttl time.Duration) (*qbconnect.Lease, error) {
+func (q *QueueStore) lease(ctx context.Context, connectorID, connectionID string, ttl time.Duration) (*qbconnect.Lease, error) {
 	if ttl <= 0 {
 		return nil, qbconnect.Errorf(qbconnect.EInvalid, "lease time %s must be positive", ttl)
 	}
@@ -389,7 +389,7 @@ func deadlineError() any {
 // through the operations_queue index, one group head per priority, so its
 // cost does not grow with the length of the queue. Heads whose deadline
 // passed time out on the way.
-func (q *Queue) next(ctx context.Context, tx *tx, candidates string, candArgs []any, now time.Time) (string, string, error) {
+func (q *QueueStore) next(ctx context.Context, tx *tx, candidates string, candArgs []any, now time.Time) (string, string, error) {
 	rows, err := tx.query(ctx, `SELECT c.id FROM connections c WHERE `+candidates+` AND c.status = 'Linked' AND NOT c.needs_user
 		AND (NOT c.paused OR (c.paused_until IS NOT NULL AND c.paused_until <= ?)) ORDER BY c.seq`,
 		append(append([]any{}, candArgs...), micros(now))...)
@@ -469,7 +469,7 @@ func (q *Queue) next(ctx context.Context, tx *tx, candidates string, candArgs []
 // attempts, and Queued again otherwise (keeping their place in line). It
 // returns the number of operations changed and queues a wake-up for each
 // connection concerned.
-func (q *Queue) expire(ctx context.Context, tx *tx, scope string, scopeArgs []any, now time.Time, sweep bool) (int, error) {
+func (q *QueueStore) expire(ctx context.Context, tx *tx, scope string, scopeArgs []any, now time.Time, sweep bool) (int, error) {
 	n := micros(now)
 	deadline := deadlineError()
 	leaseLost := encodeError(&qbconnect.Error{Code: qbconnect.ETimeout, Message: "every attempt's lease expired without a result",
@@ -531,7 +531,7 @@ func (q *Queue) expire(ctx context.Context, tx *tx, scope string, scopeArgs []an
 // re-offers (or fails) those whose lease expired, across every connector. It
 // returns how many operations changed. With PostgreSQL it skips rows another
 // transaction holds, so it never waits on a busy queue.
-func (q *Queue) ExpireDeadlines(ctx context.Context) (int, error) {
+func (q *QueueStore) ExpireDeadlines(ctx context.Context) (int, error) {
 	var n int
 	err := q.db.inTx(ctx, func(tx *tx) error {
 		var err error
@@ -555,7 +555,7 @@ func (q *Queue) ExpireDeadlines(ctx context.Context) (int, error) {
 // Result, and an outcome that repeats it byte for byte refers to it
 // instead of keeping a copy. The returned operation's Result is
 // out.Response itself when the response applied (not a copy).
-func (q *Queue) Complete(ctx context.Context, opID, leaseID string, out qbconnect.Outcome) (*qbconnect.Operation, bool, error) {
+func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbconnect.Outcome) (*qbconnect.Operation, bool, error) {
 	var applied bool
 	var done *qbconnect.Operation
 	err := q.db.inTx(ctx, func(tx *tx) error {
@@ -657,7 +657,7 @@ func nonNil(b []byte) []byte {
 }
 
 // fail applies a failure reported under the current lease.
-func (q *Queue) fail(ctx context.Context, tx *tx, op *qbconnect.Operation, out qbconnect.Outcome, now time.Time) error {
+func (q *QueueStore) fail(ctx context.Context, tx *tx, op *qbconnect.Operation, out qbconnect.Outcome, now time.Time) error {
 	errJSON := encodeError(out.Failure)
 	switch {
 	case out.Health != nil && out.Health.NeedsUser:
@@ -678,7 +678,7 @@ func (q *Queue) fail(ctx context.Context, tx *tx, op *qbconnect.Operation, out q
 
 // backoff returns RetryBase·2^(attempt-1), capped at RetryMax, scaled by a
 // random factor in [0.5, 1) so that retries of many items spread out.
-func (q *Queue) backoff(attempt int) time.Duration {
+func (q *QueueStore) backoff(attempt int) time.Duration {
 	d := q.db.opts.RetryBase
 	for i := 1; i < attempt && d < q.db.opts.RetryMax; i++ {
 		d *= 2
@@ -697,7 +697,7 @@ func (q *Queue) backoff(attempt int) time.Duration {
 
 // ExtendLease moves the expiry of a current lease to now+ttl, for work that
 // takes long (a large query). EConflict when the lease is no longer current.
-func (q *Queue) ExtendLease(ctx context.Context, opID, leaseID string, ttl time.Duration) (time.Time, error) {
+func (q *QueueStore) ExtendLease(ctx context.Context, opID, leaseID string, ttl time.Duration) (time.Time, error) {
 	if ttl <= 0 {
 		return time.Time{}, qbconnect.Errorf(qbconnect.EInvalid, "lease time %s must be positive", ttl)
 	}
@@ -724,7 +724,7 @@ func (q *Queue) ExtendLease(ctx context.Context, opID, leaseID string, ttl time.
 // so that the next Lease re-offers them (see qbconnect.Queue). It locks the
 // connector's row, as Lease does, so that it never ends a lease that a
 // concurrent Lease of another process is handing out.
-func (q *Queue) ReofferLeases(ctx context.Context, connectorID string) (int, error) {
+func (q *QueueStore) ReofferLeases(ctx context.Context, connectorID string) (int, error) {
 	var n int
 	err := q.db.inTx(ctx, func(tx *tx) error {
 		var id string
@@ -771,7 +771,7 @@ func (q *Queue) ReofferLeases(ctx context.Context, connectorID string) (int, err
 
 // Cancel cancels a queued operation. EConflict when it is in flight or
 // finished otherwise; cancelling a cancelled operation does nothing.
-func (q *Queue) Cancel(ctx context.Context, orgID, id string) error {
+func (q *QueueStore) Cancel(ctx context.Context, orgID, id string) error {
 	return q.db.inTx(ctx, func(tx *tx) error {
 		var status qbconnect.OperationStatus
 		err := tx.queryRow(ctx, "SELECT status FROM operations WHERE org_id = ? AND id = ?"+q.db.forUpdate("FOR UPDATE"), orgID, id).Scan(&status)
@@ -795,7 +795,7 @@ func (q *Queue) Cancel(ctx context.Context, orgID, id string) error {
 // connector (or Web Connector connection) named by key. All waiters on a key
 // share one channel, so waiting costs nothing to cancel: a caller that gives
 // up simply stops selecting on it.
-func (q *Queue) Wait(ctx context.Context, key string) <-chan struct{} {
+func (q *QueueStore) Wait(ctx context.Context, key string) <-chan struct{} {
 	return q.db.hub.wait(key)
 }
 
@@ -810,7 +810,7 @@ type OutcomeRecord struct {
 
 // Outcomes returns every result posted for an operation, oldest first.
 // ENotFound for an unknown or other-org operation.
-func (q *Queue) Outcomes(ctx context.Context, orgID, opID string) ([]OutcomeRecord, error) {
+func (q *QueueStore) Outcomes(ctx context.Context, orgID, opID string) ([]OutcomeRecord, error) {
 	op, err := q.FindOperation(ctx, orgID, opID)
 	if err != nil {
 		return nil, err
@@ -847,7 +847,7 @@ func (q *Queue) Outcomes(ctx context.Context, orgID, opID string) ([]OutcomeReco
 // each status, for the queue-depth metric. Statuses with no operation are
 // absent from the map (their count is zero). It reads the whole queue of
 // the database, so it sees the work of every process that shares it.
-func (q *Queue) CountOperations(ctx context.Context) (map[qbconnect.OperationStatus]int, error) {
+func (q *QueueStore) CountOperations(ctx context.Context) (map[qbconnect.OperationStatus]int, error) {
 	rows, err := q.db.query(ctx, "SELECT status, COUNT(*) FROM operations GROUP BY status")
 	if err != nil {
 		return nil, fmt.Errorf("count operations: %w", err)

@@ -10,13 +10,13 @@ import (
 	"github.com/qbconnect/qbconnect"
 )
 
-// OrgService keeps organisations and their API keys.
-type OrgService struct{ db *DB }
+// OrgStore keeps organisations and their API keys.
+type OrgStore struct{ db *DB }
 
-var _ qbconnect.OrgService = (*OrgService)(nil)
+var _ qbconnect.OrgService = (*OrgStore)(nil)
 
-// NewOrgService returns the organisation service of db.
-func NewOrgService(db *DB) *OrgService { return &OrgService{db: db} }
+// NewOrgStore returns the organisation service of db.
+func NewOrgStore(db *DB) *OrgStore { return &OrgStore{db: db} }
 
 // apiKeyPrefix starts every API key secret.
 const apiKeyPrefix = "qbk_live_"
@@ -25,7 +25,7 @@ const apiKeyPrefix = "qbk_live_"
 const lastUsedGranularity = time.Minute
 
 // CreateOrg creates an organisation. An empty name is EInvalid.
-func (s *OrgService) CreateOrg(ctx context.Context, name string) (*qbconnect.Org, error) {
+func (s *OrgStore) CreateOrg(ctx context.Context, name string) (*qbconnect.Org, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil, qbconnect.Errorf(qbconnect.EInvalid, "organisation name is required")
@@ -46,7 +46,7 @@ func (s *OrgService) CreateOrg(ctx context.Context, name string) (*qbconnect.Org
 }
 
 // FindOrg returns ENotFound for an unknown ID.
-func (s *OrgService) FindOrg(ctx context.Context, id string) (*qbconnect.Org, error) {
+func (s *OrgStore) FindOrg(ctx context.Context, id string) (*qbconnect.Org, error) {
 	o := &qbconnect.Org{}
 	var created int64
 	err := s.db.queryRow(ctx, "SELECT id, name, created_at FROM orgs WHERE id = ?", id).Scan(&o.ID, &o.Name, &created)
@@ -58,7 +58,7 @@ func (s *OrgService) FindOrg(ctx context.Context, id string) (*qbconnect.Org, er
 }
 
 // ListOrgs returns every organisation, oldest first.
-func (s *OrgService) ListOrgs(ctx context.Context) ([]*qbconnect.Org, error) {
+func (s *OrgStore) ListOrgs(ctx context.Context) ([]*qbconnect.Org, error) {
 	rows, err := s.db.query(ctx, "SELECT id, name, created_at FROM orgs ORDER BY created_at, id")
 	if err != nil {
 		return nil, fmt.Errorf("list organisations: %w", err)
@@ -80,7 +80,7 @@ func (s *OrgService) ListOrgs(ctx context.Context) ([]*qbconnect.Org, error) {
 // CreateAPIKey returns the key and its secret ("qbk_live_" and 32
 // characters), which is never stored or returned again. ENotFound for an
 // unknown organisation.
-func (s *OrgService) CreateAPIKey(ctx context.Context, orgID, name string) (*qbconnect.APIKey, string, error) {
+func (s *OrgStore) CreateAPIKey(ctx context.Context, orgID, name string) (*qbconnect.APIKey, string, error) {
 	if _, err := s.FindOrg(ctx, orgID); err != nil {
 		return nil, "", err
 	}
@@ -127,7 +127,7 @@ func scanAPIKey(row interface{ Scan(...any) error }) (*qbconnect.APIKey, error) 
 
 // ListAPIKeys returns an organisation's keys, oldest first, without secrets.
 // An unknown organisation has no keys.
-func (s *OrgService) ListAPIKeys(ctx context.Context, orgID string) ([]*qbconnect.APIKey, error) {
+func (s *OrgStore) ListAPIKeys(ctx context.Context, orgID string) ([]*qbconnect.APIKey, error) {
 	rows, err := s.db.query(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE org_id = ? ORDER BY created_at, id", orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list API keys: %w", err)
@@ -146,7 +146,7 @@ func (s *OrgService) ListAPIKeys(ctx context.Context, orgID string) ([]*qbconnec
 
 // RevokeAPIKey revokes a key by ID or prefix; ENotFound when neither
 // matches. Revoking a revoked key keeps its first revocation time.
-func (s *OrgService) RevokeAPIKey(ctx context.Context, idOrPrefix string) error {
+func (s *OrgStore) RevokeAPIKey(ctx context.Context, idOrPrefix string) error {
 	return s.db.inTx(ctx, func(tx *tx) error {
 		res, err := tx.exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? OR prefix = ?`,
 			micros(s.db.now()), idOrPrefix, idOrPrefix)
@@ -162,7 +162,7 @@ func (s *OrgService) RevokeAPIKey(ctx context.Context, idOrPrefix string) error 
 
 // AuthenticateAPIKey returns the key for a secret; EUnauthorized when the
 // secret is unknown or revoked. It records the use at most once a minute.
-func (s *OrgService) AuthenticateAPIKey(ctx context.Context, secret string) (*qbconnect.APIKey, error) {
+func (s *OrgStore) AuthenticateAPIKey(ctx context.Context, secret string) (*qbconnect.APIKey, error) {
 	if !strings.HasPrefix(secret, apiKeyPrefix) {
 		return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "unknown API key")
 	}

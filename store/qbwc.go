@@ -10,20 +10,20 @@ import (
 	"github.com/qbconnect/qbconnect"
 )
 
-// WebConnectorService keeps the QuickBooks Web Connector's credentials and
+// WebConnectorStore keeps the QuickBooks Web Connector's credentials and
 // sessions (tables qbwc_*), for package qbwc.
-type WebConnectorService struct{ db *DB }
+type WebConnectorStore struct{ db *DB }
 
-var _ qbconnect.WebConnectorService = (*WebConnectorService)(nil)
+var _ qbconnect.WebConnectorService = (*WebConnectorStore)(nil)
 
-// NewWebConnectorService returns the Web Connector service of db.
-func NewWebConnectorService(db *DB) *WebConnectorService { return &WebConnectorService{db: db} }
+// NewWebConnectorStore returns the Web Connector service of db.
+func NewWebConnectorStore(db *DB) *WebConnectorStore { return &WebConnectorStore{db: db} }
 
 const ownerIDKey = "owner_id"
 
 // OwnerID returns the platform's OwnerID, storing candidate on first use.
 // Concurrent first calls from several processes agree on one value.
-func (s *WebConnectorService) OwnerID(ctx context.Context, candidate string) (string, error) {
+func (s *WebConnectorStore) OwnerID(ctx context.Context, candidate string) (string, error) {
 	var v string
 	err := s.db.queryRow(ctx, "SELECT value FROM qbwc_settings WHERE key = ?", ownerIDKey).Scan(&v)
 	if err == nil {
@@ -65,7 +65,7 @@ func scanCredential(row interface{ Scan(...any) error }) (*qbconnect.WebConnecto
 // SaveCredential stores c, replacing the connection's earlier credential
 // (and clearing its failure count). EConflict when another connection uses
 // the user name, ENotFound for an unknown connection.
-func (s *WebConnectorService) SaveCredential(ctx context.Context, c *qbconnect.WebConnectorCredential) error {
+func (s *WebConnectorStore) SaveCredential(ctx context.Context, c *qbconnect.WebConnectorCredential) error {
 	if c.ConnectionID == "" || c.UserName == "" || len(c.PasswordHash) == 0 || c.FileID == "" {
 		return qbconnect.Errorf(qbconnect.EInvalid, "web connector credential: connection, user name, password hash and file ID are required")
 	}
@@ -99,7 +99,7 @@ func (s *WebConnectorService) SaveCredential(ctx context.Context, c *qbconnect.W
 }
 
 // FindCredential returns a connection's credential, or ENotFound.
-func (s *WebConnectorService) FindCredential(ctx context.Context, connectionID string) (*qbconnect.WebConnectorCredential, error) {
+func (s *WebConnectorStore) FindCredential(ctx context.Context, connectionID string) (*qbconnect.WebConnectorCredential, error) {
 	c, err := scanCredential(s.db.queryRow(ctx, "SELECT "+credentialColumns+" FROM qbwc_credentials WHERE connection_id = ?", connectionID))
 	if err != nil {
 		return nil, notFound(err, "web connector credential of connection", connectionID)
@@ -108,7 +108,7 @@ func (s *WebConnectorService) FindCredential(ctx context.Context, connectionID s
 }
 
 // CredentialByUser returns the credential of a user name, or ENotFound.
-func (s *WebConnectorService) CredentialByUser(ctx context.Context, userName string) (*qbconnect.WebConnectorCredential, error) {
+func (s *WebConnectorStore) CredentialByUser(ctx context.Context, userName string) (*qbconnect.WebConnectorCredential, error) {
 	c, err := scanCredential(s.db.queryRow(ctx, "SELECT "+credentialColumns+" FROM qbwc_credentials WHERE user_name = ?", userName))
 	if err != nil {
 		return nil, notFound(err, "web connector user", userName)
@@ -117,7 +117,7 @@ func (s *WebConnectorService) CredentialByUser(ctx context.Context, userName str
 }
 
 // RecordLoginFailure counts a wrong password for userName within window.
-func (s *WebConnectorService) RecordLoginFailure(ctx context.Context, userName string, window time.Duration) (int, error) {
+func (s *WebConnectorStore) RecordLoginFailure(ctx context.Context, userName string, window time.Duration) (int, error) {
 	n := 0
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		now := s.db.now()
@@ -149,7 +149,7 @@ func (s *WebConnectorService) RecordLoginFailure(ctx context.Context, userName s
 }
 
 // ResetLoginFailures clears the user name's failure count.
-func (s *WebConnectorService) ResetLoginFailures(ctx context.Context, userName string) error {
+func (s *WebConnectorStore) ResetLoginFailures(ctx context.Context, userName string) error {
 	return s.db.inTx(ctx, func(tx *tx) error {
 		_, err := tx.exec(ctx, "UPDATE qbwc_credentials SET failed_logins = 0, failed_since = NULL WHERE user_name = ? AND failed_logins > 0", userName)
 		return err
@@ -175,7 +175,7 @@ func scanSession(row interface{ Scan(...any) error }) (*qbconnect.WebConnectorSe
 
 // CreateSession stores a new session, setting its ID, version and times.
 // EConflict when it is open and the connection already has an open one.
-func (s *WebConnectorService) CreateSession(ctx context.Context, ss *qbconnect.WebConnectorSession) error {
+func (s *WebConnectorStore) CreateSession(ctx context.Context, ss *qbconnect.WebConnectorSession) error {
 	if len(ss.TicketHash) == 0 || ss.ConnectionID == "" || ss.Status == "" {
 		return qbconnect.Errorf(qbconnect.EInvalid, "web connector session: ticket hash, connection and status are required")
 	}
@@ -201,7 +201,7 @@ func (s *WebConnectorService) CreateSession(ctx context.Context, ss *qbconnect.W
 }
 
 // FindSession returns the session of a ticket hash, or ENotFound.
-func (s *WebConnectorService) FindSession(ctx context.Context, ticketHash []byte) (*qbconnect.WebConnectorSession, error) {
+func (s *WebConnectorStore) FindSession(ctx context.Context, ticketHash []byte) (*qbconnect.WebConnectorSession, error) {
 	ss, err := scanSession(s.db.queryRow(ctx, "SELECT "+sessionColumns+" FROM qbwc_sessions WHERE ticket_hash = ?", ticketHash))
 	if err != nil {
 		return nil, notFound(err, "web connector session", "")
@@ -211,7 +211,7 @@ func (s *WebConnectorService) FindSession(ctx context.Context, ticketHash []byte
 
 // UpdateSession writes the session's mutable fields over the version it
 // read; EConflict when another process updated it in between.
-func (s *WebConnectorService) UpdateSession(ctx context.Context, ss *qbconnect.WebConnectorSession) error {
+func (s *WebConnectorStore) UpdateSession(ctx context.Context, ss *qbconnect.WebConnectorSession) error {
 	now := s.db.now()
 	var n int64
 	err := s.db.inTx(ctx, func(tx *tx) error {
@@ -239,7 +239,7 @@ func (s *WebConnectorService) UpdateSession(ctx context.Context, ss *qbconnect.W
 
 // ConnectionSessions returns the connection's sessions that are open or
 // still hold an operation, newest first.
-func (s *WebConnectorService) ConnectionSessions(ctx context.Context, connectionID string) ([]*qbconnect.WebConnectorSession, error) {
+func (s *WebConnectorStore) ConnectionSessions(ctx context.Context, connectionID string) ([]*qbconnect.WebConnectorSession, error) {
 	rows, err := s.db.query(ctx, "SELECT "+sessionColumns+` FROM qbwc_sessions WHERE connection_id = ? AND (status = ? OR op_id <> '')
 		ORDER BY created_at DESC, id DESC`, connectionID, qbconnect.SessionOpen)
 	if err != nil {
@@ -260,7 +260,7 @@ func (s *WebConnectorService) ConnectionSessions(ctx context.Context, connection
 // LinkWebConnector records the company file of a Web Connector connection
 // and marks it Linked (keeping its health, which the caller sets).
 // EConflict for a connection of another kind or one no longer active.
-func (s *WebConnectorService) LinkWebConnector(ctx context.Context, connectionID string, file qbconnect.FileIdentity) (*qbconnect.Connection, error) {
+func (s *WebConnectorStore) LinkWebConnector(ctx context.Context, connectionID string, file qbconnect.FileIdentity) (*qbconnect.Connection, error) {
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		var kind, status string
 		err := tx.queryRow(ctx, "SELECT kind, status FROM connections WHERE id = ?"+s.db.forUpdate("FOR UPDATE"), connectionID).Scan(&kind, &status)
@@ -282,12 +282,12 @@ func (s *WebConnectorService) LinkWebConnector(ctx context.Context, connectionID
 	if err != nil {
 		return nil, err
 	}
-	return NewConnectionService(s.db).LookupConnection(ctx, connectionID)
+	return NewConnectionStore(s.db).LookupConnection(ctx, connectionID)
 }
 
 // PendingOperations counts the connection's queued and in-flight
 // operations.
-func (s *WebConnectorService) PendingOperations(ctx context.Context, connectionID string) (int, error) {
+func (s *WebConnectorStore) PendingOperations(ctx context.Context, connectionID string) (int, error) {
 	var n int
 	err := s.db.queryRow(ctx, "SELECT COUNT(*) FROM operations WHERE connection_id = ? AND status IN ('Queued', 'InFlight')", connectionID).Scan(&n)
 	if err != nil {

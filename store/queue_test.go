@@ -306,7 +306,7 @@ func TestQueueWorkerProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	q := store.NewQueue(db)
+	q := store.NewQueueStore(db)
 	var total int
 	fmt.Sscan(os.Getenv(envWorkerTotal), &total)
 	orgID := os.Getenv(envWorkerOrg)

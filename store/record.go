@@ -11,13 +11,13 @@ import (
 	"github.com/qbconnect/qbconnect"
 )
 
-// RecordService keeps synced QuickBooks records.
-type RecordService struct{ db *DB }
+// RecordStore keeps synced QuickBooks records.
+type RecordStore struct{ db *DB }
 
-var _ qbconnect.RecordService = (*RecordService)(nil)
+var _ qbconnect.RecordService = (*RecordStore)(nil)
 
-// NewRecordService returns the record service of db.
-func NewRecordService(db *DB) *RecordService { return &RecordService{db: db} }
+// NewRecordStore returns the record service of db.
+func NewRecordStore(db *DB) *RecordStore { return &RecordStore{db: db} }
 
 // recordBatch is how many rows one INSERT carries: 12 parameters each stays
 // well under both databases' parameter limits.
@@ -62,7 +62,7 @@ func recordInsertSQL(rows int) string {
 // Data; one invalid record is EInvalid and nothing is stored. UpdatedAt is
 // set to now for records that changed. Of two records with the same key in
 // rs, the last wins.
-func (s *RecordService) UpsertRecords(ctx context.Context, rs []*qbconnect.Record) error {
+func (s *RecordStore) UpsertRecords(ctx context.Context, rs []*qbconnect.Record) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -116,7 +116,7 @@ func (s *RecordService) UpsertRecords(ctx context.Context, rs []*qbconnect.Recor
 
 // DeleteRecords marks records deleted in QuickBooks at time at; unknown IDs
 // are ignored.
-func (s *RecordService) DeleteRecords(ctx context.Context, companyID, typ string, ids []string, at time.Time) error {
+func (s *RecordStore) DeleteRecords(ctx context.Context, companyID, typ string, ids []string, at time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -154,7 +154,7 @@ func scanRecord(row interface{ Scan(...any) error }) (*qbconnect.Record, error) 
 
 // FindRecord returns a record, deleted or not; ENotFound for an unknown
 // record or one of another organisation's company.
-func (s *RecordService) FindRecord(ctx context.Context, orgID, companyID, typ, id string) (*qbconnect.Record, error) {
+func (s *RecordStore) FindRecord(ctx context.Context, orgID, companyID, typ, id string) (*qbconnect.Record, error) {
 	r, err := scanRecord(s.db.queryRow(ctx, "SELECT "+recordColumns+` FROM records r JOIN companies c ON c.id = r.company_id
 		WHERE c.org_id = ? AND c.deleted_at IS NULL AND r.company_id = ? AND r.type = ? AND r.id = ?`, orgID, companyID, typ, id))
 	if err != nil {
@@ -166,12 +166,12 @@ func (s *RecordService) FindRecord(ctx context.Context, orgID, companyID, typ, i
 // ListRecords returns a page of records ordered by UpdatedAt then ID (so an
 // incremental reader can resume with UpdatedSince), and the next cursor (""
 // at the end). ENotFound for an unknown or other-org company.
-func (s *RecordService) ListRecords(ctx context.Context, f qbconnect.RecordFilter) ([]*qbconnect.Record, string, error) {
+func (s *RecordStore) ListRecords(ctx context.Context, f qbconnect.RecordFilter) ([]*qbconnect.Record, string, error) {
 	limit, err := pageLimit(f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := NewCompanyService(s.db).FindCompany(ctx, f.OrgID, f.CompanyID); err != nil {
+	if _, err := NewCompanyStore(s.db).FindCompany(ctx, f.OrgID, f.CompanyID); err != nil {
 		return nil, "", err
 	}
 	where, args := []string{"r.company_id = ?", "r.type = ?"}, []any{f.CompanyID, f.Type}
@@ -231,7 +231,7 @@ func (s *RecordService) ListRecords(ctx context.Context, f qbconnect.RecordFilte
 }
 
 // CountRecords counts live (not deleted) records of a type.
-func (s *RecordService) CountRecords(ctx context.Context, companyID, typ string) (int, error) {
+func (s *RecordStore) CountRecords(ctx context.Context, companyID, typ string) (int, error) {
 	var n int
 	err := s.db.queryRow(ctx, "SELECT COUNT(*) FROM records WHERE company_id = ? AND type = ? AND NOT deleted", companyID, typ).Scan(&n)
 	if err != nil {

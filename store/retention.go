@@ -23,7 +23,7 @@ var doneStatuses = "'" + strings.Join([]string{string(qbconnect.OpSucceeded), st
 // cutoff, oldest first, with their leases and outcomes, and returns how
 // many it deleted. The idempotency key of a deleted operation may be used
 // again.
-func (q *Queue) PruneOperations(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+func (q *QueueStore) PruneOperations(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	var n int
 	err := q.db.inTx(ctx, func(tx *tx) error {
 		ids, err := q.finishedBefore(ctx, tx, cutoff, limit, "")
@@ -49,7 +49,7 @@ func (q *Queue) PruneOperations(ctx context.Context, cutoff time.Time, limit int
 // DropSyncResults clears the results of up to limit sync pages that
 // finished before cutoff, and their outcomes' responses, and returns how
 // many it cleared. The operations stay, with their status and error.
-func (q *Queue) DropSyncResults(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+func (q *QueueStore) DropSyncResults(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	var n int
 	err := q.db.inTx(ctx, func(tx *tx) error {
 		ids, err := q.finishedBefore(ctx, tx, cutoff, limit, "AND kind = '"+string(qbconnect.OpSync)+"' AND result IS NOT NULL")
@@ -69,7 +69,7 @@ func (q *Queue) DropSyncResults(ctx context.Context, cutoff time.Time, limit int
 	return n, err
 }
 
-func (q *Queue) finishedBefore(ctx context.Context, tx *tx, cutoff time.Time, limit int, and string) ([]string, error) {
+func (q *QueueStore) finishedBefore(ctx context.Context, tx *tx, cutoff time.Time, limit int, and string) ([]string, error) {
 	if limit <= 0 {
 		return nil, qbconnect.Errorf(qbconnect.EInvalid, "retention batch must be positive, not %d", limit)
 	}

@@ -8,19 +8,19 @@ import (
 	"github.com/qbconnect/qbconnect"
 )
 
-// SignerClaims reads what an organisation's connectors report about their
+// SignerClaimStore reads what an organisation's connectors report about their
 // signing certificates.
-type SignerClaims struct{ db *DB }
+type SignerClaimStore struct{ db *DB }
 
-var _ qbconnect.SignerClaims = (*SignerClaims)(nil)
+var _ qbconnect.SignerClaims = (*SignerClaimStore)(nil)
 
-// NewSignerClaims returns the signer claims of db.
-func NewSignerClaims(db *DB) *SignerClaims { return &SignerClaims{db: db} }
+// NewSignerClaimStore returns the signer claims of db.
+func NewSignerClaimStore(db *DB) *SignerClaimStore { return &SignerClaimStore{db: db} }
 
 // OrgSignerClaims returns, per claimed thumbprint, the claims of the
 // connectors (not revoked) serving the organisation's connections that are
 // not unlinked, ordered by thumbprint.
-func (s *SignerClaims) OrgSignerClaims(ctx context.Context, orgID string) ([]qbconnect.SignerClaim, error) {
+func (s *SignerClaimStore) OrgSignerClaims(ctx context.Context, orgID string) ([]qbconnect.SignerClaim, error) {
 	rows, err := s.db.query(ctx, `SELECT LOWER(ctr.thumbprint), MIN(ctr.signer), COUNT(DISTINCT ctr.id) FROM connectors ctr
 		JOIN connections c ON c.connector_id = ctr.id
 		WHERE c.org_id = ? AND c.status <> 'Unlinked' AND ctr.revoked_at IS NULL AND ctr.thumbprint <> ''

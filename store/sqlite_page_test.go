@@ -51,7 +51,7 @@ func TestSQLiteNewDatabaseHasLargePages(t *testing.T) {
 	if err != nil {
 		t.Fatalf("open a database created elsewhere: %v", err)
 	}
-	org := store.NewOrgService(db)
+	org := store.NewOrgStore(db)
 	if _, err := org.CreateOrg(ctx, "Acme"); err != nil {
 		t.Errorf("write to a database created elsewhere: %v", err)
 	}

@@ -298,7 +298,7 @@ func (s *SyncStore) ListSyncRuns(ctx context.Context, f qbconnect.SyncRunFilter)
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := NewCompanyService(s.db).FindCompany(ctx, f.OrgID, f.CompanyID); err != nil {
+	if _, err := NewCompanyStore(s.db).FindCompany(ctx, f.OrgID, f.CompanyID); err != nil {
 		return nil, "", err
 	}
 	where, args := []string{"org_id = ?", "company_id = ?"}, []any{f.OrgID, f.CompanyID}
@@ -469,7 +469,7 @@ func (p *SyncPage) flush() error {
 	return nil
 }
 
-// Enqueue stores op in the page's transaction, as Queue.Enqueue would, and
+// Enqueue stores op in the page's transaction, as QueueStore.Enqueue would, and
 // returns its ID (the existing operation's for a used idempotency key):
 // the sync engine queues a pass's next page with the checkpoint that
 // names it, so a crash keeps both or neither. The connector is woken after
@@ -478,7 +478,7 @@ func (p *SyncPage) Enqueue(op *qbconnect.Operation) (string, error) {
 	if p.done {
 		return "", fmt.Errorf("sync page already finished")
 	}
-	return (&Queue{db: p.db}).enqueue(p.ctx, p.tx, op)
+	return (&QueueStore{db: p.db}).enqueue(p.ctx, p.tx, op)
 }
 
 // flushArrays upserts rs, all of the page's company and type, on

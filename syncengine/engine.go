@@ -26,7 +26,7 @@ import (
 type Config struct {
 	// DB is the store holding sync state, records and the queue.
 	DB *store.DB
-	// Queue is where operations are enqueued; nil means store.NewQueue(DB).
+	// Queue is where operations are enqueued; nil means store.NewQueueStore(DB).
 	// It must be a queue of DB: the next page of a pass is queued in DB
 	// directly, in the transaction of the page before it.
 	Queue qbconnect.Queue
@@ -68,10 +68,10 @@ type Engine struct {
 	db      *store.DB
 	states  *store.SyncStore
 	queue   qbconnect.Queue
-	records *store.RecordService
-	comps   *store.CompanyService
-	conns   *store.ConnectionService
-	orgs    *store.OrgService
+	records *store.RecordStore
+	comps   *store.CompanyStore
+	conns   *store.ConnectionStore
+	orgs    *store.OrgStore
 	log     *slog.Logger
 
 	types  []*dataType
@@ -94,7 +94,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, errors.New("syncengine: DB is required")
 	}
 	if cfg.Queue == nil {
-		cfg.Queue = store.NewQueue(cfg.DB)
+		cfg.Queue = store.NewQueueStore(cfg.DB)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -127,8 +127,8 @@ func New(cfg Config) (*Engine, error) {
 		return nil, errors.New("syncengine: Overlap, MaxRestarts, DefaultEvery and TickInterval must not be negative")
 	}
 	e := &Engine{
-		cfg: cfg, db: cfg.DB, states: store.NewSyncStore(cfg.DB), queue: cfg.Queue, records: store.NewRecordService(cfg.DB),
-		comps: store.NewCompanyService(cfg.DB), conns: store.NewConnectionService(cfg.DB), orgs: store.NewOrgService(cfg.DB),
+		cfg: cfg, db: cfg.DB, states: store.NewSyncStore(cfg.DB), queue: cfg.Queue, records: store.NewRecordStore(cfg.DB),
+		comps: store.NewCompanyStore(cfg.DB), conns: store.NewConnectionStore(cfg.DB), orgs: store.NewOrgStore(cfg.DB),
 		log: cfg.Logger, codec: newCodec(),
 	}
 	all, byName := newDataTypes()

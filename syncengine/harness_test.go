@@ -133,7 +133,7 @@ func (h *harness) startEngine(db *store.DB) {
 	h.tb.Helper()
 	cfg := h.cfg
 	cfg.DB = db
-	cfg.Queue = store.NewQueue(db)
+	cfg.Queue = store.NewQueueStore(db)
 	cfg.Now = h.env.Clock.Now
 	eng, err := syncengine.New(cfg)
 	if err != nil {

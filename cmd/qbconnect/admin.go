@@ -36,7 +36,7 @@ func newAdminCmd() *cobra.Command {
 			return fmt.Errorf("open database: %w", err)
 		}
 		defer db.Close()
-		return fn(ctx, store.NewOrgService(db))
+		return fn(ctx, store.NewOrgStore(db))
 	}
 
 	org := &cobra.Command{Use: "org", Short: "Manage organisations", Args: cobra.NoArgs}

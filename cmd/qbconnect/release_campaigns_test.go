@@ -35,7 +35,7 @@ func TestReleaseCampaignsStragglersListsConnectionsNotYetApproved(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	orgs, comps, conns := store.NewOrgService(sdb), store.NewCompanyService(sdb), store.NewConnectionService(sdb)
+	orgs, comps, conns := store.NewOrgStore(sdb), store.NewCompanyStore(sdb), store.NewConnectionStore(sdb)
 	acme, _ := orgs.CreateOrg(ctx, "Acme Lending")
 	quiet, _ := orgs.CreateOrg(ctx, "Quiet Books")
 	store.NewReleaseStore(sdb).SetContacts(ctx, acme.ID, []string{"alerts@acme.test"})

@@ -48,7 +48,7 @@ func (p *releasePlatform) with(cmd *cobra.Command, env releaseEnv, fn func(ctx c
 		}
 	}
 	rs := store.NewReleaseStore(db)
-	svc, err := release.New(release.Config{Store: rs, Orgs: store.NewOrgService(db), Mail: outboxOnly{rs}, Verifier: v, Now: env.now})
+	svc, err := release.New(release.Config{Store: rs, Orgs: store.NewOrgStore(db), Mail: outboxOnly{rs}, Verifier: v, Now: env.now})
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func TestReleasePublishListRolloutCampaignsContacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	org, _ := store.NewOrgService(sdb).CreateOrg(ctx, "Acme Lending")
+	org, _ := store.NewOrgStore(sdb).CreateOrg(ctx, "Acme Lending")
 	sdb.Close()
 	if out, _, err := runRelease(t, now, "contacts", "--db", db, org.ID, "alerts@acme.test"); err != nil || strings.TrimSpace(out) != "alerts@acme.test" {
 		t.Errorf("contacts: %v %q", err, out)

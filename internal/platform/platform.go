@@ -84,7 +84,7 @@ type Main struct {
 	// Sync is the sync engine; Records the synced records; Webhooks the
 	// webhook sender (sync.go).
 	Sync        *syncengine.Engine
-	Records     *store.RecordService
+	Records     *store.RecordStore
 	Webhooks    *notify.Webhooks
 	jobsStarted bool
 
@@ -137,10 +137,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	m.Orgs = store.NewOrgService(m.DB)
-	m.Companies = store.NewCompanyService(m.DB)
-	m.Connections = store.NewConnectionService(m.DB)
-	m.Queue = store.NewQueue(m.DB)
+	m.Orgs = store.NewOrgStore(m.DB)
+	m.Companies = store.NewCompanyStore(m.DB)
+	m.Connections = store.NewConnectionStore(m.DB)
+	m.Queue = store.NewQueueStore(m.DB)
 
 	acfg := m.cfg.API
 	acfg.Orgs, acfg.Companies, acfg.Connections, acfg.Queue = m.Orgs, m.Companies, m.Connections, m.Queue
@@ -148,8 +148,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	acfg.Ready = m.ready
 	// Failed link attempts are counted in the database: the limit holds
 	// across every process serving it.
-	acfg.LinkAttempts = store.NewLinkAttempts(m.DB)
-	acfg.SignerClaims = store.NewSignerClaims(m.DB)
+	acfg.LinkAttempts = store.NewLinkAttemptStore(m.DB)
+	acfg.SignerClaims = store.NewSignerClaimStore(m.DB)
 	if err := m.startSync(ctx, &acfg); err != nil {
 		return err
 	}
@@ -253,7 +253,7 @@ const (
 // pages older than SyncResultRetention, then deletes the operations older
 // than OperationRetention. more reports that a limit cut it short.
 func (m *Main) Prune(ctx context.Context) (results, operations int, more bool, err error) {
-	now, q := m.cfg.Now(), store.NewQueue(m.DB)
+	now, q := m.cfg.Now(), store.NewQueueStore(m.DB)
 	batches := func(keep time.Duration, fn func(context.Context, time.Time, int) (int, error)) (int, error) {
 		total := 0
 		if keep < 0 {

@@ -37,7 +37,7 @@ func (m *Main) startSync(ctx context.Context, acfg *api.Config) error {
 		return err
 	}
 	m.Sync = eng
-	m.Records = store.NewRecordService(m.DB)
+	m.Records = store.NewRecordStore(m.DB)
 	if acfg.Sync == nil {
 		acfg.Sync = eng
 	}

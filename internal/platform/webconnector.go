@@ -47,7 +47,7 @@ func (m *Main) startWebConnector(acfg *api.Config) error {
 		changed = ce.Changed
 	}
 	srv, err := qbwc.New(qbwc.Config{
-		Store:             store.NewWebConnectorService(m.DB),
+		Store:             store.NewWebConnectorStore(m.DB),
 		Connections:       acfg.Connections,
 		ConnectionChanged: changed,
 		Queue:             m.Queue,

@@ -75,11 +75,11 @@ type Env struct {
 	DSN         string
 	DB          *store.DB
 	Clock       *Clock
-	Orgs        *store.OrgService
-	Companies   *store.CompanyService
-	Connections *store.ConnectionService
-	Queue       *store.Queue
-	Records     *store.RecordService
+	Orgs        *store.OrgStore
+	Companies   *store.CompanyStore
+	Connections *store.ConnectionStore
+	Queue       *store.QueueStore
+	Records     *store.RecordStore
 }
 
 // NewEnv opens a store on dsn with a manual clock (opts.Now is replaced) and
@@ -109,11 +109,11 @@ func OpenEnv(tb testing.TB, dsn string, opts store.Options, clock *Clock) *Env {
 	})
 	return &Env{
 		DSN: dsn, DB: db, Clock: clock,
-		Orgs:        store.NewOrgService(db),
-		Companies:   store.NewCompanyService(db),
-		Connections: store.NewConnectionService(db),
-		Queue:       store.NewQueue(db),
-		Records:     store.NewRecordService(db),
+		Orgs:        store.NewOrgStore(db),
+		Companies:   store.NewCompanyStore(db),
+		Connections: store.NewConnectionStore(db),
+		Queue:       store.NewQueueStore(db),
+		Records:     store.NewRecordStore(db),
 	}
 }
 

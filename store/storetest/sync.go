@@ -106,7 +106,7 @@ func testSyncPassLifecycle(t *testing.T, newDSN DSNFunc) {
 // and start again from one when the window has ended.
 func testLinkAttemptsCountPerWindow(t *testing.T, newDSN DSNFunc) {
 	e := NewEnv(t, newDSN(t), store.Options{})
-	attempts := store.NewLinkAttempts(e.DB)
+	attempts := store.NewLinkAttemptStore(e.DB)
 	const window = time.Minute
 	now := e.Clock.Now()
 	n, ends, err := attempts.Failures(ctx, "10.0.0.1", now, window)
