@@ -77,7 +77,7 @@ func (a *Agent) handle(ctx context.Context, it *gateway.WorkItem, fromJournal bo
 		c := qbd.Diagnose(qbd.NewError(qbd.HRModalDialog))
 		f := &gateway.Failure{Condition: c.Code, Message: "the new version of the connector is asking QuickBooks for access",
 			UserMessage: "QuickBooks is asking whether the new version of the connector may use this company file.",
-			Resolution: "Answer QuickBooks' window; the work runs right after.", NeedsUser: true, Retryable: true}
+			Resolution:  "Answer QuickBooks' window; the work runs right after.", NeedsUser: true, Retryable: true}
 		if err := a.jr.Answer(ctx, e.ItemID, nil, f, 0, false); err != nil {
 			log.Error("connector: journal", "err", err)
 			return
