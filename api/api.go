@@ -133,6 +133,9 @@ type Config struct {
 	// Resolver resolves webhook hosts when AllowPrivateWebhooks is false;
 	// nil means net.DefaultResolver.
 	Resolver *net.Resolver
+	// Dispatch answers idle connector long-polls from memory
+	// (dispatch.go); nil queries the services on every poll.
+	Dispatch Dispatch
 }
 
 // Server serves the REST API and the connector gateway. Create it with New;

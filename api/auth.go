@@ -63,7 +63,7 @@ func (s *Server) authenticate(r *http.Request, auth Auth) (context.Context, erro
 		if strings.HasPrefix(token, APIKeyPrefix) {
 			return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "an API key cannot call the connector gateway; use the connector credential (%s...)", gateway.CredentialPrefix)
 		}
-		c, err := s.cfg.Connections.AuthenticateConnector(ctx, token)
+		c, err := s.dispatch().AuthenticateConnector(ctx, token) // dispatch hook: cached credential
 		if err != nil {
 			return nil, unauthorized(err, "unknown or revoked connector credential")
 		}

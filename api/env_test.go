@@ -176,7 +176,7 @@ func newEnv(tb testing.TB, dsn string, tune ...func(*api.Config)) *env {
 		Orgs: e.orgs, Companies: e.companies, Connections: conns, Queue: e.queue,
 		Sync: e.engine, Records: e.records, Webhooks: e.webhooks, Events: e.webhooks,
 		WebConnector: e.wc, AllowPrivateWebhooks: true, Reports: store.NewReportStore(db),
-		Now: e.clock.Now,
+		Now: e.clock.Now, Dispatch: db.Dispatcher(), // as internal/platform wires it
 		OnWait: func(id string) {
 			select {
 			case e.opWaits <- id:

@@ -152,9 +152,14 @@ func (s *Server) link(ctx context.Context, c *qbconnect.Connector, req gateway.L
 }
 
 // connectorConnections returns the connector's connections by ID, marking
-// online again those that a sweep had marked offline.
-func (s *Server) connectorConnections(ctx context.Context, c *qbconnect.Connector) (map[string]*qbconnect.Connection, error) {
-	conns, err := s.cfg.Connections.ConnectorConnections(ctx, c.ID)
+// online again those that a sweep had marked offline. With remembered, the
+// dispatcher may answer from memory (a poll); a state report reads them.
+func (s *Server) connectorConnections(ctx context.Context, c *qbconnect.Connector, remembered bool) (map[string]*qbconnect.Connection, error) {
+	load := s.cfg.Connections.ConnectorConnections
+	if remembered {
+		load = s.dispatch().ConnectorConnections // dispatch hook: cached connections
+	}
+	conns, err := load(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -184,21 +189,9 @@ func (s *Server) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dur
 	wait = min(max(wait, 0), s.cfg.MaxPollWait)
 	s.online.startPoll(c.ID)
 	defer func() { s.online.endPoll(c.ID, s.cfg.Now()) }()
-	conns, err := s.connectorConnections(ctx, c)
+	conns, err := s.connectorConnections(ctx, c, true)
 	if err != nil {
 		return nil, err
-	}
-	// A connector polls only between items (after delivering every answer
-	// it journalled), so an item the platform still sees leased to it was
-	// lost: its answer never arrived, or it crashed before journalling it.
-	// It gets the item again now rather than after the lease time-out,
-	// which would hold up the whole queue of its companies.
-	if n, err := s.cfg.Queue.ReofferLeases(ctx, c.ID); err != nil {
-		return nil, err
-	} else if n > 0 {
-		s.metrics.leasesReoffered.Add(float64(n))
-		s.cfg.Logger.InfoContext(ctx, "gateway: connector polled while holding a lease; its item is offered again",
-			"connector", c.ID, "leases", n)
 	}
 	list := make([]*qbconnect.Connection, 0, len(conns))
 	for _, conn := range conns {
@@ -211,17 +204,27 @@ func (s *Server) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dur
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
-	for {
-		// Wait before Lease, so that work enqueued in between wakes us.
-		wctx, cancel := context.WithCancel(ctx)
-		woken := s.cfg.Queue.Wait(wctx, c.ID)
-		lease, err := s.cfg.Queue.Lease(ctx, c.ID, s.cfg.LeaseTTL)
+	for first := true; ; first = false {
+		// Wait before claiming, so that work enqueued in between wakes us.
+		// dispatch hook: the dispatcher claims only when work may be
+		// runnable. The first claim of a poll re-offers the items the
+		// platform still sees leased to the connector: a connector polls
+		// only between items (after delivering every answer it
+		// journalled), so such an item was lost (its answer never arrived,
+		// or it crashed before journalling it). It gets the item again now
+		// rather than after the lease time-out, which would hold up the
+		// whole queue of its companies.
+		woken := s.dispatch().Wait(c.ID)
+		lease, n, err := s.dispatch().Claim(ctx, c.ID, s.cfg.LeaseTTL, first)
 		if err != nil {
-			cancel()
 			return nil, err
 		}
+		if n > 0 {
+			s.metrics.leasesReoffered.Add(float64(n))
+			s.cfg.Logger.InfoContext(ctx, "gateway: connector polled while holding a lease; its item is offered again",
+				"connector", c.ID, "leases", n)
+		}
 		if lease != nil {
-			cancel()
 			return s.workItem(ctx, c, lease, conns)
 		}
 		if s.cfg.OnPollWait != nil {
@@ -229,7 +232,6 @@ func (s *Server) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dur
 		}
 		select {
 		case <-woken:
-			cancel()
 			// A connection paused, resumed or unlinked through the API
 			// wakes the poll too: the connector must hear about it now.
 			changed, err := s.connectionsChanged(ctx, c, before)
@@ -240,13 +242,10 @@ func (s *Server) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dur
 				return &gateway.PollResponse{ReportState: true}, nil
 			}
 		case <-timer.C:
-			cancel()
 			return &gateway.PollResponse{}, nil
 		case <-s.stopping:
-			cancel()
 			return &gateway.PollResponse{}, nil
 		case <-ctx.Done():
-			cancel()
 			return nil, ctx.Err()
 		}
 	}
@@ -465,7 +464,7 @@ func (s *Server) reportState(ctx context.Context, c *qbconnect.Connector, st gat
 	if err := s.cfg.Connections.UpdateConnector(ctx, &u); err != nil {
 		return nil, err
 	}
-	conns, err := s.connectorConnections(ctx, c)
+	conns, err := s.connectorConnections(ctx, c, false)
 	if err != nil {
 		return nil, err
 	}
@@ -667,7 +666,7 @@ func (g *localGateway) connector(ctx context.Context, optional bool) (*qbconnect
 		}
 		return nil, gatewayError(ctx, qbconnect.Errorf(qbconnect.EUnauthorized, "the connector is not linked: no credential"))
 	}
-	c, err := g.s.cfg.Connections.AuthenticateConnector(ctx, credential)
+	c, err := g.s.dispatch().AuthenticateConnector(ctx, credential) // dispatch hook: cached credential
 	if err != nil {
 		return nil, gatewayError(ctx, unauthorized(err, "unknown or revoked connector credential"))
 	}

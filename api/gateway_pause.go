@@ -248,7 +248,7 @@ func signatures(conns []*qbconnect.Connection) map[string]pauseSignature {
 // connectionsChanged reports whether the connector's connections changed
 // (paused, resumed, linked or unlinked) since before was taken.
 func (s *Server) connectionsChanged(ctx context.Context, c *qbconnect.Connector, before map[string]pauseSignature) (bool, error) {
-	conns, err := s.cfg.Connections.ConnectorConnections(ctx, c.ID)
+	conns, err := s.dispatch().ConnectorConnections(ctx, c.ID) // dispatch hook: cached connections
 	if err != nil {
 		return false, err
 	}

@@ -109,6 +109,8 @@ type DB struct {
 	randMu sync.Mutex
 
 	hub *hub
+	// dispatch answers idle long-polls from memory (dispatch.go).
+	dispatch *Dispatcher
 	// channel is the PostgreSQL NOTIFY channel of this schema.
 	channel      string
 	stopListener context.CancelFunc
@@ -122,6 +124,8 @@ type DB struct {
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	opts.setDefaults()
 	db := &DB{opts: opts, log: opts.Logger, hub: newHub()}
+	db.dispatch = newDispatcher(db)
+	db.hub.observer = db.dispatch
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):

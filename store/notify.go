@@ -12,9 +12,17 @@ import (
 
 // hub wakes waiters in this process. Each key (a connector or connection ID)
 // has one channel that is closed, and forgotten, on the next notification.
+//
+// Every notification passes through observer first (the dispatcher, which
+// keeps what it knows about each connector), so that a waiter it wakes
+// never reads what the notification made out of date.
 type hub struct {
-	mu    sync.Mutex
-	chans map[string]chan struct{}
+	mu       sync.Mutex
+	chans    map[string]chan struct{}
+	observer interface {
+		notified(key string)
+		notifiedAll()
+	}
 }
 
 func newHub() *hub { return &hub{chans: make(map[string]chan struct{})} }
@@ -31,6 +39,9 @@ func (h *hub) wait(key string) <-chan struct{} {
 }
 
 func (h *hub) notify(key string) {
+	if h.observer != nil {
+		h.observer.notified(key)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if ch, ok := h.chans[key]; ok {
@@ -40,6 +51,9 @@ func (h *hub) notify(key string) {
 }
 
 func (h *hub) notifyAll() {
+	if h.observer != nil {
+		h.observer.notifiedAll()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for k, ch := range h.chans {

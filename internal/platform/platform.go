@@ -145,6 +145,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	acfg := m.cfg.API
 	acfg.Orgs, acfg.Companies, acfg.Connections, acfg.Queue = m.Orgs, m.Companies, m.Connections, m.Queue
 	acfg.Logger, acfg.Now = m.cfg.Logger, m.cfg.Now
+	// Idle long-polls are answered from memory (store/dispatch.go).
+	acfg.Dispatch = m.DB.Dispatcher()
 	acfg.Ready = m.ready
 	// Failed link attempts are counted in the database: the limit holds
 	// across every process serving it.
@@ -232,6 +234,12 @@ func (m *Main) Sweep(ctx context.Context) (expired, offline int, err error) {
 	if err != nil {
 		err = fmt.Errorf("expire deadlines: %w", err)
 	}
+	// Connectors authenticated from memory are recorded as seen before
+	// any process's sweep looks (SweepOffline reads last_seen_at).
+	if _, ferr := m.DB.Dispatcher().FlushSeen(ctx); ferr != nil && err == nil {
+		err = ferr
+	}
+	m.DB.Dispatcher().Forget(time.Hour)
 	offline, oerr := m.API.SweepOffline(ctx)
 	if err == nil {
 		err = oerr
@@ -346,6 +354,11 @@ func (m *Main) Close() error {
 	}
 	m.jobsStarted = false
 	if m.DB != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if _, err := m.DB.Dispatcher().FlushSeen(ctx); err != nil {
+			m.cfg.Logger.Warn("recording connectors seen", "err", err)
+		}
+		cancel()
 		if err := m.DB.Close(); err != nil {
 			errs = append(errs, err)
 		}
