@@ -373,7 +373,9 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 		_ = stx.Rollback()
 		return err
 	}
+	db.hub.expectEchoes(t.wake)
 	if err := stx.Commit(); err != nil {
+		db.hub.commitFailed(t.wake)
 		return fmt.Errorf("commit: %w", err)
 	}
 	for _, k := range t.wake {
