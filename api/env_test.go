@@ -196,7 +196,8 @@ func newEnvPolicy(tb testing.TB, dsn string, policy webhookPolicy, tune ...func(
 	cfg.Metrics = api.NewMetrics()
 	ctl, err := control.New(control.Config{Observer: cfg.Metrics, Orgs: cfg.Orgs, Companies: cfg.Companies, Connections: cfg.Connections,
 		Queue: cfg.Queue, Sync: cfg.Sync, Events: cfg.Events, Views: api.NewViews(), Logger: cfg.Logger, Now: cfg.Now,
-		LeaseTTL: cfg.LeaseTTL, MaxPollWait: cfg.MaxPollWait, OnlineWindow: cfg.OnlineWindow, OnPollWait: cfg.OnPollWait})
+		LeaseTTL: cfg.LeaseTTL, MaxPollWait: cfg.MaxPollWait, OnlineWindow: cfg.OnlineWindow, OnPollWait: cfg.OnPollWait,
+		Dispatch: db.Dispatcher()})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -55,6 +55,10 @@ type Config struct {
 	Views Views
 	// Observer is told what the metrics count; nil tells no one.
 	Observer Observer
+	// Dispatch answers idle connector long-polls from memory
+	// (store.Dispatcher); nil asks the Queue and the ConnectionService on
+	// every poll.
+	Dispatch Dispatch
 	// Handovers records the certificate-handover steps connectors report
 	// (package release); nil ignores them.
 	Handovers HandoverReporter
@@ -140,6 +144,9 @@ func New(cfg Config) (*Plane, error) {
 		}
 	}
 	p := &Plane{cfg: cfg, online: newOnlineSet(), pauses: newPauseLedger(), stopping: make(chan struct{})}
+	if p.cfg.Dispatch == nil {
+		p.cfg.Dispatch = directDispatch{&p.cfg}
+	}
 	p.conns = &ConnectionEvents{ConnectionService: cfg.Connections, p: p}
 	return p, nil
 }

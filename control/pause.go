@@ -171,7 +171,7 @@ func signatures(conns []*qbconnect.Connection) map[string]pauseSignature {
 // connectionsChanged reports whether the connector's connections changed
 // (paused, resumed, linked or unlinked) since before was taken.
 func (p *Plane) connectionsChanged(ctx context.Context, c *qbconnect.Connector, before map[string]pauseSignature) (bool, error) {
-	conns, err := p.cfg.Connections.ConnectorConnections(ctx, c.ID)
+	conns, err := p.cfg.Dispatch.ConnectorConnections(ctx, c.ID)
 	if err != nil {
 		return false, err
 	}

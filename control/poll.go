@@ -9,9 +9,14 @@ import (
 )
 
 // connectorConnections returns the connector's connections by ID, marking
-// online again those that a sweep had marked offline.
-func (p *Plane) connectorConnections(ctx context.Context, c *qbconnect.Connector) (map[string]*qbconnect.Connection, error) {
-	conns, err := p.cfg.Connections.ConnectorConnections(ctx, c.ID)
+// online again those that a sweep had marked offline. With remembered, the
+// dispatcher may answer from memory (a poll); a state report reads them.
+func (p *Plane) connectorConnections(ctx context.Context, c *qbconnect.Connector, remembered bool) (map[string]*qbconnect.Connection, error) {
+	load := p.cfg.Connections.ConnectorConnections
+	if remembered {
+		load = p.cfg.Dispatch.ConnectorConnections
+	}
+	conns, err := load(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -49,21 +54,9 @@ func (p *Plane) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dura
 	wait = min(max(wait, 0), p.cfg.MaxPollWait)
 	p.online.startPoll(c.ID)
 	defer func() { p.online.endPoll(c.ID, p.cfg.Now()) }()
-	conns, err := p.connectorConnections(ctx, c)
+	conns, err := p.connectorConnections(ctx, c, true)
 	if err != nil {
 		return nil, err
-	}
-	// A connector polls only between items (after delivering every answer
-	// it journalled), so an item the platform still sees leased to it was
-	// lost: its answer never arrived, or it crashed before journalling it.
-	// It gets the item again now rather than after the lease time-out,
-	// which would hold up the whole queue of its companies.
-	if n, err := p.cfg.Queue.ReofferLeases(ctx, c.ID); err != nil {
-		return nil, err
-	} else if n > 0 {
-		p.cfg.Observer.LeasesReoffered(n)
-		p.cfg.Logger.InfoContext(ctx, "gateway: connector polled while holding a lease; its item is offered again",
-			"connector", c.ID, "leases", n)
 	}
 	list := make([]*qbconnect.Connection, 0, len(conns))
 	for _, conn := range conns {
@@ -76,17 +69,27 @@ func (p *Plane) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dura
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
-	for {
-		// Wait before Lease, so that work enqueued in between wakes us.
-		wctx, cancel := context.WithCancel(ctx)
-		woken := p.cfg.Queue.Wait(wctx, c.ID)
-		lease, err := p.cfg.Queue.Lease(ctx, c.ID, p.cfg.LeaseTTL)
+	for first := true; ; first = false {
+		// Wait before claiming, so that work enqueued in between wakes
+		// us. The dispatcher claims only when work may be runnable. The
+		// first claim of a poll re-offers the items the platform still
+		// sees leased to the connector: a connector polls only between
+		// items (after delivering every answer it journalled), so such an
+		// item was lost (its answer never arrived, or it crashed before
+		// journalling it). It gets the item again now rather than after
+		// the lease time-out, which would hold up the whole queue of its
+		// companies.
+		woken := p.cfg.Dispatch.Wait(c.ID)
+		lease, n, err := p.cfg.Dispatch.Claim(ctx, c.ID, p.cfg.LeaseTTL, first)
 		if err != nil {
-			cancel()
 			return nil, err
 		}
+		if n > 0 {
+			p.cfg.Observer.LeasesReoffered(n)
+			p.cfg.Logger.InfoContext(ctx, "gateway: connector polled while holding a lease; its item is offered again",
+				"connector", c.ID, "leases", n)
+		}
 		if lease != nil {
-			cancel()
 			return p.workItem(ctx, c, lease, conns)
 		}
 		if p.cfg.OnPollWait != nil {
@@ -94,7 +97,6 @@ func (p *Plane) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dura
 		}
 		select {
 		case <-woken:
-			cancel()
 			// A connection paused, resumed or unlinked through the API
 			// wakes the poll too: the connector must hear about it now.
 			changed, err := p.connectionsChanged(ctx, c, before)
@@ -105,13 +107,10 @@ func (p *Plane) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dura
 				return &gateway.PollResponse{ReportState: true}, nil
 			}
 		case <-timer.C:
-			cancel()
 			return &gateway.PollResponse{}, nil
 		case <-p.stopping:
-			cancel()
 			return &gateway.PollResponse{}, nil
 		case <-ctx.Done():
-			cancel()
 			return nil, ctx.Err()
 		}
 	}

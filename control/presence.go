@@ -85,7 +85,7 @@ func (o *onlineSet) expire(now time.Time, window time.Duration) []string {
 // revoked credential is EUnauthorized, alike, so that an answer never tells
 // one from the other; other failures pass through.
 func (p *Plane) Authenticate(ctx context.Context, credential string) (*qbconnect.Connector, error) {
-	c, err := p.cfg.Connections.AuthenticateConnector(ctx, credential)
+	c, err := p.cfg.Dispatch.AuthenticateConnector(ctx, credential)
 	if err != nil {
 		if code := qbconnect.ErrorCodeOf(err); code == qbconnect.EUnauthorized || code == qbconnect.ENotFound {
 			return nil, &qbconnect.Error{Code: qbconnect.EUnauthorized, Message: "unknown or revoked connector credential", Err: err}

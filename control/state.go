@@ -55,7 +55,7 @@ func (p *Plane) ReportState(ctx context.Context, c *qbconnect.Connector, st gate
 	if err := p.cfg.Connections.UpdateConnector(ctx, &u); err != nil {
 		return nil, err
 	}
-	conns, err := p.connectorConnections(ctx, c)
+	conns, err := p.connectorConnections(ctx, c, false)
 	if err != nil {
 		return nil, err
 	}

@@ -405,6 +405,17 @@ func (s *ConnectionStore) RedeemLink(ctx context.Context, code, connectorID stri
 // link marks a connection Linked to a connector (or "" for the Web
 // Connector) and a file, with health ok.
 func link(ctx context.Context, tx *tx, connID, connectorID string, file qbconnect.FileIdentity, now time.Time) error {
+	// The connector that served the connection until now stops serving
+	// it: its dispatcher state (cached connections) is out of date.
+	var previous string
+	if err := tx.queryRow(ctx, "SELECT COALESCE(connector_id, '') FROM connections WHERE id = ?", connID).Scan(&previous); err != nil {
+		return fmt.Errorf("link connection %s: %w", connID, err)
+	}
+	if previous != connectorID {
+		if err := tx.notify(ctx, previous); err != nil {
+			return err
+		}
+	}
 	_, err := tx.exec(ctx, `UPDATE connections SET status = ?, connector_id = ?, file_path = ?, file_company_name = ?, file_id = ?,
 		health_code = ?, health_message = ?, health_resolution = '', health_qb_code = '', health_since = ?, needs_user = FALSE,
 		linked_at = ?, updated_at = ? WHERE id = ?`,
@@ -538,6 +549,10 @@ func (s *ConnectionStore) RevokeConnector(ctx context.Context, orgID, connectorI
 			"Create a new link code and enter it in the connector.", now, now, connectorID, qbconnect.StatusLinked)
 		if err != nil {
 			return fmt.Errorf("revoke connector: %w", err)
+		}
+		// Every process forgets the credential it may have cached.
+		if err := tx.notify(ctx, credentialKey(connectorID)); err != nil {
+			return err
 		}
 		return tx.notify(ctx, connectorID)
 	})

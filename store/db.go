@@ -112,6 +112,8 @@ type DB struct {
 	randMu sync.Mutex
 
 	hub *hub
+	// dispatch answers idle long-polls from memory (dispatch.go).
+	dispatch *Dispatcher
 	// channel is the PostgreSQL NOTIFY channel of this schema.
 	channel      string
 	stopListener context.CancelFunc
@@ -125,6 +127,8 @@ type DB struct {
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	opts.setDefaults()
 	db := &DB{opts: opts, log: opts.Logger, hub: newHub()}
+	db.dispatch = newDispatcher(db)
+	db.hub.observer = db.dispatch
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
@@ -372,7 +376,9 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 		_ = stx.Rollback()
 		return err
 	}
+	db.hub.expectEchoes(t.wake)
 	if err := stx.Commit(); err != nil {
+		db.hub.commitFailed(t.wake)
 		return fmt.Errorf("commit: %w", err)
 	}
 	for _, k := range t.wake {

@@ -281,11 +281,31 @@ func (q *QueueStore) LeaseConnection(ctx context.Context, connectionID string, t
 }
 
 func (q *QueueStore) lease(ctx context.Context, connectorID, connectionID string, ttl time.Duration) (*qbconnect.Lease, error) {
+	c, err := q.claim(ctx, connectorID, connectionID, ttl, false)
+	return c.lease, err
+}
+
+// claimed is what one claim found: the lease handed out (nil for none),
+// how many live leases it ended first (reoffer), and, when it handed out
+// nothing, the earliest time at which work of the scope may become
+// runnable without any write telling so (an operation's back-off or
+// not-before, a timed pause, a live lease's expiry); zero when none is
+// known.
+type claimed struct {
+	lease     *qbconnect.Lease
+	reoffered int
+	retryAt   time.Time
+}
+
+// claim is Lease; with reoffer it first ends the connector's live leases
+// (ReofferLeases) in the same transaction, under the same lock.
+func (q *QueueStore) claim(ctx context.Context, connectorID, connectionID string, ttl time.Duration, reoffer bool) (claimed, error) {
 	if ttl <= 0 {
-		return nil, qbconnect.Errorf(qbconnect.EInvalid, "lease time %s must be positive", ttl)
+		return claimed{}, qbconnect.Errorf(qbconnect.EInvalid, "lease time %s must be positive", ttl)
 	}
-	var lease *qbconnect.Lease
+	var out claimed
 	err := q.db.inTx(ctx, func(tx *tx) error {
+		out = claimed{}
 		now := q.db.now()
 		// scope selects the operations whose lease blocks this one;
 		// candidates the connections whose work may be handed out.
@@ -299,6 +319,11 @@ func (q *QueueStore) lease(ctx context.Context, connectorID, connectionID string
 			}
 			if revoked.Valid {
 				return qbconnect.Errorf(qbconnect.EUnauthorized, "connector %s was revoked", connectorID)
+			}
+			if reoffer {
+				if out.reoffered, err = q.reoffer(ctx, tx, connectorID, now); err != nil {
+					return err
+				}
 			}
 			scope = "connection_id IN (SELECT id FROM connections WHERE connector_id = ?)"
 			scopeArgs = []any{connectorID}
@@ -321,7 +346,7 @@ func (q *QueueStore) lease(ctx context.Context, connectorID, connectionID string
 		if err != nil {
 			return fmt.Errorf("lease: %w", err)
 		}
-		live, expired := false, false
+		live, expired := int64(0), false
 		for rows.Next() {
 			var exp int64
 			if err := rows.Scan(&exp); err != nil {
@@ -329,7 +354,9 @@ func (q *QueueStore) lease(ctx context.Context, connectorID, connectionID string
 				return fmt.Errorf("lease: %w", err)
 			}
 			if exp > micros(now) {
-				live = true
+				if live == 0 || exp < live {
+					live = exp
+				}
 			} else {
 				expired = true
 			}
@@ -338,7 +365,8 @@ func (q *QueueStore) lease(ctx context.Context, connectorID, connectionID string
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("lease: %w", err)
 		}
-		if live {
+		if live != 0 {
+			out.retryAt = fromMicros(live)
 			return nil
 		}
 		if expired {
@@ -346,8 +374,9 @@ func (q *QueueStore) lease(ctx context.Context, connectorID, connectionID string
 				return err
 			}
 		}
-		opID, connID, err := q.next(ctx, tx, candidates, candArgs, now)
+		opID, connID, retryAt, err := q.next(ctx, tx, candidates, candArgs, now)
 		if err != nil || opID == "" {
+			out.retryAt = retryAt
 			return err
 		}
 		leaseID, err := q.db.newID("lse")
@@ -372,10 +401,18 @@ func (q *QueueStore) lease(ctx context.Context, connectorID, connectionID string
 		if err != nil {
 			return fmt.Errorf("lease %s: %w", opID, err)
 		}
-		lease = &qbconnect.Lease{Operation: op, LeaseID: leaseID, ExpiresAt: expires}
+		// Every process's dispatcher learns that the connector holds a
+		// lease, so that its next poll, wherever it lands, re-offers it
+		// if the answer never reached it (a server died in between).
+		if connectorID != "" {
+			if err := tx.notify(ctx, leasedKey(connectorID)); err != nil {
+				return err
+			}
+		}
+		out.lease = &qbconnect.Lease{Operation: op, LeaseID: leaseID, ExpiresAt: expires}
 		return nil
 	})
-	return lease, err
+	return out, err
 }
 
 func deadlineError() any {
@@ -389,25 +426,46 @@ func deadlineError() any {
 // through the operations_queue index, one group head per priority, so its
 // cost does not grow with the length of the queue. Heads whose deadline
 // passed time out on the way.
-func (q *QueueStore) next(ctx context.Context, tx *tx, candidates string, candArgs []any, now time.Time) (string, string, error) {
-	rows, err := tx.query(ctx, `SELECT c.id FROM connections c WHERE `+candidates+` AND c.status = 'Linked' AND NOT c.needs_user
-		AND (NOT c.paused OR (c.paused_until IS NOT NULL AND c.paused_until <= ?)) ORDER BY c.seq`,
-		append(append([]any{}, candArgs...), micros(now))...)
+func (q *QueueStore) next(ctx context.Context, tx *tx, candidates string, candArgs []any, now time.Time) (string, string, time.Time, error) {
+	// retry is the earliest time something not runnable now becomes
+	// runnable by itself: a timed pause ending, a head's not-before.
+	var retry int64
+	later := func(t int64) {
+		if t > micros(now) && (retry == 0 || t < retry) {
+			retry = t
+		}
+	}
+	retryAt := func() time.Time {
+		if retry == 0 {
+			return time.Time{}
+		}
+		return fromMicros(retry)
+	}
+	rows, err := tx.query(ctx, `SELECT c.id, c.paused, c.paused_until FROM connections c WHERE `+candidates+
+		` AND c.status = 'Linked' AND NOT c.needs_user ORDER BY c.seq`, candArgs...)
 	if err != nil {
-		return "", "", fmt.Errorf("lease: %w", err)
+		return "", "", time.Time{}, fmt.Errorf("lease: %w", err)
 	}
 	var conns []string
 	for rows.Next() {
 		var id string
-		if err := rows.Scan(&id); err != nil {
+		var paused bool
+		var until sql.NullInt64
+		if err := rows.Scan(&id, &paused, &until); err != nil {
 			rows.Close()
-			return "", "", fmt.Errorf("lease: %w", err)
+			return "", "", time.Time{}, fmt.Errorf("lease: %w", err)
+		}
+		if paused && (!until.Valid || until.Int64 > micros(now)) {
+			if until.Valid {
+				later(until.Int64)
+			}
+			continue
 		}
 		conns = append(conns, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return "", "", fmt.Errorf("lease: %w", err)
+		return "", "", time.Time{}, fmt.Errorf("lease: %w", err)
 	}
 	type head struct {
 		id, conn string
@@ -430,7 +488,7 @@ func (q *QueueStore) next(ctx context.Context, tx *tx, candidates string, candAr
 				break
 			}
 			if err != nil {
-				return "", "", fmt.Errorf("lease: %w", err)
+				return "", "", time.Time{}, fmt.Errorf("lease: %w", err)
 			}
 			if best != nil && (h.priority > best.priority || h.priority == best.priority && h.seq > best.seq) {
 				break // nothing later in this queue can beat the best so far
@@ -440,15 +498,16 @@ func (q *QueueStore) next(ctx context.Context, tx *tx, candidates string, candAr
 				// the next of its group becomes the head.
 				if _, err := tx.exec(ctx, "UPDATE operations SET status = 'TimedOut', error = ?, completed_at = ?, updated_at = ? WHERE id = ?",
 					deadlineError(), micros(now), micros(now), h.id); err != nil {
-					return "", "", fmt.Errorf("lease: %w", err)
+					return "", "", time.Time{}, fmt.Errorf("lease: %w", err)
 				}
 				if err := tx.notify(ctx, conn); err != nil {
-					return "", "", err
+					return "", "", time.Time{}, err
 				}
 				prio, seq = h.priority, h.seq
 				continue
 			}
 			if notBefore > micros(now) {
+				later(notBefore)
 				prio, seq = h.priority, math.MaxInt64
 				continue
 			}
@@ -458,9 +517,9 @@ func (q *QueueStore) next(ctx context.Context, tx *tx, candidates string, candAr
 		}
 	}
 	if best == nil {
-		return "", "", nil
+		return "", "", retryAt(), nil
 	}
-	return best.id, best.conn, nil
+	return best.id, best.conn, time.Time{}, nil
 }
 
 // expire finishes or re-offers the operations in scope whose time ran out:
@@ -748,38 +807,46 @@ func (q *QueueStore) ReofferLeases(ctx context.Context, connectorID string) (int
 		if err != nil {
 			return fmt.Errorf("reoffer leases: %w", err)
 		}
-		now := micros(q.db.now())
-		rows, err := tx.query(ctx, `UPDATE operations SET lease_expires_at = ?, updated_at = ?
-			WHERE status = 'InFlight' AND lease_expires_at > ? AND connection_id IN (SELECT id FROM connections WHERE connector_id = ?)
-			RETURNING lease_id`, now, now, now, connectorID)
-		if err != nil {
-			return fmt.Errorf("reoffer leases: %w", err)
-		}
-		var leases []string
-		for rows.Next() {
-			var l string
-			if err := rows.Scan(&l); err != nil {
-				rows.Close()
-				return fmt.Errorf("reoffer leases: %w", err)
-			}
-			leases = append(leases, l)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("reoffer leases: %w", err)
-		}
-		for _, l := range leases {
-			if _, err := tx.exec(ctx, "UPDATE operation_leases SET expires_at = ? WHERE lease_id = ?", now, l); err != nil {
-				return fmt.Errorf("reoffer leases: %w", err)
-			}
-		}
-		n = len(leases)
-		if n > 0 {
-			return tx.notify(ctx, connectorID)
-		}
-		return nil
+		n, err = q.reoffer(ctx, tx, connectorID, q.db.now())
+		return err
 	})
 	return n, err
+}
+
+// reoffer ends the connector's live leases in tx, which holds the
+// connector's row lock.
+func (q *QueueStore) reoffer(ctx context.Context, tx *tx, connectorID string, at time.Time) (int, error) {
+	now := micros(at)
+	rows, err := tx.query(ctx, `UPDATE operations SET lease_expires_at = ?, updated_at = ?
+		WHERE status = 'InFlight' AND lease_expires_at > ? AND connection_id IN (SELECT id FROM connections WHERE connector_id = ?)
+		RETURNING lease_id`, now, now, now, connectorID)
+	if err != nil {
+		return 0, fmt.Errorf("reoffer leases: %w", err)
+	}
+	var leases []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("reoffer leases: %w", err)
+		}
+		leases = append(leases, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("reoffer leases: %w", err)
+	}
+	for _, l := range leases {
+		if _, err := tx.exec(ctx, "UPDATE operation_leases SET expires_at = ? WHERE lease_id = ?", now, l); err != nil {
+			return 0, fmt.Errorf("reoffer leases: %w", err)
+		}
+	}
+	if len(leases) > 0 {
+		if err := tx.notify(ctx, connectorID); err != nil {
+			return 0, err
+		}
+	}
+	return len(leases), nil
 }
 
 // Cancel cancels a queued operation. EConflict when it is in flight or
@@ -799,8 +866,15 @@ func (q *QueueStore) Cancel(ctx context.Context, orgID, id string) error {
 			return qbconnect.Errorf(qbconnect.EConflict, "operation %s is %s and can no longer be cancelled", id, status)
 		}
 		now := micros(q.db.now())
-		_, err = tx.exec(ctx, "UPDATE operations SET status = 'Canceled', completed_at = ?, updated_at = ? WHERE id = ?", now, now, id)
-		return err
+		var connID string
+		err = tx.queryRow(ctx, "UPDATE operations SET status = 'Canceled', completed_at = ?, updated_at = ? WHERE id = ? RETURNING connection_id",
+			now, now, id).Scan(&connID)
+		if err != nil {
+			return fmt.Errorf("cancel %s: %w", id, err)
+		}
+		// A cancelled head in back-off held back the rest of its line:
+		// the connector looks again.
+		return notifyConnection(ctx, tx, connID)
 	})
 }
 

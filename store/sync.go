@@ -529,7 +529,9 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 		_ = p.tx.Rollback()
 		return err
 	}
+	p.db.hub.expectEchoes(p.tx.wake)
 	if err := p.tx.Commit(); err != nil {
+		p.db.hub.commitFailed(p.tx.wake)
 		return fmt.Errorf("commit: %w", err)
 	}
 	for _, k := range p.tx.wake {

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strings"
@@ -51,7 +51,7 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 			// The password comes from the environment only, never a flag
 			// that other local users could read in the process list.
 			cfg.Release.SMTP.Password = os.Getenv("QBCONNECT_SMTP_PASSWORD")
-			return runServe(cmd.Context(), cmd.OutOrStdout(), cfg)
+			return runServe(cmd.Context(), cfg)
 		},
 	}
 	f := cmd.Flags()
@@ -105,15 +105,26 @@ func parseTrustedProxies(values []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// runServe serves until ctx is done, then shuts down gracefully. It prints
-// the base URL on out once listening, so that scripts and tests using port
-// 0 learn it.
-func runServe(ctx context.Context, out io.Writer, cfg platform.Config) error {
+// ReadyMessage is the message of the log record `qbconnect serve` writes
+// once it listens; its url attribute is the base URL.
+const ReadyMessage = "qbconnect serving on"
+
+// runServe serves until ctx is done, then shuts down gracefully. Once
+// listening it logs the base URL (ReadyMessage, with a url attribute) at
+// every --log-level but off, so that scripts and tests using port 0 learn
+// it; it writes nothing on standard output, so that with --log-format json
+// every line the server writes is a JSON record.
+func runServe(ctx context.Context, cfg platform.Config) error {
 	m := platform.New(cfg)
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "qbconnect serving on %s\n", m.URL())
+	ready := slog.NewRecord(time.Now(), slog.LevelInfo, ReadyMessage, 0)
+	ready.AddAttrs(slog.String("url", m.URL()))
+	// Through the handler, not the logger: the level does not hide it.
+	if err := cfg.Logger.Handler().Handle(ctx, ready); err != nil {
+		return fmt.Errorf("log the ready line: %w", err)
+	}
 	var served error
 	select {
 	case <-ctx.Done():

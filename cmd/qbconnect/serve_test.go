@@ -55,29 +55,33 @@ type serveProc struct {
 	cmd    *exec.Cmd
 	url    string
 	stderr *bytes.Buffer
+	stdout *bytes.Buffer
 	done   chan error
 }
 
-var servingRE = regexp.MustCompile(`qbconnect serving on (http://\S+)`)
+// servingRE finds the URL in serve's ready record, text or JSON.
+var servingRE = regexp.MustCompile(ReadyMessage + `.*url"?[=:]"?(http://[^\s"]+)`)
 
 // serve starts `qbconnect serve` on a free port and waits until it listens.
 func startServe(t *testing.T, bin, dsn string, extra ...string) *serveProc {
 	t.Helper()
 	args := append([]string{"serve", "--db", dsn, "--addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)
 	cmd := exec.Command(bin, args...)
-	stdout, err := cmd.StdoutPipe()
+	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &serveProc{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	cmd.Stderr = &lockedWriter{w: s.stderr}
+	s := &serveProc{cmd: cmd, stderr: &bytes.Buffer{}, stdout: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stdout = &lockedWriter{w: s.stdout}
+	logs := &lockedWriter{w: s.stderr}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	urls := make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(stdout)
+		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			logs.Write([]byte(sc.Text() + "\n"))
 			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
 				urls <- m[1]
 			}
@@ -94,11 +98,11 @@ func startServe(t *testing.T, bin, dsn string, extra ...string) *serveProc {
 	select {
 	case u, ok := <-urls:
 		if !ok {
-			t.Fatalf("serve exited before listening:\n%s", s.stderr)
+			t.Fatalf("serve exited before listening:\n%s", logs)
 		}
 		s.url = u
 	case <-time.After(60 * time.Second):
-		t.Fatalf("serve did not listen within 60s:\n%s", s.stderr)
+		t.Fatalf("serve did not listen within 60s:\n%s", logs)
 	}
 	return s
 }
@@ -128,6 +132,42 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.w.Write(p)
+}
+
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return fmt.Sprint(w.w)
+}
+
+// TestServeWithJSONLogsWritesOnlyJSONRecords: with --log-format json the
+// ready line is a log record like every other (message "qbconnect serving
+// on", attribute url), shown even at --log-level warn, and nothing at all
+// goes to standard output, so that a log collector reading both streams
+// gets JSON only.
+func TestServeWithJSONLogsWritesOnlyJSONRecords(t *testing.T) {
+	bin := qbconnectBinary(t)
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "qbconnect.db")
+	_, key := adminSetup(t, bin, dsn, "Lender Ltd")
+	s := startServe(t, bin, dsn, "--log-format", "json")
+	if st := restCall(t, "GET", s.url+"/v1/companies", key, nil, nil); st != 200 {
+		t.Fatalf("GET /v1/companies: %d", st)
+	}
+	s.stop(t)
+	if s.stdout.Len() != 0 {
+		t.Errorf("serve wrote on standard output:\n%s", s.stdout)
+	}
+	var ready bool
+	for line := range strings.SplitSeq(strings.TrimSpace(s.stderr.String()), "\n") {
+		var rec struct{ Msg, URL string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("not a JSON record: %q", line)
+		}
+		ready = ready || rec.Msg == ReadyMessage && rec.URL == s.url
+	}
+	if !ready {
+		t.Errorf("no ready record {\"msg\":%q,\"url\":%q}:\n%s", ReadyMessage, s.url, s.stderr)
+	}
 }
 
 // restCall sends a REST request and decodes the JSON answer into out.

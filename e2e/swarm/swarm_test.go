@@ -12,6 +12,7 @@
 package swarm
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -90,6 +91,14 @@ type result struct {
 	// RecoveredP99 is the dispatch p99 of writes accepted after the last
 	// disruption ended.
 	RecoveredP99 time.Duration
+	// ServerCPU is the CPU time (user and system) the measured server
+	// used during the load phase, and DBTransactions the transactions its
+	// database committed or rolled back meanwhile (PostgreSQL; -1 on
+	// SQLite): measures of work that a busy shared machine does not
+	// inflate as it does latencies.
+	ServerCPU      time.Duration
+	DBTransactions int
+	Requests       int
 }
 
 func (r result) report(b *testing.B) {
@@ -105,6 +114,9 @@ func (r result) report(b *testing.B) {
 	// The baseline of the same run: QuickBooks' own time per request. A
 	// dispatch p99 of a few times this is the platform keeping up.
 	b.ReportMetric(ms(r.VisibleP50)/max(ms(testQBLatency(b)), 0.001), "visible-p50-per-qb")
+	b.ReportMetric(r.ServerCPU.Seconds(), "server-cpu-s")
+	b.ReportMetric(float64(r.ServerCPU.Milliseconds())/float64(max(r.Requests, 1)), "server-cpu-ms/request")
+	b.ReportMetric(float64(r.DBTransactions)/float64(max(r.Requests, 1)), "db-tx/request")
 	b.ReportMetric(float64(r.Errors), "errors")
 	b.ReportMetric(float64(r.Repeated), "repeated")
 }
@@ -329,6 +341,8 @@ func run(tb testing.TB, opt options) result {
 	loadCtx, stopLoad := context.WithTimeout(ctx, opt.Limit)
 	defer stopLoad()
 	pollsBefore := sw.polls.Load()
+	last := len(servers.procs) - 1
+	cpuBefore, txBefore := cpuTime(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB)
 	start := time.Now()
 	var clients sync.WaitGroup
 	for range opt.Clients {
@@ -413,12 +427,17 @@ func run(tb testing.TB, opt options) result {
 	<-feed
 	clients.Wait()
 	elapsed := time.Since(start)
+	cpuAfter, txAfter := cpuTime(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB)
 
 	r := result{Errors: errs + int(sw.errors.Load()), FirstError: firstErr, Applied: applied, Transient: int(rest.transient.Load() + sw.transient.Load())}
 	if r.FirstError == "" {
 		r.FirstError = sw.firstError()
 	}
 	r.PollsPerSec = float64(sw.polls.Load()-pollsBefore) / elapsed.Seconds()
+	r.Requests, r.ServerCPU, r.DBTransactions = total, cpuAfter-cpuBefore, -1
+	if txBefore >= 0 && txAfter >= 0 {
+		r.DBTransactions = txAfter - txBefore
+	}
 	var dispatch, after []time.Duration
 	for _, s := range samples {
 		dispatch = append(dispatch, s.dispatch)
@@ -446,7 +465,6 @@ func run(tb testing.TB, opt options) result {
 	}
 	// The last server is neither killed nor restarted: it has carried its
 	// share of the whole run.
-	last := len(servers.procs) - 1
 	r.RSSMB, r.PeakRSSMB = rss(tb, servers.procs[last].PID())
 	r.Goroutines = scrapeGauge(hc, "http://"+servers.addrs[last], "go_goroutines")
 	r.DBConns = dbConnections(tb, servers.platform.DB)
@@ -637,6 +655,46 @@ func scrapeGauge(hc *http.Client, base, name string) int {
 	}
 	v, _ := strconv.ParseFloat(string(m[1]), 64)
 	return int(v)
+}
+
+// cpuTime returns the user and system CPU time a process has used.
+func cpuTime(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses:
+	// utime and stime are the 12th and 13th, in clock ticks (100/s).
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
+}
+
+// dbTransactions returns how many transactions the database has committed
+// and rolled back, or -1 for SQLite.
+func dbTransactions(tb testing.TB, dsn string) int {
+	if !strings.HasPrefix(dsn, "postgres") {
+		return -1
+	}
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		tb.Logf("db transactions: %v", err)
+		return -1
+	}
+	defer c.Close(ctx)
+	// The statistics of this session's own transaction are not yet
+	// counted; they are too few to matter.
+	var n int
+	if err := c.QueryRow(ctx, "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()").Scan(&n); err != nil {
+		tb.Logf("db transactions: %v", err)
+		return -1
+	}
+	return n
 }
 
 // dbConnections counts the server's connections to its PostgreSQL

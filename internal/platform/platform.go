@@ -165,6 +165,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	metrics := api.NewMetrics()
 	m.Control, err = control.New(control.Config{Orgs: m.Orgs, Companies: m.Companies, Connections: m.Connections,
 		Queue: m.Queue, Sync: m.Sync, Events: m.Webhooks, Views: api.NewViews(), Observer: metrics, Handovers: m.Releases,
+		// Idle long-polls are answered from memory (store/dispatch.go).
+		Dispatch: m.DB.Dispatcher(),
 		Logger: m.cfg.Logger, Now: m.cfg.Now, LeaseTTL: acfg.LeaseTTL, MaxPollWait: acfg.MaxPollWait,
 		OnlineWindow: acfg.OnlineWindow, OnPollWait: acfg.OnPollWait})
 	if err != nil {
@@ -247,6 +249,12 @@ func (m *Main) Sweep(ctx context.Context) (expired, offline int, err error) {
 	if err != nil {
 		err = fmt.Errorf("expire deadlines: %w", err)
 	}
+	// Connectors authenticated from memory are recorded as seen before
+	// any process's sweep looks (SweepOffline reads last_seen_at).
+	if _, ferr := m.DB.Dispatcher().FlushSeen(ctx); ferr != nil && err == nil {
+		err = ferr
+	}
+	m.DB.Dispatcher().Forget(time.Hour)
 	offline, oerr := m.Control.SweepOffline(ctx)
 	if err == nil {
 		err = oerr
@@ -361,6 +369,11 @@ func (m *Main) Close() error {
 	}
 	m.jobsStarted = false
 	if m.DB != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if _, err := m.DB.Dispatcher().FlushSeen(ctx); err != nil {
+			m.cfg.Logger.Warn("recording connectors seen", "err", err)
+		}
+		cancel()
 		if err := m.DB.Close(); err != nil {
 			errs = append(errs, err)
 		}

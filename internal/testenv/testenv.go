@@ -186,30 +186,56 @@ func StartCmd(tb testing.TB, cmd *exec.Cmd, match func(line string) string) (*Pr
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cmd.Stderr = p.Output
+	// The ready line may be on either stream: a server that logs it (qbconnect
+	// serve) writes it on standard error.
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("starting %s: %v", p.Name, err)
 	}
 	p.cmd = cmd
+	lines, ready := make(chan string), make(chan struct{})
+	var readers sync.WaitGroup
+	for _, r := range []io.Reader{stdout, stderr} {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			sc := bufio.NewScanner(r)
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				p.Output.Write([]byte(sc.Text() + "\n"))
+				select {
+				case lines <- sc.Text():
+				case <-ready:
+				}
+			}
+			io.Copy(p.Output, r)
+		}()
+	}
+	// Wait closes the pipes once the process exits, which ends the
+	// readers even when a child of it still holds them.
 	go func() {
 		cmd.Wait()
 		close(p.done)
 	}()
+	go func() {
+		readers.Wait()
+		close(lines)
+	}()
 	tb.Cleanup(p.Stop)
-	sc := bufio.NewScanner(stdout)
 	found := ""
-	for sc.Scan() {
-		line := sc.Text()
-		p.Output.Write([]byte(line + "\n"))
+	for line := range lines {
 		if found = match(line); found != "" {
 			break
 		}
 	}
+	close(ready)
 	if found == "" {
 		<-p.done
 		tb.Fatalf("%s %s exited before it was ready:\n%s", p.Name, strings.Join(args, " "), p.Output.String())
 	}
-	go io.Copy(p.Output, stdout)
 	return p, found
 }
 
@@ -257,6 +283,8 @@ func URLAfter(marker string) func(string) string {
 		if i < 0 {
 			return ""
 		}
-		return strings.TrimRight(strings.Fields(line[i:])[0], ".,)")
+		// A JSON log record ends the URL with its closing quote.
+		u, _, _ := strings.Cut(strings.Fields(line[i:])[0], `"`)
+		return strings.TrimRight(u, ".,)")
 	}
 }

@@ -14,10 +14,12 @@ import (
 func TestURLAfterFindsTheURLOnTheMarkedLine(t *testing.T) {
 	match := URLAfter("serving on")
 	for line, want := range map[string]string{
-		"qbconnect serving on http://127.0.0.1:4000":             "http://127.0.0.1:4000",
-		"qbdsim: simulator on http://127.0.0.1:9/ (files in /x)": "",
-		"time=... msg=serving on http://127.0.0.1:5.":            "http://127.0.0.1:5",
-		"serving on nothing":                                     "",
+		"qbconnect serving on http://127.0.0.1:4000":                                            "http://127.0.0.1:4000",
+		"qbdsim: simulator on http://127.0.0.1:9/ (files in /x)":                                "",
+		"time=... msg=serving on http://127.0.0.1:5.":                                           "http://127.0.0.1:5",
+		`time=... level=INFO msg="qbconnect serving on" url=http://127.0.0.1:6`:                 "http://127.0.0.1:6",
+		`{"time":"...","level":"INFO","msg":"qbconnect serving on","url":"http://127.0.0.1:7"}`: "http://127.0.0.1:7",
+		"serving on nothing": "",
 	} {
 		if got := match(line); got != want {
 			t.Errorf("URLAfter(%q) = %q, want %q", line, got, want)
