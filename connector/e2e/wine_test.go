@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +18,56 @@ import (
 	"github.com/qbconnect/qbconnect/internal/wine"
 	"github.com/qbconnect/qbconnect/qbd"
 )
+
+// The releases the Wine test publishes: a newer connector, and a signed
+// program that is not one (it exits at once).
+const (
+	newerVersion  = "9.9.10-e2e"
+	brokenVersion = "9.9.11-e2e"
+)
+
+// publishWindows signs a Windows build with the connector's certificate,
+// publishes it as version on the platform (trusting the test root) and
+// rolls it out to every connector; it returns the signed file.
+func (e *env) publishWindows(t *testing.T, build, version string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "qbconnector.exe")
+	data, err := os.ReadFile(build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.agent.Leaf.Sign(t, path)
+	e.plat.Release("publish", "--roots", e.ca.RootPath(), "--version", version, path)
+	e.plat.Release("rollout", "--version", version, "--percent", "100")
+	return path
+}
+
+// buildHello builds internal/wine's hello program for Windows.
+func buildHello(t *testing.T) string {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "hello.exe")
+	cmd := exec.Command("go", "build", "-o", out, "./internal/wine/testdata/hello")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building hello.exe: %v\n%s", err, msg)
+	}
+	return out
+}
+
+func sameFile(tb testing.TB, a, b string) bool {
+	tb.Helper()
+	x, err1 := os.ReadFile(a)
+	y, err2 := os.ReadFile(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
+}
 
 // TestWindowsConnectorUnderWine runs the connector's Windows build,
 // qbconnector.exe signed with Authenticode and installed in C:\Program
@@ -111,6 +166,117 @@ func TestWindowsConnectorUnderWine(t *testing.T) {
 		if sddl != want {
 			t.Errorf("the data folder's access rules are %q, want %q", sddl, want)
 		}
+	})
+
+	t.Run("the users' token: read and sync, not link", func(t *testing.T) {
+		// The tray app of a user who is not an administrator reads
+		// ui-user.json (connector/access.go) and gets the users' token.
+		var acc connector.Access
+		data, err := os.ReadFile(e.agent.DataDir + "/" + connector.UserAccessFile)
+		if err != nil {
+			t.Fatalf("the running agent published no access for the users of the computer: %v", err)
+		}
+		if err := json.Unmarshal(data, &acc); err != nil || acc.Token == "" || acc.Token == e.agent.Token {
+			t.Fatalf("%s: %+v, %v", connector.UserAccessFile, acc, err)
+		}
+		full := e.agent.Token
+		e.agent.Token = acc.Token
+		defer func() { e.agent.Token = full }()
+		var st connector.Status
+		if code := e.agent.UI("GET", "/api/status", nil, &st); code != http.StatusOK || len(st.Files) != 1 {
+			t.Errorf("status with the users' token: HTTP %d, %d files", code, len(st.Files))
+		}
+		e.press("sync", nil)
+		if code := e.agent.UI("POST", "/api/link", map[string]string{"code": "ABCD-1234"}, nil); code != http.StatusForbidden {
+			t.Errorf("link with the users' token: HTTP %d, want 403", code)
+		}
+		if code := e.agent.UI("POST", "/api/files/"+e.conn.ID+"/unlink", nil, nil); code != http.StatusForbidden {
+			t.Errorf("unlink with the users' token: HTTP %d, want 403", code)
+		}
+		sddl, err := pfx.SDDL(testenv.DefaultDataFolder + `\` + connector.UserAccessFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const want = "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;IU)"
+		if !strings.HasPrefix(sddl, "D:P") {
+			t.Logf("Wine does not keep file access rules (it reports %s); on Windows %s reads %s", sddl, connector.UserAccessFile, want)
+		} else if sddl != want {
+			t.Errorf("%s's access rules are %q, want %q", connector.UserAccessFile, sddl, want)
+		}
+	})
+
+	t.Run("self-update to a newer signed release: the running .exe is renamed, the new one started", func(t *testing.T) {
+		// The publisher's root pinned beside the program, as the MSI
+		// installs it; release 9.9.10 of the same publisher on the
+		// platform. The running qbconnector.exe cannot be deleted or
+		// overwritten on Windows, but it can be renamed: it becomes
+		// qbconnector.exe.old, the new one takes its name and starts, and
+		// the old one exits once the new one reported in.
+		e.agent.Stop()
+		e.agent.PinRoots(e.ca.RootPath())
+		v2 := e.publishWindows(t, testenv.BuildWindowsConnector(t, t.TempDir(), newerVersion), newerVersion)
+		before, err := os.ReadFile(e.agent.Program)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.agent.Run("--update-interval", "1s")
+		replaced := false
+		defer func() {
+			if !replaced || t.Failed() {
+				t.Logf("the connector wrote:\n%s", e.agent.Proc.Output.String())
+			}
+		}()
+		e.agent.WaitReplaced(2 * time.Minute)
+		replaced = true
+		st := e.agent.Status()
+		if st.Identity.Version != newerVersion || !strings.Contains(st.Identity.Signer, "qbconnect Ltd") {
+			t.Errorf("after the update the connector runs %+v, want %s signed by qbconnect Ltd", st.Identity, newerVersion)
+		}
+		if !sameFile(t, e.agent.Program, v2) {
+			t.Error("qbconnector.exe is not the new release")
+		}
+		if old, _ := os.ReadFile(e.agent.Program + ".old"); string(old) != string(before) {
+			t.Error("the previous qbconnector.exe was not kept as qbconnector.exe.old")
+		}
+		e.expectState(qbd.CondOK)
+	})
+
+	t.Run("a release that does not report in is rolled back, and the running version carries on", func(t *testing.T) {
+		// A signed program that exits at once: the new version never
+		// reports in, so the running one (now qbconnector.exe.old, the
+		// image of the running process) takes its name back.
+		running, err := os.ReadFile(e.agent.Program)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.publishWindows(t, buildHello(t), brokenVersion)
+		testenv.WaitFor(t, "the update to be rolled back", time.Minute, func() (bool, string) {
+			out := e.agent.Proc.Output.String()
+			return strings.Contains(out, "rolled back") || strings.Contains(out, "rolling back"), "no rollback in the log yet"
+		})
+		testenv.WaitFor(t, "qbconnector.exe to be restored and serve again", time.Minute, func() (bool, string) {
+			if prog, _ := os.ReadFile(e.agent.Program); string(prog) != string(running) {
+				return false, "qbconnector.exe is not the running version"
+			}
+			// The agent starts again in the same process, on the same
+			// address: refused connections until it listens.
+			pu, _ := url.Parse(e.agent.UIURL)
+			req, _ := http.NewRequest("GET", "http://"+pu.Host+"/api/status", nil)
+			req.Header.Set("Authorization", "Bearer "+e.agent.Token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false, err.Error()
+			}
+			defer resp.Body.Close()
+			var st connector.Status
+			json.NewDecoder(resp.Body).Decode(&st)
+			return st.Identity.Version == newerVersion, fmt.Sprintf("HTTP %d, version %q", resp.StatusCode, st.Identity.Version)
+		})
+		if _, err := os.Stat(e.agent.Program + ".new"); err != nil {
+			t.Errorf("the release that did not report in is not kept aside as qbconnector.exe.new: %v", err)
+		}
+		e.expectState(qbd.CondOK)
+		e.agent.Stop()
 	})
 
 	t.Run("service install, start and stop through Wine's service manager", func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/wine"
@@ -39,6 +40,9 @@ type Connector struct {
 	// Wine, when set, is the Wine prefix that runs the program: a Windows
 	// build installed with InstallWindowsConnector.
 	Wine *wine.Prefix
+	// runPID is the running agent's PID as its runtime file says (under
+	// Wine a Windows PID), read when Run saw its UI.
+	runPID int
 	// dataDirArg is the --data-dir the commands get; "" leaves the
 	// connector's default data folder (under Wine, C:\ProgramData\qbconnect).
 	dataDirArg string
@@ -51,7 +55,12 @@ func (c *Connector) command(args ...string) *exec.Cmd {
 		args = append([]string{"--data-dir", c.dataDirArg}, args...)
 	}
 	if c.Wine != nil {
-		return c.Wine.Command(c.Program, args...)
+		cmd := c.Wine.Command(c.Program, args...)
+		// A version started by a self-update inherits the output: when
+		// the test fails before it adopts that process, waiting for the
+		// output to close would wait for it.
+		cmd.WaitDelay = 10 * time.Second
+		return cmd
 	}
 	return exec.Command(c.Program, args...)
 }
@@ -161,6 +170,9 @@ func (c *Connector) Run(extra ...string) {
 		c.tb.Fatal(err)
 	}
 	c.Token = pu.Query().Get("token")
+	if rt, ok, err := (&connector.Store{Dir: c.DataDir}).LoadRuntime(); err == nil && ok {
+		c.runPID = rt.PID
+	}
 }
 
 // Stop stops the running agent gracefully.
