@@ -76,8 +76,12 @@ func sameFile(tb testing.TB, a, b string) bool {
 // real COM driver finds no request processor; linked to the simulator it
 // runs, a client's write is applied exactly once, and a pause and a resume
 // reach the platform; its data folder is C:\ProgramData\qbconnect, locked
-// by the running agent. The duration is logged (the issue asks for under 3
-// minutes).
+// by the running agent; the users' token (ui-user.json) reads and syncs
+// but may not link; Wine's service manager installs, starts and removes
+// the service; the running qbconnector.exe updates itself to a newer
+// signed release (renamed to .old, the new one started) and rolls back a
+// release that does not report in. The duration is logged (the issue asks
+// for under 3 minutes).
 func TestWindowsConnectorUnderWine(t *testing.T) {
 	start := time.Now()
 	defer func() { t.Logf("the Windows connector under Wine took %s", time.Since(start).Round(time.Millisecond)) }()
@@ -205,6 +209,62 @@ func TestWindowsConnectorUnderWine(t *testing.T) {
 		}
 	})
 
+	t.Run("service install, start and stop through Wine's service manager", func(t *testing.T) {
+		e.agent.Stop()
+		os.Remove(e.agent.DataDir + "/runtime.json")
+		// The publisher's root beside the program, as the MSI installs
+		// it: the agent judges its own signature against it in Go.
+		e.agent.PinRoots(e.ca.RootPath())
+		out, errOut, err := e.agent.CmdErr("service", "install")
+		if err != nil {
+			t.Fatalf("service install: %v\n%s%s", err, out, errOut)
+		}
+		t.Logf("service install said:\n%s%s", out, errOut)
+		defer func() {
+			out, errOut, err := e.agent.CmdErr("service", "uninstall")
+			if err != nil || !strings.Contains(out+errOut, "The qbconnector service is removed.") {
+				t.Errorf("service uninstall: %v\n%s%s", err, out, errOut)
+			}
+		}()
+		// The service runs the agent on the same data folder as the
+		// console (Wine gives services another %ProgramData%), and, with
+		// no console, logs to the data folder's file.
+		logFile := e.agent.DataDir + "/" + connector.LogFileName
+		testenv.WaitFor(t, "the service's agent to log in "+testenv.DefaultDataFolder, 2*time.Minute, func() (bool, string) {
+			data, err := os.ReadFile(logFile)
+			return err == nil && strings.Contains(string(data), "level=INFO"), fmt.Sprintf("%v %s", err, data)
+		})
+		// Then its local UI, once it read its own signature.
+		deadline := time.Now().Add(time.Minute)
+		for {
+			rt, ok, err := (&connector.Store{Dir: e.agent.DataDir}).LoadRuntime()
+			if err == nil && ok {
+				pu, _ := url.Parse(rt.UIURL)
+				req, _ := http.NewRequest("GET", "http://"+pu.Host+"/api/status", nil)
+				req.Header.Set("Authorization", "Bearer "+pu.Query().Get("token"))
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					var st connector.Status
+					json.NewDecoder(resp.Body).Decode(&st)
+					resp.Body.Close()
+					if st.Identity.Version != testenv.Version || !strings.Contains(st.Identity.Signer, "qbconnect Ltd") {
+						t.Errorf("the service runs %+v, want %s signed by qbconnect Ltd", st.Identity, testenv.Version)
+					}
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				break
+			}
+			<-time.After(testenv.PollInterval)
+		}
+		data, _ := os.ReadFile(logFile)
+		t.Skipf("Wine installs, starts, stops and removes the service, but the agent it starts does not reach its local UI "+
+			"within a minute. A probe (a Go service that logs each step) stops inside CryptoAPI's certificate chain "+
+			"building (CertGetCertificateChain, which Go's x509 uses for the system roots): it never returned in a "+
+			"Wine service within 90 s, and took 8 s in a console. The local UI, a write through the service and the "+
+			"service's self-update are checked on Windows only. The service's log:\n%s", data)
+	})
+
 	t.Run("self-update to a newer signed release: the running .exe is renamed, the new one started", func(t *testing.T) {
 		// The publisher's root pinned beside the program, as the MSI
 		// installs it; release 9.9.10 of the same publisher on the
@@ -250,7 +310,7 @@ func TestWindowsConnectorUnderWine(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.publishWindows(t, buildHello(t), brokenVersion)
-		testenv.WaitFor(t, "the update to be rolled back", time.Minute, func() (bool, string) {
+		testenv.WaitFor(t, "the update to be rolled back", 2*time.Minute, func() (bool, string) {
 			out := e.agent.Proc.Output.String()
 			return strings.Contains(out, "rolled back") || strings.Contains(out, "rolling back"), "no rollback in the log yet"
 		})
@@ -277,29 +337,5 @@ func TestWindowsConnectorUnderWine(t *testing.T) {
 		}
 		e.expectState(qbd.CondOK)
 		e.agent.Stop()
-	})
-
-	t.Run("service install, start and stop through Wine's service manager", func(t *testing.T) {
-		e.agent.Stop()
-		out, errOut, err := e.agent.CmdErr("service", "install")
-		if err != nil {
-			t.Fatalf("service install: %v\n%s%s", err, out, errOut)
-		}
-		t.Logf("service install said:\n%s%s", out, errOut)
-		// The service runs the agent on the same data folder as the
-		// console (Wine gives services another %ProgramData%), and, with
-		// no console, logs to the data folder's file.
-		logFile := e.agent.DataDir + "/" + connector.LogFileName
-		testenv.WaitFor(t, "the service's agent to log in "+testenv.DefaultDataFolder, time.Minute, func() (bool, string) {
-			data, err := os.ReadFile(logFile)
-			return err == nil && strings.Contains(string(data), "level=INFO"), fmt.Sprintf("%v %s", err, data)
-		})
-		out, errOut, err = e.agent.CmdErr("service", "uninstall")
-		if err != nil || !strings.Contains(out+errOut, "The qbconnector service is removed.") {
-			t.Fatalf("service uninstall: %v\n%s%s", err, out, errOut)
-		}
-		t.Skip("Wine installs, starts, stops and removes the service, but the agent it starts stops making progress " +
-			"while it reads its own signature (the same code runs in a console): the local UI, a write through the " +
-			"service and the service's self-update are checked on Windows only")
 	})
 }
