@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/wine"
@@ -55,12 +54,9 @@ func (c *Connector) command(args ...string) *exec.Cmd {
 		args = append([]string{"--data-dir", c.dataDirArg}, args...)
 	}
 	if c.Wine != nil {
-		cmd := c.Wine.Command(c.Program, args...)
-		// A version started by a self-update inherits the output: when
-		// the test fails before it adopts that process, waiting for the
-		// output to close would wait for it.
-		cmd.WaitDelay = 10 * time.Second
-		return cmd
+		// No WaitDelay: a version started by a self-update writes to the
+		// output it inherits, which the test reads (the rollback's log).
+		return c.Wine.Command(c.Program, args...)
 	}
 	return exec.Command(c.Program, args...)
 }
