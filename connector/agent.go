@@ -411,6 +411,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.log.Warn("connector: cannot publish the local UI address", "err", err)
 		}
 		defer a.store.RemoveRuntime()
+		if err := a.store.SaveUserAccess("http://"+ln.Addr().String(), a.cfg.UIToken); err != nil {
+			a.log.Warn("connector: cannot publish the local UI to this computer's users (the tray app)", "err", err)
+		}
+		defer a.store.RemoveUserAccess()
 		a.log.Info("connector: local UI listening", "addr", ln.Addr().String())
 		go func() {
 			err := srv.Serve(ln)

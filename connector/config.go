@@ -333,6 +333,13 @@ func (s *Store) RemoveRuntime() error {
 
 // writeFile writes name atomically: a temporary file, synced, renamed.
 func (s *Store) writeFile(name string, data []byte) error {
+	return s.writeFileWith(name, data, nil)
+}
+
+// writeFileWith is writeFile that calls prepare (when not nil) on the
+// temporary file before the rename, to give the file its own permissions:
+// they are in place from the moment the file has its name.
+func (s *Store) writeFileWith(name string, data []byte, prepare func(path string) error) error {
 	if err := s.Init(); err != nil {
 		return err
 	}
@@ -355,6 +362,11 @@ func (s *Store) writeFile(name string, data []byte) error {
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("connector: writing %s: %w", name, err)
+	}
+	if prepare != nil {
+		if err := prepare(tmp.Name()); err != nil {
+			return fmt.Errorf("connector: writing %s: %w", name, err)
+		}
 	}
 	if err := os.Rename(tmp.Name(), s.Path(name)); err != nil {
 		return fmt.Errorf("connector: writing %s: %w", name, err)

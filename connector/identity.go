@@ -46,8 +46,13 @@ type ProgramVerifier interface {
 }
 
 // LoadIdentity returns the identity of program (the running executable when
-// ""), verified with v (nil means a signing.Verifier with the system roots).
-// A file that cannot be read or verified is reported as unsigned.
+// ""), verified with v. A nil v verifies against the publisher roots
+// pinned beside the program (PROGRAM.roots.pem, which the installer puts
+// there and self-update trusts), else against the system's roots. The
+// pinned roots are checked in Go; the system's, on Windows, by CryptoAPI,
+// whose chain building never returns in a service started by Wine's
+// service manager (it returns in a console): see the Wine test. A file
+// that cannot be read or verified is reported as unsigned.
 func LoadIdentity(ctx context.Context, version, program string, v ProgramVerifier) Identity {
 	if version == "" {
 		version = "dev"
@@ -64,7 +69,11 @@ func LoadIdentity(ctx context.Context, version, program string, v ProgramVerifie
 		return id
 	}
 	if v == nil {
-		v = &signing.Verifier{}
+		sv := &signing.Verifier{}
+		if roots, err := LoadRoots(program); err == nil {
+			sv.Roots = roots
+		}
+		v = sv
 	}
 	sig, err := v.VerifyFile(ctx, program)
 	if err != nil || sig == nil || sig.Signer == nil {

@@ -17,30 +17,29 @@ var ErrNotRunning = errors.New("connector: the connector is not running")
 // LocalClient talks to the running agent's local API, for the command
 // line: status, pause, resume, sync, unlink and link while the agent runs.
 type LocalClient struct {
-	base  string
-	token string
-	hc    *http.Client
+	base   string
+	token  string
+	access Access
+	hc     *http.Client
 }
 
-// DialLocal finds the running agent of a data folder. It returns
-// ErrNotRunning when none answers.
+// Access returns how the client reaches the agent: the UI's link and
+// whether the token is the users' (limited) one.
+func (c *LocalClient) Access() Access { return c.access }
+
+// DialLocal finds the running agent of a data folder, with the full token
+// when this user may read the data folder and the users' token otherwise
+// (Store.LocalAccess). It returns ErrNotRunning when none answers.
 func DialLocal(ctx context.Context, s *Store) (*LocalClient, error) {
-	rt, ok, err := s.LoadRuntime()
+	acc, err := s.LocalAccess()
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, ErrNotRunning
-	}
-	cfg, err := s.Load()
-	if err != nil {
-		return nil, err
-	}
-	u, err := url.Parse(rt.UIURL)
+	u, err := url.Parse(acc.UIURL)
 	if err != nil || u.Host == "" {
 		return nil, ErrNotRunning
 	}
-	c := &LocalClient{base: "http://" + u.Host, token: cfg.UIToken, hc: &http.Client{Timeout: 5 * time.Minute}}
+	c := &LocalClient{base: "http://" + u.Host, token: acc.Token, access: acc, hc: &http.Client{Timeout: 5 * time.Minute}}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if _, err := c.Status(ctx); err != nil {

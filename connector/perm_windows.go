@@ -4,15 +4,18 @@ package connector
 
 import "golang.org/x/sys/windows"
 
-// dataDirSDDL grants full control to SYSTEM and the Administrators group
-// only, and protects the folder from inherited permissions: the connector
-// runs as a service (SYSTEM) and is configured by an administrator, and no
-// other local user may read its credential.
-const dataDirSDDL = "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
+// restrictDir makes dir accessible to SYSTEM and Administrators only
+// (dataDirSDDL).
+func restrictDir(dir string) error { return setDACL(dir, dataDirSDDL) }
 
-// restrictDir makes dir accessible to SYSTEM and Administrators only.
-func restrictDir(dir string) error {
-	sd, err := windows.SecurityDescriptorFromString(dataDirSDDL)
+// shareWithUsers makes a file of the data folder readable by interactive
+// users (userAccessSDDL).
+func shareWithUsers(path string) error { return setDACL(path, userAccessSDDL) }
+
+// setDACL replaces the access rules of a file or folder with those of
+// sddl, protected from inheritance.
+func setDACL(path, sddl string) error {
+	sd, err := windows.SecurityDescriptorFromString(sddl)
 	if err != nil {
 		return err
 	}
@@ -20,6 +23,6 @@ func restrictDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	return windows.SetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
+	return windows.SetNamedSecurityInfo(path, windows.SE_FILE_OBJECT,
 		windows.DACL_SECURITY_INFORMATION|windows.PROTECTED_DACL_SECURITY_INFORMATION, nil, nil, dacl, nil)
 }

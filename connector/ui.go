@@ -129,7 +129,16 @@ type pageData struct {
 	File       *FileStatus
 	Items      []*Entry
 	Lines      []LogLine
+	// Limited: the page was opened with the users' token, so it offers
+	// no link or unlink (access.go).
+	Limited bool
 }
+
+// roleKey is the context key of the request's uiRole, set by guard.
+type roleKey struct{}
+
+// limited reports whether a request came with the users' token.
+func limited(r *http.Request) bool { return r.Context().Value(roleKey{}) == roleUser }
 
 // UIHandler returns the local web UI and its JSON API. Every request must
 // carry the installation's token (the cookie set by the link that
@@ -145,7 +154,7 @@ func (a *Agent) UIHandler() http.Handler {
 		a.renderPage(w, r, tmpl, pageData{Title: "Company files", View: "cards", Flash: r.URL.Query().Get("msg"), FlashClass: r.URL.Query().Get("class")})
 	})
 	mux.HandleFunc("GET /fragments", func(w http.ResponseWriter, r *http.Request) {
-		d := pageData{Status: a.Status()}
+		d := pageData{Status: a.Status(), Limited: limited(r)}
 		var cards, foot bytes.Buffer
 		if err := tmpl.ExecuteTemplate(&cards, "cards", d); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -328,6 +337,7 @@ func (a *Agent) Link(ctx context.Context, req LinkRequest) (*LinkedFile, error) 
 
 func (a *Agent) renderPage(w http.ResponseWriter, r *http.Request, tmpl *template.Template, d pageData) {
 	d.Status = a.Status()
+	d.Limited = limited(r)
 	var buf bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&buf, "page", d); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -337,11 +347,21 @@ func (a *Agent) renderPage(w http.ResponseWriter, r *http.Request, tmpl *templat
 	buf.WriteTo(w)
 }
 
-// guard enforces the token, the loopback Host, and same-origin changes.
+// guard enforces the token, the loopback Host, and same-origin changes;
+// the users' token (access.go) may only read and sync, pause or resume.
 func (a *Agent) guard(next http.Handler) http.Handler {
 	token := a.config().UIToken
-	valid := func(t string) bool {
-		return t != "" && subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1
+	userToken := UserToken(token)
+	role := func(t string) uiRole {
+		switch {
+		case t == "":
+			return roleNone
+		case subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1:
+			return roleAdmin
+		case subtle.ConstantTimeCompare([]byte(t), []byte(userToken)) == 1:
+			return roleUser
+		}
+		return roleNone
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Frame-Options", "DENY")
@@ -353,21 +373,23 @@ func (a *Agent) guard(next http.Handler) http.Handler {
 			return
 		}
 		if t := r.URL.Query().Get("token"); t != "" && r.Method == http.MethodGet {
-			if !valid(t) {
+			if role(t) == roleNone {
 				refuse(w)
 				return
 			}
-			http.SetCookie(w, &http.Cookie{Name: uiCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+			// The cookie carries the token the link carried: the users'
+			// link opens the users' page.
+			http.SetCookie(w, &http.Cookie{Name: uiCookie, Value: t, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 			http.Redirect(w, r, r.URL.Path, http.StatusSeeOther) // drop the token from the address bar
 			return
 		}
-		ok := false
+		got := roleNone
 		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-			ok = valid(strings.TrimPrefix(h, "Bearer "))
+			got = role(strings.TrimPrefix(h, "Bearer "))
 		} else if c, err := r.Cookie(uiCookie); err == nil {
-			ok = valid(c.Value)
+			got = role(c.Value)
 		}
-		if !ok {
+		if got == roleNone {
 			refuse(w)
 			return
 		}
@@ -375,7 +397,15 @@ func (a *Agent) guard(next http.Handler) http.Handler {
 			http.Error(w, "Forbidden: changes must come from the connector's own page.", http.StatusForbidden)
 			return
 		}
-		next.ServeHTTP(w, r)
+		if got == roleUser && !userMay(r) {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				writeUIJSON(w, http.StatusForbidden, map[string]string{"error": AdminOnlyMessage})
+				return
+			}
+			http.Error(w, "Forbidden: "+AdminOnlyMessage, http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), roleKey{}, got)))
 	})
 }
 

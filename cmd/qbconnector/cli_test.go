@@ -35,3 +35,33 @@ func TestUsageErrorsExit2(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusFormats: `qbconnector status` prints text for people and, with
+// --format json or jsonl (or the old --json), one JSON document for
+// scripts; a stopped connector says so in every format.
+func TestStatusFormats(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "The connector is not running.\nNo company file is linked yet.\n"},
+		{[]string{"--format", "text"}, "The connector is not running.\nNo company file is linked yet.\n"},
+		{[]string{"--format", "json"}, "{\n  \"files\": [],\n  \"running\": false\n}\n"},
+		{[]string{"--format", "jsonl"}, "{\"files\":[],\"running\":false}\n"},
+		{[]string{"--json"}, "{\n  \"files\": [],\n  \"running\": false\n}\n"},
+	} {
+		var out, errb bytes.Buffer
+		args := append([]string{"status", "--data-dir", dir}, tc.args...)
+		if code := runCLI(context.Background(), args, &out, &errb); code != 0 {
+			t.Fatalf("qbconnector %s: exit %d\n%s", strings.Join(args, " "), code, errb.String())
+		}
+		if out.String() != tc.want {
+			t.Errorf("qbconnector %s printed %q, want %q", strings.Join(args, " "), out.String(), tc.want)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := runCLI(context.Background(), []string{"status", "--data-dir", dir, "--format", "yaml"}, &out, &errb); code != cliout.ExitUsage {
+		t.Errorf("--format yaml: exit %d, want %d", code, cliout.ExitUsage)
+	}
+}

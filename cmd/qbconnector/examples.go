@@ -16,7 +16,8 @@ var examples = func() clidoc.Examples {
 qbconnector link --platform http://127.0.0.1:8080 --code ABCD-1234 --qbdsim 127.0.0.1:8765   # the simulator, off Windows`,
 		"run": `qbconnector run
 qbconnector run --print-ui-url --update-interval 15m`,
-		"status": `qbconnector status`,
+		"status": `qbconnector status
+qbconnector status --format json                   # for scripts: the local API's status`,
 		"pause":  `qbconnector pause --for 8h`,
 		"resume": `qbconnector resume`,
 		"sync":   `qbconnector sync                                   # Perform Sync for every linked file`,

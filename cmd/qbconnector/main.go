@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -399,9 +398,10 @@ func newRunCmd(g *globals) *cobra.Command {
 }
 
 // status reads the running agent's state, or the configuration when it is
-// not running.
+// not running. --format json and jsonl print the local API's status (or
+// {"running": false, "files": [...]} when the agent is not running).
 func newStatusCmd(g *globals) *cobra.Command {
-	var asJSON bool
+	var format *cliout.Format
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show each company file's state",
@@ -419,46 +419,49 @@ func newStatusCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					return json.NewEncoder(w).Encode(map[string]any{"running": false, "files": cfg.Files})
+				files := cfg.Files
+				if files == nil {
+					files = []connector.LinkedFile{}
 				}
-				fmt.Fprintln(w, "The connector is not running.")
-				if !cfg.Linked() {
-					fmt.Fprintln(w, "No company file is linked yet.")
-					return nil
-				}
-				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "CONNECTION\tCOMPANY\tFILE\tPAUSED")
-				for _, f := range cfg.Files {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", f.ConnectionID, f.File.CompanyName, f.File.Path, f.Paused)
-				}
-				return tw.Flush()
+				return cliout.Show(w, *format, map[string]any{"running": false, "files": files}, func(w io.Writer) error {
+					fmt.Fprintln(w, "The connector is not running.")
+					if !cfg.Linked() {
+						fmt.Fprintln(w, "No company file is linked yet.")
+						return nil
+					}
+					tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "CONNECTION\tCOMPANY\tFILE\tPAUSED")
+					for _, f := range cfg.Files {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", f.ConnectionID, f.File.CompanyName, f.File.Path, f.Paused)
+					}
+					return tw.Flush()
+				})
 			}
 			s, err := lc.Status(ctx)
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return json.NewEncoder(w).Encode(s)
-			}
-			// The first line is the whole truth in one sentence: the
-			// platform's reachability and what QuickBooks says for the
-			// files, never a condition of one part read as the whole.
-			fmt.Fprintln(w, s.Summary())
-			fmt.Fprintf(w, "Connector %s, signed by %s; platform %s\n", s.Identity.Version, s.Identity.Signer, s.Platform)
-			for _, f := range s.Files {
-				fmt.Fprintf(w, "\n%s (%s)\n  %s (connection %s)\n  state: %s (%s)\n", f.File.CompanyName, f.File.Path, f.Client(), f.ConnectionID, f.Shown.Message, f.Shown.Code)
-				if f.Shown.Resolution != "" {
-					fmt.Fprintf(w, "  what to do: %s\n", connector.ForCommandLine(f.Shown.Resolution))
+			return cliout.Show(w, *format, s, func(w io.Writer) error {
+				// The first line is the whole truth in one sentence: the
+				// platform's reachability and what QuickBooks says for the
+				// files, never a condition of one part read as the whole.
+				fmt.Fprintln(w, s.Summary())
+				fmt.Fprintf(w, "Connector %s, signed by %s; platform %s\n", s.Identity.Version, s.Identity.Signer, s.Platform)
+				for _, f := range s.Files {
+					fmt.Fprintf(w, "\n%s (%s)\n  %s (connection %s)\n  state: %s (%s)\n", f.File.CompanyName, f.File.Path, f.Client(), f.ConnectionID, f.Shown.Message, f.Shown.Code)
+					if f.Shown.Resolution != "" {
+						fmt.Fprintf(w, "  what to do: %s\n", connector.ForCommandLine(f.Shown.Resolution))
+					}
+					if f.LastSync != nil {
+						fmt.Fprintf(w, "  last successful sync: %s\n", f.LastSync.Local().Format(time.RFC1123))
+					}
 				}
-				if f.LastSync != nil {
-					fmt.Fprintf(w, "  last successful sync: %s\n", f.LastSync.Local().Format(time.RFC1123))
-				}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	format = cliout.AddFormat(cmd, cliout.Text)
+	cliout.AddJSONAlias(cmd, format)
 	return cmd
 }
 
@@ -631,21 +634,19 @@ func newUICmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rt, ok, err := st.LoadRuntime()
+			// An administrator gets the full page; any other user of the
+			// computer the users' page, without link and unlink
+			// (connector/access.go).
+			lc, err := connector.DialLocal(cmd.Context(), st)
 			if err != nil {
 				return err
 			}
-			if !ok {
-				return connector.ErrNotRunning
-			}
-			if _, err := connector.DialLocal(cmd.Context(), st); err != nil {
-				return err
-			}
+			link := lc.Access().UIURL
 			if open {
 				// The Start-menu shortcut runs this: no command line to read.
-				return openBrowser(rt.UIURL)
+				return openBrowser(link)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), rt.UIURL)
+			fmt.Fprintln(cmd.OutOrStdout(), link)
 			return nil
 		},
 	}

@@ -134,9 +134,8 @@ func (t *trayApp) status() (*connector.LocalClient, *connector.Status) {
 	}
 	c, err := connector.DialLocal(ctx, t.store)
 	if err != nil {
-		// Said once per cause: the data folder is for SYSTEM and the
-		// Administrators, so in a session without them this says
-		// "access is denied" rather than that the connector is stopped.
+		// Said once per cause. The tray reads the users' access file
+		// (connector/access.go), which every interactive user may read.
 		if msg := err.Error(); msg != t.lastErr {
 			t.lastErr = msg
 			t.log.Warn("tray: the connector's state is unknown", "err", err)
@@ -183,12 +182,9 @@ func (t *trayApp) click(id string) {
 		return
 	}
 	if id == tray.ItemOpen {
-		rt, ok, err := t.store.LoadRuntime()
-		if err != nil || !ok {
-			t.log.Warn("tray: the local UI's link is unknown", "err", err)
-			return
-		}
-		if err := openBrowser(rt.UIURL); err != nil {
+		// The users' page for a user who is not an administrator
+		// (connector/access.go).
+		if err := openBrowser(c.Access().UIURL); err != nil {
 			t.log.Warn("tray: the browser did not open", "err", err)
 		}
 		return

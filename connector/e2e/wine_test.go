@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +20,56 @@ import (
 	"github.com/qbconnect/qbconnect/qbd"
 )
 
+// The releases the Wine test publishes: a newer connector, and a signed
+// program that is not one (it exits at once).
+const (
+	newerVersion  = "9.9.10-e2e"
+	brokenVersion = "9.9.11-e2e"
+)
+
+// publishWindows signs a Windows build with the connector's certificate,
+// publishes it as version on the platform (trusting the test root) and
+// rolls it out to every connector; it returns the signed file.
+func (e *env) publishWindows(t *testing.T, build, version string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "qbconnector.exe")
+	data, err := os.ReadFile(build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.agent.Leaf.Sign(t, path)
+	e.plat.Release("publish", "--roots", e.ca.RootPath(), "--version", version, path)
+	e.plat.Release("rollout", "--version", version, "--percent", "100")
+	return path
+}
+
+// buildHello builds internal/wine's hello program for Windows.
+func buildHello(t *testing.T) string {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "hello.exe")
+	cmd := exec.Command("go", "build", "-o", out, "./internal/wine/testdata/hello")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building hello.exe: %v\n%s", err, msg)
+	}
+	return out
+}
+
+func sameFile(tb testing.TB, a, b string) bool {
+	tb.Helper()
+	x, err1 := os.ReadFile(a)
+	y, err2 := os.ReadFile(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
+}
+
 // TestWindowsConnectorUnderWine runs the connector's Windows build,
 // qbconnector.exe signed with Authenticode and installed in C:\Program
 // Files\qbconnect, under Wine against the native platform and simulator on
@@ -22,8 +77,12 @@ import (
 // real COM driver finds no request processor; linked to the simulator it
 // runs, a client's write is applied exactly once, and a pause and a resume
 // reach the platform; its data folder is C:\ProgramData\qbconnect, locked
-// by the running agent. The duration is logged (the issue asks for under 3
-// minutes).
+// by the running agent; the users' token (ui-user.json) reads and syncs
+// but may not link; Wine's service manager installs, starts and removes
+// the service; the running qbconnector.exe updates itself to a newer
+// signed release (renamed to .old, the new one started) and rolls back a
+// release that does not report in. The duration is logged (the issue asks
+// for under 3 minutes).
 func TestWindowsConnectorUnderWine(t *testing.T) {
 	start := time.Now()
 	defer func() { t.Logf("the Windows connector under Wine took %s", time.Since(start).Round(time.Millisecond)) }()
@@ -114,27 +173,171 @@ func TestWindowsConnectorUnderWine(t *testing.T) {
 		}
 	})
 
+	t.Run("the users' token: read and sync, not link", func(t *testing.T) {
+		// The tray app of a user who is not an administrator reads
+		// ui-user.json (connector/access.go) and gets the users' token.
+		var acc connector.Access
+		data, err := os.ReadFile(e.agent.DataDir + "/" + connector.UserAccessFile)
+		if err != nil {
+			t.Fatalf("the running agent published no access for the users of the computer: %v", err)
+		}
+		if err := json.Unmarshal(data, &acc); err != nil || acc.Token == "" || acc.Token == e.agent.Token {
+			t.Fatalf("%s: %+v, %v", connector.UserAccessFile, acc, err)
+		}
+		full := e.agent.Token
+		e.agent.Token = acc.Token
+		defer func() { e.agent.Token = full }()
+		var st connector.Status
+		if code := e.agent.UI("GET", "/api/status", nil, &st); code != http.StatusOK || len(st.Files) != 1 {
+			t.Errorf("status with the users' token: HTTP %d, %d files", code, len(st.Files))
+		}
+		e.press("sync", nil)
+		if code := e.agent.UI("POST", "/api/link", map[string]string{"code": "ABCD-1234"}, nil); code != http.StatusForbidden {
+			t.Errorf("link with the users' token: HTTP %d, want 403", code)
+		}
+		if code := e.agent.UI("POST", "/api/files/"+e.conn.ID+"/unlink", nil, nil); code != http.StatusForbidden {
+			t.Errorf("unlink with the users' token: HTTP %d, want 403", code)
+		}
+		sddl, err := pfx.SDDL(testenv.DefaultDataFolder + `\` + connector.UserAccessFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const want = "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;IU)"
+		if !strings.HasPrefix(sddl, "D:P") {
+			t.Logf("Wine does not keep file access rules (it reports %s); on Windows %s reads %s", sddl, connector.UserAccessFile, want)
+		} else if sddl != want {
+			t.Errorf("%s's access rules are %q, want %q", connector.UserAccessFile, sddl, want)
+		}
+	})
+
 	t.Run("service install, start and stop through Wine's service manager", func(t *testing.T) {
 		e.agent.Stop()
+		os.Remove(e.agent.DataDir + "/runtime.json")
 		out, errOut, err := e.agent.CmdErr("service", "install")
 		if err != nil {
 			t.Fatalf("service install: %v\n%s%s", err, out, errOut)
 		}
 		t.Logf("service install said:\n%s%s", out, errOut)
+		defer func() {
+			out, errOut, err := e.agent.CmdErr("service", "uninstall")
+			if err != nil || !strings.Contains(out+errOut, "The qbconnector service is removed.") {
+				t.Errorf("service uninstall: %v\n%s%s", err, out, errOut)
+			}
+		}()
 		// The service runs the agent on the same data folder as the
 		// console (Wine gives services another %ProgramData%), and, with
-		// no console, logs to the data folder's file.
+		// no console, logs to the data folder's file; its first line (no
+		// pinned publisher roots yet: self-update is off) comes before it
+		// reads its own signature.
 		logFile := e.agent.DataDir + "/" + connector.LogFileName
-		wait.For(t, "the service's agent to log in "+testenv.DefaultDataFolder, time.Minute, func() (bool, string) {
+		wait.For(t, "the service's agent to log in "+testenv.DefaultDataFolder, 2*time.Minute, func() (bool, string) {
 			data, err := os.ReadFile(logFile)
 			return err == nil && strings.Contains(string(data), "level=INFO"), fmt.Sprintf("%v %s", err, data)
 		})
-		out, errOut, err = e.agent.CmdErr("service", "uninstall")
-		if err != nil || !strings.Contains(out+errOut, "The qbconnector service is removed.") {
-			t.Fatalf("service uninstall: %v\n%s%s", err, out, errOut)
+		// Then its local UI, once it read its own signature.
+		deadline := time.Now().Add(time.Minute)
+		for {
+			rt, ok, err := (&connector.Store{Dir: e.agent.DataDir}).LoadRuntime()
+			if err == nil && ok {
+				pu, _ := url.Parse(rt.UIURL)
+				req, _ := http.NewRequest("GET", "http://"+pu.Host+"/api/status", nil)
+				req.Header.Set("Authorization", "Bearer "+pu.Query().Get("token"))
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					var st connector.Status
+					json.NewDecoder(resp.Body).Decode(&st)
+					resp.Body.Close()
+					if st.Identity.Version != testenv.Version || !strings.Contains(st.Identity.Signer, "qbconnect Ltd") {
+						t.Errorf("the service runs %+v, want %s signed by qbconnect Ltd", st.Identity, testenv.Version)
+					}
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				break
+			}
+			<-time.After(testenv.PollInterval)
 		}
-		t.Skip("Wine installs, starts, stops and removes the service, but the agent it starts stops making progress " +
-			"while it reads its own signature (the same code runs in a console): the local UI, a write through the " +
-			"service and the service's self-update are checked on Windows only")
+		data, _ := os.ReadFile(logFile)
+		t.Skipf("Wine installs, starts, stops and removes the service, but the agent it starts does not reach its local UI "+
+			"within a minute. A probe (a Go service that logs each step) stops inside CryptoAPI's certificate chain "+
+			"building (CertGetCertificateChain, which Go's x509 uses for the system roots): it never returned in a "+
+			"Wine service within 90 s, and took 8 s in a console. With the publisher's roots pinned beside the program "+
+			"the connector checks its signature in Go instead (connector/identity.go), but under Wine the service then "+
+			"wrote no log line within 2 minutes either, for reasons not found yet. The local UI, a write through the "+
+			"service and the service's self-update are checked on Windows only. The service's log:\n%s", data)
+	})
+
+	t.Run("self-update to a newer signed release: the running .exe is renamed, the new one started", func(t *testing.T) {
+		// The publisher's root pinned beside the program, as the MSI
+		// installs it; release 9.9.10 of the same publisher on the
+		// platform. The running qbconnector.exe cannot be deleted or
+		// overwritten on Windows, but it can be renamed: it becomes
+		// qbconnector.exe.old, the new one takes its name and starts, and
+		// the old one exits once the new one reported in.
+		e.agent.Stop()
+		e.agent.PinRoots(e.ca.RootPath())
+		v2 := e.publishWindows(t, testenv.BuildWindowsConnector(t, t.TempDir(), newerVersion), newerVersion)
+		before, err := os.ReadFile(e.agent.Program)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.agent.Run("--update-interval", "1s")
+		replaced := false
+		defer func() {
+			if !replaced || t.Failed() {
+				t.Logf("the connector wrote:\n%s", e.agent.Proc.Output.String())
+			}
+		}()
+		e.agent.WaitReplaced(2 * time.Minute)
+		replaced = true
+		st := e.agent.Status()
+		if st.Identity.Version != newerVersion || !strings.Contains(st.Identity.Signer, "qbconnect Ltd") {
+			t.Errorf("after the update the connector runs %+v, want %s signed by qbconnect Ltd", st.Identity, newerVersion)
+		}
+		if !sameFile(t, e.agent.Program, v2) {
+			t.Error("qbconnector.exe is not the new release")
+		}
+		if old, _ := os.ReadFile(e.agent.Program + ".old"); string(old) != string(before) {
+			t.Error("the previous qbconnector.exe was not kept as qbconnector.exe.old")
+		}
+		e.expectState(qbd.CondOK)
+	})
+
+	t.Run("a release that does not report in is rolled back, and the running version carries on", func(t *testing.T) {
+		// A signed program that exits at once: the new version never
+		// reports in, so the running one (now qbconnector.exe.old, the
+		// image of the running process) takes its name back.
+		running, err := os.ReadFile(e.agent.Program)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.publishWindows(t, buildHello(t), brokenVersion)
+		wait.For(t, "the update to be rolled back", 2*time.Minute, func() (bool, string) {
+			out := e.agent.Proc.Output.String()
+			return strings.Contains(out, "rolled back") || strings.Contains(out, "rolling back"), "no rollback in the log yet"
+		})
+		wait.For(t, "qbconnector.exe to be restored and serve again", time.Minute, func() (bool, string) {
+			if prog, _ := os.ReadFile(e.agent.Program); string(prog) != string(running) {
+				return false, "qbconnector.exe is not the running version"
+			}
+			// The agent starts again in the same process, on the same
+			// address: refused connections until it listens.
+			pu, _ := url.Parse(e.agent.UIURL)
+			req, _ := http.NewRequest("GET", "http://"+pu.Host+"/api/status", nil)
+			req.Header.Set("Authorization", "Bearer "+e.agent.Token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false, err.Error()
+			}
+			defer resp.Body.Close()
+			var st connector.Status
+			json.NewDecoder(resp.Body).Decode(&st)
+			return st.Identity.Version == newerVersion, fmt.Sprintf("HTTP %d, version %q", resp.StatusCode, st.Identity.Version)
+		})
+		if _, err := os.Stat(e.agent.Program + ".new"); err != nil {
+			t.Errorf("the release that did not report in is not kept aside as qbconnector.exe.new: %v", err)
+		}
+		e.expectState(qbd.CondOK)
+		e.agent.Stop()
 	})
 }

@@ -39,6 +39,9 @@ type Connector struct {
 	// Wine, when set, is the Wine prefix that runs the program: a Windows
 	// build installed with InstallWindowsConnector.
 	Wine *wine.Prefix
+	// runPID is the running agent's PID as its runtime file says (under
+	// Wine a Windows PID), read when Run saw its UI.
+	runPID int
 	// dataDirArg is the --data-dir the commands get; "" leaves the
 	// connector's default data folder (under Wine, C:\ProgramData\qbconnect).
 	dataDirArg string
@@ -51,6 +54,8 @@ func (c *Connector) command(args ...string) *exec.Cmd {
 		args = append([]string{"--data-dir", c.dataDirArg}, args...)
 	}
 	if c.Wine != nil {
+		// No WaitDelay: a version started by a self-update writes to the
+		// output it inherits, which the test reads (the rollback's log).
 		return c.Wine.Command(c.Program, args...)
 	}
 	return exec.Command(c.Program, args...)
@@ -161,6 +166,9 @@ func (c *Connector) Run(extra ...string) {
 		c.tb.Fatal(err)
 	}
 	c.Token = pu.Query().Get("token")
+	if rt, ok, err := (&connector.Store{Dir: c.DataDir}).LoadRuntime(); err == nil && ok {
+		c.runPID = rt.PID
+	}
 }
 
 // Stop stops the running agent gracefully.

@@ -3,6 +3,8 @@ package testenv
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/wait"
+	"github.com/qbconnect/qbconnect/internal/wine"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
 
@@ -74,14 +77,21 @@ func (c *Connector) WaitReplaced(timeout time.Duration) {
 		c.tb.Fatal("WaitReplaced: the connector was not started with Run")
 	}
 	oldPID := old.cmd.Process.Pid
+	// Under Wine the runtime file names Windows PIDs, which are not the
+	// Linux ones: the old agent's is the one it published when it
+	// started, and the new one is alive when its UI answers.
+	oldRuntimePID, alive := oldPID, func(r connector.Runtime) bool { return !gone(r.PID) }
+	if c.Wine != nil {
+		oldRuntimePID, alive = c.runPID, uiAnswers
+	}
 	var rt connector.Runtime
 	wait.For(c.tb, "the connector to be replaced by a new process", timeout, func() (bool, string) {
 		r, ok, err := (&connector.Store{Dir: c.DataDir}).LoadRuntime()
 		if err != nil || !ok {
 			return false, fmt.Sprintf("no runtime file (%v)", err)
 		}
-		if r.PID == oldPID || gone(r.PID) {
-			return false, fmt.Sprintf("runtime PID %d (old %d)", r.PID, oldPID)
+		if r.PID == oldRuntimePID || !alive(r) {
+			return false, fmt.Sprintf("runtime PID %d (old %d)", r.PID, oldRuntimePID)
 		}
 		if !old.Exited() && !gone(oldPID) {
 			return false, fmt.Sprintf("new PID %d, the old process %d still runs", r.PID, oldPID)
@@ -91,9 +101,10 @@ func (c *Connector) WaitReplaced(timeout time.Duration) {
 	})
 	// Stop the new process before the old Proc's cleanup, which waits for
 	// the output pipes the new process inherited.
-	a := &adopted{pid: rt.PID, dataDir: c.DataDir}
+	a := &adopted{pid: rt.PID, dataDir: c.DataDir, wine: c.Wine}
 	c.tb.Cleanup(a.stop)
 	c.adopted = a
+	c.runPID = rt.PID
 	c.UIURL = rt.UIURL
 	if i := strings.Index(rt.UIURL, "token="); i >= 0 {
 		c.Token = rt.UIURL[i+len("token="):]
@@ -106,6 +117,41 @@ type adopted struct {
 	pid     int
 	dataDir string
 	stopped bool
+	// wine, when set, runs the process: pid is a Windows PID.
+	wine *wine.Prefix
+}
+
+// uiAnswers reports whether the local UI a runtime file names answers.
+func uiAnswers(r connector.Runtime) bool {
+	u, err := url.Parse(r.UIURL)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	hc := &http.Client{Timeout: 2 * time.Second}
+	resp, err := hc.Get("http://" + u.Host + "/api/status")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
+}
+
+// stopWine ends an adopted Windows process with Wine's taskkill (Windows
+// has no SIGTERM for a console program that another one started) and
+// waits until its local UI no longer answers.
+func (a *adopted) stopWine() {
+	rt, ok, err := (&connector.Store{Dir: a.dataDir}).LoadRuntime()
+	pids := []int{a.pid}
+	if err == nil && ok && rt.PID != a.pid {
+		pids = append(pids, rt.PID)
+	}
+	for _, pid := range pids {
+		a.wine.Run("taskkill", "/F", "/PID", strconv.Itoa(pid))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for ok && uiAnswers(rt) && time.Now().Before(deadline) {
+		<-time.After(wait.Interval) // a process we did not start cannot be waited for
+	}
 }
 
 // stop stops the adopted process and whichever agent the runtime file
@@ -115,6 +161,10 @@ func (a *adopted) stop() {
 		return
 	}
 	a.stopped = true
+	if a.wine != nil {
+		a.stopWine()
+		return
+	}
 	pids := []int{a.pid}
 	if rt, ok, err := (&connector.Store{Dir: a.dataDir}).LoadRuntime(); err == nil && ok && rt.PID != a.pid {
 		pids = append(pids, rt.PID)
