@@ -255,7 +255,7 @@ func TestWindowsConnectorUnderWine(t *testing.T) {
 			if time.Now().After(deadline) {
 				break
 			}
-			<-time.After(testenv.PollInterval)
+			<-time.After(wait.Interval)
 		}
 		data, _ := os.ReadFile(logFile)
 		t.Skipf("Wine installs, starts, stops and removes the service, but the agent it starts does not reach its local UI "+
