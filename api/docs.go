@@ -34,9 +34,7 @@ Redoc.init("v1/openapi.json", {
   theme: { typography: { fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
                          headings: { fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" },
                          code: { fontFamily: "ui-monospace, 'Cascadia Mono', Menlo, Consolas, monospace" } } },
-  expandResponses: "200,201,202",
-  jsonSamplesExpandLevel: 2,
-  sortTagsAlphabetically: false
+  jsonSamplesExpandLevel: 2
 }, document.getElementById("redoc"));
 </script>
 </body>

@@ -179,10 +179,6 @@ func schemas() jsonObj {
 		"id": str(""), "url": str(""), "description": str(""), "events": array(ref("EventType")), "createdAt": dateTime(),
 		"secret": str("Signing secret, shown only here."),
 	})
-	events := make([]string, 0, 5)
-	for _, ev := range qbconnect.EventTypes() {
-		events = append(events, string(ev))
-	}
 	delivery := object([]string{"id", "webhookId", "eventId", "eventType", "status", "attempts", "createdAt"}, jsonObj{
 		"id": str(""), "webhookId": str(""), "eventId": str(""), "eventType": ref("EventType"),
 		"status": enum("Pending", "Delivered", "Failed"), "createdAt": dateTime(), "deliveredAt": dateTime(),
@@ -234,7 +230,6 @@ func schemas() jsonObj {
 		"SyncStatus":     object([]string{"companyId", "data"}, jsonObj{"companyId": str(""), "data": array(ref("SyncState"))}),
 		"SyncRun":        syncRun,
 		"Operation":      operation,
-		"EventType":      enum(events...),
 		"Webhook":        webhook,
 		"WebhookCreated": webhookCreated,
 		"Delivery":       delivery,
@@ -292,7 +287,8 @@ func queryParam(name, desc string, schema jsonObj) jsonObj {
 }
 
 func headerParam(name, desc string) jsonObj {
-	return jsonObj{"name": name, "in": "header", "required": false, "description": desc, "schema": jsonObj{"type": "string", "maxLength": maxIdempotencyKey}}
+	return jsonObj{"name": name, "in": "header", "required": false, "description": desc,
+		"schema": jsonObj{"type": "string", "maxLength": maxIdempotencyKey, "pattern": "^[!-~]+$"}, "example": "order-1042-create"}
 }
 
 func pageQueryParams() []jsonObj {

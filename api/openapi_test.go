@@ -170,15 +170,18 @@ func (c *specChecker) validate(req *http.Request, body []byte, status int, heade
 		// Not a documented endpoint: it must be answered with the error
 		// shape and a 404, or, on a data type's paths, 400 when the data
 		// type does not take the action (voiding a customer) or the
-		// request is malformed before the data type is known.
+		// request is malformed before the data type is known, and 401
+		// without a credential.
 		var eb struct {
 			Error map[string]any `json:"error"`
 		}
 		if json.Unmarshal(resp, &eb) != nil {
 			return fmt.Errorf("undocumented request answered %d without the error shape: %v", status, err)
 		}
-		want := status == http.StatusNotFound && eb.Error["code"] == "not_found" ||
-			dataTypeRoute(req.URL.Path) && status == http.StatusBadRequest && eb.Error["code"] == "invalid"
+		code := eb.Error["code"]
+		want := status == http.StatusNotFound && code == "not_found" ||
+			dataTypeRoute(req.URL.Path) && (status == http.StatusBadRequest && code == "invalid" ||
+				status == http.StatusUnauthorized && code == "unauthorized") // the credential is checked before the data type
 		if !want {
 			return fmt.Errorf("undocumented request answered %d (want the 404 error shape): %v", status, err)
 		}

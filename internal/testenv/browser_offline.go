@@ -96,3 +96,26 @@ func writeFile(tb interface {
 		tb.Fatal(err)
 	}
 }
+
+// WaitJS evaluates the JavaScript expression js on the page, without
+// reloading it, until it is true: for pages too large to read their whole
+// text.
+func (t *Tab) WaitJS(what, js string, timeout time.Duration) {
+	t.tb.Helper()
+	WaitFor(t.tb, what, timeout, func() (bool, string) {
+		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+		defer cancel()
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err != nil {
+			return false, err.Error()
+		}
+		return ok, "not yet"
+	})
+}
+
+// EvalString evaluates the JavaScript expression js on the page and
+// returns its string value.
+func (t *Tab) EvalString(js string) string {
+	t.tb.Helper()
+	return value(t, "evaluate", 15*time.Second, chromedp.Evaluate[string](js))
+}

@@ -11160,7 +11160,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -11355,7 +11358,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -11474,7 +11480,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -11687,7 +11696,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -11886,7 +11898,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -12005,7 +12020,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -12139,7 +12157,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -12338,7 +12359,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -12536,7 +12560,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -12655,7 +12682,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -12855,7 +12885,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -13187,7 +13220,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -13306,7 +13342,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -13444,7 +13483,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -13643,7 +13685,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -13973,7 +14018,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -14092,7 +14140,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -14229,7 +14280,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -14418,7 +14472,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -14594,7 +14651,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -14713,7 +14773,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -15461,7 +15524,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -15772,7 +15838,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -15891,7 +15960,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -16028,7 +16100,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -16227,7 +16302,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -16538,7 +16616,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -16657,7 +16738,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -16794,7 +16878,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -16995,7 +17082,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -17370,7 +17460,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -17489,7 +17582,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -17627,7 +17723,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -17813,7 +17912,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -17984,7 +18086,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -18173,7 +18278,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -18349,7 +18457,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -18543,7 +18654,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -18872,7 +18986,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -18991,7 +19108,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -19193,7 +19313,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -19368,7 +19491,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -19559,7 +19685,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -19780,7 +19909,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -19899,7 +20031,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -20031,7 +20166,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -20220,7 +20358,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -20417,7 +20558,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -20536,7 +20680,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -20737,7 +20884,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -21025,7 +21175,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -21144,7 +21297,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -21361,7 +21517,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -21685,7 +21844,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -21804,7 +21966,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -22010,7 +22175,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -22216,7 +22384,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -22335,7 +22506,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -22534,7 +22708,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -22727,7 +22904,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -22846,7 +23026,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -23100,7 +23283,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -23334,7 +23520,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -23453,7 +23642,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -23655,7 +23847,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -23880,7 +24075,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -23999,7 +24197,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -24214,7 +24415,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -24591,7 +24795,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -24710,7 +24917,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -24848,7 +25058,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -25047,7 +25260,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -25361,7 +25577,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -25480,7 +25699,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -25617,7 +25839,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -25806,7 +26031,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -25982,7 +26210,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -26174,7 +26405,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -26407,7 +26641,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -26526,7 +26763,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -26658,7 +26898,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -26847,7 +27090,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -27074,7 +27320,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -27193,7 +27442,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -27395,7 +27647,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -27617,7 +27872,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -27736,7 +27994,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -27938,7 +28199,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -28138,7 +28402,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -28257,7 +28524,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -28459,7 +28729,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -28649,7 +28922,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -28768,7 +29044,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -28967,7 +29246,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -29139,7 +29421,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -29325,7 +29610,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -29513,7 +29801,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -29632,7 +29923,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -29845,7 +30139,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -30160,7 +30457,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -30279,7 +30579,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -30415,7 +30718,10 @@ export interface operations {
                 wait?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -30614,7 +30920,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -30847,7 +31156,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -30966,7 +31278,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -31364,7 +31679,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -31690,7 +32008,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -31809,7 +32130,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -32029,7 +32353,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -32434,7 +32761,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -32553,7 +32883,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -32691,7 +33024,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -32876,7 +33212,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -33050,7 +33389,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -33169,7 +33511,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -33367,7 +33712,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -33548,7 +33896,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -33667,7 +34018,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -33866,7 +34220,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -34050,7 +34407,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -34169,7 +34529,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -34368,7 +34731,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -34559,7 +34925,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -34678,7 +35047,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -34880,7 +35252,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -35106,7 +35481,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -35225,7 +35603,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -35424,7 +35805,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -35595,7 +35979,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -35781,7 +36168,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -35955,7 +36345,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -36141,7 +36534,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -36319,7 +36715,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -36438,7 +36837,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -36848,7 +37250,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -37034,7 +37439,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -37246,7 +37654,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -37556,7 +37967,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -37675,7 +38089,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -37812,7 +38229,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -38001,7 +38421,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -38177,7 +38600,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -38367,7 +38793,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -38666,7 +39095,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -38785,7 +39217,10 @@ export interface operations {
                 timeout?: string;
             };
             header?: {
-                /** @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch. */
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
