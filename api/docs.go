@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	_ "embed"
 	"net/http"
+	"sync"
 
 	"github.com/qbconnect/qbconnect"
 )
@@ -13,7 +15,14 @@ import (
 // network beyond the platform itself.
 
 //go:embed redoc/redoc.standalone.js
-var redocJS []byte
+var redocBundle []byte
+
+// redocJS is the bundle with its one address outside the platform, the
+// Redocly logo of the sidebar's footer (which Redoc hides when it does not
+// load), replaced by an empty image: the page makes no request elsewhere.
+var redocJS = sync.OnceValue(func() []byte {
+	return bytes.ReplaceAll(redocBundle, []byte(`"https://cdn.redoc.ly/redoc/logo-mini.svg"`), []byte(`"data:,"`))
+})
 
 // docsPage loads the script and the document relative to /docs, so that it
 // also works behind a path prefix. The fonts are the system's: nothing is
@@ -62,6 +71,6 @@ func serveRedoc(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=86400")
-	_, _ = w.Write(redocJS)
+	_, _ = w.Write(redocJS())
 	return nil
 }

@@ -76,13 +76,12 @@ func clientDocument() jsonObj {
 		"title":   "qbconnect API",
 		"version": "1.0.0",
 		"summary": "Read and write QuickBooks Desktop company files from the cloud.",
-		"description": "Read and write QuickBooks Desktop company files from the cloud.\n\n" +
-			"Authenticate with an organisation's API key: `Authorization: Bearer qbk_...`.\n\n" +
+		"description": "Authenticate with an organisation's API key: `Authorization: Bearer qbk_...`.\n\n" +
 			"**Errors** answer with one shape (`Error`): a stable `code` (see `ErrorCode` for the catalogue), a message for developers, a message and a resolution for the end user, the request's ID and, for errors from QuickBooks, `qbCode`.\n\n" +
 			"**Headers.** Every answer carries `X-Request-Id` (send your own, at most 64 plain characters, to correlate logs). Writes take `Idempotency-Key`. Created resources and queued operations answer `Location`. 429 and 503 answer `Retry-After` (seconds).\n\n" +
 			"**Records** are the camelCase JSON of QuickBooks' qbXML 13.0 elements: amounts, prices, quantities and percentages are decimal strings, dates `YYYY-MM-DD`, booleans and integers JSON booleans and numbers, repeatable elements arrays.\n\n" +
 			"**Webhooks** are signed: `Qbconnect-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`.",
-		"license": jsonObj{"name": "Proprietary", "identifier": "LicenseRef-qbconnect-proprietary"},
+		"license": jsonObj{"name": "Proprietary, all rights reserved", "identifier": "LicenseRef-qbconnect-proprietary"},
 	}
 	doc["tags"] = tags
 	doc["x-tagGroups"] = []jsonObj{
@@ -110,7 +109,7 @@ func connectorDocument() jsonObj {
 		"description": "The connector protocol (`/gateway/v1`, see gateway/PROTOCOL.md): the connector next to QuickBooks links company files with a one-time code, long-polls for work, posts QuickBooks' answers and reports each file's state. Authenticate with the connector credential received at link time: `Authorization: Bearer qbc_...`.\n\n" +
 			"The QuickBooks Web Connector endpoints (`/qbwc`): the SOAP 1.1 service Intuit's Web Connector calls, authenticated by the user name and password of the connection's .qwc file.\n\n" +
 			"Client applications use the client API's document (/v1/openapi.json) instead.",
-		"license": jsonObj{"name": "Proprietary", "identifier": "LicenseRef-qbconnect-proprietary"},
+		"license": jsonObj{"name": "Proprietary, all rights reserved", "identifier": "LicenseRef-qbconnect-proprietary"},
 	}
 	doc["tags"] = []jsonObj{
 		{"name": "Gateway", "description": "The connector protocol."},

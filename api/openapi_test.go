@@ -36,8 +36,6 @@ func documents() map[string][]byte {
 	return map[string][]byte{"client": api.OpenAPI(), "connector": api.ConnectorOpenAPI()}
 }
 
-func loadSpec(tb testing.TB) *openapi3.T { return loadDocument(tb, api.OpenAPI()) }
-
 func loadDocument(tb testing.TB, b []byte) *openapi3.T {
 	tb.Helper()
 	loader := openapi3.NewLoader()
