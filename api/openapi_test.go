@@ -76,6 +76,23 @@ func newSpecChecker(tb testing.TB) *specChecker {
 	return &specChecker{routers: docRouters}
 }
 
+// dataTypePattern returns the pattern of the {dataType} route a path of
+// dataTypeRoute falls under, or "".
+func dataTypePattern(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case !dataTypeRoute(path):
+		return ""
+	case len(parts) == 4:
+		return "/v1/companies/{companyId}/{dataType}"
+	case len(parts) == 5:
+		return "/v1/companies/{companyId}/{dataType}/{id}"
+	case parts[5] == "void":
+		return "/v1/companies/{companyId}/{dataType}/{id}/void"
+	}
+	return ""
+}
+
 // dataTypeRoute matches the paths of the routes whose pattern holds
 // {dataType}: /v1/companies/{companyId}/{dataType}[/{id}[/void]].
 func dataTypeRoute(path string) bool {
@@ -182,6 +199,9 @@ func (c *specChecker) validate(req *http.Request, body []byte, status int, heade
 				status == http.StatusUnauthorized && code == "unauthorized") // the credential is checked before the data type
 		if !want {
 			return fmt.Errorf("undocumented request answered %d (want the 404 error shape): %v", status, err)
+		}
+		if pattern := dataTypePattern(req.URL.Path); pattern != "" && status != http.StatusNotFound {
+			observe(req.Method, pattern, status) // the {dataType} route answered it
 		}
 		return nil
 	}
