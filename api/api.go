@@ -299,7 +299,8 @@ func (s *Server) allRoutes() []Route {
 	s.registerLive(&rs)        // live.go: /v1/companies/{companyId}/qbxml, /health
 	s.registerReports(&rs)     // report.go: /v1/companies/{companyId}/reports/{report}
 	s.registerWebhooks(&rs)    // webhook.go: /v1/webhooks
-	s.registerOpenAPI(&rs)     // openapi.go: /v1/openapi.json
+	s.registerOpenAPI(&rs)     // openapi.go: /v1/openapi.json, /gateway/v1/openapi.json
+	s.registerDocs(&rs)        // docs.go: /docs, the rendered reference
 	s.registerQBWC(&rs)        // webconnector.go: /qbwc, .../connections/{connectionId}/qwc
 	return rs.routes
 }

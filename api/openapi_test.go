@@ -29,29 +29,76 @@ import (
 // An answer must be documented (status and body); a request the document
 // forbids must not be accepted.
 type specChecker struct {
-	doc    *openapi3.T
-	router routers.Router
+	routers []routers.Router // the client API's document, then the connector's
 }
 
-func loadSpec(tb testing.TB) *openapi3.T {
+// documents are the OpenAPI documents the server serves.
+func documents() map[string][]byte {
+	return map[string][]byte{"client": api.OpenAPI(), "connector": api.ConnectorOpenAPI()}
+}
+
+func loadDocument(tb testing.TB, b []byte) *openapi3.T {
 	tb.Helper()
 	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(api.OpenAPI())
+	doc, err := loader.LoadFromData(b)
 	if err != nil {
 		tb.Fatalf("OpenAPI document does not load: %v", err)
 	}
 	return doc
 }
 
+var (
+	routersOnce sync.Once
+	docRouters  []routers.Router
+	routersErr  error
+)
+
 func newSpecChecker(tb testing.TB) *specChecker {
 	tb.Helper()
-	doc := loadSpec(tb)
-	doc.Servers = nil // match paths on any test server
-	router, err := legacy.NewRouter(doc)
-	if err != nil {
-		tb.Fatalf("OpenAPI router: %v", err)
+	routersOnce.Do(func() {
+		for _, b := range [][]byte{api.OpenAPI(), api.ConnectorOpenAPI()} {
+			doc, err := openapi3.NewLoader().LoadFromData(b)
+			if err != nil {
+				routersErr = err
+				return
+			}
+			doc.Servers = nil // match paths on any test server
+			router, err := legacy.NewRouter(doc)
+			if err != nil {
+				routersErr = err
+				return
+			}
+			docRouters = append(docRouters, router)
+		}
+	})
+	if routersErr != nil {
+		tb.Fatalf("OpenAPI router: %v", routersErr)
 	}
-	return &specChecker{doc: doc, router: router}
+	return &specChecker{routers: docRouters}
+}
+
+// dataTypePattern returns the pattern of the {dataType} route a path of
+// dataTypeRoute falls under, or "".
+func dataTypePattern(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case !dataTypeRoute(path):
+		return ""
+	case len(parts) == 4:
+		return "/v1/companies/{companyId}/{dataType}"
+	case len(parts) == 5:
+		return "/v1/companies/{companyId}/{dataType}/{id}"
+	case parts[5] == "void":
+		return "/v1/companies/{companyId}/{dataType}/{id}/void"
+	}
+	return ""
+}
+
+// dataTypeRoute matches the paths of the routes whose pattern holds
+// {dataType}: /v1/companies/{companyId}/{dataType}[/{id}[/void]].
+func dataTypeRoute(path string) bool {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	return len(parts) >= 4 && len(parts) <= 6 && parts[0] == "v1" && parts[1] == "companies"
 }
 
 // observed records which documented (route, status) pairs the package's
@@ -62,10 +109,16 @@ var observed = struct {
 	m map[string]bool
 }{m: map[string]bool{}}
 
+// observe records an answer under the route it documents (a data type's
+// paths all document the {dataType} routes).
 func observe(method, path string, status int) {
+	key := method + " " + path
+	if r := api.DocumentedRoute(key); r != "" {
+		key = r
+	}
 	observed.Lock()
 	defer observed.Unlock()
-	observed.m[fmt.Sprintf("%s %s %d", method, path, status)] = true
+	observed.m[fmt.Sprintf("%s %d", key, status)] = true
 }
 
 // recorder keeps a copy of what a handler writes.
@@ -130,15 +183,37 @@ func (c *specChecker) middleware(tb testing.TB, h http.Handler) http.Handler {
 }
 
 func (c *specChecker) validate(req *http.Request, body []byte, status int, header http.Header, resp []byte) error {
-	route, params, err := c.router.FindRoute(req)
+	var (
+		route  *routers.Route
+		params map[string]string
+		err    error
+	)
+	for _, router := range c.routers {
+		if route, params, err = router.FindRoute(req); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		// Not a documented endpoint: it must be answered with the error
-		// shape and a 404.
+		// shape and a 404, or, on a data type's paths, 400 when the data
+		// type does not take the action (voiding a customer) or the
+		// request is malformed before the data type is known, and 401
+		// without a credential.
 		var eb struct {
 			Error map[string]any `json:"error"`
 		}
-		if status != http.StatusNotFound || json.Unmarshal(resp, &eb) != nil || eb.Error["code"] != "not_found" {
+		if json.Unmarshal(resp, &eb) != nil {
+			return fmt.Errorf("undocumented request answered %d without the error shape: %v", status, err)
+		}
+		code := eb.Error["code"]
+		want := status == http.StatusNotFound && code == "not_found" ||
+			dataTypeRoute(req.URL.Path) && (status == http.StatusBadRequest && code == "invalid" ||
+				status == http.StatusUnauthorized && code == "unauthorized") // the credential is checked before the data type
+		if !want {
 			return fmt.Errorf("undocumented request answered %d (want the 404 error shape): %v", status, err)
+		}
+		if pattern := dataTypePattern(req.URL.Path); pattern != "" && status != http.StatusNotFound {
+			observe(req.Method, pattern, status) // the {dataType} route answered it
 		}
 		return nil
 	}
@@ -176,10 +251,13 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	// SOAP envelopes and the WSDL are documented as text/xml strings;
 	// kin-openapi has no decoder of its own for them.
-	openapi3filter.RegisterBodyDecoder("text/xml", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-		b, err := io.ReadAll(r)
-		return string(b), err
-	})
+	// The same for the reference page and its script.
+	for _, ct := range []string{"text/xml", "text/html", "text/javascript"} {
+		openapi3filter.RegisterBodyDecoder(ct, func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+			b, err := io.ReadAll(r)
+			return string(b), err
+		})
+	}
 	code := m.Run()
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" && !testing.Short() {
 		if missing := unobservedStatuses(); len(missing) > 0 {
@@ -191,27 +269,32 @@ func TestMain(m *testing.M) {
 }
 
 func unobservedStatuses() []string {
-	var doc struct {
-		Paths map[string]map[string]struct {
-			Tags      []string                   `json:"tags"`
-			Responses map[string]json.RawMessage `json:"responses"`
-		} `json:"paths"`
-	}
-	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
-		return []string{err.Error()}
-	}
 	observed.Lock()
 	defer observed.Unlock()
+	seen := map[string]bool{}
 	var missing []string
-	for path, item := range doc.Paths {
-		for method, op := range item {
-			if slices.Contains(op.Tags, "Release") {
-				continue // the release engineer's routes, tested with their service
-			}
-			for status := range op.Responses {
-				key := fmt.Sprintf("%s %s %s", strings.ToUpper(method), path, status)
-				if !observed.m[key] {
-					missing = append(missing, key)
+	for _, b := range documents() {
+		var doc struct {
+			Paths map[string]map[string]struct {
+				Tags      []string                   `json:"tags"`
+				Responses map[string]json.RawMessage `json:"responses"`
+			} `json:"paths"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return []string{err.Error()}
+		}
+		for path, item := range doc.Paths {
+			for method, op := range item {
+				if slices.Contains(op.Tags, "Release") {
+					continue // the release engineer's routes, tested with their service
+				}
+				route := api.DocumentedRoute(strings.ToUpper(method) + " " + path)
+				for status := range op.Responses {
+					key := fmt.Sprintf("%s %s", route, status)
+					if !observed.m[key] && !seen[key] {
+						seen[key] = true
+						missing = append(missing, key)
+					}
 				}
 			}
 		}
@@ -220,21 +303,23 @@ func unobservedStatuses() []string {
 	return missing
 }
 
-func TestOpenAPIDocumentIsValid31(t *testing.T) {
-	doc := loadSpec(t)
-	if doc.OpenAPI != "3.1.0" {
-		t.Errorf("openapi = %q", doc.OpenAPI)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		t.Errorf("invalid document: %v", err)
-	}
+func TestOpenAPIDocumentsAreValid31(t *testing.T) {
 	e := newEnv(t, sqliteDSN(t))
-	r := e.mustDo(200, "GET", "/v1/openapi.json", "", nil, nil)
-	if !bytes.Equal(r.Body, api.OpenAPI()) {
-		t.Error("/v1/openapi.json serves another document")
-	}
-	if r := e.do("GET", "/v1/openapi.json?format=yaml", "", nil); r.Status != 400 {
-		t.Errorf("unknown query: %d", r.Status)
+	for path, b := range map[string][]byte{"/v1/openapi.json": api.OpenAPI(), "/gateway/v1/openapi.json": api.ConnectorOpenAPI()} {
+		doc := loadDocument(t, b)
+		if doc.OpenAPI != "3.1.0" {
+			t.Errorf("%s: openapi = %q", path, doc.OpenAPI)
+		}
+		if err := doc.Validate(context.Background()); err != nil {
+			t.Errorf("%s: invalid document: %v", path, err)
+		}
+		r := e.mustDo(200, "GET", path, "", nil, nil)
+		if !bytes.Equal(r.Body, b) {
+			t.Errorf("%s serves another document", path)
+		}
+		if r := e.do("GET", path+"?format=yaml", "", nil); r.Status != 400 {
+			t.Errorf("%s with an unknown query: %d", path, r.Status)
+		}
 	}
 }
 
@@ -243,15 +328,24 @@ func TestOpenAPIDocumentIsValid31(t *testing.T) {
 // the error statuses every route of its kind answers.
 func TestOpenAPIDocumentsExactlyTheRouteTable(t *testing.T) {
 	e := newEnv(t, sqliteDSN(t))
-	doc := loadSpec(t)
 	routes := map[string]api.Route{}
 	for _, rt := range e.api.Routes() {
 		routes[rt.Method+" "+rt.Pattern] = rt
 	}
+	// documented maps each route to one operation documenting it; a data
+	// type's operations document the {dataType} routes under their own
+	// paths, whose path parameters are the route's but {dataType}.
 	documented := map[string]*openapi3.Operation{}
-	for path, item := range doc.Paths.Map() {
-		for method, op := range item.Operations() {
-			documented[method+" "+path] = op
+	for _, b := range documents() {
+		for path, item := range loadDocument(t, b).Paths.Map() {
+			for method, op := range item.Operations() {
+				route := api.DocumentedRoute(method + " " + path)
+				if route == "" {
+					t.Errorf("%s %s documents no route", method, path)
+					continue
+				}
+				documented[route] = op
+			}
 		}
 	}
 	for key, rt := range routes {
@@ -267,7 +361,7 @@ func TestOpenAPIDocumentsExactlyTheRouteTable(t *testing.T) {
 			t.Errorf("%s has path IDs but does not document 404", key)
 		}
 		for _, seg := range strings.Split(rt.Pattern, "/") {
-			if strings.HasPrefix(seg, "{") {
+			if strings.HasPrefix(seg, "{") && seg != "{dataType}" {
 				name := strings.Trim(seg, "{}")
 				if p := op.Parameters.GetByInAndName("path", name); p == nil {
 					t.Errorf("%s: path parameter %s is not documented", key, name)

@@ -7,8 +7,9 @@ import (
 	"github.com/qbconnect/qbconnect"
 )
 
-// defaultUserMessage is shown to end users when an error carries none.
-func defaultUserMessage(code qbconnect.ErrorCode) (msg, resolution string) {
+// DefaultUserMessage returns what end users are shown, and what to do,
+// when an error carries no message of its own.
+func DefaultUserMessage(code qbconnect.ErrorCode) (msg, resolution string) {
 	switch code {
 	case qbconnect.EInvalid:
 		return "The request could not be processed.", "Correct the request as the message says and send it again."
@@ -60,7 +61,7 @@ func PublicError(err error) *qbconnect.Error {
 		qe.Code = qbconnect.EInternal
 	}
 	if qe.UserMessage == "" {
-		um, res := defaultUserMessage(qe.Code)
+		um, res := DefaultUserMessage(qe.Code)
 		qe.UserMessage = um
 		if qe.Resolution == "" {
 			qe.Resolution = res

@@ -1,0 +1,203 @@
+package api
+
+// The operations of the client API document (OpenAPI) other than the data
+// types' own (openapi_types.go), keyed "METHOD pattern" as in the route
+// table, and those of the connector document (ConnectorOpenAPI).
+
+const idempotencyDesc = "Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch."
+
+// routeDocs documents the client API's routes.
+func routeDocs() map[string]opSpec {
+	companyID := "Company"
+	pageQuery := pageQueryParams()
+	return map[string]opSpec{
+		"GET /healthz": {id: "getLiveness", summary: "Liveness probe", tag: "Platform",
+			desc: "Answers 200 while the process runs, whatever the database's state. For load balancers and orchestrators; takes no credential.",
+			ok:   map[int]jsonObj{200: jsonResp("The process runs.", object([]string{"status"}, jsonObj{"status": enum("ok")}))}},
+		"GET /readyz": {id: "getReadiness", summary: "Readiness probe", tag: "Platform",
+			desc: "Answers 200 when the server can serve requests (its database answers), 503 otherwise. Takes no credential.",
+			ok:   map[int]jsonObj{200: jsonResp("Ready.", object([]string{"status"}, jsonObj{"status": enum("ready")}))}, errors: []int{503}},
+		"GET /metrics": {id: "getMetrics", summary: "Prometheus metrics", tag: "Platform",
+			desc: "The server's metrics in Prometheus' text exposition format. Takes no credential; expose it to your monitoring network only.",
+			ok:   map[int]jsonObj{200: {"description": "Prometheus text format.", "content": jsonObj{"text/plain": jsonObj{"schema": str("")}}}}},
+		"GET /v1/openapi.json": {id: "getOpenApiDocument", summary: "This document", tag: "Platform", errors: []int{400},
+			desc: "The OpenAPI 3.1 document of the client API, the one this reference is rendered from and the SDKs are generated from. Takes no credential.",
+			ok:   map[int]jsonObj{200: jsonResp("The OpenAPI 3.1 document.", jsonObj{"type": "object"})}},
+		"GET /docs": {id: "getReference", summary: "This reference, rendered", tag: "Platform", errors: []int{400},
+			desc: "The HTML page that renders this document with Redoc, served by the platform itself (no CDN). Takes no credential.",
+			ok:   map[int]jsonObj{200: {"description": "The page.", "content": jsonObj{"text/html": jsonObj{"schema": str("")}}}}},
+		"GET /docs/redoc.standalone.js": {id: "getReferenceScript", summary: "The reference's renderer", tag: "Platform", errors: []int{400},
+			desc: "Redoc's standalone bundle, which /docs loads. Takes no credential.",
+			ok:   map[int]jsonObj{200: {"description": "The script.", "content": jsonObj{"text/javascript": jsonObj{"schema": str("")}}}}},
+
+		"POST /v1/companies": {id: "createCompany", summary: "Create a company", tag: companyID, body: jsonBody(ref("CompanyCreate"), true),
+			desc: "A company is one QuickBooks company file of one of your customers. Create it, then a connection to link the file.",
+			ok:   map[int]jsonObj{201: jsonResp("Created; Location is its address.", ref("Company"))}, errors: []int{400, 401, 413}},
+		"GET /v1/companies": {id: "listCompanies", summary: "List companies", tag: companyID,
+			query: append(pageQueryParams(), queryParam("externalId", "Only the companies with this externalId (your own reference).", str(""))),
+			desc:  "Every company of the organisation, oldest first, a page at a time; follow nextCursor.",
+			ok:    map[int]jsonObj{200: jsonResp("A page.", pageOf(ref("Company")))}, errors: []int{400, 401}},
+		"GET /v1/companies/{companyId}": {id: "getCompany", summary: "Get a company", tag: companyID,
+			desc: "The company with its sync schedule.",
+			ok:   map[int]jsonObj{200: jsonResp("The company.", ref("Company"))}, errors: []int{401, 404}},
+		"PATCH /v1/companies/{companyId}": {id: "updateCompany", summary: "Update a company", tag: companyID, body: jsonBody(ref("CompanyPatch"), true),
+			desc: "Changes the fields the body holds (a JSON merge patch: metadata null removes all metadata).",
+			ok:   map[int]jsonObj{200: jsonResp("Updated.", ref("Company"))}, errors: []int{400, 401, 404, 413}},
+		"DELETE /v1/companies/{companyId}": {id: "deleteCompany", summary: "Delete a company", tag: companyID,
+			desc: "Deletes the company, unlinks its connection and cancels its queued work. Its records are deleted from the platform, never from QuickBooks.",
+			ok:   map[int]jsonObj{204: noContent("Deleted.")}, errors: []int{401, 404}},
+
+		"POST /v1/companies/{companyId}/connections": {id: "createConnection", summary: "Create a connection", tag: "Connection",
+			desc: "A connection links the company to its file through the qbconnect connector (kind connector, the default: then issue a link code) or through Intuit's QuickBooks Web Connector (kind webconnector: then download the .qwc file). A company has at most one live connection.",
+			body: jsonBody(object(nil, jsonObj{"kind": enum("connector", "webconnector")}), false),
+			ok:   map[int]jsonObj{201: jsonResp("Created; Location is its address.", ref("Connection"))}, errors: []int{400, 401, 404, 409}},
+		"GET /v1/companies/{companyId}/connections": {id: "listConnections", summary: "List a company's connections", tag: "Connection",
+			desc: "Every connection of the company, unlinked ones included.",
+			ok:   map[int]jsonObj{200: jsonResp("Every connection.", listOf(ref("Connection")))}, errors: []int{400, 401, 404}},
+		"GET /v1/companies/{companyId}/connections/{connectionId}": {id: "getConnection", summary: "Get a connection", tag: "Connection",
+			desc: "The connection with its status and health: whether QuickBooks can be reached now, and if not, what the end user should do.",
+			ok:   map[int]jsonObj{200: jsonResp("The connection.", ref("Connection"))}, errors: []int{401, 404}},
+		"DELETE /v1/companies/{companyId}/connections/{connectionId}": {id: "unlinkConnection", summary: "Unlink a connection", tag: "Connection",
+			desc: "The connection becomes Unlinked: the connector stops serving the file, and queued work is cancelled.",
+			ok:   map[int]jsonObj{200: jsonResp("The connection, now Unlinked.", ref("Connection"))}, errors: []int{401, 404}},
+		"POST /v1/companies/{companyId}/connections/{connectionId}/link-codes": {id: "createLinkCode", summary: "Issue a link code", tag: "Connection",
+			desc: "A one-time code the end user types into the connector on the PC next to QuickBooks to link the file. The code is shown only in this answer.",
+			body: jsonBody(object(nil, jsonObj{"expiresIn": withDesc(durationSchema(), "The code's lifetime, such as \"15m\" (or seconds); left out, the server's default.")}), false),
+			ok:   map[int]jsonObj{201: jsonResp("The code, shown only here.", ref("LinkCode"))}, errors: []int{400, 401, 404, 409}},
+		"POST /v1/companies/{companyId}/connections/{connectionId}/pause": {id: "pauseConnection", summary: "Pause a connection", tag: "Connection",
+			desc: "Its work waits until it is resumed (or until the optional time); the connector shows the pause to the end user.",
+			body: jsonBody(object(nil, jsonObj{"until": dateTime()}), false),
+			ok:   map[int]jsonObj{200: jsonResp("The connection, paused.", ref("Connection"))}, errors: []int{400, 401, 404, 409}},
+		"POST /v1/companies/{companyId}/connections/{connectionId}/resume": {id: "resumeConnection", summary: "Resume a connection", tag: "Connection",
+			desc: "Resumes the connection, whoever paused it (the API or the end user in the connector).",
+			body: jsonBody(object(nil, jsonObj{}), false),
+			ok:   map[int]jsonObj{200: jsonResp("The connection, resumed.", ref("Connection"))}, errors: []int{400, 401, 404, 409}},
+
+		"GET /v1/data-types": {id: "listDataTypes", summary: "List the data types", tag: "Data",
+			desc: "Every data type the platform syncs, lists first: its name in paths, its qbXML object, whether it is a transaction, the writes it takes and the reference it can be filtered by.",
+			ok:   map[int]jsonObj{200: jsonResp("Every data type.", listOf(ref("DataType")))}, errors: []int{400, 401}},
+
+		"POST /v1/companies/{companyId}/sync": {id: "startSync", summary: "Sync now", tag: "Sync",
+			desc: "Starts a sync pass of every data type, or of those listed, now; full re-reads everything instead of what changed since the last pass.",
+			body: jsonBody(object(nil, jsonObj{"dataTypes": array(str("")), "full": boolean()}), false),
+			ok:   map[int]jsonObj{202: jsonResp("The passes started (or already under way); Location is the sync status.", ref("SyncStatus"))}, errors: []int{400, 401, 404, 409}},
+		"GET /v1/companies/{companyId}/sync-status": {id: "getSyncStatus", summary: "Sync status", tag: "Sync",
+			desc: "The sync state of every data type: what the current or last pass did, and when the last one completed.",
+			ok:   map[int]jsonObj{200: jsonResp("One state per data type.", ref("SyncStatus"))}, errors: []int{400, 401, 404}},
+		"GET /v1/companies/{companyId}/sync-runs": {id: "listSyncRuns", summary: "Sync history", tag: "Sync",
+			desc:  "The company's sync passes, newest first.",
+			query: append(append([]jsonObj{}, pageQuery...), queryParam("dataType", "Only this data type.", str(""))),
+			ok:    map[int]jsonObj{200: jsonResp("A page, newest first.", pageOf(ref("SyncRun")))}, errors: []int{400, 401, 404}},
+
+		"GET /v1/operations/{operationId}": {id: "getOperation", summary: "Get an operation", tag: "Write", query: []jsonObj{waitQuery()},
+			desc: "A write, a raw qbXML request or a live check, as QuickBooks ran it (or not yet). With ?wait, the answer waits for the operation to finish.",
+			ok:   map[int]jsonObj{200: jsonResp("The operation. Finished operations are kept for the server's operation retention (30 days by default), then answer 404.", ref("Operation"))}, errors: []int{400, 401, 404}},
+
+		"POST /v1/companies/{companyId}/qbxml": {id: "runQbxml", summary: "Send a raw qbXML request", tag: "Live",
+			desc:  "Sends a qbXML 13.0 request document to QuickBooks as it is, for what the typed endpoints do not cover. The answer is an operation whose response is QuickBooks' raw qbXML answer.",
+			query: []jsonObj{waitQuery(), headerParam("Idempotency-Key", idempotencyDesc)},
+			body:  jsonObj{"required": true, "content": jsonObj{"application/xml": jsonObj{"schema": str("qbXML request document.")}}},
+			ok:    operationAnswers(), errors: []int{400, 401, 404, 409, 413, 422, 502}},
+		"GET /v1/companies/{companyId}/health": {id: "checkQuickBooks", summary: "Live round trip to QuickBooks", tag: "Live",
+			desc:  "Asks QuickBooks for its host information now, through the connection, and answers when it did, or why it could not.",
+			query: []jsonObj{queryParam("timeout", "1s to 60s (default 15s).", str(""))},
+			ok:    map[int]jsonObj{200: jsonResp("QuickBooks answered.", ref("HealthCheck"))}, errors: []int{400, 401, 404, 409, 502, 503, 504}},
+
+		"POST /v1/webhooks": {id: "createWebhook", summary: "Create a webhook endpoint", tag: "Webhook",
+			desc: "Events of the organisation's companies are POSTed to url, signed with the secret shown only in this answer (see the webhooks of this document). Without events, every event type.",
+			body: jsonBody(object([]string{"url"}, jsonObj{"url": str(""), "description": str(""), "events": array(ref("EventType"))}), true),
+			ok:   map[int]jsonObj{201: jsonResp("Created; the secret is shown only here.", ref("WebhookCreated"))}, errors: []int{400, 401, 413}},
+		"GET /v1/webhooks": {id: "listWebhooks", summary: "List webhook endpoints", tag: "Webhook", query: pageQuery,
+			desc: "The organisation's webhook endpoints (without secrets), oldest first, a page at a time; follow nextCursor.",
+			ok:   map[int]jsonObj{200: jsonResp("A page.", pageOf(ref("Webhook")))}, errors: []int{400, 401}},
+		"GET /v1/webhooks/{webhookId}": {id: "getWebhook", summary: "Get a webhook endpoint", tag: "Webhook",
+			desc: "The endpoint (without its secret).",
+			ok:   map[int]jsonObj{200: jsonResp("The endpoint.", ref("Webhook"))}, errors: []int{401, 404}},
+		"DELETE /v1/webhooks/{webhookId}": {id: "deleteWebhook", summary: "Delete a webhook endpoint", tag: "Webhook",
+			desc: "No more events are delivered to it.",
+			ok:   map[int]jsonObj{204: noContent("Deleted.")}, errors: []int{401, 404}},
+		"GET /v1/webhooks/{webhookId}/deliveries": {id: "listWebhookDeliveries", summary: "An endpoint's delivery log", tag: "Webhook", query: pageQuery,
+			desc: "Every delivery to the endpoint, newest first, with each attempt's status code or error.",
+			ok:   map[int]jsonObj{200: jsonResp("A page, newest first.", pageOf(ref("Delivery")))}, errors: []int{400, 401, 404}},
+
+		// Connector releases and certificate rotation (release.go, campaign.go).
+		"GET /v1/releases": {id: "listReleases", summary: "List connector releases", tag: "Release",
+			desc:  "The connector versions the platform offers, per channel.",
+			query: []jsonObj{queryParam("channel", "Release channel.", str(""))},
+			ok:    map[int]jsonObj{200: jsonResp("Every release.", looseList())}, errors: []int{401, 503}},
+		"GET /v1/signing-certificates": {id: "listSigningCertificates", summary: "List signing certificates", tag: "Release",
+			desc: "The certificates the connector is signed with, and their expiry.",
+			ok:   map[int]jsonObj{200: jsonResp("Every certificate.", looseList())}, errors: []int{401, 503}},
+		"GET /v1/rotation-campaigns": {id: "listRotationCampaigns", summary: "List certificate rotation campaigns", tag: "Release",
+			desc: "The campaigns that move connectors to a new signing certificate and affect the organisation's connections.",
+			ok:   map[int]jsonObj{200: jsonResp("Every campaign.", looseList())}, errors: []int{401, 503}},
+		"GET /v1/rotation-campaigns/{campaignId}": {id: "getRotationCampaign", summary: "Get a rotation campaign", tag: "Release",
+			desc: "The campaign with the state of each affected connection.",
+			ok:   map[int]jsonObj{200: jsonResp("The campaign.", jsonObj{"type": "object"})}, errors: []int{401, 404, 503}},
+	}
+}
+
+// operationAnswers are the success answers of a route that answers with an
+// operation.
+func operationAnswers() map[int]jsonObj {
+	return map[int]jsonObj{
+		200: jsonResp("The operation finished (with ?wait), or succeeded earlier; Location is its address.", ref("Operation")),
+		202: jsonResp("The operation is queued; follow Location.", ref("Operation")),
+	}
+}
+
+// gatewayDocs documents the connector protocol (gateway/PROTOCOL.md).
+func gatewayDocs() map[string]opSpec {
+	return map[string]opSpec{
+		"GET /gateway/v1/openapi.json": {id: "getConnectorOpenApiDocument", summary: "This document", tag: "Gateway", errors: []int{400},
+			desc: "The OpenAPI 3.1 document of the connector protocol and the Web Connector endpoints. Takes no credential.",
+			ok:   map[int]jsonObj{200: jsonResp("The OpenAPI 3.1 document.", jsonObj{"type": "object"})}},
+		"POST /gateway/v1/link": {id: "linkConnector", summary: "Exchange a link code for a credential", tag: "Gateway",
+			desc: "The connector links a company file with the code the end user typed. A new connector (no credential) receives its credential here, once; a linked connector sends its credential to link one more file.",
+			body: jsonBody(object([]string{"code", "file", "connector"}, jsonObj{"code": str(""), "file": ref("FileIdentity"), "connector": ref("GatewayConnector")}), true),
+			ok: map[int]jsonObj{200: jsonResp("Linked.", object([]string{"connectorId", "connection"}, jsonObj{
+				"connectorId": str(""), "credential": str("Only for a new connector."), "connection": ref("GatewayConnection")}))},
+			errors: []int{400, 401, 413, 429}},
+		"GET /gateway/v1/work": {id: "pollWork", summary: "Long-poll for the next work item", tag: "Gateway",
+			desc:  "Holds the request until a work item for one of the connector's files is leased to it, or wait passes.",
+			query: []jsonObj{queryParam("wait", "How long to hold the request when there is no work.", str(""))},
+			ok: map[int]jsonObj{200: jsonResp("An item, or (item null) a request to report the state now.", object([]string{"item"}, jsonObj{
+				"item": jsonObj{"anyOf": []jsonObj{ref("WorkItem"), {"type": "null"}}}, "reportState": boolean()})), 204: noContent("No work came in time.")},
+			errors: []int{400, 401, 503}},
+		"POST /gateway/v1/work/{itemId}/result": {id: "postWorkResult", summary: "Post a work item's outcome", tag: "Gateway",
+			desc:   "QuickBooks' answer to the item's request, or why it could not run. The body may be gzip-compressed (Content-Encoding: gzip).",
+			body:   jsonBody(object([]string{"leaseId"}, jsonObj{"leaseId": str(""), "response": str(""), "failure": ref("Failure"), "durationMs": integer()}), true),
+			ok:     map[int]jsonObj{200: jsonResp("Recorded.", object([]string{"applied", "status"}, jsonObj{"applied": boolean(), "status": str("")}))},
+			errors: []int{400, 401, 404, 409, 413}},
+		"POST /gateway/v1/work/{itemId}/lease": {id: "extendLease", summary: "Extend a lease", tag: "Gateway",
+			desc:   "Keeps a long-running item leased to the connector.",
+			body:   jsonBody(object([]string{"leaseId"}, jsonObj{"leaseId": str("")}), true),
+			ok:     map[int]jsonObj{200: jsonResp("Extended.", object([]string{"leaseExpiresAt"}, jsonObj{"leaseExpiresAt": dateTime()}))},
+			errors: []int{400, 401, 404, 409}},
+		"POST /gateway/v1/state": {id: "reportState", summary: "Report the connector's state and each file's", tag: "Gateway",
+			desc: "The connector's version and each file's condition (QuickBooks closed, wrong file open, ...), which become the connections' health.",
+			body: jsonBody(object([]string{"connector", "files"}, jsonObj{"connector": ref("GatewayConnector"),
+				"files": withDesc(jsonObj{"anyOf": []jsonObj{array(ref("FileState")), {"type": "null"}}}, "Every file the connector serves; null as none.")}), true),
+			ok:     map[int]jsonObj{200: jsonResp("The connections it serves.", object([]string{"connections"}, jsonObj{"connections": array(ref("GatewayConnection"))}))},
+			errors: []int{400, 401}},
+		"POST /gateway/v1/connections/{connectionId}/sync": {id: "requestSync", summary: "Perform Sync", tag: "Gateway",
+			desc: "The end user asked for a sync in the connector's UI.",
+			body: jsonBody(object(nil, jsonObj{}), false),
+			ok:   map[int]jsonObj{200: jsonResp("Queued.", object([]string{"queued"}, jsonObj{"queued": boolean()}))}, errors: []int{400, 401, 404, 503}},
+		"DELETE /gateway/v1/connections/{connectionId}": {id: "unlinkFile", summary: "Unlink a connection", tag: "Gateway",
+			desc: "The end user removed the file from the connector.",
+			ok:   map[int]jsonObj{204: noContent("Unlinked.")}, errors: []int{401, 404}},
+		"GET /gateway/v1/update": {id: "getUpdateOffer", summary: "Is there an update?", tag: "Release",
+			desc:  "The release the connector should install, if any.",
+			query: []jsonObj{queryParam("platform", "Such as windows/amd64.", str(""))},
+			ok:    map[int]jsonObj{200: jsonResp("An update offer.", jsonObj{"type": "object"}), 204: noContent("No update.")}, errors: []int{400, 401, 503}},
+		"POST /gateway/v1/update/report": {id: "reportUpdate", summary: "Report an update's outcome", tag: "Release",
+			desc: "Whether the connector installed the offered release.",
+			body: jsonBody(jsonObj{"type": "object"}, true),
+			ok:   map[int]jsonObj{204: noContent("Recorded.")}, errors: []int{400, 401, 503}},
+		"GET /gateway/v1/releases/{version}/artifacts/{name}": {id: "downloadArtifact", summary: "Download a release artifact", tag: "Release",
+			desc:   "A file of a release (the signed installer, its detached signature).",
+			ok:     map[int]jsonObj{200: {"description": "The artifact.", "content": jsonObj{"application/octet-stream": jsonObj{"schema": str("")}}}},
+			errors: []int{401, 404, 503}},
+	}
+}
