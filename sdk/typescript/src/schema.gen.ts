@@ -113,7 +113,7 @@ export interface paths {
         };
         /**
          * List companies
-         * @description Every company of the organisation, a page at a time; follow nextCursor.
+         * @description Every company of the organisation, oldest first, a page at a time; follow nextCursor.
          */
         get: operations["listCompanies"];
         put?: never;
@@ -165,7 +165,7 @@ export interface paths {
         };
         /**
          * List accounts
-         * @description The company's accounts as last synced from QuickBooks (qbXML AccountRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's accounts as last synced from QuickBooks (qbXML AccountRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listAccounts"];
         put?: never;
@@ -217,7 +217,7 @@ export interface paths {
         };
         /**
          * List bill payment checks
-         * @description The company's bill payment checks as last synced from QuickBooks (qbXML BillPaymentCheckRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's bill payment checks as last synced from QuickBooks (qbXML BillPaymentCheckRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listBillPaymentChecks"];
         put?: never;
@@ -289,7 +289,7 @@ export interface paths {
         };
         /**
          * List bill payment credit cards
-         * @description The company's bill payment credit cards as last synced from QuickBooks (qbXML BillPaymentCreditCardRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's bill payment credit cards as last synced from QuickBooks (qbXML BillPaymentCreditCardRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listBillPaymentCreditCards"];
         put?: never;
@@ -357,7 +357,7 @@ export interface paths {
         };
         /**
          * List bills
-         * @description The company's bills as last synced from QuickBooks (qbXML BillRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's bills as last synced from QuickBooks (qbXML BillRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listBills"];
         put?: never;
@@ -429,7 +429,7 @@ export interface paths {
         };
         /**
          * List checks
-         * @description The company's checks as last synced from QuickBooks (qbXML CheckRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's checks as last synced from QuickBooks (qbXML CheckRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listChecks"];
         put?: never;
@@ -501,7 +501,7 @@ export interface paths {
         };
         /**
          * List classes
-         * @description The company's classes as last synced from QuickBooks (qbXML ClassRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's classes as last synced from QuickBooks (qbXML ClassRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listClasses"];
         put?: never;
@@ -681,7 +681,7 @@ export interface paths {
         };
         /**
          * List credit card charges
-         * @description The company's credit card charges as last synced from QuickBooks (qbXML CreditCardChargeRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's credit card charges as last synced from QuickBooks (qbXML CreditCardChargeRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listCreditCardCharges"];
         put?: never;
@@ -753,7 +753,7 @@ export interface paths {
         };
         /**
          * List credit card credits
-         * @description The company's credit card credits as last synced from QuickBooks (qbXML CreditCardCreditRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's credit card credits as last synced from QuickBooks (qbXML CreditCardCreditRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listCreditCardCredits"];
         put?: never;
@@ -825,7 +825,7 @@ export interface paths {
         };
         /**
          * List credit memos
-         * @description The company's credit memos as last synced from QuickBooks (qbXML CreditMemoRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's credit memos as last synced from QuickBooks (qbXML CreditMemoRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listCreditMemos"];
         put?: never;
@@ -897,7 +897,7 @@ export interface paths {
         };
         /**
          * List customer messages
-         * @description The company's customer messages as last synced from QuickBooks (qbXML CustomerMsgRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's customer messages as last synced from QuickBooks (qbXML CustomerMsgRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listCustomerMessages"];
         put?: never;
@@ -945,7 +945,7 @@ export interface paths {
         };
         /**
          * List customer types
-         * @description The company's customer types as last synced from QuickBooks (qbXML CustomerTypeRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's customer types as last synced from QuickBooks (qbXML CustomerTypeRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listCustomerTypes"];
         put?: never;
@@ -993,7 +993,7 @@ export interface paths {
         };
         /**
          * List customers
-         * @description The company's customers as last synced from QuickBooks (qbXML CustomerRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's customers as last synced from QuickBooks (qbXML CustomerRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listCustomers"];
         put?: never;
@@ -1045,7 +1045,7 @@ export interface paths {
         };
         /**
          * List date driven terms
-         * @description The company's date driven terms as last synced from QuickBooks (qbXML DateDrivenTermsRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's date driven terms as last synced from QuickBooks (qbXML DateDrivenTermsRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listDateDrivenTerms"];
         put?: never;
@@ -1093,7 +1093,7 @@ export interface paths {
         };
         /**
          * List deposits
-         * @description The company's deposits as last synced from QuickBooks (qbXML DepositRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's deposits as last synced from QuickBooks (qbXML DepositRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listDeposits"];
         put?: never;
@@ -1165,7 +1165,7 @@ export interface paths {
         };
         /**
          * List discount items
-         * @description The company's discount items as last synced from QuickBooks (qbXML ItemDiscountRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's discount items as last synced from QuickBooks (qbXML ItemDiscountRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listDiscountItems"];
         put?: never;
@@ -1217,7 +1217,7 @@ export interface paths {
         };
         /**
          * List employees
-         * @description The company's employees as last synced from QuickBooks (qbXML EmployeeRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's employees as last synced from QuickBooks (qbXML EmployeeRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listEmployees"];
         put?: never;
@@ -1269,7 +1269,7 @@ export interface paths {
         };
         /**
          * List estimates
-         * @description The company's estimates as last synced from QuickBooks (qbXML EstimateRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's estimates as last synced from QuickBooks (qbXML EstimateRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listEstimates"];
         put?: never;
@@ -1321,7 +1321,7 @@ export interface paths {
         };
         /**
          * List fixed asset items
-         * @description The company's fixed asset items as last synced from QuickBooks (qbXML ItemFixedAssetRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's fixed asset items as last synced from QuickBooks (qbXML ItemFixedAssetRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listFixedAssetItems"];
         put?: never;
@@ -1373,7 +1373,7 @@ export interface paths {
         };
         /**
          * List group items
-         * @description The company's group items as last synced from QuickBooks (qbXML ItemGroupRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's group items as last synced from QuickBooks (qbXML ItemGroupRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listGroupItems"];
         put?: never;
@@ -1445,7 +1445,7 @@ export interface paths {
         };
         /**
          * List inventory assembly items
-         * @description The company's inventory assembly items as last synced from QuickBooks (qbXML ItemInventoryAssemblyRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's inventory assembly items as last synced from QuickBooks (qbXML ItemInventoryAssemblyRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listInventoryAssemblyItems"];
         put?: never;
@@ -1497,7 +1497,7 @@ export interface paths {
         };
         /**
          * List inventory items
-         * @description The company's inventory items as last synced from QuickBooks (qbXML ItemInventoryRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's inventory items as last synced from QuickBooks (qbXML ItemInventoryRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listInventoryItems"];
         put?: never;
@@ -1549,7 +1549,7 @@ export interface paths {
         };
         /**
          * List invoices
-         * @description The company's invoices as last synced from QuickBooks (qbXML InvoiceRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's invoices as last synced from QuickBooks (qbXML InvoiceRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listInvoices"];
         put?: never;
@@ -1621,7 +1621,7 @@ export interface paths {
         };
         /**
          * List item receipts
-         * @description The company's item receipts as last synced from QuickBooks (qbXML ItemReceiptRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's item receipts as last synced from QuickBooks (qbXML ItemReceiptRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listItemReceipts"];
         put?: never;
@@ -1693,7 +1693,7 @@ export interface paths {
         };
         /**
          * List job types
-         * @description The company's job types as last synced from QuickBooks (qbXML JobTypeRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's job types as last synced from QuickBooks (qbXML JobTypeRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listJobTypes"];
         put?: never;
@@ -1741,7 +1741,7 @@ export interface paths {
         };
         /**
          * List journal entries
-         * @description The company's journal entries as last synced from QuickBooks (qbXML JournalEntryRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's journal entries as last synced from QuickBooks (qbXML JournalEntryRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listJournalEntries"];
         put?: never;
@@ -1813,7 +1813,7 @@ export interface paths {
         };
         /**
          * List non inventory items
-         * @description The company's non inventory items as last synced from QuickBooks (qbXML ItemNonInventoryRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's non inventory items as last synced from QuickBooks (qbXML ItemNonInventoryRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listNonInventoryItems"];
         put?: never;
@@ -1865,7 +1865,7 @@ export interface paths {
         };
         /**
          * List other charge items
-         * @description The company's other charge items as last synced from QuickBooks (qbXML ItemOtherChargeRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's other charge items as last synced from QuickBooks (qbXML ItemOtherChargeRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listOtherChargeItems"];
         put?: never;
@@ -1917,7 +1917,7 @@ export interface paths {
         };
         /**
          * List other names
-         * @description The company's other names as last synced from QuickBooks (qbXML OtherNameRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's other names as last synced from QuickBooks (qbXML OtherNameRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listOtherNames"];
         put?: never;
@@ -1969,7 +1969,7 @@ export interface paths {
         };
         /**
          * List payment items
-         * @description The company's payment items as last synced from QuickBooks (qbXML ItemPaymentRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's payment items as last synced from QuickBooks (qbXML ItemPaymentRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listPaymentItems"];
         put?: never;
@@ -2021,7 +2021,7 @@ export interface paths {
         };
         /**
          * List payment methods
-         * @description The company's payment methods as last synced from QuickBooks (qbXML PaymentMethodRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's payment methods as last synced from QuickBooks (qbXML PaymentMethodRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listPaymentMethods"];
         put?: never;
@@ -2069,7 +2069,7 @@ export interface paths {
         };
         /**
          * List price levels
-         * @description The company's price levels as last synced from QuickBooks (qbXML PriceLevelRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's price levels as last synced from QuickBooks (qbXML PriceLevelRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listPriceLevels"];
         put?: never;
@@ -2121,7 +2121,7 @@ export interface paths {
         };
         /**
          * List purchase orders
-         * @description The company's purchase orders as last synced from QuickBooks (qbXML PurchaseOrderRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's purchase orders as last synced from QuickBooks (qbXML PurchaseOrderRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listPurchaseOrders"];
         put?: never;
@@ -2193,7 +2193,7 @@ export interface paths {
         };
         /**
          * List receive payments
-         * @description The company's receive payments as last synced from QuickBooks (qbXML ReceivePaymentRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's receive payments as last synced from QuickBooks (qbXML ReceivePaymentRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listReceivePayments"];
         put?: never;
@@ -2265,7 +2265,7 @@ export interface paths {
         };
         /**
          * List sales orders
-         * @description The company's sales orders as last synced from QuickBooks (qbXML SalesOrderRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's sales orders as last synced from QuickBooks (qbXML SalesOrderRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listSalesOrders"];
         put?: never;
@@ -2317,7 +2317,7 @@ export interface paths {
         };
         /**
          * List sales receipts
-         * @description The company's sales receipts as last synced from QuickBooks (qbXML SalesReceiptRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's sales receipts as last synced from QuickBooks (qbXML SalesReceiptRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listSalesReceipts"];
         put?: never;
@@ -2389,7 +2389,7 @@ export interface paths {
         };
         /**
          * List sales reps
-         * @description The company's sales reps as last synced from QuickBooks (qbXML SalesRepRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's sales reps as last synced from QuickBooks (qbXML SalesRepRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listSalesReps"];
         put?: never;
@@ -2441,7 +2441,7 @@ export interface paths {
         };
         /**
          * List sales tax codes
-         * @description The company's sales tax codes as last synced from QuickBooks (qbXML SalesTaxCodeRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's sales tax codes as last synced from QuickBooks (qbXML SalesTaxCodeRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listSalesTaxCodes"];
         put?: never;
@@ -2493,7 +2493,7 @@ export interface paths {
         };
         /**
          * List sales tax group items
-         * @description The company's sales tax group items as last synced from QuickBooks (qbXML ItemSalesTaxGroupRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's sales tax group items as last synced from QuickBooks (qbXML ItemSalesTaxGroupRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listSalesTaxGroupItems"];
         put?: never;
@@ -2545,7 +2545,7 @@ export interface paths {
         };
         /**
          * List sales tax items
-         * @description The company's sales tax items as last synced from QuickBooks (qbXML ItemSalesTaxRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's sales tax items as last synced from QuickBooks (qbXML ItemSalesTaxRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listSalesTaxItems"];
         put?: never;
@@ -2597,7 +2597,7 @@ export interface paths {
         };
         /**
          * List service items
-         * @description The company's service items as last synced from QuickBooks (qbXML ItemServiceRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's service items as last synced from QuickBooks (qbXML ItemServiceRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listServiceItems"];
         put?: never;
@@ -2649,7 +2649,7 @@ export interface paths {
         };
         /**
          * List ship methods
-         * @description The company's ship methods as last synced from QuickBooks (qbXML ShipMethodRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's ship methods as last synced from QuickBooks (qbXML ShipMethodRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listShipMethods"];
         put?: never;
@@ -2697,7 +2697,7 @@ export interface paths {
         };
         /**
          * List standard terms
-         * @description The company's standard terms as last synced from QuickBooks (qbXML StandardTermsRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's standard terms as last synced from QuickBooks (qbXML StandardTermsRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listStandardTerms"];
         put?: never;
@@ -2745,7 +2745,7 @@ export interface paths {
         };
         /**
          * List subtotal items
-         * @description The company's subtotal items as last synced from QuickBooks (qbXML ItemSubtotalRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's subtotal items as last synced from QuickBooks (qbXML ItemSubtotalRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listSubtotalItems"];
         put?: never;
@@ -2857,7 +2857,7 @@ export interface paths {
         };
         /**
          * List transfers
-         * @description The company's transfers as last synced from QuickBooks (qbXML TransferRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's transfers as last synced from QuickBooks (qbXML TransferRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listTransfers"];
         put?: never;
@@ -2905,7 +2905,7 @@ export interface paths {
         };
         /**
          * List vendor credits
-         * @description The company's vendor credits as last synced from QuickBooks (qbXML VendorCreditRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's vendor credits as last synced from QuickBooks (qbXML VendorCreditRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listVendorCredits"];
         put?: never;
@@ -2977,7 +2977,7 @@ export interface paths {
         };
         /**
          * List vendor types
-         * @description The company's vendor types as last synced from QuickBooks (qbXML VendorTypeRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's vendor types as last synced from QuickBooks (qbXML VendorTypeRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listVendorTypes"];
         put?: never;
@@ -3025,7 +3025,7 @@ export interface paths {
         };
         /**
          * List vendors
-         * @description The company's vendors as last synced from QuickBooks (qbXML VendorRet), oldest stored first, a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         * @description The company's vendors as last synced from QuickBooks (qbXML VendorRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
          */
         get: operations["listVendors"];
         put?: never;
@@ -3217,7 +3217,7 @@ export interface paths {
         };
         /**
          * List webhook endpoints
-         * @description Every webhook endpoint of the organisation (without secrets).
+         * @description The organisation's webhook endpoints (without secrets), oldest first, a page at a time; follow nextCursor.
          */
         get: operations["listWebhooks"];
         put?: never;
@@ -10804,6 +10804,8 @@ export interface operations {
                 limit?: number;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only the companies with this externalId (your own reference). */
+                externalId?: string;
             };
             header?: never;
             path?: never;
@@ -10833,13 +10835,15 @@ export interface operations {
                      *           "updatedAt": "2026-03-14T09:30:00Z"
                      *         }
                      *       ],
+                     *       "hasMore": true,
                      *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["Company"][];
-                        /** @description Cursor of the next page; absent on the last page. */
-                        nextCursor?: string;
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -11083,8 +11087,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -11095,6 +11103,12 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only the children of this element (its ListID). */
                 parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -11110,7 +11124,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -11135,7 +11149,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -11143,6 +11158,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -11610,8 +11627,12 @@ export interface operations {
     listBillPaymentChecks: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -11622,12 +11643,22 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only records of this payee (its ListID). */
                 payeeId?: string;
+                /** @description Only records of any of these payees: comma-separated ListIDs, at most 100. */
+                payeeIds?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -11643,7 +11674,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -11671,7 +11702,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -11679,6 +11711,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -12273,8 +12307,12 @@ export interface operations {
     listBillPaymentCreditCards: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -12285,12 +12323,22 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only records of this payee (its ListID). */
                 payeeId?: string;
+                /** @description Only records of any of these payees: comma-separated ListIDs, at most 100. */
+                payeeIds?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -12306,7 +12354,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -12334,7 +12382,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -12342,6 +12391,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -12798,8 +12849,12 @@ export interface operations {
     listBills: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -12810,14 +12865,24 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
                 /** @description Only records of this vendor (its ListID). */
                 vendorId?: string;
+                /** @description Only records of any of these vendors: comma-separated ListIDs, at most 100. */
+                vendorIds?: string;
             };
             header?: never;
             path: {
@@ -12831,7 +12896,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -12860,7 +12925,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -12868,6 +12934,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -13599,8 +13667,12 @@ export interface operations {
     listChecks: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -13611,12 +13683,22 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only records of this payee (its ListID). */
                 payeeId?: string;
+                /** @description Only records of any of these payees: comma-separated ListIDs, at most 100. */
+                payeeIds?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -13632,7 +13714,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -13660,7 +13742,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -13668,6 +13751,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -14398,8 +14483,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -14410,6 +14499,12 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only the children of this element (its ListID). */
                 parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -14425,7 +14520,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -14447,7 +14542,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -14455,6 +14551,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -14948,13 +15046,15 @@ export interface operations {
                      *           "updatedAt": "2026-03-14T09:30:00Z"
                      *         }
                      *       ],
+                     *       "hasMore": true,
                      *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["Connection"][];
-                        /** @description Cursor of the next page; absent on the last page. */
-                        nextCursor?: string;
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -15438,8 +15538,12 @@ export interface operations {
     listCreditCardCharges: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -15450,12 +15554,22 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only records of this payee (its ListID). */
                 payeeId?: string;
+                /** @description Only records of any of these payees: comma-separated ListIDs, at most 100. */
+                payeeIds?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -15471,7 +15585,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -15499,7 +15613,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -15507,6 +15622,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -16216,8 +16333,12 @@ export interface operations {
     listCreditCardCredits: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -16228,12 +16349,22 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only records of this payee (its ListID). */
                 payeeId?: string;
+                /** @description Only records of any of these payees: comma-separated ListIDs, at most 100. */
+                payeeIds?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -16249,7 +16380,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -16277,7 +16408,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -16285,6 +16417,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -16994,10 +17128,16 @@ export interface operations {
     listCreditMemos: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
                 /** @description Only records of this customer (its ListID). */
                 customerId?: string;
+                /** @description Only records of any of these customers: comma-separated ListIDs, at most 100. */
+                customerIds?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -17008,10 +17148,18 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -17027,7 +17175,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -17057,7 +17205,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -17065,6 +17214,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -17841,8 +17992,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -17851,6 +18006,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -17866,7 +18025,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -17887,7 +18046,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -17895,6 +18055,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -18204,8 +18366,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -18216,6 +18382,12 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only the children of this element (its ListID). */
                 parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -18231,7 +18403,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -18253,7 +18425,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -18261,6 +18434,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -18575,8 +18750,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -18587,6 +18766,12 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only the children of this element (its ListID). */
                 parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -18602,7 +18787,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -18629,7 +18814,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -18637,6 +18823,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -19242,8 +19430,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -19252,6 +19444,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -19267,7 +19463,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -19288,7 +19484,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -19296,6 +19493,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -19607,8 +19806,12 @@ export interface operations {
     listDeposits: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -19619,10 +19822,18 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -19638,7 +19849,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -19660,7 +19871,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -19668,6 +19880,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -20284,8 +20498,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -20296,6 +20514,12 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only the children of this element (its ListID). */
                 parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -20311,7 +20535,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -20333,7 +20557,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -20341,6 +20566,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -20811,8 +21038,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -20821,6 +21052,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -20836,7 +21071,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -20859,7 +21094,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -20867,6 +21103,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -21428,10 +21666,16 @@ export interface operations {
     listEstimates: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
                 /** @description Only records of this customer (its ListID). */
                 customerId?: string;
+                /** @description Only records of any of these customers: comma-separated ListIDs, at most 100. */
+                customerIds?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -21442,10 +21686,18 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -21461,7 +21713,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -21492,7 +21744,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -21500,6 +21753,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -22104,8 +22359,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -22114,6 +22373,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -22129,7 +22392,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -22150,7 +22413,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -22158,6 +22422,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -22637,8 +22903,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -22647,6 +22917,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -22662,7 +22936,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -22683,7 +22957,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -22691,6 +22966,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -23209,8 +23486,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -23221,6 +23502,12 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only the children of this element (its ListID). */
                 parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -23236,7 +23523,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -23258,7 +23545,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -23266,6 +23554,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -23773,8 +24063,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -23785,6 +24079,12 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only the children of this element (its ListID). */
                 parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -23800,7 +24100,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -23822,7 +24122,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -23830,6 +24131,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -24326,10 +24629,16 @@ export interface operations {
     listInvoices: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
                 /** @description Only records of this customer (its ListID). */
                 customerId?: string;
+                /** @description Only records of any of these customers: comma-separated ListIDs, at most 100. */
+                customerIds?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -24340,10 +24649,18 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -24359,7 +24676,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -24390,7 +24707,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -24398,6 +24716,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -25174,8 +25494,12 @@ export interface operations {
     listItemReceipts: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -25186,14 +25510,24 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
                 /** @description Only records of this vendor (its ListID). */
                 vendorId?: string;
+                /** @description Only records of any of these vendors: comma-separated ListIDs, at most 100. */
+                vendorIds?: string;
             };
             header?: never;
             path: {
@@ -25207,7 +25541,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -25235,7 +25569,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -25243,6 +25578,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -25957,8 +26294,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -25969,6 +26310,12 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only the children of this element (its ListID). */
                 parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -25984,7 +26331,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -26006,7 +26353,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -26014,6 +26362,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -26326,8 +26676,12 @@ export interface operations {
     listJournalEntries: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -26338,10 +26692,18 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -26357,7 +26719,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -26380,7 +26742,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -26388,6 +26751,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -27016,8 +27381,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -27028,6 +27397,12 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only the children of this element (its ListID). */
                 parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -27043,7 +27418,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -27065,7 +27440,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -27073,6 +27449,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -27573,8 +27951,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -27585,6 +27967,12 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only the children of this element (its ListID). */
                 parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -27600,7 +27988,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -27622,7 +28010,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -27630,6 +28019,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -28125,8 +28516,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -28135,6 +28530,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -28150,7 +28549,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -28174,7 +28573,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -28182,6 +28582,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -28658,8 +29060,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -28668,6 +29074,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -28683,7 +29093,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -28704,7 +29114,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -28712,6 +29123,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -29175,8 +29588,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -29185,6 +29602,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -29200,7 +29621,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -29221,7 +29642,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -29229,6 +29651,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -29539,8 +29963,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -29549,6 +29977,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -29564,7 +29996,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -29585,7 +30017,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -29593,6 +30026,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -30052,8 +30487,12 @@ export interface operations {
     listPurchaseOrders: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -30064,14 +30503,24 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
                 /** @description Only records of this vendor (its ListID). */
                 vendorId?: string;
+                /** @description Only records of any of these vendors: comma-separated ListIDs, at most 100. */
+                vendorIds?: string;
             };
             header?: never;
             path: {
@@ -30085,7 +30534,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -30114,7 +30563,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -30122,6 +30572,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -30834,10 +31286,16 @@ export interface operations {
     listReceivePayments: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
                 /** @description Only records of this customer (its ListID). */
                 customerId?: string;
+                /** @description Only records of any of these customers: comma-separated ListIDs, at most 100. */
+                customerIds?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -30848,10 +31306,18 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -30867,7 +31333,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -30895,7 +31361,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -30903,6 +31370,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -31591,10 +32060,16 @@ export interface operations {
     listSalesOrders: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
                 /** @description Only records of this customer (its ListID). */
                 customerId?: string;
+                /** @description Only records of any of these customers: comma-separated ListIDs, at most 100. */
+                customerIds?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -31605,10 +32080,18 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -31624,7 +32107,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -31654,7 +32137,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -31662,6 +32146,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -32265,10 +32751,16 @@ export interface operations {
     listSalesReceipts: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
                 /** @description Only records of this customer (its ListID). */
                 customerId?: string;
+                /** @description Only records of any of these customers: comma-separated ListIDs, at most 100. */
+                customerIds?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -32279,10 +32771,18 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -32298,7 +32798,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -32328,7 +32828,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -32336,6 +32837,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -33142,8 +33645,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -33152,6 +33659,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -33167,7 +33678,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -33187,7 +33698,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -33195,6 +33707,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -33641,8 +34155,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -33651,6 +34169,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -33666,7 +34188,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -33687,7 +34209,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -33695,6 +34218,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -34149,8 +34674,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -34159,6 +34688,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -34174,7 +34707,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -34195,7 +34728,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -34203,6 +34737,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -34660,8 +35196,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -34670,6 +35210,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -34685,7 +35229,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -34706,7 +35250,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -34714,6 +35259,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -35178,8 +35725,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -35190,6 +35741,12 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only the children of this element (its ListID). */
                 parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -35205,7 +35762,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -35227,7 +35784,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -35235,6 +35793,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -35734,8 +36294,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -35744,6 +36308,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -35759,7 +36327,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -35780,7 +36348,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -35788,6 +36357,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -36097,8 +36668,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -36107,6 +36682,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -36122,7 +36701,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -36143,7 +36722,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -36151,6 +36731,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -36463,8 +37045,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -36473,6 +37059,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -36488,7 +37078,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -36509,7 +37099,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -36517,6 +37108,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -37171,8 +37764,12 @@ export interface operations {
     listTransfers: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -37183,10 +37780,18 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -37202,7 +37807,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -37225,7 +37830,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -37233,6 +37839,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -37569,8 +38177,12 @@ export interface operations {
     listVendorCredits: {
         parameters: {
             query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -37581,14 +38193,24 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Exact RefNumber. */
                 refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
                 /** @description TxnDate on or after (YYYY-MM-DD). */
                 txnDateFrom?: string;
                 /** @description TxnDate on or before (YYYY-MM-DD). */
                 txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
                 /** @description Only records of this vendor (its ListID). */
                 vendorId?: string;
+                /** @description Only records of any of these vendors: comma-separated ListIDs, at most 100. */
+                vendorIds?: string;
             };
             header?: never;
             path: {
@@ -37602,7 +38224,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -37629,7 +38251,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -37637,6 +38260,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -38347,8 +38972,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -38359,6 +38988,12 @@ export interface operations {
                 namePrefix?: string;
                 /** @description Only the children of this element (its ListID). */
                 parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -38374,7 +39009,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -38396,7 +39031,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -38404,6 +39040,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -38718,8 +39356,12 @@ export interface operations {
             query?: {
                 /** @description Active or inactive elements only. */
                 active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
                 /** @description nextCursor of the previous page. */
                 cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
                 /** @description Also list records deleted in QuickBooks. */
                 includeDeleted?: boolean;
                 /** @description Page size, 1 to 1000 (default 100). */
@@ -38728,6 +39370,10 @@ export interface operations {
                 name?: string;
                 /** @description Name or RefNumber starting with this. */
                 namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
                 /** @description Records stored at or after this RFC 3339 time. */
                 updatedSince?: string;
             };
@@ -38743,7 +39389,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page, oldest stored first. */
+            /** @description A page, in the order of sort. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -38768,7 +39414,8 @@ export interface operations {
                      *         }
                      *       ],
                      *       "hasMore": true,
-                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
                      *     }
                      */
                     "application/json": {
@@ -38776,6 +39423,8 @@ export interface operations {
                         hasMore: boolean;
                         /** @description Pass as ?cursor= for the next page; null on the last page. */
                         nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
                     };
                 };
             };
@@ -39375,13 +40024,15 @@ export interface operations {
                      *           "transaction": true
                      *         }
                      *       ],
+                     *       "hasMore": true,
                      *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["DataType"][];
-                        /** @description Cursor of the next page; absent on the last page. */
-                        nextCursor?: string;
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -39611,14 +40262,19 @@ export interface operations {
     };
     listWebhooks: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Every endpoint. */
+            /** @description A page. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -39638,13 +40294,15 @@ export interface operations {
                      *           "url": "https://app.example.com/hooks/qbconnect"
                      *         }
                      *       ],
+                     *       "hasMore": true,
                      *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["Webhook"][];
-                        /** @description Cursor of the next page; absent on the last page. */
-                        nextCursor?: string;
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
                     };
                 };
             };
