@@ -33,9 +33,6 @@ var notInConformanceYet = []string{
 	"WebConnectorStore.FindCredential", "WebConnectorStore.FindSession", "WebConnectorStore.OwnerID",
 	"WebConnectorStore.PendingOperations", "WebConnectorStore.RecordLoginFailure",
 	"WebConnectorStore.ResetLoginFailures", "WebConnectorStore.SaveCredential", "WebConnectorStore.UpdateSession",
-	"WebhookStore.CreateWebhook", "WebhookStore.DeleteWebhook", "WebhookStore.Delivery", "WebhookStore.FindWebhook",
-	"WebhookStore.ListDeliveries", "WebhookStore.ListWebhooks", "WebhookStore.MarkEnqueued", "WebhookStore.RecordAttempt",
-	"WebhookStore.RecordEvent", "WebhookStore.Unenqueued",
 }
 
 // TestConformanceSuiteCallsEveryStoreMethod compares the exported methods

@@ -69,6 +69,9 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"PingAnswersUntilClosed", testPing},
 		{"SyncPassStartsOnceSavesByKeyAndListsHistory", testSyncPassLifecycle},
 		{"LinkAttemptsCountPerWindow", testLinkAttemptsCountPerWindow},
+		{"WebhookEndpointsAreTenantScopedAndListOldestFirst", testWebhookEndpoints},
+		{"WebhookEventFansOutToSubscribedEndpoints", testWebhookEventsFanOut},
+		{"WebhookSweepFindsUnenqueuedDeliveries", testWebhookSweepFindsUnenqueuedDeliveries},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, newDSN) })
