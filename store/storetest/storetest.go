@@ -72,6 +72,10 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"WebhookEndpointsAreTenantScopedAndListOldestFirst", testWebhookEndpoints},
 		{"WebhookEventFansOutToSubscribedEndpoints", testWebhookEventsFanOut},
 		{"WebhookSweepFindsUnenqueuedDeliveries", testWebhookSweepFindsUnenqueuedDeliveries},
+		{"WebConnectorOwnerIDIsSetOnce", testWebConnectorOwnerIDIsSetOnce},
+		{"WebConnectorCredentialsHaveOneUserNameAndCountFailures", testWebConnectorCredentials},
+		{"WebConnectorSessionsOneOpenAndUpdateByVersion", testWebConnectorSessions},
+		{"WebConnectorLinksAndCountsPendingWork", testWebConnectorLinksAndCountsPendingWork},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, newDSN) })
