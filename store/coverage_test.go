@@ -19,13 +19,6 @@ import (
 var notInConformanceYet = []string{
 
 	"QueueStore.ReofferLeases",
-	"ReleaseStore.AddCampaignConnection", "ReleaseStore.AddCertificate", "ReleaseStore.AddMail", "ReleaseStore.Artifact",
-	"ReleaseStore.Campaign", "ReleaseStore.CampaignConnections", "ReleaseStore.Campaigns", "ReleaseStore.Certificates",
-	"ReleaseStore.ConnectorRuns", "ReleaseStore.Contacts", "ReleaseStore.CreateCampaign", "ReleaseStore.CreateRelease",
-	"ReleaseStore.FindMail", "ReleaseStore.FindRelease", "ReleaseStore.ListMail", "ReleaseStore.ListReleases",
-	"ReleaseStore.MailAttempt", "ReleaseStore.MarkCampaignReminder", "ReleaseStore.MarkWarning", "ReleaseStore.NewID",
-	"ReleaseStore.RecordUpdateReport", "ReleaseStore.SaveCampaignConnection", "ReleaseStore.SetCampaignNotified",
-	"ReleaseStore.SetCampaignStatus", "ReleaseStore.SetContacts", "ReleaseStore.SetRollout", "ReleaseStore.UpdateReports",
 	"ReportStore.FindReport", "ReportStore.SaveReport",
 	"SignerClaimStore.OrgSignerClaims",
 	"SyncPage.Commit", "SyncPage.Delete", "SyncPage.Rollback", "SyncPage.Upsert", "SyncStore.BeginSyncPage",

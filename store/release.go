@@ -455,7 +455,11 @@ func (s *ReleaseStore) SetContacts(ctx context.Context, orgID string, emails []s
 			return err
 		}
 		for _, e := range emails {
-			if _, err := tx.exec(ctx, "INSERT INTO org_contacts (org_id, email, created_at) VALUES (?, ?, ?)", orgID, e, micros(s.db.now())); err != nil && !isUniqueViolation(err) {
+			// ON CONFLICT, not a caught unique violation: on PostgreSQL a
+			// failed statement aborts the transaction, so a repeated
+			// address would roll back every contact.
+			if _, err := tx.exec(ctx, "INSERT INTO org_contacts (org_id, email, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+				orgID, e, micros(s.db.now())); err != nil {
 				return err
 			}
 		}

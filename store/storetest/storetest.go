@@ -76,6 +76,11 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"WebConnectorCredentialsHaveOneUserNameAndCountFailures", testWebConnectorCredentials},
 		{"WebConnectorSessionsOneOpenAndUpdateByVersion", testWebConnectorSessions},
 		{"WebConnectorLinksAndCountsPendingWork", testWebConnectorLinksAndCountsPendingWork},
+		{"ReleasesPublishOnceWithTheirFiles", testReleasesPublishOnceWithTheirFiles},
+		{"CertificatesAreKnownAndWarnedOnce", testCertificatesAreKnownAndWarnedOnce},
+		{"CampaignsTrackConnectionsPerOrg", testCampaignsTrackConnectionsPerOrg},
+		{"MailOutboxDedupesAndRetries", testMailOutboxDedupesAndRetries},
+		{"ContactsReportsAndConnectorRuns", testContactsReportsAndConnectorRuns},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, newDSN) })
