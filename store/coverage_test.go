@@ -19,9 +19,6 @@ import (
 var notInConformanceYet = []string{
 
 	"QueueStore.ReofferLeases",
-	"ReportStore.FindReport", "ReportStore.SaveReport",
-	"SignerClaimStore.OrgSignerClaims",
-	"SyncPage.Commit", "SyncPage.Delete", "SyncPage.Rollback", "SyncPage.Upsert", "SyncStore.BeginSyncPage",
 }
 
 // TestConformanceSuiteCallsEveryStoreMethod compares the exported methods

@@ -81,6 +81,9 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"CampaignsTrackConnectionsPerOrg", testCampaignsTrackConnectionsPerOrg},
 		{"MailOutboxDedupesAndRetries", testMailOutboxDedupesAndRetries},
 		{"ContactsReportsAndConnectorRuns", testContactsReportsAndConnectorRuns},
+		{"SyncPageWritesWholeOrNothing", testSyncPageWritesWholeOrNothing},
+		{"ReportSnapshotsKeepTheLastAnswerPerQuery", testReportSnapshotsKeepTheLastAnswerPerQuery},
+		{"SignerClaimsCountAnOrgsLiveConnectors", testSignerClaimsCountAnOrgsLiveConnectors},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, newDSN) })
