@@ -85,6 +85,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"ReportSnapshotsKeepTheLastAnswerPerQuery", testReportSnapshotsKeepTheLastAnswerPerQuery},
 		{"SignerClaimsCountAnOrgsLiveConnectors", testSignerClaimsCountAnOrgsLiveConnectors},
 		{"ReofferEndsOnlyTheConnectorsLiveLeases", testReofferEndsOnlyTheConnectorsLiveLeases},
+		{"WarningsAndRemindersAreGivenOnceAcrossProcesses", testWarningsAndRemindersAreGivenOnceAcrossProcesses},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, newDSN) })
