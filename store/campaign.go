@@ -61,13 +61,12 @@ func insertCampaignConnection(ctx context.Context, tx *tx, cc *qbconnect.Campaig
 	}
 	_, err = tx.exec(ctx, `INSERT INTO campaign_connections (campaign_id, connection_id, org_id, company_id, company_name, connector_id, file,
 		state, sub_state, health_code, old_thumbprint, since, updated_at, reauthorized_at, reminded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		cc.CampaignID, cc.ConnectionID, cc.OrgID, cc.CompanyID, cc.CompanyName, cc.ConnectorID, string(file),
 		string(cc.State), cc.SubState, cc.HealthCode, cc.OldThumbprint, micros(cc.Since),
 		nullMicros(cc.UpdatedAt), nullMicros(cc.ReauthorizedAt), nullMicros(cc.RemindedAt))
-	if isUniqueViolation(err) {
-		return nil
-	}
+	// ON CONFLICT, not a caught unique violation, which would abort a
+	// PostgreSQL transaction: a connection already in the campaign stays.
 	return err
 }
 

@@ -197,6 +197,9 @@ func testCampaignsTrackConnectionsPerOrg(t *testing.T, newDSN DSNFunc) {
 
 	must(t, rs.AddCampaignConnection(ctx, &qbconnect.CampaignConnection{CampaignID: c.ID, ConnectionID: "con_z", OrgID: other.ID,
 		CompanyName: "Zoo", State: qbconnect.CampaignOffered, Since: e.Clock.Now()}))
+	// A connection already in the campaign is left as it is.
+	must(t, rs.AddCampaignConnection(ctx, &qbconnect.CampaignConnection{CampaignID: c.ID, ConnectionID: "con_a", OrgID: org.ID,
+		CompanyName: "Renamed", State: qbconnect.CampaignLeft, Since: e.Clock.Now()}))
 	names := func(orgID string) []string {
 		t.Helper()
 		ccs, err := rs.CampaignConnections(ctx, c.ID, orgID)
