@@ -61,13 +61,12 @@ func insertCampaignConnection(ctx context.Context, tx *tx, cc *qbconnect.Campaig
 	}
 	_, err = tx.exec(ctx, `INSERT INTO campaign_connections (campaign_id, connection_id, org_id, company_id, company_name, connector_id, file,
 		state, sub_state, health_code, old_thumbprint, since, updated_at, reauthorized_at, reminded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		cc.CampaignID, cc.ConnectionID, cc.OrgID, cc.CompanyID, cc.CompanyName, cc.ConnectorID, string(file),
 		string(cc.State), cc.SubState, cc.HealthCode, cc.OldThumbprint, micros(cc.Since),
 		nullMicros(cc.UpdatedAt), nullMicros(cc.ReauthorizedAt), nullMicros(cc.RemindedAt))
-	if isUniqueViolation(err) {
-		return nil
-	}
+	// ON CONFLICT, not a caught unique violation, which would abort a
+	// PostgreSQL transaction: a connection already in the campaign stays.
 	return err
 }
 
@@ -196,20 +195,15 @@ func (s *ReleaseStore) SetCampaignStatus(ctx context.Context, id string, st qbco
 func (s *ReleaseStore) MarkCampaignReminder(ctx context.Context, campaignID, orgID string, days int) (bool, error) {
 	first := false
 	err := s.db.inTx(ctx, func(tx *tx) error {
-		var n int
-		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM campaign_reminders WHERE campaign_id = ? AND org_id = ? AND days_before = ?",
-			campaignID, orgID, days).Scan(&n); err != nil {
+		// ON CONFLICT, as in MarkWarning: a caught unique violation
+		// aborts a PostgreSQL transaction.
+		res, err := tx.exec(ctx, "INSERT INTO campaign_reminders (campaign_id, org_id, days_before, sent_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+			campaignID, orgID, days, micros(s.db.now()))
+		if err != nil {
 			return err
 		}
-		if n > 0 {
-			return nil
-		}
-		_, err := tx.exec(ctx, "INSERT INTO campaign_reminders (campaign_id, org_id, days_before, sent_at) VALUES (?, ?, ?, ?)",
-			campaignID, orgID, days, micros(s.db.now()))
-		if isUniqueViolation(err) {
-			return nil
-		}
-		first = err == nil
+		n, err := res.RowsAffected()
+		first = n == 1
 		return err
 	})
 	if err != nil {

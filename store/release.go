@@ -233,18 +233,16 @@ func (s *ReleaseStore) SetRollout(ctx context.Context, version string, ro qbconn
 func (s *ReleaseStore) MarkWarning(ctx context.Context, thumbprint string, threshold int) (bool, error) {
 	first := false
 	err := s.db.inTx(ctx, func(tx *tx) error {
-		var n int
-		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM certificate_warnings WHERE thumbprint = ? AND threshold_days = ?", thumbprint, threshold).Scan(&n); err != nil {
+		// ON CONFLICT, not a caught unique violation: on PostgreSQL a
+		// failed statement aborts the transaction, so the process that
+		// lost a race would fail instead of answering false.
+		res, err := tx.exec(ctx, "INSERT INTO certificate_warnings (thumbprint, threshold_days, warned_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+			thumbprint, threshold, micros(s.db.now()))
+		if err != nil {
 			return err
 		}
-		if n > 0 {
-			return nil
-		}
-		_, err := tx.exec(ctx, "INSERT INTO certificate_warnings (thumbprint, threshold_days, warned_at) VALUES (?, ?, ?)", thumbprint, threshold, micros(s.db.now()))
-		if isUniqueViolation(err) {
-			return nil
-		}
-		first = err == nil
+		n, err := res.RowsAffected()
+		first = n == 1
 		return err
 	})
 	if err != nil {
@@ -455,7 +453,11 @@ func (s *ReleaseStore) SetContacts(ctx context.Context, orgID string, emails []s
 			return err
 		}
 		for _, e := range emails {
-			if _, err := tx.exec(ctx, "INSERT INTO org_contacts (org_id, email, created_at) VALUES (?, ?, ?)", orgID, e, micros(s.db.now())); err != nil && !isUniqueViolation(err) {
+			// ON CONFLICT, not a caught unique violation: on PostgreSQL a
+			// failed statement aborts the transaction, so a repeated
+			// address would roll back every contact.
+			if _, err := tx.exec(ctx, "INSERT INTO org_contacts (org_id, email, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+				orgID, e, micros(s.db.now())); err != nil {
 				return err
 			}
 		}

@@ -73,6 +73,23 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"PingAnswersUntilClosed", testPing},
 		{"SyncPassStartsOnceSavesByKeyAndListsHistory", testSyncPassLifecycle},
 		{"LinkAttemptsCountPerWindow", testLinkAttemptsCountPerWindow},
+		{"WebhookEndpointsAreTenantScopedAndListOldestFirst", testWebhookEndpoints},
+		{"WebhookEventFansOutToSubscribedEndpoints", testWebhookEventsFanOut},
+		{"WebhookSweepFindsUnenqueuedDeliveries", testWebhookSweepFindsUnenqueuedDeliveries},
+		{"WebConnectorOwnerIDIsSetOnce", testWebConnectorOwnerIDIsSetOnce},
+		{"WebConnectorCredentialsHaveOneUserNameAndCountFailures", testWebConnectorCredentials},
+		{"WebConnectorSessionsOneOpenAndUpdateByVersion", testWebConnectorSessions},
+		{"WebConnectorLinksAndCountsPendingWork", testWebConnectorLinksAndCountsPendingWork},
+		{"ReleasesPublishOnceWithTheirFiles", testReleasesPublishOnceWithTheirFiles},
+		{"CertificatesAreKnownAndWarnedOnce", testCertificatesAreKnownAndWarnedOnce},
+		{"CampaignsTrackConnectionsPerOrg", testCampaignsTrackConnectionsPerOrg},
+		{"MailOutboxDedupesAndRetries", testMailOutboxDedupesAndRetries},
+		{"ContactsReportsAndConnectorRuns", testContactsReportsAndConnectorRuns},
+		{"SyncPageWritesWholeOrNothing", testSyncPageWritesWholeOrNothing},
+		{"ReportSnapshotsKeepTheLastAnswerPerQuery", testReportSnapshotsKeepTheLastAnswerPerQuery},
+		{"SignerClaimsCountAnOrgsLiveConnectors", testSignerClaimsCountAnOrgsLiveConnectors},
+		{"ReofferEndsOnlyTheConnectorsLiveLeases", testReofferEndsOnlyTheConnectorsLiveLeases},
+		{"WarningsAndRemindersAreGivenOnceAcrossProcesses", testWarningsAndRemindersAreGivenOnceAcrossProcesses},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, newDSN) })

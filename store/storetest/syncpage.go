@@ -1,0 +1,147 @@
+package storetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/store"
+)
+
+// The sync page's conformance scenario: a page's records, deletions, next
+// operation and checkpoint are written together or not at all.
+
+// testSyncPageWritesWholeOrNothing: a page starts only at the awaited
+// checkpoint; its upserts (more than a batch, a repeated ID keeping the
+// last), deletions, queued operation and new state commit together; a
+// rolled-back page leaves nothing; a replayed page is refused.
+func testSyncPageWritesWholeOrNothing(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	syncs := store.NewSyncStore(e.DB)
+	org := e.Org(t, "Lender")
+	conn, _ := e.Linked(t, org.ID, "")
+	co := conn.CompanyID
+
+	_, err := syncs.BeginSyncPage(ctx, co, "customers", store.SyncKey{RunID: "run_1"})
+	wantCode(t, err, qbconnect.ENotFound)
+	st := &qbconnect.SyncState{CompanyID: co, OrgID: org.ID, DataType: "customers", Status: qbconnect.SyncQueued,
+		RunID: "run_1", Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
+	run := &qbconnect.SyncRun{ID: "run_1", OrgID: org.ID, CompanyID: co, DataType: "customers", Mode: qbconnect.SyncFull,
+		Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
+	st, _, err = syncs.StartSyncPass(ctx, st, run)
+	must(t, err)
+	key := store.KeyOf(st)
+	_, err = syncs.BeginSyncPage(ctx, co, "customers", store.SyncKey{RunID: "run_0"})
+	wantCode(t, err, qbconnect.EConflict)
+
+	modified := time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)
+	rec := func(i int, name string) *qbconnect.Record {
+		return &qbconnect.Record{ID: fmt.Sprintf("80000%03d-1", i), EditSequence: "1", Name: name, Active: true, ModifiedAt: modified,
+			Data: json.RawMessage(fmt.Sprintf(`{"fullName":%q}`, name))}
+	}
+	count := func() int {
+		t.Helper()
+		n, err := e.Records.CountRecords(ctx, co, "customers")
+		must(t, err)
+		return n
+	}
+	ops := func() int {
+		t.Helper()
+		n, err := store.NewWebConnectorStore(e.DB).PendingOperations(ctx, conn.ID)
+		must(t, err)
+		return n
+	}
+
+	// A page that fails (a record without an ID) is rolled back: nothing
+	// of it stays, and the same page can begin again.
+	p, err := syncs.BeginSyncPage(ctx, co, "customers", key)
+	must(t, err)
+	must(t, p.Upsert(rec(1, "Early")))
+	_, err = p.Enqueue(&qbconnect.Operation{OrgID: org.ID, ConnectionID: conn.ID, Kind: qbconnect.OpSync, Request: "<QBXML/>"})
+	must(t, err)
+	wantCode(t, p.Upsert(&qbconnect.Record{}), qbconnect.EInvalid)
+	p.Rollback()
+	p.Rollback() // twice is harmless
+	if n, o := count(), ops(); n != 0 || o != 0 {
+		t.Fatalf("after a rollback: %d records, %d operations; want none", n, o)
+	}
+
+	const n = 1200 // more than one batch
+	p, err = syncs.BeginSyncPage(ctx, co, "customers", key)
+	must(t, err)
+	for i := range n {
+		must(t, p.Upsert(rec(i, fmt.Sprintf("Customer %d", i))))
+	}
+	must(t, p.Upsert(rec(7, "Customer 7 renamed")))
+	next, err := p.Enqueue(&qbconnect.Operation{OrgID: org.ID, ConnectionID: conn.ID, Kind: qbconnect.OpSync, Request: "<QBXML/>"})
+	must(t, err)
+	st.Status, st.Pages, st.Fetched = qbconnect.SyncFetching, 1, n
+	must(t, p.Commit(st, nil))
+	if err := p.Commit(st, nil); err == nil {
+		t.Error("a second commit of the page succeeded")
+	}
+	if got := count(); got != n {
+		t.Errorf("records after the page = %d, want %d", got, n)
+	}
+	got, err := e.Records.FindRecord(ctx, org.ID, co, "customers", rec(7, "").ID)
+	must(t, err)
+	if got.Name != "Customer 7 renamed" || got.CompanyID != co || got.Type != "customers" {
+		t.Errorf("a record repeated in the page = %+v, want the last one", got)
+	}
+	if _, err := e.Queue.FindOperation(ctx, org.ID, next); err != nil {
+		t.Errorf("the page's queued operation: %v", err)
+	}
+	state, err := syncs.FindSyncState(ctx, co, "customers")
+	must(t, err)
+	if state.Pages != 1 || state.Fetched != n || state.Status != qbconnect.SyncFetching {
+		t.Errorf("state after the page = %+v", state)
+	}
+
+	// The same page again (a duplicate result) is refused.
+	_, err = syncs.BeginSyncPage(ctx, co, "customers", key)
+	wantCode(t, err, qbconnect.EConflict)
+
+	// The next page deletes a record and finishes the pass with its run.
+	p, err = syncs.BeginSyncPage(ctx, co, "customers", store.KeyOf(st))
+	must(t, err)
+	deletedAt := modified.Add(time.Hour)
+	p.Delete(rec(3, "").ID, deletedAt)
+	p.Delete("unknown-id", deletedAt)
+	done := e.Clock.Now()
+	st.Status, st.Pages, st.LastCompleteAt = qbconnect.SyncComplete, 2, &done
+	run.Status, run.Pages, run.Fetched, run.FinishedAt = qbconnect.SyncComplete, 2, n, &done
+	must(t, p.Commit(st, run))
+	gone, err := e.Records.FindRecord(ctx, org.ID, co, "customers", rec(3, "").ID)
+	must(t, err)
+	if !gone.Deleted || !gone.ModifiedAt.Equal(deletedAt) {
+		t.Errorf("deleted record = %+v, want deleted at %v", gone, deletedAt)
+	}
+	gotRun, err := syncs.FindSyncRun(ctx, org.ID, "run_1")
+	must(t, err)
+	if gotRun.Status != qbconnect.SyncComplete || gotRun.Pages != 2 || gotRun.FinishedAt == nil {
+		t.Errorf("run after the last page: %+v", gotRun)
+	}
+	if got := count(); got != n-1 {
+		t.Errorf("live records after a deletion = %d, want %d", got, n-1)
+	}
+
+	// A commit whose state is of another data type fails and keeps
+	// nothing of the page.
+	st2 := &qbconnect.SyncState{CompanyID: co, OrgID: org.ID, DataType: "vendors", Status: qbconnect.SyncQueued,
+		RunID: "run_2", Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
+	run2 := &qbconnect.SyncRun{ID: "run_2", OrgID: org.ID, CompanyID: co, DataType: "vendors", Mode: qbconnect.SyncFull,
+		Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
+	st2, _, err = syncs.StartSyncPass(ctx, st2, run2)
+	must(t, err)
+	p, err = syncs.BeginSyncPage(ctx, co, "vendors", store.KeyOf(st2))
+	must(t, err)
+	must(t, p.Upsert(rec(1, "Vendor")))
+	if err := p.Commit(st, nil); err == nil {
+		t.Fatal("a page committed the state of another data type")
+	}
+	if n, err := e.Records.CountRecords(ctx, co, "vendors"); err != nil || n != 0 {
+		t.Errorf("vendors after a failed commit = %d, %v; want 0", n, err)
+	}
+}
