@@ -339,9 +339,13 @@ func TestHandoverTimestampedOldReleaseKeepsServingAfterItsCertificateExpires(t *
 
 	// Certificate A expires (QuickBooks' clock passes it); release 1's
 	// signature is timestamped, and QuickBooks still lets it in by itself.
+	// QuickBooks, started in the background for release 1's last session,
+	// is stopped so that the next write needs a new login under the new
+	// date.
 	if _, err := s.sim.SetClock(context.Background(), r.a.Cert.NotAfter.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	s.sim.StopQB()
 	r.queue("after A expired")
 	r.checkWrites()
 	noDialog(t, s, "after A expired, with QuickBooks closed")
