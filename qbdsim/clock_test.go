@@ -1,6 +1,7 @@
 package qbdsim_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -126,4 +127,53 @@ func TestTwoReleasesOfOneApplicationStayTwoEntriesKeyedByCertificate(t *testing.
 	if len(ia.Apps) != 2 || len(keys) != 2 {
 		t.Fatalf("entries %+v, want two with distinct keys", ia.Apps)
 	}
+}
+
+// QuickBooks judges a program's signature with Microsoft Authenticode
+// (Intuit's QuickBooks Desktop SDK guide, "Digitally signing your code":
+// "This authorization process is implemented using Microsoft's
+// Authenticode technology to determine the status of an application's code
+// signature"), and Authenticode holds a signature countersigned by a
+// trusted time-stamping authority valid after its certificate expires. So
+// a timestamped program goes on logging in by itself when its certificate
+// expires; the same program untimestamped meets 0x8004041E.
+func TestTimestampedProgramKeepsWorkingWhenItsCertificateExpires(t *testing.T) {
+	e := newEnv(t)
+	start := e.clock.Now()
+	file := e.company("Acme.QBW", "Acme")
+	leaf := e.ca.Issue(t, "Acme Connector Inc", signingtest.Opts{NotBefore: start.Add(-time.Hour), NotAfter: start.Add(48 * time.Hour)})
+	tsa := signingtest.StartTSA(t, e.ca, e.clock.Now)
+	stamped := signingtest.TinyPE(t, "stamped")
+	signer := leaf.Signer()
+	signer.TimestampURL = tsa.URL
+	if _, _, err := signer.SignFile(context.Background(), stamped); err != nil {
+		t.Fatal(err)
+	}
+	plain := e.program("plain", leaf)
+	e.start(qbdsim.Options{})
+
+	if err := e.sim.OpenFile(file, qbd.FileModeSingleUser, ""); err != nil {
+		t.Fatal(err)
+	}
+	progs := map[string]string{"Stamped Connector": stamped, "Plain Connector": plain}
+	for name, prog := range progs {
+		p := e.connect(name, prog, qbd.AuthPreferences{})
+		r, d := e.authorize(p, file, qbdsim.Answer{Choice: qbdsim.ChoiceAlways})
+		if r.err != nil || d.Kind != qbdsim.DialogCertificate {
+			t.Fatalf("%s: %v, dialog %s", name, r.err, d.Kind)
+		}
+		p.EndSession(ctx(t), r.ticket)
+	}
+	e.sim.StopQuickBooks()
+
+	e.sim.SetClock(leaf.Cert.NotAfter.Add(24 * time.Hour))
+	p := e.connect("Stamped Connector", stamped, qbd.AuthPreferences{})
+	r := await(t, begin(ctx(t), p, file, qbd.FileModeDoNotCare))
+	if r.err != nil {
+		t.Fatalf("the timestamped program after its certificate expired: %v", r.err)
+	}
+	p.EndSession(ctx(t), r.ticket)
+	e.sim.StopQuickBooks()
+	_, err := e.connect("Plain Connector", plain, qbd.AuthPreferences{}).BeginSession(ctx(t), file, qbd.FileModeDoNotCare)
+	wantHR(t, err, qbd.HRCertExpired)
 }

@@ -46,7 +46,14 @@ const (
 
 // status returns the caller's signature status at now and its certificate
 // (nil when unsigned). A certificate that expired since OpenConnection is
-// expired.
+// expired, unless the signature carries a trusted timestamp from within
+// the certificate's validity: QuickBooks judges a program's signature with
+// Microsoft Authenticode ("Digitally signing your code", Intuit's
+// QuickBooks Desktop SDK guide, developer.intuit.com
+// .../qbdesktop/docs/go-live/digitally-signing-your-code), and
+// Authenticode holds a timestamped signature valid after its certificate
+// expires; only an untimestamped one shows as Expired (the Expired
+// Certificate window, or 0x8004041E for automatic login).
 func (c *conn) status(now time.Time) (programStatus, *Certificate) {
 	if c.sig == nil {
 		return progUnsigned, nil
@@ -57,6 +64,9 @@ func (c *conn) status(now time.Time) (programStatus, *Certificate) {
 	case signing.Expired:
 		return progExpired, certificateOf(c.sig.Identity)
 	case signing.Valid:
+		if c.sig.ValidByTimestamp || stampedInTime(c.sig) {
+			return progValid, certificateOf(c.sig.Identity)
+		}
 		if now.After(c.sig.NotAfter) || now.Before(c.sig.NotBefore) {
 			return progExpired, certificateOf(c.sig.Identity)
 		}
@@ -65,6 +75,14 @@ func (c *conn) status(now time.Time) (programStatus, *Certificate) {
 	// Unsigned, tampered or untrusted: QuickBooks can report the name but
 	// cannot verify it.
 	return progUnsigned, nil
+}
+
+// stampedInTime reports a trusted timestamp within the signer
+// certificate's validity: the signature stays valid when the certificate
+// expires later.
+func stampedInTime(sig *signing.Signature) bool {
+	return sig.Timestamped && sig.TimestampTrusted &&
+		!sig.TimestampTime.Before(sig.NotBefore) && !sig.TimestampTime.After(sig.NotAfter)
 }
 
 func hrErr(hr uint32, cause error) *qbd.Error {

@@ -606,7 +606,9 @@ func (s *Simulator) Now() time.Time { return s.now() }
 
 // SetClock moves the simulator's clock to t; it then runs on from t. A
 // signer certificate whose NotAfter the clock passes is expired from then
-// on, as in QuickBooks on a computer whose date passed it: the Expired
+// on (unless the signature carries a trusted timestamp from within the
+// certificate's validity, which Authenticode holds valid for good), as in
+// QuickBooks on a computer whose date passed it: the Expired
 // Certificate window (or 0x8004041E for automatic login) when the company
 // file's "Notify the user before running any application whose
 // certificate has expired" preference is on. The zero time resets the

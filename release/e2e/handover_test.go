@@ -14,6 +14,7 @@ import (
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbdsim"
+	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
 
 // The certificate handover, one test per situation of the notice, on real
@@ -215,6 +216,15 @@ func TestHandoverDeniedKeepsServingWithReleaseOne(t *testing.T) {
 	runs(t, r, s, "1.0.0")
 }
 
+// oneStampedSite is oneSite with release 1 signed with a timestamp.
+func oneStampedSite(t *testing.T) (*rotation, *site) {
+	r := newRotation(t, "spawn", func(r *rotation) {
+		r.tsa = signingtest.StartTSA(t, r.ca, nil)
+		r.addSiteWith(r.lender, "Acme Plumbing", "acme.qbw", map[string]string{otherFile: otherCompany})
+	})
+	return r, r.sites[0]
+}
+
 func TestHandoverOldCertificateExpiredBeforeApprovalFallsBackWithAClearState(t *testing.T) {
 	r, s := oneSite(t)
 	s.sim.StopQB()
@@ -246,4 +256,110 @@ func TestHandoverOldCertificateExpiredBeforeApprovalFallsBackWithAClearState(t *
 		c := campaign(r.lender, campID)
 		return c.Status == qbconnect.CampaignComplete, fmt.Sprint(states(c))
 	})
+}
+
+func TestHandoverQuickBooksClosedNoWriteWaitsAndReleaseTwoAsksWhenTheFileOpens(t *testing.T) {
+	r, s := oneSite(t)
+	s.sim.StopQB()
+	campID := r.release2()
+	// QuickBooks is closed: release 2 waits beside release 1, which goes
+	// on logging in by itself under the permission the file gave it.
+	waitStep(t, s, gateway.HandoverCandidateInstalled)
+	r.waitStates(campID, string(qbconnect.CampaignCandidateInstalled)+"/"+qbconnect.SubQBClosed)
+	r.queue("QuickBooks closed")
+	r.checkWrites()
+	noDialog(t, s, "with QuickBooks closed")
+	runs(t, r, s, "1.0.0")
+
+	// The user opens the company file: release 2 asks by itself, and
+	// release 1 serves the writes queued while the dialog waits.
+	s.sim.Open(s.file)
+	d := dialogFor(t, r, s, s.file)
+	r.waitStates(campID, string(qbconnect.CampaignCandidateInstalled)+"/"+qbconnect.SubPromptShowing)
+	s.sim.Answer(d, qbdsim.ChoiceAlways)
+	switched(t, r, s, campID)
+
+	// Release 2 has what release 1 had: access while QuickBooks is closed.
+	s.sim.StopQB()
+	r.queue("after switch")
+	r.checkWrites()
+	noDialog(t, s, "after the switch, with QuickBooks closed")
+}
+
+func TestHandoverNewUserInstallsReleaseTwoAndIsAskedOnceWithoutHandover(t *testing.T) {
+	r := newRotation(t, "spawn", func(*rotation) {})
+	r.publish("1.0.0", r.v1, r.a)
+	r.plat.Release("rollout", "--version", "1.0.0", "--percent", "100")
+	r.publish("2.0.0", r.v2, r.b)
+	r.plat.Release("rollout", "--version", "2.0.0", "--percent", "100")
+
+	// A new business installs the current release, signed with B, and
+	// links its open file: QuickBooks asks once (addSiteOf answers the
+	// one dialog about certificate B), as for any first link.
+	r.addSiteOf(r.lender, "Acme Plumbing", "acme.qbw", nil, r.v2, r.b)
+	s := r.sites[0]
+	r.waitHealth(s, qbconnect.HealthOK)
+	r.queue("new user, file open")
+	r.checkWrites()
+	noDialog(t, s, "after the first link")
+	s.sim.StopQB()
+	r.queue("new user, QuickBooks closed")
+	r.checkWrites()
+	noDialog(t, s, "with QuickBooks closed")
+
+	// Already on the rolled-out release: nothing to hand over.
+	runs(t, r, s, "2.0.0")
+	if f := s.c.File(s.conn.ID); f == nil || f.Handover != nil {
+		t.Errorf("the new user's card shows a handover step: %+v", f)
+	}
+	for _, suffix := range []string{connector.CandidateSuffix, ".old"} {
+		if _, err := os.Stat(s.c.Program + suffix); !os.IsNotExist(err) {
+			t.Errorf("the new user's connector keeps another release beside itself (%s): %v", suffix, err)
+		}
+	}
+}
+
+// A timestamped release 1 outlives certificate A: QuickBooks judges the
+// signature as Authenticode does (see qbdsim's
+// TestTimestampedProgramKeepsWorkingWhenItsCertificateExpires for the
+// source), so release 1 goes on serving after A expires, nothing falls
+// back, and release 2 still waits for the administrator's approval. The
+// untimestamped case is
+// TestHandoverOldCertificateExpiredBeforeApprovalFallsBackWithAClearState.
+func TestHandoverTimestampedOldReleaseKeepsServingAfterItsCertificateExpires(t *testing.T) {
+	r, s := oneStampedSite(t)
+	if id := s.c.Status().Identity; !id.Timestamped {
+		t.Fatalf("release 1 does not see its own timestamp: %+v", id)
+	}
+	s.sim.StopQB()
+	campID := r.release2()
+	waitStep(t, s, gateway.HandoverCandidateInstalled)
+	r.queue("candidate installed")
+	r.checkWrites()
+
+	// Certificate A expires (QuickBooks' clock passes it); release 1's
+	// signature is timestamped, and QuickBooks still lets it in by itself.
+	// QuickBooks, started in the background for release 1's last session,
+	// is stopped so that the next write needs a new login under the new
+	// date.
+	if _, err := s.sim.SetClock(context.Background(), r.a.Cert.NotAfter.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s.sim.StopQB()
+	r.queue("after A expired")
+	r.checkWrites()
+	noDialog(t, s, "after A expired, with QuickBooks closed")
+	runs(t, r, s, "1.0.0")
+	if step := waitStep(t, s, gateway.HandoverCandidateInstalled); step == nil {
+		t.Fatal("no handover step")
+	}
+	r.waitStates(campID, string(qbconnect.CampaignCandidateInstalled)+"/"+qbconnect.SubQBClosed)
+
+	// The administrator opens the file; release 2 asks and is approved.
+	s.sim.Open(s.file)
+	s.sim.Answer(dialogFor(t, r, s, s.file), qbdsim.ChoiceAlways)
+	switched(t, r, s, campID)
+	s.sim.StopQB()
+	r.queue("after switch")
+	r.checkWrites()
 }

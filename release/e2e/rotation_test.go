@@ -70,6 +70,22 @@ type rotation struct {
 	runArgs []string
 	// replaced waits until a site's connector runs the new release.
 	replaced func(s *site)
+	// tsa, when set, countersigns every signature with certificate A
+	// (release 1) with a timestamp.
+	tsa *signingtest.TSA
+}
+
+// sign signs the file at path with leaf, timestamped when r.tsa is set
+// and leaf is certificate A.
+func (r *rotation) sign(leaf *signingtest.Leaf, path string) {
+	r.t.Helper()
+	s := leaf.Signer()
+	if r.tsa != nil && leaf == r.a {
+		s.TimestampURL = r.tsa.URL
+	}
+	if _, _, err := s.SignFile(context.Background(), path); err != nil {
+		r.t.Fatalf("signing %s: %v", path, err)
+	}
 }
 
 // newRotation starts the world; the connectors run with --update-restart
@@ -134,6 +150,13 @@ func (r *rotation) addSite(org *testenv.Platform, company, file string) {
 // addSiteWith is addSite with more company files in the site's
 // QuickBooks (file name to company name).
 func (r *rotation) addSiteWith(org *testenv.Platform, company, file string, more map[string]string) {
+	r.t.Helper()
+	r.addSiteOf(org, company, file, more, r.v1, r.a)
+}
+
+// addSiteOf is addSiteWith with the connector build the business
+// installs and the certificate that signs it.
+func (r *rotation) addSiteOf(org *testenv.Platform, company, file string, more map[string]string, build string, leaf *signingtest.Leaf) {
 	t := r.t
 	t.Helper()
 	s := &site{company: company, file: file, org: org}
@@ -144,12 +167,15 @@ func (r *rotation) addSiteWith(org *testenv.Platform, company, file string, more
 	s.sim = testenv.StartSim(t, bins, testenv.SimOptions{Files: files, Roots: r.ca.RootPath()})
 	s.sim.Open(file)
 	s.comp, s.conn = org.CreateCompany(company)
-	s.c = testenv.InstallConnectorBuild(t, r.v1, r.a)
+	s.c = testenv.InstallConnectorBuild(t, build, leaf)
+	if r.tsa != nil {
+		r.sign(leaf, s.c.Program)
+	}
 	s.c.PinRoots(r.ca.RootPath())
 	linking := s.c.StartLink(org.URL, org.LinkCode(s.conn), s.sim.URL)
 	d := s.sim.WaitDialog(patience)
-	if d.Certificate == nil || !strings.EqualFold(d.Certificate.Thumbprint, r.a.Thumbprint()) {
-		t.Fatalf("%s: the first dialog is about %+v, want certificate A", company, d.Certificate)
+	if d.Certificate == nil || !strings.EqualFold(d.Certificate.Thumbprint, leaf.Thumbprint()) {
+		t.Fatalf("%s: the first dialog is about %+v, want the installed release's certificate %s", company, d.Certificate, leaf.Thumbprint())
 	}
 	s.sim.Answer(d, qbdsim.ChoiceAlways)
 	linking.Wait(t)
@@ -180,7 +206,7 @@ func (r *rotation) publish(version, build string, leaf *signingtest.Leaf) string
 	if err := os.WriteFile(path, data, 0o755); err != nil {
 		r.t.Fatal(err)
 	}
-	leaf.Sign(r.t, path)
+	r.sign(leaf, path)
 	return r.plat.Release("publish", "--roots", r.ca.RootPath(), "--version", version,
 		"--rollout-at", time.Now().AddDate(0, 0, 7).Format(time.DateOnly), path)
 }
