@@ -26,3 +26,7 @@ func DocumentedRoute(key string) string {
 	}
 	return documentedRoute(key, spec)
 }
+
+// EmbeddedDataTypeSchemas is the snapshot of the data types' schemas the
+// documents are built from (openapi_datatypes.go).
+func EmbeddedDataTypeSchemas() []byte { return dataTypeSchemasJSON }

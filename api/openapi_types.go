@@ -6,7 +6,6 @@ import (
 	"unicode"
 
 	"github.com/qbconnect/qbconnect"
-	"github.com/qbconnect/qbconnect/syncengine"
 )
 
 // The data types' operations: one path per data type, so that a client
@@ -87,7 +86,7 @@ func upperFirst(s string) string {
 // dataTypeDocs documents every data type's operations, keyed "METHOD
 // path", and returns the record and body schemas they refer to.
 func dataTypeDocs() (map[string]opSpec, jsonObj, []jsonObj) {
-	types, comps := syncengine.JSONSchemas()
+	types, comps := dataTypeSchemas()
 	filters := recordFilterParams()
 	writeErrors := []int{400, 401, 404, 409, 413, 422, 502, 504}
 	writeQuery := func() []jsonObj {
@@ -162,7 +161,7 @@ func hasAction(info qbconnect.DataTypeInfo, a qbconnect.WriteAction) bool {
 	return false
 }
 
-func typeTagDescription(ts syncengine.TypeSchema) string {
+func typeTagDescription(ts typeSchema) string {
 	info := ts.Info
 	kind := "A list element (its ID is its ListID)"
 	if info.Transaction {

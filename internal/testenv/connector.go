@@ -158,8 +158,11 @@ func (c *Connector) Run(extra ...string) {
 	c.tb.Helper()
 	args := append(append([]string{"run", "--print-ui-url"}, RunArgs...), extra...)
 	c.Proc, c.UIURL = StartCmd(c.tb, c.command(args...), func(line string) string {
-		u, _ := strings.CutPrefix(line, "Local UI: ")
-		return u
+		// Only the ready line: StartCmd reads the logs (stderr) too.
+		if u, ok := strings.CutPrefix(line, "Local UI: "); ok {
+			return u
+		}
+		return ""
 	})
 	pu, err := url.Parse(c.UIURL)
 	if err != nil {
