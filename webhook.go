@@ -67,3 +67,13 @@ type WebhookService interface {
 	// 100.
 	ListDeliveries(ctx context.Context, orgID, webhookID string, limit int, cursor string) ([]*WebhookDelivery, string, error)
 }
+
+// The headers of a webhook delivery: the signature
+// ("t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>"), the
+// event's ID and type, and the delivery's ID as the delivery log shows it.
+const (
+	WebhookHeaderSignature  = "Qbconnect-Signature"
+	WebhookHeaderEventID    = "Qbconnect-Event-Id"
+	WebhookHeaderEventType  = "Qbconnect-Event-Type"
+	WebhookHeaderDeliveryID = "Qbconnect-Delivery-Id"
+)

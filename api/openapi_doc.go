@@ -10,7 +10,6 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/control"
-	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/qbd"
 )
 
@@ -630,10 +629,10 @@ func webhookDocs(comps jsonObj) jsonObj {
 			"tags":        []string{"Events"},
 			"security":    []jsonObj{},
 			"parameters": []jsonObj{
-				header(notify.HeaderSignature, "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>; several v1 during a secret's rotation."),
-				header(notify.HeaderEventID, "The event's ID."),
-				header(notify.HeaderEventType, "The event's type."),
-				header(notify.HeaderDeliveryID, "The delivery's ID, as the delivery log shows it."),
+				header(qbconnect.WebhookHeaderSignature, "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>; several v1 during a secret's rotation."),
+				header(qbconnect.WebhookHeaderEventID, "The event's ID."),
+				header(qbconnect.WebhookHeaderEventType, "The event's type."),
+				header(qbconnect.WebhookHeaderDeliveryID, "The delivery's ID, as the delivery log shows it."),
 			},
 			"requestBody": withExamples(jsonBody(ref(name), true), comps, ""),
 			"responses": jsonObj{

@@ -26,10 +26,10 @@ import (
 
 // Headers of a webhook delivery.
 const (
-	HeaderSignature  = "Qbconnect-Signature"
-	HeaderEventID    = "Qbconnect-Event-Id"
-	HeaderEventType  = "Qbconnect-Event-Type"
-	HeaderDeliveryID = "Qbconnect-Delivery-Id"
+	HeaderSignature  = qbconnect.WebhookHeaderSignature
+	HeaderEventID    = qbconnect.WebhookHeaderEventID
+	HeaderEventType  = qbconnect.WebhookHeaderEventType
+	HeaderDeliveryID = qbconnect.WebhookHeaderDeliveryID
 )
 
 // Sign returns the Qbconnect-Signature header value of body sent at t:

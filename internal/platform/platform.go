@@ -167,7 +167,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Queue: m.Queue, Sync: m.Sync, Events: m.Webhooks, Views: api.NewViews(), Observer: metrics, Handovers: m.Releases,
 		// Idle long-polls are answered from memory (store/dispatch.go).
 		Dispatch: m.DB.Dispatcher(),
-		Logger: m.cfg.Logger, Now: m.cfg.Now, LeaseTTL: acfg.LeaseTTL, MaxPollWait: acfg.MaxPollWait,
+		Logger:   m.cfg.Logger, Now: m.cfg.Now, LeaseTTL: acfg.LeaseTTL, MaxPollWait: acfg.MaxPollWait,
 		OnlineWindow: acfg.OnlineWindow, OnPollWait: acfg.OnPollWait})
 	if err != nil {
 		return err
