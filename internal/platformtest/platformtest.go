@@ -6,9 +6,10 @@
 // platform by hand; each tunes it through Options (clock, hooks, webhook
 // policy, limits, the database).
 //
-// The wiring follows internal/platform (the real server) without its
-// listener, sweeper, scheduler and release loop, which tests drive
-// themselves through the clock and the services.
+// The wiring follows internal/platform (the real server), sharing its
+// control plane (platform.NewControl), without its listener, sweeper,
+// scheduler, release service and email, which tests drive themselves
+// through the clock and the services.
 package platformtest
 
 import (
@@ -25,6 +26,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/control"
+	"github.com/qbconnect/qbconnect/internal/platform"
 	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/qbwc"
 	"github.com/qbconnect/qbconnect/store"
@@ -171,15 +173,13 @@ func (p *Platform) wire() {
 		o.TuneAPI(&acfg)
 	}
 
-	acfg.Metrics = api.NewMetrics()
-	p.Control, err = control.New(control.Config{Orgs: acfg.Orgs, Companies: acfg.Companies, Connections: acfg.Connections,
-		Queue: acfg.Queue, Sync: acfg.Sync, Events: acfg.Events, Views: api.NewViews(), Observer: acfg.Metrics,
-		Logger: acfg.Logger, Now: now, LeaseTTL: acfg.LeaseTTL, MaxPollWait: acfg.MaxPollWait,
-		OnlineWindow: acfg.OnlineWindow, OnPollWait: acfg.OnPollWait})
-	if err != nil {
+	// The control plane as the server wires it, with the API's events and
+	// engine; no certificate handovers are recorded (no release service
+	// in process).
+	if err := platform.NewControl(&acfg, acfg.Events, nil); err != nil {
 		tb.Fatalf("control plane: %v", err)
 	}
-	acfg.Control = p.Control
+	p.Control = acfg.Control
 
 	wcfg := o.QBWC
 	wcfg.Store, wcfg.Control, wcfg.Now = p.WebConnectors, p.Control, now
