@@ -131,7 +131,8 @@ func New(tb testing.TB, o Options) *Platform {
 
 // Restart stops the platform, closes the database, and starts the platform
 // again on it with the same options and clock, as when the server process
-// restarts. The HTTP server gets a new address.
+// restarts. The HTTP server gets a new address. A test that started Jobs
+// stops them first.
 func (p *Platform) Restart() {
 	p.tb.Helper()
 	p.stop()
