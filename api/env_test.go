@@ -3,35 +3,30 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
-	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
+	"github.com/qbconnect/qbconnect/internal/platformtest"
 	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/qbwc"
 	"github.com/qbconnect/qbconnect/store"
+	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
 
-// env is a real platform in process: a store on a fresh database, the API
-// server, and an HTTP server on loopback.
+// env is the platform in process (internal/platformtest: a store on a
+// fresh database, the sync engine, webhooks, the control plane, the API
+// server and the Web Connector endpoint on loopback) with the API tests'
+// helpers.
 type env struct {
 	tb          testing.TB
 	clock       *clocktest.Clock
@@ -72,48 +67,12 @@ type attemptSeen struct {
 
 // databases lists the DSN makers to run scenario tests against: SQLite
 // always, PostgreSQL when QBCONNECT_TEST_POSTGRES names a database.
-func databases(tb testing.TB) map[string]func(testing.TB) string {
+func databases(tb testing.TB) map[string]storetest.DSNFunc {
 	tb.Helper()
-	dbs := map[string]func(testing.TB) string{"sqlite": sqliteDSN}
-	if os.Getenv("QBCONNECT_TEST_POSTGRES") != "" {
-		dbs["postgres"] = postgresDSN
-	}
-	return dbs
+	return platformtest.Databases()
 }
 
-func sqliteDSN(tb testing.TB) string {
-	tb.Helper()
-	return "sqlite:" + filepath.Join(tb.TempDir(), "qbconnect.db")
-}
-
-// postgresDSN creates a schema of its own in QBCONNECT_TEST_POSTGRES's
-// database and returns a DSN that uses it; the schema is dropped at cleanup.
-func postgresDSN(tb testing.TB) string {
-	tb.Helper()
-	base := os.Getenv("QBCONNECT_TEST_POSTGRES")
-	if base == "" {
-		tb.Skip("QBCONNECT_TEST_POSTGRES is not set")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { admin.Close() })
-	schema := fmt.Sprintf("api_test_%d", time.Now().UnixNano())
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			tb.Errorf("drop schema: %v", err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
+var sqliteDSN = storetest.SQLiteDSN
 
 // webhookPolicy is the webhook sender's policy on private targets.
 type webhookPolicy struct {
@@ -132,49 +91,12 @@ func newEnvPolicy(tb testing.TB, dsn string, policy webhookPolicy, tune ...func(
 	tb.Helper()
 	e := &env{
 		tb:        tb,
-		clock:     clocktest.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)),
 		pollWaits: make(chan string, 100),
 		opWaits:   make(chan string, 100),
 		attempts:  make(chan attemptSeen, 1000),
 		spec:      newSpecChecker(tb),
 	}
-	db, err := store.Open(context.Background(), dsn, store.Options{Now: e.clock.Now})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	e.db = db
-	e.orgs, e.companies = store.NewOrgStore(db), store.NewCompanyStore(db)
-	e.connections, e.queue = store.NewConnectionStore(db), store.NewQueueStore(db)
-	e.records = store.NewRecordStore(db)
-	e.engine, err = syncengine.New(syncengine.Config{DB: db, Queue: e.queue, Now: e.clock.Now, MaxReturned: 50})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	jobsCfg := notify.JobsConfig{SQLite: db.SQLDB(), PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}
-	if db.Dialect() == store.Postgres {
-		jobsCfg = notify.JobsConfig{PostgresURL: dsn, PollInterval: 20 * time.Millisecond,
-			RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}
-	}
-	if e.jobs, err = notify.NewJobs(jobsCfg); err != nil {
-		tb.Fatal(err)
-	}
-	e.webhooks, err = notify.NewWebhooks(notify.WebhooksConfig{Store: store.NewWebhookStore(db), Jobs: e.jobs, Now: e.clock.Now,
-		AllowPrivate: policy.allowPrivate, Resolver: policy.resolver,
-		MaxAttempts: 4, OnAttempt: func(id string, a qbconnect.WebhookAttempt, st qbconnect.DeliveryStatus) {
-			select {
-			case e.attempts <- attemptSeen{id, a, st}:
-			default:
-			}
-		}})
-	if err != nil {
-		tb.Fatal(err)
-	}
 	cfg := api.Config{
-		Orgs: e.orgs, Companies: e.companies, Connections: e.connections, Queue: e.queue,
-		Sync: e.engine, Records: e.records, Webhooks: e.webhooks, Events: e.webhooks,
-		Reports: store.NewReportStore(db),
-		Now:     e.clock.Now,
 		OnWait: func(id string) {
 			select {
 			case e.opWaits <- id:
@@ -188,35 +110,29 @@ func newEnvPolicy(tb testing.TB, dsn string, policy webhookPolicy, tune ...func(
 			}
 		},
 	}
-	for _, t := range tune {
-		t(&cfg)
-	}
-	// The control plane, shared by the API server and the Web Connector
-	// endpoint, wired as internal/platform does.
-	cfg.Metrics = api.NewMetrics()
-	ctl, err := control.New(control.Config{Observer: cfg.Metrics, Orgs: cfg.Orgs, Companies: cfg.Companies, Connections: cfg.Connections,
-		Queue: cfg.Queue, Sync: cfg.Sync, Events: cfg.Events, Views: api.NewViews(), Logger: cfg.Logger, Now: cfg.Now,
-		LeaseTTL: cfg.LeaseTTL, MaxPollWait: cfg.MaxPollWait, OnlineWindow: cfg.OnlineWindow, OnPollWait: cfg.OnPollWait,
-		Dispatch: db.Dispatcher()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.wc, err = qbwc.New(qbwc.Config{Store: store.NewWebConnectorStore(db), Control: ctl, Now: e.clock.Now,
-		BcryptCost: bcrypt.MinCost, MaxBody: maxSOAPBody})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg.Control, cfg.WebConnector = ctl, e.wc
-	e.cfg = cfg
-	e.api, err = api.New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.http = httptest.NewServer(e.spec.middleware(tb, e.api.Handler()))
-	tb.Cleanup(func() {
-		e.api.Close()
-		e.http.Close()
+	p := platformtest.New(tb, platformtest.Options{
+		DSN:    dsn,
+		Engine: syncengine.Config{MaxReturned: 50},
+		API:    cfg,
+		TuneAPI: func(c *api.Config) {
+			for _, t := range tune {
+				t(c)
+			}
+		},
+		QBWC: qbwc.Config{MaxBody: maxSOAPBody},
+		Webhooks: &platformtest.WebhookOptions{AllowPrivate: policy.allowPrivate, Resolver: policy.resolver,
+			OnAttempt: func(id string, a qbconnect.WebhookAttempt, st qbconnect.DeliveryStatus) {
+				select {
+				case e.attempts <- attemptSeen{id, a, st}:
+				default:
+				}
+			}},
+		Handler: func(h http.Handler) http.Handler { return e.spec.middleware(tb, h) },
 	})
+	e.clock, e.db = p.Clock, p.DB
+	e.orgs, e.companies, e.connections, e.queue, e.records = p.Orgs, p.Companies, p.Connections, p.Queue, p.Records
+	e.engine, e.jobs, e.webhooks, e.wc = p.Engine, p.Jobs, p.Webhooks, p.WebConnector
+	e.api, e.cfg, e.http = p.API, p.APIConfig, p.HTTP
 	return e
 }
 

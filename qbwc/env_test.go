@@ -16,11 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
-	"github.com/qbconnect/qbconnect/control"
+	"github.com/qbconnect/qbconnect/internal/platformtest"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
@@ -32,19 +30,17 @@ import (
 	"github.com/qbconnect/qbconnect/syncengine"
 )
 
-// env is the platform in process (store, sync engine, REST API with the
-// Web Connector endpoint, served on loopback over real HTTP), with a
-// manual clock.
+// env is the platform in process (internal/platformtest) with the Web
+// Connector tests' helpers, on SQLite, or on PostgreSQL when
+// QBCONNECT_TEST_POSTGRES names a database (CI sets it).
 type env struct {
-	tb    testing.TB
-	ctx   context.Context
-	st    *storetest.Env
-	wcs   *store.WebConnectorStore
-	eng   *syncengine.Engine
-	wc    *qbwc.Server
-	api   *api.Server
-	srv   *httptest.Server
-	qbwcC qbwc.Config
+	tb  testing.TB
+	ctx context.Context
+	st  *platformtest.Platform
+	wcs *store.WebConnectorStore
+	eng *syncengine.Engine
+	wc  *qbwc.Server
+	srv *httptest.Server
 }
 
 // envOptions shape an env.
@@ -76,51 +72,23 @@ func newEnv(tb testing.TB, o envOptions) *env {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	tb.Cleanup(cancel)
-	e := &env{tb: tb, ctx: ctx}
-	// SQLite always; PostgreSQL when QBCONNECT_TEST_POSTGRES names a
-	// database (CI sets it).
 	dsn := storetest.SQLiteDSN(tb)
 	if pg := os.Getenv("QBCONNECT_TEST_POSTGRES"); pg != "" {
 		dsn = storetest.PostgresDSN(pg)(tb)
 	}
-	e.st = storetest.NewEnv(tb, dsn, store.Options{Rand: newSeeded(o.Seed + 1)})
-	e.wcs = store.NewWebConnectorStore(e.st.DB)
 	ecfg := o.Engine
-	ecfg.DB, ecfg.Queue, ecfg.Now = e.st.DB, e.st.Queue, e.st.Clock.Now
 	ecfg.Rand = newSeeded(o.Seed + 2)
-	eng, err := syncengine.New(ecfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.eng = eng
-	ctl, err := control.New(control.Config{Orgs: e.st.Orgs, Companies: e.st.Companies, Connections: e.st.Connections,
-		Queue: e.st.Queue, Sync: eng, Now: e.st.Clock.Now})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg := o.QBWC
-	cfg.Store, cfg.Control = e.wcs, ctl
-	cfg.Now = e.st.Clock.Now
-	cfg.Rand = newSeeded(o.Seed + 3)
-	if cfg.BcryptCost == 0 {
-		cfg.BcryptCost = bcrypt.MinCost
-	}
-	e.qbwcC = cfg
-	if e.wc, err = qbwc.New(cfg); err != nil {
-		tb.Fatal(err)
-	}
-	e.api, err = api.New(api.Config{Control: ctl,
-		Orgs: e.st.Orgs, Companies: e.st.Companies, Connections: e.st.Connections, Queue: e.st.Queue,
-		Sync: eng, Records: e.st.Records, Now: e.st.Clock.Now, Rand: newSeeded(o.Seed + 4), WebConnector: e.wc,
-		Reports: store.NewReportStore(e.st.DB),
+	wcfg := o.QBWC
+	wcfg.Rand = newSeeded(o.Seed + 3)
+	p := platformtest.New(tb, platformtest.Options{
+		DSN:    dsn,
+		Store:  store.Options{Rand: newSeeded(o.Seed + 1)},
+		Engine: ecfg,
+		API:    api.Config{Rand: newSeeded(o.Seed + 4)},
+		QBWC:   wcfg,
 	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.srv = httptest.NewServer(e.api.Handler())
-	tb.Cleanup(e.srv.Close)
-	tb.Cleanup(e.api.Close)
-	return e
+	return &env{tb: tb, ctx: ctx, st: p, wcs: p.WebConnectors, eng: p.Engine, wc: p.WebConnector,
+		srv: p.HTTP}
 }
 
 // do calls the REST API with an API key and decodes a JSON answer.

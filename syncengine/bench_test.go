@@ -14,11 +14,11 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
+	"github.com/qbconnect/qbconnect/internal/platformtest"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 	"github.com/qbconnect/qbconnect/qbxml"
-	"github.com/qbconnect/qbconnect/store"
 	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
@@ -283,7 +283,7 @@ func BenchmarkHundredCompaniesSync(b *testing.B) {
 
 // fleet is one platform and many companies, each with its own QuickBooks.
 type fleet struct {
-	env   *storetest.Env
+	env   *platformtest.Platform
 	eng   *syncengine.Engine
 	comps []*fleetCompany
 }
@@ -300,12 +300,8 @@ type fleetCompany struct {
 func newFleet(b *testing.B, dsn, file string, n int) *fleet {
 	b.Helper()
 	ctx := b.Context()
-	f := &fleet{env: storetest.NewEnv(b, dsn, store.Options{})}
-	eng, err := syncengine.New(syncengine.Config{DB: f.env.DB, Queue: f.env.Queue, Now: f.env.Clock.Now, MaxReturned: 500})
-	if err != nil {
-		b.Fatal(err)
-	}
-	f.eng = eng
+	f := &fleet{env: platformtest.New(b, platformtest.Options{DSN: dsn, Engine: syncengine.Config{MaxReturned: 500}})}
+	f.eng = f.env.Engine
 	simNow := clocktest.New(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
 	for i := range n {
 		c := &fleetCompany{org: f.env.Org(b, fmt.Sprintf("Lender %d", i))}

@@ -15,26 +15,24 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
+	"github.com/qbconnect/qbconnect/internal/platformtest"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 	"github.com/qbconnect/qbconnect/qbxml"
-	"github.com/qbconnect/qbconnect/store"
 	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
 
-// harness is the platform (store, queue, engine) and QuickBooks (an
-// in-process simulator) in one test, with a tiny runner in between that
+// harness is the platform (internal/platformtest: store, queue, engine,
+// control plane, API) and QuickBooks (an in-process simulator) in one test, with a tiny runner in between that
 // does what the connector does: lease an operation, run it through the qbd
 // contract, complete it and hand the result to the engine.
 type harness struct {
 	tb     testing.TB
 	ctx    context.Context
-	dsn    string
-	env    *storetest.Env
+	env    *platformtest.Platform
 	eng    *syncengine.Engine
-	cfg    syncengine.Config
 	org    *qbconnect.Org
 	conn   *qbconnect.Connection
 	connID string // connector ID
@@ -53,7 +51,7 @@ type harness struct {
 type harnessOptions struct {
 	DSN      string // "" means a new SQLite file
 	Generate companyfile.GenerateOptions
-	Engine   syncengine.Config // DB is set by the harness
+	Engine   syncengine.Config // DB, Queue and Now are set by the harness
 	// CompanyFile, when set, is an existing company file to copy instead of
 	// generating one.
 	CompanyFile string
@@ -61,29 +59,18 @@ type harnessOptions struct {
 
 // stores returns the databases to run a scenario on: SQLite always,
 // PostgreSQL when QBCONNECT_TEST_POSTGRES names a database.
-func stores() map[string]storetest.DSNFunc {
-	m := map[string]storetest.DSNFunc{"sqlite": storetest.SQLiteDSN}
-	if pg := os.Getenv("QBCONNECT_TEST_POSTGRES"); pg != "" {
-		m["postgres"] = storetest.PostgresDSN(pg)
-	}
-	return m
-}
+func stores() map[string]storetest.DSNFunc { return platformtest.Databases() }
 
 func newHarness(tb testing.TB, o harnessOptions) *harness {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	tb.Cleanup(cancel)
 	h := &harness{tb: tb, ctx: ctx, simNow: clocktest.New(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))}
-	h.dsn = o.DSN
-	if h.dsn == "" {
-		h.dsn = storetest.SQLiteDSN(tb)
-	}
-	h.env = storetest.NewEnv(tb, h.dsn, store.Options{})
+	h.env = platformtest.New(tb, platformtest.Options{DSN: o.DSN, Engine: o.Engine})
+	h.eng = h.env.Engine
 	h.org = h.env.Org(tb, "Lender")
 	conn, _ := h.env.Linked(tb, h.org.ID, "")
 	h.conn, h.connID = conn, conn.ConnectorID
-	h.cfg = o.Engine
-	h.startEngine(h.env.DB)
 
 	dir := tb.TempDir()
 	h.file = filepath.Join(dir, "books.qbw")
@@ -128,29 +115,12 @@ func copyFile(tb testing.TB, from, to string) {
 	}
 }
 
-// startEngine creates the engine on db (a platform (re)start).
-func (h *harness) startEngine(db *store.DB) {
-	h.tb.Helper()
-	cfg := h.cfg
-	cfg.DB = db
-	cfg.Queue = store.NewQueueStore(db)
-	cfg.Now = h.env.Clock.Now
-	eng, err := syncengine.New(cfg)
-	if err != nil {
-		h.tb.Fatal(err)
-	}
-	h.eng = eng
-}
-
-// restartPlatform closes the store and opens it again with a new engine,
-// as when the platform process restarts.
+// restartPlatform stops the platform, closes the store and starts the
+// platform again on it, as when the platform process restarts.
 func (h *harness) restartPlatform() {
 	h.tb.Helper()
-	if err := h.env.DB.Close(); err != nil {
-		h.tb.Fatal(err)
-	}
-	h.env = storetest.OpenEnv(h.tb, h.dsn, store.Options{}, h.env.Clock)
-	h.startEngine(h.env.DB)
+	h.env.Restart()
+	h.eng = h.env.Engine
 }
 
 // openQuickBooks opens the company file in QuickBooks and begins a session

@@ -142,7 +142,7 @@ func TestConcurrentHandlersIngestAPageOnce(t *testing.T) {
 	for name, dsn := range stores() {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, harnessOptions{DSN: dsn(t), Generate: smallCompany(6), Engine: syncengine.Config{MaxReturned: 30, DataTypes: []string{"invoices"}}})
-			other, err := syncengine.New(syncengine.Config{DB: storetest.OpenEnv(t, h.dsn, store.Options{}, h.env.Clock).DB, Now: h.env.Clock.Now, DataTypes: []string{"invoices"}, MaxReturned: 30})
+			other, err := syncengine.New(syncengine.Config{DB: storetest.OpenEnv(t, h.env.DSN, store.Options{}, h.env.Clock).DB, Now: h.env.Clock.Now, DataTypes: []string{"invoices"}, MaxReturned: 30})
 			if err != nil {
 				t.Fatal(err)
 			}

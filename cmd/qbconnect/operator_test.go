@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
-	"github.com/qbconnect/qbconnect/api"
+	"github.com/qbconnect/qbconnect/internal/platformtest"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
-	"github.com/qbconnect/qbconnect/store"
-	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
 
@@ -30,29 +27,19 @@ func runOperator(tb testing.TB, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// operatorServer is a platform in process (store, sync engine, API over
-// loopback HTTP) with one linked company whose QuickBooks is a simulated
+// operatorServer is a platform in process (internal/platformtest) with one linked company whose QuickBooks is a simulated
 // company file, run by a goroutine that does the connector's work.
 func operatorServer(tb testing.TB) (url, key, companyID string) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	env := storetest.NewEnv(tb, storetest.SQLiteDSN(tb), store.Options{})
+	p := platformtest.New(tb, platformtest.Options{Engine: syncengine.Config{MaxReturned: 4}})
+	env, eng := p.Env, p.Engine
 	org := env.Org(tb, "Lender")
 	conn, _ := env.Linked(tb, org.ID, "")
 	_, key, err := env.Orgs.CreateAPIKey(ctx, org.ID, "cli")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	eng, err := syncengine.New(syncengine.Config{DB: env.DB, Queue: env.Queue, Now: env.Clock.Now, MaxReturned: 4})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv, err := api.New(api.Config{Orgs: env.Orgs, Companies: env.Companies, Connections: env.Connections, Queue: env.Queue,
-		Sync: eng, Records: env.Records, Now: env.Clock.Now})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
 
 	f, err := companyfile.Create(filepath.Join(tb.TempDir(), "books.qbw"), "Books", companyfile.Options{Now: env.Clock.Now})
 	if err != nil {
@@ -89,10 +76,9 @@ func operatorServer(tb testing.TB) (url, key, companyID string) {
 	tb.Cleanup(func() {
 		cancel()
 		<-done
-		hs.Close()
 		f.Close()
 	})
-	return hs.URL, key, conn.CompanyID
+	return p.URL(), key, conn.CompanyID
 }
 
 // lines0ID is the id of the first record of JSON lines.

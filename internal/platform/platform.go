@@ -162,17 +162,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startReleases(ctx, &acfg); err != nil {
 		return err
 	}
-	metrics := api.NewMetrics()
-	m.Control, err = control.New(control.Config{Orgs: m.Orgs, Companies: m.Companies, Connections: m.Connections,
-		Queue: m.Queue, Sync: m.Sync, Events: m.Webhooks, Views: api.NewViews(), Observer: metrics, Handovers: m.Releases,
-		// Idle long-polls are answered from memory (store/dispatch.go).
-		Dispatch: m.DB.Dispatcher(),
-		Logger:   m.cfg.Logger, Now: m.cfg.Now, LeaseTTL: acfg.LeaseTTL, MaxPollWait: acfg.MaxPollWait,
-		OnlineWindow: acfg.OnlineWindow, OnPollWait: acfg.OnPollWait})
-	if err != nil {
+	if err := NewControl(&acfg, m.Webhooks, m.Releases, m.DB.Dispatcher()); err != nil {
 		return err
 	}
-	acfg.Control, acfg.Metrics = m.Control, metrics
+	m.Control = acfg.Control
 	if err := m.startWebConnector(&acfg); err != nil {
 		return err
 	}
@@ -182,7 +175,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.API, err = api.New(acfg); err != nil {
 		return err
 	}
-	metrics.Registry.MustRegister(m.Releases.Collector())
+	acfg.Metrics.Registry.MustRegister(m.Releases.Collector())
 
 	m.ln, err = net.Listen("tcp", m.cfg.Addr)
 	if err != nil {
