@@ -63,8 +63,17 @@ var servingRE = regexp.MustCompile(`qbconnect serving on (http://\S+)`)
 // serve starts `qbconnect serve` on a free port and waits until it listens.
 func startServe(t *testing.T, bin, dsn string, extra ...string) *serveProc {
 	t.Helper()
+	return startServeEnv(t, nil, bin, dsn, extra...)
+}
+
+// startServeEnv is startServe with env added to the process's environment.
+func startServeEnv(t *testing.T, env []string, bin, dsn string, extra ...string) *serveProc {
+	t.Helper()
 	args := append([]string{"serve", "--db", dsn, "--addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -58,6 +58,11 @@ type Config struct {
 	// operations expired, connections marked offline, and the first error.
 	// Tests wait on it instead of sleeping.
 	OnSweep func(expired, offline int, err error)
+	// AfterCommit, when set, is called with the types of the events a
+	// change recorded, right after its transaction committed and before
+	// the deliveries start (control.Config.Committed). Tests only: serve's
+	// QBCONNECT_TEST_CRASH stops the process there.
+	AfterCommit func(types []qbconnect.EventType)
 	// Release configures connector releases, rotation campaigns, the
 	// signing-certificate expiry watch and email (release.go).
 	Release ReleaseConfig
@@ -166,7 +171,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Control, err = control.New(control.Config{Orgs: m.Orgs, Companies: m.Companies, Connections: m.Connections,
 		Queue: m.Queue, Sync: m.Sync, Events: m.Webhooks, Views: api.NewViews(), Observer: metrics, Handovers: m.Releases,
 		Logger: m.cfg.Logger, Now: m.cfg.Now, LeaseTTL: acfg.LeaseTTL, MaxPollWait: acfg.MaxPollWait,
-		OnlineWindow: acfg.OnlineWindow, OnPollWait: acfg.OnPollWait})
+		OnlineWindow: acfg.OnlineWindow, OnPollWait: acfg.OnPollWait, Committed: m.cfg.AfterCommit})
 	if err != nil {
 		return err
 	}
