@@ -23,6 +23,7 @@ import (
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/qbwc"
@@ -334,9 +335,9 @@ func (e *env) linkedCompany(key, name string) (companyID, connectionID, code str
 }
 
 // client returns a gateway client for the env's server.
-func (e *env) client(credential string) *gateway.Client {
+func (e *env) client(credential string) *gatewayclient.Client {
 	e.tb.Helper()
-	c, err := gateway.NewClient(e.http.URL, gateway.ClientOptions{Credential: credential, HTTPClient: e.http.Client()})
+	c, err := gatewayclient.New(e.http.URL, gatewayclient.Options{Credential: credential, HTTPClient: e.http.Client()})
 	if err != nil {
 		e.tb.Fatal(err)
 	}

@@ -6,15 +6,15 @@
 // The connector gateway's HTTP handlers (package api) and the Web Connector
 // endpoint (package qbwc) are adapters on it: they decode a request, call
 // the Plane, and encode its answer. Plane.Gateway is the connector
-// protocol's service in process, the same interface as gateway.Client.
+// protocol's service in process, the same interface as gatewayclient.Client.
 //
 // It imports the domain (package qbconnect) for its service interfaces
 // (the sync engine among them), the gateway package for the connector
 // protocol's wire types, and qbd for the one table that turns a QuickBooks
-// HRESULT into a condition. It imports neither net/http (the gateway
-// package, which also holds the connector's HTTP client, brings it in
-// indirectly), nor the store, nor the API: internal/platform wires it to
-// the store and the sync engine.
+// HRESULT into a condition. It imports neither net/http, not even
+// indirectly (the connector's HTTP client is gateway/gatewayclient; an
+// import test checks go list -deps), nor the store, nor the API:
+// internal/platform wires it to the store and the sync engine.
 //
 // Events (an outbox): each event is recorded in the transaction of the
 // change it describes, and its deliveries start after commit. A

@@ -11,6 +11,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 )
 
 // crashFixture is a platform whose webhook endpoint subscribes to every
@@ -48,7 +49,7 @@ func newCrashFixture(t *testing.T) *crashFixture {
 	if st := restCall(t, "POST", s.url+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", f.key, nil, &lc); st != 201 {
 		t.Fatalf("link code: %d", st)
 	}
-	gw, _ := gateway.NewClient(s.url, gateway.ClientOptions{})
+	gw, _ := gatewayclient.New(s.url, gatewayclient.Options{})
 	if _, err := gw.Link(context.Background(), gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
 		Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
 		t.Fatal(err)
@@ -104,8 +105,8 @@ func (f *crashFixture) delivered(typ qbconnect.EventType) int {
 
 // gateway returns this test's connector's client of the platform at url.
 // It does not retry: the platform may die under a call.
-func (f *crashFixture) gateway(t *testing.T, url string) *gateway.Client {
-	gw, err := gateway.NewClient(url, gateway.ClientOptions{Credential: f.credential, MaxRetries: -1})
+func (f *crashFixture) gateway(t *testing.T, url string) *gatewayclient.Client {
+	gw, err := gatewayclient.New(url, gatewayclient.Options{Credential: f.credential, MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func (f *crashFixture) gateway(t *testing.T, url string) *gateway.Client {
 
 // answer polls the next work item, which must be of kind, and posts
 // QuickBooks' answer to it; the platform may die while recording it.
-func (f *crashFixture) answer(t *testing.T, gw *gateway.Client, response string) {
+func (f *crashFixture) answer(t *testing.T, gw *gatewayclient.Client, response string) {
 	t.Helper()
 	ctx := context.Background()
 	p, err := gw.Poll(ctx, gateway.PollRequest{Wait: 10 * time.Second})

@@ -23,6 +23,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/wait"
 )
 
@@ -240,7 +241,7 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 	// Three companies set up through A, their connectors linked through B.
 	type linked struct {
 		companyID, connectionID string
-		gwA, gwB                *gateway.Client
+		gwA, gwB                *gatewayclient.Client
 	}
 	var all []linked
 	for i := range 3 {
@@ -254,12 +255,12 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 		if st := restCall(t, "POST", a.url+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", key, nil, &lc); st != 201 {
 			t.Fatalf("link code: %d", st)
 		}
-		gwB, _ := gateway.NewClient(b.url, gateway.ClientOptions{})
+		gwB, _ := gatewayclient.New(b.url, gatewayclient.Options{})
 		if _, err := gwB.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: fmt.Sprintf(`C:\c%d.qbw`, i)},
 			Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
 			t.Fatal(err)
 		}
-		gwA, _ := gateway.NewClient(a.url, gateway.ClientOptions{Credential: gwB.Credential()})
+		gwA, _ := gatewayclient.New(a.url, gatewayclient.Options{Credential: gwB.Credential()})
 		all = append(all, linked{c.ID, conn.ID, gwA, gwB})
 	}
 	// enqueue sends a qbXML passthrough to a company through a server's
