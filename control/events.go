@@ -12,11 +12,12 @@ type Events interface {
 	// Emit records an event durably and starts its deliveries (which are
 	// retried later); an error means it was not recorded. The Plane logs
 	// that error and carries on, since the change the event reports has
-	// already happened. Changes that are not an operation's completion
-	// (a health report, a pause, an unlink) raise their events this way.
+	// already happened. Only a connection service or sync engine without
+	// the store's hooks (ConnectionObserver, PassObserver), and the Web
+	// Connector's link at its first update, raise their events this way.
 	Emit(ctx context.Context, ev qbconnect.Event) error
 	// Enqueue starts the deliveries of events recorded in the transaction
-	// of the change they describe (qbconnect.CompletionTx.RecordEvent),
+	// of the change they describe (qbconnect.EventRecorder),
 	// once it committed. When the process stops before, the deliveries
 	// are pending without a job, and the webhook sender's sweep starts
 	// them: no event is lost.
