@@ -1,6 +1,7 @@
 package qbconnect
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 )
@@ -46,3 +47,26 @@ type Event struct {
 	CreatedAt time.Time       `json:"createdAt"`
 	Data      json.RawMessage `json:"data"`
 }
+
+// EventRecorder records events in the transaction of the change they
+// describe (an outbox): RecordEvent stores ev (setting its ID) and one
+// pending webhook delivery per subscribed endpoint, and returns the
+// deliveries' IDs, whose sending starts once the transaction committed.
+// When the process stops between the commit and that start, the webhook
+// sender's sweep starts them: no event is lost.
+type EventRecorder interface {
+	RecordEvent(ctx context.Context, ev *Event) (deliveries []string, err error)
+}
+
+// ConnectionChangeFunc runs in the transaction of every change a
+// ConnectionService makes to a connection (health, pause, link, unlink,
+// revocation) with the connection as it was before and as the change left
+// it, so that the change's events are recorded with it. An error rolls
+// the change back.
+type ConnectionChangeFunc func(ctx context.Context, rec EventRecorder, before, after *Connection) error
+
+// SyncEndFunc runs in the transaction that ends a sync pass (its state
+// SyncComplete or SyncFailed), with the state as the transaction leaves
+// it, so that the pass's event is recorded with it. An error rolls the
+// transaction back.
+type SyncEndFunc func(ctx context.Context, rec EventRecorder, st *SyncState) error

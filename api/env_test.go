@@ -14,6 +14,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/internal/platformtest"
 	"github.com/qbconnect/qbconnect/notify"
@@ -251,9 +252,9 @@ func (e *env) linkedCompany(key, name string) (companyID, connectionID, code str
 }
 
 // client returns a gateway client for the env's server.
-func (e *env) client(credential string) *gateway.Client {
+func (e *env) client(credential string) *gatewayclient.Client {
 	e.tb.Helper()
-	c, err := gateway.NewClient(e.http.URL, gateway.ClientOptions{Credential: credential, HTTPClient: e.http.Client()})
+	c, err := gatewayclient.New(e.http.URL, gatewayclient.Options{Credential: credential, HTTPClient: e.http.Client()})
 	if err != nil {
 		e.tb.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
@@ -24,7 +25,7 @@ type company struct {
 	org          *qbconnect.Org
 	key          string
 	id, connID   string
-	gw           *gateway.Client
+	gw           *gatewayclient.Client
 	sim          *qbdsim.Simulator
 	proc         *qbdsim.Processor
 	ticket, file string

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/qbd"
 )
 
@@ -21,7 +22,7 @@ type Options struct {
 	// Store is the data folder; Config the configuration loaded from it.
 	Store  *Store
 	Config *Config
-	// Gateway is the platform; nil means a gateway.Client for
+	// Gateway is the platform; nil means a gatewayclient.Client for
 	// Config.PlatformURL with Config.Credential.
 	Gateway gateway.Service
 	// NewProcessor returns a qbd driver. Required unless QuickBooks is set.
@@ -175,7 +176,7 @@ func NewAgent(ctx context.Context, opt Options) (*Agent, error) {
 	a.state.SetFiles(a.cfg.Files)
 	a.gw = opt.Gateway
 	if a.gw == nil {
-		c, err := gateway.NewClient(a.cfg.PlatformURL, gateway.ClientOptions{Credential: a.cfg.Credential, UserAgent: "qbconnector/" + a.id.Version})
+		c, err := gatewayclient.New(a.cfg.PlatformURL, gatewayclient.Options{Credential: a.cfg.Credential, UserAgent: "qbconnector/" + a.id.Version})
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/qbd"
 )
 
@@ -322,7 +323,7 @@ func (a *Agent) Link(ctx context.Context, req LinkRequest) (*LinkedFile, error) 
 				if platform == c.PlatformURL && cred == c.Credential {
 					return a.gw, nil
 				}
-				return gateway.NewClient(platform, gateway.ClientOptions{Credential: cred})
+				return gatewayclient.New(platform, gatewayclient.Options{Credential: cred})
 			}}
 		lf, err := l.Link(ctx, req)
 		out = lf

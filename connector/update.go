@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/signing"
 )
 
@@ -552,7 +553,7 @@ func RunUpdating(ctx context.Context, su SelfUpdate, run func(context.Context) e
 	if su.ConfirmTimeout <= 0 {
 		su.ConfirmTimeout = 2 * time.Minute
 	}
-	gw, err := gateway.NewClient(su.Config.PlatformURL, gateway.ClientOptions{Credential: su.Config.Credential, UserAgent: "qbconnector/" + su.Version})
+	gw, err := gatewayclient.New(su.Config.PlatformURL, gatewayclient.Options{Credential: su.Config.Credential, UserAgent: "qbconnector/" + su.Version})
 	if err != nil {
 		return err
 	}

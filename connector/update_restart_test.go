@@ -14,6 +14,7 @@ import (
 
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/signing"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
@@ -83,9 +84,9 @@ func (m *managedUpdate) pending(t *testing.T) *connector.Pending {
 
 // unreachable is the platform's address with nothing listening: a new
 // version that cannot report in.
-func unreachable(t *testing.T) *gateway.Client {
+func unreachable(t *testing.T) *gatewayclient.Client {
 	t.Helper()
-	c, err := gateway.NewClient("http://127.0.0.1:1", gateway.ClientOptions{Credential: "qbc_test", MaxRetries: -1})
+	c, err := gatewayclient.New("http://127.0.0.1:1", gatewayclient.Options{Credential: "qbc_test", MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

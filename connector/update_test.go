@@ -20,6 +20,7 @@ import (
 	"github.com/qbconnect/qbconnect/api"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/release"
 	"github.com/qbconnect/qbconnect/signing"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
@@ -93,9 +94,9 @@ func newUpdatePlatform(tb testing.TB, trusted ...*signingtest.CA) *updatePlatfor
 	return p
 }
 
-func (p *updatePlatform) client(tb testing.TB) *gateway.Client {
+func (p *updatePlatform) client(tb testing.TB) *gatewayclient.Client {
 	tb.Helper()
-	c, err := gateway.NewClient(p.url, gateway.ClientOptions{Credential: p.credential, MaxRetries: -1})
+	c, err := gatewayclient.New(p.url, gatewayclient.Options{Credential: p.credential, MaxRetries: -1})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -115,18 +115,14 @@ func (p *Plane) outcome(r Report) qbconnect.Outcome {
 // then as it stands.
 func (p *Plane) Complete(ctx context.Context, op *qbconnect.Operation, r Report) (*qbconnect.Operation, bool, error) {
 	out := p.outcome(r)
-	var deliveries []string
+	ctx, ob := withOutbox(ctx)
 	record := func(ctx context.Context, tx qbconnect.CompletionTx, typ qbconnect.EventType, orgID, companyID string, data any) error {
-		ev, err := p.event(typ, orgID, companyID, data)
-		if err != nil {
-			return err
-		}
-		ids, err := tx.RecordEvent(ctx, &ev)
-		deliveries = append(deliveries, ids...)
-		return err
+		return p.recordIn(ctx, tx, typ, orgID, companyID, data)
 	}
 	out.Then = func(ctx context.Context, tx qbconnect.CompletionTx) error {
-		deliveries = deliveries[:0]
+		ob.mu.Lock()
+		ob.deliveries, ob.types = nil, nil
+		ob.mu.Unlock()
 		done := tx.Operation()
 		var res *qbconnect.WriteResult
 		if done.Kind == qbconnect.OpWrite && done.Status.Done() && p.cfg.Sync != nil {
@@ -158,7 +154,7 @@ func (p *Plane) Complete(ctx context.Context, op *qbconnect.Operation, r Report)
 		return nil
 	}
 	var before *qbconnect.SyncState
-	if op.Kind == qbconnect.OpSync && p.cfg.Events != nil && p.cfg.Sync != nil {
+	if op.Kind == qbconnect.OpSync && p.cfg.Events != nil && p.cfg.Sync != nil && !p.syncInTx {
 		before = p.syncStateOf(ctx, op)
 	}
 	done, applied, err := p.cfg.Queue.Complete(ctx, op.ID, r.LeaseID, out)
@@ -169,15 +165,10 @@ func (p *Plane) Complete(ctx context.Context, op *qbconnect.Operation, r Report)
 	if !applied {
 		return done, false, nil
 	}
-	if len(deliveries) > 0 {
-		if err := p.cfg.Events.Enqueue(ctx, deliveries); err != nil {
-			// Recorded with the change: the webhook sender's sweep
-			// starts them.
-			p.cfg.Logger.WarnContext(ctx, "webhook deliveries recorded but not started; the sweep starts them", "op", done.ID, "err", err)
-		}
-	}
+	p.committed(ctx, ob)
 	if done.Kind == qbconnect.OpSync && done.Status.Done() && p.cfg.Sync != nil {
 		p.ingestPage(ctx, done, before)
+		p.committed(ctx, ob)
 	}
 	return done, true, nil
 }

@@ -6,23 +6,27 @@
 // The connector gateway's HTTP handlers (package api) and the Web Connector
 // endpoint (package qbwc) are adapters on it: they decode a request, call
 // the Plane, and encode its answer. Plane.Gateway is the connector
-// protocol's service in process, the same interface as gateway.Client.
+// protocol's service in process, the same interface as gatewayclient.Client.
 //
 // It imports the domain (package qbconnect) for its service interfaces
 // (the sync engine among them), the gateway package for the connector
 // protocol's wire types, and qbd for the one table that turns a QuickBooks
-// HRESULT into a condition. It imports neither net/http (the gateway
-// package, which also holds the connector's HTTP client, brings it in
-// indirectly), nor the store, nor the API: internal/platform wires it to
-// the store and the sync engine.
+// HRESULT into a condition. It imports neither net/http, not even
+// indirectly (the connector's HTTP client is gateway/gatewayclient; an
+// import test checks go list -deps), nor the store, nor the API:
+// internal/platform wires it to the store and the sync engine.
 //
-// Events: a completion's events (connection.status_changed from the
-// outcome's health, write.succeeded and write.failed) are recorded in the
-// transaction that completes the operation, an outbox whose deliveries
-// start after commit. The other changes made through ConnectionEvents
-// (a state report's health, a pause, an unlink, a link) and a sync pass's
-// end still record their event just after the change, in a transaction of
-// its own.
+// Events (an outbox): each event is recorded in the transaction of the
+// change it describes, and its deliveries start after commit. A
+// completion's events (connection.status_changed from the outcome's
+// health, write.succeeded and write.failed) are recorded by
+// Outcome.Then; the other changes of a connection (a state report's
+// health, a pause, an unlink, a link, a revocation) by the connection
+// store's hook (ConnectionObserver), and a sync pass's end (sync.completed,
+// sync.failed) by the sync engine's (PassObserver), both set by New. A
+// process that stops between a commit and the deliveries' start loses no
+// event: the webhook sender's sweep starts pending deliveries without a
+// job.
 package control
 
 import (
@@ -50,6 +54,11 @@ type Config struct {
 	Sync qbconnect.SyncService
 	// Events receives the platform's events (webhooks); nil drops them.
 	Events Events
+	// Committed, when set, is called with the types of the events a
+	// change recorded, right after its transaction committed and before
+	// their deliveries start. Only tests use it: qbconnect serve's
+	// QBCONNECT_TEST_CRASH stops the process there.
+	Committed func(types []qbconnect.EventType)
 	// Views shapes the data of the events the Plane records as the REST
 	// API shows the same objects; required when Events is set.
 	Views Views
@@ -103,10 +112,14 @@ func (noObserver) ResultRecorded(bool, qbconnect.OperationStatus) {}
 // long-polls. It is safe for concurrent use, and several processes sharing
 // one database may each run one.
 type Plane struct {
-	cfg    Config
-	conns  *ConnectionEvents // cfg.Connections, raising connection events
-	online *onlineSet
-	pauses *pauseLedger
+	cfg   Config
+	conns *ConnectionEvents // cfg.Connections, raising connection events
+	// inTx says which changes record their events in their transaction
+	// (the outbox): the connections' (the service is a
+	// ConnectionObserver) and the sync passes' (a PassObserver).
+	connsInTx, syncInTx bool
+	online              *onlineSet
+	pauses              *pauseLedger
 
 	stopping  chan struct{}
 	closeOnce sync.Once
@@ -148,6 +161,16 @@ func New(cfg Config) (*Plane, error) {
 		p.cfg.Dispatch = directDispatch{&p.cfg}
 	}
 	p.conns = &ConnectionEvents{ConnectionService: cfg.Connections, p: p}
+	if cfg.Events != nil {
+		if o, ok := cfg.Connections.(ConnectionObserver); ok {
+			o.OnChange(p.connectionChanged)
+			p.connsInTx = true
+		}
+		if o, ok := cfg.Sync.(PassObserver); ok {
+			o.OnPassEnd(p.passEnded)
+			p.syncInTx = true
+		}
+	}
 	return p, nil
 }
 

@@ -12,11 +12,12 @@ type Events interface {
 	// Emit records an event durably and starts its deliveries (which are
 	// retried later); an error means it was not recorded. The Plane logs
 	// that error and carries on, since the change the event reports has
-	// already happened. Changes that are not an operation's completion
-	// (a health report, a pause, an unlink) raise their events this way.
+	// already happened. Only a connection service or sync engine without
+	// the store's hooks (ConnectionObserver, PassObserver), and the Web
+	// Connector's link at its first update, raise their events this way.
 	Emit(ctx context.Context, ev qbconnect.Event) error
 	// Enqueue starts the deliveries of events recorded in the transaction
-	// of the change they describe (qbconnect.CompletionTx.RecordEvent),
+	// of the change they describe (qbconnect.EventRecorder),
 	// once it committed. When the process stops before, the deliveries
 	// are pending without a job, and the webhook sender's sweep starts
 	// them: no event is lost.
@@ -101,24 +102,45 @@ func (c *ConnectionEvents) lookup(ctx context.Context, id string) *qbconnect.Con
 	return conn
 }
 
-// SetHealth records the health and raises the event when its code changed.
-func (c *ConnectionEvents) SetHealth(ctx context.Context, id string, h qbconnect.Health) error {
-	before := c.lookup(ctx, id)
-	if err := c.ConnectionService.SetHealth(ctx, id, h); err != nil {
+// do runs change, which changes connections through the store: with the
+// outbox (the store a ConnectionObserver) the store's hook records the
+// events in the change's transaction and do starts their deliveries after
+// it; otherwise after records them once the change is done (nil after
+// records nothing).
+func (c *ConnectionEvents) do(ctx context.Context, change func(ctx context.Context) error, after func()) error {
+	if c.p.connsInTx {
+		ctx, ob := withOutbox(ctx)
+		err := change(ctx)
+		if err == nil {
+			c.p.committed(ctx, ob)
+		}
 		return err
 	}
-	c.Changed(ctx, before, c.lookup(ctx, id))
-	return nil
+	err := change(ctx)
+	if err == nil && after != nil {
+		after()
+	}
+	return err
+}
+
+// SetHealth records the health and raises the event when its code changed.
+func (c *ConnectionEvents) SetHealth(ctx context.Context, id string, h qbconnect.Health) error {
+	var before *qbconnect.Connection
+	if !c.p.connsInTx {
+		before = c.lookup(ctx, id)
+	}
+	return c.do(ctx, func(ctx context.Context) error { return c.ConnectionService.SetHealth(ctx, id, h) },
+		func() { c.Changed(ctx, before, c.lookup(ctx, id)) })
 }
 
 // UnlinkConnection unlinks and raises the event.
 func (c *ConnectionEvents) UnlinkConnection(ctx context.Context, orgID, id string) error {
-	before := c.lookup(ctx, id)
-	if err := c.ConnectionService.UnlinkConnection(ctx, orgID, id); err != nil {
-		return err
+	var before *qbconnect.Connection
+	if !c.p.connsInTx {
+		before = c.lookup(ctx, id)
 	}
-	c.Changed(ctx, before, c.lookup(ctx, id))
-	return nil
+	return c.do(ctx, func(ctx context.Context) error { return c.ConnectionService.UnlinkConnection(ctx, orgID, id) },
+		func() { c.Changed(ctx, before, c.lookup(ctx, id)) })
 }
 
 // RedeemLinkCode links and raises the event for the new link.
@@ -129,24 +151,36 @@ func (c *ConnectionEvents) RedeemLinkCode(ctx context.Context, code, connectorID
 // RedeemLink links, records the connector's report and raises the event
 // for the new link.
 func (c *ConnectionEvents) RedeemLink(ctx context.Context, code, connectorID string, file qbconnect.FileIdentity, about *qbconnect.Connector) (*qbconnect.Connection, *qbconnect.Connector, string, error) {
-	conn, connector, cred, err := c.ConnectionService.RedeemLink(ctx, code, connectorID, file, about)
-	if err == nil && conn != nil {
-		before := *conn
-		before.Status = qbconnect.StatusPendingAuth
-		before.Health.Code = qbconnect.HealthNeverConnected
-		c.Changed(ctx, &before, conn)
-	}
+	var conn *qbconnect.Connection
+	var connector *qbconnect.Connector
+	var cred string
+	err := c.do(ctx, func(ctx context.Context) error {
+		var err error
+		conn, connector, cred, err = c.ConnectionService.RedeemLink(ctx, code, connectorID, file, about)
+		return err
+	}, func() {
+		if conn != nil {
+			before := *conn
+			before.Status = qbconnect.StatusPendingAuth
+			before.Health.Code = qbconnect.HealthNeverConnected
+			c.Changed(ctx, &before, conn)
+		}
+	})
 	return conn, connector, cred, err
 }
 
 // SetPaused pauses or resumes and raises the event when that changed the
 // health.
 func (c *ConnectionEvents) SetPaused(ctx context.Context, orgID, id string, pz qbconnect.Pause) (*qbconnect.Connection, error) {
-	before := c.lookup(ctx, id)
-	after, err := c.ConnectionService.SetPaused(ctx, orgID, id, pz)
-	if err == nil {
-		c.Changed(ctx, before, after)
+	var before, after *qbconnect.Connection
+	if !c.p.connsInTx {
+		before = c.lookup(ctx, id)
 	}
+	err := c.do(ctx, func(ctx context.Context) error {
+		var err error
+		after, err = c.ConnectionService.SetPaused(ctx, orgID, id, pz)
+		return err
+	}, func() { c.Changed(ctx, before, after) })
 	return after, err
 }
 
@@ -154,14 +188,13 @@ func (c *ConnectionEvents) SetPaused(ctx context.Context, orgID, id string, pz q
 // deauthorised.
 func (c *ConnectionEvents) RevokeConnector(ctx context.Context, orgID, connectorID string) error {
 	var before []*qbconnect.Connection
-	if c.p.cfg.Events != nil {
+	if c.p.cfg.Events != nil && !c.p.connsInTx {
 		before, _ = c.ConnectionService.ConnectorConnections(ctx, connectorID)
 	}
-	if err := c.ConnectionService.RevokeConnector(ctx, orgID, connectorID); err != nil {
-		return err
-	}
-	for _, b := range before {
-		c.Changed(ctx, b, c.lookup(ctx, b.ID))
-	}
-	return nil
+	return c.do(ctx, func(ctx context.Context) error { return c.ConnectionService.RevokeConnector(ctx, orgID, connectorID) },
+		func() {
+			for _, b := range before {
+				c.Changed(ctx, b, c.lookup(ctx, b.ID))
+			}
+		})
 }

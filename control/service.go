@@ -10,7 +10,7 @@ import (
 
 // Gateway returns the connector protocol's service in process for the
 // connector holding credential: the same interface and answers as the
-// HTTP gateway.Client, without HTTP. Errors are *gateway.Error (Status 0),
+// HTTP gatewayclient.Client, without HTTP. Errors are *gateway.Error (Status 0),
 // as the Client returns them. With credential "" only Link works; a Link
 // that creates a connector switches the service to its credential.
 func (p *Plane) Gateway(credential string) gateway.Service {

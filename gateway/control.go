@@ -2,10 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"net/url"
-	"strings"
 )
 
 // Endpoints with which a connector acts on one of its connections for the
@@ -26,7 +22,7 @@ type SyncResponse struct {
 }
 
 // Control is what a connector may ask the platform about one of its
-// connections beyond Service. Client implements it; connectors find it by
+// connections beyond Service. gatewayclient.Client implements it; connectors find it by
 // type assertion on their Service, so that a Service without it still
 // works.
 type Control interface {
@@ -37,45 +33,4 @@ type Control interface {
 	// Unlink unlinks a connection the connector serves; its queued work is
 	// cancelled. Code "not_found" for a connection it does not serve.
 	Unlink(ctx context.Context, connectionID string) error
-}
-
-var _ Control = (*Client)(nil)
-
-func connectionPath(pattern, id string) (string, error) {
-	if id == "" {
-		return "", errors.New("gateway: connection ID is empty")
-	}
-	return strings.Replace(pattern, "{connectionId}", url.PathEscape(id), 1), nil
-}
-
-// RequestSync implements Control.
-func (c *Client) RequestSync(ctx context.Context, connectionID string) (*SyncResponse, error) {
-	path, err := connectionPath(PathSync, connectionID)
-	if err != nil {
-		return nil, err
-	}
-	body, err := c.encode(struct{}{}, false)
-	if err != nil {
-		return nil, err
-	}
-	var resp SyncResponse
-	if err := c.retry(ctx, func() error {
-		_, err := c.do(ctx, http.MethodPost, path, nil, body, true, &resp)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	return &resp, nil
-}
-
-// Unlink implements Control.
-func (c *Client) Unlink(ctx context.Context, connectionID string) error {
-	path, err := connectionPath(PathConnection, connectionID)
-	if err != nil {
-		return err
-	}
-	return c.retry(ctx, func() error {
-		_, err := c.do(ctx, http.MethodDelete, path, nil, nil, true, nil)
-		return err
-	})
 }

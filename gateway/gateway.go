@@ -1,11 +1,10 @@
 // Package gateway is the connector protocol: the versioned HTTP/JSON wire
-// types that the desktop connector and the platform exchange, the Service
-// interface that both the platform's in-process implementation and the HTTP
-// Client satisfy, and the Client itself. PROTOCOL.md beside this file is the
-// protocol's specification.
-//
-// It imports nothing of the project, so the connector (and anyone writing
-// another connector) can use it without pulling in the platform.
+// types that the desktop connector and the platform exchange, and the
+// Service interface that both the platform's in-process implementation
+// (control.Plane.Gateway) and the HTTP client satisfy. The HTTP client is
+// package gateway/gatewayclient, so that this package, and the control
+// plane that speaks it, import no net/http. PROTOCOL.md beside this file
+// is the protocol's specification.
 package gateway
 
 import (
@@ -329,7 +328,7 @@ type StateResponse struct {
 }
 
 // Service is the connector protocol as the connector consumes it. The
-// platform's in-process implementation and the HTTP Client both satisfy it,
+// platform's in-process implementation and the HTTP client (gatewayclient) both satisfy it,
 // so connector code is tested against either.
 //
 // Errors are *Error values; errors.As finds them.

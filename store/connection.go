@@ -12,7 +12,49 @@ import (
 )
 
 // ConnectionStore keeps connections, link codes and connectors.
-type ConnectionStore struct{ db *DB }
+type ConnectionStore struct {
+	db      *DB
+	changed qbconnect.ConnectionChangeFunc // see OnChange
+}
+
+// OnChange makes fn run in the transaction of every change of a
+// connection made through s (SetHealth, SetPaused, UnlinkConnection,
+// RedeemLink, RevokeConnector), with the connection before and after it,
+// so that its events are recorded with the change (an outbox). Call it
+// before s is used.
+func (s *ConnectionStore) OnChange(fn qbconnect.ConnectionChangeFunc) { s.changed = fn }
+
+// snapshot returns the connections ids as tx sees them, for changed; nil
+// without a hook.
+func (s *ConnectionStore) snapshot(ctx context.Context, tx *tx, ids ...string) ([]*qbconnect.Connection, error) {
+	if s.changed == nil {
+		return nil, nil
+	}
+	list := make([]*qbconnect.Connection, 0, len(ids))
+	for _, id := range ids {
+		c, err := scanConnection(tx.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE id = ?", id))
+		if err != nil {
+			return nil, notFound(err, "connection", id)
+		}
+		list = append(list, c)
+	}
+	return list, nil
+}
+
+// afterChange runs the hook for each connection of before (a snapshot
+// taken before the change in tx) with the connection as tx leaves it.
+func (s *ConnectionStore) afterChange(ctx context.Context, tx *tx, before []*qbconnect.Connection) error {
+	for _, b := range before {
+		after, err := s.snapshot(ctx, tx, b.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.changed(ctx, tx, b, after[0]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 var _ qbconnect.ConnectionService = (*ConnectionStore)(nil)
 
@@ -168,7 +210,14 @@ func (s *ConnectionStore) UnlinkConnection(ctx context.Context, orgID, id string
 		if status == qbconnect.StatusUnlinked {
 			return nil
 		}
-		return unlinkConnection(ctx, tx, id, s.db.now())
+		before, err := s.snapshot(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := unlinkConnection(ctx, tx, id, s.db.now()); err != nil {
+			return err
+		}
+		return s.afterChange(ctx, tx, before)
 	})
 }
 
@@ -196,7 +245,16 @@ func unlinkConnection(ctx context.Context, tx *tx, id string, now time.Time) err
 // Nil LastRequestAt or LastSuccessAt keep the stored times. Clearing
 // NeedsUser wakes the connector, so waiting work resumes.
 func (s *ConnectionStore) SetHealth(ctx context.Context, id string, h qbconnect.Health) error {
-	return s.db.inTx(ctx, func(tx *tx) error { return setHealth(ctx, tx, id, h) })
+	return s.db.inTx(ctx, func(tx *tx) error {
+		before, err := s.snapshot(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := setHealth(ctx, tx, id, h); err != nil {
+			return err
+		}
+		return s.afterChange(ctx, tx, before)
+	})
 }
 
 func setHealth(ctx context.Context, tx *tx, id string, h qbconnect.Health) error {
@@ -249,6 +307,10 @@ func (s *ConnectionStore) SetPaused(ctx context.Context, orgID, id string, p qbc
 		if err != nil {
 			return notFound(err, "connection", id)
 		}
+		before, err := s.snapshot(ctx, tx, id)
+		if err != nil {
+			return err
+		}
 		if p.ChangeAt != nil {
 			at := micros(*p.ChangeAt)
 			if lastChange.Valid && at <= lastChange.Int64 {
@@ -263,7 +325,10 @@ func (s *ConnectionStore) SetPaused(ctx context.Context, orgID, id string, p qbc
 		if err := tx.notify(ctx, connectorID); err != nil {
 			return err
 		}
-		return tx.notify(ctx, id)
+		if err := tx.notify(ctx, id); err != nil {
+			return err
+		}
+		return s.afterChange(ctx, tx, before)
 	})
 	if err != nil {
 		return nil, err
@@ -379,7 +444,14 @@ func (s *ConnectionStore) RedeemLink(ctx context.Context, code, connectorID stri
 		if _, err := tx.exec(ctx, "UPDATE link_codes SET used_at = ? WHERE code_hash = ?", micros(now), hash); err != nil {
 			return fmt.Errorf("redeem link code: %w", err)
 		}
+		before, err := s.snapshot(ctx, tx, connID)
+		if err != nil {
+			return err
+		}
 		if err := link(ctx, tx, connID, ctr.ID, file, now); err != nil {
+			return err
+		}
+		if err := s.afterChange(ctx, tx, before); err != nil {
 			return err
 		}
 		if about != nil {
@@ -539,16 +611,42 @@ func (s *ConnectionStore) RevokeConnector(ctx context.Context, orgID, connectorI
 		if n == 0 {
 			return qbconnect.Errorf(qbconnect.ENotFound, "connector %q not found", connectorID)
 		}
+		var ids []string
+		if s.changed != nil {
+			rows, err := tx.query(ctx, "SELECT id FROM connections WHERE connector_id = ? AND status = ? ORDER BY id", connectorID, qbconnect.StatusLinked)
+			if err != nil {
+				return fmt.Errorf("revoke connector: %w", err)
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return fmt.Errorf("revoke connector: %w", err)
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("revoke connector: %w", err)
+			}
+		}
+		before, err := s.snapshot(ctx, tx, ids...)
+		if err != nil {
+			return err
+		}
 		now := micros(s.db.now())
 		if _, err := tx.exec(ctx, "UPDATE connectors SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", now, connectorID); err != nil {
 			return fmt.Errorf("revoke connector: %w", err)
 		}
-		_, err := tx.exec(ctx, `UPDATE connections SET status = ?, health_code = ?, health_message = ?, health_resolution = ?,
+		_, err = tx.exec(ctx, `UPDATE connections SET status = ?, health_code = ?, health_message = ?, health_resolution = ?,
 			health_qb_code = '', health_since = ?, needs_user = TRUE, updated_at = ? WHERE connector_id = ? AND status = ?`,
 			qbconnect.StatusDeauthorized, qbconnect.HealthRevoked, "This PC's connector is no longer authorised.",
 			"Create a new link code and enter it in the connector.", now, now, connectorID, qbconnect.StatusLinked)
 		if err != nil {
 			return fmt.Errorf("revoke connector: %w", err)
+		}
+		if err := s.afterChange(ctx, tx, before); err != nil {
+			return err
 		}
 		// Every process forgets the credential it may have cached.
 		if err := tx.notify(ctx, credentialKey(connectorID)); err != nil {

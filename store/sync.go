@@ -17,7 +17,8 @@ import (
 // and the operation of the next page are written in one transaction
 // (BeginSyncPage).
 type SyncStore struct {
-	db *DB
+	db    *DB
+	ended qbconnect.SyncEndFunc // see OnPassEnd
 
 	mu   sync.Mutex
 	full *sql.Stmt // the full-batch upsert, prepared once on the writer
@@ -230,6 +231,21 @@ func updateRun(ctx context.Context, tx *tx, run *qbconnect.SyncRun) error {
 	return nil
 }
 
+// OnPassEnd makes fn run in the transaction that ends a pass (SaveSyncState
+// or SyncPage.Commit with a state SyncComplete or SyncFailed and a run
+// finished with that status), so that the pass's event is recorded with
+// it (an outbox). Call it before s is used.
+func (s *SyncStore) OnPassEnd(fn qbconnect.SyncEndFunc) { s.ended = fn }
+
+// passEnded runs the OnPassEnd hook when st and run end a pass.
+func (s *SyncStore) passEnded(ctx context.Context, tx *tx, st *qbconnect.SyncState, run *qbconnect.SyncRun) error {
+	if s.ended == nil || run == nil || run.Status != st.Status ||
+		(st.Status != qbconnect.SyncComplete && st.Status != qbconnect.SyncFailed) {
+		return nil
+	}
+	return s.ended(ctx, tx, st)
+}
+
 // SaveSyncState replaces the state of st's company and type when the stored
 // state still has key expect, and updates run (may be nil) in the same
 // transaction. EConflict when the state moved on (a duplicate or stale
@@ -239,7 +255,10 @@ func (s *SyncStore) SaveSyncState(ctx context.Context, st *qbconnect.SyncState, 
 		if err := s.saveState(ctx, tx, st, expect); err != nil {
 			return err
 		}
-		return updateRun(ctx, tx, run)
+		if err := updateRun(ctx, tx, run); err != nil {
+			return err
+		}
+		return s.passEnded(ctx, tx, st, run)
 	})
 }
 
@@ -520,7 +539,10 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 		if err := p.s.saveState(p.ctx, p.tx, st, p.expect); err != nil {
 			return err
 		}
-		return updateRun(p.ctx, p.tx, run)
+		if err := updateRun(p.ctx, p.tx, run); err != nil {
+			return err
+		}
+		return p.s.passEnded(p.ctx, p.tx, st, run)
 	}()
 	if p.full != nil {
 		p.full.Close()

@@ -132,6 +132,12 @@ func (s *WebhookStore) RecordEvent(ctx context.Context, ev *qbconnect.Event) ([]
 	return ids, err
 }
 
+// RecordEvent records ev in t: t is the qbconnect.EventRecorder that
+// change hooks (ConnectionStore.OnChange, SyncStore.OnPassEnd) see.
+func (t *tx) RecordEvent(ctx context.Context, ev *qbconnect.Event) ([]string, error) {
+	return recordEventTx(ctx, t, ev)
+}
+
 // recordEventTx is RecordEvent in tx.
 func recordEventTx(ctx context.Context, tx *tx, ev *qbconnect.Event) ([]string, error) {
 	if ev.OrgID == "" || ev.Type == "" {

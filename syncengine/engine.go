@@ -320,6 +320,12 @@ func (e *Engine) enqueuePage(ctx context.Context, st *qbconnect.SyncState, d *da
 	return op, nil
 }
 
+// OnPassEnd makes fn run in the transaction that ends a pass, complete
+// or failed, with the pass's state as it leaves it: the control plane
+// records sync.completed and sync.failed there (an outbox). Call it
+// before e runs.
+func (e *Engine) OnPassEnd(fn qbconnect.SyncEndFunc) { e.states.OnPassEnd(fn) }
+
 // HandleOperation ingests a finished sync or write operation; see
 // qbconnect.SyncService. A response that cannot be read, or a QuickBooks
 // error status, restarts the pass (up to MaxRestarts) when a retry can

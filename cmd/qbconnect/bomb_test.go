@@ -17,6 +17,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 )
 
 // peakRSS returns a process's peak resident set size (VmHWM) in bytes.
@@ -61,7 +62,7 @@ func TestServeSurvivesParallelGzipBombs(t *testing.T) {
 	if st := restCall(t, "POST", s.url+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", key, nil, &lc); st != 201 {
 		t.Fatalf("link code: %d", st)
 	}
-	gw, _ := gateway.NewClient(s.url, gateway.ClientOptions{})
+	gw, _ := gatewayclient.New(s.url, gatewayclient.Options{})
 	if _, err := gw.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
 		Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 )
 
 // receiver is a webhook endpoint that refuses every delivery (503) until
@@ -108,7 +109,7 @@ func TestEveryChangeIsDeliveredOnceAfterASIGKILL(t *testing.T) {
 	if st := restCall(t, "POST", first.url+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", key, nil, &lc); st != 201 {
 		t.Fatalf("link code: %d", st)
 	}
-	gw, _ := gateway.NewClient(first.url, gateway.ClientOptions{})
+	gw, _ := gatewayclient.New(first.url, gatewayclient.Options{})
 	if _, err := gw.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
 		Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
 		t.Fatal(err)

@@ -3,14 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/internal/cliout"
 	"github.com/qbconnect/qbconnect/internal/platform"
 )
@@ -51,6 +54,9 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 			// The password comes from the environment only, never a flag
 			// that other local users could read in the process list.
 			cfg.Release.SMTP.Password = os.Getenv("QBCONNECT_SMTP_PASSWORD")
+			if cfg.AfterCommit, err = testCrash(os.Getenv(testCrashEnv), cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			return runServe(cmd.Context(), cfg)
 		},
 	}
@@ -103,6 +109,35 @@ func parseTrustedProxies(values []string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil
+}
+
+// testCrashEnv names the test-only crash point of serve. With
+// QBCONNECT_TEST_CRASH=after-commit:<event type> (such as
+// after-commit:write.succeeded) the process exits at once, with status
+// testCrashStatus, right after the transaction of the first change that
+// records an event of that type commits, and before anything else runs
+// (the event's deliveries are not started): the tests of the outbox kill
+// the platform exactly there. Never set it in production.
+const testCrashEnv = "QBCONNECT_TEST_CRASH"
+
+// testCrashStatus is the exit status of a test crash.
+const testCrashStatus = 86
+
+// testCrash reads QBCONNECT_TEST_CRASH's value; nil when it is "".
+func testCrash(spec string, stderr io.Writer) (func([]qbconnect.EventType), error) {
+	if spec == "" {
+		return nil, nil
+	}
+	typ, ok := strings.CutPrefix(spec, "after-commit:")
+	if !ok || !slices.Contains(qbconnect.EventTypes(), qbconnect.EventType(typ)) {
+		return nil, fmt.Errorf("%s=%q: want after-commit:<event type>, such as after-commit:write.succeeded", testCrashEnv, spec)
+	}
+	return func(types []qbconnect.EventType) {
+		if slices.Contains(types, qbconnect.EventType(typ)) {
+			fmt.Fprintf(stderr, "%s: exiting right after the commit of a change that recorded %s\n", testCrashEnv, typ)
+			os.Exit(testCrashStatus)
+		}
+	}, nil
 }
 
 // ReadyMessage is the message of the log record `qbconnect serve` writes

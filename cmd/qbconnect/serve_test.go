@@ -23,6 +23,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/wait"
 )
 
@@ -65,8 +66,17 @@ var servingRE = regexp.MustCompile(ReadyMessage + `.*url"?[=:]"?(http://[^\s"]+)
 // serve starts `qbconnect serve` on a free port and waits until it listens.
 func startServe(t *testing.T, bin, dsn string, extra ...string) *serveProc {
 	t.Helper()
+	return startServeEnv(t, nil, bin, dsn, extra...)
+}
+
+// startServeEnv is startServe with env added to the process's environment.
+func startServeEnv(t *testing.T, env []string, bin, dsn string, extra ...string) *serveProc {
+	t.Helper()
 	args := append([]string{"serve", "--db", dsn, "--addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +281,7 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 	// Three companies set up through A, their connectors linked through B.
 	type linked struct {
 		companyID, connectionID string
-		gwA, gwB                *gateway.Client
+		gwA, gwB                *gatewayclient.Client
 	}
 	var all []linked
 	for i := range 3 {
@@ -285,12 +295,12 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 		if st := restCall(t, "POST", a.url+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", key, nil, &lc); st != 201 {
 			t.Fatalf("link code: %d", st)
 		}
-		gwB, _ := gateway.NewClient(b.url, gateway.ClientOptions{})
+		gwB, _ := gatewayclient.New(b.url, gatewayclient.Options{})
 		if _, err := gwB.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: fmt.Sprintf(`C:\c%d.qbw`, i)},
 			Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
 			t.Fatal(err)
 		}
-		gwA, _ := gateway.NewClient(a.url, gateway.ClientOptions{Credential: gwB.Credential()})
+		gwA, _ := gatewayclient.New(a.url, gatewayclient.Options{Credential: gwB.Credential()})
 		all = append(all, linked{c.ID, conn.ID, gwA, gwB})
 	}
 	// enqueue sends a qbXML passthrough to a company through a server's

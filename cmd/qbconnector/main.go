@@ -24,6 +24,7 @@ import (
 
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/buildinfo"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbd/simclient"
@@ -236,7 +237,7 @@ with another code to add another company file.`,
 			fmt.Fprintln(cmd.ErrOrStderr(), "Connecting to QuickBooks. If QuickBooks asks whether to allow qbconnect, answer \"Yes, always\".")
 			l := &connector.Linker{Config: cfg, QuickBooks: qb, Identity: id,
 				Gateway: func(platform, cred string) (gateway.Service, error) {
-					return gateway.NewClient(platform, gateway.ClientOptions{Credential: cred, UserAgent: "qbconnector/" + version})
+					return gatewayclient.New(platform, gatewayclient.Options{Credential: cred, UserAgent: "qbconnector/" + version})
 				}}
 			lf, err := l.Link(ctx, req)
 			if err != nil {
@@ -604,7 +605,7 @@ func newUnlinkCmd(g *globals) *cobra.Command {
 				if len(gone) == 0 {
 					return fmt.Errorf("no linked company file %q", id)
 				}
-				cl, err := gateway.NewClient(c.PlatformURL, gateway.ClientOptions{Credential: c.Credential})
+				cl, err := gatewayclient.New(c.PlatformURL, gatewayclient.Options{Credential: c.Credential})
 				if err != nil {
 					return err
 				}

@@ -38,6 +38,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/testenv"
 	"github.com/qbconnect/qbconnect/internal/wait"
 )
@@ -721,7 +722,7 @@ func dbConnections(tb testing.TB, dsn string) int {
 // conn is one company with its connection and link code.
 type conn struct {
 	companyID, connectionID, code string
-	gw                            *gateway.Client
+	gw                            *gatewayclient.Client
 	file                          gateway.FileIdentity
 	// lastOK is when a poll of this connector last succeeded (UnixNano).
 	lastOK atomic.Int64
@@ -941,7 +942,7 @@ func (s *swarm) repeated() int {
 var connectorTransport = &http.Transport{MaxIdleConnsPerHost: 1 << 16, MaxIdleConns: 1 << 16, IdleConnTimeout: 5 * time.Minute}
 
 func (s *swarm) link(ctx context.Context, base string, c *conn) error {
-	gw, err := gateway.NewClient(base, gateway.ClientOptions{HTTPClient: &http.Client{Transport: connectorTransport}})
+	gw, err := gatewayclient.New(base, gatewayclient.Options{HTTPClient: &http.Client{Transport: connectorTransport}})
 	if err != nil {
 		return err
 	}

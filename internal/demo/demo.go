@@ -30,6 +30,7 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/platform"
 	"github.com/qbconnect/qbconnect/internal/scenario"
 	"github.com/qbconnect/qbconnect/qbd"
@@ -482,7 +483,7 @@ func (d *Demo) link(ctx context.Context, dir string, conn *qbconnect.Connection,
 	}()
 	l := &connector.Linker{Config: cfg, QuickBooks: qb, Identity: id, Now: d.cfg.Now,
 		Gateway: func(platform, cred string) (gateway.Service, error) {
-			return gateway.NewClient(platform, gateway.ClientOptions{Credential: cred, UserAgent: "qbconnector/demo"})
+			return gatewayclient.New(platform, gatewayclient.Options{Credential: cred, UserAgent: "qbconnector/demo"})
 		}}
 	d.say("Linking with link code %s; QuickBooks asks its administrator…", code.Code)
 	lf, err := l.Link(lctx, connector.LinkRequest{Platform: d.plat.URL(), Code: code.Code})

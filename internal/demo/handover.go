@@ -13,6 +13,7 @@ import (
 	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbd/simclient"
 	"github.com/qbconnect/qbconnect/qbdsim"
@@ -185,13 +186,13 @@ func (d *Demo) publish(ctx context.Context, version string, s *sign.Signer) (*qb
 }
 
 // updater is the connector's self-update, as qbconnector run has it.
-func (d *Demo) updater(ctx context.Context) (*connector.Updater, *gateway.Client, error) {
+func (d *Demo) updater(ctx context.Context) (*connector.Updater, *gatewayclient.Client, error) {
 	st := &connector.Store{Dir: d.agentDir}
 	cfg, err := st.Load()
 	if err != nil {
 		return nil, nil, err
 	}
-	gw, err := gateway.NewClient(cfg.PlatformURL, gateway.ClientOptions{Credential: cfg.Credential, UserAgent: "qbconnector/demo"})
+	gw, err := gatewayclient.New(cfg.PlatformURL, gatewayclient.Options{Credential: cfg.Credential, UserAgent: "qbconnector/demo"})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/platform"
 	"github.com/qbconnect/qbconnect/release"
 	"github.com/qbconnect/qbconnect/signing"
@@ -47,7 +48,7 @@ func TestSigningCertificatesShowAnOrganisationItsOwnConnectors(t *testing.T) {
 		conn := &qbconnect.Connection{OrgID: o.ID, CompanyID: comp.ID, Kind: qbconnect.KindConnector}
 		m.Connections.CreateConnection(ctx, conn)
 		code, _ := m.Connections.CreateLinkCode(ctx, o.ID, conn.ID, 0)
-		gw, _ := gateway.NewClient(m.URL(), gateway.ClientOptions{})
+		gw, _ := gatewayclient.New(m.URL(), gatewayclient.Options{})
 		if _, err := gw.Link(ctx, gateway.LinkRequest{Code: code.Code, File: gateway.FileIdentity{Path: `C:\` + org + `.qbw`},
 			Connector: gateway.ConnectorInfo{Version: "1.0.0", Signer: signer, Thumbprint: thumbprint}}); err != nil {
 			t.Fatal(err)

@@ -8,18 +8,19 @@ import (
 // NewControl makes the control plane that the REST API and the Web
 // Connector endpoint share, from the API's configuration (its services,
 // sync engine, logger, clock, lease and long-poll limits and OnPollWait
-// hook), with the API's metrics as its observer, and sets acfg.Control and
-// acfg.Metrics. events receives the platform's events (nil drops them);
-// handovers records certificate handovers (nil ignores them); dispatch
-// answers idle long-polls from memory (the store's Dispatcher; nil asks
-// the services on every poll). Main and the in-process test platform
-// (internal/platformtest) both wire it so.
-func NewControl(acfg *api.Config, events control.Events, handovers control.HandoverReporter, dispatch control.Dispatch) error {
+// hook) and, from extra, what the API's configuration does not hold: the
+// events' recorder, the handover reporter, the dispatcher and the
+// after-commit hook (each may be nil). The API's metrics are its
+// observer. It sets acfg.Control and acfg.Metrics. Main and the in-process
+// test platform (internal/platformtest) both wire it so.
+func NewControl(acfg *api.Config, extra control.Config) error {
 	metrics := api.NewMetrics()
-	ctl, err := control.New(control.Config{Orgs: acfg.Orgs, Companies: acfg.Companies, Connections: acfg.Connections,
-		Queue: acfg.Queue, Sync: acfg.Sync, Events: events, Views: api.NewViews(), Observer: metrics, Handovers: handovers,
-		Logger: acfg.Logger, Now: acfg.Now, LeaseTTL: acfg.LeaseTTL, MaxPollWait: acfg.MaxPollWait,
-		OnlineWindow: acfg.OnlineWindow, OnPollWait: acfg.OnPollWait, Dispatch: dispatch})
+	cfg := extra
+	cfg.Orgs, cfg.Companies, cfg.Connections, cfg.Queue, cfg.Sync = acfg.Orgs, acfg.Companies, acfg.Connections, acfg.Queue, acfg.Sync
+	cfg.Views, cfg.Observer = api.NewViews(), metrics
+	cfg.Logger, cfg.Now = acfg.Logger, acfg.Now
+	cfg.LeaseTTL, cfg.MaxPollWait, cfg.OnlineWindow, cfg.OnPollWait = acfg.LeaseTTL, acfg.MaxPollWait, acfg.OnlineWindow, acfg.OnPollWait
+	ctl, err := control.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,11 @@ type Config struct {
 	// operations expired, connections marked offline, and the first error.
 	// Tests wait on it instead of sleeping.
 	OnSweep func(expired, offline int, err error)
+	// AfterCommit, when set, is called with the types of the events a
+	// change recorded, right after its transaction committed and before
+	// the deliveries start (control.Config.Committed). Tests only: serve's
+	// QBCONNECT_TEST_CRASH stops the process there.
+	AfterCommit func(types []qbconnect.EventType)
 	// Release configures connector releases, rotation campaigns, the
 	// signing-certificate expiry watch and email (release.go).
 	Release ReleaseConfig
@@ -162,7 +167,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startReleases(ctx, &acfg); err != nil {
 		return err
 	}
-	if err := NewControl(&acfg, m.Webhooks, m.Releases, m.DB.Dispatcher()); err != nil {
+	if err := NewControl(&acfg, control.Config{Events: m.Webhooks, Handovers: m.Releases,
+		// Idle long-polls are answered from memory (store/dispatch.go).
+		Dispatch: m.DB.Dispatcher(), Committed: m.cfg.AfterCommit}); err != nil {
 		return err
 	}
 	m.Control = acfg.Control

@@ -11,6 +11,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/internal/platform"
 )
@@ -78,7 +79,7 @@ func TestMainServesAndShutsDownGracefully(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := gateway.NewClient(m.URL(), gateway.ClientOptions{})
+	client, err := gatewayclient.New(m.URL(), gatewayclient.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/platform"
 	"github.com/qbconnect/qbconnect/notify"
 	"github.com/qbconnect/qbconnect/notify/mailtest"
@@ -53,7 +54,7 @@ func TestServeRunsRotationCampaignOverHTTPAndSMTP(t *testing.T) {
 	conn := &qbconnect.Connection{OrgID: org.ID, CompanyID: comp.ID, Kind: qbconnect.KindConnector}
 	m.Connections.CreateConnection(ctx, conn)
 	code, _ := m.Connections.CreateLinkCode(ctx, org.ID, conn.ID, 0)
-	gw, _ := gateway.NewClient(m.URL(), gateway.ClientOptions{})
+	gw, _ := gatewayclient.New(m.URL(), gatewayclient.Options{})
 	file := gateway.FileIdentity{Path: `C:\Books\Acme.QBW`, CompanyName: "Acme Plumbing"}
 	info := func(leaf *signingtest.Leaf, v string) gateway.ConnectorInfo {
 		return gateway.ConnectorInfo{Version: v, Signer: leaf.Cert.Subject.String(), Thumbprint: strings.ToLower(leaf.Thumbprint())}

@@ -177,7 +177,7 @@ func (p *Platform) wire() {
 	// The control plane as the server wires it, with the API's events and
 	// engine; no certificate handovers are recorded (no release service
 	// in process).
-	if err := platform.NewControl(&acfg, acfg.Events, nil, db.Dispatcher()); err != nil {
+	if err := platform.NewControl(&acfg, control.Config{Events: acfg.Events, Dispatch: db.Dispatcher()}); err != nil {
 		tb.Fatalf("control plane: %v", err)
 	}
 	p.Control = acfg.Control

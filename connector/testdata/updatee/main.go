@@ -12,7 +12,7 @@ import (
 	"syscall"
 
 	"github.com/qbconnect/qbconnect/connector"
-	"github.com/qbconnect/qbconnect/gateway"
+	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 )
 
 var (
@@ -27,7 +27,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c, err := gateway.NewClient(os.Getenv("UPDATEE_PLATFORM"), gateway.ClientOptions{Credential: os.Getenv("UPDATEE_CREDENTIAL")})
+	c, err := gatewayclient.New(os.Getenv("UPDATEE_PLATFORM"), gatewayclient.Options{Credential: os.Getenv("UPDATEE_CREDENTIAL")})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "updatee:", err)
 		os.Exit(2)

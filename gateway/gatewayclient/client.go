@@ -1,9 +1,15 @@
-package gateway
+// Package gatewayclient is the connector's side of the connector gateway
+// protocol (package gateway, gateway/PROTOCOL.md) over HTTP: Client
+// implements gateway.Service, gateway.Control and gateway.Updates against
+// a platform's /gateway/v1.
+package gatewayclient
 
 import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,10 +20,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/qbconnect/qbconnect/gateway"
 )
 
-// ClientOptions configures a Client. The zero value is usable.
-type ClientOptions struct {
+// Options configures a Client. The zero value is usable.
+type Options struct {
 	// HTTPClient sends the requests; nil means a client without an overall
 	// time-out (each call is bounded by its context, and Poll by its wait).
 	HTTPClient *http.Client
@@ -44,20 +52,20 @@ type ClientOptions struct {
 }
 
 // Client is the connector's side of the protocol over HTTP. It implements
-// Service and is safe for concurrent use.
+// gateway.Service and is safe for concurrent use.
 type Client struct {
 	base *url.URL
-	opts ClientOptions
+	opts Options
 
 	mu         sync.Mutex
 	credential string
 }
 
-var _ Service = (*Client)(nil)
+var _ gateway.Service = (*Client)(nil)
 
 // NewClient returns a client for the platform at baseURL (such as
 // "https://platform.example.com"); a path in baseURL is kept as a prefix.
-func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
+func New(baseURL string, opts Options) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: base URL: %w", err)
@@ -70,7 +78,7 @@ func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
 		opts.HTTPClient = &http.Client{}
 	}
 	if opts.UserAgent == "" {
-		opts.UserAgent = "qbconnect-gateway/" + Version
+		opts.UserAgent = "qbconnect-gateway/" + gateway.Version
 	}
 	if opts.MaxRetries == 0 {
 		opts.MaxRetries = 3
@@ -91,7 +99,7 @@ func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
 }
 
 // Credential returns the connector credential, set by a Link that created a
-// new connector or by ClientOptions.Credential.
+// new connector or by Options.Credential.
 func (c *Client) Credential() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -101,13 +109,13 @@ func (c *Client) Credential() string {
 // Link redeems a link code. When the client already has a credential, the
 // company is added to the same connector; otherwise the platform creates a
 // connector and the client keeps its credential.
-func (c *Client) Link(ctx context.Context, req LinkRequest) (*LinkResponse, error) {
+func (c *Client) Link(ctx context.Context, req gateway.LinkRequest) (*gateway.LinkResponse, error) {
 	body, err := c.encode(req, false)
 	if err != nil {
 		return nil, err
 	}
-	var resp LinkResponse
-	if _, err := c.do(ctx, http.MethodPost, PathLink, nil, body, false, &resp); err != nil {
+	var resp gateway.LinkResponse
+	if _, err := c.do(ctx, http.MethodPost, gateway.PathLink, nil, body, false, &resp); err != nil {
 		return nil, err
 	}
 	if resp.Credential != "" {
@@ -119,20 +127,20 @@ func (c *Client) Link(ctx context.Context, req LinkRequest) (*LinkResponse, erro
 }
 
 // Poll long-polls for the next work item.
-func (c *Client) Poll(ctx context.Context, req PollRequest) (*PollResponse, error) {
-	wait := min(max(req.Wait, 0), MaxPollWait)
+func (c *Client) Poll(ctx context.Context, req gateway.PollRequest) (*gateway.PollResponse, error) {
+	wait := min(max(req.Wait, 0), gateway.MaxPollWait)
 	// The platform answers within wait; the margin covers a slow network,
 	// and the deadline catches a connection that silently died.
 	ctx, cancel := context.WithTimeout(ctx, wait+30*time.Second)
 	defer cancel()
 	q := url.Values{"wait": {strconv.FormatFloat(wait.Seconds(), 'f', -1, 64) + "s"}}
-	var resp PollResponse
-	status, err := c.do(ctx, http.MethodGet, PathWork, q, nil, false, &resp)
+	var resp gateway.PollResponse
+	status, err := c.do(ctx, http.MethodGet, gateway.PathWork, q, nil, false, &resp)
 	if err != nil {
 		return nil, err
 	}
 	if status == http.StatusNoContent {
-		return &PollResponse{}, nil
+		return &gateway.PollResponse{}, nil
 	}
 	return &resp, nil
 }
@@ -140,7 +148,7 @@ func (c *Client) Poll(ctx context.Context, req PollRequest) (*PollResponse, erro
 // PostResult posts a work item's outcome, gzip-compressed when large, and
 // retries temporary failures (honouring Retry-After): the platform applies a
 // result at most once.
-func (c *Client) PostResult(ctx context.Context, r Result) (*ResultAck, error) {
+func (c *Client) PostResult(ctx context.Context, r gateway.Result) (*gateway.ResultAck, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
@@ -148,8 +156,8 @@ func (c *Client) PostResult(ctx context.Context, r Result) (*ResultAck, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := strings.Replace(PathResult, "{itemId}", url.PathEscape(r.ItemID), 1)
-	var ack ResultAck
+	path := strings.Replace(gateway.PathResult, "{itemId}", url.PathEscape(r.ItemID), 1)
+	var ack gateway.ResultAck
 	if err := c.retry(ctx, func() error {
 		_, err := c.do(ctx, http.MethodPost, path, nil, body, true, &ack)
 		return err
@@ -160,7 +168,7 @@ func (c *Client) PostResult(ctx context.Context, r Result) (*ResultAck, error) {
 }
 
 // ExtendLease extends a work item's lease, retrying temporary failures.
-func (c *Client) ExtendLease(ctx context.Context, req LeaseRequest) (*LeaseResponse, error) {
+func (c *Client) ExtendLease(ctx context.Context, req gateway.LeaseRequest) (*gateway.LeaseResponse, error) {
 	if req.ItemID == "" || req.LeaseID == "" {
 		return nil, errors.New("extend lease: item ID and lease ID are required")
 	}
@@ -168,8 +176,8 @@ func (c *Client) ExtendLease(ctx context.Context, req LeaseRequest) (*LeaseRespo
 	if err != nil {
 		return nil, err
 	}
-	path := strings.Replace(PathLease, "{itemId}", url.PathEscape(req.ItemID), 1)
-	var resp LeaseResponse
+	path := strings.Replace(gateway.PathLease, "{itemId}", url.PathEscape(req.ItemID), 1)
+	var resp gateway.LeaseResponse
 	if err := c.retry(ctx, func() error {
 		_, err := c.do(ctx, http.MethodPost, path, nil, body, true, &resp)
 		return err
@@ -180,14 +188,14 @@ func (c *Client) ExtendLease(ctx context.Context, req LeaseRequest) (*LeaseRespo
 }
 
 // ReportState reports the connector's state, retrying temporary failures.
-func (c *Client) ReportState(ctx context.Context, s State) (*StateResponse, error) {
+func (c *Client) ReportState(ctx context.Context, s gateway.State) (*gateway.StateResponse, error) {
 	body, err := c.encode(s, false)
 	if err != nil {
 		return nil, err
 	}
-	var resp StateResponse
+	var resp gateway.StateResponse
 	if err := c.retry(ctx, func() error {
-		_, err := c.do(ctx, http.MethodPost, PathState, nil, body, true, &resp)
+		_, err := c.do(ctx, http.MethodPost, gateway.PathState, nil, body, true, &resp)
 		return err
 	}); err != nil {
 		return nil, err
@@ -245,7 +253,7 @@ func (c *Client) retry(ctx context.Context, call func() error) error {
 
 // retryWait says whether err is worth retrying and after how long.
 func (c *Client) retryWait(err error, backoff time.Duration) (time.Duration, bool) {
-	var e *Error
+	var e *gateway.Error
 	if errors.As(err, &e) {
 		if !e.Temporary() {
 			return 0, false
@@ -269,7 +277,7 @@ func (e *transportError) Error() string { return "gateway: " + e.err.Error() }
 func (e *transportError) Unwrap() error { return e.err }
 
 // do sends one request and decodes a 2xx JSON answer into out. It returns
-// the HTTP status; a non-2xx answer is an *Error.
+// the HTTP status; a non-2xx answer is an *gateway.Error.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body *encodedBody, auth bool, out any) (int, error) {
 	// path is already escaped (item IDs are escaped by the caller).
 	u := *c.base
@@ -299,7 +307,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	if cred := c.Credential(); cred != "" {
 		req.Header.Set("Authorization", "Bearer "+cred)
 	} else if auth || method == http.MethodGet {
-		return 0, &Error{Code: CodeUnauthorized, Message: "the connector is not linked: no credential"}
+		return 0, &gateway.Error{Code: gateway.CodeUnauthorized, Message: "the connector is not linked: no credential"}
 	}
 	resp, err := c.opts.HTTPClient.Do(req)
 	if err != nil {
@@ -322,10 +330,10 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	return resp.StatusCode, nil
 }
 
-// decodeError turns a non-2xx answer into an *Error, whatever its body.
+// decodeError turns a non-2xx answer into an *gateway.Error, whatever its body.
 func decodeError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	var body ErrorBody
+	var body gateway.ErrorBody
 	e := &body.Error
 	if err := json.Unmarshal(data, &body); err != nil || e.Code == "" {
 		e.Code = codeForStatus(resp.StatusCode)
@@ -349,21 +357,21 @@ func firstLine(b []byte) string {
 func codeForStatus(status int) string {
 	switch {
 	case status == http.StatusUnauthorized:
-		return CodeUnauthorized
+		return gateway.CodeUnauthorized
 	case status == http.StatusNotFound:
-		return CodeNotFound
+		return gateway.CodeNotFound
 	case status == http.StatusConflict:
-		return CodeConflict
+		return gateway.CodeConflict
 	case status == http.StatusRequestEntityTooLarge:
-		return CodeTooLarge
+		return gateway.CodeTooLarge
 	case status == http.StatusTooManyRequests:
-		return CodeRateLimited
+		return gateway.CodeRateLimited
 	case status == http.StatusBadGateway, status == http.StatusServiceUnavailable, status == http.StatusGatewayTimeout:
-		return CodeUnavailable
+		return gateway.CodeUnavailable
 	case status >= 500:
-		return CodeInternal
+		return gateway.CodeInternal
 	default:
-		return CodeInvalid
+		return gateway.CodeInvalid
 	}
 }
 
@@ -379,4 +387,115 @@ func parseRetryAfter(v string, now func() time.Time) time.Duration {
 		return max(t.Sub(now()), 0)
 	}
 	return 0
+}
+
+var _ gateway.Control = (*Client)(nil)
+
+func connectionPath(pattern, id string) (string, error) {
+	if id == "" {
+		return "", errors.New("gateway: connection ID is empty")
+	}
+	return strings.Replace(pattern, "{connectionId}", url.PathEscape(id), 1), nil
+}
+
+// RequestSync implements gateway.Control.
+func (c *Client) RequestSync(ctx context.Context, connectionID string) (*gateway.SyncResponse, error) {
+	path, err := connectionPath(gateway.PathSync, connectionID)
+	if err != nil {
+		return nil, err
+	}
+	body, err := c.encode(struct{}{}, false)
+	if err != nil {
+		return nil, err
+	}
+	var resp gateway.SyncResponse
+	if err := c.retry(ctx, func() error {
+		_, err := c.do(ctx, http.MethodPost, path, nil, body, true, &resp)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Unlink implements gateway.Control.
+func (c *Client) Unlink(ctx context.Context, connectionID string) error {
+	path, err := connectionPath(gateway.PathConnection, connectionID)
+	if err != nil {
+		return err
+	}
+	return c.retry(ctx, func() error {
+		_, err := c.do(ctx, http.MethodDelete, path, nil, nil, true, nil)
+		return err
+	})
+}
+
+var _ gateway.Updates = (*Client)(nil)
+
+// CheckUpdate implements gateway.Updates.
+func (c *Client) CheckUpdate(ctx context.Context, platform string) (*gateway.UpdateOffer, error) {
+	var offer gateway.UpdateOffer
+	status, err := c.do(ctx, http.MethodGet, gateway.PathUpdate, url.Values{"platform": {platform}}, nil, true, &offer)
+	if err != nil {
+		return nil, err
+	}
+	if status == http.StatusNoContent {
+		return nil, nil
+	}
+	return &offer, nil
+}
+
+// Download implements gateway.Updates.
+func (c *Client) Download(ctx context.Context, version string, ref gateway.ArtifactRef, w io.Writer) error {
+	if ref.Size < 0 || ref.Size > gateway.MaxArtifactSize {
+		return fmt.Errorf("gateway: artifact %s: size %d is out of range", ref.Name, ref.Size)
+	}
+	u := *c.base
+	u.Path += "/gateway/" + gateway.Version + "/releases/" + version + "/artifacts/" + ref.Name
+	u.RawPath = c.base.EscapedPath() + gateway.ArtifactPath(version, ref.Name)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	cred := c.Credential()
+	if cred == "" {
+		return &gateway.Error{Code: gateway.CodeUnauthorized, Message: "the connector is not linked: no credential"}
+	}
+	req.Header.Set("Authorization", "Bearer "+cred)
+	resp, err := c.opts.HTTPClient.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &transportError{err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return decodeError(resp)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(resp.Body, ref.Size+1))
+	if err != nil {
+		return &transportError{fmt.Errorf("download %s: %w", ref.Name, err)}
+	}
+	if n != ref.Size {
+		return fmt.Errorf("gateway: %s: %w: got %d bytes, the release says %d", ref.Name, gateway.ErrChecksum, n, ref.Size)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != strings.ToLower(ref.SHA256) {
+		return fmt.Errorf("gateway: %s: %w: SHA-256 %s, the release says %s", ref.Name, gateway.ErrChecksum, got, ref.SHA256)
+	}
+	return nil
+}
+
+// ReportUpdate implements gateway.Updates.
+func (c *Client) ReportUpdate(ctx context.Context, r gateway.UpdateReport) error {
+	body, err := c.encode(r, false)
+	if err != nil {
+		return err
+	}
+	return c.retry(ctx, func() error {
+		_, err := c.do(ctx, http.MethodPost, gateway.PathUpdateReport, nil, body, true, nil)
+		return err
+	})
 }

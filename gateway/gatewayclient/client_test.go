@@ -1,4 +1,4 @@
-package gateway
+package gatewayclient
 
 import (
 	"compress/gzip"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/qbconnect/qbconnect/gateway"
 )
 
 // The platform's real server is tested with this client in package api.
@@ -98,9 +100,9 @@ func (f *fakeAfter) after(d time.Duration) <-chan time.Time {
 	return ch
 }
 
-func newTestClient(tb testing.TB, url string, opts ClientOptions) *Client {
+func newTestClient(tb testing.TB, url string, opts Options) *Client {
 	tb.Helper()
-	c, err := NewClient(url, opts)
+	c, err := New(url, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -115,12 +117,12 @@ func TestPostResultHonoursRetryAfterThenSucceeds(t *testing.T) {
 		jsonAnswer(200, `{"applied":true,"status":"Success"}`),
 	)
 	fa := &fakeAfter{}
-	c := newTestClient(t, srv.URL, ClientOptions{Credential: "qbc_x", After: fa.after, MaxRetryAfter: 30 * time.Second})
-	ack, err := c.PostResult(context.Background(), Result{ItemID: "op_1", LeaseID: "lse_1", Response: "<QBXML/>"})
+	c := newTestClient(t, srv.URL, Options{Credential: "qbc_x", After: fa.after, MaxRetryAfter: 30 * time.Second})
+	ack, err := c.PostResult(context.Background(), gateway.Result{ItemID: "op_1", LeaseID: "lse_1", Response: "<QBXML/>"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(&ResultAck{Applied: true, Status: "Success"}, ack); diff != "" {
+	if diff := cmp.Diff(&gateway.ResultAck{Applied: true, Status: "Success"}, ack); diff != "" {
 		t.Errorf("ack (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]time.Duration{7 * time.Second, 30 * time.Second}, fa.waits); diff != "" {
@@ -141,13 +143,13 @@ func TestPostResultDoesNotRetryPermanentErrors(t *testing.T) {
 	rs, srv := newRecordingServer(t,
 		jsonAnswer(400, `{"error":{"code":"invalid","message":"failure.condition must be a code","requestId":"req_9"}}`))
 	fa := &fakeAfter{}
-	c := newTestClient(t, srv.URL, ClientOptions{Credential: "qbc_x", After: fa.after})
-	_, err := c.PostResult(context.Background(), Result{ItemID: "op_1", LeaseID: "l", Failure: &Failure{Condition: "x"}})
-	var e *Error
+	c := newTestClient(t, srv.URL, Options{Credential: "qbc_x", After: fa.after})
+	_, err := c.PostResult(context.Background(), gateway.Result{ItemID: "op_1", LeaseID: "l", Failure: &gateway.Failure{Condition: "x"}})
+	var e *gateway.Error
 	if !errors.As(err, &e) {
-		t.Fatalf("got %v, want *Error", err)
+		t.Fatalf("got %v, want *gateway.Error", err)
 	}
-	want := &Error{Status: 400, Code: CodeInvalid, Message: "failure.condition must be a code", RequestID: "req_9"}
+	want := &gateway.Error{Status: 400, Code: gateway.CodeInvalid, Message: "failure.condition must be a code", RequestID: "req_9"}
 	if diff := cmp.Diff(want, e); diff != "" {
 		t.Errorf("error (-want +got):\n%s", diff)
 	}
@@ -158,16 +160,16 @@ func TestPostResultDoesNotRetryPermanentErrors(t *testing.T) {
 
 func TestLargeResultIsSentGzipped(t *testing.T) {
 	rs, srv := newRecordingServer(t, jsonAnswer(200, `{"applied":true,"status":"Success"}`))
-	c := newTestClient(t, srv.URL, ClientOptions{Credential: "qbc_x"})
+	c := newTestClient(t, srv.URL, Options{Credential: "qbc_x"})
 	resp := "<QBXML><QBXMLMsgsRs>" + strings.Repeat(`<CustomerRet><Name>A &amp; B</Name></CustomerRet>`, 500) + "</QBXMLMsgsRs></QBXML>"
-	if _, err := c.PostResult(context.Background(), Result{ItemID: "op_1", LeaseID: "l", Response: resp}); err != nil {
+	if _, err := c.PostResult(context.Background(), gateway.Result{ItemID: "op_1", LeaseID: "l", Response: resp}); err != nil {
 		t.Fatal(err)
 	}
 	got := rs.requests()[0]
 	if got.Encoding != "gzip" {
 		t.Errorf("Content-Encoding = %q, want gzip", got.Encoding)
 	}
-	var back Result
+	var back gateway.Result
 	if err := json.Unmarshal([]byte(got.Body), &back); err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +183,8 @@ func TestLargeResultIsSentGzipped(t *testing.T) {
 
 func TestSmallBodiesAreNotCompressed(t *testing.T) {
 	rs, srv := newRecordingServer(t, jsonAnswer(200, `{"applied":false,"status":"Success"}`))
-	c := newTestClient(t, srv.URL, ClientOptions{Credential: "qbc_x"})
-	ack, err := c.PostResult(context.Background(), Result{ItemID: "op 1/2", LeaseID: "l", Response: "<QBXML/>"})
+	c := newTestClient(t, srv.URL, Options{Credential: "qbc_x"})
+	ack, err := c.PostResult(context.Background(), gateway.Result{ItemID: "op 1/2", LeaseID: "l", Response: "<QBXML/>"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,8 +202,8 @@ func TestLinkStoresNewCredentialAndSendsExistingOne(t *testing.T) {
 		jsonAnswer(200, `{"connectorId":"ctr_1","credential":"qbc_new","connection":{"id":"con_1","companyId":"cmp_1","status":"Linked","file":{"path":"C:\\a.qbw","companyName":"A"},"paused":false}}`),
 		jsonAnswer(200, `{"connectorId":"ctr_1","connection":{"id":"con_2","companyId":"cmp_2","status":"Linked","file":{"path":"C:\\b.qbw","companyName":"B"},"paused":false}}`),
 	)
-	c := newTestClient(t, srv.URL+"/", ClientOptions{})
-	req := LinkRequest{Code: "7KQ2-M9XD", File: FileIdentity{Path: `C:\a.qbw`}, Connector: ConnectorInfo{Version: "1.0"}}
+	c := newTestClient(t, srv.URL+"/", Options{})
+	req := gateway.LinkRequest{Code: "7KQ2-M9XD", File: gateway.FileIdentity{Path: `C:\a.qbw`}, Connector: gateway.ConnectorInfo{Version: "1.0"}}
 	resp, err := c.Link(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -226,17 +228,17 @@ func TestPollNoWorkAndWaitCap(t *testing.T) {
 		func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) },
 		jsonAnswer(200, `{"item":{"id":"op_1","leaseId":"lse_1","connectionId":"con_1","companyId":"cmp_1","file":{"path":"p","companyName":"n"},"kind":"sync","request":"<QBXML/>","attempt":1,"leaseExpiresAt":"2026-01-02T03:04:05Z"}}`),
 	)
-	c := newTestClient(t, srv.URL, ClientOptions{Credential: "qbc_x"})
-	resp, err := c.Poll(context.Background(), PollRequest{Wait: 5 * time.Minute})
+	c := newTestClient(t, srv.URL, Options{Credential: "qbc_x"})
+	resp, err := c.Poll(context.Background(), gateway.PollRequest{Wait: 5 * time.Minute})
 	if err != nil || resp == nil || resp.Item != nil {
 		t.Fatalf("Poll = %+v, %v; want a response without item", resp, err)
 	}
-	resp, err = c.Poll(context.Background(), PollRequest{Wait: 1500 * time.Millisecond})
+	resp, err = c.Poll(context.Background(), gateway.PollRequest{Wait: 1500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &WorkItem{ID: "op_1", LeaseID: "lse_1", ConnectionID: "con_1", CompanyID: "cmp_1",
-		File: FileIdentity{Path: "p", CompanyName: "n"}, Kind: KindSync, Request: "<QBXML/>", Attempt: 1,
+	want := &gateway.WorkItem{ID: "op_1", LeaseID: "lse_1", ConnectionID: "con_1", CompanyID: "cmp_1",
+		File: gateway.FileIdentity{Path: "p", CompanyName: "n"}, Kind: gateway.KindSync, Request: "<QBXML/>", Attempt: 1,
 		LeaseExpiresAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	if diff := cmp.Diff(want, resp.Item); diff != "" {
 		t.Errorf("item (-want +got):\n%s", diff)
@@ -249,13 +251,13 @@ func TestPollNoWorkAndWaitCap(t *testing.T) {
 
 func TestUnlinkedClientRefusesAuthenticatedCalls(t *testing.T) {
 	_, srv := newRecordingServer(t) // any request is an error
-	c := newTestClient(t, srv.URL, ClientOptions{})
-	_, err := c.Poll(context.Background(), PollRequest{})
-	if CodeOf(err) != CodeUnauthorized {
+	c := newTestClient(t, srv.URL, Options{})
+	_, err := c.Poll(context.Background(), gateway.PollRequest{})
+	if gateway.CodeOf(err) != gateway.CodeUnauthorized {
 		t.Errorf("Poll without credential: %v, want unauthorized", err)
 	}
-	_, err = c.ReportState(context.Background(), State{})
-	if CodeOf(err) != CodeUnauthorized {
+	_, err = c.ReportState(context.Background(), gateway.State{})
+	if gateway.CodeOf(err) != gateway.CodeUnauthorized {
 		t.Errorf("ReportState without credential: %v, want unauthorized", err)
 	}
 }
@@ -267,13 +269,13 @@ func TestNonJSONErrorFromAProxy(t *testing.T) {
 		w.WriteHeader(http.StatusBadGateway)
 		io.WriteString(w, "<html>Bad gateway</html>\nmore")
 	})
-	c := newTestClient(t, srv.URL, ClientOptions{Credential: "qbc_x", MaxRetries: -1})
-	_, err := c.ReportState(context.Background(), State{})
-	var e *Error
+	c := newTestClient(t, srv.URL, Options{Credential: "qbc_x", MaxRetries: -1})
+	_, err := c.ReportState(context.Background(), gateway.State{})
+	var e *gateway.Error
 	if !errors.As(err, &e) {
-		t.Fatalf("got %v, want *Error", err)
+		t.Fatalf("got %v, want *gateway.Error", err)
 	}
-	if e.Code != CodeUnavailable || e.Status != 502 || e.RetryAfter != 12*time.Second || !strings.Contains(e.Message, "Bad gateway") || !e.Temporary() {
+	if e.Code != gateway.CodeUnavailable || e.Status != 502 || e.RetryAfter != 12*time.Second || !strings.Contains(e.Message, "Bad gateway") || !e.Temporary() {
 		t.Errorf("got %+v", e)
 	}
 }
@@ -292,8 +294,8 @@ func TestTransportErrorsAreRetried(t *testing.T) {
 		jsonAnswer(200, `{"connections":[]}`),
 	)
 	fa := &fakeAfter{}
-	c := newTestClient(t, srv.URL, ClientOptions{Credential: "qbc_x", After: fa.after, RetryBackoff: 250 * time.Millisecond})
-	resp, err := c.ReportState(context.Background(), State{})
+	c := newTestClient(t, srv.URL, Options{Credential: "qbc_x", After: fa.after, RetryBackoff: 250 * time.Millisecond})
+	resp, err := c.ReportState(context.Background(), gateway.State{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,16 +307,16 @@ func TestTransportErrorsAreRetried(t *testing.T) {
 func TestResultValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		r    Result
+		r    gateway.Result
 		ok   bool
 	}{
-		{"response", Result{ItemID: "a", LeaseID: "b", Response: "<x/>"}, true},
-		{"failure", Result{ItemID: "a", LeaseID: "b", Failure: &Failure{Condition: "qb_closed"}}, true},
-		{"neither", Result{ItemID: "a", LeaseID: "b"}, false},
-		{"both", Result{ItemID: "a", LeaseID: "b", Response: "<x/>", Failure: &Failure{Condition: "c"}}, false},
-		{"no lease", Result{ItemID: "a", Response: "<x/>"}, false},
-		{"no item", Result{LeaseID: "b", Response: "<x/>"}, false},
-		{"failure without condition", Result{ItemID: "a", LeaseID: "b", Failure: &Failure{}}, false},
+		{"response", gateway.Result{ItemID: "a", LeaseID: "b", Response: "<x/>"}, true},
+		{"failure", gateway.Result{ItemID: "a", LeaseID: "b", Failure: &gateway.Failure{Condition: "qb_closed"}}, true},
+		{"neither", gateway.Result{ItemID: "a", LeaseID: "b"}, false},
+		{"both", gateway.Result{ItemID: "a", LeaseID: "b", Response: "<x/>", Failure: &gateway.Failure{Condition: "c"}}, false},
+		{"no lease", gateway.Result{ItemID: "a", Response: "<x/>"}, false},
+		{"no item", gateway.Result{LeaseID: "b", Response: "<x/>"}, false},
+		{"failure without condition", gateway.Result{ItemID: "a", LeaseID: "b", Failure: &gateway.Failure{}}, false},
 	} {
 		if err := tc.r.Validate(); (err == nil) != tc.ok {
 			t.Errorf("%s: Validate() = %v, want ok=%v", tc.name, err, tc.ok)
@@ -341,8 +343,8 @@ func TestParseRetryAfter(t *testing.T) {
 
 func TestNewClientRejectsBadURLs(t *testing.T) {
 	for _, u := range []string{"", "platform.example.com", "ftp://x", "http://"} {
-		if _, err := NewClient(u, ClientOptions{}); err == nil {
-			t.Errorf("NewClient(%q) succeeded", u)
+		if _, err := New(u, Options{}); err == nil {
+			t.Errorf("New(%q) succeeded", u)
 		}
 	}
 }

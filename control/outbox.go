@@ -1,0 +1,104 @@
+package control
+
+import (
+	"context"
+	"sync"
+
+	"github.com/qbconnect/qbconnect"
+)
+
+// The outbox: every event is recorded in the transaction of the change it
+// describes, through the store's hooks (ConnectionObserver, PassObserver)
+// or the completion's Outcome.Then; its deliveries start once that
+// transaction committed. A process that stops in between leaves them
+// pending without a job, and the webhook sender's sweep starts them.
+
+// ConnectionObserver is a connection service that runs a hook in the
+// transaction of each change of a connection (store.ConnectionStore).
+type ConnectionObserver interface {
+	OnChange(fn qbconnect.ConnectionChangeFunc)
+}
+
+// PassObserver is a sync engine that runs a hook in the transaction that
+// ends a sync pass (syncengine.Engine).
+type PassObserver interface {
+	OnPassEnd(fn qbconnect.SyncEndFunc)
+}
+
+// outbox collects what a call's transactions recorded, to start the
+// deliveries after commit.
+type outbox struct {
+	mu         sync.Mutex
+	deliveries []string
+	types      []qbconnect.EventType
+}
+
+type outboxKey struct{}
+
+// withOutbox returns ctx carrying a new outbox for the hooks.
+func withOutbox(ctx context.Context) (context.Context, *outbox) {
+	ob := &outbox{}
+	return context.WithValue(ctx, outboxKey{}, ob), ob
+}
+
+// recordIn records an event in rec, the transaction of its change, and
+// notes its deliveries in ctx's outbox (a change made without one, by the
+// sync engine's scheduler, leaves them to the sweep).
+func (p *Plane) recordIn(ctx context.Context, rec qbconnect.EventRecorder, typ qbconnect.EventType, orgID, companyID string, data any) error {
+	ev, err := p.event(typ, orgID, companyID, data)
+	if err != nil {
+		return err
+	}
+	ids, err := rec.RecordEvent(ctx, &ev)
+	if err != nil {
+		return err
+	}
+	if ob, _ := ctx.Value(outboxKey{}).(*outbox); ob != nil {
+		ob.mu.Lock()
+		ob.deliveries = append(ob.deliveries, ids...)
+		ob.types = append(ob.types, typ)
+		ob.mu.Unlock()
+	}
+	return nil
+}
+
+// connectionChanged is the connection store's hook: it records
+// connection.status_changed when the status or health code changed.
+func (p *Plane) connectionChanged(ctx context.Context, rec qbconnect.EventRecorder, before, after *qbconnect.Connection) error {
+	ch, ok := statusChanged(before, after)
+	if !ok {
+		return nil
+	}
+	return p.recordIn(ctx, rec, qbconnect.EventConnectionStatusChanged, after.OrgID, after.CompanyID, ch)
+}
+
+// passEnded is the sync engine's hook: it records sync.completed or
+// sync.failed.
+func (p *Plane) passEnded(ctx context.Context, rec qbconnect.EventRecorder, st *qbconnect.SyncState) error {
+	typ := qbconnect.EventSyncCompleted
+	if st.Status == qbconnect.SyncFailed {
+		typ = qbconnect.EventSyncFailed
+	}
+	return p.recordIn(ctx, rec, typ, st.OrgID, st.CompanyID, p.cfg.Views.SyncState(st))
+}
+
+// committed starts the deliveries of the events ob collected, once their
+// transactions committed; Config.Committed is told first.
+func (p *Plane) committed(ctx context.Context, ob *outbox) {
+	ob.mu.Lock()
+	ids, types := ob.deliveries, ob.types
+	ob.deliveries, ob.types = nil, nil
+	ob.mu.Unlock()
+	if len(types) == 0 {
+		return
+	}
+	if p.cfg.Committed != nil {
+		p.cfg.Committed(types)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if err := p.cfg.Events.Enqueue(ctx, ids); err != nil {
+		p.cfg.Logger.WarnContext(ctx, "webhook deliveries recorded but not started; the sweep starts them", "err", err)
+	}
+}
