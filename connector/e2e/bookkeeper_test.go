@@ -123,8 +123,10 @@ func TestLastSuccessfulSyncIsSetBySyncsAndSurvivesRestarts(t *testing.T) {
 	e.agent.Stop()
 	e.agent.Run()
 	e.expectState(qbd.CondOK)
-	if got := e.file().LastSync; got == nil || !got.Truncate(time.Second).Equal(synced.Truncate(time.Second)) {
-		t.Errorf("after a restart the last successful sync is %v, want %v", got, synced)
+	// The restart keeps it: not lost, not older (the write's own
+	// follow-up work may still have moved it a little later).
+	if got := e.file().LastSync; got == nil || got.Before(synced.Truncate(time.Second)) {
+		t.Errorf("after a restart the last successful sync is %v, want %v or later", got, synced)
 	}
 	if out := e.agent.Cmd("status"); !strings.Contains(out, "last successful sync: ") {
 		t.Errorf("status lacks the last successful sync:\n%s", out)

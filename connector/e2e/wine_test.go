@@ -318,13 +318,22 @@ func TestWindowsConnectorUnderWine(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.publishWindows(t, buildHello(t), brokenVersion)
+		signed := e.publishWindows(t, buildHello(t), brokenVersion)
+		broken, err := os.ReadFile(signed)
+		if err != nil {
+			t.Fatal(err)
+		}
 		// The process that rolls back is the one the first update
 		// started, whose output the test does not hold: the rollback
-		// shows in what it leaves, the broken release kept aside as .new.
+		// shows in what it leaves, the broken release kept aside as .new
+		// and the running version back in place.
 		wait.For(t, "the broken release to be tried and put aside", 3*time.Minute, func() (bool, string) {
-			_, err := os.Stat(e.agent.Program + ".new")
-			return err == nil, "no qbconnector.exe.new yet"
+			kept, err := os.ReadFile(e.agent.Program + ".new")
+			if err != nil || string(kept) != string(broken) {
+				return false, "qbconnector.exe.new is not the broken release yet"
+			}
+			prog, _ := os.ReadFile(e.agent.Program)
+			return string(prog) == string(running), "qbconnector.exe is not the running version yet"
 		})
 		wait.For(t, "qbconnector.exe to be restored and serve again", time.Minute, func() (bool, string) {
 			if prog, _ := os.ReadFile(e.agent.Program); string(prog) != string(running) {
