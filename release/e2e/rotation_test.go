@@ -135,6 +135,7 @@ func newRotation(t *testing.T, restart string, sites func(r *rotation)) *rotatio
 				t.Logf("%s's connector wrote:\n%s", s.company, s.c.Proc.Output.String())
 			}
 		}
+		t.Logf("the platform wrote:\n%s", r.plat.Proc.Output.String())
 	})
 	return r
 }
