@@ -391,6 +391,11 @@ func newRunCmd(g *globals) *cobra.Command {
 		Short: "Run the connector: poll the platform and run its work in QuickBooks",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// A version started by a self-update inherits its predecessor's
+			// standard output and error, and whoever read them may stop
+			// when the predecessor exits. A log line written then must not
+			// kill the agent (Go's default for a broken pipe on 1 or 2).
+			signal.Ignore(syscall.SIGPIPE)
 			return runAgent(cmd.Context(), g, rf, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}

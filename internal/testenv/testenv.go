@@ -182,26 +182,38 @@ func StartCmd(tb testing.TB, cmd *exec.Cmd, match func(line string) string) (*Pr
 	tb.Helper()
 	args := cmd.Args[1:]
 	p := &Proc{Name: filepath.Base(cmd.Path), Output: &LockedBuffer{}, done: make(chan struct{})}
-	stdout, err := cmd.StdoutPipe()
+	// The pipes are the test's own, not exec's StdoutPipe: exec closes
+	// those when the process exits, and a version the process started by a
+	// self-update, which inherits them, would then die of SIGPIPE at its
+	// next log line. The readers end when the last writer closes its end.
+	// The ready line may be on either stream: a server that logs it
+	// (qbconnect serve) writes it on standard error.
+	stdoutR, stdoutW, err := os.Pipe()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// The ready line may be on either stream: a server that logs it (qbconnect
-	// serve) writes it on standard error.
-	stderr, err := cmd.StderrPipe()
+	stderrR, stderrW, err := os.Pipe()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr = stdoutW, stderrW
+	err = cmd.Start()
+	stdoutW.Close()
+	stderrW.Close()
+	if err != nil {
+		stdoutR.Close()
+		stderrR.Close()
 		tb.Fatalf("starting %s: %v", p.Name, err)
 	}
+	streams := []*os.File{stdoutR, stderrR}
 	p.cmd = cmd
 	lines, ready := make(chan string), make(chan struct{})
 	var readers sync.WaitGroup
-	for _, r := range []io.Reader{stdout, stderr} {
+	for _, r := range streams {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
+			defer r.Close()
 			sc := bufio.NewScanner(r)
 			sc.Buffer(nil, 1<<20)
 			for sc.Scan() {
@@ -214,8 +226,6 @@ func StartCmd(tb testing.TB, cmd *exec.Cmd, match func(line string) string) (*Pr
 			io.Copy(p.Output, r)
 		}()
 	}
-	// Wait closes the pipes once the process exits, which ends the
-	// readers even when a child of it still holds them.
 	go func() {
 		cmd.Wait()
 		close(p.done)
