@@ -91,8 +91,9 @@ func (r *rotation) firstSync() {
 	r.plat.WaitSynced(r.company.ID, time.Minute)
 }
 
-// update installs the release signed with certificate B: the connector
-// stops, its program is re-signed, and it starts again.
+// update installs the release signed with certificate B by hand, as an
+// administrator running its MSI would: the connector stops, its program
+// is replaced by the re-signed one, and it starts again.
 func (r *rotation) update(ctx context.Context) error {
 	r.conn.Stop()
 	r.conn.Sign(r.b)

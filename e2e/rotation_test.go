@@ -2,14 +2,18 @@ package e2e
 
 import "testing"
 
-// One test per situation of the certificate-expiry notice. Each starts
-// from a connector authorised under certificate A, updates it to a release
-// signed with certificate B, and plays the scenario of internal/scenario:
-// after every step the connector's local API and the platform's REST API
-// must show the same state (scenario.Play), the connector's UI in a
-// browser must show it too, queued writes must wait and then run exactly
-// once, and the client must get a signed webhook for each state and each
-// write.
+// One test per situation of the certificate-expiry notice, for a
+// re-signed release installed over the old one: an administrator running
+// the new MSI by hand, or a file that fell back from the handover. Each
+// starts from a connector authorised under certificate A, replaces it with
+// the release signed with certificate B, and plays the scenario of
+// internal/scenario: after every step the connector's local API and the
+// platform's REST API must show the same state (scenario.Play), the
+// connector's UI in a browser must show it too, queued writes must wait
+// and then run exactly once, and the client must get a signed webhook for
+// each state and each write. The self-update path, where release 2 is
+// installed beside release 1 and asks QuickBooks while release 1 serves,
+// is release/e2e's handover tests.
 //
 // Their names start with TestRotation so that the README's command,
 // `go test ./e2e -run Rotation`, runs exactly these.
