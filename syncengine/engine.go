@@ -541,9 +541,11 @@ func (e *Engine) restartPass(ctx context.Context, st *qbconnect.SyncState, d *da
 	e.log.WarnContext(ctx, "sync pass restarts", "company", st.CompanyID, "type", d.name, "page", st.Pages, "err", cause)
 	next := *st
 	next.Restarts++
-	next.Pages, next.IteratorID, next.OpID, next.Remaining = 0, "", "", 0
+	// The pass fetches every record again from its first page: what it
+	// counted so far would be counted twice.
+	next.Pages, next.Fetched, next.Deleted, next.IteratorID, next.OpID, next.Remaining = 0, 0, 0, "", "", 0
 	next.Status = qbconnect.SyncFetching
-	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Pages: st.Pages, Fetched: st.Fetched, Deleted: st.Deleted, Restarts: next.Restarts}
+	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Restarts: next.Restarts}
 	if err := e.states.SaveSyncState(ctx, &next, run, store.KeyOf(st)); err != nil {
 		if qbconnect.ErrorCodeOf(err) == qbconnect.EConflict {
 			return nil, nil

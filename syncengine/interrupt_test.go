@@ -37,10 +37,16 @@ func TestSyncRestartsWhenQuickBooksClosesMidIterator(t *testing.T) {
 	if st.Status != qbconnect.SyncComplete || st.Restarts != 1 {
 		t.Fatalf("invoices %s with %d restarts (%v), want Complete after 1 restart", st.Status, st.Restarts, st.Error)
 	}
-	h.checkMirror(3, "invoices")
+	n := h.checkMirror(3, "invoices")
 	runs, _, _ := h.eng.SyncRuns(h.ctx, qbconnect.SyncRunFilter{OrgID: h.org.ID, CompanyID: h.conn.CompanyID})
 	if len(runs) != 1 || runs[0].Restarts != 1 || runs[0].Status != qbconnect.SyncComplete {
 		t.Errorf("history %+v", runs[0])
+	}
+	// The pages fetched before the restart are fetched again: the counts
+	// are those of the pass that completed, not their sum (the demo once
+	// printed 4,516 synced records for 3,516).
+	if st.Fetched != n || runs[0].Fetched != n {
+		t.Errorf("the state counts %d records and the run %d, QuickBooks has %d", st.Fetched, runs[0].Fetched, n)
 	}
 }
 
