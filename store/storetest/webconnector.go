@@ -263,6 +263,9 @@ func testWebConnectorLinksAndCountsPendingWork(t *testing.T, newDSN DSNFunc) {
 // Connector's link runs the connection store's hook (OnChange) in its
 // transaction, with the connection before and after it, so that its event
 // is recorded with it; a hook that fails leaves the connection unlinked.
+// What the hook asks to run after the commit (AfterCommit, which the
+// control plane finds on the recorder) runs once it committed, never
+// after a rollback.
 func testWebConnectorLinkRunsTheChangeHookInItsTransaction(t *testing.T, newDSN DSNFunc) {
 	e := NewEnv(t, newDSN(t), store.Options{})
 	org := e.Org(t, "Lender")
@@ -272,6 +275,7 @@ func testWebConnectorLinkRunsTheChangeHookInItsTransaction(t *testing.T, newDSN 
 		health string
 	}
 	var seen [][2]change
+	afterCommit := 0
 	fail := errors.New("the event could not be recorded")
 	var hookErr error
 	e.Connections.OnChange(func(ctx context.Context, rec qbconnect.EventRecorder, before, after *qbconnect.Connection) error {
@@ -279,6 +283,18 @@ func testWebConnectorLinkRunsTheChangeHookInItsTransaction(t *testing.T, newDSN 
 			t.Error("the hook has no recorder")
 		}
 		seen = append(seen, [2]change{{before.Status, before.Health.Code}, {after.Status, after.Health.Code}})
+		ac, ok := rec.(interface{ AfterCommit(func()) })
+		if !ok {
+			t.Fatalf("the hook's recorder %T cannot run a func after the commit", rec)
+		}
+		ac.AfterCommit(func() {
+			// Committed: another connection of the store sees the link.
+			c, err := e.Connections.LookupConnection(ctx, after.ID)
+			if err != nil || c.Status != qbconnect.StatusLinked {
+				t.Errorf("after the commit, the connection is %+v, %v", c, err)
+			}
+			afterCommit++
+		})
 		return hookErr
 	})
 	t.Cleanup(func() { e.Connections.OnChange(nil) })
@@ -292,9 +308,15 @@ func testWebConnectorLinkRunsTheChangeHookInItsTransaction(t *testing.T, newDSN 
 	if c, err := e.Connections.LookupConnection(ctx, conn.ID); err != nil || c.Status != qbconnect.StatusPendingAuth || c.File.Path != "" {
 		t.Fatalf("a link whose hook failed changed the connection: %+v, %v", c, err)
 	}
+	if afterCommit != 0 {
+		t.Errorf("a rolled-back link ran %d after-commit funcs", afterCommit)
+	}
 	hookErr = nil
 	if _, err := e.Connections.LinkWebConnector(ctx, conn.ID, file, ok); err != nil {
 		t.Fatal(err)
+	}
+	if afterCommit != 1 {
+		t.Errorf("the link ran %d after-commit funcs, want 1", afterCommit)
 	}
 	link := [2]change{{qbconnect.StatusPendingAuth, qbconnect.HealthNeverConnected}, {qbconnect.StatusLinked, qbconnect.HealthOK}}
 	if diff := cmp.Diff([][2]change{link, link}, seen, cmp.AllowUnexported(change{})); diff != "" {
