@@ -81,6 +81,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"WebConnectorSessionsOneOpenAndUpdateByVersion", testWebConnectorSessions},
 		{"WebConnectorLinksAndCountsPendingWork", testWebConnectorLinksAndCountsPendingWork},
 		{"WebConnectorLinkRunsTheChangeHookInItsTransaction", testWebConnectorLinkRunsTheChangeHookInItsTransaction},
+		{"AWriteKeepsItsResultWithItsCompletion", testAWriteKeepsItsResultWithItsCompletion},
 		{"ReleasesPublishOnceWithTheirFiles", testReleasesPublishOnceWithTheirFiles},
 		{"CertificatesAreKnownAndWarnedOnce", testCertificatesAreKnownAndWarnedOnce},
 		{"CampaignsTrackConnectionsPerOrg", testCampaignsTrackConnectionsPerOrg},
