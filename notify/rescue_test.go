@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +88,19 @@ func TestAWebhookDeliveryRunningWhenItsProcessDiedIsRetriedWithinMinutes(t *test
 		}
 	case <-time.After(90 * time.Second):
 		t.Fatal("the delivery whose job was running when its process died was not retried within 90 s")
+	}
+}
+
+// TestJobsRefuseARescueTimeShorterThanTheJobTimeout: River would rescue
+// jobs that still run.
+func TestJobsRefuseARescueTimeShorterThanTheJobTimeout(t *testing.T) {
+	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "jobs.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	_, err = notify.NewJobs(notify.JobsConfig{SQLite: db.SQLDB(), JobTimeout: 2 * time.Minute, RescueAfter: time.Minute})
+	if err == nil || !strings.Contains(err.Error(), "RescueAfter") {
+		t.Errorf("NewJobs with RescueAfter < JobTimeout = %v, want an error naming RescueAfter", err)
 	}
 }
