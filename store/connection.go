@@ -19,9 +19,9 @@ type ConnectionStore struct {
 
 // OnChange makes fn run in the transaction of every change of a
 // connection made through s (SetHealth, SetPaused, UnlinkConnection,
-// RedeemLink, RevokeConnector, LinkWebConnector), with the connection before and after it,
-// so that its events are recorded with the change (an outbox). Call it
-// before s is used.
+// RedeemLink, RevokeConnector, LinkWebConnector), with the connection
+// before and after it, so that its events are recorded with the change
+// (an outbox). Call it before s is used.
 func (s *ConnectionStore) OnChange(fn qbconnect.ConnectionChangeFunc) { s.changed = fn }
 
 // snapshot returns the connections ids as tx sees them, for changed; nil
