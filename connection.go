@@ -184,6 +184,12 @@ type ConnectionService interface {
 	// change (p.ChangeAt set) that is not newer than the last one applied
 	// changes nothing. It returns the connection as it now is.
 	SetPaused(ctx context.Context, orgID, id string, p Pause) (*Connection, error)
+	// LinkWebConnector links a Web Connector connection, at its first
+	// update, to the company file it reported (an empty FileID gets a new
+	// one) and sets its health to h, the Web Connector's state, in one
+	// change. ENotFound for an unknown ID; EConflict for a connector
+	// connection or one unlinked or deauthorised.
+	LinkWebConnector(ctx context.Context, id string, file FileIdentity, h Health) (*Connection, error)
 	// RevokeConnector revokes a connector's credential and marks its linked
 	// connections Deauthorized. ENotFound unless the connector serves one of
 	// the organisation's connections.

@@ -83,6 +83,12 @@ type Operation struct {
 	// error status, which is a successful round trip).
 	Result []byte `json:"-"`
 	Error  *Error `json:"-"`
+	// WriteResult is a finished write's result as the sync engine decoded
+	// it in the transaction that completed the write
+	// (CompletionTx.SetWriteResult), so that reads need not decode Result
+	// again; nil for other operations, unfinished writes, and writes whose
+	// result was not stored (SyncService.WriteResult decodes those).
+	WriteResult *WriteResult `json:"-"`
 
 	CreatedAt   time.Time  `json:"createdAt"`
 	UpdatedAt   time.Time  `json:"updatedAt"`
@@ -130,6 +136,9 @@ type CompletionTx interface {
 	// delivery per subscribed endpoint, and returns the deliveries' IDs,
 	// whose sending starts once the transaction committed.
 	RecordEvent(ctx context.Context, ev *Event) (deliveries []string, err error)
+	// SetWriteResult stores res as the operation's WriteResult (and sets
+	// it on Operation()), so that the write's answer is decoded once.
+	SetWriteResult(ctx context.Context, res *WriteResult) error
 }
 
 // Queue is the operation queue: per-connector FIFO with priorities, at most

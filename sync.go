@@ -196,9 +196,10 @@ type SyncService interface {
 	// ignored.
 	HandleOperation(ctx context.Context, op *Operation, response io.Reader) ([]*Operation, error)
 	// ApplyWrite decodes a finished write's answer once and stores, in tx
-	// (the transaction completing the operation), the record it created,
-	// updated or voided, or marks the deleted one deleted; it returns the
-	// write's result (see WriteResult). A failed write changes nothing.
+	// (the transaction completing the operation), the write's result
+	// (CompletionTx.SetWriteResult) and the record it created, updated or
+	// voided, or marks the deleted one deleted; it returns the write's
+	// result (see WriteResult). A failed write changes no record.
 	ApplyWrite(ctx context.Context, tx CompletionTx, op *Operation) (*WriteResult, error)
 	// SyncNow starts passes for the requested types of a company at
 	// PriorityInteractive and returns their states. A type whose pass is
@@ -215,8 +216,10 @@ type SyncService interface {
 	// type does not support; with an idempotency key already used it
 	// returns the first operation.
 	PlanWrite(ctx context.Context, w WriteRequest) (*Operation, error)
-	// WriteResult maps a finished write operation to its outcome; for an
-	// unfinished one it returns Status with no record and no error.
+	// WriteResult maps a finished write operation to its outcome: the
+	// result stored at its completion (op.WriteResult) without decoding
+	// anything, or, for a write finished without one, its decoded answer.
+	// For an unfinished one it returns Status with no record and no error.
 	WriteResult(ctx context.Context, op *Operation) (*WriteResult, error)
 	// DataTypes lists the data types, lists first.
 	DataTypes() []DataTypeInfo

@@ -110,9 +110,6 @@ type WebConnectorService interface {
 	// still hold an operation, newest first.
 	ConnectionSessions(ctx context.Context, connectionID string) ([]*WebConnectorSession, error)
 
-	// LinkWebConnector records the company file of a Web Connector
-	// connection at its first session and marks it Linked.
-	LinkWebConnector(ctx context.Context, connectionID string, file FileIdentity) (*Connection, error)
 	// PendingOperations counts the connection's queued and in-flight
 	// operations.
 	PendingOperations(ctx context.Context, connectionID string) (int, error)

@@ -13,8 +13,8 @@ type Events interface {
 	// retried later); an error means it was not recorded. The Plane logs
 	// that error and carries on, since the change the event reports has
 	// already happened. Only a connection service or sync engine without
-	// the store's hooks (ConnectionObserver, PassObserver), and the Web
-	// Connector's link at its first update, raise their events this way.
+	// the store's hooks (ConnectionObserver, PassObserver) raise their
+	// events this way.
 	Emit(ctx context.Context, ev qbconnect.Event) error
 	// Enqueue starts the deliveries of events recorded in the transaction
 	// of the change they describe (qbconnect.EventRecorder),
@@ -81,11 +81,10 @@ type ConnectionEvents struct {
 	p *Plane
 }
 
-// Changed raises connection.status_changed when after's status or health
-// code differs from before's, for a change the store made by itself (the
-// Web Connector's link at its first update). A nil before or after emits
-// nothing.
-func (c *ConnectionEvents) Changed(ctx context.Context, before, after *qbconnect.Connection) {
+// changed raises connection.status_changed when after's status or health
+// code differs from before's, once a change made without the outbox is
+// done. A nil before or after emits nothing.
+func (c *ConnectionEvents) changed(ctx context.Context, before, after *qbconnect.Connection) {
 	if ch, ok := statusChanged(before, after); ok {
 		c.p.emit(ctx, qbconnect.EventConnectionStatusChanged, after.OrgID, after.CompanyID, ch)
 	}
@@ -130,7 +129,7 @@ func (c *ConnectionEvents) SetHealth(ctx context.Context, id string, h qbconnect
 		before = c.lookup(ctx, id)
 	}
 	return c.do(ctx, func(ctx context.Context) error { return c.ConnectionService.SetHealth(ctx, id, h) },
-		func() { c.Changed(ctx, before, c.lookup(ctx, id)) })
+		func() { c.changed(ctx, before, c.lookup(ctx, id)) })
 }
 
 // UnlinkConnection unlinks and raises the event.
@@ -140,7 +139,7 @@ func (c *ConnectionEvents) UnlinkConnection(ctx context.Context, orgID, id strin
 		before = c.lookup(ctx, id)
 	}
 	return c.do(ctx, func(ctx context.Context) error { return c.ConnectionService.UnlinkConnection(ctx, orgID, id) },
-		func() { c.Changed(ctx, before, c.lookup(ctx, id)) })
+		func() { c.changed(ctx, before, c.lookup(ctx, id)) })
 }
 
 // RedeemLinkCode links and raises the event for the new link.
@@ -163,7 +162,7 @@ func (c *ConnectionEvents) RedeemLink(ctx context.Context, code, connectorID str
 			before := *conn
 			before.Status = qbconnect.StatusPendingAuth
 			before.Health.Code = qbconnect.HealthNeverConnected
-			c.Changed(ctx, &before, conn)
+			c.changed(ctx, &before, conn)
 		}
 	})
 	return conn, connector, cred, err
@@ -180,7 +179,22 @@ func (c *ConnectionEvents) SetPaused(ctx context.Context, orgID, id string, pz q
 		var err error
 		after, err = c.ConnectionService.SetPaused(ctx, orgID, id, pz)
 		return err
-	}, func() { c.Changed(ctx, before, after) })
+	}, func() { c.changed(ctx, before, after) })
+	return after, err
+}
+
+// LinkWebConnector links a Web Connector connection at its first update
+// with the Web Connector's health, and raises the event of the link.
+func (c *ConnectionEvents) LinkWebConnector(ctx context.Context, id string, file qbconnect.FileIdentity, h qbconnect.Health) (*qbconnect.Connection, error) {
+	var before, after *qbconnect.Connection
+	if !c.p.connsInTx {
+		before = c.lookup(ctx, id)
+	}
+	err := c.do(ctx, func(ctx context.Context) error {
+		var err error
+		after, err = c.ConnectionService.LinkWebConnector(ctx, id, file, h)
+		return err
+	}, func() { c.changed(ctx, before, after) })
 	return after, err
 }
 
@@ -194,7 +208,7 @@ func (c *ConnectionEvents) RevokeConnector(ctx context.Context, orgID, connector
 	return c.do(ctx, func(ctx context.Context) error { return c.ConnectionService.RevokeConnector(ctx, orgID, connectorID) },
 		func() {
 			for _, b := range before {
-				c.Changed(ctx, b, c.lookup(ctx, b.ID))
+				c.changed(ctx, b, c.lookup(ctx, b.ID))
 			}
 		})
 }

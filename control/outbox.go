@@ -10,8 +10,18 @@ import (
 // The outbox: every event is recorded in the transaction of the change it
 // describes, through the store's hooks (ConnectionObserver, PassObserver)
 // or the completion's Outcome.Then; its deliveries start once that
-// transaction committed. A process that stops in between leaves them
-// pending without a job, and the webhook sender's sweep starts them.
+// transaction committed: after the Plane's call for the changes it makes,
+// and, for a change no call of the Plane waits on (the sync scheduler
+// ending a pass), when the transaction says it committed (AfterCommitter).
+// A process that stops in between leaves them pending without a job, and
+// the webhook sender's sweep starts them.
+
+// AfterCommitter is an EventRecorder that runs a func once its
+// transaction committed, never when it rolls back (the store's
+// transactions). The Plane finds it by assertion.
+type AfterCommitter interface {
+	AfterCommit(fn func())
+}
 
 // ConnectionObserver is a connection service that runs a hook in the
 // transaction of each change of a connection (store.ConnectionStore).
@@ -42,8 +52,9 @@ func withOutbox(ctx context.Context) (context.Context, *outbox) {
 }
 
 // recordIn records an event in rec, the transaction of its change, and
-// notes its deliveries in ctx's outbox (a change made without one, by the
-// sync engine's scheduler, leaves them to the sweep).
+// notes its deliveries in ctx's outbox. A change made without one (by the
+// sync engine's scheduler) starts them once rec committed when rec is an
+// AfterCommitter, and leaves them to the sweep otherwise.
 func (p *Plane) recordIn(ctx context.Context, rec qbconnect.EventRecorder, typ qbconnect.EventType, orgID, companyID string, data any) error {
 	ev, err := p.event(typ, orgID, companyID, data)
 	if err != nil {
@@ -53,7 +64,12 @@ func (p *Plane) recordIn(ctx context.Context, rec qbconnect.EventRecorder, typ q
 	if err != nil {
 		return err
 	}
-	if ob, _ := ctx.Value(outboxKey{}).(*outbox); ob != nil {
+	ob, _ := ctx.Value(outboxKey{}).(*outbox)
+	if ac, ok := rec.(AfterCommitter); ok && ob == nil {
+		ob = &outbox{}
+		ac.AfterCommit(func() { p.committed(context.WithoutCancel(ctx), ob) })
+	}
+	if ob != nil {
 		ob.mu.Lock()
 		ob.deliveries = append(ob.deliveries, ids...)
 		ob.types = append(ob.types, typ)

@@ -48,6 +48,17 @@ type JobsConfig struct {
 	// RetryBase and RetryMax bound the exponential delay between attempts
 	// of a failed job; 0 means 30 s and one hour.
 	RetryBase, RetryMax time.Duration
+	// JobTimeout is how long one job may run before its context is
+	// cancelled; 0 means one minute. A webhook delivery gives up after
+	// 15 s (WebhookHTTPClient), an email after MailConfig.Timeout (30 s).
+	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay running before River's
+	// rescuer takes it for the job of a process that died and retries it;
+	// 0 means JobTimeout plus one minute (River's own default is an hour,
+	// which would hold a webhook delivery or an email that long after a
+	// crash). It may not be shorter than JobTimeout: a live job is never
+	// rescued, since its context ends at JobTimeout.
+	RescueAfter time.Duration
 }
 
 // Jobs is the platform's background job queue: one River client on the
@@ -83,6 +94,15 @@ func NewJobs(cfg JobsConfig) (*Jobs, error) {
 	}
 	if cfg.RetryMax <= 0 {
 		cfg.RetryMax = time.Hour
+	}
+	if cfg.JobTimeout <= 0 {
+		cfg.JobTimeout = time.Minute
+	}
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = cfg.JobTimeout + time.Minute
+	}
+	if cfg.RescueAfter < cfg.JobTimeout {
+		return nil, fmt.Errorf("notify: jobs: RescueAfter (%s) is shorter than JobTimeout (%s): running jobs would be rescued", cfg.RescueAfter, cfg.JobTimeout)
 	}
 	return &Jobs{cfg: cfg, workers: river.NewWorkers()}, nil
 }
@@ -135,6 +155,10 @@ func startClient[TTx any](ctx context.Context, j *Jobs, driver riverdriver.Drive
 		FetchPollInterval: j.cfg.PollInterval,
 		FetchCooldown:     min(j.cfg.PollInterval, river.FetchCooldownDefault),
 		RetryPolicy:       &retryPolicy{base: j.cfg.RetryBase, max: j.cfg.RetryMax},
+		JobTimeout:        j.cfg.JobTimeout,
+		// The job of a process that died is retried minutes later, not
+		// after River's default hour.
+		RescueStuckJobsAfter: j.cfg.RescueAfter,
 	})
 	if err != nil {
 		return fmt.Errorf("notify: jobs: %w", err)

@@ -351,17 +351,27 @@ func (s *Server) checkCompany(ctx context.Context, sess *qbconnect.WebConnectorS
 		if open.FileID == "" {
 			open.FileID = cred.FileID
 		}
-		before := conn
-		if conn, err = s.cfg.Store.LinkWebConnector(ctx, conn.ID, open); err != nil {
+		// The link and the Web Connector's health are one change, with
+		// its event in its transaction (the outbox).
+		h := connected(now)
+		h.Since, h.LastRequestAt = now, &now
+		if conn, err = s.cfg.Control.Connections().LinkWebConnector(ctx, conn.ID, open, h); err != nil {
 			return "", err
 		}
-		s.changed(ctx, before, conn)
 		s.cfg.Logger.InfoContext(ctx, "qbwc: connection linked", "connection", conn.ID, "file", file, "company", info.companyName)
+		sess.CompanyFile = file
+		return "", nil
 	} else if e := conn.File.CheckFile(open); e != nil {
 		return mismatch(e)
 	}
 	sess.CompanyFile = file
-	return "", setHealth(qbconnect.Health{Code: qbconnect.HealthOK, Message: "Connected to QuickBooks through the Web Connector.", LastSuccessAt: &now})
+	return "", setHealth(connected(now))
+}
+
+// connected is the health of a Web Connector whose company file checked
+// out at now.
+func connected(now time.Time) qbconnect.Health {
+	return qbconnect.Health{Code: qbconnect.HealthOK, Message: "Connected to QuickBooks through the Web Connector.", LastSuccessAt: &now}
 }
 
 // hcpInfo is what the platform reads from the Host/Company/Preferences
@@ -588,10 +598,4 @@ func (s *Server) closeConnection(ctx context.Context, ticket string) (string, er
 		return sess.LastError, nil
 	}
 	return fmt.Sprintf("OK: %d request(s) exchanged with QuickBooks.", sess.Received), nil
-}
-
-// changed raises the event of a change the store made by itself (the link
-// at the first update).
-func (s *Server) changed(ctx context.Context, before, after *qbconnect.Connection) {
-	s.cfg.Control.Connections().Changed(ctx, before, after)
 }

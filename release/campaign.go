@@ -306,9 +306,14 @@ func equalTime(a, b *time.Time) bool {
 // runs and its health. States only a connector can know (Switched,
 // FellBack, and the handover's CandidateInstalled, Denied and WrongFile
 // while the old version still runs) come through ReportHandover and are
-// not undone here.
+// not undone here: FellBack in particular gives way only to Approved
+// (QuickBooks answered the new version) and Left, whatever the health
+// says while the file waits for the new version's approval.
 func (s *Service) advance(cc *qbconnect.CampaignConnection, c *qbconnect.Campaign, run *store.ConnectorRun, reports []qbconnect.UpdateReport, now time.Time) {
 	set := func(st qbconnect.CampaignState, sub string) {
+		if cc.State == qbconnect.CampaignFellBack && st != qbconnect.CampaignApproved && st != qbconnect.CampaignLeft {
+			return
+		}
 		if cc.State != st || cc.SubState != sub {
 			cc.State, cc.SubState, cc.Since = st, sub, now
 		}

@@ -362,3 +362,57 @@ func TestWithoutSMTPMessagesQueuedByAnotherProcessAreLoggedOnTheNextPass(t *test
 		t.Errorf("message after the pass: %+v, %v", m, err)
 	}
 }
+
+// TestFellBackSurvivesTrackingUntilTheNewVersionIsApproved: a connection
+// whose connector reported FellBack (the old version could not go on)
+// stays FellBack while the platform's tracking sees the new version
+// installed and waiting for the QuickBooks administrator, whatever the
+// health says; it moves on only when QuickBooks answers the new version
+// (Approved).
+func TestFellBackSurvivesTrackingUntilTheNewVersionIsApproved(t *testing.T) {
+	r := newRotation(t, 0)
+	e := r.e
+	ctx := context.Background()
+	farm := r.conns["Beta Farm"]
+	state := func() qbconnect.CampaignState {
+		t.Helper()
+		if _, err := e.svc.Track(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c, err := e.svc.FindCampaign(ctx, r.beta.ID, r.camp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cc := range c.Connections {
+			if cc.ConnectionID == farm.ID {
+				return cc.State
+			}
+		}
+		t.Fatalf("Beta Farm is not in the campaign")
+		return ""
+	}
+	e.clock.Advance(time.Minute)
+	if err := e.svc.ReportHandover(ctx, farm.ConnectorID, farm.ID, qbconnect.CampaignFellBack, ""); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(); st != qbconnect.CampaignFellBack {
+		t.Fatalf("after the report, state %s, want FellBack", st)
+	}
+	// The new version runs and QuickBooks shows its prompt, or refuses
+	// it for now, or is closed: the connection fell back all the same.
+	e.clock.Advance(time.Minute)
+	e.report(t, farm.ConnectorID, "2.0.0", strings.ToLower(r.b.Thumbprint()))
+	for _, code := range []string{"auth_pending", "qb_closed", "access_denied", "connector_offline", "ok"} {
+		e.clock.Advance(time.Minute)
+		e.health(t, farm.ID, code, "", false)
+		if st := state(); st != qbconnect.CampaignFellBack {
+			t.Errorf("with the new version running and health %s, state %s, want FellBack", code, st)
+		}
+	}
+	// QuickBooks answers the new version.
+	e.clock.Advance(time.Minute)
+	e.health(t, farm.ID, qbconnect.HealthOK, "", true)
+	if st := state(); st != qbconnect.CampaignApproved {
+		t.Errorf("once QuickBooks answered the new version, state %s, want Approved", st)
+	}
+}

@@ -19,9 +19,9 @@ type ConnectionStore struct {
 
 // OnChange makes fn run in the transaction of every change of a
 // connection made through s (SetHealth, SetPaused, UnlinkConnection,
-// RedeemLink, RevokeConnector), with the connection before and after it,
-// so that its events are recorded with the change (an outbox). Call it
-// before s is used.
+// RedeemLink, RevokeConnector, LinkWebConnector), with the connection
+// before and after it, so that its events are recorded with the change
+// (an outbox). Call it before s is used.
 func (s *ConnectionStore) OnChange(fn qbconnect.ConnectionChangeFunc) { s.changed = fn }
 
 // snapshot returns the connections ids as tx sees them, for changed; nil
@@ -699,10 +699,18 @@ func (s *ConnectionStore) AuthenticateWebConnector(ctx context.Context, username
 }
 
 // LinkWebConnector marks a Web Connector connection Linked to the company
-// file it reported, with health ok. An empty file.FileID gets a new private
-// ID. ENotFound for an unknown ID, EConflict for a connector connection or
-// an unlinked one.
-func (s *ConnectionStore) LinkWebConnector(ctx context.Context, connectionID string, file qbconnect.FileIdentity) (*qbconnect.Connection, error) {
+// file it reported at its first update, with health h: the Web
+// Connector's state at the link, not the health the connection had before
+// (never_connected). The company file and health are written, and the
+// change's hook run (OnChange), in one transaction. An empty file.FileID
+// gets a new private ID. ENotFound for an unknown ID, EConflict for a
+// connector connection or one unlinked or deauthorised, EInvalid for a
+// health without a code.
+func (s *ConnectionStore) LinkWebConnector(ctx context.Context, connectionID string, file qbconnect.FileIdentity, h qbconnect.Health) (*qbconnect.Connection, error) {
+	if h.Code == "" {
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "health code is required")
+	}
+	var linked *qbconnect.Connection
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		var kind qbconnect.ConnectionKind
 		var status qbconnect.ConnectionStatus
@@ -710,20 +718,37 @@ func (s *ConnectionStore) LinkWebConnector(ctx context.Context, connectionID str
 		if err != nil {
 			return notFound(err, "connection", connectionID)
 		}
-		if kind != qbconnect.KindWebConnector || status == qbconnect.StatusUnlinked {
+		if kind != qbconnect.KindWebConnector || status == qbconnect.StatusUnlinked || status == qbconnect.StatusDeauthorized {
 			return qbconnect.Errorf(qbconnect.EConflict, "connection %s is not an active Web Connector connection", connectionID)
+		}
+		before, err := s.snapshot(ctx, tx, connectionID)
+		if err != nil {
+			return err
 		}
 		if file.FileID == "" {
 			if file.FileID, err = s.db.newID("fid"); err != nil {
 				return err
 			}
 		}
-		return link(ctx, tx, connectionID, "", file, s.db.now())
+		now := s.db.now()
+		if _, err = tx.exec(ctx, `UPDATE connections SET status = ?, file_path = ?, file_company_name = ?, file_id = ?,
+			linked_at = COALESCE(linked_at, ?), updated_at = ? WHERE id = ?`,
+			qbconnect.StatusLinked, file.Path, file.CompanyName, file.FileID, micros(now), micros(now), connectionID); err != nil {
+			return fmt.Errorf("link Web Connector connection %s: %w", connectionID, err)
+		}
+		if err := setHealth(ctx, tx, connectionID, h); err != nil {
+			return err
+		}
+		if err := s.afterChange(ctx, tx, before); err != nil {
+			return err
+		}
+		linked, err = scanConnection(tx.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE id = ?", connectionID))
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.LookupConnection(ctx, connectionID)
+	return linked, nil
 }
 
 // CountConnectionsByHealth returns how many connections of every

@@ -329,8 +329,26 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // waiters only once it commits.
 type tx struct {
 	*sql.Tx
-	db   *DB
-	wake []string
+	db    *DB
+	wake  []string
+	after []func() // see AfterCommit
+}
+
+// AfterCommit makes fn run once t committed, never when it rolls back.
+// Change hooks find it on their qbconnect.EventRecorder by assertion: the
+// control plane starts there the deliveries of an event recorded by a
+// change no caller waits on (the sync scheduler's end of a pass).
+func (t *tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
+
+// committed wakes the waiters of what t changed and runs its AfterCommit
+// funcs, once t committed.
+func (t *tx) committed() {
+	for _, k := range t.wake {
+		t.db.hub.notify(k)
+	}
+	for _, fn := range t.after {
+		fn()
+	}
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -381,9 +399,7 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 		db.hub.commitFailed(t.wake)
 		return fmt.Errorf("commit: %w", err)
 	}
-	for _, k := range t.wake {
-		db.hub.notify(k)
-	}
+	t.committed()
 	return nil
 }
 

@@ -41,7 +41,7 @@ func NewQueueStore(db *DB) *QueueStore { return &QueueStore{db: db} }
 
 const operationColumns = `seq, id, org_id, company_id, connection_id, kind, priority, status, COALESCE(idempotency_key, ''),
 	request, message_set_id, meta, attempts, max_attempts, not_before, deadline, COALESCE(lease_id, ''), lease_expires_at,
-	result, error, created_at, updated_at, completed_at, request_fingerprint`
+	result, error, created_at, updated_at, completed_at, request_fingerprint, write_result`
 
 // operationColumnsNoResult reads an operation without its result, which
 // can be megabytes, for callers that already hold it.
@@ -51,10 +51,10 @@ func scanOperation(row interface{ Scan(...any) error }) (*qbconnect.Operation, i
 	op := &qbconnect.Operation{}
 	var seq, notBefore, created, updated int64
 	var deadline, leaseExp, completed sql.NullInt64
-	var errJSON sql.NullString
+	var errJSON, resJSON sql.NullString
 	err := row.Scan(&seq, &op.ID, &op.OrgID, &op.CompanyID, &op.ConnectionID, &op.Kind, &op.Priority, &op.Status, &op.IdempotencyKey,
 		&op.Request, &op.MessageSetID, &op.Meta, &op.Attempts, &op.MaxAttempts, &notBefore, &deadline, &op.LeaseID, &leaseExp,
-		&op.Result, &errJSON, &created, &updated, &completed, &op.Fingerprint)
+		&op.Result, &errJSON, &created, &updated, &completed, &op.Fingerprint, &resJSON)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -66,7 +66,66 @@ func scanOperation(row interface{ Scan(...any) error }) (*qbconnect.Operation, i
 			return nil, 0, fmt.Errorf("operation %s error: %w", op.ID, err)
 		}
 	}
+	if resJSON.Valid {
+		if op.WriteResult, err = decodeWriteResult(resJSON.String); err != nil {
+			return nil, 0, fmt.Errorf("operation %s write result: %w", op.ID, err)
+		}
+	}
 	return op, seq, nil
+}
+
+// storedWriteResult is how a *qbconnect.WriteResult is kept.
+type storedWriteResult struct {
+	Status qbconnect.OperationStatus `json:"status"`
+	Error  json.RawMessage           `json:"error,omitempty"` // a storedError
+	Record *storedRecord             `json:"record,omitempty"`
+}
+
+// storedRecord is a write's record as QuickBooks returned it.
+type storedRecord struct {
+	CompanyID    string          `json:"companyId"`
+	Type         string          `json:"type"`
+	ID           string          `json:"id"`
+	EditSequence string          `json:"editSequence,omitempty"`
+	Name         string          `json:"name,omitempty"`
+	RefID        string          `json:"refId,omitempty"`
+	TxnDate      string          `json:"txnDate,omitempty"`
+	Active       bool            `json:"active,omitempty"`
+	ModifiedAt   time.Time       `json:"modifiedAt"`
+	Deleted      bool            `json:"deleted,omitempty"`
+	Data         json.RawMessage `json:"data,omitempty"`
+}
+
+func encodeWriteResult(res *qbconnect.WriteResult) (string, error) {
+	sr := storedWriteResult{Status: res.Status}
+	if e := encodeError(res.Error); e != nil {
+		sr.Error = json.RawMessage(e.(string))
+	}
+	if r := res.Record; r != nil {
+		sr.Record = &storedRecord{CompanyID: r.CompanyID, Type: r.Type, ID: r.ID, EditSequence: r.EditSequence, Name: r.Name,
+			RefID: r.RefID, TxnDate: r.TxnDate, Active: r.Active, ModifiedAt: r.ModifiedAt, Deleted: r.Deleted, Data: r.Data}
+	}
+	b, err := json.Marshal(sr)
+	return string(b), err
+}
+
+func decodeWriteResult(s string) (*qbconnect.WriteResult, error) {
+	var sr storedWriteResult
+	if err := json.Unmarshal([]byte(s), &sr); err != nil {
+		return nil, err
+	}
+	res := &qbconnect.WriteResult{Status: sr.Status}
+	if len(sr.Error) > 0 {
+		var err error
+		if res.Error, err = decodeError(string(sr.Error)); err != nil {
+			return nil, err
+		}
+	}
+	if r := sr.Record; r != nil {
+		res.Record = &qbconnect.Record{CompanyID: r.CompanyID, Type: r.Type, ID: r.ID, EditSequence: r.EditSequence, Name: r.Name,
+			RefID: r.RefID, TxnDate: r.TxnDate, Active: r.Active, ModifiedAt: r.ModifiedAt, Deleted: r.Deleted, Data: r.Data}
+	}
+	return res, nil
 }
 
 // storedError is how an *qbconnect.Error is kept; the cause is not.
@@ -985,4 +1044,19 @@ func (c *completionTx) DeleteRecords(ctx context.Context, companyID, typ string,
 
 func (c *completionTx) RecordEvent(ctx context.Context, ev *qbconnect.Event) ([]string, error) {
 	return recordEventTx(ctx, c.tx, ev)
+}
+
+func (c *completionTx) SetWriteResult(ctx context.Context, res *qbconnect.WriteResult) error {
+	if res == nil {
+		return qbconnect.Errorf(qbconnect.EInvalid, "write result is required")
+	}
+	enc, err := encodeWriteResult(res)
+	if err != nil {
+		return fmt.Errorf("write result of %s: %w", c.op.ID, err)
+	}
+	if _, err := c.tx.exec(ctx, "UPDATE operations SET write_result = ? WHERE id = ?", enc, c.op.ID); err != nil {
+		return fmt.Errorf("write result of %s: %w", c.op.ID, err)
+	}
+	c.op.WriteResult = res
+	return nil
 }

@@ -257,34 +257,6 @@ func (s *WebConnectorStore) ConnectionSessions(ctx context.Context, connectionID
 	return out, rows.Err()
 }
 
-// LinkWebConnector records the company file of a Web Connector connection
-// and marks it Linked (keeping its health, which the caller sets).
-// EConflict for a connection of another kind or one no longer active.
-func (s *WebConnectorStore) LinkWebConnector(ctx context.Context, connectionID string, file qbconnect.FileIdentity) (*qbconnect.Connection, error) {
-	err := s.db.inTx(ctx, func(tx *tx) error {
-		var kind, status string
-		err := tx.queryRow(ctx, "SELECT kind, status FROM connections WHERE id = ?"+s.db.forUpdate("FOR UPDATE"), connectionID).Scan(&kind, &status)
-		if err != nil {
-			return notFound(err, "connection", connectionID)
-		}
-		if kind != string(qbconnect.KindWebConnector) {
-			return qbconnect.Errorf(qbconnect.EConflict, "connection %s is a %s connection", connectionID, kind)
-		}
-		if status == string(qbconnect.StatusUnlinked) || status == string(qbconnect.StatusDeauthorized) {
-			return qbconnect.Errorf(qbconnect.EConflict, "connection %s is %s", connectionID, status)
-		}
-		now := s.db.now()
-		_, err = tx.exec(ctx, `UPDATE connections SET status = ?, file_path = ?, file_company_name = ?, file_id = ?,
-			linked_at = COALESCE(linked_at, ?), updated_at = ? WHERE id = ?`,
-			qbconnect.StatusLinked, file.Path, file.CompanyName, file.FileID, micros(now), micros(now), connectionID)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return NewConnectionStore(s.db).LookupConnection(ctx, connectionID)
-}
-
 // PendingOperations counts the connection's queued and in-flight
 // operations.
 func (s *WebConnectorStore) PendingOperations(ctx context.Context, connectionID string) (int, error) {

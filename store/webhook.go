@@ -23,9 +23,10 @@ const WebhookSecretPrefix = "whsec_"
 
 // CreateWebhook stores the endpoint and returns its signing secret. The
 // secret is kept as it is, since every delivery is signed with it.
+// EInvalid for an endpoint that fails WebhookEndpoint.Validate.
 func (s *WebhookStore) CreateWebhook(ctx context.Context, w *qbconnect.WebhookEndpoint) (string, error) {
-	if w.OrgID == "" || w.URL == "" {
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "webhook: organisation and URL are required")
+	if err := w.Validate(); err != nil {
+		return "", err
 	}
 	id, err := s.db.newID("whk")
 	if err != nil {

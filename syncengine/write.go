@@ -158,11 +158,21 @@ func (e *Engine) writeRequest(d *dataType, w qbconnect.WriteRequest) (*qbxml.Nod
 }
 
 // WriteResult maps a finished write operation to its outcome; see
-// qbconnect.SyncService.
+// qbconnect.SyncService. The result stored when the write completed
+// (op.WriteResult) is returned as it is; only a write finished without it
+// has its answer decoded here.
 func (e *Engine) WriteResult(ctx context.Context, op *qbconnect.Operation) (*qbconnect.WriteResult, error) {
 	if op.Kind != qbconnect.OpWrite {
 		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation %s is not a write", op.ID)
 	}
+	if op.WriteResult != nil && op.Status.Done() {
+		return op.WriteResult, nil
+	}
+	return e.decodeWriteResult(op)
+}
+
+// decodeWriteResult is WriteResult from the write's qbXML answer.
+func (e *Engine) decodeWriteResult(op *qbconnect.Operation) (*qbconnect.WriteResult, error) {
 	res := &qbconnect.WriteResult{Status: op.Status}
 	switch op.Status {
 	case qbconnect.OpSucceeded:
@@ -234,14 +244,21 @@ func (e *Engine) readWrite(d *dataType, op *qbconnect.Operation, r io.Reader) (*
 }
 
 // ApplyWrite decodes a finished write's answer, once, and stores in tx
-// what it changed: the record a create, update or void returned (a void
-// asks QuickBooks for the voided transaction in the same message set), or
-// the deleted record marked deleted. It returns the write's result, as
-// WriteResult would. See qbconnect.SyncService.
+// the result (the operation's WriteResult, which reads return without
+// decoding again) and what it changed: the record a create, update or
+// void returned (a void asks QuickBooks for the voided transaction in the
+// same message set), or the deleted record marked deleted. It returns the
+// write's result, as WriteResult would. See qbconnect.SyncService.
 func (e *Engine) ApplyWrite(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation) (*qbconnect.WriteResult, error) {
-	res, err := e.WriteResult(ctx, op)
-	if err != nil || res.Status != qbconnect.OpSucceeded {
-		return res, err
+	res, err := e.decodeWriteResult(op)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.SetWriteResult(ctx, res); err != nil {
+		return nil, err
+	}
+	if res.Status != qbconnect.OpSucceeded {
+		return res, nil
 	}
 	var m writeMeta
 	if err := json.Unmarshal(op.Meta, &m); err != nil {

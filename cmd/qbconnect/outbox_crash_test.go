@@ -6,12 +6,17 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
+	"github.com/qbconnect/qbconnect/qbd"
+	"github.com/qbconnect/qbconnect/qbdsim"
+	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
+	"github.com/qbconnect/qbconnect/qbdsim/webconnector"
 )
 
 // crashFixture is a platform whose webhook endpoint subscribes to every
@@ -125,9 +130,59 @@ func (f *crashFixture) answer(t *testing.T, gw *gatewayclient.Client, response s
 	_, _ = gw.PostResult(ctx, gateway.Result{ItemID: p.Item.ID, LeaseID: p.Item.LeaseID, Response: response})
 }
 
+// webConnector adds a company with a Web Connector connection, never
+// updated yet, to the platform at url, and returns its Web Connector,
+// with QuickBooks (a simulator) running a company file of its own.
+func (f *crashFixture) webConnector(t *testing.T, url string) *webconnector.Client {
+	t.Helper()
+	var c qbconnect.Company
+	restCall(t, "POST", url+"/v1/companies", f.key, map[string]any{"name": "Bakery", "syncSchedule": map[string]string{"every": "-1s"}}, &c)
+	var conn qbconnect.Connection
+	if st := restCall(t, "POST", url+"/v1/companies/"+c.ID+"/connections", f.key, map[string]string{"kind": string(qbconnect.KindWebConnector)}, &conn); st != 201 {
+		t.Fatalf("create Web Connector connection: %d", st)
+	}
+	// Work waits, so that the Web Connector's update goes on to
+	// sendRequestXML.
+	if st := restCall(t, "POST", url+"/v1/companies/"+c.ID+"/sync", f.key, map[string]any{"dataTypes": []string{"vendors"}}, nil); st != 202 {
+		t.Fatalf("sync: %d", st)
+	}
+	// The .qwc of a plain-HTTP platform names localhost, which the Web
+	// Connector accepts without TLS.
+	var file qbconnect.WebConnectorFile
+	if st := restCall(t, "GET", strings.Replace(url, "127.0.0.1", "localhost", 1)+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/qwc", f.key, nil, &file); st != 200 {
+		t.Fatalf("GET .qwc: %d", st)
+	}
+	qwc, err := webconnector.ParseQWC(strings.NewReader(file.QWC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bakery.qbw")
+	cf, err := companyfile.Create(path, "Bakery Trading", companyfile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf.Close()
+	sim, err := qbdsim.New(qbdsim.Options{Dir: dir, Policy: qbdsim.Policy{Mode: qbdsim.PolicyAlways}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	if err := sim.OpenFile(path, qbd.FileModeSingleUser, ""); err != nil {
+		t.Fatal(err)
+	}
+	wc, err := webconnector.New(webconnector.Config{QWC: qwc, Password: file.Password, Hostname: "BAKERY-PC",
+		Processor: func() qbd.RequestProcessor { return sim.NewProcessor() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wc
+}
+
 // TestAnEventIsDeliveredOnceWhenServeDiesRightAfterItsChangeCommits: for
 // each kind of change (a write's completion, a connection's health from
-// the connector's state report, a sync pass's end), `qbconnect serve` is
+// the connector's state report, a sync pass's end, the Web Connector's
+// link at its first update), `qbconnect serve` is
 // made to exit abruptly right after the change's transaction commits,
 // before it starts delivering anything (QBCONNECT_TEST_CRASH). The event
 // was recorded with the change (an outbox): after a restart it is
@@ -163,6 +218,11 @@ func TestAnEventIsDeliveredOnceWhenServeDiesRightAfterItsChangeCommits(t *testin
 				t.Fatalf("sync: %d", st)
 			}
 			f.answer(t, f.gateway(t, url), vendors)
+		}},
+		{"the Web Connector links at its first update", qbconnect.EventConnectionStatusChanged, 1, func(t *testing.T, f *crashFixture, url string) {
+			// The link is the first change of the update's first
+			// sendRequestXML: serve dies under it.
+			_, _ = f.webConnector(t, url).Update(context.Background())
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -80,6 +80,8 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"WebConnectorCredentialsHaveOneUserNameAndCountFailures", testWebConnectorCredentials},
 		{"WebConnectorSessionsOneOpenAndUpdateByVersion", testWebConnectorSessions},
 		{"WebConnectorLinksAndCountsPendingWork", testWebConnectorLinksAndCountsPendingWork},
+		{"WebConnectorLinkRunsTheChangeHookInItsTransaction", testWebConnectorLinkRunsTheChangeHookInItsTransaction},
+		{"AWriteKeepsItsResultWithItsCompletion", testAWriteKeepsItsResultWithItsCompletion},
 		{"ReleasesPublishOnceWithTheirFiles", testReleasesPublishOnceWithTheirFiles},
 		{"CertificatesAreKnownAndWarnedOnce", testCertificatesAreKnownAndWarnedOnce},
 		{"CampaignsTrackConnectionsPerOrg", testCampaignsTrackConnectionsPerOrg},
@@ -526,7 +528,8 @@ func testWebConnector(t *testing.T, newDSN DSNFunc) {
 	if l, err := e.Queue.LeaseConnection(ctx, conn.ID, time.Minute); err != nil || l != nil {
 		t.Fatalf("lease before link = %v, %v; want nothing", l, err)
 	}
-	linked, err := e.Connections.LinkWebConnector(ctx, conn.ID, qbconnect.FileIdentity{Path: `C:\Books\Bakery.qbw`, CompanyName: "Bakery"})
+	linked, err := e.Connections.LinkWebConnector(ctx, conn.ID, qbconnect.FileIdentity{Path: `C:\Books\Bakery.qbw`, CompanyName: "Bakery"},
+		qbconnect.Health{Code: qbconnect.HealthOK, Message: "Connected."})
 	must(t, err)
 	if linked.Status != qbconnect.StatusLinked || linked.File.FileID == "" {
 		t.Errorf("linked = %+v", linked)

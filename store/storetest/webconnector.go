@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -208,15 +210,26 @@ func testWebConnectorLinksAndCountsPendingWork(t *testing.T, newDSN DSNFunc) {
 	conn := wcConnection(t, e, org.ID, "Bakery")
 	connector, _ := e.Linked(t, org.ID, "")
 
-	_, err := wc.LinkWebConnector(ctx, connector.ID, qbconnect.FileIdentity{Path: `C:\x.qbw`})
+	ok := qbconnect.Health{Code: qbconnect.HealthOK, Message: "Connected to QuickBooks through the Web Connector."}
+	_, err := e.Connections.LinkWebConnector(ctx, connector.ID, qbconnect.FileIdentity{Path: `C:\x.qbw`}, ok)
 	wantCode(t, err, qbconnect.EConflict)
-	_, err = wc.LinkWebConnector(ctx, "con_unknown", qbconnect.FileIdentity{Path: `C:\x.qbw`})
+	_, err = e.Connections.LinkWebConnector(ctx, "con_unknown", qbconnect.FileIdentity{Path: `C:\x.qbw`}, ok)
 	wantCode(t, err, qbconnect.ENotFound)
 	file := qbconnect.FileIdentity{Path: `C:\Books\Bakery.qbw`, CompanyName: "Bakery", FileID: "{file-1}"}
-	linked, err := wc.LinkWebConnector(ctx, conn.ID, file)
+	_, err = e.Connections.LinkWebConnector(ctx, conn.ID, file, qbconnect.Health{})
+	wantCode(t, err, qbconnect.EInvalid)
+	if c, err := e.Connections.LookupConnection(ctx, conn.ID); err != nil || c.Status != qbconnect.StatusPendingAuth {
+		t.Fatalf("a refused link changed the connection: %+v, %v", c, err)
+	}
+	linked, err := e.Connections.LinkWebConnector(ctx, conn.ID, file, ok)
 	must(t, err)
 	if linked.Status != qbconnect.StatusLinked || linked.File.Path != file.Path || linked.File.FileID != file.FileID {
 		t.Errorf("linked connection = %+v", linked)
+	}
+	// The link shows the Web Connector's state, not the health the
+	// connection had before it (never connected).
+	if linked.Health.Code != qbconnect.HealthOK || linked.Health.Message != ok.Message || linked.Health.NeedsUser || linked.Health.Since.IsZero() {
+		t.Errorf("linked connection's health = %+v, want the Web Connector's", linked.Health)
 	}
 	looked, err := e.Connections.LookupConnection(ctx, conn.ID)
 	must(t, err)
@@ -235,10 +248,7 @@ func testWebConnectorLinksAndCountsPendingWork(t *testing.T, newDSN DSNFunc) {
 	canceled := e.Enqueue(t, conn, qbconnect.PriorityScheduled, "<QBXML/>")
 	must(t, e.Queue.Cancel(ctx, org.ID, canceled.ID))
 	e.Enqueue(t, connector, qbconnect.PriorityScheduled, "<QBXML/>")
-	// The Web Connector link keeps the health, which gates leasing; the
-	// connection service's link clears it so that work may be leased.
-	_, err = e.Connections.LinkWebConnector(ctx, conn.ID, file)
-	must(t, err)
+	// The link's health is ok, so that work may be leased.
 	if l, err := e.Queue.LeaseConnection(ctx, conn.ID, time.Minute); err != nil || l == nil {
 		t.Fatalf("lease = %v, %v", l, err)
 	}
@@ -246,5 +256,70 @@ func testWebConnectorLinksAndCountsPendingWork(t *testing.T, newDSN DSNFunc) {
 	must(t, err)
 	if n != 2 {
 		t.Errorf("pending operations = %d, want 2 (one queued, one in flight)", n)
+	}
+}
+
+// testWebConnectorLinkRunsTheChangeHookInItsTransaction: the Web
+// Connector's link runs the connection store's hook (OnChange) in its
+// transaction, with the connection before and after it, so that its event
+// is recorded with it; a hook that fails leaves the connection unlinked.
+// What the hook asks to run after the commit (AfterCommit, which the
+// control plane finds on the recorder) runs once it committed, never
+// after a rollback.
+func testWebConnectorLinkRunsTheChangeHookInItsTransaction(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	org := e.Org(t, "Lender")
+	conn := wcConnection(t, e, org.ID, "Bakery")
+	type change struct {
+		status qbconnect.ConnectionStatus
+		health string
+	}
+	var seen [][2]change
+	afterCommit := 0
+	fail := errors.New("the event could not be recorded")
+	var hookErr error
+	e.Connections.OnChange(func(ctx context.Context, rec qbconnect.EventRecorder, before, after *qbconnect.Connection) error {
+		if rec == nil {
+			t.Error("the hook has no recorder")
+		}
+		seen = append(seen, [2]change{{before.Status, before.Health.Code}, {after.Status, after.Health.Code}})
+		ac, ok := rec.(interface{ AfterCommit(func()) })
+		if !ok {
+			t.Fatalf("the hook's recorder %T cannot run a func after the commit", rec)
+		}
+		ac.AfterCommit(func() {
+			// Committed: another connection of the store sees the link.
+			c, err := e.Connections.LookupConnection(ctx, after.ID)
+			if err != nil || c.Status != qbconnect.StatusLinked {
+				t.Errorf("after the commit, the connection is %+v, %v", c, err)
+			}
+			afterCommit++
+		})
+		return hookErr
+	})
+	t.Cleanup(func() { e.Connections.OnChange(nil) })
+	ok := qbconnect.Health{Code: qbconnect.HealthOK, Message: "Connected to QuickBooks through the Web Connector."}
+	file := qbconnect.FileIdentity{Path: `C:\Books\Bakery.qbw`, CompanyName: "Bakery"}
+
+	hookErr = fail
+	if _, err := e.Connections.LinkWebConnector(ctx, conn.ID, file, ok); !errors.Is(err, fail) {
+		t.Fatalf("link with a failing hook = %v, want its error", err)
+	}
+	if c, err := e.Connections.LookupConnection(ctx, conn.ID); err != nil || c.Status != qbconnect.StatusPendingAuth || c.File.Path != "" {
+		t.Fatalf("a link whose hook failed changed the connection: %+v, %v", c, err)
+	}
+	if afterCommit != 0 {
+		t.Errorf("a rolled-back link ran %d after-commit funcs", afterCommit)
+	}
+	hookErr = nil
+	if _, err := e.Connections.LinkWebConnector(ctx, conn.ID, file, ok); err != nil {
+		t.Fatal(err)
+	}
+	if afterCommit != 1 {
+		t.Errorf("the link ran %d after-commit funcs, want 1", afterCommit)
+	}
+	link := [2]change{{qbconnect.StatusPendingAuth, qbconnect.HealthNeverConnected}, {qbconnect.StatusLinked, qbconnect.HealthOK}}
+	if diff := cmp.Diff([][2]change{link, link}, seen, cmp.AllowUnexported(change{})); diff != "" {
+		t.Errorf("hook calls (-want +got):\n%s", diff)
 	}
 }

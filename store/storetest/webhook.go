@@ -23,6 +23,18 @@ func testWebhookEndpoints(t *testing.T, newDSN DSNFunc) {
 
 	_, err := hooks.CreateWebhook(ctx, &qbconnect.WebhookEndpoint{OrgID: org.ID})
 	wantCode(t, err, qbconnect.EInvalid)
+	// The store refuses what the API refuses, whoever calls it; a refused
+	// endpoint is not stored (the listing below holds two).
+	for _, bad := range []*qbconnect.WebhookEndpoint{
+		{OrgID: org.ID, URL: "example.test/h"},
+		{OrgID: org.ID, URL: "ftp://example.test/h"},
+		{OrgID: org.ID, URL: "https://user:pw@example.test/h"},
+		{OrgID: org.ID, URL: "https://example.test/h#frag"},
+		{OrgID: org.ID, URL: "https://example.test/h", Events: []qbconnect.EventType{"sync.exploded"}},
+	} {
+		_, err = hooks.CreateWebhook(ctx, bad)
+		wantCode(t, err, qbconnect.EInvalid)
+	}
 	_, err = hooks.CreateWebhook(ctx, &qbconnect.WebhookEndpoint{OrgID: "org_unknown", URL: "https://example.test/h"})
 	wantCode(t, err, qbconnect.ENotFound)
 
