@@ -81,6 +81,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"WebConnectorSessionsOneOpenAndUpdateByVersion", testWebConnectorSessions},
 		{"WebConnectorLinksAndCountsPendingWork", testWebConnectorLinksAndCountsPendingWork},
 		{"ReleasesPublishOnceWithTheirFiles", testReleasesPublishOnceWithTheirFiles},
+		{"ReleasesAreRevokedOnceWithTheirReason", testReleasesAreRevokedOnceWithTheirReason},
 		{"CertificatesAreKnownAndWarnedOnce", testCertificatesAreKnownAndWarnedOnce},
 		{"CampaignsTrackConnectionsPerOrg", testCampaignsTrackConnectionsPerOrg},
 		{"MailOutboxDedupesAndRetries", testMailOutboxDedupesAndRetries},
