@@ -260,6 +260,19 @@ func (s *ReleaseStore) RevokeRelease(ctx context.Context, version, reason string
 	return s.FindRelease(ctx, version)
 }
 
+// Revocation returns the revocation of the release with that version.
+// ENotFound when no release has the version, or it was not revoked.
+func (s *ReleaseStore) Revocation(ctx context.Context, version string) (*qbconnect.Revocation, error) {
+	var at int64
+	rv := &qbconnect.Revocation{}
+	err := s.db.queryRow(ctx, "SELECT revoked_at, revoke_reason FROM releases WHERE version = ? AND revoked_at IS NOT NULL", version).Scan(&at, &rv.Reason)
+	if err != nil {
+		return nil, notFound(err, "revoked release", version)
+	}
+	rv.At = fromMicros(at)
+	return rv, nil
+}
+
 // MarkWarning records that the warning for threshold days was given for a
 // certificate. It reports false when it had been given before.
 func (s *ReleaseStore) MarkWarning(ctx context.Context, thumbprint string, threshold int) (bool, error) {

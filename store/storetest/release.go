@@ -144,6 +144,15 @@ func testReleasesAreRevokedOnceWithTheirReason(t *testing.T, newDSN DSNFunc) {
 	if diff := cmp.Diff(want, found.Revoked); diff != "" {
 		t.Errorf("found after a second revoke (-want +got):\n%s", diff)
 	}
+	rv, err := rs.Revocation(ctx, "1.0.0")
+	must(t, err)
+	if diff := cmp.Diff(want, rv); diff != "" {
+		t.Errorf("the revocation by version (-want +got):\n%s", diff)
+	}
+	for _, v := range []string{"1.1.0", "9.9.9", found.ID} {
+		_, err = rs.Revocation(ctx, v)
+		wantCode(t, err, qbconnect.ENotFound)
+	}
 	list, err := rs.ListReleases(ctx, "")
 	must(t, err)
 	revoked := map[string]*qbconnect.Revocation{}
