@@ -19,9 +19,19 @@ type Release struct {
 	Rollout   Rollout     `json:"rollout"`
 	// CampaignID is the rotation campaign the release started because its
 	// signer differs from the previous release's; "" when it did not.
-	CampaignID  string    `json:"campaignId,omitempty"`
-	PublishedAt time.Time `json:"publishedAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	CampaignID string `json:"campaignId,omitempty"`
+	// Revoked is set once the operator revoked the release: it is never
+	// offered again, and the connectors running it are told in the answer
+	// to their next state report. Nil while it stands.
+	Revoked     *Revocation `json:"revoked,omitempty"`
+	PublishedAt time.Time   `json:"publishedAt"`
+	UpdatedAt   time.Time   `json:"updatedAt"`
+}
+
+// Revocation is why and when a release was revoked.
+type Revocation struct {
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 // Artifact kinds.
@@ -195,6 +205,12 @@ const (
 	SubApprovedWrongFile = "approved_wrong_file" // access was granted to another company file
 	SubDenied            = "denied"              // the administrator denied (or removed) access
 	SubOther             = "other"               // another QuickBooks condition; see Health
+)
+
+// Sub-states of CampaignFellBack: why the old version could not go on.
+const (
+	SubCertificateExpired = "certificate_expired" // its certificate expired and its signature has no timestamp (or QuickBooks refused it)
+	SubReleaseRevoked     = "release_revoked"     // the operator revoked its release
 )
 
 // Instructions tell the end user what to do in one situation, step by step.

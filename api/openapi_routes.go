@@ -178,7 +178,11 @@ func gatewayDocs() map[string]opSpec {
 			desc: "The connector's version and each file's condition (QuickBooks closed, wrong file open, ...), which become the connections' health.",
 			body: jsonBody(object([]string{"connector", "files"}, jsonObj{"connector": ref("GatewayConnector"),
 				"files": withDesc(jsonObj{"anyOf": []jsonObj{array(ref("FileState")), {"type": "null"}}}, "Every file the connector serves; null as none.")}), true),
-			ok:     map[int]jsonObj{200: jsonResp("The connections it serves.", object([]string{"connections"}, jsonObj{"connections": array(ref("GatewayConnection"))}))},
+			ok: map[int]jsonObj{200: jsonResp("The connections it serves, and whether the release it runs was revoked.", object([]string{"connections"}, jsonObj{
+				"connections": array(ref("GatewayConnection")),
+				"revoked": withDesc(object([]string{"version", "reason", "revokedAt"}, jsonObj{"version": str(""), "reason": str(""), "revokedAt": dateTime()}),
+					"Set when the publisher revoked the release the connector reported running (connector.version). Every file of a certificate handover not yet served by the new version then falls back (FellBack, subState release_revoked)."),
+			}))},
 			errors: []int{400, 401}},
 		"POST /gateway/v1/connections/{connectionId}/sync": {id: "requestSync", summary: "Perform Sync", tag: "Gateway",
 			desc: "The end user asked for a sync in the connector's UI.",

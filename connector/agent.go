@@ -564,6 +564,7 @@ func (a *Agent) reportLoop(ctx context.Context) {
 			failures = 0
 			a.state.Platform(nil, false)
 			a.follow(resp, report)
+			a.noteRevocation(resp.Revoked)
 			a.handoverReported(report)
 		}
 		wait := a.opt.Heartbeat

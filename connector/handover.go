@@ -183,8 +183,8 @@ func wrongFileStep(version string, open OpenFile, want gateway.FileIdentity) *Fi
 			open.CompanyName, want.CompanyName, open.CompanyName)}
 }
 
-func fellBackStep(version, why string) *FileHandover {
-	return &FileHandover{State: gateway.HandoverFellBack,
+func fellBackStep(version, why, sub string) *FileHandover {
+	return &FileHandover{State: gateway.HandoverFellBack, SubState: sub,
 		Message:    fmt.Sprintf("%s Version %s of the connector now runs on its own, and QuickBooks must approve it for this company file before work continues.", why, version),
 		Resolution: "Open this company file in QuickBooks as its administrator, press Perform Sync and approve the connector (\"Yes, always\")."}
 }
@@ -218,6 +218,9 @@ type handover struct {
 	// it asks again at most every askEvery probe intervals (each question
 	// starts the candidate's process).
 	lastAsk map[string]time.Time
+	// revoked is the platform's word that the running release was
+	// revoked (from the answer to a state report); nil while it stands.
+	revoked *gateway.Revocation
 }
 
 // askEvery is how many probe intervals pass between two questions the
@@ -442,8 +445,8 @@ func (a *Agent) handoverTick(ctx context.Context) {
 	if h == nil || h.Installed {
 		return
 	}
-	if why := a.oldCannotServe(); why != "" {
-		a.fallBack(why)
+	if why, sub := a.oldCannotServe(); why != "" {
+		a.fallBack(why, sub)
 		return
 	}
 	sort.Strings(pending)
@@ -469,28 +472,55 @@ func (a *Agent) handoverTick(ctx context.Context) {
 }
 
 // oldCannotServe returns why the running version cannot go on serving
-// files that have not switched: its certificate expired and its signature
-// has no timestamp to prove it was signed in time (QuickBooks then stops
-// trusting it), or QuickBooks refused it as expired or revoked. "" when
-// it can.
-func (a *Agent) oldCannotServe() string {
+// files that have not switched, and the fall-back's sub-state for the
+// platform: its certificate expired and its signature has no timestamp to
+// prove it was signed in time (QuickBooks then stops trusting it),
+// QuickBooks refused it as expired or revoked, or the publisher revoked
+// its release. "" when it can.
+func (a *Agent) oldCannotServe() (why, sub string) {
 	if !a.id.NotAfter.IsZero() && a.now().After(a.id.NotAfter) && !a.id.Timestamped {
-		return fmt.Sprintf("The certificate of version %s expired on %s, and its signature carries no timestamp.", a.id.Version, a.id.NotAfter.UTC().Format(time.DateOnly))
+		return fmt.Sprintf("The certificate of version %s expired on %s, and its signature carries no timestamp.", a.id.Version, a.id.NotAfter.UTC().Format(time.DateOnly)),
+			gateway.FellBackCertificateExpired
 	}
 	for _, fs := range a.state.Snapshot().Files {
 		switch fs.Condition.Code {
 		case qbd.CondCertExpired:
-			return fmt.Sprintf("QuickBooks no longer accepts version %s of the connector: its certificate expired.", a.id.Version)
+			return fmt.Sprintf("QuickBooks no longer accepts version %s of the connector: its certificate expired.", a.id.Version), gateway.FellBackCertificateExpired
 		case qbd.CondCertRevoked:
-			return fmt.Sprintf("QuickBooks no longer accepts version %s of the connector: its certificate was revoked.", a.id.Version)
+			return fmt.Sprintf("QuickBooks no longer accepts version %s of the connector: its certificate was revoked.", a.id.Version), ""
 		}
 	}
-	return ""
+	a.ho.mu.Lock()
+	rv := a.ho.revoked
+	a.ho.mu.Unlock()
+	if rv != nil && rv.Version == a.id.Version {
+		return fmt.Sprintf("The publisher revoked version %s of the connector on %s (%s).", rv.Version, rv.RevokedAt.UTC().Format(time.DateOnly), rv.Reason),
+			gateway.FellBackReleaseRevoked
+	}
+	return "", ""
+}
+
+// noteRevocation keeps the platform's answer about the running release
+// (nil: it stands). A revocation newly heard has the prober run at once,
+// so that files in a handover fall back without waiting for its next
+// tick.
+func (a *Agent) noteRevocation(rv *gateway.Revocation) {
+	if rv != nil && rv.Version != a.id.Version {
+		rv = nil // about another version than this one: a stale answer
+	}
+	a.ho.mu.Lock()
+	news := rv != nil && a.ho.revoked == nil
+	a.ho.revoked = rv
+	a.ho.mu.Unlock()
+	if news {
+		a.log.Warn("connector: the publisher revoked the release this connector runs", "version", rv.Version, "reason", rv.Reason, "revokedAt", rv.RevokedAt)
+		a.Probe("")
+	}
 }
 
 // fallBack marks every file that has not switched FellBack; the updater
 // then installs the candidate, which runs as a self-update does today.
-func (a *Agent) fallBack(why string) {
+func (a *Agent) fallBack(why, sub string) {
 	a.ho.mu.Lock()
 	h := a.ho.h
 	var ids []string
@@ -506,7 +536,7 @@ func (a *Agent) fallBack(why string) {
 		return
 	}
 	for _, id := range ids {
-		a.setStep(id, fellBackStep(h.Offer.Version, why))
+		a.setStep(id, fellBackStep(h.Offer.Version, why, sub))
 	}
 	if len(ids) > 0 {
 		a.log.Warn("connector: the running version cannot keep serving; falling back to installing the new version", "reason", why, "files", len(ids))

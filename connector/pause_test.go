@@ -27,6 +27,7 @@ type fakePlatform struct {
 	reports []gateway.State
 	polls   chan *gateway.PollResponse // answers handed to waiting polls
 	got     chan gateway.State         // every report, as it arrives
+	revoked *gateway.Revocation        // the answer's word on the running release
 }
 
 func (p *fakePlatform) Link(context.Context, gateway.LinkRequest) (*gateway.LinkResponse, error) {
@@ -58,7 +59,7 @@ func (p *fakePlatform) ReportState(_ context.Context, s gateway.State) (*gateway
 		}
 	}
 	p.reports = append(p.reports, s)
-	resp := &gateway.StateResponse{Connections: []gateway.Connection{p.conn}}
+	resp := &gateway.StateResponse{Connections: []gateway.Connection{p.conn}, Revoked: p.revoked}
 	p.mu.Unlock()
 	p.got <- s
 	return resp, nil

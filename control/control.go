@@ -71,6 +71,10 @@ type Config struct {
 	// Handovers records the certificate-handover steps connectors report
 	// (package release); nil ignores them.
 	Handovers HandoverReporter
+	// Revocations tells connectors that the release they run was revoked,
+	// in the answer to their state reports (package release); nil tells
+	// nothing.
+	Revocations Revocations
 
 	// Logger receives the Plane's logs; nil discards.
 	Logger *slog.Logger

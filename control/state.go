@@ -104,12 +104,38 @@ func (p *Plane) ReportState(ctx context.Context, c *qbconnect.Connector, st gate
 		resp.Connections = append(resp.Connections, wire)
 	}
 	slices.SortFunc(resp.Connections, func(a, b gateway.Connection) int { return strings.Compare(a.ID, b.ID) })
+	resp.Revoked = p.revocation(ctx, c, st.Connector.Version)
 	told := make([]*qbconnect.Connection, 0, len(conns))
 	for _, conn := range conns {
 		told = append(told, conn)
 	}
 	p.pauses.tell(c.ID, signatures(told))
 	return resp, nil
+}
+
+// Revocations tells which releases the publisher revoked (package release
+// implements it).
+type Revocations interface {
+	// Revocation returns the revocation of the release with that version;
+	// ENotFound when the version is no revoked release.
+	Revocation(ctx context.Context, version string) (*qbconnect.Revocation, error)
+}
+
+// revocation returns the revocation of the release a connector runs, for
+// the answer to its state report; nil when it stands (or cannot be told
+// now: the connector hears at its next report).
+func (p *Plane) revocation(ctx context.Context, c *qbconnect.Connector, version string) *gateway.Revocation {
+	if p.cfg.Revocations == nil || version == "" {
+		return nil
+	}
+	rv, err := p.cfg.Revocations.Revocation(ctx, version)
+	if err != nil {
+		if qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
+			p.cfg.Logger.WarnContext(ctx, "connector: looking up the revocation of its release", "connector", c.ID, "version", version, "err", err)
+		}
+		return nil
+	}
+	return &gateway.Revocation{Version: version, Reason: rv.Reason, RevokedAt: rv.At}
 }
 
 // HandoverReporter records a connector's certificate-handover step for one

@@ -325,7 +325,28 @@ type State struct {
 // serves, so that a connector learns about unlinked companies.
 type StateResponse struct {
 	Connections []Connection `json:"connections"`
+	// Revoked is set when the release the connector reported running
+	// (State.Connector.Version) was revoked by its publisher; nil
+	// otherwise, and from a platform that predates revocations. During a
+	// certificate handover every file not yet served by the candidate
+	// then falls back (FellBack, sub-state "release_revoked"), as when the
+	// running version's certificate expires.
+	Revoked *Revocation `json:"revoked,omitempty"`
 }
+
+// Revocation says that a release was revoked, when and why.
+type Revocation struct {
+	Version   string    `json:"version"`
+	Reason    string    `json:"reason"`
+	RevokedAt time.Time `json:"revokedAt"`
+}
+
+// Sub-states of HandoverFellBack: why the running version could not go on
+// serving the file.
+const (
+	FellBackCertificateExpired = "certificate_expired"
+	FellBackReleaseRevoked     = "release_revoked"
+)
 
 // Service is the connector protocol as the connector consumes it. The
 // platform's in-process implementation and the HTTP client (gatewayclient) both satisfy it,

@@ -349,8 +349,14 @@ func (s *Service) advance(cc *qbconnect.CampaignConnection, c *qbconnect.Campaig
 		}
 		cc.UpdatedAt = &at
 	}
+	approved := h.Code == qbconnect.HealthOK && h.LastSuccessAt != nil && h.LastSuccessAt.After(*cc.UpdatedAt)
+	if cc.State == qbconnect.CampaignFellBack && !approved {
+		// The connector said why the file fell back (SubState); that
+		// stands until QuickBooks approves the new version.
+		return
+	}
 	switch sub, waiting := subStateOf(h); {
-	case h.Code == qbconnect.HealthOK && h.LastSuccessAt != nil && h.LastSuccessAt.After(*cc.UpdatedAt):
+	case approved:
 		set(qbconnect.CampaignApproved, "")
 		t := now
 		cc.ReauthorizedAt = &t

@@ -120,8 +120,15 @@ func instructionsFor(cc *qbconnect.CampaignConnection) *qbconnect.Instructions {
 		in = denied(company, file)
 	case qbconnect.CampaignFellBack:
 		in = qbClosed(company, file)
+		why := "its certificate expired or its release was revoked"
+		switch cc.SubState {
+		case qbconnect.SubCertificateExpired:
+			why = "its certificate expired"
+		case qbconnect.SubReleaseRevoked:
+			why = "its release was revoked by the publisher"
+		}
 		in.Situation = "The old version of the connector can no longer work on " + name(company, file) +
-			" (its certificate expired or its release was withdrawn) and QuickBooks has not authorised the new one yet; work waits until it does."
+			" (" + why + ") and QuickBooks has not authorised the new one yet; work waits until it does."
 	default:
 		return nil
 	}

@@ -90,10 +90,14 @@ func bucket(connectorID, version string) int {
 }
 
 // selects reports whether a release's rollout includes a connector serving
-// companies.
-func selects(rel *qbconnect.Release, connectorID string, companies []string) bool {
+// companies. A connector leaving a revoked release is included by every
+// active rollout.
+func selects(rel *qbconnect.Release, connectorID string, companies []string, leaving bool) bool {
 	if rel.Rollout.State != qbconnect.RolloutActive {
 		return false
+	}
+	if leaving {
+		return true
 	}
 	for _, c := range companies {
 		if slices.Contains(rel.Rollout.Companies, c) {
@@ -105,8 +109,10 @@ func selects(rel *qbconnect.Release, connectorID string, companies []string) boo
 
 // Offer returns the release a connector should install on platform
 // ("windows/amd64"), or nil: the newest release of the stable channel newer
-// than what it runs, whose rollout selects it, that has a program for its
-// platform, and that the connector has not refused or rolled back before.
+// than what it runs, not revoked, whose rollout selects it (any active
+// rollout, when the release it runs was revoked), that has a program for
+// its platform, and that the connector has not refused or rolled back
+// before.
 func (s *Service) Offer(ctx context.Context, c *qbconnect.Connector, platform string) (*gateway.UpdateOffer, error) {
 	if c.Version == "" || c.Version == "dev" {
 		return nil, nil // a development build updates by hand
@@ -133,12 +139,18 @@ func (s *Service) Offer(ctx context.Context, c *qbconnect.Connector, platform st
 			failed[r.ToVersion] = true
 		}
 	}
+	leaving := false
+	for _, rel := range list {
+		if rel.Version == c.Version && rel.Revoked != nil {
+			leaving = true
+		}
+	}
 	slices.SortFunc(list, func(a, b *qbconnect.Release) int { return compareVersions(b.Version, a.Version) })
 	for _, rel := range list {
 		if compareVersions(rel.Version, c.Version) <= 0 {
 			return nil, nil
 		}
-		if failed[rel.Version] || !selects(rel, c.ID, companies) {
+		if failed[rel.Version] || rel.Revoked != nil || !selects(rel, c.ID, companies, leaving) {
 			continue
 		}
 		if offer := offerOf(rel, platform); offer != nil {

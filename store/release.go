@@ -102,7 +102,7 @@ func (s *ReleaseStore) AddCertificate(ctx context.Context, c qbconnect.Certifica
 }
 
 const releaseColumns = `r.id, r.version, r.channel, r.notes, r.rollout, r.campaign_id, r.published_at, r.updated_at,
-	c.thumbprint, c.subject, c.common_name, c.issuer, c.serial, c.not_before, c.not_after`
+	r.revoked_at, r.revoke_reason, c.thumbprint, c.subject, c.common_name, c.issuer, c.serial, c.not_before, c.not_after`
 
 const releaseFrom = ` FROM releases r JOIN signing_certificates c ON c.thumbprint = r.thumbprint`
 
@@ -110,15 +110,19 @@ func scanRelease(row interface{ Scan(...any) error }) (*qbconnect.Release, error
 	r := &qbconnect.Release{}
 	var rollout string
 	var published, updated int64
-	var notBefore, notAfter sql.NullInt64
+	var notBefore, notAfter, revokedAt sql.NullInt64
+	var revokeReason string
 	if err := row.Scan(&r.ID, &r.Version, &r.Channel, &r.Notes, &rollout, &r.CampaignID, &published, &updated,
-		&r.Signer.Thumbprint, &r.Signer.Subject, &r.Signer.CommonName, &r.Signer.Issuer, &r.Signer.Serial, &notBefore, &notAfter); err != nil {
+		&revokedAt, &revokeReason, &r.Signer.Thumbprint, &r.Signer.Subject, &r.Signer.CommonName, &r.Signer.Issuer, &r.Signer.Serial, &notBefore, &notAfter); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(rollout), &r.Rollout); err != nil {
 		return nil, fmt.Errorf("release %s: rollout: %w", r.Version, err)
 	}
 	r.PublishedAt, r.UpdatedAt = fromMicros(published), fromMicros(updated)
+	if revokedAt.Valid {
+		r.Revoked = &qbconnect.Revocation{Reason: revokeReason, At: fromMicros(revokedAt.Int64)}
+	}
 	if notBefore.Valid {
 		r.Signer.NotBefore = fromMicros(notBefore.Int64)
 	}
@@ -226,6 +230,47 @@ func (s *ReleaseStore) SetRollout(ctx context.Context, version string, ro qbconn
 		return nil, err
 	}
 	return s.FindRelease(ctx, version)
+}
+
+// RevokeRelease marks a release revoked, with the operator's reason, and
+// returns it. ENotFound for an unknown release; EConflict, changing
+// nothing, for one revoked before.
+func (s *ReleaseStore) RevokeRelease(ctx context.Context, version, reason string) (*qbconnect.Release, error) {
+	now := s.db.now()
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		res, err := tx.exec(ctx, "UPDATE releases SET revoked_at = ?, revoke_reason = ?, updated_at = ? WHERE version = ? AND revoked_at IS NULL",
+			micros(now), reason, micros(now), version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		var at sql.NullInt64
+		var why string
+		if err := tx.queryRow(ctx, "SELECT revoked_at, revoke_reason FROM releases WHERE version = ?", version).Scan(&at, &why); err != nil {
+			return notFound(err, "release", version)
+		}
+		return qbconnect.Errorf(qbconnect.EConflict, "release %s was revoked on %s (%s); nothing changed",
+			version, fromMicros(at.Int64).UTC().Format(time.DateOnly), why)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.FindRelease(ctx, version)
+}
+
+// Revocation returns the revocation of the release with that version.
+// ENotFound when no release has the version, or it was not revoked.
+func (s *ReleaseStore) Revocation(ctx context.Context, version string) (*qbconnect.Revocation, error) {
+	var at int64
+	rv := &qbconnect.Revocation{}
+	err := s.db.queryRow(ctx, "SELECT revoked_at, revoke_reason FROM releases WHERE version = ? AND revoked_at IS NOT NULL", version).Scan(&at, &rv.Reason)
+	if err != nil {
+		return nil, notFound(err, "revoked release", version)
+	}
+	rv.At = fromMicros(at)
+	return rv, nil
 }
 
 // MarkWarning records that the warning for threshold days was given for a

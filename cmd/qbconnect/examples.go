@@ -49,6 +49,7 @@ qbconnect release verify --format json qbconnector.exe`,
 	"release rollout": `qbconnect release rollout --version 1.4.0 --percent 10
 qbconnect release rollout --version 1.4.0 --companies cmp_123,cmp_456
 qbconnect release rollout --version 1.4.0 --pause`,
+	"release revoke":       `qbconnect release revoke --version 1.4.0 --reason "loses writes when QuickBooks reconnects"`,
 	"release campaigns":    `qbconnect release campaigns                         # every campaign, each connection's state`,
 	"release contacts":     `qbconnect release contacts org_123 it@acme-lending.example ops@acme-lending.example`,
 	"release certificates": `qbconnect release certificates --format json`,

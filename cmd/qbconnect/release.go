@@ -42,6 +42,7 @@ func releaseCmd(env releaseEnv) *cobra.Command {
 		releasePublishCmd(env),      // release_platform.go
 		releaseListCmd(env),         // release_platform.go
 		releaseRolloutCmd(env),      // release_platform.go
+		releaseRevokeCmd(env),       // release_platform.go
 		releaseCampaignsCmd(env),    // release_platform.go
 		releaseContactsCmd(env),     // release_platform.go
 		releaseCertificatesCmd(env), // release_platform.go

@@ -20,7 +20,7 @@ import (
 )
 
 // The release commands that work on the platform's database: publish,
-// list, rollout, campaigns, contacts and certificates. Like admin, they
+// list, rollout, revoke, campaigns, contacts and certificates. Like admin, they
 // open the database directly (a running server need not stop); email they
 // cause is queued in the outbox and sent by the server.
 
@@ -165,10 +165,14 @@ func releaseListCmd(env releaseEnv) *cobra.Command {
 				}
 				return cliout.List(cmd.OutOrStdout(), *format, list, func(w io.Writer) error {
 					tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-					fmt.Fprintln(tw, "VERSION\tCHANNEL\tROLLOUT\tSIGNER\tTHUMBPRINT\tCERT EXPIRES\tFILES\tCAMPAIGN")
+					fmt.Fprintln(tw, "VERSION\tCHANNEL\tROLLOUT\tSIGNER\tTHUMBPRINT\tCERT EXPIRES\tFILES\tCAMPAIGN\tREVOKED")
 					for _, r := range list {
-						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Version, r.Channel, rolloutText(r.Rollout), r.Signer.CommonName,
-							r.Signer.Thumbprint, r.Signer.NotAfter.Format(time.DateOnly), len(r.Artifacts), r.CampaignID)
+						revoked := "-"
+						if r.Revoked != nil {
+							revoked = fmt.Sprintf("%s: %s", r.Revoked.At.UTC().Format(time.DateOnly), r.Revoked.Reason)
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.Version, r.Channel, rolloutText(r.Rollout), r.Signer.CommonName,
+							r.Signer.Thumbprint, r.Signer.NotAfter.Format(time.DateOnly), len(r.Artifacts), r.CampaignID, revoked)
 					}
 					return tw.Flush()
 				})
@@ -221,6 +225,40 @@ func releaseRolloutCmd(env releaseEnv) *cobra.Command {
 	f.BoolVar(&ch.Pause, "pause", false, "stop offering the release")
 	f.BoolVar(&ch.Resume, "resume", false, "offer the release again")
 	cmd.MarkFlagRequired("version")
+	return cmd
+}
+
+func releaseRevokeCmd(env releaseEnv) *cobra.Command {
+	var p releasePlatform
+	var version, reason string
+	cmd := &cobra.Command{
+		Use:   "revoke --version V --reason TEXT",
+		Short: "Revoke a release: never offered again; connectors running it move to the next release",
+		Long: "Revoke records why a release must no longer run. It is offered to no connector again,\n" +
+			"whatever its rollout. Connectors running it hear so with their next state report and are\n" +
+			"offered the newest newer release whose rollout is active (at any percentage). A connector\n" +
+			"in a certificate handover lets every company file that has not switched to the new version\n" +
+			"fall back: the new version is installed at once and QuickBooks asks to approve it, as for\n" +
+			"any re-signed release (campaign state FellBack, release_revoked). A revocation cannot be\n" +
+			"undone: publish a new version instead.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return p.with(cmd, env, func(ctx context.Context, svc *release.Service, _ *store.ReleaseStore) error {
+				rel, err := svc.Revoke(ctx, version, reason)
+				if err != nil {
+					return fmt.Errorf("release revoke: %w", err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: revoked on %s: %s\n", rel.Version, rel.Revoked.At.UTC().Format(time.DateOnly), rel.Revoked.Reason)
+				return nil
+			})
+		},
+	}
+	p.flags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&version, "version", "", "release version; required")
+	f.StringVar(&reason, "reason", "", "why the release is revoked, for the operators and the connectors' users; required")
+	cmd.MarkFlagRequired("version")
+	cmd.MarkFlagRequired("reason")
 	return cmd
 }
 

@@ -64,6 +64,22 @@ func TestReleasePublishListRolloutCampaignsContacts(t *testing.T) {
 	if err != nil || !strings.Contains(out, "2.0.0") || !strings.Contains(out, "Paused 25%") || !strings.Contains(out, "1.0.0") {
 		t.Errorf("list: %v\n%s", err, out)
 	}
+	// Revoke 1.0.0: the list says so with the reason; a second revoke, a
+	// revoke without a reason or of an unknown version fails.
+	out, _, err = runRelease(t, now, "revoke", "--db", db, "--version", "1.0.0", "--reason", "loses writes on reconnect")
+	if err != nil || !strings.Contains(out, "1.0.0: revoked on "+now.UTC().Format(time.DateOnly)+": loses writes on reconnect") {
+		t.Errorf("revoke: %v %q", err, out)
+	}
+	for _, args := range [][]string{{"--version", "1.0.0", "--reason", "again"}, {"--version", "2.0.0", "--reason", " "},
+		{"--version", "2.0.0"}, {"--version", "9.9.9", "--reason", "unknown"}} {
+		if _, _, err := runRelease(t, now, append([]string{"revoke", "--db", db}, args...)...); err == nil {
+			t.Errorf("revoke %q succeeded", args)
+		}
+	}
+	out, _, err = runRelease(t, now, "list", "--db", db)
+	if err != nil || !strings.Contains(out, "REVOKED") || !strings.Contains(out, "loses writes on reconnect") || strings.Count(out, "loses writes") != 1 {
+		t.Errorf("list after the revocation: %v\n%s", err, out)
+	}
 	out, _, err = runRelease(t, now, "campaigns", "--db", db)
 	if err != nil || !strings.Contains(out, "Complete") {
 		t.Errorf("campaigns (no connection affected, so complete): %v\n%s", err, out)

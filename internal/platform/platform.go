@@ -167,7 +167,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startReleases(ctx, &acfg); err != nil {
 		return err
 	}
-	if err := NewControl(&acfg, control.Config{Events: m.Webhooks, Handovers: m.Releases,
+	if err := NewControl(&acfg, control.Config{Events: m.Webhooks, Handovers: m.Releases, Revocations: m.Releases,
 		// Idle long-polls are answered from memory (store/dispatch.go).
 		Dispatch: m.DB.Dispatcher(), Committed: m.cfg.AfterCommit}); err != nil {
 		return err

@@ -258,6 +258,47 @@ func TestHandoverOldCertificateExpiredBeforeApprovalFallsBackWithAClearState(t *
 	})
 }
 
+// The publisher revokes release 1 while release 2 waits for QuickBooks'
+// approval: the file falls back exactly as when certificate A expires
+// (release 2 is installed and runs as a self-update does today), the card
+// names the revocation and its reason, and the campaign shows FellBack
+// with the revocation as the reason until QuickBooks approves release 2.
+func TestHandoverOldReleaseRevokedBeforeApprovalFallsBackWithAClearState(t *testing.T) {
+	r, s := oneSite(t)
+	s.sim.StopQB()
+	campID := r.release2()
+	waitStep(t, s, gateway.HandoverCandidateInstalled)
+	r.queue("candidate installed")
+	r.checkWrites()
+
+	out := r.plat.Release("revoke", "--version", "1.0.0", "--reason", "loses writes on reconnect")
+	if !strings.Contains(out, "1.0.0: revoked") {
+		t.Fatalf("release revoke said %q", out)
+	}
+	if list := r.plat.Release("list"); !strings.Contains(list, "loses writes on reconnect") {
+		t.Errorf("the operator's list does not show the revocation:\n%s", list)
+	}
+	r.replaced(s)
+	runs(t, r, s, "2.0.0")
+	step := waitStep(t, s, gateway.HandoverFellBack)
+	if !strings.Contains(step.Message, "revoked version 1.0.0") || !strings.Contains(step.Message, "loses writes on reconnect") ||
+		step.SubState != gateway.FellBackReleaseRevoked || step.Resolution == "" {
+		t.Errorf("the card does not say why and what to do: %+v", step)
+	}
+	r.waitStates(campID, string(qbconnect.CampaignFellBack)+"/"+qbconnect.SubReleaseRevoked)
+
+	// Today's behaviour: the administrator opens the file and approves.
+	r.queue("after fall-back")
+	s.sim.Open(s.file)
+	s.c.PerformSync(s.conn.ID)
+	s.sim.Answer(dialogFor(t, r, s, s.file), qbdsim.ChoiceAlways)
+	r.checkWrites()
+	wait.For(t, "the campaign to count the connection approved", patience, func() (bool, string) {
+		c := campaign(r.lender, campID)
+		return c.Status == qbconnect.CampaignComplete, fmt.Sprint(states(c))
+	})
+}
+
 func TestHandoverQuickBooksClosedNoWriteWaitsAndReleaseTwoAsksWhenTheFileOpens(t *testing.T) {
 	r, s := oneSite(t)
 	s.sim.StopQB()

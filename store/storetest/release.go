@@ -115,6 +115,55 @@ func testReleasesPublishOnceWithTheirFiles(t *testing.T, newDSN DSNFunc) {
 	wantCode(t, err, qbconnect.ENotFound)
 }
 
+// testReleasesAreRevokedOnceWithTheirReason: a revoked release reads back
+// (found and listed) with the operator's reason and when; revoking it
+// again, or an unknown version, is an error that changes nothing; the
+// other releases stand.
+func testReleasesAreRevokedOnceWithTheirReason(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	rs := store.NewReleaseStore(e.DB)
+	signer := qbconnect.Certificate{Thumbprint: "a1b2", Subject: "CN=QB Connect"}
+	must(t, rs.CreateRelease(ctx, release("1.0.0", "stable", signer, "MZ-one")))
+	must(t, rs.CreateRelease(ctx, release("1.1.0", "stable", signer, "MZ-two")))
+	e.Clock.Advance(time.Minute)
+
+	got, err := rs.RevokeRelease(ctx, "1.0.0", "loses writes on reconnect")
+	must(t, err)
+	want := &qbconnect.Revocation{Reason: "loses writes on reconnect", At: e.Clock.Now()}
+	if diff := cmp.Diff(want, got.Revoked); diff != "" || !got.UpdatedAt.Equal(e.Clock.Now()) {
+		t.Errorf("the revoked release (-want +got):\n%s; updated %v", diff, got.UpdatedAt)
+	}
+	e.Clock.Advance(time.Minute)
+	_, err = rs.RevokeRelease(ctx, "1.0.0", "another reason")
+	wantCode(t, err, qbconnect.EConflict)
+	_, err = rs.RevokeRelease(ctx, "9.9.9", "unknown")
+	wantCode(t, err, qbconnect.ENotFound)
+
+	found, err := rs.FindRelease(ctx, "1.0.0")
+	must(t, err)
+	if diff := cmp.Diff(want, found.Revoked); diff != "" {
+		t.Errorf("found after a second revoke (-want +got):\n%s", diff)
+	}
+	rv, err := rs.Revocation(ctx, "1.0.0")
+	must(t, err)
+	if diff := cmp.Diff(want, rv); diff != "" {
+		t.Errorf("the revocation by version (-want +got):\n%s", diff)
+	}
+	for _, v := range []string{"1.1.0", "9.9.9", found.ID} {
+		_, err = rs.Revocation(ctx, v)
+		wantCode(t, err, qbconnect.ENotFound)
+	}
+	list, err := rs.ListReleases(ctx, "")
+	must(t, err)
+	revoked := map[string]*qbconnect.Revocation{}
+	for _, r := range list {
+		revoked[r.Version] = r.Revoked
+	}
+	if diff := cmp.Diff(map[string]*qbconnect.Revocation{"1.1.0": nil, "1.0.0": want}, revoked); diff != "" {
+		t.Errorf("listed revocations (-want +got):\n%s", diff)
+	}
+}
+
 // testCertificatesAreKnownAndWarnedOnce: certificates come from releases,
 // from AddCertificate and from connectors, ordered by expiry (unknown
 // last), with their releases and warnings; a warning is given once.

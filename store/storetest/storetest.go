@@ -83,6 +83,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"WebConnectorLinkRunsTheChangeHookInItsTransaction", testWebConnectorLinkRunsTheChangeHookInItsTransaction},
 		{"AWriteKeepsItsResultWithItsCompletion", testAWriteKeepsItsResultWithItsCompletion},
 		{"ReleasesPublishOnceWithTheirFiles", testReleasesPublishOnceWithTheirFiles},
+		{"ReleasesAreRevokedOnceWithTheirReason", testReleasesAreRevokedOnceWithTheirReason},
 		{"CertificatesAreKnownAndWarnedOnce", testCertificatesAreKnownAndWarnedOnce},
 		{"CampaignsTrackConnectionsPerOrg", testCampaignsTrackConnectionsPerOrg},
 		{"MailOutboxDedupesAndRetries", testMailOutboxDedupesAndRetries},
