@@ -155,13 +155,13 @@ func schemas() jsonObj {
 	})
 	syncState := object([]string{"dataType", "status", "pages", "fetched", "deleted", "remaining", "restarts"}, jsonObj{
 		"dataType": str(""), "status": enum("Idle", "Queued", "Fetching", "Complete", "Failed"),
-		"mode": enum("full", "incremental"), "trigger": enum("schedule", "onDemand"), "runId": str(""),
+		"mode": enum("full", "incremental"), "trigger": enum("schedule", "on_demand"), "runId": str(""),
 		"pages": integer(), "fetched": integer(), "deleted": integer(), "remaining": integer(), "restarts": integer(),
 		"startedAt": dateTime(), "lastCompletedAt": dateTime(), "lastFullSyncAt": dateTime(), "updatedAt": dateTime(),
 		"error": ref("EmbeddedError"),
 	})
 	syncRun := object([]string{"id", "dataType", "mode", "trigger", "status", "pages", "fetched", "deleted", "restarts", "startedAt", "durationMs"}, jsonObj{
-		"id": str(""), "dataType": str(""), "mode": enum("full", "incremental"), "trigger": enum("schedule", "onDemand"),
+		"id": str(""), "dataType": str(""), "mode": enum("full", "incremental"), "trigger": enum("schedule", "on_demand"),
 		"status": enum("Queued", "Fetching", "Complete", "Failed"), "pages": integer(), "fetched": integer(), "deleted": integer(),
 		"restarts": integer(), "startedAt": dateTime(), "finishedAt": dateTime(), "durationMs": integer(), "error": ref("EmbeddedError"),
 	})
