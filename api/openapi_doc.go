@@ -465,6 +465,10 @@ func (e *exampler) text(s jsonObj, key string) string {
 		v = "02:00"
 	case key == "to":
 		v = "05:00"
+	case key == "every":
+		v = "6h"
+	case key == "expiresIn":
+		v = "15m"
 	case key == "nextCursor":
 		v = "eyJrIjoiODAwMDAwMDEifQ"
 	case strings.HasSuffix(key, "Id") || key == "id":
@@ -565,13 +569,12 @@ func healthCodes() []string {
 	}
 }
 
-// durationSchema is a duration as qbconnect.Duration reads it: Go's
-// duration text, or a number of seconds.
+// durationSchema is a duration as the API writes it: Go's duration text.
+// qbconnect.Duration also reads a number of seconds, the earlier spelling,
+// which the document no longer offers (one type per field).
 func durationSchema() jsonObj {
-	return jsonObj{"oneOf": []jsonObj{
-		{"type": "string", "description": "Go duration text, such as \"90s\", \"15m\" or \"6h\"."},
-		{"type": "number", "format": "double", "description": "Seconds."},
-	}}
+	return jsonObj{"type": "string", "pattern": `^-?([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$`,
+		"description": "Go duration text, such as \"90s\", \"15m\" or \"6h\". A number of seconds is still read, for compatibility."}
 }
 
 // eventSchemas are the payloads of the webhook deliveries.

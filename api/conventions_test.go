@@ -1,0 +1,106 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/api"
+)
+
+// TestLinkCodeAnswersTheConnectionAsLocation: a link code's 201, like every
+// 201, carries Location: the connection's address, where the link shows
+// once the connector used the code (a code has no address of its own).
+func TestLinkCodeAnswersTheConnectionAsLocation(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	_, key := e.newOrg("Lender")
+	var c qbconnect.Company
+	e.mustDo(201, "POST", "/v1/companies", key, map[string]any{"name": "Harbor"}, &c)
+	var conn qbconnect.Connection
+	e.mustDo(201, "POST", "/v1/companies/"+c.ID+"/connections", key, map[string]any{}, &conn)
+	r := e.do("POST", "/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", key, map[string]any{"expiresIn": "15m"})
+	if r.Status != 201 {
+		t.Fatalf("link code: %d %s", r.Status, r.Body)
+	}
+	want := "/v1/companies/" + c.ID + "/connections/" + conn.ID
+	if got := r.Header.Get("Location"); got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+	if got := e.do("GET", want, key, nil); got.Status != 200 {
+		t.Errorf("GET Location: %d %s", got.Status, got.Body)
+	}
+}
+
+// TestDurationsAreTextAndSecondsStillRead: expiresIn and syncSchedule.every
+// are documented with one type, Go duration text, which the API also
+// answers; a number of seconds, the earlier spelling, is still read. The
+// requests with numbers go to the handler directly: the document no longer
+// offers them, so the test server's document check would refuse them.
+func TestDurationsAreTextAndSecondsStillRead(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	_, key := e.newOrg("Lender")
+	for _, name := range []string{"SyncSchedule"} {
+		every := schemaOf(t, name)["properties"].(map[string]any)["every"].(map[string]any)
+		if every["type"] != "string" {
+			t.Errorf("%s.every is documented as %v, want type string", name, every)
+		}
+	}
+	direct := func(method, path, body string) *httptest.ResponseRecorder {
+		t.Helper()
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		e.api.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+	rec := direct("POST", "/v1/companies", `{"name":"Harbor","syncSchedule":{"every":21600}}`)
+	var c qbconnect.Company
+	if err := json.Unmarshal(rec.Body.Bytes(), &c); rec.Code != 201 || err != nil {
+		t.Fatalf("every as seconds: %d %s", rec.Code, rec.Body)
+	}
+	var shown struct {
+		SyncSchedule struct {
+			Every any `json:"every"`
+		} `json:"syncSchedule"`
+	}
+	json.Unmarshal(rec.Body.Bytes(), &shown)
+	if shown.SyncSchedule.Every != "6h0m0s" {
+		t.Errorf("every sent as 21600 seconds is answered as %v, want \"6h0m0s\"", shown.SyncSchedule.Every)
+	}
+	var conn qbconnect.Connection
+	e.mustDo(201, "POST", "/v1/companies/"+c.ID+"/connections", key, map[string]any{}, &conn)
+	before := e.clock.Now()
+	rec = direct("POST", "/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", `{"expiresIn":900}`)
+	var lc qbconnect.LinkCode
+	if err := json.Unmarshal(rec.Body.Bytes(), &lc); rec.Code != http.StatusCreated || err != nil {
+		t.Fatalf("expiresIn as seconds: %d %s", rec.Code, rec.Body)
+	}
+	if got := lc.ExpiresAt.Sub(before); got < 15*time.Minute-time.Second || got > 15*time.Minute+time.Second {
+		t.Errorf("expiresIn 900 seconds: the code expires %s after it was issued, want 15m", got)
+	}
+}
+
+// schemaOf returns a component schema of the client API's document.
+func schemaOf(tb testing.TB, name string) map[string]any {
+	tb.Helper()
+	doc := clientDocument(tb)
+	s, ok := doc["components"].(map[string]any)["schemas"].(map[string]any)[name].(map[string]any)
+	if !ok {
+		tb.Fatalf("no schema %s in the document", name)
+	}
+	return s
+}
+
+func clientDocument(tb testing.TB) map[string]any {
+	tb.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		tb.Fatal(err)
+	}
+	return doc
+}
