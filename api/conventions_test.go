@@ -104,3 +104,38 @@ func clientDocument(tb testing.TB) map[string]any {
 	}
 	return doc
 }
+
+// TestConnectionStatusChangedCarriesItsDocumentedSchema: the data of a
+// delivered connection.status_changed is the document's
+// ConnectionStatusChange (the connection, its previous status and previous
+// health code, both from their enums), nothing more.
+func TestConnectionStatusChangedCarriesItsDocumentedSchema(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	_, key := e.newOrg("Lender")
+	rc := newReceiver(t, 0, e.clock.Now)
+	var hook struct{ ID, Secret string }
+	e.mustDo(201, "POST", "/v1/webhooks", key, map[string]any{"url": rc.srv.URL + "/hooks", "events": []string{"connection.status_changed"}}, &hook)
+	rc.setSecret("/hooks", hook.Secret)
+	e.startJobs(t)
+	companyID, connID, _ := e.linkedCompany(key, "Bakery")
+	e.mustDo(200, "DELETE", "/v1/companies/"+companyID+"/connections/"+connID, key, nil, nil)
+
+	ev := rc.next(t)
+	doc := loadDocument(t, api.OpenAPI())
+	schema := doc.Components.Schemas["ConnectionStatusChange"]
+	if schema == nil {
+		t.Fatal("the document has no ConnectionStatusChange schema")
+	}
+	if ref := doc.Components.Schemas["ConnectionStatusChangedEvent"].Value.Properties["data"].Ref; ref != "#/components/schemas/ConnectionStatusChange" {
+		t.Errorf("ConnectionStatusChangedEvent.data is %q, want a $ref to ConnectionStatusChange", ref)
+	}
+	data, _ := json.Marshal(ev.Data)
+	var v any
+	json.Unmarshal(data, &v)
+	if err := schema.Value.VisitJSON(v); err != nil {
+		t.Errorf("connection.status_changed data does not match ConnectionStatusChange: %v\n%s", err, data)
+	}
+	if ev.Data["previousStatus"] != "PendingAuth" || ev.Data["connection"].(map[string]any)["status"] != "Unlinked" {
+		t.Errorf("status change: %s", data)
+	}
+}

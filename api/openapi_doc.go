@@ -593,9 +593,12 @@ func eventSchemas() jsonObj {
 	}
 	return jsonObj{
 		"EventType": withDesc(enum(events...), "connection.status_changed, sync.completed, sync.failed, write.succeeded, write.failed, rotation_campaign.connection_updated."),
-		"ConnectionStatusChangedEvent": envelope(qbconnect.EventConnectionStatusChanged, object([]string{"connection", "previousStatus", "previousHealthCode"}, jsonObj{
-			"connection": ref("Connection"), "previousStatus": ref("ConnectionStatus"), "previousHealthCode": str("The health code before the change."),
-		}), "A connection's status or its health code changed."),
+		"ConnectionStatusChange": withDesc(object([]string{"connection", "previousStatus", "previousHealthCode"}, jsonObj{
+			"connection":         withDesc(ref("Connection"), "The connection after the change, as GET .../connections/{connectionId} shows it."),
+			"previousStatus":     withDesc(ref("ConnectionStatus"), "The status before the change (the same as connection.status when only the health changed)."),
+			"previousHealthCode": withDesc(ref("HealthCode"), "The health code before the change (the same as connection.health.code when only the status changed)."),
+		}), "What changed on a connection: the connection as it now is, and its status and health code before."),
+		"ConnectionStatusChangedEvent": envelope(qbconnect.EventConnectionStatusChanged, ref("ConnectionStatusChange"), "A connection's status or its health code changed."),
 		"SyncCompletedEvent":  envelope(qbconnect.EventSyncCompleted, ref("SyncState"), "A sync pass of one data type completed."),
 		"SyncFailedEvent":     envelope(qbconnect.EventSyncFailed, ref("SyncState"), "A sync pass of one data type failed; data.error says why."),
 		"WriteSucceededEvent": envelope(qbconnect.EventWriteSucceeded, ref("Operation"), "A client's write ran in QuickBooks; data.record is the record as QuickBooks saved it."),
