@@ -92,11 +92,6 @@ func object(required []string, props jsonObj) jsonObj {
 // listOf is a list answered whole: the page shape, always the last page.
 func listOf(item jsonObj) jsonObj { return pageOf(item) }
 
-// looseList is a list whose items another part of the platform defines.
-func looseList() jsonObj {
-	return object([]string{"data"}, jsonObj{"data": array(jsonObj{"type": "object"})})
-}
-
 func pageOf(item jsonObj) jsonObj {
 	return object([]string{"data", "hasMore", "nextCursor"}, jsonObj{
 		"data": array(item), "hasMore": boolean(),

@@ -52,6 +52,7 @@ func clientDocument() jsonObj {
 	}
 	comps := mergeObj(schemas(), typeSchemas)
 	comps = mergeObj(comps, eventSchemas())
+	comps = mergeObj(comps, releaseSchemas())
 	tags := []jsonObj{
 		{"name": "Platform", "description": "Probes, metrics and this document. They take no credential."},
 		{"name": "Company", "description": "A company is one QuickBooks company file of one of your customers."},
@@ -421,6 +422,9 @@ func (e *exampler) object(s jsonObj, depth int) any {
 
 func (e *exampler) text(s jsonObj, key string) string {
 	var v string
+	if ex, ok := s["examples"].([]string); ok && len(ex) > 0 {
+		return ex[0]
+	}
 	switch s["format"] {
 	case "date-time":
 		return "2026-03-14T09:30:00Z"
@@ -465,10 +469,6 @@ func (e *exampler) text(s jsonObj, key string) string {
 		v = "02:00"
 	case key == "to":
 		v = "05:00"
-	case key == "every":
-		v = "6h"
-	case key == "expiresIn":
-		v = "15m"
 	case key == "nextCursor":
 		v = "eyJrIjoiODAwMDAwMDEifQ"
 	case strings.HasSuffix(key, "Id") || key == "id":
@@ -574,6 +574,7 @@ func healthCodes() []string {
 // which the document no longer offers (one type per field).
 func durationSchema() jsonObj {
 	return jsonObj{"type": "string", "pattern": `^-?([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$`,
+		"examples": []string{"15m"},
 		"description": "Go duration text, such as \"90s\", \"15m\" or \"6h\". A number of seconds is still read, for compatibility."}
 }
 
@@ -604,8 +605,8 @@ func eventSchemas() jsonObj {
 		"WriteSucceededEvent":          envelope(qbconnect.EventWriteSucceeded, ref("Operation"), "A client's write ran in QuickBooks; data.record is the record as QuickBooks saved it."),
 		"WriteFailedEvent":             envelope(qbconnect.EventWriteFailed, ref("Operation"), "A client's write failed or timed out; data.error says why."),
 		"RotationConnectionUpdatedEvent": envelope(qbconnect.EventRotationConnectionUpdated, object([]string{"campaignId", "previousState", "connection"}, jsonObj{
-			"campaignId": str(""), "previousState": str("The connection's state in the campaign before."),
-			"connection": withDesc(jsonObj{"type": "object"}, "The connection's state in the campaign (Offered, CandidateInstalled, Approved, Switched, Denied, WrongFile, FellBack, Left) with its company."),
+			"campaignId": str(""), "previousState": withDesc(ref("CampaignState"), "The connection's state in the campaign before."),
+			"connection": withDesc(ref("CampaignConnection"), "The connection's state in the campaign now, with its company and what the end user should do."),
 		}), "During a certificate-rotation campaign, a connection moved to another state."),
 	}
 }

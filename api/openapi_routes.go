@@ -124,16 +124,16 @@ func routeDocs() map[string]opSpec {
 		"GET /v1/releases": {id: "listReleases", summary: "List connector releases", tag: "Release",
 			desc:  "The connector versions the platform offers, per channel.",
 			query: []jsonObj{queryParam("channel", "Release channel.", str(""))},
-			ok:    map[int]jsonObj{200: jsonResp("Every release.", looseList())}, errors: []int{401, 503}},
+			ok:    map[int]jsonObj{200: jsonResp("Every release.", listOf(ref("Release")))}, errors: []int{401, 503}},
 		"GET /v1/signing-certificates": {id: "listSigningCertificates", summary: "List signing certificates", tag: "Release",
 			desc: "The certificates the connector is signed with, and their expiry.",
-			ok:   map[int]jsonObj{200: jsonResp("Every certificate.", looseList())}, errors: []int{401, 503}},
+			ok:   map[int]jsonObj{200: jsonResp("Every certificate.", listOf(ref("SigningCertificate")))}, errors: []int{401, 503}},
 		"GET /v1/rotation-campaigns": {id: "listRotationCampaigns", summary: "List certificate rotation campaigns", tag: "Release",
 			desc: "The campaigns that move connectors to a new signing certificate and affect the organisation's connections.",
-			ok:   map[int]jsonObj{200: jsonResp("Every campaign.", looseList())}, errors: []int{401, 503}},
+			ok:   map[int]jsonObj{200: jsonResp("Every campaign, with the connections that need action.", listOf(ref("Campaign")))}, errors: []int{401, 503}},
 		"GET /v1/rotation-campaigns/{campaignId}": {id: "getRotationCampaign", summary: "Get a rotation campaign", tag: "Release",
 			desc: "The campaign with the state of each affected connection.",
-			ok:   map[int]jsonObj{200: jsonResp("The campaign.", jsonObj{"type": "object"})}, errors: []int{401, 404, 503}},
+			ok:   map[int]jsonObj{200: jsonResp("The campaign with every affected connection.", ref("Campaign"))}, errors: []int{401, 404, 503}},
 	}
 }
 
