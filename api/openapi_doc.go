@@ -574,7 +574,7 @@ func healthCodes() []string {
 // which the document no longer offers (one type per field).
 func durationSchema() jsonObj {
 	return jsonObj{"type": "string", "pattern": `^-?([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$`,
-		"examples": []string{"15m"},
+		"examples":    []string{"15m"},
 		"description": "Go duration text, such as \"90s\", \"15m\" or \"6h\". A number of seconds is still read, for compatibility."}
 }
 
