@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -138,4 +140,122 @@ func TestConnectionStatusChangedCarriesItsDocumentedSchema(t *testing.T) {
 	if ev.Data["previousStatus"] != "PendingAuth" || ev.Data["connection"].(map[string]any)["status"] != "Unlinked" {
 		t.Errorf("status change: %s", data)
 	}
+}
+
+// The casing of enumeration values, by category, as the document's
+// Conventions section states it.
+var (
+	pascalCase = regexp.MustCompile(`^[A-Z][a-z0-9]+([A-Z][a-z0-9]+)*$`)
+	snakeCase  = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+	kebabCase  = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	eventName  = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*\.([a-z0-9]+_)*[a-z0-9]+ed$`)
+	fieldRef   = regexp.MustCompile(`^-?[a-z][a-zA-Z0-9]*$`)
+	// An instant is named ...At, or by the preposition that says how it
+	// bounds something (since, until, asOf, notBefore, pausedUntil,
+	// updatedSince), or deadline.
+	instantName = regexp.MustCompile(`At$|^(at|since|until|asOf|deadline)$|(Since|Until|Before|After)$`)
+)
+
+// enumCategory says which convention an enumeration follows, from where it
+// is: the component schema holding it, its property or parameter name.
+func enumCategory(schema, name string) (string, *regexp.Regexp) {
+	switch {
+	case schema == "HealthCheck" && name == "status", schema == "/healthz" || schema == "/readyz":
+		// "ok" (and "ready") say all is well: the health code, not a state.
+		return "code", snakeCase
+	case strings.HasSuffix(schema, "Status") && name == "", strings.HasSuffix(schema, "State") && name == "",
+		name == "status", name == "state", name == "previousStatus", name == "previousState":
+		return "state", pascalCase
+	case schema == "EventType" && name == "", strings.HasSuffix(schema, "Event") && name == "type", name == "events", name == "eventType":
+		return "event type", eventName
+	case name == "report", name == "period":
+		return "URL name", kebabCase
+	case name == "sort":
+		return "field reference", fieldRef
+	}
+	return "code or kind", snakeCase
+}
+
+// TestEveryEnumAndTimeFieldFollowsTheConventions walks the served client
+// API document: every enumeration value of the platform's objects,
+// parameters and events follows the casing of its category (records'
+// enumerations are QuickBooks' own values, as qbXML spells them, and are
+// not checked), every date-time is named as an instant, and every field
+// named as an instant is a date-time. A new enumeration or time field that
+// drifts from the rule fails here.
+func TestEveryEnumAndTimeFieldFollowsTheConventions(t *testing.T) {
+	var qbxml struct {
+		Components map[string]any `json:"components"`
+	}
+	if err := json.Unmarshal(api.EmbeddedDataTypeSchemas(), &qbxml); err != nil || len(qbxml.Components) == 0 {
+		t.Fatalf("data type schemas: %v", err)
+	}
+	doc := clientDocument(t)
+	var enums, times int
+	var walk func(v any, where, schema, name string)
+	walk = func(v any, where, schema, name string) {
+		switch x := v.(type) {
+		case []any:
+			for i, e := range x {
+				walk(e, fmt.Sprintf("%s/%d", where, i), schema, name)
+			}
+		case map[string]any:
+			if values, ok := x["enum"].([]any); ok {
+				cat, rule := enumCategory(schema, name)
+				for _, v := range values {
+					enums++
+					if s, _ := v.(string); !rule.MatchString(s) {
+						t.Errorf("%s: %q breaks the rule of its category (%s: %s)", where, v, cat, rule)
+					}
+				}
+			}
+			if x["format"] == "date-time" {
+				times++
+				if !instantName.MatchString(name) {
+					t.Errorf("%s: the date-time %q is not named as an instant (…At, since, until, asOf, deadline, …Since/Until/Before/After)", where, name)
+				}
+			}
+			if props, ok := x["properties"].(map[string]any); ok {
+				for k, p := range props {
+					if strings.HasSuffix(k, "At") && !isDateTime(p, doc) {
+						t.Errorf("%s/properties/%s: named as an instant but not a date-time: %v", where, k, p)
+					}
+					walk(p, where+"/properties/"+k, schema, k)
+				}
+			}
+			if n, ok := x["name"].(string); ok && x["in"] != nil {
+				walk(x["schema"], where+"/schema", schema, n)
+			}
+			for k, e := range x {
+				switch k {
+				case "properties", "schema", "enum":
+				default:
+					walk(e, where+"/"+k, schema, name)
+				}
+			}
+		}
+	}
+	for name, s := range doc["components"].(map[string]any)["schemas"].(map[string]any) {
+		if _, fromQBXML := qbxml.Components[name]; fromQBXML {
+			continue
+		}
+		walk(s, "#/components/schemas/"+name, name, "")
+	}
+	for path, item := range doc["paths"].(map[string]any) {
+		walk(item, "paths "+path, path, "")
+	}
+	walk(doc["webhooks"], "webhooks", "", "")
+	if enums < 100 || times < 20 {
+		t.Fatalf("walked %d enumeration values and %d date-times; the walk missed the document", enums, times)
+	}
+}
+
+// isDateTime reports whether a property's schema (or the schema it
+// refers to) is a date-time.
+func isDateTime(p any, doc map[string]any) bool {
+	s, _ := p.(map[string]any)
+	if r, ok := s["$ref"].(string); ok {
+		s, _ = doc["components"].(map[string]any)["schemas"].(map[string]any)[strings.TrimPrefix(r, "#/components/schemas/")].(map[string]any)
+	}
+	return s["format"] == "date-time"
 }

@@ -21,6 +21,24 @@ import (
 // answer the X-Request-Id header, and each document only the components it
 // refers to.
 
+// conventions is the document's Conventions section: the casing of
+// enumeration values per category and the form of time fields, which
+// TestEveryEnumAndTimeFieldFollowsTheConventions checks on every
+// enumeration and date-time of this document.
+const conventions = "## Conventions\n\n" +
+	"Field names are camelCase. Enumeration values are spelled by category:\n\n" +
+	"| category | casing | examples |\n|---|---|---|\n" +
+	"| states and statuses: where an object is in its lifecycle (`ConnectionStatus`, `OperationStatus`, a sync's, a delivery's, a rollout's or a campaign's `status` and `state`) | PascalCase | `PendingAuth`, `TimedOut`, `CandidateInstalled` |\n" +
+	"| codes that say why (`ErrorCode`, `HealthCode`, a campaign connection's `subState`) and every other enumeration: kinds, modes, triggers, actions, sources | snake_case | `wrong_file_open`, `auth_pending`, `on_demand`, `incremental`, `webconnector` |\n" +
+	"| event types | `noun.verb_past`, snake_case words around one dot | `connection.status_changed`, `rotation_campaign.connection_updated` |\n" +
+	"| names that appear in URLs like path segments: report names and report periods | kebab-case | `profit-and-loss`, `last-month-to-date` |\n" +
+	"| references to a field (`sort`) | the field's name, `-` for descending | `txnDate`, `-updatedAt` |\n" +
+	"| records' enumerations | QuickBooks' own values, as qbXML spells them | `AccountsReceivable`, `NotBillable` |\n\n" +
+	"The probes' `ok` and `ready`, and a live check's `ok`, say all is well: codes, like the health code `ok`.\n\n" +
+	"**Times.** An instant is an RFC 3339 date-time (`format: date-time`), named `…At` (`createdAt`, `expiresAt`) or by the preposition that says how it bounds something (`since`, `until`, `pausedUntil`, `asOf`, `notAfter`, `updatedSince`), or `deadline`. The platform writes its own in UTC with the `Z` suffix (`2026-03-14T09:30:00Z`, with up to six fractional digits when there are some); records' times (`timeCreated`, `timeModified`) are QuickBooks' local time with its UTC offset, as QuickBooks gives them. Dates are `YYYY-MM-DD` (`format: date`). Durations are Go duration text (`\"15m\"`, `\"6h\"`); measured times are integers of milliseconds named `…Ms`.\n\n" +
+	"**Compatibility.** Input still takes the earlier spellings: a duration (`expiresIn`, `syncSchedule.every`) as a number of seconds. The sync trigger `onDemand` is now `on_demand`, stored values included.\n\n" +
+	"**Methods.** A method a path does not take answers 404 `not_found` with `Allow` naming the methods it does; so does a write a data type lacks (voiding a list element, updating a type QuickBooks' SDK only reads), whose path the document does not list."
+
 // otherDocs completes operations documented in files this one does not own.
 var otherDocs = map[string]opSpec{
 	"GET /v1/companies/{companyId}/reports/{report}": {id: "getReport",
@@ -81,7 +99,8 @@ func clientDocument() jsonObj {
 			"**Errors** answer with one shape (`Error`): a stable `code` (see `ErrorCode` for the catalogue), a message for developers, a message and a resolution for the end user, the request's ID and, for errors from QuickBooks, `qbCode`.\n\n" +
 			"**Headers.** Every answer carries `X-Request-Id` (send your own, at most 64 plain characters, to correlate logs). Writes take `Idempotency-Key`. Created resources and queued operations answer `Location`. 429 and 503 answer `Retry-After` (seconds).\n\n" +
 			"**Records** are the camelCase JSON of QuickBooks' qbXML 13.0 elements: amounts, prices, quantities and percentages are decimal strings, dates `YYYY-MM-DD`, booleans and integers JSON booleans and numbers, repeatable elements arrays.\n\n" +
-			"**Webhooks** are signed: `Qbconnect-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`.",
+			"**Webhooks** are signed: `Qbconnect-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`.\n\n" +
+			conventions,
 		"license": jsonObj{"name": "Proprietary, all rights reserved", "identifier": "LicenseRef-qbconnect-proprietary"},
 	}
 	doc["tags"] = tags
