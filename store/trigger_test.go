@@ -11,7 +11,8 @@ import (
 
 // TestOnDemandTriggerIsMigratedToSnakeCase: sync states and runs that an
 // earlier version stored with the trigger "onDemand" read back as
-// "on_demand" once migration 01030 ran, and a row an earlier process writes
+// "on_demand" once migration 01030 ran (so do the sync events' stored
+// payloads), and a row an earlier process writes
 // after the migration (during a rolling upgrade) reads back the same way.
 func TestOnDemandTriggerIsMigratedToSnakeCase(t *testing.T) {
 	forEachDB(t, func(t *testing.T, newDSN storetest.DSNFunc) {
@@ -39,6 +40,8 @@ func TestOnDemandTriggerIsMigratedToSnakeCase(t *testing.T) {
 		}
 		exec(`UPDATE sync_states SET trigger_by = 'onDemand'`)
 		exec(`UPDATE sync_runs SET trigger_by = 'onDemand'`)
+		exec(`INSERT INTO webhook_events (id, org_id, company_id, type, data, created_at)
+			VALUES ('evt_old', 'org', 'cmp', 'sync.completed', '{"dataType":"customers","status":"Complete","trigger":"onDemand"}', 0)`)
 		exec(`DELETE FROM qbconnect_migrations WHERE version_id = 1030`)
 
 		storetest.OpenEnv(t, dsn, store.Options{}, e.Clock) // applies 01030 again
@@ -50,6 +53,14 @@ func TestOnDemandTriggerIsMigratedToSnakeCase(t *testing.T) {
 			if got != "on_demand" {
 				t.Errorf("%s.trigger_by after the migration = %q, want on_demand", table, got)
 			}
+		}
+
+		var data string
+		if err := raw.QueryRowContext(ctx, "SELECT data FROM webhook_events WHERE id = 'evt_old'").Scan(&data); err != nil {
+			t.Fatal(err)
+		}
+		if want := `{"dataType":"customers","status":"Complete","trigger":"on_demand"}`; data != want {
+			t.Errorf("a stored sync.completed payload after the migration = %s, want %s", data, want)
 		}
 
 		exec(`UPDATE sync_states SET trigger_by = 'onDemand'`)
