@@ -176,8 +176,8 @@ func enumCategory(schema, name string) (string, *regexp.Regexp) {
 	return "code or kind", snakeCase
 }
 
-// TestEveryEnumAndTimeFieldFollowsTheConventions walks the served client
-// API document: every enumeration value of the platform's objects,
+// TestEveryEnumAndTimeFieldFollowsTheConventions walks the served
+// documents (the client API's and the connector protocol's): every enumeration value of the platform's objects,
 // parameters and events follows the casing of its category (records'
 // enumerations are QuickBooks' own values, as qbXML spells them, and are
 // not checked), every date-time is named as an instant, and every field
@@ -190,8 +190,8 @@ func TestEveryEnumAndTimeFieldFollowsTheConventions(t *testing.T) {
 	if err := json.Unmarshal(api.EmbeddedDataTypeSchemas(), &qbxml); err != nil || len(qbxml.Components) == 0 {
 		t.Fatalf("data type schemas: %v", err)
 	}
-	doc := clientDocument(t)
 	var enums, times int
+	var doc map[string]any // the document being walked
 	var walk func(v any, where, schema, name string)
 	walk = func(v any, where, schema, name string) {
 		switch x := v.(type) {
@@ -235,16 +235,22 @@ func TestEveryEnumAndTimeFieldFollowsTheConventions(t *testing.T) {
 			}
 		}
 	}
-	for name, s := range doc["components"].(map[string]any)["schemas"].(map[string]any) {
-		if _, fromQBXML := qbxml.Components[name]; fromQBXML {
-			continue
+	for _, b := range [][]byte{api.OpenAPI(), api.ConnectorOpenAPI()} {
+		doc = nil
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
 		}
-		walk(s, "#/components/schemas/"+name, name, "")
+		for name, s := range doc["components"].(map[string]any)["schemas"].(map[string]any) {
+			if _, fromQBXML := qbxml.Components[name]; fromQBXML {
+				continue
+			}
+			walk(s, "#/components/schemas/"+name, name, "")
+		}
+		for path, item := range doc["paths"].(map[string]any) {
+			walk(item, "paths "+path, path, "")
+		}
+		walk(doc["webhooks"], "webhooks", "", "")
 	}
-	for path, item := range doc["paths"].(map[string]any) {
-		walk(item, "paths "+path, path, "")
-	}
-	walk(doc["webhooks"], "webhooks", "", "")
 	if enums < 100 || times < 20 {
 		t.Fatalf("walked %d enumeration values and %d date-times; the walk missed the document", enums, times)
 	}

@@ -12,8 +12,8 @@ import (
 // TestOnDemandTriggerIsMigratedToSnakeCase: sync states and runs that an
 // earlier version stored with the trigger "onDemand" read back as
 // "on_demand" once migration 01030 ran (so do the sync events' stored
-// payloads), and a row an earlier process writes
-// after the migration (during a rolling upgrade) reads back the same way.
+// payloads), and a row an earlier process writes after the migration
+// (during a rolling upgrade) reads back the same way.
 func TestOnDemandTriggerIsMigratedToSnakeCase(t *testing.T) {
 	forEachDB(t, func(t *testing.T, newDSN storetest.DSNFunc) {
 		ctx := context.Background()
