@@ -124,7 +124,7 @@ func schemas() jsonObj {
 		"from":     str("HH:MM"), "to": str("HH:MM"),
 	})
 	syncSchedule := object(nil, jsonObj{
-		"every":  withDesc(durationSchema(), "Interval such as \"6h\", at least 1 minute. Left out or 0, it is one hour (\"1h0m0s\"), which the company then shows; negative disables automatic syncs."),
+		"every":  withDesc(durationSchema(), "Interval such as \"6h\", at least 1 minute. Left out or \"0s\", it is one hour (\"1h0m0s\"), which the company then shows; negative disables automatic syncs."),
 		"window": syncWindow,
 	})
 	companyFields := jsonObj{

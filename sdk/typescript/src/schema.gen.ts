@@ -10075,7 +10075,7 @@ export interface components {
         };
         SyncSchedule: {
             /**
-             * @description Interval such as "6h", at least 1 minute. Left out or 0, it is one hour ("1h0m0s"), which the company then shows; negative disables automatic syncs.
+             * @description Interval such as "6h", at least 1 minute. Left out or "0s", it is one hour ("1h0m0s"), which the company then shows; negative disables automatic syncs.
              * @example 15m
              */
             every?: string;
