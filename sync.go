@@ -35,11 +35,26 @@ const (
 // SyncTrigger says what started a pass.
 type SyncTrigger string
 
-// Sync triggers.
+// Sync triggers. Like every enumeration that is not a state, they are
+// snake_case; before 1.1 on-demand passes were stored and shown as
+// "onDemand" (migration 01030 rewrote them; ParseSyncTrigger still reads
+// it).
 const (
 	TriggerSchedule SyncTrigger = "schedule"
-	TriggerOnDemand SyncTrigger = "onDemand"
+	TriggerOnDemand SyncTrigger = "on_demand"
 )
+
+// ParseSyncTrigger reads a trigger as stored or sent, accepting the
+// spelling "onDemand" of earlier versions; ok is false for anything else.
+func ParseSyncTrigger(s string) (t SyncTrigger, ok bool) {
+	switch SyncTrigger(s) {
+	case TriggerSchedule, TriggerOnDemand:
+		return SyncTrigger(s), true
+	case "onDemand":
+		return TriggerOnDemand, true
+	}
+	return "", false
+}
 
 // SyncState is the sync of one data type of one company: its status, the
 // high-water marks that the next incremental pass starts from, and the

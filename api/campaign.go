@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+
+	"github.com/qbconnect/qbconnect"
 )
 
 func (s *Server) registerCampaigns(rs *routeSet) {
@@ -21,7 +23,10 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": list})
+	if list == nil {
+		list = []*qbconnect.Campaign{}
+	}
+	writeJSON(w, http.StatusOK, wholeList(list))
 	return nil
 }
 

@@ -159,6 +159,9 @@ func (s *Server) createLinkCode(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A link code has no address of its own: the resource it creates is
+	// the link, seen on the connection.
+	w.Header().Set("Location", "/v1/companies/"+conn.CompanyID+"/connections/"+conn.ID)
 	writeJSON(w, http.StatusCreated, lc)
 	return nil
 }

@@ -92,11 +92,6 @@ func object(required []string, props jsonObj) jsonObj {
 // listOf is a list answered whole: the page shape, always the last page.
 func listOf(item jsonObj) jsonObj { return pageOf(item) }
 
-// looseList is a list whose items another part of the platform defines.
-func looseList() jsonObj {
-	return object([]string{"data"}, jsonObj{"data": array(jsonObj{"type": "object"})})
-}
-
 func pageOf(item jsonObj) jsonObj {
 	return object([]string{"data", "hasMore", "nextCursor"}, jsonObj{
 		"data": array(item), "hasMore": boolean(),
@@ -129,7 +124,7 @@ func schemas() jsonObj {
 		"from":     str("HH:MM"), "to": str("HH:MM"),
 	})
 	syncSchedule := object(nil, jsonObj{
-		"every":  withDesc(durationSchema(), "Interval such as \"6h\" (or seconds), at least 1 minute. Left out or 0, it is one hour (\"1h0m0s\"), which the company then shows; negative disables automatic syncs."),
+		"every":  withDesc(durationSchema(), "Interval such as \"6h\", at least 1 minute. Left out or \"0s\", it is one hour (\"1h0m0s\"), which the company then shows; negative disables automatic syncs."),
 		"window": syncWindow,
 	})
 	companyFields := jsonObj{
@@ -155,13 +150,13 @@ func schemas() jsonObj {
 	})
 	syncState := object([]string{"dataType", "status", "pages", "fetched", "deleted", "remaining", "restarts"}, jsonObj{
 		"dataType": str(""), "status": enum("Idle", "Queued", "Fetching", "Complete", "Failed"),
-		"mode": enum("full", "incremental"), "trigger": enum("schedule", "onDemand"), "runId": str(""),
+		"mode": enum("full", "incremental"), "trigger": enum("schedule", "on_demand"), "runId": str(""),
 		"pages": integer(), "fetched": integer(), "deleted": integer(), "remaining": integer(), "restarts": integer(),
 		"startedAt": dateTime(), "lastCompletedAt": dateTime(), "lastFullSyncAt": dateTime(), "updatedAt": dateTime(),
 		"error": ref("EmbeddedError"),
 	})
 	syncRun := object([]string{"id", "dataType", "mode", "trigger", "status", "pages", "fetched", "deleted", "restarts", "startedAt", "durationMs"}, jsonObj{
-		"id": str(""), "dataType": str(""), "mode": enum("full", "incremental"), "trigger": enum("schedule", "onDemand"),
+		"id": str(""), "dataType": str(""), "mode": enum("full", "incremental"), "trigger": enum("schedule", "on_demand"),
 		"status": enum("Queued", "Fetching", "Complete", "Failed"), "pages": integer(), "fetched": integer(), "deleted": integer(),
 		"restarts": integer(), "startedAt": dateTime(), "finishedAt": dateTime(), "durationMs": integer(), "error": ref("EmbeddedError"),
 	})

@@ -21,6 +21,24 @@ import (
 // answer the X-Request-Id header, and each document only the components it
 // refers to.
 
+// conventions is the document's Conventions section: the casing of
+// enumeration values per category and the form of time fields, which
+// TestEveryEnumAndTimeFieldFollowsTheConventions checks on every
+// enumeration and date-time of this document.
+const conventions = "## Conventions\n\n" +
+	"Field names are camelCase. Enumeration values are spelled by category:\n\n" +
+	"| category | casing | examples |\n|---|---|---|\n" +
+	"| states and statuses: where an object is in its lifecycle (`ConnectionStatus`, `OperationStatus`, a sync's, a delivery's, a rollout's or a campaign's `status` and `state`) | PascalCase | `PendingAuth`, `TimedOut`, `CandidateInstalled` |\n" +
+	"| codes that say why (`ErrorCode`, `HealthCode`, a campaign connection's `subState`) and every other enumeration: kinds, modes, triggers, actions, sources | snake_case | `wrong_file_open`, `auth_pending`, `on_demand`, `incremental`, `webconnector` |\n" +
+	"| event types | `noun.verb_past`, snake_case words around one dot | `connection.status_changed`, `rotation_campaign.connection_updated` |\n" +
+	"| names that appear in URLs like path segments: report names and report periods | kebab-case | `profit-and-loss`, `last-month-to-date` |\n" +
+	"| references to a field (`sort`) | the field's name, `-` for descending | `txnDate`, `-updatedAt` |\n" +
+	"| records' enumerations | QuickBooks' own values, as qbXML spells them | `AccountsReceivable`, `NotBillable` |\n\n" +
+	"The probes' `ok` and `ready`, and a live check's `ok`, say all is well: codes, like the health code `ok`.\n\n" +
+	"**Times.** An instant is an RFC 3339 date-time (`format: date-time`), named `…At` (`createdAt`, `expiresAt`) or by the preposition that says how it bounds something (`since`, `until`, `pausedUntil`, `asOf`, `notAfter`, `updatedSince`), or `deadline`. The platform writes its own in UTC with the `Z` suffix (`2026-03-14T09:30:00Z`, with up to six fractional digits when there are some); records' times (`timeCreated`, `timeModified`) are QuickBooks' local time with its UTC offset, as QuickBooks gives them. Dates are `YYYY-MM-DD` (`format: date`). Durations are Go duration text (`\"15m\"`, `\"6h\"`); measured times are integers of milliseconds named `…Ms`.\n\n" +
+	"**Compatibility.** Input still takes the earlier spellings: a duration (`expiresIn`, `syncSchedule.every`) as a number of seconds. The sync trigger `onDemand` is now `on_demand`, stored values included.\n\n" +
+	"**Methods.** A method a path does not take answers 404 `not_found` with `Allow` naming the methods it does; so does a write a data type lacks (voiding a list element, updating a type QuickBooks' SDK only reads), whose path the document does not list."
+
 // otherDocs completes operations documented in files this one does not own.
 var otherDocs = map[string]opSpec{
 	"GET /v1/companies/{companyId}/reports/{report}": {id: "getReport",
@@ -52,6 +70,7 @@ func clientDocument() jsonObj {
 	}
 	comps := mergeObj(schemas(), typeSchemas)
 	comps = mergeObj(comps, eventSchemas())
+	comps = mergeObj(comps, releaseSchemas())
 	tags := []jsonObj{
 		{"name": "Platform", "description": "Probes, metrics and this document. They take no credential."},
 		{"name": "Company", "description": "A company is one QuickBooks company file of one of your customers."},
@@ -80,7 +99,8 @@ func clientDocument() jsonObj {
 			"**Errors** answer with one shape (`Error`): a stable `code` (see `ErrorCode` for the catalogue), a message for developers, a message and a resolution for the end user, the request's ID and, for errors from QuickBooks, `qbCode`.\n\n" +
 			"**Headers.** Every answer carries `X-Request-Id` (send your own, at most 64 plain characters, to correlate logs). Writes take `Idempotency-Key`. Created resources and queued operations answer `Location`. 429 and 503 answer `Retry-After` (seconds).\n\n" +
 			"**Records** are the camelCase JSON of QuickBooks' qbXML 13.0 elements: amounts, prices, quantities and percentages are decimal strings, dates `YYYY-MM-DD`, booleans and integers JSON booleans and numbers, repeatable elements arrays.\n\n" +
-			"**Webhooks** are signed: `Qbconnect-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`.",
+			"**Webhooks** are signed: `Qbconnect-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`.\n\n" +
+			conventions,
 		"license": jsonObj{"name": "Proprietary, all rights reserved", "identifier": "LicenseRef-qbconnect-proprietary"},
 	}
 	doc["tags"] = tags
@@ -421,6 +441,9 @@ func (e *exampler) object(s jsonObj, depth int) any {
 
 func (e *exampler) text(s jsonObj, key string) string {
 	var v string
+	if ex, ok := s["examples"].([]string); ok && len(ex) > 0 {
+		return ex[0]
+	}
 	switch s["format"] {
 	case "date-time":
 		return "2026-03-14T09:30:00Z"
@@ -565,13 +588,13 @@ func healthCodes() []string {
 	}
 }
 
-// durationSchema is a duration as qbconnect.Duration reads it: Go's
-// duration text, or a number of seconds.
+// durationSchema is a duration as the API writes it: Go's duration text.
+// qbconnect.Duration also reads a number of seconds, the earlier spelling,
+// which the document no longer offers (one type per field).
 func durationSchema() jsonObj {
-	return jsonObj{"oneOf": []jsonObj{
-		{"type": "string", "description": "Go duration text, such as \"90s\", \"15m\" or \"6h\"."},
-		{"type": "number", "format": "double", "description": "Seconds."},
-	}}
+	return jsonObj{"type": "string", "pattern": `^-?([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$`,
+		"examples":    []string{"15m"},
+		"description": "Go duration text, such as \"90s\", \"15m\" or \"6h\". A number of seconds is still read, for compatibility."}
 }
 
 // eventSchemas are the payloads of the webhook deliveries.
@@ -590,16 +613,19 @@ func eventSchemas() jsonObj {
 	}
 	return jsonObj{
 		"EventType": withDesc(enum(events...), "connection.status_changed, sync.completed, sync.failed, write.succeeded, write.failed, rotation_campaign.connection_updated."),
-		"ConnectionStatusChangedEvent": envelope(qbconnect.EventConnectionStatusChanged, object([]string{"connection", "previousStatus", "previousHealthCode"}, jsonObj{
-			"connection": ref("Connection"), "previousStatus": ref("ConnectionStatus"), "previousHealthCode": str("The health code before the change."),
-		}), "A connection's status or its health code changed."),
-		"SyncCompletedEvent":  envelope(qbconnect.EventSyncCompleted, ref("SyncState"), "A sync pass of one data type completed."),
-		"SyncFailedEvent":     envelope(qbconnect.EventSyncFailed, ref("SyncState"), "A sync pass of one data type failed; data.error says why."),
-		"WriteSucceededEvent": envelope(qbconnect.EventWriteSucceeded, ref("Operation"), "A client's write ran in QuickBooks; data.record is the record as QuickBooks saved it."),
-		"WriteFailedEvent":    envelope(qbconnect.EventWriteFailed, ref("Operation"), "A client's write failed or timed out; data.error says why."),
+		"ConnectionStatusChange": withDesc(object([]string{"connection", "previousStatus", "previousHealthCode"}, jsonObj{
+			"connection":         withDesc(ref("Connection"), "The connection after the change, as GET .../connections/{connectionId} shows it."),
+			"previousStatus":     withDesc(ref("ConnectionStatus"), "The status before the change (the same as connection.status when only the health changed)."),
+			"previousHealthCode": withDesc(ref("HealthCode"), "The health code before the change (the same as connection.health.code when only the status changed)."),
+		}), "What changed on a connection: the connection as it now is, and its status and health code before."),
+		"ConnectionStatusChangedEvent": envelope(qbconnect.EventConnectionStatusChanged, ref("ConnectionStatusChange"), "A connection's status or its health code changed."),
+		"SyncCompletedEvent":           envelope(qbconnect.EventSyncCompleted, ref("SyncState"), "A sync pass of one data type completed."),
+		"SyncFailedEvent":              envelope(qbconnect.EventSyncFailed, ref("SyncState"), "A sync pass of one data type failed; data.error says why."),
+		"WriteSucceededEvent":          envelope(qbconnect.EventWriteSucceeded, ref("Operation"), "A client's write ran in QuickBooks; data.record is the record as QuickBooks saved it."),
+		"WriteFailedEvent":             envelope(qbconnect.EventWriteFailed, ref("Operation"), "A client's write failed or timed out; data.error says why."),
 		"RotationConnectionUpdatedEvent": envelope(qbconnect.EventRotationConnectionUpdated, object([]string{"campaignId", "previousState", "connection"}, jsonObj{
-			"campaignId": str(""), "previousState": str("The connection's state in the campaign before."),
-			"connection": withDesc(jsonObj{"type": "object"}, "The connection's state in the campaign (Offered, CandidateInstalled, Approved, Switched, Denied, WrongFile, FellBack, Left) with its company."),
+			"campaignId": str(""), "previousState": withDesc(ref("CampaignState"), "The connection's state in the campaign before."),
+			"connection": withDesc(ref("CampaignConnection"), "The connection's state in the campaign now, with its company and what the end user should do."),
 		}), "During a certificate-rotation campaign, a connection moved to another state."),
 	}
 }

@@ -195,10 +195,10 @@ func (c *specChecker) validate(req *http.Request, body []byte, status int, heade
 	}
 	if err != nil {
 		// Not a documented endpoint: it must be answered with the error
-		// shape and a 404, or, on a data type's paths, 400 when the data
-		// type does not take the action (voiding a customer) or the
-		// request is malformed before the data type is known, and 401
-		// without a credential.
+		// shape and a 404 (a data type that does not take the action,
+		// such as voiding a customer, included), or, on a data type's
+		// paths, 400 when the request is malformed before the data type
+		// is known, and 401 without a credential.
 		var eb struct {
 			Error map[string]any `json:"error"`
 		}

@@ -56,7 +56,10 @@ func (s *Server) listReleases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": list})
+	if list == nil {
+		list = []*qbconnect.Release{}
+	}
+	writeJSON(w, http.StatusOK, wholeList(list))
 	return nil
 }
 
@@ -129,8 +132,14 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	writeJSON(w, http.StatusOK, wholeList(out))
 	return nil
+}
+
+// wholeList is a list answered whole, in the page shape of every list:
+// always the last page.
+func wholeList(data any) map[string]any {
+	return map[string]any{"data": data, "hasMore": false, "nextCursor": nil}
 }
 
 func (s *Server) handleUpdateOffer(w http.ResponseWriter, r *http.Request) error {

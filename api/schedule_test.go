@@ -29,7 +29,7 @@ func TestNewCompanyIsSyncedHourlyByDefault(t *testing.T) {
 	}
 
 	e.mustDo(200, "PATCH", path, key, map[string]any{"syncSchedule": map[string]any{"every": "6h"}}, &co)
-	e.mustDo(200, "PATCH", path, key, map[string]any{"syncSchedule": map[string]any{"every": 0}}, &co)
+	e.mustDo(200, "PATCH", path, key, map[string]any{"syncSchedule": map[string]any{"every": "0s"}}, &co)
 	if got := every(co); got != "1h0m0s" {
 		t.Errorf("patched to 0, syncSchedule.every is %v, want the default 1h0m0s", got)
 	}

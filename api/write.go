@@ -306,6 +306,13 @@ func keyReused(key string) error {
 
 // write plans one write and answers with its operation.
 func (s *Server) write(w http.ResponseWriter, r *http.Request, action qbconnect.WriteAction, withBody bool) error {
+	t, err := s.dataType(r)
+	if err != nil {
+		return err
+	}
+	if !containsString(t.Actions, string(action)) {
+		return actionNotFound(w, r, t, action)
+	}
 	wait, err := s.waitParam(r, "timeout")
 	if err != nil {
 		return err
@@ -338,14 +345,6 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, action qbconnect.
 	if err != nil {
 		return err
 	}
-	t, err := s.dataType(r)
-	if err != nil {
-		return err
-	}
-	if !containsString(t.Actions, string(action)) {
-		return qbconnect.Errorf(qbconnect.EInvalid, "%s cannot be %s through QuickBooks' SDK (it supports: %s)",
-			t.Name, pastTense(action), strings.Join(append([]string{"read"}, t.Actions...), ", "))
-	}
 	eng, err := s.syncEngine()
 	if err != nil {
 		return err
@@ -375,6 +374,36 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, action qbconnect.
 		return err
 	}
 	return s.writeOperation(w, r, op, wait > 0)
+}
+
+// actionNotFound answers a write the data type does not take (voiding a
+// list element, deleting a read-only type) as any method a path does not
+// take is answered: 404 not_found, with Allow naming the methods the data
+// type's path takes (none for .../void on a type that cannot be voided, a
+// path the document does not have).
+func actionNotFound(w http.ResponseWriter, r *http.Request, t qbconnect.DataTypeInfo, action qbconnect.WriteAction) error {
+	allowed := []string{"GET"}
+	switch action {
+	case qbconnect.WriteCreate:
+	case qbconnect.WriteVoid:
+		allowed = nil
+	default:
+		if containsString(t.Actions, string(qbconnect.WriteUpdate)) {
+			allowed = append(allowed, "PATCH")
+		}
+		if containsString(t.Actions, string(qbconnect.WriteDelete)) {
+			allowed = append(allowed, "DELETE")
+		}
+	}
+	e := &qbconnect.Error{Code: qbconnect.ENotFound,
+		Message:     fmt.Sprintf("no endpoint %s %s: %s cannot be %s through QuickBooks' SDK (it supports: %s)", r.Method, r.URL.Path, t.Name, pastTense(action), strings.Join(append([]string{"read"}, t.Actions...), ", ")),
+		UserMessage: "QuickBooks does not allow this change to this kind of record.",
+		Resolution:  "Check the data type's operations in the API reference (GET /v1/data-types lists the writes each takes)."}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		e.Message += " (allowed: " + strings.Join(allowed, ", ") + ")"
+	}
+	return e
 }
 
 func pastTense(a qbconnect.WriteAction) string {

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/qbconnect/qbconnect/api"
 )
 
 // operation is an operation as the API answers it.
@@ -365,8 +368,8 @@ func TestWriteWaitsForQuickBooks(t *testing.T) {
 		{"too large", "POST", base, `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, nil, 413, "larger than"},
 		{"long idempotency key", "POST", base, `{"name":"x"}`, []string{"Idempotency-Key", strings.Repeat("k", 201)}, 400, "Idempotency-Key"},
 		{"update without editSequence", "PATCH", base + "/80000001-1", `{"name":"x"}`, nil, 400, "editSequence"},
-		{"void a list element", "POST", base + "/80000001-1/void", ``, nil, 400, "cannot be voided"},
-		{"update terms", "PATCH", "/v1/companies/" + c.id + "/standardTerms/1", `{"editSequence":"1","name":"x"}`, nil, 400, "cannot be updated"},
+		{"void a list element", "POST", base + "/80000001-1/void", ``, nil, 404, "cannot be voided"},
+		{"update terms", "PATCH", "/v1/companies/" + c.id + "/standardTerms/1", `{"editSequence":"1","name":"x"}`, nil, 404, "cannot be updated"},
 		{"delete with a body", "DELETE", base + "/80000001-1", `{"x":1}`, nil, 400, "unknown field"},
 		{"unknown type", "POST", "/v1/companies/" + c.id + "/widgets", `{"name":"x"}`, nil, 404, "unknown data type"},
 		{"unknown company", "POST", "/v1/companies/cmp_0000000000000000/customers", `{"name":"x"}`, nil, 404, "company not found"},
@@ -383,5 +386,70 @@ func TestWriteWaitsForQuickBooks(t *testing.T) {
 		if r.Status != tc.status || !strings.Contains(eb.Error["message"], tc.msg) {
 			t.Errorf("%s: %d %s; want %d containing %q", tc.name, r.Status, r.Body, tc.status, tc.msg)
 		}
+	}
+}
+
+// TestActionADataTypeLacksIsNotFoundWithAllow: a write a data type does not
+// take (voiding a list element, updating or deleting a type QuickBooks'
+// SDK only reads) answers as any method a path does not take: 404
+// not_found, with Allow naming exactly the methods the document lists on
+// that data type's path, and none on a .../void path the type lacks.
+func TestActionADataTypeLacksIsNotFoundWithAllow(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	c := newCompany(t, e, smallCompany())
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	documented := func(path string) string {
+		var ms []string
+		for _, m := range []string{"get", "post", "patch", "delete"} {
+			if _, ok := doc.Paths[path][m]; ok {
+				ms = append(ms, strings.ToUpper(m))
+			}
+		}
+		return strings.Join(ms, ", ")
+	}
+	types := e.do("GET", "/v1/data-types", c.key, nil)
+	var list struct {
+		Data []struct {
+			Name    string   `json:"name"`
+			Actions []string `json:"actions"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(types.Body, &list); err != nil || len(list.Data) == 0 {
+		t.Fatalf("data types: %v %s", err, types.Body)
+	}
+	tried := 0
+	for _, dt := range list.Data {
+		base := "/v1/companies/{companyId}/" + dt.Name
+		for _, a := range []struct{ action, method, path, body, verb string }{
+			{"create", "POST", base, `{"name":"x"}`, "created"},
+			{"update", "PATCH", base + "/{id}", `{"editSequence":"1"}`, "updated"},
+			{"delete", "DELETE", base + "/{id}", ``, "deleted"},
+			{"void", "POST", base + "/{id}/void", ``, "voided"},
+		} {
+			if slices.Contains(dt.Actions, a.action) {
+				continue
+			}
+			tried++
+			path := strings.NewReplacer("{companyId}", c.id, "{id}", "80000001-1").Replace(a.path)
+			var body any
+			if a.body != "" {
+				body = a.body
+			}
+			r := e.do(a.method, path, c.key, body)
+			if r.Status != 404 || r.ErrorCode() != "not_found" || !strings.Contains(string(r.Body), "cannot be "+a.verb) {
+				t.Errorf("%s %s: %d %s; want 404 not_found saying it cannot be %s", a.method, path, r.Status, r.Body, a.verb)
+			}
+			if got, want := r.Header.Get("Allow"), documented(a.path); got != want {
+				t.Errorf("%s %s: Allow %q, want the document's methods on %s: %q", a.method, path, got, a.path, want)
+			}
+		}
+	}
+	if tried == 0 {
+		t.Fatal("every data type takes every write; nothing was tried")
 	}
 }

@@ -71,6 +71,9 @@ func scanSyncState(row interface{ Scan(...any) error }) (*qbconnect.SyncState, e
 	if err != nil {
 		return nil, err
 	}
+	if t, ok := qbconnect.ParseSyncTrigger(string(st.Trigger)); ok {
+		st.Trigger = t // a row an earlier version wrote after migration 01030
+	}
 	st.HighWater, st.DeletedMark, st.PassHighWater = zeroMicros(high), zeroMicros(delMark), zeroMicros(passHigh)
 	st.LastFullAt, st.LastCompleteAt, st.StartedAt = timePtr(lastFull), timePtr(lastComplete), timePtr(started)
 	st.UpdatedAt = fromMicros(updated)
@@ -296,6 +299,9 @@ func scanRun(row interface{ Scan(...any) error }) (*qbconnect.SyncRun, int64, er
 		&run.Pages, &run.Fetched, &run.Deleted, &run.Restarts, &started, &finished)
 	if err != nil {
 		return nil, 0, err
+	}
+	if t, ok := qbconnect.ParseSyncTrigger(string(run.Trigger)); ok {
+		run.Trigger = t // a row an earlier version wrote after migration 01030
 	}
 	run.StartedAt, run.FinishedAt = fromMicros(started), timePtr(finished)
 	if run.FinishedAt != nil {

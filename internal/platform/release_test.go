@@ -132,6 +132,9 @@ func TestServeRunsRotationCampaignOverHTTPAndSMTP(t *testing.T) {
 	}
 	report(b, "2.0.0", "ok", true)
 	waitState("Approved")
+	// Releases, campaigns and certificates answer as the document types
+	// them.
+	conformsToDocument(t, m.URL(), key, "/v1/releases", "/v1/rotation-campaigns", "/v1/rotation-campaigns/"+camp.ID, "/v1/signing-certificates")
 	status, body := get(t, m.URL()+"/v1/rotation-campaigns", key)
 	if status != 200 || len(body["data"].([]any)) != 1 {
 		t.Errorf("list: %d %v", status, body)

@@ -3630,6 +3630,21 @@ export interface components {
             amount?: string;
             txnId: string;
         };
+        Artifact: {
+            /** @enum {string} */
+            kind: "executable" | "installer" | "signature" | "other";
+            /** @description The file name, unique within the release. */
+            name: string;
+            /** @description Such as windows/amd64, for executables and installers. */
+            platform?: string;
+            /** @description Lowercase hex. */
+            sha256: string;
+            /** @description The name of the artifact holding this one's detached signature. */
+            signature?: string;
+            /** @description The signature format, as its standard names it: authenticode-pe, authenticode-msi, pkcs7-detached. */
+            signatureKind?: string;
+            size: number;
+        };
         /** @description The qbXML AssetAccountRef element. */
         AssetAccountRef: {
             fullName?: string;
@@ -3923,6 +3938,98 @@ export interface components {
             fullName?: string;
             listId?: string;
         };
+        Campaign: {
+            /** Format: date-time */
+            completedAt?: string;
+            /** @description In a list, the connections that need action; in a campaign read alone, every one. */
+            connections?: components["schemas"]["CampaignConnection"][];
+            /** @description Connections per state, over the organisation's connections. */
+            counts: {
+                Approved: number;
+                CandidateInstalled: number;
+                Denied: number;
+                FellBack: number;
+                Left: number;
+                Offered: number;
+                Switched: number;
+                WrongFile: number;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            id: string;
+            newSigner: components["schemas"]["Certificate"];
+            /**
+             * Format: date-time
+             * @description When every affected client was emailed the notice.
+             */
+            notifiedAt?: string;
+            /**
+             * Format: date-time
+             * @description The date by which connections should be Approved.
+             */
+            oldCertificateExpiresAt?: string;
+            oldThumbprints: string[];
+            releaseId: string;
+            /**
+             * @description Go duration text, such as "90s", "15m" or "6h". A number of seconds is still read, for compatibility.
+             * @example 15m
+             */
+            reminderAfter?: string;
+            /**
+             * Format: date-time
+             * @description From then on, end users are asked to authorise the new version.
+             */
+            rolloutAt: string;
+            status: components["schemas"]["CampaignStatus"];
+            /** @description The release signed with the new certificate. */
+            version: string;
+        };
+        CampaignConnection: {
+            /**
+             * Format: date-time
+             * @description When QuickBooks authorised the new version.
+             */
+            approvedAt?: string;
+            companyId: string;
+            companyName: string;
+            connectionId: string;
+            connectorId: string;
+            file: components["schemas"]["FileIdentity"];
+            healthCode?: components["schemas"]["HealthCode"];
+            instructions?: components["schemas"]["Instructions"];
+            /** @description The end user must act now. */
+            needsAction: boolean;
+            /** @description The certificate the connector ran before. */
+            oldThumbprint: string;
+            /** Format: date-time */
+            remindedAt?: string;
+            /**
+             * Format: date-time
+             * @description When the connection entered its state.
+             */
+            since: string;
+            state: components["schemas"]["CampaignState"];
+            /**
+             * @description What stands in the way, in CandidateInstalled (and Denied, WrongFile).
+             * @enum {string}
+             */
+            subState?: "prompt_showing" | "wrong_file_open" | "qb_closed" | "approved_wrong_file" | "denied" | "other";
+            /**
+             * Format: date-time
+             * @description When the connector ran the new release.
+             */
+            updatedAt?: string;
+        };
+        /**
+         * @description Where a connection is: Offered → CandidateInstalled → Approved → Switched; Denied, WrongFile and FellBack are the detours, Left the way out.
+         * @enum {string}
+         */
+        CampaignState: "Offered" | "CandidateInstalled" | "Approved" | "Switched" | "Denied" | "WrongFile" | "FellBack" | "Left";
+        /**
+         * @description Active while some connections have not approved the new version; Complete when every one did (or left).
+         * @enum {string}
+         */
+        CampaignStatus: "Active" | "Complete";
         /** @description The qbXML CashBackInfoAdd element. */
         CashBackInfoAdd: {
             accountRef: components["schemas"]["AccountRef"];
@@ -3953,6 +4060,21 @@ export interface components {
             amount?: string;
             memo?: string;
             txnLineId: string;
+        };
+        Certificate: {
+            commonName?: string;
+            issuer?: string;
+            /**
+             * Format: date-time
+             * @description 0001-01-01T00:00:00Z when unknown.
+             */
+            notAfter: string;
+            /** Format: date-time */
+            notBefore: string;
+            serial?: string;
+            subject: string;
+            /** @description SHA-1 of the certificate, lowercase hex. */
+            thumbprint: string;
         };
         /** @description A Check record: the qbXML CheckRet element as camelCase JSON. */
         Check: {
@@ -4142,18 +4264,22 @@ export interface components {
          * @enum {string}
          */
         ConnectionStatus: "PendingAuth" | "Linked" | "Unlinked" | "Deauthorized";
+        /** @description What changed on a connection: the connection as it now is, and its status and health code before. */
+        ConnectionStatusChange: {
+            /** @description The connection after the change, as GET .../connections/{connectionId} shows it. */
+            connection: components["schemas"]["Connection"];
+            /** @description The health code before the change (the same as connection.health.code when only the status changed). */
+            previousHealthCode: components["schemas"]["HealthCode"];
+            /** @description The status before the change (the same as connection.status when only the health changed). */
+            previousStatus: components["schemas"]["ConnectionStatus"];
+        };
         /** @description A connection's status or its health code changed. */
         ConnectionStatusChangedEvent: {
             /** @description The company the event is about. */
             companyId?: string;
             /** Format: date-time */
             createdAt: string;
-            data: {
-                connection: components["schemas"]["Connection"];
-                /** @description The health code before the change. */
-                previousHealthCode: string;
-                previousStatus: components["schemas"]["ConnectionStatus"];
-            };
+            data: components["schemas"]["ConnectionStatusChange"];
             /** @description The event's ID; deliveries of one event share it (Qbconnect-Event-Id). */
             id: string;
             /** @enum {string} */
@@ -6208,6 +6334,11 @@ export interface components {
         IncomeAccountRef: {
             fullName?: string;
             listId?: string;
+        };
+        Instructions: {
+            /** @description What the end user sees. */
+            situation: string;
+            steps: string[];
         };
         /** @description The qbXML InventorySiteLocationRef element. */
         InventorySiteLocationRef: {
@@ -8782,6 +8913,36 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        Release: {
+            artifacts: components["schemas"]["Artifact"][];
+            /** @description The rotation campaign the release started, when its signer differs from the previous release's. */
+            campaignId?: string;
+            /** @description stable unless said otherwise. */
+            channel: string;
+            id: string;
+            notes?: string;
+            /** Format: date-time */
+            publishedAt: string;
+            rollout: components["schemas"]["Rollout"];
+            signer: components["schemas"]["Certificate"];
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Semantic version, such as 1.4.0. */
+            version: string;
+        };
+        Rollout: {
+            /** @description Company IDs offered the release whatever the percentage. */
+            companies?: string[];
+            percent: number;
+            state: components["schemas"]["RolloutState"];
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * @description Active: offered to the connectors the rollout selects; Paused: offered to none.
+         * @enum {string}
+         */
+        RolloutState: "Active" | "Paused";
         /** @description During a certificate-rotation campaign, a connection moved to another state. */
         RotationConnectionUpdatedEvent: {
             /** @description The company the event is about. */
@@ -8790,10 +8951,10 @@ export interface components {
             createdAt: string;
             data: {
                 campaignId: string;
-                /** @description The connection's state in the campaign (Offered, CandidateInstalled, Approved, Switched, Denied, WrongFile, FellBack, Left) with its company. */
-                connection: Record<string, never>;
+                /** @description The connection's state in the campaign now, with its company and what the end user should do. */
+                connection: components["schemas"]["CampaignConnection"];
                 /** @description The connection's state in the campaign before. */
-                previousState: string;
+                previousState: components["schemas"]["CampaignState"];
             };
             /** @description The event's ID; deliveries of one event share it (Qbconnect-Event-Id). */
             id: string;
@@ -9806,6 +9967,29 @@ export interface components {
             /** Format: duration */
             maximumHours?: string;
         };
+        SigningCertificate: {
+            /** @description What the connector reports as its signer (connector_claim). */
+            claimedSigner?: string;
+            commonName?: string;
+            /** @description The organisation's connectors running it. */
+            connectors: number;
+            /** @description Whole days until notAfter; negative once expired. */
+            daysLeft?: number;
+            issuer?: string;
+            /** Format: date-time */
+            notAfter?: string;
+            /** Format: date-time */
+            notBefore?: string;
+            releases?: string[];
+            serial?: string;
+            /**
+             * @description verified: it signed a release the platform published, and its details come from that signature; connector_claim: only what a connector reports about itself.
+             * @enum {string}
+             */
+            source: "verified" | "connector_claim";
+            subject?: string;
+            thumbprint: string;
+        };
         /** @description A StandardTerms record: the qbXML StandardTermsRet element as camelCase JSON. */
         StandardTerms: {
             /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
@@ -9887,11 +10071,14 @@ export interface components {
             /** @enum {string} */
             status: "Queued" | "Fetching" | "Complete" | "Failed";
             /** @enum {string} */
-            trigger: "schedule" | "onDemand";
+            trigger: "schedule" | "on_demand";
         };
         SyncSchedule: {
-            /** @description Interval such as "6h" (or seconds), at least 1 minute. Left out or 0, it is one hour ("1h0m0s"), which the company then shows; negative disables automatic syncs. */
-            every?: string | number;
+            /**
+             * @description Interval such as "6h", at least 1 minute. Left out or "0s", it is one hour ("1h0m0s"), which the company then shows; negative disables automatic syncs.
+             * @example 15m
+             */
+            every?: string;
             window?: {
                 days?: number[];
                 /** @description HH:MM */
@@ -9922,7 +10109,7 @@ export interface components {
             /** @enum {string} */
             status: "Idle" | "Queued" | "Fetching" | "Complete" | "Failed";
             /** @enum {string} */
-            trigger?: "schedule" | "onDemand";
+            trigger?: "schedule" | "on_demand";
             /** Format: date-time */
             updatedAt?: string;
         };
@@ -10868,7 +11055,7 @@ export interface operations {
                  *       },
                  *       "name": "Acme Bakery",
                  *       "syncSchedule": {
-                 *         "every": "every",
+                 *         "every": "15m",
                  *         "window": {
                  *           "days": [
                  *             0
@@ -10902,7 +11089,7 @@ export interface operations {
                      *       },
                      *       "name": "Acme Bakery",
                      *       "syncSchedule": {
-                     *         "every": "every",
+                     *         "every": "15m",
                      *         "window": {
                      *           "days": [
                      *             0
@@ -10955,7 +11142,7 @@ export interface operations {
                      *       },
                      *       "name": "Acme Bakery",
                      *       "syncSchedule": {
-                     *         "every": "every",
+                     *         "every": "15m",
                      *         "window": {
                      *           "days": [
                      *             0
@@ -11027,7 +11214,7 @@ export interface operations {
                  *       },
                  *       "name": "Acme Bakery",
                  *       "syncSchedule": {
-                 *         "every": "every",
+                 *         "every": "15m",
                  *         "window": {
                  *           "days": [
                  *             0
@@ -11060,7 +11247,7 @@ export interface operations {
                      *       },
                      *       "name": "Acme Bakery",
                      *       "syncSchedule": {
-                     *         "every": "every",
+                     *         "every": "15m",
                      *         "window": {
                      *           "days": [
                      *             0
@@ -15289,17 +15476,20 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "expiresIn": "expires in"
+                 *       "expiresIn": "15m"
                  *     }
                  */
                 "application/json": {
-                    /** @description The code's lifetime, such as "15m" (or seconds); left out, the server's default. */
-                    expiresIn?: string | number;
+                    /**
+                     * @description The code's lifetime, such as "15m"; left out, the server's default.
+                     * @example 15m
+                     */
+                    expiresIn?: string;
                 };
             };
         };
         responses: {
-            /** @description The code, shown only here. */
+            /** @description The code, shown only here; Location is the connection's address, to follow until it is Linked. */
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
@@ -40148,12 +40338,44 @@ export interface operations {
                     /**
                      * @example {
                      *       "data": [
-                     *         {}
-                     *       ]
+                     *         {
+                     *           "artifacts": [
+                     *             {
+                     *               "kind": "executable",
+                     *               "name": "Acme Bakery",
+                     *               "sha256": "sha256",
+                     *               "size": 1
+                     *             }
+                     *           ],
+                     *           "campaignId": "rot_2a5c8e1g4j7l9n3q",
+                     *           "channel": "channel",
+                     *           "id": "80000001-1712345678",
+                     *           "notes": "notes",
+                     *           "publishedAt": "2026-03-14T09:30:00Z",
+                     *           "rollout": {
+                     *             "percent": 0,
+                     *             "state": "Active",
+                     *             "updatedAt": "2026-03-14T09:30:00Z"
+                     *           },
+                     *           "signer": {
+                     *             "notAfter": "2026-03-14T09:30:00Z",
+                     *             "notBefore": "2026-03-14T09:30:00Z",
+                     *             "subject": "subject",
+                     *             "thumbprint": "thumbprint"
+                     *           },
+                     *           "updatedAt": "2026-03-14T09:30:00Z",
+                     *           "version": "version"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
                      *     }
                      */
                     "application/json": {
-                        data: Record<string, never>[];
+                        data: components["schemas"]["Release"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -40171,7 +40393,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every campaign. */
+            /** @description Every campaign, with the connections that need action. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -40181,12 +40403,63 @@ export interface operations {
                     /**
                      * @example {
                      *       "data": [
-                     *         {}
-                     *       ]
+                     *         {
+                     *           "completedAt": "2026-03-14T09:30:00Z",
+                     *           "connections": [
+                     *             {
+                     *               "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *               "companyName": "Acme Bakery",
+                     *               "connectionId": "con_9d2f6h1k5m8p3r7t",
+                     *               "connectorId": "ctr_1f4h7k2m5p8r3t6v",
+                     *               "file": {
+                     *                 "companyName": "Acme Bakery",
+                     *                 "path": "C:\\Users\\Public\\Documents\\Acme Bakery.qbw"
+                     *               },
+                     *               "needsAction": true,
+                     *               "oldThumbprint": "old thumbprint",
+                     *               "since": "2026-03-14T09:30:00Z",
+                     *               "state": "Offered"
+                     *             }
+                     *           ],
+                     *           "counts": {
+                     *             "Approved": 1,
+                     *             "CandidateInstalled": 1,
+                     *             "Denied": 1,
+                     *             "FellBack": 1,
+                     *             "Left": 1,
+                     *             "Offered": 1,
+                     *             "Switched": 1,
+                     *             "WrongFile": 1
+                     *           },
+                     *           "createdAt": "2026-03-14T09:30:00Z",
+                     *           "id": "80000001-1712345678",
+                     *           "newSigner": {
+                     *             "notAfter": "2026-03-14T09:30:00Z",
+                     *             "notBefore": "2026-03-14T09:30:00Z",
+                     *             "subject": "subject",
+                     *             "thumbprint": "thumbprint"
+                     *           },
+                     *           "notifiedAt": "2026-03-14T09:30:00Z",
+                     *           "oldCertificateExpiresAt": "2026-03-14T09:30:00Z",
+                     *           "oldThumbprints": [
+                     *             "old thumbprints"
+                     *           ],
+                     *           "releaseId": "id_releaseid",
+                     *           "reminderAfter": "15m",
+                     *           "rolloutAt": "2026-03-14T09:30:00Z",
+                     *           "status": "Active",
+                     *           "version": "version"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
                      *     }
                      */
                     "application/json": {
-                        data: Record<string, never>[];
+                        data: components["schemas"]["Campaign"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -40210,15 +40483,77 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The campaign. */
+            /** @description The campaign with every affected connection. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
-                    "application/json": Record<string, never>;
+                    /**
+                     * @example {
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "connections": [
+                     *         {
+                     *           "approvedAt": "2026-03-14T09:30:00Z",
+                     *           "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *           "companyName": "Acme Bakery",
+                     *           "connectionId": "con_9d2f6h1k5m8p3r7t",
+                     *           "connectorId": "ctr_1f4h7k2m5p8r3t6v",
+                     *           "file": {
+                     *             "companyName": "Acme Bakery",
+                     *             "path": "C:\\Users\\Public\\Documents\\Acme Bakery.qbw"
+                     *           },
+                     *           "healthCode": "ok",
+                     *           "instructions": {
+                     *             "situation": "situation",
+                     *             "steps": [
+                     *               "steps"
+                     *             ]
+                     *           },
+                     *           "needsAction": true,
+                     *           "oldThumbprint": "old thumbprint",
+                     *           "remindedAt": "2026-03-14T09:30:00Z",
+                     *           "since": "2026-03-14T09:30:00Z",
+                     *           "state": "Offered",
+                     *           "subState": "prompt_showing",
+                     *           "updatedAt": "2026-03-14T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "counts": {
+                     *         "Approved": 1,
+                     *         "CandidateInstalled": 1,
+                     *         "Denied": 1,
+                     *         "FellBack": 1,
+                     *         "Left": 1,
+                     *         "Offered": 1,
+                     *         "Switched": 1,
+                     *         "WrongFile": 1
+                     *       },
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "id": "80000001-1712345678",
+                     *       "newSigner": {
+                     *         "commonName": "common name",
+                     *         "issuer": "issuer",
+                     *         "notAfter": "2026-03-14T09:30:00Z",
+                     *         "notBefore": "2026-03-14T09:30:00Z",
+                     *         "serial": "serial",
+                     *         "subject": "subject",
+                     *         "thumbprint": "thumbprint"
+                     *       },
+                     *       "notifiedAt": "2026-03-14T09:30:00Z",
+                     *       "oldCertificateExpiresAt": "2026-03-14T09:30:00Z",
+                     *       "oldThumbprints": [
+                     *         "old thumbprints"
+                     *       ],
+                     *       "releaseId": "id_releaseid",
+                     *       "reminderAfter": "15m",
+                     *       "rolloutAt": "2026-03-14T09:30:00Z",
+                     *       "status": "Active",
+                     *       "version": "version"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Campaign"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -40246,12 +40581,32 @@ export interface operations {
                     /**
                      * @example {
                      *       "data": [
-                     *         {}
-                     *       ]
+                     *         {
+                     *           "claimedSigner": "claimed signer",
+                     *           "commonName": "common name",
+                     *           "connectors": 1,
+                     *           "daysLeft": 1,
+                     *           "issuer": "issuer",
+                     *           "notAfter": "2026-03-14T09:30:00Z",
+                     *           "notBefore": "2026-03-14T09:30:00Z",
+                     *           "releases": [
+                     *             "releases"
+                     *           ],
+                     *           "serial": "serial",
+                     *           "source": "verified",
+                     *           "subject": "subject",
+                     *           "thumbprint": "thumbprint"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ"
                      *     }
                      */
                     "application/json": {
-                        data: Record<string, never>[];
+                        data: components["schemas"]["SigningCertificate"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -40542,7 +40897,7 @@ export interface operations {
                  *           "status": "PendingAuth",
                  *           "updatedAt": "2026-03-14T09:30:00Z"
                  *         },
-                 *         "previousHealthCode": "previous health code",
+                 *         "previousHealthCode": "ok",
                  *         "previousStatus": "PendingAuth"
                  *       },
                  *       "id": "80000001-1712345678",
@@ -40593,8 +40948,32 @@ export interface operations {
                  *       "createdAt": "2026-03-14T09:30:00Z",
                  *       "data": {
                  *         "campaignId": "rot_2a5c8e1g4j7l9n3q",
-                 *         "connection": {},
-                 *         "previousState": "previous state"
+                 *         "connection": {
+                 *           "approvedAt": "2026-03-14T09:30:00Z",
+                 *           "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                 *           "companyName": "Acme Bakery",
+                 *           "connectionId": "con_9d2f6h1k5m8p3r7t",
+                 *           "connectorId": "ctr_1f4h7k2m5p8r3t6v",
+                 *           "file": {
+                 *             "companyName": "Acme Bakery",
+                 *             "path": "C:\\Users\\Public\\Documents\\Acme Bakery.qbw"
+                 *           },
+                 *           "healthCode": "ok",
+                 *           "instructions": {
+                 *             "situation": "situation",
+                 *             "steps": [
+                 *               "steps"
+                 *             ]
+                 *           },
+                 *           "needsAction": true,
+                 *           "oldThumbprint": "old thumbprint",
+                 *           "remindedAt": "2026-03-14T09:30:00Z",
+                 *           "since": "2026-03-14T09:30:00Z",
+                 *           "state": "Offered",
+                 *           "subState": "prompt_showing",
+                 *           "updatedAt": "2026-03-14T09:30:00Z"
+                 *         },
+                 *         "previousState": "Offered"
                  *       },
                  *       "id": "80000001-1712345678",
                  *       "type": "rotation_campaign.connection_updated"
