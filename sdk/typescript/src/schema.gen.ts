@@ -189,7 +189,7 @@ export interface paths {
         };
         /**
          * Get an account
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getAccount"];
         put?: never;
@@ -203,7 +203,7 @@ export interface paths {
         head?: never;
         /**
          * Update an account
-         * @description Queues a AccountModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a AccountModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateAccount"];
         trace?: never;
@@ -241,7 +241,7 @@ export interface paths {
         };
         /**
          * Get a bill payment check
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getBillPaymentCheck"];
         put?: never;
@@ -255,7 +255,7 @@ export interface paths {
         head?: never;
         /**
          * Update a bill payment check
-         * @description Queues a BillPaymentCheckModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a BillPaymentCheckModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateBillPaymentCheck"];
         trace?: never;
@@ -313,7 +313,7 @@ export interface paths {
         };
         /**
          * Get a bill payment credit card
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getBillPaymentCreditCard"];
         put?: never;
@@ -381,7 +381,7 @@ export interface paths {
         };
         /**
          * Get a bill
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getBill"];
         put?: never;
@@ -395,7 +395,7 @@ export interface paths {
         head?: never;
         /**
          * Update a bill
-         * @description Queues a BillModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a BillModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateBill"];
         trace?: never;
@@ -453,7 +453,7 @@ export interface paths {
         };
         /**
          * Get a check
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCheck"];
         put?: never;
@@ -467,7 +467,7 @@ export interface paths {
         head?: never;
         /**
          * Update a check
-         * @description Queues a CheckModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a CheckModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateCheck"];
         trace?: never;
@@ -525,7 +525,7 @@ export interface paths {
         };
         /**
          * Get a class
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getClass"];
         put?: never;
@@ -539,7 +539,7 @@ export interface paths {
         head?: never;
         /**
          * Update a class
-         * @description Queues a ClassModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ClassModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateClass"];
         trace?: never;
@@ -705,7 +705,7 @@ export interface paths {
         };
         /**
          * Get a credit card charge
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCreditCardCharge"];
         put?: never;
@@ -719,7 +719,7 @@ export interface paths {
         head?: never;
         /**
          * Update a credit card charge
-         * @description Queues a CreditCardChargeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a CreditCardChargeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateCreditCardCharge"];
         trace?: never;
@@ -777,7 +777,7 @@ export interface paths {
         };
         /**
          * Get a credit card credit
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCreditCardCredit"];
         put?: never;
@@ -791,7 +791,7 @@ export interface paths {
         head?: never;
         /**
          * Update a credit card credit
-         * @description Queues a CreditCardCreditModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a CreditCardCreditModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateCreditCardCredit"];
         trace?: never;
@@ -849,7 +849,7 @@ export interface paths {
         };
         /**
          * Get a credit memo
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCreditMemo"];
         put?: never;
@@ -863,7 +863,7 @@ export interface paths {
         head?: never;
         /**
          * Update a credit memo
-         * @description Queues a CreditMemoModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a CreditMemoModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateCreditMemo"];
         trace?: never;
@@ -921,7 +921,7 @@ export interface paths {
         };
         /**
          * Get a customer message
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCustomerMessage"];
         put?: never;
@@ -969,7 +969,7 @@ export interface paths {
         };
         /**
          * Get a customer type
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCustomerType"];
         put?: never;
@@ -1017,7 +1017,7 @@ export interface paths {
         };
         /**
          * Get a customer
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCustomer"];
         put?: never;
@@ -1031,7 +1031,7 @@ export interface paths {
         head?: never;
         /**
          * Update a customer
-         * @description Queues a CustomerModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a CustomerModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateCustomer"];
         trace?: never;
@@ -1069,7 +1069,7 @@ export interface paths {
         };
         /**
          * Get a date driven terms
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getDateDrivenTerms"];
         put?: never;
@@ -1117,7 +1117,7 @@ export interface paths {
         };
         /**
          * Get a deposit
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getDeposit"];
         put?: never;
@@ -1131,7 +1131,7 @@ export interface paths {
         head?: never;
         /**
          * Update a deposit
-         * @description Queues a DepositModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a DepositModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateDeposit"];
         trace?: never;
@@ -1189,7 +1189,7 @@ export interface paths {
         };
         /**
          * Get a discount item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getDiscountItem"];
         put?: never;
@@ -1203,7 +1203,7 @@ export interface paths {
         head?: never;
         /**
          * Update a discount item
-         * @description Queues a ItemDiscountModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemDiscountModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateDiscountItem"];
         trace?: never;
@@ -1241,7 +1241,7 @@ export interface paths {
         };
         /**
          * Get an employee
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getEmployee"];
         put?: never;
@@ -1255,7 +1255,7 @@ export interface paths {
         head?: never;
         /**
          * Update an employee
-         * @description Queues a EmployeeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a EmployeeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateEmployee"];
         trace?: never;
@@ -1293,7 +1293,7 @@ export interface paths {
         };
         /**
          * Get an estimate
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getEstimate"];
         put?: never;
@@ -1307,7 +1307,7 @@ export interface paths {
         head?: never;
         /**
          * Update an estimate
-         * @description Queues a EstimateModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a EstimateModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateEstimate"];
         trace?: never;
@@ -1345,7 +1345,7 @@ export interface paths {
         };
         /**
          * Get a fixed asset item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getFixedAssetItem"];
         put?: never;
@@ -1359,7 +1359,7 @@ export interface paths {
         head?: never;
         /**
          * Update a fixed asset item
-         * @description Queues a ItemFixedAssetModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemFixedAssetModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateFixedAssetItem"];
         trace?: never;
@@ -1397,7 +1397,7 @@ export interface paths {
         };
         /**
          * Get a group item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getGroupItem"];
         put?: never;
@@ -1411,7 +1411,7 @@ export interface paths {
         head?: never;
         /**
          * Update a group item
-         * @description Queues a ItemGroupModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemGroupModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateGroupItem"];
         trace?: never;
@@ -1469,7 +1469,7 @@ export interface paths {
         };
         /**
          * Get an inventory assembly item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getInventoryAssemblyItem"];
         put?: never;
@@ -1483,7 +1483,7 @@ export interface paths {
         head?: never;
         /**
          * Update an inventory assembly item
-         * @description Queues a ItemInventoryAssemblyModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemInventoryAssemblyModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateInventoryAssemblyItem"];
         trace?: never;
@@ -1521,7 +1521,7 @@ export interface paths {
         };
         /**
          * Get an inventory item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getInventoryItem"];
         put?: never;
@@ -1535,7 +1535,7 @@ export interface paths {
         head?: never;
         /**
          * Update an inventory item
-         * @description Queues a ItemInventoryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemInventoryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateInventoryItem"];
         trace?: never;
@@ -1573,7 +1573,7 @@ export interface paths {
         };
         /**
          * Get an invoice
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getInvoice"];
         put?: never;
@@ -1587,7 +1587,7 @@ export interface paths {
         head?: never;
         /**
          * Update an invoice
-         * @description Queues a InvoiceModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a InvoiceModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateInvoice"];
         trace?: never;
@@ -1645,7 +1645,7 @@ export interface paths {
         };
         /**
          * Get an item receipt
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getItemReceipt"];
         put?: never;
@@ -1659,7 +1659,7 @@ export interface paths {
         head?: never;
         /**
          * Update an item receipt
-         * @description Queues a ItemReceiptModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemReceiptModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateItemReceipt"];
         trace?: never;
@@ -1717,7 +1717,7 @@ export interface paths {
         };
         /**
          * Get a job type
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getJobType"];
         put?: never;
@@ -1765,7 +1765,7 @@ export interface paths {
         };
         /**
          * Get a journal entry
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getJournalEntry"];
         put?: never;
@@ -1779,7 +1779,7 @@ export interface paths {
         head?: never;
         /**
          * Update a journal entry
-         * @description Queues a JournalEntryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a JournalEntryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateJournalEntry"];
         trace?: never;
@@ -1837,7 +1837,7 @@ export interface paths {
         };
         /**
          * Get a non inventory item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getNonInventoryItem"];
         put?: never;
@@ -1851,7 +1851,7 @@ export interface paths {
         head?: never;
         /**
          * Update a non inventory item
-         * @description Queues a ItemNonInventoryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemNonInventoryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateNonInventoryItem"];
         trace?: never;
@@ -1889,7 +1889,7 @@ export interface paths {
         };
         /**
          * Get an other charge item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getOtherChargeItem"];
         put?: never;
@@ -1903,7 +1903,7 @@ export interface paths {
         head?: never;
         /**
          * Update an other charge item
-         * @description Queues a ItemOtherChargeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemOtherChargeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateOtherChargeItem"];
         trace?: never;
@@ -1941,7 +1941,7 @@ export interface paths {
         };
         /**
          * Get an other name
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getOtherName"];
         put?: never;
@@ -1955,7 +1955,7 @@ export interface paths {
         head?: never;
         /**
          * Update an other name
-         * @description Queues a OtherNameModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a OtherNameModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateOtherName"];
         trace?: never;
@@ -1993,7 +1993,7 @@ export interface paths {
         };
         /**
          * Get a payment item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getPaymentItem"];
         put?: never;
@@ -2007,7 +2007,7 @@ export interface paths {
         head?: never;
         /**
          * Update a payment item
-         * @description Queues a ItemPaymentModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemPaymentModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updatePaymentItem"];
         trace?: never;
@@ -2045,7 +2045,7 @@ export interface paths {
         };
         /**
          * Get a payment method
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getPaymentMethod"];
         put?: never;
@@ -2093,7 +2093,7 @@ export interface paths {
         };
         /**
          * Get a price level
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getPriceLevel"];
         put?: never;
@@ -2107,7 +2107,7 @@ export interface paths {
         head?: never;
         /**
          * Update a price level
-         * @description Queues a PriceLevelModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a PriceLevelModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updatePriceLevel"];
         trace?: never;
@@ -2145,7 +2145,7 @@ export interface paths {
         };
         /**
          * Get a purchase order
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getPurchaseOrder"];
         put?: never;
@@ -2159,7 +2159,7 @@ export interface paths {
         head?: never;
         /**
          * Update a purchase order
-         * @description Queues a PurchaseOrderModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a PurchaseOrderModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updatePurchaseOrder"];
         trace?: never;
@@ -2217,7 +2217,7 @@ export interface paths {
         };
         /**
          * Get a receive payment
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getReceivePayment"];
         put?: never;
@@ -2231,7 +2231,7 @@ export interface paths {
         head?: never;
         /**
          * Update a receive payment
-         * @description Queues a ReceivePaymentModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ReceivePaymentModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateReceivePayment"];
         trace?: never;
@@ -2289,7 +2289,7 @@ export interface paths {
         };
         /**
          * Get a sales order
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSalesOrder"];
         put?: never;
@@ -2303,7 +2303,7 @@ export interface paths {
         head?: never;
         /**
          * Update a sales order
-         * @description Queues a SalesOrderModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a SalesOrderModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSalesOrder"];
         trace?: never;
@@ -2341,7 +2341,7 @@ export interface paths {
         };
         /**
          * Get a sales receipt
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSalesReceipt"];
         put?: never;
@@ -2355,7 +2355,7 @@ export interface paths {
         head?: never;
         /**
          * Update a sales receipt
-         * @description Queues a SalesReceiptModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a SalesReceiptModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSalesReceipt"];
         trace?: never;
@@ -2413,7 +2413,7 @@ export interface paths {
         };
         /**
          * Get a sales rep
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSalesRep"];
         put?: never;
@@ -2427,7 +2427,7 @@ export interface paths {
         head?: never;
         /**
          * Update a sales rep
-         * @description Queues a SalesRepModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a SalesRepModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSalesRep"];
         trace?: never;
@@ -2465,7 +2465,7 @@ export interface paths {
         };
         /**
          * Get a sales tax code
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSalesTaxCode"];
         put?: never;
@@ -2479,7 +2479,7 @@ export interface paths {
         head?: never;
         /**
          * Update a sales tax code
-         * @description Queues a SalesTaxCodeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a SalesTaxCodeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSalesTaxCode"];
         trace?: never;
@@ -2517,7 +2517,7 @@ export interface paths {
         };
         /**
          * Get a sales tax group item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSalesTaxGroupItem"];
         put?: never;
@@ -2531,7 +2531,7 @@ export interface paths {
         head?: never;
         /**
          * Update a sales tax group item
-         * @description Queues a ItemSalesTaxGroupModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemSalesTaxGroupModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSalesTaxGroupItem"];
         trace?: never;
@@ -2569,7 +2569,7 @@ export interface paths {
         };
         /**
          * Get a sales tax item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSalesTaxItem"];
         put?: never;
@@ -2583,7 +2583,7 @@ export interface paths {
         head?: never;
         /**
          * Update a sales tax item
-         * @description Queues a ItemSalesTaxModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemSalesTaxModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSalesTaxItem"];
         trace?: never;
@@ -2621,7 +2621,7 @@ export interface paths {
         };
         /**
          * Get a service item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getServiceItem"];
         put?: never;
@@ -2635,7 +2635,7 @@ export interface paths {
         head?: never;
         /**
          * Update a service item
-         * @description Queues a ItemServiceModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemServiceModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateServiceItem"];
         trace?: never;
@@ -2673,7 +2673,7 @@ export interface paths {
         };
         /**
          * Get a ship method
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getShipMethod"];
         put?: never;
@@ -2721,7 +2721,7 @@ export interface paths {
         };
         /**
          * Get a standard terms
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getStandardTerms"];
         put?: never;
@@ -2769,7 +2769,7 @@ export interface paths {
         };
         /**
          * Get a subtotal item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSubtotalItem"];
         put?: never;
@@ -2783,7 +2783,7 @@ export interface paths {
         head?: never;
         /**
          * Update a subtotal item
-         * @description Queues a ItemSubtotalModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemSubtotalModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSubtotalItem"];
         trace?: never;
@@ -2881,7 +2881,7 @@ export interface paths {
         };
         /**
          * Get a transfer
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getTransfer"];
         put?: never;
@@ -2891,7 +2891,7 @@ export interface paths {
         head?: never;
         /**
          * Update a transfer
-         * @description Queues a TransferModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a TransferModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateTransfer"];
         trace?: never;
@@ -2929,7 +2929,7 @@ export interface paths {
         };
         /**
          * Get a vendor credit
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getVendorCredit"];
         put?: never;
@@ -2943,7 +2943,7 @@ export interface paths {
         head?: never;
         /**
          * Update a vendor credit
-         * @description Queues a VendorCreditModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a VendorCreditModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateVendorCredit"];
         trace?: never;
@@ -3001,7 +3001,7 @@ export interface paths {
         };
         /**
          * Get a vendor type
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getVendorType"];
         put?: never;
@@ -3049,7 +3049,7 @@ export interface paths {
         };
         /**
          * Get a vendor
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getVendor"];
         put?: never;
@@ -3063,7 +3063,7 @@ export interface paths {
         head?: never;
         /**
          * Update a vendor
-         * @description Queues a VendorModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a VendorModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateVendor"];
         trace?: never;
@@ -3492,7 +3492,8 @@ export interface components {
             bankNumber?: string;
             currencyRef?: components["schemas"]["CurrencyRef"];
             desc?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             listId?: string;
             name?: string;
@@ -3816,7 +3817,8 @@ export interface components {
             amount?: string;
             appliedToTxn?: components["schemas"]["AppliedToTxnMod"][];
             bankAccountRef?: components["schemas"]["BankAccountRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -3893,7 +3895,8 @@ export interface components {
             clearItemLines?: boolean;
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -4031,7 +4034,8 @@ export interface components {
             applyCheckToTxn?: components["schemas"]["ApplyCheckToTxnMod"][];
             clearExpenseLines?: boolean;
             clearItemLines?: boolean;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -4081,7 +4085,8 @@ export interface components {
         };
         /** @description The body of an update: the qbXML ClassMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         ClassUpdate: {
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             listId?: string;
             name?: string;
@@ -4268,7 +4273,8 @@ export interface components {
             accountRef?: components["schemas"]["AccountRef"];
             clearExpenseLines?: boolean;
             clearItemLines?: boolean;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -4354,7 +4360,8 @@ export interface components {
             accountRef?: components["schemas"]["AccountRef"];
             clearExpenseLines?: boolean;
             clearItemLines?: boolean;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -4792,7 +4799,8 @@ export interface components {
             customerSalesTaxCodeRef?: components["schemas"]["CustomerSalesTaxCodeRef"];
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -5075,7 +5083,8 @@ export interface components {
             customerTypeRef?: components["schemas"]["CustomerTypeRef"];
             /** @enum {string} */
             deliveryMethod?: "Email" | "Fax" | "Print";
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             email?: string;
             fax?: string;
             firstName?: string;
@@ -5320,7 +5329,8 @@ export interface components {
             currencyRef?: components["schemas"]["CurrencyRef"];
             depositLine?: components["schemas"]["DepositLineMod"][];
             depositToAccountRef?: components["schemas"]["DepositToAccountRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -5607,7 +5617,8 @@ export interface components {
             disabilityDesc?: string;
             /** @enum {string} */
             disabled?: "Yes" | "No";
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             email?: string;
             emergencyContacts?: components["schemas"]["EmergencyContacts"];
             employeeAddress?: components["schemas"]["EmployeeAddress"];
@@ -6029,7 +6040,8 @@ export interface components {
             customerSalesTaxCodeRef?: components["schemas"]["CustomerSalesTaxCodeRef"];
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             estimateLine?: components["schemas"]["EstimateLineMod"][];
             estimateLineGroup?: components["schemas"]["EstimateLineGroupMod"][];
             /**
@@ -6561,7 +6573,8 @@ export interface components {
             customerSalesTaxCodeRef?: components["schemas"]["CustomerSalesTaxCodeRef"];
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -6664,7 +6677,8 @@ export interface components {
              * @description A decimal number as a string (percent), so that no precision is lost.
              */
             discountRatePercent?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             itemDesc?: string;
             listId?: string;
@@ -6785,7 +6799,8 @@ export interface components {
              * @description A decimal number as a string (amt), so that no precision is lost.
              */
             costBasis?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             fixedAssetSalesInfo?: components["schemas"]["FixedAssetSalesInfoMod"];
             isActive?: boolean;
             listId?: string;
@@ -6917,7 +6932,8 @@ export interface components {
         ItemGroupUpdate: {
             barCode?: components["schemas"]["BarCode"];
             clearItemsInGroup?: boolean;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             forceUomChange?: boolean;
             isActive?: boolean;
             isPrintItemsInGroup?: boolean;
@@ -7149,7 +7165,8 @@ export interface components {
             classRef?: components["schemas"]["ClassRef"];
             clearItemsInGroup?: boolean;
             cogsAccountRef?: components["schemas"]["COGSAccountRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             forceUomChange?: boolean;
             incomeAccountRef?: components["schemas"]["IncomeAccountRef"];
             isActive?: boolean;
@@ -7246,7 +7263,8 @@ export interface components {
             barCode?: components["schemas"]["BarCode"];
             classRef?: components["schemas"]["ClassRef"];
             cogsAccountRef?: components["schemas"]["COGSAccountRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             forceUomChange?: boolean;
             incomeAccountRef?: components["schemas"]["IncomeAccountRef"];
             isActive?: boolean;
@@ -7446,7 +7464,8 @@ export interface components {
         ItemNonInventoryUpdate: {
             barCode?: components["schemas"]["BarCode"];
             classRef?: components["schemas"]["ClassRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             forceUomChange?: boolean;
             isActive?: boolean;
             isTaxIncluded?: boolean;
@@ -7504,7 +7523,8 @@ export interface components {
         ItemOtherChargeUpdate: {
             barCode?: components["schemas"]["BarCode"];
             classRef?: components["schemas"]["ClassRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             isTaxIncluded?: boolean;
             listId?: string;
@@ -7552,7 +7572,8 @@ export interface components {
             barCode?: components["schemas"]["BarCode"];
             classRef?: components["schemas"]["ClassRef"];
             depositToAccountRef?: components["schemas"]["DepositToAccountRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             itemDesc?: string;
             listId?: string;
@@ -7635,7 +7656,8 @@ export interface components {
             apAccountRef?: components["schemas"]["APAccountRef"];
             clearExpenseLines?: boolean;
             clearItemLines?: boolean;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -7733,7 +7755,8 @@ export interface components {
         /** @description The body of an update: the qbXML ItemSalesTaxGroupMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         ItemSalesTaxGroupUpdate: {
             barCode?: components["schemas"]["BarCode"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             itemDesc?: string;
             itemSalesTaxRef?: components["schemas"]["ItemSalesTaxRef"][];
@@ -7749,7 +7772,8 @@ export interface components {
         ItemSalesTaxUpdate: {
             barCode?: components["schemas"]["BarCode"];
             classRef?: components["schemas"]["ClassRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             itemDesc?: string;
             listId?: string;
@@ -7807,7 +7831,8 @@ export interface components {
         ItemServiceUpdate: {
             barCode?: components["schemas"]["BarCode"];
             classRef?: components["schemas"]["ClassRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             forceUomChange?: boolean;
             isActive?: boolean;
             isTaxIncluded?: boolean;
@@ -7851,7 +7876,8 @@ export interface components {
         /** @description The body of an update: the qbXML ItemSubtotalMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         ItemSubtotalUpdate: {
             barCode?: components["schemas"]["BarCode"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             itemDesc?: string;
             listId?: string;
@@ -7981,7 +8007,8 @@ export interface components {
         /** @description The body of an update: the qbXML JournalEntryMod element as camelCase JSON. editSequence is the record's, as last read; txnId may be left out (the path names the record) and must equal it when present. */
         JournalEntryUpdate: {
             currencyRef?: components["schemas"]["CurrencyRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -8164,7 +8191,8 @@ export interface components {
             altPhone?: string;
             companyName?: string;
             contact?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             email?: string;
             fax?: string;
             firstName?: string;
@@ -8331,7 +8359,8 @@ export interface components {
         /** @description The body of an update: the qbXML PriceLevelMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         PriceLevelUpdate: {
             currencyRef?: components["schemas"]["CurrencyRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             listId?: string;
             name?: string;
@@ -8631,7 +8660,8 @@ export interface components {
             classRef?: components["schemas"]["ClassRef"];
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -8753,7 +8783,8 @@ export interface components {
             creditCardTxnInfo?: components["schemas"]["CreditCardTxnInfoMod"];
             customerRef?: components["schemas"]["CustomerRef"];
             depositToAccountRef?: components["schemas"]["DepositToAccountRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -9181,7 +9212,8 @@ export interface components {
             customerSalesTaxCodeRef?: components["schemas"]["CustomerSalesTaxCodeRef"];
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -9538,7 +9570,8 @@ export interface components {
             depositToAccountRef?: components["schemas"]["DepositToAccountRef"];
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -9600,7 +9633,8 @@ export interface components {
         };
         /** @description The body of an update: the qbXML SalesRepMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         SalesRepUpdate: {
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             initial?: string;
             isActive?: boolean;
             listId?: string;
@@ -9642,7 +9676,8 @@ export interface components {
         /** @description The body of an update: the qbXML SalesTaxCodeMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         SalesTaxCodeUpdate: {
             desc?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             isTaxable?: boolean;
             itemPurchaseTaxRef?: components["schemas"]["ItemPurchaseTaxRef"];
@@ -10027,7 +10062,8 @@ export interface components {
              */
             amount?: string;
             classRef?: components["schemas"]["ClassRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             memo?: string;
             transferFromAccountRef?: components["schemas"]["TransferFromAccountRef"];
             transferToAccountRef?: components["schemas"]["TransferToAccountRef"];
@@ -10297,7 +10333,8 @@ export interface components {
             apAccountRef?: components["schemas"]["APAccountRef"];
             clearExpenseLines?: boolean;
             clearItemLines?: boolean;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -10368,7 +10405,8 @@ export interface components {
              */
             creditLimit?: string;
             currencyRef?: components["schemas"]["CurrencyRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             email?: string;
             fax?: string;
             firstName?: string;
@@ -11380,6 +11418,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -11502,6 +11545,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -11937,6 +11985,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -12059,6 +12112,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -12196,6 +12254,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -12616,6 +12679,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -12738,6 +12806,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -13293,6 +13366,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -13415,6 +13493,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -13556,6 +13639,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -14108,6 +14196,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -14230,6 +14323,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -14370,6 +14468,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -14754,6 +14857,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -14876,6 +14984,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -15960,6 +16073,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -16082,6 +16200,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -16222,6 +16345,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -16755,6 +16883,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -16877,6 +17010,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -17017,6 +17155,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -17616,6 +17759,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -17738,6 +17886,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -17879,6 +18032,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -18253,6 +18411,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -18637,6 +18800,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -19179,6 +19347,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -19301,6 +19474,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -19695,6 +19873,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -20128,6 +20311,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -20250,6 +20438,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -20385,6 +20578,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -20790,6 +20988,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -20912,6 +21115,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -21418,6 +21626,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -21540,6 +21753,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -22104,6 +22322,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -22226,6 +22449,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -22655,6 +22883,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -22777,6 +23010,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -23186,6 +23424,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -23308,6 +23551,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -23815,6 +24063,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -23937,6 +24190,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -24383,6 +24641,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -24505,6 +24768,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -25120,6 +25388,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -25242,6 +25515,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -25383,6 +25661,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -25919,6 +26202,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -26041,6 +26329,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -26181,6 +26474,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -26565,6 +26863,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -27011,6 +27314,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -27133,6 +27441,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -27268,6 +27581,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -27703,6 +28021,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -27825,6 +28148,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -28268,6 +28596,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -28390,6 +28723,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -28809,6 +29147,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -28931,6 +29274,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -29340,6 +29688,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -29462,6 +29815,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -29850,6 +30208,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -30241,6 +30604,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -30363,6 +30731,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -30914,6 +31287,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -31036,6 +31414,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -31630,6 +32013,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -31752,6 +32140,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -32499,6 +32892,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -32621,6 +33019,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -33269,6 +33672,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -33391,6 +33799,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -33532,6 +33945,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -33908,6 +34326,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -34030,6 +34453,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -34426,6 +34854,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -34548,6 +34981,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -34948,6 +35386,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -35070,6 +35513,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -35477,6 +35925,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -35599,6 +36052,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -36046,6 +36504,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -36168,6 +36631,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -36555,6 +37023,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -36932,6 +37405,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -37313,6 +37791,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -37435,6 +37918,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -38052,6 +38540,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -38597,6 +39090,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -38719,6 +39217,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -38859,6 +39362,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -39243,6 +39751,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -39749,6 +40262,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -39871,6 +40389,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
