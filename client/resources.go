@@ -166,6 +166,13 @@ func (c *Client) GetRotationCampaign(ctx context.Context, campaignID string, edi
 // shown only then.
 type WebhookCreated = sdk.WebhookCreated
 
+// ListWebhookDeliveries lists one page of a webhook's deliveries
+// (listWebhookDeliveries), which the server writes as
+// qbconnect.WebhookDelivery.
+func (c *Client) ListWebhookDeliveries(ctx context.Context, webhookID string, params ListParams, editors ...RequestEditorFn) (*Page[qbconnect.WebhookDelivery], error) {
+	return decode[Page[qbconnect.WebhookDelivery]](c.raw().ListWebhookDeliveries(ctx, webhookID, &sdk.ListWebhookDeliveriesParams{Limit: params.limit(), Cursor: params.cursor()}, editors...))
+}
+
 // CreateWebhook subscribes a URL to events (createWebhook, POST
 // /v1/webhooks); no events means every event.
 func (c *Client) CreateWebhook(ctx context.Context, body sdk.CreateWebhookJSONRequestBody, editors ...RequestEditorFn) (*WebhookCreated, error) {

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
+	sdk "github.com/qbconnect/qbconnect/sdk/go/qbconnect"
 )
 
 // crashFixture is a platform whose webhook endpoint subscribes to every
@@ -34,23 +36,14 @@ func newCrashFixture(t *testing.T) *crashFixture {
 	hooks := newHookServer(t, f.rc)
 	_, f.key = adminSetup(t, f.bin, f.dsn, "Lender")
 	s := startServe(t, f.bin, f.dsn, "--allow-private-webhooks")
-	var hook struct{ ID string }
-	if st := restCall(t, "POST", s.url+"/v1/webhooks", f.key, map[string]any{"url": hooks + "/hooks", "events": []string{}}, &hook); st != 201 {
-		t.Fatalf("create webhook: %d", st)
-	}
-	f.hookID = hook.ID
-	var c qbconnect.Company
-	restCall(t, "POST", s.url+"/v1/companies", f.key, map[string]any{"name": "Acme", "syncSchedule": map[string]string{"every": "-1s"}}, &c)
-	f.companyID = c.ID
-	var conn qbconnect.Connection
-	restCall(t, "POST", s.url+"/v1/companies/"+c.ID+"/connections", f.key, map[string]string{}, &conn)
-	f.connectionID = conn.ID
-	var lc qbconnect.LinkCode
-	if st := restCall(t, "POST", s.url+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", f.key, nil, &lc); st != 201 {
-		t.Fatalf("link code: %d", st)
-	}
+	api := client.New(s.url, f.key)
+	hook, err := api.CreateWebhook(context.Background(), sdk.CreateWebhookJSONRequestBody{Url: hooks + "/hooks", Events: &[]sdk.EventType{}})
+	mustOK(t, "create webhook", err)
+	f.hookID = hook.Id
+	c, conn, code := newLinkable(t, api, "Acme", true)
+	f.companyID, f.connectionID = c.ID, conn.ID
 	gw, _ := gatewayclient.New(s.url, gatewayclient.Options{})
-	if _, err := gw.Link(context.Background(), gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
+	if _, err := gw.Link(context.Background(), gateway.LinkRequest{Code: code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
 		Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +60,9 @@ func newCrashFixture(t *testing.T) *crashFixture {
 // delivery of the endpoint delivered, and returns them.
 func (f *crashFixture) waitAllDelivered(t *testing.T, url string) []qbconnect.WebhookDelivery {
 	t.Helper()
-	var deliveries struct {
-		Data []qbconnect.WebhookDelivery `json:"data"`
-	}
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		restCall(t, "GET", url+"/v1/webhooks/"+f.hookID+"/deliveries?limit=100", f.key, nil, &deliveries)
+		deliveries, err := client.New(url, f.key).ListWebhookDeliveries(context.Background(), f.hookID, client.ListParams{Limit: 100})
+		mustOK(t, "list deliveries", err)
 		pending := 0
 		for _, d := range deliveries.Data {
 			if d.Status != qbconnect.DeliveryDelivered {
@@ -148,8 +139,8 @@ func TestAnEventIsDeliveredOnceWhenServeDiesRightAfterItsChangeCommits(t *testin
 		change func(t *testing.T, f *crashFixture, url string)
 	}{
 		{"a write completes", qbconnect.EventWriteSucceeded, 0, func(t *testing.T, f *crashFixture, url string) {
-			if st := restCall(t, "POST", url+"/v1/companies/"+f.companyID+"/customers", f.key, map[string]string{"name": "Crash Test"}, nil); st != 202 {
-				t.Fatalf("write: %d", st)
+			if op, err := client.New(url, f.key).CreateCustomer(context.Background(), f.companyID, sdk.CustomerCreate{Name: "Crash Test"}); err != nil || op.Status != client.OperationPending {
+				t.Fatalf("write: %+v %v", op, err)
 			}
 			f.answer(t, f.gateway(t, url), customer)
 		}},
@@ -159,9 +150,8 @@ func TestAnEventIsDeliveredOnceWhenServeDiesRightAfterItsChangeCommits(t *testin
 					Condition: qbconnect.HealthFileMismatch, Message: "another company file is open", NeedsUser: true}}})
 		}},
 		{"a sync pass completes", qbconnect.EventSyncCompleted, 0, func(t *testing.T, f *crashFixture, url string) {
-			if st := restCall(t, "POST", url+"/v1/companies/"+f.companyID+"/sync", f.key, map[string]any{"dataTypes": []string{"vendors"}}, nil); st != 202 {
-				t.Fatalf("sync: %d", st)
-			}
+			_, err := client.New(url, f.key).StartSync(context.Background(), f.companyID, qbconnect.SyncRequest{DataTypes: []string{"vendors"}})
+			mustOK(t, "sync", err)
 			f.answer(t, f.gateway(t, url), vendors)
 		}},
 	} {
