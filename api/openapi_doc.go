@@ -97,7 +97,7 @@ func clientDocument() jsonObj {
 		"summary": "Read and write QuickBooks Desktop company files from the cloud.",
 		"description": "Authenticate with an organisation's API key: `Authorization: Bearer qbk_...`.\n\n" +
 			"**Errors** answer with one shape (`Error`): a stable `code` (see `ErrorCode` for the catalogue), a message for developers, a message and a resolution for the end user, the request's ID and, for errors from QuickBooks, `qbCode`.\n\n" +
-			"**Headers.** Every answer carries `X-Request-Id` (send your own, at most 64 plain characters, to correlate logs). Writes take `Idempotency-Key`. Created resources and queued operations answer `Location`. 429 and 503 answer `Retry-After` (seconds).\n\n" +
+			"**Headers.** Every answer carries `X-Request-Id` (send your own, at most 64 plain characters, to correlate logs). Writes take `Idempotency-Key`; updates, deletes and voids of a record take `If-Match` with its editSequence as an entity tag (`\"<editSequence>\"`, the ETag of the record's GET) instead of `editSequence` in the body. Created resources and queued operations answer `Location`. 429 and 503 answer `Retry-After` (seconds).\n\n" +
 			"**Records** are the camelCase JSON of QuickBooks' qbXML 13.0 elements: amounts, prices, quantities and percentages are decimal strings, dates `YYYY-MM-DD`, booleans and integers JSON booleans and numbers, repeatable elements arrays.\n\n" +
 			"**Webhooks** are signed: `Qbconnect-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`.\n\n" +
 			conventions,

@@ -87,6 +87,7 @@ func upperFirst(s string) string {
 // path", and returns the record and body schemas they refer to.
 func dataTypeDocs() (map[string]opSpec, jsonObj, []jsonObj) {
 	types, comps := dataTypeSchemas()
+	comps = editSequenceOrIfMatch(types, comps)
 	filters := recordFilterParams()
 	writeErrors := []int{400, 401, 404, 409, 413, 422, 502, 504}
 	writeQuery := func() []jsonObj {
@@ -96,6 +97,12 @@ func dataTypeDocs() (map[string]opSpec, jsonObj, []jsonObj) {
 			headerParam("Idempotency-Key", idempotencyDesc),
 		}
 	}
+	// If-Match is the HTTP form of editSequence (api/ifmatch.go).
+	ifMatch := func(desc string) jsonObj {
+		return jsonObj{"name": "If-Match", "in": "header", "required": false, "description": desc,
+			"schema": jsonObj{"type": "string", "pattern": `^"[!#-~]+"$`}, "example": `"1700000000"`}
+	}
+	writeQueryIfMatch := func(desc string) []jsonObj { return append(writeQuery(), ifMatch(desc)) }
 	docs := map[string]opSpec{}
 	var tags []jsonObj
 	for _, ts := range types {
@@ -116,10 +123,14 @@ func dataTypeDocs() (map[string]opSpec, jsonObj, []jsonObj) {
 			desc:    fmt.Sprintf("The company's %s as last synced from QuickBooks (qbXML %sRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.", words(info.Name), info.Object),
 			query:   query,
 			ok:      map[int]jsonObj{200: jsonResp("A page, in the order of sort.", countedPage(ref(ts.Record)))}, errors: []int{400, 401, 404}}
+		got := jsonResp("The record.", ref(ts.Record))
+		got["headers"] = jsonObj{"ETag": jsonObj{
+			"description": "The record's editSequence in double quotes (\"<editSequence>\"), to send back as If-Match; a record deleted in QuickBooks has a hash of the answer instead.",
+			"schema":      jsonObj{"type": "string"}, "example": `"1700000000"`}}
 		docs["GET "+base+"/{id}"] = opSpec{id: "get" + one, tag: info.Name, route: routeGetRecord,
 			summary: "Get " + article(words(one)),
-			desc:    fmt.Sprintf("One %s record by its %s, as last synced.", kind, ts.IDField),
-			ok:      map[int]jsonObj{200: jsonResp("The record.", ref(ts.Record))}, errors: []int{400, 401, 404}}
+			desc:    fmt.Sprintf("One %s record by its %s, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.", kind, ts.IDField),
+			ok:      map[int]jsonObj{200: got}, errors: []int{400, 401, 404}}
 		if ts.Create != "" {
 			docs["POST "+base] = opSpec{id: "create" + one, tag: info.Name, route: routeCreateRecord,
 				summary: "Create " + article(words(one)),
@@ -129,8 +140,9 @@ func dataTypeDocs() (map[string]opSpec, jsonObj, []jsonObj) {
 		if ts.Update != "" {
 			docs["PATCH "+base+"/{id}"] = opSpec{id: "update" + one, tag: info.Name, route: routeUpdateRecord,
 				summary: "Update " + article(words(one)),
-				desc:    fmt.Sprintf("Queues a %sModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.", info.Object),
-				query:   writeQuery(), body: jsonBody(ref(ts.Update), true), ok: operationAnswers(), errors: writeErrors}
+				desc:    fmt.Sprintf("Queues a %sModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.", info.Object),
+				query: writeQueryIfMatch("The record's editSequence as an entity tag, \"<editSequence>\" (the ETag of its GET), instead of editSequence in the body. " +
+					"Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. \"*\", lists and weak tags answer 400."), body: jsonBody(ref(ts.Update), true), ok: operationAnswers(), errors: writeErrors}
 		}
 		if hasAction(info, qbconnect.WriteDelete) {
 			del := "ListDelRq"
@@ -140,17 +152,72 @@ func dataTypeDocs() (map[string]opSpec, jsonObj, []jsonObj) {
 			docs["DELETE "+base+"/{id}"] = opSpec{id: "delete" + one, tag: info.Name, route: routeDeleteRecord,
 				summary: "Delete " + article(words(one)),
 				desc:    fmt.Sprintf("Queues a %s for QuickBooks. The answer is the write's operation.", del),
-				query:   writeQuery(), ok: operationAnswers(), errors: []int{400, 401, 404, 409, 422, 502, 504}}
+				query:   writeQueryIfMatch(ifMatchCheckDesc), ok: operationAnswers(), errors: []int{400, 401, 404, 409, 422, 502, 504}}
 		}
 		if hasAction(info, qbconnect.WriteVoid) {
 			docs["POST "+base+"/{id}/void"] = opSpec{id: "void" + one, tag: info.Name, route: routeVoidRecord,
 				summary: "Void " + article(words(one)),
 				desc:    "Queues a TxnVoidRq for QuickBooks: the transaction stays, with zero amounts. The answer is the write's operation.",
-				query:   writeQuery(), ok: operationAnswers(), errors: []int{400, 401, 404, 409, 422, 502, 504}}
+				query:   writeQueryIfMatch(ifMatchCheckDesc), ok: operationAnswers(), errors: []int{400, 401, 404, 409, 422, 502, 504}}
 		}
 	}
 	return docs, jsonObj(comps), tags
 }
+
+// editSequenceOrIfMatch returns the components with the update bodies'
+// editSequence no longer required, since If-Match may carry it instead
+// (api/ifmatch.go); the server still refuses an update with neither. The
+// shared snapshot is copied, not changed.
+func editSequenceOrIfMatch(types []typeSchema, comps map[string]any) map[string]any {
+	out := make(map[string]any, len(comps))
+	for k, v := range comps {
+		out[k] = v
+	}
+	for _, ts := range types {
+		s, ok := comps[ts.Update].(map[string]any)
+		if ts.Update == "" || !ok {
+			continue
+		}
+		upd := make(map[string]any, len(s))
+		for k, v := range s {
+			upd[k] = v
+		}
+		if req, ok := s["required"].([]string); ok {
+			var keep []string
+			for _, r := range req {
+				if r != "editSequence" {
+					keep = append(keep, r)
+				}
+			}
+			delete(upd, "required")
+			if len(keep) > 0 {
+				upd["required"] = keep
+			}
+		}
+		if props, ok := s["properties"].(map[string]any); ok {
+			if es, ok := props["editSequence"].(map[string]any); ok {
+				p := make(map[string]any, len(props))
+				for k, v := range props {
+					p[k] = v
+				}
+				e := make(map[string]any, len(es)+1)
+				for k, v := range es {
+					e[k] = v
+				}
+				e["description"] = "The record's editSequence as last read: required, here or as If-Match (\"<editSequence>\"); a stale one answers 409 conflict."
+				p["editSequence"] = e
+				upd["properties"] = p
+			}
+		}
+		out[ts.Update] = upd
+	}
+	return out
+}
+
+// ifMatchCheckDesc documents If-Match on deletes and voids, which
+// QuickBooks runs without an editSequence.
+const ifMatchCheckDesc = "The record's editSequence as an entity tag, \"<editSequence>\" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, " +
+	"else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. \"*\", lists and weak tags answer 400."
 
 func hasAction(info qbconnect.DataTypeInfo, a qbconnect.WriteAction) bool {
 	for _, x := range info.Actions {

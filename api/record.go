@@ -329,6 +329,9 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFound(err, "record")
 	}
+	if etag := recordETag(rec); etag != "" {
+		w.Header().Set("ETag", etag)
+	}
 	writeJSON(w, http.StatusOK, recordJSON(rec))
 	return nil
 }

@@ -321,6 +321,13 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, action qbconnect.
 	if err != nil {
 		return err
 	}
+	ifMatch, err := ifMatchEditSequence(r)
+	if err != nil {
+		return err
+	}
+	if ifMatch != "" && action == qbconnect.WriteCreate {
+		return qbconnect.Errorf(qbconnect.EInvalid, "If-Match applies to updates, deletes and voids of a record, not to a create")
+	}
 	var deadline *time.Time
 	if v := r.URL.Query().Get("timeout"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -338,6 +345,11 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, action qbconnect.
 		if len(body) == 0 || body[0] != '{' {
 			return qbconnect.Errorf(qbconnect.EInvalid, "the request body must be a JSON object: the record in camelCase, as the read endpoints show it")
 		}
+		if ifMatch != "" {
+			if body, err = withEditSequence(body, ifMatch); err != nil {
+				return err
+			}
+		}
 	} else if err := decodeJSON(w, r, &struct{}{}, s.cfg.MaxJSONBody, true); err != nil {
 		return err
 	}
@@ -350,6 +362,11 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, action qbconnect.
 		return err
 	}
 	id := r.PathValue("id")
+	if ifMatch != "" && !withBody {
+		if err := s.checkIfMatch(r.Context(), c, t, id, ifMatch); err != nil {
+			return err
+		}
+	}
 	meta := writeMeta{DataType: t.Name, Action: action, ID: id}
 	fingerprint := ""
 	if key != "" {

@@ -3,7 +3,8 @@
 # (sdk/openapi/qbconnect.json, which TestCommittedDocumentsAreTheServedOnes
 # keeps equal to what /v1/openapi.json serves; refresh it first with
 # go test ./api -run CommittedDocuments -update):
-#   sdk/go/qbconnect/qbconnect.gen.go   oapi-codegen v2.8.2 (types and client)
+#   sdk/go/qbconnect/qbconnect.gen.go   oapi-codegen v2.8.2 (types and client; a package of
+#                                       the main module, whose go.mod requires its runtime)
 #   sdk/typescript/src/*.gen.ts         openapi-typescript (npm), and the operation table
 # Commit the result; CI regenerates and fails on any difference.
 # SKIP_TYPESCRIPT=1 regenerates the Go client only.

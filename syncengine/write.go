@@ -128,7 +128,7 @@ func (e *Engine) writeRequest(d *dataType, w qbconnect.WriteRequest) (*qbxml.Nod
 			return nil, qbconnect.Errorf(qbconnect.EInvalid, "the body's %s %q differs from the record's ID %q", JSONName(idEl, false), got, w.ID)
 		}
 		if _, ok := rec.ChildText("EditSequence"); !ok {
-			return nil, qbconnect.Errorf(qbconnect.EInvalid, "an update needs the record's editSequence, as last read")
+			return nil, qbconnect.Errorf(qbconnect.EInvalid, "an update needs the record's editSequence, as last read: in the body, or as If-Match: \"<editSequence>\"")
 		}
 		if rec.Child(idEl) == nil {
 			rec.Children = append([]*qbxml.Node{qbxml.NewText(idEl, w.ID)}, rec.Children...)

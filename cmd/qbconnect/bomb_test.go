@@ -15,7 +15,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 )
@@ -54,28 +54,16 @@ func TestServeSurvivesParallelGzipBombs(t *testing.T) {
 	s := startServe(t, bin, dsn)
 	ctx := context.Background()
 
-	var c qbconnect.Company
-	restCall(t, "POST", s.url+"/v1/companies", key, map[string]string{"name": "Acme"}, &c)
-	var conn qbconnect.Connection
-	restCall(t, "POST", s.url+"/v1/companies/"+c.ID+"/connections", key, map[string]string{}, &conn)
-	var lc qbconnect.LinkCode
-	if st := restCall(t, "POST", s.url+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", key, nil, &lc); st != 201 {
-		t.Fatalf("link code: %d", st)
-	}
+	api := client.New(s.url, key)
+	c, _, code := newLinkable(t, api, "Acme", false)
 	gw, _ := gatewayclient.New(s.url, gatewayclient.Options{})
-	if _, err := gw.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
+	if _, err := gw.Link(ctx, gateway.LinkRequest{Code: code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
 		Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
 		t.Fatal(err)
 	}
 	doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><CustomerQueryRq requestID="1"><MaxReturned>1</MaxReturned></CustomerQueryRq></QBXMLMsgsRq></QBXML>`
-	req, _ := http.NewRequest("POST", s.url+"/v1/companies/"+c.ID+"/qbxml", strings.NewReader(doc))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/xml")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	_, err := api.Passthrough(ctx, c.ID, doc)
+	mustOK(t, "passthrough", err)
 	p, err := gw.Poll(ctx, gateway.PollRequest{})
 	if err != nil || p.Item == nil {
 		t.Fatalf("poll: %+v %v", p, err)

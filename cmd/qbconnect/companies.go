@@ -54,6 +54,9 @@ func apiError(err error) error {
 		return fmt.Errorf("cannot reach the server: %w", err)
 	}
 	msg := fmt.Sprintf("%s (%d %s)", e.Message, e.Status, e.Code)
+	if e.Status == 0 { // refused by the client before any request
+		msg = fmt.Sprintf("%s (%s)", e.Message, e.Code)
+	}
 	if e.Resolution != "" {
 		msg += ": " + e.Resolution
 	}

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
+	sdk "github.com/qbconnect/qbconnect/sdk/go/qbconnect"
 )
 
 // receiver is a webhook endpoint that refuses every delivery (503) until
@@ -97,20 +99,12 @@ func TestEveryChangeIsDeliveredOnceAfterASIGKILL(t *testing.T) {
 	first := startServe(t, bin, dsn, flags...)
 	ctx := context.Background()
 
-	var hook struct{ ID string }
-	if st := restCall(t, "POST", first.url+"/v1/webhooks", key, map[string]any{"url": hooks.URL + "/hooks", "events": []string{}}, &hook); st != 201 {
-		t.Fatalf("create webhook: %d", st)
-	}
-	var c qbconnect.Company
-	restCall(t, "POST", first.url+"/v1/companies", key, map[string]any{"name": "Acme", "syncSchedule": map[string]string{"every": "-1s"}}, &c)
-	var conn qbconnect.Connection
-	restCall(t, "POST", first.url+"/v1/companies/"+c.ID+"/connections", key, map[string]string{}, &conn)
-	var lc qbconnect.LinkCode
-	if st := restCall(t, "POST", first.url+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", key, nil, &lc); st != 201 {
-		t.Fatalf("link code: %d", st)
-	}
+	api := client.New(first.url, key)
+	hook, err := api.CreateWebhook(ctx, sdk.CreateWebhookJSONRequestBody{Url: hooks.URL + "/hooks", Events: &[]sdk.EventType{}})
+	mustOK(t, "create webhook", err)
+	c, _, code := newLinkable(t, api, "Acme", true)
 	gw, _ := gatewayclient.New(first.url, gatewayclient.Options{})
-	if _, err := gw.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
+	if _, err := gw.Link(ctx, gateway.LinkRequest{Code: code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
 		Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -118,12 +112,12 @@ func TestEveryChangeIsDeliveredOnceAfterASIGKILL(t *testing.T) {
 	// Writes, each run by this test's connector with QuickBooks' answer.
 	const writes = 5
 	for i := range writes {
-		var op struct{ ID, Status string }
-		if st := restCall(t, "POST", first.url+"/v1/companies/"+c.ID+"/customers", key, map[string]string{"name": fmt.Sprintf("Kill Test %d", i)}, &op); st != 202 {
-			t.Fatalf("write %d: %d %+v", i, st, op)
+		op, err := api.CreateCustomer(ctx, c.ID, sdk.CustomerCreate{Name: fmt.Sprintf("Kill Test %d", i)})
+		if err != nil || op.Status != client.OperationPending {
+			t.Fatalf("write %d: %+v %v", i, op, err)
 		}
 		p, err := gw.Poll(ctx, gateway.PollRequest{Wait: 10 * time.Second})
-		if err != nil || p.Item == nil || p.Item.ID != op.ID {
+		if err != nil || p.Item == nil || p.Item.ID != op.Id {
 			t.Fatalf("poll for write %d: %+v %v", i, p, err)
 		}
 		answer := fmt.Sprintf(`<?xml version="1.0" ?><QBXML><QBXMLMsgsRs><CustomerAddRs requestID="w" statusCode="0" statusSeverity="Info" statusMessage="Status OK">`+
@@ -185,12 +179,12 @@ func TestEveryChangeIsDeliveredOnceAfterASIGKILL(t *testing.T) {
 
 	// Every event the platform recorded is delivered once, and nothing
 	// remains to deliver.
-	var deliveries struct {
-		Data []qbconnect.WebhookDelivery `json:"data"`
-	}
+	var deliveries *client.Page[qbconnect.WebhookDelivery]
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		restCall(t, "GET", second.url+"/v1/webhooks/"+hook.ID+"/deliveries?limit=100", key, nil, &deliveries)
+		var err error
+		deliveries, err = client.New(second.url, key).ListWebhookDeliveries(ctx, hook.Id, client.ListParams{Limit: 100})
+		mustOK(t, "list deliveries", err)
 		pending := 0
 		for _, d := range deliveries.Data {
 			if d.Status != qbconnect.DeliveryDelivered {

@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 	"github.com/qbconnect/qbconnect/qbdsim/webconnector"
+	sdk "github.com/qbconnect/qbconnect/sdk/go/qbconnect"
 )
 
 // crashFixture is a platform whose webhook endpoint subscribes to every
@@ -39,23 +41,14 @@ func newCrashFixture(t *testing.T) *crashFixture {
 	hooks := newHookServer(t, f.rc)
 	_, f.key = adminSetup(t, f.bin, f.dsn, "Lender")
 	s := startServe(t, f.bin, f.dsn, "--allow-private-webhooks")
-	var hook struct{ ID string }
-	if st := restCall(t, "POST", s.url+"/v1/webhooks", f.key, map[string]any{"url": hooks + "/hooks", "events": []string{}}, &hook); st != 201 {
-		t.Fatalf("create webhook: %d", st)
-	}
-	f.hookID = hook.ID
-	var c qbconnect.Company
-	restCall(t, "POST", s.url+"/v1/companies", f.key, map[string]any{"name": "Acme", "syncSchedule": map[string]string{"every": "-1s"}}, &c)
-	f.companyID = c.ID
-	var conn qbconnect.Connection
-	restCall(t, "POST", s.url+"/v1/companies/"+c.ID+"/connections", f.key, map[string]string{}, &conn)
-	f.connectionID = conn.ID
-	var lc qbconnect.LinkCode
-	if st := restCall(t, "POST", s.url+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", f.key, nil, &lc); st != 201 {
-		t.Fatalf("link code: %d", st)
-	}
+	api := client.New(s.url, f.key)
+	hook, err := api.CreateWebhook(context.Background(), sdk.CreateWebhookJSONRequestBody{Url: hooks + "/hooks", Events: &[]sdk.EventType{}})
+	mustOK(t, "create webhook", err)
+	f.hookID = hook.Id
+	c, conn, code := newLinkable(t, api, "Acme", true)
+	f.companyID, f.connectionID = c.ID, conn.ID
 	gw, _ := gatewayclient.New(s.url, gatewayclient.Options{})
-	if _, err := gw.Link(context.Background(), gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
+	if _, err := gw.Link(context.Background(), gateway.LinkRequest{Code: code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
 		Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -72,11 +65,9 @@ func newCrashFixture(t *testing.T) *crashFixture {
 // delivery of the endpoint delivered, and returns them.
 func (f *crashFixture) waitAllDelivered(t *testing.T, url string) []qbconnect.WebhookDelivery {
 	t.Helper()
-	var deliveries struct {
-		Data []qbconnect.WebhookDelivery `json:"data"`
-	}
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		restCall(t, "GET", url+"/v1/webhooks/"+f.hookID+"/deliveries?limit=100", f.key, nil, &deliveries)
+		deliveries, err := client.New(url, f.key).ListWebhookDeliveries(context.Background(), f.hookID, client.ListParams{Limit: 100})
+		mustOK(t, "list deliveries", err)
 		pending := 0
 		for _, d := range deliveries.Data {
 			if d.Status != qbconnect.DeliveryDelivered {
@@ -135,23 +126,20 @@ func (f *crashFixture) answer(t *testing.T, gw *gatewayclient.Client, response s
 // with QuickBooks (a simulator) running a company file of its own.
 func (f *crashFixture) webConnector(t *testing.T, url string) *webconnector.Client {
 	t.Helper()
-	var c qbconnect.Company
-	restCall(t, "POST", url+"/v1/companies", f.key, map[string]any{"name": "Bakery", "syncSchedule": map[string]string{"every": "-1s"}}, &c)
-	var conn qbconnect.Connection
-	if st := restCall(t, "POST", url+"/v1/companies/"+c.ID+"/connections", f.key, map[string]string{"kind": string(qbconnect.KindWebConnector)}, &conn); st != 201 {
-		t.Fatalf("create Web Connector connection: %d", st)
-	}
+	ctx := context.Background()
+	api := client.New(url, f.key)
+	c, err := api.CreateCompany(ctx, client.CreateCompanyRequest{Name: "Bakery", SyncSchedule: client.Schedule("-1s")})
+	mustOK(t, "create company", err)
+	conn, err := api.CreateConnection(ctx, c.ID, qbconnect.KindWebConnector)
+	mustOK(t, "create Web Connector connection", err)
 	// Work waits, so that the Web Connector's update goes on to
 	// sendRequestXML.
-	if st := restCall(t, "POST", url+"/v1/companies/"+c.ID+"/sync", f.key, map[string]any{"dataTypes": []string{"vendors"}}, nil); st != 202 {
-		t.Fatalf("sync: %d", st)
-	}
+	_, err = api.StartSync(ctx, c.ID, qbconnect.SyncRequest{DataTypes: []string{"vendors"}})
+	mustOK(t, "sync", err)
 	// The .qwc of a plain-HTTP platform names localhost, which the Web
 	// Connector accepts without TLS.
-	var file qbconnect.WebConnectorFile
-	if st := restCall(t, "GET", strings.Replace(url, "127.0.0.1", "localhost", 1)+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/qwc", f.key, nil, &file); st != 200 {
-		t.Fatalf("GET .qwc: %d", st)
-	}
+	file, err := client.New(strings.Replace(url, "127.0.0.1", "localhost", 1), f.key).GetQwcFile(ctx, c.ID, conn.ID)
+	mustOK(t, "GET .qwc", err)
 	qwc, err := webconnector.ParseQWC(strings.NewReader(file.QWC))
 	if err != nil {
 		t.Fatal(err)
@@ -203,8 +191,8 @@ func TestAnEventIsDeliveredOnceWhenServeDiesRightAfterItsChangeCommits(t *testin
 		change func(t *testing.T, f *crashFixture, url string)
 	}{
 		{"a write completes", qbconnect.EventWriteSucceeded, 0, func(t *testing.T, f *crashFixture, url string) {
-			if st := restCall(t, "POST", url+"/v1/companies/"+f.companyID+"/customers", f.key, map[string]string{"name": "Crash Test"}, nil); st != 202 {
-				t.Fatalf("write: %d", st)
+			if op, err := client.New(url, f.key).CreateCustomer(context.Background(), f.companyID, sdk.CustomerCreate{Name: "Crash Test"}); err != nil || op.Status != client.OperationPending {
+				t.Fatalf("write: %+v %v", op, err)
 			}
 			f.answer(t, f.gateway(t, url), customer)
 		}},
@@ -214,9 +202,8 @@ func TestAnEventIsDeliveredOnceWhenServeDiesRightAfterItsChangeCommits(t *testin
 					Condition: qbconnect.HealthFileMismatch, Message: "another company file is open", NeedsUser: true}}})
 		}},
 		{"a sync pass completes", qbconnect.EventSyncCompleted, 0, func(t *testing.T, f *crashFixture, url string) {
-			if st := restCall(t, "POST", url+"/v1/companies/"+f.companyID+"/sync", f.key, map[string]any{"dataTypes": []string{"vendors"}}, nil); st != 202 {
-				t.Fatalf("sync: %d", st)
-			}
+			_, err := client.New(url, f.key).StartSync(context.Background(), f.companyID, qbconnect.SyncRequest{DataTypes: []string{"vendors"}})
+			mustOK(t, "sync", err)
 			f.answer(t, f.gateway(t, url), vendors)
 		}},
 		{"the Web Connector links at its first update", qbconnect.EventConnectionStatusChanged, 1, func(t *testing.T, f *crashFixture, url string) {

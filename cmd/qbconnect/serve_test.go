@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/gateway"
 	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/wait"
@@ -160,8 +162,8 @@ func TestServeWithJSONLogsWritesOnlyJSONRecords(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "qbconnect.db")
 	_, key := adminSetup(t, bin, dsn, "Lender Ltd")
 	s := startServe(t, bin, dsn, "--log-format", "json")
-	if st := restCall(t, "GET", s.url+"/v1/companies", key, nil, nil); st != 200 {
-		t.Fatalf("GET /v1/companies: %d", st)
+	if _, err := client.New(s.url, key).ListCompanies(context.Background(), client.ListParams{}); err != nil {
+		t.Fatalf("list companies: %v", err)
 	}
 	s.stop(t)
 	if s.stdout.Len() != 0 {
@@ -180,32 +182,47 @@ func TestServeWithJSONLogsWritesOnlyJSONRecords(t *testing.T) {
 	}
 }
 
-// restCall sends a REST request and decodes the JSON answer into out.
-func restCall(t *testing.T, method, url, key string, body, out any) int {
+// mustOK fails the test when a REST call failed.
+func mustOK(t *testing.T, what string, err error) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		data, _ := json.Marshal(body)
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", what, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// statusOf is the HTTP status of a failed REST call (0 when there was no
+// answer), or 200 for none.
+func statusOf(err error) int {
+	var e *qbconnect.Error
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.As(err, &e):
+		return e.Status
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: %v\n%s", method, url, err, data)
-		}
+	return 0
+}
+
+// newLinkable creates a company and its connector connection through the
+// REST API, as a client application does, and returns them with a link
+// code; noAutoSync leaves the company to sync only when asked.
+func newLinkable(t *testing.T, api *client.Client, name string, noAutoSync bool) (*qbconnect.Company, *qbconnect.Connection, string) {
+	t.Helper()
+	ctx := context.Background()
+	body := client.CreateCompanyRequest{Name: name}
+	if noAutoSync {
+		body.SyncSchedule = client.Schedule("-1s")
 	}
-	return resp.StatusCode
+	co, err := api.CreateCompany(ctx, body)
+	mustOK(t, "create company", err)
+	conn, err := api.CreateConnection(ctx, co.ID, qbconnect.KindConnector)
+	mustOK(t, "create connection", err)
+	lc, err := api.CreateLinkCode(ctx, co.ID, conn.ID)
+	mustOK(t, "create link code", err)
+	if lc.Code == nil {
+		t.Fatal("the link code is empty")
+	}
+	return co, conn, *lc.Code
 }
 
 // adminSetup creates an organisation and an API key with the admin CLI.
@@ -227,9 +244,8 @@ func TestServeAndAdminCommands(t *testing.T) {
 		t.Errorf("org list:\n%s", out)
 	}
 	s := startServe(t, bin, dsn)
-	var c qbconnect.Company
-	if st := restCall(t, "POST", s.url+"/v1/companies", key, map[string]string{"name": "Acme"}, &c); st != 201 {
-		t.Fatalf("create company: %d", st)
+	if _, err := client.New(s.url, key).CreateCompany(context.Background(), client.CreateCompanyRequest{Name: "Acme"}); err != nil {
+		t.Fatalf("create company: %v", err)
 	}
 	list := runQBConnect(t, bin, "admin", "--db", dsn, "apikey", "list", "--org", orgID)
 	if !strings.Contains(list, key[:len("qbk_live_")+8]) || strings.Contains(list, key) {
@@ -237,8 +253,8 @@ func TestServeAndAdminCommands(t *testing.T) {
 	}
 	keyID := strings.Fields(strings.Split(strings.TrimSpace(list), "\n")[1])[0]
 	runQBConnect(t, bin, "admin", "--db", dsn, "apikey", "revoke", keyID)
-	if st := restCall(t, "GET", s.url+"/v1/companies", key, nil, nil); st != 401 {
-		t.Errorf("revoked key (revoked by admin while serving): %d, want 401", st)
+	if _, err := client.New(s.url, key).ListCompanies(context.Background(), client.ListParams{}); statusOf(err) != 401 {
+		t.Errorf("revoked key (revoked by admin while serving): %d (%v), want 401", statusOf(err), err)
 	}
 	s.stop(t)
 
@@ -285,18 +301,11 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 	}
 	var all []linked
 	for i := range 3 {
-		var c qbconnect.Company
 		// No automatic sync: its pages would be work items too, and the
 		// test counts the passthroughs it enqueues.
-		restCall(t, "POST", a.url+"/v1/companies", key, map[string]any{"name": fmt.Sprintf("Company %d", i), "syncSchedule": map[string]string{"every": "-1s"}}, &c)
-		var conn qbconnect.Connection
-		restCall(t, "POST", a.url+"/v1/companies/"+c.ID+"/connections", key, map[string]string{}, &conn)
-		var lc qbconnect.LinkCode
-		if st := restCall(t, "POST", a.url+"/v1/companies/"+c.ID+"/connections/"+conn.ID+"/link-codes", key, nil, &lc); st != 201 {
-			t.Fatalf("link code: %d", st)
-		}
+		c, conn, code := newLinkable(t, client.New(a.url, key), fmt.Sprintf("Company %d", i), true)
 		gwB, _ := gatewayclient.New(b.url, gatewayclient.Options{})
-		if _, err := gwB.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: fmt.Sprintf(`C:\c%d.qbw`, i)},
+		if _, err := gwB.Link(ctx, gateway.LinkRequest{Code: code, File: gateway.FileIdentity{Path: fmt.Sprintf(`C:\c%d.qbw`, i)},
 			Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -310,23 +319,11 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 		t.Helper()
 		doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><CustomerQueryRq requestID="` +
 			marker + `"><MaxReturned>1</MaxReturned></CustomerQueryRq></QBXMLMsgsRq></QBXML>`
-		req, err := http.NewRequest("POST", server.url+"/v1/companies/"+l.companyID+"/qbxml", strings.NewReader(doc))
-		if err != nil {
-			t.Fatal(err)
+		op, err := client.New(server.url, key).Passthrough(ctx, l.companyID, doc)
+		if err != nil || op.Id == "" || op.Status != client.OperationPending {
+			t.Fatalf("passthrough through %s: %+v %v", server.url, op, err)
 		}
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/xml")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var op struct{ ID, Status string }
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 202 || json.Unmarshal(body, &op) != nil || op.ID == "" || op.Status != "Pending" {
-			t.Fatalf("passthrough through %s: %d %s", server.url, resp.StatusCode, body)
-		}
-		return op.ID
+		return op.Id
 	}
 	markerOf := regexp.MustCompile(`requestID="([^"]+)"`)
 
@@ -416,12 +413,9 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 		if got[id] != 1 {
 			t.Errorf("item %s handed out %d times, want once", id, got[id])
 		}
-		var op struct {
-			Status   string
-			Attempts int
-		}
-		if st := restCall(t, "GET", b.url+"/v1/operations/"+id, key, nil, &op); st != 200 || op.Status != "Success" || op.Attempts != 1 {
-			t.Errorf("operation %s through B: %d %+v", id, st, op)
+		op, err := client.New(b.url, key).GetOperation(ctx, id, client.GetOperationParams{})
+		if err != nil || op.Status != "Success" || op.Attempts != 1 {
+			t.Errorf("operation %s through B: %+v %v", id, op, err)
 		}
 	}
 	if len(got) != len(want) {

@@ -10,11 +10,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qbconnect/qbconnect/client"
+	sdk "github.com/qbconnect/qbconnect/sdk/go/qbconnect"
 
 	"github.com/qbconnect/qbconnect"
 )
 
-// syncState is one data type's sync as /sync-status shows it.
 // newSyncCmd returns `qbconnect sync COMPANY`.
 func newSyncCmd() *cobra.Command {
 	var types []string
@@ -42,7 +42,11 @@ func newSyncCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "DATA TYPE\tSTATUS\tMODE")
 			for _, st := range started {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", st.DataType, st.Status, st.Mode)
+				mode := ""
+				if st.Mode != nil {
+					mode = string(*st.Mode)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", st.DataType, st.Status, mode)
 			}
 			return tw.Flush()
 		}
@@ -78,12 +82,12 @@ func newSyncCmd() *cobra.Command {
 					bar.ChangeMax(total)
 				}
 				_ = bar.Set(st.Fetched)
-				if st.Status == "Complete" {
+				if st.Status == sdk.SyncStateStatusComplete {
 					bar.Describe(fmt.Sprintf("%-24s done", typ))
 					_ = bar.Finish()
 					break
 				}
-				if st.Status == "Failed" {
+				if st.Status == sdk.SyncStateStatusFailed {
 					failed++
 					msg := "failed"
 					if st.Error != nil {

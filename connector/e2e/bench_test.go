@@ -41,12 +41,12 @@ func BenchmarkDispatchLatency(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		op := e.writeCustomer(fmt.Sprintf("Bench %d %d", b.N, i))
-		accepted[op.ID] = op.CreatedAt
-		op = e.plat.WaitOperation(op.ID, 30*time.Second)
-		if op.Status != string(qbconnect.OpSucceeded) {
-			b.Fatalf("write %s: %s %+v", op.ID, op.Status, op.Error)
+		accepted[op.Id] = op.CreatedAt
+		op = e.plat.WaitOperation(op.Id, 30*time.Second)
+		if string(op.Status) != string(qbconnect.OpSucceeded) {
+			b.Fatalf("write %s: %s %+v", op.Id, op.Status, op.Error)
 		}
-		visible = append(visible, time.Since(accepted[op.ID]))
+		visible = append(visible, time.Since(accepted[op.Id]))
 	}
 	b.StopTimer()
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/internal/testenv"
 	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbd"
@@ -114,7 +115,7 @@ func TestLastSuccessfulSyncIsSetBySyncsAndSurvivesRestarts(t *testing.T) {
 	if got := e.file().LastSync; got == nil || !got.Equal(*first) {
 		t.Errorf("checks of QuickBooks moved the last successful sync from %v to %v", first, got)
 	}
-	op := e.plat.WaitOperation(e.writeCustomer("Last Sync Ltd").ID, 30*time.Second)
+	op := e.plat.WaitOperation(e.writeCustomer("Last Sync Ltd").Id, 30*time.Second)
 	e.checkWritten(op, "Last Sync Ltd")
 	synced := e.file().LastSync
 	if synced == nil || !synced.After(*first) {
@@ -155,12 +156,12 @@ func TestLogPageSaysInWordsWhatWasSyncedAndWritten(t *testing.T) {
 	e.link()
 	e.agent.Run()
 	e.waitHealthy()
-	op := e.plat.WaitOperation(e.writeCustomer("Log Page Ltd").ID, 30*time.Second)
+	op := e.plat.WaitOperation(e.writeCustomer("Log Page Ltd").Id, 30*time.Second)
 	e.checkWritten(op, "Log Page Ltd")
 	base, _, _ := strings.Cut(e.agent.UIURL, "/?")
 	tab.Open(e.agent.UIURL) // the token's cookie
 	text := tab.WaitText(base+"/files/"+e.conn.ID+"/log", "main", 15*time.Second, "Wrote a new customer “Log Page Ltd”", "Done")
-	for _, internal := range []string{op.ID, "op_", "simclient", "connector: ", "item=", "lease"} {
+	for _, internal := range []string{op.Id, "op_", "simclient", "connector: ", "item=", "lease"} {
 		if strings.Contains(text, internal) {
 			t.Errorf("the log page shows %q:\n%s", internal, text)
 		}
@@ -190,7 +191,7 @@ func TestLinkAndUnlinkFromThePage(t *testing.T) {
 
 	// A new link code for another platform company; the page links the
 	// company file open in QuickBooks to it.
-	_, conn2 := e.plat.CreateCompanyWith(map[string]any{"name": "Acme Again", "syncSchedule": testenv.NoAutoSync})
+	_, conn2 := e.plat.CreateCompanyWith(client.CreateCompanyRequest{Name: "Acme Again", SyncSchedule: testenv.NoAutoSync()})
 	tab.Fill(`[data-testid="link-code"]`, e.plat.LinkCode(conn2))
 	tab.Click(`[data-testid="link"]`)
 	tab.Await("the link's confirmation", "main", 30*time.Second, func(text string) bool {

@@ -74,8 +74,8 @@ func TestBrowserShowsTheCardsAndPerformSyncRunsASync(t *testing.T) {
 		t.Errorf("Perform Sync ran %d passes for %d data types, want one each", len(runs), len(types))
 	}
 	for _, r := range runs {
-		if r.Trigger != qbconnect.TriggerOnDemand {
-			t.Errorf("pass %s of %s was started by %s, want %s", r.ID, r.DataType, r.Trigger, qbconnect.TriggerOnDemand)
+		if string(r.Trigger) != string(qbconnect.TriggerOnDemand) {
+			t.Errorf("pass %s of %s was started by %s, want %s", r.Id, r.DataType, r.Trigger, qbconnect.TriggerOnDemand)
 		}
 	}
 	// The card follows: its request count grows without a reload.

@@ -57,7 +57,7 @@ func TestSIGKILLWhileWritesAreInFlightNeitherLosesNorRepeatsWrites(t *testing.T)
 			name := fmt.Sprintf("Crash %02d-%d", i, j)
 			op := e.writeCustomer(name)
 			ops = append(ops, op)
-			names[op.ID] = name
+			names[op.Id] = name
 		}
 		e.agent.Run()
 		point := killPoints[rnd.IntN(len(killPoints))]
@@ -73,7 +73,7 @@ func TestSIGKILLWhileWritesAreInFlightNeitherLosesNorRepeatsWrites(t *testing.T)
 	wait.For(t, "every write to reach a final status", 60*time.Second, func() (bool, string) {
 		pending := 0
 		for _, op := range ops {
-			if e.plat.Operation(op.ID).Status == "Pending" {
+			if e.plat.Operation(op.Id).Status == "Pending" {
 				pending++
 			}
 		}
@@ -84,13 +84,13 @@ func TestSIGKILLWhileWritesAreInFlightNeitherLosesNorRepeatsWrites(t *testing.T)
 	count(out.String())
 	attempts := map[int]int{}
 	for _, op := range ops {
-		got := e.plat.Operation(op.ID)
+		got := e.plat.Operation(op.Id)
 		attempts[got.Attempts]++
-		e.checkWritten(got, names[op.ID])
+		e.checkWritten(got, names[op.Id])
 		// The client repeating its request with the same key learns the
 		// same operation and writes nothing more.
-		if again := e.writeCustomer(names[op.ID]); again.ID != op.ID || again.Status != got.Status {
-			t.Errorf("%s: repeating the request answered operation %s (%s), want %s (%s)", names[op.ID], again.ID, again.Status, op.ID, got.Status)
+		if again := e.writeCustomer(names[op.Id]); again.Id != op.Id || again.Status != got.Status {
+			t.Errorf("%s: repeating the request answered operation %s (%s), want %s (%s)", names[op.Id], again.Id, again.Status, op.Id, got.Status)
 		}
 	}
 	t.Logf("%d iterations, %d writes; recovery paths taken: %v; operations by attempts: %v", iterations, len(ops), seen, attempts)

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,12 +10,14 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/testenv"
 	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/server"
+	sdk "github.com/qbconnect/qbconnect/sdk/go/qbconnect"
 	"github.com/qbconnect/qbconnect/signing/signingtest"
 )
 
@@ -61,7 +62,7 @@ func newEnv(tb testing.TB, opt envOptions) *env {
 	e.sim = testenv.StartSim(tb, bins, testenv.SimOptions{Roots: e.ca.RootPath(), Policy: string(qbdsim.PolicyAlways)})
 	e.sim.Open(testenv.AcmeFile)
 	e.plat = testenv.StartPlatform(tb, bins, testenv.PlatformOptions{Args: []string{"--lease-ttl", opt.leaseTTL.String()}})
-	e.company, e.conn = e.plat.CreateCompanyWith(map[string]any{"name": "Acme Plumbing LLC", "syncSchedule": testenv.NoAutoSync})
+	e.company, e.conn = e.plat.CreateCompanyWith(client.CreateCompanyRequest{Name: "Acme Plumbing LLC", SyncSchedule: testenv.NoAutoSync()})
 	e.agent = testenv.InstallConnector(tb, bins, e.leaf(time.Time{}))
 	return e
 }
@@ -166,15 +167,16 @@ func (e *env) writeCustomer(name string) *testenv.Operation {
 // in the company file.
 func (e *env) checkWritten(op *testenv.Operation, name string) {
 	e.tb.Helper()
-	if op.Status != string(qbconnect.OpSucceeded) || op.Error != nil {
-		e.tb.Errorf("%s: operation %s is %s (%+v), want %s", name, op.ID, op.Status, op.Error, qbconnect.OpSucceeded)
+	if op.Status != sdk.OperationStatusSuccess || op.Error != nil {
+		e.tb.Errorf("%s: operation %s is %s (%+v), want %s", name, op.Id, op.Status, op.Error, qbconnect.OpSucceeded)
 		return
 	}
-	var rec struct {
-		Name string `json:"name"`
+	var got any
+	if op.Record != nil {
+		got, _ = op.Record.Get("name")
 	}
-	if err := json.Unmarshal(op.Record, &rec); err != nil || rec.Name != name || op.RecordID == "" {
-		e.tb.Errorf("%s: operation %s answers record %s (id %q)", name, op.ID, op.Record, op.RecordID)
+	if got != name || op.RecordId == nil || *op.RecordId == "" {
+		e.tb.Errorf("%s: operation %s answers record %+v (id %v)", name, op.Id, op.Record, op.RecordId)
 	}
 	if n := e.sim.CustomersNamed(testenv.AcmeFile, name); n != 1 {
 		e.tb.Errorf("%s exists %d times in the company file, want exactly once", name, n)

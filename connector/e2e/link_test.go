@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -49,8 +48,8 @@ func TestLinkFirstSyncAndClientWrite(t *testing.T) {
 	// Exactly the two syncs asked for ran, each a pass per data type.
 	passes := map[string]int{}
 	for _, r := range e.plat.SyncRuns(e.company.ID) {
-		if r.Trigger != qbconnect.TriggerOnDemand || r.Status != qbconnect.SyncComplete {
-			t.Errorf("pass %s of %s: trigger %s, status %s", r.ID, r.DataType, r.Trigger, r.Status)
+		if string(r.Trigger) != string(qbconnect.TriggerOnDemand) || string(r.Status) != string(qbconnect.SyncComplete) {
+			t.Errorf("pass %s of %s: trigger %s, status %s", r.Id, r.DataType, r.Trigger, r.Status)
 		}
 		passes[r.DataType]++
 	}
@@ -68,20 +67,15 @@ func TestLinkFirstSyncAndClientWrite(t *testing.T) {
 	if op.Status != "Pending" {
 		t.Errorf("the write was accepted as %s, want Pending", op.Status)
 	}
-	op = e.plat.WaitOperation(op.ID, 30*time.Second)
+	op = e.plat.WaitOperation(op.Id, 30*time.Second)
 	e.checkWritten(op, "Bob's Diner")
 	// The platform stores the record the write created.
-	var rec struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	}
-	e.plat.Must(http.StatusOK, "GET", "/v1/companies/"+e.company.ID+"/customers/"+op.RecordID, nil, &rec)
-	if rec.ID != op.RecordID || rec.Name != "Bob's Diner" {
+	if rec := e.plat.Customer(e.company.ID, *op.RecordId); rec.Id != *op.RecordId || rec.Name == nil || *rec.Name != "Bob's Diner" {
 		t.Errorf("GET the written customer = %+v", rec)
 	}
 	// The same key again is the same operation, not a second write.
-	if again := e.writeCustomer("Bob's Diner"); again.ID != op.ID {
-		t.Errorf("repeating the Idempotency-Key made operation %s, want %s", again.ID, op.ID)
+	if again := e.writeCustomer("Bob's Diner"); again.Id != op.Id {
+		t.Errorf("repeating the Idempotency-Key made operation %s, want %s", again.Id, op.Id)
 	}
 	if n := e.sim.CustomersNamed(testenv.AcmeFile, "Bob's Diner"); n != 1 {
 		t.Errorf("after the repeated request Bob's Diner exists %d times, want once", n)

@@ -36,7 +36,6 @@ func TestPauseHasOneOwnerPerChangeAcrossTheRealProcesses(t *testing.T) {
 	e.link()
 	e.agent.Run()
 	e.expectState(qbd.CondOK)
-	base := "/v1/companies/" + e.company.ID + "/connections/" + e.conn.ID
 
 	wait.For(t, "the card to name the client company", 10*time.Second, func() (bool, string) {
 		c := e.card()
@@ -44,7 +43,7 @@ func TestPauseHasOneOwnerPerChangeAcrossTheRealProcesses(t *testing.T) {
 	})
 
 	t.Run("paused through the API", func(t *testing.T) {
-		e.plat.Must(http.StatusOK, "POST", base+"/pause", nil, nil)
+		e.plat.Pause(e.conn)
 		pausedAt := time.Now()
 		wait.For(t, "the card to show the platform's pause", 10*time.Second, func() (bool, string) {
 			fs := e.file()
@@ -61,7 +60,7 @@ func TestPauseHasOneOwnerPerChangeAcrossTheRealProcesses(t *testing.T) {
 		if c := e.plat.Connection(e.conn); !c.Paused || c.Health.Code != qbconnect.HealthPaused {
 			t.Fatalf("after heartbeats the platform shows paused=%v health=%s: a heartbeat undid the client's pause", c.Paused, c.Health.Code)
 		}
-		e.plat.Must(http.StatusOK, "POST", base+"/resume", nil, nil)
+		e.plat.Resume(e.conn)
 		e.expectState(qbd.CondOK)
 	})
 
@@ -71,7 +70,7 @@ func TestPauseHasOneOwnerPerChangeAcrossTheRealProcesses(t *testing.T) {
 			c := e.plat.Connection(e.conn)
 			return c.Paused && c.Health.Code == qbconnect.HealthPaused && strings.Contains(c.Health.Message, "QuickBooks computer"), c.Health.Message
 		})
-		e.plat.Must(http.StatusOK, "POST", base+"/resume", nil, nil)
+		e.plat.Resume(e.conn)
 		wait.For(t, "the card to show the resume", 10*time.Second, func() (bool, string) {
 			fs := e.file()
 			return !fs.Paused && fs.Shown.Code == qbd.CondOK, fs.Shown.Code

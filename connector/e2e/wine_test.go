@@ -118,7 +118,7 @@ func TestWindowsConnectorUnderWine(t *testing.T) {
 			t.Errorf("the program runs from %q, want under %s", st.Identity.Program, testenv.ProgramFolder)
 		}
 		op := e.writeCustomer("Wine Cellar Ltd")
-		op = e.plat.WaitOperation(op.ID, time.Minute)
+		op = e.plat.WaitOperation(op.Id, time.Minute)
 		e.checkWritten(op, "Wine Cellar Ltd")
 	})
 

@@ -41,6 +41,7 @@ import (
 	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/testenv"
 	"github.com/qbconnect/qbconnect/internal/wait"
+	sdk "github.com/qbconnect/qbconnect/sdk/go/qbconnect"
 )
 
 var bins *testenv.Binaries
@@ -369,17 +370,17 @@ func run(tb testing.TB, opt options) result {
 						return
 					}
 					accepted := time.Now()
-					done, err := rest.waitOperation(loadCtx, op.ID)
+					done, err := rest.waitOperation(loadCtx, op.Id)
 					if err != nil {
 						fail(err)
 						return
 					}
 					if done.Status != "Success" {
-						fail(fmt.Errorf("operation %s ended %s: %s", op.ID, done.Status, errorText(done.Error)))
+						fail(fmt.Errorf("operation %s ended %s: %s", op.Id, done.Status, errorText(done.Error)))
 						return
 					}
 					seen := time.Now()
-					held, ok := sw.heldAt(op.ID)
+					held, ok := sw.heldAt(op.Id)
 					mu.Lock()
 					defer mu.Unlock()
 					applied++
@@ -769,7 +770,7 @@ func (c *restClient) newLinkedCompany(name string) (*conn, error) {
 	ctx := context.Background()
 	var co *qbconnect.Company
 	err := c.do(ctx, func() (err error) {
-		co, err = c.api.CreateCompany(ctx, client.CreateCompanyRequest{Name: name, SyncSchedule: &qbconnect.SyncSchedule{Every: -qbconnect.Duration(time.Second)}})
+		co, err = c.api.CreateCompany(ctx, client.CreateCompanyRequest{Name: name, SyncSchedule: client.Schedule("-1s")})
 		return err
 	})
 	if err != nil {
@@ -777,7 +778,7 @@ func (c *restClient) newLinkedCompany(name string) (*conn, error) {
 	}
 	var cn *qbconnect.Connection
 	if err := c.do(ctx, func() (err error) {
-		cn, err = c.api.CreateConnection(ctx, co.ID, client.CreateConnectionRequest{Kind: qbconnect.KindConnector})
+		cn, err = c.api.CreateConnection(ctx, co.ID, qbconnect.KindConnector)
 		return err
 	}); err != nil {
 		return nil, err
@@ -789,13 +790,16 @@ func (c *restClient) newLinkedCompany(name string) (*conn, error) {
 	}); err != nil {
 		return nil, err
 	}
-	return &conn{companyID: co.ID, connectionID: cn.ID, code: lc.Code,
+	if lc.Code == nil {
+		return nil, fmt.Errorf("the link code of %s is empty", co.ID)
+	}
+	return &conn{companyID: co.ID, connectionID: cn.ID, code: *lc.Code,
 		file: gateway.FileIdentity{Path: `C:\Books\` + co.ID + `.qbw`, CompanyName: name}}, nil
 }
 
 func (c *restClient) createCustomer(ctx context.Context, companyID, name string) (op *client.Operation, err error) {
 	err = c.do(ctx, func() (err error) {
-		op, err = c.api.CreateRecord(ctx, companyID, "customers", map[string]any{"name": name}, client.WithIdempotencyKey(strings.ReplaceAll(name, " ", "-")))
+		op, err = c.api.CreateCustomer(ctx, companyID, sdk.CustomerCreate{Name: name}, client.WithIdempotencyKey(strings.ReplaceAll(name, " ", "-")))
 		return err
 	})
 	return op, err
@@ -822,7 +826,7 @@ func (c *restClient) waitOperation(ctx context.Context, id string) (*client.Oper
 		}); err != nil {
 			return nil, err
 		}
-		if !op.Done() {
+		if op.Status == client.OperationPending {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}

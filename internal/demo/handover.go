@@ -227,8 +227,8 @@ func (d *Demo) waitStep(ctx context.Context, what string, ok func(*connector.Fil
 func (d *Demo) waitCampaign(ctx context.Context, id string, state qbconnect.CampaignState) error {
 	cl := client.New(d.plat.URL(), d.apiKey)
 	return d.poll(ctx, "the campaign to show "+string(state), func() (bool, string, error) {
-		var c qbconnect.Campaign
-		if err := cl.Do(ctx, "GET", "/v1/rotation-campaigns/"+id, nil, &c); err != nil {
+		c, err := cl.GetRotationCampaign(ctx, id)
+		if err != nil {
 			return false, "", err
 		}
 		var got []string

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/connector"
 	"github.com/qbconnect/qbconnect/internal/testenv"
 )
@@ -104,8 +105,8 @@ func newEnv(t *testing.T) *env {
 		// A company the README's commands create a connection for.
 		"COMPANY": func() (string, error) {
 			if company == "" {
-				var c qbconnect.Company
-				if err := e.api("POST", "/v1/companies", map[string]string{"name": "README Company"}, &c); err != nil {
+				c, err := e.plat.Client().CreateCompany(context.Background(), client.CreateCompanyRequest{Name: "README Company"})
+				if err != nil {
 					return "", err
 				}
 				company = c.ID
@@ -119,18 +120,21 @@ func newEnv(t *testing.T) *env {
 			if err != nil {
 				return "", err
 			}
-			var list struct{ Data []qbconnect.Connection }
-			if err := e.api("GET", "/v1/companies/"+id+"/connections", nil, &list); err != nil {
+			cl := e.plat.Client()
+			list, err := cl.ListConnections(context.Background(), id)
+			if err != nil {
 				return "", err
 			}
-			for _, c := range list.Data {
+			for _, c := range list {
 				if c.Status != qbconnect.StatusUnlinked {
 					return c.ID, nil
 				}
 			}
-			var c qbconnect.Connection
-			err = e.api("POST", "/v1/companies/"+id+"/connections", map[string]string{"kind": "connector"}, &c)
-			return c.ID, err
+			c, err := cl.CreateConnection(context.Background(), id, qbconnect.KindConnector)
+			if err != nil {
+				return "", err
+			}
+			return c.ID, nil
 		},
 		"QBDSIM_ADDR": func() (string, error) { return strings.TrimPrefix(simURL, "http://"), nil },
 		// A link code a client made for a new company's connection, as
@@ -150,15 +154,6 @@ func newEnv(t *testing.T) *env {
 		"127.0.0.1:8765": func() (string, error) { return strings.TrimPrefix(simURL, "http://"), nil },
 	}
 	return e
-}
-
-// api calls the platform's REST API with the environment's key.
-func (e *env) api(method, path string, body, out any) error {
-	status, data := e.plat.Do(method, path, body, out)
-	if status >= 300 {
-		return fmt.Errorf("%s %s: %d %s", method, path, status, data)
-	}
-	return nil
 }
 
 // prepare returns the command's script with illustrative literals

@@ -33,6 +33,7 @@ import (
 	"github.com/qbconnect/qbconnect/internal/wait"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/server"
+	sdk "github.com/qbconnect/qbconnect/sdk/go/qbconnect"
 )
 
 // Operation is an operation as the REST API shows it.
@@ -41,7 +42,7 @@ type Operation = client.Operation
 // Operation statuses as the REST API shows them.
 const (
 	OpPending = client.OperationPending
-	OpSuccess = string(qbconnect.OpSucceeded)
+	OpSuccess = sdk.OperationStatusSuccess
 )
 
 // Link is one linked company: the client's company and its connection.
@@ -211,12 +212,12 @@ func (w *World) Expect(ctx context.Context, code string, texts ...string) error 
 // QueueWrite has the client application create a customer in the linked
 // company; the platform queues the write and answers at once.
 func (w *World) QueueWrite(ctx context.Context, customer string) (*Operation, error) {
-	op, err := w.Platform.CreateRecord(ctx, w.Conn.CompanyID, "customers", map[string]any{"name": customer},
+	op, err := w.Platform.CreateCustomer(ctx, w.Conn.CompanyID, sdk.CustomerCreate{Name: customer},
 		client.WithIdempotencyKey("scenario-"+strings.ReplaceAll(customer, " ", "-")))
 	if err != nil {
 		return nil, err
 	}
-	w.writes = append(w.writes, write{opID: op.ID, customer: customer})
+	w.writes = append(w.writes, write{opID: op.Id, customer: customer})
 	return op, nil
 }
 
@@ -250,7 +251,7 @@ func (w *World) Completed(ctx context.Context) error {
 			if op, err = w.Operation(ctx, wr.opID); err != nil {
 				return false, "", err
 			}
-			return op.Status != OpPending, op.Status, nil
+			return op.Status != OpPending, string(op.Status), nil
 		})
 		if err != nil {
 			return err

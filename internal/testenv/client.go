@@ -3,7 +3,6 @@ package testenv
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -11,29 +10,29 @@ import (
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/client"
 	"github.com/qbconnect/qbconnect/internal/wait"
+	sdk "github.com/qbconnect/qbconnect/sdk/go/qbconnect"
 )
 
 // What a client application does through the REST API beyond creating
 // companies and writes: waiting for an operation, listing a company's
 // connections, syncing and reading the sync's progress.
 
-// CreateCompanyWith creates a company from a POST /v1/companies body (name,
-// externalId, metadata, syncSchedule) and its connector connection, and
-// returns both.
-func (p *Platform) CreateCompanyWith(body map[string]any) (*qbconnect.Company, *qbconnect.Connection) {
+// CreateCompanyWith creates a company (name, externalId, metadata,
+// syncSchedule) and its connector connection, and returns both.
+func (p *Platform) CreateCompanyWith(body client.CreateCompanyRequest) (*qbconnect.Company, *qbconnect.Connection) {
 	p.tb.Helper()
 	ctx, c := context.Background(), p.Client()
-	var co qbconnect.Company
-	p.check("create company", c.Do(ctx, http.MethodPost, "/v1/companies", body, &co))
-	conn, err := c.CreateConnection(ctx, co.ID, client.CreateConnectionRequest{Kind: qbconnect.KindConnector})
+	co, err := c.CreateCompany(ctx, body)
+	p.check("create company", err)
+	conn, err := c.CreateConnection(ctx, co.ID, qbconnect.KindConnector)
 	p.check("create connection", err)
-	return &co, conn
+	return co, conn
 }
 
-// NoAutoSync is the syncSchedule of a company that is synced only when
-// asked (POST .../sync, Perform Sync): CreateCompanyWith(map[string]any{
-// "name": n, "syncSchedule": NoAutoSync}).
-var NoAutoSync = map[string]string{"every": "-1s"}
+// NoAutoSync returns the syncSchedule of a company that is synced only
+// when asked (POST .../sync, Perform Sync):
+// CreateCompanyWith(client.CreateCompanyRequest{Name: n, SyncSchedule: NoAutoSync()}).
+func NoAutoSync() *sdk.SyncSchedule { return client.Schedule("-1s") }
 
 // WaitOperation reads an operation with GET /v1/operations/{id}?wait=,
 // which answers as soon as the operation is done, or as it is after wait.
@@ -98,10 +97,10 @@ func (p *Platform) WaitSynced(companyID string, timeout time.Duration) []SyncSta
 		states = p.SyncStatus(companyID)
 		done := 0
 		for _, s := range states {
-			if s.Status == qbconnect.SyncFailed {
+			if s.Status == sdk.SyncStateStatusFailed {
 				p.tb.Fatalf("the sync of %s failed", s.DataType)
 			}
-			if s.Status == qbconnect.SyncComplete {
+			if s.Status == sdk.SyncStateStatusComplete {
 				done++
 			}
 		}

@@ -1,17 +1,14 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/client"
+	sdk "github.com/qbconnect/qbconnect/sdk/go/qbconnect"
 )
 
 // PlatformOptions configure StartPlatform.
@@ -78,62 +75,11 @@ func (p *Platform) Restart(down func()) {
 	p.start(strings.TrimPrefix(p.URL, "http://"))
 }
 
-// Do sends a REST request with the API key and decodes a JSON answer into
-// out (when not nil). It returns the HTTP status and the raw body.
-func (p *Platform) Do(method, path string, body, out any, header ...string) (int, []byte) {
-	p.tb.Helper()
-	var rd io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			p.tb.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, p.URL+path, rd)
-	if err != nil {
-		p.tb.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+p.APIKey)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		p.tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		p.tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	if out != nil && resp.StatusCode < 300 && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			p.tb.Fatalf("%s %s: %v\n%s", method, path, err, data)
-		}
-	}
-	return resp.StatusCode, data
-}
-
-// Must sends a REST request like Do and fails the test unless the answer
-// has status want.
-func (p *Platform) Must(want int, method, path string, body, out any, header ...string) []byte {
-	p.tb.Helper()
-	code, data := p.Do(method, path, body, out, header...)
-	if code != want {
-		p.tb.Fatalf("%s %s: status %d, want %d: %s", method, path, code, want, data)
-	}
-	return data
-}
-
 // CreateCompany creates a company and its connector connection and returns
 // both.
 func (p *Platform) CreateCompany(name string) (*qbconnect.Company, *qbconnect.Connection) {
 	p.tb.Helper()
-	return p.CreateCompanyWith(map[string]any{"name": name})
+	return p.CreateCompanyWith(client.CreateCompanyRequest{Name: name})
 }
 
 // Client returns a REST client of the platform with the organisation's
@@ -153,10 +99,10 @@ func (p *Platform) LinkCode(conn *qbconnect.Connection) string {
 	p.tb.Helper()
 	lc, err := p.Client().CreateLinkCode(context.Background(), conn.CompanyID, conn.ID)
 	p.check("create link code", err)
-	if lc.Code == "" {
+	if lc.Code == nil || *lc.Code == "" {
 		p.tb.Fatal("the link code is empty")
 	}
-	return lc.Code
+	return *lc.Code
 }
 
 // Connection returns a connection as the REST API shows it.
@@ -164,6 +110,39 @@ func (p *Platform) Connection(conn *qbconnect.Connection) *qbconnect.Connection 
 	p.tb.Helper()
 	c, err := p.Client().GetConnection(context.Background(), conn.CompanyID, conn.ID)
 	p.check("get connection", err)
+	return c
+}
+
+// Pause pauses a connection through the REST API, as a client does.
+func (p *Platform) Pause(conn *qbconnect.Connection) {
+	p.tb.Helper()
+	_, err := p.Client().PauseConnection(context.Background(), conn.CompanyID, conn.ID)
+	p.check("pause connection", err)
+}
+
+// Resume resumes a connection through the REST API.
+func (p *Platform) Resume(conn *qbconnect.Connection) {
+	p.tb.Helper()
+	_, err := p.Client().ResumeConnection(context.Background(), conn.CompanyID, conn.ID)
+	p.check("resume connection", err)
+}
+
+// Customer returns a synced customer as the REST API shows it
+// (getCustomer).
+func (p *Platform) Customer(companyID, id string) *sdk.Customer {
+	p.tb.Helper()
+	resp, err := p.Client().API().GetCustomerWithResponse(context.Background(), companyID, id)
+	p.check("get customer", err)
+	p.check("get customer", client.Check(resp.HTTPResponse, resp.Body))
+	return resp.JSON200
+}
+
+// Campaign returns a certificate rotation campaign as the organisation's
+// REST API shows it (getRotationCampaign).
+func (p *Platform) Campaign(id string) *qbconnect.Campaign {
+	p.tb.Helper()
+	c, err := p.Client().GetRotationCampaign(context.Background(), id)
+	p.check("get rotation campaign", err)
 	return c
 }
 
@@ -182,9 +161,9 @@ func (p *Platform) Operation(id string) *Operation {
 // idempotency key and returns its operation.
 func (p *Platform) CreateCustomer(companyID, name, key string) *Operation {
 	p.tb.Helper()
-	op, err := p.Client().CreateRecord(context.Background(), companyID, "customers", map[string]any{"name": name}, client.WithIdempotencyKey(key))
+	op, err := p.Client().CreateCustomer(context.Background(), companyID, sdk.CustomerCreate{Name: name}, client.WithIdempotencyKey(key))
 	p.check("create customer", err)
-	if op.ID == "" {
+	if op.Id == "" {
 		p.tb.Fatalf("create customer answered no operation: %+v", op)
 	}
 	return op

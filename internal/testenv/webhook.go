@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect/notify"
+	sdk "github.com/qbconnect/qbconnect/sdk/go/qbconnect"
 )
 
 // Delivery is one webhook delivery the receiver accepted.
@@ -59,11 +61,8 @@ func (r *Receiver) URL() string { return r.srv.URL + "/hooks" }
 // and keeps the signing secret.
 func (r *Receiver) Subscribe(p *Platform) {
 	r.tb.Helper()
-	var created struct {
-		ID     string `json:"id"`
-		Secret string `json:"secret"`
-	}
-	p.Must(http.StatusCreated, "POST", "/v1/webhooks", map[string]any{"url": r.URL(), "description": "e2e receiver"}, &created)
+	created, err := p.Client().CreateWebhook(context.Background(), sdk.CreateWebhookJSONRequestBody{Url: r.URL(), Description: ptr("e2e receiver")})
+	p.check("create webhook", err)
 	if created.Secret == "" {
 		r.tb.Fatal("the webhook was created without a secret")
 	}
@@ -110,3 +109,5 @@ func (r *Receiver) Deliveries(types ...string) []Delivery {
 	}
 	return out
 }
+
+func ptr[T any](v T) *T { return &v }

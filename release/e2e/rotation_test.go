@@ -218,15 +218,13 @@ func (r *rotation) queue(label string) {
 	for _, s := range r.sites {
 		name := fmt.Sprintf("%s %s", strings.Fields(s.company)[0], label)
 		op := s.org.CreateCustomer(s.comp.ID, name, "rotation-"+s.comp.ID+"-"+strings.ReplaceAll(label, " ", "-"))
-		r.writes = append(r.writes, queued{site: s, name: name, op: op.ID})
+		r.writes = append(r.writes, queued{site: s, name: name, op: op.Id})
 	}
 }
 
 // campaign returns a campaign as an organisation's REST API shows it.
 func campaign(org *testenv.Platform, id string) *qbconnect.Campaign {
-	var c qbconnect.Campaign
-	org.Must(http.StatusOK, "GET", "/v1/rotation-campaigns/"+id, nil, &c)
-	return &c
+	return org.Campaign(id)
 }
 
 // states returns "company: state[/subState]" for each connection of a
@@ -469,11 +467,11 @@ func (r *rotation) checkWrites() {
 	for _, w := range r.writes {
 		wait.For(t, w.name+" to succeed", patience, func() (bool, string) {
 			op := w.site.org.Operation(w.op)
-			switch op.Status {
+			switch string(op.Status) {
 			case string(qbconnect.OpFailed), string(qbconnect.OpTimedOut), string(qbconnect.OpCanceled):
 				t.Fatalf("%s ended %s: %+v", w.name, op.Status, op.Error)
 			}
-			return op.Status == string(qbconnect.OpSucceeded), op.Status
+			return string(op.Status) == string(qbconnect.OpSucceeded), string(op.Status)
 		})
 		if n := w.site.sim.CustomersNamed(w.site.file, w.name); n != 1 {
 			t.Errorf("%s: %d customers named %q in QuickBooks, want 1", w.site.company, n, w.name)

@@ -189,7 +189,7 @@ export interface paths {
         };
         /**
          * Get an account
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getAccount"];
         put?: never;
@@ -203,7 +203,7 @@ export interface paths {
         head?: never;
         /**
          * Update an account
-         * @description Queues a AccountModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a AccountModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateAccount"];
         trace?: never;
@@ -241,7 +241,7 @@ export interface paths {
         };
         /**
          * Get a bill payment check
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getBillPaymentCheck"];
         put?: never;
@@ -255,7 +255,7 @@ export interface paths {
         head?: never;
         /**
          * Update a bill payment check
-         * @description Queues a BillPaymentCheckModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a BillPaymentCheckModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateBillPaymentCheck"];
         trace?: never;
@@ -313,7 +313,7 @@ export interface paths {
         };
         /**
          * Get a bill payment credit card
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getBillPaymentCreditCard"];
         put?: never;
@@ -381,7 +381,7 @@ export interface paths {
         };
         /**
          * Get a bill
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getBill"];
         put?: never;
@@ -395,7 +395,7 @@ export interface paths {
         head?: never;
         /**
          * Update a bill
-         * @description Queues a BillModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a BillModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateBill"];
         trace?: never;
@@ -453,7 +453,7 @@ export interface paths {
         };
         /**
          * Get a check
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCheck"];
         put?: never;
@@ -467,7 +467,7 @@ export interface paths {
         head?: never;
         /**
          * Update a check
-         * @description Queues a CheckModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a CheckModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateCheck"];
         trace?: never;
@@ -525,7 +525,7 @@ export interface paths {
         };
         /**
          * Get a class
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getClass"];
         put?: never;
@@ -539,7 +539,7 @@ export interface paths {
         head?: never;
         /**
          * Update a class
-         * @description Queues a ClassModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ClassModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateClass"];
         trace?: never;
@@ -705,7 +705,7 @@ export interface paths {
         };
         /**
          * Get a credit card charge
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCreditCardCharge"];
         put?: never;
@@ -719,7 +719,7 @@ export interface paths {
         head?: never;
         /**
          * Update a credit card charge
-         * @description Queues a CreditCardChargeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a CreditCardChargeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateCreditCardCharge"];
         trace?: never;
@@ -777,7 +777,7 @@ export interface paths {
         };
         /**
          * Get a credit card credit
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCreditCardCredit"];
         put?: never;
@@ -791,7 +791,7 @@ export interface paths {
         head?: never;
         /**
          * Update a credit card credit
-         * @description Queues a CreditCardCreditModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a CreditCardCreditModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateCreditCardCredit"];
         trace?: never;
@@ -849,7 +849,7 @@ export interface paths {
         };
         /**
          * Get a credit memo
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCreditMemo"];
         put?: never;
@@ -863,7 +863,7 @@ export interface paths {
         head?: never;
         /**
          * Update a credit memo
-         * @description Queues a CreditMemoModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a CreditMemoModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateCreditMemo"];
         trace?: never;
@@ -921,7 +921,7 @@ export interface paths {
         };
         /**
          * Get a customer message
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCustomerMessage"];
         put?: never;
@@ -969,7 +969,7 @@ export interface paths {
         };
         /**
          * Get a customer type
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCustomerType"];
         put?: never;
@@ -1017,7 +1017,7 @@ export interface paths {
         };
         /**
          * Get a customer
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getCustomer"];
         put?: never;
@@ -1031,7 +1031,7 @@ export interface paths {
         head?: never;
         /**
          * Update a customer
-         * @description Queues a CustomerModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a CustomerModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateCustomer"];
         trace?: never;
@@ -1069,7 +1069,7 @@ export interface paths {
         };
         /**
          * Get a date driven terms
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getDateDrivenTerms"];
         put?: never;
@@ -1117,7 +1117,7 @@ export interface paths {
         };
         /**
          * Get a deposit
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getDeposit"];
         put?: never;
@@ -1131,7 +1131,7 @@ export interface paths {
         head?: never;
         /**
          * Update a deposit
-         * @description Queues a DepositModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a DepositModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateDeposit"];
         trace?: never;
@@ -1189,7 +1189,7 @@ export interface paths {
         };
         /**
          * Get a discount item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getDiscountItem"];
         put?: never;
@@ -1203,7 +1203,7 @@ export interface paths {
         head?: never;
         /**
          * Update a discount item
-         * @description Queues a ItemDiscountModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemDiscountModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateDiscountItem"];
         trace?: never;
@@ -1241,7 +1241,7 @@ export interface paths {
         };
         /**
          * Get an employee
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getEmployee"];
         put?: never;
@@ -1255,7 +1255,7 @@ export interface paths {
         head?: never;
         /**
          * Update an employee
-         * @description Queues a EmployeeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a EmployeeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateEmployee"];
         trace?: never;
@@ -1293,7 +1293,7 @@ export interface paths {
         };
         /**
          * Get an estimate
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getEstimate"];
         put?: never;
@@ -1307,7 +1307,7 @@ export interface paths {
         head?: never;
         /**
          * Update an estimate
-         * @description Queues a EstimateModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a EstimateModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateEstimate"];
         trace?: never;
@@ -1345,7 +1345,7 @@ export interface paths {
         };
         /**
          * Get a fixed asset item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getFixedAssetItem"];
         put?: never;
@@ -1359,7 +1359,7 @@ export interface paths {
         head?: never;
         /**
          * Update a fixed asset item
-         * @description Queues a ItemFixedAssetModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemFixedAssetModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateFixedAssetItem"];
         trace?: never;
@@ -1397,7 +1397,7 @@ export interface paths {
         };
         /**
          * Get a group item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getGroupItem"];
         put?: never;
@@ -1411,7 +1411,7 @@ export interface paths {
         head?: never;
         /**
          * Update a group item
-         * @description Queues a ItemGroupModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemGroupModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateGroupItem"];
         trace?: never;
@@ -1469,7 +1469,7 @@ export interface paths {
         };
         /**
          * Get an inventory assembly item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getInventoryAssemblyItem"];
         put?: never;
@@ -1483,7 +1483,7 @@ export interface paths {
         head?: never;
         /**
          * Update an inventory assembly item
-         * @description Queues a ItemInventoryAssemblyModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemInventoryAssemblyModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateInventoryAssemblyItem"];
         trace?: never;
@@ -1521,7 +1521,7 @@ export interface paths {
         };
         /**
          * Get an inventory item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getInventoryItem"];
         put?: never;
@@ -1535,7 +1535,7 @@ export interface paths {
         head?: never;
         /**
          * Update an inventory item
-         * @description Queues a ItemInventoryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemInventoryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateInventoryItem"];
         trace?: never;
@@ -1573,7 +1573,7 @@ export interface paths {
         };
         /**
          * Get an invoice
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getInvoice"];
         put?: never;
@@ -1587,7 +1587,7 @@ export interface paths {
         head?: never;
         /**
          * Update an invoice
-         * @description Queues a InvoiceModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a InvoiceModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateInvoice"];
         trace?: never;
@@ -1645,7 +1645,7 @@ export interface paths {
         };
         /**
          * Get an item receipt
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getItemReceipt"];
         put?: never;
@@ -1659,7 +1659,7 @@ export interface paths {
         head?: never;
         /**
          * Update an item receipt
-         * @description Queues a ItemReceiptModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemReceiptModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateItemReceipt"];
         trace?: never;
@@ -1717,7 +1717,7 @@ export interface paths {
         };
         /**
          * Get a job type
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getJobType"];
         put?: never;
@@ -1765,7 +1765,7 @@ export interface paths {
         };
         /**
          * Get a journal entry
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getJournalEntry"];
         put?: never;
@@ -1779,7 +1779,7 @@ export interface paths {
         head?: never;
         /**
          * Update a journal entry
-         * @description Queues a JournalEntryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a JournalEntryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateJournalEntry"];
         trace?: never;
@@ -1837,7 +1837,7 @@ export interface paths {
         };
         /**
          * Get a non inventory item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getNonInventoryItem"];
         put?: never;
@@ -1851,7 +1851,7 @@ export interface paths {
         head?: never;
         /**
          * Update a non inventory item
-         * @description Queues a ItemNonInventoryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemNonInventoryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateNonInventoryItem"];
         trace?: never;
@@ -1889,7 +1889,7 @@ export interface paths {
         };
         /**
          * Get an other charge item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getOtherChargeItem"];
         put?: never;
@@ -1903,7 +1903,7 @@ export interface paths {
         head?: never;
         /**
          * Update an other charge item
-         * @description Queues a ItemOtherChargeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemOtherChargeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateOtherChargeItem"];
         trace?: never;
@@ -1941,7 +1941,7 @@ export interface paths {
         };
         /**
          * Get an other name
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getOtherName"];
         put?: never;
@@ -1955,7 +1955,7 @@ export interface paths {
         head?: never;
         /**
          * Update an other name
-         * @description Queues a OtherNameModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a OtherNameModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateOtherName"];
         trace?: never;
@@ -1993,7 +1993,7 @@ export interface paths {
         };
         /**
          * Get a payment item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getPaymentItem"];
         put?: never;
@@ -2007,7 +2007,7 @@ export interface paths {
         head?: never;
         /**
          * Update a payment item
-         * @description Queues a ItemPaymentModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemPaymentModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updatePaymentItem"];
         trace?: never;
@@ -2045,7 +2045,7 @@ export interface paths {
         };
         /**
          * Get a payment method
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getPaymentMethod"];
         put?: never;
@@ -2093,7 +2093,7 @@ export interface paths {
         };
         /**
          * Get a price level
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getPriceLevel"];
         put?: never;
@@ -2107,7 +2107,7 @@ export interface paths {
         head?: never;
         /**
          * Update a price level
-         * @description Queues a PriceLevelModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a PriceLevelModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updatePriceLevel"];
         trace?: never;
@@ -2145,7 +2145,7 @@ export interface paths {
         };
         /**
          * Get a purchase order
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getPurchaseOrder"];
         put?: never;
@@ -2159,7 +2159,7 @@ export interface paths {
         head?: never;
         /**
          * Update a purchase order
-         * @description Queues a PurchaseOrderModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a PurchaseOrderModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updatePurchaseOrder"];
         trace?: never;
@@ -2217,7 +2217,7 @@ export interface paths {
         };
         /**
          * Get a receive payment
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getReceivePayment"];
         put?: never;
@@ -2231,7 +2231,7 @@ export interface paths {
         head?: never;
         /**
          * Update a receive payment
-         * @description Queues a ReceivePaymentModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ReceivePaymentModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateReceivePayment"];
         trace?: never;
@@ -2289,7 +2289,7 @@ export interface paths {
         };
         /**
          * Get a sales order
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSalesOrder"];
         put?: never;
@@ -2303,7 +2303,7 @@ export interface paths {
         head?: never;
         /**
          * Update a sales order
-         * @description Queues a SalesOrderModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a SalesOrderModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSalesOrder"];
         trace?: never;
@@ -2341,7 +2341,7 @@ export interface paths {
         };
         /**
          * Get a sales receipt
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSalesReceipt"];
         put?: never;
@@ -2355,7 +2355,7 @@ export interface paths {
         head?: never;
         /**
          * Update a sales receipt
-         * @description Queues a SalesReceiptModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a SalesReceiptModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSalesReceipt"];
         trace?: never;
@@ -2413,7 +2413,7 @@ export interface paths {
         };
         /**
          * Get a sales rep
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSalesRep"];
         put?: never;
@@ -2427,7 +2427,7 @@ export interface paths {
         head?: never;
         /**
          * Update a sales rep
-         * @description Queues a SalesRepModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a SalesRepModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSalesRep"];
         trace?: never;
@@ -2465,7 +2465,7 @@ export interface paths {
         };
         /**
          * Get a sales tax code
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSalesTaxCode"];
         put?: never;
@@ -2479,7 +2479,7 @@ export interface paths {
         head?: never;
         /**
          * Update a sales tax code
-         * @description Queues a SalesTaxCodeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a SalesTaxCodeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSalesTaxCode"];
         trace?: never;
@@ -2517,7 +2517,7 @@ export interface paths {
         };
         /**
          * Get a sales tax group item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSalesTaxGroupItem"];
         put?: never;
@@ -2531,7 +2531,7 @@ export interface paths {
         head?: never;
         /**
          * Update a sales tax group item
-         * @description Queues a ItemSalesTaxGroupModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemSalesTaxGroupModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSalesTaxGroupItem"];
         trace?: never;
@@ -2569,7 +2569,7 @@ export interface paths {
         };
         /**
          * Get a sales tax item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSalesTaxItem"];
         put?: never;
@@ -2583,7 +2583,7 @@ export interface paths {
         head?: never;
         /**
          * Update a sales tax item
-         * @description Queues a ItemSalesTaxModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemSalesTaxModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSalesTaxItem"];
         trace?: never;
@@ -2621,7 +2621,7 @@ export interface paths {
         };
         /**
          * Get a service item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getServiceItem"];
         put?: never;
@@ -2635,7 +2635,7 @@ export interface paths {
         head?: never;
         /**
          * Update a service item
-         * @description Queues a ItemServiceModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemServiceModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateServiceItem"];
         trace?: never;
@@ -2673,7 +2673,7 @@ export interface paths {
         };
         /**
          * Get a ship method
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getShipMethod"];
         put?: never;
@@ -2721,7 +2721,7 @@ export interface paths {
         };
         /**
          * Get a standard terms
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getStandardTerms"];
         put?: never;
@@ -2769,7 +2769,7 @@ export interface paths {
         };
         /**
          * Get a subtotal item
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getSubtotalItem"];
         put?: never;
@@ -2783,7 +2783,7 @@ export interface paths {
         head?: never;
         /**
          * Update a subtotal item
-         * @description Queues a ItemSubtotalModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a ItemSubtotalModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateSubtotalItem"];
         trace?: never;
@@ -2881,7 +2881,7 @@ export interface paths {
         };
         /**
          * Get a transfer
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getTransfer"];
         put?: never;
@@ -2891,7 +2891,7 @@ export interface paths {
         head?: never;
         /**
          * Update a transfer
-         * @description Queues a TransferModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a TransferModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateTransfer"];
         trace?: never;
@@ -2929,7 +2929,7 @@ export interface paths {
         };
         /**
          * Get a vendor credit
-         * @description One transaction record by its txnId, as last synced.
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getVendorCredit"];
         put?: never;
@@ -2943,7 +2943,7 @@ export interface paths {
         head?: never;
         /**
          * Update a vendor credit
-         * @description Queues a VendorCreditModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a VendorCreditModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateVendorCredit"];
         trace?: never;
@@ -3001,7 +3001,7 @@ export interface paths {
         };
         /**
          * Get a vendor type
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getVendorType"];
         put?: never;
@@ -3049,7 +3049,7 @@ export interface paths {
         };
         /**
          * Get a vendor
-         * @description One list record by its listId, as last synced.
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
          */
         get: operations["getVendor"];
         put?: never;
@@ -3063,7 +3063,7 @@ export interface paths {
         head?: never;
         /**
          * Update a vendor
-         * @description Queues a VendorModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, and a stale one answers 409 conflict.
+         * @description Queues a VendorModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateVendor"];
         trace?: never;
@@ -3492,7 +3492,8 @@ export interface components {
             bankNumber?: string;
             currencyRef?: components["schemas"]["CurrencyRef"];
             desc?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             listId?: string;
             name?: string;
@@ -3831,7 +3832,8 @@ export interface components {
             amount?: string;
             appliedToTxn?: components["schemas"]["AppliedToTxnMod"][];
             bankAccountRef?: components["schemas"]["BankAccountRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -3908,7 +3910,8 @@ export interface components {
             clearItemLines?: boolean;
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -4153,7 +4156,8 @@ export interface components {
             applyCheckToTxn?: components["schemas"]["ApplyCheckToTxnMod"][];
             clearExpenseLines?: boolean;
             clearItemLines?: boolean;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -4203,7 +4207,8 @@ export interface components {
         };
         /** @description The body of an update: the qbXML ClassMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         ClassUpdate: {
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             listId?: string;
             name?: string;
@@ -4394,7 +4399,8 @@ export interface components {
             accountRef?: components["schemas"]["AccountRef"];
             clearExpenseLines?: boolean;
             clearItemLines?: boolean;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -4480,7 +4486,8 @@ export interface components {
             accountRef?: components["schemas"]["AccountRef"];
             clearExpenseLines?: boolean;
             clearItemLines?: boolean;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -4918,7 +4925,8 @@ export interface components {
             customerSalesTaxCodeRef?: components["schemas"]["CustomerSalesTaxCodeRef"];
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -5201,7 +5209,8 @@ export interface components {
             customerTypeRef?: components["schemas"]["CustomerTypeRef"];
             /** @enum {string} */
             deliveryMethod?: "Email" | "Fax" | "Print";
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             email?: string;
             fax?: string;
             firstName?: string;
@@ -5446,7 +5455,8 @@ export interface components {
             currencyRef?: components["schemas"]["CurrencyRef"];
             depositLine?: components["schemas"]["DepositLineMod"][];
             depositToAccountRef?: components["schemas"]["DepositToAccountRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -5733,7 +5743,8 @@ export interface components {
             disabilityDesc?: string;
             /** @enum {string} */
             disabled?: "Yes" | "No";
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             email?: string;
             emergencyContacts?: components["schemas"]["EmergencyContacts"];
             employeeAddress?: components["schemas"]["EmployeeAddress"];
@@ -6155,7 +6166,8 @@ export interface components {
             customerSalesTaxCodeRef?: components["schemas"]["CustomerSalesTaxCodeRef"];
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             estimateLine?: components["schemas"]["EstimateLineMod"][];
             estimateLineGroup?: components["schemas"]["EstimateLineGroupMod"][];
             /**
@@ -6692,7 +6704,8 @@ export interface components {
             customerSalesTaxCodeRef?: components["schemas"]["CustomerSalesTaxCodeRef"];
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -6795,7 +6808,8 @@ export interface components {
              * @description A decimal number as a string (percent), so that no precision is lost.
              */
             discountRatePercent?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             itemDesc?: string;
             listId?: string;
@@ -6916,7 +6930,8 @@ export interface components {
              * @description A decimal number as a string (amt), so that no precision is lost.
              */
             costBasis?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             fixedAssetSalesInfo?: components["schemas"]["FixedAssetSalesInfoMod"];
             isActive?: boolean;
             listId?: string;
@@ -7048,7 +7063,8 @@ export interface components {
         ItemGroupUpdate: {
             barCode?: components["schemas"]["BarCode"];
             clearItemsInGroup?: boolean;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             forceUomChange?: boolean;
             isActive?: boolean;
             isPrintItemsInGroup?: boolean;
@@ -7280,7 +7296,8 @@ export interface components {
             classRef?: components["schemas"]["ClassRef"];
             clearItemsInGroup?: boolean;
             cogsAccountRef?: components["schemas"]["COGSAccountRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             forceUomChange?: boolean;
             incomeAccountRef?: components["schemas"]["IncomeAccountRef"];
             isActive?: boolean;
@@ -7377,7 +7394,8 @@ export interface components {
             barCode?: components["schemas"]["BarCode"];
             classRef?: components["schemas"]["ClassRef"];
             cogsAccountRef?: components["schemas"]["COGSAccountRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             forceUomChange?: boolean;
             incomeAccountRef?: components["schemas"]["IncomeAccountRef"];
             isActive?: boolean;
@@ -7577,7 +7595,8 @@ export interface components {
         ItemNonInventoryUpdate: {
             barCode?: components["schemas"]["BarCode"];
             classRef?: components["schemas"]["ClassRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             forceUomChange?: boolean;
             isActive?: boolean;
             isTaxIncluded?: boolean;
@@ -7635,7 +7654,8 @@ export interface components {
         ItemOtherChargeUpdate: {
             barCode?: components["schemas"]["BarCode"];
             classRef?: components["schemas"]["ClassRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             isTaxIncluded?: boolean;
             listId?: string;
@@ -7683,7 +7703,8 @@ export interface components {
             barCode?: components["schemas"]["BarCode"];
             classRef?: components["schemas"]["ClassRef"];
             depositToAccountRef?: components["schemas"]["DepositToAccountRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             itemDesc?: string;
             listId?: string;
@@ -7766,7 +7787,8 @@ export interface components {
             apAccountRef?: components["schemas"]["APAccountRef"];
             clearExpenseLines?: boolean;
             clearItemLines?: boolean;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -7864,7 +7886,8 @@ export interface components {
         /** @description The body of an update: the qbXML ItemSalesTaxGroupMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         ItemSalesTaxGroupUpdate: {
             barCode?: components["schemas"]["BarCode"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             itemDesc?: string;
             itemSalesTaxRef?: components["schemas"]["ItemSalesTaxRef"][];
@@ -7880,7 +7903,8 @@ export interface components {
         ItemSalesTaxUpdate: {
             barCode?: components["schemas"]["BarCode"];
             classRef?: components["schemas"]["ClassRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             itemDesc?: string;
             listId?: string;
@@ -7938,7 +7962,8 @@ export interface components {
         ItemServiceUpdate: {
             barCode?: components["schemas"]["BarCode"];
             classRef?: components["schemas"]["ClassRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             forceUomChange?: boolean;
             isActive?: boolean;
             isTaxIncluded?: boolean;
@@ -7982,7 +8007,8 @@ export interface components {
         /** @description The body of an update: the qbXML ItemSubtotalMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         ItemSubtotalUpdate: {
             barCode?: components["schemas"]["BarCode"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             itemDesc?: string;
             listId?: string;
@@ -8112,7 +8138,8 @@ export interface components {
         /** @description The body of an update: the qbXML JournalEntryMod element as camelCase JSON. editSequence is the record's, as last read; txnId may be left out (the path names the record) and must equal it when present. */
         JournalEntryUpdate: {
             currencyRef?: components["schemas"]["CurrencyRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -8295,7 +8322,8 @@ export interface components {
             altPhone?: string;
             companyName?: string;
             contact?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             email?: string;
             fax?: string;
             firstName?: string;
@@ -8462,7 +8490,8 @@ export interface components {
         /** @description The body of an update: the qbXML PriceLevelMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         PriceLevelUpdate: {
             currencyRef?: components["schemas"]["CurrencyRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             listId?: string;
             name?: string;
@@ -8762,7 +8791,8 @@ export interface components {
             classRef?: components["schemas"]["ClassRef"];
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -8884,7 +8914,8 @@ export interface components {
             creditCardTxnInfo?: components["schemas"]["CreditCardTxnInfoMod"];
             customerRef?: components["schemas"]["CustomerRef"];
             depositToAccountRef?: components["schemas"]["DepositToAccountRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -9342,7 +9373,8 @@ export interface components {
             customerSalesTaxCodeRef?: components["schemas"]["CustomerSalesTaxCodeRef"];
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -9699,7 +9731,8 @@ export interface components {
             depositToAccountRef?: components["schemas"]["DepositToAccountRef"];
             /** Format: date */
             dueDate?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -9761,7 +9794,8 @@ export interface components {
         };
         /** @description The body of an update: the qbXML SalesRepMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         SalesRepUpdate: {
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             initial?: string;
             isActive?: boolean;
             listId?: string;
@@ -9803,7 +9837,8 @@ export interface components {
         /** @description The body of an update: the qbXML SalesTaxCodeMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         SalesTaxCodeUpdate: {
             desc?: string;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             isActive?: boolean;
             isTaxable?: boolean;
             itemPurchaseTaxRef?: components["schemas"]["ItemPurchaseTaxRef"];
@@ -10214,7 +10249,8 @@ export interface components {
              */
             amount?: string;
             classRef?: components["schemas"]["ClassRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             memo?: string;
             transferFromAccountRef?: components["schemas"]["TransferFromAccountRef"];
             transferToAccountRef?: components["schemas"]["TransferToAccountRef"];
@@ -10484,7 +10520,8 @@ export interface components {
             apAccountRef?: components["schemas"]["APAccountRef"];
             clearExpenseLines?: boolean;
             clearItemLines?: boolean;
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             /**
              * Format: decimal
              * @description A decimal number as a string (float), so that no precision is lost.
@@ -10555,7 +10592,8 @@ export interface components {
              */
             creditLimit?: string;
             currencyRef?: components["schemas"]["CurrencyRef"];
-            editSequence: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
             email?: string;
             fax?: string;
             firstName?: string;
@@ -11567,6 +11605,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -11689,6 +11732,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -12124,6 +12172,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -12246,6 +12299,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -12383,6 +12441,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -12803,6 +12866,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -12925,6 +12993,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -13480,6 +13553,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -13602,6 +13680,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -13743,6 +13826,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -14295,6 +14383,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -14417,6 +14510,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -14557,6 +14655,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -14941,6 +15044,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -15063,6 +15171,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -16150,6 +16263,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -16272,6 +16390,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -16412,6 +16535,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -16945,6 +17073,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -17067,6 +17200,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -17207,6 +17345,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -17806,6 +17949,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -17928,6 +18076,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -18069,6 +18222,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -18443,6 +18601,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -18827,6 +18990,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -19369,6 +19537,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -19491,6 +19664,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -19885,6 +20063,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -20318,6 +20501,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -20440,6 +20628,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -20575,6 +20768,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -20980,6 +21178,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -21102,6 +21305,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -21608,6 +21816,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -21730,6 +21943,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -22294,6 +22512,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -22416,6 +22639,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -22845,6 +23073,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -22967,6 +23200,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -23376,6 +23614,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -23498,6 +23741,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -24005,6 +24253,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -24127,6 +24380,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -24573,6 +24831,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -24695,6 +24958,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -25310,6 +25578,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -25432,6 +25705,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -25573,6 +25851,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -26109,6 +26392,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -26231,6 +26519,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -26371,6 +26664,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -26755,6 +27053,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -27201,6 +27504,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -27323,6 +27631,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -27458,6 +27771,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -27893,6 +28211,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -28015,6 +28338,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -28458,6 +28786,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -28580,6 +28913,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -28999,6 +29337,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -29121,6 +29464,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -29530,6 +29878,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -29652,6 +30005,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -30040,6 +30398,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -30431,6 +30794,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -30553,6 +30921,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -31104,6 +31477,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -31226,6 +31604,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -31820,6 +32203,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -31942,6 +32330,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -32689,6 +33082,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -32811,6 +33209,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -33459,6 +33862,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -33581,6 +33989,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -33722,6 +34135,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -34098,6 +34516,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -34220,6 +34643,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -34616,6 +35044,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -34738,6 +35171,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -35138,6 +35576,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -35260,6 +35703,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -35667,6 +36115,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -35789,6 +36242,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -36236,6 +36694,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -36358,6 +36821,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -36745,6 +37213,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -37122,6 +37595,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -37503,6 +37981,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -37625,6 +38108,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -38242,6 +38730,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -38787,6 +39280,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -38909,6 +39407,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -39049,6 +39552,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -39433,6 +39941,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -39939,6 +40452,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
@@ -40061,6 +40579,11 @@ export interface operations {
                  * @example order-1042-create
                  */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
             };
             path: {
                 /**
