@@ -28,12 +28,15 @@ const (
 	// CandidateInstalled with its sub-state, Approved, Switched, Denied,
 	// WrongFile, FellBack, Left).
 	EventRotationConnectionUpdated EventType = "rotation_campaign.connection_updated"
+	// EventWebhookTest: sent on request (POST /v1/webhooks/{id}/test) to
+	// the one endpoint asked, whatever the event types it subscribes to.
+	EventWebhookTest EventType = "webhook.test"
 )
 
 // EventTypes lists every event type, in documentation order.
 func EventTypes() []EventType {
 	return []EventType{EventConnectionStatusChanged, EventSyncCompleted, EventSyncFailed, EventWriteSucceeded, EventWriteFailed,
-		EventRotationConnectionUpdated}
+		EventRotationConnectionUpdated, EventWebhookTest}
 }
 
 // Event is something that happened to one of an organisation's companies.

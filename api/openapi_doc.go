@@ -80,7 +80,7 @@ func clientDocument() jsonObj {
 			"**Errors** answer with one shape (`Error`): a stable `code` (see `ErrorCode` for the catalogue), a message for developers, a message and a resolution for the end user, the request's ID and, for errors from QuickBooks, `qbCode`.\n\n" +
 			"**Headers.** Every answer carries `X-Request-Id` (send your own, at most 64 plain characters, to correlate logs). Writes take `Idempotency-Key`. Created resources and queued operations answer `Location`. 429 and 503 answer `Retry-After` (seconds).\n\n" +
 			"**Records** are the camelCase JSON of QuickBooks' qbXML 13.0 elements: amounts, prices, quantities and percentages are decimal strings, dates `YYYY-MM-DD`, booleans and integers JSON booleans and numbers, repeatable elements arrays.\n\n" +
-			"**Webhooks** are signed: `Qbconnect-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`.",
+			"**Webhooks** are signed per the Standard Webhooks specification, so its libraries verify them: `webhook-id` (the event's ID, the same on every retry and replay), `webhook-timestamp` (Unix seconds) and `webhook-signature: v1,<base64 HMAC-SHA256(key, id + \".\" + timestamp + \".\" + body)>`, where the secret is `whsec_<base64>` and key its base64-decoded part; during a secret rotation's overlap it carries two space-separated signatures. The older `Qbconnect-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>` (key: the secret's whole text) is sent too.",
 		"license": jsonObj{"name": "Proprietary, all rights reserved", "identifier": "LicenseRef-qbconnect-proprietary"},
 	}
 	doc["tags"] = tags
@@ -248,6 +248,8 @@ func exampleID(name string) string {
 		return "whk_3c8e1g6j9l2n5q7s"
 	case "eventId":
 		return "evt_7b3d9f2h5k8m1p4r"
+	case "deliveryId", "replayOf":
+		return "dlv_5a8c1e4g7j2l6n9q"
 	case "campaignId":
 		return "rot_2a5c8e1g4j7l9n3q"
 	case "itemId":
@@ -589,7 +591,7 @@ func eventSchemas() jsonObj {
 		return o
 	}
 	return jsonObj{
-		"EventType": withDesc(enum(events...), "connection.status_changed, sync.completed, sync.failed, write.succeeded, write.failed, rotation_campaign.connection_updated."),
+		"EventType": withDesc(enum(events...), strings.Join(events, ", ")+"."),
 		"ConnectionStatusChangedEvent": envelope(qbconnect.EventConnectionStatusChanged, object([]string{"connection", "previousStatus", "previousHealthCode"}, jsonObj{
 			"connection": ref("Connection"), "previousStatus": ref("ConnectionStatus"), "previousHealthCode": str("The health code before the change."),
 		}), "A connection's status or its health code changed."),
@@ -601,6 +603,9 @@ func eventSchemas() jsonObj {
 			"campaignId": str(""), "previousState": str("The connection's state in the campaign before."),
 			"connection": withDesc(jsonObj{"type": "object"}, "The connection's state in the campaign (Offered, CandidateInstalled, Approved, Switched, Denied, WrongFile, FellBack, Left) with its company."),
 		}), "During a certificate-rotation campaign, a connection moved to another state."),
+		"WebhookTestEvent": envelope(qbconnect.EventWebhookTest, object([]string{"webhookId", "message"}, jsonObj{
+			"webhookId": str("The endpoint the test was sent to."), "message": str("Says that the event reports nothing that happened."),
+		}), "A test event, sent on request (testWebhook) to the one endpoint asked, whatever the event types it subscribes to."),
 	}
 }
 
@@ -613,6 +618,7 @@ func webhookDocs(comps jsonObj) jsonObj {
 		qbconnect.EventWriteSucceeded:            "WriteSucceededEvent",
 		qbconnect.EventWriteFailed:               "WriteFailedEvent",
 		qbconnect.EventRotationConnectionUpdated: "RotationConnectionUpdatedEvent",
+		qbconnect.EventWebhookTest:               "WebhookTestEvent",
 	}
 	header := func(name, desc string) jsonObj {
 		return jsonObj{"name": name, "in": "header", "required": true, "description": desc, "schema": jsonObj{"type": "string"}}
@@ -625,10 +631,13 @@ func webhookDocs(comps jsonObj) jsonObj {
 		out[string(ev)] = jsonObj{"post": jsonObj{
 			"operationId": id,
 			"summary":     string(ev),
-			"description": desc + " POSTed to every webhook endpoint subscribed to " + string(ev) + ". Verify Qbconnect-Signature before trusting the body; deliveries are retried, so the same event may arrive more than once (Qbconnect-Event-Id is the same).",
+			"description": desc + " POSTed to every webhook endpoint subscribed to " + string(ev) + ". Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.",
 			"tags":        []string{"Events"},
 			"security":    []jsonObj{},
 			"parameters": []jsonObj{
+				header(qbconnect.WebhookHeaderID, "The event's ID: the same on every retry and replay of the event, so receivers deduplicate by it (Standard Webhooks)."),
+				header(qbconnect.WebhookHeaderTimestamp, "When the attempt was signed, in Unix seconds (Standard Webhooks); reject one far from now."),
+				header(qbconnect.WebhookHeaderStandardSignature, "Space-separated v1,<base64 HMAC-SHA256(key, webhook-id + \".\" + webhook-timestamp + \".\" + body)>, key the base64-decoded part of the whsec_ secret (Standard Webhooks); two during a secret rotation's overlap."),
 				header(qbconnect.WebhookHeaderSignature, "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>; several v1 during a secret's rotation."),
 				header(qbconnect.WebhookHeaderEventID, "The event's ID."),
 				header(qbconnect.WebhookHeaderEventType, "The event's type."),
