@@ -15,9 +15,12 @@ const (
 	// EventConnectionStatusChanged: a connection's status (PendingAuth,
 	// Linked, Unlinked, Deauthorized) or its health code changed.
 	EventConnectionStatusChanged EventType = "connection.status_changed"
-	// EventSyncCompleted: a sync pass of one data type completed.
+	// EventSyncCompleted: a company's sync ended, once per sync (the
+	// passes of the data types one request or one scheduler tick started),
+	// with a count per data type (SyncSummary).
 	EventSyncCompleted EventType = "sync.completed"
-	// EventSyncFailed: a sync pass of one data type failed.
+	// EventSyncFailed: a sync pass of one data type failed (the sync's
+	// sync.completed follows once its other passes ended).
 	EventSyncFailed EventType = "sync.failed"
 	// EventWriteSucceeded: a client's write ran in QuickBooks.
 	EventWriteSucceeded EventType = "write.succeeded"
@@ -73,3 +76,9 @@ type ConnectionChangeFunc func(ctx context.Context, rec EventRecorder, before, a
 // it, so that the pass's event is recorded with it. An error rolls the
 // transaction back.
 type SyncEndFunc func(ctx context.Context, rec EventRecorder, st *SyncState) error
+
+// SyncRunEndFunc runs in the transaction that ends the last pass of a
+// company's sync (the passes started together), with the sync's summary,
+// so that its event is recorded with it. An error rolls the transaction
+// back.
+type SyncRunEndFunc func(ctx context.Context, rec EventRecorder, s *SyncSummary) error

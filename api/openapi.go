@@ -164,6 +164,7 @@ func schemas() jsonObj {
 		"id": str(""), "dataType": str(""), "mode": enum("full", "incremental"), "trigger": enum("schedule", "onDemand"),
 		"status": enum("Queued", "Fetching", "Complete", "Failed"), "pages": integer(), "fetched": integer(), "deleted": integer(),
 		"restarts": integer(), "startedAt": dateTime(), "finishedAt": dateTime(), "durationMs": integer(), "error": ref("EmbeddedError"),
+		"syncId": str("The company sync this pass is part of (the passes one request or one scheduled start began together); its sync.completed event carries the same id."),
 	})
 	operation := object([]string{"id", "companyId", "kind", "status", "attempts", "createdAt", "updatedAt"}, jsonObj{
 		"id": str(""), "companyId": str(""), "kind": enum("sync", "write", "qbxml", "health", "stamp"),

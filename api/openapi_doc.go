@@ -595,8 +595,17 @@ func eventSchemas() jsonObj {
 		"ConnectionStatusChangedEvent": envelope(qbconnect.EventConnectionStatusChanged, object([]string{"connection", "previousStatus", "previousHealthCode"}, jsonObj{
 			"connection": ref("Connection"), "previousStatus": ref("ConnectionStatus"), "previousHealthCode": str("The health code before the change."),
 		}), "A connection's status or its health code changed."),
-		"SyncCompletedEvent":  envelope(qbconnect.EventSyncCompleted, ref("SyncState"), "A sync pass of one data type completed."),
-		"SyncFailedEvent":     envelope(qbconnect.EventSyncFailed, ref("SyncState"), "A sync pass of one data type failed; data.error says why."),
+		"SyncCompletedEvent": envelope(qbconnect.EventSyncCompleted, object([]string{"id", "companyId", "trigger", "status", "startedAt", "finishedAt", "dataTypes"}, jsonObj{
+			"id": str("The sync's ID (syncId of its passes in the sync history)."), "companyId": str(""), "trigger": enum("schedule", "onDemand"),
+			"status":    withDesc(enum("Complete", "Failed"), "Complete when every pass completed; Failed when one failed (its sync.failed was sent when it did)."),
+			"startedAt": dateTime(), "finishedAt": dateTime(),
+			"dataTypes": withDesc(array(object([]string{"dataType", "runId", "mode", "status", "pages", "fetched", "deleted"}, jsonObj{
+				"dataType": str(""), "runId": str("The pass, as the sync history shows it."), "mode": enum("full", "incremental"),
+				"status": enum("Complete", "Failed"), "pages": integer(), "fetched": withDesc(integer(), "Records received."),
+				"deleted": withDesc(integer(), "Deletions received."), "error": ref("EmbeddedError"),
+			})), "One entry per data type the sync passed over, by name."),
+		}), "A company's sync ended: once per sync (the data types one request or one scheduled start synced together), with the counts of each data type's pass."),
+		"SyncFailedEvent":     envelope(qbconnect.EventSyncFailed, ref("SyncState"), "A sync pass of one data type failed; data.error says why. The sync's sync.completed follows once its other passes ended."),
 		"WriteSucceededEvent": envelope(qbconnect.EventWriteSucceeded, ref("Operation"), "A client's write ran in QuickBooks; data.record is the record as QuickBooks saved it."),
 		"WriteFailedEvent":    envelope(qbconnect.EventWriteFailed, ref("Operation"), "A client's write failed or timed out; data.error says why."),
 		"RotationConnectionUpdatedEvent": envelope(qbconnect.EventRotationConnectionUpdated, object([]string{"campaignId", "previousState", "connection"}, jsonObj{

@@ -460,3 +460,76 @@ func TestReplayedDeliveryResendsTheSameBodyWithTheSameWebhookID(t *testing.T) {
 		})
 	}
 }
+
+func TestSyncCompletedIsSentOncePerSyncWithCountsPerDataType(t *testing.T) {
+	for name, dsn := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, dsn(t))
+			c := newCompany(t, e, smallCompany())
+			rc := newRawReceiver(t)
+			var hook createdWebhook
+			e.mustDo(201, "POST", "/v1/webhooks", c.key, map[string]any{"url": rc.srv.URL + "/hooks", "events": []string{"sync.completed"}}, &hook)
+			e.startJobs(t)
+
+			type summary struct {
+				ID, CompanyID, Trigger, Status string
+				DataTypes                      []struct {
+					DataType, RunID, Status string
+					Fetched, Pages          int
+				}
+			}
+			syncOnce := func(types ...string) summary {
+				t.Helper()
+				e.mustDo(202, "POST", "/v1/companies/"+c.id+"/sync", c.key, map[string]any{"dataTypes": types}, nil)
+				c.drain(t)
+				r := rc.next(t)
+				var ev struct {
+					Type string
+					Data summary
+				}
+				if err := json.Unmarshal(r.Body, &ev); err != nil || ev.Type != "sync.completed" {
+					t.Fatalf("delivery %s: %v", r.Body, err)
+				}
+				return ev.Data
+			}
+			first := syncOnce("vendors", "customers", "invoices")
+			if first.CompanyID != c.id || first.Status != "Complete" || first.Trigger != "onDemand" || len(first.DataTypes) != 3 {
+				t.Fatalf("sync.completed: %+v", first)
+			}
+			// The counts are the passes' as the sync history shows them.
+			var runs struct {
+				Data []struct {
+					ID, SyncID, DataType string
+					Fetched              int
+				}
+			}
+			e.mustDo(200, "GET", "/v1/companies/"+c.id+"/sync-runs", c.key, nil, &runs)
+			fetched := map[string]int{}
+			for _, r := range runs.Data {
+				if r.SyncID == first.ID {
+					fetched[r.ID] = r.Fetched
+				}
+			}
+			want := map[string]int{"customers": 15, "invoices": 25, "vendors": 7} // as smallCompany's file holds them
+			for i, d := range first.DataTypes {
+				if i > 0 && first.DataTypes[i-1].DataType >= d.DataType {
+					t.Errorf("data types not in name order: %+v", first.DataTypes)
+				}
+				if d.Status != "Complete" || d.Fetched != fetched[d.RunID] || d.Fetched != want[d.DataType] {
+					t.Errorf("%s: %+v; the history says %d fetched, the company file holds %d", d.DataType, d, fetched[d.RunID], want[d.DataType])
+				}
+			}
+
+			second := syncOnce("vendors")
+			if second.ID == first.ID || len(second.DataTypes) != 1 || second.DataTypes[0].DataType != "vendors" {
+				t.Errorf("second sync.completed: %+v", second)
+			}
+			// One event per sync, not per data type: the delivery log holds two.
+			var log struct{ Data []deliveryView }
+			e.mustDo(200, "GET", "/v1/webhooks/"+hook.ID+"/deliveries", c.key, nil, &log)
+			if len(log.Data) != 2 {
+				t.Errorf("deliveries of sync.completed after two syncs: %d, want 2: %+v", len(log.Data), log.Data)
+			}
+		})
+	}
+}

@@ -217,7 +217,7 @@ func testWebhooks(t *testing.T, dsn string) {
 			break
 		}
 	}
-	if ev.Data["dataType"] != "vendors" || ev.Data["status"] != "Complete" {
+	if types, _ := ev.Data["dataTypes"].([]any); len(types) != 1 || types[0].(map[string]any)["dataType"] != "vendors" || ev.Data["status"] != "Complete" {
 		t.Errorf("sync.completed: %+v", ev)
 	}
 

@@ -25,6 +25,12 @@ type PassObserver interface {
 	OnPassEnd(fn qbconnect.SyncEndFunc)
 }
 
+// RunObserver is a sync engine that runs a hook in the transaction that
+// ends the last pass of a company sync (syncengine.Engine).
+type RunObserver interface {
+	OnRunEnd(fn qbconnect.SyncRunEndFunc)
+}
+
 // outbox collects what a call's transactions recorded, to start the
 // deliveries after commit.
 type outbox struct {
@@ -72,14 +78,23 @@ func (p *Plane) connectionChanged(ctx context.Context, rec qbconnect.EventRecord
 	return p.recordIn(ctx, rec, qbconnect.EventConnectionStatusChanged, after.OrgID, after.CompanyID, ch)
 }
 
-// passEnded is the sync engine's hook: it records sync.completed or
-// sync.failed.
+// passEnded is the sync engine's hook: it records sync.failed for a
+// failed pass, and sync.completed for a completed one when the engine
+// has no RunObserver (which records it once per company sync instead).
 func (p *Plane) passEnded(ctx context.Context, rec qbconnect.EventRecorder, st *qbconnect.SyncState) error {
 	typ := qbconnect.EventSyncCompleted
 	if st.Status == qbconnect.SyncFailed {
 		typ = qbconnect.EventSyncFailed
+	} else if p.runsInTx {
+		return nil
 	}
 	return p.recordIn(ctx, rec, typ, st.OrgID, st.CompanyID, p.cfg.Views.SyncState(st))
+}
+
+// runEnded is the sync engine's hook at a company sync's end: it records
+// sync.completed with the sync's summary (a count per data type).
+func (p *Plane) runEnded(ctx context.Context, rec qbconnect.EventRecorder, sum *qbconnect.SyncSummary) error {
+	return p.recordIn(ctx, rec, qbconnect.EventSyncCompleted, sum.OrgID, sum.CompanyID, p.cfg.Views.SyncSummary(sum))
 }
 
 // committed starts the deliveries of the events ob collected, once their

@@ -17,8 +17,9 @@ import (
 // and the operation of the next page are written in one transaction
 // (BeginSyncPage).
 type SyncStore struct {
-	db    *DB
-	ended qbconnect.SyncEndFunc // see OnPassEnd
+	db       *DB
+	ended    qbconnect.SyncEndFunc    // see OnPassEnd
+	runEnded qbconnect.SyncRunEndFunc // see OnRunEnd
 
 	mu   sync.Mutex
 	full *sql.Stmt // the full-batch upsert, prepared once on the writer
@@ -209,10 +210,17 @@ func excludedSet(set string) string {
 }
 
 func insertRun(ctx context.Context, tx *tx, run *qbconnect.SyncRun) error {
+	if run.SyncID != "" {
+		// The company's sync starts with its first pass.
+		if _, err := tx.exec(ctx, `INSERT INTO sync_groups (id, org_id, company_id, trigger_by, started_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`, run.SyncID, run.OrgID, run.CompanyID, run.Trigger, micros(run.StartedAt)); err != nil {
+			return fmt.Errorf("insert sync: %w", err)
+		}
+	}
 	_, err := tx.exec(ctx, `INSERT INTO sync_runs (id, org_id, company_id, type, mode, trigger_by, status, error, pages, fetched, deleted,
-		restarts, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		restarts, started_at, finished_at, group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		run.ID, run.OrgID, run.CompanyID, run.DataType, run.Mode, run.Trigger, run.Status, encodeError(run.Error),
-		run.Pages, run.Fetched, run.Deleted, run.Restarts, micros(run.StartedAt), nullMicros(run.FinishedAt))
+		run.Pages, run.Fetched, run.Deleted, run.Restarts, micros(run.StartedAt), nullMicros(run.FinishedAt), run.SyncID)
 	if err != nil {
 		return fmt.Errorf("insert sync run: %w", err)
 	}
@@ -237,13 +245,92 @@ func updateRun(ctx context.Context, tx *tx, run *qbconnect.SyncRun) error {
 // it (an outbox). Call it before s is used.
 func (s *SyncStore) OnPassEnd(fn qbconnect.SyncEndFunc) { s.ended = fn }
 
-// passEnded runs the OnPassEnd hook when st and run end a pass.
+// OnRunEnd makes fn run in the transaction that ends the last pass of a
+// company's sync (the passes started with one SyncRun.SyncID), once per
+// sync, so that the sync's event is recorded with it. Call it before s
+// is used.
+func (s *SyncStore) OnRunEnd(fn qbconnect.SyncRunEndFunc) { s.runEnded = fn }
+
+// passEnded runs the OnPassEnd hook when st and run end a pass, and the
+// OnRunEnd hook when that pass was the last of its sync.
 func (s *SyncStore) passEnded(ctx context.Context, tx *tx, st *qbconnect.SyncState, run *qbconnect.SyncRun) error {
-	if s.ended == nil || run == nil || run.Status != st.Status ||
-		(st.Status != qbconnect.SyncComplete && st.Status != qbconnect.SyncFailed) {
+	if run == nil || run.Status != st.Status || (st.Status != qbconnect.SyncComplete && st.Status != qbconnect.SyncFailed) {
 		return nil
 	}
-	return s.ended(ctx, tx, st)
+	if s.ended != nil {
+		if err := s.ended(ctx, tx, st); err != nil {
+			return err
+		}
+	}
+	if s.runEnded == nil {
+		return nil
+	}
+	sum, err := s.syncEnded(ctx, tx, run.ID)
+	if err != nil || sum == nil {
+		return err
+	}
+	return s.runEnded(ctx, tx, sum)
+}
+
+// syncEnded ends the sync of the pass runID, which just ended in tx, when
+// no pass of it is under way any more, and returns its summary; nil when
+// the pass belongs to no sync, or the sync goes on or ended already. The
+// sync's row is locked first, so that of two passes ending at once the
+// second to commit sees the first ended: the sync ends exactly once.
+func (s *SyncStore) syncEnded(ctx context.Context, tx *tx, runID string) (*qbconnect.SyncSummary, error) {
+	var groupID string
+	if err := tx.queryRow(ctx, "SELECT group_id FROM sync_runs WHERE id = ?", runID).Scan(&groupID); err != nil || groupID == "" {
+		if err == sql.ErrNoRows {
+			err = nil
+		}
+		return nil, err
+	}
+	sum := &qbconnect.SyncSummary{ID: groupID, DataTypes: []qbconnect.SyncTypeSummary{}}
+	var started int64
+	var ended sql.NullInt64
+	if err := tx.queryRow(ctx, "SELECT org_id, company_id, trigger_by, started_at, ended_at FROM sync_groups WHERE id = ?"+s.db.forUpdate("FOR UPDATE"),
+		groupID).Scan(&sum.OrgID, &sum.CompanyID, &sum.Trigger, &started, &ended); err != nil {
+		return nil, fmt.Errorf("sync %s: %w", groupID, err)
+	}
+	if ended.Valid {
+		return nil, nil
+	}
+	rows, err := tx.query(ctx, "SELECT id, type, mode, status, error, pages, fetched, deleted FROM sync_runs WHERE group_id = ? ORDER BY type", groupID)
+	if err != nil {
+		return nil, fmt.Errorf("sync %s: %w", groupID, err)
+	}
+	defer rows.Close()
+	sum.Status = qbconnect.SyncComplete
+	for rows.Next() {
+		var t qbconnect.SyncTypeSummary
+		var errJSON sql.NullString
+		if err := rows.Scan(&t.RunID, &t.DataType, &t.Mode, &t.Status, &errJSON, &t.Pages, &t.Fetched, &t.Deleted); err != nil {
+			return nil, fmt.Errorf("sync %s: %w", groupID, err)
+		}
+		switch t.Status {
+		case qbconnect.SyncComplete:
+		case qbconnect.SyncFailed:
+			sum.Status = qbconnect.SyncFailed
+		default:
+			return nil, nil // a pass is under way
+		}
+		if errJSON.Valid {
+			if t.Error, err = decodeError(errJSON.String); err != nil {
+				return nil, err
+			}
+		}
+		sum.DataTypes = append(sum.DataTypes, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sync %s: %w", groupID, err)
+	}
+	rows.Close()
+	now := s.db.now()
+	if _, err := tx.exec(ctx, "UPDATE sync_groups SET ended_at = ? WHERE id = ?", micros(now), groupID); err != nil {
+		return nil, fmt.Errorf("end sync %s: %w", groupID, err)
+	}
+	sum.StartedAt, sum.FinishedAt = fromMicros(started), now.UTC().Truncate(time.Microsecond)
+	return sum, nil
 }
 
 // SaveSyncState replaces the state of st's company and type when the stored
@@ -285,7 +372,7 @@ func (s *SyncStore) FindSyncRun(ctx context.Context, orgID, id string) (*qbconne
 	return run, nil
 }
 
-const runColumns = `seq, id, org_id, company_id, type, mode, trigger_by, status, error, pages, fetched, deleted, restarts, started_at, finished_at`
+const runColumns = `seq, id, org_id, company_id, type, mode, trigger_by, status, error, pages, fetched, deleted, restarts, started_at, finished_at, group_id`
 
 func scanRun(row interface{ Scan(...any) error }) (*qbconnect.SyncRun, int64, error) {
 	run := &qbconnect.SyncRun{}
@@ -293,7 +380,7 @@ func scanRun(row interface{ Scan(...any) error }) (*qbconnect.SyncRun, int64, er
 	var finished sql.NullInt64
 	var errJSON sql.NullString
 	err := row.Scan(&seq, &run.ID, &run.OrgID, &run.CompanyID, &run.DataType, &run.Mode, &run.Trigger, &run.Status, &errJSON,
-		&run.Pages, &run.Fetched, &run.Deleted, &run.Restarts, &started, &finished)
+		&run.Pages, &run.Fetched, &run.Deleted, &run.Restarts, &started, &finished, &run.SyncID)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -72,6 +72,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"ConnectionsCountedByHealthCode", testCountConnectionsByHealth},
 		{"PingAnswersUntilClosed", testPing},
 		{"SyncPassStartsOnceSavesByKeyAndListsHistory", testSyncPassLifecycle},
+		{"SyncRunEndsOnceWhenItsLastPassEnds", testSyncRunEndsOnceWhenItsLastPassEnds},
 		{"LinkAttemptsCountPerWindow", testLinkAttemptsCountPerWindow},
 		{"WebhookEndpointsAreTenantScopedAndListOldestFirst", testWebhookEndpoints},
 		{"WebhookEventFansOutToSubscribedEndpoints", testWebhookEventsFanOut},

@@ -3393,7 +3393,7 @@ export interface webhooks {
         put?: never;
         /**
          * sync.completed
-         * @description A sync pass of one data type completed. POSTed to every webhook endpoint subscribed to sync.completed. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
+         * @description A company's sync ended: once per sync (the data types one request or one scheduled start synced together), with the counts of each data type's pass. POSTed to every webhook endpoint subscribed to sync.completed. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
          */
         post: operations["onSyncCompleted"];
         delete?: never;
@@ -3413,7 +3413,7 @@ export interface webhooks {
         put?: never;
         /**
          * sync.failed
-         * @description A sync pass of one data type failed; data.error says why. POSTed to every webhook endpoint subscribed to sync.failed. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
+         * @description A sync pass of one data type failed; data.error says why. The sync's sync.completed follows once its other passes ended. POSTed to every webhook endpoint subscribed to sync.failed. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
          */
         post: operations["onSyncFailed"];
         delete?: never;
@@ -9932,19 +9932,50 @@ export interface components {
             fullName?: string;
             listId?: string;
         };
-        /** @description A sync pass of one data type completed. */
+        /** @description A company's sync ended: once per sync (the data types one request or one scheduled start synced together), with the counts of each data type's pass. */
         SyncCompletedEvent: {
             /** @description The company the event is about. */
             companyId?: string;
             /** Format: date-time */
             createdAt: string;
-            data: components["schemas"]["SyncState"];
+            data: {
+                companyId: string;
+                /** @description One entry per data type the sync passed over, by name. */
+                dataTypes: {
+                    dataType: string;
+                    /** @description Deletions received. */
+                    deleted: number;
+                    error?: components["schemas"]["EmbeddedError"];
+                    /** @description Records received. */
+                    fetched: number;
+                    /** @enum {string} */
+                    mode: "full" | "incremental";
+                    pages: number;
+                    /** @description The pass, as the sync history shows it. */
+                    runId: string;
+                    /** @enum {string} */
+                    status: "Complete" | "Failed";
+                }[];
+                /** Format: date-time */
+                finishedAt: string;
+                /** @description The sync's ID (syncId of its passes in the sync history). */
+                id: string;
+                /** Format: date-time */
+                startedAt: string;
+                /**
+                 * @description Complete when every pass completed; Failed when one failed (its sync.failed was sent when it did).
+                 * @enum {string}
+                 */
+                status: "Complete" | "Failed";
+                /** @enum {string} */
+                trigger: "schedule" | "onDemand";
+            };
             /** @description The event's ID; deliveries of one event share it (Qbconnect-Event-Id). */
             id: string;
             /** @enum {string} */
             type: "sync.completed";
         };
-        /** @description A sync pass of one data type failed; data.error says why. */
+        /** @description A sync pass of one data type failed; data.error says why. The sync's sync.completed follows once its other passes ended. */
         SyncFailedEvent: {
             /** @description The company the event is about. */
             companyId?: string;
@@ -9973,6 +10004,8 @@ export interface components {
             startedAt: string;
             /** @enum {string} */
             status: "Queued" | "Fetching" | "Complete" | "Failed";
+            /** @description The company sync this pass is part of (the passes one request or one scheduled start began together); its sync.completed event carries the same id. */
+            syncId?: string;
             /** @enum {string} */
             trigger: "schedule" | "onDemand";
         };
@@ -37815,6 +37848,7 @@ export interface operations {
                      *           "restarts": 1,
                      *           "startedAt": "2026-03-14T09:30:00Z",
                      *           "status": "Queued",
+                     *           "syncId": "id_syncid",
                      *           "trigger": "schedule"
                      *         }
                      *       ],
@@ -41028,27 +41062,23 @@ export interface operations {
                  *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
                  *       "createdAt": "2026-03-14T09:30:00Z",
                  *       "data": {
-                 *         "dataType": "data type",
-                 *         "deleted": 1,
-                 *         "error": {
-                 *           "code": "invalid",
-                 *           "message": "limit must be between 1 and 1000",
-                 *           "qbCode": "3200",
-                 *           "resolution": "Correct the request as the message says and send it again.",
-                 *           "userMessage": "The request could not be processed."
-                 *         },
-                 *         "fetched": 1,
-                 *         "lastCompletedAt": "2026-03-14T09:30:00Z",
-                 *         "lastFullSyncAt": "2026-03-14T09:30:00Z",
-                 *         "mode": "full",
-                 *         "pages": 1,
-                 *         "remaining": 1,
-                 *         "restarts": 1,
-                 *         "runId": "syn_8c1e4g7j2l",
+                 *         "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                 *         "dataTypes": [
+                 *           {
+                 *             "dataType": "data type",
+                 *             "deleted": 1,
+                 *             "fetched": 1,
+                 *             "mode": "full",
+                 *             "pages": 1,
+                 *             "runId": "syn_8c1e4g7j2l",
+                 *             "status": "Complete"
+                 *           }
+                 *         ],
+                 *         "finishedAt": "2026-03-14T09:30:00Z",
+                 *         "id": "80000001-1712345678",
                  *         "startedAt": "2026-03-14T09:30:00Z",
-                 *         "status": "Idle",
-                 *         "trigger": "schedule",
-                 *         "updatedAt": "2026-03-14T09:30:00Z"
+                 *         "status": "Complete",
+                 *         "trigger": "schedule"
                  *       },
                  *       "id": "80000001-1712345678",
                  *       "type": "sync.completed"
