@@ -182,6 +182,9 @@ type WriteResult struct {
 	// Error says why it failed: EConflict for a stale editSequence (3200),
 	// EQuickBooks with QBCode and QuickBooks' message otherwise.
 	Error *Error `json:"error,omitempty"`
+	// Changes are the records a succeeded write changed (one ID in one of
+	// its lists), as ApplyWrite stored them; nil otherwise.
+	Changes *RecordChanges `json:"-"`
 }
 
 // SyncService is the sync engine: it plans syncs and writes as operations on

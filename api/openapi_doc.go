@@ -612,10 +612,27 @@ func eventSchemas() jsonObj {
 			"campaignId": str(""), "previousState": str("The connection's state in the campaign before."),
 			"connection": withDesc(jsonObj{"type": "object"}, "The connection's state in the campaign (Offered, CandidateInstalled, Approved, Switched, Denied, WrongFile, FellBack, Left) with its company."),
 		}), "During a certificate-rotation campaign, a connection moved to another state."),
+		"RecordCreatedEvent": envelope(qbconnect.EventRecordCreated, recordChangesSchema("created"),
+			"Records of one data type were created in QuickBooks: one event per sync page (source sync) or per write (source write), with their IDs. GET the records to read them."),
+		"RecordUpdatedEvent": envelope(qbconnect.EventRecordUpdated, recordChangesSchema("changed (or voided)"),
+			"Records of one data type changed in QuickBooks: one event per sync page or per write. A record the sync saw unchanged is not in it."),
+		"RecordDeletedEvent": envelope(qbconnect.EventRecordDeleted, recordChangesSchema("deleted"),
+			"Records of one data type were deleted in QuickBooks: one event per sync page or per write; GET with includeDeleted=true still shows them."),
 		"WebhookTestEvent": envelope(qbconnect.EventWebhookTest, object([]string{"webhookId", "message"}, jsonObj{
 			"webhookId": str("The endpoint the test was sent to."), "message": str("Says that the event reports nothing that happened."),
 		}), "A test event, sent on request (testWebhook) to the one endpoint asked, whatever the event types it subscribes to."),
 	}
+}
+
+// recordChangesSchema is the data of the record.* events.
+func recordChangesSchema(what string) jsonObj {
+	return object([]string{"dataType", "ids", "source"}, jsonObj{
+		"dataType":    str("The data type, as in paths (customers, invoices, ...)."),
+		"ids":         withDesc(array(str("")), "The IDs (ListID or TxnID) of the records "+what+"."),
+		"source":      withDesc(enum("sync", "write"), "What brought the change: a sync page, or a client's write through the API."),
+		"runId":       str("The sync pass, for source sync (the sync history's id)."),
+		"operationId": str("The write, for source write."),
+	})
 }
 
 // webhookDocs is the document's webhooks object: one POST per event type.
@@ -628,6 +645,9 @@ func webhookDocs(comps jsonObj) jsonObj {
 		qbconnect.EventWriteFailed:               "WriteFailedEvent",
 		qbconnect.EventRotationConnectionUpdated: "RotationConnectionUpdatedEvent",
 		qbconnect.EventWebhookTest:               "WebhookTestEvent",
+		qbconnect.EventRecordCreated:             "RecordCreatedEvent",
+		qbconnect.EventRecordUpdated:             "RecordUpdatedEvent",
+		qbconnect.EventRecordDeleted:             "RecordDeletedEvent",
 	}
 	header := func(name, desc string) jsonObj {
 		return jsonObj{"name": name, "in": "header", "required": true, "description": desc, "schema": jsonObj{"type": "string"}}

@@ -533,3 +533,97 @@ func TestSyncCompletedIsSentOncePerSyncWithCountsPerDataType(t *testing.T) {
 		})
 	}
 }
+
+func TestRecordEventsComeOncePerPageAndKindFromSyncsAndWrites(t *testing.T) {
+	for name, dsn := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, dsn(t))
+			c := newCompany(t, e, smallCompany())
+			rc := newRawReceiver(t)
+			var hook createdWebhook
+			e.mustDo(201, "POST", "/v1/webhooks", c.key, map[string]any{"url": rc.srv.URL + "/hooks",
+				"events": []string{"record.created", "record.updated", "record.deleted"}}, &hook)
+			e.startJobs(t)
+
+			type change struct {
+				Type string
+				Data struct {
+					DataType, Source, RunID, OperationID string
+					IDs                                  []string
+				}
+			}
+			next := func() change {
+				t.Helper()
+				var ch change
+				r := rc.next(t)
+				if err := json.Unmarshal(r.Body, &ch); err != nil {
+					t.Fatalf("delivery %s: %v", r.Body, err)
+				}
+				return ch
+			}
+			logged := func() int {
+				t.Helper()
+				var log struct{ Data []deliveryView }
+				e.mustDo(200, "GET", "/v1/webhooks/"+hook.ID+"/deliveries?limit=100", c.key, nil, &log)
+				return len(log.Data)
+			}
+
+			// The first sync creates every record: one record.created per
+			// page, carrying the page's IDs.
+			e.mustDo(202, "POST", "/v1/companies/"+c.id+"/sync", c.key, map[string]any{"dataTypes": []string{"invoices"}}, nil)
+			c.drain(t)
+			var runs struct {
+				Data []struct {
+					ID             string
+					Pages, Fetched int
+				}
+			}
+			e.mustDo(200, "GET", "/v1/companies/"+c.id+"/sync-runs?dataType=invoices", c.key, nil, &runs)
+			if len(runs.Data) != 1 {
+				t.Fatalf("runs: %+v", runs.Data)
+			}
+			if n := logged(); n != runs.Data[0].Pages {
+				t.Errorf("record events after the first sync: %d, want one per page (%d)", n, runs.Data[0].Pages)
+			}
+			ids := map[string]bool{}
+			for range runs.Data[0].Pages {
+				ch := next()
+				if ch.Type != "record.created" || ch.Data.DataType != "invoices" || ch.Data.Source != "sync" || ch.Data.RunID != runs.Data[0].ID {
+					t.Errorf("event: %+v", ch)
+				}
+				for _, id := range ch.Data.IDs {
+					ids[id] = true
+				}
+			}
+			if len(ids) != runs.Data[0].Fetched {
+				t.Errorf("IDs in record.created: %d, want every invoice fetched (%d)", len(ids), runs.Data[0].Fetched)
+			}
+
+			// A full sync that finds nothing changed raises none.
+			before := logged()
+			e.mustDo(202, "POST", "/v1/companies/"+c.id+"/sync", c.key, map[string]any{"dataTypes": []string{"invoices"}, "full": true}, nil)
+			c.drain(t)
+			if n := logged(); n != before {
+				t.Errorf("a sync that changed nothing raised %d record events", n-before)
+			}
+
+			// Writes: one event each, of the write's kind.
+			c.background(t)
+			op, _ := c.write(t, 200, "POST", "/v1/companies/"+c.id+"/customers?wait=30s", `{"name":"Evented Ltd"}`)
+			ch := next()
+			if ch.Type != "record.created" || ch.Data.Source != "write" || ch.Data.OperationID != op.ID || ch.Data.DataType != "customers" ||
+				len(ch.Data.IDs) != 1 || ch.Data.IDs[0] != op.Record["id"] {
+				t.Errorf("after a create: %+v (operation %+v)", ch, op)
+			}
+			id, seq := op.Record["id"].(string), op.Record["editSequence"].(string)
+			op, _ = c.write(t, 200, "PATCH", "/v1/companies/"+c.id+"/customers/"+id+"?wait=30s", `{"editSequence":"`+seq+`","companyName":"Evented"}`)
+			if ch = next(); ch.Type != "record.updated" || ch.Data.OperationID != op.ID || len(ch.Data.IDs) != 1 || ch.Data.IDs[0] != id {
+				t.Errorf("after an update: %+v", ch)
+			}
+			op, _ = c.write(t, 200, "DELETE", "/v1/companies/"+c.id+"/customers/"+id+"?wait=30s", "")
+			if ch = next(); ch.Type != "record.deleted" || ch.Data.OperationID != op.ID || len(ch.Data.IDs) != 1 || ch.Data.IDs[0] != id {
+				t.Errorf("after a delete: %+v", ch)
+			}
+		})
+	}
+}

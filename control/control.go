@@ -175,6 +175,9 @@ func New(cfg Config) (*Plane, error) {
 			o.OnRunEnd(p.runEnded)
 			p.runsInTx = true
 		}
+		if o, ok := cfg.Sync.(RecordObserver); ok {
+			o.OnRecordsChanged(p.recordsChanged)
+		}
 	}
 	return p, nil
 }

@@ -320,6 +320,12 @@ func (e *Engine) enqueuePage(ctx context.Context, st *qbconnect.SyncState, d *da
 	return op, nil
 }
 
+// OnRecordsChanged makes fn run in the transaction of each sync page that
+// created, changed or deleted records (see store.SyncStore): the control
+// plane records record.created, record.updated and record.deleted there.
+// Call it before the engine starts.
+func (e *Engine) OnRecordsChanged(fn qbconnect.RecordsChangedFunc) { e.states.OnRecordsChanged(fn) }
+
 // OnRunEnd makes fn run in the transaction that ends the last pass of a
 // company sync (the passes one SyncNow or one scheduler tick started),
 // with the sync's summary: the control plane records sync.completed there,

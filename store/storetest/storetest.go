@@ -73,6 +73,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"PingAnswersUntilClosed", testPing},
 		{"SyncPassStartsOnceSavesByKeyAndListsHistory", testSyncPassLifecycle},
 		{"SyncRunEndsOnceWhenItsLastPassEnds", testSyncRunEndsOnceWhenItsLastPassEnds},
+		{"SyncPageReportsTheRecordsItChanged", testSyncPageReportsTheRecordsItChanged},
 		{"LinkAttemptsCountPerWindow", testLinkAttemptsCountPerWindow},
 		{"WebhookEndpointsAreTenantScopedAndListOldestFirst", testWebhookEndpoints},
 		{"WebhookEventFansOutToSubscribedEndpoints", testWebhookEventsFanOut},
