@@ -105,17 +105,21 @@ type SyncState struct {
 
 // SyncRun is one pass in a data type's sync history.
 type SyncRun struct {
-	ID        string      `json:"id"`
-	OrgID     string      `json:"-"`
-	CompanyID string      `json:"companyId"`
-	DataType  string      `json:"dataType"`
-	Mode      SyncMode    `json:"mode"`
-	Trigger   SyncTrigger `json:"trigger"`
-	Status    SyncStatus  `json:"status"`
-	Error     *Error      `json:"error,omitempty"`
-	Pages     int         `json:"pages"`
-	Fetched   int         `json:"fetched"`
-	Deleted   int         `json:"deleted"`
+	ID        string `json:"id"`
+	OrgID     string `json:"-"`
+	CompanyID string `json:"companyId"`
+	DataType  string `json:"dataType"`
+	// SyncID names the company's sync this pass is part of: the passes one
+	// request or one scheduler tick started together (SyncSummary); ""
+	// for a pass started alone.
+	SyncID  string      `json:"syncId,omitempty"`
+	Mode    SyncMode    `json:"mode"`
+	Trigger SyncTrigger `json:"trigger"`
+	Status  SyncStatus  `json:"status"`
+	Error   *Error      `json:"error,omitempty"`
+	Pages   int         `json:"pages"`
+	Fetched int         `json:"fetched"`
+	Deleted int         `json:"deleted"`
 	// Restarts counts how often the pass started over (an expired iterator,
 	// QuickBooks closed mid-iterator).
 	Restarts   int        `json:"restarts"`
@@ -193,6 +197,9 @@ type WriteResult struct {
 	// Error says why it failed: EConflict for a stale editSequence (3200),
 	// EQuickBooks with QBCode and QuickBooks' message otherwise.
 	Error *Error `json:"error,omitempty"`
+	// Changes are the records a succeeded write changed (one ID in one of
+	// its lists), as ApplyWrite stored them; nil otherwise.
+	Changes *RecordChanges `json:"-"`
 }
 
 // SyncService is the sync engine: it plans syncs and writes as operations on
@@ -238,4 +245,33 @@ type SyncService interface {
 	WriteResult(ctx context.Context, op *Operation) (*WriteResult, error)
 	// DataTypes lists the data types, lists first.
 	DataTypes() []DataTypeInfo
+}
+
+// SyncSummary is a company's sync: the passes one request or one
+// scheduler tick started together, once every one of them ended. It is
+// the data of the sync.completed event.
+type SyncSummary struct {
+	ID        string      `json:"id"`
+	OrgID     string      `json:"-"`
+	CompanyID string      `json:"companyId"`
+	Trigger   SyncTrigger `json:"trigger"`
+	// Status is Complete when every pass completed, Failed otherwise.
+	Status     SyncStatus `json:"status"`
+	StartedAt  time.Time  `json:"startedAt"`
+	FinishedAt time.Time  `json:"finishedAt"`
+	// DataTypes are the passes, one per data type, in the order of the
+	// data types' names.
+	DataTypes []SyncTypeSummary `json:"dataTypes"`
+}
+
+// SyncTypeSummary is one data type's pass in a SyncSummary.
+type SyncTypeSummary struct {
+	DataType string     `json:"dataType"`
+	RunID    string     `json:"runId"`
+	Mode     SyncMode   `json:"mode"`
+	Status   SyncStatus `json:"status"`
+	Error    *Error     `json:"error,omitempty"`
+	Pages    int        `json:"pages"`
+	Fetched  int        `json:"fetched"` // records received
+	Deleted  int        `json:"deleted"` // deletions received
 }

@@ -159,6 +159,7 @@ func schemas() jsonObj {
 		"id": str(""), "dataType": str(""), "mode": enum("full", "incremental"), "trigger": enum("schedule", "on_demand"),
 		"status": enum("Queued", "Fetching", "Complete", "Failed"), "pages": integer(), "fetched": integer(), "deleted": integer(),
 		"restarts": integer(), "startedAt": dateTime(), "finishedAt": dateTime(), "durationMs": integer(), "error": ref("EmbeddedError"),
+		"syncId": str("The company sync this pass is part of (the passes one request or one scheduled start began together); its sync.completed event carries the same id."),
 	})
 	operation := object([]string{"id", "companyId", "kind", "status", "attempts", "createdAt", "updatedAt"}, jsonObj{
 		"id": str(""), "companyId": str(""), "kind": enum("sync", "write", "qbxml", "health", "stamp"),
@@ -173,17 +174,29 @@ func schemas() jsonObj {
 		"description": "The record as camelCase JSON of its qbXML Ret element (ListID is listId, EditSequence editSequence, CustomerRef customerRef {listId, fullName}; repeatable children are arrays; amounts are strings).",
 		"properties": jsonObj{"id": str("ListID or TxnID."), "editSequence": str("Required by updates."),
 			"deleted": withDesc(boolean(), "Present (true) for records deleted in QuickBooks, with ?includeDeleted=true.")}}
-	webhook := object([]string{"id", "url", "events", "createdAt"}, jsonObj{
-		"id": str(""), "url": str(""), "description": str(""), "events": array(ref("EventType")), "createdAt": dateTime(),
+	webhookFields := jsonObj{
+		"id": str(""), "url": str(""), "description": str(""), "events": withDesc(array(ref("EventType")), "The event types delivered; empty means every type."),
+		"enabled":                 withDesc(boolean(), "False while the endpoint is disabled: it receives no events."),
+		"createdAt":               dateTime(),
+		"previousSecretExpiresAt": withDesc(dateTime(), "Present during a secret rotation's overlap: until then deliveries are signed with the previous secret too."),
+	}
+	webhook := object([]string{"id", "url", "events", "enabled", "createdAt"}, webhookFields)
+	webhookCreated := object([]string{"id", "url", "events", "enabled", "createdAt", "secret"}, mergeObj(webhookFields, jsonObj{
+		"secret": withDesc(str(""), "Signing secret, shown only here: \"whsec_\" and base64, as Standard Webhooks libraries take it (the HMAC key is the base64-decoded part)."),
+	}))
+	webhookPatch := object(nil, jsonObj{
+		"url": str("An absolute http or https URL without credentials or fragment."), "description": str(""),
+		"events":  withDesc(array(ref("EventType")), "The event types delivered; empty means every type."),
+		"enabled": withDesc(boolean(), "False stops deliveries to the endpoint until it is true again."),
 	})
-	webhookCreated := object([]string{"id", "url", "events", "createdAt", "secret"}, jsonObj{
-		"id": str(""), "url": str(""), "description": str(""), "events": array(ref("EventType")), "createdAt": dateTime(),
-		"secret": str("Signing secret, shown only here."),
+	webhookRotation := object(nil, jsonObj{
+		"overlap": withDesc(durationSchema(), "How long the secret being replaced keeps signing deliveries beside the new one: 0s to 168h; left out, 24h."),
 	})
 	delivery := object([]string{"id", "webhookId", "eventId", "eventType", "status", "attempts", "createdAt"}, jsonObj{
-		"id": str(""), "webhookId": str(""), "eventId": str(""), "eventType": ref("EventType"),
+		"id": str(""), "webhookId": str(""), "eventId": str("The event's ID, sent as webhook-id."), "eventType": ref("EventType"),
 		"status": enum("Pending", "Delivered", "Failed"), "createdAt": dateTime(), "deliveredAt": dateTime(),
 		"attempts": array(object([]string{"at", "durationMs"}, jsonObj{"at": dateTime(), "statusCode": integer(), "error": str(""), "durationMs": integer()})),
+		"replayOf": str("The delivery this one replays; absent for an event's first delivery."),
 	})
 	gwFile := ref("FileIdentity")
 	gwConnector := object([]string{"version"}, jsonObj{"version": str(""), "signer": str(""), "thumbprint": str(""), "hostname": str("")})
@@ -217,23 +230,25 @@ func schemas() jsonObj {
 			"PendingAuth: created, waiting for a connector or the Web Connector; Linked: attached; Unlinked: removed by the client or the end user; Deauthorized: its credential was revoked."),
 		"OperationStatus": withDesc(enum(statusPending, string(qbconnect.OpSucceeded), string(qbconnect.OpFailed), string(qbconnect.OpTimedOut), string(qbconnect.OpCanceled)),
 			"Pending until QuickBooks ran it; then Success, Failed (error says why), TimedOut (its deadline passed first) or Canceled."),
-		"FileIdentity":   fileIdentity,
-		"SyncSchedule":   syncSchedule,
-		"Company":        object([]string{"id", "name", "syncSchedule", "createdAt", "updatedAt"}, mergeObj(companyFields, jsonObj{"id": str(""), "createdAt": dateTime(), "updatedAt": dateTime()})),
-		"CompanyCreate":  companyCreate,
-		"CompanyPatch":   companyPatch,
-		"Health":         health,
-		"Connection":     connection,
-		"LinkCode":       object([]string{"companyId", "connectionId", "expiresAt"}, jsonObj{"code": str("Shown only here."), "companyId": str(""), "connectionId": str(""), "expiresAt": dateTime()}),
-		"DataType":       object([]string{"name", "object", "transaction", "actions"}, jsonObj{"name": str(""), "object": str("qbXML object."), "transaction": boolean(), "actions": array(enum("create", "update", "delete", "void")), "refFilter": str("Query parameter filtering by the customer, vendor, payee or parent.")}),
-		"Record":         record,
-		"SyncState":      syncState,
-		"SyncStatus":     object([]string{"companyId", "data"}, jsonObj{"companyId": str(""), "data": array(ref("SyncState"))}),
-		"SyncRun":        syncRun,
-		"Operation":      operation,
-		"Webhook":        webhook,
-		"WebhookCreated": webhookCreated,
-		"Delivery":       delivery,
+		"FileIdentity":          fileIdentity,
+		"SyncSchedule":          syncSchedule,
+		"Company":               object([]string{"id", "name", "syncSchedule", "createdAt", "updatedAt"}, mergeObj(companyFields, jsonObj{"id": str(""), "createdAt": dateTime(), "updatedAt": dateTime()})),
+		"CompanyCreate":         companyCreate,
+		"CompanyPatch":          companyPatch,
+		"Health":                health,
+		"Connection":            connection,
+		"LinkCode":              object([]string{"companyId", "connectionId", "expiresAt"}, jsonObj{"code": str("Shown only here."), "companyId": str(""), "connectionId": str(""), "expiresAt": dateTime()}),
+		"DataType":              object([]string{"name", "object", "transaction", "actions"}, jsonObj{"name": str(""), "object": str("qbXML object."), "transaction": boolean(), "actions": array(enum("create", "update", "delete", "void")), "refFilter": str("Query parameter filtering by the customer, vendor, payee or parent.")}),
+		"Record":                record,
+		"SyncState":             syncState,
+		"SyncStatus":            object([]string{"companyId", "data"}, jsonObj{"companyId": str(""), "data": array(ref("SyncState"))}),
+		"SyncRun":               syncRun,
+		"Operation":             operation,
+		"Webhook":               webhook,
+		"WebhookCreated":        webhookCreated,
+		"WebhookPatch":          webhookPatch,
+		"WebhookSecretRotation": webhookRotation,
+		"Delivery":              delivery,
 		"HealthCheck": object([]string{"companyId", "connectionId", "status", "durationMs", "checkedAt", "quickbooks"}, jsonObj{
 			"companyId": str(""), "connectionId": str(""), "status": enum("ok"), "durationMs": integer(), "checkedAt": dateTime(),
 			"quickbooks": object(nil, jsonObj{"productName": str(""), "majorVersion": str(""), "minorVersion": str(""), "country": str("")}),

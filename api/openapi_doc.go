@@ -99,7 +99,7 @@ func clientDocument() jsonObj {
 			"**Errors** answer with one shape (`Error`): a stable `code` (see `ErrorCode` for the catalogue), a message for developers, a message and a resolution for the end user, the request's ID and, for errors from QuickBooks, `qbCode`.\n\n" +
 			"**Headers.** Every answer carries `X-Request-Id` (send your own, at most 64 plain characters, to correlate logs). Writes take `Idempotency-Key`; updates, deletes and voids of a record take `If-Match` with its editSequence as an entity tag (`\"<editSequence>\"`, the ETag of the record's GET) instead of `editSequence` in the body. Created resources and queued operations answer `Location`. 429 and 503 answer `Retry-After` (seconds).\n\n" +
 			"**Records** are the camelCase JSON of QuickBooks' qbXML 13.0 elements: amounts, prices, quantities and percentages are decimal strings, dates `YYYY-MM-DD`, booleans and integers JSON booleans and numbers, repeatable elements arrays.\n\n" +
-			"**Webhooks** are signed: `Qbconnect-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`.\n\n" +
+			"**Webhooks** are signed per the Standard Webhooks specification, so its libraries verify them: `webhook-id` (the event's ID, the same on every retry and replay), `webhook-timestamp` (Unix seconds) and `webhook-signature: v1,<base64 HMAC-SHA256(key, id + \".\" + timestamp + \".\" + body)>`, where the secret is `whsec_<base64>` and key its base64-decoded part; during a secret rotation's overlap it carries two space-separated signatures. The older `Qbconnect-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>` (key: the secret's whole text) is sent too.\n\n" +
 			conventions,
 		"license": jsonObj{"name": "Proprietary, all rights reserved", "identifier": "LicenseRef-qbconnect-proprietary"},
 	}
@@ -268,6 +268,8 @@ func exampleID(name string) string {
 		return "whk_3c8e1g6j9l2n5q7s"
 	case "eventId":
 		return "evt_7b3d9f2h5k8m1p4r"
+	case "deliveryId", "replayOf":
+		return "dlv_5a8c1e4g7j2l6n9q"
 	case "campaignId":
 		return "rot_2a5c8e1g4j7l9n3q"
 	case "itemId":
@@ -612,22 +614,51 @@ func eventSchemas() jsonObj {
 		return o
 	}
 	return jsonObj{
-		"EventType": withDesc(enum(events...), "connection.status_changed, sync.completed, sync.failed, write.succeeded, write.failed, rotation_campaign.connection_updated."),
+		"EventType": withDesc(enum(events...), strings.Join(events, ", ")+"."),
 		"ConnectionStatusChange": withDesc(object([]string{"connection", "previousStatus", "previousHealthCode"}, jsonObj{
 			"connection":         withDesc(ref("Connection"), "The connection after the change, as GET .../connections/{connectionId} shows it."),
 			"previousStatus":     withDesc(ref("ConnectionStatus"), "The status before the change (the same as connection.status when only the health changed)."),
 			"previousHealthCode": withDesc(ref("HealthCode"), "The health code before the change (the same as connection.health.code when only the status changed)."),
 		}), "What changed on a connection: the connection as it now is, and its status and health code before."),
 		"ConnectionStatusChangedEvent": envelope(qbconnect.EventConnectionStatusChanged, ref("ConnectionStatusChange"), "A connection's status or its health code changed."),
-		"SyncCompletedEvent":           envelope(qbconnect.EventSyncCompleted, ref("SyncState"), "A sync pass of one data type completed."),
-		"SyncFailedEvent":              envelope(qbconnect.EventSyncFailed, ref("SyncState"), "A sync pass of one data type failed; data.error says why."),
-		"WriteSucceededEvent":          envelope(qbconnect.EventWriteSucceeded, ref("Operation"), "A client's write ran in QuickBooks; data.record is the record as QuickBooks saved it."),
-		"WriteFailedEvent":             envelope(qbconnect.EventWriteFailed, ref("Operation"), "A client's write failed or timed out; data.error says why."),
+		"SyncCompletedEvent": envelope(qbconnect.EventSyncCompleted, object([]string{"id", "companyId", "trigger", "status", "startedAt", "finishedAt", "dataTypes"}, jsonObj{
+			"id": str("The sync's ID (syncId of its passes in the sync history)."), "companyId": str(""), "trigger": enum(string(qbconnect.TriggerSchedule), string(qbconnect.TriggerOnDemand)),
+			"status":    withDesc(enum("Complete", "Failed"), "Complete when every pass completed; Failed when one failed (its sync.failed was sent when it did)."),
+			"startedAt": dateTime(), "finishedAt": dateTime(),
+			"dataTypes": withDesc(array(object([]string{"dataType", "runId", "mode", "status", "pages", "fetched", "deleted"}, jsonObj{
+				"dataType": str(""), "runId": str("The pass, as the sync history shows it."), "mode": enum("full", "incremental"),
+				"status": enum("Complete", "Failed"), "pages": integer(), "fetched": withDesc(integer(), "Records received."),
+				"deleted": withDesc(integer(), "Deletions received."), "error": ref("EmbeddedError"),
+			})), "One entry per data type the sync passed over, by name."),
+		}), "A company's sync ended: once per sync (the data types one request or one scheduled start synced together), with the counts of each data type's pass."),
+		"SyncFailedEvent":     envelope(qbconnect.EventSyncFailed, ref("SyncState"), "A sync pass of one data type failed; data.error says why. The sync's sync.completed follows once its other passes ended."),
+		"WriteSucceededEvent": envelope(qbconnect.EventWriteSucceeded, ref("Operation"), "A client's write ran in QuickBooks; data.record is the record as QuickBooks saved it."),
+		"WriteFailedEvent":    envelope(qbconnect.EventWriteFailed, ref("Operation"), "A client's write failed or timed out; data.error says why."),
 		"RotationConnectionUpdatedEvent": envelope(qbconnect.EventRotationConnectionUpdated, object([]string{"campaignId", "previousState", "connection"}, jsonObj{
 			"campaignId": str(""), "previousState": withDesc(ref("CampaignState"), "The connection's state in the campaign before."),
 			"connection": withDesc(ref("CampaignConnection"), "The connection's state in the campaign now, with its company and what the end user should do."),
 		}), "During a certificate-rotation campaign, a connection moved to another state."),
+		"RecordCreatedEvent": envelope(qbconnect.EventRecordCreated, recordChangesSchema("created"),
+			"Records of one data type were created in QuickBooks: one event per sync page (source sync) or per write (source write), with their IDs. GET the records to read them."),
+		"RecordUpdatedEvent": envelope(qbconnect.EventRecordUpdated, recordChangesSchema("changed (or voided)"),
+			"Records of one data type changed in QuickBooks: one event per sync page or per write. A record the sync saw unchanged is not in it."),
+		"RecordDeletedEvent": envelope(qbconnect.EventRecordDeleted, recordChangesSchema("deleted"),
+			"Records of one data type were deleted in QuickBooks: one event per sync page or per write; GET with includeDeleted=true still shows them."),
+		"WebhookTestEvent": envelope(qbconnect.EventWebhookTest, object([]string{"webhookId", "message"}, jsonObj{
+			"webhookId": str("The endpoint the test was sent to."), "message": str("Says that the event reports nothing that happened."),
+		}), "A test event, sent on request (testWebhook) to the one endpoint asked, whatever the event types it subscribes to."),
 	}
+}
+
+// recordChangesSchema is the data of the record.* events.
+func recordChangesSchema(what string) jsonObj {
+	return object([]string{"dataType", "ids", "source"}, jsonObj{
+		"dataType":    str("The data type, as in paths (customers, invoices, ...)."),
+		"ids":         withDesc(array(str("")), "The IDs (ListID or TxnID) of the records "+what+"."),
+		"source":      withDesc(enum("sync", "write"), "What brought the change: a sync page, or a client's write through the API."),
+		"runId":       str("The sync pass, for source sync (the sync history's id)."),
+		"operationId": str("The write, for source write."),
+	})
 }
 
 // webhookDocs is the document's webhooks object: one POST per event type.
@@ -639,6 +670,10 @@ func webhookDocs(comps jsonObj) jsonObj {
 		qbconnect.EventWriteSucceeded:            "WriteSucceededEvent",
 		qbconnect.EventWriteFailed:               "WriteFailedEvent",
 		qbconnect.EventRotationConnectionUpdated: "RotationConnectionUpdatedEvent",
+		qbconnect.EventWebhookTest:               "WebhookTestEvent",
+		qbconnect.EventRecordCreated:             "RecordCreatedEvent",
+		qbconnect.EventRecordUpdated:             "RecordUpdatedEvent",
+		qbconnect.EventRecordDeleted:             "RecordDeletedEvent",
 	}
 	header := func(name, desc string) jsonObj {
 		return jsonObj{"name": name, "in": "header", "required": true, "description": desc, "schema": jsonObj{"type": "string"}}
@@ -651,10 +686,13 @@ func webhookDocs(comps jsonObj) jsonObj {
 		out[string(ev)] = jsonObj{"post": jsonObj{
 			"operationId": id,
 			"summary":     string(ev),
-			"description": desc + " POSTed to every webhook endpoint subscribed to " + string(ev) + ". Verify Qbconnect-Signature before trusting the body; deliveries are retried, so the same event may arrive more than once (Qbconnect-Event-Id is the same).",
+			"description": desc + " POSTed to every webhook endpoint subscribed to " + string(ev) + ". Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.",
 			"tags":        []string{"Events"},
 			"security":    []jsonObj{},
 			"parameters": []jsonObj{
+				header(qbconnect.WebhookHeaderID, "The event's ID: the same on every retry and replay of the event, so receivers deduplicate by it (Standard Webhooks)."),
+				header(qbconnect.WebhookHeaderTimestamp, "When the attempt was signed, in Unix seconds (Standard Webhooks); reject one far from now."),
+				header(qbconnect.WebhookHeaderStandardSignature, "Space-separated v1,<base64 HMAC-SHA256(key, webhook-id + \".\" + webhook-timestamp + \".\" + body)>, key the base64-decoded part of the whsec_ secret (Standard Webhooks); two during a secret rotation's overlap."),
 				header(qbconnect.WebhookHeaderSignature, "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>; several v1 during a secret's rotation."),
 				header(qbconnect.WebhookHeaderEventID, "The event's ID."),
 				header(qbconnect.WebhookHeaderEventType, "The event's type."),

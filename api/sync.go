@@ -68,9 +68,43 @@ func syncStateOf(st *qbconnect.SyncState) syncStateView {
 	return v
 }
 
+// syncSummaryView is a company sync's summary: the data of sync.completed.
+type syncSummaryView struct {
+	ID         string                `json:"id"`
+	CompanyID  string                `json:"companyId"`
+	Trigger    qbconnect.SyncTrigger `json:"trigger"`
+	Status     qbconnect.SyncStatus  `json:"status"`
+	StartedAt  time.Time             `json:"startedAt"`
+	FinishedAt time.Time             `json:"finishedAt"`
+	DataTypes  []syncTypeView        `json:"dataTypes"`
+}
+
+// syncTypeView is one data type's pass in a syncSummaryView.
+type syncTypeView struct {
+	DataType string               `json:"dataType"`
+	RunID    string               `json:"runId"`
+	Mode     qbconnect.SyncMode   `json:"mode"`
+	Status   qbconnect.SyncStatus `json:"status"`
+	Pages    int                  `json:"pages"`
+	Fetched  int                  `json:"fetched"`
+	Deleted  int                  `json:"deleted"`
+	Error    *apiError            `json:"error,omitempty"`
+}
+
+func syncSummaryOf(s *qbconnect.SyncSummary) syncSummaryView {
+	v := syncSummaryView{ID: s.ID, CompanyID: s.CompanyID, Trigger: s.Trigger, Status: s.Status, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
+		DataTypes: make([]syncTypeView, len(s.DataTypes))}
+	for i, t := range s.DataTypes {
+		v.DataTypes[i] = syncTypeView{DataType: t.DataType, RunID: t.RunID, Mode: t.Mode, Status: t.Status, Pages: t.Pages,
+			Fetched: t.Fetched, Deleted: t.Deleted, Error: errorView(t.Error)}
+	}
+	return v
+}
+
 // syncRunView is one pass in the history.
 type syncRunView struct {
 	ID         string                `json:"id"`
+	SyncID     string                `json:"syncId,omitempty"`
 	DataType   string                `json:"dataType"`
 	Mode       qbconnect.SyncMode    `json:"mode"`
 	Trigger    qbconnect.SyncTrigger `json:"trigger"`
@@ -182,7 +216,7 @@ func (s *Server) syncRuns(w http.ResponseWriter, r *http.Request) error {
 	}{Data: make([]syncRunView, len(runs)), HasMore: next != ""}
 	for i, run := range runs {
 		page.Data[i] = syncRunView{
-			ID: run.ID, DataType: run.DataType, Mode: run.Mode, Trigger: run.Trigger, Status: run.Status,
+			ID: run.ID, SyncID: run.SyncID, DataType: run.DataType, Mode: run.Mode, Trigger: run.Trigger, Status: run.Status,
 			Pages: run.Pages, Fetched: run.Fetched, Deleted: run.Deleted, Restarts: run.Restarts,
 			StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, DurationMS: time.Duration(run.Duration).Milliseconds(),
 			Error: errorView(run.Error),

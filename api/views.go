@@ -18,3 +18,5 @@ func (views) Operation(op *qbconnect.Operation, res *qbconnect.WriteResult) any 
 }
 
 func (views) SyncState(st *qbconnect.SyncState) any { return syncStateOf(st) }
+
+func (views) SyncSummary(s *qbconnect.SyncSummary) any { return syncSummaryOf(s) }

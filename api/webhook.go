@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/qbconnect/qbconnect"
 )
@@ -27,13 +28,22 @@ func (s *Server) registerWebhooks(rs *routeSet) {
 	rs.add("POST", "/v1/webhooks", AuthAPIKey, s.createWebhook)
 	rs.add("GET", "/v1/webhooks", AuthAPIKey, s.listWebhooks)
 	rs.add("GET", "/v1/webhooks/{webhookId}", AuthAPIKey, s.getWebhook)
+	rs.add("PATCH", "/v1/webhooks/{webhookId}", AuthAPIKey, s.updateWebhook)
 	rs.add("DELETE", "/v1/webhooks/{webhookId}", AuthAPIKey, s.deleteWebhook)
+	rs.add("POST", "/v1/webhooks/{webhookId}/rotate-secret", AuthAPIKey, s.rotateWebhookSecret)
+	rs.add("POST", "/v1/webhooks/{webhookId}/test", AuthAPIKey, s.testWebhook)
 	rs.add("GET", "/v1/webhooks/{webhookId}/deliveries", AuthAPIKey, s.listDeliveries)
+	rs.add("POST", "/v1/webhooks/{webhookId}/deliveries/{deliveryId}/replay", AuthAPIKey, s.replayDelivery)
 }
 
 const (
 	maxWebhookURL  = 2048
 	maxWebhookDesc = 500
+	// defaultSecretOverlap is how long a rotated secret keeps signing
+	// deliveries beside the new one when the request names no overlap;
+	// maxSecretOverlap bounds the overlap a request may ask.
+	defaultSecretOverlap = 24 * time.Hour
+	maxSecretOverlap     = 7 * 24 * time.Hour
 )
 
 func (s *Server) webhooks() (Webhooks, error) {
@@ -60,19 +70,35 @@ type webhookCreated struct {
 
 func validateWebhook(req *webhookRequest) error {
 	req.URL = strings.TrimSpace(req.URL)
-	u, err := url.Parse(req.URL)
-	switch {
-	case req.URL == "":
-		return qbconnect.Errorf(qbconnect.EInvalid, "field \"url\" is required")
-	case len(req.URL) > maxWebhookURL:
-		return qbconnect.Errorf(qbconnect.EInvalid, "field \"url\" is longer than %d bytes", maxWebhookURL)
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "":
-		return qbconnect.Errorf(qbconnect.EInvalid, "field \"url\" must be an absolute http or https URL without credentials or fragment, not %q", req.URL)
-	case len(req.Description) > maxWebhookDesc:
+	if err := validateWebhookURL(req.URL); err != nil {
+		return err
+	}
+	if len(req.Description) > maxWebhookDesc {
 		return qbconnect.Errorf(qbconnect.EInvalid, "field \"description\" is longer than %d bytes", maxWebhookDesc)
 	}
+	return validateWebhookEvents(req.Events)
+}
+
+// validateWebhookURL is the one check of an endpoint's URL, at creation
+// and at a change.
+func validateWebhookURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"url\" is required")
+	case len(raw) > maxWebhookURL:
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"url\" is longer than %d bytes", maxWebhookURL)
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "":
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"url\" must be an absolute http or https URL without credentials or fragment, not %q", raw)
+	}
+	return nil
+}
+
+// validateWebhookEvents is the one check of an endpoint's event types, at
+// creation and at a change.
+func validateWebhookEvents(events []qbconnect.EventType) error {
 	known := qbconnect.EventTypes()
-	for _, ev := range req.Events {
+	for _, ev := range events {
 		if !slices.Contains(known, ev) {
 			names := make([]string, len(known))
 			for i, k := range known {
@@ -96,13 +122,8 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// The webhook sender keeps the policy on private targets: it refuses
-	// them here as it does at delivery.
-	if tc, ok := svc.(targetChecker); ok {
-		u, _ := url.Parse(req.URL) // validateWebhook parsed it
-		if err := tc.CheckTarget(r.Context(), u.Hostname()); err != nil {
-			return err
-		}
+	if err := checkWebhookTarget(r.Context(), svc, req.URL); err != nil {
+		return err
 	}
 	ep := &qbconnect.WebhookEndpoint{OrgID: orgID(r.Context()), URL: req.URL, Description: req.Description, Events: req.Events}
 	if ep.Events == nil {
@@ -114,6 +135,131 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Location", "/v1/webhooks/"+ep.ID)
 	writeJSON(w, http.StatusCreated, webhookCreated{WebhookEndpoint: ep, Secret: secret})
+	return nil
+}
+
+// checkWebhookTarget lets the webhook sender, which keeps the policy on
+// private targets, refuse an endpoint URL here as it does at delivery.
+// The URL was validated.
+func checkWebhookTarget(ctx context.Context, svc Webhooks, raw string) error {
+	if tc, ok := svc.(targetChecker); ok {
+		u, _ := url.Parse(raw)
+		return tc.CheckTarget(ctx, u.Hostname())
+	}
+	return nil
+}
+
+// webhookPatchRequest is the body of PATCH /v1/webhooks/{webhookId}:
+// fields left out stay as they are.
+type webhookPatchRequest struct {
+	URL         *string                `json:"url"`
+	Description *string                `json:"description"`
+	Events      *[]qbconnect.EventType `json:"events"`
+	Enabled     *bool                  `json:"enabled"`
+}
+
+func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
+	var req webhookPatchRequest
+	if err := decodeJSON(w, r, &req, s.cfg.MaxJSONBody, false); err != nil {
+		return err
+	}
+	// The checks of creation, field by field: a bad field changes nothing.
+	if req.URL != nil {
+		u := strings.TrimSpace(*req.URL)
+		if err := validateWebhookURL(u); err != nil {
+			return err
+		}
+		req.URL = &u
+	}
+	if req.Description != nil && len(*req.Description) > maxWebhookDesc {
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"description\" is longer than %d bytes", maxWebhookDesc)
+	}
+	if req.Events != nil {
+		if err := validateWebhookEvents(*req.Events); err != nil {
+			return err
+		}
+		if *req.Events == nil {
+			req.Events = &[]qbconnect.EventType{}
+		}
+	}
+	svc, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	if req.URL != nil {
+		if err := checkWebhookTarget(r.Context(), svc, *req.URL); err != nil {
+			return err
+		}
+	}
+	ep, err := svc.UpdateWebhook(r.Context(), orgID(r.Context()), r.PathValue("webhookId"),
+		qbconnect.WebhookPatch{URL: req.URL, Description: req.Description, Events: req.Events, Enabled: req.Enabled})
+	if err != nil {
+		return notFound(err, "webhook")
+	}
+	writeJSON(w, http.StatusOK, ep)
+	return nil
+}
+
+// rotateRequest is the body of POST /v1/webhooks/{webhookId}/rotate-secret.
+type rotateRequest struct {
+	// Overlap is how long the secret being replaced keeps signing
+	// deliveries beside the new one; nil means defaultSecretOverlap.
+	Overlap *qbconnect.Duration `json:"overlap"`
+}
+
+func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error {
+	var req rotateRequest
+	if err := decodeJSON(w, r, &req, s.cfg.MaxJSONBody, true); err != nil {
+		return err
+	}
+	overlap := defaultSecretOverlap
+	if req.Overlap != nil {
+		overlap = time.Duration(*req.Overlap)
+	}
+	if overlap < 0 || overlap > maxSecretOverlap {
+		return qbconnect.Errorf(qbconnect.EInvalid, "field \"overlap\" must be between 0s and %s, not %s", maxSecretOverlap, overlap)
+	}
+	svc, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	secret, ep, err := svc.RotateWebhookSecret(r.Context(), orgID(r.Context()), r.PathValue("webhookId"), overlap)
+	if err != nil {
+		return notFound(err, "webhook")
+	}
+	writeJSON(w, http.StatusOK, webhookCreated{WebhookEndpoint: ep, Secret: secret})
+	return nil
+}
+
+func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) error {
+	if err := decodeJSON(w, r, &struct{}{}, s.cfg.MaxJSONBody, true); err != nil {
+		return err
+	}
+	svc, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	d, err := svc.TestWebhook(r.Context(), orgID(r.Context()), r.PathValue("webhookId"))
+	if err != nil {
+		return notFound(err, "webhook")
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (s *Server) replayDelivery(w http.ResponseWriter, r *http.Request) error {
+	if err := decodeJSON(w, r, &struct{}{}, s.cfg.MaxJSONBody, true); err != nil {
+		return err
+	}
+	svc, err := s.webhooks()
+	if err != nil {
+		return err
+	}
+	d, err := svc.ReplayDelivery(r.Context(), orgID(r.Context()), r.PathValue("webhookId"), r.PathValue("deliveryId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
 	return nil
 }
 

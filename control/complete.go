@@ -150,6 +150,11 @@ func (p *Plane) Complete(ctx context.Context, op *qbconnect.Operation, r Report)
 			if err := record(ctx, tx, typ, done.OrgID, done.CompanyID, p.cfg.Views.Operation(done, res)); err != nil {
 				return err
 			}
+			if res != nil && res.Changes != nil {
+				if err := p.recordsChanged(ctx, tx, res.Changes); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	}

@@ -22,8 +22,9 @@
 // health, write.succeeded and write.failed) are recorded by
 // Outcome.Then; the other changes of a connection (a state report's
 // health, a pause, an unlink, a link, a revocation) by the connection
-// store's hook (ConnectionObserver), and a sync pass's end (sync.completed,
-// sync.failed) by the sync engine's (PassObserver), both set by New. A
+// store's hook (ConnectionObserver), a sync pass's failure (sync.failed)
+// by the sync engine's (PassObserver) and a company sync's end
+// (sync.completed, once per sync) by its RunObserver, all set by New. A
 // process that stops between a commit and the deliveries' start loses no
 // event: the webhook sender's sweep starts pending deliveries without a
 // job.
@@ -121,9 +122,9 @@ type Plane struct {
 	// inTx says which changes record their events in their transaction
 	// (the outbox): the connections' (the service is a
 	// ConnectionObserver) and the sync passes' (a PassObserver).
-	connsInTx, syncInTx bool
-	online              *onlineSet
-	pauses              *pauseLedger
+	connsInTx, syncInTx, runsInTx bool
+	online                        *onlineSet
+	pauses                        *pauseLedger
 
 	stopping  chan struct{}
 	closeOnce sync.Once
@@ -173,6 +174,13 @@ func New(cfg Config) (*Plane, error) {
 		if o, ok := cfg.Sync.(PassObserver); ok {
 			o.OnPassEnd(p.passEnded)
 			p.syncInTx = true
+		}
+		if o, ok := cfg.Sync.(RunObserver); ok && p.syncInTx {
+			o.OnRunEnd(p.runEnded)
+			p.runsInTx = true
+		}
+		if o, ok := cfg.Sync.(RecordObserver); ok {
+			o.OnRecordsChanged(p.recordsChanged)
 		}
 	}
 	return p, nil

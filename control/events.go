@@ -33,6 +33,9 @@ type Views interface {
 	Operation(op *qbconnect.Operation, res *qbconnect.WriteResult) any
 	// SyncState is one data type's sync as GET .../sync-status shows it.
 	SyncState(st *qbconnect.SyncState) any
+	// SyncSummary is a company sync's summary, the data of sync.completed,
+	// with errors as the REST API shows them.
+	SyncSummary(s *qbconnect.SyncSummary) any
 }
 
 // event builds an event of the Plane's clock.

@@ -35,6 +35,18 @@ type PassObserver interface {
 	OnPassEnd(fn qbconnect.SyncEndFunc)
 }
 
+// RunObserver is a sync engine that runs a hook in the transaction that
+// ends the last pass of a company sync (syncengine.Engine).
+type RunObserver interface {
+	OnRunEnd(fn qbconnect.SyncRunEndFunc)
+}
+
+// RecordObserver is a sync engine that runs a hook in the transaction of
+// each sync page that changed records (syncengine.Engine).
+type RecordObserver interface {
+	OnRecordsChanged(fn qbconnect.RecordsChangedFunc)
+}
+
 // outbox collects what a call's transactions recorded, to start the
 // deliveries after commit.
 type outbox struct {
@@ -88,14 +100,56 @@ func (p *Plane) connectionChanged(ctx context.Context, rec qbconnect.EventRecord
 	return p.recordIn(ctx, rec, qbconnect.EventConnectionStatusChanged, after.OrgID, after.CompanyID, ch)
 }
 
-// passEnded is the sync engine's hook: it records sync.completed or
-// sync.failed.
+// passEnded is the sync engine's hook: it records sync.failed for a
+// failed pass, and sync.completed for a completed one when the engine
+// has no RunObserver (which records it once per company sync instead).
 func (p *Plane) passEnded(ctx context.Context, rec qbconnect.EventRecorder, st *qbconnect.SyncState) error {
 	typ := qbconnect.EventSyncCompleted
 	if st.Status == qbconnect.SyncFailed {
 		typ = qbconnect.EventSyncFailed
+	} else if p.runsInTx {
+		return nil
 	}
 	return p.recordIn(ctx, rec, typ, st.OrgID, st.CompanyID, p.cfg.Views.SyncState(st))
+}
+
+// recordChanges is the data of record.created, record.updated and
+// record.deleted: the records of one data type that one sync page or one
+// write changed.
+type recordChanges struct {
+	DataType    string   `json:"dataType"`
+	IDs         []string `json:"ids"`
+	Source      string   `json:"source"` // "sync" or "write"
+	RunID       string   `json:"runId,omitempty"`
+	OperationID string   `json:"operationId,omitempty"`
+}
+
+// recordsChanged records one event per kind of change in ch (a sync
+// page's, or a write's), in the transaction that stored the change.
+func (p *Plane) recordsChanged(ctx context.Context, rec qbconnect.EventRecorder, ch *qbconnect.RecordChanges) error {
+	source := "sync"
+	if ch.OperationID != "" {
+		source = "write"
+	}
+	for _, k := range []struct {
+		typ qbconnect.EventType
+		ids []string
+	}{{qbconnect.EventRecordCreated, ch.Created}, {qbconnect.EventRecordUpdated, ch.Updated}, {qbconnect.EventRecordDeleted, ch.Deleted}} {
+		if len(k.ids) == 0 {
+			continue
+		}
+		data := recordChanges{DataType: ch.DataType, IDs: k.ids, Source: source, RunID: ch.RunID, OperationID: ch.OperationID}
+		if err := p.recordIn(ctx, rec, k.typ, ch.OrgID, ch.CompanyID, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runEnded is the sync engine's hook at a company sync's end: it records
+// sync.completed with the sync's summary (a count per data type).
+func (p *Plane) runEnded(ctx context.Context, rec qbconnect.EventRecorder, sum *qbconnect.SyncSummary) error {
+	return p.recordIn(ctx, rec, qbconnect.EventSyncCompleted, sum.OrgID, sum.CompanyID, p.cfg.Views.SyncSummary(sum))
 }
 
 // committed starts the deliveries of the events ob collected, once their

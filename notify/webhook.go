@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -30,13 +31,81 @@ const (
 	HeaderEventID    = qbconnect.WebhookHeaderEventID
 	HeaderEventType  = qbconnect.WebhookHeaderEventType
 	HeaderDeliveryID = qbconnect.WebhookHeaderDeliveryID
+
+	// The Standard Webhooks headers.
+	HeaderWebhookID        = qbconnect.WebhookHeaderID
+	HeaderWebhookTimestamp = qbconnect.WebhookHeaderTimestamp
+	HeaderWebhookSignature = qbconnect.WebhookHeaderStandardSignature
 )
 
 // Sign returns the Qbconnect-Signature header value of body sent at t:
-// "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>".
-func Sign(secret string, t time.Time, body []byte) string {
+// "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>", with one
+// v1 per secret when given several (during a rotation's overlap).
+func Sign(secret string, t time.Time, body []byte, more ...string) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + signature(secret, ts, body)
+	h := "t=" + ts
+	for _, s := range append([]string{secret}, more...) {
+		h += ",v1=" + signature(s, ts, body)
+	}
+	return h
+}
+
+// SignStandard returns the webhook-signature header value of a delivery
+// per the Standard Webhooks specification: one "v1,<base64 HMAC-SHA256(key,
+// id + "." + unix seconds + "." + body)>" per secret, space-separated,
+// where key is the secret's base64 part (StandardKey).
+func SignStandard(id string, t time.Time, body []byte, secrets ...string) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	sigs := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		sigs = append(sigs, "v1,"+standardSignature(StandardKey(s), id, ts, body))
+	}
+	return strings.Join(sigs, " ")
+}
+
+// StandardKey is the HMAC key of a secret under the Standard Webhooks
+// scheme: the base64 decoding of what follows "whsec_". Every secret the
+// platform made decodes (those made before the scheme too: 32 Crockford
+// characters are base64 text); one that did not would be used as its raw
+// bytes.
+func StandardKey(secret string) []byte {
+	part := strings.TrimPrefix(secret, store.WebhookSecretPrefix)
+	if key, err := base64.StdEncoding.DecodeString(part); err == nil {
+		return key
+	}
+	return []byte(part)
+}
+
+func standardSignature(key []byte, id, ts string, body []byte) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id))
+	mac.Write([]byte("."))
+	mac.Write([]byte(ts))
+	mac.Write([]byte("."))
+	mac.Write(body)
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// VerifyStandard checks a delivery's Standard Webhooks headers (id,
+// timestamp and signature as sent) against body: one of the signature's
+// v1 entries must match, and the timestamp must be within tolerance of
+// now. Receivers written in Go may use it, or any Standard Webhooks
+// library.
+func VerifyStandard(secret, id, timestamp, signatures string, body []byte, now time.Time, tolerance time.Duration) error {
+	sec, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil || id == "" || signatures == "" {
+		return errors.New("notify: malformed webhook headers")
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
+		return fmt.Errorf("notify: webhook-timestamp is %s away from now", d.Round(time.Second))
+	}
+	want := standardSignature(StandardKey(secret), id, timestamp, body)
+	for _, s := range strings.Fields(signatures) {
+		if v, sig, ok := strings.Cut(s, ","); ok && v == "v1" && hmac.Equal([]byte(sig), []byte(want)) {
+			return nil
+		}
+	}
+	return errors.New("notify: webhook-signature does not match")
 }
 
 func signature(secret, ts string, body []byte) string {
@@ -328,52 +397,119 @@ func (dw *deliveryWorker) Work(ctx context.Context, job *river.Job[deliverArgs])
 	if t.Delivery.Status != qbconnect.DeliveryPending {
 		return nil // delivered (or given up) already: never send twice
 	}
-	if t.EndpointDeleted {
-		w.record(ctx, t.Delivery.ID, qbconnect.WebhookAttempt{At: w.cfg.Now(), Error: "the webhook endpoint was deleted"}, qbconnect.DeliveryFailed)
+	a, ok, final := w.send(ctx, t)
+	switch {
+	case ok:
+		w.record(ctx, t.Delivery.ID, a, qbconnect.DeliveryDelivered)
 		return nil
+	case final || job.Attempt >= job.MaxAttempts:
+		w.record(ctx, t.Delivery.ID, a, qbconnect.DeliveryFailed)
+		if !final {
+			w.cfg.Logger.Warn("webhook delivery failed for good", "delivery", t.Delivery.ID, "attempts", job.Attempt, "err", a.Error)
+		}
+		return nil
+	}
+	w.record(ctx, t.Delivery.ID, a, qbconnect.DeliveryPending)
+	return errors.New(a.Error)
+}
+
+// send makes one attempt of a delivery: ok when the endpoint answered
+// 2xx, final when no later attempt can do better (the endpoint was
+// deleted, its URL is invalid).
+func (w *Webhooks) send(ctx context.Context, t *store.DeliveryTarget) (a qbconnect.WebhookAttempt, ok, final bool) {
+	now := w.cfg.Now()
+	if t.EndpointDeleted {
+		return qbconnect.WebhookAttempt{At: now, Error: "the webhook endpoint was deleted"}, false, true
 	}
 	body, err := json.Marshal(payload{ID: t.Event.ID, Type: t.Event.Type, CompanyID: t.Event.CompanyID, CreatedAt: t.Event.CreatedAt, Data: t.Event.Data})
 	if err != nil {
-		return river.JobCancel(err)
+		return qbconnect.WebhookAttempt{At: now, Error: "the event cannot be encoded: " + err.Error()}, false, true
 	}
-	now := w.cfg.Now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
 	if err != nil {
-		w.record(ctx, t.Delivery.ID, qbconnect.WebhookAttempt{At: now, Error: "invalid URL: " + err.Error()}, qbconnect.DeliveryFailed)
-		return nil
+		return qbconnect.WebhookAttempt{At: now, Error: "invalid URL: " + err.Error()}, false, true
+	}
+	secrets := []string{t.Secret}
+	if t.PreviousSecret != "" && t.PreviousSecretExpiresAt != nil && now.Before(*t.PreviousSecretExpiresAt) {
+		secrets = append(secrets, t.PreviousSecret)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "qbconnect-webhooks/1")
 	req.Header.Set(HeaderEventID, t.Event.ID)
 	req.Header.Set(HeaderEventType, string(t.Event.Type))
 	req.Header.Set(HeaderDeliveryID, t.Delivery.ID)
-	req.Header.Set(HeaderSignature, Sign(t.Secret, now, body))
+	req.Header.Set(HeaderSignature, Sign(secrets[0], now, body, secrets[1:]...))
+	// The Standard Webhooks headers: webhook-id is the event's ID, the
+	// same on every retry and replay, so receivers deduplicate by it.
+	req.Header[HeaderWebhookID] = []string{t.Event.ID}
+	req.Header[HeaderWebhookTimestamp] = []string{strconv.FormatInt(now.Unix(), 10)}
+	req.Header[HeaderWebhookSignature] = []string{SignStandard(t.Event.ID, now, body, secrets...)}
 	start := time.Now()
 	resp, err := w.cfg.HTTPClient.Do(req)
-	a := qbconnect.WebhookAttempt{At: now, DurationMS: time.Since(start).Milliseconds()}
-	if err == nil {
-		a.StatusCode = resp.StatusCode
-		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseLog))
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			w.record(ctx, t.Delivery.ID, a, qbconnect.DeliveryDelivered)
-			return nil
-		}
-		a.Error = fmt.Sprintf("the endpoint answered %d: %s", resp.StatusCode, strings.TrimSpace(string(snippet)))
-	} else {
+	a = qbconnect.WebhookAttempt{At: now, DurationMS: time.Since(start).Milliseconds()}
+	if err != nil {
 		a.Error = err.Error()
+		return a, false, false
 	}
-	status := qbconnect.DeliveryPending
-	if job.Attempt >= job.MaxAttempts {
-		status = qbconnect.DeliveryFailed
+	a.StatusCode = resp.StatusCode
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseLog))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return a, true, false
 	}
-	w.record(ctx, t.Delivery.ID, a, status)
-	if status == qbconnect.DeliveryFailed {
-		w.cfg.Logger.Warn("webhook delivery failed for good", "delivery", t.Delivery.ID, "attempts", job.Attempt, "err", a.Error)
-		return nil
+	a.Error = fmt.Sprintf("the endpoint answered %d: %s", resp.StatusCode, strings.TrimSpace(string(snippet)))
+	return a, false, false
+}
+
+// sendNow makes the one attempt of a delivery recorded to be sent on
+// request (a test event, a replay) and returns the delivery as it ended.
+func (w *Webhooks) sendNow(ctx context.Context, id string) (*qbconnect.WebhookDelivery, error) {
+	t, err := w.Delivery(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	return errors.New(a.Error)
+	a, ok, _ := w.send(ctx, t)
+	status := qbconnect.DeliveryFailed
+	if ok {
+		status = qbconnect.DeliveryDelivered
+	}
+	w.record(ctx, id, a, status)
+	t, err = w.Delivery(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return t.Delivery, nil
+}
+
+// testEvent is the data of a webhook.test event.
+type testEvent struct {
+	WebhookID string `json:"webhookId"`
+	Message   string `json:"message"`
+}
+
+// TestWebhook sends a webhook.test event to the endpoint now, once, and
+// returns the delivery as it ended (Delivered, or Failed with the
+// attempt's error). ENotFound for an unknown, deleted or other-org ID.
+func (w *Webhooks) TestWebhook(ctx context.Context, orgID, id string) (*qbconnect.WebhookDelivery, error) {
+	data, _ := json.Marshal(testEvent{WebhookID: id, Message: "A test event sent on request; it reports nothing that happened."})
+	ev := &qbconnect.Event{Type: qbconnect.EventWebhookTest, OrgID: orgID, CreatedAt: w.cfg.Now(), Data: data}
+	did, err := w.RecordTestEvent(ctx, id, ev)
+	if err != nil {
+		return nil, err
+	}
+	return w.sendNow(ctx, did)
+}
+
+// ReplayDelivery sends a delivery's event to its endpoint again now, once,
+// as a new delivery with the same body and webhook-id, and returns it as
+// it ended. ENotFound for an unknown delivery or one of another endpoint.
+func (w *Webhooks) ReplayDelivery(ctx context.Context, orgID, webhookID, deliveryID string) (*qbconnect.WebhookDelivery, error) {
+	did, err := w.WebhookStore.ReplayDelivery(ctx, orgID, webhookID, deliveryID)
+	if err != nil {
+		return nil, err
+	}
+	return w.sendNow(ctx, did)
 }
 
 // record logs an attempt; a failure to log only loses the log line, so

@@ -16,11 +16,6 @@ import (
 // method is pinned on both databases, and a new method comes with its
 // scenario.
 var notInConformanceYet = []string{
-	// The sync pass's hook: exercised end to end by cmd/qbconnect's crash
-	// test (TestAnEventIsDeliveredOnceWhenServeDiesRightAfterItsChangeCommits)
-	// and by the API's webhook tests; its storetest scenario is still to
-	// write.
-	"SyncStore.OnPassEnd",
 	// The dispatcher's memory bound (store/dispatch.go), called by the
 	// platform's sweep; its scenarios test claims, not forgetting.
 	"Dispatcher.Forget",

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,8 +19,10 @@ import (
 // and the operation of the next page are written in one transaction
 // (BeginSyncPage).
 type SyncStore struct {
-	db    *DB
-	ended qbconnect.SyncEndFunc // see OnPassEnd
+	db       *DB
+	ended    qbconnect.SyncEndFunc        // see OnPassEnd
+	runEnded qbconnect.SyncRunEndFunc     // see OnRunEnd
+	changed  qbconnect.RecordsChangedFunc // see OnRecordsChanged
 
 	mu   sync.Mutex
 	full *sql.Stmt // the full-batch upsert, prepared once on the writer
@@ -212,10 +216,17 @@ func excludedSet(set string) string {
 }
 
 func insertRun(ctx context.Context, tx *tx, run *qbconnect.SyncRun) error {
+	if run.SyncID != "" {
+		// The company's sync starts with its first pass.
+		if _, err := tx.exec(ctx, `INSERT INTO sync_groups (id, org_id, company_id, trigger_by, started_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`, run.SyncID, run.OrgID, run.CompanyID, run.Trigger, micros(run.StartedAt)); err != nil {
+			return fmt.Errorf("insert sync: %w", err)
+		}
+	}
 	_, err := tx.exec(ctx, `INSERT INTO sync_runs (id, org_id, company_id, type, mode, trigger_by, status, error, pages, fetched, deleted,
-		restarts, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		restarts, started_at, finished_at, group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		run.ID, run.OrgID, run.CompanyID, run.DataType, run.Mode, run.Trigger, run.Status, encodeError(run.Error),
-		run.Pages, run.Fetched, run.Deleted, run.Restarts, micros(run.StartedAt), nullMicros(run.FinishedAt))
+		run.Pages, run.Fetched, run.Deleted, run.Restarts, micros(run.StartedAt), nullMicros(run.FinishedAt), run.SyncID)
 	if err != nil {
 		return fmt.Errorf("insert sync run: %w", err)
 	}
@@ -240,13 +251,101 @@ func updateRun(ctx context.Context, tx *tx, run *qbconnect.SyncRun) error {
 // it (an outbox). Call it before s is used.
 func (s *SyncStore) OnPassEnd(fn qbconnect.SyncEndFunc) { s.ended = fn }
 
-// passEnded runs the OnPassEnd hook when st and run end a pass.
+// OnRecordsChanged makes fn run in the transaction of each sync page that
+// created, changed or deleted records, with those records' IDs, when the
+// company's organisation has an enabled webhook endpoint that receives
+// record.* events (finding which records changed costs a read of the
+// batch's IDs and an upsert that returns the rows it wrote, spent only
+// then; each page pays one small read of the endpoints). Call it before s
+// is used.
+func (s *SyncStore) OnRecordsChanged(fn qbconnect.RecordsChangedFunc) { s.changed = fn }
+
+// OnRunEnd makes fn run in the transaction that ends the last pass of a
+// company's sync (the passes started with one SyncRun.SyncID), once per
+// sync, so that the sync's event is recorded with it. Call it before s
+// is used.
+func (s *SyncStore) OnRunEnd(fn qbconnect.SyncRunEndFunc) { s.runEnded = fn }
+
+// passEnded runs the OnPassEnd hook when st and run end a pass, and the
+// OnRunEnd hook when that pass was the last of its sync.
 func (s *SyncStore) passEnded(ctx context.Context, tx *tx, st *qbconnect.SyncState, run *qbconnect.SyncRun) error {
-	if s.ended == nil || run == nil || run.Status != st.Status ||
-		(st.Status != qbconnect.SyncComplete && st.Status != qbconnect.SyncFailed) {
+	if run == nil || run.Status != st.Status || (st.Status != qbconnect.SyncComplete && st.Status != qbconnect.SyncFailed) {
 		return nil
 	}
-	return s.ended(ctx, tx, st)
+	if s.ended != nil {
+		if err := s.ended(ctx, tx, st); err != nil {
+			return err
+		}
+	}
+	if s.runEnded == nil {
+		return nil
+	}
+	sum, err := s.syncEnded(ctx, tx, run.ID)
+	if err != nil || sum == nil {
+		return err
+	}
+	return s.runEnded(ctx, tx, sum)
+}
+
+// syncEnded ends the sync of the pass runID, which just ended in tx, when
+// no pass of it is under way any more, and returns its summary; nil when
+// the pass belongs to no sync, or the sync goes on or ended already. The
+// sync's row is locked first, so that of two passes ending at once the
+// second to commit sees the first ended: the sync ends exactly once.
+func (s *SyncStore) syncEnded(ctx context.Context, tx *tx, runID string) (*qbconnect.SyncSummary, error) {
+	var groupID string
+	if err := tx.queryRow(ctx, "SELECT group_id FROM sync_runs WHERE id = ?", runID).Scan(&groupID); err != nil || groupID == "" {
+		if err == sql.ErrNoRows {
+			err = nil
+		}
+		return nil, err
+	}
+	sum := &qbconnect.SyncSummary{ID: groupID, DataTypes: []qbconnect.SyncTypeSummary{}}
+	var started int64
+	var ended sql.NullInt64
+	if err := tx.queryRow(ctx, "SELECT org_id, company_id, trigger_by, started_at, ended_at FROM sync_groups WHERE id = ?"+s.db.forUpdate("FOR UPDATE"),
+		groupID).Scan(&sum.OrgID, &sum.CompanyID, &sum.Trigger, &started, &ended); err != nil {
+		return nil, fmt.Errorf("sync %s: %w", groupID, err)
+	}
+	if ended.Valid {
+		return nil, nil
+	}
+	rows, err := tx.query(ctx, "SELECT id, type, mode, status, error, pages, fetched, deleted FROM sync_runs WHERE group_id = ? ORDER BY type", groupID)
+	if err != nil {
+		return nil, fmt.Errorf("sync %s: %w", groupID, err)
+	}
+	defer rows.Close()
+	sum.Status = qbconnect.SyncComplete
+	for rows.Next() {
+		var t qbconnect.SyncTypeSummary
+		var errJSON sql.NullString
+		if err := rows.Scan(&t.RunID, &t.DataType, &t.Mode, &t.Status, &errJSON, &t.Pages, &t.Fetched, &t.Deleted); err != nil {
+			return nil, fmt.Errorf("sync %s: %w", groupID, err)
+		}
+		switch t.Status {
+		case qbconnect.SyncComplete:
+		case qbconnect.SyncFailed:
+			sum.Status = qbconnect.SyncFailed
+		default:
+			return nil, nil // a pass is under way
+		}
+		if errJSON.Valid {
+			if t.Error, err = decodeError(errJSON.String); err != nil {
+				return nil, err
+			}
+		}
+		sum.DataTypes = append(sum.DataTypes, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sync %s: %w", groupID, err)
+	}
+	rows.Close()
+	now := s.db.now()
+	if _, err := tx.exec(ctx, "UPDATE sync_groups SET ended_at = ? WHERE id = ?", micros(now), groupID); err != nil {
+		return nil, fmt.Errorf("end sync %s: %w", groupID, err)
+	}
+	sum.StartedAt, sum.FinishedAt = fromMicros(started), now.UTC().Truncate(time.Microsecond)
+	return sum, nil
 }
 
 // SaveSyncState replaces the state of st's company and type when the stored
@@ -288,7 +387,7 @@ func (s *SyncStore) FindSyncRun(ctx context.Context, orgID, id string) (*qbconne
 	return run, nil
 }
 
-const runColumns = `seq, id, org_id, company_id, type, mode, trigger_by, status, error, pages, fetched, deleted, restarts, started_at, finished_at`
+const runColumns = `seq, id, org_id, company_id, type, mode, trigger_by, status, error, pages, fetched, deleted, restarts, started_at, finished_at, group_id`
 
 func scanRun(row interface{ Scan(...any) error }) (*qbconnect.SyncRun, int64, error) {
 	run := &qbconnect.SyncRun{}
@@ -296,7 +395,7 @@ func scanRun(row interface{ Scan(...any) error }) (*qbconnect.SyncRun, int64, er
 	var finished sql.NullInt64
 	var errJSON sql.NullString
 	err := row.Scan(&seq, &run.ID, &run.OrgID, &run.CompanyID, &run.DataType, &run.Mode, &run.Trigger, &run.Status, &errJSON,
-		&run.Pages, &run.Fetched, &run.Deleted, &run.Restarts, &started, &finished)
+		&run.Pages, &run.Fetched, &run.Deleted, &run.Restarts, &started, &finished, &run.SyncID)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -382,6 +481,11 @@ type SyncPage struct {
 	deleted []string
 	delAt   []int64
 	done    bool
+	// changes collects what the page changed when the OnRecordsChanged
+	// hook wants it (nil otherwise); written receives the IDs one upsert
+	// wrote while flush finds them.
+	changes *qbconnect.RecordChanges
+	written map[string]bool
 }
 
 // BeginSyncPage starts the transaction of the page named by expect of a
@@ -417,7 +521,71 @@ func (s *SyncStore) BeginSyncPage(ctx context.Context, companyID, typ string, ex
 		return nil, qbconnect.Errorf(qbconnect.EConflict, "sync state of %s/%s is %s at run %s restart %d page %d, not the awaited page",
 			companyID, typ, status, key.RunID, key.Restarts, key.Pages)
 	}
+	if s.changed != nil {
+		listens, err := recordEventsWanted(ctx, p.tx, companyID)
+		if err != nil {
+			_ = stx.Rollback()
+			return nil, err
+		}
+		if listens {
+			p.changes = &qbconnect.RecordChanges{CompanyID: companyID, DataType: typ, RunID: expect.RunID}
+		}
+	}
 	return p, nil
+}
+
+// recordEventsWanted reports whether the company's organisation has an
+// enabled endpoint that receives record.created, .updated or .deleted.
+func recordEventsWanted(ctx context.Context, tx *tx, companyID string) (bool, error) {
+	rows, err := tx.query(ctx, `SELECT w.events FROM webhook_endpoints w JOIN companies c ON c.org_id = w.org_id
+		WHERE c.id = ? AND w.enabled AND w.deleted_at IS NULL`, companyID)
+	if err != nil {
+		return false, fmt.Errorf("record event subscribers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var events string
+		if err := rows.Scan(&events); err != nil {
+			return false, fmt.Errorf("record event subscribers: %w", err)
+		}
+		var types []qbconnect.EventType
+		if err := json.Unmarshal([]byte(events), &types); err != nil {
+			return false, fmt.Errorf("record event subscribers: %w", err)
+		}
+		if len(types) == 0 || slices.Contains(types, qbconnect.EventRecordCreated) || slices.Contains(types, qbconnect.EventRecordUpdated) ||
+			slices.Contains(types, qbconnect.EventRecordDeleted) {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
+}
+
+// recordIDs returns which of ids are stored for the page's company and
+// type.
+func (p *SyncPage) recordIDs(ids []string) (map[string]bool, error) {
+	q := "SELECT id FROM records WHERE company_id = ? AND type = ?"
+	args := []any{p.company, p.typ}
+	if p.db.dialect == Postgres {
+		q, args = q+" AND id = ANY(?::text[])", append(args, ids)
+	} else {
+		q += " AND id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")"
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	rows, err := p.tx.query(p.ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("changed records: %w", err)
+	}
+	ids2, err := scanIDs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("changed records: %w", err)
+	}
+	out := make(map[string]bool, len(ids2))
+	for _, id := range ids2 {
+		out[id] = true
+	}
+	return out, nil
 }
 
 // Upsert adds a record of the page (its CompanyID and Type are set to the
@@ -445,6 +613,45 @@ func (p *SyncPage) flush() error {
 	if len(p.batch) == 0 {
 		return nil
 	}
+	if p.changes == nil {
+		return p.upsertBatch()
+	}
+	// Which records the batch creates and which it changes: those stored
+	// before, and those the upsert wrote (it skips an unchanged record and
+	// returns the IDs of the others).
+	seen := make(map[string]bool, len(p.batch))
+	ids := make([]string, 0, len(p.batch))
+	for _, r := range p.batch {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			ids = append(ids, r.ID)
+		}
+	}
+	existed, err := p.recordIDs(ids)
+	if err != nil {
+		return err
+	}
+	written := map[string]bool{}
+	p.written = written
+	err = p.upsertBatch()
+	p.written = nil
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		switch {
+		case !written[id]:
+		case existed[id]:
+			p.changes.Updated = append(p.changes.Updated, id)
+		default:
+			p.changes.Created = append(p.changes.Created, id)
+		}
+	}
+	return nil
+}
+
+// upsertBatch writes the batch.
+func (p *SyncPage) upsertBatch() error {
 	// A record repeated within one statement would make the upsert touch a
 	// row twice, which PostgreSQL refuses: the last one wins.
 	uniq := p.batch
@@ -479,7 +686,9 @@ func (p *SyncPage) flush() error {
 			micros(r.ModifiedAt), p.now, r.Deleted, string(r.Data))
 	}
 	var err error
-	if len(uniq) == recordBatch {
+	if p.written != nil {
+		err = p.upsertReturning(recordInsertSQL(len(uniq)), p.args...)
+	} else if len(uniq) == recordBatch {
 		if p.full == nil {
 			p.full = p.tx.StmtContext(p.ctx, p.shared)
 		}
@@ -516,8 +725,30 @@ func (p *SyncPage) flushArrays(rs []*qbconnect.Record) error {
 		ids[i], seqs[i], names[i], refs[i], dates[i], datas[i] = r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, string(r.Data)
 		active[i], deleted[i], modified[i] = r.Active, r.Deleted, micros(r.ModifiedAt)
 	}
-	if _, err := p.tx.exec(p.ctx, recordUnnestSQL, p.company, p.typ, p.now, ids, seqs, names, refs, dates, active, modified, deleted, datas); err != nil {
+	args := []any{p.company, p.typ, p.now, ids, seqs, names, refs, dates, active, modified, deleted, datas}
+	if p.written != nil {
+		return p.upsertReturning(recordUnnestSQL, args...)
+	}
+	if _, err := p.tx.exec(p.ctx, recordUnnestSQL, args...); err != nil {
 		return fmt.Errorf("upsert records: %w", err)
+	}
+	return nil
+}
+
+// upsertReturning runs an upsert of records and notes in p.written the IDs
+// of those it inserted or changed (an unchanged record is skipped by the
+// upsert's condition, so RETURNING leaves it out).
+func (p *SyncPage) upsertReturning(upsert string, args ...any) error {
+	rows, err := p.tx.query(p.ctx, upsert+" RETURNING id", args...)
+	if err != nil {
+		return fmt.Errorf("upsert records: %w", err)
+	}
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return fmt.Errorf("upsert records: %w", err)
+	}
+	for _, id := range ids {
+		p.written[id] = true
 	}
 	return nil
 }
@@ -534,9 +765,13 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 			return err
 		}
 		for i, id := range p.deleted {
-			if _, err := p.tx.exec(p.ctx, `UPDATE records SET deleted = TRUE, modified_at = ?, updated_at = ?
-				WHERE company_id = ? AND type = ? AND id = ? AND NOT deleted`, p.delAt[i], p.now, p.company, p.typ, id); err != nil {
+			res, err := p.tx.exec(p.ctx, `UPDATE records SET deleted = TRUE, modified_at = ?, updated_at = ?
+				WHERE company_id = ? AND type = ? AND id = ? AND NOT deleted`, p.delAt[i], p.now, p.company, p.typ, id)
+			if err != nil {
 				return fmt.Errorf("delete records: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 && p.changes != nil && !slices.Contains(p.changes.Deleted, id) {
+				p.changes.Deleted = append(p.changes.Deleted, id)
 			}
 		}
 		if st.CompanyID != p.company || st.DataType != p.typ {
@@ -544,6 +779,12 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 		}
 		if err := p.s.saveState(p.ctx, p.tx, st, p.expect); err != nil {
 			return err
+		}
+		if ch := p.changes; ch != nil && len(ch.Created)+len(ch.Updated)+len(ch.Deleted) > 0 {
+			ch.OrgID = st.OrgID
+			if err := p.s.changed(p.ctx, p.tx, ch); err != nil {
+				return err
+			}
 		}
 		if err := updateRun(p.ctx, p.tx, run); err != nil {
 			return err

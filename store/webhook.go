@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -21,9 +23,24 @@ func NewWebhookStore(db *DB) *WebhookStore { return &WebhookStore{db: db} }
 // WebhookSecretPrefix starts every webhook signing secret.
 const WebhookSecretPrefix = "whsec_"
 
-// CreateWebhook stores the endpoint and returns its signing secret. The
-// secret is kept as it is, since every delivery is signed with it.
-// EInvalid for an endpoint that fails WebhookEndpoint.Validate.
+// newWebhookSecret returns "whsec_" and the standard base64 of 32 random
+// bytes, the form Standard Webhooks libraries take. Secrets made before
+// (whsec_ and 32 Crockford characters) are base64 text too: both decode
+// to the HMAC key.
+func (s *WebhookStore) newWebhookSecret() (string, error) {
+	buf := make([]byte, 32)
+	s.db.randMu.Lock()
+	_, err := io.ReadFull(s.db.opts.Rand, buf)
+	s.db.randMu.Unlock()
+	if err != nil {
+		return "", fmt.Errorf("random: %w", err)
+	}
+	return WebhookSecretPrefix + base64.StdEncoding.EncodeToString(buf), nil
+}
+
+// CreateWebhook stores the endpoint (enabled) and returns its signing
+// secret. The secret is kept as it is, since every delivery is signed
+// with it. EInvalid for an endpoint that fails WebhookEndpoint.Validate.
 func (s *WebhookStore) CreateWebhook(ctx context.Context, w *qbconnect.WebhookEndpoint) (string, error) {
 	if err := w.Validate(); err != nil {
 		return "", err
@@ -32,7 +49,7 @@ func (s *WebhookStore) CreateWebhook(ctx context.Context, w *qbconnect.WebhookEn
 	if err != nil {
 		return "", err
 	}
-	secret, err := s.db.newSecret(WebhookSecretPrefix)
+	secret, err := s.newWebhookSecret()
 	if err != nil {
 		return "", err
 	}
@@ -56,38 +73,134 @@ func (s *WebhookStore) CreateWebhook(ctx context.Context, w *qbconnect.WebhookEn
 	if err != nil {
 		return "", fmt.Errorf("create webhook: %w", err)
 	}
-	w.ID, w.CreatedAt = id, now
+	w.ID, w.CreatedAt, w.Enabled, w.PreviousSecretExpiresAt = id, now, true, nil
 	return secret, nil
 }
 
-const webhookColumns = "id, org_id, url, description, events, created_at"
+const webhookColumns = "id, org_id, url, description, events, enabled, created_at, previous_secret_expires_at"
 
-func scanWebhook(row interface{ Scan(...any) error }) (*qbconnect.WebhookEndpoint, error) {
+// scanWebhook reads an endpoint; PreviousSecretExpiresAt is shown while
+// the overlap lasts (until now).
+func scanWebhook(row interface{ Scan(...any) error }, now time.Time) (*qbconnect.WebhookEndpoint, error) {
 	w := &qbconnect.WebhookEndpoint{}
 	var events string
 	var created int64
-	if err := row.Scan(&w.ID, &w.OrgID, &w.URL, &w.Description, &events, &created); err != nil {
+	var prevUntil sql.NullInt64
+	if err := row.Scan(&w.ID, &w.OrgID, &w.URL, &w.Description, &events, &w.Enabled, &created, &prevUntil); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(events), &w.Events); err != nil {
 		return nil, fmt.Errorf("webhook %s: events: %w", w.ID, err)
 	}
 	w.CreatedAt = fromMicros(created)
+	if until := timePtr(prevUntil); until != nil && until.After(now) {
+		w.PreviousSecretExpiresAt = until
+	}
 	return w, nil
 }
 
 // FindWebhook returns ENotFound for an unknown, deleted or other-org ID.
 func (s *WebhookStore) FindWebhook(ctx context.Context, orgID, id string) (*qbconnect.WebhookEndpoint, error) {
 	w, err := scanWebhook(s.db.queryRow(ctx, "SELECT "+webhookColumns+
-		" FROM webhook_endpoints WHERE org_id = ? AND id = ? AND deleted_at IS NULL", orgID, id))
+		" FROM webhook_endpoints WHERE org_id = ? AND id = ? AND deleted_at IS NULL", orgID, id), s.db.now())
 	if err != nil {
 		return nil, notFound(err, "webhook", id)
 	}
 	return w, nil
 }
 
+// findWebhook is FindWebhook in tx, locking the endpoint's row.
+func findWebhook(ctx context.Context, tx *tx, orgID, id string) (*qbconnect.WebhookEndpoint, error) {
+	w, err := scanWebhook(tx.queryRow(ctx, "SELECT "+webhookColumns+
+		" FROM webhook_endpoints WHERE org_id = ? AND id = ? AND deleted_at IS NULL"+tx.db.forUpdate("FOR UPDATE"), orgID, id), tx.db.now())
+	if err != nil {
+		return nil, notFound(err, "webhook", id)
+	}
+	return w, nil
+}
+
+// UpdateWebhook changes the fields p holds and returns the endpoint.
+// EInvalid when the endpoint it makes fails WebhookEndpoint.Validate,
+// ENotFound for an unknown, deleted or other-org ID; either changes
+// nothing.
+func (s *WebhookStore) UpdateWebhook(ctx context.Context, orgID, id string, p qbconnect.WebhookPatch) (*qbconnect.WebhookEndpoint, error) {
+	var w *qbconnect.WebhookEndpoint
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		var err error
+		if w, err = findWebhook(ctx, tx, orgID, id); err != nil {
+			return err
+		}
+		if p.URL != nil {
+			w.URL = *p.URL
+		}
+		if p.Description != nil {
+			w.Description = *p.Description
+		}
+		if p.Events != nil {
+			w.Events = slices.Clone(*p.Events)
+			if w.Events == nil {
+				w.Events = []qbconnect.EventType{}
+			}
+		}
+		if p.Enabled != nil {
+			w.Enabled = *p.Enabled
+		}
+		if err := w.Validate(); err != nil {
+			return err
+		}
+		events, _ := json.Marshal(w.Events)
+		_, err = tx.exec(ctx, "UPDATE webhook_endpoints SET url = ?, description = ?, events = ?, enabled = ? WHERE id = ?",
+			w.URL, w.Description, string(events), w.Enabled, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update webhook: %w", err)
+	}
+	return w, nil
+}
+
+// RotateWebhookSecret gives the endpoint a new secret and returns it with
+// the endpoint. The secret it replaces keeps signing deliveries (beside
+// the new one) for overlap; overlap 0 drops it at once. ENotFound for an
+// unknown, deleted or other-org ID.
+func (s *WebhookStore) RotateWebhookSecret(ctx context.Context, orgID, id string, overlap time.Duration) (string, *qbconnect.WebhookEndpoint, error) {
+	if overlap < 0 {
+		return "", nil, qbconnect.Errorf(qbconnect.EInvalid, "webhook: the overlap cannot be negative")
+	}
+	secret, err := s.newWebhookSecret()
+	if err != nil {
+		return "", nil, err
+	}
+	var w *qbconnect.WebhookEndpoint
+	err = s.db.inTx(ctx, func(tx *tx) error {
+		var err error
+		if w, err = findWebhook(ctx, tx, orgID, id); err != nil {
+			return err
+		}
+		var prev string
+		var until any
+		if overlap > 0 {
+			if err := tx.queryRow(ctx, "SELECT secret FROM webhook_endpoints WHERE id = ?", id).Scan(&prev); err != nil {
+				return err
+			}
+			t := s.db.now().Add(overlap).UTC().Truncate(time.Microsecond)
+			until, w.PreviousSecretExpiresAt = micros(t), &t
+		} else {
+			w.PreviousSecretExpiresAt = nil
+		}
+		_, err = tx.exec(ctx, "UPDATE webhook_endpoints SET secret = ?, previous_secret = ?, previous_secret_expires_at = ? WHERE id = ?",
+			secret, prev, until, id)
+		return err
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("rotate webhook secret: %w", err)
+	}
+	return secret, w, nil
+}
+
 // ListWebhooks returns the organisation's endpoints, oldest first.
 func (s *WebhookStore) ListWebhooks(ctx context.Context, orgID string) ([]*qbconnect.WebhookEndpoint, error) {
+	now := s.db.now()
 	rows, err := s.db.query(ctx, "SELECT "+webhookColumns+" FROM webhook_endpoints WHERE org_id = ? AND deleted_at IS NULL ORDER BY seq", orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", err)
@@ -95,7 +208,7 @@ func (s *WebhookStore) ListWebhooks(ctx context.Context, orgID string) ([]*qbcon
 	defer rows.Close()
 	list := []*qbconnect.WebhookEndpoint{}
 	for rows.Next() {
-		w, err := scanWebhook(rows)
+		w, err := scanWebhook(rows, now)
 		if err != nil {
 			return nil, fmt.Errorf("list webhooks: %w", err)
 		}
@@ -164,15 +277,16 @@ func recordEventTx(ctx context.Context, tx *tx, ev *qbconnect.Event) ([]string, 
 	return ids, nil
 }
 
-// recordEvent stores an event and one pending delivery per subscribed
-// endpoint in tx, and returns the deliveries' IDs. They are enqueued once
-// tx committed (the webhook sender sweeps deliveries without a job).
+// recordEvent stores an event and one pending delivery per subscribed,
+// enabled endpoint in tx, and returns the deliveries' IDs. They are
+// enqueued once tx committed (the webhook sender sweeps deliveries
+// without a job).
 func recordEvent(ctx context.Context, tx *tx, id, orgID, companyID string, typ qbconnect.EventType, data []byte, at time.Time) ([]string, error) {
 	if _, err := tx.exec(ctx, "INSERT INTO webhook_events (id, org_id, company_id, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
 		id, orgID, companyID, typ, string(data), micros(at)); err != nil {
 		return nil, fmt.Errorf("record event: %w", err)
 	}
-	rows, err := tx.query(ctx, "SELECT id, events FROM webhook_endpoints WHERE org_id = ? AND deleted_at IS NULL ORDER BY seq", orgID)
+	rows, err := tx.query(ctx, "SELECT id, events FROM webhook_endpoints WHERE org_id = ? AND deleted_at IS NULL AND enabled ORDER BY seq", orgID)
 	if err != nil {
 		return nil, fmt.Errorf("record event: %w", err)
 	}
@@ -213,25 +327,30 @@ func recordEvent(ctx context.Context, tx *tx, id, orgID, companyID string, typ q
 }
 
 // DeliveryTarget is what a delivery job needs: the delivery, its event, and
-// its endpoint's URL and secret.
+// its endpoint's URL and secrets.
 type DeliveryTarget struct {
 	Delivery *qbconnect.WebhookDelivery
 	Event    *qbconnect.Event
 	URL      string
 	Secret   string
+	// PreviousSecret is the secret the last rotation replaced, until
+	// PreviousSecretExpiresAt ("" and nil when there is none or no
+	// overlap); the sender signs with it too while the overlap lasts.
+	PreviousSecret          string
+	PreviousSecretExpiresAt *time.Time
 	// EndpointDeleted is true when the endpoint was deleted after the
 	// event was recorded.
 	EndpointDeleted bool
 }
 
-const deliveryColumns = "d.seq, d.id, d.endpoint_id, d.event_id, e.type, d.status, d.attempts, d.created_at, d.delivered_at"
+const deliveryColumns = "d.seq, d.id, d.endpoint_id, d.event_id, e.type, d.status, d.attempts, d.created_at, d.delivered_at, d.replay_of"
 
 func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (*qbconnect.WebhookDelivery, int64, error) {
 	d := &qbconnect.WebhookDelivery{}
 	var seq, created int64
 	var attempts string
 	var delivered sql.NullInt64
-	dest := append([]any{&seq, &d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Status, &attempts, &created, &delivered}, extra...)
+	dest := append([]any{&seq, &d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Status, &attempts, &created, &delivered, &d.ReplayOf}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, 0, err
 	}
@@ -251,17 +370,95 @@ func (s *WebhookStore) Delivery(ctx context.Context, id string) (*DeliveryTarget
 	t := &DeliveryTarget{Event: &qbconnect.Event{}}
 	var data string
 	var evCreated int64
-	var deleted sql.NullInt64
-	d, _, err := scanDelivery(s.db.queryRow(ctx, "SELECT "+deliveryColumns+`, e.org_id, e.company_id, e.data, e.created_at, w.url, w.secret, w.deleted_at
+	var deleted, prevUntil sql.NullInt64
+	d, _, err := scanDelivery(s.db.queryRow(ctx, "SELECT "+deliveryColumns+`, e.org_id, e.company_id, e.data, e.created_at, w.url, w.secret, w.deleted_at,
+		w.previous_secret, w.previous_secret_expires_at
 		FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN webhook_endpoints w ON w.id = d.endpoint_id
-		WHERE d.id = ?`, id), &t.Event.OrgID, &t.Event.CompanyID, &data, &evCreated, &t.URL, &t.Secret, &deleted)
+		WHERE d.id = ?`, id), &t.Event.OrgID, &t.Event.CompanyID, &data, &evCreated, &t.URL, &t.Secret, &deleted, &t.PreviousSecret, &prevUntil)
 	if err != nil {
 		return nil, notFound(err, "delivery", id)
+	}
+	if t.PreviousSecretExpiresAt = timePtr(prevUntil); t.PreviousSecretExpiresAt == nil {
+		t.PreviousSecret = ""
 	}
 	t.Delivery = d
 	t.Event.ID, t.Event.Type, t.Event.Data, t.Event.CreatedAt = d.EventID, d.EventType, json.RawMessage(data), fromMicros(evCreated)
 	t.EndpointDeleted = deleted.Valid
 	return t, nil
+}
+
+// RecordTestEvent records ev (setting its ID) with one delivery, to the
+// endpoint webhookID only, whatever the event types it subscribes to or
+// whether it is enabled, and returns the delivery's ID. The delivery is
+// sent by the caller, not by a job: the sweep never starts it. ENotFound
+// for an unknown, deleted or other-org endpoint.
+func (s *WebhookStore) RecordTestEvent(ctx context.Context, webhookID string, ev *qbconnect.Event) (string, error) {
+	if ev.OrgID == "" || ev.Type == "" {
+		return "", qbconnect.Errorf(qbconnect.EInvalid, "event: organisation and type are required")
+	}
+	evID, err := s.db.newID("evt")
+	if err != nil {
+		return "", err
+	}
+	did, err := s.db.newID("dlv")
+	if err != nil {
+		return "", err
+	}
+	if ev.CreatedAt.IsZero() {
+		ev.CreatedAt = s.db.now()
+	}
+	ev.CreatedAt = ev.CreatedAt.UTC().Truncate(time.Microsecond)
+	data := ev.Data
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	err = s.db.inTx(ctx, func(tx *tx) error {
+		if _, err := findWebhook(ctx, tx, ev.OrgID, webhookID); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "INSERT INTO webhook_events (id, org_id, company_id, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+			evID, ev.OrgID, ev.CompanyID, ev.Type, string(data), micros(ev.CreatedAt)); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, `INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event_id, status, enqueued, created_at)
+			VALUES (?, ?, ?, ?, ?, TRUE, ?)`, did, ev.OrgID, webhookID, evID, qbconnect.DeliveryPending, micros(s.db.now()))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("record test event: %w", err)
+	}
+	ev.ID = evID
+	return did, nil
+}
+
+// ReplayDelivery records a new delivery of a delivery's event to the same
+// endpoint (ReplayOf the one replayed) and returns its ID. Like a test
+// event's, it is sent by the caller: the sweep never starts it. ENotFound
+// for an unknown delivery, one of another endpoint or organisation, or a
+// deleted endpoint.
+func (s *WebhookStore) ReplayDelivery(ctx context.Context, orgID, webhookID, deliveryID string) (string, error) {
+	did, err := s.db.newID("dlv")
+	if err != nil {
+		return "", err
+	}
+	err = s.db.inTx(ctx, func(tx *tx) error {
+		if _, err := findWebhook(ctx, tx, orgID, webhookID); err != nil {
+			return err
+		}
+		var evID string
+		err := tx.queryRow(ctx, "SELECT event_id FROM webhook_deliveries WHERE id = ? AND endpoint_id = ? AND org_id = ?",
+			deliveryID, webhookID, orgID).Scan(&evID)
+		if err != nil {
+			return notFound(err, "delivery", deliveryID)
+		}
+		_, err = tx.exec(ctx, `INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event_id, status, enqueued, created_at, replay_of)
+			VALUES (?, ?, ?, ?, ?, TRUE, ?, ?)`, did, orgID, webhookID, evID, qbconnect.DeliveryPending, micros(s.db.now()), deliveryID)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("replay delivery: %w", err)
+	}
+	return did, nil
 }
 
 // RecordAttempt appends an attempt to a delivery's log and sets its status

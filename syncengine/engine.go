@@ -320,10 +320,21 @@ func (e *Engine) enqueuePage(ctx context.Context, st *qbconnect.SyncState, d *da
 	return op, nil
 }
 
+// OnRecordsChanged makes fn run in the transaction of each sync page that
+// created, changed or deleted records (see store.SyncStore): the control
+// plane records record.created, record.updated and record.deleted there.
+// Call it before the engine starts.
+func (e *Engine) OnRecordsChanged(fn qbconnect.RecordsChangedFunc) { e.states.OnRecordsChanged(fn) }
+
+// OnRunEnd makes fn run in the transaction that ends the last pass of a
+// company sync (the passes one SyncNow or one scheduler tick started),
+// with the sync's summary: the control plane records sync.completed there,
+// once per sync. Call it before the engine starts.
+func (e *Engine) OnRunEnd(fn qbconnect.SyncRunEndFunc) { e.states.OnRunEnd(fn) }
+
 // OnPassEnd makes fn run in the transaction that ends a pass, complete
 // or failed, with the pass's state as it leaves it: the control plane
-// records sync.completed and sync.failed there (an outbox). Call it
-// before e runs.
+// records sync.failed there (an outbox). Call it before e runs.
 func (e *Engine) OnPassEnd(fn qbconnect.SyncEndFunc) { e.states.OnPassEnd(fn) }
 
 // HandleOperation ingests a finished sync or write operation; see
@@ -691,15 +702,62 @@ func (e *Engine) SyncNow(ctx context.Context, orgID, companyID string, req qbcon
 		}
 		return nil, err
 	}
-	out := make([]*qbconnect.SyncState, 0, len(types))
-	for _, d := range types {
-		st, _, err := e.startPass(ctx, orgID, companyID, d, qbconnect.TriggerOnDemand, req.Full)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
+	out, _, err := e.startPasses(ctx, orgID, companyID, types, qbconnect.TriggerOnDemand, req.Full)
+	return out, err
+}
+
+// startPasses starts a pass of each type but those under way, as one
+// company sync (SyncRun.SyncID), and returns each type's state and how
+// many passes started. Every pass is recorded before the first page of
+// any is queued, so no pass can end (and with it the sync) before its
+// sync is whole.
+func (e *Engine) startPasses(ctx context.Context, orgID, companyID string, types []*dataType, trigger qbconnect.SyncTrigger, full bool) ([]*qbconnect.SyncState, int, error) {
+	syncID, err := e.newID("snc_", 10)
+	if err != nil {
+		return nil, 0, err
 	}
-	return out, nil
+	out := make([]*qbconnect.SyncState, len(types))
+	var started []int
+	for i, d := range types {
+		st, ok, err := e.beginPass(ctx, orgID, companyID, d, trigger, full, syncID)
+		if err != nil {
+			// The passes recorded so far go on, with their first pages.
+			types, out = types[:i], out[:i]
+			if qerr := e.queueFirstPages(ctx, companyID, types, out, started); qerr != nil {
+				err = errors.Join(err, qerr)
+			}
+			return nil, len(started), err
+		}
+		out[i] = st
+		if ok {
+			started = append(started, i)
+		}
+	}
+	return out, len(started), e.queueFirstPages(ctx, companyID, types, out, started)
+}
+
+// queueFirstPages queues the first page of the passes started (indexes
+// into types and states) and refreshes their states; a pass whose page
+// cannot be queued fails.
+func (e *Engine) queueFirstPages(ctx context.Context, companyID string, types []*dataType, states []*qbconnect.SyncState, started []int) error {
+	var errs []error
+	for _, i := range started {
+		cur, d := states[i], types[i]
+		if _, err := e.enqueuePage(ctx, cur, d); err != nil {
+			if ferr := e.failPass(ctx, cur, asError(err, "the sync request could not be queued")); ferr != nil {
+				errs = append(errs, ferr)
+			}
+			errs = append(errs, err)
+			continue
+		}
+		got, err := e.states.FindSyncState(ctx, companyID, d.name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		states[i] = got
+	}
+	return errors.Join(errs...)
 }
 
 func (e *Engine) resolve(names []string) ([]*dataType, error) {
@@ -725,9 +783,10 @@ func (e *Engine) resolve(names []string) ([]*dataType, error) {
 	return out, nil
 }
 
-// startPass starts a pass of one type unless one is under way, and
-// enqueues its first page.
-func (e *Engine) startPass(ctx context.Context, orgID, companyID string, d *dataType, trigger qbconnect.SyncTrigger, full bool) (*qbconnect.SyncState, bool, error) {
+// beginPass records a pass of one type, part of the company sync syncID,
+// unless one is under way (then it returns that one's state and false).
+// The caller queues its first page (queueFirstPages).
+func (e *Engine) beginPass(ctx context.Context, orgID, companyID string, d *dataType, trigger qbconnect.SyncTrigger, full bool, syncID string) (*qbconnect.SyncState, bool, error) {
 	old, err := e.states.FindSyncState(ctx, companyID, d.name)
 	if err != nil && qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
 		return nil, false, err
@@ -749,19 +808,8 @@ func (e *Engine) startPass(ctx context.Context, orgID, companyID string, d *data
 		}
 	}
 	run := &qbconnect.SyncRun{ID: runID, OrgID: orgID, CompanyID: companyID, DataType: d.name, Mode: st.Mode, Trigger: trigger,
-		Status: qbconnect.SyncQueued, StartedAt: now}
-	cur, started, err := e.states.StartSyncPass(ctx, st, run)
-	if err != nil || !started {
-		return cur, false, err
-	}
-	if _, err := e.enqueuePage(ctx, cur, d); err != nil {
-		if ferr := e.failPass(ctx, cur, asError(err, "the sync request could not be queued")); ferr != nil {
-			return nil, false, ferr
-		}
-		return nil, false, err
-	}
-	got, err := e.states.FindSyncState(ctx, companyID, d.name)
-	return got, true, err
+		Status: qbconnect.SyncQueued, StartedAt: now, SyncID: syncID}
+	return e.states.StartSyncPass(ctx, st, run)
 }
 
 // SyncStates returns the state of every data type of a company, with Idle

@@ -145,20 +145,17 @@ func (e *Engine) schedule(ctx context.Context, c *qbconnect.Company, now time.Ti
 	for _, st := range states {
 		have[st.DataType] = st
 	}
-	started := 0
+	var dueTypes []*dataType
 	for _, d := range e.types {
-		if !due(have[d.name], every, now) {
-			continue
-		}
-		_, ok, err := e.startPass(ctx, c.OrgID, c.ID, d, qbconnect.TriggerSchedule, false)
-		if err != nil {
-			return started, err
-		}
-		if ok {
-			started++
+		if due(have[d.name], every, now) {
+			dueTypes = append(dueTypes, d)
 		}
 	}
-	return started, nil
+	if len(dueTypes) == 0 {
+		return 0, nil
+	}
+	_, started, err := e.startPasses(ctx, c.OrgID, c.ID, dueTypes, qbconnect.TriggerSchedule, false)
+	return started, err
 }
 
 // Start runs the scheduler in the background: a Tick at once and then

@@ -264,10 +264,19 @@ func (e *Engine) ApplyWrite(ctx context.Context, tx qbconnect.CompletionTx, op *
 	if err := json.Unmarshal(op.Meta, &m); err != nil {
 		return nil, fmt.Errorf("syncengine: write %s has no write state: %w", op.ID, err)
 	}
+	ch := &qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: m.DataType, OperationID: op.ID}
 	switch {
 	case res.Record != nil:
+		if m.Action == qbconnect.WriteCreate {
+			ch.Created = []string{res.Record.ID}
+		} else {
+			ch.Updated = []string{res.Record.ID}
+		}
+		res.Changes = ch
 		return res, tx.UpsertRecords(ctx, []*qbconnect.Record{res.Record})
 	case m.Action == qbconnect.WriteDelete:
+		ch.Deleted = []string{m.ID}
+		res.Changes = ch
 		return res, tx.DeleteRecords(ctx, op.CompanyID, m.DataType, []string{m.ID}, e.now())
 	}
 	return res, nil

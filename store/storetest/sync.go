@@ -1,8 +1,13 @@
 package storetest
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/store"
@@ -131,5 +136,107 @@ func testLinkAttemptsCountPerWindow(t *testing.T, newDSN DSNFunc) {
 	must(t, attempts.Fail(ctx, "10.0.0.1", later, window))
 	if n, ends, err := attempts.Failures(ctx, "10.0.0.1", later, window); err != nil || n != 1 || !ends.Equal(later.Add(window)) {
 		t.Fatalf("a failure in a new window = %d (ends %v), %v; want 1", n, ends, err)
+	}
+}
+
+// testSyncRunEndsOnceWhenItsLastPassEnds: the passes started with one
+// SyncID end as one sync: OnPassEnd runs at each pass's end, OnRunEnd once,
+// at the last one's, with a count per data type; a pass started alone
+// ends no sync; a hook's error rolls the pass's end back.
+func testSyncRunEndsOnceWhenItsLastPassEnds(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	syncs := store.NewSyncStore(e.DB)
+	org := e.Org(t, "Lender")
+	co := e.Company(t, org.ID, "Harbor")
+	var passes []string
+	var sums []*qbconnect.SyncSummary
+	var failRun error
+	syncs.OnPassEnd(func(_ context.Context, _ qbconnect.EventRecorder, st *qbconnect.SyncState) error {
+		passes = append(passes, st.RunID)
+		return nil
+	})
+	syncs.OnRunEnd(func(_ context.Context, _ qbconnect.EventRecorder, s *qbconnect.SyncSummary) error {
+		if failRun != nil {
+			return failRun
+		}
+		sums = append(sums, s)
+		return nil
+	})
+	started := e.Clock.Now()
+	start := func(typ, runID, syncID string) *qbconnect.SyncState {
+		t.Helper()
+		st := &qbconnect.SyncState{CompanyID: co.ID, OrgID: org.ID, DataType: typ, Status: qbconnect.SyncQueued,
+			RunID: runID, Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
+		run := &qbconnect.SyncRun{ID: runID, OrgID: org.ID, CompanyID: co.ID, DataType: typ, Mode: qbconnect.SyncFull,
+			Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now(), SyncID: syncID}
+		got, ok, err := syncs.StartSyncPass(ctx, st, run)
+		must(t, err)
+		if !ok {
+			t.Fatalf("%s did not start", runID)
+		}
+		return got
+	}
+	end := func(st *qbconnect.SyncState, status qbconnect.SyncStatus, fetched int) error {
+		t.Helper()
+		key := store.KeyOf(st)
+		done := e.Clock.Now()
+		next := *st
+		next.Status, next.Fetched, next.Pages = status, fetched, 1
+		run := &qbconnect.SyncRun{ID: st.RunID, Status: status, Pages: 1, Fetched: fetched, FinishedAt: &done}
+		if status == qbconnect.SyncFailed {
+			run.Error = &qbconnect.Error{Code: qbconnect.EQuickBooks, Message: "QuickBooks refused"}
+			next.Error = run.Error
+		}
+		return syncs.SaveSyncState(ctx, &next, run, key)
+	}
+
+	customers := start("customers", "run_1", "snc_1")
+	invoices := start("invoices", "run_2", "snc_1")
+	vendors := start("vendors", "run_3", "")
+	run, err := syncs.FindSyncRun(ctx, org.ID, "run_2")
+	must(t, err)
+	if run.SyncID != "snc_1" {
+		t.Errorf("run_2's sync = %q, want snc_1", run.SyncID)
+	}
+
+	e.Clock.Advance(time.Minute)
+	must(t, end(customers, qbconnect.SyncComplete, 10))
+	must(t, end(vendors, qbconnect.SyncComplete, 3))
+	if len(sums) != 0 {
+		t.Fatalf("a sync ended while one of its passes ran: %+v", sums)
+	}
+	e.Clock.Advance(time.Minute)
+	must(t, end(invoices, qbconnect.SyncFailed, 4))
+	if diff := cmp.Diff([]string{"run_1", "run_3", "run_2"}, passes); diff != "" {
+		t.Errorf("pass ends (-want +got):\n%s", diff)
+	}
+	want := &qbconnect.SyncSummary{ID: "snc_1", OrgID: org.ID, CompanyID: co.ID, Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncFailed,
+		StartedAt: started, FinishedAt: e.Clock.Now(), DataTypes: []qbconnect.SyncTypeSummary{
+			{DataType: "customers", RunID: "run_1", Mode: qbconnect.SyncFull, Status: qbconnect.SyncComplete, Pages: 1, Fetched: 10},
+			{DataType: "invoices", RunID: "run_2", Mode: qbconnect.SyncFull, Status: qbconnect.SyncFailed, Pages: 1, Fetched: 4,
+				Error: &qbconnect.Error{Code: qbconnect.EQuickBooks, Message: "QuickBooks refused"}},
+		}}
+	if len(sums) != 1 {
+		t.Fatalf("sync ends = %d, want 1", len(sums))
+	}
+	if diff := cmp.Diff(want, sums[0], cmpopts.IgnoreUnexported(qbconnect.Error{})); diff != "" {
+		t.Errorf("the sync's summary (-want +got):\n%s", diff)
+	}
+
+	// A hook that fails rolls the pass's end back; the retry ends it.
+	customers = start("customers", "run_4", "snc_2")
+	failRun = errors.New("outbox unavailable")
+	if err := end(customers, qbconnect.SyncComplete, 1); err == nil {
+		t.Fatal("the pass ended although the sync's hook failed")
+	}
+	st, err := syncs.FindSyncState(ctx, co.ID, "customers")
+	must(t, err)
+	if st.Status != qbconnect.SyncQueued {
+		t.Errorf("after the hook's failure the state is %s, want it unchanged (Queued)", st.Status)
+	}
+	failRun = nil
+	must(t, end(customers, qbconnect.SyncComplete, 1))
+	if len(sums) != 2 || sums[1].ID != "snc_2" || sums[1].Status != qbconnect.SyncComplete {
+		t.Errorf("the second sync's end: %+v", sums[1:])
 	}
 }

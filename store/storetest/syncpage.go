@@ -1,10 +1,14 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/store"
@@ -143,5 +147,110 @@ func testSyncPageWritesWholeOrNothing(t *testing.T, newDSN DSNFunc) {
 	}
 	if n, err := e.Records.CountRecords(ctx, co, "vendors"); err != nil || n != 0 {
 		t.Errorf("vendors after a failed commit = %d, %v; want 0", n, err)
+	}
+}
+
+// testSyncPageReportsTheRecordsItChanged: with an endpoint listening to
+// record events, a page's commit runs OnRecordsChanged once, in its
+// transaction, with the records it created, changed and deleted (those it
+// found unchanged left out); without one the hook is not run; the hook's
+// error rolls the page back.
+func testSyncPageReportsTheRecordsItChanged(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	syncs := store.NewSyncStore(e.DB)
+	org := e.Org(t, "Lender")
+	conn, _ := e.Linked(t, org.ID, "")
+	co := conn.CompanyID
+	var got []*qbconnect.RecordChanges
+	var fail error
+	syncs.OnRecordsChanged(func(_ context.Context, _ qbconnect.EventRecorder, ch *qbconnect.RecordChanges) error {
+		if fail != nil {
+			return fail
+		}
+		got = append(got, ch)
+		return nil
+	})
+	st := &qbconnect.SyncState{CompanyID: co, OrgID: org.ID, DataType: "customers", Status: qbconnect.SyncQueued,
+		RunID: "run_1", Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
+	run := &qbconnect.SyncRun{ID: "run_1", OrgID: org.ID, CompanyID: co, DataType: "customers", Mode: qbconnect.SyncFull,
+		Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
+	st, _, err := syncs.StartSyncPass(ctx, st, run)
+	must(t, err)
+	rec := func(i int, name string) *qbconnect.Record {
+		return &qbconnect.Record{ID: fmt.Sprintf("80000%03d-1", i), EditSequence: "1", Name: name, Active: true, ModifiedAt: e.Clock.Now(),
+			Data: json.RawMessage(fmt.Sprintf(`{"fullName":%q}`, name))}
+	}
+	page := func(fill func(p *store.SyncPage)) error {
+		t.Helper()
+		p, err := syncs.BeginSyncPage(ctx, co, "customers", store.KeyOf(st))
+		must(t, err)
+		fill(p)
+		next := *st
+		next.Status, next.Pages = qbconnect.SyncFetching, st.Pages+1
+		if err := p.Commit(&next, nil); err != nil {
+			return err
+		}
+		st = &next
+		return nil
+	}
+
+	// Nobody listens: the hook is not run.
+	must(t, page(func(p *store.SyncPage) {
+		for i := range 3 {
+			must(t, p.Upsert(rec(i, fmt.Sprintf("Customer %d", i))))
+		}
+	}))
+	if len(got) != 0 {
+		t.Fatalf("the hook ran without a listening endpoint: %+v", got)
+	}
+
+	_, err = store.NewWebhookStore(e.DB).CreateWebhook(ctx, &qbconnect.WebhookEndpoint{OrgID: org.ID, URL: "https://example.test/h",
+		Events: []qbconnect.EventType{qbconnect.EventRecordCreated}})
+	must(t, err)
+	e.Clock.Advance(time.Minute)
+	const n = 600 // more than one batch
+	must(t, page(func(p *store.SyncPage) {
+		for i := range n {
+			name := fmt.Sprintf("Customer %d", i)
+			if i == 1 {
+				name = "Customer 1 renamed"
+			}
+			r := rec(i, name)
+			if i < 3 {
+				r.ModifiedAt = r.ModifiedAt.Add(-time.Minute)
+			}
+			must(t, p.Upsert(r))
+		}
+		p.Delete(rec(2, "").ID, e.Clock.Now())
+		p.Delete("unknown-id", e.Clock.Now())
+	}))
+	if len(got) != 1 {
+		t.Fatalf("hook runs = %d, want 1", len(got))
+	}
+	ch := got[0]
+	if ch.OrgID != org.ID || ch.CompanyID != co || ch.DataType != "customers" || ch.RunID != "run_1" || ch.OperationID != "" {
+		t.Errorf("changes of %+v", ch)
+	}
+	if len(ch.Created) != n-3 || ch.Created[0] != rec(3, "").ID {
+		t.Errorf("created: %d records from %v, want %d from %s", len(ch.Created), ch.Created[:min(1, len(ch.Created))], n-3, rec(3, "").ID)
+	}
+	if diff := cmp.Diff([]string{rec(1, "").ID}, ch.Updated); diff != "" {
+		t.Errorf("updated: the renamed record only (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{rec(2, "").ID}, ch.Deleted); diff != "" {
+		t.Errorf("deleted: the known record only (-want +got):\n%s", diff)
+	}
+
+	// The hook's error rolls the page back.
+	fail = errors.New("outbox unavailable")
+	before, err := e.Records.CountRecords(ctx, co, "customers")
+	must(t, err)
+	if err := page(func(p *store.SyncPage) { must(t, p.Upsert(rec(n, "Late"))) }); err == nil {
+		t.Fatal("the page committed although the hook failed")
+	}
+	after, err := e.Records.CountRecords(ctx, co, "customers")
+	must(t, err)
+	if after != before {
+		t.Errorf("records after a rolled-back page: %d, want %d", after, before)
 	}
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,8 @@ func testWebhookEndpoints(t *testing.T, newDSN DSNFunc) {
 	}
 	_, err = hooks.CreateWebhook(ctx, &qbconnect.WebhookEndpoint{OrgID: "org_unknown", URL: "https://example.test/h"})
 	wantCode(t, err, qbconnect.ENotFound)
+	_, err = hooks.CreateWebhook(ctx, &qbconnect.WebhookEndpoint{OrgID: org.ID, URL: "https://example.test/h", Events: []qbconnect.EventType{"invoice.paid"}})
+	wantCode(t, err, qbconnect.EInvalid)
 
 	first := &qbconnect.WebhookEndpoint{OrgID: org.ID, URL: "https://example.test/all", Description: "everything"}
 	secret, err := hooks.CreateWebhook(ctx, first)
@@ -53,7 +56,7 @@ func testWebhookEndpoints(t *testing.T, newDSN DSNFunc) {
 		t.Errorf("two endpoints share the secret %q", secret)
 	}
 	want := &qbconnect.WebhookEndpoint{ID: first.ID, OrgID: org.ID, URL: first.URL, Description: "everything",
-		Events: []qbconnect.EventType{}, CreatedAt: NewClock().Now()}
+		Events: []qbconnect.EventType{}, Enabled: true, CreatedAt: NewClock().Now()}
 	got, err := hooks.FindWebhook(ctx, org.ID, first.ID)
 	must(t, err)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -245,5 +248,174 @@ func testWebhookSweepFindsUnenqueuedDeliveries(t *testing.T, newDSN DSNFunc) {
 	must(t, err)
 	if diff := cmp.Diff([]string{ids[3], newer[0]}, got); diff != "" {
 		t.Errorf("unenqueued after marking and failing (-want +got):\n%s", diff)
+	}
+}
+
+// testWebhookUpdate: an update changes the fields it holds and nothing
+// else; an unknown event type or an empty URL changes nothing; another
+// organisation's ID is not found; a disabled endpoint gets no deliveries
+// until enabled again.
+func testWebhookUpdate(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	hooks := store.NewWebhookStore(e.DB)
+	org, other := e.Org(t, "Lender"), e.Org(t, "Other")
+	w := &qbconnect.WebhookEndpoint{OrgID: org.ID, URL: "https://example.test/a", Description: "first"}
+	_, err := hooks.CreateWebhook(ctx, w)
+	must(t, err)
+
+	url, events := "https://example.test/b", []qbconnect.EventType{qbconnect.EventWriteFailed}
+	got, err := hooks.UpdateWebhook(ctx, org.ID, w.ID, qbconnect.WebhookPatch{URL: &url, Events: &events})
+	must(t, err)
+	want := &qbconnect.WebhookEndpoint{ID: w.ID, OrgID: org.ID, URL: url, Description: "first", Events: events, Enabled: true, CreatedAt: w.CreatedAt}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("updated (-want +got):\n%s", diff)
+	}
+
+	bad, empty := []qbconnect.EventType{"invoice.paid"}, ""
+	_, err = hooks.UpdateWebhook(ctx, org.ID, w.ID, qbconnect.WebhookPatch{Events: &bad})
+	wantCode(t, err, qbconnect.EInvalid)
+	_, err = hooks.UpdateWebhook(ctx, org.ID, w.ID, qbconnect.WebhookPatch{URL: &empty})
+	wantCode(t, err, qbconnect.EInvalid)
+	_, err = hooks.UpdateWebhook(ctx, other.ID, w.ID, qbconnect.WebhookPatch{URL: &url})
+	wantCode(t, err, qbconnect.ENotFound)
+	found, err := hooks.FindWebhook(ctx, org.ID, w.ID)
+	must(t, err)
+	if diff := cmp.Diff(want, found); diff != "" {
+		t.Errorf("after refused updates (-want +got):\n%s", diff)
+	}
+
+	off, on := false, true
+	_, err = hooks.UpdateWebhook(ctx, org.ID, w.ID, qbconnect.WebhookPatch{Enabled: &off})
+	must(t, err)
+	ids, err := hooks.RecordEvent(ctx, &qbconnect.Event{Type: qbconnect.EventWriteFailed, OrgID: org.ID})
+	must(t, err)
+	if len(ids) != 0 {
+		t.Errorf("a disabled endpoint got deliveries %v", ids)
+	}
+	got, err = hooks.UpdateWebhook(ctx, org.ID, w.ID, qbconnect.WebhookPatch{Enabled: &on})
+	must(t, err)
+	if !got.Enabled || got.URL != url {
+		t.Errorf("enabled again: %+v", got)
+	}
+	ids, err = hooks.RecordEvent(ctx, &qbconnect.Event{Type: qbconnect.EventWriteFailed, OrgID: org.ID})
+	must(t, err)
+	if len(ids) != 1 {
+		t.Errorf("an enabled endpoint got deliveries %v, want one", ids)
+	}
+}
+
+// testWebhookSecretRotation: a rotation returns a new secret; deliveries
+// carry the previous one until the overlap ends, and the endpoint shows
+// when; a rotation without overlap drops it; another organisation's ID is
+// not found.
+func testWebhookSecretRotation(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	hooks := store.NewWebhookStore(e.DB)
+	org, other := e.Org(t, "Lender"), e.Org(t, "Other")
+	w := &qbconnect.WebhookEndpoint{OrgID: org.ID, URL: "https://example.test/a"}
+	first, err := hooks.CreateWebhook(ctx, w)
+	must(t, err)
+
+	_, _, err = hooks.RotateWebhookSecret(ctx, other.ID, w.ID, time.Hour)
+	wantCode(t, err, qbconnect.ENotFound)
+	second, rotated, err := hooks.RotateWebhookSecret(ctx, org.ID, w.ID, time.Hour)
+	must(t, err)
+	until := e.Clock.Now().Add(time.Hour)
+	if second == first || !strings.HasPrefix(second, store.WebhookSecretPrefix) || rotated.PreviousSecretExpiresAt == nil || !rotated.PreviousSecretExpiresAt.Equal(until) {
+		t.Fatalf("rotated: secret %q (was %q), endpoint %+v", second, first, rotated)
+	}
+	ids, err := hooks.RecordEvent(ctx, &qbconnect.Event{Type: qbconnect.EventWriteFailed, OrgID: org.ID})
+	must(t, err)
+	target, err := hooks.Delivery(ctx, ids[0])
+	must(t, err)
+	if target.Secret != second || target.PreviousSecret != first || target.PreviousSecretExpiresAt == nil || !target.PreviousSecretExpiresAt.Equal(until) {
+		t.Errorf("during the overlap: secret %q, previous %q until %v", target.Secret, target.PreviousSecret, target.PreviousSecretExpiresAt)
+	}
+
+	e.Clock.Advance(time.Hour + time.Second)
+	found, err := hooks.FindWebhook(ctx, org.ID, w.ID)
+	must(t, err)
+	if found.PreviousSecretExpiresAt != nil {
+		t.Errorf("after the overlap the endpoint still shows it until %v", found.PreviousSecretExpiresAt)
+	}
+
+	third, rotated, err := hooks.RotateWebhookSecret(ctx, org.ID, w.ID, 0)
+	must(t, err)
+	if rotated.PreviousSecretExpiresAt != nil {
+		t.Errorf("no overlap, yet the endpoint shows one until %v", rotated.PreviousSecretExpiresAt)
+	}
+	target, err = hooks.Delivery(ctx, ids[0])
+	must(t, err)
+	if target.Secret != third || target.PreviousSecret != "" {
+		t.Errorf("after a rotation without overlap: secret %q, previous %q", target.Secret, target.PreviousSecret)
+	}
+	_, _, err = hooks.RotateWebhookSecret(ctx, org.ID, w.ID, -time.Second)
+	wantCode(t, err, qbconnect.EInvalid)
+}
+
+// testWebhookTestEventsAndReplays: a test event goes to the one endpoint
+// asked (disabled or not subscribed to it), a replay is a new delivery of
+// the same event naming the one it replays; neither waits for the sweep;
+// another endpoint's delivery or organisation is not found.
+func testWebhookTestEventsAndReplays(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	hooks := store.NewWebhookStore(e.DB)
+	org, other := e.Org(t, "Lender"), e.Org(t, "Other")
+	a := &qbconnect.WebhookEndpoint{OrgID: org.ID, URL: "https://example.test/a", Events: []qbconnect.EventType{qbconnect.EventWriteFailed}}
+	_, err := hooks.CreateWebhook(ctx, a)
+	must(t, err)
+	b := &qbconnect.WebhookEndpoint{OrgID: org.ID, URL: "https://example.test/b"}
+	_, err = hooks.CreateWebhook(ctx, b)
+	must(t, err)
+	off := false
+	_, err = hooks.UpdateWebhook(ctx, org.ID, a.ID, qbconnect.WebhookPatch{Enabled: &off})
+	must(t, err)
+
+	ev := &qbconnect.Event{Type: qbconnect.EventWebhookTest, OrgID: org.ID, Data: json.RawMessage(`{"webhookId":"` + a.ID + `"}`)}
+	testID, err := hooks.RecordTestEvent(ctx, a.ID, ev)
+	must(t, err)
+	target, err := hooks.Delivery(ctx, testID)
+	must(t, err)
+	if target.Delivery.EndpointID != a.ID || target.Event.ID != ev.ID || target.Event.Type != qbconnect.EventWebhookTest || target.Delivery.Status != qbconnect.DeliveryPending {
+		t.Errorf("test delivery: %+v of %+v", target.Delivery, target.Event)
+	}
+	_, err = hooks.RecordTestEvent(ctx, a.ID, &qbconnect.Event{Type: qbconnect.EventWebhookTest, OrgID: other.ID})
+	wantCode(t, err, qbconnect.ENotFound)
+
+	ids, err := hooks.RecordEvent(ctx, &qbconnect.Event{Type: qbconnect.EventWriteFailed, OrgID: org.ID})
+	must(t, err)
+	if len(ids) != 1 {
+		t.Fatalf("deliveries %v, want one (to b)", ids)
+	}
+	must(t, hooks.MarkEnqueued(ctx, ids))
+	_, err = hooks.RecordAttempt(ctx, ids[0], qbconnect.WebhookAttempt{At: e.Clock.Now(), StatusCode: 500}, qbconnect.DeliveryFailed)
+	must(t, err)
+	e.Clock.Advance(time.Second)
+	replayID, err := hooks.ReplayDelivery(ctx, org.ID, b.ID, ids[0])
+	must(t, err)
+	replay, err := hooks.Delivery(ctx, replayID)
+	must(t, err)
+	first, err := hooks.Delivery(ctx, ids[0])
+	must(t, err)
+	if replayID == ids[0] || replay.Delivery.ReplayOf != ids[0] || replay.Event.ID != first.Event.ID || string(replay.Event.Data) != string(first.Event.Data) ||
+		replay.Delivery.Status != qbconnect.DeliveryPending || len(replay.Delivery.Attempts) != 0 {
+		t.Errorf("replay %+v of %+v", replay.Delivery, first.Delivery)
+	}
+	_, err = hooks.ReplayDelivery(ctx, org.ID, a.ID, ids[0])
+	wantCode(t, err, qbconnect.ENotFound)
+	_, err = hooks.ReplayDelivery(ctx, other.ID, b.ID, ids[0])
+	wantCode(t, err, qbconnect.ENotFound)
+	_, err = hooks.ReplayDelivery(ctx, org.ID, b.ID, "dlv_unknown")
+	wantCode(t, err, qbconnect.ENotFound)
+
+	page, _, err := hooks.ListDeliveries(ctx, org.ID, b.ID, 0, "")
+	must(t, err)
+	if len(page) != 2 || page[0].ID != replayID || page[0].ReplayOf != ids[0] || page[1].ReplayOf != "" {
+		t.Errorf("b's log: %+v", page)
+	}
+	unqueued, err := hooks.Unenqueued(ctx, e.Clock.Now().Add(time.Hour), 10)
+	must(t, err)
+	if len(unqueued) != 0 {
+		t.Errorf("the sweep would start %v; test events and replays are sent by their caller", unqueued)
 	}
 }

@@ -3253,7 +3253,11 @@ export interface paths {
         delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update a webhook endpoint
+         * @description Changes the fields the body holds; fields left out (or null) stay as they are. The url and events are checked as at creation: a bad one answers 400 and changes nothing. A disabled endpoint (enabled false) receives no events until it is enabled again; events raised meanwhile are not delivered to it later.
+         */
+        patch: operations["updateWebhook"];
         trace?: never;
     };
     "/v1/webhooks/{webhookId}/deliveries": {
@@ -3265,11 +3269,71 @@ export interface paths {
         };
         /**
          * An endpoint's delivery log
-         * @description Every delivery to the endpoint, newest first, with each attempt's status code or error.
+         * @description Every delivery to the endpoint, newest first, with each attempt's status code or error; replays and test events included.
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/deliveries/{deliveryId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay a delivery
+         * @description Sends the delivery's event to the endpoint again now, once, as a new delivery (replayOf names the one replayed) with the same body and the same webhook-id, so a receiver that deduplicates by webhook-id sees it once. Answers with the new delivery as it ended; it is not retried.
+         */
+        post: operations["replayWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's secret
+         * @description Gives the endpoint a new signing secret, shown only in this answer. During the overlap (24 hours unless the body says otherwise, at most 7 days; 0 ends it now) deliveries carry two signatures, with the new secret and with the one it replaced, in webhook-signature (and Qbconnect-Signature), so the receiver can switch to the new secret at any time in between. Rotating again during an overlap keeps only the secret being replaced.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event
+         * @description Sends a webhook.test event to the endpoint now, once, whatever its events and even when it is disabled, and answers with the delivery as it ended: Delivered, or Failed with the attempt's status code or error. A test delivery is not retried.
+         */
+        post: operations["testWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3289,9 +3353,69 @@ export interface webhooks {
         put?: never;
         /**
          * connection.status_changed
-         * @description A connection's status or its health code changed. POSTed to every webhook endpoint subscribed to connection.status_changed. Verify Qbconnect-Signature before trusting the body; deliveries are retried, so the same event may arrive more than once (Qbconnect-Event-Id is the same).
+         * @description A connection's status or its health code changed. POSTed to every webhook endpoint subscribed to connection.status_changed. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
          */
         post: operations["onConnectionStatusChanged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "record.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * record.created
+         * @description Records of one data type were created in QuickBooks: one event per sync page (source sync) or per write (source write), with their IDs. GET the records to read them. POSTed to every webhook endpoint subscribed to record.created. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
+         */
+        post: operations["onRecordCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "record.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * record.deleted
+         * @description Records of one data type were deleted in QuickBooks: one event per sync page or per write; GET with includeDeleted=true still shows them. POSTed to every webhook endpoint subscribed to record.deleted. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
+         */
+        post: operations["onRecordDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "record.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * record.updated
+         * @description Records of one data type changed in QuickBooks: one event per sync page or per write. A record the sync saw unchanged is not in it. POSTed to every webhook endpoint subscribed to record.updated. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
+         */
+        post: operations["onRecordUpdated"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3309,7 +3433,7 @@ export interface webhooks {
         put?: never;
         /**
          * rotation_campaign.connection_updated
-         * @description During a certificate-rotation campaign, a connection moved to another state. POSTed to every webhook endpoint subscribed to rotation_campaign.connection_updated. Verify Qbconnect-Signature before trusting the body; deliveries are retried, so the same event may arrive more than once (Qbconnect-Event-Id is the same).
+         * @description During a certificate-rotation campaign, a connection moved to another state. POSTed to every webhook endpoint subscribed to rotation_campaign.connection_updated. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
          */
         post: operations["onRotationConnectionUpdated"];
         delete?: never;
@@ -3329,7 +3453,7 @@ export interface webhooks {
         put?: never;
         /**
          * sync.completed
-         * @description A sync pass of one data type completed. POSTed to every webhook endpoint subscribed to sync.completed. Verify Qbconnect-Signature before trusting the body; deliveries are retried, so the same event may arrive more than once (Qbconnect-Event-Id is the same).
+         * @description A company's sync ended: once per sync (the data types one request or one scheduled start synced together), with the counts of each data type's pass. POSTed to every webhook endpoint subscribed to sync.completed. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
          */
         post: operations["onSyncCompleted"];
         delete?: never;
@@ -3349,9 +3473,29 @@ export interface webhooks {
         put?: never;
         /**
          * sync.failed
-         * @description A sync pass of one data type failed; data.error says why. POSTed to every webhook endpoint subscribed to sync.failed. Verify Qbconnect-Signature before trusting the body; deliveries are retried, so the same event may arrive more than once (Qbconnect-Event-Id is the same).
+         * @description A sync pass of one data type failed; data.error says why. The sync's sync.completed follows once its other passes ended. POSTed to every webhook endpoint subscribed to sync.failed. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
          */
         post: operations["onSyncFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.test
+         * @description A test event, sent on request (testWebhook) to the one endpoint asked, whatever the event types it subscribes to. POSTed to every webhook endpoint subscribed to webhook.test. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
+         */
+        post: operations["onWebhookTest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3369,7 +3513,7 @@ export interface webhooks {
         put?: never;
         /**
          * write.failed
-         * @description A client's write failed or timed out; data.error says why. POSTed to every webhook endpoint subscribed to write.failed. Verify Qbconnect-Signature before trusting the body; deliveries are retried, so the same event may arrive more than once (Qbconnect-Event-Id is the same).
+         * @description A client's write failed or timed out; data.error says why. POSTed to every webhook endpoint subscribed to write.failed. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
          */
         post: operations["onWriteFailed"];
         delete?: never;
@@ -3389,7 +3533,7 @@ export interface webhooks {
         put?: never;
         /**
          * write.succeeded
-         * @description A client's write ran in QuickBooks; data.record is the record as QuickBooks saved it. POSTed to every webhook endpoint subscribed to write.succeeded. Verify Qbconnect-Signature before trusting the body; deliveries are retried, so the same event may arrive more than once (Qbconnect-Event-Id is the same).
+         * @description A client's write ran in QuickBooks; data.record is the record as QuickBooks saved it. POSTed to every webhook endpoint subscribed to write.succeeded. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
          */
         post: operations["onWriteSucceeded"];
         delete?: never;
@@ -5325,9 +5469,12 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             deliveredAt?: string;
+            /** @description The event's ID, sent as webhook-id. */
             eventId: string;
             eventType: components["schemas"]["EventType"];
             id: string;
+            /** @description The delivery this one replays; absent for an event's first delivery. */
+            replayOf?: string;
             /** @enum {string} */
             status: "Pending" | "Delivered" | "Failed";
             webhookId: string;
@@ -6193,10 +6340,10 @@ export interface components {
             txnId?: string;
         };
         /**
-         * @description connection.status_changed, sync.completed, sync.failed, write.succeeded, write.failed, rotation_campaign.connection_updated.
+         * @description connection.status_changed, sync.completed, sync.failed, write.succeeded, write.failed, rotation_campaign.connection_updated, record.created, record.updated, record.deleted, webhook.test.
          * @enum {string}
          */
-        EventType: "connection.status_changed" | "sync.completed" | "sync.failed" | "write.succeeded" | "write.failed" | "rotation_campaign.connection_updated";
+        EventType: "connection.status_changed" | "sync.completed" | "sync.failed" | "write.succeeded" | "write.failed" | "rotation_campaign.connection_updated" | "record.created" | "record.updated" | "record.deleted" | "webhook.test";
         /** @description The qbXML ExpenseAccountRef element. */
         ExpenseAccountRef: {
             fullName?: string;
@@ -8944,6 +9091,84 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description Records of one data type were created in QuickBooks: one event per sync page (source sync) or per write (source write), with their IDs. GET the records to read them. */
+        RecordCreatedEvent: {
+            /** @description The company the event is about. */
+            companyId?: string;
+            /** Format: date-time */
+            createdAt: string;
+            data: {
+                /** @description The data type, as in paths (customers, invoices, ...). */
+                dataType: string;
+                /** @description The IDs (ListID or TxnID) of the records created. */
+                ids: string[];
+                /** @description The write, for source write. */
+                operationId?: string;
+                /** @description The sync pass, for source sync (the sync history's id). */
+                runId?: string;
+                /**
+                 * @description What brought the change: a sync page, or a client's write through the API.
+                 * @enum {string}
+                 */
+                source: "sync" | "write";
+            };
+            /** @description The event's ID; deliveries of one event share it (Qbconnect-Event-Id). */
+            id: string;
+            /** @enum {string} */
+            type: "record.created";
+        };
+        /** @description Records of one data type were deleted in QuickBooks: one event per sync page or per write; GET with includeDeleted=true still shows them. */
+        RecordDeletedEvent: {
+            /** @description The company the event is about. */
+            companyId?: string;
+            /** Format: date-time */
+            createdAt: string;
+            data: {
+                /** @description The data type, as in paths (customers, invoices, ...). */
+                dataType: string;
+                /** @description The IDs (ListID or TxnID) of the records deleted. */
+                ids: string[];
+                /** @description The write, for source write. */
+                operationId?: string;
+                /** @description The sync pass, for source sync (the sync history's id). */
+                runId?: string;
+                /**
+                 * @description What brought the change: a sync page, or a client's write through the API.
+                 * @enum {string}
+                 */
+                source: "sync" | "write";
+            };
+            /** @description The event's ID; deliveries of one event share it (Qbconnect-Event-Id). */
+            id: string;
+            /** @enum {string} */
+            type: "record.deleted";
+        };
+        /** @description Records of one data type changed in QuickBooks: one event per sync page or per write. A record the sync saw unchanged is not in it. */
+        RecordUpdatedEvent: {
+            /** @description The company the event is about. */
+            companyId?: string;
+            /** Format: date-time */
+            createdAt: string;
+            data: {
+                /** @description The data type, as in paths (customers, invoices, ...). */
+                dataType: string;
+                /** @description The IDs (ListID or TxnID) of the records changed (or voided). */
+                ids: string[];
+                /** @description The write, for source write. */
+                operationId?: string;
+                /** @description The sync pass, for source sync (the sync history's id). */
+                runId?: string;
+                /**
+                 * @description What brought the change: a sync page, or a client's write through the API.
+                 * @enum {string}
+                 */
+                source: "sync" | "write";
+            };
+            /** @description The event's ID; deliveries of one event share it (Qbconnect-Event-Id). */
+            id: string;
+            /** @enum {string} */
+            type: "record.updated";
+        };
         Release: {
             artifacts: components["schemas"]["Artifact"][];
             /** @description The rotation campaign the release started, when its signer differs from the previous release's. */
@@ -10064,19 +10289,50 @@ export interface components {
             fullName?: string;
             listId?: string;
         };
-        /** @description A sync pass of one data type completed. */
+        /** @description A company's sync ended: once per sync (the data types one request or one scheduled start synced together), with the counts of each data type's pass. */
         SyncCompletedEvent: {
             /** @description The company the event is about. */
             companyId?: string;
             /** Format: date-time */
             createdAt: string;
-            data: components["schemas"]["SyncState"];
+            data: {
+                companyId: string;
+                /** @description One entry per data type the sync passed over, by name. */
+                dataTypes: {
+                    dataType: string;
+                    /** @description Deletions received. */
+                    deleted: number;
+                    error?: components["schemas"]["EmbeddedError"];
+                    /** @description Records received. */
+                    fetched: number;
+                    /** @enum {string} */
+                    mode: "full" | "incremental";
+                    pages: number;
+                    /** @description The pass, as the sync history shows it. */
+                    runId: string;
+                    /** @enum {string} */
+                    status: "Complete" | "Failed";
+                }[];
+                /** Format: date-time */
+                finishedAt: string;
+                /** @description The sync's ID (syncId of its passes in the sync history). */
+                id: string;
+                /** Format: date-time */
+                startedAt: string;
+                /**
+                 * @description Complete when every pass completed; Failed when one failed (its sync.failed was sent when it did).
+                 * @enum {string}
+                 */
+                status: "Complete" | "Failed";
+                /** @enum {string} */
+                trigger: "schedule" | "on_demand";
+            };
             /** @description The event's ID; deliveries of one event share it (Qbconnect-Event-Id). */
             id: string;
             /** @enum {string} */
             type: "sync.completed";
         };
-        /** @description A sync pass of one data type failed; data.error says why. */
+        /** @description A sync pass of one data type failed; data.error says why. The sync's sync.completed follows once its other passes ended. */
         SyncFailedEvent: {
             /** @description The company the event is about. */
             companyId?: string;
@@ -10105,6 +10361,8 @@ export interface components {
             startedAt: string;
             /** @enum {string} */
             status: "Queued" | "Fetching" | "Complete" | "Failed";
+            /** @description The company sync this pass is part of (the passes one request or one scheduled start began together); its sync.completed event carries the same id. */
+            syncId?: string;
             /** @enum {string} */
             trigger: "schedule" | "on_demand";
         };
@@ -10635,19 +10893,68 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             description?: string;
+            /** @description False while the endpoint is disabled: it receives no events. */
+            enabled: boolean;
+            /** @description The event types delivered; empty means every type. */
             events: components["schemas"]["EventType"][];
             id: string;
+            /**
+             * Format: date-time
+             * @description Present during a secret rotation's overlap: until then deliveries are signed with the previous secret too.
+             */
+            previousSecretExpiresAt?: string;
             url: string;
         };
         WebhookCreated: {
             /** Format: date-time */
             createdAt: string;
             description?: string;
+            /** @description False while the endpoint is disabled: it receives no events. */
+            enabled: boolean;
+            /** @description The event types delivered; empty means every type. */
             events: components["schemas"]["EventType"][];
             id: string;
-            /** @description Signing secret, shown only here. */
+            /**
+             * Format: date-time
+             * @description Present during a secret rotation's overlap: until then deliveries are signed with the previous secret too.
+             */
+            previousSecretExpiresAt?: string;
+            /** @description Signing secret, shown only here: "whsec_" and base64, as Standard Webhooks libraries take it (the HMAC key is the base64-decoded part). */
             secret: string;
             url: string;
+        };
+        WebhookPatch: {
+            description?: string;
+            /** @description False stops deliveries to the endpoint until it is true again. */
+            enabled?: boolean;
+            /** @description The event types delivered; empty means every type. */
+            events?: components["schemas"]["EventType"][];
+            /** @description An absolute http or https URL without credentials or fragment. */
+            url?: string;
+        };
+        WebhookSecretRotation: {
+            /**
+             * @description How long the secret being replaced keeps signing deliveries beside the new one: 0s to 168h; left out, 24h.
+             * @example 15m
+             */
+            overlap?: string;
+        };
+        /** @description A test event, sent on request (testWebhook) to the one endpoint asked, whatever the event types it subscribes to. */
+        WebhookTestEvent: {
+            /** @description The company the event is about. */
+            companyId?: string;
+            /** Format: date-time */
+            createdAt: string;
+            data: {
+                /** @description Says that the event reports nothing that happened. */
+                message: string;
+                /** @description The endpoint the test was sent to. */
+                webhookId: string;
+            };
+            /** @description The event's ID; deliveries of one event share it (Qbconnect-Event-Id). */
+            id: string;
+            /** @enum {string} */
+            type: "webhook.test";
         };
         /** @description A client's write failed or timed out; data.error says why. */
         WriteFailedEvent: {
@@ -38360,6 +38667,7 @@ export interface operations {
                      *           "restarts": 1,
                      *           "startedAt": "2026-03-14T09:30:00Z",
                      *           "status": "Queued",
+                     *           "syncId": "id_syncid",
                      *           "trigger": "schedule"
                      *         }
                      *       ],
@@ -41165,10 +41473,12 @@ export interface operations {
                      *         {
                      *           "createdAt": "2026-03-14T09:30:00Z",
                      *           "description": "Monthly order",
+                     *           "enabled": true,
                      *           "events": [
                      *             "connection.status_changed"
                      *           ],
                      *           "id": "80000001-1712345678",
+                     *           "previousSecretExpiresAt": "2026-03-14T09:30:00Z",
                      *           "url": "https://app.example.com/hooks/qbconnect"
                      *         }
                      *       ],
@@ -41226,10 +41536,12 @@ export interface operations {
                      * @example {
                      *       "createdAt": "2026-03-14T09:30:00Z",
                      *       "description": "Monthly order",
+                     *       "enabled": true,
                      *       "events": [
                      *         "connection.status_changed"
                      *       ],
                      *       "id": "80000001-1712345678",
+                     *       "previousSecretExpiresAt": "2026-03-14T09:30:00Z",
                      *       "secret": "whsec_2b7e151628aed2a6abf7158809cf4f3c",
                      *       "url": "https://app.example.com/hooks/qbconnect"
                      *     }
@@ -41268,10 +41580,12 @@ export interface operations {
                      * @example {
                      *       "createdAt": "2026-03-14T09:30:00Z",
                      *       "description": "Monthly order",
+                     *       "enabled": true,
                      *       "events": [
                      *         "connection.status_changed"
                      *       ],
                      *       "id": "80000001-1712345678",
+                     *       "previousSecretExpiresAt": "2026-03-14T09:30:00Z",
                      *       "url": "https://app.example.com/hooks/qbconnect"
                      *     }
                      */
@@ -41309,6 +41623,64 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook's ID.
+                 * @example whk_3c8e1g6j9l2n5q7s
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "description": "Monthly order",
+                 *       "enabled": true,
+                 *       "events": [
+                 *         "connection.status_changed"
+                 *       ],
+                 *       "url": "https://app.example.com/hooks/qbconnect"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookPatch"];
+            };
+        };
+        responses: {
+            /** @description The endpoint as changed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "description": "Monthly order",
+                     *       "enabled": true,
+                     *       "events": [
+                     *         "connection.status_changed"
+                     *       ],
+                     *       "id": "80000001-1712345678",
+                     *       "previousSecretExpiresAt": "2026-03-14T09:30:00Z",
+                     *       "url": "https://app.example.com/hooks/qbconnect"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["RequestEntityTooLarge"];
         };
     };
     listWebhookDeliveries: {
@@ -41353,6 +41725,7 @@ export interface operations {
                      *           "eventId": "evt_7b3d9f2h5k8m1p4r",
                      *           "eventType": "connection.status_changed",
                      *           "id": "80000001-1712345678",
+                     *           "replayOf": "replay of",
                      *           "status": "Pending",
                      *           "webhookId": "whk_3c8e1g6j9l2n5q7s"
                      *         }
@@ -41374,10 +41747,185 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    replayWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook's ID.
+                 * @example whk_3c8e1g6j9l2n5q7s
+                 */
+                webhookId: string;
+                /**
+                 * @description The delivery's ID.
+                 * @example dlv_5a8c1e4g7j2l6n9q
+                 */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The new delivery, Delivered or Failed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attempts": [
+                     *         {
+                     *           "at": "2026-03-14T09:30:00Z",
+                     *           "durationMs": 1,
+                     *           "error": "error",
+                     *           "statusCode": 1
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "deliveredAt": "2026-03-14T09:30:00Z",
+                     *       "eventId": "evt_7b3d9f2h5k8m1p4r",
+                     *       "eventType": "connection.status_changed",
+                     *       "id": "80000001-1712345678",
+                     *       "replayOf": "replay of",
+                     *       "status": "Pending",
+                     *       "webhookId": "whk_3c8e1g6j9l2n5q7s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook's ID.
+                 * @example whk_3c8e1g6j9l2n5q7s
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "overlap": "15m"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookSecretRotation"];
+            };
+        };
+        responses: {
+            /** @description The endpoint and its new secret, shown only here; previousSecretExpiresAt ends the overlap. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "description": "Monthly order",
+                     *       "enabled": true,
+                     *       "events": [
+                     *         "connection.status_changed"
+                     *       ],
+                     *       "id": "80000001-1712345678",
+                     *       "previousSecretExpiresAt": "2026-03-14T09:30:00Z",
+                     *       "secret": "whsec_2b7e151628aed2a6abf7158809cf4f3c",
+                     *       "url": "https://app.example.com/hooks/qbconnect"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["RequestEntityTooLarge"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook's ID.
+                 * @example whk_3c8e1g6j9l2n5q7s
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The delivery, Delivered or Failed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attempts": [
+                     *         {
+                     *           "at": "2026-03-14T09:30:00Z",
+                     *           "durationMs": 1,
+                     *           "error": "error",
+                     *           "statusCode": 1
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "deliveredAt": "2026-03-14T09:30:00Z",
+                     *       "eventId": "evt_7b3d9f2h5k8m1p4r",
+                     *       "eventType": "connection.status_changed",
+                     *       "id": "80000001-1712345678",
+                     *       "replayOf": "replay of",
+                     *       "status": "Pending",
+                     *       "webhookId": "whk_3c8e1g6j9l2n5q7s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     onConnectionStatusChanged: {
         parameters: {
             query?: never;
             header: {
+                /** @description The event's ID: the same on every retry and replay of the event, so receivers deduplicate by it (Standard Webhooks). */
+                "webhook-id": string;
+                /** @description When the attempt was signed, in Unix seconds (Standard Webhooks); reject one far from now. */
+                "webhook-timestamp": string;
+                /** @description Space-separated v1,<base64 HMAC-SHA256(key, webhook-id + "." + webhook-timestamp + "." + body)>, key the base64-decoded part of the whsec_ secret (Standard Webhooks); two during a secret rotation's overlap. */
+                "webhook-signature": string;
                 /** @description t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>; several v1 during a secret's rotation. */
                 "Qbconnect-Signature": string;
                 /** @description The event's ID. */
@@ -41447,10 +41995,199 @@ export interface operations {
             };
         };
     };
+    onRecordCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's ID: the same on every retry and replay of the event, so receivers deduplicate by it (Standard Webhooks). */
+                "webhook-id": string;
+                /** @description When the attempt was signed, in Unix seconds (Standard Webhooks); reject one far from now. */
+                "webhook-timestamp": string;
+                /** @description Space-separated v1,<base64 HMAC-SHA256(key, webhook-id + "." + webhook-timestamp + "." + body)>, key the base64-decoded part of the whsec_ secret (Standard Webhooks); two during a secret rotation's overlap. */
+                "webhook-signature": string;
+                /** @description t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>; several v1 during a secret's rotation. */
+                "Qbconnect-Signature": string;
+                /** @description The event's ID. */
+                "Qbconnect-Event-Id": string;
+                /** @description The event's type. */
+                "Qbconnect-Event-Type": string;
+                /** @description The delivery's ID, as the delivery log shows it. */
+                "Qbconnect-Delivery-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                 *       "createdAt": "2026-03-14T09:30:00Z",
+                 *       "data": {
+                 *         "dataType": "data type",
+                 *         "ids": [
+                 *           "ids"
+                 *         ],
+                 *         "operationId": "op_0a1b2c3d4e5f6a7b",
+                 *         "runId": "syn_8c1e4g7j2l",
+                 *         "source": "sync"
+                 *       },
+                 *       "id": "80000001-1712345678",
+                 *       "type": "record.created"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RecordCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer, or none within 15 seconds, fails the attempt; the delivery is retried with backoff. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onRecordDeleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's ID: the same on every retry and replay of the event, so receivers deduplicate by it (Standard Webhooks). */
+                "webhook-id": string;
+                /** @description When the attempt was signed, in Unix seconds (Standard Webhooks); reject one far from now. */
+                "webhook-timestamp": string;
+                /** @description Space-separated v1,<base64 HMAC-SHA256(key, webhook-id + "." + webhook-timestamp + "." + body)>, key the base64-decoded part of the whsec_ secret (Standard Webhooks); two during a secret rotation's overlap. */
+                "webhook-signature": string;
+                /** @description t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>; several v1 during a secret's rotation. */
+                "Qbconnect-Signature": string;
+                /** @description The event's ID. */
+                "Qbconnect-Event-Id": string;
+                /** @description The event's type. */
+                "Qbconnect-Event-Type": string;
+                /** @description The delivery's ID, as the delivery log shows it. */
+                "Qbconnect-Delivery-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                 *       "createdAt": "2026-03-14T09:30:00Z",
+                 *       "data": {
+                 *         "dataType": "data type",
+                 *         "ids": [
+                 *           "ids"
+                 *         ],
+                 *         "operationId": "op_0a1b2c3d4e5f6a7b",
+                 *         "runId": "syn_8c1e4g7j2l",
+                 *         "source": "sync"
+                 *       },
+                 *       "id": "80000001-1712345678",
+                 *       "type": "record.deleted"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RecordDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer, or none within 15 seconds, fails the attempt; the delivery is retried with backoff. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onRecordUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's ID: the same on every retry and replay of the event, so receivers deduplicate by it (Standard Webhooks). */
+                "webhook-id": string;
+                /** @description When the attempt was signed, in Unix seconds (Standard Webhooks); reject one far from now. */
+                "webhook-timestamp": string;
+                /** @description Space-separated v1,<base64 HMAC-SHA256(key, webhook-id + "." + webhook-timestamp + "." + body)>, key the base64-decoded part of the whsec_ secret (Standard Webhooks); two during a secret rotation's overlap. */
+                "webhook-signature": string;
+                /** @description t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>; several v1 during a secret's rotation. */
+                "Qbconnect-Signature": string;
+                /** @description The event's ID. */
+                "Qbconnect-Event-Id": string;
+                /** @description The event's type. */
+                "Qbconnect-Event-Type": string;
+                /** @description The delivery's ID, as the delivery log shows it. */
+                "Qbconnect-Delivery-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                 *       "createdAt": "2026-03-14T09:30:00Z",
+                 *       "data": {
+                 *         "dataType": "data type",
+                 *         "ids": [
+                 *           "ids"
+                 *         ],
+                 *         "operationId": "op_0a1b2c3d4e5f6a7b",
+                 *         "runId": "syn_8c1e4g7j2l",
+                 *         "source": "sync"
+                 *       },
+                 *       "id": "80000001-1712345678",
+                 *       "type": "record.updated"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RecordUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer, or none within 15 seconds, fails the attempt; the delivery is retried with backoff. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     onRotationConnectionUpdated: {
         parameters: {
             query?: never;
             header: {
+                /** @description The event's ID: the same on every retry and replay of the event, so receivers deduplicate by it (Standard Webhooks). */
+                "webhook-id": string;
+                /** @description When the attempt was signed, in Unix seconds (Standard Webhooks); reject one far from now. */
+                "webhook-timestamp": string;
+                /** @description Space-separated v1,<base64 HMAC-SHA256(key, webhook-id + "." + webhook-timestamp + "." + body)>, key the base64-decoded part of the whsec_ secret (Standard Webhooks); two during a secret rotation's overlap. */
+                "webhook-signature": string;
                 /** @description t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>; several v1 during a secret's rotation. */
                 "Qbconnect-Signature": string;
                 /** @description The event's ID. */
@@ -41526,6 +42263,12 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description The event's ID: the same on every retry and replay of the event, so receivers deduplicate by it (Standard Webhooks). */
+                "webhook-id": string;
+                /** @description When the attempt was signed, in Unix seconds (Standard Webhooks); reject one far from now. */
+                "webhook-timestamp": string;
+                /** @description Space-separated v1,<base64 HMAC-SHA256(key, webhook-id + "." + webhook-timestamp + "." + body)>, key the base64-decoded part of the whsec_ secret (Standard Webhooks); two during a secret rotation's overlap. */
+                "webhook-signature": string;
                 /** @description t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>; several v1 during a secret's rotation. */
                 "Qbconnect-Signature": string;
                 /** @description The event's ID. */
@@ -41545,27 +42288,23 @@ export interface operations {
                  *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
                  *       "createdAt": "2026-03-14T09:30:00Z",
                  *       "data": {
-                 *         "dataType": "data type",
-                 *         "deleted": 1,
-                 *         "error": {
-                 *           "code": "invalid",
-                 *           "message": "limit must be between 1 and 1000",
-                 *           "qbCode": "3200",
-                 *           "resolution": "Correct the request as the message says and send it again.",
-                 *           "userMessage": "The request could not be processed."
-                 *         },
-                 *         "fetched": 1,
-                 *         "lastCompletedAt": "2026-03-14T09:30:00Z",
-                 *         "lastFullSyncAt": "2026-03-14T09:30:00Z",
-                 *         "mode": "full",
-                 *         "pages": 1,
-                 *         "remaining": 1,
-                 *         "restarts": 1,
-                 *         "runId": "syn_8c1e4g7j2l",
+                 *         "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                 *         "dataTypes": [
+                 *           {
+                 *             "dataType": "data type",
+                 *             "deleted": 1,
+                 *             "fetched": 1,
+                 *             "mode": "full",
+                 *             "pages": 1,
+                 *             "runId": "syn_8c1e4g7j2l",
+                 *             "status": "Complete"
+                 *           }
+                 *         ],
+                 *         "finishedAt": "2026-03-14T09:30:00Z",
+                 *         "id": "80000001-1712345678",
                  *         "startedAt": "2026-03-14T09:30:00Z",
-                 *         "status": "Idle",
-                 *         "trigger": "schedule",
-                 *         "updatedAt": "2026-03-14T09:30:00Z"
+                 *         "status": "Complete",
+                 *         "trigger": "schedule"
                  *       },
                  *       "id": "80000001-1712345678",
                  *       "type": "sync.completed"
@@ -41595,6 +42334,12 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description The event's ID: the same on every retry and replay of the event, so receivers deduplicate by it (Standard Webhooks). */
+                "webhook-id": string;
+                /** @description When the attempt was signed, in Unix seconds (Standard Webhooks); reject one far from now. */
+                "webhook-timestamp": string;
+                /** @description Space-separated v1,<base64 HMAC-SHA256(key, webhook-id + "." + webhook-timestamp + "." + body)>, key the base64-decoded part of the whsec_ secret (Standard Webhooks); two during a secret rotation's overlap. */
+                "webhook-signature": string;
                 /** @description t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>; several v1 during a secret's rotation. */
                 "Qbconnect-Signature": string;
                 /** @description The event's ID. */
@@ -41660,10 +42405,72 @@ export interface operations {
             };
         };
     };
+    onWebhookTest: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's ID: the same on every retry and replay of the event, so receivers deduplicate by it (Standard Webhooks). */
+                "webhook-id": string;
+                /** @description When the attempt was signed, in Unix seconds (Standard Webhooks); reject one far from now. */
+                "webhook-timestamp": string;
+                /** @description Space-separated v1,<base64 HMAC-SHA256(key, webhook-id + "." + webhook-timestamp + "." + body)>, key the base64-decoded part of the whsec_ secret (Standard Webhooks); two during a secret rotation's overlap. */
+                "webhook-signature": string;
+                /** @description t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>; several v1 during a secret's rotation. */
+                "Qbconnect-Signature": string;
+                /** @description The event's ID. */
+                "Qbconnect-Event-Id": string;
+                /** @description The event's type. */
+                "Qbconnect-Event-Type": string;
+                /** @description The delivery's ID, as the delivery log shows it. */
+                "Qbconnect-Delivery-Id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                 *       "createdAt": "2026-03-14T09:30:00Z",
+                 *       "data": {
+                 *         "message": "limit must be between 1 and 1000",
+                 *         "webhookId": "whk_3c8e1g6j9l2n5q7s"
+                 *       },
+                 *       "id": "80000001-1712345678",
+                 *       "type": "webhook.test"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookTestEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer, or none within 15 seconds, fails the attempt; the delivery is retried with backoff. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     onWriteFailed: {
         parameters: {
             query?: never;
             header: {
+                /** @description The event's ID: the same on every retry and replay of the event, so receivers deduplicate by it (Standard Webhooks). */
+                "webhook-id": string;
+                /** @description When the attempt was signed, in Unix seconds (Standard Webhooks); reject one far from now. */
+                "webhook-timestamp": string;
+                /** @description Space-separated v1,<base64 HMAC-SHA256(key, webhook-id + "." + webhook-timestamp + "." + body)>, key the base64-decoded part of the whsec_ secret (Standard Webhooks); two during a secret rotation's overlap. */
+                "webhook-signature": string;
                 /** @description t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>; several v1 during a secret's rotation. */
                 "Qbconnect-Signature": string;
                 /** @description The event's ID. */
@@ -41738,6 +42545,12 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description The event's ID: the same on every retry and replay of the event, so receivers deduplicate by it (Standard Webhooks). */
+                "webhook-id": string;
+                /** @description When the attempt was signed, in Unix seconds (Standard Webhooks); reject one far from now. */
+                "webhook-timestamp": string;
+                /** @description Space-separated v1,<base64 HMAC-SHA256(key, webhook-id + "." + webhook-timestamp + "." + body)>, key the base64-decoded part of the whsec_ secret (Standard Webhooks); two during a secret rotation's overlap. */
+                "webhook-signature": string;
                 /** @description t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>; several v1 during a secret's rotation. */
                 "Qbconnect-Signature": string;
                 /** @description The event's ID. */
