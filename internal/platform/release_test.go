@@ -66,8 +66,15 @@ func TestServeRunsRotationCampaignOverHTTPAndSMTP(t *testing.T) {
 		t.Helper()
 		fs := gateway.FileState{ConnectionID: conn.ID, File: file, Condition: cond, NeedsUser: cond != "ok"}
 		if success {
-			now := time.Now().Add(time.Second)
-			fs.LastSuccess = &now
+			// Release 1's last success lies before the update; release 2's
+			// after it, even at the store's precision: a release 1
+			// success stamped later than the update would read as release
+			// 2 approved.
+			at := time.Now().Add(-time.Second)
+			if leaf == b {
+				at = time.Now().Add(time.Second)
+			}
+			fs.LastSuccess = &at
 		}
 		if _, err := gw.ReportState(ctx, gateway.State{Connector: info(leaf, v), Files: []gateway.FileState{fs}}); err != nil {
 			t.Fatal(err)
