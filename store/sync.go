@@ -556,6 +556,7 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 		p.db.hub.commitFailed(p.tx.wake)
 		return fmt.Errorf("commit: %w", err)
 	}
+	p.db.checkpoint.wrote()
 	for _, k := range p.tx.wake {
 		p.db.hub.notify(k)
 	}
