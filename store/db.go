@@ -118,6 +118,9 @@ type DB struct {
 	channel      string
 	stopListener context.CancelFunc
 	listenerDone chan struct{}
+	// checkpoint runs SQLite's checkpoints beside the writer
+	// (checkpoint.go); nil with PostgreSQL.
+	checkpoint *checkpointer
 }
 
 // Open opens the store named by dsn and applies pending migrations.
@@ -170,7 +173,12 @@ func (db *DB) openSQLite(path string) error {
 		return err
 	}
 	var err error
-	db.write, err = sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	// The writer's page cache holds sqliteWriterCache KiB rather than
+	// SQLite's default 2 MB: a sync page's upserts touch the records
+	// table's and its indexes' pages over and over, and pages that fall out
+	// are read back with a system call each.
+	db.write, err = sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate&_pragma=cache_size(-"+strconv.Itoa(sqliteWriterCache)+")"+
+		"&_pragma=wal_autocheckpoint("+strconv.Itoa(sqliteCheckpointBackstop)+")")
 	if err != nil {
 		return fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -190,8 +198,11 @@ func (db *DB) openSQLite(path string) error {
 	}
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
-	return nil
+	return db.startCheckpointer(path)
 }
+
+// sqliteWriterCache is the writer connection's page cache in KiB (64 MiB).
+const sqliteWriterCache = 64 << 10
 
 // sqlitePageSize is the page size of new SQLite databases. Sync results
 // (about 1 MB of qbXML per page) and records are written in large
@@ -263,7 +274,8 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the notification listener and closes the pools.
+// Close stops the notification listener and the checkpointer and closes
+// the pools.
 func (db *DB) Close() error {
 	if db.stopListener != nil {
 		db.stopListener()
@@ -274,6 +286,7 @@ func (db *DB) Close() error {
 
 func (db *DB) closePools() error {
 	var errs []error
+	errs = append(errs, db.checkpoint.stop())
 	if db.read != nil && db.read != db.write {
 		errs = append(errs, db.read.Close())
 	}
@@ -343,6 +356,7 @@ func (t *tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 // committed wakes the waiters of what t changed and runs its AfterCommit
 // funcs, once t committed.
 func (t *tx) committed() {
+	t.db.checkpoint.wrote()
 	for _, k := range t.wake {
 		t.db.hub.notify(k)
 	}

@@ -182,7 +182,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.API, err = api.New(acfg); err != nil {
 		return err
 	}
-	acfg.Metrics.Registry.MustRegister(m.Releases.Collector())
+	acfg.Metrics.Registry.MustRegister(m.Releases.Collector(), dispatchCollector{m.DB.Dispatcher()})
 
 	m.ln, err = net.Listen("tcp", m.cfg.Addr)
 	if err != nil {
