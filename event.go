@@ -33,7 +33,7 @@ const (
 	EventRotationConnectionUpdated EventType = "rotation_campaign.connection_updated"
 	// EventWebhookTest: sent on request (POST /v1/webhooks/{id}/test) to
 	// the one endpoint asked, whatever the event types it subscribes to.
-	EventWebhookTest EventType = "webhook.test"
+	EventWebhookTest EventType = "webhook.test_requested"
 	// EventRecordCreated, EventRecordUpdated, EventRecordDeleted: records
 	// of one data type were created, changed or deleted in QuickBooks, as
 	// a sync page or a write brought them (RecordChanges): one event per

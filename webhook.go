@@ -91,7 +91,7 @@ type WebhookService interface {
 	// at all). A rotation during an overlap ends that overlap: only the
 	// secret being replaced is kept.
 	RotateWebhookSecret(ctx context.Context, orgID, id string, overlap time.Duration) (secret string, w *WebhookEndpoint, err error)
-	// TestWebhook sends a webhook.test event to the endpoint now (once,
+	// TestWebhook sends a webhook.test_requested event to the endpoint now (once,
 	// whatever its events or Enabled) and returns the delivery as it
 	// ended: Delivered, or Failed with the attempt's error.
 	TestWebhook(ctx context.Context, orgID, id string) (*WebhookDelivery, error)

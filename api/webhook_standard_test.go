@@ -359,8 +359,8 @@ func TestWebhookTestEventAnswersWithTheDeliveryResult(t *testing.T) {
 				Data     struct{ WebhookID string }
 			}
 			json.Unmarshal(r.Body, &body)
-			if d.Status != "Delivered" || d.EventType != "webhook.test" || d.WebhookID != hook.ID || len(d.Attempts) != 1 || d.Attempts[0].StatusCode != 204 ||
-				body.Type != "webhook.test" || body.ID != d.EventID || body.Data.WebhookID != hook.ID {
+			if d.Status != "Delivered" || d.EventType != "webhook.test_requested" || d.WebhookID != hook.ID || len(d.Attempts) != 1 || d.Attempts[0].StatusCode != 204 ||
+				body.Type != "webhook.test_requested" || body.ID != d.EventID || body.Data.WebhookID != hook.ID {
 				t.Errorf("test delivery %+v, body %s", d, r.Body)
 			}
 
@@ -406,7 +406,7 @@ func TestReplayedDeliveryResendsTheSameBodyWithTheSameWebhookID(t *testing.T) {
 			rc := newRawReceiver(t)
 			var hook, second createdWebhook
 			e.mustDo(201, "POST", "/v1/webhooks", key, map[string]any{"url": rc.srv.URL + "/hooks"}, &hook)
-			e.mustDo(201, "POST", "/v1/webhooks", key, map[string]any{"url": rc.srv.URL + "/second", "events": []string{"webhook.test"}}, &second)
+			e.mustDo(201, "POST", "/v1/webhooks", key, map[string]any{"url": rc.srv.URL + "/second", "events": []string{"webhook.test_requested"}}, &second)
 
 			e.startJobs(t)
 			data, _ := json.Marshal(map[string]string{"id": "op_1"})
@@ -493,7 +493,7 @@ func TestSyncCompletedIsSentOncePerSyncWithCountsPerDataType(t *testing.T) {
 				return ev.Data
 			}
 			first := syncOnce("vendors", "customers", "invoices")
-			if first.CompanyID != c.id || first.Status != "Complete" || first.Trigger != "onDemand" || len(first.DataTypes) != 3 {
+			if first.CompanyID != c.id || first.Status != "Complete" || first.Trigger != "on_demand" || len(first.DataTypes) != 3 {
 				t.Fatalf("sync.completed: %+v", first)
 			}
 			// The counts are the passes' as the sync history shows them.

@@ -482,13 +482,13 @@ func (w *Webhooks) sendNow(ctx context.Context, id string) (*qbconnect.WebhookDe
 	return t.Delivery, nil
 }
 
-// testEvent is the data of a webhook.test event.
+// testEvent is the data of a webhook.test_requested event.
 type testEvent struct {
 	WebhookID string `json:"webhookId"`
 	Message   string `json:"message"`
 }
 
-// TestWebhook sends a webhook.test event to the endpoint now, once, and
+// TestWebhook sends a webhook.test_requested event to the endpoint now, once, and
 // returns the delivery as it ended (Delivered, or Failed with the
 // attempt's error). ENotFound for an unknown, deleted or other-org ID.
 func (w *Webhooks) TestWebhook(ctx context.Context, orgID, id string) (*qbconnect.WebhookDelivery, error) {

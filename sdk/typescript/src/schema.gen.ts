@@ -3331,7 +3331,7 @@ export interface paths {
         put?: never;
         /**
          * Send a test event
-         * @description Sends a webhook.test event to the endpoint now, once, whatever its events and even when it is disabled, and answers with the delivery as it ended: Delivered, or Failed with the attempt's status code or error. A test delivery is not retried.
+         * @description Sends a webhook.test_requested event to the endpoint now, once, whatever its events and even when it is disabled, and answers with the delivery as it ended: Delivered, or Failed with the attempt's status code or error. A test delivery is not retried.
          */
         post: operations["testWebhook"];
         delete?: never;
@@ -3482,7 +3482,7 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
-    "webhook.test": {
+    "webhook.test_requested": {
         parameters: {
             query?: never;
             header?: never;
@@ -3492,8 +3492,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * webhook.test
-         * @description A test event, sent on request (testWebhook) to the one endpoint asked, whatever the event types it subscribes to. POSTed to every webhook endpoint subscribed to webhook.test. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
+         * webhook.test_requested
+         * @description A test event, sent on request (testWebhook) to the one endpoint asked, whatever the event types it subscribes to. POSTed to every webhook endpoint subscribed to webhook.test_requested. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
          */
         post: operations["onWebhookTest"];
         delete?: never;
@@ -6340,10 +6340,10 @@ export interface components {
             txnId?: string;
         };
         /**
-         * @description connection.status_changed, sync.completed, sync.failed, write.succeeded, write.failed, rotation_campaign.connection_updated, record.created, record.updated, record.deleted, webhook.test.
+         * @description connection.status_changed, sync.completed, sync.failed, write.succeeded, write.failed, rotation_campaign.connection_updated, record.created, record.updated, record.deleted, webhook.test_requested.
          * @enum {string}
          */
-        EventType: "connection.status_changed" | "sync.completed" | "sync.failed" | "write.succeeded" | "write.failed" | "rotation_campaign.connection_updated" | "record.created" | "record.updated" | "record.deleted" | "webhook.test";
+        EventType: "connection.status_changed" | "sync.completed" | "sync.failed" | "write.succeeded" | "write.failed" | "rotation_campaign.connection_updated" | "record.created" | "record.updated" | "record.deleted" | "webhook.test_requested";
         /** @description The qbXML ExpenseAccountRef element. */
         ExpenseAccountRef: {
             fullName?: string;
@@ -10954,7 +10954,7 @@ export interface components {
             /** @description The event's ID; deliveries of one event share it (Qbconnect-Event-Id). */
             id: string;
             /** @enum {string} */
-            type: "webhook.test";
+            type: "webhook.test_requested";
         };
         /** @description A client's write failed or timed out; data.error says why. */
         WriteFailedEvent: {
@@ -42438,7 +42438,7 @@ export interface operations {
                  *         "webhookId": "whk_3c8e1g6j9l2n5q7s"
                  *       },
                  *       "id": "80000001-1712345678",
-                 *       "type": "webhook.test"
+                 *       "type": "webhook.test_requested"
                  *     }
                  */
                 "application/json": components["schemas"]["WebhookTestEvent"];
