@@ -299,6 +299,7 @@ func TestWebhookUpdateValidatesLikeCreateAndChangesNothingOnBadInput(t *testing.
 				{"unknown field", key, map[string]any{"secret": "whsec_x"}, 400, "secret"},
 				{"enabled not a boolean", key, map[string]any{"enabled": "no"}, 400, "enabled"},
 				{"another tenant's endpoint", otherKey, map[string]any{"enabled": false}, 404, "webhook not found"},
+				{"oversized body", key, map[string]any{"description": strings.Repeat("x", 1<<20)}, 413, "larger than"},
 			} {
 				r := e.do("PATCH", "/v1/webhooks/"+hook.ID, tc.key, tc.body)
 				if r.Status != tc.status || !strings.Contains(errorOfBody(r.Body)["message"], tc.msg) {
@@ -307,6 +308,10 @@ func TestWebhookUpdateValidatesLikeCreateAndChangesNothingOnBadInput(t *testing.
 			}
 			if r := e.do("PATCH", "/v1/webhooks/whk_0000000000000000", key, map[string]any{"enabled": false}); r.Status != 404 {
 				t.Errorf("unknown endpoint: %d %s", r.Status, r.Body)
+			}
+			// A rotation with an oversized body changes no secret either.
+			if r := e.do("POST", "/v1/webhooks/"+hook.ID+"/rotate-secret", key, `{"overlap":"`+strings.Repeat("1", 1<<20)+`"}`); r.Status != 413 {
+				t.Errorf("oversized rotation: %d %s", r.Status, r.Body)
 			}
 			e.mustDo(200, "GET", "/v1/webhooks/"+hook.ID, key, nil, &got)
 			if fmt.Sprint(got) != want {
