@@ -152,19 +152,8 @@ func (c *Client) PostResult(ctx context.Context, r gateway.Result) (*gateway.Res
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	body, err := c.encode(r, true)
-	if err != nil {
-		return nil, err
-	}
 	path := strings.Replace(gateway.PathResult, "{itemId}", url.PathEscape(r.ItemID), 1)
-	var ack gateway.ResultAck
-	if err := c.retry(ctx, func() error {
-		_, err := c.do(ctx, http.MethodPost, path, nil, body, true, &ack)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	return &ack, nil
+	return postRetried[gateway.ResultAck](ctx, c, path, r, true)
 }
 
 // ExtendLease extends a work item's lease, retrying temporary failures.
@@ -172,30 +161,26 @@ func (c *Client) ExtendLease(ctx context.Context, req gateway.LeaseRequest) (*ga
 	if req.ItemID == "" || req.LeaseID == "" {
 		return nil, errors.New("extend lease: item ID and lease ID are required")
 	}
-	body, err := c.encode(req, false)
-	if err != nil {
-		return nil, err
-	}
 	path := strings.Replace(gateway.PathLease, "{itemId}", url.PathEscape(req.ItemID), 1)
-	var resp gateway.LeaseResponse
-	if err := c.retry(ctx, func() error {
-		_, err := c.do(ctx, http.MethodPost, path, nil, body, true, &resp)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return postRetried[gateway.LeaseResponse](ctx, c, path, req, false)
 }
 
 // ReportState reports the connector's state, retrying temporary failures.
 func (c *Client) ReportState(ctx context.Context, s gateway.State) (*gateway.StateResponse, error) {
-	body, err := c.encode(s, false)
+	return postRetried[gateway.StateResponse](ctx, c, gateway.PathState, s, false)
+}
+
+// postRetried posts v as JSON (gzip-compressed when compress and large)
+// with the connector's credential, retrying temporary failures, and
+// decodes the answer.
+func postRetried[T any](ctx context.Context, c *Client, path string, v any, compress bool) (*T, error) {
+	body, err := c.encode(v, compress)
 	if err != nil {
 		return nil, err
 	}
-	var resp gateway.StateResponse
+	var resp T
 	if err := c.retry(ctx, func() error {
-		_, err := c.do(ctx, http.MethodPost, gateway.PathState, nil, body, true, &resp)
+		_, err := c.do(ctx, http.MethodPost, path, nil, body, true, &resp)
 		return err
 	}); err != nil {
 		return nil, err
@@ -404,18 +389,7 @@ func (c *Client) RequestSync(ctx context.Context, connectionID string) (*gateway
 	if err != nil {
 		return nil, err
 	}
-	body, err := c.encode(struct{}{}, false)
-	if err != nil {
-		return nil, err
-	}
-	var resp gateway.SyncResponse
-	if err := c.retry(ctx, func() error {
-		_, err := c.do(ctx, http.MethodPost, path, nil, body, true, &resp)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return postRetried[gateway.SyncResponse](ctx, c, path, struct{}{}, false)
 }
 
 // Unlink implements gateway.Control.
