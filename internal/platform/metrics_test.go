@@ -6,9 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/gateway"
-	"github.com/qbconnect/qbconnect/gateway/gatewayclient"
 	"github.com/qbconnect/qbconnect/internal/platform"
 )
 
@@ -23,26 +21,7 @@ func TestMetricsShowWhatTheDispatcherAnsweredFromMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// No automatic sync: its first pass would give the connector work.
-	c := &qbconnect.Company{OrgID: org.ID, Name: "Acme", Schedule: qbconnect.SyncSchedule{Every: qbconnect.Duration(-1)}}
-	if err := m.Companies.CreateCompany(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	conn := &qbconnect.Connection{OrgID: org.ID, CompanyID: c.ID, Kind: qbconnect.KindConnector}
-	if err := m.Connections.CreateConnection(ctx, conn); err != nil {
-		t.Fatal(err)
-	}
-	lc, err := m.Connections.CreateLinkCode(ctx, org.ID, conn.ID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := gatewayclient.New(m.URL(), gatewayclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: `C:\a.qbw`}, Connector: gateway.ConnectorInfo{Version: "1"}}); err != nil {
-		t.Fatal(err)
-	}
+	client := linkIdleConnector(t, m, org.ID)
 	for range 2 {
 		p, err := client.Poll(ctx, gateway.PollRequest{})
 		if err != nil {

@@ -46,6 +46,34 @@ func get(t *testing.T, url, key string) (int, map[string]any) {
 	return resp.StatusCode, v
 }
 
+// linkIdleConnector links a connector to a new company of the
+// organisation and returns its gateway client. The company syncs only on
+// request: an automatic first pass would give the connector work.
+func linkIdleConnector(t *testing.T, m *platform.Main, orgID string) *gatewayclient.Client {
+	t.Helper()
+	ctx := context.Background()
+	c := &qbconnect.Company{OrgID: orgID, Name: "Acme", Schedule: qbconnect.SyncSchedule{Every: qbconnect.Duration(-1)}}
+	if err := m.Companies.CreateCompany(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	conn := &qbconnect.Connection{OrgID: orgID, CompanyID: c.ID, Kind: qbconnect.KindConnector}
+	if err := m.Connections.CreateConnection(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	lc, err := m.Connections.CreateLinkCode(ctx, orgID, conn.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := gatewayclient.New(m.URL(), gatewayclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: `C:\a.qbw`}, Connector: gateway.ConnectorInfo{Version: "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
+
 func TestMainServesAndShutsDownGracefully(t *testing.T) {
 	m := startMain(t, platform.Config{})
 	if st, _ := get(t, m.URL()+"/readyz", ""); st != 200 {
@@ -66,26 +94,7 @@ func TestMainServesAndShutsDownGracefully(t *testing.T) {
 
 	// A long-poll in progress does not hold the shutdown up: it answers
 	// "no work" and Close returns.
-	// No automatic sync: its first pass would answer the poll with work.
-	c := &qbconnect.Company{OrgID: org.ID, Name: "Acme", Schedule: qbconnect.SyncSchedule{Every: qbconnect.Duration(-1)}}
-	if err := m.Companies.CreateCompany(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	conn := &qbconnect.Connection{OrgID: org.ID, CompanyID: c.ID, Kind: qbconnect.KindConnector}
-	if err := m.Connections.CreateConnection(ctx, conn); err != nil {
-		t.Fatal(err)
-	}
-	lc, err := m.Connections.CreateLinkCode(ctx, org.ID, conn.ID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := gatewayclient.New(m.URL(), gatewayclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.Link(ctx, gateway.LinkRequest{Code: lc.Code, File: gateway.FileIdentity{Path: `C:\a.qbw`}, Connector: gateway.ConnectorInfo{Version: "1"}}); err != nil {
-		t.Fatal(err)
-	}
+	client := linkIdleConnector(t, m, org.ID)
 	polled := make(chan error, 1)
 	go func() {
 		p, err := client.Poll(ctx, gateway.PollRequest{Wait: 30 * time.Second})
