@@ -252,6 +252,20 @@ func (t *tx) RecordEvent(ctx context.Context, ev *qbconnect.Event) ([]string, er
 	return recordEventTx(ctx, t, ev)
 }
 
+// stampEvent gives ev its creation time (now, unless set) at the
+// stored precision and returns the data to store: ev.Data, or {} when
+// it has none.
+func (db *DB) stampEvent(ev *qbconnect.Event) json.RawMessage {
+	if ev.CreatedAt.IsZero() {
+		ev.CreatedAt = db.now()
+	}
+	ev.CreatedAt = ev.CreatedAt.UTC().Truncate(time.Microsecond)
+	if len(ev.Data) == 0 {
+		return json.RawMessage("{}")
+	}
+	return ev.Data
+}
+
 // recordEventTx is RecordEvent in tx.
 func recordEventTx(ctx context.Context, tx *tx, ev *qbconnect.Event) ([]string, error) {
 	if ev.OrgID == "" || ev.Type == "" {
@@ -261,14 +275,7 @@ func recordEventTx(ctx context.Context, tx *tx, ev *qbconnect.Event) ([]string, 
 	if err != nil {
 		return nil, err
 	}
-	if ev.CreatedAt.IsZero() {
-		ev.CreatedAt = tx.db.now()
-	}
-	ev.CreatedAt = ev.CreatedAt.UTC().Truncate(time.Microsecond)
-	data := ev.Data
-	if len(data) == 0 {
-		data = json.RawMessage("{}")
-	}
+	data := tx.db.stampEvent(ev)
 	ids, err := recordEvent(ctx, tx, id, ev.OrgID, ev.CompanyID, ev.Type, data, ev.CreatedAt)
 	if err != nil {
 		return nil, err
@@ -404,14 +411,7 @@ func (s *WebhookStore) RecordTestEvent(ctx context.Context, webhookID string, ev
 	if err != nil {
 		return "", err
 	}
-	if ev.CreatedAt.IsZero() {
-		ev.CreatedAt = s.db.now()
-	}
-	ev.CreatedAt = ev.CreatedAt.UTC().Truncate(time.Microsecond)
-	data := ev.Data
-	if len(data) == 0 {
-		data = json.RawMessage("{}")
-	}
+	data := s.db.stampEvent(ev)
 	err = s.db.inTx(ctx, func(tx *tx) error {
 		if _, err := findWebhook(ctx, tx, ev.OrgID, webhookID); err != nil {
 			return err
