@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -82,13 +81,12 @@ func validateWebhook(req *webhookRequest) error {
 // validateWebhookURL is the one check of an endpoint's URL, at creation
 // and at a change.
 func validateWebhookURL(raw string) error {
-	u, err := url.Parse(raw)
 	switch {
 	case raw == "":
 		return qbconnect.Errorf(qbconnect.EInvalid, "field \"url\" is required")
 	case len(raw) > maxWebhookURL:
 		return qbconnect.Errorf(qbconnect.EInvalid, "field \"url\" is longer than %d bytes", maxWebhookURL)
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "":
+	case !qbconnect.ValidWebhookURL(raw):
 		return qbconnect.Errorf(qbconnect.EInvalid, "field \"url\" must be an absolute http or https URL without credentials or fragment, not %q", raw)
 	}
 	return nil
@@ -97,17 +95,16 @@ func validateWebhookURL(raw string) error {
 // validateWebhookEvents is the one check of an endpoint's event types, at
 // creation and at a change.
 func validateWebhookEvents(events []qbconnect.EventType) error {
-	known := qbconnect.EventTypes()
-	for _, ev := range events {
-		if !slices.Contains(known, ev) {
-			names := make([]string, len(known))
-			for i, k := range known {
-				names[i] = string(k)
-			}
-			return qbconnect.Errorf(qbconnect.EInvalid, "unknown event type %q (known: %s)", ev, strings.Join(names, ", "))
-		}
+	ev, unknown := qbconnect.UnknownEventType(events)
+	if !unknown {
+		return nil
 	}
-	return nil
+	known := qbconnect.EventTypes()
+	names := make([]string, len(known))
+	for i, k := range known {
+		names[i] = string(k)
+	}
+	return qbconnect.Errorf(qbconnect.EInvalid, "unknown event type %q (known: %s)", ev, strings.Join(names, ", "))
 }
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
