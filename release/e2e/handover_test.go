@@ -119,6 +119,35 @@ func switched(t *testing.T, r *rotation, s *site, campID string) {
 	r.waitStates(campID, string(qbconnect.CampaignSwitched))
 }
 
+// candidateWithQuickBooksClosed closes QuickBooks and rolls release 2
+// out until it waits beside release 1 as the candidate, and checks that a
+// write queued then is applied. It returns the rotation campaign.
+func candidateWithQuickBooksClosed(t *testing.T, r *rotation, s *site) string {
+	t.Helper()
+	s.sim.StopQB()
+	campID := r.release2()
+	waitStep(t, s, gateway.HandoverCandidateInstalled)
+	r.queue("candidate installed")
+	r.checkWrites()
+	return campID
+}
+
+// approvedAsToday plays today's behaviour after a fall-back: the
+// administrator opens the file and approves release 2; the writes queued
+// meanwhile are applied and the campaign completes.
+func approvedAsToday(t *testing.T, r *rotation, s *site, campID string) {
+	t.Helper()
+	r.queue("after fall-back")
+	s.sim.Open(s.file)
+	s.c.PerformSync(s.conn.ID)
+	s.sim.Answer(dialogFor(t, r, s, s.file), qbdsim.ChoiceAlways)
+	r.checkWrites()
+	wait.For(t, "the campaign to count the connection approved", patience, func() (bool, string) {
+		c := campaign(r.lender, campID)
+		return c.Status == qbconnect.CampaignComplete, fmt.Sprint(states(c))
+	})
+}
+
 func TestHandoverRightFileOpenAsksByItselfAndNoWriteWaits(t *testing.T) {
 	r, s := oneSite(t)
 	r.queue("before rollout")
@@ -138,11 +167,7 @@ func TestHandoverRightFileOpenAsksByItselfAndNoWriteWaits(t *testing.T) {
 
 func TestHandoverOtherFileOpenApprovedForTheWrongFileKeepsServing(t *testing.T) {
 	r, s := oneSite(t)
-	s.sim.StopQB()
-	campID := r.release2()
-	waitStep(t, s, gateway.HandoverCandidateInstalled)
-	r.queue("candidate installed")
-	r.checkWrites()
+	campID := candidateWithQuickBooksClosed(t, r, s)
 	noDialog(t, s, "with QuickBooks closed")
 
 	// The user opens another company file and presses Approve the new
@@ -227,11 +252,7 @@ func oneStampedSite(t *testing.T) (*rotation, *site) {
 
 func TestHandoverOldCertificateExpiredBeforeApprovalFallsBackWithAClearState(t *testing.T) {
 	r, s := oneSite(t)
-	s.sim.StopQB()
-	campID := r.release2()
-	waitStep(t, s, gateway.HandoverCandidateInstalled)
-	r.queue("candidate installed")
-	r.checkWrites()
+	campID := candidateWithQuickBooksClosed(t, r, s)
 
 	// Certificate A expires (QuickBooks' clock passes it); release 1's
 	// signature has no timestamp, and QuickBooks refuses it: the file
@@ -246,16 +267,7 @@ func TestHandoverOldCertificateExpiredBeforeApprovalFallsBackWithAClearState(t *
 	if !strings.Contains(step.Message, "expired") || step.Resolution == "" {
 		t.Errorf("the card does not say why and what to do: %+v", step)
 	}
-	// Today's behaviour: the administrator opens the file and approves.
-	r.queue("after fall-back")
-	s.sim.Open(s.file)
-	s.c.PerformSync(s.conn.ID)
-	s.sim.Answer(dialogFor(t, r, s, s.file), qbdsim.ChoiceAlways)
-	r.checkWrites()
-	wait.For(t, "the campaign to count the connection approved", patience, func() (bool, string) {
-		c := campaign(r.lender, campID)
-		return c.Status == qbconnect.CampaignComplete, fmt.Sprint(states(c))
-	})
+	approvedAsToday(t, r, s, campID)
 }
 
 // The publisher revokes release 1 while release 2 waits for QuickBooks'
@@ -265,11 +277,7 @@ func TestHandoverOldCertificateExpiredBeforeApprovalFallsBackWithAClearState(t *
 // with the revocation as the reason until QuickBooks approves release 2.
 func TestHandoverOldReleaseRevokedBeforeApprovalFallsBackWithAClearState(t *testing.T) {
 	r, s := oneSite(t)
-	s.sim.StopQB()
-	campID := r.release2()
-	waitStep(t, s, gateway.HandoverCandidateInstalled)
-	r.queue("candidate installed")
-	r.checkWrites()
+	campID := candidateWithQuickBooksClosed(t, r, s)
 
 	out := r.plat.Release("revoke", "--version", "1.0.0", "--reason", "loses writes on reconnect")
 	if !strings.Contains(out, "1.0.0: revoked") {
@@ -287,16 +295,7 @@ func TestHandoverOldReleaseRevokedBeforeApprovalFallsBackWithAClearState(t *test
 	}
 	r.waitStates(campID, string(qbconnect.CampaignFellBack)+"/"+qbconnect.SubReleaseRevoked)
 
-	// Today's behaviour: the administrator opens the file and approves.
-	r.queue("after fall-back")
-	s.sim.Open(s.file)
-	s.c.PerformSync(s.conn.ID)
-	s.sim.Answer(dialogFor(t, r, s, s.file), qbdsim.ChoiceAlways)
-	r.checkWrites()
-	wait.For(t, "the campaign to count the connection approved", patience, func() (bool, string) {
-		c := campaign(r.lender, campID)
-		return c.Status == qbconnect.CampaignComplete, fmt.Sprint(states(c))
-	})
+	approvedAsToday(t, r, s, campID)
 }
 
 func TestHandoverQuickBooksClosedNoWriteWaitsAndReleaseTwoAsksWhenTheFileOpens(t *testing.T) {
@@ -372,11 +371,7 @@ func TestHandoverTimestampedOldReleaseKeepsServingAfterItsCertificateExpires(t *
 	if id := s.c.Status().Identity; !id.Timestamped {
 		t.Fatalf("release 1 does not see its own timestamp: %+v", id)
 	}
-	s.sim.StopQB()
-	campID := r.release2()
-	waitStep(t, s, gateway.HandoverCandidateInstalled)
-	r.queue("candidate installed")
-	r.checkWrites()
+	campID := candidateWithQuickBooksClosed(t, r, s)
 
 	// Certificate A expires (QuickBooks' clock passes it); release 1's
 	// signature is timestamped, and QuickBooks still lets it in by itself.
