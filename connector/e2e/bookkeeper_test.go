@@ -95,23 +95,33 @@ func TestLastSuccessfulSyncIsSetBySyncsAndSurvivesRestarts(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.link()
 	e.agent.Run()
-	e.expectState(qbd.CondOK)
-	// The platform's first pass after linking is a sync.
+	// Without Perform Sync, whose request would queue a sync of its own.
+	e.awaitState(qbd.CondOK, time.Minute)
 	e.plat.StartSync(e.company.ID)
 	e.plat.WaitSynced(e.company.ID, time.Minute)
+	// A sync requested while another ran starts when it ends: wait for
+	// every pass to finish, so that no work runs from here on.
+	wait.For(t, "every sync pass finished", time.Minute, func() (bool, string) {
+		for _, r := range e.plat.SyncRuns(e.company.ID) {
+			if r.FinishedAt == nil {
+				return false, r.DataType + " is " + string(r.Status)
+			}
+		}
+		return true, ""
+	})
 	first := e.file().LastSync
 	if first == nil {
 		t.Fatal("a sync did not set the last successful sync")
 	}
-	// QuickBooks closes and opens again: the connector checks it, with
-	// success at the end, and no work runs.
+	// QuickBooks closes and opens again: the connector checks it by
+	// itself, with success at the end, and no work runs.
 	f := false
 	e.setApp(qbdsim.AppChange{AutoLogin: &f})
 	e.sim.StopQB()
-	e.expectState(qbd.CondQBClosed)
+	e.awaitState(qbd.CondQBClosed, time.Minute)
 	e.sim.StartQB()
 	e.open(testenv.AcmeFile, "single")
-	e.expectState(qbd.CondOK)
+	e.awaitState(qbd.CondOK, time.Minute)
 	if got := e.file().LastSync; got == nil || !got.Equal(*first) {
 		t.Errorf("checks of QuickBooks moved the last successful sync from %v to %v", first, got)
 	}

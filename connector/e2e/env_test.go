@@ -132,9 +132,16 @@ func (e *env) expectState(code string, wantMessage ...string) {
 	// Perform Sync asks QuickBooks again at once, as the end user would
 	// (whether the platform takes the sync request does not matter here).
 	e.agent.UI("POST", "/api/files/"+e.conn.ID+"/sync", nil, nil)
+	e.awaitState(code, 15*time.Second, wantMessage...)
+}
+
+// awaitState is expectState without pressing Perform Sync: the connector
+// notices the change by itself, and no sync is queued.
+func (e *env) awaitState(code string, timeout time.Duration, wantMessage ...string) {
+	e.tb.Helper()
 	var fs *connector.FileStatus
 	var h qbconnect.Health
-	wait.For(e.tb, "state "+code+" locally and on the platform", 15*time.Second, func() (bool, string) {
+	wait.For(e.tb, "state "+code+" locally and on the platform", timeout, func() (bool, string) {
 		fs, h = e.agent.Status().File(e.conn.ID), e.health()
 		if fs == nil {
 			return false, "no file"
