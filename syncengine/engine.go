@@ -383,6 +383,51 @@ func (e *Engine) HandleOperation(ctx context.Context, op *qbconnect.Operation, r
 	return e.ingest(ctx, st, d, response)
 }
 
+// IngestPage ingests the finished sync page that tx completes in tx
+// itself (see control.PageIngester): the completion, the page's records,
+// its checkpoint, the next page's operation and the events they raise
+// commit together, and the page's answer is not stored (its records are).
+// It returns false, having changed nothing, for an operation that is not
+// a finished sync page and when the page could not be ingested (err says
+// why); the caller then hands the stored answer to HandleOperation after
+// the commit, as before.
+func (e *Engine) IngestPage(ctx context.Context, tx qbconnect.CompletionTx) (bool, error) {
+	op := tx.Operation()
+	if op.Kind != qbconnect.OpSync || !op.Status.Done() {
+		return false, nil
+	}
+	var m syncMeta
+	if err := json.Unmarshal(op.Meta, &m); err != nil || m.RunID == "" {
+		return false, fmt.Errorf("syncengine: operation %s has no sync page state", op.ID)
+	}
+	d := e.byName[m.DataType]
+	if d == nil {
+		return false, nil // a type this engine was configured not to sync
+	}
+	page, err := e.states.JoinSyncPage(ctx, tx, op.CompanyID, m.DataType, m.key())
+	if c := qbconnect.ErrorCodeOf(err); c == qbconnect.EConflict || c == qbconnect.ENotFound {
+		return true, nil // a duplicate, or a page of an abandoned pass
+	}
+	if err != nil {
+		return false, err
+	}
+	defer page.Rollback()
+	st := page.State()
+	if op.Status != qbconnect.OpSucceeded {
+		cause := op.Error
+		if cause == nil {
+			cause = &qbconnect.Error{Code: qbconnect.EUnavailable, Message: fmt.Sprintf("the sync request ended %s", op.Status)}
+		}
+		err = e.failIn(ctx, page, st, cause)
+	} else {
+		_, err = e.fill(ctx, page, st, d, bytes.NewReader(op.Result))
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // ingest streams one page's response into the store and plans what follows.
 func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataType, r io.Reader) ([]*qbconnect.Operation, error) {
 	page, err := e.states.BeginSyncPage(ctx, st.CompanyID, d.name, store.KeyOf(st))
@@ -393,6 +438,23 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 		return nil, err
 	}
 	defer page.Rollback()
+	return e.fill(ctx, page, st, d, r)
+}
+
+// fill writes a page's response into page and commits it with the
+// checkpoint and the next page's operation. A page begun with
+// BeginSyncPage restarts or fails its pass in transactions of their own;
+// a joined page (IngestPage) does so in its own transaction, and returns
+// no follow-up operations.
+func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.SyncState, d *dataType, r io.Reader) ([]*qbconnect.Operation, error) {
+	joined := page.Joined()
+	restart := func(cause *qbconnect.Error) ([]*qbconnect.Operation, error) {
+		if joined {
+			return nil, e.restartIn(ctx, page, st, d, cause)
+		}
+		page.Rollback()
+		return e.restartPass(ctx, st, d, cause)
+	}
 	dec := qbxml.NewDecoder(r, &qbxml.Options{Generic: true})
 	var main *qbxml.Response
 	var statusErr *qbxml.StatusError
@@ -406,8 +468,7 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 			break
 		}
 		if err != nil {
-			page.Rollback()
-			return e.restartPass(ctx, st, d, &qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
+			return restart(&qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
 				Message: "the QuickBooks response could not be read", Err: err})
 		}
 		switch it.Kind {
@@ -447,12 +508,10 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 		}
 	}
 	if statusErr != nil {
-		page.Rollback()
-		return e.restartPass(ctx, st, d, statusError(statusErr))
+		return restart(statusError(statusErr))
 	}
 	if main == nil {
-		page.Rollback()
-		return e.restartPass(ctx, st, d, &qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
+		return restart(&qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
 			Message: fmt.Sprintf("the QuickBooks response holds no %sQueryRs", d.object)})
 	}
 	next := *st
@@ -473,8 +532,7 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 		// The iterator moved past records this pass never received: an
 		// earlier run of this continuation answered, and the answer was
 		// lost. Only a new iterator can bring them back.
-		page.Rollback()
-		return e.restartPass(ctx, st, d, &qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
+		return restart(&qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
 			Message: fmt.Sprintf("page %d of the %s iterator returned %d records with %d remaining, but %d remained: a page was lost",
 				st.Pages, d.name, fetched, remaining, st.Remaining)})
 	}
@@ -490,6 +548,9 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 		want, err := e.pageOperation(&next, d)
 		if err == nil {
 			next.OpID, err = page.Enqueue(want)
+		}
+		if err != nil && joined {
+			return nil, e.failIn(ctx, page, st, asError(err, "the next page could not be queued"))
 		}
 		if err != nil {
 			page.Rollback()
@@ -508,6 +569,9 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 	if !more {
 		e.log.InfoContext(ctx, "sync pass complete", "company", st.CompanyID, "type", d.name, "mode", st.Mode,
 			"pages", next.Pages, "fetched", next.Fetched, "deleted", next.Deleted, "restarts", next.Restarts)
+		return nil, nil
+	}
+	if joined {
 		return nil, nil
 	}
 	op, err := e.queue.FindOperation(ctx, next.OrgID, next.OpID)
@@ -568,6 +632,53 @@ func (e *Engine) restartPass(ctx context.Context, st *qbconnect.SyncState, d *da
 		return nil, e.failPass(ctx, &next, asError(err, "the restarted pass could not be queued"))
 	}
 	return []*qbconnect.Operation{op}, nil
+}
+
+// restartIn is restartPass in a joined page's transaction: what the page
+// wrote is discarded, and the restarted state and its first page's
+// operation commit with the page's completion.
+func (e *Engine) restartIn(ctx context.Context, page *store.SyncPage, st *qbconnect.SyncState, d *dataType, cause *qbconnect.Error) error {
+	if !cause.Retryable || st.Restarts >= e.cfg.MaxRestarts {
+		return e.failIn(ctx, page, st, cause)
+	}
+	e.log.WarnContext(ctx, "sync pass restarts", "company", st.CompanyID, "type", d.name, "page", st.Pages, "err", cause)
+	if err := page.Discard(); err != nil {
+		return err
+	}
+	next := *st
+	next.Restarts++
+	next.Pages, next.Fetched, next.Deleted, next.IteratorID, next.OpID, next.Remaining = 0, 0, 0, "", "", 0
+	next.Status = qbconnect.SyncFetching
+	want, err := e.pageOperation(&next, d)
+	if err == nil {
+		next.OpID, err = page.Enqueue(want)
+	}
+	if err != nil {
+		return e.failIn(ctx, page, &next, asError(err, "the restarted pass could not be queued"))
+	}
+	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Restarts: next.Restarts}
+	return ignoreConflict(page.Commit(&next, run))
+}
+
+// failIn is failPass in a joined page's transaction.
+func (e *Engine) failIn(ctx context.Context, page *store.SyncPage, st *qbconnect.SyncState, cause *qbconnect.Error) error {
+	e.log.WarnContext(ctx, "sync pass failed", "company", st.CompanyID, "type", st.DataType, "page", st.Pages, "err", cause)
+	if err := page.Discard(); err != nil {
+		return err
+	}
+	now := e.now()
+	next := *st
+	next.Status, next.Error, next.IteratorID = qbconnect.SyncFailed, cause, ""
+	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFailed, Error: cause, Pages: st.Pages, Fetched: st.Fetched,
+		Deleted: st.Deleted, Restarts: st.Restarts, FinishedAt: &now}
+	return ignoreConflict(page.Commit(&next, run))
+}
+
+func ignoreConflict(err error) error {
+	if qbconnect.ErrorCodeOf(err) == qbconnect.EConflict {
+		return nil
+	}
+	return err
 }
 
 // failPass marks the pass Failed with cause.
