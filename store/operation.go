@@ -697,7 +697,7 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 		}
 		current := op.Status == qbconnect.OpInFlight && op.LeaseID == leaseID
 		// With a Then the result is written after it, unless Then consumed
-		// it (completionTx.ConsumeResult): a sync page's records are
+		// it (completionTx.consumeResult): a sync page's records are
 		// stored instead of its answer.
 		stored := nonNil(out.Response)
 		if out.Then != nil {
@@ -1035,15 +1035,15 @@ type completionTx struct {
 	tx            *tx
 	op            *qbconnect.Operation
 	before, after *qbconnect.Connection
-	// consumed: the operation's result is not stored (ConsumeResult).
+	// consumed: the operation's result is not stored (consumeResult).
 	consumed bool
 }
 
-// ConsumeResult says that what the operation's result changed is stored
+// consumeResult says that what the operation's result changed is stored
 // in this transaction, so the result itself need not be: the operation
 // completes with an empty Result (SyncStore.JoinSyncPage calls it for a
 // sync page whose records it wrote, or that was ingested already).
-func (c *completionTx) ConsumeResult() { c.consumed = true }
+func (c *completionTx) consumeResult() { c.consumed = true }
 
 var _ qbconnect.CompletionTx = (*completionTx)(nil)
 

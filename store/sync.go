@@ -544,7 +544,7 @@ func (s *SyncStore) JoinSyncPage(ctx context.Context, done qbconnect.CompletionT
 	}
 	if err := p.open(); err != nil {
 		if c := qbconnect.ErrorCodeOf(err); c == qbconnect.EConflict || c == qbconnect.ENotFound {
-			p.joined.ConsumeResult()
+			p.joined.consumeResult()
 		}
 		p.rollbackJoined()
 		return nil, err
@@ -887,7 +887,7 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 		if _, err := p.tx.exec(p.ctx, "RELEASE SAVEPOINT sync_page"); err != nil {
 			return fmt.Errorf("sync page: %w", err)
 		}
-		p.joined.ConsumeResult()
+		p.joined.consumeResult()
 		return nil
 	}
 	if p.full != nil {
