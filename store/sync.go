@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
@@ -23,28 +22,10 @@ type SyncStore struct {
 	ended    qbconnect.SyncEndFunc        // see OnPassEnd
 	runEnded qbconnect.SyncRunEndFunc     // see OnRunEnd
 	changed  qbconnect.RecordsChangedFunc // see OnRecordsChanged
-
-	mu   sync.Mutex
-	full *sql.Stmt // the full-batch upsert, prepared once on the writer
 }
 
-// NewSyncStore returns the sync store of db. Keep one per DB: it caches a
-// prepared statement.
+// NewSyncStore returns the sync store of db.
 func NewSyncStore(db *DB) *SyncStore { return &SyncStore{db: db} }
-
-// fullBatch returns the prepared full-batch upsert, preparing it once.
-func (s *SyncStore) fullBatch(ctx context.Context) (*sql.Stmt, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.full == nil {
-		st, err := s.db.write.PrepareContext(ctx, s.db.rebind(recordInsertSQL(recordBatch)))
-		if err != nil {
-			return nil, fmt.Errorf("prepare upsert: %w", err)
-		}
-		s.full = st
-	}
-	return s.full, nil
-}
 
 // SyncKey names the page of a pass whose result the engine awaits: the
 // pass (RunID), how often it restarted, and how many pages it committed.
@@ -476,7 +457,7 @@ type SyncPage struct {
 	now     int64
 	batch   []*qbconnect.Record
 	args    []any
-	shared  *sql.Stmt // the store's prepared full-batch upsert
+	shared  *sql.Stmt // the DB's prepared full-batch upsert (SQLite)
 	full    *sql.Stmt // shared, bound to this transaction
 	deleted []string
 	delAt   []int64
@@ -499,21 +480,12 @@ type SyncPage struct {
 // page was ingested already, or the pass restarted), ENotFound when there
 // is no state; the caller then drops the result.
 func (s *SyncStore) BeginSyncPage(ctx context.Context, companyID, typ string, expect SyncKey) (*SyncPage, error) {
-	// Prepare before the transaction: with SQLite the transaction holds
-	// the only writer connection.
-	var full *sql.Stmt
-	if s.db.dialect != Postgres {
-		var err error
-		if full, err = s.fullBatch(ctx); err != nil {
-			return nil, err
-		}
-	}
 	stx, err := s.db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	p := &SyncPage{s: s, db: s.db, tx: &tx{Tx: stx, db: s.db}, ctx: ctx, expect: expect, company: companyID, typ: typ,
-		now: micros(s.db.now()), shared: full}
+		now: micros(s.db.now()), shared: s.db.recordUpsert}
 	if err := p.open(); err != nil {
 		_ = stx.Rollback()
 		return nil, err
@@ -535,10 +507,7 @@ func (s *SyncStore) JoinSyncPage(ctx context.Context, done qbconnect.CompletionT
 		return nil, qbconnect.Errorf(qbconnect.EInvalid, "sync page: not a completion of this store")
 	}
 	p := &SyncPage{s: s, db: s.db, tx: c.tx, ctx: ctx, expect: expect, company: companyID, typ: typ,
-		now: micros(s.db.now()), joined: c}
-	s.mu.Lock()
-	p.shared = s.full // prepared by an earlier page, if any
-	s.mu.Unlock()
+		now: micros(s.db.now()), joined: c, shared: s.db.recordUpsert}
 	if _, err := c.tx.exec(ctx, "SAVEPOINT sync_page"); err != nil {
 		return nil, fmt.Errorf("sync page: %w", err)
 	}
@@ -768,14 +737,8 @@ func (p *SyncPage) upsertBatch() error {
 	if p.written != nil {
 		err = p.upsertReturning(recordInsertSQL(len(uniq)), p.args...)
 	} else if len(uniq) == recordBatch {
-		if p.full == nil && p.shared != nil {
+		if p.full == nil {
 			p.full = p.tx.StmtContext(p.ctx, p.shared)
-		} else if p.full == nil {
-			// A joined page cannot prepare on the writer its transaction
-			// holds: it prepares in the transaction.
-			if p.full, err = p.tx.PrepareContext(p.ctx, p.db.rebind(recordInsertSQL(recordBatch))); err != nil {
-				return fmt.Errorf("prepare upsert: %w", err)
-			}
 		}
 		_, err = p.full.ExecContext(p.ctx, p.args...)
 	} else {
