@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/internal/platformtest"
 	"github.com/qbconnect/qbconnect/qbd"
@@ -231,7 +232,8 @@ func cachedFleetCompany(b *testing.B) string {
 // into one platform (one store on PostgreSQL, one engine, one queue), each
 // company with its own simulated QuickBooks answering with the latency
 // model above (qbPerRequest, qbPerRecord) and its own runner doing what a
-// connector does (lease, run in QuickBooks, complete, hand to the engine).
+// connector does (lease, run in QuickBooks, post the result, which the
+// control plane completes and ingests in one transaction).
 // It reports:
 //
 //   - records/s: records stored per second of wall time, all companies;
@@ -383,12 +385,7 @@ func (f *fleet) runCompany(ctx context.Context, c *fleetCompany) error {
 			return fmt.Errorf("QuickBooks: %w", qerr)
 		}
 		c.cpu += threadCPU(func() {
-			var done *qbconnect.Operation
-			var applied bool
-			done, applied, err = f.env.Queue.Complete(ctx, l.Operation.ID, l.LeaseID, qbconnect.Outcome{Response: resp})
-			if err == nil && applied && done.Status.Done() {
-				_, err = f.eng.HandleOperation(ctx, done, bytes.NewReader(resp))
-			}
+			_, _, err = f.env.Control.Complete(ctx, l.Operation, control.Report{LeaseID: l.LeaseID, Response: resp})
 		})
 		if err != nil {
 			return err
