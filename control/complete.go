@@ -103,12 +103,24 @@ func (p *Plane) outcome(r Report) qbconnect.Outcome {
 	return out
 }
 
+// PageIngester is a sync engine that ingests a finished sync page in the
+// transaction that completes it (syncengine.Engine): the page's records,
+// its checkpoint and the next page's operation commit with the
+// completion, and the page's answer is not stored. IngestPage returns
+// false when it did not ingest the page (not a sync page, or an error);
+// Complete then hands the stored answer to HandleOperation after the
+// commit.
+type PageIngester interface {
+	IngestPage(ctx context.Context, tx qbconnect.CompletionTx) (bool, error)
+}
+
 // Complete is the one path by which a transport completes an operation it
 // leased. In one transaction it records the outcome (the table in
 // outcome), sets the connection's health, lets the sync engine store what
-// a write changed, and records the events the change raises (an outbox);
-// only then are waiters woken and the events' deliveries started. A sync
-// page is then ingested by the sync engine, which queues the next page.
+// a write changed or what a sync page brought (when the engine is a
+// PageIngester; otherwise the page is ingested after the commit), and
+// records the events the change raises (an outbox); only then are waiters
+// woken and the events' deliveries started.
 //
 // applied is false when the outcome did not decide the operation (a
 // duplicate, or a lease that was offered again); the returned operation is
@@ -119,11 +131,21 @@ func (p *Plane) Complete(ctx context.Context, op *qbconnect.Operation, r Report)
 	record := func(ctx context.Context, tx qbconnect.CompletionTx, typ qbconnect.EventType, orgID, companyID string, data any) error {
 		return p.recordIn(ctx, tx, typ, orgID, companyID, data)
 	}
+	ingested := false
 	out.Then = func(ctx context.Context, tx qbconnect.CompletionTx) error {
 		ob.mu.Lock()
 		ob.deliveries, ob.types = nil, nil
 		ob.mu.Unlock()
 		done := tx.Operation()
+		if pi, ok := p.cfg.Sync.(PageIngester); ok && done.Kind == qbconnect.OpSync {
+			ok, err := pi.IngestPage(ctx, tx)
+			if err != nil {
+				// The page is ingested again after the commit, and by
+				// the engine's reconciler.
+				p.cfg.Logger.ErrorContext(ctx, "sync page not ingested with its completion", "op", done.ID, "err", err)
+			}
+			ingested = ok
+		}
 		var res *qbconnect.WriteResult
 		if done.Kind == qbconnect.OpWrite && done.Status.Done() && p.cfg.Sync != nil {
 			var err error
@@ -171,7 +193,7 @@ func (p *Plane) Complete(ctx context.Context, op *qbconnect.Operation, r Report)
 		return done, false, nil
 	}
 	p.committed(ctx, ob)
-	if done.Kind == qbconnect.OpSync && done.Status.Done() && p.cfg.Sync != nil {
+	if done.Kind == qbconnect.OpSync && done.Status.Done() && p.cfg.Sync != nil && !ingested {
 		p.ingestPage(ctx, done, before)
 		p.committed(ctx, ob)
 	}

@@ -121,6 +121,10 @@ type DB struct {
 	// checkpoint runs SQLite's checkpoints beside the writer
 	// (checkpoint.go); nil with PostgreSQL.
 	checkpoint *checkpointer
+	// recordUpsert is the full-batch record upsert, prepared on SQLite's
+	// writer at Open: a sync page that joins a transaction holding the
+	// writer could not prepare it then. Nil with PostgreSQL.
+	recordUpsert *sql.Stmt
 }
 
 // Open opens the store named by dsn and applies pending migrations.
@@ -148,6 +152,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if db.dialect != Postgres {
+		if db.recordUpsert, err = db.write.PrepareContext(ctx, recordInsertSQL(recordBatch)); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("prepare record upsert: %w", err)
+		}
 	}
 	if db.dialect == Postgres {
 		if err := db.startListener(ctx, dsn); err != nil {
@@ -287,6 +297,9 @@ func (db *DB) Close() error {
 func (db *DB) closePools() error {
 	var errs []error
 	errs = append(errs, db.checkpoint.stop())
+	if db.recordUpsert != nil {
+		errs = append(errs, db.recordUpsert.Close())
+	}
 	if db.read != nil && db.read != db.write {
 		errs = append(errs, db.read.Close())
 	}

@@ -696,12 +696,19 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 			}
 		}
 		current := op.Status == qbconnect.OpInFlight && op.LeaseID == leaseID
+		// With a Then the result is written after it, unless Then consumed
+		// it (completionTx.consumeResult): a sync page's records are
+		// stored instead of its answer.
+		stored := nonNil(out.Response)
+		if out.Then != nil {
+			stored = []byte{}
+		}
 		switch {
 		case op.Status.Done():
 		case out.Failure == nil:
 			applied = true
 			_, err = tx.exec(ctx, `UPDATE operations SET status = 'Success', result = ?, error = NULL, lease_id = NULL, lease_expires_at = NULL,
-				completed_at = ?, updated_at = ? WHERE id = ?`, nonNil(out.Response), micros(now), micros(now), opID)
+				completed_at = ?, updated_at = ? WHERE id = ?`, stored, micros(now), micros(now), opID)
 		case current:
 			applied = true
 			err = q.fail(ctx, tx, op, out, now)
@@ -752,7 +759,16 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 			if err != nil {
 				return notFound(err, "connection", op.ConnectionID)
 			}
-			return out.Then(ctx, &completionTx{tx: tx, op: done, before: before, after: after})
+			c := &completionTx{tx: tx, op: done, before: before, after: after}
+			if err := out.Then(ctx, c); err != nil {
+				return err
+			}
+			if c.consumed || out.Failure != nil || len(result) == 0 {
+				return nil
+			}
+			if _, err := tx.exec(ctx, "UPDATE operations SET result = ? WHERE id = ?", result, opID); err != nil {
+				return fmt.Errorf("complete %s: %w", opID, err)
+			}
 		}
 		return nil
 	})
@@ -1019,7 +1035,15 @@ type completionTx struct {
 	tx            *tx
 	op            *qbconnect.Operation
 	before, after *qbconnect.Connection
+	// consumed: the operation's result is not stored (consumeResult).
+	consumed bool
 }
+
+// consumeResult says that what the operation's result changed is stored
+// in this transaction, so the result itself need not be: the operation
+// completes with an empty Result (SyncStore.JoinSyncPage calls it for a
+// sync page whose records it wrote, or that was ingested already).
+func (c *completionTx) consumeResult() { c.consumed = true }
 
 var _ qbconnect.CompletionTx = (*completionTx)(nil)
 

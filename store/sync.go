@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
@@ -23,28 +22,10 @@ type SyncStore struct {
 	ended    qbconnect.SyncEndFunc        // see OnPassEnd
 	runEnded qbconnect.SyncRunEndFunc     // see OnRunEnd
 	changed  qbconnect.RecordsChangedFunc // see OnRecordsChanged
-
-	mu   sync.Mutex
-	full *sql.Stmt // the full-batch upsert, prepared once on the writer
 }
 
-// NewSyncStore returns the sync store of db. Keep one per DB: it caches a
-// prepared statement.
+// NewSyncStore returns the sync store of db.
 func NewSyncStore(db *DB) *SyncStore { return &SyncStore{db: db} }
-
-// fullBatch returns the prepared full-batch upsert, preparing it once.
-func (s *SyncStore) fullBatch(ctx context.Context) (*sql.Stmt, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.full == nil {
-		st, err := s.db.write.PrepareContext(ctx, s.db.rebind(recordInsertSQL(recordBatch)))
-		if err != nil {
-			return nil, fmt.Errorf("prepare upsert: %w", err)
-		}
-		s.full = st
-	}
-	return s.full, nil
-}
 
 // SyncKey names the page of a pass whose result the engine awaits: the
 // pass (RunID), how often it restarted, and how many pages it committed.
@@ -476,11 +457,17 @@ type SyncPage struct {
 	now     int64
 	batch   []*qbconnect.Record
 	args    []any
-	shared  *sql.Stmt // the store's prepared full-batch upsert
+	shared  *sql.Stmt // the DB's prepared full-batch upsert (SQLite)
 	full    *sql.Stmt // shared, bound to this transaction
 	deleted []string
 	delAt   []int64
 	done    bool
+	// joined is the completion the page is part of (JoinSyncPage): the
+	// page writes in its transaction, under a savepoint, and never commits
+	// it.
+	joined *completionTx
+	// state is the stored state the page found (the awaited page's).
+	state *qbconnect.SyncState
 	// changes collects what the page changed when the OnRecordsChanged
 	// hook wants it (nil otherwise); written receives the IDs one upsert
 	// wrote while flush finds them.
@@ -493,45 +480,106 @@ type SyncPage struct {
 // page was ingested already, or the pass restarted), ENotFound when there
 // is no state; the caller then drops the result.
 func (s *SyncStore) BeginSyncPage(ctx context.Context, companyID, typ string, expect SyncKey) (*SyncPage, error) {
-	// Prepare before the transaction: with SQLite the transaction holds
-	// the only writer connection.
-	var full *sql.Stmt
-	if s.db.dialect != Postgres {
-		var err error
-		if full, err = s.fullBatch(ctx); err != nil {
-			return nil, err
-		}
-	}
 	stx, err := s.db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	p := &SyncPage{s: s, db: s.db, tx: &tx{Tx: stx, db: s.db}, ctx: ctx, expect: expect, company: companyID, typ: typ,
-		now: micros(s.db.now()), shared: full}
-	var key SyncKey
-	var status qbconnect.SyncStatus
-	err = p.tx.queryRow(ctx, "SELECT run_id, restarts, pages, status FROM sync_states WHERE company_id = ? AND type = ?"+
-		s.db.forUpdate("FOR UPDATE"), companyID, typ).Scan(&key.RunID, &key.Restarts, &key.Pages, &status)
-	if err != nil {
+		now: micros(s.db.now()), shared: s.db.recordUpsert}
+	if err := p.open(); err != nil {
 		_ = stx.Rollback()
-		return nil, notFound(err, "sync state", companyID+"/"+typ)
-	}
-	if key != expect || !status.Active() {
-		_ = stx.Rollback()
-		return nil, qbconnect.Errorf(qbconnect.EConflict, "sync state of %s/%s is %s at run %s restart %d page %d, not the awaited page",
-			companyID, typ, status, key.RunID, key.Restarts, key.Pages)
-	}
-	if s.changed != nil {
-		listens, err := recordEventsWanted(ctx, p.tx, companyID)
-		if err != nil {
-			_ = stx.Rollback()
-			return nil, err
-		}
-		if listens {
-			p.changes = &qbconnect.RecordChanges{CompanyID: companyID, DataType: typ, RunID: expect.RunID}
-		}
+		return nil, err
 	}
 	return p, nil
+}
+
+// JoinSyncPage is BeginSyncPage in the transaction that completes the
+// page's operation (Outcome.Then), so that the completion, the page's
+// records, its checkpoint, the next page's operation and the events are
+// one transaction. Commit writes without committing, and Rollback undoes
+// only the page (a savepoint). Once the page commits, or when it was
+// ingested already (EConflict, ENotFound), the operation's result is not
+// stored: the page's records are. tx must be the store's own (Complete's);
+// any other is EInvalid.
+func (s *SyncStore) JoinSyncPage(ctx context.Context, done qbconnect.CompletionTx, companyID, typ string, expect SyncKey) (*SyncPage, error) {
+	c, ok := done.(*completionTx)
+	if !ok || c.tx.db != s.db {
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "sync page: not a completion of this store")
+	}
+	p := &SyncPage{s: s, db: s.db, tx: c.tx, ctx: ctx, expect: expect, company: companyID, typ: typ,
+		now: micros(s.db.now()), joined: c, shared: s.db.recordUpsert}
+	if _, err := c.tx.exec(ctx, "SAVEPOINT sync_page"); err != nil {
+		return nil, fmt.Errorf("sync page: %w", err)
+	}
+	if err := p.open(); err != nil {
+		if c := qbconnect.ErrorCodeOf(err); c == qbconnect.EConflict || c == qbconnect.ENotFound {
+			p.joined.consumeResult()
+		}
+		p.rollbackJoined()
+		return nil, err
+	}
+	return p, nil
+}
+
+// open reads and locks the page's state in the page's transaction and
+// checks that it awaits the page.
+func (p *SyncPage) open() error {
+	st, err := scanSyncState(p.tx.queryRow(p.ctx, "SELECT "+syncStateColumns+" FROM sync_states WHERE company_id = ? AND type = ?"+
+		p.db.forUpdate("FOR UPDATE"), p.company, p.typ))
+	if err != nil {
+		return notFound(err, "sync state", p.company+"/"+p.typ)
+	}
+	if key := KeyOf(st); key != p.expect || !st.Status.Active() {
+		return qbconnect.Errorf(qbconnect.EConflict, "sync state of %s/%s is %s at run %s restart %d page %d, not the awaited page",
+			p.company, p.typ, st.Status, key.RunID, key.Restarts, key.Pages)
+	}
+	p.state = st
+	if p.s.changed != nil {
+		listens, err := recordEventsWanted(p.ctx, p.tx, p.company)
+		if err != nil {
+			return err
+		}
+		if listens {
+			p.changes = &qbconnect.RecordChanges{CompanyID: p.company, DataType: p.typ, RunID: p.expect.RunID}
+		}
+	}
+	return nil
+}
+
+// Joined reports whether the page is part of a completion (JoinSyncPage).
+func (p *SyncPage) Joined() bool { return p.joined != nil }
+
+// State returns the stored state of the page's data type as the page
+// found it (it awaits this page).
+func (p *SyncPage) State() *qbconnect.SyncState {
+	st := *p.state
+	return &st
+}
+
+// Discard forgets what the page wrote and was given so far but keeps the
+// page open, so that Commit saves a state without its records (a pass
+// that starts over or fails on a response it cannot use). Only a joined
+// page (JoinSyncPage) can discard; others roll back.
+func (p *SyncPage) Discard() error {
+	if p.joined == nil || p.done {
+		return fmt.Errorf("sync page: only an open joined page can discard")
+	}
+	if _, err := p.tx.exec(p.ctx, "ROLLBACK TO SAVEPOINT sync_page"); err != nil {
+		return fmt.Errorf("sync page: %w", err)
+	}
+	p.batch, p.deleted, p.delAt = p.batch[:0], nil, nil
+	if p.changes != nil {
+		p.changes = &qbconnect.RecordChanges{CompanyID: p.company, DataType: p.typ, RunID: p.expect.RunID}
+	}
+	return nil
+}
+
+func (p *SyncPage) rollbackJoined() {
+	if p.full != nil {
+		p.full.Close()
+	}
+	_, _ = p.tx.exec(p.ctx, "ROLLBACK TO SAVEPOINT sync_page")
+	_, _ = p.tx.exec(p.ctx, "RELEASE SAVEPOINT sync_page")
 }
 
 // recordEventsWanted reports whether the company's organisation has an
@@ -791,6 +839,20 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 		}
 		return p.s.passEnded(p.ctx, p.tx, st, run)
 	}()
+	if p.joined != nil {
+		if err != nil {
+			p.rollbackJoined()
+			return err
+		}
+		if p.full != nil {
+			p.full.Close()
+		}
+		if _, err := p.tx.exec(p.ctx, "RELEASE SAVEPOINT sync_page"); err != nil {
+			return fmt.Errorf("sync page: %w", err)
+		}
+		p.joined.consumeResult()
+		return nil
+	}
 	if p.full != nil {
 		p.full.Close()
 	}
@@ -813,6 +875,10 @@ func (p *SyncPage) Rollback() {
 		return
 	}
 	p.done = true
+	if p.joined != nil {
+		p.rollbackJoined()
+		return
+	}
 	if p.full != nil {
 		p.full.Close()
 	}

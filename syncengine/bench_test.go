@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/internal/platformtest"
 	"github.com/qbconnect/qbconnect/qbd"
@@ -108,6 +109,7 @@ func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		h := newHarness(b, harnessOptions{CompanyFile: file, DSN: dsn(b), Engine: syncengine.Config{MaxReturned: 500}})
+		h.responses = new([][]byte)
 		b.StartTimer()
 		start, cpu0 := time.Now(), processCPU()
 		states := h.syncNow(qbconnect.SyncRequest{})
@@ -143,26 +145,12 @@ func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// decodeResponses decodes every sync response of the harness's company with
+// decodeResponses decodes every answer QuickBooks gave the harness with
 // the generic decoder alone and returns the records, the time taken and
 // the process CPU time used.
 func decodeResponses(b *testing.B, h *harness) (int, time.Duration, time.Duration) {
 	b.Helper()
-	var results [][]byte
-	cursor := ""
-	for {
-		ops, next, err := h.env.Queue.ListOperations(h.ctx, qbconnect.OperationFilter{OrgID: h.org.ID, Kind: qbconnect.OpSync, Limit: 1000, Cursor: cursor})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, op := range ops {
-			results = append(results, op.Result)
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
-	}
+	results := *h.responses
 	runtime.GC() // the pipeline's garbage is not the decoder's cost
 	start, cpu0 := time.Now(), processCPU()
 	n := decodeResults(b, results)
@@ -244,7 +232,8 @@ func cachedFleetCompany(b *testing.B) string {
 // into one platform (one store on PostgreSQL, one engine, one queue), each
 // company with its own simulated QuickBooks answering with the latency
 // model above (qbPerRequest, qbPerRecord) and its own runner doing what a
-// connector does (lease, run in QuickBooks, complete, hand to the engine).
+// connector does (lease, run in QuickBooks, post the result, which the
+// control plane completes and ingests in one transaction).
 // It reports:
 //
 //   - records/s: records stored per second of wall time, all companies;
@@ -396,12 +385,7 @@ func (f *fleet) runCompany(ctx context.Context, c *fleetCompany) error {
 			return fmt.Errorf("QuickBooks: %w", qerr)
 		}
 		c.cpu += threadCPU(func() {
-			var done *qbconnect.Operation
-			var applied bool
-			done, applied, err = f.env.Queue.Complete(ctx, l.Operation.ID, l.LeaseID, qbconnect.Outcome{Response: resp})
-			if err == nil && applied && done.Status.Done() {
-				_, err = f.eng.HandleOperation(ctx, done, bytes.NewReader(resp))
-			}
+			_, _, err = f.env.Control.Complete(ctx, l.Operation, control.Report{LeaseID: l.LeaseID, Response: resp})
 		})
 		if err != nil {
 			return err

@@ -21,6 +21,13 @@
 // HandleOperation, the scheduler's Reconcile finds the finished operation
 // and handles it.
 //
+// The control plane does better for sync pages: it calls IngestPage from
+// Outcome.Then, inside Complete's transaction, so that completing the
+// operation, the page's records, the checkpoint, the next page's
+// operation and the events are one transaction, and the page's qbXML
+// answer (up to a megabyte) is not stored: its records are. A page is
+// then one transaction besides its lease.
+//
 // # Passes and pages
 //
 // Each data type of a company has one SyncState. A pass (full, or
@@ -33,8 +40,9 @@
 // in the same message set, for objects deleted since the deleted mark
 // (ListDeletedQuery / TxnDeletedQuery). A page is identified by its run,
 // restart count and page number (carried in the operation's Meta and used
-// as its idempotency key); its records are streamed from the response into
-// the store in multi-row batches inside one transaction that also writes
+// as its idempotency key); its records are decoded from the response on a
+// goroutine of their own and streamed into the store in multi-row batches
+// inside one transaction that also writes
 // the new checkpoint and queues the next page's operation (which the
 // checkpoint names), so a page is ingested entirely or not at all, exactly
 // once, and never without its successor.

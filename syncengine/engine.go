@@ -383,6 +383,51 @@ func (e *Engine) HandleOperation(ctx context.Context, op *qbconnect.Operation, r
 	return e.ingest(ctx, st, d, response)
 }
 
+// IngestPage ingests the finished sync page that tx completes in tx
+// itself (see control.PageIngester): the completion, the page's records,
+// its checkpoint, the next page's operation and the events they raise
+// commit together, and the page's answer is not stored (its records are).
+// It returns false, having changed nothing, for an operation that is not
+// a finished sync page and when the page could not be ingested (err says
+// why); the caller then hands the stored answer to HandleOperation after
+// the commit, as before.
+func (e *Engine) IngestPage(ctx context.Context, tx qbconnect.CompletionTx) (bool, error) {
+	op := tx.Operation()
+	if op.Kind != qbconnect.OpSync || !op.Status.Done() {
+		return false, nil
+	}
+	var m syncMeta
+	if err := json.Unmarshal(op.Meta, &m); err != nil || m.RunID == "" {
+		return false, fmt.Errorf("syncengine: operation %s has no sync page state", op.ID)
+	}
+	d := e.byName[m.DataType]
+	if d == nil {
+		return false, nil // a type this engine was configured not to sync
+	}
+	page, err := e.states.JoinSyncPage(ctx, tx, op.CompanyID, m.DataType, m.key())
+	if c := qbconnect.ErrorCodeOf(err); c == qbconnect.EConflict || c == qbconnect.ENotFound {
+		return true, nil // a duplicate, or a page of an abandoned pass
+	}
+	if err != nil {
+		return false, err
+	}
+	defer page.Rollback()
+	st := page.State()
+	if op.Status != qbconnect.OpSucceeded {
+		cause := op.Error
+		if cause == nil {
+			cause = &qbconnect.Error{Code: qbconnect.EUnavailable, Message: fmt.Sprintf("the sync request ended %s", op.Status)}
+		}
+		err = e.failIn(ctx, page, st, cause)
+	} else {
+		_, err = e.fill(ctx, page, st, d, bytes.NewReader(op.Result))
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // ingest streams one page's response into the store and plans what follows.
 func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataType, r io.Reader) ([]*qbconnect.Operation, error) {
 	page, err := e.states.BeginSyncPage(ctx, st.CompanyID, d.name, store.KeyOf(st))
@@ -393,66 +438,63 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 		return nil, err
 	}
 	defer page.Rollback()
-	dec := qbxml.NewDecoder(r, &qbxml.Options{Generic: true})
-	var main *qbxml.Response
-	var statusErr *qbxml.StatusError
-	inDeleted := false
-	fetched, deleted := 0, 0
-	passHigh, delHigh := st.PassHighWater, st.DeletedMark
-	var arena []byte // the page's records' JSON, in shared chunks
-	for {
-		it, err := dec.Next()
-		if err == io.EOF {
-			break
+	return e.fill(ctx, page, st, d, r)
+}
+
+// fill writes a page's response into page and commits it with the
+// checkpoint and the next page's operation. A page begun with
+// BeginSyncPage restarts or fails its pass in transactions of their own;
+// a joined page (IngestPage) does so in its own transaction, and returns
+// no follow-up operations.
+func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.SyncState, d *dataType, r io.Reader) ([]*qbconnect.Operation, error) {
+	joined := page.Joined()
+	restart := func(cause *qbconnect.Error) ([]*qbconnect.Operation, error) {
+		if joined {
+			return nil, e.restartIn(ctx, page, st, d, cause)
 		}
-		if err != nil {
-			page.Rollback()
-			return e.restartPass(ctx, st, d, &qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
-				Message: "the QuickBooks response could not be read", Err: err})
+		page.Rollback()
+		return e.restartPass(ctx, st, d, cause)
+	}
+	// The answer is decoded on a goroutine of its own while this one
+	// writes what it decoded so far: with two cores the page takes about
+	// as long as the slower of the two.
+	items := make(chan []pageItem, 4)
+	stop := make(chan struct{})
+	read := make(chan pageRead, 1)
+	go func() {
+		defer close(items)
+		read <- e.decodePage(d, st, r, items, stop)
+	}()
+	var upsertErr error
+	for batch := range items {
+		if upsertErr != nil {
+			continue
 		}
-		switch it.Kind {
-		case qbxml.ItemResponse:
-			inDeleted = strings.HasSuffix(it.Response.Name, "DeletedQueryRs")
-			if !inDeleted {
-				main = it.Response
-			}
-			if err := it.Response.Err(); err != nil && statusErr == nil {
-				errors.As(err, &statusErr)
-			}
-		case qbxml.ItemRecord:
-			n := it.Record.ToNode()
-			if inDeleted {
-				id, at, ok := deletedOf(n, d)
-				if !ok {
-					continue
-				}
-				page.Delete(id, at)
-				deleted++
-				if at.After(delHigh) {
-					delHigh = at
-				}
+		for _, it := range batch {
+			if it.rec == nil {
+				page.Delete(it.delID, it.delAt)
 				continue
 			}
-			if n.Name != d.object+"Ret" {
-				continue
-			}
-			rec := e.record(d, n, &arena)
-			if err := page.Upsert(rec); err != nil {
-				return nil, err
-			}
-			fetched++
-			if rec.ModifiedAt.After(passHigh) {
-				passHigh = rec.ModifiedAt
+			if upsertErr = page.Upsert(it.rec); upsertErr != nil {
+				close(stop)
+				break
 			}
 		}
 	}
+	res := <-read
+	if upsertErr != nil {
+		return nil, upsertErr
+	}
+	if res.err != nil {
+		return restart(&qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
+			Message: "the QuickBooks response could not be read", Err: res.err})
+	}
+	main, statusErr, fetched, deleted, passHigh, delHigh := res.main, res.statusErr, res.fetched, res.deleted, res.passHigh, res.delHigh
 	if statusErr != nil {
-		page.Rollback()
-		return e.restartPass(ctx, st, d, statusError(statusErr))
+		return restart(statusError(statusErr))
 	}
 	if main == nil {
-		page.Rollback()
-		return e.restartPass(ctx, st, d, &qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
+		return restart(&qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
 			Message: fmt.Sprintf("the QuickBooks response holds no %sQueryRs", d.object)})
 	}
 	next := *st
@@ -473,8 +515,7 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 		// The iterator moved past records this pass never received: an
 		// earlier run of this continuation answered, and the answer was
 		// lost. Only a new iterator can bring them back.
-		page.Rollback()
-		return e.restartPass(ctx, st, d, &qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
+		return restart(&qbconnect.Error{Code: qbconnect.EQuickBooks, Retryable: true,
 			Message: fmt.Sprintf("page %d of the %s iterator returned %d records with %d remaining, but %d remained: a page was lost",
 				st.Pages, d.name, fetched, remaining, st.Remaining)})
 	}
@@ -490,6 +531,9 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 		want, err := e.pageOperation(&next, d)
 		if err == nil {
 			next.OpID, err = page.Enqueue(want)
+		}
+		if err != nil && joined {
+			return nil, e.failIn(ctx, page, st, asError(err, "the next page could not be queued"))
 		}
 		if err != nil {
 			page.Rollback()
@@ -510,11 +554,103 @@ func (e *Engine) ingest(ctx context.Context, st *qbconnect.SyncState, d *dataTyp
 			"pages", next.Pages, "fetched", next.Fetched, "deleted", next.Deleted, "restarts", next.Restarts)
 		return nil, nil
 	}
+	if joined {
+		return nil, nil
+	}
 	op, err := e.queue.FindOperation(ctx, next.OrgID, next.OpID)
 	if err != nil {
 		return nil, err
 	}
 	return []*qbconnect.Operation{op}, nil
+}
+
+// pageItem is a record of a page to upsert, or (rec nil) a deletion.
+type pageItem struct {
+	rec   *qbconnect.Record
+	delID string
+	delAt time.Time
+}
+
+// pageRead is what decodePage found in a page's answer.
+type pageRead struct {
+	main      *qbxml.Response // the type's QueryRs; nil when absent
+	statusErr *qbxml.StatusError
+	err       error // the answer could not be read
+	fetched   int
+	deleted   int
+	passHigh  time.Time // the latest TimeModified, at least the pass's so far
+	delHigh   time.Time // the latest TimeDeleted, at least the state's mark
+}
+
+// itemBatch is how many records decodePage hands over at a time.
+const itemBatch = 50
+
+// decodePage decodes a page's answer, sending its records and deletions to
+// out in batches, in the answer's order. It stops early, with what it
+// found so far, once stop is closed.
+func (e *Engine) decodePage(d *dataType, st *qbconnect.SyncState, r io.Reader, out chan<- []pageItem, stop <-chan struct{}) pageRead {
+	res := pageRead{passHigh: st.PassHighWater, delHigh: st.DeletedMark}
+	dec := qbxml.NewDecoder(r, &qbxml.Options{Generic: true})
+	inDeleted := false
+	var arena []byte // the page's records' JSON, in shared chunks
+	batch := make([]pageItem, 0, itemBatch)
+	send := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		select {
+		case out <- batch:
+			batch = make([]pageItem, 0, itemBatch)
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	for {
+		it, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			res.err = err
+			return res
+		}
+		switch it.Kind {
+		case qbxml.ItemResponse:
+			inDeleted = strings.HasSuffix(it.Response.Name, "DeletedQueryRs")
+			if !inDeleted {
+				res.main = it.Response
+			}
+			if err := it.Response.Err(); err != nil && res.statusErr == nil {
+				errors.As(err, &res.statusErr)
+			}
+		case qbxml.ItemRecord:
+			n := it.Record.ToNode()
+			if inDeleted {
+				id, at, ok := deletedOf(n, d)
+				if !ok {
+					continue
+				}
+				batch = append(batch, pageItem{delID: id, delAt: at})
+				res.deleted++
+				if at.After(res.delHigh) {
+					res.delHigh = at
+				}
+			} else if n.Name == d.object+"Ret" {
+				rec := e.record(d, n, &arena)
+				batch = append(batch, pageItem{rec: rec})
+				res.fetched++
+				if rec.ModifiedAt.After(res.passHigh) {
+					res.passHigh = rec.ModifiedAt
+				}
+			}
+			if len(batch) == itemBatch && !send() {
+				return res
+			}
+		}
+	}
+	send()
+	return res
 }
 
 // complete turns the state of a pass that fetched its last page into the
@@ -568,6 +704,53 @@ func (e *Engine) restartPass(ctx context.Context, st *qbconnect.SyncState, d *da
 		return nil, e.failPass(ctx, &next, asError(err, "the restarted pass could not be queued"))
 	}
 	return []*qbconnect.Operation{op}, nil
+}
+
+// restartIn is restartPass in a joined page's transaction: what the page
+// wrote is discarded, and the restarted state and its first page's
+// operation commit with the page's completion.
+func (e *Engine) restartIn(ctx context.Context, page *store.SyncPage, st *qbconnect.SyncState, d *dataType, cause *qbconnect.Error) error {
+	if !cause.Retryable || st.Restarts >= e.cfg.MaxRestarts {
+		return e.failIn(ctx, page, st, cause)
+	}
+	e.log.WarnContext(ctx, "sync pass restarts", "company", st.CompanyID, "type", d.name, "page", st.Pages, "err", cause)
+	if err := page.Discard(); err != nil {
+		return err
+	}
+	next := *st
+	next.Restarts++
+	next.Pages, next.Fetched, next.Deleted, next.IteratorID, next.OpID, next.Remaining = 0, 0, 0, "", "", 0
+	next.Status = qbconnect.SyncFetching
+	want, err := e.pageOperation(&next, d)
+	if err == nil {
+		next.OpID, err = page.Enqueue(want)
+	}
+	if err != nil {
+		return e.failIn(ctx, page, &next, asError(err, "the restarted pass could not be queued"))
+	}
+	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Restarts: next.Restarts}
+	return ignoreConflict(page.Commit(&next, run))
+}
+
+// failIn is failPass in a joined page's transaction.
+func (e *Engine) failIn(ctx context.Context, page *store.SyncPage, st *qbconnect.SyncState, cause *qbconnect.Error) error {
+	e.log.WarnContext(ctx, "sync pass failed", "company", st.CompanyID, "type", st.DataType, "page", st.Pages, "err", cause)
+	if err := page.Discard(); err != nil {
+		return err
+	}
+	now := e.now()
+	next := *st
+	next.Status, next.Error, next.IteratorID = qbconnect.SyncFailed, cause, ""
+	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFailed, Error: cause, Pages: st.Pages, Fetched: st.Fetched,
+		Deleted: st.Deleted, Restarts: st.Restarts, FinishedAt: &now}
+	return ignoreConflict(page.Commit(&next, run))
+}
+
+func ignoreConflict(err error) error {
+	if qbconnect.ErrorCodeOf(err) == qbconnect.EConflict {
+		return nil
+	}
+	return err
 }
 
 // failPass marks the pass Failed with cause.

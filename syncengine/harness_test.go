@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/internal/platformtest"
 	"github.com/qbconnect/qbconnect/qbd"
@@ -42,9 +43,15 @@ type harness struct {
 	proc   *qbdsim.Processor
 	ticket string
 	qbTime time.Duration // time spent in ProcessRequest
-	ingest time.Duration // time spent in HandleOperation
-	// ingestCPU is the CPU time of HandleOperation's thread.
+	// ingest is the time spent completing operations with their answers
+	// (control.Plane.Complete, which ingests a sync page) and handing
+	// failures to HandleOperation.
+	ingest time.Duration
+	// ingestCPU is the CPU time of ingest's thread.
 	ingestCPU time.Duration
+	// responses, when not nil, collects every answer QuickBooks gave (sync
+	// pages' answers are not stored).
+	responses *[][]byte
 }
 
 // harnessOptions shape a harness.
@@ -235,6 +242,23 @@ func (h *harness) step(drop, skipHandle bool) bool {
 		}
 	}
 	if drop {
+		return true
+	}
+	if h.responses != nil && out.Response != nil {
+		*h.responses = append(*h.responses, out.Response)
+	}
+	if out.Failure == nil && !skipHandle {
+		// What the connector's result post does: the control plane
+		// completes the operation and ingests the page in one transaction.
+		start := time.Now()
+		var err error
+		h.ingestCPU += threadCPU(func() {
+			_, _, err = h.env.Control.Complete(h.ctx, op, control.Report{LeaseID: l.LeaseID, Response: out.Response})
+		})
+		if err != nil {
+			h.tb.Fatalf("complete: %v", err)
+		}
+		h.ingest += time.Since(start)
 		return true
 	}
 	done, applied, err := h.env.Queue.Complete(h.ctx, op.ID, l.LeaseID, out)

@@ -223,6 +223,11 @@ func TestNextPageIsQueuedWithItsCheckpoint(t *testing.T) {
 				if len(ops) != st.Pages+1 {
 					t.Fatalf("after page %d: %d sync operations, want one per page and the next", st.Pages, len(ops))
 				}
+				for _, done := range ops[1:] {
+					if len(done.Result) != 0 {
+						t.Fatalf("sync page %s stored its %d-byte answer; its records are stored instead", done.ID, len(done.Result))
+					}
+				}
 				op := ops[0] // newest
 				key := fmt.Sprintf("qbconnect-sync:%s:%d:%d", st.RunID, st.Restarts, st.Pages)
 				if op.ID != st.OpID || op.IdempotencyKey != key || op.Status != qbconnect.OpQueued {

@@ -94,6 +94,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"MailOutboxDedupesAndRetries", testMailOutboxDedupesAndRetries},
 		{"ContactsReportsAndConnectorRuns", testContactsReportsAndConnectorRuns},
 		{"SyncPageWritesWholeOrNothing", testSyncPageWritesWholeOrNothing},
+		{"SyncPageJoinsTheCompletionOfItsOperation", testSyncPageJoinsTheCompletionOfItsOperation},
 		{"ReportSnapshotsKeepTheLastAnswerPerQuery", testReportSnapshotsKeepTheLastAnswerPerQuery},
 		{"SignerClaimsCountAnOrgsLiveConnectors", testSignerClaimsCountAnOrgsLiveConnectors},
 		{"ReofferEndsOnlyTheConnectorsLiveLeases", testReofferEndsOnlyTheConnectorsLiveLeases},

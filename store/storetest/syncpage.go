@@ -254,3 +254,132 @@ func testSyncPageReportsTheRecordsItChanged(t *testing.T, newDSN DSNFunc) {
 		t.Errorf("records after a rolled-back page: %d, want %d", after, before)
 	}
 }
+
+// testSyncPageJoinsTheCompletionOfItsOperation: a page joined to the
+// completion of its operation (JoinSyncPage in Outcome.Then) commits with
+// it, and the operation keeps no result: its records are stored instead.
+// Discard forgets what the page wrote but keeps it open; a page that
+// rolls back keeps the result and nothing of the page; a duplicate page is
+// refused, and its result is not kept either; only the store's own
+// completion can be joined.
+func testSyncPageJoinsTheCompletionOfItsOperation(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	syncs := store.NewSyncStore(e.DB)
+	org := e.Org(t, "Lender")
+	conn, _ := e.Linked(t, org.ID, "")
+	co := conn.CompanyID
+	st := &qbconnect.SyncState{CompanyID: co, OrgID: org.ID, DataType: "customers", Status: qbconnect.SyncQueued,
+		RunID: "run_1", Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
+	run := &qbconnect.SyncRun{ID: "run_1", OrgID: org.ID, CompanyID: co, DataType: "customers", Mode: qbconnect.SyncFull,
+		Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
+	st, _, err := syncs.StartSyncPass(ctx, st, run)
+	must(t, err)
+	rec := func(i int) *qbconnect.Record {
+		return &qbconnect.Record{ID: fmt.Sprintf("80000%03d-1", i), EditSequence: "1", Name: fmt.Sprintf("Customer %d", i), Active: true,
+			ModifiedAt: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), Data: json.RawMessage(`{}`)}
+	}
+	// complete runs a page's operation and completes it with then.
+	complete := func(key int, then func(ctx context.Context, tx qbconnect.CompletionTx) error) *qbconnect.Operation {
+		t.Helper()
+		_, err := e.Queue.Enqueue(ctx, &qbconnect.Operation{OrgID: org.ID, ConnectionID: conn.ID, Kind: qbconnect.OpSync,
+			Request: "<QBXML/>", IdempotencyKey: fmt.Sprintf("page-%d", key)})
+		must(t, err)
+		l, err := e.Queue.Lease(ctx, conn.ConnectorID, time.Minute)
+		must(t, err)
+		if l == nil {
+			t.Fatal("nothing to lease")
+		}
+		done, applied, err := e.Queue.Complete(ctx, l.Operation.ID, l.LeaseID, qbconnect.Outcome{Response: []byte("<QBXML>page</QBXML>"), Then: then})
+		must(t, err)
+		if !applied {
+			t.Fatal("the completion did not apply")
+		}
+		got, err := e.Queue.FindOperation(ctx, org.ID, done.ID)
+		must(t, err)
+		return got
+	}
+	count := func() int {
+		t.Helper()
+		n, err := e.Records.CountRecords(ctx, co, "customers")
+		must(t, err)
+		return n
+	}
+
+	// A page that rolls back keeps nothing, and the result is kept.
+	op := complete(1, func(ctx context.Context, tx qbconnect.CompletionTx) error {
+		p, err := syncs.JoinSyncPage(ctx, tx, co, "customers", store.KeyOf(st))
+		if err != nil {
+			return err
+		}
+		if !p.Joined() {
+			t.Error("a joined page says it is not")
+		}
+		if err := p.Upsert(rec(1)); err != nil {
+			return err
+		}
+		p.Rollback()
+		return nil
+	})
+	if n := count(); n != 0 || string(op.Result) != "<QBXML>page</QBXML>" {
+		t.Fatalf("after a rolled-back joined page: %d records, result %q; want none and the result", n, op.Result)
+	}
+
+	// A page that discards, writes again and commits: its records, the
+	// next operation and the checkpoint commit with the completion.
+	var next string
+	op = complete(2, func(ctx context.Context, tx qbconnect.CompletionTx) error {
+		p, err := syncs.JoinSyncPage(ctx, tx, co, "customers", store.KeyOf(st))
+		if err != nil {
+			return err
+		}
+		defer p.Rollback()
+		if got := p.State(); store.KeyOf(got) != store.KeyOf(st) || got.RunID != "run_1" {
+			t.Errorf("the joined page found state %+v", got)
+		}
+		for i := range 3 {
+			must(t, p.Upsert(rec(i)))
+		}
+		p.Delete(rec(0).ID, time.Now())
+		must(t, p.Discard())
+		must(t, p.Upsert(rec(5)))
+		if next, err = p.Enqueue(&qbconnect.Operation{OrgID: org.ID, ConnectionID: conn.ID, Kind: qbconnect.OpSync, Request: "<QBXML/>",
+			IdempotencyKey: "page-next"}); err != nil {
+			return err
+		}
+		next := *st
+		next.Status, next.Pages, next.Fetched = qbconnect.SyncFetching, 1, 1
+		return p.Commit(&next, nil)
+	})
+	if len(op.Result) != 0 {
+		t.Errorf("a joined page's operation kept its result %q", op.Result)
+	}
+	if _, err := e.Records.FindRecord(ctx, org.ID, co, "customers", rec(5).ID); err != nil || count() != 1 {
+		t.Errorf("after a joined page: %d records (%v); want the one written after Discard", count(), err)
+	}
+	if _, err := e.Queue.FindOperation(ctx, org.ID, next); err != nil {
+		t.Errorf("the joined page's next operation: %v", err)
+	}
+	state, err := syncs.FindSyncState(ctx, co, "customers")
+	must(t, err)
+	if state.Pages != 1 || state.Status != qbconnect.SyncFetching {
+		t.Errorf("state after the joined page: %+v", state)
+	}
+
+	// The same page again is refused, and its result is not kept.
+	must(t, e.Queue.Cancel(ctx, org.ID, next))
+	op = complete(3, func(ctx context.Context, tx qbconnect.CompletionTx) error {
+		_, err := syncs.JoinSyncPage(ctx, tx, co, "customers", store.KeyOf(st))
+		wantCode(t, err, qbconnect.EConflict)
+		return nil
+	})
+	if len(op.Result) != 0 {
+		t.Errorf("a duplicate page's operation kept its result %q", op.Result)
+	}
+
+	// Only the store's own completion joins.
+	_, err = syncs.JoinSyncPage(ctx, fakeCompletion{}, co, "customers", store.KeyOf(state))
+	wantCode(t, err, qbconnect.EInvalid)
+}
+
+// fakeCompletion is a completion that is not the store's.
+type fakeCompletion struct{ qbconnect.CompletionTx }
