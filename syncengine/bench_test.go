@@ -21,6 +21,7 @@ import (
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 	"github.com/qbconnect/qbconnect/qbxml"
+	"github.com/qbconnect/qbconnect/store"
 	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
@@ -271,6 +272,11 @@ func cachedFleetCompany(b *testing.B) string {
 //     calls over their time in those calls and in QuickBooks, all
 //     companies: the same share seen from the companies, which waiting
 //     for a CPU inflates on a busy machine as it does the one above;
+//   - postgres-cpu-us/record: the PostgreSQL server's CPU per record
+//     when it runs on this machine, every process of it, so an upper
+//     bound when other tests share the server;
+//   - pool-wait-%-of-calls: how much of the time in the platform's calls
+//     was spent waiting for one of the pool's database connections;
 //   - qbsim-cpu-us/record: the simulated QuickBooks's own CPU, which
 //     competes with the platform's here but runs on customers' machines
 //     in production.
@@ -297,19 +303,23 @@ func BenchmarkHundredCompaniesSync(b *testing.B) {
 		sum.sim += r.sim
 		sum.qb += r.qb
 		sum.platform += r.platform
+		sum.poolWait += r.poolWait
+		sum.postgres += r.postgres
 		sum.records += r.records
 	}
-	b.Logf("%d records in %v; the slowest company %v in QuickBooks; CPU: platform threads %v, process less simulators %v, simulators %v; runners' time in QuickBooks %v, in the platform's calls %v",
+	b.Logf("%d records in %v; the slowest company %v in QuickBooks; CPU: platform threads %v, process less simulators %v, simulators %v, PostgreSQL %v; runners' time in QuickBooks %v, in the platform's calls %v, of which waiting for a database connection %v",
 		sum.records, sum.wall.Round(time.Millisecond), sum.slowestQB.Round(time.Millisecond), sum.cpu.Round(time.Millisecond), sum.proc.Round(time.Millisecond),
-		sum.sim.Round(time.Millisecond), sum.qb.Round(time.Second), sum.platform.Round(time.Second))
+		sum.sim.Round(time.Millisecond), sum.postgres.Round(time.Millisecond), sum.qb.Round(time.Second), sum.platform.Round(time.Second), sum.poolWait.Round(time.Second))
 	perRecord := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(sum.records) }
 	b.ReportMetric(float64(sum.records)/sum.wall.Seconds(), "records/s")
 	b.ReportMetric(perRecord(sum.cpu), "platform-cpu-us/record")
 	b.ReportMetric(perRecord(sum.proc), "process-cpu-us/record")
 	b.ReportMetric(perRecord(sum.sim), "qbsim-cpu-us/record")
+	b.ReportMetric(perRecord(sum.postgres), "postgres-cpu-us/record")
 	b.ReportMetric(100*sum.slowestQB.Seconds()/sum.wall.Seconds(), "qb-share-%")
 	b.ReportMetric(100*(sum.wall-sum.slowestQB).Seconds()/sum.wall.Seconds(), "platform-share-%")
 	b.ReportMetric(100*sum.platform.Seconds()/(sum.platform+sum.qb).Seconds(), "platform-call-share-%")
+	b.ReportMetric(100*sum.poolWait.Seconds()/sum.platform.Seconds(), "pool-wait-%-of-calls")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -323,7 +333,12 @@ type fleetResult struct {
 	// qb and platform are the runners' wall time in QuickBooks and in the
 	// platform's calls, all companies.
 	qb, platform time.Duration
-	records      int
+	// poolWait is the time the platform's calls waited for a database
+	// connection (the pool has store.Options.MaxConns, 10 by default).
+	poolWait time.Duration
+	// postgres is the PostgreSQL server's CPU (postgresCPUTime).
+	postgres time.Duration
+	records  int
 }
 
 // fleet is one platform and many companies, each with its own QuickBooks.
@@ -350,7 +365,17 @@ type fleetCompany struct {
 func newFleet(b *testing.B, dsn, file string, n int) *fleet {
 	b.Helper()
 	ctx := b.Context()
-	f := &fleet{env: platformtest.New(b, platformtest.Options{DSN: dsn, Engine: syncengine.Config{MaxReturned: 500}})}
+	// QBCONNECT_FLEET_MAXCONNS sets the pool size (store.Options.MaxConns)
+	// to see what the pool's waits cost; unset, the server's default.
+	var opts store.Options
+	if v := os.Getenv("QBCONNECT_FLEET_MAXCONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("QBCONNECT_FLEET_MAXCONNS=%q: want a positive number", v)
+		}
+		opts.MaxConns = n
+	}
+	f := &fleet{env: platformtest.New(b, platformtest.Options{DSN: dsn, Store: opts, Engine: syncengine.Config{MaxReturned: 500}})}
 	f.eng = f.env.Engine
 	simNow := clocktest.New(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
 	for i := range n {
@@ -390,7 +415,7 @@ func newFleet(b *testing.B, dsn, file string, n int) *fleet {
 // to the end on its own goroutine, and measures.
 func (f *fleet) run(b *testing.B) fleetResult {
 	ctx := b.Context()
-	procBefore := processCPUTime()
+	procBefore, waitBefore, pgBefore := processCPUTime(), f.env.DB.SQLDB().Stats().WaitDuration, postgresCPUTime()
 	start := time.Now()
 	errs := make(chan error, len(f.comps))
 	var wg sync.WaitGroup
@@ -402,7 +427,8 @@ func (f *fleet) run(b *testing.B) fleetResult {
 		}()
 	}
 	wg.Wait()
-	r := fleetResult{wall: time.Since(start), proc: processCPUTime() - procBefore}
+	r := fleetResult{wall: time.Since(start), proc: processCPUTime() - procBefore, poolWait: f.env.DB.SQLDB().Stats().WaitDuration - waitBefore,
+		postgres: postgresCPUTime() - pgBefore}
 	close(errs)
 	for err := range errs {
 		if err != nil {
@@ -429,19 +455,50 @@ func (f *fleet) run(b *testing.B) fleetResult {
 // processCPUTime returns the user and system CPU time this process has
 // used, from /proc/self/stat (0 where there is none).
 func processCPUTime() time.Duration {
-	data, err := os.ReadFile("/proc/self/stat")
+	own, _, _ := procStat("/proc/self/stat")
+	return own
+}
+
+// procStat reads a /proc/<pid>/stat file: the process's command, its
+// user and system CPU time, and that of its children it has waited for.
+func procStat(path string) (own, children time.Duration, comm string) {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0
+		return 0, 0, ""
 	}
-	// utime and stime are the 12th and 13th fields after the command
-	// name (in parentheses), in clock ticks of 10 ms.
-	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-	if len(f) < 13 {
-		return 0
+	open, end := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
+	if open < 0 || end < open {
+		return 0, 0, ""
 	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	s, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+s) * 10 * time.Millisecond
+	// utime, stime, cutime and cstime are the 12th to 15th fields after
+	// the command name, in clock ticks of 10 ms.
+	f := strings.Fields(string(data[end+1:]))
+	if len(f) < 15 {
+		return 0, 0, ""
+	}
+	tick := func(i int) time.Duration {
+		n, _ := strconv.ParseInt(f[i], 10, 64)
+		return time.Duration(n) * 10 * time.Millisecond
+	}
+	return tick(11) + tick(12), tick(13) + tick(14), string(data[open+1 : end])
+}
+
+// postgresCPUTime returns the CPU time of the PostgreSQL server's
+// processes on this machine (Linux, a server on this machine; 0
+// elsewhere): the live ones, and those that ended, which the postmaster
+// has counted as its children. Whoever's work they did: on a server other
+// tests share it is an upper bound of this benchmark's.
+func postgresCPUTime() time.Duration {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var total time.Duration
+	for _, path := range stats {
+		own, children, comm := procStat(path)
+		if comm != "postgres" {
+			continue
+		}
+		total += own + children
+	}
+	return total
 }
 
 // runCompany starts the company's sync and does what its connector does
