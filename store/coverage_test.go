@@ -15,11 +15,7 @@ import (
 // (storetest, run on SQLite and PostgreSQL) does not call yet. Every other
 // method is pinned on both databases, and a new method comes with its
 // scenario.
-var notInConformanceYet = []string{
-	// The dispatcher's memory bound (store/dispatch.go), called by the
-	// platform's sweep; its scenarios test claims, not forgetting.
-	"Dispatcher.Forget",
-}
+var notInConformanceYet = []string{}
 
 // TestConformanceSuiteCallsEveryStoreMethod compares the exported methods
 // of the store's types with the method names storetest calls. It matches

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 	"github.com/qbconnect/qbconnect/qbxml"
+	"github.com/qbconnect/qbconnect/store"
 	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
@@ -179,21 +182,25 @@ func decodeResults(b *testing.B, results [][]byte) int {
 
 // Latency of QuickBooks Desktop used by BenchmarkHundredCompaniesSync.
 // Intuit publishes no per-request or per-record timings for the SDK, so
-// these are estimates from what integrators report:
+// these are estimates from what Intuit and integrators write:
 //
 //   - per record 10 ms: Conductor's QuickBooks Desktop pagination guide
 //     (https://docs.conductor.is/qbd/pagination) warns that a query of
 //     "tens of thousands of rows ... can take many minutes to return",
-//     i.e. some 5-20 ms per row; Intuit's own AlphaGeek note on SDK 5.0
-//     iterators (developer.intuit.com/support/technical/?id=384) says large
-//     responses are slow because QuickBooks builds the whole XML response
-//     in memory. Writes are slower still (Project 2 Payment's help: about
-//     200 payments in 30 s, 150 ms each), so 10 ms per record read is not
-//     pessimistic.
+//     i.e. some 5-20 ms per row; Intuit's AlphaGeek note on the SDK 5.0
+//     iterators (http://developer.intuit.com/support/technical/?id=384)
+//     says large responses are slow because QuickBooks allocates the
+//     whole XML response in memory, and that exchanging large quantities
+//     of data in one request is what to avoid.
 //   - per request 250 ms: a session round trip through the SDK's COM
-//     request processor plus query planning; integrators' Web Connector
-//     guides (Connex: 50-250 orders per two-minute Web Connector window)
-//     put a message set in the hundreds of milliseconds at least.
+//     request processor plus query planning. Connex's Web Connector guide
+//     (https://help.syncwithconnex.com/hc/sync-a-large-number-of-orders-using-the-connex-database)
+//     syncs about 50-250 orders per sync because the Web Connector may
+//     time out after two minutes: 0.5-2.4 s per order written, each
+//     several requests, so a request in the hundreds of milliseconds.
+//     (For comparison only, QuickBooks Online is no faster: Project 2
+//     Payment's sync sends about 200 payments in 30 s, 150 ms each,
+//     https://support.project2payment.com/hc/en-us/articles/21869043915917-QuickBooks-sync-errors.)
 //
 // A faster QuickBooks makes the platform's share larger, so the share this
 // benchmark reports is the figure to watch if QuickBooks gets faster.
@@ -240,10 +247,28 @@ func cachedFleetCompany(b *testing.B) string {
 //   - platform-cpu-us/record: CPU microseconds per record spent by the
 //     platform (Lease, Complete, HandleOperation, on their threads; the
 //     PostgreSQL server's own CPU is not in it);
+//   - process-cpu-us/record: the whole test process's CPU during the
+//     sync less what the simulated QuickBooks used on its threads: the
+//     platform with its garbage collection and background goroutines
+//     (the pool, the listener), which the figure above leaves out; the
+//     runners' own bookkeeping is in it too, so it is an upper bound
+//     (Linux only, 0 elsewhere);
 //   - qb-share-%: the slowest company's time inside QuickBooks over the
 //     wall time;
 //   - platform-share-%: the rest of the wall time, what the platform
-//     added to the sync QuickBooks alone would have taken (goal < 5).
+//     added to the sync QuickBooks alone would have taken (goal < 5);
+//   - platform-call-share-%: the runners' wall time in the platform's
+//     calls over their time in those calls and in QuickBooks, all
+//     companies: the same share seen from the companies, which waiting
+//     for a CPU inflates on a busy machine as it does the one above;
+//   - postgres-cpu-us/record: the PostgreSQL server's CPU per record
+//     when it runs on this machine, every process of it, so an upper
+//     bound when other tests share the server;
+//   - pool-wait-%-of-calls: how much of the time in the platform's calls
+//     was spent waiting for one of the pool's database connections;
+//   - qbsim-cpu-us/record: the simulated QuickBooks's own CPU, which
+//     competes with the platform's here but runs on customers' machines
+//     in production.
 //
 // Like BenchmarkFullSync it needs QBCONNECT_TEST_POSTGRES; one iteration
 // takes about 30 s on an idle machine.
@@ -253,21 +278,56 @@ func BenchmarkHundredCompaniesSync(b *testing.B) {
 		b.Skip("QBCONNECT_TEST_POSTGRES is not set: 100 concurrent companies need PostgreSQL")
 	}
 	file := cachedFleetCompany(b)
-	var wall, slowestQB, platformCPU time.Duration
-	records := 0
+	var sum fleetResult
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		f := newFleet(b, storetest.PostgresDSN(pg)(b), file, 100)
 		b.StartTimer()
-		w, qb, cpu, n := f.run(b)
+		r := f.run(b)
 		b.StopTimer()
-		wall, slowestQB, platformCPU, records = wall+w, slowestQB+qb, platformCPU+cpu, records+n
+		sum.wall += r.wall
+		sum.slowestQB += r.slowestQB
+		sum.cpu += r.cpu
+		sum.proc += r.proc
+		sum.sim += r.sim
+		sum.qb += r.qb
+		sum.platform += r.platform
+		sum.poolWait += r.poolWait
+		sum.postgres += r.postgres
+		sum.records += r.records
 	}
-	b.ReportMetric(float64(records)/wall.Seconds(), "records/s")
-	b.ReportMetric(float64(platformCPU.Microseconds())/float64(records), "platform-cpu-us/record")
-	b.ReportMetric(100*slowestQB.Seconds()/wall.Seconds(), "qb-share-%")
-	b.ReportMetric(100*(wall-slowestQB).Seconds()/wall.Seconds(), "platform-share-%")
+	b.Logf("%d records in %v; the slowest company %v in QuickBooks; CPU: platform threads %v, process less simulators %v, simulators %v, PostgreSQL %v; runners' time in QuickBooks %v, in the platform's calls %v, of which waiting for a database connection %v",
+		sum.records, sum.wall.Round(time.Millisecond), sum.slowestQB.Round(time.Millisecond), sum.cpu.Round(time.Millisecond), sum.proc.Round(time.Millisecond),
+		sum.sim.Round(time.Millisecond), sum.postgres.Round(time.Millisecond), sum.qb.Round(time.Second), sum.platform.Round(time.Second), sum.poolWait.Round(time.Second))
+	perRecord := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(sum.records) }
+	b.ReportMetric(float64(sum.records)/sum.wall.Seconds(), "records/s")
+	b.ReportMetric(perRecord(sum.cpu), "platform-cpu-us/record")
+	b.ReportMetric(perRecord(sum.proc), "process-cpu-us/record")
+	b.ReportMetric(perRecord(sum.sim), "qbsim-cpu-us/record")
+	b.ReportMetric(perRecord(sum.postgres), "postgres-cpu-us/record")
+	b.ReportMetric(100*sum.slowestQB.Seconds()/sum.wall.Seconds(), "qb-share-%")
+	b.ReportMetric(100*(sum.wall-sum.slowestQB).Seconds()/sum.wall.Seconds(), "platform-share-%")
+	b.ReportMetric(100*sum.platform.Seconds()/(sum.platform+sum.qb).Seconds(), "platform-call-share-%")
+	b.ReportMetric(100*sum.poolWait.Seconds()/sum.platform.Seconds(), "pool-wait-%-of-calls")
 	b.ReportMetric(0, "ns/op")
+}
+
+// fleetResult is what one fleet run measured.
+type fleetResult struct {
+	wall      time.Duration
+	slowestQB time.Duration // the slowest company's time in QuickBooks
+	cpu       time.Duration // the platform's CPU on the runners' threads
+	proc      time.Duration // the process's CPU less the simulators'
+	sim       time.Duration // the simulated QuickBooks's CPU
+	// qb and platform are the runners' wall time in QuickBooks and in the
+	// platform's calls, all companies.
+	qb, platform time.Duration
+	// poolWait is the time the platform's calls waited for a database
+	// connection (the pool has store.Options.MaxConns, 10 by default).
+	poolWait time.Duration
+	// postgres is the PostgreSQL server's CPU (postgresCPUTime).
+	postgres time.Duration
+	records  int
 }
 
 // fleet is one platform and many companies, each with its own QuickBooks.
@@ -283,13 +343,28 @@ type fleetCompany struct {
 	proc   *qbdsim.Processor
 	ticket string
 	qbTime time.Duration
-	cpu    time.Duration
+	// platformTime is the wall time in the platform's calls.
+	platformTime time.Duration
+	cpu          time.Duration
+	// simCPU is the simulated QuickBooks's CPU time on the runner's
+	// thread.
+	simCPU time.Duration
 }
 
 func newFleet(b *testing.B, dsn, file string, n int) *fleet {
 	b.Helper()
 	ctx := b.Context()
-	f := &fleet{env: platformtest.New(b, platformtest.Options{DSN: dsn, Engine: syncengine.Config{MaxReturned: 500}})}
+	// QBCONNECT_FLEET_MAXCONNS sets the pool size (store.Options.MaxConns)
+	// to see what the pool's waits cost; unset, the server's default.
+	var opts store.Options
+	if v := os.Getenv("QBCONNECT_FLEET_MAXCONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("QBCONNECT_FLEET_MAXCONNS=%q: want a positive number", v)
+		}
+		opts.MaxConns = n
+	}
+	f := &fleet{env: platformtest.New(b, platformtest.Options{DSN: dsn, Store: opts, Engine: syncengine.Config{MaxReturned: 500}})}
 	f.eng = f.env.Engine
 	simNow := clocktest.New(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
 	for i := range n {
@@ -326,11 +401,10 @@ func newFleet(b *testing.B, dsn, file string, n int) *fleet {
 }
 
 // run starts a full sync of every company and runs each company's queue
-// to the end on its own goroutine. It returns the wall time, the slowest
-// company's time in QuickBooks, the platform's CPU time and the records
-// stored.
-func (f *fleet) run(b *testing.B) (wall, slowestQB, cpu time.Duration, records int) {
+// to the end on its own goroutine, and measures.
+func (f *fleet) run(b *testing.B) fleetResult {
 	ctx := b.Context()
+	procBefore, waitBefore, pgBefore := processCPUTime(), f.env.DB.SQLDB().Stats().WaitDuration, postgresCPUTime()
 	start := time.Now()
 	errs := make(chan error, len(f.comps))
 	var wg sync.WaitGroup
@@ -342,7 +416,8 @@ func (f *fleet) run(b *testing.B) (wall, slowestQB, cpu time.Duration, records i
 		}()
 	}
 	wg.Wait()
-	wall = time.Since(start)
+	r := fleetResult{wall: time.Since(start), proc: processCPUTime() - procBefore, poolWait: f.env.DB.SQLDB().Stats().WaitDuration - waitBefore,
+		postgres: postgresCPUTime() - pgBefore}
 	close(errs)
 	for err := range errs {
 		if err != nil {
@@ -350,23 +425,81 @@ func (f *fleet) run(b *testing.B) (wall, slowestQB, cpu time.Duration, records i
 		}
 	}
 	for _, c := range f.comps {
-		slowestQB = max(slowestQB, c.qbTime)
-		cpu += c.cpu
+		r.slowestQB = max(r.slowestQB, c.qbTime)
+		r.cpu += c.cpu
+		r.proc -= c.simCPU
+		r.sim += c.simCPU
+		r.qb += c.qbTime
+		r.platform += c.platformTime
 		states, err := f.eng.SyncStates(ctx, c.org.ID, c.conn.CompanyID)
 		if err != nil {
 			b.Fatal(err)
 		}
 		allComplete(b, states)
-		records += fetched(states)
+		r.records += fetched(states)
 	}
-	return wall, slowestQB, cpu, records
+	return r
+}
+
+// processCPUTime returns the user and system CPU time this process has
+// used, from /proc/self/stat (0 where there is none).
+func processCPUTime() time.Duration {
+	own, _, _ := procStat("/proc/self/stat")
+	return own
+}
+
+// procStat reads a /proc/<pid>/stat file: the process's command, its
+// user and system CPU time, and that of its children it has waited for.
+func procStat(path string) (own, children time.Duration, comm string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, ""
+	}
+	open, end := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
+	if open < 0 || end < open {
+		return 0, 0, ""
+	}
+	// utime, stime, cutime and cstime are the 12th to 15th fields after
+	// the command name, in clock ticks of 10 ms.
+	f := strings.Fields(string(data[end+1:]))
+	if len(f) < 15 {
+		return 0, 0, ""
+	}
+	tick := func(i int) time.Duration {
+		n, _ := strconv.ParseInt(f[i], 10, 64)
+		return time.Duration(n) * 10 * time.Millisecond
+	}
+	return tick(11) + tick(12), tick(13) + tick(14), string(data[open+1 : end])
+}
+
+// postgresCPUTime returns the CPU time of the PostgreSQL server's
+// processes on this machine (Linux, a server on this machine; 0
+// elsewhere): the live ones, and those that ended, which the postmaster
+// has counted as its children. Whoever's work they did: on a server other
+// tests share it is an upper bound of this benchmark's.
+func postgresCPUTime() time.Duration {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var total time.Duration
+	for _, path := range stats {
+		own, children, comm := procStat(path)
+		if comm != "postgres" {
+			continue
+		}
+		total += own + children
+	}
+	return total
 }
 
 // runCompany starts the company's sync and does what its connector does
 // until its queue is empty: lease, run in QuickBooks, complete, ingest.
 func (f *fleet) runCompany(ctx context.Context, c *fleetCompany) error {
 	var err error
-	c.cpu += threadCPU(func() {
+	platform := func(fn func()) {
+		t := time.Now()
+		c.cpu += threadCPU(fn)
+		c.platformTime += time.Since(t)
+	}
+	platform(func() {
 		_, err = f.eng.SyncNow(ctx, c.org.ID, c.conn.CompanyID, qbconnect.SyncRequest{})
 	})
 	if err != nil {
@@ -374,17 +507,19 @@ func (f *fleet) runCompany(ctx context.Context, c *fleetCompany) error {
 	}
 	for {
 		var l *qbconnect.Lease
-		c.cpu += threadCPU(func() { l, err = f.env.Queue.Lease(ctx, c.conn.ConnectorID, time.Minute) })
+		platform(func() { l, err = f.env.Queue.Lease(ctx, c.conn.ConnectorID, time.Minute) })
 		if err != nil || l == nil {
 			return err
 		}
 		t := time.Now()
-		resp, qerr := c.proc.ProcessRequest(ctx, c.ticket, []byte(l.Operation.Request))
+		var resp []byte
+		var qerr error
+		c.simCPU += threadCPU(func() { resp, qerr = c.proc.ProcessRequest(ctx, c.ticket, []byte(l.Operation.Request)) })
 		c.qbTime += time.Since(t)
 		if qerr != nil {
 			return fmt.Errorf("QuickBooks: %w", qerr)
 		}
-		c.cpu += threadCPU(func() {
+		platform(func() {
 			_, _, err = f.env.Control.Complete(ctx, l.Operation, control.Report{LeaseID: l.LeaseID, Response: resp})
 		})
 		if err != nil {

@@ -209,6 +209,78 @@ func testDispatcherRecordsConnectorsSeen(t *testing.T, newDSN DSNFunc) {
 	}
 }
 
+// testDispatcherForgetsConnectorsGoneQuiet: Forget, which the sweep calls,
+// drops what the dispatcher keeps about connectors it has not served for
+// the idle period, but not one whose last-seen time it has yet to write,
+// and drops expired credentials; a forgotten connector's next claim asks
+// the database again and finds its work.
+func testDispatcherForgetsConnectorsGoneQuiet(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	d := e.DB.Dispatcher()
+	org := e.Org(t, "Acme")
+	connA, credA := e.Linked(t, org.ID, "")
+	connB, credB := e.Linked(t, org.ID, "")
+	a, b := connA.ConnectorID, connB.ConnectorID
+	claim := func(id string) (*qbconnect.Lease, bool) {
+		t.Helper()
+		before := d.Stats().ClaimsRun
+		l, _, err := d.Claim(ctx, id, time.Minute, true)
+		must(t, err)
+		return l, d.Stats().ClaimsRun > before
+	}
+	forget := func(idle time.Duration, want, wantKept int) {
+		t.Helper()
+		if n := d.Forget(idle); n != want || d.Stats().Connectors != wantKept {
+			t.Fatalf("Forget(%v) = %d, keeping %d connectors; want %d, keeping %d", idle, n, d.Stats().Connectors, want, wantKept)
+		}
+	}
+	for _, id := range []string{a, b} {
+		if l, queried := claim(id); l != nil || !queried {
+			t.Fatalf("first claim of %s: lease %v, queried %v; want none, queried", id, l, queried)
+		}
+	}
+	_, err := d.AuthenticateConnector(ctx, credB)
+	must(t, err)
+	// B authenticates from memory: seen, not yet written.
+	e.Clock.Advance(time.Second)
+	_, err = d.AuthenticateConnector(ctx, credB)
+	must(t, err)
+	if d.Stats().CredentialHits == 0 {
+		t.Fatal("the second authentication went to the database")
+	}
+	forget(time.Hour, 0, 2)
+
+	e.Clock.Advance(time.Minute)
+	claim(a)
+	forget(30*time.Second, 0, 2) // B has not been written as seen yet
+	_, err = d.FlushSeen(ctx)
+	must(t, err)
+	forget(30*time.Second, 1, 1) // now it goes; A was served just now
+
+	op := e.Enqueue(t, connB, qbconnect.PriorityInteractive, "b")
+	if l, queried := claim(b); l == nil || l.Operation.ID != op.ID || !queried {
+		t.Fatalf("claim of the forgotten connector = %+v (queried %v), want %s from the database", l, queried, op.ID)
+	}
+	if d.Stats().Connectors != 2 {
+		t.Fatalf("after its claim the dispatcher keeps %d connectors, want 2", d.Stats().Connectors)
+	}
+
+	// Credentials are dropped once they expire, whoever used them last.
+	_, err = d.AuthenticateConnector(ctx, credA)
+	must(t, err)
+	if d.Stats().CachedCredentials == 0 {
+		t.Fatal("no credential cached after an authentication")
+	}
+	e.Clock.Advance(10 * time.Minute)
+	forget(time.Hour, 0, 2)
+	if n := d.Stats().CachedCredentials; n != 0 {
+		t.Fatalf("%d credentials cached 10 minutes on, want none", n)
+	}
+	if _, err := d.AuthenticateConnector(ctx, credA); err != nil {
+		t.Fatalf("authenticate after the credential was forgotten: %v", err)
+	}
+}
+
 // eventually polls cond every 5 ms for up to 10 s.
 func eventually(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()

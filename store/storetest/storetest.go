@@ -64,6 +64,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"DispatcherClaimsAgainWhenABackOffOrAPauseEnds", testDispatcherClaimsAgainWhenABackOffOrAPauseEnds},
 		{"DispatcherHearsOtherProcesses", testDispatcherHearsOtherProcesses},
 		{"DispatcherRecordsConnectorsSeen", testDispatcherRecordsConnectorsSeen},
+		{"DispatcherForgetsConnectorsGoneQuiet", testDispatcherForgetsConnectorsGoneQuiet},
 		{"ListenerReconnectsAfterLosingItsConnection", testListenerReconnects},
 		{"RecordsUpsertReplaceAndKeepUnchanged", testRecordUpsert},
 		{"RecordsFilterAndPage", testRecordList},
