@@ -108,7 +108,10 @@ func upsertRecords(ctx context.Context, tx *tx, uniq []*qbconnect.Record, now in
 		}
 		var err error
 		if len(batch) == recordBatch {
-			if full == nil {
+			if full == nil && tx.db.recordUpsert != nil {
+				full = tx.StmtContext(ctx, tx.db.recordUpsert)
+				defer full.Close()
+			} else if full == nil {
 				if full, err = tx.PrepareContext(ctx, tx.db.rebind(recordInsertSQL(recordBatch))); err != nil {
 					return fmt.Errorf("upsert records: %w", err)
 				}
