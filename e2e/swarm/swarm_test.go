@@ -101,7 +101,18 @@ type result struct {
 	ServerCPU      time.Duration
 	DBTransactions int
 	Requests       int
+	// Load is how long the load phase took, and Unsent the requests
+	// never sent because it hit its limit (also counted in Errors).
+	Load   time.Duration
+	Unsent int
+	// DispatchMax and VisibleMax are the slowest request's: a request
+	// held for minutes shows here even when it finished within Limit.
+	DispatchMax, VisibleMax time.Duration
 }
+
+// slowRequest is how long a request may take before the run logs its
+// timeline.
+const slowRequest = 30 * time.Second
 
 func (r result) report(b *testing.B) {
 	b.ReportMetric(r.RSSMB, "server-rss-MB")
@@ -111,14 +122,19 @@ func (r result) report(b *testing.B) {
 	b.ReportMetric(r.PollsPerSec, "polls/s")
 	b.ReportMetric(ms(r.DispatchP50), "dispatch-p50-ms")
 	b.ReportMetric(ms(r.P99), "dispatch-p99-ms")
+	b.ReportMetric(ms(r.DispatchMax), "dispatch-max-ms")
 	b.ReportMetric(ms(r.VisibleP50), "visible-p50-ms")
 	b.ReportMetric(ms(r.VisP99), "visible-p99-ms")
+	b.ReportMetric(ms(r.VisibleMax), "visible-max-ms")
 	// The baseline of the same run: QuickBooks' own time per request. A
 	// dispatch p99 of a few times this is the platform keeping up.
 	b.ReportMetric(ms(r.VisibleP50)/max(ms(testQBLatency(b)), 0.001), "visible-p50-per-qb")
 	b.ReportMetric(r.ServerCPU.Seconds(), "server-cpu-s")
 	b.ReportMetric(float64(r.ServerCPU.Milliseconds())/float64(max(r.Requests, 1)), "server-cpu-ms/request")
 	b.ReportMetric(float64(r.DBTransactions)/float64(max(r.Requests, 1)), "db-tx/request")
+	b.ReportMetric(r.Load.Seconds(), "load-s")
+	b.ReportMetric(float64(r.Requests)/max(r.Load.Seconds(), 0.001), "requests/s")
+	b.ReportMetric(float64(r.Unsent), "unsent")
 	b.ReportMetric(float64(r.Errors), "errors")
 	b.ReportMetric(float64(r.Repeated), "repeated")
 }
@@ -324,12 +340,14 @@ func run(tb testing.TB, opt options) result {
 	}
 	var (
 		mu       sync.Mutex
+		stuck    []stuckOp
 		samples  []sample
 		visible  []time.Duration
 		errs     int
 		firstErr string
 		applied  int
 		finished atomic.Int64
+		unsent   atomic.Int64
 		names    []string
 	)
 	fail := func(err error) {
@@ -373,6 +391,9 @@ func run(tb testing.TB, opt options) result {
 					done, err := rest.waitOperation(loadCtx, op.Id)
 					if err != nil {
 						fail(err)
+						mu.Lock()
+						stuck = append(stuck, stuckOp{id: op.Id, c: j.c, accepted: accepted})
+						mu.Unlock()
 						return
 					}
 					if done.Status != "Success" {
@@ -385,6 +406,9 @@ func run(tb testing.TB, opt options) result {
 					defer mu.Unlock()
 					applied++
 					visible = append(visible, seen.Sub(accepted))
+					if seen.Sub(accepted) > slowRequest {
+						stuck = append(stuck, stuckOp{id: op.Id, c: j.c, accepted: accepted, seen: seen})
+					}
 					if ok {
 						samples = append(samples, sample{accepted, max(held.Sub(accepted), 0)})
 					}
@@ -412,6 +436,7 @@ func run(tb testing.TB, opt options) result {
 			select {
 			case jobs <- j:
 			case <-loadCtx.Done():
+				unsent.Add(1)
 			}
 		}
 		close(jobs)
@@ -431,7 +456,7 @@ func run(tb testing.TB, opt options) result {
 	elapsed := time.Since(start)
 	cpuAfter, txAfter := cpuTime(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB)
 
-	r := result{Errors: errs + int(sw.errors.Load()), FirstError: firstErr, Applied: applied, Transient: int(rest.transient.Load() + sw.transient.Load())}
+	r := result{Errors: errs + int(sw.errors.Load()) + int(unsent.Load()), Unsent: int(unsent.Load()), Load: elapsed, FirstError: firstErr, Applied: applied, Transient: int(rest.transient.Load() + sw.transient.Load())}
 	if r.FirstError == "" {
 		r.FirstError = sw.firstError()
 	}
@@ -450,8 +475,10 @@ func run(tb testing.TB, opt options) result {
 	r.DispatchP50, r.P99 = percentile(dispatch, 50), percentile(dispatch, 99)
 	r.RecoveredP99 = percentile(after, 99)
 	r.VisibleP50, r.VisP99 = percentile(visible, 50), percentile(visible, 99)
+	r.DispatchMax, r.VisibleMax = percentile(dispatch, 100), percentile(visible, 100)
 	r.Repeated = sw.repeated()
 	r.NotOnce = sw.notOnce(names)
+	sw.explain(tb, servers.platform.DB, start, stuck)
 	if !recovered.IsZero() {
 		// Every connector polls again after the disruption: those on the
 		// killed server at once, the others when their long-poll ends.
@@ -725,8 +752,9 @@ type conn struct {
 	companyID, connectionID, code string
 	gw                            *gatewayclient.Client
 	file                          gateway.FileIdentity
-	// lastOK is when a poll of this connector last succeeded (UnixNano).
-	lastOK atomic.Int64
+	// lastOK is when a poll of this connector last succeeded, and
+	// pollStarted when its last poll began (UnixNano).
+	lastOK, pollStarted atomic.Int64
 }
 
 // restClient is the client application: the REST client with the API key,
@@ -964,6 +992,7 @@ func (s *swarm) link(ctx context.Context, base string, c *conn) error {
 // serve is one connector's loop until ctx ends.
 func (s *swarm) serve(ctx context.Context, c *conn) {
 	for ctx.Err() == nil {
+		c.pollStarted.Store(time.Now().UnixNano())
 		resp, err := c.gw.Poll(ctx, gateway.PollRequest{Wait: gateway.MaxPollWait})
 		s.polls.Add(1)
 		if err != nil {
@@ -1045,4 +1074,83 @@ func answer(request string) string {
 	}
 	b.WriteString(`</QBXMLMsgsRs></QBXML>`)
 	return b.String()
+}
+
+// stuckOp is a request whose result the client did not see in time.
+type stuckOp struct {
+	id             string
+	c              *conn
+	accepted, seen time.Time // seen is zero when it never was
+}
+
+// explain logs the timeline of up to 10 requests whose result the client
+// saw late (after slowRequest) or not within the limit (created, leased, completed in the
+// database; held by the connector; the connector's last polls), so that a
+// failed run says where each one stopped.
+func (s *swarm) explain(tb testing.TB, dsn string, start time.Time, stuck []stuckOp) {
+	if len(stuck) == 0 {
+		return
+	}
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return fmt.Sprintf("%.3fs", t.Sub(start).Seconds())
+	}
+	atMicros := func(v *int64) string {
+		if v == nil {
+			return "-"
+		}
+		return at(time.UnixMicro(*v))
+	}
+	var db *pgx.Conn
+	if strings.HasPrefix(dsn, "postgres") {
+		c, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			tb.Logf("explain: %v", err)
+		} else {
+			db = c
+			defer c.Close(context.Background())
+		}
+	}
+	statuses := map[string]int{}
+	for i, st := range stuck {
+		held, _ := s.heldAt(st.id)
+		line := fmt.Sprintf("slow %s (company %s): accepted %s, held %s, seen finished %s; connector polls: last started %s, last answered %s",
+			st.id, st.c.companyID, at(st.accepted), at(held), at(st.seen), at(time.Unix(0, st.c.pollStarted.Load())), at(time.Unix(0, st.c.lastOK.Load())))
+		if db != nil {
+			ctx := context.Background()
+			var status string
+			var attempts int
+			var created, updated int64
+			var completed, notBefore *int64
+			err := db.QueryRow(ctx, "SELECT status, attempts, created_at, updated_at, completed_at, not_before FROM operations WHERE id = $1", st.id).
+				Scan(&status, &attempts, &created, &updated, &completed, &notBefore)
+			if err != nil {
+				line += fmt.Sprintf("; db: %v", err)
+			} else {
+				statuses[status]++
+				line += fmt.Sprintf("; db: %s after %d attempts, created %s, updated %s, completed %s, not before %s",
+					status, attempts, atMicros(&created), atMicros(&updated), atMicros(completed), atMicros(notBefore))
+				rows, err := db.Query(ctx, "SELECT leased_at, expires_at FROM operation_leases WHERE op_id = $1 ORDER BY leased_at", st.id)
+				if err == nil {
+					for rows.Next() {
+						var l, e int64
+						if rows.Scan(&l, &e) == nil {
+							line += fmt.Sprintf("; leased %s until %s", atMicros(&l), atMicros(&e))
+						}
+					}
+					rows.Close()
+				}
+				var queued int
+				if db.QueryRow(ctx, "SELECT count(*) FROM operations WHERE connection_id = (SELECT connection_id FROM operations WHERE id = $1) AND status IN ('Queued', 'InFlight')", st.id).Scan(&queued) == nil {
+					line += fmt.Sprintf("; %d of its connection's operations still queued or in flight", queued)
+				}
+			}
+		}
+		if i < 10 {
+			tb.Log(line)
+		}
+	}
+	tb.Logf("%d requests not seen finished within %v or at all; their status in the database: %v", len(stuck), slowRequest, statuses)
 }
