@@ -171,15 +171,15 @@ var operationKinds = map[qbconnect.OperationKind]bool{
 // in the org, Enqueue returns the existing operation and no error. op itself
 // is not modified; the stored operation is returned.
 func (q *QueueStore) Enqueue(ctx context.Context, op *qbconnect.Operation) (*qbconnect.Operation, error) {
-	var id string
+	var stored *qbconnect.Operation
 	err := q.db.inTx(ctx, func(tx *tx) (err error) {
-		id, err = q.enqueue(ctx, tx, op)
+		stored, err = q.enqueueOp(ctx, tx, op)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return q.FindOperation(ctx, op.OrgID, id)
+	return stored, nil
 }
 
 // enqueue validates op and stores it in tx as Enqueue describes; it
@@ -187,25 +187,35 @@ func (q *QueueStore) Enqueue(ctx context.Context, op *qbconnect.Operation) (*qbc
 // idempotency key). SyncPage.Enqueue calls it to queue the next page in
 // the page's transaction.
 func (q *QueueStore) enqueue(ctx context.Context, tx *tx, op *qbconnect.Operation) (string, error) {
+	stored, err := q.enqueueOp(ctx, tx, op)
+	if err != nil {
+		return "", err
+	}
+	return stored.ID, nil
+}
+
+// enqueueOp is enqueue returning the stored operation, as the statement
+// that stored it (or, for a used idempotency key, found it) read it.
+func (q *QueueStore) enqueueOp(ctx context.Context, tx *tx, op *qbconnect.Operation) (*qbconnect.Operation, error) {
 	switch {
 	case op.OrgID == "":
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: organisation is required")
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: organisation is required")
 	case op.ConnectionID == "" && op.CompanyID == "":
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: connection or company is required")
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: connection or company is required")
 	case !operationKinds[op.Kind]:
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation kind %q is unknown", op.Kind)
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation kind %q is unknown", op.Kind)
 	case op.Request == "":
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: request is required")
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: request is required")
 	case op.Priority < 0 || op.MaxAttempts < 0:
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: priority and max attempts must not be negative")
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: priority and max attempts must not be negative")
 	case len(op.IdempotencyKey) > 255:
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: idempotency key is longer than 255 bytes")
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: idempotency key is longer than 255 bytes")
 	case len(op.Fingerprint) > 128:
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: request fingerprint is longer than 128 bytes")
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: request fingerprint is longer than 128 bytes")
 	}
 	id, err := q.db.newID("op")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var connID, companyID, connectorID string
 	var status qbconnect.ConnectionStatus
@@ -216,13 +226,13 @@ func (q *QueueStore) enqueue(ctx context.Context, tx *tx, op *qbconnect.Operatio
 	err = tx.queryRow(ctx, "SELECT id, company_id, COALESCE(connector_id, ''), status FROM connections WHERE org_id = ? AND "+where,
 		op.OrgID, arg).Scan(&connID, &companyID, &connectorID, &status)
 	if err != nil {
-		return "", notFound(err, "connection", arg)
+		return nil, notFound(err, "connection", arg)
 	}
 	if status == qbconnect.StatusUnlinked {
-		return "", qbconnect.Errorf(qbconnect.EConflict, "connection %s is unlinked", connID)
+		return nil, qbconnect.Errorf(qbconnect.EConflict, "connection %s is unlinked", connID)
 	}
 	if op.CompanyID != "" && op.CompanyID != companyID {
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "connection %s does not belong to company %s", connID, op.CompanyID)
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "connection %s does not belong to company %s", connID, op.CompanyID)
 	}
 	now := q.db.now()
 	notBefore := op.NotBefore
@@ -233,31 +243,31 @@ func (q *QueueStore) enqueue(ctx context.Context, tx *tx, op *qbconnect.Operatio
 	if maxAttempts == 0 {
 		maxAttempts = q.db.opts.MaxAttempts
 	}
-	var seq int64
-	err = tx.queryRow(ctx, `INSERT INTO operations (id, org_id, company_id, connection_id, kind, priority, status, idempotency_key,
+	stored, _, err := scanOperation(tx.queryRow(ctx, `INSERT INTO operations (id, org_id, company_id, connection_id, kind, priority, status, idempotency_key,
 		request, message_set_id, meta, max_attempts, not_before, deadline, created_at, updated_at, request_fingerprint)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (org_id, idempotency_key) DO NOTHING RETURNING seq`,
+		ON CONFLICT (org_id, idempotency_key) DO NOTHING RETURNING `+operationColumns,
 		id, op.OrgID, companyID, connID, op.Kind, op.Priority, qbconnect.OpQueued, nullString(op.IdempotencyKey),
 		op.Request, op.MessageSetID, op.Meta, maxAttempts, micros(notBefore), nullMicros(op.Deadline), micros(now), micros(now),
-		op.Fingerprint).Scan(&seq)
+		op.Fingerprint))
 	if err == sql.ErrNoRows {
-		err = tx.queryRow(ctx, "SELECT id FROM operations WHERE org_id = ? AND idempotency_key = ?", op.OrgID, op.IdempotencyKey).Scan(&id)
+		stored, _, err = scanOperation(tx.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE org_id = ? AND idempotency_key = ?",
+			op.OrgID, op.IdempotencyKey))
 		if err != nil {
-			return "", fmt.Errorf("enqueue: %w", err)
+			return nil, fmt.Errorf("enqueue: %w", err)
 		}
-		return id, nil
+		return stored, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("enqueue: %w", err)
+		return nil, fmt.Errorf("enqueue: %w", err)
 	}
 	if err := tx.notify(ctx, connectorID); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := tx.notify(ctx, connID); err != nil {
-		return "", err
+		return nil, err
 	}
-	return id, nil
+	return stored, nil
 }
 
 // FindOperation returns ENotFound for an unknown or other-org ID.
