@@ -23,9 +23,11 @@ import (
 // PostgreSQL, from every process through LISTEN. Any notification naming
 // a connector (work enqueued, an item finished or re-queued, a connection
 // paused, resumed, linked, unlinked or its health changed, a lease handed
-// out by any process) marks its work "may exist" and drops its cached
-// connections; a revocation drops its cached credential. When the
-// listener loses its connection, everything is forgotten.
+// out by any process) marks its work "may exist"; a change to one of its
+// connections (connectionsKey, sent beside the connector's own key) also
+// drops its cached connections, which work coming and going leaves as
+// they were; a revocation drops its cached credential. When the listener
+// loses its connection, everything is forgotten.
 //
 // Nothing it keeps is authoritative: a Claim that runs queries the
 // database and its transaction decides, as Lease always did. Memory only
@@ -61,10 +63,11 @@ type connectorMemo struct {
 	// since; it holds until idleUntil.
 	idle      bool
 	idleUntil time.Time
-	// conns are the connector's connections as read at connsGen, kept
-	// until connsUntil.
-	conns      []*qbconnect.Connection
+	// connsGen counts the notifications that changed one of the
+	// connector's connections; conns are the connections as read while
+	// it did not change, kept until connsUntil.
 	connsGen   uint64
+	conns      []*qbconnect.Connection
 	connsUntil time.Time
 	hasConns   bool
 	// lastUsed lets Forget drop connectors gone quiet.
@@ -81,12 +84,28 @@ type credMemo struct {
 
 // Notification keys other than a connector's or connection's ID.
 const (
-	leasedPrefix     = "leased:"
-	credentialPrefix = "credential:"
+	leasedPrefix      = "leased:"
+	credentialPrefix  = "credential:"
+	connectionsPrefix = "connections:"
 )
 
-func leasedKey(connectorID string) string     { return leasedPrefix + connectorID }
-func credentialKey(connectorID string) string { return credentialPrefix + connectorID }
+func leasedKey(connectorID string) string      { return leasedPrefix + connectorID }
+func credentialKey(connectorID string) string  { return credentialPrefix + connectorID }
+func connectionsKey(connectorID string) string { return connectionsPrefix + connectorID }
+
+// notifyConnectionsChanged wakes, after commit, the connector serving a
+// connection that tx changed as the connector sees it (linked, unlinked,
+// paused, resumed, its health), and makes every dispatcher read the
+// connector's connections again. connectorID "" is none.
+func notifyConnectionsChanged(ctx context.Context, tx *tx, connectorID string) error {
+	if connectorID == "" {
+		return nil
+	}
+	if err := tx.notify(ctx, connectorID); err != nil {
+		return err
+	}
+	return tx.notify(ctx, connectionsKey(connectorID))
+}
 
 func newDispatcher(db *DB) *Dispatcher {
 	return &Dispatcher{db: db, connectors: map[string]*connectorMemo{}, creds: map[string]*credMemo{}, seen: map[string]time.Time{}}
@@ -144,11 +163,18 @@ func (d *Dispatcher) notified(key string) {
 			m.idle = false
 		}
 		return
+	case strings.HasPrefix(key, connectionsPrefix):
+		if m := d.connectors[strings.TrimPrefix(key, connectionsPrefix)]; m != nil {
+			m.gen++
+			m.idle = false
+			m.connsGen++
+			m.hasConns, m.conns = false, nil
+		}
+		return
 	}
 	if m := d.connectors[key]; m != nil {
 		m.gen++
 		m.idle = false
-		m.hasConns, m.conns = false, nil
 	}
 }
 
@@ -159,6 +185,7 @@ func (d *Dispatcher) notifiedAll() {
 	for _, m := range d.connectors {
 		m.gen++
 		m.idle = false
+		m.connsGen++
 		m.hasConns, m.conns = false, nil
 	}
 	d.credEpoch++
@@ -208,7 +235,7 @@ func (d *Dispatcher) Wait(connectorID string) <-chan struct{} { return d.db.hub.
 
 // ConnectorConnections returns the connections the connector serves, as
 // ConnectionStore.ConnectorConnections does, from memory when no
-// notification changed them since they were read. Each call returns
+// notification said one of them changed since they were read. Each call returns
 // copies the caller may change.
 func (d *Dispatcher) ConnectorConnections(ctx context.Context, connectorID string) ([]*qbconnect.Connection, error) {
 	now := d.db.opts.Now()
@@ -220,7 +247,7 @@ func (d *Dispatcher) ConnectorConnections(ctx context.Context, connectorID strin
 		d.mu.Unlock()
 		return out, nil
 	}
-	gen := m.gen
+	gen := m.connsGen
 	d.mu.Unlock()
 
 	conns, err := NewConnectionStore(d.db).ConnectorConnections(ctx, connectorID)
@@ -229,8 +256,8 @@ func (d *Dispatcher) ConnectorConnections(ctx context.Context, connectorID strin
 	}
 	_, ttl, _ := d.periods()
 	d.mu.Lock()
-	if m.gen == gen {
-		m.conns, m.connsGen, m.connsUntil, m.hasConns = copyConnections(conns), gen, now.Add(jitter(ttl)), true
+	if m.connsGen == gen {
+		m.conns, m.connsUntil, m.hasConns = copyConnections(conns), now.Add(jitter(ttl)), true
 	}
 	d.mu.Unlock()
 	return conns, nil
