@@ -50,6 +50,10 @@ type Dispatcher struct {
 	// seen is when each connector last authenticated through the cache,
 	// until FlushSeen writes it.
 	seen map[string]time.Time
+	// apiKeys are the API keys read, by secret hash (PostgreSQL only);
+	// apiKeyEpoch counts revocations, as credEpoch does.
+	apiKeys     map[string]*apiKeyMemo
+	apiKeyEpoch uint64
 
 	// Counters, for tests and metrics.
 	claimsSkipped, claimsRun, credHits, connHits uint64
@@ -82,11 +86,18 @@ type credMemo struct {
 	until     time.Time
 }
 
+type apiKeyMemo struct {
+	key   qbconnect.APIKey
+	until time.Time
+}
+
 // Notification keys other than a connector's or connection's ID.
 const (
 	leasedPrefix      = "leased:"
 	credentialPrefix  = "credential:"
 	connectionsPrefix = "connections:"
+	// apiKeysKey: an API key was revoked.
+	apiKeysKey = "api-keys"
 )
 
 func leasedKey(connectorID string) string      { return leasedPrefix + connectorID }
@@ -108,7 +119,8 @@ func notifyConnectionsChanged(ctx context.Context, tx *tx, connectorID string) e
 }
 
 func newDispatcher(db *DB) *Dispatcher {
-	return &Dispatcher{db: db, connectors: map[string]*connectorMemo{}, creds: map[string]*credMemo{}, seen: map[string]time.Time{}}
+	return &Dispatcher{db: db, connectors: map[string]*connectorMemo{}, creds: map[string]*credMemo{}, seen: map[string]time.Time{},
+		apiKeys: map[string]*apiKeyMemo{}}
 }
 
 // Dispatcher returns the database's dispatcher.
@@ -146,6 +158,10 @@ func (d *Dispatcher) notified(key string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	switch {
+	case key == apiKeysKey:
+		d.apiKeyEpoch++
+		clear(d.apiKeys)
+		return
 	case strings.HasPrefix(key, credentialPrefix):
 		id := strings.TrimPrefix(key, credentialPrefix)
 		d.credEpoch++
@@ -190,6 +206,8 @@ func (d *Dispatcher) notifiedAll() {
 	}
 	d.credEpoch++
 	clear(d.creds)
+	d.apiKeyEpoch++
+	clear(d.apiKeys)
 }
 
 // Claim leases the connector's next runnable item, as QueueStore.Lease does,
@@ -313,6 +331,37 @@ func (d *Dispatcher) AuthenticateConnector(ctx context.Context, credential strin
 	}
 	d.mu.Unlock()
 	return c, nil
+}
+
+// apiKey returns a copy of the API key remembered for a secret hash, or
+// nil, and the revocation epoch to pass to rememberAPIKey. Only with
+// PostgreSQL, where every revocation reaches every process: SQLite's
+// other processes (the admin CLI) revoke without telling this one.
+func (d *Dispatcher) apiKey(hash string, now time.Time) (*qbconnect.APIKey, uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m := d.apiKeys[hash]; m != nil && now.Before(m.until) {
+		k := m.key
+		return &k, d.apiKeyEpoch
+	}
+	return nil, d.apiKeyEpoch
+}
+
+// rememberAPIKey remembers k, unless a key was revoked since epoch.
+func (d *Dispatcher) rememberAPIKey(hash string, k *qbconnect.APIKey, epoch uint64, now time.Time) {
+	if d.db.dialect != Postgres {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.apiKeyEpoch != epoch {
+		return
+	}
+	until := now.Add(jitter(2 * time.Minute))
+	if m := d.apiKeys[hash]; m != nil && now.Before(m.until) {
+		until = m.until
+	}
+	d.apiKeys[hash] = &apiKeyMemo{key: *k, until: until}
 }
 
 // FlushSeen writes the last_seen_at of the connectors that authenticated

@@ -162,7 +162,7 @@ func testDispatcherClaimsAgainWhenABackOffOrAPauseEnds(t *testing.T, newDSN DSNF
 
 // testDispatcherHearsOtherProcesses: with PostgreSQL, what another process
 // writes reaches this one's memory: new work, a lease it handed out (and
-// lost), a pause, a revoked credential.
+// lost), a pause, a revoked credential, a revoked API key.
 func testDispatcherHearsOtherProcesses(t *testing.T, newDSN DSNFunc) {
 	dsn := newDSN(t)
 	e1 := NewEnv(t, dsn, store.Options{})
@@ -234,6 +234,20 @@ func testDispatcherHearsOtherProcesses(t *testing.T, newDSN DSNFunc) {
 	must(t, e2.Connections.RevokeConnector(ctx, org.ID, id))
 	eventually(t, "the revocation refusing the credential here", func() bool {
 		_, err := d1.AuthenticateConnector(ctx, cred)
+		return qbconnect.ErrorCodeOf(err) == qbconnect.EUnauthorized
+	})
+
+	// An API key this process remembers is refused once the other
+	// process revoked it.
+	key, secret, err := e1.Orgs.CreateAPIKey(ctx, org.ID, "client")
+	must(t, err)
+	for range 2 {
+		_, err := e1.Orgs.AuthenticateAPIKey(ctx, secret)
+		must(t, err)
+	}
+	must(t, e2.Orgs.RevokeAPIKey(ctx, key.ID))
+	eventually(t, "the API key's revocation refusing it here", func() bool {
+		_, err := e1.Orgs.AuthenticateAPIKey(ctx, secret)
 		return qbconnect.ErrorCodeOf(err) == qbconnect.EUnauthorized
 	})
 }
