@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -62,6 +63,11 @@ type options struct {
 	// Limit bounds the load phase; requests not finished by then count as
 	// errors.
 	Limit time.Duration
+	// IdleWindow, when set, measures the server's CPU and database
+	// transactions for that long with the connectors linked and no client
+	// load, before the load phase, so that the load's figures can be
+	// reported net of what idle connectors cost meanwhile.
+	IdleWindow time.Duration
 	// Servers is the number of `qbconnect serve` processes sharing DB
 	// (PostgreSQL when more than one) behind an in-test load balancer; 0
 	// means 1.
@@ -108,6 +114,18 @@ type result struct {
 	// DispatchMax and VisibleMax are the slowest request's: a request
 	// held for minutes shows here even when it finished within Limit.
 	DispatchMax, VisibleMax time.Duration
+	// ServerWaitP50 and P99 are the server's own measure of dispatch in
+	// the load phase (qbconnect_queue_wait_seconds: operation stored ->
+	// lease handed out, within the process), interpolated in the
+	// histogram's buckets; the rest of DispatchP50 and P99 is the
+	// response's way to the connector's goroutine, on a machine the
+	// server shares with every connector and the client.
+	ServerWaitP50, ServerWaitP99 time.Duration
+	// IdleCPUPerSec and IdleTxPerSec are the idle window's server CPU
+	// and database transactions per second (zero without a window; -1
+	// transactions on SQLite).
+	IdleCPUPerSec time.Duration
+	IdleTxPerSec  float64
 }
 
 // slowRequest is how long a request may take before the run logs its
@@ -123,6 +141,8 @@ func (r result) report(b *testing.B) {
 	b.ReportMetric(ms(r.DispatchP50), "dispatch-p50-ms")
 	b.ReportMetric(ms(r.P99), "dispatch-p99-ms")
 	b.ReportMetric(ms(r.DispatchMax), "dispatch-max-ms")
+	b.ReportMetric(ms(r.ServerWaitP50), "server-wait-p50-ms")
+	b.ReportMetric(ms(r.ServerWaitP99), "server-wait-p99-ms")
 	b.ReportMetric(ms(r.VisibleP50), "visible-p50-ms")
 	b.ReportMetric(ms(r.VisP99), "visible-p99-ms")
 	b.ReportMetric(ms(r.VisibleMax), "visible-max-ms")
@@ -132,6 +152,17 @@ func (r result) report(b *testing.B) {
 	b.ReportMetric(r.ServerCPU.Seconds(), "server-cpu-s")
 	b.ReportMetric(float64(r.ServerCPU.Milliseconds())/float64(max(r.Requests, 1)), "server-cpu-ms/request")
 	b.ReportMetric(float64(r.DBTransactions)/float64(max(r.Requests, 1)), "db-tx/request")
+	if r.IdleCPUPerSec > 0 {
+		// What the load itself cost: the load phase's figures less what
+		// the idle connectors cost over as long a time.
+		idleCPU := time.Duration(float64(r.IdleCPUPerSec) * r.Load.Seconds())
+		b.ReportMetric(float64(r.IdleCPUPerSec)/float64(time.Millisecond), "server-idle-cpu-ms/s")
+		b.ReportMetric(float64((r.ServerCPU-idleCPU).Milliseconds())/float64(max(r.Requests, 1)), "server-cpu-ms/request-net")
+		if r.IdleTxPerSec >= 0 && r.DBTransactions >= 0 {
+			b.ReportMetric(r.IdleTxPerSec, "db-idle-tx/s")
+			b.ReportMetric((float64(r.DBTransactions)-r.IdleTxPerSec*r.Load.Seconds())/float64(max(r.Requests, 1)), "db-tx/request-net")
+		}
+	}
 	b.ReportMetric(r.Load.Seconds(), "load-s")
 	b.ReportMetric(float64(r.Requests)/max(r.Load.Seconds(), 0.001), "requests/s")
 	b.ReportMetric(float64(r.Unsent), "unsent")
@@ -246,7 +277,7 @@ func BenchmarkConnectorSwarm(b *testing.B) {
 			b.Run(fmt.Sprintf("db=%s/N=%d", db, n), func(b *testing.B) {
 				for range b.N {
 					r := run(b, options{N: n, Writes: max(n, 2000), Passthroughs: max(n/2, 1000), Clients: 64,
-						QBLatency: qbLatencyFromEnv(b), DB: newDB(b), Limit: 5 * time.Minute})
+						QBLatency: qbLatencyFromEnv(b), DB: newDB(b), Limit: 5 * time.Minute, IdleWindow: 20 * time.Second})
 					r.report(b)
 					if r.Errors > 0 {
 						b.Logf("%d errors; the first: %s", r.Errors, r.FirstError)
@@ -358,11 +389,22 @@ func run(tb testing.TB, opt options) result {
 		}
 		errs++
 	}
+	last := len(servers.procs) - 1
+	var idleCPU time.Duration
+	idleTx, idleSpan := -1, time.Duration(0)
+	if opt.IdleWindow > 0 {
+		cpu0, tx0, t0 := cpuTime(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB), time.Now()
+		time.Sleep(opt.IdleWindow) // a measuring window, not a wait for anything
+		idleCPU, idleSpan = cpuTime(servers.procs[last].PID())-cpu0, time.Since(t0)
+		if tx1 := dbTransactions(tb, servers.platform.DB); tx0 >= 0 && tx1 >= 0 {
+			idleTx = tx1 - tx0
+		}
+	}
 	loadCtx, stopLoad := context.WithTimeout(ctx, opt.Limit)
 	defer stopLoad()
 	pollsBefore := sw.polls.Load()
-	last := len(servers.procs) - 1
 	cpuBefore, txBefore := cpuTime(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB)
+	waitsBefore := scrapeHistogram(hc, "http://"+servers.addrs[last], "qbconnect_queue_wait_seconds")
 	start := time.Now()
 	var clients sync.WaitGroup
 	for range opt.Clients {
@@ -455,6 +497,7 @@ func run(tb testing.TB, opt options) result {
 	clients.Wait()
 	elapsed := time.Since(start)
 	cpuAfter, txAfter := cpuTime(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB)
+	waitsAfter := scrapeHistogram(hc, "http://"+servers.addrs[last], "qbconnect_queue_wait_seconds")
 
 	r := result{Errors: errs + int(sw.errors.Load()) + int(unsent.Load()), Unsent: int(unsent.Load()), Load: elapsed, FirstError: firstErr, Applied: applied, Transient: int(rest.transient.Load() + sw.transient.Load())}
 	if r.FirstError == "" {
@@ -464,6 +507,13 @@ func run(tb testing.TB, opt options) result {
 	r.Requests, r.ServerCPU, r.DBTransactions = total, cpuAfter-cpuBefore, -1
 	if txBefore >= 0 && txAfter >= 0 {
 		r.DBTransactions = txAfter - txBefore
+	}
+	if idleSpan > 0 {
+		r.IdleCPUPerSec = time.Duration(float64(idleCPU) / idleSpan.Seconds())
+		r.IdleTxPerSec = -1
+		if idleTx >= 0 {
+			r.IdleTxPerSec = float64(idleTx) / idleSpan.Seconds()
+		}
 	}
 	var dispatch, after []time.Duration
 	for _, s := range samples {
@@ -476,6 +526,7 @@ func run(tb testing.TB, opt options) result {
 	r.RecoveredP99 = percentile(after, 99)
 	r.VisibleP50, r.VisP99 = percentile(visible, 50), percentile(visible, 99)
 	r.DispatchMax, r.VisibleMax = percentile(dispatch, 100), percentile(visible, 100)
+	r.ServerWaitP50, r.ServerWaitP99 = waitsAfter.since(waitsBefore).quantile(0.50), waitsAfter.since(waitsBefore).quantile(0.99)
 	r.Repeated = sw.repeated()
 	r.NotOnce = sw.notOnce(names)
 	sw.explain(tb, servers.platform.DB, start, stuck)
@@ -668,6 +719,70 @@ func rss(tb testing.TB, pid int) (now, peak float64) {
 		}
 	}
 	return now, peak
+}
+
+// histogram is a Prometheus histogram's cumulative bucket counts by upper
+// bound (seconds; +Inf last).
+type histogram struct {
+	le     []float64
+	counts []float64
+}
+
+// scrapeHistogram reads one unlabelled histogram from the server's
+// /metrics; an empty one when it cannot.
+func scrapeHistogram(hc *http.Client, base, name string) histogram {
+	var h histogram
+	resp, err := hc.Get(base + "/metrics")
+	if err != nil {
+		return h
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, m := range regexp.MustCompile(`(?m)^`+name+`_bucket\{le="([^"]+)"\} (\S+)$`).FindAllSubmatch(body, -1) {
+		le, err := strconv.ParseFloat(string(m[1]), 64)
+		if err != nil {
+			continue // +Inf parses; anything else is not a bound
+		}
+		n, _ := strconv.ParseFloat(string(m[2]), 64)
+		h.le, h.counts = append(h.le, le), append(h.counts, n)
+	}
+	return h
+}
+
+// since is h less what before had counted.
+func (h histogram) since(before histogram) histogram {
+	out := histogram{le: h.le, counts: slices.Clone(h.counts)}
+	if len(before.counts) == len(h.counts) {
+		for i := range out.counts {
+			out.counts[i] -= before.counts[i]
+		}
+	}
+	return out
+}
+
+// quantile interpolates linearly within the bucket that holds q; 0 for
+// an empty histogram, the last finite bound when q falls in +Inf.
+func (h histogram) quantile(q float64) time.Duration {
+	if len(h.counts) == 0 || h.counts[len(h.counts)-1] == 0 {
+		return 0
+	}
+	rank := q * h.counts[len(h.counts)-1]
+	lo, below := 0.0, 0.0
+	for i, c := range h.counts {
+		if c >= rank {
+			hi := h.le[i]
+			if math.IsInf(hi, 1) {
+				return time.Duration(lo * float64(time.Second))
+			}
+			f := 0.0
+			if c > below {
+				f = (rank - below) / (c - below)
+			}
+			return time.Duration((lo + f*(hi-lo)) * float64(time.Second))
+		}
+		lo, below = h.le[i], c
+	}
+	return 0
 }
 
 // scrapeGauge reads one unlabelled gauge from the server's /metrics.
