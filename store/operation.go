@@ -453,21 +453,16 @@ func (q *QueueStore) claim(ctx context.Context, connectorID, connectionID string
 			return err
 		}
 		expires := now.Add(ttl)
-		var attempt int
-		err = tx.queryRow(ctx, `UPDATE operations SET status = 'InFlight', attempts = attempts + 1, lease_id = ?, lease_expires_at = ?,
-			updated_at = ? WHERE id = ? RETURNING attempts`, leaseID, micros(expires), micros(now), opID).Scan(&attempt)
+		op, _, err := scanOperation(tx.queryRow(ctx, `UPDATE operations SET status = 'InFlight', attempts = attempts + 1, lease_id = ?, lease_expires_at = ?,
+			updated_at = ? WHERE id = ? RETURNING `+operationColumns, leaseID, micros(expires), micros(now), opID))
 		if err != nil {
 			return fmt.Errorf("lease %s: %w", opID, err)
 		}
 		if _, err := tx.exec(ctx, "INSERT INTO operation_leases (lease_id, op_id, attempt, leased_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-			leaseID, opID, attempt, micros(now), micros(expires)); err != nil {
+			leaseID, opID, op.Attempts, micros(now), micros(expires)); err != nil {
 			return fmt.Errorf("lease %s: %w", opID, err)
 		}
 		if _, err := tx.exec(ctx, "UPDATE connections SET last_request_at = ? WHERE id = ?", micros(now), connID); err != nil {
-			return fmt.Errorf("lease %s: %w", opID, err)
-		}
-		op, _, err := scanOperation(tx.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE id = ?", opID))
-		if err != nil {
 			return fmt.Errorf("lease %s: %w", opID, err)
 		}
 		// Every process's dispatcher learns that the connector holds a
@@ -688,15 +683,18 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 	var done *qbconnect.Operation
 	err := q.db.inTx(ctx, func(tx *tx) error {
 		now := q.db.now()
-		op, _, err := scanOperation(tx.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE id = ?"+q.db.forUpdate("FOR UPDATE"), opID))
+		// The operation, locked, and whether the lease was ever issued for
+		// it, in one statement.
+		var issued bool
+		op, _, err := scanOperation(scanFunc(func(dest ...any) error {
+			return tx.queryRow(ctx, "SELECT "+operationColumns+
+				", EXISTS (SELECT 1 FROM operation_leases WHERE lease_id = ? AND op_id = operations.id) FROM operations WHERE id = ?"+
+				q.db.forUpdate("FOR UPDATE OF operations"), leaseID, opID).Scan(append(dest, &issued)...)
+		}))
 		if err != nil {
 			return notFound(err, "operation", opID)
 		}
-		var issued int
-		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM operation_leases WHERE lease_id = ? AND op_id = ?", leaseID, opID).Scan(&issued); err != nil {
-			return fmt.Errorf("complete %s: %w", opID, err)
-		}
-		if issued == 0 {
+		if !issued {
 			return qbconnect.Errorf(qbconnect.EConflict, "lease %q was not issued for operation %s", leaseID, opID)
 		}
 		var before *qbconnect.Connection
@@ -706,12 +704,16 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 			}
 		}
 		current := op.Status == qbconnect.OpInFlight && op.LeaseID == leaseID
+		// updated is the operation as a success left it (without its
+		// result, which the caller holds); nothing below changes it.
+		var updated *qbconnect.Operation
 		switch {
 		case op.Status.Done():
 		case out.Failure == nil:
 			applied = true
-			_, err = tx.exec(ctx, `UPDATE operations SET status = 'Success', result = ?, error = NULL, lease_id = NULL, lease_expires_at = NULL,
-				completed_at = ?, updated_at = ? WHERE id = ?`, nonNil(out.Response), micros(now), micros(now), opID)
+			updated, _, err = scanOperation(tx.queryRow(ctx, `UPDATE operations SET status = 'Success', result = ?, error = NULL, lease_id = NULL,
+				lease_expires_at = NULL, completed_at = ?, updated_at = ? WHERE id = ? RETURNING `+operationColumnsNoResult,
+				nonNil(out.Response), micros(now), micros(now), opID))
 		case current:
 			applied = true
 			err = q.fail(ctx, tx, op, out, now)
@@ -752,9 +754,12 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 			return err
 		}
 		// The result is known: read the rest without copying it back.
-		done, _, err = scanOperation(tx.queryRow(ctx, "SELECT "+operationColumnsNoResult+" FROM operations WHERE id = ?", opID))
-		if err != nil {
-			return fmt.Errorf("complete %s: %w", opID, err)
+		done = updated
+		if done == nil {
+			done, _, err = scanOperation(tx.queryRow(ctx, "SELECT "+operationColumnsNoResult+" FROM operations WHERE id = ?", opID))
+			if err != nil {
+				return fmt.Errorf("complete %s: %w", opID, err)
+			}
 		}
 		done.Result = result
 		if applied && out.Then != nil {
