@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -114,10 +113,9 @@ type result struct {
 	// DispatchMax and VisibleMax are the slowest request's: a request
 	// held for minutes shows here even when it finished within Limit.
 	DispatchMax, VisibleMax time.Duration
-	// ServerWaitP50 and P99 are the server's own measure of dispatch in
-	// the load phase (qbconnect_queue_wait_seconds: operation stored ->
-	// lease handed out, within the process), interpolated in the
-	// histogram's buckets; the rest of DispatchP50 and P99 is the
+	// ServerWaitP50 and P99 are dispatch as the server's database saw
+	// it (serverDispatch: operation created -> the claim that leased it
+	// began); the rest of DispatchP50 and P99 is the claim itself and the
 	// response's way to the connector's goroutine, on a machine the
 	// server shares with every connector and the client.
 	ServerWaitP50, ServerWaitP99 time.Duration
@@ -141,8 +139,8 @@ func (r result) report(b *testing.B) {
 	b.ReportMetric(ms(r.DispatchP50), "dispatch-p50-ms")
 	b.ReportMetric(ms(r.P99), "dispatch-p99-ms")
 	b.ReportMetric(ms(r.DispatchMax), "dispatch-max-ms")
-	b.ReportMetric(ms(r.ServerWaitP50), "server-wait-p50-ms")
-	b.ReportMetric(ms(r.ServerWaitP99), "server-wait-p99-ms")
+	b.ReportMetric(ms(r.ServerWaitP50), "server-dispatch-p50-ms")
+	b.ReportMetric(ms(r.ServerWaitP99), "server-dispatch-p99-ms")
 	b.ReportMetric(ms(r.VisibleP50), "visible-p50-ms")
 	b.ReportMetric(ms(r.VisP99), "visible-p99-ms")
 	b.ReportMetric(ms(r.VisibleMax), "visible-max-ms")
@@ -393,6 +391,14 @@ func run(tb testing.TB, opt options) result {
 	var idleCPU time.Duration
 	idleTx, idleSpan := -1, time.Duration(0)
 	if opt.IdleWindow > 0 {
+		// The window opens once every connector's first poll has queried
+		// the database (the one claim a connector costs when it comes
+		// online), so that it measures connectors idling, not arriving.
+		base := "http://" + servers.addrs[last]
+		wait.For(tb, "every connector's first claim", 2*time.Minute, func() (bool, string) {
+			n := scrapeCounter(hc, base, `qbconnect_dispatch_claims_total{source="database"}`)
+			return n >= opt.N, fmt.Sprintf("%d claims went to the database", n)
+		})
 		cpu0, tx0, t0 := cpuTime(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB), time.Now()
 		time.Sleep(opt.IdleWindow) // a measuring window, not a wait for anything
 		idleCPU, idleSpan = cpuTime(servers.procs[last].PID())-cpu0, time.Since(t0)
@@ -404,7 +410,6 @@ func run(tb testing.TB, opt options) result {
 	defer stopLoad()
 	pollsBefore := sw.polls.Load()
 	cpuBefore, txBefore := cpuTime(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB)
-	waitsBefore := scrapeHistogram(hc, "http://"+servers.addrs[last], "qbconnect_queue_wait_seconds")
 	start := time.Now()
 	var clients sync.WaitGroup
 	for range opt.Clients {
@@ -497,7 +502,6 @@ func run(tb testing.TB, opt options) result {
 	clients.Wait()
 	elapsed := time.Since(start)
 	cpuAfter, txAfter := cpuTime(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB)
-	waitsAfter := scrapeHistogram(hc, "http://"+servers.addrs[last], "qbconnect_queue_wait_seconds")
 
 	r := result{Errors: errs + int(sw.errors.Load()) + int(unsent.Load()), Unsent: int(unsent.Load()), Load: elapsed, FirstError: firstErr, Applied: applied, Transient: int(rest.transient.Load() + sw.transient.Load())}
 	if r.FirstError == "" {
@@ -526,7 +530,7 @@ func run(tb testing.TB, opt options) result {
 	r.RecoveredP99 = percentile(after, 99)
 	r.VisibleP50, r.VisP99 = percentile(visible, 50), percentile(visible, 99)
 	r.DispatchMax, r.VisibleMax = percentile(dispatch, 100), percentile(visible, 100)
-	r.ServerWaitP50, r.ServerWaitP99 = waitsAfter.since(waitsBefore).quantile(0.50), waitsAfter.since(waitsBefore).quantile(0.99)
+	r.ServerWaitP50, r.ServerWaitP99 = serverDispatch(tb, servers.platform.DB, start)
 	r.Repeated = sw.repeated()
 	r.NotOnce = sw.notOnce(names)
 	sw.explain(tb, servers.platform.DB, start, stuck)
@@ -721,68 +725,48 @@ func rss(tb testing.TB, pid int) (now, peak float64) {
 	return now, peak
 }
 
-// histogram is a Prometheus histogram's cumulative bucket counts by upper
-// bound (seconds; +Inf last).
-type histogram struct {
-	le     []float64
-	counts []float64
+// serverDispatch returns the median and 99th percentile, over the
+// operations created since start, of the time from an operation's
+// creation to the start of the claim that first leased it, as the
+// server's database recorded both: dispatch as the server alone saw it,
+// without the response's way to the connector. Zero on SQLite.
+func serverDispatch(tb testing.TB, dsn string, start time.Time) (p50, p99 time.Duration) {
+	if !strings.HasPrefix(dsn, "postgres") {
+		return 0, 0
+	}
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		tb.Logf("server dispatch: %v", err)
+		return 0, 0
+	}
+	defer c.Close(ctx)
+	var a, b *float64
+	err = c.QueryRow(ctx, `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY l.leased_at - o.created_at),
+		percentile_cont(0.99) WITHIN GROUP (ORDER BY l.leased_at - o.created_at)
+		FROM operations o JOIN operation_leases l ON l.op_id = o.id AND l.attempt = 1 WHERE o.created_at >= $1`, start.UnixMicro()).Scan(&a, &b)
+	if err != nil || a == nil || b == nil {
+		tb.Logf("server dispatch: %v", err)
+		return 0, 0
+	}
+	return time.Duration(*a) * time.Microsecond, time.Duration(*b) * time.Microsecond
 }
 
-// scrapeHistogram reads one unlabelled histogram from the server's
-// /metrics; an empty one when it cannot.
-func scrapeHistogram(hc *http.Client, base, name string) histogram {
-	var h histogram
+// scrapeCounter reads one sample of the server's /metrics, named with
+// its labels; -1 when it cannot.
+func scrapeCounter(hc *http.Client, base, sample string) int {
 	resp, err := hc.Get(base + "/metrics")
 	if err != nil {
-		return h
+		return -1
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	for _, m := range regexp.MustCompile(`(?m)^`+name+`_bucket\{le="([^"]+)"\} (\S+)$`).FindAllSubmatch(body, -1) {
-		le, err := strconv.ParseFloat(string(m[1]), 64)
-		if err != nil {
-			continue // +Inf parses; anything else is not a bound
-		}
-		n, _ := strconv.ParseFloat(string(m[2]), 64)
-		h.le, h.counts = append(h.le, le), append(h.counts, n)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + ` (\S+)$`).FindSubmatch(body)
+	if m == nil {
+		return -1
 	}
-	return h
-}
-
-// since is h less what before had counted.
-func (h histogram) since(before histogram) histogram {
-	out := histogram{le: h.le, counts: slices.Clone(h.counts)}
-	if len(before.counts) == len(h.counts) {
-		for i := range out.counts {
-			out.counts[i] -= before.counts[i]
-		}
-	}
-	return out
-}
-
-// quantile interpolates linearly within the bucket that holds q; 0 for
-// an empty histogram, the last finite bound when q falls in +Inf.
-func (h histogram) quantile(q float64) time.Duration {
-	if len(h.counts) == 0 || h.counts[len(h.counts)-1] == 0 {
-		return 0
-	}
-	rank := q * h.counts[len(h.counts)-1]
-	lo, below := 0.0, 0.0
-	for i, c := range h.counts {
-		if c >= rank {
-			hi := h.le[i]
-			if math.IsInf(hi, 1) {
-				return time.Duration(lo * float64(time.Second))
-			}
-			f := 0.0
-			if c > below {
-				f = (rank - below) / (c - below)
-			}
-			return time.Duration((lo + f*(hi-lo)) * float64(time.Second))
-		}
-		lo, below = h.le[i], c
-	}
-	return 0
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	return int(v)
 }
 
 // scrapeGauge reads one unlabelled gauge from the server's /metrics.
