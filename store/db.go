@@ -392,7 +392,14 @@ func (t *tx) notify(ctx context.Context, key string) error {
 			return nil
 		}
 	}
-	t.wake = append(t.wake, key)
+	if strings.HasPrefix(key, connectionsPrefix) {
+		// Ahead of the connector's own key, here (committed) and in the
+		// batch (flushNotify): the poll it wakes must find the connections
+		// it remembers already dropped.
+		t.wake = append([]string{key}, t.wake...)
+	} else {
+		t.wake = append(t.wake, key)
+	}
 	if t.db.dialect == Postgres && !t.batch {
 		if _, err := t.exec(ctx, "SELECT pg_notify(?, ?)", t.db.channel, key); err != nil {
 			return fmt.Errorf("notify: %w", err)

@@ -112,10 +112,10 @@ func notifyConnectionsChanged(ctx context.Context, tx *tx, connectorID string) e
 	if connectorID == "" {
 		return nil
 	}
-	if err := tx.notify(ctx, connectorID); err != nil {
+	if err := tx.notify(ctx, connectionsKey(connectorID)); err != nil {
 		return err
 	}
-	return tx.notify(ctx, connectionsKey(connectorID))
+	return tx.notify(ctx, connectorID)
 }
 
 func newDispatcher(db *DB) *Dispatcher {
