@@ -150,12 +150,14 @@ func (p *Plane) workItem(ctx context.Context, c *qbconnect.Connector, lease *qbc
 
 // OwnOperation returns operation id if it belongs to one of the
 // connector's connections; any other ID is ENotFound, like an unknown one.
+// The connections are the dispatcher's, as a poll's are: out of date at
+// most by a notification on its way from another process.
 func (p *Plane) OwnOperation(ctx context.Context, c *qbconnect.Connector, id string) (*qbconnect.Operation, error) {
 	notFound := qbconnect.Errorf(qbconnect.ENotFound, "work item not found")
 	if id == "" {
 		return nil, notFound
 	}
-	conns, err := p.cfg.Connections.ConnectorConnections(ctx, c.ID)
+	conns, err := p.cfg.Dispatch.ConnectorConnections(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -234,7 +234,7 @@ func unlinkConnection(ctx context.Context, tx *tx, id string, now time.Time) err
 		qbconnect.OpCanceled, encodeError(e), micros(now), micros(now), id, qbconnect.OpQueued); err != nil {
 		return fmt.Errorf("unlink connection %s: cancel operations: %w", id, err)
 	}
-	if err := tx.notify(ctx, connectorID); err != nil {
+	if err := notifyConnectionsChanged(ctx, tx, connectorID); err != nil {
 		return err
 	}
 	return tx.notify(ctx, id)
@@ -261,13 +261,18 @@ func setHealth(ctx context.Context, tx *tx, id string, h qbconnect.Health) error
 	if h.Code == "" {
 		return qbconnect.Errorf(qbconnect.EInvalid, "health code is required")
 	}
-	var code, connectorID string
+	var code, message, resolution, qbCode, connectorID string
 	var since int64
-	err := tx.queryRow(ctx, "SELECT health_code, health_since, COALESCE(connector_id, '') FROM connections WHERE id = ?"+
-		tx.db.forUpdate("FOR UPDATE"), id).Scan(&code, &since, &connectorID)
+	var needsUser bool
+	err := tx.queryRow(ctx, "SELECT health_code, health_message, health_resolution, health_qb_code, needs_user, health_since, COALESCE(connector_id, '') FROM connections WHERE id = ?"+
+		tx.db.forUpdate("FOR UPDATE"), id).Scan(&code, &message, &resolution, &qbCode, &needsUser, &since, &connectorID)
 	if err != nil {
 		return notFound(err, "connection", id)
 	}
+	// The same health again (every result says "Connected") changes only
+	// times that no connector's poll reads: the connector is woken (the
+	// queue's caller relies on it) but the connections it remembers stand.
+	same := code == h.Code && message == h.Message && resolution == h.Resolution && qbCode == h.QBCode && needsUser == h.NeedsUser
 	now := tx.db.now()
 	switch {
 	case code == h.Code:
@@ -285,7 +290,12 @@ func setHealth(ctx context.Context, tx *tx, id string, h qbconnect.Health) error
 	if err != nil {
 		return fmt.Errorf("set health of %s: %w", id, err)
 	}
-	if err := tx.notify(ctx, connectorID); err != nil {
+	if same {
+		err = tx.notify(ctx, connectorID)
+	} else {
+		err = notifyConnectionsChanged(ctx, tx, connectorID)
+	}
+	if err != nil {
 		return err
 	}
 	return tx.notify(ctx, id)
@@ -322,7 +332,7 @@ func (s *ConnectionStore) SetPaused(ctx context.Context, orgID, id string, p qbc
 			WHERE id = ?`, p.Paused, nullMicros(until), string(by), lastChange, micros(s.db.now()), id); err != nil {
 			return fmt.Errorf("set paused of %s: %w", id, err)
 		}
-		if err := tx.notify(ctx, connectorID); err != nil {
+		if err := notifyConnectionsChanged(ctx, tx, connectorID); err != nil {
 			return err
 		}
 		if err := tx.notify(ctx, id); err != nil {
@@ -462,7 +472,7 @@ func (s *ConnectionStore) RedeemLink(ctx context.Context, code, connectorID stri
 			ctr.Version, ctr.Signer, ctr.Thumbprint, ctr.Hostname = about.Version, about.Signer, about.Thumbprint, about.Hostname
 			ctr.LastSeenAt = &now
 		}
-		return tx.notify(ctx, ctr.ID)
+		return notifyConnectionsChanged(ctx, tx, ctr.ID)
 	})
 	if err != nil {
 		return nil, nil, "", err
@@ -484,7 +494,7 @@ func link(ctx context.Context, tx *tx, connID, connectorID string, file qbconnec
 		return fmt.Errorf("link connection %s: %w", connID, err)
 	}
 	if previous != connectorID {
-		if err := tx.notify(ctx, previous); err != nil {
+		if err := notifyConnectionsChanged(ctx, tx, previous); err != nil {
 			return err
 		}
 	}
@@ -495,6 +505,9 @@ func link(ctx context.Context, tx *tx, connID, connectorID string, file qbconnec
 		qbconnect.HealthOK, "Connected.", micros(now), micros(now), micros(now), connID)
 	if err != nil {
 		return fmt.Errorf("link connection %s: %w", connID, err)
+	}
+	if err := notifyConnectionsChanged(ctx, tx, connectorID); err != nil {
+		return err
 	}
 	return tx.notify(ctx, connID)
 }
@@ -652,7 +665,7 @@ func (s *ConnectionStore) RevokeConnector(ctx context.Context, orgID, connectorI
 		if err := tx.notify(ctx, credentialKey(connectorID)); err != nil {
 			return err
 		}
-		return tx.notify(ctx, connectorID)
+		return notifyConnectionsChanged(ctx, tx, connectorID)
 	})
 }
 

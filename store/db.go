@@ -358,6 +358,10 @@ type tx struct {
 	db    *DB
 	wake  []string
 	after []func() // see AfterCommit
+	// batch (inTx's transactions) sends the PostgreSQL notifications in
+	// one statement just before commit (flushNotify) rather than one
+	// statement each: they are delivered at commit either way.
+	batch bool
 }
 
 // AfterCommit makes fn run once t committed, never when it rolls back.
@@ -401,11 +405,34 @@ func (t *tx) notify(ctx context.Context, key string) error {
 			return nil
 		}
 	}
-	t.wake = append(t.wake, key)
-	if t.db.dialect == Postgres {
+	if strings.HasPrefix(key, connectionsPrefix) {
+		// Ahead of the connector's own key, here (committed) and in the
+		// batch (flushNotify): the poll it wakes must find the connections
+		// it remembers already dropped.
+		t.wake = append([]string{key}, t.wake...)
+	} else {
+		t.wake = append(t.wake, key)
+	}
+	if t.db.dialect == Postgres && !t.batch {
 		if _, err := t.exec(ctx, "SELECT pg_notify(?, ?)", t.db.channel, key); err != nil {
 			return fmt.Errorf("notify: %w", err)
 		}
+	}
+	return nil
+}
+
+// flushNotify sends a batching transaction's PostgreSQL notifications, in
+// one statement.
+func (t *tx) flushNotify(ctx context.Context) error {
+	if !t.batch || t.db.dialect != Postgres || len(t.wake) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(t.wake))
+	for _, k := range t.wake {
+		args = append(args, t.db.channel, k)
+	}
+	if _, err := t.exec(ctx, "SELECT pg_notify(?, ?)"+strings.Repeat(", pg_notify(?, ?)", len(t.wake)-1), args...); err != nil {
+		return fmt.Errorf("notify: %w", err)
 	}
 	return nil
 }
@@ -416,8 +443,12 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	t := &tx{Tx: stx, db: db}
+	t := &tx{Tx: stx, db: db, batch: true}
 	if err := fn(t); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	if err := t.flushNotify(ctx); err != nil {
 		_ = stx.Rollback()
 		return err
 	}

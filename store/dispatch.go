@@ -23,9 +23,11 @@ import (
 // PostgreSQL, from every process through LISTEN. Any notification naming
 // a connector (work enqueued, an item finished or re-queued, a connection
 // paused, resumed, linked, unlinked or its health changed, a lease handed
-// out by any process) marks its work "may exist" and drops its cached
-// connections; a revocation drops its cached credential. When the
-// listener loses its connection, everything is forgotten.
+// out by any process) marks its work "may exist"; a change to one of its
+// connections (connectionsKey, sent beside the connector's own key) also
+// drops its cached connections, which work coming and going leaves as
+// they were; a revocation drops its cached credential. When the listener
+// loses its connection, everything is forgotten.
 //
 // Nothing it keeps is authoritative: a Claim that runs queries the
 // database and its transaction decides, as Lease always did. Memory only
@@ -48,6 +50,10 @@ type Dispatcher struct {
 	// seen is when each connector last authenticated through the cache,
 	// until FlushSeen writes it.
 	seen map[string]time.Time
+	// apiKeys are the API keys read, by secret hash (PostgreSQL only);
+	// apiKeyEpoch counts revocations, as credEpoch does.
+	apiKeys     map[string]*apiKeyMemo
+	apiKeyEpoch uint64
 
 	// Counters, for tests and metrics.
 	claimsSkipped, claimsRun, credHits, connHits uint64
@@ -61,10 +67,11 @@ type connectorMemo struct {
 	// since; it holds until idleUntil.
 	idle      bool
 	idleUntil time.Time
-	// conns are the connector's connections as read at connsGen, kept
-	// until connsUntil.
-	conns      []*qbconnect.Connection
+	// connsGen counts the notifications that changed one of the
+	// connector's connections; conns are the connections as read while
+	// it did not change, kept until connsUntil.
 	connsGen   uint64
+	conns      []*qbconnect.Connection
 	connsUntil time.Time
 	hasConns   bool
 	// lastUsed lets Forget drop connectors gone quiet.
@@ -79,17 +86,41 @@ type credMemo struct {
 	until     time.Time
 }
 
+type apiKeyMemo struct {
+	key   qbconnect.APIKey
+	until time.Time
+}
+
 // Notification keys other than a connector's or connection's ID.
 const (
-	leasedPrefix     = "leased:"
-	credentialPrefix = "credential:"
+	leasedPrefix      = "leased:"
+	credentialPrefix  = "credential:"
+	connectionsPrefix = "connections:"
+	// apiKeysKey: an API key was revoked.
+	apiKeysKey = "api-keys"
 )
 
-func leasedKey(connectorID string) string     { return leasedPrefix + connectorID }
-func credentialKey(connectorID string) string { return credentialPrefix + connectorID }
+func leasedKey(connectorID string) string      { return leasedPrefix + connectorID }
+func credentialKey(connectorID string) string  { return credentialPrefix + connectorID }
+func connectionsKey(connectorID string) string { return connectionsPrefix + connectorID }
+
+// notifyConnectionsChanged wakes, after commit, the connector serving a
+// connection that tx changed as the connector sees it (linked, unlinked,
+// paused, resumed, its health), and makes every dispatcher read the
+// connector's connections again. connectorID "" is none.
+func notifyConnectionsChanged(ctx context.Context, tx *tx, connectorID string) error {
+	if connectorID == "" {
+		return nil
+	}
+	if err := tx.notify(ctx, connectionsKey(connectorID)); err != nil {
+		return err
+	}
+	return tx.notify(ctx, connectorID)
+}
 
 func newDispatcher(db *DB) *Dispatcher {
-	return &Dispatcher{db: db, connectors: map[string]*connectorMemo{}, creds: map[string]*credMemo{}, seen: map[string]time.Time{}}
+	return &Dispatcher{db: db, connectors: map[string]*connectorMemo{}, creds: map[string]*credMemo{}, seen: map[string]time.Time{},
+		apiKeys: map[string]*apiKeyMemo{}}
 }
 
 // Dispatcher returns the database's dispatcher.
@@ -127,6 +158,10 @@ func (d *Dispatcher) notified(key string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	switch {
+	case key == apiKeysKey:
+		d.apiKeyEpoch++
+		clear(d.apiKeys)
+		return
 	case strings.HasPrefix(key, credentialPrefix):
 		id := strings.TrimPrefix(key, credentialPrefix)
 		d.credEpoch++
@@ -144,11 +179,18 @@ func (d *Dispatcher) notified(key string) {
 			m.idle = false
 		}
 		return
+	case strings.HasPrefix(key, connectionsPrefix):
+		if m := d.connectors[strings.TrimPrefix(key, connectionsPrefix)]; m != nil {
+			m.gen++
+			m.idle = false
+			m.connsGen++
+			m.hasConns, m.conns = false, nil
+		}
+		return
 	}
 	if m := d.connectors[key]; m != nil {
 		m.gen++
 		m.idle = false
-		m.hasConns, m.conns = false, nil
 	}
 }
 
@@ -159,10 +201,13 @@ func (d *Dispatcher) notifiedAll() {
 	for _, m := range d.connectors {
 		m.gen++
 		m.idle = false
+		m.connsGen++
 		m.hasConns, m.conns = false, nil
 	}
 	d.credEpoch++
 	clear(d.creds)
+	d.apiKeyEpoch++
+	clear(d.apiKeys)
 }
 
 // Claim leases the connector's next runnable item, as QueueStore.Lease does,
@@ -208,7 +253,7 @@ func (d *Dispatcher) Wait(connectorID string) <-chan struct{} { return d.db.hub.
 
 // ConnectorConnections returns the connections the connector serves, as
 // ConnectionStore.ConnectorConnections does, from memory when no
-// notification changed them since they were read. Each call returns
+// notification said one of them changed since they were read. Each call returns
 // copies the caller may change.
 func (d *Dispatcher) ConnectorConnections(ctx context.Context, connectorID string) ([]*qbconnect.Connection, error) {
 	now := d.db.opts.Now()
@@ -220,7 +265,7 @@ func (d *Dispatcher) ConnectorConnections(ctx context.Context, connectorID strin
 		d.mu.Unlock()
 		return out, nil
 	}
-	gen := m.gen
+	gen := m.connsGen
 	d.mu.Unlock()
 
 	conns, err := NewConnectionStore(d.db).ConnectorConnections(ctx, connectorID)
@@ -229,8 +274,8 @@ func (d *Dispatcher) ConnectorConnections(ctx context.Context, connectorID strin
 	}
 	_, ttl, _ := d.periods()
 	d.mu.Lock()
-	if m.gen == gen {
-		m.conns, m.connsGen, m.connsUntil, m.hasConns = copyConnections(conns), gen, now.Add(jitter(ttl)), true
+	if m.connsGen == gen {
+		m.conns, m.connsUntil, m.hasConns = copyConnections(conns), now.Add(jitter(ttl)), true
 	}
 	d.mu.Unlock()
 	return conns, nil
@@ -286,6 +331,37 @@ func (d *Dispatcher) AuthenticateConnector(ctx context.Context, credential strin
 	}
 	d.mu.Unlock()
 	return c, nil
+}
+
+// apiKey returns a copy of the API key remembered for a secret hash, or
+// nil, and the revocation epoch to pass to rememberAPIKey. Only with
+// PostgreSQL, where every revocation reaches every process: SQLite's
+// other processes (the admin CLI) revoke without telling this one.
+func (d *Dispatcher) apiKey(hash string, now time.Time) (*qbconnect.APIKey, uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m := d.apiKeys[hash]; m != nil && now.Before(m.until) {
+		k := m.key
+		return &k, d.apiKeyEpoch
+	}
+	return nil, d.apiKeyEpoch
+}
+
+// rememberAPIKey remembers k, unless a key was revoked since epoch.
+func (d *Dispatcher) rememberAPIKey(hash string, k *qbconnect.APIKey, epoch uint64, now time.Time) {
+	if d.db.dialect != Postgres {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.apiKeyEpoch != epoch {
+		return
+	}
+	until := now.Add(jitter(2 * time.Minute))
+	if m := d.apiKeys[hash]; m != nil && now.Before(m.until) {
+		until = m.until
+	}
+	d.apiKeys[hash] = &apiKeyMemo{key: *k, until: until}
 }
 
 // FlushSeen writes the last_seen_at of the connectors that authenticated

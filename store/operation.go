@@ -171,15 +171,15 @@ var operationKinds = map[qbconnect.OperationKind]bool{
 // in the org, Enqueue returns the existing operation and no error. op itself
 // is not modified; the stored operation is returned.
 func (q *QueueStore) Enqueue(ctx context.Context, op *qbconnect.Operation) (*qbconnect.Operation, error) {
-	var id string
+	var stored *qbconnect.Operation
 	err := q.db.inTx(ctx, func(tx *tx) (err error) {
-		id, err = q.enqueue(ctx, tx, op)
+		stored, err = q.enqueueOp(ctx, tx, op)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return q.FindOperation(ctx, op.OrgID, id)
+	return stored, nil
 }
 
 // enqueue validates op and stores it in tx as Enqueue describes; it
@@ -187,25 +187,35 @@ func (q *QueueStore) Enqueue(ctx context.Context, op *qbconnect.Operation) (*qbc
 // idempotency key). SyncPage.Enqueue calls it to queue the next page in
 // the page's transaction.
 func (q *QueueStore) enqueue(ctx context.Context, tx *tx, op *qbconnect.Operation) (string, error) {
+	stored, err := q.enqueueOp(ctx, tx, op)
+	if err != nil {
+		return "", err
+	}
+	return stored.ID, nil
+}
+
+// enqueueOp is enqueue returning the stored operation, as the statement
+// that stored it (or, for a used idempotency key, found it) read it.
+func (q *QueueStore) enqueueOp(ctx context.Context, tx *tx, op *qbconnect.Operation) (*qbconnect.Operation, error) {
 	switch {
 	case op.OrgID == "":
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: organisation is required")
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: organisation is required")
 	case op.ConnectionID == "" && op.CompanyID == "":
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: connection or company is required")
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: connection or company is required")
 	case !operationKinds[op.Kind]:
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation kind %q is unknown", op.Kind)
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation kind %q is unknown", op.Kind)
 	case op.Request == "":
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: request is required")
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: request is required")
 	case op.Priority < 0 || op.MaxAttempts < 0:
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: priority and max attempts must not be negative")
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: priority and max attempts must not be negative")
 	case len(op.IdempotencyKey) > 255:
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: idempotency key is longer than 255 bytes")
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: idempotency key is longer than 255 bytes")
 	case len(op.Fingerprint) > 128:
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "operation: request fingerprint is longer than 128 bytes")
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "operation: request fingerprint is longer than 128 bytes")
 	}
 	id, err := q.db.newID("op")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var connID, companyID, connectorID string
 	var status qbconnect.ConnectionStatus
@@ -216,13 +226,13 @@ func (q *QueueStore) enqueue(ctx context.Context, tx *tx, op *qbconnect.Operatio
 	err = tx.queryRow(ctx, "SELECT id, company_id, COALESCE(connector_id, ''), status FROM connections WHERE org_id = ? AND "+where,
 		op.OrgID, arg).Scan(&connID, &companyID, &connectorID, &status)
 	if err != nil {
-		return "", notFound(err, "connection", arg)
+		return nil, notFound(err, "connection", arg)
 	}
 	if status == qbconnect.StatusUnlinked {
-		return "", qbconnect.Errorf(qbconnect.EConflict, "connection %s is unlinked", connID)
+		return nil, qbconnect.Errorf(qbconnect.EConflict, "connection %s is unlinked", connID)
 	}
 	if op.CompanyID != "" && op.CompanyID != companyID {
-		return "", qbconnect.Errorf(qbconnect.EInvalid, "connection %s does not belong to company %s", connID, op.CompanyID)
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "connection %s does not belong to company %s", connID, op.CompanyID)
 	}
 	now := q.db.now()
 	notBefore := op.NotBefore
@@ -233,31 +243,31 @@ func (q *QueueStore) enqueue(ctx context.Context, tx *tx, op *qbconnect.Operatio
 	if maxAttempts == 0 {
 		maxAttempts = q.db.opts.MaxAttempts
 	}
-	var seq int64
-	err = tx.queryRow(ctx, `INSERT INTO operations (id, org_id, company_id, connection_id, kind, priority, status, idempotency_key,
+	stored, _, err := scanOperation(tx.queryRow(ctx, `INSERT INTO operations (id, org_id, company_id, connection_id, kind, priority, status, idempotency_key,
 		request, message_set_id, meta, max_attempts, not_before, deadline, created_at, updated_at, request_fingerprint)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (org_id, idempotency_key) DO NOTHING RETURNING seq`,
+		ON CONFLICT (org_id, idempotency_key) DO NOTHING RETURNING `+operationColumns,
 		id, op.OrgID, companyID, connID, op.Kind, op.Priority, qbconnect.OpQueued, nullString(op.IdempotencyKey),
 		op.Request, op.MessageSetID, op.Meta, maxAttempts, micros(notBefore), nullMicros(op.Deadline), micros(now), micros(now),
-		op.Fingerprint).Scan(&seq)
+		op.Fingerprint))
 	if err == sql.ErrNoRows {
-		err = tx.queryRow(ctx, "SELECT id FROM operations WHERE org_id = ? AND idempotency_key = ?", op.OrgID, op.IdempotencyKey).Scan(&id)
+		stored, _, err = scanOperation(tx.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE org_id = ? AND idempotency_key = ?",
+			op.OrgID, op.IdempotencyKey))
 		if err != nil {
-			return "", fmt.Errorf("enqueue: %w", err)
+			return nil, fmt.Errorf("enqueue: %w", err)
 		}
-		return id, nil
+		return stored, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("enqueue: %w", err)
+		return nil, fmt.Errorf("enqueue: %w", err)
 	}
 	if err := tx.notify(ctx, connectorID); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := tx.notify(ctx, connID); err != nil {
-		return "", err
+		return nil, err
 	}
-	return id, nil
+	return stored, nil
 }
 
 // FindOperation returns ENotFound for an unknown or other-org ID.
@@ -443,21 +453,16 @@ func (q *QueueStore) claim(ctx context.Context, connectorID, connectionID string
 			return err
 		}
 		expires := now.Add(ttl)
-		var attempt int
-		err = tx.queryRow(ctx, `UPDATE operations SET status = 'InFlight', attempts = attempts + 1, lease_id = ?, lease_expires_at = ?,
-			updated_at = ? WHERE id = ? RETURNING attempts`, leaseID, micros(expires), micros(now), opID).Scan(&attempt)
+		op, _, err := scanOperation(tx.queryRow(ctx, `UPDATE operations SET status = 'InFlight', attempts = attempts + 1, lease_id = ?, lease_expires_at = ?,
+			updated_at = ? WHERE id = ? RETURNING `+operationColumns, leaseID, micros(expires), micros(now), opID))
 		if err != nil {
 			return fmt.Errorf("lease %s: %w", opID, err)
 		}
 		if _, err := tx.exec(ctx, "INSERT INTO operation_leases (lease_id, op_id, attempt, leased_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-			leaseID, opID, attempt, micros(now), micros(expires)); err != nil {
+			leaseID, opID, op.Attempts, micros(now), micros(expires)); err != nil {
 			return fmt.Errorf("lease %s: %w", opID, err)
 		}
 		if _, err := tx.exec(ctx, "UPDATE connections SET last_request_at = ? WHERE id = ?", micros(now), connID); err != nil {
-			return fmt.Errorf("lease %s: %w", opID, err)
-		}
-		op, _, err := scanOperation(tx.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE id = ?", opID))
-		if err != nil {
 			return fmt.Errorf("lease %s: %w", opID, err)
 		}
 		// Every process's dispatcher learns that the connector holds a
@@ -678,15 +683,18 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 	var done *qbconnect.Operation
 	err := q.db.inTx(ctx, func(tx *tx) error {
 		now := q.db.now()
-		op, _, err := scanOperation(tx.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE id = ?"+q.db.forUpdate("FOR UPDATE"), opID))
+		// The operation, locked, and whether the lease was ever issued for
+		// it, in one statement.
+		var issued bool
+		op, _, err := scanOperation(scanFunc(func(dest ...any) error {
+			return tx.queryRow(ctx, "SELECT "+operationColumns+
+				", EXISTS (SELECT 1 FROM operation_leases WHERE lease_id = ? AND op_id = operations.id) FROM operations WHERE id = ?"+
+				q.db.forUpdate("FOR UPDATE OF operations"), leaseID, opID).Scan(append(dest, &issued)...)
+		}))
 		if err != nil {
 			return notFound(err, "operation", opID)
 		}
-		var issued int
-		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM operation_leases WHERE lease_id = ? AND op_id = ?", leaseID, opID).Scan(&issued); err != nil {
-			return fmt.Errorf("complete %s: %w", opID, err)
-		}
-		if issued == 0 {
+		if !issued {
 			return qbconnect.Errorf(qbconnect.EConflict, "lease %q was not issued for operation %s", leaseID, opID)
 		}
 		var before *qbconnect.Connection
@@ -703,12 +711,16 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 		if out.Then != nil {
 			stored = []byte{}
 		}
+		// updated is the operation as a success left it (without its
+		// result, which the caller holds); nothing below changes it.
+		var updated *qbconnect.Operation
 		switch {
 		case op.Status.Done():
 		case out.Failure == nil:
 			applied = true
-			_, err = tx.exec(ctx, `UPDATE operations SET status = 'Success', result = ?, error = NULL, lease_id = NULL, lease_expires_at = NULL,
-				completed_at = ?, updated_at = ? WHERE id = ?`, stored, micros(now), micros(now), opID)
+			updated, _, err = scanOperation(tx.queryRow(ctx, `UPDATE operations SET status = 'Success', result = ?, error = NULL, lease_id = NULL,
+				lease_expires_at = NULL, completed_at = ?, updated_at = ? WHERE id = ? RETURNING `+operationColumnsNoResult,
+				stored, micros(now), micros(now), opID))
 		case current:
 			applied = true
 			err = q.fail(ctx, tx, op, out, now)
@@ -749,9 +761,12 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 			return err
 		}
 		// The result is known: read the rest without copying it back.
-		done, _, err = scanOperation(tx.queryRow(ctx, "SELECT "+operationColumnsNoResult+" FROM operations WHERE id = ?", opID))
-		if err != nil {
-			return fmt.Errorf("complete %s: %w", opID, err)
+		done = updated
+		if done == nil {
+			done, _, err = scanOperation(tx.queryRow(ctx, "SELECT "+operationColumnsNoResult+" FROM operations WHERE id = ?", opID))
+			if err != nil {
+				return fmt.Errorf("complete %s: %w", opID, err)
+			}
 		}
 		done.Result = result
 		if applied && out.Then != nil {

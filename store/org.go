@@ -156,27 +156,36 @@ func (s *OrgStore) RevokeAPIKey(ctx context.Context, idOrPrefix string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return qbconnect.Errorf(qbconnect.ENotFound, "API key %q not found", idOrPrefix)
 		}
-		return nil
+		// Every process forgets the keys it remembers.
+		return tx.notify(ctx, apiKeysKey)
 	})
 }
 
 // AuthenticateAPIKey returns the key for a secret; EUnauthorized when the
 // secret is unknown or revoked. It records the use at most once a minute.
+// With PostgreSQL, a key read is remembered (see Dispatcher.apiKey) until
+// any key is revoked, which every process hears of, or for two minutes.
 func (s *OrgStore) AuthenticateAPIKey(ctx context.Context, secret string) (*qbconnect.APIKey, error) {
 	if !strings.HasPrefix(secret, apiKeyPrefix) {
 		return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "unknown API key")
 	}
-	k, err := scanAPIKey(s.db.queryRow(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE secret_hash = ?", hashSecret(secret)))
-	if err == sql.ErrNoRows {
-		return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "unknown API key")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("authenticate API key: %w", err)
-	}
-	if k.RevokedAt != nil {
-		return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "API key %s was revoked", k.Prefix)
-	}
+	hash := hashSecret(secret)
 	now := s.db.now()
+	d := s.db.dispatch
+	k, epoch := d.apiKey(string(hash), now)
+	if k == nil {
+		var err error
+		k, err = scanAPIKey(s.db.queryRow(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE secret_hash = ?", hash))
+		if err == sql.ErrNoRows {
+			return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "unknown API key")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("authenticate API key: %w", err)
+		}
+		if k.RevokedAt != nil {
+			return nil, qbconnect.Errorf(qbconnect.EUnauthorized, "API key %s was revoked", k.Prefix)
+		}
+	}
 	if k.LastUsed == nil || now.Sub(*k.LastUsed) >= lastUsedGranularity {
 		err := s.db.inTx(ctx, func(tx *tx) error {
 			_, err := tx.exec(ctx, "UPDATE api_keys SET last_used_at = ? WHERE id = ?", micros(now), k.ID)
@@ -187,5 +196,6 @@ func (s *OrgStore) AuthenticateAPIKey(ctx context.Context, secret string) (*qbco
 		}
 		k.LastUsed = &now
 	}
+	d.rememberAPIKey(string(hash), k, epoch, now)
 	return k, nil
 }

@@ -63,6 +63,12 @@ type options struct {
 	// Limit bounds the load phase; requests not finished by then count as
 	// errors.
 	Limit time.Duration
+	// IdleWindow, when set, measures the server's CPU for that long with
+	// the connectors linked and no client load, before the load phase, so
+	// that the load's CPU can be reported net of what idle connectors cost
+	// meanwhile; it also lets PostgreSQL's transaction counts settle
+	// before they are read.
+	IdleWindow time.Duration
 	// Servers is the number of `qbconnect serve` processes sharing DB
 	// (PostgreSQL when more than one) behind an in-test load balancer; 0
 	// means 1.
@@ -119,6 +125,27 @@ type result struct {
 	// poll that succeeded.
 	Dropped, Reconnected int
 	SlowestReconnect     time.Duration
+	// Load is how long the load phase took, and Unsent the requests
+	// never sent because it hit its limit (also counted in Errors).
+	Load   time.Duration
+	Unsent int
+	// DispatchMax and VisibleMax are the slowest request's: a request
+	// held for minutes shows here even when it finished within Limit.
+	DispatchMax, VisibleMax time.Duration
+	// ServerWaitP50 and P99 are dispatch as the server's database saw
+	// it (serverDispatch: operation created -> the claim that leased it
+	// began); the rest of DispatchP50 and P99 is the claim itself and the
+	// response's way to the connector's goroutine, on a machine the
+	// server shares with every connector and the client.
+	ServerWaitP50, ServerWaitP99 time.Duration
+	// ServerWaitFreeP99 is ServerWaitP99 over the operations whose
+	// connector was free when they came, and QueuedBehind the share of
+	// those that waited for the one before (see serverDispatch).
+	ServerWaitFreeP99 time.Duration
+	QueuedBehind      float64
+	// IdleCPUPerSec is the idle window's server CPU per second (zero
+	// without a window).
+	IdleCPUPerSec time.Duration
 }
 
 // dispatchGoal is the dispatch p99 the platform must keep, and regain
@@ -230,6 +257,10 @@ func (r result) logDisruptions(tb testing.TB) {
 	}
 }
 
+// slowRequest is how long a request may take before the run logs its
+// timeline.
+const slowRequest = 30 * time.Second
+
 func (r result) report(b *testing.B) {
 	b.ReportMetric(r.RSSMB, "server-rss-MB")
 	b.ReportMetric(r.PeakRSSMB, "server-peak-rss-MB")
@@ -238,14 +269,30 @@ func (r result) report(b *testing.B) {
 	b.ReportMetric(r.PollsPerSec, "polls/s")
 	b.ReportMetric(ms(r.DispatchP50), "dispatch-p50-ms")
 	b.ReportMetric(ms(r.P99), "dispatch-p99-ms")
+	b.ReportMetric(ms(r.DispatchMax), "dispatch-max-ms")
+	b.ReportMetric(ms(r.ServerWaitP50), "server-dispatch-p50-ms")
+	b.ReportMetric(ms(r.ServerWaitP99), "server-dispatch-p99-ms")
+	b.ReportMetric(ms(r.ServerWaitFreeP99), "server-dispatch-free-p99-ms")
+	b.ReportMetric(100*r.QueuedBehind, "queued-behind-%")
 	b.ReportMetric(ms(r.VisibleP50), "visible-p50-ms")
 	b.ReportMetric(ms(r.VisP99), "visible-p99-ms")
+	b.ReportMetric(ms(r.VisibleMax), "visible-max-ms")
 	// The baseline of the same run: QuickBooks' own time per request. A
 	// dispatch p99 of a few times this is the platform keeping up.
 	b.ReportMetric(ms(r.VisibleP50)/max(ms(testQBLatency(b)), 0.001), "visible-p50-per-qb")
 	b.ReportMetric(r.ServerCPU.Seconds(), "server-cpu-s")
 	b.ReportMetric(float64(r.ServerCPU.Milliseconds())/float64(max(r.Requests, 1)), "server-cpu-ms/request")
 	b.ReportMetric(float64(r.DBTransactions)/float64(max(r.Requests, 1)), "db-tx/request")
+	if r.IdleCPUPerSec > 0 {
+		// What the load itself cost: the load phase's figures less what
+		// the idle connectors cost over as long a time.
+		idleCPU := time.Duration(float64(r.IdleCPUPerSec) * r.Load.Seconds())
+		b.ReportMetric(float64(r.IdleCPUPerSec)/float64(time.Millisecond), "server-idle-cpu-ms/s")
+		b.ReportMetric(float64((r.ServerCPU-idleCPU).Milliseconds())/float64(max(r.Requests, 1)), "server-cpu-ms/request-net")
+	}
+	b.ReportMetric(r.Load.Seconds(), "load-s")
+	b.ReportMetric(float64(r.Requests)/max(r.Load.Seconds(), 0.001), "requests/s")
+	b.ReportMetric(float64(r.Unsent), "unsent")
 	b.ReportMetric(float64(r.Errors), "errors")
 	b.ReportMetric(float64(r.Repeated), "repeated")
 }
@@ -391,6 +438,15 @@ func BenchmarkConnectorSwarmFailover(b *testing.B) {
 // connections, polls/s, dispatch and result-visible latency and errors for
 // N connectors (QBCONNECT_SWARM_N, a comma-separated list; 1000 by
 // default) on SQLite, and on PostgreSQL when QBCONNECT_TEST_POSTGRES is set.
+//
+// Errors count requests that failed, that the client did not see finish
+// within the 5-minute limit, and those never sent because the limit
+// passed (unsent); load-s and requests/s tell a load that outlasted the
+// limit from requests held up. Any request slower than 30 s, or unfinished,
+// is logged with its timeline. Beside the connectors' dispatch the
+// server's own (server-dispatch: created -> leased, from its database)
+// shows how much of the tail is the server's; CPU per request is also
+// given net of a 20 s idle window measured first.
 func BenchmarkConnectorSwarm(b *testing.B) {
 	sizes := []int{1000}
 	if v := os.Getenv("QBCONNECT_SWARM_N"); v != "" {
@@ -416,7 +472,7 @@ func BenchmarkConnectorSwarm(b *testing.B) {
 			b.Run(fmt.Sprintf("db=%s/N=%d", db, n), func(b *testing.B) {
 				for range b.N {
 					r := run(b, options{N: n, Writes: max(n, 2000), Passthroughs: max(n/2, 1000), Clients: 64,
-						QBLatency: qbLatencyFromEnv(b), DB: newDB(b), Limit: 5 * time.Minute})
+						QBLatency: qbLatencyFromEnv(b), DB: newDB(b), Limit: 5 * time.Minute, IdleWindow: 20 * time.Second})
 					r.report(b)
 					if r.Errors > 0 {
 						b.Logf("%d errors; the first: %s", r.Errors, r.FirstError)
@@ -510,12 +566,14 @@ func run(tb testing.TB, opt options) result {
 	}
 	var (
 		mu       sync.Mutex
+		stuck    []stuckOp
 		samples  []sample
 		visible  []time.Duration
 		errs     int
 		firstErr string
 		applied  int
 		finished atomic.Int64
+		unsent   atomic.Int64
 		names    []string
 	)
 	fail := func(err error) {
@@ -526,10 +584,24 @@ func run(tb testing.TB, opt options) result {
 		}
 		errs++
 	}
+	last := len(servers.procs) - 1
+	var idleCPU, idleSpan time.Duration
+	if opt.IdleWindow > 0 {
+		// The window opens once every connector's first poll has queried
+		// the database (the one claim a connector costs when it comes
+		// online), so that it measures connectors idling, not arriving.
+		base := "http://" + servers.addrs[last]
+		wait.For(tb, "every connector's first claim", 2*time.Minute, func() (bool, string) {
+			n := scrapeCounter(hc, base, `qbconnect_dispatch_claims_total{source="database"}`)
+			return n >= opt.N, fmt.Sprintf("%d claims went to the database", n)
+		})
+		cpu0, t0 := cpuTime(servers.procs[last].PID()), time.Now()
+		time.Sleep(opt.IdleWindow) // a measuring window, not a wait for anything
+		idleCPU, idleSpan = cpuTime(servers.procs[last].PID())-cpu0, time.Since(t0)
+	}
 	loadCtx, stopLoad := context.WithTimeout(ctx, opt.Limit)
 	defer stopLoad()
 	pollsBefore := sw.polls.Load()
-	last := len(servers.procs) - 1
 	cpuBefore, txBefore := cpuTime(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB)
 	start := time.Now()
 	var clients sync.WaitGroup
@@ -559,6 +631,9 @@ func run(tb testing.TB, opt options) result {
 					done, err := rest.waitOperation(loadCtx, op.Id)
 					if err != nil {
 						fail(err)
+						mu.Lock()
+						stuck = append(stuck, stuckOp{id: op.Id, c: j.c, accepted: accepted})
+						mu.Unlock()
 						return
 					}
 					if done.Status != "Success" {
@@ -571,6 +646,9 @@ func run(tb testing.TB, opt options) result {
 					defer mu.Unlock()
 					applied++
 					visible = append(visible, seen.Sub(accepted))
+					if seen.Sub(accepted) > slowRequest {
+						stuck = append(stuck, stuckOp{id: op.Id, c: j.c, accepted: accepted, seen: seen})
+					}
 					if ok {
 						samples = append(samples, sample{accepted, max(held.Sub(accepted), 0)})
 					}
@@ -610,6 +688,7 @@ func run(tb testing.TB, opt options) result {
 			select {
 			case jobs <- j:
 			case <-loadCtx.Done():
+				unsent.Add(1)
 			}
 		}
 		close(jobs)
@@ -629,9 +708,16 @@ func run(tb testing.TB, opt options) result {
 	<-feed
 	clients.Wait()
 	elapsed := time.Since(start)
-	cpuAfter, txAfter := cpuTime(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB)
+	cpuAfter := cpuTime(servers.procs[last].PID())
+	if opt.IdleWindow > 0 {
+		// PostgreSQL counts a backend's last second of transactions only
+		// after it has been idle for 10 s (PGSTAT_IDLE_INTERVAL); idle
+		// connectors add next to nothing meanwhile.
+		time.Sleep(11 * time.Second) // a measuring delay, not a wait for anything
+	}
+	txAfter := dbTransactions(tb, servers.platform.DB)
 
-	r := result{Errors: errs + int(sw.errors.Load()), FirstError: firstErr, Applied: applied, Transient: int(rest.transient.Load() + sw.transient.Load())}
+	r := result{Errors: errs + int(sw.errors.Load()) + int(unsent.Load()), Unsent: int(unsent.Load()), Load: elapsed, FirstError: firstErr, Applied: applied, Transient: int(rest.transient.Load() + sw.transient.Load())}
 	if r.FirstError == "" {
 		r.FirstError = sw.firstError()
 	}
@@ -639,6 +725,9 @@ func run(tb testing.TB, opt options) result {
 	r.Requests, r.ServerCPU, r.DBTransactions = total, cpuAfter-cpuBefore, -1
 	if txBefore >= 0 && txAfter >= 0 {
 		r.DBTransactions = txAfter - txBefore
+	}
+	if idleSpan > 0 {
+		r.IdleCPUPerSec = time.Duration(float64(idleCPU) / idleSpan.Seconds())
 	}
 	var dispatch, after []time.Duration
 	for _, s := range samples {
@@ -650,8 +739,11 @@ func run(tb testing.TB, opt options) result {
 	r.DispatchP50, r.P99 = percentile(dispatch, 50), percentile(dispatch, 99)
 	r.RecoveredP99 = percentile(after, 99)
 	r.VisibleP50, r.VisP99 = percentile(visible, 50), percentile(visible, 99)
+	r.DispatchMax, r.VisibleMax = percentile(dispatch, 100), percentile(visible, 100)
+	r.ServerWaitP50, r.ServerWaitP99, r.ServerWaitFreeP99, r.QueuedBehind = serverDispatch(tb, servers.platform.DB, start)
 	r.Repeated = sw.repeated()
 	r.NotOnce, r.Created = sw.notOnce(names), sw.created()
+	sw.explain(tb, servers.platform.DB, start, stuck)
 	if !killed.IsZero() {
 		var accepted []time.Time
 		for _, s := range samples {
@@ -911,6 +1003,59 @@ func rss(tb testing.TB, pid int) (now, peak float64) {
 	return now, peak
 }
 
+// serverDispatch is dispatch as the server's database recorded it, over
+// the operations created since start: the time from an operation's
+// creation to the start of the claim that first leased it (without the
+// response's way to the connector). p50 and p99 are over every
+// operation; freeP99 over those whose connector was free when they came
+// (the previous operation of their connection had finished), and behind
+// is the share of those that were not: a connector runs one item at a
+// time, so they wait for the one before by design. Zeros on SQLite.
+func serverDispatch(tb testing.TB, dsn string, start time.Time) (p50, p99, freeP99 time.Duration, behind float64) {
+	if !strings.HasPrefix(dsn, "postgres") {
+		return 0, 0, 0, 0
+	}
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		tb.Logf("server dispatch: %v", err)
+		return 0, 0, 0, 0
+	}
+	defer c.Close(ctx)
+	var a, b, f, share *float64
+	err = c.QueryRow(ctx, `WITH x AS (
+			SELECT l.leased_at - o.created_at AS wait, o.created_at,
+				lag(o.completed_at) OVER (PARTITION BY o.connection_id ORDER BY o.seq) AS prev_done
+			FROM operations o JOIN operation_leases l ON l.op_id = o.id AND l.attempt = 1 WHERE o.created_at >= $1)
+		SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY wait), percentile_cont(0.99) WITHIN GROUP (ORDER BY wait),
+			percentile_cont(0.99) WITHIN GROUP (ORDER BY wait) FILTER (WHERE prev_done IS NULL OR prev_done <= created_at),
+			avg(CASE WHEN prev_done > created_at THEN 1.0 ELSE 0.0 END)
+		FROM x`, start.UnixMicro()).Scan(&a, &b, &f, &share)
+	if err != nil || a == nil || b == nil || f == nil || share == nil {
+		tb.Logf("server dispatch: %v", err)
+		return 0, 0, 0, 0
+	}
+	us := func(v float64) time.Duration { return time.Duration(v) * time.Microsecond }
+	return us(*a), us(*b), us(*f), *share
+}
+
+// scrapeCounter reads one sample of the server's /metrics, named with
+// its labels; -1 when it cannot.
+func scrapeCounter(hc *http.Client, base, sample string) int {
+	resp, err := hc.Get(base + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + ` (\S+)$`).FindSubmatch(body)
+	if m == nil {
+		return -1
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	return int(v)
+}
+
 // scrapeGauge reads one unlabelled gauge from the server's /metrics.
 func scrapeGauge(hc *http.Client, base, name string) int {
 	resp, err := hc.Get(base + "/metrics")
@@ -993,8 +1138,9 @@ type conn struct {
 	companyID, connectionID, code string
 	gw                            *gatewayclient.Client
 	file                          gateway.FileIdentity
-	// lastOK is when a poll of this connector last succeeded (UnixNano).
-	lastOK atomic.Int64
+	// lastOK is when a poll of this connector last succeeded, and
+	// pollStarted when its last poll began (UnixNano).
+	lastOK, pollStarted atomic.Int64
 	// dropped tells that a poll of this connector failed at least once;
 	// downSince is when its first failed poll since its last successful
 	// one was (UnixNano), 0 while it polls.
@@ -1252,6 +1398,7 @@ func (s *swarm) link(ctx context.Context, base string, c *conn) error {
 func (s *swarm) serve(ctx context.Context, c *conn) {
 	for ctx.Err() == nil {
 		sent := time.Now().UnixNano()
+		c.pollStarted.Store(sent)
 		resp, err := c.gw.Poll(ctx, gateway.PollRequest{Wait: gateway.MaxPollWait})
 		s.polls.Add(1)
 		if err != nil {
@@ -1348,4 +1495,83 @@ func answer(request string) string {
 	}
 	b.WriteString(`</QBXMLMsgsRs></QBXML>`)
 	return b.String()
+}
+
+// stuckOp is a request whose result the client did not see in time.
+type stuckOp struct {
+	id             string
+	c              *conn
+	accepted, seen time.Time // seen is zero when it never was
+}
+
+// explain logs the timeline of up to 10 requests whose result the client
+// saw late (after slowRequest) or not within the limit (created, leased, completed in the
+// database; held by the connector; the connector's last polls), so that a
+// failed run says where each one stopped.
+func (s *swarm) explain(tb testing.TB, dsn string, start time.Time, stuck []stuckOp) {
+	if len(stuck) == 0 {
+		return
+	}
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return fmt.Sprintf("%.3fs", t.Sub(start).Seconds())
+	}
+	atMicros := func(v *int64) string {
+		if v == nil {
+			return "-"
+		}
+		return at(time.UnixMicro(*v))
+	}
+	var db *pgx.Conn
+	if strings.HasPrefix(dsn, "postgres") {
+		c, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			tb.Logf("explain: %v", err)
+		} else {
+			db = c
+			defer c.Close(context.Background())
+		}
+	}
+	statuses := map[string]int{}
+	for i, st := range stuck {
+		held, _ := s.heldAt(st.id)
+		line := fmt.Sprintf("slow %s (company %s): accepted %s, held %s, seen finished %s; connector polls: last started %s, last answered %s",
+			st.id, st.c.companyID, at(st.accepted), at(held), at(st.seen), at(time.Unix(0, st.c.pollStarted.Load())), at(time.Unix(0, st.c.lastOK.Load())))
+		if db != nil {
+			ctx := context.Background()
+			var status string
+			var attempts int
+			var created, updated int64
+			var completed, notBefore *int64
+			err := db.QueryRow(ctx, "SELECT status, attempts, created_at, updated_at, completed_at, not_before FROM operations WHERE id = $1", st.id).
+				Scan(&status, &attempts, &created, &updated, &completed, &notBefore)
+			if err != nil {
+				line += fmt.Sprintf("; db: %v", err)
+			} else {
+				statuses[status]++
+				line += fmt.Sprintf("; db: %s after %d attempts, created %s, updated %s, completed %s, not before %s",
+					status, attempts, atMicros(&created), atMicros(&updated), atMicros(completed), atMicros(notBefore))
+				rows, err := db.Query(ctx, "SELECT leased_at, expires_at FROM operation_leases WHERE op_id = $1 ORDER BY leased_at", st.id)
+				if err == nil {
+					for rows.Next() {
+						var l, e int64
+						if rows.Scan(&l, &e) == nil {
+							line += fmt.Sprintf("; leased %s until %s", atMicros(&l), atMicros(&e))
+						}
+					}
+					rows.Close()
+				}
+				var queued int
+				if db.QueryRow(ctx, "SELECT count(*) FROM operations WHERE connection_id = (SELECT connection_id FROM operations WHERE id = $1) AND status IN ('Queued', 'InFlight')", st.id).Scan(&queued) == nil {
+					line += fmt.Sprintf("; %d of its connection's operations still queued or in flight", queued)
+				}
+			}
+		}
+		if i < 10 {
+			tb.Log(line)
+		}
+	}
+	tb.Logf("%d requests not seen finished within %v or at all; their status in the database: %v", len(stuck), slowRequest, statuses)
 }

@@ -59,6 +59,60 @@ func testDispatcherAnswersAnIdlePollFromMemory(t *testing.T, newDSN DSNFunc) {
 	}
 }
 
+// testDispatcherKeepsConnectionsWhileWorkComesAndGoes: work enqueued,
+// handed out and finished with the same health leaves the remembered
+// connections as they were (a poll reads them from memory); a change of
+// health or a pause makes the next poll read them again, and see it.
+func testDispatcherKeepsConnectionsWhileWorkComesAndGoes(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	d := e.DB.Dispatcher()
+	org := e.Org(t, "Acme")
+	conn, _ := e.Linked(t, org.ID, "")
+	id := conn.ConnectorID
+	connected := qbconnect.Health{Code: qbconnect.HealthOK, Message: "Connected to QuickBooks."}
+	run := func(out qbconnect.Outcome) {
+		t.Helper()
+		op := e.Enqueue(t, conn, qbconnect.PriorityInteractive, "a")
+		l, _, err := d.Claim(ctx, id, time.Minute, true)
+		must(t, err)
+		if l == nil || l.Operation.ID != op.ID {
+			t.Fatalf("claim = %+v, want %s", l, op.ID)
+		}
+		_, _, err = e.Queue.Complete(ctx, op.ID, l.LeaseID, out)
+		must(t, err)
+	}
+	read := func() (*qbconnect.Connection, bool) {
+		t.Helper()
+		before := d.Stats().ConnectionsHits
+		conns, err := d.ConnectorConnections(ctx, id)
+		must(t, err)
+		if len(conns) != 1 {
+			t.Fatalf("connections = %d, want 1", len(conns))
+		}
+		return conns[0], d.Stats().ConnectionsHits > before
+	}
+	run(qbconnect.Outcome{Response: []byte("ok"), Health: &connected})
+	if c, hit := read(); hit || c.Health.Message != connected.Message {
+		t.Fatalf("after the first result: health %q, from memory %v; want %q read again", c.Health.Message, hit, connected.Message)
+	}
+	for i := range 3 {
+		run(qbconnect.Outcome{Response: []byte("ok"), Health: &connected})
+		if _, hit := read(); !hit {
+			t.Fatalf("result %d with the same health: the connections were read again", i+2)
+		}
+	}
+	closed := qbconnect.Health{Code: "qb_not_running", Message: "QuickBooks is not running.", NeedsUser: true}
+	run(qbconnect.Outcome{Failure: &qbconnect.Error{Code: qbconnect.EUnavailable, Message: "closed", Retryable: true}, Health: &closed})
+	if c, hit := read(); hit || c.Health.Code != closed.Code {
+		t.Fatalf("after a health change: health %q, from memory %v; want %q read again", c.Health.Code, hit, closed.Code)
+	}
+	_, err := e.Connections.SetPaused(ctx, org.ID, conn.ID, qbconnect.Pause{Paused: true, By: qbconnect.PausedByAPI})
+	must(t, err)
+	if c, hit := read(); hit || !c.Paused {
+		t.Fatalf("after a pause: paused %v, from memory %v; want paused, read again", c.Paused, hit)
+	}
+}
+
 // testDispatcherClaimsAgainWhenABackOffOrAPauseEnds: work that becomes
 // runnable by itself, with no write to tell, is claimed once its time
 // comes.
@@ -108,7 +162,7 @@ func testDispatcherClaimsAgainWhenABackOffOrAPauseEnds(t *testing.T, newDSN DSNF
 
 // testDispatcherHearsOtherProcesses: with PostgreSQL, what another process
 // writes reaches this one's memory: new work, a lease it handed out (and
-// lost), a pause, a revoked credential.
+// lost), a pause, a revoked credential, a revoked API key.
 func testDispatcherHearsOtherProcesses(t *testing.T, newDSN DSNFunc) {
 	dsn := newDSN(t)
 	e1 := NewEnv(t, dsn, store.Options{})
@@ -180,6 +234,20 @@ func testDispatcherHearsOtherProcesses(t *testing.T, newDSN DSNFunc) {
 	must(t, e2.Connections.RevokeConnector(ctx, org.ID, id))
 	eventually(t, "the revocation refusing the credential here", func() bool {
 		_, err := d1.AuthenticateConnector(ctx, cred)
+		return qbconnect.ErrorCodeOf(err) == qbconnect.EUnauthorized
+	})
+
+	// An API key this process remembers is refused once the other
+	// process revoked it.
+	key, secret, err := e1.Orgs.CreateAPIKey(ctx, org.ID, "client")
+	must(t, err)
+	for range 2 {
+		_, err := e1.Orgs.AuthenticateAPIKey(ctx, secret)
+		must(t, err)
+	}
+	must(t, e2.Orgs.RevokeAPIKey(ctx, key.ID))
+	eventually(t, "the API key's revocation refusing it here", func() bool {
+		_, err := e1.Orgs.AuthenticateAPIKey(ctx, secret)
 		return qbconnect.ErrorCodeOf(err) == qbconnect.EUnauthorized
 	})
 }

@@ -62,6 +62,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"WaitWakesAcrossProcesses", testWaitWakesAcrossProcesses},
 		{"DispatcherAnswersAnIdlePollFromMemory", testDispatcherAnswersAnIdlePollFromMemory},
 		{"DispatcherClaimsAgainWhenABackOffOrAPauseEnds", testDispatcherClaimsAgainWhenABackOffOrAPauseEnds},
+		{"DispatcherKeepsConnectionsWhileWorkComesAndGoes", testDispatcherKeepsConnectionsWhileWorkComesAndGoes},
 		{"DispatcherHearsOtherProcesses", testDispatcherHearsOtherProcesses},
 		{"DispatcherRecordsConnectorsSeen", testDispatcherRecordsConnectorsSeen},
 		{"DispatcherForgetsConnectorsGoneQuiet", testDispatcherForgetsConnectorsGoneQuiet},
