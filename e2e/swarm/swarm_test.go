@@ -143,9 +143,9 @@ type result struct {
 	// those that waited for the one before (see serverDispatch).
 	ServerWaitFreeP99 time.Duration
 	QueuedBehind      float64
-	// IdleCPUPerSec is the idle window's server CPU per second (zero
+	// IdleCPURate is the idle window's server CPU per second (zero
 	// without a window).
-	IdleCPUPerSec time.Duration
+	IdleCPURate time.Duration
 }
 
 // dispatchGoal is the dispatch p99 the platform must keep, and regain
@@ -283,11 +283,11 @@ func (r result) report(b *testing.B) {
 	b.ReportMetric(r.ServerCPU.Seconds(), "server-cpu-s")
 	b.ReportMetric(float64(r.ServerCPU.Milliseconds())/float64(max(r.Requests, 1)), "server-cpu-ms/request")
 	b.ReportMetric(float64(r.DBTransactions)/float64(max(r.Requests, 1)), "db-tx/request")
-	if r.IdleCPUPerSec > 0 {
+	if r.IdleCPURate > 0 {
 		// What the load itself cost: the load phase's figures less what
 		// the idle connectors cost over as long a time.
-		idleCPU := time.Duration(float64(r.IdleCPUPerSec) * r.Load.Seconds())
-		b.ReportMetric(float64(r.IdleCPUPerSec)/float64(time.Millisecond), "server-idle-cpu-ms/s")
+		idleCPU := time.Duration(float64(r.IdleCPURate) * r.Load.Seconds())
+		b.ReportMetric(float64(r.IdleCPURate)/float64(time.Millisecond), "server-idle-cpu-ms/s")
 		b.ReportMetric(float64((r.ServerCPU-idleCPU).Milliseconds())/float64(max(r.Requests, 1)), "server-cpu-ms/request-net")
 	}
 	b.ReportMetric(r.Load.Seconds(), "load-s")
@@ -727,7 +727,7 @@ func run(tb testing.TB, opt options) result {
 		r.DBTransactions = txAfter - txBefore
 	}
 	if idleSpan > 0 {
-		r.IdleCPUPerSec = time.Duration(float64(idleCPU) / idleSpan.Seconds())
+		r.IdleCPURate = time.Duration(float64(idleCPU) / idleSpan.Seconds())
 	}
 	var dispatch, after []time.Duration
 	for _, s := range samples {
