@@ -135,20 +135,17 @@ func (a *Agent) runItem(ctx context.Context, lf *LinkedFile, e *Entry, log *slog
 		return
 	}
 	a.observe(lf, nil)
-	switch e.Kind {
-	case gateway.KindSync, gateway.KindWrite, gateway.KindQBXML:
-		// Data moved; a health check or a stamp moves none. Recorded
-		// before the answer is journaled, from where it is posted: the
-		// platform must never see a result the local "last successful
-		// sync" does not yet cover.
-		a.synced(lf.ConnectionID)
-	}
 	s := string(resp)
 	if err := a.jr.Answer(ctx, e.ItemID, &s, nil, d, false); err != nil {
 		log.Error("connector: journal", "err", err)
 		return
 	}
 	log.Info("connector: item answered by QuickBooks", "ms", d.Milliseconds())
+	switch e.Kind {
+	case gateway.KindSync, gateway.KindWrite, gateway.KindQBXML:
+		// Data moved; a health check or a stamp moves none.
+		a.synced(lf.ConnectionID)
+	}
 }
 
 // lastSyncSaveEvery is how stale the saved "Last successful sync" may be
