@@ -352,9 +352,9 @@ func (e *Engine) HandleOperation(ctx context.Context, op *qbconnect.Operation, r
 	if !op.Status.Done() {
 		return nil, nil
 	}
-	var m syncMeta
-	if err := json.Unmarshal(op.Meta, &m); err != nil || m.RunID == "" {
-		return nil, fmt.Errorf("syncengine: operation %s has no sync page state", op.ID)
+	m, err := pageMeta(op)
+	if err != nil {
+		return nil, err
 	}
 	d := e.byName[m.DataType]
 	if d == nil {
@@ -383,6 +383,15 @@ func (e *Engine) HandleOperation(ctx context.Context, op *qbconnect.Operation, r
 	return e.ingest(ctx, st, d, response)
 }
 
+// pageMeta is the sync page state a sync operation carries.
+func pageMeta(op *qbconnect.Operation) (syncMeta, error) {
+	var m syncMeta
+	if err := json.Unmarshal(op.Meta, &m); err != nil || m.RunID == "" {
+		return m, fmt.Errorf("syncengine: operation %s has no sync page state", op.ID)
+	}
+	return m, nil
+}
+
 // IngestPage ingests the finished sync page that tx completes in tx
 // itself (see control.PageIngester): the completion, the page's records,
 // its checkpoint, the next page's operation and the events they raise
@@ -396,9 +405,9 @@ func (e *Engine) IngestPage(ctx context.Context, tx qbconnect.CompletionTx) (boo
 	if op.Kind != qbconnect.OpSync || !op.Status.Done() {
 		return false, nil
 	}
-	var m syncMeta
-	if err := json.Unmarshal(op.Meta, &m); err != nil || m.RunID == "" {
-		return false, fmt.Errorf("syncengine: operation %s has no sync page state", op.ID)
+	m, err := pageMeta(op)
+	if err != nil {
+		return false, err
 	}
 	d := e.byName[m.DataType]
 	if d == nil {
@@ -686,24 +695,38 @@ func (e *Engine) restartPass(ctx context.Context, st *qbconnect.SyncState, d *da
 		return nil, e.failPass(ctx, st, cause)
 	}
 	e.log.WarnContext(ctx, "sync pass restarts", "company", st.CompanyID, "type", d.name, "page", st.Pages, "err", cause)
+	next, run := restarted(st)
+	if err := e.states.SaveSyncState(ctx, next, run, store.KeyOf(st)); err != nil {
+		if qbconnect.ErrorCodeOf(err) == qbconnect.EConflict {
+			return nil, nil
+		}
+		return nil, err
+	}
+	op, err := e.enqueuePage(ctx, next, d)
+	if err != nil {
+		return nil, e.failPass(ctx, next, asError(err, "the restarted pass could not be queued"))
+	}
+	return []*qbconnect.Operation{op}, nil
+}
+
+// restarted is a pass started again from its first page after st, and its
+// run's change.
+func restarted(st *qbconnect.SyncState) (*qbconnect.SyncState, *qbconnect.SyncRun) {
 	next := *st
 	next.Restarts++
 	// The pass fetches every record again from its first page: what it
 	// counted so far would be counted twice.
 	next.Pages, next.Fetched, next.Deleted, next.IteratorID, next.OpID, next.Remaining = 0, 0, 0, "", "", 0
 	next.Status = qbconnect.SyncFetching
-	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Restarts: next.Restarts}
-	if err := e.states.SaveSyncState(ctx, &next, run, store.KeyOf(st)); err != nil {
-		if qbconnect.ErrorCodeOf(err) == qbconnect.EConflict {
-			return nil, nil
-		}
-		return nil, err
-	}
-	op, err := e.enqueuePage(ctx, &next, d)
-	if err != nil {
-		return nil, e.failPass(ctx, &next, asError(err, "the restarted pass could not be queued"))
-	}
-	return []*qbconnect.Operation{op}, nil
+	return &next, &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Restarts: next.Restarts}
+}
+
+// failed is st's pass ended Failed with cause, and its run's change.
+func failed(st *qbconnect.SyncState, cause *qbconnect.Error, now time.Time) (*qbconnect.SyncState, *qbconnect.SyncRun) {
+	next := *st
+	next.Status, next.Error, next.IteratorID = qbconnect.SyncFailed, cause, ""
+	return &next, &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFailed, Error: cause, Pages: st.Pages, Fetched: st.Fetched,
+		Deleted: st.Deleted, Restarts: st.Restarts, FinishedAt: &now}
 }
 
 // restartIn is restartPass in a joined page's transaction: what the page
@@ -717,19 +740,15 @@ func (e *Engine) restartIn(ctx context.Context, page *store.SyncPage, st *qbconn
 	if err := page.Discard(); err != nil {
 		return err
 	}
-	next := *st
-	next.Restarts++
-	next.Pages, next.Fetched, next.Deleted, next.IteratorID, next.OpID, next.Remaining = 0, 0, 0, "", "", 0
-	next.Status = qbconnect.SyncFetching
-	want, err := e.pageOperation(&next, d)
+	next, run := restarted(st)
+	want, err := e.pageOperation(next, d)
 	if err == nil {
 		next.OpID, err = page.Enqueue(want)
 	}
 	if err != nil {
-		return e.failIn(ctx, page, &next, asError(err, "the restarted pass could not be queued"))
+		return e.failIn(ctx, page, next, asError(err, "the restarted pass could not be queued"))
 	}
-	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Restarts: next.Restarts}
-	return ignoreConflict(page.Commit(&next, run))
+	return ignoreConflict(page.Commit(next, run))
 }
 
 // failIn is failPass in a joined page's transaction.
@@ -738,12 +757,7 @@ func (e *Engine) failIn(ctx context.Context, page *store.SyncPage, st *qbconnect
 	if err := page.Discard(); err != nil {
 		return err
 	}
-	now := e.now()
-	next := *st
-	next.Status, next.Error, next.IteratorID = qbconnect.SyncFailed, cause, ""
-	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFailed, Error: cause, Pages: st.Pages, Fetched: st.Fetched,
-		Deleted: st.Deleted, Restarts: st.Restarts, FinishedAt: &now}
-	return ignoreConflict(page.Commit(&next, run))
+	return ignoreConflict(page.Commit(failed(st, cause, e.now())))
 }
 
 func ignoreConflict(err error) error {
@@ -756,16 +770,8 @@ func ignoreConflict(err error) error {
 // failPass marks the pass Failed with cause.
 func (e *Engine) failPass(ctx context.Context, st *qbconnect.SyncState, cause *qbconnect.Error) error {
 	e.log.WarnContext(ctx, "sync pass failed", "company", st.CompanyID, "type", st.DataType, "page", st.Pages, "err", cause)
-	now := e.now()
-	next := *st
-	next.Status, next.Error, next.IteratorID = qbconnect.SyncFailed, cause, ""
-	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFailed, Error: cause, Pages: st.Pages, Fetched: st.Fetched,
-		Deleted: st.Deleted, Restarts: st.Restarts, FinishedAt: &now}
-	err := e.states.SaveSyncState(ctx, &next, run, store.KeyOf(st))
-	if qbconnect.ErrorCodeOf(err) == qbconnect.EConflict {
-		return nil
-	}
-	return err
+	next, run := failed(st, cause, e.now())
+	return ignoreConflict(e.states.SaveSyncState(ctx, next, run, store.KeyOf(st)))
 }
 
 func asError(err error, msg string) *qbconnect.Error {
