@@ -170,12 +170,7 @@ func testSyncPageReportsTheRecordsItChanged(t *testing.T, newDSN DSNFunc) {
 		got = append(got, ch)
 		return nil
 	})
-	st := &qbconnect.SyncState{CompanyID: co, OrgID: org.ID, DataType: "customers", Status: qbconnect.SyncQueued,
-		RunID: "run_1", Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
-	run := &qbconnect.SyncRun{ID: "run_1", OrgID: org.ID, CompanyID: co, DataType: "customers", Mode: qbconnect.SyncFull,
-		Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
-	st, _, err := syncs.StartSyncPass(ctx, st, run)
-	must(t, err)
+	st := startCustomersPass(t, e, syncs, org.ID, co)
 	rec := func(i int, name string) *qbconnect.Record {
 		return &qbconnect.Record{ID: fmt.Sprintf("80000%03d-1", i), EditSequence: "1", Name: name, Active: true, ModifiedAt: e.Clock.Now(),
 			Data: json.RawMessage(fmt.Sprintf(`{"fullName":%q}`, name))}
@@ -204,7 +199,7 @@ func testSyncPageReportsTheRecordsItChanged(t *testing.T, newDSN DSNFunc) {
 		t.Fatalf("the hook ran without a listening endpoint: %+v", got)
 	}
 
-	_, err = store.NewWebhookStore(e.DB).CreateWebhook(ctx, &qbconnect.WebhookEndpoint{OrgID: org.ID, URL: "https://example.test/h",
+	_, err := store.NewWebhookStore(e.DB).CreateWebhook(ctx, &qbconnect.WebhookEndpoint{OrgID: org.ID, URL: "https://example.test/h",
 		Events: []qbconnect.EventType{qbconnect.EventRecordCreated}})
 	must(t, err)
 	e.Clock.Advance(time.Minute)
@@ -268,12 +263,7 @@ func testSyncPageJoinsTheCompletionOfItsOperation(t *testing.T, newDSN DSNFunc) 
 	org := e.Org(t, "Lender")
 	conn, _ := e.Linked(t, org.ID, "")
 	co := conn.CompanyID
-	st := &qbconnect.SyncState{CompanyID: co, OrgID: org.ID, DataType: "customers", Status: qbconnect.SyncQueued,
-		RunID: "run_1", Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
-	run := &qbconnect.SyncRun{ID: "run_1", OrgID: org.ID, CompanyID: co, DataType: "customers", Mode: qbconnect.SyncFull,
-		Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
-	st, _, err := syncs.StartSyncPass(ctx, st, run)
-	must(t, err)
+	st := startCustomersPass(t, e, syncs, org.ID, co)
 	rec := func(i int) *qbconnect.Record {
 		return &qbconnect.Record{ID: fmt.Sprintf("80000%03d-1", i), EditSequence: "1", Name: fmt.Sprintf("Customer %d", i), Active: true,
 			ModifiedAt: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), Data: json.RawMessage(`{}`)}
@@ -383,3 +373,16 @@ func testSyncPageJoinsTheCompletionOfItsOperation(t *testing.T, newDSN DSNFunc) 
 
 // fakeCompletion is a completion that is not the store's.
 type fakeCompletion struct{ qbconnect.CompletionTx }
+
+// startCustomersPass starts run_1, a full pass of the company's customers
+// on demand, and returns its state.
+func startCustomersPass(t *testing.T, e *Env, syncs *store.SyncStore, orgID, companyID string) *qbconnect.SyncState {
+	t.Helper()
+	st := &qbconnect.SyncState{CompanyID: companyID, OrgID: orgID, DataType: "customers", Status: qbconnect.SyncQueued,
+		RunID: "run_1", Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
+	run := &qbconnect.SyncRun{ID: "run_1", OrgID: orgID, CompanyID: companyID, DataType: "customers", Mode: qbconnect.SyncFull,
+		Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
+	st, _, err := syncs.StartSyncPass(ctx, st, run)
+	must(t, err)
+	return st
+}
