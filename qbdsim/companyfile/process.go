@@ -163,11 +163,19 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 	}
 	latency := f.latency
 	if err := wait(ctx, latency.PerRequest); err != nil {
-		return nil, err
+		return nil, err // given up before QuickBooks started on it: nothing ran
 	}
+	// Once started, QuickBooks runs a message set to its end, even when
+	// the application that sent it is gone (killed, or its call given
+	// up): what it wrote stays written and the response of a
+	// newMessageSetID is kept. That is what error recovery rests on
+	// (Intuit, "Error recovery": ProcessRequest returned nothing, so the
+	// application asks QuickBooks whether its CheckAdd ran). Only the
+	// delivery of the answer, the per-record wait below, ends with ctx.
+	work := context.WithoutCancel(ctx)
 
 	newID, oldID := attrValue(msgs, "newMessageSetID"), attrValue(msgs, "oldMessageSetID")
-	if resp, done, err := f.recover(ctx, msgs, newID, oldID); done || err != nil {
+	if resp, done, err := f.recover(work, msgs, newID, oldID); done || err != nil {
 		return resp, err
 	}
 	includeNone := attrValue(msgs, "responseData") == "includeNone"
@@ -183,10 +191,7 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 	out.WriteString(">\n")
 	records := 0
 	for _, rqEl := range msgs.Children {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		rs := f.handle(ctx, rqEl, s)
+		rs := f.handle(work, rqEl, s)
 		if includeNone {
 			// responseData="includeNone": the status of each request,
 			// none of its data.
@@ -200,7 +205,7 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 	}
 	out.WriteString("</QBXMLMsgsRs>\n</QBXML>\n")
 	if newID != "" {
-		if _, err := f.db.ExecContext(ctx, `INSERT OR REPLACE INTO message_sets(id, response, created) VALUES (?, ?, ?)`, newID, out.Bytes(), f.opt.Now().Unix()); err != nil {
+		if _, err := f.db.ExecContext(work, `INSERT OR REPLACE INTO message_sets(id, response, created) VALUES (?, ?, ?)`, newID, out.Bytes(), f.opt.Now().Unix()); err != nil {
 			return nil, fmt.Errorf("companyfile: store message set: %w", err)
 		}
 	}

@@ -401,3 +401,28 @@ func TestBadValuesAreStatusesButBadStructureIsAParseError(t *testing.T) {
 	// Nothing of the rejected documents was added.
 	wantStatus(t, one(t, f, `<CustomerQueryRq><FullName>B</FullName></CustomerQueryRq>`), "500")
 }
+
+// A message set whose sender gave up once QuickBooks had started on it
+// (the connector was killed mid-request) still runs to its end: the
+// customer is added once and the response is kept for error recovery, so
+// the status check the application makes when it starts again finds it
+// (Intuit, "Error recovery": ProcessRequest returned nothing; did the
+// CheckAdd run?). Without the kept response the application would send
+// the write again and QuickBooks would answer 3100, name in use.
+func TestAMessageSetWhoseSenderGaveUpRunsToItsEndAndIsKept(t *testing.T) {
+	f, _ := newTestFile(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the HTTP request's context once the connector is gone
+	req := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError" newMessageSetID="orphan-1">` +
+		`<CustomerAddRq><CustomerAdd><Name>Sent Then Killed</Name></CustomerAdd></CustomerAddRq></QBXMLMsgsRq></QBXML>`
+	if _, err := f.Process(ctx, []byte(req), testSession); err != nil {
+		t.Logf("the sender gave up: %v", err) // its answer is lost either way
+	}
+	if n, _ := f.Count(context.Background(), "Customer"); n != 1 {
+		t.Fatalf("%d customers, want the one the message set added", n)
+	}
+	status := runAs(t, f, testSession, `onError="stopOnError" oldMessageSetID="orphan-1"`, ``)
+	if got := textAt(status, "CustomerAddRs/CustomerRet/Name"); got != "Sent Then Killed" {
+		t.Errorf("the status check did not return the kept response: %s", marshalNode(status))
+	}
+}
