@@ -325,12 +325,20 @@ func TestWindowsConnectorUnderWine(t *testing.T) {
 		}
 		// The process that rolls back is the one the first update
 		// started, whose output the test does not hold: the rollback
-		// shows in what it leaves, the broken release kept aside as .new
-		// and the running version back in place.
+		// shows in what it leaves, the broken release kept aside as .new,
+		// the running version back in place, and no .old. The downloaded
+		// release also lies in .new, with the running version in place,
+		// before the install starts (while it is verified, the agent still
+		// serves); but then .old still holds the first version, which the
+		// install overwrites with the running one and the rollback moves
+		// back.
 		wait.For(t, "the broken release to be tried and put aside", 3*time.Minute, func() (bool, string) {
 			kept, err := os.ReadFile(e.agent.Program + ".new")
 			if err != nil || string(kept) != string(broken) {
 				return false, "qbconnector.exe.new is not the broken release yet"
+			}
+			if _, err := os.Stat(e.agent.Program + ".old"); err == nil {
+				return false, "qbconnector.exe.old is still there: the install has not started or not been rolled back"
 			}
 			prog, _ := os.ReadFile(e.agent.Program)
 			return string(prog) == string(running), "qbconnector.exe is not the running version yet"
