@@ -704,11 +704,13 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 			}
 		}
 		current := op.Status == qbconnect.OpInFlight && op.LeaseID == leaseID
-		// With a Then the result is written after it, unless Then consumed
-		// it (completionTx.consumeResult): a sync page's records are
-		// stored instead of its answer.
+		// A sync page's result is written after Then, unless Then consumed
+		// it (completionTx.consumeResult): its records are stored instead
+		// of its answer. Other results are written at once: a second
+		// UPDATE of the row costs every write.
 		stored := nonNil(out.Response)
-		if out.Then != nil {
+		deferResult := out.Then != nil && op.Kind == qbconnect.OpSync
+		if deferResult {
 			stored = []byte{}
 		}
 		// updated is the operation as a success left it (without its
@@ -778,7 +780,7 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 			if err := out.Then(ctx, c); err != nil {
 				return err
 			}
-			if c.consumed || out.Failure != nil || len(result) == 0 {
+			if !deferResult || c.consumed || out.Failure != nil || len(result) == 0 {
 				return nil
 			}
 			if _, err := tx.exec(ctx, "UPDATE operations SET result = ? WHERE id = ?", result, opID); err != nil {
