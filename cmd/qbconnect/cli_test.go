@@ -98,6 +98,7 @@ func TestEveryListAndShowCommandPrintsTextJSONAndJSONLines(t *testing.T) {
 		"release campaigns":    append([]string{"release", "campaigns"}, db...),
 		"release contacts":     append([]string{"release", "contacts", orgID}, db...),
 		"release certificates": append([]string{"release", "certificates"}, db...),
+		"version":              {"version"},
 	}
 	var withFormat []string
 	clidoc.Walk(newRootCmd(), func(c *cobra.Command) {

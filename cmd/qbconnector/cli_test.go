@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -63,5 +64,36 @@ func TestStatusFormats(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := runCLI(context.Background(), []string{"status", "--data-dir", dir, "--format", "yaml"}, &out, &errb); code != cliout.ExitUsage {
 		t.Errorf("--format yaml: exit %d, want %d", code, cliout.ExitUsage)
+	}
+}
+
+// TestVersionFormats: `qbconnector version` names the version, the
+// certificate the program is signed with and the build, as text for people
+// or, with --format json or jsonl, as one JSON document for an inventory
+// script.
+func TestVersionFormats(t *testing.T) {
+	for _, f := range []string{"text", "json", "jsonl"} {
+		var out, errb bytes.Buffer
+		if code := runCLI(context.Background(), []string{"version", "--format", f}, &out, &errb); code != 0 {
+			t.Fatalf("qbconnector version --format %s: exit %d\n%s", f, code, errb.String())
+		}
+		if f == "text" {
+			for _, want := range []string{"qbconnector ", "\nsigner: ", "\ncommit: ", "\ngo: "} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("version printed %q, want it to contain %q", out.String(), want)
+				}
+			}
+			continue
+		}
+		if f == "jsonl" && strings.Count(out.String(), "\n") != 1 {
+			t.Errorf("--format jsonl printed %q, want one line", out.String())
+		}
+		var v struct {
+			Program, Version, Signer string
+			Build                    struct{ Module, Go string }
+		}
+		if err := json.Unmarshal(out.Bytes(), &v); err != nil || v.Program != "qbconnector" || v.Signer == "" || v.Build.Go == "" {
+			t.Errorf("--format %s printed %q (%v)", f, out.String(), err)
+		}
 	}
 }

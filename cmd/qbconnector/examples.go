@@ -24,7 +24,8 @@ qbconnector status --format json                   # for scripts: the local API'
 		"unlink": `qbconnector unlink --connection con_123`,
 		"ui": `qbconnector ui
 qbconnector ui --open                              # what the Start-menu shortcut runs`,
-		"version": `qbconnector version`,
+		"version": `qbconnector version
+qbconnector version --format json                  # for an inventory: version, signer, build`,
 	}
 	maps.Copy(ex, osExamples)
 	return ex

@@ -661,20 +661,36 @@ func newUICmd(g *globals) *cobra.Command {
 }
 
 func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
+	var format *cliout.Format
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the connector's version and the certificate it is signed with",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			id := identity(cmd.Context())
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "qbconnector %s\nsigner: %s\n", id.Version, id.Signer)
-			if id.Thumbprint != "" {
-				fmt.Fprintf(out, "thumbprint: %s\n", strings.ToLower(id.Thumbprint))
-			}
-			bi := buildinfo.Read()
-			_, err := fmt.Fprintf(out, "module: %s\ncommit: %s\ndate: %s\ngo: %s\n", bi.Module, bi.Commit, bi.Date, bi.Go)
-			return err
+			v := connectorVersion{Program: "qbconnector", Version: id.Version, Signer: id.Signer,
+				Thumbprint: strings.ToLower(id.Thumbprint), Build: buildinfo.Read()}
+			return cliout.Show(cmd.OutOrStdout(), *format, v, func(out io.Writer) error {
+				fmt.Fprintf(out, "qbconnector %s\nsigner: %s\n", v.Version, v.Signer)
+				if v.Thumbprint != "" {
+					fmt.Fprintf(out, "thumbprint: %s\n", v.Thumbprint)
+				}
+				_, err := fmt.Fprintf(out, "module: %s\ncommit: %s\ndate: %s\ngo: %s\n", v.Build.Module, v.Build.Commit, v.Build.Date, v.Build.Go)
+				return err
+			})
 		},
 	}
+	format = cliout.AddFormat(cmd, cliout.Text)
+	return cmd
+}
+
+// connectorVersion is what `qbconnector version --format json` prints: the
+// version set at build time, the certificate the program is signed with,
+// and the toolchain's record of the build.
+type connectorVersion struct {
+	Program    string         `json:"program"`
+	Version    string         `json:"version"`
+	Signer     string         `json:"signer"`
+	Thumbprint string         `json:"thumbprint,omitempty"`
+	Build      buildinfo.Info `json:"build"`
 }

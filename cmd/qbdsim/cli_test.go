@@ -132,6 +132,7 @@ func TestEveryShowAndListCommandPrintsTextJSONAndJSONLines(t *testing.T) {
 		{"qb stop", func(*testing.T) []string { return append([]string{"qb", "stop"}, a...) }},
 		{"company info", func(*testing.T) []string { return []string{"company", "info", other} }},
 		{"webconnector check", func(*testing.T) []string { return []string{"webconnector", "check", "--qwc", qwc} }},
+		{"version", func(*testing.T) []string { return []string{"version"} }},
 	}
 	tested := map[string]bool{}
 	for _, r := range runs {

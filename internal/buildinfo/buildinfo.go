@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/qbconnect/qbconnect/internal/cliout"
 )
 
 // Info is what is known about the running binary's build. A field that the
@@ -77,18 +79,30 @@ func (i Info) Write(w io.Writer, program string) error {
 // Command returns a `version` command for program that prints Read(). Use
 // SetVersion too, so that `program --version` answers as well.
 func Command(program string) *cobra.Command {
-	return &cobra.Command{
+	var format *cliout.Format
+	cmd := &cobra.Command{
 		Use:     "version",
 		Short:   "Print the build's version, commit, date and Go version",
-		Example: "  " + program + " version",
+		Example: "  " + program + " version\n  " + program + " version --format json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Read().Write(cmd.OutOrStdout(), program)
+			info := Read()
+			return cliout.Show(cmd.OutOrStdout(), *format, Program{Program: program, Info: info}, func(w io.Writer) error {
+				return info.Write(w, program)
+			})
 		},
 	}
+	format = cliout.AddFormat(cmd, cliout.Text)
+	return cmd
 }
 
-// SetVersion makes `root --version` print the one-line Info.
+// Program is what `version --format json` prints: the program's name and
+// its build.
+type Program struct {
+	Program string `json:"program"`
+	Info
+}
+
 func SetVersion(root *cobra.Command) {
 	root.Version = Read().String()
 	root.SetVersionTemplate(root.Name() + " {{.Version}}\n")
