@@ -186,6 +186,146 @@ func (s *SyncStore) StartSyncPass(ctx context.Context, st *qbconnect.SyncState, 
 	return got, true, err
 }
 
+// PassStart is a pass for StartSyncPasses: its state (RunID names the
+// pass; OpID is set to its first page's operation), its run for the
+// history, and the operation of its first page.
+type PassStart struct {
+	State *qbconnect.SyncState
+	Run   *qbconnect.SyncRun
+	Page  *qbconnect.Operation
+}
+
+// StartSyncPasses records passes of one company's data types as
+// StartSyncPass does, each with its first page queued (QueueStore.Enqueue
+// of Page) and named by its state, all in one transaction: a company's
+// sync costs one commit rather than three per data type, and no pass is
+// recorded without its first page or queued before the others are
+// recorded. It returns, in the order of passes, the stored state of each
+// type (the one under way for a type that has a pass already, which is
+// left alone) and how many passes it started. Every pass must be of the
+// same company and organisation; an error records none of them.
+func (s *SyncStore) StartSyncPasses(ctx context.Context, passes []PassStart) ([]*qbconnect.SyncState, int, error) {
+	if len(passes) == 0 {
+		return nil, 0, nil
+	}
+	first := passes[0].State
+	for _, p := range passes {
+		st := p.State
+		if st.CompanyID == "" || st.DataType == "" || st.RunID == "" || p.Run == nil || p.Run.ID != st.RunID || p.Page == nil {
+			return nil, 0, qbconnect.Errorf(qbconnect.EInvalid, "sync pass: company, data type, a run ID shared with the run and a first page are required")
+		}
+		if st.CompanyID != first.CompanyID || st.OrgID != first.OrgID {
+			return nil, 0, qbconnect.Errorf(qbconnect.EInvalid, "sync passes: every pass must be of company %s", first.CompanyID)
+		}
+	}
+	// States are locked and written in the order of their data types,
+	// whatever the caller's, so that two starts of one company cannot
+	// deadlock.
+	order := make([]int, len(passes))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(passes[a].State.DataType, passes[b].State.DataType) })
+	started := 0
+	err := s.db.inTx(ctx, func(tx *tx) error {
+		started = 0
+		var n int
+		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM companies WHERE id = ? AND org_id = ? AND deleted_at IS NULL", first.CompanyID, first.OrgID).Scan(&n); err != nil {
+			return fmt.Errorf("start sync: %w", err)
+		}
+		if n == 0 {
+			return qbconnect.Errorf(qbconnect.ENotFound, "company %q not found", first.CompanyID)
+		}
+		active, err := s.activeTypes(ctx, tx, passes)
+		if err != nil {
+			return err
+		}
+		// The first pages are queued in the caller's order, which is the
+		// order the connector gets them in.
+		queue := &QueueStore{db: s.db}
+		opIDs := make([]string, len(passes))
+		for i, p := range passes {
+			if !active[p.State.DataType] {
+				if opIDs[i], err = queue.enqueue(ctx, tx, p.Page); err != nil {
+					return err
+				}
+			}
+		}
+		now := s.db.now()
+		grouped := map[string]bool{}
+		for _, i := range order {
+			p := passes[i]
+			if active[p.State.DataType] {
+				continue
+			}
+			st := *p.State
+			st.OpID = opIDs[i]
+			args := append([]any{st.CompanyID, st.DataType}, syncStateArgs(&st, now)...)
+			if _, err := tx.exec(ctx, `INSERT INTO sync_states (company_id, type, org_id, status, error, high_water, deleted_mark, last_full_at,
+				last_complete_at, run_id, mode, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water,
+				started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (company_id, type) DO UPDATE SET `+excludedSet(syncStateSet), args...); err != nil {
+				return fmt.Errorf("start sync: %w", err)
+			}
+			if p.Run.SyncID != "" && !grouped[p.Run.SyncID] {
+				if err := insertSyncGroup(ctx, tx, p.Run); err != nil {
+					return err
+				}
+				grouped[p.Run.SyncID] = true
+			}
+			if err := insertRunRow(ctx, tx, p.Run); err != nil {
+				return err
+			}
+			started++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	stored, err := s.ListSyncStates(ctx, first.CompanyID)
+	if err != nil {
+		return nil, 0, err
+	}
+	byType := make(map[string]*qbconnect.SyncState, len(stored))
+	for _, st := range stored {
+		byType[st.DataType] = st
+	}
+	out := make([]*qbconnect.SyncState, len(passes))
+	for i, p := range passes {
+		if out[i] = byType[p.State.DataType]; out[i] == nil {
+			return nil, 0, fmt.Errorf("start sync: the state of %s/%s is gone", first.CompanyID, p.State.DataType)
+		}
+	}
+	return out, started, nil
+}
+
+// activeTypes locks the stored states of the passes' company and types
+// and returns the types with a pass under way.
+func (s *SyncStore) activeTypes(ctx context.Context, tx *tx, passes []PassStart) (map[string]bool, error) {
+	args := []any{passes[0].State.CompanyID}
+	for _, p := range passes {
+		args = append(args, p.State.DataType)
+	}
+	rows, err := tx.query(ctx, "SELECT "+syncStateColumns+" FROM sync_states WHERE company_id = ? AND type IN (?"+
+		strings.Repeat(", ?", len(passes)-1)+") ORDER BY type"+s.db.forUpdate("FOR UPDATE"), args...)
+	if err != nil {
+		return nil, fmt.Errorf("start sync: %w", err)
+	}
+	defer rows.Close()
+	active := map[string]bool{}
+	for rows.Next() {
+		st, err := scanSyncState(rows)
+		if err != nil {
+			return nil, fmt.Errorf("start sync: %w", err)
+		}
+		if st.Status.Active() {
+			active[st.DataType] = true
+		}
+	}
+	return active, rows.Err()
+}
+
 // excludedSet turns "a = ?, b = ?" into "a = excluded.a, b = excluded.b".
 func excludedSet(set string) string {
 	parts := strings.Split(set, ",")
@@ -198,12 +338,26 @@ func excludedSet(set string) string {
 
 func insertRun(ctx context.Context, tx *tx, run *qbconnect.SyncRun) error {
 	if run.SyncID != "" {
-		// The company's sync starts with its first pass.
-		if _, err := tx.exec(ctx, `INSERT INTO sync_groups (id, org_id, company_id, trigger_by, started_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`, run.SyncID, run.OrgID, run.CompanyID, run.Trigger, micros(run.StartedAt)); err != nil {
-			return fmt.Errorf("insert sync: %w", err)
+		if err := insertSyncGroup(ctx, tx, run); err != nil {
+			return err
 		}
 	}
+	return insertRunRow(ctx, tx, run)
+}
+
+// insertSyncGroup records the company sync run is part of, unless it is
+// recorded already: the company's sync starts with its first pass.
+func insertSyncGroup(ctx context.Context, tx *tx, run *qbconnect.SyncRun) error {
+	if _, err := tx.exec(ctx, `INSERT INTO sync_groups (id, org_id, company_id, trigger_by, started_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`, run.SyncID, run.OrgID, run.CompanyID, run.Trigger, micros(run.StartedAt)); err != nil {
+		return fmt.Errorf("insert sync: %w", err)
+	}
+	return nil
+}
+
+// insertRunRow adds run to the history; its company sync, if any, must
+// be recorded (insertSyncGroup).
+func insertRunRow(ctx context.Context, tx *tx, run *qbconnect.SyncRun) error {
 	_, err := tx.exec(ctx, `INSERT INTO sync_runs (id, org_id, company_id, type, mode, trigger_by, status, error, pages, fetched, deleted,
 		restarts, started_at, finished_at, group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		run.ID, run.OrgID, run.CompanyID, run.DataType, run.Mode, run.Trigger, run.Status, encodeError(run.Error),
