@@ -74,6 +74,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"ConnectionsCountedByHealthCode", testCountConnectionsByHealth},
 		{"PingAnswersUntilClosed", testPing},
 		{"SyncPassStartsOnceSavesByKeyAndListsHistory", testSyncPassLifecycle},
+		{"SyncPassesStartTogetherWithTheirFirstPages", testSyncPassesStartTogether},
 		{"SyncRunEndsOnceWhenItsLastPassEnds", testSyncRunEndsOnceWhenItsLastPassEnds},
 		{"SyncPageReportsTheRecordsItChanged", testSyncPageReportsTheRecordsItChanged},
 		{"LinkAttemptsCountPerWindow", testLinkAttemptsCountPerWindow},
