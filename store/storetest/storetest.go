@@ -97,6 +97,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"MailOutboxDedupesAndRetries", testMailOutboxDedupesAndRetries},
 		{"ContactsReportsAndConnectorRuns", testContactsReportsAndConnectorRuns},
 		{"SyncPageWritesWholeOrNothing", testSyncPageWritesWholeOrNothing},
+		{"FirstPassPageUpsertsRecordsStoredBeforeIt", testFirstPassPageUpsertsStoredRecords},
 		{"SyncPageJoinsTheCompletionOfItsOperation", testSyncPageJoinsTheCompletionOfItsOperation},
 		{"ReportSnapshotsKeepTheLastAnswerPerQuery", testReportSnapshotsKeepTheLastAnswerPerQuery},
 		{"SignerClaimsCountAnOrgsLiveConnectors", testSignerClaimsCountAnOrgsLiveConnectors},
