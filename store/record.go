@@ -46,6 +46,11 @@ const recordUnnestSQL = `INSERT INTO records (company_id, type, id, edit_sequenc
 	u.modified_at, ?, u.deleted, u.data FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[],
 	?::boolean[], ?::text[]) AS u(id, es, name, ref_id, txn_date, active, modified_at, deleted, data)` + recordConflict
 
+// recordFreshSQL is recordUnnestSQL without its ON CONFLICT clause, for
+// records that are not stored yet (SyncPage.insertFresh); one that is
+// makes it fail.
+var recordFreshSQL = recordUnnestSQL[:strings.Index(recordUnnestSQL, " ON CONFLICT")]
+
 func recordInsertSQL(rows int) string {
 	var b strings.Builder
 	b.WriteString(recordInsert)

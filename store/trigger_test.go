@@ -42,9 +42,9 @@ func TestOnDemandTriggerIsMigratedToSnakeCase(t *testing.T) {
 		exec(`UPDATE sync_runs SET trigger_by = 'onDemand'`)
 		exec(`INSERT INTO webhook_events (id, org_id, company_id, type, data, created_at)
 			VALUES ('evt_old', 'org', 'cmp', 'sync.completed', '{"dataType":"customers","status":"Complete","trigger":"onDemand"}', 0)`)
-		exec(`DELETE FROM qbconnect_migrations WHERE version_id = 1030`)
+		exec(`DELETE FROM qbconnect_migrations WHERE version_id >= 1030`) // 01030 and those after it, which apply again as they are
 
-		storetest.OpenEnv(t, dsn, store.Options{}, e.Clock) // applies 01030 again
+		storetest.OpenEnv(t, dsn, store.Options{}, e.Clock) // applies 01030 (and the later ones) again
 		for _, table := range []string{"sync_states", "sync_runs"} {
 			var got string
 			if err := raw.QueryRowContext(ctx, "SELECT trigger_by FROM "+table).Scan(&got); err != nil {

@@ -897,56 +897,32 @@ func (e *Engine) SyncNow(ctx context.Context, orgID, companyID string, req qbcon
 
 // startPasses starts a pass of each type but those under way, as one
 // company sync (SyncRun.SyncID), and returns each type's state and how
-// many passes started. Every pass is recorded before the first page of
-// any is queued, so no pass can end (and with it the sync) before its
-// sync is whole.
+// many passes started. The passes and their first pages are recorded in
+// one transaction (store.SyncStore.StartSyncPasses), so no pass can end
+// (and with it the sync) before its sync is whole, and a company's sync
+// costs one commit however many types it starts.
 func (e *Engine) startPasses(ctx context.Context, orgID, companyID string, types []*dataType, trigger qbconnect.SyncTrigger, full bool) ([]*qbconnect.SyncState, int, error) {
 	syncID, err := e.newID("snc_", 10)
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]*qbconnect.SyncState, len(types))
-	var started []int
+	// The stored states decide each pass's mode; StartSyncPasses checks
+	// again, under lock, that none is under way.
+	stored, err := e.states.ListSyncStates(ctx, companyID)
+	if err != nil {
+		return nil, 0, err
+	}
+	have := make(map[string]*qbconnect.SyncState, len(stored))
+	for _, st := range stored {
+		have[st.DataType] = st
+	}
+	passes := make([]store.PassStart, len(types))
 	for i, d := range types {
-		st, ok, err := e.beginPass(ctx, orgID, companyID, d, trigger, full, syncID)
-		if err != nil {
-			// The passes recorded so far go on, with their first pages.
-			types, out = types[:i], out[:i]
-			if qerr := e.queueFirstPages(ctx, companyID, types, out, started); qerr != nil {
-				err = errors.Join(err, qerr)
-			}
-			return nil, len(started), err
-		}
-		out[i] = st
-		if ok {
-			started = append(started, i)
+		if passes[i], err = e.newPass(orgID, companyID, d, have[d.name], trigger, full, syncID); err != nil {
+			return nil, 0, err
 		}
 	}
-	return out, len(started), e.queueFirstPages(ctx, companyID, types, out, started)
-}
-
-// queueFirstPages queues the first page of the passes started (indexes
-// into types and states) and refreshes their states; a pass whose page
-// cannot be queued fails.
-func (e *Engine) queueFirstPages(ctx context.Context, companyID string, types []*dataType, states []*qbconnect.SyncState, started []int) error {
-	var errs []error
-	for _, i := range started {
-		cur, d := states[i], types[i]
-		if _, err := e.enqueuePage(ctx, cur, d); err != nil {
-			if ferr := e.failPass(ctx, cur, asError(err, "the sync request could not be queued")); ferr != nil {
-				errs = append(errs, ferr)
-			}
-			errs = append(errs, err)
-			continue
-		}
-		got, err := e.states.FindSyncState(ctx, companyID, d.name)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		states[i] = got
-	}
-	return errors.Join(errs...)
+	return e.states.StartSyncPasses(ctx, passes)
 }
 
 func (e *Engine) resolve(names []string) ([]*dataType, error) {
@@ -972,20 +948,13 @@ func (e *Engine) resolve(names []string) ([]*dataType, error) {
 	return out, nil
 }
 
-// beginPass records a pass of one type, part of the company sync syncID,
-// unless one is under way (then it returns that one's state and false).
-// The caller queues its first page (queueFirstPages).
-func (e *Engine) beginPass(ctx context.Context, orgID, companyID string, d *dataType, trigger qbconnect.SyncTrigger, full bool, syncID string) (*qbconnect.SyncState, bool, error) {
-	old, err := e.states.FindSyncState(ctx, companyID, d.name)
-	if err != nil && qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
-		return nil, false, err
-	}
-	if old != nil && old.Status.Active() {
-		return old, false, nil
-	}
+// newPass builds a new pass of one type, part of the company sync
+// syncID, after the type's stored state old (nil when it was never
+// synced): its state, its run and its first page.
+func (e *Engine) newPass(orgID, companyID string, d *dataType, old *qbconnect.SyncState, trigger qbconnect.SyncTrigger, full bool, syncID string) (store.PassStart, error) {
 	runID, err := e.newID("syn_", 10)
 	if err != nil {
-		return nil, false, err
+		return store.PassStart{}, err
 	}
 	now := e.now()
 	st := &qbconnect.SyncState{CompanyID: companyID, OrgID: orgID, DataType: d.name, Status: qbconnect.SyncQueued,
@@ -998,7 +967,11 @@ func (e *Engine) beginPass(ctx context.Context, orgID, companyID string, d *data
 	}
 	run := &qbconnect.SyncRun{ID: runID, OrgID: orgID, CompanyID: companyID, DataType: d.name, Mode: st.Mode, Trigger: trigger,
 		Status: qbconnect.SyncQueued, StartedAt: now, SyncID: syncID}
-	return e.states.StartSyncPass(ctx, st, run)
+	page, err := e.pageOperation(st, d)
+	if err != nil {
+		return store.PassStart{}, err
+	}
+	return store.PassStart{State: st, Run: run, Page: page}, nil
 }
 
 // SyncStates returns the state of every data type of a company, with Idle

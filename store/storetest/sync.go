@@ -142,6 +142,69 @@ func testLinkAttemptsCountPerWindow(t *testing.T, newDSN DSNFunc) {
 // testSyncRunEndsOnceWhenItsLastPassEnds: the passes started with one
 // SyncID end as one sync: OnPassEnd runs at each pass's end, OnRunEnd once,
 // at the last one's, with a count per data type; a pass started alone
+// testSyncPassesStartTogether: StartSyncPasses records a company's passes,
+// one sync, each with its first page queued and named by its state,
+// leaves a type whose pass is under way alone, and records nothing when a
+// page cannot be queued.
+func testSyncPassesStartTogether(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	syncs := store.NewSyncStore(e.DB)
+	org := e.Org(t, "Lender")
+	conn, _ := e.Linked(t, org.ID, "")
+	co := conn.CompanyID
+	pass := func(typ, runID, syncID string) store.PassStart {
+		return store.PassStart{
+			State: &qbconnect.SyncState{CompanyID: co, OrgID: org.ID, DataType: typ, Status: qbconnect.SyncQueued,
+				RunID: runID, Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand},
+			Run: &qbconnect.SyncRun{ID: runID, OrgID: org.ID, CompanyID: co, DataType: typ, Mode: qbconnect.SyncFull,
+				Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now(), SyncID: syncID},
+			Page: &qbconnect.Operation{OrgID: org.ID, CompanyID: co, Kind: qbconnect.OpSync, Request: "<page of " + typ + ">",
+				IdempotencyKey: "page:" + runID},
+		}
+	}
+	states, started, err := syncs.StartSyncPasses(ctx, []store.PassStart{pass("invoices", "run_1", "snc_1"), pass("customers", "run_2", "snc_1")})
+	must(t, err)
+	if started != 2 || len(states) != 2 || states[0].DataType != "invoices" || states[1].DataType != "customers" {
+		t.Fatalf("started %d, states %+v", started, states)
+	}
+	for _, st := range states {
+		op, err := e.Queue.FindOperation(ctx, org.ID, st.OpID)
+		must(t, err)
+		if op.Request != "<page of "+st.DataType+">" || op.Status != qbconnect.OpQueued {
+			t.Errorf("%s: its state names operation %+v", st.DataType, op)
+		}
+		run, err := syncs.FindSyncRun(ctx, org.ID, st.RunID)
+		must(t, err)
+		if run.SyncID != "snc_1" || run.DataType != st.DataType {
+			t.Errorf("%s: run %+v", st.DataType, run)
+		}
+	}
+	// The connector gets the first pages in the order they were given.
+	if l := e.Lease(t, conn.ConnectorID, time.Minute); l == nil || l.Operation.ID != states[0].OpID {
+		t.Errorf("first lease %+v, want the invoices page %s", l, states[0].OpID)
+	}
+
+	// Invoices are under way: only bills start.
+	states, started, err = syncs.StartSyncPasses(ctx, []store.PassStart{pass("invoices", "run_3", "snc_2"), pass("bills", "run_4", "snc_2")})
+	must(t, err)
+	if started != 1 || states[0].RunID != "run_1" || states[1].RunID != "run_4" {
+		t.Errorf("started %d, runs %s and %s, want 1, run_1 and run_4", started, states[0].RunID, states[1].RunID)
+	}
+
+	// A page that cannot be queued (another organisation's company) keeps
+	// every pass of the call out.
+	bad := pass("vendors", "run_6", "snc_3")
+	bad.Page.OrgID = e.Org(t, "Other").ID
+	_, _, err = syncs.StartSyncPasses(ctx, []store.PassStart{pass("accounts", "run_5", "snc_3"), bad})
+	if err == nil {
+		t.Fatal("a pass whose page cannot be queued started")
+	}
+	for _, typ := range []string{"accounts", "vendors"} {
+		_, err := syncs.FindSyncState(ctx, co, typ)
+		wantCode(t, err, qbconnect.ENotFound)
+	}
+}
+
 // ends no sync; a hook's error rolls the pass's end back.
 func testSyncRunEndsOnceWhenItsLastPassEnds(t *testing.T, newDSN DSNFunc) {
 	e := NewEnv(t, newDSN(t), store.Options{})

@@ -386,3 +386,66 @@ func startCustomersPass(t *testing.T, e *Env, syncs *store.SyncStore, orgID, com
 	must(t, err)
 	return st
 }
+
+// testFirstPassPageUpsertsStoredRecords: a page of a type's first pass
+// (whose records PostgreSQL inserts without a conflict check) still
+// replaces a record stored before it, by a write or an earlier attempt,
+// keeps an unchanged one's UpdatedAt, and stores the new ones, in every
+// batch of the page.
+func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	syncs := store.NewSyncStore(e.DB)
+	org := e.Org(t, "Lender")
+	conn, _ := e.Linked(t, org.ID, "")
+	co := conn.CompanyID
+	modified := time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)
+	rec := func(i int, seq string) *qbconnect.Record {
+		return &qbconnect.Record{CompanyID: co, Type: "invoices", ID: fmt.Sprintf("%05d-1", i), EditSequence: seq, Name: fmt.Sprint(i),
+			TxnDate: "2026-01-02", Active: true, ModifiedAt: modified, Data: json.RawMessage(fmt.Sprintf(`{"refNumber":"%d","editSequence":%q}`, i, seq))}
+	}
+	// Stored before the pass: 10 (unchanged by the page), 700 (changed).
+	must(t, e.Records.UpsertRecords(ctx, []*qbconnect.Record{rec(10, "1"), rec(700, "1")}))
+	before, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(10, "1").ID)
+	must(t, err)
+	e.Clock.Advance(time.Minute)
+
+	st := &qbconnect.SyncState{CompanyID: co, OrgID: org.ID, DataType: "invoices", Status: qbconnect.SyncQueued,
+		RunID: "run_1", Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
+	run := &qbconnect.SyncRun{ID: "run_1", OrgID: org.ID, CompanyID: co, DataType: "invoices", Mode: qbconnect.SyncFull,
+		Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
+	st, _, err = syncs.StartSyncPass(ctx, st, run)
+	must(t, err)
+	p, err := syncs.BeginSyncPage(ctx, co, "invoices", store.KeyOf(st))
+	must(t, err)
+	defer p.Rollback() // a failed page must not keep the database busy; after Commit it does nothing
+	const n = 1200     // batches of 500: the first holds 10, the second 700
+	for i := range n {
+		seq := "1"
+		if i == 700 {
+			seq = "2"
+		}
+		must(t, p.Upsert(rec(i, seq)))
+	}
+	next := *st
+	next.Status, next.Pages, next.Fetched = qbconnect.SyncFetching, 1, n
+	must(t, p.Commit(&next, nil))
+
+	if got, err := e.Records.CountRecords(ctx, co, "invoices"); err != nil || got != n {
+		t.Fatalf("%d records stored (%v), want %d", got, err, n)
+	}
+	unchanged, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(10, "1").ID)
+	must(t, err)
+	if !unchanged.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Errorf("an unchanged record's UpdatedAt moved from %v to %v", before.UpdatedAt, unchanged.UpdatedAt)
+	}
+	changed, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(700, "2").ID)
+	must(t, err)
+	if changed.EditSequence != "2" || string(changed.Data) != string(rec(700, "2").Data) || !changed.UpdatedAt.Equal(e.Clock.Now()) {
+		t.Errorf("the changed record is %+v, want edit sequence 2 updated now", changed)
+	}
+	fresh, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(1100, "1").ID)
+	must(t, err)
+	if fresh.Name != "1100" || fresh.TxnDate != "2026-01-02" || !fresh.UpdatedAt.Equal(e.Clock.Now()) {
+		t.Errorf("a new record is %+v", fresh)
+	}
+}
