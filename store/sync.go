@@ -144,12 +144,8 @@ func (s *SyncStore) StartSyncPass(ctx context.Context, st *qbconnect.SyncState, 
 	var started bool
 	var cur *qbconnect.SyncState
 	err := s.db.inTx(ctx, func(tx *tx) error {
-		var n int
-		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM companies WHERE id = ? AND org_id = ? AND deleted_at IS NULL", st.CompanyID, st.OrgID).Scan(&n); err != nil {
-			return fmt.Errorf("start sync: %w", err)
-		}
-		if n == 0 {
-			return qbconnect.Errorf(qbconnect.ENotFound, "company %q not found", st.CompanyID)
+		if err := syncedCompany(ctx, tx, st.OrgID, st.CompanyID); err != nil {
+			return err
 		}
 		old, err := scanSyncState(tx.queryRow(ctx, "SELECT "+syncStateColumns+" FROM sync_states WHERE company_id = ? AND type = ?"+
 			s.db.forUpdate("FOR UPDATE"), st.CompanyID, st.DataType))
@@ -161,14 +157,8 @@ func (s *SyncStore) StartSyncPass(ctx context.Context, st *qbconnect.SyncState, 
 			cur = old
 			return nil
 		}
-		now := s.db.now()
-		args := append([]any{st.CompanyID, st.DataType}, syncStateArgs(st, now)...)
-		_, err = tx.exec(ctx, `INSERT INTO sync_states (company_id, type, org_id, status, error, high_water, deleted_mark, last_full_at,
-			last_complete_at, run_id, mode, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water,
-			started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (company_id, type) DO UPDATE SET `+excludedSet(syncStateSet), args...)
-		if err != nil {
-			return fmt.Errorf("start sync: %w", err)
+		if err := putSyncState(ctx, tx, st, s.db.now()); err != nil {
+			return err
 		}
 		if err := insertRun(ctx, tx, run); err != nil {
 			return err
@@ -229,12 +219,8 @@ func (s *SyncStore) StartSyncPasses(ctx context.Context, passes []PassStart) ([]
 	started := 0
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		started = 0
-		var n int
-		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM companies WHERE id = ? AND org_id = ? AND deleted_at IS NULL", first.CompanyID, first.OrgID).Scan(&n); err != nil {
-			return fmt.Errorf("start sync: %w", err)
-		}
-		if n == 0 {
-			return qbconnect.Errorf(qbconnect.ENotFound, "company %q not found", first.CompanyID)
+		if err := syncedCompany(ctx, tx, first.OrgID, first.CompanyID); err != nil {
+			return err
 		}
 		active, err := s.activeTypes(ctx, tx, passes)
 		if err != nil {
@@ -260,12 +246,8 @@ func (s *SyncStore) StartSyncPasses(ctx context.Context, passes []PassStart) ([]
 			}
 			st := *p.State
 			st.OpID = opIDs[i]
-			args := append([]any{st.CompanyID, st.DataType}, syncStateArgs(&st, now)...)
-			if _, err := tx.exec(ctx, `INSERT INTO sync_states (company_id, type, org_id, status, error, high_water, deleted_mark, last_full_at,
-				last_complete_at, run_id, mode, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water,
-				started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (company_id, type) DO UPDATE SET `+excludedSet(syncStateSet), args...); err != nil {
-				return fmt.Errorf("start sync: %w", err)
+			if err := putSyncState(ctx, tx, &st, now); err != nil {
+				return err
 			}
 			if p.Run.SyncID != "" && !grouped[p.Run.SyncID] {
 				if err := insertSyncGroup(ctx, tx, p.Run); err != nil {
@@ -324,6 +306,32 @@ func (s *SyncStore) activeTypes(ctx context.Context, tx *tx, passes []PassStart)
 		}
 	}
 	return active, rows.Err()
+}
+
+// syncedCompany checks, for a pass about to start, that companyID is a
+// company of orgID that was not deleted (ENotFound otherwise).
+func syncedCompany(ctx context.Context, tx *tx, orgID, companyID string) error {
+	var n int
+	if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM companies WHERE id = ? AND org_id = ? AND deleted_at IS NULL", companyID, orgID).Scan(&n); err != nil {
+		return fmt.Errorf("start sync: %w", err)
+	}
+	if n == 0 {
+		return qbconnect.Errorf(qbconnect.ENotFound, "company %q not found", companyID)
+	}
+	return nil
+}
+
+// putSyncState writes st as its type's state, replacing the one before
+// (a pass that starts).
+func putSyncState(ctx context.Context, tx *tx, st *qbconnect.SyncState, now time.Time) error {
+	args := append([]any{st.CompanyID, st.DataType}, syncStateArgs(st, now)...)
+	if _, err := tx.exec(ctx, `INSERT INTO sync_states (company_id, type, org_id, status, error, high_water, deleted_mark, last_full_at,
+		last_complete_at, run_id, mode, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water,
+		started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (company_id, type) DO UPDATE SET `+excludedSet(syncStateSet), args...); err != nil {
+		return fmt.Errorf("start sync: %w", err)
+	}
+	return nil
 }
 
 // excludedSet turns "a = ?, b = ?" into "a = excluded.a, b = excluded.b".

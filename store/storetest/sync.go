@@ -139,9 +139,6 @@ func testLinkAttemptsCountPerWindow(t *testing.T, newDSN DSNFunc) {
 	}
 }
 
-// testSyncRunEndsOnceWhenItsLastPassEnds: the passes started with one
-// SyncID end as one sync: OnPassEnd runs at each pass's end, OnRunEnd once,
-// at the last one's, with a count per data type; a pass started alone
 // testSyncPassesStartTogether: StartSyncPasses records a company's passes,
 // one sync, each with its first page queued and named by its state,
 // leaves a type whose pass is under way alone, and records nothing when a
@@ -205,6 +202,9 @@ func testSyncPassesStartTogether(t *testing.T, newDSN DSNFunc) {
 	}
 }
 
+// testSyncRunEndsOnceWhenItsLastPassEnds: the passes started with one
+// SyncID end as one sync: OnPassEnd runs at each pass's end, OnRunEnd once,
+// at the last one's, with a count per data type; a pass started alone
 // ends no sync; a hook's error rolls the pass's end back.
 func testSyncRunEndsOnceWhenItsLastPassEnds(t *testing.T, newDSN DSNFunc) {
 	e := NewEnv(t, newDSN(t), store.Options{})

@@ -170,7 +170,7 @@ func testSyncPageReportsTheRecordsItChanged(t *testing.T, newDSN DSNFunc) {
 		got = append(got, ch)
 		return nil
 	})
-	st := startCustomersPass(t, e, syncs, org.ID, co)
+	st := startPass(t, e, syncs, org.ID, co, "customers")
 	rec := func(i int, name string) *qbconnect.Record {
 		return &qbconnect.Record{ID: fmt.Sprintf("80000%03d-1", i), EditSequence: "1", Name: name, Active: true, ModifiedAt: e.Clock.Now(),
 			Data: json.RawMessage(fmt.Sprintf(`{"fullName":%q}`, name))}
@@ -263,7 +263,7 @@ func testSyncPageJoinsTheCompletionOfItsOperation(t *testing.T, newDSN DSNFunc) 
 	org := e.Org(t, "Lender")
 	conn, _ := e.Linked(t, org.ID, "")
 	co := conn.CompanyID
-	st := startCustomersPass(t, e, syncs, org.ID, co)
+	st := startPass(t, e, syncs, org.ID, co, "customers")
 	rec := func(i int) *qbconnect.Record {
 		return &qbconnect.Record{ID: fmt.Sprintf("80000%03d-1", i), EditSequence: "1", Name: fmt.Sprintf("Customer %d", i), Active: true,
 			ModifiedAt: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), Data: json.RawMessage(`{}`)}
@@ -374,13 +374,13 @@ func testSyncPageJoinsTheCompletionOfItsOperation(t *testing.T, newDSN DSNFunc) 
 // fakeCompletion is a completion that is not the store's.
 type fakeCompletion struct{ qbconnect.CompletionTx }
 
-// startCustomersPass starts run_1, a full pass of the company's customers
-// on demand, and returns its state.
-func startCustomersPass(t *testing.T, e *Env, syncs *store.SyncStore, orgID, companyID string) *qbconnect.SyncState {
+// startPass starts run_1, a full pass of the company's data type typ on
+// demand, and returns its state.
+func startPass(t *testing.T, e *Env, syncs *store.SyncStore, orgID, companyID, typ string) *qbconnect.SyncState {
 	t.Helper()
-	st := &qbconnect.SyncState{CompanyID: companyID, OrgID: orgID, DataType: "customers", Status: qbconnect.SyncQueued,
+	st := &qbconnect.SyncState{CompanyID: companyID, OrgID: orgID, DataType: typ, Status: qbconnect.SyncQueued,
 		RunID: "run_1", Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
-	run := &qbconnect.SyncRun{ID: "run_1", OrgID: orgID, CompanyID: companyID, DataType: "customers", Mode: qbconnect.SyncFull,
+	run := &qbconnect.SyncRun{ID: "run_1", OrgID: orgID, CompanyID: companyID, DataType: typ, Mode: qbconnect.SyncFull,
 		Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
 	st, _, err := syncs.StartSyncPass(ctx, st, run)
 	must(t, err)
@@ -409,12 +409,7 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 	must(t, err)
 	e.Clock.Advance(time.Minute)
 
-	st := &qbconnect.SyncState{CompanyID: co, OrgID: org.ID, DataType: "invoices", Status: qbconnect.SyncQueued,
-		RunID: "run_1", Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
-	run := &qbconnect.SyncRun{ID: "run_1", OrgID: org.ID, CompanyID: co, DataType: "invoices", Mode: qbconnect.SyncFull,
-		Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
-	st, _, err = syncs.StartSyncPass(ctx, st, run)
-	must(t, err)
+	st := startPass(t, e, syncs, org.ID, co, "invoices")
 	p, err := syncs.BeginSyncPage(ctx, co, "invoices", store.KeyOf(st))
 	must(t, err)
 	defer p.Rollback() // a failed page must not keep the database busy; after Commit it does nothing
