@@ -87,7 +87,7 @@ func Command(program string) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info := Read()
-			return cliout.Show(cmd.OutOrStdout(), *format, Program{Program: program, Info: info}, func(w io.Writer) error {
+			return cliout.Show(cmd.OutOrStdout(), *format, programBuild{Program: program, Build: info}, func(w io.Writer) error {
 				return info.Write(w, program)
 			})
 		},
@@ -96,11 +96,11 @@ func Command(program string) *cobra.Command {
 	return cmd
 }
 
-// Program is what `version --format json` prints: the program's name and
-// its build.
-type Program struct {
+// programBuild is what `version --format json` prints: the program's name
+// and its build, under "build" as qbconnector's version prints it too.
+type programBuild struct {
 	Program string `json:"program"`
-	Info
+	Build   Info   `json:"build"`
 }
 
 func SetVersion(root *cobra.Command) {
