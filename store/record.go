@@ -41,15 +41,15 @@ const recordConflict = ` ON CONFLICT (company_id, type, id) DO UPDATE SET edit_s
 // server binds 12 values rather than 6,000. Its parameters: company, type,
 // updated_at, then the arrays id, edit_sequence, name, ref_id, txn_date,
 // active, modified_at, deleted, data.
-const recordUnnestSQL = `INSERT INTO records (company_id, type, id, edit_sequence, name, ref_id, txn_date, active,
-	modified_at, updated_at, deleted, data) SELECT ?, ?, u.id, u.es, u.name, u.ref_id, u.txn_date, u.active,
-	u.modified_at, ?, u.deleted, u.data FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[],
-	?::boolean[], ?::text[]) AS u(id, es, name, ref_id, txn_date, active, modified_at, deleted, data)` + recordConflict
+const recordUnnestSQL = recordFreshSQL + recordConflict
 
 // recordFreshSQL is recordUnnestSQL without its ON CONFLICT clause, for
 // records that are not stored yet (SyncPage.insertFresh); one that is
 // makes it fail.
-var recordFreshSQL = recordUnnestSQL[:strings.Index(recordUnnestSQL, " ON CONFLICT")]
+const recordFreshSQL = `INSERT INTO records (company_id, type, id, edit_sequence, name, ref_id, txn_date, active,
+	modified_at, updated_at, deleted, data) SELECT ?, ?, u.id, u.es, u.name, u.ref_id, u.txn_date, u.active,
+	u.modified_at, ?, u.deleted, u.data FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[],
+	?::boolean[], ?::text[]) AS u(id, es, name, ref_id, txn_date, active, modified_at, deleted, data)`
 
 func recordInsertSQL(rows int) string {
 	var b strings.Builder
