@@ -117,7 +117,10 @@ func companyJSON(c *qbconnect.Company) (string, string, error) {
 // FindCompany returns ENotFound for an unknown, deleted or other-org ID.
 func (s *CompanyStore) FindCompany(ctx context.Context, orgID, id string) (*qbconnect.Company, error) {
 	c, _, err := scanCompany(s.db.queryRow(ctx, "SELECT "+companyColumns+
-		" FROM companies WHERE org_id = ? AND id = ? AND deleted_at IS NULL", orgID, id))
+		" FROM companies WHERE id = ? AND deleted_at IS NULL", id))
+	if c != nil {
+		err = inOrg(err, c.OrgID, orgID)
+	}
 	if err != nil {
 		return nil, notFound(err, "company", id)
 	}
@@ -170,7 +173,10 @@ func (s *CompanyStore) UpdateCompany(ctx context.Context, orgID, id string, u qb
 	var out *qbconnect.Company
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		c, _, err := scanCompany(tx.queryRow(ctx, "SELECT "+companyColumns+
-			" FROM companies WHERE org_id = ? AND id = ? AND deleted_at IS NULL"+s.db.forUpdate("FOR UPDATE"), orgID, id))
+			" FROM companies WHERE id = ? AND deleted_at IS NULL"+s.db.forUpdate("FOR UPDATE"), id))
+		if c != nil {
+			err = inOrg(err, c.OrgID, orgID)
+		}
 		if err != nil {
 			return notFound(err, "company", id)
 		}

@@ -144,7 +144,10 @@ func (s *ConnectionStore) CreateConnection(ctx context.Context, c *qbconnect.Con
 
 // FindConnection returns ENotFound for an unknown or other-org ID.
 func (s *ConnectionStore) FindConnection(ctx context.Context, orgID, id string) (*qbconnect.Connection, error) {
-	c, err := scanConnection(s.db.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE org_id = ? AND id = ?", orgID, id))
+	c, err := scanConnection(s.db.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE id = ?", id))
+	if c != nil {
+		err = inOrg(err, c.OrgID, orgID)
+	}
 	if err != nil {
 		return nil, notFound(err, "connection", id)
 	}
@@ -203,8 +206,9 @@ func (s *ConnectionStore) list(ctx context.Context, where string, args ...any) (
 func (s *ConnectionStore) UnlinkConnection(ctx context.Context, orgID, id string) error {
 	return s.db.inTx(ctx, func(tx *tx) error {
 		var status qbconnect.ConnectionStatus
-		err := tx.queryRow(ctx, "SELECT status FROM connections WHERE org_id = ? AND id = ?"+s.db.forUpdate("FOR UPDATE"), orgID, id).Scan(&status)
-		if err != nil {
+		var org string
+		err := tx.queryRow(ctx, "SELECT status, org_id FROM connections WHERE id = ?"+s.db.forUpdate("FOR UPDATE"), id).Scan(&status, &org)
+		if err = inOrg(err, org, orgID); err != nil {
 			return notFound(err, "connection", id)
 		}
 		if status == qbconnect.StatusUnlinked {
@@ -310,11 +314,11 @@ func (s *ConnectionStore) SetPaused(ctx context.Context, orgID, id string, p qbc
 		until, by = nil, ""
 	}
 	err := s.db.inTx(ctx, func(tx *tx) error {
-		var connectorID string
+		var connectorID, org string
 		var lastChange sql.NullInt64
-		err := tx.queryRow(ctx, "SELECT COALESCE(connector_id, ''), pause_change_at FROM connections WHERE org_id = ? AND id = ?"+
-			s.db.forUpdate("FOR UPDATE"), orgID, id).Scan(&connectorID, &lastChange)
-		if err != nil {
+		err := tx.queryRow(ctx, "SELECT COALESCE(connector_id, ''), pause_change_at, org_id FROM connections WHERE id = ?"+
+			s.db.forUpdate("FOR UPDATE"), id).Scan(&connectorID, &lastChange, &org)
+		if err = inOrg(err, org, orgID); err != nil {
 			return notFound(err, "connection", id)
 		}
 		before, err := s.snapshot(ctx, tx, id)

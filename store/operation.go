@@ -272,7 +272,10 @@ func (q *QueueStore) enqueueOp(ctx context.Context, tx *tx, op *qbconnect.Operat
 
 // FindOperation returns ENotFound for an unknown or other-org ID.
 func (q *QueueStore) FindOperation(ctx context.Context, orgID, id string) (*qbconnect.Operation, error) {
-	op, _, err := scanOperation(q.db.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE org_id = ? AND id = ?", orgID, id))
+	op, _, err := scanOperation(q.db.queryRow(ctx, "SELECT "+operationColumns+" FROM operations WHERE id = ?", id))
+	if op != nil {
+		err = inOrg(err, op.OrgID, orgID)
+	}
 	if err != nil {
 		return nil, notFound(err, "operation", id)
 	}
@@ -946,8 +949,9 @@ func (q *QueueStore) reoffer(ctx context.Context, tx *tx, connectorID string, at
 func (q *QueueStore) Cancel(ctx context.Context, orgID, id string) error {
 	return q.db.inTx(ctx, func(tx *tx) error {
 		var status qbconnect.OperationStatus
-		err := tx.queryRow(ctx, "SELECT status FROM operations WHERE org_id = ? AND id = ?"+q.db.forUpdate("FOR UPDATE"), orgID, id).Scan(&status)
-		if err != nil {
+		var org string
+		err := tx.queryRow(ctx, "SELECT status, org_id FROM operations WHERE id = ?"+q.db.forUpdate("FOR UPDATE"), id).Scan(&status, &org)
+		if err = inOrg(err, org, orgID); err != nil {
 			return notFound(err, "operation", id)
 		}
 		switch status {

@@ -523,7 +523,10 @@ func (s *SyncStore) saveState(ctx context.Context, tx *tx, st *qbconnect.SyncSta
 
 // FindSyncRun returns a run of an organisation; ENotFound otherwise.
 func (s *SyncStore) FindSyncRun(ctx context.Context, orgID, id string) (*qbconnect.SyncRun, error) {
-	run, _, err := scanRun(s.db.queryRow(ctx, "SELECT "+runColumns+" FROM sync_runs WHERE org_id = ? AND id = ?", orgID, id))
+	run, _, err := scanRun(s.db.queryRow(ctx, "SELECT "+runColumns+" FROM sync_runs WHERE id = ?", id))
+	if run != nil {
+		err = inOrg(err, run.OrgID, orgID)
+	}
 	if err != nil {
 		return nil, notFound(err, "sync run", id)
 	}

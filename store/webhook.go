@@ -102,7 +102,10 @@ func scanWebhook(row interface{ Scan(...any) error }, now time.Time) (*qbconnect
 // FindWebhook returns ENotFound for an unknown, deleted or other-org ID.
 func (s *WebhookStore) FindWebhook(ctx context.Context, orgID, id string) (*qbconnect.WebhookEndpoint, error) {
 	w, err := scanWebhook(s.db.queryRow(ctx, "SELECT "+webhookColumns+
-		" FROM webhook_endpoints WHERE org_id = ? AND id = ? AND deleted_at IS NULL", orgID, id), s.db.now())
+		" FROM webhook_endpoints WHERE id = ? AND deleted_at IS NULL", id), s.db.now())
+	if w != nil {
+		err = inOrg(err, w.OrgID, orgID)
+	}
 	if err != nil {
 		return nil, notFound(err, "webhook", id)
 	}
@@ -112,7 +115,10 @@ func (s *WebhookStore) FindWebhook(ctx context.Context, orgID, id string) (*qbco
 // findWebhook is FindWebhook in tx, locking the endpoint's row.
 func findWebhook(ctx context.Context, tx *tx, orgID, id string) (*qbconnect.WebhookEndpoint, error) {
 	w, err := scanWebhook(tx.queryRow(ctx, "SELECT "+webhookColumns+
-		" FROM webhook_endpoints WHERE org_id = ? AND id = ? AND deleted_at IS NULL"+tx.db.forUpdate("FOR UPDATE"), orgID, id), tx.db.now())
+		" FROM webhook_endpoints WHERE id = ? AND deleted_at IS NULL"+tx.db.forUpdate("FOR UPDATE"), id), tx.db.now())
+	if w != nil {
+		err = inOrg(err, w.OrgID, orgID)
+	}
 	if err != nil {
 		return nil, notFound(err, "webhook", id)
 	}

@@ -1,0 +1,87 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/qbconnect/qbconnect/internal/wait"
+	"github.com/qbconnect/qbconnect/store"
+	"github.com/qbconnect/qbconnect/store/storetest"
+)
+
+// TestLookupsByIDReadOneRowBeforeTheTablesAreAnalysed: PostgreSQL plans a
+// statement the store runs often once for all its parameters (a generic
+// plan), and before autovacuum has analysed a new table it cannot tell an
+// index led by org_id from the unique index on id: a lookup by
+// organisation and ID then walked every row of the organisation (7,500
+// buffers per operation lookup in the 10,000-connector benchmark). With
+// generic plans forced on a fresh schema, looking operations, connections
+// and companies up by ID scans only each table's unique ID index.
+func TestLookupsByIDReadOneRowBeforeTheTablesAreAnalysed(t *testing.T) {
+	dsn := postgresDSN(t)(t)
+	e := storetest.NewEnv(t, dsn+"&plan_cache_mode=force_generic_plan", store.Options{})
+	ctx := context.Background()
+	org := e.Org(t, "Acme")
+	conn, _ := e.Linked(t, org.ID, "")
+	op := e.Enqueue(t, conn, 1, "<CustomerQueryRq/>")
+
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	admin, err := sql.Open("pgx", os.Getenv("QBCONNECT_TEST_POSTGRES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	scans := func(index string) int64 {
+		var n int64
+		if err := admin.QueryRow(`SELECT COALESCE(SUM(idx_scan), 0) FROM pg_stat_user_indexes WHERE schemaname = $1 AND indexrelname = $2`,
+			schema, index).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	const lookups = 200
+	type table struct {
+		name, byOrg         string
+		find                func() error
+		idBefore, orgBefore int64
+	}
+	tables := []*table{
+		{name: "operations", byOrg: "operations_org", find: func() error { _, err := e.Queue.FindOperation(ctx, org.ID, op.ID); return err }},
+		{name: "connections", byOrg: "connections_company", find: func() error { _, err := e.Connections.FindConnection(ctx, org.ID, conn.ID); return err }},
+		{name: "companies", byOrg: "companies_org", find: func() error { _, err := e.Companies.FindCompany(ctx, org.ID, conn.CompanyID); return err }},
+	}
+	for _, tab := range tables {
+		tab.idBefore, tab.orgBefore = scans(tab.name+"_id_key"), scans(tab.byOrg)
+		for range lookups {
+			if err := tab.find(); err != nil {
+				t.Fatalf("find in %s: %v", tab.name, err)
+			}
+		}
+	}
+	// An idle connection publishes its statistics within about ten
+	// seconds.
+	wait.For(t, "every lookup counted", 30*time.Second, func() (bool, string) {
+		for _, tab := range tables {
+			id, byOrg := scans(tab.name+"_id_key")-tab.idBefore, scans(tab.byOrg)-tab.orgBefore
+			if id+byOrg < lookups {
+				return false, fmt.Sprintf("%d lookups in %s scanned %s_id_key %d times and %s %d times", lookups, tab.name, tab.name, id, tab.byOrg, byOrg)
+			}
+		}
+		return true, ""
+	})
+	for _, tab := range tables {
+		if got := scans(tab.byOrg) - tab.orgBefore; got >= lookups {
+			t.Errorf("%d lookups in %s scanned %s %d times; want them all through %s_id_key", lookups, tab.name, tab.byOrg, got, tab.name)
+		}
+	}
+}
