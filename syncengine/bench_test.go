@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/internal/clocktest"
 	"github.com/qbconnect/qbconnect/internal/platformtest"
+	"github.com/qbconnect/qbconnect/internal/testenv"
 	"github.com/qbconnect/qbconnect/qbd"
 	"github.com/qbconnect/qbconnect/qbdsim"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
@@ -325,7 +325,7 @@ type fleetResult struct {
 	// poolWait is the time the platform's calls waited for a database
 	// connection (the pool has store.Options.MaxConns, 10 by default).
 	poolWait time.Duration
-	// postgres is the PostgreSQL server's CPU (postgresCPUTime).
+	// postgres is the PostgreSQL server's CPU (testenv.PostgresCPU).
 	postgres time.Duration
 	records  int
 }
@@ -404,7 +404,7 @@ func newFleet(b *testing.B, dsn, file string, n int) *fleet {
 // to the end on its own goroutine, and measures.
 func (f *fleet) run(b *testing.B) fleetResult {
 	ctx := b.Context()
-	procBefore, waitBefore, pgBefore := processCPUTime(), f.env.DB.SQLDB().Stats().WaitDuration, postgresCPUTime()
+	procBefore, waitBefore, pgBefore := testenv.ProcessCPU(0), f.env.DB.SQLDB().Stats().WaitDuration, testenv.PostgresCPU()
 	start := time.Now()
 	errs := make(chan error, len(f.comps))
 	var wg sync.WaitGroup
@@ -416,8 +416,8 @@ func (f *fleet) run(b *testing.B) fleetResult {
 		}()
 	}
 	wg.Wait()
-	r := fleetResult{wall: time.Since(start), proc: processCPUTime() - procBefore, poolWait: f.env.DB.SQLDB().Stats().WaitDuration - waitBefore,
-		postgres: postgresCPUTime() - pgBefore}
+	r := fleetResult{wall: time.Since(start), proc: testenv.ProcessCPU(0) - procBefore, poolWait: f.env.DB.SQLDB().Stats().WaitDuration - waitBefore,
+		postgres: testenv.PostgresCPU() - pgBefore}
 	close(errs)
 	for err := range errs {
 		if err != nil {
@@ -439,55 +439,6 @@ func (f *fleet) run(b *testing.B) fleetResult {
 		r.records += fetched(states)
 	}
 	return r
-}
-
-// processCPUTime returns the user and system CPU time this process has
-// used, from /proc/self/stat (0 where there is none).
-func processCPUTime() time.Duration {
-	own, _, _ := procStat("/proc/self/stat")
-	return own
-}
-
-// procStat reads a /proc/<pid>/stat file: the process's command, its
-// user and system CPU time, and that of its children it has waited for.
-func procStat(path string) (own, children time.Duration, comm string) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, 0, ""
-	}
-	open, end := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
-	if open < 0 || end < open {
-		return 0, 0, ""
-	}
-	// utime, stime, cutime and cstime are the 12th to 15th fields after
-	// the command name, in clock ticks of 10 ms.
-	f := strings.Fields(string(data[end+1:]))
-	if len(f) < 15 {
-		return 0, 0, ""
-	}
-	tick := func(i int) time.Duration {
-		n, _ := strconv.ParseInt(f[i], 10, 64)
-		return time.Duration(n) * 10 * time.Millisecond
-	}
-	return tick(11) + tick(12), tick(13) + tick(14), string(data[open+1 : end])
-}
-
-// postgresCPUTime returns the CPU time of the PostgreSQL server's
-// processes on this machine (Linux, a server on this machine; 0
-// elsewhere): the live ones, and those that ended, which the postmaster
-// has counted as its children. Whoever's work they did: on a server other
-// tests share it is an upper bound of this benchmark's.
-func postgresCPUTime() time.Duration {
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var total time.Duration
-	for _, path := range stats {
-		own, children, comm := procStat(path)
-		if comm != "postgres" {
-			continue
-		}
-		total += own + children
-	}
-	return total
 }
 
 // runCompany starts the company's sync and does what its connector does

@@ -13,7 +13,6 @@
 package swarm
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -115,6 +114,11 @@ type result struct {
 	ServerCPU      time.Duration
 	DBTransactions int
 	Requests       int
+	// PostgresCPU is the CPU time of the PostgreSQL server's processes
+	// during the load phase, when the server runs on this machine (0
+	// otherwise): all their work, so an upper bound where other work
+	// shares the server.
+	PostgresCPU time.Duration
 	// Disruptions are the kill and the restart of a Disrupt run, each
 	// with the dispatch p99 over time after it.
 	Disruptions []disruption
@@ -283,6 +287,9 @@ func (r result) report(b *testing.B) {
 	b.ReportMetric(r.ServerCPU.Seconds(), "server-cpu-s")
 	b.ReportMetric(float64(r.ServerCPU.Milliseconds())/float64(max(r.Requests, 1)), "server-cpu-ms/request")
 	b.ReportMetric(float64(r.DBTransactions)/float64(max(r.Requests, 1)), "db-tx/request")
+	if r.PostgresCPU > 0 {
+		b.ReportMetric(float64(r.PostgresCPU.Milliseconds())/float64(max(r.Requests, 1)), "postgres-cpu-ms/request")
+	}
 	if r.IdleCPURate > 0 {
 		// What the load itself cost: the load phase's figures less what
 		// the idle connectors cost over as long a time.
@@ -595,14 +602,15 @@ func run(tb testing.TB, opt options) result {
 			n := scrapeCounter(hc, base, `qbconnect_dispatch_claims_total{source="database"}`)
 			return n >= opt.N, fmt.Sprintf("%d claims went to the database", n)
 		})
-		cpu0, t0 := cpuTime(servers.procs[last].PID()), time.Now()
+		cpu0, t0 := testenv.ProcessCPU(servers.procs[last].PID()), time.Now()
 		time.Sleep(opt.IdleWindow) // a measuring window, not a wait for anything
-		idleCPU, idleSpan = cpuTime(servers.procs[last].PID())-cpu0, time.Since(t0)
+		idleCPU, idleSpan = testenv.ProcessCPU(servers.procs[last].PID())-cpu0, time.Since(t0)
 	}
 	loadCtx, stopLoad := context.WithTimeout(ctx, opt.Limit)
 	defer stopLoad()
 	pollsBefore := sw.polls.Load()
-	cpuBefore, txBefore := cpuTime(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB)
+	cpuBefore, txBefore := testenv.ProcessCPU(servers.procs[last].PID()), dbTransactions(tb, servers.platform.DB)
+	pgBefore := testenv.PostgresCPU()
 	start := time.Now()
 	var clients sync.WaitGroup
 	for range opt.Clients {
@@ -708,7 +716,7 @@ func run(tb testing.TB, opt options) result {
 	<-feed
 	clients.Wait()
 	elapsed := time.Since(start)
-	cpuAfter := cpuTime(servers.procs[last].PID())
+	cpuAfter, pgAfter := testenv.ProcessCPU(servers.procs[last].PID()), testenv.PostgresCPU()
 	if opt.IdleWindow > 0 {
 		// PostgreSQL counts a backend's last second of transactions only
 		// after it has been idle for 10 s (PGSTAT_IDLE_INTERVAL); idle
@@ -723,6 +731,9 @@ func run(tb testing.TB, opt options) result {
 	}
 	r.PollsPerSec = float64(sw.polls.Load()-pollsBefore) / elapsed.Seconds()
 	r.Requests, r.ServerCPU, r.DBTransactions = total, cpuAfter-cpuBefore, -1
+	if strings.HasPrefix(servers.platform.DB, "postgres") {
+		r.PostgresCPU = pgAfter - pgBefore
+	}
 	if txBefore >= 0 && txAfter >= 0 {
 		r.DBTransactions = txAfter - txBefore
 	}
@@ -1070,23 +1081,6 @@ func scrapeGauge(hc *http.Client, base, name string) int {
 	}
 	v, _ := strconv.ParseFloat(string(m[1]), 64)
 	return int(v)
-}
-
-// cpuTime returns the user and system CPU time a process has used.
-func cpuTime(pid int) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The fields after the command name, which is in parentheses:
-	// utime and stime are the 12th and 13th, in clock ticks (100/s).
-	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+st) * 10 * time.Millisecond
 }
 
 // dbTransactions returns how many transactions the database has committed
