@@ -202,6 +202,11 @@ type syncMeta struct {
 	// ModifiedFrom and DeletedFrom are the filters of the first page.
 	ModifiedFrom string `json:"modifiedFrom,omitempty"`
 	DeletedFrom  string `json:"deletedFrom,omitempty"`
+	// RefreshOf, set on a refresh rather than a page, names the type
+	// whose page of the pass RunID queued it: the refresh reads again
+	// the customers or vendors (DataType) whose balances the page's
+	// transactions moved (see balance.go).
+	RefreshOf string `json:"refreshOf,omitempty"`
 }
 
 func (m *syncMeta) key() store.SyncKey {
@@ -360,6 +365,12 @@ func (e *Engine) HandleOperation(ctx context.Context, op *qbconnect.Operation, r
 	if d == nil {
 		return nil, fmt.Errorf("syncengine: operation %s syncs unknown type %q", op.ID, m.DataType)
 	}
+	if response == nil {
+		response = bytes.NewReader(op.Result)
+	}
+	if m.RefreshOf != "" {
+		return nil, e.ingestRefresh(ctx, op, d, m, response)
+	}
 	st, err := e.states.FindSyncState(ctx, op.CompanyID, m.DataType)
 	if qbconnect.ErrorCodeOf(err) == qbconnect.ENotFound {
 		return nil, nil
@@ -376,9 +387,6 @@ func (e *Engine) HandleOperation(ctx context.Context, op *qbconnect.Operation, r
 			cause = &qbconnect.Error{Code: qbconnect.EUnavailable, Message: fmt.Sprintf("the sync request ended %s", op.Status)}
 		}
 		return nil, e.failPass(ctx, st, cause)
-	}
-	if response == nil {
-		response = bytes.NewReader(op.Result)
 	}
 	return e.ingest(ctx, st, d, response)
 }
@@ -412,6 +420,9 @@ func (e *Engine) IngestPage(ctx context.Context, tx qbconnect.CompletionTx) (boo
 	d := e.byName[m.DataType]
 	if d == nil {
 		return false, nil // a type this engine was configured not to sync
+	}
+	if m.RefreshOf != "" {
+		return e.ingestRefreshIn(ctx, tx, op, d, m)
 	}
 	page, err := e.states.JoinSyncPage(ctx, tx, op.CompanyID, m.DataType, m.key())
 	if c := qbconnect.ErrorCodeOf(err); c == qbconnect.EConflict || c == qbconnect.ENotFound {
@@ -474,10 +485,17 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 		defer close(items)
 		read <- e.decodePage(d, st, r, items, stop)
 	}()
+	track := e.newBalanceTracker(st, d)
 	var upsertErr error
 	for batch := range items {
 		if upsertErr != nil {
 			continue
+		}
+		if track != nil {
+			if upsertErr = track.before(page, batch); upsertErr != nil {
+				close(stop)
+				continue
+			}
 		}
 		for _, it := range batch {
 			if it.rec == nil {
@@ -551,6 +569,11 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 	} else {
 		e.complete(&next)
 		run.Status, run.FinishedAt = qbconnect.SyncComplete, next.LastCompleteAt
+	}
+	if track != nil {
+		if err := e.queueRefreshes(page, st, track.since); err != nil {
+			return nil, err
+		}
 	}
 	if err := page.Commit(&next, run); err != nil {
 		if qbconnect.ErrorCodeOf(err) == qbconnect.EConflict {
