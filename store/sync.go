@@ -1146,10 +1146,10 @@ func (p *SyncPage) upsertReturning(upsert string, args ...any) error {
 // Commit writes the remaining records, the deletions, the new state (which
 // must be of the page's company and type) and run (may be nil), and commits.
 func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error {
-	if p.records {
-		return fmt.Errorf("sync page: a records page ends with CommitRecords")
-	}
 	return p.finish(func() error {
+		if p.records {
+			return fmt.Errorf("sync page: a records page ends with CommitRecords")
+		}
 		if err := p.flush(); err != nil {
 			return err
 		}
@@ -1184,12 +1184,13 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 
 // CommitRecords writes the remaining records of a records page
 // (BeginRecordsPage, JoinRecordsPage), runs the OnRecordsChanged hook
-// with those that were created or changed, and commits.
+// with those that were created or changed, and commits. A pass's page
+// is rolled back instead: it commits with its state.
 func (p *SyncPage) CommitRecords() error {
-	if !p.records {
-		return fmt.Errorf("sync page: a pass's page commits with its state")
-	}
 	return p.finish(func() error {
+		if !p.records {
+			return fmt.Errorf("sync page: a pass's page commits with its state")
+		}
 		if err := p.flush(); err != nil {
 			return err
 		}
