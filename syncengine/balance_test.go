@@ -362,3 +362,68 @@ func TestACustomersBalanceFollowsInvoicesWrittenThroughTheAPI(t *testing.T) {
 		})
 	}
 }
+
+func TestBalancesReadBackOutsideTheCompletionAreStoredAllTheSame(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newBalanceHarness(t, dsn, "invoices")
+			h.invoice(h.other, "1.00")
+			h.sync(qbconnect.SyncFull)
+			var handled []string
+			h.handleAfter = func(op *qbconnect.Operation) bool {
+				if op.Kind == qbconnect.OpWrite || strings.Contains(string(op.Meta), `"refreshOf"`) {
+					handled = append(handled, string(op.Kind))
+					return true
+				}
+				return false
+			}
+
+			h.simNow.Advance(time.Hour)
+			h.env.Clock.Advance(time.Hour)
+			h.invoice(h.job, "70.00")
+			h.sync(qbconnect.SyncIncremental)
+			h.wantBalance("customers", h.job, "70.00", "70.00")
+			h.wantBalance("customers", h.parent, "0.00", "70.00")
+
+			_, res := h.write(qbconnect.WriteRequest{DataType: "invoices", Action: qbconnect.WriteCreate,
+				Body: json.RawMessage(`{"customerRef":{"listId":"` + h.job + `"},"invoiceLine":[{"desc":"Bollards","amount":"30.00"}]}`)})
+			if res.Status != qbconnect.OpSucceeded {
+				t.Fatalf("create: %s %v", res.Status, res.Error)
+			}
+			h.wantBalance("customers", h.job, "100.00", "100.00")
+			h.wantBalance("customers", h.parent, "0.00", "100.00")
+			if want := []string{"sync", "write"}; !slices.Equal(handled, want) {
+				t.Errorf("handed to the engine after their completions: %v, want a refresh and the write", handled)
+			}
+		})
+	}
+}
+
+func TestJournalEntryLinesNamingCustomersAndVendorsRefreshThem(t *testing.T) {
+	// QuickBooks moves the balance of the customer or vendor an accounts
+	// receivable or payable line of a journal entry names; qbdsim keeps
+	// one balance effect per transaction and models no journal entry's,
+	// so this scenario checks that the entities its lines name are read
+	// again, not what QuickBooks answers.
+	h := newBalanceHarness(t, storetest.SQLiteDSN, "journalEntries")
+	je := func(debit, credit string) {
+		h.qb(`<JournalEntryAddRq><JournalEntryAdd><TxnDate>2026-03-02</TxnDate>
+			<JournalDebitLine><AccountRef><FullName>Accounts Receivable</FullName></AccountRef><Amount>15.00</Amount>` + debit + `</JournalDebitLine>
+			<JournalCreditLine><AccountRef><FullName>Accounts Payable</FullName></AccountRef><Amount>15.00</Amount>` + credit + `</JournalCreditLine>
+			</JournalEntryAdd></JournalEntryAddRq>`)
+	}
+	je("", "")
+	h.sync(qbconnect.SyncFull)
+
+	h.simNow.Advance(time.Hour)
+	h.env.Clock.Advance(time.Hour)
+	je(`<EntityRef><ListID>`+h.job+`</ListID></EntityRef>`, `<EntityRef><ListID>`+h.vendor+`</ListID></EntityRef>`)
+	h.sync(qbconnect.SyncIncremental)
+	got := h.refreshes()
+	want := []string{h.job, h.parent}
+	slices.Sort(want)
+	slices.Sort(got["customers"])
+	if !slices.Equal(got["customers"], want) || !slices.Equal(got["vendors"], []string{h.vendor}) {
+		t.Errorf("refreshes %v, want customers %v and vendor %s", got, want, h.vendor)
+	}
+}
