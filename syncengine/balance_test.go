@@ -36,7 +36,11 @@ type balanceHarness struct {
 }
 
 func newBalanceHarness(t *testing.T, dsn storetest.DSNFunc, types ...string) *balanceHarness {
-	h := &balanceHarness{harness: newHarness(t, harnessOptions{DSN: dsn(t)}), types: append([]string{"customers", "vendors"}, types...)}
+	return newBalanceHarnessWith(t, harnessOptions{DSN: dsn(t)}, types...)
+}
+
+func newBalanceHarnessWith(t *testing.T, o harnessOptions, types ...string) *balanceHarness {
+	h := &balanceHarness{harness: newHarness(t, o), types: append([]string{"customers", "vendors"}, types...)}
 	h.parent = listID(h.qb(`<CustomerAddRq><CustomerAdd><Name>Harbor Parent</Name></CustomerAdd></CustomerAddRq>`))
 	h.job = listID(h.qb(`<CustomerAddRq><CustomerAdd><Name>Dock Job</Name><ParentRef><ListID>` + h.parent + `</ListID></ParentRef></CustomerAdd></CustomerAddRq>`))
 	h.other = listID(h.qb(`<CustomerAddRq><CustomerAdd><Name>Other Customer</Name></CustomerAdd></CustomerAddRq>`))
@@ -425,5 +429,38 @@ func TestJournalEntryLinesNamingCustomersAndVendorsRefreshThem(t *testing.T) {
 	slices.Sort(got["customers"])
 	if !slices.Equal(got["customers"], want) || !slices.Equal(got["vendors"], []string{h.vendor}) {
 		t.Errorf("refreshes %v, want customers %v and vendor %s", got, want, h.vendor)
+	}
+}
+
+func TestBalancesFollowTransactionsWhenQuickBooksMarksTheCustomerModified(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newBalanceHarnessWith(t, harnessOptions{DSN: dsn(t), BalanceMarksModified: true}, "invoices")
+			h.invoice(h.other, "1.00")
+			h.sync(qbconnect.SyncFull)
+
+			// The customers pass of the next sync, which runs before the
+			// invoices pass, brings the job and its parent with their new
+			// balances: nobody is read again.
+			h.simNow.Advance(time.Hour)
+			h.env.Clock.Advance(time.Hour)
+			h.invoice(h.job, "45.00")
+			h.sync(qbconnect.SyncIncremental)
+			h.wantBalance("customers", h.job, "45.00", "45.00")
+			h.wantBalance("customers", h.parent, "0.00", "45.00")
+			if got := h.refreshes(); len(got) != 0 {
+				t.Errorf("refreshes %v of customers the same sync had brought", got)
+			}
+
+			// A write reads them back with it all the same: no sync
+			// follows it.
+			_, res := h.write(qbconnect.WriteRequest{DataType: "invoices", Action: qbconnect.WriteCreate,
+				Body: json.RawMessage(`{"customerRef":{"listId":"` + h.job + `"},"invoiceLine":[{"desc":"Cleats","amount":"5.00"}]}`)})
+			if res.Status != qbconnect.OpSucceeded {
+				t.Fatalf("create: %s %v", res.Status, res.Error)
+			}
+			h.wantBalance("customers", h.job, "50.00", "50.00")
+			h.wantBalance("customers", h.parent, "0.00", "50.00")
+		})
 	}
 }

@@ -67,6 +67,8 @@ type harnessOptions struct {
 	// CompanyFile, when set, is an existing company file to copy instead of
 	// generating one.
 	CompanyFile string
+	// BalanceMarksModified is qbdsim.Options.BalanceMarksModified.
+	BalanceMarksModified bool
 }
 
 // stores returns the databases to run a scenario on: SQLite always,
@@ -91,7 +93,8 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	} else {
 		makeCompany(tb, h.file, h.simNow.Now, o.Generate)
 	}
-	sim, err := qbdsim.New(qbdsim.Options{Dir: dir, Now: h.simNow.Now, Policy: qbdsim.Policy{Mode: qbdsim.PolicyAlways}})
+	sim, err := qbdsim.New(qbdsim.Options{Dir: dir, Now: h.simNow.Now, Policy: qbdsim.Policy{Mode: qbdsim.PolicyAlways},
+		BalanceMarksModified: o.BalanceMarksModified})
 	if err != nil {
 		tb.Fatal(err)
 	}
