@@ -3,6 +3,7 @@ package syncengine_test
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,6 +119,16 @@ func TestFullThenIncrementalSyncMirrorsTwentyThousandTransactions(t *testing.T) 
 	}
 	if st := stateOf(t, states, "bills"); st.Deleted != 1 {
 		t.Errorf("bills pass saw %d deletions, want 1", st.Deleted)
+	}
+	// The changed invoices' customers (and their parents) and the
+	// deleted bill's vendor were read again, once each, in one query a
+	// type: the voided check moved no balance.
+	got := h.refreshes()
+	if want := []string{bills[deletedBill].RefID}; !slices.Equal(got["vendors"], want) {
+		t.Errorf("refreshed vendors %v, want the deleted bill's %v", got["vendors"], want)
+	}
+	if n := len(got["customers"]); n == 0 || n > 2*len(changed)+2 || len(slices.Compact(slices.Sorted(slices.Values(got["customers"])))) != n {
+		t.Errorf("refreshed %d customers %v, want the changed invoices' and their parents', once each", n, got["customers"])
 	}
 	// The deleted bill changed its vendor's balance and nothing else
 	// about it: the vendor was read again all the same.
