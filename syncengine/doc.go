@@ -76,12 +76,12 @@
 // stored (the overlap) note nobody, and a customer stored as modified at
 // or after the change (the customers pass of the same run brought it)
 // is not read again. Full passes refresh nothing. A refresh runs after
-// the page that queued it, before the pass's next page: when that page
-// ends the sync, sync.completed is recorded one round trip before the
-// refreshed balances, which record.updated reports. A write reads the
-// customers and vendors it moves in its own message set, after the
-// write, and stores them with it: a read right after the write sees the
-// new balance, at no extra round trip.
+// the page that queued it, with the priority of a pass's next page: when
+// that page ends the sync, sync.completed is recorded one round trip
+// before the refreshed balances, which record.updated reports. A write
+// reads the customers and vendors it moves in its own message set, after
+// the write, and stores them with it: a read right after the write sees
+// the new balance, at no extra round trip.
 //
 // # Records as JSON
 //
