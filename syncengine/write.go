@@ -26,7 +26,9 @@ type writeMeta struct {
 // onError="stopOnError": when its answer is lost, the connector asks
 // QuickBooks for the stored answer with oldMessageSetID instead of running
 // it again, and HandleOperation and WriteResult read that answer exactly
-// like the first.
+// like the first. A write of a transaction that moves balances ends its
+// message set with queries of the customers and vendors whose balances
+// it moves (balanceQueries), which ApplyWrite stores with the write.
 func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbconnect.Operation, error) {
 	d := e.byName[w.DataType]
 	if d == nil {
@@ -279,8 +281,12 @@ func (e *Engine) readWrite(d *dataType, op *qbconnect.Operation, r io.Reader) (*
 // the result (the operation's WriteResult, which reads return without
 // decoding again) and what it changed: the record a create, update or
 // void returned (a void asks QuickBooks for the voided transaction in the
-// same message set), or the deleted record marked deleted. It returns the
-// write's result, as WriteResult would. See qbconnect.SyncService.
+// same message set), or the deleted record marked deleted; and the
+// customers and vendors whose balances it moved, which the same message
+// set read back (balanceQueries), with record events for those that
+// changed. Those are not the write's outcome: when they cannot be stored
+// the write's result stands, and a later sync brings them. It returns
+// the write's result, as WriteResult would. See qbconnect.SyncService.
 func (e *Engine) ApplyWrite(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation) (*qbconnect.WriteResult, error) {
 	res, balances, err := e.decodeWrite(op)
 	if err != nil {
@@ -314,7 +320,10 @@ func (e *Engine) ApplyWrite(ctx context.Context, tx qbconnect.CompletionTx, op *
 	if err != nil {
 		return res, err
 	}
-	return res, e.storeBalances(ctx, tx, op, balances)
+	if err := e.storeBalances(ctx, tx, op, balances); err != nil {
+		e.log.WarnContext(ctx, "balances read back with a write not stored", "company", op.CompanyID, "op", op.ID, "err", err)
+	}
+	return res, nil
 }
 
 // handleWrite is HandleOperation for a write whose outcome was recorded
