@@ -644,9 +644,12 @@ type SyncPage struct {
 	// write (OperationID) they come from.
 	origin qbconnect.RecordChanges
 	// records is set on a page of records fetched outside a pass
-	// (JoinRecordsPage, BeginRecordsPage): it has no state to check or
-	// save, and ends with CommitRecords.
+	// (JoinRecordsPage, BeginRecordsPage, RecordsPage): it has no state
+	// to check or save, and ends with CommitRecords.
 	records bool
+	// within is the page whose transaction a records page writes in
+	// (RecordsPage), under a savepoint of its own; nil otherwise.
+	within *SyncPage
 }
 
 // BeginSyncPage starts the transaction of the page named by expect of a
@@ -746,6 +749,31 @@ func (s *SyncStore) JoinRecordsPage(ctx context.Context, done qbconnect.Completi
 		return nil, err
 	}
 	return p, nil
+}
+
+// RecordsPage opens a records page (see BeginRecordsPage) in p's
+// transaction, under a savepoint of its own: its CommitRecords writes
+// without committing, its Rollback undoes only it, and p's Commit
+// commits both. The sync engine stores the customers and vendors a pass
+// read again this way in the page that ends the pass. origin must name
+// p's company.
+func (p *SyncPage) RecordsPage(origin qbconnect.RecordChanges) (*SyncPage, error) {
+	if err := validOrigin(origin); err != nil {
+		return nil, err
+	}
+	if p.done || origin.CompanyID != p.company {
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "records page: the page is finished, or of another company")
+	}
+	r := &SyncPage{s: p.s, db: p.db, tx: p.tx, ctx: p.ctx, company: origin.CompanyID, typ: origin.DataType,
+		now: p.now, shared: p.shared, origin: origin, records: true, within: p}
+	if _, err := p.tx.exec(p.ctx, "SAVEPOINT sync_records"); err != nil {
+		return nil, fmt.Errorf("records page: %w", err)
+	}
+	if err := r.open(); err != nil {
+		r.rollbackSavepoint()
+		return nil, err
+	}
+	return r, nil
 }
 
 func validOrigin(o qbconnect.RecordChanges) error {
@@ -881,6 +909,16 @@ func (p *SyncPage) rollbackJoined() {
 	}
 	_, _ = p.tx.exec(p.ctx, "ROLLBACK TO SAVEPOINT sync_page")
 	_, _ = p.tx.exec(p.ctx, "RELEASE SAVEPOINT sync_page")
+}
+
+// rollbackSavepoint undoes a records page opened in another page's
+// transaction (RecordsPage).
+func (p *SyncPage) rollbackSavepoint() {
+	if p.full != nil {
+		p.full.Close()
+	}
+	_, _ = p.tx.exec(p.ctx, "ROLLBACK TO SAVEPOINT sync_records")
+	_, _ = p.tx.exec(p.ctx, "RELEASE SAVEPOINT sync_records")
 }
 
 // recordEventsWanted reports whether the company's organisation has an
@@ -1209,6 +1247,19 @@ func (p *SyncPage) finish(write func() error) error {
 	}
 	p.done = true
 	err := write()
+	if p.within != nil {
+		if err != nil {
+			p.rollbackSavepoint()
+			return err
+		}
+		if p.full != nil {
+			p.full.Close()
+		}
+		if _, err := p.tx.exec(p.ctx, "RELEASE SAVEPOINT sync_records"); err != nil {
+			return fmt.Errorf("records page: %w", err)
+		}
+		return nil
+	}
 	if p.joined != nil {
 		if err != nil {
 			p.rollbackJoined()
@@ -1246,6 +1297,10 @@ func (p *SyncPage) Rollback() {
 		return
 	}
 	p.done = true
+	if p.within != nil {
+		p.rollbackSavepoint()
+		return
+	}
 	if p.joined != nil {
 		p.rollbackJoined()
 		return

@@ -158,20 +158,25 @@ func (e *Engine) balanceTypes() []string {
 	return out
 }
 
-// queueRefreshes queues, in the transaction of the page st awaits, the
-// refreshes of the customers and vendors whose balances the page moved
-// (since, see balanceTracker) and of their parent customers. A stored
-// customer or vendor modified at or after the change it would be read
-// again for was fetched after that change, and so holds its balance
-// already: one the customers pass of the same run brought, when
+// refreshOperation returns the refresh of the customers and vendors
+// whose balances the page before next moved (since, see balanceTracker)
+// and of their parent customers, or nil when none needs one: one
+// message set of queries by ListID (QuickBooks returns active and
+// inactive ones alike, and the others with status 500, a warning), a
+// hundred IDs each. ends says the pass ends with it: the page was its
+// last, and next awaits the refresh.
+//
+// A stored customer or vendor modified at or after the change it would
+// be read again for was fetched after that change, and so holds its
+// balance already: one the customers pass of the same run brought, when
 // QuickBooks marks a customer modified as its balance moves. (Within the
 // same second the order cannot be told; the next incremental pass reads
 // such a customer again, since it is inside the overlap.) Customers and
 // vendors the store does not hold are left to their own passes.
-func (e *Engine) queueRefreshes(page *store.SyncPage, st *qbconnect.SyncState, since map[string]time.Time) error {
+func (e *Engine) refreshOperation(page *store.SyncPage, next *qbconnect.SyncState, since map[string]time.Time, ends bool) (*qbconnect.Operation, error) {
 	types := e.balanceTypes()
 	if len(since) == 0 || len(types) == 0 {
-		return nil
+		return nil, nil
 	}
 	ids := make([]string, 0, len(since))
 	for id := range since {
@@ -180,7 +185,7 @@ func (e *Engine) queueRefreshes(page *store.SyncPage, st *qbconnect.SyncState, s
 	slices.Sort(ids)
 	found, err := page.Stored(ids, types...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	byID := map[string]*qbconnect.Record{}
 	for depth := 0; len(found) > 0 && depth < maxParentDepth; depth++ {
@@ -194,7 +199,7 @@ func (e *Engine) queueRefreshes(page *store.SyncPage, st *qbconnect.SyncState, s
 			}
 		}
 		if found, err = page.Stored(parents, "customers"); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	// A job's change moves the TotalBalance of each of its parents.
@@ -213,69 +218,39 @@ func (e *Engine) queueRefreshes(page *store.SyncPage, st *qbconnect.SyncState, s
 			want[r.Type] = append(want[r.Type], id)
 		}
 	}
+	var reqs []qbxml.Element
 	for _, t := range types {
 		list := want[t]
 		slices.Sort(list)
-		for n, start := 0, 0; start < len(list); n, start = n+1, start+refreshBatch {
-			op, err := e.refreshOperation(st, e.byName[t], list[start:min(start+refreshBatch, len(list))], n)
-			if err != nil {
-				return err
+		for start := 0; start < len(list); start += refreshBatch {
+			q := qbxml.NewNode(e.byName[t].object+"QueryRq").SetAttr("requestID", fmt.Sprintf("%s%d", balanceRequestID, len(reqs)+1))
+			for _, id := range list[start:min(start+refreshBatch, len(list))] {
+				q.Add(qbxml.NewText("ListID", id))
 			}
-			if _, err := page.Enqueue(op); err != nil {
-				return err
-			}
+			reqs = append(reqs, q)
 		}
 	}
-	return nil
-}
-
-// refreshOperation is the n-th refresh of d that the page st awaits
-// queues: one query of the records ids, by ListID (QuickBooks returns
-// active and inactive ones alike, and the others with status 500, a
-// warning).
-func (e *Engine) refreshOperation(st *qbconnect.SyncState, d *dataType, ids []string, n int) (*qbconnect.Operation, error) {
-	q := qbxml.NewNode(d.object+"QueryRq").SetAttr("requestID", "b")
-	for _, id := range ids {
-		q.Add(qbxml.NewText("ListID", id))
+	if len(reqs) == 0 {
+		return nil, nil
 	}
-	doc, err := qbxml.Marshal(&qbxml.MsgsRq{OnError: qbxml.ContinueOnError, Requests: []qbxml.Element{q}})
+	doc, err := qbxml.Marshal(&qbxml.MsgsRq{OnError: qbxml.ContinueOnError, Requests: reqs})
 	if err != nil {
-		return nil, fmt.Errorf("syncengine: %s refresh: %w", d.name, err)
+		return nil, fmt.Errorf("syncengine: %s balance refresh: %w", next.DataType, err)
 	}
-	meta, _ := json.Marshal(syncMeta{DataType: d.name, Mode: st.Mode, RunID: st.RunID, Restarts: st.Restarts, Page: st.Pages, RefreshOf: st.DataType})
+	meta, _ := json.Marshal(syncMeta{DataType: next.DataType, Mode: next.Mode, RunID: next.RunID, Restarts: next.Restarts, Page: next.Pages,
+		Refresh: true, Ends: ends})
 	return &qbconnect.Operation{
-		OrgID: st.OrgID, CompanyID: st.CompanyID, Kind: qbconnect.OpSync, Priority: qbconnect.PriorityContinuation,
-		IdempotencyKey: fmt.Sprintf("qbconnect-refresh:%s:%d:%d:%s:%d", st.RunID, st.Restarts, st.Pages, d.name, n),
+		OrgID: next.OrgID, CompanyID: next.CompanyID, Kind: qbconnect.OpSync, Priority: qbconnect.PriorityContinuation,
+		IdempotencyKey: fmt.Sprintf("qbconnect-refresh:%s:%d:%d", next.RunID, next.Restarts, next.Pages),
 		Request:        string(doc), Meta: meta,
 	}, nil
 }
 
-// decodeRecords reads the records of d in an answer, or its first error
-// status (a warning, such as status 500 for IDs QuickBooks does not
-// hold, is not an error).
-func (e *Engine) decodeRecords(d *dataType, r io.Reader) ([]*qbconnect.Record, error) {
-	dec := qbxml.NewDecoder(r, &qbxml.Options{Generic: true})
-	var out []*qbconnect.Record
-	var arena []byte
-	for {
-		it, err := dec.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		switch it.Kind {
-		case qbxml.ItemResponse:
-			if err := it.Response.Err(); err != nil {
-				return nil, err
-			}
-		case qbxml.ItemRecord:
-			if n := it.Record.ToNode(); n.Name == d.object+"Ret" {
-				out = append(out, e.record(d, n, &arena))
-			}
-		}
-	}
+// awaitsRefresh reports whether a pass under way awaits the refresh its
+// last page queued (its OpID) rather than a page: the only state with
+// pages but no iterator.
+func awaitsRefresh(st *qbconnect.SyncState) bool {
+	return st.Pages > 0 && st.IteratorID == "" && st.OpID != ""
 }
 
 // storeRecords stores recs, records of one data type fetched outside a
@@ -290,57 +265,143 @@ func storeRecords(page *store.SyncPage, recs []*qbconnect.Record) error {
 	return page.CommitRecords()
 }
 
-// refreshOrigin is what the records of a finished refresh operation's
-// events name.
-func refreshOrigin(op *qbconnect.Operation, d *dataType, m syncMeta) qbconnect.RecordChanges {
-	return qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: d.name, RunID: m.RunID}
+// byType returns recs by data type.
+func (e *Engine) byType(recs []*qbconnect.Record) map[string][]*qbconnect.Record {
+	out := map[string][]*qbconnect.Record{}
+	for _, r := range recs {
+		out[r.Type] = append(out[r.Type], r)
+	}
+	return out
 }
 
-// refreshRecords decodes a finished refresh's answer; nil, and a log
-// record, when there is nothing to store (the query failed: the next
-// change of one of its transactions, or a full sync, reads them again).
-func (e *Engine) refreshRecords(ctx context.Context, op *qbconnect.Operation, d *dataType, r io.Reader) []*qbconnect.Record {
+// refreshRecords decodes a finished refresh's answer: the customers and
+// vendors it brought. A failed refresh, or an error status, brings
+// nothing (and a log record): the next change of one of their
+// transactions, or a full sync, reads them again.
+func (e *Engine) refreshRecords(ctx context.Context, op *qbconnect.Operation) []*qbconnect.Record {
 	if op.Status != qbconnect.OpSucceeded {
-		e.log.WarnContext(ctx, "balance refresh failed", "company", op.CompanyID, "type", d.name, "op", op.ID, "err", op.Error)
+		e.log.WarnContext(ctx, "balance refresh failed", "company", op.CompanyID, "op", op.ID, "err", op.Error)
 		return nil
 	}
-	recs, err := e.decodeRecords(d, r)
-	if err != nil {
-		e.log.WarnContext(ctx, "balance refresh failed", "company", op.CompanyID, "type", d.name, "op", op.ID, "err", err)
-		return nil
+	dec := qbxml.NewDecoder(bytes.NewReader(op.Result), &qbxml.Options{Generic: true})
+	var out []*qbconnect.Record
+	for {
+		it, err := dec.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			e.log.WarnContext(ctx, "balance refresh unreadable", "company", op.CompanyID, "op", op.ID, "err", err)
+			return nil
+		}
+		switch it.Kind {
+		case qbxml.ItemResponse:
+			if err := it.Response.Err(); err != nil {
+				e.log.WarnContext(ctx, "balance refresh failed", "company", op.CompanyID, "op", op.ID, "err", err)
+			}
+		case qbxml.ItemRecord:
+			if r := e.balanceRecord(it.Record.ToNode()); r != nil {
+				r.CompanyID = op.CompanyID
+				out = append(out, r)
+			}
+		}
 	}
-	return recs
+}
+
+// refreshOrigin is what the events of a refresh's type t name: the pass
+// whose transactions moved the balances.
+func refreshOrigin(op *qbconnect.Operation, m syncMeta, t string) qbconnect.RecordChanges {
+	return qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: t, RunID: m.RunID}
+}
+
+// endPass stores a pass's last refresh in page (the pass awaits it) and
+// completes the pass: the sync's end, and its sync.completed, follow the
+// balances its transactions moved.
+func (e *Engine) endPass(page *store.SyncPage, op *qbconnect.Operation, m syncMeta, recs []*qbconnect.Record) error {
+	defer page.Rollback()
+	grouped := e.byType(recs)
+	for _, t := range e.balanceTypes() {
+		list := grouped[t]
+		if len(list) == 0 {
+			continue
+		}
+		sub, err := page.RecordsPage(refreshOrigin(op, m, t))
+		if err != nil {
+			return err
+		}
+		if err := storeRecords(sub, list); err != nil {
+			return err
+		}
+	}
+	next := page.State()
+	e.complete(next)
+	run := &qbconnect.SyncRun{ID: next.RunID, Status: qbconnect.SyncComplete, Pages: next.Pages, Fetched: next.Fetched,
+		Deleted: next.Deleted, Restarts: next.Restarts, FinishedAt: next.LastCompleteAt}
+	return ignoreConflict(page.Commit(next, run))
 }
 
 // ingestRefreshIn stores a finished refresh in the transaction that
-// completes it (IngestPage).
+// completes it (IngestPage), and ends the pass that awaits it.
 func (e *Engine) ingestRefreshIn(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation, d *dataType, m syncMeta) (bool, error) {
-	recs := e.refreshRecords(ctx, op, d, bytes.NewReader(op.Result))
-	if len(recs) == 0 {
-		return true, nil
+	recs := e.refreshRecords(ctx, op)
+	if m.Ends {
+		page, err := e.states.JoinSyncPage(ctx, tx, op.CompanyID, d.name, m.key())
+		switch c := qbconnect.ErrorCodeOf(err); {
+		case c == qbconnect.EConflict || c == qbconnect.ENotFound:
+		case err != nil:
+			return false, err
+		default:
+			if err := e.endPass(page, op, m, recs); err != nil {
+				return false, err
+			}
+			return true, nil
+		}
 	}
-	page, err := e.states.JoinRecordsPage(ctx, tx, refreshOrigin(op, d, m))
-	if err != nil {
-		return false, err
-	}
-	if err := storeRecords(page, recs); err != nil {
-		return false, err
+	grouped := e.byType(recs)
+	for _, t := range e.balanceTypes() {
+		list := grouped[t]
+		if len(list) == 0 {
+			continue
+		}
+		page, err := e.states.JoinRecordsPage(ctx, tx, refreshOrigin(op, m, t))
+		if err == nil {
+			err = storeRecords(page, list)
+		}
+		if err != nil {
+			return false, err
+		}
 	}
 	return true, nil
 }
 
-// ingestRefresh stores a finished refresh in a transaction of its own
+// ingestRefresh is ingestRefreshIn in transactions of its own
 // (HandleOperation).
-func (e *Engine) ingestRefresh(ctx context.Context, op *qbconnect.Operation, d *dataType, m syncMeta, r io.Reader) error {
-	recs := e.refreshRecords(ctx, op, d, r)
-	if len(recs) == 0 {
-		return nil
+func (e *Engine) ingestRefresh(ctx context.Context, op *qbconnect.Operation, d *dataType, m syncMeta) error {
+	recs := e.refreshRecords(ctx, op)
+	if m.Ends {
+		page, err := e.states.BeginSyncPage(ctx, op.CompanyID, d.name, m.key())
+		switch c := qbconnect.ErrorCodeOf(err); {
+		case c == qbconnect.EConflict || c == qbconnect.ENotFound:
+		case err != nil:
+			return err
+		default:
+			return e.endPass(page, op, m, recs)
+		}
 	}
-	page, err := e.states.BeginRecordsPage(ctx, refreshOrigin(op, d, m))
-	if err != nil {
-		return err
+	var errs []error
+	grouped := e.byType(recs)
+	for _, t := range e.balanceTypes() {
+		list := grouped[t]
+		if len(list) == 0 {
+			continue
+		}
+		page, err := e.states.BeginRecordsPage(ctx, refreshOrigin(op, m, t))
+		if err == nil {
+			err = storeRecords(page, list)
+		}
+		errs = append(errs, err)
 	}
-	return storeRecords(page, recs)
+	return errors.Join(errs...)
 }
 
 // balanceRequestID is the requestID prefix of a write's balance queries.

@@ -3,12 +3,14 @@ package syncengine_test
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/control"
 	"github.com/qbconnect/qbconnect/qbxml"
 	"github.com/qbconnect/qbconnect/store"
 	"github.com/qbconnect/qbconnect/store/storetest"
@@ -129,12 +131,15 @@ func (h *harness) refreshes() map[string][]string {
 			h.tb.Fatal(err)
 		}
 		for _, op := range ops {
-			var m struct{ DataType, RefreshOf string }
-			if json.Unmarshal(op.Meta, &m) != nil || m.RefreshOf == "" {
+			var m struct{ Refresh bool }
+			if json.Unmarshal(op.Meta, &m) != nil || !m.Refresh {
 				continue
 			}
-			for _, part := range strings.Split(op.Request, "<ListID>")[1:] {
-				out[m.DataType] = append(out[m.DataType], part[:strings.Index(part, "<")])
+			for _, q := range refreshQuery.FindAllStringSubmatch(op.Request, -1) {
+				typ := map[string]string{"Customer": "customers", "Vendor": "vendors"}[q[1]]
+				for _, id := range listIDs.FindAllStringSubmatch(q[2], -1) {
+					out[typ] = append(out[typ], id[1])
+				}
 			}
 		}
 		if next == "" {
@@ -143,6 +148,11 @@ func (h *harness) refreshes() map[string][]string {
 		cursor = next
 	}
 }
+
+var (
+	refreshQuery = regexp.MustCompile(`<(Customer|Vendor)QueryRq[^>]*>(.*?)</(?:Customer|Vendor)QueryRq>`)
+	listIDs      = regexp.MustCompile(`<ListID>([^<]*)</ListID>`)
+)
 
 // balances returns a stored customer's or vendor's balance and total
 // balance.
@@ -375,7 +385,7 @@ func TestBalancesReadBackOutsideTheCompletionAreStoredAllTheSame(t *testing.T) {
 			h.sync(qbconnect.SyncFull)
 			var handled []string
 			h.handleAfter = func(op *qbconnect.Operation) bool {
-				if op.Kind == qbconnect.OpWrite || strings.Contains(string(op.Meta), `"refreshOf"`) {
+				if op.Kind == qbconnect.OpWrite || strings.Contains(string(op.Meta), `"refresh":true`) {
 					handled = append(handled, string(op.Kind))
 					return true
 				}
@@ -463,4 +473,102 @@ func TestBalancesFollowTransactionsWhenQuickBooksMarksTheCustomerModified(t *tes
 			h.wantBalance("customers", h.parent, "0.00", "50.00")
 		})
 	}
+}
+
+func TestASyncEndsOnlyOnceTheBalancesItsTransactionsMovedAreStored(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newBalanceHarness(t, dsn, "invoices", "bills")
+			h.invoice(h.other, "1.00")
+			h.qb(`<BillAddRq><BillAdd><VendorRef><ListID>` + h.vendor + `</ListID></VendorRef>
+				<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>9.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`)
+			h.sync(qbconnect.SyncFull)
+
+			h.simNow.Advance(time.Hour)
+			h.env.Clock.Advance(time.Hour)
+			h.invoice(h.job, "80.00")
+			h.qb(`<BillAddRq><BillAdd><VendorRef><ListID>` + h.vendor + `</ListID></VendorRef>
+				<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>11.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`)
+			if _, err := h.eng.SyncNow(h.ctx, h.org.ID, h.conn.CompanyID, qbconnect.SyncRequest{DataTypes: h.types}); err != nil {
+				t.Fatal(err)
+			}
+			// Whoever reads the store once the sync says it ended (a
+			// client told by sync.completed) sees the new balances.
+			ended := false
+			for h.step(false, false) {
+				states, err := h.eng.SyncStates(h.ctx, h.org.ID, h.conn.CompanyID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				done := true
+				for _, typ := range h.types {
+					done = done && stateOf(t, states, typ).Status == qbconnect.SyncComplete
+				}
+				if done && !ended {
+					ended = true
+					h.wantBalance("customers", h.job, "80.00", "80.00")
+					h.wantBalance("customers", h.parent, "0.00", "80.00")
+					h.wantBalance("vendors", h.vendor, "20.00", "")
+				}
+			}
+			if !ended {
+				t.Fatal("the sync never ended")
+			}
+		})
+	}
+}
+
+func TestAPassAwaitingItsBalanceRefreshIsEndedByReconcile(t *testing.T) {
+	h := newBalanceHarness(t, storetest.SQLiteDSN, "invoices")
+	h.invoice(h.other, "1.00")
+	h.sync(qbconnect.SyncFull)
+
+	h.simNow.Advance(time.Hour)
+	h.env.Clock.Advance(time.Hour)
+	h.invoice(h.job, "33.00")
+	if _, err := h.eng.SyncNow(h.ctx, h.org.ID, h.conn.CompanyID, qbconnect.SyncRequest{DataTypes: h.types}); err != nil {
+		t.Fatal(err)
+	}
+	// The platform stops after QuickBooks answered the refresh, before
+	// the engine heard of it.
+	refresh := func(op *qbconnect.Operation) bool { return strings.Contains(string(op.Meta), `"refresh":true`) }
+	for {
+		l, err := h.env.Queue.Lease(h.ctx, h.connID, time.Minute)
+		if err != nil || l == nil {
+			t.Fatalf("lease = %v, %v; the refresh never came", l, err)
+		}
+		resp, err := h.process(l.Operation.Request)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if refresh(l.Operation) {
+			if _, _, err := h.env.Queue.Complete(h.ctx, l.Operation.ID, l.LeaseID, qbconnect.Outcome{Response: resp}); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if _, _, err := h.env.Control.Complete(h.ctx, l.Operation, control.Report{LeaseID: l.LeaseID, Response: resp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.restartPlatform()
+	st := stateOf(t, mustStates(t, h.harness), "invoices")
+	if st.Status != qbconnect.SyncFetching {
+		t.Fatalf("invoices pass %s before the refresh is handled, want Fetching", st.Status)
+	}
+	if err := h.eng.Reconcile(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	allComplete(t, mustStates(t, h.harness), h.types...)
+	h.wantBalance("customers", h.job, "33.00", "33.00")
+	h.wantBalance("customers", h.parent, "0.00", "33.00")
+}
+
+func mustStates(t *testing.T, h *harness) []*qbconnect.SyncState {
+	t.Helper()
+	states, err := h.eng.SyncStates(h.ctx, h.org.ID, h.conn.CompanyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return states
 }

@@ -69,19 +69,20 @@
 // customers and vendors its added, changed or deleted transactions name
 // (before and after the change: a transaction moved to another customer,
 // or deleted, moves the old one's balance too) and their parent
-// customers, and queues with its checkpoint a refresh: one query by
-// ListID per type and hundred IDs, at PriorityContinuation, whose answer
-// is stored as a page's (store.SyncStore.JoinRecordsPage), with record
-// events only for those that changed. Transactions that come back as
-// stored (the overlap) note nobody, and a customer stored as modified at
-// or after the change (the customers pass of the same run brought it)
-// is not read again. Full passes refresh nothing. A refresh runs after
-// the page that queued it, with the priority of a pass's next page: when
-// that page ends the sync, sync.completed is recorded one round trip
-// before the refreshed balances, which record.updated reports. A write
-// reads the customers and vendors it moves in its own message set, after
-// the write, and stores them with it: a read right after the write sees
-// the new balance, at no extra round trip.
+// customers, and queues with its checkpoint a refresh: one message set
+// of queries by ListID, a hundred IDs each, at PriorityContinuation,
+// whose answer is stored as a page's (store.SyncStore.JoinRecordsPage),
+// with record events only for those that changed. Transactions that come
+// back as stored (the overlap) note nobody, and a customer stored as
+// modified at or after the change (the customers pass of the same run
+// brought it) is not read again. The refresh of a pass's last page is
+// the last step of the pass: the state awaits it (its OpID, with no
+// iterator), and the pass, and with it the sync and sync.completed, ends
+// in the transaction that stores it (store.SyncPage.RecordsPage), so a
+// client told the sync ended reads the new balances. Full passes
+// refresh nothing. A write reads the customers and vendors it moves in
+// its own message set, after the write, and stores them with it: a read
+// right after the write sees the new balance, at no extra round trip.
 //
 // # Records as JSON
 //

@@ -381,7 +381,9 @@ func testSyncPageJoinsTheCompletionOfItsOperation(t *testing.T, newDSN DSNFunc) 
 // for byte as stored. Stored reads live records of the page's company in
 // the page's transaction. A records page cannot commit a state, nor a
 // pass's page commit as a records page (either rolls back); an origin
-// without an organisation, company or type is EInvalid.
+// without an organisation, company or type is EInvalid. A records page
+// within a pass's page (RecordsPage) commits with that page, or rolls
+// back alone.
 func testRecordsPageStoresRecordsReadOutsideAPass(t *testing.T, newDSN DSNFunc) {
 	e := NewEnv(t, newDSN(t), store.Options{})
 	syncs := store.NewSyncStore(e.DB)
@@ -490,10 +492,42 @@ func testRecordsPageStoresRecordsReadOutsideAPass(t *testing.T, newDSN DSNFunc) 
 	if err := pass.CommitRecords(); err == nil {
 		t.Error("a pass's page committed as a records page")
 	}
-	// It was rolled back: SQLite's one writer is free for it again.
+	// It was rolled back: SQLite's one writer is free for it again. A
+	// records page within it writes in its transaction, and commits with
+	// it; one that rolls back leaves the pass's page as it was.
 	pass, err = syncs.BeginSyncPage(ctx, co, "vendors", store.KeyOf(st))
 	must(t, err)
-	pass.Rollback()
+	within := origin
+	within.RunID = st.RunID
+	sub, err := pass.RecordsPage(within)
+	must(t, err)
+	must(t, sub.Upsert(cust(6, "6.00")))
+	must(t, sub.CommitRecords())
+	sub, err = pass.RecordsPage(within)
+	must(t, err)
+	must(t, sub.Upsert(cust(7, "7.00")))
+	sub.Rollback()
+	_, err = pass.RecordsPage(qbconnect.RecordChanges{OrgID: org.ID, CompanyID: "cmp_other", DataType: "customers"})
+	wantCode(t, err, qbconnect.EInvalid)
+	must(t, pass.Upsert(&qbconnect.Record{ID: "80000100-1", EditSequence: "1", Name: "Vendor", Active: true, Data: json.RawMessage(`{}`)}))
+	done := *st
+	done.Status, done.Pages = qbconnect.SyncFetching, 1
+	must(t, pass.Commit(&done, nil))
+	if _, err := e.Records.FindRecord(ctx, org.ID, co, "customers", cust(6, "").ID); err != nil {
+		t.Errorf("customer 6, of a records page within a pass's page: %v", err)
+	}
+	if _, err := e.Records.FindRecord(ctx, org.ID, co, "customers", cust(7, "").ID); qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
+		t.Errorf("customer 7, of a records page rolled back within a pass's page: %v", err)
+	}
+	if n, err := e.Records.CountRecords(ctx, co, "vendors"); err != nil || n != 1 {
+		t.Errorf("vendors of the pass's page = %d, %v; want 1", n, err)
+	}
+	if len(got) < 2 {
+		t.Fatalf("hook runs = %d, want the records page's and the pass's page's", len(got))
+	}
+	if sub := got[len(got)-2]; sub.DataType != "customers" || sub.RunID != st.RunID || !slices.Equal(sub.Created, []string{cust(6, "").ID}) {
+		t.Errorf("changes of the records page within the pass's page: %+v", sub)
+	}
 }
 
 // fakeCompletion is a completion that is not the store's.
