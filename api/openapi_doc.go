@@ -641,7 +641,8 @@ func eventSchemas() jsonObj {
 		"RecordCreatedEvent": envelope(qbconnect.EventRecordCreated, recordChangesSchema("created"),
 			"Records of one data type were created in QuickBooks: one event per sync page (source sync) or per write (source write), with their IDs. GET the records to read them."),
 		"RecordUpdatedEvent": envelope(qbconnect.EventRecordUpdated, recordChangesSchema("changed (or voided)"),
-			"Records of one data type changed in QuickBooks: one event per sync page or per write. A record the sync saw unchanged is not in it."),
+			"Records of one data type changed in QuickBooks: one event per sync page or per write. A record the sync saw unchanged is not in it. "+
+				"Customers and vendors whose balances a sync page's or a write's transactions moved are read again and reported in an event of their own, naming that page's pass or that write."),
 		"RecordDeletedEvent": envelope(qbconnect.EventRecordDeleted, recordChangesSchema("deleted"),
 			"Records of one data type were deleted in QuickBooks: one event per sync page or per write; GET with includeDeleted=true still shows them."),
 		"WebhookTestEvent": envelope(qbconnect.EventWebhookTest, object([]string{"webhookId", "message"}, jsonObj{
@@ -656,8 +657,8 @@ func recordChangesSchema(what string) jsonObj {
 		"dataType":    str("The data type, as in paths (customers, invoices, ...)."),
 		"ids":         withDesc(array(str("")), "The IDs (ListID or TxnID) of the records "+what+"."),
 		"source":      withDesc(enum("sync", "write"), "What brought the change: a sync page, or a client's write through the API."),
-		"runId":       str("The sync pass, for source sync (the sync history's id)."),
-		"operationId": str("The write, for source write."),
+		"runId":       str("The sync pass, for source sync (the sync history's id): for customers and vendors read again because their balances moved, the pass of the transactions that moved them."),
+		"operationId": str("The write, for source write: for customers and vendors, the write that moved their balances."),
 	})
 }
 

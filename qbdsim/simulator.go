@@ -62,6 +62,9 @@ type Options struct {
 	Latency companyfile.Latency
 	// Product is what HostQuery reports; zero fields get defaults.
 	Product Product
+	// BalanceMarksModified is companyfile.Options.BalanceMarksModified
+	// for every company file.
+	BalanceMarksModified bool
 }
 
 // Simulator is a simulated QuickBooks Desktop on one computer. It is safe for
@@ -95,6 +98,7 @@ type Simulator struct {
 	answered     []Dialog // most recent last, at most maxHistory
 	policy       Policy
 	latency      companyfile.Latency
+	balanceMarks bool // see Options.BalanceMarksModified
 	faults       []*faultState
 	seq          int
 	changed      chan struct{}
@@ -132,18 +136,19 @@ func New(opt Options) (*Simulator, error) {
 		return nil, err
 	}
 	s := &Simulator{
-		dir:      dir,
-		now:      opt.Now,
-		log:      opt.Logger,
-		rand:     opt.Rand,
-		verifier: opt.Verifier,
-		product:  opt.Product,
-		conns:    map[string]*conn{},
-		sessions: map[string]*session{},
-		dialogs:  map[string]*Dialog{},
-		policy:   opt.Policy,
-		latency:  opt.Latency,
-		changed:  make(chan struct{}),
+		dir:          dir,
+		now:          opt.Now,
+		log:          opt.Logger,
+		rand:         opt.Rand,
+		verifier:     opt.Verifier,
+		product:      opt.Product,
+		conns:        map[string]*conn{},
+		sessions:     map[string]*session{},
+		dialogs:      map[string]*Dialog{},
+		policy:       opt.Policy,
+		latency:      opt.Latency,
+		balanceMarks: opt.BalanceMarksModified,
+		changed:      make(chan struct{}),
 	}
 	s.base = opt.Now
 	if s.base == nil {
@@ -387,7 +392,7 @@ func sameFile(a, b string) bool { return strings.EqualFold(filepath.Clean(a), fi
 
 // openCompany opens the company file at the resolved path p.
 func (s *Simulator) openCompany(p string) (*companyfile.File, error) {
-	f, err := companyfile.Open(p, companyfile.Options{Now: s.now, Logger: s.log, Latency: s.latency})
+	f, err := companyfile.Open(p, companyfile.Options{Now: s.now, Logger: s.log, Latency: s.latency, BalanceMarksModified: s.balanceMarks})
 	if err != nil {
 		return nil, err
 	}

@@ -642,6 +642,17 @@ type SyncPage struct {
 	// and this pass never restarted, so its records are most likely new
 	// (flushArrays).
 	fresh bool
+	// origin is what the page's record events name: its organisation
+	// (records pages only), company, data type and the pass (RunID) or
+	// write (OperationID) they come from.
+	origin qbconnect.RecordChanges
+	// records is set on a page of records fetched outside a pass
+	// (JoinRecordsPage, BeginRecordsPage, RecordsPage): it has no state
+	// to check or save, and ends with CommitRecords.
+	records bool
+	// within is the page whose transaction a records page writes in
+	// (RecordsPage), under a savepoint of its own; nil otherwise.
+	within *SyncPage
 }
 
 // BeginSyncPage starts the transaction of the page named by expect of a
@@ -654,7 +665,7 @@ func (s *SyncStore) BeginSyncPage(ctx context.Context, companyID, typ string, ex
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	p := &SyncPage{s: s, db: s.db, tx: &tx{Tx: stx, db: s.db}, ctx: ctx, expect: expect, company: companyID, typ: typ,
-		now: micros(s.db.now()), shared: s.db.recordUpsert}
+		now: micros(s.db.now()), shared: s.db.recordUpsert, origin: qbconnect.RecordChanges{CompanyID: companyID, DataType: typ, RunID: expect.RunID}}
 	if err := p.open(); err != nil {
 		_ = stx.Rollback()
 		return nil, err
@@ -676,7 +687,7 @@ func (s *SyncStore) JoinSyncPage(ctx context.Context, done qbconnect.CompletionT
 		return nil, qbconnect.Errorf(qbconnect.EInvalid, "sync page: not a completion of this store")
 	}
 	p := &SyncPage{s: s, db: s.db, tx: c.tx, ctx: ctx, expect: expect, company: companyID, typ: typ,
-		now: micros(s.db.now()), joined: c, shared: s.db.recordUpsert}
+		now: micros(s.db.now()), joined: c, shared: s.db.recordUpsert, origin: qbconnect.RecordChanges{CompanyID: companyID, DataType: typ, RunID: expect.RunID}}
 	if _, err := c.tx.exec(ctx, "SAVEPOINT sync_page"); err != nil {
 		return nil, fmt.Errorf("sync page: %w", err)
 	}
@@ -690,9 +701,143 @@ func (s *SyncStore) JoinSyncPage(ctx context.Context, done qbconnect.CompletionT
 	return p, nil
 }
 
+// BeginRecordsPage starts the transaction of a page of records fetched
+// outside a pass: the customers and vendors whose balances a pass's
+// transactions or a write moved, read again by ListID. Its records are
+// stored as a sync page's are (the same upsert, the same record events
+// for those that were created or changed, none for a record that came
+// back byte for byte as stored), but no sync state is checked or saved:
+// the page ends with CommitRecords. origin names the organisation, the
+// company and the data type of the records, and the pass (RunID) or the
+// write (OperationID) their events come from; its ID lists are ignored.
+func (s *SyncStore) BeginRecordsPage(ctx context.Context, origin qbconnect.RecordChanges) (*SyncPage, error) {
+	if err := validOrigin(origin); err != nil {
+		return nil, err
+	}
+	stx, err := s.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	p := &SyncPage{s: s, db: s.db, tx: &tx{Tx: stx, db: s.db}, ctx: ctx, company: origin.CompanyID, typ: origin.DataType,
+		now: micros(s.db.now()), shared: s.db.recordUpsert, origin: origin, records: true}
+	if err := p.open(); err != nil {
+		_ = stx.Rollback()
+		return nil, err
+	}
+	return p, nil
+}
+
+// JoinRecordsPage is BeginRecordsPage in the transaction that completes
+// the operation that fetched the records (a sync engine's refresh, or a
+// write whose message set read them back), as JoinSyncPage is for a
+// pass's page: CommitRecords writes without committing, Rollback undoes
+// only the page, and once the page commits the operation's result is
+// not stored. tx must be the store's own (Complete's); any other is
+// EInvalid.
+func (s *SyncStore) JoinRecordsPage(ctx context.Context, done qbconnect.CompletionTx, origin qbconnect.RecordChanges) (*SyncPage, error) {
+	if err := validOrigin(origin); err != nil {
+		return nil, err
+	}
+	c, ok := done.(*completionTx)
+	if !ok || c.tx.db != s.db {
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "records page: not a completion of this store")
+	}
+	p := &SyncPage{s: s, db: s.db, tx: c.tx, ctx: ctx, company: origin.CompanyID, typ: origin.DataType,
+		now: micros(s.db.now()), joined: c, shared: s.db.recordUpsert, origin: origin, records: true}
+	if _, err := c.tx.exec(ctx, "SAVEPOINT sync_page"); err != nil {
+		return nil, fmt.Errorf("records page: %w", err)
+	}
+	if err := p.open(); err != nil {
+		p.rollbackJoined()
+		return nil, err
+	}
+	return p, nil
+}
+
+// RecordsPage opens a records page (see BeginRecordsPage) in p's
+// transaction, under a savepoint of its own: its CommitRecords writes
+// without committing, its Rollback undoes only it, and p's Commit
+// commits both. The sync engine stores the customers and vendors a pass
+// read again this way in the page that ends the pass. origin must name
+// p's company.
+func (p *SyncPage) RecordsPage(origin qbconnect.RecordChanges) (*SyncPage, error) {
+	if err := validOrigin(origin); err != nil {
+		return nil, err
+	}
+	if p.done || origin.CompanyID != p.company {
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "records page: the page is finished, or of another company")
+	}
+	r := &SyncPage{s: p.s, db: p.db, tx: p.tx, ctx: p.ctx, company: origin.CompanyID, typ: origin.DataType,
+		now: p.now, shared: p.shared, origin: origin, records: true, within: p}
+	if _, err := p.tx.exec(p.ctx, "SAVEPOINT sync_records"); err != nil {
+		return nil, fmt.Errorf("records page: %w", err)
+	}
+	if err := r.open(); err != nil {
+		r.rollbackSavepoint()
+		return nil, err
+	}
+	return r, nil
+}
+
+func validOrigin(o qbconnect.RecordChanges) error {
+	if o.OrgID == "" || o.CompanyID == "" || o.DataType == "" {
+		return qbconnect.Errorf(qbconnect.EInvalid, "records page: organisation, company and data type are required")
+	}
+	return nil
+}
+
+// Stored returns the live (not deleted) records of the page's company
+// with one of ids and one of types, as the page's transaction sees them:
+// what it has not written yet is as it was stored before. Unknown IDs
+// are left out.
+func (p *SyncPage) Stored(ids []string, types ...string) ([]*qbconnect.Record, error) {
+	if len(ids) == 0 || len(types) == 0 {
+		return nil, nil
+	}
+	var out []*qbconnect.Record
+	for start := 0; start < len(ids); start += recordBatch {
+		batch := ids[start:min(start+recordBatch, len(ids))]
+		q := "SELECT " + recordColumns + " FROM records r WHERE r.company_id = ? AND NOT r.deleted AND r.type IN (?" +
+			strings.Repeat(", ?", len(types)-1) + ")"
+		args := []any{p.company}
+		for _, t := range types {
+			args = append(args, t)
+		}
+		if p.db.dialect == Postgres {
+			q, args = q+" AND r.id = ANY(?::text[])", append(args, batch)
+		} else {
+			q += " AND r.id IN (?" + strings.Repeat(", ?", len(batch)-1) + ")"
+			for _, id := range batch {
+				args = append(args, id)
+			}
+		}
+		rows, err := p.tx.query(p.ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("stored records: %w", err)
+		}
+		for rows.Next() {
+			r, err := scanRecord(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("stored records: %w", err)
+			}
+			out = append(out, r)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("stored records: %w", err)
+		}
+	}
+	return out, nil
+}
+
 // open reads and locks the page's state in the page's transaction and
 // checks that it awaits the page.
 func (p *SyncPage) open() error {
+	if p.records {
+		return p.listen()
+	}
 	st, err := scanSyncState(p.tx.queryRow(p.ctx, "SELECT "+syncStateColumns+" FROM sync_states WHERE company_id = ? AND type = ?"+
 		p.db.forUpdate("FOR UPDATE"), p.company, p.typ))
 	if err != nil {
@@ -704,24 +849,41 @@ func (p *SyncPage) open() error {
 	}
 	p.state = st
 	p.fresh = p.db.dialect == Postgres && st.LastCompleteAt == nil && st.Restarts == 0
-	if p.s.changed != nil {
-		listens, err := recordEventsWanted(p.ctx, p.tx, p.company)
-		if err != nil {
-			return err
-		}
-		if listens {
-			p.changes = &qbconnect.RecordChanges{CompanyID: p.company, DataType: p.typ, RunID: p.expect.RunID}
-		}
+	return p.listen()
+}
+
+// listen starts collecting what the page changes when the
+// OnRecordsChanged hook wants it.
+func (p *SyncPage) listen() error {
+	if p.s.changed == nil {
+		return nil
+	}
+	listens, err := recordEventsWanted(p.ctx, p.tx, p.company)
+	if err != nil {
+		return err
+	}
+	if listens {
+		p.changes = p.newChanges()
 	}
 	return nil
+}
+
+// newChanges is an empty RecordChanges of the page's origin.
+func (p *SyncPage) newChanges() *qbconnect.RecordChanges {
+	ch := p.origin
+	ch.Created, ch.Updated, ch.Deleted = nil, nil, nil
+	return &ch
 }
 
 // Joined reports whether the page is part of a completion (JoinSyncPage).
 func (p *SyncPage) Joined() bool { return p.joined != nil }
 
 // State returns the stored state of the page's data type as the page
-// found it (it awaits this page).
+// found it (it awaits this page); nil on a records page.
 func (p *SyncPage) State() *qbconnect.SyncState {
+	if p.state == nil {
+		return nil
+	}
 	st := *p.state
 	return &st
 }
@@ -739,7 +901,7 @@ func (p *SyncPage) Discard() error {
 	}
 	p.batch, p.deleted, p.delAt = p.batch[:0], nil, nil
 	if p.changes != nil {
-		p.changes = &qbconnect.RecordChanges{CompanyID: p.company, DataType: p.typ, RunID: p.expect.RunID}
+		p.changes = p.newChanges()
 	}
 	return nil
 }
@@ -750,6 +912,16 @@ func (p *SyncPage) rollbackJoined() {
 	}
 	_, _ = p.tx.exec(p.ctx, "ROLLBACK TO SAVEPOINT sync_page")
 	_, _ = p.tx.exec(p.ctx, "RELEASE SAVEPOINT sync_page")
+}
+
+// rollbackSavepoint undoes a records page opened in another page's
+// transaction (RecordsPage).
+func (p *SyncPage) rollbackSavepoint() {
+	if p.full != nil {
+		p.full.Close()
+	}
+	_, _ = p.tx.exec(p.ctx, "ROLLBACK TO SAVEPOINT sync_records")
+	_, _ = p.tx.exec(p.ctx, "RELEASE SAVEPOINT sync_records")
 }
 
 // recordEventsWanted reports whether the company's organisation has an
@@ -1015,11 +1187,10 @@ func (p *SyncPage) upsertReturning(upsert string, args ...any) error {
 // Commit writes the remaining records, the deletions, the new state (which
 // must be of the page's company and type) and run (may be nil), and commits.
 func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error {
-	if p.done {
-		return fmt.Errorf("sync page already finished")
-	}
-	p.done = true
-	err := func() error {
+	return p.finish(func() error {
+		if p.records {
+			return fmt.Errorf("sync page: a records page ends with CommitRecords")
+		}
 		if err := p.flush(); err != nil {
 			return err
 		}
@@ -1049,7 +1220,49 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 			return err
 		}
 		return p.s.passEnded(p.ctx, p.tx, st, run)
-	}()
+	})
+}
+
+// CommitRecords writes the remaining records of a records page
+// (BeginRecordsPage, JoinRecordsPage), runs the OnRecordsChanged hook
+// with those that were created or changed, and commits. A pass's page
+// is rolled back instead: it commits with its state.
+func (p *SyncPage) CommitRecords() error {
+	return p.finish(func() error {
+		if !p.records {
+			return fmt.Errorf("sync page: a pass's page commits with its state")
+		}
+		if err := p.flush(); err != nil {
+			return err
+		}
+		if ch := p.changes; ch != nil && len(ch.Created)+len(ch.Updated) > 0 {
+			return p.s.changed(p.ctx, p.tx, ch)
+		}
+		return nil
+	})
+}
+
+// finish runs write, the page's last work, and commits (or, joined,
+// leaves the commit to the completion); an error rolls the page back.
+func (p *SyncPage) finish(write func() error) error {
+	if p.done {
+		return fmt.Errorf("sync page already finished")
+	}
+	p.done = true
+	err := write()
+	if p.within != nil {
+		if err != nil {
+			p.rollbackSavepoint()
+			return err
+		}
+		if p.full != nil {
+			p.full.Close()
+		}
+		if _, err := p.tx.exec(p.ctx, "RELEASE SAVEPOINT sync_records"); err != nil {
+			return fmt.Errorf("records page: %w", err)
+		}
+		return nil
+	}
 	if p.joined != nil {
 		if err != nil {
 			p.rollbackJoined()
@@ -1087,6 +1300,10 @@ func (p *SyncPage) Rollback() {
 		return
 	}
 	p.done = true
+	if p.within != nil {
+		p.rollbackSavepoint()
+		return
+	}
 	if p.joined != nil {
 		p.rollbackJoined()
 		return

@@ -84,6 +84,12 @@ type dataType struct {
 	// canDelete and canVoid: ListDelRq/TxnDelRq and TxnVoidRq accept it.
 	canDelete, canVoid bool
 	add, mod           *qbxml.ElementType // XxxAdd, XxxMod; nil when not writable
+	// movesRef says the type's transactions post to accounts receivable
+	// or payable (its Ret names an ARAccountRef or APAccountRef), so
+	// that one changed, added, voided or deleted moves the balance of
+	// the customer or vendor its ref names. movesLines says the same of
+	// the entities its lines name (a journal entry's EntityRef).
+	movesRef, movesLines bool
 }
 
 func (d *dataType) idElem() string {
@@ -145,6 +151,8 @@ func newDataTypes() ([]*dataType, map[string]*dataType) {
 			}
 			d.canDelete = slices.Contains(listDelRq, s.object)
 		}
+		d.movesRef = s.txn && s.ref != "" && (d.ret.Child("ARAccountRef") != nil || d.ret.Child("APAccountRef") != nil)
+		d.movesLines = s.object == "JournalEntry"
 		if qbxml.Lookup(s.object+"AddRq") != nil {
 			d.add = qbxml.Lookup(s.object + "Add")
 		}

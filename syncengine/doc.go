@@ -58,6 +58,32 @@
 // the pass's duration, so records changed while a long pass ran are asked
 // for again by the next one.
 //
+// # Balances
+//
+// A customer's or vendor's Balance and TotalBalance move with every
+// transaction on accounts receivable or payable that names it (types
+// whose Ret has an ARAccountRef or APAccountRef, and journal entry lines'
+// EntityRef), and QuickBooks is not known to mark the customer or vendor
+// modified when they do, so an incremental pass would not bring the new
+// balance. An incremental page of such transactions therefore notes the
+// customers and vendors its added, changed or deleted transactions name
+// (before and after the change: a transaction moved to another customer,
+// or deleted, moves the old one's balance too) and their parent
+// customers, and queues with its checkpoint a refresh: one message set
+// of queries by ListID, a hundred IDs each, at PriorityContinuation,
+// whose answer is stored as a page's (store.SyncStore.JoinRecordsPage),
+// with record events only for those that changed. Transactions that come
+// back as stored (the overlap) note nobody, and a customer stored as
+// modified at or after the change (the customers pass of the same run
+// brought it) is not read again. The refresh of a pass's last page is
+// the last step of the pass: the state awaits it (its OpID, with no
+// iterator), and the pass, and with it the sync and sync.completed, ends
+// in the transaction that stores it (store.SyncPage.RecordsPage), so a
+// client told the sync ended reads the new balances. Full passes
+// refresh nothing. A write reads the customers and vendors it moves in
+// its own message set, after the write, and stores them with it: a read
+// right after the write sees the new balance, at no extra round trip.
+//
 // # Records as JSON
 //
 // A record's Data is the Ret element as JSON: keys are JSONName of the

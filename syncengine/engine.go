@@ -202,6 +202,12 @@ type syncMeta struct {
 	// ModifiedFrom and DeletedFrom are the filters of the first page.
 	ModifiedFrom string `json:"modifiedFrom,omitempty"`
 	DeletedFrom  string `json:"deletedFrom,omitempty"`
+	// Refresh is set on a refresh rather than a page: it reads again the
+	// customers and vendors whose balances the page of DataType before
+	// Page moved (see balance.go). Ends says the pass awaits it to end:
+	// that page was its last.
+	Refresh bool `json:"refresh,omitempty"`
+	Ends    bool `json:"ends,omitempty"`
 }
 
 func (m *syncMeta) key() store.SyncKey {
@@ -300,6 +306,10 @@ func (e *Engine) pageOperation(st *qbconnect.SyncState, d *dataType) (*qbconnect
 // ID in the state. Continuation pages are queued by ingest in the page's
 // transaction instead; this serves first pages, restarts and Reconcile.
 func (e *Engine) enqueuePage(ctx context.Context, st *qbconnect.SyncState, d *dataType) (*qbconnect.Operation, error) {
+	if awaitsRefresh(st) {
+		// Its last page queued it with the checkpoint that names it.
+		return e.queue.FindOperation(ctx, st.OrgID, st.OpID)
+	}
 	want, err := e.pageOperation(st, d)
 	if err != nil {
 		return nil, err
@@ -360,6 +370,9 @@ func (e *Engine) HandleOperation(ctx context.Context, op *qbconnect.Operation, r
 	if d == nil {
 		return nil, fmt.Errorf("syncengine: operation %s syncs unknown type %q", op.ID, m.DataType)
 	}
+	if m.Refresh {
+		return nil, e.ingestRefresh(ctx, op, d, m)
+	}
 	st, err := e.states.FindSyncState(ctx, op.CompanyID, m.DataType)
 	if qbconnect.ErrorCodeOf(err) == qbconnect.ENotFound {
 		return nil, nil
@@ -412,6 +425,9 @@ func (e *Engine) IngestPage(ctx context.Context, tx qbconnect.CompletionTx) (boo
 	d := e.byName[m.DataType]
 	if d == nil {
 		return false, nil // a type this engine was configured not to sync
+	}
+	if m.Refresh {
+		return e.ingestRefreshIn(ctx, tx, op, d, m)
 	}
 	page, err := e.states.JoinSyncPage(ctx, tx, op.CompanyID, m.DataType, m.key())
 	if c := qbconnect.ErrorCodeOf(err); c == qbconnect.EConflict || c == qbconnect.ENotFound {
@@ -474,10 +490,17 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 		defer close(items)
 		read <- e.decodePage(d, st, r, items, stop)
 	}()
+	track := e.newBalanceTracker(st, d)
 	var upsertErr error
 	for batch := range items {
 		if upsertErr != nil {
 			continue
+		}
+		if track != nil {
+			if upsertErr = track.before(page, batch); upsertErr != nil {
+				close(stop)
+				continue
+			}
 		}
 		for _, it := range batch {
 			if it.rec == nil {
@@ -532,6 +555,13 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 	more := d.iterator && remaining > 0 && main.IteratorID != ""
 	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Pages: next.Pages, Fetched: next.Fetched,
 		Deleted: next.Deleted, Restarts: next.Restarts}
+	var refresh *qbconnect.Operation
+	if track != nil {
+		var err error
+		if refresh, err = e.refreshOperation(page, &next, track.since, !more); err != nil {
+			return nil, err
+		}
+	}
 	if more {
 		// The next page is queued in the page's transaction, and the
 		// checkpoint names it: a crash keeps the page, the checkpoint and
@@ -547,6 +577,19 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 		if err != nil {
 			page.Rollback()
 			return nil, e.failPass(ctx, st, asError(err, "the next page could not be queued"))
+		}
+		if refresh != nil {
+			if _, err := page.Enqueue(refresh); err != nil {
+				return nil, err
+			}
+		}
+	} else if refresh != nil {
+		// The pass ends once the balances its last page moved are
+		// stored (endPass): its sync's sync.completed follows them.
+		next.IteratorID = ""
+		var err error
+		if next.OpID, err = page.Enqueue(refresh); err != nil {
+			return nil, err
 		}
 	} else {
 		e.complete(&next)

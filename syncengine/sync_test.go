@@ -3,6 +3,7 @@ package syncengine_test
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,10 +120,31 @@ func TestFullThenIncrementalSyncMirrorsTwentyThousandTransactions(t *testing.T) 
 	if st := stateOf(t, states, "bills"); st.Deleted != 1 {
 		t.Errorf("bills pass saw %d deletions, want 1", st.Deleted)
 	}
-	// The deleted bill and the voided check changed their vendors'
-	// balances and nothing else about them.
-	h.staleBalances = true
+	// The changed invoices' customers (and their parents) and the
+	// deleted bill's vendor were read again, once each, in one query a
+	// type: the voided check moved no balance.
+	got := h.refreshes()
+	if want := []string{bills[deletedBill].RefID}; !slices.Equal(got["vendors"], want) {
+		t.Errorf("refreshed vendors %v, want the deleted bill's %v", got["vendors"], want)
+	}
+	if n := len(got["customers"]); n == 0 || n > 2*len(changed)+2 || len(slices.Compact(slices.Sorted(slices.Values(got["customers"])))) != n {
+		t.Errorf("refreshed %d customers %v, want the changed invoices' and their parents', once each", n, got["customers"])
+	}
+	// The deleted bill changed its vendor's balance and nothing else
+	// about it: the vendor was read again all the same.
+	h.checkType(vendorsInfo(t, h), 80)
 	h.checkMirror(3)
+}
+
+// vendorsInfo returns the engine's vendors data type.
+func vendorsInfo(t *testing.T, h *harness) qbconnect.DataTypeInfo {
+	for _, info := range h.eng.DataTypes() {
+		if info.Name == "vendors" {
+			return info
+		}
+	}
+	t.Fatal("no vendors data type")
+	return qbconnect.DataTypeInfo{}
 }
 
 func recordData(r *qbconnect.Record) string {

@@ -26,7 +26,9 @@ type writeMeta struct {
 // onError="stopOnError": when its answer is lost, the connector asks
 // QuickBooks for the stored answer with oldMessageSetID instead of running
 // it again, and HandleOperation and WriteResult read that answer exactly
-// like the first.
+// like the first. A write of a transaction that moves balances ends its
+// message set with queries of the customers and vendors whose balances
+// it moves (balanceQueries), which ApplyWrite stores with the write.
 func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbconnect.Operation, error) {
 	d := e.byName[w.DataType]
 	if d == nil {
@@ -49,6 +51,19 @@ func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbco
 		// own after the void.
 		reqs = append(reqs, e.readBack(d, w.ID))
 	}
+	// The customers and vendors whose balances the write moves are read
+	// back the same way, and stored with the write: a read right after
+	// it sees their new balances, at the cost of a few records more in
+	// the answer rather than a round trip.
+	var rec *qbxml.Node
+	if w.Action == qbconnect.WriteCreate || w.Action == qbconnect.WriteUpdate {
+		rec = rq.Children[0]
+	}
+	balances, err := e.balanceQueries(ctx, d, w, rec)
+	if err != nil {
+		return nil, err
+	}
+	reqs = append(reqs, balances...)
 	doc, err := qbxml.Marshal(&qbxml.MsgsRq{OnError: qbxml.StopOnError, NewMessageSetID: msid, Requests: reqs})
 	if err != nil {
 		var ve *qbxml.ValidationError
@@ -173,84 +188,107 @@ func (e *Engine) WriteResult(ctx context.Context, op *qbconnect.Operation) (*qbc
 
 // decodeWriteResult is WriteResult from the write's qbXML answer.
 func (e *Engine) decodeWriteResult(op *qbconnect.Operation) (*qbconnect.WriteResult, error) {
+	res, _, err := e.decodeWrite(op)
+	return res, err
+}
+
+// decodeWrite is decodeWriteResult, and the customers and vendors the
+// write's message set read back (see balanceQueries).
+func (e *Engine) decodeWrite(op *qbconnect.Operation) (*qbconnect.WriteResult, []*qbconnect.Record, error) {
 	res := &qbconnect.WriteResult{Status: op.Status}
 	switch op.Status {
 	case qbconnect.OpSucceeded:
 	case qbconnect.OpFailed, qbconnect.OpTimedOut, qbconnect.OpCanceled:
 		res.Error = op.Error
-		return res, nil
+		return res, nil, nil
 	default:
-		return res, nil
+		return res, nil, nil
 	}
 	var m writeMeta
 	if err := json.Unmarshal(op.Meta, &m); err != nil {
-		return nil, fmt.Errorf("syncengine: write %s has no write state: %w", op.ID, err)
+		return nil, nil, fmt.Errorf("syncengine: write %s has no write state: %w", op.ID, err)
 	}
 	d := e.byName[m.DataType]
 	if d == nil {
-		return nil, fmt.Errorf("syncengine: write %s is of unknown type %q", op.ID, m.DataType)
+		return nil, nil, fmt.Errorf("syncengine: write %s is of unknown type %q", op.ID, m.DataType)
 	}
-	rec, qerr, err := e.readWrite(d, op, bytes.NewReader(op.Result))
+	rec, balances, qerr, err := e.readWrite(d, op, bytes.NewReader(op.Result))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if qerr != nil {
 		res.Status, res.Error = qbconnect.OpFailed, qerr
-		return res, nil
+		return res, nil, nil
 	}
 	if rec != nil {
 		rec.CompanyID = op.CompanyID
 	}
 	res.Record = rec
-	return res, nil
+	return res, balances, nil
 }
 
 // readWrite decodes a write's response: the Ret record of an Add or Mod,
-// nothing for a delete or void, or QuickBooks' error.
-func (e *Engine) readWrite(d *dataType, op *qbconnect.Operation, r io.Reader) (*qbconnect.Record, *qbconnect.Error, error) {
+// nothing for a delete or void, or QuickBooks' error; and the records its
+// balance queries returned, whose statuses (a customer QuickBooks no
+// longer holds) do not decide the write's.
+func (e *Engine) readWrite(d *dataType, op *qbconnect.Operation, r io.Reader) (*qbconnect.Record, []*qbconnect.Record, *qbconnect.Error, error) {
 	dec := qbxml.NewDecoder(r, &qbxml.Options{Generic: true})
 	var rec *qbconnect.Record
-	seen := false
+	var balances []*qbconnect.Record
+	seen, inBalance := false, false
 	for {
 		it, err := dec.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("syncengine: write %s: response: %w", op.ID, err)
+			return nil, nil, nil, fmt.Errorf("syncengine: write %s: response: %w", op.ID, err)
 		}
 		switch it.Kind {
 		case qbxml.ItemResponse:
 			seen = true
+			if inBalance = isBalanceResponse(it.Response); inBalance {
+				continue
+			}
 			if err := it.Response.Err(); err != nil {
 				var se *qbxml.StatusError
 				errors.As(err, &se)
-				return nil, statusError(se), nil
+				return nil, nil, statusError(se), nil
 			}
 		case qbxml.ItemRecord:
-			if n := it.Record.ToNode(); n.Name == d.object+"Ret" {
+			n := it.Record.ToNode()
+			switch {
+			case inBalance:
+				if b := e.balanceRecord(n); b != nil {
+					balances = append(balances, b)
+				}
+			case n.Name == d.object+"Ret":
 				rec = e.record(d, n, nil)
 			}
 		}
 	}
 	if !seen {
 		if ms := dec.MessageSet(); ms.MessageSetStatusCode != "" {
-			return nil, &qbconnect.Error{Code: qbconnect.EQuickBooks, QBCode: ms.MessageSetStatusCode,
+			return nil, nil, &qbconnect.Error{Code: qbconnect.EQuickBooks, QBCode: ms.MessageSetStatusCode,
 				Message: fmt.Sprintf("QuickBooks has no stored answer for message set %s (status %s)", op.MessageSetID, ms.MessageSetStatusCode)}, nil
 		}
-		return nil, nil, fmt.Errorf("syncengine: write %s: the response holds no answer", op.ID)
+		return nil, nil, nil, fmt.Errorf("syncengine: write %s: the response holds no answer", op.ID)
 	}
-	return rec, nil, nil
+	return rec, balances, nil, nil
 }
 
 // ApplyWrite decodes a finished write's answer, once, and stores in tx
 // the result (the operation's WriteResult, which reads return without
 // decoding again) and what it changed: the record a create, update or
 // void returned (a void asks QuickBooks for the voided transaction in the
-// same message set), or the deleted record marked deleted. It returns the
-// write's result, as WriteResult would. See qbconnect.SyncService.
+// same message set), or the deleted record marked deleted; and the
+// customers and vendors whose balances it moved, which the same message
+// set read back (balanceQueries), with record events for those that
+// changed. Those are not the write's outcome: when they cannot be stored
+// the write's result stands, and a later sync brings them. It returns
+// the write's result, as WriteResult would. See qbconnect.SyncService.
 func (e *Engine) ApplyWrite(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation) (*qbconnect.WriteResult, error) {
-	res, err := e.decodeWriteResult(op)
+	res, balances, err := e.decodeWrite(op)
 	if err != nil {
 		return nil, err
 	}
@@ -273,11 +311,17 @@ func (e *Engine) ApplyWrite(ctx context.Context, tx qbconnect.CompletionTx, op *
 			ch.Updated = []string{res.Record.ID}
 		}
 		res.Changes = ch
-		return res, tx.UpsertRecords(ctx, []*qbconnect.Record{res.Record})
+		err = tx.UpsertRecords(ctx, []*qbconnect.Record{res.Record})
 	case m.Action == qbconnect.WriteDelete:
 		ch.Deleted = []string{m.ID}
 		res.Changes = ch
-		return res, tx.DeleteRecords(ctx, op.CompanyID, m.DataType, []string{m.ID}, e.now())
+		err = tx.DeleteRecords(ctx, op.CompanyID, m.DataType, []string{m.ID}, e.now())
+	}
+	if err != nil {
+		return res, err
+	}
+	if err := e.storeBalances(ctx, tx, op, balances); err != nil {
+		e.log.WarnContext(ctx, "balances read back with a write not stored", "company", op.CompanyID, "op", op.ID, "err", err)
 	}
 	return res, nil
 }
@@ -300,16 +344,19 @@ func (e *Engine) handleWrite(ctx context.Context, op *qbconnect.Operation, r io.
 	if r == nil {
 		r = bytes.NewReader(op.Result)
 	}
-	rec, qerr, err := e.readWrite(d, op, r)
+	rec, balances, qerr, err := e.readWrite(d, op, r)
 	if err != nil || qerr != nil {
 		return err
 	}
 	switch {
 	case rec != nil:
 		rec.CompanyID = op.CompanyID
-		return e.records.UpsertRecords(ctx, []*qbconnect.Record{rec})
+		err = e.records.UpsertRecords(ctx, []*qbconnect.Record{rec})
 	case m.Action == qbconnect.WriteDelete:
-		return e.records.DeleteRecords(ctx, op.CompanyID, d.name, []string{m.ID}, e.now())
+		err = e.records.DeleteRecords(ctx, op.CompanyID, d.name, []string{m.ID}, e.now())
 	}
-	return nil
+	if err != nil {
+		return err
+	}
+	return e.storeBalances(ctx, nil, op, balances)
 }

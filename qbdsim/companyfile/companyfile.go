@@ -65,6 +65,12 @@ type Options struct {
 	Latency Latency
 	// IteratorTTL is how long an idle iterator lives; 0 means 20 minutes.
 	IteratorTTL time.Duration
+	// BalanceMarksModified makes a transaction that moves a customer's or
+	// vendor's Balance or TotalBalance mark it modified too (a new
+	// TimeModified and EditSequence). Whether QuickBooks does is not
+	// documented, and the default, false, leaves them as they were; a
+	// sync engine is tested against both.
+	BalanceMarksModified bool
 }
 
 // Latency models QuickBooks' processing time: PerRequest for every Process

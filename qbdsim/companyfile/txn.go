@@ -617,8 +617,16 @@ func (f *File) refreshBalance(ctx context.Context, q querier, entityID string) e
 			return err
 		}
 		model, _ := contentModel(o.typ + "Ret")
+		moved := textAt(ret, "Balance") != formatCents(bal) || o.typ == "Customer" && textAt(ret, "TotalBalance") != formatCents(total)
 		setIf(ret, model, "Balance", formatCents(bal))
 		setIf(ret, model, "TotalBalance", formatCents(total))
+		if moved && f.opt.BalanceMarksModified {
+			tm := f.opt.Now()
+			o.modified = tm.Unix()
+			o.editSeq = nextEditSequence(tm, o.editSeq)
+			setOrdered(ret, model, "TimeModified", qbTime(tm))
+			setOrdered(ret, model, "EditSequence", o.editSeq)
+		}
 		o.ret = marshalNode(ret)
 		if err := updateObject(ctx, q, o); err != nil {
 			return err

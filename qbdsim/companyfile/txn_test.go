@@ -1,6 +1,8 @@
 package companyfile
 
 import (
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -139,4 +141,31 @@ func TestJournalEntryMustBalance(t *testing.T) {
 	ok(t, f, `<JournalEntryAddRq><JournalEntryAdd><TxnDate>2025-01-31</TxnDate>
 		<JournalDebitLine><AccountRef><FullName>Checking</FullName></AccountRef><Amount>100</Amount></JournalDebitLine>
 		<JournalCreditLine><AccountRef><FullName>Owners Equity</FullName></AccountRef><Amount>100</Amount></JournalCreditLine></JournalEntryAdd></JournalEntryAddRq>`)
+}
+
+func TestABalanceMarksItsCustomerModifiedOnlyWhenAskedTo(t *testing.T) {
+	// Whether QuickBooks gives a customer a new TimeModified and
+	// EditSequence when an invoice moves its balance is not documented;
+	// by default the simulator does not, and BalanceMarksModified lets a
+	// sync engine be tested against the other behaviour.
+	for _, marks := range []bool{false, true} {
+		clock := newTestClock()
+		f, err := Create(filepath.Join(t.TempDir(), "Test Company.qbw"), "Test Company", Options{Now: clock.Now, BalanceMarksModified: marks})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		custID := addCustomerAndItems(t, f)
+		query := `<CustomerQueryRq><ListID>` + custID + `</ListID></CustomerQueryRq>`
+		before := kid(ok(t, f, query), "CustomerRet")
+		ok(t, f, invoiceAdd)
+		after := kid(ok(t, f, query), "CustomerRet")
+		if textAt(after, "Balance") != "664.50" {
+			t.Errorf("marks %v: balance %s, want 664.50", marks, textAt(after, "Balance"))
+		}
+		got := []bool{textAt(after, "EditSequence") != textAt(before, "EditSequence"), textAt(after, "TimeModified") != textAt(before, "TimeModified")}
+		if want := []bool{marks, marks}; !slices.Equal(got, want) {
+			t.Errorf("marks %v: editSequence and timeModified changed %v, want %v", marks, got, want)
+		}
+	}
 }

@@ -99,6 +99,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"SyncPageWritesWholeOrNothing", testSyncPageWritesWholeOrNothing},
 		{"FirstPassPageUpsertsRecordsStoredBeforeIt", testFirstPassPageUpsertsStoredRecords},
 		{"SyncPageJoinsTheCompletionOfItsOperation", testSyncPageJoinsTheCompletionOfItsOperation},
+		{"RecordsPageStoresRecordsReadOutsideAPassAsAPageDoes", testRecordsPageStoresRecordsReadOutsideAPass},
 		{"ReportSnapshotsKeepTheLastAnswerPerQuery", testReportSnapshotsKeepTheLastAnswerPerQuery},
 		{"SignerClaimsCountAnOrgsLiveConnectors", testSignerClaimsCountAnOrgsLiveConnectors},
 		{"ReofferEndsOnlyTheConnectorsLiveLeases", testReofferEndsOnlyTheConnectorsLiveLeases},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -369,6 +370,164 @@ func testSyncPageJoinsTheCompletionOfItsOperation(t *testing.T, newDSN DSNFunc) 
 	// Only the store's own completion joins.
 	_, err = syncs.JoinSyncPage(ctx, fakeCompletion{}, co, "customers", store.KeyOf(state))
 	wantCode(t, err, qbconnect.EInvalid)
+}
+
+// testRecordsPageStoresRecordsReadOutsideAPass: a records page (the
+// customers and vendors a balance refresh or a write read again) stores
+// its records with the upsert of a sync page, on its own or joined to
+// the completion of its operation, without a sync state; it reports to
+// OnRecordsChanged, with the origin it was given, only the records that
+// were created or changed, and nothing for records that came back byte
+// for byte as stored. Stored reads live records of the page's company in
+// the page's transaction. A records page cannot commit a state, nor a
+// pass's page commit as a records page (either rolls back); an origin
+// without an organisation, company or type is EInvalid. A records page
+// within a pass's page (RecordsPage) commits with that page, or rolls
+// back alone.
+func testRecordsPageStoresRecordsReadOutsideAPass(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	syncs := store.NewSyncStore(e.DB)
+	org := e.Org(t, "Lender")
+	conn, _ := e.Linked(t, org.ID, "")
+	co := conn.CompanyID
+	var got []*qbconnect.RecordChanges
+	syncs.OnRecordsChanged(func(_ context.Context, _ qbconnect.EventRecorder, ch *qbconnect.RecordChanges) error {
+		got = append(got, ch)
+		return nil
+	})
+	_, err := store.NewWebhookStore(e.DB).CreateWebhook(ctx, &qbconnect.WebhookEndpoint{OrgID: org.ID, URL: "https://example.test/h",
+		Events: []qbconnect.EventType{qbconnect.EventRecordUpdated}})
+	must(t, err)
+	cust := func(i int, balance string) *qbconnect.Record {
+		return &qbconnect.Record{CompanyID: co, Type: "customers", ID: fmt.Sprintf("80000%03d-1", i), EditSequence: "1", Name: fmt.Sprintf("Customer %d", i),
+			Active: true, ModifiedAt: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), Data: json.RawMessage(fmt.Sprintf(`{"balance":%q}`, balance))}
+	}
+	must(t, e.Records.UpsertRecords(ctx, []*qbconnect.Record{cust(1, "10.00"), cust(2, "20.00"), cust(3, "30.00")}))
+	must(t, e.Records.DeleteRecords(ctx, co, "customers", []string{cust(3, "").ID}, e.Clock.Now()))
+	origin := qbconnect.RecordChanges{OrgID: org.ID, CompanyID: co, DataType: "customers", RunID: "run_7"}
+
+	// On its own: customer 1's balance moved, customer 2 came back as
+	// stored, customer 4 is new.
+	p, err := syncs.BeginRecordsPage(ctx, origin)
+	must(t, err)
+	if p.State() != nil {
+		t.Errorf("a records page has the state %+v", p.State())
+	}
+	stored, err := p.Stored([]string{cust(1, "").ID, cust(3, "").ID, "unknown"}, "customers", "vendors")
+	must(t, err)
+	if len(stored) != 1 || stored[0].ID != cust(1, "").ID || string(stored[0].Data) != `{"balance":"10.00"}` {
+		t.Errorf("Stored = %+v, want the live customer 1 only", stored)
+	}
+	for _, r := range []*qbconnect.Record{cust(1, "15.00"), cust(2, "20.00"), cust(4, "0.00")} {
+		must(t, p.Upsert(r))
+	}
+	if err := p.Commit(&qbconnect.SyncState{CompanyID: co, DataType: "customers"}, nil); err == nil {
+		t.Error("a records page committed a sync state")
+	}
+	if n, err := e.Records.CountRecords(ctx, co, "customers"); err != nil || n != 2 {
+		t.Errorf("customers after the records page's wrong commit = %d, %v; want the 2 live ones before it", n, err)
+	}
+	p, err = syncs.BeginRecordsPage(ctx, origin)
+	must(t, err)
+	for _, r := range []*qbconnect.Record{cust(1, "15.00"), cust(2, "20.00"), cust(4, "0.00")} {
+		must(t, p.Upsert(r))
+	}
+	must(t, p.CommitRecords())
+	if len(got) != 1 {
+		t.Fatalf("hook runs = %d, want 1", len(got))
+	}
+	want := &qbconnect.RecordChanges{OrgID: org.ID, CompanyID: co, DataType: "customers", RunID: "run_7",
+		Created: []string{cust(4, "").ID}, Updated: []string{cust(1, "").ID}}
+	if diff := cmp.Diff(want, got[0]); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	if r, err := e.Records.FindRecord(ctx, org.ID, co, "customers", cust(1, "").ID); err != nil || string(r.Data) != `{"balance":"15.00"}` {
+		t.Errorf("customer 1 after the page: %v, %v", r, err)
+	}
+
+	// Joined to a write's completion, and with nothing changed: no hook.
+	_, err = e.Queue.Enqueue(ctx, &qbconnect.Operation{OrgID: org.ID, ConnectionID: conn.ID, Kind: qbconnect.OpWrite, Request: "<QBXML/>"})
+	must(t, err)
+	l, err := e.Queue.Lease(ctx, conn.ConnectorID, time.Minute)
+	must(t, err)
+	written := origin
+	written.RunID, written.OperationID = "", l.Operation.ID
+	_, applied, err := e.Queue.Complete(ctx, l.Operation.ID, l.LeaseID, qbconnect.Outcome{Response: []byte("<QBXML/>"),
+		Then: func(ctx context.Context, tx qbconnect.CompletionTx) error {
+			p, err := syncs.JoinRecordsPage(ctx, tx, written)
+			if err != nil {
+				return err
+			}
+			if !p.Joined() {
+				t.Error("a joined records page says it is not")
+			}
+			defer p.Rollback()
+			if err := p.Upsert(cust(2, "20.00")); err != nil {
+				return err
+			}
+			if err := p.Upsert(cust(5, "5.00")); err != nil {
+				return err
+			}
+			return p.CommitRecords()
+		}})
+	must(t, err)
+	if !applied {
+		t.Fatal("the write's completion did not apply")
+	}
+	if len(got) != 2 || got[1].OperationID != l.Operation.ID || got[1].RunID != "" || !slices.Equal(got[1].Created, []string{cust(5, "").ID}) || len(got[1].Updated) != 0 {
+		t.Errorf("the joined page's changes: %+v", got[1:])
+	}
+	if _, err := e.Records.FindRecord(ctx, org.ID, co, "customers", cust(5, "").ID); err != nil {
+		t.Errorf("customer 5 written with the completion: %v", err)
+	}
+
+	// Bad origins and completions change nothing.
+	_, err = syncs.BeginRecordsPage(ctx, qbconnect.RecordChanges{CompanyID: co, DataType: "customers"})
+	wantCode(t, err, qbconnect.EInvalid)
+	_, err = syncs.JoinRecordsPage(ctx, fakeCompletion{}, origin)
+	wantCode(t, err, qbconnect.EInvalid)
+	st := startPass(t, e, syncs, org.ID, co, "vendors")
+	pass, err := syncs.BeginSyncPage(ctx, co, "vendors", store.KeyOf(st))
+	must(t, err)
+	if err := pass.CommitRecords(); err == nil {
+		t.Error("a pass's page committed as a records page")
+	}
+	// It was rolled back: SQLite's one writer is free for it again. A
+	// records page within it writes in its transaction, and commits with
+	// it; one that rolls back leaves the pass's page as it was.
+	pass, err = syncs.BeginSyncPage(ctx, co, "vendors", store.KeyOf(st))
+	must(t, err)
+	within := origin
+	within.RunID = st.RunID
+	sub, err := pass.RecordsPage(within)
+	must(t, err)
+	must(t, sub.Upsert(cust(6, "6.00")))
+	must(t, sub.CommitRecords())
+	sub, err = pass.RecordsPage(within)
+	must(t, err)
+	must(t, sub.Upsert(cust(7, "7.00")))
+	sub.Rollback()
+	_, err = pass.RecordsPage(qbconnect.RecordChanges{OrgID: org.ID, CompanyID: "cmp_other", DataType: "customers"})
+	wantCode(t, err, qbconnect.EInvalid)
+	must(t, pass.Upsert(&qbconnect.Record{ID: "80000100-1", EditSequence: "1", Name: "Vendor", Active: true, Data: json.RawMessage(`{}`)}))
+	done := *st
+	done.Status, done.Pages = qbconnect.SyncFetching, 1
+	must(t, pass.Commit(&done, nil))
+	if _, err := e.Records.FindRecord(ctx, org.ID, co, "customers", cust(6, "").ID); err != nil {
+		t.Errorf("customer 6, of a records page within a pass's page: %v", err)
+	}
+	if _, err := e.Records.FindRecord(ctx, org.ID, co, "customers", cust(7, "").ID); qbconnect.ErrorCodeOf(err) != qbconnect.ENotFound {
+		t.Errorf("customer 7, of a records page rolled back within a pass's page: %v", err)
+	}
+	if n, err := e.Records.CountRecords(ctx, co, "vendors"); err != nil || n != 1 {
+		t.Errorf("vendors of the pass's page = %d, %v; want 1", n, err)
+	}
+	if len(got) < 2 {
+		t.Fatalf("hook runs = %d, want the records page's and the pass's page's", len(got))
+	}
+	if sub := got[len(got)-2]; sub.DataType != "customers" || sub.RunID != st.RunID || !slices.Equal(sub.Created, []string{cust(6, "").ID}) {
+		t.Errorf("changes of the records page within the pass's page: %+v", sub)
+	}
 }
 
 // fakeCompletion is a completion that is not the store's.

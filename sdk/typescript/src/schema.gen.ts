@@ -3413,7 +3413,7 @@ export interface webhooks {
         put?: never;
         /**
          * record.updated
-         * @description Records of one data type changed in QuickBooks: one event per sync page or per write. A record the sync saw unchanged is not in it. POSTed to every webhook endpoint subscribed to record.updated. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
+         * @description Records of one data type changed in QuickBooks: one event per sync page or per write. A record the sync saw unchanged is not in it. Customers and vendors whose balances a sync page's or a write's transactions moved are read again and reported in an event of their own, naming that page's pass or that write. POSTed to every webhook endpoint subscribed to record.updated. Verify webhook-signature (any Standard Webhooks library does) or Qbconnect-Signature before trusting the body; deliveries are retried and may be replayed, so the same event may arrive more than once, always with the same webhook-id.
          */
         post: operations["onRecordUpdated"];
         delete?: never;
@@ -9102,9 +9102,9 @@ export interface components {
                 dataType: string;
                 /** @description The IDs (ListID or TxnID) of the records created. */
                 ids: string[];
-                /** @description The write, for source write. */
+                /** @description The write, for source write: for customers and vendors, the write that moved their balances. */
                 operationId?: string;
-                /** @description The sync pass, for source sync (the sync history's id). */
+                /** @description The sync pass, for source sync (the sync history's id): for customers and vendors read again because their balances moved, the pass of the transactions that moved them. */
                 runId?: string;
                 /**
                  * @description What brought the change: a sync page, or a client's write through the API.
@@ -9128,9 +9128,9 @@ export interface components {
                 dataType: string;
                 /** @description The IDs (ListID or TxnID) of the records deleted. */
                 ids: string[];
-                /** @description The write, for source write. */
+                /** @description The write, for source write: for customers and vendors, the write that moved their balances. */
                 operationId?: string;
-                /** @description The sync pass, for source sync (the sync history's id). */
+                /** @description The sync pass, for source sync (the sync history's id): for customers and vendors read again because their balances moved, the pass of the transactions that moved them. */
                 runId?: string;
                 /**
                  * @description What brought the change: a sync page, or a client's write through the API.
@@ -9143,7 +9143,7 @@ export interface components {
             /** @enum {string} */
             type: "record.deleted";
         };
-        /** @description Records of one data type changed in QuickBooks: one event per sync page or per write. A record the sync saw unchanged is not in it. */
+        /** @description Records of one data type changed in QuickBooks: one event per sync page or per write. A record the sync saw unchanged is not in it. Customers and vendors whose balances a sync page's or a write's transactions moved are read again and reported in an event of their own, naming that page's pass or that write. */
         RecordUpdatedEvent: {
             /** @description The company the event is about. */
             companyId?: string;
@@ -9154,9 +9154,9 @@ export interface components {
                 dataType: string;
                 /** @description The IDs (ListID or TxnID) of the records changed (or voided). */
                 ids: string[];
-                /** @description The write, for source write. */
+                /** @description The write, for source write: for customers and vendors, the write that moved their balances. */
                 operationId?: string;
-                /** @description The sync pass, for source sync (the sync history's id). */
+                /** @description The sync pass, for source sync (the sync history's id): for customers and vendors read again because their balances moved, the pass of the transactions that moved them. */
                 runId?: string;
                 /**
                  * @description What brought the change: a sync page, or a client's write through the API.

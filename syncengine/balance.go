@@ -1,0 +1,597 @@
+package syncengine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/qbxml"
+	"github.com/qbconnect/qbconnect/store"
+)
+
+// A customer's or vendor's Balance and TotalBalance (a parent customer's
+// TotalBalance includes its jobs') move with every transaction on
+// accounts receivable or payable that names it. Whether QuickBooks then
+// changes the customer's TimeModified and EditSequence is documented
+// nowhere we found, and qbdsim does not: an incremental pass, which asks
+// for what was modified, would never bring the new balance. So the
+// engine reads those customers and vendors again by ListID, and stores
+// them as a sync page does:
+//
+//   - after an incremental page of such transactions, in a refresh
+//     operation the page queues with its checkpoint (queueRefreshes);
+//   - after a write, in the write's own message set (balanceQueries), so
+//     that the balance is stored with the write, at no extra round trip.
+//
+// A full pass refreshes nothing: it reads every customer and vendor
+// anyway.
+
+// balanceTypes are the data types whose balances transactions move.
+var balanceTypes = []string{"customers", "vendors"}
+
+// refreshBatch is how many ListIDs one refresh query names: an answer of
+// a hundred customers is a few hundred kilobytes at most.
+const refreshBatch = 100
+
+// maxParentDepth bounds the walk up a customer's parents (QuickBooks
+// allows five levels of jobs); a loop in stored data stops there.
+const maxParentDepth = 8
+
+// balanceTracker collects, while an incremental page of a type that
+// moves balances is stored, the customers and vendors whose balances the
+// page's changes may have moved, each with the latest QuickBooks time of
+// such a change (the transaction's TimeModified, or TimeDeleted).
+type balanceTracker struct {
+	d     *dataType
+	since map[string]time.Time
+}
+
+// note records that the entities ids' balances moved at time at.
+func (b *balanceTracker) note(ids []string, at time.Time) {
+	for _, id := range ids {
+		if t, ok := b.since[id]; !ok || at.After(t) {
+			b.since[id] = at
+		}
+	}
+}
+
+// before notes the entities of a batch about to be stored: the one each
+// added or changed transaction names, and the one it named as stored
+// (read before the batch overwrites it), which a transaction moved to
+// another customer, or deleted, leaves. A transaction that comes back as
+// stored (the overlap of incremental passes) moved nothing.
+func (b *balanceTracker) before(page *store.SyncPage, batch []pageItem) error {
+	ids := make([]string, 0, len(batch))
+	for _, it := range batch {
+		if it.rec != nil {
+			ids = append(ids, it.rec.ID)
+		} else {
+			ids = append(ids, it.delID)
+		}
+	}
+	stored, err := page.Stored(ids, b.d.name)
+	if err != nil {
+		return err
+	}
+	old := make(map[string]*qbconnect.Record, len(stored))
+	for _, r := range stored {
+		old[r.ID] = r
+	}
+	for _, it := range batch {
+		if it.rec == nil {
+			if o := old[it.delID]; o != nil {
+				b.note(entitiesOf(b.d, o), it.delAt)
+			}
+			continue
+		}
+		o := old[it.rec.ID]
+		if o != nil && o.EditSequence == it.rec.EditSequence && bytes.Equal(o.Data, it.rec.Data) {
+			continue
+		}
+		b.note(entitiesOf(b.d, it.rec), it.rec.ModifiedAt)
+		if o != nil {
+			b.note(entitiesOf(b.d, o), it.rec.ModifiedAt)
+		}
+	}
+	return nil
+}
+
+// entitiesOf returns the ListIDs of the customers and vendors whose
+// balances a stored transaction of d moves.
+func entitiesOf(d *dataType, r *qbconnect.Record) []string {
+	switch {
+	case d.movesRef && r.RefID != "":
+		return []string{r.RefID}
+	case d.movesLines:
+		var je struct {
+			Debit  json.RawMessage `json:"journalDebitLine"`
+			Credit json.RawMessage `json:"journalCreditLine"`
+		}
+		if json.Unmarshal(r.Data, &je) != nil {
+			return nil
+		}
+		var ids []string
+		for _, raw := range []json.RawMessage{je.Debit, je.Credit} {
+			var lines []struct {
+				EntityRef struct {
+					ListID string `json:"listId"`
+				} `json:"entityRef"`
+			}
+			if len(raw) == 0 || json.Unmarshal(raw, &lines) != nil {
+				continue
+			}
+			for _, l := range lines {
+				if id := l.EntityRef.ListID; id != "" && !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+		}
+		return ids
+	}
+	return nil
+}
+
+// newBalanceTracker returns the tracker of an incremental page of d, or
+// nil when the page cannot move a balance the engine stores.
+func (e *Engine) newBalanceTracker(st *qbconnect.SyncState, d *dataType) *balanceTracker {
+	if st.Mode != qbconnect.SyncIncremental || !d.movesRef && !d.movesLines || len(e.balanceTypes()) == 0 {
+		return nil
+	}
+	return &balanceTracker{d: d, since: map[string]time.Time{}}
+}
+
+// balanceTypes returns the types of balanceTypes the engine syncs.
+func (e *Engine) balanceTypes() []string {
+	var out []string
+	for _, t := range balanceTypes {
+		if e.byName[t] != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// refreshOperation returns the refresh of the customers and vendors
+// whose balances the page before next moved (since, see balanceTracker)
+// and of their parent customers, or nil when none needs one: one
+// message set of queries by ListID (QuickBooks returns active and
+// inactive ones alike, and the others with status 500, a warning), a
+// hundred IDs each. ends says the pass ends with it: the page was its
+// last, and next awaits the refresh.
+//
+// A stored customer or vendor modified at or after the change it would
+// be read again for was fetched after that change, and so holds its
+// balance already: one the customers pass of the same run brought, when
+// QuickBooks marks a customer modified as its balance moves. (Within the
+// same second the order cannot be told; the next incremental pass reads
+// such a customer again, since it is inside the overlap.) Customers and
+// vendors the store does not hold are left to their own passes.
+func (e *Engine) refreshOperation(page *store.SyncPage, next *qbconnect.SyncState, since map[string]time.Time, ends bool) (*qbconnect.Operation, error) {
+	types := e.balanceTypes()
+	if len(since) == 0 || len(types) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(since))
+	for id := range since {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	found, err := page.Stored(ids, types...)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*qbconnect.Record{}
+	for depth := 0; len(found) > 0 && depth < maxParentDepth; depth++ {
+		var parents []string
+		for _, r := range found {
+			byID[r.ID] = r
+		}
+		for _, r := range found {
+			if r.Type == "customers" && r.RefID != "" && byID[r.RefID] == nil && !slices.Contains(parents, r.RefID) {
+				parents = append(parents, r.RefID)
+			}
+		}
+		if found, err = page.Stored(parents, "customers"); err != nil {
+			return nil, err
+		}
+	}
+	// A job's change moves the TotalBalance of each of its parents.
+	for _, id := range ids {
+		at := since[id]
+		cur := byID[id]
+		for depth := 0; cur != nil && cur.RefID != "" && depth < maxParentDepth; depth++ {
+			if cur = byID[cur.RefID]; cur != nil && at.After(since[cur.ID]) {
+				since[cur.ID] = at
+			}
+		}
+	}
+	want := map[string][]string{}
+	for id, r := range byID {
+		if r.ModifiedAt.Before(since[id]) {
+			want[r.Type] = append(want[r.Type], id)
+		}
+	}
+	var reqs []qbxml.Element
+	for _, t := range types {
+		list := want[t]
+		slices.Sort(list)
+		for start := 0; start < len(list); start += refreshBatch {
+			q := qbxml.NewNode(e.byName[t].object+"QueryRq").SetAttr("requestID", fmt.Sprintf("%s%d", balanceRequestID, len(reqs)+1))
+			for _, id := range list[start:min(start+refreshBatch, len(list))] {
+				q.Add(qbxml.NewText("ListID", id))
+			}
+			reqs = append(reqs, q)
+		}
+	}
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	doc, err := qbxml.Marshal(&qbxml.MsgsRq{OnError: qbxml.ContinueOnError, Requests: reqs})
+	if err != nil {
+		return nil, fmt.Errorf("syncengine: %s balance refresh: %w", next.DataType, err)
+	}
+	meta, _ := json.Marshal(syncMeta{DataType: next.DataType, Mode: next.Mode, RunID: next.RunID, Restarts: next.Restarts, Page: next.Pages,
+		Refresh: true, Ends: ends})
+	return &qbconnect.Operation{
+		OrgID: next.OrgID, CompanyID: next.CompanyID, Kind: qbconnect.OpSync, Priority: qbconnect.PriorityContinuation,
+		IdempotencyKey: fmt.Sprintf("qbconnect-refresh:%s:%d:%d", next.RunID, next.Restarts, next.Pages),
+		Request:        string(doc), Meta: meta,
+	}, nil
+}
+
+// awaitsRefresh reports whether a pass under way awaits the refresh its
+// last page queued (its OpID) rather than a page: the only state with
+// pages but no iterator.
+func awaitsRefresh(st *qbconnect.SyncState) bool {
+	return st.Pages > 0 && st.IteratorID == "" && st.OpID != ""
+}
+
+// storeRecords stores recs, records of one data type fetched outside a
+// pass, in page and commits it.
+func storeRecords(page *store.SyncPage, recs []*qbconnect.Record) error {
+	defer page.Rollback()
+	for _, r := range recs {
+		if err := page.Upsert(r); err != nil {
+			return err
+		}
+	}
+	return page.CommitRecords()
+}
+
+// byType returns recs by data type.
+func (e *Engine) byType(recs []*qbconnect.Record) map[string][]*qbconnect.Record {
+	out := map[string][]*qbconnect.Record{}
+	for _, r := range recs {
+		out[r.Type] = append(out[r.Type], r)
+	}
+	return out
+}
+
+// refreshRecords decodes a finished refresh's answer: the customers and
+// vendors it brought. A failed refresh, or an error status, brings
+// nothing (and a log record): the next change of one of their
+// transactions, or a full sync, reads them again.
+func (e *Engine) refreshRecords(ctx context.Context, op *qbconnect.Operation) []*qbconnect.Record {
+	if op.Status != qbconnect.OpSucceeded {
+		e.log.WarnContext(ctx, "balance refresh failed", "company", op.CompanyID, "op", op.ID, "err", op.Error)
+		return nil
+	}
+	dec := qbxml.NewDecoder(bytes.NewReader(op.Result), &qbxml.Options{Generic: true})
+	var out []*qbconnect.Record
+	for {
+		it, err := dec.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			e.log.WarnContext(ctx, "balance refresh unreadable", "company", op.CompanyID, "op", op.ID, "err", err)
+			return nil
+		}
+		switch it.Kind {
+		case qbxml.ItemResponse:
+			if err := it.Response.Err(); err != nil {
+				e.log.WarnContext(ctx, "balance refresh failed", "company", op.CompanyID, "op", op.ID, "err", err)
+			}
+		case qbxml.ItemRecord:
+			if r := e.balanceRecord(it.Record.ToNode()); r != nil {
+				r.CompanyID = op.CompanyID
+				out = append(out, r)
+			}
+		}
+	}
+}
+
+// refreshOrigin is what the events of a refresh's type t name: the pass
+// whose transactions moved the balances.
+func refreshOrigin(op *qbconnect.Operation, m syncMeta, t string) qbconnect.RecordChanges {
+	return qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: t, RunID: m.RunID}
+}
+
+// endPass stores a pass's last refresh in page (the pass awaits it) and
+// completes the pass: the sync's end, and its sync.completed, follow the
+// balances its transactions moved.
+func (e *Engine) endPass(page *store.SyncPage, op *qbconnect.Operation, m syncMeta, recs []*qbconnect.Record) error {
+	defer page.Rollback()
+	grouped := e.byType(recs)
+	for _, t := range e.balanceTypes() {
+		list := grouped[t]
+		if len(list) == 0 {
+			continue
+		}
+		sub, err := page.RecordsPage(refreshOrigin(op, m, t))
+		if err != nil {
+			return err
+		}
+		if err := storeRecords(sub, list); err != nil {
+			return err
+		}
+	}
+	next := page.State()
+	e.complete(next)
+	run := &qbconnect.SyncRun{ID: next.RunID, Status: qbconnect.SyncComplete, Pages: next.Pages, Fetched: next.Fetched,
+		Deleted: next.Deleted, Restarts: next.Restarts, FinishedAt: next.LastCompleteAt}
+	return ignoreConflict(page.Commit(next, run))
+}
+
+// ingestRefreshIn stores a finished refresh in the transaction that
+// completes it (IngestPage), and ends the pass that awaits it.
+func (e *Engine) ingestRefreshIn(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation, d *dataType, m syncMeta) (bool, error) {
+	recs := e.refreshRecords(ctx, op)
+	if m.Ends {
+		page, err := e.states.JoinSyncPage(ctx, tx, op.CompanyID, d.name, m.key())
+		switch c := qbconnect.ErrorCodeOf(err); {
+		case c == qbconnect.EConflict || c == qbconnect.ENotFound:
+		case err != nil:
+			return false, err
+		default:
+			if err := e.endPass(page, op, m, recs); err != nil {
+				return false, err
+			}
+			return true, nil
+		}
+	}
+	grouped := e.byType(recs)
+	for _, t := range e.balanceTypes() {
+		list := grouped[t]
+		if len(list) == 0 {
+			continue
+		}
+		page, err := e.states.JoinRecordsPage(ctx, tx, refreshOrigin(op, m, t))
+		if err == nil {
+			err = storeRecords(page, list)
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// ingestRefresh is ingestRefreshIn in transactions of its own
+// (HandleOperation).
+func (e *Engine) ingestRefresh(ctx context.Context, op *qbconnect.Operation, d *dataType, m syncMeta) error {
+	recs := e.refreshRecords(ctx, op)
+	if m.Ends {
+		page, err := e.states.BeginSyncPage(ctx, op.CompanyID, d.name, m.key())
+		switch c := qbconnect.ErrorCodeOf(err); {
+		case c == qbconnect.EConflict || c == qbconnect.ENotFound:
+		case err != nil:
+			return err
+		default:
+			return e.endPass(page, op, m, recs)
+		}
+	}
+	var errs []error
+	grouped := e.byType(recs)
+	for _, t := range e.balanceTypes() {
+		list := grouped[t]
+		if len(list) == 0 {
+			continue
+		}
+		page, err := e.states.BeginRecordsPage(ctx, refreshOrigin(op, m, t))
+		if err == nil {
+			err = storeRecords(page, list)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// balanceRequestID is the requestID prefix of a write's balance queries.
+const balanceRequestID = "b"
+
+// balanceQueries returns the queries that read again, in a write's own
+// message set and after it, the customers and vendors whose balances the
+// write moves: those the written transaction names (by ListID or
+// FullName, as the client named them), those it named as stored (an
+// update that moves it to another customer, a delete, a void), and their
+// parent customers. rec is the write's Add or Mod element; nil for a
+// delete or void.
+func (e *Engine) balanceQueries(ctx context.Context, d *dataType, w qbconnect.WriteRequest, rec *qbxml.Node) ([]qbxml.Element, error) {
+	types := e.balanceTypes()
+	if !d.movesRef && !d.movesLines || len(types) == 0 {
+		return nil, nil
+	}
+	type refs struct{ ids, names []string }
+	want := map[string]*refs{}
+	for _, t := range types {
+		want[t] = &refs{}
+	}
+	refTypes := types // a journal entry line's EntityRef: either
+	if d.movesRef {
+		refTypes = []string{"vendors"}
+		if d.ref == "CustomerRef" {
+			refTypes = []string{"customers"}
+		}
+	}
+	addID := func(id string) {
+		for _, t := range refTypes {
+			if r := want[t]; r != nil && id != "" && !slices.Contains(r.ids, id) {
+				r.ids = append(r.ids, id)
+			}
+		}
+	}
+	addRef := func(ref *qbxml.Node) {
+		if id, ok := ref.ChildText("ListID"); ok {
+			addID(id)
+			return
+		}
+		name, _ := ref.ChildText("FullName")
+		for _, t := range refTypes {
+			r := want[t]
+			if r == nil || name == "" {
+				continue
+			}
+			// "Parent:Job" names its parents too.
+			for i := len(name); i > 0; i = strings.LastIndex(name[:i], ":") {
+				if n := name[:i]; !slices.Contains(r.names, n) {
+					r.names = append(r.names, n)
+				}
+			}
+		}
+	}
+	if rec != nil {
+		if d.movesRef {
+			if ref := rec.Child(d.ref); ref != nil {
+				addRef(ref)
+			}
+		}
+		if d.movesLines {
+			walkNodes(rec, func(n *qbxml.Node) {
+				if n.Name == "EntityRef" {
+					addRef(n)
+				}
+			})
+		}
+	}
+	if w.ID != "" {
+		old, err := e.records.FindRecord(ctx, w.OrgID, w.CompanyID, d.name, w.ID)
+		switch {
+		case qbconnect.ErrorCodeOf(err) == qbconnect.ENotFound:
+		case err != nil:
+			return nil, err
+		case !old.Deleted:
+			for _, id := range entitiesOf(d, old) {
+				addID(id)
+			}
+		}
+	}
+	if r := want["customers"]; r != nil && len(r.ids) > 0 {
+		parents, err := e.storedParents(ctx, w.OrgID, w.CompanyID, r.ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range parents {
+			if !slices.Contains(r.ids, id) {
+				r.ids = append(r.ids, id)
+			}
+		}
+	}
+	var out []qbxml.Element
+	for _, t := range types {
+		r := want[t]
+		for _, by := range []struct {
+			el   string
+			vals []string
+		}{{"ListID", r.ids}, {"FullName", r.names}} {
+			if len(by.vals) == 0 {
+				continue
+			}
+			q := qbxml.NewNode(e.byName[t].object+"QueryRq").SetAttr("requestID", fmt.Sprintf("%s%d", balanceRequestID, len(out)+1))
+			for _, v := range by.vals {
+				q.Add(qbxml.NewText(by.el, v))
+			}
+			out = append(out, q)
+		}
+	}
+	return out, nil
+}
+
+// storedParents returns the ListIDs of the stored parents, grandparents
+// and so on of the stored customers ids.
+func (e *Engine) storedParents(ctx context.Context, orgID, companyID string, ids []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		seen[id] = true
+	}
+	for depth := 0; len(ids) > 0 && depth < maxParentDepth; depth++ {
+		list, _, err := e.records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: orgID, CompanyID: companyID, Type: "customers", IDs: ids, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		ids = nil
+		for _, r := range list {
+			if r.RefID != "" && !seen[r.RefID] {
+				seen[r.RefID] = true
+				ids = append(ids, r.RefID)
+				out = append(out, r.RefID)
+			}
+		}
+	}
+	return out, nil
+}
+
+// walkNodes calls fn with n and each of its descendants.
+func walkNodes(n *qbxml.Node, fn func(*qbxml.Node)) {
+	fn(n)
+	for _, c := range n.Children {
+		walkNodes(c, fn)
+	}
+}
+
+// isBalanceResponse reports whether a write's response answers one of
+// its balance queries.
+func isBalanceResponse(r *qbxml.Response) bool {
+	return strings.HasPrefix(r.RequestID, balanceRequestID)
+}
+
+// balanceRecord returns the stored record of a Ret a balance query
+// answered with, or nil for another element.
+func (e *Engine) balanceRecord(n *qbxml.Node) *qbconnect.Record {
+	for _, t := range e.balanceTypes() {
+		if d := e.byName[t]; n.Name == d.object+"Ret" {
+			return e.record(d, n, nil)
+		}
+	}
+	return nil
+}
+
+// storeBalances stores the customers and vendors a write read back,
+// with the write's own changes: in tx when it is not nil (ApplyWrite),
+// else in a transaction of their own.
+func (e *Engine) storeBalances(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation, recs []*qbconnect.Record) error {
+	var errs []error
+	for _, t := range e.balanceTypes() {
+		var list []*qbconnect.Record
+		for _, r := range recs {
+			if r.Type == t {
+				r.CompanyID = op.CompanyID
+				list = append(list, r)
+			}
+		}
+		if len(list) == 0 {
+			continue
+		}
+		origin := qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: t, OperationID: op.ID}
+		var page *store.SyncPage
+		var err error
+		if tx != nil {
+			page, err = e.states.JoinRecordsPage(ctx, tx, origin)
+		} else {
+			page, err = e.states.BeginRecordsPage(ctx, origin)
+		}
+		if err == nil {
+			err = storeRecords(page, list)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
