@@ -517,6 +517,20 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
 
+// oneOf returns the condition that col holds one of values (at least
+// one), and its arguments: one array on PostgreSQL, a placeholder each on
+// SQLite.
+func (db *DB) oneOf(col string, values []string) (string, []any) {
+	if db.dialect == Postgres {
+		return col + " = ANY(?::text[])", []any{values}
+	}
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
+	}
+	return col + " IN (?" + strings.Repeat(", ?", len(values)-1) + ")", args
+}
+
 // scanIDs reads and closes rows of one string column.
 func scanIDs(rows *sql.Rows) ([]string, error) {
 	defer rows.Close()

@@ -797,21 +797,11 @@ func (p *SyncPage) Stored(ids []string, types ...string) ([]*qbconnect.Record, e
 	var out []*qbconnect.Record
 	for start := 0; start < len(ids); start += recordBatch {
 		batch := ids[start:min(start+recordBatch, len(ids))]
-		q := "SELECT " + recordColumns + " FROM records r WHERE r.company_id = ? AND NOT r.deleted AND r.type IN (?" +
-			strings.Repeat(", ?", len(types)-1) + ")"
-		args := []any{p.company}
-		for _, t := range types {
-			args = append(args, t)
-		}
-		if p.db.dialect == Postgres {
-			q, args = q+" AND r.id = ANY(?::text[])", append(args, batch)
-		} else {
-			q += " AND r.id IN (?" + strings.Repeat(", ?", len(batch)-1) + ")"
-			for _, id := range batch {
-				args = append(args, id)
-			}
-		}
-		rows, err := p.tx.query(p.ctx, q, args...)
+		inTypes, typeArgs := p.db.oneOf("r.type", types)
+		inIDs, idArgs := p.db.oneOf("r.id", batch)
+		args := append(append([]any{p.company}, typeArgs...), idArgs...)
+		rows, err := p.tx.query(p.ctx, "SELECT "+recordColumns+" FROM records r WHERE r.company_id = ? AND NOT r.deleted AND "+
+			inTypes+" AND "+inIDs, args...)
 		if err != nil {
 			return nil, fmt.Errorf("stored records: %w", err)
 		}
@@ -953,17 +943,9 @@ func recordEventsWanted(ctx context.Context, tx *tx, companyID string) (bool, er
 // recordIDs returns which of ids are stored for the page's company and
 // type.
 func (p *SyncPage) recordIDs(ids []string) (map[string]bool, error) {
-	q := "SELECT id FROM records WHERE company_id = ? AND type = ?"
-	args := []any{p.company, p.typ}
-	if p.db.dialect == Postgres {
-		q, args = q+" AND id = ANY(?::text[])", append(args, ids)
-	} else {
-		q += " AND id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")"
-		for _, id := range ids {
-			args = append(args, id)
-		}
-	}
-	rows, err := p.tx.query(p.ctx, q, args...)
+	inIDs, idArgs := p.db.oneOf("id", ids)
+	rows, err := p.tx.query(p.ctx, "SELECT id FROM records WHERE company_id = ? AND type = ? AND "+inIDs,
+		append([]any{p.company, p.typ}, idArgs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("changed records: %w", err)
 	}
