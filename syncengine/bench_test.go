@@ -252,7 +252,7 @@ func cachedFleetCompany(b *testing.B) string {
 //     platform with its garbage collection and background goroutines
 //     (the pool, the listener), which the figure above leaves out; the
 //     runners' own bookkeeping is in it too, so it is an upper bound
-//     (Linux only, 0 elsewhere);
+//     (0 where processCPU cannot tell);
 //   - qb-share-%: the slowest company's time inside QuickBooks over the
 //     wall time;
 //   - platform-share-%: the rest of the wall time, what the platform
@@ -404,7 +404,7 @@ func newFleet(b *testing.B, dsn, file string, n int) *fleet {
 // to the end on its own goroutine, and measures.
 func (f *fleet) run(b *testing.B) fleetResult {
 	ctx := b.Context()
-	procBefore, waitBefore, pgBefore := testenv.ProcessCPU(0), f.env.DB.SQLDB().Stats().WaitDuration, testenv.PostgresCPU()
+	procBefore, waitBefore, pgBefore := processCPU(), f.env.DB.SQLDB().Stats().WaitDuration, testenv.PostgresCPU()
 	start := time.Now()
 	errs := make(chan error, len(f.comps))
 	var wg sync.WaitGroup
@@ -416,7 +416,7 @@ func (f *fleet) run(b *testing.B) fleetResult {
 		}()
 	}
 	wg.Wait()
-	r := fleetResult{wall: time.Since(start), proc: testenv.ProcessCPU(0) - procBefore, poolWait: f.env.DB.SQLDB().Stats().WaitDuration - waitBefore,
+	r := fleetResult{wall: time.Since(start), proc: processCPU() - procBefore, poolWait: f.env.DB.SQLDB().Stats().WaitDuration - waitBefore,
 		postgres: testenv.PostgresCPU() - pgBefore}
 	close(errs)
 	for err := range errs {

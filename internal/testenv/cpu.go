@@ -10,16 +10,12 @@ import (
 	"time"
 )
 
-// ProcessCPU returns the user and system CPU time the process pid has used
-// (0 for this process's own, pid 0), from /proc: 0 where there is none.
-// Benchmarks report CPU time beside wall time because a machine busy with
-// other work inflates the latter far more.
+// ProcessCPU returns the user and system CPU time the process pid has used,
+// from /proc: 0 where there is none. Benchmarks report CPU time beside
+// wall time because a machine busy with other work inflates the latter
+// far more.
 func ProcessCPU(pid int) time.Duration {
-	path := "/proc/self/stat"
-	if pid != 0 {
-		path = fmt.Sprintf("/proc/%d/stat", pid)
-	}
-	own, _, _ := procStat(path)
+	own, _, _ := procStat(fmt.Sprintf("/proc/%d/stat", pid))
 	return own
 }
 
