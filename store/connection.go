@@ -262,47 +262,61 @@ func (s *ConnectionStore) SetHealth(ctx context.Context, id string, h qbconnect.
 }
 
 func setHealth(ctx context.Context, tx *tx, id string, h qbconnect.Health) error {
-	if h.Code == "" {
-		return qbconnect.Errorf(qbconnect.EInvalid, "health code is required")
-	}
-	var code, message, resolution, qbCode, connectorID string
-	var since int64
-	var needsUser bool
-	err := tx.queryRow(ctx, "SELECT health_code, health_message, health_resolution, health_qb_code, needs_user, health_since, COALESCE(connector_id, '') FROM connections WHERE id = ?"+
-		tx.db.forUpdate("FOR UPDATE"), id).Scan(&code, &message, &resolution, &qbCode, &needsUser, &since, &connectorID)
+	cur, err := lockConnection(ctx, tx, id)
 	if err != nil {
-		return notFound(err, "connection", id)
+		return err
 	}
+	_, err = setHealthOf(ctx, tx, cur, h)
+	return err
+}
+
+// lockConnection reads the connection, locked for the rest of tx.
+func lockConnection(ctx context.Context, tx *tx, id string) (*qbconnect.Connection, error) {
+	c, err := scanConnection(tx.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE id = ?"+tx.db.forUpdate("FOR UPDATE"), id))
+	if err != nil {
+		return nil, notFound(err, "connection", id)
+	}
+	return c, nil
+}
+
+// setHealthOf sets the health of cur, the connection as tx holds it
+// locked (lockConnection), and returns the connection as it leaves it.
+func setHealthOf(ctx context.Context, tx *tx, cur *qbconnect.Connection, h qbconnect.Health) (*qbconnect.Connection, error) {
+	if h.Code == "" {
+		return nil, qbconnect.Errorf(qbconnect.EInvalid, "health code is required")
+	}
+	was := cur.Health
 	// The same health again (every result says "Connected") changes only
 	// times that no connector's poll reads: the connector is woken (the
 	// queue's caller relies on it) but the connections it remembers stand.
-	same := code == h.Code && message == h.Message && resolution == h.Resolution && qbCode == h.QBCode && needsUser == h.NeedsUser
+	same := was.Code == h.Code && was.Message == h.Message && was.Resolution == h.Resolution && was.QBCode == h.QBCode && was.NeedsUser == h.NeedsUser
 	now := tx.db.now()
+	since := micros(was.Since)
 	switch {
-	case code == h.Code:
+	case was.Code == h.Code:
 		// Keep since: the same condition goes on.
 	case h.Since.IsZero():
 		since = micros(now)
 	default:
 		since = micros(h.Since)
 	}
-	_, err = tx.exec(ctx, `UPDATE connections SET health_code = ?, health_message = ?, health_resolution = ?, health_qb_code = ?,
+	after, err := scanConnection(tx.queryRow(ctx, `UPDATE connections SET health_code = ?, health_message = ?, health_resolution = ?, health_qb_code = ?,
 		health_since = ?, needs_user = ?, last_request_at = COALESCE(?, last_request_at),
-		last_success_at = COALESCE(?, last_success_at), updated_at = ? WHERE id = ?`,
+		last_success_at = COALESCE(?, last_success_at), updated_at = ? WHERE id = ? RETURNING `+connectionColumns,
 		h.Code, h.Message, h.Resolution, h.QBCode, since, h.NeedsUser,
-		nullMicros(h.LastRequestAt), nullMicros(h.LastSuccessAt), micros(now), id)
+		nullMicros(h.LastRequestAt), nullMicros(h.LastSuccessAt), micros(now), cur.ID))
 	if err != nil {
-		return fmt.Errorf("set health of %s: %w", id, err)
+		return nil, fmt.Errorf("set health of %s: %w", cur.ID, err)
 	}
 	if same {
-		err = tx.notify(ctx, connectorID)
+		err = tx.notify(ctx, cur.ConnectorID)
 	} else {
-		err = notifyConnectionsChanged(ctx, tx, connectorID)
+		err = notifyConnectionsChanged(ctx, tx, cur.ConnectorID)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return tx.notify(ctx, id)
+	return after, tx.notify(ctx, cur.ID)
 }
 
 // SetPaused pauses or resumes a connection; resuming wakes its connector.

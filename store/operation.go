@@ -700,13 +700,21 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 		if !issued {
 			return qbconnect.Errorf(qbconnect.EConflict, "lease %q was not issued for operation %s", leaseID, opID)
 		}
+		current := op.Status == qbconnect.OpInFlight && op.LeaseID == leaseID
+		setsHealth := current && out.Health != nil
+		// before is the connection as this completion finds it; locked
+		// when the completion sets its health, which starts from it.
 		var before *qbconnect.Connection
-		if out.Then != nil {
+		switch {
+		case setsHealth:
+			if before, err = lockConnection(ctx, tx, op.ConnectionID); err != nil {
+				return err
+			}
+		case out.Then != nil:
 			if before, err = scanConnection(tx.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE id = ?", op.ConnectionID)); err != nil {
 				return notFound(err, "connection", op.ConnectionID)
 			}
 		}
-		current := op.Status == qbconnect.OpInFlight && op.LeaseID == leaseID
 		// A sync page's result is written after Then, unless Then consumed
 		// it (completionTx.consumeResult): its records are stored instead
 		// of its answer. Other results are written at once: a second
@@ -747,22 +755,31 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, opID, leaseID, applied, micros(now), response, isResult, encodeError(out.Failure)); err != nil {
 			return fmt.Errorf("complete %s: %w", opID, err)
 		}
-		if current && out.Health != nil {
+		// after is the connection as this completion leaves it, read back
+		// by the statement that changes it.
+		after := before
+		if setsHealth {
 			h := *out.Health
 			h.LastRequestAt = &now
 			if out.Failure == nil {
 				h.LastSuccessAt = &now
 			}
-			if err := setHealth(ctx, tx, op.ConnectionID, h); err != nil {
+			if after, err = setHealthOf(ctx, tx, before, h); err != nil {
 				return err
 			}
 		} else if applied && out.Failure == nil {
-			if _, err := tx.exec(ctx, "UPDATE connections SET last_success_at = ? WHERE id = ?", micros(now), op.ConnectionID); err != nil {
-				return fmt.Errorf("complete %s: %w", opID, err)
+			if after, err = scanConnection(tx.queryRow(ctx, "UPDATE connections SET last_success_at = ? WHERE id = ? RETURNING "+connectionColumns,
+				micros(now), op.ConnectionID)); err != nil {
+				return notFound(err, "connection", op.ConnectionID)
 			}
 		}
 		// The connector is free for its next item.
-		if err := notifyConnection(ctx, tx, op.ConnectionID); err != nil {
+		if after != nil {
+			err = notifyConnectionOf(ctx, tx, after)
+		} else {
+			err = notifyConnection(ctx, tx, op.ConnectionID)
+		}
+		if err != nil {
 			return err
 		}
 		// The result is known: read the rest without copying it back.
@@ -775,10 +792,6 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 		}
 		done.Result = result
 		if applied && out.Then != nil {
-			after, err := scanConnection(tx.queryRow(ctx, "SELECT "+connectionColumns+" FROM connections WHERE id = ?", op.ConnectionID))
-			if err != nil {
-				return notFound(err, "connection", op.ConnectionID)
-			}
 			c := &completionTx{tx: tx, op: done, before: before, after: after}
 			if err := out.Then(ctx, c); err != nil {
 				return err
@@ -810,10 +823,15 @@ func notifyConnection(ctx context.Context, tx *tx, connID string) error {
 	if err := tx.queryRow(ctx, "SELECT COALESCE(connector_id, '') FROM connections WHERE id = ?", connID).Scan(&connectorID); err != nil {
 		return fmt.Errorf("notify %s: %w", connID, err)
 	}
-	if err := tx.notify(ctx, connectorID); err != nil {
+	return notifyConnectionOf(ctx, tx, &qbconnect.Connection{ID: connID, ConnectorID: connectorID})
+}
+
+// notifyConnectionOf is notifyConnection for a connection already read.
+func notifyConnectionOf(ctx context.Context, tx *tx, c *qbconnect.Connection) error {
+	if err := tx.notify(ctx, c.ConnectorID); err != nil {
 		return err
 	}
-	return tx.notify(ctx, connID)
+	return tx.notify(ctx, c.ID)
 }
 
 func nonNil(b []byte) []byte {
