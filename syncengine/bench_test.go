@@ -96,7 +96,12 @@ func cachedCompany100k(b *testing.B) string {
 //     HandleOperation alone, by wall time and by the CPU time of its thread
 //     (Linux);
 //   - engine-records/s: records per second of wall time spent outside the
-//     simulator (what the platform itself sustains).
+//     simulator (what the platform itself sustains);
+//   - store-records/s: the ingest's ceiling, measured in the same run: the
+//     same records upserted again, a page per transaction, into an empty
+//     database through the store alone (upsertAgain);
+//   - x-store: ingest-records/s over store-records/s (1 would mean the
+//     engine's decoding, JSON, queue and checkpoints cost nothing).
 func BenchmarkFullSync(b *testing.B) {
 	file := cachedCompany100k(b)
 	b.Run("sqlite", func(b *testing.B) { benchFullSync(b, file, storetest.SQLiteDSN) })
@@ -109,6 +114,7 @@ func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
 	var wall, inQB, cpu, ingest, ingestCPU time.Duration
 	records := 0
 	var last *harness
+	var lastStates []*qbconnect.SyncState
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		h := newHarness(b, harnessOptions{CompanyFile: file, DSN: dsn(b), Engine: syncengine.Config{MaxReturned: 500}})
@@ -124,7 +130,7 @@ func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
 		ingest += h.ingest
 		ingestCPU += h.ingestCPU
 		records += fetched(states)
-		last = h
+		last, lastStates = h, states
 	}
 	if records < 100000 {
 		b.Fatalf("synced %d records, want at least 100,000", records)
@@ -145,7 +151,63 @@ func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
 	if ingestCPU > 0 {
 		b.ReportMetric(rate(records, ingestCPU), "ingest-cpu-records/s")
 	}
+	stored, took := upsertAgain(b, last, lastStates, dsn)
+	b.ReportMetric(rate(stored, took), "store-records/s")
+	b.ReportMetric(rate(records, ingest)/rate(stored, took), "x-store")
 	b.ReportMetric(0, "ns/op")
+}
+
+// upsertAgain reads back every record the sync of h stored and upserts
+// them into an empty database of the same kind through the store alone
+// (RecordStore.UpsertRecords, one transaction per page of
+// syncengine.Config.MaxReturned records), type after type, each type's
+// in the order the API lists them (update time, then ID), and returns how
+// many and the time taken. That rate is
+// the ceiling of the ingest: what it would reach if decoding, the JSON,
+// the queue and the checkpoints cost nothing. x-store is the ingest's
+// rate over it.
+func upsertAgain(b *testing.B, h *harness, states []*qbconnect.SyncState, dsn storetest.DSNFunc) (int, time.Duration) {
+	b.Helper()
+	const page = 500 // harnessOptions.Engine.MaxReturned in benchFullSync
+	var pages [][]*qbconnect.Record
+	for _, st := range states {
+		var rs []*qbconnect.Record
+		cursor := ""
+		for {
+			got, next, err := h.env.Records.ListRecords(h.ctx, qbconnect.RecordFilter{OrgID: h.org.ID, CompanyID: h.conn.CompanyID,
+				Type: st.DataType, IncludeDeleted: true, Limit: 1000, Cursor: cursor})
+			if err != nil {
+				b.Fatal(err)
+			}
+			rs = append(rs, got...)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		for len(rs) > 0 {
+			n := min(page, len(rs))
+			pages = append(pages, rs[:n])
+			rs = rs[n:]
+		}
+	}
+	e := storetest.NewEnv(b, dsn(b), store.Options{})
+	c := e.Company(b, e.Org(b, "Again").ID, "Again")
+	n := 0
+	for _, p := range pages {
+		for _, r := range p {
+			r.CompanyID = c.ID
+		}
+		n += len(p)
+	}
+	runtime.GC()
+	start := time.Now()
+	for _, p := range pages {
+		if err := e.Records.UpsertRecords(b.Context(), p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return n, time.Since(start)
 }
 
 // decodeResponses decodes every answer QuickBooks gave the harness with
