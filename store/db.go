@@ -121,10 +121,11 @@ type DB struct {
 	// checkpoint runs SQLite's checkpoints beside the writer
 	// (checkpoint.go); nil with PostgreSQL.
 	checkpoint *checkpointer
-	// recordUpsert is the full-batch record upsert, prepared on SQLite's
+	// recordUpsert (UpsertRecords' full batch) and pageUpsert (a sync
+	// page's write of sqlitePageFlush records) are prepared on SQLite's
 	// writer at Open: a sync page that joins a transaction holding the
-	// writer could not prepare it then. Nil with PostgreSQL.
-	recordUpsert *sql.Stmt
+	// writer could not prepare them then. Nil with PostgreSQL.
+	recordUpsert, pageUpsert *sql.Stmt
 }
 
 // Open opens the store named by dsn and applies pending migrations.
@@ -155,6 +156,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	if db.dialect != Postgres {
 		if db.recordUpsert, err = db.write.PrepareContext(ctx, recordInsertSQL(recordBatch)); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("prepare record upsert: %w", err)
+		}
+		if db.pageUpsert, err = db.write.PrepareContext(ctx, recordInsertSQL(sqlitePageFlush)); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("prepare record upsert: %w", err)
 		}
@@ -299,6 +304,9 @@ func (db *DB) closePools() error {
 	errs = append(errs, db.checkpoint.stop())
 	if db.recordUpsert != nil {
 		errs = append(errs, db.recordUpsert.Close())
+	}
+	if db.pageUpsert != nil {
+		errs = append(errs, db.pageUpsert.Close())
 	}
 	if db.read != nil && db.read != db.write {
 		errs = append(errs, db.read.Close())

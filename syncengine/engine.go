@@ -481,8 +481,9 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 		return e.restartPass(ctx, st, d, cause)
 	}
 	// The answer is decoded on a goroutine of its own while this one
-	// writes what it decoded so far: with two cores the page takes about
-	// as long as the slower of the two.
+	// writes what it decoded so far (the page writes every few hundred
+	// records, store.SyncPage.flushAt): with two cores the page takes
+	// about as long as the slower of the two.
 	items := make(chan []pageItem, 4)
 	stop := make(chan struct{})
 	read := make(chan pageRead, 1)
