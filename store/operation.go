@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -217,16 +218,18 @@ func (q *QueueStore) enqueueOp(ctx context.Context, tx *tx, op *qbconnect.Operat
 	if err != nil {
 		return nil, err
 	}
-	var connID, companyID, connectorID string
+	var connID, orgID, companyID, connectorID string
 	var status qbconnect.ConnectionStatus
-	where, arg := "id = ?", op.ConnectionID
+	// A connection is selected by its ID alone (see inOrg), a company's
+	// active one by organisation and company.
+	where, args := "id = ?", []any{op.ConnectionID}
 	if op.ConnectionID == "" {
-		where, arg = "company_id = ? AND status <> 'Unlinked'", op.CompanyID
+		where, args = "org_id = ? AND company_id = ? AND status <> 'Unlinked'", []any{op.OrgID, op.CompanyID}
 	}
-	err = tx.queryRow(ctx, "SELECT id, company_id, COALESCE(connector_id, ''), status FROM connections WHERE org_id = ? AND "+where,
-		op.OrgID, arg).Scan(&connID, &companyID, &connectorID, &status)
-	if err != nil {
-		return nil, notFound(err, "connection", arg)
+	err = tx.queryRow(ctx, "SELECT id, org_id, company_id, COALESCE(connector_id, ''), status FROM connections WHERE "+where,
+		args...).Scan(&connID, &orgID, &companyID, &connectorID, &status)
+	if err != nil || orgID != op.OrgID {
+		return nil, notFound(inOrg(err, orgID, op.OrgID), "connection", cmp.Or(op.ConnectionID, op.CompanyID))
 	}
 	if status == qbconnect.StatusUnlinked {
 		return nil, qbconnect.Errorf(qbconnect.EConflict, "connection %s is unlinked", connID)
