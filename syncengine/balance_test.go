@@ -641,3 +641,30 @@ func TestACustomersBalanceFollowsACreditCardRefundAddedInQuickBooks(t *testing.T
 		})
 	}
 }
+
+// A company's first statement charge comes after its first sync: the
+// charges pass that brings it is full (the type held nothing, so there
+// was no high-water mark to ask from), and it moves the customer's
+// balance all the same.
+func TestTheFirstChargeOfACompanyMovesTheStoredBalance(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newBalanceHarness(t, dsn, "charges")
+			h.qb(`<ItemServiceAddRq><ItemServiceAdd><Name>Mooring</Name><SalesOrPurchase><Price>150.00</Price><AccountRef><FullName>Services</FullName></AccountRef></SalesOrPurchase></ItemServiceAdd></ItemServiceAddRq>`)
+			states := h.syncNow(qbconnect.SyncRequest{DataTypes: h.types})
+			allComplete(t, states, h.types...)
+
+			h.simNow.Advance(time.Hour)
+			h.env.Clock.Advance(time.Hour)
+			h.qb(`<ChargeAddRq><ChargeAdd><CustomerRef><ListID>` + h.job + `</ListID></CustomerRef><TxnDate>2026-03-02</TxnDate>
+				<ItemRef><FullName>Mooring</FullName></ItemRef><Quantity>1</Quantity><Rate>150</Rate></ChargeAdd></ChargeAddRq>`)
+			states = h.syncNow(qbconnect.SyncRequest{DataTypes: h.types})
+			allComplete(t, states, h.types...)
+			if st := stateOf(t, states, "charges"); st.Mode != qbconnect.SyncFull || st.Fetched != 1 {
+				t.Errorf("charges pass %s fetched %d, want a full pass of the one charge", st.Mode, st.Fetched)
+			}
+			h.wantBalance("customers", h.job, "150.00", "150.00")
+			h.wantBalance("customers", h.parent, "0.00", "150.00")
+		})
+	}
+}

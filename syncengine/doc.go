@@ -88,7 +88,8 @@
 // iterator), and the pass, and with it the sync and sync.completed, ends
 // in the transaction that stores it (store.SyncPage.RecordsPage), so a
 // client told the sync ended reads the new balances. Full passes
-// refresh nothing. A write reads the customers and vendors it moves in
+// refresh nothing, but for the full pass after one that found the type
+// empty (it had no high-water mark to ask from): what it brings is new. A write reads the customers and vendors it moves in
 // its own message set, after the write, and stores them with it: a read
 // right after the write sees the new balance, at no extra round trip.
 //
