@@ -596,6 +596,9 @@ func TestACustomersBalanceFollowsAChargeAddedInQuickBooks(t *testing.T) {
 			charge("2")
 			h.qb(`<TxnDelRq><TxnDelType>Charge</TxnDelType><TxnID>` + first + `</TxnID></TxnDelRq>`)
 			h.sync(qbconnect.SyncIncremental)
+			if r := h.stored("charges", true)[first]; r == nil || !r.Deleted {
+				t.Errorf("the deleted charge is stored as %+v, want deleted", r)
+			}
 			h.wantBalance("customers", h.job, "300.00", "300.00")
 			h.wantBalance("customers", h.parent, "0.00", "300.00")
 			h.wantBalance("customers", h.other, "0.00", "0.00")
