@@ -152,7 +152,8 @@ type DataTypeInfo struct {
 	Transaction bool     `json:"transaction"` // a transaction (TxnID) rather than a list element (ListID)
 	Actions     []string `json:"actions"`     // write actions: create, update, delete, void
 	// RefFilter names the reference whose ListID fills Record.RefID, as the
-	// read API's query parameter: "customerId", "vendorId", "payeeId" or
+	// read API's query parameter: "customerId", "vendorId", "payeeId",
+	// "entityId" (time tracking's employee, vendor or other name) or
 	// "parentId"; "" when the type has none.
 	RefFilter string `json:"refFilter,omitempty"`
 }

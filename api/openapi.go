@@ -238,7 +238,7 @@ func schemas() jsonObj {
 		"Health":                health,
 		"Connection":            connection,
 		"LinkCode":              object([]string{"companyId", "connectionId", "expiresAt"}, jsonObj{"code": str("Shown only here."), "companyId": str(""), "connectionId": str(""), "expiresAt": dateTime()}),
-		"DataType":              object([]string{"name", "object", "transaction", "actions"}, jsonObj{"name": str(""), "object": str("qbXML object."), "transaction": boolean(), "actions": array(enum("create", "update", "delete", "void")), "refFilter": str("Query parameter filtering by the customer, vendor, payee or parent.")}),
+		"DataType":              object([]string{"name", "object", "transaction", "actions"}, jsonObj{"name": str(""), "object": str("qbXML object."), "transaction": boolean(), "actions": array(enum("create", "update", "delete", "void")), "refFilter": str("Query parameter filtering by the customer, vendor, payee, entity or parent.")}),
 		"Record":                record,
 		"SyncState":             syncState,
 		"SyncStatus":            object([]string{"companyId", "data"}, jsonObj{"companyId": str(""), "data": array(ref("SyncState"))}),

@@ -62,10 +62,12 @@ func newCompany(tb testing.TB, e *env, gen companyfile.GenerateOptions) *company
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// An edition with inventory assemblies, so that every writable type
-	// can be written.
-	if err := f.SetFeature(companyfile.FeatureAssemblies, true); err != nil {
-		tb.Fatal(err)
+	// An edition with every feature (assemblies, sites, payroll,
+	// multicurrency), so that every writable type can be written.
+	for _, ft := range companyfile.Features() {
+		if err := f.SetFeature(ft, true); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	if gen.Total() > 0 {
 		if err := f.Generate(ctx, gen); err != nil {

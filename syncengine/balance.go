@@ -30,8 +30,9 @@ import (
 //   - after a write, in the write's own message set (balanceQueries), so
 //     that the balance is stored with the write, at no extra round trip.
 //
-// A full pass refreshes nothing: it reads every customer and vendor
-// anyway.
+// A full pass refreshes nothing (it reads every customer and vendor
+// anyway), unless the type's last pass found it empty: then whatever the
+// full pass brings is new (see newBalanceTracker).
 
 // balanceTypes are the data types whose balances transactions move.
 var balanceTypes = []string{"customers", "vendors"}
@@ -138,10 +139,15 @@ func entitiesOf(d *dataType, r *qbconnect.Record) []string {
 	return nil
 }
 
-// newBalanceTracker returns the tracker of an incremental page of d, or
-// nil when the page cannot move a balance the engine stores.
+// newBalanceTracker returns the tracker of a page of d that may bring
+// changes since the type's last pass, or nil when the page cannot move a
+// balance the engine stores. That is every incremental page, and every
+// page of a full pass after one that found the type empty (a company's
+// first statement charge or refund): without a high-water mark to ask
+// from, that pass is full, but what it brings is new all the same.
 func (e *Engine) newBalanceTracker(st *qbconnect.SyncState, d *dataType) *balanceTracker {
-	if st.Mode != qbconnect.SyncIncremental || !d.movesRef && !d.movesLines || len(e.balanceTypes()) == 0 {
+	wasEmpty := st.Mode == qbconnect.SyncFull && st.LastCompleteAt != nil && st.HighWater.IsZero()
+	if st.Mode != qbconnect.SyncIncremental && !wasEmpty || !d.movesRef && !d.movesLines || len(e.balanceTypes()) == 0 {
 		return nil
 	}
 	return &balanceTracker{d: d, since: map[string]time.Time{}}

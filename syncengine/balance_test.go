@@ -572,3 +572,102 @@ func mustStates(t *testing.T, h *harness) []*qbconnect.SyncState {
 	}
 	return states
 }
+
+// A statement charge is entered in the customer's register, which "keeps
+// a running record of the charges and shows the customer's balance"
+// (QuickBooks' in-product help, "Prepare billing statements"): a charge
+// moves the customer's balance as an invoice does.
+func TestACustomersBalanceFollowsAChargeAddedInQuickBooks(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newBalanceHarness(t, dsn, "charges")
+			h.qb(`<ItemServiceAddRq><ItemServiceAdd><Name>Mooring</Name><SalesOrPurchase><Price>150.00</Price><AccountRef><FullName>Services</FullName></AccountRef></SalesOrPurchase></ItemServiceAdd></ItemServiceAddRq>`)
+			charge := func(qty string) string {
+				return txnID(h.qb(`<ChargeAddRq><ChargeAdd><CustomerRef><ListID>` + h.job + `</ListID></CustomerRef><TxnDate>2026-03-02</TxnDate>
+					<ItemRef><FullName>Mooring</FullName></ItemRef><Quantity>` + qty + `</Quantity><Rate>150</Rate></ChargeAdd></ChargeAddRq>`))
+			}
+			first := charge("1")
+			h.sync(qbconnect.SyncFull)
+			h.wantBalance("customers", h.job, "150.00", "150.00")
+			h.wantBalance("customers", h.parent, "0.00", "150.00")
+
+			h.simNow.Advance(time.Hour)
+			h.env.Clock.Advance(time.Hour)
+			charge("2")
+			h.qb(`<TxnDelRq><TxnDelType>Charge</TxnDelType><TxnID>` + first + `</TxnID></TxnDelRq>`)
+			h.sync(qbconnect.SyncIncremental)
+			if r := h.stored("charges", true)[first]; r == nil || !r.Deleted {
+				t.Errorf("the deleted charge is stored as %+v, want deleted", r)
+			}
+			h.wantBalance("customers", h.job, "300.00", "300.00")
+			h.wantBalance("customers", h.parent, "0.00", "300.00")
+			h.wantBalance("customers", h.other, "0.00", "0.00")
+			if got := h.refreshes()["customers"]; len(got) != 2 {
+				t.Errorf("refreshed customers %v, want the job and its parent read once", got)
+			}
+		})
+	}
+}
+
+// A credit card refund pays back what a credit memo left the customer,
+// and takes that amount from the credit (Intuit's SDK tutorial "Requests
+// and responses for credit card refunds": the refund returns the amount
+// remaining on each credit): the customer's balance, negative while the
+// credit was owed, moves up by the refund.
+func TestACustomersBalanceFollowsACreditCardRefundAddedInQuickBooks(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			// Credit memos are not synced: the refund alone must bring the
+			// new balance.
+			h := newBalanceHarness(t, dsn, "arRefundCreditCards")
+			credit := txnID(h.qb(`<CreditMemoAddRq><CreditMemoAdd><CustomerRef><ListID>` + h.job + `</ListID></CustomerRef><TxnDate>2026-03-01</TxnDate>
+				<CreditMemoLineAdd><Desc>Returned rope</Desc><Amount>100.00</Amount></CreditMemoLineAdd></CreditMemoAdd></CreditMemoAddRq>`))
+			refund := func(amount string) {
+				h.qb(`<ARRefundCreditCardAddRq><ARRefundCreditCardAdd><CustomerRef><ListID>` + h.job + `</ListID></CustomerRef>
+					<RefundFromAccountRef><FullName>Checking</FullName></RefundFromAccountRef><TxnDate>2026-03-02</TxnDate>
+					<RefundAppliedToTxnAdd><TxnID>` + credit + `</TxnID><RefundAmount>` + amount + `</RefundAmount></RefundAppliedToTxnAdd></ARRefundCreditCardAdd></ARRefundCreditCardAddRq>`)
+			}
+			refund("10.00")
+			h.sync(qbconnect.SyncFull)
+			h.wantBalance("customers", h.job, "-90.00", "-90.00")
+
+			h.simNow.Advance(time.Hour)
+			h.env.Clock.Advance(time.Hour)
+			refund("40.00")
+			h.sync(qbconnect.SyncIncremental)
+			h.wantBalance("customers", h.job, "-50.00", "-50.00")
+			h.wantBalance("customers", h.parent, "0.00", "-50.00")
+			if got := h.refreshes()["customers"]; len(got) != 2 {
+				t.Errorf("refreshed customers %v, want the job and its parent read once", got)
+			}
+			h.checkMirror(1, "arRefundCreditCards")
+		})
+	}
+}
+
+// A company's first statement charge comes after its first sync: the
+// charges pass that brings it is full (the type held nothing, so there
+// was no high-water mark to ask from), and it moves the customer's
+// balance all the same.
+func TestTheFirstChargeOfACompanyMovesTheStoredBalance(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newBalanceHarness(t, dsn, "charges")
+			h.qb(`<ItemServiceAddRq><ItemServiceAdd><Name>Mooring</Name><SalesOrPurchase><Price>150.00</Price><AccountRef><FullName>Services</FullName></AccountRef></SalesOrPurchase></ItemServiceAdd></ItemServiceAddRq>`)
+			states := h.syncNow(qbconnect.SyncRequest{DataTypes: h.types})
+			allComplete(t, states, h.types...)
+
+			h.simNow.Advance(time.Hour)
+			h.env.Clock.Advance(time.Hour)
+			h.qb(`<ChargeAddRq><ChargeAdd><CustomerRef><ListID>` + h.job + `</ListID></CustomerRef><TxnDate>2026-03-02</TxnDate>
+				<ItemRef><FullName>Mooring</FullName></ItemRef><Quantity>1</Quantity><Rate>150</Rate></ChargeAdd></ChargeAddRq>`)
+			states = h.syncNow(qbconnect.SyncRequest{DataTypes: h.types})
+			allComplete(t, states, h.types...)
+			if st := stateOf(t, states, "charges"); st.Mode != qbconnect.SyncFull || st.Fetched != 1 {
+				t.Errorf("charges pass %s fetched %d, want a full pass of the one charge", st.Mode, st.Fetched)
+			}
+			h.wantBalance("customers", h.job, "150.00", "150.00")
+			h.wantBalance("customers", h.parent, "0.00", "150.00")
+		})
+	}
+}

@@ -15,7 +15,8 @@ type dataTypeSpec struct {
 	object string // qbXML object: XxxQueryRq, XxxRet, XxxAdd...
 	txn    bool
 	// ref is the element whose ListID fills Record.RefID (the customer,
-	// vendor or payee of a transaction, the parent of a list element).
+	// vendor, payee or entity of a transaction, the parent of a list
+	// element).
 	ref string
 }
 
@@ -51,6 +52,17 @@ var dataTypeTable = [...]dataTypeSpec{
 	{"jobTypes", "JobType", false, "ParentRef"},
 	{"customerMessages", "CustomerMsg", false, ""},
 	{"priceLevels", "PriceLevel", false, ""},
+	{"templates", "Template", false, ""},
+	{"currencies", "Currency", false, ""},
+	{"inventorySites", "InventorySite", false, "ParentSiteRef"},
+	{"payrollWageItems", "PayrollItemWage", false, ""},
+	{"payrollNonWageItems", "PayrollItemNonWage", false, ""},
+	{"workersCompCodes", "WorkersCompCode", false, ""},
+	{"unitOfMeasureSets", "UnitOfMeasureSet", false, ""},
+	{"vehicles", "Vehicle", false, ""},
+	{"billingRates", "BillingRate", false, ""},
+	{"leads", "Lead", false, ""},
+	{"toDos", "ToDo", false, ""},
 
 	{"invoices", "Invoice", true, "CustomerRef"},
 	{"creditMemos", "CreditMemo", true, "CustomerRef"},
@@ -70,6 +82,14 @@ var dataTypeTable = [...]dataTypeSpec{
 	{"deposits", "Deposit", true, ""},
 	{"journalEntries", "JournalEntry", true, ""},
 	{"transfers", "Transfer", true, ""},
+	{"charges", "Charge", true, "CustomerRef"},
+	{"arRefundCreditCards", "ARRefundCreditCard", true, "CustomerRef"},
+	{"salesTaxPaymentChecks", "SalesTaxPaymentCheck", true, "PayeeEntityRef"},
+	{"inventoryAdjustments", "InventoryAdjustment", true, "CustomerRef"},
+	{"buildAssemblies", "BuildAssembly", true, ""},
+	{"transferInventories", "TransferInventory", true, ""},
+	{"timeTrackingActivities", "TimeTracking", true, "EntityRef"},
+	{"vehicleMileages", "VehicleMileage", true, "CustomerRef"},
 }
 
 // dataType is a data type with what the schema says about it.
@@ -78,6 +98,14 @@ type dataType struct {
 	query    *qbxml.ElementType // XxxQueryRq
 	ret      *qbxml.ElementType // XxxRet
 	iterator bool               // the query supports iterator="Start"
+	// activeStatus says the query takes ActiveStatus (most lists: without
+	// it QuickBooks returns active elements only).
+	activeStatus bool
+	// modifiedFilter is how the query asks for what changed since a
+	// time: "FromModifiedDate" (lists), "ModifiedDateRangeFilter"
+	// (transactions), or "" when it cannot (templates): then every pass
+	// of the type reads it whole.
+	modifiedFilter string
 	// delType is the ListDelType/TxnDelType of deleted queries, "" when
 	// QuickBooks does not report deletions of the type.
 	delType string
@@ -140,6 +168,12 @@ func newDataTypes() ([]*dataType, map[string]*dataType) {
 			continue // not in this schema version
 		}
 		d.iterator = d.query.Attr("iterator") != nil
+		d.activeStatus = d.query.Child("ActiveStatus") != nil
+		for _, f := range []string{"FromModifiedDate", "ModifiedDateRangeFilter"} {
+			if d.query.Child(f) != nil {
+				d.modifiedFilter = f
+			}
+		}
 		if s.txn {
 			if slices.Contains(txnDel, s.object) {
 				d.delType = s.object

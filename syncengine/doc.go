@@ -54,6 +54,13 @@
 // operation fails the pass with its error, and the next scheduled or
 // on-demand sync starts over (full until a full pass completed).
 //
+// A type whose query has no modified-date filter (TemplateQueryRq) is
+// read whole by every pass, as a full pass; one whose query has no
+// ActiveStatus returns inactive elements without it. A query that
+// QuickBooks answers with status 3250 (the company lacks the type's
+// feature: payroll, sites, assemblies, multicurrency) holds none of the
+// type, and its pass completes empty.
+//
 // The high-water mark after a pass is the latest TimeModified it saw minus
 // the pass's duration, so records changed while a long pass ran are asked
 // for again by the next one.
@@ -62,8 +69,9 @@
 //
 // A customer's or vendor's Balance and TotalBalance move with every
 // transaction on accounts receivable or payable that names it (types
-// whose Ret has an ARAccountRef or APAccountRef, and journal entry lines'
-// EntityRef), and QuickBooks is not known to mark the customer or vendor
+// whose Ret has an ARAccountRef or APAccountRef: invoices, payments,
+// statement charges, credit card refunds, bills and the like; and
+// journal entry lines' EntityRef), and QuickBooks is not known to mark the customer or vendor
 // modified when they do, so an incremental pass would not bring the new
 // balance. An incremental page of such transactions therefore notes the
 // customers and vendors its added, changed or deleted transactions name
@@ -80,7 +88,8 @@
 // iterator), and the pass, and with it the sync and sync.completed, ends
 // in the transaction that stores it (store.SyncPage.RecordsPage), so a
 // client told the sync ended reads the new balances. Full passes
-// refresh nothing. A write reads the customers and vendors it moves in
+// refresh nothing, but for the full pass after one that found the type
+// empty (it had no high-water mark to ask from): what it brings is new. A write reads the customers and vendors it moves in
 // its own message set, after the write, and stores them with it: a read
 // right after the write sees the new balance, at no extra round trip.
 //

@@ -171,7 +171,9 @@ func refFilter(ref string) string {
 		return "vendorId"
 	case "PayeeEntityRef":
 		return "payeeId"
-	case "ParentRef":
+	case "EntityRef":
+		return "entityId"
+	case "ParentRef", "ParentSiteRef":
 		return "parentId"
 	}
 	return ""
@@ -257,15 +259,15 @@ func (e *Engine) pagePlan(st *qbconnect.SyncState, d *dataType) (*syncMeta, stri
 			q.SetAttr("iterator", "Start")
 			q.Add(qbxml.NewText("MaxReturned", strconv.Itoa(e.cfg.MaxReturned)))
 		}
-		if !d.txn {
+		if d.activeStatus {
 			q.Add(qbxml.NewText("ActiveStatus", "All"))
 		}
-		if m.ModifiedFrom != "" {
-			if d.txn {
-				q.Add(qbxml.NewNode("ModifiedDateRangeFilter", qbxml.NewText("FromModifiedDate", m.ModifiedFrom)))
-			} else {
-				q.Add(qbxml.NewText("FromModifiedDate", m.ModifiedFrom))
-			}
+		switch {
+		case m.ModifiedFrom == "":
+		case d.modifiedFilter == "ModifiedDateRangeFilter":
+			q.Add(qbxml.NewNode("ModifiedDateRangeFilter", qbxml.NewText("FromModifiedDate", m.ModifiedFrom)))
+		default:
+			q.Add(qbxml.NewText("FromModifiedDate", m.ModifiedFrom))
 		}
 		if d.query.Child("IncludeLineItems") != nil {
 			q.Add(qbxml.NewText("IncludeLineItems", "true"))
@@ -674,6 +676,12 @@ func (e *Engine) decodePage(d *dataType, st *qbconnect.SyncState, r io.Reader, o
 			if !inDeleted {
 				res.main = it.Response
 			}
+			if !inDeleted && it.Response.StatusCode == featureOff {
+				// The company lacks the type's feature (payroll, sites,
+				// assemblies, multicurrency): it holds none of them, and
+				// the pass completes empty.
+				continue
+			}
 			if err := it.Response.Err(); err != nil && res.statusErr == nil {
 				errors.As(err, &res.statusErr)
 			}
@@ -827,6 +835,10 @@ func asError(err error, msg string) *qbconnect.Error {
 	}
 	return &qbconnect.Error{Code: qbconnect.EInternal, Message: msg, Err: err}
 }
+
+// featureOff is QuickBooks' status for a request that needs a feature
+// the company's edition or preferences lack (qbxml's status table, 3250).
+const featureOff = 3250
 
 // iteratorUnknown is QuickBooks' status for an iterator that expired or
 // belongs to a session that ended.
@@ -1005,7 +1017,7 @@ func (e *Engine) newPass(orgID, companyID string, d *dataType, old *qbconnect.Sy
 		RunID: runID, Mode: qbconnect.SyncFull, Trigger: trigger, StartedAt: &now}
 	if old != nil {
 		st.HighWater, st.DeletedMark, st.LastFullAt, st.LastCompleteAt = old.HighWater, old.DeletedMark, old.LastFullAt, old.LastCompleteAt
-		if !full && old.LastCompleteAt != nil && !old.HighWater.IsZero() {
+		if !full && old.LastCompleteAt != nil && !old.HighWater.IsZero() && d.modifiedFilter != "" {
 			st.Mode = qbconnect.SyncIncremental
 		}
 	}

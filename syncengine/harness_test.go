@@ -67,6 +67,8 @@ type harnessOptions struct {
 	// CompanyFile, when set, is an existing company file to copy instead of
 	// generating one.
 	CompanyFile string
+	// Features are switched on in the generated company file.
+	Features []companyfile.Feature
 	// BalanceMarksModified is qbdsim.Options.BalanceMarksModified.
 	BalanceMarksModified bool
 }
@@ -91,7 +93,7 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	if o.CompanyFile != "" {
 		copyFile(tb, o.CompanyFile, h.file)
 	} else {
-		makeCompany(tb, h.file, h.simNow.Now, o.Generate)
+		makeCompany(tb, h.file, h.simNow.Now, o.Generate, o.Features...)
 	}
 	sim, err := qbdsim.New(qbdsim.Options{Dir: dir, Now: h.simNow.Now, Policy: qbdsim.Policy{Mode: qbdsim.PolicyAlways},
 		BalanceMarksModified: o.BalanceMarksModified})
@@ -104,14 +106,20 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	return h
 }
 
-// makeCompany creates a company file at path and generates o into it.
-func makeCompany(tb testing.TB, path string, now func() time.Time, o companyfile.GenerateOptions) {
+// makeCompany creates a company file at path with features and generates
+// o into it.
+func makeCompany(tb testing.TB, path string, now func() time.Time, o companyfile.GenerateOptions, features ...companyfile.Feature) {
 	tb.Helper()
 	f, err := companyfile.Create(path, "Harbor Supply Co", companyfile.Options{Now: now})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
+	for _, ft := range features {
+		if err := f.SetFeature(ft, true); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	if o.Total() > 0 {
 		if err := f.Generate(context.Background(), o); err != nil {
 			tb.Fatalf("generate: %v", err)
@@ -185,6 +193,17 @@ func (h *harness) qb(req string) *qbxml.Node {
 		return nil
 	}
 	return recs[0]
+}
+
+// queryAll returns every record a query's response holds; a company
+// without the type's feature (status 3250) holds none.
+func queryAll(resp []byte) ([]*qbxml.Node, error) {
+	recs, err := decodeAll(resp)
+	var se *qbxml.StatusError
+	if errors.As(err, &se) && se.Response.StatusCode == 3250 {
+		return nil, nil
+	}
+	return recs, err
 }
 
 // decodeAll returns every record of a response, or the first error status.
@@ -340,10 +359,9 @@ func (h *harness) stored(typ string, includeDeleted bool) map[string]*qbconnect.
 // type in QuickBooks.
 func (h *harness) inQuickBooks(info qbconnect.DataTypeInfo) map[string]string {
 	h.tb.Helper()
-	idEl := "ListID"
-	filter := "<ActiveStatus>All</ActiveStatus>"
+	idEl, filter := "ListID", activeAll(info)
 	if info.Transaction {
-		idEl, filter = "TxnID", ""
+		idEl = "TxnID"
 	}
 	doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><` + info.Object + `QueryRq>` + filter +
 		`<IncludeRetElement>` + idEl + `</IncludeRetElement><IncludeRetElement>EditSequence</IncludeRetElement></` + info.Object + `QueryRq></QBXMLMsgsRq></QBXML>`
@@ -351,7 +369,7 @@ func (h *harness) inQuickBooks(info qbconnect.DataTypeInfo) map[string]string {
 	if err != nil {
 		h.tb.Fatal(err)
 	}
-	recs, err := decodeAll(resp)
+	recs, err := queryAll(resp)
 	if err != nil {
 		h.tb.Fatalf("%s: %v", info.Name, err)
 	}
@@ -364,13 +382,30 @@ func (h *harness) inQuickBooks(info qbconnect.DataTypeInfo) map[string]string {
 	return out
 }
 
+// activeAll is the ActiveStatus filter that asks a list's query for
+// inactive elements too, "" when the query has none (it returns them all).
+func activeAll(info qbconnect.DataTypeInfo) string {
+	if qbxml.Lookup(info.Object+"QueryRq").Child("ActiveStatus") == nil {
+		return ""
+	}
+	return "<ActiveStatus>All</ActiveStatus>"
+}
+
 // modifiedSince counts the objects of a type QuickBooks holds as modified
-// at or after from.
+// at or after from; of a type whose query has no modified-date filter
+// (templates), every object, as every pass of it reads them all.
 func (h *harness) modifiedSince(info qbconnect.DataTypeInfo, from time.Time) int {
 	h.tb.Helper()
-	idEl, filter := "ListID", "<ActiveStatus>All</ActiveStatus><FromModifiedDate>"+from.Format(time.RFC3339)+"</FromModifiedDate>"
-	if info.Transaction {
+	q := qbxml.Lookup(info.Object + "QueryRq")
+	idEl, filter := "ListID", activeAll(info)
+	switch {
+	case q.Child("ModifiedDateRangeFilter") != nil:
 		idEl, filter = "TxnID", "<ModifiedDateRangeFilter><FromModifiedDate>"+from.Format(time.RFC3339)+"</FromModifiedDate></ModifiedDateRangeFilter>"
+	case q.Child("FromModifiedDate") != nil:
+		filter += "<FromModifiedDate>" + from.Format(time.RFC3339) + "</FromModifiedDate>"
+	}
+	if info.Transaction {
+		idEl = "TxnID"
 	}
 	doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><` + info.Object + `QueryRq>` + filter +
 		`<IncludeRetElement>` + idEl + `</IncludeRetElement></` + info.Object + `QueryRq></QBXMLMsgsRq></QBXML>`
@@ -378,7 +413,7 @@ func (h *harness) modifiedSince(info qbconnect.DataTypeInfo, from time.Time) int
 	if err != nil {
 		h.tb.Fatal(err)
 	}
-	recs, err := decodeAll(resp)
+	recs, err := queryAll(resp)
 	if err != nil {
 		h.tb.Fatalf("%s: %v", info.Name, err)
 	}
@@ -394,6 +429,23 @@ func (h *harness) retOf(info qbconnect.DataTypeInfo, id string) *qbxml.Node {
 		if qbxml.Lookup(info.Object+"QueryRq").Child("IncludeLineItems") != nil {
 			extra = "<IncludeLineItems>true</IncludeLineItems>"
 		}
+	}
+	if qbxml.Lookup(info.Object+"QueryRq").Child(idEl) == nil {
+		// The query cannot name one (templates): read them all.
+		resp, err := h.proc.ProcessRequest(h.ctx, h.ticket, []byte(`<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><`+info.Object+`QueryRq/></QBXMLMsgsRq></QBXML>`))
+		if err != nil {
+			h.tb.Fatal(err)
+		}
+		recs, err := decodeAll(resp)
+		if err != nil {
+			h.tb.Fatal(err)
+		}
+		for _, r := range recs {
+			if got, _ := r.ChildText(idEl); got == id {
+				return r
+			}
+		}
+		h.tb.Fatalf("QuickBooks holds no %s %s", info.Object, id)
 	}
 	return h.qb(`<` + info.Object + `QueryRq><` + idEl + `>` + id + `</` + idEl + `>` + extra + `</` + info.Object + `QueryRq>`)
 }

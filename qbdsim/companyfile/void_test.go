@@ -121,3 +121,21 @@ func TestVoidKeepsALongMemoWithinItsLimit(t *testing.T) {
 		t.Errorf("memo of %d characters starting %q", len(got), got[:min(len(got), 12)])
 	}
 }
+
+// A statement charge's Ret has no Memo in qbXML 13.0 (ChargeRet): a void
+// zeroes it and its customer's balance, and adds no element the schema
+// does not have.
+func TestVoidingAStatementChargeAddsNoMemo(t *testing.T) {
+	f, _ := newTestFile(t)
+	custID := addCustomerAndItems(t, f)
+	ch := kid(ok(t, f, `<ChargeAddRq><ChargeAdd><CustomerRef><ListID>`+custID+`</ListID></CustomerRef><TxnDate>2025-03-03</TxnDate>
+		<ItemRef><FullName>Consulting</FullName></ItemRef><Quantity>2</Quantity><Rate>150</Rate></ChargeAdd></ChargeAddRq>`), "ChargeRet")
+	ok(t, f, `<TxnVoidRq><TxnVoidType>Charge</TxnVoidType><TxnID>`+textAt(ch, "TxnID")+`</TxnID></TxnVoidRq>`)
+	v := kid(ok(t, f, `<ChargeQueryRq><TxnID>`+textAt(ch, "TxnID")+`</TxnID></ChargeQueryRq>`), "ChargeRet")
+	if kid(v, "Memo") != nil || textAt(v, "Amount") != "0.00" {
+		t.Errorf("voided charge: %s", marshalNode(v))
+	}
+	if got := textAt(kid(ok(t, f, `<CustomerQueryRq><ListID>`+custID+`</ListID></CustomerQueryRq>`), "CustomerRet"), "Balance"); got != "0.00" {
+		t.Errorf("customer balance after the void %s, want 0.00", got)
+	}
+}

@@ -479,9 +479,10 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 		}
 		voidTree(ret)
 		model, _ := contentModel(t.Ret())
-		if memo := textAt(ret, "Memo"); !strings.HasPrefix(memo, "VOID:") {
-			memo = strings.TrimSpace("VOID: " + memo)
-			if c, ok := lookupChild(model, "Memo"); ok && c.Simple != nil && c.Simple.MaxLength > 0 {
+		// A Ret without a Memo (a statement charge's) gets none.
+		if c, hasMemo := lookupChild(model, "Memo"); hasMemo && !strings.HasPrefix(textAt(ret, "Memo"), "VOID:") {
+			memo := strings.TrimSpace("VOID: " + textAt(ret, "Memo"))
+			if c.Simple != nil && c.Simple.MaxLength > 0 {
 				if r := []rune(memo); len(r) > c.Simple.MaxLength {
 					memo = string(r[:c.Simple.MaxLength])
 				}

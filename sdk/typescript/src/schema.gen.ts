@@ -208,6 +208,74 @@ export interface paths {
         patch: operations["updateAccount"];
         trace?: never;
     };
+    "/v1/companies/{companyId}/arRefundCreditCards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List ar refund credit cards
+         * @description The company's ar refund credit cards as last synced from QuickBooks (qbXML ARRefundCreditCardRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listArRefundCreditCards"];
+        put?: never;
+        /**
+         * Create an ar refund credit card
+         * @description Queues a ARRefundCreditCardAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createArRefundCreditCard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/arRefundCreditCards/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an ar refund credit card
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getArRefundCreditCard"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an ar refund credit card
+         * @description Queues a TxnDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteArRefundCreditCard"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/arRefundCreditCards/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void an ar refund credit card
+         * @description Queues a TxnVoidRq for QuickBooks: the transaction stays, with zero amounts. The answer is the write's operation.
+         */
+        post: operations["voidArRefundCreditCard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/companies/{companyId}/billPaymentChecks": {
         parameters: {
             query?: never;
@@ -348,6 +416,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/companies/{companyId}/billingRates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List billing rates
+         * @description The company's billing rates as last synced from QuickBooks (qbXML BillingRateRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listBillingRates"];
+        put?: never;
+        /**
+         * Create a billing rate
+         * @description Queues a BillingRateAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createBillingRate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/billingRates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a billing rate
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getBillingRate"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a billing rate
+         * @description Queues a ListDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteBillingRate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/companies/{companyId}/bills": {
         parameters: {
             query?: never;
@@ -414,6 +530,130 @@ export interface paths {
          * @description Queues a TxnVoidRq for QuickBooks: the transaction stays, with zero amounts. The answer is the write's operation.
          */
         post: operations["voidBill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/buildAssemblies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List build assemblies
+         * @description The company's build assemblies as last synced from QuickBooks (qbXML BuildAssemblyRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listBuildAssemblies"];
+        put?: never;
+        /**
+         * Create a build assembly
+         * @description Queues a BuildAssemblyAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createBuildAssembly"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/buildAssemblies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a build assembly
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getBuildAssembly"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a build assembly
+         * @description Queues a TxnDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteBuildAssembly"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a build assembly
+         * @description Queues a BuildAssemblyModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
+         */
+        patch: operations["updateBuildAssembly"];
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/charges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List charges
+         * @description The company's charges as last synced from QuickBooks (qbXML ChargeRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listCharges"];
+        put?: never;
+        /**
+         * Create a charge
+         * @description Queues a ChargeAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createCharge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/charges/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a charge
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getCharge"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a charge
+         * @description Queues a TxnDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteCharge"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a charge
+         * @description Queues a ChargeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
+         */
+        patch: operations["updateCharge"];
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/charges/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void a charge
+         * @description Queues a TxnVoidRq for QuickBooks: the transaction stays, with zero amounts. The answer is the write's operation.
+         */
+        post: operations["voidCharge"];
         delete?: never;
         options?: never;
         head?: never;
@@ -886,6 +1126,58 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/currencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List currencies
+         * @description The company's currencies as last synced from QuickBooks (qbXML CurrencyRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listCurrencies"];
+        put?: never;
+        /**
+         * Create a currency
+         * @description Queues a CurrencyAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createCurrency"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/currencies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a currency
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getCurrency"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a currency
+         * @description Queues a ListDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteCurrency"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a currency
+         * @description Queues a CurrencyModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
+         */
+        patch: operations["updateCurrency"];
         trace?: never;
     };
     "/v1/companies/{companyId}/customerMessages": {
@@ -1436,6 +1728,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/companies/{companyId}/inventoryAdjustments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List inventory adjustments
+         * @description The company's inventory adjustments as last synced from QuickBooks (qbXML InventoryAdjustmentRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listInventoryAdjustments"];
+        put?: never;
+        /**
+         * Create an inventory adjustment
+         * @description Queues a InventoryAdjustmentAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createInventoryAdjustment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/inventoryAdjustments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an inventory adjustment
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getInventoryAdjustment"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an inventory adjustment
+         * @description Queues a TxnDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteInventoryAdjustment"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an inventory adjustment
+         * @description Queues a InventoryAdjustmentModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
+         */
+        patch: operations["updateInventoryAdjustment"];
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/inventoryAdjustments/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void an inventory adjustment
+         * @description Queues a TxnVoidRq for QuickBooks: the transaction stays, with zero amounts. The answer is the write's operation.
+         */
+        post: operations["voidInventoryAdjustment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/companies/{companyId}/inventoryAssemblyItems": {
         parameters: {
             query?: never;
@@ -1538,6 +1902,58 @@ export interface paths {
          * @description Queues a ItemInventoryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateInventoryItem"];
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/inventorySites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List inventory sites
+         * @description The company's inventory sites as last synced from QuickBooks (qbXML InventorySiteRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listInventorySites"];
+        put?: never;
+        /**
+         * Create an inventory site
+         * @description Queues a InventorySiteAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createInventorySite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/inventorySites/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an inventory site
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getInventorySite"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an inventory site
+         * @description Queues a ListDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteInventorySite"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an inventory site
+         * @description Queues a InventorySiteModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
+         */
+        patch: operations["updateInventorySite"];
         trace?: never;
     };
     "/v1/companies/{companyId}/invoices": {
@@ -1804,6 +2220,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/companies/{companyId}/leads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List leads
+         * @description The company's leads as last synced from QuickBooks (qbXML LeadRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listLeads"];
+        put?: never;
+        /**
+         * Create a lead
+         * @description Queues a LeadAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createLead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/leads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a lead
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getLead"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a lead
+         * @description Queues a LeadModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
+         */
+        patch: operations["updateLead"];
+        trace?: never;
+    };
     "/v1/companies/{companyId}/nonInventoryItems": {
         parameters: {
             query?: never;
@@ -2055,6 +2519,98 @@ export interface paths {
          * @description Queues a ListDelRq for QuickBooks. The answer is the write's operation.
          */
         delete: operations["deletePaymentMethod"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/payrollNonWageItems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List payroll non wage items
+         * @description The company's payroll non wage items as last synced from QuickBooks (qbXML PayrollItemNonWageRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listPayrollNonWageItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/payrollNonWageItems/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a payroll non wage item
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getPayrollNonWageItem"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a payroll non wage item
+         * @description Queues a ListDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deletePayrollNonWageItem"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/payrollWageItems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List payroll wage items
+         * @description The company's payroll wage items as last synced from QuickBooks (qbXML PayrollItemWageRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listPayrollWageItems"];
+        put?: never;
+        /**
+         * Create a payroll wage item
+         * @description Queues a PayrollItemWageAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createPayrollWageItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/payrollWageItems/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a payroll wage item
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getPayrollWageItem"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a payroll wage item
+         * @description Queues a ListDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deletePayrollWageItem"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2588,6 +3144,58 @@ export interface paths {
         patch: operations["updateSalesTaxItem"];
         trace?: never;
     };
+    "/v1/companies/{companyId}/salesTaxPaymentChecks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List sales tax payment checks
+         * @description The company's sales tax payment checks as last synced from QuickBooks (qbXML SalesTaxPaymentCheckRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listSalesTaxPaymentChecks"];
+        put?: never;
+        /**
+         * Create a sales tax payment check
+         * @description Queues a SalesTaxPaymentCheckAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createSalesTaxPaymentCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/salesTaxPaymentChecks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a sales tax payment check
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getSalesTaxPaymentCheck"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a sales tax payment check
+         * @description Queues a TxnDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteSalesTaxPaymentCheck"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a sales tax payment check
+         * @description Queues a SalesTaxPaymentCheckModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
+         */
+        patch: operations["updateSalesTaxPaymentCheck"];
+        trace?: never;
+    };
     "/v1/companies/{companyId}/serviceItems": {
         parameters: {
             query?: never;
@@ -2848,6 +3456,202 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/companies/{companyId}/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List templates
+         * @description The company's templates as last synced from QuickBooks (qbXML TemplateRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a template
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/timeTrackingActivities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List time tracking activities
+         * @description The company's time tracking activities as last synced from QuickBooks (qbXML TimeTrackingRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listTimeTrackingActivities"];
+        put?: never;
+        /**
+         * Create a time tracking activity
+         * @description Queues a TimeTrackingAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createTimeTrackingActivity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/timeTrackingActivities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a time tracking activity
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getTimeTrackingActivity"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a time tracking activity
+         * @description Queues a TxnDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteTimeTrackingActivity"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a time tracking activity
+         * @description Queues a TimeTrackingModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
+         */
+        patch: operations["updateTimeTrackingActivity"];
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/toDos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List to dos
+         * @description The company's to dos as last synced from QuickBooks (qbXML ToDoRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listToDos"];
+        put?: never;
+        /**
+         * Create a to do
+         * @description Queues a ToDoAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createToDo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/toDos/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a to do
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getToDo"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a to do
+         * @description Queues a ListDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteToDo"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a to do
+         * @description Queues a ToDoModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
+         */
+        patch: operations["updateToDo"];
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/transferInventories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List transfer inventories
+         * @description The company's transfer inventories as last synced from QuickBooks (qbXML TransferInventoryRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listTransferInventories"];
+        put?: never;
+        /**
+         * Create a transfer inventory
+         * @description Queues a TransferInventoryAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createTransferInventory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/transferInventories/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a transfer inventory
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getTransferInventory"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a transfer inventory
+         * @description Queues a TxnDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteTransferInventory"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a transfer inventory
+         * @description Queues a TransferInventoryModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
+         */
+        patch: operations["updateTransferInventory"];
+        trace?: never;
+    };
     "/v1/companies/{companyId}/transfers": {
         parameters: {
             query?: never;
@@ -2894,6 +3698,154 @@ export interface paths {
          * @description Queues a TransferModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateTransfer"];
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/unitOfMeasureSets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List unit of measure sets
+         * @description The company's unit of measure sets as last synced from QuickBooks (qbXML UnitOfMeasureSetRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listUnitOfMeasureSets"];
+        put?: never;
+        /**
+         * Create an unit of measure set
+         * @description Queues a UnitOfMeasureSetAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createUnitOfMeasureSet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/unitOfMeasureSets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an unit of measure set
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getUnitOfMeasureSet"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an unit of measure set
+         * @description Queues a ListDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteUnitOfMeasureSet"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/vehicleMileages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List vehicle mileages
+         * @description The company's vehicle mileages as last synced from QuickBooks (qbXML VehicleMileageRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listVehicleMileages"];
+        put?: never;
+        /**
+         * Create a vehicle mileage
+         * @description Queues a VehicleMileageAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createVehicleMileage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/vehicleMileages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a vehicle mileage
+         * @description One transaction record by its txnId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getVehicleMileage"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a vehicle mileage
+         * @description Queues a TxnDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteVehicleMileage"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/vehicles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List vehicles
+         * @description The company's vehicles as last synced from QuickBooks (qbXML VehicleRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listVehicles"];
+        put?: never;
+        /**
+         * Create a vehicle
+         * @description Queues a VehicleAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createVehicle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/vehicles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a vehicle
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getVehicle"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a vehicle
+         * @description Queues a ListDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteVehicle"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a vehicle
+         * @description Queues a VehicleModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
+         */
+        patch: operations["updateVehicle"];
         trace?: never;
     };
     "/v1/companies/{companyId}/vendorCredits": {
@@ -3066,6 +4018,58 @@ export interface paths {
          * @description Queues a VendorModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
          */
         patch: operations["updateVendor"];
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/workersCompCodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List workers comp codes
+         * @description The company's workers comp codes as last synced from QuickBooks (qbXML WorkersCompCodeRet), in the order of sort (oldest stored first by default), a page at a time; follow nextCursor. Filters the type does not take answer 400.
+         */
+        get: operations["listWorkersCompCodes"];
+        put?: never;
+        /**
+         * Create a workers comp code
+         * @description Queues a WorkersCompCodeAddRq for QuickBooks. The answer is the write's operation: 202 while it waits for QuickBooks, 200 with the created record once it ran (with ?wait).
+         */
+        post: operations["createWorkersCompCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/workersCompCodes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a workers comp code
+         * @description One list record by its listId, as last synced. Its ETag is its editSequence in double quotes, the If-Match of updates, deletes and voids.
+         */
+        get: operations["getWorkersCompCode"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a workers comp code
+         * @description Queues a ListDelRq for QuickBooks. The answer is the write's operation.
+         */
+        delete: operations["deleteWorkersCompCode"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a workers comp code
+         * @description Queues a WorkersCompCodeModRq for QuickBooks with the fields of the body; editSequence, as last read, is required, in the body or as If-Match, and a stale one answers 409 conflict.
+         */
+        patch: operations["updateWorkersCompCode"];
         trace?: never;
     };
     "/v1/data-types": {
@@ -3555,6 +4559,70 @@ export interface components {
             fullName?: string;
             listId?: string;
         };
+        /** @description A ARRefundCreditCard record: the qbXML ARRefundCreditCardRet element as camelCase JSON. */
+        ARRefundCreditCard: {
+            address?: components["schemas"]["Address"];
+            addressBlock?: components["schemas"]["AddressBlock"];
+            arAccountRef?: components["schemas"]["ARAccountRef"];
+            creditCardTxnInfo?: components["schemas"]["CreditCardTxnInfo"];
+            currencyRef?: components["schemas"]["CurrencyRef"];
+            customerRef?: components["schemas"]["CustomerRef"];
+            dataExt?: components["schemas"]["DataExtRet"][];
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (float), so that no precision is lost.
+             */
+            exchangeRate?: string;
+            externalGuid?: string;
+            /** @description The record's TxnID, the ID in this API's paths. */
+            id: string;
+            memo?: string;
+            paymentMethodRef?: components["schemas"]["PaymentMethodRef"];
+            refNumber?: string;
+            refundAppliedToTxn?: components["schemas"]["RefundAppliedToTxnRet"][];
+            refundFromAccountRef?: components["schemas"]["RefundFromAccountRef"];
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            totalAmount?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            totalAmountInHomeCurrency?: string;
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
+            txnNumber?: number;
+        };
+        /** @description The body of a create: the qbXML ARRefundCreditCardAdd element as camelCase JSON. */
+        ARRefundCreditCardCreate: {
+            address?: components["schemas"]["Address"];
+            arAccountRef?: components["schemas"]["ARAccountRef"];
+            creditCardTxnInfo?: components["schemas"]["CreditCardTxnInfo"];
+            customerRef: components["schemas"]["CustomerRef"];
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (float), so that no precision is lost.
+             */
+            exchangeRate?: string;
+            externalGuid?: string;
+            memo?: string;
+            paymentMethodRef?: components["schemas"]["PaymentMethodRef"];
+            refNumber?: string;
+            refundAppliedToTxn: components["schemas"]["RefundAppliedToTxnAdd"][];
+            refundFromAccountRef?: components["schemas"]["RefundFromAccountRef"];
+            /** Format: date */
+            txnDate?: string;
+        };
         /** @description A Account record: the qbXML AccountRet element as camelCase JSON. */
         Account: {
             accountNumber?: string;
@@ -3805,6 +4873,11 @@ export interface components {
             allowOverride?: boolean;
             assignEvenIfUsed?: boolean;
             barCodeValue?: string;
+        };
+        /** @description The qbXML BaseUnit element. */
+        BaseUnit: {
+            abbreviation: string;
+            name: string;
         };
         /** @description A Bill record: the qbXML BillRet element as camelCase JSON. */
         Bill: {
@@ -4075,10 +5148,164 @@ export interface components {
             vendorAddress?: components["schemas"]["VendorAddress"];
             vendorRef?: components["schemas"]["VendorRef"];
         };
+        /** @description A BillingRate record: the qbXML BillingRateRet element as camelCase JSON. */
+        BillingRate: {
+            billingRatePerItem?: components["schemas"]["BillingRatePerItemRet"][];
+            /** @enum {string} */
+            billingRateType?: "FixedRate" | "PerItem";
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            fixedBillingRate?: string;
+            /** @description The record's ListID, the ID in this API's paths. */
+            id: string;
+            listId?: string;
+            name?: string;
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+        };
+        /** @description The body of a create: the qbXML BillingRateAdd element as camelCase JSON. */
+        BillingRateCreate: {
+            billingRatePerItem?: components["schemas"]["BillingRatePerItem"][];
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            fixedBillingRate?: string;
+            name: string;
+        };
+        /** @description The qbXML BillingRatePerItem element. */
+        BillingRatePerItem: {
+            /** @enum {string} */
+            adjustBillingRateRelativeTo?: "StandardRate" | "CurrentCustomRate";
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (percent), so that no precision is lost.
+             */
+            adjustPercentage?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            customRate?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (percent), so that no precision is lost.
+             */
+            customRatePercent?: string;
+            itemRef: components["schemas"]["ItemRef"];
+        };
+        /** @description The qbXML BillingRatePerItemRet element. */
+        BillingRatePerItemRet: {
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            customRate?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (percent), so that no precision is lost.
+             */
+            customRatePercent?: string;
+            itemRef: components["schemas"]["ItemRef"];
+        };
         /** @description The qbXML BillingRateRef element. */
         BillingRateRef: {
             fullName?: string;
             listId?: string;
+        };
+        /** @description A BuildAssembly record: the qbXML BuildAssemblyRet element as camelCase JSON. */
+        BuildAssembly: {
+            componentItemLine?: components["schemas"]["ComponentItemLineRet"][];
+            dataExt?: components["schemas"]["DataExtRet"][];
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            externalGuid?: string;
+            /** @description The record's TxnID, the ID in this API's paths. */
+            id: string;
+            inventorySiteLocationRef?: components["schemas"]["InventorySiteLocationRef"];
+            inventorySiteRef?: components["schemas"]["InventorySiteRef"];
+            isPending?: boolean;
+            itemInventoryAssemblyRef?: components["schemas"]["ItemInventoryAssemblyRef"];
+            lotNumber?: string;
+            memo?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityCanBuild?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityOnHand?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityOnSalesOrder?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityToBuild?: string;
+            refNumber?: string;
+            serialNumber?: string;
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
+            txnNumber?: number;
+        };
+        /** @description The body of a create: the qbXML BuildAssemblyAdd element as camelCase JSON. */
+        BuildAssemblyCreate: {
+            externalGuid?: string;
+            inventorySiteLocationRef?: components["schemas"]["InventorySiteLocationRef"];
+            inventorySiteRef?: components["schemas"]["InventorySiteRef"];
+            itemInventoryAssemblyRef: components["schemas"]["ItemInventoryAssemblyRef"];
+            lotNumber?: string;
+            markPendingIfRequired?: boolean;
+            memo?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityToBuild: string;
+            refNumber?: string;
+            serialNumber?: string;
+            /** Format: date */
+            txnDate?: string;
+        };
+        /** @description The body of an update: the qbXML BuildAssemblyMod element as camelCase JSON. editSequence is the record's, as last read; txnId may be left out (the path names the record) and must equal it when present. */
+        BuildAssemblyUpdate: {
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
+            inventorySiteLocationRef?: components["schemas"]["InventorySiteLocationRef"];
+            inventorySiteRef?: components["schemas"]["InventorySiteRef"];
+            lotNumber?: string;
+            markPendingIfRequired?: boolean;
+            memo?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityToBuild?: string;
+            refNumber?: string;
+            removePending?: boolean;
+            serialNumber?: string;
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
         };
         /** @description The qbXML COGSAccountRef element. */
         COGSAccountRef: {
@@ -4222,6 +5449,137 @@ export interface components {
             subject: string;
             /** @description SHA-1 of the certificate, lowercase hex. */
             thumbprint: string;
+        };
+        /** @description A Charge record: the qbXML ChargeRet element as camelCase JSON. */
+        Charge: {
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            amount?: string;
+            arAccountRef?: components["schemas"]["ARAccountRef"];
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            balanceRemaining?: string;
+            /** Format: date */
+            billedDate?: string;
+            classRef?: components["schemas"]["ClassRef"];
+            customerRef?: components["schemas"]["CustomerRef"];
+            dataExt?: components["schemas"]["DataExtRet"][];
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            desc?: string;
+            /** Format: date */
+            dueDate?: string;
+            editSequence?: string;
+            externalGuid?: string;
+            /** @description The record's TxnID, the ID in this API's paths. */
+            id: string;
+            inventorySiteLocationRef?: components["schemas"]["InventorySiteLocationRef"];
+            inventorySiteRef?: components["schemas"]["InventorySiteRef"];
+            isPaid?: boolean;
+            itemRef?: components["schemas"]["ItemRef"];
+            linkedTxn?: components["schemas"]["LinkedTxn"][];
+            overrideUomSetRef?: components["schemas"]["OverrideUOMSetRef"];
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantity?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            rate?: string;
+            refNumber?: string;
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
+            txnNumber?: number;
+            unitOfMeasure?: string;
+        };
+        /** @description The body of a create: the qbXML ChargeAdd element as camelCase JSON. */
+        ChargeCreate: {
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            amount?: string;
+            arAccountRef?: components["schemas"]["ARAccountRef"];
+            /** Format: date */
+            billedDate?: string;
+            classRef?: components["schemas"]["ClassRef"];
+            customerRef: components["schemas"]["CustomerRef"];
+            desc?: string;
+            /** Format: date */
+            dueDate?: string;
+            externalGuid?: string;
+            inventorySiteLocationRef?: components["schemas"]["InventorySiteLocationRef"];
+            inventorySiteRef?: components["schemas"]["InventorySiteRef"];
+            itemRef?: components["schemas"]["ItemRef"];
+            /** @enum {string} */
+            optionForPriceRuleConflict?: "Zero" | "BasePrice";
+            overrideItemAccountRef?: components["schemas"]["OverrideItemAccountRef"];
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantity?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            rate?: string;
+            refNumber?: string;
+            /** Format: date */
+            txnDate?: string;
+            unitOfMeasure?: string;
+        };
+        /** @description The body of an update: the qbXML ChargeMod element as camelCase JSON. editSequence is the record's, as last read; txnId may be left out (the path names the record) and must equal it when present. */
+        ChargeUpdate: {
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            amount?: string;
+            arAccountRef?: components["schemas"]["ARAccountRef"];
+            /** Format: date */
+            billedDate?: string;
+            classRef?: components["schemas"]["ClassRef"];
+            customerRef?: components["schemas"]["CustomerRef"];
+            desc?: string;
+            /** Format: date */
+            dueDate?: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
+            inventorySiteLocationRef?: components["schemas"]["InventorySiteLocationRef"];
+            inventorySiteRef?: components["schemas"]["InventorySiteRef"];
+            itemRef?: components["schemas"]["ItemRef"];
+            /** @enum {string} */
+            optionForPriceRuleConflict?: "Zero" | "BasePrice";
+            overrideItemAccountRef?: components["schemas"]["OverrideItemAccountRef"];
+            overrideUomSetRef?: components["schemas"]["OverrideUOMSetRef"];
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantity?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            rate?: string;
+            refNumber?: string;
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
+            unitOfMeasure?: string;
         };
         /** @description A Check record: the qbXML CheckRet element as camelCase JSON. */
         Check: {
@@ -4386,6 +5744,25 @@ export interface components {
             } | null;
             name?: string;
             syncSchedule?: components["schemas"]["SyncSchedule"];
+        };
+        /** @description The qbXML ComponentItemLineRet element. */
+        ComponentItemLineRet: {
+            desc?: string;
+            inventorySiteLocationRef?: components["schemas"]["InventorySiteLocationRef"];
+            inventorySiteRef?: components["schemas"]["InventorySiteRef"];
+            itemRef: components["schemas"]["ItemRef"];
+            lotNumber?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityNeeded?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityOnHand?: string;
+            serialNumber?: string;
         };
         Connection: {
             companyId: string;
@@ -5097,10 +6474,63 @@ export interface components {
             txnDate?: string;
             txnId?: string;
         };
+        /** @description A Currency record: the qbXML CurrencyRet element as camelCase JSON. */
+        Currency: {
+            /** Format: date */
+            asOfDate?: string;
+            currencyCode?: string;
+            currencyFormat?: components["schemas"]["CurrencyFormat"];
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (float), so that no precision is lost.
+             */
+            exchangeRate?: string;
+            /** @description The record's ListID, the ID in this API's paths. */
+            id: string;
+            isActive?: boolean;
+            isUserDefinedCurrency?: boolean;
+            listId?: string;
+            name?: string;
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+        };
+        /** @description The body of a create: the qbXML CurrencyAdd element as camelCase JSON. */
+        CurrencyCreate: {
+            currencyCode: string;
+            currencyFormat?: components["schemas"]["CurrencyFormat"];
+            isActive?: boolean;
+            name: string;
+        };
+        /** @description The qbXML CurrencyFormat element. */
+        CurrencyFormat: {
+            /** @enum {string} */
+            decimalPlaces?: "0" | "2";
+            /** @enum {string} */
+            decimalSeparator?: "Period" | "Comma";
+            /** @enum {string} */
+            thousandSeparator?: "Comma" | "Period" | "Space" | "Apostrophe";
+            /** @enum {string} */
+            thousandSeparatorGrouping?: "XX_XXX_XXX" | "X_XX_XX_XXX";
+        };
         /** @description The qbXML CurrencyRef element. */
         CurrencyRef: {
             fullName?: string;
             listId?: string;
+        };
+        /** @description The body of an update: the qbXML CurrencyMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
+        CurrencyUpdate: {
+            currencyCode?: string;
+            currencyFormat?: components["schemas"]["CurrencyFormat"];
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
+            isActive?: boolean;
+            listId?: string;
+            name?: string;
         };
         /** @description A Customer record: the qbXML CustomerRet element as camelCase JSON. */
         Customer: {
@@ -5417,7 +6847,7 @@ export interface components {
             name: string;
             /** @description qbXML object. */
             object: string;
-            /** @description Query parameter filtering by the customer, vendor, payee or parent. */
+            /** @description Query parameter filtering by the customer, vendor, payee, entity or parent. */
             refFilter?: string;
             transaction: boolean;
         };
@@ -5456,6 +6886,12 @@ export interface components {
             dueNextMonthDays?: number;
             isActive?: boolean;
             name: string;
+        };
+        /** @description The qbXML DefaultUnit element. */
+        DefaultUnit: {
+            unit: string;
+            /** @enum {string} */
+            unitUsedFor: "Purchase" | "Sales" | "Shipping";
         };
         Delivery: {
             attempts: {
@@ -5873,6 +7309,11 @@ export interface components {
             /** @enum {string} */
             useTimeDataToCreatePaychecks?: "NotSet" | "UseTimeData" | "DoNotUseTimeData";
             vacationHours?: components["schemas"]["VacationHours"];
+        };
+        /** @description The qbXML EmployeeRef element. */
+        EmployeeRef: {
+            fullName?: string;
+            listId?: string;
         };
         /** @description The body of an update: the qbXML EmployeeMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         EmployeeUpdate: {
@@ -6453,6 +7894,16 @@ export interface components {
              */
             salesPrice?: string;
         };
+        /** @description The qbXML FromInventorySiteLocationRef element. */
+        FromInventorySiteLocationRef: {
+            fullName?: string;
+            listId?: string;
+        };
+        /** @description The qbXML FromInventorySiteRef element. */
+        FromInventorySiteRef: {
+            fullName?: string;
+            listId?: string;
+        };
         Health: {
             code: components["schemas"]["HealthCode"];
             /** Format: date-time */
@@ -6499,6 +7950,142 @@ export interface components {
             situation: string;
             steps: string[];
         };
+        /** @description A InventoryAdjustment record: the qbXML InventoryAdjustmentRet element as camelCase JSON. */
+        InventoryAdjustment: {
+            accountRef?: components["schemas"]["AccountRef"];
+            classRef?: components["schemas"]["ClassRef"];
+            customerRef?: components["schemas"]["CustomerRef"];
+            dataExt?: components["schemas"]["DataExtRet"][];
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            externalGuid?: string;
+            /** @description The record's TxnID, the ID in this API's paths. */
+            id: string;
+            inventoryAdjustmentLine?: components["schemas"]["InventoryAdjustmentLineRet"][];
+            inventorySiteRef?: components["schemas"]["InventorySiteRef"];
+            memo?: string;
+            refNumber?: string;
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
+            txnNumber?: number;
+        };
+        /** @description The body of a create: the qbXML InventoryAdjustmentAdd element as camelCase JSON. */
+        InventoryAdjustmentCreate: {
+            accountRef: components["schemas"]["AccountRef"];
+            classRef?: components["schemas"]["ClassRef"];
+            customerRef?: components["schemas"]["CustomerRef"];
+            externalGuid?: string;
+            inventoryAdjustmentLine: components["schemas"]["InventoryAdjustmentLineAdd"][];
+            inventorySiteRef?: components["schemas"]["InventorySiteRef"];
+            memo?: string;
+            refNumber?: string;
+            /** Format: date */
+            txnDate?: string;
+        };
+        /** @description The qbXML InventoryAdjustmentLineAdd element. */
+        InventoryAdjustmentLineAdd: {
+            itemRef: components["schemas"]["ItemRef"];
+            lotNumberAdjustment?: components["schemas"]["LotNumberAdjustment"];
+            quantityAdjustment?: components["schemas"]["QuantityAdjustment"];
+            serialNumberAdjustment?: components["schemas"]["SerialNumberAdjustment"];
+            valueAdjustment?: components["schemas"]["ValueAdjustment"];
+        };
+        /** @description The qbXML InventoryAdjustmentLineMod element. */
+        InventoryAdjustmentLineMod: {
+            countAdjustment?: number;
+            inventorySiteLocationRef?: components["schemas"]["InventorySiteLocationRef"];
+            itemRef?: components["schemas"]["ItemRef"];
+            lotNumber?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityDifference?: string;
+            serialNumber?: string;
+            txnLineId: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            valueDifference?: string;
+        };
+        /** @description The qbXML InventoryAdjustmentLineRet element. */
+        InventoryAdjustmentLineRet: {
+            inventorySiteLocationRef?: components["schemas"]["InventorySiteLocationRef"];
+            itemRef: components["schemas"]["ItemRef"];
+            lotNumber?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityDifference: string;
+            serialNumber?: string;
+            /** @enum {string} */
+            serialNumberAddedOrRemoved?: "Added" | "Removed";
+            txnLineId: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            valueDifference: string;
+        };
+        /** @description The body of an update: the qbXML InventoryAdjustmentMod element as camelCase JSON. editSequence is the record's, as last read; txnId may be left out (the path names the record) and must equal it when present. */
+        InventoryAdjustmentUpdate: {
+            accountRef?: components["schemas"]["AccountRef"];
+            classRef?: components["schemas"]["ClassRef"];
+            customerRef?: components["schemas"]["CustomerRef"];
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
+            inventoryAdjustmentLine?: components["schemas"]["InventoryAdjustmentLineMod"][];
+            inventorySiteRef?: components["schemas"]["InventorySiteRef"];
+            memo?: string;
+            refNumber?: string;
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
+        };
+        /** @description A InventorySite record: the qbXML InventorySiteRet element as camelCase JSON. */
+        InventorySite: {
+            contact?: string;
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            email?: string;
+            fax?: string;
+            /** @description The record's ListID, the ID in this API's paths. */
+            id: string;
+            isActive?: boolean;
+            isDefaultSite?: boolean;
+            listId?: string;
+            name?: string;
+            parentSiteRef?: components["schemas"]["ParentSiteRef"];
+            phone?: string;
+            siteAddress?: components["schemas"]["SiteAddress"];
+            siteAddressBlock?: components["schemas"]["SiteAddressBlock"];
+            siteDesc?: string;
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+        };
+        /** @description The body of a create: the qbXML InventorySiteAdd element as camelCase JSON. */
+        InventorySiteCreate: {
+            contact?: string;
+            email?: string;
+            fax?: string;
+            isActive?: boolean;
+            name: string;
+            parentSiteRef?: components["schemas"]["ParentSiteRef"];
+            phone?: string;
+            siteAddress?: components["schemas"]["SiteAddress"];
+            siteDesc?: string;
+        };
         /** @description The qbXML InventorySiteLocationRef element. */
         InventorySiteLocationRef: {
             fullName?: string;
@@ -6508,6 +8095,21 @@ export interface components {
         InventorySiteRef: {
             fullName?: string;
             listId?: string;
+        };
+        /** @description The body of an update: the qbXML InventorySiteMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
+        InventorySiteUpdate: {
+            contact?: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
+            email?: string;
+            fax?: string;
+            isActive?: boolean;
+            listId?: string;
+            name?: string;
+            parentSiteRef?: components["schemas"]["ParentSiteRef"];
+            phone?: string;
+            siteAddress?: components["schemas"]["SiteAddress"];
+            siteDesc?: string;
         };
         /** @description A Invoice record: the qbXML InvoiceRet element as camelCase JSON. */
         Invoice: {
@@ -7430,6 +9032,11 @@ export interface components {
              */
             quantity?: string;
         };
+        /** @description The qbXML ItemInventoryAssemblyRef element. */
+        ItemInventoryAssemblyRef: {
+            fullName?: string;
+            listId?: string;
+        };
         /** @description The body of an update: the qbXML ItemInventoryAssemblyMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         ItemInventoryAssemblyUpdate: {
             applyIncomeAccountRefToExistingTxns?: boolean;
@@ -8105,6 +9712,11 @@ export interface components {
             salesTaxCodeRef?: components["schemas"]["SalesTaxCodeRef"];
             unitOfMeasureSetRef?: components["schemas"]["UnitOfMeasureSetRef"];
         };
+        /** @description The qbXML ItemServiceRef element. */
+        ItemServiceRef: {
+            fullName?: string;
+            listId?: string;
+        };
         /** @description The body of an update: the qbXML ItemServiceMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
         ItemServiceUpdate: {
             barCode?: components["schemas"]["BarCode"];
@@ -8323,6 +9935,97 @@ export interface components {
             taxAmount?: string;
             txnLineId: string;
         };
+        /** @description A Lead record: the qbXML LeadRet element as camelCase JSON. */
+        Lead: {
+            additionalContactRef?: components["schemas"]["AdditionalContactRef"][];
+            companyName?: string;
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            fullName?: string;
+            /** @description The record's ListID, the ID in this API's paths. */
+            id: string;
+            leadContacts?: components["schemas"]["LeadContactsRet"][];
+            listId?: string;
+            locations?: components["schemas"]["LocationsRet"][];
+            mainPhone?: string;
+            /** @enum {string} */
+            status?: "Hot" | "Warm" | "Cold";
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+        };
+        /** @description The qbXML LeadAddress element. */
+        LeadAddress: {
+            addr1?: string;
+            addr2?: string;
+            addr3?: string;
+            addr4?: string;
+            addr5?: string;
+        };
+        /** @description The qbXML LeadContacts element. */
+        LeadContacts: {
+            additionalContactRef?: components["schemas"]["AdditionalContactRef"][];
+            firstName: string;
+            isPrimaryContact?: boolean;
+            jobTitle?: string;
+            lastName?: string;
+            middleName?: string;
+            salutation?: string;
+        };
+        /** @description The qbXML LeadContactsMod element. */
+        LeadContactsMod: {
+            additionalContactRef?: components["schemas"]["AdditionalContactRef"][];
+            firstName: string;
+            isPrimaryContact?: boolean;
+            jobTitle?: string;
+            lastName?: string;
+            leadContactId?: number;
+            middleName?: string;
+            salutation?: string;
+        };
+        /** @description The qbXML LeadContactsRet element. */
+        LeadContactsRet: {
+            additionalContactRef?: components["schemas"]["AdditionalContactRef"][];
+            firstName: string;
+            isPrimaryContact?: boolean;
+            jobTitle?: string;
+            lastName?: string;
+            leadContactId?: number;
+            middleName?: string;
+            salutation?: string;
+        };
+        /** @description The body of a create: the qbXML LeadAdd element as camelCase JSON. */
+        LeadCreate: {
+            additionalContactRef?: components["schemas"]["AdditionalContactRef"][];
+            companyName?: string;
+            fullName: string;
+            leadContacts?: components["schemas"]["LeadContacts"][];
+            locations?: components["schemas"]["Locations"][];
+            mainPhone?: string;
+            /** @enum {string} */
+            status?: "Hot" | "Warm" | "Cold";
+        };
+        /** @description The qbXML LeadRef element. */
+        LeadRef: {
+            fullName?: string;
+            listId?: string;
+        };
+        /** @description The body of an update: the qbXML LeadMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
+        LeadUpdate: {
+            additionalContactRef?: components["schemas"]["AdditionalContactRef"][];
+            companyName?: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
+            fullName: string;
+            leadContacts?: components["schemas"]["LeadContactsMod"][];
+            listId?: string;
+            locations?: components["schemas"]["LocationsMod"][];
+            mainPhone?: string;
+            /** @enum {string} */
+            status?: "Hot" | "Warm" | "Cold";
+        };
         /** @description The qbXML LiabilityAccountRef element. */
         LiabilityAccountRef: {
             fullName?: string;
@@ -8357,6 +10060,30 @@ export interface components {
             txnLineDetail?: components["schemas"]["TxnLineDetail"][];
             /** @enum {string} */
             txnType: "ARRefundCreditCard" | "Bill" | "BillPaymentCheck" | "BillPaymentCreditCard" | "BuildAssembly" | "Charge" | "Check" | "CreditCardCharge" | "CreditCardCredit" | "CreditMemo" | "Deposit" | "Estimate" | "InventoryAdjustment" | "Invoice" | "ItemReceipt" | "JournalEntry" | "LiabilityAdjustment" | "Paycheck" | "PayrollLiabilityCheck" | "PurchaseOrder" | "ReceivePayment" | "SalesOrder" | "SalesReceipt" | "SalesTaxPaymentCheck" | "Transfer" | "VendorCredit" | "YTDAdjustment";
+        };
+        /** @description The qbXML Locations element. */
+        Locations: {
+            leadAddress?: components["schemas"]["LeadAddress"];
+            location: string;
+        };
+        /** @description The qbXML LocationsMod element. */
+        LocationsMod: {
+            leadAddress?: components["schemas"]["LeadAddress"];
+            location: string;
+            locationId: number;
+        };
+        /** @description The qbXML LocationsRet element. */
+        LocationsRet: {
+            leadAddress?: components["schemas"]["LeadAddress"];
+            location: string;
+            locationId?: number;
+            mainAddress: string;
+        };
+        /** @description The qbXML LotNumberAdjustment element. */
+        LotNumberAdjustment: {
+            countAdjustment?: number;
+            inventorySiteLocationRef?: components["schemas"]["InventorySiteLocationRef"];
+            lotNumber?: string;
         };
         Operation: {
             /** @enum {string} */
@@ -8504,6 +10231,11 @@ export interface components {
             fullName?: string;
             listId?: string;
         };
+        /** @description The qbXML ParentSiteRef element. */
+        ParentSiteRef: {
+            fullName?: string;
+            listId?: string;
+        };
         /** @description The qbXML PayeeEntityRef element. */
         PayeeEntityRef: {
             fullName?: string;
@@ -8537,6 +10269,51 @@ export interface components {
         PaymentMethodRef: {
             fullName?: string;
             listId?: string;
+        };
+        /** @description A PayrollItemNonWage record: the qbXML PayrollItemNonWageRet element as camelCase JSON. */
+        PayrollItemNonWage: {
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            expenseAccountRef?: components["schemas"]["ExpenseAccountRef"];
+            /** @description The record's ListID, the ID in this API's paths. */
+            id: string;
+            isActive?: boolean;
+            liabilityAccountRef?: components["schemas"]["LiabilityAccountRef"];
+            listId?: string;
+            name?: string;
+            /** @enum {string} */
+            nonWageType?: "Addition" | "CompanyContribution" | "Deduction" | "DirectDeposit" | "Tax";
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+        };
+        /** @description A PayrollItemWage record: the qbXML PayrollItemWageRet element as camelCase JSON. */
+        PayrollItemWage: {
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            expenseAccountRef?: components["schemas"]["ExpenseAccountRef"];
+            /** @description The record's ListID, the ID in this API's paths. */
+            id: string;
+            isActive?: boolean;
+            listId?: string;
+            name?: string;
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+            /** @enum {string} */
+            wageType?: "Bonus" | "Commission" | "HourlyOvertime" | "HourlyRegular" | "HourlySick" | "HourlyVacation" | "SalaryRegular" | "SalarySick" | "SalaryVacation";
+        };
+        /** @description The body of a create: the qbXML PayrollItemWageAdd element as camelCase JSON. */
+        PayrollItemWageCreate: {
+            expenseAccountRef: components["schemas"]["ExpenseAccountRef"];
+            isActive?: boolean;
+            name: string;
+            /** @enum {string} */
+            wageType: "Bonus" | "Commission" | "HourlyOvertime" | "HourlyRegular" | "HourlySick" | "HourlyVacation" | "SalaryRegular" | "SalarySick" | "SalaryVacation";
         };
         /** @description The qbXML PayrollItemWageRef element. */
         PayrollItemWageRef: {
@@ -8977,6 +10754,42 @@ export interface components {
             fullName?: string;
             listId?: string;
         };
+        /** @description The qbXML QuantityAdjustment element. */
+        QuantityAdjustment: {
+            inventorySiteLocationRef?: components["schemas"]["InventorySiteLocationRef"];
+            lotNumber?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            newQuantity?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityDifference?: string;
+            serialNumber?: string;
+        };
+        /** @description The qbXML RateEntry element. */
+        RateEntry: {
+            /** Format: date */
+            effectiveDate: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            rate: string;
+        };
+        /** @description The qbXML RateHistory element. */
+        RateHistory: {
+            /** Format: date */
+            effectiveDate: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            rate: string;
+        };
         /** @description A ReceivePayment record: the qbXML ReceivePaymentRet element as camelCase JSON. */
         ReceivePayment: {
             appliedToTxn?: components["schemas"]["AppliedToTxnRet"][];
@@ -9168,6 +10981,59 @@ export interface components {
             id: string;
             /** @enum {string} */
             type: "record.updated";
+        };
+        /** @description The qbXML RefundAppliedToTxnAdd element. */
+        RefundAppliedToTxnAdd: {
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            refundAmount: string;
+            txnId: string;
+        };
+        /** @description The qbXML RefundAppliedToTxnRet element. */
+        RefundAppliedToTxnRet: {
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            creditRemaining: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            creditRemainingInHomeCurrency?: string;
+            refNumber?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            refundAmount: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            refundAmountInHomeCurrency?: string;
+            /** Format: date */
+            txnDate: string;
+            txnId: string;
+            /** @enum {string} */
+            txnType: "ARRefundCreditCard" | "Bill" | "BillPaymentCheck" | "BillPaymentCreditCard" | "BuildAssembly" | "Charge" | "Check" | "CreditCardCharge" | "CreditCardCredit" | "CreditMemo" | "Deposit" | "Estimate" | "InventoryAdjustment" | "Invoice" | "ItemReceipt" | "JournalEntry" | "LiabilityAdjustment" | "Paycheck" | "PayrollLiabilityCheck" | "PurchaseOrder" | "ReceivePayment" | "SalesOrder" | "SalesReceipt" | "SalesTaxPaymentCheck" | "Transfer" | "VendorCredit" | "YTDAdjustment";
+        };
+        /** @description The qbXML RefundFromAccountRef element. */
+        RefundFromAccountRef: {
+            fullName?: string;
+            listId?: string;
+        };
+        /** @description The qbXML RelatedUnit element. */
+        RelatedUnit: {
+            abbreviation: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            conversionRatio: string;
+            name: string;
         };
         Release: {
             artifacts: components["schemas"]["Artifact"][];
@@ -10099,6 +11965,87 @@ export interface components {
              */
             ratePercent?: string;
         };
+        /** @description A SalesTaxPaymentCheck record: the qbXML SalesTaxPaymentCheckRet element as camelCase JSON. */
+        SalesTaxPaymentCheck: {
+            address?: components["schemas"]["Address"];
+            addressBlock?: components["schemas"]["AddressBlock"];
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            amount?: string;
+            bankAccountRef?: components["schemas"]["BankAccountRef"];
+            dataExt?: components["schemas"]["DataExtRet"][];
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            externalGuid?: string;
+            /** @description The record's TxnID, the ID in this API's paths. */
+            id: string;
+            isToBePrinted?: boolean;
+            memo?: string;
+            payeeEntityRef?: components["schemas"]["PayeeEntityRef"];
+            refNumber?: string;
+            salesTaxPaymentCheckLine?: components["schemas"]["SalesTaxPaymentCheckLineRet"][];
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
+            txnNumber?: number;
+        };
+        /** @description The body of a create: the qbXML SalesTaxPaymentCheckAdd element as camelCase JSON. */
+        SalesTaxPaymentCheckCreate: {
+            address?: components["schemas"]["Address"];
+            bankAccountRef: components["schemas"]["BankAccountRef"];
+            externalGuid?: string;
+            isToBePrinted?: boolean;
+            memo?: string;
+            payeeEntityRef: components["schemas"]["PayeeEntityRef"];
+            refNumber?: string;
+            salesTaxPaymentCheckLine: components["schemas"]["SalesTaxPaymentCheckLineAdd"][];
+            /** Format: date */
+            txnDate: string;
+        };
+        /** @description The qbXML SalesTaxPaymentCheckLineAdd element. */
+        SalesTaxPaymentCheckLineAdd: {
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            amount: string;
+            itemSalesTaxRef?: components["schemas"]["ItemSalesTaxRef"];
+        };
+        /** @description The qbXML SalesTaxPaymentCheckLineRet element. */
+        SalesTaxPaymentCheckLineRet: {
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            amount?: string;
+            itemSalesTaxRef?: components["schemas"]["ItemSalesTaxRef"];
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            taxAmount?: string;
+            txnLineId: string;
+        };
+        /** @description The body of an update: the qbXML SalesTaxPaymentCheckMod element as camelCase JSON. editSequence is the record's, as last read; txnId may be left out (the path names the record) and must equal it when present. */
+        SalesTaxPaymentCheckUpdate: {
+            address?: components["schemas"]["Address"];
+            bankAccountRef?: components["schemas"]["BankAccountRef"];
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
+            isToBePrinted?: boolean;
+            memo?: string;
+            refNumber?: string;
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
+        };
         /** @description The qbXML SalesTaxReturnLineRef element. */
         SalesTaxReturnLineRef: {
             fullName?: string;
@@ -10115,6 +12062,12 @@ export interface components {
             contactValue: string;
             /** @enum {string} */
             relation?: "Spouse" | "Partner" | "Mother" | "Father" | "Sister" | "Brother" | "Son" | "Daughter" | "Friend" | "Other";
+        };
+        /** @description The qbXML SerialNumberAdjustment element. */
+        SerialNumberAdjustment: {
+            addSerialNumber?: string;
+            inventorySiteLocationRef?: components["schemas"]["InventorySiteLocationRef"];
+            removeSerialNumber?: string;
         };
         /** @description The qbXML SetCredit element. */
         SetCredit: {
@@ -10249,6 +12202,26 @@ export interface components {
             source: "verified" | "connector_claim";
             subject?: string;
             thumbprint: string;
+        };
+        /** @description The qbXML SiteAddress element. */
+        SiteAddress: {
+            addr1?: string;
+            addr2?: string;
+            addr3?: string;
+            addr4?: string;
+            addr5?: string;
+            city?: string;
+            country?: string;
+            postalCode?: string;
+            state?: string;
+        };
+        /** @description The qbXML SiteAddressBlock element. */
+        SiteAddressBlock: {
+            addr1?: string;
+            addr2?: string;
+            addr3?: string;
+            addr4?: string;
+            addr5?: string;
         };
         /** @description A StandardTerms record: the qbXML StandardTermsRet element as camelCase JSON. */
         StandardTerms: {
@@ -10430,6 +12403,23 @@ export interface components {
             fullName?: string;
             listId?: string;
         };
+        /** @description A Template record: the qbXML TemplateRet element as camelCase JSON. */
+        Template: {
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            /** @description The record's ListID, the ID in this API's paths. */
+            id: string;
+            isActive?: boolean;
+            listId?: string;
+            name?: string;
+            /** @enum {string} */
+            templateType?: "BuildAssembly" | "CreditMemo" | "Estimate" | "Invoice" | "PurchaseOrder" | "SalesOrder" | "SalesReceipt";
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+        };
         /** @description The qbXML TemplateRef element. */
         TemplateRef: {
             fullName?: string;
@@ -10437,6 +12427,159 @@ export interface components {
         };
         /** @description The qbXML TermsRef element. */
         TermsRef: {
+            fullName?: string;
+            listId?: string;
+        };
+        /** @description A TimeTracking record: the qbXML TimeTrackingRet element as camelCase JSON. */
+        TimeTracking: {
+            /** @enum {string} */
+            billableStatus?: "Billable" | "NotBillable" | "HasBeenBilled";
+            classRef?: components["schemas"]["ClassRef"];
+            customerRef?: components["schemas"]["CustomerRef"];
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            /** Format: duration */
+            duration?: string;
+            editSequence?: string;
+            entityRef?: components["schemas"]["EntityRef"];
+            externalGuid?: string;
+            /** @description The record's TxnID, the ID in this API's paths. */
+            id: string;
+            itemServiceRef?: components["schemas"]["ItemServiceRef"];
+            notes?: string;
+            payrollItemWageRef?: components["schemas"]["PayrollItemWageRef"];
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            rate?: string;
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
+            txnNumber?: number;
+        };
+        /** @description The body of a create: the qbXML TimeTrackingAdd element as camelCase JSON. */
+        TimeTrackingCreate: {
+            /** @enum {string} */
+            billableStatus?: "Billable" | "NotBillable" | "HasBeenBilled";
+            classRef?: components["schemas"]["ClassRef"];
+            customerRef?: components["schemas"]["CustomerRef"];
+            /** Format: duration */
+            duration: string;
+            entityRef: components["schemas"]["EntityRef"];
+            externalGuid?: string;
+            itemServiceRef?: components["schemas"]["ItemServiceRef"];
+            notes?: string;
+            payrollItemWageRef?: components["schemas"]["PayrollItemWageRef"];
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            rate?: string;
+            /** Format: date */
+            txnDate?: string;
+        };
+        /** @description The body of an update: the qbXML TimeTrackingMod element as camelCase JSON. editSequence is the record's, as last read; txnId may be left out (the path names the record) and must equal it when present. */
+        TimeTrackingUpdate: {
+            /** @enum {string} */
+            billableStatus?: "Billable" | "NotBillable" | "HasBeenBilled";
+            classRef?: components["schemas"]["ClassRef"];
+            customerRef?: components["schemas"]["CustomerRef"];
+            /** Format: duration */
+            duration: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
+            entityRef: components["schemas"]["EntityRef"];
+            itemServiceRef?: components["schemas"]["ItemServiceRef"];
+            notes?: string;
+            payrollItemWageRef?: components["schemas"]["PayrollItemWageRef"];
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            rate?: string;
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
+        };
+        /** @description A ToDo record: the qbXML ToDoRet element as camelCase JSON. */
+        ToDo: {
+            customerRef?: components["schemas"]["CustomerRef"];
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            employeeRef?: components["schemas"]["EmployeeRef"];
+            /** @description The record's ListID, the ID in this API's paths. */
+            id: string;
+            isActive?: boolean;
+            isDone?: boolean;
+            leadRef?: components["schemas"]["LeadRef"];
+            listId?: string;
+            notes?: string;
+            /** @enum {string} */
+            priority?: "Low" | "Medium" | "High";
+            /** Format: date */
+            reminderDate?: string;
+            /** Format: duration */
+            reminderTime?: string;
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+            /** @enum {string} */
+            type?: "Task" | "Call" | "Fax" | "Email" | "Meeting" | "Appointment";
+            vendorRef?: components["schemas"]["VendorRef"];
+        };
+        /** @description The body of a create: the qbXML ToDoAdd element as camelCase JSON. */
+        ToDoCreate: {
+            customerRef?: components["schemas"]["CustomerRef"];
+            employeeRef?: components["schemas"]["EmployeeRef"];
+            isActive?: boolean;
+            isDone?: boolean;
+            leadRef?: components["schemas"]["LeadRef"];
+            notes: string;
+            /** @enum {string} */
+            priority?: "Low" | "Medium" | "High";
+            /** Format: date */
+            reminderDate?: string;
+            /** Format: duration */
+            reminderTime?: string;
+            /** @enum {string} */
+            type?: "Task" | "Call" | "Fax" | "Email" | "Meeting" | "Appointment";
+            vendorRef?: components["schemas"]["VendorRef"];
+        };
+        /** @description The body of an update: the qbXML ToDoMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
+        ToDoUpdate: {
+            customerRef?: components["schemas"]["CustomerRef"];
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
+            employeeRef?: components["schemas"]["EmployeeRef"];
+            isActive?: boolean;
+            isDone?: boolean;
+            leadRef?: components["schemas"]["LeadRef"];
+            listId?: string;
+            notes?: string;
+            /** @enum {string} */
+            priority?: "Low" | "Medium" | "High";
+            /** Format: date */
+            reminderDate?: string;
+            /** Format: duration */
+            reminderTime?: string;
+            /** @enum {string} */
+            type?: "Task" | "Call" | "Fax" | "Email" | "Meeting" | "Appointment";
+            vendorRef?: components["schemas"]["VendorRef"];
+        };
+        /** @description The qbXML ToInventorySiteLocationRef element. */
+        ToInventorySiteLocationRef: {
+            fullName?: string;
+            listId?: string;
+        };
+        /** @description The qbXML ToInventorySiteRef element. */
+        ToInventorySiteRef: {
             fullName?: string;
             listId?: string;
         };
@@ -10494,6 +12637,93 @@ export interface components {
             fullName?: string;
             listId?: string;
         };
+        /** @description A TransferInventory record: the qbXML TransferInventoryRet element as camelCase JSON. */
+        TransferInventory: {
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            externalGuid?: string;
+            fromInventorySiteRef?: components["schemas"]["FromInventorySiteRef"];
+            /** @description The record's TxnID, the ID in this API's paths. */
+            id: string;
+            memo?: string;
+            refNumber?: string;
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+            toInventorySiteRef?: components["schemas"]["ToInventorySiteRef"];
+            transferInventoryLine?: components["schemas"]["TransferInventoryLineRet"][];
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
+            txnNumber?: number;
+        };
+        /** @description The body of a create: the qbXML TransferInventoryAdd element as camelCase JSON. */
+        TransferInventoryCreate: {
+            externalGuid?: string;
+            fromInventorySiteRef: components["schemas"]["FromInventorySiteRef"];
+            memo?: string;
+            refNumber?: string;
+            toInventorySiteRef: components["schemas"]["ToInventorySiteRef"];
+            transferInventoryLine?: components["schemas"]["TransferInventoryLineAdd"][];
+            /** Format: date */
+            txnDate?: string;
+        };
+        /** @description The qbXML TransferInventoryLineAdd element. */
+        TransferInventoryLineAdd: {
+            fromInventorySiteLocationRef?: components["schemas"]["FromInventorySiteLocationRef"];
+            itemRef?: components["schemas"]["ItemRef"];
+            lotNumber?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityToTransfer?: string;
+            serialNumber?: string;
+            toInventorySiteLocationRef?: components["schemas"]["ToInventorySiteLocationRef"];
+        };
+        /** @description The qbXML TransferInventoryLineMod element. */
+        TransferInventoryLineMod: {
+            fromInventorySiteLocationRef?: components["schemas"]["FromInventorySiteLocationRef"];
+            itemRef?: components["schemas"]["ItemRef"];
+            lotNumber?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityToTransfer?: string;
+            serialNumber?: string;
+            toInventorySiteLocationRef?: components["schemas"]["ToInventorySiteLocationRef"];
+            txnLineId: string;
+        };
+        /** @description The qbXML TransferInventoryLineRet element. */
+        TransferInventoryLineRet: {
+            fromInventorySiteLocationRef?: components["schemas"]["FromInventorySiteLocationRef"];
+            itemRef?: components["schemas"]["ItemRef"];
+            lotNumber?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityTransferred?: string;
+            serialNumber?: string;
+            toInventorySiteLocationRef?: components["schemas"]["ToInventorySiteLocationRef"];
+            txnLineId: string;
+        };
+        /** @description The body of an update: the qbXML TransferInventoryMod element as camelCase JSON. editSequence is the record's, as last read; txnId may be left out (the path names the record) and must equal it when present. */
+        TransferInventoryUpdate: {
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
+            fromInventorySiteRef?: components["schemas"]["FromInventorySiteRef"];
+            memo?: string;
+            refNumber?: string;
+            toInventorySiteRef?: components["schemas"]["ToInventorySiteRef"];
+            transferInventoryLine?: components["schemas"]["TransferInventoryLineMod"][];
+            /** Format: date */
+            txnDate?: string;
+            txnId?: string;
+        };
         /** @description The qbXML TransferToAccountRef element. */
         TransferToAccountRef: {
             fullName?: string;
@@ -10525,6 +12755,36 @@ export interface components {
             amount: string;
             txnLineId: string;
         };
+        /** @description A UnitOfMeasureSet record: the qbXML UnitOfMeasureSetRet element as camelCase JSON. */
+        UnitOfMeasureSet: {
+            baseUnit?: components["schemas"]["BaseUnit"];
+            defaultUnit?: components["schemas"]["DefaultUnit"][];
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            /** @description The record's ListID, the ID in this API's paths. */
+            id: string;
+            isActive?: boolean;
+            listId?: string;
+            name?: string;
+            relatedUnit?: components["schemas"]["RelatedUnit"][];
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+            /** @enum {string} */
+            unitOfMeasureType?: "Area" | "Count" | "Length" | "Other" | "Time" | "Volume" | "Weight";
+        };
+        /** @description The body of a create: the qbXML UnitOfMeasureSetAdd element as camelCase JSON. */
+        UnitOfMeasureSetCreate: {
+            baseUnit: components["schemas"]["BaseUnit"];
+            defaultUnit?: components["schemas"]["DefaultUnit"][];
+            isActive?: boolean;
+            name: string;
+            relatedUnit?: components["schemas"]["RelatedUnit"][];
+            /** @enum {string} */
+            unitOfMeasureType: "Area" | "Count" | "Length" | "Other" | "Time" | "Volume" | "Weight";
+        };
         /** @description The qbXML UnitOfMeasureSetRef element. */
         UnitOfMeasureSetRef: {
             fullName?: string;
@@ -10545,6 +12805,145 @@ export interface components {
             isResettingHoursEachNewYear?: boolean;
             /** Format: duration */
             maximumHours?: string;
+        };
+        /** @description The qbXML ValueAdjustment element. */
+        ValueAdjustment: {
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            newQuantity?: string;
+            newValue?: string[];
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            quantityDifference?: string;
+            valueDifference?: string[];
+        };
+        /** @description A Vehicle record: the qbXML VehicleRet element as camelCase JSON. */
+        Vehicle: {
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            desc?: string;
+            editSequence?: string;
+            /** @description The record's ListID, the ID in this API's paths. */
+            id: string;
+            isActive?: boolean;
+            listId?: string;
+            name?: string;
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+        };
+        /** @description The body of a create: the qbXML VehicleAdd element as camelCase JSON. */
+        VehicleCreate: {
+            desc?: string;
+            isActive?: boolean;
+            name: string;
+        };
+        /** @description A VehicleMileage record: the qbXML VehicleMileageRet element as camelCase JSON. */
+        VehicleMileage: {
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            billableAmount?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            billableRate?: string;
+            /** @enum {string} */
+            billableStatus?: "Billable" | "NotBillable" | "HasBeenBilled";
+            classRef?: components["schemas"]["ClassRef"];
+            customerRef?: components["schemas"]["CustomerRef"];
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            editSequence?: string;
+            /** @description The record's TxnID, the ID in this API's paths. */
+            id: string;
+            itemRef?: components["schemas"]["ItemRef"];
+            notes?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            odometerEnd?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            odometerStart?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (percent), so that no precision is lost.
+             */
+            standardMileageRate?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (amt), so that no precision is lost.
+             */
+            standardMileageTotalAmount?: string;
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            totalMiles?: string;
+            /** Format: date */
+            tripEndDate?: string;
+            /** Format: date */
+            tripStartDate?: string;
+            txnId?: string;
+            vehicleRef?: components["schemas"]["VehicleRef"];
+        };
+        /** @description The body of a create: the qbXML VehicleMileageAdd element as camelCase JSON. */
+        VehicleMileageCreate: {
+            /** @enum {string} */
+            billableStatus?: "Billable" | "NotBillable" | "HasBeenBilled";
+            classRef?: components["schemas"]["ClassRef"];
+            customerRef?: components["schemas"]["CustomerRef"];
+            itemRef?: components["schemas"]["ItemRef"];
+            notes?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            odometerEnd?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            odometerStart?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (quan), so that no precision is lost.
+             */
+            totalMiles?: string;
+            /** Format: date */
+            tripEndDate?: string;
+            /** Format: date */
+            tripStartDate?: string;
+            vehicleRef: components["schemas"]["VehicleRef"];
+        };
+        /** @description The qbXML VehicleRef element. */
+        VehicleRef: {
+            fullName?: string;
+            listId?: string;
+        };
+        /** @description The body of an update: the qbXML VehicleMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
+        VehicleUpdate: {
+            desc?: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
+            isActive?: boolean;
+            listId?: string;
+            name?: string;
         };
         /** @description A Vendor record: the qbXML VendorRet element as camelCase JSON. */
         Vendor: {
@@ -10955,6 +13354,54 @@ export interface components {
             id: string;
             /** @enum {string} */
             type: "webhook.test_requested";
+        };
+        /** @description A WorkersCompCode record: the qbXML WorkersCompCodeRet element as camelCase JSON. */
+        WorkersCompCode: {
+            /** Format: date */
+            currentEffectiveDate?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            currentRate?: string;
+            /** @description Present (true) for a record deleted in QuickBooks, listed with ?includeDeleted=true. */
+            deleted?: boolean;
+            desc?: string;
+            editSequence?: string;
+            /** @description The record's ListID, the ID in this API's paths. */
+            id: string;
+            isActive?: boolean;
+            listId?: string;
+            name?: string;
+            /** Format: date */
+            nextEffectiveDate?: string;
+            /**
+             * Format: decimal
+             * @description A decimal number as a string (price), so that no precision is lost.
+             */
+            nextRate?: string;
+            rateHistory?: components["schemas"]["RateHistory"][];
+            /** Format: date-time */
+            timeCreated?: string;
+            /** Format: date-time */
+            timeModified?: string;
+        };
+        /** @description The body of a create: the qbXML WorkersCompCodeAdd element as camelCase JSON. */
+        WorkersCompCodeCreate: {
+            desc?: string;
+            isActive?: boolean;
+            name: string;
+            rateEntry: components["schemas"]["RateEntry"][];
+        };
+        /** @description The body of an update: the qbXML WorkersCompCodeMod element as camelCase JSON. editSequence is the record's, as last read; listId may be left out (the path names the record) and must equal it when present. */
+        WorkersCompCodeUpdate: {
+            desc?: string;
+            /** @description The record's editSequence as last read: required, here or as If-Match ("<editSequence>"); a stale one answers 409 conflict. */
+            editSequence?: string;
+            isActive?: boolean;
+            listId?: string;
+            name?: string;
+            rateEntry?: components["schemas"]["RateEntry"][];
         };
         /** @description A client's write failed or timed out; data.error says why. */
         WriteFailedEvent: {
@@ -12161,6 +14608,604 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listArRefundCreditCards: {
+        parameters: {
+            query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only records of this customer (its ListID). */
+                customerId?: string;
+                /** @description Only records of any of these customers: comma-separated ListIDs, at most 100. */
+                customerIds?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Exact RefNumber. */
+                refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description TxnDate on or after (YYYY-MM-DD). */
+                txnDateFrom?: string;
+                /** @description TxnDate on or before (YYYY-MM-DD). */
+                txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "customerRef": {
+                     *             "fullName": "Acme Bakery",
+                     *             "listId": "80000001-1712345678"
+                     *           },
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "memo": "Monthly order",
+                     *           "refNumber": "INV-1042",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z",
+                     *           "totalAmount": "1250.00",
+                     *           "txnDate": "2026-03-14",
+                     *           "txnId": "80000001-1712345678",
+                     *           "txnNumber": 1
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["ARRefundCreditCard"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createArRefundCreditCard: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "address": {
+                 *         "addr1": "addr1",
+                 *         "addr2": "addr2",
+                 *         "addr3": "addr3",
+                 *         "addr4": "addr4",
+                 *         "addr5": "addr5",
+                 *         "city": "city",
+                 *         "country": "country",
+                 *         "note": "note",
+                 *         "postalCode": "postal code",
+                 *         "state": "state"
+                 *       },
+                 *       "arAccountRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "creditCardTxnInfo": {
+                 *         "creditCardTxnInputInfo": {
+                 *           "commercialCardCode": "commercial card code",
+                 *           "creditCardAddress": "credit card address",
+                 *           "creditCardNumber": "credit card number",
+                 *           "creditCardPostalCode": "credit card postal",
+                 *           "creditCardTxnType": "Authorization",
+                 *           "expirationMonth": 1,
+                 *           "expirationYear": 1,
+                 *           "nameOnCard": "name on card",
+                 *           "transactionMode": "CardNotPresent"
+                 *         },
+                 *         "creditCardTxnResultInfo": {
+                 *           "authorizationCode": "authorizatio",
+                 *           "avsStreet": "Pass",
+                 *           "avsZip": "Pass",
+                 *           "cardSecurityCodeMatch": "Pass",
+                 *           "clientTransId": "id_clienttransid",
+                 *           "creditCardTransId": "id_creditcardtransid",
+                 *           "merchantAccountNumber": "merchant account number",
+                 *           "paymentGroupingCode": 1,
+                 *           "paymentStatus": "Unknown",
+                 *           "reconBatchId": "id_reconbatchid",
+                 *           "resultCode": 1,
+                 *           "resultMessage": "result message",
+                 *           "txnAuthorizationStamp": 1,
+                 *           "txnAuthorizationTime": "2026-03-14T09:30:00Z"
+                 *         }
+                 *       },
+                 *       "customerRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "exchangeRate": "1250.00",
+                 *       "externalGuid": "external guid",
+                 *       "memo": "Monthly order",
+                 *       "paymentMethodRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "refNumber": "INV-1042",
+                 *       "refundAppliedToTxn": [
+                 *         {
+                 *           "refundAmount": "1250.00",
+                 *           "txnId": "80000001-1712345678"
+                 *         }
+                 *       ],
+                 *       "refundFromAccountRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "txnDate": "2026-03-14"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ARRefundCreditCardCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getArRefundCreditCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customerRef": {
+                     *         "fullName": "Acme Bakery",
+                     *         "listId": "80000001-1712345678"
+                     *       },
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "memo": "Monthly order",
+                     *       "refNumber": "INV-1042",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z",
+                     *       "totalAmount": "1250.00",
+                     *       "txnDate": "2026-03-14",
+                     *       "txnId": "80000001-1712345678",
+                     *       "txnNumber": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ARRefundCreditCard"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteArRefundCreditCard: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    voidArRefundCreditCard: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["UnprocessableEntity"];
             502: components["responses"]["BadGateway"];
             504: components["responses"]["GatewayTimeout"];
@@ -13413,6 +16458,395 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    listBillingRates: {
+        parameters: {
+            query?: {
+                /** @description Active or inactive elements only. */
+                active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "listId": "80000001-1712345678",
+                     *           "name": "Acme Bakery",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["BillingRate"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createBillingRate: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "billingRatePerItem": [
+                 *         {
+                 *           "adjustBillingRateRelativeTo": "StandardRate",
+                 *           "adjustPercentage": "1250.00",
+                 *           "customRate": "1250.00",
+                 *           "customRatePercent": "1250.00",
+                 *           "itemRef": {
+                 *             "fullName": "Acme Bakery",
+                 *             "listId": "80000001-1712345678"
+                 *           }
+                 *         }
+                 *       ],
+                 *       "fixedBillingRate": "1250.00",
+                 *       "name": "Acme Bakery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["BillingRateCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getBillingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "listId": "80000001-1712345678",
+                     *       "name": "Acme Bakery",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BillingRate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteBillingRate: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     listBills: {
         parameters: {
             query?: {
@@ -14120,6 +17554,1275 @@ export interface operations {
         };
     };
     voidBill: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listBuildAssemblies: {
+        parameters: {
+            query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Exact RefNumber. */
+                refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description TxnDate on or after (YYYY-MM-DD). */
+                txnDateFrom?: string;
+                /** @description TxnDate on or before (YYYY-MM-DD). */
+                txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "memo": "Monthly order",
+                     *           "refNumber": "INV-1042",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z",
+                     *           "txnDate": "2026-03-14",
+                     *           "txnId": "80000001-1712345678",
+                     *           "txnNumber": 1
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["BuildAssembly"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createBuildAssembly: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "externalGuid": "external guid",
+                 *       "inventorySiteLocationRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "inventorySiteRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "itemInventoryAssemblyRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "lotNumber": "lot number",
+                 *       "markPendingIfRequired": true,
+                 *       "memo": "Monthly order",
+                 *       "quantityToBuild": "1250.00",
+                 *       "refNumber": "INV-1042",
+                 *       "serialNumber": "serial number",
+                 *       "txnDate": "2026-03-14"
+                 *     }
+                 */
+                "application/json": components["schemas"]["BuildAssemblyCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getBuildAssembly: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "memo": "Monthly order",
+                     *       "refNumber": "INV-1042",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z",
+                     *       "txnDate": "2026-03-14",
+                     *       "txnId": "80000001-1712345678",
+                     *       "txnNumber": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BuildAssembly"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteBuildAssembly: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    updateBuildAssembly: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "editSequence": "1712345678",
+                 *       "memo": "Monthly order",
+                 *       "refNumber": "INV-1042",
+                 *       "txnDate": "2026-03-14",
+                 *       "txnId": "80000001-1712345678"
+                 *     }
+                 */
+                "application/json": components["schemas"]["BuildAssemblyUpdate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listCharges: {
+        parameters: {
+            query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only records of this customer (its ListID). */
+                customerId?: string;
+                /** @description Only records of any of these customers: comma-separated ListIDs, at most 100. */
+                customerIds?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Exact RefNumber. */
+                refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description TxnDate on or after (YYYY-MM-DD). */
+                txnDateFrom?: string;
+                /** @description TxnDate on or before (YYYY-MM-DD). */
+                txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "amount": "1250.00",
+                     *           "balanceRemaining": "1250.00",
+                     *           "customerRef": {
+                     *             "fullName": "Acme Bakery",
+                     *             "listId": "80000001-1712345678"
+                     *           },
+                     *           "dueDate": "2026-03-14",
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "isPaid": true,
+                     *           "refNumber": "INV-1042",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z",
+                     *           "txnDate": "2026-03-14",
+                     *           "txnId": "80000001-1712345678",
+                     *           "txnNumber": 1
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Charge"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createCharge: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": "1250.00",
+                 *       "arAccountRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "billedDate": "2026-03-14",
+                 *       "classRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "customerRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "desc": "desc",
+                 *       "dueDate": "2026-03-14",
+                 *       "externalGuid": "external guid",
+                 *       "inventorySiteLocationRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "inventorySiteRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "itemRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "optionForPriceRuleConflict": "Zero",
+                 *       "overrideItemAccountRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "quantity": "1250.00",
+                 *       "rate": "1250.00",
+                 *       "refNumber": "INV-1042",
+                 *       "txnDate": "2026-03-14",
+                 *       "unitOfMeasure": "unit of measure"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ChargeCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getCharge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "amount": "1250.00",
+                     *       "balanceRemaining": "1250.00",
+                     *       "customerRef": {
+                     *         "fullName": "Acme Bakery",
+                     *         "listId": "80000001-1712345678"
+                     *       },
+                     *       "dueDate": "2026-03-14",
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "isPaid": true,
+                     *       "refNumber": "INV-1042",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z",
+                     *       "txnDate": "2026-03-14",
+                     *       "txnId": "80000001-1712345678",
+                     *       "txnNumber": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Charge"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteCharge: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    updateCharge: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": "1250.00",
+                 *       "customerRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "dueDate": "2026-03-14",
+                 *       "editSequence": "1712345678",
+                 *       "refNumber": "INV-1042",
+                 *       "txnDate": "2026-03-14",
+                 *       "txnId": "80000001-1712345678"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ChargeUpdate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    voidCharge: {
         parameters: {
             query?: {
                 /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
@@ -18637,6 +23340,532 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listCurrencies: {
+        parameters: {
+            query?: {
+                /** @description Active or inactive elements only. */
+                active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "isActive": true,
+                     *           "listId": "80000001-1712345678",
+                     *           "name": "Acme Bakery",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Currency"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createCurrency: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "currencyCode": "cur",
+                 *       "currencyFormat": {
+                 *         "decimalPlaces": "0",
+                 *         "decimalSeparator": "Period",
+                 *         "thousandSeparator": "Comma",
+                 *         "thousandSeparatorGrouping": "XX_XXX_XXX"
+                 *       },
+                 *       "isActive": true,
+                 *       "name": "Acme Bakery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CurrencyCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getCurrency: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "isActive": true,
+                     *       "listId": "80000001-1712345678",
+                     *       "name": "Acme Bakery",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Currency"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteCurrency: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    updateCurrency: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "editSequence": "1712345678",
+                 *       "isActive": true,
+                 *       "listId": "80000001-1712345678",
+                 *       "name": "Acme Bakery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CurrencyUpdate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
             422: components["responses"]["UnprocessableEntity"];
             502: components["responses"]["BadGateway"];
             504: components["responses"]["GatewayTimeout"];
@@ -24226,6 +29455,711 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    listInventoryAdjustments: {
+        parameters: {
+            query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only records of this customer (its ListID). */
+                customerId?: string;
+                /** @description Only records of any of these customers: comma-separated ListIDs, at most 100. */
+                customerIds?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Exact RefNumber. */
+                refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description TxnDate on or after (YYYY-MM-DD). */
+                txnDateFrom?: string;
+                /** @description TxnDate on or before (YYYY-MM-DD). */
+                txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "customerRef": {
+                     *             "fullName": "Acme Bakery",
+                     *             "listId": "80000001-1712345678"
+                     *           },
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "memo": "Monthly order",
+                     *           "refNumber": "INV-1042",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z",
+                     *           "txnDate": "2026-03-14",
+                     *           "txnId": "80000001-1712345678",
+                     *           "txnNumber": 1
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["InventoryAdjustment"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createInventoryAdjustment: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "accountRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "classRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "customerRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "externalGuid": "external guid",
+                 *       "inventoryAdjustmentLine": [
+                 *         {
+                 *           "itemRef": {
+                 *             "fullName": "Acme Bakery",
+                 *             "listId": "80000001-1712345678"
+                 *           },
+                 *           "lotNumberAdjustment": {},
+                 *           "quantityAdjustment": {},
+                 *           "serialNumberAdjustment": {},
+                 *           "valueAdjustment": {}
+                 *         }
+                 *       ],
+                 *       "inventorySiteRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "memo": "Monthly order",
+                 *       "refNumber": "INV-1042",
+                 *       "txnDate": "2026-03-14"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InventoryAdjustmentCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getInventoryAdjustment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customerRef": {
+                     *         "fullName": "Acme Bakery",
+                     *         "listId": "80000001-1712345678"
+                     *       },
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "memo": "Monthly order",
+                     *       "refNumber": "INV-1042",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z",
+                     *       "txnDate": "2026-03-14",
+                     *       "txnId": "80000001-1712345678",
+                     *       "txnNumber": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InventoryAdjustment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteInventoryAdjustment: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    updateInventoryAdjustment: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "customerRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "editSequence": "1712345678",
+                 *       "memo": "Monthly order",
+                 *       "refNumber": "INV-1042",
+                 *       "txnDate": "2026-03-14",
+                 *       "txnId": "80000001-1712345678"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InventoryAdjustmentUpdate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    voidInventoryAdjustment: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     listInventoryAssemblyItems: {
         parameters: {
             query?: {
@@ -25296,6 +31230,555 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["ItemInventoryUpdate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listInventorySites: {
+        parameters: {
+            query?: {
+                /** @description Active or inactive elements only. */
+                active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Only the children of this element (its ListID). */
+                parentId?: string;
+                /** @description Only the children of any of these elements: comma-separated ListIDs, at most 100. */
+                parentIds?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "editSequence": "1712345678",
+                     *           "email": "books@acme-bakery.example",
+                     *           "id": "80000001-1712345678",
+                     *           "isActive": true,
+                     *           "listId": "80000001-1712345678",
+                     *           "name": "Acme Bakery",
+                     *           "phone": "555-0142",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["InventorySite"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createInventorySite: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "contact": "contact",
+                 *       "email": "books@acme-bakery.example",
+                 *       "fax": "fax",
+                 *       "isActive": true,
+                 *       "name": "Acme Bakery",
+                 *       "parentSiteRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "phone": "555-0142",
+                 *       "siteAddress": {
+                 *         "addr1": "addr1",
+                 *         "addr2": "addr2",
+                 *         "addr3": "addr3",
+                 *         "addr4": "addr4",
+                 *         "addr5": "addr5",
+                 *         "city": "city",
+                 *         "country": "country",
+                 *         "postalCode": "postal code",
+                 *         "state": "state"
+                 *       },
+                 *       "siteDesc": "site desc"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InventorySiteCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getInventorySite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "editSequence": "1712345678",
+                     *       "email": "books@acme-bakery.example",
+                     *       "id": "80000001-1712345678",
+                     *       "isActive": true,
+                     *       "listId": "80000001-1712345678",
+                     *       "name": "Acme Bakery",
+                     *       "phone": "555-0142",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InventorySite"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteInventorySite: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    updateInventorySite: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "editSequence": "1712345678",
+                 *       "email": "books@acme-bakery.example",
+                 *       "isActive": true,
+                 *       "listId": "80000001-1712345678",
+                 *       "name": "Acme Bakery",
+                 *       "phone": "555-0142"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InventorySiteUpdate"];
             };
         };
         responses: {
@@ -28191,6 +34674,398 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    listLeads: {
+        parameters: {
+            query?: {
+                /** @description Active or inactive elements only. */
+                active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "companyName": "Acme Bakery",
+                     *           "editSequence": "1712345678",
+                     *           "fullName": "Acme Bakery",
+                     *           "id": "80000001-1712345678",
+                     *           "listId": "80000001-1712345678",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Lead"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createLead: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "companyName": "Acme Bakery",
+                 *       "fullName": "Acme Bakery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LeadCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getLead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "companyName": "Acme Bakery",
+                     *       "editSequence": "1712345678",
+                     *       "fullName": "Acme Bakery",
+                     *       "id": "80000001-1712345678",
+                     *       "listId": "80000001-1712345678",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Lead"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateLead: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "companyName": "Acme Bakery",
+                 *       "editSequence": "1712345678",
+                 *       "fullName": "Acme Bakery",
+                 *       "listId": "80000001-1712345678"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LeadUpdate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     listNonInventoryItems: {
         parameters: {
             query?: {
@@ -30692,6 +37567,641 @@ export interface operations {
         };
     };
     deletePaymentMethod: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listPayrollNonWageItems: {
+        parameters: {
+            query?: {
+                /** @description Active or inactive elements only. */
+                active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "isActive": true,
+                     *           "listId": "80000001-1712345678",
+                     *           "name": "Acme Bakery",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["PayrollItemNonWage"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getPayrollNonWageItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "isActive": true,
+                     *       "listId": "80000001-1712345678",
+                     *       "name": "Acme Bakery",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayrollItemNonWage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deletePayrollNonWageItem: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listPayrollWageItems: {
+        parameters: {
+            query?: {
+                /** @description Active or inactive elements only. */
+                active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "isActive": true,
+                     *           "listId": "80000001-1712345678",
+                     *           "name": "Acme Bakery",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["PayrollItemWage"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createPayrollWageItem: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expenseAccountRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "isActive": true,
+                 *       "name": "Acme Bakery",
+                 *       "wageType": "Bonus"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PayrollItemWageCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getPayrollWageItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "isActive": true,
+                     *       "listId": "80000001-1712345678",
+                     *       "name": "Acme Bakery",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayrollItemWage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deletePayrollWageItem: {
         parameters: {
             query?: {
                 /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
@@ -36675,6 +44185,584 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    listSalesTaxPaymentChecks: {
+        parameters: {
+            query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Only records of this payee (its ListID). */
+                payeeId?: string;
+                /** @description Only records of any of these payees: comma-separated ListIDs, at most 100. */
+                payeeIds?: string;
+                /** @description Exact RefNumber. */
+                refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description TxnDate on or after (YYYY-MM-DD). */
+                txnDateFrom?: string;
+                /** @description TxnDate on or before (YYYY-MM-DD). */
+                txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "amount": "1250.00",
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "memo": "Monthly order",
+                     *           "payeeEntityRef": {
+                     *             "fullName": "Acme Bakery",
+                     *             "listId": "80000001-1712345678"
+                     *           },
+                     *           "refNumber": "INV-1042",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z",
+                     *           "txnDate": "2026-03-14",
+                     *           "txnId": "80000001-1712345678",
+                     *           "txnNumber": 1
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["SalesTaxPaymentCheck"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createSalesTaxPaymentCheck: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "address": {
+                 *         "addr1": "addr1",
+                 *         "addr2": "addr2",
+                 *         "addr3": "addr3",
+                 *         "addr4": "addr4",
+                 *         "addr5": "addr5",
+                 *         "city": "city",
+                 *         "country": "country",
+                 *         "note": "note",
+                 *         "postalCode": "postal code",
+                 *         "state": "state"
+                 *       },
+                 *       "bankAccountRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "externalGuid": "external guid",
+                 *       "isToBePrinted": true,
+                 *       "memo": "Monthly order",
+                 *       "payeeEntityRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "refNumber": "INV-1042",
+                 *       "salesTaxPaymentCheckLine": [
+                 *         {
+                 *           "amount": "1250.00",
+                 *           "itemSalesTaxRef": {
+                 *             "fullName": "Acme Bakery",
+                 *             "listId": "80000001-1712345678"
+                 *           }
+                 *         }
+                 *       ],
+                 *       "txnDate": "2026-03-14"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SalesTaxPaymentCheckCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getSalesTaxPaymentCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "amount": "1250.00",
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "memo": "Monthly order",
+                     *       "payeeEntityRef": {
+                     *         "fullName": "Acme Bakery",
+                     *         "listId": "80000001-1712345678"
+                     *       },
+                     *       "refNumber": "INV-1042",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z",
+                     *       "txnDate": "2026-03-14",
+                     *       "txnId": "80000001-1712345678",
+                     *       "txnNumber": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SalesTaxPaymentCheck"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteSalesTaxPaymentCheck: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    updateSalesTaxPaymentCheck: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "editSequence": "1712345678",
+                 *       "memo": "Monthly order",
+                 *       "refNumber": "INV-1042",
+                 *       "txnDate": "2026-03-14",
+                 *       "txnId": "80000001-1712345678"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SalesTaxPaymentCheckUpdate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     listServiceItems: {
         parameters: {
             query?: {
@@ -38747,6 +46835,1823 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    listTemplates: {
+        parameters: {
+            query?: {
+                /** @description Active or inactive elements only. */
+                active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "isActive": true,
+                     *           "listId": "80000001-1712345678",
+                     *           "name": "Acme Bakery",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Template"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "isActive": true,
+                     *       "listId": "80000001-1712345678",
+                     *       "name": "Acme Bakery",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listTimeTrackingActivities: {
+        parameters: {
+            query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only records of this employee, vendor or other name (its ListID). */
+                entityId?: string;
+                /** @description Only records of any of these employees, vendors or other names: comma-separated ListIDs, at most 100. */
+                entityIds?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Exact RefNumber. */
+                refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description TxnDate on or after (YYYY-MM-DD). */
+                txnDateFrom?: string;
+                /** @description TxnDate on or before (YYYY-MM-DD). */
+                txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "customerRef": {
+                     *             "fullName": "Acme Bakery",
+                     *             "listId": "80000001-1712345678"
+                     *           },
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z",
+                     *           "txnDate": "2026-03-14",
+                     *           "txnId": "80000001-1712345678",
+                     *           "txnNumber": 1
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["TimeTracking"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createTimeTrackingActivity: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "billableStatus": "Billable",
+                 *       "classRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "customerRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "duration": "PT1H30M",
+                 *       "entityRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "externalGuid": "external guid",
+                 *       "itemServiceRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "notes": "notes",
+                 *       "payrollItemWageRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "rate": "1250.00",
+                 *       "txnDate": "2026-03-14"
+                 *     }
+                 */
+                "application/json": components["schemas"]["TimeTrackingCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getTimeTrackingActivity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customerRef": {
+                     *         "fullName": "Acme Bakery",
+                     *         "listId": "80000001-1712345678"
+                     *       },
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z",
+                     *       "txnDate": "2026-03-14",
+                     *       "txnId": "80000001-1712345678",
+                     *       "txnNumber": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TimeTracking"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteTimeTrackingActivity: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    updateTimeTrackingActivity: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "customerRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "duration": "PT1H30M",
+                 *       "editSequence": "1712345678",
+                 *       "entityRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "txnDate": "2026-03-14",
+                 *       "txnId": "80000001-1712345678"
+                 *     }
+                 */
+                "application/json": components["schemas"]["TimeTrackingUpdate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listToDos: {
+        parameters: {
+            query?: {
+                /** @description Active or inactive elements only. */
+                active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "customerRef": {
+                     *             "fullName": "Acme Bakery",
+                     *             "listId": "80000001-1712345678"
+                     *           },
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "isActive": true,
+                     *           "listId": "80000001-1712345678",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z",
+                     *           "vendorRef": {
+                     *             "fullName": "Acme Bakery",
+                     *             "listId": "80000001-1712345678"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["ToDo"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createToDo: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "customerRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "employeeRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "isActive": true,
+                 *       "isDone": true,
+                 *       "leadRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "notes": "notes",
+                 *       "priority": "Low",
+                 *       "reminderDate": "2026-03-14",
+                 *       "reminderTime": "PT1H30M",
+                 *       "type": "Task",
+                 *       "vendorRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ToDoCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getToDo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customerRef": {
+                     *         "fullName": "Acme Bakery",
+                     *         "listId": "80000001-1712345678"
+                     *       },
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "isActive": true,
+                     *       "listId": "80000001-1712345678",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z",
+                     *       "vendorRef": {
+                     *         "fullName": "Acme Bakery",
+                     *         "listId": "80000001-1712345678"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ToDo"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteToDo: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    updateToDo: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "customerRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "editSequence": "1712345678",
+                 *       "isActive": true,
+                 *       "listId": "80000001-1712345678",
+                 *       "vendorRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ToDoUpdate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listTransferInventories: {
+        parameters: {
+            query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Exact RefNumber. */
+                refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description TxnDate on or after (YYYY-MM-DD). */
+                txnDateFrom?: string;
+                /** @description TxnDate on or before (YYYY-MM-DD). */
+                txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "memo": "Monthly order",
+                     *           "refNumber": "INV-1042",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z",
+                     *           "txnDate": "2026-03-14",
+                     *           "txnId": "80000001-1712345678",
+                     *           "txnNumber": 1
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["TransferInventory"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createTransferInventory: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "externalGuid": "external guid",
+                 *       "fromInventorySiteRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "memo": "Monthly order",
+                 *       "refNumber": "INV-1042",
+                 *       "toInventorySiteRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "transferInventoryLine": [
+                 *         {
+                 *           "fromInventorySiteLocationRef": {
+                 *             "fullName": "Acme Bakery",
+                 *             "listId": "80000001-1712345678"
+                 *           },
+                 *           "itemRef": {
+                 *             "fullName": "Acme Bakery",
+                 *             "listId": "80000001-1712345678"
+                 *           },
+                 *           "lotNumber": "lot number",
+                 *           "quantityToTransfer": "1250.00",
+                 *           "serialNumber": "serial number",
+                 *           "toInventorySiteLocationRef": {
+                 *             "fullName": "Acme Bakery",
+                 *             "listId": "80000001-1712345678"
+                 *           }
+                 *         }
+                 *       ],
+                 *       "txnDate": "2026-03-14"
+                 *     }
+                 */
+                "application/json": components["schemas"]["TransferInventoryCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getTransferInventory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "memo": "Monthly order",
+                     *       "refNumber": "INV-1042",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z",
+                     *       "txnDate": "2026-03-14",
+                     *       "txnId": "80000001-1712345678",
+                     *       "txnNumber": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TransferInventory"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteTransferInventory: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    updateTransferInventory: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "editSequence": "1712345678",
+                 *       "memo": "Monthly order",
+                 *       "refNumber": "INV-1042",
+                 *       "txnDate": "2026-03-14",
+                 *       "txnId": "80000001-1712345678"
+                 *     }
+                 */
+                "application/json": components["schemas"]["TransferInventoryUpdate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     listTransfers: {
         parameters: {
             query?: {
@@ -39070,6 +48975,1339 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["TransferUpdate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listUnitOfMeasureSets: {
+        parameters: {
+            query?: {
+                /** @description Active or inactive elements only. */
+                active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "isActive": true,
+                     *           "listId": "80000001-1712345678",
+                     *           "name": "Acme Bakery",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["UnitOfMeasureSet"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createUnitOfMeasureSet: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "baseUnit": {
+                 *         "abbreviation": "abbreviation",
+                 *         "name": "Acme Bakery"
+                 *       },
+                 *       "defaultUnit": [
+                 *         {
+                 *           "unit": "unit",
+                 *           "unitUsedFor": "Purchase"
+                 *         }
+                 *       ],
+                 *       "isActive": true,
+                 *       "name": "Acme Bakery",
+                 *       "relatedUnit": [
+                 *         {
+                 *           "abbreviation": "abbreviation",
+                 *           "conversionRatio": "1250.00",
+                 *           "name": "Acme Bakery"
+                 *         }
+                 *       ],
+                 *       "unitOfMeasureType": "Area"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UnitOfMeasureSetCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getUnitOfMeasureSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "isActive": true,
+                     *       "listId": "80000001-1712345678",
+                     *       "name": "Acme Bakery",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UnitOfMeasureSet"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteUnitOfMeasureSet: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listVehicleMileages: {
+        parameters: {
+            query?: {
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only records of this customer (its ListID). */
+                customerId?: string;
+                /** @description Only records of any of these customers: comma-separated ListIDs, at most 100. */
+                customerIds?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Exact RefNumber. */
+                refNumber?: string;
+                /** @description RefNumber from this one on, compared as text as QuickBooks compares them. */
+                refNumberFrom?: string;
+                /** @description RefNumber up to this one, compared as text. */
+                refNumberTo?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description TxnDate on or after (YYYY-MM-DD). */
+                txnDateFrom?: string;
+                /** @description TxnDate on or before (YYYY-MM-DD). */
+                txnDateTo?: string;
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "customerRef": {
+                     *             "fullName": "Acme Bakery",
+                     *             "listId": "80000001-1712345678"
+                     *           },
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z",
+                     *           "txnId": "80000001-1712345678"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["VehicleMileage"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createVehicleMileage: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "billableStatus": "Billable",
+                 *       "classRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "customerRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "itemRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       },
+                 *       "notes": "notes",
+                 *       "odometerEnd": "1250.00",
+                 *       "odometerStart": "1250.00",
+                 *       "totalMiles": "1250.00",
+                 *       "tripEndDate": "2026-03-14",
+                 *       "tripStartDate": "2026-03-14",
+                 *       "vehicleRef": {
+                 *         "fullName": "Acme Bakery",
+                 *         "listId": "80000001-1712345678"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["VehicleMileageCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getVehicleMileage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customerRef": {
+                     *         "fullName": "Acme Bakery",
+                     *         "listId": "80000001-1712345678"
+                     *       },
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z",
+                     *       "txnId": "80000001-1712345678"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VehicleMileage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteVehicleMileage: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listVehicles: {
+        parameters: {
+            query?: {
+                /** @description Active or inactive elements only. */
+                active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "isActive": true,
+                     *           "listId": "80000001-1712345678",
+                     *           "name": "Acme Bakery",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Vehicle"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createVehicle: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "desc": "desc",
+                 *       "isActive": true,
+                 *       "name": "Acme Bakery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["VehicleCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getVehicle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "isActive": true,
+                     *       "listId": "80000001-1712345678",
+                     *       "name": "Acme Bakery",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Vehicle"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteVehicle: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    updateVehicle: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "editSequence": "1712345678",
+                 *       "isActive": true,
+                 *       "listId": "80000001-1712345678",
+                 *       "name": "Acme Bakery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["VehicleUpdate"];
             };
         };
         responses: {
@@ -40921,6 +52159,532 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["VendorUpdate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listWorkersCompCodes: {
+        parameters: {
+            query?: {
+                /** @description Active or inactive elements only. */
+                active?: boolean;
+                /** @description Also answer totalCount: how many records the filters select. */
+                count?: boolean;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only these records: comma-separated IDs, at most 100. */
+                ids?: string;
+                /** @description Also list records deleted in QuickBooks. */
+                includeDeleted?: boolean;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+                /** @description Exact FullName (lists) or RefNumber (transactions). */
+                name?: string;
+                /** @description Name or RefNumber starting with this. */
+                namePrefix?: string;
+                /** @description Order of the list: by update time (the default), name or RefNumber, or transaction date; a leading - sorts descending; ties by ID. Keep it while paging. */
+                sort?: "updatedAt" | "-updatedAt" | "name" | "-name" | "txnDate" | "-txnDate";
+                /** @description Records stored before this RFC 3339 time. */
+                updatedBefore?: string;
+                /** @description Records stored at or after this RFC 3339 time. */
+                updatedSince?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, in the order of sort. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "editSequence": "1712345678",
+                     *           "id": "80000001-1712345678",
+                     *           "isActive": true,
+                     *           "listId": "80000001-1712345678",
+                     *           "name": "Acme Bakery",
+                     *           "timeCreated": "2026-03-14T09:30:00Z",
+                     *           "timeModified": "2026-03-14T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJrIjoiODAwMDAwMDEifQ",
+                     *       "totalCount": 1
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["WorkersCompCode"][];
+                        hasMore: boolean;
+                        /** @description Pass as ?cursor= for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description With count=true: every record the filters select, on every page. */
+                        totalCount?: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createWorkersCompCode: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "desc": "desc",
+                 *       "isActive": true,
+                 *       "name": "Acme Bakery",
+                 *       "rateEntry": [
+                 *         {
+                 *           "effectiveDate": "2026-03-14",
+                 *           "rate": "1250.00"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["WorkersCompCodeCreate"];
+            };
+        };
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getWorkersCompCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "editSequence": "1712345678",
+                     *       "id": "80000001-1712345678",
+                     *       "isActive": true,
+                     *       "listId": "80000001-1712345678",
+                     *       "name": "Acme Bakery",
+                     *       "timeCreated": "2026-03-14T09:30:00Z",
+                     *       "timeModified": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WorkersCompCode"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteWorkersCompCode: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET): the write is queued only if the platform's synced copy of the record still has it, else 409 conflict (the record changed or was deleted since it was read) and nothing is queued. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation finished (with ?wait), or succeeded earlier; Location is its address. */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation is queued; follow Location. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "action": "create",
+                     *       "attempts": 1,
+                     *       "companyId": "cmp_4k7m2q9x1v8t3b6n",
+                     *       "completedAt": "2026-03-14T09:30:00Z",
+                     *       "createdAt": "2026-03-14T09:30:00Z",
+                     *       "dataType": "data type",
+                     *       "deadline": "2026-03-14T09:30:00Z",
+                     *       "error": {
+                     *         "code": "invalid",
+                     *         "message": "limit must be between 1 and 1000",
+                     *         "qbCode": "3200",
+                     *         "resolution": "Correct the request as the message says and send it again.",
+                     *         "userMessage": "The request could not be processed."
+                     *       },
+                     *       "id": "80000001-1712345678",
+                     *       "idempotencyKey": "idempotency key",
+                     *       "kind": "sync",
+                     *       "record": {
+                     *         "deleted": true,
+                     *         "editSequence": "1712345678",
+                     *         "id": "80000001-1712345678"
+                     *       },
+                     *       "recordId": "id_recordid",
+                     *       "response": "response",
+                     *       "status": "Pending",
+                     *       "updatedAt": "2026-03-14T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            502: components["responses"]["BadGateway"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    updateWorkersCompCode: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long (such as "30s", at most 60s) for the operation to finish. */
+                wait?: string;
+                /** @description The write becomes TimedOut if QuickBooks has not run it within this duration. */
+                timeout?: string;
+            };
+            header?: {
+                /**
+                 * @description Repeating a request with the same key returns the first operation; reusing a key for a different request answers 422 idempotency_mismatch.
+                 * @example order-1042-create
+                 */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The record's editSequence as an entity tag, "<editSequence>" (the ETag of its GET), instead of editSequence in the body. Both given and different answer 400 invalid; a stale one answers 409 conflict, as a stale editSequence does. "*", lists and weak tags answer 400.
+                 * @example "1700000000"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /**
+                 * @description The company's ID.
+                 * @example cmp_4k7m2q9x1v8t3b6n
+                 */
+                companyId: string;
+                /**
+                 * @description The record's ListID (lists) or TxnID (transactions).
+                 * @example 80000001-1712345678
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "editSequence": "1712345678",
+                 *       "isActive": true,
+                 *       "listId": "80000001-1712345678",
+                 *       "name": "Acme Bakery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WorkersCompCodeUpdate"];
             };
         };
         responses: {
