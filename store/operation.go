@@ -228,8 +228,8 @@ func (q *QueueStore) enqueueOp(ctx context.Context, tx *tx, op *qbconnect.Operat
 	}
 	err = tx.queryRow(ctx, "SELECT id, org_id, company_id, COALESCE(connector_id, ''), status FROM connections WHERE "+where,
 		args...).Scan(&connID, &orgID, &companyID, &connectorID, &status)
-	if err != nil || orgID != op.OrgID {
-		return nil, notFound(inOrg(err, orgID, op.OrgID), "connection", cmp.Or(op.ConnectionID, op.CompanyID))
+	if err = inOrg(err, orgID, op.OrgID); err != nil {
+		return nil, notFound(err, "connection", cmp.Or(op.ConnectionID, op.CompanyID))
 	}
 	if status == qbconnect.StatusUnlinked {
 		return nil, qbconnect.Errorf(qbconnect.EConflict, "connection %s is unlinked", connID)
