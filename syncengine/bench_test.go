@@ -110,6 +110,10 @@ func BenchmarkFullSync(b *testing.B) {
 	}
 }
 
+// fullSyncPage is the records per page of BenchmarkFullSync's syncs, and
+// of upsertAgain's transactions.
+const fullSyncPage = 500
+
 func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
 	var wall, inQB, cpu, ingest, ingestCPU time.Duration
 	records := 0
@@ -117,7 +121,7 @@ func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
 	var lastStates []*qbconnect.SyncState
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		h := newHarness(b, harnessOptions{CompanyFile: file, DSN: dsn(b), Engine: syncengine.Config{MaxReturned: 500}})
+		h := newHarness(b, harnessOptions{CompanyFile: file, DSN: dsn(b), Engine: syncengine.Config{MaxReturned: fullSyncPage}})
 		h.responses = new([][]byte)
 		b.StartTimer()
 		start, cpu0 := time.Now(), processCPU()
@@ -159,8 +163,8 @@ func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
 
 // upsertAgain reads back every record the sync of h stored and upserts
 // them into an empty database of the same kind through the store alone
-// (RecordStore.UpsertRecords, one transaction per page of
-// syncengine.Config.MaxReturned records), type after type, each type's
+// (RecordStore.UpsertRecords, one transaction per page of fullSyncPage
+// records), type after type, each type's
 // in the order the API lists them (update time, then ID), and returns how
 // many and the time taken. That rate is
 // the ceiling of the ingest: what it would reach if decoding, the JSON,
@@ -168,7 +172,6 @@ func benchFullSync(b *testing.B, file string, dsn storetest.DSNFunc) {
 // rate over it.
 func upsertAgain(b *testing.B, h *harness, states []*qbconnect.SyncState, dsn storetest.DSNFunc) (int, time.Duration) {
 	b.Helper()
-	const page = 500 // harnessOptions.Engine.MaxReturned in benchFullSync
 	var pages [][]*qbconnect.Record
 	for _, st := range states {
 		var rs []*qbconnect.Record
@@ -186,7 +189,7 @@ func upsertAgain(b *testing.B, h *harness, states []*qbconnect.SyncState, dsn st
 			cursor = next
 		}
 		for len(rs) > 0 {
-			n := min(page, len(rs))
+			n := min(fullSyncPage, len(rs))
 			pages = append(pages, rs[:n])
 			rs = rs[n:]
 		}
