@@ -216,3 +216,20 @@ func TestOpeningAnOlderFileCountsItsJournalEntriesInBalances(t *testing.T) {
 		t.Errorf("after reopening, balance/total of Acme Corp (-want +got):\n%s", diff)
 	}
 }
+
+// A customer's TotalBalance is its balance plus its sub-customers' (jobs'),
+// as QuickBooks Desktop reports it (Method CRM's help, "What is the
+// difference between Balance and Total Balance in the Customer table",
+// https://help.method.me/en/articles/6407554), also in the Ret a
+// CustomerMod answers with.
+func TestModifyingACustomerKeepsItsJobsInItsTotalBalance(t *testing.T) {
+	f, _ := newTestFile(t)
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Acme Corp</Name></CustomerAdd></CustomerAddRq>`)
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Roof</Name><ParentRef><FullName>Acme Corp</FullName></ParentRef></CustomerAdd></CustomerAddRq>`)
+	ok(t, f, journalEntryAdd(journalLine("Debit", "Accounts Receivable", "10.00", "Acme Corp:Roof"), journalLine("Credit", "Services", "10.00", "")))
+	parent := kid(ok(t, f, `<CustomerQueryRq><FullName>Acme Corp</FullName></CustomerQueryRq>`), "CustomerRet")
+	mod := modOK(t, f, "Customer", parent, `<Phone>555-0100</Phone>`)
+	if got := []string{textAt(mod, "Balance"), textAt(mod, "TotalBalance")}; !cmp.Equal(got, []string{"0.00", "10.00"}) {
+		t.Errorf("modified Acme Corp: balance, total %v, want [0.00 10.00]", got)
+	}
+}

@@ -37,15 +37,23 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 				opening = c
 			}
 			o.effect = opening
-			bal := opening
+			bal, total := opening, opening
 			if old != nil && t.Name != "Account" {
 				var err error
 				if bal, err = entityBalance(ctx, q, old.id, opening); err != nil {
 					return err
 				}
+				total = bal
+				if t.Name == "Customer" {
+					jobs, err := jobsBalance(ctx, q, old.id)
+					if err != nil {
+						return err
+					}
+					total += jobs
+				}
 			}
 			setIf(ret, model, "Balance", formatCents(bal))
-			setIf(ret, model, "TotalBalance", formatCents(bal))
+			setIf(ret, model, "TotalBalance", formatCents(total))
 			if t.Name == "Customer" {
 				setIf(ret, model, "JobStatus", orDefault(textAt(ret, "JobStatus"), "None"))
 			}
@@ -440,6 +448,16 @@ func entityBalance(ctx context.Context, q querier, id string, opening int64) (in
 	return opening + sum, err
 }
 
+// jobsBalance is the sum of the balances of a customer's jobs and their
+// jobs: what its TotalBalance adds to its Balance.
+func jobsBalance(ctx context.Context, q querier, id string) (int64, error) {
+	var sum int64
+	err := q.QueryRowContext(ctx, `WITH RECURSIVE sub(id) AS (SELECT id FROM objects WHERE parent_id = ? UNION ALL SELECT o.id FROM objects o JOIN sub ON o.parent_id = sub.id)
+		SELECT (SELECT COALESCE(SUM(x.effect), 0) FROM objects x WHERE x.entity_id IN (SELECT id FROM sub) OR x.id IN (SELECT id FROM sub))
+			+ (SELECT COALESCE(SUM(e.effect), 0) FROM line_effects e WHERE e.entity_id IN (SELECT id FROM sub))`, id).Scan(&sum)
+	return sum, err
+}
+
 // applyEffects updates other objects after o was written: the invoices and
 // bills a payment pays, and the balances of the customers and vendors
 // involved.
@@ -630,13 +648,11 @@ func (f *File) refreshBalance(ctx context.Context, q querier, entityID string) e
 		}
 		total := bal
 		if o.typ == "Customer" {
-			var kids int64
-			if err := q.QueryRowContext(ctx, `WITH RECURSIVE sub(id) AS (SELECT id FROM objects WHERE parent_id = ? UNION ALL SELECT o.id FROM objects o JOIN sub ON o.parent_id = sub.id)
-				SELECT (SELECT COALESCE(SUM(x.effect), 0) FROM objects x WHERE x.entity_id IN (SELECT id FROM sub) OR x.id IN (SELECT id FROM sub))
-					+ (SELECT COALESCE(SUM(e.effect), 0) FROM line_effects e WHERE e.entity_id IN (SELECT id FROM sub))`, o.id).Scan(&kids); err != nil {
+			jobs, err := jobsBalance(ctx, q, o.id)
+			if err != nil {
 				return err
 			}
-			total += kids
+			total += jobs
 		}
 		ret, err := parseNode(o.ret)
 		if err != nil {
