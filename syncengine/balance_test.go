@@ -415,10 +415,9 @@ func TestBalancesReadBackOutsideTheCompletionAreStoredAllTheSame(t *testing.T) {
 
 func TestJournalEntryLinesNamingCustomersAndVendorsRefreshThem(t *testing.T) {
 	// QuickBooks moves the balance of the customer or vendor an accounts
-	// receivable or payable line of a journal entry names; qbdsim keeps
-	// one balance effect per transaction and models no journal entry's,
-	// so this scenario checks that the entities its lines name are read
-	// again, not what QuickBooks answers.
+	// receivable or payable line of a journal entry names (and qbdsim
+	// does, see TestACustomersBalanceFollowsAJournalEntryAddedInQuickBooks);
+	// this scenario checks which entities are read again.
 	h := newBalanceHarness(t, storetest.SQLiteDSN, "journalEntries")
 	je := func(debit, credit string) {
 		h.qb(`<JournalEntryAddRq><JournalEntryAdd><TxnDate>2026-03-02</TxnDate>
@@ -439,6 +438,62 @@ func TestJournalEntryLinesNamingCustomersAndVendorsRefreshThem(t *testing.T) {
 	slices.Sort(got["customers"])
 	if !slices.Equal(got["customers"], want) || !slices.Equal(got["vendors"], []string{h.vendor}) {
 		t.Errorf("refreshes %v, want customers %v and vendor %s", got, want, h.vendor)
+	}
+}
+
+// journalEntry adds, in QuickBooks as a user would, a journal entry that
+// debits accounts receivable for customer and credits income, and returns
+// its Ret.
+func (h *balanceHarness) journalEntry(customer, amount string) *qbxml.Node {
+	h.tb.Helper()
+	return h.qb(`<JournalEntryAddRq><JournalEntryAdd><TxnDate>2026-03-02</TxnDate>
+		<JournalDebitLine><AccountRef><FullName>Accounts Receivable</FullName></AccountRef><Amount>` + amount + `</Amount><EntityRef><ListID>` + customer + `</ListID></EntityRef></JournalDebitLine>
+		<JournalCreditLine><AccountRef><FullName>Services</FullName></AccountRef><Amount>` + amount + `</Amount></JournalCreditLine>
+		</JournalEntryAdd></JournalEntryAddRq>`)
+}
+
+// A journal entry line on accounts receivable that names a customer moves
+// that customer's balance as an invoice does: a debit raises what the
+// customer owes (QuickBooks requires a customer name on such a line, and
+// an entry debiting A/R acts like an invoice for that customer:
+// qbgarage.com on General Journal Entries to A/R and A/P,
+// https://www.qbgarage.com/tag/vendor/page/2/; qbdsim/companyfile's
+// journal_test.go has the rest). An entry modified to name another
+// customer moves both balances.
+func TestACustomersBalanceFollowsAJournalEntryAddedInQuickBooks(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newBalanceHarness(t, dsn, "journalEntries")
+			h.journalEntry(h.other, "5.00")
+			h.sync(qbconnect.SyncFull)
+			h.wantBalance("customers", h.other, "5.00", "5.00")
+
+			h.simNow.Advance(time.Hour)
+			h.env.Clock.Advance(time.Hour)
+			je := h.journalEntry(h.job, "40.00")
+			h.sync(qbconnect.SyncIncremental)
+			h.wantBalance("customers", h.job, "40.00", "40.00")
+			h.wantBalance("customers", h.parent, "0.00", "40.00")
+			h.wantBalance("customers", h.other, "5.00", "5.00")
+
+			// The debit line moves from the job to the other customer.
+			h.simNow.Advance(time.Hour)
+			h.env.Clock.Advance(time.Hour)
+			es, _ := je.ChildText("EditSequence")
+			var lines string
+			for _, l := range je.Children {
+				if id, _ := l.ChildText("TxnLineID"); l.Name == "JournalDebitLine" {
+					lines += `<JournalLineMod><TxnLineID>` + id + `</TxnLineID><EntityRef><ListID>` + h.other + `</ListID></EntityRef></JournalLineMod>`
+				} else if l.Name == "JournalCreditLine" {
+					lines += `<JournalLineMod><TxnLineID>` + id + `</TxnLineID></JournalLineMod>`
+				}
+			}
+			h.qb(`<JournalEntryModRq><JournalEntryMod><TxnID>` + txnID(je) + `</TxnID><EditSequence>` + es + `</EditSequence>` + lines + `</JournalEntryMod></JournalEntryModRq>`)
+			h.sync(qbconnect.SyncIncremental)
+			h.wantBalance("customers", h.job, "0.00", "0.00")
+			h.wantBalance("customers", h.parent, "0.00", "0.00")
+			h.wantBalance("customers", h.other, "45.00", "45.00")
+		})
 	}
 }
 

@@ -239,10 +239,11 @@ func (l *ledger) postingDetail(q *reportQuery, keep func(p posting) bool) []deta
 // as open balance; open keeps only those with an open balance.
 func (l *ledger) documents(q *reportQuery, open bool, types ...string) []detailLine {
 	var out []detailLine
-	for _, t := range append(append([]*ledgerTxn{}, l.txns...), l.openings...) {
+	all := append(append(append([]*ledgerTxn{}, l.txns...), l.openings...), l.journalItems...)
+	for _, t := range all {
 		match := false
 		for _, ty := range types {
-			match = match || t.typ == ty
+			match = match || t.docType() == ty
 		}
 		if !match || !q.inPeriod(t.date) || (open && t.open == 0) {
 			continue
@@ -256,6 +257,14 @@ func (l *ledger) documents(q *reportQuery, open bool, types ...string) []detailL
 	}
 	return out
 }
+
+// receivableTypes and payableTypes are what documents() lists as the open
+// items of customers and of vendors: what each leaves open adds up to the
+// balances of the names.
+var (
+	receivableTypes = []string{"Invoice", "CreditMemo", "ReceivePayment", "Customer", "JournalEntry/AR"}
+	payableTypes    = []string{"Bill", "VendorCredit", "BillPaymentCheck", "BillPaymentCreditCard", "Vendor", "JournalEntry/AP"}
+)
 
 var (
 	postingCols  = []string{"TxnType", "Date", "RefNumber", "Name", "Memo", "Account", "Amount"}
@@ -327,11 +336,11 @@ func (l *ledger) generalDetail(q *reportQuery) (*report, error) {
 	case "OpenInvoices", "CustomerBalanceDetail":
 		q.from = ""
 		return l.detailReport(q, map[string]string{"OpenInvoices": "Open Invoices", "CustomerBalanceDetail": "Customer Balance Detail"}[q.kind],
-			q.asOfLabel(), l.documents(q, true, "Invoice", "CreditMemo", "ReceivePayment", "Customer"), customers, append(documentCols, "Aging")), nil
+			q.asOfLabel(), l.documents(q, true, receivableTypes...), customers, append(documentCols, "Aging")), nil
 	case "UnpaidBillsDetail", "VendorBalanceDetail":
 		q.from = ""
 		return l.detailReport(q, map[string]string{"UnpaidBillsDetail": "Unpaid Bills Detail", "VendorBalanceDetail": "Vendor Balance Detail"}[q.kind],
-			q.asOfLabel(), l.documents(q, true, "Bill", "VendorCredit", "BillPaymentCheck", "BillPaymentCreditCard", "Vendor"), vendors, append(documentCols, "Aging")), nil
+			q.asOfLabel(), l.documents(q, true, payableTypes...), vendors, append(documentCols, "Aging")), nil
 	case "OpenPOs", "OpenPOsByJob":
 		return l.detailReport(q, "Open Purchase Orders", sub, l.documents(q, false, "PurchaseOrder"), vendors, documentCols[:6]), nil
 	case "EstimatesByJob", "JobProgressInvoicesVsEstimates":
@@ -365,10 +374,10 @@ func (l *ledger) aging(q *reportQuery) (*report, error) {
 		asOf = q.to
 	}
 	ar := strings.HasPrefix(q.kind, "AR") || q.kind == "CollectionsReport"
-	types := []string{"Invoice", "CreditMemo", "ReceivePayment", "Customer"}
+	types := receivableTypes
 	rowType, title := "customer", "A/R Aging"
 	if !ar {
-		types = []string{"Bill", "VendorCredit", "BillPaymentCheck", "BillPaymentCreditCard", "Vendor"}
+		types = payableTypes
 		rowType, title = "vendor", "A/P Aging"
 	}
 	dq := *q

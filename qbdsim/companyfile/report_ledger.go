@@ -92,6 +92,19 @@ type ledgerTxn struct {
 	total, open                            int64 // open: what it adds to its entity's balance now
 	modified                               int64
 	ret                                    *qbxml.Node
+	// side is "AR" or "AP" for the open item of one journal entry line
+	// (journalItems), "" for a whole transaction.
+	side string
+}
+
+// docType is the type documents() selects t by: a journal entry line's
+// open item is a "JournalEntry/AR" or a "JournalEntry/AP", so that the
+// customers' reports and the vendors' each list their own.
+func (t *ledgerTxn) docType() string {
+	if t.side != "" {
+		return t.typ + "/" + t.side
+	}
+	return t.typ
 }
 
 // ledger is the derived general ledger of a company file.
@@ -108,7 +121,11 @@ type ledger struct {
 	// openings are the opening balances of customers and vendors, which
 	// aging counts as open items.
 	openings []*ledgerTxn
-	loc      *time.Location // the file's clock's zone, for creation dates
+	// journalItems are the journal entry lines that move a customer's or
+	// vendor's balance (the line_effects table), which aging also counts
+	// as open items.
+	journalItems []*ledgerTxn
+	loc          *time.Location // the file's clock's zone, for creation dates
 	// special accounts (ListIDs), created virtually when the file lacks them.
 	ar, ap, undeposited, salesTax, openingEquity, retained, income, expense string
 }
@@ -188,7 +205,39 @@ func (f *File) loadLedger(ctx context.Context) (*ledger, error) {
 	for _, lt := range l.txns {
 		l.cash = append(l.cash, l.cashPostings(lt, perTxn)...)
 	}
+	if err := l.loadJournalItems(ctx, f); err != nil {
+		return nil, err
+	}
 	return l, nil
+}
+
+// loadJournalItems makes an open item of each journal entry line that
+// moves a customer's or vendor's balance, from what it adds to that
+// balance, so that the reports agree with the balances.
+func (l *ledger) loadJournalItems(ctx context.Context, f *File) error {
+	rows, err := f.db.QueryContext(ctx, `SELECT txn_id, entity_id, effect FROM line_effects ORDER BY rowid`)
+	if err != nil {
+		return fmt.Errorf("companyfile: read ledger: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var txnID, entity string
+		var effect int64
+		if err := rows.Scan(&txnID, &entity, &effect); err != nil {
+			return fmt.Errorf("companyfile: read ledger: %w", err)
+		}
+		je := l.txnByID[txnID]
+		if je == nil {
+			continue
+		}
+		side := "AR"
+		if l.listTypes[entity] == "Vendor" {
+			side = "AP"
+		}
+		l.journalItems = append(l.journalItems, &ledgerTxn{id: je.id, typ: je.typ, date: je.date, dueDate: je.date, refNum: je.refNum,
+			entity: entity, total: effect, open: effect, modified: je.modified, ret: je.ret, side: side})
+	}
+	return rows.Err()
 }
 
 func newLedgerItem(o *object, ret *qbxml.Node, full string) *ledgerItem {

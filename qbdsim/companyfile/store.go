@@ -70,6 +70,17 @@ CREATE TABLE IF NOT EXISTS links (
   PRIMARY KEY (target_id, payer_seq)
 );
 CREATE INDEX IF NOT EXISTS links_payer ON links(payer_id);
+-- line_effects records what each line of a journal entry adds to the
+-- balance of the customer or vendor it names (journal.go); other
+-- transactions keep theirs in objects.effect.
+CREATE TABLE IF NOT EXISTS line_effects (
+  txn_id     TEXT NOT NULL,    -- TxnID of the journal entry
+  line_id    TEXT NOT NULL,    -- TxnLineID of the line
+  entity_id  TEXT NOT NULL,    -- ListID of the customer or vendor
+  effect     INTEGER NOT NULL, -- cents the line adds to its balance
+  PRIMARY KEY (txn_id, line_id)
+);
+CREATE INDEX IF NOT EXISTS line_effects_entity ON line_effects(entity_id);
 -- barcodes keeps the bar code of each item that has one (BarCodeQuery).
 CREATE TABLE IF NOT EXISTS barcodes (value TEXT PRIMARY KEY, list_id TEXT NOT NULL);
 -- cleared holds the cleared status of transactions and their lines
@@ -165,29 +176,40 @@ func (f *File) load(ctx context.Context) error {
 }
 
 // upgrade adds what a company file written by an earlier simulator lacks:
-// the tables added since, and the links filled from the payments it holds.
+// the tables added since, the links filled from the payments it holds,
+// and the balance effects of its journal entries' lines.
 func (f *File) upgrade(ctx context.Context) error {
-	var n int
-	if err := f.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'links'`).Scan(&n); err != nil {
+	hasTable := func(name string) (bool, error) {
+		var n int
+		err := f.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&n)
+		return n > 0, err
+	}
+	hasLinks, err := hasTable("links")
+	if err != nil {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 	}
-	if n > 0 {
-		// Tables added later are created by the idempotent schema.
-		if _, err := f.db.ExecContext(ctx, ddl); err != nil {
-			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
-		}
-		return nil
+	hasLineEffects, err := hasTable("line_effects")
+	if err != nil {
+		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 	}
 	tx, err := f.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	// Tables added later are created by the idempotent schema.
 	if _, err := tx.ExecContext(ctx, ddl); err != nil {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 	}
-	if err := rebuildLinks(ctx, tx); err != nil {
-		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+	if !hasLinks {
+		if err := rebuildLinks(ctx, tx); err != nil {
+			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+		}
+	}
+	if !hasLineEffects {
+		if err := f.rebuildLineEffects(ctx, tx); err != nil {
+			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+		}
 	}
 	return tx.Commit()
 }

@@ -37,15 +37,23 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 				opening = c
 			}
 			o.effect = opening
-			bal := opening
+			bal, total := opening, opening
 			if old != nil && t.Name != "Account" {
 				var err error
 				if bal, err = entityBalance(ctx, q, old.id, opening); err != nil {
 					return err
 				}
+				total = bal
+				if t.Name == "Customer" {
+					jobs, err := jobsBalance(ctx, q, old.id)
+					if err != nil {
+						return err
+					}
+					total += jobs
+				}
 			}
 			setIf(ret, model, "Balance", formatCents(bal))
-			setIf(ret, model, "TotalBalance", formatCents(bal))
+			setIf(ret, model, "TotalBalance", formatCents(total))
 			if t.Name == "Customer" {
 				setIf(ret, model, "JobStatus", orDefault(textAt(ret, "JobStatus"), "None"))
 			}
@@ -432,11 +440,22 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 }
 
 // entityBalance is a customer's or vendor's opening balance plus the effect
-// of its open transactions.
+// of its open transactions and of the journal entry lines that name it.
 func entityBalance(ctx context.Context, q querier, id string, opening int64) (int64, error) {
 	var sum int64
-	err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(effect), 0) FROM objects WHERE entity_id = ?`, id).Scan(&sum)
+	err := q.QueryRowContext(ctx, `SELECT (SELECT COALESCE(SUM(effect), 0) FROM objects WHERE entity_id = ?)
+		+ (SELECT COALESCE(SUM(effect), 0) FROM line_effects WHERE entity_id = ?)`, id, id).Scan(&sum)
 	return opening + sum, err
+}
+
+// jobsBalance is the sum of the balances of a customer's jobs and their
+// jobs: what its TotalBalance adds to its Balance.
+func jobsBalance(ctx context.Context, q querier, id string) (int64, error) {
+	var sum int64
+	err := q.QueryRowContext(ctx, `WITH RECURSIVE sub(id) AS (SELECT id FROM objects WHERE parent_id = ? UNION ALL SELECT o.id FROM objects o JOIN sub ON o.parent_id = sub.id)
+		SELECT (SELECT COALESCE(SUM(x.effect), 0) FROM objects x WHERE x.entity_id IN (SELECT id FROM sub) OR x.id IN (SELECT id FROM sub))
+			+ (SELECT COALESCE(SUM(e.effect), 0) FROM line_effects e WHERE e.entity_id IN (SELECT id FROM sub))`, id).Scan(&sum)
+	return sum, err
 }
 
 // applyEffects updates other objects after o was written: the invoices and
@@ -472,6 +491,21 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 		if err := f.moveBuild(ctx, q, ret, 1); err != nil {
 			return err
 		}
+	case "JournalEntry":
+		// revertEffects forgot the old lines' effects; the balances of the
+		// names on the old lines and on the new ones are refreshed once.
+		moved, err := insertJournalEffects(ctx, q, o, ret)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			oldRet, err := parseNode(old.ret)
+			if err != nil {
+				return err
+			}
+			moved = append(journalEntities(oldRet), moved...)
+		}
+		return f.refreshBalances(ctx, q, moved)
 	}
 	if t.Side == "" {
 		return nil
@@ -523,6 +557,15 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 		}
 		if err := move(ctx, q, ret, -1); err != nil {
 			return err
+		}
+	case "JournalEntry":
+		moved, err := deleteJournalEffects(ctx, q, old.id)
+		if err != nil {
+			return err
+		}
+		if removing {
+			// A modified entry's balances are refreshed by applyEffects.
+			return f.refreshBalances(ctx, q, moved)
 		}
 	case "Invoice", "Bill":
 		if !removing {
@@ -605,12 +648,11 @@ func (f *File) refreshBalance(ctx context.Context, q querier, entityID string) e
 		}
 		total := bal
 		if o.typ == "Customer" {
-			var kids int64
-			if err := q.QueryRowContext(ctx, `WITH RECURSIVE sub(id) AS (SELECT id FROM objects WHERE parent_id = ? UNION ALL SELECT o.id FROM objects o JOIN sub ON o.parent_id = sub.id)
-				SELECT COALESCE(SUM(x.effect), 0) FROM objects x WHERE x.entity_id IN (SELECT id FROM sub) OR x.id IN (SELECT id FROM sub)`, o.id).Scan(&kids); err != nil {
+			jobs, err := jobsBalance(ctx, q, o.id)
+			if err != nil {
 				return err
 			}
-			total += kids
+			total += jobs
 		}
 		ret, err := parseNode(o.ret)
 		if err != nil {
