@@ -29,14 +29,22 @@ import (
 //
 // Balances (entityBalance, refreshBalance) add the two up, and the reports
 // list each line as an open item of its customer or vendor (loadLedger).
-// Payments cannot be applied to a journal entry in the simulator, so each
-// line stays open for its whole amount until the entry is modified,
-// deleted or voided.
+//
+// A customer payment can be applied to a journal entry, as to an invoice
+// (completePayment): what it applies is recorded in the links table and
+// leaves the entry's debits to A/R for that customer, first line first,
+// so line_effects holds what each line leaves open. The simulator applies
+// bill payments to bills only, which is all QuickBooks documents them
+// paying; whether QuickBooks lets one pay a journal entry's credit to A/P
+// is not documented.
+//
+// The journal_lines table records the name and the account of every line,
+// which JournalEntryQuery's EntityFilter and AccountFilter match.
 
 // lineEffect is one row of the line_effects table.
 type lineEffect struct {
 	txnID, lineID, entityID string
-	effect                  int64 // cents the line adds to its entity's balance
+	effect                  int64 // cents the line adds to its entity's balance, less what payments applied
 }
 
 // journalEffects returns what the lines of a journal entry (its Ret, with
@@ -91,12 +99,55 @@ func journalEffects(ctx context.Context, q querier, txnID string, ret *qbxml.Nod
 	return out, nil
 }
 
-// insertJournalEffects records what the lines of the stored journal entry
-// o add to balances and returns the entities they name.
+// overpaidError is what insertJournalEffects answers when the payments
+// applied to a journal entry exceed the debits to A/R they pay.
+type overpaidError struct {
+	entityID string
+	open     int64 // what the entry's debits for the customer come to
+	paid     int64 // what payments apply to them
+}
+
+func (e *overpaidError) Error() string {
+	return fmt.Sprintf("companyfile: journal entry pays %s of %s open for %s", formatCents(e.paid), formatCents(e.open), e.entityID)
+}
+
+// insertJournalEffects records the names and accounts of the lines of the
+// stored journal entry o and what they leave open on balances once the
+// payments applied to it are taken off, and returns the entities whose
+// balances they move.
 func insertJournalEffects(ctx context.Context, q querier, o *object, ret *qbxml.Node) ([]string, error) {
+	for i, l := range ret.Children {
+		if l.Name != "JournalDebitLine" && l.Name != "JournalCreditLine" {
+			continue
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO journal_lines(txn_id, line_id, entity_id, account_id) VALUES (?, ?, ?, ?)`,
+			o.id, orDefault(textAt(l, "TxnLineID"), strconv.Itoa(i)), textAt(l, "EntityRef/ListID"), textAt(l, "AccountRef/ListID")); err != nil {
+			return nil, fmt.Errorf("companyfile: journal line %d of %s: %w", i, o.id, err)
+		}
+	}
 	effects, err := journalEffects(ctx, q, o.id, ret)
 	if err != nil {
 		return nil, err
+	}
+	paid, err := journalPaid(ctx, q, o.id)
+	if err != nil {
+		return nil, err
+	}
+	open := map[string]int64{}
+	for i := range effects {
+		e := &effects[i]
+		if e.effect <= 0 {
+			continue
+		}
+		open[e.entityID] += e.effect
+		take := min(paid[e.entityID], e.effect)
+		e.effect -= take
+		paid[e.entityID] -= take
+	}
+	for id, p := range paid {
+		if p > 0 {
+			return nil, &overpaidError{entityID: id, open: open[id], paid: open[id] + p}
+		}
 	}
 	var entities []string
 	for _, e := range effects {
@@ -109,8 +160,69 @@ func insertJournalEffects(ctx context.Context, q querier, o *object, ret *qbxml.
 	return entities, nil
 }
 
-// deleteJournalEffects forgets what a journal entry's lines add to
-// balances and returns the entities they named.
+// journalPaid returns what the payments applied to a journal entry apply,
+// by the customer who paid.
+func journalPaid(ctx context.Context, q querier, txnID string) (map[string]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT COALESCE(p.entity_id, ''), l.amount FROM links l JOIN objects p ON p.seq = l.payer_seq WHERE l.target_id = ?`, txnID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	paid := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var amount int64
+		if err := rows.Scan(&id, &amount); err != nil {
+			return nil, err
+		}
+		paid[id] += amount
+	}
+	return paid, rows.Err()
+}
+
+// journalOpen returns what the debits to A/R for a customer of the stored
+// journal entry o (its Ret ret) leave open, and whether it has any such
+// debit: only then can the customer's payments be applied to it.
+func journalOpen(ctx context.Context, q querier, o *object, ret *qbxml.Node, customerID string) (int64, bool, error) {
+	effects, err := journalEffects(ctx, q, o.id, ret)
+	if err != nil {
+		return 0, false, err
+	}
+	debits := false
+	for _, e := range effects {
+		debits = debits || e.entityID == customerID && e.effect > 0
+	}
+	var open int64
+	err = q.QueryRowContext(ctx, `SELECT COALESCE(SUM(effect), 0) FROM line_effects WHERE txn_id = ? AND entity_id = ? AND effect > 0`, o.id, customerID).Scan(&open)
+	return open, debits, err
+}
+
+// repostJournal records a journal entry's lines again after the payments
+// applied to it changed, and refreshes the balances they move.
+func (f *File) repostJournal(ctx context.Context, q querier, txnID string) error {
+	o, err := getObjectByID(ctx, q, txnID)
+	if errors.Is(err, errNoObject) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ret, err := parseNode(o.ret)
+	if err != nil {
+		return fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+	}
+	if _, err := deleteJournalEffects(ctx, q, o.id); err != nil {
+		return err
+	}
+	moved, err := insertJournalEffects(ctx, q, o, ret)
+	if err != nil {
+		return err
+	}
+	return f.refreshBalances(ctx, q, moved)
+}
+
+// deleteJournalEffects forgets a journal entry's lines and what they add
+// to balances, and returns the entities whose balances they moved.
 func deleteJournalEffects(ctx context.Context, q querier, txnID string) ([]string, error) {
 	rows, err := q.QueryContext(ctx, `SELECT DISTINCT entity_id FROM line_effects WHERE txn_id = ?`, txnID)
 	if err != nil {
@@ -130,6 +242,9 @@ func deleteJournalEffects(ctx context.Context, q querier, txnID string) ([]strin
 		return nil, err
 	}
 	if _, err := q.ExecContext(ctx, `DELETE FROM line_effects WHERE txn_id = ?`, txnID); err != nil {
+		return nil, err
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM journal_lines WHERE txn_id = ?`, txnID); err != nil {
 		return nil, err
 	}
 	return entities, nil
@@ -163,11 +278,14 @@ func (f *File) refreshBalances(ctx context.Context, q querier, entities []string
 	return nil
 }
 
-// rebuildLineEffects fills the line_effects table from every stored
-// journal entry, for a company file written before the table existed, and
-// refreshes the balances the entries move.
+// rebuildLineEffects fills the line_effects and journal_lines tables from
+// every stored journal entry, for a company file written before they
+// existed, and refreshes the balances the entries move.
 func (f *File) rebuildLineEffects(ctx context.Context, q querier) error {
 	if _, err := q.ExecContext(ctx, `DELETE FROM line_effects`); err != nil {
+		return err
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM journal_lines`); err != nil {
 		return err
 	}
 	jes, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE type = 'JournalEntry' ORDER BY seq`)

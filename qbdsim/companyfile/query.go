@@ -579,9 +579,14 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 			p[i] = "?"
 			spec.args = append(spec.args, id)
 		}
-		if len(ids) == 0 {
+		switch {
+		case len(ids) == 0:
 			spec.where = append(spec.where, "0")
-		} else {
+		case len(types) == 1 && types[0].Name == "JournalEntry":
+			// A journal entry names its entities and accounts on its
+			// lines: the filters match any line (journal.go).
+			spec.where = append(spec.where, "id IN (SELECT txn_id FROM journal_lines WHERE "+ef.col+" IN ("+strings.Join(p, ",")+"))")
+		default:
 			spec.where = append(spec.where, ef.col+" IN ("+strings.Join(p, ",")+")")
 		}
 	}

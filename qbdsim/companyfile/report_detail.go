@@ -105,6 +105,8 @@ func txnTypeLabel(t string) string {
 		return "Credit Card Credit"
 	case "JournalEntry":
 		return "General Journal"
+	case "Charge":
+		return "Statement Charge"
 	case "SalesReceipt":
 		return "Sales Receipt"
 	case "CreditMemo":
@@ -262,7 +264,7 @@ func (l *ledger) documents(q *reportQuery, open bool, types ...string) []detailL
 // items of customers and of vendors: what each leaves open adds up to the
 // balances of the names.
 var (
-	receivableTypes = []string{"Invoice", "CreditMemo", "ReceivePayment", "Customer", "JournalEntry/AR"}
+	receivableTypes = []string{"Invoice", "Charge", "CreditMemo", "ReceivePayment", "Customer", "JournalEntry/AR"}
 	payableTypes    = []string{"Bill", "VendorCredit", "BillPaymentCheck", "BillPaymentCreditCard", "Vendor", "JournalEntry/AP"}
 )
 

@@ -653,7 +653,9 @@ func (l *ledger) cashPostings(t *ledgerTxn, perTxn map[string][]posting) []posti
 	for _, ap := range kids(t.ret, "AppliedToTxnRet") {
 		paid := mustCents(textAt(ap, "Amount"))
 		target := l.txnByID[textAt(ap, "TxnID")]
-		if target == nil || paid == 0 {
+		// A journal entry posts the same on either basis: what pays it
+		// stays on A/R.
+		if target == nil || paid == 0 || target.typ == "JournalEntry" {
 			continue
 		}
 		var base []posting

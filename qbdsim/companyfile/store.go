@@ -81,6 +81,18 @@ CREATE TABLE IF NOT EXISTS line_effects (
   PRIMARY KEY (txn_id, line_id)
 );
 CREATE INDEX IF NOT EXISTS line_effects_entity ON line_effects(entity_id);
+-- journal_lines records the name and the account of every line of a
+-- journal entry, which JournalEntryQuery's EntityFilter and AccountFilter
+-- match (journal.go).
+CREATE TABLE IF NOT EXISTS journal_lines (
+  txn_id     TEXT NOT NULL,    -- TxnID of the journal entry
+  line_id    TEXT NOT NULL,    -- TxnLineID of the line
+  entity_id  TEXT NOT NULL,    -- ListID of the name on the line, '' for none
+  account_id TEXT NOT NULL,    -- ListID of the line's account, '' for none
+  PRIMARY KEY (txn_id, line_id)
+);
+CREATE INDEX IF NOT EXISTS journal_lines_entity ON journal_lines(entity_id);
+CREATE INDEX IF NOT EXISTS journal_lines_account ON journal_lines(account_id);
 -- barcodes keeps the bar code of each item that has one (BarCodeQuery).
 CREATE TABLE IF NOT EXISTS barcodes (value TEXT PRIMARY KEY, list_id TEXT NOT NULL);
 -- cleared holds the cleared status of transactions and their lines
@@ -177,7 +189,8 @@ func (f *File) load(ctx context.Context) error {
 
 // upgrade adds what a company file written by an earlier simulator lacks:
 // the tables added since, the links filled from the payments it holds,
-// and the balance effects of its journal entries' lines.
+// and the balance effects, names and accounts of its journal entries'
+// lines.
 func (f *File) upgrade(ctx context.Context) error {
 	hasTable := func(name string) (bool, error) {
 		var n int
@@ -189,6 +202,10 @@ func (f *File) upgrade(ctx context.Context) error {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 	}
 	hasLineEffects, err := hasTable("line_effects")
+	if err != nil {
+		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+	}
+	hasJournalLines, err := hasTable("journal_lines")
 	if err != nil {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 	}
@@ -206,7 +223,7 @@ func (f *File) upgrade(ctx context.Context) error {
 			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 		}
 	}
-	if !hasLineEffects {
+	if !hasLineEffects || !hasJournalLines {
 		if err := f.rebuildLineEffects(ctx, tx); err != nil {
 			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 		}

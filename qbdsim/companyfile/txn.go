@@ -396,7 +396,10 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 		if t.Name != "ReceivePayment" {
 			wantType = "Bill"
 		}
-		if errors.Is(err, errNoObject) || (err == nil && (target.typ != wantType || target.entityID != o.entityID)) {
+		// A customer's payment also pays a journal entry's debits to A/R
+		// for that customer (journal.go).
+		journal := err == nil && target.typ == "JournalEntry" && t.Name == "ReceivePayment"
+		if errors.Is(err, errNoObject) || (err == nil && !journal && (target.typ != wantType || target.entityID != o.entityID)) {
 			return qbErr(stInvalidRef, "There is an invalid reference to QuickBooks %s %q in the %s.", wantType, id, t.Name)
 		}
 		if err != nil {
@@ -406,14 +409,28 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 		if err != nil {
 			return err
 		}
+		var journalBal int64
+		if journal {
+			open, debits, err := journalOpen(ctx, q, target, tr, o.entityID)
+			if err != nil {
+				return err
+			}
+			if !debits {
+				return qbErr(stInvalidRef, "There is an invalid reference to QuickBooks %s %q in the %s.", wantType, id, t.Name)
+			}
+			journalBal = open
+		}
 		a.Children = nil
 		a.Children = append(a.Children, qbxml.NewText("TxnID", target.id), qbxml.NewText("TxnType", target.typ), qbxml.NewText("TxnDate", target.txnDate))
 		if target.refNumber != "" {
 			a.Children = append(a.Children, qbxml.NewText("RefNumber", target.refNumber))
 		}
 		bal := mustCents(textAt(tr, "BalanceRemaining"))
-		if target.typ == "Bill" {
+		switch target.typ {
+		case "Bill":
 			bal = mustCents(textAt(tr, "OpenAmount"))
+		case "JournalEntry":
+			bal = journalBal
 		}
 		setOrdered(a, lineModel, "BalanceRemaining", formatCents(bal))
 		setOrdered(a, lineModel, "Amount", formatCents(amt))
@@ -458,9 +475,9 @@ func jobsBalance(ctx context.Context, q querier, id string) (int64, error) {
 	return sum, err
 }
 
-// applyEffects updates other objects after o was written: the invoices and
-// bills a payment pays, and the balances of the customers and vendors
-// involved.
+// applyEffects updates other objects after o was written: the invoices,
+// bills and journal entries a payment pays, and the balances of the
+// customers and vendors involved.
 func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *object, ret *qbxml.Node, old *object) error {
 	if t.Kind != kindTxn {
 		return nil
@@ -474,6 +491,18 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 		}
 		if err := insertLinks(ctx, q, o, ret); err != nil {
 			return err
+		}
+		for _, a := range kids(ret, "AppliedToTxnRet") {
+			if textAt(a, "TxnType") != "JournalEntry" {
+				continue
+			}
+			err := f.repostJournal(ctx, q, textAt(a, "TxnID"))
+			if over := (*overpaidError)(nil); errors.As(err, &over) {
+				return qbErr(stInvalidValue, "The \"AppliedToTxnAdd payment amount\" field has an invalid value %q. QuickBooks error message: You cannot pay more than the amount due.", textAt(a, "Amount"))
+			}
+			if err != nil {
+				return err
+			}
 		}
 	case "Deposit":
 		if err := linkDeposit(ctx, q, o, ret); err != nil {
@@ -495,6 +524,9 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 		// revertEffects forgot the old lines' effects; the balances of the
 		// names on the old lines and on the new ones are refreshed once.
 		moved, err := insertJournalEffects(ctx, q, o, ret)
+		if over := (*overpaidError)(nil); errors.As(err, &over) {
+			return qbErr(stInvalidValue, "The journal entry's debits to Accounts Receivable come to %s, less than the %s already paid on them.", formatCents(over.open), formatCents(over.paid))
+		}
 		if err != nil {
 			return err
 		}
@@ -520,8 +552,8 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 }
 
 // revertEffects undoes what old did to other objects, before it is changed
-// or removed (deleted or voided). An invoice or bill with payments applied
-// can be modified but not removed.
+// or removed (deleted or voided). An invoice, bill or journal entry with
+// payments applied can be modified but not removed.
 func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *object, removing bool) error {
 	switch t.Name {
 	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
@@ -536,6 +568,13 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 		}
 		if _, err := q.ExecContext(ctx, `DELETE FROM links WHERE payer_id = ?`, old.id); err != nil {
 			return err
+		}
+		for _, a := range kids(ret, "AppliedToTxnRet") {
+			if textAt(a, "TxnType") == "JournalEntry" {
+				if err := f.repostJournal(ctx, q, textAt(a, "TxnID")); err != nil {
+					return err
+				}
+			}
 		}
 	case "Deposit":
 		if _, err := q.ExecContext(ctx, `DELETE FROM links WHERE payer_id = ?`, old.id); err != nil {
@@ -559,6 +598,11 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 			return err
 		}
 	case "JournalEntry":
+		if removing {
+			if err := refuseIfPaid(ctx, q, t, old); err != nil {
+				return err
+			}
+		}
 		moved, err := deleteJournalEffects(ctx, q, old.id)
 		if err != nil {
 			return err
@@ -568,16 +612,22 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 			return f.refreshBalances(ctx, q, moved)
 		}
 	case "Invoice", "Bill":
-		if !removing {
-			return nil
+		if removing {
+			return refuseIfPaid(ctx, q, t, old)
 		}
-		var n int
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM links WHERE target_id = ?`, old.id).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return qbErr(stCannotDelete, "The %s %q cannot be deleted or voided because payments are applied to it.", t.Name, old.refNumber)
-		}
+	}
+	return nil
+}
+
+// refuseIfPaid refuses to delete or void a transaction that payments are
+// applied to.
+func refuseIfPaid(ctx context.Context, q querier, t *objType, old *object) error {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM links WHERE target_id = ?`, old.id).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return qbErr(stCannotDelete, "The %s %q cannot be deleted or voided because payments are applied to it.", t.Name, old.refNumber)
 	}
 	return nil
 }
