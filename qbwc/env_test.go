@@ -28,6 +28,7 @@ import (
 	"github.com/qbconnect/qbconnect/store"
 	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
+	"github.com/qbconnect/qbconnect/syncengine/synctest"
 )
 
 // env is the platform in process (internal/platformtest) with the Web
@@ -269,50 +270,16 @@ func (t *tenant) connection() *qbconnect.Connection {
 	return c
 }
 
-// qb runs a request in QuickBooks as a trusted application and returns
-// every record of the answer; an error status fails the test unless it is
-// "no match".
-func (t *tenant) qb(body string) []*qbxml.Node {
+// qb runs requests in QuickBooks as a trusted application and returns
+// every record of the answer; an error status other than "no match" (or
+// 3250, a feature the company lacks: none) fails the test.
+func (t *tenant) qb(requests string) []*qbxml.Node {
 	t.e.tb.Helper()
-	return t.exec(body, false)
+	return synctest.Query(t.e.tb, t.quickBooks, requests)
 }
 
-// query runs a query as qb does; a company without the type's feature
-// (status 3250) holds none.
-func (t *tenant) query(body string) []*qbxml.Node {
-	t.e.tb.Helper()
-	return t.exec(body, true)
-}
-
-func (t *tenant) exec(body string, featureOffIsEmpty bool) []*qbxml.Node {
-	t.e.tb.Helper()
-	doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">` + body + `</QBXMLMsgsRq></QBXML>`
-	resp, err := t.sim.Exec(t.e.ctx, t.file, []byte(doc))
-	if err != nil {
-		t.e.tb.Fatalf("QuickBooks: %v", err)
-	}
-	dec := qbxml.NewDecoder(bytes.NewReader(resp), &qbxml.Options{Generic: true})
-	var out []*qbxml.Node
-	for {
-		it, err := dec.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.e.tb.Fatalf("QuickBooks answer: %v", err)
-		}
-		if it.Kind == qbxml.ItemResponse {
-			if featureOffIsEmpty && it.Response.StatusCode == 3250 {
-				return nil
-			}
-			if err := it.Response.Err(); err != nil && it.Response.StatusCode != 1 {
-				t.e.tb.Fatalf("QuickBooks answered %v to %.200s", err, body)
-			}
-			continue
-		}
-		out = append(out, it.Record.ToNode())
-	}
-}
+// quickBooks runs a qbXML document in the tenant's company file.
+func (t *tenant) quickBooks(doc []byte) ([]byte, error) { return t.sim.Exec(t.e.ctx, t.file, doc) }
 
 // stored returns the records of a type the platform holds: ID → record.
 func (t *tenant) stored(typ string) map[string]*qbconnect.Record {
@@ -336,64 +303,9 @@ func (t *tenant) stored(typ string) map[string]*qbconnect.Record {
 }
 
 // checkMirror verifies that the platform holds exactly what QuickBooks
-// holds for every data type: the same IDs and EditSequences, and for a
-// few records of each type the same JSON field by field. It returns the
-// number of objects compared.
+// holds for every data type (synctest.Check), comparing the JSON of
+// sample records of each type. It returns the number of objects compared.
 func (t *tenant) checkMirror(sample int) int {
 	t.e.tb.Helper()
-	total := 0
-	for _, info := range t.e.eng.DataTypes() {
-		q := qbxml.Lookup(info.Object + "QueryRq")
-		idEl, filter := "ListID", ""
-		if info.Transaction {
-			idEl = "TxnID"
-		}
-		if q.Child("ActiveStatus") != nil {
-			filter = "<ActiveStatus>All</ActiveStatus>"
-		}
-		// Whole records: a sample is compared below, and some queries
-		// (templates') cannot name one.
-		recs := t.query(`<` + info.Object + `QueryRq>` + filter + `</` + info.Object + `QueryRq>`)
-		want := map[string]string{}
-		byID := map[string]*qbxml.Node{}
-		for _, r := range recs {
-			id, _ := r.ChildText(idEl)
-			es, _ := r.ChildText("EditSequence")
-			want[id], byID[id] = es, r
-		}
-		got := t.stored(info.Name)
-		if len(got) != len(want) {
-			t.e.tb.Errorf("%s: %d stored, QuickBooks has %d", info.Name, len(got), len(want))
-		}
-		n := 0
-		for id, es := range want {
-			r, ok := got[id]
-			if !ok {
-				t.e.tb.Errorf("%s %s missing from the platform", info.Name, id)
-				continue
-			}
-			if r.EditSequence != es {
-				t.e.tb.Errorf("%s %s: editSequence %s stored, %s in QuickBooks", info.Name, id, r.EditSequence, es)
-			}
-			if n < sample {
-				n++
-				ret := byID[id]
-				if q.Child(idEl) != nil {
-					extra := ""
-					if info.Transaction && q.Child("IncludeLineItems") != nil {
-						extra = "<IncludeLineItems>true</IncludeLineItems>"
-					}
-					ret = t.qb(`<` + info.Object + `QueryRq><` + idEl + `>` + id + `</` + idEl + `>` + extra + `</` + info.Object + `QueryRq>`)[0]
-				}
-				var wantJSON, gotJSON any
-				_ = json.Unmarshal(syncengine.RecordJSON(ret), &wantJSON)
-				_ = json.Unmarshal(r.Data, &gotJSON)
-				if d := cmpDiff(wantJSON, gotJSON); d != "" {
-					t.e.tb.Errorf("%s %s differs from QuickBooks (-QuickBooks +stored):\n%s", info.Name, id, d)
-				}
-			}
-		}
-		total += len(want)
-	}
-	return total
+	return synctest.Check(t.e.tb, t.quickBooks, t.stored, t.e.eng.DataTypes(), sample)
 }
