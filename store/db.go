@@ -126,6 +126,9 @@ type DB struct {
 	// writer at Open: a sync page that joins a transaction holding the
 	// writer could not prepare them then. Nil with PostgreSQL.
 	recordUpsert, pageUpsert *sql.Stmt
+	// pageSeenUpsert is pageUpsert for a full pass's page, which writes
+	// its sweep generation into every record (SyncPage.SweepUnseen).
+	pageSeenUpsert *sql.Stmt
 }
 
 // Open opens the store named by dsn and applies pending migrations.
@@ -160,6 +163,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("prepare record upsert: %w", err)
 		}
 		if db.pageUpsert, err = db.write.PrepareContext(ctx, recordInsertSQL(sqlitePageFlush)); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("prepare record upsert: %w", err)
+		}
+		if db.pageSeenUpsert, err = db.write.PrepareContext(ctx, recordSeenInsertSQL(sqlitePageFlush, recordSeenConflict)); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("prepare record upsert: %w", err)
 		}
@@ -304,6 +311,9 @@ func (db *DB) closePools() error {
 	errs = append(errs, db.checkpoint.stop())
 	if db.recordUpsert != nil {
 		errs = append(errs, db.recordUpsert.Close())
+	}
+	if db.pageSeenUpsert != nil {
+		errs = append(errs, db.pageSeenUpsert.Close())
 	}
 	if db.pageUpsert != nil {
 		errs = append(errs, db.pageUpsert.Close())

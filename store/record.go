@@ -64,6 +64,53 @@ func recordInsertSQL(rows int) string {
 	return b.String()
 }
 
+// recordChanged is the condition under which an upsert changes a stored
+// record (recordConflict's).
+const recordChanged = `(records.edit_sequence <> excluded.edit_sequence OR records.deleted <> excluded.deleted OR records.data <> excluded.data)`
+
+// recordSeenConflict is recordConflict for a full pass's page, whose
+// records carry the pass's sweep generation in seen (SyncPage.SweepUnseen):
+// an unchanged record is written too, for its seen, but keeps its
+// UpdatedAt. It makes a RETURNING list unchanged records, so a page that
+// needs what changed uses recordSeenChangedConflict instead.
+const recordSeenConflict = ` ON CONFLICT (company_id, type, id) DO UPDATE SET edit_sequence = excluded.edit_sequence,
+	name = excluded.name, ref_id = excluded.ref_id, txn_date = excluded.txn_date, active = excluded.active,
+	modified_at = excluded.modified_at, updated_at = CASE WHEN ` + recordChanged + ` THEN excluded.updated_at ELSE records.updated_at END,
+	deleted = excluded.deleted, data = excluded.data, seen = excluded.seen
+	WHERE records.seen <> excluded.seen OR ` + recordChanged
+
+// recordSeenChangedConflict is recordConflict that also writes seen: an
+// unchanged record is skipped (SyncPage.markSeen writes its seen after).
+const recordSeenChangedConflict = ` ON CONFLICT (company_id, type, id) DO UPDATE SET edit_sequence = excluded.edit_sequence,
+	name = excluded.name, ref_id = excluded.ref_id, txn_date = excluded.txn_date, active = excluded.active,
+	modified_at = excluded.modified_at, updated_at = excluded.updated_at, deleted = excluded.deleted, data = excluded.data,
+	seen = excluded.seen WHERE ` + recordChanged
+
+// recordSeenInsertSQL is recordInsertSQL for a full pass's page: each row
+// has a 13th parameter, its seen, and conflict is recordSeenConflict or
+// recordSeenChangedConflict.
+func recordSeenInsertSQL(rows int, conflict string) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO records (company_id, type, id, edit_sequence, name, ref_id, txn_date, active,
+	modified_at, updated_at, deleted, data, seen) VALUES `)
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	b.WriteString(conflict)
+	return b.String()
+}
+
+// recordSeenFreshSQL is recordFreshSQL for a full pass's page: its last
+// parameter is the records' seen. recordSeenFreshSQL+recordSeenConflict
+// (or recordSeenChangedConflict) upserts.
+const recordSeenFreshSQL = `INSERT INTO records (company_id, type, id, edit_sequence, name, ref_id, txn_date, active,
+	modified_at, updated_at, deleted, data, seen) SELECT ?, ?, u.id, u.es, u.name, u.ref_id, u.txn_date, u.active,
+	u.modified_at, ?, u.deleted, u.data, ?::bigint FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[],
+	?::boolean[], ?::text[]) AS u(id, es, name, ref_id, txn_date, active, modified_at, deleted, data)`
+
 // UpsertRecords inserts or replaces records in one transaction, in
 // multi-row statements. Each record needs CompanyID, Type, ID and valid JSON
 // Data; one invalid record is EInvalid and nothing is stored. UpdatedAt is

@@ -322,13 +322,15 @@ func syncedCompany(ctx context.Context, tx *tx, orgID, companyID string) error {
 }
 
 // putSyncState writes st as its type's state, replacing the one before
-// (a pass that starts).
+// (a pass that starts). The pass gets the type's next sweep generation
+// and, as sweep_from, the store's time: see SyncPage.SweepUnseen.
 func putSyncState(ctx context.Context, tx *tx, st *qbconnect.SyncState, now time.Time) error {
-	args := append([]any{st.CompanyID, st.DataType}, syncStateArgs(st, now)...)
+	args := append(append([]any{st.CompanyID, st.DataType}, syncStateArgs(st, now)...), micros(now))
 	if _, err := tx.exec(ctx, `INSERT INTO sync_states (company_id, type, org_id, status, error, high_water, deleted_mark, last_full_at,
 		last_complete_at, run_id, mode, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water,
-		started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (company_id, type) DO UPDATE SET `+excludedSet(syncStateSet), args...); err != nil {
+		started_at, updated_at, sweep_from, sweep_gen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+		ON CONFLICT (company_id, type) DO UPDATE SET `+excludedSet(syncStateSet)+
+		`, sweep_from = excluded.sweep_from, sweep_gen = sync_states.sweep_gen + 1`, args...); err != nil {
 		return fmt.Errorf("start sync: %w", err)
 	}
 	return nil
@@ -642,6 +644,13 @@ type SyncPage struct {
 	// and this pass never restarted, so its records are most likely new
 	// (flushArrays).
 	fresh bool
+	// seen is, on a full pass's page, the pass's sweep generation, which
+	// the page writes into every record it upserts; 0 on other pages.
+	// sweepFrom is when (the store's clock) the pass started.
+	seen, sweepFrom int64
+	// seenShared is the DB's prepared upsert of sqlitePageFlush records
+	// with seen (SQLite); seenFull is it bound to this transaction.
+	seenShared, seenFull *sql.Stmt
 	// origin is what the page's record events name: its organisation
 	// (records pages only), company, data type and the pass (RunID) or
 	// write (OperationID) they come from.
@@ -839,6 +848,13 @@ func (p *SyncPage) open() error {
 	}
 	p.state = st
 	p.fresh = p.db.dialect == Postgres && st.LastCompleteAt == nil && st.Restarts == 0
+	if st.Mode == qbconnect.SyncFull {
+		if err := p.tx.queryRow(p.ctx, "SELECT sweep_gen, sweep_from FROM sync_states WHERE company_id = ? AND type = ?",
+			p.company, p.typ).Scan(&p.seen, &p.sweepFrom); err != nil {
+			return fmt.Errorf("sync page: %w", err)
+		}
+		p.seenShared = p.db.pageSeenUpsert
+	}
 	return p.listen()
 }
 
@@ -896,10 +912,19 @@ func (p *SyncPage) Discard() error {
 	return nil
 }
 
-func (p *SyncPage) rollbackJoined() {
-	if p.full != nil {
-		p.full.Close()
+// closeStmts closes the page's prepared statements bound to its
+// transaction.
+func (p *SyncPage) closeStmts() {
+	for _, st := range []*sql.Stmt{p.full, p.seenFull} {
+		if st != nil {
+			st.Close()
+		}
 	}
+	p.full, p.seenFull = nil, nil
+}
+
+func (p *SyncPage) rollbackJoined() {
+	p.closeStmts()
 	_, _ = p.tx.exec(p.ctx, "ROLLBACK TO SAVEPOINT sync_page")
 	_, _ = p.tx.exec(p.ctx, "RELEASE SAVEPOINT sync_page")
 }
@@ -907,9 +932,7 @@ func (p *SyncPage) rollbackJoined() {
 // rollbackSavepoint undoes a records page opened in another page's
 // transaction (RecordsPage).
 func (p *SyncPage) rollbackSavepoint() {
-	if p.full != nil {
-		p.full.Close()
-	}
+	p.closeStmts()
 	_, _ = p.tx.exec(p.ctx, "ROLLBACK TO SAVEPOINT sync_records")
 	_, _ = p.tx.exec(p.ctx, "RELEASE SAVEPOINT sync_records")
 }
@@ -1075,16 +1098,31 @@ func (p *SyncPage) upsertBatch() error {
 	for _, r := range uniq {
 		p.args = append(p.args, r.CompanyID, r.Type, r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, r.Active,
 			micros(r.ModifiedAt), p.now, r.Deleted, string(r.Data))
+		if p.seen != 0 {
+			p.args = append(p.args, p.seen)
+		}
 	}
 	var err error
-	if p.written != nil {
+	switch {
+	case p.written != nil && p.seen != 0:
+		if err = p.upsertReturning(recordSeenInsertSQL(len(uniq), recordSeenChangedConflict), p.args...); err == nil {
+			err = p.markSeen(uniq)
+		}
+	case p.written != nil:
 		err = p.upsertReturning(recordInsertSQL(len(uniq)), p.args...)
-	} else if len(uniq) == sqlitePageFlush {
+	case p.seen != 0 && len(uniq) == sqlitePageFlush && p.seenShared != nil:
+		if p.seenFull == nil {
+			p.seenFull = p.tx.StmtContext(p.ctx, p.seenShared)
+		}
+		_, err = p.seenFull.ExecContext(p.ctx, p.args...)
+	case p.seen != 0:
+		_, err = p.tx.exec(p.ctx, recordSeenInsertSQL(len(uniq), recordSeenConflict), p.args...)
+	case len(uniq) == sqlitePageFlush:
 		if p.full == nil {
 			p.full = p.tx.StmtContext(p.ctx, p.shared)
 		}
 		_, err = p.full.ExecContext(p.ctx, p.args...)
-	} else {
+	default:
 		_, err = p.tx.exec(p.ctx, recordInsertSQL(len(uniq)), p.args...)
 	}
 	if err != nil {
@@ -1122,8 +1160,13 @@ func (p *SyncPage) flushArrays(rs []*qbconnect.Record) error {
 		active[i], deleted[i], modified[i] = r.Active, r.Deleted, micros(r.ModifiedAt)
 	}
 	args := []any{p.company, p.typ, p.now, ids, seqs, names, refs, dates, active, modified, deleted, datas}
+	fresh, upsert, changed := recordFreshSQL, recordUnnestSQL, recordUnnestSQL
+	if p.seen != 0 {
+		args = append([]any{p.company, p.typ, p.now, p.seen}, args[3:]...)
+		fresh, upsert, changed = recordSeenFreshSQL, recordSeenFreshSQL+recordSeenConflict, recordSeenFreshSQL+recordSeenChangedConflict
+	}
 	if p.fresh {
-		inserted, err := p.insertFresh(args)
+		inserted, err := p.insertFresh(fresh, args)
 		if err != nil {
 			return err
 		}
@@ -1138,22 +1181,41 @@ func (p *SyncPage) flushArrays(rs []*qbconnect.Record) error {
 		p.fresh = false // the type has records: upsert the rest of the page
 	}
 	if p.written != nil {
-		return p.upsertReturning(recordUnnestSQL, args...)
+		if err := p.upsertReturning(changed, args...); err != nil || p.seen == 0 {
+			return err
+		}
+		return p.markSeen(rs)
 	}
-	if _, err := p.tx.exec(p.ctx, recordUnnestSQL, args...); err != nil {
+	if _, err := p.tx.exec(p.ctx, upsert, args...); err != nil {
 		return fmt.Errorf("upsert records: %w", err)
 	}
 	return nil
 }
 
-// insertFresh inserts a batch with recordFreshSQL under a savepoint and
-// reports whether it did; false, with nothing written, when one of the
-// records is stored already.
-func (p *SyncPage) insertFresh(args []any) (bool, error) {
+// markSeen writes the page's sweep generation into those of rs that an
+// upsert which skips unchanged records left out: a full pass's page whose
+// record events need what changed (see recordSeenConflict).
+func (p *SyncPage) markSeen(rs []*qbconnect.Record) error {
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID
+	}
+	inIDs, idArgs := p.db.oneOf("id", ids)
+	if _, err := p.tx.exec(p.ctx, "UPDATE records SET seen = ? WHERE company_id = ? AND type = ? AND seen <> ? AND "+inIDs,
+		append([]any{p.seen, p.company, p.typ, p.seen}, idArgs...)...); err != nil {
+		return fmt.Errorf("mark records seen: %w", err)
+	}
+	return nil
+}
+
+// insertFresh inserts a batch with insert (recordFreshSQL or
+// recordSeenFreshSQL) under a savepoint and reports whether it did;
+// false, with nothing written, when one of the records is stored already.
+func (p *SyncPage) insertFresh(insert string, args []any) (bool, error) {
 	if _, err := p.tx.exec(p.ctx, "SAVEPOINT sync_fresh"); err != nil {
 		return false, fmt.Errorf("insert records: %w", err)
 	}
-	_, err := p.tx.exec(p.ctx, recordFreshSQL, args...)
+	_, err := p.tx.exec(p.ctx, insert, args...)
 	if err != nil && isUniqueViolation(err) {
 		if _, err := p.tx.exec(p.ctx, "ROLLBACK TO SAVEPOINT sync_fresh"); err != nil {
 			return false, fmt.Errorf("insert records: %w", err)
@@ -1195,15 +1257,8 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 		if err := p.flush(); err != nil {
 			return err
 		}
-		for i, id := range p.deleted {
-			res, err := p.tx.exec(p.ctx, `UPDATE records SET deleted = TRUE, modified_at = ?, updated_at = ?
-				WHERE company_id = ? AND type = ? AND id = ? AND NOT deleted`, p.delAt[i], p.now, p.company, p.typ, id)
-			if err != nil {
-				return fmt.Errorf("delete records: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n > 0 && p.changes != nil && !slices.Contains(p.changes.Deleted, id) {
-				p.changes.Deleted = append(p.changes.Deleted, id)
-			}
+		if err := p.applyDeletions(); err != nil {
+			return err
 		}
 		if st.CompanyID != p.company || st.DataType != p.typ {
 			return fmt.Errorf("sync page of %s/%s cannot save the state of %s/%s", p.company, p.typ, st.CompanyID, st.DataType)
@@ -1222,6 +1277,90 @@ func (p *SyncPage) Commit(st *qbconnect.SyncState, run *qbconnect.SyncRun) error
 		}
 		return p.s.passEnded(p.ctx, p.tx, st, run)
 	})
+}
+
+// applyDeletions marks deleted the records the page was told of
+// (Delete), after its upserts.
+func (p *SyncPage) applyDeletions() error {
+	for i, id := range p.deleted {
+		res, err := p.tx.exec(p.ctx, `UPDATE records SET deleted = TRUE, modified_at = ?, updated_at = ?
+			WHERE company_id = ? AND type = ? AND id = ? AND NOT deleted`, p.delAt[i], p.now, p.company, p.typ, id)
+		if err != nil {
+			return fmt.Errorf("delete records: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 && p.changes != nil && !slices.Contains(p.changes.Deleted, id) {
+			p.changes.Deleted = append(p.changes.Deleted, id)
+		}
+	}
+	p.deleted, p.delAt = nil, nil
+	return nil
+}
+
+// SweepUnseen, on the last page of a full pass, marks deleted every live
+// record of the page's company and type that the pass did not return
+// and that nothing wrote since the pass started, and returns how many it
+// marked: QuickBooks no longer has them, whether it reports their
+// deletion no more (ListDeletedQuery and TxnDeletedQuery answer the last
+// 90 days) or never did (a type without a deleted query). It writes the
+// page's records and deletions first, and the deletions raise
+// record.deleted events as a deleted query's do (OnRecordsChanged);
+// their ModifiedAt is kept, since QuickBooks did not say when.
+//
+// Every upsert of a full pass's pages writes the pass's sweep generation
+// (a number that grows with every pass of the type, set when the pass
+// starts) into the record's seen, in the page's transaction; the sweep
+// takes the records whose seen is another generation. A pass that
+// restarted keeps its generation, so the sweep spares what an earlier
+// attempt returned: never too much, at worst a deletion left for the
+// next full pass. A record written since the pass started (its
+// UpdatedAt, by the store's clock, not before the pass's start): a
+// client's write that QuickBooks' iterator may have missed, or a
+// customer a refresh read, is spared too. The sweep reads the type's
+// records through the (company, type, updated_at) index; when none is
+// older than the pass, as in a company's first sync, it costs one index
+// probe. On a page of another pass it does nothing.
+func (p *SyncPage) SweepUnseen() (int, error) {
+	if p.done || p.records || p.state == nil {
+		return 0, fmt.Errorf("sync page: only an open page of a pass can sweep")
+	}
+	if p.seen == 0 || p.sweepFrom == 0 {
+		return 0, nil // not a full pass, or one started before the store kept generations
+	}
+	if err := p.flush(); err != nil {
+		return 0, err
+	}
+	if err := p.applyDeletions(); err != nil {
+		return 0, err
+	}
+	var oldest sql.NullInt64
+	if err := p.tx.queryRow(p.ctx, "SELECT MIN(updated_at) FROM records WHERE company_id = ? AND type = ?",
+		p.company, p.typ).Scan(&oldest); err != nil {
+		return 0, fmt.Errorf("sweep records: %w", err)
+	}
+	if !oldest.Valid || oldest.Int64 >= p.sweepFrom {
+		return 0, nil
+	}
+	sweep := `UPDATE records SET deleted = TRUE, updated_at = ?
+		WHERE company_id = ? AND type = ? AND updated_at < ? AND NOT deleted AND seen <> ?`
+	args := []any{p.now, p.company, p.typ, p.sweepFrom, p.seen}
+	if p.changes == nil {
+		res, err := p.tx.exec(p.ctx, sweep, args...)
+		if err != nil {
+			return 0, fmt.Errorf("sweep records: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		return int(n), nil
+	}
+	rows, err := p.tx.query(p.ctx, sweep+" RETURNING id", args...)
+	if err != nil {
+		return 0, fmt.Errorf("sweep records: %w", err)
+	}
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return 0, fmt.Errorf("sweep records: %w", err)
+	}
+	p.changes.Deleted = append(p.changes.Deleted, ids...)
+	return len(ids), nil
 }
 
 // CommitRecords writes the remaining records of a records page
@@ -1256,9 +1395,7 @@ func (p *SyncPage) finish(write func() error) error {
 			p.rollbackSavepoint()
 			return err
 		}
-		if p.full != nil {
-			p.full.Close()
-		}
+		p.closeStmts()
 		if _, err := p.tx.exec(p.ctx, "RELEASE SAVEPOINT sync_records"); err != nil {
 			return fmt.Errorf("records page: %w", err)
 		}
@@ -1269,9 +1406,7 @@ func (p *SyncPage) finish(write func() error) error {
 			p.rollbackJoined()
 			return err
 		}
-		if p.full != nil {
-			p.full.Close()
-		}
+		p.closeStmts()
 		// The savepoint is left for the completion's commit to release,
 		// as both databases do with the savepoints a COMMIT finds: a
 		// round trip less per page. Nothing rolls back to it once the
@@ -1279,9 +1414,7 @@ func (p *SyncPage) finish(write func() error) error {
 		p.joined.consumeResult()
 		return nil
 	}
-	if p.full != nil {
-		p.full.Close()
-	}
+	p.closeStmts()
 	if err != nil {
 		_ = p.tx.Rollback()
 		return err
@@ -1309,8 +1442,6 @@ func (p *SyncPage) Rollback() {
 		p.rollbackJoined()
 		return
 	}
-	if p.full != nil {
-		p.full.Close()
-	}
+	p.closeStmts()
 	_ = p.tx.Rollback()
 }

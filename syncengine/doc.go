@@ -54,12 +54,36 @@
 // operation fails the pass with its error, and the next scheduled or
 // on-demand sync starts over (full until a full pass completed).
 //
+// A full pass reconciles. Its pages write the pass's sweep generation
+// into every record they upsert (records.seen, in the page's
+// transaction), and its last page, in the transaction of its records
+// and checkpoint, marks deleted every live record of the company and
+// type that the pass did not return and that nothing wrote since the
+// pass started (a client's write during the pass), with the
+// record.deleted events a deleted query's deletions raise
+// (store.SyncPage.SweepUnseen); a page whose query the company lacks
+// the feature for (status 3250) sweeps nothing. A pass that
+// restarts keeps its generation, so its sweep spares what an earlier
+// attempt returned; a pass killed between pages goes on from its
+// checkpoint; a failed pass sweeps nothing. A company's first sync pays
+// one index probe for it. Full passes ask for inactive elements too
+// (ActiveStatus All) so as not to take them for deleted ones; a list
+// query without ActiveStatus (TemplateQueryRq, LeadQueryRq,
+// BillingRateQueryRq) returns every element.
+//
+// Deleted queries answer the last 90 days only, so a pass is full,
+// whatever was asked, when the type's last completed pass (which learnt
+// the deletions up to its start) is older than deletedHorizon, a little
+// under 90 days: a connector offline for months. QuickBooks reports no
+// deletions of some types (leads, transfers): their pass is full once
+// their last full pass is Config.FullEvery old (24 hours). The engine
+// logs why it made a pass full.
+//
 // A type whose query has no modified-date filter (TemplateQueryRq) is
-// read whole by every pass, as a full pass; one whose query has no
-// ActiveStatus returns inactive elements without it. A query that
-// QuickBooks answers with status 3250 (the company lacks the type's
-// feature: payroll, sites, assemblies, multicurrency) holds none of the
-// type, and its pass completes empty.
+// read whole by every pass, as a full pass, and so reconciles every
+// pass. A query that QuickBooks answers with status 3250 (the company
+// lacks the type's feature: payroll, sites, assemblies, multicurrency)
+// holds none of the type, and its pass completes empty.
 //
 // The high-water mark after a pass is the latest TimeModified it saw minus
 // the pass's duration, so records changed while a long pass ran are asked

@@ -49,6 +49,13 @@ type Config struct {
 	MaxRestarts int
 	// DataTypes restricts syncing to these API names; nil means every type.
 	DataTypes []string
+	// FullEvery is how old the last full pass of a type QuickBooks
+	// reports no deletions of (no ListDelType or TxnDelType: leads,
+	// transfers) may be before its next pass is full, since only a full
+	// pass finds what was deleted (SyncPage.SweepUnseen); 0 means 24
+	// hours. Templates, which cannot be asked for what changed, are read
+	// whole by every pass anyway.
+	FullEvery time.Duration
 
 	// DefaultEvery is the interval of scheduled syncs for companies whose
 	// schedule does not set one; 0 means one hour.
@@ -120,11 +127,14 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.TickInterval == 0 {
 		cfg.TickInterval = time.Minute
 	}
+	if cfg.FullEvery == 0 {
+		cfg.FullEvery = 24 * time.Hour
+	}
 	switch {
 	case cfg.MaxReturned < 1:
 		return nil, fmt.Errorf("syncengine: MaxReturned %d must be positive", cfg.MaxReturned)
-	case cfg.Overlap < 0 || cfg.MaxRestarts < 0 || cfg.DefaultEvery < 0 || cfg.TickInterval < 0:
-		return nil, errors.New("syncengine: Overlap, MaxRestarts, DefaultEvery and TickInterval must not be negative")
+	case cfg.Overlap < 0 || cfg.MaxRestarts < 0 || cfg.DefaultEvery < 0 || cfg.TickInterval < 0 || cfg.FullEvery < 0:
+		return nil, errors.New("syncengine: Overlap, MaxRestarts, DefaultEvery, TickInterval and FullEvery must not be negative")
 	}
 	e := &Engine{
 		cfg: cfg, db: cfg.DB, states: store.NewSyncStore(cfg.DB), queue: cfg.Queue, records: store.NewRecordStore(cfg.DB),
@@ -556,6 +566,15 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 	}
 	next.Remaining = remaining
 	more := d.iterator && remaining > 0 && main.IteratorID != ""
+	if !more && st.Mode == qbconnect.SyncFull && main.StatusCode != featureOff {
+		// The pass returned every record QuickBooks has: what else is
+		// stored was deleted there.
+		swept, err := page.SweepUnseen()
+		if err != nil {
+			return nil, err
+		}
+		next.Deleted += swept
+	}
 	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Pages: next.Pages, Fetched: next.Fetched,
 		Deleted: next.Deleted, Restarts: next.Restarts}
 	var refresh *qbconnect.Operation
@@ -1019,6 +1038,10 @@ func (e *Engine) newPass(orgID, companyID string, d *dataType, old *qbconnect.Sy
 		st.HighWater, st.DeletedMark, st.LastFullAt, st.LastCompleteAt = old.HighWater, old.DeletedMark, old.LastFullAt, old.LastCompleteAt
 		if !full && old.LastCompleteAt != nil && !old.HighWater.IsZero() && d.modifiedFilter != "" {
 			st.Mode = qbconnect.SyncIncremental
+			if why := e.fullReason(d, old, now); why != "" {
+				st.Mode = qbconnect.SyncFull
+				e.log.Info("sync pass is full", "company", companyID, "type", d.name, "reason", why)
+			}
 		}
 	}
 	run := &qbconnect.SyncRun{ID: runID, OrgID: orgID, CompanyID: companyID, DataType: d.name, Mode: st.Mode, Trigger: trigger,
@@ -1028,6 +1051,34 @@ func (e *Engine) newPass(orgID, companyID string, d *dataType, old *qbconnect.Sy
 		return store.PassStart{}, err
 	}
 	return store.PassStart{State: st, Run: run, Page: page}, nil
+}
+
+// deletedHorizon is how long after its last completed pass a type's
+// deletions can still be learnt from QuickBooks' deleted queries, which
+// answer the last 90 days only (deletedWindow): a little less, for
+// QuickBooks' clock and ours, and the length of the pass.
+const (
+	deletedWindow  = 90 * 24 * time.Hour
+	deletedHorizon = deletedWindow - 5*24*time.Hour
+)
+
+// fullReason says why the pass after old, which could be incremental,
+// must be full, since an incremental pass would miss deletions; "" when
+// it need not be. Every completed pass learnt the deletions up to its
+// start (its deleted query, or a full pass's sweep), so a type whose
+// last completed pass is older than deletedHorizon has deletions that
+// QuickBooks no longer reports. The type's deleted mark does not say
+// this: it is the latest change seen, which stays old in a type nobody
+// changes however often it is synced. A type QuickBooks reports no
+// deletions of is read whole once its last full pass is FullEvery old.
+func (e *Engine) fullReason(d *dataType, old *qbconnect.SyncState, now time.Time) string {
+	switch {
+	case d.delType != "" && old.LastCompleteAt != nil && now.Sub(*old.LastCompleteAt) > deletedHorizon:
+		return fmt.Sprintf("the last completed pass is older than the %d days QuickBooks reports deletions for", deletedWindow/(24*time.Hour))
+	case d.delType == "" && (old.LastFullAt == nil || now.Sub(*old.LastFullAt) >= e.cfg.FullEvery):
+		return fmt.Sprintf("QuickBooks reports no deletions of %s, and the last full pass is older than %s", d.name, e.cfg.FullEvery)
+	}
+	return ""
 }
 
 // SyncStates returns the state of every data type of a company, with Idle

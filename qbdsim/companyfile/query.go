@@ -485,7 +485,15 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 	}
 	// The filter group.
 	if !isTxn {
-		switch textAt(el, "ActiveStatus") {
+		status := textAt(el, "ActiveStatus")
+		if status == "" && !takesActiveStatus(el.Name) {
+			// A query without the filter returns every element:
+			// "A template query returns the names of all templates
+			// that have been defined in QuickBooks" (Intuit's
+			// reference of TemplateQuery).
+			status = "All"
+		}
+		switch status {
 		case "", "ActiveOnly":
 			spec.where = append(spec.where, "active = 1")
 		case "InactiveOnly":
@@ -700,6 +708,14 @@ func dateMacro(m string, now time.Time) (string, string, error) {
 	return "", "", qbErr(stUnsupported, "The date macro %q is not supported by this QuickBooks simulator.", m)
 }
 
+// deletedWindow is how far back ListDeletedQuery and TxnDeletedQuery
+// reach: "A ListDeletedQuery will return all list elements deleted within
+// the last 90 days" (QuBe Sync's reference of the request), and
+// Conductor's API reference says the same of both (deleted list-objects
+// "removed from the company file within the last 90 days"; "Lists deleted
+// transactions ... in the last 90 days").
+const deletedWindow = 90 * 24 * time.Hour
+
 // deletedQuery handles ListDeletedQueryRq and TxnDeletedQueryRq.
 func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) error {
 	rs.countAttr = true
@@ -744,9 +760,10 @@ func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) erro
 			}
 		}
 	}
-	if len(where) == 0 {
-		where = append(where, "1")
-	}
+	// QuickBooks reports the deletions of the last 90 days only, whatever
+	// the filter asks (deletedWindow).
+	where = append(where, "deleted >= ?")
+	args = append(args, f.opt.Now().Add(-deletedWindow).Unix())
 	rows, err := f.db.QueryContext(ctx, `SELECT type, id, COALESCE(name,''), COALESCE(ref_number,''), created, deleted FROM deleted WHERE `+strings.Join(where, " AND ")+` ORDER BY seq`, args...)
 	if err != nil {
 		return err
@@ -782,6 +799,13 @@ func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) erro
 		rs.st = status{stNoMatch, "Info", "A query request did not find a matching object in QuickBooks"}
 	}
 	return nil
+}
+
+// takesActiveStatus reports whether a list query's schema has the
+// ActiveStatus filter, whose absence means ActiveOnly.
+func takesActiveStatus(query string) bool {
+	t := qbxml.Lookup(query)
+	return t != nil && t.Child("ActiveStatus") != nil
 }
 
 func writeTextEl(b *bytes.Buffer, name, text string) {

@@ -98,6 +98,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"ContactsReportsAndConnectorRuns", testContactsReportsAndConnectorRuns},
 		{"SyncPageWritesWholeOrNothing", testSyncPageWritesWholeOrNothing},
 		{"FirstPassPageUpsertsRecordsStoredBeforeIt", testFirstPassPageUpsertsStoredRecords},
+		{"AFullPassSweepsTheRecordsItDidNotReturn", testAFullPassSweepsTheRecordsItDidNotReturn},
 		{"SyncPageJoinsTheCompletionOfItsOperation", testSyncPageJoinsTheCompletionOfItsOperation},
 		{"RecordsPageStoresRecordsReadOutsideAPassAsAPageDoes", testRecordsPageStoresRecordsReadOutsideAPass},
 		{"ReportSnapshotsKeepTheLastAnswerPerQuery", testReportSnapshotsKeepTheLastAnswerPerQuery},
