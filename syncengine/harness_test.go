@@ -23,6 +23,7 @@ import (
 	"github.com/qbconnect/qbconnect/qbxml"
 	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
+	"github.com/qbconnect/qbconnect/syncengine/synctest"
 )
 
 // harness is the platform (internal/platformtest: store, queue, engine,
@@ -180,12 +181,11 @@ func (h *harness) process(req string) ([]byte, error) {
 // the first response's first record, failing on an error status.
 func (h *harness) qb(req string) *qbxml.Node {
 	h.tb.Helper()
-	doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">` + req + `</QBXMLMsgsRq></QBXML>`
-	resp, err := h.proc.ProcessRequest(h.ctx, h.ticket, []byte(doc))
+	resp, err := h.quickBooks(synctest.Doc(req))
 	if err != nil {
 		h.tb.Fatalf("QuickBooks: %v", err)
 	}
-	recs, err := decodeAll(resp)
+	recs, err := synctest.Records(resp)
 	if err != nil {
 		h.tb.Fatalf("QuickBooks answered %v to %.200s", err, req)
 	}
@@ -195,37 +195,10 @@ func (h *harness) qb(req string) *qbxml.Node {
 	return recs[0]
 }
 
-// queryAll returns every record a query's response holds; a company
-// without the type's feature (status 3250) holds none.
-func queryAll(resp []byte) ([]*qbxml.Node, error) {
-	recs, err := decodeAll(resp)
-	var se *qbxml.StatusError
-	if errors.As(err, &se) && se.Response.StatusCode == 3250 {
-		return nil, nil
-	}
-	return recs, err
-}
-
-// decodeAll returns every record of a response, or the first error status.
-func decodeAll(resp []byte) ([]*qbxml.Node, error) {
-	dec := qbxml.NewDecoder(bytes.NewReader(resp), &qbxml.Options{Generic: true})
-	var out []*qbxml.Node
-	for {
-		it, err := dec.Next()
-		if err != nil {
-			if errors.Is(err, errEOF) {
-				return out, nil
-			}
-			return out, err
-		}
-		if it.Kind == qbxml.ItemResponse {
-			if err := it.Response.Err(); err != nil {
-				return out, err
-			}
-			continue
-		}
-		out = append(out, it.Record.ToNode())
-	}
+// quickBooks runs a qbXML document in QuickBooks in the runner's session,
+// outside the platform (synctest.QuickBooks).
+func (h *harness) quickBooks(doc []byte) ([]byte, error) {
+	return h.proc.ProcessRequest(h.ctx, h.ticket, doc)
 }
 
 // step leases, runs and completes one operation; false when none is
@@ -355,49 +328,13 @@ func (h *harness) stored(typ string, includeDeleted bool) map[string]*qbconnect.
 	}
 }
 
-// inQuickBooks returns the IDs and EditSequences of every object of a data
-// type in QuickBooks.
-func (h *harness) inQuickBooks(info qbconnect.DataTypeInfo) map[string]string {
-	h.tb.Helper()
-	idEl, filter := "ListID", activeAll(info)
-	if info.Transaction {
-		idEl = "TxnID"
-	}
-	doc := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><` + info.Object + `QueryRq>` + filter +
-		`<IncludeRetElement>` + idEl + `</IncludeRetElement><IncludeRetElement>EditSequence</IncludeRetElement></` + info.Object + `QueryRq></QBXMLMsgsRq></QBXML>`
-	resp, err := h.proc.ProcessRequest(h.ctx, h.ticket, []byte(doc))
-	if err != nil {
-		h.tb.Fatal(err)
-	}
-	recs, err := queryAll(resp)
-	if err != nil {
-		h.tb.Fatalf("%s: %v", info.Name, err)
-	}
-	out := map[string]string{}
-	for _, r := range recs {
-		id, _ := r.ChildText(idEl)
-		es, _ := r.ChildText("EditSequence")
-		out[id] = es
-	}
-	return out
-}
-
-// activeAll is the ActiveStatus filter that asks a list's query for
-// inactive elements too, "" when the query has none (it returns them all).
-func activeAll(info qbconnect.DataTypeInfo) string {
-	if qbxml.Lookup(info.Object+"QueryRq").Child("ActiveStatus") == nil {
-		return ""
-	}
-	return "<ActiveStatus>All</ActiveStatus>"
-}
-
 // modifiedSince counts the objects of a type QuickBooks holds as modified
 // at or after from; of a type whose query has no modified-date filter
 // (templates), every object, as every pass of it reads them all.
 func (h *harness) modifiedSince(info qbconnect.DataTypeInfo, from time.Time) int {
 	h.tb.Helper()
 	q := qbxml.Lookup(info.Object + "QueryRq")
-	idEl, filter := "ListID", activeAll(info)
+	idEl, filter := "ListID", synctest.ActiveAll(info)
 	switch {
 	case q.Child("ModifiedDateRangeFilter") != nil:
 		idEl, filter = "TxnID", "<ModifiedDateRangeFilter><FromModifiedDate>"+from.Format(time.RFC3339)+"</FromModifiedDate></ModifiedDateRangeFilter>"
@@ -413,7 +350,7 @@ func (h *harness) modifiedSince(info qbconnect.DataTypeInfo, from time.Time) int
 	if err != nil {
 		h.tb.Fatal(err)
 	}
-	recs, err := queryAll(resp)
+	recs, err := synctest.Holding(resp)
 	if err != nil {
 		h.tb.Fatalf("%s: %v", info.Name, err)
 	}
@@ -423,84 +360,28 @@ func (h *harness) modifiedSince(info qbconnect.DataTypeInfo, from time.Time) int
 // retOf returns QuickBooks' current Ret element of a record.
 func (h *harness) retOf(info qbconnect.DataTypeInfo, id string) *qbxml.Node {
 	h.tb.Helper()
-	idEl, extra := "ListID", ""
-	if info.Transaction {
-		idEl = "TxnID"
-		if qbxml.Lookup(info.Object+"QueryRq").Child("IncludeLineItems") != nil {
-			extra = "<IncludeLineItems>true</IncludeLineItems>"
-		}
-	}
-	if qbxml.Lookup(info.Object+"QueryRq").Child(idEl) == nil {
-		// The query cannot name one (templates): read them all.
-		resp, err := h.proc.ProcessRequest(h.ctx, h.ticket, []byte(`<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><`+info.Object+`QueryRq/></QBXMLMsgsRq></QBXML>`))
-		if err != nil {
-			h.tb.Fatal(err)
-		}
-		recs, err := decodeAll(resp)
-		if err != nil {
-			h.tb.Fatal(err)
-		}
-		for _, r := range recs {
-			if got, _ := r.ChildText(idEl); got == id {
-				return r
-			}
-		}
-		h.tb.Fatalf("QuickBooks holds no %s %s", info.Object, id)
-	}
-	return h.qb(`<` + info.Object + `QueryRq><` + idEl + `>` + id + `</` + idEl + `>` + extra + `</` + info.Object + `QueryRq>`)
+	return synctest.Ret(h.tb, h.quickBooks, info, id)
 }
 
 // checkMirror verifies that the store holds exactly what QuickBooks holds
-// for every data type: the same IDs, the same EditSequences, no extras,
-// and for a sample of each type the same JSON field by field.
-func (h *harness) checkMirror(sample int, types ...string) (total int) {
+// for every data type, or for those named (synctest.Check), comparing the
+// JSON of sample records of each type. It returns the number of objects
+// compared.
+func (h *harness) checkMirror(sample int, types ...string) int {
 	h.tb.Helper()
+	var infos []qbconnect.DataTypeInfo
 	for _, info := range h.eng.DataTypes() {
-		if len(types) > 0 && !slices.Contains(types, info.Name) {
-			continue
+		if len(types) == 0 || slices.Contains(types, info.Name) {
+			infos = append(infos, info)
 		}
-		total += h.checkType(info, sample)
 	}
-	return total
+	return synctest.Check(h.tb, h.quickBooks, h.live, infos, sample)
 }
 
-func (h *harness) checkType(info qbconnect.DataTypeInfo, sample int) int {
+// live returns the live records of a type: ID -> record.
+func (h *harness) live(typ string) map[string]*qbconnect.Record {
 	h.tb.Helper()
-	want := h.inQuickBooks(info)
-	got := h.stored(info.Name, false)
-	if len(got) != len(want) {
-		h.tb.Errorf("%s: %d stored, QuickBooks has %d", info.Name, len(got), len(want))
-	}
-	for id, es := range want {
-		r, ok := got[id]
-		if !ok {
-			h.tb.Errorf("%s %s missing from the store", info.Name, id)
-			continue
-		}
-		if r.EditSequence != es {
-			h.tb.Errorf("%s %s: stored editSequence %s, QuickBooks %s", info.Name, id, r.EditSequence, es)
-		}
-	}
-	for id := range got {
-		if _, ok := want[id]; !ok {
-			h.tb.Errorf("%s %s stored but not in QuickBooks", info.Name, id)
-		}
-	}
-	n := 0
-	for id, r := range got {
-		if n == sample {
-			break
-		}
-		n++
-		ret := h.retOf(info, id)
-		var wantJSON, gotJSON any
-		mustUnmarshal(h.tb, syncengine.RecordJSON(ret), &wantJSON)
-		mustUnmarshal(h.tb, r.Data, &gotJSON)
-		if diff := cmpDiff(wantJSON, gotJSON); diff != "" {
-			h.tb.Errorf("%s %s differs from QuickBooks (-QuickBooks +stored):\n%s", info.Name, id, diff)
-		}
-	}
-	return len(want)
+	return h.stored(typ, false)
 }
 
 func mustUnmarshal(tb testing.TB, b []byte, v any) {

@@ -2,7 +2,6 @@ package syncengine_test
 
 import (
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,9 +14,8 @@ import (
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
 	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
+	"github.com/qbconnect/qbconnect/syncengine/synctest"
 )
-
-var errEOF = io.EOF
 
 func cmpDiff(want, got any) string { return cmp.Diff(want, got) }
 
@@ -133,7 +131,7 @@ func TestFullThenIncrementalSyncMirrorsTwentyThousandTransactions(t *testing.T) 
 	}
 	// The deleted bill changed its vendor's balance and nothing else
 	// about it: the vendor was read again all the same.
-	h.checkType(vendorsInfo(t, h), 80)
+	synctest.Check(t, h.quickBooks, h.live, []qbconnect.DataTypeInfo{vendorsInfo(t, h)}, 80)
 	h.checkMirror(3)
 }
 
@@ -162,7 +160,7 @@ func (h *harness) tryQB(req string) bool {
 	if err != nil {
 		return false
 	}
-	_, err = decodeAll(resp)
+	_, err = synctest.Records(resp)
 	return err == nil
 }
 

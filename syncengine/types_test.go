@@ -11,6 +11,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
+	"github.com/qbconnect/qbconnect/syncengine/synctest"
 )
 
 // aCompanyOfEveryType is, in qbXML as a QuickBooks user's work would
@@ -114,7 +115,7 @@ func TestAFullSyncStoresAndServesEveryTypeQuickBooksHolds(t *testing.T) {
 				"vehicles", "billingRates", "leads", "toDos", "charges", "arRefundCreditCards", "salesTaxPaymentChecks",
 				"inventoryAdjustments", "buildAssemblies", "transferInventories", "timeTrackingActivities", "vehicleMileages"}
 			for _, info := range h.eng.DataTypes() {
-				want := h.inQuickBooks(info)
+				want := synctest.Holdings(h.tb, h.quickBooks, info)
 				if len(want) == 0 && slices.Contains(added, info.Name) {
 					t.Errorf("QuickBooks holds no %s: the scenario does not cover the type", info.Name)
 				}

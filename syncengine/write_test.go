@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/qbconnect/qbconnect"
+	"github.com/qbconnect/qbconnect/syncengine/synctest"
 )
 
 // write plans a write, runs the queue and returns the finished outcome.
@@ -232,7 +233,7 @@ func TestWriteWithLostResultIsRecoveredNotRepeated(t *testing.T) {
 	if res.Status != qbconnect.OpSucceeded || res.Record == nil || done.Attempts != 2 {
 		t.Fatalf("recovered write: %s after %d attempts, %v", res.Status, done.Attempts, res.Error)
 	}
-	recs, err := decodeAll(h.mustProcess(`<CustomerQueryRq><NameFilter><MatchCriterion>StartsWith</MatchCriterion><Name>Recovered</Name></NameFilter></CustomerQueryRq>`))
+	recs, err := synctest.Records(h.mustProcess(`<CustomerQueryRq><NameFilter><MatchCriterion>StartsWith</MatchCriterion><Name>Recovered</Name></NameFilter></CustomerQueryRq>`))
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("QuickBooks has %d customers named Recovered Customer (%v), want exactly 1", len(recs), err)
 	}
