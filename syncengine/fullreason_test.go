@@ -32,7 +32,13 @@ func reasons(tb testing.TB, states []*qbconnect.SyncState, types ...string) map[
 // sweep_test.go); TemplateQueryRq has no modified-date filter (qbXML 13.0
 // schema); TxnDeletedQuery's TxnDelType has no Transfer (ibid.).
 func TestAFullPassSaysWhyItIsFull(t *testing.T) {
-	h := newHarness(t, harnessOptions{Generate: companyfile.GenerateOptions{Seed: 3, Customers: 4},
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) { fullPassSaysWhy(t, dsn(t)) })
+	}
+}
+
+func fullPassSaysWhy(t *testing.T, dsn string) {
+	h := newHarness(t, harnessOptions{DSN: dsn, Generate: companyfile.GenerateOptions{Seed: 3, Customers: 4},
 		Engine: syncengine.Config{FullEvery: 24 * time.Hour}})
 	for _, name := range []string{"Harbor Checking", "Harbor Savings"} {
 		h.qb(`<AccountAddRq><AccountAdd><Name>` + name + `</Name><AccountType>Bank</AccountType></AccountAdd></AccountAddRq>`)
