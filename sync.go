@@ -32,6 +32,42 @@ const (
 	SyncIncremental SyncMode = "incremental"
 )
 
+// SyncFullReason says why a pass is full rather than incremental: a
+// full pass reads every record of the type and marks deleted what
+// QuickBooks no longer returns, so it is slower, and it may report
+// deletions an incremental pass would not have seen.
+type SyncFullReason string
+
+// Reasons for a full pass. When several hold, the pass has the first in
+// this order. Like every enumeration that is not a state, they are
+// snake_case.
+const (
+	// FullFirstSync: the type never completed a pass.
+	FullFirstSync SyncFullReason = "first_sync"
+	// FullWasEmpty: the type's last completed pass found it empty, so
+	// there is no modified date to ask for changes from.
+	FullWasEmpty SyncFullReason = "was_empty"
+	// FullRequested: the client asked for a full sync (SyncRequest.Full).
+	FullRequested SyncFullReason = "requested"
+	// FullReadWhole: QuickBooks cannot be asked for the type's records
+	// modified since a date (templates), so every pass reads it whole.
+	FullReadWhole SyncFullReason = "read_whole"
+	// FullDeletionsOutOfReach: the type's last completed pass is older
+	// than QuickBooks' deleted queries reach back (90 days), so only a
+	// full pass learns what was deleted since.
+	FullDeletionsOutOfReach SyncFullReason = "deletions_out_of_reach"
+	// FullNoDeletedQuery: QuickBooks keeps no list of the type's
+	// deletions (leads, transfers), and its last full pass is older than
+	// the engine's interval for such types (a day by default).
+	FullNoDeletedQuery SyncFullReason = "no_deleted_query"
+)
+
+// SyncFullReasons lists the reasons for a full pass, in the order that
+// decides between several.
+func SyncFullReasons() []SyncFullReason {
+	return []SyncFullReason{FullFirstSync, FullWasEmpty, FullRequested, FullReadWhole, FullDeletionsOutOfReach, FullNoDeletedQuery}
+}
+
 // SyncTrigger says what started a pass.
 type SyncTrigger string
 
@@ -83,11 +119,14 @@ type SyncState struct {
 	LastCompleteAt *time.Time `json:"lastCompletedAt,omitempty"`
 
 	// The pass under way (or the last one).
-	RunID      string      `json:"runId,omitempty"`
-	Mode       SyncMode    `json:"mode,omitempty"`
-	Trigger    SyncTrigger `json:"trigger,omitempty"`
-	OpID       string      `json:"operationId,omitempty"` // the operation whose result is awaited
-	IteratorID string      `json:"-"`
+	RunID string   `json:"runId,omitempty"`
+	Mode  SyncMode `json:"mode,omitempty"`
+	// FullReason says why the pass is full; "" for an incremental pass
+	// (and for full passes recorded before the platform kept reasons).
+	FullReason SyncFullReason `json:"fullReason,omitempty"`
+	Trigger    SyncTrigger    `json:"trigger,omitempty"`
+	OpID       string         `json:"operationId,omitempty"` // the operation whose result is awaited
+	IteratorID string         `json:"-"`
 	// Restarts counts how often the pass started over; with RunID and Pages
 	// it names the page whose result the engine awaits.
 	Restarts int `json:"restarts"`
@@ -112,14 +151,16 @@ type SyncRun struct {
 	// SyncID names the company's sync this pass is part of: the passes one
 	// request or one scheduler tick started together (SyncSummary); ""
 	// for a pass started alone.
-	SyncID  string      `json:"syncId,omitempty"`
-	Mode    SyncMode    `json:"mode"`
-	Trigger SyncTrigger `json:"trigger"`
-	Status  SyncStatus  `json:"status"`
-	Error   *Error      `json:"error,omitempty"`
-	Pages   int         `json:"pages"`
-	Fetched int         `json:"fetched"`
-	Deleted int         `json:"deleted"`
+	SyncID string   `json:"syncId,omitempty"`
+	Mode   SyncMode `json:"mode"`
+	// FullReason says why the pass is full (SyncState.FullReason).
+	FullReason SyncFullReason `json:"fullReason,omitempty"`
+	Trigger    SyncTrigger    `json:"trigger"`
+	Status     SyncStatus     `json:"status"`
+	Error      *Error         `json:"error,omitempty"`
+	Pages      int            `json:"pages"`
+	Fetched    int            `json:"fetched"`
+	Deleted    int            `json:"deleted"`
 	// Restarts counts how often the pass started over (an expired iterator,
 	// QuickBooks closed mid-iterator).
 	Restarts   int        `json:"restarts"`
@@ -267,12 +308,14 @@ type SyncSummary struct {
 
 // SyncTypeSummary is one data type's pass in a SyncSummary.
 type SyncTypeSummary struct {
-	DataType string     `json:"dataType"`
-	RunID    string     `json:"runId"`
-	Mode     SyncMode   `json:"mode"`
-	Status   SyncStatus `json:"status"`
-	Error    *Error     `json:"error,omitempty"`
-	Pages    int        `json:"pages"`
-	Fetched  int        `json:"fetched"` // records received
-	Deleted  int        `json:"deleted"` // deletions received
+	DataType string   `json:"dataType"`
+	RunID    string   `json:"runId"`
+	Mode     SyncMode `json:"mode"`
+	// FullReason says why the pass is full (SyncState.FullReason).
+	FullReason SyncFullReason `json:"fullReason,omitempty"`
+	Status     SyncStatus     `json:"status"`
+	Error      *Error         `json:"error,omitempty"`
+	Pages      int            `json:"pages"`
+	Fetched    int            `json:"fetched"` // records received
+	Deleted    int            `json:"deleted"` // deletions received
 }

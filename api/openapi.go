@@ -106,6 +106,32 @@ func countedPage(item jsonObj) jsonObj {
 	return p
 }
 
+// fullReasons are the values of SyncFullReason, in the order that decides
+// between several.
+func fullReasons() []string {
+	var out []string
+	for _, r := range qbconnect.SyncFullReasons() {
+		out = append(out, string(r))
+	}
+	return out
+}
+
+// fullReasonCatalogue describes SyncFullReason's values.
+const fullReasonCatalogue = "Why a pass is full (reads every record of the type and marks deleted what QuickBooks no longer returns) rather than incremental (what changed since the last pass, and QuickBooks' list of deletions). " +
+	"When several reasons hold, the pass gives the first of: " +
+	"`first_sync`: the type never completed a pass; " +
+	"`was_empty`: the last completed pass found the type empty, so there is no modified date to ask for changes from; " +
+	"`requested`: the sync was started with `full: true`; " +
+	"`read_whole`: QuickBooks cannot be asked for the type's records changed since a date (templates), so every pass reads it whole; " +
+	"`deletions_out_of_reach`: the last completed pass is older than QuickBooks' deleted queries reach back (90 days), so only a full pass learns what was deleted since; " +
+	"`no_deleted_query`: QuickBooks keeps no list of the type's deletions (leads, transfers), so a pass is full once the last full one is a day old."
+
+// fullReasonField is the fullReason of a sync state, a sync run and a
+// sync.completed event's pass.
+func fullReasonField() jsonObj {
+	return withDesc(ref("SyncFullReason"), "Present when mode is full: why the pass reads every record. Absent for an incremental pass, and for full passes recorded before the platform gave reasons.")
+}
+
 func errorCodes() []string {
 	return []string{string(qbconnect.EInvalid), string(qbconnect.ENotFound), string(qbconnect.EConflict), string(qbconnect.EIdempotencyMismatch), string(qbconnect.EUnauthorized),
 		string(qbconnect.EForbidden), string(qbconnect.ETooLarge), string(qbconnect.ERateLimited), string(qbconnect.EUnavailable),
@@ -150,13 +176,13 @@ func schemas() jsonObj {
 	})
 	syncState := object([]string{"dataType", "status", "pages", "fetched", "deleted", "remaining", "restarts"}, jsonObj{
 		"dataType": str(""), "status": enum("Idle", "Queued", "Fetching", "Complete", "Failed"),
-		"mode": enum("full", "incremental"), "trigger": enum("schedule", "on_demand"), "runId": str(""),
+		"mode": enum("full", "incremental"), "fullReason": fullReasonField(), "trigger": enum("schedule", "on_demand"), "runId": str(""),
 		"pages": integer(), "fetched": integer(), "deleted": integer(), "remaining": integer(), "restarts": integer(),
 		"startedAt": dateTime(), "lastCompletedAt": dateTime(), "lastFullSyncAt": dateTime(), "updatedAt": dateTime(),
 		"error": ref("EmbeddedError"),
 	})
 	syncRun := object([]string{"id", "dataType", "mode", "trigger", "status", "pages", "fetched", "deleted", "restarts", "startedAt", "durationMs"}, jsonObj{
-		"id": str(""), "dataType": str(""), "mode": enum("full", "incremental"), "trigger": enum("schedule", "on_demand"),
+		"id": str(""), "dataType": str(""), "mode": enum("full", "incremental"), "fullReason": fullReasonField(), "trigger": enum("schedule", "on_demand"),
 		"status": enum("Queued", "Fetching", "Complete", "Failed"), "pages": integer(), "fetched": integer(), "deleted": integer(),
 		"restarts": integer(), "startedAt": dateTime(), "finishedAt": dateTime(), "durationMs": integer(), "error": ref("EmbeddedError"),
 		"syncId": str("The company sync this pass is part of (the passes one request or one scheduled start began together); its sync.completed event carries the same id."),
@@ -241,6 +267,7 @@ func schemas() jsonObj {
 		"DataType":              object([]string{"name", "object", "transaction", "actions"}, jsonObj{"name": str(""), "object": str("qbXML object."), "transaction": boolean(), "actions": array(enum("create", "update", "delete", "void")), "refFilter": str("Query parameter filtering by the customer, vendor, payee, entity or parent.")}),
 		"Record":                record,
 		"SyncState":             syncState,
+		"SyncFullReason":        withDesc(enum(fullReasons()...), fullReasonCatalogue),
 		"SyncStatus":            object([]string{"companyId", "data"}, jsonObj{"companyId": str(""), "data": array(ref("SyncState"))}),
 		"SyncRun":               syncRun,
 		"Operation":             operation,

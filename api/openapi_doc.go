@@ -627,7 +627,7 @@ func eventSchemas() jsonObj {
 			"startedAt": dateTime(), "finishedAt": dateTime(),
 			"dataTypes": withDesc(array(object([]string{"dataType", "runId", "mode", "status", "pages", "fetched", "deleted"}, jsonObj{
 				"dataType": str(""), "runId": str("The pass, as the sync history shows it."), "mode": enum("full", "incremental"),
-				"status": enum("Complete", "Failed"), "pages": integer(), "fetched": withDesc(integer(), "Records received."),
+				"fullReason": fullReasonField(), "status": enum("Complete", "Failed"), "pages": integer(), "fetched": withDesc(integer(), "Records received."),
 				"deleted": withDesc(integer(), "Deletions received."), "error": ref("EmbeddedError"),
 			})), "One entry per data type the sync passed over, by name."),
 		}), "A company's sync ended: once per sync (the data types one request or one scheduled start synced together), with the counts of each data type's pass."),

@@ -37,26 +37,27 @@ func errorView(e *qbconnect.Error) *apiError {
 
 // syncStateView is one data type's sync as the API shows it.
 type syncStateView struct {
-	DataType       string                `json:"dataType"`
-	Status         qbconnect.SyncStatus  `json:"status"`
-	Mode           qbconnect.SyncMode    `json:"mode,omitempty"`
-	Trigger        qbconnect.SyncTrigger `json:"trigger,omitempty"`
-	RunID          string                `json:"runId,omitempty"`
-	Pages          int                   `json:"pages"`
-	Fetched        int                   `json:"fetched"`
-	Deleted        int                   `json:"deleted"`
-	Remaining      int                   `json:"remaining"`
-	Restarts       int                   `json:"restarts"`
-	StartedAt      *time.Time            `json:"startedAt,omitempty"`
-	LastCompleteAt *time.Time            `json:"lastCompletedAt,omitempty"`
-	LastFullAt     *time.Time            `json:"lastFullSyncAt,omitempty"`
-	Error          *apiError             `json:"error,omitempty"`
-	UpdatedAt      *time.Time            `json:"updatedAt,omitempty"`
+	DataType       string                   `json:"dataType"`
+	Status         qbconnect.SyncStatus     `json:"status"`
+	Mode           qbconnect.SyncMode       `json:"mode,omitempty"`
+	FullReason     qbconnect.SyncFullReason `json:"fullReason,omitempty"`
+	Trigger        qbconnect.SyncTrigger    `json:"trigger,omitempty"`
+	RunID          string                   `json:"runId,omitempty"`
+	Pages          int                      `json:"pages"`
+	Fetched        int                      `json:"fetched"`
+	Deleted        int                      `json:"deleted"`
+	Remaining      int                      `json:"remaining"`
+	Restarts       int                      `json:"restarts"`
+	StartedAt      *time.Time               `json:"startedAt,omitempty"`
+	LastCompleteAt *time.Time               `json:"lastCompletedAt,omitempty"`
+	LastFullAt     *time.Time               `json:"lastFullSyncAt,omitempty"`
+	Error          *apiError                `json:"error,omitempty"`
+	UpdatedAt      *time.Time               `json:"updatedAt,omitempty"`
 }
 
 func syncStateOf(st *qbconnect.SyncState) syncStateView {
 	v := syncStateView{
-		DataType: st.DataType, Status: st.Status, Mode: st.Mode, Trigger: st.Trigger, RunID: st.RunID,
+		DataType: st.DataType, Status: st.Status, Mode: st.Mode, FullReason: st.FullReason, Trigger: st.Trigger, RunID: st.RunID,
 		Pages: st.Pages, Fetched: st.Fetched, Deleted: st.Deleted, Remaining: st.Remaining, Restarts: st.Restarts,
 		StartedAt: st.StartedAt, LastCompleteAt: st.LastCompleteAt, LastFullAt: st.LastFullAt,
 		Error: errorView(st.Error),
@@ -81,21 +82,22 @@ type syncSummaryView struct {
 
 // syncTypeView is one data type's pass in a syncSummaryView.
 type syncTypeView struct {
-	DataType string               `json:"dataType"`
-	RunID    string               `json:"runId"`
-	Mode     qbconnect.SyncMode   `json:"mode"`
-	Status   qbconnect.SyncStatus `json:"status"`
-	Pages    int                  `json:"pages"`
-	Fetched  int                  `json:"fetched"`
-	Deleted  int                  `json:"deleted"`
-	Error    *apiError            `json:"error,omitempty"`
+	DataType   string                   `json:"dataType"`
+	RunID      string                   `json:"runId"`
+	Mode       qbconnect.SyncMode       `json:"mode"`
+	FullReason qbconnect.SyncFullReason `json:"fullReason,omitempty"`
+	Status     qbconnect.SyncStatus     `json:"status"`
+	Pages      int                      `json:"pages"`
+	Fetched    int                      `json:"fetched"`
+	Deleted    int                      `json:"deleted"`
+	Error      *apiError                `json:"error,omitempty"`
 }
 
 func syncSummaryOf(s *qbconnect.SyncSummary) syncSummaryView {
 	v := syncSummaryView{ID: s.ID, CompanyID: s.CompanyID, Trigger: s.Trigger, Status: s.Status, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
 		DataTypes: make([]syncTypeView, len(s.DataTypes))}
 	for i, t := range s.DataTypes {
-		v.DataTypes[i] = syncTypeView{DataType: t.DataType, RunID: t.RunID, Mode: t.Mode, Status: t.Status, Pages: t.Pages,
+		v.DataTypes[i] = syncTypeView{DataType: t.DataType, RunID: t.RunID, Mode: t.Mode, FullReason: t.FullReason, Status: t.Status, Pages: t.Pages,
 			Fetched: t.Fetched, Deleted: t.Deleted, Error: errorView(t.Error)}
 	}
 	return v
@@ -103,20 +105,21 @@ func syncSummaryOf(s *qbconnect.SyncSummary) syncSummaryView {
 
 // syncRunView is one pass in the history.
 type syncRunView struct {
-	ID         string                `json:"id"`
-	SyncID     string                `json:"syncId,omitempty"`
-	DataType   string                `json:"dataType"`
-	Mode       qbconnect.SyncMode    `json:"mode"`
-	Trigger    qbconnect.SyncTrigger `json:"trigger"`
-	Status     qbconnect.SyncStatus  `json:"status"`
-	Pages      int                   `json:"pages"`
-	Fetched    int                   `json:"fetched"`
-	Deleted    int                   `json:"deleted"`
-	Restarts   int                   `json:"restarts"`
-	StartedAt  time.Time             `json:"startedAt"`
-	FinishedAt *time.Time            `json:"finishedAt,omitempty"`
-	DurationMS int64                 `json:"durationMs"`
-	Error      *apiError             `json:"error,omitempty"`
+	ID         string                   `json:"id"`
+	SyncID     string                   `json:"syncId,omitempty"`
+	DataType   string                   `json:"dataType"`
+	Mode       qbconnect.SyncMode       `json:"mode"`
+	FullReason qbconnect.SyncFullReason `json:"fullReason,omitempty"`
+	Trigger    qbconnect.SyncTrigger    `json:"trigger"`
+	Status     qbconnect.SyncStatus     `json:"status"`
+	Pages      int                      `json:"pages"`
+	Fetched    int                      `json:"fetched"`
+	Deleted    int                      `json:"deleted"`
+	Restarts   int                      `json:"restarts"`
+	StartedAt  time.Time                `json:"startedAt"`
+	FinishedAt *time.Time               `json:"finishedAt,omitempty"`
+	DurationMS int64                    `json:"durationMs"`
+	Error      *apiError                `json:"error,omitempty"`
 }
 
 // syncStatusResponse lists the sync of every data type of a company.
@@ -216,7 +219,7 @@ func (s *Server) syncRuns(w http.ResponseWriter, r *http.Request) error {
 	}{Data: make([]syncRunView, len(runs)), HasMore: next != ""}
 	for i, run := range runs {
 		page.Data[i] = syncRunView{
-			ID: run.ID, SyncID: run.SyncID, DataType: run.DataType, Mode: run.Mode, Trigger: run.Trigger, Status: run.Status,
+			ID: run.ID, SyncID: run.SyncID, DataType: run.DataType, Mode: run.Mode, FullReason: run.FullReason, Trigger: run.Trigger, Status: run.Status,
 			Pages: run.Pages, Fetched: run.Fetched, Deleted: run.Deleted, Restarts: run.Restarts,
 			StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, DurationMS: time.Duration(run.Duration).Milliseconds(),
 			Error: errorView(run.Error),

@@ -10,9 +10,9 @@ import (
 type syncStatus struct {
 	CompanyID string
 	Data      []struct {
-		DataType, Status, Mode, Trigger string
-		Fetched, Pages                  int
-		Error                           map[string]string
+		DataType, Status, Mode, Trigger, FullReason string
+		Fetched, Pages                              int
+		Error                                       map[string]string
 	}
 }
 
@@ -50,13 +50,19 @@ func TestSyncSomeTypesThenStatusAndHistory(t *testing.T) {
 			t.Errorf("%s: %s with %d fetched, want Complete with %d", typ, s, n, want)
 		}
 	}
+	// A full pass says why it is full: these are the types' first.
+	for _, d := range st.Data {
+		if (d.DataType == "customers" || d.DataType == "invoices") && (d.Mode != "full" || d.FullReason != "first_sync") {
+			t.Errorf("%s: mode %q, fullReason %q; want full, first_sync", d.DataType, d.Mode, d.FullReason)
+		}
+	}
 	// The second sync is incremental.
 	e.mustDo(202, "POST", base+"/sync", c.key, map[string]any{"dataTypes": []string{"customers"}}, nil)
 	c.drain(t)
 	var runs struct {
 		Data []struct {
-			DataType, Mode, Trigger, Status string
-			Fetched                         int
+			DataType, Mode, FullReason, Trigger, Status string
+			Fetched                                     int
 		}
 		HasMore    bool
 		NextCursor *string
@@ -64,9 +70,9 @@ func TestSyncSomeTypesThenStatusAndHistory(t *testing.T) {
 	e.mustDo(200, "GET", base+"/sync-runs?dataType=customers", c.key, nil, &runs)
 	var modes []string
 	for _, run := range runs.Data {
-		modes = append(modes, run.Mode+"/"+run.Status)
+		modes = append(modes, run.Mode+"/"+run.FullReason+"/"+run.Status)
 	}
-	if diff := cmp.Diff([]string{"incremental/Complete", "full/Complete"}, modes); diff != "" {
+	if diff := cmp.Diff([]string{"incremental//Complete", "full/first_sync/Complete"}, modes); diff != "" {
 		t.Errorf("customers history (-want +got):\n%s", diff)
 	}
 	e.mustDo(200, "GET", base+"/sync-runs?limit=1", c.key, nil, &runs)

@@ -479,8 +479,8 @@ func TestSyncCompletedIsSentOncePerSyncWithCountsPerDataType(t *testing.T) {
 			type summary struct {
 				ID, CompanyID, Trigger, Status string
 				DataTypes                      []struct {
-					DataType, RunID, Status string
-					Fetched, Pages          int
+					DataType, RunID, Status, Mode, FullReason string
+					Fetched, Pages                            int
 				}
 			}
 			syncOnce := func(types ...string) summary {
@@ -520,13 +520,14 @@ func TestSyncCompletedIsSentOncePerSyncWithCountsPerDataType(t *testing.T) {
 				if i > 0 && first.DataTypes[i-1].DataType >= d.DataType {
 					t.Errorf("data types not in name order: %+v", first.DataTypes)
 				}
-				if d.Status != "Complete" || d.Fetched != fetched[d.RunID] || d.Fetched != want[d.DataType] {
+				if d.Status != "Complete" || d.Fetched != fetched[d.RunID] || d.Fetched != want[d.DataType] || d.Mode != "full" || d.FullReason != "first_sync" {
 					t.Errorf("%s: %+v; the history says %d fetched, the company file holds %d", d.DataType, d, fetched[d.RunID], want[d.DataType])
 				}
 			}
 
 			second := syncOnce("vendors")
-			if second.ID == first.ID || len(second.DataTypes) != 1 || second.DataTypes[0].DataType != "vendors" {
+			if second.ID == first.ID || len(second.DataTypes) != 1 || second.DataTypes[0].DataType != "vendors" ||
+				second.DataTypes[0].Mode != "incremental" || second.DataTypes[0].FullReason != "" {
 				t.Errorf("second sync.completed: %+v", second)
 			}
 			// One event per sync, not per data type: the delivery log holds two.

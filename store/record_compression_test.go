@@ -45,7 +45,7 @@ func TestRecordsStoredBeforeTheLZ4MigrationReadTheSame(t *testing.T) {
 		if err := e.Records.UpsertRecords(ctx, []*qbconnect.Record{rec("before")}); err != nil {
 			t.Fatal(err)
 		}
-		undoRecordSweep(exec)
+		undoAddedColumns(exec)
 		exec(`DELETE FROM qbconnect_migrations WHERE version_id >= 1031`)
 		e2 := storetest.OpenEnv(t, dsn, store.Options{}, e.Clock) // applies 01031 again
 		if err := e2.Records.UpsertRecords(ctx, []*qbconnect.Record{rec("after")}); err != nil {

@@ -43,7 +43,7 @@ func KeyOf(st *qbconnect.SyncState) SyncKey {
 }
 
 const syncStateColumns = `company_id, type, org_id, status, error, high_water, deleted_mark, last_full_at, last_complete_at,
-	run_id, mode, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water, started_at, updated_at`
+	run_id, mode, full_reason, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water, started_at, updated_at`
 
 func scanSyncState(row interface{ Scan(...any) error }) (*qbconnect.SyncState, error) {
 	st := &qbconnect.SyncState{}
@@ -51,7 +51,7 @@ func scanSyncState(row interface{ Scan(...any) error }) (*qbconnect.SyncState, e
 	var high, delMark, passHigh, updated int64
 	var lastFull, lastComplete, started sql.NullInt64
 	err := row.Scan(&st.CompanyID, &st.DataType, &st.OrgID, &st.Status, &errJSON, &high, &delMark, &lastFull, &lastComplete,
-		&st.RunID, &st.Mode, &st.Trigger, &st.OpID, &st.IteratorID, &st.Restarts, &st.Pages, &st.Fetched, &st.Deleted,
+		&st.RunID, &st.Mode, &st.FullReason, &st.Trigger, &st.OpID, &st.IteratorID, &st.Restarts, &st.Pages, &st.Fetched, &st.Deleted,
 		&st.Remaining, &passHigh, &started, &updated)
 	if err != nil {
 		return nil, err
@@ -87,12 +87,12 @@ func microsOrZero(t time.Time) int64 {
 
 func syncStateArgs(st *qbconnect.SyncState, now time.Time) []any {
 	return []any{st.OrgID, st.Status, encodeError(st.Error), microsOrZero(st.HighWater), microsOrZero(st.DeletedMark),
-		nullMicros(st.LastFullAt), nullMicros(st.LastCompleteAt), st.RunID, st.Mode, st.Trigger, st.OpID, st.IteratorID,
+		nullMicros(st.LastFullAt), nullMicros(st.LastCompleteAt), st.RunID, st.Mode, st.FullReason, st.Trigger, st.OpID, st.IteratorID,
 		st.Restarts, st.Pages, st.Fetched, st.Deleted, st.Remaining, microsOrZero(st.PassHighWater), nullMicros(st.StartedAt), micros(now)}
 }
 
 const syncStateSet = `org_id = ?, status = ?, error = ?, high_water = ?, deleted_mark = ?, last_full_at = ?, last_complete_at = ?,
-	run_id = ?, mode = ?, trigger_by = ?, op_id = ?, iterator_id = ?, restarts = ?, pages = ?, fetched = ?, deleted = ?,
+	run_id = ?, mode = ?, full_reason = ?, trigger_by = ?, op_id = ?, iterator_id = ?, restarts = ?, pages = ?, fetched = ?, deleted = ?,
 	remaining = ?, pass_high_water = ?, started_at = ?, updated_at = ?`
 
 // FindSyncState returns the state of a company's data type; ENotFound when
@@ -327,8 +327,8 @@ func syncedCompany(ctx context.Context, tx *tx, orgID, companyID string) error {
 func putSyncState(ctx context.Context, tx *tx, st *qbconnect.SyncState, now time.Time) error {
 	args := append(append([]any{st.CompanyID, st.DataType}, syncStateArgs(st, now)...), micros(now))
 	if _, err := tx.exec(ctx, `INSERT INTO sync_states (company_id, type, org_id, status, error, high_water, deleted_mark, last_full_at,
-		last_complete_at, run_id, mode, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water,
-		started_at, updated_at, sweep_from, sweep_gen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+		last_complete_at, run_id, mode, full_reason, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water,
+		started_at, updated_at, sweep_from, sweep_gen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT (company_id, type) DO UPDATE SET `+excludedSet(syncStateSet)+
 		`, sweep_from = excluded.sweep_from, sweep_gen = sync_states.sweep_gen + 1`, args...); err != nil {
 		return fmt.Errorf("start sync: %w", err)
@@ -368,9 +368,9 @@ func insertSyncGroup(ctx context.Context, tx *tx, run *qbconnect.SyncRun) error 
 // insertRunRow adds run to the history; its company sync, if any, must
 // be recorded (insertSyncGroup).
 func insertRunRow(ctx context.Context, tx *tx, run *qbconnect.SyncRun) error {
-	_, err := tx.exec(ctx, `INSERT INTO sync_runs (id, org_id, company_id, type, mode, trigger_by, status, error, pages, fetched, deleted,
-		restarts, started_at, finished_at, group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		run.ID, run.OrgID, run.CompanyID, run.DataType, run.Mode, run.Trigger, run.Status, encodeError(run.Error),
+	_, err := tx.exec(ctx, `INSERT INTO sync_runs (id, org_id, company_id, type, mode, full_reason, trigger_by, status, error, pages, fetched,
+		deleted, restarts, started_at, finished_at, group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		run.ID, run.OrgID, run.CompanyID, run.DataType, run.Mode, run.FullReason, run.Trigger, run.Status, encodeError(run.Error),
 		run.Pages, run.Fetched, run.Deleted, run.Restarts, micros(run.StartedAt), nullMicros(run.FinishedAt), run.SyncID)
 	if err != nil {
 		return fmt.Errorf("insert sync run: %w", err)
@@ -455,7 +455,7 @@ func (s *SyncStore) syncEnded(ctx context.Context, tx *tx, runID string) (*qbcon
 	if ended.Valid {
 		return nil, nil
 	}
-	rows, err := tx.query(ctx, "SELECT id, type, mode, status, error, pages, fetched, deleted FROM sync_runs WHERE group_id = ? ORDER BY type", groupID)
+	rows, err := tx.query(ctx, "SELECT id, type, mode, full_reason, status, error, pages, fetched, deleted FROM sync_runs WHERE group_id = ? ORDER BY type", groupID)
 	if err != nil {
 		return nil, fmt.Errorf("sync %s: %w", groupID, err)
 	}
@@ -464,7 +464,7 @@ func (s *SyncStore) syncEnded(ctx context.Context, tx *tx, runID string) (*qbcon
 	for rows.Next() {
 		var t qbconnect.SyncTypeSummary
 		var errJSON sql.NullString
-		if err := rows.Scan(&t.RunID, &t.DataType, &t.Mode, &t.Status, &errJSON, &t.Pages, &t.Fetched, &t.Deleted); err != nil {
+		if err := rows.Scan(&t.RunID, &t.DataType, &t.Mode, &t.FullReason, &t.Status, &errJSON, &t.Pages, &t.Fetched, &t.Deleted); err != nil {
 			return nil, fmt.Errorf("sync %s: %w", groupID, err)
 		}
 		switch t.Status {
@@ -535,14 +535,14 @@ func (s *SyncStore) FindSyncRun(ctx context.Context, orgID, id string) (*qbconne
 	return run, nil
 }
 
-const runColumns = `seq, id, org_id, company_id, type, mode, trigger_by, status, error, pages, fetched, deleted, restarts, started_at, finished_at, group_id`
+const runColumns = `seq, id, org_id, company_id, type, mode, full_reason, trigger_by, status, error, pages, fetched, deleted, restarts, started_at, finished_at, group_id`
 
 func scanRun(row interface{ Scan(...any) error }) (*qbconnect.SyncRun, int64, error) {
 	run := &qbconnect.SyncRun{}
 	var seq, started int64
 	var finished sql.NullInt64
 	var errJSON sql.NullString
-	err := row.Scan(&seq, &run.ID, &run.OrgID, &run.CompanyID, &run.DataType, &run.Mode, &run.Trigger, &run.Status, &errJSON,
+	err := row.Scan(&seq, &run.ID, &run.OrgID, &run.CompanyID, &run.DataType, &run.Mode, &run.FullReason, &run.Trigger, &run.Status, &errJSON,
 		&run.Pages, &run.Fetched, &run.Deleted, &run.Restarts, &started, &finished, &run.SyncID)
 	if err != nil {
 		return nil, 0, err

@@ -76,8 +76,11 @@
 // the deletions up to its start) is older than deletedHorizon, a little
 // under 90 days: a connector offline for months. QuickBooks reports no
 // deletions of some types (leads, transfers): their pass is full once
-// their last full pass is Config.FullEvery old (24 hours). The engine
-// logs why it made a pass full.
+// their last full pass is Config.FullEvery old (24 hours). A full pass
+// says why it is full in its state and its run (FullReason: the type's
+// first sync, an empty type, a client's request, a type read whole, or
+// one of these two), which the API and the sync events show; the engine
+// logs the last two, which make full a pass that was due incremental.
 //
 // A type whose query has no modified-date filter (TemplateQueryRq) is
 // read whole by every pass, as a full pass, and so reconciles every

@@ -993,7 +993,7 @@ func (e *Engine) startPasses(ctx context.Context, orgID, companyID string, types
 	}
 	passes := make([]store.PassStart, len(types))
 	for i, d := range types {
-		if passes[i], err = e.newPass(orgID, companyID, d, have[d.name], trigger, full, syncID); err != nil {
+		if passes[i], err = e.newPass(ctx, orgID, companyID, d, have[d.name], trigger, full, syncID); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -1026,7 +1026,7 @@ func (e *Engine) resolve(names []string) ([]*dataType, error) {
 // newPass builds a new pass of one type, part of the company sync
 // syncID, after the type's stored state old (nil when it was never
 // synced): its state, its run and its first page.
-func (e *Engine) newPass(orgID, companyID string, d *dataType, old *qbconnect.SyncState, trigger qbconnect.SyncTrigger, full bool, syncID string) (store.PassStart, error) {
+func (e *Engine) newPass(ctx context.Context, orgID, companyID string, d *dataType, old *qbconnect.SyncState, trigger qbconnect.SyncTrigger, full bool, syncID string) (store.PassStart, error) {
 	runID, err := e.newID("syn_", 10)
 	if err != nil {
 		return store.PassStart{}, err
@@ -1036,16 +1036,22 @@ func (e *Engine) newPass(orgID, companyID string, d *dataType, old *qbconnect.Sy
 		RunID: runID, Mode: qbconnect.SyncFull, Trigger: trigger, StartedAt: &now}
 	if old != nil {
 		st.HighWater, st.DeletedMark, st.LastFullAt, st.LastCompleteAt = old.HighWater, old.DeletedMark, old.LastFullAt, old.LastCompleteAt
-		if !full && old.LastCompleteAt != nil && !old.HighWater.IsZero() && d.modifiedFilter != "" {
-			st.Mode = qbconnect.SyncIncremental
-			if why := e.fullReason(d, old, now); why != "" {
-				st.Mode = qbconnect.SyncFull
-				e.log.Info("sync pass is full", "company", companyID, "type", d.name, "reason", why)
-			}
-		}
 	}
-	run := &qbconnect.SyncRun{ID: runID, OrgID: orgID, CompanyID: companyID, DataType: d.name, Mode: st.Mode, Trigger: trigger,
-		Status: qbconnect.SyncQueued, StartedAt: now, SyncID: syncID}
+	why, detail := e.fullReason(d, old, full, now)
+	if why == "" {
+		st.Mode = qbconnect.SyncIncremental
+	} else {
+		st.FullReason = why
+		// A pass full although an incremental one was due is news; a
+		// first or requested one is not.
+		level := slog.LevelDebug
+		if why == qbconnect.FullDeletionsOutOfReach || why == qbconnect.FullNoDeletedQuery {
+			level = slog.LevelInfo
+		}
+		e.log.Log(ctx, level, "sync pass is full", "company", companyID, "type", d.name, "reason", why, "detail", detail)
+	}
+	run := &qbconnect.SyncRun{ID: runID, OrgID: orgID, CompanyID: companyID, DataType: d.name, Mode: st.Mode, FullReason: st.FullReason,
+		Trigger: trigger, Status: qbconnect.SyncQueued, StartedAt: now, SyncID: syncID}
 	page, err := e.pageOperation(st, d)
 	if err != nil {
 		return store.PassStart{}, err
@@ -1062,23 +1068,32 @@ const (
 	deletedHorizon = deletedWindow - 5*24*time.Hour
 )
 
-// fullReason says why the pass after old, which could be incremental,
-// must be full, since an incremental pass would miss deletions; "" when
-// it need not be. Every completed pass learnt the deletions up to its
-// start (its deleted query, or a full pass's sweep), so a type whose
-// last completed pass is older than deletedHorizon has deletions that
+// fullReason says why the pass after old (nil when the type was never
+// synced) must be full, the first of qbconnect.SyncFullReasons that
+// holds, with the engine's log's words for it; "" when it may be
+// incremental. Every completed pass learnt the deletions up to its start
+// (its deleted query, or a full pass's sweep), so a type whose last
+// completed pass is older than deletedHorizon has deletions that
 // QuickBooks no longer reports. The type's deleted mark does not say
 // this: it is the latest change seen, which stays old in a type nobody
 // changes however often it is synced. A type QuickBooks reports no
 // deletions of is read whole once its last full pass is FullEvery old.
-func (e *Engine) fullReason(d *dataType, old *qbconnect.SyncState, now time.Time) string {
+func (e *Engine) fullReason(d *dataType, old *qbconnect.SyncState, full bool, now time.Time) (qbconnect.SyncFullReason, string) {
 	switch {
-	case d.delType != "" && old.LastCompleteAt != nil && now.Sub(*old.LastCompleteAt) > deletedHorizon:
-		return fmt.Sprintf("the last completed pass is older than the %d days QuickBooks reports deletions for", deletedWindow/(24*time.Hour))
+	case old == nil || old.LastCompleteAt == nil:
+		return qbconnect.FullFirstSync, "the type never completed a pass"
+	case old.HighWater.IsZero():
+		return qbconnect.FullWasEmpty, "the last pass found the type empty: there is no modified date to ask from"
+	case full:
+		return qbconnect.FullRequested, "a full sync was asked for"
+	case d.modifiedFilter == "":
+		return qbconnect.FullReadWhole, "QuickBooks cannot be asked for what changed in " + d.name
+	case d.delType != "" && now.Sub(*old.LastCompleteAt) > deletedHorizon:
+		return qbconnect.FullDeletionsOutOfReach, fmt.Sprintf("the last completed pass is older than the %d days QuickBooks reports deletions for", deletedWindow/(24*time.Hour))
 	case d.delType == "" && (old.LastFullAt == nil || now.Sub(*old.LastFullAt) >= e.cfg.FullEvery):
-		return fmt.Sprintf("QuickBooks reports no deletions of %s, and the last full pass is older than %s", d.name, e.cfg.FullEvery)
+		return qbconnect.FullNoDeletedQuery, fmt.Sprintf("QuickBooks reports no deletions of %s, and the last full pass is older than %s", d.name, e.cfg.FullEvery)
 	}
-	return ""
+	return "", ""
 }
 
 // SyncStates returns the state of every data type of a company, with Idle

@@ -16,7 +16,7 @@ import (
 // The sync store's and the link-attempt counter's conformance scenarios.
 
 // testSyncPassLifecycle: a pass starts once per data type, its state and
-// run read back, a second start while it runs changes nothing, a save
+// run read back (with why the pass is full), a second start while it runs changes nothing, a save
 // with a stale key is a conflict, and the history lists newest first with
 // other organisations kept out.
 func testSyncPassLifecycle(t *testing.T, newDSN DSNFunc) {
@@ -31,9 +31,9 @@ func testSyncPassLifecycle(t *testing.T, newDSN DSNFunc) {
 	start := func(typ, runID string) (*qbconnect.SyncState, bool) {
 		t.Helper()
 		st := &qbconnect.SyncState{CompanyID: co.ID, OrgID: org.ID, DataType: typ, Status: qbconnect.SyncQueued,
-			RunID: runID, Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
+			RunID: runID, Mode: qbconnect.SyncFull, FullReason: qbconnect.FullFirstSync, Trigger: qbconnect.TriggerOnDemand}
 		run := &qbconnect.SyncRun{ID: runID, OrgID: org.ID, CompanyID: co.ID, DataType: typ, Mode: qbconnect.SyncFull,
-			Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
+			FullReason: qbconnect.FullFirstSync, Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
 		got, started, err := syncs.StartSyncPass(ctx, st, run)
 		must(t, err)
 		return got, started
@@ -70,12 +70,12 @@ func testSyncPassLifecycle(t *testing.T, newDSN DSNFunc) {
 	must(t, syncs.SaveSyncState(ctx, st, run, key))
 	got, err := syncs.FindSyncState(ctx, co.ID, "customers")
 	must(t, err)
-	if got.Status != qbconnect.SyncComplete || got.Fetched != 10 || got.LastCompleteAt == nil {
+	if got.Status != qbconnect.SyncComplete || got.Fetched != 10 || got.LastCompleteAt == nil || got.FullReason != qbconnect.FullFirstSync {
 		t.Errorf("state after completion = %+v", got)
 	}
 	gotRun, err := syncs.FindSyncRun(ctx, org.ID, "run_1")
 	must(t, err)
-	if gotRun.Status != qbconnect.SyncComplete || gotRun.Fetched != 10 || gotRun.FinishedAt == nil {
+	if gotRun.Status != qbconnect.SyncComplete || gotRun.Fetched != 10 || gotRun.FinishedAt == nil || gotRun.FullReason != qbconnect.FullFirstSync {
 		t.Errorf("run after completion = %+v", gotRun)
 	}
 	_, err = syncs.FindSyncRun(ctx, other.ID, "run_1")
@@ -204,7 +204,8 @@ func testSyncPassesStartTogether(t *testing.T, newDSN DSNFunc) {
 
 // testSyncRunEndsOnceWhenItsLastPassEnds: the passes started with one
 // SyncID end as one sync: OnPassEnd runs at each pass's end, OnRunEnd once,
-// at the last one's, with a count per data type; a pass started alone
+// at the last one's, with a count per data type and why each pass was
+// full; a pass started alone
 // ends no sync; a hook's error rolls the pass's end back.
 func testSyncRunEndsOnceWhenItsLastPassEnds(t *testing.T, newDSN DSNFunc) {
 	e := NewEnv(t, newDSN(t), store.Options{})
@@ -229,9 +230,9 @@ func testSyncRunEndsOnceWhenItsLastPassEnds(t *testing.T, newDSN DSNFunc) {
 	start := func(typ, runID, syncID string) *qbconnect.SyncState {
 		t.Helper()
 		st := &qbconnect.SyncState{CompanyID: co.ID, OrgID: org.ID, DataType: typ, Status: qbconnect.SyncQueued,
-			RunID: runID, Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
+			RunID: runID, Mode: qbconnect.SyncFull, FullReason: qbconnect.FullRequested, Trigger: qbconnect.TriggerOnDemand}
 		run := &qbconnect.SyncRun{ID: runID, OrgID: org.ID, CompanyID: co.ID, DataType: typ, Mode: qbconnect.SyncFull,
-			Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now(), SyncID: syncID}
+			FullReason: qbconnect.FullRequested, Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now(), SyncID: syncID}
 		got, ok, err := syncs.StartSyncPass(ctx, st, run)
 		must(t, err)
 		if !ok {
@@ -275,8 +276,8 @@ func testSyncRunEndsOnceWhenItsLastPassEnds(t *testing.T, newDSN DSNFunc) {
 	}
 	want := &qbconnect.SyncSummary{ID: "snc_1", OrgID: org.ID, CompanyID: co.ID, Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncFailed,
 		StartedAt: started, FinishedAt: e.Clock.Now(), DataTypes: []qbconnect.SyncTypeSummary{
-			{DataType: "customers", RunID: "run_1", Mode: qbconnect.SyncFull, Status: qbconnect.SyncComplete, Pages: 1, Fetched: 10},
-			{DataType: "invoices", RunID: "run_2", Mode: qbconnect.SyncFull, Status: qbconnect.SyncFailed, Pages: 1, Fetched: 4,
+			{DataType: "customers", RunID: "run_1", Mode: qbconnect.SyncFull, FullReason: qbconnect.FullRequested, Status: qbconnect.SyncComplete, Pages: 1, Fetched: 10},
+			{DataType: "invoices", RunID: "run_2", Mode: qbconnect.SyncFull, FullReason: qbconnect.FullRequested, Status: qbconnect.SyncFailed, Pages: 1, Fetched: 4,
 				Error: &qbconnect.Error{Code: qbconnect.EQuickBooks, Message: "QuickBooks refused"}},
 		}}
 	if len(sums) != 1 {

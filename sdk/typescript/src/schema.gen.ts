@@ -12278,6 +12278,8 @@ export interface components {
                     error?: components["schemas"]["EmbeddedError"];
                     /** @description Records received. */
                     fetched: number;
+                    /** @description Present when mode is full: why the pass reads every record. Absent for an incremental pass, and for full passes recorded before the platform gave reasons. */
+                    fullReason?: components["schemas"]["SyncFullReason"];
                     /** @enum {string} */
                     mode: "full" | "incremental";
                     pages: number;
@@ -12317,6 +12319,11 @@ export interface components {
             /** @enum {string} */
             type: "sync.failed";
         };
+        /**
+         * @description Why a pass is full (reads every record of the type and marks deleted what QuickBooks no longer returns) rather than incremental (what changed since the last pass, and QuickBooks' list of deletions). When several reasons hold, the pass gives the first of: `first_sync`: the type never completed a pass; `was_empty`: the last completed pass found the type empty, so there is no modified date to ask for changes from; `requested`: the sync was started with `full: true`; `read_whole`: QuickBooks cannot be asked for the type's records changed since a date (templates), so every pass reads it whole; `deletions_out_of_reach`: the last completed pass is older than QuickBooks' deleted queries reach back (90 days), so only a full pass learns what was deleted since; `no_deleted_query`: QuickBooks keeps no list of the type's deletions (leads, transfers), so a pass is full once the last full one is a day old.
+         * @enum {string}
+         */
+        SyncFullReason: "first_sync" | "was_empty" | "requested" | "read_whole" | "deletions_out_of_reach" | "no_deleted_query";
         SyncRun: {
             dataType: string;
             deleted: number;
@@ -12325,6 +12332,8 @@ export interface components {
             fetched: number;
             /** Format: date-time */
             finishedAt?: string;
+            /** @description Present when mode is full: why the pass reads every record. Absent for an incremental pass, and for full passes recorded before the platform gave reasons. */
+            fullReason?: components["schemas"]["SyncFullReason"];
             id: string;
             /** @enum {string} */
             mode: "full" | "incremental";
@@ -12360,6 +12369,8 @@ export interface components {
             deleted: number;
             error?: components["schemas"]["EmbeddedError"];
             fetched: number;
+            /** @description Present when mode is full: why the pass reads every record. Absent for an incremental pass, and for full passes recorded before the platform gave reasons. */
+            fullReason?: components["schemas"]["SyncFullReason"];
             /** Format: date-time */
             lastCompletedAt?: string;
             /** Format: date-time */
@@ -46681,6 +46692,7 @@ export interface operations {
                      *             "userMessage": "The request could not be processed."
                      *           },
                      *           "fetched": 1,
+                     *           "fullReason": "first_sync",
                      *           "lastCompletedAt": "2026-03-14T09:30:00Z",
                      *           "lastFullSyncAt": "2026-03-14T09:30:00Z",
                      *           "mode": "full",
@@ -46749,6 +46761,7 @@ export interface operations {
                      *           },
                      *           "fetched": 1,
                      *           "finishedAt": "2026-03-14T09:30:00Z",
+                     *           "fullReason": "first_sync",
                      *           "id": "80000001-1712345678",
                      *           "mode": "full",
                      *           "pages": 1,
@@ -46812,6 +46825,7 @@ export interface operations {
                      *             "userMessage": "The request could not be processed."
                      *           },
                      *           "fetched": 1,
+                     *           "fullReason": "first_sync",
                      *           "lastCompletedAt": "2026-03-14T09:30:00Z",
                      *           "lastFullSyncAt": "2026-03-14T09:30:00Z",
                      *           "mode": "full",
@@ -54133,6 +54147,7 @@ export interface operations {
                  *           "userMessage": "The request could not be processed."
                  *         },
                  *         "fetched": 1,
+                 *         "fullReason": "first_sync",
                  *         "lastCompletedAt": "2026-03-14T09:30:00Z",
                  *         "lastFullSyncAt": "2026-03-14T09:30:00Z",
                  *         "mode": "full",
