@@ -107,6 +107,14 @@ func TestOperatorListsCompaniesSyncsWithProgressAndPrintsRecords(t *testing.T) {
 		t.Fatalf("sync --wait: %v\n%s", err, out)
 	}
 
+	// Without --wait, a table of the passes started: a requested full
+	// sync says so in REASON.
+	out, err = runOperator(t, append([]string{"sync", companyID, "--types", "customers", "--full"}, auth...)...)
+	if rows := strings.Split(strings.TrimSpace(out), "\n"); err != nil || len(rows) != 2 || strings.Join(strings.Fields(rows[0]), " ") != "DATA TYPE STATUS MODE REASON" ||
+		strings.Join(strings.Fields(rows[1]), " ") != "customers Queued full requested" {
+		t.Errorf("sync --full: %v\n%s", err, out)
+	}
+
 	out, err = runOperator(t, append([]string{"records", companyID, "customers"}, auth...)...)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if err != nil || len(lines) != 9 {

@@ -40,13 +40,18 @@ func newSyncCmd() *cobra.Command {
 		out := cmd.OutOrStdout()
 		if !wait {
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "DATA TYPE\tSTATUS\tMODE")
+			// REASON says why a full pass reads the whole type
+			// (fullReason: first_sync, requested, deletions_out_of_reach, ...).
+			fmt.Fprintln(tw, "DATA TYPE\tSTATUS\tMODE\tREASON")
 			for _, st := range started {
-				mode := ""
+				mode, reason := "", ""
 				if st.Mode != nil {
 					mode = string(*st.Mode)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", st.DataType, st.Status, mode)
+				if st.FullReason != nil {
+					reason = string(*st.FullReason)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", st.DataType, st.Status, mode, reason)
 			}
 			return tw.Flush()
 		}
