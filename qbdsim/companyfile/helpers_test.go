@@ -188,3 +188,20 @@ func wantStatus(tb testing.TB, rs *qbxml.Node, code string) {
 		tb.Fatalf("statusCode = %s (%s), want %s", got, attrValue(rs, "statusMessage"), code)
 	}
 }
+
+// reopenWithout drops a table from f, as a company file written by an
+// earlier simulator lacks it, closes f and opens the file again.
+func reopenWithout(t *testing.T, f *File, table string) *File {
+	t.Helper()
+	if _, err := f.db.Exec(`DROP TABLE ` + table); err != nil {
+		t.Fatal(err)
+	}
+	path := f.Path()
+	f.Close()
+	g, err := Open(path, Options{Now: newTestClock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	return g
+}

@@ -218,16 +218,7 @@ func TestOpeningAnOlderFileLetsEntityFilterFindItsJournalEntries(t *testing.T) {
 	f, _ := newTestFile(t)
 	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Acme Corp</Name></CustomerAdd></CustomerAddRq>`)
 	ok(t, f, journalEntryAdd(journalLine("Debit", "Accounts Receivable", "25.00", "Acme Corp"), journalLine("Credit", "Services", "25.00", "")))
-	if _, err := f.db.Exec(`DROP TABLE journal_lines`); err != nil {
-		t.Fatal(err)
-	}
-	path := f.Path()
-	f.Close()
-	g, err := Open(path, Options{Now: newTestClock().Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.Close() })
+	g := reopenWithout(t, f, "journal_lines")
 	rs := ok(t, g, `<JournalEntryQueryRq><EntityFilter><FullName>Acme Corp</FullName></EntityFilter></JournalEntryQueryRq>`)
 	if n := len(kids(rs, "JournalEntryRet")); n != 1 {
 		t.Errorf("after reopening, %d journal entries name Acme Corp, want 1", n)
