@@ -18,8 +18,6 @@ import (
 	"github.com/qbconnect/qbconnect/syncengine"
 )
 
-func cmpDiff(want, got any) string { return cmp.Diff(want, got) }
-
 func smallCompany(seed uint64) companyfile.GenerateOptions {
 	return companyfile.GenerateOptions{Seed: seed, Customers: 15, Jobs: 3, Vendors: 6, Employees: 2, Items: 8, Classes: 2,
 		Invoices: 120, Payments: 40, SalesReceipts: 20, CreditMemos: 8, Estimates: 10, SalesOrders: 10,
