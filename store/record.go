@@ -25,15 +25,23 @@ func NewRecordStore(db *DB) *RecordStore { return &RecordStore{db: db} }
 // well under both databases' parameter limits.
 const recordBatch = 500
 
-const recordInsert = `INSERT INTO records (company_id, type, id, edit_sequence, name, ref_id, txn_date, active,
-	modified_at, updated_at, deleted, data) VALUES `
+// recordRowColumns are the columns of a record upsert's row, in the order
+// of its 12 parameters.
+const recordRowColumns = `company_id, type, id, edit_sequence, name, ref_id, txn_date, active, modified_at, updated_at, deleted, data`
+
+// recordUpdate is what an upsert sets on a stored record, but its
+// updated_at (and seen).
+const recordUpdate = ` ON CONFLICT (company_id, type, id) DO UPDATE SET edit_sequence = excluded.edit_sequence,
+	name = excluded.name, ref_id = excluded.ref_id, txn_date = excluded.txn_date, active = excluded.active,
+	modified_at = excluded.modified_at, deleted = excluded.deleted, data = excluded.data`
+
+// recordChanged is the condition under which an upsert changes a stored
+// record.
+const recordChanged = `(records.edit_sequence <> excluded.edit_sequence OR records.deleted <> excluded.deleted OR records.data <> excluded.data)`
 
 // An unchanged record (same EditSequence, deletion flag and data) keeps its
 // UpdatedAt, so the overlap of incremental syncs does not look like change.
-const recordConflict = ` ON CONFLICT (company_id, type, id) DO UPDATE SET edit_sequence = excluded.edit_sequence,
-	name = excluded.name, ref_id = excluded.ref_id, txn_date = excluded.txn_date, active = excluded.active,
-	modified_at = excluded.modified_at, updated_at = excluded.updated_at, deleted = excluded.deleted, data = excluded.data
-	WHERE records.edit_sequence <> excluded.edit_sequence OR records.deleted <> excluded.deleted OR records.data <> excluded.data`
+const recordConflict = recordUpdate + `, updated_at = excluded.updated_at WHERE ` + recordChanged
 
 // recordUnnestSQL is PostgreSQL's upsert of a batch of one company's type:
 // one array parameter per column instead of 12 parameters per row, so the
@@ -51,56 +59,44 @@ const recordFreshSQL = `INSERT INTO records (company_id, type, id, edit_sequence
 	u.modified_at, ?, u.deleted, u.data FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[],
 	?::boolean[], ?::text[]) AS u(id, es, name, ref_id, txn_date, active, modified_at, deleted, data)`
 
+// recordInsertSQL is the upsert of rows records, 12 parameters each
+// (recordRowColumns).
 func recordInsertSQL(rows int) string {
+	return recordValuesSQL(recordRowColumns, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, recordConflict)
+}
+
+// recordValuesSQL is a multi-row INSERT of rows rows into columns, each
+// row's parameters row, ended by conflict.
+func recordValuesSQL(columns, row string, rows int, conflict string) string {
 	var b strings.Builder
-	b.WriteString(recordInsert)
+	b.WriteString("INSERT INTO records (" + columns + ") VALUES ")
 	for i := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString(row)
 	}
-	b.WriteString(recordConflict)
+	b.WriteString(conflict)
 	return b.String()
 }
-
-// recordChanged is the condition under which an upsert changes a stored
-// record (recordConflict's).
-const recordChanged = `(records.edit_sequence <> excluded.edit_sequence OR records.deleted <> excluded.deleted OR records.data <> excluded.data)`
 
 // recordSeenConflict is recordConflict for a full pass's page, whose
 // records carry the pass's sweep generation in seen (SyncPage.SweepUnseen):
 // an unchanged record is written too, for its seen, but keeps its
 // UpdatedAt. It makes a RETURNING list unchanged records, so a page that
 // needs what changed uses recordSeenChangedConflict instead.
-const recordSeenConflict = ` ON CONFLICT (company_id, type, id) DO UPDATE SET edit_sequence = excluded.edit_sequence,
-	name = excluded.name, ref_id = excluded.ref_id, txn_date = excluded.txn_date, active = excluded.active,
-	modified_at = excluded.modified_at, updated_at = CASE WHEN ` + recordChanged + ` THEN excluded.updated_at ELSE records.updated_at END,
-	deleted = excluded.deleted, data = excluded.data, seen = excluded.seen
-	WHERE records.seen <> excluded.seen OR ` + recordChanged
+const recordSeenConflict = recordUpdate + `, updated_at = CASE WHEN ` + recordChanged + ` THEN excluded.updated_at ELSE records.updated_at END,
+	seen = excluded.seen WHERE records.seen <> excluded.seen OR ` + recordChanged
 
 // recordSeenChangedConflict is recordConflict that also writes seen: an
 // unchanged record is skipped (SyncPage.markSeen writes its seen after).
-const recordSeenChangedConflict = ` ON CONFLICT (company_id, type, id) DO UPDATE SET edit_sequence = excluded.edit_sequence,
-	name = excluded.name, ref_id = excluded.ref_id, txn_date = excluded.txn_date, active = excluded.active,
-	modified_at = excluded.modified_at, updated_at = excluded.updated_at, deleted = excluded.deleted, data = excluded.data,
-	seen = excluded.seen WHERE ` + recordChanged
+const recordSeenChangedConflict = recordUpdate + `, updated_at = excluded.updated_at, seen = excluded.seen WHERE ` + recordChanged
 
 // recordSeenInsertSQL is recordInsertSQL for a full pass's page: each row
 // has a 13th parameter, its seen, and conflict is recordSeenConflict or
 // recordSeenChangedConflict.
 func recordSeenInsertSQL(rows int, conflict string) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO records (company_id, type, id, edit_sequence, name, ref_id, txn_date, active,
-	modified_at, updated_at, deleted, data, seen) VALUES `)
-	for i := range rows {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-	}
-	b.WriteString(conflict)
-	return b.String()
+	return recordValuesSQL(recordRowColumns+", seen", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, conflict)
 }
 
 // recordSeenFreshSQL is recordFreshSQL for a full pass's page: its last

@@ -624,7 +624,7 @@ type SyncPage struct {
 	now     int64
 	batch   []*qbconnect.Record
 	args    []any
-	shared  *sql.Stmt // the DB's prepared upsert of sqlitePageFlush records (SQLite)
+	shared  *sql.Stmt // the DB's prepared upsert of sqlitePageFlush records (SQLite); with seen on a full pass's page
 	full    *sql.Stmt // shared, bound to this transaction
 	deleted []string
 	delAt   []int64
@@ -648,9 +648,6 @@ type SyncPage struct {
 	// the page writes into every record it upserts; 0 on other pages.
 	// sweepFrom is when (the store's clock) the pass started.
 	seen, sweepFrom int64
-	// seenShared is the DB's prepared upsert of sqlitePageFlush records
-	// with seen (SQLite); seenFull is it bound to this transaction.
-	seenShared, seenFull *sql.Stmt
 	// origin is what the page's record events name: its organisation
 	// (records pages only), company, data type and the pass (RunID) or
 	// write (OperationID) they come from.
@@ -853,7 +850,7 @@ func (p *SyncPage) open() error {
 			p.company, p.typ).Scan(&p.seen, &p.sweepFrom); err != nil {
 			return fmt.Errorf("sync page: %w", err)
 		}
-		p.seenShared = p.db.pageSeenUpsert
+		p.shared = p.db.pageSeenUpsert
 	}
 	return p.listen()
 }
@@ -912,15 +909,13 @@ func (p *SyncPage) Discard() error {
 	return nil
 }
 
-// closeStmts closes the page's prepared statements bound to its
+// closeStmts closes the page's prepared statement bound to its
 // transaction.
 func (p *SyncPage) closeStmts() {
-	for _, st := range []*sql.Stmt{p.full, p.seenFull} {
-		if st != nil {
-			st.Close()
-		}
+	if p.full != nil {
+		p.full.Close()
+		p.full = nil
 	}
-	p.full, p.seenFull = nil, nil
 }
 
 func (p *SyncPage) rollbackJoined() {
@@ -1110,18 +1105,13 @@ func (p *SyncPage) upsertBatch() error {
 		}
 	case p.written != nil:
 		err = p.upsertReturning(recordInsertSQL(len(uniq)), p.args...)
-	case p.seen != 0 && len(uniq) == sqlitePageFlush && p.seenShared != nil:
-		if p.seenFull == nil {
-			p.seenFull = p.tx.StmtContext(p.ctx, p.seenShared)
-		}
-		_, err = p.seenFull.ExecContext(p.ctx, p.args...)
-	case p.seen != 0:
-		_, err = p.tx.exec(p.ctx, recordSeenInsertSQL(len(uniq), recordSeenConflict), p.args...)
 	case len(uniq) == sqlitePageFlush:
 		if p.full == nil {
 			p.full = p.tx.StmtContext(p.ctx, p.shared)
 		}
 		_, err = p.full.ExecContext(p.ctx, p.args...)
+	case p.seen != 0:
+		_, err = p.tx.exec(p.ctx, recordSeenInsertSQL(len(uniq), recordSeenConflict), p.args...)
 	default:
 		_, err = p.tx.exec(p.ctx, recordInsertSQL(len(uniq)), p.args...)
 	}
