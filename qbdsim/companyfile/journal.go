@@ -2,6 +2,7 @@ package companyfile
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,7 +13,7 @@ import (
 // Most transactions move the balance of the one customer or vendor they
 // are for, and keep what they add to it in objects.effect. A journal
 // entry's lines each name their own customer or vendor, so what they add
-// is kept per line, in the line_effects table:
+// is kept per line, in the journal_lines table's effect:
 //
 //   - a line on an Accounts Receivable account that names a customer moves
 //     that customer's balance: a debit raises what the customer owes, a
@@ -33,15 +34,15 @@ import (
 // A customer payment can be applied to a journal entry, as to an invoice
 // (completePayment): what it applies is recorded in the links table and
 // leaves the entry's debits to A/R for that customer, first line first,
-// so line_effects holds what each line leaves open. The simulator applies
+// so a line's effect is what it leaves open. The simulator applies
 // bill payments to bills only, which is all QuickBooks documents them
 // paying; whether QuickBooks lets one pay a journal entry's credit to A/P
 // is not documented.
 //
-// The journal_lines table records the name and the account of every line,
-// which JournalEntryQuery's EntityFilter and AccountFilter match.
+// The journal_lines table records the name and the account of every line
+// too, which JournalEntryQuery's EntityFilter and AccountFilter match.
 
-// lineEffect is one row of the line_effects table.
+// lineEffect is what one line of a journal entry adds to a balance.
 type lineEffect struct {
 	txnID, lineID, entityID string
 	effect                  int64 // cents the line adds to its entity's balance, less what payments applied
@@ -111,20 +112,11 @@ func (e *overpaidError) Error() string {
 	return fmt.Sprintf("companyfile: journal entry pays %s of %s open for %s", formatCents(e.paid), formatCents(e.open), e.entityID)
 }
 
-// insertJournalEffects records the names and accounts of the lines of the
-// stored journal entry o and what they leave open on balances once the
-// payments applied to it are taken off, and returns the entities whose
+// insertJournalEffects records the lines of the stored journal entry o:
+// their names and accounts and what they leave open on balances once the
+// payments applied to it are taken off. It returns the entities whose
 // balances they move.
 func insertJournalEffects(ctx context.Context, q querier, o *object, ret *qbxml.Node) ([]string, error) {
-	for i, l := range ret.Children {
-		if l.Name != "JournalDebitLine" && l.Name != "JournalCreditLine" {
-			continue
-		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO journal_lines(txn_id, line_id, entity_id, account_id) VALUES (?, ?, ?, ?)`,
-			o.id, orDefault(textAt(l, "TxnLineID"), strconv.Itoa(i)), textAt(l, "EntityRef/ListID"), textAt(l, "AccountRef/ListID")); err != nil {
-			return nil, fmt.Errorf("companyfile: journal line %d of %s: %w", i, o.id, err)
-		}
-	}
 	effects, err := journalEffects(ctx, q, o.id, ret)
 	if err != nil {
 		return nil, err
@@ -149,13 +141,23 @@ func insertJournalEffects(ctx context.Context, q querier, o *object, ret *qbxml.
 			return nil, &overpaidError{entityID: id, open: open[id], paid: open[id] + p}
 		}
 	}
+	byLine := make(map[string]int64, len(effects))
 	var entities []string
 	for _, e := range effects {
-		if _, err := q.ExecContext(ctx, `INSERT INTO line_effects(txn_id, line_id, entity_id, effect) VALUES (?, ?, ?, ?)`,
-			e.txnID, e.lineID, e.entityID, e.effect); err != nil {
-			return nil, fmt.Errorf("companyfile: journal line %s of %s: %w", e.lineID, e.txnID, err)
-		}
+		byLine[e.lineID] = e.effect
 		entities = append(entities, e.entityID)
+	}
+	for i, l := range ret.Children {
+		if l.Name != "JournalDebitLine" && l.Name != "JournalCreditLine" {
+			continue
+		}
+		lineID := orDefault(textAt(l, "TxnLineID"), strconv.Itoa(i))
+		var effect sql.NullInt64
+		effect.Int64, effect.Valid = byLine[lineID]
+		if _, err := q.ExecContext(ctx, `INSERT INTO journal_lines(txn_id, line_id, entity_id, account_id, effect) VALUES (?, ?, ?, ?, ?)`,
+			o.id, lineID, textAt(l, "EntityRef/ListID"), textAt(l, "AccountRef/ListID"), effect); err != nil {
+			return nil, fmt.Errorf("companyfile: journal line %s of %s: %w", lineID, o.id, err)
+		}
 	}
 	return entities, nil
 }
@@ -193,7 +195,7 @@ func journalOpen(ctx context.Context, q querier, o *object, ret *qbxml.Node, cus
 		debits = debits || e.entityID == customerID && e.effect > 0
 	}
 	var open int64
-	err = q.QueryRowContext(ctx, `SELECT COALESCE(SUM(effect), 0) FROM line_effects WHERE txn_id = ? AND entity_id = ? AND effect > 0`, o.id, customerID).Scan(&open)
+	err = q.QueryRowContext(ctx, `SELECT COALESCE(SUM(effect), 0) FROM journal_lines WHERE txn_id = ? AND entity_id = ? AND effect > 0`, o.id, customerID).Scan(&open)
 	return open, debits, err
 }
 
@@ -224,7 +226,7 @@ func (f *File) repostJournal(ctx context.Context, q querier, txnID string) error
 // deleteJournalEffects forgets a journal entry's lines and what they add
 // to balances, and returns the entities whose balances they moved.
 func deleteJournalEffects(ctx context.Context, q querier, txnID string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT DISTINCT entity_id FROM line_effects WHERE txn_id = ?`, txnID)
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT entity_id FROM journal_lines WHERE txn_id = ? AND effect IS NOT NULL`, txnID)
 	if err != nil {
 		return nil, err
 	}
@@ -239,9 +241,6 @@ func deleteJournalEffects(ctx context.Context, q querier, txnID string) ([]strin
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if _, err := q.ExecContext(ctx, `DELETE FROM line_effects WHERE txn_id = ?`, txnID); err != nil {
 		return nil, err
 	}
 	if _, err := q.ExecContext(ctx, `DELETE FROM journal_lines WHERE txn_id = ?`, txnID); err != nil {
@@ -278,13 +277,10 @@ func (f *File) refreshBalances(ctx context.Context, q querier, entities []string
 	return nil
 }
 
-// rebuildLineEffects fills the line_effects and journal_lines tables from
-// every stored journal entry, for a company file written before they
-// existed, and refreshes the balances the entries move.
-func (f *File) rebuildLineEffects(ctx context.Context, q querier) error {
-	if _, err := q.ExecContext(ctx, `DELETE FROM line_effects`); err != nil {
-		return err
-	}
+// rebuildJournalLines fills the journal_lines table from every stored
+// journal entry, for a company file written before it existed, and
+// refreshes the balances the entries move.
+func (f *File) rebuildJournalLines(ctx context.Context, q querier) error {
 	if _, err := q.ExecContext(ctx, `DELETE FROM journal_lines`); err != nil {
 		return err
 	}

@@ -192,6 +192,11 @@ func TestMergingACustomerCarriesItsJournalEntryBalance(t *testing.T) {
 	if diff := cmp.Diff([]string{"30.00/30.00"}, balances(t, f, "Customer", "Acme Corp")); diff != "" {
 		t.Errorf("after the merge, balance/total of Acme Corp (-want +got):\n%s", diff)
 	}
+	// The entry's line now names Acme Corp, and the entity filter finds it.
+	rs := ok(t, f, `<JournalEntryQueryRq><EntityFilter><FullName>Acme Corp</FullName></EntityFilter></JournalEntryQueryRq>`)
+	if n := len(kids(rs, "JournalEntryRet")); n != 1 {
+		t.Errorf("after the merge, %d journal entries name Acme Corp, want 1", n)
+	}
 }
 
 // A company file written before journal entry lines moved balances gets
@@ -200,7 +205,7 @@ func TestOpeningAnOlderFileCountsItsJournalEntriesInBalances(t *testing.T) {
 	f, _ := newTestFile(t)
 	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Acme Corp</Name></CustomerAdd></CustomerAddRq>`)
 	ok(t, f, journalEntryAdd(journalLine("Debit", "Accounts Receivable", "25.00", "Acme Corp"), journalLine("Credit", "Services", "25.00", "")))
-	g := reopenWithout(t, f, "line_effects")
+	g := reopenWithout(t, f, "journal_lines")
 	// The next change to the balance starts from the entry's 25.00.
 	ok(t, g, journalEntryAdd(journalLine("Debit", "Accounts Receivable", "5.00", "Acme Corp"), journalLine("Credit", "Services", "5.00", "")))
 	if diff := cmp.Diff([]string{"30.00/30.00"}, balances(t, g, "Customer", "Acme Corp")); diff != "" {

@@ -122,7 +122,7 @@ type ledger struct {
 	// aging counts as open items.
 	openings []*ledgerTxn
 	// journalItems are the journal entry lines that move a customer's or
-	// vendor's balance (the line_effects table), which aging also counts
+	// vendor's balance (the journal_lines table), which aging also counts
 	// as open items.
 	journalItems []*ledgerTxn
 	loc          *time.Location // the file's clock's zone, for creation dates
@@ -215,7 +215,7 @@ func (f *File) loadLedger(ctx context.Context) (*ledger, error) {
 // moves a customer's or vendor's balance, from what it adds to that
 // balance, so that the reports agree with the balances.
 func (l *ledger) loadJournalItems(ctx context.Context, f *File) error {
-	rows, err := f.db.QueryContext(ctx, `SELECT txn_id, entity_id, effect FROM line_effects ORDER BY rowid`)
+	rows, err := f.db.QueryContext(ctx, `SELECT txn_id, entity_id, effect FROM journal_lines WHERE effect IS NOT NULL ORDER BY rowid`)
 	if err != nil {
 		return fmt.Errorf("companyfile: read ledger: %w", err)
 	}

@@ -859,7 +859,7 @@ func (f *File) repoint(ctx context.Context, q querier, from, to *object) error {
 			return err
 		}
 	}
-	if _, err := q.ExecContext(ctx, `UPDATE line_effects SET entity_id = ? WHERE entity_id = ?`, to.id, from.id); err != nil {
+	if _, err := q.ExecContext(ctx, `UPDATE journal_lines SET entity_id = ? WHERE entity_id = ?`, to.id, from.id); err != nil {
 		return err
 	}
 	objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE id <> ? AND instr(ret, ?) > 0`, from.id, []byte("<ListID>"+from.id+"</ListID>"))

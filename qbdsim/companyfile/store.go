@@ -70,25 +70,16 @@ CREATE TABLE IF NOT EXISTS links (
   PRIMARY KEY (target_id, payer_seq)
 );
 CREATE INDEX IF NOT EXISTS links_payer ON links(payer_id);
--- line_effects records what each line of a journal entry adds to the
--- balance of the customer or vendor it names (journal.go); other
--- transactions keep theirs in objects.effect.
-CREATE TABLE IF NOT EXISTS line_effects (
-  txn_id     TEXT NOT NULL,    -- TxnID of the journal entry
-  line_id    TEXT NOT NULL,    -- TxnLineID of the line
-  entity_id  TEXT NOT NULL,    -- ListID of the customer or vendor
-  effect     INTEGER NOT NULL, -- cents the line adds to its balance
-  PRIMARY KEY (txn_id, line_id)
-);
-CREATE INDEX IF NOT EXISTS line_effects_entity ON line_effects(entity_id);
--- journal_lines records the name and the account of every line of a
--- journal entry, which JournalEntryQuery's EntityFilter and AccountFilter
--- match (journal.go).
+-- journal_lines records every line of a journal entry: its name and
+-- account, which JournalEntryQuery's EntityFilter and AccountFilter match,
+-- and what it adds to the balance of the customer or vendor it names
+-- (journal.go); other transactions keep theirs in objects.effect.
 CREATE TABLE IF NOT EXISTS journal_lines (
   txn_id     TEXT NOT NULL,    -- TxnID of the journal entry
   line_id    TEXT NOT NULL,    -- TxnLineID of the line
   entity_id  TEXT NOT NULL,    -- ListID of the name on the line, '' for none
   account_id TEXT NOT NULL,    -- ListID of the line's account, '' for none
+  effect     INTEGER,          -- cents the line adds to its entity's balance; NULL when it moves none
   PRIMARY KEY (txn_id, line_id)
 );
 CREATE INDEX IF NOT EXISTS journal_lines_entity ON journal_lines(entity_id);
@@ -201,10 +192,6 @@ func (f *File) upgrade(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 	}
-	hasLineEffects, err := hasTable("line_effects")
-	if err != nil {
-		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
-	}
 	hasJournalLines, err := hasTable("journal_lines")
 	if err != nil {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
@@ -223,8 +210,8 @@ func (f *File) upgrade(ctx context.Context) error {
 			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 		}
 	}
-	if !hasLineEffects || !hasJournalLines {
-		if err := f.rebuildLineEffects(ctx, tx); err != nil {
+	if !hasJournalLines {
+		if err := f.rebuildJournalLines(ctx, tx); err != nil {
 			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 		}
 	}

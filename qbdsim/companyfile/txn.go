@@ -461,7 +461,7 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 func entityBalance(ctx context.Context, q querier, id string, opening int64) (int64, error) {
 	var sum int64
 	err := q.QueryRowContext(ctx, `SELECT (SELECT COALESCE(SUM(effect), 0) FROM objects WHERE entity_id = ?)
-		+ (SELECT COALESCE(SUM(effect), 0) FROM line_effects WHERE entity_id = ?)`, id, id).Scan(&sum)
+		+ (SELECT COALESCE(SUM(effect), 0) FROM journal_lines WHERE entity_id = ?)`, id, id).Scan(&sum)
 	return opening + sum, err
 }
 
@@ -471,7 +471,7 @@ func jobsBalance(ctx context.Context, q querier, id string) (int64, error) {
 	var sum int64
 	err := q.QueryRowContext(ctx, `WITH RECURSIVE sub(id) AS (SELECT id FROM objects WHERE parent_id = ? UNION ALL SELECT o.id FROM objects o JOIN sub ON o.parent_id = sub.id)
 		SELECT (SELECT COALESCE(SUM(x.effect), 0) FROM objects x WHERE x.entity_id IN (SELECT id FROM sub) OR x.id IN (SELECT id FROM sub))
-			+ (SELECT COALESCE(SUM(e.effect), 0) FROM line_effects e WHERE e.entity_id IN (SELECT id FROM sub))`, id).Scan(&sum)
+			+ (SELECT COALESCE(SUM(e.effect), 0) FROM journal_lines e WHERE e.entity_id IN (SELECT id FROM sub))`, id).Scan(&sum)
 	return sum, err
 }
 
