@@ -207,8 +207,7 @@ func TestACustomersBalanceFollowsAnInvoiceAddedInQuickBooks(t *testing.T) {
 			// An hour later someone invoices the job in QuickBooks: the
 			// job's balance and its parent's total move, and neither is
 			// marked modified.
-			h.simNow.Advance(time.Hour)
-			h.env.Clock.Advance(time.Hour)
+			h.later(time.Hour)
 			before := len(*h.changes)
 			h.invoice(h.job, "125.00")
 			h.sync(qbconnect.SyncIncremental)
@@ -254,8 +253,7 @@ func TestACustomersBalanceFollowsPaymentsDeletionsVoidsAndMovedInvoices(t *testi
 			h.wantBalance("customers", h.job, "170.00", "170.00")
 			h.wantBalance("customers", h.other, "10.00", "10.00")
 
-			h.simNow.Advance(time.Hour)
-			h.env.Clock.Advance(time.Hour)
+			h.later(time.Hour)
 			h.qb(`<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><ListID>` + h.job + `</ListID></CustomerRef><TotalAmount>30.00</TotalAmount>
 				<AppliedToTxnAdd><TxnID>` + paid + `</TxnID><PaymentAmount>30.00</PaymentAmount></AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>`)
 			h.qb(`<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>` + deleted + `</TxnID></TxnDelRq>`)
@@ -286,8 +284,7 @@ func TestAVendorsBalanceFollowsBillsAddedAndDeletedInQuickBooks(t *testing.T) {
 			h.sync(qbconnect.SyncFull)
 			h.wantBalance("vendors", h.vendor, "120.00", "")
 
-			h.simNow.Advance(time.Hour)
-			h.env.Clock.Advance(time.Hour)
+			h.later(time.Hour)
 			bill("75.50")
 			h.qb(`<TxnDelRq><TxnDelType>Bill</TxnDelType><TxnID>` + first + `</TxnID></TxnDelRq>`)
 			h.sync(qbconnect.SyncIncremental)
@@ -310,8 +307,7 @@ func TestACustomerModifiedAfterItsInvoiceIsNotReadTwice(t *testing.T) {
 			// next sync brings it, balance and all, as QuickBooks would
 			// if it marked a customer modified whenever its balance
 			// moved. Only its parent, whose total moved, is read again.
-			h.simNow.Advance(time.Hour)
-			h.env.Clock.Advance(time.Hour)
+			h.later(time.Hour)
 			h.invoice(h.job, "60.00")
 			h.simNow.Advance(time.Second)
 			cust := h.retOf(qbconnect.DataTypeInfo{Object: "Customer"}, h.job)
@@ -392,8 +388,7 @@ func TestBalancesReadBackOutsideTheCompletionAreStoredAllTheSame(t *testing.T) {
 				return false
 			}
 
-			h.simNow.Advance(time.Hour)
-			h.env.Clock.Advance(time.Hour)
+			h.later(time.Hour)
 			h.invoice(h.job, "70.00")
 			h.sync(qbconnect.SyncIncremental)
 			h.wantBalance("customers", h.job, "70.00", "70.00")
@@ -428,8 +423,7 @@ func TestJournalEntryLinesNamingCustomersAndVendorsRefreshThem(t *testing.T) {
 	je("", "")
 	h.sync(qbconnect.SyncFull)
 
-	h.simNow.Advance(time.Hour)
-	h.env.Clock.Advance(time.Hour)
+	h.later(time.Hour)
 	je(`<EntityRef><ListID>`+h.job+`</ListID></EntityRef>`, `<EntityRef><ListID>`+h.vendor+`</ListID></EntityRef>`)
 	h.sync(qbconnect.SyncIncremental)
 	got := h.refreshes()
@@ -468,8 +462,7 @@ func TestACustomersBalanceFollowsAJournalEntryAddedInQuickBooks(t *testing.T) {
 			h.sync(qbconnect.SyncFull)
 			h.wantBalance("customers", h.other, "5.00", "5.00")
 
-			h.simNow.Advance(time.Hour)
-			h.env.Clock.Advance(time.Hour)
+			h.later(time.Hour)
 			je := h.journalEntry(h.job, "40.00")
 			h.sync(qbconnect.SyncIncremental)
 			h.wantBalance("customers", h.job, "40.00", "40.00")
@@ -477,8 +470,7 @@ func TestACustomersBalanceFollowsAJournalEntryAddedInQuickBooks(t *testing.T) {
 			h.wantBalance("customers", h.other, "5.00", "5.00")
 
 			// The debit line moves from the job to the other customer.
-			h.simNow.Advance(time.Hour)
-			h.env.Clock.Advance(time.Hour)
+			h.later(time.Hour)
 			es, _ := je.ChildText("EditSequence")
 			var lines string
 			for _, l := range je.Children {
@@ -507,8 +499,7 @@ func TestBalancesFollowTransactionsWhenQuickBooksMarksTheCustomerModified(t *tes
 			// The customers pass of the next sync, which runs before the
 			// invoices pass, brings the job and its parent with their new
 			// balances: nobody is read again.
-			h.simNow.Advance(time.Hour)
-			h.env.Clock.Advance(time.Hour)
+			h.later(time.Hour)
 			h.invoice(h.job, "45.00")
 			h.sync(qbconnect.SyncIncremental)
 			h.wantBalance("customers", h.job, "45.00", "45.00")
@@ -539,8 +530,7 @@ func TestASyncEndsOnlyOnceTheBalancesItsTransactionsMovedAreStored(t *testing.T)
 				<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>9.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`)
 			h.sync(qbconnect.SyncFull)
 
-			h.simNow.Advance(time.Hour)
-			h.env.Clock.Advance(time.Hour)
+			h.later(time.Hour)
 			h.invoice(h.job, "80.00")
 			h.qb(`<BillAddRq><BillAdd><VendorRef><ListID>` + h.vendor + `</ListID></VendorRef>
 				<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>11.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`)
@@ -578,8 +568,7 @@ func TestAPassAwaitingItsBalanceRefreshIsEndedByReconcile(t *testing.T) {
 	h.invoice(h.other, "1.00")
 	h.sync(qbconnect.SyncFull)
 
-	h.simNow.Advance(time.Hour)
-	h.env.Clock.Advance(time.Hour)
+	h.later(time.Hour)
 	h.invoice(h.job, "33.00")
 	if _, err := h.eng.SyncNow(h.ctx, h.org.ID, h.conn.CompanyID, qbconnect.SyncRequest{DataTypes: h.types}); err != nil {
 		t.Fatal(err)
@@ -646,8 +635,7 @@ func TestACustomersBalanceFollowsAChargeAddedInQuickBooks(t *testing.T) {
 			h.wantBalance("customers", h.job, "150.00", "150.00")
 			h.wantBalance("customers", h.parent, "0.00", "150.00")
 
-			h.simNow.Advance(time.Hour)
-			h.env.Clock.Advance(time.Hour)
+			h.later(time.Hour)
 			charge("2")
 			h.qb(`<TxnDelRq><TxnDelType>Charge</TxnDelType><TxnID>` + first + `</TxnID></TxnDelRq>`)
 			h.sync(qbconnect.SyncIncremental)
@@ -686,8 +674,7 @@ func TestACustomersBalanceFollowsACreditCardRefundAddedInQuickBooks(t *testing.T
 			h.sync(qbconnect.SyncFull)
 			h.wantBalance("customers", h.job, "-90.00", "-90.00")
 
-			h.simNow.Advance(time.Hour)
-			h.env.Clock.Advance(time.Hour)
+			h.later(time.Hour)
 			refund("40.00")
 			h.sync(qbconnect.SyncIncremental)
 			h.wantBalance("customers", h.job, "-50.00", "-50.00")
@@ -712,8 +699,7 @@ func TestTheFirstChargeOfACompanyMovesTheStoredBalance(t *testing.T) {
 			states := h.syncNow(qbconnect.SyncRequest{DataTypes: h.types})
 			allComplete(t, states, h.types...)
 
-			h.simNow.Advance(time.Hour)
-			h.env.Clock.Advance(time.Hour)
+			h.later(time.Hour)
 			h.qb(`<ChargeAddRq><ChargeAdd><CustomerRef><ListID>` + h.job + `</ListID></CustomerRef><TxnDate>2026-03-02</TxnDate>
 				<ItemRef><FullName>Mooring</FullName></ItemRef><Quantity>1</Quantity><Rate>150</Rate></ChargeAdd></ChargeAddRq>`)
 			states = h.syncNow(qbconnect.SyncRequest{DataTypes: h.types})

@@ -63,19 +63,19 @@ func fullPassSaysWhy(t *testing.T, dsn string) {
 
 	step("first sync", sync(false), map[string]string{"customers": "full first_sync", "templates": "full first_sync",
 		"transfers": "full first_sync", "vehicles": "full first_sync"})
-	h.offline(time.Hour)
+	h.later(time.Hour)
 	step("an hour later", sync(false), map[string]string{"customers": "incremental", "templates": "full read_whole",
 		"transfers": "incremental", "vehicles": "full was_empty"})
-	h.offline(time.Hour)
+	h.later(time.Hour)
 	step("a full sync asked for", sync(true), map[string]string{"customers": "full requested", "templates": "full requested",
 		"transfers": "full requested", "vehicles": "full was_empty"})
-	h.offline(time.Hour)
+	h.later(time.Hour)
 	step("an hour after the full sync", sync(false), map[string]string{"customers": "incremental", "templates": "full read_whole",
 		"transfers": "incremental", "vehicles": "full was_empty"})
-	h.offline(24 * time.Hour)
+	h.later(24 * time.Hour)
 	step("a day after the full sync", sync(false), map[string]string{"customers": "incremental", "templates": "full read_whole",
 		"transfers": "full no_deleted_query", "vehicles": "full was_empty"})
-	h.offline(86 * 24 * time.Hour)
+	h.later(86 * 24 * time.Hour)
 	step("86 days offline", sync(false), map[string]string{"customers": "full deletions_out_of_reach", "templates": "full read_whole",
 		"transfers": "full no_deleted_query", "vehicles": "full was_empty"})
 

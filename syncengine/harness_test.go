@@ -169,6 +169,13 @@ func (h *harness) openQuickBooks() {
 	}
 }
 
+// later moves QuickBooks' clock and the platform's forward by d: time
+// passes for both (or the connector was away that long).
+func (h *harness) later(d time.Duration) {
+	h.simNow.Advance(d)
+	h.env.Clock.Advance(d)
+}
+
 // process runs a request in the runner's session.
 func (h *harness) process(req string) ([]byte, error) {
 	start := time.Now()

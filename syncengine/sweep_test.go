@@ -23,13 +23,6 @@ import (
 // deleted query at all: only a full pass, which marks deleted what it
 // did not find, learns of those deletions.
 
-// offline moves QuickBooks' clock and the platform's by d: the connector
-// was away that long.
-func (h *harness) offline(d time.Duration) {
-	h.simNow.Advance(d)
-	h.env.Clock.Advance(d)
-}
-
 // deleteOne deletes in QuickBooks one stored record of a type that
 // QuickBooks lets go of (a transaction no other links to) and returns
 // its ID.
@@ -92,7 +85,7 @@ func TestARecordDeletedWhileTheConnectorWasOfflineForMonthsIsDeletedByTheNextSyn
 			// Someone deletes an invoice; the connector stays offline for
 			// 100 days, so QuickBooks no longer reports the deletion.
 			gone := h.deleteOne("invoices", "Invoice")
-			h.offline(100 * 24 * time.Hour)
+			h.later(100 * 24 * time.Hour)
 			changes := h.watchRecordChanges()
 			states := h.syncNow(qbconnect.SyncRequest{DataTypes: types})
 			allComplete(t, states, types...)
@@ -111,7 +104,7 @@ func TestARecordDeletedWhileTheConnectorWasOfflineForMonthsIsDeletedByTheNextSyn
 			h.checkMirror(3, types...)
 
 			// The next sync is incremental again.
-			h.offline(time.Hour)
+			h.later(time.Hour)
 			if st := stateOf(t, h.syncNow(qbconnect.SyncRequest{DataTypes: types}), "invoices"); st.Mode != qbconnect.SyncIncremental {
 				t.Errorf("the sync after the full pass is %s, want incremental", st.Mode)
 			}
@@ -138,12 +131,12 @@ func TestATransferDeletedInQuickBooksIsDeletedByTheNextSync(t *testing.T) {
 	h.deleteInQuickBooksWindow(ids[0])
 
 	// An hour later the pass is incremental and cannot see it.
-	h.offline(time.Hour)
+	h.later(time.Hour)
 	if st := stateOf(t, h.syncNow(qbconnect.SyncRequest{DataTypes: types}), "transfers"); st.Mode != qbconnect.SyncIncremental {
 		t.Errorf("an hour after the full pass the transfers pass is %s, want incremental", st.Mode)
 	}
 	// A day after the full pass, the pass is full and finds it gone.
-	h.offline(24 * time.Hour)
+	h.later(24 * time.Hour)
 	changes := h.watchRecordChanges()
 	st := stateOf(t, h.syncNow(qbconnect.SyncRequest{DataTypes: types}), "transfers")
 	if st.Mode != qbconnect.SyncFull || st.Deleted != 1 {
@@ -166,7 +159,7 @@ func TestAFullPassKeepsARecordWrittenDuringIt(t *testing.T) {
 			types := []string{"customers"}
 			allComplete(t, h.syncNow(qbconnect.SyncRequest{DataTypes: types}), types...)
 			h.qb(`<ListDelRq><ListDelType>Customer</ListDelType><ListID>` + spare + `</ListID></ListDelRq>`)
-			h.offline(100 * 24 * time.Hour)
+			h.later(100 * 24 * time.Hour)
 
 			if _, err := h.eng.SyncNow(h.ctx, h.org.ID, h.conn.CompanyID, qbconnect.SyncRequest{DataTypes: types, Full: true}); err != nil {
 				t.Fatal(err)
@@ -222,7 +215,7 @@ func TestAFullPassKeepsInactiveRecords(t *testing.T) {
 			break
 		}
 	}
-	h.offline(time.Hour)
+	h.later(time.Hour)
 	allComplete(t, h.syncNow(qbconnect.SyncRequest{DataTypes: types, Full: true}), types...)
 	r, err := h.env.Records.FindRecord(h.ctx, h.org.ID, h.conn.CompanyID, "customers", id)
 	if err != nil || r.Deleted || r.Active {
@@ -239,7 +232,7 @@ func TestAnInterruptedFullPassStillDeletesWhatItDidNotFind(t *testing.T) {
 	types := []string{"invoices"}
 	allComplete(t, h.syncNow(qbconnect.SyncRequest{DataTypes: types}), types...)
 	gone := h.deleteOne("invoices", "Invoice")
-	h.offline(100 * 24 * time.Hour)
+	h.later(100 * 24 * time.Hour)
 
 	if _, err := h.sim.InjectFault(qbdsim.Fault{Method: "ProcessRequest", After: 3, CloseQuickBooks: true}); err != nil {
 		t.Fatal(err)
