@@ -42,8 +42,9 @@ func TestOnDemandTriggerIsMigratedToSnakeCase(t *testing.T) {
 		exec(`UPDATE sync_runs SET trigger_by = 'onDemand'`)
 		exec(`INSERT INTO webhook_events (id, org_id, company_id, type, data, created_at)
 			VALUES ('evt_old', 'org', 'cmp', 'sync.completed', '{"dataType":"customers","status":"Complete","trigger":"onDemand"}', 0)`)
-		undoAddedColumns(exec)
-		exec(`DELETE FROM qbconnect_migrations WHERE version_id >= 1030`) // 01030 and those after it, which apply again as they are
+		if err := store.MigrateDownTo(ctx, e.DB, 1029); err != nil { // 01030 and those after it, which apply again as they are
+			t.Fatal(err)
+		}
 
 		storetest.OpenEnv(t, dsn, store.Options{}, e.Clock) // applies 01030 (and the later ones) again
 		for _, table := range []string{"sync_states", "sync_runs"} {
