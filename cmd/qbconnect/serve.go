@@ -49,7 +49,10 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 			cfg.Logger = log.Logger(cmd.ErrOrStderr())
 			var err error
 			if cfg.API.TrustedProxies, err = parseTrustedProxies(proxies); err != nil {
-				return err
+				return &cliout.UsageError{Err: err}
+			}
+			if err := checkSyncFlags(cfg.Sync); err != nil {
+				return &cliout.UsageError{Err: err}
 			}
 			// The password comes from the environment only, never a flag
 			// that other local users could read in the process list.
@@ -73,6 +76,12 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 	f.StringVar(&cfg.WebConnector.PublicURL, "public-url", "", "base URL that QuickBooks Web Connector reaches (https unless localhost; default: the URL of each .qwc request)")
 	f.BoolVar(&cfg.WebConnector.Disabled, "no-webconnector", false, "do not serve the QuickBooks Web Connector endpoint (/qbwc)")
 	f.StringArrayVar(&proxies, "trusted-proxy", nil, "address or CIDR of a proxy in front of the server (the TLS terminator) whose X-Forwarded-For/Forwarded headers name the client, for the link-attempt limit (repeatable; default: none, the headers are ignored)")
+	f.IntVar(&cfg.Sync.MaxReturned, "sync-page-size", 500, "records asked of QuickBooks per request of a sync (MaxReturned): larger pages mean fewer round trips and longer QuickBooks calls")
+	f.DurationVar(&cfg.Sync.TickInterval, "sync-tick", time.Minute, "how often the scheduler looks for companies due a sync and for sync pages whose results were not handled")
+	f.DurationVar(&cfg.Sync.Overlap, "sync-overlap", 5*time.Minute, "how far an incremental sync reaches back before the last one, for the difference between QuickBooks' clock and the server's")
+	f.IntVar(&cfg.Sync.MaxRestarts, "sync-max-restarts", 3, "how often a sync of a type may start over (an expired iterator, QuickBooks closed mid-sync) before it fails")
+	f.DurationVar(&cfg.Sync.FullEvery, "sync-full-every", 24*time.Hour, "how often the types QuickBooks reports no deletions of (leads, transfers) are read whole, which is how deletions of them are learnt")
+	f.IntVar(&cfg.Sync.WebhookAttempts, "webhook-attempts", 12, "how often a webhook delivery is tried before it is given up")
 	f.DurationVar(&cfg.Sync.JobRetryBase, "job-retry-base", 30*time.Second, "delay before the first retry of a failed webhook delivery or email; it doubles at each attempt")
 	f.BoolVar(&cfg.Sync.AllowPrivateWebhooks, "allow-private-webhooks", false, "accept and deliver to webhook URLs on loopback, private or link-local addresses (tests, demos, a private network); refused by default")
 	f.StringVar(&cfg.Release.SMTP.Host, "smtp-host", os.Getenv("QBCONNECT_SMTP_HOST"), "SMTP server for notices and expiry warnings (default $QBCONNECT_SMTP_HOST; empty logs them instead)")
@@ -84,6 +93,27 @@ database. SIGINT or SIGTERM shuts down gracefully.`,
 	f.DurationVar(&cfg.Release.Interval, "release-interval", time.Minute, "how often rotation campaigns are tracked, certificates checked and queued email resumed")
 	bindEnv(cmd, "QBCONNECT_")
 	return cmd
+}
+
+// checkSyncFlags refuses sync settings the engine cannot run on. Zero is
+// refused too: the engine would read it as "its default", not as zero.
+func checkSyncFlags(s platform.SyncConfig) error {
+	for _, c := range []struct {
+		flag string
+		ok   bool
+	}{
+		{"--sync-page-size", s.MaxReturned > 0},
+		{"--sync-tick", s.TickInterval > 0},
+		{"--sync-overlap", s.Overlap > 0},
+		{"--sync-max-restarts", s.MaxRestarts > 0},
+		{"--sync-full-every", s.FullEvery > 0},
+		{"--webhook-attempts", s.WebhookAttempts > 0},
+	} {
+		if !c.ok {
+			return fmt.Errorf("%s must be positive", c.flag)
+		}
+	}
+	return nil
 }
 
 // parseTrustedProxies reads --trusted-proxy values: CIDRs ("10.0.0.0/8")

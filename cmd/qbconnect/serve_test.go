@@ -459,3 +459,62 @@ func waitForMetric(t *testing.T, url, line string) {
 		return bytes.Contains(data, []byte(line)), fmt.Sprintf("%d bytes of metrics", len(data))
 	})
 }
+
+// TestServeSyncFlagsShapeTheRequestsSentToQuickBooks: the sync engine's
+// settings are serve's flags and variables. A page size set through
+// $QBCONNECT_SYNC_PAGE_SIZE is the MaxReturned of the query the connector
+// receives, and a setting the engine cannot run on is a usage error.
+func TestServeSyncFlagsShapeTheRequestsSentToQuickBooks(t *testing.T) {
+	bin := qbconnectBinary(t)
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "qbconnect.db")
+	_, key := adminSetup(t, bin, dsn, "Lender")
+	s := startServeEnv(t, []string{"QBCONNECT_SYNC_PAGE_SIZE=7"}, bin, dsn)
+	ctx := context.Background()
+	api := client.New(s.url, key)
+	co, _, code := newLinkable(t, api, "Acme", true)
+	gw, _ := gatewayclient.New(s.url, gatewayclient.Options{})
+	if _, err := gw.Link(ctx, gateway.LinkRequest{Code: code, File: gateway.FileIdentity{Path: `C:\acme.qbw`},
+		Connector: gateway.ConnectorInfo{Version: "1.0"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.StartSync(ctx, co.ID, qbconnect.SyncRequest{DataTypes: []string{"customers"}}); err != nil {
+		t.Fatal(err)
+	}
+	var query string
+	for range 5 {
+		p, err := gw.Poll(ctx, gateway.PollRequest{Wait: 30 * time.Second})
+		if err != nil || p.Item == nil {
+			t.Fatalf("poll: %+v %v; want the sync's first page", p, err)
+		}
+		if strings.Contains(p.Item.Request, "<CustomerQueryRq") {
+			query = p.Item.Request
+			break
+		}
+		if _, err := gw.PostResult(ctx, gateway.Result{ItemID: p.Item.ID, LeaseID: p.Item.LeaseID, Response: "<QBXML/>"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(query, "<MaxReturned>7</MaxReturned>") {
+		t.Errorf("the sync's customer query does not ask for pages of 7:\n%.600s", query)
+	}
+	s.stop(t)
+
+	for _, bad := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--sync-page-size", "0"}, "", "--sync-page-size must be positive"},
+		{nil, "QBCONNECT_SYNC_OVERLAP=-1m", "--sync-overlap must be positive"},
+		{[]string{"--webhook-attempts", "-2"}, "", "--webhook-attempts must be positive"},
+		{[]string{"--trusted-proxy", "proxy.example"}, "", "--trusted-proxy"},
+	} {
+		cmd := exec.Command(bin, append([]string{"serve", "--db", dsn, "--addr", "127.0.0.1:0"}, bad.args...)...)
+		cmd.Env = append(os.Environ(), bad.env)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), bad.want) {
+			t.Errorf("serve %v %s: %v, output %q; want exit 2 naming %s", bad.args, bad.env, err, out, bad.want)
+		}
+	}
+}

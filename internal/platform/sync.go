@@ -19,6 +19,11 @@ type SyncConfig struct {
 	// TickInterval is how often the scheduler looks for due syncs; 0 means
 	// the engine's default (one minute).
 	TickInterval time.Duration
+	// Overlap, MaxRestarts and FullEvery are the engine's settings of the
+	// same names (syncengine.Config); 0 means the engine's default.
+	Overlap     time.Duration
+	MaxRestarts int
+	FullEvery   time.Duration
 	// WebhookAttempts is how often a webhook delivery is tried; 0 means
 	// notify's default (12).
 	WebhookAttempts int
@@ -39,7 +44,7 @@ type SyncConfig struct {
 func (m *Main) startSync(ctx context.Context, acfg *api.Config) error {
 	sc := m.cfg.Sync
 	eng, err := syncengine.New(syncengine.Config{DB: m.DB, Queue: m.Queue, Logger: m.cfg.Logger, Now: m.cfg.Now,
-		MaxReturned: sc.MaxReturned, TickInterval: sc.TickInterval})
+		MaxReturned: sc.MaxReturned, TickInterval: sc.TickInterval, Overlap: sc.Overlap, MaxRestarts: sc.MaxRestarts, FullEvery: sc.FullEvery})
 	if err != nil {
 		return err
 	}
