@@ -129,6 +129,9 @@ type DB struct {
 	// pageSeenUpsert is pageUpsert for a full pass's page, which writes
 	// its sweep generation into every record (SyncPage.SweepUnseen).
 	pageSeenUpsert *sql.Stmt
+	// pageSeenNew is a first pass's insert of sqlitePageFlush records
+	// (SyncPage.insertNew).
+	pageSeenNew *sql.Stmt
 }
 
 // Open opens the store named by dsn and applies pending migrations.
@@ -169,6 +172,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		if db.pageSeenUpsert, err = db.write.PrepareContext(ctx, recordSeenInsertSQL(sqlitePageFlush, recordSeenConflict)); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("prepare record upsert: %w", err)
+		}
+		if db.pageSeenNew, err = db.write.PrepareContext(ctx, recordNewSQL(sqlitePageFlush, true)); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("prepare record insert: %w", err)
 		}
 	}
 	if db.dialect == Postgres {
@@ -314,6 +321,9 @@ func (db *DB) closePools() error {
 	}
 	if db.pageSeenUpsert != nil {
 		errs = append(errs, db.pageSeenUpsert.Close())
+	}
+	if db.pageSeenNew != nil {
+		errs = append(errs, db.pageSeenNew.Close())
 	}
 	if db.pageUpsert != nil {
 		errs = append(errs, db.pageUpsert.Close())

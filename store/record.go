@@ -62,8 +62,11 @@ const recordFreshSQL = `INSERT INTO records (company_id, type, id, edit_sequence
 // recordInsertSQL is the upsert of rows records, 12 parameters each
 // (recordRowColumns).
 func recordInsertSQL(rows int) string {
-	return recordValuesSQL(recordRowColumns, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, recordConflict)
+	return recordValuesSQL(recordRowColumns, recordRowParams, rows, recordConflict)
 }
+
+// recordRowParams are the parameters of one row of recordRowColumns.
+const recordRowParams = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 // recordValuesSQL is a multi-row INSERT of rows rows into columns, each
 // row's parameters row, ended by conflict.
@@ -97,6 +100,17 @@ const recordSeenChangedConflict = recordUpdate + `, updated_at = excluded.update
 // recordSeenChangedConflict.
 func recordSeenInsertSQL(rows int, conflict string) string {
 	return recordValuesSQL(recordRowColumns+", seen", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, conflict)
+}
+
+// recordNewSQL is SQLite's insert of rows records of a first pass
+// (SyncPage.insertNew): INSERT OR IGNORE, with seen as a 13th parameter
+// when withSeen.
+func recordNewSQL(rows int, withSeen bool) string {
+	insert := recordValuesSQL(recordRowColumns, recordRowParams, rows, "")
+	if withSeen {
+		insert = recordSeenInsertSQL(rows, "")
+	}
+	return "INSERT OR IGNORE" + strings.TrimPrefix(insert, "INSERT")
 }
 
 // recordSeenFreshSQL is recordFreshSQL for a full pass's page: its last

@@ -547,10 +547,12 @@ func startPass(t *testing.T, e *Env, syncs *store.SyncStore, orgID, companyID, t
 }
 
 // testFirstPassPageUpsertsStoredRecords: a page of a type's first pass
-// (whose records PostgreSQL inserts without a conflict check) still
-// replaces a record stored before it, by a write or an earlier attempt,
-// keeps an unchanged one's UpdatedAt, and stores the new ones, in every
-// batch of the page.
+// (whose records are inserted without a conflict check while none is
+// stored: SyncPage.insertNew, flushArrays) still replaces a record stored
+// before it, by a write or an earlier attempt, keeps an unchanged one's
+// UpdatedAt, and stores the new ones, in every batch of the page: the
+// batches before the first stored record, the one holding it, and those
+// after it.
 func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 	e := NewEnv(t, newDSN(t), store.Options{})
 	syncs := store.NewSyncStore(e.DB)
@@ -562,9 +564,9 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 		return &qbconnect.Record{CompanyID: co, Type: "invoices", ID: fmt.Sprintf("%05d-1", i), EditSequence: seq, Name: fmt.Sprint(i),
 			TxnDate: "2026-01-02", Active: true, ModifiedAt: modified, Data: json.RawMessage(fmt.Sprintf(`{"refNumber":"%d","editSequence":%q}`, i, seq))}
 	}
-	// Stored before the pass: 10 (unchanged by the page), 700 (changed).
-	must(t, e.Records.UpsertRecords(ctx, []*qbconnect.Record{rec(10, "1"), rec(700, "1")}))
-	before, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(10, "1").ID)
+	// Stored before the pass: 150 (unchanged by the page), 700 (changed).
+	must(t, e.Records.UpsertRecords(ctx, []*qbconnect.Record{rec(150, "1"), rec(700, "1")}))
+	before, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(150, "1").ID)
 	must(t, err)
 	e.Clock.Advance(time.Minute)
 
@@ -572,7 +574,7 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 	p, err := syncs.BeginSyncPage(ctx, co, "invoices", store.KeyOf(st))
 	must(t, err)
 	defer p.Rollback() // a failed page must not keep the database busy; after Commit it does nothing
-	const n = 1200     // batches of 500: the first holds 10, the second 700
+	const n = 1200     // batches of 500 (PostgreSQL) or 100 (SQLite): 150 is in the first or the second, 700 in a later one
 	for i := range n {
 		seq := "1"
 		if i == 700 {
@@ -587,7 +589,7 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 	if got, err := e.Records.CountRecords(ctx, co, "invoices"); err != nil || got != n {
 		t.Fatalf("%d records stored (%v), want %d", got, err, n)
 	}
-	unchanged, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(10, "1").ID)
+	unchanged, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(150, "1").ID)
 	must(t, err)
 	if !unchanged.UpdatedAt.Equal(before.UpdatedAt) {
 		t.Errorf("an unchanged record's UpdatedAt moved from %v to %v", before.UpdatedAt, unchanged.UpdatedAt)
@@ -597,9 +599,11 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 	if changed.EditSequence != "2" || string(changed.Data) != string(rec(700, "2").Data) || !changed.UpdatedAt.Equal(e.Clock.Now()) {
 		t.Errorf("the changed record is %+v, want edit sequence 2 updated now", changed)
 	}
-	fresh, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(1100, "1").ID)
-	must(t, err)
-	if fresh.Name != "1100" || fresh.TxnDate != "2026-01-02" || !fresh.UpdatedAt.Equal(e.Clock.Now()) {
-		t.Errorf("a new record is %+v", fresh)
+	for _, i := range []int{5, 1100} { // before the first stored record, and after
+		fresh, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(i, "1").ID)
+		must(t, err)
+		if fresh.Name != fmt.Sprint(i) || fresh.TxnDate != "2026-01-02" || !fresh.UpdatedAt.Equal(e.Clock.Now()) {
+			t.Errorf("a new record is %+v", fresh)
+		}
 	}
 }
