@@ -29,8 +29,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -383,13 +384,82 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // waiters only once it commits.
 type tx struct {
 	*sql.Tx
-	db    *DB
+	db *DB
+	// conn is the transaction's connection on PostgreSQL (begin), for
+	// copyFrom; nil on SQLite.
+	conn  *sql.Conn
 	wake  []string
 	after []func() // see AfterCommit
 	// batch (inTx's transactions) sends the PostgreSQL notifications in
 	// one statement just before commit (flushNotify) rather than one
 	// statement each: they are delivered at commit either way.
 	batch bool
+}
+
+// begin starts a write transaction. On PostgreSQL it holds the
+// transaction's connection too, as a *sql.Conn, so that a COPY, which
+// database/sql cannot send, can run in it (copyFrom); Commit and Rollback
+// hand the connection back to the pool.
+func (db *DB) begin(ctx context.Context) (*tx, error) {
+	if db.dialect != Postgres {
+		stx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("begin: %w", err)
+		}
+		return &tx{Tx: stx, db: db}, nil
+	}
+	c, err := db.write.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	stx, err := c.BeginTx(ctx, nil)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &tx{Tx: stx, db: db, conn: c}, nil
+}
+
+// Commit commits t and hands its connection back.
+func (t *tx) Commit() error {
+	err := t.Tx.Commit()
+	t.release()
+	return err
+}
+
+// Rollback rolls t back, unless it is finished already, and hands its
+// connection back.
+func (t *tx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.release()
+	return err
+}
+
+func (t *tx) release() {
+	if t.conn != nil {
+		t.conn.Close()
+		t.conn = nil
+	}
+}
+
+// copyFrom copies rows into table's columns with PostgreSQL's COPY, in t,
+// and returns how many it copied. A row that breaks a constraint fails
+// the whole COPY (and the transaction, up to its last savepoint).
+func (t *tx) copyFrom(ctx context.Context, table string, columns []string, rows [][]any) (int64, error) {
+	if t.conn == nil {
+		return 0, errors.New("copy: not a PostgreSQL transaction")
+	}
+	var n int64
+	err := t.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy: the connection is a %T, not pgx's", dc)
+		}
+		var err error
+		n, err = c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+		return err
+	})
+	return n, err
 }
 
 // AfterCommit makes fn run once t committed, never when it rolls back.
@@ -467,21 +537,21 @@ func (t *tx) flushNotify(ctx context.Context) error {
 
 // inTx runs fn in a write transaction and commits it when fn returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
-	stx, err := db.write.BeginTx(ctx, nil)
+	t, err := db.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return err
 	}
-	t := &tx{Tx: stx, db: db, batch: true}
+	t.batch = true
 	if err := fn(t); err != nil {
-		_ = stx.Rollback()
+		_ = t.Rollback()
 		return err
 	}
 	if err := t.flushNotify(ctx); err != nil {
-		_ = stx.Rollback()
+		_ = t.Rollback()
 		return err
 	}
 	db.hub.expectEchoes(t.wake)
-	if err := stx.Commit(); err != nil {
+	if err := t.Commit(); err != nil {
 		db.hub.commitFailed(t.wake)
 		return fmt.Errorf("commit: %w", err)
 	}

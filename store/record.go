@@ -29,6 +29,9 @@ const recordBatch = 500
 // of its 12 parameters.
 const recordRowColumns = `company_id, type, id, edit_sequence, name, ref_id, txn_date, active, modified_at, updated_at, deleted, data`
 
+// recordCopyColumns are recordRowColumns for a COPY (SyncPage.insertFresh).
+var recordCopyColumns = strings.Split(strings.ReplaceAll(recordRowColumns, " ", ""), ",")
+
 // recordUpdate is what an upsert sets on a stored record, but its
 // updated_at (and seen).
 const recordUpdate = ` ON CONFLICT (company_id, type, id) DO UPDATE SET edit_sequence = excluded.edit_sequence,
@@ -49,12 +52,11 @@ const recordConflict = recordUpdate + `, updated_at = excluded.updated_at WHERE 
 // server binds 12 values rather than 6,000. Its parameters: company, type,
 // updated_at, then the arrays id, edit_sequence, name, ref_id, txn_date,
 // active, modified_at, deleted, data.
-const recordUnnestSQL = recordFreshSQL + recordConflict
+const recordUnnestSQL = recordUnnestInsertSQL + recordConflict
 
-// recordFreshSQL is recordUnnestSQL without its ON CONFLICT clause, for
-// records that are not stored yet (SyncPage.insertFresh); one that is
-// makes it fail.
-const recordFreshSQL = `INSERT INTO records (company_id, type, id, edit_sequence, name, ref_id, txn_date, active,
+// recordUnnestInsertSQL is recordUnnestSQL without its ON CONFLICT
+// clause.
+const recordUnnestInsertSQL = `INSERT INTO records (company_id, type, id, edit_sequence, name, ref_id, txn_date, active,
 	modified_at, updated_at, deleted, data) SELECT ?, ?, u.id, u.es, u.name, u.ref_id, u.txn_date, u.active,
 	u.modified_at, ?, u.deleted, u.data FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[],
 	?::boolean[], ?::text[]) AS u(id, es, name, ref_id, txn_date, active, modified_at, deleted, data)`
@@ -113,10 +115,11 @@ func recordNewSQL(rows int, withSeen bool) string {
 	return "INSERT OR IGNORE" + strings.TrimPrefix(insert, "INSERT")
 }
 
-// recordSeenFreshSQL is recordFreshSQL for a full pass's page: its last
-// parameter is the records' seen. recordSeenFreshSQL+recordSeenConflict
-// (or recordSeenChangedConflict) upserts.
-const recordSeenFreshSQL = `INSERT INTO records (company_id, type, id, edit_sequence, name, ref_id, txn_date, active,
+// recordSeenUnnestInsertSQL is recordUnnestInsertSQL for a full pass's
+// page: its fourth parameter is the records' seen.
+// recordSeenUnnestInsertSQL+recordSeenConflict (or
+// recordSeenChangedConflict) upserts.
+const recordSeenUnnestInsertSQL = `INSERT INTO records (company_id, type, id, edit_sequence, name, ref_id, txn_date, active,
 	modified_at, updated_at, deleted, data, seen) SELECT ?, ?, u.id, u.es, u.name, u.ref_id, u.txn_date, u.active,
 	u.modified_at, ?, u.deleted, u.data, ?::bigint FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[],
 	?::boolean[], ?::text[]) AS u(id, es, name, ref_id, txn_date, active, modified_at, deleted, data)`

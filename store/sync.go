@@ -667,14 +667,14 @@ type SyncPage struct {
 // page was ingested already, or the pass restarted), ENotFound when there
 // is no state; the caller then drops the result.
 func (s *SyncStore) BeginSyncPage(ctx context.Context, companyID, typ string, expect SyncKey) (*SyncPage, error) {
-	stx, err := s.db.write.BeginTx(ctx, nil)
+	t, err := s.db.begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return nil, err
 	}
-	p := &SyncPage{s: s, db: s.db, tx: &tx{Tx: stx, db: s.db}, ctx: ctx, expect: expect, company: companyID, typ: typ,
+	p := &SyncPage{s: s, db: s.db, tx: t, ctx: ctx, expect: expect, company: companyID, typ: typ,
 		now: micros(s.db.now()), shared: s.db.pageUpsert, origin: qbconnect.RecordChanges{CompanyID: companyID, DataType: typ, RunID: expect.RunID}}
 	if err := p.open(); err != nil {
-		_ = stx.Rollback()
+		_ = t.Rollback()
 		return nil, err
 	}
 	return p, nil
@@ -721,14 +721,14 @@ func (s *SyncStore) BeginRecordsPage(ctx context.Context, origin qbconnect.Recor
 	if err := validOrigin(origin); err != nil {
 		return nil, err
 	}
-	stx, err := s.db.write.BeginTx(ctx, nil)
+	t, err := s.db.begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return nil, err
 	}
-	p := &SyncPage{s: s, db: s.db, tx: &tx{Tx: stx, db: s.db}, ctx: ctx, company: origin.CompanyID, typ: origin.DataType,
+	p := &SyncPage{s: s, db: s.db, tx: t, ctx: ctx, company: origin.CompanyID, typ: origin.DataType,
 		now: micros(s.db.now()), shared: s.db.pageUpsert, origin: origin, records: true}
 	if err := p.open(); err != nil {
-		_ = stx.Rollback()
+		_ = t.Rollback()
 		return nil, err
 	}
 	return p, nil
@@ -1188,11 +1188,9 @@ func (p *SyncPage) Enqueue(op *qbconnect.Operation) (string, error) {
 
 // flushArrays upserts rs, all of the page's company and type, on
 // PostgreSQL with one array per column (recordUnnestSQL). A page of a
-// type that never completed a pass (fresh) inserts them without ON
-// CONFLICT first: an upsert checks the primary key before it inserts and
-// logs a confirmation after, a quarter of its cost when every row is new,
-// as in a company's first sync. If a record is there after all (an
-// earlier attempt, a write), the insert is undone and the batch upserted.
+// type that never completed a pass (fresh) copies them in first
+// (insertFresh). If a record is there after all (an earlier attempt, a
+// write), the copy is undone and the batch upserted.
 func (p *SyncPage) flushArrays(rs []*qbconnect.Record) error {
 	n := len(rs)
 	ids, seqs, names, refs, dates, datas := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -1202,13 +1200,13 @@ func (p *SyncPage) flushArrays(rs []*qbconnect.Record) error {
 		active[i], deleted[i], modified[i] = r.Active, r.Deleted, micros(r.ModifiedAt)
 	}
 	args := []any{p.company, p.typ, p.now, ids, seqs, names, refs, dates, active, modified, deleted, datas}
-	fresh, upsert, changed := recordFreshSQL, recordUnnestSQL, recordUnnestSQL
+	upsert, changed := recordUnnestSQL, recordUnnestSQL
 	if p.seen != 0 {
 		args = append([]any{p.company, p.typ, p.now, p.seen}, args[3:]...)
-		fresh, upsert, changed = recordSeenFreshSQL, recordSeenFreshSQL+recordSeenConflict, recordSeenFreshSQL+recordSeenChangedConflict
+		upsert, changed = recordSeenUnnestInsertSQL+recordSeenConflict, recordSeenUnnestInsertSQL+recordSeenChangedConflict
 	}
 	if p.fresh {
-		inserted, err := p.insertFresh(fresh, args)
+		inserted, err := p.insertFresh(rs)
 		if err != nil {
 			return err
 		}
@@ -1250,14 +1248,30 @@ func (p *SyncPage) markSeen(rs []*qbconnect.Record) error {
 	return nil
 }
 
-// insertFresh inserts a batch with insert (recordFreshSQL or
-// recordSeenFreshSQL) under a savepoint and reports whether it did;
-// false, with nothing written, when one of the records is stored already.
-func (p *SyncPage) insertFresh(insert string, args []any) (bool, error) {
+// insertFresh copies rs into records with COPY under a savepoint and
+// reports whether it did; false, with nothing written, when one of them
+// is stored already. When every row is new, as in a company's first sync,
+// COPY does an upsert's work for much less: PostgreSQL writes and logs
+// the rows a heap page at a time, where an INSERT does so row by row, and
+// an upsert also checks the primary key first and logs a confirmation
+// after.
+func (p *SyncPage) insertFresh(rs []*qbconnect.Record) (bool, error) {
+	columns := recordCopyColumns
+	rows := make([][]any, len(rs))
+	for i, r := range rs {
+		row := []any{p.company, p.typ, r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, r.Active, micros(r.ModifiedAt), p.now, r.Deleted, string(r.Data)}
+		if p.seen != 0 {
+			row = append(row, p.seen)
+		}
+		rows[i] = row
+	}
+	if p.seen != 0 {
+		columns = append(columns[:len(columns):len(columns)], "seen")
+	}
 	if _, err := p.tx.exec(p.ctx, "SAVEPOINT sync_fresh"); err != nil {
 		return false, fmt.Errorf("insert records: %w", err)
 	}
-	_, err := p.tx.exec(p.ctx, insert, args...)
+	_, err := p.tx.copyFrom(p.ctx, "records", columns, rows)
 	if err != nil && isUniqueViolation(err) {
 		if _, err := p.tx.exec(p.ctx, "ROLLBACK TO SAVEPOINT sync_fresh"); err != nil {
 			return false, fmt.Errorf("insert records: %w", err)

@@ -564,9 +564,9 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 		return &qbconnect.Record{CompanyID: co, Type: "invoices", ID: fmt.Sprintf("%05d-1", i), EditSequence: seq, Name: fmt.Sprint(i),
 			TxnDate: "2026-01-02", Active: true, ModifiedAt: modified, Data: json.RawMessage(fmt.Sprintf(`{"refNumber":"%d","editSequence":%q}`, i, seq))}
 	}
-	// Stored before the pass: 150 (unchanged by the page), 700 (changed).
-	must(t, e.Records.UpsertRecords(ctx, []*qbconnect.Record{rec(150, "1"), rec(700, "1")}))
-	before, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(150, "1").ID)
+	// Stored before the pass: 550 (unchanged by the page), 1100 (changed).
+	must(t, e.Records.UpsertRecords(ctx, []*qbconnect.Record{rec(550, "1"), rec(1100, "1")}))
+	before, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(550, "1").ID)
 	must(t, err)
 	e.Clock.Advance(time.Minute)
 
@@ -574,10 +574,10 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 	p, err := syncs.BeginSyncPage(ctx, co, "invoices", store.KeyOf(st))
 	must(t, err)
 	defer p.Rollback() // a failed page must not keep the database busy; after Commit it does nothing
-	const n = 1200     // batches of 500 (PostgreSQL) or 100 (SQLite): 150 is in the first or the second, 700 in a later one
+	const n = 1200     // batches of 500 (PostgreSQL) or 100 (SQLite): 550 is in the second or the sixth, 1100 in a later one
 	for i := range n {
 		seq := "1"
-		if i == 700 {
+		if i == 1100 {
 			seq = "2"
 		}
 		must(t, p.Upsert(rec(i, seq)))
@@ -589,17 +589,17 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 	if got, err := e.Records.CountRecords(ctx, co, "invoices"); err != nil || got != n {
 		t.Fatalf("%d records stored (%v), want %d", got, err, n)
 	}
-	unchanged, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(150, "1").ID)
+	unchanged, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(550, "1").ID)
 	must(t, err)
 	if !unchanged.UpdatedAt.Equal(before.UpdatedAt) {
 		t.Errorf("an unchanged record's UpdatedAt moved from %v to %v", before.UpdatedAt, unchanged.UpdatedAt)
 	}
-	changed, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(700, "2").ID)
+	changed, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(1100, "2").ID)
 	must(t, err)
-	if changed.EditSequence != "2" || string(changed.Data) != string(rec(700, "2").Data) || !changed.UpdatedAt.Equal(e.Clock.Now()) {
+	if changed.EditSequence != "2" || string(changed.Data) != string(rec(1100, "2").Data) || !changed.UpdatedAt.Equal(e.Clock.Now()) {
 		t.Errorf("the changed record is %+v, want edit sequence 2 updated now", changed)
 	}
-	for _, i := range []int{5, 1100} { // before the first stored record, and after
+	for _, i := range []int{5, 1150} { // before the first stored record, and after
 		fresh, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(i, "1").ID)
 		must(t, err)
 		if fresh.Name != fmt.Sprint(i) || fresh.TxnDate != "2026-01-02" || !fresh.UpdatedAt.Equal(e.Clock.Now()) {
