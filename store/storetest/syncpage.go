@@ -537,9 +537,15 @@ type fakeCompletion struct{ qbconnect.CompletionTx }
 // demand, and returns its state.
 func startPass(t *testing.T, e *Env, syncs *store.SyncStore, orgID, companyID, typ string) *qbconnect.SyncState {
 	t.Helper()
+	return startPassRun(t, e, syncs, orgID, companyID, typ, "run_1")
+}
+
+// startPassRun is startPass with the run's ID.
+func startPassRun(t *testing.T, e *Env, syncs *store.SyncStore, orgID, companyID, typ, runID string) *qbconnect.SyncState {
+	t.Helper()
 	st := &qbconnect.SyncState{CompanyID: companyID, OrgID: orgID, DataType: typ, Status: qbconnect.SyncQueued,
-		RunID: "run_1", Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
-	run := &qbconnect.SyncRun{ID: "run_1", OrgID: orgID, CompanyID: companyID, DataType: typ, Mode: qbconnect.SyncFull,
+		RunID: runID, Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
+	run := &qbconnect.SyncRun{ID: runID, OrgID: orgID, CompanyID: companyID, DataType: typ, Mode: qbconnect.SyncFull,
 		Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now()}
 	st, _, err := syncs.StartSyncPass(ctx, st, run)
 	must(t, err)
@@ -548,11 +554,12 @@ func startPass(t *testing.T, e *Env, syncs *store.SyncStore, orgID, companyID, t
 
 // testFirstPassPageUpsertsStoredRecords: a page of a type's first pass
 // (whose records are inserted without a conflict check while none is
-// stored: SyncPage.insertNew, flushArrays) still replaces a record stored
-// before it, by a write or an earlier attempt, keeps an unchanged one's
-// UpdatedAt, and stores the new ones, in every batch of the page: the
-// batches before the first stored record, the one holding it, and those
-// after it.
+// stored: SyncPage.insertNew on SQLite; on PostgreSQL flushArrays, which
+// copies large batches and inserts small ones) still replaces a record
+// stored before it, by a write or an earlier attempt, keeps an unchanged
+// one's UpdatedAt, and stores the new ones, in every batch of the page:
+// the batches before the first stored record, the one holding it, and
+// those after it.
 func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 	e := NewEnv(t, newDSN(t), store.Options{})
 	syncs := store.NewSyncStore(e.DB)
@@ -560,50 +567,63 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 	conn, _ := e.Linked(t, org.ID, "")
 	co := conn.CompanyID
 	modified := time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)
-	rec := func(i int, seq string) *qbconnect.Record {
-		return &qbconnect.Record{CompanyID: co, Type: "invoices", ID: fmt.Sprintf("%05d-1", i), EditSequence: seq, Name: fmt.Sprint(i),
-			TxnDate: "2026-01-02", Active: true, ModifiedAt: modified, Data: json.RawMessage(fmt.Sprintf(`{"refNumber":"%d","editSequence":%q}`, i, seq))}
-	}
-	// Stored before the pass: 550 (unchanged by the page), 1100 (changed).
-	must(t, e.Records.UpsertRecords(ctx, []*qbconnect.Record{rec(550, "1"), rec(1100, "1")}))
-	before, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(550, "1").ID)
-	must(t, err)
-	e.Clock.Advance(time.Minute)
-
-	st := startPass(t, e, syncs, org.ID, co, "invoices")
-	p, err := syncs.BeginSyncPage(ctx, co, "invoices", store.KeyOf(st))
-	must(t, err)
-	defer p.Rollback() // a failed page must not keep the database busy; after Commit it does nothing
-	const n = 1200     // batches of 500 (PostgreSQL) or 100 (SQLite): 550 is in the second or the sixth, 1100 in a later one
-	for i := range n {
-		seq := "1"
-		if i == 1100 {
-			seq = "2"
+	for _, c := range []struct {
+		typ                     string
+		n                       int // records on the page
+		unchanged, changed, new int // stored before the pass and left as they were; stored and changed by the page; new
+		last                    int // new, after the stored records
+	}{
+		// Batches of 500 (PostgreSQL: copied) or 100 (SQLite): 550 is in
+		// the second or the sixth, 1100 in a later one.
+		{typ: "invoices", n: 1200, unchanged: 550, changed: 1100, new: 5, last: 1150},
+		// One batch of 50 (PostgreSQL: an INSERT) holding both.
+		{typ: "bills", n: 50, unchanged: 20, changed: 30, new: 5, last: 45},
+	} {
+		rec := func(i int, seq string) *qbconnect.Record {
+			return &qbconnect.Record{CompanyID: co, Type: c.typ, ID: fmt.Sprintf("%05d-1", i), EditSequence: seq, Name: fmt.Sprint(i),
+				TxnDate: "2026-01-02", Active: true, ModifiedAt: modified, Data: json.RawMessage(fmt.Sprintf(`{"refNumber":"%d","editSequence":%q}`, i, seq))}
 		}
-		must(t, p.Upsert(rec(i, seq)))
-	}
-	next := *st
-	next.Status, next.Pages, next.Fetched = qbconnect.SyncFetching, 1, n
-	must(t, p.Commit(&next, nil))
-
-	if got, err := e.Records.CountRecords(ctx, co, "invoices"); err != nil || got != n {
-		t.Fatalf("%d records stored (%v), want %d", got, err, n)
-	}
-	unchanged, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(550, "1").ID)
-	must(t, err)
-	if !unchanged.UpdatedAt.Equal(before.UpdatedAt) {
-		t.Errorf("an unchanged record's UpdatedAt moved from %v to %v", before.UpdatedAt, unchanged.UpdatedAt)
-	}
-	changed, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(1100, "2").ID)
-	must(t, err)
-	if changed.EditSequence != "2" || string(changed.Data) != string(rec(1100, "2").Data) || !changed.UpdatedAt.Equal(e.Clock.Now()) {
-		t.Errorf("the changed record is %+v, want edit sequence 2 updated now", changed)
-	}
-	for _, i := range []int{5, 1150} { // before the first stored record, and after
-		fresh, err := e.Records.FindRecord(ctx, org.ID, co, "invoices", rec(i, "1").ID)
+		must(t, e.Records.UpsertRecords(ctx, []*qbconnect.Record{rec(c.unchanged, "1"), rec(c.changed, "1")}))
+		before, err := e.Records.FindRecord(ctx, org.ID, co, c.typ, rec(c.unchanged, "1").ID)
 		must(t, err)
-		if fresh.Name != fmt.Sprint(i) || fresh.TxnDate != "2026-01-02" || !fresh.UpdatedAt.Equal(e.Clock.Now()) {
-			t.Errorf("a new record is %+v", fresh)
+		e.Clock.Advance(time.Minute)
+
+		st := startPassRun(t, e, syncs, org.ID, co, c.typ, "run_"+c.typ)
+		p, err := syncs.BeginSyncPage(ctx, co, c.typ, store.KeyOf(st))
+		must(t, err)
+		for i := range c.n {
+			seq := "1"
+			if i == c.changed {
+				seq = "2"
+			}
+			must(t, p.Upsert(rec(i, seq)))
+		}
+		next := *st
+		next.Status, next.Pages, next.Fetched = qbconnect.SyncFetching, 1, c.n
+		if err := p.Commit(&next, nil); err != nil {
+			p.Rollback() // a failed page must not keep the database busy
+			t.Fatalf("%s: %v", c.typ, err)
+		}
+
+		if got, err := e.Records.CountRecords(ctx, co, c.typ); err != nil || got != c.n {
+			t.Fatalf("%s: %d records stored (%v), want %d", c.typ, got, err, c.n)
+		}
+		unchanged, err := e.Records.FindRecord(ctx, org.ID, co, c.typ, rec(c.unchanged, "1").ID)
+		must(t, err)
+		if !unchanged.UpdatedAt.Equal(before.UpdatedAt) {
+			t.Errorf("%s: an unchanged record's UpdatedAt moved from %v to %v", c.typ, before.UpdatedAt, unchanged.UpdatedAt)
+		}
+		changed, err := e.Records.FindRecord(ctx, org.ID, co, c.typ, rec(c.changed, "2").ID)
+		must(t, err)
+		if changed.EditSequence != "2" || string(changed.Data) != string(rec(c.changed, "2").Data) || !changed.UpdatedAt.Equal(e.Clock.Now()) {
+			t.Errorf("%s: the changed record is %+v, want edit sequence 2 updated now", c.typ, changed)
+		}
+		for _, i := range []int{c.new, c.last} {
+			fresh, err := e.Records.FindRecord(ctx, org.ID, co, c.typ, rec(i, "1").ID)
+			must(t, err)
+			if fresh.Name != fmt.Sprint(i) || fresh.TxnDate != "2026-01-02" || !fresh.UpdatedAt.Equal(e.Clock.Now()) {
+				t.Errorf("%s: a new record is %+v", c.typ, fresh)
+			}
 		}
 	}
 }
