@@ -269,8 +269,9 @@ func hostInfo(resp []byte) (quickBooksInfo, error) {
 		switch it.Kind {
 		case qbxml.ItemResponse:
 			if err := it.Response.Err(); err != nil {
+				st := qbxml.Status(it.Response.StatusCode)
 				return info, &qbconnect.Error{Code: qbconnect.EQuickBooks, Message: "health check: " + err.Error(),
-					QBCode: fmt.Sprint(it.Response.StatusCode)}
+					UserMessage: st.UserMessage, Resolution: st.Resolution, QBCode: fmt.Sprint(it.Response.StatusCode)}
 			}
 		case qbxml.ItemRecord:
 			n := it.Record.ToNode()

@@ -392,7 +392,7 @@ func TestWriteWaitsForQuickBooks(t *testing.T) {
 		t.Fatalf("waited write: %d %s", a.r.Status, a.r.Body)
 	}
 	// A write QuickBooks rejects answers with QuickBooks' code when waited
-	// for: the name is taken now.
+	// for, and with what to do about it: the name is taken now.
 	go func() {
 		r := e.do("POST", base+"?wait=30s", c.key, `{"name":"Waited For Inc"}`)
 		got <- answer{r: r}
@@ -402,7 +402,8 @@ func TestWriteWaitsForQuickBooks(t *testing.T) {
 	a = <-got
 	var eb struct{ Error map[string]string }
 	json.Unmarshal(a.r.Body, &eb)
-	if a.r.Status != 502 || eb.Error["code"] != "quickbooks" || eb.Error["qbCode"] != "3100" {
+	if a.r.Status != 502 || eb.Error["code"] != "quickbooks" || eb.Error["qbCode"] != "3100" ||
+		!strings.Contains(eb.Error["resolution"], "Choose a name no other record") {
 		t.Errorf("duplicate name: %d %s", a.r.Status, a.r.Body)
 	}
 

@@ -22,7 +22,7 @@ func DefaultUserMessage(code qbconnect.ErrorCode) (msg, resolution string) {
 	case qbconnect.EUnauthorized:
 		return "The credential is missing, unknown or revoked.", "Send a valid credential in the Authorization header as \"Bearer <key>\"."
 	case qbconnect.EForbidden:
-		return "This credential may not do that.", ""
+		return "This credential may not do that.", "Use a credential that may, or ask the organisation's administrator for one."
 	case qbconnect.ETooLarge:
 		return "The request is too large.", "Send a smaller request."
 	case qbconnect.ERateLimited:
@@ -32,7 +32,7 @@ func DefaultUserMessage(code qbconnect.ErrorCode) (msg, resolution string) {
 	case qbconnect.ETimeout:
 		return "The operation did not finish in time.", "Try again later."
 	case qbconnect.EQuickBooks:
-		return "QuickBooks reported an error.", ""
+		return "QuickBooks reported an error.", "Read QuickBooks' reason in the message, correct the request, and send it again."
 	default:
 		return "An internal error occurred. Please try again.", "If it persists, contact support with the request ID."
 	}
@@ -60,12 +60,12 @@ func PublicError(err error) *qbconnect.Error {
 	if qe.Code == "" {
 		qe.Code = qbconnect.EInternal
 	}
+	um, res := DefaultUserMessage(qe.Code)
 	if qe.UserMessage == "" {
-		um, res := DefaultUserMessage(qe.Code)
 		qe.UserMessage = um
-		if qe.Resolution == "" {
-			qe.Resolution = res
-		}
+	}
+	if qe.Resolution == "" {
+		qe.Resolution = res
 	}
 	return qe
 }

@@ -29,6 +29,9 @@ type StatusInfo struct {
 	Retryable bool
 	// UserMessage is a sentence for end users: what happened and what to do.
 	UserMessage string
+	// Resolution says what the application or its user can do about an
+	// error status; empty for Info and Warn.
+	Resolution string
 	// Known is false for codes missing from the table; their fields are
 	// derived from the code's range.
 	Known bool
@@ -37,47 +40,47 @@ type StatusInfo struct {
 // statusTable is the one table of qbXML status codes, sorted by code.
 // Meanings follow Intuit's SDK documentation (reference/intuit-sdk.md §4.5).
 var statusTable = [...]StatusInfo{
-	{0, SeverityInfo, "Status OK", false, "Done.", true},
-	{1, SeverityInfo, "No match: the query found no matching object", false, "QuickBooks has no records that match.", true},
-	{500, SeverityWarn, "One or more objects cannot be found", false, "Some of the requested records were not found in QuickBooks.", true},
-	{501, SeverityWarn, "Object not in this qbXML specification", false, "QuickBooks holds a record this version of the integration cannot read; it was skipped.", true},
-	{510, SeverityWarn, "Object cannot be returned", false, "QuickBooks could not return one of the records.", true},
-	{530, SeverityWarn, "Unsupported field", false, "QuickBooks ignored a field it does not support.", true},
-	{531, SeverityWarn, "Unsupported enum value", false, "QuickBooks ignored a value it does not support.", true},
-	{540, SeverityWarn, "Too many matches (QuickBooks Online Edition)", false, "More records matched than QuickBooks returns at once.", true},
-	{550, SeverityWarn, "Unable to save notes", false, "The record was saved, but its notes were not.", true},
-	{560, SeverityWarn, "Deprecated field used", false, "A field that QuickBooks no longer recommends was used.", true},
-	{570, SeverityWarn, "Cannot link to transaction", false, "The record was saved but could not be linked to a transaction that is already closed.", true},
-	{600, SeverityWarn, "No cleared state to return", false, "QuickBooks has no saved result for that message set.", true},
-	{1000, SeverityError, "Internal error", true, "QuickBooks had an internal error. Try again; if it persists, restart QuickBooks.", true},
-	{1010, SeverityError, "System not available", true, "QuickBooks is not available right now. Try again in a few minutes.", true},
-	{1030, SeverityError, "Unsupported message", false, "This QuickBooks edition does not support the request.", true},
-	{1060, SeverityError, "Invalid request ID", false, "The request was rejected because its ID is too long.", true},
-	{2000, SeverityError, "Authentication failed", false, "QuickBooks rejected the sign-on.", true},
-	{2010, SeverityError, "Access not authorized", false, "QuickBooks did not authorize this application.", true},
-	{2020, SeverityError, "Session authentication required", false, "QuickBooks needs the application to sign on again.", true},
-	{2030, SeverityError, "Unsupported sign-on version", false, "QuickBooks does not support this sign-on version.", true},
-	{2040, SeverityError, "Sign-on internal error", true, "QuickBooks could not complete the sign-on. Try again.", true},
-	{3000, SeverityError, "Invalid object ID", false, "A record ID in the request is not valid.", true},
-	{3010, SeverityError, "Invalid Boolean", false, "A yes/no value in the request is not valid.", true},
-	{3020, SeverityError, "Invalid date", false, "A date in the request is not valid.", true},
-	{3031, SeverityError, "Invalid string range", false, "A From/To range in the request is not valid.", true},
-	{3035, SeverityError, "Invalid time interval", false, "A time interval in the request is not valid.", true},
-	{3100, SeverityError, "Name already in use", false, "A record with this name already exists in QuickBooks. Use a different name.", true},
-	{3120, SeverityError, "Object not found", false, "A record the request refers to does not exist in QuickBooks.", true},
-	{3140, SeverityError, "Invalid reference", false, "The request refers to a QuickBooks record that does not exist (for example a customer or item).", true},
-	{3170, SeverityError, "Error when modifying (list modified by another user)", true, "Someone else is editing this list in QuickBooks. It will be retried shortly.", true},
-	{3171, SeverityError, "Date on or before the closing date", false, "The transaction date is on or before the company's closing date in QuickBooks.", true},
-	{3175, SeverityError, "Object in use", true, "The record is open in QuickBooks. Close it there; the change will be retried.", true},
-	{3176, SeverityError, "Object locked", true, "QuickBooks could not lock the record because it is in use. It will be retried.", true},
-	{3180, SeverityError, "Error when saving", false, "QuickBooks refused to save the record; see its message.", true},
+	{0, SeverityInfo, "Status OK", false, "Done.", "", true},
+	{1, SeverityInfo, "No match: the query found no matching object", false, "QuickBooks has no records that match.", "", true},
+	{500, SeverityWarn, "One or more objects cannot be found", false, "Some of the requested records were not found in QuickBooks.", "", true},
+	{501, SeverityWarn, "Object not in this qbXML specification", false, "QuickBooks holds a record this version of the integration cannot read; it was skipped.", "", true},
+	{510, SeverityWarn, "Object cannot be returned", false, "QuickBooks could not return one of the records.", "", true},
+	{530, SeverityWarn, "Unsupported field", false, "QuickBooks ignored a field it does not support.", "", true},
+	{531, SeverityWarn, "Unsupported enum value", false, "QuickBooks ignored a value it does not support.", "", true},
+	{540, SeverityWarn, "Too many matches (QuickBooks Online Edition)", false, "More records matched than QuickBooks returns at once.", "", true},
+	{550, SeverityWarn, "Unable to save notes", false, "The record was saved, but its notes were not.", "", true},
+	{560, SeverityWarn, "Deprecated field used", false, "A field that QuickBooks no longer recommends was used.", "", true},
+	{570, SeverityWarn, "Cannot link to transaction", false, "The record was saved but could not be linked to a transaction that is already closed.", "", true},
+	{600, SeverityWarn, "No cleared state to return", false, "QuickBooks has no saved result for that message set.", "", true},
+	{1000, SeverityError, "Internal error", true, "QuickBooks had an internal error. Try again; if it persists, restart QuickBooks.", "Send the request again later. If it keeps failing, restart QuickBooks on the company's computer.", true},
+	{1010, SeverityError, "System not available", true, "QuickBooks is not available right now. Try again in a few minutes.", "Send the request again in a few minutes.", true},
+	{1030, SeverityError, "Unsupported message", false, "This QuickBooks edition does not support the request.", "Use another request: this QuickBooks edition or qbXML version does not offer this one.", true},
+	{1060, SeverityError, "Invalid request ID", false, "The request was rejected because its ID is too long.", "Send a requestID of at most 50 characters.", true},
+	{2000, SeverityError, "Authentication failed", false, "QuickBooks rejected the sign-on.", "Link the company again with a new link code.", true},
+	{2010, SeverityError, "Access not authorized", false, "QuickBooks did not authorize this application.", "The QuickBooks administrator must authorise the application again (Edit > Preferences > Integrated Applications > Company Preferences).", true},
+	{2020, SeverityError, "Session authentication required", false, "QuickBooks needs the application to sign on again.", "Send the request again; the connector signs on again by itself.", true},
+	{2030, SeverityError, "Unsupported sign-on version", false, "QuickBooks does not support this sign-on version.", "Update the connector to its current release.", true},
+	{2040, SeverityError, "Sign-on internal error", true, "QuickBooks could not complete the sign-on. Try again.", "Send the request again in a few minutes.", true},
+	{3000, SeverityError, "Invalid object ID", false, "A record ID in the request is not valid.", "Use the record's listId or txnId exactly as the platform returned it.", true},
+	{3010, SeverityError, "Invalid Boolean", false, "A yes/no value in the request is not valid.", "Send true or false.", true},
+	{3020, SeverityError, "Invalid date", false, "A date in the request is not valid.", "Send dates as YYYY-MM-DD.", true},
+	{3031, SeverityError, "Invalid string range", false, "A From/To range in the request is not valid.", "Give a From value that sorts before the To value.", true},
+	{3035, SeverityError, "Invalid time interval", false, "A time interval in the request is not valid.", "Send the interval as QuickBooks writes it, such as PT1H30M.", true},
+	{3100, SeverityError, "Name already in use", false, "A record with this name already exists in QuickBooks. Use a different name.", "Choose a name no other record of the list uses (customers, vendors, employees and other names share one list of names), or change the existing record instead.", true},
+	{3120, SeverityError, "Object not found", false, "A record the request refers to does not exist in QuickBooks.", "Check the ID: the record may have been deleted in QuickBooks. Sync the data type to see what QuickBooks holds now.", true},
+	{3140, SeverityError, "Invalid reference", false, "The request refers to a QuickBooks record that does not exist (for example a customer or item).", "Check the referenced record's ID or full name (list it, such as GET .../customers?name=...) and send the request again with one QuickBooks holds.", true},
+	{3170, SeverityError, "Error when modifying (list modified by another user)", true, "Someone else is editing this list in QuickBooks. It will be retried shortly.", "Nothing to do: the change is tried again by itself. If it keeps failing, ask the people using QuickBooks to close the list.", true},
+	{3171, SeverityError, "Date on or before the closing date", false, "The transaction date is on or before the company's closing date in QuickBooks.", "Use a date after the closing date, or ask the QuickBooks administrator to move the closing date.", true},
+	{3175, SeverityError, "Object in use", true, "The record is open in QuickBooks. Close it there; the change will be retried.", "Close the record in QuickBooks; the change is tried again by itself.", true},
+	{3176, SeverityError, "Object locked", true, "QuickBooks could not lock the record because it is in use. It will be retried.", "Nothing to do: the change is tried again by itself once QuickBooks releases the record.", true},
+	{3180, SeverityError, "Error when saving", false, "QuickBooks refused to save the record; see its message.", "Read QuickBooks' reason in the message, correct the request, and send it again.", true},
 	// Not retryable: the same request carries the same stale EditSequence;
 	// only the caller, reading the record again, can decide the change.
-	{3200, SeverityError, "Out-of-date edit sequence", false, "The record changed in QuickBooks after it was read, so QuickBooks refused this change. Read the record again and send the change with its current editSequence.", true},
-	{3210, SeverityError, "Invalid field value", false, "QuickBooks rejected a value in the request; see its message.", true},
-	{3250, SeverityError, "Feature not enabled", false, "This feature is turned off or not available in this QuickBooks edition.", true},
-	{3260, SeverityError, "Insufficient permission", false, "The QuickBooks user the application logs in as lacks permission. An administrator must grant it.", true},
-	{3261, SeverityError, "No permission to access personal data", false, "The application is not allowed to read personal data. The QuickBooks administrator must allow it under Integrated Applications.", true},
+	{3200, SeverityError, "Out-of-date edit sequence", false, "The record changed in QuickBooks after it was read, so QuickBooks refused this change. Read the record again and send the change with its current editSequence.", "Read the record again and send the change with its current editSequence.", true},
+	{3210, SeverityError, "Invalid field value", false, "QuickBooks rejected a value in the request; see its message.", "Read QuickBooks' reason in the message, correct the value, and send the request again.", true},
+	{3250, SeverityError, "Feature not enabled", false, "This feature is turned off or not available in this QuickBooks edition.", "Turn the feature on in QuickBooks' preferences, or leave it out of the request.", true},
+	{3260, SeverityError, "Insufficient permission", false, "The QuickBooks user the application logs in as lacks permission. An administrator must grant it.", "A QuickBooks administrator must give the user the application logs in as this permission.", true},
+	{3261, SeverityError, "No permission to access personal data", false, "The application is not allowed to read personal data. The QuickBooks administrator must allow it under Integrated Applications.", "The QuickBooks administrator must allow this application to read personal data (Edit > Preferences > Integrated Applications > Company Preferences > Properties).", true},
 }
 
 // Status returns the table entry for code. Codes missing from the table get
@@ -96,12 +99,16 @@ func Status(code int) StatusInfo {
 		s.Severity, s.Meaning, s.UserMessage = SeverityWarn, "Processed; results may not match expectations", "QuickBooks processed the request with a warning."
 	case code >= 2000 && code < 3000:
 		s.Severity, s.Meaning, s.UserMessage = SeverityError, "Not supported for QuickBooks Desktop", "QuickBooks Desktop does not support this request."
+		s.Resolution = "Use another request."
 	case code >= 3000 && code < 3100:
 		s.Severity, s.Meaning, s.UserMessage = SeverityError, "Format error", "QuickBooks could not read a value in the request."
+		s.Resolution = "Read QuickBooks' reason in the message, correct the value, and send the request again."
 	case code >= 9100 && code < 9200:
 		s.Severity, s.Meaning, s.UserMessage = SeverityError, "Macro error", "A macro reference in the request is invalid."
+		s.Resolution = "Define the macro (defMacro) in an earlier request of the same message set, or refer to the record by its ID."
 	default:
 		s.Severity, s.Meaning, s.UserMessage = SeverityError, "Error", "QuickBooks could not process the request."
+		s.Resolution = "Read QuickBooks' reason in the message, correct the request, and send it again."
 	}
 	return s
 }

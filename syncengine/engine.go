@@ -869,14 +869,16 @@ func statusError(se *qbxml.StatusError) *qbconnect.Error {
 	if se.Response.StatusCode == 3200 {
 		code = qbconnect.EConflict
 	}
-	user := se.UserMessage
+	user, resolution := se.UserMessage, se.Resolution
 	if se.Response.StatusCode == iteratorUnknown {
 		user = "QuickBooks ended the query before every page was read; it starts over."
+		resolution = "Nothing to do: the sync reads the data type again by itself."
 	}
 	return &qbconnect.Error{
 		Code:        code,
 		Message:     fmt.Sprintf("%s: QuickBooks status %d: %s", se.Response.Name, se.Response.StatusCode, se.Response.StatusMessage),
 		UserMessage: user,
+		Resolution:  resolution,
 		QBCode:      strconv.Itoa(se.Response.StatusCode),
 		Retryable:   se.Retryable || se.Response.StatusCode == iteratorUnknown,
 	}
