@@ -13454,7 +13454,7 @@ export interface components {
                  *         "message": "QuickBooks answered with an error status; qbCode holds it.",
                  *         "qbCode": "3200",
                  *         "requestId": "req_5f2c9a1b7d3e4f60",
-                 *         "resolution": "",
+                 *         "resolution": "Read QuickBooks' reason in the message, correct the request, and send it again.",
                  *         "userMessage": "QuickBooks reported an error."
                  *       }
                  *     }
