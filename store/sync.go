@@ -1279,12 +1279,13 @@ func (p *SyncPage) insertFresh(rs []*qbconnect.Record, insert string, args []any
 	return err == nil, nil
 }
 
-// copyMinRows is the smallest batch insertFresh copies. A COPY takes two
-// round trips (pgx first asks for the columns' types) where an INSERT
-// takes one: in BenchmarkHundredCompaniesSync, whose pages hold 15
-// records on average, copying every batch cost more PostgreSQL CPU per
-// record than it saved, while 500-record pages (BenchmarkFullSync) ingest
-// 1.2-1.5 times faster copied.
+// copyMinRows is the smallest batch insertFresh copies. A COPY costs more
+// to start than an INSERT (two round trips, the statement then the rows,
+// and a bulk-insert state on the server): in
+// BenchmarkHundredCompaniesSync, whose pages hold 15 records on average,
+// copying every batch cost more PostgreSQL CPU per record than it saved,
+// while 500-record pages (BenchmarkFullSync) ingest 1.2-1.5 times faster
+// copied.
 const copyMinRows = 100
 
 // copyRecords copies rs into records with COPY.
