@@ -108,9 +108,11 @@ func recordSeenInsertSQL(rows int, conflict string) string {
 // (SyncPage.insertNew): INSERT OR IGNORE, with seen as a 13th parameter
 // when withSeen.
 func recordNewSQL(rows int, withSeen bool) string {
-	insert := recordValuesSQL(recordRowColumns, recordRowParams, rows, "")
+	var insert string
 	if withSeen {
 		insert = recordSeenInsertSQL(rows, "")
+	} else {
+		insert = recordValuesSQL(recordRowColumns, recordRowParams, rows, "")
 	}
 	return "INSERT OR IGNORE" + strings.TrimPrefix(insert, "INSERT")
 }

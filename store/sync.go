@@ -1094,11 +1094,7 @@ func (p *SyncPage) upsertBatch() error {
 	}
 	p.args = p.args[:0]
 	for _, r := range uniq {
-		p.args = append(p.args, r.CompanyID, r.Type, r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, r.Active,
-			micros(r.ModifiedAt), p.now, r.Deleted, string(r.Data))
-		if p.seen != 0 {
-			p.args = append(p.args, p.seen)
-		}
+		p.args = p.appendRow(p.args, r)
 	}
 	if p.fresh {
 		all, err := p.insertNew(len(uniq))
@@ -1134,6 +1130,17 @@ func (p *SyncPage) upsertBatch() error {
 	}
 	p.batch = p.batch[:0]
 	return nil
+}
+
+// appendRow appends r's values in the order of recordRowColumns, and the
+// page's seen on a full pass's page, to dst.
+func (p *SyncPage) appendRow(dst []any, r *qbconnect.Record) []any {
+	dst = append(dst, r.CompanyID, r.Type, r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, r.Active,
+		micros(r.ModifiedAt), p.now, r.Deleted, string(r.Data))
+	if p.seen != 0 {
+		dst = append(dst, p.seen)
+	}
+	return dst
 }
 
 // insertNew inserts the n records of p.args on SQLite with INSERT OR
@@ -1296,11 +1303,7 @@ func (p *SyncPage) copyRecords(rs []*qbconnect.Record) error {
 	}
 	rows := make([][]any, len(rs))
 	for i, r := range rs {
-		row := []any{p.company, p.typ, r.ID, r.EditSequence, r.Name, r.RefID, r.TxnDate, r.Active, micros(r.ModifiedAt), p.now, r.Deleted, string(r.Data)}
-		if p.seen != 0 {
-			row = append(row, p.seen)
-		}
-		rows[i] = row
+		rows[i] = p.appendRow(make([]any, 0, len(columns)), r)
 	}
 	_, err := p.tx.copyFrom(p.ctx, "records", columns, rows)
 	return err

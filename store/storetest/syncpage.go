@@ -591,6 +591,7 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 		st := startPassRun(t, e, syncs, org.ID, co, c.typ, "run_"+c.typ)
 		p, err := syncs.BeginSyncPage(ctx, co, c.typ, store.KeyOf(st))
 		must(t, err)
+		defer p.Rollback() // a failed page must not keep the database busy; after Commit it does nothing
 		for i := range c.n {
 			seq := "1"
 			if i == c.changed {
@@ -600,10 +601,7 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 		}
 		next := *st
 		next.Status, next.Pages, next.Fetched = qbconnect.SyncFetching, 1, c.n
-		if err := p.Commit(&next, nil); err != nil {
-			p.Rollback() // a failed page must not keep the database busy
-			t.Fatalf("%s: %v", c.typ, err)
-		}
+		must(t, p.Commit(&next, nil))
 
 		if got, err := e.Records.CountRecords(ctx, co, c.typ); err != nil || got != c.n {
 			t.Fatalf("%s: %d records stored (%v), want %d", c.typ, got, err, c.n)
