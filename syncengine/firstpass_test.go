@@ -1,13 +1,11 @@
 package syncengine_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/control"
-	"github.com/qbconnect/qbconnect/syncengine"
 )
 
 // A type's first pass inserts its records without the upsert's conflict
@@ -30,13 +28,7 @@ func TestARecordWrittenDuringTheFirstSyncIsStoredOnce(t *testing.T) {
 			}
 			// A client's write adds a customer, stored as the write's
 			// completion stores it, before QuickBooks answers the page.
-			added := h.qb(`<CustomerAddRq><CustomerAdd><Name>Written During Co</Name></CustomerAdd></CustomerAddRq>`)
-			written := listID(added)
-			es, _ := added.ChildText("EditSequence")
-			if err := h.env.Records.UpsertRecords(h.ctx, []*qbconnect.Record{{CompanyID: h.conn.CompanyID, Type: "customers", ID: written,
-				EditSequence: es, Name: "Written During Co", Active: true, Data: json.RawMessage(syncengine.RecordJSON(added))}}); err != nil {
-				t.Fatal(err)
-			}
+			written, es := h.writeCustomer("Written During Co")
 			// Someone at QuickBooks then renames it: the page must replace
 			// the stored record, not keep it.
 			h.simNow.Advance(time.Second)

@@ -184,6 +184,21 @@ func (h *harness) process(req string) ([]byte, error) {
 	return resp, err
 }
 
+// writeCustomer adds a customer named name in QuickBooks and stores it as
+// a client's write stores what it wrote (the write's completion), and
+// returns its ListID and EditSequence.
+func (h *harness) writeCustomer(name string) (id, editSequence string) {
+	h.tb.Helper()
+	added := h.qb(`<CustomerAddRq><CustomerAdd><Name>` + name + `</Name></CustomerAdd></CustomerAddRq>`)
+	id, _ = added.ChildText("ListID")
+	editSequence, _ = added.ChildText("EditSequence")
+	if err := h.env.Records.UpsertRecords(h.ctx, []*qbconnect.Record{{CompanyID: h.conn.CompanyID, Type: "customers", ID: id,
+		EditSequence: editSequence, Name: name, Active: true, Data: json.RawMessage(syncengine.RecordJSON(added))}}); err != nil {
+		h.tb.Fatal(err)
+	}
+	return id, editSequence
+}
+
 // qb runs a request directly (a user working in QuickBooks) and returns
 // the first response's first record, failing on an error status.
 func (h *harness) qb(req string) *qbxml.Node {

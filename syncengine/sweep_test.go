@@ -2,7 +2,6 @@ package syncengine_test
 
 import (
 	"database/sql"
-	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -176,13 +175,7 @@ func TestAFullPassKeepsARecordWrittenDuringIt(t *testing.T) {
 				t.Fatal(err)
 			}
 			h.env.Clock.Advance(time.Second)
-			added := h.qb(`<CustomerAddRq><CustomerAdd><Name>Written During Co</Name></CustomerAdd></CustomerAddRq>`)
-			written := listID(added)
-			es, _ := added.ChildText("EditSequence")
-			if err := h.env.Records.UpsertRecords(h.ctx, []*qbconnect.Record{{CompanyID: h.conn.CompanyID, Type: "customers", ID: written,
-				EditSequence: es, Name: "Written During Co", Active: true, Data: json.RawMessage(syncengine.RecordJSON(added))}}); err != nil {
-				t.Fatal(err)
-			}
+			written, _ := h.writeCustomer("Written During Co")
 			if _, _, err := h.env.Control.Complete(h.ctx, l.Operation, control.Report{LeaseID: l.LeaseID, Response: answer}); err != nil {
 				t.Fatal(err)
 			}
