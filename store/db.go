@@ -391,9 +391,18 @@ type tx struct {
 	wake  []string
 	after []func() // see AfterCommit
 	// batch (inTx's transactions) sends the PostgreSQL notifications in
-	// one statement just before commit (flushNotify) rather than one
+	// one statement just before commit (flushPending) rather than one
 	// statement each: they are delivered at commit either way.
 	batch bool
+	// pending are the statements execAtCommit put off until commit.
+	pending []pendingStmt
+}
+
+// pendingStmt is a statement execAtCommit put off: rebound, with its
+// arguments.
+type pendingStmt struct {
+	query string
+	args  []any
 }
 
 // begin starts a write transaction. On PostgreSQL it holds the
@@ -420,8 +429,14 @@ func (db *DB) begin(ctx context.Context) (*tx, error) {
 	return &tx{Tx: stx, db: db, conn: c}, nil
 }
 
-// Commit commits t and hands its connection back.
+// Commit runs the statements execAtCommit put off, commits t and hands
+// its connection back. When one of those statements fails, it rolls t
+// back and returns that statement's error.
 func (t *tx) Commit() error {
+	if err := t.flushPending(context.Background()); err != nil {
+		_ = t.Rollback()
+		return err
+	}
 	err := t.Tx.Commit()
 	t.release()
 	return err
@@ -505,7 +520,7 @@ func (t *tx) notify(ctx context.Context, key string) error {
 	}
 	if strings.HasPrefix(key, connectionsPrefix) {
 		// Ahead of the connector's own key, here (committed) and in the
-		// batch (flushNotify): the poll it wakes must find the connections
+		// batch (flushPending): the poll it wakes must find the connections
 		// it remembers already dropped.
 		t.wake = append([]string{key}, t.wake...)
 	} else {
@@ -519,20 +534,63 @@ func (t *tx) notify(ctx context.Context, key string) error {
 	return nil
 }
 
-// flushNotify sends a batching transaction's PostgreSQL notifications, in
-// one statement.
-func (t *tx) flushNotify(ctx context.Context) error {
-	if !t.batch || t.db.dialect != Postgres || len(t.wake) == 0 {
+// execAtCommit puts query off until t commits: it then runs with the
+// other statements put off, in order, and a batching transaction's
+// notifications, in one round trip to PostgreSQL instead of one each
+// (SQLite, in the process, runs them one by one). It is for a write
+// that nothing later in the transaction reads (a lease's history row, an
+// outcome's) and whose failure fails the transaction: its error comes
+// from Commit, or from inTx.
+func (t *tx) execAtCommit(query string, args ...any) {
+	t.pending = append(t.pending, pendingStmt{t.db.rebind(query), args})
+}
+
+// flushPending runs the statements execAtCommit put off and, in a
+// batching transaction on PostgreSQL, sends the notifications in one
+// statement after them; on PostgreSQL all of it is one round trip.
+func (t *tx) flushPending(ctx context.Context) error {
+	stmts := t.pending
+	t.pending = nil
+	if t.batch && t.db.dialect == Postgres && len(t.wake) > 0 {
+		args := make([]any, 0, 2*len(t.wake))
+		for _, k := range t.wake {
+			args = append(args, t.db.channel, k)
+		}
+		stmts = append(stmts, pendingStmt{t.db.rebind("SELECT pg_notify(?, ?)" + strings.Repeat(", pg_notify(?, ?)", len(t.wake)-1)), args})
+		t.batch = false // sent: Commit must not send them again
+	}
+	switch {
+	case len(stmts) == 0:
+		return nil
+	case t.conn == nil || len(stmts) == 1:
+		for _, st := range stmts {
+			if _, err := t.ExecContext(ctx, st.query, st.args...); err != nil {
+				return fmt.Errorf("at commit: %w", err)
+			}
+		}
 		return nil
 	}
-	args := make([]any, 0, 2*len(t.wake))
-	for _, k := range t.wake {
-		args = append(args, t.db.channel, k)
-	}
-	if _, err := t.exec(ctx, "SELECT pg_notify(?, ?)"+strings.Repeat(", pg_notify(?, ?)", len(t.wake)-1), args...); err != nil {
-		return fmt.Errorf("notify: %w", err)
-	}
-	return nil
+	return t.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("at commit: the connection is a %T, not pgx's", dc)
+		}
+		b := &pgx.Batch{}
+		for _, st := range stmts {
+			b.Queue(st.query, st.args...)
+		}
+		br := c.Conn().SendBatch(ctx, b)
+		for range stmts {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return fmt.Errorf("at commit: %w", err)
+			}
+		}
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("at commit: %w", err)
+		}
+		return nil
+	})
 }
 
 // inTx runs fn in a write transaction and commits it when fn returns nil.
@@ -546,7 +604,7 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 		_ = t.Rollback()
 		return err
 	}
-	if err := t.flushNotify(ctx); err != nil {
+	if err := t.flushPending(ctx); err != nil {
 		_ = t.Rollback()
 		return err
 	}

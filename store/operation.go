@@ -464,13 +464,10 @@ func (q *QueueStore) claim(ctx context.Context, connectorID, connectionID string
 		if err != nil {
 			return fmt.Errorf("lease %s: %w", opID, err)
 		}
-		if _, err := tx.exec(ctx, "INSERT INTO operation_leases (lease_id, op_id, attempt, leased_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-			leaseID, opID, op.Attempts, micros(now), micros(expires)); err != nil {
-			return fmt.Errorf("lease %s: %w", opID, err)
-		}
-		if _, err := tx.exec(ctx, "UPDATE connections SET last_request_at = ? WHERE id = ?", micros(now), connID); err != nil {
-			return fmt.Errorf("lease %s: %w", opID, err)
-		}
+		// Nothing below reads these two: they go with the commit.
+		tx.execAtCommit("INSERT INTO operation_leases (lease_id, op_id, attempt, leased_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+			leaseID, opID, op.Attempts, micros(now), micros(expires))
+		tx.execAtCommit("UPDATE connections SET last_request_at = ? WHERE id = ?", micros(now), connID)
 		// Every process's dispatcher learns that the connector holds a
 		// lease, so that its next poll, wherever it lands, re-offers it
 		// if the answer never reached it (a server died in between).
@@ -754,10 +751,10 @@ func (q *QueueStore) Complete(ctx context.Context, opID, leaseID string, out qbc
 		if out.Response != nil && result != nil && (applied && out.Failure == nil || bytes.Equal(out.Response, result)) {
 			response, isResult = nil, true
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO operation_outcomes (op_id, lease_id, applied, received_at, response, response_is_result, failure)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, opID, leaseID, applied, micros(now), response, isResult, encodeError(out.Failure)); err != nil {
-			return fmt.Errorf("complete %s: %w", opID, err)
-		}
+		// Nothing in the completion reads the outcomes: it goes with the
+		// commit.
+		tx.execAtCommit(`INSERT INTO operation_outcomes (op_id, lease_id, applied, received_at, response, response_is_result, failure)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, opID, leaseID, applied, micros(now), response, isResult, encodeError(out.Failure))
 		// after is the connection as this completion leaves it, read back
 		// by the statement that changes it.
 		after := before

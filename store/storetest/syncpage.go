@@ -559,13 +559,24 @@ func startPassRun(t *testing.T, e *Env, syncs *store.SyncStore, orgID, companyID
 // stored before it, by a write or an earlier attempt, keeps an unchanged
 // one's UpdatedAt, and stores the new ones, in every batch of the page:
 // the batches before the first stored record, the one holding it, and
-// those after it.
+// those after it. The page's record events name every record it stored
+// new as created and the changed one as updated, the unchanged one in
+// neither, also where the batch holding the stored records inserted the
+// others before upserting it.
 func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 	e := NewEnv(t, newDSN(t), store.Options{})
 	syncs := store.NewSyncStore(e.DB)
 	org := e.Org(t, "Lender")
 	conn, _ := e.Linked(t, org.ID, "")
 	co := conn.CompanyID
+	var events []*qbconnect.RecordChanges
+	syncs.OnRecordsChanged(func(_ context.Context, _ qbconnect.EventRecorder, ch *qbconnect.RecordChanges) error {
+		events = append(events, ch)
+		return nil
+	})
+	_, err := store.NewWebhookStore(e.DB).CreateWebhook(ctx, &qbconnect.WebhookEndpoint{OrgID: org.ID, URL: "https://example.test/h",
+		Events: []qbconnect.EventType{qbconnect.EventRecordCreated}})
+	must(t, err)
 	modified := time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		typ                     string
@@ -592,6 +603,7 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 		p, err := syncs.BeginSyncPage(ctx, co, c.typ, store.KeyOf(st))
 		must(t, err)
 		defer p.Rollback() // a failed page must not keep the database busy; after Commit it does nothing
+		events = nil
 		for i := range c.n {
 			seq := "1"
 			if i == c.changed {
@@ -622,6 +634,23 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 			if fresh.Name != fmt.Sprint(i) || fresh.TxnDate != "2026-01-02" || !fresh.UpdatedAt.Equal(e.Clock.Now()) {
 				t.Errorf("%s: a new record is %+v", c.typ, fresh)
 			}
+		}
+		if len(events) != 1 {
+			t.Fatalf("%s: the page reported its changes %d times, want once", c.typ, len(events))
+		}
+		var created []string
+		for i := range c.n {
+			if i != c.unchanged && i != c.changed {
+				created = append(created, rec(i, "1").ID)
+			}
+		}
+		got := events[0]
+		slices.Sort(got.Created)
+		if diff := cmp.Diff(created, got.Created); diff != "" {
+			t.Errorf("%s: created: every record but the two stored before (-want +got):\n%s", c.typ, diff)
+		}
+		if diff := cmp.Diff([]string{rec(c.changed, "2").ID}, got.Updated); diff != "" {
+			t.Errorf("%s: updated: the changed record only (-want +got):\n%s", c.typ, diff)
 		}
 	}
 }
