@@ -95,3 +95,76 @@ func TestLookupsByIDReadOneRowBeforeTheTablesAreAnalysed(t *testing.T) {
 		}
 	}
 }
+
+// TestTheEndOfAPassFindsTheOtherPassesOfItsSyncByIndex: when a pass ends,
+// the store checks whether the other passes of its company's sync are
+// over (to end the sync once). sync_runs holds every pass ever run, and
+// its index on the sync is partial (group_id <> ''): under a generic
+// plan, a lookup by group_id alone cannot use it and read the whole
+// table at every pass's end. With generic plans forced, ending 30 passes
+// of a 31-pass sync goes through the index.
+func TestTheEndOfAPassFindsTheOtherPassesOfItsSyncByIndex(t *testing.T) {
+	dsn := postgresDSN(t)(t)
+	e := storetest.NewEnv(t, dsn+"&plan_cache_mode=force_generic_plan", store.Options{})
+	ctx := context.Background()
+	org := e.Org(t, "Acme")
+	conn, _ := e.Linked(t, org.ID, "")
+	syncs := store.NewSyncStore(e.DB)
+	syncs.OnRunEnd(func(context.Context, qbconnect.EventRecorder, *qbconnect.SyncSummary) error { return nil })
+
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	admin, err := sql.Open("pgx", os.Getenv("QBCONNECT_TEST_POSTGRES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	counts := func() (seq, byGroup int64) {
+		if err := admin.QueryRow(`SELECT t.seq_scan, COALESCE(i.idx_scan, 0) FROM pg_stat_user_tables t
+			LEFT JOIN pg_stat_user_indexes i ON i.relid = t.relid AND i.indexrelname = 'sync_runs_group'
+			WHERE t.schemaname = $1 AND t.relname = 'sync_runs'`, schema).Scan(&seq, &byGroup); err != nil {
+			t.Fatal(err)
+		}
+		return seq, byGroup
+	}
+
+	const passes = 31
+	var states []*qbconnect.SyncState
+	for i := range passes {
+		typ := fmt.Sprintf("type%02d", i)
+		st := &qbconnect.SyncState{CompanyID: conn.CompanyID, OrgID: org.ID, DataType: typ, Status: qbconnect.SyncQueued,
+			RunID: "run_" + typ, Mode: qbconnect.SyncFull, Trigger: qbconnect.TriggerOnDemand}
+		run := &qbconnect.SyncRun{ID: st.RunID, OrgID: org.ID, CompanyID: conn.CompanyID, DataType: typ, Mode: qbconnect.SyncFull,
+			Trigger: qbconnect.TriggerOnDemand, Status: qbconnect.SyncQueued, StartedAt: e.Clock.Now(), SyncID: "sync_1"}
+		st, _, err := syncs.StartSyncPass(ctx, st, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		states = append(states, st)
+	}
+	seqBefore, groupBefore := counts()
+	for _, st := range states[:passes-1] {
+		done := *st
+		done.Status = qbconnect.SyncComplete
+		now := e.Clock.Now()
+		if err := syncs.SaveSyncState(ctx, &done, &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncComplete, FinishedAt: &now},
+			store.KeyOf(st)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An idle connection publishes its statistics within about ten
+	// seconds.
+	wait.For(t, "every pass end counted", 30*time.Second, func() (bool, string) {
+		seq, byGroup := counts()
+		if seq-seqBefore+byGroup-groupBefore < passes-1 {
+			return false, fmt.Sprintf("%d pass ends scanned sync_runs %d times and sync_runs_group %d times", passes-1, seq-seqBefore, byGroup-groupBefore)
+		}
+		return true, ""
+	})
+	if seq, _ := counts(); seq-seqBefore >= passes-1 {
+		t.Errorf("%d pass ends read the whole of sync_runs %d times; want them to go through sync_runs_group", passes-1, seq-seqBefore)
+	}
+}

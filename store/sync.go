@@ -438,24 +438,33 @@ func (s *SyncStore) passEnded(ctx context.Context, tx *tx, st *qbconnect.SyncSta
 // sync's row is locked first, so that of two passes ending at once the
 // second to commit sees the first ended: the sync ends exactly once.
 func (s *SyncStore) syncEnded(ctx context.Context, tx *tx, runID string) (*qbconnect.SyncSummary, error) {
-	var groupID string
-	if err := tx.queryRow(ctx, "SELECT group_id FROM sync_runs WHERE id = ?", runID).Scan(&groupID); err != nil || groupID == "" {
-		if err == sql.ErrNoRows {
-			err = nil
-		}
-		return nil, err
-	}
-	sum := &qbconnect.SyncSummary{ID: groupID, DataTypes: []qbconnect.SyncTypeSummary{}}
+	// The sync of the pass, locked; a run's sync never changes.
+	sum := &qbconnect.SyncSummary{DataTypes: []qbconnect.SyncTypeSummary{}}
 	var started int64
 	var ended sql.NullInt64
-	if err := tx.queryRow(ctx, "SELECT org_id, company_id, trigger_by, started_at, ended_at FROM sync_groups WHERE id = ?"+s.db.forUpdate("FOR UPDATE"),
-		groupID).Scan(&sum.OrgID, &sum.CompanyID, &sum.Trigger, &started, &ended); err != nil {
+	err := tx.queryRow(ctx, `SELECT g.id, g.org_id, g.company_id, g.trigger_by, g.started_at, g.ended_at FROM sync_groups g
+		JOIN sync_runs r ON r.group_id = g.id WHERE r.id = ?`+s.db.forUpdate("FOR UPDATE OF g"),
+		runID).Scan(&sum.ID, &sum.OrgID, &sum.CompanyID, &sum.Trigger, &started, &ended)
+	if err == sql.ErrNoRows || err == nil && ended.Valid {
+		return nil, nil // no sync, or ended already
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sync of run %s: %w", runID, err)
+	}
+	groupID := sum.ID
+	// Most passes end while others of the sync are under way: one probe,
+	// in a statement of its own so that it sees what committed while the
+	// lock was awaited, before reading every pass. (group_id <> '' lets a
+	// generic plan use the partial index sync_runs_group.)
+	var underWay bool
+	if err := tx.queryRow(ctx, "SELECT EXISTS (SELECT 1 FROM sync_runs WHERE group_id = ? AND group_id <> '' AND status NOT IN (?, ?))",
+		groupID, qbconnect.SyncComplete, qbconnect.SyncFailed).Scan(&underWay); err != nil {
 		return nil, fmt.Errorf("sync %s: %w", groupID, err)
 	}
-	if ended.Valid {
+	if underWay {
 		return nil, nil
 	}
-	rows, err := tx.query(ctx, "SELECT id, type, mode, full_reason, status, error, pages, fetched, deleted FROM sync_runs WHERE group_id = ? ORDER BY type", groupID)
+	rows, err := tx.query(ctx, "SELECT id, type, mode, full_reason, status, error, pages, fetched, deleted FROM sync_runs WHERE group_id = ? AND group_id <> '' ORDER BY type", groupID)
 	if err != nil {
 		return nil, fmt.Errorf("sync %s: %w", groupID, err)
 	}

@@ -431,7 +431,10 @@ func newFleet(b *testing.B, dsn, file string, n int) *fleet {
 		}
 		opts.MaxConns = n
 	}
-	f := &fleet{env: platformtest.New(b, platformtest.Options{DSN: dsn, Store: opts, Engine: syncengine.Config{MaxReturned: 500}})}
+	// Webhooks wired as serve wires them: every pass and every company's
+	// sync ends with its event recorded in the page's transaction.
+	f := &fleet{env: platformtest.New(b, platformtest.Options{DSN: dsn, Store: opts, Engine: syncengine.Config{MaxReturned: 500},
+		Webhooks: &platformtest.WebhookOptions{}})}
 	f.eng = f.env.Engine
 	simNow := clocktest.New(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
 	for i := range n {
