@@ -187,10 +187,6 @@ func postRetried[T any](ctx context.Context, c *Client, path string, q url.Value
 	}
 	var resp T
 	if err := c.retry(ctx, func() error {
-		// Each attempt decodes afresh: nothing of an answer that broke
-		// off (a next item) survives into the retry's.
-		var zero T
-		resp = zero
 		_, err := c.do(ctx, http.MethodPost, path, q, body, true, &resp)
 		return err
 	}); err != nil {
