@@ -85,6 +85,17 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return invalid("Content-Type must be application/json, not %q", ct)
 	}
+	// Other query parameters are ignored, as they always were: a
+	// connector that asks for its next item (?next=1) from a platform
+	// that predates it gets an answer without one.
+	var next bool
+	switch v := r.URL.Query().Get(gateway.QueryNext); v {
+	case "1", "true":
+		next = true
+	case "", "0", "false":
+	default:
+		return invalid("next must be 1 or 0, not %q", v)
+	}
 	// The item must be one of the connector's before a byte of the body
 	// is read: a body is up to MaxResultDecoded once inflated.
 	// A refused body is not drained either (net/http would read up to
@@ -105,13 +116,22 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request) error {
 	if err := unmarshalStrict(data, &res, false); err != nil {
 		return err
 	}
-	res.ItemID = op.ID
+	res.ItemID, res.Next = op.ID, next
 	if err := control.ValidateResult(res); err != nil {
 		return err
 	}
 	ack, err := s.ctl.RecordResult(r.Context(), c, op, res)
 	if err != nil {
 		return err
+	}
+	if next {
+		// Asked, the answer says "next": null rather than nothing when
+		// there is no item, so that it is told from an older platform's.
+		writeJSON(w, http.StatusOK, struct {
+			*gateway.ResultAck
+			Next *gateway.WorkItem `json:"next"`
+		}{ack, ack.Next})
+		return nil
 	}
 	writeJSON(w, http.StatusOK, ack)
 	return nil

@@ -460,7 +460,8 @@ func (a *Agent) Run(ctx context.Context) error {
 
 // pollLoop polls for work, one request per pass, until ctx ends. It backs
 // off exponentially with jitter after a failure, honours Retry-After, and
-// resets after a success.
+// resets after a success. A polled item's result asks for the next item,
+// and so on while the answers bring one.
 func (a *Agent) pollLoop(ctx context.Context) {
 	failures := 0
 	for ctx.Err() == nil {
@@ -497,7 +498,12 @@ func (a *Agent) pollLoop(ctx context.Context) {
 			a.qb.CloseIdle(ctx, time.Now(), a.opt.IdleSession)
 			continue
 		}
-		a.handle(ctx, resp.Item, false)
+		// Each result's answer carries the next item while there is one
+		// (a sync's pages): it runs without a poll, one round trip per
+		// item. The loop polls again once an answer brings none.
+		for it := resp.Item; it != nil && ctx.Err() == nil; {
+			it = a.handle(ctx, it, false)
+		}
 	}
 }
 

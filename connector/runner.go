@@ -27,9 +27,14 @@ func messageSetIDFor(it *gateway.WorkItem) string {
 
 // handle runs a work item (or delivers the answer the journal already has
 // for it). fromJournal says the item comes from the journal after a
-// restart rather than from a poll: a failure recorded then is delivered as
-// it is instead of running the item again.
-func (a *Agent) handle(ctx context.Context, it *gateway.WorkItem, fromJournal bool) {
+// restart rather than from the platform: a failure recorded then is
+// delivered as it is instead of running the item again.
+//
+// An item from the platform is delivered asking for the next one, which
+// handle returns: the caller runs it as it would a polled one (nil means
+// poll). An item from the journal asks for none, since other answers of
+// the journal may wait to be delivered before any new item is taken.
+func (a *Agent) handle(ctx context.Context, it *gateway.WorkItem, fromJournal bool) *gateway.WorkItem {
 	log := a.log.With("item", it.ID, "connection", it.ConnectionID, "kind", it.Kind, "attempt", it.Attempt)
 	lf := a.linked(it.ConnectionID)
 	if lf == nil {
@@ -47,7 +52,7 @@ func (a *Agent) handle(ctx context.Context, it *gateway.WorkItem, fromJournal bo
 		// Without the journal nothing may reach QuickBooks: the lease runs
 		// out and the item is offered again.
 		log.Error("connector: cannot journal the work item; not running it", "err", err)
-		return
+		return nil
 	}
 	log.Debug("connector: item received")
 	stop := a.keepLease(ctx, it)
@@ -60,7 +65,7 @@ func (a *Agent) handle(ctx context.Context, it *gateway.WorkItem, fromJournal bo
 		// Decided before the crash; deliver it.
 	case e.SentAt != nil && e.MessageSetID != "":
 		if lf == nil {
-			return
+			return nil
 		}
 		a.recoverItem(ctx, lf, e, log)
 	case lf == nil:
@@ -68,7 +73,7 @@ func (a *Agent) handle(ctx context.Context, it *gateway.WorkItem, fromJournal bo
 			UserMessage: "This company file is not linked on this computer.", Resolution: "Link it again with a new link code."}
 		if err := a.jr.Answer(ctx, e.ItemID, nil, f, 0, false); err != nil {
 			log.Error("connector: journal", "err", err)
-			return
+			return nil
 		}
 	case a.candidateAsking(lf.ConnectionID) && e.SentAt == nil:
 		// The new version asks QuickBooks about this file now; the running
@@ -80,7 +85,7 @@ func (a *Agent) handle(ctx context.Context, it *gateway.WorkItem, fromJournal bo
 			Resolution:  "Answer QuickBooks' window; the work runs right after.", NeedsUser: true, Retryable: true}
 		if err := a.jr.Answer(ctx, e.ItemID, nil, f, 0, false); err != nil {
 			log.Error("connector: journal", "err", err)
-			return
+			return nil
 		}
 	case lf.Paused:
 		c := OwnCondition(CondPaused)
@@ -88,21 +93,22 @@ func (a *Agent) handle(ctx context.Context, it *gateway.WorkItem, fromJournal bo
 			Resolution: c.Resolution, NeedsUser: true, Retryable: true}
 		if err := a.jr.Answer(ctx, e.ItemID, nil, f, 0, false); err != nil {
 			log.Error("connector: journal", "err", err)
-			return
+			return nil
 		}
 	default:
 		if e.Failure != nil {
 			if err := a.jr.ForgetFailure(ctx, e.ItemID); err != nil {
 				log.Error("connector: journal", "err", err)
-				return
+				return nil
 			}
 		}
 		a.runItem(ctx, lf, e, log)
 	}
 	if ctx.Err() != nil {
-		return
+		return nil
 	}
-	a.deliver(ctx, e.ItemID, it.LeaseID)
+	next, _ := a.deliver(ctx, e.ItemID, it.LeaseID, !fromJournal)
+	return next
 }
 
 // runItem sends the item's request to QuickBooks and journals the answer.
@@ -224,32 +230,49 @@ func (a *Agent) recoverItem(ctx context.Context, lf *LinkedFile, e *Entry, log *
 
 // deliver posts the journaled answer of an item with lease leaseID and
 // marks it reported once the platform acknowledged it (also when the
-// platform ignored it as a duplicate or for a stale lease).
-func (a *Agent) deliver(ctx context.Context, itemID, leaseID string) error {
+// platform ignored it as a duplicate or for a stale lease). With next it
+// asks for the connector's next item and returns the one the answer
+// carries, or nil.
+//
+// The returned item is the platform's only copy of that lease's offer:
+// should the connector stop before journalling it, its next poll is
+// offered the item again (the platform re-offers what a polling connector
+// still holds), so nothing is lost; and it runs through handle, whose
+// journal records the message-set ID before QuickBooks sees the request,
+// so nothing is written twice.
+func (a *Agent) deliver(ctx context.Context, itemID, leaseID string, next bool) (*gateway.WorkItem, error) {
 	e, err := a.jr.Get(ctx, itemID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !e.Answered() {
-		return nil
+		return nil, nil
 	}
-	r := gateway.Result{ItemID: e.ItemID, LeaseID: leaseID, Failure: e.Failure, DurationMillis: e.Duration.Milliseconds()}
+	r := gateway.Result{ItemID: e.ItemID, LeaseID: leaseID, Failure: e.Failure, DurationMillis: e.Duration.Milliseconds(), Next: next}
 	if e.Response != nil {
 		r.Response = *e.Response
 	}
 	ack, err := a.gw.PostResult(ctx, r)
 	switch code := gateway.CodeOf(err); {
 	case err == nil:
-		a.log.Debug("connector: result posted", "item", itemID, "applied", ack.Applied, "status", ack.Status)
+		a.log.Debug("connector: result posted", "item", itemID, "applied", ack.Applied, "status", ack.Status, "next", ack.Next != nil)
 	case code == gateway.CodeNotFound || code == gateway.CodeInvalid || code == gateway.CodeTooLarge:
 		a.log.Error("connector: the platform refused the result; dropping it", "item", itemID, "err", err)
 	default:
 		if ctx.Err() == nil {
 			a.log.Warn("connector: posting the result failed; it stays in the journal", "item", itemID, "err", err)
 		}
-		return err
+		return nil, err
 	}
-	return a.jr.Reported(ctx, itemID)
+	if err := a.jr.Reported(ctx, itemID); err != nil {
+		// Not marked: the answer is posted again before the next poll,
+		// which re-offers the item this answer carried.
+		return nil, err
+	}
+	if ack == nil {
+		return nil, nil
+	}
+	return ack.Next, nil
 }
 
 // deliverAnswers posts every answered item the platform has not
@@ -264,7 +287,7 @@ func (a *Agent) deliverAnswers(ctx context.Context) error {
 		if !e.Answered() {
 			continue
 		}
-		if err := a.deliver(ctx, e.ItemID, e.LeaseID); err != nil {
+		if _, err := a.deliver(ctx, e.ItemID, e.LeaseID, false); err != nil {
 			return err
 		}
 	}

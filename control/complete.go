@@ -267,7 +267,12 @@ func ValidateResult(r gateway.Result) error {
 }
 
 // RecordResult records the outcome r of op, one of c's work items (see
-// OwnOperation), once ValidateResult passed it.
+// OwnOperation), once ValidateResult passed it. With r.Next, an applied
+// result's answer carries the connector's next item, leased (nextItem);
+// a result that was not applied (a repeat whose first answer was lost,
+// or a stale lease) carries none: the connector polls, and the poll
+// re-offers whatever is still leased to it, such as an item the lost
+// answer carried.
 func (p *Plane) RecordResult(ctx context.Context, c *qbconnect.Connector, op *qbconnect.Operation, r gateway.Result) (*gateway.ResultAck, error) {
 	rep := Report{LeaseID: r.LeaseID, Failure: r.Failure}
 	if r.Failure == nil {
@@ -281,5 +286,15 @@ func (p *Plane) RecordResult(ctx context.Context, c *qbconnect.Connector, op *qb
 		p.cfg.Logger.InfoContext(ctx, "gateway: result recorded but not applied (duplicate or stale lease)",
 			"connector", c.ID, "op", op.ID, "lease", r.LeaseID, "status", done.Status)
 	}
-	return &gateway.ResultAck{Applied: applied, Status: string(done.Status)}, nil
+	ack := &gateway.ResultAck{Applied: applied, Status: string(done.Status)}
+	if r.Next && applied {
+		next, err := p.nextItem(ctx, c)
+		if err != nil {
+			// The result stands; the connector polls for its next item,
+			// and the poll re-offers one leased before the error.
+			p.cfg.Logger.ErrorContext(ctx, "gateway: leasing the next item with a result's answer", "connector", c.ID, "op", op.ID, "err", err)
+		}
+		ack.Next = next
+	}
+	return ack, nil
 }

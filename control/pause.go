@@ -58,12 +58,24 @@ func (l *pauseLedger) tell(connectorID string, sigs map[string]pauseSignature) {
 func (l *pauseLedger) stale(connectorID string, sigs map[string]pauseSignature) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	told, ok := l.told[connectorID]
-	if !ok || sameSignatures(told, sigs) {
+	if !l.changedLocked(connectorID, sigs) {
 		return false
 	}
 	l.told[connectorID] = sigs
 	return true
+}
+
+// changed is stale without counting the connector as told: a result's
+// answer leaves the telling to the poll it then makes.
+func (l *pauseLedger) changed(connectorID string, sigs map[string]pauseSignature) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.changedLocked(connectorID, sigs)
+}
+
+func (l *pauseLedger) changedLocked(connectorID string, sigs map[string]pauseSignature) bool {
+	told, ok := l.told[connectorID]
+	return ok && !sameSignatures(told, sigs)
 }
 
 // legacyLevel records a legacy connector's reported level and returns the

@@ -2,6 +2,8 @@ package control
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
@@ -58,11 +60,7 @@ func (p *Plane) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dura
 	if err != nil {
 		return nil, err
 	}
-	list := make([]*qbconnect.Connection, 0, len(conns))
-	for _, conn := range conns {
-		list = append(list, conn)
-	}
-	before := signatures(list)
+	before := signatures(slices.Collect(maps.Values(conns)))
 	if p.pauses.stale(c.ID, before) {
 		// Changed while the connector was busy: it hears it now.
 		return &gateway.PollResponse{ReportState: true}, nil
@@ -80,17 +78,12 @@ func (p *Plane) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dura
 		// the lease time-out, which would hold up the whole queue of its
 		// companies.
 		woken := p.cfg.Dispatch.Wait(c.ID)
-		lease, n, err := p.cfg.Dispatch.Claim(ctx, c.ID, p.cfg.LeaseTTL, first)
+		item, err := p.claim(ctx, c, conns, first)
 		if err != nil {
 			return nil, err
 		}
-		if n > 0 {
-			p.cfg.Observer.LeasesReoffered(n)
-			p.cfg.Logger.InfoContext(ctx, "gateway: connector polled while holding a lease; its item is offered again",
-				"connector", c.ID, "leases", n)
-		}
-		if lease != nil {
-			return p.workItem(ctx, c, lease, conns)
+		if item != nil {
+			return &gateway.PollResponse{Item: item}, nil
 		}
 		if p.cfg.OnPollWait != nil {
 			p.cfg.OnPollWait(c.ID)
@@ -116,7 +109,46 @@ func (p *Plane) poll(ctx context.Context, c *qbconnect.Connector, wait time.Dura
 	}
 }
 
-func (p *Plane) workItem(ctx context.Context, c *qbconnect.Connector, lease *qbconnect.Lease, conns map[string]*qbconnect.Connection) (*gateway.PollResponse, error) {
+// claim leases the connector's next runnable item, or returns nil. With
+// reoffer (a poll's first claim) it first ends the connector's live
+// leases, whose items it lost; the claim for a result's next item
+// (nextItem) does not, since that connector just finished its item.
+func (p *Plane) claim(ctx context.Context, c *qbconnect.Connector, conns map[string]*qbconnect.Connection, reoffer bool) (*gateway.WorkItem, error) {
+	lease, n, err := p.cfg.Dispatch.Claim(ctx, c.ID, p.cfg.LeaseTTL, reoffer)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		p.cfg.Observer.LeasesReoffered(n)
+		p.cfg.Logger.InfoContext(ctx, "gateway: connector polled while holding a lease; its item is offered again",
+			"connector", c.ID, "leases", n)
+	}
+	if lease == nil {
+		return nil, nil
+	}
+	return p.workItem(ctx, c, lease, conns)
+}
+
+// nextItem leases the connector's next item for the answer to a result it
+// posted with Result.Next: the poll's claim, without waiting and without
+// its re-offer. Every rule of a poll's lease holds (one item in flight per
+// connector, nothing for a paused, needs-user or unlinked connection,
+// priorities), for they are the claim's. It returns nil when the
+// connector's connections changed since it was last told, so that the
+// connector polls and hears of the change (PollResponse.ReportState)
+// before it runs more.
+func (p *Plane) nextItem(ctx context.Context, c *qbconnect.Connector) (*gateway.WorkItem, error) {
+	conns, err := p.connectorConnections(ctx, c, true)
+	if err != nil {
+		return nil, err
+	}
+	if p.pauses.changed(c.ID, signatures(slices.Collect(maps.Values(conns)))) {
+		return nil, nil
+	}
+	return p.claim(ctx, c, conns, false)
+}
+
+func (p *Plane) workItem(ctx context.Context, c *qbconnect.Connector, lease *qbconnect.Lease, conns map[string]*qbconnect.Connection) (*gateway.WorkItem, error) {
 	op := lease.Operation
 	conn := conns[op.ConnectionID]
 	if conn == nil { // linked since the poll began
@@ -133,7 +165,7 @@ func (p *Plane) workItem(ctx context.Context, c *qbconnect.Connector, lease *qbc
 		p.cfg.Observer.ItemWaited(max(p.cfg.Now().Sub(ready), 0))
 	}
 	p.cfg.Logger.DebugContext(ctx, "gateway: item leased", "connector", c.ID, "op", op.ID, "lease", lease.LeaseID)
-	return &gateway.PollResponse{Item: &gateway.WorkItem{
+	return &gateway.WorkItem{
 		ID:             op.ID,
 		LeaseID:        lease.LeaseID,
 		ConnectionID:   op.ConnectionID,
@@ -145,7 +177,7 @@ func (p *Plane) workItem(ctx context.Context, c *qbconnect.Connector, lease *qbc
 		Attempt:        op.Attempts,
 		LeaseExpiresAt: lease.ExpiresAt,
 		Deadline:       op.Deadline,
-	}}, nil
+	}, nil
 }
 
 // OwnOperation returns operation id if it belongs to one of the

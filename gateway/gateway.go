@@ -31,6 +31,10 @@ const (
 	PathState  = PathPrefix + "/state"
 )
 
+// QueryNext is the query parameter with which a result post asks for the
+// connector's next work item (Result.Next): ?next=1.
+const QueryNext = "next"
+
 // Limits of the protocol. The platform rejects larger requests with 413.
 const (
 	// MaxPollWait is the longest a poll waits for work before answering
@@ -226,6 +230,12 @@ type Result struct {
 	Failure  *Failure `json:"failure,omitempty"`
 	// Duration is how long QuickBooks took, for the platform's metrics.
 	DurationMillis int64 `json:"durationMs,omitempty"`
+	// Next asks the platform to lease the connector's next work item and
+	// answer it in ResultAck.Next, so that a connector busy with a sync
+	// makes one round trip per item instead of a result and a poll. It
+	// travels in the query (?next=1), which a platform that predates it
+	// ignores: its answer has no Next, and the connector polls.
+	Next bool `json:"-"`
 }
 
 // Validate reports what is wrong with a result before it is sent.
@@ -248,9 +258,17 @@ func (r *Result) Validate() error {
 // ResultAck answers a posted result. Applied is false when the item already
 // had an outcome (a repeated post, or a post for a lease that was re-offered):
 // the result was recorded and ignored, and the connector must not retry it.
+//
+// Next is the connector's next work item, leased to it as a poll leases
+// one, when the result was posted with Result.Next; the connector runs it
+// without polling. It is nil when there is nothing to run now, when the
+// result was not applied (the connector polls, and a poll re-offers an
+// item leased in an answer that was lost), and from a platform that
+// predates it.
 type ResultAck struct {
-	Applied bool   `json:"applied"`
-	Status  string `json:"status"` // the item's status after the post
+	Applied bool      `json:"applied"`
+	Status  string    `json:"status"` // the item's status after the post
+	Next    *WorkItem `json:"next,omitempty"`
 }
 
 // LeaseRequest extends the lease of a work item that takes long to run, so
@@ -361,6 +379,7 @@ type Service interface {
 	// A response with a nil Item means no work; it is never (nil, nil).
 	Poll(ctx context.Context, req PollRequest) (*PollResponse, error)
 	// PostResult records a work item's outcome. It is idempotent by item.
+	// With r.Next it also leases the connector's next item (ResultAck.Next).
 	PostResult(ctx context.Context, r Result) (*ResultAck, error)
 	// ExtendLease extends the lease of an item still running. Code
 	// "conflict" when the lease is no longer current: the item was offered

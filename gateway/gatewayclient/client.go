@@ -147,13 +147,20 @@ func (c *Client) Poll(ctx context.Context, req gateway.PollRequest) (*gateway.Po
 
 // PostResult posts a work item's outcome, gzip-compressed when large, and
 // retries temporary failures (honouring Retry-After): the platform applies a
-// result at most once.
+// result at most once. With r.Next it asks for the connector's next item
+// (?next=1); a retry whose first answer was lost is not applied and brings
+// no item, and the connector's next poll is offered the item that answer
+// carried.
 func (c *Client) PostResult(ctx context.Context, r gateway.Result) (*gateway.ResultAck, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
 	path := strings.Replace(gateway.PathResult, "{itemId}", url.PathEscape(r.ItemID), 1)
-	return postRetried[gateway.ResultAck](ctx, c, path, r, true)
+	var q url.Values
+	if r.Next {
+		q = url.Values{gateway.QueryNext: {"1"}}
+	}
+	return postRetried[gateway.ResultAck](ctx, c, path, q, r, true)
 }
 
 // ExtendLease extends a work item's lease, retrying temporary failures.
@@ -162,25 +169,25 @@ func (c *Client) ExtendLease(ctx context.Context, req gateway.LeaseRequest) (*ga
 		return nil, errors.New("extend lease: item ID and lease ID are required")
 	}
 	path := strings.Replace(gateway.PathLease, "{itemId}", url.PathEscape(req.ItemID), 1)
-	return postRetried[gateway.LeaseResponse](ctx, c, path, req, false)
+	return postRetried[gateway.LeaseResponse](ctx, c, path, nil, req, false)
 }
 
 // ReportState reports the connector's state, retrying temporary failures.
 func (c *Client) ReportState(ctx context.Context, s gateway.State) (*gateway.StateResponse, error) {
-	return postRetried[gateway.StateResponse](ctx, c, gateway.PathState, s, false)
+	return postRetried[gateway.StateResponse](ctx, c, gateway.PathState, nil, s, false)
 }
 
 // postRetried posts v as JSON (gzip-compressed when compress and large)
-// with the connector's credential, retrying temporary failures, and
-// decodes the answer.
-func postRetried[T any](ctx context.Context, c *Client, path string, v any, compress bool) (*T, error) {
+// to path with query q (nil for none) and the connector's credential,
+// retrying temporary failures, and decodes the answer.
+func postRetried[T any](ctx context.Context, c *Client, path string, q url.Values, v any, compress bool) (*T, error) {
 	body, err := c.encode(v, compress)
 	if err != nil {
 		return nil, err
 	}
 	var resp T
 	if err := c.retry(ctx, func() error {
-		_, err := c.do(ctx, http.MethodPost, path, nil, body, true, &resp)
+		_, err := c.do(ctx, http.MethodPost, path, q, body, true, &resp)
 		return err
 	}); err != nil {
 		return nil, err
@@ -389,7 +396,7 @@ func (c *Client) RequestSync(ctx context.Context, connectionID string) (*gateway
 	if err != nil {
 		return nil, err
 	}
-	return postRetried[gateway.SyncResponse](ctx, c, path, struct{}{}, false)
+	return postRetried[gateway.SyncResponse](ctx, c, path, nil, struct{}{}, false)
 }
 
 // Unlink implements gateway.Control.

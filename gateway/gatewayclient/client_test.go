@@ -348,3 +348,43 @@ func TestNewClientRejectsBadURLs(t *testing.T) {
 		}
 	}
 }
+
+func TestPostResultAsksForTheNextItemInTheQueryAndDecodesIt(t *testing.T) {
+	rs, srv := newRecordingServer(t,
+		jsonAnswer(200, `{"applied":true,"status":"Success","next":{"id":"op_2","leaseId":"lse_2","connectionId":"con_1","companyId":"cmp_1","file":{"path":"C:\\a.qbw","companyName":"Acme"},"kind":"sync","request":"<QBXML/>","attempt":1,"leaseExpiresAt":"2026-11-29T10:15:00Z"}}`),
+		jsonAnswer(200, `{"applied":true,"status":"Success","next":null}`),
+		// A platform that predates next ignores the query parameter.
+		jsonAnswer(200, `{"applied":true,"status":"Success"}`),
+		jsonAnswer(200, `{"applied":true,"status":"Success"}`),
+	)
+	c := newTestClient(t, srv.URL, Options{Credential: "qbc_x"})
+	post := func(next bool) *gateway.ResultAck {
+		t.Helper()
+		ack, err := c.PostResult(context.Background(), gateway.Result{ItemID: "op_1", LeaseID: "lse_1", Response: "<QBXML/>", Next: next})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack
+	}
+	want := &gateway.WorkItem{ID: "op_2", LeaseID: "lse_2", ConnectionID: "con_1", CompanyID: "cmp_1",
+		File: gateway.FileIdentity{Path: `C:\a.qbw`, CompanyName: "Acme"}, Kind: "sync", Request: "<QBXML/>", Attempt: 1,
+		LeaseExpiresAt: time.Date(2026, 11, 29, 10, 15, 0, 0, time.UTC)}
+	if diff := cmp.Diff(want, post(true).Next); diff != "" {
+		t.Errorf("next item (-want +got):\n%s", diff)
+	}
+	for i, next := range []bool{true, true, false} {
+		if ack := post(next); ack.Next != nil || !ack.Applied {
+			t.Errorf("answer %d = %+v, want applied without a next item", i+2, ack)
+		}
+	}
+	var queries []string
+	for _, r := range rs.requests() {
+		queries = append(queries, r.Query)
+		if strings.Contains(r.Body, "next") {
+			t.Errorf("the body carries next: %s", r.Body)
+		}
+	}
+	if diff := cmp.Diff([]string{"next=1", "next=1", "next=1", ""}, queries); diff != "" {
+		t.Errorf("queries (-want +got):\n%s", diff)
+	}
+}
