@@ -22,6 +22,10 @@ func onHandAndCost(tb testing.TB, f *File, item string) string {
 // The avg cost "is calculated by QuickBooks based on the cost of receipt
 // (and adjustment) transactions" and a sale uses it without changing it
 // (http://www.sleeter.com/blog/2011/02/understanding-quickbooks-inventory-cost/).
+// An item receipt does the same as a bill: "for each inventory item on the
+// receipt, QuickBooks adjusts the quantity in stock ... and recalculates the
+// item's average cost"
+// (http://support.quickbooks.intuit.com/support/pages/inproducthelp/Core/QB2K12/ContentPackage/Core/Purchase_Orders/task_po_receive.html).
 // Deleting, voiding or modifying a transaction takes back what it moved.
 // QuickBooks recomputes the average cost from the item's whole history when
 // an older transaction changes; the simulator takes the change out and puts
