@@ -141,7 +141,9 @@ func (g *generator) stockPurchase(t time.Time, n int) ([]*qbxml.Node, int64) {
 		amt := cost * int64(qty)
 		g.move(s, stockEvent{t: t, qty: float64(qty), value: float64(amt) / 100, costed: true})
 		lines = append(lines, qbxml.NewNode("ItemLineRet", qbxml.NewText("TxnLineID", g.f.ids.newID(t)), s.el("ItemRef"), qbxml.NewText("Desc", s.desc),
-			qbxml.NewText("Quantity", strconv.Itoa(qty)), qbxml.NewText("Cost", formatCents(cost)), qbxml.NewText("Amount", formatCents(amt))))
+			qbxml.NewText("Quantity", strconv.Itoa(qty)), qbxml.NewText("Cost", formatCents(cost)), qbxml.NewText("Amount", formatCents(amt)),
+			// The processor gives a line without a code its item's (fill.go).
+			g.taxCode.el("SalesTaxCodeRef")))
 		sum += amt
 	}
 	return lines, sum

@@ -75,12 +75,23 @@ type stockLine struct {
 // entered: purchases (bills, item receipts) add units at their cost and
 // move the average cost, sales take units away at it, counts add or take
 // units at it (see TestItemLinesMoveQuantityOnHandAndAverageCost for the
-// sources). No part is ever short: nothing is sold that is not on hand.
+// sources). No part is ever short: nothing is sold that is not on hand,
+// even in a company that sells far more than it buys.
 func TestGeneratedInventoryAgreesWithItsTransactions(t *testing.T) {
-	f := generated(t, fullCompany())
+	sellsMore := smallCompany()
+	sellsMore.Invoices, sellsMore.SalesReceipts, sellsMore.Bills, sellsMore.BillPayments = 400, 150, 0, 0
+	sellsMore.InventoryItems, sellsMore.InventoryAdjustments = 2, 12
+	for name, opt := range map[string]GenerateOptions{"every kind": fullCompany(), "sells more than it buys": sellsMore} {
+		t.Run(name, func(t *testing.T) { checkGeneratedInventory(t, opt) })
+	}
+}
+
+func checkGeneratedInventory(t *testing.T, opt GenerateOptions) {
+	f := generated(t, opt)
 	byItem := map[string][]stockLine{}
 	for typ, m := range stockMoves {
-		for _, txn := range kids(ok(t, f, `<`+typ+`QueryRq><IncludeLineItems>true</IncludeLineItems></`+typ+`QueryRq>`), typ+"Ret") {
+		// A type with none answers status 1 and no Rets.
+		for _, txn := range kids(one(t, f, `<`+typ+`QueryRq><IncludeLineItems>true</IncludeLineItems></`+typ+`QueryRq>`), typ+"Ret") {
 			n, _ := strconv.Atoi(textAt(txn, "TxnNumber"))
 			var walk func(e *qbxml.Node)
 			walk = func(e *qbxml.Node) {
@@ -108,6 +119,7 @@ func TestGeneratedInventoryAgreesWithItsTransactions(t *testing.T) {
 	}
 	items := kids(ok(t, f, `<ItemInventoryQueryRq/>`), "ItemInventoryRet")
 	var bought, sold, counted int
+	var out float64 // units sold or found missing
 	for _, it := range items {
 		moves := byItem[textAt(it, "ListID")]
 		sort.SliceStable(moves, func(i, j int) bool {
@@ -139,6 +151,9 @@ func TestGeneratedInventoryAgreesWithItsTransactions(t *testing.T) {
 			default:
 				sold++
 			}
+			if m.qty < 0 {
+				out -= m.qty
+			}
 			onHand += m.qty
 			if onHand < 0 {
 				t.Errorf("%s: %v on hand after the %s of %s", textAt(it, "Name"), onHand, m.txnType, m.created)
@@ -148,8 +163,11 @@ func TestGeneratedInventoryAgreesWithItsTransactions(t *testing.T) {
 			t.Errorf("%s: AverageCost %s, want %s", textAt(it, "Name"), got, want)
 		}
 	}
-	if len(items) != 6 || bought < 25 || sold == 0 || counted != 12 {
+	if len(items) != opt.InventoryItems || bought < opt.ItemReceipts || sold == 0 || counted != opt.InventoryAdjustments {
 		t.Errorf("%d parts, %d purchase lines, %d sales lines, %d counts: the company does not exercise its inventory", len(items), bought, sold, counted)
+	}
+	if opt.ItemReceipts == 0 && out < 100 {
+		t.Errorf("only %v units left stock: the company does not come near running out", out)
 	}
 }
 
@@ -261,7 +279,7 @@ func TestGeneratedObjectsOfEveryKindResaveUnchanged(t *testing.T) {
 		return out
 	}
 	before := snapshot()
-	for _, typ := range []string{"OtherName", "SalesRep", "PriceLevel", "ItemInventory", "VendorCredit", "CreditCardCredit", "Charge", "TimeTracking", "Transfer", "InventoryAdjustment"} {
+	for _, typ := range []string{"OtherName", "SalesRep", "PriceLevel", "ItemInventory", "VendorCredit", "CreditCardCredit", "Charge", "TimeTracking", "Transfer", "InventoryAdjustment", "ItemReceipt"} {
 		rets := kids(ok(t, f, `<`+typ+`QueryRq>`+includeLines(typ)+`</`+typ+`QueryRq>`), typ+"Ret")
 		if len(rets) == 0 {
 			t.Fatalf("no %s", typ)
