@@ -137,9 +137,12 @@ type generator struct {
 // vendors, employees, items, and transactions spread over several years
 // (invoices with item lines, payments applied to them, bills and bill
 // payments, sales receipts, credit memos, estimates, orders, checks, credit
-// card charges, deposits, journal entries). The result is exactly what the
-// request processor would have produced for the same history; balances and
-// open amounts agree. It writes in large SQLite transactions: a million
+// card charges, deposits, journal entries) and, when asked, inventory parts
+// with item receipts and adjustments, vendor and card credits, statement
+// charges, time tracking, transfers, other names, sales reps and price
+// levels. The result is exactly what the request processor would have
+// produced for the same history; balances, open amounts, quantities on hand
+// and average costs agree. It writes in large SQLite transactions: a million
 // transactions take a few minutes.
 func (f *File) Generate(ctx context.Context, opt GenerateOptions) error {
 	if opt.Years <= 0 {
