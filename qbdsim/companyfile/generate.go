@@ -128,7 +128,6 @@ type generator struct {
 	nonCode   ref
 	stock     []*genStock // inventory parts (generate_inventory.go)
 	moves     int         // stock moves so far, to order moves of one second
-	others    []ref
 	// adjustments wait for writeStock to know their value.
 	adjustments []pendingAdjustment
 }

@@ -46,7 +46,6 @@ func (g *generator) genOtherNames() error {
 		if err := g.insert(&object{typ: "OtherName", id: id, name: name, ns: "Entity", created: t.Unix(), modified: t.Unix(), active: true, editSeq: edit}, ret); err != nil {
 			return err
 		}
-		g.others = append(g.others, ref{id, name})
 	}
 	return nil
 }

@@ -183,13 +183,13 @@ func moveStock(ctx context.Context, q querier, itemID string, qty, value float64
 	if err != nil {
 		return err
 	}
-	it, err := parseNode(o.ret)
-	if err != nil {
-		return err
-	}
 	model, _ := contentModel(o.typ + "Ret")
 	if _, ok := lookupChild(model, "QuantityOnHand"); !ok {
 		return nil
+	}
+	it, err := parseNode(o.ret)
+	if err != nil {
+		return err
 	}
 	onHand := parseDecimal(textAt(it, "QuantityOnHand"))
 	if costed {
