@@ -105,8 +105,12 @@ func cents(tb testing.TB, v string) int64 {
 // (income positive as a credit, expense positive as a debit) straight from
 // the synced records: sales lines credit their item's income account,
 // credit memo lines debit it, expense lines of bills, checks and card
-// charges debit their account, deposit lines credit theirs, and journal
-// entry lines post as written.
+// charges debit their account (of vendor and card credits credit it),
+// statement charges credit their item's income account, deposit lines
+// credit theirs, and journal entry lines post as written. An inventory
+// part sold costs its quantity at the part's average cost, debited to its
+// cost of goods sold account (credited for a return); an inventory
+// adjustment's value difference goes to its adjustment account.
 func expectedProfitAndLoss(tb testing.TB, e *env, c *company) (byAccount map[string]int64, accountType map[string]string) {
 	tb.Helper()
 	accountType = map[string]string{}
@@ -118,6 +122,15 @@ func expectedProfitAndLoss(tb testing.TB, e *env, c *company) (byAccount map[str
 		for _, it := range records(tb, e, c, dt) {
 			itemAccount[it["__id"].(string)] = field(it, "salesOrPurchase", "accountRef", "listId")
 		}
+	}
+	type part struct {
+		cogs string
+		cost int64 // average cost, cents
+	}
+	parts := map[string]part{}
+	for _, it := range records(tb, e, c, "inventoryItems") {
+		itemAccount[it["__id"].(string)] = field(it, "incomeAccountRef", "listId")
+		parts[it["__id"].(string)] = part{field(it, "cogsAccountRef", "listId"), cents(tb, field(it, "averageCost"))}
 	}
 	debitNormal := func(t string) bool { return t == "Expense" || t == "OtherExpense" || t == "CostOfGoodsSold" }
 	isPL := func(t string) bool {
@@ -140,14 +153,29 @@ func expectedProfitAndLoss(tb testing.TB, e *env, c *company) (byAccount map[str
 		for _, txn := range records(tb, e, c, dt) {
 			for _, l := range lines(txn, key) {
 				post(itemAccount[field(l, "itemRef", "listId")], sign*cents(tb, field(l, "amount")))
+				if p, ok := parts[field(l, "itemRef", "listId")]; ok {
+					qty, err := strconv.ParseFloat(field(l, "quantity"), 64)
+					if err != nil {
+						tb.Fatalf("quantity %q: %v", field(l, "quantity"), err)
+					}
+					post(p.cogs, -sign*int64(math.Round(qty*float64(p.cost))))
+				}
 			}
 		}
 	}
-	for _, dt := range []string{"bills", "checks", "creditCardCharges"} {
+	for dt, sign := range map[string]int64{"bills": 1, "checks": 1, "creditCardCharges": 1, "vendorCredits": -1, "creditCardCredits": -1} {
 		for _, txn := range records(tb, e, c, dt) {
 			for _, l := range lines(txn, "expenseLine") {
-				post(field(l, "accountRef", "listId"), cents(tb, field(l, "amount")))
+				post(field(l, "accountRef", "listId"), sign*cents(tb, field(l, "amount")))
 			}
+		}
+	}
+	for _, txn := range records(tb, e, c, "charges") {
+		post(itemAccount[field(txn, "itemRef", "listId")], -cents(tb, field(txn, "amount")))
+	}
+	for _, txn := range records(tb, e, c, "inventoryAdjustments") {
+		for _, l := range lines(txn, "inventoryAdjustmentLine") {
+			post(field(txn, "accountRef", "listId"), -cents(tb, field(l, "valueDifference")))
 		}
 	}
 	for _, txn := range records(tb, e, c, "deposits") {

@@ -319,14 +319,21 @@ func (d *Demo) makeCompanies(ctx context.Context) error {
 // SampleCompany returns what the demo generates for its sample company
 // from a seed, a number of customers and a number of transactions; tests
 // that need the demo's company (its mix of sales, purchases, payments and
-// journal entries) at another size use it too.
+// journal entries) at another size use it too. Besides the common sales and
+// purchases it holds a few of each kind QuickBooks users commonly have:
+// inventory parts received, sold and counted, vendor and card credits,
+// statement charges, time tracking, transfers, other names, sales reps and
+// price levels.
 func SampleCompany(seed uint64, customers, transactions int) companyfile.GenerateOptions {
 	n, c := transactions, customers
 	opt := companyfile.GenerateOptions{
 		Seed: seed, Customers: c, Jobs: c / 10, Vendors: max(c/6, 5), Employees: 8, Items: 60, Classes: 6,
-		Invoices: n * 30 / 100, Payments: n * 22 / 100, SalesReceipts: n * 6 / 100, CreditMemos: n * 2 / 100,
-		Estimates: n * 3 / 100, SalesOrders: n * 2 / 100, Bills: n * 14 / 100, BillPayments: n * 10 / 100,
+		InventoryItems: 12, OtherNames: 4, SalesReps: 3, PriceLevels: 3,
+		Invoices: n * 27 / 100, Payments: n * 20 / 100, SalesReceipts: n * 6 / 100, CreditMemos: n * 2 / 100,
+		Estimates: n * 3 / 100, SalesOrders: n * 2 / 100, Bills: n * 12 / 100, BillPayments: n * 9 / 100,
 		PurchaseOrders: n * 2 / 100, Checks: n * 4 / 100, CreditCardCharges: n * 3 / 100, Deposits: n / 100,
+		ItemReceipts: n * 15 / 1000, InventoryAdjustments: n / 200, VendorCredits: n / 200, CreditCardCredits: n / 400,
+		Charges: n / 100, TimeTracking: n * 2 / 100, Transfers: n / 400,
 	}
 	opt.JournalEntries = max(n-opt.Transactions(), 0)
 	if opt.Invoices == 0 {

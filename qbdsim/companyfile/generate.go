@@ -26,6 +26,19 @@ type GenerateOptions struct {
 	// while unpaid invoices remain; BillPayments likewise pay bills.
 	Invoices, Payments, SalesReceipts, CreditMemos, Estimates, SalesOrders                   int
 	Bills, BillPayments, PurchaseOrders, Checks, CreditCardCharges, Deposits, JournalEntries int
+	// InventoryItems are inventory parts, each with an opening quantity on
+	// hand at its average cost. Invoices and sales receipts sell them (never
+	// more than is on hand), ItemReceipts and some bills buy them,
+	// InventoryAdjustments count them; quantities on hand and average costs
+	// move as the request processor moves them (inventory.go).
+	InventoryItems, ItemReceipts, InventoryAdjustments int
+	// More lists: other names, sales reps (employees) and price levels.
+	OtherNames, SalesReps, PriceLevels int
+	// More transactions: vendor credits (open, lowering the vendor's
+	// balance), credit card credits, statement charges (open, raising the
+	// customer's balance), employees' time, and transfers from checking to
+	// savings.
+	VendorCredits, CreditCardCredits, Charges, TimeTracking, Transfers int
 	// Years is how far back transaction dates go from End; 0 means 3.
 	Years int
 	// End is the date of the newest transaction; zero means the file's
@@ -38,13 +51,15 @@ type GenerateOptions struct {
 
 // Total returns the number of objects the options ask for.
 func (o GenerateOptions) Total() int {
-	return o.Customers + o.Jobs + o.Vendors + o.Employees + o.Items + o.Classes + o.Transactions()
+	return o.Customers + o.Jobs + o.Vendors + o.Employees + o.Items + o.Classes +
+		o.InventoryItems + o.OtherNames + o.SalesReps + o.PriceLevels + o.Transactions()
 }
 
 // Transactions returns the number of transactions the options ask for.
 func (o GenerateOptions) Transactions() int {
 	return o.Invoices + o.Payments + o.SalesReceipts + o.CreditMemos + o.Estimates + o.SalesOrders +
-		o.Bills + o.BillPayments + o.PurchaseOrders + o.Checks + o.CreditCardCharges + o.Deposits + o.JournalEntries
+		o.Bills + o.BillPayments + o.PurchaseOrders + o.Checks + o.CreditCardCharges + o.Deposits + o.JournalEntries +
+		o.ItemReceipts + o.InventoryAdjustments + o.VendorCredits + o.CreditCardCredits + o.Charges + o.TimeTracking + o.Transfers
 }
 
 // ref is a list element the generator refers to.
@@ -111,24 +126,37 @@ type generator struct {
 	taxRate   float64
 	taxCode   ref
 	nonCode   ref
+	stock     []*genStock // inventory parts (generate_inventory.go)
+	moves     int         // stock moves so far, to order moves of one second
+	// adjustments wait for writeStock to know their value.
+	adjustments []pendingAdjustment
 }
 
 // Generate adds a realistic company to f: customers with jobs and addresses,
 // vendors, employees, items, and transactions spread over several years
 // (invoices with item lines, payments applied to them, bills and bill
 // payments, sales receipts, credit memos, estimates, orders, checks, credit
-// card charges, deposits, journal entries). The result is exactly what the
-// request processor would have produced for the same history; balances and
-// open amounts agree. It writes in large SQLite transactions: a million
+// card charges, deposits, journal entries) and, when asked, inventory parts
+// with item receipts and adjustments, vendor and card credits, statement
+// charges, time tracking, transfers, other names, sales reps and price
+// levels. The result is exactly what the request processor would have
+// produced for the same history; balances, open amounts, quantities on hand
+// and average costs agree. It writes in large SQLite transactions: a million
 // transactions take a few minutes.
 func (f *File) Generate(ctx context.Context, opt GenerateOptions) error {
 	if opt.Years <= 0 {
 		opt.Years = 3
 	}
-	for _, n := range []int{opt.Customers, opt.Jobs, opt.Vendors, opt.Employees, opt.Items, opt.Classes, opt.Transactions()} {
+	for _, n := range []int{opt.Customers, opt.Jobs, opt.Vendors, opt.Employees, opt.Items, opt.Classes, opt.InventoryItems, opt.OtherNames, opt.SalesReps, opt.PriceLevels,
+		opt.Invoices, opt.Payments, opt.SalesReceipts, opt.CreditMemos, opt.Estimates, opt.SalesOrders, opt.Bills, opt.BillPayments, opt.PurchaseOrders, opt.Checks,
+		opt.CreditCardCharges, opt.Deposits, opt.JournalEntries, opt.ItemReceipts, opt.InventoryAdjustments, opt.VendorCredits, opt.CreditCardCredits, opt.Charges,
+		opt.TimeTracking, opt.Transfers} {
 		if n < 0 {
 			return errors.New("companyfile: generate: negative count")
 		}
+	}
+	if err := opt.checkMore(); err != nil {
+		return err
 	}
 	if opt.Transactions() > 0 && (opt.Invoices+opt.Payments+opt.SalesReceipts+opt.CreditMemos+opt.Estimates+opt.SalesOrders > 0) && opt.Customers == 0 {
 		return errors.New("companyfile: generate: customer transactions need at least one customer")
@@ -181,10 +209,15 @@ func (g *generator) run() error {
 	if err := g.begin(); err != nil {
 		return err
 	}
-	steps := []func() error{g.genClasses, g.genItems, g.genCustomers, g.genVendors, g.genEmployees,
+	// The steps of the kinds added later come after the first ones, each
+	// a no-op when its count is zero, so that options without them give
+	// the same company as before.
+	steps := []func() error{g.genClasses, g.genItems, g.genStockItems, g.genCustomers, g.genVendors, g.genEmployees,
+		g.genOtherNames, g.genSalesReps, g.genPriceLevels,
 		g.genInvoices, g.genSalesReceipts, g.genCreditMemos, g.genEstimates, g.genSalesOrders,
 		g.genBills, g.genPurchaseOrders, g.genChecks, g.genCardCharges, g.genDeposits, g.genJournalEntries,
-		g.writeEntities}
+		g.genItemReceipts, g.genVendorCredits, g.genCardCredits, g.genCharges, g.genTimeTracking, g.genTransfers, g.genAdjustments,
+		g.writeStock, g.writeEntities}
 	for _, s := range steps {
 		if err := s(); err != nil {
 			return err
@@ -667,6 +700,14 @@ func (g *generator) salesLines(lineName string, c *genCustomer, t time.Time) ([]
 	lines := make([]*qbxml.Node, 0, n)
 	var sum, taxable int64
 	for i := 0; i < n; i++ {
+		if len(g.stock) > 0 && (lineName == "InvoiceLineRet" || lineName == "SalesReceiptLineRet") && g.r.IntN(4) == 0 {
+			if l, amt, tax, ok := g.stockSale(lineName, c, t); ok {
+				lines = append(lines, l)
+				sum += amt
+				taxable += tax
+				continue
+			}
+		}
 		it := &g.items[g.r.IntN(len(g.items))]
 		qty := 1 + g.r.IntN(12)
 		if it.typ == "ItemService" {
@@ -884,6 +925,10 @@ func (g *generator) genBills() error {
 			t = v.created
 		}
 		lines, sum := g.expenseLines(t)
+		if len(g.stock) > 0 && g.r.IntN(3) == 0 {
+			items, isum := g.stockPurchase(t, 1+g.r.IntN(2))
+			lines, sum = append(lines, items...), sum+isum
+		}
 		var payTime time.Time
 		paid := int64(0)
 		if payFor[i] {

@@ -3,7 +3,9 @@ package companyfile
 import (
 	"context"
 	"errors"
+	"math"
 	"strconv"
+	"strings"
 
 	"github.com/qbconnect/qbconnect/qbxml"
 )
@@ -117,6 +119,63 @@ func (f *File) moveBuild(ctx context.Context, q querier, ret *qbxml.Node, sign f
 // addOnHand adds delta to an inventory item's QuantityOnHand; other items
 // (services in an assembly) keep no quantity.
 func addOnHand(ctx context.Context, q querier, itemID string, delta float64) error {
+	return moveStock(ctx, q, itemID, delta, 0, false)
+}
+
+// stockMove says how the item lines of a transaction type move what is on
+// hand: purchases (sign 1) and returns to the vendor (-1) at the line's
+// cost, which moves the average cost; sales (-1) and customer returns (1)
+// at the average cost, which they leave as it is.
+type stockMove struct {
+	sign   float64
+	costed bool
+}
+
+var stockMoves = map[string]stockMove{
+	"Bill": {1, true}, "ItemReceipt": {1, true}, "Check": {1, true}, "CreditCardCharge": {1, true},
+	"VendorCredit": {-1, true}, "CreditCardCredit": {-1, true},
+	"Invoice": {-1, false}, "SalesReceipt": {-1, false}, "CreditMemo": {1, false},
+}
+
+// moveItemLines moves the inventory items on the item lines of ret (a
+// transaction of type typ) on hand: sign 1 when it is written, -1 when it
+// is modified (before the new version moves them again), deleted or
+// voided. A pending sale moves nothing until it is final.
+func (f *File) moveItemLines(ctx context.Context, q querier, typ string, ret *qbxml.Node, sign float64) error {
+	m, ok := stockMoves[typ]
+	if !ok || textAt(ret, "IsPending") == "true" {
+		return nil
+	}
+	var walk func(e *qbxml.Node) error
+	walk = func(e *qbxml.Node) error {
+		for _, l := range e.Children {
+			if _, isLine := lineCategory(l.Name); !isLine || l.Name == "ExpenseLineRet" {
+				continue
+			}
+			if strings.Contains(l.Name, "Group") {
+				if err := walk(l); err != nil {
+					return err
+				}
+				continue
+			}
+			id, qty := textAt(l, "ItemRef/ListID"), textAt(l, "Quantity")
+			if id == "" || qty == "" {
+				continue
+			}
+			s := sign * m.sign
+			if err := moveStock(ctx, q, id, s*parseDecimal(qty), s*float64(mustCents(textAt(l, "Amount")))/100, m.costed); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(ret)
+}
+
+// moveStock adds qty to an inventory item's QuantityOnHand and, when the
+// move is costed (a purchase worth value), recomputes its AverageCost.
+// Other items keep no quantity.
+func moveStock(ctx context.Context, q querier, itemID string, qty, value float64, costed bool) error {
 	o, err := getObjectByID(ctx, q, itemID)
 	if errors.Is(err, errNoObject) {
 		return nil
@@ -124,16 +183,36 @@ func addOnHand(ctx context.Context, q querier, itemID string, delta float64) err
 	if err != nil {
 		return err
 	}
-	it, err := parseNode(o.ret)
-	if err != nil {
-		return err
-	}
 	model, _ := contentModel(o.typ + "Ret")
 	if _, ok := lookupChild(model, "QuantityOnHand"); !ok {
 		return nil
 	}
-	qty := parseDecimal(textAt(it, "QuantityOnHand")) + delta
-	setOrdered(it, model, "QuantityOnHand", strconv.FormatFloat(qty, 'f', -1, 64))
+	it, err := parseNode(o.ret)
+	if err != nil {
+		return err
+	}
+	onHand := parseDecimal(textAt(it, "QuantityOnHand"))
+	if costed {
+		avg := parseDecimal(orDefault(textAt(it, "AverageCost"), textAt(it, "PurchaseCost")))
+		setIf(it, model, "AverageCost", strconv.FormatFloat(averageCost(onHand, avg, qty, value), 'f', -1, 64))
+	}
+	setOrdered(it, model, "QuantityOnHand", strconv.FormatFloat(onHand+qty, 'f', -1, 64))
 	o.ret = marshalNode(it)
 	return updateObject(ctx, q, o)
+}
+
+// averageCost is the average cost of an item after qty units worth value
+// come into (or, negative, go back out of) onHand units at avg: the value
+// on hand divided by the quantity on hand, to five decimals. Stock below
+// zero has no value; with nothing left on hand the cost stays as it was.
+// A change to an older purchase is taken out and put back at the current
+// quantity, where QuickBooks would recompute the item's whole history: the
+// quantities agree, the cost comes close.
+func averageCost(onHand, avg, qty, value float64) float64 {
+	base := max(onHand, 0)
+	n := base + qty
+	if n <= 0 {
+		return avg
+	}
+	return math.Round((base*avg+value)/n*1e5) / 1e5
 }

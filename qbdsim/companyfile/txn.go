@@ -476,11 +476,14 @@ func jobsBalance(ctx context.Context, q querier, id string) (int64, error) {
 }
 
 // applyEffects updates other objects after o was written: the invoices,
-// bills and journal entries a payment pays, and the balances of the
-// customers and vendors involved.
+// bills and journal entries a payment pays, the inventory its item lines
+// move, and the balances of the customers and vendors involved.
 func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *object, ret *qbxml.Node, old *object) error {
 	if t.Kind != kindTxn {
 		return nil
+	}
+	if err := f.moveItemLines(ctx, q, t.Name, ret, 1); err != nil {
+		return err
 	}
 	switch t.Name {
 	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
@@ -613,8 +616,17 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 		}
 	case "Invoice", "Bill":
 		if removing {
-			return refuseIfPaid(ctx, q, t, old)
+			if err := refuseIfPaid(ctx, q, t, old); err != nil {
+				return err
+			}
 		}
+	}
+	if _, ok := stockMoves[t.Name]; ok {
+		ret, err := parseNode(old.ret)
+		if err != nil {
+			return err
+		}
+		return f.moveItemLines(ctx, q, t.Name, ret, -1)
 	}
 	return nil
 }
