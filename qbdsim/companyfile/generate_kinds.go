@@ -7,7 +7,7 @@ import (
 	"github.com/qbconnect/qbconnect/qbxml"
 )
 
-// The kinds the generator learned after its first ones: other names,
+// The lists and transactions a company holds a few of: other names,
 // sales reps, price levels, vendor credits, credit card credits, statement
 // charges, time tracking and transfers. Each writes what the request
 // processor would store for the same Add (txn.go: a vendor credit's
