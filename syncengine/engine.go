@@ -503,7 +503,7 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 		defer close(items)
 		read <- e.decodePage(d, st, r, items, stop)
 	}()
-	track := e.newBalanceTracker(st, d)
+	track := e.newMoveTracker(st, d)
 	var upsertErr error
 	for batch := range items {
 		if upsertErr != nil {

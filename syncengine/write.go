@@ -59,7 +59,7 @@ func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbco
 	if w.Action == qbconnect.WriteCreate || w.Action == qbconnect.WriteUpdate {
 		rec = rq.Children[0]
 	}
-	balances, err := e.balanceQueries(ctx, d, w, rec)
+	balances, err := e.movedQueries(ctx, d, w, rec)
 	if err != nil {
 		return nil, err
 	}
