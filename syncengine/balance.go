@@ -28,7 +28,7 @@ import (
 // page does:
 //
 //   - after an incremental page of such transactions, in a refresh
-//     operation the page queues with its checkpoint (queueRefreshes);
+//     operation the page queues with its checkpoint (refreshOperation);
 //   - after a write, in the write's own message set (movedQueries), so
 //     that the new figures are stored with the write, at no extra round
 //     trip.
@@ -306,8 +306,9 @@ func (e *Engine) newMoveTracker(st *qbconnect.SyncState, d *dataType) *moveTrack
 	return &moveTracker{e: e, d: d, since: map[string]time.Time{}}
 }
 
-// refreshOperation returns the refresh of the customers and vendors
-// whose balances the page before next moved (since, see balanceTracker)
+// refreshOperation returns the refresh of the customers, vendors and
+// inventory items whose balances or stock the page before next moved
+// (since, see moveTracker)
 // and of their parent customers, or nil when none needs one: one
 // message set of queries by ListID (QuickBooks returns active and
 // inactive ones alike, and the others with status 500, a warning), a
@@ -422,8 +423,8 @@ func (e *Engine) byType(recs []*qbconnect.Record) map[string][]*qbconnect.Record
 	return out
 }
 
-// refreshRecords decodes a finished refresh's answer: the customers and
-// vendors it brought. A failed refresh, or an error status, brings
+// refreshRecords decodes a finished refresh's answer: the customers,
+// vendors and items it brought. A failed refresh, or an error status, brings
 // nothing (and a log record): the next change of one of their
 // transactions, or a full sync, reads them again.
 func (e *Engine) refreshRecords(ctx context.Context, op *qbconnect.Operation) []*qbconnect.Record {
@@ -457,14 +458,14 @@ func (e *Engine) refreshRecords(ctx context.Context, op *qbconnect.Operation) []
 }
 
 // refreshOrigin is what the events of a refresh's type t name: the pass
-// whose transactions moved the balances.
+// whose transactions moved the balances or stock.
 func refreshOrigin(op *qbconnect.Operation, m syncMeta, t string) qbconnect.RecordChanges {
 	return qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: t, RunID: m.RunID}
 }
 
 // endPass stores a pass's last refresh in page (the pass awaits it) and
 // completes the pass: the sync's end, and its sync.completed, follow the
-// balances its transactions moved.
+// balances and stock its transactions moved.
 func (e *Engine) endPass(page *store.SyncPage, op *qbconnect.Operation, m syncMeta, recs []*qbconnect.Record) error {
 	defer page.Rollback()
 	grouped := e.byType(recs)
@@ -715,7 +716,7 @@ func (e *Engine) balanceRecord(n *qbxml.Node) *qbconnect.Record {
 	return nil
 }
 
-// storeBalances stores the customers and vendors a write read back,
+// storeBalances stores the customers, vendors and items a write read back,
 // with the write's own changes: in tx when it is not nil (ApplyWrite),
 // else in a transaction of their own.
 func (e *Engine) storeBalances(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation, recs []*qbconnect.Record) error {

@@ -215,9 +215,9 @@ type syncMeta struct {
 	ModifiedFrom string `json:"modifiedFrom,omitempty"`
 	DeletedFrom  string `json:"deletedFrom,omitempty"`
 	// Refresh is set on a refresh rather than a page: it reads again the
-	// customers and vendors whose balances the page of DataType before
-	// Page moved (see balance.go). Ends says the pass awaits it to end:
-	// that page was its last.
+	// customers, vendors and items whose balances or stock the page of
+	// DataType before Page moved (see balance.go). Ends says the pass
+	// awaits it to end: that page was its last.
 	Refresh bool `json:"refresh,omitempty"`
 	Ends    bool `json:"ends,omitempty"`
 }
