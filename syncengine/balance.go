@@ -18,24 +18,130 @@ import (
 
 // A customer's or vendor's Balance and TotalBalance (a parent customer's
 // TotalBalance includes its jobs') move with every transaction on
-// accounts receivable or payable that names it. Whether QuickBooks then
-// changes the customer's TimeModified and EditSequence is documented
+// accounts receivable or payable that names it, and an inventory item's
+// QuantityOnHand (and, with purchases, its AverageCost) with every
+// transaction whose lines name it. Whether QuickBooks then changes the
+// customer's or item's TimeModified and EditSequence is documented
 // nowhere we found, and qbdsim does not: an incremental pass, which asks
-// for what was modified, would never bring the new balance. So the
-// engine reads those customers and vendors again by ListID, and stores
-// them as a sync page does:
+// for what was modified, would never bring the new figures. So the
+// engine reads those records again by ListID, and stores them as a sync
+// page does:
 //
 //   - after an incremental page of such transactions, in a refresh
-//     operation the page queues with its checkpoint (queueRefreshes);
-//   - after a write, in the write's own message set (balanceQueries), so
-//     that the balance is stored with the write, at no extra round trip.
+//     operation the page queues with its checkpoint (refreshOperation);
+//   - after a write, in the write's own message set (movedQueries), so
+//     that the new figures are stored with the write, at no extra round
+//     trip.
 //
-// A full pass refreshes nothing (it reads every customer and vendor
+// A full pass refreshes nothing (it reads every customer, vendor and item
 // anyway), unless the type's last pass found it empty: then whatever the
-// full pass brings is new (see newBalanceTracker).
+// full pass brings is new (see newMoveTracker).
 
-// balanceTypes are the data types whose balances transactions move.
-var balanceTypes = []string{"customers", "vendors"}
+// moveKind is one row of the table of what transactions move in the
+// list records they name: the records of types whose figures transactions
+// of a data type move, and where a transaction names them.
+type moveKind struct {
+	// types are the list types whose records this kind moves.
+	types []string
+	// of returns those of types that transactions of d move (nil when
+	// they move none).
+	of func(d *dataType) []string
+	// stored returns the ListIDs a stored transaction of d names where
+	// it moves them.
+	stored func(d *dataType, r *qbconnect.Record) []string
+	// written returns the references (ListID or FullName) a write's Add
+	// or Mod element of d names where it moves them.
+	written func(d *dataType, rec *qbxml.Node) []*qbxml.Node
+}
+
+// moveKinds is the table of what transactions move: entity balances and
+// item stock.
+var moveKinds = []moveKind{
+	{
+		types: []string{"customers", "vendors"},
+		of: func(d *dataType) []string {
+			switch {
+			case d.movesRef && d.ref == "CustomerRef":
+				return []string{"customers"}
+			case d.movesRef:
+				return []string{"vendors"}
+			case d.movesLines: // a journal entry line's EntityRef: either
+				return []string{"customers", "vendors"}
+			}
+			return nil
+		},
+		stored: entitiesOf,
+		written: func(d *dataType, rec *qbxml.Node) []*qbxml.Node {
+			if d.movesRef {
+				if ref := rec.Child(d.ref); ref != nil {
+					return []*qbxml.Node{ref}
+				}
+				return nil
+			}
+			return refsIn(rec, "EntityRef")
+		},
+	},
+	{
+		types: []string{"inventoryItems", "inventoryAssemblyItems"},
+		of: func(d *dataType) []string {
+			if d.movesStock {
+				return []string{"inventoryItems", "inventoryAssemblyItems"}
+			}
+			return nil
+		},
+		stored: func(_ *dataType, r *qbconnect.Record) []string { return itemsOf(r) },
+		written: func(_ *dataType, rec *qbxml.Node) []*qbxml.Node {
+			return refsIn(rec, "ItemRef", "ItemInventoryAssemblyRef")
+		},
+	},
+}
+
+// refreshTypes returns the types of moveKinds the engine syncs.
+func (e *Engine) refreshTypes() []string {
+	var out []string
+	for _, k := range moveKinds {
+		for _, t := range k.types {
+			if e.byName[t] != nil {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// movedTypes returns the types the engine syncs whose records k's
+// transactions of d move.
+func (e *Engine) movedTypes(k moveKind, d *dataType) []string {
+	var out []string
+	for _, t := range k.of(d) {
+		if e.byName[t] != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// movedBy returns the ListIDs of the records the engine syncs that a
+// stored transaction of d moves.
+func (e *Engine) movedBy(d *dataType, r *qbconnect.Record) []string {
+	var ids []string
+	for _, k := range moveKinds {
+		if len(e.movedTypes(k, d)) > 0 {
+			ids = append(ids, k.stored(d, r)...)
+		}
+	}
+	return ids
+}
+
+// moves reports whether transactions of d move records the engine syncs.
+func (e *Engine) moves(d *dataType) bool {
+	for _, k := range moveKinds {
+		if len(e.movedTypes(k, d)) > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // refreshBatch is how many ListIDs one refresh query names: an answer of
 // a hundred customers is a few hundred kilobytes at most.
@@ -45,17 +151,19 @@ const refreshBatch = 100
 // allows five levels of jobs); a loop in stored data stops there.
 const maxParentDepth = 8
 
-// balanceTracker collects, while an incremental page of a type that
-// moves balances is stored, the customers and vendors whose balances the
-// page's changes may have moved, each with the latest QuickBooks time of
-// such a change (the transaction's TimeModified, or TimeDeleted).
-type balanceTracker struct {
+// moveTracker collects, while an incremental page of a type that moves
+// balances or stock is stored, the customers, vendors and items whose
+// figures the page's changes may have moved, each with the latest
+// QuickBooks time of such a change (the transaction's TimeModified, or
+// TimeDeleted).
+type moveTracker struct {
+	e     *Engine
 	d     *dataType
 	since map[string]time.Time
 }
 
-// note records that the entities ids' balances moved at time at.
-func (b *balanceTracker) note(ids []string, at time.Time) {
+// note records that the figures of the records ids moved at time at.
+func (b *moveTracker) note(ids []string, at time.Time) {
 	for _, id := range ids {
 		if t, ok := b.since[id]; !ok || at.After(t) {
 			b.since[id] = at
@@ -63,12 +171,12 @@ func (b *balanceTracker) note(ids []string, at time.Time) {
 	}
 }
 
-// before notes the entities of a batch about to be stored: the one each
-// added or changed transaction names, and the one it named as stored
-// (read before the batch overwrites it), which a transaction moved to
-// another customer, or deleted, leaves. A transaction that comes back as
+// before notes the records a batch about to be stored moves: those each
+// added or changed transaction names, and those it named as stored (read
+// before the batch overwrites it), which a transaction moved to another
+// customer or item, or deleted, leaves. A transaction that comes back as
 // stored (the overlap of incremental passes) moved nothing.
-func (b *balanceTracker) before(page *store.SyncPage, batch []pageItem) error {
+func (b *moveTracker) before(page *store.SyncPage, batch []pageItem) error {
 	ids := make([]string, 0, len(batch))
 	for _, it := range batch {
 		if it.rec != nil {
@@ -88,7 +196,7 @@ func (b *balanceTracker) before(page *store.SyncPage, batch []pageItem) error {
 	for _, it := range batch {
 		if it.rec == nil {
 			if o := old[it.delID]; o != nil {
-				b.note(entitiesOf(b.d, o), it.delAt)
+				b.note(b.e.movedBy(b.d, o), it.delAt)
 			}
 			continue
 		}
@@ -96,9 +204,9 @@ func (b *balanceTracker) before(page *store.SyncPage, batch []pageItem) error {
 		if o != nil && o.EditSequence == it.rec.EditSequence && bytes.Equal(o.Data, it.rec.Data) {
 			continue
 		}
-		b.note(entitiesOf(b.d, it.rec), it.rec.ModifiedAt)
+		b.note(b.e.movedBy(b.d, it.rec), it.rec.ModifiedAt)
 		if o != nil {
-			b.note(entitiesOf(b.d, o), it.rec.ModifiedAt)
+			b.note(b.e.movedBy(b.d, o), it.rec.ModifiedAt)
 		}
 	}
 	return nil
@@ -139,33 +247,68 @@ func entitiesOf(d *dataType, r *qbconnect.Record) []string {
 	return nil
 }
 
-// newBalanceTracker returns the tracker of a page of d that may bring
-// changes since the type's last pass, or nil when the page cannot move a
-// balance the engine stores. That is every incremental page, and every
-// page of a full pass after one that found the type empty (a company's
-// first statement charge or refund): without a high-water mark to ask
-// from, that pass is full, but what it brings is new all the same.
-func (e *Engine) newBalanceTracker(st *qbconnect.SyncState, d *dataType) *balanceTracker {
-	wasEmpty := st.Mode == qbconnect.SyncFull && st.LastCompleteAt != nil && st.HighWater.IsZero()
-	if st.Mode != qbconnect.SyncIncremental && !wasEmpty || !d.movesRef && !d.movesLines || len(e.balanceTypes()) == 0 {
+// itemsOf returns the ListIDs of the items a stored transaction names:
+// on its lines (ItemRef, in line groups too) and, a build, the assembly
+// it builds.
+func itemsOf(r *qbconnect.Record) []string {
+	var v any
+	if json.Unmarshal(r.Data, &v) != nil {
 		return nil
 	}
-	return &balanceTracker{d: d, since: map[string]time.Time{}}
-}
-
-// balanceTypes returns the types of balanceTypes the engine syncs.
-func (e *Engine) balanceTypes() []string {
-	var out []string
-	for _, t := range balanceTypes {
-		if e.byName[t] != nil {
-			out = append(out, t)
+	var ids []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case map[string]any:
+			for k, x := range v {
+				if k != "itemRef" && k != "itemInventoryAssemblyRef" {
+					walk(x)
+					continue
+				}
+				if ref, ok := x.(map[string]any); ok {
+					if id, _ := ref["listId"].(string); id != "" && !slices.Contains(ids, id) {
+						ids = append(ids, id)
+					}
+				}
+			}
 		}
 	}
+	walk(v)
+	return ids
+}
+
+// refsIn returns the elements of rec named one of names, at any depth.
+func refsIn(rec *qbxml.Node, names ...string) []*qbxml.Node {
+	var out []*qbxml.Node
+	walkNodes(rec, func(n *qbxml.Node) {
+		if slices.Contains(names, n.Name) {
+			out = append(out, n)
+		}
+	})
 	return out
 }
 
-// refreshOperation returns the refresh of the customers and vendors
-// whose balances the page before next moved (since, see balanceTracker)
+// newMoveTracker returns the tracker of a page of d that may bring
+// changes since the type's last pass, or nil when the page cannot move a
+// balance or stock the engine stores. That is every incremental page, and every
+// page of a full pass after one that found the type empty (a company's
+// first statement charge or refund): without a high-water mark to ask
+// from, that pass is full, but what it brings is new all the same.
+func (e *Engine) newMoveTracker(st *qbconnect.SyncState, d *dataType) *moveTracker {
+	wasEmpty := st.Mode == qbconnect.SyncFull && st.LastCompleteAt != nil && st.HighWater.IsZero()
+	if st.Mode != qbconnect.SyncIncremental && !wasEmpty || !e.moves(d) {
+		return nil
+	}
+	return &moveTracker{e: e, d: d, since: map[string]time.Time{}}
+}
+
+// refreshOperation returns the refresh of the customers, vendors and
+// inventory items whose balances or stock the page before next moved
+// (since, see moveTracker)
 // and of their parent customers, or nil when none needs one: one
 // message set of queries by ListID (QuickBooks returns active and
 // inactive ones alike, and the others with status 500, a warning), a
@@ -180,7 +323,7 @@ func (e *Engine) balanceTypes() []string {
 // such a customer again, since it is inside the overlap.) Customers and
 // vendors the store does not hold are left to their own passes.
 func (e *Engine) refreshOperation(page *store.SyncPage, next *qbconnect.SyncState, since map[string]time.Time, ends bool) (*qbconnect.Operation, error) {
-	types := e.balanceTypes()
+	types := e.refreshTypes()
 	if len(since) == 0 || len(types) == 0 {
 		return nil, nil
 	}
@@ -280,8 +423,8 @@ func (e *Engine) byType(recs []*qbconnect.Record) map[string][]*qbconnect.Record
 	return out
 }
 
-// refreshRecords decodes a finished refresh's answer: the customers and
-// vendors it brought. A failed refresh, or an error status, brings
+// refreshRecords decodes a finished refresh's answer: the customers,
+// vendors and items it brought. A failed refresh, or an error status, brings
 // nothing (and a log record): the next change of one of their
 // transactions, or a full sync, reads them again.
 func (e *Engine) refreshRecords(ctx context.Context, op *qbconnect.Operation) []*qbconnect.Record {
@@ -315,18 +458,18 @@ func (e *Engine) refreshRecords(ctx context.Context, op *qbconnect.Operation) []
 }
 
 // refreshOrigin is what the events of a refresh's type t name: the pass
-// whose transactions moved the balances.
+// whose transactions moved the balances or stock.
 func refreshOrigin(op *qbconnect.Operation, m syncMeta, t string) qbconnect.RecordChanges {
 	return qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: t, RunID: m.RunID}
 }
 
 // endPass stores a pass's last refresh in page (the pass awaits it) and
 // completes the pass: the sync's end, and its sync.completed, follow the
-// balances its transactions moved.
+// balances and stock its transactions moved.
 func (e *Engine) endPass(page *store.SyncPage, op *qbconnect.Operation, m syncMeta, recs []*qbconnect.Record) error {
 	defer page.Rollback()
 	grouped := e.byType(recs)
-	for _, t := range e.balanceTypes() {
+	for _, t := range e.refreshTypes() {
 		list := grouped[t]
 		if len(list) == 0 {
 			continue
@@ -364,7 +507,7 @@ func (e *Engine) ingestRefreshIn(ctx context.Context, tx qbconnect.CompletionTx,
 		}
 	}
 	grouped := e.byType(recs)
-	for _, t := range e.balanceTypes() {
+	for _, t := range e.refreshTypes() {
 		list := grouped[t]
 		if len(list) == 0 {
 			continue
@@ -396,7 +539,7 @@ func (e *Engine) ingestRefresh(ctx context.Context, op *qbconnect.Operation, d *
 	}
 	var errs []error
 	grouped := e.byType(recs)
-	for _, t := range e.balanceTypes() {
+	for _, t := range e.refreshTypes() {
 		list := grouped[t]
 		if len(list) == 0 {
 			continue
@@ -413,78 +556,78 @@ func (e *Engine) ingestRefresh(ctx context.Context, op *qbconnect.Operation, d *
 // balanceRequestID is the requestID prefix of a write's balance queries.
 const balanceRequestID = "b"
 
-// balanceQueries returns the queries that read again, in a write's own
-// message set and after it, the customers and vendors whose balances the
-// write moves: those the written transaction names (by ListID or
-// FullName, as the client named them), those it named as stored (an
-// update that moves it to another customer, a delete, a void), and their
-// parent customers. rec is the write's Add or Mod element; nil for a
-// delete or void.
-func (e *Engine) balanceQueries(ctx context.Context, d *dataType, w qbconnect.WriteRequest, rec *qbxml.Node) ([]qbxml.Element, error) {
-	types := e.balanceTypes()
-	if !d.movesRef && !d.movesLines || len(types) == 0 {
+// movedQueries returns the queries that read again, in a write's own
+// message set and after it, the customers, vendors and inventory items
+// whose balances or stock the write moves: those the written transaction
+// names (by ListID or FullName, as the client named them), those it
+// named as stored (an update that moves it to another customer or item,
+// a delete, a void), and their parent customers. rec is the write's Add
+// or Mod element; nil for a delete or void. A reference to an item that
+// keeps no stock (a service) asks QuickBooks for an inventory item it
+// does not hold: the answer is a warning, and reads nothing.
+func (e *Engine) movedQueries(ctx context.Context, d *dataType, w qbconnect.WriteRequest, rec *qbxml.Node) ([]qbxml.Element, error) {
+	if !e.moves(d) {
 		return nil, nil
 	}
 	type refs struct{ ids, names []string }
 	want := map[string]*refs{}
-	for _, t := range types {
-		want[t] = &refs{}
-	}
-	refTypes := types // a journal entry line's EntityRef: either
-	if d.movesRef {
-		refTypes = []string{"vendors"}
-		if d.ref == "CustomerRef" {
-			refTypes = []string{"customers"}
-		}
-	}
-	addID := func(id string) {
-		for _, t := range refTypes {
-			if r := want[t]; r != nil && id != "" && !slices.Contains(r.ids, id) {
-				r.ids = append(r.ids, id)
-			}
-		}
-	}
-	addRef := func(ref *qbxml.Node) {
-		if id, ok := ref.ChildText("ListID"); ok {
-			addID(id)
-			return
-		}
-		name, _ := ref.ChildText("FullName")
-		for _, t := range refTypes {
-			r := want[t]
-			if r == nil || name == "" {
-				continue
-			}
-			// "Parent:Job" names its parents too.
-			for i := len(name); i > 0; i = strings.LastIndex(name[:i], ":") {
-				if n := name[:i]; !slices.Contains(r.names, n) {
-					r.names = append(r.names, n)
-				}
-			}
-		}
-	}
-	if rec != nil {
-		if d.movesRef {
-			if ref := rec.Child(d.ref); ref != nil {
-				addRef(ref)
-			}
-		}
-		if d.movesLines {
-			walkNodes(rec, func(n *qbxml.Node) {
-				if n.Name == "EntityRef" {
-					addRef(n)
-				}
-			})
-		}
-	}
+	var old *qbconnect.Record
 	if w.ID != "" {
-		old, err := e.records.FindRecord(ctx, w.OrgID, w.CompanyID, d.name, w.ID)
+		r, err := e.records.FindRecord(ctx, w.OrgID, w.CompanyID, d.name, w.ID)
 		switch {
 		case qbconnect.ErrorCodeOf(err) == qbconnect.ENotFound:
 		case err != nil:
 			return nil, err
-		case !old.Deleted:
-			for _, id := range entitiesOf(d, old) {
+		case !r.Deleted:
+			old = r
+		}
+	}
+	for _, k := range moveKinds {
+		refTypes := e.movedTypes(k, d)
+		for _, t := range refTypes {
+			want[t] = &refs{}
+		}
+		addID := func(id string) {
+			for _, t := range refTypes {
+				if r := want[t]; id != "" && !slices.Contains(r.ids, id) {
+					r.ids = append(r.ids, id)
+				}
+			}
+		}
+		addRef := func(ref *qbxml.Node) {
+			if id, ok := ref.ChildText("ListID"); ok {
+				addID(id)
+				return
+			}
+			name, _ := ref.ChildText("FullName")
+			for _, t := range refTypes {
+				r := want[t]
+				if name == "" {
+					continue
+				}
+				// "Parent:Job" names its parents too (of a customer;
+				// an item's parent keeps no figures of its children's,
+				// and reading it again does no harm).
+				for i := len(name); i > 0; i = strings.LastIndex(name[:i], ":") {
+					if n := name[:i]; !slices.Contains(r.names, n) {
+						r.names = append(r.names, n)
+					}
+					if t != "customers" {
+						break
+					}
+				}
+			}
+		}
+		if len(refTypes) == 0 {
+			continue
+		}
+		if rec != nil {
+			for _, ref := range k.written(d, rec) {
+				addRef(ref)
+			}
+		}
+		if old != nil {
+			for _, id := range k.stored(d, old) {
 				addID(id)
 			}
 		}
@@ -501,8 +644,11 @@ func (e *Engine) balanceQueries(ctx context.Context, d *dataType, w qbconnect.Wr
 		}
 	}
 	var out []qbxml.Element
-	for _, t := range types {
+	for _, t := range e.refreshTypes() {
 		r := want[t]
+		if r == nil {
+			continue
+		}
 		for _, by := range []struct {
 			el   string
 			vals []string
@@ -562,7 +708,7 @@ func isBalanceResponse(r *qbxml.Response) bool {
 // balanceRecord returns the stored record of a Ret a balance query
 // answered with, or nil for another element.
 func (e *Engine) balanceRecord(n *qbxml.Node) *qbconnect.Record {
-	for _, t := range e.balanceTypes() {
+	for _, t := range e.refreshTypes() {
 		if d := e.byName[t]; n.Name == d.object+"Ret" {
 			return e.record(d, n, nil)
 		}
@@ -570,12 +716,12 @@ func (e *Engine) balanceRecord(n *qbxml.Node) *qbconnect.Record {
 	return nil
 }
 
-// storeBalances stores the customers and vendors a write read back,
+// storeBalances stores the customers, vendors and items a write read back,
 // with the write's own changes: in tx when it is not nil (ApplyWrite),
 // else in a transaction of their own.
 func (e *Engine) storeBalances(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation, recs []*qbconnect.Record) error {
 	var errs []error
-	for _, t := range e.balanceTypes() {
+	for _, t := range e.refreshTypes() {
 		var list []*qbconnect.Record
 		for _, r := range recs {
 			if r.Type == t {

@@ -136,7 +136,8 @@ func (h *harness) refreshes() map[string][]string {
 				continue
 			}
 			for _, q := range refreshQuery.FindAllStringSubmatch(op.Request, -1) {
-				typ := map[string]string{"Customer": "customers", "Vendor": "vendors"}[q[1]]
+				typ := map[string]string{"Customer": "customers", "Vendor": "vendors",
+					"ItemInventory": "inventoryItems", "ItemInventoryAssembly": "inventoryAssemblyItems"}[q[1]]
 				for _, id := range listIDs.FindAllStringSubmatch(q[2], -1) {
 					out[typ] = append(out[typ], id[1])
 				}
@@ -150,7 +151,7 @@ func (h *harness) refreshes() map[string][]string {
 }
 
 var (
-	refreshQuery = regexp.MustCompile(`<(Customer|Vendor)QueryRq[^>]*>(.*?)</(?:Customer|Vendor)QueryRq>`)
+	refreshQuery = regexp.MustCompile(`<(Customer|Vendor|ItemInventory|ItemInventoryAssembly)QueryRq[^>]*>(.*?)</(?:Customer|Vendor|ItemInventory|ItemInventoryAssembly)QueryRq>`)
 	listIDs      = regexp.MustCompile(`<ListID>([^<]*)</ListID>`)
 )
 

@@ -118,7 +118,19 @@ type dataType struct {
 	// the customer or vendor its ref names. movesLines says the same of
 	// the entities its lines name (a journal entry's EntityRef).
 	movesRef, movesLines bool
+	// movesStock says the type's transactions move the quantity on hand
+	// (and, purchases, the average cost) of the inventory items they name
+	// (see stockObjects).
+	movesStock bool
 }
+
+// stockObjects are the transactions that move what is on hand of the
+// inventory items they name: purchases and returns to vendors on their
+// item lines, sales and customer returns on theirs, inventory
+// adjustments, and assembly builds (the assembly built and the
+// components it uses).
+var stockObjects = []string{"Bill", "ItemReceipt", "Check", "CreditCardCharge", "VendorCredit", "CreditCardCredit",
+	"Invoice", "SalesReceipt", "CreditMemo", "InventoryAdjustment", "BuildAssembly"}
 
 func (d *dataType) idElem() string {
 	if d.txn {
@@ -187,6 +199,7 @@ func newDataTypes() ([]*dataType, map[string]*dataType) {
 		}
 		d.movesRef = s.txn && s.ref != "" && (d.ret.Child("ARAccountRef") != nil || d.ret.Child("APAccountRef") != nil)
 		d.movesLines = s.object == "JournalEntry"
+		d.movesStock = slices.Contains(stockObjects, s.object)
 		if qbxml.Lookup(s.object+"AddRq") != nil {
 			d.add = qbxml.Lookup(s.object + "Add")
 		}

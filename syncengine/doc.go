@@ -92,33 +92,39 @@
 // the pass's duration, so records changed while a long pass ran are asked
 // for again by the next one.
 //
-// # Balances
+// # Balances and stock
 //
 // A customer's or vendor's Balance and TotalBalance move with every
 // transaction on accounts receivable or payable that names it (types
 // whose Ret has an ARAccountRef or APAccountRef: invoices, payments,
 // statement charges, credit card refunds, bills and the like; and
-// journal entry lines' EntityRef), and QuickBooks is not known to mark the customer or vendor
-// modified when they do, so an incremental pass would not bring the new
-// balance. An incremental page of such transactions therefore notes the
-// customers and vendors its added, changed or deleted transactions name
-// (before and after the change: a transaction moved to another customer,
-// or deleted, moves the old one's balance too) and their parent
-// customers, and queues with its checkpoint a refresh: one message set
-// of queries by ListID, a hundred IDs each, at PriorityContinuation,
-// whose answer is stored as a page's (store.SyncStore.JoinRecordsPage),
-// with record events only for those that changed. Transactions that come
-// back as stored (the overlap) note nobody, and a customer stored as
-// modified at or after the change (the customers pass of the same run
-// brought it) is not read again. The refresh of a pass's last page is
-// the last step of the pass: the state awaits it (its OpID, with no
-// iterator), and the pass, and with it the sync and sync.completed, ends
-// in the transaction that stores it (store.SyncPage.RecordsPage), so a
-// client told the sync ended reads the new balances. Full passes
-// refresh nothing, but for the full pass after one that found the type
-// empty (it had no high-water mark to ask from): what it brings is new. A write reads the customers and vendors it moves in
+// journal entry lines' EntityRef), and an inventory item's
+// QuantityOnHand (and, with purchases, its AverageCost) with every
+// purchase, sale, return, inventory adjustment and assembly build whose
+// lines name it. QuickBooks is not known to mark the customer, vendor or
+// item modified when they do, so an incremental pass would not bring the
+// new figures. One table says what each transaction type moves
+// (moveKinds: entity balances, item stock). An incremental page of such
+// transactions notes the records its added, changed or deleted
+// transactions name (before and after the change: a transaction moved to
+// another customer or item, or deleted, moves the old one too) and the
+// parents of the customers, and queues with its checkpoint a refresh:
+// one message set of queries by ListID, a hundred IDs each, at
+// PriorityContinuation, whose answer is stored as a page's
+// (store.SyncStore.JoinRecordsPage), with record events only for those
+// that changed. Transactions that come back as stored (the overlap) note
+// nothing, records the store does not hold are left to their own passes,
+// and a record stored as modified at or after the change (its own pass
+// of the same run brought it) is not read again. The refresh of a pass's
+// last page is the last step of the pass: the state awaits it (its OpID,
+// with no iterator), and the pass, and with it the sync and
+// sync.completed, ends in the transaction that stores it
+// (store.SyncPage.RecordsPage), so a client told the sync ended reads
+// the new figures. Full passes refresh nothing, but for the full pass
+// after one that found the type empty (it had no high-water mark to ask
+// from): what it brings is new. A write reads the records it moves in
 // its own message set, after the write, and stores them with it: a read
-// right after the write sees the new balance, at no extra round trip.
+// right after the write sees the new figures, at no extra round trip.
 //
 // # Records as JSON
 //

@@ -215,9 +215,9 @@ type syncMeta struct {
 	ModifiedFrom string `json:"modifiedFrom,omitempty"`
 	DeletedFrom  string `json:"deletedFrom,omitempty"`
 	// Refresh is set on a refresh rather than a page: it reads again the
-	// customers and vendors whose balances the page of DataType before
-	// Page moved (see balance.go). Ends says the pass awaits it to end:
-	// that page was its last.
+	// customers, vendors and items whose balances or stock the page of
+	// DataType before Page moved (see balance.go). Ends says the pass
+	// awaits it to end: that page was its last.
 	Refresh bool `json:"refresh,omitempty"`
 	Ends    bool `json:"ends,omitempty"`
 }
@@ -503,7 +503,7 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 		defer close(items)
 		read <- e.decodePage(d, st, r, items, stop)
 	}()
-	track := e.newBalanceTracker(st, d)
+	track := e.newMoveTracker(st, d)
 	var upsertErr error
 	for batch := range items {
 		if upsertErr != nil {

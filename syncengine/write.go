@@ -26,9 +26,10 @@ type writeMeta struct {
 // onError="stopOnError": when its answer is lost, the connector asks
 // QuickBooks for the stored answer with oldMessageSetID instead of running
 // it again, and HandleOperation and WriteResult read that answer exactly
-// like the first. A write of a transaction that moves balances ends its
-// message set with queries of the customers and vendors whose balances
-// it moves (balanceQueries), which ApplyWrite stores with the write.
+// like the first. A write of a transaction that moves balances or stock
+// ends its message set with queries of the customers, vendors and
+// inventory items it moves (movedQueries), which ApplyWrite stores with
+// the write.
 func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbconnect.Operation, error) {
 	d := e.byName[w.DataType]
 	if d == nil {
@@ -51,15 +52,15 @@ func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbco
 		// own after the void.
 		reqs = append(reqs, e.readBack(d, w.ID))
 	}
-	// The customers and vendors whose balances the write moves are read
-	// back the same way, and stored with the write: a read right after
-	// it sees their new balances, at the cost of a few records more in
-	// the answer rather than a round trip.
+	// The customers, vendors and items whose balances or stock the write
+	// moves are read back the same way, and stored with the write: a
+	// read right after it sees their new figures, at the cost of a few
+	// records more in the answer rather than a round trip.
 	var rec *qbxml.Node
 	if w.Action == qbconnect.WriteCreate || w.Action == qbconnect.WriteUpdate {
 		rec = rq.Children[0]
 	}
-	balances, err := e.balanceQueries(ctx, d, w, rec)
+	balances, err := e.movedQueries(ctx, d, w, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -192,8 +193,8 @@ func (e *Engine) decodeWriteResult(op *qbconnect.Operation) (*qbconnect.WriteRes
 	return res, err
 }
 
-// decodeWrite is decodeWriteResult, and the customers and vendors the
-// write's message set read back (see balanceQueries).
+// decodeWrite is decodeWriteResult, and the customers, vendors and items
+// the write's message set read back (see movedQueries).
 func (e *Engine) decodeWrite(op *qbconnect.Operation) (*qbconnect.WriteResult, []*qbconnect.Record, error) {
 	res := &qbconnect.WriteResult{Status: op.Status}
 	switch op.Status {
@@ -282,9 +283,9 @@ func (e *Engine) readWrite(d *dataType, op *qbconnect.Operation, r io.Reader) (*
 // decoding again) and what it changed: the record a create, update or
 // void returned (a void asks QuickBooks for the voided transaction in the
 // same message set), or the deleted record marked deleted; and the
-// customers and vendors whose balances it moved, which the same message
-// set read back (balanceQueries), with record events for those that
-// changed. Those are not the write's outcome: when they cannot be stored
+// customers, vendors and items whose balances or stock it moved, which
+// the same message set read back (movedQueries), with record events for
+// those that changed. Those are not the write's outcome: when they cannot be stored
 // the write's result stands, and a later sync brings them. It returns
 // the write's result, as WriteResult would. See qbconnect.SyncService.
 func (e *Engine) ApplyWrite(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation) (*qbconnect.WriteResult, error) {
