@@ -99,7 +99,7 @@ func TestLookupsByIDReadOneRowBeforeTheTablesAreAnalysed(t *testing.T) {
 // TestTheEndOfAPassFindsTheOtherPassesOfItsSyncByIndex: when a pass ends,
 // the store checks whether the other passes of its company's sync are
 // over (to end the sync once). sync_runs holds every pass ever run, and
-// its index on the sync is partial (group_id <> ”): under a generic
+// its index on the sync is partial (for a non-empty group_id): under a generic
 // plan, a lookup by group_id alone cannot use it and read the whole
 // table at every pass's end. With generic plans forced, ending 30 passes
 // of a 31-pass sync goes through the index.
