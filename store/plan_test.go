@@ -32,16 +32,7 @@ func TestLookupsByIDReadOneRowBeforeTheTablesAreAnalysed(t *testing.T) {
 	conn, _ := e.Linked(t, org.ID, "")
 	op := e.Enqueue(t, conn, 1, "<CustomerQueryRq/>")
 
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := u.Query().Get("search_path")
-	admin, err := sql.Open("pgx", os.Getenv("QBCONNECT_TEST_POSTGRES"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin, schema := statsReader(t, dsn)
 	scans := func(index string) int64 {
 		var n int64
 		if err := admin.QueryRow(`SELECT COALESCE(SUM(idx_scan), 0) FROM pg_stat_user_indexes WHERE schemaname = $1 AND indexrelname = $2`,
@@ -112,16 +103,7 @@ func TestTheEndOfAPassFindsTheOtherPassesOfItsSyncByIndex(t *testing.T) {
 	syncs := store.NewSyncStore(e.DB)
 	syncs.OnRunEnd(func(context.Context, qbconnect.EventRecorder, *qbconnect.SyncSummary) error { return nil })
 
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := u.Query().Get("search_path")
-	admin, err := sql.Open("pgx", os.Getenv("QBCONNECT_TEST_POSTGRES"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin, schema := statsReader(t, dsn)
 	counts := func() (seq, byGroup int64) {
 		if err := admin.QueryRow(`SELECT t.seq_scan, COALESCE(i.idx_scan, 0) FROM pg_stat_user_tables t
 			LEFT JOIN pg_stat_user_indexes i ON i.relid = t.relid AND i.indexrelname = 'sync_runs_group'
@@ -167,4 +149,21 @@ func TestTheEndOfAPassFindsTheOtherPassesOfItsSyncByIndex(t *testing.T) {
 	if seq, _ := counts(); seq-seqBefore >= passes-1 {
 		t.Errorf("%d pass ends read the whole of sync_runs %d times; want them to go through sync_runs_group", passes-1, seq-seqBefore)
 	}
+}
+
+// statsReader opens a connection to the test server outside the schema of
+// dsn, for reading PostgreSQL's statistics of that schema (its name is
+// returned too); it is closed when the test ends.
+func statsReader(t *testing.T, dsn string) (*sql.DB, string) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := sql.Open("pgx", os.Getenv("QBCONNECT_TEST_POSTGRES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	return admin, u.Query().Get("search_path")
 }
