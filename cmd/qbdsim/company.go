@@ -110,6 +110,17 @@ at the end; --quiet prints nothing but errors.`,
 	f.IntVar(&opt.CreditCardCharges, "credit-card-charges", 0, "credit card charges")
 	f.IntVar(&opt.Deposits, "deposits", 0, "deposits")
 	f.IntVar(&opt.JournalEntries, "journal-entries", 0, "journal entries")
+	f.IntVar(&opt.InventoryItems, "inventory-items", 0, "inventory parts, each with an opening quantity on hand (invoices, sales receipts, bills and item receipts then move it)")
+	f.IntVar(&opt.ItemReceipts, "item-receipts", 0, "item receipts buying inventory parts")
+	f.IntVar(&opt.InventoryAdjustments, "inventory-adjustments", 0, "inventory adjustments counting inventory parts")
+	f.IntVar(&opt.OtherNames, "other-names", 0, "other names")
+	f.IntVar(&opt.SalesReps, "sales-reps", 0, "sales reps (of the employees)")
+	f.IntVar(&opt.PriceLevels, "price-levels", 0, "price levels")
+	f.IntVar(&opt.VendorCredits, "vendor-credits", 0, "vendor credits")
+	f.IntVar(&opt.CreditCardCredits, "credit-card-credits", 0, "credit card credits")
+	f.IntVar(&opt.Charges, "charges", 0, "statement charges")
+	f.IntVar(&opt.TimeTracking, "time-tracking", 0, "employees' time entries")
+	f.IntVar(&opt.Transfers, "transfers", 0, "transfers from checking to savings")
 	for ft, usage := range map[companyfile.Feature]string{
 		companyfile.FeaturePayroll:       "subscribe to payroll (payroll items, workers' comp codes, last payroll period)",
 		companyfile.FeatureSites:         "switch on Advanced Inventory's multiple sites (inventory sites, item sites, transfers)",

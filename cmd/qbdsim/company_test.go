@@ -42,3 +42,28 @@ func TestCompanyCreateQuietPrintsNothing(t *testing.T) {
 		}
 	}
 }
+
+// company create makes every kind the generator knows, each exactly as
+// many times as its flag says: inventory parts with their receipts and
+// adjustments, other names, sales reps, price levels, vendor and card
+// credits, statement charges, time and transfers.
+func TestCompanyCreateMakesInventoryCreditsChargesTimeAndTransfers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kinds.qbw")
+	companyCmd(t, "create", path, "--quiet", "--customers", "5", "--vendors", "3", "--employees", "2", "--items", "4",
+		"--invoices", "5", "--bills", "3", "--inventory-items", "3", "--item-receipts", "4", "--inventory-adjustments", "2",
+		"--other-names", "2", "--sales-reps", "1", "--price-levels", "2", "--vendor-credits", "2", "--credit-card-credits", "1",
+		"--charges", "3", "--time-tracking", "2", "--transfers", "1")
+	info, _ := companyCmd(t, "info", path)
+	counts := map[string]string{}
+	for _, line := range strings.Split(info, "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			counts[f[0]] = f[1]
+		}
+	}
+	for typ, want := range map[string]string{"ItemInventory": "3", "ItemReceipt": "4", "InventoryAdjustment": "2", "OtherName": "2",
+		"SalesRep": "1", "PriceLevel": "2", "VendorCredit": "2", "CreditCardCredit": "1", "Charge": "3", "TimeTracking": "2", "Transfer": "1"} {
+		if counts[typ] != want {
+			t.Errorf("%s: %q in company info, want %s:\n%s", typ, counts[typ], want, info)
+		}
+	}
+}
