@@ -32,12 +32,13 @@ type GenerateOptions struct {
 	// InventoryAdjustments count them; quantities on hand and average costs
 	// move as the request processor moves them (inventory.go).
 	InventoryItems, ItemReceipts, InventoryAdjustments int
-	// More lists: other names, sales reps (employees) and price levels.
+	// Lists a company holds a few of: other names, sales reps (employees)
+	// and price levels.
 	OtherNames, SalesReps, PriceLevels int
-	// More transactions: vendor credits (open, lowering the vendor's
-	// balance), credit card credits, statement charges (open, raising the
-	// customer's balance), employees' time, and transfers from checking to
-	// savings.
+	// Transactions a company holds a few of: vendor credits (open,
+	// lowering the vendor's balance), credit card credits, statement
+	// charges (open, raising the customer's balance), employees' time, and
+	// transfers from checking to savings.
 	VendorCredits, CreditCardCredits, Charges, TimeTracking, Transfers int
 	// Years is how far back transaction dates go from End; 0 means 3.
 	Years int
@@ -155,7 +156,7 @@ func (f *File) Generate(ctx context.Context, opt GenerateOptions) error {
 			return errors.New("companyfile: generate: negative count")
 		}
 	}
-	if err := opt.checkMore(); err != nil {
+	if err := opt.checkPrerequisites(); err != nil {
 		return err
 	}
 	if opt.Transactions() > 0 && (opt.Invoices+opt.Payments+opt.SalesReceipts+opt.CreditMemos+opt.Estimates+opt.SalesOrders > 0) && opt.Customers == 0 {

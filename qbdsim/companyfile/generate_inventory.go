@@ -45,8 +45,9 @@ type stockEvent struct {
 	adjLine *qbxml.Node
 }
 
-// checkMore checks the counts of the kinds that need others.
-func (o GenerateOptions) checkMore() error {
+// checkPrerequisites checks that the kinds asked for have the lists they
+// need: a vendor for item receipts, employees for time tracking, and so on.
+func (o GenerateOptions) checkPrerequisites() error {
 	for _, c := range []struct {
 		need bool
 		what string
