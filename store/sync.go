@@ -217,6 +217,7 @@ func (s *SyncStore) StartSyncPasses(ctx context.Context, passes []PassStart) ([]
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(passes[a].State.DataType, passes[b].State.DataType) })
 	started := 0
+	var byType map[string]*qbconnect.SyncState
 	err := s.db.inTx(ctx, func(tx *tx) error {
 		started = 0
 		if err := syncedCompany(ctx, tx, first.OrgID, first.CompanyID); err != nil {
@@ -260,18 +261,13 @@ func (s *SyncStore) StartSyncPasses(ctx context.Context, passes []PassStart) ([]
 			}
 			started++
 		}
-		return nil
+		// The states as this transaction leaves them: read after the
+		// commit, a connector woken by it could already have moved them.
+		byType, err = s.passStates(ctx, tx, passes, "")
+		return err
 	})
 	if err != nil {
 		return nil, 0, err
-	}
-	stored, err := s.ListSyncStates(ctx, first.CompanyID)
-	if err != nil {
-		return nil, 0, err
-	}
-	byType := make(map[string]*qbconnect.SyncState, len(stored))
-	for _, st := range stored {
-		byType[st.DataType] = st
 	}
 	out := make([]*qbconnect.SyncState, len(passes))
 	for i, p := range passes {
@@ -285,27 +281,41 @@ func (s *SyncStore) StartSyncPasses(ctx context.Context, passes []PassStart) ([]
 // activeTypes locks the stored states of the passes' company and types
 // and returns the types with a pass under way.
 func (s *SyncStore) activeTypes(ctx context.Context, tx *tx, passes []PassStart) (map[string]bool, error) {
+	states, err := s.passStates(ctx, tx, passes, s.db.forUpdate("FOR UPDATE"))
+	if err != nil {
+		return nil, err
+	}
+	active := map[string]bool{}
+	for _, st := range states {
+		if st.Status.Active() {
+			active[st.DataType] = true
+		}
+	}
+	return active, nil
+}
+
+// passStates reads, in tx, the stored states of the passes' company and
+// types, by type; lock is appended to the statement.
+func (s *SyncStore) passStates(ctx context.Context, tx *tx, passes []PassStart, lock string) (map[string]*qbconnect.SyncState, error) {
 	args := []any{passes[0].State.CompanyID}
 	for _, p := range passes {
 		args = append(args, p.State.DataType)
 	}
 	rows, err := tx.query(ctx, "SELECT "+syncStateColumns+" FROM sync_states WHERE company_id = ? AND type IN (?"+
-		strings.Repeat(", ?", len(passes)-1)+") ORDER BY type"+s.db.forUpdate("FOR UPDATE"), args...)
+		strings.Repeat(", ?", len(passes)-1)+") ORDER BY type"+lock, args...)
 	if err != nil {
 		return nil, fmt.Errorf("start sync: %w", err)
 	}
 	defer rows.Close()
-	active := map[string]bool{}
+	states := map[string]*qbconnect.SyncState{}
 	for rows.Next() {
 		st, err := scanSyncState(rows)
 		if err != nil {
 			return nil, fmt.Errorf("start sync: %w", err)
 		}
-		if st.Status.Active() {
-			active[st.DataType] = true
-		}
+		states[st.DataType] = st
 	}
-	return active, rows.Err()
+	return states, rows.Err()
 }
 
 // syncedCompany checks, for a pass about to start, that companyID is a
