@@ -140,3 +140,53 @@ func TestABillPaymentCannotPayAJournalEntrysPayablesCredit(t *testing.T) {
 		t.Errorf("after the refused payments, vendor balance, A/P aging, unpaid bills, balance sheet A/P (-want +got):\n%s", diff)
 	}
 }
+
+// TransactionQuery, which works "similar to the Advanced Find window in
+// the QuickBooks UI" (Intuit's TransactionQuery reference,
+// https://developer.intuit.com/app/developer/qbdesktop/docs/api-reference/qbdesktop/transactionquery),
+// finds a journal entry by the name or account on any of its lines, as
+// JournalEntryQuery does: Intuit's JournalEntryQuery reference names the
+// generic TransactionQuery as the other way to query journal entries
+// with an entity or account filter
+// (https://developer.intuit.com/app/developer/qbdesktop/docs/api-reference/qbdesktop/journalentryquery).
+func TestTransactionQueryFindsAJournalEntryByTheNameOrAccountOnAnyLine(t *testing.T) {
+	f, _ := newTestFile(t)
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Acme Corp</Name></CustomerAdd></CustomerAddRq>`)
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Roof</Name><ParentRef><FullName>Acme Corp</FullName></ParentRef></CustomerAdd></CustomerAddRq>`)
+	ok(t, f, `<VendorAddRq><VendorAdd><Name>Paper Co</Name></VendorAdd></VendorAddRq>`)
+	add := func(ref string, lines ...string) string {
+		body := `<JournalEntryAddRq><JournalEntryAdd><TxnDate>2025-03-01</TxnDate><RefNumber>` + ref + `</RefNumber>`
+		for _, l := range lines {
+			body += l
+		}
+		return textAt(ok(t, f, body+`</JournalEntryAdd></JournalEntryAddRq>`), "JournalEntryRet/TxnID")
+	}
+	je1 := add("JE-1", journalLine("Credit", "Services", "90.00", ""), journalLine("Debit", "Accounts Receivable", "90.00", "Acme Corp"))
+	je2 := add("JE-2", journalLine("Debit", "Office Supplies", "40.00", "Paper Co"), journalLine("Credit", "Accounts Payable", "40.00", "Paper Co"))
+	je3 := add("JE-3", journalLine("Debit", "Accounts Receivable", "15.00", "Acme Corp:Roof"), journalLine("Credit", "Services", "15.00", ""))
+	bill := textAt(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Paper Co</FullName></VendorRef><TxnDate>2025-03-02</TxnDate>
+		<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>42.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`), "BillRet/TxnID")
+	query := func(filter string) []string {
+		t.Helper()
+		var ids []string
+		for _, tr := range kids(one(t, f, `<TransactionQueryRq>`+filter+`</TransactionQueryRq>`), "TransactionRet") {
+			ids = append(ids, textAt(tr, "TxnType")+" "+textAt(tr, "TxnID"))
+		}
+		return ids
+	}
+	for _, c := range []struct {
+		filter string
+		want   []string
+	}{
+		{`<TransactionEntityFilter><FullName>Acme Corp</FullName></TransactionEntityFilter>`, []string{"JournalEntry " + je1}},
+		{`<TransactionEntityFilter><FullNameWithChildren>Acme Corp</FullNameWithChildren></TransactionEntityFilter>`, []string{"JournalEntry " + je1, "JournalEntry " + je3}},
+		// The bill names the vendor in its header, the entry on its lines.
+		{`<TransactionEntityFilter><FullName>Paper Co</FullName></TransactionEntityFilter>`, []string{"JournalEntry " + je2, "Bill " + bill}},
+		{`<TransactionAccountFilter><FullName>Services</FullName></TransactionAccountFilter>`, []string{"JournalEntry " + je1, "JournalEntry " + je3}},
+		{`<TransactionAccountFilter><FullName>Accounts Payable</FullName></TransactionAccountFilter>`, []string{"JournalEntry " + je2, "Bill " + bill}},
+	} {
+		if diff := cmp.Diff(c.want, query(c.filter)); diff != "" {
+			t.Errorf("TransactionQuery with %s (-want +got):\n%s", c.filter, diff)
+		}
+	}
+}
