@@ -322,6 +322,19 @@ func (g *generator) loadStandard() error {
 }
 
 // insert writes one object; it commits every 20,000 objects.
+// owe leaves an item receipt open for its total and adds it to its
+// vendor's balance, as the processor does (txn.go): the receipt is owed
+// until its bill comes.
+func (g *generator) owe(o *object, ret *qbxml.Node) {
+	o.effect = mustCents(textAt(ret, "TotalAmount"))
+	for _, v := range g.vend {
+		if v.id == o.entityID {
+			v.balance += o.effect
+			return
+		}
+	}
+}
+
 func (g *generator) insert(o *object, ret *qbxml.Node) error {
 	if err := g.ctx.Err(); err != nil {
 		return err
@@ -331,6 +344,9 @@ func (g *generator) insert(o *object, ret *qbxml.Node) error {
 			return err
 		}
 		g.ord.order(ret, model)
+	}
+	if o.typ == "ItemReceipt" {
+		g.owe(o, ret)
 	}
 	o.ret = marshalNode(ret)
 	res, err := g.stmt.ExecContext(g.ctx, objectArgs(o)...)

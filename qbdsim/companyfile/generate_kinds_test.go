@@ -262,6 +262,40 @@ func TestGeneratedCreditsAndChargesMoveBalances(t *testing.T) {
 	}
 }
 
+// A generated item receipt is owed to its vendor as the processor's is
+// (TestAnItemReceiptIsOwedToItsVendorUntilItsBill): each vendor's balance
+// is its bills' open amounts and its receipts' totals less its open
+// credits, and the A/P aging and the balance sheet's A/P add up to the
+// vendors' balances.
+func TestGeneratedItemReceiptsAreOwedToTheirVendors(t *testing.T) {
+	f := generated(t, fullCompany())
+	by := func(typ, amount string) map[string]int64 {
+		out := map[string]int64{}
+		for _, e := range kids(ok(t, f, `<`+typ+`QueryRq/>`), typ+"Ret") {
+			out[textAt(e, "VendorRef/ListID")] += mustCents(textAt(e, amount))
+		}
+		return out
+	}
+	bills, receipts, credits := by("Bill", "OpenAmount"), by("ItemReceipt", "TotalAmount"), by("VendorCredit", "OpenAmount")
+	if len(receipts) == 0 {
+		t.Fatal("no item receipts")
+	}
+	var owed int64
+	for _, v := range kids(ok(t, f, `<VendorQueryRq/>`), "VendorRet") {
+		id, b := textAt(v, "ListID"), mustCents(textAt(v, "Balance"))
+		if want := bills[id] + receipts[id] - credits[id]; b != want {
+			t.Errorf("vendor %s: Balance %s, want bills %s + item receipts %s - credits %s", id, formatCents(b), formatCents(bills[id]), formatCents(receipts[id]), formatCents(credits[id]))
+		}
+		owed += b
+	}
+	aging := parseReport(t, ok(t, f, `<AgingReportQueryRq><AgingReportType>APAgingSummary</AgingReportType></AgingReportQueryRq>`))
+	bs := parseReport(t, ok(t, f, summaryRq("BalanceSheetStandard", `<ReportDateMacro>Today</ReportDateMacro>`)))
+	got := []string{aging.find(t, "TOTAL")[7], bs.find(t, "Total Accounts Payable")[2]}
+	if diff := cmp.Diff([]string{formatCents(owed), formatCents(owed)}, got); diff != "" {
+		t.Errorf("A/P aging TOTAL and balance sheet A/P, want the vendors' balances (-want +got):\n%s", diff)
+	}
+}
+
 // Saving a generated object again through the processor, unchanged,
 // changes nothing but its modification time: the generator stored what
 // the processor computes for each kind (totals, open amounts, defaults),

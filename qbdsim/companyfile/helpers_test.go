@@ -196,6 +196,12 @@ func reopenWithout(t *testing.T, f *File, table string) *File {
 	if _, err := f.db.Exec(`DROP TABLE ` + table); err != nil {
 		t.Fatal(err)
 	}
+	return reopen(t, f)
+}
+
+// reopen closes f and opens the file again.
+func reopen(t *testing.T, f *File) *File {
+	t.Helper()
 	path := f.Path()
 	f.Close()
 	g, err := Open(path, Options{Now: newTestClock().Now})

@@ -34,13 +34,14 @@ import (
 // A customer payment can be applied to a journal entry, as to an invoice
 // (completePayment): what it applies is recorded in the links table and
 // leaves the entry's debits to A/R for that customer, first line first,
-// so a line's effect is what it leaves open. The simulator applies
-// bill payments to bills only, which is all QuickBooks documents them
-// paying; whether QuickBooks lets one pay a journal entry's credit to A/P
-// is not documented.
+// so a line's effect is what it leaves open. A bill payment pays bills
+// only, as Intuit documents a bill payment's AppliedTo: it refuses a
+// journal entry's credit to A/P (TestABillPaymentCannotPayAJournalEntrysPayablesCredit).
 //
 // The journal_lines table records the name and the account of every line
-// too, which JournalEntryQuery's EntityFilter and AccountFilter match.
+// too, which JournalEntryQuery's EntityFilter and AccountFilter and
+// TransactionQuery's TransactionEntityFilter and TransactionAccountFilter
+// match.
 
 // lineEffect is what one line of a journal entry adds to a balance.
 type lineEffect struct {

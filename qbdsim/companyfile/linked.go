@@ -2,6 +2,7 @@ package companyfile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -113,4 +114,23 @@ func (f *File) linksOf(ctx context.Context, ids []any, out map[string][]*qbxml.N
 		out[target] = append(out[target], l)
 	}
 	return rows.Err()
+}
+
+// checkPurchaseLinks refuses a bill or item receipt (src, its Add) whose
+// LinkToTxnID names anything but a purchase order: QuickBooks links them
+// to purchase orders only, so a bill cannot be entered against an item
+// receipt through qbXML; only QuickBooks' own window turns a receipt into
+// its bill. QuickBooks documents no status code for the refusal; the
+// simulator answers the one of any other invalid reference.
+func checkPurchaseLinks(ctx context.Context, q querier, t *objType, src *qbxml.Node) error {
+	for _, l := range kids(src, "LinkToTxnID") {
+		o, err := getObjectByID(ctx, q, l.Text)
+		if err != nil && !errors.Is(err, errNoObject) {
+			return err
+		}
+		if err != nil || o.typ != "PurchaseOrder" {
+			return qbErr(stInvalidRef, "There is an invalid reference to QuickBooks PurchaseOrder %q in the %s.", l.Text, t.Name)
+		}
+	}
+	return nil
 }

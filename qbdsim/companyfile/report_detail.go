@@ -265,7 +265,7 @@ func (l *ledger) documents(q *reportQuery, open bool, types ...string) []detailL
 // balances of the names.
 var (
 	receivableTypes = []string{"Invoice", "Charge", "CreditMemo", "ReceivePayment", "Customer", "JournalEntry/AR"}
-	payableTypes    = []string{"Bill", "VendorCredit", "BillPaymentCheck", "BillPaymentCreditCard", "Vendor", "JournalEntry/AP"}
+	payableTypes    = []string{"Bill", "ItemReceipt", "VendorCredit", "BillPaymentCheck", "BillPaymentCreditCard", "Vendor", "JournalEntry/AP"}
 )
 
 var (

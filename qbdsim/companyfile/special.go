@@ -246,7 +246,15 @@ func (f *File) transactionQuery(ctx context.Context, rq *request, rs *response) 
 			where = append(where, "0")
 			continue
 		}
-		in(ef.col, ids)
+		// A journal entry names its entities and accounts on its lines
+		// (journal.go), and the query finds it by any of them.
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		where = append(where, "("+ef.col+" IN ("+marks+") OR id IN (SELECT txn_id FROM journal_lines WHERE "+ef.col+" IN ("+marks+")))")
+		for range 2 {
+			for _, id := range ids {
+				args = append(args, id)
+			}
+		}
 	}
 	switch textAt(el, "TransactionPaidStatusFilter") {
 	case "Open":

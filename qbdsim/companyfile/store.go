@@ -180,8 +180,8 @@ func (f *File) load(ctx context.Context) error {
 
 // upgrade adds what a company file written by an earlier simulator lacks:
 // the tables added since, the links filled from the payments it holds,
-// and the balance effects, names and accounts of its journal entries'
-// lines.
+// the balance effects, names and accounts of its journal entries' lines,
+// and what its item receipts owe their vendors.
 func (f *File) upgrade(ctx context.Context) error {
 	hasTable := func(name string) (bool, error) {
 		var n int
@@ -215,7 +215,43 @@ func (f *File) upgrade(ctx context.Context) error {
 			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 		}
 	}
+	if err := f.oweItemReceipts(ctx, tx); err != nil {
+		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+	}
 	return tx.Commit()
+}
+
+// oweItemReceipts leaves the item receipts of a file written before they
+// were owed to their vendors open for their totals, and refreshes those
+// vendors' balances, once.
+func (f *File) oweItemReceipts(ctx context.Context, q querier) error {
+	const done = "upgrade.itemreceipts.owed"
+	if v, err := getMetaTx(ctx, q, done); err != nil || v != "" {
+		return err
+	}
+	receipts, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE type = 'ItemReceipt' AND effect = 0`)
+	if err != nil {
+		return err
+	}
+	var vendors []string
+	for _, o := range receipts {
+		ret, err := parseNode(o.ret)
+		if err != nil {
+			return fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+		}
+		total := mustCents(textAt(ret, "TotalAmount"))
+		if total == 0 {
+			continue // voided, or empty
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE objects SET effect = ? WHERE seq = ?`, total, o.seq); err != nil {
+			return err
+		}
+		vendors = append(vendors, o.entityID)
+	}
+	if err := f.refreshBalances(ctx, q, vendors); err != nil {
+		return err
+	}
+	return putMetaTx(ctx, q, done, "1")
 }
 
 // getMetaTx reads an internal meta value ("" when unset).

@@ -135,6 +135,9 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 			o.effect = -total
 		}
 	case "Bill":
+		if err := checkPurchaseLinks(ctx, q, t, src); err != nil {
+			return err
+		}
 		paid := int64(0)
 		if old != nil {
 			paid = mustCents(textAt(ret, "AmountDue")) - mustCents(textAt(ret, "OpenAmount"))
@@ -150,7 +153,17 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 		setIf(ret, model, "CreditAmount", formatCents(sum))
 		setIf(ret, model, "OpenAmount", formatCents(sum))
 		o.effect = -sum
-	case "ItemReceipt", "PurchaseOrder":
+	case "ItemReceipt":
+		// Items received before their bill are owed to the vendor:
+		// QuickBooks "increases your accounts payable by the amount shown
+		// on the item receipt", and the vendor's balance with it (see
+		// TestAnItemReceiptIsOwedToItsVendorUntilItsBill).
+		if err := checkPurchaseLinks(ctx, q, t, src); err != nil {
+			return err
+		}
+		setIf(ret, model, "TotalAmount", formatCents(sum))
+		o.effect = sum
+	case "PurchaseOrder":
 		setIf(ret, model, "TotalAmount", formatCents(sum))
 	case "Check", "CreditCardCharge", "CreditCardCredit":
 		setIf(ret, model, "Amount", formatCents(sum))

@@ -107,7 +107,9 @@ var objTypes = []objType{
 	{Name: "BillPaymentCheck", Kind: kindTxn, Entity: "PayeeEntityRef", Account: "BankAccountRef", Side: "AP"},
 	{Name: "BillPaymentCreditCard", Kind: kindTxn, Entity: "PayeeEntityRef", Account: "CreditCardAccountRef", Side: "AP"},
 	{Name: "PurchaseOrder", Kind: kindTxn, Entity: "VendorRef", AutoRef: true},
-	{Name: "ItemReceipt", Kind: kindTxn, Entity: "VendorRef", Account: "APAccountRef"},
+	// An item receipt is owed to its vendor until the bill comes, as a
+	// bill is (txn.go).
+	{Name: "ItemReceipt", Kind: kindTxn, Entity: "VendorRef", Account: "APAccountRef", Side: "AP"},
 	{Name: "Check", Kind: kindTxn, Entity: "PayeeEntityRef", Account: "AccountRef"},
 	{Name: "CreditCardCharge", Kind: kindTxn, Entity: "PayeeEntityRef", Account: "AccountRef"},
 	{Name: "CreditCardCredit", Kind: kindTxn, Entity: "PayeeEntityRef", Account: "AccountRef"},
