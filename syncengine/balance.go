@@ -19,8 +19,9 @@ import (
 // A customer's or vendor's Balance and TotalBalance (a parent customer's
 // TotalBalance includes its jobs') move with every transaction on
 // accounts receivable or payable that names it, and an inventory item's
-// QuantityOnHand (and, with purchases, its AverageCost) with every
-// transaction whose lines name it. Whether QuickBooks then changes the
+// QuantityOnHand (and, with purchases, its AverageCost), QuantityOnOrder
+// and QuantityOnSalesOrder with every transaction whose lines name it
+// (stockObjects), or that receives or invoices an order that does. Whether QuickBooks then changes the
 // customer's or item's TimeModified and EditSequence is documented
 // nowhere we found, and qbdsim does not: an incremental pass, which asks
 // for what was modified, would never bring the new figures. So the
@@ -52,6 +53,10 @@ type moveKind struct {
 	// written returns the references (ListID or FullName) a write's Add
 	// or Mod element of d names where it moves them.
 	written func(d *dataType, rec *qbxml.Node) []*qbxml.Node
+	// through, when not nil, returns the ListIDs of the records a write's
+	// Add or Mod element moves without naming them, found through the
+	// stored records it names.
+	through func(e *Engine, ctx context.Context, w qbconnect.WriteRequest, d *dataType, rec *qbxml.Node) ([]string, error)
 }
 
 // moveKinds is the table of what transactions move: entity balances and
@@ -93,6 +98,7 @@ var moveKinds = []moveKind{
 		written: func(_ *dataType, rec *qbxml.Node) []*qbxml.Node {
 			return refsIn(rec, "ItemRef", "ItemInventoryAssemblyRef")
 		},
+		through: (*Engine).itemsThrough,
 	},
 }
 
@@ -249,8 +255,14 @@ func entitiesOf(d *dataType, r *qbconnect.Record) []string {
 
 // itemsOf returns the ListIDs of the items a stored transaction names:
 // on its lines (ItemRef, in line groups too) and, a build, the assembly
-// it builds.
+// it builds and its components (ComponentItemLineRet's ItemRef).
 func itemsOf(r *qbconnect.Record) []string {
+	return refIDs(r, "itemRef", "itemInventoryAssemblyRef")
+}
+
+// refIDs returns the ListIDs of the references named one of keys, at any
+// depth of a stored record.
+func refIDs(r *qbconnect.Record, keys ...string) []string {
 	var v any
 	if json.Unmarshal(r.Data, &v) != nil {
 		return nil
@@ -265,7 +277,7 @@ func itemsOf(r *qbconnect.Record) []string {
 			}
 		case map[string]any:
 			for k, x := range v {
-				if k != "itemRef" && k != "itemInventoryAssemblyRef" {
+				if !slices.Contains(keys, k) {
 					walk(x)
 					continue
 				}
@@ -279,6 +291,54 @@ func itemsOf(r *qbconnect.Record) []string {
 	}
 	walk(v)
 	return ids
+}
+
+// itemsThrough returns the items a write moves that its Add or Mod rec
+// does not name: those of the orders it links to (LinkToTxnID, a line's
+// LinkToTxn), whose quantities on order it lowers, and the components of
+// the assembly a build builds, which it takes off hand. They are read
+// from the stored orders and assembly; one the store does not hold yet
+// is left to the items' next pass.
+func (e *Engine) itemsThrough(ctx context.Context, w qbconnect.WriteRequest, d *dataType, rec *qbxml.Node) ([]string, error) {
+	var orders []string
+	for _, n := range refsIn(rec, "LinkToTxnID", "LinkToTxn") {
+		id := n.Text
+		if n.Name == "LinkToTxn" {
+			id, _ = n.ChildText("TxnID")
+		}
+		if id != "" && !slices.Contains(orders, id) {
+			orders = append(orders, id)
+		}
+	}
+	var ids []string
+	for _, t := range []string{"purchaseOrders", "salesOrders"} {
+		if len(orders) == 0 || e.byName[t] == nil {
+			continue
+		}
+		list, _, err := e.records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: w.OrgID, CompanyID: w.CompanyID, Type: t, IDs: orders[:min(len(orders), 100)]})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range list {
+			ids = append(ids, itemsOf(r)...)
+		}
+	}
+	if ref := rec.Child("ItemInventoryAssemblyRef"); d.object == "BuildAssembly" && ref != nil && e.byName["inventoryAssemblyItems"] != nil {
+		f := qbconnect.RecordFilter{OrgID: w.OrgID, CompanyID: w.CompanyID, Type: "inventoryAssemblyItems", Limit: 1}
+		if id, ok := ref.ChildText("ListID"); ok {
+			f.IDs = []string{id}
+		} else if f.Name, _ = ref.ChildText("FullName"); f.Name == "" {
+			return ids, nil
+		}
+		list, _, err := e.records.ListRecords(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range list {
+			ids = append(ids, refIDs(r, "itemInventoryRef")...)
+		}
+	}
+	return ids, nil
 }
 
 // refsIn returns the elements of rec named one of names, at any depth.
@@ -624,6 +684,15 @@ func (e *Engine) movedQueries(ctx context.Context, d *dataType, w qbconnect.Writ
 		if rec != nil {
 			for _, ref := range k.written(d, rec) {
 				addRef(ref)
+			}
+			if k.through != nil {
+				ids, err := k.through(e, ctx, w, d, rec)
+				if err != nil {
+					return nil, err
+				}
+				for _, id := range ids {
+					addID(id)
+				}
 			}
 		}
 		if old != nil {

@@ -98,6 +98,10 @@ type dataType struct {
 	query    *qbxml.ElementType // XxxQueryRq
 	ret      *qbxml.ElementType // XxxRet
 	iterator bool               // the query supports iterator="Start"
+	// includeLines is the query's element that asks for a transaction's
+	// lines: IncludeLineItems, or a build's IncludeComponentLineItems;
+	// "" when it has none.
+	includeLines string
 	// activeStatus says the query takes ActiveStatus (most lists: without
 	// it QuickBooks returns active elements only).
 	activeStatus bool
@@ -124,13 +128,16 @@ type dataType struct {
 	movesStock bool
 }
 
-// stockObjects are the transactions that move what is on hand of the
+// stockObjects are the transactions that move the quantities of the
 // inventory items they name: purchases and returns to vendors on their
 // item lines, sales and customer returns on theirs, inventory
 // adjustments, and assembly builds (the assembly built and the
-// components it uses).
+// components it uses, which its ComponentItemLineRet lists) what is on
+// hand; purchase orders what is on order (QuantityOnOrder) and sales
+// orders what is on sales orders (QuantityOnSalesOrder) until they are
+// received, invoiced or closed.
 var stockObjects = []string{"Bill", "ItemReceipt", "Check", "CreditCardCharge", "VendorCredit", "CreditCardCredit",
-	"Invoice", "SalesReceipt", "CreditMemo", "InventoryAdjustment", "BuildAssembly"}
+	"Invoice", "SalesReceipt", "CreditMemo", "InventoryAdjustment", "BuildAssembly", "PurchaseOrder", "SalesOrder"}
 
 func (d *dataType) idElem() string {
 	if d.txn {
@@ -181,6 +188,11 @@ func newDataTypes() ([]*dataType, map[string]*dataType) {
 		}
 		d.iterator = d.query.Attr("iterator") != nil
 		d.activeStatus = d.query.Child("ActiveStatus") != nil
+		for _, f := range []string{"IncludeLineItems", "IncludeComponentLineItems"} {
+			if s.txn && d.query.Child(f) != nil {
+				d.includeLines = f
+			}
+		}
 		for _, f := range []string{"FromModifiedDate", "ModifiedDateRangeFilter"} {
 			if d.query.Child(f) != nil {
 				d.modifiedFilter = f

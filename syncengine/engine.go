@@ -279,8 +279,8 @@ func (e *Engine) pagePlan(st *qbconnect.SyncState, d *dataType) (*syncMeta, stri
 		default:
 			q.Add(qbxml.NewText("FromModifiedDate", m.ModifiedFrom))
 		}
-		if d.query.Child("IncludeLineItems") != nil {
-			q.Add(qbxml.NewText("IncludeLineItems", "true"))
+		if d.includeLines != "" {
+			q.Add(qbxml.NewText(d.includeLines, "true"))
 		}
 	}
 	reqs = append(reqs, q)

@@ -2,12 +2,14 @@ package syncengine_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
+	"github.com/qbconnect/qbconnect/qbxml"
 	"github.com/qbconnect/qbconnect/store/storetest"
 	"github.com/qbconnect/qbconnect/syncengine"
 )
@@ -190,12 +192,123 @@ func TestAnInventoryItemsQuantityFollowsInvoicesWrittenThroughTheAPI(t *testing.
 	}
 }
 
-// A build of an assembly puts the assemblies built on hand (and takes
-// their components off it); the assembly is not marked modified. The
-// components are read again only when the build names them: QuickBooks'
-// BuildAssemblyRet lists them (ComponentItemLineRet, qbXML 13.0 schema),
-// qbdsim's does not yet, so this scenario checks the assembly alone.
-func TestAnAssemblyBuiltInQuickBooksRefreshesTheAssembly(t *testing.T) {
+// wantOrdered fails unless the store holds an inventory item with the
+// quantities on order and on sales orders given, and the item as
+// QuickBooks holds it.
+func (h *stockHarness) wantOrdered(id, onOrder, onSalesOrder string) {
+	h.tb.Helper()
+	r, err := h.env.Records.FindRecord(h.ctx, h.org.ID, h.conn.CompanyID, "inventoryItems", id)
+	if err != nil {
+		h.tb.Fatalf("inventory item %s: %v", id, err)
+	}
+	if got, want := fmt.Sprint(field(h.tb, r, "quantityOnOrder"), " ", field(h.tb, r, "quantityOnSalesOrder")), onOrder+" "+onSalesOrder; got != want {
+		h.tb.Errorf("stored inventory item %s (%s): on order and on sales orders %s, want %s", r.Name, id, got, want)
+	}
+	h.wantStock(id, fmt.Sprint(field(h.tb, r, "quantityOnHand")))
+}
+
+// purchaseOrder orders qty of an item from the harness's vendor in
+// QuickBooks and returns the order.
+func (h *stockHarness) purchaseOrder(item, qty string) *qbxml.Node {
+	h.tb.Helper()
+	return h.qb(`<PurchaseOrderAddRq><PurchaseOrderAdd><VendorRef><ListID>` + h.vendor + `</ListID></VendorRef><TxnDate>2026-03-02</TxnDate>
+		<PurchaseOrderLineAdd><ItemRef><ListID>` + item + `</ListID></ItemRef><Quantity>` + qty + `</Quantity><Rate>2.00</Rate></PurchaseOrderLineAdd></PurchaseOrderAdd></PurchaseOrderAddRq>`)
+}
+
+// An open purchase order raises the quantity on order of the items it
+// names, and receiving it lowers it (qbdsim's
+// TestPurchaseOrdersPutItemsOnOrderUntilReceived has the sources); the
+// item is not marked modified either way, as with its quantity on hand.
+func TestAnItemsQuantityOnOrderFollowsPurchaseOrdersAndReceiptsInQuickBooks(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newStockHarness(t, dsn, "purchaseOrders", "itemReceipts")
+			// An older order and receipt, so that the first passes find
+			// some and the next are incremental.
+			older := h.purchaseOrder(h.nut, "5")
+			h.qb(`<ItemReceiptAddRq><ItemReceiptAdd><VendorRef><ListID>` + h.vendor + `</ListID></VendorRef><LinkToTxnID>` + txnID(older) + `</LinkToTxnID></ItemReceiptAdd></ItemReceiptAddRq>`)
+			h.purchaseOrder(h.nut, "5")
+			h.sync(qbconnect.SyncFull)
+			h.wantOrdered(h.nut, "5", "0")
+			h.wantStock(h.nut, "105")
+
+			h.later(time.Hour)
+			po := h.purchaseOrder(h.bolt, "25")
+			h.sync(qbconnect.SyncIncremental)
+			h.wantOrdered(h.bolt, "25", "0")
+			if got := h.refreshes()["inventoryItems"]; !slices.Equal(got, []string{h.bolt}) {
+				t.Errorf("refreshed inventory items %v, want the bolt %s", got, h.bolt)
+			}
+
+			// Ten received against the order's line.
+			h.later(time.Hour)
+			line, _ := po.Child("PurchaseOrderLineRet").ChildText("TxnLineID")
+			h.qb(`<ItemReceiptAddRq><ItemReceiptAdd><VendorRef><ListID>` + h.vendor + `</ListID></VendorRef><TxnDate>2026-03-05</TxnDate>
+				<ItemLineAdd><Quantity>10</Quantity><LinkToTxn><TxnID>` + txnID(po) + `</TxnID><TxnLineID>` + line + `</TxnLineID></LinkToTxn></ItemLineAdd></ItemReceiptAdd></ItemReceiptAddRq>`)
+			h.sync(qbconnect.SyncIncremental)
+			h.wantStock(h.bolt, "50")
+			h.wantOrdered(h.bolt, "15", "0")
+			h.checkMirror(0, "inventoryItems", "purchaseOrders", "itemReceipts")
+		})
+	}
+}
+
+func TestAnItemsQuantityOnSalesOrdersFollowsSalesOrdersInQuickBooks(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newStockHarness(t, dsn, "salesOrders")
+			h.qb(`<SalesOrderAddRq><SalesOrderAdd><CustomerRef><ListID>` + h.other + `</ListID></CustomerRef><TxnDate>2026-03-01</TxnDate>
+				<SalesOrderLineAdd><ItemRef><ListID>` + h.bolt + `</ListID></ItemRef><Quantity>2</Quantity><Rate>1.00</Rate></SalesOrderLineAdd></SalesOrderAdd></SalesOrderAddRq>`)
+			h.sync(qbconnect.SyncFull)
+			h.wantOrdered(h.bolt, "0", "2")
+
+			h.later(time.Hour)
+			so := h.qb(`<SalesOrderAddRq><SalesOrderAdd><CustomerRef><ListID>` + h.other + `</ListID></CustomerRef><TxnDate>2026-03-02</TxnDate>
+				<SalesOrderLineAdd><ItemRef><ListID>` + h.nut + `</ListID></ItemRef><Quantity>30</Quantity><Rate>1.00</Rate></SalesOrderLineAdd></SalesOrderAdd></SalesOrderAddRq>`)
+			h.sync(qbconnect.SyncIncremental)
+			h.wantOrdered(h.nut, "0", "30")
+
+			// Closed by hand: nothing is on sales orders any more.
+			h.later(time.Hour)
+			es, _ := so.ChildText("EditSequence")
+			h.qb(`<SalesOrderModRq><SalesOrderMod><TxnID>` + txnID(so) + `</TxnID><EditSequence>` + es + `</EditSequence><IsManuallyClosed>true</IsManuallyClosed></SalesOrderMod></SalesOrderModRq>`)
+			h.sync(qbconnect.SyncIncremental)
+			h.wantOrdered(h.nut, "0", "0")
+			h.checkMirror(0, "inventoryItems", "salesOrders")
+		})
+	}
+}
+
+// A bill written through the API that links to a purchase order as a
+// whole names no item itself: the items of the order, as the store holds
+// it, are read back in the write's own message set.
+func TestABillWrittenAgainstAPurchaseOrderRefreshesTheOrdersItems(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newStockHarness(t, dsn, "purchaseOrders", "bills")
+			po := h.purchaseOrder(h.bolt, "25")
+			h.sync(qbconnect.SyncFull)
+			h.wantOrdered(h.bolt, "25", "0")
+
+			_, res := h.write(qbconnect.WriteRequest{DataType: "bills", Action: qbconnect.WriteCreate,
+				Body: json.RawMessage(`{"vendorRef":{"listId":"` + h.vendor + `"},"linkToTxnId":["` + txnID(po) + `"]}`)})
+			if res.Status != qbconnect.OpSucceeded {
+				t.Fatalf("create: %s %v", res.Status, res.Error)
+			}
+			h.wantStock(h.bolt, "65")
+			h.wantOrdered(h.bolt, "0", "0")
+			if got := h.refreshes(); len(got) != 0 {
+				t.Errorf("the write queued refreshes %v; its own message set reads the items", got)
+			}
+		})
+	}
+}
+
+// A build of an assembly puts the assemblies built on hand and takes
+// their components off it; neither is marked modified. The build lists
+// its components (ComponentItemLineRet, qbXML 13.0 schema), so both are
+// read again.
+func TestAnAssemblyBuiltInQuickBooksRefreshesTheAssemblyAndItsComponents(t *testing.T) {
 	h := newStockHarnessWith(t, harnessOptions{DSN: storetest.SQLiteDSN(t), Features: []companyfile.Feature{companyfile.FeatureAssemblies}},
 		"inventoryAssemblyItems", "buildAssemblies")
 	kit := listID(h.qb(`<ItemInventoryAssemblyAddRq><ItemInventoryAssemblyAdd><Name>Kit</Name><IncomeAccountRef><FullName>Product Sales</FullName></IncomeAccountRef>
@@ -211,6 +324,7 @@ func TestAnAssemblyBuiltInQuickBooksRefreshesTheAssembly(t *testing.T) {
 	}
 	build("1")
 	h.sync(qbconnect.SyncFull)
+	h.wantStock(h.bolt, "36")
 
 	h.later(time.Hour)
 	build("2")
@@ -222,8 +336,23 @@ func TestAnAssemblyBuiltInQuickBooksRefreshesTheAssembly(t *testing.T) {
 	if got := field(t, r, "quantityOnHand"); got != "3" {
 		t.Errorf("stored assembly Kit: quantity on hand %v, want 3", got)
 	}
-	if got := h.refreshes()["inventoryAssemblyItems"]; !slices.Equal(got, []string{kit}) {
+	h.wantStock(h.bolt, "28")
+	refreshed := h.refreshes()
+	if got := refreshed["inventoryAssemblyItems"]; !slices.Equal(got, []string{kit}) {
 		t.Errorf("refreshed assemblies %v, want the kit %s", got, kit)
 	}
-	h.checkMirror(0, "inventoryAssemblyItems", "buildAssemblies")
+	if got := refreshed["inventoryItems"]; !slices.Equal(got, []string{h.bolt}) {
+		t.Errorf("refreshed inventory items %v, want the kit's bolt %s", got, h.bolt)
+	}
+	h.checkMirror(0, "inventoryItems", "inventoryAssemblyItems", "buildAssemblies")
+
+	// A build written through the API names only the assembly, by
+	// name: its components, as the stored assembly lists them, are read
+	// back in the write's own message set.
+	_, res := h.write(qbconnect.WriteRequest{DataType: "buildAssemblies", Action: qbconnect.WriteCreate,
+		Body: json.RawMessage(`{"itemInventoryAssemblyRef":{"fullName":"Kit"},"txnDate":"2026-03-04","quantityToBuild":"1"}`)})
+	if res.Status != qbconnect.OpSucceeded {
+		t.Fatalf("build: %s %v", res.Status, res.Error)
+	}
+	h.wantStock(h.bolt, "24")
 }

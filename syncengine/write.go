@@ -84,8 +84,8 @@ func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbco
 // page asks for.
 func (e *Engine) readBack(d *dataType, id string) *qbxml.Node {
 	q := qbxml.NewNode(d.object+"QueryRq", qbxml.NewText("TxnID", id)).SetAttr("requestID", "r")
-	if d.query.Child("IncludeLineItems") != nil {
-		q.Add(qbxml.NewText("IncludeLineItems", "true"))
+	if d.includeLines != "" {
+		q.Add(qbxml.NewText(d.includeLines, "true"))
 	}
 	return q
 }

@@ -128,7 +128,11 @@ type generator struct {
 	taxCode   ref
 	nonCode   ref
 	stock     []*genStock // inventory parts (generate_inventory.go)
-	moves     int         // stock moves so far, to order moves of one second
+	// orders draws which order lines name parts (orderedPart): a stream
+	// of its own, so that the rest of the company stays as it was before
+	// orders named parts.
+	orders *rand.Rand
+	moves  int // stock moves so far, to order moves of one second
 	// adjustments wait for writeStock to know their value.
 	adjustments []pendingAdjustment
 }
@@ -187,7 +191,8 @@ func (f *File) Generate(ctx context.Context, opt GenerateOptions) error {
 		end = f.opt.Now()
 	}
 	g := &generator{f: f, opt: opt, r: rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9E3779B97F4A7C15)), end: end, loc: end.Location(),
-		start: end.AddDate(-opt.Years, 0, 0), ctx: ctx, total: opt.Total(), ord: newOrderer(), refNums: map[string]int{}, std: map[string]ref{}, termDays: map[string]int{}}
+		orders: rand.New(rand.NewPCG(opt.Seed^0x5EED0DE5, opt.Seed)),
+		start:  end.AddDate(-opt.Years, 0, 0), ctx: ctx, total: opt.Total(), ord: newOrderer(), refNums: map[string]int{}, std: map[string]ref{}, termDays: map[string]int{}}
 	saved := f.ids
 	if err := g.run(); err != nil {
 		if g.tx != nil {
@@ -730,14 +735,21 @@ func (g *generator) salesLines(lineName string, c *genCustomer, t time.Time) ([]
 		if it.typ == "ItemService" {
 			qty = 1 + g.r.IntN(40)
 		}
-		amt := it.price * int64(qty)
+		item, desc, price, isTaxable := it.el("ItemRef"), it.desc, it.price, it.taxable
+		if lineName == "SalesOrderLineRet" {
+			if s := g.orderedPart(t); s != nil {
+				item, desc, price, isTaxable = s.el("ItemRef"), s.desc, s.price, true
+				s.onSalesOrder += qty
+			}
+		}
+		amt := price * int64(qty)
 		code := g.nonCode
-		if it.taxable && c.taxable {
+		if isTaxable && c.taxable {
 			code = g.taxCode
 			taxable += amt
 		}
-		l := qbxml.NewNode(lineName, qbxml.NewText("TxnLineID", g.f.ids.newID(t)), it.el("ItemRef"), qbxml.NewText("Desc", it.desc), qbxml.NewText("Quantity", strconv.Itoa(qty)),
-			qbxml.NewText("Rate", formatCents(it.price)))
+		l := qbxml.NewNode(lineName, qbxml.NewText("TxnLineID", g.f.ids.newID(t)), item, qbxml.NewText("Desc", desc), qbxml.NewText("Quantity", strconv.Itoa(qty)),
+			qbxml.NewText("Rate", formatCents(price)))
 		if len(g.classes) > 0 && g.r.IntN(2) == 0 {
 			l.Children = append(l.Children, g.classes[g.r.IntN(len(g.classes))].el("ClassRef"))
 		}
@@ -1001,9 +1013,14 @@ func (g *generator) genPurchaseOrders() error {
 		for j := 0; j < n; j++ {
 			it := &g.items[g.r.IntN(len(g.items))]
 			qty := 1 + g.r.IntN(50)
-			amt := it.cost * int64(qty)
-			lines = append(lines, qbxml.NewNode("PurchaseOrderLineRet", qbxml.NewText("TxnLineID", g.f.ids.newID(t)), it.el("ItemRef"), qbxml.NewText("Desc", it.desc),
-				qbxml.NewText("Quantity", strconv.Itoa(qty)), qbxml.NewText("Rate", formatCents(it.cost)), qbxml.NewText("Amount", formatCents(amt)),
+			item, desc, cost := it.el("ItemRef"), it.desc, it.cost
+			if s := g.orderedPart(t); s != nil {
+				item, desc, cost = s.el("ItemRef"), s.desc, s.cost
+				s.onOrder += qty
+			}
+			amt := cost * int64(qty)
+			lines = append(lines, qbxml.NewNode("PurchaseOrderLineRet", qbxml.NewText("TxnLineID", g.f.ids.newID(t)), item, qbxml.NewText("Desc", desc),
+				qbxml.NewText("Quantity", strconv.Itoa(qty)), qbxml.NewText("Rate", formatCents(cost)), qbxml.NewText("Amount", formatCents(amt)),
 				qbxml.NewText("ReceivedQuantity", "0"), qbxml.NewText("IsBilled", "false"), qbxml.NewText("IsManuallyClosed", "false")))
 			sum += amt
 		}

@@ -28,8 +28,11 @@ type genStock struct {
 	created time.Time
 	opening int
 	budget  int // units that sales and counts may still take away
-	ret     *qbxml.Node
-	moves   []stockEvent
+	// onOrder and onSalesOrder are the units open purchase and sales
+	// orders name (the generator's orders are all open and untouched).
+	onOrder, onSalesOrder int
+	ret                   *qbxml.Node
+	moves                 []stockEvent
 }
 
 // stockEvent is one move of a part: qty units (negative: out) at time t;
@@ -150,6 +153,19 @@ func (g *generator) stockPurchase(t time.Time, n int) ([]*qbxml.Node, int64) {
 	return lines, sum
 }
 
+// orderedPart returns, for a line of an order made at t, one time in
+// four when the company has parts, a part that exists at t to order or
+// sell instead of the item drawn; nil otherwise.
+func (g *generator) orderedPart(t time.Time) *genStock {
+	if len(g.stock) == 0 || g.orders.IntN(4) != 0 {
+		return nil
+	}
+	if s := g.stock[g.orders.IntN(len(g.stock))]; !t.Before(s.created) {
+		return s
+	}
+	return nil
+}
+
 // firstStock is when the first part was made.
 func (g *generator) firstStock() time.Time {
 	first := g.stock[0].created
@@ -225,7 +241,7 @@ type pendingAdjustment struct {
 // writeStock replays each part's moves in the order they were made, as
 // the processor would have applied them, fills in the adjustments'
 // values, and writes the parts with their final quantity and average
-// cost, then the adjustments.
+// cost, and what open orders name of them, then the adjustments.
 func (g *generator) writeStock() error {
 	model, _ := contentModel("ItemInventoryRet")
 	lm, _ := contentModel("InventoryAdjustmentLineRet")
@@ -251,6 +267,8 @@ func (g *generator) writeStock() error {
 		}
 		setOrdered(s.ret, model, "QuantityOnHand", strconv.FormatFloat(onHand, 'f', -1, 64))
 		setOrdered(s.ret, model, "AverageCost", avgText)
+		setOrdered(s.ret, model, onOrder, strconv.Itoa(s.onOrder))
+		setOrdered(s.ret, model, onSalesOrder, strconv.Itoa(s.onSalesOrder))
 		t := s.created
 		if err := g.insert(&object{typ: "ItemInventory", id: s.id, name: s.name, ns: "Item", created: t.Unix(), modified: t.Unix(), active: true,
 			editSeq: textAt(s.ret, "EditSequence")}, s.ret); err != nil {

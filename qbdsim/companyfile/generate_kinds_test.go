@@ -75,7 +75,9 @@ type stockLine struct {
 // entered: purchases (bills, item receipts) add units at their cost and
 // move the average cost, sales take units away at it, counts add or take
 // units at it (see TestItemLinesMoveQuantityOnHandAndAverageCost for the
-// sources). No part is ever short: nothing is sold that is not on hand,
+// sources). Their quantities on order and on sales orders are what the
+// open purchase and sales orders that name them leave open. No part is
+// ever short: nothing is sold that is not on hand,
 // even in a company that sells far more than it buys.
 func TestGeneratedInventoryAgreesWithItsTransactions(t *testing.T) {
 	sellsMore := smallCompany()
@@ -89,9 +91,22 @@ func TestGeneratedInventoryAgreesWithItsTransactions(t *testing.T) {
 func checkGeneratedInventory(t *testing.T, opt GenerateOptions) {
 	f := generated(t, opt)
 	byItem := map[string][]stockLine{}
+	// What open orders leave on order and on sales orders, by item and
+	// quantity: the order lines' quantities not yet received or invoiced
+	// (see TestPurchaseOrdersPutItemsOnOrderUntilReceived).
+	ordered := map[string]map[string]float64{}
 	for typ, m := range stockMoves {
 		// A type with none answers status 1 and no Rets.
 		for _, txn := range kids(one(t, f, `<`+typ+`QueryRq><IncludeLineItems>true</IncludeLineItems></`+typ+`QueryRq>`), typ+"Ret") {
+			if m.quantity != onHand {
+				for _, l := range kids(txn, typ+"LineRet") {
+					if ordered[textAt(l, "ItemRef/ListID")] == nil {
+						ordered[textAt(l, "ItemRef/ListID")] = map[string]float64{}
+					}
+					ordered[textAt(l, "ItemRef/ListID")][m.quantity] += m.lineQuantity(txn, l)
+				}
+				continue
+			}
 			n, _ := strconv.Atoi(textAt(txn, "TxnNumber"))
 			var walk func(e *qbxml.Node)
 			walk = func(e *qbxml.Node) {
@@ -118,7 +133,7 @@ func checkGeneratedInventory(t *testing.T, opt GenerateOptions) {
 		}
 	}
 	items := kids(ok(t, f, `<ItemInventoryQueryRq/>`), "ItemInventoryRet")
-	var bought, sold, counted int
+	var bought, sold, counted, onOrders int
 	var out float64 // units sold or found missing
 	for _, it := range items {
 		moves := byItem[textAt(it, "ListID")]
@@ -162,9 +177,21 @@ func checkGeneratedInventory(t *testing.T, opt GenerateOptions) {
 		if got, want := textAt(it, "AverageCost"), strconv.FormatFloat(avg, 'f', -1, 64); parseDecimal(got) != avg {
 			t.Errorf("%s: AverageCost %s, want %s", textAt(it, "Name"), got, want)
 		}
+		for _, q := range []string{onOrder, onSalesOrder} {
+			want := ordered[textAt(it, "ListID")][q]
+			if got := textAt(it, q); parseDecimal(got) != want {
+				t.Errorf("%s: %s %s, want %v open on orders", textAt(it, "Name"), q, got, want)
+			}
+			if want > 0 {
+				onOrders++
+			}
+		}
 	}
 	if len(items) != opt.InventoryItems || bought < opt.ItemReceipts || sold == 0 || counted != opt.InventoryAdjustments {
 		t.Errorf("%d parts, %d purchase lines, %d sales lines, %d counts: the company does not exercise its inventory", len(items), bought, sold, counted)
+	}
+	if opt.PurchaseOrders > 0 && opt.SalesOrders > 0 && onOrders == 0 {
+		t.Error("no part is on order or on sales orders: the company's orders name no parts")
 	}
 	if opt.ItemReceipts == 0 && out < 100 {
 		t.Errorf("only %v units left stock: the company does not come near running out", out)
@@ -307,7 +334,7 @@ func TestGeneratedObjectsOfEveryKindResaveUnchanged(t *testing.T) {
 		out := map[string]string{}
 		for _, typ := range []string{"Vendor", "Customer", "ItemInventory"} {
 			for _, e := range kids(ok(t, f, `<`+typ+`QueryRq/>`), typ+"Ret") {
-				out[textAt(e, "ListID")] = textAt(e, "Balance") + textAt(e, "QuantityOnHand") + " " + textAt(e, "AverageCost")
+				out[textAt(e, "ListID")] = textAt(e, "Balance") + textAt(e, "QuantityOnHand") + " " + textAt(e, "AverageCost") + " " + textAt(e, onOrder) + " " + textAt(e, onSalesOrder)
 			}
 		}
 		return out

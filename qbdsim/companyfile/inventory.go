@@ -119,28 +119,59 @@ func (f *File) moveBuild(ctx context.Context, q querier, ret *qbxml.Node, sign f
 // addOnHand adds delta to an inventory item's QuantityOnHand; other items
 // (services in an assembly) keep no quantity.
 func addOnHand(ctx context.Context, q querier, itemID string, delta float64) error {
-	return moveStock(ctx, q, itemID, delta, 0, false)
+	return moveStock(ctx, q, itemID, onHand, delta, 0, false)
 }
 
-// stockMove says how the item lines of a transaction type move what is on
-// hand: purchases (sign 1) and returns to the vendor (-1) at the line's
-// cost, which moves the average cost; sales (-1) and customer returns (1)
-// at the average cost, which they leave as it is.
+// The quantities of an inventory item (or assembly) that transactions move.
+const (
+	onHand       = "QuantityOnHand"
+	onOrder      = "QuantityOnOrder"
+	onSalesOrder = "QuantityOnSalesOrder"
+)
+
+// stockMove says how the item lines of a transaction type move an item's
+// quantities: purchases (sign 1) and returns to the vendor (-1) move what
+// is on hand at the line's cost, which moves the average cost; sales (-1)
+// and customer returns (1) at the average cost, which they leave as it
+// is. Orders move no stock but what is on order: each open line of a
+// purchase order adds what is not yet received to QuantityOnOrder, each
+// open line of a sales order what is not yet invoiced to
+// QuantityOnSalesOrder (orders.go).
 type stockMove struct {
 	sign   float64
 	costed bool
+	// quantity is the item's element the lines move.
+	quantity string
+	// done, for an order, is its line's element that says how much of
+	// the line was received or invoiced.
+	done string
 }
 
 var stockMoves = map[string]stockMove{
-	"Bill": {1, true}, "ItemReceipt": {1, true}, "Check": {1, true}, "CreditCardCharge": {1, true},
-	"VendorCredit": {-1, true}, "CreditCardCredit": {-1, true},
-	"Invoice": {-1, false}, "SalesReceipt": {-1, false}, "CreditMemo": {1, false},
+	"Bill": {1, true, onHand, ""}, "ItemReceipt": {1, true, onHand, ""}, "Check": {1, true, onHand, ""}, "CreditCardCharge": {1, true, onHand, ""},
+	"VendorCredit": {-1, true, onHand, ""}, "CreditCardCredit": {-1, true, onHand, ""},
+	"Invoice": {-1, false, onHand, ""}, "SalesReceipt": {-1, false, onHand, ""}, "CreditMemo": {1, false, onHand, ""},
+	"PurchaseOrder": {1, false, onOrder, "ReceivedQuantity"}, "SalesOrder": {1, false, onSalesOrder, "Invoiced"},
 }
 
-// moveItemLines moves the inventory items on the item lines of ret (a
-// transaction of type typ) on hand: sign 1 when it is written, -1 when it
-// is modified (before the new version moves them again), deleted or
-// voided. A pending sale moves nothing until it is final.
+// lineQuantity is what an item line of a transaction moved by m counts:
+// its Quantity, or for an order what is still open of it, nothing when
+// the line or the whole order is closed.
+func (m stockMove) lineQuantity(txn, l *qbxml.Node) float64 {
+	qty := parseDecimal(textAt(l, "Quantity"))
+	if m.done == "" {
+		return qty
+	}
+	if textAt(txn, "IsManuallyClosed") == "true" || textAt(l, "IsManuallyClosed") == "true" {
+		return 0
+	}
+	return max(qty-parseDecimal(textAt(l, m.done)), 0)
+}
+
+// moveItemLines moves the quantities of the inventory items on the item
+// lines of ret (a transaction of type typ): sign 1 when it is written, -1
+// when it is modified (before the new version moves them again), deleted
+// or voided. A pending sale moves nothing until it is final.
 func (f *File) moveItemLines(ctx context.Context, q querier, typ string, ret *qbxml.Node, sign float64) error {
 	m, ok := stockMoves[typ]
 	if !ok || textAt(ret, "IsPending") == "true" {
@@ -158,12 +189,16 @@ func (f *File) moveItemLines(ctx context.Context, q querier, typ string, ret *qb
 				}
 				continue
 			}
-			id, qty := textAt(l, "ItemRef/ListID"), textAt(l, "Quantity")
-			if id == "" || qty == "" {
+			id := textAt(l, "ItemRef/ListID")
+			if id == "" || textAt(l, "Quantity") == "" {
 				continue
 			}
+			qty := m.lineQuantity(ret, l)
+			if qty == 0 && m.done != "" {
+				continue // a closed or received order line
+			}
 			s := sign * m.sign
-			if err := moveStock(ctx, q, id, s*parseDecimal(qty), s*float64(mustCents(textAt(l, "Amount")))/100, m.costed); err != nil {
+			if err := moveStock(ctx, q, id, m.quantity, s*qty, s*float64(mustCents(textAt(l, "Amount")))/100, m.costed); err != nil {
 				return err
 			}
 		}
@@ -172,10 +207,11 @@ func (f *File) moveItemLines(ctx context.Context, q querier, typ string, ret *qb
 	return walk(ret)
 }
 
-// moveStock adds qty to an inventory item's QuantityOnHand and, when the
-// move is costed (a purchase worth value), recomputes its AverageCost.
-// Other items keep no quantity.
-func moveStock(ctx context.Context, q querier, itemID string, qty, value float64, costed bool) error {
+// moveStock adds qty to the quantity (QuantityOnHand, QuantityOnOrder,
+// QuantityOnSalesOrder) of an inventory item and, when the move is costed
+// (a purchase worth value), recomputes its AverageCost. Other items keep
+// no quantity.
+func moveStock(ctx context.Context, q querier, itemID, quantity string, qty, value float64, costed bool) error {
 	o, err := getObjectByID(ctx, q, itemID)
 	if errors.Is(err, errNoObject) {
 		return nil
@@ -184,19 +220,19 @@ func moveStock(ctx context.Context, q querier, itemID string, qty, value float64
 		return err
 	}
 	model, _ := contentModel(o.typ + "Ret")
-	if _, ok := lookupChild(model, "QuantityOnHand"); !ok {
+	if _, ok := lookupChild(model, quantity); !ok {
 		return nil
 	}
 	it, err := parseNode(o.ret)
 	if err != nil {
 		return err
 	}
-	onHand := parseDecimal(textAt(it, "QuantityOnHand"))
+	was := parseDecimal(textAt(it, quantity))
 	if costed {
 		avg := parseDecimal(orDefault(textAt(it, "AverageCost"), textAt(it, "PurchaseCost")))
-		setIf(it, model, "AverageCost", strconv.FormatFloat(averageCost(onHand, avg, qty, value), 'f', -1, 64))
+		setIf(it, model, "AverageCost", strconv.FormatFloat(averageCost(was, avg, qty, value), 'f', -1, 64))
 	}
-	setOrdered(it, model, "QuantityOnHand", strconv.FormatFloat(onHand+qty, 'f', -1, 64))
+	setOrdered(it, model, quantity, strconv.FormatFloat(was+qty, 'f', -1, 64))
 	o.ret = marshalNode(it)
 	return updateObject(ctx, q, o)
 }

@@ -15,9 +15,11 @@ import (
 // LinkedTxn elements of IncludeLinkedTxns and the refusal to delete or void
 // a paid invoice or bill.
 //
-// Credit memos applied with SetCredit, and the links of estimates, sales
-// orders and purchase orders to the transactions made from them, are not
-// recorded by the simulator and never appear as LinkedTxn.
+// Credit memos applied with SetCredit, and the links of estimates to the
+// transactions made from them, are not recorded by the simulator; the
+// links of item receipts, bills and invoices to the purchase and sales
+// orders they receive or invoice are (order_links, orders.go). None of
+// these appear as LinkedTxn.
 
 // insertLinks records the transactions the payment o (stored, with its seq)
 // is applied to, from the AppliedToTxnRet of its Ret.

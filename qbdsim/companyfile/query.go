@@ -433,7 +433,8 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 	}
 	isTxn := types[0].Kind == kindTxn
 	spec.byName = !isTxn && !types[0].Unnamed
-	spec.opt.noLines = isTxn && textAt(el, "IncludeLineItems") != "true"
+	// A build's lines are its components (IncludeComponentLineItems).
+	spec.opt.noLines = isTxn && textAt(el, "IncludeLineItems") != "true" && textAt(el, "IncludeComponentLineItems") != "true"
 	spec.opt.linked = isTxn && textAt(el, "IncludeLinkedTxns") == "true"
 	for _, o := range kids(el, "OwnerID") {
 		spec.opt.ownerIDs = append(spec.opt.ownerIDs, o.Text)

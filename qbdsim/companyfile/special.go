@@ -528,6 +528,38 @@ func (f *File) completeBuild(ctx context.Context, q querier, model *qbxml.Elemen
 	setIf(ret, model, "QuantityCanBuild", strconv.FormatInt(n, 10))
 	setIf(ret, model, "QuantityOnHand", orDefault(textAt(asm, "QuantityOnHand"), "0"))
 	setIf(ret, model, "QuantityOnSalesOrder", orDefault(textAt(asm, "QuantityOnSalesOrder"), "0"))
+	return f.buildComponents(ctx, q, model, ret, asm, want)
+}
+
+// buildComponents lists on a build each component of the assembly
+// (ComponentItemLineRet): the item, its description, how many are on
+// hand and how many the build needs, as QuickBooks' Build Assemblies
+// form shows them.
+func (f *File) buildComponents(ctx context.Context, q querier, model *qbxml.ElementType, ret, asm *qbxml.Node, builds float64) error {
+	removeKids(ret, "ComponentItemLineRet")
+	lm, _ := contentModel("ComponentItemLineRet")
+	for _, l := range kids(asm, "ItemInventoryAssemblyLine") {
+		c, err := getObjectByID(ctx, q, textAt(l, "ItemInventoryRef/ListID"))
+		if errors.Is(err, errNoObject) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		cr, err := parseNode(c.ret)
+		if err != nil {
+			return err
+		}
+		line := qbxml.NewNode("ComponentItemLineRet", refTo("ItemRef", c))
+		if desc := orDefault(textAt(cr, "SalesDesc"), textAt(cr, "PurchaseDesc")); desc != "" {
+			setOrdered(line, lm, "Desc", desc)
+		}
+		if v := textAt(cr, "QuantityOnHand"); v != "" {
+			setOrdered(line, lm, "QuantityOnHand", v)
+		}
+		setOrdered(line, lm, "QuantityNeeded", strconv.FormatFloat(builds*parseDecimal(textAt(l, "Quantity")), 'f', -1, 64))
+		insertOrdered(ret, model, line)
+	}
 	return nil
 }
 

@@ -84,6 +84,17 @@ CREATE TABLE IF NOT EXISTS journal_lines (
 );
 CREATE INDEX IF NOT EXISTS journal_lines_entity ON journal_lines(entity_id);
 CREATE INDEX IF NOT EXISTS journal_lines_account ON journal_lines(account_id);
+-- order_links records which lines of item receipts, bills and invoices
+-- receive or invoice which lines of purchase orders and sales orders
+-- (LinkToTxnID and LinkToTxn; orders.go).
+CREATE TABLE IF NOT EXISTS order_links (
+  txn_id        TEXT NOT NULL, -- TxnID of the item receipt, bill or invoice
+  line_id       TEXT NOT NULL, -- TxnLineID of its line
+  order_id      TEXT NOT NULL, -- TxnID of the purchase or sales order
+  order_line_id TEXT NOT NULL, -- TxnLineID of the order's line
+  PRIMARY KEY (txn_id, line_id)
+);
+CREATE INDEX IF NOT EXISTS order_links_order ON order_links(order_id);
 -- barcodes keeps the bar code of each item that has one (BarCodeQuery).
 CREATE TABLE IF NOT EXISTS barcodes (value TEXT PRIMARY KEY, list_id TEXT NOT NULL);
 -- cleared holds the cleared status of transactions and their lines

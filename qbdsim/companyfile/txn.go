@@ -20,6 +20,12 @@ func setIf(ret *qbxml.Node, model *qbxml.ElementType, name, text string) {
 // completeType computes what QuickBooks computes for each type: defaults,
 // line amounts, totals, balances, and the indexed columns of o.
 func (f *File) completeType(ctx context.Context, q querier, t *objType, model *qbxml.ElementType, ret, src *qbxml.Node, o *object, old *object) error {
+	if old == nil && t.Kind == kindTxn {
+		// Only an Add links to orders, as in QuickBooks.
+		if err := f.linkOrders(ctx, q, t, ret, src, o.id); err != nil {
+			return err
+		}
+	}
 	if err := f.fillRet(ctx, q, t, model, ret); err != nil {
 		return err
 	}
@@ -133,6 +139,8 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 		case "CreditMemo":
 			setIf(ret, model, "CreditRemaining", formatCents(total))
 			o.effect = -total
+		case "SalesOrder":
+			completeOrder(t.Name, model, ret)
 		}
 	case "Bill":
 		if err := checkPurchaseLinks(ctx, q, t, src); err != nil {
@@ -165,6 +173,7 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 		o.effect = sum
 	case "PurchaseOrder":
 		setIf(ret, model, "TotalAmount", formatCents(sum))
+		completeOrder(t.Name, model, ret)
 	case "Check", "CreditCardCharge", "CreditCardCredit":
 		setIf(ret, model, "Amount", formatCents(sum))
 	case "Deposit":
@@ -498,6 +507,11 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 	if err := f.moveItemLines(ctx, q, t.Name, ret, 1); err != nil {
 		return err
 	}
+	if _, ok := linksToOrders[t.Name]; ok {
+		if err := f.refreshOrders(ctx, q, o.id, false); err != nil {
+			return err
+		}
+	}
 	switch t.Name {
 	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
 		for _, a := range kids(ret, "AppliedToTxnRet") {
@@ -632,6 +646,17 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 			if err := refuseIfPaid(ctx, q, t, old); err != nil {
 				return err
 			}
+		}
+	}
+	if _, ok := linksToOrders[t.Name]; ok && removing {
+		if err := f.refreshOrders(ctx, q, old.id, true); err != nil {
+			return err
+		}
+	}
+	if m, ok := stockMoves[t.Name]; ok && m.done != "" && removing {
+		// What received or invoiced a removed order no longer links to it.
+		if _, err := q.ExecContext(ctx, `DELETE FROM order_links WHERE order_id = ?`, old.id); err != nil {
+			return err
 		}
 	}
 	if _, ok := stockMoves[t.Name]; ok {

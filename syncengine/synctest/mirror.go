@@ -139,8 +139,10 @@ func Ret(tb testing.TB, qb QuickBooks, info qbconnect.DataTypeInfo, id string) *
 		tb.Fatalf("QuickBooks holds no %s %s", info.Object, id)
 	}
 	lines := ""
-	if info.Transaction && q.Child("IncludeLineItems") != nil {
-		lines = "<IncludeLineItems>true</IncludeLineItems>"
+	for _, el := range []string{"IncludeLineItems", "IncludeComponentLineItems"} {
+		if info.Transaction && q.Child(el) != nil {
+			lines = "<" + el + ">true</" + el + ">"
+		}
 	}
 	recs := Query(tb, qb, `<`+info.Object+`QueryRq><`+idEl+`>`+id+`</`+idEl+`>`+lines+`</`+info.Object+`QueryRq>`)
 	if len(recs) == 0 {

@@ -1,0 +1,324 @@
+package companyfile
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/qbconnect/qbconnect/qbxml"
+)
+
+// Purchase orders and sales orders post nothing: an open line of one puts
+// what is not yet received (ReceivedQuantity) or invoiced (Invoiced) of
+// its item on order (QuantityOnOrder) or on sales orders
+// (QuantityOnSalesOrder), until the line or the order is closed
+// (IsManuallyClosed) or the line is received or invoiced in full
+// (stockMoves, moveItemLines).
+//
+// An item receipt or bill receives against a purchase order, an invoice
+// invoices a sales order, when its Add links to it: LinkToTxnID brings in
+// every open line of the order at what is still open of it, an item line's
+// LinkToTxn (TxnID, TxnLineID) one line, whose item the line takes. The
+// order_links table records which line of the receipt, bill or invoice
+// received or invoiced which line of the order; an order line's
+// ReceivedQuantity or Invoiced is the sum of the quantities of the lines
+// linked to it, computed again (refreshOrder) whenever one of them is
+// written, modified, deleted or voided.
+
+// orderLinks describes how the transactions of a type link to orders.
+type orderLinks struct {
+	order   string // the type of order they link to
+	srcLine string // the Add's item line that may hold a LinkToTxn
+	line    string // the Ret's item line
+	price   string // the line's unit price element (Cost or Rate)
+}
+
+var linksToOrders = map[string]orderLinks{
+	"ItemReceipt": {"PurchaseOrder", "ItemLineAdd", "ItemLineRet", "Cost"},
+	"Bill":        {"PurchaseOrder", "ItemLineAdd", "ItemLineRet", "Cost"},
+	"Invoice":     {"SalesOrder", "InvoiceLineAdd", "InvoiceLineRet", "Rate"},
+}
+
+// orderLink is one line of a receipt, bill or invoice linked to a line
+// of an order.
+type orderLink struct {
+	lineID, orderID, orderLineID string
+}
+
+// linkOrders fills the lines of a new receipt, bill or invoice (ret, from
+// the Add src, its TxnID id) that link to orders, adds the lines that
+// LinkToTxnID brings in, and records the links.
+func (f *File) linkOrders(ctx context.Context, q querier, t *objType, ret, src *qbxml.Node, id string) error {
+	lk, ok := linksToOrders[t.Name]
+	if !ok {
+		return nil
+	}
+	whole := textsOf(src, "LinkToTxnID")
+	var srcLines []*qbxml.Node
+	for _, s := range src.Children {
+		if s.Name == lk.srcLine {
+			srcLines = append(srcLines, s)
+		}
+	}
+	if len(whole) == 0 && !slices.ContainsFunc(srcLines, func(s *qbxml.Node) bool { return kid(s, "LinkToTxn") != nil }) {
+		return nil
+	}
+	lm, _ := contentModel(lk.line)
+	entity := textAt(ret, t.Entity+"/ListID")
+	orders := map[string]*qbxml.Node{}
+	order := func(txnID string) (*qbxml.Node, error) {
+		if o, ok := orders[txnID]; ok {
+			return o, nil
+		}
+		o, err := getObjectByID(ctx, q, txnID)
+		if err != nil || o.typ != lk.order || o.entityID != entity {
+			return nil, qbErr(stInvalidRef, "There is an invalid reference to QuickBooks %s %q in the %s.", lk.order, txnID, t.Name)
+		}
+		n, err := parseNode(o.ret)
+		if err != nil {
+			return nil, err
+		}
+		orders[txnID] = n
+		return n, nil
+	}
+	m := stockMoves[lk.order]
+	var links []orderLink
+	for i, l := range kids(ret, lk.line) {
+		if i >= len(srcLines) || kid(srcLines[i], "LinkToTxn") == nil {
+			continue
+		}
+		to := kid(srcLines[i], "LinkToTxn")
+		orderID, orderLineID := textAt(to, "TxnID"), textAt(to, "TxnLineID")
+		if slices.Contains(whole, orderID) {
+			return qbErr(stInvalidValue, "The %s %q is linked both as a whole (LinkToTxnID) and by its line %q.", lk.order, orderID, orderLineID)
+		}
+		if kid(l, "ItemRef") != nil {
+			return qbErr(stInvalidValue, "An item line that links to a %s line takes its item from it: it cannot name an ItemRef.", lk.order)
+		}
+		o, err := order(orderID)
+		if err != nil {
+			return err
+		}
+		ol := orderLine(o, orderLineID)
+		if ol == nil {
+			return qbErr(stInvalidRef, "There is an invalid reference to the line %q of QuickBooks %s %q in the %s.", orderLineID, lk.order, orderID, t.Name)
+		}
+		fillLinkedLine(l, lm, ol, lk.price, m.lineQuantity(o, ol))
+		links = append(links, orderLink{textAt(l, "TxnLineID"), orderID, orderLineID})
+	}
+	tm := f.opt.Now()
+	for _, orderID := range whole {
+		o, err := order(orderID)
+		if err != nil {
+			return err
+		}
+		for _, ol := range kids(o, lk.order+"LineRet") {
+			open := m.lineQuantity(o, ol)
+			if kid(ol, "ItemRef") == nil || open <= 0 {
+				continue
+			}
+			l := qbxml.NewNode(lk.line, qbxml.NewText("TxnLineID", f.ids.newID(tm)))
+			fillLinkedLine(l, lm, ol, lk.price, open)
+			insertOrdered(ret, contentModelOf(ret), l)
+			links = append(links, orderLink{textAt(l, "TxnLineID"), orderID, textAt(ol, "TxnLineID")})
+		}
+	}
+	if len(kids(ret, lk.line)) == 0 && kid(ret, "ExpenseLineRet") == nil && kid(ret, "ItemGroupLineRet") == nil && kid(ret, "InvoiceLineGroupRet") == nil {
+		// QuickBooks refuses a transaction that would be empty, as when
+		// every order it links to is closed or received in full.
+		return qbErr(stInvalidValue, "The %s has no lines: the %s it links to has no open lines.", t.Name, lk.order)
+	}
+	for _, k := range links {
+		if _, err := q.ExecContext(ctx, `INSERT INTO order_links(txn_id, line_id, order_id, order_line_id) VALUES (?, ?, ?, ?)`,
+			id, k.lineID, k.orderID, k.orderLineID); err != nil {
+			return fmt.Errorf("companyfile: link %s to %s: %w", id, k.orderID, err)
+		}
+	}
+	return nil
+}
+
+// contentModelOf is the content model of a Ret element.
+func contentModelOf(ret *qbxml.Node) *qbxml.ElementType {
+	m, _ := contentModel(ret.Name)
+	return m
+}
+
+// textsOf returns the texts of the children of e named name.
+func textsOf(e *qbxml.Node, name string) []string {
+	var out []string
+	for _, k := range e.Children {
+		if k.Name == name {
+			out = append(out, k.Text)
+		}
+	}
+	return out
+}
+
+// orderLine returns the line of an order with the TxnLineID id, or nil.
+func orderLine(order *qbxml.Node, id string) *qbxml.Node {
+	for _, l := range kids(order, order.Name[:len(order.Name)-len("Ret")]+"LineRet") {
+		if textAt(l, "TxnLineID") == id {
+			return l
+		}
+	}
+	return nil
+}
+
+// fillLinkedLine gives a line linked to an order line (ol) what it does
+// not say itself: the order line's item, description, class, sales tax
+// code and unit price, and the quantity still open.
+func fillLinkedLine(l *qbxml.Node, lm *qbxml.ElementType, ol *qbxml.Node, price string, open float64) {
+	for _, name := range []string{"ItemRef", "Desc", "ClassRef", "SalesTaxCodeRef"} {
+		if k := kid(ol, name); k != nil && kid(l, name) == nil {
+			if _, ok := lookupChild(lm, name); ok {
+				insertOrdered(l, lm, k.Clone())
+			}
+		}
+	}
+	if textAt(l, "Quantity") == "" {
+		setOrdered(l, lm, "Quantity", strconv.FormatFloat(open, 'f', -1, 64))
+	}
+	if textAt(l, price) == "" && textAt(l, "Amount") == "" {
+		setOrdered(l, lm, price, textAt(ol, "Rate"))
+	}
+}
+
+// linkedOrders returns the TxnIDs of the orders the transaction id
+// receives or invoices.
+func linkedOrders(ctx context.Context, q querier, id string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT order_id FROM order_links WHERE txn_id = ? ORDER BY order_id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// refreshOrders computes again the orders the transaction id receives or
+// invoices. unlink first forgets its links (it is being deleted or
+// voided).
+func (f *File) refreshOrders(ctx context.Context, q querier, id string, unlink bool) error {
+	ids, err := linkedOrders(ctx, q, id)
+	if err != nil {
+		return err
+	}
+	if unlink {
+		if _, err := q.ExecContext(ctx, `DELETE FROM order_links WHERE txn_id = ?`, id); err != nil {
+			return err
+		}
+	}
+	for _, o := range ids {
+		if err := f.refreshOrder(ctx, q, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refreshOrder sets what was received or invoiced of each line of an
+// order from the lines linked to it, and whether it is received or
+// invoiced in full, and moves its items' quantities on order by the
+// difference. The order counts as modified.
+func (f *File) refreshOrder(ctx context.Context, q querier, orderID string) error {
+	o, err := getObjectByID(ctx, q, orderID)
+	if err != nil {
+		return err
+	}
+	ret, err := parseNode(o.ret)
+	if err != nil {
+		return err
+	}
+	m := stockMoves[o.typ]
+	done, err := linkedQuantities(ctx, q, orderID)
+	if err != nil {
+		return err
+	}
+	if err := f.moveItemLines(ctx, q, o.typ, ret, -1); err != nil {
+		return err
+	}
+	lm, _ := contentModel(o.typ + "LineRet")
+	for _, l := range kids(ret, o.typ+"LineRet") {
+		setIf(l, lm, m.done, strconv.FormatFloat(done[textAt(l, "TxnLineID")], 'f', -1, 64))
+	}
+	model, _ := contentModel(o.typ + "Ret")
+	completeOrder(o.typ, model, ret)
+	if err := f.moveItemLines(ctx, q, o.typ, ret, 1); err != nil {
+		return err
+	}
+	tm := f.opt.Now()
+	o.modified = tm.Unix()
+	o.editSeq = nextEditSequence(tm, o.editSeq)
+	setOrdered(ret, model, "TimeModified", qbTime(tm))
+	setOrdered(ret, model, "EditSequence", o.editSeq)
+	o.ret = marshalNode(ret)
+	return updateObject(ctx, q, o)
+}
+
+// linkedQuantities sums, by the order's TxnLineID, the quantities of the
+// lines linked to the lines of an order.
+func linkedQuantities(ctx context.Context, q querier, orderID string) (map[string]float64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT l.line_id, l.order_line_id, o.ret FROM order_links l JOIN objects o ON o.id = l.txn_id WHERE l.order_id = ?`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	type link struct {
+		lineID, orderLineID string
+		ret                 []byte
+	}
+	var links []link
+	for rows.Next() {
+		var k link
+		if err := rows.Scan(&k.lineID, &k.orderLineID, &k.ret); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		links = append(links, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	done := map[string]float64{}
+	for _, k := range links {
+		txn, err := parseNode(k.ret)
+		if err != nil {
+			return nil, err
+		}
+		// A line a Mod removed receives nothing.
+		for _, l := range txn.Children {
+			if textAt(l, "TxnLineID") == k.lineID {
+				done[k.orderLineID] += parseDecimal(textAt(l, "Quantity"))
+			}
+		}
+	}
+	return done, nil
+}
+
+// completeOrder sets whether an order is received (IsFullyReceived) or
+// invoiced (IsFullyInvoiced) in full: every line with a quantity is.
+func completeOrder(typ string, model *qbxml.ElementType, ret *qbxml.Node) {
+	m, ok := stockMoves[typ]
+	if !ok || m.done == "" {
+		return
+	}
+	lines, full := 0, true
+	for _, l := range kids(ret, typ+"LineRet") {
+		if textAt(l, "Quantity") == "" {
+			continue
+		}
+		lines++
+		full = full && parseDecimal(textAt(l, m.done)) >= parseDecimal(textAt(l, "Quantity"))
+	}
+	full = full && lines > 0
+	setIf(ret, model, "IsFullyReceived", boolText(full))
+	setIf(ret, model, "IsFullyInvoiced", boolText(full))
+}

@@ -1,0 +1,207 @@
+package companyfile
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/qbconnect/qbconnect/qbxml"
+)
+
+// quantities returns an item's QuantityOnHand, QuantityOnOrder and
+// QuantityOnSalesOrder.
+func quantities(tb testing.TB, f *File, item string) string {
+	tb.Helper()
+	it := ok(tb, f, `<ItemQueryRq><FullName>`+item+`</FullName></ItemQueryRq>`).Children[0]
+	return textAt(it, "QuantityOnHand") + " on hand, " + textAt(it, "QuantityOnOrder") + " on order, " + textAt(it, "QuantityOnSalesOrder") + " on sales orders"
+}
+
+// addBoltAndSupplier adds an inventory part Bolt (10 on hand at 2.00)
+// and a vendor Bolt Supply to a company with a customer Acme Corp.
+func addBoltAndSupplier(tb testing.TB, f *File) {
+	tb.Helper()
+	addCustomerAndItems(tb, f)
+	ok(tb, f, `<VendorAddRq><VendorAdd><Name>Bolt Supply</Name></VendorAdd></VendorAddRq>`)
+	ok(tb, f, `<ItemInventoryAddRq><ItemInventoryAdd><Name>Bolt</Name><SalesDesc>Hex bolt</SalesDesc><IncomeAccountRef><FullName>Product Sales</FullName></IncomeAccountRef><PurchaseCost>2</PurchaseCost>
+		<COGSAccountRef><FullName>Cost of Goods Sold</FullName></COGSAccountRef><AssetAccountRef><FullName>Inventory Asset</FullName></AssetAccountRef><QuantityOnHand>10</QuantityOnHand></ItemInventoryAdd></ItemInventoryAddRq>`)
+}
+
+// mod sends a Mod of a transaction (its Ret as last read) with body.
+func modTxn(tb testing.TB, f *File, typ string, ret *qbxml.Node, body string) *qbxml.Node {
+	tb.Helper()
+	return kid(ok(tb, f, `<`+typ+`ModRq><`+typ+`Mod><TxnID>`+textAt(ret, "TxnID")+`</TxnID><EditSequence>`+textAt(ret, "EditSequence")+`</EditSequence>`+body+
+		`</`+typ+`Mod></`+typ+`ModRq>`), typ+"Ret")
+}
+
+// An open purchase order puts what it orders of an inventory part on
+// order, and receiving it takes that off order and puts it on hand.
+// QuickBooks' item list and stock status report show on order ("On PO")
+// the units ordered on purchase orders and not yet received; an item
+// receipt or bill entered against a purchase order updates the order,
+// and through the SDK it does so only when its Add links to the order,
+// with LinkToTxnID (the whole order, its open lines brought in) or an
+// item line's LinkToTxn (one line, whose item the line takes and cannot
+// name itself); only an Add links, never a Mod
+// (https://developer.intuit.com/app/developer/qbdesktop/docs/develop/tutorials/linking-itemreciept-bill-to-purchase-order-invoice-to-sales-order,
+// https://developer.intuit.com/app/developer/qbdesktop/docs/api-reference/qbdesktop/itemreceiptadd).
+// The same order may not be linked both ways in one request, and a link
+// to an order with nothing open left is refused when nothing else is
+// on the transaction (the request reference as summarised at
+// https://www.letsyncsolution.com/docs/linkedtxnret/). Receiving every
+// item marks the order received in full; closing it, or a line of it,
+// by hand makes QuickBooks subtract the quantity not received from the
+// quantity on order
+// (http://support.quickbooks.intuit.com/support/pages/inproducthelp/Core/QB2K12/ContentPackage/Core/Purchase_Orders/task_po_edit_detail1.html).
+// Deleting or voiding what received the items puts them back on order.
+func TestPurchaseOrdersPutItemsOnOrderUntilReceived(t *testing.T) {
+	f, _ := newTestFile(t)
+	addBoltAndSupplier(t, f)
+	step := func(what, want string) {
+		t.Helper()
+		if got := quantities(t, f, "Bolt"); got != want {
+			t.Errorf("%s: Bolt %s, want %s", what, got, want)
+		}
+	}
+	po := kid(ok(t, f, `<PurchaseOrderAddRq><PurchaseOrderAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-01</TxnDate>
+		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>10</Quantity><Rate>2.50</Rate></PurchaseOrderLineAdd>
+		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>5</Quantity><Rate>2.40</Rate></PurchaseOrderLineAdd></PurchaseOrderAdd></PurchaseOrderAddRq>`), "PurchaseOrderRet")
+	step("a purchase order for 10 and 5", "10 on hand, 15 on order, 0 on sales orders")
+	lines := kids(po, "PurchaseOrderLineRet")
+
+	// Four of the ten received on an item receipt that links to the line.
+	receipt := kid(ok(t, f, `<ItemReceiptAddRq><ItemReceiptAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-05</TxnDate>
+		<ItemLineAdd><Quantity>4</Quantity><LinkToTxn><TxnID>`+textAt(po, "TxnID")+`</TxnID><TxnLineID>`+textAt(lines[0], "TxnLineID")+`</TxnLineID></LinkToTxn></ItemLineAdd></ItemReceiptAdd></ItemReceiptAddRq>`), "ItemReceiptRet")
+	if got := textAt(receipt, "ItemLineRet/ItemRef/FullName") + " " + textAt(receipt, "ItemLineRet/Cost") + " " + textAt(receipt, "ItemLineRet/Amount"); got != "Bolt 2.50 10.00" {
+		t.Errorf("the linked receipt line: %s, want the order line's item and cost: Bolt 2.50 10.00", got)
+	}
+	step("4 received against the first line", "14 on hand, 11 on order, 0 on sales orders")
+	po = kid(ok(t, f, `<PurchaseOrderQueryRq><TxnID>`+textAt(po, "TxnID")+`</TxnID><IncludeLineItems>true</IncludeLineItems></PurchaseOrderQueryRq>`), "PurchaseOrderRet")
+	if got := textAt(po, "PurchaseOrderLineRet/ReceivedQuantity") + " " + textAt(po, "IsFullyReceived"); got != "4 false" {
+		t.Errorf("the order after the receipt: ReceivedQuantity IsFullyReceived %s, want 4 false", got)
+	}
+
+	wantStatus(t, one(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><LinkToTxnID>`+textAt(po, "TxnID")+`</LinkToTxnID>
+		<ItemLineAdd><LinkToTxn><TxnID>`+textAt(po, "TxnID")+`</TxnID><TxnLineID>`+textAt(lines[1], "TxnLineID")+`</TxnLineID></LinkToTxn></ItemLineAdd></BillAdd></BillAddRq>`), "3210")
+
+	// A bill that links to the whole order brings in what is open of it.
+	bill := kid(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-08</TxnDate>
+		<LinkToTxnID>`+textAt(po, "TxnID")+`</LinkToTxnID></BillAdd></BillAddRq>`), "BillRet")
+	var brought []string
+	for _, l := range kids(bill, "ItemLineRet") {
+		brought = append(brought, textAt(l, "Quantity")+" @ "+textAt(l, "Cost"))
+	}
+	if got := len(brought); got != 2 || brought[0] != "6 @ 2.50" || brought[1] != "5 @ 2.40" || textAt(bill, "AmountDue") != "27.00" {
+		t.Errorf("the bill linked to the order: lines %v, amount due %s; want [6 @ 2.50 5 @ 2.40] 27.00", brought, textAt(bill, "AmountDue"))
+	}
+	step("the rest billed", "25 on hand, 0 on order, 0 on sales orders")
+	if got := textAt(ok(t, f, `<PurchaseOrderQueryRq><TxnID>`+textAt(po, "TxnID")+`</TxnID></PurchaseOrderQueryRq>`), "PurchaseOrderRet/IsFullyReceived"); got != "true" {
+		t.Errorf("the order received in full: IsFullyReceived %s", got)
+	}
+	wantStatus(t, one(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><LinkToTxnID>`+textAt(po, "TxnID")+`</LinkToTxnID></BillAdd></BillAddRq>`), "3210")
+
+	ok(t, f, `<TxnDelRq><TxnDelType>Bill</TxnDelType><TxnID>`+textAt(bill, "TxnID")+`</TxnID></TxnDelRq>`)
+	step("the bill deleted", "14 on hand, 11 on order, 0 on sales orders")
+	ok(t, f, `<TxnVoidRq><TxnVoidType>ItemReceipt</TxnVoidType><TxnID>`+textAt(receipt, "TxnID")+`</TxnID></TxnVoidRq>`)
+	step("the receipt voided", "10 on hand, 15 on order, 0 on sales orders")
+
+	po = kid(ok(t, f, `<PurchaseOrderQueryRq><TxnID>`+textAt(po, "TxnID")+`</TxnID><IncludeLineItems>true</IncludeLineItems></PurchaseOrderQueryRq>`), "PurchaseOrderRet")
+	po = modTxn(t, f, "PurchaseOrder", po, `<PurchaseOrderLineMod><TxnLineID>`+textAt(lines[0], "TxnLineID")+`</TxnLineID><IsManuallyClosed>true</IsManuallyClosed></PurchaseOrderLineMod>
+		<PurchaseOrderLineMod><TxnLineID>`+textAt(lines[1], "TxnLineID")+`</TxnLineID><Quantity>7</Quantity></PurchaseOrderLineMod>`)
+	step("the first line closed, the second raised to 7", "10 on hand, 7 on order, 0 on sales orders")
+	po = modTxn(t, f, "PurchaseOrder", po, `<IsManuallyClosed>true</IsManuallyClosed>`)
+	step("the order closed", "10 on hand, 0 on order, 0 on sales orders")
+	modTxn(t, f, "PurchaseOrder", po, `<IsManuallyClosed>false</IsManuallyClosed>`)
+	step("the order reopened", "10 on hand, 7 on order, 0 on sales orders")
+	ok(t, f, `<TxnDelRq><TxnDelType>PurchaseOrder</TxnDelType><TxnID>`+textAt(po, "TxnID")+`</TxnID></TxnDelRq>`)
+	step("the order deleted", "10 on hand, 0 on order, 0 on sales orders")
+}
+
+// An open sales order puts what it sells of an inventory part on sales
+// orders until it is invoiced; QuickBooks shows as available what is on
+// hand less what is on sales orders, and on each sales order line what
+// was invoiced before
+// (http://support.quickbooks.intuit.com/support/pages/inproducthelp/Core/QB2K12/ContentPackage/Core/Sales_Orders/popup_so_terms.html);
+// QuantityOnSalesOrder counts the units sold on sales orders and not yet
+// delivered (https://cdn.cdata.com/help/RQM/ado/pg_table-buildassemblylineitems.htm).
+// An invoice invoices a sales order when its Add links to it, as a bill
+// receives a purchase order (see
+// TestPurchaseOrdersPutItemsOnOrderUntilReceived): then the order's
+// lines count what was invoiced (Invoiced) and the order is invoiced in
+// full (IsFullyInvoiced) when every line is.
+func TestSalesOrdersPutItemsOnSalesOrderUntilInvoiced(t *testing.T) {
+	f, _ := newTestFile(t)
+	addBoltAndSupplier(t, f)
+	step := func(what, want string) {
+		t.Helper()
+		if got := quantities(t, f, "Bolt"); got != want {
+			t.Errorf("%s: Bolt %s, want %s", what, got, want)
+		}
+	}
+	so := kid(ok(t, f, `<SalesOrderAddRq><SalesOrderAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-01</TxnDate>
+		<SalesOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>8</Quantity><Rate>9</Rate></SalesOrderLineAdd></SalesOrderAdd></SalesOrderAddRq>`), "SalesOrderRet")
+	step("a sales order for 8", "10 on hand, 0 on order, 8 on sales orders")
+	line := textAt(so, "SalesOrderLineRet/TxnLineID")
+
+	// Naming the item on a linked line is refused; so is another
+	// customer's order.
+	wantStatus(t, one(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><InvoiceLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>3</Quantity>
+		<LinkToTxn><TxnID>`+textAt(so, "TxnID")+`</TxnID><TxnLineID>`+line+`</TxnLineID></LinkToTxn></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`), "3210")
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Other Co</Name></CustomerAdd></CustomerAddRq>`)
+	wantStatus(t, one(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Other Co</FullName></CustomerRef><LinkToTxnID>`+textAt(so, "TxnID")+`</LinkToTxnID></InvoiceAdd></InvoiceAddRq>`), "3140")
+
+	first := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-02</TxnDate><InvoiceLineAdd><Quantity>3</Quantity>
+		<LinkToTxn><TxnID>`+textAt(so, "TxnID")+`</TxnID><TxnLineID>`+line+`</TxnLineID></LinkToTxn></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+	if got := textAt(first, "InvoiceLineRet/ItemRef/FullName") + " " + textAt(first, "Subtotal"); got != "Bolt 27.00" {
+		t.Errorf("the invoice linked to the order line: %s, want Bolt 27.00", got)
+	}
+	step("3 invoiced", "7 on hand, 0 on order, 5 on sales orders")
+	second := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-03</TxnDate>
+		<LinkToTxnID>`+textAt(so, "TxnID")+`</LinkToTxnID></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+	step("the rest invoiced", "2 on hand, 0 on order, 0 on sales orders")
+	so = kid(ok(t, f, `<SalesOrderQueryRq><TxnID>`+textAt(so, "TxnID")+`</TxnID><IncludeLineItems>true</IncludeLineItems></SalesOrderQueryRq>`), "SalesOrderRet")
+	if got := textAt(so, "SalesOrderLineRet/Invoiced") + " " + textAt(so, "IsFullyInvoiced"); got != "8 true" {
+		t.Errorf("the order invoiced in full: Invoiced IsFullyInvoiced %s, want 8 true", got)
+	}
+
+	// The second invoice changed to 2 of the 5 it brought in.
+	modTxn(t, f, "Invoice", second, `<InvoiceLineMod><TxnLineID>`+textAt(second, "InvoiceLineRet/TxnLineID")+`</TxnLineID><Quantity>2</Quantity></InvoiceLineMod>`)
+	step("the second invoice down to 2", "5 on hand, 0 on order, 3 on sales orders")
+	so = kid(ok(t, f, `<SalesOrderQueryRq><TxnID>`+textAt(so, "TxnID")+`</TxnID></SalesOrderQueryRq>`), "SalesOrderRet")
+	modTxn(t, f, "SalesOrder", so, `<IsManuallyClosed>true</IsManuallyClosed>`)
+	step("the order closed", "5 on hand, 0 on order, 0 on sales orders")
+}
+
+// A build lists its components, each with the quantity on hand and the
+// quantity the build needs (ComponentItemLineRet of BuildAssemblyRet,
+// qbXML 13.0 schema; a build takes each component off hand,
+// https://developer.intuit.com/app/developer/qbdesktop/docs/develop/tutorials/the-assemblyitem-and-buildassembly-requests
+// and http://support.quickbooks.intuit.com/support/pages/inproducthelp/Core/QB2K12/ContentPackage/Core/Inventory/intro_build_assem_vs_adj_qoh.html);
+// a query returns them when asked (IncludeComponentLineItems). An open
+// purchase order for an assembly puts it on order like a part.
+func TestBuildListsItsComponents(t *testing.T) {
+	f, _ := newTestFile(t)
+	if err := f.SetFeature(FeatureAssemblies, true); err != nil {
+		t.Fatal(err)
+	}
+	addBoltAndSupplier(t, f)
+	ok(t, f, `<ItemInventoryAssemblyAddRq><ItemInventoryAssemblyAdd><Name>Kit</Name><IncomeAccountRef><FullName>Product Sales</FullName></IncomeAccountRef>
+		<COGSAccountRef><FullName>Cost of Goods Sold</FullName></COGSAccountRef><AssetAccountRef><FullName>Inventory Asset</FullName></AssetAccountRef>
+		<ItemInventoryAssemblyLine><ItemInventoryRef><FullName>Bolt</FullName></ItemInventoryRef><Quantity>4</Quantity></ItemInventoryAssemblyLine></ItemInventoryAssemblyAdd></ItemInventoryAssemblyAddRq>`)
+	build := kid(ok(t, f, `<BuildAssemblyAddRq><BuildAssemblyAdd><ItemInventoryAssemblyRef><FullName>Kit</FullName></ItemInventoryAssemblyRef><TxnDate>2025-03-01</TxnDate>
+		<QuantityToBuild>2</QuantityToBuild></BuildAssemblyAdd></BuildAssemblyAddRq>`), "BuildAssemblyRet")
+	c := kid(build, "ComponentItemLineRet")
+	if got := textAt(c, "ItemRef/FullName") + " " + textAt(c, "Desc") + " " + textAt(c, "QuantityOnHand") + " " + textAt(c, "QuantityNeeded"); got != "Bolt Hex bolt 10 8" {
+		t.Errorf("the build's component: %s, want Bolt Hex bolt 10 8", got)
+	}
+	q := `<BuildAssemblyQueryRq><TxnID>` + textAt(build, "TxnID") + `</TxnID>%s</BuildAssemblyQueryRq>`
+	if kid(kid(ok(t, f, fmt.Sprintf(q, "")), "BuildAssemblyRet"), "ComponentItemLineRet") != nil {
+		t.Error("a query that does not ask for component lines returns them")
+	}
+	if got := textAt(ok(t, f, fmt.Sprintf(q, "<IncludeComponentLineItems>true</IncludeComponentLineItems>")), "BuildAssemblyRet/ComponentItemLineRet/QuantityNeeded"); got != "8" {
+		t.Errorf("IncludeComponentLineItems: QuantityNeeded %q, want 8", got)
+	}
+	ok(t, f, `<PurchaseOrderAddRq><PurchaseOrderAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-01</TxnDate>
+		<PurchaseOrderLineAdd><ItemRef><FullName>Kit</FullName></ItemRef><Quantity>3</Quantity><Rate>20</Rate></PurchaseOrderLineAdd></PurchaseOrderAdd></PurchaseOrderAddRq>`)
+	if got := quantities(t, f, "Kit"); got != "2 on hand, 3 on order, 0 on sales orders" {
+		t.Errorf("Kit: %s after a purchase order for 3", got)
+	}
+}
