@@ -178,8 +178,9 @@ func (g *generator) firstStock() time.Time {
 }
 
 // genItemReceipts writes item receipts: parts received from a vendor
-// before (or without) a bill. They are not bills: they move no vendor
-// balance in the processor (their type has no A/P side in types.go).
+// before (or without) a bill. Like the processor, the generator leaves
+// each receipt owed to its vendor for its total (see
+// TestAnItemReceiptIsOwedToItsVendorUntilItsBill).
 func (g *generator) genItemReceipts() error {
 	for i := 0; i < g.opt.ItemReceipts; i++ {
 		v := g.vend[g.r.IntN(len(g.vend))]
