@@ -622,9 +622,15 @@ const balanceRequestID = "b"
 // names (by ListID or FullName, as the client named them), those it
 // named as stored (an update that moves it to another customer or item,
 // a delete, a void), and their parent customers. rec is the write's Add
-// or Mod element; nil for a delete or void. A reference to an item that
-// keeps no stock (a service) asks QuickBooks for an inventory item it
-// does not hold: the answer is a warning, and reads nothing.
+// or Mod element; nil for a delete or void.
+//
+// A record named by ListID is asked for only as the type the store holds
+// it as: an item line's service item or a journal line's vendor costs no
+// inventory or customer query. One the store does not hold as any type
+// the write moves is left to its own pass, as after an incremental page
+// (refreshOperation). A record named by FullName is asked for as every
+// type it may be: QuickBooks answers a query that finds none of its
+// names with a warning, and reads nothing.
 func (e *Engine) movedQueries(ctx context.Context, d *dataType, w qbconnect.WriteRequest, rec *qbxml.Node) ([]qbxml.Element, error) {
 	if !e.moves(d) {
 		return nil, nil
@@ -701,6 +707,13 @@ func (e *Engine) movedQueries(ctx context.Context, d *dataType, w qbconnect.Writ
 			}
 		}
 	}
+	for t, r := range want {
+		stored, err := e.storedIDs(ctx, w.OrgID, w.CompanyID, t, r.ids)
+		if err != nil {
+			return nil, err
+		}
+		r.ids = stored
+	}
 	if r := want["customers"]; r != nil && len(r.ids) > 0 {
 		parents, err := e.storedParents(ctx, w.OrgID, w.CompanyID, r.ids)
 		if err != nil {
@@ -733,6 +746,23 @@ func (e *Engine) movedQueries(ctx context.Context, d *dataType, w qbconnect.Writ
 		}
 	}
 	return out, nil
+}
+
+// storedIDs returns those of ids the store holds as live records of typ,
+// in the order of ids.
+func (e *Engine) storedIDs(ctx context.Context, orgID, companyID, typ string, ids []string) ([]string, error) {
+	held := map[string]bool{}
+	for start := 0; start < len(ids); start += refreshBatch {
+		list, _, err := e.records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: orgID, CompanyID: companyID, Type: typ,
+			IDs: ids[start:min(start+refreshBatch, len(ids))], Limit: refreshBatch})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range list {
+			held[r.ID] = true
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !held[id] }), nil
 }
 
 // storedParents returns the ListIDs of the stored parents, grandparents

@@ -135,12 +135,8 @@ func (h *harness) refreshes() map[string][]string {
 			if json.Unmarshal(op.Meta, &m) != nil || !m.Refresh {
 				continue
 			}
-			for _, q := range refreshQuery.FindAllStringSubmatch(op.Request, -1) {
-				typ := map[string]string{"Customer": "customers", "Vendor": "vendors",
-					"ItemInventory": "inventoryItems", "ItemInventoryAssembly": "inventoryAssemblyItems"}[q[1]]
-				for _, id := range listIDs.FindAllStringSubmatch(q[2], -1) {
-					out[typ] = append(out[typ], id[1])
-				}
+			for typ, ids := range readBacks(op.Request) {
+				out[typ] = append(out[typ], ids...)
 			}
 		}
 		if next == "" {
@@ -148,6 +144,20 @@ func (h *harness) refreshes() map[string][]string {
 		}
 		cursor = next
 	}
+}
+
+// readBacks returns the ListIDs a message set's queries of customers,
+// vendors and inventory items name, by data type.
+func readBacks(request string) map[string][]string {
+	out := map[string][]string{}
+	for _, q := range refreshQuery.FindAllStringSubmatch(request, -1) {
+		typ := map[string]string{"Customer": "customers", "Vendor": "vendors",
+			"ItemInventory": "inventoryItems", "ItemInventoryAssembly": "inventoryAssemblyItems"}[q[1]]
+		for _, id := range listIDs.FindAllStringSubmatch(q[2], -1) {
+			out[typ] = append(out[typ], id[1])
+		}
+	}
+	return out
 }
 
 var (

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,6 +189,55 @@ func TestAnInventoryItemsQuantityFollowsInvoicesWrittenThroughTheAPI(t *testing.
 			if got := h.refreshes(); len(got) != 0 {
 				t.Errorf("writes queued refreshes %v; their own message sets read the items", got)
 			}
+		})
+	}
+}
+
+// A write reads back, in its own message set, what it moves as the type
+// the store holds it as: an invoice of a bolt and of a service by ListID
+// asks for the bolt as an inventory item and for nothing else, where it
+// used to ask for both as inventory items and as assemblies (QuickBooks
+// answering a warning for each it does not hold). A ListID the store
+// does not hold as a type the write moves (an item added in QuickBooks
+// since the items' last pass) is left to its own pass, as after an
+// incremental page. A line named by FullName still asks for every type
+// the name may be, and the stored quantities follow either way.
+func TestAWriteReadsBackWhatItMovesAsTheTypeTheStoreHoldsItAs(t *testing.T) {
+	for name, dsn := range stores() {
+		t.Run(name, func(t *testing.T) {
+			h := newStockHarness(t, dsn, "invoices", "serviceItems")
+			labor := listID(h.qb(`<ItemServiceAddRq><ItemServiceAdd><Name>Labor</Name><SalesOrPurchase><Price>60.00</Price><AccountRef><FullName>Services</FullName></AccountRef></SalesOrPurchase></ItemServiceAdd></ItemServiceAddRq>`))
+			h.sync(qbconnect.SyncFull)
+			unsynced := h.item("Gasket", "7")
+
+			line := func(ref string) string {
+				return `{"itemRef":` + ref + `,"quantity":"2","rate":"5.00"}`
+			}
+			op, res := h.write(qbconnect.WriteRequest{DataType: "invoices", Action: qbconnect.WriteCreate,
+				Body: json.RawMessage(`{"customerRef":{"listId":"` + h.other + `"},"invoiceLine":[` + line(`{"listId":"`+h.bolt+`"}`) + `,` +
+					line(`{"listId":"`+labor+`"}`) + `,` + line(`{"listId":"`+unsynced+`"}`) + `]}`)})
+			if res.Status != qbconnect.OpSucceeded {
+				t.Fatalf("create: %s %v", res.Status, res.Error)
+			}
+			want := map[string][]string{"customers": {h.other}, "inventoryItems": {h.bolt}}
+			if diff := cmpDiff(want, readBacks(op.Request)); diff != "" {
+				t.Errorf("the write's read-back queries (-want +got):\n%s\n%s", diff, op.Request)
+			}
+			h.wantStock(h.bolt, "38")
+
+			// By name: the nut is asked for as an inventory item and as
+			// an assembly, and only the first finds it.
+			op, res = h.write(qbconnect.WriteRequest{DataType: "invoices", Action: qbconnect.WriteCreate,
+				Body: json.RawMessage(`{"customerRef":{"listId":"` + h.other + `"},"invoiceLine":[` + line(`{"fullName":"Nut"}`) + `]}`)})
+			if res.Status != qbconnect.OpSucceeded {
+				t.Fatalf("create by name: %s %v", res.Status, res.Error)
+			}
+			for _, q := range []string{"<ItemInventoryQueryRq", "<ItemInventoryAssemblyQueryRq"} {
+				if !strings.Contains(op.Request, q) {
+					t.Errorf("the write by item name has no %s>:\n%s", q, op.Request)
+				}
+			}
+			h.wantStock(h.nut, "98")
 		})
 	}
 }
