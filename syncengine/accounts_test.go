@@ -14,9 +14,9 @@ import (
 // An account's Balance moves with every posting to it, and qbdsim, as
 // for a customer's balance, does not mark the account modified when it
 // does (whether QuickBooks does is documented nowhere we found; a real
-// AccountQueryRs in the QuickBooks PHP DevKit's tests shows accounts whose
-// TimeModified is years newer than their EditSequence, which suggests it
-// may). These scenarios hold either way: after an incremental page of
+// AccountQueryRs pasted into a public QuickBooks PHP DevKit Web Connector
+// test script shows accounts whose TimeModified is years newer than their
+// EditSequence, which suggests it may). These scenarios hold either way: after an incremental page of
 // posting transactions, and with a write of one, every account is read
 // again, since a transaction posts to accounts it does not name (here a
 // payment to Undeposited Funds, an invoice line to Sales).

@@ -16,9 +16,9 @@ import (
 //     Conductor's API reference repeats them, docs.conductor.is "The
 //     Account object": "the current balance of this account only" and
 //     "the combined balance of this account and all its sub-accounts").
-//     A real AccountQueryRs kept in the QuickBooks PHP DevKit's tests
-//     shows the same: "Note Receivables" with Balance 0.00 and its
-//     sub-accounts' sum as TotalBalance.
+//     A real AccountQueryRs pasted into a public QuickBooks PHP DevKit
+//     Web Connector test script shows the same: "Note Receivables" with
+//     Balance 0.00 and its sub-accounts' sum as TotalBalance.
 //   - Signs follow the account type's normal balance: Intuit's "Set up,
 //     use and pay credit card accounts" (support article INF13065) says a
 //     credit card account's positive balance is charges owed and a
