@@ -126,6 +126,12 @@
 // its own message set, after the write, and stores them with it: a read
 // right after the write sees the new figures, at no extra round trip.
 //
+// An account's Balance and TotalBalance move with every posting to it,
+// and a transaction posts to accounts it does not name (an item's income
+// account, Undeposited Funds), so accounts are the one row of moveKinds
+// read whole: a page or a write of posting transactions reads every
+// account again in one AccountQuery (accounts.go).
+//
 // # Records as JSON
 //
 // A record's Data is the Ret element as JSON: keys are JSONName of the

@@ -135,6 +135,11 @@ type File struct {
 	ids     idState
 	iters   map[string]*iterator // by iteratorID
 	types   *typeRegistry
+	// writes counts the writes committed since the file was opened, so
+	// that figures derived from every object (balances) are cached until
+	// the next one.
+	writes   uint64
+	balances *derivedBalances
 }
 
 func (f *File) reg() *typeRegistry { return f.types }

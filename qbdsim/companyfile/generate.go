@@ -186,6 +186,7 @@ func (f *File) Generate(ctx context.Context, opt GenerateOptions) error {
 	if f.closed {
 		return ErrClosed
 	}
+	f.writes++
 	end := opt.End
 	if end.IsZero() {
 		end = f.opt.Now()

@@ -390,6 +390,9 @@ func (f *File) runQueryFrom(ctx context.Context, spec *querySpec, after cursor, 
 			return after, err
 		}
 	}
+	if err := f.withAccountBalances(ctx, objs); err != nil {
+		return after, err
+	}
 	if spec.opt.linked {
 		spec.opt.links, err = f.linkedTxns(ctx, objs)
 		if err != nil {

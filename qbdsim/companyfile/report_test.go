@@ -458,6 +458,13 @@ func TestSummariesByNameAddUpToTheProfitAndLoss(t *testing.T) {
 	}
 }
 
+// demoSizedCompany is a company of 3000 transactions, the demo's size.
+func demoSizedCompany() GenerateOptions {
+	return GenerateOptions{Seed: 7, Customers: 300, Jobs: 30, Vendors: 50, Employees: 8, Items: 60, Classes: 6,
+		Invoices: 900, Payments: 660, SalesReceipts: 180, CreditMemos: 60, Estimates: 90, SalesOrders: 60,
+		Bills: 420, BillPayments: 300, PurchaseOrders: 60, Checks: 120, CreditCardCharges: 90, Deposits: 30, JournalEntries: 30}
+}
+
 // BenchmarkProfitAndLoss measures a profit and loss by month over a
 // demo-sized company (3000 transactions) against the baseline of reading
 // every transaction it is computed from (TransactionQuery is not
@@ -465,13 +472,7 @@ func TestSummariesByNameAddUpToTheProfitAndLoss(t *testing.T) {
 // the report derives its postings from those same objects, so the ratio
 // says what the derivation and layout cost on top of reading them.
 func BenchmarkProfitAndLoss(b *testing.B) {
-	f, _ := newTestFile(b)
-	opt := GenerateOptions{Seed: 7, Customers: 300, Jobs: 30, Vendors: 50, Employees: 8, Items: 60, Classes: 6,
-		Invoices: 900, Payments: 660, SalesReceipts: 180, CreditMemos: 60, Estimates: 90, SalesOrders: 60,
-		Bills: 420, BillPayments: 300, PurchaseOrders: 60, Checks: 120, CreditCardCharges: 90, Deposits: 30, JournalEntries: 30}
-	if err := f.Generate(context.Background(), opt); err != nil {
-		b.Fatal(err)
-	}
+	f := generated(b, demoSizedCompany())
 	var baseline string
 	for _, typ := range []string{"Invoice", "ReceivePayment", "SalesReceipt", "CreditMemo", "Estimate", "SalesOrder", "Bill", "BillPaymentCheck",
 		"PurchaseOrder", "Check", "CreditCardCharge", "Deposit", "JournalEntry"} {

@@ -34,6 +34,7 @@ func (f *File) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		f.ids = saved
 		return fmt.Errorf("companyfile: commit: %w", err)
 	}
+	f.writes++
 	return nil
 }
 
@@ -74,6 +75,9 @@ func (f *File) add(ctx context.Context, rq *request, rs *response, t *objType) e
 		return err
 	})
 	if err != nil {
+		return err
+	}
+	if err := f.withAccountBalance(ctx, t, ret); err != nil {
 		return err
 	}
 	f.writeRet(rs, ret, retOptions{include: includeElements(rq.el)})
@@ -214,6 +218,9 @@ func (f *File) mod(ctx context.Context, rq *request, rs *response, t *objType) e
 		return err
 	})
 	if err != nil {
+		return err
+	}
+	if err := f.withAccountBalance(ctx, t, ret); err != nil {
 		return err
 	}
 	f.writeRet(rs, ret, retOptions{include: includeElements(rq.el)})
