@@ -340,7 +340,7 @@ func TestGeneratedObjectsOfEveryKindResaveUnchanged(t *testing.T) {
 		return out
 	}
 	before := snapshot()
-	for _, typ := range []string{"OtherName", "SalesRep", "PriceLevel", "ItemInventory", "VendorCredit", "CreditCardCredit", "Charge", "TimeTracking", "Transfer", "InventoryAdjustment", "ItemReceipt"} {
+	for _, typ := range []string{"OtherName", "SalesRep", "PriceLevel", "ItemInventory", "VendorCredit", "CreditCardCredit", "Charge", "TimeTracking", "Transfer", "InventoryAdjustment", "ItemReceipt", "PurchaseOrder", "SalesOrder"} {
 		rets := kids(ok(t, f, `<`+typ+`QueryRq>`+includeLines(typ)+`</`+typ+`QueryRq>`), typ+"Ret")
 		if len(rets) == 0 {
 			t.Fatalf("no %s", typ)
