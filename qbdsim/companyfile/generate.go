@@ -536,10 +536,7 @@ func (g *generator) genItems() error {
 			name = uniqueName(seen, fmt.Sprintf("%s-%03d", genSKUPrefix[g.r.IntN(len(genSKUPrefix))], g.r.IntN(1000)), 31)
 		}
 		ret, id, edit := g.header(it.typ+"Ret", true, t, t)
-		code := g.nonCode
-		if it.taxable {
-			code = g.taxCode
-		}
+		code := g.itemTaxCode(it.taxable)
 		acct := income[0]
 		if it.typ != "ItemService" {
 			acct = income[1+g.r.IntN(2)]
@@ -761,6 +758,14 @@ func (g *generator) salesLines(lineName string, c *genCustomer, t time.Time) ([]
 	return lines, sum, taxable
 }
 
+// itemTaxCode is the sales tax code of a taxable or non-taxable item.
+func (g *generator) itemTaxCode(taxable bool) ref {
+	if taxable {
+		return g.taxCode
+	}
+	return g.nonCode
+}
+
 func (g *generator) tax(taxable int64) int64 {
 	return int64(float64(taxable)*g.taxRate/100 + 0.5)
 }
@@ -889,7 +894,12 @@ func (g *generator) simpleSales(typ string, n int) error {
 		case "Estimate":
 			ret.Children = append(ret.Children, qbxml.NewText("IsActive", boolText(g.r.IntN(3) > 0)), c.terms.el("TermsRef"))
 		case "SalesOrder":
-			ret.Children = append(ret.Children, c.terms.el("TermsRef"))
+			// The processor ships to the customer's ship address and
+			// sets the due date by the terms (fill.go, txn.go).
+			if ship := kid(c.ret, "ShipAddress"); ship != nil {
+				ret.Children = append(ret.Children, ship.Clone())
+			}
+			ret.Children = append(ret.Children, c.terms.el("TermsRef"), qbxml.NewText("DueDate", qbDate(t.AddDate(0, 0, g.termDays[c.terms.id]))))
 		}
 		ret.Children = append(ret.Children, qbxml.NewText("Subtotal", formatCents(sum)), g.taxItem.el("ItemSalesTaxRef"),
 			qbxml.NewText("SalesTaxPercentage", strconv.FormatFloat(g.taxRate, 'f', -1, 64)), qbxml.NewText("SalesTaxTotal", formatCents(tax)),
@@ -1014,15 +1024,19 @@ func (g *generator) genPurchaseOrders() error {
 		for j := 0; j < n; j++ {
 			it := &g.items[g.r.IntN(len(g.items))]
 			qty := 1 + g.r.IntN(50)
-			item, desc, cost := it.el("ItemRef"), it.desc, it.cost
+			item, desc, cost, code := it.el("ItemRef"), it.desc, it.cost, g.itemTaxCode(it.taxable)
 			if s := g.orderedPart(t); s != nil {
-				item, desc, cost = s.el("ItemRef"), s.desc, s.cost
+				item, desc, cost, code = s.el("ItemRef"), s.desc, s.cost, g.itemTaxCode(true)
 				s.onOrder += qty
 			}
 			amt := cost * int64(qty)
+			// The processor gives each line its item's sales tax code
+			// (fill.go) and counts it unbilled until a bill links to it
+			// (orders.go).
 			lines = append(lines, qbxml.NewNode("PurchaseOrderLineRet", qbxml.NewText("TxnLineID", g.f.ids.newID(t)), item, qbxml.NewText("Desc", desc),
-				qbxml.NewText("Quantity", strconv.Itoa(qty)), qbxml.NewText("Rate", formatCents(cost)), qbxml.NewText("Amount", formatCents(amt)),
-				qbxml.NewText("ReceivedQuantity", "0"), qbxml.NewText("IsBilled", "false"), qbxml.NewText("IsManuallyClosed", "false")))
+				qbxml.NewText("Quantity", strconv.Itoa(qty)), qbxml.NewText("Rate", formatCents(cost)), qbxml.NewText("Amount", formatCents(amt)), code.el("SalesTaxCodeRef"),
+				qbxml.NewText("ReceivedQuantity", "0"), qbxml.NewText("UnbilledQuantity", strconv.Itoa(qty)), qbxml.NewText("IsBilled", "false"),
+				qbxml.NewText("IsManuallyClosed", "false")))
 			sum += amt
 		}
 		ret.Children = append(ret.Children, v.ref.el("VendorRef"), qbxml.NewText("TxnDate", qbDate(t)), qbxml.NewText("RefNumber", refNum), v.addr,

@@ -340,7 +340,7 @@ func TestGeneratedObjectsOfEveryKindResaveUnchanged(t *testing.T) {
 		return out
 	}
 	before := snapshot()
-	for _, typ := range []string{"OtherName", "SalesRep", "PriceLevel", "ItemInventory", "VendorCredit", "CreditCardCredit", "Charge", "TimeTracking", "Transfer", "InventoryAdjustment", "ItemReceipt"} {
+	for _, typ := range []string{"OtherName", "SalesRep", "PriceLevel", "ItemInventory", "VendorCredit", "CreditCardCredit", "Charge", "TimeTracking", "Transfer", "InventoryAdjustment", "ItemReceipt", "PurchaseOrder", "SalesOrder"} {
 		rets := kids(ok(t, f, `<`+typ+`QueryRq>`+includeLines(typ)+`</`+typ+`QueryRq>`), typ+"Ret")
 		if len(rets) == 0 {
 			t.Fatalf("no %s", typ)
@@ -363,6 +363,29 @@ func TestGeneratedObjectsOfEveryKindResaveUnchanged(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, snapshot()); diff != "" {
 		t.Errorf("balances and quantities moved by saving unchanged objects (-before +after):\n%s", diff)
+	}
+}
+
+// A generated purchase order line has the sales tax code of its item,
+// which the processor gives a line that names none (fill.go); saving it
+// again cannot show a wrong one, since a line keeps the code it has.
+func TestGeneratedPurchaseOrderLinesHaveTheirItemsTaxCode(t *testing.T) {
+	f := generated(t, fullCompany())
+	codes := map[string]string{}
+	for _, it := range ok(t, f, `<ItemQueryRq/>`).Children {
+		codes[textAt(it, "ListID")] = textAt(it, "SalesTaxCodeRef/FullName")
+	}
+	lines := 0
+	for _, po := range kids(ok(t, f, `<PurchaseOrderQueryRq><IncludeLineItems>true</IncludeLineItems></PurchaseOrderQueryRq>`), "PurchaseOrderRet") {
+		for _, l := range kids(po, "PurchaseOrderLineRet") {
+			lines++
+			if got, want := textAt(l, "SalesTaxCodeRef/FullName"), codes[textAt(l, "ItemRef/ListID")]; got != want || got == "" {
+				t.Errorf("purchase order %s, line of %s: sales tax code %q, want the item's %q", textAt(po, "RefNumber"), textAt(l, "ItemRef/FullName"), got, want)
+			}
+		}
+	}
+	if lines == 0 {
+		t.Fatal("no purchase order lines")
 	}
 }
 

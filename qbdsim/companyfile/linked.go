@@ -13,13 +13,13 @@ import (
 // the links table: insertLinks when a payment is written, a delete when it
 // is modified, deleted or voided (revertEffects). From it come the
 // LinkedTxn elements of IncludeLinkedTxns and the refusal to delete or void
-// a paid invoice or bill.
+// a paid invoice or bill. The links of item receipts, bills and invoices
+// to the purchase and sales orders they receive or invoice (order_links,
+// orders.go) are LinkedTxn too, on both sides.
 //
 // Credit memos applied with SetCredit, and the links of estimates to the
-// transactions made from them, are not recorded by the simulator; the
-// links of item receipts, bills and invoices to the purchase and sales
-// orders they receive or invoice are (order_links, orders.go). None of
-// these appear as LinkedTxn.
+// transactions made from them, are not recorded by the simulator and so
+// appear as no LinkedTxn.
 
 // insertLinks records the transactions the payment o (stored, with its seq)
 // is applied to, from the AppliedToTxnRet of its Ret.
@@ -68,15 +68,24 @@ func rebuildLinks(ctx context.Context, q querier) error {
 	return nil
 }
 
+// linkedTypes are the types whose Ret IncludeLinkedTxns gives LinkedTxn
+// elements: those paid by payments and those linked to orders, and the
+// orders.
+var linkedTypes = map[string]bool{"Invoice": true, "Bill": true, "ItemReceipt": true, "PurchaseOrder": true, "SalesOrder": true}
+
 // linkedTxns returns, by TxnID, the LinkedTxn elements that
-// IncludeLinkedTxns adds to the invoices and bills among objs: one per
-// payment applied to it, in the order the payments were made, with the
-// amount applied as a negative AMTTYPE amount, as QuickBooks reports it.
-// A voided payment applies nothing and so links nothing.
+// IncludeLinkedTxns adds to the transactions among objs. A payment
+// applied to an invoice or bill links by its amount: AMTTYPE, the amount
+// applied as a negative amount, as QuickBooks reports it; a voided
+// payment applies nothing and so links nothing. A receipt, bill or
+// invoice and the order it receives or invoices link by quantity:
+// QUANTYPE, once per transaction however many of its lines link, with no
+// amount. On an invoice or bill the order comes first, then the payments
+// in the order they were made.
 func (f *File) linkedTxns(ctx context.Context, objs []*object) (map[string][]*qbxml.Node, error) {
 	var ids []any
 	for _, o := range objs {
-		if o.typ == "Invoice" || o.typ == "Bill" {
+		if linkedTypes[o.typ] {
 			ids = append(ids, o.id)
 		}
 	}
@@ -95,24 +104,28 @@ func (f *File) linkedTxns(ctx context.Context, objs []*object) (map[string][]*qb
 
 // linksOf adds to out the LinkedTxn elements of the transactions ids.
 func (f *File) linksOf(ctx context.Context, ids []any, out map[string][]*qbxml.Node) error {
-	rows, err := f.db.QueryContext(ctx, `SELECT l.target_id, l.amount, p.id, p.type, COALESCE(p.txn_date, ''), COALESCE(p.ref_number, '')
-		FROM links l JOIN objects p ON p.seq = l.payer_seq
-		WHERE l.target_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY l.target_id, l.payer_seq`, ids...)
+	rows, err := f.db.QueryContext(ctx, `WITH ids(id) AS (VALUES (?)`+strings.Repeat(",(?)", len(ids)-1)+`)
+		SELECT k.target, k.link_type, k.amount, p.id, p.type, COALESCE(p.txn_date, ''), COALESCE(p.ref_number, '')
+		FROM (SELECT target_id AS target, payer_id AS other, 'AMTTYPE' AS link_type, -amount AS amount FROM links WHERE target_id IN (SELECT id FROM ids)
+			UNION SELECT order_id, txn_id, 'QUANTYPE', 0 FROM order_links WHERE order_id IN (SELECT id FROM ids)
+			UNION SELECT txn_id, order_id, 'QUANTYPE', 0 FROM order_links WHERE txn_id IN (SELECT id FROM ids)) k
+		JOIN objects p ON p.id = k.other
+		ORDER BY k.target, k.link_type = 'AMTTYPE', p.seq`, ids...)
 	if err != nil {
 		return fmt.Errorf("companyfile: linked transactions: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var target, id, typ, date, ref string
+		var target, linkType, id, typ, date, ref string
 		var amount int64
-		if err := rows.Scan(&target, &amount, &id, &typ, &date, &ref); err != nil {
+		if err := rows.Scan(&target, &linkType, &amount, &id, &typ, &date, &ref); err != nil {
 			return err
 		}
 		l := qbxml.NewNode("LinkedTxn", qbxml.NewText("TxnID", id), qbxml.NewText("TxnType", typ), qbxml.NewText("TxnDate", date))
 		if ref != "" {
 			l.Add(qbxml.NewText("RefNumber", ref))
 		}
-		l.Add(qbxml.NewText("LinkType", "AMTTYPE"), qbxml.NewText("Amount", formatCents(-amount)))
+		l.Add(qbxml.NewText("LinkType", linkType), qbxml.NewText("Amount", formatCents(amount)))
 		out[target] = append(out[target], l)
 	}
 	return rows.Err()

@@ -138,3 +138,80 @@ func TestOpeningAnOlderFileRebuildsItsLinks(t *testing.T) {
 	// The paid invoice is still protected.
 	wantStatus(t, one(t, g, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+textAt(inv, "TxnID")+`</TxnID></TxnDelRq>`), "3170")
 }
+
+// An order and what received or invoiced it link both ways, by quantity.
+// QuickBooks returns, with IncludeLinkedTxns, on a purchase or sales
+// order each receipt, bill or invoice linked to it, as a whole (its
+// TxnID, not the lines that link) (Intuit, "Linking item receipt and
+// bill to purchase order, invoice to sales order", Querying for Linked
+// Transactions:
+// https://developer.intuit.com/app/developer/qbdesktop/docs/develop/tutorials/linking-itemreciept-bill-to-purchase-order-invoice-to-sales-order),
+// and on these the order. Such a link is QUANTYPE, "linked based on a
+// quantity", the type of the links to sales orders, estimates and
+// purchase orders, where a payment's is AMTTYPE, "linked based on an
+// amount value" (the LinkType of LinkedTxn as /n software's QuickBooks
+// Integrator documents it:
+// https://cdn.nsoftware.com/help/BB6/php/Bill_p_LinkedTxnLinkType.htm); a
+// quantity link carries no amount, and the Amount that the schema
+// requires is 0.00. A bill paid after it received an order lists the
+// order, then the payment. Linked transactions are returned only when
+// asked for ("By default, linked transactions are not returned", the
+// same tutorial); the simulator leaves them out of Add responses too.
+func TestIncludeLinkedTxnsLinksOrdersAndWhatReceivedOrInvoicedThem(t *testing.T) {
+	f, _ := newTestFile(t)
+	addBoltAndSupplier(t, f)
+	po := kid(ok(t, f, `<PurchaseOrderAddRq><PurchaseOrderAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-01</TxnDate><RefNumber>PO-7</RefNumber>
+		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>10</Quantity><Rate>2.50</Rate></PurchaseOrderLineAdd>
+		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>5</Quantity><Rate>2.40</Rate></PurchaseOrderLineAdd></PurchaseOrderAdd></PurchaseOrderAddRq>`), "PurchaseOrderRet")
+	poID, lines := textAt(po, "TxnID"), kids(po, "PurchaseOrderLineRet")
+	linkLine := func(i int) string {
+		return `<ItemLineAdd><Quantity>2</Quantity><LinkToTxn><TxnID>` + poID + `</TxnID><TxnLineID>` + textAt(lines[i], "TxnLineID") + `</TxnLineID></LinkToTxn></ItemLineAdd>`
+	}
+	// A receipt linking two lines of the order links to it once.
+	receipt := ok(t, f, `<ItemReceiptAddRq><ItemReceiptAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-05</TxnDate><RefNumber>R-1</RefNumber>`+
+		linkLine(0)+linkLine(1)+`</ItemReceiptAdd></ItemReceiptAddRq>`)
+	bill := kid(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-08</TxnDate><RefNumber>B-1</RefNumber>
+		<LinkToTxnID>`+poID+`</LinkToTxnID></BillAdd></BillAddRq>`), "BillRet")
+	if got := linked(kid(receipt, "ItemReceiptRet")); got != nil {
+		t.Errorf("LinkedTxn in the Add response: %v", got)
+	}
+	query := func(typ, id string) *qbxml.Node {
+		t.Helper()
+		return kid(ok(t, f, `<`+typ+`QueryRq><TxnID>`+id+`</TxnID><IncludeLinkedTxns>true</IncludeLinkedTxns></`+typ+`QueryRq>`), typ+"Ret")
+	}
+	q := query("PurchaseOrder", poID)
+	if diff := cmp.Diff([]string{"ItemReceipt R-1 QUANTYPE 0.00", "Bill B-1 QUANTYPE 0.00"}, linked(q)); diff != "" {
+		t.Errorf("the purchase order's LinkedTxn (-want +got):\n%s", diff)
+	}
+	if l := kid(q, "LinkedTxn"); l != nil && (textAt(l, "TxnID") != textAt(receipt, "ItemReceiptRet/TxnID") || textAt(l, "TxnDate") != "2025-03-05") {
+		t.Errorf("the receipt's LinkedTxn: %s", marshalNode(l))
+	}
+	if diff := cmp.Diff([]string{"PurchaseOrder PO-7 QUANTYPE 0.00"}, linked(query("ItemReceipt", textAt(receipt, "ItemReceiptRet/TxnID")))); diff != "" {
+		t.Errorf("the receipt's LinkedTxn (-want +got):\n%s", diff)
+	}
+	ok(t, f, `<BillPaymentCheckAddRq><BillPaymentCheckAdd><PayeeEntityRef><FullName>Bolt Supply</FullName></PayeeEntityRef><BankAccountRef><FullName>Checking</FullName></BankAccountRef>
+		<RefNumber>1001</RefNumber><AppliedToTxnAdd><TxnID>`+textAt(bill, "TxnID")+`</TxnID><PaymentAmount>5.00</PaymentAmount></AppliedToTxnAdd></BillPaymentCheckAdd></BillPaymentCheckAddRq>`)
+	if diff := cmp.Diff([]string{"PurchaseOrder PO-7 QUANTYPE 0.00", "BillPaymentCheck 1001 AMTTYPE -5.00"}, linked(query("Bill", textAt(bill, "TxnID")))); diff != "" {
+		t.Errorf("the paid bill's LinkedTxn (-want +got):\n%s", diff)
+	}
+	if got := linked(kid(ok(t, f, `<PurchaseOrderQueryRq><TxnID>`+poID+`</TxnID></PurchaseOrderQueryRq>`), "PurchaseOrderRet")); got != nil {
+		t.Errorf("LinkedTxn without IncludeLinkedTxns: %v", got)
+	}
+	// What is voided links no more.
+	ok(t, f, `<TxnVoidRq><TxnVoidType>ItemReceipt</TxnVoidType><TxnID>`+textAt(receipt, "ItemReceiptRet/TxnID")+`</TxnID></TxnVoidRq>`)
+	if diff := cmp.Diff([]string{"Bill B-1 QUANTYPE 0.00"}, linked(query("PurchaseOrder", poID))); diff != "" {
+		t.Errorf("the order's LinkedTxn after the receipt was voided (-want +got):\n%s", diff)
+	}
+
+	// An invoice and the sales order it invoices, in a paging query too.
+	so := kid(ok(t, f, `<SalesOrderAddRq><SalesOrderAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-01</TxnDate><RefNumber>SO-3</RefNumber>
+		<SalesOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>8</Quantity><Rate>9</Rate></SalesOrderLineAdd></SalesOrderAdd></SalesOrderAddRq>`), "SalesOrderRet")
+	inv := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-02</TxnDate><RefNumber>I-9</RefNumber>
+		<LinkToTxnID>`+textAt(so, "TxnID")+`</LinkToTxnID></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+	if diff := cmp.Diff([]string{"Invoice I-9 QUANTYPE 0.00"}, linked(kid(ok(t, f, `<SalesOrderQueryRq iterator="Start"><MaxReturned>5</MaxReturned><IncludeLinkedTxns>true</IncludeLinkedTxns></SalesOrderQueryRq>`), "SalesOrderRet"))); diff != "" {
+		t.Errorf("the sales order's LinkedTxn (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"SalesOrder SO-3 QUANTYPE 0.00"}, linked(query("Invoice", textAt(inv, "TxnID")))); diff != "" {
+		t.Errorf("the invoice's LinkedTxn (-want +got):\n%s", diff)
+	}
+}

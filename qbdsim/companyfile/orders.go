@@ -24,7 +24,11 @@ import (
 // received or invoiced which line of the order; an order line's
 // ReceivedQuantity or Invoiced is the sum of the quantities of the lines
 // linked to it, computed again (refreshOrder) whenever one of them is
-// written, modified, deleted or voided.
+// written, modified, deleted or voided. What bills linked to a purchase
+// order line count apart: its UnbilledQuantity is its Quantity less what
+// they billed, and it IsBilled when that is nothing; an item receipt
+// receives but bills nothing. The links are reported on both sides as
+// quantity links (LinkedTxn, linked.go).
 
 // orderLinks describes how the transactions of a type link to orders.
 type orderLinks struct {
@@ -224,8 +228,8 @@ func (f *File) refreshOrders(ctx context.Context, q querier, id string, unlink b
 	return nil
 }
 
-// refreshOrder sets what was received or invoiced of each line of an
-// order from the lines linked to it, and whether it is received or
+// refreshOrder sets what was received, invoiced and billed of each line
+// of an order from the lines linked to it, and whether it is received or
 // invoiced in full, and moves its items' quantities on order by the
 // difference. The order counts as modified.
 func (f *File) refreshOrder(ctx context.Context, q querier, orderID string) error {
@@ -237,20 +241,13 @@ func (f *File) refreshOrder(ctx context.Context, q querier, orderID string) erro
 	if err != nil {
 		return err
 	}
-	m := stockMoves[o.typ]
-	done, err := linkedQuantities(ctx, q, orderID)
-	if err != nil {
-		return err
-	}
 	if err := f.moveItemLines(ctx, q, o.typ, ret, -1); err != nil {
 		return err
 	}
-	lm, _ := contentModel(o.typ + "LineRet")
-	for _, l := range kids(ret, o.typ+"LineRet") {
-		setIf(l, lm, m.done, strconv.FormatFloat(done[textAt(l, "TxnLineID")], 'f', -1, 64))
-	}
 	model, _ := contentModel(o.typ + "Ret")
-	completeOrder(o.typ, model, ret)
+	if err := completeOrder(ctx, q, o.typ, model, ret, orderID); err != nil {
+		return err
+	}
 	if err := f.moveItemLines(ctx, q, o.typ, ret, 1); err != nil {
 		return err
 	}
@@ -264,61 +261,81 @@ func (f *File) refreshOrder(ctx context.Context, q querier, orderID string) erro
 }
 
 // linkedQuantities sums, by the order's TxnLineID, the quantities of the
-// lines linked to the lines of an order.
-func linkedQuantities(ctx context.Context, q querier, orderID string) (map[string]float64, error) {
-	rows, err := q.QueryContext(ctx, `SELECT l.line_id, l.order_line_id, o.ret FROM order_links l JOIN objects o ON o.id = l.txn_id WHERE l.order_id = ?`, orderID)
+// lines linked to the lines of an order: all of them (done), and those
+// of bills (billed).
+func linkedQuantities(ctx context.Context, q querier, orderID string) (done, billed map[string]float64, err error) {
+	rows, err := q.QueryContext(ctx, `SELECT l.line_id, l.order_line_id, o.type, o.ret FROM order_links l JOIN objects o ON o.id = l.txn_id WHERE l.order_id = ?`, orderID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	type link struct {
-		lineID, orderLineID string
-		ret                 []byte
+		lineID, orderLineID, typ string
+		ret                      []byte
 	}
 	var links []link
 	for rows.Next() {
 		var k link
-		if err := rows.Scan(&k.lineID, &k.orderLineID, &k.ret); err != nil {
+		if err := rows.Scan(&k.lineID, &k.orderLineID, &k.typ, &k.ret); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		links = append(links, k)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	done := map[string]float64{}
+	done, billed = map[string]float64{}, map[string]float64{}
 	for _, k := range links {
 		txn, err := parseNode(k.ret)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// A line a Mod removed receives nothing.
 		for _, l := range txn.Children {
 			if textAt(l, "TxnLineID") == k.lineID {
-				done[k.orderLineID] += parseDecimal(textAt(l, "Quantity"))
+				qty := parseDecimal(textAt(l, "Quantity"))
+				done[k.orderLineID] += qty
+				if k.typ == "Bill" {
+					billed[k.orderLineID] += qty
+				}
 			}
 		}
 	}
-	return done, nil
+	return done, billed, nil
 }
 
-// completeOrder sets whether an order is received (IsFullyReceived) or
-// invoiced (IsFullyInvoiced) in full: every line with a quantity is.
-func completeOrder(typ string, model *qbxml.ElementType, ret *qbxml.Node) {
+// completeOrder sets, on each line of the order id (ret, of type typ),
+// what the lines linked to it received or invoiced (ReceivedQuantity,
+// Invoiced) and, on a purchase order, what bills billed of it
+// (UnbilledQuantity, IsBilled); and whether the order is received
+// (IsFullyReceived) or invoiced (IsFullyInvoiced) in full: every line
+// with a quantity is.
+func completeOrder(ctx context.Context, q querier, typ string, model *qbxml.ElementType, ret *qbxml.Node, id string) error {
 	m, ok := stockMoves[typ]
 	if !ok || m.done == "" {
-		return
+		return nil
 	}
+	done, billed, err := linkedQuantities(ctx, q, id)
+	if err != nil {
+		return err
+	}
+	lm, _ := contentModel(typ + "LineRet")
 	lines, full := 0, true
 	for _, l := range kids(ret, typ+"LineRet") {
+		lineID := textAt(l, "TxnLineID")
+		setIf(l, lm, m.done, strconv.FormatFloat(done[lineID], 'f', -1, 64))
 		if textAt(l, "Quantity") == "" {
 			continue
 		}
+		qty := parseDecimal(textAt(l, "Quantity"))
+		setIf(l, lm, "UnbilledQuantity", strconv.FormatFloat(max(qty-billed[lineID], 0), 'f', -1, 64))
+		setIf(l, lm, "IsBilled", boolText(billed[lineID] >= qty))
 		lines++
-		full = full && parseDecimal(textAt(l, m.done)) >= parseDecimal(textAt(l, "Quantity"))
+		full = full && done[lineID] >= qty
 	}
 	full = full && lines > 0
 	setIf(ret, model, "IsFullyReceived", boolText(full))
 	setIf(ret, model, "IsFullyInvoiced", boolText(full))
+	return nil
 }

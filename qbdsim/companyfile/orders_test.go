@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/qbconnect/qbconnect/qbxml"
 )
 
@@ -203,5 +204,64 @@ func TestBuildListsItsComponents(t *testing.T) {
 		<PurchaseOrderLineAdd><ItemRef><FullName>Kit</FullName></ItemRef><Quantity>3</Quantity><Rate>20</Rate></PurchaseOrderLineAdd></PurchaseOrderAdd></PurchaseOrderAddRq>`)
 	if got := quantities(t, f, "Kit"); got != "2 on hand, 3 on order, 0 on sales orders" {
 		t.Errorf("Kit: %s after a purchase order for 3", got)
+	}
+}
+
+// A purchase order line says what bills have not yet billed of it
+// (UnbilledQuantity) and whether they billed it all (IsBilled), apart
+// from what was received (ReceivedQuantity): PurchaseOrderLineRet has
+// the three since qbXML 13.0 (its schema), when QuickBooks Enterprise
+// began to keep an item receipt and its bill as two transactions, with a
+// link "from a Purchase Order to a Bill" of its own (Intuit, "Linking
+// item receipt and bill to purchase order, invoice to sales order",
+// Split Option for Bills and Item Receipts:
+// https://developer.intuit.com/app/developer/qbdesktop/docs/develop/tutorials/linking-itemreciept-bill-to-purchase-order-invoice-to-sales-order).
+// A bill receives and bills; an item receipt receives only, its items
+// owed until their bill. Deleting the bill, or ordering more, leaves
+// more to bill. Sales order lines have no such elements: an invoice is
+// the bill of a sale.
+func TestPurchaseOrderLinesCountWhatBillsBilled(t *testing.T) {
+	f, _ := newTestFile(t)
+	addBoltAndSupplier(t, f)
+	po := kid(ok(t, f, `<PurchaseOrderAddRq><PurchaseOrderAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-01</TxnDate>
+		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>10</Quantity><Rate>2.50</Rate></PurchaseOrderLineAdd>
+		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>5</Quantity><Rate>2.40</Rate></PurchaseOrderLineAdd></PurchaseOrderAdd></PurchaseOrderAddRq>`), "PurchaseOrderRet")
+	poID, lines := textAt(po, "TxnID"), kids(po, "PurchaseOrderLineRet")
+	state := func(po *qbxml.Node) []string {
+		var out []string
+		for _, l := range kids(po, "PurchaseOrderLineRet") {
+			out = append(out, fmt.Sprintf("%s received, %s unbilled, billed %s", textAt(l, "ReceivedQuantity"), textAt(l, "UnbilledQuantity"), textAt(l, "IsBilled")))
+		}
+		return out
+	}
+	step := func(what string, want ...string) *qbxml.Node {
+		t.Helper()
+		po := kid(ok(t, f, `<PurchaseOrderQueryRq><TxnID>`+poID+`</TxnID><IncludeLineItems>true</IncludeLineItems></PurchaseOrderQueryRq>`), "PurchaseOrderRet")
+		if diff := cmp.Diff(want, state(po)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", what, diff)
+		}
+		return po
+	}
+	if diff := cmp.Diff([]string{"0 received, 10 unbilled, billed false", "0 received, 5 unbilled, billed false"}, state(po)); diff != "" {
+		t.Errorf("the new order (-want +got):\n%s", diff)
+	}
+	linkLine := func(i int, qty string) string {
+		return `<ItemLineAdd><Quantity>` + qty + `</Quantity><LinkToTxn><TxnID>` + poID + `</TxnID><TxnLineID>` + textAt(lines[i], "TxnLineID") + `</TxnLineID></LinkToTxn></ItemLineAdd>`
+	}
+	ok(t, f, `<ItemReceiptAddRq><ItemReceiptAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef>`+linkLine(0, "4")+`</ItemReceiptAdd></ItemReceiptAddRq>`)
+	step("4 of the first line received", "4 received, 10 unbilled, billed false", "0 received, 5 unbilled, billed false")
+	bill := kid(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef>`+linkLine(0, "6")+`</BillAdd></BillAddRq>`), "BillRet")
+	ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef>`+linkLine(1, "5")+`</BillAdd></BillAddRq>`)
+	po = step("6 of the first line and the second billed", "10 received, 4 unbilled, billed false", "5 received, 0 unbilled, billed true")
+	modTxn(t, f, "PurchaseOrder", po, `<PurchaseOrderLineMod><TxnLineID>`+textAt(lines[0], "TxnLineID")+`</TxnLineID></PurchaseOrderLineMod>
+		<PurchaseOrderLineMod><TxnLineID>`+textAt(lines[1], "TxnLineID")+`</TxnLineID><Quantity>7</Quantity></PurchaseOrderLineMod>`)
+	step("the second line raised to 7", "10 received, 4 unbilled, billed false", "5 received, 2 unbilled, billed false")
+	ok(t, f, `<TxnDelRq><TxnDelType>Bill</TxnDelType><TxnID>`+textAt(bill, "TxnID")+`</TxnID></TxnDelRq>`)
+	step("the first bill deleted", "4 received, 10 unbilled, billed false", "5 received, 2 unbilled, billed false")
+
+	so := kid(ok(t, f, `<SalesOrderAddRq><SalesOrderAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef>
+		<SalesOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>8</Quantity><Rate>9</Rate></SalesOrderLineAdd></SalesOrderAdd></SalesOrderAddRq>`), "SalesOrderRet")
+	if l := kid(so, "SalesOrderLineRet"); kid(l, "UnbilledQuantity") != nil || kid(l, "IsBilled") != nil {
+		t.Errorf("a sales order line with UnbilledQuantity or IsBilled: %s", marshalNode(l))
 	}
 }

@@ -140,7 +140,9 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 			setIf(ret, model, "CreditRemaining", formatCents(total))
 			o.effect = -total
 		case "SalesOrder":
-			completeOrder(t.Name, model, ret)
+			if err := completeOrder(ctx, q, t.Name, model, ret, o.id); err != nil {
+				return err
+			}
 		}
 	case "Bill":
 		if err := checkPurchaseLinks(ctx, q, t, src); err != nil {
@@ -173,7 +175,9 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 		o.effect = sum
 	case "PurchaseOrder":
 		setIf(ret, model, "TotalAmount", formatCents(sum))
-		completeOrder(t.Name, model, ret)
+		if err := completeOrder(ctx, q, t.Name, model, ret, o.id); err != nil {
+			return err
+		}
 	case "Check", "CreditCardCharge", "CreditCardCredit":
 		setIf(ret, model, "Amount", formatCents(sum))
 	case "Deposit":
