@@ -2,6 +2,8 @@ package companyfile
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 
 	"github.com/qbconnect/qbconnect/qbxml"
 )
@@ -109,22 +111,77 @@ type derivedBalances struct {
 	accounts map[string]accountBalance
 }
 
+// balancesKey is the meta key under which the file keeps the account
+// balances last derived (storedBalances), until a write deletes them. Its
+// version changes with the derivation, so that a file never answers
+// balances an earlier simulator derived otherwise.
+const balancesKey = "ledger.accountBalances.v1"
+
+// storedBalances is how the file keeps derived balances: the fiscal
+// year's first day, and each account's Balance and TotalBalance in
+// cents, by ListID.
+type storedBalances struct {
+	FY       string              `json:"fy"`
+	Accounts map[string][2]int64 `json:"accounts"`
+}
+
 // accountBalances returns every account's Balance and TotalBalance now.
 // Deriving the ledger parses every transaction (a third of a second for
-// a file of 3000, BenchmarkAccountQuery), so the balances are kept until
-// the next write, or the next fiscal year: a sync reads the accounts
-// several times between two writes.
+// a file of 3000, five seconds for one of 100,000; BenchmarkAccountQuery),
+// where QuickBooks keeps its balances as it posts. So the balances are
+// derived once after each write and kept, in memory and in the file
+// (balancesKey, deleted in every write's transaction: forgetBalances),
+// until the next write or the next fiscal year: a sync reads the
+// accounts several times between two writes, and a company file opened
+// again, or copied as the benchmarks copy theirs, answers at once.
 func (f *File) accountBalances(ctx context.Context) (map[string]accountBalance, error) {
 	today := qbDate(f.opt.Now())
-	if c := f.balances; c != nil && c.writes == f.writes && c.fy == fiscalYearStart(today) {
+	fy := fiscalYearStart(today)
+	if c := f.balances; c != nil && c.writes == f.writes && c.fy == fy {
 		return c.accounts, nil
+	}
+	keep := func(accounts map[string]accountBalance) map[string]accountBalance {
+		f.balances = &derivedBalances{writes: f.writes, fy: fy, accounts: accounts}
+		return accounts
+	}
+	if v, err := getMetaTx(ctx, f.db, balancesKey); err != nil {
+		return nil, err
+	} else if v != "" {
+		var sb storedBalances
+		if err := json.Unmarshal([]byte(v), &sb); err == nil && sb.FY == fy {
+			accounts := make(map[string]accountBalance, len(sb.Accounts))
+			for id, b := range sb.Accounts {
+				accounts[id] = accountBalance{balance: b[0], total: b[1]}
+			}
+			return keep(accounts), nil
+		}
 	}
 	l, err := f.loadLedger(ctx)
 	if err != nil {
 		return nil, err
 	}
-	f.balances = &derivedBalances{writes: f.writes, fy: fiscalYearStart(today), accounts: l.accountBalances(today)}
-	return f.balances.accounts, nil
+	accounts := l.accountBalances(today)
+	sb := storedBalances{FY: fy, Accounts: make(map[string][2]int64, len(accounts))}
+	for id, b := range accounts {
+		sb.Accounts[id] = [2]int64{b.balance, b.total}
+	}
+	data, err := json.Marshal(sb)
+	if err != nil {
+		return nil, err
+	}
+	if err := putMetaTx(ctx, f.db, balancesKey, string(data)); err != nil {
+		return nil, fmt.Errorf("companyfile: keep account balances: %w", err)
+	}
+	return keep(accounts), nil
+}
+
+// forgetBalances deletes, in a write's transaction, the account balances
+// the file keeps: the write may move them.
+func forgetBalances(ctx context.Context, q querier) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, balancesKey); err != nil {
+		return fmt.Errorf("companyfile: forget account balances: %w", err)
+	}
+	return nil
 }
 
 // setAccountBalance writes b into an AccountRet.

@@ -202,7 +202,10 @@ func (f *File) Generate(ctx context.Context, opt GenerateOptions) error {
 		f.ids = saved
 		return err
 	}
-	return nil
+	// The generated file keeps its account balances, derived once here
+	// rather than at the first AccountQuery of each copy of it.
+	_, err := f.accountBalances(ctx)
+	return err
 }
 
 func (g *generator) run() error {
@@ -250,6 +253,10 @@ func (g *generator) run() error {
 func (g *generator) begin() error {
 	tx, err := g.f.db.BeginTx(g.ctx, nil)
 	if err != nil {
+		return err
+	}
+	if err := forgetBalances(g.ctx, tx); err != nil {
+		tx.Rollback()
 		return err
 	}
 	stmt, err := tx.PrepareContext(g.ctx, insertObjectSQL)

@@ -30,6 +30,11 @@ func (f *File) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		f.ids = saved
 		return err
 	}
+	if err := forgetBalances(ctx, tx); err != nil {
+		tx.Rollback()
+		f.ids = saved
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		f.ids = saved
 		return fmt.Errorf("companyfile: commit: %w", err)
