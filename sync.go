@@ -49,6 +49,10 @@ const (
 	FullWasEmpty SyncFullReason = "was_empty"
 	// FullRequested: the client asked for a full sync (SyncRequest.Full).
 	FullRequested SyncFullReason = "requested"
+	// FullBalancesMove: QuickBooks moves the type's balances with every
+	// posting without marking its records modified, in accounts the
+	// transactions do not name (accounts), so every pass reads it whole.
+	FullBalancesMove SyncFullReason = "balances_move"
 	// FullReadWhole: QuickBooks cannot be asked for the type's records
 	// modified since a date (templates), so every pass reads it whole.
 	FullReadWhole SyncFullReason = "read_whole"
@@ -65,7 +69,7 @@ const (
 // SyncFullReasons lists the reasons for a full pass, in the order that
 // decides between several.
 func SyncFullReasons() []SyncFullReason {
-	return []SyncFullReason{FullFirstSync, FullWasEmpty, FullRequested, FullReadWhole, FullDeletionsOutOfReach, FullNoDeletedQuery}
+	return []SyncFullReason{FullFirstSync, FullWasEmpty, FullRequested, FullBalancesMove, FullReadWhole, FullDeletionsOutOfReach, FullNoDeletedQuery}
 }
 
 // SyncTrigger says what started a pass.

@@ -122,6 +122,7 @@ const fullReasonCatalogue = "Why a pass is full (reads every record of the type 
 	"`first_sync`: the type never completed a pass; " +
 	"`was_empty`: the last completed pass found the type empty, so there is no modified date to ask for changes from; " +
 	"`requested`: the sync was started with `full: true`; " +
+	"`balances_move`: QuickBooks moves the type's balances with every posting without marking its records modified, in records the transactions do not name (accounts), so every pass reads it whole; " +
 	"`read_whole`: QuickBooks cannot be asked for the type's records changed since a date (templates), so every pass reads it whole; " +
 	"`deletions_out_of_reach`: the last completed pass is older than QuickBooks' deleted queries reach back (90 days), so only a full pass learns what was deleted since; " +
 	"`no_deleted_query`: QuickBooks keeps no list of the type's deletions (leads, transfers), so a pass is full once the last full one is a day old."

@@ -57,14 +57,11 @@ type moveKind struct {
 	// Add or Mod element moves without naming them, found through the
 	// stored records it names.
 	through func(e *Engine, ctx context.Context, w qbconnect.WriteRequest, d *dataType, rec *qbxml.Node) ([]string, error)
-	// every says a change reads every record of types again, in one
-	// query, rather than those it names: stored names the type itself,
-	// and written is not asked (see accounts.go).
-	every bool
 }
 
-// moveKinds is the table of what transactions move: entity balances,
-// item stock and account balances.
+// moveKinds is the table of what transactions move: entity balances and
+// item stock. (Account balances are not in it: every pass reads the
+// accounts whole, see accounts.go.)
 var moveKinds = []moveKind{
 	{
 		types: []string{"customers", "vendors"},
@@ -103,13 +100,6 @@ var moveKinds = []moveKind{
 			return refsIn(rec, "ItemRef", "ItemInventoryAssemblyRef")
 		},
 		through: (*Engine).itemsThrough,
-	},
-	{
-		// Account balances: every account is read again (accounts.go).
-		types:  []string{"accounts"},
-		of:     postingAccounts,
-		stored: func(*dataType, *qbconnect.Record) []string { return []string{"accounts"} },
-		every:  true,
 	},
 }
 
@@ -440,12 +430,6 @@ func (e *Engine) refreshOperation(page *store.SyncPage, next *qbconnect.SyncStat
 	}
 	var reqs []qbxml.Element
 	for _, t := range types {
-		if e.readsEvery(t) {
-			if _, moved := since[t]; moved {
-				reqs = append(reqs, e.everyQuery(t, fmt.Sprintf("%s%d", balanceRequestID, len(reqs)+1)))
-			}
-			continue
-		}
 		list := want[t]
 		slices.Sort(list)
 		for start := 0; start < len(list); start += refreshBatch {
@@ -652,10 +636,7 @@ func (e *Engine) movedQueries(ctx context.Context, d *dataType, w qbconnect.Writ
 	if !e.moves(d) {
 		return nil, nil
 	}
-	type refs struct {
-		ids, names []string
-		every      bool
-	}
+	type refs struct{ ids, names []string }
 	want := map[string]*refs{}
 	var old *qbconnect.Record
 	if w.ID != "" {
@@ -707,12 +688,6 @@ func (e *Engine) movedQueries(ctx context.Context, d *dataType, w qbconnect.Writ
 		if len(refTypes) == 0 {
 			continue
 		}
-		if k.every {
-			for _, t := range refTypes {
-				want[t].every = true
-			}
-			continue
-		}
 		if rec != nil {
 			for _, ref := range k.written(d, rec) {
 				addRef(ref)
@@ -755,10 +730,6 @@ func (e *Engine) movedQueries(ctx context.Context, d *dataType, w qbconnect.Writ
 	for _, t := range e.refreshTypes() {
 		r := want[t]
 		if r == nil {
-			continue
-		}
-		if r.every {
-			out = append(out, e.everyQuery(t, fmt.Sprintf("%s%d", balanceRequestID, len(out)+1)))
 			continue
 		}
 		for _, by := range []struct {

@@ -128,9 +128,8 @@
 //
 // An account's Balance and TotalBalance move with every posting to it,
 // and a transaction posts to accounts it does not name (an item's income
-// account, Undeposited Funds), so accounts are the one row of moveKinds
-// read whole: a page or a write of posting transactions reads every
-// account again in one AccountQuery (accounts.go).
+// account, Undeposited Funds), so accounts are not in moveKinds: every
+// pass reads them whole, in one AccountQuery (accounts.go).
 //
 // # Records as JSON
 //

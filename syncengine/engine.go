@@ -1088,6 +1088,8 @@ func (e *Engine) fullReason(d *dataType, old *qbconnect.SyncState, full bool, no
 		return qbconnect.FullWasEmpty, "the last pass found the type empty: there is no modified date to ask from"
 	case full:
 		return qbconnect.FullRequested, "a full sync was asked for"
+	case balancesMove(d):
+		return qbconnect.FullBalancesMove, "QuickBooks moves the balances of " + d.name + " without marking them modified"
 	case d.modifiedFilter == "":
 		return qbconnect.FullReadWhole, "QuickBooks cannot be asked for what changed in " + d.name
 	case d.delType != "" && now.Sub(*old.LastCompleteAt) > deletedHorizon:

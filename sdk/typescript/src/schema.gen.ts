@@ -12320,10 +12320,10 @@ export interface components {
             type: "sync.failed";
         };
         /**
-         * @description Why a pass is full (reads every record of the type and marks deleted what QuickBooks no longer returns) rather than incremental (what changed since the last pass, and QuickBooks' list of deletions). When several reasons hold, the pass gives the first of: `first_sync`: the type never completed a pass; `was_empty`: the last completed pass found the type empty, so there is no modified date to ask for changes from; `requested`: the sync was started with `full: true`; `read_whole`: QuickBooks cannot be asked for the type's records changed since a date (templates), so every pass reads it whole; `deletions_out_of_reach`: the last completed pass is older than QuickBooks' deleted queries reach back (90 days), so only a full pass learns what was deleted since; `no_deleted_query`: QuickBooks keeps no list of the type's deletions (leads, transfers), so a pass is full once the last full one is a day old.
+         * @description Why a pass is full (reads every record of the type and marks deleted what QuickBooks no longer returns) rather than incremental (what changed since the last pass, and QuickBooks' list of deletions). When several reasons hold, the pass gives the first of: `first_sync`: the type never completed a pass; `was_empty`: the last completed pass found the type empty, so there is no modified date to ask for changes from; `requested`: the sync was started with `full: true`; `balances_move`: QuickBooks moves the type's balances with every posting without marking its records modified, in records the transactions do not name (accounts), so every pass reads it whole; `read_whole`: QuickBooks cannot be asked for the type's records changed since a date (templates), so every pass reads it whole; `deletions_out_of_reach`: the last completed pass is older than QuickBooks' deleted queries reach back (90 days), so only a full pass learns what was deleted since; `no_deleted_query`: QuickBooks keeps no list of the type's deletions (leads, transfers), so a pass is full once the last full one is a day old.
          * @enum {string}
          */
-        SyncFullReason: "first_sync" | "was_empty" | "requested" | "read_whole" | "deletions_out_of_reach" | "no_deleted_query";
+        SyncFullReason: "first_sync" | "was_empty" | "requested" | "balances_move" | "read_whole" | "deletions_out_of_reach" | "no_deleted_query";
         SyncRun: {
             dataType: string;
             deleted: number;
