@@ -140,6 +140,10 @@ type File struct {
 	// the next one.
 	writes   uint64
 	balances *derivedBalances
+	// warning is the status (severity Warn) that the write being handled
+	// answers with its data, as QuickBooks warns of a link to a closed
+	// order (linkOrders); handle clears it before each request.
+	warning *status
 }
 
 func (f *File) reg() *typeRegistry { return f.types }

@@ -24,11 +24,20 @@ import (
 // received or invoiced which line of the order; an order line's
 // ReceivedQuantity or Invoiced is the sum of the quantities of the lines
 // linked to it, computed again (refreshOrder) whenever one of them is
-// written, modified, deleted or voided. What bills linked to a purchase
-// order line count apart: its UnbilledQuantity is its Quantity less what
-// they billed, and it IsBilled when that is nothing; an item receipt
-// receives but bills nothing. The links are reported on both sides as
-// quantity links (LinkedTxn, linked.go).
+// written, modified, deleted or voided. A Mod that removes or replaces a
+// linked line takes its link with it; a line it keeps (by TxnLineID)
+// stays linked. What bills linked to a purchase order line count apart:
+// its UnbilledQuantity is its Quantity less what they billed, and it
+// IsBilled when that is nothing; an item receipt receives but bills
+// nothing. The links are reported on both sides as quantity links
+// (LinkedTxn, linked.go).
+//
+// A link to an order, or an order line, that is closed (by hand, or
+// received or invoiced in full) brings in nothing: the transaction is
+// saved with its other lines and QuickBooks answers with the warning 570;
+// with no other line it is refused. Only item lines link: QuickBooks'
+// group line Adds hold no LinkToTxn, and an invoice links to sales orders
+// only, never to an estimate.
 
 // orderLinks describes how the transactions of a type link to orders.
 type orderLinks struct {
@@ -88,6 +97,8 @@ func (f *File) linkOrders(ctx context.Context, q querier, t *objType, ret, src *
 	}
 	m := stockMoves[lk.order]
 	var links []orderLink
+	var closed []string            // the orders a link to was refused, closed
+	left := map[*qbxml.Node]bool{} // the lines linked to closed order lines
 	for i, l := range kids(ret, lk.line) {
 		if i >= len(srcLines) || kid(srcLines[i], "LinkToTxn") == nil {
 			continue
@@ -108,8 +119,20 @@ func (f *File) linkOrders(ctx context.Context, q querier, t *objType, ret, src *
 		if ol == nil {
 			return qbErr(stInvalidRef, "There is an invalid reference to the line %q of QuickBooks %s %q in the %s.", orderLineID, lk.order, orderID, t.Name)
 		}
-		fillLinkedLine(l, lm, ol, lk.price, m.lineQuantity(o, ol))
+		open := m.lineQuantity(o, ol)
+		if open <= 0 {
+			// A line closed, by hand or received or invoiced in full,
+			// links nothing; the line, which takes all it has from it,
+			// is left out.
+			closed = append(closed, orderID)
+			left[l] = true
+			continue
+		}
+		fillLinkedLine(l, lm, ol, lk.price, open)
 		links = append(links, orderLink{textAt(l, "TxnLineID"), orderID, orderLineID})
+	}
+	if len(left) > 0 {
+		ret.Children = slices.DeleteFunc(ret.Children, func(l *qbxml.Node) bool { return left[l] })
 	}
 	tm := f.opt.Now()
 	for _, orderID := range whole {
@@ -117,6 +140,7 @@ func (f *File) linkOrders(ctx context.Context, q querier, t *objType, ret, src *
 		if err != nil {
 			return err
 		}
+		brought := 0
 		for _, ol := range kids(o, lk.order+"LineRet") {
 			open := m.lineQuantity(o, ol)
 			if kid(ol, "ItemRef") == nil || open <= 0 {
@@ -126,12 +150,21 @@ func (f *File) linkOrders(ctx context.Context, q querier, t *objType, ret, src *
 			fillLinkedLine(l, lm, ol, lk.price, open)
 			insertOrdered(ret, contentModelOf(ret), l)
 			links = append(links, orderLink{textAt(l, "TxnLineID"), orderID, textAt(ol, "TxnLineID")})
+			brought++
+		}
+		if brought == 0 {
+			closed = append(closed, orderID)
 		}
 	}
 	if len(kids(ret, lk.line)) == 0 && kid(ret, "ExpenseLineRet") == nil && kid(ret, "ItemGroupLineRet") == nil && kid(ret, "InvoiceLineGroupRet") == nil {
 		// QuickBooks refuses a transaction that would be empty, as when
 		// every order it links to is closed or received in full.
 		return qbErr(stInvalidValue, "The %s has no lines: the %s it links to has no open lines.", t.Name, lk.order)
+	}
+	if len(closed) > 0 {
+		// With other lines, the transaction is saved without the link,
+		// and QuickBooks warns (status 570).
+		f.warning = &status{stLinkClosed, "Warn", fmt.Sprintf("Unable to link to transaction %q because it has already been closed.", closed[0])}
 	}
 	for _, k := range links {
 		if _, err := q.ExecContext(ctx, `INSERT INTO order_links(txn_id, line_id, order_id, order_line_id) VALUES (?, ?, ?, ?)`,
@@ -208,20 +241,61 @@ func linkedOrders(ctx context.Context, q querier, id string) ([]string, error) {
 }
 
 // refreshOrders computes again the orders the transaction id receives or
-// invoices. unlink first forgets its links (it is being deleted or
-// voided).
-func (f *File) refreshOrders(ctx context.Context, q querier, id string, unlink bool) error {
+// invoices. ret is the transaction as it now stands: the links of the
+// lines a Mod removed go with them, those of the lines it kept (by their
+// TxnLineID) stay. ret is nil when the transaction is deleted or voided,
+// which forgets every link.
+func (f *File) refreshOrders(ctx context.Context, q querier, id string, ret *qbxml.Node) error {
 	ids, err := linkedOrders(ctx, q, id)
-	if err != nil {
+	if err != nil || len(ids) == 0 {
 		return err
 	}
-	if unlink {
-		if _, err := q.ExecContext(ctx, `DELETE FROM order_links WHERE txn_id = ?`, id); err != nil {
-			return err
-		}
+	if err := unlinkRemovedLines(ctx, q, id, ret); err != nil {
+		return err
 	}
 	for _, o := range ids {
 		if err := f.refreshOrder(ctx, q, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unlinkRemovedLines deletes the links of the lines of the transaction id
+// that ret (nil: none) no longer holds.
+func unlinkRemovedLines(ctx context.Context, q querier, id string, ret *qbxml.Node) error {
+	if ret == nil {
+		_, err := q.ExecContext(ctx, `DELETE FROM order_links WHERE txn_id = ?`, id)
+		return err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT line_id FROM order_links WHERE txn_id = ?`, id)
+	if err != nil {
+		return err
+	}
+	var linked []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			rows.Close()
+			return err
+		}
+		linked = append(linked, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	kept := map[string]bool{}
+	for _, l := range ret.Children {
+		if _, ok := lineCategory(l.Name); ok {
+			kept[textAt(l, "TxnLineID")] = true
+		}
+	}
+	for _, l := range linked {
+		if kept[l] {
+			continue
+		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM order_links WHERE txn_id = ? AND line_id = ?`, id, l); err != nil {
 			return err
 		}
 	}
@@ -291,7 +365,6 @@ func linkedQuantities(ctx context.Context, q querier, orderID string) (done, bil
 		if err != nil {
 			return nil, nil, err
 		}
-		// A line a Mod removed receives nothing.
 		for _, l := range txn.Children {
 			if textAt(l, "TxnLineID") == k.lineID {
 				qty := parseDecimal(textAt(l, "Quantity"))

@@ -1,7 +1,10 @@
 package companyfile
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -263,5 +266,238 @@ func TestPurchaseOrderLinesCountWhatBillsBilled(t *testing.T) {
 		<SalesOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>8</Quantity><Rate>9</Rate></SalesOrderLineAdd></SalesOrderAdd></SalesOrderAddRq>`), "SalesOrderRet")
 	if l := kid(so, "SalesOrderLineRet"); kid(l, "UnbilledQuantity") != nil || kid(l, "IsBilled") != nil {
 		t.Errorf("a sales order line with UnbilledQuantity or IsBilled: %s", marshalNode(l))
+	}
+}
+
+// A Mod that removes or replaces a linked line takes its link with it. An
+// InvoiceMod, BillMod or ItemReceiptMod deletes the stored lines it does
+// not name, keeps (and merges) those it names by TxnLineID and adds those
+// with TxnLineID -1; a line Mod has no LinkToTxn, so a Mod never links
+// (Intuit, InvoiceMod and ItemReceiptMod reference:
+// https://developer.intuit.com/app/developer/qbdesktop/docs/api-reference/qbdesktop/invoicemod;
+// the ItemLineMod and InvoiceLineMod content models of the qbXML 13.0
+// schema). What is left linked is what IncludeLinkedTxns reports, on both
+// sides, and what the order counts as received or invoiced (Intuit,
+// "Linking item receipt and bill to purchase order, invoice to sales
+// order", Querying for Linked Transactions:
+// https://developer.intuit.com/app/developer/qbdesktop/docs/develop/tutorials/linking-itemreciept-bill-to-purchase-order-invoice-to-sales-order).
+func TestAModThatRemovesALinkedLineUnlinksItFromItsOrder(t *testing.T) {
+	f, _ := newTestFile(t)
+	addBoltAndSupplier(t, f)
+	query := func(typ, id string) *qbxml.Node {
+		t.Helper()
+		return kid(ok(t, f, `<`+typ+`QueryRq><TxnID>`+id+`</TxnID><IncludeLineItems>true</IncludeLineItems><IncludeLinkedTxns>true</IncludeLinkedTxns></`+typ+`QueryRq>`), typ+"Ret")
+	}
+	invoiced := func(so *qbxml.Node) []string {
+		var out []string
+		for _, l := range kids(so, "SalesOrderLineRet") {
+			out = append(out, textAt(l, "Invoiced"))
+		}
+		return out
+	}
+	so := kid(ok(t, f, `<SalesOrderAddRq><SalesOrderAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-01</TxnDate><RefNumber>SO-1</RefNumber>
+		<SalesOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>8</Quantity><Rate>9</Rate></SalesOrderLineAdd>
+		<SalesOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>4</Quantity><Rate>9</Rate></SalesOrderLineAdd></SalesOrderAdd></SalesOrderAddRq>`), "SalesOrderRet")
+	soID := textAt(so, "TxnID")
+	inv := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-02</TxnDate><RefNumber>I-1</RefNumber>
+		<LinkToTxnID>`+soID+`</LinkToTxnID></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+	lines := kids(inv, "InvoiceLineRet")
+	if len(lines) != 2 {
+		t.Fatalf("the invoice brought in %d lines, want 2", len(lines))
+	}
+
+	// The second line removed: the first stays linked.
+	inv = modTxn(t, f, "Invoice", inv, `<InvoiceLineMod><TxnLineID>`+textAt(lines[0], "TxnLineID")+`</TxnLineID></InvoiceLineMod>`)
+	so = query("SalesOrder", soID)
+	if diff := cmp.Diff([]string{"8", "0"}, invoiced(so)); diff != "" {
+		t.Errorf("Invoiced after the second line was removed (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Invoice I-1 QUANTYPE 0.00"}, linked(so)); diff != "" {
+		t.Errorf("the order's LinkedTxn while a line still links (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"SalesOrder SO-1 QUANTYPE 0.00"}, linked(query("Invoice", textAt(inv, "TxnID")))); diff != "" {
+		t.Errorf("the invoice's LinkedTxn while a line still links (-want +got):\n%s", diff)
+	}
+
+	// The kept line replaced by a new one of the same item: nothing links.
+	inv = modTxn(t, f, "Invoice", inv, `<InvoiceLineMod><TxnLineID>-1</TxnLineID><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>8</Quantity><Rate>9</Rate></InvoiceLineMod>`)
+	so = query("SalesOrder", soID)
+	if diff := cmp.Diff([]string{"0", "0"}, invoiced(so)); diff != "" {
+		t.Errorf("Invoiced after the linked line was replaced (-want +got):\n%s", diff)
+	}
+	if got := linked(so); got != nil {
+		t.Errorf("the order's LinkedTxn after no line links: %v", got)
+	}
+	if got := linked(query("Invoice", textAt(inv, "TxnID"))); got != nil {
+		t.Errorf("the invoice's LinkedTxn after no line links: %v", got)
+	}
+	if got := quantities(t, f, "Bolt"); got != "2 on hand, 0 on order, 12 on sales orders" {
+		t.Errorf("Bolt: %s, want the invoice's 8 off hand and the order's 12 on sales orders again", got)
+	}
+
+	// The same on the purchase side: a receipt's removed line receives
+	// nothing and links nothing.
+	po := kid(ok(t, f, `<PurchaseOrderAddRq><PurchaseOrderAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-01</TxnDate><RefNumber>PO-1</RefNumber>
+		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>10</Quantity><Rate>2</Rate></PurchaseOrderLineAdd></PurchaseOrderAdd></PurchaseOrderAddRq>`), "PurchaseOrderRet")
+	receipt := kid(ok(t, f, `<ItemReceiptAddRq><ItemReceiptAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-05</TxnDate>
+		<LinkToTxnID>`+textAt(po, "TxnID")+`</LinkToTxnID></ItemReceiptAdd></ItemReceiptAddRq>`), "ItemReceiptRet")
+	receipt = modTxn(t, f, "ItemReceipt", receipt, `<ExpenseLineMod><TxnLineID>-1</TxnLineID><AccountRef><FullName>Cost of Goods Sold</FullName></AccountRef><Amount>5.00</Amount></ExpenseLineMod>
+		<ItemLineMod><TxnLineID>-1</TxnLineID><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>1</Quantity><Cost>2</Cost></ItemLineMod>`)
+	po = query("PurchaseOrder", textAt(po, "TxnID"))
+	if got := textAt(po, "PurchaseOrderLineRet/ReceivedQuantity") + " " + textAt(po, "IsFullyReceived"); got != "0 false" {
+		t.Errorf("the order after its receipt's line was replaced: ReceivedQuantity IsFullyReceived %s, want 0 false", got)
+	}
+	if got := linked(po); got != nil {
+		t.Errorf("the purchase order's LinkedTxn after its receipt's line was replaced: %v", got)
+	}
+	if got := linked(query("ItemReceipt", textAt(receipt, "TxnID"))); got != nil {
+		t.Errorf("the receipt's LinkedTxn after its linked line was replaced: %v", got)
+	}
+}
+
+// A link to an order that is closed, or to a line of it that is, brings
+// in nothing: QuickBooks refuses the transaction when it would then be
+// empty, and otherwise saves it with its other lines and warns. The
+// warning is status 570, "Cannot link to transaction" (Intuit, "Status
+// codes in response messages", the 500-999 warnings:
+// https://developer.intuit.com/app/developer/qbdesktop/docs/develop/exploring-the-quickbooks-desktop-sdk/status-codes-in-response-messages,
+// as recorded in reference/intuit-sdk.md §4.5); the request reference of
+// BillAdd, ItemReceiptAdd and InvoiceAdd says an error comes when the
+// linked transaction is closed or fully received and the request has no
+// other lines, a warning when a link is to a transaction already closed
+// (as summarised at https://www.letsyncsolution.com/docs/linkedtxnret/).
+// An order line received or invoiced in full is closed as one closed by
+// hand; a whole order with an open line left brings in that line without
+// a warning.
+func TestALinkToAClosedOrderWarnsAndLinksNothing(t *testing.T) {
+	f, _ := newTestFile(t)
+	addBoltAndSupplier(t, f)
+	po := kid(ok(t, f, `<PurchaseOrderAddRq><PurchaseOrderAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-01</TxnDate><RefNumber>PO-1</RefNumber>
+		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>10</Quantity><Rate>2</Rate></PurchaseOrderLineAdd>
+		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>5</Quantity><Rate>2</Rate></PurchaseOrderLineAdd></PurchaseOrderAdd></PurchaseOrderAddRq>`), "PurchaseOrderRet")
+	poID, lines := textAt(po, "TxnID"), kids(po, "PurchaseOrderLineRet")
+	po = modTxn(t, f, "PurchaseOrder", po, `<PurchaseOrderLineMod><TxnLineID>`+textAt(lines[0], "TxnLineID")+`</TxnLineID></PurchaseOrderLineMod>
+		<PurchaseOrderLineMod><TxnLineID>`+textAt(lines[1], "TxnLineID")+`</TxnLineID><IsManuallyClosed>true</IsManuallyClosed></PurchaseOrderLineMod>`)
+
+	// The second line closed by hand: the whole order brings in the first.
+	receipt := kid(ok(t, f, `<ItemReceiptAddRq><ItemReceiptAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-05</TxnDate>
+		<LinkToTxnID>`+poID+`</LinkToTxnID></ItemReceiptAdd></ItemReceiptAddRq>`), "ItemReceiptRet")
+	if got := len(kids(receipt, "ItemLineRet")); got != 1 {
+		t.Errorf("the receipt of the order with a closed line brought in %d lines, want 1", got)
+	}
+	warned := func(rs *qbxml.Node, what string) *qbxml.Node {
+		t.Helper()
+		want := `570 Warn Unable to link to transaction "` + poID + `" because it has already been closed.`
+		if got := attrValue(rs, "statusCode") + " " + attrValue(rs, "statusSeverity") + " " + attrValue(rs, "statusMessage"); got != want {
+			t.Errorf("%s: status %s, want %s", what, got, want)
+		}
+		return rs.Children[0]
+	}
+	query := func(typ, id string) *qbxml.Node {
+		t.Helper()
+		return kid(ok(t, f, `<`+typ+`QueryRq><TxnID>`+id+`</TxnID><IncludeLinkedTxns>true</IncludeLinkedTxns></`+typ+`QueryRq>`), typ+"Ret")
+	}
+
+	// Now every line is closed: received in full, or by hand.
+	wantStatus(t, one(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><LinkToTxnID>`+poID+`</LinkToTxnID></BillAdd></BillAddRq>`), "3210")
+	bill := warned(one(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-08</TxnDate><LinkToTxnID>`+poID+`</LinkToTxnID>
+		<ExpenseLineAdd><AccountRef><FullName>Cost of Goods Sold</FullName></AccountRef><Amount>5.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`), "a bill with an expense line linked to the closed order")
+	if got := textAt(bill, "AmountDue") + " " + strconv.Itoa(len(kids(bill, "ItemLineRet"))); got != "5.00 0" {
+		t.Errorf("the bill saved with the warning: AmountDue, item lines %s, want 5.00 0", got)
+	}
+	if got := linked(query("Bill", textAt(bill, "TxnID"))); got != nil {
+		t.Errorf("the bill linked to the closed order has LinkedTxn %v", got)
+	}
+	other := warned(one(t, f, `<ItemReceiptAddRq><ItemReceiptAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-09</TxnDate>
+		<ItemLineAdd><Quantity>2</Quantity><LinkToTxn><TxnID>`+poID+`</TxnID><TxnLineID>`+textAt(lines[1], "TxnLineID")+`</TxnLineID></LinkToTxn></ItemLineAdd>
+		<ItemLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>1</Quantity><Cost>2</Cost></ItemLineAdd></ItemReceiptAdd></ItemReceiptAddRq>`), "a receipt line linked to the line closed by hand")
+	if got := len(kids(other, "ItemLineRet")); got != 1 || textAt(other, "TotalAmount") != "2.00" {
+		t.Errorf("the receipt saved with the warning: %d item lines, total %s; want its own line only, 2.00", got, textAt(other, "TotalAmount"))
+	}
+	if diff := cmp.Diff([]string{"ItemReceipt  QUANTYPE 0.00"}, linked(query("PurchaseOrder", poID))); diff != "" {
+		t.Errorf("the order's LinkedTxn (-want +got):\n%s", diff)
+	}
+	if got := quantities(t, f, "Bolt"); got != "21 on hand, 0 on order, 0 on sales orders" {
+		t.Errorf("Bolt: %s, want the 10 received and the 1 bought apart on hand", got)
+	}
+
+	// A warning is the request's alone: the next one in the message set
+	// answers its own status.
+	rs := run(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><InvoiceLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>1</Quantity><Rate>9</Rate></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>
+		<ItemReceiptAddRq><ItemReceiptAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><LinkToTxnID>`+poID+`</LinkToTxnID><ItemLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>1</Quantity></ItemLineAdd></ItemReceiptAdd></ItemReceiptAddRq>
+		<SalesOrderAddRq><SalesOrderAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><SalesOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>2</Quantity><Rate>9</Rate></SalesOrderLineAdd></SalesOrderAdd></SalesOrderAddRq>`)
+	var got []string
+	for _, r := range rs.Children {
+		got = append(got, attrValue(r, "statusCode"))
+	}
+	if diff := cmp.Diff([]string{"0", "570", "0"}, got); diff != "" {
+		t.Errorf("the statuses of a message set with one warning (-want +got):\n%s", diff)
+	}
+
+	// The same on the sales side: an invoice line linked to a closed
+	// sales order.
+	so := kid(rs.Children[2], "SalesOrderRet")
+	modTxn(t, f, "SalesOrder", so, `<IsManuallyClosed>true</IsManuallyClosed>`)
+	inv := one(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef>
+		<InvoiceLineAdd><LinkToTxn><TxnID>`+textAt(so, "TxnID")+`</TxnID><TxnLineID>`+textAt(so, "SalesOrderLineRet/TxnLineID")+`</TxnLineID></LinkToTxn></InvoiceLineAdd>
+		<InvoiceLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>1</Quantity><Rate>9</Rate></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`)
+	if got := attrValue(inv, "statusCode") + " " + attrValue(inv, "statusSeverity") + " " + textAt(inv, "InvoiceRet/Subtotal"); got != "570 Warn 9.00" {
+		t.Errorf("an invoice line linked to a closed sales order: %s, want 570 Warn 9.00", got)
+	}
+}
+
+// An invoice links to sales orders only. QuickBooks' own window turns an
+// estimate into an invoice, but "in the SDK, there is currently no
+// ability to create an invoice directly from an estimate (you cannot
+// link an invoice to an estimate)" (Intuit, InvoiceAdd reference:
+// https://developer.intuit.com/app/developer/qbdesktop/docs/api-reference/qbdesktop/invoiceadd);
+// InvoiceAdd's LinkToTxnID, and an invoice line's LinkToTxn, must name a
+// sales order (https://www.letsyncsolution.com/docs/invoice/), and
+// SalesOrderAdd has no LinkToTxnID at all (qbXML 13.0 schema). So no
+// request links an estimate: it stays active and reports no LinkedTxn.
+// QuickBooks documents no status for the refusal; the simulator answers
+// the one of any other invalid reference.
+func TestAnInvoiceCannotBeLinkedToAnEstimate(t *testing.T) {
+	f, _ := newTestFile(t)
+	addBoltAndSupplier(t, f)
+	est := kid(ok(t, f, `<EstimateAddRq><EstimateAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-01</TxnDate>
+		<EstimateLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>3</Quantity><Rate>9</Rate></EstimateLineAdd></EstimateAdd></EstimateAddRq>`), "EstimateRet")
+	estID := textAt(est, "TxnID")
+	wantStatus(t, one(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><LinkToTxnID>`+estID+`</LinkToTxnID></InvoiceAdd></InvoiceAddRq>`), "3140")
+	wantStatus(t, one(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef>
+		<InvoiceLineAdd><LinkToTxn><TxnID>`+estID+`</TxnID><TxnLineID>`+textAt(est, "EstimateLineRet/TxnLineID")+`</TxnLineID></LinkToTxn></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`), "3140")
+	req := `<QBXML><QBXMLMsgsRq onError="stopOnError"><SalesOrderAddRq><SalesOrderAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><LinkToTxnID>` + estID + `</LinkToTxnID></SalesOrderAdd></SalesOrderAddRq></QBXMLMsgsRq></QBXML>`
+	if _, err := f.Process(context.Background(), []byte(req), testSession); !errors.Is(err, ErrParse) {
+		t.Errorf("a sales order with a LinkToTxnID: err = %v, want ErrParse", err)
+	}
+	est = kid(ok(t, f, `<EstimateQueryRq><TxnID>`+estID+`</TxnID><IncludeLinkedTxns>true</IncludeLinkedTxns></EstimateQueryRq>`), "EstimateRet")
+	if got := textAt(est, "IsActive"); got != "true" || kid(est, "LinkedTxn") != nil {
+		t.Errorf("the estimate after the refused links: IsActive %s, LinkedTxn %v; want true and none", got, linked(est))
+	}
+	if got := quantities(t, f, "Bolt"); got != "10 on hand, 0 on order, 0 on sales orders" {
+		t.Errorf("Bolt: %s after the refused links", got)
+	}
+}
+
+// Only item lines link to orders: a group line's Add (InvoiceLineGroupAdd,
+// ItemGroupLineAdd) holds an ItemGroupRef and its quantity, never a
+// LinkToTxn nor lines of its own, so QuickBooks' parser refuses a request
+// that puts one there (qbXML 13.0 schema: LinkToTxn is a child of
+// ItemLineAdd and InvoiceLineAdd only).
+func TestAGroupLineCannotLinkToAnOrder(t *testing.T) {
+	f, _ := newTestFile(t)
+	link := `<LinkToTxn><TxnID>8000004F-1741962684</TxnID><TxnLineID>8000004E-1741962684</TxnLineID></LinkToTxn>`
+	for name, body := range map[string]string{
+		"invoice": `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef>
+			<InvoiceLineGroupAdd><ItemGroupRef><FullName>Kit</FullName></ItemGroupRef><Quantity>1</Quantity>` + link + `</InvoiceLineGroupAdd></InvoiceAdd></InvoiceAddRq>`,
+		"item receipt": `<ItemReceiptAddRq><ItemReceiptAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef>
+			<ItemGroupLineAdd><ItemGroupRef><FullName>Kit</FullName></ItemGroupRef><Quantity>1</Quantity>` + link + `</ItemGroupLineAdd></ItemReceiptAdd></ItemReceiptAddRq>`,
+		"a linked line inside a group line": `<BillAddRq><BillAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef>
+			<ItemGroupLineAdd><ItemGroupRef><FullName>Kit</FullName></ItemGroupRef><ItemLineAdd>` + link + `</ItemLineAdd></ItemGroupLineAdd></BillAdd></BillAddRq>`,
+	} {
+		req := `<QBXML><QBXMLMsgsRq onError="stopOnError">` + body + `</QBXMLMsgsRq></QBXML>`
+		if _, err := f.Process(context.Background(), []byte(req), testSession); !errors.Is(err, ErrParse) {
+			t.Errorf("%s: err = %v, want ErrParse", name, err)
+		}
 	}
 }

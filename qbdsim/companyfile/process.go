@@ -36,6 +36,7 @@ func qbErr(code int, format string, args ...any) error {
 const (
 	stNoMatch         = 1
 	stPartialMatch    = 500
+	stLinkClosed      = 570
 	stInternal        = 1000
 	stUnsupported     = 1030
 	stInvalidID       = 3000
@@ -406,6 +407,7 @@ func (f *File) handle(ctx context.Context, el *qbxml.Node, s Session) (rs *respo
 			break
 		}
 	}
+	f.warning = nil
 	err := f.requireFeature(ctx, f.requestFeature(rq))
 	if err == nil {
 		err = f.dispatch(ctx, rq, rs)
@@ -413,6 +415,9 @@ func (f *File) handle(ctx context.Context, el *qbxml.Node, s Session) (rs *respo
 	var qe *qbError
 	switch {
 	case err == nil:
+		if f.warning != nil {
+			rs.st = *f.warning
+		}
 		if rs.st.Severity == "" {
 			rs.st = statusOK()
 		}

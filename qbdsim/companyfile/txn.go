@@ -512,7 +512,7 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 		return err
 	}
 	if _, ok := linksToOrders[t.Name]; ok {
-		if err := f.refreshOrders(ctx, q, o.id, false); err != nil {
+		if err := f.refreshOrders(ctx, q, o.id, ret); err != nil {
 			return err
 		}
 	}
@@ -653,7 +653,7 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 		}
 	}
 	if _, ok := linksToOrders[t.Name]; ok && removing {
-		if err := f.refreshOrders(ctx, q, old.id, true); err != nil {
+		if err := f.refreshOrders(ctx, q, old.id, nil); err != nil {
 			return err
 		}
 	}
