@@ -27,20 +27,19 @@ import (
 // appliedCredits returns the LinkedTxn elements of the credits that src
 // (an AppliedToTxnAdd or AppliedToTxnMod with its SetCredit elements, or
 // an AppliedToTxnRet stored by an earlier version of the payment and kept
-// by a Mod) applies, and their sum. Each credit must be a credit memo of
+// by a Mod) applies. Each credit must be a credit memo of
 // the payment's customer (ReceivePayment) or a vendor credit of its vendor
 // (bill payments). SetCredit's TxnLineID is not used by QuickBooks
 // Desktop, and Override is accepted and ignored.
-func appliedCredits(ctx context.Context, q querier, t *objType, src *qbxml.Node, entityID string) ([]*qbxml.Node, int64, error) {
+func appliedCredits(ctx context.Context, q querier, t *objType, src *qbxml.Node, entityID string) ([]*qbxml.Node, error) {
 	if src == nil {
-		return nil, 0, nil
+		return nil, nil
 	}
 	creditType := "CreditMemo"
 	if t.Name != "ReceivePayment" {
 		creditType = "VendorCredit"
 	}
 	var out []*qbxml.Node
-	var sum int64
 	add := func(id string, applied int64) error {
 		credit, err := getObjectByID(ctx, q, id)
 		if errors.Is(err, errNoObject) || (err == nil && (credit.typ != creditType || credit.entityID != entityID)) {
@@ -55,27 +54,26 @@ func appliedCredits(ctx context.Context, q querier, t *objType, src *qbxml.Node,
 		}
 		l.Add(qbxml.NewText("LinkType", "AMTTYPE"), qbxml.NewText("Amount", formatCents(-applied)))
 		out = append(out, l)
-		sum += applied
 		return nil
 	}
 	for _, s := range kids(src, "SetCredit") {
 		v := textAt(s, "AppliedAmount")
 		applied, err := parseCents(v)
 		if err != nil || applied <= 0 {
-			return nil, 0, qbErr(stInvalidValue, "The \"AppliedAmount\" field has an invalid value %q.", v)
+			return nil, qbErr(stInvalidValue, "The \"AppliedAmount\" field has an invalid value %q.", v)
 		}
 		if err := add(textAt(s, "CreditTxnID"), applied); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 	}
 	if src.Name == "AppliedToTxnRet" {
 		for _, l := range kids(src, "LinkedTxn") {
 			if err := add(textAt(l, "TxnID"), -mustCents(textAt(l, "Amount"))); err != nil {
-				return nil, 0, err
+				return nil, err
 			}
 		}
 	}
-	return out, sum, nil
+	return out, nil
 }
 
 // creditsApplied is the sum of the credits an AppliedToTxnRet applies.

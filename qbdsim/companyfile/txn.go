@@ -465,7 +465,7 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 		if i < len(srcApplied) {
 			srcEntry = srcApplied[i]
 		}
-		credits, _, err := appliedCredits(ctx, q, t, srcEntry, o.entityID)
+		credits, err := appliedCredits(ctx, q, t, srcEntry, o.entityID)
 		if err != nil {
 			return err
 		}
