@@ -10,34 +10,52 @@ import (
 )
 
 // The company file records which payments pay which invoices and bills in
-// the links table: insertLinks when a payment is written, a delete when it
-// is modified, deleted or voided (revertEffects). From it come the
-// LinkedTxn elements of IncludeLinkedTxns and the refusal to delete or void
-// a paid invoice or bill. The links of item receipts, bills and invoices
-// to the purchase and sales orders they receive or invoice (order_links,
-// orders.go) are LinkedTxn too, on both sides.
+// the links table, and which credits (credit memos, vendor credits) they
+// apply to them with SetCredit in the credit_links table: insertLinks when
+// a payment is written, a delete when it is modified, deleted or voided
+// (revertEffects). From them come the LinkedTxn elements of
+// IncludeLinkedTxns and the refusal to delete or void a paid invoice or
+// bill, or an applied credit. The links of item receipts, bills and
+// invoices to the purchase and sales orders they receive or invoice
+// (order_links, orders.go) are LinkedTxn too, on both sides.
 //
-// Credit memos applied with SetCredit, and the links of estimates to the
-// transactions made from them, are not recorded by the simulator and so
-// appear as no LinkedTxn.
+// The links of estimates to the transactions made from them are not
+// recorded by the simulator and so appear as no LinkedTxn.
 
 // insertLinks records the transactions the payment o (stored, with its seq)
-// is applied to, from the AppliedToTxnRet of its Ret.
+// is applied to, and the credits it applies to them, from the
+// AppliedToTxnRet of its Ret. A payment that only applies credits to a
+// transaction (its Amount 0.00) links the credit to it, not itself.
 func insertLinks(ctx context.Context, q querier, o *object, ret *qbxml.Node) error {
 	for _, a := range kids(ret, "AppliedToTxnRet") {
+		target, amount := textAt(a, "TxnID"), mustCents(textAt(a, "Amount"))
+		credits := kids(a, "LinkedTxn")
+		for _, c := range credits {
+			if _, err := q.ExecContext(ctx, `INSERT INTO credit_links(credit_id, target_id, payer_seq, payer_id, amount) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT(credit_id, target_id, payer_seq) DO UPDATE SET amount = amount + excluded.amount`,
+				textAt(c, "TxnID"), target, o.seq, o.id, -mustCents(textAt(c, "Amount"))); err != nil {
+				return fmt.Errorf("companyfile: link credit %s to %s: %w", textAt(c, "TxnID"), target, err)
+			}
+		}
+		if amount == 0 && len(credits) > 0 {
+			continue
+		}
 		if _, err := q.ExecContext(ctx, `INSERT INTO links(target_id, payer_seq, payer_id, amount) VALUES (?, ?, ?, ?)
 			ON CONFLICT(target_id, payer_seq) DO UPDATE SET amount = amount + excluded.amount`,
-			textAt(a, "TxnID"), o.seq, o.id, mustCents(textAt(a, "Amount"))); err != nil {
-			return fmt.Errorf("companyfile: link %s to %s: %w", o.id, textAt(a, "TxnID"), err)
+			target, o.seq, o.id, amount); err != nil {
+			return fmt.Errorf("companyfile: link %s to %s: %w", o.id, target, err)
 		}
 	}
 	return nil
 }
 
-// rebuildLinks fills the links table from every stored payment.
+// rebuildLinks fills the links and credit_links tables from every stored
+// payment.
 func rebuildLinks(ctx context.Context, q querier) error {
-	if _, err := q.ExecContext(ctx, `DELETE FROM links`); err != nil {
-		return err
+	for _, table := range []string{"links", "credit_links"} {
+		if _, err := q.ExecContext(ctx, `DELETE FROM `+table); err != nil {
+			return err
+		}
 	}
 	rows, err := q.QueryContext(ctx, `SELECT `+objectCols+` FROM objects WHERE type IN ('ReceivePayment', 'BillPaymentCheck', 'BillPaymentCreditCard') ORDER BY seq`)
 	if err != nil {
@@ -69,19 +87,26 @@ func rebuildLinks(ctx context.Context, q querier) error {
 }
 
 // linkedTypes are the types whose Ret IncludeLinkedTxns gives LinkedTxn
-// elements: those paid by payments and those linked to orders, and the
-// orders.
-var linkedTypes = map[string]bool{"Invoice": true, "Bill": true, "ItemReceipt": true, "PurchaseOrder": true, "SalesOrder": true}
+// elements: those paid by payments and those linked to orders, the
+// orders, and the credits applied to invoices and bills.
+var linkedTypes = map[string]bool{"Invoice": true, "Bill": true, "ItemReceipt": true, "PurchaseOrder": true, "SalesOrder": true,
+	"CreditMemo": true, "VendorCredit": true}
 
 // linkedTxns returns, by TxnID, the LinkedTxn elements that
 // IncludeLinkedTxns adds to the transactions among objs. A payment
 // applied to an invoice or bill links by its amount: AMTTYPE, the amount
 // applied as a negative amount, as QuickBooks reports it; a voided
-// payment applies nothing and so links nothing. A receipt, bill or
-// invoice and the order it receives or invoices link by quantity:
-// QUANTYPE, once per transaction however many of its lines link, with no
-// amount. On an invoice or bill the order comes first, then the payments
-// in the order they were made.
+// payment applies nothing and so links nothing. A credit applied to an
+// invoice or bill links the two directly, AMTTYPE too, once for all the
+// payments that applied it: on the invoice or bill by the amount applied
+// as a negative amount, like a payment, and on the credit by the same
+// amount, positive, as it brings the credit's negative open balance back
+// towards zero (Intuit documents no sign for the credit's side; this is
+// the simulator's choice). A receipt, bill or invoice and the order it
+// receives or invoices link by quantity: QUANTYPE, once per transaction
+// however many of its lines link, with no amount. On an invoice or bill
+// the order comes first, then the payments and credits in the order they
+// were made.
 func (f *File) linkedTxns(ctx context.Context, objs []*object) (map[string][]*qbxml.Node, error) {
 	var ids []any
 	for _, o := range objs {
@@ -108,7 +133,9 @@ func (f *File) linksOf(ctx context.Context, ids []any, out map[string][]*qbxml.N
 		SELECT k.target, k.link_type, k.amount, p.id, p.type, COALESCE(p.txn_date, ''), COALESCE(p.ref_number, '')
 		FROM (SELECT target_id AS target, payer_id AS other, 'AMTTYPE' AS link_type, -amount AS amount FROM links WHERE target_id IN (SELECT id FROM ids)
 			UNION SELECT order_id, txn_id, 'QUANTYPE', 0 FROM order_links WHERE order_id IN (SELECT id FROM ids)
-			UNION SELECT txn_id, order_id, 'QUANTYPE', 0 FROM order_links WHERE txn_id IN (SELECT id FROM ids)) k
+			UNION SELECT txn_id, order_id, 'QUANTYPE', 0 FROM order_links WHERE txn_id IN (SELECT id FROM ids)
+			UNION SELECT target_id, credit_id, 'AMTTYPE', -SUM(amount) FROM credit_links WHERE target_id IN (SELECT id FROM ids) GROUP BY target_id, credit_id
+			UNION SELECT credit_id, target_id, 'AMTTYPE', SUM(amount) FROM credit_links WHERE credit_id IN (SELECT id FROM ids) GROUP BY credit_id, target_id) k
 		JOIN objects p ON p.id = k.other
 		ORDER BY k.target, k.link_type = 'AMTTYPE', p.seq`, ids...)
 	if err != nil {

@@ -56,41 +56,20 @@ func (f *File) completeRefund(ctx context.Context, q querier, model *qbxml.Eleme
 	return nil
 }
 
-// creditElement is the element holding what is left of a credit.
-func creditElement(typ string) string {
-	if typ == "ReceivePayment" {
-		return "UnusedPayment"
-	}
-	return "CreditRemaining"
-}
-
 // moveCredits takes (sign 1) or gives back (sign -1) the refunded amounts
 // of ret from the credits they came from.
 func (f *File) moveCredits(ctx context.Context, q querier, ret *qbxml.Node, sign int64) error {
 	entities := map[string]bool{}
 	for _, a := range kids(ret, "RefundAppliedToTxnRet") {
-		o, err := getObjectByID(ctx, q, textAt(a, "TxnID"))
+		err := f.useCredit(ctx, q, textAt(a, "TxnID"), sign*mustCents(textAt(a, "RefundAmount")))
 		if errors.Is(err, errNoObject) {
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		tr, err := parseNode(o.ret)
+		o, err := getObjectByID(ctx, q, textAt(a, "TxnID"))
 		if err != nil {
-			return err
-		}
-		model, _ := contentModel(o.typ + "Ret")
-		el := creditElement(o.typ)
-		left := mustCents(textAt(tr, el)) - sign*mustCents(textAt(a, "RefundAmount"))
-		setIf(tr, model, el, formatCents(left))
-		o.effect = -left
-		tm := f.opt.Now()
-		o.modified, o.editSeq = tm.Unix(), nextEditSequence(tm, o.editSeq)
-		setOrdered(tr, model, "TimeModified", qbTime(tm))
-		setOrdered(tr, model, "EditSequence", o.editSeq)
-		o.ret = marshalNode(tr)
-		if err := updateObject(ctx, q, o); err != nil {
 			return err
 		}
 		entities[o.entityID] = true

@@ -70,6 +70,20 @@ CREATE TABLE IF NOT EXISTS links (
   PRIMARY KEY (target_id, payer_seq)
 );
 CREATE INDEX IF NOT EXISTS links_payer ON links(payer_id);
+-- credit_links records the credits that payments apply to invoices and
+-- bills (SetCredit: the LinkedTxn of an AppliedToTxnRet), for LinkedTxn
+-- on both sides and to refuse removing an applied credit or the
+-- transaction it is applied to.
+CREATE TABLE IF NOT EXISTS credit_links (
+  credit_id  TEXT NOT NULL,    -- TxnID of the credit memo or vendor credit
+  target_id  TEXT NOT NULL,    -- TxnID of the invoice or bill
+  payer_seq  INTEGER NOT NULL, -- objects.seq of the payment that applies it
+  payer_id   TEXT NOT NULL,    -- TxnID of that payment
+  amount     INTEGER NOT NULL, -- cents applied
+  PRIMARY KEY (credit_id, target_id, payer_seq)
+);
+CREATE INDEX IF NOT EXISTS credit_links_target ON credit_links(target_id);
+CREATE INDEX IF NOT EXISTS credit_links_payer ON credit_links(payer_id);
 -- journal_lines records every line of a journal entry: its name and
 -- account, which JournalEntryQuery's EntityFilter and AccountFilter match,
 -- and what it adds to the balance of the customer or vendor it names
@@ -190,7 +204,8 @@ func (f *File) load(ctx context.Context) error {
 }
 
 // upgrade adds what a company file written by an earlier simulator lacks:
-// the tables added since, the links filled from the payments it holds,
+// the tables added since, the links (of payments and of the credits they
+// apply) filled from the payments it holds,
 // the balance effects, names and accounts of its journal entries' lines,
 // and what its item receipts owe their vendors.
 func (f *File) upgrade(ctx context.Context) error {
@@ -200,6 +215,10 @@ func (f *File) upgrade(ctx context.Context) error {
 		return n > 0, err
 	}
 	hasLinks, err := hasTable("links")
+	if err != nil {
+		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+	}
+	hasCreditLinks, err := hasTable("credit_links")
 	if err != nil {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 	}
@@ -216,7 +235,7 @@ func (f *File) upgrade(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, ddl); err != nil {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 	}
-	if !hasLinks {
+	if !hasLinks || !hasCreditLinks {
 		if err := rebuildLinks(ctx, tx); err != nil {
 			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 		}

@@ -137,8 +137,15 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 			setIf(ret, model, "IsPending", orDefault(textAt(ret, "IsPending"), "false"))
 			o.effect = total - paid
 		case "CreditMemo":
-			setIf(ret, model, "CreditRemaining", formatCents(total))
-			o.effect = -total
+			used, err := creditUsed(old)
+			if err != nil {
+				return err
+			}
+			if used > total {
+				return qbErr(stInvalidValue, "The credit memo total %s is less than the %s of it already used.", formatCents(total), formatCents(used))
+			}
+			setIf(ret, model, "CreditRemaining", formatCents(total-used))
+			o.effect = -(total - used)
 		case "SalesOrder":
 			if err := completeOrder(ctx, q, t.Name, model, ret, o.id); err != nil {
 				return err
@@ -160,9 +167,16 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 		setIf(ret, model, "IsPaid", boolText(sum-paid == 0))
 		o.effect = sum - paid
 	case "VendorCredit":
+		used, err := creditUsed(old)
+		if err != nil {
+			return err
+		}
+		if used > sum {
+			return qbErr(stInvalidValue, "The vendor credit total %s is less than the %s of it already used.", formatCents(sum), formatCents(used))
+		}
 		setIf(ret, model, "CreditAmount", formatCents(sum))
-		setIf(ret, model, "OpenAmount", formatCents(sum))
-		o.effect = -sum
+		setIf(ret, model, "OpenAmount", formatCents(sum-used))
+		o.effect = -(sum - used)
 	case "ItemReceipt":
 		// Items received before their bill are owed to the vendor:
 		// QuickBooks "increases your accounts payable by the amount shown
@@ -389,7 +403,8 @@ func (f *File) dueDate(ctx context.Context, q querier, termsID, txnDate string) 
 }
 
 // completePayment fills the applied-to lines of a customer or bill payment
-// from the transactions they pay, and checks the amounts.
+// from the transactions they pay and the credits they apply (credit.go),
+// and checks the amounts.
 func (f *File) completePayment(ctx context.Context, q querier, t *objType, model *qbxml.ElementType, ret, src *qbxml.Node, o *object) error {
 	applied := kids(ret, "AppliedToTxnRet")
 	var srcApplied []*qbxml.Node
@@ -446,6 +461,17 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 			}
 			journalBal = open
 		}
+		var srcEntry *qbxml.Node
+		if i < len(srcApplied) {
+			srcEntry = srcApplied[i]
+		}
+		credits, err := appliedCredits(ctx, q, t, srcEntry, o.entityID)
+		if err != nil {
+			return err
+		}
+		if len(credits) > 0 && target.typ != wantType {
+			return qbErr(stInvalidValue, "A credit can be applied to an invoice or a bill only, not to the %s %q.", target.typ, id)
+		}
 		a.Children = nil
 		a.Children = append(a.Children, qbxml.NewText("TxnID", target.id), qbxml.NewText("TxnType", target.typ), qbxml.NewText("TxnDate", target.txnDate))
 		if target.refNumber != "" {
@@ -460,6 +486,7 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 		}
 		setOrdered(a, lineModel, "BalanceRemaining", formatCents(bal))
 		setOrdered(a, lineModel, "Amount", formatCents(amt))
+		a.Children = append(a.Children, credits...)
 		sum += amt
 	}
 	switch t.Name {
@@ -519,9 +546,12 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 	switch t.Name {
 	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
 		for _, a := range kids(ret, "AppliedToTxnRet") {
-			if err := f.adjustPaid(ctx, q, textAt(a, "TxnID"), mustCents(textAt(a, "Amount"))); err != nil {
+			if err := f.adjustPaid(ctx, q, textAt(a, "TxnID"), mustCents(textAt(a, "Amount"))+creditsApplied(a)); err != nil {
 				return err
 			}
+		}
+		if err := f.useCredits(ctx, q, ret, 1); err != nil {
+			return err
 		}
 		if err := insertLinks(ctx, q, o, ret); err != nil {
 			return err
@@ -596,12 +626,17 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 			return err
 		}
 		for _, a := range kids(ret, "AppliedToTxnRet") {
-			if err := f.adjustPaid(ctx, q, textAt(a, "TxnID"), -mustCents(textAt(a, "Amount"))); err != nil && !errors.Is(err, errNoObject) {
+			if err := f.adjustPaid(ctx, q, textAt(a, "TxnID"), -mustCents(textAt(a, "Amount"))-creditsApplied(a)); err != nil && !errors.Is(err, errNoObject) {
 				return err
 			}
 		}
-		if _, err := q.ExecContext(ctx, `DELETE FROM links WHERE payer_id = ?`, old.id); err != nil {
+		if err := f.useCredits(ctx, q, ret, -1); err != nil {
 			return err
+		}
+		for _, table := range []string{"links", "credit_links"} {
+			if _, err := q.ExecContext(ctx, `DELETE FROM `+table+` WHERE payer_id = ?`, old.id); err != nil {
+				return err
+			}
 		}
 		for _, a := range kids(ret, "AppliedToTxnRet") {
 			if textAt(a, "TxnType") == "JournalEntry" {
@@ -651,6 +686,12 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 				return err
 			}
 		}
+	case "CreditMemo", "VendorCredit":
+		if removing {
+			if err := refuseIfApplied(ctx, q, t, old); err != nil {
+				return err
+			}
+		}
 	}
 	if _, ok := linksToOrders[t.Name]; ok && removing {
 		if err := f.refreshOrders(ctx, q, old.id, nil); err != nil {
@@ -673,20 +714,22 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 	return nil
 }
 
-// refuseIfPaid refuses to delete or void a transaction that payments are
-// applied to.
+// refuseIfPaid refuses to delete or void a transaction that payments or
+// credits are applied to.
 func refuseIfPaid(ctx context.Context, q querier, t *objType, old *object) error {
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM links WHERE target_id = ?`, old.id).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM links WHERE target_id = ?) + (SELECT COUNT(*) FROM credit_links WHERE target_id = ?)`, old.id, old.id).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
-		return qbErr(stCannotDelete, "The %s %q cannot be deleted or voided because payments are applied to it.", t.Name, old.refNumber)
+		return qbErr(stCannotDelete, "The %s %q cannot be deleted or voided because payments or credits are applied to it.", t.Name, old.refNumber)
 	}
 	return nil
 }
 
-// adjustPaid adds delta to what has been paid on an invoice or bill.
+// adjustPaid adds delta to what has been paid on an invoice or bill, by
+// payments and by the credits they apply: an invoice's AppliedAmount is
+// both.
 func (f *File) adjustPaid(ctx context.Context, q querier, id string, delta int64) error {
 	o, err := getObjectByID(ctx, q, id)
 	if err != nil {

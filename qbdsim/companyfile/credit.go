@@ -1,0 +1,175 @@
+package companyfile
+
+import (
+	"context"
+	"errors"
+
+	"github.com/qbconnect/qbconnect/qbxml"
+)
+
+// A payment can apply credits as well as money: each SetCredit of an
+// AppliedToTxnAdd or AppliedToTxnMod applies part of a credit memo (to an
+// invoice, in a ReceivePayment) or of a vendor credit (to a bill, in a
+// BillPaymentCheck or BillPaymentCreditCard) of the same customer or
+// vendor. The credit lowers what is open on the invoice or bill, as the
+// payment does, and what is left of the credit (a credit memo's
+// CreditRemaining, a vendor credit's OpenAmount) by the same amount; it
+// moves no balance, since the credit lowered the customer's or vendor's
+// balance when it was entered, and posts nothing. The payment's
+// AppliedToTxnRet reports each credit it applies as a LinkedTxn (AMTTYPE,
+// the amount applied as a negative amount, as the invoice or bill sees
+// it), which is also what the simulator keeps of it: modifying, deleting
+// or voiding the payment gives the credit back, and an AppliedToTxnMod
+// that leaves a credit out gives it back too, as it replaces the stored
+// application. The links of credits to what they are applied to are kept
+// in credit_links (linked.go).
+
+// appliedCredits returns the LinkedTxn elements of the credits that src
+// (an AppliedToTxnAdd or AppliedToTxnMod with its SetCredit elements, or
+// an AppliedToTxnRet stored by an earlier version of the payment and kept
+// by a Mod) applies. Each credit must be a credit memo of
+// the payment's customer (ReceivePayment) or a vendor credit of its vendor
+// (bill payments). SetCredit's TxnLineID is not used by QuickBooks
+// Desktop, and Override is accepted and ignored.
+func appliedCredits(ctx context.Context, q querier, t *objType, src *qbxml.Node, entityID string) ([]*qbxml.Node, error) {
+	if src == nil {
+		return nil, nil
+	}
+	creditType := "CreditMemo"
+	if t.Name != "ReceivePayment" {
+		creditType = "VendorCredit"
+	}
+	var out []*qbxml.Node
+	add := func(id string, applied int64) error {
+		credit, err := getObjectByID(ctx, q, id)
+		if errors.Is(err, errNoObject) || (err == nil && (credit.typ != creditType || credit.entityID != entityID)) {
+			return qbErr(stInvalidRef, "There is an invalid reference to QuickBooks %s %q in the %s.", creditType, id, t.Name)
+		}
+		if err != nil {
+			return err
+		}
+		l := qbxml.NewNode("LinkedTxn", qbxml.NewText("TxnID", credit.id), qbxml.NewText("TxnType", credit.typ), qbxml.NewText("TxnDate", credit.txnDate))
+		if credit.refNumber != "" {
+			l.Add(qbxml.NewText("RefNumber", credit.refNumber))
+		}
+		l.Add(qbxml.NewText("LinkType", "AMTTYPE"), qbxml.NewText("Amount", formatCents(-applied)))
+		out = append(out, l)
+		return nil
+	}
+	for _, s := range kids(src, "SetCredit") {
+		v := textAt(s, "AppliedAmount")
+		applied, err := parseCents(v)
+		if err != nil || applied <= 0 {
+			return nil, qbErr(stInvalidValue, "The \"AppliedAmount\" field has an invalid value %q.", v)
+		}
+		if err := add(textAt(s, "CreditTxnID"), applied); err != nil {
+			return nil, err
+		}
+	}
+	if src.Name == "AppliedToTxnRet" {
+		for _, l := range kids(src, "LinkedTxn") {
+			if err := add(textAt(l, "TxnID"), -mustCents(textAt(l, "Amount"))); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// creditsApplied is the sum of the credits an AppliedToTxnRet applies.
+func creditsApplied(a *qbxml.Node) int64 {
+	var sum int64
+	for _, l := range kids(a, "LinkedTxn") {
+		sum -= mustCents(textAt(l, "Amount"))
+	}
+	return sum
+}
+
+// useCredits takes (sign 1) or gives back (sign -1) the credits that the
+// payment ret applies, from the credit memos and vendor credits they come
+// from. A credit that no longer exists has nothing to give back.
+func (f *File) useCredits(ctx context.Context, q querier, ret *qbxml.Node, sign int64) error {
+	for _, a := range kids(ret, "AppliedToTxnRet") {
+		for _, l := range kids(a, "LinkedTxn") {
+			err := f.useCredit(ctx, q, textAt(l, "TxnID"), -sign*mustCents(textAt(l, "Amount")))
+			if err != nil && (sign > 0 || !errors.Is(err, errNoObject)) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// useCredit takes cents from what is left of a credit (gives them back
+// when negative): a credit memo's CreditRemaining, a vendor credit's
+// OpenAmount, a customer payment's UnusedPayment. No more than is left can
+// be taken (status 3210). The credit's effect on its customer's or
+// vendor's balance follows what is left of it; the caller refreshes the
+// balance.
+func (f *File) useCredit(ctx context.Context, q querier, id string, cents int64) error {
+	o, err := getObjectByID(ctx, q, id)
+	if err != nil {
+		return err
+	}
+	ret, err := parseNode(o.ret)
+	if err != nil {
+		return err
+	}
+	el := creditElement(o.typ)
+	left := mustCents(textAt(ret, el))
+	if cents > left {
+		return qbErr(stInvalidValue, "The \"AppliedAmount\" field has an invalid value %q: the %s %q has %s of credit left.", formatCents(cents), o.typ, o.refNumber, formatCents(left))
+	}
+	left -= cents
+	model, _ := contentModel(o.typ + "Ret")
+	setIf(ret, model, el, formatCents(left))
+	o.effect = -left
+	tm := f.opt.Now()
+	o.modified, o.editSeq = tm.Unix(), nextEditSequence(tm, o.editSeq)
+	setOrdered(ret, model, "TimeModified", qbTime(tm))
+	setOrdered(ret, model, "EditSequence", o.editSeq)
+	o.ret = marshalNode(ret)
+	return updateObject(ctx, q, o)
+}
+
+// creditElement is the element holding what is left of a credit.
+func creditElement(typ string) string {
+	switch typ {
+	case "ReceivePayment":
+		return "UnusedPayment"
+	case "VendorCredit":
+		return "OpenAmount"
+	}
+	return "CreditRemaining"
+}
+
+// creditUsed is what has been used of the credit memo or vendor credit
+// old (refunded or applied): a modification keeps it used, and cannot
+// lower the credit below it.
+func creditUsed(old *object) (int64, error) {
+	if old == nil {
+		return 0, nil
+	}
+	ret, err := parseNode(old.ret)
+	if err != nil {
+		return 0, err
+	}
+	total := "TotalAmount"
+	if old.typ == "VendorCredit" {
+		total = "CreditAmount"
+	}
+	return mustCents(textAt(ret, total)) - mustCents(textAt(ret, creditElement(old.typ))), nil
+}
+
+// refuseIfApplied refuses to delete or void a credit memo or vendor credit
+// that payments apply to invoices or bills.
+func refuseIfApplied(ctx context.Context, q querier, t *objType, old *object) error {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM credit_links WHERE credit_id = ?`, old.id).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return qbErr(stCannotDelete, "The %s %q cannot be deleted or voided because it is applied to other transactions.", t.Name, old.refNumber)
+	}
+	return nil
+}

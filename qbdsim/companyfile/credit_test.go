@@ -1,0 +1,418 @@
+package companyfile
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Sources for the credits that payments apply (credit.go):
+//
+//   - Intuit's ReceivePaymentAdd reference: a receive payment records a
+//     customer's payment, sets a discount, or "sets a credit (from
+//     previously returned merchandise, for example)"
+//     (https://developer.intuit.com/app/developer/qbdesktop/docs/api-reference/qbdesktop/receivepaymentadd).
+//   - Intuit's tutorial "Requests for receive payments, bill payments and
+//     deposits": ReceivePayment, BillPaymentCheckAdd and
+//     BillPaymentCreditCardAdd can apply credits, to several transactions,
+//     and one message can combine payments, credits and discounts; setting
+//     a credit (using one) differs from creating one
+//     (https://developer.intuit.com/app/developer/qbdesktop/docs/develop/tutorials/requests-for-receive-payments-bill-payments-and-deposits).
+//   - Intuit's SetCredit reference, as LetSync reproduces it: CreditTxnID
+//     is "the ID of the credit memo" applied to the invoice or bill, and
+//     setting a credit "creates links between existing transactions (for
+//     example, between a credit memo transaction and an invoice
+//     transaction)", which a BillQuery with IncludeLinkedTxns returns
+//     (https://www.letsyncsolution.com/docs/setcredit/).
+//   - Intuit's help "Remove or unapply a credit from an invoice or bill":
+//     unapplying the credit restores the invoice's balance, and the credit
+//     is unapplied through the receive payment that applied it
+//     (https://quickbooks.intuit.com/learn-support/en-ca/help-article/journal-posting/remove-unapply-credit-invoice-bill/L0BVuuwGG_CA_en_CA).
+//   - qbXML 13.0 (../shared/reference/qbxml): SetCredit{CreditTxnID,
+//     TxnLineID?, AppliedAmount, Override?} in AppliedToTxnAdd and
+//     AppliedToTxnMod (ReceivePaymentMod and BillPaymentCheckMod; there is
+//     no BillPaymentCreditCardMod); LinkedTxn* last in AppliedToTxnRet;
+//     CreditMemoRet's CreditRemaining, VendorCreditRet's OpenAmount.
+//
+// Not established, and the simulator's choice: the same tutorial says a
+// credit-only ReceivePayment may create no payment and answer a "thin"
+// response; the simulator keeps a payment of 0.00 that holds the credit's
+// application, so that deleting or voiding it unapplies the credit, as the
+// help article unapplies it through its receive payment. The sign of
+// LinkedTxn's Amount on the credit's side (positive here), the refusals'
+// messages, and the refusal of an applied credit's deletion or void (3170,
+// as for a paid invoice) are not documented either.
+
+// creditMemoAdd credits Acme Corp amount of consulting.
+func creditMemoAdd(ref, amount string) string {
+	return `<CreditMemoAddRq><CreditMemoAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-02</TxnDate><RefNumber>` + ref + `</RefNumber>
+		<CreditMemoLineAdd><ItemRef><FullName>Consulting</FullName></ItemRef><Amount>` + amount + `</Amount></CreditMemoLineAdd></CreditMemoAdd></CreditMemoAddRq>`
+}
+
+// setCredit is a SetCredit applying amount of the credit creditID.
+func setCredit(creditID, amount string) string {
+	return `<SetCredit><CreditTxnID>` + creditID + `</CreditTxnID><AppliedAmount>` + amount + `</AppliedAmount></SetCredit>`
+}
+
+// paymentWithCredits pays amount of the invoice invID and applies credits
+// (SetCredit elements) to it.
+func paymentWithCredits(ref, amount, invID string, credits ...string) string {
+	body := `<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-05</TxnDate><RefNumber>` + ref + `</RefNumber>
+		<TotalAmount>` + amount + `</TotalAmount><AppliedToTxnAdd><TxnID>` + invID + `</TxnID><PaymentAmount>` + amount + `</PaymentAmount>`
+	for _, c := range credits {
+		body += c
+	}
+	return body + `</AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>`
+}
+
+// receivables returns what Acme Corp owes as its Balance, the A/R aging
+// summary, the open invoices report and the balance sheet's Accounts
+// Receivable show it, which must agree.
+func receivables(tb testing.TB, f *File) []string {
+	tb.Helper()
+	aging := parseReport(tb, ok(tb, f, `<AgingReportQueryRq><AgingReportType>ARAgingSummary</AgingReportType></AgingReportQueryRq>`))
+	open := parseReport(tb, ok(tb, f, `<GeneralDetailReportQueryRq><GeneralDetailReportType>OpenInvoices</GeneralDetailReportType></GeneralDetailReportQueryRq>`))
+	bs := parseReport(tb, ok(tb, f, summaryRq("BalanceSheetStandard", period("2025-01-01", "2025-12-31"))))
+	balance, _, _ := strings.Cut(balances(tb, f, "Customer", "Acme Corp")[0], "/")
+	return []string{balance, orDefault(aging.cell("Acme Corp", 7), "0.00"), orDefault(open.cell("TOTAL", 8), "0.00"),
+		orDefault(bs.cell("Total Accounts Receivable", 2), "0.00")}
+}
+
+// linkedOf queries a transaction with IncludeLinkedTxns and returns its
+// LinkedTxn elements as linked does.
+func linkedOf(tb testing.TB, f *File, typ, id string) []string {
+	tb.Helper()
+	return linked(kid(ok(tb, f, `<`+typ+`QueryRq><TxnID>`+id+`</TxnID><IncludeLinkedTxns>true</IncludeLinkedTxns></`+typ+`QueryRq>`), typ+"Ret"))
+}
+
+// A payment that applies part of a credit memo to an invoice lowers the
+// invoice's balance by the payment and the credit, and the credit memo's
+// CreditRemaining by the credit; the customer's balance moves by the
+// payment only, since the credit memo lowered it when it was entered, and
+// the receivables reports agree with it. The payment reports the credit
+// as a LinkedTxn of its AppliedToTxnRet, and the invoice and the credit
+// memo link each other. Sources: the comment at the top of this file.
+func TestAPaymentAppliesACreditMemoToAnInvoice(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	inv := kid(ok(t, f, invoiceAdd), "InvoiceRet") // 664.50
+	invID := textAt(inv, "TxnID")
+	cm := kid(ok(t, f, creditMemoAdd("CM-1", "100.00")), "CreditMemoRet")
+	cmID := textAt(cm, "TxnID")
+	if diff := cmp.Diff([]string{"564.50", "564.50", "564.50", "564.50"}, receivables(t, f)); diff != "" {
+		t.Fatalf("before the payment, balance, A/R aging, open invoices, balance sheet A/R (-want +got):\n%s", diff)
+	}
+
+	pay := kid(ok(t, f, paymentWithCredits("R-1", "500.00", invID, setCredit(cmID, "60.00"))), "ReceivePaymentRet")
+	a := kid(pay, "AppliedToTxnRet")
+	got := texts(pay, "TotalAmount", "UnusedPayment", "AppliedToTxnRet/Amount", "AppliedToTxnRet/BalanceRemaining")
+	if diff := cmp.Diff([]string{"500.00", "0.00", "500.00", "664.50"}, got); diff != "" {
+		t.Errorf("payment's total, unused payment, applied amount and balance before it (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"CreditMemo CM-1 AMTTYPE -60.00"}, linked(a)); diff != "" {
+		t.Errorf("the credit in the payment's AppliedToTxnRet (-want +got):\n%s", diff)
+	}
+	if l := kid(a, "LinkedTxn"); textAt(l, "TxnID") != cmID || textAt(l, "TxnDate") != "2025-03-02" {
+		t.Errorf("the credit's LinkedTxn: %s", marshalNode(l))
+	}
+
+	inv = kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+invID+`</TxnID></InvoiceQueryRq>`), "InvoiceRet")
+	if diff := cmp.Diff([]string{"-560.00", "104.50", "false"}, texts(inv, "AppliedAmount", "BalanceRemaining", "IsPaid")); diff != "" {
+		t.Errorf("invoice's applied amount, balance and IsPaid (-want +got):\n%s", diff)
+	}
+	cm = kid(ok(t, f, `<CreditMemoQueryRq><TxnID>`+cmID+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet")
+	if diff := cmp.Diff([]string{"100.00", "40.00"}, texts(cm, "TotalAmount", "CreditRemaining")); diff != "" {
+		t.Errorf("credit memo's total and credit remaining (-want +got):\n%s", diff)
+	}
+	// 664.50 - 100.00 credited - 500.00 paid: 104.50 open on the invoice,
+	// 40.00 left of the credit.
+	if diff := cmp.Diff([]string{"64.50", "64.50", "64.50", "64.50"}, receivables(t, f)); diff != "" {
+		t.Errorf("after the payment, balance, A/R aging, open invoices, balance sheet A/R (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"CreditMemo CM-1 AMTTYPE -60.00", "ReceivePayment R-1 AMTTYPE -500.00"}, linkedOf(t, f, "Invoice", invID)); diff != "" {
+		t.Errorf("invoice's LinkedTxn (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Invoice 1 AMTTYPE 60.00"}, linkedOf(t, f, "CreditMemo", cmID)); diff != "" {
+		t.Errorf("credit memo's LinkedTxn (-want +got):\n%s", diff)
+	}
+
+	// The rest of the credit and a payment of the rest pay the invoice,
+	// in a payment of 64.50 that applies the credit too.
+	ok(t, f, paymentWithCredits("R-2", "64.50", invID, setCredit(cmID, "40.00")))
+	inv = kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+invID+`</TxnID></InvoiceQueryRq>`), "InvoiceRet")
+	if diff := cmp.Diff([]string{"0.00", "true"}, texts(inv, "BalanceRemaining", "IsPaid")); diff != "" {
+		t.Errorf("invoice paid in full: balance and IsPaid (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Invoice 1 AMTTYPE 100.00"}, linkedOf(t, f, "CreditMemo", cmID)); diff != "" {
+		t.Errorf("credit memo's LinkedTxn once used up (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"0.00", "0.00", "0.00", "0.00"}, receivables(t, f)); diff != "" {
+		t.Errorf("after the invoice is paid, balance, A/R aging, open invoices, balance sheet A/R (-want +got):\n%s", diff)
+	}
+
+	// Deleting the first payment gives back its 500.00 and its 60.00 of
+	// credit.
+	ok(t, f, `<TxnDelRq><TxnDelType>ReceivePayment</TxnDelType><TxnID>`+textAt(pay, "TxnID")+`</TxnID></TxnDelRq>`)
+	inv = kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+invID+`</TxnID></InvoiceQueryRq>`), "InvoiceRet")
+	cm = kid(ok(t, f, `<CreditMemoQueryRq><TxnID>`+cmID+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet")
+	if diff := cmp.Diff([]string{"560.00", "60.00"}, []string{textAt(inv, "BalanceRemaining"), textAt(cm, "CreditRemaining")}); diff != "" {
+		t.Errorf("after deleting the first payment, invoice balance and credit remaining (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"500.00", "500.00", "500.00", "500.00"}, receivables(t, f)); diff != "" {
+		t.Errorf("after deleting the first payment, balance, A/R aging, open invoices, balance sheet A/R (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"CreditMemo CM-1 AMTTYPE -40.00", "ReceivePayment R-2 AMTTYPE -64.50"}, linkedOf(t, f, "Invoice", invID)); diff != "" {
+		t.Errorf("invoice's LinkedTxn after deleting the first payment (-want +got):\n%s", diff)
+	}
+}
+
+// What cannot be applied is refused, and nothing of it is kept: more of a
+// credit than is left, or more than the invoice's open balance (3210, the
+// status of an over-paid invoice); a credit memo of another customer, or a
+// credit of the wrong kind (3140, the status of any invalid reference);
+// a credit applied to a journal entry (3210). An applied credit memo, and
+// the invoice it is applied to, can be neither deleted nor voided (3170,
+// as a paid invoice); once the payment is deleted, they can. (qbXML voids
+// no ReceivePayment: TxnVoidType does not list it.)
+func TestAppliedCreditsAreRefusedBeyondWhatIsLeftAndProtected(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Globex</Name></CustomerAdd></CustomerAddRq>`)
+	ok(t, f, `<VendorAddRq><VendorAdd><Name>Paper Co</Name></VendorAdd></VendorAddRq>`)
+	invID := textAt(ok(t, f, invoiceAdd), "InvoiceRet/TxnID") // 664.50
+	cmID := textAt(ok(t, f, creditMemoAdd("CM-1", "100.00")), "CreditMemoRet/TxnID")
+	big := textAt(ok(t, f, creditMemoAdd("CM-2", "700.00")), "CreditMemoRet/TxnID")
+	other := textAt(ok(t, f, `<CreditMemoAddRq><CreditMemoAdd><CustomerRef><FullName>Globex</FullName></CustomerRef>
+		<CreditMemoLineAdd><ItemRef><FullName>Consulting</FullName></ItemRef><Amount>50.00</Amount></CreditMemoLineAdd></CreditMemoAdd></CreditMemoAddRq>`), "CreditMemoRet/TxnID")
+	vc := textAt(ok(t, f, `<VendorCreditAddRq><VendorCreditAdd><VendorRef><FullName>Paper Co</FullName></VendorRef>
+		<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>20.00</Amount></ExpenseLineAdd></VendorCreditAdd></VendorCreditAddRq>`), "VendorCreditRet/TxnID")
+	je := textAt(ok(t, f, journalEntryAdd(journalLine("Debit", "Accounts Receivable", "30.00", "Acme Corp"), journalLine("Credit", "Services", "30.00", ""))), "JournalEntryRet/TxnID")
+
+	for _, c := range []struct {
+		name, rq, status string
+	}{
+		{"more of the credit than is left", paymentWithCredits("R-1", "10.00", invID, setCredit(cmID, "100.01")), strconv.Itoa(stInvalidValue)},
+		{"one credit twice, more than is left", paymentWithCredits("R-1", "10.00", invID, setCredit(cmID, "60.00"), setCredit(cmID, "60.00")), strconv.Itoa(stInvalidValue)},
+		{"more than the invoice's balance", paymentWithCredits("R-1", "10.00", invID, setCredit(big, "655.00")), strconv.Itoa(stInvalidValue)},
+		{"a zero credit", paymentWithCredits("R-1", "10.00", invID, setCredit(cmID, "0.00")), strconv.Itoa(stInvalidValue)},
+		{"another customer's credit", paymentWithCredits("R-1", "10.00", invID, setCredit(other, "10.00")), strconv.Itoa(stInvalidRef)},
+		{"a vendor credit", paymentWithCredits("R-1", "10.00", invID, setCredit(vc, "10.00")), strconv.Itoa(stInvalidRef)},
+		{"an invoice as the credit", paymentWithCredits("R-1", "10.00", invID, setCredit(invID, "10.00")), strconv.Itoa(stInvalidRef)},
+		{"a credit to a journal entry", paymentWithCredits("R-1", "10.00", je, setCredit(cmID, "10.00")), strconv.Itoa(stInvalidValue)},
+	} {
+		wantStatus(t, one(t, f, c.rq), c.status)
+		if diff := cmp.Diff([]string{"664.50", "100.00", "700.00"}, []string{
+			textAt(ok(t, f, `<InvoiceQueryRq><TxnID>`+invID+`</TxnID></InvoiceQueryRq>`), "InvoiceRet/BalanceRemaining"),
+			textAt(ok(t, f, `<CreditMemoQueryRq><TxnID>`+cmID+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet/CreditRemaining"),
+			textAt(ok(t, f, `<CreditMemoQueryRq><TxnID>`+big+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet/CreditRemaining"),
+		}); diff != "" {
+			t.Errorf("%s: invoice balance and credits remaining after the refusal (-want +got):\n%s", c.name, diff)
+		}
+	}
+
+	// Credits alone pay an invoice: the payment applies no money.
+	pay := kid(ok(t, f, `<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-05</TxnDate>
+		<AppliedToTxnAdd><TxnID>`+invID+`</TxnID>`+setCredit(cmID, "100.00")+setCredit(big, "564.50")+`</AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>`), "ReceivePaymentRet")
+	if diff := cmp.Diff([]string{"0.00", "0.00"}, texts(pay, "TotalAmount", "AppliedToTxnRet/Amount")); diff != "" {
+		t.Errorf("a credit-only payment's total and applied amount (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"CreditMemo CM-1 AMTTYPE -100.00", "CreditMemo CM-2 AMTTYPE -564.50"}, linkedOf(t, f, "Invoice", invID)); diff != "" {
+		t.Errorf("invoice paid by credits alone: LinkedTxn (-want +got):\n%s", diff)
+	}
+	for _, rq := range []string{
+		`<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>` + cmID + `</TxnID></TxnDelRq>`,
+		`<TxnVoidRq><TxnVoidType>CreditMemo</TxnVoidType><TxnID>` + cmID + `</TxnID></TxnVoidRq>`,
+		`<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>` + invID + `</TxnID></TxnDelRq>`,
+		`<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>` + invID + `</TxnID></TxnVoidRq>`,
+	} {
+		wantStatus(t, one(t, f, rq), strconv.Itoa(stCannotDelete))
+	}
+	// A credit memo cannot fall below what is applied of it.
+	cm := kid(ok(t, f, `<CreditMemoQueryRq><TxnID>`+big+`</TxnID><IncludeLineItems>true</IncludeLineItems></CreditMemoQueryRq>`), "CreditMemoRet")
+	line := `<CreditMemoLineMod><TxnLineID>` + textAt(cm, "CreditMemoLineRet/TxnLineID") + `</TxnLineID><Amount>%s</Amount></CreditMemoLineMod>`
+	wantStatus(t, one(t, f, modRq("CreditMemo", cm, fmt.Sprintf(line, "500.00"))), strconv.Itoa(stInvalidValue))
+	cm = modOK(t, f, "CreditMemo", cm, fmt.Sprintf(line, "600.00"))
+	if got := textAt(cm, "CreditRemaining"); got != "35.50" {
+		t.Errorf("credit memo lowered to 600.00 with 564.50 applied: CreditRemaining %s, want 35.50", got)
+	}
+
+	ok(t, f, `<TxnDelRq><TxnDelType>ReceivePayment</TxnDelType><TxnID>`+textAt(pay, "TxnID")+`</TxnID></TxnDelRq>`)
+	if got := linkedOf(t, f, "Invoice", invID); got != nil {
+		t.Errorf("after deleting the payment, the invoice's LinkedTxn: %v", got)
+	}
+	ok(t, f, `<TxnVoidRq><TxnVoidType>CreditMemo</TxnVoidType><TxnID>`+cmID+`</TxnID></TxnVoidRq>`)
+	ok(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+invID+`</TxnID></TxnDelRq>`)
+	// Acme Corp is left with the 600.00 credit memo and the journal
+	// entry's 30.00; the company's totals hold Globex's 50.00 credit too.
+	if diff := cmp.Diff([]string{"-570.00", "-570.00", "-620.00", "-620.00"}, receivables(t, f)); diff != "" {
+		t.Errorf("left with the 600.00 credit memo: balance, A/R aging, open invoices, balance sheet A/R (-want +got):\n%s", diff)
+	}
+}
+
+// A ReceivePaymentMod's AppliedToTxnMod replaces what the payment applied,
+// credits included: a credit it leaves out or lowers is given back, and
+// one it raises is taken, no more than is left. A Mod without
+// AppliedToTxnMod keeps the stored application and its credits.
+func TestModifyingAPaymentChangesTheCreditsItApplies(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	invID := textAt(ok(t, f, invoiceAdd), "InvoiceRet/TxnID") // 664.50
+	cmID := textAt(ok(t, f, creditMemoAdd("CM-1", "100.00")), "CreditMemoRet/TxnID")
+	pay := kid(ok(t, f, paymentWithCredits("R-1", "200.00", invID, setCredit(cmID, "60.00"))), "ReceivePaymentRet")
+	state := func() []string {
+		t.Helper()
+		return []string{
+			textAt(ok(t, f, `<InvoiceQueryRq><TxnID>`+invID+`</TxnID></InvoiceQueryRq>`), "InvoiceRet/BalanceRemaining"),
+			textAt(ok(t, f, `<CreditMemoQueryRq><TxnID>`+cmID+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet/CreditRemaining"),
+			balances(t, f, "Customer", "Acme Corp")[0],
+		}
+	}
+	if diff := cmp.Diff([]string{"404.50", "40.00", "364.50/364.50"}, state()); diff != "" {
+		t.Fatalf("after the payment, invoice balance, credit remaining, customer balance (-want +got):\n%s", diff)
+	}
+	pay = modOK(t, f, "ReceivePayment", pay, `<Memo>March</Memo>`)
+	if diff := cmp.Diff([]string{"CreditMemo CM-1 AMTTYPE -60.00"}, linked(kid(pay, "AppliedToTxnRet"))); diff != "" {
+		t.Errorf("a Mod without AppliedToTxnMod: the credit it keeps (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"404.50", "40.00", "364.50/364.50"}, state()); diff != "" {
+		t.Errorf("after changing the memo, invoice balance, credit remaining, customer balance (-want +got):\n%s", diff)
+	}
+	applied := func(credit string) string {
+		return `<AppliedToTxnMod><TxnID>` + invID + `</TxnID><PaymentAmount>200.00</PaymentAmount>` + credit + `</AppliedToTxnMod>`
+	}
+	wantStatus(t, one(t, f, modRq("ReceivePayment", pay, applied(setCredit(cmID, "100.01")))), strconv.Itoa(stInvalidValue))
+	pay = modOK(t, f, "ReceivePayment", pay, applied(setCredit(cmID, "100.00")))
+	if diff := cmp.Diff([]string{"364.50", "0.00", "364.50/364.50"}, state()); diff != "" {
+		t.Errorf("with all the credit applied, invoice balance, credit remaining, customer balance (-want +got):\n%s", diff)
+	}
+	modOK(t, f, "ReceivePayment", pay, applied(""))
+	if diff := cmp.Diff([]string{"464.50", "100.00", "364.50/364.50"}, state()); diff != "" {
+		t.Errorf("with the credit left out, invoice balance, credit remaining, customer balance (-want +got):\n%s", diff)
+	}
+	if got := linkedOf(t, f, "CreditMemo", cmID); got != nil {
+		t.Errorf("the credit memo left out still links: %v", got)
+	}
+}
+
+// A bill payment, by check or by credit card, applies a vendor credit to a
+// bill as a customer payment applies a credit memo: the bill's OpenAmount
+// and the vendor credit's OpenAmount fall by the credit, the vendor's
+// balance and the payables reports move by the payment only, and the bill
+// and the vendor credit link each other. A BillPaymentCheckMod can change
+// the credit; voiding the payment gives it back. Applying the credit posts
+// nothing: the accounts' balances are those of the payment alone. Sources:
+// the comment at the top of this file.
+func TestABillPaymentAppliesAVendorCreditToABill(t *testing.T) {
+	f, _ := newTestFile(t)
+	ok(t, f, `<VendorAddRq><VendorAdd><Name>Paper Co</Name></VendorAdd></VendorAddRq>`)
+	ok(t, f, `<VendorAddRq><VendorAdd><Name>Ink Ltd</Name></VendorAdd></VendorAddRq>`)
+	bill := func(ref, amount string) string {
+		return textAt(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Paper Co</FullName></VendorRef><TxnDate>2025-02-01</TxnDate><RefNumber>`+ref+`</RefNumber>
+			<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>`+amount+`</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`), "BillRet/TxnID")
+	}
+	vendorCredit := func(vendor, ref, amount string) string {
+		return textAt(ok(t, f, `<VendorCreditAddRq><VendorCreditAdd><VendorRef><FullName>`+vendor+`</FullName></VendorRef><TxnDate>2025-02-03</TxnDate><RefNumber>`+ref+`</RefNumber>
+			<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>`+amount+`</Amount></ExpenseLineAdd></VendorCreditAdd></VendorCreditAddRq>`), "VendorCreditRet/TxnID")
+	}
+	b1, b2 := bill("B-1", "200.00"), bill("B-2", "80.00")
+	vc := vendorCredit("Paper Co", "VC-1", "50.00")
+	accounts := func() []string {
+		t.Helper()
+		var out []string
+		for _, name := range []string{"Accounts Payable", "Checking", "Credit Card", "Office Supplies"} {
+			out = append(out, textAt(ok(t, f, `<AccountQueryRq><FullName>`+name+`</FullName></AccountQueryRq>`), "AccountRet/Balance"))
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"230.00", "230.00", "230.00", "230.00"}, payables(t, f)); diff != "" {
+		t.Fatalf("before the payments, vendor balance, A/P aging, unpaid bills, balance sheet A/P (-want +got):\n%s", diff)
+	}
+	before := accounts()
+
+	checkRq := func(billID, amount, credits string) string {
+		return `<BillPaymentCheckAddRq><BillPaymentCheckAdd><PayeeEntityRef><FullName>Paper Co</FullName></PayeeEntityRef><TxnDate>2025-02-10</TxnDate>
+			<BankAccountRef><FullName>Checking</FullName></BankAccountRef><RefNumber>1001</RefNumber>
+			<AppliedToTxnAdd><TxnID>` + billID + `</TxnID><PaymentAmount>` + amount + `</PaymentAmount>` + credits + `</AppliedToTxnAdd></BillPaymentCheckAdd></BillPaymentCheckAddRq>`
+	}
+	// Another vendor's credit is not Paper Co's to apply.
+	inkCredit := vendorCredit("Ink Ltd", "VC-9", "10.00")
+	wantStatus(t, one(t, f, checkRq(b1, "100.00", setCredit(inkCredit, "10.00"))), strconv.Itoa(stInvalidRef))
+	ok(t, f, `<TxnDelRq><TxnDelType>VendorCredit</TxnDelType><TxnID>`+inkCredit+`</TxnID></TxnDelRq>`)
+	wantStatus(t, one(t, f, checkRq(b1, "100.00", setCredit(vc, "50.01"))), strconv.Itoa(stInvalidValue))
+	check := kid(ok(t, f, checkRq(b1, "100.00", setCredit(vc, "30.00"))), "BillPaymentCheckRet")
+	if diff := cmp.Diff([]string{"100.00", "VendorCredit VC-1 AMTTYPE -30.00"}, append([]string{textAt(check, "Amount")}, linked(kid(check, "AppliedToTxnRet"))...)); diff != "" {
+		t.Errorf("the check's amount and the credit it applies (-want +got):\n%s", diff)
+	}
+	// Credits alone, by credit card: the card pays nothing.
+	card := kid(ok(t, f, `<BillPaymentCreditCardAddRq><BillPaymentCreditCardAdd><PayeeEntityRef><FullName>Paper Co</FullName></PayeeEntityRef><TxnDate>2025-02-11</TxnDate>
+		<CreditCardAccountRef><FullName>Credit Card</FullName></CreditCardAccountRef><RefNumber>CC-7</RefNumber>
+		<AppliedToTxnAdd><TxnID>`+b2+`</TxnID>`+setCredit(vc, "20.00")+`</AppliedToTxnAdd></BillPaymentCreditCardAdd></BillPaymentCreditCardAddRq>`), "BillPaymentCreditCardRet")
+	if got := textAt(card, "Amount"); got != "0.00" {
+		t.Errorf("a credit-only card payment's amount %s, want 0.00", got)
+	}
+
+	query := func(typ, id string, fields ...string) []string {
+		t.Helper()
+		return texts(kid(ok(t, f, `<`+typ+`QueryRq><TxnID>`+id+`</TxnID></`+typ+`QueryRq>`), typ+"Ret"), fields...)
+	}
+	if diff := cmp.Diff([]string{"70.00", "false", "60.00", "false", "0.00"}, append(append(query("Bill", b1, "OpenAmount", "IsPaid"), query("Bill", b2, "OpenAmount", "IsPaid")...), query("VendorCredit", vc, "OpenAmount")...)); diff != "" {
+		t.Errorf("bills' open amounts and IsPaid, vendor credit's open amount (-want +got):\n%s", diff)
+	}
+	// 280.00 billed, 50.00 credited, 100.00 paid.
+	if diff := cmp.Diff([]string{"130.00", "130.00", "130.00", "130.00"}, payables(t, f)); diff != "" {
+		t.Errorf("after the payments, vendor balance, A/P aging, unpaid bills, balance sheet A/P (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"VendorCredit VC-1 AMTTYPE -30.00", "BillPaymentCheck 1001 AMTTYPE -100.00"}, linkedOf(t, f, "Bill", b1)); diff != "" {
+		t.Errorf("first bill's LinkedTxn (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"VendorCredit VC-1 AMTTYPE -20.00"}, linkedOf(t, f, "Bill", b2)); diff != "" {
+		t.Errorf("second bill's LinkedTxn, paid by the credit alone (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Bill B-1 AMTTYPE 30.00", "Bill B-2 AMTTYPE 20.00"}, linkedOf(t, f, "VendorCredit", vc)); diff != "" {
+		t.Errorf("vendor credit's LinkedTxn (-want +got):\n%s", diff)
+	}
+	wantStatus(t, one(t, f, `<TxnDelRq><TxnDelType>VendorCredit</TxnDelType><TxnID>`+vc+`</TxnID></TxnDelRq>`), strconv.Itoa(stCannotDelete))
+	wantStatus(t, one(t, f, `<TxnVoidRq><TxnVoidType>VendorCredit</TxnVoidType><TxnID>`+vc+`</TxnID></TxnVoidRq>`), strconv.Itoa(stCannotDelete))
+
+	// A/P and the expense account are as the bills and the vendor credit
+	// left them; the check and the card moved 100.00 and nothing.
+	want := []string{sub(before[0], "100.00"), sub(before[1], "100.00"), before[2], before[3]}
+	if diff := cmp.Diff(want, accounts()); diff != "" {
+		t.Errorf("balances of A/P, Checking, Credit Card, Office Supplies (-want +got):\n%s", diff)
+	}
+
+	check = modOK(t, f, "BillPaymentCheck", check, `<AppliedToTxnMod><TxnID>`+b1+`</TxnID><PaymentAmount>100.00</PaymentAmount>`+setCredit(vc, "10.00")+`</AppliedToTxnMod>`)
+	if diff := cmp.Diff([]string{"90.00", "20.00"}, append(query("Bill", b1, "OpenAmount"), query("VendorCredit", vc, "OpenAmount")...)); diff != "" {
+		t.Errorf("after lowering the check's credit to 10.00, bill and vendor credit open amounts (-want +got):\n%s", diff)
+	}
+	ok(t, f, `<TxnVoidRq><TxnVoidType>BillPaymentCheck</TxnVoidType><TxnID>`+textAt(check, "TxnID")+`</TxnID></TxnVoidRq>`)
+	ok(t, f, `<TxnDelRq><TxnDelType>BillPaymentCreditCard</TxnDelType><TxnID>`+textAt(card, "TxnID")+`</TxnID></TxnDelRq>`)
+	if diff := cmp.Diff([]string{"200.00", "80.00", "50.00"}, append(append(query("Bill", b1, "OpenAmount"), query("Bill", b2, "OpenAmount")...), query("VendorCredit", vc, "OpenAmount")...)); diff != "" {
+		t.Errorf("after voiding and deleting the payments, bills' and vendor credit's open amounts (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"230.00", "230.00", "230.00", "230.00"}, payables(t, f)); diff != "" {
+		t.Errorf("after voiding and deleting the payments, vendor balance, A/P aging, unpaid bills, balance sheet A/P (-want +got):\n%s", diff)
+	}
+	ok(t, f, `<TxnDelRq><TxnDelType>VendorCredit</TxnDelType><TxnID>`+vc+`</TxnID></TxnDelRq>`)
+}
+
+// A company file written before the simulator recorded the links of
+// credits gets them, from its payments, when it is opened.
+func TestOpeningAnOlderFileRebuildsTheLinksOfCredits(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	invID := textAt(ok(t, f, invoiceAdd), "InvoiceRet/TxnID")
+	cmID := textAt(ok(t, f, creditMemoAdd("CM-1", "100.00")), "CreditMemoRet/TxnID")
+	ok(t, f, paymentWithCredits("R-1", "10.00", invID, setCredit(cmID, "25.00")))
+	g := reopenWithout(t, f, "credit_links")
+	if diff := cmp.Diff([]string{"Invoice 1 AMTTYPE 25.00"}, linkedOf(t, g, "CreditMemo", cmID)); diff != "" {
+		t.Errorf("the credit memo's LinkedTxn after reopening (-want +got):\n%s", diff)
+	}
+	wantStatus(t, one(t, g, `<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>`+cmID+`</TxnID></TxnDelRq>`), strconv.Itoa(stCannotDelete))
+}
+
+// sub is a - b, both amounts.
+func sub(a, b string) string { return formatCents(mustCents(a) - mustCents(b)) }
