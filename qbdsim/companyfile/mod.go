@@ -129,7 +129,10 @@ func mergeLines(out *qbxml.Node, cat string, mods []*qbxml.Node) error {
 		line := m
 		prev, ok := oldLines[id]
 		if ok && id != "-1" {
-			line = mergeLine(prev, m)
+			var err error
+			if line, err = mergeLine(prev, m); err != nil {
+				return err
+			}
 		}
 		if m.Name == "JournalLineMod" {
 			// A journal entry stores debit and credit lines; the Mod
