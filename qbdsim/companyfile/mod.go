@@ -29,6 +29,9 @@ import (
 //     a stale contact EditSequence 3200.
 //   - Transaction lines follow their own rule (see mergeLines): lines not
 //     sent are deleted, a stored TxnLineID is merged, TxnLineID -1 adds.
+//     A group line Mod (InvoiceLineGroupMod) follows it for the lines
+//     inside the group when it names any, and keeps them when it names
+//     none (see mergeLine and completeGroupLines).
 
 // mergeMod returns the stored Ret cur, of type t, with the Mod mod laid over
 // it. The result still holds Mod element names (InvoiceLineMod,
@@ -129,7 +132,10 @@ func mergeLines(out *qbxml.Node, cat string, mods []*qbxml.Node) error {
 		line := m
 		prev, ok := oldLines[id]
 		if ok && id != "-1" {
-			line = mergeLine(prev, m)
+			var err error
+			if line, err = mergeLine(prev, m); err != nil {
+				return err
+			}
 		}
 		if m.Name == "JournalLineMod" {
 			// A journal entry stores debit and credit lines; the Mod

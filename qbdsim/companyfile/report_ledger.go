@@ -427,22 +427,19 @@ func txnTotal(ret *qbxml.Node) int64 {
 	return sum
 }
 
-// lineKinds lists a transaction's posting lines, groups flattened.
+// postingLines lists a transaction's posting lines: the lines inside a
+// group line (InvoiceLineGroupRet, ItemGroupLineRet) in its place, the
+// group line itself, which only adds them up, not.
 func postingLines(ret *qbxml.Node) []*qbxml.Node {
 	var out []*qbxml.Node
 	for _, c := range ret.Children {
-		if !strings.HasSuffix(c.Name, "LineRet") {
+		if isGroupLine(c.Name) {
+			out = append(out, memberLines(c)...)
 			continue
 		}
-		if strings.Contains(c.Name, "GroupLineRet") || strings.HasSuffix(c.Name, "LineGroupRet") {
-			for _, in := range c.Children {
-				if strings.HasSuffix(in.Name, "LineRet") {
-					out = append(out, in)
-				}
-			}
-			continue
+		if strings.HasSuffix(c.Name, "LineRet") {
+			out = append(out, c)
 		}
-		out = append(out, c)
 	}
 	return out
 }

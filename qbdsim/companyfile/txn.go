@@ -26,6 +26,11 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 			return err
 		}
 	}
+	if t.Kind == kindTxn {
+		if err := f.completeGroupLines(ctx, q, t, ret, src, old); err != nil {
+			return err
+		}
+	}
 	if err := f.fillRet(ctx, q, t, model, ret); err != nil {
 		return err
 	}
@@ -262,17 +267,13 @@ func computeLines(ret *qbxml.Node) int64 {
 		if !ok || l.Name == "JournalDebitLine" || l.Name == "JournalCreditLine" || cat == "" {
 			continue
 		}
-		if strings.Contains(l.Name, "Group") {
+		if isGroupLine(l.Name) {
 			var g int64
-			for _, in := range l.Children {
-				if _, ok := lineCategory(in.Name); ok {
-					g += lineAmount(in)
-				}
+			for _, in := range memberLines(l) {
+				g += lineAmount(in)
 			}
-			if kid(l, "TotalAmount") != nil || true {
-				if model, ok := lineModel(l.Name); ok {
-					setIf(l, model, "TotalAmount", formatCents(g))
-				}
+			if model, ok := lineModel(l.Name); ok {
+				setIf(l, model, "TotalAmount", formatCents(g))
 			}
 			sum += g
 			continue

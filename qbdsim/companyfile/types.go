@@ -192,8 +192,10 @@ func refTarget(refName string, owner *objType) (ns string, types []string, ok bo
 	case "SalesRepEntityRef":
 		// A sales rep is an employee, a vendor or an other name.
 		return "Entity", []string{"Employee", "Vendor", "OtherName"}, true
-	case "ItemRef", "ItemSalesTaxRef", "ItemGroupRef", "SalesTaxItemRef":
+	case "ItemRef", "ItemSalesTaxRef", "SalesTaxItemRef":
 		return "Item", nil, true
+	case "ItemGroupRef":
+		return "Item", []string{"ItemGroup"}, true
 	case "ClassRef":
 		return "Class", nil, true
 	case "TermsRef":

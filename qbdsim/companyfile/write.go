@@ -304,15 +304,25 @@ func lineCategory(name string) (string, bool) {
 }
 
 // mergeLine lays a line Mod over the stored line. A changed quantity or rate
-// drops the stored amount so that it is computed again.
-func mergeLine(prev, m *qbxml.Node) *qbxml.Node {
+// drops the stored amount so that it is computed again. A group line Mod
+// (InvoiceLineGroupMod, ItemGroupLineMod) changes the group line's own
+// elements and merges the lines it names inside the group as a
+// transaction's lines are merged; one that names none keeps them
+// (completeGroupLines then follows a new group or quantity).
+func mergeLine(prev, m *qbxml.Node) (*qbxml.Node, error) {
 	out := prev.Clone()
+	if model, ok := contentModel(prev.Name); ok && isGroupLine(prev.Name) {
+		if err := mergeInto(out, model, m, false); err != nil {
+			return nil, err
+		}
+		out.Name = m.Name
+		return out, nil
+	}
 	out.Name = m.Name
 	if (hasKid(m, "Quantity") || hasKid(m, "Rate") || hasKid(m, "Cost")) && !hasKid(m, "Amount") {
 		removeKids(out, "Amount")
 	}
-	// Every element the line Mod holds replaces the stored one; the lines
-	// inside a group line are replaced as a whole.
+	// Every element the line Mod holds replaces the stored one.
 	for _, k := range m.Children {
 		kept := out.Children[:0]
 		for _, o := range out.Children {
@@ -322,7 +332,7 @@ func mergeLine(prev, m *qbxml.Node) *qbxml.Node {
 		}
 		out.Children = append(kept, k)
 	}
-	return out
+	return out, nil
 }
 
 // renameChildren updates the full names of the sub-elements of a renamed
