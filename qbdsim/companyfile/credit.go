@@ -3,6 +3,7 @@ package companyfile
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/qbconnect/qbconnect/qbxml"
 )
@@ -23,20 +24,31 @@ import (
 // that leaves a credit out gives it back too, as it replaces the stored
 // application. The links of credits to what they are applied to are kept
 // in credit_links (linked.go).
+//
+// An invoice applies credit memos itself with the SetCredit of InvoiceAdd
+// and InvoiceMod, as a payment of no money would: the credit lowers the
+// invoice's BalanceRemaining (its AppliedAmount counts it) and the credit
+// memo's CreditRemaining, and the two link each other. The application is
+// part of the invoice, which is the only record of it: credit_links holds
+// it with the invoice as both payer and target (payer_seq 0, as an Add
+// has no seq yet). An InvoiceMod's SetCredit applies more credit and keeps
+// what was applied before, since a credit, once applied, can be
+// unapplied only by removing the transaction that applied it (Intuit's
+// tutorial); deleting or voiding the invoice gives its credits back.
 
 // appliedCredits returns the LinkedTxn elements of the credits that src
-// (an AppliedToTxnAdd or AppliedToTxnMod with its SetCredit elements, or
-// an AppliedToTxnRet stored by an earlier version of the payment and kept
-// by a Mod) applies. Each credit must be a credit memo of
-// the payment's customer (ReceivePayment) or a vendor credit of its vendor
-// (bill payments). SetCredit's TxnLineID is not used by QuickBooks
+// (an AppliedToTxnAdd or AppliedToTxnMod with its SetCredit elements, an
+// AppliedToTxnRet stored by an earlier version of the payment and kept by
+// a Mod, or an InvoiceAdd or InvoiceMod) applies. Each credit must be a
+// credit memo of the payment's or invoice's customer (ReceivePayment,
+// Invoice) or a vendor credit of its vendor (bill payments). SetCredit's TxnLineID is not used by QuickBooks
 // Desktop, and Override is accepted and ignored.
 func appliedCredits(ctx context.Context, q querier, t *objType, src *qbxml.Node, entityID string) ([]*qbxml.Node, error) {
 	if src == nil {
 		return nil, nil
 	}
 	creditType := "CreditMemo"
-	if t.Name != "ReceivePayment" {
+	if t.Name == "BillPaymentCheck" || t.Name == "BillPaymentCreditCard" {
 		creditType = "VendorCredit"
 	}
 	var out []*qbxml.Node
@@ -172,4 +184,74 @@ func refuseIfApplied(ctx context.Context, q querier, t *objType, old *object) er
 		return qbErr(stCannotDelete, "The %s %q cannot be deleted or voided because it is applied to other transactions.", t.Name, old.refNumber)
 	}
 	return nil
+}
+
+// applyInvoiceCredits applies the credit memos that the SetCredit elements
+// of src (an InvoiceAdd, or an InvoiceMod merged with the stored invoice)
+// name to the invoice o, of which open is still to pay, and returns how
+// much they take off it. No more than is open can be applied (3210). The
+// credits stay with the invoice's customer: an invoice that applies
+// credits cannot change customer (3210).
+func (f *File) applyInvoiceCredits(ctx context.Context, q querier, t *objType, src *qbxml.Node, o, old *object, open int64) (int64, error) {
+	if old != nil && old.entityID != o.entityID {
+		var n int
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM credit_links WHERE payer_id = ?`, old.id).Scan(&n); err != nil {
+			return 0, err
+		}
+		if n > 0 {
+			return 0, qbErr(stInvalidValue, "The customer of the invoice %q cannot change: it applies credit memos of its customer.", old.refNumber)
+		}
+	}
+	credits, err := appliedCredits(ctx, q, t, src, o.entityID)
+	if err != nil {
+		return 0, err
+	}
+	sum := creditsApplied(&qbxml.Node{Children: credits})
+	if sum > open {
+		return 0, qbErr(stInvalidValue, "The \"AppliedAmount\" field has an invalid value %q. QuickBooks error message: You cannot apply more than the amount due (%s).", formatCents(sum), formatCents(open))
+	}
+	for _, c := range credits {
+		id, amount := textAt(c, "TxnID"), -mustCents(textAt(c, "Amount"))
+		if err := f.useCredit(ctx, q, id, amount); err != nil {
+			return 0, err
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO credit_links(credit_id, target_id, payer_seq, payer_id, amount) VALUES (?, ?, 0, ?, ?)
+			ON CONFLICT(credit_id, target_id, payer_seq) DO UPDATE SET amount = amount + excluded.amount`, id, o.id, o.id, amount); err != nil {
+			return 0, fmt.Errorf("companyfile: link credit %s to %s: %w", id, o.id, err)
+		}
+	}
+	return sum, nil
+}
+
+// returnInvoiceCredits gives back the credits that the invoice id applied
+// itself, when it is deleted or voided.
+func (f *File) returnInvoiceCredits(ctx context.Context, q querier, id string) error {
+	rows, err := q.QueryContext(ctx, `SELECT credit_id, amount FROM credit_links WHERE payer_id = ? AND target_id = ?`, id, id)
+	if err != nil {
+		return err
+	}
+	type applied struct {
+		credit string
+		amount int64
+	}
+	var all []applied
+	for rows.Next() {
+		var a applied
+		if err := rows.Scan(&a.credit, &a.amount); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, a := range all {
+		if err := f.useCredit(ctx, q, a.credit, -a.amount); err != nil && !errors.Is(err, errNoObject) {
+			return err
+		}
+	}
+	_, err = q.ExecContext(ctx, `DELETE FROM credit_links WHERE payer_id = ?`, id)
+	return err
 }

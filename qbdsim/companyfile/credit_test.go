@@ -416,3 +416,155 @@ func TestOpeningAnOlderFileRebuildsTheLinksOfCredits(t *testing.T) {
 
 // sub is a - b, both amounts.
 func sub(a, b string) string { return formatCents(mustCents(a) - mustCents(b)) }
+
+// invoiceWithCredits is invoiceAdd (664.50 to Acme Corp) applying credits
+// (SetCredit elements), which come before the lines in InvoiceAdd.
+func invoiceWithCredits(credits ...string) string {
+	return strings.Replace(invoiceAdd, `<InvoiceLineAdd>`, strings.Join(credits, "")+`<InvoiceLineAdd>`, 1)
+}
+
+// An invoice applies credit memos itself with InvoiceAdd's SetCredit: the
+// credit lowers the invoice's BalanceRemaining (its AppliedAmount counts
+// it) and the credit memo's CreditRemaining, moves no balance, and the
+// two link each other, as when a payment applies the credit; the response
+// reports the lower balance, not the links. An InvoiceMod's SetCredit
+// applies more credit and keeps what was applied, since once applied a
+// credit is unapplied only by removing what applied it; deleting or
+// voiding the invoice gives its credits back. Sources: Conductor's
+// QuickBooks Desktop API, generated from Intuit's descriptions: InvoiceAdd
+// and InvoiceMod's SetCredit are "credit memos to apply to this invoice,
+// reducing its balance", which link the invoice and the credit memos,
+// links that the response does not return and IncludeLinkedTxns does
+// (conductor-is/quickbooks-desktop-python,
+// src/conductor/types/qbd/invoice_create_params.py); Intuit's tutorial
+// (the comment at the top of this file): an applied credit cannot be
+// modified, only unapplied by deleting the transaction. Not established:
+// that InvoiceMod's SetCredit adds to what was applied rather than
+// replacing it (the simulator's reading of the tutorial), and that
+// deleting or voiding the invoice gives the credit back rather than being
+// refused.
+func TestAnInvoiceAppliesCreditMemosWithSetCredit(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	cm1 := textAt(ok(t, f, creditMemoAdd("CM-1", "100.00")), "CreditMemoRet/TxnID")
+	cm2 := textAt(ok(t, f, creditMemoAdd("CM-2", "50.00")), "CreditMemoRet/TxnID")
+	remaining := func() []string {
+		t.Helper()
+		var out []string
+		for _, id := range []string{cm1, cm2} {
+			out = append(out, textAt(ok(t, f, `<CreditMemoQueryRq><TxnID>`+id+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet/CreditRemaining"))
+		}
+		return out
+	}
+
+	inv := kid(ok(t, f, invoiceWithCredits(setCredit(cm1, "60.00"))), "InvoiceRet")
+	invID := textAt(inv, "TxnID")
+	if diff := cmp.Diff([]string{"-60.00", "604.50", "false"}, texts(inv, "AppliedAmount", "BalanceRemaining", "IsPaid")); diff != "" {
+		t.Errorf("invoice's applied amount, balance and IsPaid (-want +got):\n%s", diff)
+	}
+	if got := kid(inv, "LinkedTxn"); got != nil {
+		t.Errorf("the InvoiceAdd response reports a link: %s", marshalNode(got))
+	}
+	if diff := cmp.Diff([]string{"40.00", "50.00"}, remaining()); diff != "" {
+		t.Errorf("credits remaining (-want +got):\n%s", diff)
+	}
+	// 664.50 invoiced, 150.00 credited: the credit moved nothing.
+	if diff := cmp.Diff([]string{"514.50", "514.50", "514.50", "514.50"}, receivables(t, f)); diff != "" {
+		t.Errorf("balance, A/R aging, open invoices, balance sheet A/R (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"CreditMemo CM-1 AMTTYPE -60.00"}, linkedOf(t, f, "Invoice", invID)); diff != "" {
+		t.Errorf("invoice's LinkedTxn (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Invoice 1 AMTTYPE 60.00"}, linkedOf(t, f, "CreditMemo", cm1)); diff != "" {
+		t.Errorf("credit memo's LinkedTxn (-want +got):\n%s", diff)
+	}
+	wantStatus(t, one(t, f, `<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>`+cm1+`</TxnID></TxnDelRq>`), strconv.Itoa(stCannotDelete))
+
+	// More of a credit than is left, more than the invoice has open,
+	// another customer's credit: refused, nothing kept.
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Globex</Name></CustomerAdd></CustomerAddRq>`)
+	other := textAt(ok(t, f, `<CreditMemoAddRq><CreditMemoAdd><CustomerRef><FullName>Globex</FullName></CustomerRef>
+		<CreditMemoLineAdd><ItemRef><FullName>Consulting</FullName></ItemRef><Amount>50.00</Amount></CreditMemoLineAdd></CreditMemoAdd></CreditMemoAddRq>`), "CreditMemoRet/TxnID")
+	big := textAt(ok(t, f, creditMemoAdd("CM-3", "700.00")), "CreditMemoRet/TxnID")
+	for _, c := range []struct {
+		name, credit string
+		status       int
+	}{
+		{"more than is left", setCredit(cm1, "40.01"), stInvalidValue},
+		{"more than is open", setCredit(big, "604.51"), stInvalidValue},
+		{"another customer's credit", setCredit(other, "10.00"), stInvalidRef},
+	} {
+		wantStatus(t, one(t, f, modRq("Invoice", inv, c.credit)), strconv.Itoa(c.status))
+		if diff := cmp.Diff([]string{"40.00", "50.00"}, remaining()); diff != "" {
+			t.Errorf("%s: credits remaining after the refusal (-want +got):\n%s", c.name, diff)
+		}
+	}
+	wantStatus(t, one(t, f, invoiceWithCredits(setCredit(cm1, "40.01"))), strconv.Itoa(stInvalidValue))
+	if diff := cmp.Diff([]string{"40.00", "50.00"}, remaining()); diff != "" {
+		t.Errorf("after a refused InvoiceAdd, credits remaining (-want +got):\n%s", diff)
+	}
+
+	// An InvoiceMod applies the rest of CM-1 and all of CM-2 and keeps
+	// the 60.00 applied before; a Mod without SetCredit keeps them all.
+	inv = modOK(t, f, "Invoice", inv, setCredit(cm1, "40.00")+setCredit(cm2, "50.00"))
+	inv = modOK(t, f, "Invoice", inv, `<Memo>credited</Memo>`)
+	if diff := cmp.Diff([]string{"-150.00", "514.50"}, texts(inv, "AppliedAmount", "BalanceRemaining")); diff != "" {
+		t.Errorf("after the InvoiceMod, invoice's applied amount and balance (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"0.00", "0.00"}, remaining()); diff != "" {
+		t.Errorf("after the InvoiceMod, credits remaining (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"CreditMemo CM-1 AMTTYPE -100.00", "CreditMemo CM-2 AMTTYPE -50.00"}, linkedOf(t, f, "Invoice", invID)); diff != "" {
+		t.Errorf("after the InvoiceMod, invoice's LinkedTxn (-want +got):\n%s", diff)
+	}
+	// Still 664.50 less 150.00, and now CM-3's 700.00 (Globex's 50.00 of
+	// credit counts in the company's totals).
+	if diff := cmp.Diff([]string{"-185.50", "-185.50", "-235.50", "-235.50"}, receivables(t, f)); diff != "" {
+		t.Errorf("after the InvoiceMod, balance, A/R aging, open invoices, balance sheet A/R (-want +got):\n%s", diff)
+	}
+	// The credits stay with their customer: the invoice cannot change
+	// customer.
+	wantStatus(t, one(t, f, modRq("Invoice", inv, `<CustomerRef><FullName>Globex</FullName></CustomerRef>`)), strconv.Itoa(stInvalidValue))
+	// The invoice's lines cannot fall below what is applied to it.
+	line := `<InvoiceLineMod><TxnLineID>` + textAt(kids(inv, "InvoiceLineRet")[0], "TxnLineID") + `</TxnLineID><ItemRef><FullName>Consulting</FullName></ItemRef><Amount>100.00</Amount></InvoiceLineMod>`
+	wantStatus(t, one(t, f, modRq("Invoice", inv, line)), strconv.Itoa(stInvalidValue))
+
+	// Voiding one invoice and deleting another give their credits back.
+	ok(t, f, `<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>`+invID+`</TxnID></TxnVoidRq>`)
+	if diff := cmp.Diff([]string{"100.00", "50.00"}, remaining()); diff != "" {
+		t.Errorf("after voiding the invoice, credits remaining (-want +got):\n%s", diff)
+	}
+	if got := linkedOf(t, f, "CreditMemo", cm1); got != nil {
+		t.Errorf("after voiding the invoice, the credit memo still links: %v", got)
+	}
+	second := textAt(ok(t, f, invoiceWithCredits(setCredit(cm2, "50.00"))), "InvoiceRet/TxnID")
+	ok(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+second+`</TxnID></TxnDelRq>`)
+	if diff := cmp.Diff([]string{"100.00", "50.00"}, remaining()); diff != "" {
+		t.Errorf("after deleting the second invoice, credits remaining (-want +got):\n%s", diff)
+	}
+	// Acme Corp is left with its three credit memos.
+	if diff := cmp.Diff([]string{"-850.00/-850.00"}, balances(t, f, "Customer", "Acme Corp")); diff != "" {
+		t.Errorf("Acme Corp's balance (-want +got):\n%s", diff)
+	}
+	ok(t, f, `<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>`+cm1+`</TxnID></TxnDelRq>`)
+}
+
+// A payment cannot be applied over an invoice's own credits: what the
+// invoice's credits took off its balance is no longer open, and an
+// invoice that payments pay still cannot be deleted.
+func TestAPaymentPaysWhatAnInvoicesCreditsLeaveOpen(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	cm := textAt(ok(t, f, creditMemoAdd("CM-1", "100.00")), "CreditMemoRet/TxnID")
+	invID := textAt(ok(t, f, invoiceWithCredits(setCredit(cm, "100.00"))), "InvoiceRet/TxnID")
+	wantStatus(t, one(t, f, paymentWithCredits("R-1", "564.51", invID)), strconv.Itoa(stInvalidValue))
+	pay := kid(ok(t, f, paymentWithCredits("R-1", "564.50", invID)), "ReceivePaymentRet")
+	if got := textAt(pay, "AppliedToTxnRet/BalanceRemaining"); got != "564.50" {
+		t.Errorf("the payment's BalanceRemaining before it %s, want 564.50", got)
+	}
+	inv := kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+invID+`</TxnID></InvoiceQueryRq>`), "InvoiceRet")
+	if diff := cmp.Diff([]string{"-664.50", "0.00", "true"}, texts(inv, "AppliedAmount", "BalanceRemaining", "IsPaid")); diff != "" {
+		t.Errorf("invoice paid by its credit and the payment (-want +got):\n%s", diff)
+	}
+	wantStatus(t, one(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+invID+`</TxnID></TxnDelRq>`), strconv.Itoa(stCannotDelete))
+}

@@ -13,9 +13,10 @@ import (
 // the links table, and which credits (credit memos, vendor credits) they
 // apply to them with SetCredit in the credit_links table: insertLinks when
 // a payment is written, a delete when it is modified, deleted or voided
-// (revertEffects). From them come the LinkedTxn elements of
-// IncludeLinkedTxns and the refusal to delete or void a paid invoice or
-// bill, or an applied credit. The links of item receipts, bills and
+// (revertEffects). An invoice's own SetCredit is in credit_links too,
+// with the invoice as payer (applyInvoiceCredits, credit.go). From them
+// come the LinkedTxn elements of IncludeLinkedTxns and the refusal to
+// delete or void a paid invoice or bill, or an applied credit. The links of item receipts, bills and
 // invoices to the purchase and sales orders they receive or invoice
 // (order_links, orders.go) are LinkedTxn too, on both sides.
 //
@@ -24,11 +25,15 @@ import (
 
 // insertLinks records the transactions the payment o (stored, with its seq)
 // is applied to, and the credits it applies to them, from the
-// AppliedToTxnRet of its Ret. A payment that only applies credits to a
-// transaction (its Amount 0.00) links the credit to it, not itself.
+// AppliedToTxnRet of its Ret. The payment links by the money it pays and
+// the discount it gives (discount.go), so that the LinkedTxn of an
+// invoice add up to its AppliedAmount (the simulator's choice: Intuit
+// documents no LinkedTxn amount for a discount). A payment that only
+// applies credits to a transaction (no money, no discount) links the
+// credit to it, not itself.
 func insertLinks(ctx context.Context, q querier, o *object, ret *qbxml.Node) error {
 	for _, a := range kids(ret, "AppliedToTxnRet") {
-		target, amount := textAt(a, "TxnID"), mustCents(textAt(a, "Amount"))
+		target, amount := textAt(a, "TxnID"), mustCents(textAt(a, "Amount"))+discountGiven(a)
 		credits := kids(a, "LinkedTxn")
 		for _, c := range credits {
 			if _, err := q.ExecContext(ctx, `INSERT INTO credit_links(credit_id, target_id, payer_seq, payer_id, amount) VALUES (?, ?, ?, ?, ?)
@@ -50,10 +55,11 @@ func insertLinks(ctx context.Context, q querier, o *object, ret *qbxml.Node) err
 }
 
 // rebuildLinks fills the links and credit_links tables from every stored
-// payment.
+// payment. The credits that invoices apply themselves are recorded only
+// in credit_links (credit.go) and stay.
 func rebuildLinks(ctx context.Context, q querier) error {
-	for _, table := range []string{"links", "credit_links"} {
-		if _, err := q.ExecContext(ctx, `DELETE FROM `+table); err != nil {
+	for _, del := range []string{`DELETE FROM links`, `DELETE FROM credit_links WHERE payer_id <> target_id`} {
+		if _, err := q.ExecContext(ctx, del); err != nil {
 			return err
 		}
 	}

@@ -51,6 +51,7 @@ func mergeInto(out *qbxml.Node, t *qbxml.ElementType, mod *qbxml.Node, top bool)
 	lines := map[string][]*qbxml.Node{}
 	var lineOrder []string
 	replaced := map[string]bool{} // repeated elements whose stored list is dropped, by Ret name
+	extras := map[string]bool{}   // elements not in the Ret, by name, once the Mod's first is laid over
 	for _, m := range mod.Children {
 		if top {
 			switch m.Name {
@@ -68,8 +69,12 @@ func mergeInto(out *qbxml.Node, t *qbxml.ElementType, mod *qbxml.Node, top bool)
 		c := retChild(t, m.Name)
 		if c == nil {
 			// Not part of the Ret (BarCode, SetCredit): the builder
-			// ignores it, the type hooks may read it.
-			removeKids(out, m.Name)
+			// ignores it, the type hooks may read it. A repeated one
+			// (SetCredit) keeps all its occurrences.
+			if !extras[m.Name] {
+				removeKids(out, m.Name)
+				extras[m.Name] = true
+			}
 			out.Children = append(out.Children, m)
 			continue
 		}

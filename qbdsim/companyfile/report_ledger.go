@@ -26,8 +26,9 @@ import (
 //     the item's expense (or inventory asset) account, and the header
 //     account (A/P, the bank, the card) takes the balancing amount.
 //   - ReceivePayment debits its deposit account (Undeposited Funds when
-//     none) and credits A/R; bill payments debit A/P and credit the bank or
-//     card; deposits debit the bank and credit each line's account
+//     none) and the discount account of each discount it gives, and
+//     credits A/R; bill payments debit A/P and credit the bank or card and
+//     the discount account of each discount; deposits debit the bank and credit each line's account
 //     (Undeposited Funds for deposited payments); journal entries and
 //     transfers post as written.
 //   - Statement charges post like a one-line invoice; credit card refunds
@@ -488,6 +489,19 @@ func (l *ledger) derive(t *ledgerTxn) []posting {
 		}
 		add(acct, -sum, nil)
 	}
+	// discounts posts the discounts a payment gives (discount.go) to
+	// their accounts, with their classes: debits (sign 1) for a
+	// customer's, credits (-1) for a vendor's; A/R or A/P takes the other
+	// side with the payment's balance.
+	discounts := func(sign int64, def string) {
+		for _, a := range kids(ret, "AppliedToTxnRet") {
+			n := len(out)
+			add(l.accountOr(l.ref(a, "DiscountAccountRef", "Account"), def), sign*discountGiven(a), nil)
+			if c := l.ref(a, "DiscountClassRef", "Class"); c != "" && len(out) > n {
+				out[n].class = c
+			}
+		}
+	}
 	switch t.typ {
 	case "Invoice", "SalesReceipt", "CreditMemo":
 		sign := int64(-1) // income is a credit
@@ -543,6 +557,7 @@ func (l *ledger) derive(t *ledgerTxn) []posting {
 		}
 	case "ReceivePayment":
 		add(l.accountOr(l.ref(ret, "DepositToAccountRef", "Account"), l.undeposited), mustCents(textAt(ret, "TotalAmount")), nil)
+		discounts(1, l.expense)
 		balance(l.accountOr(l.ref(ret, "ARAccountRef", "Account"), l.ar))
 	case "BillPaymentCheck", "BillPaymentCreditCard":
 		src := "BankAccountRef"
@@ -550,6 +565,7 @@ func (l *ledger) derive(t *ledgerTxn) []posting {
 			src = "CreditCardAccountRef"
 		}
 		add(l.accountOr(l.ref(ret, src, "Account"), l.ap), -mustCents(textAt(ret, "Amount")), nil)
+		discounts(-1, l.income)
 		balance(l.accountOr(l.ref(ret, "APAccountRef", "Account"), l.ap))
 	case "Deposit":
 		for _, line := range kids(ret, "DepositLineRet") {
@@ -648,7 +664,10 @@ func (l *ledger) cashPostings(t *ledgerTxn, perTxn map[string][]posting) []posti
 		out = append(out, p)
 	}
 	for _, ap := range kids(t.ret, "AppliedToTxnRet") {
-		paid := mustCents(textAt(ap, "Amount"))
+		// A discount settles its part of the invoice or bill as money
+		// does: that part's income or expense is recognised, and the
+		// discount's own posting (kept above) offsets it.
+		paid := mustCents(textAt(ap, "Amount")) + discountGiven(ap)
 		target := l.txnByID[textAt(ap, "TxnID")]
 		// A journal entry posts the same on either basis: what pays it
 		// stays on A/R.

@@ -136,6 +136,11 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 			if paid > total {
 				return qbErr(stInvalidValue, "The invoice total %s is less than the %s already paid.", formatCents(total), formatCents(paid))
 			}
+			credited, err := f.applyInvoiceCredits(ctx, q, t, src, o, old, total-paid)
+			if err != nil {
+				return err
+			}
+			paid += credited
 			setIf(ret, model, "AppliedAmount", formatCents(-paid))
 			setIf(ret, model, "BalanceRemaining", formatCents(total-paid))
 			setIf(ret, model, "IsPaid", boolText(total-paid == 0))
@@ -404,8 +409,8 @@ func (f *File) dueDate(ctx context.Context, q querier, termsID, txnDate string) 
 }
 
 // completePayment fills the applied-to lines of a customer or bill payment
-// from the transactions they pay and the credits they apply (credit.go),
-// and checks the amounts.
+// from the transactions they pay, the credits they apply (credit.go) and
+// the discounts they give (discount.go), and checks the amounts.
 func (f *File) completePayment(ctx context.Context, q querier, t *objType, model *qbxml.ElementType, ret, src *qbxml.Node, o *object) error {
 	applied := kids(ret, "AppliedToTxnRet")
 	var srcApplied []*qbxml.Node
@@ -473,6 +478,10 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 		if len(credits) > 0 && target.typ != wantType {
 			return qbErr(stInvalidValue, "A credit can be applied to an invoice or a bill only, not to the %s %q.", target.typ, id)
 		}
+		discount, err := paymentDiscount(t, a, target, wantType)
+		if err != nil {
+			return err
+		}
 		a.Children = nil
 		a.Children = append(a.Children, qbxml.NewText("TxnID", target.id), qbxml.NewText("TxnType", target.typ), qbxml.NewText("TxnDate", target.txnDate))
 		if target.refNumber != "" {
@@ -487,6 +496,7 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 		}
 		setOrdered(a, lineModel, "BalanceRemaining", formatCents(bal))
 		setOrdered(a, lineModel, "Amount", formatCents(amt))
+		a.Children = append(a.Children, discount...)
 		a.Children = append(a.Children, credits...)
 		sum += amt
 	}
@@ -547,7 +557,7 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 	switch t.Name {
 	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
 		for _, a := range kids(ret, "AppliedToTxnRet") {
-			if err := f.adjustPaid(ctx, q, textAt(a, "TxnID"), mustCents(textAt(a, "Amount"))+creditsApplied(a)); err != nil {
+			if err := f.adjustPaid(ctx, q, textAt(a, "TxnID"), settled(a)); err != nil {
 				return err
 			}
 		}
@@ -627,7 +637,7 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 			return err
 		}
 		for _, a := range kids(ret, "AppliedToTxnRet") {
-			if err := f.adjustPaid(ctx, q, textAt(a, "TxnID"), -mustCents(textAt(a, "Amount"))-creditsApplied(a)); err != nil && !errors.Is(err, errNoObject) {
+			if err := f.adjustPaid(ctx, q, textAt(a, "TxnID"), -settled(a)); err != nil && !errors.Is(err, errNoObject) {
 				return err
 			}
 		}
@@ -686,6 +696,9 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 			if err := refuseIfPaid(ctx, q, t, old); err != nil {
 				return err
 			}
+			if err := f.returnInvoiceCredits(ctx, q, old.id); err != nil {
+				return err
+			}
 		}
 	case "CreditMemo", "VendorCredit":
 		if removing {
@@ -715,11 +728,12 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 	return nil
 }
 
-// refuseIfPaid refuses to delete or void a transaction that payments or
-// credits are applied to.
+// refuseIfPaid refuses to delete or void a transaction that payments, or
+// credits that payments apply, are applied to. The credits an invoice
+// applies itself go with it (returnInvoiceCredits).
 func refuseIfPaid(ctx context.Context, q querier, t *objType, old *object) error {
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM links WHERE target_id = ?) + (SELECT COUNT(*) FROM credit_links WHERE target_id = ?)`, old.id, old.id).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM links WHERE target_id = ?) + (SELECT COUNT(*) FROM credit_links WHERE target_id = ? AND payer_id <> target_id)`, old.id, old.id).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
@@ -729,8 +743,8 @@ func refuseIfPaid(ctx context.Context, q querier, t *objType, old *object) error
 }
 
 // adjustPaid adds delta to what has been paid on an invoice or bill, by
-// payments and by the credits they apply: an invoice's AppliedAmount is
-// both.
+// payments, the credits they apply and the discounts they give: an
+// invoice's AppliedAmount is all three.
 func (f *File) adjustPaid(ctx context.Context, q querier, id string, delta int64) error {
 	o, err := getObjectByID(ctx, q, id)
 	if err != nil {
