@@ -32,6 +32,25 @@ func qbErr(code int, format string, args ...any) error {
 	return &qbError{status{Code: code, Severity: "Error", Message: fmt.Sprintf(format, args...)}}
 }
 
+// unknownID is the answer to a Mod, ListDel, TxnDel or TxnVoid whose ID
+// names no object of the request's type; lookupErr is the error of looking
+// the ID up. An ID QuickBooks does not hold is 3120, "Object ... specified
+// in the request cannot be found", the answer developers report for an ID
+// deleted in QuickBooks. An empty ID, or one of an object of another type,
+// stays 3000, "The given object ID ... is invalid" (unverified for another
+// type: no report found).
+func unknownID(lookupErr error, id, field string) error {
+	if errors.Is(lookupErr, errNoObject) && id != "" {
+		return objectNotFound(id)
+	}
+	return qbErr(stInvalidID, "The given object ID %q in the field %q is invalid.", id, field)
+}
+
+// objectNotFound is status 3120 for an ID that QuickBooks does not hold.
+func objectNotFound(id string) error {
+	return qbErr(stNotFound, "Object %q specified in the request cannot be found.", id)
+}
+
 // Status codes the processor uses (intuit-sdk.md §4.5).
 const (
 	stNoMatch         = 1

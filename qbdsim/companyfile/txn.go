@@ -446,6 +446,11 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 		// A customer's payment also pays a journal entry's debits to A/R
 		// for that customer (journal.go).
 		journal := err == nil && target.typ == "JournalEntry" && t.Name == "ReceivePayment"
+		if errors.Is(err, errNoObject) && id != "" {
+			// A payment applied to a transaction QuickBooks does not hold
+			// (deleted there, say) is 3120, as for a Mod of one.
+			return objectNotFound(id)
+		}
 		if errors.Is(err, errNoObject) || (err == nil && !journal && (target.typ != wantType || target.entityID != o.entityID)) {
 			return qbErr(stInvalidRef, "There is an invalid reference to QuickBooks %s %q in the %s.", wantType, id, t.Name)
 		}

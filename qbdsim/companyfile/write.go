@@ -208,7 +208,7 @@ func (f *File) mod(ctx context.Context, rq *request, rs *response, t *objType) e
 	err := f.writeTx(ctx, func(tx *sql.Tx) error {
 		old, err := getObjectByID(ctx, tx, id)
 		if errors.Is(err, errNoObject) || (err == nil && old.typ != t.Name) {
-			return qbErr(stInvalidID, "The given object ID %q in the field %q is invalid.", id, idName)
+			return unknownID(err, id, idName)
 		}
 		if err != nil {
 			return err
@@ -395,7 +395,7 @@ func (f *File) del(ctx context.Context, rq *request, rs *response) error {
 		var err error
 		o, err = getObjectByID(ctx, tx, id)
 		if errors.Is(err, errNoObject) || (err == nil && o.typ != t.Name) {
-			return qbErr(stInvalidID, "The given object ID %q in the field %q is invalid.", id, idName)
+			return unknownID(err, id, idName)
 		}
 		if err != nil {
 			return err
@@ -487,7 +487,7 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 		var err error
 		o, err = getObjectByID(ctx, tx, id)
 		if errors.Is(err, errNoObject) || (err == nil && o.typ != t.Name) {
-			return qbErr(stInvalidID, "The given object ID %q in the field %q is invalid.", id, "TxnID")
+			return unknownID(err, id, "TxnID")
 		}
 		if err != nil {
 			return err

@@ -1,0 +1,134 @@
+package companyfile
+
+import (
+	"strings"
+	"testing"
+)
+
+// Sources named in the rows below:
+//
+//   - INTUIT-CODES: Intuit, "Status codes in response messages"
+//     (developer.intuit.com/app/developer/qbdesktop/docs/develop/
+//     exploring-the-quickbooks-desktop-sdk/status-codes-in-response-messages):
+//     code 1 (Info) for a query that matches nothing, 500 (Warn) for a
+//     query naming an object QuickBooks does not hold, 3000 for an
+//     invalid object ID.
+//   - BUILDERPRIME-KB: help.builderprime.com, "Managing the QuickBooks
+//     Export Queue / Common Errors": QuickBooks answers `Object "<TxnID>"
+//     specified in the request cannot be found.` for a payment naming an
+//     invoice deleted in QuickBooks, and `The given object ID "" in the
+//     field "list id" is invalid.` for an empty ID.
+//   - CONSOLIBYTE: quickbooks-php files 3120 with the "cannot be found"
+//     answers and retries 3200 for an out-of-date EditSequence
+//     (shared/reference/intuit-sdk.md §4.5).
+//   - QB-3140: a QuickBooks answer quoted in a qbwc integration
+//     ("There is an invalid reference to QuickBooks Item "…" in the
+//     SalesOrder line. … The specified record does not exist in the
+//     list.") and ayssoftware's KB (intuit-sdk.md §4.5): a reference by
+//     name or ListID to a list element QuickBooks does not hold is 3140.
+//
+// Rows marked UNVERIFIED keep the simulator's answer: no source says what
+// QuickBooks answers there.
+
+// A request that refers to an object QuickBooks does not hold, by a Ref,
+// by the ID a Mod, Del or Void names, or by a query's IDs, is answered
+// with the status code and severity QuickBooks gives it.
+func TestReferencesToUnknownObjectsAnswerQuickBooksStatus(t *testing.T) {
+	f, _ := newTestFile(t)
+	custID := addCustomerAndItems(t, f)
+	inv := kid(ok(t, f, invoiceAdd), "InvoiceRet")
+	invID, invSeq := textAt(inv, "TxnID"), textAt(inv, "EditSequence")
+	cust := kid(ok(t, f, `<CustomerQueryRq><ListID>`+custID+`</ListID></CustomerQueryRq>`), "CustomerRet")
+	custSeq := textAt(cust, "EditSequence")
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Other Co</Name></CustomerAdd></CustomerAddRq>`)
+	otherInv := textAt(ok(t, f, strings.Replace(invoiceAdd, `<FullName>Acme Corp</FullName>`, `<FullName>Other Co</FullName>`, 1)), "InvoiceRet/TxnID")
+	vendorID := textAt(ok(t, f, `<VendorAddRq><VendorAdd><Name>Paper Co</Name></VendorAdd></VendorAddRq>`), "VendorRet/ListID")
+	ok(t, f, `<VendorAddRq><VendorAdd><Name>Ink Co</Name></VendorAdd></VendorAddRq>`)
+	billOf := func(vendor string) string {
+		return textAt(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>`+vendor+`</FullName></VendorRef><TxnDate>2025-02-01</TxnDate>
+			<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>40.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`), "BillRet/TxnID")
+	}
+	billID, inkBill := billOf("Paper Co"), billOf("Ink Co")
+	deleted := textAt(ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Gone Co</Name></CustomerAdd></CustomerAddRq>`), "CustomerRet/ListID")
+	ok(t, f, `<ListDelRq><ListDelType>Customer</ListDelType><ListID>`+deleted+`</ListID></ListDelRq>`)
+	const unknown = "80000FFF-1700000000"
+
+	payment := func(txnID string) string {
+		return `<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-05</TxnDate><TotalAmount>10.00</TotalAmount>
+			<AppliedToTxnAdd><TxnID>` + txnID + `</TxnID><PaymentAmount>10.00</PaymentAmount></AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>`
+	}
+	billPayment := func(txnID string) string {
+		return `<BillPaymentCheckAddRq><BillPaymentCheckAdd><PayeeEntityRef><FullName>Paper Co</FullName></PayeeEntityRef><BankAccountRef><FullName>Checking</FullName></BankAccountRef><RefNumber>101</RefNumber>
+			<AppliedToTxnAdd><TxnID>` + txnID + `</TxnID><PaymentAmount>10.00</PaymentAmount></AppliedToTxnAdd></BillPaymentCheckAdd></BillPaymentCheckAddRq>`
+	}
+	customerMod := func(listID, seq string) string {
+		return `<CustomerModRq><CustomerMod><ListID>` + listID + `</ListID><EditSequence>` + seq + `</EditSequence><Phone>555</Phone></CustomerMod></CustomerModRq>`
+	}
+	invoiceMod := func(txnID, seq string) string {
+		return `<InvoiceModRq><InvoiceMod><TxnID>` + txnID + `</TxnID><EditSequence>` + seq + `</EditSequence><Memo>x</Memo></InvoiceMod></InvoiceModRq>`
+	}
+
+	cases := []struct {
+		name     string
+		request  string
+		code     string
+		severity string
+		message  string // a part of statusMessage, when the wording is known
+	}{
+		// References in an Add (QB-3140).
+		{"CustomerRef naming no customer", strings.Replace(invoiceAdd, `<FullName>Acme Corp</FullName>`, `<FullName>Nobody</FullName>`, 1), "3140", "Error", `There is an invalid reference to QuickBooks Customer "Nobody" in the Invoice`},
+		{"CustomerRef by an unknown ListID", strings.Replace(invoiceAdd, `<FullName>Acme Corp</FullName>`, `<ListID>`+unknown+`</ListID>`, 1), "3140", "Error", `invalid reference to QuickBooks Customer "` + unknown + `"`},
+		{"ItemRef naming no item", strings.Replace(invoiceAdd, `<FullName>Widget</FullName>`, `<FullName>No Such Item</FullName>`, 1), "3140", "Error", `"No Such Item"`},
+		{"CustomerRef naming a deleted customer", strings.Replace(invoiceAdd, `<FullName>Acme Corp</FullName>`, `<ListID>`+deleted+`</ListID>`, 1), "3140", "Error", ""},
+		// UNVERIFIED: a Ref naming an element of another list.
+		{"VendorRef naming a customer", `<BillAddRq><BillAdd><VendorRef><ListID>` + custID + `</ListID></VendorRef><ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>1.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`, "3140", "Error", ""},
+
+		// A payment applied to a transaction QuickBooks does not hold
+		// (BUILDERPRIME-KB for the wording, CONSOLIBYTE for the code).
+		{"payment applied to an unknown invoice", payment(unknown), "3120", "Error", `Object "` + unknown + `" specified in the request cannot be found.`},
+		{"bill payment applied to an unknown bill", billPayment(unknown), "3120", "Error", `Object "` + unknown + `" specified in the request cannot be found.`},
+		// UNVERIFIED: a transaction of another customer or vendor, or of
+		// another type.
+		{"payment applied to another customer's invoice", payment(otherInv), "3140", "Error", ""},
+		{"payment applied to a bill", payment(billID), "3140", "Error", ""},
+		{"bill payment applied to another vendor's bill", billPayment(inkBill), "3140", "Error", ""},
+
+		// A Mod, Del or Void naming an ID QuickBooks does not hold
+		// (BUILDERPRIME-KB, CONSOLIBYTE).
+		{"CustomerMod of an unknown ListID", customerMod(unknown, custSeq), "3120", "Error", `Object "` + unknown + `" specified in the request cannot be found.`},
+		{"CustomerMod of a deleted customer", customerMod(deleted, "1"), "3120", "Error", ""},
+		{"InvoiceMod of an unknown TxnID", invoiceMod(unknown, invSeq), "3120", "Error", `Object "` + unknown + `" specified in the request cannot be found.`},
+		{"ListDel of an unknown ListID", `<ListDelRq><ListDelType>Customer</ListDelType><ListID>` + unknown + `</ListID></ListDelRq>`, "3120", "Error", ""},
+		{"TxnDel of an unknown TxnID", `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>` + unknown + `</TxnID></TxnDelRq>`, "3120", "Error", ""},
+		{"TxnVoid of an unknown TxnID", `<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>` + unknown + `</TxnID></TxnVoidRq>`, "3120", "Error", ""},
+		// An empty ID is invalid (BUILDERPRIME-KB, INTUIT-CODES 3000).
+		{"CustomerMod of an empty ListID", customerMod("", custSeq), "3000", "Error", `The given object ID "" in the field "ListID" is invalid.`},
+		// UNVERIFIED: an ID of an object of another type.
+		{"CustomerMod of a vendor's ListID", customerMod(vendorID, custSeq), "3000", "Error", ""},
+		{"TxnDel naming a bill as an invoice", `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>` + billID + `</TxnID></TxnDelRq>`, "3000", "Error", ""},
+
+		// An out-of-date EditSequence (CONSOLIBYTE).
+		{"CustomerMod with an old EditSequence", customerMod(custID, "1"), "3200", "Error", ""},
+		{"InvoiceMod with an old EditSequence", invoiceMod(invID, "1"), "3200", "Error", ""},
+
+		// Queries (INTUIT-CODES): an ID QuickBooks does not hold is 500,
+		// a filter matching nothing is 1.
+		{"query by an unknown ListID", `<CustomerQueryRq><ListID>` + unknown + `</ListID></CustomerQueryRq>`, "500", "Warn", `There was a required element ("` + unknown + `") that could not be found in QuickBooks.`},
+		{"query by a known and an unknown ListID", `<CustomerQueryRq><ListID>` + custID + `</ListID><ListID>` + unknown + `</ListID></CustomerQueryRq>`, "500", "Warn", ""},
+		{"query by an unknown FullName", `<CustomerQueryRq><FullName>Nobody</FullName></CustomerQueryRq>`, "500", "Warn", ""},
+		{"query by an unknown TxnID", `<InvoiceQueryRq><TxnID>` + unknown + `</TxnID></InvoiceQueryRq>`, "500", "Warn", ""},
+		{"query matching nothing", `<InvoiceQueryRq><RefNumberFilter><MatchCriterion>StartsWith</MatchCriterion><RefNumber>ZZZ</RefNumber></RefNumberFilter></InvoiceQueryRq>`, "1", "Info", "A query request did not find a matching object in QuickBooks"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rs := one(t, f, c.request)
+			got := attrValue(rs, "statusCode") + " " + attrValue(rs, "statusSeverity")
+			if want := c.code + " " + c.severity; got != want {
+				t.Errorf("status %s (%s), want %s", got, attrValue(rs, "statusMessage"), want)
+			}
+			if msg := attrValue(rs, "statusMessage"); !strings.Contains(msg, c.message) {
+				t.Errorf("statusMessage %q, want it to contain %q", msg, c.message)
+			}
+		})
+	}
+}
