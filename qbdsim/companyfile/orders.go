@@ -18,8 +18,12 @@ import (
 //
 // An item receipt or bill receives against a purchase order, an invoice
 // invoices a sales order, when its Add links to it: LinkToTxnID brings in
-// every open line of the order at what is still open of it, an item line's
-// LinkToTxn (TxnID, TxnLineID) one line, whose item the line takes. The
+// every open line of the order at what is still open of it (a group line
+// as a group line of the same group holding its open lines,
+// linkGroupLine), an item line's LinkToTxn (TxnID, TxnLineID) one line,
+// whose item the line takes: one of the order's own or one inside a
+// group line, never the group line itself. The lines inside an order's
+// group lines are order lines like any other (orderLines). The
 // order_links table records which line of the receipt, bill or invoice
 // received or invoiced which line of the order; an order line's
 // ReceivedQuantity or Invoiced is the sum of the quantities of the lines
@@ -35,8 +39,8 @@ import (
 // A link to an order, or an order line, that is closed (by hand, or
 // received or invoiced in full) brings in nothing: the transaction is
 // saved with its other lines and QuickBooks answers with the warning 570;
-// with no other line it is refused. Only item lines link: QuickBooks'
-// group line Adds hold no LinkToTxn, and an invoice links to sales orders
+// with no other line it is refused. Only item lines name a link:
+// QuickBooks' group line Adds hold no LinkToTxn, and an invoice links to sales orders
 // only, never to an estimate.
 
 // orderLinks describes how the transactions of a type link to orders.
@@ -44,13 +48,14 @@ type orderLinks struct {
 	order   string // the type of order they link to
 	srcLine string // the Add's item line that may hold a LinkToTxn
 	line    string // the Ret's item line
+	group   string // the Ret's group line
 	price   string // the line's unit price element (Cost or Rate)
 }
 
 var linksToOrders = map[string]orderLinks{
-	"ItemReceipt": {"PurchaseOrder", "ItemLineAdd", "ItemLineRet", "Cost"},
-	"Bill":        {"PurchaseOrder", "ItemLineAdd", "ItemLineRet", "Cost"},
-	"Invoice":     {"SalesOrder", "InvoiceLineAdd", "InvoiceLineRet", "Rate"},
+	"ItemReceipt": {"PurchaseOrder", "ItemLineAdd", "ItemLineRet", "ItemGroupLineRet", "Cost"},
+	"Bill":        {"PurchaseOrder", "ItemLineAdd", "ItemLineRet", "ItemGroupLineRet", "Cost"},
+	"Invoice":     {"SalesOrder", "InvoiceLineAdd", "InvoiceLineRet", "InvoiceLineGroupRet", "Rate"},
 }
 
 // orderLink is one line of a receipt, bill or invoice linked to a line
@@ -141,16 +146,27 @@ func (f *File) linkOrders(ctx context.Context, q querier, t *objType, ret, src *
 			return err
 		}
 		brought := 0
-		for _, ol := range kids(o, lk.order+"LineRet") {
-			open := m.lineQuantity(o, ol)
-			if kid(ol, "ItemRef") == nil || open <= 0 {
-				continue
+		for _, ol := range o.Children {
+			switch ol.Name {
+			case lk.order + "LineRet":
+				open := m.lineQuantity(o, ol)
+				if kid(ol, "ItemRef") == nil || open <= 0 {
+					continue
+				}
+				l := qbxml.NewNode(lk.line, qbxml.NewText("TxnLineID", f.ids.newID(tm)))
+				fillLinkedLine(l, lm, ol, lk.price, open)
+				appendOrderLine(ret, lk, l)
+				links = append(links, orderLink{textAt(l, "TxnLineID"), orderID, textAt(ol, "TxnLineID")})
+				brought++
+			case lk.order + "LineGroupRet":
+				g, groupLinks := f.linkGroupLine(lk, lm, m, o, ol, orderID)
+				if g == nil {
+					continue
+				}
+				appendOrderLine(ret, lk, g)
+				links = append(links, groupLinks...)
+				brought++
 			}
-			l := qbxml.NewNode(lk.line, qbxml.NewText("TxnLineID", f.ids.newID(tm)))
-			fillLinkedLine(l, lm, ol, lk.price, open)
-			insertOrdered(ret, contentModelOf(ret), l)
-			links = append(links, orderLink{textAt(l, "TxnLineID"), orderID, textAt(ol, "TxnLineID")})
-			brought++
 		}
 		if brought == 0 {
 			closed = append(closed, orderID)
@@ -175,6 +191,84 @@ func (f *File) linkOrders(ctx context.Context, q querier, t *objType, ret, src *
 	return nil
 }
 
+// linkGroupLine builds, for a link to the whole order o, the group line
+// that brings in the open lines of its group line og: the same group and
+// description, holding a line for each open line inside og at what is
+// still open of it, each linked to it. Its Quantity is how many of the
+// group are still open when every line inside is open in the same
+// proportion, and left out otherwise. It returns nil when nothing inside
+// og is open.
+func (f *File) linkGroupLine(lk orderLinks, lm *qbxml.ElementType, m stockMove, o, og *qbxml.Node, orderID string) (*qbxml.Node, []orderLink) {
+	gm, _ := contentModel(lk.group)
+	tm := f.opt.Now()
+	g := qbxml.NewNode(lk.group, qbxml.NewText("TxnLineID", f.ids.newID(tm)))
+	for _, name := range []string{"ItemGroupRef", "Desc", "IsPrintItemsInGroup"} {
+		if k := kid(og, name); k != nil {
+			if _, ok := lookupChild(gm, name); ok {
+				insertOrdered(g, gm, k.Clone())
+			}
+		}
+	}
+	var links []orderLink
+	share, same := -1.0, true // the part of the group still open
+	for _, ol := range memberLines(og) {
+		open := m.lineQuantity(o, ol)
+		if kid(ol, "ItemRef") == nil || open <= 0 {
+			same = same && textAt(ol, "Quantity") == ""
+			continue
+		}
+		if qty := parseDecimal(textAt(ol, "Quantity")); qty > 0 {
+			same = same && (share < 0 || share == open/qty)
+			share = open / qty
+		}
+		l := qbxml.NewNode(lk.line, qbxml.NewText("TxnLineID", f.ids.newID(tm)))
+		fillLinkedLine(l, lm, ol, lk.price, open)
+		insertOrdered(g, gm, l)
+		links = append(links, orderLink{textAt(l, "TxnLineID"), orderID, textAt(ol, "TxnLineID")})
+	}
+	if len(links) == 0 {
+		return nil, nil
+	}
+	if same && share > 0 {
+		setOrdered(g, gm, "Quantity", strconv.FormatFloat(groupQuantity(og)*share, 'f', -1, 64))
+	}
+	return g, links
+}
+
+// appendOrderLine adds l, an item or group line brought in from an order,
+// after the item and group lines ret already has, so that the lines keep
+// the order's order.
+func appendOrderLine(ret *qbxml.Node, lk orderLinks, l *qbxml.Node) {
+	last := -1
+	for i, k := range ret.Children {
+		if k.Name == lk.line || k.Name == lk.group {
+			last = i
+		}
+	}
+	if last < 0 {
+		insertOrdered(ret, contentModelOf(ret), l)
+		return
+	}
+	ret.Children = slices.Insert(ret.Children, last+1, l)
+}
+
+// orderLines returns the item lines of an order or of a transaction that
+// links to one: its own and those inside its group lines.
+func orderLines(e *qbxml.Node) []*qbxml.Node {
+	var out []*qbxml.Node
+	for _, l := range e.Children {
+		if _, ok := lineCategory(l.Name); !ok {
+			continue
+		}
+		if isGroupLine(l.Name) {
+			out = append(out, memberLines(l)...)
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 // contentModelOf is the content model of a Ret element.
 func contentModelOf(ret *qbxml.Node) *qbxml.ElementType {
 	m, _ := contentModel(ret.Name)
@@ -192,10 +286,12 @@ func textsOf(e *qbxml.Node, name string) []string {
 	return out
 }
 
-// orderLine returns the line of an order with the TxnLineID id, or nil.
+// orderLine returns the item line of an order with the TxnLineID id, one
+// of its own or one inside a group line, or nil. A group line is no item
+// line: a line cannot link to it.
 func orderLine(order *qbxml.Node, id string) *qbxml.Node {
-	for _, l := range kids(order, order.Name[:len(order.Name)-len("Ret")]+"LineRet") {
-		if textAt(l, "TxnLineID") == id {
+	for _, l := range orderLines(order) {
+		if l.Name == order.Name[:len(order.Name)-len("Ret")]+"LineRet" && textAt(l, "TxnLineID") == id {
 			return l
 		}
 	}
@@ -216,7 +312,7 @@ func fillLinkedLine(l *qbxml.Node, lm *qbxml.ElementType, ol *qbxml.Node, price 
 	if textAt(l, "Quantity") == "" {
 		setOrdered(l, lm, "Quantity", strconv.FormatFloat(open, 'f', -1, 64))
 	}
-	if textAt(l, price) == "" && textAt(l, "Amount") == "" {
+	if textAt(l, price) == "" && textAt(l, "Amount") == "" && textAt(ol, "Rate") != "" {
 		setOrdered(l, lm, price, textAt(ol, "Rate"))
 	}
 }
@@ -286,10 +382,8 @@ func unlinkRemovedLines(ctx context.Context, q querier, id string, ret *qbxml.No
 		return err
 	}
 	kept := map[string]bool{}
-	for _, l := range ret.Children {
-		if _, ok := lineCategory(l.Name); ok {
-			kept[textAt(l, "TxnLineID")] = true
-		}
+	for _, l := range orderLines(ret) {
+		kept[textAt(l, "TxnLineID")] = true
 	}
 	for _, l := range linked {
 		if kept[l] {
@@ -365,7 +459,7 @@ func linkedQuantities(ctx context.Context, q querier, orderID string) (done, bil
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, l := range txn.Children {
+		for _, l := range orderLines(txn) {
 			if textAt(l, "TxnLineID") == k.lineID {
 				qty := parseDecimal(textAt(l, "Quantity"))
 				done[k.orderLineID] += qty
@@ -395,7 +489,7 @@ func completeOrder(ctx context.Context, q querier, typ string, model *qbxml.Elem
 	}
 	lm, _ := contentModel(typ + "LineRet")
 	lines, full := 0, true
-	for _, l := range kids(ret, typ+"LineRet") {
+	for _, l := range orderLines(ret) {
 		lineID := textAt(l, "TxnLineID")
 		setIf(l, lm, m.done, strconv.FormatFloat(done[lineID], 'f', -1, 64))
 		if textAt(l, "Quantity") == "" {

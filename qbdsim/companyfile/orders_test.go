@@ -501,3 +501,143 @@ func TestAGroupLineCannotLinkToAnOrder(t *testing.T) {
 		}
 	}
 }
+
+// What QuickBooks does with the group lines of orders, and the sources:
+//
+//   - An order's group line holds the lines of its group's items
+//     (PurchaseOrderLineGroupRet, SalesOrderLineGroupRet), each an order
+//     line with its own TxnLineID, ReceivedQuantity or Invoiced and
+//     IsManuallyClosed; the group line has none of these (Intuit's qbXML
+//     13.0 schema, qbxml130.xsd). So what is open of an order is what is
+//     open of its item lines, inside groups or not, and those lines put
+//     their items on order or on sales orders as any other.
+//   - An item receipt, bill or invoice whose Add links to an order updates
+//     the order as the same form entered against it in QuickBooks does;
+//     an item line's LinkToTxn names an order line by TxnLineID and takes
+//     its item from it (Intuit's tutorial "Linking item receipt and bill
+//     to purchase order, invoice to sales order",
+//     https://developer.intuit.com/app/developer/qbdesktop/docs/develop/tutorials/linking-itemreciept-bill-to-purchase-order-invoice-to-sales-order;
+//     /n software's ItemLinkToTxnLineId reference,
+//     https://cdn.nsoftware.com/help/BBF/nodejs/Invoice_p_ItemLinkToTxnLineId.htm).
+//
+// Not documented, and chosen as the most plausible:
+//
+//   - LinkToTxnID brings an order's group line in as a group line of the
+//     same group, holding its open lines at what is open of them, as the
+//     QuickBooks form filled from an order shows the group with its items;
+//     its Quantity is the part of the group still open when every line is
+//     open in the same proportion, and is left out otherwise.
+//   - A line's LinkToTxn may name a line inside a group line (an order line
+//     like any other) and becomes a plain item line; a group line's own
+//     TxnLineID names no item line and is refused as an invalid reference.
+
+// A sales order's group line puts its items on sales orders, and an
+// invoice linked to the whole order brings the group in and invoices it.
+func TestAnInvoiceLinkedToASalesOrderInvoicesItsGroupLines(t *testing.T) {
+	f, _ := newTestFile(t)
+	addGroupItems(t, f)
+	so := kid(ok(t, f, `<SalesOrderAddRq><SalesOrderAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-01</TxnDate>
+		<SalesOrderLineGroupAdd><ItemGroupRef><FullName>Bolt Kit</FullName></ItemGroupRef><Quantity>2</Quantity></SalesOrderLineGroupAdd>
+		<SalesOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>3</Quantity><Rate>9</Rate></SalesOrderLineAdd></SalesOrderAdd></SalesOrderAddRq>`), "SalesOrderRet")
+	if got, want := quantities(t, f, "Bolt"), "100 on hand, 0 on order, 11 on sales orders"; got != want {
+		t.Errorf("after the sales order for a kit of 8 bolts and 3 bolts: Bolt %s, want %s", got, want)
+	}
+
+	inv := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-05</TxnDate>
+		<LinkToTxnID>`+textAt(so, "TxnID")+`</LinkToTxnID></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+	groups := groupLines(inv)
+	if len(groups) != 1 {
+		t.Fatalf("the linked invoice has %d group lines, want 1:\n%s", len(groups), marshalNode(inv))
+	}
+	want := `Bolt Kit x2 "Bolts, installed" print=true total=172.00: [Bolt 8 @ 9 = 72.00 "Steel bolt"] [Install 2 @ 50 = 100.00 "Installation"]`
+	if got := groupSummary(groups[0]); got != want {
+		t.Errorf("the invoice's group line:\n got %s\nwant %s", got, want)
+	}
+	var order []string
+	for _, l := range orderLines(inv) {
+		order = append(order, textAt(l, "ItemRef/FullName")+" "+textAt(l, "Quantity"))
+	}
+	if want := []string{"Bolt 8", "Install 2", "Bolt 3"}; !cmp.Equal(order, want) {
+		t.Errorf("the invoice's lines %v, want the order's %v", order, want)
+	}
+	if got := textAt(inv, "Subtotal"); got != "199.00" {
+		t.Errorf("invoice Subtotal %s, want 199.00 (the kit and 3 bolts at 9)", got)
+	}
+	if got, want := quantities(t, f, "Bolt"), "89 on hand, 0 on order, 0 on sales orders"; got != want {
+		t.Errorf("after invoicing the order: Bolt %s, want %s", got, want)
+	}
+	so = kid(ok(t, f, `<SalesOrderQueryRq><TxnID>`+textAt(so, "TxnID")+`</TxnID><IncludeLineItems>true</IncludeLineItems></SalesOrderQueryRq>`), "SalesOrderRet")
+	var invoiced []string
+	for _, l := range orderLines(so) {
+		invoiced = append(invoiced, textAt(l, "ItemRef/FullName")+" "+textAt(l, "Invoiced"))
+	}
+	if want := []string{"Bolt 8", "Install 2", "Bolt 3"}; !cmp.Equal(invoiced, want) {
+		t.Errorf("the order's lines invoiced %v, want %v", invoiced, want)
+	}
+	if got := textAt(so, "IsFullyInvoiced"); got != "true" {
+		t.Errorf("the invoiced order IsFullyInvoiced %s, want true", got)
+	}
+
+	// Deleting the invoice puts its lines, the group's with them, back
+	// on the order.
+	ok(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+textAt(inv, "TxnID")+`</TxnID></TxnDelRq>`)
+	if got, want := quantities(t, f, "Bolt"), "100 on hand, 0 on order, 11 on sales orders"; got != want {
+		t.Errorf("after deleting the invoice: Bolt %s, want %s", got, want)
+	}
+}
+
+// A line inside a purchase order's group line is received like any other:
+// a receipt's line may link to it alone, and what is left of the group is
+// what a bill linked to the whole order brings in. A group line's own
+// TxnLineID is no line to link to.
+func TestTheLinesInsideAPurchaseOrdersGroupLineAreReceivedLikeAnyOther(t *testing.T) {
+	f, _ := newTestFile(t)
+	addGroupItems(t, f)
+	po := kid(ok(t, f, `<PurchaseOrderAddRq><PurchaseOrderAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-01</TxnDate>
+		<PurchaseOrderLineGroupAdd><ItemGroupRef><FullName>Bolt Kit</FullName></ItemGroupRef><Quantity>2</Quantity></PurchaseOrderLineGroupAdd></PurchaseOrderAdd></PurchaseOrderAddRq>`), "PurchaseOrderRet")
+	poID, group := textAt(po, "TxnID"), groupLines(po)[0]
+	bolts := memberLines(group)[0]
+	if got, want := quantities(t, f, "Bolt"), "100 on hand, 8 on order, 0 on sales orders"; got != want {
+		t.Errorf("after ordering a kit of 8 bolts: Bolt %s, want %s", got, want)
+	}
+
+	wantStatus(t, one(t, f, `<ItemReceiptAddRq><ItemReceiptAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef>
+		<ItemLineAdd><Quantity>1</Quantity><LinkToTxn><TxnID>`+poID+`</TxnID><TxnLineID>`+textAt(group, "TxnLineID")+`</TxnLineID></LinkToTxn></ItemLineAdd></ItemReceiptAdd></ItemReceiptAddRq>`), strconv.Itoa(stInvalidRef))
+
+	receipt := kid(ok(t, f, `<ItemReceiptAddRq><ItemReceiptAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-05</TxnDate>
+		<ItemLineAdd><Quantity>5</Quantity><LinkToTxn><TxnID>`+poID+`</TxnID><TxnLineID>`+textAt(bolts, "TxnLineID")+`</TxnLineID></LinkToTxn></ItemLineAdd></ItemReceiptAdd></ItemReceiptAddRq>`), "ItemReceiptRet")
+	if got := textAt(receipt, "ItemLineRet/ItemRef/FullName") + " " + textAt(receipt, "ItemLineRet/Quantity") + " @ " + textAt(receipt, "ItemLineRet/Cost"); got != "Bolt 5 @ 2" {
+		t.Errorf("the receipt line linked to the group's bolts: %s, want Bolt 5 @ 2", got)
+	}
+	if got, want := quantities(t, f, "Bolt"), "105 on hand, 3 on order, 0 on sales orders"; got != want {
+		t.Errorf("after receiving 5 of the kit's bolts: Bolt %s, want %s", got, want)
+	}
+	query := func() *qbxml.Node {
+		t.Helper()
+		return kid(ok(t, f, `<PurchaseOrderQueryRq><TxnID>`+poID+`</TxnID><IncludeLineItems>true</IncludeLineItems></PurchaseOrderQueryRq>`), "PurchaseOrderRet")
+	}
+	if got := textAt(query(), "IsFullyReceived"); got != "false" {
+		t.Errorf("the order partly received IsFullyReceived %s, want false", got)
+	}
+
+	bill := kid(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-06</TxnDate>
+		<LinkToTxnID>`+poID+`</LinkToTxnID></BillAdd></BillAddRq>`), "BillRet")
+	want := `Bolt Kit x "Bolts, installed" print= total=66.00: [Bolt 3 @ 2 = 6.00 "Bolt from the supplier"] [Install 2 @ 30 = 60.00 "Subcontracted installation"]`
+	if groups := groupLines(bill); len(groups) != 1 || groupSummary(groups[0]) != want {
+		t.Errorf("the bill linked to the order:\n%s\nwant one group line %s", marshalNode(bill), want)
+	}
+	if got, want := quantities(t, f, "Bolt"), "108 on hand, 0 on order, 0 on sales orders"; got != want {
+		t.Errorf("after billing the rest: Bolt %s, want %s", got, want)
+	}
+	po = query()
+	var lines []string
+	for _, l := range orderLines(po) {
+		lines = append(lines, textAt(l, "ItemRef/FullName")+" received "+textAt(l, "ReceivedQuantity")+" unbilled "+textAt(l, "UnbilledQuantity"))
+	}
+	if want := []string{"Bolt received 8 unbilled 5", "Install received 2 unbilled 0"}; !cmp.Equal(lines, want) {
+		t.Errorf("the order's lines: %v, want %v", lines, want)
+	}
+	if got := textAt(po, "IsFullyReceived"); got != "true" {
+		t.Errorf("the order received in full IsFullyReceived %s, want true", got)
+	}
+}
