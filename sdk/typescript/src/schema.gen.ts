@@ -7429,7 +7429,7 @@ export interface components {
          *     | qbCode | family |
          *     |---|---|
          *     | `1` to `999` | qbXML status codes of a request that QuickBooks ran: 1 means no match (a query found nothing), 500 to 599 warnings on some of the results. |
-         *     | `3000` to `3999` | qbXML status codes of a request QuickBooks refused: 3100 duplicate name, 3120 unknown or invalid reference, 3140 invalid reference to another record, 3170 wrong ID, 3175 the record is in use by another user, 3180 error saving, 3200 stale editSequence (answered as conflict), 3250 feature not enabled, 3260 insufficient permission. |
+         *     | `3000` to `3999` | qbXML status codes of a request QuickBooks refused: 3100 duplicate name, 3120 the record named by its ID was not found, 3140 invalid reference to another record, 3170 error when modifying or deleting (another user changed the record, or payments or credits are applied to it), 3175 the record is in use by another user, 3180 error saving, 3200 stale editSequence (answered as conflict), 3250 feature not enabled, 3260 insufficient permission. |
          *     | `9000` to `9999` | qbXML status codes of the request processor: 9001 invalid checksum, other session-level errors. |
          *     | `0x8004....` | HRESULTs of QuickBooks' request processor (QBXMLRP2): QuickBooks closed (0x80040408), wrong file open (0x80040409, 0x8004041E), access denied (0x80040402 and neighbours), dialogs and modes; the connection's health code says what to do. |
          * @enum {string}
