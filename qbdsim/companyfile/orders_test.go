@@ -376,7 +376,7 @@ func TestALinkToAClosedOrderWarnsAndLinksNothing(t *testing.T) {
 		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>10</Quantity><Rate>2</Rate></PurchaseOrderLineAdd>
 		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>5</Quantity><Rate>2</Rate></PurchaseOrderLineAdd></PurchaseOrderAdd></PurchaseOrderAddRq>`), "PurchaseOrderRet")
 	poID, lines := textAt(po, "TxnID"), kids(po, "PurchaseOrderLineRet")
-	po = modTxn(t, f, "PurchaseOrder", po, `<PurchaseOrderLineMod><TxnLineID>`+textAt(lines[0], "TxnLineID")+`</TxnLineID></PurchaseOrderLineMod>
+	modTxn(t, f, "PurchaseOrder", po, `<PurchaseOrderLineMod><TxnLineID>`+textAt(lines[0], "TxnLineID")+`</TxnLineID></PurchaseOrderLineMod>
 		<PurchaseOrderLineMod><TxnLineID>`+textAt(lines[1], "TxnLineID")+`</TxnLineID><IsManuallyClosed>true</IsManuallyClosed></PurchaseOrderLineMod>`)
 
 	// The second line closed by hand: the whole order brings in the first.
