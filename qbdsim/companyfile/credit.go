@@ -136,10 +136,7 @@ func (f *File) useCredit(ctx context.Context, q querier, id string, cents int64)
 	model, _ := contentModel(o.typ + "Ret")
 	setIf(ret, model, el, formatCents(left))
 	o.effect = -left
-	tm := f.opt.Now()
-	o.modified, o.editSeq = tm.Unix(), nextEditSequence(tm, o.editSeq)
-	setOrdered(ret, model, "TimeModified", qbTime(tm))
-	setOrdered(ret, model, "EditSequence", o.editSeq)
+	o.touch(ret, model, f.opt.Now())
 	o.ret = marshalNode(ret)
 	return updateObject(ctx, q, o)
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // idState holds the counters behind ListID, TxnID, TxnLineID and TxnNumber.
@@ -53,6 +55,14 @@ func nextEditSequence(now time.Time, prev string) string {
 		s = p + 1
 	}
 	return strconv.FormatInt(s, 10)
+}
+
+// touch marks o, whose Ret is ret (of content model model), modified at
+// tm: a new TimeModified and EditSequence, in the row and in the Ret.
+func (o *object) touch(ret *qbxml.Node, model *qbxml.ElementType, tm time.Time) {
+	o.modified, o.editSeq = tm.Unix(), nextEditSequence(tm, o.editSeq)
+	setOrdered(ret, model, "TimeModified", qbTime(tm))
+	setOrdered(ret, model, "EditSequence", o.editSeq)
 }
 
 // qbTime formats a time as QuickBooks does: local time with its offset.

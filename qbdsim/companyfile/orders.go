@@ -419,11 +419,7 @@ func (f *File) refreshOrder(ctx context.Context, q querier, orderID string) erro
 	if err := f.moveItemLines(ctx, q, o.typ, ret, 1); err != nil {
 		return err
 	}
-	tm := f.opt.Now()
-	o.modified = tm.Unix()
-	o.editSeq = nextEditSequence(tm, o.editSeq)
-	setOrdered(ret, model, "TimeModified", qbTime(tm))
-	setOrdered(ret, model, "EditSequence", o.editSeq)
+	o.touch(ret, model, f.opt.Now())
 	o.ret = marshalNode(ret)
 	return updateObject(ctx, q, o)
 }

@@ -871,9 +871,7 @@ func (f *File) listMerge(ctx context.Context, rq *request, rs *response) error {
 			return err
 		}
 		model, _ := contentModel(cur.typ + "Ret")
-		cur.modified, cur.editSeq = tm.Unix(), nextEditSequence(tm, cur.editSeq)
-		setOrdered(ret, model, "TimeModified", qbTime(tm))
-		setOrdered(ret, model, "EditSequence", cur.editSeq)
+		cur.touch(ret, model, tm)
 		cur.ret = marshalNode(ret)
 		to = cur
 		return updateObject(ctx, tx, cur)

@@ -784,10 +784,7 @@ func (f *File) adjustPaid(ctx context.Context, q querier, id string, delta int64
 	default:
 		return nil
 	}
-	o.modified = tm.Unix()
-	o.editSeq = nextEditSequence(tm, o.editSeq)
-	setOrdered(ret, model, "TimeModified", qbTime(tm))
-	setOrdered(ret, model, "EditSequence", o.editSeq)
+	o.touch(ret, model, tm)
 	o.ret = marshalNode(ret)
 	if err := updateObject(ctx, q, o); err != nil {
 		return err
@@ -830,11 +827,7 @@ func (f *File) refreshBalance(ctx context.Context, q querier, entityID string) e
 		setIf(ret, model, "Balance", formatCents(bal))
 		setIf(ret, model, "TotalBalance", formatCents(total))
 		if moved && f.opt.BalanceMarksModified {
-			tm := f.opt.Now()
-			o.modified = tm.Unix()
-			o.editSeq = nextEditSequence(tm, o.editSeq)
-			setOrdered(ret, model, "TimeModified", qbTime(tm))
-			setOrdered(ret, model, "EditSequence", o.editSeq)
+			o.touch(ret, model, f.opt.Now())
 		}
 		o.ret = marshalNode(ret)
 		if err := updateObject(ctx, q, o); err != nil {

@@ -514,11 +514,7 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 		if err := f.revertEffects(ctx, tx, t, o, true); err != nil {
 			return err
 		}
-		tm := f.opt.Now()
-		o.modified = tm.Unix()
-		o.editSeq = nextEditSequence(tm, o.editSeq)
-		setOrdered(ret, model, "TimeModified", qbTime(tm))
-		setOrdered(ret, model, "EditSequence", o.editSeq)
+		o.touch(ret, model, f.opt.Now())
 		o.effect = 0
 		o.ret = marshalNode(ret)
 		if err := updateObject(ctx, tx, o); err != nil {
