@@ -119,11 +119,7 @@ func (f *File) useCredits(ctx context.Context, q querier, ret *qbxml.Node, sign 
 // vendor's balance follows what is left of it; the caller refreshes the
 // balance.
 func (f *File) useCredit(ctx context.Context, q querier, id string, cents int64) error {
-	o, err := getObjectByID(ctx, q, id)
-	if err != nil {
-		return err
-	}
-	ret, err := parseNode(o.ret)
+	o, ret, err := getRetByID(ctx, q, id)
 	if err != nil {
 		return err
 	}

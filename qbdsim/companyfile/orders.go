@@ -401,11 +401,7 @@ func unlinkRemovedLines(ctx context.Context, q querier, id string, ret *qbxml.No
 // invoiced in full, and moves its items' quantities on order by the
 // difference. The order counts as modified.
 func (f *File) refreshOrder(ctx context.Context, q querier, orderID string) error {
-	o, err := getObjectByID(ctx, q, orderID)
-	if err != nil {
-		return err
-	}
-	ret, err := parseNode(o.ret)
+	o, ret, err := getRetByID(ctx, q, orderID)
 	if err != nil {
 		return err
 	}

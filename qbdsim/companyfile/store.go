@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qbconnect/qbconnect/qbxml"
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 )
 
@@ -385,6 +386,20 @@ func getObjectByID(ctx context.Context, q querier, id string) (*object, error) {
 		return nil, errNoObject
 	}
 	return o, err
+}
+
+// getRetByID returns the object with this ListID or TxnID and its Ret,
+// parsed; errNoObject when there is none.
+func getRetByID(ctx context.Context, q querier, id string) (*object, *qbxml.Node, error) {
+	o, err := getObjectByID(ctx, q, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ret, err := parseNode(o.ret)
+	if err != nil {
+		return nil, nil, fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+	}
+	return o, ret, nil
 }
 
 // getObjectByName returns the list element with this full name in the

@@ -751,11 +751,7 @@ func refuseIfPaid(ctx context.Context, q querier, t *objType, old *object) error
 // payments, the credits they apply and the discounts they give: an
 // invoice's AppliedAmount is all three.
 func (f *File) adjustPaid(ctx context.Context, q querier, id string, delta int64) error {
-	o, err := getObjectByID(ctx, q, id)
-	if err != nil {
-		return err
-	}
-	ret, err := parseNode(o.ret)
+	o, ret, err := getRetByID(ctx, q, id)
 	if err != nil {
 		return err
 	}
