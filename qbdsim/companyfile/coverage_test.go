@@ -370,3 +370,24 @@ func TestRefundAndTransferInventory(t *testing.T) {
 		t.Errorf("QuantityTransferred = %q", got)
 	}
 }
+
+// A company file written before the simulator kept applied credits
+// (credit_links) rebuilds the payments' links when it is opened, and
+// keeps the deposits': a payment deposited before stays deposited, and
+// cannot be deposited again.
+func TestOpeningAnOlderFileKeepsItsDepositsLinks(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	deposited := receivePayment(t, f, "120.00", "")
+	waiting := receivePayment(t, f, "80.50", "")
+	ok(t, f, depositOf(deposited))
+	g := reopenWithout(t, f, "credit_links")
+	var ids []string
+	for _, r := range kids(ok(t, g, `<ReceivePaymentToDepositQueryRq/>`), "ReceivePaymentToDepositRet") {
+		ids = append(ids, textAt(r, "TxnID"))
+	}
+	if diff := cmp.Diff([]string{waiting}, ids); diff != "" {
+		t.Errorf("payments to deposit after opening the older file (-want +got):\n%s", diff)
+	}
+	wantStatus(t, one(t, g, depositOf(deposited)), "3140")
+}

@@ -56,9 +56,13 @@ func insertLinks(ctx context.Context, q querier, o *object, ret *qbxml.Node) err
 
 // rebuildLinks fills the links and credit_links tables from every stored
 // payment. The credits that invoices apply themselves are recorded only
-// in credit_links (credit.go) and stay.
+// in credit_links (credit.go), and the payments deposits take only in
+// links (deposit.go): they stay.
 func rebuildLinks(ctx context.Context, q querier) error {
-	for _, del := range []string{`DELETE FROM links`, `DELETE FROM credit_links WHERE payer_id <> target_id`} {
+	for _, del := range []string{
+		`DELETE FROM links WHERE payer_seq IN (SELECT seq FROM objects WHERE type IN ('ReceivePayment', 'BillPaymentCheck', 'BillPaymentCreditCard'))`,
+		`DELETE FROM credit_links WHERE payer_id <> target_id`,
+	} {
 		if _, err := q.ExecContext(ctx, del); err != nil {
 			return err
 		}
