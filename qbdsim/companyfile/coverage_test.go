@@ -234,7 +234,8 @@ func TestFeatureRequestsWorkOnceSwitchedOn(t *testing.T) {
 	}
 }
 
-// ClearedStatusMod marks an existing transaction; an unknown one is 3000.
+// ClearedStatusMod marks an existing transaction; an unknown one is 3120
+// (TestReferencesToUnknownObjectsAnswerQuickBooksStatus).
 func TestClearedStatusMod(t *testing.T) {
 	f, _ := newTestFile(t)
 	addCustomerAndItems(t, f)
@@ -244,7 +245,7 @@ func TestClearedStatusMod(t *testing.T) {
 	if err := f.db.QueryRow(`SELECT status FROM cleared WHERE txn_id = ?`, pay).Scan(&st); err != nil || st != "Cleared" {
 		t.Errorf("stored cleared status %q, %v", st, err)
 	}
-	wantStatus(t, one(t, f, `<ClearedStatusModRq><ClearedStatusMod><TxnID>80000FFF-1700000000</TxnID><ClearedStatus>Cleared</ClearedStatus></ClearedStatusMod></ClearedStatusModRq>`), "3000")
+	wantStatus(t, one(t, f, `<ClearedStatusModRq><ClearedStatusMod><TxnID>80000FFF-1700000000</TxnID><ClearedStatus>Cleared</ClearedStatus></ClearedStatusMod></ClearedStatusModRq>`), "3120")
 }
 
 // SpecialAccountAdd returns the company's special account, creating it the

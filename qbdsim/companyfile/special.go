@@ -80,7 +80,7 @@ func (f *File) special(ctx context.Context, rq *request, rs *response) (bool, er
 		}
 		if _, err := getObjectByID(ctx, f.db, textAt(rq.el, idName)); err != nil {
 			if errors.Is(err, errNoObject) {
-				return true, qbErr(stInvalidID, "The given object ID %q in the field %q is invalid.", textAt(rq.el, idName), idName)
+				return true, unknownID(err, textAt(rq.el, idName), idName)
 			}
 			return true, err
 		}
@@ -813,7 +813,7 @@ func (f *File) listMerge(ctx context.Context, rq *request, rs *response) error {
 			id := textAt(e, "ListID")
 			o, err := getObjectByID(ctx, tx, id)
 			if errors.Is(err, errNoObject) || (err == nil && o.typ != typ) {
-				return nil, qbErr(stInvalidID, "The given object ID %q in the field %q is invalid.", id, field)
+				return nil, unknownID(err, id, field)
 			}
 			if err != nil {
 				return nil, err
@@ -946,7 +946,7 @@ func (f *File) clearedStatusMod(ctx context.Context, rq *request) error {
 	id, line := textAt(m, "TxnID"), textAt(m, "TxnLineID")
 	o, err := getObjectByID(ctx, f.db, id)
 	if errors.Is(err, errNoObject) || (err == nil && f.reg().byName[o.typ].Kind != kindTxn) {
-		return qbErr(stInvalidID, "The given object ID %q in the field %q is invalid.", id, "TxnID")
+		return unknownID(err, id, "TxnID")
 	}
 	if err != nil {
 		return err

@@ -101,6 +101,12 @@ func TestReferencesToUnknownObjectsAnswerQuickBooksStatus(t *testing.T) {
 		{"ListDel of an unknown ListID", `<ListDelRq><ListDelType>Customer</ListDelType><ListID>` + unknown + `</ListID></ListDelRq>`, "3120", "Error", ""},
 		{"TxnDel of an unknown TxnID", `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>` + unknown + `</TxnID></TxnDelRq>`, "3120", "Error", ""},
 		{"TxnVoid of an unknown TxnID", `<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>` + unknown + `</TxnID></TxnVoidRq>`, "3120", "Error", ""},
+		// UNVERIFIED, by analogy with the Mods above: the other requests
+		// that name an object by its ID.
+		{"ClearedStatusMod of an unknown TxnID", `<ClearedStatusModRq><ClearedStatusMod><TxnID>` + unknown + `</TxnID><ClearedStatus>Cleared</ClearedStatus></ClearedStatusMod></ClearedStatusModRq>`, "3120", "Error", ""},
+		{"ClearedStatusMod of a customer's ListID", `<ClearedStatusModRq><ClearedStatusMod><TxnID>` + custID + `</TxnID><ClearedStatus>Cleared</ClearedStatus></ClearedStatusMod></ClearedStatusModRq>`, "3000", "Error", ""},
+		{"ListMerge from an unknown ListID", `<ListMergeRq><ListMergeType>Customer</ListMergeType><MergeFrom><ListID>` + unknown + `</ListID><EditSequence>1</EditSequence></MergeFrom><MergeTo><ListID>` + custID + `</ListID><EditSequence>` + custSeq + `</EditSequence></MergeTo></ListMergeRq>`, "3120", "Error", ""},
+		{"TxnDisplayMod of an unknown TxnID", `<TxnDisplayModRq><TxnDisplayModType>Invoice</TxnDisplayModType><TxnID>` + unknown + `</TxnID></TxnDisplayModRq>`, "3120", "Error", ""},
 		// An empty ID is invalid (BUILDERPRIME-KB, INTUIT-CODES 3000).
 		{"CustomerMod of an empty ListID", customerMod("", custSeq), "3000", "Error", `The given object ID "" in the field "ListID" is invalid.`},
 		// UNVERIFIED: an ID of an object of another type.
