@@ -21,12 +21,12 @@ import (
 // accounts receivable or payable that names it, and an inventory item's
 // QuantityOnHand (and, with purchases, its AverageCost), QuantityOnOrder
 // and QuantityOnSalesOrder with every transaction whose lines name it
-// (stockObjects), or that receives or invoices an order that does. Whether QuickBooks then changes the
-// customer's or item's TimeModified and EditSequence is documented
-// nowhere we found, and qbdsim does not: an incremental pass, which asks
-// for what was modified, would never bring the new figures. So the
-// engine reads those records again by ListID, and stores them as a sync
-// page does:
+// (stockObjects), or that receives or invoices an order that does.
+// Whether QuickBooks then changes the customer's or item's TimeModified
+// and EditSequence is documented nowhere we found, and qbdsim does not:
+// an incremental pass, which asks for what was modified, would never
+// bring the new figures. So the engine reads those records again by
+// ListID, and stores them as a sync page does:
 //
 //   - after an incremental page of such transactions, in a refresh
 //     operation the page queues with its checkpoint (refreshOperation);
@@ -316,7 +316,7 @@ func (e *Engine) itemsThrough(ctx context.Context, w qbconnect.WriteRequest, d *
 		if len(orders) == 0 || e.byName[t] == nil {
 			continue
 		}
-		list, _, err := e.records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: w.OrgID, CompanyID: w.CompanyID, Type: t, IDs: orders[:min(len(orders), 100)]})
+		list, err := e.storedRecords(ctx, w.OrgID, w.CompanyID, t, orders)
 		if err != nil {
 			return nil, err
 		}
@@ -749,19 +749,31 @@ func (e *Engine) movedQueries(ctx context.Context, d *dataType, w qbconnect.Writ
 	return out, nil
 }
 
-// storedIDs returns those of ids the store holds as live records of typ,
-// in the order of ids.
-func (e *Engine) storedIDs(ctx context.Context, orgID, companyID, typ string, ids []string) ([]string, error) {
-	held := map[string]bool{}
+// storedRecords returns the live records of typ the store holds among
+// ids, reading them a refreshBatch at a time.
+func (e *Engine) storedRecords(ctx context.Context, orgID, companyID, typ string, ids []string) ([]*qbconnect.Record, error) {
+	var out []*qbconnect.Record
 	for start := 0; start < len(ids); start += refreshBatch {
 		list, _, err := e.records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: orgID, CompanyID: companyID, Type: typ,
 			IDs: ids[start:min(start+refreshBatch, len(ids))], Limit: refreshBatch})
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range list {
-			held[r.ID] = true
-		}
+		out = append(out, list...)
+	}
+	return out, nil
+}
+
+// storedIDs returns those of ids the store holds as live records of typ,
+// in the order of ids.
+func (e *Engine) storedIDs(ctx context.Context, orgID, companyID, typ string, ids []string) ([]string, error) {
+	list, err := e.storedRecords(ctx, orgID, companyID, typ, ids)
+	if err != nil {
+		return nil, err
+	}
+	held := map[string]bool{}
+	for _, r := range list {
+		held[r.ID] = true
 	}
 	return slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !held[id] }), nil
 }
@@ -775,7 +787,7 @@ func (e *Engine) storedParents(ctx context.Context, orgID, companyID string, ids
 		seen[id] = true
 	}
 	for depth := 0; len(ids) > 0 && depth < maxParentDepth; depth++ {
-		list, _, err := e.records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: orgID, CompanyID: companyID, Type: "customers", IDs: ids, Limit: 1000})
+		list, err := e.storedRecords(ctx, orgID, companyID, "customers", ids)
 		if err != nil {
 			return nil, err
 		}
