@@ -95,7 +95,7 @@ func (f *File) completeGroupLines(ctx context.Context, q querier, t *objType, re
 		regrouped := prev != nil && textAt(prev, "ItemGroupRef/ListID") != textAt(g, "ItemGroupRef/ListID")
 		switch {
 		case prev == nil && len(memberLines(g)) == 0, regrouped:
-			group, err := f.itemGroup(ctx, q, textAt(g, "ItemGroupRef/ListID"))
+			_, group, err := getRetByID(ctx, q, textAt(g, "ItemGroupRef/ListID"))
 			if err != nil {
 				return err
 			}
@@ -131,16 +131,6 @@ func groupQuantity(g *qbxml.Node) float64 {
 	return 1
 }
 
-// itemGroup returns the stored item group id. A reference that names
-// another kind of item was refused when the line was built (refTarget).
-func (f *File) itemGroup(ctx context.Context, q querier, id string) (*qbxml.Node, error) {
-	o, err := getObjectByID(ctx, q, id)
-	if err != nil {
-		return nil, err
-	}
-	return parseNode(o.ret)
-}
-
 // expandGroup writes the items of group as the lines of the group line g:
 // each with its item, the item's description and price (its cost on a
 // purchase), and the group line's quantity times the item's quantity in
@@ -154,14 +144,10 @@ func (f *File) expandGroup(ctx context.Context, q querier, g *qbxml.Node, gm *qb
 	times := groupQuantity(g)
 	var above *qbxml.Node // the line above, which a percentage applies to
 	for _, gl := range kids(group, "ItemGroupLine") {
-		o, err := getObjectByID(ctx, q, textAt(gl, "ItemRef/ListID"))
+		o, it, err := getRetByID(ctx, q, textAt(gl, "ItemRef/ListID"))
 		if errors.Is(err, errNoObject) {
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		it, err := parseNode(o.ret)
 		if err != nil {
 			return err
 		}

@@ -539,14 +539,10 @@ func (f *File) buildComponents(ctx context.Context, q querier, model *qbxml.Elem
 	removeKids(ret, "ComponentItemLineRet")
 	lm, _ := contentModel("ComponentItemLineRet")
 	for _, l := range kids(asm, "ItemInventoryAssemblyLine") {
-		c, err := getObjectByID(ctx, q, textAt(l, "ItemInventoryRef/ListID"))
+		c, cr, err := getRetByID(ctx, q, textAt(l, "ItemInventoryRef/ListID"))
 		if errors.Is(err, errNoObject) {
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		cr, err := parseNode(c.ret)
 		if err != nil {
 			return err
 		}
