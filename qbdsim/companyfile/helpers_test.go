@@ -199,6 +199,18 @@ func reopenWithout(t *testing.T, f *File, table string) *File {
 	return reopen(t, f)
 }
 
+// timeMessageSet processes the requests body as one message set (on
+// error, continue) and returns how long f took to answer.
+func timeMessageSet(b *testing.B, f *File, body string) time.Duration {
+	b.Helper()
+	doc := []byte(`<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="continueOnError">` + body + `</QBXMLMsgsRq></QBXML>`)
+	start := time.Now()
+	if _, err := f.Process(context.Background(), doc, testSession); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(start)
+}
+
 // reopen closes f and opens the file again.
 func reopen(t *testing.T, f *File) *File {
 	t.Helper()

@@ -19,6 +19,15 @@ func quantities(tb testing.TB, f *File, item string) string {
 	return textAt(it, "QuantityOnHand") + " on hand, " + textAt(it, "QuantityOnOrder") + " on order, " + textAt(it, "QuantityOnSalesOrder") + " on sales orders"
 }
 
+// wantBolt fails unless Bolt's quantities (see quantities) are want
+// after what.
+func wantBolt(tb testing.TB, f *File, what, want string) {
+	tb.Helper()
+	if got := quantities(tb, f, "Bolt"); got != want {
+		tb.Errorf("%s: Bolt %s, want %s", what, got, want)
+	}
+}
+
 // addBoltAndSupplier adds an inventory part Bolt (10 on hand at 2.00)
 // and a vendor Bolt Supply to a company with a customer Acme Corp.
 func addBoltAndSupplier(tb testing.TB, f *File) {
@@ -59,16 +68,10 @@ func modTxn(tb testing.TB, f *File, typ string, ret *qbxml.Node, body string) *q
 func TestPurchaseOrdersPutItemsOnOrderUntilReceived(t *testing.T) {
 	f, _ := newTestFile(t)
 	addBoltAndSupplier(t, f)
-	step := func(what, want string) {
-		t.Helper()
-		if got := quantities(t, f, "Bolt"); got != want {
-			t.Errorf("%s: Bolt %s, want %s", what, got, want)
-		}
-	}
 	po := kid(ok(t, f, `<PurchaseOrderAddRq><PurchaseOrderAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><TxnDate>2025-03-01</TxnDate>
 		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>10</Quantity><Rate>2.50</Rate></PurchaseOrderLineAdd>
 		<PurchaseOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>5</Quantity><Rate>2.40</Rate></PurchaseOrderLineAdd></PurchaseOrderAdd></PurchaseOrderAddRq>`), "PurchaseOrderRet")
-	step("a purchase order for 10 and 5", "10 on hand, 15 on order, 0 on sales orders")
+	wantBolt(t, f, "a purchase order for 10 and 5", "10 on hand, 15 on order, 0 on sales orders")
 	lines := kids(po, "PurchaseOrderLineRet")
 
 	// Four of the ten received on an item receipt that links to the line.
@@ -77,7 +80,7 @@ func TestPurchaseOrdersPutItemsOnOrderUntilReceived(t *testing.T) {
 	if got := textAt(receipt, "ItemLineRet/ItemRef/FullName") + " " + textAt(receipt, "ItemLineRet/Cost") + " " + textAt(receipt, "ItemLineRet/Amount"); got != "Bolt 2.50 10.00" {
 		t.Errorf("the linked receipt line: %s, want the order line's item and cost: Bolt 2.50 10.00", got)
 	}
-	step("4 received against the first line", "14 on hand, 11 on order, 0 on sales orders")
+	wantBolt(t, f, "4 received against the first line", "14 on hand, 11 on order, 0 on sales orders")
 	po = kid(ok(t, f, `<PurchaseOrderQueryRq><TxnID>`+textAt(po, "TxnID")+`</TxnID><IncludeLineItems>true</IncludeLineItems></PurchaseOrderQueryRq>`), "PurchaseOrderRet")
 	if got := textAt(po, "PurchaseOrderLineRet/ReceivedQuantity") + " " + textAt(po, "IsFullyReceived"); got != "4 false" {
 		t.Errorf("the order after the receipt: ReceivedQuantity IsFullyReceived %s, want 4 false", got)
@@ -96,27 +99,27 @@ func TestPurchaseOrdersPutItemsOnOrderUntilReceived(t *testing.T) {
 	if got := len(brought); got != 2 || brought[0] != "6 @ 2.50" || brought[1] != "5 @ 2.40" || textAt(bill, "AmountDue") != "27.00" {
 		t.Errorf("the bill linked to the order: lines %v, amount due %s; want [6 @ 2.50 5 @ 2.40] 27.00", brought, textAt(bill, "AmountDue"))
 	}
-	step("the rest billed", "25 on hand, 0 on order, 0 on sales orders")
+	wantBolt(t, f, "the rest billed", "25 on hand, 0 on order, 0 on sales orders")
 	if got := textAt(ok(t, f, `<PurchaseOrderQueryRq><TxnID>`+textAt(po, "TxnID")+`</TxnID></PurchaseOrderQueryRq>`), "PurchaseOrderRet/IsFullyReceived"); got != "true" {
 		t.Errorf("the order received in full: IsFullyReceived %s", got)
 	}
 	wantStatus(t, one(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef><LinkToTxnID>`+textAt(po, "TxnID")+`</LinkToTxnID></BillAdd></BillAddRq>`), "3210")
 
 	ok(t, f, `<TxnDelRq><TxnDelType>Bill</TxnDelType><TxnID>`+textAt(bill, "TxnID")+`</TxnID></TxnDelRq>`)
-	step("the bill deleted", "14 on hand, 11 on order, 0 on sales orders")
+	wantBolt(t, f, "the bill deleted", "14 on hand, 11 on order, 0 on sales orders")
 	ok(t, f, `<TxnVoidRq><TxnVoidType>ItemReceipt</TxnVoidType><TxnID>`+textAt(receipt, "TxnID")+`</TxnID></TxnVoidRq>`)
-	step("the receipt voided", "10 on hand, 15 on order, 0 on sales orders")
+	wantBolt(t, f, "the receipt voided", "10 on hand, 15 on order, 0 on sales orders")
 
 	po = kid(ok(t, f, `<PurchaseOrderQueryRq><TxnID>`+textAt(po, "TxnID")+`</TxnID><IncludeLineItems>true</IncludeLineItems></PurchaseOrderQueryRq>`), "PurchaseOrderRet")
 	po = modTxn(t, f, "PurchaseOrder", po, `<PurchaseOrderLineMod><TxnLineID>`+textAt(lines[0], "TxnLineID")+`</TxnLineID><IsManuallyClosed>true</IsManuallyClosed></PurchaseOrderLineMod>
 		<PurchaseOrderLineMod><TxnLineID>`+textAt(lines[1], "TxnLineID")+`</TxnLineID><Quantity>7</Quantity></PurchaseOrderLineMod>`)
-	step("the first line closed, the second raised to 7", "10 on hand, 7 on order, 0 on sales orders")
+	wantBolt(t, f, "the first line closed, the second raised to 7", "10 on hand, 7 on order, 0 on sales orders")
 	po = modTxn(t, f, "PurchaseOrder", po, `<IsManuallyClosed>true</IsManuallyClosed>`)
-	step("the order closed", "10 on hand, 0 on order, 0 on sales orders")
+	wantBolt(t, f, "the order closed", "10 on hand, 0 on order, 0 on sales orders")
 	modTxn(t, f, "PurchaseOrder", po, `<IsManuallyClosed>false</IsManuallyClosed>`)
-	step("the order reopened", "10 on hand, 7 on order, 0 on sales orders")
+	wantBolt(t, f, "the order reopened", "10 on hand, 7 on order, 0 on sales orders")
 	ok(t, f, `<TxnDelRq><TxnDelType>PurchaseOrder</TxnDelType><TxnID>`+textAt(po, "TxnID")+`</TxnID></TxnDelRq>`)
-	step("the order deleted", "10 on hand, 0 on order, 0 on sales orders")
+	wantBolt(t, f, "the order deleted", "10 on hand, 0 on order, 0 on sales orders")
 }
 
 // An open sales order puts what it sells of an inventory part on sales
@@ -134,15 +137,9 @@ func TestPurchaseOrdersPutItemsOnOrderUntilReceived(t *testing.T) {
 func TestSalesOrdersPutItemsOnSalesOrderUntilInvoiced(t *testing.T) {
 	f, _ := newTestFile(t)
 	addBoltAndSupplier(t, f)
-	step := func(what, want string) {
-		t.Helper()
-		if got := quantities(t, f, "Bolt"); got != want {
-			t.Errorf("%s: Bolt %s, want %s", what, got, want)
-		}
-	}
 	so := kid(ok(t, f, `<SalesOrderAddRq><SalesOrderAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-01</TxnDate>
 		<SalesOrderLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>8</Quantity><Rate>9</Rate></SalesOrderLineAdd></SalesOrderAdd></SalesOrderAddRq>`), "SalesOrderRet")
-	step("a sales order for 8", "10 on hand, 0 on order, 8 on sales orders")
+	wantBolt(t, f, "a sales order for 8", "10 on hand, 0 on order, 8 on sales orders")
 	line := textAt(so, "SalesOrderLineRet/TxnLineID")
 
 	// Naming the item on a linked line is refused; so is another
@@ -157,10 +154,10 @@ func TestSalesOrdersPutItemsOnSalesOrderUntilInvoiced(t *testing.T) {
 	if got := textAt(first, "InvoiceLineRet/ItemRef/FullName") + " " + textAt(first, "Subtotal"); got != "Bolt 27.00" {
 		t.Errorf("the invoice linked to the order line: %s, want Bolt 27.00", got)
 	}
-	step("3 invoiced", "7 on hand, 0 on order, 5 on sales orders")
+	wantBolt(t, f, "3 invoiced", "7 on hand, 0 on order, 5 on sales orders")
 	second := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-03</TxnDate>
 		<LinkToTxnID>`+textAt(so, "TxnID")+`</LinkToTxnID></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
-	step("the rest invoiced", "2 on hand, 0 on order, 0 on sales orders")
+	wantBolt(t, f, "the rest invoiced", "2 on hand, 0 on order, 0 on sales orders")
 	so = kid(ok(t, f, `<SalesOrderQueryRq><TxnID>`+textAt(so, "TxnID")+`</TxnID><IncludeLineItems>true</IncludeLineItems></SalesOrderQueryRq>`), "SalesOrderRet")
 	if got := textAt(so, "SalesOrderLineRet/Invoiced") + " " + textAt(so, "IsFullyInvoiced"); got != "8 true" {
 		t.Errorf("the order invoiced in full: Invoiced IsFullyInvoiced %s, want 8 true", got)
@@ -168,10 +165,10 @@ func TestSalesOrdersPutItemsOnSalesOrderUntilInvoiced(t *testing.T) {
 
 	// The second invoice changed to 2 of the 5 it brought in.
 	modTxn(t, f, "Invoice", second, `<InvoiceLineMod><TxnLineID>`+textAt(second, "InvoiceLineRet/TxnLineID")+`</TxnLineID><Quantity>2</Quantity></InvoiceLineMod>`)
-	step("the second invoice down to 2", "5 on hand, 0 on order, 3 on sales orders")
+	wantBolt(t, f, "the second invoice down to 2", "5 on hand, 0 on order, 3 on sales orders")
 	so = kid(ok(t, f, `<SalesOrderQueryRq><TxnID>`+textAt(so, "TxnID")+`</TxnID></SalesOrderQueryRq>`), "SalesOrderRet")
 	modTxn(t, f, "SalesOrder", so, `<IsManuallyClosed>true</IsManuallyClosed>`)
-	step("the order closed", "5 on hand, 0 on order, 0 on sales orders")
+	wantBolt(t, f, "the order closed", "5 on hand, 0 on order, 0 on sales orders")
 }
 
 // A build lists its components, each with the quantity on hand and the

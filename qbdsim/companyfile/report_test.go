@@ -1,7 +1,6 @@
 package companyfile
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -483,21 +482,11 @@ func BenchmarkProfitAndLoss(b *testing.B) {
 		baseline += "<" + typ + "QueryRq>" + lines + "</" + typ + "QueryRq>"
 	}
 	report := summaryRq("ProfitAndLossStandard", `<ReportDateMacro>All</ReportDateMacro><SummarizeColumnsBy>Month</SummarizeColumnsBy>`)
-	doc := func(body string) []byte {
-		return []byte(`<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="continueOnError">` + body + `</QBXMLMsgsRq></QBXML>`)
-	}
-	timeOf := func(body []byte) time.Duration {
-		start := time.Now()
-		if _, err := f.Process(context.Background(), body, testSession); err != nil {
-			b.Fatal(err)
-		}
-		return time.Since(start)
-	}
 	var base, rep time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		base += timeOf(doc(baseline))
-		rep += timeOf(doc(report))
+		base += timeMessageSet(b, f, baseline)
+		rep += timeMessageSet(b, f, report)
 	}
 	b.ReportMetric(float64(rep.Milliseconds())/float64(b.N), "report-ms/op")
 	b.ReportMetric(float64(rep)/float64(base), "x-baseline")
