@@ -167,16 +167,114 @@ func creditUsed(old *object) (int64, error) {
 }
 
 // refuseIfApplied refuses to delete or void a credit memo or vendor credit
-// that payments apply to invoices or bills.
+// that payments or invoices apply, or that a refund (ARRefundCreditCard)
+// paid back: what is used of it, by either, is linked to it.
 func refuseIfApplied(ctx context.Context, q querier, t *objType, old *object) error {
 	var n int
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM credit_links WHERE credit_id = ?`, old.id).Scan(&n); err != nil {
 		return err
 	}
-	if n > 0 {
-		return qbErr(stCannotDelete, "The %s %q cannot be deleted or voided because it is applied to other transactions.", t.Name, old.refNumber)
+	used, err := creditUsed(old)
+	if err != nil {
+		return err
+	}
+	if n > 0 || used > 0 {
+		return qbErr(stCannotDelete, "The %s %q cannot be deleted or voided because it is applied to other transactions or refunded.", t.Name, old.refNumber)
 	}
 	return nil
+}
+
+// creditKept is what a modification of the credit memo or vendor credit
+// old into o keeps used of it (creditUsed). A credit that changes customer
+// or vendor is first taken off every invoice or bill it is applied to, as
+// QuickBooks breaks those links when a credit memo is moved to another
+// customer; what a refund paid back of it cannot move (3170): the refund
+// is its customer's.
+func (f *File) creditKept(ctx context.Context, q querier, t *objType, old, o *object) (int64, error) {
+	used, err := creditUsed(old)
+	if err != nil || old == nil || old.entityID == o.entityID {
+		return used, err
+	}
+	freed, err := f.unapplyCredit(ctx, q, old.id)
+	if err != nil {
+		return 0, err
+	}
+	if used -= freed; used > 0 {
+		return 0, qbErr(stCannotDelete, "There was an error when modifying a %s. The %s %q cannot change its %s: %s of it is refunded.", t.Name, t.Name, old.refNumber, t.Entity, formatCents(used))
+	}
+	return 0, nil
+}
+
+// unapplyCredit takes the credit id off every invoice or bill it is
+// applied to, and returns how much was applied. The invoice or bill is
+// open again by that much; the payment that applied the credit no longer
+// lists it in its AppliedToTxnRet (nor keeps an AppliedToTxnRet that
+// applied only the credit); an invoice that applied it itself lowers its
+// AppliedAmount.
+func (f *File) unapplyCredit(ctx context.Context, q querier, id string) (int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT target_id, payer_id, amount FROM credit_links WHERE credit_id = ?`, id)
+	if err != nil {
+		return 0, err
+	}
+	type link struct {
+		target, payer string
+		amount        int64
+	}
+	var all []link
+	for rows.Next() {
+		var l link
+		if err := rows.Scan(&l.target, &l.payer, &l.amount); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		all = append(all, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var freed int64
+	for _, l := range all {
+		freed += l.amount
+		if err := f.adjustPaid(ctx, q, l.target, -l.amount); err != nil && !errors.Is(err, errNoObject) {
+			return 0, err
+		}
+		if l.payer == l.target {
+			continue
+		}
+		payer, ret, err := getRetByID(ctx, q, l.payer)
+		if errors.Is(err, errNoObject) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		kept := ret.Children[:0]
+		for _, a := range ret.Children {
+			if a.Name == "AppliedToTxnRet" && textAt(a, "TxnID") == l.target {
+				others := a.Children[:0]
+				for _, c := range a.Children {
+					if c.Name != "LinkedTxn" || textAt(c, "TxnID") != id {
+						others = append(others, c)
+					}
+				}
+				a.Children = others
+				if settled(a) == 0 {
+					continue
+				}
+			}
+			kept = append(kept, a)
+		}
+		ret.Children = kept
+		model, _ := contentModel(payer.typ + "Ret")
+		payer.touch(ret, model, f.opt.Now())
+		payer.ret = marshalNode(ret)
+		if err := updateObject(ctx, q, payer); err != nil {
+			return 0, err
+		}
+	}
+	_, err = q.ExecContext(ctx, `DELETE FROM credit_links WHERE credit_id = ?`, id)
+	return freed, err
 }
 
 // applyInvoiceCredits applies the credit memos that the SetCredit elements

@@ -173,7 +173,9 @@ func TestAPaymentAppliesACreditMemoToAnInvoice(t *testing.T) {
 // credit than is left, or more than the invoice's open balance (3210, the
 // status of an over-paid invoice); a credit memo of another customer, or a
 // credit of the wrong kind (3140, the status of any invalid reference);
-// a credit applied to a journal entry (3210). An applied credit memo, and
+// a credit applied to a journal entry (3210: unverified, no source found
+// says whether QuickBooks applies a credit memo to a journal entry's
+// receivable). An applied credit memo, and
 // the invoice it is applied to, can be neither deleted nor voided (3170,
 // as a paid invoice); once the payment is deleted, they can. (qbXML voids
 // no ReceivePayment: TxnVoidType does not list it.)
@@ -567,4 +569,168 @@ func TestAPaymentPaysWhatAnInvoicesCreditsLeaveOpen(t *testing.T) {
 		t.Errorf("invoice paid by its credit and the payment (-want +got):\n%s", diff)
 	}
 	wantStatus(t, one(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+invID+`</TxnID></TxnDelRq>`), strconv.Itoa(stCannotDelete))
+}
+
+// A credit memo moved to another customer (CreditMemoMod's CustomerRef)
+// is taken off everything it was applied to, as QuickBooks does when a
+// credit memo's customer is changed: "Now you've destroyed the link
+// between the credit and the invoice to which it was originally applied"
+// and the invoice shows "the increased balance due" (CPA911, "Moving an
+// Applied Credit to a Different Invoice",
+// http://www.cpa911.com/read_article.asp?ID=150; the same steps in Laura
+// Madeira, "How to Reassign a Credit Memo to the Correct Invoice in
+// QuickBooks", quick-training.info, 2013). Those sources describe the
+// QuickBooks window, whose warning the user accepts; that the SDK's
+// CreditMemoMod does the same without asking is unverified. The credit
+// comes off a payment that applied it with money (the money stays
+// applied), a payment that applied the credit alone (nothing is left
+// applied), and an invoice that applied it itself (its AppliedAmount
+// falls): the credit is whole again, the new customer's, and no longer
+// linked to anything, so it can be deleted.
+func TestMovingAnAppliedCreditMemoToAnotherCustomerUnappliesIt(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Globex</Name></CustomerAdd></CustomerAddRq>`)
+	inv1 := textAt(ok(t, f, invoiceAdd), "InvoiceRet/TxnID") // 664.50
+	cm := kid(ok(t, f, creditMemoAdd("CM-1", "100.00")), "CreditMemoRet")
+	cmID := textAt(cm, "TxnID")
+	r1 := textAt(ok(t, f, paymentWithCredits("R-1", "500.00", inv1, setCredit(cmID, "60.00"))), "ReceivePaymentRet/TxnID")
+	r2 := textAt(ok(t, f, `<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-06</TxnDate><RefNumber>R-2</RefNumber>
+		<AppliedToTxnAdd><TxnID>`+inv1+`</TxnID>`+setCredit(cmID, "10.00")+`</AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>`), "ReceivePaymentRet/TxnID")
+	inv2 := textAt(ok(t, f, invoiceWithCredits(setCredit(cmID, "20.00"))), "InvoiceRet/TxnID")
+	query := func(typ, id string, fields ...string) []string {
+		t.Helper()
+		return texts(kid(ok(t, f, `<`+typ+`QueryRq><TxnID>`+id+`</TxnID></`+typ+`QueryRq>`), typ+"Ret"), fields...)
+	}
+	state := func() []string {
+		t.Helper()
+		out := append(query("Invoice", inv1, "BalanceRemaining"), query("Invoice", inv2, "AppliedAmount", "BalanceRemaining")...)
+		out = append(out, query("CreditMemo", cmID, "CustomerRef/FullName", "CreditRemaining")...)
+		return append(out, balances(t, f, "Customer", "Acme Corp", "Globex")...)
+	}
+	// 664.50 - 500.00 - 60.00 - 10.00; 664.50 - 20.00; 100.00 - 90.00.
+	if diff := cmp.Diff([]string{"94.50", "-20.00", "644.50", "Acme Corp", "10.00", "729.00/729.00", "0.00/0.00"}, state()); diff != "" {
+		t.Fatalf("before the move: invoices, credit memo, balances (-want +got):\n%s", diff)
+	}
+
+	cm = kid(ok(t, f, `<CreditMemoQueryRq><TxnID>`+cmID+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet") // applying it changed its EditSequence
+	cm = modOK(t, f, "CreditMemo", cm, `<CustomerRef><FullName>Globex</FullName></CustomerRef>`)
+	if diff := cmp.Diff([]string{"164.50", "0.00", "664.50", "Globex", "100.00", "829.00/829.00", "-100.00/-100.00"}, state()); diff != "" {
+		t.Errorf("after moving the credit memo to Globex: invoices, credit memo, balances (-want +got):\n%s", diff)
+	}
+	if got := textAt(cm, "CreditRemaining"); got != "100.00" {
+		t.Errorf("the CreditMemoMod response's CreditRemaining %s, want 100.00", got)
+	}
+	pay1 := kid(ok(t, f, `<ReceivePaymentQueryRq><TxnID>`+r1+`</TxnID></ReceivePaymentQueryRq>`), "ReceivePaymentRet")
+	if got := textAt(pay1, "AppliedToTxnRet/Amount"); got != "500.00" {
+		t.Errorf("R-1 pays %s of the invoice, want its 500.00", got)
+	}
+	if got := linked(kid(pay1, "AppliedToTxnRet")); got != nil {
+		t.Errorf("R-1 still applies the moved credit: %v", got)
+	}
+	if got := kids(kid(ok(t, f, `<ReceivePaymentQueryRq><TxnID>`+r2+`</TxnID></ReceivePaymentQueryRq>`), "ReceivePaymentRet"), "AppliedToTxnRet"); len(got) != 0 {
+		t.Errorf("R-2, which applied the credit alone, still applies %d entries", len(got))
+	}
+	if diff := cmp.Diff([]string{"ReceivePayment R-1 AMTTYPE -500.00"}, linkedOf(t, f, "Invoice", inv1)); diff != "" {
+		t.Errorf("first invoice's LinkedTxn (-want +got):\n%s", diff)
+	}
+	if got := linkedOf(t, f, "Invoice", inv2); got != nil {
+		t.Errorf("second invoice's LinkedTxn: %v", got)
+	}
+	if got := linkedOf(t, f, "CreditMemo", cmID); got != nil {
+		t.Errorf("the moved credit memo's LinkedTxn: %v", got)
+	}
+	ok(t, f, `<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>`+cmID+`</TxnID></TxnDelRq>`)
+}
+
+// A vendor credit moved to another vendor (VendorCreditMod's VendorRef)
+// is taken off the bills its bill payments applied it to, as a credit
+// memo moved to another customer is (see
+// TestMovingAnAppliedCreditMemoToAnotherCustomerUnappliesIt); unverified
+// for vendor credits, by analogy: no source says what QuickBooks does.
+func TestMovingAnAppliedVendorCreditToAnotherVendorUnappliesIt(t *testing.T) {
+	f, _ := newTestFile(t)
+	ok(t, f, `<VendorAddRq><VendorAdd><Name>Paper Co</Name></VendorAdd></VendorAddRq>`)
+	ok(t, f, `<VendorAddRq><VendorAdd><Name>Ink Ltd</Name></VendorAdd></VendorAddRq>`)
+	bill := textAt(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Paper Co</FullName></VendorRef><TxnDate>2025-02-01</TxnDate><RefNumber>B-1</RefNumber>
+		<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>200.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`), "BillRet/TxnID")
+	vc := kid(ok(t, f, `<VendorCreditAddRq><VendorCreditAdd><VendorRef><FullName>Paper Co</FullName></VendorRef><TxnDate>2025-02-03</TxnDate><RefNumber>VC-1</RefNumber>
+		<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>50.00</Amount></ExpenseLineAdd></VendorCreditAdd></VendorCreditAddRq>`), "VendorCreditRet")
+	vcID := textAt(vc, "TxnID")
+	check := textAt(ok(t, f, `<BillPaymentCheckAddRq><BillPaymentCheckAdd><PayeeEntityRef><FullName>Paper Co</FullName></PayeeEntityRef><TxnDate>2025-02-10</TxnDate>
+		<BankAccountRef><FullName>Checking</FullName></BankAccountRef><RefNumber>1001</RefNumber>
+		<AppliedToTxnAdd><TxnID>`+bill+`</TxnID><PaymentAmount>100.00</PaymentAmount>`+setCredit(vcID, "30.00")+`</AppliedToTxnAdd></BillPaymentCheckAdd></BillPaymentCheckAddRq>`), "BillPaymentCheckRet/TxnID")
+	state := func() []string {
+		t.Helper()
+		out := []string{
+			textAt(ok(t, f, `<BillQueryRq><TxnID>`+bill+`</TxnID></BillQueryRq>`), "BillRet/OpenAmount"),
+			textAt(ok(t, f, `<VendorCreditQueryRq><TxnID>`+vcID+`</TxnID></VendorCreditQueryRq>`), "VendorCreditRet/OpenAmount"),
+		}
+		return append(out, balances(t, f, "Vendor", "Paper Co", "Ink Ltd")...)
+	}
+	if diff := cmp.Diff([]string{"70.00", "20.00", "50.00", "0.00"}, state()); diff != "" {
+		t.Fatalf("before the move: bill and vendor credit open amounts, vendor balances (-want +got):\n%s", diff)
+	}
+	vc = kid(ok(t, f, `<VendorCreditQueryRq><TxnID>`+vcID+`</TxnID></VendorCreditQueryRq>`), "VendorCreditRet") // applying it changed its EditSequence
+	modOK(t, f, "VendorCredit", vc, `<VendorRef><FullName>Ink Ltd</FullName></VendorRef>`)
+	if diff := cmp.Diff([]string{"100.00", "50.00", "100.00", "-50.00"}, state()); diff != "" {
+		t.Errorf("after moving the vendor credit to Ink Ltd: bill and vendor credit open amounts, vendor balances (-want +got):\n%s", diff)
+	}
+	pay := kid(ok(t, f, `<BillPaymentCheckQueryRq><TxnID>`+check+`</TxnID></BillPaymentCheckQueryRq>`), "BillPaymentCheckRet")
+	if got := textAt(pay, "AppliedToTxnRet/Amount"); got != "100.00" {
+		t.Errorf("the check still pays %s of the bill, want 100.00", got)
+	}
+	if got := linked(kid(pay, "AppliedToTxnRet")); got != nil {
+		t.Errorf("the check still applies the moved credit: %v", got)
+	}
+	ok(t, f, `<TxnVoidRq><TxnVoidType>VendorCredit</TxnVoidType><TxnID>`+vcID+`</TxnID></TxnVoidRq>`)
+}
+
+// A credit memo that a credit card refund (ARRefundCreditCard) paid back,
+// in part, is linked to the refund: it can be neither deleted nor voided
+// (3170, as an applied credit memo or a paid invoice), nor moved to
+// another customer, since "The CustomerRef [of the refund] ... must match
+// the customer in the target transactions" (Intuit, "Requests and
+// responses for credit card refunds",
+// https://developer.intuit.com/app/developer/qbdesktop/docs/develop/tutorials/requests-and-responses-for-credit-card-refunds).
+// Intuit's TxnVoid reference says only that voiding or deleting a
+// transaction whose linked transaction is in use is an error
+// (https://developer.intuit.com/app/developer/qbdesktop/docs/api-reference/qbdesktop/txnvoid);
+// the status code, 3170, is unverified. Once the refund is deleted, the
+// credit memo can be moved, voided and deleted.
+func TestARefundedCreditMemoCannotBeDeletedVoidedOrMoved(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Globex</Name></CustomerAdd></CustomerAddRq>`)
+	cm := kid(ok(t, f, creditMemoAdd("CM-1", "100.00")), "CreditMemoRet")
+	cmID := textAt(cm, "TxnID")
+	refund := textAt(ok(t, f, `<ARRefundCreditCardAddRq><ARRefundCreditCardAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><RefundFromAccountRef><FullName>Checking</FullName></RefundFromAccountRef>
+		<TxnDate>2025-03-03</TxnDate><RefundAppliedToTxnAdd><TxnID>`+cmID+`</TxnID><RefundAmount>30.00</RefundAmount></RefundAppliedToTxnAdd></ARRefundCreditCardAdd></ARRefundCreditCardAddRq>`), "ARRefundCreditCardRet/TxnID")
+	cm = kid(ok(t, f, `<CreditMemoQueryRq><TxnID>`+cmID+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet") // the refund changed its EditSequence
+	state := func() []string {
+		t.Helper()
+		c := kid(ok(t, f, `<CreditMemoQueryRq><TxnID>`+cmID+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet")
+		return append(texts(c, "CustomerRef/FullName", "TotalAmount", "CreditRemaining"), balances(t, f, "Customer", "Acme Corp", "Globex")...)
+	}
+	want := []string{"Acme Corp", "100.00", "70.00", "-70.00/-70.00", "0.00/0.00"}
+	if diff := cmp.Diff(want, state()); diff != "" {
+		t.Fatalf("after the refund: credit memo and balances (-want +got):\n%s", diff)
+	}
+	for _, rq := range []string{
+		`<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>` + cmID + `</TxnID></TxnDelRq>`,
+		`<TxnVoidRq><TxnVoidType>CreditMemo</TxnVoidType><TxnID>` + cmID + `</TxnID></TxnVoidRq>`,
+		modRq("CreditMemo", cm, `<CustomerRef><FullName>Globex</FullName></CustomerRef>`),
+	} {
+		wantStatus(t, one(t, f, rq), strconv.Itoa(stCannotDelete))
+		if diff := cmp.Diff(want, state()); diff != "" {
+			t.Errorf("after a refused %s: credit memo and balances (-want +got):\n%s", rq[1:strings.Index(rq, ">")], diff)
+		}
+	}
+	ok(t, f, `<TxnDelRq><TxnDelType>ARRefundCreditCard</TxnDelType><TxnID>`+refund+`</TxnID></TxnDelRq>`)
+	cm = modOK(t, f, "CreditMemo", kid(ok(t, f, `<CreditMemoQueryRq><TxnID>`+cmID+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet"), `<CustomerRef><FullName>Globex</FullName></CustomerRef>`)
+	if diff := cmp.Diff([]string{"Globex", "100.00", "100.00", "0.00/0.00", "-100.00/-100.00"}, state()); diff != "" {
+		t.Errorf("moved once the refund is deleted: credit memo and balances (-want +got):\n%s", diff)
+	}
+	ok(t, f, `<TxnVoidRq><TxnVoidType>CreditMemo</TxnVoidType><TxnID>`+cmID+`</TxnID></TxnVoidRq>`)
+	ok(t, f, `<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>`+cmID+`</TxnID></TxnDelRq>`)
 }

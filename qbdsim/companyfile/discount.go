@@ -26,6 +26,11 @@ import (
 // kept from the stored payment. A zero or absent discount keeps nothing.
 // A discount needs its account (status 3180) and is given on an invoice
 // or a bill only, not on a journal entry a customer payment pays (3210).
+// The account may be of any type: QuickBooks' help asks for "the expense
+// account you use to track discounts, for example Discount Expense"
+// (in-product help, "Apply a discount for early customer payment",
+// QB 2012-2018) or "the account you use to track discounts given to
+// customers" (older help), and no source found says what it refuses.
 func paymentDiscount(t *objType, a *qbxml.Node, target *object, wantType string) ([]*qbxml.Node, error) {
 	v := textAt(a, "DiscountAmount")
 	if v == "" {

@@ -25,8 +25,9 @@ import (
 //     AdditionalContactRef) replace the stored list.
 //   - ContactsMod and AdditionalNotesMod name a stored entry by its ListID
 //     (with its EditSequence) or NoteID and are merged into it; the
-//     entries not named stay. An unknown ListID or NoteID is status 3000,
-//     a stale contact EditSequence 3200.
+//     entries not named stay. A ListID or NoteID that names none of them
+//     is status 3120 (as an unknown ID a Mod names, unknownID), an empty
+//     one 3000, a stale contact EditSequence 3200.
 //   - Transaction lines follow their own rule (see mergeLines): lines not
 //     sent are deleted, a stored TxnLineID is merged, TxnLineID -1 adds.
 //     A group line Mod (InvoiceLineGroupMod) follows it for the lines
@@ -208,6 +209,11 @@ func mergeEntry(out *qbxml.Node, c *qbxml.Child, m *qbxml.Node) error {
 		merged.Name = m.Name
 		out.Children[i] = merged
 		return nil
+	}
+	if id != "" {
+		// As for the object a Mod names (unknownID): an ID QuickBooks
+		// does not hold among the entries is not found.
+		return objectNotFound(id)
 	}
 	return qbErr(stInvalidID, "The given object ID %q in the field %q of %s is invalid.", id, key, m.Name)
 }

@@ -115,7 +115,7 @@ func TestModChangesContactsAndNotesByTheirIDs(t *testing.T) {
 		return `<ContactsMod><ListID>` + textAt(k, "ListID") + `</ListID><EditSequence>` + es + `</EditSequence><FirstName>Bob</FirstName><LastName>Lee</LastName></ContactsMod>`
 	}
 	wantStatus(t, one(t, f, modRq("Customer", c, contactMod(bo, "1"))), "3200")
-	wantStatus(t, one(t, f, modRq("Customer", c, `<ContactsMod><ListID>80000999-1</ListID><EditSequence>1</EditSequence><FirstName>X</FirstName></ContactsMod>`)), "3000")
+	wantStatus(t, one(t, f, modRq("Customer", c, `<ContactsMod><ListID>80000999-1</ListID><EditSequence>1</EditSequence><FirstName>X</FirstName></ContactsMod>`)), "3120")
 	c2 := modOK(t, f, "Customer", c, contactMod(bo, textAt(bo, "EditSequence"))+`<AdditionalNotesMod><NoteID>2</NoteID><Note>changed</Note></AdditionalNotesMod>`)
 	contacts = kids(c2, "ContactsRet")
 	if len(contacts) != 2 {

@@ -42,7 +42,8 @@ func TestReferencesToUnknownObjectsAnswerQuickBooksStatus(t *testing.T) {
 	custSeq := textAt(cust, "EditSequence")
 	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Other Co</Name></CustomerAdd></CustomerAddRq>`)
 	otherInv := textAt(ok(t, f, strings.Replace(invoiceAdd, `<FullName>Acme Corp</FullName>`, `<FullName>Other Co</FullName>`, 1)), "InvoiceRet/TxnID")
-	vendorID := textAt(ok(t, f, `<VendorAddRq><VendorAdd><Name>Paper Co</Name></VendorAdd></VendorAddRq>`), "VendorRet/ListID")
+	vendor := kid(ok(t, f, `<VendorAddRq><VendorAdd><Name>Paper Co</Name></VendorAdd></VendorAddRq>`), "VendorRet")
+	vendorID, vendorSeq := textAt(vendor, "ListID"), textAt(vendor, "EditSequence")
 	ok(t, f, `<VendorAddRq><VendorAdd><Name>Ink Co</Name></VendorAdd></VendorAddRq>`)
 	billOf := func(vendor string) string {
 		return textAt(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>`+vendor+`</FullName></VendorRef><TxnDate>2025-02-01</TxnDate>
@@ -63,6 +64,10 @@ func TestReferencesToUnknownObjectsAnswerQuickBooksStatus(t *testing.T) {
 	}
 	customerMod := func(listID, seq string) string {
 		return `<CustomerModRq><CustomerMod><ListID>` + listID + `</ListID><EditSequence>` + seq + `</EditSequence><Phone>555</Phone></CustomerMod></CustomerModRq>`
+	}
+	// entryMod modifies a contact or a note of a customer or vendor.
+	entryMod := func(typ, listID, seq, entry string) string {
+		return `<` + typ + `ModRq><` + typ + `Mod><ListID>` + listID + `</ListID><EditSequence>` + seq + `</EditSequence>` + entry + `</` + typ + `Mod></` + typ + `ModRq>`
 	}
 	invoiceMod := func(txnID, seq string) string {
 		return `<InvoiceModRq><InvoiceMod><TxnID>` + txnID + `</TxnID><EditSequence>` + seq + `</EditSequence><Memo>x</Memo></InvoiceMod></InvoiceModRq>`
@@ -107,6 +112,16 @@ func TestReferencesToUnknownObjectsAnswerQuickBooksStatus(t *testing.T) {
 		{"ClearedStatusMod of a customer's ListID", `<ClearedStatusModRq><ClearedStatusMod><TxnID>` + custID + `</TxnID><ClearedStatus>Cleared</ClearedStatus></ClearedStatusMod></ClearedStatusModRq>`, "3000", "Error", ""},
 		{"ListMerge from an unknown ListID", `<ListMergeRq><ListMergeType>Customer</ListMergeType><MergeFrom><ListID>` + unknown + `</ListID><EditSequence>1</EditSequence></MergeFrom><MergeTo><ListID>` + custID + `</ListID><EditSequence>` + custSeq + `</EditSequence></MergeTo></ListMergeRq>`, "3120", "Error", ""},
 		{"TxnDisplayMod of an unknown TxnID", `<TxnDisplayModRq><TxnDisplayModType>Invoice</TxnDisplayModType><TxnID>` + unknown + `</TxnID></TxnDisplayModRq>`, "3120", "Error", ""},
+		// UNVERIFIED, by analogy with the Mods above (no report found of
+		// what QuickBooks answers): a contact or note that ContactsMod or
+		// AdditionalNotesMod names by an ID the customer or vendor does
+		// not hold is not found; an empty one is invalid.
+		{"ContactsMod of an unknown contact ListID", entryMod("Customer", custID, custSeq, `<ContactsMod><ListID>`+unknown+`</ListID><EditSequence>1</EditSequence><FirstName>X</FirstName></ContactsMod>`), "3120", "Error", `Object "` + unknown + `" specified in the request cannot be found.`},
+		{"vendor ContactsMod of an unknown contact ListID", entryMod("Vendor", vendorID, vendorSeq, `<ContactsMod><ListID>`+unknown+`</ListID><EditSequence>1</EditSequence><FirstName>X</FirstName></ContactsMod>`), "3120", "Error", ""},
+		{"AdditionalNotesMod of an unknown NoteID", entryMod("Customer", custID, custSeq, `<AdditionalNotesMod><NoteID>99</NoteID><Note>x</Note></AdditionalNotesMod>`), "3120", "Error", `Object "99" specified in the request cannot be found.`},
+		{"vendor AdditionalNotesMod of an unknown NoteID", entryMod("Vendor", vendorID, vendorSeq, `<AdditionalNotesMod><NoteID>99</NoteID><Note>x</Note></AdditionalNotesMod>`), "3120", "Error", ""},
+		{"ContactsMod of an empty contact ListID", entryMod("Customer", custID, custSeq, `<ContactsMod><ListID></ListID><EditSequence>1</EditSequence><FirstName>X</FirstName></ContactsMod>`), "3000", "Error", ""},
+
 		// An empty ID is invalid (BUILDERPRIME-KB, INTUIT-CODES 3000).
 		{"CustomerMod of an empty ListID", customerMod("", custSeq), "3000", "Error", `The given object ID "" in the field "ListID" is invalid.`},
 		// UNVERIFIED: an ID of an object of another type.

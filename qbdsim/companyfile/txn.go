@@ -147,7 +147,7 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 			setIf(ret, model, "IsPending", orDefault(textAt(ret, "IsPending"), "false"))
 			o.effect = total - paid
 		case "CreditMemo":
-			used, err := creditUsed(old)
+			used, err := f.creditKept(ctx, q, t, old, o)
 			if err != nil {
 				return err
 			}
@@ -177,7 +177,7 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 		setIf(ret, model, "IsPaid", boolText(sum-paid == 0))
 		o.effect = sum - paid
 	case "VendorCredit":
-		used, err := creditUsed(old)
+		used, err := f.creditKept(ctx, q, t, old, o)
 		if err != nil {
 			return err
 		}
