@@ -2,6 +2,7 @@ package companyfile
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/qbconnect/qbconnect/qbxml"
@@ -218,4 +219,106 @@ func (f *File) copyAddresses(ctx context.Context, q querier, t *objType, model *
 		}
 	}
 	return nil
+}
+
+// pricedFrom says whether the item lines of a transaction type are priced
+// from the item when the request names no price, and whether at the
+// item's purchase cost (purchase) rather than its sales price.
+func pricedFrom(txnType string) (purchase, priced bool) {
+	switch txnType {
+	case "Invoice", "SalesReceipt", "Estimate", "SalesOrder", "CreditMemo":
+		return false, true
+	case "Bill", "PurchaseOrder", "ItemReceipt", "Check", "CreditCardCharge", "CreditCardCredit", "VendorCredit":
+		return true, true
+	}
+	return false, false
+}
+
+// fillItemPrices gives each new item line of ret (a line of an Add, or a
+// Mod's line with TxnLineID -1) that has no price (Rate, Cost, RatePercent,
+// or a PriceLevelRef in the request) and no Amount, of its own or from the
+// order it links to, the price its item lists:
+// the sales price on a sales form, the purchase cost on a purchase, as
+// QuickBooks' forms fill the line when an item is picked. computeLines
+// then makes the Amount the quantity (one when none is given) times that
+// price. An item priced as a percentage is left as it was.
+func (f *File) fillItemPrices(ctx context.Context, q querier, t *objType, ret, src *qbxml.Node) error {
+	purchase, priced := pricedFrom(t.Name)
+	if !priced || src == nil {
+		return nil
+	}
+	items := map[string]*qbxml.Node{}
+	var walk func(ret, src *qbxml.Node) error
+	walk = func(ret, src *qbxml.Node) error {
+		for _, p := range pairLines(ret, src) {
+			l, s := p[0], p[1]
+			if isGroupLine(l.Name) {
+				if err := walk(l, s); err != nil {
+					return err
+				}
+				continue
+			}
+			if !strings.HasSuffix(s.Name, "Add") && textAt(s, "TxnLineID") != "-1" {
+				continue
+			}
+			// The line's own price or amount, or one it took from the
+			// order it links to (linkOrders), stands.
+			if hasKid(l, "Amount") || hasKid(l, "Rate") || hasKid(l, "Cost") || hasKid(l, "RatePercent") || hasKid(s, "PriceLevelRef") {
+				continue
+			}
+			id := textAt(l, "ItemRef/ListID")
+			lm, ok := contentModel(l.Name)
+			if id == "" || !ok {
+				continue
+			}
+			rate := "Rate"
+			if _, ok := lookupChild(lm, "Cost"); ok {
+				rate = "Cost"
+			}
+			if _, ok := lookupChild(lm, rate); !ok {
+				continue
+			}
+			it, seen := items[id]
+			if !seen {
+				_, r, err := getRetByID(ctx, q, id)
+				if err != nil && !errors.Is(err, errNoObject) {
+					return err
+				}
+				it, items[id] = r, r
+			}
+			if it == nil {
+				continue
+			}
+			if _, price, percent := itemTerms(it, purchase); price != "" && percent == "" {
+				setOrdered(l, lm, rate, price)
+			}
+		}
+		return nil
+	}
+	return walk(ret, src)
+}
+
+// pairLines pairs each line of ret with the line of src it was built from:
+// the builder keeps the lines of each Ret element in their source order.
+func pairLines(ret, src *qbxml.Node) [][2]*qbxml.Node {
+	var out [][2]*qbxml.Node
+	seen := map[string]int{}
+	for _, l := range ret.Children {
+		if _, ok := lineCategory(l.Name); !ok {
+			continue
+		}
+		n := 0
+		for _, s := range src.Children {
+			if !retFor(s.Name, l.Name) {
+				continue
+			}
+			if n == seen[l.Name] {
+				out = append(out, [2]*qbxml.Node{l, s})
+				break
+			}
+			n++
+		}
+		seen[l.Name]++
+	}
+	return out
 }

@@ -109,7 +109,15 @@ func (f *File) completeGroupLines(ctx context.Context, q querier, t *objType, re
 				}
 			}
 			setIf(g, gm, "IsPrintItemsInGroup", orDefault(textAt(group, "IsPrintItemsInGroup"), "false"))
-			if err := f.expandGroup(ctx, q, g, gm, group, purchase); err != nil {
+			var from *qbxml.Node
+			if i < len(sources) {
+				from = sources[i]
+			}
+			site, err := f.groupSite(ctx, q, t, from)
+			if err != nil {
+				return err
+			}
+			if err := f.expandGroup(ctx, q, g, gm, group, purchase, site); err != nil {
 				return err
 			}
 		case prev != nil && !sentLines && groupQuantity(prev) != groupQuantity(g):
@@ -131,12 +139,25 @@ func groupQuantity(g *qbxml.Node) float64 {
 	return 1
 }
 
+// groupSite resolves the InventorySiteRef of the request's group line
+// from: a group line's Ret has no site, so the site is its inventory
+// lines' (expandGroup). nil when from names none.
+func (f *File) groupSite(ctx context.Context, q querier, t *objType, from *qbxml.Node) (*qbxml.Node, error) {
+	s := kid(from, "InventorySiteRef")
+	if s == nil {
+		return nil, nil
+	}
+	b := &builder{f: f, ctx: ctx, q: q, typ: t, now: f.opt.Now()}
+	return b.resolveRef("InventorySiteRef", s)
+}
+
 // expandGroup writes the items of group as the lines of the group line g:
 // each with its item, the item's description and price (its cost on a
 // purchase), and the group line's quantity times the item's quantity in
-// the group. computeLines then gives each line its Amount (quantity times
-// price) and the group line its TotalAmount.
-func (f *File) expandGroup(ctx context.Context, q querier, g *qbxml.Node, gm *qbxml.ElementType, group *qbxml.Node, purchase bool) error {
+// the group; each takes the group line's ServiceDate, and each inventory
+// line the group line's site. computeLines then gives each line its
+// Amount (quantity times price) and the group line its TotalAmount.
+func (f *File) expandGroup(ctx context.Context, q querier, g *qbxml.Node, gm *qbxml.ElementType, group *qbxml.Node, purchase bool, site *qbxml.Node) error {
 	name, lm := memberModel(gm)
 	if lm == nil {
 		return nil
@@ -180,6 +201,12 @@ func (f *File) expandGroup(ctx context.Context, q querier, g *qbxml.Node, gm *qb
 			setIf(l, lm, "Amount", formatCents(int64(math.Round(float64(base)*parseDecimal(percent)/100))))
 		case price != "":
 			setIf(l, lm, rate, price)
+		}
+		if v := textAt(g, "ServiceDate"); v != "" {
+			setIf(l, lm, "ServiceDate", v)
+		}
+		if _, ok := lookupChild(lm, "InventorySiteRef"); ok && site != nil && (o.typ == "ItemInventory" || o.typ == "ItemInventoryAssembly") {
+			insertOrdered(l, lm, site.Clone())
 		}
 		insertOrdered(g, gm, l)
 		above = l

@@ -241,3 +241,43 @@ func TestAGroupLineNamingAnItemThatIsNoGroupIsRefused(t *testing.T) {
 		<InvoiceLineGroupAdd><ItemGroupRef><FullName>Bolt</FullName></ItemGroupRef></InvoiceLineGroupAdd></InvoiceAdd></InvoiceAddRq>`)
 	wantStatus(t, rs, "3140")
 }
+
+// A sales group line's ServiceDate and InventorySiteRef are its lines':
+// InvoiceLineGroupAdd (and the sales receipt's and credit memo's) has
+// both, while InvoiceLineGroupRet keeps the ServiceDate only and
+// InvoiceLineRet has both (Intuit's qbXML 13.0 schema, qbxml130.xsd), so
+// a site QuickBooks accepts on the group line can only be its lines'.
+// Unverified: that QuickBooks copies them to the lines, and the site to
+// the inventory lines only (a site holds inventory; the service line has
+// none), as its forms fill a group's lines from the group line.
+func TestAGroupLinesServiceDateAndSiteAreItsLines(t *testing.T) {
+	f, _ := newTestFile(t)
+	if err := f.SetFeature(FeatureSites, true); err != nil {
+		t.Fatal(err)
+	}
+	addGroupItems(t, f)
+	ok(t, f, `<InventorySiteAddRq><InventorySiteAdd><Name>Warehouse</Name></InventorySiteAdd></InventorySiteAddRq>`)
+	inv := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef>
+		<InvoiceLineGroupAdd><ItemGroupRef><FullName>Bolt Kit</FullName></ItemGroupRef><ServiceDate>2025-03-04</ServiceDate>
+		<InventorySiteRef><FullName>Warehouse</FullName></InventorySiteRef></InvoiceLineGroupAdd></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+	g := kid(inv, "InvoiceLineGroupRet")
+	if got := textAt(g, "ServiceDate"); got != "2025-03-04" {
+		t.Errorf("the group line's ServiceDate %q, want 2025-03-04", got)
+	}
+	var got []string
+	for _, l := range memberLines(g) {
+		got = append(got, textAt(l, "ItemRef/FullName")+" "+textAt(l, "ServiceDate")+" "+textAt(l, "InventorySiteRef/FullName"))
+	}
+	if diff := cmp.Diff([]string{"Bolt 2025-03-04 Warehouse", "Install 2025-03-04 "}, got); diff != "" {
+		t.Errorf("the group's lines, item, ServiceDate and site (-want +got):\n%s", diff)
+	}
+	if id := textAt(memberLines(g)[0], "InventorySiteRef/ListID"); id == "" {
+		t.Errorf("the bolt line's InventorySiteRef has no ListID")
+	}
+
+	// A site QuickBooks does not hold is an invalid reference (3140), as
+	// on any other line.
+	wantStatus(t, one(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef>
+		<InvoiceLineGroupAdd><ItemGroupRef><FullName>Bolt Kit</FullName></ItemGroupRef>
+		<InventorySiteRef><FullName>Nowhere</FullName></InventorySiteRef></InvoiceLineGroupAdd></InvoiceAdd></InvoiceAddRq>`), "3140")
+}

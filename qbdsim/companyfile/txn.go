@@ -30,6 +30,9 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 		if err := f.completeGroupLines(ctx, q, t, ret, src, old); err != nil {
 			return err
 		}
+		if err := f.fillItemPrices(ctx, q, t, ret, src); err != nil {
+			return err
+		}
 	}
 	if err := f.fillRet(ctx, q, t, model, ret); err != nil {
 		return err
