@@ -46,6 +46,24 @@ func accountBalances(tb testing.TB, f *File) map[string][2]string {
 	return out
 }
 
+// wantBalancesOf fails unless each named account's Balance is as given
+// (other accounts are not checked).
+func wantBalancesOf(tb testing.TB, f *File, want map[string]string) {
+	tb.Helper()
+	got := accountBalances(tb, f)
+	for name, w := range want {
+		if got[name][0] != w {
+			tb.Errorf("account %s: Balance %s, want %s", name, got[name][0], w)
+		}
+	}
+}
+
+// balanceOf returns the Balance of the customer or vendor (typ) name.
+func balanceOf(tb testing.TB, f *File, typ, name string) string {
+	tb.Helper()
+	return textAt(ok(tb, f, `<`+typ+`QueryRq><FullName>`+name+`</FullName></`+typ+`QueryRq>`), typ+"Ret/Balance")
+}
+
 // wantAccountBalances fails unless the named accounts answer these
 // balances (Balance, TotalBalance) and every other account 0.00.
 func wantAccountBalances(tb testing.TB, f *File, step string, want map[string][2]string) {

@@ -148,14 +148,10 @@ func TestTheLinesOfAGroupMoveStockTaxBalancesAndTheBooks(t *testing.T) {
 	if got := onHandAndCost(t, f, "Bolt"); got != "96 @ 2" {
 		t.Errorf("Bolt after selling 8 and buying 4: %s, want 96 @ 2", got)
 	}
-	balance := func(typ, name string) string {
-		return textAt(ok(t, f, `<`+typ+`QueryRq><FullName>`+name+`</FullName></`+typ+`QueryRq>`), typ+"Ret/Balance")
-	}
-	if got := []string{balance("Customer", "Acme Corp"), balance("Vendor", "Bolt Supply")}; !cmp.Equal(got, []string{"177.22", "38.00"}) {
+	if got := []string{balanceOf(t, f, "Customer", "Acme Corp"), balanceOf(t, f, "Vendor", "Bolt Supply")}; !cmp.Equal(got, []string{"177.22", "38.00"}) {
 		t.Errorf("customer and vendor balances %v, want the invoice's 177.22 and the bill's 38.00 (4 bolts at 2, one installation at 30)", got)
 	}
-	got := accountBalances(t, f)
-	want := map[string]string{
+	wantBalancesOf(t, f, map[string]string{
 		"Product Sales":           "72.00",
 		"Services":                "100.00",
 		"Sales Tax Payable":       "5.22",
@@ -163,12 +159,7 @@ func TestTheLinesOfAGroupMoveStockTaxBalancesAndTheBooks(t *testing.T) {
 		"Cost of Goods Sold":      "16.00", // 8 bolts at an average cost of 2
 		"Accounts Payable":        "38.00",
 		"Repairs and Maintenance": "30.00",
-	}
-	for name, w := range want {
-		if got[name][0] != w {
-			t.Errorf("account %s: Balance %s, want %s", name, got[name][0], w)
-		}
-	}
+	})
 }
 
 func TestModifyingAGroupLineScalesRegroupsOrChangesItsLines(t *testing.T) {

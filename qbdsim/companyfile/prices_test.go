@@ -131,26 +131,17 @@ func TestAnItemsPriceOnALineMovesTaxBalancesStockAndTheBooks(t *testing.T) {
 	if got := onHandAndCost(t, f, "Bolt"); got != "106 @ 2" {
 		t.Errorf("Bolt after selling 4: %s, want 106 @ 2", got)
 	}
-	balance := func(typ, name string) string {
-		return textAt(ok(t, f, `<`+typ+`QueryRq><FullName>`+name+`</FullName></`+typ+`QueryRq>`), typ+"Ret/Balance")
-	}
-	if got := []string{balance("Customer", "Acme Corp"), balance("Vendor", "Bolt Supply")}; !cmp.Equal(got, []string{"88.61", "20.00"}) {
+	if got := []string{balanceOf(t, f, "Customer", "Acme Corp"), balanceOf(t, f, "Vendor", "Bolt Supply")}; !cmp.Equal(got, []string{"88.61", "20.00"}) {
 		t.Errorf("customer and vendor balances %v, want the invoice's 88.61 and the bill's 20.00", got)
 	}
-	got := accountBalances(t, f)
-	want := map[string]string{
+	wantBalancesOf(t, f, map[string]string{
 		"Product Sales":       "36.00",
 		"Services":            "50.00",
 		"Sales Tax Payable":   "2.61",
 		"Accounts Receivable": "88.61",
 		"Cost of Goods Sold":  "8.00", // 4 bolts at an average cost of 2
 		"Accounts Payable":    "20.00",
-	}
-	for name, w := range want {
-		if got[name][0] != w {
-			t.Errorf("account %s: Balance %s, want %s", name, got[name][0], w)
-		}
-	}
+	})
 }
 
 // A line with an item and no Quantity is for one of it (unverified: the
