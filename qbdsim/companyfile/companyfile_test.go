@@ -78,7 +78,7 @@ func TestNewCompanyHasStandardLists(t *testing.T) {
 	}
 	for _, q := range []string{"PaymentMethod", "SalesTaxCode", "ShipMethod", "CustomerType", "VendorType", "Item", "Vendor", "CustomerMsg"} {
 		rs := ok(t, f, `<`+q+`QueryRq/>`)
-		if attrValue(rs, "retCount") == "0" {
+		if len(rs.Children) == 0 {
 			t.Errorf("%s: no records", q)
 		}
 	}
@@ -132,8 +132,8 @@ func TestCustomerAddReturnsQuickBooksIdentifiersAndQueryFindsIt(t *testing.T) {
 	}
 
 	q := ok(t, f, `<CustomerQueryRq><ListID>`+id+`</ListID></CustomerQueryRq>`)
-	if attrValue(q, "retCount") != "1" || textAt(q, "CustomerRet/Name") != "Jane Doe" {
-		t.Errorf("query by ListID: retCount %s name %q", attrValue(q, "retCount"), textAt(q, "CustomerRet/Name"))
+	if len(kids(q, "CustomerRet")) != 1 || textAt(q, "CustomerRet/Name") != "Jane Doe" {
+		t.Errorf("query by ListID: %d records, name %q", len(kids(q, "CustomerRet")), textAt(q, "CustomerRet/Name"))
 	}
 	q = ok(t, f, `<CustomerQueryRq><FullName>jane doe</FullName><IncludeRetElement>ListID</IncludeRetElement><IncludeRetElement>Name</IncludeRetElement></CustomerQueryRq>`)
 	var names []string

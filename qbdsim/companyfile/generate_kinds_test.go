@@ -32,7 +32,7 @@ func TestGenerateWritesExactCountsOfEveryKind(t *testing.T) {
 	want := map[string]int{"ItemInventory": 6, "ItemReceipt": 25, "InventoryAdjustment": 12, "OtherName": 3, "SalesRep": 3, "PriceLevel": 4,
 		"VendorCredit": 9, "CreditCardCredit": 5, "Charge": 14, "TimeTracking": 30, "Transfer": 4}
 	for typ, n := range want {
-		rs := ok(t, f, `<`+typ+`QueryRq>`+includeLines(typ)+`</`+typ+`QueryRq>`)
+		rs := ok(t, f, `<`+typ+`QueryRq metaData="MetaDataAndResponseData">`+includeLines(typ)+`</`+typ+`QueryRq>`)
 		if attrValue(rs, "retCount") != itoa(n) {
 			t.Errorf("%sQuery retCount %s, want %d", typ, attrValue(rs, "retCount"), n)
 		}

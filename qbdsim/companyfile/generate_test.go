@@ -43,7 +43,7 @@ func TestGenerateWritesExactCountsThatQueriesReturn(t *testing.T) {
 		if err != nil || got != n {
 			t.Errorf("Count(%s) = %d, %v; want %d", typ, got, err, n)
 		}
-		rs := ok(t, f, `<`+typ+`QueryRq>`+includeLines(typ)+`</`+typ+`QueryRq>`)
+		rs := ok(t, f, `<`+typ+`QueryRq metaData="MetaDataAndResponseData">`+includeLines(typ)+`</`+typ+`QueryRq>`)
 		if attrValue(rs, "retCount") != itoa(n) {
 			t.Errorf("%sQuery retCount %s, want %d", typ, attrValue(rs, "retCount"), n)
 		}

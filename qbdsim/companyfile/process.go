@@ -82,8 +82,9 @@ type response struct {
 	st    status
 	body  bytes.Buffer // Ret elements, already serialised
 	count int          // records in body, for retCount and latency
-	// countAttr asks for a retCount attribute (queries).
-	countAttr bool
+	// countAttr says the response may carry a retCount attribute
+	// (queries); countAsked says the request asked for it.
+	countAttr, countAsked bool
 }
 
 func (r *response) setAttr(name, value string) {
@@ -103,7 +104,7 @@ func (r *response) write(b *bytes.Buffer) {
 	fmt.Fprintf(b, ` statusCode="%d" statusSeverity="%s" statusMessage="`, r.st.Code, r.st.Severity)
 	escapeText(b, r.st.Message, true)
 	b.WriteByte('"')
-	if r.countAttr && r.st.Severity != "Error" && hasAttr(r.name, "retCount") {
+	if r.countAttr && r.countAsked && r.st.Severity != "Error" && hasAttr(r.name, "retCount") {
 		fmt.Fprintf(b, ` retCount="%d"`, r.count)
 	}
 	for _, a := range r.attrs {
@@ -402,6 +403,15 @@ func validateRequest(rq *qbxml.Node) error {
 func (f *File) handle(ctx context.Context, el *qbxml.Node, s Session) (rs *response) {
 	rsName := strings.TrimSuffix(el.Name, "Rq") + "Rs"
 	rs = &response{name: rsName}
+	// QuickBooks counts the records of a query only when metaData asks
+	// for the count: "(The default is that no count is returned.)"
+	// (Intuit's reference of metaData on every query); the responses
+	// captured from QuickBooks carry no retCount (Intuit's iterator
+	// example, consolibyte/quickbooks-php#92).
+	switch attrValue(el, "metaData") {
+	case "MetaDataOnly", "MetaDataAndResponseData":
+		rs.countAsked = true
+	}
 	if id := attrValue(el, "requestID"); id != "" {
 		rs.setAttr("requestID", id)
 	}

@@ -194,7 +194,9 @@ func (f *File) query(ctx context.Context, rq *request, rs *response, types []*ob
 			ok = false
 		}
 		if !ok {
-			return qbErr(stIteratorUnknown, "The iterator ID %q is not valid or has expired.", id)
+			// QuickBooks' words (consolibyte/quickbooks-php#183:
+			// `3391: The iteratorID "{dbd52aaa-…}" is not valid.`).
+			return qbErr(stIteratorUnknown, "The iteratorID %q is not valid.", id)
 		}
 		if attrValue(el, "iterator") == "Stop" {
 			delete(f.iters, id)
@@ -296,6 +298,13 @@ func (f *File) runIterator(ctx context.Context, it *iterator, rs *response) erro
 		it.remaining = 0
 	}
 	it.expires = f.opt.Now().Add(f.opt.IteratorTTL)
+	if it.remaining == 0 {
+		// The last page ends the iterator: asking it for another page is
+		// an error ("Attempting to request another page when hasMore is
+		// false will result in an error", Conductor's pagination guide);
+		// that the error is 3391 is unverified.
+		delete(f.iters, it.id)
+	}
 	rs.setAttr("iteratorRemainingCount", strconv.Itoa(it.remaining))
 	rs.setAttr("iteratorID", it.id)
 	if rs.count == 0 {
@@ -304,10 +313,15 @@ func (f *File) runIterator(ctx context.Context, it *iterator, rs *response) erro
 	return nil
 }
 
+// newGUID returns an iteratorID as QuickBooks writes one: a braced GUID
+// in lower case, as in every captured response (Intuit's iterator example
+// quoted in consolibyte's wiki, "{eb05f701-e727-472f-8ade-6753c4f67a46}";
+// the Web Connector log in consolibyte/quickbooks-php#92; the qbwc gem's
+// fixtures).
 func newGUID() string {
 	var b [16]byte
 	rand.Read(b[:])
-	return fmt.Sprintf("{%08X-%04X-%04X-%04X-%012X}", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return fmt.Sprintf("{%08x-%04x-%04x-%04x-%012x}", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 func (f *File) countQuery(ctx context.Context, spec *querySpec) (int, error) {
@@ -533,7 +547,7 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 		from, to := textAt(d, "FromTxnDate"), textAt(d, "ToTxnDate")
 		if m := textAt(d, "DateMacro"); m != "" {
 			var err error
-			if from, to, err = dateMacro(m, f.opt.Now()); err != nil {
+			if from, to, err = txnDateMacro(m, f.opt.Now()); err != nil {
 				return nil, err
 			}
 		}
@@ -568,13 +582,12 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 		spec.args = append(spec.args, likePattern(textAt(rf, "MatchCriterion"), strings.ToUpper(textAt(rf, "RefNumber"))))
 	}
 	if rr := kid(el, "RefNumberRangeFilter"); rr != nil {
-		if v := textAt(rr, "FromRefNumber"); v != "" {
-			spec.where = append(spec.where, "ref_number >= ?")
-			spec.args = append(spec.args, v)
-		}
-		if v := textAt(rr, "ToRefNumber"); v != "" {
-			spec.where = append(spec.where, "ref_number <= ?")
-			spec.args = append(spec.args, v)
+		for _, b := range []struct{ el, op string }{{"FromRefNumber", ">="}, {"ToRefNumber", "<="}} {
+			if v := textAt(rr, b.el); v != "" {
+				where, args := refNumberBound(b.op, v)
+				spec.where = append(spec.where, where)
+				spec.args = append(spec.args, args...)
+			}
 		}
 	}
 	for _, ef := range []struct{ filter, col, ns string }{{"EntityFilter", "entity_id", "Entity"}, {"AccountFilter", "account_id", "Account"}} {
@@ -647,6 +660,21 @@ func (f *File) filterIDs(ctx context.Context, e *qbxml.Node, ns string) ([]strin
 	return ids, nil
 }
 
+// refNumberBound returns the condition of one bound of a
+// RefNumberRangeFilter: numbers of digits only compare as numbers with a
+// bound of digits only ("9" before "10"), anything else compares as text
+// ("Uses a numerical comparison for values that contain only digits;
+// otherwise, uses a lexicographical comparison", Conductor's reference
+// of refNumberFrom/refNumberTo, which map to this filter).
+func refNumberBound(op, v string) (string, []any) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || strings.TrimLeft(v, "0123456789") != "" {
+		return "ref_number " + op + " ?", []any{v}
+	}
+	return "(CASE WHEN ref_number <> '' AND ref_number NOT GLOB '*[^0-9]*' THEN CAST(ref_number AS INTEGER) " + op + " ? ELSE ref_number " + op + " ? END)",
+		[]any{n, v}
+}
+
 func likePattern(criterion, v string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	v = r.Replace(v)
@@ -710,6 +738,16 @@ func dateMacro(m string, now time.Time) (string, string, error) {
 		return r(yearStart.AddDate(1, 0, 0), yearStart.AddDate(2, 0, -1))
 	}
 	return "", "", qbErr(stUnsupported, "The date macro %q is not supported by this QuickBooks simulator.", m)
+}
+
+// txnDateMacro returns the date range of a DateMacro of the transaction
+// filters, whose names (qbXML's DateMacro type) say Calendar or Fiscal
+// where the report macros do not: ThisCalendarQuarter is the report's
+// ThisQuarter. The fiscal year is taken to be the calendar year, as
+// dateMacro does for ThisFiscalYear.
+func txnDateMacro(m string, now time.Time) (string, string, error) {
+	r := strings.NewReplacer("Calendar", "", "Fiscal", "")
+	return reportDateMacro(r.Replace(m), now)
 }
 
 // deletedWindow is how far back ListDeletedQuery and TxnDeletedQuery

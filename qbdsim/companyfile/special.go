@@ -190,7 +190,7 @@ func (f *File) transactionQuery(ctx context.Context, rq *request, rs *response) 
 		from, to := textAt(m, "FromModifiedDate"), textAt(m, "ToModifiedDate")
 		if mac := textAt(m, "DateMacro"); mac != "" {
 			var err error
-			if from, to, err = dateMacro(mac, f.opt.Now()); err != nil {
+			if from, to, err = txnDateMacro(mac, f.opt.Now()); err != nil {
 				return err
 			}
 		}
@@ -219,7 +219,7 @@ func (f *File) transactionQuery(ctx context.Context, rq *request, rs *response) 
 		from, to := textAt(d, "FromTxnDate"), textAt(d, "ToTxnDate")
 		if mac := textAt(d, "DateMacro"); mac != "" {
 			var err error
-			if from, to, err = dateMacro(mac, f.opt.Now()); err != nil {
+			if from, to, err = txnDateMacro(mac, f.opt.Now()); err != nil {
 				return err
 			}
 		}
