@@ -415,6 +415,12 @@ func (f *File) dueDate(ctx context.Context, q querier, termsID, txnDate string) 
 // from the transactions they pay, the credits they apply (credit.go) and
 // the discounts they give (discount.go), and checks the amounts.
 func (f *File) completePayment(ctx context.Context, q querier, t *objType, model *qbxml.ElementType, ret, src *qbxml.Node, o *object) error {
+	if t.Name == "ReceivePayment" && src.Name == "ReceivePaymentAdd" && textAt(src, "IsAutoApply") == "true" {
+		// QuickBooks chooses the invoices (autoapply.go).
+		if err := f.autoApply(ctx, q, model, ret, o); err != nil {
+			return err
+		}
+	}
 	applied := kids(ret, "AppliedToTxnRet")
 	var srcApplied []*qbxml.Node
 	for _, s := range src.Children {
