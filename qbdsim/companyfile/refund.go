@@ -10,7 +10,10 @@ import (
 // A credit card refund (ARRefundCreditCard) pays a customer back what a
 // credit memo or an overpayment left them: each RefundAppliedToTxn names
 // the credit and the amount refunded, which leaves the credit and, with
-// it, the customer's balance.
+// it, the customer's balance. What is refunded stays used: the credit
+// memo or payment cannot be deleted (nor the credit memo voided) or moved
+// to another customer while the refund stands, and a modification of it
+// keeps the refunded amount out of what is left.
 
 // completeRefund fills each applied line from the credit it refunds and
 // totals the refund.
@@ -78,6 +81,39 @@ func (f *File) moveCredits(ctx context.Context, q querier, ret *qbxml.Node, sign
 		if err := f.refreshBalance(ctx, q, id); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// paymentRefunded is what refunds paid back of the customer payment old
+// (nil, or any other type: nothing): its TotalAmount less the money it
+// applies and its UnusedPayment. A modification keeps it refunded.
+func paymentRefunded(old *object) (int64, error) {
+	if old == nil || old.typ != "ReceivePayment" {
+		return 0, nil
+	}
+	ret, err := parseNode(old.ret)
+	if err != nil {
+		return 0, err
+	}
+	refunded := mustCents(textAt(ret, "TotalAmount")) - mustCents(textAt(ret, "UnusedPayment"))
+	for _, a := range kids(ret, "AppliedToTxnRet") {
+		refunded -= mustCents(textAt(a, "Amount"))
+	}
+	return refunded, nil
+}
+
+// refuseIfRefunded refuses to delete or void a customer payment whose
+// unused amount a refund (ARRefundCreditCard) paid back, as
+// refuseIfApplied refuses for a refunded credit memo: the refund is
+// linked to it.
+func refuseIfRefunded(old *object) error {
+	refunded, err := paymentRefunded(old)
+	if err != nil {
+		return err
+	}
+	if refunded > 0 {
+		return qbErr(stCannotDelete, "The ReceivePayment %q cannot be deleted or voided because %s of it is refunded.", old.refNumber, formatCents(refunded))
 	}
 	return nil
 }

@@ -249,7 +249,7 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 			return qbErr(stSaveError, "There was an error when saving a JournalEntry. QuickBooks error message: The transaction is not in balance. Debits %s, credits %s.", formatCents(debit), formatCents(credit))
 		}
 	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
-		return f.completePayment(ctx, q, t, model, ret, src, o)
+		return f.completePayment(ctx, q, t, model, ret, src, o, old)
 	}
 	return nil
 }
@@ -413,8 +413,16 @@ func (f *File) dueDate(ctx context.Context, q querier, termsID, txnDate string) 
 
 // completePayment fills the applied-to lines of a customer or bill payment
 // from the transactions they pay, the credits they apply (credit.go) and
-// the discounts they give (discount.go), and checks the amounts.
-func (f *File) completePayment(ctx context.Context, q querier, t *objType, model *qbxml.ElementType, ret, src *qbxml.Node, o *object) error {
+// the discounts they give (discount.go), and checks the amounts. old is
+// the payment before a Mod (nil for an Add): what a refund paid back of
+// it stays used (refund.go).
+func (f *File) completePayment(ctx context.Context, q querier, t *objType, model *qbxml.ElementType, ret, src *qbxml.Node, o, old *object) error {
+	if t.Name == "ReceivePayment" && src.Name == "ReceivePaymentAdd" && textAt(src, "IsAutoApply") == "true" {
+		// QuickBooks chooses the invoices (autoapply.go).
+		if err := f.autoApply(ctx, q, model, ret, o); err != nil {
+			return err
+		}
+	}
 	applied := kids(ret, "AppliedToTxnRet")
 	var srcApplied []*qbxml.Node
 	for _, s := range src.Children {
@@ -518,9 +526,19 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 		if sum > total {
 			return qbErr(stInvalidValue, "The \"AppliedToTxnAdd payment amount\" field has an invalid value %q. QuickBooks error message: You cannot apply more than the payment amount.", formatCents(sum))
 		}
-		setIf(ret, model, "UnusedPayment", formatCents(total-sum))
+		refunded, err := paymentRefunded(old)
+		if err != nil {
+			return err
+		}
+		if refunded > 0 && old.entityID != o.entityID {
+			return qbErr(stCannotDelete, "There was an error when modifying a ReceivePayment. The ReceivePayment %q cannot change its CustomerRef: %s of it is refunded.", old.refNumber, formatCents(refunded))
+		}
+		if sum+refunded > total {
+			return qbErr(stInvalidValue, "The payment total %s is less than the %s applied and the %s of it already refunded.", formatCents(total), formatCents(sum), formatCents(refunded))
+		}
+		setIf(ret, model, "UnusedPayment", formatCents(total-sum-refunded))
 		setIf(ret, model, "UnusedCredits", "0.00")
-		o.effect = -(total - sum)
+		o.effect = -(total - sum - refunded)
 	default:
 		setIf(ret, model, "Amount", formatCents(sum))
 		o.effect = 0
@@ -640,6 +658,11 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *object, removing bool) error {
 	switch t.Name {
 	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
+		if removing {
+			if err := refuseIfRefunded(old); err != nil {
+				return err
+			}
+		}
 		ret, err := parseNode(old.ret)
 		if err != nil {
 			return err
