@@ -65,14 +65,42 @@ func (o *object) touch(ret *qbxml.Node, model *qbxml.ElementType, tm time.Time) 
 	setOrdered(ret, model, "EditSequence", o.editSeq)
 }
 
-// qbTime formats a time as QuickBooks does: local time with its offset.
-func qbTime(t time.Time) string { return t.Format("2006-01-02T15:04:05-07:00") }
+// qbTime formats a DATETIMETYPE value as QuickBooks Desktop writes it: the
+// wall-clock time in t's location followed by that location's standard
+// offset, even while daylight saving time is in effect, so that 10:00 PDT is
+// written "T10:00:00-08:00" (an hour off as an instant). Sources:
+// jsgoupil/quickbooks-sync pull requests #28 ("The DateTime is otherwise
+// accurate (follows DST), but the offset does not follow DST") and #33, and
+// that project's README. A location without daylight saving time is written
+// with its one offset.
+func qbTime(t time.Time) string {
+	return t.Format("2006-01-02T15:04:05") + formatOffset(standardOffset(t))
+}
+
+// standardOffset is the standard (non-daylight-saving) UTC offset, in
+// seconds, of t's location in t's year: the smaller of its offsets in
+// January and July, which holds in both hemispheres.
+func standardOffset(t time.Time) int {
+	loc := t.Location()
+	_, jan := time.Date(t.Year(), time.January, 1, 12, 0, 0, 0, loc).Zone()
+	_, jul := time.Date(t.Year(), time.July, 1, 12, 0, 0, 0, loc).Zone()
+	return min(jan, jul)
+}
+
+// formatOffset formats an offset in seconds east of UTC as "±HH:MM".
+func formatOffset(sec int) string {
+	return time.Date(2000, 1, 1, 0, 0, 0, 0, time.FixedZone("", sec)).Format("-07:00")
+}
 
 // qbDate formats a date as YYYY-MM-DD.
 func qbDate(t time.Time) string { return t.Format("2006-01-02") }
 
 // parseQBDateTime parses a DATETIMETYPE value ("YYYY-MM-DD[THH[:MM[:SS[±HH:MM]]]]");
-// a value without an offset is in loc. end rounds a partial value up to the
+// a value without an offset is in loc, the QuickBooks computer's local time
+// (jsgoupil/quickbooks-sync#19). A value with an offset is taken as the
+// instant it names, although QuickBooks itself writes standard-time offsets
+// during daylight saving time (see qbTime); how QuickBooks reads an offset in
+// a request is not documented, so this choice is unverified. end rounds a partial value up to the
 // last second it covers (for "to" bounds).
 func parseQBDateTime(s string, loc *time.Location, end bool) (time.Time, error) {
 	s = strings.TrimSpace(s)

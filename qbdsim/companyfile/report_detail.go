@@ -77,7 +77,7 @@ var detailCols = []detailCol{
 		if d.p.modified == 0 {
 			return ""
 		}
-		return time.Unix(d.p.modified, 0).In(l.loc).Format("2006-01-02T15:04:05-07:00")
+		return qbTime(time.Unix(d.p.modified, 0).In(l.loc))
 	}},
 }
 
