@@ -141,9 +141,17 @@ type SyncState struct {
 	// the last page (progress; also how a lost page is detected).
 	Remaining int `json:"remaining"`
 	// PassHighWater is the latest TimeModified seen in this pass so far.
-	PassHighWater time.Time  `json:"-"`
-	StartedAt     *time.Time `json:"startedAt,omitempty"`
-	UpdatedAt     time.Time  `json:"updatedAt"`
+	PassHighWater time.Time `json:"-"`
+	// QBOffset is the UTC offset, in seconds east, that QuickBooks wrote
+	// the latest TimeModified or TimeDeleted of this type's passes with;
+	// nil before one was seen. QuickBooks writes the right local time
+	// with its zone's standard offset even in daylight saving time, so the
+	// marks above are then an hour late as instants: the engine asks
+	// QuickBooks for "modified since" in its own local time, the marks
+	// written back with this offset and sent without one.
+	QBOffset  *int       `json:"-"`
+	StartedAt *time.Time `json:"startedAt,omitempty"`
+	UpdatedAt time.Time  `json:"updatedAt"`
 }
 
 // SyncRun is one pass in a data type's sync history.

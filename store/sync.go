@@ -43,16 +43,16 @@ func KeyOf(st *qbconnect.SyncState) SyncKey {
 }
 
 const syncStateColumns = `company_id, type, org_id, status, error, high_water, deleted_mark, last_full_at, last_complete_at,
-	run_id, mode, full_reason, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water, started_at, updated_at`
+	run_id, mode, full_reason, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water, started_at, updated_at, qb_offset`
 
 func scanSyncState(row interface{ Scan(...any) error }) (*qbconnect.SyncState, error) {
 	st := &qbconnect.SyncState{}
 	var errJSON sql.NullString
 	var high, delMark, passHigh, updated int64
-	var lastFull, lastComplete, started sql.NullInt64
+	var lastFull, lastComplete, started, offset sql.NullInt64
 	err := row.Scan(&st.CompanyID, &st.DataType, &st.OrgID, &st.Status, &errJSON, &high, &delMark, &lastFull, &lastComplete,
 		&st.RunID, &st.Mode, &st.FullReason, &st.Trigger, &st.OpID, &st.IteratorID, &st.Restarts, &st.Pages, &st.Fetched, &st.Deleted,
-		&st.Remaining, &passHigh, &started, &updated)
+		&st.Remaining, &passHigh, &started, &updated, &offset)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +62,10 @@ func scanSyncState(row interface{ Scan(...any) error }) (*qbconnect.SyncState, e
 	st.HighWater, st.DeletedMark, st.PassHighWater = zeroMicros(high), zeroMicros(delMark), zeroMicros(passHigh)
 	st.LastFullAt, st.LastCompleteAt, st.StartedAt = timePtr(lastFull), timePtr(lastComplete), timePtr(started)
 	st.UpdatedAt = fromMicros(updated)
+	if offset.Valid {
+		o := int(offset.Int64)
+		st.QBOffset = &o
+	}
 	if errJSON.Valid {
 		if st.Error, err = decodeError(errJSON.String); err != nil {
 			return nil, fmt.Errorf("sync state error: %w", err)
@@ -88,12 +92,21 @@ func microsOrZero(t time.Time) int64 {
 func syncStateArgs(st *qbconnect.SyncState, now time.Time) []any {
 	return []any{st.OrgID, st.Status, encodeError(st.Error), microsOrZero(st.HighWater), microsOrZero(st.DeletedMark),
 		nullMicros(st.LastFullAt), nullMicros(st.LastCompleteAt), st.RunID, st.Mode, st.FullReason, st.Trigger, st.OpID, st.IteratorID,
-		st.Restarts, st.Pages, st.Fetched, st.Deleted, st.Remaining, microsOrZero(st.PassHighWater), nullMicros(st.StartedAt), micros(now)}
+		st.Restarts, st.Pages, st.Fetched, st.Deleted, st.Remaining, microsOrZero(st.PassHighWater), nullMicros(st.StartedAt), micros(now),
+		nullOffset(st.QBOffset)}
+}
+
+// nullOffset is a sync state's QBOffset as a column value.
+func nullOffset(o *int) sql.NullInt64 {
+	if o == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: int64(*o), Valid: true}
 }
 
 const syncStateSet = `org_id = ?, status = ?, error = ?, high_water = ?, deleted_mark = ?, last_full_at = ?, last_complete_at = ?,
 	run_id = ?, mode = ?, full_reason = ?, trigger_by = ?, op_id = ?, iterator_id = ?, restarts = ?, pages = ?, fetched = ?, deleted = ?,
-	remaining = ?, pass_high_water = ?, started_at = ?, updated_at = ?`
+	remaining = ?, pass_high_water = ?, started_at = ?, updated_at = ?, qb_offset = ?`
 
 // FindSyncState returns the state of a company's data type; ENotFound when
 // the type was never synced.
@@ -338,7 +351,7 @@ func putSyncState(ctx context.Context, tx *tx, st *qbconnect.SyncState, now time
 	args := append(append([]any{st.CompanyID, st.DataType}, syncStateArgs(st, now)...), micros(now))
 	if _, err := tx.exec(ctx, `INSERT INTO sync_states (company_id, type, org_id, status, error, high_water, deleted_mark, last_full_at,
 		last_complete_at, run_id, mode, full_reason, trigger_by, op_id, iterator_id, restarts, pages, fetched, deleted, remaining, pass_high_water,
-		started_at, updated_at, sweep_from, sweep_gen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+		started_at, updated_at, qb_offset, sweep_from, sweep_gen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT (company_id, type) DO UPDATE SET `+excludedSet(syncStateSet)+
 		`, sweep_from = excluded.sweep_from, sweep_gen = sync_states.sweep_gen + 1`, args...); err != nil {
 		return fmt.Errorf("start sync: %w", err)

@@ -229,6 +229,36 @@ func (m *syncMeta) key() store.SyncKey {
 // qbTime formats a time for FromModifiedDate and FromDeletedDate.
 func qbTime(t time.Time) string { return t.Format("2006-01-02T15:04:05-07:00") }
 
+// qbLocalTime formats a mark of st for FromModifiedDate or
+// FromDeletedDate. Once a pass has seen the offset QuickBooks writes its
+// times with (st.QBOffset), the mark goes back to the local time
+// QuickBooks wrote and is sent without an offset, which QuickBooks reads
+// as its own local time ("<FromModifiedDate>2016-05-17T20:00:00
+// </FromModifiedDate> actually means that it checks for 20:00 LOCAL time",
+// jsgoupil/quickbooks-sync#19). In daylight saving time QuickBooks writes
+// the right local time with its zone's standard offset, an hour off
+// (jsgoupil/quickbooks-sync#28), and what it does with an offset in a
+// request is documented nowhere: an offset sent back could make an
+// incremental pass skip an hour of changes. Without a known offset, the
+// mark is sent in UTC as before.
+func qbLocalTime(st *qbconnect.SyncState, t time.Time) string {
+	if st.QBOffset == nil {
+		return qbTime(t)
+	}
+	return t.In(time.FixedZone("", *st.QBOffset)).Format("2006-01-02T15:04:05")
+}
+
+// qbOffset returns the UTC offset, in seconds east, of a DATETIMETYPE
+// that has one.
+func qbOffset(s string) (int, bool) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return 0, false
+	}
+	_, off := t.Zone()
+	return off, true
+}
+
 // parseQBTime reads a DATETIMETYPE as QuickBooks writes it; a value without
 // an offset is taken as UTC.
 func parseQBTime(s string) (time.Time, bool) {
@@ -254,7 +284,7 @@ func (e *Engine) pagePlan(st *qbconnect.SyncState, d *dataType) (*syncMeta, stri
 		q.Add(qbxml.NewText("MaxReturned", strconv.Itoa(e.cfg.MaxReturned)))
 	} else {
 		if !st.DeletedMark.IsZero() && d.delType != "" {
-			m.DeletedFrom = qbTime(st.DeletedMark.Add(-e.cfg.Overlap))
+			m.DeletedFrom = qbLocalTime(st, st.DeletedMark.Add(-e.cfg.Overlap))
 			rq, typeEl := "ListDeletedQueryRq", "ListDelType"
 			if d.txn {
 				rq, typeEl = "TxnDeletedQueryRq", "TxnDelType"
@@ -263,7 +293,7 @@ func (e *Engine) pagePlan(st *qbconnect.SyncState, d *dataType) (*syncMeta, stri
 				qbxml.NewNode("DeletedDateRangeFilter", qbxml.NewText("FromDeletedDate", m.DeletedFrom))).SetAttr("requestID", "d"))
 		}
 		if st.Mode == qbconnect.SyncIncremental {
-			m.ModifiedFrom = qbTime(st.HighWater.Add(-e.cfg.Overlap))
+			m.ModifiedFrom = qbLocalTime(st, st.HighWater.Add(-e.cfg.Overlap))
 		}
 		if d.iterator {
 			q.SetAttr("iterator", "Start")
@@ -549,6 +579,9 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 	next.Fetched += fetched
 	next.Deleted += deleted
 	next.PassHighWater = passHigh
+	if res.offset != nil {
+		next.QBOffset = res.offset
+	}
 	if delHigh.After(next.DeletedMark) {
 		next.DeletedMark = delHigh
 	}
@@ -654,6 +687,9 @@ type pageRead struct {
 	deleted   int
 	passHigh  time.Time // the latest TimeModified, at least the pass's so far
 	delHigh   time.Time // the latest TimeDeleted, at least the state's mark
+	// offset is the UTC offset of the latest of those times the page
+	// brought (qbconnect.SyncState.QBOffset); nil when it brought none.
+	offset *int
 }
 
 // itemBatch is how many records decodePage hands over at a time.
@@ -715,6 +751,7 @@ func (e *Engine) decodePage(d *dataType, st *qbconnect.SyncState, r io.Reader, o
 				res.deleted++
 				if at.After(res.delHigh) {
 					res.delHigh = at
+					res.noteOffset(n, "TimeDeleted")
 				}
 			} else if n.Name == d.object+"Ret" {
 				rec := e.record(d, n, &arena)
@@ -722,6 +759,7 @@ func (e *Engine) decodePage(d *dataType, st *qbconnect.SyncState, r io.Reader, o
 				res.fetched++
 				if rec.ModifiedAt.After(res.passHigh) {
 					res.passHigh = rec.ModifiedAt
+					res.noteOffset(n, "TimeModified")
 				}
 			}
 			if len(batch) == itemBatch && !send() {
@@ -937,6 +975,14 @@ func (e *Engine) record(d *dataType, n *qbxml.Node, arena *[]byte) *qbconnect.Re
 	return r
 }
 
+// noteOffset keeps the UTC offset of n's element el (a time).
+func (res *pageRead) noteOffset(n *qbxml.Node, el string) {
+	ts, _ := n.ChildText(el)
+	if off, ok := qbOffset(ts); ok {
+		res.offset = &off
+	}
+}
+
 // deletedOf reads a ListDeletedRet or TxnDeletedRet of the data type.
 func deletedOf(n *qbxml.Node, d *dataType) (string, time.Time, bool) {
 	typeEl := "ListDelType"
@@ -1038,6 +1084,7 @@ func (e *Engine) newPass(ctx context.Context, orgID, companyID string, d *dataTy
 		RunID: runID, Mode: qbconnect.SyncFull, Trigger: trigger, StartedAt: &now}
 	if old != nil {
 		st.HighWater, st.DeletedMark, st.LastFullAt, st.LastCompleteAt = old.HighWater, old.DeletedMark, old.LastFullAt, old.LastCompleteAt
+		st.QBOffset = old.QBOffset
 	}
 	why, detail := e.fullReason(d, old, full, now)
 	if why == "" {

@@ -72,6 +72,9 @@ type harnessOptions struct {
 	Features []companyfile.Feature
 	// BalanceMarksModified is qbdsim.Options.BalanceMarksModified.
 	BalanceMarksModified bool
+	// Start is QuickBooks' clock at the start, in the zone of the
+	// QuickBooks computer; zero means 2 March 2026, 08:00 UTC.
+	Start time.Time
 }
 
 // stores returns the databases to run a scenario on: SQLite always,
@@ -82,7 +85,11 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	tb.Cleanup(cancel)
-	h := &harness{tb: tb, ctx: ctx, simNow: clocktest.New(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))}
+	start := o.Start
+	if start.IsZero() {
+		start = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	}
+	h := &harness{tb: tb, ctx: ctx, simNow: clocktest.New(start)}
 	h.env = platformtest.New(tb, platformtest.Options{DSN: o.DSN, Engine: o.Engine})
 	h.eng = h.env.Engine
 	h.org = h.env.Org(tb, "Lender")
