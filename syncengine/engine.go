@@ -690,6 +690,7 @@ type pageRead struct {
 	// offset is the UTC offset of the latest of those times the page
 	// brought (qbconnect.SyncState.QBOffset); nil when it brought none.
 	offset *int
+	zone   string // the offset as written ("-08:00"), not parsed again
 }
 
 // itemBatch is how many records decodePage hands over at a time.
@@ -978,8 +979,11 @@ func (e *Engine) record(d *dataType, n *qbxml.Node, arena *[]byte) *qbconnect.Re
 // noteOffset keeps the UTC offset of n's element el (a time).
 func (res *pageRead) noteOffset(n *qbxml.Node, el string) {
 	ts, _ := n.ChildText(el)
+	if len(ts) < 6 || (res.offset != nil && ts[len(ts)-6:] == res.zone) {
+		return
+	}
 	if off, ok := qbOffset(ts); ok {
-		res.offset = &off
+		res.offset, res.zone = &off, ts[len(ts)-6:]
 	}
 }
 
