@@ -2,6 +2,7 @@ package companyfile
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -16,6 +17,16 @@ import (
 // TxnType; the payment can be deposited once. The links table records
 // which deposit took which payment (target_id = the payment), so that
 // ReceivePaymentToDepositQuery lists only what is still to deposit.
+//
+// A deposit's cash back (CashBackInfoRet) is money taken out of it into
+// another account: DepositTotal is the lines less the cash back, as the
+// Make Deposits window shows it, and the ledger debits the cash back
+// account with it (report_ledger.go).
+//
+// A deposited payment stays as the deposit took it: it cannot be deleted
+// or voided, nor change its amount or the account it went to, until the
+// deposit lets it go (refuseIfDeposited). Deleting or voiding the deposit,
+// or a DepositMod that drops its line, puts it back in Undeposited Funds.
 
 // completeDeposit fills the lines of a deposit from the payments they
 // deposit and computes DepositTotal.
@@ -83,7 +94,47 @@ func (f *File) completeDeposit(ctx context.Context, q querier, model *qbxml.Elem
 		*l = *filled
 		sum += pay.amount
 	}
+	if cb := kid(ret, "CashBackInfoRet"); cb != nil {
+		sum -= mustCents(textAt(cb, "Amount"))
+	}
 	setIf(ret, model, "DepositTotal", formatCents(sum))
+	return nil
+}
+
+// refuseIfDeposited refuses (3170) to delete or void (ret nil) a payment
+// or sales receipt that a deposit took, or to change (ret, the payment as
+// modified) the amount it deposited or the account it went to: the
+// deposit line holds both. What else a payment holds may change.
+func (f *File) refuseIfDeposited(ctx context.Context, q querier, t *objType, old *object, ret *qbxml.Node) error {
+	if t.Name != "ReceivePayment" && t.Name != "SalesReceipt" {
+		return nil
+	}
+	var depositID string
+	err := q.QueryRowContext(ctx, `SELECT l.payer_id FROM links l JOIN objects d ON d.seq = l.payer_seq WHERE l.target_id = ? AND d.type = 'Deposit'`, old.id).Scan(&depositID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if ret == nil {
+		return qbErr(stCannotDelete, "The %s %q cannot be deleted or voided because the Deposit %q deposited it. Remove it from the deposit first.", t.Name, old.refNumber, depositID)
+	}
+	prev, err := parseNode(old.ret)
+	if err != nil {
+		return err
+	}
+	und, err := getMetaTx(ctx, q, "account.undeposited")
+	if err != nil {
+		return err
+	}
+	to := func(r *qbxml.Node) string { return orDefault(textAt(r, "DepositToAccountRef/ListID"), und) }
+	switch {
+	case mustCents(textAt(prev, "TotalAmount")) != mustCents(textAt(ret, "TotalAmount")):
+		return qbErr(stCannotDelete, "There was an error when modifying a %s. The %s %q cannot change its amount because the Deposit %q deposited it. Remove it from the deposit first.", t.Name, t.Name, old.refNumber, depositID)
+	case to(prev) != to(ret):
+		return qbErr(stCannotDelete, "There was an error when modifying a %s. The %s %q cannot change its DepositToAccountRef because the Deposit %q deposited it. Remove it from the deposit first.", t.Name, t.Name, old.refNumber, depositID)
+	}
 	return nil
 }
 

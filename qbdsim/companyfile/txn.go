@@ -567,10 +567,17 @@ func jobsBalance(ctx context.Context, q querier, id string) (int64, error) {
 
 // applyEffects updates other objects after o was written: the invoices,
 // bills and journal entries a payment pays, the inventory its item lines
-// move, and the balances of the customers and vendors involved.
+// move, and the balances of the customers and vendors involved. A
+// modified payment a deposit holds keeps its amount and account
+// (refuseIfDeposited).
 func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *object, ret *qbxml.Node, old *object) error {
 	if t.Kind != kindTxn {
 		return nil
+	}
+	if old != nil {
+		if err := f.refuseIfDeposited(ctx, q, t, old, ret); err != nil {
+			return err
+		}
 	}
 	if err := f.moveItemLines(ctx, q, t.Name, ret, 1); err != nil {
 		return err
@@ -654,8 +661,14 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 
 // revertEffects undoes what old did to other objects, before it is changed
 // or removed (deleted or voided). An invoice, bill or journal entry with
-// payments applied can be modified but not removed.
+// payments applied, or a payment a deposit holds, can be modified but not
+// removed.
 func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *object, removing bool) error {
+	if removing {
+		if err := f.refuseIfDeposited(ctx, q, t, old, nil); err != nil {
+			return err
+		}
+	}
 	switch t.Name {
 	case "ReceivePayment", "BillPaymentCheck", "BillPaymentCreditCard":
 		if removing {
