@@ -269,7 +269,7 @@ func hostInfo(resp []byte) (quickBooksInfo, error) {
 		switch it.Kind {
 		case qbxml.ItemResponse:
 			if err := it.Response.Err(); err != nil {
-				st := qbxml.Status(it.Response.StatusCode)
+				st := qbxml.StatusOf(it.Response.StatusCode, it.Response.StatusMessage)
 				return info, &qbconnect.Error{Code: qbconnect.EQuickBooks, Message: "health check: " + err.Error(),
 					UserMessage: st.UserMessage, Resolution: st.Resolution, QBCode: fmt.Sprint(it.Response.StatusCode)}
 			}

@@ -3,6 +3,7 @@ package qbxml
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Severity is the statusSeverity of a qbXML response.
@@ -113,6 +114,41 @@ func Status(code int) StatusInfo {
 	return s
 }
 
+// StatusOf is Status for a response that carries QuickBooks' message.
+// 3170, "There was an error when modifying" (or deleting), is the code of
+// two kinds of refusal: a record or list another user holds, which the
+// same request may pass a moment later, and a change QuickBooks refuses
+// for good, its reason in the message (the record is used by other
+// transactions). Only the first is retryable: consolibyte's QuickBooks
+// PHP framework retries 3170 only when the message says the list "has
+// been modified by another user", its internals "could not be locked",
+// it "failed to acquire the lock" or the "list element is in use"
+// (shared/reference/intuit-sdk.md, S-CONSOLIBYTE); a 3170 whose message
+// names none of these is the refusal.
+func StatusOf(code int, message string) StatusInfo {
+	s := Status(code)
+	if code != 3170 || lockMessage(message) {
+		return s
+	}
+	s.Meaning = "Error when modifying or deleting (refused)"
+	s.Retryable = false
+	s.UserMessage = "QuickBooks refused to change or delete the record; its message says why (for example, other transactions use it)."
+	s.Resolution = "Read QuickBooks' reason in the message, change what depends on the record in QuickBooks, then send the request again."
+	return s
+}
+
+// lockMessage reports whether a 3170 message says another user holds the
+// record or list (StatusOf).
+func lockMessage(m string) bool {
+	m = strings.ToLower(m)
+	for _, phrase := range []string{"has been modified by another user", "could not be locked", "failed to acquire the lock", "list element is in use"} {
+		if strings.Contains(m, phrase) {
+			return true
+		}
+	}
+	return false
+}
+
 // StatusCodes returns every code of the table in ascending order.
 func StatusCodes() []StatusInfo { return append([]StatusInfo(nil), statusTable[:]...) }
 
@@ -131,7 +167,7 @@ func (e *StatusError) Error() string {
 // Err returns a *StatusError when the response's severity is Error, else nil.
 func (r *Response) Err() error {
 	if r.StatusSeverity == string(SeverityError) || (r.StatusSeverity == "" && Status(r.StatusCode).Severity == SeverityError) {
-		return &StatusError{Response: *r, StatusInfo: Status(r.StatusCode)}
+		return &StatusError{Response: *r, StatusInfo: StatusOf(r.StatusCode, r.StatusMessage)}
 	}
 	return nil
 }

@@ -1,6 +1,9 @@
 package qbxml
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 // TestEveryErrorStatusSaysWhatToDo: an error status, known or not, carries
 // a message for people and a resolution (what the application or its user
@@ -17,6 +20,37 @@ func TestEveryErrorStatusSaysWhatToDo(t *testing.T) {
 		}
 		if s.UserMessage == "" || s.Resolution == "" {
 			t.Errorf("status %d (%s): user message %q, resolution %q", code, s.Meaning, s.UserMessage, s.Resolution)
+		}
+	}
+}
+
+// A 3170 is retried only when QuickBooks says someone else holds the
+// record or list; a 3170 that refuses the change for a reason of the
+// books (payments applied, a deposit holding the payment) fails at once
+// with QuickBooks' reason instead of being retried as a lock
+// (consolibyte's retry list, shared/reference/intuit-sdk.md).
+func TestAModifyingErrorIsRetriedOnlyWhenQuickBooksSaysTheRecordIsHeld(t *testing.T) {
+	for msg, retry := range map[string]bool{
+		"There was an error when modifying a Customer list, element \"Acme\". QuickBooks error message: This list has been modified by another user.": true,
+		"There was an error when saving a Invoice. QuickBooks error message: The internals could not be locked.":                                      true,
+		"QuickBooks error message: Failed to acquire the lock.":                                                                                       true,
+		"There was an error when deleting Customer list. QuickBooks error message: List element is in use.":                                           true,
+		"The Invoice \"1001\" cannot be deleted or voided because payments or credits are applied to it.":                                             false,
+		"The ReceivePayment \"7\" cannot be deleted or voided because the Deposit \"D1\" deposited it.":                                               false,
+		"": false,
+	} {
+		if got := StatusOf(3170, msg).Retryable; got != retry {
+			t.Errorf("3170 %q: retryable %v, want %v", msg, got, retry)
+		}
+		r := Response{Name: "TxnDelRs", StatusCode: 3170, StatusSeverity: "Error", StatusMessage: msg}
+		var se *StatusError
+		if !errors.As(r.Err(), &se) || se.Retryable != retry {
+			t.Errorf("Response.Err of 3170 %q: %+v, want retryable %v", msg, se, retry)
+		}
+	}
+	for _, code := range []int{3175, 3176} {
+		if !StatusOf(code, "any reason").Retryable {
+			t.Errorf("%d (in use, locked) is retryable whatever its message", code)
 		}
 	}
 }

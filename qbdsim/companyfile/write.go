@@ -461,7 +461,7 @@ func (f *File) checkUnused(ctx context.Context, q querier, o *object) error {
 		}
 	}
 	if n > 0 {
-		return qbErr(stCannotDelete, "The %s %q cannot be deleted because it is in use.", o.typ, o.name)
+		return qbErr(stCannotDelete, "The %s %q cannot be deleted because transactions or other list elements use it.", o.typ, o.name)
 	}
 	return nil
 }
