@@ -42,9 +42,55 @@ import (
 //     it has no Quantity.
 //   - Only new lines are priced: an Add's, or a Mod's line with TxnLineID
 //     -1; a stored line keeps its price.
-//   - An item priced as a percentage, and a line naming a price level,
-//     are not priced from the item here (the simulator does not apply
-//     price levels).
+//   - A sales line of an item priced as a percentage (a percentage
+//     discount) takes the percentage as its RatePercent (see the discount
+//     tests below); a purchase line of one is left unpriced.
+//
+// Price levels, and the sources:
+//
+//   - "after you use a price level with a customer or customer job,
+//     QuickBooks automatically uses that custom price as the default
+//     price each time you create an invoice, sales receipt, sales order,
+//     or credit memo for that customer"; "price levels can also be
+//     dynamically applied to the individual line items ...: you don't
+//     have to simply accept the default customer price level"; "When you
+//     apply a price level to a line item, QuickBooks does not store any
+//     information about which price level was used"; a level's type
+//     "cannot be changed later by a PriceLevelMod" (Intuit, "Requests that
+//     create and apply price levels", developer.intuit.com .../qbdesktop
+//     /docs/develop/tutorials/requests-that-create-and-apply-price-levels).
+//     So a line's PriceLevelRef beats the customer's, and the Ret line has
+//     the Rate only (InvoiceLineRet has no PriceLevelRef, qbxml130.xsd).
+//   - "the correct price level will automatically be used if no price
+//     information (i.e. Amount or Rate) is specified" (4D Payments,
+//     "QuickBooks Price Levels", 4dpayments.com/kb/articles/qb-integrator-price-levels);
+//     "The response simply lists the item_rate, which was set using the
+//     price level" (/n software, SalesReceipt ItemPriceLevelName,
+//     cdn.nsoftware.com/help/BBF/py/SalesReceipt_p_ItemPriceLevelName.htm).
+//   - PriceLevelFixedPercentage: "a value of 20 would increase the price by
+//     20% and value of -10 would decrease the price by 10%"; the same of a
+//     per-item AdjustPercentage, applied to the standard price, the cost or
+//     the current custom price as AdjustRelativeTo says (/n software,
+//     PriceLevel FixedPercentage and ItemAdjustPercentage,
+//     cdn.nsoftware.com/help/BBF/java/PriceLevel_p_FixedPercentage.htm).
+//   - A per-item level charges its custom price for the items it lists
+//     and "your standard price" for the others (QuickBooks Desktop help,
+//     "What is a price level?", support.quickbooks.intuit.com .../Price_Levels/intro_pricelevels.html);
+//     the estimates of the customer follow its level too (same page).
+//
+// Not documented, and chosen (unverified):
+//
+//   - A level's price is rounded to the cent. QuickBooks' own rounding
+//     (the company preference IsRoundingSalesPriceUp, "round sales prices
+//     up to the next whole dollar", and the per-level rounding of the
+//     desktop's Edit Price Level window, QuickBooks help "Round prices by
+//     price level") has no field in qbXML 13.0's PriceLevelRet and is not
+//     simulated.
+//   - A CustomPricePercent raises or lowers the item's sales price as a
+//     fixed percentage does; an AdjustPercentage becomes the item's
+//     CustomPrice in the Ret (PriceLevelPerItemRet has no adjustment).
+//   - A job's price level is its own; a group line's items are not priced
+//     by a level.
 
 // addPricedItems adds, besides addGroupItems' Bolt (sold at 9, bought at
 // 2) and Install (sold at 50, bought at 30), a service "Survey" with a
@@ -209,5 +255,176 @@ func TestANewLineOfAModTakesTheItemsPrice(t *testing.T) {
 	}
 	if got := textAt(ret, "Subtotal"); got != "177.00" {
 		t.Errorf("Subtotal %s, want 177.00", got)
+	}
+}
+
+// addPriceLevels adds, besides addPricedItems' items, the fixed-percentage
+// levels "Wholesale" (-10%), "Rush" (+20%) and "Odd" (-12.5%), the
+// per-item levels "VIP" (Bolt at 7.5, Install 20% below its sales price)
+// and "Cost Plus" (Install at its cost plus 50%, Bolt at half its sales
+// price), and the customers "Trade Co" (Wholesale) and "Star Co" (VIP).
+func addPriceLevels(tb testing.TB, f *File) {
+	tb.Helper()
+	addPricedItems(tb, f)
+	for _, l := range [][2]string{{"Wholesale", "-10"}, {"Rush", "20"}, {"Odd", "-12.5"}} {
+		ok(tb, f, `<PriceLevelAddRq><PriceLevelAdd><Name>`+l[0]+`</Name><PriceLevelFixedPercentage>`+l[1]+`</PriceLevelFixedPercentage></PriceLevelAdd></PriceLevelAddRq>`)
+	}
+	ok(tb, f, `<PriceLevelAddRq><PriceLevelAdd><Name>VIP</Name>
+		<PriceLevelPerItem><ItemRef><FullName>Bolt</FullName></ItemRef><CustomPrice>7.5</CustomPrice></PriceLevelPerItem>
+		<PriceLevelPerItem><ItemRef><FullName>Install</FullName></ItemRef><AdjustPercentage>-20</AdjustPercentage><AdjustRelativeTo>StandardPrice</AdjustRelativeTo></PriceLevelPerItem>
+		</PriceLevelAdd></PriceLevelAddRq>`)
+	ok(tb, f, `<PriceLevelAddRq><PriceLevelAdd><Name>Cost Plus</Name>
+		<PriceLevelPerItem><ItemRef><FullName>Install</FullName></ItemRef><AdjustPercentage>50</AdjustPercentage><AdjustRelativeTo>Cost</AdjustRelativeTo></PriceLevelPerItem>
+		<PriceLevelPerItem><ItemRef><FullName>Bolt</FullName></ItemRef><CustomPricePercent>-50</CustomPricePercent></PriceLevelPerItem>
+		</PriceLevelAdd></PriceLevelAddRq>`)
+	ok(tb, f, `<CustomerAddRq><CustomerAdd><Name>Trade Co</Name><PriceLevelRef><FullName>Wholesale</FullName></PriceLevelRef></CustomerAdd></CustomerAddRq>`)
+	ok(tb, f, `<CustomerAddRq><CustomerAdd><Name>Star Co</Name><PriceLevelRef><FullName>VIP</FullName></PriceLevelRef></CustomerAdd></CustomerAddRq>`)
+}
+
+// levelSummary describes a price level: its type, then its percentage or
+// each item's custom price.
+func levelSummary(l *qbxml.Node) string {
+	out := textAt(l, "PriceLevelType") + " " + textAt(l, "PriceLevelFixedPercentage")
+	for _, p := range kids(l, "PriceLevelPerItemRet") {
+		out += fmt.Sprintf(" [%s %s%s]", textAt(p, "ItemRef/FullName"), textAt(p, "CustomPrice"), textAt(p, "CustomPricePercent"))
+	}
+	return out
+}
+
+func TestAPriceLevelReturnsItsTypeAndTheCustomPricesItsAdjustmentsGive(t *testing.T) {
+	f, _ := newTestFile(t)
+	addPriceLevels(t, f)
+	rs := ok(t, f, `<PriceLevelQueryRq></PriceLevelQueryRq>`)
+	var got []string
+	for _, l := range kids(rs, "PriceLevelRet") {
+		got = append(got, textAt(l, "Name")+": "+levelSummary(l))
+	}
+	want := []string{
+		"Cost Plus: PerItem  [Install 45] [Bolt -50]",
+		"Odd: FixedPercentage -12.5",
+		"Rush: FixedPercentage 20",
+		"VIP: PerItem  [Bolt 7.5] [Install 40]",
+		"Wholesale: FixedPercentage -10",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("price levels (-want +got):\n%s", diff)
+	}
+	// The type is set when the level is created.
+	vip := kid(ok(t, f, `<PriceLevelQueryRq><FullName>VIP</FullName></PriceLevelQueryRq>`), "PriceLevelRet")
+	wantStatus(t, one(t, f, `<PriceLevelModRq><PriceLevelMod><ListID>`+textAt(vip, "ListID")+`</ListID><EditSequence>`+textAt(vip, "EditSequence")+`</EditSequence>
+		<PriceLevelFixedPercentage>5</PriceLevelFixedPercentage></PriceLevelMod></PriceLevelModRq>`), "3210")
+	// An adjustment of the current custom price adjusts the stored one.
+	mod := kid(ok(t, f, `<PriceLevelModRq><PriceLevelMod><ListID>`+textAt(vip, "ListID")+`</ListID><EditSequence>`+textAt(vip, "EditSequence")+`</EditSequence>
+		<PriceLevelPerItem><ItemRef><FullName>Bolt</FullName></ItemRef><AdjustPercentage>10</AdjustPercentage><AdjustRelativeTo>CurrentCustomPrice</AdjustRelativeTo></PriceLevelPerItem>
+		</PriceLevelMod></PriceLevelModRq>`), "PriceLevelRet")
+	if got, want := levelSummary(mod), "PerItem  [Bolt 8.25]"; got != want {
+		t.Errorf("VIP after raising Bolt's custom price by 10%%: %q, want %q", got, want)
+	}
+}
+
+func TestASalesLineWithoutAPriceTakesItsCustomersPriceLevelOrTheLevelItNames(t *testing.T) {
+	f, _ := newTestFile(t)
+	addPriceLevels(t, f)
+	line := func(typ, item, qty, level string) string {
+		if level != "" {
+			level = `<PriceLevelRef><FullName>` + level + `</FullName></PriceLevelRef>`
+		}
+		return `<` + typ + `LineAdd><ItemRef><FullName>` + item + `</FullName></ItemRef><Quantity>` + qty + `</Quantity>` + level + `</` + typ + `LineAdd>`
+	}
+	for _, c := range []struct {
+		name, customer string
+		lines          [][3]string // item, quantity, the line's level
+		want           []string
+	}{
+		{"a fixed percentage lowers every item's sales price", "Trade Co",
+			[][3]string{{"Bolt", "3", ""}, {"Install", "1", ""}, {"Survey", "1", ""}},
+			[]string{"Bolt 3 @ 8.1 = 24.30", "Install 1 @ 45 = 45.00", "Survey 1 @ 36 = 36.00"}},
+		{"a line's level beats the customer's, and raises the price", "Trade Co",
+			[][3]string{{"Bolt", "2", "Rush"}, {"Bolt", "2", ""}},
+			[]string{"Bolt 2 @ 10.8 = 21.60", "Bolt 2 @ 8.1 = 16.20"}},
+		{"a level's price is rounded to the cent (unverified)", "Acme Corp",
+			[][3]string{{"Bolt", "2", "Odd"}},
+			[]string{"Bolt 2 @ 7.88 = 15.76"}},
+		{"a per-item level charges its custom prices and the standard price of the other items", "Star Co",
+			[][3]string{{"Bolt", "2", ""}, {"Install", "1", ""}, {"Survey", "1", ""}},
+			[]string{"Bolt 2 @ 7.5 = 15.00", "Install 1 @ 40 = 40.00", "Survey 1 @ 40 = 40.00"}},
+		{"a per-item level's percentage of the sales price and its adjustment of the cost", "Acme Corp",
+			[][3]string{{"Bolt", "2", "Cost Plus"}, {"Install", "1", "Cost Plus"}},
+			[]string{"Bolt 2 @ 4.5 = 9.00", "Install 1 @ 45 = 45.00"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, typ := range []string{"Invoice", "SalesReceipt", "SalesOrder", "CreditMemo"} {
+				var body string
+				for _, l := range c.lines {
+					body += line(typ, l[0], l[1], l[2])
+				}
+				ret := kid(ok(t, f, `<`+typ+`AddRq><`+typ+`Add><CustomerRef><FullName>`+c.customer+`</FullName></CustomerRef>`+body+`</`+typ+`Add></`+typ+`AddRq>`), typ+"Ret")
+				if diff := cmp.Diff(c.want, lineSummaries(ret)); diff != "" {
+					t.Errorf("%s lines (-want +got):\n%s", typ, diff)
+				}
+			}
+		})
+	}
+	// An estimate has no PriceLevelRef on its lines, but follows its
+	// customer's level.
+	est := kid(ok(t, f, `<EstimateAddRq><EstimateAdd><CustomerRef><FullName>Trade Co</FullName></CustomerRef>`+line("Estimate", "Install", "2", "")+`</EstimateAdd></EstimateAddRq>`), "EstimateRet")
+	if diff := cmp.Diff([]string{"Install 2 @ 45 = 90.00"}, lineSummaries(est)); diff != "" {
+		t.Errorf("estimate lines (-want +got):\n%s", diff)
+	}
+	// A price or amount the line names stands; a purchase ignores levels.
+	inv := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Trade Co</FullName></CustomerRef>
+		<InvoiceLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>2</Quantity><Rate>9.5</Rate></InvoiceLineAdd>
+		<InvoiceLineAdd><ItemRef><FullName>Install</FullName></ItemRef><Amount>60</Amount></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+	if diff := cmp.Diff([]string{"Bolt 2 @ 9.5 = 19.00", "Install  @  = 60.00"}, lineSummaries(inv)); diff != "" {
+		t.Errorf("lines with their own prices (-want +got):\n%s", diff)
+	}
+	// A level that does not exist is an invalid reference.
+	wantStatus(t, one(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef>`+line("Invoice", "Bolt", "1", "Nope")+`</InvoiceAdd></InvoiceAddRq>`), "3140")
+}
+
+// The level's price is the line's Rate as if the request had named it:
+// the sales tax, the customer's balance and the books follow.
+func TestAPriceLevelsPriceMovesTaxBalancesAndTheBooks(t *testing.T) {
+	f, _ := newTestFile(t)
+	addPriceLevels(t, f)
+	inv := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Trade Co</FullName></CustomerRef><ItemSalesTaxRef><FullName>State Tax</FullName></ItemSalesTaxRef>
+		<InvoiceLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>4</Quantity></InvoiceLineAdd>
+		<InvoiceLineAdd><ItemRef><FullName>Install</FullName></ItemRef><Quantity>1</Quantity></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+	// 4 bolts at 8.10 (taxable) and an installation at 45: 7.25% of 32.40.
+	if got, want := []string{textAt(inv, "Subtotal"), textAt(inv, "SalesTaxTotal"), textAt(inv, "BalanceRemaining")}, []string{"77.40", "2.35", "79.75"}; !cmp.Equal(got, want) {
+		t.Errorf("invoice Subtotal, SalesTaxTotal, BalanceRemaining = %v, want %v", got, want)
+	}
+	if got := balanceOf(t, f, "Customer", "Trade Co"); got != "79.75" {
+		t.Errorf("Trade Co's balance %s, want 79.75", got)
+	}
+	wantBalancesOf(t, f, map[string]string{
+		"Product Sales":       "32.40",
+		"Services":            "45.00",
+		"Sales Tax Payable":   "2.35",
+		"Accounts Receivable": "79.75",
+	})
+}
+
+// A Mod's line that names a price level is priced at it, a stored line
+// or a new one; the customer's level prices the new lines only, and a
+// stored line keeps its price.
+func TestAModsLineNamingAPriceLevelTakesItsPrice(t *testing.T) {
+	f, _ := newTestFile(t)
+	addPriceLevels(t, f)
+	inv := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef>
+		<InvoiceLineAdd><ItemRef><FullName>Bolt</FullName></ItemRef><Quantity>2</Quantity></InvoiceLineAdd>
+		<InvoiceLineAdd><ItemRef><FullName>Install</FullName></ItemRef><Quantity>1</Quantity><Rate>55</Rate></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+	lines := kids(inv, "InvoiceLineRet")
+	ret := kid(ok(t, f, `<InvoiceModRq><InvoiceMod><TxnID>`+textAt(inv, "TxnID")+`</TxnID><EditSequence>`+textAt(inv, "EditSequence")+`</EditSequence>
+		<CustomerRef><FullName>Trade Co</FullName></CustomerRef>
+		<InvoiceLineMod><TxnLineID>`+textAt(lines[0], "TxnLineID")+`</TxnLineID><PriceLevelRef><FullName>Rush</FullName></PriceLevelRef></InvoiceLineMod>
+		<InvoiceLineMod><TxnLineID>`+textAt(lines[1], "TxnLineID")+`</TxnLineID></InvoiceLineMod>
+		<InvoiceLineMod><TxnLineID>-1</TxnLineID><ItemRef><FullName>Survey</FullName></ItemRef><Quantity>1</Quantity></InvoiceLineMod>
+		</InvoiceMod></InvoiceModRq>`), "InvoiceRet")
+	if diff := cmp.Diff([]string{"Bolt 2 @ 10.8 = 21.60", "Install 1 @ 55 = 55.00", "Survey 1 @ 36 = 36.00"}, lineSummaries(ret)); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+	if got := textAt(ret, "Subtotal"); got != "112.60" {
+		t.Errorf("Subtotal %s, want 112.60", got)
 	}
 }
