@@ -428,3 +428,163 @@ func TestAModsLineNamingAPriceLevelTakesItsPrice(t *testing.T) {
 		t.Errorf("Subtotal %s, want 112.60", got)
 	}
 }
+
+// Subtotal and discount lines on a sales form, and the sources:
+//
+//   - "A discount item is a percentage or a fixed amount that will be
+//     subtracted from a total or subtotal. Items should be subtotaled
+//     (using an ItemSubtotal item) before a discount item is applied to
+//     them, because a discount only acts on the line that is directly
+//     above it"; "A percentage discount only applies to the line right
+//     above it, so all of the tax implications for discounts apply ONLY to
+//     that line"; "A flat rate discount applies to EVERY line that is
+//     recorded above the discount": a 10.00 discount below a 100.00
+//     non-taxable line and a 100.00 taxable one lowers the taxable amount
+//     by 5.00, a 20.00 one "the taxable amount for the discount line is
+//     only -$10" (Intuit's qbXML reference, ItemDiscountAdd,
+//     developer.intuit.com .../qbdesktop/itemdiscountadd).
+//   - A subtotal item "calculates the sum of all items above it on a sales
+//     form, up to the previous subtotal" (Conductor, "The Subtotal Item
+//     object", docs.conductor.is/api-ref/qbd/subtotal-items/object.md;
+//     QuickBooks' help: "A subtotal item adds up the amounts of the items
+//     above it, up to the last subtotal").
+//   - "When any percentage item is used on an invoice, the value is
+//     calculated as a percentage of the one non-percentage item
+//     immediately above"; discounts "appear on the invoice as a negative
+//     number" (QuickBooks wiki, Discount Items,
+//     quickbooks-wiki.com/qbswiki/bin/view/BlockTaxHome/DiscountItems).
+//   - A discount item's tax code says whether it "is applied before sales
+//     tax" (Dummies, "How to Add a Discount Item to the Item List in
+//     QuickBooks 2012"; expressbooks.ca, "Applying Discounts to Invoices"):
+//     a non-taxable discount leaves the taxable amount as it is.
+//
+// Not documented, and chosen (unverified): a subtotal line's Ret has its
+// Amount and no Rate; a percentage line's Amount is worked out again when
+// the lines above it change, and a RatePercent the request names is
+// applied as given (its sign is not turned).
+
+// addDiscountItems adds a subtotal item, the taxable discounts "Ten Off"
+// (10%) and "Flat 20" (20.00) and the non-taxable "Loyalty" (5%).
+func addDiscountItems(tb testing.TB, f *File) {
+	tb.Helper()
+	ok(tb, f, `<ItemSubtotalAddRq><ItemSubtotalAdd><Name>Subtotal</Name><ItemDesc>Subtotal</ItemDesc></ItemSubtotalAdd></ItemSubtotalAddRq>`)
+	for _, d := range [][3]string{{"Ten Off", "<DiscountRatePercent>10</DiscountRatePercent>", "Tax"}, {"Flat 20", "<DiscountRate>20</DiscountRate>", "Tax"}, {"Loyalty", "<DiscountRatePercent>5</DiscountRatePercent>", "Non"}} {
+		ok(tb, f, `<ItemDiscountAddRq><ItemDiscountAdd><Name>`+d[0]+`</Name><SalesTaxCodeRef><FullName>`+d[2]+`</FullName></SalesTaxCodeRef>`+d[1]+
+			`<AccountRef><FullName>Sales</FullName></AccountRef></ItemDiscountAdd></ItemDiscountAddRq>`)
+	}
+}
+
+// taxedInvoiceOf adds an invoice to Acme Corp, taxed at State Tax's 7.25%,
+// of the lines: item and quantity, or item, quantity and rate.
+func taxedInvoiceOf(tb testing.TB, f *File, lines ...[]string) *qbxml.Node {
+	tb.Helper()
+	var body string
+	for _, l := range lines {
+		body += `<InvoiceLineAdd><ItemRef><FullName>` + l[0] + `</FullName></ItemRef>`
+		if len(l) > 1 && l[1] != "" {
+			body += `<Quantity>` + l[1] + `</Quantity>`
+		}
+		if len(l) > 2 {
+			body += `<Rate>` + l[2] + `</Rate>`
+		}
+		body += `</InvoiceLineAdd>`
+	}
+	return kid(ok(tb, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><ItemSalesTaxRef><FullName>State Tax</FullName></ItemSalesTaxRef>`+body+`</InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+}
+
+// discountLines describes each line of an invoice as item, rate or
+// percentage, and amount.
+func discountLines(ret *qbxml.Node) []string {
+	var out []string
+	for _, l := range kids(ret, "InvoiceLineRet") {
+		out = append(out, fmt.Sprintf("%s %s%s = %s", textAt(l, "ItemRef/FullName"), textAt(l, "Rate"), textAt(l, "RatePercent"), textAt(l, "Amount")))
+	}
+	return out
+}
+
+func TestASubtotalLineSumsTheLinesAboveItSinceTheLastSubtotal(t *testing.T) {
+	f, _ := newTestFile(t)
+	addPricedItems(t, f)
+	addDiscountItems(t, f)
+	inv := taxedInvoiceOf(t, f, []string{"Bolt", "10"}, []string{"Install", "2"}, []string{"Subtotal"}, []string{"Survey", "1"}, []string{"Subtotal"})
+	want := []string{"Bolt 9 = 90.00", "Install 50 = 100.00", "Subtotal  = 190.00", "Survey 40 = 40.00", "Subtotal  = 40.00"}
+	if diff := cmp.Diff(want, discountLines(inv)); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+	// The subtotals repeat the lines: the invoice is for 230.00, tax on
+	// the bolts' 90.00.
+	if got, want := []string{textAt(inv, "Subtotal"), textAt(inv, "SalesTaxTotal"), textAt(inv, "BalanceRemaining")}, []string{"230.00", "6.53", "236.53"}; !cmp.Equal(got, want) {
+		t.Errorf("Subtotal, SalesTaxTotal, BalanceRemaining = %v, want %v", got, want)
+	}
+	wantBalancesOf(t, f, map[string]string{"Product Sales": "90.00", "Services": "140.00", "Accounts Receivable": "236.53", "Sales Tax Payable": "6.53"})
+}
+
+func TestAPercentageDiscountAppliesToTheLineAboveAndOnlyItsTaxablePart(t *testing.T) {
+	f, _ := newTestFile(t)
+	addPricedItems(t, f)
+	addDiscountItems(t, f)
+	for _, c := range []struct {
+		name               string
+		lines              [][]string
+		want               []string
+		subtotal, tax, due string
+	}{
+		{"below a taxable line", [][]string{{"Bolt", "10"}, {"Ten Off"}, {"Install", "2"}},
+			[]string{"Bolt 9 = 90.00", "Ten Off -10 = -9.00", "Install 50 = 100.00"},
+			// 7.25% of 81.00
+			"181.00", "5.87", "186.87"},
+		{"below a non-taxable line", [][]string{{"Bolt", "10"}, {"Install", "2"}, {"Ten Off"}},
+			[]string{"Bolt 9 = 90.00", "Install 50 = 100.00", "Ten Off -10 = -10.00"},
+			"180.00", "6.53", "186.53"},
+		{"below a subtotal, in proportion to its taxable part", [][]string{{"Bolt", "10"}, {"Install", "2"}, {"Subtotal"}, {"Ten Off"}},
+			// -19.00 of which 90/190 taxable: -9.00; 7.25% of 81.00
+			[]string{"Bolt 9 = 90.00", "Install 50 = 100.00", "Subtotal  = 190.00", "Ten Off -10 = -19.00"},
+			"171.00", "5.87", "176.87"},
+		{"a non-taxable discount leaves the taxable amount", [][]string{{"Bolt", "10"}, {"Loyalty"}},
+			[]string{"Bolt 9 = 90.00", "Loyalty -5 = -4.50"},
+			"85.50", "6.53", "92.03"},
+		{"an amount discount is shared by every line above", [][]string{{"Install", "2"}, {"Bolt", "10", "10"}, {"Flat 20"}},
+			// Intuit's example: 20.00 off 100.00 non-taxable and 100.00
+			// taxable is -10.00 taxable; 7.25% of 90.00
+			[]string{"Install 50 = 100.00", "Bolt 10 = 100.00", "Flat 20 -20 = -20.00"},
+			"180.00", "6.53", "186.53"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			inv := taxedInvoiceOf(t, f, c.lines...)
+			if diff := cmp.Diff(c.want, discountLines(inv)); diff != "" {
+				t.Errorf("lines (-want +got):\n%s", diff)
+			}
+			if got, want := []string{textAt(inv, "Subtotal"), textAt(inv, "SalesTaxTotal"), textAt(inv, "BalanceRemaining")}, []string{c.subtotal, c.tax, c.due}; !cmp.Equal(got, want) {
+				t.Errorf("Subtotal, SalesTaxTotal, BalanceRemaining = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// A percentage line follows the lines above it when a Mod changes them,
+// and so does a subtotal (unverified: QuickBooks' form works them out
+// again as the lines change).
+func TestAModOfTheLinesAboveADiscountWorksItOutAgain(t *testing.T) {
+	f, _ := newTestFile(t)
+	addPricedItems(t, f)
+	addDiscountItems(t, f)
+	inv := taxedInvoiceOf(t, f, []string{"Bolt", "10"}, []string{"Install", "2"}, []string{"Subtotal"}, []string{"Ten Off"})
+	var mods string
+	for i, l := range kids(inv, "InvoiceLineRet") {
+		mod := `<TxnLineID>` + textAt(l, "TxnLineID") + `</TxnLineID>`
+		if i == 1 {
+			mod += `<Quantity>4</Quantity>`
+		}
+		mods += `<InvoiceLineMod>` + mod + `</InvoiceLineMod>`
+	}
+	ret := kid(ok(t, f, `<InvoiceModRq><InvoiceMod><TxnID>`+textAt(inv, "TxnID")+`</TxnID><EditSequence>`+textAt(inv, "EditSequence")+`</EditSequence>`+mods+`</InvoiceMod></InvoiceModRq>`), "InvoiceRet")
+	want := []string{"Bolt 9 = 90.00", "Install 50 = 200.00", "Subtotal  = 290.00", "Ten Off -10 = -29.00"}
+	if diff := cmp.Diff(want, discountLines(ret)); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+	// -29.00 of which 90/290 taxable: -9.00; 7.25% of 81.00
+	if got, want := []string{textAt(ret, "Subtotal"), textAt(ret, "SalesTaxTotal")}, []string{"261.00", "5.87"}; !cmp.Equal(got, want) {
+		t.Errorf("Subtotal, SalesTaxTotal = %v, want %v", got, want)
+	}
+	wantBalancesOf(t, f, map[string]string{"Product Sales": "90.00", "Services": "200.00", "Sales": "-29.00", "Accounts Receivable": "266.87"})
+}
