@@ -543,6 +543,10 @@ func TestAPercentageDiscountAppliesToTheLineAboveAndOnlyItsTaxablePart(t *testin
 		{"a non-taxable discount leaves the taxable amount", [][]string{{"Bolt", "10"}, {"Loyalty"}},
 			[]string{"Bolt 9 = 90.00", "Loyalty -5 = -4.50"},
 			"85.50", "6.53", "92.03"},
+		{"a second percentage applies to the line above the first", [][]string{{"Bolt", "10"}, {"Loyalty"}, {"Ten Off"}},
+			// 7.25% of 81.00: the non-taxable 5% leaves the taxable 90.00
+			[]string{"Bolt 9 = 90.00", "Loyalty -5 = -4.50", "Ten Off -10 = -9.00"},
+			"76.50", "5.87", "82.37"},
 		{"an amount discount is shared by every line above", [][]string{{"Install", "2"}, {"Bolt", "10", "10"}, {"Flat 20"}},
 			// Intuit's example: 20.00 off 100.00 non-taxable and 100.00
 			// taxable is -10.00 taxable; 7.25% of 90.00
