@@ -1,6 +1,7 @@
 package companyfile
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -591,4 +592,65 @@ func TestAModOfTheLinesAboveADiscountWorksItOutAgain(t *testing.T) {
 		t.Errorf("Subtotal, SalesTaxTotal = %v, want %v", got, want)
 	}
 	wantBalancesOf(t, f, map[string]string{"Product Sales": "90.00", "Services": "200.00", "Sales": "-29.00", "Accounts Receivable": "266.87"})
+}
+
+// A line given a Quantity and an Amount but no price gets the price they
+// imply, to five decimal places ("If Amount and Quantity are specified,
+// then Rate will be calculated automatically", /n software QuickBooks
+// Integrator, StatementCharge.Rate; QuickBooks "calculates and then rounds
+// the unit price to 5 decimal places", Reckon KBA 1787), and a Mod of its
+// Quantity keeps that price: the Amount follows the Quantity. The Amount
+// as given stands (unverified: the Reckon article has QuickBooks 2004's
+// form work the amount out again from the rounded price).
+func TestAModOfTheQuantityOfALineGivenAnAmountKeepsThePriceItImplied(t *testing.T) {
+	f, _ := newTestFile(t)
+	addPricedItems(t, f)
+	inv := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef>
+		<InvoiceLineAdd><ItemRef><FullName>Install</FullName></ItemRef><Quantity>4</Quantity><Amount>150</Amount></InvoiceLineAdd>
+		<InvoiceLineAdd><ItemRef><FullName>Survey</FullName></ItemRef><Quantity>3</Quantity><Amount>100</Amount></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+	if diff := cmp.Diff([]string{"Install 4 @ 37.5 = 150.00", "Survey 3 @ 33.33333 = 100.00"}, lineSummaries(inv)); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+	lines := kids(inv, "InvoiceLineRet")
+	ret := kid(ok(t, f, `<InvoiceModRq><InvoiceMod><TxnID>`+textAt(inv, "TxnID")+`</TxnID><EditSequence>`+textAt(inv, "EditSequence")+`</EditSequence>
+		<InvoiceLineMod><TxnLineID>`+textAt(lines[0], "TxnLineID")+`</TxnLineID><Quantity>2</Quantity></InvoiceLineMod>
+		<InvoiceLineMod><TxnLineID>`+textAt(lines[1], "TxnLineID")+`</TxnLineID><Quantity>6</Quantity></InvoiceLineMod>
+		</InvoiceMod></InvoiceModRq>`), "InvoiceRet")
+	if diff := cmp.Diff([]string{"Install 2 @ 37.5 = 75.00", "Survey 6 @ 33.33333 = 200.00"}, lineSummaries(ret)); diff != "" {
+		t.Errorf("lines after the Mod (-want +got):\n%s", diff)
+	}
+	if got := textAt(ret, "Subtotal"); got != "275.00" {
+		t.Errorf("Subtotal %s, want 275.00", got)
+	}
+	// A bill's line gets the Cost likewise.
+	bill := kid(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Bolt Supply</FullName></VendorRef>
+		<ItemLineAdd><ItemRef><FullName>Install</FullName></ItemRef><Quantity>4</Quantity><Amount>90</Amount></ItemLineAdd></BillAdd></BillAddRq>`), "BillRet")
+	if diff := cmp.Diff([]string{"Install 4 @ 22.5 = 90.00"}, lineSummaries(bill)); diff != "" {
+		t.Errorf("bill lines (-want +got):\n%s", diff)
+	}
+}
+
+// A line stored before lines kept the price they imply (a company file
+// written by an earlier simulator) keeps it through a Mod of its Quantity.
+func TestAModOfTheQuantityOfAStoredLineWithoutAPriceKeepsThePriceItImplied(t *testing.T) {
+	f, _ := newTestFile(t)
+	addPricedItems(t, f)
+	inv := kid(ok(t, f, `<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef>
+		<InvoiceLineAdd><ItemRef><FullName>Install</FullName></ItemRef><Quantity>4</Quantity><Amount>150</Amount></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`), "InvoiceRet")
+	// Take the Rate out of the stored line, as an earlier simulator wrote it.
+	o, stored, err := getRetByID(context.Background(), f.db, textAt(inv, "TxnID"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	removeKids(kid(stored, "InvoiceLineRet"), "Rate")
+	o.ret = marshalNode(stored)
+	if err := updateObject(context.Background(), f.db, o); err != nil {
+		t.Fatal(err)
+	}
+	ret := kid(ok(t, f, `<InvoiceModRq><InvoiceMod><TxnID>`+textAt(inv, "TxnID")+`</TxnID><EditSequence>`+textAt(inv, "EditSequence")+`</EditSequence>
+		<InvoiceLineMod><TxnLineID>`+textAt(inv, "InvoiceLineRet/TxnLineID")+`</TxnLineID><Quantity>2</Quantity></InvoiceLineMod>
+		</InvoiceMod></InvoiceModRq>`), "InvoiceRet")
+	if diff := cmp.Diff([]string{"Install 2 @ 37.5 = 75.00"}, lineSummaries(ret)); diff != "" {
+		t.Errorf("lines after the Mod (-want +got):\n%s", diff)
+	}
 }

@@ -355,9 +355,28 @@ func lineModel(name string) (*qbxml.ElementType, bool) {
 	return contentModel(name)
 }
 
+// lineAmount returns a line's Amount, or works it out as its Quantity (one
+// when none) times its Rate or Cost and sets it. A line with a Quantity
+// and an Amount but no price gets the price they imply, Amount over
+// Quantity to five decimal places, so that a Mod of its Quantity keeps
+// it: "If Amount and Quantity are specified, then Rate will be calculated
+// automatically" (/n software QuickBooks Integrator, StatementCharge.Rate,
+// cdn.nsoftware.com/help/BBF/php/StatementCharge_p_Rate.htm); QuickBooks
+// "calculates and then rounds the unit price to 5 decimal places" (Reckon,
+// KBA 1787 "Rounding in QuickBooks 2004", help.reckon.com).
 func lineAmount(l *qbxml.Node) int64 {
 	if a := kid(l, "Amount"); a != nil && a.Text != "" {
-		return mustCents(a.Text)
+		amt := mustCents(a.Text)
+		if qty := parseDecimal(textAt(l, "Quantity")); qty != 0 && !hasKid(l, "Rate") && !hasKid(l, "Cost") && !hasKid(l, "RatePercent") {
+			if model, ok := lineModel(l.Name); ok {
+				rate := "Rate"
+				if _, ok := lookupChild(model, "Cost"); ok {
+					rate = "Cost"
+				}
+				setIf(l, model, rate, strconv.FormatFloat(math.Round(float64(amt)/qty*1000)/1e5, 'f', -1, 64))
+			}
+		}
+		return amt
 	}
 	qty := textAt(l, "Quantity")
 	rate := textAt(l, "Rate")

@@ -319,6 +319,11 @@ func mergeLine(prev, m *qbxml.Node) (*qbxml.Node, error) {
 		return out, nil
 	}
 	out.Name = m.Name
+	if hasKid(m, "Quantity") && !hasKid(m, "Amount") {
+		// A line stored with its Quantity and Amount only keeps the
+		// price they imply (lineAmount gives it one since).
+		lineAmount(out)
+	}
 	if (hasKid(m, "Quantity") || hasKid(m, "Rate") || hasKid(m, "Cost") || hasKid(m, "RatePercent") || hasKid(m, "PriceLevelRef")) && !hasKid(m, "Amount") {
 		removeKids(out, "Amount")
 	}
