@@ -239,15 +239,31 @@ func pricedFrom(txnType string) (purchase, priced bool) {
 // or a PriceLevelRef in the request) and no Amount, of its own or from the
 // order it links to, the price its item lists:
 // the sales price on a sales form, the purchase cost on a purchase, as
-// QuickBooks' forms fill the line when an item is picked. computeLines
-// then makes the Amount the quantity (one when none is given) times that
-// price. An item priced as a percentage is left as it was.
+// QuickBooks' forms fill the line when an item is picked. On a sales form
+// the customer's price level (pricelevel.go) prices the line instead, and
+// a line whose request names a PriceLevelRef, new or stored, takes that
+// level's price. computeLines then makes the Amount the quantity (one when
+// none is given) times that price. A sales line of an item priced as a
+// percentage takes the percentage (RatePercent), which computeLines
+// applies to the line above.
 func (f *File) fillItemPrices(ctx context.Context, q querier, t *objType, ret, src *qbxml.Node) error {
 	purchase, priced := pricedFrom(t.Name)
 	if !priced || src == nil {
 		return nil
 	}
-	items := map[string]*qbxml.Node{}
+	items := map[string]*object{}
+	rets := map[string]*qbxml.Node{}
+	var custLevel *qbxml.Node
+	custDone := false
+	customer := func() (*qbxml.Node, error) {
+		if purchase || custDone {
+			return custLevel, nil
+		}
+		custDone = true
+		var err error
+		custLevel, err = customerLevel(ctx, q, textAt(ret, "CustomerRef/ListID"))
+		return custLevel, err
+	}
 	var walk func(ret, src *qbxml.Node) error
 	walk = func(ret, src *qbxml.Node) error {
 		for _, p := range pairLines(ret, src) {
@@ -258,12 +274,13 @@ func (f *File) fillItemPrices(ctx context.Context, q querier, t *objType, ret, s
 				}
 				continue
 			}
-			if !strings.HasSuffix(s.Name, "Add") && textAt(s, "TxnLineID") != "-1" {
+			named := hasKid(s, "PriceLevelRef")
+			if !named && !strings.HasSuffix(s.Name, "Add") && textAt(s, "TxnLineID") != "-1" {
 				continue
 			}
 			// The line's own price or amount, or one it took from the
 			// order it links to (linkOrders), stands.
-			if hasKid(l, "Amount") || hasKid(l, "Rate") || hasKid(l, "Cost") || hasKid(l, "RatePercent") || hasKid(s, "PriceLevelRef") {
+			if !named && (hasKid(l, "Amount") || hasKid(l, "Rate") || hasKid(l, "Cost") || hasKid(l, "RatePercent")) {
 				continue
 			}
 			id := textAt(l, "ItemRef/ListID")
@@ -278,18 +295,32 @@ func (f *File) fillItemPrices(ctx context.Context, q querier, t *objType, ret, s
 			if _, ok := lookupChild(lm, rate); !ok {
 				continue
 			}
-			it, seen := items[id]
+			it, seen := rets[id]
 			if !seen {
-				_, r, err := getRetByID(ctx, q, id)
+				o, r, err := getRetByID(ctx, q, id)
 				if err != nil && !errors.Is(err, errNoObject) {
 					return err
 				}
-				it, items[id] = r, r
+				items[id], rets[id], it = o, r, r
 			}
 			if it == nil {
 				continue
 			}
-			if _, price, percent := itemTerms(it, purchase); price != "" && percent == "" {
+			_, price, percent := itemTerms(it, purchase)
+			if !purchase {
+				level, err := f.lineLevel(ctx, q, t, s, customer)
+				if err != nil {
+					return err
+				}
+				price = levelPrice(level, id, items[id].typ, it)
+			}
+			switch {
+			case percent != "":
+				if _, ok := lookupChild(lm, "RatePercent"); ok && !purchase {
+					setOrdered(l, lm, "RatePercent", percent)
+				}
+			case price != "":
+				removeKids(l, "RatePercent")
 				setOrdered(l, lm, rate, price)
 			}
 		}

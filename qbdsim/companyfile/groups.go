@@ -163,7 +163,6 @@ func (f *File) expandGroup(ctx context.Context, q querier, g *qbxml.Node, gm *qb
 		return nil
 	}
 	times := groupQuantity(g)
-	var above *qbxml.Node // the line above, which a percentage applies to
 	for _, gl := range kids(group, "ItemGroupLine") {
 		o, it, err := getRetByID(ctx, q, textAt(gl, "ItemRef/ListID"))
 		if errors.Is(err, errNoObject) {
@@ -193,12 +192,8 @@ func (f *File) expandGroup(ctx context.Context, q querier, g *qbxml.Node, gm *qb
 		_, hasPercent := lookupChild(lm, "RatePercent")
 		switch {
 		case percent != "" && hasPercent:
+			// computeLines applies it to the line above.
 			setOrdered(l, lm, "RatePercent", percent)
-			var base int64
-			if above != nil {
-				base = lineAmount(above)
-			}
-			setIf(l, lm, "Amount", formatCents(int64(math.Round(float64(base)*parseDecimal(percent)/100))))
 		case price != "":
 			setIf(l, lm, rate, price)
 		}
@@ -209,7 +204,6 @@ func (f *File) expandGroup(ctx context.Context, q querier, g *qbxml.Node, gm *qb
 			insertOrdered(l, lm, site.Clone())
 		}
 		insertOrdered(g, gm, l)
-		above = l
 	}
 	return nil
 }

@@ -39,6 +39,8 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 	}
 	if t.Kind == kindList {
 		switch t.Name {
+		case "PriceLevel":
+			return f.completePriceLevel(ctx, q, model, ret, src, old)
 		case "Customer", "Vendor", "Account":
 			opening := int64(0)
 			if old != nil {
@@ -116,14 +118,18 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 		}
 	}
 
-	sum := computeLines(ret)
+	kinds, err := lineItemTypes(ctx, q, ret)
+	if err != nil {
+		return err
+	}
+	sum := computeLines(ret, kinds)
 	switch t.Name {
 	case "Invoice", "CreditMemo", "SalesReceipt", "Estimate", "SalesOrder":
 		rate, err := f.salesTaxRate(ctx, q, textAt(ret, "ItemSalesTaxRef/ListID"))
 		if err != nil {
 			return err
 		}
-		taxable := taxableSum(ret)
+		taxable := taxableSum(ret, kinds)
 		tax := int64(math.Round(float64(taxable) * rate / 100))
 		total := sum + tax
 		setIf(ret, model, "Subtotal", formatCents(sum))
@@ -268,27 +274,80 @@ func mustCents(v string) int64 {
 
 // computeLines fills each line's Amount (Quantity × Rate or Cost when not
 // given), each group line's TotalAmount, and returns the sum of all lines.
-func computeLines(ret *qbxml.Node) int64 {
-	var sum int64
+// kinds holds the type of each line's item (lineItemTypes): a subtotal
+// line's Amount is the sum of the lines above it since the last subtotal,
+// and is not counted again; a line priced as a percentage (RatePercent)
+// is that percentage of the nearest line above it that is not, a
+// subtotal line included. ItemDiscountAdd: "a discount only acts on the
+// line that is directly above it"; a subtotal item "calculates the sum of
+// all items above it on a sales form, up to the previous subtotal" (see
+// prices_test.go for the sources).
+func computeLines(ret *qbxml.Node, kinds map[string]string) int64 {
+	var sum, run, base int64 // run: since the last subtotal; base: what a percentage applies to
 	for _, l := range ret.Children {
 		cat, ok := lineCategory(l.Name)
 		if !ok || l.Name == "JournalDebitLine" || l.Name == "JournalCreditLine" || cat == "" {
 			continue
 		}
-		if isGroupLine(l.Name) {
-			var g int64
-			for _, in := range memberLines(l) {
-				g += lineAmount(in)
-			}
-			if model, ok := lineModel(l.Name); ok {
-				setIf(l, model, "TotalAmount", formatCents(g))
-			}
-			sum += g
+		model, _ := lineModel(l.Name)
+		var amt int64
+		switch {
+		case isGroupLine(l.Name):
+			amt = computeLines(l, kinds)
+			setIf(l, model, "TotalAmount", formatCents(amt))
+		case kinds[textAt(l, "ItemRef/ListID")] == "ItemSubtotal":
+			setIf(l, model, "Amount", formatCents(run))
+			base, run = run, 0
 			continue
+		case hasKid(l, "RatePercent"):
+			amt = int64(math.Round(float64(base) * parseDecimal(textAt(l, "RatePercent")) / 100))
+			setIf(l, model, "Amount", formatCents(amt))
+			sum += amt
+			run += amt
+			continue
+		default:
+			amt = lineAmount(l)
 		}
-		sum += lineAmount(l)
+		base = amt
+		sum += amt
+		run += amt
 	}
 	return sum
+}
+
+// lineItemTypes returns the object type of the item of each line of ret,
+// inside group lines too, by the item's ListID.
+func lineItemTypes(ctx context.Context, q querier, ret *qbxml.Node) (map[string]string, error) {
+	kinds := map[string]string{}
+	var walk func(e *qbxml.Node) error
+	walk = func(e *qbxml.Node) error {
+		for _, l := range e.Children {
+			if _, ok := lineCategory(l.Name); !ok {
+				continue
+			}
+			if isGroupLine(l.Name) {
+				if err := walk(l); err != nil {
+					return err
+				}
+				continue
+			}
+			id := textAt(l, "ItemRef/ListID")
+			if _, seen := kinds[id]; seen || id == "" {
+				continue
+			}
+			o, err := getObjectByID(ctx, q, id)
+			if errors.Is(err, errNoObject) {
+				kinds[id] = ""
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			kinds[id] = o.typ
+		}
+		return nil
+	}
+	return kinds, walk(ret)
 }
 
 func lineModel(name string) (*qbxml.ElementType, bool) {
@@ -296,9 +355,28 @@ func lineModel(name string) (*qbxml.ElementType, bool) {
 	return contentModel(name)
 }
 
+// lineAmount returns a line's Amount, or works it out as its Quantity (one
+// when none) times its Rate or Cost and sets it. A line with a Quantity
+// and an Amount but no price gets the price they imply, Amount over
+// Quantity to five decimal places, so that a Mod of its Quantity keeps
+// it: "If Amount and Quantity are specified, then Rate will be calculated
+// automatically" (/n software QuickBooks Integrator, StatementCharge.Rate,
+// cdn.nsoftware.com/help/BBF/php/StatementCharge_p_Rate.htm); QuickBooks
+// "calculates and then rounds the unit price to 5 decimal places" (Reckon,
+// KBA 1787 "Rounding in QuickBooks 2004", help.reckon.com).
 func lineAmount(l *qbxml.Node) int64 {
 	if a := kid(l, "Amount"); a != nil && a.Text != "" {
-		return mustCents(a.Text)
+		amt := mustCents(a.Text)
+		if qty := parseDecimal(textAt(l, "Quantity")); qty != 0 && !hasKid(l, "Rate") && !hasKid(l, "Cost") && !hasKid(l, "RatePercent") {
+			if model, ok := lineModel(l.Name); ok {
+				rate := "Rate"
+				if _, ok := lookupChild(model, "Cost"); ok {
+					rate = "Cost"
+				}
+				setIf(l, model, rate, strconv.FormatFloat(math.Round(float64(amt)/qty*1000)/1e5, 'f', -1, 64))
+			}
+		}
+		return amt
 	}
 	qty := textAt(l, "Quantity")
 	rate := textAt(l, "Rate")
@@ -319,26 +397,67 @@ func lineAmount(l *qbxml.Node) int64 {
 	return amt
 }
 
-// taxableSum is the sum of the lines whose sales tax code is taxable.
-func taxableSum(ret *qbxml.Node) int64 {
-	var sum int64
-	var walk func(e *qbxml.Node)
-	walk = func(e *qbxml.Node) {
-		for _, l := range e.Children {
-			if _, ok := lineCategory(l.Name); !ok {
-				continue
+// taxableSum is the taxable amount of the lines: the amount of each line
+// whose sales tax code is taxable, but for discounts (kinds as for
+// computeLines). A taxable discount lowers the taxable amount only by its
+// share of what it discounts: a percentage discount the line above it (a
+// subtotal: the lines it sums), an amount discount every line above it,
+// each in proportion to the taxable part of what it discounts. Intuit's
+// ItemDiscountAdd: "A percentage discount only applies to the line right
+// above it, so all of the tax implications for discounts apply ONLY to
+// that line"; "A flat rate discount applies to EVERY line that is
+// recorded above the discount" (see prices_test.go). A discount whose
+// code is not taxable lowers no taxable amount.
+func taxableSum(ret *qbxml.Node, kinds map[string]string) int64 {
+	taxable, _ := taxableLines(ret, kinds)
+	return taxable
+}
+
+// taxableLines returns the taxable amount and the amount of the lines of
+// e (a transaction or a group line).
+func taxableLines(e *qbxml.Node, kinds map[string]string) (taxable, amount int64) {
+	var runTax, runAmt, baseTax, baseAmt int64
+	share := func(amt, tax, of int64) int64 {
+		if of == 0 {
+			return 0
+		}
+		return int64(math.Round(float64(amt) * float64(tax) / float64(of)))
+	}
+	for _, l := range e.Children {
+		if _, ok := lineCategory(l.Name); !ok || l.Name == "JournalDebitLine" || l.Name == "JournalCreditLine" {
+			continue
+		}
+		var tax, amt int64
+		kind := kinds[textAt(l, "ItemRef/ListID")]
+		isTaxed := strings.EqualFold(textAt(l, "SalesTaxCodeRef/FullName"), "Tax")
+		switch {
+		case isGroupLine(l.Name):
+			tax, amt = taxableLines(l, kinds)
+		case kind == "ItemSubtotal":
+			baseTax, baseAmt, runTax, runAmt = runTax, runAmt, 0, 0
+			continue
+		case kind == "ItemDiscount":
+			amt = mustCents(textAt(l, "Amount"))
+			if isTaxed && hasKid(l, "RatePercent") {
+				tax = share(amt, baseTax, baseAmt)
+			} else if isTaxed {
+				tax = share(amt, taxable, amount)
 			}
-			if strings.Contains(l.Name, "Group") {
-				walk(l)
-				continue
-			}
-			if strings.EqualFold(textAt(l, "SalesTaxCodeRef/FullName"), "Tax") {
-				sum += mustCents(textAt(l, "Amount"))
+		default:
+			amt = mustCents(textAt(l, "Amount"))
+			if isTaxed {
+				tax = amt
 			}
 		}
+		if !hasKid(l, "RatePercent") {
+			baseTax, baseAmt = tax, amt
+		}
+		taxable += tax
+		amount += amt
+		runTax += tax
+		runAmt += amt
 	}
-	walk(ret)
-	return sum
+	return taxable, amount
 }
 
 func (f *File) salesTaxRate(ctx context.Context, q querier, itemID string) (float64, error) {

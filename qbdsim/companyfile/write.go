@@ -319,8 +319,19 @@ func mergeLine(prev, m *qbxml.Node) (*qbxml.Node, error) {
 		return out, nil
 	}
 	out.Name = m.Name
-	if (hasKid(m, "Quantity") || hasKid(m, "Rate") || hasKid(m, "Cost")) && !hasKid(m, "Amount") {
+	if hasKid(m, "Quantity") && !hasKid(m, "Amount") {
+		// A line stored with its Quantity and Amount only keeps the
+		// price they imply (lineAmount gives it one since).
+		lineAmount(out)
+	}
+	if (hasKid(m, "Quantity") || hasKid(m, "Rate") || hasKid(m, "Cost") || hasKid(m, "RatePercent") || hasKid(m, "PriceLevelRef")) && !hasKid(m, "Amount") {
 		removeKids(out, "Amount")
+	}
+	// Rate, RatePercent and PriceLevelRef are one choice: the Mod's
+	// replaces the stored price.
+	if hasKid(m, "Rate") || hasKid(m, "RatePercent") || hasKid(m, "PriceLevelRef") {
+		removeKids(out, "Rate")
+		removeKids(out, "RatePercent")
 	}
 	// Every element the line Mod holds replaces the stored one.
 	for _, k := range m.Children {
