@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/qbconnect/qbconnect/qbxml"
@@ -120,7 +121,7 @@ func (f *File) dataExtDef(ctx context.Context, rq *request, rs *response) error 
 				setOrdered(ret, model, "DataExtName", v)
 			}
 			for _, rm := range kids(src, "RemoveFromObject") {
-				ret.Children = slicesDeleteFunc(ret.Children, func(k *qbxml.Node) bool { return k.Name == "AssignToObject" && k.Text == rm.Text })
+				ret.Children = slices.DeleteFunc(ret.Children, func(k *qbxml.Node) bool { return k.Name == "AssignToObject" && k.Text == rm.Text })
 			}
 			for _, a := range kids(src, "AssignToObject") {
 				insertOrdered(ret, model, qbxml.NewText("AssignToObject", a.Text))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"html"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"testing"
@@ -353,7 +354,7 @@ func TestGeneratedObjectsOfEveryKindResaveUnchanged(t *testing.T) {
 			got := modOK(t, f, typ, ret, body)
 			strip := func(e *qbxml.Node) string {
 				c := e.Clone()
-				c.Children = slicesDeleteFunc(c.Children, func(k *qbxml.Node) bool { return volatile[k.Name] })
+				c.Children = slices.DeleteFunc(c.Children, func(k *qbxml.Node) bool { return volatile[k.Name] })
 				return string(marshalNode(c))
 			}
 			if diff := cmp.Diff(strip(ret), strip(got)); diff != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -101,7 +102,7 @@ func (f *File) completeGroupLines(ctx context.Context, q querier, t *objType, re
 			}
 			if regrouped {
 				removeKids(g, "Desc")
-				g.Children = slicesDeleteFunc(g.Children, func(k *qbxml.Node) bool { _, isLine := lineCategory(k.Name); return isLine })
+				g.Children = slices.DeleteFunc(g.Children, func(k *qbxml.Node) bool { _, isLine := lineCategory(k.Name); return isLine })
 			}
 			if textAt(g, "Desc") == "" {
 				if d := textAt(group, "ItemDesc"); d != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,7 @@ func hasPersonal(ret []byte) bool {
 }
 
 func stripPersonal(e *qbxml.Node) {
-	e.Children = slicesDeleteFunc(e.Children, func(k *qbxml.Node) bool {
+	e.Children = slices.DeleteFunc(e.Children, func(k *qbxml.Node) bool {
 		for _, n := range personalElements {
 			if k.Name == n {
 				return true
@@ -113,7 +114,7 @@ func (f *File) writeStored(rs *response, o *object, opt retOptions) error {
 		stripPersonal(ret)
 	}
 	if opt.noLines {
-		ret.Children = slicesDeleteFunc(ret.Children, func(k *qbxml.Node) bool {
+		ret.Children = slices.DeleteFunc(ret.Children, func(k *qbxml.Node) bool {
 			_, isLine := lineCategory(k.Name)
 			return isLine
 		})

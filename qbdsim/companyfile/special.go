@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -779,7 +780,7 @@ func (f *File) form1099Mod(ctx context.Context, rq *request, rs *response) error
 			if v := textAt(m, "Threshold"); v != "" {
 				e.Add(qbxml.NewText("Threshold", v))
 			}
-			ret.Children = slicesDeleteFunc(ret.Children, func(k *qbxml.Node) bool {
+			ret.Children = slices.DeleteFunc(ret.Children, func(k *qbxml.Node) bool {
 				return k.Name == "CategoryAccountMapping" && textAt(k, "MappingCategory") == cat
 			})
 			ret.Add(e)

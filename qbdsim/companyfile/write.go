@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -569,17 +570,7 @@ func voidTree(e *qbxml.Node) {
 		}
 		voidTree(k)
 	}
-	e.Children = slicesDeleteFunc(e.Children, func(k *qbxml.Node) bool { return k.Name == "AppliedToTxnRet" })
-}
-
-func slicesDeleteFunc(s []*qbxml.Node, del func(*qbxml.Node) bool) []*qbxml.Node {
-	out := s[:0]
-	for _, e := range s {
-		if !del(e) {
-			out = append(out, e)
-		}
-	}
-	return out
+	e.Children = slices.DeleteFunc(e.Children, func(k *qbxml.Node) bool { return k.Name == "AppliedToTxnRet" })
 }
 
 // checkClosingDate refuses changes to transactions dated on or before the
