@@ -2,15 +2,18 @@
 // file per company, and a qbXML request processor that answers every qbXML
 // 13.0 request type with QuickBooks Desktop's semantics (ListID/TxnID and
 // EditSequence formats, name uniqueness, references, computed totals and
-// balances, filters, list order, iterators, deletes, voids, merges,
-// payments linked to the invoices and bills they pay and to the credits
-// they apply, deposits of undeposited payments, purchase and sales orders
-// received and invoiced by the transactions linked to them, inventory
-// quantities on hand, on order and on sales orders and average costs,
-// account balances from the same ledger as the reports, private data
-// extensions and message-set error recovery). Features a company may lack (payroll, inventory sites,
-// assemblies, multicurrency; see Feature) answer status 3250 until
-// SetFeature switches them on.
+// balances, lines priced from their items and price levels, subtotals and
+// percentage discounts, filters, list order, iterators, deletes, voids,
+// merges, payments linked to the invoices and bills they pay (or that
+// auto-apply chooses) and to the credits they apply, deposits of
+// undeposited payments that lock what they hold, purchase and sales
+// orders received and invoiced by the transactions linked to them,
+// inventory quantities on hand, on order and on sales orders and average
+// costs, account balances from the same ledger as the reports, times
+// written with the zone's standard offset as QuickBooks writes them,
+// private data extensions and message-set error recovery). Features a
+// company may lack (payroll, inventory sites, assemblies, multicurrency;
+// see Feature) answer status 3250 until SetFeature switches them on.
 //
 // It also generates large, realistic and deterministic companies for tests,
 // demos and benchmarks (see Generate).
