@@ -727,7 +727,7 @@ func TestARefundedCreditMemoCannotBeDeletedVoidedOrMoved(t *testing.T) {
 		}
 	}
 	ok(t, f, `<TxnDelRq><TxnDelType>ARRefundCreditCard</TxnDelType><TxnID>`+refund+`</TxnID></TxnDelRq>`)
-	cm = modOK(t, f, "CreditMemo", kid(ok(t, f, `<CreditMemoQueryRq><TxnID>`+cmID+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet"), `<CustomerRef><FullName>Globex</FullName></CustomerRef>`)
+	modOK(t, f, "CreditMemo", kid(ok(t, f, `<CreditMemoQueryRq><TxnID>`+cmID+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet"), `<CustomerRef><FullName>Globex</FullName></CustomerRef>`)
 	if diff := cmp.Diff([]string{"Globex", "100.00", "100.00", "0.00/0.00", "-100.00/-100.00"}, state()); diff != "" {
 		t.Errorf("moved once the refund is deleted: credit memo and balances (-want +got):\n%s", diff)
 	}
