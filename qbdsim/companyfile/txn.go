@@ -687,7 +687,7 @@ func jobsBalance(ctx context.Context, q querier, id string) (int64, error) {
 // applyEffects updates other objects after o was written: the invoices,
 // bills and journal entries a payment pays, the inventory its item lines
 // move, and the balances of the customers and vendors involved. A
-// modified payment a deposit holds keeps its amount and account
+// modified payment a deposit holds keeps its amount, account and customer
 // (refuseIfDeposited); a sale or bill keeps its name within its credit
 // limit (checkCreditLimit).
 func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *object, ret *qbxml.Node, old *object) error {
