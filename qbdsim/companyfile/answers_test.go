@@ -82,8 +82,11 @@ func TestQueryForSomeMissingNamesWarns500(t *testing.T) {
 	wantStatus(t, one(t, f, `<TermsQueryRq><FullName>Net 30</FullName></TermsQueryRq>`), "0")
 }
 
-// A date range whose start is after its end is a date error (3020), for
-// modified dates, transaction dates and deleted dates alike.
+// A date range whose start is after its end is status 3030, "Invalid date
+// range: From date is greater than To date." (Intuit's statusCode table,
+// read in AmigoPOS's verbatim copy, amigopos.com/help7/html/
+// qbi_status_codes.htm), for modified dates, transaction dates and
+// deleted dates alike; a range of one day is no error.
 func TestDateRangeStartingAfterItsEndIsAnError(t *testing.T) {
 	f, _ := newTestFile(t)
 	for _, q := range []string{
@@ -92,7 +95,11 @@ func TestDateRangeStartingAfterItsEndIsAnError(t *testing.T) {
 		`<CustomerQueryRq><FromModifiedDate>2025-03-01</FromModifiedDate><ToModifiedDate>2025-01-01</ToModifiedDate></CustomerQueryRq>`,
 		`<TxnDeletedQueryRq><TxnDelType>Invoice</TxnDelType><DeletedDateRangeFilter><FromDeletedDate>2025-03-01</FromDeletedDate><ToDeletedDate>2025-01-01</ToDeletedDate></DeletedDateRangeFilter></TxnDeletedQueryRq>`,
 	} {
-		wantStatus(t, one(t, f, q), "3020")
+		rs := one(t, f, q)
+		wantStatus(t, rs, "3030")
+		if got, want := attrValue(rs, "statusMessage"), "Invalid date range: From date is greater than To date."; got != want {
+			t.Errorf("message %q, want %q", got, want)
+		}
 	}
 	wantStatus(t, one(t, f, `<CustomerQueryRq><FromModifiedDate>2025-01-01</FromModifiedDate><ToModifiedDate>2025-01-01</ToModifiedDate></CustomerQueryRq>`), "1")
 }

@@ -6,7 +6,8 @@
 // percentage discounts, filters, list order, iterators, deletes, voids,
 // merges, payments linked to the invoices and bills they pay (or that
 // auto-apply chooses) and to the credits they apply, deposits of
-// undeposited payments that lock what they hold, purchase and sales
+// undeposited payments that lock what they hold, credit limits that
+// refuse the invoices going over them, purchase and sales
 // orders received and invoiced by the transactions linked to them,
 // inventory quantities on hand, on order and on sales orders and average
 // costs, account balances from the same ledger as the reports, times

@@ -106,8 +106,9 @@ func TestTransactionQueryListsEveryKindOfTransaction(t *testing.T) {
 	if n := len(kids(ok(t, f, `<TransactionQueryRq><TransactionTypeFilter><TxnTypeFilter>Invoice</TxnTypeFilter></TransactionTypeFilter></TransactionQueryRq>`), "TransactionRet")); n != 1 {
 		t.Errorf("type filter: %d transactions, want 1", n)
 	}
-	// A range whose start is after its end is a date error (3020).
-	wantStatus(t, one(t, f, `<TransactionQueryRq><TransactionDateRangeFilter><FromTxnDate>2025-03-01</FromTxnDate><ToTxnDate>2025-01-01</ToTxnDate></TransactionDateRangeFilter></TransactionQueryRq>`), "3020")
+	// A range whose start is after its end is an invalid date range (3030,
+	// Intuit's statusCode table; see TestDateRangeStartingAfterItsEndIsAnError).
+	wantStatus(t, one(t, f, `<TransactionQueryRq><TransactionDateRangeFilter><FromTxnDate>2025-03-01</FromTxnDate><ToTxnDate>2025-01-01</ToTxnDate></TransactionDateRangeFilter></TransactionQueryRq>`), "3030")
 }
 
 // BillToPayQuery lists a vendor's open bills with what is due, as the Pay

@@ -103,8 +103,9 @@ func (f *File) completeDeposit(ctx context.Context, q querier, model *qbxml.Elem
 
 // refuseIfDeposited refuses (3170) to delete or void (ret nil) a payment
 // or sales receipt that a deposit took, or to change (ret, the payment as
-// modified) the amount it deposited or the account it went to: the
-// deposit line holds both. What else a payment holds may change.
+// modified) the amount it deposited, the account it went to or the
+// customer it came from: the deposit line holds all three. What else a
+// payment holds may change.
 func (f *File) refuseIfDeposited(ctx context.Context, q querier, t *objType, old *object, ret *qbxml.Node) error {
 	if t.Name != "ReceivePayment" && t.Name != "SalesReceipt" {
 		return nil
@@ -134,6 +135,8 @@ func (f *File) refuseIfDeposited(ctx context.Context, q querier, t *objType, old
 		return qbErr(stCannotDelete, "There was an error when modifying a %s. The %s %q cannot change its amount because the Deposit %q deposited it. Remove it from the deposit first.", t.Name, t.Name, old.refNumber, depositID)
 	case to(prev) != to(ret):
 		return qbErr(stCannotDelete, "There was an error when modifying a %s. The %s %q cannot change its DepositToAccountRef because the Deposit %q deposited it. Remove it from the deposit first.", t.Name, t.Name, old.refNumber, depositID)
+	case textAt(prev, "CustomerRef/ListID") != textAt(ret, "CustomerRef/ListID"):
+		return qbErr(stCannotDelete, "There was an error when modifying a %s. The %s %q cannot change its CustomerRef because the Deposit %q deposited it. Remove it from the deposit first.", t.Name, t.Name, old.refNumber, depositID)
 	}
 	return nil
 }

@@ -246,3 +246,56 @@ func TestDepositCashBackComesOutOfTheDepositTotal(t *testing.T) {
 	ok(t, f, txnVoid("Deposit", id))
 	wantBalancesOf(t, f, map[string]string{"Checking": "0.00", "Petty Cash": "0.00", "Undeposited Funds": "120.00", "Interest Income": "0.00"})
 }
+
+// A deposited payment, or sales receipt, cannot move to another customer
+// or job while the deposit holds it: QuickBooks' own way to move one is to
+// record a new payment for the right customer, put it in the deposit in
+// the old one's place and delete the old one (QBD-CORRECT-DEPOSITED,
+// "Scenario 1: You need to move a deposited and reconciled payment to the
+// correct customer job"); AccuraBooks' "Misapplied customer payments"
+// (accurabooks.com/misapplied-customer-payments) says that for a payment
+// applied to the wrong customer or job "the option listed above will not
+// be available" and the deposit must be undone first. The status, 3170
+// as for the amount, is unverified. Once the deposit lets the payment go
+// it may move.
+func TestADepositedPaymentCannotMoveToAnotherCustomer(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Roof</Name><ParentRef><FullName>Acme Corp</FullName></ParentRef></CustomerAdd></CustomerAddRq>`)
+	pay := receivePayment(t, f, "120.00", "")
+	sr := textAt(ok(t, f, `<SalesReceiptAddRq><SalesReceiptAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-04</TxnDate>
+		<SalesReceiptLineAdd><Desc>Counter sale</Desc><Amount>30.00</Amount></SalesReceiptLineAdd></SalesReceiptAdd></SalesReceiptAddRq>`), "SalesReceiptRet/TxnID")
+	depID := textAt(ok(t, f, depositOf(pay, sr)), "DepositRet/TxnID")
+	toRoof := `<CustomerRef><FullName>Acme Corp:Roof</FullName></CustomerRef>`
+	mod := func(typ, id string) *qbxml.Node {
+		cur := currentTxn(t, f, typ, id)
+		return one(t, f, `<`+typ+`ModRq><`+typ+`Mod><TxnID>`+id+`</TxnID><EditSequence>`+textAt(cur, "EditSequence")+`</EditSequence>`+toRoof+`</`+typ+`Mod></`+typ+`ModRq>`)
+	}
+
+	for _, typ := range []string{"ReceivePayment", "SalesReceipt"} {
+		id := map[string]string{"ReceivePayment": pay, "SalesReceipt": sr}[typ]
+		rs := mod(typ, id)
+		wantStatus(t, rs, "3170")
+		if msg := attrValue(rs, "statusMessage"); !strings.Contains(msg, "CustomerRef") || !strings.Contains(msg, depID) {
+			t.Errorf("%s: message %q names neither the CustomerRef nor the deposit %s", typ, msg, depID)
+		}
+		if got := textAt(currentTxn(t, f, typ, id), "CustomerRef/FullName"); got != "Acme Corp" {
+			t.Errorf("%s: customer %q after the refusal, want Acme Corp", typ, got)
+		}
+	}
+
+	// The deposit keeps the sales receipt only: the payment may move.
+	d := depositRet(t, f, depID)
+	var srLine string
+	for _, l := range kids(d, "DepositLineRet") {
+		if textAt(l, "TxnID") == sr {
+			srLine = textAt(l, "TxnLineID")
+		}
+	}
+	ok(t, f, `<DepositModRq><DepositMod><TxnID>`+depID+`</TxnID><EditSequence>`+textAt(d, "EditSequence")+`</EditSequence>
+		<DepositLineMod><TxnLineID>`+srLine+`</TxnLineID><PaymentTxnID>`+sr+`</PaymentTxnID></DepositLineMod></DepositMod></DepositModRq>`)
+	wantStatus(t, mod("ReceivePayment", pay), "0")
+	if got := textAt(currentTxn(t, f, "ReceivePayment", pay), "CustomerRef/FullName"); got != "Acme Corp:Roof" {
+		t.Errorf("released payment's customer %q, want Acme Corp:Roof", got)
+	}
+}

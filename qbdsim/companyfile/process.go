@@ -61,6 +61,7 @@ const (
 	stInvalidID       = 3000
 	stInvalidBool     = 3010
 	stInvalidDate     = 3020
+	stInvalidRange    = 3030
 	stInvalidString   = 3070
 	stNameInUse       = 3100
 	stNotFound        = 3120

@@ -540,7 +540,7 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 		spec.args = append(spec.args, t.Unix())
 		if modFrom != "" {
 			if ft, _ := parseQBDateTime(modFrom, loc, false); ft.After(t) {
-				return nil, dateRangeError("FromModifiedDate", modFrom, "ToModifiedDate", modTo)
+				return nil, dateRangeError()
 			}
 		}
 	}
@@ -553,7 +553,7 @@ func (f *File) compileQuery(ctx context.Context, rq *request, types []*objType) 
 			}
 		}
 		if from != "" && to != "" && from > to {
-			return nil, dateRangeError("FromTxnDate", from, "ToTxnDate", to)
+			return nil, dateRangeError()
 		}
 		if from != "" {
 			spec.where = append(spec.where, "txn_date >= ?")
@@ -799,7 +799,7 @@ func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) erro
 		args = append(args, t.Unix())
 		if from != "" {
 			if ft, _ := parseQBDateTime(from, loc, false); ft.After(t) {
-				return dateRangeError("FromDeletedDate", from, "ToDeletedDate", to)
+				return dateRangeError()
 			}
 		}
 	}

@@ -198,7 +198,7 @@ func (f *File) readReportQuery(rq *request) (*reportQuery, error) {
 			}
 		}
 		if q.from != "" && q.to != "" && q.from > q.to {
-			return nil, qbErr(stInvalidDate, "The report period starts (%s) after it ends (%s).", q.from, q.to)
+			return nil, dateRangeError()
 		}
 	} else if m := textAt(el, "ReportDateMacro"); m != "" {
 		from, to, err := reportDateMacro(m, rq.now)

@@ -213,7 +213,7 @@ func (f *File) transactionQuery(ctx context.Context, rq *request, rs *response) 
 			where, args = append(where, "modified <= ?"), append(args, tt)
 		}
 		if from != "" && to != "" && ft > tt {
-			return dateRangeError("FromModifiedDate", from, "ToModifiedDate", to)
+			return dateRangeError()
 		}
 	}
 	if d := kid(el, "TransactionDateRangeFilter"); d != nil {
@@ -225,7 +225,7 @@ func (f *File) transactionQuery(ctx context.Context, rq *request, rs *response) 
 			}
 		}
 		if from != "" && to != "" && from > to {
-			return dateRangeError("FromTxnDate", from, "ToTxnDate", to)
+			return dateRangeError()
 		}
 		if from != "" {
 			where, args = append(where, "txn_date >= ?"), append(args, from)
@@ -318,10 +318,13 @@ func (f *File) transactionQuery(ctx context.Context, rq *request, rs *response) 
 }
 
 // dateRangeError is QuickBooks' answer to a range whose start is after its
-// end: status 3020 ("There was an error when converting the date value"),
-// naming the start value.
-func dateRangeError(fromName, from, toName, to string) error {
-	return qbErr(stInvalidDate, "There was an error when converting the date value %q in the field %q: it is after the %q of %q.", from, fromName, toName, to)
+// end. Intuit's statusCode table (the OSR's QBD-errorcodes page; its rows
+// past 1000 read in AmigoPOS's verbatim copy, "QBI Status Codes",
+// amigopos.com/help7/html/qbi_status_codes.htm) gives it a code of its
+// own: 3030, "Invalid date range", explained "Invalid date range: From
+// date is greater than To date."; 3020 is a date that does not convert.
+func dateRangeError() error {
+	return qbErr(stInvalidRange, "Invalid date range: From date is greater than To date.")
 }
 
 func (f *File) queryObjects(ctx context.Context, q querier, sqlText string, args ...any) ([]*object, error) {

@@ -687,8 +687,9 @@ func jobsBalance(ctx context.Context, q querier, id string) (int64, error) {
 // applyEffects updates other objects after o was written: the invoices,
 // bills and journal entries a payment pays, the inventory its item lines
 // move, and the balances of the customers and vendors involved. A
-// modified payment a deposit holds keeps its amount and account
-// (refuseIfDeposited).
+// modified payment a deposit holds keeps its amount, account and customer
+// (refuseIfDeposited); a sale or bill keeps its name within its credit
+// limit (checkCreditLimit).
 func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *object, ret *qbxml.Node, old *object) error {
 	if t.Kind != kindTxn {
 		return nil
@@ -773,9 +774,11 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 		return err
 	}
 	if old != nil && old.entityID != o.entityID {
-		return f.refreshBalance(ctx, q, old.entityID)
+		if err := f.refreshBalance(ctx, q, old.entityID); err != nil {
+			return err
+		}
 	}
-	return nil
+	return f.checkCreditLimit(ctx, q, t, o, old)
 }
 
 // revertEffects undoes what old did to other objects, before it is changed
