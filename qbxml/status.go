@@ -65,6 +65,7 @@ var statusTable = [...]StatusInfo{
 	{3000, SeverityError, "Invalid object ID", false, "A record ID in the request is not valid.", "Use the record's listId or txnId exactly as the platform returned it.", true},
 	{3010, SeverityError, "Invalid Boolean", false, "A yes/no value in the request is not valid.", "Send true or false.", true},
 	{3020, SeverityError, "Invalid date", false, "A date in the request is not valid.", "Send dates as YYYY-MM-DD.", true},
+	{3030, SeverityError, "Invalid date range", false, "A date range in the request starts after it ends.", "Give a From date on or before the To date.", true},
 	{3031, SeverityError, "Invalid string range", false, "A From/To range in the request is not valid.", "Give a From value that sorts before the To value.", true},
 	{3035, SeverityError, "Invalid time interval", false, "A time interval in the request is not valid.", "Send the interval as QuickBooks writes it, such as PT1H30M.", true},
 	{3100, SeverityError, "Name already in use", false, "A record with this name already exists in QuickBooks. Use a different name.", "Choose a name no other record of the list uses (customers, vendors, employees and other names share one list of names), or change the existing record instead.", true},
