@@ -173,8 +173,8 @@ func TestListMergeMovesReferences(t *testing.T) {
 		t.Errorf("ListMergeRs: %s", marshalNode(rs))
 	}
 	inv := kid(ok(t, f, `<InvoiceQueryRq/>`), "InvoiceRet")
-	if got := textAt(inv, "CustomerRef/FullName"); got != "Acme Corporation" {
-		t.Errorf("invoice customer after merge = %q", got)
+	if got := textAt(inv, "CustomerRef/FullName"); got != "Acme Corporation" || textAt(inv, "CustomerRef/ListID") != textAt(to, "ListID") {
+		t.Errorf("invoice customer after merge = %q (%s), want Acme Corporation (%s)", got, textAt(inv, "CustomerRef/ListID"), textAt(to, "ListID"))
 	}
 	if got := textAt(ok(t, f, `<CustomerQueryRq><FullName>Acme Corporation</FullName></CustomerQueryRq>`), "CustomerRet/Balance"); got != "664.50" {
 		t.Errorf("merged balance = %s, want 664.50", got)

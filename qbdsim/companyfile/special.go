@@ -900,39 +900,13 @@ func (f *File) repoint(ctx context.Context, q querier, from, to *object) error {
 	if _, err := q.ExecContext(ctx, `UPDATE journal_lines SET entity_id = ? WHERE entity_id = ?`, to.id, from.id); err != nil {
 		return err
 	}
-	objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE id <> ? AND instr(ret, ?) > 0`, from.id, []byte("<ListID>"+from.id+"</ListID>"))
-	if err != nil {
+	if err := f.rewriteRefs(ctx, q, map[string]newRef{from.id: {id: to.id, name: to.name}}); err != nil {
 		return err
-	}
-	for _, o := range objs {
-		ret, err := parseNode(o.ret)
-		if err != nil {
-			return err
-		}
-		var walk func(e *qbxml.Node)
-		walk = func(e *qbxml.Node) {
-			if textAt(e, "ListID") == from.id && len(e.Children) <= 2 && kid(e, "TimeCreated") == nil {
-				setKid(e, "ListID", to.id)
-				if kid(e, "FullName") != nil {
-					setKid(e, "FullName", to.name)
-				}
-			}
-			for _, k := range e.Children {
-				walk(k)
-			}
-		}
-		for _, k := range ret.Children {
-			walk(k)
-		}
-		o.ret = marshalNode(ret)
-		if err := updateObject(ctx, q, o); err != nil {
-			return err
-		}
 	}
 	if _, err := q.ExecContext(ctx, `UPDATE data_ext SET object_id = ? WHERE object_id = ? AND NOT EXISTS (SELECT 1 FROM data_ext d WHERE d.object_id = ? AND d.owner_id = data_ext.owner_id AND d.name = data_ext.name)`, to.id, from.id, to.id); err != nil {
 		return err
 	}
-	_, err = q.ExecContext(ctx, `DELETE FROM data_ext WHERE object_id = ?`, from.id)
+	_, err := q.ExecContext(ctx, `DELETE FROM data_ext WHERE object_id = ?`, from.id)
 	return err
 }
 

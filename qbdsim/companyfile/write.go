@@ -277,7 +277,11 @@ func (f *File) modObject(ctx context.Context, q querier, t *objType, old *object
 		}
 	}
 	if t.Kind == kindList && old.name != o.name {
-		if err := f.renameChildren(ctx, q, old.id, o.name); err != nil {
+		renamed := map[string]newRef{o.id: {id: o.id, name: o.name}}
+		if err := f.renameChildren(ctx, q, old.id, o.name, renamed); err != nil {
+			return nil, err
+		}
+		if err := f.rewriteRefs(ctx, q, renamed); err != nil {
 			return nil, err
 		}
 	}
@@ -348,8 +352,11 @@ func mergeLine(prev, m *qbxml.Node) (*qbxml.Node, error) {
 }
 
 // renameChildren updates the full names of the sub-elements of a renamed
-// list element (jobs of a customer, sub-accounts).
-func (f *File) renameChildren(ctx context.Context, q querier, parentID, parentName string) error {
+// list element (jobs of a customer, sub-accounts) and adds each to renamed,
+// whose references rewriteRefs then follows. The sub-elements keep their
+// TimeModified and EditSequence: unverified, no source says whether
+// QuickBooks touches them when only their parent's name changes.
+func (f *File) renameChildren(ctx context.Context, q querier, parentID, parentName string, renamed map[string]newRef) error {
 	rows, err := q.QueryContext(ctx, `SELECT `+objectCols+` FROM objects WHERE parent_id = ?`, parentID)
 	if err != nil {
 		return err
@@ -372,15 +379,85 @@ func (f *File) renameChildren(ctx context.Context, q querier, parentID, parentNa
 		model, _ := contentModel(o.typ + "Ret")
 		o.name = parentName + ":" + textAt(ret, "Name")
 		setOrdered(ret, model, "FullName", o.name)
-		if pr := kid(ret, "ParentRef"); pr != nil {
-			setKid(pr, "FullName", parentName)
-		}
 		o.ret = marshalNode(ret)
 		if err := updateObject(ctx, q, o); err != nil {
 			return err
 		}
-		if err := f.renameChildren(ctx, q, o.id, o.name); err != nil {
+		renamed[o.id] = newRef{id: o.id, name: o.name}
+		if err := f.renameChildren(ctx, q, o.id, o.name, renamed); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// newRef is the list element a stored reference names after a rename
+// or a merge.
+type newRef struct{ id, name string }
+
+// rewriteRefs makes every stored reference (a ListID and FullName pair) to
+// a key of to name its target instead. QuickBooks links a reference by
+// ListID and answers the element's current FullName; the simulator stores
+// each Ret with the names it had when written, so a rename or a merge
+// rewrites the Rets that name the element once, here, and every answer
+// and report reads the stored Ret as it is. The referencing objects keep
+// their TimeModified and EditSequence: they were not modified.
+func (f *File) rewriteRefs(ctx context.Context, q querier, to map[string]newRef) error {
+	ids := make([]string, 0, len(to))
+	for id := range to {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	// Each pass scans the table once; a few dozen ListIDs a pass keep the
+	// conditions short when a parent with many sub-elements is renamed.
+	const perPass = 32
+	for len(ids) > 0 {
+		n := min(perPass, len(ids))
+		conds := make([]string, n)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			conds[i] = "instr(ret, ?) > 0"
+			args[i] = []byte("<ListID>" + id + "</ListID>")
+		}
+		ids = ids[n:]
+		objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE `+strings.Join(conds, " OR "), args...)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			ret, err := parseNode(o.ret)
+			if err != nil {
+				return fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+			}
+			changed := false
+			var walk func(e *qbxml.Node)
+			walk = func(e *qbxml.Node) {
+				// A reference holds a ListID and a FullName only; the
+				// element's own Ret and other aggregates hold more.
+				if t, ok := to[textAt(e, "ListID")]; ok && len(e.Children) <= 2 && kid(e, "TimeCreated") == nil {
+					if textAt(e, "ListID") != t.id {
+						setKid(e, "ListID", t.id)
+						changed = true
+					}
+					if kid(e, "FullName") != nil && textAt(e, "FullName") != t.name {
+						setKid(e, "FullName", t.name)
+						changed = true
+					}
+				}
+				for _, k := range e.Children {
+					walk(k)
+				}
+			}
+			for _, k := range ret.Children {
+				walk(k)
+			}
+			if !changed {
+				continue
+			}
+			o.ret = marshalNode(ret)
+			if err := updateObject(ctx, q, o); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
