@@ -780,6 +780,10 @@ func (g *generator) tax(taxable int64) int64 {
 // salesHeader adds the customer part of a sales transaction.
 func (g *generator) salesHeader(ret *qbxml.Node, c *genCustomer, typ string, t time.Time, withAR bool) string {
 	ret.Children = append(ret.Children, c.ref.el("CustomerRef"))
+	if code := kid(c.ret, "SalesTaxCodeRef"); code != nil {
+		// QuickBooks fills the customer's sales tax code (salestax.go).
+		ret.Children = append(ret.Children, renamed(code, "CustomerSalesTaxCodeRef"))
+	}
 	if withAR {
 		ret.Children = append(ret.Children, g.ar.el("ARAccountRef"))
 	}

@@ -602,10 +602,17 @@ func (f *File) salesTaxPayableQuery(ctx context.Context, rq *request, rs *respon
 				continue
 			}
 			tax := mustCents(textAt(ret, "SalesTaxTotal"))
+			sign := int64(1)
 			if o.typ == "CreditMemo" {
-				tax = -tax
+				sign = -1
 			}
-			add(id, tax)
+			shares, err := f.taxShares(ctx, f.db, ret, tax)
+			if err != nil {
+				return err
+			}
+			for _, s := range shares {
+				add(s.item.id, sign*s.amount)
+			}
 		}
 	}
 	type agency struct {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/qbconnect/qbconnect/qbxml"
 )
@@ -125,15 +124,17 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 	sum := computeLines(ret, kinds)
 	switch t.Name {
 	case "Invoice", "CreditMemo", "SalesReceipt", "Estimate", "SalesOrder":
-		rate, err := f.salesTaxRate(ctx, q, textAt(ret, "ItemSalesTaxRef/ListID"))
+		if err := f.fillSalesTaxRefs(ctx, q, model, ret); err != nil {
+			return err
+		}
+		st, err := f.salesTaxOf(ctx, q, ret, kinds)
 		if err != nil {
 			return err
 		}
-		taxable := taxableSum(ret, kinds)
-		tax := int64(math.Round(float64(taxable) * rate / 100))
+		tax := st.total
 		total := sum + tax
 		setIf(ret, model, "Subtotal", formatCents(sum))
-		setIf(ret, model, "SalesTaxPercentage", strconv.FormatFloat(rate, 'f', -1, 64))
+		setIf(ret, model, "SalesTaxPercentage", formatRate(st.rate))
 		setIf(ret, model, "SalesTaxTotal", formatCents(tax))
 		setIf(ret, model, "TotalAmount", formatCents(total))
 		switch t.Name {
@@ -397,25 +398,19 @@ func lineAmount(l *qbxml.Node) int64 {
 	return amt
 }
 
-// taxableSum is the taxable amount of the lines: the amount of each line
-// whose sales tax code is taxable, but for discounts (kinds as for
-// computeLines). A taxable discount lowers the taxable amount only by its
-// share of what it discounts: a percentage discount the line above it (a
-// subtotal: the lines it sums), an amount discount every line above it,
-// each in proportion to the taxable part of what it discounts. Intuit's
+// taxableLines returns the taxable amount and the amount of the lines of
+// e (a transaction or a group line): the amount of each line taxed reports
+// is taxable, but for discounts (kinds as for computeLines). A taxable
+// discount lowers the taxable amount only by its share of what it
+// discounts: a percentage discount the line above it (a subtotal: the
+// lines it sums), an amount discount every line above it, each in
+// proportion to the taxable part of what it discounts. Intuit's
 // ItemDiscountAdd: "A percentage discount only applies to the line right
 // above it, so all of the tax implications for discounts apply ONLY to
 // that line"; "A flat rate discount applies to EVERY line that is
 // recorded above the discount" (see prices_test.go). A discount whose
 // code is not taxable lowers no taxable amount.
-func taxableSum(ret *qbxml.Node, kinds map[string]string) int64 {
-	taxable, _ := taxableLines(ret, kinds)
-	return taxable
-}
-
-// taxableLines returns the taxable amount and the amount of the lines of
-// e (a transaction or a group line).
-func taxableLines(e *qbxml.Node, kinds map[string]string) (taxable, amount int64) {
+func taxableLines(e *qbxml.Node, kinds map[string]string, taxed func(l *qbxml.Node) bool) (taxable, amount int64) {
 	var runTax, runAmt, baseTax, baseAmt int64
 	share := func(amt, tax, of int64) int64 {
 		if of == 0 {
@@ -429,10 +424,10 @@ func taxableLines(e *qbxml.Node, kinds map[string]string) (taxable, amount int64
 		}
 		var tax, amt int64
 		kind := kinds[textAt(l, "ItemRef/ListID")]
-		isTaxed := strings.EqualFold(textAt(l, "SalesTaxCodeRef/FullName"), "Tax")
+		isTaxed := taxed(l)
 		switch {
 		case isGroupLine(l.Name):
-			tax, amt = taxableLines(l, kinds)
+			tax, amt = taxableLines(l, kinds, taxed)
 		case kind == "ItemSubtotal":
 			baseTax, baseAmt, runTax, runAmt = runTax, runAmt, 0, 0
 			continue
@@ -458,24 +453,6 @@ func taxableLines(e *qbxml.Node, kinds map[string]string) (taxable, amount int64
 		runAmt += amt
 	}
 	return taxable, amount
-}
-
-func (f *File) salesTaxRate(ctx context.Context, q querier, itemID string) (float64, error) {
-	if itemID == "" {
-		return 0, nil
-	}
-	o, err := getObjectByID(ctx, q, itemID)
-	if errors.Is(err, errNoObject) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	it, err := parseNode(o.ret)
-	if err != nil {
-		return 0, err
-	}
-	return parseDecimal(textAt(it, "TaxRate")), nil
 }
 
 func (f *File) nextRefNumber(ctx context.Context, q querier, typ string) (string, error) {
