@@ -48,6 +48,21 @@ func depositRet(tb testing.TB, f *File, id string) *qbxml.Node {
 	return kid(ok(tb, f, `<DepositQueryRq><TxnID>`+id+`</TxnID><IncludeLineItems>true</IncludeLineItems></DepositQueryRq>`), "DepositRet")
 }
 
+// keepOnlyInDeposit modifies the deposit id to keep only its line of the
+// payment or sales receipt txnID (a DepositMod lists the lines it keeps).
+func keepOnlyInDeposit(tb testing.TB, f *File, id, txnID string) {
+	tb.Helper()
+	d := depositRet(tb, f, id)
+	var line string
+	for _, l := range kids(d, "DepositLineRet") {
+		if textAt(l, "TxnID") == txnID {
+			line = textAt(l, "TxnLineID")
+		}
+	}
+	ok(tb, f, `<DepositModRq><DepositMod><TxnID>`+id+`</TxnID><EditSequence>`+textAt(d, "EditSequence")+`</EditSequence>
+		<DepositLineMod><TxnLineID>`+line+`</TxnLineID><PaymentTxnID>`+txnID+`</PaymentTxnID></DepositLineMod></DepositMod></DepositModRq>`)
+}
+
 // toDeposit lists "TxnID Amount" of what ReceivePaymentToDepositQuery
 // answers.
 func toDeposit(tb testing.TB, f *File) []string {
@@ -103,15 +118,7 @@ func TestADepositedPaymentIsLockedUntilItsDepositLetsItGo(t *testing.T) {
 	wantBalancesOf(t, f, map[string]string{"Checking": "270.00", "Undeposited Funds": "0.00"})
 
 	// The deposit keeps the sales receipt only: the payment is free.
-	d := depositRet(t, f, depID)
-	var srLine string
-	for _, l := range kids(d, "DepositLineRet") {
-		if textAt(l, "TxnID") == sr {
-			srLine = textAt(l, "TxnLineID")
-		}
-	}
-	ok(t, f, `<DepositModRq><DepositMod><TxnID>`+depID+`</TxnID><EditSequence>`+textAt(d, "EditSequence")+`</EditSequence>
-		<DepositLineMod><TxnLineID>`+srLine+`</TxnLineID><PaymentTxnID>`+sr+`</PaymentTxnID></DepositLineMod></DepositMod></DepositModRq>`)
+	keepOnlyInDeposit(t, f, depID, sr)
 	ok(t, f, txnDel("ReceivePayment", pay))
 	wantStatus(t, one(t, f, txnDel("SalesReceipt", sr)), "3170")
 	wantBalancesOf(t, f, map[string]string{"Checking": "150.00", "Undeposited Funds": "0.00", "Accounts Receivable": "0.00"})
@@ -285,15 +292,7 @@ func TestADepositedPaymentCannotMoveToAnotherCustomer(t *testing.T) {
 	}
 
 	// The deposit keeps the sales receipt only: the payment may move.
-	d := depositRet(t, f, depID)
-	var srLine string
-	for _, l := range kids(d, "DepositLineRet") {
-		if textAt(l, "TxnID") == sr {
-			srLine = textAt(l, "TxnLineID")
-		}
-	}
-	ok(t, f, `<DepositModRq><DepositMod><TxnID>`+depID+`</TxnID><EditSequence>`+textAt(d, "EditSequence")+`</EditSequence>
-		<DepositLineMod><TxnLineID>`+srLine+`</TxnLineID><PaymentTxnID>`+sr+`</PaymentTxnID></DepositLineMod></DepositMod></DepositModRq>`)
+	keepOnlyInDeposit(t, f, depID, sr)
 	wantStatus(t, mod("ReceivePayment", pay), "0")
 	if got := textAt(currentTxn(t, f, "ReceivePayment", pay), "CustomerRef/FullName"); got != "Acme Corp:Roof" {
 		t.Errorf("released payment's customer %q, want Acme Corp:Roof", got)

@@ -550,11 +550,7 @@ func TestAnInvoiceLinkedToASalesOrderInvoicesItsGroupLines(t *testing.T) {
 	if got := groupSummary(groups[0]); got != want {
 		t.Errorf("the invoice's group line:\n got %s\nwant %s", got, want)
 	}
-	var order []string
-	for _, l := range orderLines(inv) {
-		order = append(order, textAt(l, "ItemRef/FullName")+" "+textAt(l, "Quantity"))
-	}
-	if want := []string{"Bolt 8", "Install 2", "Bolt 3"}; !cmp.Equal(order, want) {
+	if order, want := itemsWith(orderLines(inv), "Quantity"), []string{"Bolt 8", "Install 2", "Bolt 3"}; !cmp.Equal(order, want) {
 		t.Errorf("the invoice's lines %v, want the order's %v", order, want)
 	}
 	if got := textAt(inv, "Subtotal"); got != "199.00" {
@@ -564,11 +560,7 @@ func TestAnInvoiceLinkedToASalesOrderInvoicesItsGroupLines(t *testing.T) {
 		t.Errorf("after invoicing the order: Bolt %s, want %s", got, want)
 	}
 	so = kid(ok(t, f, `<SalesOrderQueryRq><TxnID>`+textAt(so, "TxnID")+`</TxnID><IncludeLineItems>true</IncludeLineItems></SalesOrderQueryRq>`), "SalesOrderRet")
-	var invoiced []string
-	for _, l := range orderLines(so) {
-		invoiced = append(invoiced, textAt(l, "ItemRef/FullName")+" "+textAt(l, "Invoiced"))
-	}
-	if want := []string{"Bolt 8", "Install 2", "Bolt 3"}; !cmp.Equal(invoiced, want) {
+	if invoiced, want := itemsWith(orderLines(so), "Invoiced"), []string{"Bolt 8", "Install 2", "Bolt 3"}; !cmp.Equal(invoiced, want) {
 		t.Errorf("the order's lines invoiced %v, want %v", invoiced, want)
 	}
 	if got := textAt(so, "IsFullyInvoiced"); got != "true" {
@@ -637,4 +629,13 @@ func TestTheLinesInsideAPurchaseOrdersGroupLineAreReceivedLikeAnyOther(t *testin
 	if got := textAt(po, "IsFullyReceived"); got != "true" {
 		t.Errorf("the order received in full IsFullyReceived %s, want true", got)
 	}
+}
+
+// itemsWith lists "item field" of each line.
+func itemsWith(lines []*qbxml.Node, field string) []string {
+	var out []string
+	for _, l := range lines {
+		out = append(out, textAt(l, "ItemRef/FullName")+" "+textAt(l, field))
+	}
+	return out
 }

@@ -20,6 +20,23 @@ func customerNames(rs *qbxml.Node) []string {
 	return out
 }
 
+// filterCase is a CustomerQueryRq's filter elements and the names of the
+// customers it must find.
+type filterCase struct {
+	filter string
+	want   []string
+}
+
+// wantCustomersFound fails unless each case's filter finds its customers.
+func wantCustomersFound(tb testing.TB, f *File, cases []filterCase) {
+	tb.Helper()
+	for _, c := range cases {
+		if diff := cmp.Diff(c.want, customerNames(one(tb, f, `<CustomerQueryRq>`+c.filter+`</CustomerQueryRq>`))); diff != "" {
+			tb.Errorf("%s (-want +got):\n%s", c.filter, diff)
+		}
+	}
+}
+
 // addCustomerAt adds a customer and returns its TimeModified.
 func addCustomerAt(tb testing.TB, f *File, name string) time.Time {
 	tb.Helper()
@@ -43,21 +60,13 @@ func TestModifiedDateBoundsIncludeTheirOwnSecond(t *testing.T) {
 	clock.Advance(10 * time.Second)
 	b := addCustomerAt(t, f, "Beta")
 	at := func(t time.Time) string { return t.Format("2006-01-02T15:04:05-07:00") }
-	cases := []struct {
-		filter string
-		want   []string
-	}{
+	wantCustomersFound(t, f, []filterCase{
 		{`<FromModifiedDate>` + at(a) + `</FromModifiedDate>`, []string{"Alpha", "Beta"}},
 		{`<FromModifiedDate>` + at(a.Add(time.Second)) + `</FromModifiedDate>`, []string{"Beta"}},
 		{`<ToModifiedDate>` + at(a) + `</ToModifiedDate>`, []string{"Alpha"}},
 		{`<ToModifiedDate>` + at(b.Add(-time.Second)) + `</ToModifiedDate>`, []string{"Alpha"}},
 		{`<FromModifiedDate>` + at(b) + `</FromModifiedDate><ToModifiedDate>` + at(b) + `</ToModifiedDate>`, []string{"Beta"}},
-	}
-	for _, c := range cases {
-		if diff := cmp.Diff(c.want, customerNames(one(t, f, `<CustomerQueryRq>`+c.filter+`</CustomerQueryRq>`))); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", c.filter, diff)
-		}
-	}
+	})
 }
 
 // A modified date without a time covers the whole day in the time zone of
@@ -75,19 +84,11 @@ func TestModifiedDateWithoutATimeCoversTheLocalDay(t *testing.T) {
 	}
 	clock.Advance(time.Minute)
 	addCustomerAt(t, f, "Beta")
-	cases := []struct {
-		filter string
-		want   []string
-	}{
+	wantCustomersFound(t, f, []filterCase{
 		{`<ToModifiedDate>2025-03-14</ToModifiedDate>`, []string{"Alpha", "Gamma"}},
 		{`<FromModifiedDate>2025-03-15</FromModifiedDate>`, []string{"Beta"}},
 		{`<FromModifiedDate>2025-03-14</FromModifiedDate><ToModifiedDate>2025-03-14</ToModifiedDate>`, []string{"Alpha", "Gamma"}},
-	}
-	for _, c := range cases {
-		if diff := cmp.Diff(c.want, customerNames(one(t, f, `<CustomerQueryRq>`+c.filter+`</CustomerQueryRq>`))); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", c.filter, diff)
-		}
-	}
+	})
 }
 
 // A modified date with an offset is that instant; one without is the
