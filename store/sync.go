@@ -839,24 +839,81 @@ func (p *SyncPage) Stored(ids []string, types ...string) ([]*qbconnect.Record, e
 		inTypes, typeArgs := p.db.oneOf("r.type", types)
 		inIDs, idArgs := p.db.oneOf("r.id", batch)
 		args := append(append([]any{p.company}, typeArgs...), idArgs...)
-		rows, err := p.tx.query(p.ctx, "SELECT "+recordColumns+" FROM records r WHERE r.company_id = ? AND NOT r.deleted AND "+
-			inTypes+" AND "+inIDs, args...)
+		list, err := p.storedWhere("r.company_id = ? AND NOT r.deleted AND "+inTypes+" AND "+inIDs, args...)
 		if err != nil {
-			return nil, fmt.Errorf("stored records: %w", err)
+			return nil, err
 		}
-		for rows.Next() {
-			r, err := scanRecord(rows)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("stored records: %w", err)
+		out = append(out, list...)
+	}
+	return out, nil
+}
+
+// NamedUnder returns the live records of the page's company, of one of
+// types, whose name (a list element's FullName) starts with prefix and a
+// colon: the sub-elements, at any depth, of the element named prefix.
+// They are read through the (company, type, name) index.
+func (p *SyncPage) NamedUnder(prefix string, types ...string) ([]*qbconnect.Record, error) {
+	if prefix == "" || len(types) == 0 {
+		return nil, nil
+	}
+	inTypes, typeArgs := p.db.oneOf("r.type", types)
+	// ";" follows ":" in byte order: the range holds every name that
+	// starts with prefix+":" and nothing else.
+	args := append(append([]any{p.company}, typeArgs...), prefix+":", prefix+";")
+	return p.storedWhere("r.company_id = ? AND NOT r.deleted AND "+inTypes+" AND r.name >= ? AND r.name < ?", args...)
+}
+
+// Referring returns the live records of the page's company, of any type,
+// whose JSON names one of ids as a listId: the records that refer to
+// those list elements (and the elements themselves). It reads every
+// record of the company once per 32 IDs: a rename's work, not a page's.
+func (p *SyncPage) Referring(ids []string) ([]*qbconnect.Record, error) {
+	find := "instr(r.data, ?) > 0"
+	if p.db.dialect == Postgres {
+		find = "strpos(r.data, ?) > 0"
+	}
+	var out []*qbconnect.Record
+	seen := map[string]bool{}
+	for start := 0; start < len(ids); start += 32 {
+		batch := ids[start:min(start+32, len(ids))]
+		conds := make([]string, len(batch))
+		args := []any{p.company}
+		for i, id := range batch {
+			conds[i] = find
+			args = append(args, `"listId":"`+id+`"`)
+		}
+		list, err := p.storedWhere("r.company_id = ? AND NOT r.deleted AND ("+strings.Join(conds, " OR ")+")", args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range list {
+			if key := r.Type + "\x00" + r.ID; !seen[key] {
+				seen[key] = true
+				out = append(out, r)
 			}
-			out = append(out, r)
 		}
-		err = rows.Err()
-		rows.Close()
+	}
+	return out, nil
+}
+
+// storedWhere returns the records that where selects, as the page's
+// transaction sees them.
+func (p *SyncPage) storedWhere(where string, args ...any) ([]*qbconnect.Record, error) {
+	rows, err := p.tx.query(p.ctx, "SELECT "+recordColumns+" FROM records r WHERE "+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("stored records: %w", err)
+	}
+	defer rows.Close()
+	var out []*qbconnect.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
 		if err != nil {
 			return nil, fmt.Errorf("stored records: %w", err)
 		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("stored records: %w", err)
 	}
 	return out, nil
 }

@@ -131,6 +131,20 @@
 // account, Undeposited Funds), so accounts are not in moveKinds: every
 // pass reads them whole, in one AccountQuery (accounts.go).
 //
+// A renamed list element keeps its ListID, and QuickBooks shows its new
+// name in every reference to it, and its sub-elements' new full names,
+// without marking any of those records modified (rename.go). A page of a
+// list type that synced before reads the stored names of its records
+// before writing them (renameTracker); for each element stored under a
+// new name, the page finds its stored sub-elements by name
+// (store.SyncPage.NamedUnder) and every stored record that names one of
+// them by listId (store.SyncPage.Referring, a scan of the company's
+// records: a rename's cost, not a page's), rewrites their references'
+// fullName (and a sub-element's own) byte for byte otherwise
+// (renameRefs), and stores them, per type, in records pages of its own
+// transaction. A write that renames an element does the same in the
+// write's transaction.
+//
 // # Records as JSON
 //
 // A record's Data is the Ret element as JSON: keys are JSONName of the

@@ -534,16 +534,21 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 		read <- e.decodePage(d, st, r, items, stop)
 	}()
 	track := e.newMoveTracker(st, d)
+	renames := newRenameTracker(st, d)
 	var upsertErr error
 	for batch := range items {
 		if upsertErr != nil {
 			continue
 		}
 		if track != nil {
-			if upsertErr = track.before(page, batch); upsertErr != nil {
-				close(stop)
-				continue
-			}
+			upsertErr = track.before(page, batch)
+		}
+		if renames != nil && upsertErr == nil {
+			upsertErr = renames.before(page, batch)
+		}
+		if upsertErr != nil {
+			close(stop)
+			continue
 		}
 		for _, it := range batch {
 			if it.rec == nil {
@@ -649,6 +654,13 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 	} else {
 		e.complete(&next)
 		run.Status, run.FinishedAt = qbconnect.SyncComplete, next.LastCompleteAt
+	}
+	if renames != nil {
+		origin := qbconnect.RecordChanges{OrgID: st.OrgID, CompanyID: st.CompanyID, RunID: st.RunID}
+		fresh := func(r *qbconnect.Record) bool { return r.Type == d.name && renames.page[r.ID] }
+		if err := e.followRenames(page, origin, renames.renames, fresh); err != nil {
+			return nil, err
+		}
 	}
 	if err := page.Commit(&next, run); err != nil {
 		if qbconnect.ErrorCodeOf(err) == qbconnect.EConflict {

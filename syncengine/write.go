@@ -11,6 +11,7 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/qbxml"
+	"github.com/qbconnect/qbconnect/store"
 )
 
 // writeMeta is what an OpWrite operation carries in its Meta.
@@ -312,7 +313,15 @@ func (e *Engine) ApplyWrite(ctx context.Context, tx qbconnect.CompletionTx, op *
 			ch.Updated = []string{res.Record.ID}
 		}
 		res.Changes = ch
-		err = tx.UpsertRecords(ctx, []*qbconnect.Record{res.Record})
+		var renames []rename
+		if renames, err = e.renamedBy(ctx, op, m, res.Record); err == nil {
+			err = tx.UpsertRecords(ctx, []*qbconnect.Record{res.Record})
+		}
+		if err == nil && len(renames) > 0 {
+			if err := e.followWriteRenames(ctx, tx, op, res.Record, renames); err != nil {
+				e.log.WarnContext(ctx, "records naming a renamed element not updated", "company", op.CompanyID, "op", op.ID, "err", err)
+			}
+		}
 	case m.Action == qbconnect.WriteDelete:
 		ch.Deleted = []string{m.ID}
 		res.Changes = ch
@@ -352,7 +361,15 @@ func (e *Engine) handleWrite(ctx context.Context, op *qbconnect.Operation, r io.
 	switch {
 	case rec != nil:
 		rec.CompanyID = op.CompanyID
-		err = e.records.UpsertRecords(ctx, []*qbconnect.Record{rec})
+		var renames []rename
+		if renames, err = e.renamedBy(ctx, op, m, rec); err == nil {
+			err = e.records.UpsertRecords(ctx, []*qbconnect.Record{rec})
+		}
+		if err == nil && len(renames) > 0 {
+			if err := e.followWriteRenames(ctx, nil, op, rec, renames); err != nil {
+				e.log.WarnContext(ctx, "records naming a renamed element not updated", "company", op.CompanyID, "op", op.ID, "err", err)
+			}
+		}
 	case m.Action == qbconnect.WriteDelete:
 		err = e.records.DeleteRecords(ctx, op.CompanyID, d.name, []string{m.ID}, e.now())
 	}
@@ -360,4 +377,41 @@ func (e *Engine) handleWrite(ctx context.Context, op *qbconnect.Operation, r io.
 		return err
 	}
 	return e.storeBalances(ctx, nil, op, balances)
+}
+
+// renamedBy returns the rename an update of a list element makes, read
+// before the written record is stored: none for other writes.
+func (e *Engine) renamedBy(ctx context.Context, op *qbconnect.Operation, m writeMeta, rec *qbconnect.Record) ([]rename, error) {
+	d := e.byName[m.DataType]
+	if m.Action != qbconnect.WriteUpdate || d == nil || d.txn || rec.Name == "" {
+		return nil, nil
+	}
+	stored, err := e.storedRecords(ctx, op.OrgID, op.CompanyID, d.name, []string{rec.ID})
+	if err != nil {
+		return nil, err
+	}
+	return appendRenames(nil, d.name, stored, map[string]string{rec.ID: rec.Name}), nil
+}
+
+// followWriteRenames is followRenames for a write that renamed a list
+// element: in tx when it is not nil (ApplyWrite), else in a transaction
+// of its own.
+func (e *Engine) followWriteRenames(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation, rec *qbconnect.Record, renames []rename) error {
+	origin := qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: rec.Type, OperationID: op.ID}
+	var page *store.SyncPage
+	var err error
+	if tx != nil {
+		page, err = e.states.JoinRecordsPage(ctx, tx, origin)
+	} else {
+		page, err = e.states.BeginRecordsPage(ctx, origin)
+	}
+	if err != nil {
+		return err
+	}
+	defer page.Rollback()
+	written := func(r *qbconnect.Record) bool { return r.Type == rec.Type && r.ID == rec.ID }
+	if err := e.followRenames(page, origin, renames, written); err != nil {
+		return err
+	}
+	return page.CommitRecords()
 }

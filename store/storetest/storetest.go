@@ -101,6 +101,7 @@ func Run(t *testing.T, newDSN DSNFunc) {
 		{"AFullPassSweepsTheRecordsItDidNotReturn", testAFullPassSweepsTheRecordsItDidNotReturn},
 		{"SyncPageJoinsTheCompletionOfItsOperation", testSyncPageJoinsTheCompletionOfItsOperation},
 		{"RecordsPageStoresRecordsReadOutsideAPassAsAPageDoes", testRecordsPageStoresRecordsReadOutsideAPass},
+		{"PageFindsSubElementsByNameAndRecordsThatReferToAnElement", testPageFindsSubElementsAndReferringRecords},
 		{"ReportSnapshotsKeepTheLastAnswerPerQuery", testReportSnapshotsKeepTheLastAnswerPerQuery},
 		{"SignerClaimsCountAnOrgsLiveConnectors", testSignerClaimsCountAnOrgsLiveConnectors},
 		{"ReofferEndsOnlyTheConnectorsLiveLeases", testReofferEndsOnlyTheConnectorsLiveLeases},

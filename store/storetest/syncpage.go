@@ -654,3 +654,68 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 		}
 	}
 }
+
+// testPageFindsSubElementsAndReferringRecords: NamedUnder finds the live
+// records of the given types whose name starts with a name and a colon,
+// at any depth, and nothing named alike without the colon; Referring
+// finds the live records of any type of the page's company whose JSON
+// names one of the IDs as a listId (not one that merely mentions it, not
+// a deleted one, not another company's), each once, also past 32 IDs.
+func testPageFindsSubElementsAndReferringRecords(t *testing.T, newDSN DSNFunc) {
+	e := NewEnv(t, newDSN(t), store.Options{})
+	syncs := store.NewSyncStore(e.DB)
+	org := e.Org(t, "Lender")
+	conn, _ := e.Linked(t, org.ID, "")
+	co := conn.CompanyID
+	conn2, _ := e.Linked(t, org.ID, "")
+	rec := func(company, typ, id, name, data string) *qbconnect.Record {
+		return &qbconnect.Record{CompanyID: company, Type: typ, ID: id, EditSequence: "1", Name: name, Active: true,
+			ModifiedAt: time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), Data: json.RawMessage(data)}
+	}
+	ref := func(id string) string { return `{"customerRef":{"listId":"` + id + `","fullName":"x"}}` }
+	must(t, e.Records.UpsertRecords(ctx, []*qbconnect.Record{
+		rec(co, "customers", "C1", "Acme", `{"listId":"C1"}`),
+		rec(co, "customers", "C2", "Acme:Roof", `{"listId":"C2","parentRef":{"listId":"C1","fullName":"Acme"}}`),
+		rec(co, "customers", "C3", "Acme:Roof:Phase 1", `{"listId":"C3","parentRef":{"listId":"C2","fullName":"Acme:Roof"}}`),
+		rec(co, "customers", "C4", "Acme Two", `{"listId":"C4"}`),
+		rec(co, "customers", "C5", "Acme:Gone", `{"listId":"C5"}`),
+		rec(co, "vendors", "V1", "Acme:Vendor", `{"listId":"V1"}`),
+		rec(co, "invoices", "T1", "1001", ref("C1")),
+		rec(co, "invoices", "T2", "1002", ref("C3")),
+		rec(co, "invoices", "T3", "1003", `{"memo":"C1"}`),
+		rec(co, "invoices", "T4", "1004", ref("C1")),
+		rec(conn2.CompanyID, "invoices", "T5", "1005", ref("C1")),
+	}))
+	must(t, e.Records.DeleteRecords(ctx, co, "customers", []string{"C5"}, e.Clock.Now()))
+	must(t, e.Records.DeleteRecords(ctx, co, "invoices", []string{"T4"}, e.Clock.Now()))
+	p, err := syncs.BeginRecordsPage(ctx, qbconnect.RecordChanges{OrgID: org.ID, CompanyID: co, DataType: "customers"})
+	must(t, err)
+	defer p.Rollback()
+	ids := func(rs []*qbconnect.Record) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Type+"/"+r.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	under, err := p.NamedUnder("Acme", "customers")
+	must(t, err)
+	if diff := cmp.Diff([]string{"customers/C2", "customers/C3"}, ids(under)); diff != "" {
+		t.Errorf("NamedUnder(Acme) (-want +got):\n%s", diff)
+	}
+	if under, err = p.NamedUnder("Acme", "customers", "vendors"); err != nil || len(under) != 3 {
+		t.Errorf("NamedUnder(Acme) of customers and vendors = %v, %v; want 3", ids(under), err)
+	}
+	// 40 IDs: past one statement's batch of 32, the ones that matter last.
+	var many []string
+	for i := range 38 {
+		many = append(many, fmt.Sprintf("X%d", i))
+	}
+	referring, err := p.Referring(append(many, "C3", "C1"))
+	must(t, err)
+	want := []string{"customers/C1", "customers/C2", "customers/C3", "invoices/T1", "invoices/T2"}
+	if diff := cmp.Diff(want, ids(referring)); diff != "" {
+		t.Errorf("Referring(C1, C3) (-want +got):\n%s", diff)
+	}
+}
