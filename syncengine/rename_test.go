@@ -109,9 +109,12 @@ func namingRefs(t *testing.T, h *harness, listID, want string, types ...string) 
 
 // QuickBooks refers to list elements by ListID: a customer renamed in
 // QuickBooks shows its new name on every transaction of its own and of
-// its jobs, and its jobs' full names start with it, without any of those
-// records being marked modified (Intuit's SDK Programmer's Guide:
-// "references are by ListID"; qbdsim renames so, see its renames tests).
+// its jobs, and its jobs' full names start with it (Intuit, "Objects,
+// object identifiers, fullnames, and object references"; Accounting
+// Software Secrets, "Edit List Entry"; Conductor, "Jobs and customers";
+// qbdsim's renames_test.go quotes them), without any of those records
+// being marked modified (unverified: no source says either way; qbdsim
+// keeps their TimeModified).
 // An incremental sync brings only the customer. The platform follows:
 // every stored record that names the customer or one of its jobs is
 // stored again with the new names, so that the store holds what
