@@ -578,3 +578,68 @@ func (f *fleet) runCompany(ctx context.Context, c *fleetCompany) error {
 		}
 	}
 }
+
+// BenchmarkRenameOnALargeCompany measures what following a rename costs
+// the platform on the 100,000-transaction company of BenchmarkFullSync,
+// synced once: each iteration changes a customer's phone and syncs the
+// customers (an incremental page that renames nothing, the baseline),
+// then renames a customer that has jobs and syncs them again (the page
+// that finds, rewrites and stores every record naming it or its jobs).
+// It reports both pages' ingest time (the completion that stores them),
+// their ratio (x-plain) and the records a rename rewrote. SQLite, and
+// PostgreSQL when QBCONNECT_TEST_POSTGRES is set.
+func BenchmarkRenameOnALargeCompany(b *testing.B) {
+	file := cachedCompany100k(b)
+	b.Run("sqlite", func(b *testing.B) { benchRename(b, file, storetest.SQLiteDSN) })
+	if pg := os.Getenv("QBCONNECT_TEST_POSTGRES"); pg != "" {
+		b.Run("postgres", func(b *testing.B) { benchRename(b, file, storetest.PostgresDSN(pg)) })
+	}
+}
+
+func benchRename(b *testing.B, file string, dsn storetest.DSNFunc) {
+	b.StopTimer()
+	h := newHarness(b, harnessOptions{CompanyFile: file, DSN: dsn(b), Engine: syncengine.Config{MaxReturned: fullSyncPage}})
+	allComplete(b, h.syncNow(qbconnect.SyncRequest{}))
+	customers := qbconnect.SyncRequest{DataTypes: []string{"customers"}}
+	info := infoOf(b, h, "customers")
+	mod := func(id, field string) {
+		es, _ := h.retOf(info, id).ChildText("EditSequence")
+		h.qb(`<CustomerModRq><CustomerMod><ListID>` + id + `</ListID><EditSequence>` + es + `</EditSequence>` + field + `</CustomerMod></CustomerModRq>`)
+		h.later(time.Hour) // past the overlap: the next pass brings this change only
+	}
+	var plain, renamed time.Duration
+	rewritten := 0
+	for i := 0; i < b.N; i++ {
+		parent, _ := parentWithJobs(b, h)
+		other := otherCustomer(b, h, parent.Name)
+		before := h.stored("invoices", false)
+
+		mod(other, fmt.Sprintf(`<Phone>555-%04d</Phone>`, i))
+		h.ingest = 0
+		b.StartTimer()
+		allComplete(b, h.syncNow(customers), "customers")
+		b.StopTimer()
+		plain += h.ingest
+
+		mod(parent.ID, fmt.Sprintf(`<Name>Renamed Customer %d</Name>`, i))
+		h.ingest = 0
+		b.StartTimer()
+		allComplete(b, h.syncNow(customers), "customers")
+		b.StopTimer()
+		renamed += h.ingest
+		for id, r := range h.stored("invoices", false) {
+			if string(before[id].Data) != string(r.Data) {
+				rewritten++
+			}
+		}
+	}
+	if rewritten == 0 {
+		b.Fatal("no invoice was rewritten: the renames were not followed")
+	}
+	n := float64(b.N)
+	b.ReportMetric(plain.Seconds()*1000/n, "plain-page-ms")
+	b.ReportMetric(renamed.Seconds()*1000/n, "rename-page-ms")
+	b.ReportMetric(renamed.Seconds()/plain.Seconds(), "x-plain")
+	b.ReportMetric(float64(rewritten)/n, "invoices-renamed")
+	b.ReportMetric(0, "ns/op")
+}

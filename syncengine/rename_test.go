@@ -16,7 +16,7 @@ var renameCompany = companyfile.GenerateOptions{Seed: 11, Customers: 4, Jobs: 4,
 	Bills: 4, BillPayments: 2}
 
 // parentWithJobs returns a stored customer that has jobs, and its jobs.
-func parentWithJobs(t *testing.T, h *harness) (*qbconnect.Record, []*qbconnect.Record) {
+func parentWithJobs(t testing.TB, h *harness) (*qbconnect.Record, []*qbconnect.Record) {
 	t.Helper()
 	customers := h.stored("customers", false)
 	for _, c := range customers {
@@ -36,7 +36,7 @@ func parentWithJobs(t *testing.T, h *harness) (*qbconnect.Record, []*qbconnect.R
 
 // otherCustomer returns the ListID of a stored customer outside the
 // family of the customer named parent.
-func otherCustomer(t *testing.T, h *harness, parent string) string {
+func otherCustomer(t testing.TB, h *harness, parent string) string {
 	t.Helper()
 	for _, c := range h.stored("customers", false) {
 		if c.Name != parent && !strings.HasPrefix(c.Name, parent+":") {
