@@ -126,6 +126,7 @@ at the end; --quiet prints nothing but errors.`,
 		companyfile.FeatureSites:         "switch on Advanced Inventory's multiple sites (inventory sites, item sites, transfers)",
 		companyfile.FeatureAssemblies:    "use an edition with inventory assemblies (assembly items, builds)",
 		companyfile.FeatureMultiCurrency: "switch on multicurrency (the currency list)",
+		companyfile.FeaturePerItemPrices: "use an edition with per-item price levels (Premier and above; Pro has fixed-percentage levels only)",
 	} {
 		features[ft] = f.Bool(string(ft), false, usage+"; without it QuickBooks answers status 3250")
 	}

@@ -23,7 +23,7 @@ import (
 func TestEveryExampleRequestIsAnsweredAsQuickBooksWould(t *testing.T) {
 	t.Run("new company", func(t *testing.T) { runExamples(t) })
 	t.Run("every feature, 300 transactions", func(t *testing.T) {
-		runExamples(t, "--payroll", "--sites", "--assemblies", "--multicurrency", "--transactions", "300")
+		runExamples(t, "--payroll", "--sites", "--assemblies", "--peritemprices", "--multicurrency", "--transactions", "300")
 	})
 }
 

@@ -13,8 +13,9 @@
 // costs, account balances from the same ledger as the reports, times
 // written with the zone's standard offset as QuickBooks writes them,
 // private data extensions and message-set error recovery). Features a
-// company may lack (payroll, inventory sites, assemblies, multicurrency;
-// see Feature) answer status 3250 until SetFeature switches them on.
+// company may lack (payroll, inventory sites, assemblies, per-item price
+// levels, multicurrency; see Feature) answer status 3250 until SetFeature
+// switches them on.
 //
 // It also generates large, realistic and deterministic companies for tests,
 // demos and benchmarks (see Generate).

@@ -3,6 +3,9 @@ package companyfile
 import (
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // QuickBooks' deleted queries reach back 90 days: "A ListDeletedQuery will
@@ -56,5 +59,81 @@ func TestTemplateQueryReturnsInactiveTemplates(t *testing.T) {
 	again := kids(ok(t, f, `<TemplateQueryRq/>`), "TemplateRet")
 	if len(again) != len(all) {
 		t.Errorf("TemplateQuery returned %d templates after %q became inactive, want all %d", len(again), name, len(all))
+	}
+}
+
+// ListDeletedQuery reports a deleted list element as ListDeletedRet:
+// ListDelType, ListID, TimeCreated (when the element was created),
+// TimeDeleted and FullName, in that order (Intuit's qbXML 13.0 schema,
+// qbxml130.xsd, ListDeletedRet), the FullName being the full name it had
+// when it was deleted, parents included: "formed by combining the names
+// of its hierarchical parent objects with its own name", and it "can
+// still be arbitrarily changed by the QuickBooks user when they modify
+// the underlying name field" (Conductor's reference of the deleted
+// list-object, conductor-is/quickbooks-desktop-node,
+// src/resources/qbd/deleted-list-objects.ts). The query returns the
+// deletions "grouped according to object type" (QuBe Sync's reference of
+// ListDeletedQuery) and "ordered by actual delete time (ascending)"
+// (Conductor's); that the groups come in the order the request names the
+// types is unverified. IncludeRetElement keeps only what it names, as in
+// every query (the element is in ListDeletedQuery's schema).
+func TestListDeletedQueryReportsTheLastFullNameGroupedByType(t *testing.T) {
+	f, _ := newTestFile(t)
+	add := func(rq, ret string) *qbxml.Node { return kid(ok(t, f, rq), ret) }
+	acme := add(`<CustomerAddRq><CustomerAdd><Name>Acme Corp</Name></CustomerAdd></CustomerAddRq>`, "CustomerRet")
+	roof := add(`<CustomerAddRq><CustomerAdd><Name>Roof</Name><ParentRef><FullName>Acme Corp</FullName></ParentRef></CustomerAdd></CustomerAddRq>`, "CustomerRet")
+	spare := add(`<CustomerAddRq><CustomerAdd><Name>Spare Co</Name></CustomerAdd></CustomerAddRq>`, "CustomerRet")
+	paper := add(`<VendorAddRq><VendorAdd><Name>Paper Co</Name></VendorAdd></VendorAddRq>`, "VendorRet")
+	modOK(t, f, "Customer", acme, `<Name>Acme Inc</Name>`)
+	spare = modOK(t, f, "Customer", spare, `<Name>Spare Ltd</Name>`)
+
+	del := func(typ string, ret *qbxml.Node) string {
+		t.Helper()
+		return textAt(ok(t, f, `<ListDelRq><ListDelType>`+typ+`</ListDelType><ListID>`+textAt(ret, "ListID")+`</ListID></ListDelRq>`), "TimeDeleted")
+	}
+	want := map[string][]string{}
+	for _, d := range []struct {
+		typ, name string
+		ret       *qbxml.Node
+	}{{"Customer", "Acme Inc:Roof", roof}, {"Vendor", "Paper Co", paper}, {"Customer", "Spare Ltd", spare}} {
+		when := del(d.typ, d.ret)
+		want[d.name] = []string{"ListDelType " + d.typ, "ListID " + textAt(d.ret, "ListID"), "TimeCreated " + textAt(d.ret, "TimeCreated"), "TimeDeleted " + when, "FullName " + d.name}
+	}
+	describe := func(rs *qbxml.Node) [][]string {
+		var out [][]string
+		for _, r := range kids(rs, "ListDeletedRet") {
+			var els []string
+			for _, k := range r.Children {
+				els = append(els, k.Name+" "+k.Text)
+			}
+			out = append(out, els)
+		}
+		return out
+	}
+	query := func(types ...string) string {
+		rq := `<ListDeletedQueryRq>`
+		for _, typ := range types {
+			rq += `<ListDelType>` + typ + `</ListDelType>`
+		}
+		return rq + `</ListDeletedQueryRq>`
+	}
+	for _, c := range []struct {
+		types []string
+		want  []string
+	}{
+		{[]string{"Vendor", "Customer"}, []string{"Paper Co", "Acme Inc:Roof", "Spare Ltd"}},
+		{[]string{"Customer", "Vendor"}, []string{"Acme Inc:Roof", "Spare Ltd", "Paper Co"}},
+	} {
+		var w [][]string
+		for _, n := range c.want {
+			w = append(w, want[n])
+		}
+		if diff := cmp.Diff(w, describe(ok(t, f, query(c.types...)))); diff != "" {
+			t.Errorf("ListDeletedQuery of %v (-want +got):\n%s", c.types, diff)
+		}
+	}
+	only := ok(t, f, `<ListDeletedQueryRq><ListDelType>Customer</ListDelType><IncludeRetElement>FullName</IncludeRetElement></ListDeletedQueryRq>`)
+	if diff := cmp.Diff([][]string{{"FullName Acme Inc:Roof"}, {"FullName Spare Ltd"}}, describe(only)); diff != "" {
+		t.Errorf("with IncludeRetElement FullName (-want +got):\n%s", diff)
 	}
 }

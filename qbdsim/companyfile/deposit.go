@@ -21,7 +21,8 @@ import (
 // A deposit's cash back (CashBackInfoRet) is money taken out of it into
 // another account: DepositTotal is the lines less the cash back, as the
 // Make Deposits window shows it, and the ledger debits the cash back
-// account with it (report_ledger.go).
+// account with it (report_ledger.go). The cash back cannot be more than
+// the lines: the deposit would be negative (3210).
 //
 // A deposited payment stays as the deposit took it: it cannot be deleted
 // or voided, nor change its amount or the account it went to, until the
@@ -95,7 +96,11 @@ func (f *File) completeDeposit(ctx context.Context, q querier, model *qbxml.Elem
 		sum += pay.amount
 	}
 	if cb := kid(ret, "CashBackInfoRet"); cb != nil {
-		sum -= mustCents(textAt(cb, "Amount"))
+		back := mustCents(textAt(cb, "Amount"))
+		if back > 0 && back > sum {
+			return qbErr(stInvalidValue, "The cash back amount %s is more than the deposit subtotal %s: QuickBooks does not record a negative deposit.", formatCents(back), formatCents(sum))
+		}
+		sum -= back
 	}
 	setIf(ret, model, "DepositTotal", formatCents(sum))
 	return nil

@@ -1,6 +1,8 @@
 package companyfile
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -296,5 +298,101 @@ func TestADepositedPaymentCannotMoveToAnotherCustomer(t *testing.T) {
 	wantStatus(t, mod("ReceivePayment", pay), "0")
 	if got := textAt(currentTxn(t, f, "ReceivePayment", pay), "CustomerRef/FullName"); got != "Acme Corp:Roof" {
 		t.Errorf("released payment's customer %q, want Acme Corp:Roof", got)
+	}
+}
+
+// A deposit's cash back cannot be more than its lines: DepositAdd and
+// DepositMod that ask for it are refused and leave everything as it was.
+// QuickBooks records no negative deposit from the Make Deposits window
+// (Certek, "Negative Deposits Not Transferring into QuickBooks",
+// certek.com/kb4/negative-deposits-not-transferring-into-quickbooks:
+// most versions of QuickBooks do not allow Deposit transactions to be
+// negative; eBetterBooks, "How to Record a Negative Deposit in QuickBooks":
+// depositing a negative amount to QuickBooks Desktop is not possible), and
+// cash back larger than the lines would make one. The status (3210, an
+// invalid value) and its message are unverified: no source quotes
+// QuickBooks' answer. Cash back of all the lines, a deposit of 0.00, is
+// allowed (unverified too).
+func TestDepositCashBackCannotExceedItsLines(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	ok(t, f, `<AccountAddRq><AccountAdd><Name>Petty Cash</Name><AccountType>Bank</AccountType></AccountAdd></AccountAddRq>`)
+	p1 := receivePayment(t, f, "120.00", "")
+	depositWith := func(back string) string {
+		return `<DepositAddRq><DepositAdd><TxnDate>2025-03-05</TxnDate><DepositToAccountRef><FullName>Checking</FullName></DepositToAccountRef>
+		<CashBackInfoAdd><AccountRef><FullName>Petty Cash</FullName></AccountRef><Amount>` + back + `</Amount></CashBackInfoAdd>
+		<DepositLineAdd><PaymentTxnID>` + p1 + `</PaymentTxnID></DepositLineAdd>
+		<DepositLineAdd><AccountRef><FullName>Interest Income</FullName></AccountRef><Amount>4.50</Amount></DepositLineAdd></DepositAdd></DepositAddRq>`
+	}
+	nothingDeposited := map[string]string{"Checking": "0.00", "Petty Cash": "0.00", "Undeposited Funds": "120.00", "Interest Income": "0.00"}
+	wantStatus(t, one(t, f, depositWith("124.51")), "3210")
+	wantBalancesOf(t, f, nothingDeposited)
+	if diff := cmp.Diff([]string{p1 + " 120.00"}, toDeposit(t, f)); diff != "" {
+		t.Errorf("after the refused DepositAdd, payments to deposit (-want +got):\n%s", diff)
+	}
+
+	dep := kid(ok(t, f, depositWith("124.50")), "DepositRet")
+	if got := textAt(dep, "DepositTotal"); got != "0.00" {
+		t.Errorf("DepositTotal %s with all of it as cash back, want 0.00", got)
+	}
+	dep = kid(ok(t, f, `<DepositModRq><DepositMod><TxnID>`+textAt(dep, "TxnID")+`</TxnID><EditSequence>`+textAt(dep, "EditSequence")+`</EditSequence>
+		<CashBackInfoMod><Amount>20.00</Amount></CashBackInfoMod></DepositMod></DepositModRq>`), "DepositRet")
+	deposited := map[string]string{"Checking": "104.50", "Petty Cash": "20.00", "Undeposited Funds": "0.00", "Interest Income": "4.50"}
+	wantBalancesOf(t, f, deposited)
+	for _, c := range []struct{ name, mod string }{
+		{"more cash back", `<CashBackInfoMod><Amount>124.51</Amount></CashBackInfoMod>`},
+		// Keeping the interest line only: 4.50 of lines, 20.00 back.
+		{"fewer lines", `<DepositLineMod><TxnLineID>` + textAt(kids(dep, "DepositLineRet")[1], "TxnLineID") + `</TxnLineID><Amount>4.50</Amount></DepositLineMod>`},
+	} {
+		wantStatus(t, one(t, f, `<DepositModRq><DepositMod><TxnID>`+textAt(dep, "TxnID")+`</TxnID><EditSequence>`+textAt(dep, "EditSequence")+`</EditSequence>`+c.mod+`</DepositMod></DepositModRq>`), "3210")
+		wantBalancesOf(t, f, deposited)
+		if got := textAt(depositRet(t, f, textAt(dep, "TxnID")), "DepositTotal"); got != "104.50" {
+			t.Errorf("%s: DepositTotal %s after the refused DepositMod, want 104.50", c.name, got)
+		}
+	}
+}
+
+// A deposit and the payments it takes do not list each other as LinkedTxn:
+// in qbXML 13.0 ReceivePaymentRet, SalesReceiptRet and DepositRet have no
+// LinkedTxn element, and ReceivePaymentQuery, SalesReceiptQuery and
+// DepositQuery have no IncludeLinkedTxns (Intuit's qbXML 13.0 schema,
+// qbxml130.xsd: ReceivePaymentRet, SalesReceiptRet, DepositRet, and the
+// groups TxnQuery and DepositQuery), so asking for them is a request
+// QuickBooks rejects as a whole. What ties them is the deposit line: its
+// TxnID and TxnType name the payment (DepositLineRet). The invoice the
+// payment pays lists the payment, not the deposit.
+func TestADepositAndItsPaymentsDoNotListEachOtherAsLinkedTxn(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	inv := textAt(ok(t, f, invoiceAdd), "InvoiceRet/TxnID")
+	pay := textAt(ok(t, f, paymentWithCredits("R-1", "100.00", inv)), "ReceivePaymentRet/TxnID")
+	sr := textAt(ok(t, f, `<SalesReceiptAddRq><SalesReceiptAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-04</TxnDate>
+		<SalesReceiptLineAdd><Desc>Counter sale</Desc><Amount>30.00</Amount></SalesReceiptLineAdd></SalesReceiptAdd></SalesReceiptAddRq>`), "SalesReceiptRet/TxnID")
+	dep := textAt(ok(t, f, depositOf(pay, sr)), "DepositRet/TxnID")
+
+	var lines []string
+	for _, l := range kids(depositRet(t, f, dep), "DepositLineRet") {
+		lines = append(lines, textAt(l, "TxnType")+" "+textAt(l, "TxnID"))
+	}
+	if diff := cmp.Diff([]string{"ReceivePayment " + pay, "SalesReceipt " + sr}, lines); diff != "" {
+		t.Errorf("the deposit's lines (-want +got):\n%s", diff)
+	}
+	for _, q := range []string{
+		`<ReceivePaymentQueryRq><TxnID>` + pay + `</TxnID><IncludeLineItems>true</IncludeLineItems></ReceivePaymentQueryRq>`,
+		`<SalesReceiptQueryRq><TxnID>` + sr + `</TxnID><IncludeLineItems>true</IncludeLineItems></SalesReceiptQueryRq>`,
+		`<DepositQueryRq><TxnID>` + dep + `</TxnID><IncludeLineItems>true</IncludeLineItems></DepositQueryRq>`,
+	} {
+		if got := marshalNode(one(t, f, q)); strings.Contains(string(got), "LinkedTxn") {
+			t.Errorf("%s answers a LinkedTxn:\n%s", q, got)
+		}
+	}
+	if diff := cmp.Diff([]string{"ReceivePayment R-1 AMTTYPE -100.00"}, linkedOf(t, f, "Invoice", inv)); diff != "" {
+		t.Errorf("the paid invoice's LinkedTxn (-want +got):\n%s", diff)
+	}
+	for _, typ := range []string{"ReceivePayment", "SalesReceipt", "Deposit"} {
+		rq := `<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><` + typ + `QueryRq><IncludeLinkedTxns>true</IncludeLinkedTxns></` + typ + `QueryRq></QBXMLMsgsRq></QBXML>`
+		if _, err := f.Process(context.Background(), []byte(rq), testSession); !errors.Is(err, ErrParse) {
+			t.Errorf("%sQuery with IncludeLinkedTxns: error %v, want ErrParse", typ, err)
+		}
 	}
 }

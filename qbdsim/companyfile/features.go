@@ -4,14 +4,18 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // Feature is a QuickBooks feature that a company file may have switched
-// off: its edition lacks it (assemblies are Premier and above, sites are
-// Enterprise's Advanced Inventory), it needs a subscription (payroll) or a
-// preference (multicurrency). A request that needs a feature the company
-// lacks answers status 3250, "This feature is not enabled or not available
-// in this version of QuickBooks." (Intuit's status code table, code 3250).
+// off: its edition lacks it (assemblies and per-item price levels are
+// Premier and above, sites are Enterprise's Advanced Inventory), it needs
+// a subscription (payroll) or a preference (multicurrency). A request that
+// needs a feature the company lacks answers status 3250, "This feature is
+// not enabled or not available in this version of QuickBooks." (Intuit's
+// status code table, code 3250).
 type Feature string
 
 // The features a company file can switch on. A new company has none.
@@ -20,11 +24,18 @@ const (
 	FeatureSites         Feature = "sites"
 	FeatureAssemblies    Feature = "assemblies"
 	FeatureMultiCurrency Feature = "multicurrency"
+	// FeaturePerItemPrices is the per-item price level: "The Per Item
+	// price level is only available if you have QuickBooks Premier or
+	// higher" (QuickBooks Desktop help, "Create or edit a price level",
+	// support.quickbooks.intuit.com .../Price_Levels/task_create_pricelevel.html).
+	// Without it a company has fixed-percentage levels only, as
+	// QuickBooks Pro.
+	FeaturePerItemPrices Feature = "peritemprices"
 )
 
 // Features lists every feature, in a stable order.
 func Features() []Feature {
-	return []Feature{FeatureAssemblies, FeatureMultiCurrency, FeaturePayroll, FeatureSites}
+	return []Feature{FeatureAssemblies, FeatureMultiCurrency, FeaturePayroll, FeaturePerItemPrices, FeatureSites}
 }
 
 func (ft Feature) valid() bool {
@@ -109,6 +120,15 @@ func (f *File) requestFeature(rq *request) Feature {
 		// Querying assemblies works in every edition (there are none);
 		// creating one needs an edition with assemblies.
 		return FeatureAssemblies
+	case "PriceLevelAddRq", "PriceLevelModRq":
+		// Every edition has fixed-percentage levels. A level without a
+		// PriceLevelFixedPercentage is a per-item one (the other branch
+		// of PriceLevelAdd's choice), as is a Mod that lists items or a
+		// currency.
+		if perItemLevel(kid(rq.el, strings.TrimSuffix(rq.name, "Rq"))) {
+			return FeaturePerItemPrices
+		}
+		return ""
 	case "ListDelRq", "TxnDelRq", "TxnVoidRq":
 		for _, el := range []string{"ListDelType", "TxnDelType", "TxnVoidType"} {
 			if t, ok := f.reg().byName[textAt(rq.el, el)]; ok {
@@ -121,4 +141,16 @@ func (f *File) requestFeature(rq *request) Feature {
 		return t.Feature
 	}
 	return ""
+}
+
+// perItemLevel reports whether the PriceLevelAdd or PriceLevelMod src
+// makes a per-item price level.
+func perItemLevel(src *qbxml.Node) bool {
+	if src == nil {
+		return false
+	}
+	if src.Name == "PriceLevelAdd" {
+		return !hasKid(src, "PriceLevelFixedPercentage")
+	}
+	return hasKid(src, "PriceLevelPerItem") || hasKid(src, "CurrencyRef")
 }

@@ -15,10 +15,12 @@ import (
 // a payment is written, a delete when it is modified, deleted or voided
 // (revertEffects). An invoice's own SetCredit is in credit_links too,
 // with the invoice as payer (applyInvoiceCredits, credit.go). From them
-// come the LinkedTxn elements of IncludeLinkedTxns and the refusal to
-// delete or void a paid invoice or bill, or an applied credit. The links of item receipts, bills and
-// invoices to the purchase and sales orders they receive or invoice
-// (order_links, orders.go) are LinkedTxn too, on both sides.
+// come the LinkedTxn elements of IncludeLinkedTxns and the refusals to
+// delete or void a paid invoice or bill, or an applied credit, and to
+// move a paid invoice or bill to another name. The links of item
+// receipts, bills and invoices to the purchase and sales orders they
+// receive or invoice (order_links, orders.go) are LinkedTxn too, on both
+// sides.
 //
 // The links of estimates to the transactions made from them are not
 // recorded by the simulator and so appear as no LinkedTxn.
@@ -166,6 +168,31 @@ func (f *File) linksOf(ctx context.Context, ids []any, out map[string][]*qbxml.N
 		out[target] = append(out[target], l)
 	}
 	return rows.Err()
+}
+
+// refuseNameChangeIfPaid refuses (3170) to move the invoice or bill old
+// to another customer or vendor (o's) while payments, or the credits that
+// payments apply, are applied to it: a payment pays only its own name's
+// invoices or bills (completePayment), so the other name's payment would
+// stay applied to it. The payments must first be taken off it. The
+// credits an invoice applies itself are applyInvoiceCredits' to refuse.
+func refuseNameChangeIfPaid(ctx context.Context, q querier, t *objType, old, o *object) error {
+	if old == nil || old.entityID == o.entityID {
+		return nil
+	}
+	paid, err := hasPayments(ctx, q, old.id)
+	if err != nil || !paid {
+		return err
+	}
+	return qbErr(stCannotDelete, "There was an error when modifying a %s. The %s %q cannot change its %s because payments or credits are applied to it. Remove them from it first.", t.Name, t.Name, old.refNumber, t.Entity)
+}
+
+// hasPayments reports whether payments, or credits that payments apply,
+// are applied to the transaction id.
+func hasPayments(ctx context.Context, q querier, id string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM links WHERE target_id = ?) + (SELECT COUNT(*) FROM credit_links WHERE target_id = ? AND payer_id <> target_id)`, id, id).Scan(&n)
+	return n > 0, err
 }
 
 // checkPurchaseLinks refuses a bill or item receipt (src, its Add) whose

@@ -215,3 +215,84 @@ func TestIncludeLinkedTxnsLinksOrdersAndWhatReceivedOrInvoicedThem(t *testing.T)
 		t.Errorf("the invoice's LinkedTxn (-want +got):\n%s", diff)
 	}
 }
+
+// An invoice that payments, or the credits they apply, are applied to
+// cannot move to another customer, nor a paid bill to another vendor:
+// the payment is its own customer's or vendor's, and pays only that
+// name's invoices and bills ("The CustomerRef ... must match the customer
+// in the target transactions", Intuit's tutorial "Requests and responses
+// for credit card refunds", developer.intuit.com/app/developer/qbdesktop/
+// docs/develop/tutorials/requests-and-responses-for-credit-card-refunds,
+// as the simulator applies it to every payment). Unverified: no source
+// says what an InvoiceMod or BillMod that changes the name of a paid
+// invoice or bill does. QuickBooks' window breaks the links of a credit
+// memo moved to another customer once the user accepts its warnings
+// (CPA911, "Moving an Applied Credit to a Different Invoice",
+// cpa911.com/read_article.asp?ID=150), but the SDK accepts no warning,
+// and an invoice or bill, like a deposited payment, cannot lose what
+// others applied to it behind their back; the simulator refuses with
+// 3170, as it refuses to delete a paid invoice. Changing anything else
+// is allowed, and once the payments are gone the name may change.
+func TestAPaidInvoiceOrBillCannotMoveToAnotherName(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Globex</Name></CustomerAdd></CustomerAddRq>`)
+	paid := kid(ok(t, f, invoiceAdd), "InvoiceRet") // 664.50
+	credited := kid(ok(t, f, invoiceAdd), "InvoiceRet")
+	pay := textAt(ok(t, f, paymentWithCredits("R-1", "100.00", textAt(paid, "TxnID"))), "ReceivePaymentRet/TxnID")
+	cm := textAt(ok(t, f, creditMemoAdd("CM-1", "50.00")), "CreditMemoRet/TxnID")
+	creditOnly := textAt(ok(t, f, `<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-05</TxnDate>
+		<AppliedToTxnAdd><TxnID>`+textAt(credited, "TxnID")+`</TxnID>`+setCredit(cm, "50.00")+`</AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>`), "ReceivePaymentRet/TxnID")
+	state := func() []string {
+		t.Helper()
+		var out []string
+		for _, id := range []string{textAt(paid, "TxnID"), textAt(credited, "TxnID")} {
+			inv := kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+id+`</TxnID></InvoiceQueryRq>`), "InvoiceRet")
+			out = append(out, texts(inv, "CustomerRef/FullName", "BalanceRemaining")...)
+			out = append(out, linkedOf(t, f, "Invoice", id)...)
+		}
+		return append(out, balances(t, f, "Customer", "Acme Corp", "Globex")...)
+	}
+	want := []string{"Acme Corp", "564.50", "ReceivePayment R-1 AMTTYPE -100.00", "Acme Corp", "614.50", "CreditMemo CM-1 AMTTYPE -50.00", "1179.00/1179.00", "0.00/0.00"}
+	if diff := cmp.Diff(want, state()); diff != "" {
+		t.Fatalf("before: invoices, their links, balances (-want +got):\n%s", diff)
+	}
+	// The payments changed the invoices' EditSequence.
+	paid = kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+textAt(paid, "TxnID")+`</TxnID></InvoiceQueryRq>`), "InvoiceRet")
+	credited = kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+textAt(credited, "TxnID")+`</TxnID></InvoiceQueryRq>`), "InvoiceRet")
+	for _, inv := range []*qbxml.Node{paid, credited} {
+		wantStatus(t, one(t, f, modRq("Invoice", inv, `<CustomerRef><FullName>Globex</FullName></CustomerRef>`)), "3170")
+		if diff := cmp.Diff(want, state()); diff != "" {
+			t.Errorf("after a refused move of invoice %s: invoices, their links, balances (-want +got):\n%s", textAt(inv, "TxnID"), diff)
+		}
+	}
+	// Its memo may change; once its payment is deleted it may move (Acme
+	// Corp keeps the other invoice, less the credit memo now unapplied).
+	paid = modOK(t, f, "Invoice", paid, `<Memo>paid in part</Memo>`)
+	ok(t, f, `<TxnDelRq><TxnDelType>ReceivePayment</TxnDelType><TxnID>`+pay+`</TxnID></TxnDelRq>`)
+	ok(t, f, `<TxnDelRq><TxnDelType>ReceivePayment</TxnDelType><TxnID>`+creditOnly+`</TxnID></TxnDelRq>`)
+	paid = kid(ok(t, f, `<InvoiceQueryRq><TxnID>`+textAt(paid, "TxnID")+`</TxnID></InvoiceQueryRq>`), "InvoiceRet")
+	modOK(t, f, "Invoice", paid, `<CustomerRef><FullName>Globex</FullName></CustomerRef>`)
+	if diff := cmp.Diff([]string{"614.50/614.50", "664.50/664.50"}, balances(t, f, "Customer", "Acme Corp", "Globex")); diff != "" {
+		t.Errorf("after moving the unpaid invoice: balances (-want +got):\n%s", diff)
+	}
+
+	ok(t, f, `<VendorAddRq><VendorAdd><Name>Paper Co</Name></VendorAdd></VendorAddRq>`)
+	ok(t, f, `<VendorAddRq><VendorAdd><Name>Ink Ltd</Name></VendorAdd></VendorAddRq>`)
+	bill := kid(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Paper Co</FullName></VendorRef><TxnDate>2025-02-01</TxnDate><RefNumber>B-1</RefNumber>
+		<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>200.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`), "BillRet")
+	check := textAt(ok(t, f, `<BillPaymentCheckAddRq><BillPaymentCheckAdd><PayeeEntityRef><FullName>Paper Co</FullName></PayeeEntityRef>
+		<BankAccountRef><FullName>Checking</FullName></BankAccountRef><RefNumber>1001</RefNumber>
+		<AppliedToTxnAdd><TxnID>`+textAt(bill, "TxnID")+`</TxnID><PaymentAmount>50.00</PaymentAmount></AppliedToTxnAdd></BillPaymentCheckAdd></BillPaymentCheckAddRq>`), "BillPaymentCheckRet/TxnID")
+	bill = kid(ok(t, f, `<BillQueryRq><TxnID>`+textAt(bill, "TxnID")+`</TxnID></BillQueryRq>`), "BillRet")
+	wantStatus(t, one(t, f, modRq("Bill", bill, `<VendorRef><FullName>Ink Ltd</FullName></VendorRef>`)), "3170")
+	if diff := cmp.Diff([]string{"150.00", "0.00"}, balances(t, f, "Vendor", "Paper Co", "Ink Ltd")); diff != "" {
+		t.Errorf("after a refused move of the paid bill: vendor balances (-want +got):\n%s", diff)
+	}
+	ok(t, f, `<TxnVoidRq><TxnVoidType>BillPaymentCheck</TxnVoidType><TxnID>`+check+`</TxnID></TxnVoidRq>`)
+	bill = kid(ok(t, f, `<BillQueryRq><TxnID>`+textAt(bill, "TxnID")+`</TxnID></BillQueryRq>`), "BillRet")
+	modOK(t, f, "Bill", bill, `<VendorRef><FullName>Ink Ltd</FullName></VendorRef>`)
+	if diff := cmp.Diff([]string{"0.00", "200.00"}, balances(t, f, "Vendor", "Paper Co", "Ink Ltd")); diff != "" {
+		t.Errorf("after moving the bill its voided payment left: vendor balances (-want +got):\n%s", diff)
+	}
+}

@@ -18,8 +18,10 @@ import (
 // SalesOrderLineAdd, CreditMemoLineAdd and their Mods), or a new line with
 // no price of a customer that has one (CustomerRet's PriceLevelRef), is
 // priced at the level's price for its item. The line keeps only the Rate:
-// QuickBooks does not record which level priced it. See prices_test.go
-// for the sources.
+// QuickBooks does not record which level priced it. Per-item levels are
+// Premier and above: a company without FeaturePerItemPrices (Pro) has
+// fixed-percentage ones only (features.go). See prices_test.go for the
+// sources.
 
 // notLevelPriced are the item types a price level leaves at their own
 // price: they are no goods or services sold.

@@ -264,8 +264,12 @@ func TestANewLineOfAModTakesTheItemsPrice(t *testing.T) {
 // per-item levels "VIP" (Bolt at 7.5, Install 20% below its sales price)
 // and "Cost Plus" (Install at its cost plus 50%, Bolt at half its sales
 // price), and the customers "Trade Co" (Wholesale) and "Star Co" (VIP).
+// The company is of an edition with per-item levels (Premier and above).
 func addPriceLevels(tb testing.TB, f *File) {
 	tb.Helper()
+	if err := f.SetFeature(FeaturePerItemPrices, true); err != nil {
+		tb.Fatal(err)
+	}
 	addPricedItems(tb, f)
 	for _, l := range [][2]string{{"Wholesale", "-10"}, {"Rush", "20"}, {"Odd", "-12.5"}} {
 		ok(tb, f, `<PriceLevelAddRq><PriceLevelAdd><Name>`+l[0]+`</Name><PriceLevelFixedPercentage>`+l[1]+`</PriceLevelFixedPercentage></PriceLevelAdd></PriceLevelAddRq>`)
@@ -652,5 +656,48 @@ func TestAModOfTheQuantityOfAStoredLineWithoutAPriceKeepsThePriceItImplied(t *te
 		</InvoiceMod></InvoiceModRq>`), "InvoiceRet")
 	if diff := cmp.Diff([]string{"Install 2 @ 37.5 = 75.00"}, lineSummaries(ret)); diff != "" {
 		t.Errorf("lines after the Mod (-want +got):\n%s", diff)
+	}
+}
+
+// Per-item price levels are Premier and above: "The Per Item price level
+// is only available if you have QuickBooks Premier or higher" (QuickBooks
+// Desktop 2012 help, "Create or edit a price level",
+// support.quickbooks.intuit.com/support/pages/inproducthelp/Core/QB2K12/
+// ContentPackage/Core/Price_Levels/task_create_pricelevel.html; Solid
+// Innovation's "What is a Price Level?" says the same of Premier and
+// Enterprise). A company without them (Pro, FeaturePerItemPrices off)
+// answers a PriceLevelAdd of a per-item level (one without
+// PriceLevelFixedPercentage: its items, or just its currency, which only
+// per-item levels have) and a PriceLevelMod that lists items with
+// 3250, "This feature is not enabled or not available in this version of
+// QuickBooks" (Intuit's status code table); that QuickBooks Pro answers
+// 3250 rather than another code is unverified. Fixed-percentage levels
+// work in every edition.
+func TestPerItemPriceLevelsNeedAnEditionThatHasThem(t *testing.T) {
+	f, _ := newTestFile(t)
+	addPricedItems(t, f)
+	perItem := `<PriceLevelAddRq><PriceLevelAdd><Name>VIP</Name>
+		<PriceLevelPerItem><ItemRef><FullName>Bolt</FullName></ItemRef><CustomPrice>7.5</CustomPrice></PriceLevelPerItem></PriceLevelAdd></PriceLevelAddRq>`
+	for name, rq := range map[string]string{
+		"per-item level":      perItem,
+		"level of a currency": `<PriceLevelAddRq><PriceLevelAdd><Name>Euro List</Name><CurrencyRef><FullName>Euro</FullName></CurrencyRef></PriceLevelAdd></PriceLevelAddRq>`,
+	} {
+		wantStatus(t, one(t, f, rq), "3250")
+		if rs := one(t, f, `<PriceLevelQueryRq/>`); kid(rs, "PriceLevelRet") != nil {
+			t.Errorf("after the refused %s: %s", name, marshalNode(rs))
+		}
+	}
+	fixed := kid(ok(t, f, `<PriceLevelAddRq><PriceLevelAdd><Name>Wholesale</Name><PriceLevelFixedPercentage>-10</PriceLevelFixedPercentage></PriceLevelAdd></PriceLevelAddRq>`), "PriceLevelRet")
+	fixed = modOK(t, f, "PriceLevel", fixed, `<Name>Trade</Name><PriceLevelFixedPercentage>-15</PriceLevelFixedPercentage>`)
+	if got := texts(fixed, "Name", "PriceLevelType", "PriceLevelFixedPercentage"); !cmp.Equal(got, []string{"Trade", "FixedPercentage", "-15"}) {
+		t.Errorf("the fixed-percentage level: %v", got)
+	}
+	wantStatus(t, one(t, f, modRq("PriceLevel", fixed, `<PriceLevelPerItem><ItemRef><FullName>Bolt</FullName></ItemRef><CustomPrice>7.5</CustomPrice></PriceLevelPerItem>`)), "3250")
+
+	if err := f.SetFeature(FeaturePerItemPrices, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := textAt(ok(t, f, perItem), "PriceLevelRet/PriceLevelType"); got != "PerItem" {
+		t.Errorf("with per-item levels: PriceLevelType %q, want PerItem", got)
 	}
 }

@@ -759,7 +759,14 @@ func txnDateMacro(m string, now time.Time) (string, string, error) {
 // transactions ... in the last 90 days").
 const deletedWindow = 90 * 24 * time.Hour
 
-// deletedQuery handles ListDeletedQueryRq and TxnDeletedQueryRq.
+// deletedQuery handles ListDeletedQueryRq and TxnDeletedQueryRq. "A
+// ListDeletedQuery will return all list elements deleted within the last
+// 90 days, grouped according to object type" (QuBe Sync's reference of
+// the request): the deletions come by type, in the order the request
+// names the types, and by time of deletion within a type (Conductor's
+// reference: "grouped by list-object type and ordered by actual delete
+// time (ascending)", the same of transactions). A deleted list element
+// is reported by the full name it had when it was deleted.
 func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) error {
 	rs.countAttr = true
 	isList := rq.name == "ListDeletedQueryRq"
@@ -768,14 +775,19 @@ func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) erro
 		typeEl, retName = "ListDelType", "ListDeletedRet"
 	}
 	var where []string
-	var args []any
+	var args, orderArgs []any
+	order := "seq"
 	if types := kids(rq.el, typeEl); len(types) > 0 {
 		p := make([]string, len(types))
+		byType := make([]string, len(types))
 		for i, t := range types {
 			p[i] = "?"
 			args = append(args, t.Text)
+			byType[i] = "WHEN ? THEN " + strconv.Itoa(i)
+			orderArgs = append(orderArgs, t.Text)
 		}
 		where = append(where, "type IN ("+strings.Join(p, ",")+")")
+		order = "CASE type " + strings.Join(byType, " ") + " END, seq"
 	}
 	loc := f.opt.Now().Location()
 	var from, to string
@@ -807,11 +819,12 @@ func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) erro
 	// the filter asks (deletedWindow).
 	where = append(where, "deleted >= ?")
 	args = append(args, f.opt.Now().Add(-deletedWindow).Unix())
-	rows, err := f.db.QueryContext(ctx, `SELECT type, id, COALESCE(name,''), COALESCE(ref_number,''), created, deleted FROM deleted WHERE `+strings.Join(where, " AND ")+` ORDER BY seq`, args...)
+	rows, err := f.db.QueryContext(ctx, `SELECT type, id, COALESCE(name,''), COALESCE(ref_number,''), created, deleted FROM deleted WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order, append(args, orderArgs...)...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	opt := retOptions{include: includeElements(rq.el)}
 	for rows.Next() {
 		var typ, id, name, ref string
 		var created, deleted int64
@@ -833,7 +846,7 @@ func (f *File) deletedQuery(ctx context.Context, rq *request, rs *response) erro
 				ret.Children = append(ret.Children, qbxml.NewText("RefNumber", ref))
 			}
 		}
-		f.writeRet(rs, ret, retOptions{})
+		f.writeRet(rs, ret, opt)
 	}
 	if err := rows.Err(); err != nil {
 		return err

@@ -139,6 +139,9 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 		setIf(ret, model, "TotalAmount", formatCents(total))
 		switch t.Name {
 		case "Invoice":
+			if err := refuseNameChangeIfPaid(ctx, q, t, old, o); err != nil {
+				return err
+			}
 			paid := int64(0)
 			if old != nil {
 				paid = -mustCents(textAt(ret, "AppliedAmount"))
@@ -173,6 +176,9 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 		}
 	case "Bill":
 		if err := checkPurchaseLinks(ctx, q, t, src); err != nil {
+			return err
+		}
+		if err := refuseNameChangeIfPaid(ctx, q, t, old, o); err != nil {
 			return err
 		}
 		paid := int64(0)
@@ -875,11 +881,11 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 // credits that payments apply, are applied to. The credits an invoice
 // applies itself go with it (returnInvoiceCredits).
 func refuseIfPaid(ctx context.Context, q querier, t *objType, old *object) error {
-	var n int
-	if err := q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM links WHERE target_id = ?) + (SELECT COUNT(*) FROM credit_links WHERE target_id = ? AND payer_id <> target_id)`, old.id, old.id).Scan(&n); err != nil {
+	paid, err := hasPayments(ctx, q, old.id)
+	if err != nil {
 		return err
 	}
-	if n > 0 {
+	if paid {
 		return qbErr(stCannotDelete, "The %s %q cannot be deleted or voided because payments or credits are applied to it.", t.Name, old.refNumber)
 	}
 	return nil
