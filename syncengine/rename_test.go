@@ -2,9 +2,12 @@ package syncengine_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/qbdsim/companyfile"
@@ -159,6 +162,7 @@ func TestARenamedCustomerIsNamedAnewInEveryRecordThatRefersToItOrItsJobs(t *test
 			h.qb(`<` + itemInfo.Object + `ModRq><` + itemInfo.Object + `Mod><ListID>` + item + `</ListID><EditSequence>` + es +
 				`</EditSequence><Name>Renamed Widget</Name></` + itemInfo.Object + `Mod></` + itemInfo.Object + `ModRq>`)
 			h.later(time.Minute)
+			events := h.watchRecordChanges()
 			states := h.syncNow(qbconnect.SyncRequest{})
 			if st := stateOf(t, states, "invoices"); st.Mode != qbconnect.SyncIncremental || st.Fetched != 1 {
 				t.Fatalf("the invoices pass after the rename was %s and fetched %d, want incremental and only the other customer's last invoice: QuickBooks marks no invoice modified",
@@ -185,12 +189,12 @@ func TestARenamedCustomerIsNamedAnewInEveryRecordThatRefersToItOrItsJobs(t *test
 			}
 			// The invoices that changed are newer for clients; the others
 			// are as they were.
-			changed := 0
+			var changed []string
 			for id, r := range h.stored("invoices", false) {
 				old := before[id]
 				switch {
 				case string(old.Data) != string(r.Data):
-					changed++
+					changed = append(changed, id)
 					if !r.UpdatedAt.After(old.UpdatedAt) || r.EditSequence != old.EditSequence || !r.ModifiedAt.Equal(old.ModifiedAt) {
 						t.Errorf("renamed invoice %s: updatedAt %v (was %v), editSequence %s (was %s), modifiedAt %v (was %v): want a later updatedAt, the rest kept",
 							id, r.UpdatedAt, old.UpdatedAt, r.EditSequence, old.EditSequence, r.ModifiedAt, old.ModifiedAt)
@@ -199,8 +203,16 @@ func TestARenamedCustomerIsNamedAnewInEveryRecordThatRefersToItOrItsJobs(t *test
 					t.Errorf("invoice %s did not change but its updatedAt moved", id)
 				}
 			}
-			if changed == 0 {
+			if len(changed) == 0 {
 				t.Error("no stored invoice changed after the rename")
+			}
+			// Each of them, and only they, raised record.updated (the
+			// overlap's invoice came back as stored), once per rename that
+			// changed it: an invoice of the customer selling the item
+			// changes with each of the two passes.
+			slices.Sort(changed)
+			if diff := cmp.Diff(changed, slices.Compact(changedSince(*events, 0, "invoices"))); diff != "" {
+				t.Errorf("invoices reported updated (-changed +reported):\n%s", diff)
 			}
 			// Everything the store holds is what QuickBooks holds.
 			h.checkMirror(1000, "customers", "invoices", "receivePayments", itemInfo.Name)
