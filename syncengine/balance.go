@@ -828,6 +828,15 @@ func (e *Engine) balanceRecord(n *qbxml.Node) *qbconnect.Record {
 	return nil
 }
 
+// writeRecordsPage opens a records page of a write's: in tx when it is
+// not nil (ApplyWrite), else in a transaction of its own.
+func (e *Engine) writeRecordsPage(ctx context.Context, tx qbconnect.CompletionTx, origin qbconnect.RecordChanges) (*store.SyncPage, error) {
+	if tx != nil {
+		return e.states.JoinRecordsPage(ctx, tx, origin)
+	}
+	return e.states.BeginRecordsPage(ctx, origin)
+}
+
 // storeBalances stores the customers, vendors and items a write read back,
 // with the write's own changes: in tx when it is not nil (ApplyWrite),
 // else in a transaction of their own.
@@ -844,14 +853,7 @@ func (e *Engine) storeBalances(ctx context.Context, tx qbconnect.CompletionTx, o
 		if len(list) == 0 {
 			continue
 		}
-		origin := qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: t, OperationID: op.ID}
-		var page *store.SyncPage
-		var err error
-		if tx != nil {
-			page, err = e.states.JoinRecordsPage(ctx, tx, origin)
-		} else {
-			page, err = e.states.BeginRecordsPage(ctx, origin)
-		}
+		page, err := e.writeRecordsPage(ctx, tx, qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: t, OperationID: op.ID})
 		if err == nil {
 			err = storeRecords(page, list)
 		}

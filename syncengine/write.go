@@ -11,7 +11,6 @@ import (
 
 	"github.com/qbconnect/qbconnect"
 	"github.com/qbconnect/qbconnect/qbxml"
-	"github.com/qbconnect/qbconnect/store"
 )
 
 // writeMeta is what an OpWrite operation carries in its Meta.
@@ -398,13 +397,7 @@ func (e *Engine) renamedBy(ctx context.Context, op *qbconnect.Operation, m write
 // of its own.
 func (e *Engine) followWriteRenames(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation, rec *qbconnect.Record, renames []rename) error {
 	origin := qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: rec.Type, OperationID: op.ID}
-	var page *store.SyncPage
-	var err error
-	if tx != nil {
-		page, err = e.states.JoinRecordsPage(ctx, tx, origin)
-	} else {
-		page, err = e.states.BeginRecordsPage(ctx, origin)
-	}
+	page, err := e.writeRecordsPage(ctx, tx, origin)
 	if err != nil {
 		return err
 	}
