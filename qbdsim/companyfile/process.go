@@ -71,6 +71,7 @@ const (
 	stSaveError       = 3180
 	stStaleEdit       = 3200
 	stInvalidValue    = 3210
+	stNotProcessed    = 3231
 	stNoPermission    = 3260
 	stNoPersonalData  = 3261
 	stIteratorUnknown = 3391
@@ -212,7 +213,12 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 	}
 	out.WriteString(">\n")
 	records := 0
+	stopped := false
 	for _, rqEl := range msgs.Children {
+		if stopped {
+			notProcessed(rqEl).write(&out)
+			continue
+		}
 		rs := f.handle(work, rqEl, s)
 		if includeNone {
 			// responseData="includeNone": the status of each request,
@@ -221,9 +227,7 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 		}
 		rs.write(&out)
 		records += rs.count
-		if rs.st.Severity == "Error" && onError != "continueOnError" {
-			break
-		}
+		stopped = rs.st.Severity == "Error" && onError != "continueOnError"
 	}
 	out.WriteString("</QBXMLMsgsRs>\n</QBXML>\n")
 	if newID != "" {
@@ -238,6 +242,20 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 }
 
 const xmlHeader = "<?xml version=\"1.0\" ?>\n"
+
+// notProcessed is the answer to a request that follows an error when the
+// message set stops on errors: QuickBooks answers each such request with
+// status 3231, "The request has not been processed." (a SalesOrderAddRs
+// QuickBooks returned, quoted in flowlink/quickbooks_desktop_integration,
+// lib/qbwc/response/sales_order_add_rs.rb; QuBe Sync lists 3231
+// request_not_processed among the errors of every request).
+func notProcessed(rqEl *qbxml.Node) *response {
+	rs := &response{name: strings.TrimSuffix(rqEl.Name, "Rq") + "Rs", st: status{stNotProcessed, "Error", "The request has not been processed."}}
+	if id := attrValue(rqEl, "requestID"); id != "" {
+		rs.setAttr("requestID", id)
+	}
+	return rs
+}
 
 func wait(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
