@@ -235,8 +235,9 @@ func normalize(ch *qbxml.Child, v string) (string, error) {
 }
 
 // resolveRef resolves a reference (ListID and/or FullName) to the object it
-// names and returns it with both, as QuickBooks does. An unknown object is
-// status 3140.
+// names and returns it with both, as QuickBooks does. A FullName naming no
+// object is status 3140 (invalidRef), a ListID naming none 3120
+// (refNotFound).
 func (b *builder) resolveRef(name string, s *qbxml.Node) (*qbxml.Node, error) {
 	listID, fullName := strings.TrimSpace(textAt(s, "ListID")), textAt(s, "FullName")
 	ns, types, ok := refTarget(name, b.typ)
@@ -253,11 +254,10 @@ func (b *builder) resolveRef(name string, s *qbxml.Node) (*qbxml.Node, error) {
 	o, err := b.f.lookupRef(b.ctx, b.q, ns, types, listID, fullName)
 	if err != nil {
 		if errors.Is(err, errNoObject) {
-			what := fullName
 			if listID != "" {
-				what = listID
+				return nil, refNotFound(listID)
 			}
-			return nil, qbErr(stInvalidRef, "There is an invalid reference to QuickBooks %s %q in the %s.", strings.TrimSuffix(name, "Ref"), what, b.typ.Name)
+			return nil, invalidRef(strings.TrimSuffix(name, "Ref"), fullName, b.typ.Name)
 		}
 		return nil, err
 	}

@@ -44,7 +44,7 @@ import (
 // help article unapplies it through its receive payment. The sign of
 // LinkedTxn's Amount on the credit's side (positive here), the refusals'
 // messages, and the refusal of an applied credit's deletion or void (3170,
-// as for a paid invoice) are not documented either.
+// as for a paid bill) are not documented either.
 
 // creditMemoAdd credits Acme Corp amount of consulting.
 func creditMemoAdd(ref, amount string) string {
@@ -175,10 +175,11 @@ func TestAPaymentAppliesACreditMemoToAnInvoice(t *testing.T) {
 // credit of the wrong kind (3140, the status of any invalid reference);
 // a credit applied to a journal entry (3210: unverified, no source found
 // says whether QuickBooks applies a credit memo to a journal entry's
-// receivable). An applied credit memo, and
-// the invoice it is applied to, can be neither deleted nor voided (3170,
-// as a paid invoice); once the payment is deleted, they can. (qbXML voids
-// no ReceivePayment: TxnVoidType does not list it.)
+// receivable). An applied credit memo can be neither deleted nor voided
+// (3170, unverified); once the payment is deleted, it can. (qbXML voids
+// no ReceivePayment: TxnVoidType does not list it.) The invoice it is
+// applied to could go, the credit going back to the credit memo
+// (TestVoidingOrDeletingAPaidInvoiceLeavesItsPaymentsTheirMoney).
 func TestAppliedCreditsAreRefusedBeyondWhatIsLeftAndProtected(t *testing.T) {
 	f, _ := newTestFile(t)
 	addCustomerAndItems(t, f)
@@ -227,8 +228,6 @@ func TestAppliedCreditsAreRefusedBeyondWhatIsLeftAndProtected(t *testing.T) {
 	for _, rq := range []string{
 		`<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>` + cmID + `</TxnID></TxnDelRq>`,
 		`<TxnVoidRq><TxnVoidType>CreditMemo</TxnVoidType><TxnID>` + cmID + `</TxnID></TxnVoidRq>`,
-		`<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>` + invID + `</TxnID></TxnDelRq>`,
-		`<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>` + invID + `</TxnID></TxnVoidRq>`,
 	} {
 		wantStatus(t, one(t, f, rq), strconv.Itoa(stCannotDelete))
 	}
@@ -552,8 +551,10 @@ func TestAnInvoiceAppliesCreditMemosWithSetCredit(t *testing.T) {
 }
 
 // A payment cannot be applied over an invoice's own credits: what the
-// invoice's credits took off its balance is no longer open, and an
-// invoice that payments pay still cannot be deleted.
+// invoice's credits took off its balance is no longer open. Deleting the
+// invoice gives back both: its own credit to the credit memo, and the
+// payment's money to the payment, as its UnusedPayment
+// (TestVoidingOrDeletingAPaidInvoiceLeavesItsPaymentsTheirMoney).
 func TestAPaymentPaysWhatAnInvoicesCreditsLeaveOpen(t *testing.T) {
 	f, _ := newTestFile(t)
 	addCustomerAndItems(t, f)
@@ -568,7 +569,14 @@ func TestAPaymentPaysWhatAnInvoicesCreditsLeaveOpen(t *testing.T) {
 	if diff := cmp.Diff([]string{"-664.50", "0.00", "true"}, texts(inv, "AppliedAmount", "BalanceRemaining", "IsPaid")); diff != "" {
 		t.Errorf("invoice paid by its credit and the payment (-want +got):\n%s", diff)
 	}
-	wantStatus(t, one(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+invID+`</TxnID></TxnDelRq>`), strconv.Itoa(stCannotDelete))
+	ok(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+invID+`</TxnID></TxnDelRq>`)
+	left := []string{
+		textAt(ok(t, f, `<CreditMemoQueryRq><TxnID>`+cm+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet/CreditRemaining"),
+		textAt(ok(t, f, `<ReceivePaymentQueryRq><TxnID>`+textAt(pay, "TxnID")+`</TxnID></ReceivePaymentQueryRq>`), "ReceivePaymentRet/UnusedPayment"),
+	}
+	if diff := cmp.Diff([]string{"100.00", "564.50"}, left); diff != "" {
+		t.Errorf("after deleting the invoice, the credit memo's CreditRemaining and the payment's UnusedPayment (-want +got):\n%s", diff)
+	}
 }
 
 // A credit memo moved to another customer (CreditMemoMod's CustomerRef)
@@ -688,7 +696,7 @@ func TestMovingAnAppliedVendorCreditToAnotherVendorUnappliesIt(t *testing.T) {
 
 // A credit memo that a credit card refund (ARRefundCreditCard) paid back,
 // in part, is linked to the refund: it can be neither deleted nor voided
-// (3170, as an applied credit memo or a paid invoice), nor moved to
+// (3170, as an applied credit memo or a paid bill), nor moved to
 // another customer, since "The CustomerRef [of the refund] ... must match
 // the customer in the target transactions" (Intuit, "Requests and
 // responses for credit card refunds",

@@ -18,7 +18,7 @@ import (
 //     or delete a transaction (say a sales receipt) while a linked
 //     transaction (such as a deposit) is in use." It names no status
 //     code: 3170, the simulator's answer for a transaction others depend
-//     on (a paid invoice, a refunded payment), is unverified.
+//     on (a paid bill, a refunded payment), is unverified.
 //   - QBD-CORRECT-DEPOSITED: QuickBooks Desktop help, "Correct customer
 //     payments that have been deposited or reconciled"
 //     (quickbooks.intuit.com/community/.../m-p/206054): to replace a

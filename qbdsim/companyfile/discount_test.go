@@ -176,8 +176,9 @@ func TestAPaymentsDiscountLowersTheInvoiceAndPostsToTheDiscountAccount(t *testin
 // larger than what is open on the invoice (3210, as an over-payment), a
 // negative one (3210), one without its account (3180), one to an unknown
 // account (3140), one on a journal entry (3210). A discount alone, with
-// no money, pays an invoice, and the invoice it is given on can then be
-// neither deleted nor voided (3170), as a paid one.
+// no money, pays an invoice; voiding the invoice takes the discount back
+// with it, the payment keeping its 0.00 and applying nothing
+// (TestVoidingOrDeletingAPaidInvoiceLeavesItsPaymentsTheirMoney).
 func TestDiscountsAreRefusedBeyondTheBalanceOrWithoutTheirAccount(t *testing.T) {
 	f, _ := newTestFile(t)
 	addCustomerAndItems(t, f)
@@ -212,11 +213,13 @@ func TestDiscountsAreRefusedBeyondTheBalanceOrWithoutTheirAccount(t *testing.T) 
 	if diff := cmp.Diff([]string{"30.00/30.00"}, balances(t, f, "Customer", "Acme Corp")); diff != "" {
 		t.Errorf("after the discount, Acme Corp's balance (-want +got):\n%s", diff)
 	}
-	for _, rq := range []string{
-		`<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>` + invID + `</TxnID></TxnDelRq>`,
-		`<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>` + invID + `</TxnID></TxnVoidRq>`,
-	} {
-		wantStatus(t, one(t, f, rq), strconv.Itoa(stCannotDelete))
+	ok(t, f, `<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>`+invID+`</TxnID></TxnVoidRq>`)
+	p := kid(ok(t, f, `<ReceivePaymentQueryRq><TxnID>`+textAt(pay, "TxnID")+`</TxnID></ReceivePaymentQueryRq>`), "ReceivePaymentRet")
+	if diff := cmp.Diff([]string{"0.00", "0.00", ""}, texts(p, "TotalAmount", "UnusedPayment", "AppliedToTxnRet/TxnID")); diff != "" {
+		t.Errorf("the discount-only payment after its invoice was voided (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"0.00", "30.00/30.00"}, append(balancesOf(t, f, "Discounts Given"), balances(t, f, "Customer", "Acme Corp")...)); diff != "" {
+		t.Errorf("after the void, Discounts Given and Acme Corp's balance (-want +got):\n%s", diff)
 	}
 	ok(t, f, `<TxnDelRq><TxnDelType>ReceivePayment</TxnDelType><TxnID>`+textAt(pay, "TxnID")+`</TxnID></TxnDelRq>`)
 	ok(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+invID+`</TxnID></TxnDelRq>`)

@@ -15,8 +15,9 @@ import (
 // a payment is written, a delete when it is modified, deleted or voided
 // (revertEffects). An invoice's own SetCredit is in credit_links too,
 // with the invoice as payer (applyInvoiceCredits, credit.go). From them
-// come the LinkedTxn elements of IncludeLinkedTxns and the refusals to
-// delete or void a paid invoice or bill, or an applied credit, and to
+// come the LinkedTxn elements of IncludeLinkedTxns, the payments a
+// deleted or voided invoice leaves their money to (unapplyPayments), and
+// the refusals to delete or void a paid bill or an applied credit, and to
 // move a paid invoice or bill to another name. The links of item
 // receipts, bills and invoices to the purchase and sales orders they
 // receive or invoice (order_links, orders.go) are LinkedTxn too, on both
@@ -193,6 +194,84 @@ func hasPayments(ctx context.Context, q querier, id string) (bool, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM links WHERE target_id = ?) + (SELECT COUNT(*) FROM credit_links WHERE target_id = ? AND payer_id <> target_id)`, id, id).Scan(&n)
 	return n > 0, err
+}
+
+// unapplyPayments takes the invoice id, being deleted or voided, off the
+// customer payments applied to it: each payment keeps its TotalAmount, and
+// the money it applied to the invoice becomes its UnusedPayment, to apply
+// elsewhere or refund; the credits it applied there go back to their
+// credit memos, and the discount it gave there is gone with the invoice.
+// QuickBooks voids a paid invoice this way ("each payment stays, and what
+// it had applied to the invoice becomes its unused payment", QuBe Sync's
+// reference of TxnVoid, observed on QuickBooks Enterprise 24.0,
+// glama.ai/mcp/connectors/com.qubesync/quickbooks-desktop-api/tools/execute_txn_void),
+// and deletes one so in its window ("the payment stays on your books ...
+// but the payment no longer has an offsetting invoice", QuickBooks 2012
+// help, "What happens if I delete an invoice that has a payment?",
+// support.quickbooks.intuit.com/support/pages/inproducthelp/Core/QB2K12/
+// ContentPackage/Core/Payments/ov_delete_inv_with_payment.html). The
+// caller refreshes the customer's balance.
+func (f *File) unapplyPayments(ctx context.Context, q querier, id string) error {
+	rows, err := q.QueryContext(ctx, `SELECT payer_id FROM links WHERE target_id = ?
+		UNION SELECT payer_id FROM credit_links WHERE target_id = ? AND payer_id <> target_id`, id, id)
+	if err != nil {
+		return err
+	}
+	var payers []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return err
+		}
+		payers = append(payers, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, payer := range payers {
+		p, ret, err := getRetByID(ctx, q, payer)
+		if errors.Is(err, errNoObject) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		var freed int64
+		kept := ret.Children[:0]
+		for _, a := range ret.Children {
+			if a.Name != "AppliedToTxnRet" || textAt(a, "TxnID") != id {
+				kept = append(kept, a)
+				continue
+			}
+			freed += mustCents(textAt(a, "Amount"))
+			for _, l := range kids(a, "LinkedTxn") {
+				// A LinkedTxn's Amount is negative: a negative use gives it back.
+				if err := f.useCredit(ctx, q, textAt(l, "TxnID"), mustCents(textAt(l, "Amount"))); err != nil && !errors.Is(err, errNoObject) {
+					return err
+				}
+			}
+		}
+		ret.Children = kept
+		model, _ := contentModel(p.typ + "Ret")
+		if p.typ == "ReceivePayment" {
+			unused := mustCents(textAt(ret, "UnusedPayment")) + freed
+			setIf(ret, model, "UnusedPayment", formatCents(unused))
+			p.effect = -unused
+		}
+		p.touch(ret, model, f.opt.Now())
+		p.ret = marshalNode(ret)
+		if err := updateObject(ctx, q, p); err != nil {
+			return err
+		}
+	}
+	for _, del := range []string{`DELETE FROM links WHERE target_id = ?`, `DELETE FROM credit_links WHERE target_id = ? AND payer_id <> target_id`} {
+		if _, err := q.ExecContext(ctx, del, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkPurchaseLinks refuses a bill or item receipt (src, its Add) whose

@@ -135,8 +135,11 @@ func TestOpeningAnOlderFileRebuildsItsLinks(t *testing.T) {
 	if diff := cmp.Diff([]string{"ReceivePayment  AMTTYPE -100.00"}, linked(q)); diff != "" {
 		t.Errorf("LinkedTxn after reopening (-want +got):\n%s", diff)
 	}
-	// The paid invoice is still protected.
-	wantStatus(t, one(t, g, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+textAt(inv, "TxnID")+`</TxnID></TxnDelRq>`), "3170")
+	// The rebuilt links take the deleted invoice off its payment.
+	ok(t, g, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+textAt(inv, "TxnID")+`</TxnID></TxnDelRq>`)
+	if got := textAt(ok(t, g, `<ReceivePaymentQueryRq/>`), "ReceivePaymentRet/UnusedPayment"); got != "100.00" {
+		t.Errorf("the payment's UnusedPayment after its invoice was deleted %s, want 100.00", got)
+	}
 }
 
 // An order and what received or invoiced it link both ways, by quantity.
@@ -231,7 +234,7 @@ func TestIncludeLinkedTxnsLinksOrdersAndWhatReceivedOrInvoicedThem(t *testing.T)
 // cpa911.com/read_article.asp?ID=150), but the SDK accepts no warning,
 // and an invoice or bill, like a deposited payment, cannot lose what
 // others applied to it behind their back; the simulator refuses with
-// 3170, as it refuses to delete a paid invoice. Changing anything else
+// 3170, as it refuses to delete a paid bill. Changing anything else
 // is allowed, and once the payments are gone the name may change.
 func TestAPaidInvoiceOrBillCannotMoveToAnotherName(t *testing.T) {
 	f, _ := newTestFile(t)
@@ -295,4 +298,66 @@ func TestAPaidInvoiceOrBillCannotMoveToAnotherName(t *testing.T) {
 	if diff := cmp.Diff([]string{"0.00", "200.00"}, balances(t, f, "Vendor", "Paper Co", "Ink Ltd")); diff != "" {
 		t.Errorf("after moving the bill its voided payment left: vendor balances (-want +got):\n%s", diff)
 	}
+}
+
+// Voiding or deleting a paid invoice takes it off its payments: each
+// payment keeps its TotalAmount, and what it had applied to the invoice
+// becomes its UnusedPayment (QuBe Sync's reference of TxnVoid, observed on
+// QuickBooks Enterprise 24.0,
+// glama.ai/mcp/connectors/com.qubesync/quickbooks-desktop-api/tools/execute_txn_void;
+// for a deletion, QuickBooks 2012 help, "What happens if I delete an
+// invoice that has a payment?": the payment stays on the books without an
+// offsetting invoice). A credit memo the payment applied there is whole
+// again (QuickBooks returns the credit as the invoice goes; the simulator's
+// reading, unverified), and the payment's other invoices stay paid.
+func TestVoidingOrDeletingAPaidInvoiceLeavesItsPaymentsTheirMoney(t *testing.T) {
+	f, _ := newTestFile(t)
+	addCustomerAndItems(t, f)
+	a := invoiceOf(t, f, "A", "2025-03-01", "100.00")
+	b := invoiceOf(t, f, "B", "2025-03-02", "50.00")
+	cm := textAt(ok(t, f, creditMemoAdd("CM-1", "30.00")), "CreditMemoRet/TxnID")
+	pay := textAt(ok(t, f, `<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><TxnDate>2025-03-05</TxnDate><RefNumber>R-1</RefNumber><TotalAmount>150.00</TotalAmount>
+		<AppliedToTxnAdd><TxnID>`+a+`</TxnID><PaymentAmount>60.00</PaymentAmount>`+setCredit(cm, "30.00")+`</AppliedToTxnAdd>
+		<AppliedToTxnAdd><TxnID>`+b+`</TxnID><PaymentAmount>50.00</PaymentAmount></AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>`), "ReceivePaymentRet/TxnID")
+	payment := func(id string) []string {
+		p := kid(ok(t, f, `<ReceivePaymentQueryRq><TxnID>`+id+`</TxnID></ReceivePaymentQueryRq>`), "ReceivePaymentRet")
+		out := texts(p, "TotalAmount", "UnusedPayment")
+		for _, ap := range kids(p, "AppliedToTxnRet") {
+			out = append(out, textAt(ap, "RefNumber")+" "+textAt(ap, "Amount"))
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"150.00", "40.00", "A 60.00", "B 50.00"}, payment(pay)); diff != "" {
+		t.Fatalf("payment before the void (-want +got):\n%s", diff)
+	}
+
+	ok(t, f, `<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>`+a+`</TxnID></TxnVoidRq>`)
+	if diff := cmp.Diff([]string{"150.00", "100.00", "B 50.00"}, payment(pay)); diff != "" {
+		t.Errorf("payment after its invoice A was voided: total, unused, applied (-want +got):\n%s", diff)
+	}
+	if got := textAt(ok(t, f, `<CreditMemoQueryRq><TxnID>`+cm+`</TxnID></CreditMemoQueryRq>`), "CreditMemoRet/CreditRemaining"); got != "30.00" {
+		t.Errorf("credit memo's CreditRemaining %s after the invoice it paid was voided, want 30.00", got)
+	}
+	if got := append(linkedOf(t, f, "Invoice", a), linkedOf(t, f, "CreditMemo", cm)...); got != nil {
+		t.Errorf("the voided invoice and the credit memo still link: %v", got)
+	}
+	if diff := cmp.Diff([]string{"B 0.00 true"}, openInvoices(t, f, b)); diff != "" {
+		t.Errorf("invoice B (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"-130.00", "-130.00", "-130.00", "-130.00"}, receivables(t, f)); diff != "" {
+		t.Errorf("after the void, balance, A/R aging, open invoices, balance sheet A/R (-want +got):\n%s", diff)
+	}
+
+	c := invoiceOf(t, f, "C", "2025-03-06", "80.00")
+	pay2 := textAt(ok(t, f, paymentWithCredits("R-2", "80.00", c)), "ReceivePaymentRet/TxnID")
+	ok(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+c+`</TxnID></TxnDelRq>`)
+	if diff := cmp.Diff([]string{"80.00", "80.00"}, payment(pay2)); diff != "" {
+		t.Errorf("payment after its invoice C was deleted: total, unused (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"-210.00", "-210.00", "-210.00", "-210.00"}, receivables(t, f)); diff != "" {
+		t.Errorf("after the deletion, balance, A/R aging, open invoices, balance sheet A/R (-want +got):\n%s", diff)
+	}
+	// Nothing links the payments to the invoices any more: they can go.
+	ok(t, f, `<TxnDelRq><TxnDelType>ReceivePayment</TxnDelType><TxnID>`+pay2+`</TxnID></TxnDelRq>`)
+	ok(t, f, `<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>`+cm+`</TxnID></TxnDelRq>`)
 }

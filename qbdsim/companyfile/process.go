@@ -51,6 +51,35 @@ func objectNotFound(id string) error {
 	return qbErr(stNotFound, "Object %q specified in the request cannot be found.", id)
 }
 
+// notInList is what QuickBooks adds to the status message of a reference
+// to a list element it does not hold.
+const notInList = "  QuickBooks error message: Invalid argument.  The specified record does not exist in the list."
+
+// invalidRef is status 3140 for a reference by FullName to a list element
+// QuickBooks does not hold, as QuickBooks words it: "There is an invalid
+// reference to QuickBooks Item "da product id 1" in the SalesOrder line.
+// QuickBooks error message: Invalid argument.  The specified record does
+// not exist in the list." (a SalesOrderAddRs quoted in
+// flowlink/quickbooks_desktop_integration,
+// lib/qbwc/response/sales_order_add_rs.rb).
+func invalidRef(what, name, in string) error {
+	return qbErr(stInvalidRef, "There is an invalid reference to QuickBooks %s %q in the %s."+notInList, what, name, in)
+}
+
+// refNotFound is status 3120 for a reference by ListID to a list element
+// QuickBooks does not hold: QuickBooks answers it as an ID it cannot
+// find, `Object "80000027-1429563689" specified in the request cannot be
+// found.  QuickBooks error message: Invalid argument.  The specified
+// record does not exist in the list.` (an InvoiceAdd naming a deleted
+// customer, jsgoupil/quickbooks-sync#4, whose client branches on 3120;
+// the same words for a customer naming a deleted tax item, Acctivate,
+// "Sync errors after deleting a tax category in QuickBooks",
+// hub.acctivate.com). A ListID of an element of another list is answered
+// the same way (unverified).
+func refNotFound(id string) error {
+	return qbErr(stNotFound, "Object %q specified in the request cannot be found."+notInList, id)
+}
+
 // Status codes the processor uses (intuit-sdk.md §4.5).
 const (
 	stNoMatch         = 1
@@ -71,6 +100,7 @@ const (
 	stSaveError       = 3180
 	stStaleEdit       = 3200
 	stInvalidValue    = 3210
+	stNotProcessed    = 3231
 	stNoPermission    = 3260
 	stNoPersonalData  = 3261
 	stIteratorUnknown = 3391
@@ -212,7 +242,12 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 	}
 	out.WriteString(">\n")
 	records := 0
+	stopped := false
 	for _, rqEl := range msgs.Children {
+		if stopped {
+			notProcessed(rqEl).write(&out)
+			continue
+		}
 		rs := f.handle(work, rqEl, s)
 		if includeNone {
 			// responseData="includeNone": the status of each request,
@@ -221,9 +256,7 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 		}
 		rs.write(&out)
 		records += rs.count
-		if rs.st.Severity == "Error" && onError != "continueOnError" {
-			break
-		}
+		stopped = rs.st.Severity == "Error" && onError != "continueOnError"
 	}
 	out.WriteString("</QBXMLMsgsRs>\n</QBXML>\n")
 	if newID != "" {
@@ -238,6 +271,20 @@ func (f *File) Process(ctx context.Context, request []byte, s Session) ([]byte, 
 }
 
 const xmlHeader = "<?xml version=\"1.0\" ?>\n"
+
+// notProcessed is the answer to a request that follows an error when the
+// message set stops on errors: QuickBooks answers each such request with
+// status 3231, "The request has not been processed." (a SalesOrderAddRs
+// QuickBooks returned, quoted in flowlink/quickbooks_desktop_integration,
+// lib/qbwc/response/sales_order_add_rs.rb; QuBe Sync lists 3231
+// request_not_processed among the errors of every request).
+func notProcessed(rqEl *qbxml.Node) *response {
+	rs := &response{name: strings.TrimSuffix(rqEl.Name, "Rq") + "Rs", st: status{stNotProcessed, "Error", "The request has not been processed."}}
+	if id := attrValue(rqEl, "requestID"); id != "" {
+		rs.setAttr("requestID", id)
+	}
+	return rs
+}
 
 func wait(ctx context.Context, d time.Duration) error {
 	if d <= 0 {

@@ -126,8 +126,13 @@ func TestModifiedDateOffsetIsHonouredAndABareTimeIsLocal(t *testing.T) {
 // company's today. Its names are those of qbXML's DateMacro type
 // (ThisCalendarYear, LastCalendarQuarter, ThisFiscalYear...), not the
 // report macros' (ThisYear); every name the schema allows is answered.
-// Weeks starting on Sunday and the fiscal year being the calendar year
-// are unverified.
+// The fiscal macros follow the company's fiscal year ("Quarterly and
+// yearly date ranges are based on your company's fiscal year", QuickBooks
+// 2012 help, "Report dates", support.quickbooks.intuit.com/support/pages/
+// inproducthelp/Core/QB2K12/ContentPackage/Core/Reports_Modify/
+// popup_layout_dates.html), which the simulated company starts in January
+// (its CompanyRet's FirstMonthFiscalYear, hcp.go). Weeks starting on
+// Sunday are unverified.
 func TestTxnDateMacrosAreRelativeToToday(t *testing.T) {
 	f, _ := newTestFile(t) // today is 2025-03-14
 	addCustomerAndItems(t, f)

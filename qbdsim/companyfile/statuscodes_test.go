@@ -22,10 +22,21 @@ import (
 //     answers and retries 3200 for an out-of-date EditSequence
 //     (shared/reference/intuit-sdk.md §4.5).
 //   - QB-3140: a QuickBooks answer quoted in a qbwc integration
-//     ("There is an invalid reference to QuickBooks Item "…" in the
-//     SalesOrder line. … The specified record does not exist in the
-//     list.") and ayssoftware's KB (intuit-sdk.md §4.5): a reference by
-//     name or ListID to a list element QuickBooks does not hold is 3140.
+//     (flowlink/quickbooks_desktop_integration,
+//     lib/qbwc/response/sales_order_add_rs.rb: 3140, "There is an invalid
+//     reference to QuickBooks Item "da product id 1" in the SalesOrder
+//     line.  QuickBooks error message: Invalid argument.  The specified
+//     record does not exist in the list.") and ayssoftware's KB
+//     (intuit-sdk.md §4.5): a reference by name to a list element
+//     QuickBooks does not hold is 3140.
+//   - REF-3120: a reference by ListID to one is answered as an ID
+//     QuickBooks cannot find: `Object "80000027-1429563689" specified in
+//     the request cannot be found.  QuickBooks error message: Invalid
+//     argument.  The specified record does not exist in the list.` for an
+//     InvoiceAdd whose customer was deleted (jsgoupil/quickbooks-sync#4,
+//     whose client branches on statusCode 3120), the same words for a
+//     customer naming a deleted tax item (Acctivate, "Sync errors after
+//     deleting a tax category in QuickBooks", hub.acctivate.com).
 //
 // Rows marked UNVERIFIED keep the simulator's answer: no source says what
 // QuickBooks answers there.
@@ -80,13 +91,15 @@ func TestReferencesToUnknownObjectsAnswerQuickBooksStatus(t *testing.T) {
 		severity string
 		message  string // a part of statusMessage, when the wording is known
 	}{
-		// References in an Add (QB-3140).
+		// References in an Add by name (QB-3140) and by ListID (REF-3120).
 		{"CustomerRef naming no customer", strings.Replace(invoiceAdd, `<FullName>Acme Corp</FullName>`, `<FullName>Nobody</FullName>`, 1), "3140", "Error", `There is an invalid reference to QuickBooks Customer "Nobody" in the Invoice`},
-		{"CustomerRef by an unknown ListID", strings.Replace(invoiceAdd, `<FullName>Acme Corp</FullName>`, `<ListID>`+unknown+`</ListID>`, 1), "3140", "Error", `invalid reference to QuickBooks Customer "` + unknown + `"`},
-		{"ItemRef naming no item", strings.Replace(invoiceAdd, `<FullName>Widget</FullName>`, `<FullName>No Such Item</FullName>`, 1), "3140", "Error", `"No Such Item"`},
-		{"CustomerRef naming a deleted customer", strings.Replace(invoiceAdd, `<FullName>Acme Corp</FullName>`, `<ListID>`+deleted+`</ListID>`, 1), "3140", "Error", ""},
-		// UNVERIFIED: a Ref naming an element of another list.
-		{"VendorRef naming a customer", `<BillAddRq><BillAdd><VendorRef><ListID>` + custID + `</ListID></VendorRef><ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>1.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`, "3140", "Error", ""},
+		{"ItemRef naming no item", strings.Replace(invoiceAdd, `<FullName>Widget</FullName>`, `<FullName>No Such Item</FullName>`, 1), "3140", "Error",
+			`"No Such Item" in the Invoice.  QuickBooks error message: Invalid argument.  The specified record does not exist in the list.`},
+		{"CustomerRef by an unknown ListID", strings.Replace(invoiceAdd, `<FullName>Acme Corp</FullName>`, `<ListID>`+unknown+`</ListID>`, 1), "3120", "Error",
+			`Object "` + unknown + `" specified in the request cannot be found.  QuickBooks error message: Invalid argument.  The specified record does not exist in the list.`},
+		{"CustomerRef by the ListID of a deleted customer", strings.Replace(invoiceAdd, `<FullName>Acme Corp</FullName>`, `<ListID>`+deleted+`</ListID>`, 1), "3120", "Error", `Object "` + deleted + `"`},
+		// UNVERIFIED: a Ref by the ListID of an element of another list.
+		{"VendorRef naming a customer's ListID", `<BillAddRq><BillAdd><VendorRef><ListID>` + custID + `</ListID></VendorRef><ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>1.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`, "3120", "Error", ""},
 
 		// A payment applied to a transaction QuickBooks does not hold
 		// (BUILDERPRIME-KB for the wording, CONSOLIBYTE for the code).

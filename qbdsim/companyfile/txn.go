@@ -765,9 +765,9 @@ func (f *File) applyEffects(ctx context.Context, q querier, t *objType, o *objec
 }
 
 // revertEffects undoes what old did to other objects, before it is changed
-// or removed (deleted or voided). An invoice, bill or journal entry with
-// payments applied, or a payment a deposit holds, can be modified but not
-// removed.
+// or removed (deleted or voided). A bill or journal entry with payments
+// applied, or a payment a deposit holds, can be modified but not removed;
+// a removed invoice leaves its payments their money (unapplyPayments).
 func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *object, removing bool) error {
 	if removing {
 		if err := f.refuseIfDeposited(ctx, q, t, old, nil); err != nil {
@@ -842,7 +842,15 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 		}
 	case "Invoice", "Bill":
 		if removing {
-			if err := refuseIfPaid(ctx, q, t, old); err != nil {
+			// A paid invoice goes, and its payments keep their money
+			// (unapplyPayments); a paid bill stays (unverified).
+			var err error
+			if t.Name == "Invoice" {
+				err = f.unapplyPayments(ctx, q, old.id)
+			} else {
+				err = refuseIfPaid(ctx, q, t, old)
+			}
+			if err != nil {
 				return err
 			}
 			if err := f.returnInvoiceCredits(ctx, q, old.id); err != nil {
@@ -877,9 +885,9 @@ func (f *File) revertEffects(ctx context.Context, q querier, t *objType, old *ob
 	return nil
 }
 
-// refuseIfPaid refuses to delete or void a transaction that payments, or
-// credits that payments apply, are applied to. The credits an invoice
-// applies itself go with it (returnInvoiceCredits).
+// refuseIfPaid refuses to delete or void a bill or journal entry that
+// payments, or credits that payments apply, are applied to; a paid
+// invoice leaves its payments their money instead (unapplyPayments).
 func refuseIfPaid(ctx context.Context, q querier, t *objType, old *object) error {
 	paid, err := hasPayments(ctx, q, old.id)
 	if err != nil {

@@ -559,9 +559,10 @@ func (f *File) checkUnused(ctx context.Context, q querier, o *object) error {
 // "VOID:" prepended to its memo, and counts as modified (TimeModified and
 // EditSequence change) so that incremental syncs see it. What it did to
 // other objects is undone: the customer's or vendor's balance, and the
-// invoices and bills a voided bill payment paid. A transaction that
-// payments are applied to cannot be voided (3170), as it cannot be
-// deleted.
+// invoices and bills a voided bill payment paid. A paid invoice's
+// payments keep their money as unused payment (unapplyPayments); a bill
+// or journal entry that payments are applied to cannot be voided (3170),
+// as it cannot be deleted.
 func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 	if err := checkWrite(rq); err != nil {
 		return err
