@@ -252,28 +252,27 @@ func (h *harness) mustProcess(req string) []byte {
 	return resp
 }
 
-// QuickBooks refuses to delete an invoice a payment is applied to, with
-// status 3170 and its reason; the same code also means "another user holds
-// the list", which passes when tried again. The refusal fails the write
-// with QuickBooks' reason, not retryable and not explained as someone
-// else editing the list (qbxml.StatusOf; consolibyte's retry list in
-// shared/reference/intuit-sdk.md).
-func TestDeletingAPaidInvoiceFailsWithQuickBooksReasonNotAsALock(t *testing.T) {
+// QuickBooks refuses to delete a customer that transactions name
+// ("you cannot delete a name that has been used in a transaction":
+// QuickBooks help; qbdsim answers 3170 with its reason); 3170 also means
+// "another user holds the list", which passes when tried again. The
+// refusal fails the write with QuickBooks' reason, not retryable and not
+// explained as someone else editing the list (qbxml.StatusOf;
+// consolibyte's retry list in shared/reference/intuit-sdk.md). (A paid
+// invoice, which this test deleted before, can be deleted: qbdsim's
+// TestVoidingOrDeletingAPaidInvoiceLeavesItsPaymentsTheirMoney.)
+func TestDeletingACustomerInUseFailsWithQuickBooksReasonNotAsALock(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
-	h.qb(`<CustomerAddRq><CustomerAdd><Name>Paying Customer</Name></CustomerAdd></CustomerAddRq>`)
-	_, res := h.write(qbconnect.WriteRequest{DataType: "invoices", Action: qbconnect.WriteCreate,
-		Body: json.RawMessage(`{"customerRef":{"fullName":"Paying Customer"},"invoiceLine":[{"desc":"Setup","amount":"40.00"}]}`)})
-	if res.Status != qbconnect.OpSucceeded {
-		t.Fatalf("create invoice: %s %v", res.Status, res.Error)
-	}
-	h.qb(`<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Paying Customer</FullName></CustomerRef><TotalAmount>40.00</TotalAmount>
-		<AppliedToTxnAdd><TxnID>` + res.Record.ID + `</TxnID><PaymentAmount>40.00</PaymentAmount></AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>`)
-	op, res := h.write(qbconnect.WriteRequest{DataType: "invoices", Action: qbconnect.WriteDelete, ID: res.Record.ID})
+	added := h.qb(`<CustomerAddRq><CustomerAdd><Name>Invoiced Customer</Name></CustomerAdd></CustomerAddRq>`)
+	id, _ := added.ChildText("ListID")
+	h.qb(`<InvoiceAddRq><InvoiceAdd><CustomerRef><ListID>` + id + `</ListID></CustomerRef>
+		<InvoiceLineAdd><Desc>Setup</Desc><Amount>40.00</Amount></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`)
+	op, res := h.write(qbconnect.WriteRequest{DataType: "customers", Action: qbconnect.WriteDelete, ID: id})
 	if res.Status != qbconnect.OpFailed || res.Error == nil {
-		t.Fatalf("delete of a paid invoice: %s %+v after %d attempt(s), want Failed at once", res.Status, res.Error, op.Attempts)
+		t.Fatalf("delete of a customer in use: %s %+v after %d attempt(s), want Failed at once", res.Status, res.Error, op.Attempts)
 	}
-	if op.Attempts != 1 || res.Error.Retryable || res.Error.QBCode != "3170" || !strings.Contains(res.Error.Message, "applied") ||
+	if op.Attempts != 1 || res.Error.Retryable || res.Error.QBCode != "3170" || !strings.Contains(res.Error.Message, "use it") ||
 		strings.Contains(res.Error.UserMessage, "Someone else") {
-		t.Errorf("delete of a paid invoice: %d attempt(s), %+v; want one attempt, not retryable, 3170 with QuickBooks' reason", op.Attempts, res.Error)
+		t.Errorf("delete of a customer in use: %d attempt(s), %+v; want one attempt, not retryable, 3170 with QuickBooks' reason", op.Attempts, res.Error)
 	}
 }
