@@ -20,6 +20,9 @@ import (
 var (
 	responseDir string
 	responseSeq atomic.Int64
+	// largeCompanyDir holds the large company the benchmarks generate
+	// once (largefile_test.go); TestMain removes it.
+	largeCompanyDir string
 )
 
 func TestMain(m *testing.M) {
@@ -34,6 +37,9 @@ func TestMain(m *testing.M) {
 		code = validateResponses(dir)
 	}
 	os.RemoveAll(dir)
+	if largeCompanyDir != "" {
+		os.RemoveAll(largeCompanyDir)
+	}
 	os.Exit(code)
 }
 

@@ -14,6 +14,12 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 )
 
+// refsInsertTrigger lists each object inserted in refs_stale (refs.go);
+// the generator drops it while it writes (generator.begin).
+const refsInsertTrigger = `CREATE TRIGGER IF NOT EXISTS objects_refs_insert AFTER INSERT ON objects BEGIN
+  INSERT OR IGNORE INTO refs_stale(seq, indexed) VALUES (NEW.seq, NULL);
+END;`
+
 // fileFormat marks a SQLite file as a company file; bump it on incompatible
 // schema changes.
 const fileFormat = "qbdsim-company-1"
@@ -49,6 +55,35 @@ CREATE INDEX IF NOT EXISTS objects_type_modified ON objects(type, modified);
 CREATE INDEX IF NOT EXISTS objects_type_date ON objects(type, txn_date);
 CREATE INDEX IF NOT EXISTS objects_entity ON objects(entity_id) WHERE entity_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS objects_type_ref ON objects(type, ref_number) WHERE ref_number IS NOT NULL;
+-- A customer's TotalBalance adds up its jobs' (jobsBalance), a rename
+-- renames the sub-elements (renameChildren), a ListDel looks for what
+-- names the element (checkUnused) and a merge repoints the accounts of
+-- transactions (repoint): each looks objects up by these columns.
+CREATE INDEX IF NOT EXISTS objects_parent ON objects(parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS objects_account ON objects(account_id) WHERE account_id IS NOT NULL;
+-- refs records the ListIDs each object's Ret holds (<ListID>...</ListID>:
+-- the references it makes, and a list element's own), so that a rename or
+-- a merge (rewriteRefs) and a ListDel (checkUnused) find the records that
+-- name an element without reading every Ret (refs.go). The triggers list
+-- in refs_stale every object inserted, changed or deleted since refs was
+-- last brought up to date (flushRefs), whatever wrote it, with the Ret
+-- that refs still holds the ListIDs of.
+CREATE TABLE IF NOT EXISTS refs (
+  list_id TEXT NOT NULL,    -- a ListID the Ret holds
+  seq     INTEGER NOT NULL, -- objects.seq of the object
+  PRIMARY KEY (list_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS refs_stale (
+  seq     INTEGER PRIMARY KEY, -- objects.seq
+  indexed BLOB                 -- the Ret refs holds the ListIDs of; NULL for none
+);
+` + refsInsertTrigger + `
+CREATE TRIGGER IF NOT EXISTS objects_refs_update AFTER UPDATE OF ret ON objects WHEN NEW.ret IS NOT OLD.ret BEGIN
+  INSERT OR IGNORE INTO refs_stale(seq, indexed) VALUES (NEW.seq, OLD.ret);
+END;
+CREATE TRIGGER IF NOT EXISTS objects_refs_delete AFTER DELETE ON objects BEGIN
+  INSERT OR IGNORE INTO refs_stale(seq, indexed) VALUES (OLD.seq, OLD.ret);
+END;
 CREATE TABLE IF NOT EXISTS deleted (
   seq        INTEGER PRIMARY KEY,
   type       TEXT NOT NULL,
@@ -205,10 +240,11 @@ func (f *File) load(ctx context.Context) error {
 }
 
 // upgrade adds what a company file written by an earlier simulator lacks:
-// the tables added since, the links (of payments and of the credits they
-// apply) filled from the payments it holds,
+// the tables and indexes added since, the links (of payments and of the
+// credits they apply) filled from the payments it holds,
 // the balance effects, names and accounts of its journal entries' lines,
-// and what its item receipts owe their vendors.
+// what its item receipts owe their vendors, and the ListIDs its records
+// hold (refs).
 func (f *File) upgrade(ctx context.Context) error {
 	hasTable := func(name string) (bool, error) {
 		var n int
@@ -224,6 +260,10 @@ func (f *File) upgrade(ctx context.Context) error {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 	}
 	hasJournalLines, err := hasTable("journal_lines")
+	if err != nil {
+		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+	}
+	hasRefs, err := hasTable("refs")
 	if err != nil {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 	}
@@ -247,6 +287,16 @@ func (f *File) upgrade(ctx context.Context) error {
 		}
 	}
 	if err := f.oweItemReceipts(ctx, tx); err != nil {
+		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+	}
+	if !hasRefs {
+		if err := staleAllRefs(ctx, tx); err != nil {
+			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+		}
+	}
+	// An earlier simulator that knows nothing of refs may have written
+	// the file since: the triggers listed what it wrote.
+	if err := flushRefs(ctx, tx); err != nil {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
 	}
 	return tx.Commit()

@@ -31,6 +31,11 @@ func (f *File) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		f.ids = saved
 		return err
 	}
+	if err := flushRefs(ctx, tx); err != nil {
+		tx.Rollback()
+		f.ids = saved
+		return err
+	}
 	if err := forgetBalances(ctx, tx); err != nil {
 		tx.Rollback()
 		f.ids = saved
@@ -408,19 +413,24 @@ func (f *File) rewriteRefs(ctx context.Context, q querier, to map[string]newRef)
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	// Each pass scans the table once; a few dozen ListIDs a pass keep the
-	// conditions short when a parent with many sub-elements is renamed.
-	const perPass = 32
+	// The records come from refs, brought up to date before each pass
+	// with what this transaction wrote so far (a merge's earlier pass
+	// rewrites ListIDs) and what an earlier simulator may have written.
+	// A few hundred ListIDs a pass keep within SQLite's limit on bound
+	// values when a parent with many sub-elements is renamed.
+	const perPass = 500
 	for len(ids) > 0 {
+		if err := flushRefs(ctx, q); err != nil {
+			return err
+		}
 		n := min(perPass, len(ids))
-		conds := make([]string, n)
 		args := make([]any, n)
 		for i, id := range ids[:n] {
-			conds[i] = "instr(ret, ?) > 0"
-			args[i] = []byte("<ListID>" + id + "</ListID>")
+			args[i] = id
 		}
 		ids = ids[n:]
-		objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE `+strings.Join(conds, " OR "), args...)
+		objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE seq IN (SELECT seq FROM refs WHERE list_id IN (`+
+			strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)) ORDER BY seq`, args...)
 		if err != nil {
 			return err
 		}
@@ -543,9 +553,12 @@ func (f *File) checkUnused(ctx context.Context, q querier, o *object) error {
 		return err
 	}
 	if n == 0 {
-		// References inside lines (items, classes) are only in the XML.
-		pattern := []byte("<ListID>" + o.id + "</ListID>")
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE id <> ? AND instr(ret, ?) > 0`, o.id, pattern).Scan(&n); err != nil {
+		// References inside lines (items, classes) are only in the XML:
+		// refs lists the records that hold the ListID.
+		if err := flushRefs(ctx, q); err != nil {
+			return err
+		}
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM refs r JOIN objects o ON o.seq = r.seq WHERE r.list_id = ? AND o.id <> ?`, o.id, o.id).Scan(&n); err != nil {
 			return err
 		}
 	}
