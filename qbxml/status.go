@@ -39,7 +39,11 @@ type StatusInfo struct {
 }
 
 // statusTable is the one table of qbXML status codes, sorted by code.
-// Meanings follow Intuit's SDK documentation (reference/intuit-sdk.md §4.5).
+// Meanings follow Intuit's SDK documentation (reference/intuit-sdk.md §4.5);
+// 3040, 3070, 3150, 3231, 3270 and 3391, which that file lacks, follow the
+// codes QuBe Sync lists for each request and captured answers (flowlink's
+// SalesOrderAddRs for 3231), Intuit's own table being unreadable past 3031
+// here.
 var statusTable = [...]StatusInfo{
 	{0, SeverityInfo, "Status OK", false, "Done.", "", true},
 	{1, SeverityInfo, "No match: the query found no matching object", false, "QuickBooks has no records that match.", "", true},
@@ -68,9 +72,12 @@ var statusTable = [...]StatusInfo{
 	{3030, SeverityError, "Invalid date range", false, "A date range in the request starts after it ends.", "Give a From date on or before the To date.", true},
 	{3031, SeverityError, "Invalid string range", false, "A From/To range in the request is not valid.", "Give a From value that sorts before the To value.", true},
 	{3035, SeverityError, "Invalid time interval", false, "A time interval in the request is not valid.", "Send the interval as QuickBooks writes it, such as PT1H30M.", true},
+	{3040, SeverityError, "Invalid amount", false, "An amount in the request is not valid.", "Send amounts as plain decimal numbers with at most two decimals, such as 1234.50.", true},
+	{3070, SeverityError, "String too long", false, "A text value in the request is longer than QuickBooks allows for its field.", "Shorten the value QuickBooks names in its message (names 41 characters, most addresses 41, memos 4095) and send the request again.", true},
 	{3100, SeverityError, "Name already in use", false, "A record with this name already exists in QuickBooks. Use a different name.", "Choose a name no other record of the list uses (customers, vendors, employees and other names share one list of names), or change the existing record instead.", true},
 	{3120, SeverityError, "Object not found", false, "A record the request refers to does not exist in QuickBooks.", "Check the ID: the record may have been deleted in QuickBooks. Sync the data type to see what QuickBooks holds now.", true},
 	{3140, SeverityError, "Invalid reference", false, "The request refers to a QuickBooks record that does not exist (for example a customer or item).", "Check the referenced record's ID or full name (list it, such as GET .../customers?name=...) and send the request again with one QuickBooks holds.", true},
+	{3150, SeverityError, "Missing element", false, "The request lacks a value QuickBooks requires.", "Add the value QuickBooks names in its message and send the request again.", true},
 	{3170, SeverityError, "Error when modifying (list modified by another user)", true, "Someone else is editing this list in QuickBooks. It will be retried shortly.", "Nothing to do: the change is tried again by itself. If it keeps failing, ask the people using QuickBooks to close the list.", true},
 	{3171, SeverityError, "Date on or before the closing date", false, "The transaction date is on or before the company's closing date in QuickBooks.", "Use a date after the closing date, or ask the QuickBooks administrator to move the closing date.", true},
 	{3175, SeverityError, "Object in use", true, "The record is open in QuickBooks. Close it there; the change will be retried.", "Close the record in QuickBooks; the change is tried again by itself.", true},
@@ -84,6 +91,8 @@ var statusTable = [...]StatusInfo{
 	{3250, SeverityError, "Feature not enabled", false, "This feature is turned off or not available in this QuickBooks edition.", "Turn the feature on in QuickBooks' preferences, or leave it out of the request.", true},
 	{3260, SeverityError, "Insufficient permission", false, "The QuickBooks user the application logs in as lacks permission. An administrator must grant it.", "A QuickBooks administrator must give the user the application logs in as this permission.", true},
 	{3261, SeverityError, "No permission to access personal data", false, "The application is not allowed to read personal data. The QuickBooks administrator must allow it under Integrated Applications.", "The QuickBooks administrator must allow this application to read personal data (Edit > Preferences > Integrated Applications > Company Preferences > Properties).", true},
+	{3270, SeverityError, "Missing posting account", false, "QuickBooks needs an account to post this transaction or line to.", "Give the transaction or its item an account (for example the item's income or expense account) and send it again.", true},
+	{3391, SeverityError, "Iterator not found", false, "QuickBooks no longer holds the query this page belonged to (it expired or QuickBooks closed).", "Start the query again from its first page; syncs do so by themselves.", true},
 }
 
 // Status returns the table entry for code. Codes missing from the table get

@@ -54,3 +54,16 @@ func TestAModifyingErrorIsRetriedOnlyWhenQuickBooksSaysTheRecordIsHeld(t *testin
 		}
 	}
 }
+
+// Status finds a code by binary search: the table must stay sorted, or a
+// code added out of order would read as unknown.
+func TestEveryCodeOfTheStatusTableIsFound(t *testing.T) {
+	for i, row := range statusTable {
+		if i > 0 && row.Code <= statusTable[i-1].Code {
+			t.Errorf("status %d follows %d: the table is not sorted", row.Code, statusTable[i-1].Code)
+		}
+		if got := Status(row.Code); !got.Known || got.Meaning != row.Meaning {
+			t.Errorf("Status(%d) = %+v, want the table's row", row.Code, got)
+		}
+	}
+}
