@@ -849,6 +849,36 @@ func (p *SyncPage) Stored(ids []string, types ...string) ([]*qbconnect.Record, e
 	return out, nil
 }
 
+// StoredNames returns the names (a list element's FullName, a
+// transaction's RefNumber) of the live records of the page's company and
+// type typ with one of ids, by ID, as the page's transaction sees them.
+// Unknown IDs are left out.
+func (p *SyncPage) StoredNames(ids []string, typ string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	for start := 0; start < len(ids); start += recordBatch {
+		inIDs, idArgs := p.db.oneOf("id", ids[start:min(start+recordBatch, len(ids))])
+		rows, err := p.tx.query(p.ctx, "SELECT id, name FROM records WHERE company_id = ? AND type = ? AND NOT deleted AND "+inIDs,
+			append([]any{p.company, typ}, idArgs...)...)
+		if err != nil {
+			return nil, fmt.Errorf("stored names: %w", err)
+		}
+		for rows.Next() {
+			var id, name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("stored names: %w", err)
+			}
+			out[id] = name
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("stored names: %w", err)
+		}
+	}
+	return out, nil
+}
+
 // NamedUnder returns the live records of the page's company, of one of
 // types, whose name (a list element's FullName) starts with prefix and a
 // colon: the sub-elements, at any depth, of the element named prefix.

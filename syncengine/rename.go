@@ -60,7 +60,7 @@ func (t *renameTracker) before(page *store.SyncPage, batch []pageItem) error {
 			t.page[it.rec.ID] = true
 		}
 	}
-	stored, err := page.Stored(ids, t.d.name)
+	stored, err := page.StoredNames(ids, t.d.name)
 	if err != nil {
 		return err
 	}
@@ -68,12 +68,17 @@ func (t *renameTracker) before(page *store.SyncPage, batch []pageItem) error {
 	return nil
 }
 
-// appendRenames appends to renames those of stored whose name differs
-// from the one in names (by ID).
-func appendRenames(renames []rename, typ string, stored []*qbconnect.Record, names map[string]string) []rename {
-	for _, s := range stored {
-		if n, ok := names[s.ID]; ok && n != "" && s.Name != "" && n != s.Name {
-			renames = append(renames, rename{id: s.ID, typ: typ, old: s.Name, new: n})
+// appendRenames appends to renames the elements whose stored name (by
+// ID) differs from the one in names, in the order of their IDs.
+func appendRenames(renames []rename, typ string, stored, names map[string]string) []rename {
+	ids := make([]string, 0, len(stored))
+	for id := range stored {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if old, n := stored[id], names[id]; n != "" && old != "" && n != old {
+			renames = append(renames, rename{id: id, typ: typ, old: old, new: n})
 		}
 	}
 	return renames

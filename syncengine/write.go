@@ -389,7 +389,11 @@ func (e *Engine) renamedBy(ctx context.Context, op *qbconnect.Operation, m write
 	if err != nil {
 		return nil, err
 	}
-	return appendRenames(nil, d.name, stored, map[string]string{rec.ID: rec.Name}), nil
+	names := map[string]string{}
+	for _, r := range stored {
+		names[r.ID] = r.Name
+	}
+	return appendRenames(nil, d.name, names, map[string]string{rec.ID: rec.Name}), nil
 }
 
 // followWriteRenames is followRenames for a write that renamed a list

@@ -655,7 +655,8 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 	}
 }
 
-// testPageFindsSubElementsAndReferringRecords: NamedUnder finds the live
+// testPageFindsSubElementsAndReferringRecords: StoredNames gives the
+// names of the live records of one type by ID; NamedUnder finds the live
 // records of the given types whose name starts with a name and a colon,
 // at any depth, and nothing named alike without the colon; Referring
 // finds the live records of any type of the page's company whose JSON
@@ -698,6 +699,11 @@ func testPageFindsSubElementsAndReferringRecords(t *testing.T, newDSN DSNFunc) {
 		}
 		slices.Sort(out)
 		return out
+	}
+	names, err := p.StoredNames([]string{"C1", "C2", "C5", "V1", "unknown"}, "customers")
+	must(t, err)
+	if diff := cmp.Diff(map[string]string{"C1": "Acme", "C2": "Acme:Roof"}, names); diff != "" {
+		t.Errorf("StoredNames of live customers (-want +got):\n%s", diff)
 	}
 	under, err := p.NamedUnder("Acme", "customers")
 	must(t, err)
