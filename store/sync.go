@@ -898,36 +898,19 @@ func (p *SyncPage) NamedUnder(prefix string, types ...string) ([]*qbconnect.Reco
 // whose JSON names one of ids as a listId: the records that refer to
 // those list elements (and the elements themselves). It reads every
 // record of the company: a rename's work, not a page's. PostgreSQL
-// searches them itself, once per 32 IDs; on SQLite, whose instr (as
-// compiled to Go) searched at a third of the speed, the page reads them
-// once and searches them in Go (BenchmarkRenameOnALargeCompany).
+// searches them itself; on SQLite, whose instr (as compiled to Go)
+// searched at a third of the speed, the page reads them once and
+// searches them in Go (BenchmarkRenameOnALargeCompany).
 func (p *SyncPage) Referring(ids []string) ([]*qbconnect.Record, error) {
 	if p.db.dialect != Postgres {
 		return p.referringScan(ids)
 	}
-	find := "strpos(r.data, ?) > 0"
-	var out []*qbconnect.Record
-	seen := map[string]bool{}
-	for start := 0; start < len(ids); start += 32 {
-		batch := ids[start:min(start+32, len(ids))]
-		conds := make([]string, len(batch))
-		args := []any{p.company}
-		for i, id := range batch {
-			conds[i] = find
-			args = append(args, `"listId":"`+id+`"`)
-		}
-		list, err := p.storedWhere("r.company_id = ? AND NOT r.deleted AND ("+strings.Join(conds, " OR ")+")", args...)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range list {
-			if key := r.Type + "\x00" + r.ID; !seen[key] {
-				seen[key] = true
-				out = append(out, r)
-			}
-		}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = `"listId":"` + id + `"`
 	}
-	return out, nil
+	return p.storedWhere(`r.company_id = ? AND NOT r.deleted AND EXISTS (SELECT 1 FROM unnest(?::text[]) AS k(key) WHERE strpos(r.data, k.key) > 0)`,
+		p.company, keys)
 }
 
 // referringScan is Referring reading the company's records once and

@@ -661,7 +661,7 @@ func testFirstPassPageUpsertsStoredRecords(t *testing.T, newDSN DSNFunc) {
 // at any depth, and nothing named alike without the colon; Referring
 // finds the live records of any type of the page's company whose JSON
 // names one of the IDs as a listId (not one that merely mentions it, not
-// a deleted one, not another company's), each once, also past 32 IDs.
+// a deleted one, not another company's), each once, however many IDs it is given.
 func testPageFindsSubElementsAndReferringRecords(t *testing.T, newDSN DSNFunc) {
 	e := NewEnv(t, newDSN(t), store.Options{})
 	syncs := store.NewSyncStore(e.DB)
@@ -713,7 +713,7 @@ func testPageFindsSubElementsAndReferringRecords(t *testing.T, newDSN DSNFunc) {
 	if under, err = p.NamedUnder("Acme", "customers", "vendors"); err != nil || len(under) != 3 {
 		t.Errorf("NamedUnder(Acme) of customers and vendors = %v, %v; want 3", ids(under), err)
 	}
-	// 40 IDs: past one statement's batch of 32, the ones that matter last.
+	// 40 IDs, the ones that matter last.
 	var many []string
 	for i := range 38 {
 		many = append(many, fmt.Sprintf("X%d", i))
