@@ -227,21 +227,8 @@ func (f *File) repostJournal(ctx context.Context, q querier, txnID string) error
 // deleteJournalEffects forgets a journal entry's lines and what they add
 // to balances, and returns the entities whose balances they moved.
 func deleteJournalEffects(ctx context.Context, q querier, txnID string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT DISTINCT entity_id FROM journal_lines WHERE txn_id = ? AND effect IS NOT NULL`, txnID)
+	entities, err := queryStrings(ctx, q, `SELECT DISTINCT entity_id FROM journal_lines WHERE txn_id = ? AND effect IS NOT NULL`, txnID)
 	if err != nil {
-		return nil, err
-	}
-	var entities []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		entities = append(entities, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if _, err := q.ExecContext(ctx, `DELETE FROM journal_lines WHERE txn_id = ?`, txnID); err != nil {

@@ -212,22 +212,9 @@ func hasPayments(ctx context.Context, q querier, id string) (bool, error) {
 // ContentPackage/Core/Payments/ov_delete_inv_with_payment.html). The
 // caller refreshes the customer's balance.
 func (f *File) unapplyPayments(ctx context.Context, q querier, id string) error {
-	rows, err := q.QueryContext(ctx, `SELECT payer_id FROM links WHERE target_id = ?
+	payers, err := queryStrings(ctx, q, `SELECT payer_id FROM links WHERE target_id = ?
 		UNION SELECT payer_id FROM credit_links WHERE target_id = ? AND payer_id <> target_id`, id, id)
 	if err != nil {
-		return err
-	}
-	var payers []string
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			rows.Close()
-			return err
-		}
-		payers = append(payers, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, payer := range payers {

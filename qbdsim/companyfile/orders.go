@@ -320,20 +320,7 @@ func fillLinkedLine(l *qbxml.Node, lm *qbxml.ElementType, ol *qbxml.Node, price 
 // linkedOrders returns the TxnIDs of the orders the transaction id
 // receives or invoices.
 func linkedOrders(ctx context.Context, q querier, id string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT DISTINCT order_id FROM order_links WHERE txn_id = ? ORDER BY order_id`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var o string
-		if err := rows.Scan(&o); err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return queryStrings(ctx, q, `SELECT DISTINCT order_id FROM order_links WHERE txn_id = ? ORDER BY order_id`, id)
 }
 
 // refreshOrders computes again the orders the transaction id receives or
@@ -364,21 +351,8 @@ func unlinkRemovedLines(ctx context.Context, q querier, id string, ret *qbxml.No
 		_, err := q.ExecContext(ctx, `DELETE FROM order_links WHERE txn_id = ?`, id)
 		return err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT line_id FROM order_links WHERE txn_id = ?`, id)
+	linked, err := queryStrings(ctx, q, `SELECT line_id FROM order_links WHERE txn_id = ?`, id)
 	if err != nil {
-		return err
-	}
-	var linked []string
-	for rows.Next() {
-		var l string
-		if err := rows.Scan(&l); err != nil {
-			rows.Close()
-			return err
-		}
-		linked = append(linked, l)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	kept := map[string]bool{}
