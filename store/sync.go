@@ -1569,8 +1569,7 @@ func (p *SyncPage) applyDeletions() error {
 
 // SweepUnseen, on the last page of a full pass, marks deleted every live
 // record of the page's company and type that the pass did not return
-// and that nothing wrote since the pass started, and returns how many it
-// marked: QuickBooks no longer has them, whether it reports their
+// and that nothing wrote since the pass started, and returns their IDs: QuickBooks no longer has them, whether it reports their
 // deletion no more (ListDeletedQuery and TxnDeletedQuery answer the last
 // 90 days) or never did (a type without a deleted query). It writes the
 // page's records and deletions first, and the deletions raise
@@ -1590,48 +1589,41 @@ func (p *SyncPage) applyDeletions() error {
 // records through the (company, type, updated_at) index; when none is
 // older than the pass, as in a company's first sync, it costs one index
 // probe. On a page of another pass it does nothing.
-func (p *SyncPage) SweepUnseen() (int, error) {
+func (p *SyncPage) SweepUnseen() ([]string, error) {
 	if p.done || p.records || p.state == nil {
-		return 0, fmt.Errorf("sync page: only an open page of a pass can sweep")
+		return nil, fmt.Errorf("sync page: only an open page of a pass can sweep")
 	}
 	if p.seen == 0 || p.sweepFrom == 0 {
-		return 0, nil // not a full pass, or one started before the store kept generations
+		return nil, nil // not a full pass, or one started before the store kept generations
 	}
 	if err := p.flush(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := p.applyDeletions(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	var oldest sql.NullInt64
 	if err := p.tx.queryRow(p.ctx, "SELECT MIN(updated_at) FROM records WHERE company_id = ? AND type = ?",
 		p.company, p.typ).Scan(&oldest); err != nil {
-		return 0, fmt.Errorf("sweep records: %w", err)
+		return nil, fmt.Errorf("sweep records: %w", err)
 	}
 	if !oldest.Valid || oldest.Int64 >= p.sweepFrom {
-		return 0, nil
+		return nil, nil
 	}
-	sweep := `UPDATE records SET deleted = TRUE, updated_at = ?
-		WHERE company_id = ? AND type = ? AND updated_at < ? AND NOT deleted AND seen <> ?`
-	args := []any{p.now, p.company, p.typ, p.sweepFrom, p.seen}
-	if p.changes == nil {
-		res, err := p.tx.exec(p.ctx, sweep, args...)
-		if err != nil {
-			return 0, fmt.Errorf("sweep records: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		return int(n), nil
-	}
-	rows, err := p.tx.query(p.ctx, sweep+" RETURNING id", args...)
+	rows, err := p.tx.query(p.ctx, `UPDATE records SET deleted = TRUE, updated_at = ?
+		WHERE company_id = ? AND type = ? AND updated_at < ? AND NOT deleted AND seen <> ? RETURNING id`,
+		p.now, p.company, p.typ, p.sweepFrom, p.seen)
 	if err != nil {
-		return 0, fmt.Errorf("sweep records: %w", err)
+		return nil, fmt.Errorf("sweep records: %w", err)
 	}
 	ids, err := scanIDs(rows)
 	if err != nil {
-		return 0, fmt.Errorf("sweep records: %w", err)
+		return nil, fmt.Errorf("sweep records: %w", err)
 	}
-	p.changes.Deleted = append(p.changes.Deleted, ids...)
-	return len(ids), nil
+	if p.changes != nil {
+		p.changes.Deleted = append(p.changes.Deleted, ids...)
+	}
+	return ids, nil
 }
 
 // CommitRecords writes the remaining records of a records page

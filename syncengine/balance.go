@@ -370,11 +370,12 @@ func (e *Engine) newMoveTracker(st *qbconnect.SyncState, d *dataType) *moveTrack
 // refreshOperation returns the refresh of the customers, vendors and
 // inventory items whose balances or stock the page before next moved
 // (since, see moveTracker)
-// and of their parent customers, or nil when none needs one: one
-// message set of queries by ListID (QuickBooks returns active and
-// inactive ones alike, and the others with status 500, a warning), a
-// hundred IDs each. ends says the pass ends with it: the page was its
-// last, and next awaits the refresh.
+// and of their parent customers, and of the records that named a list
+// element the page deleted (merged, by type, see mergedReferrers), but
+// those of skip (deleted by the page), or nil when none needs one: one message set of queries by ListID or TxnID
+// (QuickBooks returns active and inactive ones alike, and the others with
+// status 500, a warning), a hundred IDs each. ends says the pass ends
+// with it: the page was its last, and next awaits the refresh.
 //
 // A stored customer or vendor modified at or after the change it would
 // be read again for was fetched after that change, and so holds its
@@ -383,10 +384,61 @@ func (e *Engine) newMoveTracker(st *qbconnect.SyncState, d *dataType) *moveTrack
 // same second the order cannot be told; the next incremental pass reads
 // such a customer again, since it is inside the overlap.) Customers and
 // vendors the store does not hold are left to their own passes.
-func (e *Engine) refreshOperation(page *store.SyncPage, next *qbconnect.SyncState, since map[string]time.Time, ends bool) (*qbconnect.Operation, error) {
+func (e *Engine) refreshOperation(page *store.SyncPage, next *qbconnect.SyncState, since map[string]time.Time, merged map[string][]string,
+	skip []string, ends bool) (*qbconnect.Operation, error) {
+	want, err := e.movedRecords(page, since)
+	if err != nil {
+		return nil, err
+	}
+	for t, ids := range want {
+		want[t] = slices.DeleteFunc(ids, func(id string) bool { return slices.Contains(skip, id) })
+	}
+	for t, ids := range merged {
+		for _, id := range ids {
+			if !slices.Contains(want[t], id) {
+				want[t] = append(want[t], id)
+			}
+		}
+	}
+	var reqs []qbxml.Element
+	for _, d := range e.types {
+		list := want[d.name]
+		slices.Sort(list)
+		for start := 0; start < len(list); start += refreshBatch {
+			q := qbxml.NewNode(d.object+"QueryRq").SetAttr("requestID", fmt.Sprintf("%s%d", balanceRequestID, len(reqs)+1))
+			for _, id := range list[start:min(start+refreshBatch, len(list))] {
+				q.Add(qbxml.NewText(d.idElem(), id))
+			}
+			if d.includeLines != "" {
+				q.Add(qbxml.NewText(d.includeLines, "true"))
+			}
+			reqs = append(reqs, q)
+		}
+	}
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	doc, err := qbxml.Marshal(&qbxml.MsgsRq{OnError: qbxml.ContinueOnError, Requests: reqs})
+	if err != nil {
+		return nil, fmt.Errorf("syncengine: %s refresh: %w", next.DataType, err)
+	}
+	meta, _ := json.Marshal(syncMeta{DataType: next.DataType, Mode: next.Mode, RunID: next.RunID, Restarts: next.Restarts, Page: next.Pages,
+		Refresh: true, Ends: ends})
+	return &qbconnect.Operation{
+		OrgID: next.OrgID, CompanyID: next.CompanyID, Kind: qbconnect.OpSync, Priority: qbconnect.PriorityContinuation,
+		IdempotencyKey: fmt.Sprintf("qbconnect-refresh:%s:%d:%d", next.RunID, next.Restarts, next.Pages),
+		Request:        string(doc), Meta: meta,
+	}, nil
+}
+
+// movedRecords returns, by type, the IDs of the stored customers, vendors
+// and inventory items whose figures moved at the times since gives, and
+// of their parent customers, that were stored before those changes.
+func (e *Engine) movedRecords(page *store.SyncPage, since map[string]time.Time) (map[string][]string, error) {
+	want := map[string][]string{}
 	types := e.refreshTypes()
 	if len(since) == 0 || len(types) == 0 {
-		return nil, nil
+		return want, nil
 	}
 	ids := make([]string, 0, len(since))
 	for id := range since {
@@ -422,38 +474,12 @@ func (e *Engine) refreshOperation(page *store.SyncPage, next *qbconnect.SyncStat
 			}
 		}
 	}
-	want := map[string][]string{}
 	for id, r := range byID {
 		if r.ModifiedAt.Before(since[id]) {
 			want[r.Type] = append(want[r.Type], id)
 		}
 	}
-	var reqs []qbxml.Element
-	for _, t := range types {
-		list := want[t]
-		slices.Sort(list)
-		for start := 0; start < len(list); start += refreshBatch {
-			q := qbxml.NewNode(e.byName[t].object+"QueryRq").SetAttr("requestID", fmt.Sprintf("%s%d", balanceRequestID, len(reqs)+1))
-			for _, id := range list[start:min(start+refreshBatch, len(list))] {
-				q.Add(qbxml.NewText("ListID", id))
-			}
-			reqs = append(reqs, q)
-		}
-	}
-	if len(reqs) == 0 {
-		return nil, nil
-	}
-	doc, err := qbxml.Marshal(&qbxml.MsgsRq{OnError: qbxml.ContinueOnError, Requests: reqs})
-	if err != nil {
-		return nil, fmt.Errorf("syncengine: %s balance refresh: %w", next.DataType, err)
-	}
-	meta, _ := json.Marshal(syncMeta{DataType: next.DataType, Mode: next.Mode, RunID: next.RunID, Restarts: next.Restarts, Page: next.Pages,
-		Refresh: true, Ends: ends})
-	return &qbconnect.Operation{
-		OrgID: next.OrgID, CompanyID: next.CompanyID, Kind: qbconnect.OpSync, Priority: qbconnect.PriorityContinuation,
-		IdempotencyKey: fmt.Sprintf("qbconnect-refresh:%s:%d:%d", next.RunID, next.Restarts, next.Pages),
-		Request:        string(doc), Meta: meta,
-	}, nil
+	return want, nil
 }
 
 // awaitsRefresh reports whether a pass under way awaits the refresh its
@@ -485,12 +511,13 @@ func (e *Engine) byType(recs []*qbconnect.Record) map[string][]*qbconnect.Record
 }
 
 // refreshRecords decodes a finished refresh's answer: the customers,
-// vendors and items it brought. A failed refresh, or an error status, brings
+// vendors and items it brought, and the records that named a merged
+// element (see merge.go). A failed refresh, or an error status, brings
 // nothing (and a log record): the next change of one of their
 // transactions, or a full sync, reads them again.
 func (e *Engine) refreshRecords(ctx context.Context, op *qbconnect.Operation) []*qbconnect.Record {
 	if op.Status != qbconnect.OpSucceeded {
-		e.log.WarnContext(ctx, "balance refresh failed", "company", op.CompanyID, "op", op.ID, "err", op.Error)
+		e.log.WarnContext(ctx, "refresh failed", "company", op.CompanyID, "op", op.ID, "err", op.Error)
 		return nil
 	}
 	dec := qbxml.NewDecoder(bytes.NewReader(op.Result), &qbxml.Options{Generic: true})
@@ -501,13 +528,13 @@ func (e *Engine) refreshRecords(ctx context.Context, op *qbconnect.Operation) []
 			return out
 		}
 		if err != nil {
-			e.log.WarnContext(ctx, "balance refresh unreadable", "company", op.CompanyID, "op", op.ID, "err", err)
+			e.log.WarnContext(ctx, "refresh unreadable", "company", op.CompanyID, "op", op.ID, "err", err)
 			return nil
 		}
 		switch it.Kind {
 		case qbxml.ItemResponse:
 			if err := it.Response.Err(); err != nil {
-				e.log.WarnContext(ctx, "balance refresh failed", "company", op.CompanyID, "op", op.ID, "err", err)
+				e.log.WarnContext(ctx, "refresh failed", "company", op.CompanyID, "op", op.ID, "err", err)
 			}
 		case qbxml.ItemRecord:
 			if r := e.balanceRecord(it.Record.ToNode()); r != nil {
@@ -530,8 +557,8 @@ func refreshOrigin(op *qbconnect.Operation, m syncMeta, t string) qbconnect.Reco
 func (e *Engine) endPass(page *store.SyncPage, op *qbconnect.Operation, m syncMeta, recs []*qbconnect.Record) error {
 	defer page.Rollback()
 	grouped := e.byType(recs)
-	for _, t := range e.refreshTypes() {
-		list := grouped[t]
+	for _, d := range e.types {
+		t, list := d.name, grouped[d.name]
 		if len(list) == 0 {
 			continue
 		}
@@ -568,8 +595,8 @@ func (e *Engine) ingestRefreshIn(ctx context.Context, tx qbconnect.CompletionTx,
 		}
 	}
 	grouped := e.byType(recs)
-	for _, t := range e.refreshTypes() {
-		list := grouped[t]
+	for _, d := range e.types {
+		t, list := d.name, grouped[d.name]
 		if len(list) == 0 {
 			continue
 		}
@@ -600,8 +627,8 @@ func (e *Engine) ingestRefresh(ctx context.Context, op *qbconnect.Operation, d *
 	}
 	var errs []error
 	grouped := e.byType(recs)
-	for _, t := range e.refreshTypes() {
-		list := grouped[t]
+	for _, d := range e.types {
+		t, list := d.name, grouped[d.name]
 		if len(list) == 0 {
 			continue
 		}
@@ -817,13 +844,11 @@ func isBalanceResponse(r *qbxml.Response) bool {
 	return strings.HasPrefix(r.RequestID, balanceRequestID)
 }
 
-// balanceRecord returns the stored record of a Ret a balance query
-// answered with, or nil for another element.
+// balanceRecord returns the stored record of a Ret a balance query or a
+// refresh answered with, or nil for an element of no data type.
 func (e *Engine) balanceRecord(n *qbxml.Node) *qbconnect.Record {
-	for _, t := range e.refreshTypes() {
-		if d := e.byName[t]; n.Name == d.object+"Ret" {
-			return e.record(d, n, nil)
-		}
+	if d := e.byRet[n.Name]; d != nil {
+		return e.record(d, n, nil)
 	}
 	return nil
 }

@@ -145,6 +145,16 @@
 // transaction. A write that renames an element does the same in the
 // write's transaction.
 //
+// A list element QuickBooks deleted while stored records name it was
+// merged into another (QuickBooks refuses to delete a name in use), and
+// its records name the other now, unmodified as far as is known
+// (merge.go). A page of a list type notes the deletions (and its sweep's)
+// of elements the store holds live (goneTracker), finds the stored
+// records that name them (store.SyncPage.Referring) and adds them, by
+// TxnID or ListID, to the refresh it queues with its checkpoint, with,
+// for customers, the parents of the merged customers and of the page's
+// customers, whose TotalBalance the merge moved.
+//
 // # Records as JSON
 //
 // A record's Data is the Ret element as JSON: keys are JSONName of the

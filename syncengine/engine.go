@@ -83,6 +83,7 @@ type Engine struct {
 
 	types  []*dataType
 	byName map[string]*dataType
+	byRet  map[string]*dataType // by the Ret element of its records
 	codec  *codec
 
 	randMu sync.Mutex
@@ -158,6 +159,10 @@ func New(cfg Config) (*Engine, error) {
 				e.types = append(e.types, d)
 			}
 		}
+	}
+	e.byRet = make(map[string]*dataType, len(e.types))
+	for _, d := range e.types {
+		e.byRet[d.object+"Ret"] = d
 	}
 	return e, nil
 }
@@ -535,6 +540,7 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 	}()
 	track := e.newMoveTracker(st, d)
 	renames := newRenameTracker(st, d)
+	gone := newGoneTracker(st, d)
 	var upsertErr error
 	for batch := range items {
 		if upsertErr != nil {
@@ -545,6 +551,9 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 		}
 		if renames != nil && upsertErr == nil {
 			upsertErr = renames.before(page, batch)
+		}
+		if gone != nil && upsertErr == nil {
+			upsertErr = gone.before(page, batch)
 		}
 		if upsertErr != nil {
 			close(stop)
@@ -611,16 +620,31 @@ func (e *Engine) fill(ctx context.Context, page *store.SyncPage, st *qbconnect.S
 		if err != nil {
 			return nil, err
 		}
-		next.Deleted += swept
+		next.Deleted += len(swept)
+		if gone != nil {
+			gone.swept(swept, passHigh)
+		}
 	}
 	run := &qbconnect.SyncRun{ID: st.RunID, Status: qbconnect.SyncFetching, Pages: next.Pages, Fetched: next.Fetched,
 		Deleted: next.Deleted, Restarts: next.Restarts}
-	var refresh *qbconnect.Operation
+	var moved map[string]time.Time
 	if track != nil {
+		moved = track.since
+	}
+	var merged map[string][]string
+	var skip []string
+	if gone != nil {
 		var err error
-		if refresh, err = e.refreshOperation(page, &next, track.since, !more); err != nil {
+		if merged, err = mergedReferrers(page, d.name, gone.gone); err != nil {
 			return nil, err
 		}
+		if m := gone.movedByMerge(merged); m != nil {
+			moved, skip = m, gone.gone
+		}
+	}
+	refresh, err := e.refreshOperation(page, &next, moved, merged, skip, !more)
+	if err != nil {
+		return nil, err
 	}
 	if more {
 		// The next page is queued in the page's transaction, and the
