@@ -174,3 +174,43 @@ func TestAMergeFoundByAFullPassIsFollowedToo(t *testing.T) {
 	}
 	h.checkMirror(1000, "invoices", "receivePayments")
 }
+
+// An account merged into another of its type is followed the same way,
+// though every accounts pass is full: the items and transactions that
+// posted to it name the other.
+func TestRecordsThatNamedAMergedAccountNameTheOneItWasMergedInto(t *testing.T) {
+	h := newHarness(t, harnessOptions{Generate: renameCompany})
+	allComplete(t, h.syncNow(qbconnect.SyncRequest{}))
+	accounts := h.stored("accounts", false)
+	typeOf := func(r *qbconnect.Record) string {
+		var a struct{ AccountType string }
+		mustUnmarshal(t, r.Data, &a)
+		return a.AccountType
+	}
+	types := []string{"accounts", "serviceItems", "nonInventoryItems", "otherChargeItems", "inventoryItems", "bills", "checks", "invoices", "deposits", "journalEntries"}
+	var from, to *qbconnect.Record
+	var refs int
+	for _, a := range accounts {
+		n, _ := namingRefs(t, h, a.ID, a.Name, types...)
+		if n == 0 || n < refs || strings.Contains(a.Name, ":") {
+			continue
+		}
+		for _, b := range accounts {
+			if b.ID != a.ID && typeOf(b) == typeOf(a) && !strings.HasPrefix(b.Name, a.Name+":") {
+				from, to, refs = a, b, n
+				break
+			}
+		}
+	}
+	if from == nil {
+		t.Fatal("no account named by stored records has another of its type to merge into")
+	}
+	h.later(time.Hour)
+	h.merge(infoOf(t, h, "accounts"), from.ID, to.ID)
+	h.later(time.Minute)
+	allComplete(t, h.syncNow(qbconnect.SyncRequest{}))
+	if n, _ := namingRefs(t, h, from.ID, "", types...); n > 0 {
+		t.Errorf("%d of %d stored references still name the merged account %s", n, refs, from.Name)
+	}
+	h.checkMirror(1000, types...)
+}
