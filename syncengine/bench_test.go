@@ -607,8 +607,8 @@ func benchRename(b *testing.B, file string, dsn storetest.DSNFunc) {
 		h.qb(`<CustomerModRq><CustomerMod><ListID>` + id + `</ListID><EditSequence>` + es + `</EditSequence>` + field + `</CustomerMod></CustomerModRq>`)
 		h.later(time.Hour) // past the overlap: the next pass brings this change only
 	}
-	var plain, renamed time.Duration
-	rewritten := 0
+	var plain, renamed, merged time.Duration
+	rewritten, remerged := 0, 0
 	for i := 0; i < b.N; i++ {
 		parent, _ := parentWithJobs(b, h)
 		other := otherCustomer(b, h, parent.Name)
@@ -627,19 +627,39 @@ func benchRename(b *testing.B, file string, dsn storetest.DSNFunc) {
 		allComplete(b, h.syncNow(customers), "customers")
 		b.StopTimer()
 		renamed += h.ingest
-		for id, r := range h.stored("invoices", false) {
+		after := h.stored("invoices", false)
+		for id, r := range after {
 			if string(before[id].Data) != string(r.Data) {
 				rewritten++
 			}
 		}
+
+		// A customer without jobs merged into another: the page that
+		// deletes it, and the refresh that reads its invoices again.
+		leaves := leafCustomers(b, h)
+		h.merge(info, leaves[0].ID, leaves[1].ID)
+		h.later(time.Hour)
+		h.ingest = 0
+		b.StartTimer()
+		allComplete(b, h.syncNow(customers), "customers")
+		b.StopTimer()
+		merged += h.ingest
+		for id, r := range h.stored("invoices", false) {
+			if string(after[id].Data) != string(r.Data) {
+				remerged++
+			}
+		}
 	}
-	if rewritten == 0 {
-		b.Fatal("no invoice was rewritten: the renames were not followed")
+	if rewritten == 0 || remerged == 0 {
+		b.Fatalf("%d invoices rewritten by renames, %d by merges: want some of each", rewritten, remerged)
 	}
 	n := float64(b.N)
 	b.ReportMetric(plain.Seconds()*1000/n, "plain-page-ms")
 	b.ReportMetric(renamed.Seconds()*1000/n, "rename-page-ms")
 	b.ReportMetric(renamed.Seconds()/plain.Seconds(), "x-plain")
 	b.ReportMetric(float64(rewritten)/n, "invoices-renamed")
+	b.ReportMetric(merged.Seconds()*1000/n, "merge-ms")
+	b.ReportMetric(merged.Seconds()/plain.Seconds(), "merge-x-plain")
+	b.ReportMetric(float64(remerged)/n, "invoices-merged")
 	b.ReportMetric(0, "ns/op")
 }

@@ -13,7 +13,7 @@ import (
 
 // leafCustomers returns the stored customers without jobs (at least
 // three), the first of them named by stored invoices.
-func leafCustomers(t *testing.T, h *harness) []*qbconnect.Record {
+func leafCustomers(t testing.TB, h *harness) []*qbconnect.Record {
 	t.Helper()
 	customers := h.stored("customers", false)
 	invoiced := map[string]bool{}
