@@ -40,10 +40,15 @@ type StatusInfo struct {
 
 // statusTable is the one table of qbXML status codes, sorted by code.
 // Meanings follow Intuit's SDK documentation (reference/intuit-sdk.md §4.5);
-// 3040, 3070, 3150, 3231, 3270 and 3391, which that file lacks, follow the
-// codes QuBe Sync lists for each request and captured answers (flowlink's
-// SalesOrderAddRs for 3231), Intuit's own table being unreadable past 3031
-// here.
+// 3040, 3070, 3150, 3160, 3161, 3231, 3262, 3263, 3264, 3270 and 3391,
+// which that file lacks, follow the codes QuBe Sync lists for each request
+// with a name for each (glama.ai/mcp/connectors/com.qubesync/
+// quickbooks-desktop-api/tools/delete_txn and delete_list: 3160
+// "cannot_delete", 3161 "closing_date_delete"; update_invoice: 3171
+// "closing_date_modify"; every write: 3262 "payroll_subscription_required",
+// 3263 "read_only_access", 3264 "merchant_services_subscription_required")
+// and captured answers (flowlink's SalesOrderAddRs for 3231), Intuit's own
+// table being unreadable past 3031 here.
 var statusTable = [...]StatusInfo{
 	{0, SeverityInfo, "Status OK", false, "Done.", "", true},
 	{1, SeverityInfo, "No match: the query found no matching object", false, "QuickBooks has no records that match.", "", true},
@@ -78,8 +83,10 @@ var statusTable = [...]StatusInfo{
 	{3120, SeverityError, "Object not found", false, "A record the request refers to does not exist in QuickBooks.", "Check the ID: the record may have been deleted in QuickBooks. Sync the data type to see what QuickBooks holds now.", true},
 	{3140, SeverityError, "Invalid reference", false, "The request refers to a QuickBooks record that does not exist (for example a customer or item).", "Check the referenced record's ID or full name (list it, such as GET .../customers?name=...) and send the request again with one QuickBooks holds.", true},
 	{3150, SeverityError, "Missing element", false, "The request lacks a value QuickBooks requires.", "Add the value QuickBooks names in its message and send the request again.", true},
+	{3160, SeverityError, "Cannot delete", false, "QuickBooks refused to delete the record because other records depend on it (transactions that use a name or item, payments applied to a bill, a deposit holding a payment); its message says which.", "Remove or change in QuickBooks what depends on the record, then delete it again; a name or item still in use can be made inactive instead.", true},
+	{3161, SeverityError, "Delete on or before the closing date", false, "QuickBooks refused to delete a transaction dated on or before the company's closing date.", "Leave the transaction, or ask the QuickBooks administrator to move the closing date (or give the closing-date password) and delete it again.", true},
 	{3170, SeverityError, "Error when modifying (list modified by another user)", true, "Someone else is editing this list in QuickBooks. It will be retried shortly.", "Nothing to do: the change is tried again by itself. If it keeps failing, ask the people using QuickBooks to close the list.", true},
-	{3171, SeverityError, "Date on or before the closing date", false, "The transaction date is on or before the company's closing date in QuickBooks.", "Use a date after the closing date, or ask the QuickBooks administrator to move the closing date.", true},
+	{3171, SeverityError, "Modify on or before the closing date", false, "The transaction date is on or before the company's closing date in QuickBooks.", "Use a date after the closing date, or ask the QuickBooks administrator to move the closing date.", true},
 	{3175, SeverityError, "Object in use", true, "The record is open in QuickBooks. Close it there; the change will be retried.", "Close the record in QuickBooks; the change is tried again by itself.", true},
 	{3176, SeverityError, "Object locked", true, "QuickBooks could not lock the record because it is in use. It will be retried.", "Nothing to do: the change is tried again by itself once QuickBooks releases the record.", true},
 	{3180, SeverityError, "Error when saving", false, "QuickBooks refused to save the record; see its message.", "Read QuickBooks' reason in the message, correct the request, and send it again.", true},
@@ -91,6 +98,9 @@ var statusTable = [...]StatusInfo{
 	{3250, SeverityError, "Feature not enabled", false, "This feature is turned off or not available in this QuickBooks edition.", "Turn the feature on in QuickBooks' preferences, or leave it out of the request.", true},
 	{3260, SeverityError, "Insufficient permission", false, "The QuickBooks user the application logs in as lacks permission. An administrator must grant it.", "A QuickBooks administrator must give the user the application logs in as this permission.", true},
 	{3261, SeverityError, "No permission to access personal data", false, "The application is not allowed to read personal data. The QuickBooks administrator must allow it under Integrated Applications.", "The QuickBooks administrator must allow this application to read personal data (Edit > Preferences > Integrated Applications > Company Preferences > Properties).", true},
+	{3262, SeverityError, "Payroll subscription required", false, "This request needs a QuickBooks payroll subscription, which the company file does not have.", "Subscribe the company file to QuickBooks payroll, or leave payroll data out of the request.", true},
+	{3263, SeverityError, "Read-only access", false, "The application has read-only access to this company file, so QuickBooks refused the change.", "Connect the company again with read-write access (the connection was set up read-only, and the QuickBooks administrator granted only that), then send the change again.", true},
+	{3264, SeverityError, "Merchant services subscription required", false, "This request needs a QuickBooks merchant services subscription, which the company file does not have.", "Subscribe the company file to QuickBooks merchant services, or leave credit card processing out of the request.", true},
 	{3270, SeverityError, "Missing posting account", false, "QuickBooks needs an account to post this transaction or line to.", "Give the transaction or its item an account (for example the item's income or expense account) and send it again.", true},
 	{3391, SeverityError, "Iterator not found", false, "QuickBooks no longer holds the query this page belonged to (it expired or QuickBooks closed).", "Start the query again from its first page; syncs do so by themselves.", true},
 }
@@ -126,30 +136,45 @@ func Status(code int) StatusInfo {
 }
 
 // StatusOf is Status for a response that carries QuickBooks' message.
-// 3170, "There was an error when modifying" (or deleting), is the code of
-// two kinds of refusal: a record or list another user holds, which the
-// same request may pass a moment later, and a change QuickBooks refuses
-// for good, its reason in the message (the record is used by other
-// transactions). Only the first is retryable: consolibyte's QuickBooks
-// PHP framework retries 3170 only when the message says the list "has
-// been modified by another user", its internals "could not be locked",
-// it "failed to acquire the lock" or the "list element is in use"
+// 3170, "There was an error when modifying", is the code of two kinds of
+// refusal: a record or list another user holds, which the same request may
+// pass a moment later, and a change QuickBooks refuses for good, its reason
+// in the message. Only the first is retryable: consolibyte's QuickBooks PHP
+// framework retries 3170, 3175, 3176 and 3180 only when the message says
+// the list "has been modified by another user", its internals "could not be
+// locked", it "failed to acquire the lock" or the "list element is in use"
 // (shared/reference/intuit-sdk.md, S-CONSOLIBYTE); a 3170 whose message
-// names none of these is the refusal.
+// names none of these is the refusal. "The list element is in use" is a
+// lock: a Conductor client saw it live when two requests changed the same
+// customer seconds apart ("...because it is already in use. QuickBooks
+// error message: The list element is in use.", index file 61808059188), and
+// Arahant's QuickBooks sync reads it as a record open in QuickBooks (index
+// file 8639647); no source shows it for a list element that transactions
+// use, which QuickBooks refuses to delete with 3160 (QuBe Sync's
+// "cannot_delete"). 3180, "There was an error when saving", carries the
+// same lock message when another user changed the list ("There was an error
+// when saving a Customers list. QuickBooks error message: This list has been
+// modified by another user.", a QuickBooks client's status enum, index file
+// 32159111309); that 3180 is retryable, any other is not.
 func StatusOf(code int, message string) StatusInfo {
 	s := Status(code)
-	if code != 3170 || lockMessage(message) {
-		return s
+	switch {
+	case code == 3170 && !lockMessage(message):
+		s.Meaning = "Error when modifying or deleting (refused)"
+		s.Retryable = false
+		s.UserMessage = "QuickBooks refused to change or delete the record; its message says why (for example, other transactions use it)."
+		s.Resolution = "Read QuickBooks' reason in the message, change what depends on the record in QuickBooks, then send the request again."
+	case code == 3180 && lockMessage(message):
+		held := Status(3170)
+		s.Meaning = "Error when saving (list modified by another user)"
+		s.Retryable = true
+		s.UserMessage, s.Resolution = held.UserMessage, held.Resolution
 	}
-	s.Meaning = "Error when modifying or deleting (refused)"
-	s.Retryable = false
-	s.UserMessage = "QuickBooks refused to change or delete the record; its message says why (for example, other transactions use it)."
-	s.Resolution = "Read QuickBooks' reason in the message, change what depends on the record in QuickBooks, then send the request again."
 	return s
 }
 
-// lockMessage reports whether a 3170 message says another user holds the
-// record or list (StatusOf).
+// lockMessage reports whether a 3170 or 3180 message says another user
+// holds the record or list (StatusOf).
 func lockMessage(m string) bool {
 	m = strings.ToLower(m)
 	for _, phrase := range []string{"has been modified by another user", "could not be locked", "failed to acquire the lock", "list element is in use"} {

@@ -2,6 +2,7 @@ package qbxml
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -51,6 +52,31 @@ func TestAModifyingErrorIsRetriedOnlyWhenQuickBooksSaysTheRecordIsHeld(t *testin
 	for _, code := range []int{3175, 3176} {
 		if !StatusOf(code, "any reason").Retryable {
 			t.Errorf("%d (in use, locked) is retryable whatever its message", code)
+		}
+	}
+}
+
+// A 3180 ("There was an error when saving") is retried when QuickBooks
+// says another user changed the list, as a 3170 is (consolibyte retries
+// 3180 on the same phrases; a QuickBooks client's status enum, index file
+// 32159111309, quotes a 3180 "There was an error when saving a Customers
+// list. QuickBooks error message: This list has been modified by another
+// user."); a 3180 for a reason of the books, such as a credit limit
+// (ayssoftware's KB, shared/reference/intuit-sdk.md), fails at once.
+func TestASavingErrorIsRetriedOnlyWhenQuickBooksSaysTheListIsHeld(t *testing.T) {
+	for msg, retry := range map[string]bool{
+		"There was an error when saving a Customers list. QuickBooks error message: This list has been modified by another user.":                  true,
+		"There was an error when saving a Invoice. QuickBooks error message: The internals could not be locked.":                                   true,
+		"There was an error when saving a Invoice. QuickBooks error message: The credit limit for the name on this transaction has been exceeded.": false,
+		"": false,
+	} {
+		r := Response{Name: "CustomerModRs", StatusCode: 3180, StatusSeverity: "Error", StatusMessage: msg}
+		var se *StatusError
+		if !errors.As(r.Err(), &se) || se.Retryable != retry || se.Code != 3180 {
+			t.Errorf("Response.Err of 3180 %q: %+v, want retryable %v", msg, se, retry)
+		}
+		if retry && se != nil && strings.Contains(se.UserMessage, "refused") {
+			t.Errorf("3180 %q held by another user explained as a refusal: %q", msg, se.UserMessage)
 		}
 	}
 }

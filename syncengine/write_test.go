@@ -254,12 +254,13 @@ func (h *harness) mustProcess(req string) []byte {
 
 // QuickBooks refuses to delete a customer that transactions name
 // ("you cannot delete a name that has been used in a transaction":
-// QuickBooks help; qbdsim answers 3170 with its reason); 3170 also means
-// "another user holds the list", which passes when tried again. The
-// refusal fails the write with QuickBooks' reason, not retryable and not
-// explained as someone else editing the list (qbxml.StatusOf;
-// consolibyte's retry list in shared/reference/intuit-sdk.md). (A paid
-// invoice, which this test deleted before, can be deleted: qbdsim's
+// QuickBooks help) with 3160, the code QuBe Sync names "cannot_delete" for
+// ListDel (qbdsim's TestRefusedChangesAnswerQuickBooksStatus cites it),
+// unlike a 3170 or 3180 that says another user holds the list, which
+// passes when tried again. The refusal fails the write with QuickBooks'
+// reason, not retryable and not explained as someone else editing the list
+// (qbxml.StatusOf). (A paid invoice, which this test deleted before, can be
+// deleted: qbdsim's
 // TestVoidingOrDeletingAPaidInvoiceLeavesItsPaymentsTheirMoney.)
 func TestDeletingACustomerInUseFailsWithQuickBooksReasonNotAsALock(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
@@ -271,8 +272,8 @@ func TestDeletingACustomerInUseFailsWithQuickBooksReasonNotAsALock(t *testing.T)
 	if res.Status != qbconnect.OpFailed || res.Error == nil {
 		t.Fatalf("delete of a customer in use: %s %+v after %d attempt(s), want Failed at once", res.Status, res.Error, op.Attempts)
 	}
-	if op.Attempts != 1 || res.Error.Retryable || res.Error.QBCode != "3170" || !strings.Contains(res.Error.Message, "use it") ||
+	if op.Attempts != 1 || res.Error.Retryable || res.Error.QBCode != "3160" || !strings.Contains(res.Error.Message, "use it") ||
 		strings.Contains(res.Error.UserMessage, "Someone else") {
-		t.Errorf("delete of a customer in use: %d attempt(s), %+v; want one attempt, not retryable, 3170 with QuickBooks' reason", op.Attempts, res.Error)
+		t.Errorf("delete of a customer in use: %d attempt(s), %+v; want one attempt, not retryable, 3160 with QuickBooks' reason", op.Attempts, res.Error)
 	}
 }

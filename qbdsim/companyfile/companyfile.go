@@ -112,7 +112,7 @@ type Session struct {
 
 // AccessRights are the rights the company file's administrator granted the
 // application (Integrated Applications preferences). A read-only application
-// gets status 3260 on every write; one without personal-data access cannot
+// gets status 3263 on every write; one without personal-data access cannot
 // read or write personal data (e.g. credit card numbers, SSNs).
 type AccessRights struct {
 	IsReadOnly                  bool

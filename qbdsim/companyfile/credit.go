@@ -200,7 +200,7 @@ func (f *File) creditKept(ctx context.Context, q querier, t *objType, old, o *ob
 		return 0, err
 	}
 	if used -= freed; used > 0 {
-		return 0, qbErr(stCannotDelete, "There was an error when modifying a %s. The %s %q cannot change its %s: %s of it is refunded.", t.Name, t.Name, old.refNumber, t.Entity, formatCents(used))
+		return 0, qbErr(stCannotModify, "There was an error when modifying a %s. The %s %q cannot change its %s: %s of it is refunded.", t.Name, t.Name, old.refNumber, t.Entity, formatCents(used))
 	}
 	return 0, nil
 }

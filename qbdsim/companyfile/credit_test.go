@@ -43,8 +43,10 @@ import (
 // application, so that deleting or voiding it unapplies the credit, as the
 // help article unapplies it through its receive payment. The sign of
 // LinkedTxn's Amount on the credit's side (positive here), the refusals'
-// messages, and the refusal of an applied credit's deletion or void (3170,
-// as for a paid bill) are not documented either.
+// messages, and the refusal of an applied credit's void (3170, as for a
+// paid bill) are not documented either; its deletion answers 3160, the code
+// QuBe Sync names "cannot_delete" for TxnDel (QUBESYNC-CODES in
+// statuscodes_test.go).
 
 // creditMemoAdd credits Acme Corp amount of consulting.
 func creditMemoAdd(ref, amount string) string {
@@ -175,8 +177,9 @@ func TestAPaymentAppliesACreditMemoToAnInvoice(t *testing.T) {
 // credit of the wrong kind (3140, the status of any invalid reference);
 // a credit applied to a journal entry (3210: unverified, no source found
 // says whether QuickBooks applies a credit memo to a journal entry's
-// receivable). An applied credit memo can be neither deleted nor voided
-// (3170, unverified); once the payment is deleted, it can. (qbXML voids
+// receivable). An applied credit memo can be neither deleted (3160,
+// QUBESYNC-CODES in statuscodes_test.go) nor voided (3170, unverified);
+// once the payment is deleted, it can. (qbXML voids
 // no ReceivePayment: TxnVoidType does not list it.) The invoice it is
 // applied to could go, the credit going back to the credit memo
 // (TestVoidingOrDeletingAPaidInvoiceLeavesItsPaymentsTheirMoney).
@@ -225,12 +228,8 @@ func TestAppliedCreditsAreRefusedBeyondWhatIsLeftAndProtected(t *testing.T) {
 	if diff := cmp.Diff([]string{"CreditMemo CM-1 AMTTYPE -100.00", "CreditMemo CM-2 AMTTYPE -564.50"}, linkedOf(t, f, "Invoice", invID)); diff != "" {
 		t.Errorf("invoice paid by credits alone: LinkedTxn (-want +got):\n%s", diff)
 	}
-	for _, rq := range []string{
-		`<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>` + cmID + `</TxnID></TxnDelRq>`,
-		`<TxnVoidRq><TxnVoidType>CreditMemo</TxnVoidType><TxnID>` + cmID + `</TxnID></TxnVoidRq>`,
-	} {
-		wantStatus(t, one(t, f, rq), strconv.Itoa(stCannotDelete))
-	}
+	wantStatus(t, one(t, f, `<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>`+cmID+`</TxnID></TxnDelRq>`), strconv.Itoa(stCannotDelete))
+	wantStatus(t, one(t, f, `<TxnVoidRq><TxnVoidType>CreditMemo</TxnVoidType><TxnID>`+cmID+`</TxnID></TxnVoidRq>`), strconv.Itoa(stCannotModify))
 	// A credit memo cannot fall below what is applied of it.
 	cm := kid(ok(t, f, `<CreditMemoQueryRq><TxnID>`+big+`</TxnID><IncludeLineItems>true</IncludeLineItems></CreditMemoQueryRq>`), "CreditMemoRet")
 	line := `<CreditMemoLineMod><TxnLineID>` + textAt(cm, "CreditMemoLineRet/TxnLineID") + `</TxnLineID><Amount>%s</Amount></CreditMemoLineMod>`
@@ -376,7 +375,7 @@ func TestABillPaymentAppliesAVendorCreditToABill(t *testing.T) {
 		t.Errorf("vendor credit's LinkedTxn (-want +got):\n%s", diff)
 	}
 	wantStatus(t, one(t, f, `<TxnDelRq><TxnDelType>VendorCredit</TxnDelType><TxnID>`+vc+`</TxnID></TxnDelRq>`), strconv.Itoa(stCannotDelete))
-	wantStatus(t, one(t, f, `<TxnVoidRq><TxnVoidType>VendorCredit</TxnVoidType><TxnID>`+vc+`</TxnID></TxnVoidRq>`), strconv.Itoa(stCannotDelete))
+	wantStatus(t, one(t, f, `<TxnVoidRq><TxnVoidType>VendorCredit</TxnVoidType><TxnID>`+vc+`</TxnID></TxnVoidRq>`), strconv.Itoa(stCannotModify))
 
 	// A/P and the expense account are as the bills and the vendor credit
 	// left them; the check and the card moved 100.00 and nothing.
@@ -695,8 +694,8 @@ func TestMovingAnAppliedVendorCreditToAnotherVendorUnappliesIt(t *testing.T) {
 }
 
 // A credit memo that a credit card refund (ARRefundCreditCard) paid back,
-// in part, is linked to the refund: it can be neither deleted nor voided
-// (3170, as an applied credit memo or a paid bill), nor moved to
+// in part, is linked to the refund: it can be neither deleted (3160) nor
+// voided (3170), as an applied credit memo or a paid bill, nor moved to
 // another customer, since "The CustomerRef [of the refund] ... must match
 // the customer in the target transactions" (Intuit, "Requests and
 // responses for credit card refunds",
@@ -704,8 +703,10 @@ func TestMovingAnAppliedVendorCreditToAnotherVendorUnappliesIt(t *testing.T) {
 // Intuit's TxnVoid reference says only that voiding or deleting a
 // transaction whose linked transaction is in use is an error
 // (https://developer.intuit.com/app/developer/qbdesktop/docs/api-reference/qbdesktop/txnvoid);
-// the status code, 3170, is unverified. Once the refund is deleted, the
-// credit memo can be moved, voided and deleted.
+// 3160 for the delete is the code QuBe Sync names "cannot_delete" for
+// TxnDel (QUBESYNC-CODES in statuscodes_test.go); 3170 for the void and the
+// move is unverified. Once the refund is deleted, the credit memo can be
+// moved, voided and deleted.
 func TestARefundedCreditMemoCannotBeDeletedVoidedOrMoved(t *testing.T) {
 	f, _ := newTestFile(t)
 	addCustomerAndItems(t, f)
@@ -724,12 +725,12 @@ func TestARefundedCreditMemoCannotBeDeletedVoidedOrMoved(t *testing.T) {
 	if diff := cmp.Diff(want, state()); diff != "" {
 		t.Fatalf("after the refund: credit memo and balances (-want +got):\n%s", diff)
 	}
-	for _, rq := range []string{
-		`<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>` + cmID + `</TxnID></TxnDelRq>`,
-		`<TxnVoidRq><TxnVoidType>CreditMemo</TxnVoidType><TxnID>` + cmID + `</TxnID></TxnVoidRq>`,
-		modRq("CreditMemo", cm, `<CustomerRef><FullName>Globex</FullName></CustomerRef>`),
+	for rq, status := range map[string]int{
+		`<TxnDelRq><TxnDelType>CreditMemo</TxnDelType><TxnID>` + cmID + `</TxnID></TxnDelRq>`:     stCannotDelete,
+		`<TxnVoidRq><TxnVoidType>CreditMemo</TxnVoidType><TxnID>` + cmID + `</TxnID></TxnVoidRq>`: stCannotModify,
+		modRq("CreditMemo", cm, `<CustomerRef><FullName>Globex</FullName></CustomerRef>`):         stCannotModify,
 	} {
-		wantStatus(t, one(t, f, rq), strconv.Itoa(stCannotDelete))
+		wantStatus(t, one(t, f, rq), strconv.Itoa(status))
 		if diff := cmp.Diff(want, state()); diff != "" {
 			t.Errorf("after a refused %s: credit memo and balances (-want +got):\n%s", rq[1:strings.Index(rq, ">")], diff)
 		}

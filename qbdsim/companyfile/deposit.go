@@ -106,9 +106,10 @@ func (f *File) completeDeposit(ctx context.Context, q querier, model *qbxml.Elem
 	return nil
 }
 
-// refuseIfDeposited refuses (3170) to delete or void (ret nil) a payment
-// or sales receipt that a deposit took, or to change (ret, the payment as
-// modified) the amount it deposited, the account it went to or the
+// refuseIfDeposited refuses to delete (3160) or void (3170, voidRefusal)
+// (ret nil) a payment or sales receipt that a deposit took, or to change
+// (3170; ret, the payment as modified) the amount it deposited, the account
+// it went to or the
 // customer it came from: the deposit line holds all three. What else a
 // payment holds may change.
 func (f *File) refuseIfDeposited(ctx context.Context, q querier, t *objType, old *object, ret *qbxml.Node) error {
@@ -137,11 +138,11 @@ func (f *File) refuseIfDeposited(ctx context.Context, q querier, t *objType, old
 	to := func(r *qbxml.Node) string { return orDefault(textAt(r, "DepositToAccountRef/ListID"), und) }
 	switch {
 	case mustCents(textAt(prev, "TotalAmount")) != mustCents(textAt(ret, "TotalAmount")):
-		return qbErr(stCannotDelete, "There was an error when modifying a %s. The %s %q cannot change its amount because the Deposit %q deposited it. Remove it from the deposit first.", t.Name, t.Name, old.refNumber, depositID)
+		return qbErr(stCannotModify, "There was an error when modifying a %s. The %s %q cannot change its amount because the Deposit %q deposited it. Remove it from the deposit first.", t.Name, t.Name, old.refNumber, depositID)
 	case to(prev) != to(ret):
-		return qbErr(stCannotDelete, "There was an error when modifying a %s. The %s %q cannot change its DepositToAccountRef because the Deposit %q deposited it. Remove it from the deposit first.", t.Name, t.Name, old.refNumber, depositID)
+		return qbErr(stCannotModify, "There was an error when modifying a %s. The %s %q cannot change its DepositToAccountRef because the Deposit %q deposited it. Remove it from the deposit first.", t.Name, t.Name, old.refNumber, depositID)
 	case textAt(prev, "CustomerRef/ListID") != textAt(ret, "CustomerRef/ListID"):
-		return qbErr(stCannotDelete, "There was an error when modifying a %s. The %s %q cannot change its CustomerRef because the Deposit %q deposited it. Remove it from the deposit first.", t.Name, t.Name, old.refNumber, depositID)
+		return qbErr(stCannotModify, "There was an error when modifying a %s. The %s %q cannot change its CustomerRef because the Deposit %q deposited it. Remove it from the deposit first.", t.Name, t.Name, old.refNumber, depositID)
 	}
 	return nil
 }

@@ -17,8 +17,10 @@ import (
 //     qbdesktop/txnvoid): "You will also get an error if you try to void
 //     or delete a transaction (say a sales receipt) while a linked
 //     transaction (such as a deposit) is in use." It names no status
-//     code: 3170, the simulator's answer for a transaction others depend
-//     on (a paid bill, a refunded payment), is unverified.
+//     code. A TxnDel of a transaction others depend on (a paid bill, a
+//     refunded payment) answers 3160, the code QuBe Sync names
+//     "cannot_delete" for TxnDel (QUBESYNC-CODES in statuscodes_test.go);
+//     a TxnVoid 3170 (unverified).
 //   - QBD-CORRECT-DEPOSITED: QuickBooks Desktop help, "Correct customer
 //     payments that have been deposited or reconciled"
 //     (quickbooks.intuit.com/community/.../m-p/206054): to replace a
@@ -28,7 +30,8 @@ import (
 //     QuickBooks Payment and Deposit Transactions"
 //     (qualityqbconsultinggroup.blogspot.com, 2009): deleting the payment's
 //     deposit line "will unlock your payment so you can edit it". A
-//     deposited payment is locked; the status code is unverified (3170).
+//     deposited payment is locked: deleting it answers 3160, as above;
+//     voiding or changing it 3170 (unverified).
 //   - QBD-MAKE-DEPOSITS: QuickBooks Desktop 2012 in-product help, "Enter
 //     deposits that aren't customer-related" (support.quickbooks.intuit.com
 //     .../task_dep_vendor_refund.html): in Make Deposits the user chooses
@@ -42,7 +45,10 @@ import (
 //     deposit", QuickBooks' "How to edit a payment or sales receipt that
 //     has been deposited", quickbooks.intuit.com/community/Help-Articles/
 //     .../m-p/257429); a payment another deposit holds is refused with
-//     3140, as an invalid reference, unverified (no source names it).
+//     3140, as an invalid reference, unverified: QuBe Sync's list of the
+//     codes a DepositAdd answers has 3140, 3180 and 3210 alike
+//     (QUBESYNC-CODES in statuscodes_test.go), and no source says which
+//     this refusal is.
 
 // depositRet returns the deposit id with its lines.
 func depositRet(tb testing.TB, f *File, id string) *qbxml.Node {
@@ -98,9 +104,9 @@ func TestADepositedPaymentIsLockedUntilItsDepositLetsItGo(t *testing.T) {
 	dep := kid(ok(t, f, depositOf(pay, sr)), "DepositRet")
 	depID := textAt(dep, "TxnID")
 
-	for _, rq := range []string{txnDel("ReceivePayment", pay), txnDel("SalesReceipt", sr), txnVoid("SalesReceipt", sr)} {
+	for rq, status := range map[string]string{txnDel("ReceivePayment", pay): "3160", txnDel("SalesReceipt", sr): "3160", txnVoid("SalesReceipt", sr): "3170"} {
 		rs := one(t, f, rq)
-		wantStatus(t, rs, "3170")
+		wantStatus(t, rs, status)
 		if msg := attrValue(rs, "statusMessage"); !strings.Contains(msg, depID) {
 			t.Errorf("%s: message %q does not name the deposit %s", rq, msg, depID)
 		}
@@ -122,7 +128,7 @@ func TestADepositedPaymentIsLockedUntilItsDepositLetsItGo(t *testing.T) {
 	// The deposit keeps the sales receipt only: the payment is free.
 	keepOnlyInDeposit(t, f, depID, sr)
 	ok(t, f, txnDel("ReceivePayment", pay))
-	wantStatus(t, one(t, f, txnDel("SalesReceipt", sr)), "3170")
+	wantStatus(t, one(t, f, txnDel("SalesReceipt", sr)), "3160")
 	wantBalancesOf(t, f, map[string]string{"Checking": "150.00", "Undeposited Funds": "0.00", "Accounts Receivable": "0.00"})
 }
 
@@ -214,7 +220,7 @@ func TestDepositModReturnsDroppedPaymentsAndTakesWaitingOnes(t *testing.T) {
 	wantBalancesOf(t, f, map[string]string{"Checking": "155.00", "Undeposited Funds": "80.00"})
 	// The dropped payment is free; the one taken is not.
 	ok(t, f, txnDel("ReceivePayment", p2))
-	wantStatus(t, one(t, f, txnDel("ReceivePayment", p3)), "3170")
+	wantStatus(t, one(t, f, txnDel("ReceivePayment", p3)), "3160")
 }
 
 // A deposit's cash back (CashBackInfoAdd) takes money out of it into
@@ -311,7 +317,9 @@ func TestADepositedPaymentCannotMoveToAnotherCustomer(t *testing.T) {
 // depositing a negative amount to QuickBooks Desktop is not possible), and
 // cash back larger than the lines would make one. The status (3210, an
 // invalid value) and its message are unverified: no source quotes
-// QuickBooks' answer. Cash back of all the lines, a deposit of 0.00, is
+// QuickBooks' answer, and QuBe Sync's list of the codes a DepositAdd
+// answers has 3180 and 3210 alike (QUBESYNC-CODES in statuscodes_test.go).
+// Cash back of all the lines, a deposit of 0.00, is
 // allowed (unverified too).
 func TestDepositCashBackCannotExceedItsLines(t *testing.T) {
 	f, _ := newTestFile(t)

@@ -150,7 +150,9 @@ func TestACustomerPaymentAppliedToAJournalEntryPaysItsReceivablesDebit(t *testin
 // A journal entry modified after a payment was applied to it keeps what
 // was paid, and cannot fall below it; like a paid bill, it cannot be
 // deleted while the payment is applied (unverified: a paid invoice can,
-// TestVoidingOrDeletingAPaidInvoiceLeavesItsPaymentsTheirMoney).
+// TestVoidingOrDeletingAPaidInvoiceLeavesItsPaymentsTheirMoney), with
+// 3160, the code QuBe Sync names "cannot_delete" for TxnDel
+// (QUBESYNC-CODES in statuscodes_test.go).
 func TestAModifiedJournalEntryKeepsWhatWasPaidOnIt(t *testing.T) {
 	f, _ := newTestFile(t)
 	ok(t, f, `<CustomerAddRq><CustomerAdd><Name>Acme Corp</Name></CustomerAdd></CustomerAddRq>`)

@@ -185,7 +185,7 @@ func refuseNameChangeIfPaid(ctx context.Context, q querier, t *objType, old, o *
 	if err != nil || !paid {
 		return err
 	}
-	return qbErr(stCannotDelete, "There was an error when modifying a %s. The %s %q cannot change its %s because payments or credits are applied to it. Remove them from it first.", t.Name, t.Name, old.refNumber, t.Entity)
+	return qbErr(stCannotModify, "There was an error when modifying a %s. The %s %q cannot change its %s because payments or credits are applied to it. Remove them from it first.", t.Name, t.Name, old.refNumber, t.Entity)
 }
 
 // hasPayments reports whether payments, or credits that payments apply,

@@ -234,7 +234,9 @@ func TestIncludeLinkedTxnsLinksOrdersAndWhatReceivedOrInvoicedThem(t *testing.T)
 // cpa911.com/read_article.asp?ID=150), but the SDK accepts no warning,
 // and an invoice or bill, like a deposited payment, cannot lose what
 // others applied to it behind their back; the simulator refuses with
-// 3170, as it refuses to delete a paid bill. Changing anything else
+// 3170, the code QuBe Sync names "cannot_modify" for the Mods
+// (QUBESYNC-CODES in statuscodes_test.go; that QuickBooks refuses this
+// change is unverified, as above). Changing anything else
 // is allowed, and once the payments are gone the name may change.
 func TestAPaidInvoiceOrBillCannotMoveToAnotherName(t *testing.T) {
 	f, _ := newTestFile(t)

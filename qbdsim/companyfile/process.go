@@ -95,14 +95,16 @@ const (
 	stNameInUse       = 3100
 	stNotFound        = 3120
 	stInvalidRef      = 3140
-	stCannotDelete    = 3170
+	stCannotDelete    = 3160
+	stClosedDelete    = 3161
+	stCannotModify    = 3170
 	stClosingDate     = 3171
 	stSaveError       = 3180
 	stStaleEdit       = 3200
 	stInvalidValue    = 3210
 	stNotProcessed    = 3231
-	stNoPermission    = 3260
 	stNoPersonalData  = 3261
+	stReadOnly        = 3263
 	stIteratorUnknown = 3391
 )
 

@@ -143,12 +143,14 @@ func TestOnErrorStopsOrContinues(t *testing.T) {
 	}
 }
 
+// A read-only application's write answers 3263, "read_only_access"
+// (QUBESYNC-CODES in statuscodes_test.go); its reads are answered.
 func TestReadOnlyApplicationCannotWrite(t *testing.T) {
 	f, _ := newTestFile(t)
 	ro := testSession
 	ro.Access.IsReadOnly = true
 	rs := runAs(t, f, ro, `onError="continueOnError"`, `<CustomerAddRq><CustomerAdd><Name>Nope</Name></CustomerAdd></CustomerAddRq><CustomerQueryRq><MaxReturned>1</MaxReturned></CustomerQueryRq>`)
-	wantStatus(t, rs.Children[0], "3260")
+	wantStatus(t, rs.Children[0], "3263")
 	wantStatus(t, rs.Children[1], "1")
 }
 
@@ -185,10 +187,11 @@ func TestListDelAndListDeletedQuery(t *testing.T) {
 	if textAt(q, "ListDeletedRet/ListID") != ids[0] || len(kids(q, "ListDeletedRet")) != 1 {
 		t.Errorf("ListDeletedQuery: %q", textAt(q, "ListDeletedRet/ListID"))
 	}
-	// A customer with transactions cannot be deleted.
+	// A customer with transactions cannot be deleted (3160: QUBESYNC-CODES
+	// in statuscodes_test.go).
 	addCustomerAndItems(t, f)
 	inv := kid(ok(t, f, invoiceAdd), "InvoiceRet")
-	wantStatus(t, one(t, f, `<ListDelRq><ListDelType>Customer</ListDelType><ListID>`+textAt(inv, "CustomerRef/ListID")+`</ListID></ListDelRq>`), "3170")
+	wantStatus(t, one(t, f, `<ListDelRq><ListDelType>Customer</ListDelType><ListID>`+textAt(inv, "CustomerRef/ListID")+`</ListID></ListDelRq>`), "3160")
 }
 
 func TestVoidZeroesTransactionAndRestoresBalance(t *testing.T) {
@@ -206,6 +209,9 @@ func TestVoidZeroesTransactionAndRestoresBalance(t *testing.T) {
 	}
 }
 
+// A transaction dated on or before the closing date can be neither added,
+// modified (3171) nor deleted (3161); the codes and their sources are in
+// TestRefusedChangesAnswerQuickBooksStatus.
 func TestClosingDateProtectsOldTransactions(t *testing.T) {
 	f, _ := newTestFile(t)
 	addCustomerAndItems(t, f)
@@ -215,7 +221,7 @@ func TestClosingDateProtectsOldTransactions(t *testing.T) {
 	}
 	wantStatus(t, one(t, f, invoiceAdd), "3171")
 	wantStatus(t, one(t, f, `<InvoiceModRq><InvoiceMod><TxnID>`+textAt(inv, "TxnID")+`</TxnID><EditSequence>`+textAt(inv, "EditSequence")+`</EditSequence><Memo>x</Memo></InvoiceMod></InvoiceModRq>`), "3171")
-	wantStatus(t, one(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+textAt(inv, "TxnID")+`</TxnID></TxnDelRq>`), "3171")
+	wantStatus(t, one(t, f, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>`+textAt(inv, "TxnID")+`</TxnID></TxnDelRq>`), "3161")
 	ok(t, f, strings.Replace(invoiceAdd, "2025-03-01", "2025-04-02", 1))
 }
 

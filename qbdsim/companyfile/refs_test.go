@@ -16,7 +16,8 @@ import (
 // QuickBooks won't let you delete it": Samarak, "Deleting accounts from
 // the QuickBooks chart of accounts",
 // http://www.samarak.com/accounting-blog/quickbooks/quickbooks-tutorials/deleting-accounts-from-the-quickbooks-chart-of-accounts/;
-// that the refusal is status 3170 is unverified). The simulator finds
+// the refusal is status 3160, which QuBe Sync names "cannot_delete" for
+// ListDel: QUBESYNC-CODES in statuscodes_test.go). The simulator finds
 // those records in its refs table (refs.go); these tests pin that it
 // finds exactly what searching every stored record would.
 

@@ -21,7 +21,9 @@ import (
 // Intuit's TxnVoid reference says that voiding or deleting a transaction
 // whose linked transaction is in use is an error
 // (https://developer.intuit.com/app/developer/qbdesktop/docs/api-reference/qbdesktop/txnvoid);
-// the status code, 3170, is unverified. A Mod of the payment keeps the
+// the delete answers 3160, the code QuBe Sync names "cannot_delete" for
+// TxnDel (QUBESYNC-CODES in statuscodes_test.go); the refused move 3170,
+// a refused Mod (unverified). A Mod of the payment keeps the
 // refunded amount used: its UnusedPayment and the customer's balance do
 // not get the refunded money back, and its total cannot drop below what
 // it applies and what was refunded (unverified: the simulator's choice,
@@ -78,7 +80,7 @@ func TestARefundedPaymentCannotBeDeletedOrMoved(t *testing.T) {
 	ok(t, f, `<ARRefundCreditCardAddRq><ARRefundCreditCardAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef><RefundFromAccountRef><FullName>Checking</FullName></RefundFromAccountRef>
 		<TxnDate>2025-03-11</TxnDate><RefundAppliedToTxnAdd><TxnID>`+textAt(unused, "TxnID")+`</TxnID><RefundAmount>10.00</RefundAmount></RefundAppliedToTxnAdd></ARRefundCreditCardAdd></ARRefundCreditCardAddRq>`)
 	unused = kid(ok(t, f, `<ReceivePaymentQueryRq><TxnID>`+textAt(unused, "TxnID")+`</TxnID></ReceivePaymentQueryRq>`), "ReceivePaymentRet")
-	wantStatus(t, one(t, f, modRq("ReceivePayment", unused, `<CustomerRef><FullName>Globex</FullName></CustomerRef>`)), strconv.Itoa(stCannotDelete))
+	wantStatus(t, one(t, f, modRq("ReceivePayment", unused, `<CustomerRef><FullName>Globex</FullName></CustomerRef>`)), strconv.Itoa(stCannotModify))
 	if diff := cmp.Diff([]string{"-35.00/-35.00", "0.00/0.00"}, balances(t, f, "Customer", "Acme Corp", "Globex")); diff != "" {
 		t.Errorf("after a refused move of the second payment, balances (-want +got):\n%s", diff)
 	}

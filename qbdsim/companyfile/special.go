@@ -845,7 +845,7 @@ func (f *File) listMerge(ctx context.Context, rq *request, rs *response) error {
 			return err
 		}
 		if n > 0 {
-			return qbErr(stCannotDelete, "The %s %q has sub-elements and cannot be merged.", typ, from.name)
+			return qbErr(stCannotModify, "The %s %q has sub-elements and cannot be merged.", typ, from.name)
 		}
 		if err := f.repoint(ctx, tx, from, to); err != nil {
 			return err

@@ -1,8 +1,11 @@
 package companyfile
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/qbconnect/qbconnect/qbxml"
 )
 
 // Sources named in the rows below:
@@ -37,6 +40,28 @@ import (
 //     whose client branches on statusCode 3120), the same words for a
 //     customer naming a deleted tax item (Acctivate, "Sync errors after
 //     deleting a tax category in QuickBooks", hub.acctivate.com).
+//   - QUBESYNC-CODES: QuBe Sync's reference of each qbXML request lists
+//     the status codes it may answer, with a name for each
+//     (glama.ai/mcp/connectors/com.qubesync/quickbooks-desktop-api/tools/
+//     delete_txn, delete_list, update_invoice, create_deposit,
+//     execute_txn_void): TxnDel 3160 "cannot_delete" and 3161
+//     "closing_date_delete"; ListDel 3160 "cannot_delete"; the Mods 3170
+//     "cannot_modify" and 3171 "closing_date_modify"; every write 3260
+//     "insufficient_permission", 3261 "personal_data_access_denied" and
+//     3263 "read_only_access"; TxnVoid only the codes any request may
+//     answer. It quotes no statusMessage: the simulator's are its own
+//     words where no other source quotes QuickBooks'.
+//   - AYS-3171: ayssoftware, "Resolving QuickBooks export errors"
+//     (ayssoftware.com/aysguide/resolvingquickbooksexporterrors.htm):
+//     "Error 3171: An attempt was made to modify a Invoice with a date that
+//     is on or before the closing date of the company. ..." for a modified
+//     invoice.
+//   - QB-3260: 3260 "Insufficient permission level to perform this
+//     action" is the QuickBooks login's permission, not the application's
+//     read-only grant: Zed Axis KB a152 (support.zed-systems.com/kb/a152/
+//     error-insufficient-permission-level-to-perform-this-action.aspx),
+//     CCR Software, "CCRQInvoice and QuickBooks Permissions"
+//     (ccrqblog.ccrsoftware.info): a user without the permissions gets 3260.
 //
 // Rows marked UNVERIFIED keep the simulator's answer: no source says what
 // QuickBooks answers there.
@@ -162,6 +187,64 @@ func TestReferencesToUnknownObjectsAnswerQuickBooksStatus(t *testing.T) {
 			}
 			if msg := attrValue(rs, "statusMessage"); !strings.Contains(msg, c.message) {
 				t.Errorf("statusMessage %q, want it to contain %q", msg, c.message)
+			}
+		})
+	}
+}
+
+// QuickBooks refuses a delete, void or modify that the books forbid with
+// the status code it gives that refusal, and the platform reads none of
+// them as a lock to retry (qbxml.StatusOf): deleting a list element that
+// transactions use, or a transaction others depend on, is 3160; deleting a
+// transaction dated on or before the closing date 3161, modifying it 3171
+// (QUBESYNC-CODES, AYS-3171); any write of a read-only application 3263
+// (QUBESYNC-CODES; QB-3260 for why not 3260).
+func TestRefusedChangesAnswerQuickBooksStatus(t *testing.T) {
+	f, _ := newTestFile(t)
+	custID := addCustomerAndItems(t, f)
+	inv := kid(ok(t, f, invoiceAdd), "InvoiceRet") // dated 2025-03-01
+	ok(t, f, `<VendorAddRq><VendorAdd><Name>Paper Co</Name></VendorAdd></VendorAddRq>`)
+	bill := textAt(ok(t, f, `<BillAddRq><BillAdd><VendorRef><FullName>Paper Co</FullName></VendorRef><TxnDate>2025-04-02</TxnDate>
+		<ExpenseLineAdd><AccountRef><FullName>Office Supplies</FullName></AccountRef><Amount>200.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>`), "BillRet/TxnID")
+	ok(t, f, `<BillPaymentCheckAddRq><BillPaymentCheckAdd><PayeeEntityRef><FullName>Paper Co</FullName></PayeeEntityRef><TxnDate>2025-04-03</TxnDate>
+		<BankAccountRef><FullName>Checking</FullName></BankAccountRef><RefNumber>1001</RefNumber><AppliedToTxnAdd><TxnID>`+bill+`</TxnID><PaymentAmount>150.00</PaymentAmount></AppliedToTxnAdd></BillPaymentCheckAdd></BillPaymentCheckAddRq>`)
+	if err := f.SetClosingDate("2025-03-31"); err != nil {
+		t.Fatal(err)
+	}
+	invID, invSeq := textAt(inv, "TxnID"), textAt(inv, "EditSequence")
+	ro := testSession
+	ro.Access.IsReadOnly = true
+
+	cases := []struct {
+		name    string
+		session Session
+		request string
+		code    string
+		message string // a part of statusMessage
+	}{
+		{"ListDel of a customer an invoice names", testSession, `<ListDelRq><ListDelType>Customer</ListDelType><ListID>` + custID + `</ListID></ListDelRq>`, "3160", "cannot be deleted"},
+		{"TxnDel of a paid bill", testSession, `<TxnDelRq><TxnDelType>Bill</TxnDelType><TxnID>` + bill + `</TxnID></TxnDelRq>`, "3160", "cannot be deleted"},
+		// UNVERIFIED: QUBESYNC-CODES lists no specific code for TxnVoid.
+		{"TxnVoid of a paid bill", testSession, `<TxnVoidRq><TxnVoidType>Bill</TxnVoidType><TxnID>` + bill + `</TxnID></TxnVoidRq>`, "3170", "voided"},
+		{"TxnDel before the closing date", testSession, `<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>` + invID + `</TxnID></TxnDelRq>`, "3161", "closing date"},
+		{"InvoiceMod before the closing date", testSession, `<InvoiceModRq><InvoiceMod><TxnID>` + invID + `</TxnID><EditSequence>` + invSeq + `</EditSequence><Memo>x</Memo></InvoiceMod></InvoiceModRq>`, "3171",
+			"An attempt was made to modify a Invoice with a date that is on or before the closing date of the company"},
+		// UNVERIFIED: a void or an add so dated.
+		{"TxnVoid before the closing date", testSession, `<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>` + invID + `</TxnID></TxnVoidRq>`, "3171", "closing date"},
+		{"InvoiceAdd before the closing date", testSession, invoiceAdd, "3171", "closing date"},
+		{"CustomerAdd of a read-only application", ro, `<CustomerAddRq><CustomerAdd><Name>Nope</Name></CustomerAdd></CustomerAddRq>`, "3263", "read-only"},
+		{"TxnDel of a read-only application", ro, `<TxnDelRq><TxnDelType>Bill</TxnDelType><TxnID>` + bill + `</TxnID></TxnDelRq>`, "3263", "read-only"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rs := runAs(t, f, c.session, `onError="stopOnError"`, c.request).Children[0]
+			code, msg := attrValue(rs, "statusCode"), attrValue(rs, "statusMessage")
+			if code != c.code || attrValue(rs, "statusSeverity") != "Error" || !strings.Contains(msg, c.message) {
+				t.Errorf("status %s %s %q, want %s Error containing %q", code, attrValue(rs, "statusSeverity"), msg, c.code, c.message)
+			}
+			n, _ := strconv.Atoi(code)
+			if st := qbxml.StatusOf(n, msg); !st.Known || st.Retryable {
+				t.Errorf("the platform reads status %s %q as %+v: want a known code, not retried", code, msg, st)
 			}
 		})
 	}

@@ -85,7 +85,7 @@ func (f *File) completeType(ctx context.Context, q querier, t *objType, model *q
 		// A trip has no transaction date: it is dated by its end.
 		o.txnDate = orDefault(textAt(ret, "TripEndDate"), orDefault(textAt(ret, "TripStartDate"), qbDate(f.opt.Now())))
 	}
-	if err := f.checkClosingDate(ctx, q, t, o.txnDate); err != nil {
+	if err := f.checkClosingDate(ctx, q, t, o.txnDate, false); err != nil {
 		return err
 	}
 	if t.AutoRef && textAt(ret, "RefNumber") == "" {
@@ -633,7 +633,7 @@ func (f *File) completePayment(ctx context.Context, q querier, t *objType, model
 			return err
 		}
 		if refunded > 0 && old.entityID != o.entityID {
-			return qbErr(stCannotDelete, "There was an error when modifying a ReceivePayment. The ReceivePayment %q cannot change its CustomerRef: %s of it is refunded.", old.refNumber, formatCents(refunded))
+			return qbErr(stCannotModify, "There was an error when modifying a ReceivePayment. The ReceivePayment %q cannot change its CustomerRef: %s of it is refunded.", old.refNumber, formatCents(refunded))
 		}
 		if sum+refunded > total {
 			return qbErr(stInvalidValue, "The payment total %s is less than the %s applied and the %s of it already refunded.", formatCents(total), formatCents(sum), formatCents(refunded))

@@ -70,7 +70,8 @@ func TestVoidKeepsTheTransactionZeroedAndModified(t *testing.T) {
 }
 
 // Voiding a bill payment gives the bill its open amount back and the
-// vendor its balance; a bill that payments are applied to cannot be voided.
+// vendor its balance; a bill that payments are applied to cannot be voided
+// (3170, unverified: TestRefusedChangesAnswerQuickBooksStatus).
 func TestVoidingABillPaymentReopensTheBill(t *testing.T) {
 	f, _ := newTestFile(t)
 	ok(t, f, `<VendorAddRq><VendorAdd><Name>Paper Co</Name></VendorAdd></VendorAddRq>`)

@@ -51,7 +51,7 @@ func (f *File) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 func checkWrite(rq *request) error {
 	if rq.sess.Access.IsReadOnly {
-		return qbErr(stNoPermission, "Insufficient permission level to perform this action. The application %q has read-only access to this company file.", rq.sess.AppName)
+		return qbErr(stReadOnly, "The application %q has read-only access to this company file and cannot change it.", rq.sess.AppName)
 	}
 	if !rq.sess.Access.IsPersonalDataAccessAllowed && containsPersonal(rq.el) {
 		return qbErr(stNoPersonalData, "The integrated application has no permission to access personal data.")
@@ -222,7 +222,7 @@ func (f *File) mod(ctx context.Context, rq *request, rs *response, t *objType) e
 		if es := textAt(src, "EditSequence"); es != old.editSeq {
 			return qbErr(stStaleEdit, "The provided edit sequence %q is out-of-date.", es)
 		}
-		if err := f.checkClosingDate(ctx, tx, t, old.txnDate); err != nil {
+		if err := f.checkClosingDate(ctx, tx, t, old.txnDate, false); err != nil {
 			return err
 		}
 		ret, err = f.modObject(ctx, tx, t, old, src)
@@ -499,7 +499,7 @@ func (f *File) del(ctx context.Context, rq *request, rs *response) error {
 		if err != nil {
 			return err
 		}
-		if err := f.checkClosingDate(ctx, tx, t, o.txnDate); err != nil {
+		if err := f.checkClosingDate(ctx, tx, t, o.txnDate, true); err != nil {
 			return err
 		}
 		if isList {
@@ -545,8 +545,10 @@ func (f *File) del(ctx context.Context, rq *request, rs *response) error {
 	return nil
 }
 
-// checkUnused refuses to delete a list element that is still referenced
-// (status 3170), as QuickBooks does.
+// checkUnused refuses to delete a list element that is still referenced,
+// as QuickBooks does, with status 3160: QuBe Sync's list of the codes a
+// ListDel answers names 3160 "cannot_delete" (3170 is "cannot_modify").
+// The message is the simulator's own: no captured answer quotes QuickBooks'.
 func (f *File) checkUnused(ctx context.Context, q querier, o *object) error {
 	var n int
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE parent_id = ? OR entity_id = ? OR account_id = ?`, o.id, o.id, o.id).Scan(&n); err != nil {
@@ -574,8 +576,8 @@ func (f *File) checkUnused(ctx context.Context, q querier, o *object) error {
 // other objects is undone: the customer's or vendor's balance, and the
 // invoices and bills a voided bill payment paid. A paid invoice's
 // payments keep their money as unused payment (unapplyPayments); a bill
-// or journal entry that payments are applied to cannot be voided (3170),
-// as it cannot be deleted.
+// or journal entry that payments are applied to cannot be voided, as it
+// cannot be deleted (voidRefusal).
 func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 	if err := checkWrite(rq); err != nil {
 		return err
@@ -595,7 +597,7 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 		if err != nil {
 			return err
 		}
-		if err := f.checkClosingDate(ctx, tx, t, o.txnDate); err != nil {
+		if err := f.checkClosingDate(ctx, tx, t, o.txnDate, false); err != nil {
 			return err
 		}
 		ret, err := parseNode(o.ret)
@@ -615,7 +617,7 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 			setOrdered(ret, model, "Memo", memo)
 		}
 		if err := f.revertEffects(ctx, tx, t, o, true); err != nil {
-			return err
+			return voidRefusal(err)
 		}
 		o.touch(ret, model, f.opt.Now())
 		o.effect = 0
@@ -642,6 +644,21 @@ func (f *File) void(ctx context.Context, rq *request, rs *response) error {
 	return nil
 }
 
+// voidRefusal is the answer to a TxnVoid of a transaction that others
+// depend on (a paid bill, an applied credit, a deposited or refunded
+// payment): the refusal its TxnDel gets (3160, cannot delete) becomes 3170,
+// the code of a change QuickBooks refuses. That QuickBooks answers 3170 is
+// unverified: QuBe Sync lists no specific codes for TxnVoid, and Intuit's
+// TxnVoid reference says only that voiding a transaction linked to one in
+// use is an error.
+func voidRefusal(err error) error {
+	var qe *qbError
+	if errors.As(err, &qe) && qe.st.Code == stCannotDelete {
+		return &qbError{status{Code: stCannotModify, Severity: qe.st.Severity, Message: qe.st.Message}}
+	}
+	return err
+}
+
 // voidTree zeroes every amount and quantity of a voided transaction.
 func voidTree(e *qbxml.Node) {
 	for _, k := range e.Children {
@@ -665,14 +682,21 @@ func voidTree(e *qbxml.Node) {
 }
 
 // checkClosingDate refuses changes to transactions dated on or before the
-// company's closing date (status 3171).
-func (f *File) checkClosingDate(ctx context.Context, q querier, t *objType, txnDate string) error {
+// company's closing date. QuBe Sync's lists of the codes each request
+// answers name 3171 "closing_date_modify" for the Mods and 3161
+// "closing_date_delete" for TxnDel; the Mod's message follows the 3171
+// answer ayssoftware's KB quotes. An Add or a TxnVoid so dated answers
+// 3171 too (unverified: no source names their code).
+func (f *File) checkClosingDate(ctx context.Context, q querier, t *objType, txnDate string, deleting bool) error {
 	if t.Kind != kindTxn || txnDate == "" {
 		return nil
 	}
 	cd, err := getMetaTx(ctx, q, "closing.date")
 	if err != nil || cd == "" {
 		return err
+	}
+	if txnDate <= cd && deleting {
+		return qbErr(stClosedDelete, "The %s dated %s cannot be deleted: it is on or before the closing date of the company (%s). A QuickBooks administrator must move the closing date or enter its password first.", t.Name, txnDate, cd)
 	}
 	if txnDate <= cd {
 		return qbErr(stClosingDate, "An attempt was made to modify a %s with a date that is on or before the closing date of the company (%s). If you are sure you want to do this, enter the closing date password in QuickBooks first.", t.Name, cd)
