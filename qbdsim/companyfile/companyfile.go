@@ -148,6 +148,18 @@ type File struct {
 	// the next one.
 	writes   uint64
 	balances *derivedBalances
+	// derivations counts the times the account balances were derived
+	// from every posting since the file was opened, rather than read or
+	// moved by a write (tests tell the two apart by it).
+	derivations int
+	// changed collects, during a write (writeTx), the objects it changed
+	// with their Rets before it (flushRefs), from which the write moves
+	// the account balances the file keeps (moveBalances); nil outside
+	// writes.
+	changed map[int64][]byte
+	// chartRets are the Rets loadChart read last, parsed, by seq: each
+	// write reads the chart again and parses only what changed.
+	chartRets map[int64]parsedRet
 	// warning is the status (severity Warn) that the write being handled
 	// answers with its data, as QuickBooks warns of a link to a closed
 	// order (linkOrders); handle clears it before each request.

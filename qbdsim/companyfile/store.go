@@ -295,9 +295,18 @@ func (f *File) upgrade(ctx context.Context) error {
 		}
 	}
 	// An earlier simulator that knows nothing of refs may have written
-	// the file since: the triggers listed what it wrote.
-	if err := flushRefs(ctx, tx); err != nil {
+	// the file since: the triggers listed what it wrote. It did not
+	// delete the account balances the file keeps, if it knew nothing of
+	// them either, and so they are deleted here (as is what the upgrade
+	// itself changed).
+	changed := map[int64][]byte{}
+	if err := flushRefs(ctx, tx, changed); err != nil {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+	}
+	if len(changed) > 0 {
+		if err := forgetBalances(ctx, tx); err != nil {
+			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+		}
 	}
 	return tx.Commit()
 }
