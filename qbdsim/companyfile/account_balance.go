@@ -277,7 +277,12 @@ func (f *File) accountBalances(ctx context.Context) (map[string]accountBalance, 
 // deletes the balances instead, for the next reader to derive.
 func (f *File) moveBalances(ctx context.Context, q querier, changed map[int64][]byte) error {
 	if len(changed) == 0 {
-		return nil // no object changed: nothing posts otherwise
+		// No object changed: nothing posts otherwise, and the chart
+		// holds.
+		if c := f.chart; c != nil && c.writes == f.writes {
+			c.writes++
+		}
+		return nil
 	}
 	fy := fiscalYearStart(qbDate(f.opt.Now()))
 	kept, ok, err := readBalances(ctx, q)
@@ -287,14 +292,23 @@ func (f *File) moveBalances(ctx context.Context, q querier, changed map[int64][]
 	if !ok || kept.Posted == nil || kept.FY != fy {
 		return forgetBalances(ctx, q)
 	}
-	chart, err := f.loadChart(ctx, q)
+	seqs := make([]int64, 0, len(changed))
+	for seq := range changed {
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	now, err := f.objectsBySeq(ctx, q, seqs)
+	if err != nil {
+		return err
+	}
+	chart, err := f.loadChart(ctx, q, changed, now)
 	if err != nil {
 		return err
 	}
 	if !slices.Equal(chart.defaults(), kept.Defaults) {
 		return forgetBalances(ctx, q)
 	}
-	moved, ok, err := f.movedPostings(ctx, q, chart, fy, changed)
+	moved, ok, err := f.movedPostings(ctx, q, chart, fy, seqs, changed, now)
 	if err != nil {
 		return err
 	}
@@ -310,60 +324,91 @@ func (f *File) moveBalances(ctx context.Context, q querier, changed map[int64][]
 	return err
 }
 
-// loadChart reads, in q's transaction, what account balances need
-// besides the transactions' postings: the accounts, the accounts postings
-// go to by default, and the opening balances of accounts, customers and
-// vendors, posted as loadLedger posts them.
-func (f *File) loadChart(ctx context.Context, q querier) (*ledger, error) {
-	l := newLedger(f.opt.Now().Location())
-	// Two queries: SQLite answers either from the type index, and the
-	// two in one (OR) at half the speed.
-	objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE type = 'Account' ORDER BY seq`)
-	if err != nil {
-		return nil, err
-	}
-	names, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE type IN ('Customer', 'Vendor') AND effect <> 0 ORDER BY seq`)
-	if err != nil {
-		return nil, err
-	}
-	objs = append(objs, names...)
-	type opening struct {
-		o   *object
-		ret *qbxml.Node
-	}
-	var openings []opening
-	parsed := make(map[int64]parsedRet, len(objs))
-	for _, o := range objs {
-		p, ok := f.chartRets[o.seq]
-		if !ok || !bytes.Equal(p.raw, o.ret) {
+// chart is what account balances need besides the transactions'
+// postings, as of the file's writes-th write: its accounts, and its
+// customers and vendors with opening balances, parsed, by seq. Each
+// write brings it up to date with the objects it changed rather than
+// reading every account again (a millisecond of every write on the
+// large file).
+type chart struct {
+	writes  uint64
+	objects map[int64]chartObject
+}
+
+// chartObject is an object of the chart and its Ret, parsed; its readers
+// do not change either.
+type chartObject struct {
+	o   *object
+	ret *qbxml.Node
+}
+
+// inChart says whether o belongs to the chart.
+func inChart(o *object) bool {
+	return o.typ == "Account" || (o.typ == "Customer" || o.typ == "Vendor") && o.effect != 0
+}
+
+// loadChart returns, in q's transaction, the ledger of what account
+// balances need besides the transactions' postings: the accounts, the
+// accounts postings go to by default, and the opening balances of
+// accounts, customers and vendors, posted as loadLedger posts them. The
+// chart the file holds is brought up to date with the objects the write
+// changed (changed, with now as they are), or read again when it is not
+// the file's last write's.
+func (f *File) loadChart(ctx context.Context, q querier, changed map[int64][]byte, now map[int64]*object) (*ledger, error) {
+	c := f.chart
+	f.chart = nil // until this write's is complete
+	if c == nil || c.writes != f.writes {
+		// Two queries: SQLite answers either from the type index, and
+		// the two in one (OR) at half the speed.
+		objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE type = 'Account'`)
+		if err != nil {
+			return nil, err
+		}
+		names, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE type IN ('Customer', 'Vendor') AND effect <> 0`)
+		if err != nil {
+			return nil, err
+		}
+		c = &chart{objects: make(map[int64]chartObject, len(objs)+len(names))}
+		for _, o := range append(objs, names...) {
 			ret, err := parseNode(o.ret)
 			if err != nil {
 				return nil, fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
 			}
-			p = parsedRet{raw: o.ret, node: ret}
+			c.objects[o.seq] = chartObject{o, ret}
 		}
-		parsed[o.seq] = p
-		if l.addList(f.reg().byName[o.typ], o, p.node) {
-			openings = append(openings, opening{o, p.node})
+	} else {
+		for seq := range changed {
+			o := now[seq]
+			if o == nil || !inChart(o) {
+				delete(c.objects, seq)
+				continue
+			}
+			ret, err := parseNode(o.ret)
+			if err != nil {
+				return nil, fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+			}
+			c.objects[seq] = chartObject{o, ret}
 		}
 	}
-	f.chartRets = parsed
+	l := newLedger(f.opt.Now().Location())
+	var openings []chartObject
+	for _, co := range c.objects {
+		if l.addList(f.reg().byName[co.o.typ], co.o, co.ret) {
+			openings = append(openings, co)
+		}
+	}
 	l.findSpecialAccounts(ctx, q)
 	for _, p := range openings {
 		l.postOpening(p.o, p.ret)
 	}
+	// Up to date once the write commits (writeTx drops it otherwise).
+	c.writes = f.writes + 1
+	f.chart = c
 	return l, nil
 }
 
-// parsedRet is a stored Ret and the node it parses to, which its
-// readers do not change.
-type parsedRet struct {
-	raw  []byte
-	node *qbxml.Node
-}
-
 // movedPostings returns what the changes of a write (changed, as
-// moveBalances has them) move in the transactions' postings: each
+// moveBalances has them, with the objects now, seqs in order) move in the transactions' postings: each
 // transaction it changed posts as it is now rather than as it was, both
 // derived with the ledger l (loadChart) and the items they name. It
 // returns false when the write may also have changed what other
@@ -375,16 +420,8 @@ type parsedRet struct {
 // one, as rewriteRefs and the refs table rely on): a change of names
 // alone, as a rename writes into the records that name the element,
 // moves nothing.
-func (f *File) movedPostings(ctx context.Context, q querier, l *ledger, fy string, changed map[int64][]byte) (postedSums, bool, error) {
-	seqs := make([]int64, 0, len(changed))
-	for seq := range changed {
-		seqs = append(seqs, seq)
-	}
-	slices.Sort(seqs)
-	now, err := f.objectsBySeq(ctx, q, seqs)
-	if err != nil {
-		return nil, false, err
-	}
+func (f *File) movedPostings(ctx context.Context, q querier, l *ledger, fy string, seqs []int64, changed map[int64][]byte, now map[int64]*object) (postedSums, bool, error) {
+	var err error
 	type version struct {
 		o    *object
 		ret  *qbxml.Node

@@ -475,7 +475,8 @@ func TestACompanyFileWrittenByAnEarlierSimulatorAnswersTheBalancesOfWhatItHolds(
 	if f.derivations != 0 {
 		t.Errorf("the balances an earlier simulator kept were derived again, want them read")
 	}
-	customer := textAt(kid(ok(t, f, `<CustomerQueryRq><MaxReturned>1</MaxReturned></CustomerQueryRq>`), "CustomerRet"), "ListID")
+	customers := kids(ok(t, f, `<CustomerQueryRq><MaxReturned>2</MaxReturned></CustomerQueryRq>`), "CustomerRet")
+	customer, other := textAt(customers[0], "ListID"), textAt(customers[1], "ListID")
 	invoice := `<InvoiceAddRq><InvoiceAdd><CustomerRef><ListID>` + customer + `</ListID></CustomerRef><TxnDate>2025-03-02</TxnDate>
 		<InvoiceLineAdd><Desc>Dock work</Desc><Amount>55.00</Amount></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`
 	inv := textAt(kid(ok(t, f, invoice), "InvoiceRet"), "TxnID")
@@ -488,6 +489,17 @@ func TestACompanyFileWrittenByAnEarlierSimulatorAnswersTheBalancesOfWhatItHolds(
 	wantKeptBalancesDerived(t, f, "the second write")
 	if f.derivations != 1 {
 		t.Errorf("%d derivations after the second write, want still 1", f.derivations)
+	}
+	// An opening balance moved behind the processor's back, its Ret
+	// unchanged: the next write (for another customer) moves the
+	// balances by it too.
+	if _, err := f.db.Exec(`UPDATE objects SET effect = effect + 1000 WHERE id = ?`, other); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, f, invoice)
+	wantKeptBalancesDerived(t, f, "a write after an opening balance moved alone")
+	if f.derivations != 1 {
+		t.Errorf("%d derivations after the third write, want still 1", f.derivations)
 	}
 
 	// Written behind the processor's back: the first invoice is for
@@ -503,8 +515,8 @@ func TestACompanyFileWrittenByAnEarlierSimulatorAnswersTheBalancesOfWhatItHolds(
 	f = reopen(t, f)
 	accountBalances(t, f)
 	wantKeptBalancesDerived(t, f, "opened after a write behind the processor's back")
-	if got := accountBalances(t, f)["Accounts Receivable"][0]; mustCents(got) != mustCents(before["Accounts Receivable"][0])+2*5500+2000 {
-		t.Errorf("Accounts Receivable %s, want %s and two invoices of 55.00, one raised to 75.00", got, before["Accounts Receivable"][0])
+	if got := accountBalances(t, f)["Accounts Receivable"][0]; mustCents(got) != mustCents(before["Accounts Receivable"][0])+3*5500+2000+1000 {
+		t.Errorf("Accounts Receivable %s, want %s, three invoices of 55.00, one raised to 75.00, and 10.00 more opening balance", got, before["Accounts Receivable"][0])
 	}
 }
 

@@ -157,9 +157,9 @@ type File struct {
 	// the account balances the file keeps (moveBalances); nil outside
 	// writes.
 	changed map[int64][]byte
-	// chartRets are the Rets loadChart read last, parsed, by seq: each
-	// write reads the chart again and parses only what changed.
-	chartRets map[int64]parsedRet
+	// chart is what the balances need besides the transactions'
+	// postings, kept up to date by each write (loadChart).
+	chart *chart
 	// warning is the status (severity Warn) that the write being handled
 	// answers with its data, as QuickBooks warns of a link to a closed
 	// order (linkOrders); handle clears it before each request.

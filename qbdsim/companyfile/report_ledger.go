@@ -290,8 +290,12 @@ func (l *ledger) findSpecialAccounts(ctx context.Context, q querier) {
 		}
 		return v
 	}
+	var sorted []*ledgerAccount // sorted once, again after a virtual account is added
 	byType := func(typ string) string {
-		for _, a := range l.sortedAccounts() {
+		if sorted == nil {
+			sorted = l.sortedAccounts()
+		}
+		for _, a := range sorted {
 			if a.typ == typ {
 				return a.id
 			}
@@ -308,6 +312,7 @@ func (l *ledger) findSpecialAccounts(ctx context.Context, q querier) {
 		if _, ok := l.accounts[id]; !ok {
 			l.accounts[id] = &ledgerAccount{id: id, name: name, fullName: name, typ: typ}
 			l.names[id] = name
+			sorted = nil
 		}
 		return id
 	}

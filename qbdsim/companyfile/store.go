@@ -84,6 +84,13 @@ END;
 CREATE TRIGGER IF NOT EXISTS objects_refs_delete AFTER DELETE ON objects BEGIN
   INSERT OR IGNORE INTO refs_stale(seq, indexed) VALUES (OLD.seq, OLD.ret);
 END;
+-- An opening balance that moves without the Ret (a merge adds the merged
+-- name's to the other's) lists the object too: the account balances a
+-- write moves read the changed objects from refs_stale (moveBalances).
+CREATE TRIGGER IF NOT EXISTS objects_refs_effect AFTER UPDATE OF effect ON objects
+  WHEN NEW.effect IS NOT OLD.effect AND NEW.type IN ('Account', 'Customer', 'Vendor') BEGIN
+  INSERT OR IGNORE INTO refs_stale(seq, indexed) VALUES (NEW.seq, OLD.ret);
+END;
 CREATE TABLE IF NOT EXISTS deleted (
   seq        INTEGER PRIMARY KEY,
   type       TEXT NOT NULL,

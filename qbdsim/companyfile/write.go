@@ -19,7 +19,13 @@ import (
 func (f *File) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	saved := f.ids
 	f.changed = map[int64][]byte{}
-	defer func() { f.changed = nil }()
+	committed := false
+	defer func() {
+		f.changed = nil
+		if !committed {
+			f.chart = nil // it may hold what was rolled back
+		}
+	}()
 	tx, err := f.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("companyfile: begin: %w", err)
@@ -48,6 +54,7 @@ func (f *File) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		f.ids = saved
 		return fmt.Errorf("companyfile: commit: %w", err)
 	}
+	committed = true
 	f.writes++
 	return nil
 }
