@@ -189,6 +189,8 @@ type storedBalances struct {
 	Accounts map[string][2]int64 `json:"accounts"`
 	Posted   map[string][2]int64 `json:"posted"`
 	Defaults []string            `json:"defaults"`
+	// raw is the JSON read (readBalances).
+	raw string
 }
 
 // readBalances returns the balances the file keeps, and false when it
@@ -202,14 +204,17 @@ func readBalances(ctx context.Context, q querier) (storedBalances, bool, error) 
 	if err := json.Unmarshal([]byte(v), &sb); err != nil {
 		return sb, false, nil
 	}
+	sb.raw = v
 	return sb, true, nil
 }
 
 // keepBalances keeps in the file, in q's transaction, the account
 // balances of the ledger l (whose accrual postings are the opening
 // balances, with or without the transactions') given the transactions'
-// postings, and returns them.
-func keepBalances(ctx context.Context, q querier, l *ledger, fy string, txns postedSums) (map[string]accountBalance, error) {
+// postings, and returns them. It writes nothing when the file keeps them
+// already (was, as readBalances read them): a write that moves no
+// balance (a customer's phone) then writes no more than before.
+func keepBalances(ctx context.Context, q querier, l *ledger, fy string, txns postedSums, was string) (map[string]accountBalance, error) {
 	accounts := l.balances(txns, l.postedSums(fy, true))
 	sb := storedBalances{FY: fy, Accounts: make(map[string][2]int64, len(accounts)), Posted: txns, Defaults: l.defaults()}
 	for id, b := range accounts {
@@ -218,6 +223,9 @@ func keepBalances(ctx context.Context, q querier, l *ledger, fy string, txns pos
 	data, err := json.Marshal(sb)
 	if err != nil {
 		return nil, err
+	}
+	if string(data) == was {
+		return accounts, nil
 	}
 	if err := putMetaTx(ctx, q, balancesKey, string(data)); err != nil {
 		return nil, fmt.Errorf("companyfile: keep account balances: %w", err)
@@ -259,7 +267,7 @@ func (f *File) accountBalances(ctx context.Context) (map[string]accountBalance, 
 	if err != nil {
 		return nil, err
 	}
-	accounts, err := keepBalances(ctx, f.db, l, fy, l.postedSums(fy, false))
+	accounts, err := keepBalances(ctx, f.db, l, fy, l.postedSums(fy, false), "")
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +328,7 @@ func (f *File) moveBalances(ctx context.Context, q querier, changed map[int64][]
 		v := posted[id]
 		posted[id] = [2]int64{v[0] + m[0], v[1] + m[1]}
 	}
-	_, err = keepBalances(ctx, q, chart, fy, posted)
+	_, err = keepBalances(ctx, q, chart, fy, posted, kept.raw)
 	return err
 }
 
@@ -333,6 +341,12 @@ func (f *File) moveBalances(ctx context.Context, q querier, changed map[int64][]
 type chart struct {
 	writes  uint64
 	objects map[int64]chartObject
+	// meta holds the accounts the file names for A/R, A/P and
+	// Undeposited Funds (seed.go), which the ledger's defaults follow.
+	meta [3]string
+	// ledger is the ledger loadChart made of objects and meta, until
+	// one of them changes.
+	ledger *ledger
 }
 
 // chartObject is an object of the chart and its Ret, parsed; its readers
@@ -357,7 +371,15 @@ func inChart(o *object) bool {
 func (f *File) loadChart(ctx context.Context, q querier, changed map[int64][]byte, now map[int64]*object) (*ledger, error) {
 	c := f.chart
 	f.chart = nil // until this write's is complete
-	if c == nil || c.writes != f.writes {
+	var meta [3]string
+	for i, key := range []string{"account.ar", "account.ap", "account.undeposited"} {
+		v, err := getMetaTx(ctx, q, key)
+		if err != nil {
+			return nil, err
+		}
+		meta[i] = v
+	}
+	if c == nil || c.writes != f.writes || c.meta != meta {
 		// Two queries: SQLite answers either from the type index, and
 		// the two in one (OR) at half the speed.
 		objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE type = 'Account'`)
@@ -379,6 +401,9 @@ func (f *File) loadChart(ctx context.Context, q querier, changed map[int64][]byt
 	} else {
 		for seq := range changed {
 			o := now[seq]
+			if _, was := c.objects[seq]; was || o != nil && inChart(o) {
+				c.ledger = nil
+			}
 			if o == nil || !inChart(o) {
 				delete(c.objects, seq)
 				continue
@@ -389,6 +414,14 @@ func (f *File) loadChart(ctx context.Context, q querier, changed map[int64][]byt
 			}
 			c.objects[seq] = chartObject{o, ret}
 		}
+	}
+	c.meta = meta
+	// Up to date once the write commits (writeTx drops it otherwise).
+	c.writes = f.writes + 1
+	f.chart = c
+	if l := c.ledger; l != nil {
+		l.items = map[string]*ledgerItem{} // what the last write's transactions named
+		return l, nil
 	}
 	l := newLedger(f.opt.Now().Location())
 	var openings []chartObject
@@ -401,15 +434,14 @@ func (f *File) loadChart(ctx context.Context, q querier, changed map[int64][]byt
 	for _, p := range openings {
 		l.postOpening(p.o, p.ret)
 	}
-	// Up to date once the write commits (writeTx drops it otherwise).
-	c.writes = f.writes + 1
-	f.chart = c
+	c.ledger = l
 	return l, nil
 }
 
 // movedPostings returns what the changes of a write (changed, as
-// moveBalances has them, with the objects now, seqs in order) move in the transactions' postings: each
-// transaction it changed posts as it is now rather than as it was, both
+// moveBalances has them, with the objects now, seqs in order) move in
+// the transactions' postings: each transaction it changed posts as it
+// is now rather than as it was, both
 // derived with the ledger l (loadChart) and the items they name. It
 // returns false when the write may also have changed what other
 // transactions post: it deleted an account or an item, changed what an

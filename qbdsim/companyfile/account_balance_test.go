@@ -372,8 +372,12 @@ func TestKeptAccountBalancesEqualThoseDerivedFromEveryPostingAfterEachWrite(t *t
 
 	// Items: what they post to and at what cost changes what every
 	// transaction naming them posts.
+	serviceInvoice := `<InvoiceAddRq><InvoiceAdd><CustomerRef><ListID>` + customer + `</ListID></CustomerRef><TxnDate>2025-03-07</TxnDate>
+		<InvoiceLineAdd><ItemRef><ListID>` + service + `</ListID></ItemRef><Quantity>1</Quantity><Rate>65</Rate></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>`
+	step("InvoiceAdd of the service", true, serviceInvoice)
 	step("ItemServiceMod income account", false, `<ItemServiceModRq><ItemServiceMod><ListID>`+service+`</ListID><EditSequence>`+es("ItemService", service)+`</EditSequence>
 		<SalesOrPurchaseMod><AccountRef><FullName>Product Sales</FullName></AccountRef></SalesOrPurchaseMod></ItemServiceMod></ItemServiceModRq>`)
+	step("InvoiceAdd of the service after", true, serviceInvoice)
 	bolt := textAt(kid(step("ItemInventoryAdd", true, `<ItemInventoryAddRq><ItemInventoryAdd><Name>Bolt</Name><IncomeAccountRef><FullName>Product Sales</FullName></IncomeAccountRef><PurchaseCost>1.25</PurchaseCost>
 		<COGSAccountRef><FullName>Cost of Goods Sold</FullName></COGSAccountRef><AssetAccountRef><FullName>Inventory Asset</FullName></AssetAccountRef></ItemInventoryAdd></ItemInventoryAddRq>`), "ItemInventoryRet"), "ListID")
 	step("BillAdd of stock at another cost", false, `<BillAddRq><BillAdd><VendorRef><ListID>`+vendor+`</ListID></VendorRef><TxnDate>2025-03-05</TxnDate>
