@@ -1,9 +1,12 @@
 package companyfile
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/qbconnect/qbconnect/qbxml"
 )
@@ -11,11 +14,16 @@ import (
 // An account's Balance and TotalBalance in AccountRet are what the ledger
 // the reports derive (report_ledger.go) gives at the time they are asked
 // for, so that they move with every posting and never disagree with the
-// balance sheet or the trial balance. They are derived when asked for,
-// like the reports, and kept only until the next write, rather than moved
-// by each write: a transaction posts to accounts it does not name (an
-// item's income account, Undeposited Funds, Sales Tax Payable), and what
-// it posts where changes when the items it names change.
+// balance sheet or the trial balance. The file keeps them (balancesKey):
+// derived from every posting when it keeps none, then moved by each
+// write in its own transaction (moveBalances) by what the transactions it
+// wrote post now less what they posted before, with the chart, the
+// opening balances and the accounts posted to by default read again. A
+// transaction posts to accounts it does not name (an item's income
+// account, Undeposited Funds, Sales Tax Payable), and what it posts where
+// changes when the items it names change: a write that changes those
+// (an item's accounts or cost, another default account) deletes the
+// balances instead, for the next reader to derive.
 //
 // What QuickBooks returns, and where that comes from (the scenario tests
 // in account_balance_test.go cite the sources):
@@ -62,17 +70,46 @@ const maxAccountDepth = 8
 // accountBalances returns the Balance and TotalBalance of every account of
 // the ledger on the day today (YYYY-MM-DD), by ListID.
 func (l *ledger) accountBalances(today string) map[string]accountBalance {
-	fy := fiscalYearStart(today)
-	posted := map[string]int64{} // debits positive
-	for _, p := range l.accrual {
-		a := l.accounts[p.account]
-		if a == nil {
-			continue
-		}
-		if isBalanceSheet(a.typ) || p.date >= fy {
-			posted[a.id] += p.amount
+	all := postedSums{}
+	all.add(l.accrual, fiscalYearStart(today), 1)
+	return l.balances(all)
+}
+
+// postedSums add up postings by account ListID, in cents, debits
+// positive: [0] is what was posted before the first day of the fiscal
+// year, [1] what was posted since.
+type postedSums map[string][2]int64
+
+// add adds sign times each posting to s.
+func (s postedSums) add(ps []posting, fy string, sign int64) {
+	for _, p := range ps {
+		v := s[p.account]
+		if p.date >= fy {
+			v[1] += sign * p.amount
 		} else {
-			posted[l.retained] += p.amount
+			v[0] += sign * p.amount
+		}
+		s[p.account] = v
+	}
+}
+
+// balances returns the Balance and TotalBalance of every account of the
+// ledger, by ListID, from the postings sums add up. Postings to an
+// account the ledger lacks count nowhere.
+func (l *ledger) balances(sums ...postedSums) map[string]accountBalance {
+	posted := map[string]int64{} // debits positive
+	for _, s := range sums {
+		for id, v := range s {
+			a := l.accounts[id]
+			if a == nil {
+				continue
+			}
+			if isBalanceSheet(a.typ) {
+				posted[id] += v[0] + v[1]
+			} else {
+				posted[id] += v[1]
+				posted[l.retained] += v[0]
+			}
 		}
 	}
 	natural := func(a *ledgerAccount, amount int64) int64 {
@@ -103,6 +140,28 @@ func (l *ledger) accountBalances(today string) map[string]accountBalance {
 	return out
 }
 
+// isOpening says whether p posts an opening balance of an account, a
+// customer or a vendor (postOpening) rather than a transaction.
+func isOpening(p posting) bool { return p.txnType == "OpeningBalance" }
+
+// postedSums adds up the postings of the ledger that are (opening) or
+// are not (!opening) opening balances.
+func (l *ledger) postedSums(fy string, opening bool) postedSums {
+	out := postedSums{}
+	for _, p := range l.accrual {
+		if isOpening(p) == opening {
+			out.add([]posting{p}, fy, 1)
+		}
+	}
+	return out
+}
+
+// defaults lists the accounts the ledger posts to by default
+// (findSpecialAccounts).
+func (l *ledger) defaults() []string {
+	return []string{l.ar, l.ap, l.undeposited, l.salesTax, l.openingEquity, l.retained, l.income, l.expense}
+}
+
 // derivedBalances are the account balances derived after the file's
 // writes-th write, in the fiscal year starting fy.
 type derivedBalances struct {
@@ -111,29 +170,79 @@ type derivedBalances struct {
 	accounts map[string]accountBalance
 }
 
-// balancesKey is the meta key under which the file keeps the account
-// balances last derived (storedBalances), until a write deletes them. Its
-// version changes with the derivation, so that a file never answers
-// balances an earlier simulator derived otherwise.
+// balancesKey is the meta key under which the file keeps its account
+// balances (storedBalances). Its version changes with the derivation, so
+// that a file never answers balances an earlier simulator derived
+// otherwise.
 const balancesKey = "ledger.accountBalances.v1"
 
-// storedBalances is how the file keeps derived balances: the fiscal
+// storedBalances is how the file keeps its account balances: the fiscal
 // year's first day, and each account's Balance and TotalBalance in
-// cents, by ListID.
+// cents, by ListID. Posted and Defaults let a write move the balances
+// (moveBalances): the postings of the transactions, by account
+// (postedSums), without the opening balances, and the accounts they were
+// derived to post to by default (ledger.defaults). A simulator before
+// them neither reads nor writes them, and deletes the whole key when it
+// writes: a file with Posted has had no write that did not move them.
 type storedBalances struct {
 	FY       string              `json:"fy"`
 	Accounts map[string][2]int64 `json:"accounts"`
+	Posted   map[string][2]int64 `json:"posted"`
+	Defaults []string            `json:"defaults"`
+	// raw is the JSON read (readBalances).
+	raw string
+}
+
+// readBalances returns the balances the file keeps, and false when it
+// keeps none (or none it can read, which are derived again).
+func readBalances(ctx context.Context, q querier) (storedBalances, bool, error) {
+	var sb storedBalances
+	v, err := getMetaTx(ctx, q, balancesKey)
+	if err != nil || v == "" {
+		return sb, false, err
+	}
+	if err := json.Unmarshal([]byte(v), &sb); err != nil {
+		return sb, false, nil
+	}
+	sb.raw = v
+	return sb, true, nil
+}
+
+// keepBalances keeps in the file, in q's transaction, the account
+// balances of the ledger l (whose accrual postings are the opening
+// balances, with or without the transactions') given the transactions'
+// postings, and returns them. It writes nothing when the file keeps them
+// already (was, as readBalances read them): a write that moves no
+// balance (a customer's phone) then writes no more than before.
+func keepBalances(ctx context.Context, q querier, l *ledger, fy string, txns postedSums, was string) (map[string]accountBalance, error) {
+	accounts := l.balances(txns, l.postedSums(fy, true))
+	sb := storedBalances{FY: fy, Accounts: make(map[string][2]int64, len(accounts)), Posted: txns, Defaults: l.defaults()}
+	for id, b := range accounts {
+		sb.Accounts[id] = [2]int64{b.balance, b.total}
+	}
+	data, err := json.Marshal(sb)
+	if err != nil {
+		return nil, err
+	}
+	if string(data) == was {
+		return accounts, nil
+	}
+	if err := putMetaTx(ctx, q, balancesKey, string(data)); err != nil {
+		return nil, fmt.Errorf("companyfile: keep account balances: %w", err)
+	}
+	return accounts, nil
 }
 
 // accountBalances returns every account's Balance and TotalBalance now.
 // Deriving the ledger parses every transaction (a third of a second for
 // a file of 3000, five seconds for one of 100,000; BenchmarkAccountQuery),
-// where QuickBooks keeps its balances as it posts. So the balances are
-// derived once after each write and kept, in memory and in the file
-// (balancesKey, deleted in every write's transaction: forgetBalances),
-// until the next write or the next fiscal year: a sync reads the
-// accounts several times between two writes, and a company file opened
-// again, or copied as the benchmarks copy theirs, answers at once.
+// where QuickBooks keeps its balances as it posts. So the file keeps
+// them, in memory and in the file (balancesKey): derived once when it
+// keeps none, then moved by each write in its transaction (moveBalances),
+// until a write that moves what other transactions post, or the next
+// fiscal year: a sync reads the accounts several times between two
+// writes, and a company file opened again, or copied as the benchmarks
+// copy theirs, answers at once.
 func (f *File) accountBalances(ctx context.Context) (map[string]accountBalance, error) {
 	today := qbDate(f.opt.Now())
 	fy := fiscalYearStart(today)
@@ -144,39 +253,368 @@ func (f *File) accountBalances(ctx context.Context) (map[string]accountBalance, 
 		f.balances = &derivedBalances{writes: f.writes, fy: fy, accounts: accounts}
 		return accounts
 	}
-	if v, err := getMetaTx(ctx, f.db, balancesKey); err != nil {
+	if sb, ok, err := readBalances(ctx, f.db); err != nil {
 		return nil, err
-	} else if v != "" {
-		var sb storedBalances
-		if err := json.Unmarshal([]byte(v), &sb); err == nil && sb.FY == fy {
-			accounts := make(map[string]accountBalance, len(sb.Accounts))
-			for id, b := range sb.Accounts {
-				accounts[id] = accountBalance{balance: b[0], total: b[1]}
-			}
-			return keep(accounts), nil
+	} else if ok && sb.FY == fy {
+		accounts := make(map[string]accountBalance, len(sb.Accounts))
+		for id, b := range sb.Accounts {
+			accounts[id] = accountBalance{balance: b[0], total: b[1]}
 		}
+		return keep(accounts), nil
 	}
+	f.derivations++
 	l, err := f.loadLedger(ctx)
 	if err != nil {
 		return nil, err
 	}
-	accounts := l.accountBalances(today)
-	sb := storedBalances{FY: fy, Accounts: make(map[string][2]int64, len(accounts))}
-	for id, b := range accounts {
-		sb.Accounts[id] = [2]int64{b.balance, b.total}
-	}
-	data, err := json.Marshal(sb)
+	accounts, err := keepBalances(ctx, f.db, l, fy, l.postedSums(fy, false), "")
 	if err != nil {
 		return nil, err
-	}
-	if err := putMetaTx(ctx, f.db, balancesKey, string(data)); err != nil {
-		return nil, fmt.Errorf("companyfile: keep account balances: %w", err)
 	}
 	return keep(accounts), nil
 }
 
+// moveBalances moves the account balances the file keeps by what a write
+// changed, in its transaction q: changed holds the objects it changed,
+// by seq, with their Rets before it (nil for one it inserted). The
+// write's transactions post anew, their earlier versions no longer; the
+// opening balances, the chart (types and parents) and the accounts
+// posted to by default are read again. A write that changes what
+// transactions it did not change post (an item's accounts or cost, a
+// deleted account or item, another account to post to by default)
+// deletes the balances instead, for the next reader to derive.
+func (f *File) moveBalances(ctx context.Context, q querier, changed map[int64][]byte) error {
+	if len(changed) == 0 {
+		// No object changed: nothing posts otherwise, and the chart
+		// holds.
+		if c := f.chart; c != nil && c.writes == f.writes {
+			c.writes++
+		}
+		return nil
+	}
+	fy := fiscalYearStart(qbDate(f.opt.Now()))
+	kept, ok, err := readBalances(ctx, q)
+	if err != nil {
+		return err
+	}
+	if !ok || kept.Posted == nil || kept.FY != fy {
+		return forgetBalances(ctx, q)
+	}
+	seqs := make([]int64, 0, len(changed))
+	for seq := range changed {
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	now, err := f.objectsBySeq(ctx, q, seqs)
+	if err != nil {
+		return err
+	}
+	chart, err := f.loadChart(ctx, q, changed, now)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(chart.defaults(), kept.Defaults) {
+		return forgetBalances(ctx, q)
+	}
+	moved, ok, err := f.movedPostings(ctx, q, chart, fy, seqs, changed, now)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return forgetBalances(ctx, q)
+	}
+	posted := postedSums(kept.Posted)
+	for id, m := range moved {
+		v := posted[id]
+		posted[id] = [2]int64{v[0] + m[0], v[1] + m[1]}
+	}
+	_, err = keepBalances(ctx, q, chart, fy, posted, kept.raw)
+	return err
+}
+
+// chart is what account balances need besides the transactions'
+// postings, as of the file's writes-th write: its accounts, and its
+// customers and vendors with opening balances, parsed, by seq. Each
+// write brings it up to date with the objects it changed rather than
+// reading every account again (a millisecond of every write on the
+// large file).
+type chart struct {
+	writes  uint64
+	objects map[int64]chartObject
+	// meta holds the accounts the file names for A/R, A/P and
+	// Undeposited Funds (seed.go), which the ledger's defaults follow.
+	meta [3]string
+	// ledger is the ledger loadChart made of objects and meta, until
+	// one of them changes.
+	ledger *ledger
+}
+
+// chartObject is an object of the chart and its Ret, parsed; its readers
+// do not change either.
+type chartObject struct {
+	o   *object
+	ret *qbxml.Node
+}
+
+// inChart says whether o belongs to the chart.
+func inChart(o *object) bool {
+	return o.typ == "Account" || (o.typ == "Customer" || o.typ == "Vendor") && o.effect != 0
+}
+
+// loadChart returns, in q's transaction, the ledger of what account
+// balances need besides the transactions' postings: the accounts, the
+// accounts postings go to by default, and the opening balances of
+// accounts, customers and vendors, posted as loadLedger posts them. The
+// chart the file holds is brought up to date with the objects the write
+// changed (changed, with now as they are), or read again when it is not
+// the file's last write's.
+func (f *File) loadChart(ctx context.Context, q querier, changed map[int64][]byte, now map[int64]*object) (*ledger, error) {
+	c := f.chart
+	f.chart = nil // until this write's is complete
+	var meta [3]string
+	for i, key := range []string{"account.ar", "account.ap", "account.undeposited"} {
+		v, err := getMetaTx(ctx, q, key)
+		if err != nil {
+			return nil, err
+		}
+		meta[i] = v
+	}
+	if c == nil || c.writes != f.writes || c.meta != meta {
+		// Two queries: SQLite answers either from the type index, and
+		// the two in one (OR) at half the speed.
+		objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE type = 'Account'`)
+		if err != nil {
+			return nil, err
+		}
+		names, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE type IN ('Customer', 'Vendor') AND effect <> 0`)
+		if err != nil {
+			return nil, err
+		}
+		c = &chart{objects: make(map[int64]chartObject, len(objs)+len(names))}
+		for _, o := range append(objs, names...) {
+			ret, err := parseNode(o.ret)
+			if err != nil {
+				return nil, fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+			}
+			c.objects[o.seq] = chartObject{o, ret}
+		}
+	} else {
+		for seq := range changed {
+			o := now[seq]
+			if _, was := c.objects[seq]; was || o != nil && inChart(o) {
+				c.ledger = nil
+			}
+			if o == nil || !inChart(o) {
+				delete(c.objects, seq)
+				continue
+			}
+			ret, err := parseNode(o.ret)
+			if err != nil {
+				return nil, fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+			}
+			c.objects[seq] = chartObject{o, ret}
+		}
+	}
+	c.meta = meta
+	// Up to date once the write commits (writeTx drops it otherwise).
+	c.writes = f.writes + 1
+	f.chart = c
+	if l := c.ledger; l != nil {
+		l.items = map[string]*ledgerItem{} // what the last write's transactions named
+		return l, nil
+	}
+	l := newLedger(f.opt.Now().Location())
+	var openings []chartObject
+	for _, co := range c.objects {
+		if l.addList(f.reg().byName[co.o.typ], co.o, co.ret) {
+			openings = append(openings, co)
+		}
+	}
+	l.findSpecialAccounts(ctx, q)
+	for _, p := range openings {
+		l.postOpening(p.o, p.ret)
+	}
+	c.ledger = l
+	return l, nil
+}
+
+// movedPostings returns what the changes of a write (changed, as
+// moveBalances has them, with the objects now, seqs in order) move in
+// the transactions' postings: each transaction it changed posts as it
+// is now rather than as it was, both
+// derived with the ledger l (loadChart) and the items they name. It
+// returns false when the write may also have changed what other
+// transactions post: it deleted an account or an item, changed what an
+// item posts to or at what cost, or wrote an object of a type the
+// simulator does not know.
+//
+// Every stored reference holds its ListID (the builder resolves each
+// one, as rewriteRefs and the refs table rely on): a change of names
+// alone, as a rename writes into the records that name the element,
+// moves nothing.
+func (f *File) movedPostings(ctx context.Context, q querier, l *ledger, fy string, seqs []int64, changed map[int64][]byte, now map[int64]*object) (postedSums, bool, error) {
+	var err error
+	type version struct {
+		o    *object
+		ret  *qbxml.Node
+		sign int64
+	}
+	var txns []version
+	var named [][]byte // the Rets of txns, for the items they name
+	for _, seq := range seqs {
+		was, o := changed[seq], now[seq]
+		if was == nil && o == nil {
+			continue // inserted and deleted by the write
+		}
+		if was != nil && o != nil && bytes.Equal(withoutFullNames(was), withoutFullNames(o.ret)) {
+			continue
+		}
+		var wasRet *qbxml.Node
+		typ := ""
+		if o != nil {
+			typ = o.typ
+		}
+		if was != nil {
+			if wasRet, err = parseNode(was); err != nil {
+				return nil, false, fmt.Errorf("companyfile: stored object %d: %w", seq, err)
+			}
+			if typ == "" {
+				typ = strings.TrimSuffix(wasRet.Name, "Ret")
+			}
+		}
+		t := f.reg().byName[typ]
+		isItem := t != nil && t.Kind == kindList && strings.HasPrefix(typ, "Item")
+		switch {
+		case t == nil:
+			return nil, false, nil
+		case t.Kind == kindTxn:
+			if wasRet != nil {
+				txns = append(txns, version{&object{typ: typ, txnDate: textAt(wasRet, "TxnDate")}, wasRet, -1})
+				named = append(named, was)
+			}
+			if o != nil {
+				ret, err := parseNode(o.ret)
+				if err != nil {
+					return nil, false, fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+				}
+				txns = append(txns, version{o, ret, 1})
+				named = append(named, o.ret)
+			}
+		case o == nil && (typ == "Account" || isItem):
+			return nil, false, nil
+		case isItem && wasRet != nil:
+			ret, err := parseNode(o.ret)
+			if err != nil {
+				return nil, false, fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+			}
+			if !postsAlike(newLedgerItem(o, wasRet, ""), newLedgerItem(o, ret, "")) {
+				return nil, false, nil
+			}
+		}
+	}
+	if err := f.loadItems(ctx, q, l, named); err != nil {
+		return nil, false, err
+	}
+	moved := postedSums{}
+	for _, v := range txns {
+		lt := &ledgerTxn{id: v.o.id, typ: v.o.typ, date: v.o.txnDate, refNum: v.o.refNumber, entity: v.o.entityID, modified: v.o.modified, ret: v.ret}
+		moved.add(l.derive(lt), fy, v.sign)
+	}
+	return moved, true, nil
+}
+
+// postsAlike says whether two versions of an item make transactions post
+// the same.
+func postsAlike(a, b *ledgerItem) bool {
+	return a.typ == b.typ && a.income == b.income && a.expense == b.expense && a.asset == b.asset && a.cogs == b.cogs &&
+		a.cost == b.cost && slices.Equal(a.components, b.components)
+}
+
+// withoutFullNames returns ret without its FullName elements.
+func withoutFullNames(ret []byte) []byte {
+	const open, closing = "<FullName>", "</FullName>"
+	var out []byte
+	for {
+		i := bytes.Index(ret, []byte(open))
+		if i < 0 {
+			return append(out, ret...)
+		}
+		j := bytes.Index(ret[i:], []byte(closing))
+		if j < 0 {
+			return append(out, ret...)
+		}
+		out = append(out, ret[:i]...)
+		ret = ret[i+j+len(closing):]
+	}
+}
+
+// loadItems adds to l the items the Rets name, and the components of
+// the assemblies among them, as loadLedger reads them.
+func (f *File) loadItems(ctx context.Context, q querier, l *ledger, rets [][]byte) error {
+	var ids []string
+	for _, r := range rets {
+		ids = append(ids, listIDsIn(r)...)
+	}
+	for len(ids) > 0 {
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		ids = slices.DeleteFunc(ids, func(id string) bool { return l.items[id] != nil })
+		var next []string
+		for len(ids) > 0 {
+			n := min(500, len(ids))
+			args := make([]any, n)
+			for i, id := range ids[:n] {
+				args[i] = id
+			}
+			ids = ids[n:]
+			objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`) AND type LIKE 'Item%'`, args...)
+			if err != nil {
+				return err
+			}
+			for _, o := range objs {
+				if t := f.reg().byName[o.typ]; t == nil || t.Kind != kindList {
+					continue
+				}
+				ret, err := parseNode(o.ret)
+				if err != nil {
+					return fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
+				}
+				it := newLedgerItem(o, ret, orDefault(textAt(ret, "FullName"), o.name))
+				l.items[o.id] = it
+				for _, c := range it.components {
+					next = append(next, c.item)
+				}
+			}
+		}
+		ids = next
+	}
+	return nil
+}
+
+// objectsBySeq returns the objects with these seqs that exist, by seq.
+func (f *File) objectsBySeq(ctx context.Context, q querier, seqs []int64) (map[int64]*object, error) {
+	out := make(map[int64]*object, len(seqs))
+	for len(seqs) > 0 {
+		n := min(500, len(seqs))
+		args := make([]any, n)
+		for i, seq := range seqs[:n] {
+			args[i] = seq
+		}
+		seqs = seqs[n:]
+		objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE seq IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			out[o.seq] = o
+		}
+	}
+	return out, nil
+}
+
 // forgetBalances deletes, in a write's transaction, the account balances
-// the file keeps: the write may move them.
+// the file keeps: the write moved them in a way only deriving them again
+// tells.
 func forgetBalances(ctx context.Context, q querier) error {
 	if _, err := q.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, balancesKey); err != nil {
 		return fmt.Errorf("companyfile: forget account balances: %w", err)

@@ -148,6 +148,18 @@ type File struct {
 	// the next one.
 	writes   uint64
 	balances *derivedBalances
+	// derivations counts the times the account balances were derived
+	// from every posting since the file was opened, rather than read or
+	// moved by a write (tests tell the two apart by it).
+	derivations int
+	// changed collects, during a write (writeTx), the objects it changed
+	// with their Rets before it (flushRefs), from which the write moves
+	// the account balances the file keeps (moveBalances); nil outside
+	// writes.
+	changed map[int64][]byte
+	// chart is what the balances need besides the transactions'
+	// postings, kept up to date by each write (loadChart).
+	chart *chart
 	// warning is the status (severity Warn) that the write being handled
 	// answers with its data, as QuickBooks warns of a link to a closed
 	// order (linkOrders); handle clears it before each request.

@@ -246,3 +246,27 @@ func BenchmarkRequestsOnALargeFile(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkAccountWritesOnALargeFile adds accounts and changes an
+// account's description, as a client setting up its chart does: each
+// answer holds the account's Balance and TotalBalance. CustomerMod, the
+// baseline, is a list write whose answer holds no account balance.
+func BenchmarkAccountWritesOnALargeFile(b *testing.B) {
+	f := largeCompany(b)
+	parent, _ := largeParentAndJob(b, f)
+	item := kid(benchRq(b, f, `<ItemServiceQueryRq><MaxReturned>1</MaxReturned></ItemServiceQueryRq>`), "ItemServiceRet")
+	account := textAt(item, "SalesOrPurchase/AccountRef/ListID")
+	added := 0 // b.Run runs the function more than once: names must not repeat
+	b.Run("AccountAdd", func(b *testing.B) {
+		timed(b, func(i int, timeIt func(func())) {
+			added++
+			timeIt(func() {
+				benchRq(b, f, `<AccountAddRq><AccountAdd><Name>Added `+strconv.Itoa(added)+`</Name><AccountType>Expense</AccountType></AccountAdd></AccountAddRq>`)
+			})
+		})
+	})
+	b.Run("AccountMod-Desc", func(b *testing.B) {
+		modEach(b, f, "Account", account, func(i int) string { return `<Desc>Described ` + strconv.Itoa(i) + `</Desc>` })
+	})
+	b.Run("CustomerMod-baseline", func(b *testing.B) { modEach(b, f, "Customer", parent, phone) })
+}

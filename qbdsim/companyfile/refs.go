@@ -62,7 +62,10 @@ func staleAllRefs(ctx context.Context, q querier) error {
 // flushRefs brings refs up to date with the objects listed in
 // refs_stale, in q's transaction. Only the rows that change are written:
 // a rename rewrites the names in hundreds of Rets, not their ListIDs.
-func flushRefs(ctx context.Context, q querier) error {
+// When seen is not nil, it gets each object listed that it lacks, by seq,
+// with the Ret refs held for it (nil for an object inserted since):
+// the account balances a write moves are found from it (moveBalances).
+func flushRefs(ctx context.Context, q querier, seen map[int64][]byte) error {
 	var drop, add []any
 	rows, err := q.QueryContext(ctx, `SELECT s.seq, s.indexed, o.ret FROM refs_stale s LEFT JOIN objects o ON o.seq = s.seq ORDER BY s.seq`)
 	if err != nil {
@@ -77,6 +80,9 @@ func flushRefs(ctx context.Context, q querier) error {
 			return err
 		}
 		n++
+		if _, ok := seen[seq]; !ok && seen != nil {
+			seen[seq] = indexed
+		}
 		was, is := listIDsIn(indexed), listIDsIn(ret)
 		for _, id := range was {
 			if !slices.Contains(is, id) {

@@ -131,10 +131,15 @@ type ledger struct {
 	ar, ap, undeposited, salesTax, openingEquity, retained, income, expense string
 }
 
+// newLedger returns an empty ledger of a file whose clock is in loc.
+func newLedger(loc *time.Location) *ledger {
+	return &ledger{accounts: map[string]*ledgerAccount{}, byName: map[string]string{}, names: map[string]string{},
+		listTypes: map[string]string{}, items: map[string]*ledgerItem{}, txnByID: map[string]*ledgerTxn{}, loc: loc}
+}
+
 // loadLedger reads every object of the file and derives the ledger.
 func (f *File) loadLedger(ctx context.Context) (*ledger, error) {
-	l := &ledger{accounts: map[string]*ledgerAccount{}, byName: map[string]string{}, names: map[string]string{},
-		listTypes: map[string]string{}, items: map[string]*ledgerItem{}, txnByID: map[string]*ledgerTxn{}, loc: f.opt.Now().Location()}
+	l := newLedger(f.opt.Now().Location())
 	rows, err := f.db.QueryContext(ctx, `SELECT `+objectCols+` FROM objects ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("companyfile: read ledger: %w", err)
@@ -161,32 +166,14 @@ func (f *File) loadLedger(ctx context.Context) (*ledger, error) {
 			}
 			continue
 		}
-		full := orDefault(textAt(ret, "FullName"), o.name)
-		l.names[o.id] = full
-		l.listTypes[o.id] = o.typ
-		if full != "" {
-			l.byName[t.NS+"/"+nameKey(full)] = o.id
-		}
-		switch {
-		case o.typ == "Account":
-			a := &ledgerAccount{id: o.id, name: textAt(ret, "Name"), fullName: full, typ: textAt(ret, "AccountType"),
-				number: textAt(ret, "AccountNumber"), parent: textAt(ret, "ParentRef/ListID")}
-			l.accounts[o.id] = a
-			if o.effect != 0 {
-				openings = append(openings, pending{o, ret})
-			}
-		case strings.HasPrefix(o.typ, "Item"):
-			l.items[o.id] = newLedgerItem(o, ret, full)
-		case o.typ == "Customer" || o.typ == "Vendor":
-			if o.effect != 0 {
-				openings = append(openings, pending{o, ret})
-			}
+		if l.addList(t, o, ret) {
+			openings = append(openings, pending{o, ret})
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("companyfile: read ledger: %w", err)
 	}
-	l.findSpecialAccounts(ctx, f)
+	l.findSpecialAccounts(ctx, f.db)
 	for _, p := range openings {
 		l.postOpening(p.o, p.ret)
 	}
@@ -210,6 +197,30 @@ func (f *File) loadLedger(ctx context.Context) (*ledger, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// addList adds the list element o (of type t, stored as ret) to the
+// names, accounts and items of the ledger, and says whether it has an
+// opening balance to post (postOpening).
+func (l *ledger) addList(t *objType, o *object, ret *qbxml.Node) (opening bool) {
+	full := orDefault(textAt(ret, "FullName"), o.name)
+	l.names[o.id] = full
+	l.listTypes[o.id] = o.typ
+	if full != "" {
+		l.byName[t.NS+"/"+nameKey(full)] = o.id
+	}
+	switch {
+	case o.typ == "Account":
+		a := &ledgerAccount{id: o.id, name: textAt(ret, "Name"), fullName: full, typ: textAt(ret, "AccountType"),
+			number: textAt(ret, "AccountNumber"), parent: textAt(ret, "ParentRef/ListID")}
+		l.accounts[o.id] = a
+		return o.effect != 0
+	case strings.HasPrefix(o.typ, "Item"):
+		l.items[o.id] = newLedgerItem(o, ret, full)
+	case o.typ == "Customer" || o.typ == "Vendor":
+		return o.effect != 0
+	}
+	return false
 }
 
 // loadJournalItems makes an open item of each journal entry line that
@@ -268,9 +279,9 @@ func newLedgerItem(o *object, ret *qbxml.Node, full string) *ledgerItem {
 // findSpecialAccounts finds the accounts postings go to by default. A file
 // missing one (an account deleted by a client) gets a virtual account, so
 // that the books still balance.
-func (l *ledger) findSpecialAccounts(ctx context.Context, f *File) {
+func (l *ledger) findSpecialAccounts(ctx context.Context, q querier) {
 	meta := func(key string) string {
-		v, err := getMetaTx(ctx, f.db, key)
+		v, err := getMetaTx(ctx, q, key)
 		if err != nil {
 			return ""
 		}
@@ -279,8 +290,12 @@ func (l *ledger) findSpecialAccounts(ctx context.Context, f *File) {
 		}
 		return v
 	}
+	var sorted []*ledgerAccount // sorted once, again after a virtual account is added
 	byType := func(typ string) string {
-		for _, a := range l.sortedAccounts() {
+		if sorted == nil {
+			sorted = l.sortedAccounts()
+		}
+		for _, a := range sorted {
 			if a.typ == typ {
 				return a.id
 			}
@@ -297,6 +312,7 @@ func (l *ledger) findSpecialAccounts(ctx context.Context, f *File) {
 		if _, ok := l.accounts[id]; !ok {
 			l.accounts[id] = &ledgerAccount{id: id, name: name, fullName: name, typ: typ}
 			l.names[id] = name
+			sorted = nil
 		}
 		return id
 	}

@@ -84,6 +84,13 @@ END;
 CREATE TRIGGER IF NOT EXISTS objects_refs_delete AFTER DELETE ON objects BEGIN
   INSERT OR IGNORE INTO refs_stale(seq, indexed) VALUES (OLD.seq, OLD.ret);
 END;
+-- An opening balance that moves without the Ret (a merge adds the merged
+-- name's to the other's) lists the object too: the account balances a
+-- write moves read the changed objects from refs_stale (moveBalances).
+CREATE TRIGGER IF NOT EXISTS objects_refs_effect AFTER UPDATE OF effect ON objects
+  WHEN NEW.effect IS NOT OLD.effect AND NEW.type IN ('Account', 'Customer', 'Vendor') BEGIN
+  INSERT OR IGNORE INTO refs_stale(seq, indexed) VALUES (NEW.seq, OLD.ret);
+END;
 CREATE TABLE IF NOT EXISTS deleted (
   seq        INTEGER PRIMARY KEY,
   type       TEXT NOT NULL,
@@ -295,9 +302,18 @@ func (f *File) upgrade(ctx context.Context) error {
 		}
 	}
 	// An earlier simulator that knows nothing of refs may have written
-	// the file since: the triggers listed what it wrote.
-	if err := flushRefs(ctx, tx); err != nil {
+	// the file since: the triggers listed what it wrote. It did not
+	// delete the account balances the file keeps, if it knew nothing of
+	// them either, and so they are deleted here (as is what the upgrade
+	// itself changed).
+	changed := map[int64][]byte{}
+	if err := flushRefs(ctx, tx, changed); err != nil {
 		return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+	}
+	if len(changed) > 0 {
+		if err := forgetBalances(ctx, tx); err != nil {
+			return fmt.Errorf("companyfile: upgrade %s: %w", f.path, err)
+		}
 	}
 	return tx.Commit()
 }

@@ -14,9 +14,18 @@ import (
 )
 
 // writeTx runs fn in one SQLite transaction together with the counters it
-// used. On error nothing is written and the counters are restored.
+// used and the account balances it moved (moveBalances). On error
+// nothing is written and the counters are restored.
 func (f *File) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	saved := f.ids
+	f.changed = map[int64][]byte{}
+	committed := false
+	defer func() {
+		f.changed = nil
+		if !committed {
+			f.chart = nil // it may hold what was rolled back
+		}
+	}()
 	tx, err := f.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("companyfile: begin: %w", err)
@@ -31,12 +40,12 @@ func (f *File) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		f.ids = saved
 		return err
 	}
-	if err := flushRefs(ctx, tx); err != nil {
+	if err := flushRefs(ctx, tx, f.changed); err != nil {
 		tx.Rollback()
 		f.ids = saved
 		return err
 	}
-	if err := forgetBalances(ctx, tx); err != nil {
+	if err := f.moveBalances(ctx, tx, f.changed); err != nil {
 		tx.Rollback()
 		f.ids = saved
 		return err
@@ -45,6 +54,7 @@ func (f *File) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		f.ids = saved
 		return fmt.Errorf("companyfile: commit: %w", err)
 	}
+	committed = true
 	f.writes++
 	return nil
 }
@@ -420,7 +430,7 @@ func (f *File) rewriteRefs(ctx context.Context, q querier, to map[string]newRef)
 	// values when a parent with many sub-elements is renamed.
 	const perPass = 500
 	for len(ids) > 0 {
-		if err := flushRefs(ctx, q); err != nil {
+		if err := flushRefs(ctx, q, f.changed); err != nil {
 			return err
 		}
 		n := min(perPass, len(ids))
@@ -557,7 +567,7 @@ func (f *File) checkUnused(ctx context.Context, q querier, o *object) error {
 	if n == 0 {
 		// References inside lines (items, classes) are only in the XML:
 		// refs lists the records that hold the ListID.
-		if err := flushRefs(ctx, q); err != nil {
+		if err := flushRefs(ctx, q, f.changed); err != nil {
 			return err
 		}
 		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM refs r JOIN objects o ON o.seq = r.seq WHERE r.list_id = ? AND o.id <> ?`, o.id, o.id).Scan(&n); err != nil {
