@@ -247,6 +247,42 @@ func (s *RecordStore) FindRecord(ctx context.Context, orgID, companyID, typ, id 
 	return r, nil
 }
 
+// TypesOf returns the type of each of ids the store holds as a live
+// record of one of types in the company, by ID (unknown IDs left out);
+// ENotFound for an unknown or other-org company.
+func (s *RecordStore) TypesOf(ctx context.Context, orgID, companyID string, ids, types []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 || len(types) == 0 {
+		return out, nil
+	}
+	if _, err := NewCompanyStore(s.db).FindCompany(ctx, orgID, companyID); err != nil {
+		return nil, err
+	}
+	inTypes, typeArgs := s.db.oneOf("type", types)
+	for start := 0; start < len(ids); start += recordBatch {
+		inIDs, idArgs := s.db.oneOf("id", ids[start:min(start+recordBatch, len(ids))])
+		rows, err := s.db.query(ctx, "SELECT id, type FROM records WHERE company_id = ? AND NOT deleted AND "+inTypes+" AND "+inIDs,
+			append(append([]any{companyID}, typeArgs...), idArgs...)...)
+		if err != nil {
+			return nil, fmt.Errorf("record types: %w", err)
+		}
+		for rows.Next() {
+			var id, typ string
+			if err := rows.Scan(&id, &typ); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("record types: %w", err)
+			}
+			out[id] = typ
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("record types: %w", err)
+		}
+	}
+	return out, nil
+}
+
 // ListRecords returns a page of records ordered by UpdatedAt then ID (so an
 // incremental reader can resume with UpdatedSince), and the next cursor (""
 // at the end). ENotFound for an unknown or other-org company.

@@ -863,11 +863,13 @@ func (e *Engine) writeRecordsPage(ctx context.Context, tx qbconnect.CompletionTx
 }
 
 // storeBalances stores the customers, vendors and items a write read back,
-// with the write's own changes: in tx when it is not nil (ApplyWrite),
-// else in a transaction of their own.
+// and the transactions it applies to or links, with the write's own
+// changes: in tx when it is not nil (ApplyWrite), else in a transaction
+// of their own.
 func (e *Engine) storeBalances(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation, recs []*qbconnect.Record) error {
 	var errs []error
-	for _, t := range e.refreshTypes() {
+	for _, d := range e.types {
+		t := d.name
 		var list []*qbconnect.Record
 		for _, r := range recs {
 			if r.Type == t {

@@ -28,8 +28,9 @@ type writeMeta struct {
 // it again, and HandleOperation and WriteResult read that answer exactly
 // like the first. A write of a transaction that moves balances or stock
 // ends its message set with queries of the customers, vendors and
-// inventory items it moves (movedQueries), which ApplyWrite stores with
-// the write.
+// inventory items it moves (movedQueries), and one that applies to or
+// links other transactions with queries of those (linkedQueries), which
+// ApplyWrite stores with the write.
 func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbconnect.Operation, error) {
 	d := e.byName[w.DataType]
 	if d == nil {
@@ -65,6 +66,12 @@ func (e *Engine) PlanWrite(ctx context.Context, w qbconnect.WriteRequest) (*qbco
 		return nil, err
 	}
 	reqs = append(reqs, balances...)
+	// So are the transactions it applies to or links (linkedQueries).
+	linked, err := e.linkedQueries(ctx, d, w, rec, len(balances)+1)
+	if err != nil {
+		return nil, err
+	}
+	reqs = append(reqs, linked...)
 	doc, err := qbxml.Marshal(&qbxml.MsgsRq{OnError: qbxml.StopOnError, NewMessageSetID: msid, Requests: reqs})
 	if err != nil {
 		var ve *qbxml.ValidationError
