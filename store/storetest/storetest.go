@@ -1490,6 +1490,24 @@ func testRecordList(t *testing.T, newDSN DSNFunc) {
 	wantCode(t, err, qbconnect.ENotFound)
 	_, _, err = e.Records.ListRecords(ctx, qbconnect.RecordFilter{OrgID: org.ID, CompanyID: c.ID, Type: "invoices", Cursor: "bm9wZQ"})
 	wantCode(t, err, qbconnect.EInvalid)
+	// TypesOf finds the live records of the types asked among IDs, by ID:
+	// a deleted one, another type's and an unknown ID are left out.
+	bill := rec(c.ID, "b1", "1", "B-1", `{}`)
+	bill.Type = "bills"
+	must(t, e.Records.UpsertRecords(ctx, []*qbconnect.Record{bill}))
+	must(t, e.Records.DeleteRecords(ctx, c.ID, "invoices", []string{"003"}, e.Clock.Now()))
+	types, err := e.Records.TypesOf(ctx, org.ID, c.ID, []string{"001", "003", "b1", "zzz"}, []string{"invoices", "bills"})
+	must(t, err)
+	if diff := cmp.Diff(map[string]string{"001": "invoices", "b1": "bills"}, types); diff != "" {
+		t.Errorf("TypesOf (-want +got):\n%s", diff)
+	}
+	types, err = e.Records.TypesOf(ctx, org.ID, c.ID, []string{"001", "b1"}, []string{"bills"})
+	must(t, err)
+	if diff := cmp.Diff(map[string]string{"b1": "bills"}, types); diff != "" {
+		t.Errorf("TypesOf bills (-want +got):\n%s", diff)
+	}
+	_, err = e.Records.TypesOf(ctx, "org_other", c.ID, []string{"001"}, []string{"invoices"})
+	wantCode(t, err, qbconnect.ENotFound)
 }
 
 func testRecordInvalid(t *testing.T, newDSN DSNFunc) {
