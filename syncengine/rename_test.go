@@ -110,6 +110,36 @@ func namingRefs(t *testing.T, h *harness, listID, want string, types ...string) 
 	return naming, stale
 }
 
+// rewrittenRecords returns, sorted, the IDs of the stored records of typ
+// whose JSON differs from before's, the platform having rewritten them
+// (renames) or read them again (merges) though QuickBooks did not mark
+// them modified: each must have a later updatedAt and keep its
+// editSequence and modifiedAt; the others must not have moved. It fails
+// the test when none changed.
+func rewrittenRecords(t *testing.T, h *harness, typ string, before map[string]*qbconnect.Record) []string {
+	t.Helper()
+	var changed []string
+	for id, r := range h.stored(typ, false) {
+		old := before[id]
+		switch {
+		case old == nil:
+		case string(old.Data) != string(r.Data):
+			changed = append(changed, id)
+			if !r.UpdatedAt.After(old.UpdatedAt) || r.EditSequence != old.EditSequence || !r.ModifiedAt.Equal(old.ModifiedAt) {
+				t.Errorf("%s %s: updatedAt %v (was %v), editSequence %s (was %s), modifiedAt %v (was %v): want a later updatedAt, the rest kept",
+					typ, id, r.UpdatedAt, old.UpdatedAt, r.EditSequence, old.EditSequence, r.ModifiedAt, old.ModifiedAt)
+			}
+		case !r.UpdatedAt.Equal(old.UpdatedAt):
+			t.Errorf("%s %s did not change but its updatedAt moved", typ, id)
+		}
+	}
+	if len(changed) == 0 {
+		t.Errorf("no stored %s changed", typ)
+	}
+	slices.Sort(changed)
+	return changed
+}
+
 // QuickBooks refers to list elements by ListID: a customer renamed in
 // QuickBooks shows its new name on every transaction of its own and of
 // its jobs, and its jobs' full names start with it (Intuit, "Objects,
@@ -189,28 +219,11 @@ func TestARenamedCustomerIsNamedAnewInEveryRecordThatRefersToItOrItsJobs(t *test
 			}
 			// The invoices that changed are newer for clients; the others
 			// are as they were.
-			var changed []string
-			for id, r := range h.stored("invoices", false) {
-				old := before[id]
-				switch {
-				case string(old.Data) != string(r.Data):
-					changed = append(changed, id)
-					if !r.UpdatedAt.After(old.UpdatedAt) || r.EditSequence != old.EditSequence || !r.ModifiedAt.Equal(old.ModifiedAt) {
-						t.Errorf("renamed invoice %s: updatedAt %v (was %v), editSequence %s (was %s), modifiedAt %v (was %v): want a later updatedAt, the rest kept",
-							id, r.UpdatedAt, old.UpdatedAt, r.EditSequence, old.EditSequence, r.ModifiedAt, old.ModifiedAt)
-					}
-				case !r.UpdatedAt.Equal(old.UpdatedAt):
-					t.Errorf("invoice %s did not change but its updatedAt moved", id)
-				}
-			}
-			if len(changed) == 0 {
-				t.Error("no stored invoice changed after the rename")
-			}
+			changed := rewrittenRecords(t, h, "invoices", before)
 			// Each of them, and only they, raised record.updated (the
 			// overlap's invoice came back as stored), once per rename that
 			// changed it: an invoice of the customer selling the item
 			// changes with each of the two passes.
-			slices.Sort(changed)
 			if diff := cmp.Diff(changed, slices.Compact(changedSince(*events, 0, "invoices"))); diff != "" {
 				t.Errorf("invoices reported updated (-changed +reported):\n%s", diff)
 			}
