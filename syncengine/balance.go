@@ -372,10 +372,11 @@ func (e *Engine) newMoveTracker(st *qbconnect.SyncState, d *dataType) *moveTrack
 // (since, see moveTracker)
 // and of their parent customers, and of the records that named a list
 // element the page deleted (merged, by type, see mergedReferrers), but
-// those of skip (deleted by the page), or nil when none needs one: one message set of queries by ListID or TxnID
-// (QuickBooks returns active and inactive ones alike, and the others with
-// status 500, a warning), a hundred IDs each. ends says the pass ends
-// with it: the page was its last, and next awaits the refresh.
+// those of skip (deleted by the page), or nil when none needs one: one
+// message set of queries by ListID or TxnID (queriesByID; QuickBooks
+// returns active and inactive ones alike, and the others with status
+// 500, a warning). ends says the pass ends with it: the page was its
+// last, and next awaits the refresh.
 //
 // A stored customer or vendor modified at or after the change it would
 // be read again for was fetched after that change, and so holds its
@@ -400,21 +401,7 @@ func (e *Engine) refreshOperation(page *store.SyncPage, next *qbconnect.SyncStat
 			}
 		}
 	}
-	var reqs []qbxml.Element
-	for _, d := range e.types {
-		list := want[d.name]
-		slices.Sort(list)
-		for start := 0; start < len(list); start += refreshBatch {
-			q := qbxml.NewNode(d.object+"QueryRq").SetAttr("requestID", fmt.Sprintf("%s%d", balanceRequestID, len(reqs)+1))
-			for _, id := range list[start:min(start+refreshBatch, len(list))] {
-				q.Add(qbxml.NewText(d.idElem(), id))
-			}
-			if d.includeLines != "" {
-				q.Add(qbxml.NewText(d.includeLines, "true"))
-			}
-			reqs = append(reqs, q)
-		}
-	}
+	reqs := e.queriesByID(want, 1)
 	if len(reqs) == 0 {
 		return nil, nil
 	}
@@ -429,6 +416,28 @@ func (e *Engine) refreshOperation(page *store.SyncPage, next *qbconnect.SyncStat
 		IdempotencyKey: fmt.Sprintf("qbconnect-refresh:%s:%d:%d", next.RunID, next.Restarts, next.Pages),
 		Request:        string(doc), Meta: meta,
 	}, nil
+}
+
+// queriesByID returns the queries that read the records of ids (IDs by
+// data type) as a sync page does, a refreshBatch a query, by type in
+// the order of the type table, their requestIDs numbered from first.
+func (e *Engine) queriesByID(ids map[string][]string, first int) []qbxml.Element {
+	var out []qbxml.Element
+	for _, d := range e.types {
+		list := ids[d.name]
+		slices.Sort(list)
+		for start := 0; start < len(list); start += refreshBatch {
+			q := qbxml.NewNode(d.object+"QueryRq").SetAttr("requestID", fmt.Sprintf("%s%d", balanceRequestID, first+len(out)))
+			for _, id := range list[start:min(start+refreshBatch, len(list))] {
+				q.Add(qbxml.NewText(d.idElem(), id))
+			}
+			if d.includeLines != "" {
+				q.Add(qbxml.NewText(d.includeLines, "true"))
+			}
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // movedRecords returns, by type, the IDs of the stored customers, vendors
@@ -501,11 +510,18 @@ func storeRecords(page *store.SyncPage, recs []*qbconnect.Record) error {
 	return page.CommitRecords()
 }
 
-// byType returns recs by data type.
-func (e *Engine) byType(recs []*qbconnect.Record) map[string][]*qbconnect.Record {
-	out := map[string][]*qbconnect.Record{}
+// byType returns recs grouped by data type, in the order of the type
+// table (lists first); types without records are left out.
+func (e *Engine) byType(recs []*qbconnect.Record) [][]*qbconnect.Record {
+	grouped := map[string][]*qbconnect.Record{}
 	for _, r := range recs {
-		out[r.Type] = append(out[r.Type], r)
+		grouped[r.Type] = append(grouped[r.Type], r)
+	}
+	var out [][]*qbconnect.Record
+	for _, d := range e.types {
+		if list := grouped[d.name]; len(list) > 0 {
+			out = append(out, list)
+		}
 	}
 	return out
 }
@@ -556,13 +572,8 @@ func refreshOrigin(op *qbconnect.Operation, m syncMeta, t string) qbconnect.Reco
 // balances and stock its transactions moved.
 func (e *Engine) endPass(page *store.SyncPage, op *qbconnect.Operation, m syncMeta, recs []*qbconnect.Record) error {
 	defer page.Rollback()
-	grouped := e.byType(recs)
-	for _, d := range e.types {
-		t, list := d.name, grouped[d.name]
-		if len(list) == 0 {
-			continue
-		}
-		sub, err := page.RecordsPage(refreshOrigin(op, m, t))
+	for _, list := range e.byType(recs) {
+		sub, err := page.RecordsPage(refreshOrigin(op, m, list[0].Type))
 		if err != nil {
 			return err
 		}
@@ -594,13 +605,8 @@ func (e *Engine) ingestRefreshIn(ctx context.Context, tx qbconnect.CompletionTx,
 			return true, nil
 		}
 	}
-	grouped := e.byType(recs)
-	for _, d := range e.types {
-		t, list := d.name, grouped[d.name]
-		if len(list) == 0 {
-			continue
-		}
-		page, err := e.states.JoinRecordsPage(ctx, tx, refreshOrigin(op, m, t))
+	for _, list := range e.byType(recs) {
+		page, err := e.states.JoinRecordsPage(ctx, tx, refreshOrigin(op, m, list[0].Type))
 		if err == nil {
 			err = storeRecords(page, list)
 		}
@@ -626,13 +632,8 @@ func (e *Engine) ingestRefresh(ctx context.Context, op *qbconnect.Operation, d *
 		}
 	}
 	var errs []error
-	grouped := e.byType(recs)
-	for _, d := range e.types {
-		t, list := d.name, grouped[d.name]
-		if len(list) == 0 {
-			continue
-		}
-		page, err := e.states.BeginRecordsPage(ctx, refreshOrigin(op, m, t))
+	for _, list := range e.byType(recs) {
+		page, err := e.states.BeginRecordsPage(ctx, refreshOrigin(op, m, list[0].Type))
 		if err == nil {
 			err = storeRecords(page, list)
 		}
@@ -868,19 +869,11 @@ func (e *Engine) writeRecordsPage(ctx context.Context, tx qbconnect.CompletionTx
 // of their own.
 func (e *Engine) storeBalances(ctx context.Context, tx qbconnect.CompletionTx, op *qbconnect.Operation, recs []*qbconnect.Record) error {
 	var errs []error
-	for _, d := range e.types {
-		t := d.name
-		var list []*qbconnect.Record
-		for _, r := range recs {
-			if r.Type == t {
-				r.CompanyID = op.CompanyID
-				list = append(list, r)
-			}
-		}
-		if len(list) == 0 {
-			continue
-		}
-		page, err := e.writeRecordsPage(ctx, tx, qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: t, OperationID: op.ID})
+	for _, r := range recs {
+		r.CompanyID = op.CompanyID
+	}
+	for _, list := range e.byType(recs) {
+		page, err := e.writeRecordsPage(ctx, tx, qbconnect.RecordChanges{OrgID: op.OrgID, CompanyID: op.CompanyID, DataType: list[0].Type, OperationID: op.ID})
 		if err == nil {
 			err = storeRecords(page, list)
 		}

@@ -3,7 +3,6 @@ package syncengine
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/qbconnect/qbconnect"
@@ -97,27 +96,13 @@ func (e *Engine) linkedQueries(ctx context.Context, d *dataType, w qbconnect.Wri
 	if err != nil {
 		return nil, err
 	}
-	var out []qbxml.Element
-	for _, t := range e.types {
-		var list []string
-		for _, id := range ids {
-			if held[id] == t.name {
-				list = append(list, id)
-			}
-		}
-		slices.Sort(list)
-		for start := 0; start < len(list); start += refreshBatch {
-			q := qbxml.NewNode(t.object+"QueryRq").SetAttr("requestID", fmt.Sprintf("%s%d", balanceRequestID, first+len(out)))
-			for _, id := range list[start:min(start+refreshBatch, len(list))] {
-				q.Add(qbxml.NewText("TxnID", id))
-			}
-			if t.includeLines != "" {
-				q.Add(qbxml.NewText(t.includeLines, "true"))
-			}
-			out = append(out, q)
+	byType := map[string][]string{}
+	for _, id := range ids {
+		if t, ok := held[id]; ok {
+			byType[t] = append(byType[t], id)
 		}
 	}
-	return out, nil
+	return e.queriesByID(byType, first), nil
 }
 
 // payingTypes are the transactions that apply to others (AppliedToTxn,

@@ -113,8 +113,5 @@ func mergedReferrers(page *store.SyncPage, typ string, gone []string) (map[strin
 		}
 		out[r.Type] = append(out[r.Type], r.ID)
 	}
-	for t := range out {
-		slices.Sort(out[t])
-	}
 	return out, nil
 }
