@@ -559,31 +559,23 @@ func (f *File) loadItems(ctx context.Context, q querier, l *ledger, rets [][]byt
 		slices.Sort(ids)
 		ids = slices.Compact(ids)
 		ids = slices.DeleteFunc(ids, func(id string) bool { return l.items[id] != nil })
+		objs, err := f.objectsIn(ctx, q, "id", anySlice(ids), ` AND type LIKE 'Item%'`)
+		if err != nil {
+			return err
+		}
 		var next []string
-		for len(ids) > 0 {
-			n := min(500, len(ids))
-			args := make([]any, n)
-			for i, id := range ids[:n] {
-				args[i] = id
+		for _, o := range objs {
+			if t := f.reg().byName[o.typ]; t == nil || t.Kind != kindList {
+				continue
 			}
-			ids = ids[n:]
-			objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`) AND type LIKE 'Item%'`, args...)
+			ret, err := parseNode(o.ret)
 			if err != nil {
-				return err
+				return fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
 			}
-			for _, o := range objs {
-				if t := f.reg().byName[o.typ]; t == nil || t.Kind != kindList {
-					continue
-				}
-				ret, err := parseNode(o.ret)
-				if err != nil {
-					return fmt.Errorf("companyfile: stored %s %s: %w", o.typ, o.id, err)
-				}
-				it := newLedgerItem(o, ret, orDefault(textAt(ret, "FullName"), o.name))
-				l.items[o.id] = it
-				for _, c := range it.components {
-					next = append(next, c.item)
-				}
+			it := newLedgerItem(o, ret, orDefault(textAt(ret, "FullName"), o.name))
+			l.items[o.id] = it
+			for _, c := range it.components {
+				next = append(next, c.item)
 			}
 		}
 		ids = next
@@ -593,23 +585,41 @@ func (f *File) loadItems(ctx context.Context, q querier, l *ledger, rets [][]byt
 
 // objectsBySeq returns the objects with these seqs that exist, by seq.
 func (f *File) objectsBySeq(ctx context.Context, q querier, seqs []int64) (map[int64]*object, error) {
-	out := make(map[int64]*object, len(seqs))
-	for len(seqs) > 0 {
-		n := min(500, len(seqs))
-		args := make([]any, n)
-		for i, seq := range seqs[:n] {
-			args[i] = seq
-		}
-		seqs = seqs[n:]
-		objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE seq IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
+	objs, err := f.objectsIn(ctx, q, "seq", anySlice(seqs), "")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*object, len(objs))
+	for _, o := range objs {
+		out[o.seq] = o
+	}
+	return out, nil
+}
+
+// objectsIn returns the objects whose column col is one of vals and that
+// and (" AND ...", or "") selects, 500 values a statement, within
+// SQLite's limit on bound values.
+func (f *File) objectsIn(ctx context.Context, q querier, col string, vals []any, and string) ([]*object, error) {
+	var out []*object
+	for len(vals) > 0 {
+		n := min(500, len(vals))
+		objs, err := f.queryObjects(ctx, q, `SELECT `+objectCols+` FROM objects WHERE `+col+` IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`+and, vals[:n]...)
 		if err != nil {
 			return nil, err
 		}
-		for _, o := range objs {
-			out[o.seq] = o
-		}
+		out = append(out, objs...)
+		vals = vals[n:]
 	}
 	return out, nil
+}
+
+// anySlice returns vals as bound values.
+func anySlice[T any](vals []T) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		out[i] = v
+	}
+	return out
 }
 
 // forgetBalances deletes, in a write's transaction, the account balances
